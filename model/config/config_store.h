@@ -1,0 +1,63 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/config/resources.h"
+
+namespace meshtwin::config {
+
+// Resources keyed by (API group, kind, namespace, name) with kubectl apply semantics
+// (DESIGN §3.1): applying an object with an existing identity replaces it in place and keeps
+// its creation order; a new identity is appended. Each kind's vector is kept in creation
+// order ("oldest first"; creationTimestamp where given, else order of first apply), with
+// ties broken by name then namespace as Istio does (SEMANTICS §1.2).
+class ConfigStore {
+ public:
+  void apply(Namespace r);
+  void apply(Service r);
+  void apply(Workload r);
+  void apply(VirtualService r);
+  void apply(DestinationRule r);
+  void apply(Gateway r);
+  void apply(ServiceEntry r);
+  void apply(Sidecar r);
+  void apply(UnmodelledResource r);
+
+  // Deletes by identity; kind as in YAML ("VirtualService", "Deployment", ...). Returns false
+  // when nothing had that identity.
+  bool remove(std::string_view kind, std::string_view namespace_, std::string_view name);
+
+  const std::vector<Namespace>& namespaces() const { return namespaces_; }
+  const std::vector<Service>& services() const { return services_; }
+  const std::vector<Workload>& workloads() const { return workloads_; }
+  const std::vector<VirtualService>& virtual_services() const { return virtual_services_; }
+  const std::vector<DestinationRule>& destination_rules() const { return destination_rules_; }
+  const std::vector<Gateway>& gateways() const { return gateways_; }
+  const std::vector<ServiceEntry>& service_entries() const { return service_entries_; }
+  const std::vector<Sidecar>& sidecars() const { return sidecars_; }
+  const std::vector<UnmodelledResource>& unmodelled() const { return unmodelled_; }
+
+  // Bumped on every apply/remove: lets the compile half skip work when nothing changed.
+  std::uint64_t revision() const { return revision_; }
+
+ private:
+  template <class T>
+  void apply_to(std::vector<T>& items, T r);
+
+  std::vector<Namespace> namespaces_;
+  std::vector<Service> services_;
+  std::vector<Workload> workloads_;
+  std::vector<VirtualService> virtual_services_;
+  std::vector<DestinationRule> destination_rules_;
+  std::vector<Gateway> gateways_;
+  std::vector<ServiceEntry> service_entries_;
+  std::vector<Sidecar> sidecars_;
+  std::vector<UnmodelledResource> unmodelled_;
+  std::uint64_t next_order_ = 1;
+  std::uint64_t revision_ = 0;
+};
+
+}  // namespace meshtwin::config

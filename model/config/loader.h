@@ -1,0 +1,23 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/config/config_store.h"
+#include "model/config/diagnostics.h"
+
+namespace meshtwin::config {
+
+// Loads files and folders like `kubectl apply -f` (DESIGN §3.1): folders recursively in byte
+// order of names (files ending .yaml, .yml or .json), multi-document YAML, `List` kinds.
+// Each document is validated and applied to `store` in order. Problems go to `diags`
+// (errors for invalid values, warnings for unknown fields, notes for skipped documents);
+// a document with errors is not applied. Never throws on bad input.
+void load_paths(const std::vector<std::string>& paths, ConfigStore& store, Diagnostics& diags);
+
+// The same for YAML text; `file_name` is what diagnostics report.
+void load_yaml_text(std::string_view text, const std::string& file_name, ConfigStore& store,
+                    Diagnostics& diags);
+
+}  // namespace meshtwin::config

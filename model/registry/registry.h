@@ -1,0 +1,113 @@
+// model/registry owns hostnames and short-name resolution, services and their ports, pods
+// (generated from workloads) and endpoints (pods selected by a Service). It depends on
+// model/config only; it knows nothing of routing or simulation.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "model/config/config_store.h"
+#include "model/config/diagnostics.h"
+
+namespace meshtwin::registry {
+
+inline constexpr std::string_view kDefaultDomain = "cluster.local";
+
+// Istio's protocol selection from a port name or appProtocol (SEMANTICS §13): `http`,
+// `http-foo`, `http2`, `grpc`, `grpc-web`, `tcp`, `tls`, `https`, `mongo`, `redis`, `mysql`;
+// anything else is Unknown (protocol sniffing; meshtwin treats sniffed ports as HTTP when
+// the scenario sends HTTP to them).
+enum class Protocol { Unknown, HTTP, HTTP2, GRPC, HTTPS, TCP, TLS, Mongo, Redis, MySQL, UDP };
+Protocol protocol_from_port(std::string_view port_name, std::string_view app_protocol);
+bool is_http(Protocol p);  // HTTP, HTTP2, GRPC (and Unknown, sniffed)
+std::string_view to_string(Protocol p);
+
+// Istio's ResolveShortnameToFQDN (SEMANTICS §1.1): `*` and IP addresses stay; a name without
+// a dot becomes `<name>.<config_namespace>.svc.<domain>`; a name with a dot is left as is.
+std::string resolve_short_name(std::string_view host, std::string_view config_namespace,
+                               std::string_view domain = kDefaultDomain);
+
+struct Pod {
+  std::string name;        // deterministic: "<workload>-<ordinal>" e.g. reviews-v1-0
+  std::string namespace_;
+  std::string workload;    // Deployment (etc.) name
+  std::string workload_kind;
+  std::uint32_t ordinal = 0;
+  config::Labels labels;
+  config::Labels annotations;
+  std::string ip;          // deterministic, 10.244.x.y
+  bool has_sidecar = true; // DESIGN §3.1 injection rules
+  bool ready = true;
+  std::string version;     // labels["version"], or "unknown"
+  std::string locality;    // "region/zone/subzone", may be empty
+  std::vector<config::ContainerPort> container_ports;
+
+  // Resolves a Service targetPort against this pod's container ports (a named port may be a
+  // different number on each pod). Returns 0 when the name is unknown.
+  std::uint32_t resolve_target_port(std::uint32_t number, std::string_view name) const;
+};
+
+struct ServicePort {
+  std::string name;
+  std::uint32_t port = 0;
+  Protocol protocol = Protocol::Unknown;
+  std::uint32_t target_port_number = 0;  // 0 when named (see target_port_name) or unset (=port)
+  std::string target_port_name;
+};
+
+struct Service {
+  enum class Origin { Kubernetes, ServiceEntry };
+  Origin origin = Origin::Kubernetes;
+  std::string hostname;    // FQDN, e.g. reviews.default.svc.cluster.local
+  std::string name;
+  std::string namespace_;
+  std::string address;     // cluster IP (deterministic, 10.96.x.y); empty when headless
+  bool headless = false;
+  std::string external_name;  // ExternalName services
+  std::vector<ServicePort> ports;
+  std::vector<std::uint32_t> pods;  // indices into Registry::pods(), selected by labels, in pod order
+  std::vector<std::string> export_to;
+  std::uint64_t creation_order = 0;
+  const config::Service* k8s = nullptr;
+  const config::ServiceEntry* service_entry = nullptr;
+
+  const ServicePort* find_port(std::uint32_t port) const;
+};
+
+// Built from a ConfigStore snapshot; immutable afterwards. Pods are generated from workloads
+// (replicas each, ordinal names) in workload creation order, so indices are deterministic.
+class Registry {
+ public:
+  static Registry build(const config::ConfigStore& store, config::Diagnostics& diags,
+                        std::string_view domain = kDefaultDomain);
+
+  const std::vector<Pod>& pods() const { return pods_; }
+  const std::vector<Service>& services() const { return services_; }
+  std::string_view domain() const { return domain_; }
+
+  const Service* find_service(std::string_view hostname) const;  // exact FQDN
+  const Service* find_service_by_address(std::string_view ip) const;
+  const Pod* find_pod(std::string_view namespace_, std::string_view name) const;
+  // Pods of one workload, in ordinal order.
+  std::vector<std::uint32_t> pods_of_workload(std::string_view namespace_,
+                                              std::string_view workload) const;
+  // Services whose selector picks the pod.
+  std::vector<std::uint32_t> services_of_pod(std::uint32_t pod) const;
+
+  // How an application in `from_namespace` resolves a DNS name (Kubernetes search path:
+  // `<name>`, `<name>.<ns>`, `<name>.<ns>.svc`, FQDN). nullptr when no service answers.
+  const Service* resolve_dns(std::string_view host, std::string_view from_namespace) const;
+
+ private:
+  std::string domain_{kDefaultDomain};
+  std::vector<Pod> pods_;
+  std::vector<Service> services_;
+  std::unordered_map<std::string, std::uint32_t> service_by_host_;
+  std::unordered_map<std::string, std::uint32_t> service_by_address_;
+};
+
+}  // namespace meshtwin::registry

@@ -1,0 +1,143 @@
+// model/scenario owns the scenario file (DESIGN §3.2), and building and running a mesh from
+// it. It may use every part of model/ and engine/, never results/ (SQLite), Qt or the CLI.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/distribution.h"
+#include "engine/time.h"
+#include "model/config/diagnostics.h"
+
+namespace meshtwin::scenario {
+
+using engine::Distribution;
+using engine::SimTime;
+
+// An http URL as scenario files write them: http://host[:port]/path?query.
+struct Url {
+  std::string scheme = "http";
+  std::string host;
+  std::uint32_t port = 80;
+  std::string path = "/";  // with query string
+  std::string authority() const;  // host, or host:port when the port is not the default
+};
+// nullopt and a sentence in `error` when the text is not an http URL.
+std::optional<Url> parse_url(const std::string& text, std::string* error);
+
+struct CallSpec {
+  Url to;
+  std::string method = "GET";
+  SimTime timeout = 0;  // the app's own client timeout per try; 0 = none
+  int attempts = 1;     // total tries including the first
+  std::vector<std::string> forward_headers;  // lower case
+  enum class OnFailure { Fail, Continue };
+  OnFailure on_failure = OnFailure::Fail;
+  config::SourceLocation location;
+};
+
+// One entry of `calls`: a single call, or a `parallel:` group made at once.
+struct CallStep {
+  std::vector<CallSpec> calls;
+  bool parallel = false;
+};
+
+struct FailureSpec {
+  enum class Kind { Status, Reset, Hang, Refuse, Grpc };
+  double rate = 0;  // probability per request, drawn on arrival
+  Kind kind = Kind::Status;
+  int status = 500;        // Status
+  int grpc_status = 14;    // Grpc (UNAVAILABLE)
+  bool after_headers = false;  // Reset: before (default) or after response headers
+  config::SourceLocation location;
+};
+
+struct AppSpec {
+  std::string workload;   // Deployment (etc.) name
+  std::string namespace_;  // empty: any namespace with that workload name
+  int workers = 0;        // 0 = unlimited
+  Distribution service_time;  // ns; default 0
+  std::vector<CallStep> calls;
+  std::vector<FailureSpec> failures;
+  int error_status = 500;
+  config::SourceLocation location;
+};
+
+struct RateSpec {
+  enum class Kind { Poisson, Constant, Closed, Ramp };
+  Kind kind = Kind::Poisson;
+  double per_second = 0;   // Poisson, Constant; Ramp: from
+  double ramp_to = 0;      // Ramp
+  SimTime ramp_over = 0;   // Ramp
+  int connections = 1;     // Closed
+  Distribution think_time; // Closed; ns
+};
+
+struct HeaderMix {
+  double weight = 1;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower case
+};
+
+struct ClientSpec {
+  std::string name;
+  enum class FromKind { Workload, Gateway };
+  FromKind from_kind = FromKind::Workload;
+  std::string from_namespace;  // empty: "default" for workloads, as written for gateways
+  std::string from_name;
+  Url to;
+  std::string method = "GET";
+  RateSpec rate;
+  std::uint64_t max_requests = 0;  // `requests: N`; 0 = no cap
+  SimTime timeout = 30 * engine::kSecond;
+  std::vector<HeaderMix> mix;      // empty = one entry, weight 1, no headers
+  config::SourceLocation location;
+};
+
+struct MeshSpec {
+  std::string outbound_traffic_policy = "ALLOW_ANY";
+  Distribution config_push_delay;  // ns, per proxy, after the 100 ms debounce
+  int proxy_workers = 2;
+  Distribution proxy_overhead;     // ns, per pass through a proxy
+  std::string istio_version = "1.31";
+};
+
+struct NetworkSpec {
+  Distribution latency;  // ns, one way, each pod-to-pod leg, each direction
+};
+
+struct RecordSpec {
+  double requests = 1.0;  // `all` = 1, `none` = 0, or a fraction of client requests
+  double spans = 1.0;     // fraction of client requests whose spans are stored
+  SimTime metrics_interval = engine::kSecond;
+};
+
+struct ScenarioSpec {
+  std::string name;          // metadata.name
+  std::string path;          // the scenario file
+  std::string base_dir;      // manifests are relative to it
+  std::uint64_t seed = 1;
+  SimTime duration = 60 * engine::kSecond;
+  std::vector<std::string> manifests;  // resolved paths
+  MeshSpec mesh;
+  NetworkSpec network;
+  std::vector<AppSpec> apps;
+  std::vector<ClientSpec> clients;
+  RecordSpec record;
+  std::string text;          // the scenario file as read (results `inputs`)
+
+  const AppSpec* find_app(std::string_view namespace_, std::string_view workload) const;
+};
+
+// Reads and validates a scenario file. `overrides` are `--set PATH=VALUE` strings applied to
+// the YAML before validation (PATH like `spec.seed` or `spec.clients[0].rate.poisson`; VALUE
+// parsed as YAML). Errors carry file:line:col and the field path; nullopt when any error.
+// `timeline:` and `assertions:` are rejected as not supported yet (issue 5).
+std::optional<ScenarioSpec> load_scenario(const std::string& path,
+                                          const std::vector<std::string>& overrides,
+                                          config::Diagnostics& diags);
+
+}  // namespace meshtwin::scenario

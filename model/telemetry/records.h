@@ -1,0 +1,124 @@
+// model/telemetry owns the records the simulation emits and the Sink interface they go to.
+// It depends on nothing but std and engine/time.h: results/ implements Sink over SQLite,
+// tests implement it in memory.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "engine/time.h"
+
+namespace meshtwin::telemetry {
+
+using engine::SimTime;
+
+// String fields are views into strings interned by the model for the whole run (workload,
+// pod, service, cluster and route names), so emitting a record copies no string. A sink that
+// keeps a string past the call must copy it (or key a dictionary by the view's data pointer,
+// which is stable for the run).
+
+// One row per client request (DESIGN §3.3 `requests`).
+struct RequestRecord {
+  std::uint64_t request_id = 0;
+  std::string_view client;
+  SimTime start = 0;
+  SimTime duration = 0;
+  std::string_view method;
+  std::string_view authority;
+  std::string_view path;
+  int response_code = 0;        // 0: no response (client gave up, reset)
+  std::uint32_t response_flags = 0;  // ResponseFlag bits
+  int attempts = 0;             // Envoy tries at the first proxy that routed the request
+  std::string_view route_name;  // "-" when none
+  std::string_view vs_rule;     // "ns/name#http[i]" or "-"
+  std::string_view destination_service;   // "unknown" when not routed
+  std::string_view destination_version;
+  std::string_view destination_workload;
+  int degraded_calls = 0;
+};
+
+enum class SpanKind : std::uint8_t { Attempt, LocalReply, Shadow };
+std::string_view to_string(SpanKind kind);
+
+// One row per upstream attempt or local reply at a caller-side proxy (DESIGN §3.3 `spans`).
+// Every span goes to the sink (metrics need all of them); `sampled` says whether the row is
+// to be stored.
+struct SpanRecord {
+  std::uint64_t request_id = 0;
+  std::uint64_t span_id = 0;
+  std::uint64_t parent_span_id = 0;  // 0: none (the client's first hop)
+  SpanKind kind = SpanKind::Attempt;
+  std::string_view source_workload;
+  std::string_view source_pod;
+  std::string_view destination_service;
+  std::string_view destination_version;
+  std::string_view destination_workload;
+  std::string_view destination_pod;
+  std::string_view cluster;
+  std::string_view route_name;
+  int attempt = 1;
+  int app_attempt = 1;
+  std::uint64_t config_version = 0;
+  SimTime start = 0;
+  SimTime duration = 0;
+  int response_code = 0;
+  std::uint32_t response_flags = 0;
+  std::uint32_t upstream_flags = 0;  // what the server-side sidecar saw
+  bool reached_upstream = false;     // the server-side sidecar handled it (destination reporter)
+  bool sampled = true;
+};
+
+// One per request stream through a caller-side proxy, with its final outcome: the unit of
+// Istio's `istio_requests_total{reporter="source"}` (retries are not separate requests there).
+struct HopRecord {
+  SimTime start = 0;
+  SimTime duration = 0;
+  std::string_view source_workload;
+  std::string_view destination_service;
+  std::string_view destination_workload;
+  std::string_view destination_version;
+  std::string_view destination_pod;
+  int response_code = 0;
+  std::uint32_t response_flags = 0;
+};
+
+// Timeline events (DESIGN §3.3 `events`): config_applied, pod_started, pod_ready, pod_killed,
+// host_ejected, host_returned, overflow_began, overflow_ended, ...
+struct EventRecord {
+  SimTime time = 0;
+  std::string kind;
+  std::string subject;
+  std::string detail;
+};
+
+struct RunInfo {
+  std::string scenario;    // scenario name (metadata.name) or path
+  std::uint64_t seed = 0;
+  SimTime duration = 0;    // arrivals stop here
+  std::string meshtwin_version;
+  SimTime metrics_interval = engine::kSecond;
+  // The scenario and manifests as run: (path, content).
+  std::vector<std::pair<std::string, std::string>> inputs;
+};
+
+struct RunEnd {
+  SimTime sim_end = 0;        // when the last event ran
+  double wall_seconds = 0;
+  bool complete = true;       // false: interrupted
+};
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual void begin_run(const RunInfo& info) = 0;
+  virtual void on_request(const RequestRecord& r) = 0;
+  virtual void on_span(const SpanRecord& s) = 0;
+  virtual void on_hop(const HopRecord& h) = 0;
+  virtual void on_event(const EventRecord& e) = 0;
+  virtual void end_run(const RunEnd& end) = 0;
+};
+
+}  // namespace meshtwin::telemetry

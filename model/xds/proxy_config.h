@@ -1,0 +1,305 @@
+// model/xds owns the compile half (like istiod): resources + registry -> one immutable
+// ProxyConfig per proxy class, in Envoy's shape and with Istio's names, plus the pure
+// per-request functions over it (virtual-host selection, route matching, weighted pick).
+// No clock, no RNG: callers pass random values in. Depends on config, registry and RE2.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/time.h"
+#include "model/config/config_store.h"
+#include "model/registry/registry.h"
+
+namespace re2 {
+class RE2;
+}
+
+namespace meshtwin::xds {
+
+using engine::SimTime;
+
+// ------------------------------------------------------------------ matching
+
+// An Envoy StringMatcher / header matcher value (SEMANTICS §2.3).
+struct StringMatcher {
+  enum class Kind { Exact, Prefix, Regex, Present };
+  Kind kind = Kind::Present;
+  std::string value;
+  bool ignore_case = false;
+  std::shared_ptr<const re2::RE2> regex;  // compiled once; full match
+
+  bool matches(std::string_view text) const;
+};
+
+struct HeaderMatcher {
+  std::string name;  // lower case; may be a pseudo header (":method", ":authority", ":scheme")
+  StringMatcher matcher;
+  bool invert = false;                  // withoutHeaders
+  bool treat_missing_as_empty = false;  // withoutHeaders with a value matcher
+};
+
+struct QueryParamMatcher {
+  std::string name;
+  StringMatcher matcher;
+};
+
+struct RouteMatch {
+  enum class PathKind { Prefix, Exact, Regex };
+  PathKind path_kind = PathKind::Prefix;
+  std::string path = "/";
+  bool case_sensitive = true;
+  std::shared_ptr<const re2::RE2> path_regex;
+  std::vector<HeaderMatcher> headers;
+  std::vector<QueryParamMatcher> query_params;
+
+  // True for prefix "/" (or regex ".*") without header/query matchers (SEMANTICS §1.3, §2.1).
+  bool is_catch_all() const;
+};
+
+// A request as route matching sees it. `path` may include a query string; header names are
+// lower case. Pseudo headers come from the fields, not from `headers`.
+struct RequestHeader {
+  std::string_view name;
+  std::string_view value;
+};
+
+struct RequestAttributes {
+  std::string_view authority;  // Host / :authority, may include a port
+  std::string_view path;       // with query string
+  std::string_view method = "GET";
+  std::string_view scheme = "http";
+  const RequestHeader* headers = nullptr;
+  std::size_t header_count = 0;
+
+  std::optional<std::string_view> header(std::string_view name) const;
+};
+
+bool route_matches(const RouteMatch& match, const RequestAttributes& request);
+
+// ------------------------------------------------------------------ route actions
+
+// Envoy retry_on bits (SEMANTICS §5.3).
+enum RetryOn : std::uint32_t {
+  kRetry5xx = 1u << 0,
+  kRetryGatewayError = 1u << 1,
+  kRetryReset = 1u << 2,
+  kRetryConnectFailure = 1u << 3,
+  kRetryRetriable4xx = 1u << 4,
+  kRetryRefusedStream = 1u << 5,
+  kRetryRetriableStatusCodes = 1u << 6,
+  kRetryRetriableHeaders = 1u << 7,
+  kRetryEnvoyRateLimited = 1u << 8,
+  kRetryResetBeforeRequest = 1u << 9,
+  kRetryHttp3PostConnectFailure = 1u << 10,
+  kRetryGrpcCancelled = 1u << 11,
+  kRetryGrpcDeadlineExceeded = 1u << 12,
+  kRetryGrpcResourceExhausted = 1u << 13,
+  kRetryGrpcUnavailable = 1u << 14,
+  kRetryGrpcInternal = 1u << 15,
+};
+// Parses a comma-separated retryOn string; unknown tokens are ignored (SEMANTICS §5.3),
+// integer tokens that are HTTP statuses go to `status_codes` and add retriable-status-codes.
+std::uint32_t parse_retry_on(std::string_view text, std::vector<std::uint32_t>* status_codes);
+
+// The immutable retry policy of a route (Envoy's retry_policy; per-request state lives in the
+// proxy's retry state, model/proxy).
+struct RetryPolicy {
+  std::uint32_t num_retries = 0;
+  std::uint32_t retry_on = 0;
+  std::vector<std::uint32_t> retriable_status_codes;
+  SimTime per_try_timeout = 0;  // 0: none
+  SimTime backoff_base = 25 * engine::kMillisecond;
+  SimTime backoff_max = 250 * engine::kMillisecond;
+  bool previous_hosts_predicate = true;
+  std::uint32_t host_selection_retry_max_attempts = 5;
+  bool retry_remote_localities = false;
+};
+
+struct FaultPolicy {
+  struct Delay {
+    SimTime duration = 0;
+    std::uint32_t per_million = 0;  // percentage × 10,000
+  };
+  struct Abort {
+    int http_status = 0;
+    int grpc_status = -1;  // -1: not a gRPC abort
+    std::uint32_t per_million = 0;
+  };
+  std::optional<Delay> delay;
+  std::optional<Abort> abort;
+};
+
+struct HeaderOps {
+  std::vector<std::pair<std::string, std::string>> set, add;
+  std::vector<std::string> remove;
+  bool empty() const { return set.empty() && add.empty() && remove.empty(); }
+};
+
+inline constexpr std::int32_t kNoCluster = -1;  // the named cluster does not exist -> 503 NC
+
+struct WeightedCluster {
+  std::string name;                   // outbound|9080|v2|reviews.default.svc.cluster.local
+  std::int32_t cluster = kNoCluster;  // index into ProxyConfig::clusters
+  std::uint32_t weight = 0;
+  HeaderOps request_headers, response_headers;
+  std::string host_rewrite;
+};
+
+struct MirrorPolicy {
+  std::string cluster_name;
+  std::int32_t cluster = kNoCluster;
+  std::uint32_t per_million = 1'000'000;
+};
+
+struct Route {
+  std::string name;     // Envoy route name (rule and match names joined with '.'), may be empty
+  std::string vs_rule;  // "ns/name#http[i]" for VirtualService routes, "-" otherwise
+  RouteMatch match;
+  enum class Action { Forward, Redirect, DirectResponse };
+  Action action = Action::Forward;
+
+  // Forward
+  std::vector<WeightedCluster> clusters;  // one entry = plain cluster
+  std::uint64_t total_weight = 0;
+  SimTime timeout = 0;                    // 0: disabled (Istio's default, SEMANTICS §4.1)
+  std::optional<RetryPolicy> retry;       // nullopt: no retry policy at all
+  std::optional<FaultPolicy> fault;
+  std::vector<MirrorPolicy> mirrors;
+  std::string prefix_rewrite;
+  std::string authority_rewrite;
+  HeaderOps request_headers, response_headers;
+
+  // Redirect / DirectResponse
+  int local_status = 0;
+  std::string local_body;
+  std::string redirect_location;  // for messages only
+};
+
+struct VirtualHost {
+  std::string name;                  // "reviews.default.svc.cluster.local:9080", "allow_any", ...
+  std::vector<std::string> domains;  // lower case
+  std::vector<Route> routes;
+};
+
+struct RouteConfiguration {
+  std::string name;  // "9080" for sidecars, "http.80" for gateways
+  std::vector<VirtualHost> virtual_hosts;
+
+  // Envoy's virtual-host selection (SEMANTICS §1.5): lower-cased host, port stripped, exact
+  // domain, then longest suffix wildcard, then longest prefix wildcard, then "*". -1 if none.
+  std::int32_t find_virtual_host(std::string_view authority) const;
+
+  // Built by finalize(): lookup tables for find_virtual_host.
+  void finalize();
+
+ private:
+  std::unordered_map<std::string, std::int32_t> exact_;
+  std::vector<std::pair<std::string, std::int32_t>> suffix_;  // "*.foo.com" -> ".foo.com", longest first
+  std::vector<std::pair<std::string, std::int32_t>> prefix_;  // "foo.*" -> "foo.", longest first
+  std::int32_t wildcard_ = -1;
+};
+
+// ------------------------------------------------------------------ clusters
+
+struct LbPolicy {
+  enum class Kind { LeastRequest, RoundRobin, Random, Passthrough, RingHash, Maglev };
+  Kind kind = Kind::LeastRequest;  // Istio's default (SEMANTICS §7.4)
+  std::uint32_t choice_count = 2;
+  double active_request_bias = 1.0;
+  std::uint64_t minimum_ring_size = 1024;
+  std::uint64_t maglev_table_size = 65537;
+  std::optional<config::ConsistentHashLB> hash;
+  std::optional<config::LocalityLbSetting> locality;
+  std::optional<config::WarmupConfiguration> warmup;
+};
+
+struct ClusterEndpoint {
+  std::uint32_t pod = 0;   // index into Registry::pods()
+  std::uint32_t port = 0;  // resolved target port on that pod
+  std::uint32_t weight = 1;
+  bool healthy = true;     // ready in EDS
+};
+
+struct Cluster {
+  enum class Type { Eds, OriginalDst, Static, BlackHole };
+  std::string name;  // outbound|9080|v2|reviews.default.svc.cluster.local, PassthroughCluster, ...
+  Type type = Type::Eds;
+  std::string service_hostname;  // empty for Passthrough/BlackHole
+  std::string subset;
+  std::uint32_t port = 0;
+  registry::Protocol protocol = registry::Protocol::Unknown;
+  std::vector<ClusterEndpoint> endpoints;
+  LbPolicy lb;
+  // The DestinationRule policy resolved for this cluster (SEMANTICS §7.3): top-level,
+  // port-level and subset policies merged. Blocks that stay unset are Istio's defaults.
+  std::optional<config::ConnectionPoolSettings> connection_pool;
+  std::optional<config::OutlierDetection> outlier_detection;
+  std::optional<config::RetryBudget> retry_budget;
+  std::string destination_rule;  // "ns/name" or empty
+};
+
+// Who the config is for (a proxy class: proxies seeing the same config).
+struct ProxyIdentity {
+  std::string namespace_;
+  config::Labels labels;
+  std::string workload;
+  bool is_gateway = false;
+  std::vector<std::string> gateway_names;  // "ns/name" of Gateways selecting this proxy
+};
+
+struct MeshOptions {
+  std::string outbound_traffic_policy = "ALLOW_ANY";  // or REGISTRY_ONLY
+  std::string istio_version = "1.31";
+  std::string domain{registry::kDefaultDomain};
+};
+
+struct ProxyConfig {
+  std::uint64_t version = 0;  // set by whoever delivers it (config_applied detail)
+  // Sidecar HTTP route configurations by port ("9080"), gateway ones by "http.<port>".
+  std::vector<RouteConfiguration> route_configs;
+  std::vector<Cluster> clusters;
+
+  const RouteConfiguration* route_config_for_port(std::uint32_t port) const;
+  std::int32_t find_cluster(std::string_view name) const;  // kNoCluster if absent
+
+  // Built by finalize() after compile.
+  void finalize();
+
+ private:
+  std::unordered_map<std::uint32_t, std::int32_t> route_config_by_port_;
+  std::unordered_map<std::string, std::int32_t> cluster_by_name_;
+};
+
+// Compiles the sidecar config of one proxy class (SEMANTICS §1–3, §7): one route
+// configuration per HTTP service port, virtual hosts for every visible service (default route,
+// §2.6) or VirtualService (first VS wins per host on sidecars, §1.3), the allow_any/block_all
+// catch-all, and one cluster per (service port) and per (subset, port) of the applicable
+// DestinationRule, plus PassthroughCluster and BlackHoleCluster. Warnings (e.g. a VS host
+// that is also owned by an older VS) go to `diags` when given.
+std::shared_ptr<const ProxyConfig> compile_sidecar(const config::ConfigStore& store,
+                                                   const registry::Registry& registry,
+                                                   const ProxyIdentity& proxy,
+                                                   const MeshOptions& mesh,
+                                                   config::Diagnostics* diags = nullptr);
+
+// The cluster name Istio gives a destination: outbound|<port>|<subset>|<fqdn>.
+std::string outbound_cluster_name(std::uint32_t port, std::string_view subset,
+                                  std::string_view hostname);
+
+// ------------------------------------------------------------------ per-request decisions
+
+// The first route of the virtual host whose match accepts the request; nullptr -> 404 NR.
+const Route* match_route(const VirtualHost& vhost, const RequestAttributes& request);
+
+// Envoy's weighted-cluster pick (SEMANTICS §3.3): `random % total_weight` against the
+// consecutive intervals of the entries in config order. Returns the entry index (0 for a
+// single-cluster route).
+std::size_t pick_weighted_cluster(const Route& route, std::uint64_t random);
+
+}  // namespace meshtwin::xds

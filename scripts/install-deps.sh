@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs exactly the Debian 12 packages meshtwin builds and tests with (DESIGN §5).
+# Idempotent: does nothing when every package is already installed.
+set -euo pipefail
+PACKAGES=(
+  g++ cmake ninja-build make pkg-config ccache
+  libboost-dev libboost-graph-dev libboost-random-dev
+  libyaml-cpp-dev libre2-dev libsqlite3-dev sqlite3
+  qt6-base-dev libqt6charts6-dev qt6-qpa-plugins fonts-dejavu-core
+  libgtest-dev libgmock-dev libcli11-dev libbenchmark-dev libfmt-dev
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "installing: ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
