@@ -1,0 +1,89 @@
+// Percentiles and Istio's duration buckets, shared by the writer (metrics, summaries), the
+// reader, the report and later diff/assertions, so that every tool computes a p99 the same way.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "engine/time.h"
+
+namespace meshtwin::results {
+
+using engine::SimTime;
+
+// Istio's default `istio_request_duration_milliseconds` boundaries (ms), then +Inf.
+inline constexpr std::size_t kDurationBuckets = 20;  // 19 finite + +Inf
+inline constexpr std::array<double, kDurationBuckets - 1> kDurationBucketBoundsMs = {
+    0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000,
+    600000, 1800000, 3600000};
+// The same boundaries in ns (exact integers: comparisons never round).
+inline constexpr std::array<SimTime, kDurationBuckets - 1> kDurationBucketBoundsNs = {
+    500'000LL, 1'000'000LL, 5'000'000LL, 10'000'000LL, 25'000'000LL, 50'000'000LL,
+    100'000'000LL, 250'000'000LL, 500'000'000LL, 1'000'000'000LL, 2'500'000'000LL,
+    5'000'000'000LL, 10'000'000'000LL, 30'000'000'000LL, 60'000'000'000LL, 300'000'000'000LL,
+    600'000'000'000LL, 1'800'000'000'000LL, 3'600'000'000'000LL};
+// Column names in `metrics`: `bucket_<le in ms>` with `.` written `_`, then `bucket_inf`.
+// Counts are NOT cumulative (unlike Prometheus' `le` series): bucket_5 counts durations d with
+// 1 ms < d <= 5 ms, so summing a column over windows or label sets is always meaningful.
+inline constexpr std::array<std::string_view, kDurationBuckets> kDurationBucketColumns = {
+    "bucket_0_5",   "bucket_1",      "bucket_5",      "bucket_10",      "bucket_25",
+    "bucket_50",    "bucket_100",    "bucket_250",    "bucket_500",     "bucket_1000",
+    "bucket_2500",  "bucket_5000",   "bucket_10000",  "bucket_30000",   "bucket_60000",
+    "bucket_300000", "bucket_600000", "bucket_1800000", "bucket_3600000", "bucket_inf"};
+
+using BucketCounts = std::array<std::uint64_t, kDurationBuckets>;
+
+// Index of the bucket a duration falls in (upper bound inclusive, like Prometheus' `le`).
+std::size_t duration_bucket(SimTime duration);
+
+// Prometheus' histogram_quantile: linear interpolation inside the bucket holding the q-th
+// value (bucket 0 starts at 0); a quantile in +Inf answers the last finite bound. q in [0,1].
+// Returns 0 for an empty histogram.
+SimTime percentile_from_buckets(const BucketCounts& counts, double q);
+
+// Exact percentile by nearest rank: the smallest value v such that at least q of the values
+// are <= v (so p50 of {1,2,3,4} is 2 and p100 is the max). Sorts `values` in place. 0 if empty.
+SimTime percentile_exact(std::vector<SimTime>& values, double q);
+
+// Collects durations for percentiles with bounded memory: exact (nearest rank) while at most
+// `exact_limit` values were added, after that a log-linear histogram with <= 1/128 relative
+// error per value (about 5k counters). Tools use it where a run may hold 100M requests.
+class DurationDigest {
+ public:
+  explicit DurationDigest(std::size_t exact_limit = 1u << 20);
+  void add(SimTime duration);
+  void merge(const DurationDigest& other);
+  std::uint64_t count() const { return count_; }
+  SimTime min() const { return count_ ? min_ : 0; }
+  SimTime max() const { return count_ ? max_ : 0; }
+  double sum() const { return sum_; }
+  double mean() const { return count_ ? sum_ / static_cast<double>(count_) : 0.0; }
+  double stddev() const;
+  bool exact() const { return !overflowed_; }
+  // q in [0,1]; exact nearest rank while exact(), else the midpoint of the fine bucket.
+  SimTime percentile(double q) const;
+  // Fraction of values <= `duration` (for Fortio's histogram percentile column).
+  double fraction_at_or_below(SimTime duration) const;
+
+ private:
+  void spill();
+  static std::size_t fine_index(SimTime d);
+  static SimTime fine_lower(std::size_t index);
+  static SimTime fine_upper(std::size_t index);
+
+  std::size_t exact_limit_;
+  std::uint64_t count_ = 0;
+  SimTime min_ = 0;
+  SimTime max_ = 0;
+  double sum_ = 0;
+  double sum_sq_ = 0;
+  bool overflowed_ = false;
+  mutable bool sorted_ = true;
+  mutable std::vector<SimTime> values_;  // while exact
+  std::vector<std::uint64_t> fine_;      // after spill
+};
+
+}  // namespace meshtwin::results

@@ -1,0 +1,127 @@
+// Read-only access to a results file through the DESIGN §3.3 views, for the CLI (report,
+// diff, check), the viewer and tests. Opens with SQLITE_OPEN_READONLY: reading never
+// changes a file.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "engine/time.h"
+#include "results/percentiles.h"
+
+namespace meshtwin::results {
+
+// `FILE.db[:RUN]`: the run is the digits after the last ':' (when they are all digits and
+// something precedes them); without one, readers take the latest run.
+struct RunRef {
+  std::string path;
+  std::optional<std::int64_t> run;
+};
+RunRef parse_run_ref(std::string_view text);
+
+struct RunRow {
+  std::int64_t run_id = 0;
+  std::string scenario;
+  std::uint64_t seed = 0;
+  SimTime sim_duration = 0;
+  double wall_seconds = 0;
+  std::string meshtwin_version;
+  std::string status;  // complete, interrupted, running
+  SimTime metrics_interval = 0;
+};
+
+struct RequestRow {
+  std::int64_t run_id = 0;
+  std::uint64_t request_id = 0;
+  std::string client;
+  SimTime start = 0;
+  SimTime duration = 0;
+  std::string method;
+  std::string authority;
+  std::string path;
+  int response_code = 0;
+  std::string response_flags;  // Envoy's string, "-" for none
+  int attempts = 0;
+  std::string route_name;
+  std::string vs_rule;
+  std::string destination_service;
+  std::string destination_version;
+  std::string destination_workload;
+  int degraded_calls = 0;
+};
+
+struct SummaryRow {
+  std::string destination_service;
+  std::string destination_version;
+  std::uint64_t requests = 0;
+  std::uint64_t success = 0;  // codes 200-399
+  SimTime p50 = 0;
+  SimTime p90 = 0;
+  SimTime p99 = 0;
+  std::string flags;  // "UH:3,UO:1" (count per single flag, most frequent first) or "-"
+};
+
+struct EventRow {
+  SimTime time = 0;
+  std::string kind;
+  std::string subject;
+  std::string detail;
+};
+
+// One result cell: NULL, integer, real or text.
+using Value = std::variant<std::monostate, std::int64_t, double, std::string>;
+using Row = std::vector<Value>;
+
+class Reader {
+ public:
+  // nullptr and a sentence in *error when the file is missing, not a database, or of
+  // another schema version.
+  static std::unique_ptr<Reader> open(const std::string& path, std::string* error);
+  ~Reader();
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
+
+  const std::string& path() const;
+
+  // `run` or, when absent, the latest run. nullopt and a sentence naming the file and the
+  // runs it does hold when there is no such run.
+  std::optional<std::int64_t> resolve_run(std::optional<std::int64_t> run,
+                                          std::string* error) const;
+
+  std::vector<RunRow> runs() const;  // ascending run_id
+  std::optional<RunRow> run(std::int64_t run_id) const;
+
+  // Rows of `requests` for a run in request_id order; `fn` returns false to stop early.
+  void for_each_request(std::int64_t run_id,
+                        const std::function<bool(const RequestRow&)>& fn) const;
+  std::uint64_t count_rows(std::string_view view, std::int64_t run_id) const;  // any §3.3 view
+  std::vector<SummaryRow> summaries(std::int64_t run_id) const;
+  std::vector<EventRow> events(std::int64_t run_id) const;  // in time order
+  std::vector<std::pair<std::string, std::string>> inputs(std::int64_t run_id) const;
+
+  // Any read-only SQL with `?` parameters; nullopt and the SQLite message on error.
+  std::optional<std::vector<Row>> query(const std::string& sql,
+                                        const std::vector<Value>& params = {},
+                                        std::string* error = nullptr) const;
+
+  struct Impl;
+
+ private:
+  explicit Reader(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Opens `FILE.db[:RUN]` in one step, for commands that take that argument.
+struct OpenedRun {
+  std::unique_ptr<Reader> reader;
+  std::int64_t run_id = 0;
+};
+std::optional<OpenedRun> open_run(std::string_view ref, std::string* error);
+
+}  // namespace meshtwin::results
