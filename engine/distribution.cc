@@ -1,0 +1,250 @@
+#include "engine/distribution.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+namespace meshtwin::engine {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// Φ⁻¹(0.99): converts a lognormal's p50/p99 into sigma.
+constexpr double kZ99 = 2.3263478740408408;
+
+// Uniform on the open interval (0, 1): every inversion below may take log(u) or Φ⁻¹(u)
+// without special cases. 53 random bits, centred in their bucket.
+inline double open01(RngStream& rng) {
+  return (static_cast<double>(rng.next_u64() >> 11) + 0.5) * 0x1.0p-53;
+}
+
+// Φ⁻¹(p), Wichura's AS241 (PPND16), relative error about 1e-16. Sampling by inversion
+// rather than Boost's ziggurat: exactly one 64-bit word per draw (so how far a stream has
+// advanced never depends on the values drawn) and sample() agrees with quantile().
+template <std::size_t N>
+inline double horner(const double (&c)[N], double x) {
+  double y = c[0];
+  for (std::size_t i = 1; i < N; ++i) y = y * x + c[i];
+  return y;
+}
+
+double normal_quantile(double p) {
+  if (p <= 0) return -kInf;
+  if (p >= 1) return kInf;
+  // Coefficients from highest to lowest power.
+  static constexpr double kA[] = {2.5090809287301226727e+3, 3.3430575583588128105e+4,
+                                  6.7265770927008700853e+4, 4.5921953931549871457e+4,
+                                  1.3731693765509461125e+4, 1.9715909503065514427e+3,
+                                  1.3314166789178437745e+2, 3.3871328727963666080e+0};
+  static constexpr double kB[] = {5.2264952788528545610e+3, 2.8729085735721942674e+4,
+                                  3.9307895800092710610e+4, 2.1213794301586595867e+4,
+                                  5.3941960214247511077e+3, 6.8718700749205790830e+2,
+                                  4.2313330701600911252e+1, 1.0};
+  static constexpr double kC[] = {7.7454501427834140764e-4, 2.27238449892691845833e-2,
+                                  2.4178072517745061177e-1, 1.27045825245236838258e+0,
+                                  3.64784832476320460504e+0, 5.7694972214606914055e+0,
+                                  4.6303378461565452959e+0, 1.42343711074968357734e+0};
+  static constexpr double kD[] = {1.05075007164441684324e-9, 5.475938084995344946e-4,
+                                  1.51986665636164571966e-2, 1.4810397642748007459e-1,
+                                  6.8976733498510000455e-1, 1.6763848301838038494e+0,
+                                  2.05319162663775882187e+0, 1.0};
+  static constexpr double kE[] = {2.01033439929228813265e-7, 2.71155556874348757815e-5,
+                                  1.2426609473880784386e-3, 2.6532189526576123093e-2,
+                                  2.9656057182850489123e-1, 1.7848265399172913358e+0,
+                                  5.4637849111641143699e+0, 6.6579046435011037772e+0};
+  static constexpr double kF[] = {2.04426310338993978564e-15, 1.4215117583164458887e-7,
+                                  1.8463183175100546818e-5, 7.868691311456132591e-4,
+                                  1.48753612908506148525e-2, 1.3692988092273580531e-1,
+                                  5.9983220655588793769e-1, 1.0};
+  const double q = p - 0.5;
+  if (std::fabs(q) <= 0.425) {
+    const double r = 0.180625 - q * q;
+    return q * horner(kA, r) / horner(kB, r);
+  }
+  double r = std::sqrt(-std::log(q < 0 ? p : 1.0 - p));
+  double x;
+  if (r <= 5.0) {
+    r -= 1.6;
+    x = horner(kC, r) / horner(kD, r);
+  } else {
+    r -= 5.0;
+    x = horner(kE, r) / horner(kF, r);
+  }
+  return q < 0 ? -x : x;
+}
+
+std::string fmt(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+}  // namespace
+
+Distribution Distribution::constant(double value) {
+  Distribution d;
+  d.kind_ = Kind::Constant;
+  d.a_ = value;
+  return d;
+}
+
+Distribution Distribution::uniform(double low, double high) {
+  Distribution d;
+  d.kind_ = Kind::Uniform;
+  d.a_ = low;
+  d.b_ = high;
+  return d;
+}
+
+Distribution Distribution::exponential(double mean) {
+  Distribution d;
+  d.kind_ = Kind::Exponential;
+  d.a_ = mean;
+  return d;
+}
+
+Distribution Distribution::normal(double mean, double stddev) {
+  Distribution d;
+  d.kind_ = Kind::Normal;
+  d.a_ = mean;
+  d.b_ = stddev;
+  return d;
+}
+
+Distribution Distribution::lognormal_mu_sigma(double mu, double sigma) {
+  Distribution d;
+  d.kind_ = Kind::LogNormal;
+  d.a_ = mu;
+  d.b_ = sigma;
+  return d;
+}
+
+Distribution Distribution::lognormal_p50_p99(double p50, double p99) {
+  // ln X ~ N(mu, sigma): the median of X is e^mu and its 99th percentile e^(mu + z99 sigma).
+  return lognormal_mu_sigma(std::log(p50), (std::log(p99) - std::log(p50)) / kZ99);
+}
+
+Distribution Distribution::pareto(double scale, double shape) {
+  Distribution d;
+  d.kind_ = Kind::Pareto;
+  d.a_ = scale;
+  d.b_ = shape;
+  return d;
+}
+
+Distribution Distribution::empirical(std::vector<std::pair<double, double>> points) {
+  Distribution d;
+  d.kind_ = Kind::Empirical;
+  d.points_ = std::move(points);
+  return d;
+}
+
+double Distribution::sample(RngStream& rng) const {
+  switch (kind_) {
+    case Kind::Constant:
+      return a_;  // draws nothing: a constant never disturbs its stream
+    case Kind::Uniform:
+      return a_ + (b_ - a_) * rng.uniform01();
+    case Kind::Exponential:
+      return -a_ * std::log(open01(rng));  // 1 - U and U have the same law
+    default:
+      return quantile(open01(rng));
+  }
+}
+
+SimTime Distribution::sample_duration(RngStream& rng) const {
+  const double x = sample(rng);
+  if (!(x > 0)) return 0;  // negative, zero or NaN
+  if (x >= 9.2233720368547748e18) return kNever;
+  return std::llround(x);
+}
+
+double Distribution::mean() const {
+  switch (kind_) {
+    case Kind::Constant:
+      return a_;
+    case Kind::Uniform:
+      return 0.5 * (a_ + b_);
+    case Kind::Exponential:
+    case Kind::Normal:
+      return a_;
+    case Kind::LogNormal:
+      return std::exp(a_ + 0.5 * b_ * b_);
+    case Kind::Pareto:
+      return b_ > 1 ? b_ * a_ / (b_ - 1) : kInf;
+    case Kind::Empirical: {
+      if (points_.empty()) return 0;
+      // Mass F0 at the first value, then uniform within each segment; whatever the last
+      // point leaves below 1 sits at the last value (as sample() does).
+      double m = points_.front().second * points_.front().first;
+      for (std::size_t i = 1; i < points_.size(); ++i) {
+        const double mass = points_[i].second - points_[i - 1].second;
+        m += mass * 0.5 * (points_[i].first + points_[i - 1].first);
+      }
+      m += (1.0 - points_.back().second) * points_.back().first;
+      return m;
+    }
+  }
+  return 0;
+}
+
+double Distribution::quantile(double p) const {
+  switch (kind_) {
+    case Kind::Constant:
+      return a_;
+    case Kind::Uniform:
+      return a_ + (b_ - a_) * p;
+    case Kind::Exponential:
+      return p >= 1 ? kInf : -a_ * std::log1p(-p);
+    case Kind::Normal:
+      return a_ + b_ * normal_quantile(p);
+    case Kind::LogNormal:
+      return std::exp(a_ + b_ * normal_quantile(p));
+    case Kind::Pareto:
+      return p >= 1 ? kInf : a_ * std::pow(1.0 - p, -1.0 / b_);
+    case Kind::Empirical: {
+      if (points_.empty()) return 0;
+      // First point with cumulative probability above p; below the first point's
+      // probability the answer is its value (the mass sits there).
+      const auto it = std::upper_bound(points_.begin(), points_.end(), p,
+                                       [](double v, const auto& pt) { return v < pt.second; });
+      if (it == points_.begin()) return it->first;
+      if (it == points_.end()) return points_.back().first;
+      const auto& lo = *(it - 1);
+      const auto& hi = *it;
+      const double span = hi.second - lo.second;  // > 0: hi.second > p >= lo.second
+      return lo.first + (hi.first - lo.first) * ((p - lo.second) / span);
+    }
+  }
+  return 0;
+}
+
+std::string Distribution::describe() const {
+  switch (kind_) {
+    case Kind::Constant:
+      return "constant(" + fmt(a_) + ")";
+    case Kind::Uniform:
+      return "uniform(" + fmt(a_) + ", " + fmt(b_) + ")";
+    case Kind::Exponential:
+      return "exponential(mean=" + fmt(a_) + ")";
+    case Kind::Normal:
+      return "normal(mean=" + fmt(a_) + ", stddev=" + fmt(b_) + ")";
+    case Kind::LogNormal:
+      return "lognormal(mu=" + fmt(a_) + ", sigma=" + fmt(b_) + "; p50=" + fmt(quantile(0.5)) +
+             ", p99=" + fmt(quantile(0.99)) + ")";
+    case Kind::Pareto:
+      return "pareto(scale=" + fmt(a_) + ", shape=" + fmt(b_) + ")";
+    case Kind::Empirical: {
+      std::string s = "empirical(";
+      for (std::size_t i = 0; i < points_.size(); ++i) {
+        if (i > 0) s += ", ";
+        s += fmt(points_[i].first) + "@" + fmt(points_[i].second);
+      }
+      return s + ")";
+    }
+  }
+  return "?";
+}
+
+}  // namespace meshtwin::engine
