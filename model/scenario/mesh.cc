@@ -1,0 +1,1115 @@
+#include "model/scenario/mesh.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "model/config/loader.h"
+#include "model/scenario/mesh_impl.h"
+#include "model/telemetry/response_flags.h"
+
+namespace meshtwin::scenario {
+
+namespace {
+
+using telemetry::SpanKind;
+namespace flag = telemetry;
+
+constexpr std::uint64_t kRequestSampleSalt = 0x7265717565737473ull;  // "requests"
+constexpr std::uint64_t kSpanSampleSalt = 0x7370616e73616d70ull;     // "spansamp"
+
+std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// The manifest files a path stands for, in the order `kubectl apply -f` reads them.
+void collect_manifest_files(const std::filesystem::path& path, std::vector<std::string>& out) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    std::vector<fs::path> entries;
+    for (const auto& e : fs::directory_iterator(path, ec)) entries.push_back(e.path());
+    std::sort(entries.begin(), entries.end());
+    for (const auto& e : entries) {
+      if (fs::is_directory(e, ec)) {
+        collect_manifest_files(e, out);
+      } else {
+        const auto ext = e.extension().string();
+        if (ext == ".yaml" || ext == ".yml" || ext == ".json") out.push_back(e.string());
+      }
+    }
+  } else {
+    out.push_back(path.string());
+  }
+}
+
+std::string labels_key(const std::string& ns, const config::Labels& labels) {
+  std::string key = ns;
+  for (const auto& [k, v] : labels) {
+    key += '\n';
+    key += k;
+    key += '=';
+    key += v;
+  }
+  return key;
+}
+
+bool is_success(int code) { return code >= 200 && code <= 399; }
+
+}  // namespace
+
+// ====================================================================== build
+
+MeshImpl::MeshImpl()
+    : overhead_rng_(0, "unused"),
+      streams_([this](std::deque<Stream>& d) {
+        d.emplace_back(sim_, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_route_timeout>,
+                       &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_per_try_timeout>,
+                       &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_backoff_done>, this);
+      }),
+      server_reqs_([](std::deque<ServerReq>& d) { d.emplace_back(); }),
+      app_calls_([this](std::deque<AppCall>& d) {
+        d.emplace_back(sim_, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_app_call_timeout>,
+                       this);
+      }),
+      client_reqs_([this](std::deque<ClientReq>& d) {
+        d.emplace_back(sim_, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_client_timeout>,
+                       this);
+      }) {
+  unknown_ = strings_.intern("unknown");
+  dash_ = strings_.intern("-");
+}
+
+bool MeshImpl::build(const ScenarioSpec& spec, config::Diagnostics& diags) {
+  spec_ = spec;
+  seed_ = spec.seed;
+  config::load_paths(spec_.manifests, store_, diags);
+  if (diags.has_errors()) return false;
+  registry_ = registry::Registry::build(store_, diags);
+  if (diags.has_errors()) return false;
+
+  latency_ = spec_.network.latency;
+  proxy_overhead_ = spec_.mesh.proxy_overhead;
+  overhead_is_zero_ = proxy_overhead_.is_constant() && proxy_overhead_.mean() == 0;
+
+  pods_.reserve(registry_.pods().size());
+  for (std::uint32_t i = 0; i < registry_.pods().size(); ++i) {
+    const auto& pod = registry_.pods()[i];
+    PodRt& rt = pods_.emplace_back(seed_, pod.namespace_ + "/" + pod.name);
+    rt.index = i;
+    rt.name = strings_.intern(pod.name);
+    rt.workload = strings_.intern(pod.workload);
+    rt.namespace_ = strings_.intern(pod.namespace_);
+    rt.version = strings_.intern(pod.version.empty() ? "unknown" : pod.version);
+  }
+  if (!build_apps(diags)) return false;
+  build_proxies();
+  if (!build_clients(diags)) return false;
+  return !diags.has_errors();
+}
+
+bool MeshImpl::resolve_call(const CallSpec& call, std::string_view from_namespace, CallRt& out,
+                            config::Diagnostics& diags, const char* what) {
+  out.spec = &call;
+  out.method = strings_.intern(call.method);
+  out.authority = strings_.intern(call.to.authority());
+  out.path = strings_.intern(call.to.path);
+  out.port = call.to.port;
+  out.service = registry_.resolve_dns(call.to.host, from_namespace);
+  if (!out.service) {
+    diags.error(call.location, what,
+                "host \"" + call.to.host + "\" resolves to no Service from namespace " +
+                    std::string(from_namespace) +
+                    "; calls to hosts outside the registry arrive with ServiceEntry support");
+    return false;
+  }
+  if (!out.service->find_port(out.port)) {
+    diags.error(call.location, what,
+                "Service " + out.service->hostname + " has no port " + std::to_string(out.port));
+    return false;
+  }
+  for (const auto& h : call.forward_headers) out.forward_headers.push_back(strings_.intern(h));
+  return true;
+}
+
+bool MeshImpl::build_apps(config::Diagnostics& diags) {
+  apps_.reserve(spec_.apps.size());
+  for (const AppSpec& app : spec_.apps) {
+    // The app's pods: its workload in the given namespace, or in any namespace.
+    std::vector<std::uint32_t> pods;
+    for (std::uint32_t i = 0; i < registry_.pods().size(); ++i) {
+      const auto& p = registry_.pods()[i];
+      if (p.workload == app.workload && (app.namespace_.empty() || p.namespace_ == app.namespace_))
+        pods.push_back(i);
+    }
+    const std::string where = "spec.apps." + app.workload;
+    if (pods.empty()) {
+      diags.error(app.location, where,
+                  "no Deployment (or other workload) named \"" + app.workload +
+                      "\" is in the manifests; apps are keyed by workload name");
+      return false;
+    }
+    AppRt& rt = apps_.emplace_back();
+    rt.workers = static_cast<std::uint32_t>(std::max(app.workers, 0));
+    rt.service_time = app.service_time;
+    rt.error_status = app.error_status;
+    const std::string ns = registry_.pods()[pods.front()].namespace_;
+    for (std::size_t s = 0; s < app.calls.size(); ++s) {
+      StepRt& step = rt.steps.emplace_back();
+      for (std::size_t c = 0; c < app.calls[s].calls.size(); ++c) {
+        std::string path = where + ".calls[" + std::to_string(s) + "]";
+        if (app.calls[s].parallel) path += ".parallel[" + std::to_string(c) + "]";
+        path += ".to";
+        if (!resolve_call(app.calls[s].calls[c], ns, step.calls.emplace_back(), diags,
+                          path.c_str()))
+          return false;
+      }
+    }
+    for (std::size_t f = 0; f < app.failures.size(); ++f) {
+      const FailureSpec& failure = app.failures[f];
+      if (failure.kind != FailureSpec::Kind::Status) {
+        diags.error(failure.location, where + ".failures[" + std::to_string(f) + "].kind",
+                    "only failures of kind status are simulated so far; reset, hang, refuse and "
+                    "grpc arrive with the resilience issue");
+        return false;
+      }
+      rt.failures.push_back({failure.rate, failure.status});
+    }
+    for (std::uint32_t p : pods) pods_[p].app = &rt;
+  }
+  return true;
+}
+
+void MeshImpl::build_proxies() {
+  xds::MeshOptions mesh;
+  mesh.outbound_traffic_policy = spec_.mesh.outbound_traffic_policy;
+  mesh.istio_version = spec_.mesh.istio_version;
+  mesh.domain = std::string(registry_.domain());
+  // One compile per proxy class: pods with the same namespace and labels see the same config.
+  std::map<std::string, std::shared_ptr<const xds::ProxyConfig>> by_class;
+  proxies_.reserve(pods_.size());
+  for (PodRt& pod : pods_) {
+    const auto& rp = registry_.pods()[pod.index];
+    if (!rp.has_sidecar) continue;
+    const std::string key = labels_key(rp.namespace_, rp.labels);
+    auto it = by_class.find(key);
+    if (it == by_class.end()) {
+      xds::ProxyIdentity identity;
+      identity.namespace_ = rp.namespace_;
+      identity.labels = rp.labels;
+      identity.workload = rp.workload;
+      auto config = xds::compile_sidecar(store_, registry_, identity, mesh);
+      configs_.push_back(config);
+      it = by_class.emplace(key, config).first;
+    }
+    ProxyRt& proxy = proxies_.emplace_back(seed_, rp.namespace_ + "/" + rp.name);
+    proxy.pod = pod.index;
+    proxy.name = pod.name;
+    proxy.workload = pod.workload;
+    proxy.config = it->second;
+    proxy.config_version = 1;
+    proxy.workers = static_cast<std::uint32_t>(std::max(spec_.mesh.proxy_workers, 1));
+    proxy.clusters.resize(proxy.config->clusters.size());
+    pod.proxy = static_cast<std::uint32_t>(proxies_.size() - 1);
+  }
+}
+
+bool MeshImpl::build_clients(config::Diagnostics& diags) {
+  clients_.reserve(spec_.clients.size());
+  for (std::size_t i = 0; i < spec_.clients.size(); ++i) {
+    const ClientSpec& c = spec_.clients[i];
+    const std::string where = "spec.clients[" + std::to_string(i) + "]";
+    if (c.from_kind == ClientSpec::FromKind::Gateway) {
+      diags.error(c.location, where + ".from.gateway",
+                  "clients entering through a gateway arrive with the control-plane issue; "
+                  "send from a workload inside the mesh (from: {workload: sleep}) for now");
+      return false;
+    }
+    const std::string ns = c.from_namespace.empty() ? "default" : c.from_namespace;
+    ClientRt& rt = clients_.emplace_back(seed_, c.name);
+    rt.spec = &c;
+    rt.name = strings_.intern(c.name);
+    rt.method = strings_.intern(c.method);
+    rt.authority = strings_.intern(c.to.authority());
+    rt.path = strings_.intern(c.to.path);
+    rt.port = c.to.port;
+    rt.source_pods = registry_.pods_of_workload(ns, c.from_name);
+    if (rt.source_pods.empty()) {
+      diags.error(c.location, where + ".from.workload",
+                  "no workload \"" + c.from_name + "\" in namespace " + ns +
+                      "; add its Deployment to the manifests (e.g. Istio's sleep or curl sample)");
+      return false;
+    }
+    rt.service = registry_.resolve_dns(c.to.host, ns);
+    if (!rt.service) {
+      diags.error(c.location, where + ".to",
+                  "host \"" + c.to.host + "\" resolves to no Service from namespace " + ns);
+      return false;
+    }
+    double total = 0;
+    if (c.mix.empty()) {
+      rt.mix_cumulative.push_back(1);
+      rt.mix_headers.emplace_back();
+    }
+    for (const HeaderMix& m : c.mix) total += m.weight;
+    double cumulative = 0;
+    for (const HeaderMix& m : c.mix) {
+      cumulative += m.weight / total;
+      rt.mix_cumulative.push_back(cumulative);
+      HeaderSet& hs = rt.mix_headers.emplace_back();
+      for (const auto& [name, value] : m.headers) hs.add(strings_.intern(name), strings_.intern(value));
+    }
+  }
+  return true;
+}
+
+// ====================================================================== helpers
+
+SimTime MeshImpl::overhead(ProxyRt& p) {
+  if (overhead_is_zero_) return 0;
+  return proxy_overhead_.sample_duration(p.fault_rng);
+}
+
+SimTime MeshImpl::network_leg(PodRt& from) {
+  if (latency_.is_constant()) return static_cast<SimTime>(latency_.mean());
+  return latency_.sample_duration(from.net_rng);
+}
+
+bool MeshImpl::sample(std::uint64_t request_id, std::uint64_t salt, double fraction) const {
+  if (fraction >= 1.0) return true;
+  if (fraction <= 0.0) return false;
+  // A hash of (seed, request id): sampling draws from no stream, so recording choices never
+  // shift the random numbers the simulation itself uses.
+  const std::uint64_t h = splitmix64(seed_ ^ salt ^ splitmix64(request_id));
+  return static_cast<double>(h >> 11) * 0x1.0p-53 < fraction;
+}
+
+void MeshImpl::emit_span(Stream& s, SpanKind kind, SimTime start, int code, std::uint32_t flags) {
+  if (s.proxy == kNone) return;  // spans are written by caller-side proxies only
+  telemetry::SpanRecord r;
+  r.request_id = s.request_id;
+  r.span_id = kind == SpanKind::Attempt ? s.span_id : next_span_id_++;
+  r.parent_span_id = s.parent_span;
+  r.kind = kind;
+  const PodRt& src = pods_[s.src_pod];
+  r.source_workload = src.workload;
+  r.source_pod = src.name;
+  const ProxyRt& p = proxies_[s.proxy];
+  const ClusterRt* c = s.cluster >= 0 ? p.clusters[s.cluster].get() : nullptr;
+  r.destination_service = c ? c->service : unknown_;
+  if (s.dest_pod != kNone) {
+    const PodRt& d = pods_[s.dest_pod];
+    r.destination_version = d.version;
+    r.destination_workload = d.workload;
+    r.destination_pod = d.name;
+  } else {
+    r.destination_version = r.destination_workload = r.destination_pod = unknown_;
+  }
+  r.cluster = s.cluster_name;
+  r.route_name = s.route_name;
+  r.attempt = std::max(s.attempt, 1);
+  r.app_attempt = s.app_attempt;
+  r.config_version = s.config_version;
+  r.start = start;
+  r.duration = sim_.now() - start;
+  r.response_code = code;
+  r.response_flags = flags;
+  r.reached_upstream = kind == SpanKind::Attempt && s.attempt_reached;
+  r.sampled = s.sampled;
+  if (kind == SpanKind::Attempt)
+    ++stats_.hop_attempts;
+  else
+    ++stats_.local_replies;
+  sink_->on_span(r);
+}
+
+// ====================================================================== clients
+
+void MeshImpl::schedule_next_arrival(std::uint32_t client, std::uint32_t connection) {
+  ClientRt& c = clients_[client];
+  const RateSpec& rate = c.spec->rate;
+  SimTime t = sim_.now();
+  switch (rate.kind) {
+    case RateSpec::Kind::Poisson:
+      if (rate.per_second <= 0) return;
+      t += static_cast<SimTime>(-std::log1p(-c.arrival_rng.uniform01()) / rate.per_second *
+                                engine::kSecond);
+      break;
+    case RateSpec::Kind::Constant:
+      if (rate.per_second <= 0) return;
+      t += static_cast<SimTime>(engine::kSecond / rate.per_second);
+      break;
+    case RateSpec::Kind::Ramp: {
+      // A Poisson process whose rate moves linearly from `from` to `to` over `over`, then
+      // stays; drawn by thinning against the larger of the two rates.
+      const double peak = std::max(rate.per_second, rate.ramp_to);
+      if (peak <= 0) return;
+      for (;;) {
+        t += static_cast<SimTime>(-std::log1p(-c.arrival_rng.uniform01()) / peak *
+                                  engine::kSecond);
+        if (t >= spec_.duration) break;
+        const double progress =
+            rate.ramp_over > 0 ? std::min(1.0, static_cast<double>(t) / rate.ramp_over) : 1.0;
+        const double now_rate = rate.per_second + (rate.ramp_to - rate.per_second) * progress;
+        if (c.arrival_rng.uniform01() * peak < now_rate) break;
+      }
+      break;
+    }
+    case RateSpec::Kind::Closed:
+      t += rate.think_time.sample_duration(c.arrival_rng);
+      break;
+  }
+  if (t >= spec_.duration) return;
+  sim_.schedule_at(t, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_arrival>, this,
+                   pack(client, connection));
+}
+
+void MeshImpl::on_arrival(std::uint64_t arg) {
+  const std::uint32_t client = slot_of(arg);
+  const std::uint32_t connection = gen_of(arg);
+  ClientRt& c = clients_[client];
+  if (sim_.now() >= spec_.duration) return;
+  if (c.spec->max_requests > 0 && c.sent >= c.spec->max_requests) return;
+  ++c.sent;
+
+  const std::uint32_t slot = client_reqs_.acquire();
+  ClientReq& r = client_reqs_[slot];
+  r.client = client;
+  r.request_id = next_request_id_++;
+  r.start = sim_.now();
+  r.connection = connection;
+  r.src_pod = c.source_pods.size() == 1
+                  ? c.source_pods[0]
+                  : c.source_pods[c.source_rng.uniform_int(c.source_pods.size())];
+  std::size_t mix = 0;
+  if (c.mix_cumulative.size() > 1) {
+    const double u = c.mix_rng.uniform01();
+    while (mix + 1 < c.mix_cumulative.size() && u >= c.mix_cumulative[mix]) ++mix;
+  }
+  r.headers = c.mix_headers[mix];
+  r.record = sample(r.request_id, kRequestSampleSalt, spec_.record.requests);
+  r.sampled = sample(r.request_id, kSpanSampleSalt, spec_.record.spans);
+  if (c.spec->timeout > 0) r.timeout.arm_in(c.spec->timeout, slot);
+  ++client_in_flight_;
+  stats_.peak_in_flight = std::max(stats_.peak_in_flight, client_in_flight_);
+
+  r.stream = open_stream(Owner::Client, slot, r.gen, r.src_pod, r.request_id, 0, 1, r.sampled,
+                         c.method, c.authority, c.path, c.port, c.service, r.headers);
+  r.stream_gen = streams_[r.stream].gen;
+  launch_stream(r.stream);
+
+  if (c.spec->rate.kind != RateSpec::Kind::Closed) schedule_next_arrival(client, kNone);
+}
+
+void MeshImpl::on_client_timeout(std::uint64_t slot) {
+  ClientReq& r = client_reqs_[static_cast<std::uint32_t>(slot)];
+  const std::uint32_t stream =
+      r.stream != kNone && streams_[r.stream].gen == r.stream_gen ? r.stream : kNone;
+  // The client gives up: Envoy logs the downstream disconnect (code 0, DC, DESIGN §3.2).
+  finish_client(static_cast<std::uint32_t>(slot), 0, flag::kDownstreamConnectionTermination, 0);
+  if (stream != kNone) reset_stream_from_downstream(stream);
+}
+
+void MeshImpl::finish_client(std::uint32_t slot, int code, std::uint32_t flags, int degraded) {
+  ClientReq& r = client_reqs_[slot];
+  ClientRt& c = clients_[r.client];
+  if (r.record) {
+    telemetry::RequestRecord rec;
+    rec.request_id = r.request_id;
+    rec.client = c.name;
+    rec.start = r.start;
+    rec.duration = sim_.now() - r.start;
+    rec.method = c.method;
+    rec.authority = c.authority;
+    rec.path = c.path;
+    rec.response_code = code;
+    rec.response_flags = flags;
+    rec.route_name = dash_;
+    rec.vs_rule = dash_;
+    rec.destination_service = rec.destination_version = rec.destination_workload = unknown_;
+    rec.degraded_calls = degraded;
+    if (r.stream != kNone && streams_[r.stream].gen == r.stream_gen) {
+      const Stream& s = streams_[r.stream];
+      rec.attempts = s.attempt;
+      rec.route_name = s.route_name;
+      rec.vs_rule = s.vs_rule;
+      if (s.proxy != kNone && s.cluster >= 0 && proxies_[s.proxy].clusters[s.cluster])
+        rec.destination_service = proxies_[s.proxy].clusters[s.cluster]->service;
+      else if (s.service)
+        rec.destination_service = strings_.intern(s.service->hostname);
+      if (s.dest_pod != kNone) {
+        rec.destination_version = pods_[s.dest_pod].version;
+        rec.destination_workload = pods_[s.dest_pod].workload;
+      }
+    }
+    sink_->on_request(rec);
+  }
+  ++stats_.client_requests;
+  --client_in_flight_;
+  const std::uint32_t connection = r.connection;
+  const std::uint32_t client = r.client;
+  r.timeout.cancel();
+  r.stream = kNone;
+  client_reqs_.release(slot);
+  if (connection != kNone) schedule_next_arrival(client, connection);
+}
+
+// ====================================================================== caller-side proxy
+
+std::uint32_t MeshImpl::open_stream(Owner owner, std::uint32_t owner_slot,
+                                    std::uint32_t owner_gen, std::uint32_t src_pod,
+                                    std::uint64_t request_id, std::uint64_t parent_span,
+                                    int app_attempt, bool sampled, std::string_view method,
+                                    std::string_view authority, std::string_view path,
+                                    std::uint32_t port, const registry::Service* service,
+                                    const HeaderSet& headers) {
+  const std::uint32_t slot = streams_.acquire();
+  Stream& s = streams_[slot];
+  s.owner = owner;
+  s.owner_slot = owner_slot;
+  s.owner_gen = owner_gen;
+  s.proxy = pods_[src_pod].proxy;
+  s.src_pod = src_pod;
+  s.request_id = request_id;
+  s.parent_span = parent_span;
+  s.app_attempt = app_attempt;
+  s.sampled = sampled;
+  s.method = method;
+  s.authority = authority;
+  s.path = path;
+  s.port = port;
+  s.service = service;
+  s.headers = headers;
+  s.route = nullptr;
+  s.cluster = xds::kNoCluster;
+  s.route_name = s.vs_rule = s.cluster_name = dash_;
+  s.config_version = 0;
+  s.retry = proxy::RetryState(nullptr);
+  s.backoff.reset();
+  s.attempt = 0;
+  s.tried_count = 0;
+  s.host = proxy::kNoHost;
+  s.dest_pod = kNone;
+  s.server_req = kNone;
+  s.attempt_in_flight = false;
+  s.attempt_reached = false;
+  s.start = sim_.now();
+  s.flags = 0;
+  s.degraded = 0;
+  s.final_code = 0;
+  return slot;
+}
+
+void MeshImpl::launch_stream(std::uint32_t slot) {
+  Stream& s = streams_[slot];
+  if (s.proxy == kNone) {
+    // No sidecar: the app's connection goes straight to a pod (kube-proxy), bypassing
+    // VirtualService routing (DESIGN §3.1).
+    start_attempt(slot);
+  } else {
+    const SimTime delay = overhead(proxies_[s.proxy]);
+    if (delay == 0) {
+      route_stream(slot);
+    } else {
+      sim_.schedule_in(delay, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_stream_at_proxy>,
+                       this, pack(slot, s.gen));
+    }
+  }
+}
+
+void MeshImpl::on_stream_at_proxy(std::uint64_t arg) {
+  if (streams_[slot_of(arg)].gen != gen_of(arg)) return;
+  route_stream(slot_of(arg));
+}
+
+void MeshImpl::route_stream(std::uint32_t slot) {
+  Stream& s = streams_[slot];
+  ProxyRt& p = proxies_[s.proxy];
+  const xds::ProxyConfig& config = *p.config;
+  s.config_version = p.config_version;
+  s.worker = p.workers > 1 ? static_cast<std::uint32_t>(p.route_rng.uniform_int(p.workers)) : 0;
+
+  const xds::RouteConfiguration* rc = config.route_config_for_port(s.port);
+  const std::int32_t vh = rc ? rc->find_virtual_host(s.authority) : -1;
+  if (vh < 0) {
+    local_reply(slot, 404, flag::kNoRouteFound);  // §2.5
+    return;
+  }
+  xds::RequestAttributes request;
+  request.authority = s.authority;
+  request.path = s.path;
+  request.method = s.method;
+  request.headers = s.headers.items.data();
+  request.header_count = s.headers.count;
+  const xds::Route* route = xds::match_route(rc->virtual_hosts[vh], request);
+  if (!route) {
+    local_reply(slot, 404, flag::kNoRouteFound);  // a VS owns the host, nothing matched (§2.5)
+    return;
+  }
+  s.route = route;
+  if (!route->name.empty()) s.route_name = route->name;
+  s.vs_rule = route->vs_rule.empty() ? dash_ : std::string_view(route->vs_rule);
+  if (route->action != xds::Route::Action::Forward) {
+    local_reply(slot, route->local_status, 0);  // redirect / direct response: no flag (§14)
+    return;
+  }
+  const std::size_t pick =
+      route->clusters.size() > 1 ? xds::pick_weighted_cluster(*route, p.route_rng.next_u64()) : 0;
+  const xds::WeightedCluster& wc = route->clusters[pick];
+  s.cluster = wc.cluster;
+  s.cluster_name = wc.name;
+  if (s.cluster == xds::kNoCluster) {
+    local_reply(slot, 503, flag::kNoClusterFound);  // §3.2
+    return;
+  }
+  if (!p.clusters[s.cluster]) {
+    const xds::Cluster& cluster = config.clusters[s.cluster];
+    engine::RngStream seed_rng(seed_, "proxy/" + std::string(p.name) + "/lb/" + cluster.name);
+    auto rt = std::make_unique<ClusterRt>(cluster.lb.kind, p.workers, seed_rng);
+    rt->name = cluster.name;
+    rt->service = cluster.service_hostname.empty() ? unknown_
+                                                   : strings_.intern(cluster.service_hostname);
+    for (std::uint32_t e = 0; e < cluster.endpoints.size(); ++e) {
+      const auto& ep = cluster.endpoints[e];
+      const PodRt& pod = pods_[ep.pod];
+      rt->endpoints.push_back({ep.pod, pod.name, pod.workload, pod.version});
+      rt->active.push_back(0);
+      if (ep.healthy) rt->eligible.push_back(e);
+    }
+    p.clusters[s.cluster] = std::move(rt);
+  }
+  // Fault filter (§6): delay roll first; the abort roll happens after the delay, or at once.
+  if (route->fault && route->fault->delay && route->fault->delay->per_million > 0 &&
+      p.fault_rng.uniform_int(1'000'000) < route->fault->delay->per_million) {
+    s.flags |= flag::kDelayInjected;
+    sim_.schedule_in(route->fault->delay->duration,
+                     &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_fault_delay_done>, this,
+                     pack(slot, s.gen));
+    return;
+  }
+  forward_stream(slot);
+}
+
+void MeshImpl::on_fault_delay_done(std::uint64_t arg) {
+  if (streams_[slot_of(arg)].gen != gen_of(arg)) return;
+  forward_stream(slot_of(arg));
+}
+
+void MeshImpl::forward_stream(std::uint32_t slot) {
+  Stream& s = streams_[slot];
+  ProxyRt& p = proxies_[s.proxy];
+  const xds::Route& route = *s.route;
+  if (route.fault && route.fault->abort && route.fault->abort->per_million > 0 &&
+      p.fault_rng.uniform_int(1'000'000) < route.fault->abort->per_million) {
+    // An abort never reaches the router: no attempt, no retry, no outlier input (§6).
+    const int status = route.fault->abort->grpc_status >= 0 ? 200 : route.fault->abort->http_status;
+    local_reply(slot, status, s.flags | flag::kFaultInjected);
+    return;
+  }
+  s.retry = proxy::RetryState(route.retry ? &*route.retry : nullptr);
+  if (route.retry) s.backoff.emplace(route.retry->backoff_base, route.retry->backoff_max);
+  // The route timeout starts when the router has the whole request, after any fault delay
+  // (§4.1, §6).
+  if (route.timeout > 0) s.route_timer.arm_in(route.timeout, slot);
+  start_attempt(slot);
+}
+
+void MeshImpl::start_attempt(std::uint32_t slot) {
+  Stream& s = streams_[slot];
+  ++s.attempt;
+  std::uint32_t dest = kNone;
+  if (s.proxy == kNone) {
+    // kube-proxy: a uniformly random pod of the Service.
+    const auto& candidates = s.service->pods;
+    if (!candidates.empty()) {
+      dest = candidates[pods_[s.src_pod].net_rng.uniform_int(candidates.size())];
+    }
+    if (dest == kNone) {
+      finish_stream(slot, 503, flag::kNoHealthyUpstream);
+      return;
+    }
+  } else {
+    ProxyRt& p = proxies_[s.proxy];
+    const xds::Cluster& cluster = p.config->clusters[s.cluster];
+    ClusterRt& c = *p.clusters[s.cluster];
+    if (cluster.type == xds::Cluster::Type::OriginalDst) {
+      // PassthroughCluster: to the address the app dialled (a Service's pods via kube-proxy).
+      if (s.service && !s.service->pods.empty())
+        dest = s.service->pods[p.lb_rng.uniform_int(s.service->pods.size())];
+      s.host = proxy::kNoHost;
+    } else {
+      std::int32_t host;
+      const auto* policy = s.retry.policy();
+      if (s.attempt > 1 && policy && policy->previous_hosts_predicate) {
+        host = c.lb.choose_avoiding(
+            s.worker, c.eligible, c.active,
+            std::span<const std::int32_t>(s.tried.data(), s.tried_count),
+            policy->host_selection_retry_max_attempts, p.lb_rng);
+      } else {
+        host = c.lb.choose(s.worker, c.eligible, c.active, p.lb_rng);
+      }
+      if (host != proxy::kNoHost) {
+        s.host = host;
+        if (s.tried_count < s.tried.size()) s.tried[s.tried_count++] = host;
+        ++c.active[host];
+        dest = c.endpoints[host].pod;
+      }
+    }
+    if (dest == kNone) {
+      local_reply(slot, 503, flag::kNoHealthyUpstream);  // §3.2, §8.5
+      return;
+    }
+  }
+  s.dest_pod = dest;
+  s.attempt_start = sim_.now();
+  s.span_id = next_span_id_++;
+  s.attempt_in_flight = true;
+  s.attempt_reached = false;
+  // The per-try timer starts at pool ready (§4.2); it is ignored when not below the route
+  // timeout.
+  if (const auto* policy = s.retry.policy();
+      policy && policy->per_try_timeout > 0 &&
+      (s.route == nullptr || s.route->timeout == 0 || policy->per_try_timeout < s.route->timeout)) {
+    s.per_try_timer.arm_in(policy->per_try_timeout, slot);
+  }
+
+  const std::uint32_t req = server_reqs_.acquire();
+  ServerReq& r = server_reqs_[req];
+  r.pod = dest;
+  r.stream = slot;
+  r.stream_gen = s.gen;
+  r.request_id = s.request_id;
+  r.span_id = s.span_id;
+  r.sampled = s.sampled;
+  r.headers = s.headers;
+  r.step = 0;
+  r.outstanding = 0;
+  r.call_failed = false;
+  r.failure_status = 0;
+  r.degraded = 0;
+  r.response_code = 0;
+  r.holds_worker = false;
+  s.server_req = req;
+  s.server_gen = r.gen;
+  sim_.schedule_in(network_leg(pods_[s.src_pod]),
+                   &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_server_arrival>, this,
+                   pack(req, r.gen));
+}
+
+void MeshImpl::on_backoff_done(std::uint64_t slot) { start_attempt(static_cast<std::uint32_t>(slot)); }
+
+// Ends the attempt in flight (if any) at the caller: releases its host's active count and
+// detaches the server-side request, whose eventual response is then dropped.
+void MeshImpl::end_attempt(std::uint32_t slot, int code, std::uint32_t flags, bool) {
+  Stream& s = streams_[slot];
+  if (!s.attempt_in_flight) return;
+  s.attempt_in_flight = false;
+  s.per_try_timer.cancel();
+  if (s.proxy != kNone && s.host != proxy::kNoHost) {
+    --proxies_[s.proxy].clusters[s.cluster]->active[s.host];
+  }
+  if (s.server_req != kNone && server_reqs_[s.server_req].gen == s.server_gen) {
+    server_reqs_[s.server_req].stream = kNone;
+  }
+  s.server_req = kNone;
+  emit_span(s, SpanKind::Attempt, s.attempt_start, code, flags);
+}
+
+void MeshImpl::on_route_timeout(std::uint64_t slot) {
+  Stream& s = streams_[static_cast<std::uint32_t>(slot)];
+  s.backoff_timer.cancel();
+  s.flags |= flag::kUpstreamRequestTimeout;
+  end_attempt(static_cast<std::uint32_t>(slot), 504, s.flags, true);
+  finish_stream(static_cast<std::uint32_t>(slot), 504, s.flags);  // §4.1
+}
+
+void MeshImpl::on_per_try_timeout(std::uint64_t slot32) {
+  const auto slot = static_cast<std::uint32_t>(slot32);
+  Stream& s = streams_[slot];
+  proxy::AttemptOutcome outcome;
+  outcome.kind = proxy::AttemptOutcome::Kind::PerTryTimeout;
+  const auto decision = s.retry.decide(outcome, true);
+  std::uint32_t span_flags = s.flags | flag::kUpstreamRequestTimeout;
+  if (decision == proxy::RetryState::Decision::LimitExceeded)
+    span_flags |= flag::kUpstreamRetryLimitExceeded;
+  if (decision == proxy::RetryState::Decision::Overflow) span_flags |= flag::kUpstreamOverflow;
+  end_attempt(slot, 504, span_flags, true);
+  if (decision == proxy::RetryState::Decision::Retry) {
+    s.backoff_timer.arm_in(s.backoff->next(proxies_[s.proxy].route_rng), slot);
+    return;
+  }
+  s.flags = span_flags;
+  finish_stream(slot, 504, s.flags);  // §4.2
+}
+
+void MeshImpl::local_reply(std::uint32_t slot, int code, std::uint32_t flags) {
+  Stream& s = streams_[slot];
+  s.flags |= flags;
+  emit_span(s, SpanKind::LocalReply, sim_.now(), code, s.flags);
+  finish_stream(slot, code, s.flags);
+}
+
+void MeshImpl::on_attempt_response(std::uint32_t slot, int code, int degraded) {
+  Stream& s = streams_[slot];
+  s.degraded = degraded;
+  proxy::AttemptOutcome outcome;
+  outcome.kind = proxy::AttemptOutcome::Kind::Response;
+  outcome.status = code;
+  const auto decision = s.retry.decide(outcome, true);
+  std::uint32_t flags = s.flags;
+  if (decision == proxy::RetryState::Decision::LimitExceeded)
+    flags |= flag::kUpstreamRetryLimitExceeded;
+  if (decision == proxy::RetryState::Decision::Overflow) flags |= flag::kUpstreamOverflow;
+  end_attempt(slot, code, flags, false);
+  if (decision == proxy::RetryState::Decision::Retry) {
+    s.backoff_timer.arm_in(s.backoff->next(proxies_[s.proxy].route_rng), slot);
+    return;
+  }
+  s.flags = flags;
+  finish_stream(slot, code, flags);
+}
+
+void MeshImpl::finish_stream(std::uint32_t slot, int code, std::uint32_t flags) {
+  Stream& s = streams_[slot];
+  s.route_timer.cancel();
+  s.per_try_timer.cancel();
+  s.backoff_timer.cancel();
+  emit_hop(s, code, flags);
+  // The response passes back through the caller's sidecar to the app.
+  const SimTime delay = s.proxy == kNone ? 0 : overhead(proxies_[s.proxy]);
+  s.flags = flags;
+  s.final_code = code;
+  if (delay == 0) {
+    on_stream_result(pack(slot, s.gen));
+  } else {
+    sim_.schedule_in(delay, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_stream_result>,
+                     this, pack(slot, s.gen));
+  }
+}
+
+// One record per stream at a caller-side proxy: Istio's source-reporter request (§3.3).
+void MeshImpl::emit_hop(const Stream& s, int code, std::uint32_t flags) {
+  if (s.proxy == kNone) return;
+  telemetry::HopRecord hop;
+  hop.start = s.start;
+  hop.duration = sim_.now() - s.start;
+  hop.source_workload = pods_[s.src_pod].workload;
+  const ProxyRt& p = proxies_[s.proxy];
+  hop.destination_service =
+      s.cluster >= 0 && p.clusters[s.cluster] ? p.clusters[s.cluster]->service : unknown_;
+  if (s.dest_pod != kNone) {
+    hop.destination_workload = pods_[s.dest_pod].workload;
+    hop.destination_version = pods_[s.dest_pod].version;
+    hop.destination_pod = pods_[s.dest_pod].name;
+  } else {
+    hop.destination_workload = hop.destination_version = hop.destination_pod = unknown_;
+  }
+  hop.response_code = code;
+  hop.response_flags = flags;
+  sink_->on_hop(hop);
+}
+
+void MeshImpl::on_stream_result(std::uint64_t arg) {
+  const std::uint32_t slot = slot_of(arg);
+  Stream& s = streams_[slot];
+  if (s.gen != gen_of(arg)) return;
+  const int code = s.final_code;
+  if (s.owner == Owner::Client) {
+    ClientReq& r = client_reqs_[s.owner_slot];
+    if (r.gen == s.owner_gen) finish_client(s.owner_slot, code, s.flags, s.degraded);
+  } else {
+    AppCall& c = app_calls_[s.owner_slot];
+    if (c.gen == s.owner_gen) {
+      c.stream = kNone;
+      app_call_done(s.owner_slot, code, s.degraded);
+    }
+  }
+  streams_.release(slot);
+}
+
+void MeshImpl::reset_stream_from_downstream(std::uint32_t slot) {
+  Stream& s = streams_[slot];
+  // Envoy logs the attempt the app abandoned with code 0 and DC (DESIGN §3.2); the server
+  // keeps working and its response is dropped on arrival.
+  s.flags |= flag::kDownstreamConnectionTermination;
+  end_attempt(slot, 0, s.flags, true);
+  s.route_timer.cancel();
+  s.per_try_timer.cancel();
+  s.backoff_timer.cancel();
+  emit_hop(s, 0, s.flags);
+  streams_.release(slot);
+}
+
+// ====================================================================== server pods
+
+void MeshImpl::on_server_arrival(std::uint64_t arg) {
+  const std::uint32_t req = slot_of(arg);
+  ServerReq& r = server_reqs_[req];
+  if (r.gen != gen_of(arg)) return;
+  if (r.stream != kNone && streams_[r.stream].gen == r.stream_gen)
+    streams_[r.stream].attempt_reached = true;
+  PodRt& pod = pods_[r.pod];
+  const SimTime delay = pod.proxy == kNone ? 0 : overhead(proxies_[pod.proxy]);
+  if (delay == 0) {
+    on_app_arrival(arg);
+  } else {
+    sim_.schedule_in(delay, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_app_arrival>, this,
+                     arg);
+  }
+}
+
+void MeshImpl::on_app_arrival(std::uint64_t arg) {
+  const std::uint32_t req = slot_of(arg);
+  ServerReq& r = server_reqs_[req];
+  if (r.gen != gen_of(arg)) return;
+  PodRt& pod = pods_[r.pod];
+  const AppRt* app = pod.app;
+  if (!app) {
+    respond(req, 200);  // an app not listed answers 200 at once (DESIGN §3.2)
+    return;
+  }
+  if (!app->failures.empty()) {
+    // One draw per request against the cumulative rates, so each kind keeps its own rate.
+    const double u = pod.failure_rng.uniform01();
+    double cumulative = 0;
+    for (const FailureRt& f : app->failures) {
+      cumulative += f.rate;
+      if (u < cumulative) {
+        r.failure_status = f.status;
+        break;
+      }
+    }
+  }
+  if (app->workers == 0 || pod.busy_workers < app->workers) {
+    begin_service(req);
+  } else {
+    pod.waiting.push_back(req);
+  }
+}
+
+void MeshImpl::begin_service(std::uint32_t req) {
+  ServerReq& r = server_reqs_[req];
+  PodRt& pod = pods_[r.pod];
+  ++pod.busy_workers;
+  r.holds_worker = true;
+  const SimTime t = pod.app->service_time.is_constant()
+                        ? static_cast<SimTime>(pod.app->service_time.mean())
+                        : pod.app->service_time.sample_duration(pod.service_rng);
+  sim_.schedule_in(std::max<SimTime>(t, 0),
+                   &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_service_done>, this,
+                   pack(req, r.gen));
+}
+
+void MeshImpl::on_service_done(std::uint64_t arg) {
+  const std::uint32_t req = slot_of(arg);
+  ServerReq& r = server_reqs_[req];
+  if (r.gen != gen_of(arg)) return;
+  if (r.failure_status != 0) {
+    respond(req, r.failure_status);  // a failing request makes no calls (DESIGN §3.2)
+    return;
+  }
+  run_step(req);
+}
+
+void MeshImpl::run_step(std::uint32_t req) {
+  ServerReq& r = server_reqs_[req];
+  const AppRt& app = *pods_[r.pod].app;
+  if (r.step >= app.steps.size()) {
+    respond(req, r.call_failed ? app.error_status : 200);
+    return;
+  }
+  const StepRt& step = app.steps[r.step];
+  r.outstanding = static_cast<int>(step.calls.size());
+  const std::uint32_t gen = r.gen;
+  for (const CallRt& call : step.calls) {
+    const std::uint32_t c = app_calls_.acquire();
+    AppCall& ac = app_calls_[c];
+    ac.server_req = req;
+    ac.server_gen = gen;
+    ac.call = &call;
+    ac.attempt = 0;
+    ac.stream = kNone;
+    start_app_call_attempt(c);
+  }
+}
+
+void MeshImpl::start_app_call_attempt(std::uint32_t call) {
+  AppCall& c = app_calls_[call];
+  ++c.attempt;
+  const ServerReq& r = server_reqs_[c.server_req];
+  HeaderSet headers;
+  for (std::string_view name : c.call->forward_headers) {
+    if (auto value = r.headers.get(name)) headers.add(name, *value);
+  }
+  if (c.call->spec->timeout > 0) c.timeout.arm_in(c.call->spec->timeout, call);
+  c.stream = open_stream(Owner::AppCall, call, c.gen, r.pod, r.request_id, r.span_id, c.attempt,
+                         r.sampled, c.call->method, c.call->authority, c.call->path, c.call->port,
+                         c.call->service, headers);
+  c.stream_gen = streams_[c.stream].gen;
+  launch_stream(c.stream);  // may finish at once (a local reply) and re-enter app_call_done
+}
+
+void MeshImpl::on_app_call_timeout(std::uint64_t slot) {
+  const auto call = static_cast<std::uint32_t>(slot);
+  AppCall& c = app_calls_[call];
+  if (c.stream != kNone && streams_[c.stream].gen == c.stream_gen) {
+    const std::uint32_t stream = c.stream;
+    c.stream = kNone;
+    reset_stream_from_downstream(stream);
+  }
+  app_call_done(call, 0, 0);
+}
+
+void MeshImpl::app_call_done(std::uint32_t call, int code, int degraded) {
+  AppCall& c = app_calls_[call];
+  c.timeout.cancel();
+  c.stream = kNone;
+  ServerReq& r = server_reqs_[c.server_req];
+  if (is_success(code)) {
+    r.degraded += degraded;
+  } else if (c.attempt < c.call->spec->attempts) {
+    start_app_call_attempt(call);  // the app's own retry
+    return;
+  } else if (c.call->spec->on_failure == CallSpec::OnFailure::Continue) {
+    r.degraded += 1 + degraded;
+  } else {
+    r.degraded += degraded;
+    r.call_failed = true;
+  }
+  const std::uint32_t req = c.server_req;
+  app_calls_.release(call);
+  if (--r.outstanding > 0) return;
+  if (r.call_failed) {
+    respond(req, pods_[r.pod].app->error_status);
+    return;
+  }
+  ++r.step;
+  run_step(req);
+}
+
+void MeshImpl::respond(std::uint32_t req, int code) {
+  ServerReq& r = server_reqs_[req];
+  r.response_code = code;
+  PodRt& pod = pods_[r.pod];
+  if (r.holds_worker) {
+    r.holds_worker = false;
+    --pod.busy_workers;
+    if (!pod.waiting.empty()) {
+      const std::uint32_t next = pod.waiting.front();
+      pod.waiting.pop_front();
+      begin_service(next);
+    }
+  }
+  const SimTime delay =
+      (pod.proxy == kNone ? 0 : overhead(proxies_[pod.proxy])) + network_leg(pod);
+  sim_.schedule_in(delay, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_response_at_caller>,
+                   this, pack(req, r.gen));
+}
+
+void MeshImpl::on_response_at_caller(std::uint64_t arg) {
+  const std::uint32_t req = slot_of(arg);
+  ServerReq& r = server_reqs_[req];
+  if (r.gen != gen_of(arg)) return;
+  const std::uint32_t stream = r.stream;
+  const int code = r.response_code;
+  const int degraded = r.degraded;
+  const bool live = stream != kNone && streams_[stream].gen == r.stream_gen &&
+                    streams_[stream].server_req == req;
+  server_reqs_.release(req);
+  if (!live) return;  // the caller reset this attempt meanwhile
+  if (streams_[stream].proxy == kNone) {
+    Stream& s = streams_[stream];
+    s.attempt_in_flight = false;
+    s.server_req = kNone;
+    s.degraded = degraded;
+    finish_stream(stream, code, s.flags);
+    return;
+  }
+  on_attempt_response(stream, code, degraded);
+}
+
+// ====================================================================== run
+
+RunStats MeshImpl::run(telemetry::Sink& sink, const RunOptions& options) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  sink_ = &sink;
+  telemetry::RunInfo info;
+  info.scenario = spec_.name.empty() ? spec_.path : spec_.name;
+  info.seed = seed_;
+  info.duration = spec_.duration;
+  info.meshtwin_version = options.meshtwin_version;
+  info.metrics_interval = spec_.record.metrics_interval;
+  info.inputs.emplace_back(spec_.path, spec_.text);
+  for (const auto& m : spec_.manifests) {
+    std::vector<std::string> files;
+    collect_manifest_files(m, files);
+    for (const auto& f : files) info.inputs.emplace_back(f, read_file(f));
+  }
+  sink.begin_run(info);
+
+  for (const ProxyRt& p : proxies_) {
+    sink.on_event({0, "config_applied", std::string(p.name), "1"});
+  }
+  for (std::uint32_t i = 0; i < clients_.size(); ++i) {
+    const RateSpec& rate = clients_[i].spec->rate;
+    if (rate.kind == RateSpec::Kind::Closed) {
+      for (int conn = 0; conn < rate.connections; ++conn)
+        sim_.schedule_at(0, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_arrival>, this,
+                         pack(i, static_cast<std::uint32_t>(conn)));
+    } else {
+      schedule_next_arrival(i, kNone);
+    }
+  }
+
+  const SimTime interval = std::max<SimTime>(options.progress_interval, engine::kMillisecond);
+  SimTime next = interval;
+  while (sim_.pending() > 0) {
+    sim_.run(next);
+    if (options.progress) {
+      options.progress({sim_.now(), spec_.duration, stats_.client_requests, client_in_flight_});
+    }
+    next += interval;
+  }
+  stats_.events_executed = sim_.events_executed();
+  stats_.sim_end = sim_.now();
+  stats_.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  telemetry::RunEnd end;
+  end.sim_end = stats_.sim_end;
+  end.wall_seconds = stats_.wall_seconds;
+  end.complete = true;
+  sink.end_run(end);
+  sink_ = nullptr;
+  return stats_;
+}
+
+// ====================================================================== Mesh
+
+Mesh::Mesh(std::unique_ptr<MeshImpl> impl) : impl_(std::move(impl)) {}
+Mesh::~Mesh() = default;
+
+std::unique_ptr<Mesh> Mesh::build(const ScenarioSpec& spec, config::Diagnostics& diags) {
+  auto impl = std::make_unique<MeshImpl>();
+  if (!impl->build(spec, diags)) return nullptr;
+  return std::unique_ptr<Mesh>(new Mesh(std::move(impl)));
+}
+
+RunStats Mesh::run(telemetry::Sink& sink, const RunOptions& options) {
+  return impl_->run(sink, options);
+}
+
+}  // namespace meshtwin::scenario

@@ -1,0 +1,378 @@
+#pragma once
+
+// The simulate half's state: pools of in-flight objects and the event handlers that move them
+// (DESIGN §1 step 2). Private to model/scenario; tests reach it through Mesh::impl().
+//
+// A request's life: a client (or an app's downstream call) opens a Stream at the caller's
+// sidecar → route, weighted cluster, fault → attempts (LB pick, network leg, the server
+// sidecar, the server pod's workers and its own downstream calls, the way back) → retry
+// decision → the result goes to the owner. All objects live in pools with free lists and are
+// addressed by (slot, generation), so a late event for a finished object is recognised and
+// dropped; no heap allocation per request in steady state.
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "engine/distribution.h"
+#include "engine/rng.h"
+#include "engine/simulator.h"
+#include "engine/timer.h"
+#include "model/config/config_store.h"
+#include "model/proxy/load_balancer.h"
+#include "model/proxy/retry_state.h"
+#include "model/registry/registry.h"
+#include "model/scenario/mesh.h"
+#include "model/scenario/scenario_spec.h"
+#include "model/telemetry/records.h"
+#include "model/telemetry/string_pool.h"
+#include "model/xds/proxy_config.h"
+
+namespace meshtwin::scenario {
+
+using engine::SimTime;
+inline constexpr std::uint32_t kNone = 0xffffffffu;
+
+// A free-list pool with stable addresses (deque), so objects may hold engine::Timers.
+template <class T>
+class Pool {
+ public:
+  // `grow` appends one default-state object to the deque (objects may need constructor
+  // arguments such as the simulator for their timers).
+  explicit Pool(std::function<void(std::deque<T>&)> grow) : grow_(std::move(grow)) {}
+
+  std::uint32_t acquire() {
+    if (!free_.empty()) {
+      const std::uint32_t slot = free_.back();
+      free_.pop_back();
+      return slot;
+    }
+    grow_(items_);
+    return static_cast<std::uint32_t>(items_.size() - 1);
+  }
+  void release(std::uint32_t slot) {
+    ++items_[slot].gen;
+    free_.push_back(slot);
+  }
+  T& operator[](std::uint32_t slot) { return items_[slot]; }
+  std::size_t in_use() const { return items_.size() - free_.size(); }
+
+ private:
+  std::deque<T> items_;
+  std::vector<std::uint32_t> free_;
+  std::function<void(std::deque<T>&)> grow_;
+};
+
+inline std::uint64_t pack(std::uint32_t slot, std::uint32_t gen) {
+  return (static_cast<std::uint64_t>(gen) << 32) | slot;
+}
+inline std::uint32_t slot_of(std::uint64_t arg) { return static_cast<std::uint32_t>(arg); }
+inline std::uint32_t gen_of(std::uint64_t arg) { return static_cast<std::uint32_t>(arg >> 32); }
+
+inline constexpr int kMaxHeaders = 8;
+struct HeaderSet {
+  std::array<xds::RequestHeader, kMaxHeaders> items{};
+  std::uint8_t count = 0;
+  void add(std::string_view name, std::string_view value) {
+    if (count < kMaxHeaders) items[count++] = {name, value};
+  }
+  std::optional<std::string_view> get(std::string_view name) const {
+    for (std::uint8_t i = 0; i < count; ++i)
+      if (items[i].name == name) return items[i].value;
+    return std::nullopt;
+  }
+};
+
+// ---------------------------------------------------------------- static (built once)
+
+struct CallRt {
+  const CallSpec* spec = nullptr;
+  std::string_view method, authority, path;
+  std::uint32_t port = 80;
+  const registry::Service* service = nullptr;  // what the app's DNS lookup answers
+  std::vector<std::string_view> forward_headers;
+};
+
+struct StepRt {
+  std::vector<CallRt> calls;
+};
+
+struct FailureRt {
+  double rate = 0;
+  int status = 500;
+};
+
+struct AppRt {
+  std::uint32_t workers = 0;  // 0: unlimited
+  engine::Distribution service_time;
+  std::vector<StepRt> steps;
+  std::vector<FailureRt> failures;
+  int error_status = 500;
+};
+
+struct PodRt {
+  std::uint32_t index = 0;  // registry pod index
+  std::string_view name, workload, namespace_, version;
+  const AppRt* app = nullptr;  // nullptr: answers 200 at once, unlimited workers
+  std::uint32_t proxy = kNone;  // its sidecar, kNone without one
+  std::uint32_t busy_workers = 0;
+  std::deque<std::uint32_t> waiting;  // ServerReq slots, FIFO
+  engine::RngStream service_rng, failure_rng, net_rng;
+  PodRt(std::uint64_t seed, const std::string& pod_name)
+      : service_rng(seed, "pod/" + pod_name + "/service"),
+        failure_rng(seed, "pod/" + pod_name + "/failures"),
+        net_rng(seed, "pod/" + pod_name + "/network") {}
+};
+
+struct EndpointLabels {
+  std::uint32_t pod = 0;
+  std::string_view pod_name, workload, version;
+};
+
+struct ClusterRt {
+  std::string_view name;
+  std::string_view service;  // destination_service label (FQDN), "unknown" for passthrough
+  proxy::LoadBalancer lb;
+  std::vector<std::uint32_t> eligible;  // endpoint indices of healthy hosts
+  std::vector<std::uint32_t> active;    // rq_active per endpoint (shared by the workers)
+  std::vector<EndpointLabels> endpoints;
+  ClusterRt(xds::LbPolicy::Kind kind, std::uint32_t workers, engine::RngStream& rng)
+      : lb(kind, workers, rng) {}
+};
+
+struct ProxyRt {
+  std::uint32_t pod = 0;
+  std::string_view name, workload;
+  std::shared_ptr<const xds::ProxyConfig> config;
+  std::uint64_t config_version = 1;
+  // Parallel to config->clusters; built on first use, so a proxy pays only for the clusters
+  // it actually sends to (a 1,000-service mesh has many clusters per proxy).
+  std::vector<std::unique_ptr<ClusterRt>> clusters;
+  engine::RngStream route_rng, lb_rng, fault_rng;
+  std::uint32_t workers = 2;
+  ProxyRt(std::uint64_t seed, const std::string& pod_name)
+      : route_rng(seed, "proxy/" + pod_name + "/route"),
+        lb_rng(seed, "proxy/" + pod_name + "/lb"),
+        fault_rng(seed, "proxy/" + pod_name + "/fault") {}
+};
+
+struct ClientRt {
+  const ClientSpec* spec = nullptr;
+  std::string_view name, method, authority, path;
+  std::uint32_t port = 80;
+  const registry::Service* service = nullptr;
+  std::vector<std::uint32_t> source_pods;
+  std::vector<double> mix_cumulative;
+  std::vector<HeaderSet> mix_headers;
+  std::uint64_t sent = 0;
+  engine::RngStream arrival_rng, mix_rng, source_rng;
+  ClientRt(std::uint64_t seed, const std::string& client_name)
+      : arrival_rng(seed, "client/" + client_name + "/arrivals"),
+        mix_rng(seed, "client/" + client_name + "/mix"),
+        source_rng(seed, "client/" + client_name + "/source") {}
+};
+
+// ---------------------------------------------------------------- dynamic (pooled)
+
+enum class Owner : std::uint8_t { Client, AppCall };
+
+// A request stream through a caller-side proxy (or, without a sidecar, straight to a pod).
+struct Stream {
+  std::uint32_t gen = 0;
+  Owner owner = Owner::Client;
+  std::uint32_t owner_slot = 0, owner_gen = 0;
+  std::uint32_t proxy = kNone;
+  std::uint32_t src_pod = 0;
+  std::uint64_t request_id = 0;
+  std::uint64_t parent_span = 0;
+  int app_attempt = 1;
+  bool sampled = true;
+  // request
+  std::string_view method, authority, path;
+  std::uint32_t port = 80;
+  const registry::Service* service = nullptr;
+  HeaderSet headers;
+  // routing
+  const xds::Route* route = nullptr;
+  std::int32_t cluster = xds::kNoCluster;
+  std::string_view route_name = "-", vs_rule = "-", cluster_name = "-";
+  std::uint64_t config_version = 0;
+  std::uint32_t worker = 0;
+  // attempts
+  proxy::RetryState retry{nullptr};
+  std::optional<proxy::BackoffPolicy> backoff;
+  int attempt = 0;
+  std::array<std::int32_t, 8> tried{};
+  std::uint8_t tried_count = 0;
+  std::int32_t host = proxy::kNoHost;
+  std::uint32_t dest_pod = kNone;
+  std::uint32_t server_req = kNone, server_gen = 0;  // the attempt in flight
+  bool attempt_in_flight = false;
+  bool attempt_reached = false;
+  SimTime attempt_start = 0;
+  std::uint64_t span_id = 0;
+  // outcome
+  SimTime start = 0;
+  std::uint32_t flags = 0;
+  int degraded = 0;
+  int final_code = 0;
+  engine::Timer route_timer, per_try_timer, backoff_timer;
+  Stream(engine::Simulator& sim, engine::EventFn route_fn, engine::EventFn per_try_fn,
+         engine::EventFn backoff_fn, void* ctx)
+      : route_timer(sim, route_fn, ctx), per_try_timer(sim, per_try_fn, ctx),
+        backoff_timer(sim, backoff_fn, ctx) {}
+};
+
+// A request being handled by a server pod (from arrival at its sidecar to the response
+// reaching the caller).
+struct ServerReq {
+  std::uint32_t gen = 0;
+  std::uint32_t pod = 0;
+  std::uint32_t stream = kNone, stream_gen = 0;
+  std::uint64_t request_id = 0;
+  std::uint64_t span_id = 0;  // the caller's attempt span: parent of this pod's calls
+  bool sampled = true;
+  HeaderSet headers;
+  std::size_t step = 0;
+  int outstanding = 0;
+  bool call_failed = false;
+  int failure_status = 0;  // drawn on arrival; 0 = none
+  int degraded = 0;
+  int response_code = 0;
+  bool holds_worker = false;
+};
+
+// One downstream call of an app, across its app-level attempts.
+struct AppCall {
+  std::uint32_t gen = 0;
+  std::uint32_t server_req = 0, server_gen = 0;
+  const CallRt* call = nullptr;
+  int attempt = 0;
+  std::uint32_t stream = kNone, stream_gen = 0;
+  engine::Timer timeout;
+  AppCall(engine::Simulator& sim, engine::EventFn fn, void* ctx) : timeout(sim, fn, ctx) {}
+};
+
+struct ClientReq {
+  std::uint32_t gen = 0;
+  std::uint32_t client = 0;
+  std::uint64_t request_id = 0;
+  SimTime start = 0;
+  HeaderSet headers;
+  std::uint32_t stream = kNone, stream_gen = 0;
+  std::uint32_t src_pod = 0;
+  bool record = true;
+  bool sampled = true;
+  std::uint32_t connection = kNone;  // closed-loop connection index
+  engine::Timer timeout;
+  ClientReq(engine::Simulator& sim, engine::EventFn fn, void* ctx) : timeout(sim, fn, ctx) {}
+};
+
+// ---------------------------------------------------------------- the mesh
+
+class MeshImpl {
+ public:
+  MeshImpl();
+  bool build(const ScenarioSpec& spec, config::Diagnostics& diags);
+  RunStats run(telemetry::Sink& sink, const RunOptions& options);
+
+  // For tests and explain-like tools.
+  const registry::Registry& registry() const { return registry_; }
+  const std::vector<ProxyRt>& proxies() const { return proxies_; }
+  const std::vector<PodRt>& pods() const { return pods_; }
+
+ private:
+  // build
+  bool build_apps(config::Diagnostics& diags);
+  bool build_clients(config::Diagnostics& diags);
+  void build_proxies();
+  bool resolve_call(const CallSpec& spec, std::string_view from_namespace, CallRt& out,
+                    config::Diagnostics& diags, const char* what);
+
+  // clients
+  void schedule_next_arrival(std::uint32_t client, std::uint32_t connection);
+  void on_arrival(std::uint64_t arg);
+  void on_client_timeout(std::uint64_t arg);
+  void finish_client(std::uint32_t slot, int code, std::uint32_t flags, int degraded);
+
+  // streams at the caller proxy
+  std::uint32_t open_stream(Owner owner, std::uint32_t owner_slot, std::uint32_t owner_gen,
+                            std::uint32_t src_pod, std::uint64_t request_id,
+                            std::uint64_t parent_span, int app_attempt, bool sampled,
+                            std::string_view method, std::string_view authority,
+                            std::string_view path, std::uint32_t port,
+                            const registry::Service* service, const HeaderSet& headers);
+  void launch_stream(std::uint32_t slot);
+  void on_stream_at_proxy(std::uint64_t arg);
+  void route_stream(std::uint32_t slot);
+  void on_fault_delay_done(std::uint64_t arg);
+  void forward_stream(std::uint32_t slot);
+  void start_attempt(std::uint32_t slot);
+  void on_backoff_done(std::uint64_t arg);
+  void on_route_timeout(std::uint64_t arg);
+  void on_per_try_timeout(std::uint64_t arg);
+  void local_reply(std::uint32_t slot, int code, std::uint32_t flags);
+  void end_attempt(std::uint32_t slot, int code, std::uint32_t flags, bool reset_upstream);
+  void on_attempt_response(std::uint32_t slot, int code, int degraded);
+  void finish_stream(std::uint32_t slot, int code, std::uint32_t flags);
+  void on_stream_result(std::uint64_t arg);
+  void emit_hop(const Stream& s, int code, std::uint32_t flags);
+  void reset_stream_from_downstream(std::uint32_t slot);
+
+  // server pods
+  void on_server_arrival(std::uint64_t arg);
+  void on_app_arrival(std::uint64_t arg);
+  void begin_service(std::uint32_t req);
+  void on_service_done(std::uint64_t arg);
+  void run_step(std::uint32_t req);
+  void start_app_call_attempt(std::uint32_t call);
+  void on_app_call_timeout(std::uint64_t arg);
+  void app_call_done(std::uint32_t call, int code, int degraded);
+  void respond(std::uint32_t req, int code);
+  void on_response_at_caller(std::uint64_t arg);
+
+  SimTime overhead(ProxyRt& p);
+  SimTime network_leg(PodRt& from);
+  bool sample(std::uint64_t request_id, std::uint64_t salt, double fraction) const;
+  void emit_span(Stream& s, telemetry::SpanKind kind, SimTime start, int code,
+                 std::uint32_t flags);
+
+  // inputs
+  ScenarioSpec spec_;
+  config::ConfigStore store_;
+  registry::Registry registry_;
+  std::uint64_t seed_ = 1;
+  telemetry::StringPool strings_;
+
+  std::vector<AppRt> apps_;
+  std::vector<PodRt> pods_;
+  std::vector<ProxyRt> proxies_;
+  std::vector<ClientRt> clients_;
+  std::vector<std::shared_ptr<const xds::ProxyConfig>> configs_;
+
+  engine::Distribution latency_;
+  engine::Distribution proxy_overhead_;
+  bool overhead_is_zero_ = true;
+  engine::RngStream overhead_rng_;
+
+  // simulate
+  engine::Simulator sim_;
+  Pool<Stream> streams_;
+  Pool<ServerReq> server_reqs_;
+  Pool<AppCall> app_calls_;
+  Pool<ClientReq> client_reqs_;
+  telemetry::Sink* sink_ = nullptr;
+  std::uint64_t next_request_id_ = 1;
+  std::uint64_t next_span_id_ = 1;
+  RunStats stats_;
+  std::uint64_t client_in_flight_ = 0;
+  std::string_view unknown_;
+  std::string_view dash_;
+};
+
+}  // namespace meshtwin::scenario
