@@ -1,0 +1,295 @@
+#include "engine/simulator.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "engine/rng.h"
+
+namespace meshtwin::engine {
+namespace {
+
+// Records (time, arg) of every executed event.
+struct Recorder {
+  Simulator* sim = nullptr;
+  std::vector<std::pair<SimTime, std::uint64_t>> log;
+
+  static void record(void* ctx, std::uint64_t arg) {
+    auto* self = static_cast<Recorder*>(ctx);
+    self->log.emplace_back(self->sim->now(), arg);
+  }
+};
+
+TEST(Simulator, EqualTimesRunInSchedulingOrder) {
+  Simulator sim;
+  Recorder rec{&sim, {}};
+  // Interleave two times so that heap order alone would not give FIFO.
+  for (std::uint64_t i = 0; i < 200; ++i) {
+    sim.schedule_at(i % 2 == 0 ? 50 : 10, &Recorder::record, &rec, i);
+  }
+  EXPECT_EQ(sim.run(), 200u);
+  ASSERT_EQ(rec.log.size(), 200u);
+  std::vector<std::uint64_t> want;
+  for (std::uint64_t i = 1; i < 200; i += 2) want.push_back(i);
+  for (std::uint64_t i = 0; i < 200; i += 2) want.push_back(i);
+  for (std::size_t k = 0; k < want.size(); ++k) {
+    EXPECT_EQ(rec.log[k].second, want[k]) << "position " << k;
+    EXPECT_EQ(rec.log[k].first, k < 100 ? 10 : 50);
+  }
+}
+
+// An event scheduled at the current time runs after the events already due at that time.
+struct Chainer {
+  Simulator* sim;
+  std::vector<std::uint64_t> order;
+  static void run(void* ctx, std::uint64_t arg) {
+    auto* self = static_cast<Chainer*>(ctx);
+    self->order.push_back(arg);
+    if (arg == 1) self->sim->schedule_in(0, &Chainer::run, self, 100);
+  }
+};
+
+TEST(Simulator, SameTimeEventScheduledDuringRunGoesLast) {
+  Simulator sim;
+  Chainer c{&sim, {}};
+  for (std::uint64_t i = 1; i <= 3; ++i) sim.schedule_at(7, &Chainer::run, &c, i);
+  sim.run();
+  EXPECT_EQ(c.order, (std::vector<std::uint64_t>{1, 2, 3, 100}));
+  EXPECT_EQ(sim.now(), 7);
+}
+
+TEST(Simulator, RandomScheduleRunsInTimeThenFifoOrder) {
+  Simulator sim;
+  Recorder rec{&sim, {}};
+  RngStream rng(1, "test/random-schedule");
+  std::vector<std::pair<SimTime, std::uint64_t>> want;
+  for (std::uint64_t i = 0; i < 5000; ++i) {
+    const SimTime t = static_cast<SimTime>(rng.uniform_int(300));  // many ties
+    sim.schedule_at(t, &Recorder::record, &rec, i);
+    want.emplace_back(t, i);
+  }
+  std::stable_sort(want.begin(), want.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  sim.run();
+  EXPECT_EQ(rec.log, want);
+}
+
+// Drives EventQueue directly with interleaved pushes, pops and replace_tops against a sorted
+// reference, to check the heap (including partial last families) in every state.
+TEST(EventQueue, MatchesSortedReference) {
+  EventQueue q;
+  std::vector<Event> ref;  // kept sorted by (time, seq)
+  auto less = [](const Event& a, const Event& b) {
+    return a.time < b.time || (a.time == b.time && a.seq < b.seq);
+  };
+  RngStream rng(2, "test/event-queue");
+  std::uint64_t seq = 0;
+  for (int step = 0; step < 100000; ++step) {
+    const std::uint64_t op = rng.uniform_int(10);
+    if (op < 5 || ref.empty()) {
+      const Event e{static_cast<SimTime>(rng.uniform_int(1000)), seq++, nullptr, nullptr, 0};
+      q.push(e);
+      ref.insert(std::upper_bound(ref.begin(), ref.end(), e, less), e);
+    } else if (op < 8) {
+      ASSERT_EQ(q.top().seq, ref.front().seq);
+      const Event got = q.pop();
+      EXPECT_EQ(got.seq, ref.front().seq);
+      EXPECT_EQ(got.time, ref.front().time);
+      ref.erase(ref.begin());
+    } else {
+      const Event e{ref.front().time + static_cast<SimTime>(rng.uniform_int(1000)), seq++,
+                    nullptr, nullptr, 0};
+      q.replace_top(e);
+      ref.erase(ref.begin());
+      ref.insert(std::upper_bound(ref.begin(), ref.end(), e, less), e);
+    }
+    ASSERT_EQ(q.size(), ref.size());
+  }
+  while (!q.empty()) {
+    EXPECT_EQ(q.pop().seq, ref.front().seq);
+    ref.erase(ref.begin());
+  }
+  EXPECT_TRUE(ref.empty());
+}
+
+TEST(Simulator, RunUntilStopsAndLeavesClockAtUntil) {
+  Simulator sim;
+  Recorder rec{&sim, {}};
+  sim.schedule_at(10, &Recorder::record, &rec, 1);
+  sim.schedule_at(20, &Recorder::record, &rec, 2);
+  sim.schedule_at(25, &Recorder::record, &rec, 3);  // exactly at `until`: runs
+  sim.schedule_at(30, &Recorder::record, &rec, 4);
+  EXPECT_EQ(sim.run(25), 3u);
+  EXPECT_EQ(sim.now(), 25);
+  EXPECT_EQ(sim.pending(), 1u);
+  EXPECT_EQ(rec.log.size(), 3u);
+
+  EXPECT_EQ(sim.run(27), 0u);
+  EXPECT_EQ(sim.now(), 27);
+
+  EXPECT_EQ(sim.run(), 1u);
+  EXPECT_EQ(sim.now(), 30);
+  EXPECT_EQ(sim.pending(), 0u);
+  EXPECT_EQ(sim.events_executed(), 4u);
+}
+
+TEST(Simulator, RunUntilWithEmptyQueueAdvancesClock) {
+  Simulator sim;
+  EXPECT_EQ(sim.run(5 * kSecond), 0u);
+  EXPECT_EQ(sim.now(), 5 * kSecond);
+  // Never backwards.
+  EXPECT_EQ(sim.run(kSecond), 0u);
+  EXPECT_EQ(sim.now(), 5 * kSecond);
+  // run() without a bound leaves the clock alone.
+  sim.run();
+  EXPECT_EQ(sim.now(), 5 * kSecond);
+}
+
+struct Stopper {
+  Simulator* sim;
+  int ran = 0;
+  static void run(void* ctx, std::uint64_t arg) {
+    auto* self = static_cast<Stopper*>(ctx);
+    ++self->ran;
+    if (arg == 1) self->sim->stop();
+  }
+};
+
+TEST(Simulator, StopReturnsAfterTheCurrentEvent) {
+  Simulator sim;
+  Stopper s{&sim};
+  sim.schedule_at(1, &Stopper::run, &s, 0);
+  sim.schedule_at(2, &Stopper::run, &s, 1);
+  sim.schedule_at(2, &Stopper::run, &s, 0);
+  sim.schedule_at(3, &Stopper::run, &s, 0);
+  EXPECT_EQ(sim.run(100), 2u);
+  EXPECT_TRUE(sim.stopped());
+  EXPECT_EQ(s.ran, 2);
+  EXPECT_EQ(sim.now(), 2);  // not advanced to `until`
+  EXPECT_EQ(sim.pending(), 2u);
+  // The next run() forgets the stop and carries on.
+  EXPECT_EQ(sim.run(100), 2u);
+  EXPECT_FALSE(sim.stopped());
+  EXPECT_EQ(s.ran, 4);
+  EXPECT_EQ(sim.now(), 100);
+}
+
+TEST(Simulator, PastTimesAreClampedToNow) {
+  Simulator sim;
+  Recorder rec{&sim, {}};
+  sim.run(100);
+  sim.schedule_at(40, &Recorder::record, &rec, 1);
+  sim.schedule_in(-5, &Recorder::record, &rec, 2);
+  sim.run();
+  ASSERT_EQ(rec.log.size(), 2u);
+  EXPECT_EQ(rec.log[0], (std::pair<SimTime, std::uint64_t>{100, 1}));
+  EXPECT_EQ(rec.log[1], (std::pair<SimTime, std::uint64_t>{100, 2}));
+}
+
+TEST(Simulator, ScheduleInNeverSaturates) {
+  Simulator sim;
+  Recorder rec{&sim, {}};
+  sim.run(10);
+  sim.schedule_in(kNever, &Recorder::record, &rec, 1);
+  EXPECT_EQ(sim.run(kNever - 1), 0u);
+  EXPECT_TRUE(rec.log.empty());
+  EXPECT_EQ(sim.pending(), 1u);
+}
+
+// pending() must count correctly while an event runs (its slot may be reused).
+struct PendingProbe {
+  Simulator* sim;
+  std::vector<std::size_t> seen;
+  static void run(void* ctx, std::uint64_t arg) {
+    auto* self = static_cast<PendingProbe*>(ctx);
+    self->seen.push_back(self->sim->pending());
+    if (arg > 0) {
+      self->sim->schedule_in(1, &PendingProbe::run, self, 0);
+      self->seen.push_back(self->sim->pending());
+      self->sim->schedule_in(2, &PendingProbe::run, self, 0);
+      self->seen.push_back(self->sim->pending());
+    }
+  }
+};
+
+TEST(Simulator, PendingExcludesTheRunningEvent) {
+  Simulator sim;
+  PendingProbe p{&sim, {}};
+  sim.schedule_at(0, &PendingProbe::run, &p, 1);
+  sim.schedule_at(10, &PendingProbe::run, &p, 0);
+  EXPECT_EQ(sim.pending(), 2u);
+  sim.run();
+  // First event: 1 other pending, then 2, then 3; then the three remaining events see 2, 1, 0.
+  EXPECT_EQ(p.seen, (std::vector<std::size_t>{1, 2, 3, 2, 1, 0}));
+  EXPECT_EQ(sim.pending(), 0u);
+}
+
+struct Member {
+  std::vector<std::uint64_t> got;
+  void on_event(std::uint64_t arg) { got.push_back(arg); }
+};
+
+TEST(Simulator, ThunkCallsMemberFunction) {
+  Simulator sim;
+  Member m;
+  sim.schedule_in(5, &Simulator::thunk<Member, &Member::on_event>, &m, 42);
+  sim.schedule_in(5, &Simulator::thunk<Member, &Member::on_event>, &m, 43);
+  sim.run();
+  EXPECT_EQ(m.got, (std::vector<std::uint64_t>{42, 43}));
+}
+
+struct Thrower {
+  int ran = 0;
+  static void run(void* ctx, std::uint64_t arg) {
+    auto* self = static_cast<Thrower*>(ctx);
+    ++self->ran;
+    if (arg == 1) throw std::runtime_error("boom");
+  }
+};
+
+TEST(Simulator, ThrowingEventIsConsumedNotRerun) {
+  Simulator sim;
+  Thrower t;
+  sim.schedule_at(1, &Thrower::run, &t, 1);
+  sim.schedule_at(2, &Thrower::run, &t, 0);
+  EXPECT_THROW(sim.run(), std::runtime_error);
+  EXPECT_EQ(t.ran, 1);
+  EXPECT_EQ(sim.pending(), 1u);
+  EXPECT_EQ(sim.run(), 1u);
+  EXPECT_EQ(t.ran, 2);
+}
+
+// The hold model of the benchmark, small: every event schedules one successor. Checks that
+// the replace-top fast path keeps the order and the count right.
+struct Hold {
+  Simulator* sim;
+  RngStream rng{3, "test/hold"};
+  SimTime last = 0;
+  bool monotone = true;
+  static void run(void* ctx, std::uint64_t) {
+    auto* self = static_cast<Hold*>(ctx);
+    if (self->sim->now() < self->last) self->monotone = false;
+    self->last = self->sim->now();
+    self->sim->schedule_in(static_cast<SimTime>(self->rng.uniform_int(2000)), &Hold::run, self);
+  }
+};
+
+TEST(Simulator, HoldModelKeepsPendingConstantAndTimeMonotone) {
+  Simulator sim;
+  Hold h{&sim};
+  for (int i = 0; i < 1000; ++i) {
+    sim.schedule_at(static_cast<SimTime>(h.rng.uniform_int(2000)), &Hold::run, &h);
+  }
+  const std::uint64_t ran = sim.run(1'000'000);
+  EXPECT_GT(ran, 100000u);
+  EXPECT_TRUE(h.monotone);
+  EXPECT_EQ(sim.pending(), 1000u);
+  EXPECT_EQ(sim.now(), 1'000'000);
+}
+
+}  // namespace
+}  // namespace meshtwin::engine

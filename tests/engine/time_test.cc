@@ -1,0 +1,186 @@
+#include "engine/time.h"
+
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "engine/rng.h"
+
+namespace meshtwin::engine {
+namespace {
+
+constexpr SimTime kMax = std::numeric_limits<SimTime>::max();
+constexpr SimTime kMin = std::numeric_limits<SimTime>::min();
+
+struct ValidCase {
+  const char* text;
+  SimTime want;
+};
+
+// Mostly Go's own time.ParseDuration table; fractions round to the nearest ns here where Go
+// truncates (see the last rows).
+const ValidCase kValid[] = {
+    {"0", 0},
+    {"5s", 5 * kSecond},
+    {"30s", 30 * kSecond},
+    {"1478s", 1478 * kSecond},
+    {"-5s", -5 * kSecond},
+    {"+5s", 5 * kSecond},
+    {"-0", 0},
+    {"+0", 0},
+    {"0s", 0},
+    {"5.0s", 5 * kSecond},
+    {"5.6s", 5 * kSecond + 600 * kMillisecond},
+    {"5.s", 5 * kSecond},
+    {"1.s", kSecond},
+    {".5s", 500 * kMillisecond},
+    {"0.5s", 500 * kMillisecond},
+    {"1.0s", kSecond},
+    {"1.00s", kSecond},
+    {"1.004s", kSecond + 4 * kMillisecond},
+    {"1.0040s", kSecond + 4 * kMillisecond},
+    {"100.00100s", 100 * kSecond + 1 * kMillisecond},
+    {"10ns", 10},
+    {"11us", 11 * kMicrosecond},
+    {"12\u00b5s", 12 * kMicrosecond},  // micro sign
+    {"12\u03bcs", 12 * kMicrosecond},  // Greek mu
+    {"13ms", 13 * kMillisecond},
+    {"300ms", 300 * kMillisecond},
+    {"50us", 50 * kMicrosecond},
+    {"14s", 14 * kSecond},
+    {"15m", 15 * kMinute},
+    {"16h", 16 * kHour},
+    {"1h", kHour},
+    {"1m30s", 90 * kSecond},
+    {"3h30m", 3 * kHour + 30 * kMinute},
+    {"10.5s4m", 4 * kMinute + 10 * kSecond + 500 * kMillisecond},
+    {"-2m3.4s", -(2 * kMinute + 3 * kSecond + 400 * kMillisecond)},
+    {"-1.5h", -(kHour + 30 * kMinute)},
+    {"1h2m3s4ms5us6ns", kHour + 2 * kMinute + 3 * kSecond + 4 * kMillisecond + 5 * kMicrosecond + 6},
+    {"39h9m14.425s", 39 * kHour + 9 * kMinute + 14 * kSecond + 425 * kMillisecond},
+    {"52763797000ns", 52763797000},
+    {"0.3333333333333333333h", 20 * kMinute},
+    {"9007199254740993ns", (SimTime{1} << 53) + 1},
+    {"9223372036854775807ns", kMax},
+    {"9223372036854775.807us", kMax},
+    {"9223372036s854ms775us807ns", kMax},
+    {"-9223372036s854ms775us808ns", kMin},
+    {"-9223372036854775808ns", kMin},
+    {"-9223372036854775.808us", kMin},
+    {"-2562047h47m16.854775808s", kMin},
+    {"2562047h47m16.854775807s", kMax},
+    {"0.100000000000000000000h", 6 * kMinute},
+    // Rounded to nearest (Go truncates to ...827ns).
+    {"0.830103483285477580700h", 49 * kMinute + 48 * kSecond + 372539828},
+    {"1.5ns", 2},
+    {"1.49ns", 1},
+    {"0.4ns", 0},
+    {"0.5ns", 1},
+    {"-1.5ns", -2},
+    {"1.0005us", 1001},
+    {"1.0004999us", 1000},
+};
+
+TEST(ParseDuration, AcceptsGoSyntax) {
+  for (const auto& c : kValid) {
+    std::string error;
+    const auto got = parse_duration(c.text, &error);
+    ASSERT_TRUE(got.has_value()) << c.text << ": " << error;
+    EXPECT_EQ(*got, c.want) << c.text;
+    EXPECT_TRUE(error.empty()) << c.text;
+  }
+}
+
+TEST(ParseDuration, RejectsEverythingElseWithASentence) {
+  const char* const kInvalid[] = {
+      "",       "3",      "-",         "+",           "s",          ".",
+      "-.",     ".s",     "+.s",       "1d",          "ms",         "1.5",
+      "5 s",    " 5s",    "5s ",       "00",          "1e3s",       "1h-1m",
+      "1.2.3s", "5S",     "5sec",      "\x85\x85",    "\xffs",      "hello",
+      "--5s",   "-+5s",   "1hh",       "5s5",         "3000000h",   "9223372036854775808ns",
+      "9223372036854775.808us",        "9223372036854ms775us808ns", "-9223372036854775809ns", "9223372036s854ms775us808ns",
+      "2562047h47m16.854775808s",      "99999999999999999999999999s",
+  };
+  for (const char* text : kInvalid) {
+    std::string error;
+    const auto got = parse_duration(text, &error);
+    EXPECT_FALSE(got.has_value()) << '"' << text << "\" parsed as " << got.value_or(0);
+    EXPECT_NE(error.find("invalid duration"), std::string::npos) << text << ": " << error;
+  }
+}
+
+TEST(ParseDuration, ErrorSentencesSayWhatIsWrong) {
+  std::string error;
+  EXPECT_FALSE(parse_duration("1d", &error));
+  EXPECT_NE(error.find("unknown unit \"d\""), std::string::npos) << error;
+  EXPECT_FALSE(parse_duration("5", &error));
+  EXPECT_NE(error.find("missing unit"), std::string::npos) << error;
+  EXPECT_FALSE(parse_duration("", &error));
+  EXPECT_NE(error.find("empty"), std::string::npos) << error;
+  EXPECT_FALSE(parse_duration("ms", &error));
+  EXPECT_NE(error.find("expected a number"), std::string::npos) << error;
+  EXPECT_FALSE(parse_duration("3000000h", &error));
+  EXPECT_NE(error.find("too large"), std::string::npos) << error;
+  // No error pointer: still nullopt, no crash.
+  EXPECT_FALSE(parse_duration("1d"));
+}
+
+TEST(FormatDuration, PrintsLikeGo) {
+  struct Case {
+    SimTime d;
+    const char* want;
+  };
+  const Case kCases[] = {
+      {0, "0s"},
+      {1, "1ns"},
+      {999, "999ns"},
+      {1100, "1.1us"},
+      {50 * kMicrosecond, "50us"},
+      {2200 * kMicrosecond, "2.2ms"},
+      {300 * kMillisecond, "300ms"},
+      {3300 * kMillisecond, "3.3s"},
+      {1500 * kMillisecond, "1.5s"},
+      {90 * kSecond, "1m30s"},
+      {4 * kMinute + 5 * kSecond, "4m5s"},
+      {4 * kMinute + 5001 * kMillisecond, "4m5.001s"},
+      {5 * kHour + 6 * kMinute + 7001 * kMillisecond, "5h6m7.001s"},
+      {8 * kMinute + 1, "8m0.000000001s"},
+      {kHour, "1h0m0s"},
+      {-90 * kSecond, "-1m30s"},
+      {-1, "-1ns"},
+      {kMax, "2562047h47m16.854775807s"},
+      {kMin, "-2562047h47m16.854775808s"},
+  };
+  for (const auto& c : kCases) EXPECT_EQ(format_duration(c.d), c.want) << c.d;
+}
+
+TEST(FormatDuration, RoundTripsThroughParse) {
+  for (const auto& c : kValid) {
+    const std::string text = format_duration(c.want);
+    const auto back = parse_duration(text);
+    ASSERT_TRUE(back.has_value()) << text;
+    EXPECT_EQ(*back, c.want) << text;
+  }
+  // Random magnitudes from 1ns to the full range.
+  RngStream rng(7, "test/format-roundtrip");
+  for (int i = 0; i < 20000; ++i) {
+    const int bits = 1 + static_cast<int>(rng.uniform_int(63));  // 1..63
+    SimTime d = static_cast<SimTime>(rng.next_u64() >> (64 - bits));
+    if (rng.bernoulli(0.5)) d = -d;
+    const std::string text = format_duration(d);
+    const auto back = parse_duration(text);
+    ASSERT_TRUE(back.has_value()) << text;
+    EXPECT_EQ(*back, d) << text;
+  }
+}
+
+TEST(Time, Conversions) {
+  EXPECT_DOUBLE_EQ(to_seconds(1500 * kMillisecond), 1.5);
+  EXPECT_DOUBLE_EQ(to_millis(250 * kMicrosecond), 0.25);
+  EXPECT_EQ(kHour, 3'600'000'000'000);
+}
+
+}  // namespace
+}  // namespace meshtwin::engine
