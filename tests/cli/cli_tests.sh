@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The command-line contract (DESIGN §3.1): exit codes 0/2, one-line diagnostics naming
+# file:line:col and the field path, and a run → report round trip on a bundled scenario.
+# Usage: cli_tests.sh MESHTWIN_BINARY SOURCE_DIR SHARED_DIR
+set -u
+BIN=$1; SRC=$2; SHARED=$3
+TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
+pass=0; fail=0
+check() {  # name, expected exit code, expected stderr/stdout regex, command...
+  local name=$1 want=$2 pattern=$3; shift 3
+  local out rc
+  out=$("$@" 2>&1); rc=$?
+  if [ "$rc" -ne "$want" ]; then
+    echo "FAIL $name: exit $rc, want $want"; echo "$out" | head -5; fail=$((fail+1)); return
+  fi
+  if [ -n "$pattern" ] && ! grep -Eq -- "$pattern" <<<"$out"; then
+    echo "FAIL $name: output does not match /$pattern/"; echo "$out" | head -5; fail=$((fail+1)); return
+  fi
+  pass=$((pass+1))
+}
+
+# A scenario around one manifest file, so each malformed manifest is tried through `run`.
+scenario_for() {  # manifest-file
+  cat > "$TMP/s.yaml" <<YAML
+apiVersion: meshtwin.dev/v1alpha1
+kind: Scenario
+metadata: {name: cli-test}
+spec:
+  duration: 1s
+  manifests: [$SRC/scenarios/bookinfo/manifests/bookinfo.yaml, $SRC/scenarios/bookinfo/manifests/sleep.yaml, $1]
+  clients:
+    - {name: c, from: {workload: sleep}, to: "http://productpage:9080/productpage", rate: {poisson: 10}}
+YAML
+  echo "$TMP/s.yaml"
+}
+
+check help 0 'run' "$BIN" --help
+check no-subcommand 2 '' "$BIN"
+check unknown-flag 2 '' "$BIN" run --no-such-flag x.yaml
+check missing-scenario 2 'nope.yaml' "$BIN" run "$TMP/nope.yaml" -o "$TMP/x.db"
+check report-missing-file 2 'missing.db' "$BIN" report "$TMP/missing.db"
+
+# Malformed manifests: each gives exit 2 and a one-line diagnostic with file:line:col.
+cat > "$TMP/bad-weight.yaml" <<'YAML'
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reviews, subset: v1}
+      weight: abc
+    - destination: {host: reviews, subset: v2}
+      weight: 20
+YAML
+check bad-weight 2 'bad-weight.yaml:9:[0-9]+: error: spec.http\[0\].route\[0\].weight' \
+  "$BIN" run "$(scenario_for "$TMP/bad-weight.yaml")" -o "$TMP/x.db"
+
+printf 'apiVersion: v1\nkind: Service\nmetadata: {name: x\nspec: [\n' > "$TMP/broken.yaml"
+check broken-yaml 2 'broken.yaml:[0-9]+:[0-9]+: error' \
+  "$BIN" run "$(scenario_for "$TMP/broken.yaml")" -o "$TMP/x.db"
+
+cat > "$TMP/bad-timeout.yaml" <<'YAML'
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ratings}
+spec:
+  hosts: [ratings]
+  http:
+  - route:
+    - destination: {host: ratings}
+    timeout: 1d
+YAML
+check bad-duration 2 'bad-timeout.yaml:9:[0-9]+: error: spec.http\[0\].timeout' \
+  "$BIN" run "$(scenario_for "$TMP/bad-timeout.yaml")" -o "$TMP/x.db"
+
+# Malformed scenarios.
+cat > "$TMP/bad-scenario.yaml" <<YAML
+apiVersion: meshtwin.dev/v1alpha1
+kind: Scenario
+metadata: {name: bad}
+spec:
+  duration: 10s
+  manifests: [$SRC/scenarios/bookinfo/manifests/bookinfo.yaml]
+  clients:
+    - {name: c, from: {workload: productpage-v1}, to: "http://productpage:9080/", rate: {poisson: -5}}
+YAML
+check bad-rate 2 'bad-scenario.yaml:8:[0-9]+: error: spec.clients\[0\].rate' \
+  "$BIN" run "$TMP/bad-scenario.yaml" -o "$TMP/x.db"
+check bad-set 2 'error' "$BIN" run "$SRC/scenarios/bookinfo/all-v1.yaml" --set 'spec.seed=[' -o "$TMP/x.db"
+check bad-duration-flag 2 'duration' "$BIN" run "$SRC/scenarios/bookinfo/all-v1.yaml" --duration 5 -o "$TMP/x.db"
+
+# A real run and its report (the README's demo, shortened).
+check run-ok 0 'client requests' "$BIN" run "$SRC/scenarios/bookinfo/reviews-80-20.yaml" --duration 5s -o "$TMP/r.db"
+check report-ok 0 'Code 200 : [0-9]+ \(100(\.0)? %\)' "$BIN" report "$TMP/r.db"
+check report-run-1 0 'Code 200' "$BIN" report "$TMP/r.db:1"
+check report-no-such-run 2 'run' "$BIN" report "$TMP/r.db:9"
+# A second run appends to the same file.
+check run-append 0 'run 2' "$BIN" run "$SRC/scenarios/bookinfo/all-v1.yaml" --duration 2s --seed 7 -o "$TMP/r.db"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
