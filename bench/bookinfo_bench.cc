@@ -1,0 +1,110 @@
+// End-to-end simulation speed on the bundled Bookinfo 80/20 scenario (DESIGN §4): simulated
+// proxy hop attempts (rows of the `spans` kind) per second of wall time, with no recording,
+// with metrics-only SQLite recording and with every request and span recorded; and the peak
+// resident memory of a 1 M client-request run.
+//
+//   bookinfo_bench [--requests=N] [google benchmark flags]
+
+#include <sys/resource.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <string>
+
+#include <benchmark/benchmark.h>
+
+#include "model/scenario/mesh.h"
+#include "model/scenario/scenario_spec.h"
+#include "results/writer.h"
+
+namespace {
+
+using namespace meshtwin;
+
+std::uint64_t g_requests = 200'000;
+
+class NullSink : public telemetry::Sink {
+ public:
+  void begin_run(const telemetry::RunInfo&) override {}
+  void on_request(const telemetry::RequestRecord&) override {}
+  void on_span(const telemetry::SpanRecord&) override {}
+  void on_hop(const telemetry::HopRecord&) override {}
+  void on_event(const telemetry::EventRecord&) override {}
+  void end_run(const telemetry::RunEnd&) override {}
+};
+
+std::unique_ptr<scenario::Mesh> build(const std::string& record) {
+  // 2,000 requests/s for as long as it takes to send g_requests.
+  const double seconds = static_cast<double>(g_requests) / 2000.0;
+  std::vector<std::string> sets = {"spec.clients[0].rate.poisson=2000",
+                                   "spec.duration=" + std::to_string(seconds) + "s",
+                                   "spec.record=" + record};
+  config::Diagnostics diags;
+  auto spec = scenario::load_scenario(
+      std::string(MESHTWIN_SOURCE_DIR) + "/scenarios/bookinfo/reviews-80-20.yaml", sets, diags);
+  if (!spec) {
+    for (const auto& d : diags.items()) std::fprintf(stderr, "%s\n", d.format().c_str());
+    std::abort();
+  }
+  auto mesh = scenario::Mesh::build(*spec, diags);
+  if (!mesh) std::abort();
+  return mesh;
+}
+
+void report(benchmark::State& state, const scenario::RunStats& stats) {
+  state.counters["hop_attempts"] = static_cast<double>(stats.hop_attempts);
+  state.counters["client_requests"] = static_cast<double>(stats.client_requests);
+  state.counters["hop_attempts_per_s"] =
+      benchmark::Counter(static_cast<double>(stats.hop_attempts), benchmark::Counter::kIsRate);
+  state.SetItemsProcessed(static_cast<std::int64_t>(stats.hop_attempts));
+}
+
+void BM_BookinfoNoRecording(benchmark::State& state) {
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto mesh = build("{requests: none, spans: 0}");
+    NullSink sink;
+    state.ResumeTiming();
+    report(state, mesh->run(sink));
+  }
+}
+
+void BM_BookinfoSqlite(benchmark::State& state, const std::string& record) {
+  const auto db = std::filesystem::temp_directory_path() / "meshtwin_bookinfo_bench.db";
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::filesystem::remove(db);
+    auto mesh = build(record);
+    std::string error;
+    auto writer = results::SqliteWriter::open(db.string(), &error);
+    if (!writer) std::abort();
+    state.ResumeTiming();
+    report(state, mesh->run(*writer));
+  }
+  std::filesystem::remove(db);
+}
+
+}  // namespace
+
+BENCHMARK(BM_BookinfoNoRecording)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK_CAPTURE(BM_BookinfoSqlite, MetricsOnly, std::string("{requests: none, spans: 0}"))
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
+BENCHMARK_CAPTURE(BM_BookinfoSqlite, EverythingRecorded, std::string("{requests: all, spans: 1}"))
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--requests=", 11) == 0) g_requests = std::stoull(argv[i] + 11);
+  }
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  std::printf("client requests per run: %llu; peak resident memory: %.1f MB\n",
+              static_cast<unsigned long long>(g_requests), usage.ru_maxrss / 1024.0);
+  return 0;
+}
