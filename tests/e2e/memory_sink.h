@@ -18,6 +18,7 @@ struct StoredRequest {
   int attempts;
   std::string destination_service, destination_version, vs_rule;
   telemetry::SimTime start, duration;
+  int degraded;
 };
 
 struct StoredSpan {
@@ -36,7 +37,7 @@ class MemorySink : public telemetry::Sink {
     requests.push_back({r.request_id, std::string(r.client), r.response_code, r.response_flags,
                         r.attempts, std::string(r.destination_service),
                         std::string(r.destination_version), std::string(r.vs_rule), r.start,
-                        r.duration});
+                        r.duration, r.degraded_calls});
   }
   void on_span(const telemetry::SpanRecord& s) override {
     spans.push_back({s.request_id, s.span_id, s.parent_span_id, s.kind,

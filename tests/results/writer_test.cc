@@ -1,0 +1,585 @@
+#include "results/writer.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "model/telemetry/response_flags.h"
+#include "results/reader.h"
+#include "temp_dir.h"
+
+namespace meshtwin::results {
+namespace {
+
+using namespace meshtwin::telemetry;
+using testing::TempDir;
+constexpr SimTime kMs = engine::kMillisecond;
+constexpr SimTime kS = engine::kSecond;
+
+RunInfo run_info(std::string scenario = "unit", SimTime interval = kS) {
+  RunInfo info;
+  info.scenario = std::move(scenario);
+  info.seed = 7;
+  info.duration = 10 * kS;
+  info.meshtwin_version = "0.1.0-test";
+  info.metrics_interval = interval;
+  info.inputs = {{"scenario.yaml", "kind: Scenario\n"}, {"manifests/app.yaml", "kind: Service\n"}};
+  return info;
+}
+
+RequestRecord request(std::uint64_t id, SimTime start, SimTime duration, int code,
+                      std::uint32_t flags = 0, std::string_view version = "v1") {
+  RequestRecord r;
+  r.request_id = id;
+  r.client = "users";
+  r.start = start;
+  r.duration = duration;
+  r.method = "GET";
+  r.authority = "bookinfo.example.com";
+  r.path = "/productpage";
+  r.response_code = code;
+  r.response_flags = flags;
+  r.attempts = 1;
+  r.route_name = "80";
+  r.vs_rule = "default/bookinfo#http[0]";
+  r.destination_service = "productpage.default.svc.cluster.local";
+  r.destination_version = version;
+  r.destination_workload = "productpage-v1";
+  return r;
+}
+
+HopRecord hop(SimTime start, SimTime duration, int code = 200, std::uint32_t flags = 0,
+              std::string_view version = "v1") {
+  HopRecord h;
+  h.start = start;
+  h.duration = duration;
+  h.source_workload = "productpage-v1";
+  h.destination_service = "reviews.default.svc.cluster.local";
+  h.destination_workload = version == "v1" ? "reviews-v1" : "reviews-v2";
+  h.destination_version = version;
+  h.destination_pod = version == "v1" ? "reviews-v1-0" : "reviews-v2-0";
+  h.response_code = code;
+  h.response_flags = flags;
+  return h;
+}
+
+std::unique_ptr<SqliteWriter> open_writer(const std::string& path) {
+  std::string error;
+  auto w = SqliteWriter::open(path, &error);
+  EXPECT_TRUE(w) << error;
+  return w;
+}
+
+std::vector<Row> q(const Reader& r, const std::string& sql, std::vector<Value> params = {}) {
+  std::string error;
+  auto rows = r.query(sql, params, &error);
+  EXPECT_TRUE(rows.has_value()) << error << "\n" << sql;
+  return rows ? *rows : std::vector<Row>{};
+}
+
+std::int64_t i64(const Value& v) {
+  auto* p = std::get_if<std::int64_t>(&v);
+  EXPECT_TRUE(p) << "not an integer";
+  return p ? *p : -1;
+}
+std::string str(const Value& v) {
+  auto* p = std::get_if<std::string>(&v);
+  EXPECT_TRUE(p) << "not text";
+  return p ? *p : "<not text>";
+}
+
+TEST(SqliteWriter, RoundTripThroughTheDesignViews) {
+  TempDir dir;
+  std::string path = dir.file("r.db");
+  std::int64_t run = 0;
+  {
+    auto w = open_writer(path);
+    ASSERT_TRUE(w);
+    w->begin_run(run_info());
+    run = w->run_id();
+    EXPECT_GT(run, 0);
+    auto r1 = request(1, 100 * kMs, 12 * kMs, 200);
+    r1.degraded_calls = 2;
+    w->on_request(r1);
+    auto r2 = request(2, 200 * kMs, 3 * kS, 504, kUpstreamRequestTimeout | kUpstreamRetryLimitExceeded);
+    r2.attempts = 3;
+    w->on_request(r2);
+    RequestRecord r3;  // unrouted: empty labels read back as the Istio defaults
+    r3.request_id = 3;
+    r3.client = "users";
+    r3.method = "GET";
+    r3.authority = "nowhere";
+    r3.path = "/";
+    r3.response_code = 404;
+    r3.response_flags = kNoRouteFound;
+    w->on_request(r3);
+
+    SpanRecord s;
+    s.request_id = 1;
+    s.span_id = 11;
+    s.kind = SpanKind::Attempt;
+    s.source_workload = "istio-ingressgateway";
+    s.source_pod = "istio-ingressgateway-0";
+    s.destination_service = "productpage.default.svc.cluster.local";
+    s.destination_version = "v1";
+    s.destination_workload = "productpage-v1";
+    s.destination_pod = "productpage-v1-0";
+    s.cluster = "outbound|9080||productpage.default.svc.cluster.local";
+    s.route_name = "80";
+    s.attempt = 1;
+    s.app_attempt = 1;
+    s.config_version = 4;
+    s.start = 100 * kMs;
+    s.duration = 11 * kMs;
+    s.response_code = 200;
+    s.reached_upstream = true;
+    s.sampled = true;
+    w->on_span(s);
+    SpanRecord child = s;  // a retry whose first try timed out; not sampled: no row
+    child.span_id = 12;
+    child.parent_span_id = 11;
+    child.sampled = false;
+    w->on_span(child);
+    SpanRecord local = s;
+    local.span_id = 13;
+    local.parent_span_id = 11;
+    local.kind = SpanKind::LocalReply;
+    local.destination_pod = "";
+    local.response_code = 503;
+    local.response_flags = kNoHealthyUpstream;
+    local.reached_upstream = false;
+    w->on_span(local);
+
+    w->on_hop(hop(100 * kMs, 11 * kMs));
+    w->on_event({50 * kMs, "config_applied", "productpage-v1-0.default", "3"});
+    w->on_event({60 * kMs, "pod_ready", "reviews-v2-0.default", ""});
+    EXPECT_TRUE(w->ok()) << w->error();
+    telemetry::RunEnd end;
+    end.sim_end = 4 * kS;
+    end.wall_seconds = 1.25;
+    w->end_run(end);
+    EXPECT_TRUE(w->ok()) << w->error();
+    EXPECT_EQ(w->counters().requests, 3u);
+    EXPECT_EQ(w->counters().spans, 2u);
+  }
+
+  std::string error;
+  auto reader = Reader::open(path, &error);
+  ASSERT_TRUE(reader) << error;
+
+  auto runs = q(*reader, "SELECT run_id, scenario, seed, sim_duration_ns, wall_seconds, "
+                         "meshtwin_version, status FROM runs");
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(i64(runs[0][0]), run);
+  EXPECT_EQ(str(runs[0][1]), "unit");
+  EXPECT_EQ(i64(runs[0][2]), 7);
+  EXPECT_EQ(i64(runs[0][3]), 10 * kS);
+  EXPECT_DOUBLE_EQ(std::get<double>(runs[0][4]), 1.25);
+  EXPECT_EQ(str(runs[0][5]), "0.1.0-test");
+  EXPECT_EQ(str(runs[0][6]), "complete");
+  auto info = reader->run(run);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->sim_end, 4 * kS);
+  EXPECT_EQ(info->metrics_interval, kS);
+
+  auto req = q(*reader, "SELECT * FROM requests WHERE run_id = ? ORDER BY request_id", {run});
+  ASSERT_EQ(req.size(), 3u);
+  ASSERT_EQ(req[0].size(), 17u);  // exactly the DESIGN §3.3 columns
+  EXPECT_EQ(i64(req[0][1]), 1);
+  EXPECT_EQ(str(req[0][2]), "users");
+  EXPECT_EQ(i64(req[0][3]), 100 * kMs);
+  EXPECT_EQ(i64(req[0][4]), 12 * kMs);
+  EXPECT_EQ(str(req[0][5]), "GET");
+  EXPECT_EQ(str(req[0][6]), "bookinfo.example.com");
+  EXPECT_EQ(str(req[0][7]), "/productpage");
+  EXPECT_EQ(i64(req[0][8]), 200);
+  EXPECT_EQ(str(req[0][9]), "-");
+  EXPECT_EQ(i64(req[0][10]), 1);
+  EXPECT_EQ(str(req[0][11]), "80");
+  EXPECT_EQ(str(req[0][12]), "default/bookinfo#http[0]");
+  EXPECT_EQ(str(req[0][13]), "productpage.default.svc.cluster.local");
+  EXPECT_EQ(str(req[0][14]), "v1");
+  EXPECT_EQ(str(req[0][15]), "productpage-v1");
+  EXPECT_EQ(i64(req[0][16]), 2);
+  EXPECT_EQ(str(req[1][9]), "UT,URX");
+  EXPECT_EQ(i64(req[1][10]), 3);
+  EXPECT_EQ(str(req[2][9]), "NR");
+  EXPECT_EQ(str(req[2][11]), "-");
+  EXPECT_EQ(str(req[2][12]), "-");
+  EXPECT_EQ(str(req[2][13]), "unknown");
+  EXPECT_EQ(str(req[2][15]), "unknown");
+
+  // The typed iterator sees the same.
+  std::vector<RequestRow> typed;
+  reader->for_each_request(run, [&](const RequestRow& r) {
+    typed.push_back(r);
+    return true;
+  });
+  ASSERT_EQ(typed.size(), 3u);
+  EXPECT_EQ(typed[1].response_flags, "UT,URX");
+  EXPECT_EQ(typed[1].duration, 3 * kS);
+  EXPECT_EQ(typed[0].vs_rule, "default/bookinfo#http[0]");
+
+  auto spans = q(*reader, "SELECT * FROM spans WHERE run_id = ? ORDER BY span_id", {run});
+  ASSERT_EQ(spans.size(), 2u);  // the unsampled span left no row
+  ASSERT_EQ(spans[0].size(), 21u);
+  EXPECT_EQ(i64(spans[0][2]), 11);
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(spans[0][3]));  // no parent: NULL
+  EXPECT_EQ(str(spans[0][4]), "attempt");
+  EXPECT_EQ(str(spans[0][5]), "istio-ingressgateway");
+  EXPECT_EQ(str(spans[0][6]), "istio-ingressgateway-0");
+  EXPECT_EQ(str(spans[0][10]), "productpage-v1-0");
+  EXPECT_EQ(str(spans[0][11]), "outbound|9080||productpage.default.svc.cluster.local");
+  EXPECT_EQ(i64(spans[0][15]), 4);
+  EXPECT_EQ(i64(spans[0][17]), 11 * kMs);
+  EXPECT_EQ(str(spans[0][19]), "-");
+  EXPECT_EQ(i64(spans[1][2]), 13);
+  EXPECT_EQ(i64(spans[1][3]), 11);
+  EXPECT_EQ(str(spans[1][4]), "local_reply");
+  EXPECT_EQ(str(spans[1][10]), "unknown");
+  EXPECT_EQ(i64(spans[1][18]), 503);
+  EXPECT_EQ(str(spans[1][19]), "UH");
+  EXPECT_EQ(str(spans[1][20]), "-");
+
+  auto events = reader->events(run);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].kind, "config_applied");
+  EXPECT_EQ(events[0].subject, "productpage-v1-0.default");
+  EXPECT_EQ(events[0].detail, "3");
+  EXPECT_EQ(events[1].time, 60 * kMs);
+
+  auto inputs = reader->inputs(run);
+  ASSERT_EQ(inputs.size(), 2u);
+  EXPECT_EQ(inputs[1].first, "manifests/app.yaml");
+  EXPECT_EQ(inputs[1].second, "kind: Service\n");
+
+  // Metrics: one source row (the hop) and one destination row per span that reached upstream
+  // (the sampled and the unsampled one share labels and window: one row with 2 requests).
+  auto m = q(*reader, "SELECT reporter, source_workload, destination_pod, requests FROM metrics "
+                      "WHERE run_id = ? ORDER BY reporter", {run});
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(str(m[0][0]), "destination");
+  EXPECT_EQ(str(m[0][1]), "istio-ingressgateway");
+  EXPECT_EQ(i64(m[0][3]), 2);
+  EXPECT_EQ(str(m[1][0]), "source");
+  EXPECT_EQ(str(m[1][2]), "reviews-v1-0");
+  EXPECT_EQ(i64(m[1][3]), 1);
+
+  EXPECT_EQ(reader->count_rows("requests", run), 3u);
+  EXPECT_EQ(reader->count_rows("spans", run), 2u);
+  EXPECT_EQ(reader->count_rows("events", run), 2u);
+}
+
+TEST(SqliteWriter, MetricsWindowsAndBuckets) {
+  TempDir dir;
+  std::string path = dir.file("m.db");
+  auto w = open_writer(path);
+  ASSERT_TRUE(w);
+  w->begin_run(run_info("metrics", kS));
+  w->on_hop(hop(0, 3 * kMs));                    // ends 3 ms: window 0, bucket_5
+  w->on_hop(hop(500 * kMs, 600 * kMs));          // ends 1.1 s: window 1, bucket_1000
+  w->on_hop(hop(1200 * kMs, 3 * kMs));           // window 1, bucket_5
+  w->on_hop(hop(1300 * kMs, 5 * kMs, 503, kNoHealthyUpstream));  // own label set
+  w->on_hop(hop(1999 * kMs, 1 * kMs));           // ends exactly 2 s: window 2, bucket_1
+  EXPECT_EQ(w->counters().metric_rows, 0u);      // windows 0..2 are still open (lag 1)
+  w->on_hop(hop(5 * kS, 0));                     // window 5: windows before 4 are done
+  EXPECT_EQ(w->counters().metric_rows, 4u);      // written while the run goes on
+  w->end_run({});
+  ASSERT_TRUE(w->ok()) << w->error();
+  EXPECT_EQ(w->counters().metric_rows, 5u);
+  w.reset();
+
+  std::string error;
+  auto reader = Reader::open(path, &error);
+  ASSERT_TRUE(reader) << error;
+  std::int64_t run = *reader->resolve_run(std::nullopt, &error);
+  auto rows = q(*reader,
+                "SELECT window_start_ns, window_ns, response_code, response_flags, requests, "
+                "duration_sum_ns, bucket_0_5, bucket_1, bucket_5, bucket_10, bucket_1000, "
+                "bucket_inf, source_workload, destination_service, destination_workload, "
+                "destination_version, destination_pod "
+                "FROM metrics WHERE run_id = ? AND reporter = 'source' "
+                "ORDER BY window_start_ns, response_code", {run});
+  ASSERT_EQ(rows.size(), 5u);
+  // window 0
+  EXPECT_EQ(i64(rows[0][0]), 0);
+  EXPECT_EQ(i64(rows[0][1]), kS);
+  EXPECT_EQ(i64(rows[0][4]), 1);
+  EXPECT_EQ(i64(rows[0][5]), 3 * kMs);
+  EXPECT_EQ(i64(rows[0][8]), 1);  // 3 ms lands in the 5 ms bucket
+  EXPECT_EQ(i64(rows[0][9]), 0);
+  EXPECT_EQ(str(rows[0][12]), "productpage-v1");
+  EXPECT_EQ(str(rows[0][13]), "reviews.default.svc.cluster.local");
+  EXPECT_EQ(str(rows[0][14]), "reviews-v1");
+  EXPECT_EQ(str(rows[0][15]), "v1");
+  EXPECT_EQ(str(rows[0][16]), "reviews-v1-0");
+  // window 1, code 200
+  EXPECT_EQ(i64(rows[1][0]), kS);
+  EXPECT_EQ(i64(rows[1][2]), 200);
+  EXPECT_EQ(i64(rows[1][4]), 2);
+  EXPECT_EQ(i64(rows[1][5]), 603 * kMs);
+  EXPECT_EQ(i64(rows[1][8]), 1);
+  EXPECT_EQ(i64(rows[1][10]), 1);  // 600 ms in the 1000 ms bucket
+  // window 1, code 503
+  EXPECT_EQ(i64(rows[2][2]), 503);
+  EXPECT_EQ(str(rows[2][3]), "UH");
+  EXPECT_EQ(i64(rows[2][8]), 1);  // exactly 5 ms: upper bound inclusive
+  // window 2
+  EXPECT_EQ(i64(rows[3][0]), 2 * kS);
+  EXPECT_EQ(i64(rows[3][7]), 1);  // 1 ms in bucket_1
+  // window 5
+  EXPECT_EQ(i64(rows[4][0]), 5 * kS);
+  EXPECT_EQ(i64(rows[4][6]), 1);  // 0 in bucket_0_5
+  // Every row's buckets add up to its requests.
+  std::string sum;
+  for (auto c : kDurationBucketColumns) sum += std::string(sum.empty() ? "" : " + ") + std::string(c);
+  auto bad = q(*reader, "SELECT count(*) FROM metrics WHERE requests != " + sum);
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_EQ(i64(bad[0][0]), 0);
+}
+
+TEST(SqliteWriter, SummariesFromRequests) {
+  TempDir dir;
+  std::string path = dir.file("s.db");
+  auto w = open_writer(path);
+  ASSERT_TRUE(w);
+  w->begin_run(run_info());
+  std::uint64_t id = 0;
+  // v1: 100 requests of 1..100 ms; 95 succeed, 3 UH, 1 UT+URX, 1 DC (code 0).
+  for (int i = 1; i <= 100; ++i) {
+    int code = 200;
+    std::uint32_t flags = 0;
+    if (i == 10 || i == 20 || i == 30) { code = 503; flags = kNoHealthyUpstream; }
+    if (i == 40) { code = 504; flags = kUpstreamRequestTimeout | kUpstreamRetryLimitExceeded; }
+    if (i == 50) { code = 0; flags = kDownstreamConnectionTermination; }
+    w->on_request(request(++id, i * kMs, i * kMs, code, flags, "v1"));
+  }
+  // v2: 10 requests, 2 ms each, two redirects (3xx count as success).
+  for (int i = 0; i < 10; ++i) w->on_request(request(++id, i * kMs, 2 * kMs, i < 2 ? 302 : 200, 0, "v2"));
+  w->end_run({});
+  ASSERT_TRUE(w->ok()) << w->error();
+  w.reset();
+
+  std::string error;
+  auto reader = Reader::open(path, &error);
+  ASSERT_TRUE(reader) << error;
+  auto s = reader->summaries(*reader->resolve_run(std::nullopt, &error));
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].destination_service, "productpage.default.svc.cluster.local");
+  EXPECT_EQ(s[0].destination_version, "v1");
+  EXPECT_EQ(s[0].requests, 100u);
+  EXPECT_EQ(s[0].success, 95u);
+  EXPECT_EQ(s[0].p50, 50 * kMs);
+  EXPECT_EQ(s[0].p90, 90 * kMs);
+  EXPECT_EQ(s[0].p99, 99 * kMs);
+  EXPECT_EQ(s[0].flags, "UH:3,UT:1,DC:1,URX:1");
+  EXPECT_EQ(s[1].destination_version, "v2");
+  EXPECT_EQ(s[1].requests, 10u);
+  EXPECT_EQ(s[1].success, 10u);
+  EXPECT_EQ(s[1].p99, 2 * kMs);
+  EXPECT_EQ(s[1].flags, "-");
+  // The summaries view has exactly the DESIGN columns.
+  auto cols = q(*reader, "SELECT * FROM summaries");
+  ASSERT_FALSE(cols.empty());
+  EXPECT_EQ(cols[0].size(), 9u);
+}
+
+TEST(SqliteWriter, SummariesFallBackToHopsWithoutRequestRows) {
+  TempDir dir;
+  std::string path = dir.file("h.db");
+  auto w = open_writer(path);
+  ASSERT_TRUE(w);
+  w->begin_run(run_info());
+  for (int i = 0; i < 8; ++i) w->on_hop(hop(i * kMs, 3 * kMs, 200, 0, "v1"));
+  for (int i = 0; i < 2; ++i) w->on_hop(hop(i * kMs, 3 * kMs, 503, kUpstreamOverflow, "v2"));
+  w->end_run({});
+  w.reset();
+  std::string error;
+  auto reader = Reader::open(path, &error);
+  ASSERT_TRUE(reader) << error;
+  auto s = reader->summaries(*reader->resolve_run(std::nullopt, &error));
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].destination_service, "reviews.default.svc.cluster.local");
+  EXPECT_EQ(s[0].requests, 8u);
+  EXPECT_EQ(s[0].success, 8u);
+  EXPECT_EQ(s[0].p50, 3 * kMs);  // interpolated in (1, 5] ms: half-way
+  EXPECT_EQ(s[1].success, 0u);
+  EXPECT_EQ(s[1].flags, "UO:2");
+}
+
+TEST(SqliteWriter, AppendsRunsToAnExistingFile) {
+  TempDir dir;
+  std::string path = dir.file("a.db");
+  std::int64_t first = 0, second = 0;
+  {
+    auto w = open_writer(path);
+    ASSERT_TRUE(w);
+    w->begin_run(run_info("first"));
+    first = w->run_id();
+    w->on_request(request(1, 0, kMs, 200));
+    w->end_run({});
+  }
+  {
+    auto w = open_writer(path);
+    ASSERT_TRUE(w);
+    w->begin_run(run_info("second"));
+    second = w->run_id();
+    w->on_request(request(1, 0, kMs, 503, kUpstreamOverflow));
+    w->on_request(request(2, 0, kMs, 200));
+    w->end_run({});
+    ASSERT_TRUE(w->ok()) << w->error();
+  }
+  EXPECT_NE(first, second);
+  std::string error;
+  auto reader = Reader::open(path, &error);
+  ASSERT_TRUE(reader) << error;
+  auto runs = reader->runs();
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].scenario, "first");
+  EXPECT_EQ(runs[1].scenario, "second");
+  EXPECT_EQ(reader->resolve_run(std::nullopt, &error), second);
+  EXPECT_EQ(reader->count_rows("requests", first), 1u);
+  EXPECT_EQ(reader->count_rows("requests", second), 2u);
+  auto flags = q(*reader, "SELECT response_flags FROM requests WHERE run_id = ? AND request_id = 1",
+                 {second});
+  ASSERT_EQ(flags.size(), 1u);
+  EXPECT_EQ(str(flags[0][0]), "UO");
+  // Strings are shared across runs, not duplicated.
+  auto dup = q(*reader, "SELECT count(*) FROM strings WHERE value = 'users'");
+  EXPECT_EQ(i64(dup[0][0]), 1);
+}
+
+TEST(SqliteWriter, RunWithoutEndIsInterruptedAndKeepsRows) {
+  TempDir dir;
+  std::string path = dir.file("i.db");
+  {
+    auto w = open_writer(path);
+    ASSERT_TRUE(w);
+    w->begin_run(run_info());
+    w->on_request(request(1, 0, kMs, 200));
+    w->on_hop(hop(0, kMs));
+    // destroyed without end_run: e.g. the simulation threw on bad input mid-run
+  }
+  std::string error;
+  auto reader = Reader::open(path, &error);
+  ASSERT_TRUE(reader) << error;
+  auto runs = reader->runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].status, "interrupted");
+  EXPECT_EQ(reader->count_rows("requests", runs[0].run_id), 1u);
+  EXPECT_EQ(reader->count_rows("metrics", runs[0].run_id), 1u);
+
+  auto w = open_writer(path);
+  ASSERT_TRUE(w);
+  w->begin_run(run_info());
+  telemetry::RunEnd end;
+  end.complete = false;
+  w->end_run(end);
+  auto again = Reader::open(path, &error);
+  ASSERT_TRUE(again) << error;
+  EXPECT_EQ(again->runs().back().status, "interrupted");
+}
+
+TEST(SqliteWriter, CrashedWriterLeavesARunningRunWithCommittedRows) {
+  TempDir dir;
+  std::string path = dir.file("c.db");
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    std::string error;
+    auto w = SqliteWriter::open(path, &error);
+    if (!w) _exit(3);
+    w->begin_run(run_info());
+    for (int i = 1; i <= 10; ++i) w->on_request(request(i, 0, kMs, 200));
+    w->flush();
+    for (int i = 11; i <= 20; ++i) w->on_request(request(i, 0, kMs, 200));
+    _exit(0);  // no destructors: the open transaction is left behind
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+
+  std::string error;
+  auto reader = Reader::open(path, &error);
+  ASSERT_TRUE(reader) << error;
+  auto runs = reader->runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].status, "running");
+  EXPECT_EQ(reader->count_rows("requests", runs[0].run_id), 10u);
+  auto check = q(*reader, "PRAGMA integrity_check");
+  ASSERT_EQ(check.size(), 1u);
+  EXPECT_EQ(str(check[0][0]), "ok");
+  // And the file takes another run.
+  auto w = open_writer(path);
+  ASSERT_TRUE(w);
+  w->begin_run(run_info());
+  w->on_request(request(1, 0, kMs, 200));
+  w->end_run({});
+  EXPECT_TRUE(w->ok()) << w->error();
+}
+
+TEST(SqliteWriter, RefusesFilesThatAreNotResults) {
+  TempDir dir;
+  std::string text = dir.file("notes.txt");
+  std::ofstream(text) << "this is not a database, just some text that is long enough\n";
+  std::string error;
+  EXPECT_FALSE(SqliteWriter::open(text, &error));
+  EXPECT_NE(error.find("not a meshtwin results file"), std::string::npos) << error;
+
+  std::string plain = dir.file("plain.db");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(plain.c_str(), &db), SQLITE_OK);
+    sqlite3_exec(db, "CREATE TABLE t(x)", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+  }
+  EXPECT_FALSE(SqliteWriter::open(plain, &error));
+  EXPECT_NE(error.find("not a meshtwin results file"), std::string::npos) << error;
+  EXPECT_FALSE(Reader::open(plain, &error));
+  EXPECT_NE(error.find("not a meshtwin results file"), std::string::npos) << error;
+
+  std::string future = dir.file("future.db");
+  { auto w = open_writer(future); }
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(future.c_str(), &db), SQLITE_OK);
+    sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+  }
+  EXPECT_FALSE(SqliteWriter::open(future, &error));
+  EXPECT_NE(error.find("schema version 99"), std::string::npos) << error;
+  EXPECT_FALSE(Reader::open(future, &error));
+  EXPECT_NE(error.find("schema version 99"), std::string::npos) << error;
+
+  std::string missing_dir = dir.file("no/such/dir/x.db");
+  EXPECT_FALSE(SqliteWriter::open(missing_dir, &error));
+  EXPECT_NE(error.find("cannot open"), std::string::npos) << error;
+}
+
+TEST(SqliteWriter, CommitsInBatches) {
+  TempDir dir;
+  std::string path = dir.file("b.db");
+  WriterOptions options;
+  options.commit_rows = 7;
+  std::string error;
+  auto w = SqliteWriter::open(path, &error, options);
+  ASSERT_TRUE(w) << error;
+  w->begin_run(run_info());
+  for (int i = 1; i <= 20; ++i) w->on_request(request(i, 0, kMs, 200));
+  // 14 rows are committed (two batches of 7): a reader sees them while the run goes on.
+  auto reader = Reader::open(path, &error);
+  ASSERT_TRUE(reader) << error;
+  EXPECT_EQ(reader->count_rows("requests", w->run_id()), 14u);
+  reader.reset();
+  w->end_run({});
+  reader = Reader::open(path, &error);
+  ASSERT_TRUE(reader) << error;
+  EXPECT_EQ(reader->count_rows("requests", w->run_id()), 20u);
+}
+
+}  // namespace
+}  // namespace meshtwin::results
