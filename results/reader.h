@@ -34,6 +34,7 @@ struct RunRow {
   std::string meshtwin_version;
   std::string status;  // complete, interrupted, running
   SimTime metrics_interval = 0;
+  SimTime sim_end = 0;  // when the last event ran (arrivals stop at sim_duration, then drain)
 };
 
 struct RequestRow {

@@ -55,7 +55,7 @@ class ReportTest : public ::testing::Test {
       bool fail = i % 200 == 0;
       r.duration = fail ? 0 : 10 * kMs;
       r.response_code = fail ? 503 : 200;
-      r.response_flags = fail ? kNoHealthyUpstream : 0;
+      r.response_flags = fail ? std::uint32_t{kNoHealthyUpstream} : 0u;
       r.destination_service = "productpage.default.svc.cluster.local";
       r.destination_version = "v1";
       w->on_request(r);
@@ -71,7 +71,7 @@ class ReportTest : public ::testing::Test {
       h.destination_pod = v2 ? "reviews-v2-0" : "reviews-v1-0";
       bool overflow = v2 && i % 50 == 0;
       h.response_code = overflow ? 503 : 200;
-      h.response_flags = overflow ? kUpstreamOverflow : 0;
+      h.response_flags = overflow ? std::uint32_t{kUpstreamOverflow} : 0u;
       w->on_hop(h);
     }
     RunEnd end;
@@ -100,7 +100,7 @@ TEST_F(ReportTest, FortioShapedHeaderAndCodes) {
   EXPECT_NE(report.find("# target 75% "), std::string::npos) << report;
   EXPECT_NE(report.find("qps=100.00"), std::string::npos) << report;
   // Histogram: the 5 zero-duration failures, then 995 in (5, 10] ms ending at 100 %.
-  EXPECT_NE(report.find(">= 0.000 <= 0.000 , 0.000 , 0.50, 5\n"), std::string::npos) << report;
+  EXPECT_NE(report.find(">= 0.000 <= 0.500 , 0.250 , 0.50, 5\n"), std::string::npos) << report;
   EXPECT_NE(report.find("> 5.000 <= 10.000 , 7.500 , 100.00, 995\n"), std::string::npos)
       << report;
 }

@@ -1,0 +1,316 @@
+#include "results/reader.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "results/sqlite_detail.h"
+#include "results/writer.h"
+
+namespace meshtwin::results {
+
+using detail::Statement;
+
+RunRef parse_run_ref(std::string_view text) {
+  RunRef ref;
+  std::size_t colon = text.rfind(':');
+  if (colon != std::string_view::npos && colon > 0 && colon + 1 < text.size()) {
+    std::string_view digits = text.substr(colon + 1);
+    if (digits.size() <= 18 &&
+        std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      ref.path = std::string(text.substr(0, colon));
+      ref.run = std::stoll(std::string(digits));
+      return ref;
+    }
+  }
+  ref.path = std::string(text);
+  return ref;
+}
+
+struct Reader::Impl {
+  sqlite3* db = nullptr;
+  std::string path;
+  ~Impl() {
+    if (db) sqlite3_close_v2(db);
+  }
+
+  Statement prepare(std::string_view sql) const {
+    std::string msg;
+    Statement s(db, sql, &msg);
+    return s;
+  }
+};
+
+Reader::Reader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Reader::~Reader() = default;
+
+std::unique_ptr<Reader> Reader::open(const std::string& path, std::string* error) {
+  auto set_error = [&](std::string msg) {
+    if (error) *error = std::move(msg);
+    return nullptr;
+  };
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return set_error(fmt::format("results file {} does not exist", path));
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  if (sqlite3_open_v2(path.c_str(), &impl->db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    return set_error(fmt::format("cannot open results file {}: {}", path,
+                                 impl->db ? sqlite3_errmsg(impl->db) : "out of memory"));
+  }
+  sqlite3_extended_result_codes(impl->db, 1);
+  sqlite3_busy_timeout(impl->db, 5000);
+  std::string msg;
+  Statement q(impl->db, "PRAGMA user_version", &msg);
+  int rc = q ? q.step() : SQLITE_ERROR;
+  if (rc == SQLITE_READONLY_ROLLBACK) {
+    // A writer died mid-transaction and left a hot journal. Rolling it back restores the last
+    // committed state (what any writer would do on open); a read-only handle cannot, so do it
+    // once through a read-write handle, then read as usual.
+    q = Statement();
+    sqlite3_close_v2(impl->db);
+    impl->db = nullptr;
+    sqlite3* rw = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &rw, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) {
+      sqlite3_exec(rw, "PRAGMA user_version", nullptr, nullptr, nullptr);
+    }
+    sqlite3_close_v2(rw);
+    if (sqlite3_open_v2(path.c_str(), &impl->db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+      return set_error(fmt::format("cannot open results file {}: {}", path,
+                                   impl->db ? sqlite3_errmsg(impl->db) : "out of memory"));
+    }
+    sqlite3_busy_timeout(impl->db, 5000);
+    q = Statement(impl->db, "PRAGMA user_version", &msg);
+    rc = q ? q.step() : SQLITE_ERROR;
+  }
+  if (rc != SQLITE_ROW) {
+    return set_error(fmt::format("{} is not a meshtwin results file: {}", path,
+                                 msg.empty() ? sqlite3_errmsg(impl->db) : msg));
+  }
+  std::int64_t version = q.column_int(0);
+  if (version == 0) {
+    return set_error(fmt::format("{} is not a meshtwin results file (no schema version)", path));
+  }
+  if (version != kSchemaVersion) {
+    return set_error(fmt::format(
+        "{} has results schema version {} but this meshtwin reads version {}", path, version,
+        kSchemaVersion));
+  }
+  return std::unique_ptr<Reader>(new Reader(std::move(impl)));
+}
+
+const std::string& Reader::path() const { return impl_->path; }
+
+namespace {
+
+RunRow run_row(const Statement& s) {
+  RunRow r;
+  r.run_id = s.column_int(0);
+  r.scenario = s.column_text(1);
+  r.seed = static_cast<std::uint64_t>(s.column_int(2));
+  r.sim_duration = s.column_int(3);
+  r.wall_seconds = s.column_double(4);
+  r.meshtwin_version = s.column_text(5);
+  r.status = s.column_text(6);
+  r.metrics_interval = s.column_int(7);
+  r.sim_end = s.column_int(8);
+  return r;
+}
+
+constexpr std::string_view kRunColumns =
+    "SELECT run_id, scenario, seed, sim_duration_ns, wall_seconds, meshtwin_version, status, "
+    "metrics_interval_ns, sim_end_ns FROM run_rows";
+
+}  // namespace
+
+std::vector<RunRow> Reader::runs() const {
+  std::vector<RunRow> out;
+  Statement s = impl_->prepare(fmt::format("{} ORDER BY run_id", kRunColumns));
+  while (s && s.step() == SQLITE_ROW) out.push_back(run_row(s));
+  return out;
+}
+
+std::optional<RunRow> Reader::run(std::int64_t run_id) const {
+  Statement s = impl_->prepare(fmt::format("{} WHERE run_id = ?", kRunColumns));
+  if (!s) return std::nullopt;
+  s.bind(1, run_id);
+  if (s.step() != SQLITE_ROW) return std::nullopt;
+  return run_row(s);
+}
+
+std::optional<std::int64_t> Reader::resolve_run(std::optional<std::int64_t> run,
+                                                std::string* error) const {
+  std::vector<RunRow> all = runs();
+  auto set_error = [&](std::string msg) -> std::optional<std::int64_t> {
+    if (error) *error = std::move(msg);
+    return std::nullopt;
+  };
+  if (all.empty()) return set_error(fmt::format("{} holds no runs", impl_->path));
+  if (!run) return all.back().run_id;
+  for (const RunRow& r : all) {
+    if (r.run_id == *run) return *run;
+  }
+  std::string ids;
+  for (const RunRow& r : all) ids += (ids.empty() ? "" : ", ") + std::to_string(r.run_id);
+  return set_error(fmt::format("{} has no run {}; its runs are {}", impl_->path, *run, ids));
+}
+
+void Reader::for_each_request(std::int64_t run_id,
+                              const std::function<bool(const RequestRow&)>& fn) const {
+  Statement s = impl_->prepare(
+      "SELECT run_id, request_id, client, start_ns, duration_ns, method, authority, path, "
+      "response_code, response_flags, attempts, route_name, vs_rule, destination_service, "
+      "destination_version, destination_workload, degraded_calls FROM requests "
+      "WHERE run_id = ? ORDER BY request_id");
+  if (!s) return;
+  s.bind(1, run_id);
+  RequestRow r;
+  while (s.step() == SQLITE_ROW) {
+    int i = 0;
+    r.run_id = s.column_int(i++);
+    r.request_id = static_cast<std::uint64_t>(s.column_int(i++));
+    r.client = s.column_text(i++);
+    r.start = s.column_int(i++);
+    r.duration = s.column_int(i++);
+    r.method = s.column_text(i++);
+    r.authority = s.column_text(i++);
+    r.path = s.column_text(i++);
+    r.response_code = static_cast<int>(s.column_int(i++));
+    r.response_flags = s.column_text(i++);
+    r.attempts = static_cast<int>(s.column_int(i++));
+    r.route_name = s.column_text(i++);
+    r.vs_rule = s.column_text(i++);
+    r.destination_service = s.column_text(i++);
+    r.destination_version = s.column_text(i++);
+    r.destination_workload = s.column_text(i++);
+    r.degraded_calls = static_cast<int>(s.column_int(i++));
+    if (!fn(r)) break;
+  }
+}
+
+std::uint64_t Reader::count_rows(std::string_view view, std::int64_t run_id) const {
+  // Counted on the compact tables: same rows, no string lookups.
+  static constexpr std::pair<std::string_view, std::string_view> kTables[] = {
+      {"requests", "request_rows"}, {"spans", "span_rows"},   {"metrics", "metric_rows"},
+      {"summaries", "summaries"},   {"events", "events"},     {"runs", "run_rows"},
+      {"inputs", "inputs"}};
+  for (auto [name, table] : kTables) {
+    if (name != view) continue;
+    Statement s = impl_->prepare(fmt::format("SELECT count(*) FROM {} WHERE run_id = ?", table));
+    if (!s) return 0;
+    s.bind(1, run_id);
+    return s.step() == SQLITE_ROW ? static_cast<std::uint64_t>(s.column_int(0)) : 0;
+  }
+  return 0;
+}
+
+std::vector<SummaryRow> Reader::summaries(std::int64_t run_id) const {
+  std::vector<SummaryRow> out;
+  Statement s = impl_->prepare(
+      "SELECT destination_service, destination_version, requests, success, p50_ns, p90_ns, "
+      "p99_ns, flags FROM summaries WHERE run_id = ? "
+      "ORDER BY destination_service, destination_version");
+  if (!s) return out;
+  s.bind(1, run_id);
+  while (s.step() == SQLITE_ROW) {
+    SummaryRow r;
+    r.destination_service = s.column_text(0);
+    r.destination_version = s.column_text(1);
+    r.requests = static_cast<std::uint64_t>(s.column_int(2));
+    r.success = static_cast<std::uint64_t>(s.column_int(3));
+    r.p50 = s.column_int(4);
+    r.p90 = s.column_int(5);
+    r.p99 = s.column_int(6);
+    r.flags = s.column_text(7);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<EventRow> Reader::events(std::int64_t run_id) const {
+  std::vector<EventRow> out;
+  Statement s = impl_->prepare(
+      "SELECT t_ns, kind, subject, detail FROM events WHERE run_id = ? ORDER BY t_ns, rowid");
+  if (!s) return out;
+  s.bind(1, run_id);
+  while (s.step() == SQLITE_ROW) {
+    out.push_back({s.column_int(0), s.column_text(1), s.column_text(2), s.column_text(3)});
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> Reader::inputs(std::int64_t run_id) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  Statement s =
+      impl_->prepare("SELECT path, content FROM inputs WHERE run_id = ? ORDER BY rowid");
+  if (!s) return out;
+  s.bind(1, run_id);
+  while (s.step() == SQLITE_ROW) out.emplace_back(s.column_text(0), s.column_text(1));
+  return out;
+}
+
+std::optional<std::vector<Row>> Reader::query(const std::string& sql,
+                                              const std::vector<Value>& params,
+                                              std::string* error) const {
+  std::string msg;
+  Statement s(impl_->db, sql, &msg);
+  if (!s) {
+    if (error) *error = msg.empty() ? "empty statement" : msg;
+    return std::nullopt;
+  }
+  // The connection is read-only already; this also refuses e.g. PRAGMA writes politely.
+  if (!sqlite3_stmt_readonly(s.get())) {
+    if (error) *error = "only read-only statements are allowed";
+    return std::nullopt;
+  }
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    int idx = static_cast<int>(i) + 1;
+    const Value& v = params[i];
+    if (std::holds_alternative<std::int64_t>(v)) {
+      s.bind(idx, std::get<std::int64_t>(v));
+    } else if (std::holds_alternative<double>(v)) {
+      s.bind(idx, std::get<double>(v));
+    } else if (std::holds_alternative<std::string>(v)) {
+      // SQLITE_STATIC is fine: params outlive the statement.
+      s.bind(idx, std::string_view(std::get<std::string>(v)));
+    } else {
+      s.bind_null(idx);
+    }
+  }
+  std::vector<Row> rows;
+  int rc;
+  int n = sqlite3_column_count(s.get());
+  while ((rc = s.step()) == SQLITE_ROW) {
+    Row row;
+    row.reserve(static_cast<std::size_t>(n));
+    for (int c = 0; c < n; ++c) {
+      switch (sqlite3_column_type(s.get(), c)) {
+        case SQLITE_INTEGER: row.emplace_back(s.column_int(c)); break;
+        case SQLITE_FLOAT: row.emplace_back(s.column_double(c)); break;
+        case SQLITE_NULL: row.emplace_back(std::monostate{}); break;
+        default: row.emplace_back(s.column_text(c)); break;
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  if (rc != SQLITE_DONE) {
+    if (error) *error = sqlite3_errmsg(impl_->db);
+    return std::nullopt;
+  }
+  return rows;
+}
+
+std::optional<OpenedRun> open_run(std::string_view ref_text, std::string* error) {
+  RunRef ref = parse_run_ref(ref_text);
+  OpenedRun out;
+  out.reader = Reader::open(ref.path, error);
+  if (!out.reader) return std::nullopt;
+  auto id = out.reader->resolve_run(ref.run, error);
+  if (!id) return std::nullopt;
+  out.run_id = *id;
+  return out;
+}
+
+}  // namespace meshtwin::results

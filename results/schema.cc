@@ -1,0 +1,156 @@
+// The results schema, version kSchemaVersion (docs/results-schema.md describes it for users).
+// Big tables hold integer ids into `strings`; the DESIGN §3.3 names are views that turn them
+// back into text, so the file stays small and inserts stay cheap while queries read as the
+// contract says.
+#include <fmt/format.h>
+
+#include "results/percentiles.h"
+#include "results/sqlite_detail.h"
+
+namespace meshtwin::results::detail {
+namespace {
+
+std::string text_of(std::string_view alias, std::string_view column) {
+  return fmt::format("(SELECT value FROM strings WHERE id = {0}.{1}) AS {1}", alias, column);
+}
+
+}  // namespace
+
+std::string schema_sql() {
+  std::string bucket_defs;
+  std::string bucket_cols;
+  for (auto name : kDurationBucketColumns) {
+    bucket_defs += fmt::format(",\n  {} INTEGER NOT NULL", name);
+    bucket_cols += fmt::format(", m.{}", name);
+  }
+  std::string sql = R"sql(
+CREATE TABLE strings (
+  id INTEGER PRIMARY KEY,
+  value TEXT NOT NULL UNIQUE
+);
+CREATE TABLE run_rows (
+  run_id INTEGER PRIMARY KEY,
+  scenario TEXT NOT NULL,
+  seed INTEGER NOT NULL,
+  sim_duration_ns INTEGER NOT NULL,
+  wall_seconds REAL NOT NULL DEFAULT 0,
+  meshtwin_version TEXT NOT NULL,
+  status TEXT NOT NULL,
+  metrics_interval_ns INTEGER NOT NULL,
+  sim_end_ns INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE request_rows (
+  run_id INTEGER NOT NULL,
+  request_id INTEGER NOT NULL,
+  client INTEGER NOT NULL,
+  start_ns INTEGER NOT NULL,
+  duration_ns INTEGER NOT NULL,
+  method INTEGER NOT NULL,
+  authority INTEGER NOT NULL,
+  path INTEGER NOT NULL,
+  response_code INTEGER NOT NULL,
+  response_flags INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  route_name INTEGER NOT NULL,
+  vs_rule INTEGER NOT NULL,
+  destination_service INTEGER NOT NULL,
+  destination_version INTEGER NOT NULL,
+  destination_workload INTEGER NOT NULL,
+  degraded_calls INTEGER NOT NULL
+);
+CREATE TABLE span_rows (
+  run_id INTEGER NOT NULL,
+  request_id INTEGER NOT NULL,
+  span_id INTEGER NOT NULL,
+  parent_span_id INTEGER,
+  kind INTEGER NOT NULL,
+  source_workload INTEGER NOT NULL,
+  source_pod INTEGER NOT NULL,
+  destination_service INTEGER NOT NULL,
+  destination_version INTEGER NOT NULL,
+  destination_workload INTEGER NOT NULL,
+  destination_pod INTEGER NOT NULL,
+  cluster INTEGER NOT NULL,
+  route_name INTEGER NOT NULL,
+  attempt INTEGER NOT NULL,
+  app_attempt INTEGER NOT NULL,
+  config_version INTEGER NOT NULL,
+  start_ns INTEGER NOT NULL,
+  duration_ns INTEGER NOT NULL,
+  response_code INTEGER NOT NULL,
+  response_flags INTEGER NOT NULL,
+  upstream_flags INTEGER NOT NULL
+);
+CREATE TABLE metric_rows (
+  run_id INTEGER NOT NULL,
+  window_start_ns INTEGER NOT NULL,
+  window_ns INTEGER NOT NULL,
+  reporter INTEGER NOT NULL,
+  source_workload INTEGER NOT NULL,
+  destination_service INTEGER NOT NULL,
+  destination_workload INTEGER NOT NULL,
+  destination_version INTEGER NOT NULL,
+  destination_pod INTEGER NOT NULL,
+  response_code INTEGER NOT NULL,
+  response_flags INTEGER NOT NULL,
+  requests INTEGER NOT NULL,
+  duration_sum_ns INTEGER NOT NULL)sql";
+  sql += bucket_defs;
+  sql += R"sql(
+);
+CREATE TABLE summaries (
+  run_id INTEGER NOT NULL,
+  destination_service TEXT NOT NULL,
+  destination_version TEXT NOT NULL,
+  requests INTEGER NOT NULL,
+  success INTEGER NOT NULL,
+  p50_ns INTEGER NOT NULL,
+  p90_ns INTEGER NOT NULL,
+  p99_ns INTEGER NOT NULL,
+  flags TEXT NOT NULL
+);
+CREATE INDEX summaries_by_run ON summaries(run_id);
+CREATE TABLE events (
+  run_id INTEGER NOT NULL,
+  t_ns INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX events_by_run ON events(run_id, t_ns);
+CREATE TABLE inputs (
+  run_id INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  content TEXT NOT NULL
+);
+CREATE VIEW runs AS
+  SELECT run_id, scenario, seed, sim_duration_ns, wall_seconds, meshtwin_version, status
+  FROM run_rows;
+)sql";
+  sql += "CREATE VIEW requests AS SELECT r.run_id, r.request_id, " + text_of("r", "client") +
+         ", r.start_ns, r.duration_ns, " + text_of("r", "method") + ", " +
+         text_of("r", "authority") + ", " + text_of("r", "path") + ", r.response_code, " +
+         text_of("r", "response_flags") + ", r.attempts, " + text_of("r", "route_name") +
+         ", " + text_of("r", "vs_rule") + ", " + text_of("r", "destination_service") + ", " +
+         text_of("r", "destination_version") + ", " + text_of("r", "destination_workload") +
+         ", r.degraded_calls FROM request_rows r;\n";
+  sql += "CREATE VIEW spans AS SELECT s.run_id, s.request_id, s.span_id, s.parent_span_id, " +
+         text_of("s", "kind") + ", " + text_of("s", "source_workload") + ", " +
+         text_of("s", "source_pod") + ", " + text_of("s", "destination_service") + ", " +
+         text_of("s", "destination_version") + ", " + text_of("s", "destination_workload") +
+         ", " + text_of("s", "destination_pod") + ", " + text_of("s", "cluster") + ", " +
+         text_of("s", "route_name") +
+         ", s.attempt, s.app_attempt, s.config_version, s.start_ns, s.duration_ns, "
+         "s.response_code, " +
+         text_of("s", "response_flags") + ", " + text_of("s", "upstream_flags") +
+         " FROM span_rows s;\n";
+  sql += "CREATE VIEW metrics AS SELECT m.run_id, m.window_start_ns, m.window_ns, " +
+         text_of("m", "reporter") + ", " + text_of("m", "source_workload") + ", " +
+         text_of("m", "destination_service") + ", " + text_of("m", "destination_workload") +
+         ", " + text_of("m", "destination_version") + ", " + text_of("m", "destination_pod") +
+         ", m.response_code, " + text_of("m", "response_flags") +
+         ", m.requests, m.duration_sum_ns" + bucket_cols + " FROM metric_rows m;\n";
+  return sql;
+}
+
+}  // namespace meshtwin::results::detail

@@ -1,0 +1,743 @@
+#include "results/writer.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <unordered_map>
+#include <vector>
+
+#include "model/telemetry/response_flags.h"
+#include "results/percentiles.h"
+#include "results/sqlite_detail.h"
+
+namespace meshtwin::results {
+
+using detail::Statement;
+using telemetry::SimTime;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kFlagBits = 29;        // ResponseFlag bits in use
+constexpr std::size_t kPtrCacheLimit = 1 << 16;  // see Impl::intern
+constexpr std::size_t kSummaryExactLimit = 1 << 20;  // per group; beyond it ~0.8 % error
+
+struct TextHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+struct PtrKey {
+  const char* data;
+  std::size_t size;
+  bool operator==(const PtrKey&) const = default;
+};
+struct PtrKeyHash {
+  std::size_t operator()(const PtrKey& k) const {
+    auto p = reinterpret_cast<std::uintptr_t>(k.data);
+    return std::hash<std::uint64_t>{}((p >> 3) * 0x9E3779B97F4A7C15ull ^ k.size);
+  }
+};
+
+// One label set of `metrics`; ids are `strings` ids, flags raw bits (formatted at flush).
+struct MetricKey {
+  std::int64_t source_workload;
+  std::int64_t destination_service;
+  std::int64_t destination_workload;
+  std::int64_t destination_version;
+  std::int64_t destination_pod;
+  std::uint32_t flags;
+  std::int32_t code;
+  std::int32_t reporter;  // index into Impl::reporter_ids_
+  bool operator==(const MetricKey&) const = default;
+  auto tie() const {
+    return std::tie(reporter, source_workload, destination_service, destination_version,
+                    destination_workload, destination_pod, code, flags);
+  }
+};
+struct MetricKeyHash {
+  std::size_t operator()(const MetricKey& k) const {
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    auto mix = [&h](std::uint64_t v) { h = (h ^ v) * 0x100000001b3ull; h ^= h >> 29; };
+    mix(static_cast<std::uint64_t>(k.source_workload));
+    mix(static_cast<std::uint64_t>(k.destination_service));
+    mix(static_cast<std::uint64_t>(k.destination_workload));
+    mix(static_cast<std::uint64_t>(k.destination_version));
+    mix(static_cast<std::uint64_t>(k.destination_pod));
+    mix((static_cast<std::uint64_t>(k.flags) << 32) ^ static_cast<std::uint32_t>(k.code));
+    mix(static_cast<std::uint64_t>(k.reporter));
+    return static_cast<std::size_t>(h);
+  }
+};
+struct MetricAcc {
+  std::uint64_t requests = 0;
+  std::int64_t duration_sum = 0;
+  BucketCounts buckets{};
+};
+
+struct GroupKey {
+  std::int64_t service;
+  std::int64_t version;
+  bool operator==(const GroupKey&) const = default;
+};
+struct GroupKeyHash {
+  std::size_t operator()(const GroupKey& k) const {
+    return std::hash<std::int64_t>{}(k.service * 1000003 + k.version);
+  }
+};
+// Per (destination_service, destination_version): the `summaries` inputs.
+struct RequestGroup {
+  std::uint64_t requests = 0;
+  std::uint64_t success = 0;
+  DurationDigest durations{kSummaryExactLimit};
+  std::array<std::uint64_t, kFlagBits> flags{};
+};
+// The same from source-reporter hops, for runs that record no request rows.
+struct HopGroup {
+  std::uint64_t requests = 0;
+  std::uint64_t success = 0;
+  BucketCounts buckets{};
+  std::array<std::uint64_t, kFlagBits> flags{};
+};
+
+bool is_success(int code) { return code >= 200 && code <= 399; }
+
+void count_flags(std::array<std::uint64_t, kFlagBits>& counts, std::uint32_t flags) {
+  for (std::size_t bit = 0; flags != 0 && bit < kFlagBits; ++bit, flags >>= 1) {
+    if (flags & 1u) ++counts[bit];
+  }
+}
+
+// "UH:3,UO:1": most frequent first, ties in Envoy's order; "-" when none.
+std::string format_flag_counts(const std::array<std::uint64_t, kFlagBits>& counts) {
+  std::vector<std::size_t> bits;
+  for (std::size_t bit = 0; bit < kFlagBits; ++bit) {
+    if (counts[bit] != 0) bits.push_back(bit);
+  }
+  if (bits.empty()) return "-";
+  std::stable_sort(bits.begin(), bits.end(),
+                   [&](std::size_t a, std::size_t b) { return counts[a] > counts[b]; });
+  std::string out;
+  for (std::size_t bit : bits) {
+    if (!out.empty()) out += ',';
+    out += fmt::format("{}:{}", telemetry::format_response_flags(1u << bit), counts[bit]);
+  }
+  return out;
+}
+
+SimTime floor_div(SimTime a, SimTime b) {
+  SimTime q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+}  // namespace
+
+struct SqliteWriter::Impl {
+  sqlite3* db = nullptr;
+  std::string path;
+  WriterOptions options;
+  bool failed = false;
+  std::string error;
+  Counters counters;
+
+  Statement insert_string, insert_request, insert_span, insert_metric, insert_event;
+
+  // --- dictionary ---
+  std::unordered_map<std::string, std::int64_t, TextHash, std::equal_to<>> by_text;
+  std::unordered_map<PtrKey, std::pair<std::int64_t, const std::string*>, PtrKeyHash> by_ptr;
+  std::unordered_map<std::uint32_t, std::int64_t> flag_ids;
+  std::int64_t next_string_id = 1;
+  std::int64_t unknown_id = 0, dash_id = 0;
+  std::array<std::int64_t, 2> reporter_ids{};  // source, destination
+  std::array<std::int64_t, 3> kind_ids{};
+
+  // --- run state ---
+  std::int64_t run_id = 0;
+  bool in_run = false;
+  bool in_txn = false;
+  SimTime interval = engine::kSecond;
+  SimTime newest_end = 0;
+  Clock::time_point run_started;
+  Clock::time_point last_commit;
+  std::int64_t rows_since_commit = 0;
+
+  // --- metrics windows: window index -> label set -> counts ---
+  std::map<SimTime, std::unordered_map<MetricKey, MetricAcc, MetricKeyHash>> windows;
+  SimTime newest_window = std::numeric_limits<SimTime>::min();
+
+  // --- summaries ---
+  std::unordered_map<GroupKey, RequestGroup, GroupKeyHash> request_groups;
+  std::unordered_map<GroupKey, HopGroup, GroupKeyHash> hop_groups;
+
+  ~Impl() {
+    // Statements first: sqlite3_close_v2 would wait for them anyway, but be tidy.
+    insert_string = {};
+    insert_request = {};
+    insert_span = {};
+    insert_metric = {};
+    insert_event = {};
+    if (db) sqlite3_close_v2(db);
+  }
+
+  void fail(std::string_view what) {
+    if (failed) return;
+    failed = true;
+    error = fmt::format("{}: {}: {}", path, what, db ? sqlite3_errmsg(db) : "no database");
+  }
+
+  bool exec(const std::string& sql, std::string_view what) {
+    if (failed) return false;
+    char* msg = nullptr;
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) {
+      failed = true;
+      error = fmt::format("{}: {}: {}", path, what, msg ? msg : sqlite3_errmsg(db));
+      sqlite3_free(msg);
+      return false;
+    }
+    return true;
+  }
+
+  bool prepare(Statement& stmt, std::string_view sql) {
+    std::string msg;
+    stmt = Statement(db, sql, &msg);
+    if (!stmt) {
+      failed = true;
+      error = fmt::format("{}: preparing a statement: {}", path, msg);
+      return false;
+    }
+    return true;
+  }
+
+  bool step_done(Statement& stmt, std::string_view what) {
+    int rc = stmt.step();
+    stmt.reset();
+    if (rc != SQLITE_DONE) {
+      fail(what);
+      return false;
+    }
+    return true;
+  }
+
+  // ---- dictionary ----
+  std::pair<std::int64_t, const std::string*> intern_text(std::string_view text) {
+    auto it = by_text.find(text);
+    if (it != by_text.end()) return {it->second, &it->first};
+    std::int64_t id = next_string_id++;
+    if (!failed) {
+      insert_string.bind(1, id);
+      insert_string.bind(2, text);
+      step_done(insert_string, "writing a string");
+    }
+    auto [pos, inserted] = by_text.emplace(std::string(text), id);
+    return {id, &pos->first};
+  }
+
+  // Records' views are stable for the run (records.h), so the view's address usually
+  // identifies the string without hashing its bytes. The cached entry is verified against
+  // the stored text, so a view that is not stable after all costs speed, never correctness.
+  std::int64_t intern(std::string_view text) {
+    PtrKey key{text.data(), text.size()};
+    auto it = by_ptr.find(key);
+    if (it != by_ptr.end()) {
+      const std::string& stored = *it->second.second;
+      if (stored.size() == text.size() &&
+          (text.empty() || std::memcmp(stored.data(), text.data(), text.size()) == 0)) {
+        return it->second.first;
+      }
+    }
+    auto entry = intern_text(text);
+    // Unstable views would grow this map without end; forgetting is always safe.
+    if (by_ptr.size() >= kPtrCacheLimit) by_ptr.clear();
+    by_ptr[key] = entry;
+    return entry.first;
+  }
+
+  // Labels that do not apply hold `unknown`, as in Istio's telemetry.
+  std::int64_t label(std::string_view text) { return text.empty() ? unknown_id : intern(text); }
+  std::int64_t dash_if_empty(std::string_view text) { return text.empty() ? dash_id : intern(text); }
+
+  std::int64_t flags_id(std::uint32_t flags) {
+    auto it = flag_ids.find(flags);
+    if (it != flag_ids.end()) return it->second;
+    std::int64_t id = intern_text(telemetry::format_response_flags(flags)).first;
+    flag_ids.emplace(flags, id);
+    return id;
+  }
+
+  bool load_dictionary() {
+    by_text.clear();
+    by_ptr.clear();
+    flag_ids.clear();
+    Statement q;
+    if (!prepare(q, "SELECT id, value FROM strings")) return false;
+    int rc;
+    next_string_id = 1;
+    while ((rc = q.step()) == SQLITE_ROW) {
+      std::int64_t id = q.column_int(0);
+      by_text.emplace(q.column_text(1), id);
+      next_string_id = std::max(next_string_id, id + 1);
+    }
+    if (rc != SQLITE_DONE) {
+      fail("reading the string dictionary");
+      return false;
+    }
+    unknown_id = intern_text("unknown").first;
+    dash_id = intern_text("-").first;
+    reporter_ids = {intern_text("source").first, intern_text("destination").first};
+    for (auto kind : {telemetry::SpanKind::Attempt, telemetry::SpanKind::LocalReply,
+                      telemetry::SpanKind::Shadow}) {
+      kind_ids[static_cast<std::size_t>(kind)] = intern_text(telemetry::to_string(kind)).first;
+    }
+    return !failed;
+  }
+
+  // ---- transactions ----
+  void begin() {
+    if (!in_txn && exec("BEGIN", "starting a transaction")) in_txn = true;
+  }
+  void commit() {
+    if (in_txn) {
+      in_txn = false;
+      exec("COMMIT", "committing");
+    }
+    rows_since_commit = 0;
+    last_commit = Clock::now();
+  }
+  void row_written() {
+    ++rows_since_commit;
+    if (rows_since_commit >= options.commit_rows ||
+        ((rows_since_commit & 4095) == 0 &&
+         std::chrono::duration<double>(Clock::now() - last_commit).count() >=
+             options.commit_seconds)) {
+      commit();
+      begin();
+    }
+  }
+
+  // ---- metrics ----
+  void add_metric(int reporter, SimTime start, SimTime duration, std::int64_t src,
+                  std::int64_t dsvc, std::int64_t dwl, std::int64_t dver, std::int64_t dpod,
+                  int code, std::uint32_t flags) {
+    SimTime end = start + duration;
+    newest_end = std::max(newest_end, end);
+    SimTime w = floor_div(end, interval);
+    MetricAcc& acc = windows[w][MetricKey{src, dsvc, dwl, dver, dpod, flags, code, reporter}];
+    ++acc.requests;
+    acc.duration_sum += duration;
+    ++acc.buckets[duration_bucket(duration)];
+    if (w > newest_window) {
+      newest_window = w;
+      flush_windows_before(w - options.metrics_lag_windows);
+    }
+  }
+
+  // Windows wholly before `limit` are done: write them and free their memory, which keeps a
+  // 100M-request run's footprint at a couple of windows.
+  void flush_windows_before(SimTime limit) {
+    while (!windows.empty() && windows.begin()->first < limit) {
+      write_window(windows.begin()->first, windows.begin()->second);
+      windows.erase(windows.begin());
+    }
+  }
+
+  void write_window(SimTime w, const std::unordered_map<MetricKey, MetricAcc, MetricKeyHash>& m) {
+    // Sorted so that the same run writes the same rows in the same order (DESIGN §2).
+    std::vector<const std::pair<const MetricKey, MetricAcc>*> rows;
+    rows.reserve(m.size());
+    for (const auto& e : m) rows.push_back(&e);
+    std::sort(rows.begin(), rows.end(),
+              [](auto* a, auto* b) { return a->first.tie() < b->first.tie(); });
+    for (auto* e : rows) {
+      if (failed) return;
+      const MetricKey& k = e->first;
+      const MetricAcc& a = e->second;
+      Statement& s = insert_metric;
+      int i = 1;
+      s.bind(i++, run_id);
+      s.bind(i++, w * interval);
+      s.bind(i++, interval);
+      s.bind(i++, reporter_ids[static_cast<std::size_t>(k.reporter)]);
+      s.bind(i++, k.source_workload);
+      s.bind(i++, k.destination_service);
+      s.bind(i++, k.destination_workload);
+      s.bind(i++, k.destination_version);
+      s.bind(i++, k.destination_pod);
+      s.bind(i++, static_cast<std::int64_t>(k.code));
+      s.bind(i++, flags_id(k.flags));
+      s.bind(i++, static_cast<std::int64_t>(a.requests));
+      s.bind(i++, a.duration_sum);
+      for (auto c : a.buckets) s.bind(i++, static_cast<std::int64_t>(c));
+      if (!step_done(s, "writing metrics")) return;
+      ++counters.metric_rows;
+      row_written();
+    }
+  }
+
+  // ---- summaries ----
+  const std::string& text_of(std::int64_t id) {
+    // Only at end_run, a few dozen times: a linear scan keeps the dictionary one-way.
+    static const std::string empty;
+    for (const auto& [text, tid] : by_text) {
+      if (tid == id) return text;
+    }
+    return empty;
+  }
+
+  void write_summaries() {
+    Statement s;
+    if (!prepare(s, "INSERT INTO summaries(run_id, destination_service, destination_version, "
+                    "requests, success, p50_ns, p90_ns, p99_ns, flags) "
+                    "VALUES(?,?,?,?,?,?,?,?,?)")) {
+      return;
+    }
+    struct Out {
+      std::string service, version;
+      std::uint64_t requests, success;
+      SimTime p50, p90, p99;
+      std::string flags;
+    };
+    std::vector<Out> out;
+    if (!request_groups.empty()) {
+      for (auto& [k, g] : request_groups) {
+        out.push_back({text_of(k.service), text_of(k.version), g.requests, g.success,
+                       g.durations.percentile(0.50), g.durations.percentile(0.90),
+                       g.durations.percentile(0.99), format_flag_counts(g.flags)});
+      }
+    } else {
+      // No request rows (record.requests: none): summarize the source-reporter hops instead.
+      for (auto& [k, g] : hop_groups) {
+        out.push_back({text_of(k.service), text_of(k.version), g.requests, g.success,
+                       percentile_from_buckets(g.buckets, 0.50),
+                       percentile_from_buckets(g.buckets, 0.90),
+                       percentile_from_buckets(g.buckets, 0.99), format_flag_counts(g.flags)});
+      }
+    }
+    std::sort(out.begin(), out.end(), [](const Out& a, const Out& b) {
+      return std::tie(a.service, a.version) < std::tie(b.service, b.version);
+    });
+    for (const Out& o : out) {
+      int i = 1;
+      s.bind(i++, run_id);
+      s.bind(i++, std::string_view(o.service));
+      s.bind(i++, std::string_view(o.version));
+      s.bind(i++, static_cast<std::int64_t>(o.requests));
+      s.bind(i++, static_cast<std::int64_t>(o.success));
+      s.bind(i++, o.p50);
+      s.bind(i++, o.p90);
+      s.bind(i++, o.p99);
+      s.bind(i++, std::string_view(o.flags));
+      if (!step_done(s, "writing summaries")) return;
+    }
+  }
+
+  void finish(const telemetry::RunEnd& end) {
+    if (!in_run) return;
+    in_run = false;
+    if (!failed) {
+      begin();
+      flush_windows_before(std::numeric_limits<SimTime>::max());
+      write_summaries();
+      double wall = end.wall_seconds > 0
+                        ? end.wall_seconds
+                        : std::chrono::duration<double>(Clock::now() - run_started).count();
+      Statement u;
+      if (prepare(u, "UPDATE run_rows SET status = ?, wall_seconds = ?, sim_end_ns = ? "
+                     "WHERE run_id = ?")) {
+        u.bind(1, std::string_view(end.complete ? "complete" : "interrupted"));
+        u.bind(2, wall);
+        u.bind(3, std::max(end.sim_end, newest_end));
+        u.bind(4, run_id);
+        step_done(u, "finishing the run");
+      }
+      commit();
+      // Built after the bulk load: maintaining them per insert would slow the writer, and
+      // readers look runs and requests up by these keys.
+      exec("CREATE INDEX IF NOT EXISTS request_rows_by_run ON request_rows(run_id, request_id);"
+           "CREATE INDEX IF NOT EXISTS span_rows_by_request ON span_rows(run_id, request_id);"
+           "CREATE INDEX IF NOT EXISTS metric_rows_by_run ON metric_rows(run_id, window_start_ns);"
+           "CREATE INDEX IF NOT EXISTS inputs_by_run ON inputs(run_id);",
+           "building indexes");
+    } else if (in_txn) {
+      // After a failure keep what is committed; the open transaction may be incomplete.
+      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      in_txn = false;
+    }
+    windows.clear();
+    request_groups.clear();
+    hop_groups.clear();
+  }
+};
+
+// ---------------------------------------------------------------------------------------
+
+std::unique_ptr<SqliteWriter> SqliteWriter::open(const std::string& path, std::string* error,
+                                                 const WriterOptions& options) {
+  auto set_error = [&](std::string msg) {
+    if (error) *error = std::move(msg);
+    return nullptr;
+  };
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  impl->options = options;
+  if (impl->options.commit_rows < 1) impl->options.commit_rows = 1;
+  if (sqlite3_open_v2(path.c_str(), &impl->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                      nullptr) != SQLITE_OK) {
+    return set_error(fmt::format("cannot open results file {}: {}", path,
+                                 impl->db ? sqlite3_errmsg(impl->db) : "out of memory"));
+  }
+  sqlite3_busy_timeout(impl->db, 5000);
+  // Reading user_version is the first access to the file: a non-database fails here.
+  std::int64_t version = -1, objects = -1;
+  {
+    std::string msg;
+    Statement q(impl->db, "PRAGMA user_version", &msg);
+    if (!q || q.step() != SQLITE_ROW) {
+      return set_error(fmt::format("{} is not a meshtwin results file: {}", path,
+                                   msg.empty() ? sqlite3_errmsg(impl->db) : msg));
+    }
+    version = q.column_int(0);
+    Statement c(impl->db, "SELECT count(*) FROM sqlite_schema", &msg);
+    if (!c || c.step() != SQLITE_ROW) {
+      return set_error(fmt::format("{} is not a meshtwin results file: {}", path,
+                                   sqlite3_errmsg(impl->db)));
+    }
+    objects = c.column_int(0);
+  }
+  if (version == 0 && objects == 0) {
+    // A new file. Larger pages suit long append-only tables of integer rows.
+    if (!impl->exec("PRAGMA page_size = 16384", "setting the page size") ||
+        !impl->exec("BEGIN", "creating the schema") ||
+        !impl->exec(detail::schema_sql(), "creating the schema") ||
+        !impl->exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion),
+                    "creating the schema") ||
+        !impl->exec("COMMIT", "creating the schema")) {
+      return set_error(impl->error);
+    }
+  } else if (version == 0) {
+    return set_error(fmt::format(
+        "{} is a SQLite database but not a meshtwin results file (no schema version); "
+        "choose another output file",
+        path));
+  } else if (version != kSchemaVersion) {
+    return set_error(fmt::format(
+        "{} has results schema version {} but this meshtwin writes version {}; "
+        "write to a new file",
+        path, version, kSchemaVersion));
+  }
+  // Rollback journal with NORMAL sync: commits are rare (every ~100k rows), so durability
+  // costs little, and no -wal/-shm files are left for read-only readers to trip on.
+  if (!impl->exec("PRAGMA journal_mode = DELETE; PRAGMA synchronous = NORMAL; "
+                  "PRAGMA cache_size = -32768; PRAGMA foreign_keys = OFF;",
+                  "configuring the connection")) {
+    return set_error(impl->error);
+  }
+  std::string cols = "run_id, window_start_ns, window_ns, reporter, source_workload, "
+                     "destination_service, destination_workload, destination_version, "
+                     "destination_pod, response_code, response_flags, requests, "
+                     "duration_sum_ns";
+  std::string marks = "?,?,?,?,?,?,?,?,?,?,?,?,?";
+  for (auto name : kDurationBucketColumns) {
+    cols += fmt::format(", {}", name);
+    marks += ",?";
+  }
+  if (!impl->prepare(impl->insert_string, "INSERT INTO strings(id, value) VALUES(?, ?)") ||
+      !impl->prepare(impl->insert_request,
+                     "INSERT INTO request_rows VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)") ||
+      !impl->prepare(impl->insert_span, "INSERT INTO span_rows VALUES("
+                                        "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)") ||
+      !impl->prepare(impl->insert_metric,
+                     fmt::format("INSERT INTO metric_rows({}) VALUES({})", cols, marks)) ||
+      !impl->prepare(impl->insert_event,
+                     "INSERT INTO events(run_id, t_ns, kind, subject, detail) "
+                     "VALUES(?,?,?,?,?)")) {
+    return set_error(impl->error);
+  }
+  return std::unique_ptr<SqliteWriter>(new SqliteWriter(std::move(impl)));
+}
+
+SqliteWriter::SqliteWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+SqliteWriter::~SqliteWriter() {
+  if (impl_ && impl_->in_run) {
+    telemetry::RunEnd end;
+    end.complete = false;
+    end.sim_end = impl_->newest_end;
+    impl_->finish(end);
+  }
+}
+
+void SqliteWriter::begin_run(const telemetry::RunInfo& info) {
+  Impl& w = *impl_;
+  if (w.in_run) {
+    telemetry::RunEnd end;
+    end.complete = false;
+    w.finish(end);
+  }
+  if (w.failed) return;
+  w.interval = info.metrics_interval > 0 ? info.metrics_interval : engine::kSecond;
+  w.newest_end = 0;
+  w.newest_window = std::numeric_limits<SimTime>::min();
+  w.run_started = Clock::now();
+  // IMMEDIATE: take the write lock before reading the dictionary, so ids cannot collide
+  // with another writer that appended in between.
+  if (!w.exec("BEGIN IMMEDIATE", "starting the run")) return;
+  w.in_txn = true;
+  if (!w.load_dictionary()) return;
+  Statement r;
+  if (!w.prepare(r, "INSERT INTO run_rows(scenario, seed, sim_duration_ns, wall_seconds, "
+                    "meshtwin_version, status, metrics_interval_ns, sim_end_ns) "
+                    "VALUES(?,?,?,0,?,'running',?,0)")) {
+    return;
+  }
+  r.bind(1, std::string_view(info.scenario));
+  r.bind(2, static_cast<std::int64_t>(info.seed));  // seeds >= 2^63 read back negative in SQL
+  r.bind(3, info.duration);
+  r.bind(4, std::string_view(info.meshtwin_version));
+  r.bind(5, w.interval);
+  if (!w.step_done(r, "recording the run")) return;
+  w.run_id = sqlite3_last_insert_rowid(w.db);
+  Statement in;
+  if (!w.prepare(in, "INSERT INTO inputs(run_id, path, content) VALUES(?,?,?)")) return;
+  for (const auto& [path, content] : info.inputs) {
+    in.bind(1, w.run_id);
+    in.bind(2, std::string_view(path));
+    in.bind(3, std::string_view(content));
+    if (!w.step_done(in, "recording the inputs")) return;
+  }
+  // Committed at once: even a run that dies early leaves its `running` row and inputs.
+  w.commit();
+  w.in_run = true;
+  w.counters = {};
+  w.begin();
+}
+
+void SqliteWriter::on_request(const telemetry::RequestRecord& r) {
+  Impl& w = *impl_;
+  if (!w.in_run || w.failed) return;
+  std::int64_t dsvc = w.label(r.destination_service);
+  std::int64_t dver = w.label(r.destination_version);
+  Statement& s = w.insert_request;
+  s.bind(1, w.run_id);
+  s.bind(2, static_cast<std::int64_t>(r.request_id));
+  s.bind(3, w.intern(r.client));
+  s.bind(4, r.start);
+  s.bind(5, r.duration);
+  s.bind(6, w.intern(r.method));
+  s.bind(7, w.intern(r.authority));
+  s.bind(8, w.intern(r.path));
+  s.bind(9, static_cast<std::int64_t>(r.response_code));
+  s.bind(10, w.flags_id(r.response_flags));
+  s.bind(11, static_cast<std::int64_t>(r.attempts));
+  s.bind(12, w.dash_if_empty(r.route_name));
+  s.bind(13, w.dash_if_empty(r.vs_rule));
+  s.bind(14, dsvc);
+  s.bind(15, dver);
+  s.bind(16, w.label(r.destination_workload));
+  s.bind(17, static_cast<std::int64_t>(r.degraded_calls));
+  if (!w.step_done(s, "writing a request")) return;
+  ++w.counters.requests;
+  RequestGroup& g = w.request_groups[GroupKey{dsvc, dver}];
+  ++g.requests;
+  if (is_success(r.response_code)) ++g.success;
+  g.durations.add(r.duration);
+  count_flags(g.flags, r.response_flags);
+  w.row_written();
+}
+
+void SqliteWriter::on_span(const telemetry::SpanRecord& sp) {
+  Impl& w = *impl_;
+  if (!w.in_run || w.failed) return;
+  if (!sp.reached_upstream && !sp.sampled) return;
+  std::int64_t src = w.label(sp.source_workload);
+  std::int64_t dsvc = w.label(sp.destination_service);
+  std::int64_t dver = w.label(sp.destination_version);
+  std::int64_t dwl = w.label(sp.destination_workload);
+  std::int64_t dpod = w.label(sp.destination_pod);
+  if (sp.reached_upstream) {
+    // The server-side sidecar's view: its own flags, the code it answered.
+    w.add_metric(1, sp.start, sp.duration, src, dsvc, dwl, dver, dpod, sp.response_code,
+                 sp.upstream_flags);
+  }
+  if (!sp.sampled || w.failed) return;
+  Statement& s = w.insert_span;
+  s.bind(1, w.run_id);
+  s.bind(2, static_cast<std::int64_t>(sp.request_id));
+  s.bind(3, static_cast<std::int64_t>(sp.span_id));
+  if (sp.parent_span_id == 0) {
+    s.bind_null(4);
+  } else {
+    s.bind(4, static_cast<std::int64_t>(sp.parent_span_id));
+  }
+  s.bind(5, w.kind_ids[static_cast<std::size_t>(sp.kind) % w.kind_ids.size()]);
+  s.bind(6, src);
+  s.bind(7, w.label(sp.source_pod));
+  s.bind(8, dsvc);
+  s.bind(9, dver);
+  s.bind(10, dwl);
+  s.bind(11, dpod);
+  s.bind(12, w.label(sp.cluster));
+  s.bind(13, w.dash_if_empty(sp.route_name));
+  s.bind(14, static_cast<std::int64_t>(sp.attempt));
+  s.bind(15, static_cast<std::int64_t>(sp.app_attempt));
+  s.bind(16, static_cast<std::int64_t>(sp.config_version));
+  s.bind(17, sp.start);
+  s.bind(18, sp.duration);
+  s.bind(19, static_cast<std::int64_t>(sp.response_code));
+  s.bind(20, w.flags_id(sp.response_flags));
+  s.bind(21, w.flags_id(sp.upstream_flags));
+  if (!w.step_done(s, "writing a span")) return;
+  ++w.counters.spans;
+  w.row_written();
+}
+
+void SqliteWriter::on_hop(const telemetry::HopRecord& h) {
+  Impl& w = *impl_;
+  if (!w.in_run || w.failed) return;
+  std::int64_t dsvc = w.label(h.destination_service);
+  std::int64_t dver = w.label(h.destination_version);
+  w.add_metric(0, h.start, h.duration, w.label(h.source_workload), dsvc,
+               w.label(h.destination_workload), dver, w.label(h.destination_pod),
+               h.response_code, h.response_flags);
+  HopGroup& g = w.hop_groups[GroupKey{dsvc, dver}];
+  ++g.requests;
+  if (is_success(h.response_code)) ++g.success;
+  ++g.buckets[duration_bucket(h.duration)];
+  count_flags(g.flags, h.response_flags);
+}
+
+void SqliteWriter::on_event(const telemetry::EventRecord& e) {
+  Impl& w = *impl_;
+  if (!w.in_run || w.failed) return;
+  Statement& s = w.insert_event;
+  s.bind(1, w.run_id);
+  s.bind(2, e.time);
+  s.bind(3, std::string_view(e.kind));
+  s.bind(4, std::string_view(e.subject));
+  s.bind(5, std::string_view(e.detail));
+  if (!w.step_done(s, "writing an event")) return;
+  ++w.counters.events;
+  w.row_written();
+}
+
+void SqliteWriter::end_run(const telemetry::RunEnd& end) { impl_->finish(end); }
+
+void SqliteWriter::flush() {
+  Impl& w = *impl_;
+  if (w.failed || !w.in_txn) return;
+  w.commit();
+  if (w.in_run) w.begin();
+}
+
+std::int64_t SqliteWriter::run_id() const { return impl_->run_id; }
+bool SqliteWriter::ok() const { return !impl_->failed; }
+const std::string& SqliteWriter::error() const { return impl_->error; }
+const SqliteWriter::Counters& SqliteWriter::counters() const { return impl_->counters; }
+
+}  // namespace meshtwin::results
