@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,15 @@
 namespace meshtwin::registry {
 
 inline constexpr std::string_view kDefaultDomain = "cluster.local";
+
+// Transparent hash so maps keyed by std::string can be probed with a string_view without
+// building a std::string (lookups happen per request in the simulation).
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+template <class V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
 
 // Istio's protocol selection from a port name or appProtocol (SEMANTICS §13): `http`,
 // `http-foo`, `http2`, `grpc`, `grpc-web`, `tcp`, `tls`, `https`, `mongo`, `redis`, `mysql`;
@@ -106,8 +116,8 @@ class Registry {
   std::string domain_{kDefaultDomain};
   std::vector<Pod> pods_;
   std::vector<Service> services_;
-  std::unordered_map<std::string, std::uint32_t> service_by_host_;
-  std::unordered_map<std::string, std::uint32_t> service_by_address_;
+  StringMap<std::uint32_t> service_by_host_;
+  StringMap<std::uint32_t> service_by_address_;
 };
 
 }  // namespace meshtwin::registry
