@@ -26,6 +26,11 @@ using engine::SimTime;
 
 // ------------------------------------------------------------------ matching
 
+// Compiles an RE2 pattern once (Envoy's safe_regex: default RE2 options, full match). Returns
+// nullptr when the pattern is invalid; `error` then says why. StringMatcher/RouteMatch users who
+// build matchers by hand may also leave `regex`/`path_regex` empty: finalize() compiles them.
+std::shared_ptr<const re2::RE2> compile_regex(std::string_view pattern, std::string* error = nullptr);
+
 // An Envoy StringMatcher / header matcher value (SEMANTICS §2.3).
 struct StringMatcher {
   enum class Kind { Exact, Prefix, Regex, Present };
@@ -199,7 +204,7 @@ struct RouteConfiguration {
   void finalize();
 
  private:
-  std::unordered_map<std::string, std::int32_t> exact_;
+  registry::StringMap<std::int32_t> exact_;  // transparent: probed with a string_view
   std::vector<std::pair<std::string, std::int32_t>> suffix_;  // "*.foo.com" -> ".foo.com", longest first
   std::vector<std::pair<std::string, std::int32_t>> prefix_;  // "foo.*" -> "foo.", longest first
   std::int32_t wildcard_ = -1;
@@ -273,7 +278,7 @@ struct ProxyConfig {
 
  private:
   std::unordered_map<std::uint32_t, std::int32_t> route_config_by_port_;
-  std::unordered_map<std::string, std::int32_t> cluster_by_name_;
+  registry::StringMap<std::int32_t> cluster_by_name_;
 };
 
 // Compiles the sidecar config of one proxy class (SEMANTICS §1–3, §7): one route

@@ -1,0 +1,160 @@
+// Lookup structures of a compiled proxy config: Envoy's virtual-host selection (SEMANTICS §1.5)
+// and cluster lookup by name. Built once by finalize(); probed per request without allocating.
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "model/xds/proxy_config.h"
+
+namespace meshtwin::xds {
+
+namespace {
+
+inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = lower(c);
+  return out;
+}
+
+// Istio sets ignore_port_in_host_matching on sidecar and gateway route tables: Envoy strips a
+// trailing ":port" before matching (keeping IPv6 brackets).
+std::string_view strip_port(std::string_view authority) {
+  if (!authority.empty() && authority.front() == '[') {
+    const std::size_t close = authority.find(']');
+    return close == std::string_view::npos ? authority : authority.substr(0, close + 1);
+  }
+  const std::size_t colon = authority.find(':');
+  if (colon == std::string_view::npos) return authority;
+  if (authority.find(':', colon + 1) != std::string_view::npos) return authority;  // bare IPv6
+  return authority.substr(0, colon);
+}
+
+void compile_missing(StringMatcher& m) {
+  if (m.kind == StringMatcher::Kind::Regex && !m.regex) m.regex = compile_regex(m.value);
+}
+
+void compile_missing(RouteMatch& match) {
+  if (match.path_kind == RouteMatch::PathKind::Regex && !match.path_regex)
+    match.path_regex = compile_regex(match.path);
+  for (auto& h : match.headers) compile_missing(h.matcher);
+  for (auto& q : match.query_params) compile_missing(q.matcher);
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------ virtual hosts
+
+void RouteConfiguration::finalize() {
+  exact_.clear();
+  suffix_.clear();
+  prefix_.clear();
+  wildcard_ = -1;
+  for (std::size_t i = 0; i < virtual_hosts.size(); ++i) {
+    const auto idx = static_cast<std::int32_t>(i);
+    for (const auto& raw : virtual_hosts[i].domains) {
+      std::string d = to_lower(raw);
+      // The first virtual host to claim a domain keeps it (Envoy rejects duplicates; the compile
+      // half dedupes like Istio, so this only matters for hand-built configs).
+      if (d == "*") {
+        if (wildcard_ < 0) wildcard_ = idx;
+      } else if (d.front() == '*') {
+        std::string suffix = d.substr(1);
+        if (std::none_of(suffix_.begin(), suffix_.end(), [&](const auto& e) { return e.first == suffix; }))
+          suffix_.emplace_back(std::move(suffix), idx);
+      } else if (d.back() == '*') {
+        std::string prefix = d.substr(0, d.size() - 1);
+        if (std::none_of(prefix_.begin(), prefix_.end(), [&](const auto& e) { return e.first == prefix; }))
+          prefix_.emplace_back(std::move(prefix), idx);
+      } else {
+        exact_.emplace(std::move(d), idx);
+      }
+    }
+    for (auto& r : virtual_hosts[i].routes) compile_missing(r.match);
+  }
+  // Longest wildcard first (E-CFG findWildcardVirtualHost walks lengths in descending order).
+  auto longer = [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); };
+  std::stable_sort(suffix_.begin(), suffix_.end(), longer);
+  std::stable_sort(prefix_.begin(), prefix_.end(), longer);
+}
+
+std::int32_t RouteConfiguration::find_virtual_host(std::string_view authority) const {
+  const std::string_view host_raw = strip_port(authority);
+  // Lower-case into a stack buffer; hostnames are at most 253 characters, anything longer
+  // takes the slow path.
+  char buf[256];
+  std::string fallback;
+  std::string_view host;
+  if (host_raw.size() <= sizeof buf) {
+    for (std::size_t i = 0; i < host_raw.size(); ++i) buf[i] = lower(host_raw[i]);
+    host = std::string_view(buf, host_raw.size());
+  } else {
+    fallback = to_lower(host_raw);
+    host = fallback;
+  }
+  if (auto it = exact_.find(host); it != exact_.end()) return it->second;
+  // A wildcard must cover at least one character: "*.foo.com" does not match "foo.com".
+  for (const auto& [suffix, idx] : suffix_)
+    if (host.size() > suffix.size() && host.ends_with(suffix)) return idx;
+  for (const auto& [prefix, idx] : prefix_)
+    if (host.size() > prefix.size() && host.starts_with(prefix)) return idx;
+  return wildcard_;
+}
+
+// ------------------------------------------------------------------ proxy config
+
+std::string outbound_cluster_name(std::uint32_t port, std::string_view subset, std::string_view hostname) {
+  std::string out;
+  out.reserve(16 + subset.size() + hostname.size());
+  out.append("outbound|").append(std::to_string(port)).append("|").append(subset).append("|").append(hostname);
+  return out;
+}
+
+const RouteConfiguration* ProxyConfig::route_config_for_port(std::uint32_t port) const {
+  auto it = route_config_by_port_.find(port);
+  return it == route_config_by_port_.end() ? nullptr : &route_configs[static_cast<std::size_t>(it->second)];
+}
+
+std::int32_t ProxyConfig::find_cluster(std::string_view name) const {
+  auto it = cluster_by_name_.find(name);
+  return it == cluster_by_name_.end() ? kNoCluster : it->second;
+}
+
+void ProxyConfig::finalize() {
+  cluster_by_name_.clear();
+  for (std::size_t i = 0; i < clusters.size(); ++i)
+    cluster_by_name_.emplace(clusters[i].name, static_cast<std::int32_t>(i));
+
+  route_config_by_port_.clear();
+  for (std::size_t i = 0; i < route_configs.size(); ++i) {
+    // Sidecar tables are named "9080", gateway tables "http.80".
+    std::string_view name = route_configs[i].name;
+    if (name.starts_with("http.")) name.remove_prefix(5);
+    std::uint32_t port = 0;
+    auto [ptr, ec] = std::from_chars(name.data(), name.data() + name.size(), port);
+    if (ec == std::errc() && ptr == name.data() + name.size())
+      route_config_by_port_.emplace(port, static_cast<std::int32_t>(i));
+  }
+
+  // Routes name their clusters; resolve the names to indices once so the proxy never looks a
+  // name up per request. A name with no cluster stays kNoCluster -> 503 NC (SEMANTICS §3.2).
+  for (auto& rc : route_configs) {
+    rc.finalize();
+    for (auto& vh : rc.virtual_hosts) {
+      for (auto& r : vh.routes) {
+        std::uint64_t total = 0;
+        for (auto& wc : r.clusters) {
+          if (!wc.name.empty()) wc.cluster = find_cluster(wc.name);
+          total += wc.weight;
+        }
+        if (r.total_weight == 0) r.total_weight = total;
+        for (auto& m : r.mirrors)
+          if (!m.cluster_name.empty()) m.cluster = find_cluster(m.cluster_name);
+      }
+    }
+  }
+}
+
+}  // namespace meshtwin::xds

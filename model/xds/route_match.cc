@@ -1,0 +1,167 @@
+// Per-request matching (SEMANTICS §2.1, §2.3, §3.3). Everything here runs once per request at
+// every caller proxy, so it compares string_views and never allocates; regexes were compiled
+// at compile time.
+#include <re2/re2.h>
+
+#include "model/xds/proxy_config.h"
+
+namespace meshtwin::xds {
+
+namespace {
+
+inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (lower(a[i]) != lower(b[i])) return false;
+  return true;
+}
+
+bool istarts_with(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
+}
+
+// Envoy matches routes on the path without query string and fragment.
+std::string_view path_only(std::string_view path) {
+  const std::size_t cut = path.find_first_of("?#");
+  return cut == std::string_view::npos ? path : path.substr(0, cut);
+}
+
+std::string_view query_of(std::string_view path) {
+  const std::size_t q = path.find('?');
+  if (q == std::string_view::npos) return {};
+  std::string_view query = path.substr(q + 1);
+  const std::size_t hash = query.find('#');
+  return hash == std::string_view::npos ? query : query.substr(0, hash);
+}
+
+// The first value of a query parameter, as Envoy's matcher uses. A key without '=' has an empty
+// value; nullopt when the key is absent.
+std::optional<std::string_view> query_param(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    std::string_view item = query.substr(0, amp);
+    const std::size_t eq = item.find('=');
+    std::string_view key = item.substr(0, eq);
+    if (key == name) return eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1);
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+bool header_matches(const HeaderMatcher& h, const RequestAttributes& request) {
+  std::optional<std::string_view> value = request.header(h.name);
+  if (!value) {
+    // Envoy HeaderUtility: a missing header matches only inverted matchers, unless
+    // treat_missing_header_as_empty evaluates it as "" (withoutHeaders with a value, §2.3).
+    if (!h.treat_missing_as_empty) return h.invert;
+    value = std::string_view{};
+  }
+  const bool m = h.matcher.kind == StringMatcher::Kind::Present ? true : h.matcher.matches(*value);
+  return m != h.invert;
+}
+
+}  // namespace
+
+std::shared_ptr<const re2::RE2> compile_regex(std::string_view pattern, std::string* error) {
+  RE2::Options options;
+  options.set_log_errors(false);
+  auto re = std::make_shared<const RE2>(re2::StringPiece(pattern.data(), pattern.size()), options);
+  if (!re->ok()) {
+    if (error) *error = re->error();
+    return nullptr;
+  }
+  return re;
+}
+
+bool StringMatcher::matches(std::string_view text) const {
+  switch (kind) {
+    case Kind::Exact:
+      return ignore_case ? iequals(text, value) : text == value;
+    case Kind::Prefix:
+      return ignore_case ? istarts_with(text, value) : text.starts_with(value);
+    case Kind::Regex:
+      // A pattern that never compiled matches nothing (validation reports it).
+      return regex && RE2::FullMatch(re2::StringPiece(text.data(), text.size()), *regex);
+    case Kind::Present:
+      return true;
+  }
+  return false;
+}
+
+bool RouteMatch::is_catch_all() const {
+  // Istio IsCatchAllRoute (I-ROUTE): prefix "/" or regex ".*", no header/query matchers.
+  const bool any_path = (path_kind == PathKind::Prefix && path == "/") ||
+                        (path_kind == PathKind::Regex && path == ".*");
+  return any_path && headers.empty() && query_params.empty();
+}
+
+std::optional<std::string_view> RequestAttributes::header(std::string_view name) const {
+  if (!name.empty() && name.front() == ':') {
+    if (name == ":authority") return authority;
+    if (name == ":method") return method;
+    if (name == ":scheme") return scheme;
+    if (name == ":path") return path;
+    return std::nullopt;
+  }
+  if (name == "host") return authority;
+  for (std::size_t i = 0; i < header_count; ++i)
+    if (headers[i].name == name) return headers[i].value;
+  return std::nullopt;
+}
+
+bool route_matches(const RouteMatch& match, const RequestAttributes& request) {
+  const std::string_view path = path_only(request.path);
+  switch (match.path_kind) {
+    case RouteMatch::PathKind::Prefix:
+      if (match.case_sensitive ? !path.starts_with(match.path) : !istarts_with(path, match.path)) return false;
+      break;
+    case RouteMatch::PathKind::Exact:
+      if (match.case_sensitive ? path != match.path : !iequals(path, match.path)) return false;
+      break;
+    case RouteMatch::PathKind::Regex:
+      // ignoreUriCase does not apply to regex (A-VS); the regex must match the whole path.
+      if (!match.path_regex || !RE2::FullMatch(re2::StringPiece(path.data(), path.size()), *match.path_regex))
+        return false;
+      break;
+  }
+  for (const auto& h : match.headers)
+    if (!header_matches(h, request)) return false;
+  if (!match.query_params.empty()) {
+    const std::string_view query = query_of(request.path);
+    for (const auto& q : match.query_params) {
+      std::optional<std::string_view> v = query_param(query, q.name);
+      if (!v) return false;
+      if (q.matcher.kind != StringMatcher::Kind::Present && !q.matcher.matches(*v)) return false;
+    }
+  }
+  return true;
+}
+
+const Route* match_route(const VirtualHost& vhost, const RequestAttributes& request) {
+  // Envoy evaluates the routes of a virtual host strictly in order; first match wins (§2.1).
+  for (const auto& r : vhost.routes)
+    if (route_matches(r.match, request)) return &r;
+  return nullptr;
+}
+
+std::size_t pick_weighted_cluster(const Route& route, std::uint64_t random) {
+  if (route.clusters.size() <= 1) return 0;
+  std::uint64_t total = route.total_weight;
+  if (total == 0) {
+    for (const auto& c : route.clusters) total += c.weight;
+    if (total == 0) return 0;
+  }
+  // E-WC pickWeightedCluster: consecutive half-open intervals in config order.
+  const std::uint64_t v = random % total;
+  std::uint64_t end = 0;
+  for (std::size_t i = 0; i < route.clusters.size(); ++i) {
+    end += route.clusters[i].weight;
+    if (v < end) return i;
+  }
+  return route.clusters.size() - 1;
+}
+
+}  // namespace meshtwin::xds
