@@ -140,7 +140,9 @@ Distribution Distribution::empirical(std::vector<std::pair<double, double>> poin
   return d;
 }
 
-double Distribution::sample(RngStream& rng) const {
+// Kept small so that it inlines into sample_duration (the hot path: every service time,
+// latency and inter-arrival time is drawn here); the other kinds go through quantile().
+inline double Distribution::sample_inline(RngStream& rng) const {
   switch (kind_) {
     case Kind::Constant:
       return a_;  // draws nothing: a constant never disturbs its stream
@@ -153,11 +155,15 @@ double Distribution::sample(RngStream& rng) const {
   }
 }
 
+double Distribution::sample(RngStream& rng) const { return sample_inline(rng); }
+
 SimTime Distribution::sample_duration(RngStream& rng) const {
-  const double x = sample(rng);
+  const double x = sample_inline(rng);
   if (!(x > 0)) return 0;  // negative, zero or NaN
   if (x >= 9.2233720368547748e18) return kNever;
-  return std::llround(x);
+  // Round half away from zero without a libm call: x - whole is exact for x < 2^63.
+  const auto whole = static_cast<SimTime>(x);
+  return whole + static_cast<SimTime>(x - static_cast<double>(whole) >= 0.5);
 }
 
 double Distribution::mean() const {

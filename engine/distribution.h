@@ -48,6 +48,8 @@ class Distribution {
 
  private:
   Kind kind_ = Kind::Constant;
+  double sample_inline(RngStream& rng) const;
+
   double a_ = 0;  // meaning depends on kind: value, low, mean, mu, scale
   double b_ = 0;  // high, stddev, sigma, shape
   std::vector<std::pair<double, double>> points_;

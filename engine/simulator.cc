@@ -1,102 +1,108 @@
 #include "engine/simulator.h"
 
 #include <algorithm>
+#include <cstddef>
+#include <cstdint>
 
 namespace meshtwin::engine {
 namespace {
 
-// Strict (time, seq) order. seq is unique, so this is a total order and the heap's shape
+constexpr std::size_t kArity = 4;
+
+// Strict (time, seq) order on biased keys, compared as one unsigned 128-bit number: a cmp/sbb
+// pair and a flag, no branch. seq is unique, so this is a total order and the heap's shape
 // never influences which of two equal-time events runs first.
-inline bool before(const Event& a, const Event& b) {
-  return a.time < b.time || (a.time == b.time && a.seq < b.seq);
+template <class K>
+inline bool less(const K& a, const K& b) {
+  const auto ka = (static_cast<unsigned __int128>(a.time) << 64) | a.seq;
+  const auto kb = (static_cast<unsigned __int128>(b.time) << 64) | b.seq;
+  return ka < kb;
 }
 
-constexpr std::size_t kArity = 4;
+// b ? x : y without a jump. In a hold-like workload each comparison is a coin flip; GCC turns
+// a plain ?: into a conditional branch here, and its mispredictions cost more than the sift.
+inline std::size_t select(bool b, std::size_t x, std::size_t y) {
+  return y ^ ((x ^ y) & (std::size_t{0} - static_cast<std::size_t>(b)));
+}
 
 }  // namespace
 
-// A 4-ary heap does half the levels of a binary heap for ~1.5x the comparisons per level;
-// sift-down (the hot path: pop and replace_top) touches fewer cache lines. Measured in
-// bench/engine_hold_bench.cc. Entries move into a hole rather than being swapped.
-
 void EventQueue::push(const Event& e) {
-  heap_.push_back(e);
-  Event* h = heap_.data();
-  std::size_t i = heap_.size() - 1;
+  const Key key{bias(e.time), e.seq};
+  const Payload payload{e.fn, e.ctx, e.arg};
+  keys_.push_back(key);
+  payloads_.push_back(payload);
+  Key* k = keys();
+  Payload* p = payloads_.data();
+  std::size_t i = payloads_.size() - 1;
   while (i > 0) {
     const std::size_t parent = (i - 1) / kArity;
-    if (!before(e, h[parent])) break;
-    h[i] = h[parent];
+    if (!less(key, k[parent])) break;
+    k[i] = k[parent];
+    p[i] = p[parent];
     i = parent;
   }
-  h[i] = e;
+  k[i] = key;
+  p[i] = payload;
 }
 
-void EventQueue::sift_down(std::size_t i, const Event& e) {
-  Event* h = heap_.data();
-  const std::size_t n = heap_.size();
+void EventQueue::sift_down(std::size_t i, const Key& key, const Payload& payload) {
+  Key* k = keys();
+  Payload* p = payloads_.data();
+  const std::size_t n = payloads_.size();
   for (;;) {
-    const std::size_t first = kArity * i + 1;
+    const std::size_t c = kArity * i + 1;
     std::size_t best;
-    if (first + kArity <= n) {
-      // All four children exist: a fixed-shape tournament the compiler can schedule well.
-      const std::size_t b01 = before(h[first + 1], h[first]) ? first + 1 : first;
-      const std::size_t b23 = before(h[first + 3], h[first + 2]) ? first + 3 : first + 2;
-      best = before(h[b23], h[b01]) ? b23 : b01;
-    } else if (first < n) {
-      best = first;
-      for (std::size_t c = first + 1; c < n; ++c) {
-        if (before(h[c], h[best])) best = c;
-      }
+    if (c + kArity <= n) {
+      // All four children exist, in one cache line: a fixed tournament.
+      const std::size_t b01 = c + less(k[c + 1], k[c]);
+      const std::size_t b23 = c + 2 + less(k[c + 3], k[c + 2]);
+      best = select(less(k[b23], k[b01]), b23, b01);
+    } else if (c < n) {
+      best = c;
+      for (std::size_t j = c + 1; j < n; ++j) best = select(less(k[j], k[best]), j, best);
     } else {
       break;
     }
-    if (!before(h[best], e)) break;
-    h[i] = h[best];
+    if (!less(k[best], key)) break;
+    k[i] = k[best];
+    p[i] = p[best];
     i = best;
   }
-  h[i] = e;
+  k[i] = key;
+  p[i] = payload;
 }
 
 Event EventQueue::pop() {
-  const Event top = heap_.front();
+  const Event top = event_at(0);
   discard_top();
   return top;
 }
 
 void EventQueue::discard_top() {
-  const Event last = heap_.back();
-  heap_.pop_back();
-  if (!heap_.empty()) sift_down(0, last);
+  const Key last_key = keys_.back();
+  const Payload last_payload = payloads_.back();
+  keys_.pop_back();
+  payloads_.pop_back();
+  if (!payloads_.empty()) sift_down(0, last_key, last_payload);
 }
 
-void EventQueue::replace_top(const Event& e) { sift_down(0, e); }
-
-void Simulator::schedule_at(SimTime t, EventFn fn, void* ctx, std::uint64_t arg) {
-  if (t < now_) t = now_;
-  const Event e{t, next_seq_++, fn, ctx, arg};
-  if (running_slot_free_) {
-    running_slot_free_ = false;
-    queue_.replace_top(e);
-  } else {
-    queue_.push(e);
-  }
+void EventQueue::replace_top(const Event& e) {
+  sift_down(0, Key{bias(e.time), e.seq}, Payload{e.fn, e.ctx, e.arg});
 }
 
 std::uint64_t Simulator::run(SimTime until) {
   stopped_ = false;
   const std::uint64_t start = executed_;
   while (!queue_.empty()) {
-    const Event& next = queue_.top();
-    if (next.time > until) break;
-    now_ = next.time;
-    const EventFn fn = next.fn;
-    void* const ctx = next.ctx;
-    const std::uint64_t arg = next.arg;
+    const SimTime t = queue_.top_time();
+    if (t > until) break;
+    now_ = t;
+    const EventQueue::Payload next = queue_.payloads_.front();
     running_slot_free_ = true;
     ++executed_;
     try {
-      fn(ctx, arg);
+      next.fn(next.ctx, next.arg);
     } catch (...) {
       // Keep the queue consistent for a caller that catches: the event has run.
       if (running_slot_free_) {

@@ -1,0 +1,171 @@
+// The classic "hold" model for event-list benchmarks (Vaucher & Duval 1975; Jones 1986): keep
+// N events pending; each executed event schedules one successor at now + an exponential
+// increment (mean 1 us). Everything goes through the public Simulator API, and the
+// exponential draw is part of the model (it is counted in every figure below).
+//
+// Reported: items/s = executed events per second of wall time. DESIGN §4 target: >= 20 M/s
+// at N = 1,000 on one core (Release, -O2). bench/ns3/ runs the same model on ns-3's
+// schedulers (CMake option MESHTWIN_NS3_BENCH).
+#include <cmath>
+#include <cstdint>
+
+#include <benchmark/benchmark.h>
+
+#include "engine/distribution.h"
+#include "engine/rng.h"
+#include "engine/simulator.h"
+#include "engine/time.h"
+#include "engine/timer.h"
+
+namespace meshtwin::engine {
+namespace {
+
+constexpr std::uint64_t kBatch = 1'000'000;  // events per benchmark iteration
+
+// Through Distribution, as model code draws (kind switch, inversion, round to ns).
+struct HoldModel {
+  Simulator sim;
+  RngStream rng{1, "bench/hold"};
+  Distribution increment = Distribution::exponential(static_cast<double>(kMicrosecond));
+  std::uint64_t budget = 0;
+
+  explicit HoldModel(std::size_t pending) {
+    sim.reserve(pending + 1);
+    for (std::size_t i = 0; i < pending; ++i) {
+      sim.schedule_in(increment.sample_duration(rng), &HoldModel::on_event, this);
+    }
+    // Warm up until the event list has its steady-state shape (times spread by ~N us).
+    budget = 4 * pending;
+    sim.run();
+  }
+
+  static void on_event(void* ctx, std::uint64_t) {
+    auto* self = static_cast<HoldModel*>(ctx);
+    self->sim.schedule_in(self->increment.sample_duration(self->rng), &HoldModel::on_event, self);
+    if (--self->budget == 0) self->sim.stop();
+  }
+};
+
+void BM_Hold(benchmark::State& state) {
+  HoldModel model(static_cast<std::size_t>(state.range(0)));
+  for (auto _ : state) {
+    model.budget = kBatch;
+    model.sim.run();
+  }
+  if (model.sim.pending() != static_cast<std::size_t>(state.range(0))) {
+    state.SkipWithError("pending count drifted");
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
+  state.counters["pending"] = static_cast<double>(model.sim.pending());
+}
+BENCHMARK(BM_Hold)->Arg(1'000)->Arg(100'000)->Unit(benchmark::kMillisecond);
+
+// Same model, with the draw written inline (-mean * ln U): shows what the Distribution
+// dispatch costs on top.
+struct HoldInlineDraw {
+  Simulator sim;
+  RngStream rng{1, "bench/hold"};
+  std::uint64_t budget = 0;
+
+  SimTime draw() {
+    const double u = (static_cast<double>(rng.next_u64() >> 11) + 0.5) * 0x1.0p-53;
+    return static_cast<SimTime>(-1000.0 * std::log(u) + 0.5);
+  }
+
+  explicit HoldInlineDraw(std::size_t pending) {
+    sim.reserve(pending + 1);
+    for (std::size_t i = 0; i < pending; ++i) sim.schedule_in(draw(), &on_event, this);
+    budget = 4 * pending;
+    sim.run();
+  }
+
+  static void on_event(void* ctx, std::uint64_t) {
+    auto* self = static_cast<HoldInlineDraw*>(ctx);
+    self->sim.schedule_in(self->draw(), &on_event, self);
+    if (--self->budget == 0) self->sim.stop();
+  }
+};
+
+void BM_HoldInlineDraw(benchmark::State& state) {
+  HoldInlineDraw model(static_cast<std::size_t>(state.range(0)));
+  for (auto _ : state) {
+    model.budget = kBatch;
+    model.sim.run();
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
+}
+BENCHMARK(BM_HoldInlineDraw)->Arg(1'000)->Arg(100'000)->Unit(benchmark::kMillisecond);
+
+// The bare event list with a separate pop and push per event (no replace-top fast path, no
+// dispatch): the cost the Simulator's slot reuse avoids, and the figure comparable to
+// driving an ns-3 scheduler object directly.
+void BM_EventQueuePopPush(benchmark::State& state) {
+  const auto pending = static_cast<std::size_t>(state.range(0));
+  RngStream rng(1, "bench/hold");
+  const Distribution increment = Distribution::exponential(static_cast<double>(kMicrosecond));
+  EventQueue q;
+  q.reserve(pending + 1);
+  std::uint64_t seq = 0;
+  for (std::size_t i = 0; i < pending; ++i) {
+    q.push(Event{increment.sample_duration(rng), seq++, nullptr, nullptr, 0});
+  }
+  for (auto _ : state) {
+    for (std::uint64_t i = 0; i < kBatch; ++i) {
+      const Event e = q.pop();
+      q.push(Event{e.time + increment.sample_duration(rng), seq++, nullptr, nullptr, 0});
+    }
+  }
+  benchmark::DoNotOptimize(q.top());
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
+}
+BENCHMARK(BM_EventQueuePopPush)->Arg(1'000)->Arg(100'000)->Unit(benchmark::kMillisecond);
+
+// Hold model where every event also re-arms a timeout it never lets fire (the request-timeout
+// pattern): one stale heap entry per event, skipped on pop. Items are useful events.
+struct HoldWithTimeouts {
+  Simulator sim;
+  RngStream rng{1, "bench/hold"};
+  Distribution increment = Distribution::exponential(static_cast<double>(kMicrosecond));
+  Timer timeout{sim, &HoldWithTimeouts::on_timeout, this};
+  std::uint64_t budget = 0;
+  std::uint64_t timeouts = 0;
+
+  explicit HoldWithTimeouts(std::size_t pending) {
+    sim.reserve(2 * pending + 16);
+    for (std::size_t i = 0; i < pending; ++i) {
+      sim.schedule_in(increment.sample_duration(rng), &on_event, this);
+    }
+    budget = 4 * pending;
+    sim.run();
+  }
+
+  static void on_event(void* ctx, std::uint64_t) {
+    auto* self = static_cast<HoldWithTimeouts*>(ctx);
+    self->sim.schedule_in(self->increment.sample_duration(self->rng), &on_event, self);
+    self->timeout.arm_in(3 * kMicrosecond);  // re-armed before it can fire
+    if (--self->budget == 0) self->sim.stop();
+  }
+  static void on_timeout(void* ctx, std::uint64_t) { ++static_cast<HoldWithTimeouts*>(ctx)->timeouts; }
+};
+
+void BM_HoldWithTimerRearm(benchmark::State& state) {
+  HoldWithTimeouts model(static_cast<std::size_t>(state.range(0)));
+  for (auto _ : state) {
+    model.budget = kBatch;
+    model.sim.run();
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
+  state.counters["timeouts_fired"] = static_cast<double>(model.timeouts);
+}
+BENCHMARK(BM_HoldWithTimerRearm)->Arg(1'000)->Unit(benchmark::kMillisecond);
+
+void BM_ExponentialDraw(benchmark::State& state) {
+  RngStream rng(1, "bench/draw");
+  const Distribution d = Distribution::exponential(static_cast<double>(kMicrosecond));
+  for (auto _ : state) benchmark::DoNotOptimize(d.sample_duration(rng));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK(BM_ExponentialDraw);
+
+}  // namespace
+}  // namespace meshtwin::engine
