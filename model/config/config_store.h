@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -8,6 +9,16 @@
 #include "model/config/resources.h"
 
 namespace meshtwin::config {
+
+// Nanoseconds since the Unix epoch of an RFC 3339 time (`2024-05-01T12:00:00Z`,
+// `2024-05-01T12:00:00.5+02:00`); nullopt when the text is not one.
+std::optional<std::int64_t> parse_rfc3339(std::string_view text);
+
+// Istio's "oldest first" order (SEMANTICS §1.2), the order of every vector in the store:
+// objects with a creationTimestamp come first, by that time, ties broken by name then
+// namespace; objects without one follow in the order they were first applied (they were
+// created "now", during this load).
+bool created_before(const ObjectMeta& a, const ObjectMeta& b);
 
 // Resources keyed by (API group, kind, namespace, name) with kubectl apply semantics
 // (DESIGN §3.1): applying an object with an existing identity replaces it in place and keeps

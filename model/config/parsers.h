@@ -1,0 +1,40 @@
+// Private to model/config: one parse function per modelled kind. Each reads a whole document
+// (already known to be that kind) into its resource and reports every problem through the
+// reader; the loader applies the resource only when no error was reported.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "model/config/resources.h"
+#include "model/config/yaml_reader.h"
+
+namespace meshtwin::config::parse {
+
+using yaml::MapReader;
+using yaml::Value;
+
+Labels to_labels(const yaml::StringMap& m);
+// A map of label-like strings (labels, annotations, selectors): values must be strings, as
+// Kubernetes requires (`version: 1` is rejected there too).
+bool read_labels(MapReader& m, std::string_view key, Labels& out);
+bool read_labels(MapReader& m, std::string_view key, std::optional<Labels>& out);
+
+// metadata: name (required), namespace (default "default"), labels, annotations,
+// creationTimestamp. Sets meta.location to the document.
+void read_metadata(MapReader& doc, ObjectMeta& meta);
+
+// Kubernetes kinds.
+void parse_namespace(MapReader& doc, Namespace& out);
+void parse_service(MapReader& doc, Service& out);
+// Deployment, StatefulSet, ReplicaSet, DaemonSet and Pod.
+void parse_workload(MapReader& doc, const std::string& kind, Workload& out);
+
+// Istio networking.istio.io kinds.
+void parse_virtual_service(MapReader& doc, VirtualService& out);
+void parse_destination_rule(MapReader& doc, DestinationRule& out);
+void parse_gateway(MapReader& doc, Gateway& out);
+void parse_service_entry(MapReader& doc, ServiceEntry& out);
+void parse_sidecar(MapReader& doc, Sidecar& out);
+
+}  // namespace meshtwin::config::parse
