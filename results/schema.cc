@@ -20,7 +20,7 @@ std::string schema_sql() {
   std::string bucket_defs;
   std::string bucket_cols;
   for (auto name : kDurationBucketColumns) {
-    bucket_defs += fmt::format(",\n  {} INTEGER NOT NULL", name);
+    bucket_defs += fmt::format(",\n  {} INTEGER", name);
     bucket_cols += fmt::format(", m.{}", name);
   }
   std::string sql = R"sql(
@@ -40,61 +40,61 @@ CREATE TABLE run_rows (
   sim_end_ns INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE request_rows (
-  run_id INTEGER NOT NULL,
-  request_id INTEGER NOT NULL,
-  client INTEGER NOT NULL,
-  start_ns INTEGER NOT NULL,
-  duration_ns INTEGER NOT NULL,
-  method INTEGER NOT NULL,
-  authority INTEGER NOT NULL,
-  path INTEGER NOT NULL,
-  response_code INTEGER NOT NULL,
-  response_flags INTEGER NOT NULL,
-  attempts INTEGER NOT NULL,
-  route_name INTEGER NOT NULL,
-  vs_rule INTEGER NOT NULL,
-  destination_service INTEGER NOT NULL,
-  destination_version INTEGER NOT NULL,
-  destination_workload INTEGER NOT NULL,
-  degraded_calls INTEGER NOT NULL
+  run_id INTEGER,
+  request_id INTEGER,
+  client INTEGER,
+  start_ns INTEGER,
+  duration_ns INTEGER,
+  method INTEGER,
+  authority INTEGER,
+  path INTEGER,
+  response_code INTEGER,
+  response_flags INTEGER,
+  attempts INTEGER,
+  route_name INTEGER,
+  vs_rule INTEGER,
+  destination_service INTEGER,
+  destination_version INTEGER,
+  destination_workload INTEGER,
+  degraded_calls INTEGER
 );
 CREATE TABLE span_rows (
-  run_id INTEGER NOT NULL,
-  request_id INTEGER NOT NULL,
-  span_id INTEGER NOT NULL,
+  run_id INTEGER,
+  request_id INTEGER,
+  span_id INTEGER,
   parent_span_id INTEGER,
-  kind INTEGER NOT NULL,
-  source_workload INTEGER NOT NULL,
-  source_pod INTEGER NOT NULL,
-  destination_service INTEGER NOT NULL,
-  destination_version INTEGER NOT NULL,
-  destination_workload INTEGER NOT NULL,
-  destination_pod INTEGER NOT NULL,
-  cluster INTEGER NOT NULL,
-  route_name INTEGER NOT NULL,
-  attempt INTEGER NOT NULL,
-  app_attempt INTEGER NOT NULL,
-  config_version INTEGER NOT NULL,
-  start_ns INTEGER NOT NULL,
-  duration_ns INTEGER NOT NULL,
-  response_code INTEGER NOT NULL,
-  response_flags INTEGER NOT NULL,
-  upstream_flags INTEGER NOT NULL
+  kind INTEGER,
+  source_workload INTEGER,
+  source_pod INTEGER,
+  destination_service INTEGER,
+  destination_version INTEGER,
+  destination_workload INTEGER,
+  destination_pod INTEGER,
+  cluster INTEGER,
+  route_name INTEGER,
+  attempt INTEGER,
+  app_attempt INTEGER,
+  config_version INTEGER,
+  start_ns INTEGER,
+  duration_ns INTEGER,
+  response_code INTEGER,
+  response_flags INTEGER,
+  upstream_flags INTEGER
 );
 CREATE TABLE metric_rows (
-  run_id INTEGER NOT NULL,
-  window_start_ns INTEGER NOT NULL,
-  window_ns INTEGER NOT NULL,
-  reporter INTEGER NOT NULL,
-  source_workload INTEGER NOT NULL,
-  destination_service INTEGER NOT NULL,
-  destination_workload INTEGER NOT NULL,
-  destination_version INTEGER NOT NULL,
-  destination_pod INTEGER NOT NULL,
-  response_code INTEGER NOT NULL,
-  response_flags INTEGER NOT NULL,
-  requests INTEGER NOT NULL,
-  duration_sum_ns INTEGER NOT NULL)sql";
+  run_id INTEGER,
+  window_start_ns INTEGER,
+  window_ns INTEGER,
+  reporter INTEGER,
+  source_workload INTEGER,
+  destination_service INTEGER,
+  destination_workload INTEGER,
+  destination_version INTEGER,
+  destination_pod INTEGER,
+  response_code INTEGER,
+  response_flags INTEGER,
+  requests INTEGER,
+  duration_sum_ns INTEGER)sql";
   sql += bucket_defs;
   sql += R"sql(
 );
