@@ -489,8 +489,12 @@ void MapReader::finish() {
     const std::pair<std::string, std::string>* forced = nullptr;
     for (const auto& sp : r.strict_paths) {
       const std::string& p = sp.first;
-      if (p == path || (p.size() > path.size() && p.compare(0, path.size(), path) == 0 &&
-                        (p[path.size()] == '.' || p[path.size()] == '['))) {
+      // The unknown field is on the override's path, or inside the value it wrote.
+      auto under = [](const std::string& inner, const std::string& outer) {
+        return inner == outer || (inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+                                  (inner[outer.size()] == '.' || inner[outer.size()] == '['));
+      };
+      if (under(p, path) || under(path, p)) {
         forced = &sp;
         break;
       }
