@@ -13,6 +13,10 @@ namespace meshtwin::engine {
 // uniform, exponential, normal, lognormal (by p50/p99 or mu/sigma), pareto, empirical CDF.
 // Values are in whatever unit the caller chose; durations use nanoseconds as doubles.
 // Immutable after construction; sampling draws from the stream given.
+//
+// Sampling is by inversion: exactly one 64-bit word per draw (none for a constant), so a
+// stream's position never depends on the values drawn. Complexity: sample, mean, quantile
+// O(1), except empirical O(log k) for sample and quantile and O(k) for mean (k points).
 class Distribution {
  public:
   enum class Kind { Constant, Uniform, Exponential, Normal, LogNormal, Pareto, Empirical };

@@ -11,6 +11,10 @@ namespace meshtwin::engine {
 // removing a component never changes the numbers any other component draws (common random
 // numbers across runs of different policies, DESIGN §2). Names must be stable, e.g.
 // "pod/reviews-v1-0/failures" or "client/users/arrivals".
+//
+// Complexity: construction O(312) (the whole Mersenne Twister state is filled from a
+// splitmix64 walk keyed by (seed, name), about a microsecond); draws O(1) amortised.
+// Memory: 2.5 KB per stream.
 class RngStream {
  public:
   RngStream(std::uint64_t seed, std::string_view name);

@@ -25,6 +25,34 @@ inline std::size_t select(bool b, std::size_t x, std::size_t y) {
   return y ^ ((x ^ y) & (std::size_t{0} - static_cast<std::size_t>(b)));
 }
 
+// (xt, xs, xi) becomes (yt, ys, yi) if (yt, ys) < (xt, xs): one step of the children's
+// tournament, kept in registers. On x86-64 it is written out as cmp/sbb/cmov because GCC
+// compiles every portable spelling of it (?:, masks, __builtin_expect_with_probability) to
+// either jumps, which mispredict half the time here, or longer mask arithmetic; either makes
+// each heap level measurably slower (bench/engine_hold_bench.cc).
+inline void take_min(std::uint64_t& xt, std::uint64_t& xs, std::size_t& xi, std::uint64_t yt,
+                     std::uint64_t ys, std::size_t yi) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  // `scratch` is early-clobber: it must not share a register with any input (GCC would
+  // otherwise happily give it yt's register, as both start equal).
+  std::uint64_t scratch;
+  asm("mov %[yt], %[scratch]\n\t"
+      "cmp %[xs], %[ys]\n\t"      // ys - xs: carry if ys < xs
+      "sbb %[xt], %[scratch]\n\t" // yt - xt - carry: carry if (yt, ys) < (xt, xs)
+      "cmovc %[yt], %[xt]\n\t"
+      "cmovc %[ys], %[xs]\n\t"
+      "cmovc %[yi], %[xi]"
+      : [xt] "+r"(xt), [xs] "+r"(xs), [xi] "+r"(xi), [scratch] "=&r"(scratch)
+      : [yt] "r"(yt), [ys] "r"(ys), [yi] "r"(yi)
+      : "cc");
+#else
+  const bool y_first = (yt < xt) | ((yt == xt) & (ys < xs));
+  xt = y_first ? yt : xt;
+  xs = y_first ? ys : xs;
+  xi = y_first ? yi : xi;
+#endif
+}
+
 }  // namespace
 
 void EventQueue::push(const Event& e) {
@@ -54,10 +82,20 @@ void EventQueue::sift_down(std::size_t i, const Key& key, const Payload& payload
     const std::size_t c = kArity * i + 1;
     std::size_t best;
     if (c + kArity <= n) {
-      // All four children exist, in one cache line: a fixed tournament.
-      const std::size_t b01 = c + less(k[c + 1], k[c]);
-      const std::size_t b23 = c + 2 + less(k[c + 3], k[c + 2]);
-      best = select(less(k[b23], k[b01]), b23, b01);
+      // All four children exist, in one cache line: a fixed tournament on register values,
+      // so that each level costs one load of the line plus two compare-and-move rounds.
+      const Key* f = k + c;
+      std::uint64_t at = f[0].time, as = f[0].seq, bt = f[2].time, bs = f[2].seq;
+      std::size_t ai = c, bi = c + 2;
+      take_min(at, as, ai, f[1].time, f[1].seq, c + 1);
+      take_min(bt, bs, bi, f[3].time, f[3].seq, c + 3);
+      take_min(at, as, ai, bt, bs, bi);
+      const Key winner{at, as};
+      if (!less(winner, key)) break;
+      k[i] = winner;
+      p[i] = p[ai];
+      i = ai;
+      continue;
     } else if (c < n) {
       best = c;
       for (std::size_t j = c + 1; j < n; ++j) best = select(less(k[j], k[best]), j, best);

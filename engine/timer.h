@@ -11,8 +11,13 @@ namespace meshtwin::engine {
 // generation is stale does nothing. Cancelled entries stay in the heap until their time comes
 // (cheaper than heap removal; they cost one pop each).
 //
-// A Timer must not move while armed (the event holds its address): keep timers inside
-// objects with stable addresses (pools of fixed chunks, not growing vectors).
+// A Timer must not move or be destroyed while armed (the event holds its address; cancel()
+// does not remove it): keep timers inside objects with stable addresses (pools of fixed
+// chunks, not growing vectors) that outlive the simulation run, or cancel and let the stale
+// entry drain before freeing.
+//
+// Complexity: arm, re-arm and cancel O(1) plus one EventQueue push per arm; a stale firing
+// costs one pop and a compare.
 class Timer {
  public:
   Timer(Simulator& sim, EventFn fn, void* ctx) : sim_(&sim), fn_(fn), ctx_(ctx) {}
