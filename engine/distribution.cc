@@ -142,7 +142,7 @@ Distribution Distribution::empirical(std::vector<std::pair<double, double>> poin
 
 // Kept small so that it inlines into sample_duration (the hot path: every service time,
 // latency and inter-arrival time is drawn here); the other kinds go through quantile().
-inline double Distribution::sample_inline(RngStream& rng) const {
+[[gnu::always_inline]] inline double Distribution::sample_inline(RngStream& rng) const {
   switch (kind_) {
     case Kind::Constant:
       return a_;  // draws nothing: a constant never disturbs its stream

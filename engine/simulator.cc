@@ -84,6 +84,15 @@ void EventQueue::sift_down(std::size_t i, const Key& key, const Payload& payload
     if (c + kArity <= n) {
       // All four children exist, in one cache line: a fixed tournament on register values,
       // so that each level costs one load of the line plus two compare-and-move rounds.
+      // Large heaps miss cache at every level: fetch the four grandchild lines while this
+      // level is being compared (one of them is the next level's line).
+      if (kArity * c + 1 < n) {
+        const Key* g = k + kArity * c + 1;
+        __builtin_prefetch(g);
+        __builtin_prefetch(g + kArity);
+        __builtin_prefetch(g + 2 * kArity);
+        __builtin_prefetch(g + 3 * kArity);
+      }
       const Key* f = k + c;
       std::uint64_t at = f[0].time, as = f[0].seq, bt = f[2].time, bs = f[2].seq;
       std::size_t ai = c, bi = c + 2;
