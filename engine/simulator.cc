@@ -74,7 +74,9 @@ void EventQueue::push(const Event& e) {
   p[i] = payload;
 }
 
-void EventQueue::sift_down(std::size_t i, const Key& key, const Payload& payload) {
+// Inlined into its two callers (replace_top, discard_top): the hot path is then one call.
+[[gnu::always_inline]] inline void EventQueue::sift_down(std::size_t i, const Key& key,
+                                                         const Payload& payload) {
   Key* k = keys();
   Payload* p = payloads_.data();
   const std::size_t n = payloads_.size();
