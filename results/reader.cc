@@ -251,19 +251,18 @@ std::vector<std::pair<std::string, std::string>> Reader::inputs(std::int64_t run
   return out;
 }
 
-std::optional<std::vector<Row>> Reader::query(const std::string& sql,
-                                              const std::vector<Value>& params,
-                                              std::string* error) const {
+bool Reader::query_each(const std::string& sql, const std::vector<Value>& params,
+                        const std::function<bool(const Row&)>& fn, std::string* error) const {
   std::string msg;
   Statement s(impl_->db, sql, &msg);
   if (!s) {
     if (error) *error = msg.empty() ? "empty statement" : msg;
-    return std::nullopt;
+    return false;
   }
   // The connection is read-only already; this also refuses e.g. PRAGMA writes politely.
   if (!sqlite3_stmt_readonly(s.get())) {
     if (error) *error = "only read-only statements are allowed";
-    return std::nullopt;
+    return false;
   }
   for (std::size_t i = 0; i < params.size(); ++i) {
     int idx = static_cast<int>(i) + 1;
@@ -279,12 +278,11 @@ std::optional<std::vector<Row>> Reader::query(const std::string& sql,
       s.bind_null(idx);
     }
   }
-  std::vector<Row> rows;
   int rc;
   int n = sqlite3_column_count(s.get());
+  Row row;
   while ((rc = s.step()) == SQLITE_ROW) {
-    Row row;
-    row.reserve(static_cast<std::size_t>(n));
+    row.clear();
     for (int c = 0; c < n; ++c) {
       switch (sqlite3_column_type(s.get(), c)) {
         case SQLITE_INTEGER: row.emplace_back(s.column_int(c)); break;
@@ -293,10 +291,20 @@ std::optional<std::vector<Row>> Reader::query(const std::string& sql,
         default: row.emplace_back(s.column_text(c)); break;
       }
     }
-    rows.push_back(std::move(row));
+    if (!fn(row)) return true;
   }
   if (rc != SQLITE_DONE) {
     if (error) *error = sqlite3_errmsg(impl_->db);
+    return false;
+  }
+  return true;
+}
+
+std::optional<std::vector<Row>> Reader::query(const std::string& sql,
+                                              const std::vector<Value>& params,
+                                              std::string* error) const {
+  std::vector<Row> rows;
+  if (!query_each(sql, params, [&](const Row& r) { rows.push_back(r); return true; }, error)) {
     return std::nullopt;
   }
   return rows;

@@ -110,6 +110,10 @@ class Reader {
   std::optional<std::vector<Row>> query(const std::string& sql,
                                         const std::vector<Value>& params = {},
                                         std::string* error = nullptr) const;
+  // The same, streaming: `fn` sees each row (return false to stop), so a 100M-row run never
+  // sits in memory. false and the SQLite message on error.
+  bool query_each(const std::string& sql, const std::vector<Value>& params,
+                  const std::function<bool(const Row&)>& fn, std::string* error = nullptr) const;
 
   struct Impl;
 

@@ -140,18 +140,17 @@ std::string format_report(const Reader& reader, std::int64_t run_id) {
   BucketCounts buckets{};
   std::map<std::int64_t, std::uint64_t> codes;
   std::uint64_t success = 0;
-  auto rows = reader.query(
-      "SELECT duration_ns, response_code FROM request_rows WHERE run_id = ?", {Value{run_id}});
-  if (rows) {
-    for (const Row& r : *rows) {
-      SimTime d = as_int(r[0]);
-      std::int64_t code = as_int(r[1]);
-      digest.add(d);
-      ++buckets[duration_bucket(d)];
-      ++codes[code];
-      if (is_success(code)) ++success;
-    }
-  }
+  // Streamed from the compact table: a run may hold 100M requests.
+  reader.query_each("SELECT duration_ns, response_code FROM request_rows WHERE run_id = ?",
+                    {Value{run_id}}, [&](const Row& r) {
+                      SimTime d = as_int(r[0]);
+                      std::int64_t code = as_int(r[1]);
+                      digest.add(d);
+                      ++buckets[duration_bucket(d)];
+                      ++codes[code];
+                      if (is_success(code)) ++success;
+                      return true;
+                    });
   std::uint64_t count = digest.count();
   out += "\n";
   if (count > 0) {

@@ -88,5 +88,29 @@ TEST(Reader, QueryIsReadOnly) {
   EXPECT_EQ(r->runs().size(), 1u);
 }
 
+TEST(Reader, QueryEachStreamsAndStops) {
+  TempDir dir;
+  std::string path = dir.file("each.db");
+  write_runs(path, 3);
+  std::string error;
+  auto r = Reader::open(path, &error);
+  ASSERT_TRUE(r) << error;
+  std::vector<std::int64_t> seen;
+  EXPECT_TRUE(r->query_each("SELECT run_id FROM runs WHERE run_id >= ? ORDER BY run_id", {Value{2}},
+                            [&](const Row& row) {
+                              seen.push_back(std::get<std::int64_t>(row[0]));
+                              return true;
+                            },
+                            &error))
+      << error;
+  EXPECT_EQ(seen, (std::vector<std::int64_t>{2, 3}));
+  int calls = 0;
+  EXPECT_TRUE(r->query_each("SELECT run_id FROM runs", {}, [&](const Row&) { return ++calls < 1; }));
+  EXPECT_EQ(calls, 1);
+  EXPECT_FALSE(r->query_each("SELECT * FROM no_such_table", {}, [](const Row&) { return true; },
+                             &error));
+  EXPECT_NE(error.find("no_such_table"), std::string::npos) << error;
+}
+
 }  // namespace
 }  // namespace meshtwin::results
