@@ -74,9 +74,12 @@ class Loader {
               [](const fs::path& a, const fs::path& b) { return a.filename().string() < b.filename().string(); });
     for (const auto& p : entries) {
       std::error_code sec;
-      if (fs::is_directory(p, sec))
+      // Like kubectl's filepath.Walk: real folders are descended into, symbolic links to
+      // folders are not (which also keeps link cycles from recursing forever).
+      const fs::file_status link = fs::symlink_status(p, sec);
+      if (fs::is_directory(link))
         load_folder(p);
-      else if (manifest_extension(p))
+      else if (manifest_extension(p) && !fs::is_directory(p, sec))
         load_file(p.string());
     }
   }

@@ -987,7 +987,8 @@ void parse_virtual_service(MapReader& doc, VirtualService& out) {
       error_at(spec.value(), tcp_v ? "tcp" : "tls",
                "a VirtualService without hosts is a delegate and may only have http routes; add hosts");
   }
-  if (!http_v && !tcp_v && !tls_v)
+  const bool wrong_type = (http_v && !http_v->is_seq()) || (tcp_v && !tcp_v->is_seq()) || (tls_v && !tls_v->is_seq());
+  if (!wrong_type && out.http.empty() && out.tcp.empty() && out.tls.empty())
     error_at(spec.value(), "http", "a VirtualService needs http, tcp or tls routes");
 }
 

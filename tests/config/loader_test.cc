@@ -767,3 +767,33 @@ spec:
 
 }  // namespace
 }  // namespace meshtwin::config
+
+namespace meshtwin::config {
+namespace {
+
+TEST(Loader, SymlinkedFoldersAreNotFollowed) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("meshtwin_symlink_test_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "sub");
+  std::ofstream(dir / "sub" / "a.yaml") << "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 80}]}\n";
+  fs::create_directory_symlink(dir, dir / "sub" / "loop");  // a cycle
+  ConfigStore store;
+  Diagnostics diags;
+  load_paths({dir.string()}, store, diags);
+  fs::remove_all(dir);
+  EXPECT_FALSE(diags.has_errors()) << dump(diags);
+  EXPECT_EQ(store.services().size(), 1u);
+  EXPECT_EQ(store.services().at(0).meta.generation, 1u);  // loaded once
+}
+
+TEST(Loader, VirtualServiceWithoutAnyRoutesIsAnError) {
+  auto l = load("apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: r}\nspec:\n  hosts: [r]\n"
+                "  http: []\n");
+  ASSERT_EQ(l->diags.error_count(), 1u) << dump(l->diags);
+  EXPECT_EQ(l->diags.first_error()->field_path, "spec.http");
+  EXPECT_NE(l->diags.first_error()->message.find("needs http, tcp or tls routes"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace meshtwin::config
