@@ -30,6 +30,10 @@ bool read_port_number(MapReader& m, std::string_view key, std::uint32_t& out) {
 bool read_percent(MapReader& m, std::string_view key, std::optional<double>& out) {
   auto v = m.get(key);
   if (!v) return false;
+  if (v->is_scalar()) {  // a common slip: Istio's Percent is a message, not a number
+    v->error(std::string(key) + " must be written as {value: " + v->node().Scalar() + "}, got " + v->describe());
+    return false;
+  }
   MapReader pm(*v);
   if (!pm.ok()) return false;
   bool ok = false;
@@ -140,10 +144,15 @@ bool read_destination(const Value& v, Destination& d) {
   }
   m.read("subset", d.subset);
   if (auto port = m.get("port")) {
-    MapReader pm(*port);
-    if (pm.ok()) {
-      read_port_number(pm, "number", d.port);
-      pm.finish();
+    if (port->is_scalar()) {  // a common slip: PortSelector is a message
+      port->error("port must be written as {number: " + port->node().Scalar() + "}, got " + port->describe());
+      ok = false;
+    } else {
+      MapReader pm(*port);
+      if (pm.ok()) {
+        read_port_number(pm, "number", d.port);
+        pm.finish();
+      }
     }
   }
   m.finish();

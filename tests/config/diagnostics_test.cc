@@ -208,6 +208,19 @@ INSTANTIATE_TEST_SUITE_P(
                 "    metadata: {labels: {app: web}}\n"
                 "    spec: {containers: [{name: web}]}\n",
                 Severity::Error, 5, 13, "spec.selector", "selector does not match the template labels"},
+        BadCase{"PortAsPlainNumber",
+                kVsHead + "  http:\n"
+                          "  - route:\n"
+                          "    - destination: {host: reviews, port: 9080}\n",
+                Severity::Error, 8, 42, "spec.http[0].route[0].destination.port",
+                "port must be written as {number: 9080}"},
+        BadCase{"PercentageAsPlainNumber",
+                kVsHead + "  http:\n"
+                          "  - route: [{destination: {host: reviews}}]\n"
+                          "    mirror: {host: shadow}\n"
+                          "    mirrorPercentage: 50\n",
+                Severity::Error, 9, 23, "spec.http[0].mirrorPercentage",
+                "mirrorPercentage must be written as {value: 50}"},
         BadCase{"UnknownFieldWarns",
                 kVsHead + "  http:\n"
                           "  - route: [{destination: {host: reviews}}]\n"
