@@ -374,17 +374,34 @@ void MeshImpl::schedule_next_arrival(std::uint32_t client, std::uint32_t connect
       break;
   }
   if (t >= spec_.duration) return;
+  ++pending_arrivals_;
   sim_.schedule_at(t, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_arrival>, this,
                    pack(client, connection));
+}
+
+// Ends the run once no arrival is pending and nothing is in flight anywhere. Without this the
+// clock would run on to the last cancelled timer (e.g. a 30 s client timeout).
+void MeshImpl::maybe_stop() {
+  if (pending_arrivals_ == 0 && client_in_flight_ == 0 && streams_.in_use() == 0 &&
+      server_reqs_.in_use() == 0 && app_calls_.in_use() == 0) {
+    sim_.stop();
+  }
 }
 
 void MeshImpl::on_arrival(std::uint64_t arg) {
   const std::uint32_t client = slot_of(arg);
   const std::uint32_t connection = gen_of(arg);
   ClientRt& c = clients_[client];
-  if (sim_.now() >= spec_.duration) return;
-  if (c.spec->max_requests > 0 && c.sent >= c.spec->max_requests) return;
+  --pending_arrivals_;
+  if (sim_.now() >= spec_.duration ||
+      (c.spec->max_requests > 0 && c.sent >= c.spec->max_requests)) {
+    maybe_stop();
+    return;
+  }
   ++c.sent;
+  // The next arrival is scheduled first: this request may end at once (a local reply), and
+  // the run must not look finished meanwhile.
+  if (c.spec->rate.kind != RateSpec::Kind::Closed) schedule_next_arrival(client, kNone);
 
   const std::uint32_t slot = client_reqs_.acquire();
   ClientReq& r = client_reqs_[slot];
@@ -411,8 +428,6 @@ void MeshImpl::on_arrival(std::uint64_t arg) {
                          c.method, c.authority, c.path, c.port, c.service, r.headers);
   r.stream_gen = streams_[r.stream].gen;
   launch_stream(r.stream);
-
-  if (c.spec->rate.kind != RateSpec::Kind::Closed) schedule_next_arrival(client, kNone);
 }
 
 void MeshImpl::on_client_timeout(std::uint64_t slot) {
@@ -466,6 +481,7 @@ void MeshImpl::finish_client(std::uint32_t slot, int code, std::uint32_t flags, 
   r.stream = kNone;
   client_reqs_.release(slot);
   if (connection != kNone) schedule_next_arrival(client, connection);
+  maybe_stop();
 }
 
 // ====================================================================== caller-side proxy
@@ -839,6 +855,7 @@ void MeshImpl::on_stream_result(std::uint64_t arg) {
     }
   }
   streams_.release(slot);
+  maybe_stop();
 }
 
 void MeshImpl::reset_stream_from_downstream(std::uint32_t slot) {
@@ -852,6 +869,7 @@ void MeshImpl::reset_stream_from_downstream(std::uint32_t slot) {
   s.backoff_timer.cancel();
   emit_hop(s, 0, s.flags);
   streams_.release(slot);
+  maybe_stop();
 }
 
 // ====================================================================== server pods
@@ -1030,7 +1048,10 @@ void MeshImpl::on_response_at_caller(std::uint64_t arg) {
   const bool live = stream != kNone && streams_[stream].gen == r.stream_gen &&
                     streams_[stream].server_req == req;
   server_reqs_.release(req);
-  if (!live) return;  // the caller reset this attempt meanwhile
+  if (!live) {
+    maybe_stop();  // the caller reset this attempt meanwhile
+    return;
+  }
   if (streams_[stream].proxy == kNone) {
     Stream& s = streams_[stream];
     s.attempt_in_flight = false;
@@ -1067,9 +1088,14 @@ RunStats MeshImpl::run(telemetry::Sink& sink, const RunOptions& options) {
   for (std::uint32_t i = 0; i < clients_.size(); ++i) {
     const RateSpec& rate = clients_[i].spec->rate;
     if (rate.kind == RateSpec::Kind::Closed) {
-      for (int conn = 0; conn < rate.connections; ++conn)
+      for (int conn = 0; conn < rate.connections; ++conn, ++pending_arrivals_)
         sim_.schedule_at(0, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_arrival>, this,
                          pack(i, static_cast<std::uint32_t>(conn)));
+    } else if (rate.kind == RateSpec::Kind::Constant) {
+      // An even schedule starts at once (as Fortio's -qps does): N/s for D seconds is N·D.
+      ++pending_arrivals_;
+      sim_.schedule_at(0, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_arrival>, this,
+                       pack(i, kNone));
     } else {
       schedule_next_arrival(i, kNone);
     }
@@ -1077,7 +1103,7 @@ RunStats MeshImpl::run(telemetry::Sink& sink, const RunOptions& options) {
 
   const SimTime interval = std::max<SimTime>(options.progress_interval, engine::kMillisecond);
   SimTime next = interval;
-  while (sim_.pending() > 0) {
+  while (sim_.pending() > 0 && !sim_.stopped()) {
     sim_.run(next);
     if (options.progress) {
       options.progress({sim_.now(), spec_.duration, stats_.client_requests, client_in_flight_});

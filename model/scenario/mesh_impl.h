@@ -297,6 +297,7 @@ class MeshImpl {
   // clients
   void schedule_next_arrival(std::uint32_t client, std::uint32_t connection);
   void on_arrival(std::uint64_t arg);
+  void maybe_stop();
   void on_client_timeout(std::uint64_t arg);
   void finish_client(std::uint32_t slot, int code, std::uint32_t flags, int degraded);
 
@@ -371,6 +372,7 @@ class MeshImpl {
   std::uint64_t next_span_id_ = 1;
   RunStats stats_;
   std::uint64_t client_in_flight_ = 0;
+  std::uint64_t pending_arrivals_ = 0;
   std::string_view unknown_;
   std::string_view dash_;
 };
