@@ -71,7 +71,7 @@ int cmd_run(const RunArgs& args) {
   std::string error;
   auto writer = results::SqliteWriter::open(args.output, &error);
   if (!writer) {
-    std::cerr << "meshtwin: " << args.output << ": " << error << '\n';
+    std::cerr << "meshtwin: " << error << '\n';  // the writer's sentence names the file
     return kExitBadInput;
   }
 
