@@ -67,6 +67,8 @@ class DestinationRuleIndex {
  private:
   struct NamespaceRules {
     std::vector<ConsolidatedDestinationRule> rules;  // selector rules first, then creation order
+    std::unordered_map<std::string, std::vector<std::size_t>> by_host;  // exact hosts
+    std::vector<std::size_t> wildcards;
   };
   // Consolidated rules of `ns` visible under `filter`, matching the host most specifically, then
   // the one picked for the proxy (Istio SidecarScope.DestinationRule).

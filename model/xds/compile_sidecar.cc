@@ -181,7 +181,10 @@ class SidecarCompiler {
       if (!imports_service(s.namespace_, s.hostname)) continue;
       services_.push_back(&s);
     }
-    for (const registry::Service* s : services_) service_by_host_.emplace(s->hostname, s);
+    for (const registry::Service* s : services_) {
+      service_by_host_.emplace(s->hostname, s);
+      if (is_alias(*s)) aliases_[s->external_name].push_back(s);
+    }
   }
 
   static bool is_alias(const registry::Service& s) { return !s.external_name.empty(); }
@@ -754,8 +757,8 @@ class SidecarCompiler {
   void service_domains(const registry::Service& s, std::vector<std::string>* domains,
                        std::vector<std::string>* alt_hosts) const {
     std::vector<std::string> all{s.hostname};
-    for (const registry::Service* a : services_)
-      if (is_alias(*a) && a->external_name == s.hostname) all.push_back(a->hostname);
+    if (auto it = aliases_.find(s.hostname); it != aliases_.end())
+      for (const registry::Service* a : it->second) all.push_back(a->hostname);
     for (const auto& h : all) {
       domains->push_back(h);
       for (auto& alt : alt_virtual_hosts(h)) {
@@ -886,6 +889,7 @@ class SidecarCompiler {
   std::unordered_map<std::string, std::vector<std::string>> imports_;  // namespace -> dns names
   std::vector<const registry::Service*> services_;
   std::unordered_map<std::string, const registry::Service*> service_by_host_;
+  std::unordered_map<std::string, std::vector<const registry::Service*>> aliases_;  // target -> ExternalNames
   std::vector<VsInfo> vses_;
   std::unordered_map<std::string, std::size_t> vs_for_service_;
   std::unordered_map<std::string, std::shared_ptr<const re2::RE2>> regex_cache_;

@@ -217,6 +217,12 @@ DestinationRuleIndex::DestinationRuleIndex(const config::ConfigStore& store, std
       if (!dup) target->subsets.push_back(&s);
     }
   }
+  for (auto& [ns, nr] : by_namespace_) {
+    for (std::size_t i = 0; i < nr.rules.size(); ++i) {
+      if (is_wildcard_host(nr.rules[i].host)) nr.wildcards.push_back(i);
+      else nr.by_host[nr.rules[i].host].push_back(i);
+    }
+  }
 }
 
 const ConsolidatedDestinationRule* DestinationRuleIndex::pick(
@@ -257,15 +263,22 @@ const ConsolidatedDestinationRule* DestinationRuleIndex::pick(
 
 const ConsolidatedDestinationRule* DestinationRuleIndex::lookup(const ProxyIdentity& proxy, std::string_view host,
                                                                 std::string_view service_namespace) const {
+  const std::string host_lc = to_lower(host);
+  // Only rules that can match this host: the exact host key and the wildcard keys (indexed, so a
+  // mesh with thousands of rules does not scan them all per lookup).
   auto rules_in = [&](std::string_view ns, auto&& visible) {
     std::vector<const ConsolidatedDestinationRule*> out;
     auto it = by_namespace_.find(std::string(ns));
     if (it == by_namespace_.end()) return out;
-    for (const auto& r : it->second.rules)
-      if (visible(r)) out.push_back(&r);
+    const NamespaceRules& nr = it->second;
+    std::vector<std::size_t> idx;
+    if (auto h = nr.by_host.find(host_lc); h != nr.by_host.end()) idx = h->second;
+    idx.insert(idx.end(), nr.wildcards.begin(), nr.wildcards.end());
+    std::sort(idx.begin(), idx.end());  // keep the selector-first, oldest-first order
+    for (std::size_t i : idx)
+      if (visible(nr.rules[i])) out.push_back(&nr.rules[i]);
     return out;
   };
-  const std::string host_lc = to_lower(host);
   const bool in_root = proxy.namespace_ == kRootNamespace;
   bool found = false;
   // 1. The proxy's own namespace; a host match there ends the search even when the matching

@@ -132,7 +132,7 @@ struct FaultPolicy {
     std::uint32_t per_million = 0;  // percentage × 10,000
   };
   struct Abort {
-    int http_status = 0;
+    int http_status = 0;   // for a gRPC abort: 200 (a trailers-only response carrying grpc-status)
     int grpc_status = -1;  // -1: not a gRPC abort
     std::uint32_t per_million = 0;
   };
@@ -232,6 +232,9 @@ struct ClusterEndpoint {
 };
 
 struct Cluster {
+  // OriginalDst: PassthroughCluster, ServiceEntry resolution NONE, DR loadBalancer PASSTHROUGH and
+  // headless Services (for those, `endpoints` lists the pods DNS would return). Static: DNS
+  // ServiceEntries, whose resolved addresses are not simulated yet (no endpoints).
   enum class Type { Eds, OriginalDst, Static, BlackHole };
   std::string name;  // outbound|9080|v2|reviews.default.svc.cluster.local, PassthroughCluster, ...
   Type type = Type::Eds;
