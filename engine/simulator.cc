@@ -83,12 +83,13 @@ void EventQueue::push(const Event& e) {
   for (;;) {
     const std::size_t c = kArity * i + 1;
     std::size_t best;
+    Key winner;
     if (c + kArity <= n) {
       // All four children exist, in one cache line: a fixed tournament on register values,
       // so that each level costs one load of the line plus two compare-and-move rounds.
-      // Large heaps miss cache at every level: fetch the four grandchild lines while this
-      // level is being compared (one of them is the next level's line).
       if (kArity * c + 1 < n) {
+        // Large heaps miss cache at every level: fetch the four grandchild lines while this
+        // level is compared (one of them is the next level's line).
         const Key* g = k + kArity * c + 1;
         __builtin_prefetch(g);
         __builtin_prefetch(g + kArity);
@@ -101,20 +102,18 @@ void EventQueue::push(const Event& e) {
       take_min(at, as, ai, f[1].time, f[1].seq, c + 1);
       take_min(bt, bs, bi, f[3].time, f[3].seq, c + 3);
       take_min(at, as, ai, bt, bs, bi);
-      const Key winner{at, as};
-      if (!less(winner, key)) break;
-      k[i] = winner;
-      p[i] = p[ai];
-      i = ai;
-      continue;
+      best = ai;
+      winner = Key{at, as};
     } else if (c < n) {
+      // The one partial family, at the bottom.
       best = c;
       for (std::size_t j = c + 1; j < n; ++j) best = select(less(k[j], k[best]), j, best);
+      winner = k[best];
     } else {
       break;
     }
-    if (!less(k[best], key)) break;
-    k[i] = k[best];
+    if (!less(winner, key)) break;
+    k[i] = winner;
     p[i] = p[best];
     i = best;
   }
