@@ -98,4 +98,18 @@ LbPolicy to_lb_policy(const std::optional<config::LoadBalancerSettings>& lb);
 const config::ConsistentHashLB* consistent_hash_for(const ConsolidatedDestinationRule* dr,
                                                     std::string_view subset, std::uint32_t port);
 
+// ------------------------------------------------------------------ delegation (§1.4)
+
+bool is_root_virtual_service(const config::VirtualService& vs);
+
+// A root VirtualService with its delegate rules merged in. `rule_ids[i]` is the vs_rule of
+// `vs.http[i]`: "ns/root#http[i]" for the root's own rules, "ns/delegate#http[j]" for merged ones.
+// Destination hosts are already resolved to FQDNs (each in its own VS's namespace).
+struct MergedVirtualService {
+  config::VirtualService vs;
+  std::vector<std::string> rule_ids;
+};
+MergedVirtualService merge_delegates(const config::VirtualService& root, const config::ConfigStore& store,
+                                     std::string_view domain, config::Diagnostics* diags);
+
 }  // namespace meshtwin::xds::detail

@@ -4,6 +4,7 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <deque>
 #include <set>
 #include <unordered_set>
 
@@ -70,9 +71,14 @@ HeaderOps translate_header_ops(const config::HeaderOperations& in, std::string* 
 }
 
 struct VsInfo {
-  const config::VirtualService* vs = nullptr;
+  const config::VirtualService* vs = nullptr;  // a merged copy for root VSs with delegates (§1.4)
   std::vector<std::string> hosts;  // short names resolved with the VS namespace, lower case
   std::string key;                 // "ns/name"
+  std::vector<std::string> rule_ids;  // vs_rule per http[i] when delegates were merged
+
+  std::string rule_id(std::size_t i) const {
+    return i < rule_ids.size() ? rule_ids[i] : key + "#http[" + std::to_string(i) + "]";
+  }
 };
 
 struct Wrapper {
@@ -221,6 +227,11 @@ class SidecarCompiler {
         VsInfo info;
         info.vs = vs;
         info.key = vs->meta.namespace_ + "/" + vs->meta.name;
+        if (detail::is_root_virtual_service(*vs)) {
+          merged_.push_back(detail::merge_delegates(*vs, store_, mesh_.domain, diags_));
+          info.vs = &merged_.back().vs;
+          info.rule_ids = merged_.back().rule_ids;
+        }
         for (const auto& h : vs->hosts)
           info.hosts.push_back(to_lower(registry::resolve_short_name(h, vs->meta.namespace_, mesh_.domain)));
         if (!imports_vs(info)) continue;
@@ -417,12 +428,6 @@ class SidecarCompiler {
     const auto& http = v.vs->http;
     for (std::size_t i = 0; i < http.size(); ++i) {
       const config::HTTPRoute& rule = http[i];
-      if (rule.delegate) {
-        if (diags_)
-          diags_->note(rule.location, "spec.http[" + std::to_string(i) + "].delegate",
-                       "delegate VirtualServices are not modelled yet; this rule is skipped");
-        continue;
-      }
       bool catch_all = false;
       if (rule.match.empty()) {
         if (auto r = translate_route(v, i, nullptr, port, by_name)) out.push_back(std::move(*r));
@@ -466,7 +471,7 @@ class SidecarCompiler {
     Route r;
     r.name = rule.name;
     if (m && !m->name.empty()) r.name += "." + m->name;
-    r.vs_rule = v.key + "#http[" + std::to_string(index) + "]";
+    r.vs_rule = v.rule_id(index);
     r.match = translate_match(m, v, path);
 
     std::string authority;
@@ -891,6 +896,7 @@ class SidecarCompiler {
   std::unordered_map<std::string, const registry::Service*> service_by_host_;
   std::unordered_map<std::string, std::vector<const registry::Service*>> aliases_;  // target -> ExternalNames
   std::vector<VsInfo> vses_;
+  std::deque<detail::MergedVirtualService> merged_;  // stable addresses for VsInfo::vs
   std::unordered_map<std::string, std::size_t> vs_for_service_;
   std::unordered_map<std::string, std::shared_ptr<const re2::RE2>> regex_cache_;
 };

@@ -675,6 +675,64 @@ spec: {ports: [{port: 8000, name: http}]}
   EXPECT_EQ(find_cluster(*other, "outbound|8000||secret.default.svc.cluster.local"), nullptr);
 }
 
+TEST(CompileSidecarTest, S1_4_DelegateRulesAreMergedIntoTheRoot) {
+  TestMesh m;
+  m.load(kBase);
+  m.load(kReviewsDr);
+  m.load(R"(
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: root}
+spec:
+  hosts: [reviews]
+  http:
+  - name: api
+    match: [{uri: {prefix: /api}}]
+    timeout: 5s
+    delegate: {name: reviews-api, namespace: team}
+  - name: missing
+    match: [{uri: {prefix: /missing}}]
+    delegate: {name: nope}
+  - name: rest
+    route: [{destination: {host: reviews, subset: v1}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews-api, namespace: team}
+spec:
+  http:
+  - name: v2
+    match: [{uri: {prefix: /api/v2}, headers: {end-user: {exact: jason}}}]
+    route: [{destination: {host: reviews.default.svc.cluster.local, subset: v2}}]
+  - name: outside
+    match: [{uri: {prefix: /other}}]
+    route: [{destination: {host: reviews.default.svc.cluster.local, subset: v3}}]
+  - name: all
+    route: [{destination: {host: reviews.default.svc.cluster.local, subset: v1}}]
+    timeout: 1s
+)");
+  m.build();
+  auto cfg = m.compile();
+  const VirtualHost* vh = find_vhost(*cfg->route_config_for_port(9080), kReviews + ":9080");
+  ASSERT_NE(vh, nullptr);
+  // Delegate rule "outside" conflicts with the root prefix /api and is dropped; the missing
+  // delegate drops only its own root rule.
+  ASSERT_EQ(vh->routes.size(), 3u);
+  EXPECT_EQ(vh->routes[0].name, "api-v2");
+  EXPECT_EQ(vh->routes[0].vs_rule, "team/reviews-api#http[0]");
+  EXPECT_EQ(vh->routes[1].name, "api-all");
+  EXPECT_EQ(vh->routes[2].vs_rule, "default/root#http[2]");
+
+  auto v2 = decide(*cfg, 9080, "reviews", "/api/v2/x", {{"end-user", "jason"}});
+  EXPECT_EQ(cluster_of(v2), kReviewsV2);
+  EXPECT_EQ(v2.route->timeout, 5 * engine::kSecond);  // inherited from the root rule
+  auto api = decide(*cfg, 9080, "reviews", "/api/v1");  // delegate catch-all within root /api
+  EXPECT_EQ(cluster_of(api), kReviewsV1);
+  EXPECT_EQ(api.route->timeout, engine::kSecond);  // the delegate's own value wins
+  EXPECT_EQ(decide(*cfg, 9080, "reviews", "/other").route->vs_rule, "default/root#http[2]");
+  EXPECT_EQ(decide(*cfg, 9080, "reviews", "/missing").route->vs_rule, "default/root#http[2]");
+}
+
 // ------------------------------------------------------------------ actions (§3, §4, §5, §6)
 
 TEST(CompileSidecarTest, S4_S5_S6_TimeoutRetriesFaultMirrorTranslation) {
