@@ -733,6 +733,92 @@ spec:
   EXPECT_EQ(decide(*cfg, 9080, "reviews", "/missing").route->vs_rule, "default/root#http[2]");
 }
 
+TEST(CompileSidecarTest, S1_1_DottedDestinationHostIsNotExpanded) {
+  TestMesh m;
+  m.load(kBase);
+  m.load(R"(
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - match: [{headers: {x: {exact: dotted}}}]
+    route: [{destination: {host: reviews.default}}]
+  - route: [{destination: {host: reviews}}]
+)");
+  m.build();
+  auto cfg = m.compile();
+  auto dotted = decide(*cfg, 9080, "reviews", "/", {{"x", "dotted"}});
+  EXPECT_EQ(cluster_of(dotted), "outbound|9080||reviews.default");  // literal host
+  EXPECT_EQ(dotted.route->clusters[0].cluster, kNoCluster);          // -> 503 NC
+  EXPECT_EQ(cluster_of(decide(*cfg, 9080, "reviews")), kReviewsAll);
+}
+
+TEST(CompileSidecarTest, S3_2_ExternalNameServiceAliasesTheConcreteService) {
+  TestMesh m;
+  m.load(kBase);
+  m.load(R"(
+apiVersion: v1
+kind: Service
+metadata: {name: alias}
+spec: {type: ExternalName, externalName: reviews.default.svc.cluster.local, ports: [{name: http, port: 9080}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: via-alias}
+spec:
+  hosts: [ratings]
+  http: [{route: [{destination: {host: alias}}]}]
+)");
+  m.build();
+  auto cfg = m.compile();
+  // The alias host is a domain of the concrete service's virtual host, not a vhost of its own.
+  auto d = decide(*cfg, 9080, "alias.default.svc.cluster.local");
+  ASSERT_NE(d.vhost, nullptr);
+  EXPECT_EQ(d.vhost->name, kReviews + ":9080");
+  EXPECT_EQ(cluster_of(d), kReviewsAll);
+  EXPECT_EQ(find_cluster(*cfg, "outbound|9080||alias.default.svc.cluster.local"), nullptr);
+  // A VS destination naming the alias goes to the concrete service's cluster.
+  EXPECT_EQ(cluster_of(decide(*cfg, 9080, "ratings")), kReviewsAll);
+}
+
+TEST(CompileSidecarTest, S12_1_ServiceEntryHostsGetRoutesAndClusters) {
+  TestMesh m;
+  m.load(R"(
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: external}
+spec:
+  hosts: [api.example.com]
+  ports: [{number: 80, name: http, protocol: HTTP}, {number: 443, name: tls, protocol: TLS}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: passthrough}
+spec:
+  hosts: [legacy.example.com]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: NONE
+)");
+  m.build();
+  MeshOptions mesh;
+  mesh.outbound_traffic_policy = "REGISTRY_ONLY";
+  auto cfg = m.compile("default", {}, mesh);
+  auto d = decide(*cfg, 80, "api.example.com");
+  ASSERT_NE(d.route, nullptr);
+  EXPECT_EQ(d.vhost->domains, (std::vector<std::string>{"api.example.com"}));  // no short forms
+  EXPECT_EQ(cluster_of(d), "outbound|80||api.example.com");
+  const Cluster* dns = find_cluster(*cfg, "outbound|80||api.example.com");
+  ASSERT_NE(dns, nullptr);
+  EXPECT_EQ(dns->type, Cluster::Type::Static);
+  EXPECT_TRUE(dns->endpoints.empty());  // DNS endpoints are not simulated yet
+  EXPECT_NE(find_cluster(*cfg, "outbound|443||api.example.com"), nullptr);
+  EXPECT_EQ(find_cluster(*cfg, "outbound|80||legacy.example.com")->type, Cluster::Type::OriginalDst);
+  EXPECT_EQ(decide(*cfg, 80, "other.example.com").vhost->name, "block_all");
+}
+
 // ------------------------------------------------------------------ actions (§3, §4, §5, §6)
 
 TEST(CompileSidecarTest, S4_S5_S6_TimeoutRetriesFaultMirrorTranslation) {
