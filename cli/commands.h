@@ -1,0 +1,36 @@
+#pragma once
+
+// Each `meshtwin` subcommand lives in its own file (cli/<name>_command.cc) and registers
+// itself through one function declared here; main.cc calls them in the order --help lists
+// them.
+
+#include <functional>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+namespace meshtwin::config {
+class Diagnostics;
+}
+
+namespace meshtwin::cli {
+
+constexpr int kExitOk = 0;
+constexpr int kExitCheckFailed = 1;
+constexpr int kExitBadInput = 2;
+
+struct Command {
+  CLI::App* app = nullptr;    // the subcommand, to know whether it was chosen
+  std::function<int()> run;   // returns the exit code
+};
+using Commands = std::vector<Command>;
+
+// Prints errors and warnings to stderr, one line each (`file:line:col: error: path: ...`);
+// notes (skipped documents) only when `verbose`.
+void print_diagnostics(const config::Diagnostics& diags, bool verbose);
+
+void register_run(CLI::App& app, Commands& commands);
+void register_report(CLI::App& app, Commands& commands);
+
+}  // namespace meshtwin::cli
