@@ -7,6 +7,9 @@
 namespace meshtwin::engine {
 namespace {
 
+// 4 children = one 64-byte line of keys per level. Measured against a binary heap with the
+// same layout and branch-free compare (hold model, bench/engine_hold_bench.cc): 20.2 vs
+// 17.7 M events/s at 1,000 pending, 12.2 vs 8.3 M at 100,000.
 constexpr std::size_t kArity = 4;
 
 // Strict (time, seq) order on biased keys, compared as one unsigned 128-bit number: a cmp/sbb
