@@ -68,13 +68,29 @@ struct AppSpec {
 };
 
 struct RateSpec {
-  enum class Kind { Poisson, Constant, Closed, Ramp };
+  enum class Kind { Poisson, Constant, Closed, Ramp, Steps, Sine, Bursts, Replay };
   Kind kind = Kind::Poisson;
-  double per_second = 0;   // Poisson, Constant; Ramp: from
+  double per_second = 0;   // Poisson, Constant; Ramp: from; Sine: mean; Bursts: base rate
   double ramp_to = 0;      // Ramp
   SimTime ramp_over = 0;   // Ramp
   int connections = 1;     // Closed
   Distribution think_time; // Closed; ns
+  // Steps: (from time, rate per second) in increasing time; the rate holds until the next.
+  std::vector<std::pair<SimTime, double>> steps;
+  // Sine (diurnal): per_second + amplitude * sin(2π (t + phase) / period), floored at 0.
+  double amplitude = 0;
+  SimTime period = 0;
+  SimTime phase = 0;
+  // Bursts: every `burst_every`, `burst_rate` per second for `burst_length`, else per_second.
+  double burst_rate = 0;
+  SimTime burst_every = 0;
+  SimTime burst_length = 0;
+  // Replay: arrival times (absolute, sorted) read from a CSV, or per-second rates (Poisson
+  // within each second) when the CSV has a `rate` column.
+  std::vector<SimTime> replay_arrivals;
+  std::vector<double> replay_rates;  // index = second
+  std::string replay_file;
+  bool poisson = true;     // Steps, Sine, Bursts: Poisson arrivals (false: evenly spaced)
 };
 
 struct HeaderMix {
@@ -115,6 +131,81 @@ struct RecordSpec {
   SimTime metrics_interval = engine::kSecond;
 };
 
+// One entry of `timeline:` (DESIGN §3.2); exactly one action is set.
+struct TimelineEntry {
+  SimTime at = 0;
+  std::vector<std::string> apply;    // manifest files/folders (resolved paths) applied at `at`
+  std::vector<std::string> remove;   // `delete:` manifests whose objects are deleted at `at`
+  struct Scale {
+    std::string deployment, namespace_;  // namespace empty: "default"
+    int replicas = 0;
+  };
+  std::optional<Scale> scale;
+  struct Kill {
+    std::string deployment, namespace_;
+    std::vector<std::string> pods;  // explicit pod names, or the `count` highest ordinals
+    int count = 1;
+    enum class Mode { Crash, Graceful };
+    Mode mode = Mode::Crash;
+    SimTime grace_period = 30 * engine::kSecond;  // Graceful: in-flight requests may finish
+  };
+  std::optional<Kill> kill;
+  // `app: {reviews-v3: {...}}`: the keys given replace the app's current values.
+  struct AppChange {
+    std::string workload, namespace_;
+    std::optional<int> workers;
+    std::optional<Distribution> service_time;
+    std::optional<std::vector<CallStep>> calls;
+    std::optional<std::vector<FailureSpec>> failures;
+    std::optional<int> error_status;
+  };
+  std::vector<AppChange> app;
+  // `client: {users: {rate: {...}}}`: a client's new rate from `at` on.
+  struct ClientChange {
+    std::string client;
+    RateSpec rate;
+  };
+  std::vector<ClientChange> client;
+  config::SourceLocation location;
+};
+
+// `rollout:` — canary weight steps with pauses, as Argo Rollouts' setWeight steps; expanded
+// into VirtualService weight changes over time.
+struct RolloutSpec {
+  std::string virtual_service, namespace_;  // the VS whose http[0] route is rewritten
+  std::string host;                         // destination host (default: the VS's first host)
+  std::string stable, canary;               // subset names
+  SimTime start = 0;
+  struct Step {
+    std::optional<int> weight;    // setWeight: canary percentage
+    std::optional<SimTime> pause;
+  };
+  std::vector<Step> steps;
+  std::vector<std::string> analysis;  // assertion names checked after every step
+  SimTime analysis_window = 30 * engine::kSecond;
+  config::SourceLocation location;
+};
+
+struct AssertionSpec {
+  std::string name;
+  struct Where {
+    std::string client, source, destination, version, route, flag;
+    std::optional<int> response_code;
+  };
+  Where where;
+  SimTime from = 0;
+  std::optional<SimTime> to;  // default: end of run
+  // `expect: {successRate: ">= 0.99", p99: "< 250ms", share: ">= 0.18"}`.
+  struct Expectation {
+    std::string metric;  // successRate, errorRate, p50, p90, p99, max, count, share, flags:<F>
+    std::string op;      // <, <=, >, >=, ==, !=
+    double value = 0;    // durations in ns, rates as fractions
+    std::string text;    // as written, for reports
+  };
+  std::vector<Expectation> expect;
+  config::SourceLocation location;
+};
+
 struct ScenarioSpec {
   std::string name;          // metadata.name
   std::string path;          // the scenario file
@@ -127,6 +218,9 @@ struct ScenarioSpec {
   std::vector<AppSpec> apps;
   std::vector<ClientSpec> clients;
   RecordSpec record;
+  std::vector<TimelineEntry> timeline;  // in `at` order (stable)
+  std::vector<RolloutSpec> rollouts;
+  std::vector<AssertionSpec> assertions;
   std::string text;          // the scenario file as read (results `inputs`)
 
   const AppSpec* find_app(std::string_view namespace_, std::string_view workload) const;
@@ -135,7 +229,6 @@ struct ScenarioSpec {
 // Reads and validates a scenario file. `overrides` are `--set PATH=VALUE` strings applied to
 // the YAML before validation (PATH like `spec.seed` or `spec.clients[0].rate.poisson`; VALUE
 // parsed as YAML). Errors carry file:line:col and the field path; nullopt when any error.
-// `timeline:` and `assertions:` are rejected as not supported yet (issue 5).
 std::optional<ScenarioSpec> load_scenario(const std::string& path,
                                           const std::vector<std::string>& overrides,
                                           config::Diagnostics& diags);
