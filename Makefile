@@ -26,7 +26,8 @@ test: deps
 
 bench: release
 	./build/release/bench/engine_bench
-	./build/release/bench/bookinfo_bench
+	./build/release/bench/bookinfo_bench --requests=1000000
+	./build/release/bench/results_bench
 
 asan: deps
 	cmake --preset asan
