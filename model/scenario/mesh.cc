@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -70,6 +71,13 @@ std::string labels_key(const std::string& ns, const config::Labels& labels) {
 
 bool is_success(int code) { return code >= 200 && code <= 399; }
 
+// "1.23" < (1, 24); an unparsable version counts as current.
+bool istio_version_before(const std::string& version, int major, int minor) {
+  int ma = 0, mi = 0;
+  if (std::sscanf(version.c_str(), "%d.%d", &ma, &mi) < 2) return false;
+  return ma < major || (ma == major && mi < minor);
+}
+
 }  // namespace
 
 // ====================================================================== build
@@ -89,7 +97,8 @@ MeshImpl::MeshImpl()
       client_reqs_([this](std::deque<ClientReq>& d) {
         d.emplace_back(sim_, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_client_timeout>,
                        this);
-      }) {
+      }),
+      connect_ops_([](std::deque<ConnectOp>& d) { d.emplace_back(); }) {
   unknown_ = strings_.intern("unknown");
   dash_ = strings_.intern("-");
 }
@@ -103,6 +112,7 @@ bool MeshImpl::build(const ScenarioSpec& spec, config::Diagnostics& diags) {
   if (diags.has_errors()) return false;
 
   latency_ = spec_.network.latency;
+  inbound_retries_ = !istio_version_before(spec_.mesh.istio_version, 1, 24);
   proxy_overhead_ = spec_.mesh.proxy_overhead;
   overhead_is_zero_ = proxy_overhead_.is_constant() && proxy_overhead_.mean() == 0;
 
@@ -181,13 +191,8 @@ bool MeshImpl::build_apps(config::Diagnostics& diags) {
     }
     for (std::size_t f = 0; f < app.failures.size(); ++f) {
       const FailureSpec& failure = app.failures[f];
-      if (failure.kind != FailureSpec::Kind::Status) {
-        diags.error(failure.location, where + ".failures[" + std::to_string(f) + "].kind",
-                    "only failures of kind status are simulated so far; reset, hang, refuse and "
-                    "grpc arrive with the resilience issue");
-        return false;
-      }
-      rt.failures.push_back({failure.rate, failure.status});
+      rt.failures.push_back({failure.rate, failure.kind, failure.status, failure.grpc_status,
+                             failure.after_headers});
     }
     for (std::uint32_t p : pods) pods_[p].app = &rt;
   }
@@ -328,6 +333,7 @@ void MeshImpl::emit_span(Stream& s, SpanKind kind, SimTime start, int code, std:
   r.duration = sim_.now() - start;
   r.response_code = code;
   r.response_flags = flags;
+  r.upstream_flags = kind == SpanKind::Attempt ? s.upstream_flags : 0;
   r.reached_upstream = kind == SpanKind::Attempt && s.attempt_reached;
   r.sampled = s.sampled;
   if (kind == SpanKind::Attempt)
@@ -606,6 +612,9 @@ void MeshImpl::route_stream(std::uint32_t slot) {
       rt->active.push_back(0);
       if (ep.healthy) rt->eligible.push_back(e);
     }
+    rt->limits = proxy::resolve_thresholds(cluster.connection_pool, cluster.retry_budget,
+                                           cluster.protocol);
+    rt->pools.resize(static_cast<std::size_t>(p.workers) * cluster.endpoints.size());
     p.clusters[s.cluster] = std::move(rt);
   }
   // Fault filter (§6): delay roll first; the abort roll happens after the delay, or at once.
@@ -681,7 +690,6 @@ void MeshImpl::start_attempt(std::uint32_t slot) {
       if (host != proxy::kNoHost) {
         s.host = host;
         if (s.tried_count < s.tried.size()) s.tried[s.tried_count++] = host;
-        ++c.active[host];
         dest = c.endpoints[host].pod;
       }
     }
@@ -695,14 +703,242 @@ void MeshImpl::start_attempt(std::uint32_t slot) {
   s.span_id = next_span_id_++;
   s.attempt_in_flight = true;
   s.attempt_reached = false;
-  // The per-try timer starts at pool ready (§4.2); it is ignored when not below the route
-  // timeout.
+  s.pool = kNone;
+  s.conn = kNone;
+  s.pending = false;
+  if (s.proxy != kNone && s.host != proxy::kNoHost) {
+    acquire_upstream(slot);
+  } else {
+    send_to_server(slot);
+  }
+}
+
+// ---------------------------------------------------------------- connection pools (§9)
+
+// Envoy's per-request pool algorithm (§9.2): a ready connection with room → the request
+// starts (unless max_requests overflows); otherwise it queues (unless max_pending overflows)
+// and the pool may open a connection (unless max_connections is reached and the pool already
+// has one).
+void MeshImpl::acquire_upstream(std::uint32_t slot) {
+  Stream& s = streams_[slot];
+  ClusterRt& c = *proxies_[s.proxy].clusters[s.cluster];
+  s.pool = s.worker * static_cast<std::uint32_t>(c.endpoints.size()) + static_cast<std::uint32_t>(s.host);
+  HostPool& pool = c.pools[s.pool];
+  if (c.limits.http2) {
+    if (pool.open > 0 &&
+        pool.active_streams < static_cast<std::uint64_t>(pool.open) * c.limits.max_concurrent_streams) {
+      dispatch(slot, 0);
+      return;
+    }
+  } else {
+    while (!pool.idle.empty()) {
+      const std::uint32_t conn = pool.idle.back();
+      pool.idle.pop_back();
+      if (sim_.now() - pool.conns[conn].idle_since >= c.limits.idle_timeout) {
+        release_connection(c, pool, conn, true, s.proxy, static_cast<std::uint32_t>(s.cluster), s.pool);
+        continue;  // the idle timeout closed it; Envoy would not have it any more
+      }
+      dispatch(slot, conn);
+      return;
+    }
+  }
+  if (c.counters.pending_requests >= c.limits.max_pending_requests) {
+    overflow(slot);
+    return;
+  }
+  pool.pending.push_back({slot, s.gen, static_cast<std::uint32_t>(s.attempt)});
+  ++c.counters.pending_requests;
+  s.pending = true;
+  maybe_connect(s.proxy, static_cast<std::uint32_t>(s.cluster), s.pool);
+}
+
+void MeshImpl::maybe_connect(std::uint32_t proxy_index, std::uint32_t cluster,
+                             std::uint32_t pool_index) {
+  ProxyRt& p = proxies_[proxy_index];
+  ClusterRt& c = *p.clusters[cluster];
+  HostPool& pool = c.pools[pool_index];
+  if (c.limits.http2) {
+    if (pool.open + pool.connecting > 0) return;  // one multiplexed connection per pool
+  } else if (pool.connecting >= pool.pending.size()) {
+    return;  // enough connections already on the way for the queue
+  }
+  // A pool without any connection always opens one, even past max_connections (E-CBDOC).
+  if (c.counters.connections >= c.limits.max_connections && pool.open + pool.connecting > 0) return;
+  ++pool.connecting;
+  ++c.counters.connections;
+  const std::uint32_t op = connect_ops_.acquire();
+  ConnectOp& o = connect_ops_[op];
+  o.proxy = proxy_index;
+  o.cluster = cluster;
+  o.pool = pool_index;
+  // TCP (and mTLS) setup: one round trip to the host.
+  PodRt& from = pods_[p.pod];
+  const SimTime rtt = network_leg(from) + network_leg(from);
+  sim_.schedule_in(rtt, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_connected>, this,
+                   pack(op, o.gen));
+}
+
+void MeshImpl::on_connected(std::uint64_t arg) {
+  ConnectOp& o = connect_ops_[slot_of(arg)];
+  if (o.gen != gen_of(arg)) return;
+  const std::uint32_t proxy_index = o.proxy, cluster = o.cluster, pool_index = o.pool;
+  connect_ops_.release(slot_of(arg));
+  ClusterRt& c = *proxies_[proxy_index].clusters[cluster];
+  HostPool& pool = c.pools[pool_index];
+  --pool.connecting;
+  std::uint32_t conn;
+  if (!pool.free_ids.empty()) {
+    conn = pool.free_ids.back();
+    pool.free_ids.pop_back();
+    pool.conns[conn] = Connection{};
+  } else {
+    conn = static_cast<std::uint32_t>(pool.conns.size());
+    pool.conns.emplace_back();
+  }
+  pool.conns[conn].open = true;
+  ++pool.open;
+  // Queued requests attach in FIFO order (§9.2 step 4).
+  while (!pool.pending.empty()) {
+    const auto [slot, gen, attempt] = pool.pending.front();
+    pool.pending.pop_front();
+    Stream& s = streams_[slot];
+    if (s.gen != gen || !s.pending || static_cast<std::uint32_t>(s.attempt) != attempt) continue;
+    s.pending = false;
+    --c.counters.pending_requests;
+    dispatch(slot, conn);
+    if (!c.limits.http2) return;  // HTTP/1.1: one request per connection
+    if (pool.active_streams >= c.limits.max_concurrent_streams) return;
+  }
+  if (!c.limits.http2) {
+    pool.conns[conn].idle_since = sim_.now();
+    pool.idle.push_back(conn);
+  }
+}
+
+void MeshImpl::dispatch(std::uint32_t slot, std::uint32_t conn) {
+  Stream& s = streams_[slot];
+  ProxyRt& p = proxies_[s.proxy];
+  ClusterRt& c = *p.clusters[s.cluster];
+  HostPool& pool = c.pools[s.pool];
+  if (c.counters.active_requests >= c.limits.max_requests) {
+    if (!c.limits.http2) {
+      pool.conns[conn].idle_since = sim_.now();
+      pool.idle.push_back(conn);
+    }
+    overflow(slot);
+    return;
+  }
+  if (c.overflowing) {
+    c.overflowing = false;
+    sink_->on_event({sim_.now(), "overflow_ended", std::string(p.name), std::string(c.name)});
+  }
+  ++c.counters.active_requests;
+  ++c.active[s.host];  // rq_active: requests attached to a connection (§8.2)
+  if (c.limits.http2) ++pool.active_streams;
+  s.conn = conn;
+  send_to_server(slot);
+}
+
+// A local 503 UO: never retried (§5.2, §9.3).
+void MeshImpl::overflow(std::uint32_t slot) {
+  Stream& s = streams_[slot];
+  ProxyRt& p = proxies_[s.proxy];
+  ClusterRt& c = *p.clusters[s.cluster];
+  if (!c.overflowing) {
+    c.overflowing = true;
+    sink_->on_event({sim_.now(), "overflow_began", std::string(p.name), std::string(c.name)});
+  }
+  s.attempt_in_flight = false;
+  s.per_try_timer.cancel();
+  local_reply(slot, 503, flag::kUpstreamOverflow);
+}
+
+// Ends the attempt's use of its pool: a dispatched request frees its connection (an HTTP/1.1
+// connection whose stream was reset is closed), a queued one leaves the queue.
+void MeshImpl::release_upstream(std::uint32_t slot, bool reset) {
+  Stream& s = streams_[slot];
+  if (s.proxy == kNone || s.pool == kNone) return;
+  ClusterRt& c = *proxies_[s.proxy].clusters[s.cluster];
+  HostPool& pool = c.pools[s.pool];
+  const std::uint32_t pool_index = s.pool;
+  s.pool = kNone;
+  if (s.pending) {
+    s.pending = false;  // its queue entry is skipped when reached
+    --c.counters.pending_requests;
+    return;
+  }
+  if (s.conn == kNone) return;
+  --c.counters.active_requests;
+  --c.active[s.host];
+  const std::uint32_t conn = s.conn;
+  s.conn = kNone;
+  if (c.limits.http2) {
+    --pool.active_streams;
+    ++pool.conns[conn].requests;
+    // A freed stream lets the next queued request in.
+    while (!pool.pending.empty() && pool.open > 0 &&
+           pool.active_streams < c.limits.max_concurrent_streams) {
+      const auto [next, gen, attempt] = pool.pending.front();
+      pool.pending.pop_front();
+      Stream& n = streams_[next];
+      if (n.gen != gen || !n.pending || static_cast<std::uint32_t>(n.attempt) != attempt) continue;
+      n.pending = false;
+      --c.counters.pending_requests;
+      dispatch(next, conn);
+    }
+    return;
+  }
+  Connection& connection = pool.conns[conn];
+  ++connection.requests;
+  const bool close = reset || (c.limits.max_requests_per_connection > 0 &&
+                               connection.requests >= c.limits.max_requests_per_connection);
+  release_connection(c, pool, conn, close, s.proxy, static_cast<std::uint32_t>(s.cluster), pool_index);
+}
+
+// An HTTP/1.1 connection finished a request: closed, handed to the next queued request, or
+// kept idle.
+void MeshImpl::release_connection(ClusterRt& c, HostPool& pool, std::uint32_t conn, bool close,
+                                  std::uint32_t proxy_index, std::uint32_t cluster,
+                                  std::uint32_t pool_index) {
+  if (close) {
+    pool.conns[conn].open = false;
+    --pool.open;
+    --c.counters.connections;
+    pool.free_ids.push_back(conn);
+    if (!pool.pending.empty()) maybe_connect(proxy_index, cluster, pool_index);
+    return;
+  }
+  while (!pool.pending.empty()) {
+    const auto [next, gen, attempt] = pool.pending.front();
+    pool.pending.pop_front();
+    Stream& n = streams_[next];
+    if (n.gen != gen || !n.pending || static_cast<std::uint32_t>(n.attempt) != attempt) continue;
+    n.pending = false;
+    --c.counters.pending_requests;
+    dispatch(next, conn);
+    return;
+  }
+  pool.conns[conn].idle_since = sim_.now();
+  pool.idle.push_back(conn);
+}
+
+void MeshImpl::release_retry(Stream& s) {
+  if (!s.holds_retry) return;
+  s.holds_retry = false;
+  if (s.proxy != kNone && s.cluster >= 0 && proxies_[s.proxy].clusters[s.cluster])
+    --proxies_[s.proxy].clusters[s.cluster]->counters.active_retries;
+}
+
+// The request leaves the caller's sidecar for the server pod (pool ready: the per-try timer
+// starts here, §4.2).
+void MeshImpl::send_to_server(std::uint32_t slot) {
+  Stream& s = streams_[slot];
+  const std::uint32_t dest = s.dest_pod;
   if (const auto* policy = s.retry.policy();
       policy && policy->per_try_timeout > 0 &&
       (s.route == nullptr || s.route->timeout == 0 || policy->per_try_timeout < s.route->timeout)) {
     s.per_try_timer.arm_in(policy->per_try_timeout, slot);
   }
-
   const std::uint32_t req = server_reqs_.acquire();
   ServerReq& r = server_reqs_[req];
   r.pod = dest;
@@ -719,6 +955,11 @@ void MeshImpl::start_attempt(std::uint32_t slot) {
   r.degraded = 0;
   r.response_code = 0;
   r.holds_worker = false;
+  r.reply = ServerReq::Reply::Response;
+  r.grpc_status = -1;
+  r.upstream_flags = 0;
+  r.failure = nullptr;
+  r.hung = false;
   s.server_req = req;
   s.server_gen = r.gen;
   sim_.schedule_in(network_leg(pods_[s.src_pod]),
@@ -728,21 +969,23 @@ void MeshImpl::start_attempt(std::uint32_t slot) {
 
 void MeshImpl::on_backoff_done(std::uint64_t slot) { start_attempt(static_cast<std::uint32_t>(slot)); }
 
-// Ends the attempt in flight (if any) at the caller: releases its host's active count and
-// detaches the server-side request, whose eventual response is then dropped.
-void MeshImpl::end_attempt(std::uint32_t slot, int code, std::uint32_t flags, bool) {
+// Ends the attempt in flight (if any) at the caller: frees its pool slot and detaches the
+// server-side request, whose eventual response is then dropped.
+void MeshImpl::end_attempt(std::uint32_t slot, int code, std::uint32_t flags, bool reset_upstream) {
   Stream& s = streams_[slot];
   if (!s.attempt_in_flight) return;
   s.attempt_in_flight = false;
   s.per_try_timer.cancel();
-  if (s.proxy != kNone && s.host != proxy::kNoHost) {
-    --proxies_[s.proxy].clusters[s.cluster]->active[s.host];
-  }
+  release_upstream(slot, reset_upstream);
   if (s.server_req != kNone && server_reqs_[s.server_req].gen == s.server_gen) {
-    server_reqs_[s.server_req].stream = kNone;
+    ServerReq& r = server_reqs_[s.server_req];
+    r.stream = kNone;
+    // A hung app learns that its caller went away when Envoy resets the inbound stream.
+    if (r.hung) free_server_req(s.server_req);
   }
   s.server_req = kNone;
   emit_span(s, SpanKind::Attempt, s.attempt_start, code, flags);
+  s.upstream_flags = 0;
 }
 
 void MeshImpl::on_route_timeout(std::uint64_t slot) {
@@ -753,23 +996,11 @@ void MeshImpl::on_route_timeout(std::uint64_t slot) {
   finish_stream(static_cast<std::uint32_t>(slot), 504, s.flags);  // §4.1
 }
 
-void MeshImpl::on_per_try_timeout(std::uint64_t slot32) {
-  const auto slot = static_cast<std::uint32_t>(slot32);
-  Stream& s = streams_[slot];
+void MeshImpl::on_per_try_timeout(std::uint64_t slot) {
   proxy::AttemptOutcome outcome;
   outcome.kind = proxy::AttemptOutcome::Kind::PerTryTimeout;
-  const auto decision = s.retry.decide(outcome, true);
-  std::uint32_t span_flags = s.flags | flag::kUpstreamRequestTimeout;
-  if (decision == proxy::RetryState::Decision::LimitExceeded)
-    span_flags |= flag::kUpstreamRetryLimitExceeded;
-  if (decision == proxy::RetryState::Decision::Overflow) span_flags |= flag::kUpstreamOverflow;
-  end_attempt(slot, 504, span_flags, true);
-  if (decision == proxy::RetryState::Decision::Retry) {
-    s.backoff_timer.arm_in(s.backoff->next(proxies_[s.proxy].route_rng), slot);
-    return;
-  }
-  s.flags = span_flags;
-  finish_stream(slot, 504, s.flags);  // §4.2
+  decide_after_attempt(static_cast<std::uint32_t>(slot), outcome, 504,
+                       flag::kUpstreamRequestTimeout, false);  // §4.2
 }
 
 void MeshImpl::local_reply(std::uint32_t slot, int code, std::uint32_t flags) {
@@ -779,19 +1010,65 @@ void MeshImpl::local_reply(std::uint32_t slot, int code, std::uint32_t flags) {
   finish_stream(slot, code, s.flags);
 }
 
-void MeshImpl::on_attempt_response(std::uint32_t slot, int code, int degraded) {
+// What the caller's router saw of the server side, as a retry-state outcome and flags.
+void MeshImpl::on_attempt_result(std::uint32_t slot, const ServerReq& r) {
   Stream& s = streams_[slot];
-  s.degraded = degraded;
+  s.degraded = r.degraded;
+  s.upstream_flags = r.upstream_flags;
+  const bool http2 = proxies_[s.proxy].clusters[s.cluster]->limits.http2;
   proxy::AttemptOutcome outcome;
-  outcome.kind = proxy::AttemptOutcome::Kind::Response;
-  outcome.status = code;
-  const auto decision = s.retry.decide(outcome, true);
-  std::uint32_t flags = s.flags;
-  if (decision == proxy::RetryState::Decision::LimitExceeded)
-    flags |= flag::kUpstreamRetryLimitExceeded;
-  if (decision == proxy::RetryState::Decision::Overflow) flags |= flag::kUpstreamOverflow;
-  end_attempt(slot, code, flags, false);
-  if (decision == proxy::RetryState::Decision::Retry) {
+  std::uint32_t flags = 0;
+  int code = r.response_code;
+  bool final_only = false;
+  switch (r.reply) {
+    case ServerReq::Reply::Response:
+      outcome.kind = proxy::AttemptOutcome::Kind::Response;
+      outcome.status = r.response_code;
+      outcome.grpc_status = r.grpc_status;
+      break;
+    case ServerReq::Reply::ConnectFailure:
+      outcome.kind = proxy::AttemptOutcome::Kind::ConnectFailure;
+      flags = flag::kUpstreamConnectionFailure;
+      code = 503;
+      break;
+    case ServerReq::Reply::ResetBeforeHeaders:
+      // HTTP/1.1: the connection closed (UC); HTTP/2: the stream was reset (UR) (§14).
+      outcome.kind = proxy::AttemptOutcome::Kind::Reset;
+      flags = http2 ? flag::kUpstreamRemoteReset : flag::kUpstreamConnectionTermination;
+      code = 503;
+      break;
+    case ServerReq::Reply::ResetAfterHeaders:
+      // Headers already went downstream: nothing can be retried any more (§5.2).
+      outcome.kind = proxy::AttemptOutcome::Kind::Reset;
+      flags = http2 ? flag::kUpstreamRemoteReset : flag::kUpstreamConnectionTermination;
+      final_only = true;
+      break;
+  }
+  decide_after_attempt(slot, outcome, code, flags, final_only);
+}
+
+// The router's decision after an attempt ended (§5.2): retry after a backoff, or finish with
+// this result (URX when retries ran out, UO when the retry breaker refused).
+void MeshImpl::decide_after_attempt(std::uint32_t slot, const proxy::AttemptOutcome& outcome,
+                                    int code, std::uint32_t attempt_flags, bool final_only) {
+  Stream& s = streams_[slot];
+  release_retry(s);  // an active retry is held until the retried attempt is decided
+  ClusterRt* c = s.proxy != kNone && s.cluster >= 0 ? proxies_[s.proxy].clusters[s.cluster].get()
+                                                      : nullptr;
+  using Decision = proxy::RetryState::Decision;
+  const Decision decision =
+      final_only ? Decision::NoRetry
+                 : s.retry.decide(outcome, c ? c->counters.retry_allowed(c->limits) : true);
+  std::uint32_t flags = s.flags | attempt_flags;
+  if (decision == Decision::LimitExceeded) flags |= flag::kUpstreamRetryLimitExceeded;
+  if (decision == Decision::Overflow) flags |= flag::kUpstreamOverflow;
+  // A reset or timeout closes an HTTP/1.1 connection; a response leaves it reusable.
+  end_attempt(slot, code, flags, outcome.kind != proxy::AttemptOutcome::Kind::Response);
+  if (decision == Decision::Retry) {
+    if (c) {
+      ++c->counters.active_retries;
+      s.holds_retry = true;
+    }
     s.backoff_timer.arm_in(s.backoff->next(proxies_[s.proxy].route_rng), slot);
     return;
   }
@@ -801,6 +1078,7 @@ void MeshImpl::on_attempt_response(std::uint32_t slot, int code, int degraded) {
 
 void MeshImpl::finish_stream(std::uint32_t slot, int code, std::uint32_t flags) {
   Stream& s = streams_[slot];
+  release_retry(s);
   s.route_timer.cancel();
   s.per_try_timer.cancel();
   s.backoff_timer.cancel();
@@ -851,7 +1129,7 @@ void MeshImpl::on_stream_result(std::uint64_t arg) {
     AppCall& c = app_calls_[s.owner_slot];
     if (c.gen == s.owner_gen) {
       c.stream = kNone;
-      app_call_done(s.owner_slot, code, s.degraded);
+      app_call_done(s.owner_slot, code, s.flags, s.degraded);
     }
   }
   streams_.release(slot);
@@ -863,6 +1141,7 @@ void MeshImpl::reset_stream_from_downstream(std::uint32_t slot) {
   // Envoy logs the attempt the app abandoned with code 0 and DC (DESIGN §3.2); the server
   // keeps working and its response is dropped on arrival.
   s.flags |= flag::kDownstreamConnectionTermination;
+  release_retry(s);
   end_attempt(slot, 0, s.flags, true);
   s.route_timer.cancel();
   s.per_try_timer.cancel();
@@ -900,18 +1179,29 @@ void MeshImpl::on_app_arrival(std::uint64_t arg) {
     respond(req, 200);  // an app not listed answers 200 at once (DESIGN §3.2)
     return;
   }
-  if (!app->failures.empty()) {
-    // One draw per request against the cumulative rates, so each kind keeps its own rate.
-    const double u = pod.failure_rng.uniform01();
-    double cumulative = 0;
-    for (const FailureRt& f : app->failures) {
-      cumulative += f.rate;
-      if (u < cumulative) {
-        r.failure_status = f.status;
-        break;
+  const FailureRt* failure = draw_failure(pod, *app);
+  if (failure && failure->kind == FailureSpec::Kind::Refuse) {
+    // The app's listener refuses the connection. Behind a sidecar the inbound route retries
+    // reset-before-request twice (Istio ≥ 1.24, §5.1, §16 step 9), each a fresh try of the app;
+    // if all are refused the sidecar itself answers 503 (UF,URX in its log). Without a
+    // sidecar the caller sees the refused connection.
+    const int tries = pod.proxy != kNone && inbound_retries_ ? 3 : 1;
+    for (int t = 1; t < tries && failure && failure->kind == FailureSpec::Kind::Refuse; ++t)
+      failure = draw_failure(pod, *app);
+    if (failure && failure->kind == FailureSpec::Kind::Refuse) {
+      if (pod.proxy != kNone) {
+        r.upstream_flags = flag::kUpstreamConnectionFailure |
+                           (tries > 1 ? flag::kUpstreamRetryLimitExceeded : 0u);
+        respond(req, 503);
+      } else {
+        r.reply = ServerReq::Reply::ConnectFailure;
+        respond(req, 0);
       }
+      return;
     }
   }
+  r.failure = failure;
+  if (failure && failure->kind == FailureSpec::Kind::Status) r.failure_status = failure->status;
   if (app->workers == 0 || pod.busy_workers < app->workers) {
     begin_service(req);
   } else {
@@ -936,11 +1226,63 @@ void MeshImpl::on_service_done(std::uint64_t arg) {
   const std::uint32_t req = slot_of(arg);
   ServerReq& r = server_reqs_[req];
   if (r.gen != gen_of(arg)) return;
-  if (r.failure_status != 0) {
-    respond(req, r.failure_status);  // a failing request makes no calls (DESIGN §3.2)
-    return;
+  // A failing request makes no calls (DESIGN §3.2).
+  if (const FailureRt* f = r.failure) {
+    switch (f->kind) {
+      case FailureSpec::Kind::Status:
+        respond(req, f->status);
+        return;
+      case FailureSpec::Kind::Grpc:
+        r.grpc_status = f->grpc_status;  // a trailers-only gRPC error: HTTP 200 + grpc-status
+        respond(req, 200);
+        return;
+      case FailureSpec::Kind::Reset:
+        r.reply = f->after_headers ? ServerReq::Reply::ResetAfterHeaders
+                                   : ServerReq::Reply::ResetBeforeHeaders;
+        r.upstream_flags = flag::kUpstreamConnectionTermination;
+        respond(req, f->after_headers ? 200 : 0);
+        return;
+      case FailureSpec::Kind::Hang:
+        // Holds its worker and never answers, until the caller gives up (end_attempt).
+        r.hung = true;
+        if (r.stream == kNone) free_server_req(req);
+        return;
+      case FailureSpec::Kind::Refuse:
+        break;  // handled on arrival
+    }
   }
   run_step(req);
+}
+
+const FailureRt* MeshImpl::draw_failure(PodRt& pod, const AppRt& app) {
+  if (app.failures.empty()) return nullptr;
+  // One draw per request against the cumulative rates, so each kind keeps its own rate.
+  const double u = pod.failure_rng.uniform01();
+  double cumulative = 0;
+  for (const FailureRt& f : app.failures) {
+    cumulative += f.rate;
+    if (u < cumulative) return &f;
+  }
+  return nullptr;
+}
+
+void MeshImpl::release_worker(std::uint32_t req) {
+  ServerReq& r = server_reqs_[req];
+  if (!r.holds_worker) return;
+  r.holds_worker = false;
+  PodRt& pod = pods_[r.pod];
+  --pod.busy_workers;
+  if (!pod.waiting.empty()) {
+    const std::uint32_t next = pod.waiting.front();
+    pod.waiting.pop_front();
+    begin_service(next);
+  }
+}
+
+void MeshImpl::free_server_req(std::uint32_t req) {
+  release_worker(req);
+  server_reqs_.release(req);
+  maybe_stop();
 }
 
 void MeshImpl::run_step(std::uint32_t req) {
@@ -989,15 +1331,19 @@ void MeshImpl::on_app_call_timeout(std::uint64_t slot) {
     c.stream = kNone;
     reset_stream_from_downstream(stream);
   }
-  app_call_done(call, 0, 0);
+  app_call_done(call, 0, flag::kDownstreamConnectionTermination, 0);
 }
 
-void MeshImpl::app_call_done(std::uint32_t call, int code, int degraded) {
+void MeshImpl::app_call_done(std::uint32_t call, int code, std::uint32_t flags, int degraded) {
   AppCall& c = app_calls_[call];
   c.timeout.cancel();
   c.stream = kNone;
   ServerReq& r = server_reqs_[c.server_req];
-  if (is_success(code)) {
+  // A status the app accepts, and a body that was not cut off by a reset.
+  constexpr std::uint32_t kTruncated = flag::kUpstreamConnectionTermination |
+                                       flag::kUpstreamRemoteReset | flag::kLocalReset |
+                                       flag::kDownstreamConnectionTermination;
+  if (is_success(code) && (flags & kTruncated) == 0) {
     r.degraded += degraded;
   } else if (c.attempt < c.call->spec->attempts) {
     start_app_call_attempt(call);  // the app's own retry
@@ -1022,16 +1368,8 @@ void MeshImpl::app_call_done(std::uint32_t call, int code, int degraded) {
 void MeshImpl::respond(std::uint32_t req, int code) {
   ServerReq& r = server_reqs_[req];
   r.response_code = code;
+  release_worker(req);
   PodRt& pod = pods_[r.pod];
-  if (r.holds_worker) {
-    r.holds_worker = false;
-    --pod.busy_workers;
-    if (!pod.waiting.empty()) {
-      const std::uint32_t next = pod.waiting.front();
-      pod.waiting.pop_front();
-      begin_service(next);
-    }
-  }
   const SimTime delay =
       (pod.proxy == kNone ? 0 : overhead(proxies_[pod.proxy])) + network_leg(pod);
   sim_.schedule_in(delay, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_response_at_caller>,
@@ -1043,24 +1381,33 @@ void MeshImpl::on_response_at_caller(std::uint64_t arg) {
   ServerReq& r = server_reqs_[req];
   if (r.gen != gen_of(arg)) return;
   const std::uint32_t stream = r.stream;
-  const int code = r.response_code;
-  const int degraded = r.degraded;
   const bool live = stream != kNone && streams_[stream].gen == r.stream_gen &&
                     streams_[stream].server_req == req;
-  server_reqs_.release(req);
   if (!live) {
+    server_reqs_.release(req);
     maybe_stop();  // the caller reset this attempt meanwhile
     return;
   }
   if (streams_[stream].proxy == kNone) {
+    // No sidecar at the caller: the app sees the server's answer, or a failed connection.
     Stream& s = streams_[stream];
     s.attempt_in_flight = false;
     s.server_req = kNone;
-    s.degraded = degraded;
-    finish_stream(stream, code, s.flags);
+    s.degraded = r.degraded;
+    const bool answered = r.reply == ServerReq::Reply::Response ||
+                          r.reply == ServerReq::Reply::ResetAfterHeaders;
+    const int code = answered ? r.response_code : 0;
+    const std::uint32_t flags = r.reply == ServerReq::Reply::Response ? 0
+                                : r.reply == ServerReq::Reply::ConnectFailure
+                                    ? flag::kUpstreamConnectionFailure
+                                    : flag::kUpstreamConnectionTermination;
+    server_reqs_.release(req);
+    finish_stream(stream, code, flags);
     return;
   }
-  on_attempt_response(stream, code, degraded);
+  on_attempt_result(stream, r);
+  server_reqs_.release(req);
+  maybe_stop();
 }
 
 // ====================================================================== run

@@ -24,6 +24,7 @@
 #include "engine/simulator.h"
 #include "engine/timer.h"
 #include "model/config/config_store.h"
+#include "model/proxy/circuit_breaker.h"
 #include "model/proxy/load_balancer.h"
 #include "model/proxy/retry_state.h"
 #include "model/registry/registry.h"
@@ -104,7 +105,10 @@ struct StepRt {
 
 struct FailureRt {
   double rate = 0;
+  FailureSpec::Kind kind = FailureSpec::Kind::Status;
   int status = 500;
+  int grpc_status = 14;
+  bool after_headers = false;
 };
 
 struct AppRt {
@@ -129,6 +133,26 @@ struct PodRt {
         net_rng(seed, "pod/" + pod_name + "/network") {}
 };
 
+// One upstream connection of a pool. HTTP/1.1 carries one request at a time; HTTP/2 pools
+// have at most one connection that multiplexes streams (SEMANTICS §9.2).
+struct Connection {
+  std::uint32_t requests = 0;  // served so far (maxRequestsPerConnection)
+  SimTime idle_since = 0;
+  bool open = false;
+};
+
+// Envoy's connection pool for one (worker, host) of a cluster in one proxy (§9.2).
+struct HostPool {
+  std::vector<Connection> conns;
+  std::vector<std::uint32_t> idle;      // HTTP/1.1 ready connections without a request
+  std::vector<std::uint32_t> free_ids;  // closed connection slots to reuse
+  std::uint32_t open = 0;
+  std::uint32_t connecting = 0;
+  std::uint32_t active_streams = 0;     // HTTP/2
+  // Requests waiting for a connection, FIFO: (stream slot, stream generation, attempt).
+  std::deque<std::array<std::uint32_t, 3>> pending;
+};
+
 struct EndpointLabels {
   std::uint32_t pod = 0;
   std::string_view pod_name, workload, version;
@@ -141,6 +165,10 @@ struct ClusterRt {
   std::vector<std::uint32_t> eligible;  // endpoint indices of healthy hosts
   std::vector<std::uint32_t> active;    // rq_active per endpoint (shared by the workers)
   std::vector<EndpointLabels> endpoints;
+  proxy::CircuitBreakerThresholds limits;
+  proxy::CircuitBreakerCounters counters;
+  std::vector<HostPool> pools;  // workers × endpoints
+  bool overflowing = false;     // between overflow_began and overflow_ended events
   ClusterRt(xds::LbPolicy::Kind kind, std::uint32_t workers, engine::RngStream& rng)
       : lb(kind, workers, rng) {}
 };
@@ -214,6 +242,11 @@ struct Stream {
   std::uint32_t server_req = kNone, server_gen = 0;  // the attempt in flight
   bool attempt_in_flight = false;
   bool attempt_reached = false;
+  std::uint32_t pool = kNone;     // the HostPool of the attempt (index in ClusterRt::pools)
+  std::uint32_t conn = kNone;     // its connection once dispatched
+  bool pending = false;           // waiting in the pool for a connection
+  bool holds_retry = false;       // counts against the cluster's active retries
+  std::uint32_t upstream_flags = 0;  // what the server-side sidecar logged for this attempt
   SimTime attempt_start = 0;
   std::uint64_t span_id = 0;
   // outcome
@@ -245,6 +278,19 @@ struct ServerReq {
   int degraded = 0;
   int response_code = 0;
   bool holds_worker = false;
+  // How the server side answered (what the caller's router sees).
+  enum class Reply : std::uint8_t { Response, ConnectFailure, ResetBeforeHeaders, ResetAfterHeaders };
+  Reply reply = Reply::Response;
+  int grpc_status = -1;
+  std::uint32_t upstream_flags = 0;  // what the server-side sidecar logged
+  const FailureRt* failure = nullptr;  // drawn on arrival
+  bool hung = false;
+};
+
+// A connection being established (from a proxy to a host), until connect completes.
+struct ConnectOp {
+  std::uint32_t gen = 0;
+  std::uint32_t proxy = 0, cluster = 0, pool = 0;
 };
 
 // One downstream call of an app, across its app-level attempts.
@@ -315,11 +361,24 @@ class MeshImpl {
   void forward_stream(std::uint32_t slot);
   void start_attempt(std::uint32_t slot);
   void on_backoff_done(std::uint64_t arg);
+  void acquire_upstream(std::uint32_t slot);
+  void dispatch(std::uint32_t slot, std::uint32_t conn);
+  void send_to_server(std::uint32_t slot);
+  void maybe_connect(std::uint32_t proxy, std::uint32_t cluster, std::uint32_t pool);
+  void on_connected(std::uint64_t arg);
+  void release_upstream(std::uint32_t slot, bool reset);
+  void release_connection(ClusterRt& c, HostPool& pool, std::uint32_t conn, bool close,
+                          std::uint32_t proxy, std::uint32_t cluster, std::uint32_t pool_index);
+  void release_retry(Stream& s);
+  void overflow(std::uint32_t slot);
+  void on_attempt_result(std::uint32_t slot, const ServerReq& r);
+  void free_server_req(std::uint32_t req);
   void on_route_timeout(std::uint64_t arg);
   void on_per_try_timeout(std::uint64_t arg);
   void local_reply(std::uint32_t slot, int code, std::uint32_t flags);
   void end_attempt(std::uint32_t slot, int code, std::uint32_t flags, bool reset_upstream);
-  void on_attempt_response(std::uint32_t slot, int code, int degraded);
+  void decide_after_attempt(std::uint32_t slot, const proxy::AttemptOutcome& outcome, int code,
+                            std::uint32_t attempt_flags, bool final_only);
   void finish_stream(std::uint32_t slot, int code, std::uint32_t flags);
   void on_stream_result(std::uint64_t arg);
   void emit_hop(const Stream& s, int code, std::uint32_t flags);
@@ -330,10 +389,12 @@ class MeshImpl {
   void on_app_arrival(std::uint64_t arg);
   void begin_service(std::uint32_t req);
   void on_service_done(std::uint64_t arg);
+  const FailureRt* draw_failure(PodRt& pod, const AppRt& app);
+  void release_worker(std::uint32_t req);
   void run_step(std::uint32_t req);
   void start_app_call_attempt(std::uint32_t call);
   void on_app_call_timeout(std::uint64_t arg);
-  void app_call_done(std::uint32_t call, int code, int degraded);
+  void app_call_done(std::uint32_t call, int code, std::uint32_t flags, int degraded);
   void respond(std::uint32_t req, int code);
   void on_response_at_caller(std::uint64_t arg);
 
@@ -359,6 +420,7 @@ class MeshImpl {
   engine::Distribution latency_;
   engine::Distribution proxy_overhead_;
   bool overhead_is_zero_ = true;
+  bool inbound_retries_ = true;  // the inbound reset-before-request retries of Istio ≥ 1.24
   engine::RngStream overhead_rng_;
 
   // simulate
@@ -367,6 +429,7 @@ class MeshImpl {
   Pool<ServerReq> server_reqs_;
   Pool<AppCall> app_calls_;
   Pool<ClientReq> client_reqs_;
+  Pool<ConnectOp> connect_ops_;
   telemetry::Sink* sink_ = nullptr;
   std::uint64_t next_request_id_ = 1;
   std::uint64_t next_span_id_ = 1;
