@@ -1,0 +1,305 @@
+// Envoy's resilience behaviour through the whole simulation: connection pools and circuit
+// breakers (SEMANTICS §9), retries and their flags (§5), timeouts (§4), the app failure kinds
+// that drive them (DESIGN §3.2) and the inbound retries of Istio ≥ 1.24 (§5.1).
+
+#include "mesh_fixture.h"
+#include "model/telemetry/response_flags.h"
+
+namespace meshtwin {
+namespace {
+
+using telemetry::format_response_flags;
+
+// back-v2 (one pod) through a subset, so every request goes to one host.
+constexpr const char* kToV2 = R"(
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: back}
+spec:
+  host: back
+  trafficPolicy: TRAFFIC_POLICY
+  subsets: [{name: v2, labels: {version: v2}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: back}
+spec:
+  hosts: [back]
+  http:
+  - route: [{destination: {host: back, subset: v2}}]
+    ROUTE_EXTRA
+)";
+
+std::string to_v2(const std::string& traffic_policy, const std::string& route_extra = "{}") {
+  std::string text = kToV2;
+  text.replace(text.find("TRAFFIC_POLICY"), 14, traffic_policy);
+  const std::string extra = route_extra == "{}" ? "" : route_extra;
+  text.replace(text.find("ROUTE_EXTRA"), 11, extra);
+  return text;
+}
+
+std::map<std::string, int> flag_counts(const testing::MemorySink& sink) {
+  std::map<std::string, int> out;
+  for (const auto& r : sink.requests) ++out[format_response_flags(r.flags)];
+  return out;
+}
+
+class ResilienceTest : public MeshTest {};
+
+TEST_F(ResilienceTest, PendingOverflowIsAnImmediate503UO_Sem9_2) {
+  // One pending request allowed: of 6 requests sent at once, the first waits in the pool for
+  // the connection being opened, the other five overflow at once with 503 UO.
+  auto sink = run(R"(  duration: 1ms
+  mesh: {proxyWorkers: 1}
+  apps:
+    back-v2: {serviceTime: 100ms}
+  clients:
+    - {name: c, from: {workload: client}, to: "http://back:9090/", rate: {closed: {connections: 6}}, requests: 6}
+)",
+                  to_v2("{connectionPool: {tcp: {maxConnections: 1}, http: {http1MaxPendingRequests: 1}}}"));
+  ASSERT_EQ(sink.requests.size(), 6u);
+  int ok = 0, overflow = 0;
+  for (const auto& r : sink.requests) {
+    if (r.code == 200) ++ok;
+    if (r.code == 503 && format_response_flags(r.flags) == "UO") {
+      ++overflow;
+      EXPECT_EQ(r.duration, 0) << "an overflow is a local reply, no upstream";
+    }
+  }
+  EXPECT_EQ(ok, 1);
+  EXPECT_EQ(overflow, 5);
+  bool began = false;
+  for (const auto& e : sink.events) began |= e.kind == "overflow_began";
+  EXPECT_TRUE(began);
+}
+
+TEST_F(ResilienceTest, QueuedRequestsWaitForTheConnection_Sem9_2) {
+  // maxConnections 1, no pending limit: three requests run one after another on the single
+  // connection (HTTP/1.1: one request at a time), so they end at 10, 20 and 30 ms.
+  auto sink = run(R"(  duration: 1ms
+  mesh: {proxyWorkers: 1}
+  apps:
+    back-v2: {serviceTime: 10ms}
+  clients:
+    - {name: c, from: {workload: client}, to: "http://back:9090/", rate: {closed: {connections: 3}}, requests: 3}
+)",
+                  to_v2("{connectionPool: {tcp: {maxConnections: 1}}}"));
+  std::vector<engine::SimTime> d;
+  for (const auto& r : sink.requests) d.push_back(r.duration);
+  std::sort(d.begin(), d.end());
+  EXPECT_EQ(d, (std::vector<engine::SimTime>{10 * engine::kMillisecond, 20 * engine::kMillisecond,
+                                             30 * engine::kMillisecond}));
+}
+
+TEST_F(ResilienceTest, NewConnectionCostsARoundTripReuseDoesNot_Sem9_2) {
+  const std::string spec = R"(  duration: 100ms
+  mesh: {proxyWorkers: 1}
+  network: {latency: 1ms}
+  clients:
+    - {name: c, from: {workload: client}, to: "http://back:9090/", rate: {constant: 50}}
+)";
+  // Keep-alive: the first request pays the connect round trip (2 ms) plus 2 ms there and back.
+  auto reuse = run(spec, to_v2("{}"));
+  ASSERT_EQ(reuse.requests.size(), 5u);
+  EXPECT_EQ(reuse.requests[0].duration, 4 * engine::kMillisecond);
+  for (std::size_t i = 1; i < reuse.requests.size(); ++i)
+    EXPECT_EQ(reuse.requests[i].duration, 2 * engine::kMillisecond);
+  // maxRequestsPerConnection: 1 turns keep-alive off: every request connects again.
+  auto fresh = run(spec, to_v2("{connectionPool: {http: {maxRequestsPerConnection: 1}}}"));
+  ASSERT_EQ(fresh.requests.size(), 5u);
+  for (const auto& r : fresh.requests) EXPECT_EQ(r.duration, 4 * engine::kMillisecond);
+}
+
+TEST_F(ResilienceTest, RetryOn5xxThenURX_Sem5_2_Sem5_7) {
+  auto sink = run(R"(  duration: 1s
+  apps:
+    back-v2: {failures: [{rate: 1.0, kind: status, status: 503}]}
+  clients:
+    - {name: c, from: {workload: client}, to: "http://back:9090/", rate: {constant: 10}}
+)",
+                  to_v2("{}", "retries: {attempts: 3, retryOn: 5xx}"));
+  ASSERT_EQ(sink.requests.size(), 10u);
+  for (const auto& r : sink.requests) {
+    EXPECT_EQ(r.code, 503);
+    EXPECT_EQ(r.attempts, 4);
+    EXPECT_EQ(format_response_flags(r.flags), "URX");
+    EXPECT_GE(r.duration, 0);
+    EXPECT_LT(r.duration, (25 + 50 + 100) * engine::kMillisecond) << "backoff above its limits";
+  }
+}
+
+TEST_F(ResilienceTest, RetriesRecoverFromPartialFailures_Sem5_2) {
+  // 50 % 503 with 2 retries on 5xx: a request fails only when all 3 tries fail (12.5 %).
+  auto sink = run(R"(  duration: 100s
+  apps:
+    back-v2: {failures: [{rate: 0.5, kind: status, status: 503}]}
+  clients:
+    - {name: c, from: {workload: client}, to: "http://back:9090/", rate: {poisson: 100}}
+)",
+                  to_v2("{}", "retries: {attempts: 2, retryOn: 5xx}"));
+  double failed = 0;
+  for (const auto& r : sink.requests) failed += r.code != 200;
+  ASSERT_GT(sink.requests.size(), 9000u);
+  EXPECT_NEAR(failed / sink.requests.size(), 0.125, 0.015);
+}
+
+TEST_F(ResilienceTest, RetryBreakerRefusalAddsUO_Sem5_6) {
+  // maxRetries 1: with many requests failing at once, only one retry may be outstanding; the
+  // others end with the upstream 503 and UO.
+  auto sink = run(R"(  duration: 1ms
+  mesh: {proxyWorkers: 1}
+  apps:
+    back-v2: {serviceTime: 10ms, failures: [{rate: 1.0, kind: status, status: 503}]}
+  clients:
+    - {name: c, from: {workload: client}, to: "http://back:9090/", rate: {closed: {connections: 8}}, requests: 8}
+)",
+                  to_v2("{connectionPool: {http: {maxRetries: 1}}}",
+                        "retries: {attempts: 5, retryOn: 5xx}"));
+  auto flags = flag_counts(sink);
+  EXPECT_GT(flags["UO"], 0);
+  for (const auto& r : sink.requests) EXPECT_EQ(r.code, 503);
+}
+
+TEST_F(ResilienceTest, PerTryTimeoutIsNotRetriedByDefault_Sem4_2) {
+  auto sink = run(R"(  duration: 1s
+  apps:
+    back-v2: {serviceTime: 2s}
+  clients:
+    - {name: c, from: {workload: client}, to: "http://back:9090/", rate: {constant: 5}}
+)",
+                  to_v2("{}", "retries: {attempts: 2, perTryTimeout: 100ms}"));
+  ASSERT_EQ(sink.requests.size(), 5u);
+  for (const auto& r : sink.requests) {
+    EXPECT_EQ(r.code, 504);
+    EXPECT_EQ(format_response_flags(r.flags), "UT");
+    EXPECT_EQ(r.attempts, 1);
+    EXPECT_EQ(r.duration, 100 * engine::kMillisecond);
+  }
+}
+
+TEST_F(ResilienceTest, PerTryTimeoutRetriedOn5xxEndsWithUTURX_Sem4_2) {
+  auto sink = run(R"(  duration: 1s
+  apps:
+    back-v2: {serviceTime: 2s}
+  clients:
+    - {name: c, from: {workload: client}, to: "http://back:9090/", rate: {constant: 5}}
+)",
+                  to_v2("{}", "retries: {attempts: 2, perTryTimeout: 100ms, retryOn: 5xx}"));
+  ASSERT_EQ(sink.requests.size(), 5u);
+  for (const auto& r : sink.requests) {
+    EXPECT_EQ(r.code, 504);
+    EXPECT_EQ(format_response_flags(r.flags), "UT,URX");
+    EXPECT_EQ(r.attempts, 3);
+  }
+}
+
+TEST_F(ResilienceTest, RouteTimeoutCoversAllAttempts_Sem4_1) {
+  auto sink = run(R"(  duration: 1s
+  apps:
+    back-v2: {serviceTime: 2s}
+  clients:
+    - {name: c, from: {workload: client}, to: "http://back:9090/", rate: {constant: 5}}
+)",
+                  to_v2("{}", "timeout: 250ms\n    retries: {attempts: 5, perTryTimeout: 100ms, retryOn: 5xx}"));
+  ASSERT_EQ(sink.requests.size(), 5u);
+  for (const auto& r : sink.requests) {
+    EXPECT_EQ(r.code, 504);
+    EXPECT_EQ(r.duration, 250 * engine::kMillisecond);
+    EXPECT_NE(format_response_flags(r.flags).find("UT"), std::string::npos);
+  }
+}
+
+TEST_F(ResilienceTest, RefusedConnectionsAreRetriedByTheInboundSidecar_Sem5_1) {
+  // Istio ≥ 1.24: the server sidecar retries reset-before-request twice, so a 50 % refusing
+  // app fails 12.5 % of requests, answered by the sidecar as 503.
+  const std::string spec = R"(  duration: 100s
+  apps:
+    back-v2: {failures: [{rate: 0.5, kind: refuse}]}
+  clients:
+    - {name: c, from: {workload: client}, to: "http://back:9090/", rate: {poisson: 100}}
+)";
+  auto sink = run(spec, to_v2("{}"));
+  double failed = 0;
+  for (const auto& r : sink.requests) {
+    if (r.code == 503) ++failed;
+    else EXPECT_EQ(r.code, 200);
+    EXPECT_EQ(r.attempts, 1) << "the caller does not retry the sidecar's 503 (1.24+ default)";
+  }
+  ASSERT_GT(sink.requests.size(), 9000u);
+  EXPECT_NEAR(failed / sink.requests.size(), 0.125, 0.015);
+  // Istio 1.23 had no inbound retries, but its outbound default retried 503: the sidecar's
+  // 503 for the refused connection is retried by the caller instead, with the same odds.
+  auto old = run("  mesh: {istioVersion: \"1.23\"}\n" + spec, to_v2("{}"));
+  failed = 0;
+  int retried = 0;
+  for (const auto& r : old.requests) {
+    failed += r.code != 200;
+    retried += r.attempts > 1;
+  }
+  EXPECT_NEAR(failed / old.requests.size(), 0.125, 0.015);
+  EXPECT_NEAR(static_cast<double>(retried) / old.requests.size(), 0.5, 0.02);
+}
+
+TEST_F(ResilienceTest, ResetBeforeHeadersIsUCAndRetriedOnReset_Sem5_3_Sem14) {
+  const std::string spec = R"(  duration: 1s
+  apps:
+    back-v2: {failures: [{rate: 1.0, kind: reset}]}
+  clients:
+    - {name: c, from: {workload: client}, to: "http://back:9090/", rate: {constant: 5}}
+)";
+  auto plain = run(spec, to_v2("{}"));
+  for (const auto& r : plain.requests) {
+    EXPECT_EQ(r.code, 503);
+    EXPECT_EQ(format_response_flags(r.flags), "UC");
+    EXPECT_EQ(r.attempts, 1) << "Istio's default retryOn does not cover resets";
+  }
+  auto retried = run(spec, to_v2("{}", "retries: {attempts: 2, retryOn: reset}"));
+  for (const auto& r : retried.requests) {
+    EXPECT_EQ(format_response_flags(r.flags), "UC,URX");
+    EXPECT_EQ(r.attempts, 3);
+  }
+}
+
+TEST_F(ResilienceTest, GrpcUnavailableIsRetriedByIstiosDefault_Sem5_1) {
+  auto sink = run(R"(  duration: 1s
+  apps:
+    back-v2: {failures: [{rate: 1.0, kind: grpc, grpcStatus: 14}]}
+  clients:
+    - {name: c, from: {workload: client}, to: "http://back:9090/", rate: {constant: 5}}
+)",
+                  to_v2("{}"));
+  for (const auto& r : sink.requests) {
+    EXPECT_EQ(r.attempts, 3);
+    EXPECT_EQ(format_response_flags(r.flags), "URX");
+  }
+}
+
+TEST_F(ResilienceTest, HungRequestsEndWithTheCallersTimeoutAndFreeTheWorker_Design3_2) {
+  // One worker; the first request hangs; the client's 1 s timeout resets it and the app's
+  // worker is free again, so the requests queued behind it are served.
+  auto sink = run(R"(  duration: 1000s
+  mesh: {proxyWorkers: 1}
+  apps:
+    back-v2:
+      workers: 1
+      serviceTime: 10ms
+      failures: [{rate: 0.3, kind: hang}]
+  clients:
+    - {name: c, from: {workload: client}, to: "http://back:9090/", rate: {closed: {connections: 1}}, requests: 30, timeout: 1s}
+)",
+                  to_v2("{}"));
+  ASSERT_EQ(sink.requests.size(), 30u);
+  int hung = 0, ok = 0;
+  for (const auto& r : sink.requests) {
+    if (r.code == 0) {
+      ++hung;
+      EXPECT_EQ(format_response_flags(r.flags), "DC");
+    }
+    ok += r.code == 200;
+  }
+  EXPECT_GT(hung, 0);
+  EXPECT_EQ(hung + ok, 30);
+}
+
+}  // namespace
+}  // namespace meshtwin
