@@ -37,6 +37,9 @@ bool same_identity(const Namespace& a, const Namespace& b) { return a.meta.name 
 bool same_identity(const Workload& a, const Workload& b) {
   return a.kind == b.kind && a.meta.namespace_ == b.meta.namespace_ && a.meta.name == b.meta.name;
 }
+bool same_identity(const GatewayApiL4Route& a, const GatewayApiL4Route& b) {
+  return a.kind == b.kind && a.meta.namespace_ == b.meta.namespace_ && a.meta.name == b.meta.name;
+}
 bool same_identity(const UnmodelledResource& a, const UnmodelledResource& b) {
   return a.kind == b.kind && group_of(a.api_version) == group_of(b.api_version) &&
          a.meta.namespace_ == b.meta.namespace_ && a.meta.name == b.meta.name;
@@ -146,6 +149,12 @@ void ConfigStore::apply(Gateway r) { apply_to(gateways_, std::move(r)); }
 void ConfigStore::apply(ServiceEntry r) { apply_to(service_entries_, std::move(r)); }
 void ConfigStore::apply(Sidecar r) { apply_to(sidecars_, std::move(r)); }
 void ConfigStore::apply(UnmodelledResource r) { apply_to(unmodelled_, std::move(r)); }
+void ConfigStore::apply(EndpointSlice r) { apply_to(endpoint_slices_, std::move(r)); }
+void ConfigStore::apply(Ingress r) { apply_to(ingresses_, std::move(r)); }
+void ConfigStore::apply(GatewayApiGateway r) { apply_to(gateway_api_gateways_, std::move(r)); }
+void ConfigStore::apply(GatewayApiHTTPRoute r) { apply_to(http_routes_, std::move(r)); }
+void ConfigStore::apply(GatewayApiL4Route r) { apply_to(l4_routes_, std::move(r)); }
+void ConfigStore::apply(PeerAuthentication r) { apply_to(peer_authentications_, std::move(r)); }
 
 bool ConfigStore::remove(std::string_view kind, std::string_view ns, std::string_view name) {
   bool removed = false;
@@ -172,7 +181,22 @@ bool ConfigStore::remove(std::string_view kind, std::string_view ns, std::string
     removed = remove_from(service_entries_, ns, name);
   } else if (kind == "Sidecar") {
     removed = remove_from(sidecars_, ns, name);
+  } else if (kind == "EndpointSlice") {
+    removed = remove_from(endpoint_slices_, ns, name);
+  } else if (kind == "Ingress") {
+    removed = remove_from(ingresses_, ns, name);
+  } else if (kind == "PeerAuthentication") {
+    remove_from(peer_authentications_, ns, name);  // also kept by name in unmodelled_, removed below
+  } else if (kind == "HTTPRoute") {
+    remove_from(http_routes_, ns, name);
+  } else if (kind == "TCPRoute" || kind == "TLSRoute") {
+    auto it = std::find_if(l4_routes_.begin(), l4_routes_.end(), [&](const GatewayApiL4Route& r) {
+      return r.kind == kind && r.meta.namespace_ == ns && r.meta.name == name;
+    });
+    if (it != l4_routes_.end()) l4_routes_.erase(it);
   }
+  // A Gateway API Gateway shares the kind name with Istio's Gateway: both identities go.
+  if (kind == "Gateway") remove_from(gateway_api_gateways_, ns, name);
   if (!removed) {
     auto it = std::find_if(unmodelled_.begin(), unmodelled_.end(), [&](const UnmodelledResource& u) {
       return u.kind == kind && u.meta.namespace_ == ns && u.meta.name == name;

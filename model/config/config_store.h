@@ -36,6 +36,12 @@ class ConfigStore {
   void apply(ServiceEntry r);
   void apply(Sidecar r);
   void apply(UnmodelledResource r);
+  void apply(EndpointSlice r);
+  void apply(Ingress r);
+  void apply(GatewayApiGateway r);
+  void apply(GatewayApiHTTPRoute r);
+  void apply(GatewayApiL4Route r);
+  void apply(PeerAuthentication r);
 
   // Deletes by identity; kind as in YAML ("VirtualService", "Deployment", ...). Returns false
   // when nothing had that identity.
@@ -50,6 +56,13 @@ class ConfigStore {
   const std::vector<ServiceEntry>& service_entries() const { return service_entries_; }
   const std::vector<Sidecar>& sidecars() const { return sidecars_; }
   const std::vector<UnmodelledResource>& unmodelled() const { return unmodelled_; }
+  const std::vector<EndpointSlice>& endpoint_slices() const { return endpoint_slices_; }
+  const std::vector<Ingress>& ingresses() const { return ingresses_; }
+  // Kubernetes Gateway API objects (also kept by name in unmodelled(), as before they were read).
+  const std::vector<GatewayApiGateway>& gateway_api_gateways() const { return gateway_api_gateways_; }
+  const std::vector<GatewayApiHTTPRoute>& http_routes() const { return http_routes_; }
+  const std::vector<GatewayApiL4Route>& l4_routes() const { return l4_routes_; }  // TCPRoute, TLSRoute
+  const std::vector<PeerAuthentication>& peer_authentications() const { return peer_authentications_; }
 
   // Bumped on every apply/remove: lets the compile half skip work when nothing changed.
   std::uint64_t revision() const { return revision_; }
@@ -67,6 +80,12 @@ class ConfigStore {
   std::vector<ServiceEntry> service_entries_;
   std::vector<Sidecar> sidecars_;
   std::vector<UnmodelledResource> unmodelled_;
+  std::vector<EndpointSlice> endpoint_slices_;
+  std::vector<Ingress> ingresses_;
+  std::vector<GatewayApiGateway> gateway_api_gateways_;
+  std::vector<GatewayApiHTTPRoute> http_routes_;
+  std::vector<GatewayApiL4Route> l4_routes_;
+  std::vector<PeerAuthentication> peer_authentications_;
   std::uint64_t next_order_ = 1;
   std::uint64_t revision_ = 0;
 };

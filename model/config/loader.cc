@@ -166,6 +166,12 @@ class Loader {
       return skip_note(v, kind + " (" + api_version + ") is not modelled by meshtwin; skipped");
     }
 
+    if (group == "discovery.k8s.io" && kind == "EndpointSlice") {
+      EndpointSlice r;
+      parse::parse_endpoint_slice(doc, r);
+      return finish(std::move(r));
+    }
+
     if (group == "apps" || group == "extensions") {
       if (kind == "Deployment" || kind == "StatefulSet" || kind == "ReplicaSet" || kind == "DaemonSet") {
         if (group == "extensions" && kind == "StatefulSet") return wrong_version("apps/v1");
@@ -218,14 +224,52 @@ class Loader {
     const bool gateway_api = group == "gateway.networking.k8s.io";
     const bool ingress = group == "networking.k8s.io" && kind == "Ingress";
     if (istio || gateway_api || ingress) {
+      // Kinds istiod translates into its own config (Ingress, the Gateway API) or that lint reads
+      // (PeerAuthentication) are read in full; all of them stay named in unmodelled() as well.
+      const bool gateway_api_kind =
+          gateway_api && (kind == "Gateway" || kind == "HTTPRoute" || kind == "TCPRoute" || kind == "TLSRoute");
+      const bool peer_auth = group == "security.istio.io" && kind == "PeerAuthentication";
+      if (gateway_api_kind || ingress || peer_auth) {
+        auto typed = [&](auto&& resource) {
+          doc.ignore({"status"});
+          doc.finish();
+          if (diags_.error_count() == errors_before) store_.apply(std::move(resource));
+        };
+        if (ingress) {
+          Ingress r;
+          parse::parse_ingress(doc, r);
+          typed(std::move(r));
+        } else if (peer_auth) {
+          PeerAuthentication r;
+          parse::parse_peer_authentication(doc, r);
+          typed(std::move(r));
+        } else if (kind == "Gateway") {
+          GatewayApiGateway r;
+          parse::parse_gateway_api_gateway(doc, r);
+          typed(std::move(r));
+        } else if (kind == "HTTPRoute") {
+          GatewayApiHTTPRoute r;
+          parse::parse_http_route(doc, r);
+          typed(std::move(r));
+        } else {
+          GatewayApiL4Route r;
+          parse::parse_l4_route(doc, kind, r);
+          typed(std::move(r));
+        }
+        if (diags_.error_count() != errors_before) return;
+      }
       UnmodelledResource r;
       r.api_version = api_version;
       r.kind = kind;
       read_unmodelled_meta(doc, r.meta);
-      std::string why = gateway_api ? "the Kubernetes Gateway API is not simulated yet; use Istio's Gateway and "
-                                      "VirtualService (networking.istio.io)"
-                                    : "it is not simulated; it is kept only so that lint can name it";
-      skip_note(v, kind + " (" + api_version + ") is skipped: " + why);
+      if (gateway_api_kind || ingress) {
+        skip_note(v, kind + " (" + api_version + ") is translated into Istio Gateway and VirtualService config, as "
+                                                 "istiod does");
+      } else {
+        std::string why = gateway_api ? "this Gateway API kind is not translated by meshtwin"
+                                      : "it is not simulated; it is kept only so that lint can name it";
+        skip_note(v, kind + " (" + api_version + ") is skipped: " + why);
+      }
       if (!r.meta.name.empty()) store_.apply(std::move(r));
       return;
     }

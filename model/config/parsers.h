@@ -37,4 +37,12 @@ void parse_gateway(MapReader& doc, Gateway& out);
 void parse_service_entry(MapReader& doc, ServiceEntry& out);
 void parse_sidecar(MapReader& doc, Sidecar& out);
 
+// Kinds istiod translates into its own config, or that lint reads (parse_gateway_api.cc).
+void parse_endpoint_slice(MapReader& doc, EndpointSlice& out);
+void parse_ingress(MapReader& doc, Ingress& out);
+void parse_gateway_api_gateway(MapReader& doc, GatewayApiGateway& out);
+void parse_http_route(MapReader& doc, GatewayApiHTTPRoute& out);
+void parse_l4_route(MapReader& doc, const std::string& kind, GatewayApiL4Route& out);  // TCPRoute, TLSRoute
+void parse_peer_authentication(MapReader& doc, PeerAuthentication& out);
+
 }  // namespace meshtwin::config::parse

@@ -496,6 +496,184 @@ struct Sidecar {
   std::optional<ConnectionPoolSettings> inbound_connection_pool;
 };
 
+// ---------------------------------------------------------------- Kubernetes: EndpointSlice, Ingress
+
+// Endpoints a Service owns without selecting pods (a selector-less Service, or a headless one whose
+// endpoints live outside the mesh). Tied to its Service by the kubernetes.io/service-name label.
+struct EndpointSlice {
+  ObjectMeta meta;
+  std::string service_name;
+  struct Endpoint {
+    std::vector<std::string> addresses;
+    bool ready = true;
+    std::string hostname;
+  };
+  struct Port {
+    std::string name;
+    std::uint32_t port = 0;
+    std::string protocol = "TCP";
+    std::string app_protocol;
+  };
+  std::vector<Endpoint> endpoints;
+  std::vector<Port> ports;
+};
+
+struct IngressBackend {
+  std::string service_name;
+  std::uint32_t port_number = 0;
+  std::string port_name;
+};
+
+struct IngressPath {
+  std::string path;
+  std::string path_type;  // Exact, Prefix, ImplementationSpecific (or empty)
+  IngressBackend backend;
+  bool has_backend = false;
+  SourceLocation location;
+};
+
+struct IngressRule {
+  std::string host;
+  bool has_http = false;
+  std::vector<IngressPath> paths;
+  SourceLocation location;
+};
+
+struct IngressTLS {
+  std::vector<std::string> hosts;
+  std::string secret_name;
+};
+
+// networking.k8s.io/v1 Ingress, translated into an Istio Gateway and VirtualServices the way
+// istiod's ingress controller does (SEMANTICS §11).
+struct Ingress {
+  ObjectMeta meta;
+  std::string ingress_class_name;  // spec.ingressClassName
+  std::optional<IngressBackend> default_backend;
+  std::vector<IngressRule> rules;
+  std::vector<IngressTLS> tls;
+};
+
+// ---------------------------------------------------------------- Kubernetes Gateway API
+
+struct GatewayApiListener {
+  std::string name;
+  std::string hostname;  // empty: any
+  std::uint32_t port = 0;
+  std::string protocol;  // HTTP, HTTPS, TLS, TCP, UDP
+  std::string tls_mode;  // Terminate (default when tls is set) or Passthrough; empty without tls
+  std::vector<std::string> certificate_refs;
+  std::string allowed_namespaces = "Same";  // Same, All, Selector
+  Labels allowed_namespace_selector;
+  std::vector<std::string> allowed_kinds;
+  SourceLocation location;
+};
+
+// gateway.networking.k8s.io Gateway: istiod deploys a `<name>-istio` Deployment and Service for it
+// (DESIGN §3.1) and turns each listener into a server of a generated Istio Gateway.
+struct GatewayApiGateway {
+  ObjectMeta meta;
+  std::string gateway_class_name;
+  std::vector<GatewayApiListener> listeners;
+  std::vector<std::string> addresses;
+};
+
+struct GatewayApiParentRef {
+  std::string group = "gateway.networking.k8s.io";
+  std::string kind = "Gateway";  // or Service (GAMMA: routes for the mesh)
+  std::string namespace_;        // empty: the route's namespace
+  std::string name;
+  std::string section_name;
+  std::uint32_t port = 0;
+  SourceLocation location;
+};
+
+struct GatewayApiBackendRef {
+  std::string group;             // "" (core) or networking.istio.io
+  std::string kind = "Service";  // Service, Hostname, ServiceEntry
+  std::string namespace_;
+  std::string name;
+  std::uint32_t port = 0;
+  std::int32_t weight = 1;
+  SourceLocation location;
+};
+
+struct GatewayApiHeaderMatch {
+  std::string type = "Exact";  // Exact, RegularExpression
+  std::string name;
+  std::string value;
+};
+
+struct GatewayApiHTTPRouteMatch {
+  std::string path_type = "PathPrefix";  // Exact, PathPrefix, RegularExpression
+  std::string path_value = "/";
+  std::vector<GatewayApiHeaderMatch> headers;
+  std::vector<GatewayApiHeaderMatch> query_params;
+  std::string method;
+};
+
+struct GatewayApiHeaderModifier {
+  std::vector<std::pair<std::string, std::string>> set, add;
+  std::vector<std::string> remove;
+};
+
+struct GatewayApiHTTPRouteFilter {
+  std::string type;  // RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite, RequestMirror
+  GatewayApiHeaderModifier headers;
+  // RequestRedirect
+  std::string scheme, hostname;
+  std::uint32_t port = 0;
+  std::uint32_t status_code = 302;  // the Gateway API default
+  // RequestRedirect / URLRewrite path: ReplaceFullPath or ReplacePrefixMatch
+  std::string path_type;
+  std::string path_value;
+  // RequestMirror
+  std::optional<GatewayApiBackendRef> mirror;
+  std::optional<double> mirror_percent;
+};
+
+struct GatewayApiHTTPRouteRule {
+  std::string name;
+  std::vector<GatewayApiHTTPRouteMatch> matches;
+  std::vector<GatewayApiHTTPRouteFilter> filters;
+  std::vector<GatewayApiBackendRef> backend_refs;
+  std::optional<SimTime> request_timeout;
+  std::optional<SimTime> backend_request_timeout;
+  SourceLocation location;
+};
+
+struct GatewayApiHTTPRoute {
+  ObjectMeta meta;
+  std::vector<GatewayApiParentRef> parent_refs;
+  std::vector<std::string> hostnames;
+  std::vector<GatewayApiHTTPRouteRule> rules;
+};
+
+struct GatewayApiL4RouteRule {
+  std::vector<GatewayApiBackendRef> backend_refs;
+  SourceLocation location;
+};
+
+// TCPRoute and TLSRoute share one shape; TCPRoute has no hostnames.
+struct GatewayApiL4Route {
+  ObjectMeta meta;
+  std::string kind;  // TCPRoute or TLSRoute
+  std::vector<GatewayApiParentRef> parent_refs;
+  std::vector<std::string> hostnames;
+  std::vector<GatewayApiL4RouteRule> rules;
+};
+
+// ---------------------------------------------------------------- Istio security (read for lint only)
+
+// security.istio.io PeerAuthentication: not simulated (meshtwin does not model mTLS), but lint needs
+// its mode to point at DestinationRule tls settings that would fail in a real mesh.
+struct PeerAuthentication {
+  ObjectMeta meta;
+  std::optional<Labels> selector;  // matchLabels
+  std::string mode;                // "", UNSET, DISABLE, PERMISSIVE, STRICT
+  std::map<std::uint32_t, std::string> port_level;
+};
+
 // A kind meshtwin parses far enough to name it but does not simulate yet
 // (PeerAuthentication, AuthorizationPolicy, EnvoyFilter, Gateway API kinds, Ingress, ...).
 struct UnmodelledResource {

@@ -1,0 +1,549 @@
+// Kinds istiod translates into its own networking config: Kubernetes Ingress, the Kubernetes
+// Gateway API (Gateway, HTTPRoute, TCPRoute, TLSRoute) and EndpointSlice, plus PeerAuthentication,
+// which is not simulated but read so that lint can compare it with DestinationRule tls modes.
+// Only what changes routing is kept; the rest of each API is accepted without a warning so that
+// Istio's samples load cleanly, and misspelt fields still warn.
+#include <algorithm>
+#include <limits>
+
+#include "model/config/parsers.h"
+
+namespace meshtwin::config::parse {
+namespace {
+
+std::optional<MapReader> spec_map(MapReader& doc, const std::string& what) {
+  auto spec = doc.require("spec", "spec is required: " + what);
+  if (!spec) return std::nullopt;
+  MapReader m(*spec);
+  if (!m.ok()) return std::nullopt;
+  return m;
+}
+
+// Gateway API `port` fields are plain numbers (unlike Istio's PortSelector).
+void read_port(MapReader& m, std::string_view key, std::uint32_t& out) { m.read_uint(key, out, 1, 65535); }
+
+std::optional<GatewayApiParentRef> read_parent_ref(const Value& v) {
+  MapReader m(v);
+  if (!m.ok()) return std::nullopt;
+  GatewayApiParentRef p;
+  p.location = v.location();
+  m.read("group", p.group);
+  m.read("kind", p.kind);
+  m.read("namespace", p.namespace_);
+  m.require("name", "name is required: the Gateway or Service this route attaches to");
+  m.read("name", p.name);
+  m.read("sectionName", p.section_name);
+  read_port(m, "port", p.port);
+  m.finish();
+  // A Service parent is named with the core group ""; a missing group means the Gateway API group.
+  if (p.kind == "Service" && p.group == "gateway.networking.k8s.io") p.group = "";
+  return p;
+}
+
+std::optional<GatewayApiBackendRef> read_backend_ref(const Value& v) {
+  MapReader m(v);
+  if (!m.ok()) return std::nullopt;
+  GatewayApiBackendRef b;
+  b.location = v.location();
+  m.read("group", b.group);
+  m.read("kind", b.kind);
+  m.read("namespace", b.namespace_);
+  m.require("name", "name is required: the Service that receives the traffic");
+  m.read("name", b.name);
+  read_port(m, "port", b.port);
+  m.read_int("weight", b.weight, 0, 1'000'000);
+  m.ignore({"filters"});
+  m.finish();
+  return b;
+}
+
+void read_parent_refs(MapReader& spec, std::vector<GatewayApiParentRef>& out) {
+  if (auto refs = spec.get("parentRefs")) {
+    if (auto items = refs->as_list())
+      for (const Value& item : *items)
+        if (auto p = read_parent_ref(item)) out.push_back(std::move(*p));
+  }
+}
+
+void read_backend_refs(MapReader& m, std::vector<GatewayApiBackendRef>& out) {
+  if (auto refs = m.get("backendRefs")) {
+    if (auto items = refs->as_list())
+      for (const Value& item : *items)
+        if (auto b = read_backend_ref(item)) out.push_back(std::move(*b));
+  }
+}
+
+void read_header_matches(const Value& v, std::vector<GatewayApiHeaderMatch>& out) {
+  auto items = v.as_list();
+  if (!items) return;
+  for (const Value& item : *items) {
+    MapReader m(item);
+    if (!m.ok()) continue;
+    GatewayApiHeaderMatch h;
+    m.read_enum("type", h.type, {"Exact", "RegularExpression"});
+    m.require("name");
+    m.read("name", h.name);
+    m.require("value");
+    m.read("value", h.value);
+    m.finish();
+    out.push_back(std::move(h));
+  }
+}
+
+void read_header_modifier(const Value& v, GatewayApiHeaderModifier& out) {
+  MapReader m(v);
+  if (!m.ok()) return;
+  auto pairs = [&](std::string_view key, std::vector<std::pair<std::string, std::string>>& dst) {
+    if (auto list = m.get(key)) {
+      if (auto items = list->as_list()) {
+        for (const Value& item : *items) {
+          MapReader hm(item);
+          if (!hm.ok()) continue;
+          std::string name, value;
+          hm.read("name", name);
+          hm.read("value", value);
+          hm.finish();
+          dst.emplace_back(std::move(name), std::move(value));
+        }
+      }
+    }
+  };
+  pairs("set", out.set);
+  pairs("add", out.add);
+  m.read("remove", out.remove);
+  m.finish();
+}
+
+void read_path_modifier(const Value& v, GatewayApiHTTPRouteFilter& f) {
+  MapReader m(v);
+  if (!m.ok()) return;
+  m.read_enum("type", f.path_type, {"ReplaceFullPath", "ReplacePrefixMatch"});
+  if (f.path_type == "ReplaceFullPath") m.read("replaceFullPath", f.path_value);
+  else m.read("replacePrefixMatch", f.path_value);
+  m.finish();
+}
+
+void read_filter(const Value& v, GatewayApiHTTPRouteFilter& f) {
+  MapReader m(v);
+  if (!m.ok()) return;
+  m.read_enum("type", f.type,
+              {"RequestHeaderModifier", "ResponseHeaderModifier", "RequestRedirect", "URLRewrite", "RequestMirror",
+               "CORS", "ExtensionRef"});
+  if (auto x = m.get("requestHeaderModifier")) read_header_modifier(*x, f.headers);
+  if (auto x = m.get("responseHeaderModifier")) read_header_modifier(*x, f.headers);
+  if (auto x = m.get("requestRedirect")) {
+    MapReader rm(*x);
+    if (rm.ok()) {
+      rm.read("scheme", f.scheme);
+      rm.read("hostname", f.hostname);
+      read_port(rm, "port", f.port);
+      rm.read_uint("statusCode", f.status_code, 300, 399);
+      if (auto p = rm.get("path")) read_path_modifier(*p, f);
+      rm.finish();
+    }
+  }
+  if (auto x = m.get("urlRewrite")) {
+    MapReader rm(*x);
+    if (rm.ok()) {
+      rm.read("hostname", f.hostname);
+      if (auto p = rm.get("path")) read_path_modifier(*p, f);
+      rm.finish();
+    }
+  }
+  if (auto x = m.get("requestMirror")) {
+    MapReader rm(*x);
+    if (rm.ok()) {
+      if (auto b = rm.get("backendRef")) f.mirror = read_backend_ref(*b);
+      double pct = 0;
+      if (rm.read_number("percent", pct, 0, 100)) f.mirror_percent = pct;
+      if (auto fr = rm.get("fraction")) {
+        MapReader fm(*fr);
+        if (fm.ok()) {
+          double num = 0, den = 100;
+          fm.read_number("numerator", num, 0, std::numeric_limits<double>::max());
+          fm.read_number("denominator", den, 1, std::numeric_limits<double>::max());
+          fm.finish();
+          f.mirror_percent = 100.0 * num / den;
+        }
+      }
+      rm.finish();
+    }
+  }
+  m.ignore({"cors", "extensionRef"});
+  m.finish();
+}
+
+}  // namespace
+
+void parse_endpoint_slice(MapReader& doc, EndpointSlice& out) {
+  read_metadata(doc, out.meta);
+  if (auto it = out.meta.labels.find("kubernetes.io/service-name"); it != out.meta.labels.end())
+    out.service_name = it->second;
+  doc.ignore({"addressType"});
+  if (auto eps = doc.get("endpoints")) {
+    if (auto items = eps->as_list()) {
+      for (const Value& item : *items) {
+        MapReader m(item);
+        if (!m.ok()) continue;
+        EndpointSlice::Endpoint e;
+        m.read("addresses", e.addresses);
+        m.read("hostname", e.hostname);
+        if (auto c = m.get("conditions")) {
+          MapReader cm(*c);
+          if (cm.ok()) {
+            std::optional<bool> ready;
+            cm.read("ready", ready);
+            if (ready) e.ready = *ready;
+            cm.ignore({"serving", "terminating"});
+            cm.finish();
+          }
+        }
+        m.ignore({"nodeName", "zone", "targetRef", "hints", "deprecatedTopology"});
+        m.finish();
+        out.endpoints.push_back(std::move(e));
+      }
+    }
+  }
+  if (auto ports = doc.get("ports")) {
+    if (auto items = ports->as_list()) {
+      for (const Value& item : *items) {
+        MapReader m(item);
+        if (!m.ok()) continue;
+        EndpointSlice::Port p;
+        m.read("name", p.name);
+        read_port(m, "port", p.port);
+        m.read_enum("protocol", p.protocol, {"TCP", "UDP", "SCTP"});
+        m.read("appProtocol", p.app_protocol);
+        m.finish();
+        out.ports.push_back(std::move(p));
+      }
+    }
+  }
+}
+
+void parse_ingress(MapReader& doc, Ingress& out) {
+  read_metadata(doc, out.meta);
+  auto spec_opt = spec_map(doc, "an Ingress needs rules or a default backend");
+  if (!spec_opt) return;
+  MapReader& spec = *spec_opt;
+  spec.read("ingressClassName", out.ingress_class_name);
+  auto read_backend = [](const Value& v, IngressBackend& b) {
+    MapReader m(v);
+    if (!m.ok()) return false;
+    bool ok = false;
+    if (auto svc = m.get("service")) {
+      MapReader sm(*svc);
+      if (sm.ok()) {
+        sm.require("name", "name is required: the Service that receives the traffic");
+        sm.read("name", b.service_name);
+        if (auto port = sm.get("port")) {
+          MapReader pm(*port);
+          if (pm.ok()) {
+            read_port(pm, "number", b.port_number);
+            pm.read("name", b.port_name);
+            pm.finish();
+          }
+        }
+        sm.finish();
+        ok = true;
+      }
+    }
+    // networking.k8s.io/v1beta1 form.
+    if (m.read("serviceName", b.service_name)) ok = true;
+    if (auto sp = m.get("servicePort")) {
+      if (auto s = sp->as_int_or_string()) {
+        if (!s->empty() && std::all_of(s->begin(), s->end(), [](char c) { return c >= '0' && c <= '9'; }))
+          b.port_number = static_cast<std::uint32_t>(std::stoul(*s));
+        else
+          b.port_name = *s;
+      }
+    }
+    m.ignore({"resource"});
+    m.finish();
+    return ok;
+  };
+  auto default_backend = spec.get("defaultBackend");
+  if (!default_backend) default_backend = spec.get("backend");
+  if (default_backend) {
+    IngressBackend b;
+    if (read_backend(*default_backend, b)) out.default_backend = b;
+  }
+  if (auto rules = spec.get("rules")) {
+    if (auto items = rules->as_list()) {
+      for (const Value& item : *items) {
+        MapReader m(item);
+        if (!m.ok()) continue;
+        IngressRule r;
+        r.location = item.location();
+        m.read("host", r.host);
+        if (auto http = m.get("http")) {
+          MapReader hm(*http);
+          if (hm.ok()) {
+            r.has_http = true;
+            if (auto paths = hm.get("paths")) {
+              if (auto pitems = paths->as_list()) {
+                for (const Value& pv : *pitems) {
+                  MapReader pm(pv);
+                  if (!pm.ok()) continue;
+                  IngressPath p;
+                  p.location = pv.location();
+                  pm.read("path", p.path);
+                  pm.read_enum("pathType", p.path_type, {"Exact", "Prefix", "ImplementationSpecific"});
+                  if (auto b = pm.get("backend")) p.has_backend = read_backend(*b, p.backend);
+                  pm.finish();
+                  r.paths.push_back(std::move(p));
+                }
+              }
+            }
+            hm.finish();
+          }
+        }
+        m.finish();
+        out.rules.push_back(std::move(r));
+      }
+    }
+  }
+  if (auto tls = spec.get("tls")) {
+    if (auto items = tls->as_list()) {
+      for (const Value& item : *items) {
+        MapReader m(item);
+        if (!m.ok()) continue;
+        IngressTLS t;
+        m.read("hosts", t.hosts);
+        m.read("secretName", t.secret_name);
+        m.finish();
+        out.tls.push_back(std::move(t));
+      }
+    }
+  }
+  spec.finish();
+}
+
+void parse_gateway_api_gateway(MapReader& doc, GatewayApiGateway& out) {
+  read_metadata(doc, out.meta);
+  auto spec_opt = spec_map(doc, "a Gateway needs listeners");
+  if (!spec_opt) return;
+  MapReader& spec = *spec_opt;
+  spec.require("gatewayClassName", "gatewayClassName is required (istio for Istio's gateway controller)");
+  spec.read("gatewayClassName", out.gateway_class_name);
+  if (auto listeners = spec.require("listeners", "listeners is required: the ports and protocols to expose")) {
+    if (auto items = listeners->as_list()) {
+      for (const Value& item : *items) {
+        MapReader m(item);
+        if (!m.ok()) continue;
+        GatewayApiListener l;
+        l.location = item.location();
+        m.require("name");
+        m.read("name", l.name);
+        m.read("hostname", l.hostname);
+        m.require("port");
+        read_port(m, "port", l.port);
+        m.require("protocol");
+        m.read("protocol", l.protocol);
+        if (auto tls = m.get("tls")) {
+          MapReader tm(*tls);
+          if (tm.ok()) {
+            l.tls_mode = "Terminate";
+            tm.read_enum("mode", l.tls_mode, {"Terminate", "Passthrough"});
+            if (auto refs = tm.get("certificateRefs")) {
+              if (auto ritems = refs->as_list()) {
+                for (const Value& r : *ritems) {
+                  MapReader rm(r);
+                  if (!rm.ok()) continue;
+                  std::string name;
+                  rm.read("name", name);
+                  rm.ignore({"group", "kind", "namespace"});
+                  rm.finish();
+                  l.certificate_refs.push_back(std::move(name));
+                }
+              }
+            }
+            tm.ignore({"options", "frontendValidation"});
+            tm.finish();
+          }
+        }
+        if (auto ar = m.get("allowedRoutes")) {
+          MapReader am(*ar);
+          if (am.ok()) {
+            if (auto ns = am.get("namespaces")) {
+              MapReader nm(*ns);
+              if (nm.ok()) {
+                nm.read_enum("from", l.allowed_namespaces, {"Same", "All", "Selector"});
+                if (auto sel = nm.get("selector")) {
+                  MapReader sm(*sel);
+                  if (sm.ok()) {
+                    read_labels(sm, "matchLabels", l.allowed_namespace_selector);
+                    sm.ignore({"matchExpressions"});
+                    sm.finish();
+                  }
+                }
+                nm.finish();
+              }
+            }
+            if (auto kinds = am.get("kinds")) {
+              if (auto kitems = kinds->as_list()) {
+                for (const Value& k : *kitems) {
+                  MapReader km(k);
+                  if (!km.ok()) continue;
+                  std::string kind;
+                  km.read("kind", kind);
+                  km.ignore({"group"});
+                  km.finish();
+                  l.allowed_kinds.push_back(std::move(kind));
+                }
+              }
+            }
+            am.finish();
+          }
+        }
+        m.finish();
+        out.listeners.push_back(std::move(l));
+      }
+    }
+  }
+  if (auto addrs = spec.get("addresses")) {
+    if (auto items = addrs->as_list()) {
+      for (const Value& item : *items) {
+        MapReader m(item);
+        if (!m.ok()) continue;
+        std::string value;
+        m.read("value", value);
+        m.ignore({"type"});
+        m.finish();
+        out.addresses.push_back(std::move(value));
+      }
+    }
+  }
+  spec.ignore({"infrastructure", "backendTLS", "allowedListeners"});
+  spec.finish();
+}
+
+void parse_http_route(MapReader& doc, GatewayApiHTTPRoute& out) {
+  read_metadata(doc, out.meta);
+  auto spec_opt = spec_map(doc, "an HTTPRoute needs parentRefs and rules");
+  if (!spec_opt) return;
+  MapReader& spec = *spec_opt;
+  read_parent_refs(spec, out.parent_refs);
+  spec.read("hostnames", out.hostnames);
+  if (auto rules = spec.get("rules")) {
+    if (auto items = rules->as_list()) {
+      for (const Value& item : *items) {
+        MapReader m(item);
+        if (!m.ok()) continue;
+        GatewayApiHTTPRouteRule r;
+        r.location = item.location();
+        m.read("name", r.name);
+        if (auto matches = m.get("matches")) {
+          if (auto mitems = matches->as_list()) {
+            for (const Value& mv : *mitems) {
+              MapReader mm(mv);
+              if (!mm.ok()) continue;
+              GatewayApiHTTPRouteMatch match;
+              if (auto path = mm.get("path")) {
+                MapReader pm(*path);
+                if (pm.ok()) {
+                  pm.read_enum("type", match.path_type, {"Exact", "PathPrefix", "RegularExpression"});
+                  pm.read("value", match.path_value);
+                  pm.finish();
+                }
+              }
+              if (auto h = mm.get("headers")) read_header_matches(*h, match.headers);
+              if (auto q = mm.get("queryParams")) read_header_matches(*q, match.query_params);
+              mm.read("method", match.method);
+              mm.finish();
+              r.matches.push_back(std::move(match));
+            }
+          }
+        }
+        if (auto filters = m.get("filters")) {
+          if (auto fitems = filters->as_list()) {
+            for (const Value& fv : *fitems) {
+              GatewayApiHTTPRouteFilter f;
+              read_filter(fv, f);
+              r.filters.push_back(std::move(f));
+            }
+          }
+        }
+        read_backend_refs(m, r.backend_refs);
+        if (auto t = m.get("timeouts")) {
+          MapReader tm(*t);
+          if (tm.ok()) {
+            tm.read_duration("request", r.request_timeout);
+            tm.read_duration("backendRequest", r.backend_request_timeout);
+            tm.finish();
+          }
+        }
+        m.ignore({"sessionPersistence", "retry"});
+        m.finish();
+        out.rules.push_back(std::move(r));
+      }
+    }
+  }
+  spec.finish();
+}
+
+void parse_l4_route(MapReader& doc, const std::string& kind, GatewayApiL4Route& out) {
+  read_metadata(doc, out.meta);
+  out.kind = kind;
+  auto spec_opt = spec_map(doc, "a " + kind + " needs parentRefs and rules");
+  if (!spec_opt) return;
+  MapReader& spec = *spec_opt;
+  read_parent_refs(spec, out.parent_refs);
+  if (kind == "TLSRoute") spec.read("hostnames", out.hostnames);
+  if (auto rules = spec.get("rules")) {
+    if (auto items = rules->as_list()) {
+      for (const Value& item : *items) {
+        MapReader m(item);
+        if (!m.ok()) continue;
+        GatewayApiL4RouteRule r;
+        r.location = item.location();
+        read_backend_refs(m, r.backend_refs);
+        m.ignore({"name"});
+        m.finish();
+        out.rules.push_back(std::move(r));
+      }
+    }
+  }
+  spec.finish();
+}
+
+void parse_peer_authentication(MapReader& doc, PeerAuthentication& out) {
+  read_metadata(doc, out.meta);
+  auto spec = doc.get("spec");
+  if (!spec) return;
+  MapReader m(*spec);
+  if (!m.ok()) return;
+  if (auto sel = m.get("selector")) {
+    MapReader sm(*sel);
+    if (sm.ok()) {
+      Labels l;
+      read_labels(sm, "matchLabels", l);
+      sm.finish();
+      out.selector = std::move(l);
+    }
+  }
+  if (auto mtls = m.get("mtls")) {
+    MapReader mm(*mtls);
+    if (mm.ok()) {
+      mm.read_enum("mode", out.mode, {"UNSET", "DISABLE", "PERMISSIVE", "STRICT"});
+      mm.finish();
+    }
+  }
+  if (auto pl = m.get("portLevelMtls")) {
+    MapReader pm(*pl);
+    if (pm.ok()) {
+      for (auto& [port, v] : pm.entries()) {
+        MapReader vm(v);
+        if (!vm.ok()) continue;
+        std::string mode;
+        vm.read_enum("mode", mode, {"UNSET", "DISABLE", "PERMISSIVE", "STRICT"});
+        vm.finish();
+        const unsigned long n = std::strtoul(port.c_str(), nullptr, 10);
+        if (n > 0 && n <= 65535) out.port_level[static_cast<std::uint32_t>(n)] = mode;
+      }
+    }
+  }
+  m.finish();
+}
+
+}  // namespace meshtwin::config::parse
