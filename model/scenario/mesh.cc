@@ -307,7 +307,7 @@ void MeshImpl::emit_span(Stream& s, SpanKind kind, SimTime start, int code, std:
   if (s.proxy == kNone) return;  // spans are written by caller-side proxies only
   telemetry::SpanRecord r;
   r.request_id = s.request_id;
-  r.span_id = kind == SpanKind::Attempt ? s.span_id : next_span_id_++;
+  r.span_id = kind != SpanKind::LocalReply ? s.span_id : next_span_id_++;
   r.parent_span_id = s.parent_span;
   r.kind = kind;
   const PodRt& src = pods_[s.src_pod];
@@ -333,8 +333,8 @@ void MeshImpl::emit_span(Stream& s, SpanKind kind, SimTime start, int code, std:
   r.duration = sim_.now() - start;
   r.response_code = code;
   r.response_flags = flags;
-  r.upstream_flags = kind == SpanKind::Attempt ? s.upstream_flags : 0;
-  r.reached_upstream = kind == SpanKind::Attempt && s.attempt_reached;
+  r.upstream_flags = kind != SpanKind::LocalReply ? s.upstream_flags : 0;
+  r.reached_upstream = kind != SpanKind::LocalReply && s.attempt_reached;
   r.sampled = s.sampled;
   if (kind == SpanKind::Attempt)
     ++stats_.hop_attempts;
@@ -589,17 +589,36 @@ void MeshImpl::route_stream(std::uint32_t slot) {
     local_reply(slot, route->local_status, 0);  // redirect / direct response: no flag (§14)
     return;
   }
-  const std::size_t pick =
-      route->clusters.size() > 1 ? xds::pick_weighted_cluster(*route, p.route_rng.next_u64()) : 0;
+  // One random value per stream drives the weighted pick and the mirror decisions (§3.5).
+  const std::uint64_t random = p.route_rng.next_u64();
+  const std::size_t pick = route->clusters.size() > 1 ? xds::pick_weighted_cluster(*route, random) : 0;
   const xds::WeightedCluster& wc = route->clusters[pick];
+  s.weighted_pick = static_cast<std::uint32_t>(pick);
   s.cluster = wc.cluster;
   s.cluster_name = wc.name;
   if (s.cluster == xds::kNoCluster) {
     local_reply(slot, 503, flag::kNoClusterFound);  // §3.2
     return;
   }
-  if (!p.clusters[s.cluster]) {
-    const xds::Cluster& cluster = config.clusters[s.cluster];
+  s.route_random = random;
+  ensure_cluster(p, s.cluster);
+  // Fault filter (§6): delay roll first; the abort roll happens after the delay, or at once.
+  if (route->fault && route->fault->delay && route->fault->delay->per_million > 0 &&
+      p.fault_rng.uniform_int(1'000'000) < route->fault->delay->per_million) {
+    s.flags |= flag::kDelayInjected;
+    sim_.schedule_in(route->fault->delay->duration,
+                     &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_fault_delay_done>, this,
+                     pack(slot, s.gen));
+    return;
+  }
+  forward_stream(slot);
+}
+
+// The runtime state of one cluster in one proxy, built on first use.
+ClusterRt& MeshImpl::ensure_cluster(ProxyRt& p, std::int32_t index) {
+  if (p.clusters[index]) return *p.clusters[index];
+  {
+    const xds::Cluster& cluster = p.config->clusters[index];
     engine::RngStream seed_rng(seed_, "proxy/" + std::string(p.name) + "/lb/" + cluster.name);
     auto rt = std::make_unique<ClusterRt>(cluster.lb.kind, p.workers, seed_rng);
     rt->name = cluster.name;
@@ -615,23 +634,60 @@ void MeshImpl::route_stream(std::uint32_t slot) {
     rt->limits = proxy::resolve_thresholds(cluster.connection_pool, cluster.retry_budget,
                                            cluster.protocol);
     rt->pools.resize(static_cast<std::size_t>(p.workers) * cluster.endpoints.size());
-    p.clusters[s.cluster] = std::move(rt);
+    p.clusters[index] = std::move(rt);
   }
-  // Fault filter (§6): delay roll first; the abort roll happens after the delay, or at once.
-  if (route->fault && route->fault->delay && route->fault->delay->per_million > 0 &&
-      p.fault_rng.uniform_int(1'000'000) < route->fault->delay->per_million) {
-    s.flags |= flag::kDelayInjected;
-    sim_.schedule_in(route->fault->delay->duration,
-                     &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_fault_delay_done>, this,
-                     pack(slot, s.gen));
-    return;
-  }
-  forward_stream(slot);
+  return *p.clusters[index];
 }
 
 void MeshImpl::on_fault_delay_done(std::uint64_t arg) {
   if (streams_[slot_of(arg)].gen != gen_of(arg)) return;
   forward_stream(slot_of(arg));
+}
+
+// Envoy's header operations on the request to the upstream (§3.4): remove, then set
+// (replace), then add (append). Values live in the proxy config, stable for the run.
+void MeshImpl::apply_header_ops(HeaderSet& headers, const xds::HeaderOps& ops) {
+  if (ops.empty()) return;
+  for (const std::string& name : ops.remove) {
+    HeaderSet kept;
+    for (std::uint8_t i = 0; i < headers.count; ++i)
+      if (headers.items[i].name != name) kept.add(headers.items[i].name, headers.items[i].value);
+    headers = kept;
+  }
+  for (const auto& [name, value] : ops.set) {
+    bool replaced = false;
+    for (std::uint8_t i = 0; i < headers.count; ++i) {
+      if (headers.items[i].name == name) {
+        headers.items[i].value = value;
+        replaced = true;
+      }
+    }
+    if (!replaced) headers.add(name, value);
+  }
+  for (const auto& [name, value] : ops.add) headers.add(name, value);
+}
+
+// A mirrored copy of the request to `cluster` (§3.5): its own stream through the shadow
+// cluster's load balancer and pools, no retries, the route's timeout, response ignored;
+// written as a span of kind `shadow`. Current Istio keeps the Host unchanged.
+void MeshImpl::start_shadow(std::uint32_t slot, std::int32_t cluster) {
+  const Stream& main = streams_[slot];
+  const std::uint32_t shadow =
+      open_stream(Owner::Shadow, 0, 0, main.src_pod, main.request_id, main.parent_span,
+                  main.app_attempt, main.sampled, main.method, main.authority, main.path,
+                  main.port, main.service, main.headers);
+  Stream& s = streams_[shadow];
+  ProxyRt& p = proxies_[s.proxy];
+  s.config_version = main.config_version;
+  s.worker = main.worker;
+  s.route = main.route;
+  s.route_name = main.route_name;
+  s.vs_rule = main.vs_rule;
+  s.cluster = cluster;
+  s.cluster_name = p.config->clusters[cluster].name;
+  ensure_cluster(p, cluster);
+  if (s.route && s.route->timeout > 0) s.route_timer.arm_in(s.route->timeout, shadow);
+  start_attempt(shadow);
 }
 
 void MeshImpl::forward_stream(std::uint32_t slot) {
@@ -644,6 +700,12 @@ void MeshImpl::forward_stream(std::uint32_t slot) {
     const int status = route.fault->abort->grpc_status >= 0 ? 200 : route.fault->abort->http_status;
     local_reply(slot, status, s.flags | flag::kFaultInjected);
     return;
+  }
+  apply_header_ops(s.headers, route.request_headers);
+  apply_header_ops(s.headers, route.clusters[s.weighted_pick].request_headers);
+  for (const xds::MirrorPolicy& mirror : route.mirrors) {
+    if (mirror.cluster != xds::kNoCluster && s.route_random % 1'000'000 < mirror.per_million)
+      start_shadow(slot, mirror.cluster);
   }
   s.retry = proxy::RetryState(route.retry ? &*route.retry : nullptr);
   if (route.retry) s.backoff.emplace(route.retry->backoff_base, route.retry->backoff_max);
@@ -984,7 +1046,8 @@ void MeshImpl::end_attempt(std::uint32_t slot, int code, std::uint32_t flags, bo
     if (r.hung) free_server_req(s.server_req);
   }
   s.server_req = kNone;
-  emit_span(s, SpanKind::Attempt, s.attempt_start, code, flags);
+  emit_span(s, s.owner == Owner::Shadow ? SpanKind::Shadow : SpanKind::Attempt, s.attempt_start,
+            code, flags);
   s.upstream_flags = 0;
 }
 
@@ -1097,7 +1160,7 @@ void MeshImpl::finish_stream(std::uint32_t slot, int code, std::uint32_t flags) 
 
 // One record per stream at a caller-side proxy: Istio's source-reporter request (§3.3).
 void MeshImpl::emit_hop(const Stream& s, int code, std::uint32_t flags) {
-  if (s.proxy == kNone) return;
+  if (s.proxy == kNone || s.owner == Owner::Shadow) return;
   telemetry::HopRecord hop;
   hop.start = s.start;
   hop.duration = sim_.now() - s.start;
@@ -1122,7 +1185,9 @@ void MeshImpl::on_stream_result(std::uint64_t arg) {
   Stream& s = streams_[slot];
   if (s.gen != gen_of(arg)) return;
   const int code = s.final_code;
-  if (s.owner == Owner::Client) {
+  if (s.owner == Owner::Shadow) {
+    // Fire and forget: the response of a mirrored request is dropped (§3.5).
+  } else if (s.owner == Owner::Client) {
     ClientReq& r = client_reqs_[s.owner_slot];
     if (r.gen == s.owner_gen) finish_client(s.owner_slot, code, s.flags, s.degraded);
   } else {

@@ -207,7 +207,7 @@ struct ClientRt {
 
 // ---------------------------------------------------------------- dynamic (pooled)
 
-enum class Owner : std::uint8_t { Client, AppCall };
+enum class Owner : std::uint8_t { Client, AppCall, Shadow };
 
 // A request stream through a caller-side proxy (or, without a sidecar, straight to a pod).
 struct Stream {
@@ -231,6 +231,8 @@ struct Stream {
   std::string_view route_name = "-", vs_rule = "-", cluster_name = "-";
   std::uint64_t config_version = 0;
   std::uint32_t worker = 0;
+  std::uint64_t route_random = 0;     // the stream's random value (weighted pick, mirrors)
+  std::uint32_t weighted_pick = 0;
   // attempts
   proxy::RetryState retry{nullptr};
   std::optional<proxy::BackoffPolicy> backoff;
@@ -359,6 +361,9 @@ class MeshImpl {
   void route_stream(std::uint32_t slot);
   void on_fault_delay_done(std::uint64_t arg);
   void forward_stream(std::uint32_t slot);
+  ClusterRt& ensure_cluster(ProxyRt& p, std::int32_t index);
+  void apply_header_ops(HeaderSet& headers, const xds::HeaderOps& ops);
+  void start_shadow(std::uint32_t slot, std::int32_t cluster);
   void start_attempt(std::uint32_t slot);
   void on_backoff_done(std::uint64_t arg);
   void acquire_upstream(std::uint32_t slot);

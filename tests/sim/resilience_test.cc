@@ -303,3 +303,89 @@ TEST_F(ResilienceTest, HungRequestsEndWithTheCallersTimeoutAndFreeTheWorker_Desi
 
 }  // namespace
 }  // namespace meshtwin
+
+namespace meshtwin {
+namespace {
+
+class RouteActionTest : public MeshTest {};
+
+constexpr const char* kBackSubsets = R"(
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: back}
+spec:
+  host: back
+  subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
+)";
+
+TEST_F(RouteActionTest, MirrorSendsAShadowCopyAndIgnoresItsResponse_Sem3_5) {
+  // 25 % of requests to v1 are mirrored to v2, which always fails: users never see it.
+  auto sink = run(R"(  duration: 100s
+  apps:
+    back-v2: {failures: [{rate: 1.0, kind: status, status: 500}]}
+  clients:
+    - {name: c, from: {workload: client}, to: "http://back:9090/", rate: {poisson: 100}}
+)",
+                  std::string(kBackSubsets) + R"(---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: back}
+spec:
+  hosts: [back]
+  http:
+  - route: [{destination: {host: back, subset: v1}}]
+    mirror: {host: back, subset: v2}
+    mirrorPercentage: {value: 25}
+)");
+  double shadows = 0;
+  for (const auto& s : sink.spans) {
+    if (s.kind != telemetry::SpanKind::Shadow) continue;
+    ++shadows;
+    EXPECT_EQ(s.destination_version, "v2");
+    EXPECT_EQ(s.cluster, "outbound|9090|v2|back.default.svc.cluster.local");
+  }
+  for (const auto& r : sink.requests) EXPECT_EQ(r.code, 200);
+  ASSERT_GT(sink.requests.size(), 9000u);
+  EXPECT_NEAR(shadows / sink.requests.size(), 0.25, 0.015);
+}
+
+TEST_F(RouteActionTest, RequestHeaderSetIsSeenUpstream_Sem3_4) {
+  // front's route sets x-lane: blue; front forwards it; back's VS routes x-lane: blue to v2.
+  auto sink = run(R"(  duration: 1s
+  apps:
+    front-v1:
+      calls: [{to: "http://back:9090/", forwardHeaders: [x-lane]}]
+  clients:
+    - {name: c, from: {workload: client}, to: "http://front:8080/", rate: {constant: 20}}
+)",
+                  std::string(kBackSubsets) + R"(---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: front}
+spec:
+  hosts: [front]
+  http:
+  - route: [{destination: {host: front}}]
+    headers: {request: {set: {x-lane: blue}}}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: back}
+spec:
+  hosts: [back]
+  http:
+  - match: [{headers: {x-lane: {exact: blue}}}]
+    route: [{destination: {host: back, subset: v2}}]
+  - route: [{destination: {host: back, subset: v1}}]
+)");
+  int to_back = 0;
+  for (const auto& s : sink.spans) {
+    if (s.source_workload != "front-v1") continue;
+    ++to_back;
+    EXPECT_EQ(s.destination_version, "v2");
+  }
+  EXPECT_EQ(to_back, 20);
+}
+
+}  // namespace
+}  // namespace meshtwin
