@@ -188,7 +188,7 @@ const ServicePort* Service::find_port(std::uint32_t port) const {
 }
 
 Registry Registry::build(const config::ConfigStore& store, config::Diagnostics& diags,
-                         std::string_view domain) {
+                         std::string_view domain, const PodPlan* pod_plan) {
   Registry reg;
   reg.domain_ = std::string(domain);
 
@@ -202,12 +202,23 @@ Registry Registry::build(const config::ConfigStore& store, config::Diagnostics& 
   // Pods, in workload creation order.
   std::uint32_t workload_index = 0;
   for (const auto& w : store.workloads()) {
-    const std::int32_t replicas = std::max<std::int32_t>(w.replicas, 0);
-    for (std::int32_t i = 0; i < replicas; ++i) {
+    std::vector<PodPlan::Member> members;
+    const std::vector<PodPlan::Member>* planned = nullptr;
+    if (pod_plan) {
+      auto it = pod_plan->by_workload.find(w.meta.namespace_ + "/" + w.meta.name);
+      if (it != pod_plan->by_workload.end()) planned = &it->second;
+    }
+    if (!planned) {
+      for (std::int32_t i = 0; i < std::max<std::int32_t>(w.replicas, 0); ++i)
+        members.push_back({static_cast<std::uint32_t>(i), true});
+      planned = &members;
+    }
+    for (const PodPlan::Member& member : *planned) {
       Pod pod;
-      pod.ordinal = static_cast<std::uint32_t>(i);
+      pod.ordinal = member.ordinal;
+      pod.ready = member.ready;
       // A bare Pod keeps its own name; controllers get "<workload>-<ordinal>".
-      pod.name = w.kind == "Pod" ? w.meta.name : w.meta.name + "-" + std::to_string(i);
+      pod.name = w.kind == "Pod" ? w.meta.name : w.meta.name + "-" + std::to_string(member.ordinal);
       pod.namespace_ = w.meta.namespace_;
       pod.workload = w.meta.name;
       pod.workload_kind = w.kind;

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <array>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,9 +39,23 @@ bool is_http(Protocol p);  // HTTP, HTTP2, GRPC (and Unknown, sniffed)
 std::string_view to_string(Protocol p);
 
 // Istio's ResolveShortnameToFQDN (SEMANTICS §1.1): `*` and IP addresses stay; a name without
-// a dot becomes `<name>.<config_namespace>.svc.<domain>`; a name with a dot is left as is.
+// a dot becomes `<name>.<config_namespace>.svc.<domain>`; a name with a dot is left as is. An
+// empty domain gives `<name>.<config_namespace>`, as istiod does for config without a domain
+// suffix (its own simulation tests, shared/conformance/README.md).
 std::string resolve_short_name(std::string_view host, std::string_view config_namespace,
                                std::string_view domain = kDefaultDomain);
+
+bool is_ip_address(std::string_view s);
+
+// An IPv4/IPv6 address or CIDR parsed for prefix matching ("10.0.0.0/8", "1234::1/16", "1.2.3.4").
+struct Cidr {
+  std::array<std::uint8_t, 16> bytes{};  // IPv4 in the first 4
+  bool v6 = false;
+  std::uint32_t prefix_len = 0;  // 32/128 for a plain address
+  static std::optional<Cidr> parse(std::string_view text);
+  bool contains(const Cidr& address) const;  // address.prefix_len is ignored
+  std::string to_string() const;
+};
 
 struct Pod {
   std::string name;        // deterministic: "<workload>-<ordinal>" e.g. reviews-v1-0
@@ -52,6 +68,10 @@ struct Pod {
   std::string ip;          // deterministic, 10.244.x.y
   bool has_sidecar = true; // DESIGN §3.1 injection rules
   bool ready = true;
+  // An Envoy that is itself a proxy: an Istio ingress/egress gateway or the `<name>-istio` Deployment
+  // istiod runs for a Gateway API Gateway. It has no sidecar; compile_gateway builds its config.
+  bool gateway_proxy = false;
+  bool generated = false;  // provided by the registry (DESIGN §3.1 default gateways), not a manifest
   std::string version;     // labels["version"], or "unknown"
   std::string locality;    // "region/zone/subzone", may be empty
   std::vector<config::ContainerPort> container_ports;
@@ -69,8 +89,21 @@ struct ServicePort {
   std::string target_port_name;
 };
 
+// An endpoint that is not a pod: a ServiceEntry endpoint (WorkloadEntry-like), a DNS ServiceEntry's
+// host (resolved by Envoy, SEMANTICS §12.1), or an address of an EndpointSlice no pod owns.
+struct ExternalEndpoint {
+  std::string address;  // IP or DNS name
+  std::map<std::string, std::uint32_t> ports;  // service port name -> endpoint port (overrides targetPort)
+  config::Labels labels;
+  std::string locality;
+  std::uint32_t weight = 0;  // 0: unset (1)
+  std::string network;
+  bool ready = true;
+  std::uint32_t service = 0;  // index into Registry::services() of the service it belongs to
+};
+
 struct Service {
-  enum class Origin { Kubernetes, ServiceEntry };
+  enum class Origin { Kubernetes, ServiceEntry, Generated };
   Origin origin = Origin::Kubernetes;
   std::string hostname;    // FQDN, e.g. reviews.default.svc.cluster.local
   std::string name;
@@ -80,6 +113,15 @@ struct Service {
   std::string external_name;  // ExternalName services
   std::vector<ServicePort> ports;
   std::vector<std::uint32_t> pods;  // indices into Registry::pods(), selected by labels, in pod order
+  std::vector<std::uint32_t> external_endpoints;  // indices into Registry::external_endpoints()
+  // Every VIP and CIDR of the service: Kubernetes clusterIPs, ServiceEntry addresses as written
+  // (Istio builds one listener per address). `address` is the first plain IP among them.
+  std::vector<std::string> addresses;
+  // Istio's resolution: "" (Kubernetes ClusterIP: EDS), "Passthrough" (headless, ServiceEntry NONE),
+  // "STATIC", "DNS", "DNS_ROUND_ROBIN", "DYNAMIC_DNS", "Alias" (ExternalName).
+  std::string resolution;
+  bool mesh_external = false;  // ServiceEntry location MESH_EXTERNAL
+  config::Labels labels;       // the Service's / ServiceEntry's own labels
   std::vector<std::string> export_to;
   std::uint64_t creation_order = 0;
   const config::Service* k8s = nullptr;
@@ -88,15 +130,39 @@ struct Service {
   const ServicePort* find_port(std::uint32_t port) const;
 };
 
+struct RegistryOptions {
+  std::string domain{kDefaultDomain};
+  // DESIGN §3.1: Istio's demo-profile ingress and egress gateways (pods and Services in
+  // istio-system) when no manifest defines them. Off for replaying istiod's own tests, whose fake
+  // cluster has none.
+  bool default_gateways = true;
+};
+
+// Which pods of a workload exist right now, when the simulation's timeline has scaled,
+// killed or restarted pods: ordinals (names continue the workload's sequence and are never
+// reused) and readiness. Workloads without an entry get ordinals 0..replicas-1, all ready.
+struct PodPlan {
+  struct Member {
+    std::uint32_t ordinal = 0;
+    bool ready = true;
+  };
+  std::unordered_map<std::string, std::vector<Member>> by_workload;  // key "namespace/name"
+};
+
 // Built from a ConfigStore snapshot; immutable afterwards. Pods are generated from workloads
-// (replicas each, ordinal names) in workload creation order, so indices are deterministic.
+// (replicas each, ordinal names) in workload creation order, so indices are deterministic; pods the
+// registry adds itself (default gateways, Gateway API deployments) come after them.
 class Registry {
  public:
   static Registry build(const config::ConfigStore& store, config::Diagnostics& diags,
-                        std::string_view domain = kDefaultDomain);
+                        std::string_view domain = kDefaultDomain,
+                        const PodPlan* pod_plan = nullptr);
+  static Registry build(const config::ConfigStore& store, config::Diagnostics& diags,
+                        const RegistryOptions& options);
 
   const std::vector<Pod>& pods() const { return pods_; }
   const std::vector<Service>& services() const { return services_; }
+  const std::vector<ExternalEndpoint>& external_endpoints() const { return external_endpoints_; }
   std::string_view domain() const { return domain_; }
 
   const Service* find_service(std::string_view hostname) const;  // exact FQDN
@@ -107,6 +173,9 @@ class Registry {
                                               std::string_view workload) const;
   // Services whose selector picks the pod.
   std::vector<std::uint32_t> services_of_pod(std::uint32_t pod) const;
+  // Every service with this hostname (ServiceEntries in several namespaces may share one), first
+  // the one find_service returns.
+  std::vector<const Service*> find_services(std::string_view hostname) const;
 
   // How an application in `from_namespace` resolves a DNS name (Kubernetes search path:
   // `<name>`, `<name>.<ns>`, `<name>.<ns>.svc`, FQDN). nullptr when no service answers.
@@ -116,6 +185,7 @@ class Registry {
   std::string domain_{kDefaultDomain};
   std::vector<Pod> pods_;
   std::vector<Service> services_;
+  std::vector<ExternalEndpoint> external_endpoints_;
   StringMap<std::uint32_t> service_by_host_;
   StringMap<std::uint32_t> service_by_address_;
 };
