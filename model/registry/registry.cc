@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 #include <cstdio>
+#include <tuple>
 #include <unordered_set>
 
 namespace meshtwin::registry {
@@ -53,26 +54,6 @@ Protocol parse_protocol_name(std::string_view s) {
     if (iequals(s, e.name)) return e.protocol;
   if (iequals(s, "kubernetes.io/wss")) return Protocol::HTTPS;
   return Protocol::Unknown;
-}
-
-bool is_ip_address(std::string_view s) {
-  if (s.empty()) return false;
-  // IPv6 (any colon) or dotted-quad IPv4: enough for "leave IPs alone" in short-name resolution.
-  if (s.find(':') != std::string_view::npos) return true;
-  int dots = 0;
-  std::size_t digits = 0;
-  for (char c : s) {
-    if (c == '.') {
-      if (digits == 0) return false;
-      ++dots;
-      digits = 0;
-    } else if (c >= '0' && c <= '9') {
-      if (++digits > 3) return false;
-    } else {
-      return false;
-    }
-  }
-  return dots == 3 && digits > 0;
 }
 
 std::string format_ip(std::uint32_t a, std::uint32_t b, std::uint32_t c, std::uint32_t d) {
@@ -161,6 +142,137 @@ std::string_view to_string(Protocol p) {
 
 // ------------------------------------------------------------------ names
 
+bool is_ip_address(std::string_view s) {
+  if (s.empty()) return false;
+  // Any colon (IPv6) or a dotted quad: enough for "leave IPs alone" in short-name resolution.
+  if (s.find(':') != std::string_view::npos) return Cidr::parse(s).has_value();
+  int dots = 0;
+  std::size_t digits = 0;
+  for (char c : s) {
+    if (c == '.') {
+      if (digits == 0) return false;
+      ++dots;
+      digits = 0;
+    } else if (c >= '0' && c <= '9') {
+      if (++digits > 3) return false;
+    } else {
+      return false;
+    }
+  }
+  return dots == 3 && digits > 0;
+}
+
+std::optional<Cidr> Cidr::parse(std::string_view text) {
+  Cidr c;
+  std::string_view addr = text;
+  std::optional<std::uint32_t> prefix;
+  if (auto slash = text.find('/'); slash != std::string_view::npos) {
+    addr = text.substr(0, slash);
+    std::uint32_t p = 0;
+    std::string_view ps = text.substr(slash + 1);
+    if (ps.empty() || ps.size() > 3) return std::nullopt;
+    for (char ch : ps) {
+      if (ch < '0' || ch > '9') return std::nullopt;
+      p = p * 10 + static_cast<std::uint32_t>(ch - '0');
+    }
+    prefix = p;
+  }
+  if (addr.find(':') == std::string_view::npos) {
+    int part = 0;
+    std::uint32_t value = 0;
+    std::size_t digits = 0;
+    for (std::size_t i = 0; i <= addr.size(); ++i) {
+      if (i == addr.size() || addr[i] == '.') {
+        if (digits == 0 || value > 255 || part > 3) return std::nullopt;
+        c.bytes[static_cast<std::size_t>(part++)] = static_cast<std::uint8_t>(value);
+        value = 0;
+        digits = 0;
+      } else if (addr[i] >= '0' && addr[i] <= '9') {
+        value = value * 10 + static_cast<std::uint32_t>(addr[i] - '0');
+        if (++digits > 3) return std::nullopt;
+      } else {
+        return std::nullopt;
+      }
+    }
+    if (part != 4) return std::nullopt;
+    c.prefix_len = prefix.value_or(32);
+    if (c.prefix_len > 32) return std::nullopt;
+    return c;
+  }
+  // IPv6: groups of hex, at most one "::".
+  c.v6 = true;
+  std::vector<std::uint16_t> head, tail;
+  bool seen_gap = false;
+  std::size_t i = 0;
+  if (addr.starts_with("::")) {
+    seen_gap = true;
+    i = 2;
+  }
+  while (i < addr.size()) {
+    std::size_t j = i;
+    std::uint32_t v = 0;
+    while (j < addr.size() && addr[j] != ':') {
+      const char ch = addr[j];
+      int d = (ch >= '0' && ch <= '9') ? ch - '0'
+              : (ch >= 'a' && ch <= 'f') ? ch - 'a' + 10
+              : (ch >= 'A' && ch <= 'F') ? ch - 'A' + 10
+                                         : -1;
+      if (d < 0 || j - i >= 4) return std::nullopt;
+      v = v * 16 + static_cast<std::uint32_t>(d);
+      ++j;
+    }
+    if (j == i) return std::nullopt;
+    (seen_gap ? tail : head).push_back(static_cast<std::uint16_t>(v));
+    if (j == addr.size()) break;
+    if (j + 1 < addr.size() && addr[j + 1] == ':') {
+      if (seen_gap) return std::nullopt;
+      seen_gap = true;
+      i = j + 2;
+    } else {
+      i = j + 1;
+      if (i == addr.size()) return std::nullopt;
+    }
+  }
+  if (head.size() + tail.size() > 8 || (!seen_gap && head.size() != 8)) return std::nullopt;
+  std::array<std::uint16_t, 8> groups{};
+  for (std::size_t g = 0; g < head.size(); ++g) groups[g] = head[g];
+  for (std::size_t g = 0; g < tail.size(); ++g) groups[8 - tail.size() + g] = tail[g];
+  for (std::size_t g = 0; g < 8; ++g) {
+    c.bytes[2 * g] = static_cast<std::uint8_t>(groups[g] >> 8);
+    c.bytes[2 * g + 1] = static_cast<std::uint8_t>(groups[g] & 0xff);
+  }
+  c.prefix_len = prefix.value_or(128);
+  if (c.prefix_len > 128) return std::nullopt;
+  return c;
+}
+
+bool Cidr::contains(const Cidr& a) const {
+  if (a.v6 != v6) return false;
+  std::uint32_t bits = prefix_len;
+  for (std::size_t i = 0; bits > 0; ++i) {
+    const std::uint32_t take = std::min<std::uint32_t>(bits, 8);
+    const auto mask = static_cast<std::uint8_t>(0xff << (8 - take));
+    if ((bytes[i] & mask) != (a.bytes[i] & mask)) return false;
+    bits -= take;
+  }
+  return true;
+}
+
+std::string Cidr::to_string() const {
+  char buf[64];
+  if (!v6) {
+    std::snprintf(buf, sizeof buf, "%u.%u.%u.%u/%u", bytes[0], bytes[1], bytes[2], bytes[3], prefix_len);
+    return buf;
+  }
+  std::string out;
+  for (std::size_t g = 0; g < 8; ++g) {
+    std::snprintf(buf, sizeof buf, "%x", (bytes[2 * g] << 8) | bytes[2 * g + 1]);
+    if (g) out += ':';
+    out += buf;
+  }
+  return out + "/" + std::to_string(prefix_len);
+}
+
 std::string resolve_short_name(std::string_view host, std::string_view config_namespace,
                                std::string_view domain) {
   if (host == "*" || is_ip_address(host)) return std::string(host);
@@ -168,7 +280,8 @@ std::string resolve_short_name(std::string_view host, std::string_view config_na
   if (host.find('.') != std::string_view::npos) return std::string(host);
   std::string out;
   out.reserve(host.size() + config_namespace.size() + domain.size() + 6);
-  out.append(host).append(".").append(config_namespace).append(".svc.").append(domain);
+  out.append(host).append(".").append(config_namespace);
+  if (!domain.empty()) out.append(".svc.").append(domain);
   return out;
 }
 
@@ -187,10 +300,76 @@ const ServicePort* Service::find_port(std::uint32_t port) const {
   return nullptr;
 }
 
+Registry Registry::build(const config::ConfigStore& store, config::Diagnostics& diags, std::string_view domain,
+                         const PodPlan* pod_plan) {
+  RegistryOptions options;
+  options.domain = std::string(domain);
+  options.pod_plan = pod_plan;
+  return build(store, diags, options);
+}
+
+namespace {
+
+config::Workload gateway_workload(const std::string& ns, const std::string& name, config::Labels labels,
+                                  std::vector<config::ContainerPort> ports) {
+  config::Workload w;
+  w.meta.name = name;
+  w.meta.namespace_ = ns;
+  w.kind = "Deployment";
+  w.replicas = 1;
+  w.selector = labels;
+  w.pod_labels = std::move(labels);
+  w.pod_labels["sidecar.istio.io/inject"] = "false";
+  config::Container c;
+  c.name = "istio-proxy";
+  c.image = "istio/proxyv2";
+  c.ports = std::move(ports);
+  w.containers.push_back(std::move(c));
+  return w;
+}
+
+config::Service gateway_service(const std::string& ns, const std::string& name, const config::Labels& selector,
+                                const std::vector<std::tuple<std::string, std::uint32_t, std::uint32_t>>& ports) {
+  config::Service s;
+  s.meta.name = name;
+  s.meta.namespace_ = ns;
+  s.meta.labels = selector;
+  s.type = "LoadBalancer";
+  s.selector = selector;
+  s.has_selector = true;
+  for (const auto& [pname, port, target] : ports) {
+    config::ServicePort p;
+    p.name = pname;
+    p.port = port;
+    p.target_port_number = target;
+    s.ports.push_back(std::move(p));
+  }
+  return s;
+}
+
+bool has_object(const config::ConfigStore& store, std::string_view ns, std::string_view name) {
+  for (const auto& s : store.services())
+    if (s.meta.namespace_ == ns && s.meta.name == name) return true;
+  for (const auto& w : store.workloads())
+    if (w.meta.namespace_ == ns && w.meta.name == name) return true;
+  return false;
+}
+
+// Gateway API classes istiod's gateway controller deploys for (others belong to other controllers).
+bool istio_gateway_class(std::string_view c) { return c == "istio" || c == "istio-remote" || c == "istio-east-west"; }
+
+std::string lower_protocol(std::string p) {
+  for (char& c : p) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return p;
+}
+
+}  // namespace
+
 Registry Registry::build(const config::ConfigStore& store, config::Diagnostics& diags,
-                         std::string_view domain, const PodPlan* pod_plan) {
+                         const RegistryOptions& options) {
   Registry reg;
-  reg.domain_ = std::string(domain);
+  reg.domain_ = options.domain;
+  const PodPlan* pod_plan = options.pod_plan;
 
   // Namespaces that opted out of injection (DESIGN §3.1).
   std::unordered_set<std::string> injection_disabled;
@@ -199,9 +378,57 @@ Registry Registry::build(const config::ConfigStore& store, config::Diagnostics& 
     if (it != ns.meta.labels.end() && it->second == "disabled") injection_disabled.insert(ns.meta.name);
   }
 
-  // Pods, in workload creation order.
+  // Workloads and Services the registry provides on top of the manifests (DESIGN §3.1).
+  std::vector<config::Workload> generated_workloads;
+  std::vector<config::Service> generated_services;
+  if (options.default_gateways) {
+    if (!has_object(store, "istio-system", "istio-ingressgateway")) {
+      config::Labels l{{"app", "istio-ingressgateway"}, {"istio", "ingressgateway"}};
+      generated_workloads.push_back(gateway_workload("istio-system", "istio-ingressgateway", l,
+                                                     {{"status-port", 15021, "TCP"},
+                                                      {"http2", 8080, "TCP"},
+                                                      {"https", 8443, "TCP"},
+                                                      {"tcp", 31400, "TCP"},
+                                                      {"tls", 15443, "TCP"}}));
+      generated_services.push_back(gateway_service(
+          "istio-system", "istio-ingressgateway", l,
+          {{"status-port", 15021, 15021}, {"http2", 80, 8080}, {"https", 443, 8443}, {"tcp", 31400, 31400},
+           {"tls", 15443, 15443}}));
+    }
+    if (!has_object(store, "istio-system", "istio-egressgateway")) {
+      config::Labels l{{"app", "istio-egressgateway"}, {"istio", "egressgateway"}};
+      generated_workloads.push_back(gateway_workload("istio-system", "istio-egressgateway", l,
+                                                     {{"http2", 8080, "TCP"}, {"https", 8443, "TCP"}}));
+      generated_services.push_back(
+          gateway_service("istio-system", "istio-egressgateway", l, {{"http2", 80, 8080}, {"https", 443, 8443}}));
+    }
+  }
+  // A Gateway API Gateway of an Istio class gets its `<name>-istio` Deployment and Service
+  // (DESIGN §3.1), listening on the listener ports themselves.
+  for (const auto& gw : store.gateway_api_gateways()) {
+    if (!istio_gateway_class(gw.gateway_class_name)) continue;
+    const std::string name = gw.meta.name + "-istio";
+    if (has_object(store, gw.meta.namespace_, name)) continue;
+    config::Labels l{{"gateway.networking.k8s.io/gateway-name", gw.meta.name}, {"istio.io/gateway-name", gw.meta.name}};
+    std::vector<config::ContainerPort> cports{{"status-port", 15021, "TCP"}};
+    std::vector<std::tuple<std::string, std::uint32_t, std::uint32_t>> sports{{"status-port", 15021, 15021}};
+    std::unordered_set<std::uint32_t> seen;
+    for (const auto& li : gw.listeners) {
+      if (li.port == 0 || !seen.insert(li.port).second) continue;
+      const std::string pname = lower_protocol(li.protocol) + "-" + std::to_string(li.port);
+      cports.push_back({pname.size() <= 15 ? pname : std::string(), li.port, li.protocol == "UDP" ? "UDP" : "TCP"});
+      sports.emplace_back(pname, li.port, li.port);
+    }
+    generated_workloads.push_back(gateway_workload(gw.meta.namespace_, name, l, cports));
+    config::Service svc = gateway_service(gw.meta.namespace_, name, l, sports);
+    svc.meta.creation_order = gw.meta.creation_order;
+    svc.meta.creation_timestamp = gw.meta.creation_timestamp;
+    generated_services.push_back(std::move(svc));
+  }
+
+  // Pods, in workload creation order, then the generated ones.
   std::uint32_t workload_index = 0;
-  for (const auto& w : store.workloads()) {
+  auto add_pods = [&](const config::Workload& w, bool generated) {
     std::vector<PodPlan::Member> members;
     const std::vector<PodPlan::Member>* planned = nullptr;
     if (pod_plan) {
@@ -224,6 +451,7 @@ Registry Registry::build(const config::ConfigStore& store, config::Diagnostics& 
       pod.workload_kind = w.kind;
       pod.labels = w.pod_labels;
       pod.annotations = w.pod_annotations;
+      pod.generated = generated;
       pod.ip = pod_ip(workload_index, pod.ordinal, static_cast<std::uint32_t>(reg.pods_.size()));
       bool inject = pod.namespace_ != "istio-system" && pod.namespace_ != "kube-system" &&
                     !injection_disabled.count(pod.namespace_);
@@ -236,6 +464,14 @@ Registry Registry::build(const config::ConfigStore& store, config::Diagnostics& 
         if (iequals(it2->second, "false")) inject = false;
       }
       pod.has_sidecar = inject;
+      // Istio's gateway charts label their Envoys istio: ingressgateway / egressgateway; Gateway API
+      // deployments carry the gateway-name label. Such pods are proxies, not applications.
+      auto istio_label = pod.labels.find("istio");
+      pod.gateway_proxy = generated ||
+                          (istio_label != pod.labels.end() && istio_label->second.ends_with("gateway")) ||
+                          pod.labels.count("gateway.networking.k8s.io/gateway-name") ||
+                          pod.labels.count("istio.io/gateway-name");
+      if (pod.gateway_proxy) pod.has_sidecar = false;
       auto v = pod.labels.find("version");
       pod.version = v != pod.labels.end() ? v->second : "unknown";
       std::string_view region = label_or_annotation(pod.labels, pod.annotations, "topology.kubernetes.io/region");
@@ -253,7 +489,9 @@ Registry Registry::build(const config::ConfigStore& store, config::Diagnostics& 
       reg.pods_.push_back(std::move(pod));
     }
     ++workload_index;
-  }
+  };
+  for (const auto& w : store.workloads()) add_pods(w, false);
+  for (const auto& w : generated_workloads) add_pods(w, true);
 
   // Cluster IPs: explicit ones are reserved first so allocated ones never collide with them.
   std::unordered_set<std::string> used_ips;
@@ -271,31 +509,47 @@ Registry Registry::build(const config::ConfigStore& store, config::Diagnostics& 
 
   auto add_service = [&](Service svc) {
     auto [it, inserted] = reg.service_by_host_.emplace(svc.hostname, static_cast<std::uint32_t>(reg.services_.size()));
-    (void)it;
-    if (!inserted) return false;
-    if (!svc.address.empty())
-      reg.service_by_address_.emplace(svc.address, static_cast<std::uint32_t>(reg.services_.size()));
+    if (!inserted) {
+      // Several ServiceEntries for one host in one namespace make one service whose ports are the
+      // union (Istio's SidecarScope merges them); otherwise the first definition is used.
+      Service& existing = reg.services_[it->second];
+      if (svc.origin == Service::Origin::ServiceEntry && existing.origin == Service::Origin::ServiceEntry &&
+          existing.namespace_ == svc.namespace_) {
+        for (auto& p : svc.ports)
+          if (!existing.find_port(p.port)) existing.ports.push_back(std::move(p));
+      }
+      return false;
+    }
+    const auto index = static_cast<std::uint32_t>(reg.services_.size());
+    for (const auto& a : svc.addresses) reg.service_by_address_.emplace(a, index);
+    if (!svc.address.empty()) reg.service_by_address_.emplace(svc.address, index);
     reg.services_.push_back(std::move(svc));
     return true;
   };
 
-  for (const auto& ks : store.services()) {
+  auto add_k8s_service = [&](const config::Service& ks, bool generated) {
     Service svc;
-    svc.origin = Service::Origin::Kubernetes;
+    svc.origin = generated ? Service::Origin::Generated : Service::Origin::Kubernetes;
     svc.name = ks.meta.name;
     svc.namespace_ = ks.meta.namespace_;
     svc.hostname = to_lower(ks.meta.name + "." + ks.meta.namespace_ + ".svc." + reg.domain_);
     svc.creation_order = ks.meta.creation_order;
-    svc.k8s = &ks;
+    svc.k8s = generated ? nullptr : &ks;
+    svc.labels = ks.meta.labels;
     if (ks.type == "ExternalName") {
       svc.external_name = to_lower(ks.external_name);
+      svc.resolution = "Alias";
     } else if (ks.cluster_ip == "None") {
       svc.headless = true;
+      svc.resolution = "Passthrough";
     } else if (!ks.cluster_ip.empty()) {
       svc.address = ks.cluster_ip;
     } else {
       svc.address = allocate_ip();
     }
+    if (!svc.address.empty()) svc.addresses.push_back(svc.address);
+    for (const auto& ip : ks.cluster_ips)
+      if (ip != svc.address && ip != "None") svc.addresses.push_back(ip);
     for (const auto& p : ks.ports) {
       ServicePort sp;
       sp.name = p.name;
@@ -314,13 +568,40 @@ Registry Registry::build(const config::ConfigStore& store, config::Diagnostics& 
         if (pod.namespace_ == svc.namespace_ && labels_contain(pod.labels, ks.selector)) svc.pods.push_back(i);
       }
     }
-    if (!add_service(std::move(svc)))
-      diags.warning(ks.meta.location, "metadata.name", "Service host " + ks.meta.name + "." + ks.meta.namespace_ +
-                                                           " is defined twice; the first definition is used");
-  }
+    const auto index = static_cast<std::uint32_t>(reg.services_.size());
+    if (!add_service(std::move(svc))) {
+      if (!generated)
+        diags.warning(ks.meta.location, "metadata.name", "Service host " + ks.meta.name + "." + ks.meta.namespace_ +
+                                                             " is defined twice; the first definition is used");
+      return;
+    }
+    // EndpointSlices the service owns beyond its selected pods: endpoints Kubernetes would not
+    // manage itself (selector-less Services, headless ones pointing outside the mesh).
+    for (const auto& slice : store.endpoint_slices()) {
+      Service& added = reg.services_[index];
+      if (slice.meta.namespace_ != added.namespace_ || slice.service_name != added.name) continue;
+      for (const auto& e : slice.endpoints) {
+        for (const auto& addr : e.addresses) {
+          bool is_pod = false;
+          for (std::uint32_t p : added.pods)
+            if (reg.pods_[p].ip == addr) is_pod = true;
+          if (is_pod) continue;
+          ExternalEndpoint ep;
+          ep.address = addr;
+          ep.ready = e.ready;
+          ep.service = index;
+          for (const auto& sp : slice.ports) ep.ports[sp.name] = sp.port;
+          added.external_endpoints.push_back(static_cast<std::uint32_t>(reg.external_endpoints_.size()));
+          reg.external_endpoints_.push_back(std::move(ep));
+        }
+      }
+    }
+  };
+  for (const auto& ks : store.services()) add_k8s_service(ks, false);
+  for (const auto& ks : generated_services) add_k8s_service(ks, true);
 
-  // ServiceEntries: one registry service per host. STATIC/DNS endpoints are addresses, not pods,
-  // and are not modelled as endpoints yet; a workloadSelector selects pods of the entry's namespace.
+  // ServiceEntries: one registry service per host (SEMANTICS §12.1). STATIC endpoints and DNS
+  // hosts are external endpoints; a workloadSelector selects pods of the entry's namespace.
   for (const auto& se : store.service_entries()) {
     for (std::size_t h = 0; h < se.hosts.size(); ++h) {
       Service svc;
@@ -331,8 +612,12 @@ Registry Registry::build(const config::ConfigStore& store, config::Diagnostics& 
       svc.creation_order = se.meta.creation_order;
       svc.service_entry = &se;
       svc.export_to = se.export_to;
+      svc.labels = se.meta.labels;
+      svc.mesh_external = se.location != "MESH_INTERNAL";
+      svc.resolution = se.resolution == "NONE" ? "Passthrough" : se.resolution;
+      svc.addresses = se.addresses;
       for (const auto& a : se.addresses) {
-        if (a.find('/') == std::string::npos || a.ends_with("/32")) {
+        if (a.find('/') == std::string::npos || a.ends_with("/32") || a.ends_with("/128")) {
           svc.address = a.substr(0, a.find('/'));
           break;
         }
@@ -352,8 +637,33 @@ Registry Registry::build(const config::ConfigStore& store, config::Diagnostics& 
             svc.pods.push_back(i);
         }
       }
+      const auto index = static_cast<std::uint32_t>(reg.services_.size());
+      const std::string hostname = svc.hostname;
       // A ServiceEntry for a Kubernetes service's hostname only decorates it (SEMANTICS §12.1).
-      add_service(std::move(svc));
+      if (!add_service(std::move(svc))) continue;
+      auto add_endpoint = [&](ExternalEndpoint ep) {
+        ep.service = index;
+        reg.services_[index].external_endpoints.push_back(static_cast<std::uint32_t>(reg.external_endpoints_.size()));
+        reg.external_endpoints_.push_back(std::move(ep));
+      };
+      if (se.resolution == "STATIC" || se.resolution == "DNS" || se.resolution == "DNS_ROUND_ROBIN") {
+        for (const auto& e : se.endpoints) {
+          ExternalEndpoint ep;
+          ep.address = e.address;
+          ep.ports = e.ports;
+          ep.labels = e.labels;
+          ep.locality = e.locality;
+          ep.weight = e.weight;
+          ep.network = e.network;
+          add_endpoint(std::move(ep));
+        }
+        // DNS without endpoints: Envoy resolves the host itself (STRICT_DNS / LOGICAL_DNS).
+        if (se.endpoints.empty() && se.resolution != "STATIC" && !hostname.starts_with("*")) {
+          ExternalEndpoint ep;
+          ep.address = hostname;
+          add_endpoint(std::move(ep));
+        }
+      }
     }
   }
   return reg;
@@ -382,6 +692,12 @@ std::vector<std::uint32_t> Registry::pods_of_workload(std::string_view namespace
     if (pods_[i].workload == workload && pods_[i].namespace_ == namespace_) out.push_back(i);
   std::sort(out.begin(), out.end(),
             [&](std::uint32_t a, std::uint32_t b) { return pods_[a].ordinal < pods_[b].ordinal; });
+  return out;
+}
+
+std::vector<const Service*> Registry::find_services(std::string_view hostname) const {
+  std::vector<const Service*> out;
+  if (const Service* s = find_service(hostname)) out.push_back(s);
   return out;
 }
 

@@ -130,14 +130,6 @@ struct Service {
   const ServicePort* find_port(std::uint32_t port) const;
 };
 
-struct RegistryOptions {
-  std::string domain{kDefaultDomain};
-  // DESIGN §3.1: Istio's demo-profile ingress and egress gateways (pods and Services in
-  // istio-system) when no manifest defines them. Off for replaying istiod's own tests, whose fake
-  // cluster has none.
-  bool default_gateways = true;
-};
-
 // Which pods of a workload exist right now, when the simulation's timeline has scaled,
 // killed or restarted pods: ordinals (names continue the workload's sequence and are never
 // reused) and readiness. Workloads without an entry get ordinals 0..replicas-1, all ready.
@@ -147,6 +139,15 @@ struct PodPlan {
     bool ready = true;
   };
   std::unordered_map<std::string, std::vector<Member>> by_workload;  // key "namespace/name"
+};
+
+struct RegistryOptions {
+  std::string domain{kDefaultDomain};
+  // DESIGN §3.1: Istio's demo-profile ingress and egress gateways (pods and Services in
+  // istio-system) when no manifest defines them. Off for replaying istiod's own tests, whose fake
+  // cluster has none.
+  bool default_gateways = true;
+  const PodPlan* pod_plan = nullptr;
 };
 
 // Built from a ConfigStore snapshot; immutable afterwards. Pods are generated from workloads

@@ -38,8 +38,12 @@ struct Bookinfo {
 TEST(BookinfoCompileTest, S2_1_S3_2_JasonGoesToReviewsV2OthersToV1) {
   Bookinfo b({"virtual-service-reviews-test-v2.yaml"});
   ASSERT_FALSE(b.diags.has_errors()) << b.diags.first_error()->format();
-  ASSERT_EQ(b.reg.services().size(), 4u);
-  ASSERT_EQ(b.reg.pods().size(), 6u);  // details, ratings, reviews v1..v3, productpage
+  // Bookinfo's four services and six pods, plus Istio's default ingress and egress gateways that
+  // the registry provides when no manifest defines them (DESIGN §3.1).
+  ASSERT_EQ(b.reg.services().size(), 6u);
+  ASSERT_EQ(b.reg.pods().size(), 8u);  // details, ratings, reviews v1..v3, productpage, 2 gateways
+  EXPECT_TRUE(b.reg.pods()[6].gateway_proxy);
+  EXPECT_FALSE(b.reg.pods()[6].has_sidecar);
   auto cfg = b.productpage();
 
   auto jason = decide(*cfg, 9080, "reviews:9080", "/reviews/0", {{"end-user", "jason"}});

@@ -170,7 +170,10 @@ TEST(RegistryTest, S13_PodsAreGeneratedFromWorkloadsInOrder) {
   m.load(kWorkloads);
   m.build();
   const auto& pods = m.reg.pods();
-  ASSERT_EQ(pods.size(), 6u);
+  ASSERT_EQ(pods.size(), 8u);  // 6 from the manifest, then the 2 default gateways (DESIGN §3.1)
+  EXPECT_EQ(pods[6].name, "istio-ingressgateway-0");
+  EXPECT_EQ(pods[7].name, "istio-egressgateway-0");
+  EXPECT_TRUE(pods[6].generated && pods[7].gateway_proxy);
   EXPECT_EQ(pods[0].name, "reviews-v1-0");
   EXPECT_EQ(pods[1].name, "reviews-v1-1");
   EXPECT_EQ(pods[2].name, "reviews-v2-0");
@@ -185,6 +188,7 @@ TEST(RegistryTest, S13_PodsAreGeneratedFromWorkloadsInOrder) {
   std::set<std::string> ips;
   for (const auto& p : pods) {
     EXPECT_TRUE(p.ip.starts_with("10.244.")) << p.ip;
+    EXPECT_EQ(p.gateway_proxy, p.generated) << p.name;
     ips.insert(p.ip);
   }
   EXPECT_EQ(ips.size(), pods.size());  // unique
