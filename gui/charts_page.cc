@@ -1,0 +1,497 @@
+#include "gui/charts_page.h"
+
+#include <QAreaSeries>
+#include <QChart>
+#include <QComboBox>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLegend>
+#include <QLineSeries>
+#include <QPushButton>
+#include <QValueAxis>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <cmath>
+
+#include "gui/async.h"
+#include "gui/chart_view.h"
+#include "gui/palette.h"
+
+namespace meshtwin::gui {
+
+namespace {
+
+constexpr int kFactors[] = {1, 2, 5, 10, 15, 30, 60, 120, 300, 600};
+// Enough points to see a rollout's shape, few enough to draw at once on a big run.
+constexpr std::size_t kTargetPoints = 400;
+
+SimTime run_span(const RunSelection& run) {
+  const results::RunRow* row = run.run();
+  return row ? std::max(row->sim_end, row->sim_duration) : 0;
+}
+SimTime run_interval(const RunSelection& run) {
+  const results::RunRow* row = run.run();
+  return row && row->metrics_interval > 0 ? row->metrics_interval : engine::kSecond;
+}
+
+int auto_factor(const RunSelection& run) {
+  auto windows = static_cast<std::size_t>(run_span(run) / run_interval(run) + 1);
+  for (int f : kFactors) {
+    if (windows / static_cast<std::size_t>(f) <= kTargetPoints) return f;
+  }
+  return kFactors[std::size(kFactors) - 1];
+}
+
+void reset_chart(QChart* chart, const QString& title) {
+  chart->removeAllSeries();
+  for (QAbstractAxis* axis : chart->axes()) {
+    chart->removeAxis(axis);
+    delete axis;
+  }
+  chart->setTitle(title);
+}
+
+double x_of(const WindowSeries& s, std::size_t i) {
+  return (static_cast<double>(i) + 0.5) * s.seconds_per_window();
+}
+
+QLineSeries* make_line(const QString& name, QList<QPointF> points, QColor color, bool dashed) {
+  auto* line = new QLineSeries();
+  line->setName(name);
+  line->replace(points);
+  QPen pen(color, dashed ? 1.6 : 1.8, dashed ? Qt::DashLine : Qt::SolidLine);
+  line->setPen(pen);
+  return line;
+}
+
+// Axes for every series of the chart; y from 0 to a little over y_max.
+// A round tick step (1, 2 or 5 times a power of ten) giving about `target` ticks.
+double nice_step(double span, int target) {
+  double raw = span / std::max(1, target);
+  double p = std::pow(10.0, std::floor(std::log10(std::max(raw, 1e-9))));
+  for (double m : {1.0, 2.0, 5.0}) {
+    if (m * p >= raw) return m * p;
+  }
+  return 10 * p;
+}
+
+void finish_chart(ChartView* view, double x_max, double y_max, const QString& y_title) {
+  QChart* chart = view->chart();
+  auto* x = new QValueAxis();
+  x->setTitleText("simulated time (s)");
+  x->setRange(0, std::max(x_max, 1e-3));
+  // Ticks on round seconds whatever the zoom: anchored at 0, step follows the visible span.
+  x->setTickType(QValueAxis::TicksDynamic);
+  x->setTickAnchor(0);
+  auto retick = [x](qreal lo, qreal hi) {
+    double step = nice_step(hi - lo, 8);
+    x->setTickInterval(step);
+    x->setLabelFormat(step >= 1 ? "%.0f" : step >= 0.1 ? "%.1f" : "%.2f");
+  };
+  retick(x->min(), x->max());
+  QObject::connect(x, &QValueAxis::rangeChanged, x, retick);
+  auto* y = new QValueAxis();
+  y->setTitleText(y_title);
+  y->setRange(0, y_max > 0 ? y_max * 1.08 : 1.0);
+  y->applyNiceNumbers();
+  y->setLabelFormat(y->max() >= 10 ? "%.0f" : "%.2g");
+  chart->addAxis(x, Qt::AlignBottom);
+  chart->addAxis(y, Qt::AlignLeft);
+  for (QAbstractSeries* s : chart->series()) {
+    s->attachAxis(x);
+    s->attachAxis(y);
+  }
+  view->set_full_range(0, x->max());
+}
+
+std::vector<ChartMarker> to_chart_markers(const std::vector<Marker>& markers, bool dashed) {
+  std::vector<ChartMarker> out;
+  for (const auto& m : markers) {
+    ChartMarker c;
+    c.seconds = static_cast<double>(m.time) / 1e9;
+    QString what = QString::fromStdString(m.kind);
+    c.label = m.count > 1 ? QString("%1 \u00d7%2").arg(what).arg(m.count)
+                          : QString("%1 %2").arg(what, QString::fromStdString(m.subject));
+    if (dashed) c.label += " (B)";
+    c.color = marker_color(m.kind);
+    c.dashed = dashed;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+// Rate lines, one per key accepted by `keep`, for run A (solid) and B (dashed).
+double add_rate_lines(QChart* chart, ColorMap& colors, const WindowSeries* series, bool dashed,
+                      const std::function<bool(const std::string&)>& keep) {
+  if (!series) return 0;
+  double y_max = 0;
+  for (const auto& [key, s] : series->series) {
+    if (!keep(key)) continue;
+    QList<QPointF> points;
+    points.reserve(static_cast<qsizetype>(series->windows));
+    for (std::size_t i = 0; i < series->windows; ++i) {
+      double y = series->rate(key, i);
+      y_max = std::max(y_max, y);
+      points.append({x_of(*series, i), y});
+    }
+    QString name = QString::fromStdString(key.empty() ? "all" : key) + (dashed ? " (B)" : "");
+    chart->addSeries(make_line(name, std::move(points), colors.color(key), dashed));
+  }
+  return y_max;
+}
+
+}  // namespace
+
+RunChartData load_run_chart_data(const RunSelection& run, const MetricsFilter& filter,
+                                 int window_factor) {
+  RunChartData out;
+  std::string open_error;
+  auto ok = run.source->with_reader([&](const results::Reader& reader) {
+    SeriesQuery q;
+    q.filter = filter;
+    q.window_factor = window_factor;
+    // Any destination: stack every service's versions; one service: its versions.
+    q.key = filter.destination_service.empty() ? SeriesKey::ServiceVersion : SeriesKey::Version;
+    out.traffic = load_window_series(reader, run.run_id, q, &out.error);
+    q.key = SeriesKey::Total;
+    q.with_buckets = true;
+    out.latency = load_window_series(reader, run.run_id, q, &out.error);
+    q.with_buckets = false;
+    q.key = SeriesKey::Code;
+    out.codes = load_window_series(reader, run.run_id, q, &out.error);
+    q.key = SeriesKey::Flags;
+    out.flags = load_window_series(reader, run.run_id, q, &out.error);
+    // Load is what reaches a pod: every attempt, retries included (destination reporter).
+    q.reporter = "destination";
+    q.key = SeriesKey::Pod;
+    out.pods = load_window_series(reader, run.run_id, q, &out.error);
+    SimTime merge = std::max(run_interval(run), run_span(run) / 200);
+    if (auto m = load_markers(reader, run.run_id, merge, &out.error)) out.markers = std::move(*m);
+    return true;
+  }, &open_error);
+  if (!ok) out.error = open_error;
+  return out;
+}
+
+ChartsPage::ChartsPage(QWidget* parent) : QWidget(parent) {
+  auto* layout = new QVBoxLayout(this);
+  auto* controls = new QHBoxLayout();
+  source_box_ = new QComboBox(this);
+  destination_box_ = new QComboBox(this);
+  window_box_ = new QComboBox(this);
+  source_box_->setMinimumContentsLength(18);
+  destination_box_->setMinimumContentsLength(28);
+  auto* reset = new QPushButton(tr("Reset zoom"), this);
+  controls->addWidget(new QLabel(tr("Source:"), this));
+  controls->addWidget(source_box_);
+  controls->addWidget(new QLabel(tr("Destination:"), this));
+  controls->addWidget(destination_box_);
+  controls->addWidget(new QLabel(tr("Window:"), this));
+  controls->addWidget(window_box_);
+  controls->addWidget(reset);
+  controls->addStretch(1);
+  layout->addLayout(controls);
+  caption_ = new QLabel(this);
+  caption_->setWordWrap(true);
+  layout->addWidget(caption_);
+
+  auto* grid = new QGridLayout();
+  for (int i = 0; i < kChartCount; ++i) {
+    views_[static_cast<std::size_t>(i)] = new ChartView(this);
+    auto* chart = new QChart();
+    chart->legend()->setAlignment(Qt::AlignBottom);
+    chart->setMargins(QMargins(2, 2, 2, 2));
+    views_[static_cast<std::size_t>(i)]->setChart(chart);
+    ChartView* view = views_[static_cast<std::size_t>(i)];
+    connect(view, &ChartView::x_range_changed, this,
+            [this, view](double lo, double hi) { sync_range(view, lo, hi); });
+  }
+  grid->addWidget(views_[0], 0, 0, 1, 2);
+  grid->addWidget(views_[1], 1, 0);
+  grid->addWidget(views_[2], 1, 1);
+  grid->addWidget(views_[3], 2, 0);
+  grid->addWidget(views_[4], 2, 1);
+  grid->setRowStretch(0, 5);
+  grid->setRowStretch(1, 4);
+  grid->setRowStretch(2, 4);
+  layout->addLayout(grid, 1);
+
+  window_box_->addItem(tr("auto"), 0);
+  connect(source_box_, &QComboBox::activated, this, [this] {
+    filter_.source_workload = source_box_->currentData().toString().toStdString();
+    reload();
+  });
+  connect(destination_box_, &QComboBox::activated, this, [this] {
+    filter_.destination_service = destination_box_->currentData().toString().toStdString();
+    reload();
+  });
+  connect(window_box_, &QComboBox::activated, this, [this] {
+    window_factor_ = window_box_->currentData().toInt();
+    reload();
+  });
+  connect(reset, &QPushButton::clicked, this, [this] {
+    for (ChartView* v : views_) v->reset_zoom();
+  });
+}
+
+QChart* ChartsPage::chart(ChartKind kind) const { return chart_view(kind)->chart(); }
+ChartView* ChartsPage::chart_view(ChartKind kind) const {
+  return views_[static_cast<std::size_t>(kind)];
+}
+const RunChartData* ChartsPage::data(bool compared) const {
+  const auto& d = compared ? data_b_ : data_a_;
+  return d ? &*d : nullptr;
+}
+
+void ChartsPage::set_runs(RunSelection a, RunSelection b) {
+  a_ = std::move(a);
+  b_ = std::move(b);
+  data_a_.reset();
+  data_b_.reset();
+  load_filter_labels();
+  reload();
+}
+
+void ChartsPage::set_filter(const MetricsFilter& filter) {
+  filter_ = filter;
+  auto select = [](QComboBox* box, const std::string& value) {
+    int i = box->findData(QString::fromStdString(value));
+    if (i < 0) {
+      // Not among the loaded labels (yet): keep it selectable anyway.
+      box->addItem(QString::fromStdString(value), QString::fromStdString(value));
+      i = box->count() - 1;
+    }
+    box->setCurrentIndex(i);
+  };
+  select(source_box_, filter.source_workload);
+  select(destination_box_, filter.destination_service);
+  reload();
+}
+
+void ChartsPage::set_window_factor(int factor) {
+  window_factor_ = std::max(0, factor);
+  int i = window_box_->findData(window_factor_);
+  if (i >= 0) window_box_->setCurrentIndex(i);
+  reload();
+}
+
+void ChartsPage::load_filter_labels() {
+  if (!a_) return;
+  // Window choices in the run's own metrics interval.
+  window_box_->clear();
+  window_box_->addItem(tr("auto"), 0);
+  double interval_s = static_cast<double>(run_interval(a_)) / 1e9;
+  for (int f : kFactors) window_box_->addItem(QString("%1 s").arg(f * interval_s), f);
+  window_box_->setCurrentIndex(std::max(0, window_box_->findData(window_factor_)));
+
+  RunSelection run = a_;
+  run_async(this, [run] {
+    std::string error;
+    auto labels = run.source->with_reader(
+        [&](const results::Reader& r) { return load_labels(r, run.run_id, &error); }, &error);
+    return labels && *labels ? **labels : Labels{};
+  }, [this](Labels labels) {
+    auto fill = [](QComboBox* box, const std::vector<std::string>& values,
+                   const std::string& current) {
+      box->clear();
+      box->addItem(tr("any"), QString());
+      for (const auto& v : values) {
+        box->addItem(QString::fromStdString(v), QString::fromStdString(v));
+      }
+      int i = box->findData(QString::fromStdString(current));
+      if (i < 0 && !current.empty()) {
+        box->addItem(QString::fromStdString(current), QString::fromStdString(current));
+        i = box->count() - 1;
+      }
+      box->setCurrentIndex(std::max(0, i));
+    };
+    fill(source_box_, labels.source_workloads, filter_.source_workload);
+    fill(destination_box_, labels.destination_services, filter_.destination_service);
+  });
+}
+
+void ChartsPage::reload() {
+  if (!a_) return;
+  int generation = ++generation_;
+  effective_factor_ = window_factor_ > 0 ? window_factor_ : auto_factor(a_);
+  RunSelection a = a_, b = b_;
+  MetricsFilter filter = filter_;
+  int factor = effective_factor_;
+  using Pair = std::pair<RunChartData, std::optional<RunChartData>>;
+  run_async(this, [a, b, filter, factor]() -> Pair {
+    Pair out;
+    out.first = load_run_chart_data(a, filter, factor);
+    if (b) out.second = load_run_chart_data(b, filter, factor);
+    return out;
+  }, [this, generation](Pair result) {
+    if (generation != generation_) return;  // a newer filter was asked for meanwhile
+    data_a_ = std::move(result.first);
+    data_b_ = std::move(result.second);
+    rebuild();
+    emit loaded();
+  });
+}
+
+void ChartsPage::sync_range(ChartView* from, double lo, double hi) {
+  if (syncing_) return;
+  syncing_ = true;
+  for (ChartView* v : views_) {
+    if (v != from) v->set_x_range(lo, hi);
+  }
+  syncing_ = false;
+}
+
+void ChartsPage::rebuild() {
+  const RunChartData* a = data(false);
+  const RunChartData* b = data(true);
+  if (!a) return;
+  auto seconds = [](const std::optional<WindowSeries>& s) {
+    return s ? static_cast<double>(s->windows) * s->seconds_per_window() : 0.0;
+  };
+  double x_max = std::max(seconds(a->traffic), b ? seconds(b->traffic) : 0.0);
+
+  QString what = filter_.destination_service.empty()
+                     ? tr("every destination")
+                     : QString::fromStdString(filter_.destination_service);
+  QString from = filter_.source_workload.empty()
+                     ? tr("any source")
+                     : QString::fromStdString(filter_.source_workload);
+  QString caption = tr("%1 from %2, %3 s windows, caller-side metrics (reporter=source); "
+                       "per-pod load counts every attempt that reached a pod.")
+                        .arg(what, from)
+                        .arg(a->traffic ? a->traffic->seconds_per_window() : 0.0);
+  if (b_) {
+    caption += tr("  Solid: %1.  Dashed: %2.")
+                   .arg(QString::fromStdString(a_.label()), QString::fromStdString(b_.label()));
+  }
+  if (!a->error.empty()) caption += tr("  Error: %1").arg(QString::fromStdString(a->error));
+  caption_->setText(caption);
+
+  std::vector<ChartMarker> markers = to_chart_markers(a->markers, false);
+  if (b) {
+    auto more = to_chart_markers(b->markers, true);
+    markers.insert(markers.end(), more.begin(), more.end());
+  }
+  for (ChartView* v : views_) v->set_markers(markers);
+
+  // Requests/s by version, stacked: each area spans from the versions below it to itself.
+  {
+    ChartView* view = chart_view(ChartKind::Traffic);
+    QChart* c = view->chart();
+    reset_chart(c, tr("Requests/s by destination version (stacked)"));
+    ColorMap colors;
+    double y_max = 0;
+    if (a->traffic) {
+      const WindowSeries& s = *a->traffic;
+      std::vector<double> base(s.windows, 0.0);
+      for (const auto& [key, data] : s.series) {
+        auto* area = new QAreaSeries();
+        auto* lower = new QLineSeries(area);
+        auto* upper = new QLineSeries(area);
+        QList<QPointF> lo, hi;
+        for (std::size_t i = 0; i < s.windows; ++i) {
+          double rate = s.rate(key, i);
+          lo.append({x_of(s, i), base[i]});
+          base[i] += rate;
+          hi.append({x_of(s, i), base[i]});
+          y_max = std::max(y_max, base[i]);
+        }
+        lower->replace(lo);
+        upper->replace(hi);
+        area->setLowerSeries(lower);
+        area->setUpperSeries(upper);
+        area->setName(QString::fromStdString(key));
+        QColor color = colors.color(key);
+        area->setBrush(color.lighter(115));  // opaque: grid lines would show through
+        area->setPen(QPen(color.darker(120), 1));
+        c->addSeries(area);
+      }
+    }
+    if (b && b->traffic) {
+      // The compared run as the tops of its own stack, dashed, in the same colours.
+      const WindowSeries& s = *b->traffic;
+      std::vector<double> base(s.windows, 0.0);
+      for (const auto& [key, data] : s.series) {
+        QList<QPointF> points;
+        for (std::size_t i = 0; i < s.windows; ++i) {
+          base[i] += s.rate(key, i);
+          y_max = std::max(y_max, base[i]);
+          points.append({x_of(s, i), base[i]});
+        }
+        c->addSeries(make_line(QString::fromStdString(key) + " (B)", std::move(points),
+                               colors.color(key).darker(140), true));
+      }
+    }
+    finish_chart(view, x_max, y_max, tr("requests/s"));
+  }
+
+  // Latency percentiles from the merged duration buckets of each window.
+  {
+    ChartView* view = chart_view(ChartKind::Latency);
+    QChart* c = view->chart();
+    reset_chart(c, tr("Latency p50 / p90 / p99 (from Istio duration buckets)"));
+    double y_max = 0;
+    const std::pair<double, const char*> quantiles[] = {{0.50, "p50"}, {0.90, "p90"}, {0.99, "p99"}};
+    const QColor colors[] = {QColor(0x59a14f), QColor(0xf28e2b), QColor(0xe15759)};
+    for (int which = 0; which < 2; ++which) {
+      const RunChartData* d = which == 0 ? a : b;
+      if (!d || !d->latency) continue;
+      const WindowSeries& s = *d->latency;
+      auto totals = s.totals();
+      for (int q = 0; q < 3; ++q) {
+        auto values = percentile_per_window(s, quantiles[q].first);
+        QList<QPointF> points;
+        for (std::size_t i = 0; i < s.windows; ++i) {
+          if (totals[i] == 0) continue;  // no requests ended in it: no latency to draw
+          double ms = static_cast<double>(values[i]) / 1e6;
+          y_max = std::max(y_max, ms);
+          points.append({x_of(s, i), ms});
+        }
+        c->addSeries(make_line(QString(quantiles[q].second) + (which ? " (B)" : ""),
+                               std::move(points), colors[q], which == 1));
+      }
+    }
+    finish_chart(view, x_max, y_max, tr("ms"));
+  }
+
+  // Errors: non-2xx/3xx codes, and Envoy flags.
+  {
+    ChartView* view = chart_view(ChartKind::ErrorCodes);
+    QChart* c = view->chart();
+    reset_chart(c, tr("Errors/s by response code"));
+    ColorMap colors;
+    colors.color("503");  // the usual suspect keeps the first colour
+    auto errors = [](const std::string& key) {
+      return !key.empty() && !is_success(std::atoi(key.c_str()));
+    };
+    double y_max = add_rate_lines(c, colors, a->codes ? &*a->codes : nullptr, false, errors);
+    if (b) y_max = std::max(y_max, add_rate_lines(c, colors, b->codes ? &*b->codes : nullptr, true, errors));
+    if (c->series().isEmpty()) c->setTitle(tr("Errors/s by response code: none"));
+    finish_chart(view, x_max, y_max, tr("requests/s"));
+  }
+  {
+    ChartView* view = chart_view(ChartKind::ErrorFlags);
+    QChart* c = view->chart();
+    reset_chart(c, tr("Requests/s by Envoy response flag"));
+    ColorMap colors;
+    auto flagged = [](const std::string& key) { return key != "-" && !key.empty(); };
+    double y_max = add_rate_lines(c, colors, a->flags ? &*a->flags : nullptr, false, flagged);
+    if (b) y_max = std::max(y_max, add_rate_lines(c, colors, b->flags ? &*b->flags : nullptr, true, flagged));
+    if (c->series().isEmpty()) c->setTitle(tr("Requests/s by Envoy response flag: none"));
+    finish_chart(view, x_max, y_max, tr("requests/s"));
+  }
+  {
+    ChartView* view = chart_view(ChartKind::PodLoad);
+    QChart* c = view->chart();
+    reset_chart(c, tr("Per-pod load (attempts/s reaching each pod)"));
+    ColorMap colors;
+    auto all = [](const std::string& key) { return !key.empty() && key != "unknown"; };
+    double y_max = add_rate_lines(c, colors, a->pods ? &*a->pods : nullptr, false, all);
+    if (b) y_max = std::max(y_max, add_rate_lines(c, colors, b->pods ? &*b->pods : nullptr, true, all));
+    finish_chart(view, x_max, y_max, tr("attempts/s"));
+  }
+}
+
+}  // namespace meshtwin::gui

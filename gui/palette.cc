@@ -1,0 +1,48 @@
+#include "gui/palette.h"
+
+#include <array>
+
+namespace meshtwin::gui {
+
+namespace {
+
+// Tableau 10: distinct at a glance and readable on white.
+constexpr std::array<QRgb, 10> kPalette = {0x4e79a7, 0xf28e2b, 0x59a14f, 0xe15759, 0x76b7b2,
+                                           0xedc948, 0xb07aa1, 0xff9da7, 0x9c755f, 0xbab0ac};
+
+}  // namespace
+
+QColor ColorMap::color(const std::string& key) {
+  auto it = assigned_.find(key);
+  if (it != assigned_.end()) return it->second;
+  QColor c(kPalette[assigned_.size() % kPalette.size()]);
+  assigned_.emplace(key, c);
+  return c;
+}
+
+QColor outcome_color(int code) {
+  if (code >= 200 && code < 300) return QColor(0x59a14f);
+  if (code >= 300 && code < 400) return QColor(0x4e79a7);
+  if (code >= 400 && code < 500) return QColor(0xedc948);
+  if (code >= 500) return QColor(0xe15759);
+  return QColor(0x9c9c9c);
+}
+
+QColor marker_color(const std::string& kind) {
+  if (kind == "config_applied") return QColor(0x4e79a7);
+  if (kind == "pod_killed") return QColor(0xe15759);
+  if (kind == "pod_started" || kind == "pod_ready") return QColor(0x59a14f);
+  if (kind == "host_ejected") return QColor(0xf28e2b);
+  if (kind == "host_returned") return QColor(0x76b7b2);
+  if (kind.rfind("overflow", 0) == 0) return QColor(0xb07aa1);
+  return QColor(0x7f7f7f);
+}
+
+QString format_duration(double ns) {
+  if (ns >= 1e9) return QString::number(ns / 1e9, 'f', 2) + " s";
+  if (ns >= 1e6) return QString::number(ns / 1e6, ns >= 1e8 ? 'f' : 'f', ns >= 1e8 ? 0 : 1) + " ms";
+  if (ns >= 1e3) return QString::number(ns / 1e3, 'f', 0) + " us";
+  return QString::number(ns, 'f', 0) + " ns";
+}
+
+}  // namespace meshtwin::gui
