@@ -20,66 +20,17 @@ namespace fs = std::filesystem;
 using config::Severity;
 using config::yaml::MapReader;
 using config::yaml::Value;
+using detail::read_calls;
 using detail::read_duration_distribution;
+using detail::read_failures;
+using detail::read_method;
+using detail::read_url;
+using detail::split_ref;
 
 constexpr const char* kApiVersion = "meshtwin.dev/v1alpha1";
 
 void error_at(const Value& at, std::string_view key, std::string message) {
   at.reader().report(Severity::Error, at.node(), config::yaml::join_path(at.path(), key), std::move(message));
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
-bool http_token(const std::string& s) {
-  static const std::string kSeparators = "()<>@,;:\\\"/[]?={} \t";
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
-    return c > 32 && c < 127 && kSeparators.find(static_cast<char>(c)) == std::string::npos;
-  });
-}
-
-// Kubernetes object names as they appear in `workload: name` and app keys.
-bool object_name(const std::string& s) {
-  return !s.empty() && s.size() <= 253 && std::all_of(s.begin(), s.end(), [](unsigned char c) {
-           return std::islower(c) || std::isdigit(c) || c == '-' || c == '.';
-         });
-}
-
-// `name` or `namespace/name`.
-bool split_ref(const std::string& s, std::string& ns, std::string& name) {
-  const auto slash = s.find('/');
-  if (slash == std::string::npos) {
-    ns.clear();
-    name = s;
-    return object_name(name);
-  }
-  ns = s.substr(0, slash);
-  name = s.substr(slash + 1);
-  return object_name(ns) && object_name(name) && ns.find('.') == std::string::npos;
-}
-
-std::optional<Url> read_url(const Value& v) {
-  auto s = v.as_string();
-  if (!s) return std::nullopt;
-  std::string error;
-  auto url = parse_url(*s, &error);
-  if (!url) v.error(v.name() + ": " + error);
-  return url;
-}
-
-bool read_method(MapReader& m, std::string& out) {
-  auto v = m.get("method");
-  if (!v) return false;
-  auto s = v->as_string();
-  if (!s) return false;
-  if (!http_token(*s)) {
-    v->error("method must be an HTTP method such as GET or POST, got " + v->describe());
-    return false;
-  }
-  out = *s;
-  return true;
 }
 
 // `all`, `none` or a fraction in [0, 1].
@@ -110,138 +61,6 @@ bool read_distribution_field(MapReader& m, std::string_view key, engine::Distrib
 }
 
 // ------------------------------------------------------------------ apps
-
-std::optional<CallSpec> read_call(const Value& v) {
-  MapReader m(v);
-  if (!m.ok()) return std::nullopt;
-  CallSpec c;
-  c.location = v.location();
-  bool ok = true;
-  if (auto to = m.require("to", "to is required: the URL to call, e.g. \"http://reviews:9080/reviews/0\"")) {
-    if (auto url = read_url(*to))
-      c.to = *url;
-    else
-      ok = false;
-  } else {
-    ok = false;
-  }
-  read_method(m, c.method);
-  m.read_duration("timeout", c.timeout);
-  if (auto a = m.get("attempts")) {
-    if (auto n = a->as_int(1, 1000))
-      c.attempts = static_cast<int>(*n);
-    else
-      ok = false;
-  }
-  std::vector<std::string> headers;
-  if (m.read("forwardHeaders", headers)) {
-    for (auto& h : headers) c.forward_headers.push_back(lower(h));
-  }
-  std::string on_failure;
-  if (m.read_enum("onFailure", on_failure, {"fail", "continue"}))
-    c.on_failure = on_failure == "continue" ? CallSpec::OnFailure::Continue : CallSpec::OnFailure::Fail;
-  m.finish();
-  if (!ok) return std::nullopt;
-  return c;
-}
-
-void read_calls(const Value& v, std::vector<CallStep>& out) {
-  auto items = v.as_list();
-  if (!items) return;
-  for (const Value& item : *items) {
-    MapReader probe(item);
-    if (!probe.ok()) continue;
-    if (probe.has("parallel")) {
-      CallStep step;
-      step.parallel = true;
-      auto group = probe.get("parallel");
-      probe.finish();  // anything beside `parallel` is a misplaced call field
-      if (auto calls = group->as_list()) {
-        if (calls->empty()) group->error("parallel must list at least one call");
-        for (const Value& c : *calls) {
-          if (auto call = read_call(c)) step.calls.push_back(std::move(*call));
-        }
-      }
-      out.push_back(std::move(step));
-    } else if (auto call = read_call(item)) {
-      out.push_back(CallStep{{std::move(*call)}, false});
-    }
-  }
-}
-
-int grpc_code(const std::string& name) {
-  static const char* const kNames[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
-                                       "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-                                       "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL",
-                                       "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
-  for (int i = 0; i < 17; ++i)
-    if (name == kNames[i]) return i;
-  return -1;
-}
-
-void read_failures(const Value& v, std::vector<FailureSpec>& out) {
-  auto items = v.as_list();
-  if (!items) return;
-  double total = 0;
-  bool all_ok = true;
-  for (const Value& item : *items) {
-    MapReader m(item);
-    if (!m.ok()) {
-      all_ok = false;
-      continue;
-    }
-    FailureSpec f;
-    f.location = item.location();
-    if (m.require("rate", "rate is required: the probability per request, e.g. 0.05")) {
-      if (!m.read_number("rate", f.rate, 0, 1)) all_ok = false;
-    } else {
-      all_ok = false;
-    }
-    std::string kind = "status";
-    m.read_enum("kind", kind, {"status", "reset", "hang", "refuse", "grpc"});
-    f.kind = kind == "reset"    ? FailureSpec::Kind::Reset
-             : kind == "hang"   ? FailureSpec::Kind::Hang
-             : kind == "refuse" ? FailureSpec::Kind::Refuse
-             : kind == "grpc"   ? FailureSpec::Kind::Grpc
-                                : FailureSpec::Kind::Status;
-    if (auto st = m.get("status")) {
-      if (f.kind != FailureSpec::Kind::Status)
-        st->error("status applies only to failures of kind status");
-      else if (auto n = st->as_int(100, 599))
-        f.status = static_cast<int>(*n);
-    }
-    if (auto g = m.get("grpcStatus")) {
-      if (f.kind != FailureSpec::Kind::Grpc) {
-        g->error("grpcStatus applies only to failures of kind grpc");
-      } else if (g->is_scalar() && !g->node().Scalar().empty() && std::isdigit(static_cast<unsigned char>(g->node().Scalar()[0]))) {
-        if (auto n = g->as_int(0, 16)) f.grpc_status = static_cast<int>(*n);
-      } else if (auto s = g->as_string()) {
-        const int code = grpc_code(*s);
-        if (code < 0)
-          g->error("grpcStatus must be a gRPC code (0-16) or its name such as UNAVAILABLE, got " + g->describe());
-        else
-          f.grpc_status = code;
-      }
-    }
-    if (auto w = m.get("when")) {
-      std::string when;
-      if (f.kind != FailureSpec::Kind::Reset) {
-        w->error("when applies only to failures of kind reset");
-      } else if (auto s = w->as_string()) {
-        if (*s == "beforeHeaders" || *s == "afterHeaders")
-          f.after_headers = *s == "afterHeaders";
-        else
-          w->error("when must be beforeHeaders or afterHeaders, got " + w->describe());
-      }
-    }
-    m.finish();
-    total += f.rate;
-    out.push_back(f);
-  }
-  // One uniform draw picks at most one failure kind, so the rates share a single [0, 1].
-  if (all_ok && total > 1 + 1e-9)
-    v.error("failure rates add up to " + std::to_string(total) + "; together they must not exceed 1");
-}
 
 void read_app(const std::string& key, const Value& v, AppSpec& app) {
   app.location = v.location();
@@ -309,7 +128,7 @@ void read_mix(const Value& v, std::vector<HeaderMix>& out) {
       ok = false;
     if (auto h = m.get("headers")) {
       if (auto map = h->as_string_map()) {
-        for (auto& [k, val] : *map) mix.headers.emplace_back(lower(k), val);
+        for (auto& [k, val] : *map) mix.headers.emplace_back(detail::lower_case(k), val);
       }
     }
     m.finish();
@@ -319,7 +138,7 @@ void read_mix(const Value& v, std::vector<HeaderMix>& out) {
   if (ok && !out.empty() && total <= 0) v.error("mix weights sum to 0; give at least one entry a positive weight");
 }
 
-void read_client(const Value& v, ClientSpec& c, std::size_t index) {
+void read_client(const Value& v, ClientSpec& c, const std::string& base_dir) {
   c.location = v.location();
   MapReader m(v);
   if (!m.ok()) return;
@@ -331,7 +150,7 @@ void read_client(const Value& v, ClientSpec& c, std::size_t index) {
   }
   read_method(m, c.method);
   if (auto rate = m.require("rate", "rate is required, e.g. {poisson: 200} or {closed: {connections: 2}}")) {
-    if (auto r = detail::read_rate(*rate)) c.rate = *r;
+    if (auto r = detail::read_rate(*rate, base_dir)) c.rate = *r;
   }
   if (auto n = m.get("requests")) {
     if (auto x = n->as_int(1, std::numeric_limits<std::int64_t>::max())) c.max_requests = static_cast<std::uint64_t>(*x);
@@ -339,7 +158,6 @@ void read_client(const Value& v, ClientSpec& c, std::size_t index) {
   m.read_duration("timeout", c.timeout, 1);
   if (auto mix = m.get("mix")) read_mix(*mix, c.mix);
   m.finish();
-  (void)index;
 }
 
 // ------------------------------------------------------------------ spec
@@ -377,30 +195,6 @@ void read_record(const Value& v, RecordSpec& r) {
   m.finish();
 }
 
-void read_manifests(const Value& v, const fs::path& base_dir, std::vector<std::string>& out) {
-  auto items = v.as_list();
-  if (!items) return;
-  if (items->empty()) v.error("manifests must list at least one file or folder");
-  for (const Value& item : *items) {
-    auto s = item.as_string();
-    if (!s) continue;
-    if (s->empty()) {
-      item.error("manifest path must not be empty");
-      continue;
-    }
-    fs::path p(*s);
-    if (p.is_relative()) p = base_dir / p;
-    p = p.lexically_normal();
-    std::error_code ec;
-    if (!fs::exists(p, ec)) {
-      item.error("manifest \"" + *s + "\" not found (looked for " + p.string() +
-                 "); paths are relative to the scenario file's folder");
-      continue;
-    }
-    out.push_back(p.string());
-  }
-}
-
 void read_spec(const Value& v, ScenarioSpec& spec) {
   MapReader m(v);
   if (!m.ok()) return;
@@ -408,8 +202,12 @@ void read_spec(const Value& v, ScenarioSpec& spec) {
     if (auto n = seed->as_uint64()) spec.seed = *n;
   }
   m.read_duration("duration", spec.duration, 1);
-  if (auto manifests = m.require("manifests", "manifests is required: the Kubernetes and Istio YAML files that make up the mesh"))
-    read_manifests(*manifests, spec.base_dir, spec.manifests);
+  if (auto manifests = m.require("manifests", "manifests is required: the Kubernetes and Istio YAML files that make up the mesh")) {
+    if (manifests->is_seq() && manifests->node().size() == 0)
+      manifests->error("manifests must list at least one file or folder");
+    else
+      detail::read_paths(*manifests, spec.base_dir, spec.manifests);
+  }
   if (auto mesh = m.get("mesh")) read_mesh(*mesh, spec.mesh);
   if (auto network = m.get("network")) {
     MapReader nm(*network);
@@ -433,7 +231,7 @@ void read_spec(const Value& v, ScenarioSpec& spec) {
       std::set<std::string> names;
       for (std::size_t i = 0; i < items->size(); ++i) {
         ClientSpec c;
-        read_client((*items)[i], c, i);
+        read_client((*items)[i], c, spec.base_dir);
         if (!c.name.empty() && !names.insert(c.name).second)
           error_at((*items)[i], "name", "duplicate client name \"" + c.name + "\"; client names must be unique");
         spec.clients.push_back(std::move(c));
@@ -441,14 +239,10 @@ void read_spec(const Value& v, ScenarioSpec& spec) {
     }
   }
   if (auto record = m.get("record")) read_record(*record, spec.record);
-  for (const char* key : {"timeline", "assertions"}) {
-    if (auto x = m.get(key)) {
-      x->reader().report(Severity::Error, x->node(), x->path(),
-                         std::string(key) +
-                             " is not supported yet (it arrives with the timeline issue); remove it or run the "
-                             "scenario without it");
-    }
-  }
+  // Assertions before rollouts (analyses name assertions), clients before the timeline.
+  if (auto assertions = m.get("assertions")) detail::read_assertions(*assertions, spec);
+  if (auto timeline = m.get("timeline")) detail::read_timeline(*timeline, spec);
+  if (auto rollout = m.get("rollout")) detail::read_rollouts(*rollout, spec);
   m.finish();
 }
 

@@ -4,14 +4,6 @@
 #include <limits>
 
 namespace meshtwin::scenario::detail {
-namespace {
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr const char* kKinds = "constant, uniform, exponential, normal, lognormal, pareto or empirical";
-
-void error_at(const Value& at, std::string_view key, std::string message) {
-  at.reader().report(config::Severity::Error, at.node(), config::yaml::join_path(at.path(), key), std::move(message));
-}
 
 std::optional<SimTime> required_duration(MapReader& m, std::string_view key, SimTime min, const std::string& what) {
   auto v = m.require(key, std::string(key) + " is required: " + what);
@@ -28,13 +20,22 @@ std::optional<double> required_number(MapReader& m, std::string_view key, double
 
 // A number that must be strictly positive; `rate must be positive` reads better than a range.
 std::optional<double> positive_number(const Value& v, const std::string& what) {
-  auto d = v.as_number(-kInf, kInf);
+  auto d = v.as_number(-std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity());
   if (!d) return std::nullopt;
   if (*d <= 0) {
     v.error(what + " must be positive, got " + v.node().Scalar());
     return std::nullopt;
   }
   return d;
+}
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr const char* kKinds = "constant, uniform, exponential, normal, lognormal, pareto or empirical";
+
+void error_at(const Value& at, std::string_view key, std::string message) {
+  at.reader().report(config::Severity::Error, at.node(), config::yaml::join_path(at.path(), key), std::move(message));
 }
 
 std::optional<engine::Distribution> read_empirical(const Value& v) {
@@ -176,74 +177,6 @@ std::optional<engine::Distribution> read_duration_distribution(const Value& v) {
     return std::nullopt;
   }
   return read_kind(kind, body);
-}
-
-std::optional<RateSpec> read_rate(const Value& v) {
-  const std::string forms = "{poisson: 200}, {constant: 50}, {ramp: {from: 10, to: 100, over: 60s}} or "
-                            "{closed: {connections: 2, thinkTime: 0s}}";
-  if (!v.is_map()) {
-    v.error("rate must be one of " + forms + ", got " + v.describe());
-    return std::nullopt;
-  }
-  MapReader m(v);
-  if (!m.ok()) return std::nullopt;
-  auto entries = m.entries();
-  if (entries.size() != 1) {
-    v.error("rate must have exactly one of poisson, constant, ramp or closed, got " + std::to_string(entries.size()) +
-            " keys");
-    return std::nullopt;
-  }
-  const auto& [kind, body] = entries[0];
-  RateSpec r;
-  if (kind == "poisson" || kind == "constant") {
-    r.kind = kind == "poisson" ? RateSpec::Kind::Poisson : RateSpec::Kind::Constant;
-    auto n = positive_number(body, "rate");
-    if (!n) return std::nullopt;
-    r.per_second = *n;
-    return r;
-  }
-  if (kind == "ramp") {
-    r.kind = RateSpec::Kind::Ramp;
-    MapReader b(body);
-    if (!b.ok()) return std::nullopt;
-    auto from = required_number(b, "from", 0, kInf, "the rate at the start, per second");
-    auto to = required_number(b, "to", 0, kInf, "the rate at the end, per second");
-    auto over = required_duration(b, "over", 1, "how long the ramp takes, e.g. 60s");
-    b.finish();
-    if (!from || !to || !over) return std::nullopt;
-    if (*from == 0 && *to == 0) {
-      body.error("a ramp from 0 to 0 sends nothing; give from or to a positive rate");
-      return std::nullopt;
-    }
-    r.per_second = *from;
-    r.ramp_to = *to;
-    r.ramp_over = *over;
-    return r;
-  }
-  if (kind == "closed") {
-    r.kind = RateSpec::Kind::Closed;
-    MapReader b(body);
-    if (!b.ok()) return std::nullopt;
-    bool ok = true;
-    if (auto c = b.get("connections")) {
-      if (auto n = c->as_int(1, 1'000'000))
-        r.connections = static_cast<int>(*n);
-      else
-        ok = false;
-    }
-    if (auto t = b.get("thinkTime")) {
-      if (auto d = read_duration_distribution(*t))
-        r.think_time = *d;
-      else
-        ok = false;
-    }
-    b.finish();
-    if (!ok) return std::nullopt;
-    return r;
-  }
-  body.reader().report(config::Severity::Error, body.node(), body.path(),
-                       "unknown rate \"" + kind + "\"; use " + forms);
-  return std::nullopt;
 }
 
 // ---------------------------------------------------------------- --set

@@ -1,6 +1,6 @@
 // Private to model/scenario: reading the value types of the scenario file (distributions,
-// rates) and applying `--set` overrides. Shared by the loader and, later, the timeline,
-// which takes the same values. Includes yaml-cpp: never include from a public header.
+// rates, calls, failures, paths) and applying `--set` overrides. Shared by the loader and the
+// timeline, which takes the same values. Includes yaml-cpp: never include from a public header.
 #pragma once
 
 #include <optional>
@@ -22,9 +22,43 @@ using config::yaml::Value;
 // when invalid.
 std::optional<engine::Distribution> read_duration_distribution(const Value& v);
 
-// `{poisson: 200}`, `{constant: 50}`, `{closed: {connections, thinkTime}}`,
-// `{ramp: {from, to, over}}`.
-std::optional<RateSpec> read_rate(const Value& v);
+// Small typed reads shared by the value readers: a required duration / number (reporting
+// "<key> is required: <what>" when absent), and a number that must be strictly positive.
+std::optional<SimTime> required_duration(MapReader& m, std::string_view key, SimTime min, const std::string& what);
+std::optional<double> required_number(MapReader& m, std::string_view key, double min, double max,
+                                      const std::string& what);
+std::optional<double> positive_number(const Value& v, const std::string& what);
+
+// A client's rate: `{poisson: 200}`, `{constant: 50}`, `{closed: {connections, thinkTime}}`,
+// `{ramp: {from, to, over}}`, `{steps: [{at, rate}...]}`, `{sine: {mean, amplitude, period,
+// phase}}`, `{bursts: {base, rate, every, length}}`, `{replay: {file}}` (a CSV, relative to
+// `base_dir`, read here so that its errors point at its own lines). The open-loop shapes
+// steps, sine and bursts also take `arrivals: poisson | even` beside the shape.
+std::optional<RateSpec> read_rate(const Value& v, const std::string& base_dir);
+
+// Lower-case copy (header names, URL schemes).
+std::string lower_case(std::string s);
+// Kubernetes object names as they appear in `workload: name` and app keys.
+bool object_name(const std::string& s);
+// `name` or `namespace/name`; false when either part is not an object name.
+bool split_ref(const std::string& s, std::string& ns, std::string& name);
+// An http URL; reports the parse error at the value.
+std::optional<Url> read_url(const Value& v);
+// The optional `method` field of a call or client; true when present and valid.
+bool read_method(MapReader& m, std::string& out);
+// An app's `calls` list (calls and `parallel:` groups) and `failures` list.
+void read_calls(const Value& v, std::vector<CallStep>& out);
+void read_failures(const Value& v, std::vector<FailureSpec>& out);
+// A list of files or folders (one string is accepted as a list of one), resolved against
+// `base_dir`; each must exist.
+void read_paths(const Value& v, const std::string& base_dir, std::vector<std::string>& out);
+
+// The time-dependent parts of spec (scenario_timeline.cc, scenario_assertions.cc). They read
+// after clients and record, so that they can check names against them: timeline client
+// changes name a client, rollout analyses name an assertion (read assertions first).
+void read_timeline(const Value& v, ScenarioSpec& spec);
+void read_rollouts(const Value& v, ScenarioSpec& spec);
+void read_assertions(const Value& v, ScenarioSpec& spec);
 
 // Applies `--set PATH=VALUE` overrides to the parsed scenario before validation (VALUE is read
 // as YAML). Values written this way carry no file position. Each override's path is added to

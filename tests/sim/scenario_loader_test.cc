@@ -399,12 +399,12 @@ INSTANTIATE_TEST_SUITE_P(
                     Severity::Error, 7, 5, "spec.manifests[1]", "manifest \"manifests/nope.yaml\" not found"},
         BadScenario{"LognormalP99BelowP50", "  network: {latency: {lognormal: {p50: 4ms, p99: 1ms}}}\n", Severity::Error, 6,
                     34, "spec.network.latency.lognormal.p99", "p99 must be at least p50"},
-        BadScenario{"TimelineNotSupported",
+        BadScenario{"TimelineApplyMissingFile",
                     "  timeline:\n"
-                    "    - {at: 120s, apply: [x.yaml]}\n",
-                    Severity::Error, 7, 5, "spec.timeline", "timeline is not supported yet"},
-        BadScenario{"AssertionsNotSupported", "  assertions: [{name: a}]\n", Severity::Error, 6, 15, "spec.assertions",
-                    "assertions is not supported yet"},
+                    "    - {at: 20s, apply: [x.yaml]}\n",
+                    Severity::Error, 7, 25, "spec.timeline[0].apply[0]", "manifest \"x.yaml\" not found"},
+        BadScenario{"AssertionWithoutExpect", "  assertions: [{name: a}]\n", Severity::Error, 6, 16,
+                    "spec.assertions[0].expect", "expect is required"},
         BadScenario{"HttpsUrl",
                     std::string(kClient) +
                         "  - {name: c, from: {workload: sleep}, to: \"https://web/\", rate: {poisson: 1}}\n",
