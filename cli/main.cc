@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
 
   Commands commands;
   register_run(app, commands);
+  register_check(app, commands);
   register_report(app, commands);
 
   try {

@@ -99,5 +99,31 @@ check report-no-such-run 2 'run' "$BIN" report "$TMP/r.db:9"
 # A second run appends to the same file.
 check run-append 0 'run 2' "$BIN" run "$SRC/scenarios/bookinfo/all-v1.yaml" --duration 2s --seed 7 -o "$TMP/r.db"
 
+# meshtwin check: the bundled 80/20 scenario with assertions appended. v2's share of reviews
+# is about 0.2, so the check passes; flipping one number (0.2 -> 0.5) makes it exit 1 with the
+# JUnit file naming the failed assertion.
+sed "s#manifests/#$SRC/scenarios/bookinfo/manifests/#" "$SRC/scenarios/bookinfo/reviews-80-20.yaml" > "$TMP/check.yaml"
+cat >> "$TMP/check.yaml" <<'YAML'
+  assertions:
+    - name: v2 gets its share
+      where: {source: productpage-v1, destination: reviews, version: v2}
+      expect: {share: ">= 0.15 and <= 0.25"}
+    - name: users are served
+      where: {client: users}
+      expect: {successRate: ">= 0.99", p99: "< 1s", "flags:UO": "== 0"}
+YAML
+check check-pass 0 'all 5 conditions of 2 assertions passed' \
+  "$BIN" check "$TMP/check.yaml" --duration 5s --junit "$TMP/pass.xml"
+check check-pass-junit 0 'failures="0"' cat "$TMP/pass.xml"
+check check-fail 1 'FAIL' "$BIN" check "$TMP/check.yaml" --duration 5s --junit "$TMP/fail.xml" -o "$TMP/check.db" \
+  --set 'spec.assertions[0].expect.share=">= 0.45 and <= 0.55"'
+check check-fail-junit 0 '<failure message="assertion &quot;v2 gets its share&quot; failed: expected share &gt;= 0.45' \
+  cat "$TMP/fail.xml"
+check check-kept-run 0 'Code 200' "$BIN" report "$TMP/check.db:1"
+sed 's/p99: "< 1s"/p99: "< 1"/' "$TMP/check.yaml" > "$TMP/bad-check.yaml"
+check check-bad-condition 2 'bad-check.yaml:[0-9]+:[0-9]+: error: spec.assertions\[1\].expect.p99: .*duration with a unit' \
+  "$BIN" check "$TMP/bad-check.yaml" --duration 1s
+check check-missing 2 'nope.yaml' "$BIN" check "$TMP/nope.yaml"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

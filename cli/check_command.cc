@@ -1,0 +1,207 @@
+// `meshtwin check SCENARIO`: run a scenario, evaluate its `assertions:` and exit 0 when every
+// condition holds, 1 when any fails, 2 on bad input (DESIGN §3.1). The CI half of the
+// product: the table goes to stdout, `--junit FILE` writes what CI systems read.
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include "cli/commands.h"
+#include "engine/time.h"
+#include "model/config/diagnostics.h"
+#include "model/scenario/mesh.h"
+#include "model/scenario/scenario_spec.h"
+#include "results/assertions.h"
+#include "results/reader.h"
+#include "results/writer.h"
+
+namespace meshtwin::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CheckArgs {
+  std::string scenario;
+  std::string output;  // empty: a temporary file, removed afterwards
+  std::string junit;
+  std::optional<std::uint64_t> seed;
+  std::string duration;
+  std::vector<std::string> sets;
+  bool verbose = false;
+  bool quiet = false;
+};
+
+// The scenario's assertions as results/ takes them: results/ must not depend on model/.
+std::vector<results::Assertion> to_results(const std::vector<scenario::AssertionSpec>& specs) {
+  std::vector<results::Assertion> out;
+  for (const auto& s : specs) {
+    results::Assertion a;
+    a.name = s.name;
+    a.where.client = s.where.client;
+    a.where.source = s.where.source;
+    a.where.destination = s.where.destination;
+    a.where.version = s.where.version;
+    a.where.route = s.where.route;
+    a.where.flag = s.where.flag;
+    a.where.response_code = s.where.response_code;
+    a.from = s.from;
+    a.to = s.to;
+    for (const auto& e : s.expect) a.expect.push_back({e.metric, e.op, e.value, e.text});
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+// A scratch folder for the results when no -o is given, removed when check ends.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::string tmpl = (fs::temp_directory_path() / "meshtwin-check-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+int cmd_check(const CheckArgs& args) {
+  config::Diagnostics diags;
+  auto spec = scenario::load_scenario(args.scenario, args.sets, diags);
+  if (!spec) {
+    print_diagnostics(diags, args.verbose);
+    return kExitBadInput;
+  }
+  if (args.seed) spec->seed = *args.seed;
+  if (!args.duration.empty()) {
+    std::string error;
+    auto d = engine::parse_duration(args.duration, &error);
+    if (!d || *d <= 0) {
+      std::cerr << "meshtwin: --duration " << args.duration << ": " << (d ? "must be positive" : error) << '\n';
+      return kExitBadInput;
+    }
+    spec->duration = *d;
+  }
+  const std::string name = spec->name.empty() ? spec->path : spec->name;
+  if (spec->assertions.empty()) {
+    std::cerr << "meshtwin: " << args.scenario
+              << ": warning: the scenario has no assertions, so check can only show that it runs; add "
+                 "spec.assertions (docs/check-and-diff.md)\n";
+  }
+  auto mesh = scenario::Mesh::build(*spec, diags);
+  print_diagnostics(diags, args.verbose);
+  if (!mesh) return kExitBadInput;
+
+  std::unique_ptr<ScratchDir> scratch;
+  std::string output = args.output;
+  if (output.empty()) {
+    scratch = std::make_unique<ScratchDir>();
+    if (scratch->path().empty()) {
+      std::cerr << "meshtwin: cannot create a temporary folder for the results; give -o FILE.db\n";
+      return kExitBadInput;
+    }
+    output = (fs::path(scratch->path()) / "check.db").string();
+  }
+
+  std::int64_t run_id = 0;
+  scenario::RunStats stats;
+  {
+    std::string error;
+    auto writer = results::SqliteWriter::open(output, &error);
+    if (!writer) {
+      std::cerr << "meshtwin: " << error << '\n';
+      return kExitBadInput;
+    }
+    scenario::RunOptions options;
+    options.meshtwin_version = MESHTWIN_VERSION;
+    const bool tty = isatty(STDERR_FILENO) && !args.quiet;
+    if (tty) {
+      options.progress = [](const scenario::Progress& p) {
+        const double pct = p.sim_duration > 0 ? 100.0 * static_cast<double>(std::min(p.sim_now, p.sim_duration)) /
+                                                    static_cast<double>(p.sim_duration)
+                                              : 100.0;
+        std::fprintf(stderr, "\r  t=%-10s %5.1f%%  %llu requests done   ", engine::format_duration(p.sim_now).c_str(),
+                     pct, static_cast<unsigned long long>(p.client_requests_done));
+        std::fflush(stderr);
+      };
+    }
+    stats = mesh->run(*writer, options);
+    if (tty) std::fprintf(stderr, "\n");
+    if (!writer->ok()) {
+      std::cerr << "meshtwin: " << output << ": " << writer->error() << '\n';
+      return kExitBadInput;
+    }
+    run_id = writer->run_id();
+  }  // the writer closes here, so the reader sees a finished file
+
+  std::string error;
+  auto reader = results::Reader::open(output, &error);
+  if (!reader) {
+    std::cerr << "meshtwin: " << error << '\n';
+    return kExitBadInput;
+  }
+  const auto evaluated = results::evaluate_assertions(*reader, run_id, to_results(spec->assertions));
+  const auto summary = results::summarize(evaluated);
+
+  std::cout << fmt::format("check {}: {} client requests simulated until {}{}\n\n", name, stats.client_requests,
+                           engine::format_duration(stats.sim_end),
+                           args.output.empty() ? std::string(" (results not kept; -o FILE.db keeps them)")
+                                               : fmt::format(", run {} in {}", run_id, args.output));
+  if (!evaluated.empty()) std::cout << results::format_assertion_table(evaluated);
+
+  if (!args.junit.empty()) {
+    results::JUnitSuite suite;
+    suite.name = name;
+    suite.wall_seconds = stats.wall_seconds;
+    suite.properties = {{"scenario", args.scenario}, {"seed", std::to_string(spec->seed)}};
+    if (!args.output.empty()) suite.properties.emplace_back("results", fmt::format("{}:{}", args.output, run_id));
+    std::ofstream out(args.junit, std::ios::binary | std::ios::trunc);
+    out << results::format_junit(suite, evaluated);
+    out.close();
+    if (!out) {
+      std::cerr << "meshtwin: --junit " << args.junit << ": cannot write the file; check that its folder exists\n";
+      return kExitBadInput;
+    }
+  }
+  return summary.failed == 0 ? kExitOk : kExitCheckFailed;
+}
+
+}  // namespace
+
+void register_check(CLI::App& app, Commands& commands) {
+  auto args = std::make_shared<CheckArgs>();
+  auto* check = app.add_subcommand(
+      "check", "Run a scenario and evaluate its assertions: exit 0 when all pass, 1 when one fails");
+  check->add_option("SCENARIO", args->scenario, "Scenario file with spec.assertions")->required();
+  check->add_option("-o,--output", args->output,
+                    "Keep the results in this file (a new run is appended); default: a temporary file");
+  check->add_option("--junit", args->junit, "Also write the outcome as JUnit XML (one testcase per condition)");
+  check->add_option("--seed", args->seed, "Override spec.seed");
+  check->add_option("--duration", args->duration, "Override spec.duration (Go syntax: 90s, 1m30s)");
+  check->add_option("--set", args->sets,
+                    "Override a scenario field before validation, e.g. --set "
+                    "'spec.assertions[0].expect.p99=\"< 300ms\"' (repeatable)");
+  check->add_flag("-v,--verbose", args->verbose, "Also print notes (skipped documents, ...)");
+  check->add_flag("-q,--quiet", args->quiet, "No progress display");
+  commands.push_back({check, [args] { return cmd_check(*args); }});
+}
+
+}  // namespace meshtwin::cli
