@@ -634,6 +634,17 @@ ClusterRt& MeshImpl::ensure_cluster(ProxyRt& p, std::int32_t index) {
     rt->limits = proxy::resolve_thresholds(cluster.connection_pool, cluster.retry_budget,
                                            cluster.protocol);
     rt->pools.resize(static_cast<std::size_t>(p.workers) * cluster.endpoints.size());
+    rt->proxy = static_cast<std::uint32_t>(&p - proxies_.data());
+    if (cluster.outlier_detection) {
+      rt->outlier = std::make_unique<proxy::OutlierDetector>(
+          proxy::resolve_outlier_detection(*cluster.outlier_detection),
+          static_cast<std::uint32_t>(cluster.endpoints.size()));
+      // One periodic timer per cluster, armed when the detector is created (§10.4).
+      outlier_clusters_.push_back(rt.get());
+      sim_.schedule_in(rt->outlier->interval(),
+                       &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_outlier_tick>, this,
+                       outlier_clusters_.size() - 1);
+    }
     p.clusters[index] = std::move(rt);
   }
   return *p.clusters[index];
@@ -896,6 +907,7 @@ void MeshImpl::dispatch(std::uint32_t slot, std::uint32_t conn) {
   }
   ++c.counters.active_requests;
   ++c.active[s.host];  // rq_active: requests attached to a connection (§8.2)
+  if (c.outlier) c.outlier->on_connect_success(static_cast<std::uint32_t>(s.host));
   if (c.limits.http2) ++pool.active_streams;
   s.conn = conn;
   send_to_server(slot);
@@ -984,6 +996,44 @@ void MeshImpl::release_connection(ClusterRt& c, HostPool& pool, std::uint32_t co
   pool.idle.push_back(conn);
 }
 
+// Feeds the caller's outlier detector for the attempt's host (§10.2) and, when that ejects
+// the host, takes it out of the load balancer's healthy set at once (§10.3).
+void MeshImpl::report_outlier(Stream& s, int status, bool local_origin, bool timeout) {
+  if (s.proxy == kNone || s.cluster < 0 || s.host == proxy::kNoHost) return;
+  ProxyRt& p = proxies_[s.proxy];
+  ClusterRt* c = p.clusters[s.cluster].get();
+  if (!c || !c->outlier) return;
+  const auto host = static_cast<std::uint32_t>(s.host);
+  const bool ejected =
+      local_origin
+          ? c->outlier->on_local_origin_failure(
+                host,
+                timeout ? proxy::OutlierDetector::LocalOriginFailure::Timeout
+                        : proxy::OutlierDetector::LocalOriginFailure::ConnectFailed,
+                sim_.now())
+          : c->outlier->on_response(host, status, sim_.now());
+  if (!ejected) return;
+  auto& eligible = c->eligible;
+  eligible.erase(std::remove(eligible.begin(), eligible.end(), host), eligible.end());
+  sink_->on_event({sim_.now(), "host_ejected", std::string(c->endpoints[host].pod_name),
+                   std::string(p.name) + " " + std::string(c->name)});
+}
+
+// The detector's interval timer (§10.4): returns hosts whose ejection time is over, decays
+// multipliers, and re-arms while the run goes on.
+void MeshImpl::on_outlier_tick(std::uint64_t index) {
+  ClusterRt& c = *outlier_clusters_[index];
+  c.outlier->on_interval(sim_.now(), returned_hosts_);
+  for (std::uint32_t host : returned_hosts_) {
+    c.eligible.insert(std::lower_bound(c.eligible.begin(), c.eligible.end(), host), host);
+    sink_->on_event({sim_.now(), "host_returned", std::string(c.endpoints[host].pod_name),
+                     std::string(proxies_[c.proxy].name) + " " + std::string(c.name)});
+  }
+  if (pending_arrivals_ == 0 && client_in_flight_ == 0) return;  // the run is draining out
+  sim_.schedule_in(c.outlier->interval(),
+                   &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_outlier_tick>, this, index);
+}
+
 void MeshImpl::release_retry(Stream& s) {
   if (!s.holds_retry) return;
   s.holds_retry = false;
@@ -1055,6 +1105,7 @@ void MeshImpl::on_route_timeout(std::uint64_t slot) {
   Stream& s = streams_[static_cast<std::uint32_t>(slot)];
   s.backoff_timer.cancel();
   s.flags |= flag::kUpstreamRequestTimeout;
+  if (s.attempt_in_flight && s.conn != kNone) report_outlier(s, 504, true, true);  // §4.1
   end_attempt(static_cast<std::uint32_t>(slot), 504, s.flags, true);
   finish_stream(static_cast<std::uint32_t>(slot), 504, s.flags);  // §4.1
 }
@@ -1116,6 +1167,21 @@ void MeshImpl::decide_after_attempt(std::uint32_t slot, const proxy::AttemptOutc
                                     int code, std::uint32_t attempt_flags, bool final_only) {
   Stream& s = streams_[slot];
   release_retry(s);  // an active retry is held until the retried attempt is decided
+  switch (outcome.kind) {
+    case proxy::AttemptOutcome::Kind::Response:
+      report_outlier(s, outcome.grpc_status >= 0 ? proxy::grpc_to_http_status(outcome.grpc_status)
+                                                 : outcome.status,
+                     false, false);
+      break;
+    case proxy::AttemptOutcome::Kind::PerTryTimeout:
+      report_outlier(s, 504, true, true);
+      break;
+    case proxy::AttemptOutcome::Kind::Overflow:
+      break;  // a local overflow is not the host's fault (§10.2)
+    default:
+      report_outlier(s, 503, true, false);  // connect failure or reset: local origin
+      break;
+  }
   ClusterRt* c = s.proxy != kNone && s.cluster >= 0 ? proxies_[s.proxy].clusters[s.cluster].get()
                                                       : nullptr;
   using Decision = proxy::RetryState::Decision;

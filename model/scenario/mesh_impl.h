@@ -26,6 +26,7 @@
 #include "model/config/config_store.h"
 #include "model/proxy/circuit_breaker.h"
 #include "model/proxy/load_balancer.h"
+#include "model/proxy/outlier_detector.h"
 #include "model/proxy/retry_state.h"
 #include "model/registry/registry.h"
 #include "model/scenario/mesh.h"
@@ -169,6 +170,10 @@ struct ClusterRt {
   proxy::CircuitBreakerCounters counters;
   std::vector<HostPool> pools;  // workers × endpoints
   bool overflowing = false;     // between overflow_began and overflow_ended events
+  // Only when the resolved DestinationRule policy has outlierDetection (§10.1). Hosts are
+  // endpoint indices; its interval timer ticks through MeshImpl::on_outlier_tick.
+  std::unique_ptr<proxy::OutlierDetector> outlier;
+  std::uint32_t proxy = 0;  // owning proxy (for events)
   ClusterRt(xds::LbPolicy::Kind kind, std::uint32_t workers, engine::RngStream& rng)
       : lb(kind, workers, rng) {}
 };
@@ -378,6 +383,8 @@ class MeshImpl {
   void overflow(std::uint32_t slot);
   void on_attempt_result(std::uint32_t slot, const ServerReq& r);
   void free_server_req(std::uint32_t req);
+  void report_outlier(Stream& s, int status, bool local_origin, bool timeout);
+  void on_outlier_tick(std::uint64_t arg);
   void on_route_timeout(std::uint64_t arg);
   void on_per_try_timeout(std::uint64_t arg);
   void local_reply(std::uint32_t slot, int code, std::uint32_t flags);
@@ -435,6 +442,8 @@ class MeshImpl {
   Pool<AppCall> app_calls_;
   Pool<ClientReq> client_reqs_;
   Pool<ConnectOp> connect_ops_;
+  std::vector<ClusterRt*> outlier_clusters_;  // detectors with an interval timer
+  std::vector<std::uint32_t> returned_hosts_;  // scratch for on_interval
   telemetry::Sink* sink_ = nullptr;
   std::uint64_t next_request_id_ = 1;
   std::uint64_t next_span_id_ = 1;

@@ -389,3 +389,99 @@ spec:
 
 }  // namespace
 }  // namespace meshtwin
+
+namespace meshtwin {
+namespace {
+
+class OutlierTest : public MeshTest {
+ protected:
+  // `good` healthy pods and one always-503 pod behind subset v3, with outlier detection.
+  std::string manifests(int good) {
+    return R"(
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: back-good}
+spec:
+  replicas: )" + std::to_string(good) + R"(
+  selector: {matchLabels: {app: back, version: v3}}
+  template:
+    metadata: {labels: {app: back, version: v3, health: good}}
+    spec: {containers: [{name: back, image: x, ports: [{containerPort: 9090}]}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: back-bad}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: back, version: v3, health: bad}}
+  template:
+    metadata: {labels: {app: back, version: v3, health: bad}}
+    spec: {containers: [{name: back, image: x, ports: [{containerPort: 9090}]}]}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: back}
+spec:
+  host: back
+  trafficPolicy:
+    outlierDetection: {consecutive5xxErrors: 5, interval: 10s, baseEjectionTime: 30s}
+  subsets: [{name: v3, labels: {version: v3}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: back}
+spec:
+  hosts: [back]
+  http:
+  - route: [{destination: {host: back, subset: v3}}]
+)";
+  }
+  static constexpr const char* kSpec = R"(  duration: 60s
+  apps:
+    back-bad: {failures: [{rate: 1.0, kind: status, status: 503}]}
+  clients:
+    - {name: c, from: {workload: client}, to: "http://back:9090/", rate: {constant: 100}}
+)";
+};
+
+TEST_F(OutlierTest, FifthConsecutive503EjectsUntilTheFirstTickAfter30s_Sem10_3_Sem10_4) {
+  auto sink = run(kSpec, manifests(9));
+  engine::SimTime ejected_at = -1, returned_at = -1;
+  for (const auto& e : sink.events) {
+    if (e.kind == "host_ejected" && ejected_at < 0) {
+      EXPECT_EQ(e.subject, "back-bad-0");
+      ejected_at = e.time;
+    }
+    if (e.kind == "host_returned" && returned_at < 0) returned_at = e.time;
+  }
+  ASSERT_GE(ejected_at, 0) << "10 hosts, 10 % allows one ejection";
+  ASSERT_GT(returned_at, ejected_at);
+  // Ejected at the 5th 503, returned at the first 10 s interval tick at least 30 s later.
+  EXPECT_GE(returned_at - ejected_at, 30 * engine::kSecond);
+  EXPECT_LT(returned_at - ejected_at, 40 * engine::kSecond);
+  EXPECT_EQ(returned_at % (10 * engine::kSecond), 0);
+  int bad_before = 0, bad_while_ejected = 0;
+  for (const auto& s : sink.spans) {
+    if (s.destination_pod != "back-bad-0") continue;
+    EXPECT_EQ(s.code, 503);
+  }
+  for (const auto& r : sink.requests) {
+    if (r.code != 503) continue;
+    const auto end = r.start + r.duration;
+    if (end <= ejected_at) ++bad_before;
+    if (end > ejected_at && r.start < returned_at) ++bad_while_ejected;
+  }
+  EXPECT_EQ(bad_before, 5);
+  EXPECT_EQ(bad_while_ejected, 0);
+}
+
+TEST_F(OutlierTest, FourHostsWithDefaultMaxEjectionPercentNeverEject_Sem10_3) {
+  auto sink = run(kSpec, manifests(3));
+  for (const auto& e : sink.events) EXPECT_NE(e.kind, "host_ejected");
+  int failed = 0;
+  for (const auto& r : sink.requests) failed += r.code == 503;
+  EXPECT_GT(failed, 1000);  // about a quarter of 6,000 requests keep failing
+}
+
+}  // namespace
+}  // namespace meshtwin
