@@ -33,5 +33,6 @@ void print_diagnostics(const config::Diagnostics& diags, bool verbose);
 void register_run(CLI::App& app, Commands& commands);
 void register_report(CLI::App& app, Commands& commands);
 void register_check(CLI::App& app, Commands& commands);
+void register_diff(CLI::App& app, Commands& commands);
 
 }  // namespace meshtwin::cli

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   Commands commands;
   register_run(app, commands);
   register_check(app, commands);
+  register_diff(app, commands);
   register_report(app, commands);
 
   try {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The command-line contract (DESIGN §3.1): exit codes 0/2, one-line diagnostics naming
+# The command-line contract (DESIGN §3.1): exit codes 0/1/2, one-line diagnostics naming
 # file:line:col and the field path, and a run → report round trip on a bundled scenario.
 # Usage: cli_tests.sh MESHTWIN_BINARY SOURCE_DIR SHARED_DIR
 set -u
@@ -124,6 +124,22 @@ sed 's/p99: "< 1s"/p99: "< 1"/' "$TMP/check.yaml" > "$TMP/bad-check.yaml"
 check check-bad-condition 2 'bad-check.yaml:[0-9]+:[0-9]+: error: spec.assertions\[1\].expect.p99: .*duration with a unit' \
   "$BIN" check "$TMP/bad-check.yaml" --duration 1s
 check check-missing 2 'nope.yaml' "$BIN" check "$TMP/nope.yaml"
+
+# meshtwin diff: the same scenario and seed twice shows no change; 80/20 against 50/50-v3
+# moves reviews' traffic, which a count threshold on v2 catches.
+"$BIN" run "$SRC/scenarios/bookinfo/reviews-80-20.yaml" --duration 3s -q -o "$TMP/base.db" >/dev/null
+"$BIN" run "$SRC/scenarios/bookinfo/reviews-80-20.yaml" --duration 3s -q -o "$TMP/same.db" >/dev/null
+"$BIN" run "$SRC/scenarios/bookinfo/reviews-50-v3.yaml" --duration 3s -q -o "$TMP/v3.db" >/dev/null
+check diff-same 0 'none of 2 tripped' "$BIN" diff "$TMP/base.db" "$TMP/same.db:1" \
+  --fail-if 'p99 > +1%' --fail-if 'successRate < -0.1pp'
+check diff-trips 1 "TRIPPED 'reviews:v2 count < -50' by productpage-v1 -> reviews.default v2" \
+  "$BIN" diff "$TMP/base.db" "$TMP/v3.db" --fail-if 'reviews:v2 count < -50'
+check diff-no-fail-if 0 'client users' "$BIN" diff "$TMP/base.db" "$TMP/v3.db"
+check diff-bad-expr 2 "--fail-if 'p99 > 10': a latency change needs a unit" \
+  "$BIN" diff "$TMP/base.db" "$TMP/v3.db" --fail-if 'p99 > 10'
+check diff-unknown-scope 2 'no client or edge of either run matches' \
+  "$BIN" diff "$TMP/base.db" "$TMP/v3.db" --fail-if 'reviwes:v3 p99 > +10%'
+check diff-missing-run 2 'has no run 4' "$BIN" diff "$TMP/base.db:4" "$TMP/v3.db"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
