@@ -222,6 +222,7 @@ void MeshImpl::build_proxies() {
       it = by_class.emplace(key, config).first;
     }
     ProxyRt& proxy = proxies_.emplace_back(seed_, rp.namespace_ + "/" + rp.name);
+    proxy.index = static_cast<std::uint32_t>(proxies_.size() - 1);
     proxy.pod = pod.index;
     proxy.name = pod.name;
     proxy.workload = pod.workload;
@@ -314,7 +315,7 @@ void MeshImpl::emit_span(Stream& s, SpanKind kind, SimTime start, int code, std:
   r.source_workload = src.workload;
   r.source_pod = src.name;
   const ProxyRt& p = proxies_[s.proxy];
-  const ClusterRt* c = s.cluster >= 0 ? p.clusters[s.cluster].get() : nullptr;
+  const ClusterRt* c = s.crt;
   r.destination_service = c ? c->service : unknown_;
   if (s.dest_pod != kNone) {
     const PodRt& d = pods_[s.dest_pod];
@@ -468,8 +469,8 @@ void MeshImpl::finish_client(std::uint32_t slot, int code, std::uint32_t flags, 
       rec.attempts = s.attempt;
       rec.route_name = s.route_name;
       rec.vs_rule = s.vs_rule;
-      if (s.proxy != kNone && s.cluster >= 0 && proxies_[s.proxy].clusters[s.cluster])
-        rec.destination_service = proxies_[s.proxy].clusters[s.cluster]->service;
+      if (s.crt)
+        rec.destination_service = s.crt->service;
       else if (s.service)
         rec.destination_service = strings_.intern(s.service->hostname);
       if (s.dest_pod != kNone) {
@@ -518,6 +519,7 @@ std::uint32_t MeshImpl::open_stream(Owner owner, std::uint32_t owner_slot,
   s.headers = headers;
   s.route = nullptr;
   s.cluster = xds::kNoCluster;
+  s.crt = nullptr;
   s.route_name = s.vs_rule = s.cluster_name = dash_;
   s.config_version = 0;
   s.retry = proxy::RetryState(nullptr);
@@ -601,7 +603,7 @@ void MeshImpl::route_stream(std::uint32_t slot) {
     return;
   }
   s.route_random = random;
-  ensure_cluster(p, s.cluster);
+  s.crt = &ensure_cluster(p, s.cluster);
   // Fault filter (§6): delay roll first; the abort roll happens after the delay, or at once.
   if (route->fault && route->fault->delay && route->fault->delay->per_million > 0 &&
       p.fault_rng.uniform_int(1'000'000) < route->fault->delay->per_million) {
@@ -634,7 +636,8 @@ ClusterRt& MeshImpl::ensure_cluster(ProxyRt& p, std::int32_t index) {
     rt->limits = proxy::resolve_thresholds(cluster.connection_pool, cluster.retry_budget,
                                            cluster.protocol);
     rt->pools.resize(static_cast<std::size_t>(p.workers) * cluster.endpoints.size());
-    rt->proxy = static_cast<std::uint32_t>(&p - proxies_.data());
+    rt->proxy = p.index;
+    rt->cluster = &cluster;
     if (cluster.outlier_detection) {
       rt->outlier = std::make_unique<proxy::OutlierDetector>(
           proxy::resolve_outlier_detection(*cluster.outlier_detection),
@@ -696,7 +699,7 @@ void MeshImpl::start_shadow(std::uint32_t slot, std::int32_t cluster) {
   s.vs_rule = main.vs_rule;
   s.cluster = cluster;
   s.cluster_name = p.config->clusters[cluster].name;
-  ensure_cluster(p, cluster);
+  s.crt = &ensure_cluster(p, cluster);
   if (s.route && s.route->timeout > 0) s.route_timer.arm_in(s.route->timeout, shadow);
   start_attempt(shadow);
 }
@@ -742,8 +745,8 @@ void MeshImpl::start_attempt(std::uint32_t slot) {
     }
   } else {
     ProxyRt& p = proxies_[s.proxy];
-    const xds::Cluster& cluster = p.config->clusters[s.cluster];
-    ClusterRt& c = *p.clusters[s.cluster];
+    ClusterRt& c = *s.crt;
+    const xds::Cluster& cluster = *c.cluster;
     if (cluster.type == xds::Cluster::Type::OriginalDst) {
       // PassthroughCluster: to the address the app dialled (a Service's pods via kube-proxy).
       if (s.service && !s.service->pods.empty())
@@ -794,7 +797,7 @@ void MeshImpl::start_attempt(std::uint32_t slot) {
 // has one).
 void MeshImpl::acquire_upstream(std::uint32_t slot) {
   Stream& s = streams_[slot];
-  ClusterRt& c = *proxies_[s.proxy].clusters[s.cluster];
+  ClusterRt& c = *s.crt;
   s.pool = s.worker * static_cast<std::uint32_t>(c.endpoints.size()) + static_cast<std::uint32_t>(s.host);
   HostPool& pool = c.pools[s.pool];
   if (c.limits.http2) {
@@ -808,7 +811,7 @@ void MeshImpl::acquire_upstream(std::uint32_t slot) {
       const std::uint32_t conn = pool.idle.back();
       pool.idle.pop_back();
       if (sim_.now() - pool.conns[conn].idle_since >= c.limits.idle_timeout) {
-        release_connection(c, pool, conn, true, s.proxy, static_cast<std::uint32_t>(s.cluster), s.pool);
+        release_connection(c, pool, conn, true, s.pool);
         continue;  // the idle timeout closed it; Envoy would not have it any more
       }
       dispatch(slot, conn);
@@ -822,13 +825,11 @@ void MeshImpl::acquire_upstream(std::uint32_t slot) {
   pool.pending.push_back({slot, s.gen, static_cast<std::uint32_t>(s.attempt)});
   ++c.counters.pending_requests;
   s.pending = true;
-  maybe_connect(s.proxy, static_cast<std::uint32_t>(s.cluster), s.pool);
+  maybe_connect(c, s.pool);
 }
 
-void MeshImpl::maybe_connect(std::uint32_t proxy_index, std::uint32_t cluster,
-                             std::uint32_t pool_index) {
-  ProxyRt& p = proxies_[proxy_index];
-  ClusterRt& c = *p.clusters[cluster];
+void MeshImpl::maybe_connect(ClusterRt& c, std::uint32_t pool_index) {
+  ProxyRt& p = proxies_[c.proxy];
   HostPool& pool = c.pools[pool_index];
   if (c.limits.http2) {
     if (pool.open + pool.connecting > 0) return;  // one multiplexed connection per pool
@@ -841,8 +842,7 @@ void MeshImpl::maybe_connect(std::uint32_t proxy_index, std::uint32_t cluster,
   ++c.counters.connections;
   const std::uint32_t op = connect_ops_.acquire();
   ConnectOp& o = connect_ops_[op];
-  o.proxy = proxy_index;
-  o.cluster = cluster;
+  o.cluster = &c;
   o.pool = pool_index;
   // TCP (and mTLS) setup: one round trip to the host.
   PodRt& from = pods_[p.pod];
@@ -854,9 +854,9 @@ void MeshImpl::maybe_connect(std::uint32_t proxy_index, std::uint32_t cluster,
 void MeshImpl::on_connected(std::uint64_t arg) {
   ConnectOp& o = connect_ops_[slot_of(arg)];
   if (o.gen != gen_of(arg)) return;
-  const std::uint32_t proxy_index = o.proxy, cluster = o.cluster, pool_index = o.pool;
+  ClusterRt& c = *o.cluster;
+  const std::uint32_t pool_index = o.pool;
   connect_ops_.release(slot_of(arg));
-  ClusterRt& c = *proxies_[proxy_index].clusters[cluster];
   HostPool& pool = c.pools[pool_index];
   --pool.connecting;
   std::uint32_t conn;
@@ -891,7 +891,7 @@ void MeshImpl::on_connected(std::uint64_t arg) {
 void MeshImpl::dispatch(std::uint32_t slot, std::uint32_t conn) {
   Stream& s = streams_[slot];
   ProxyRt& p = proxies_[s.proxy];
-  ClusterRt& c = *p.clusters[s.cluster];
+  ClusterRt& c = *s.crt;
   HostPool& pool = c.pools[s.pool];
   if (c.counters.active_requests >= c.limits.max_requests) {
     if (!c.limits.http2) {
@@ -917,7 +917,7 @@ void MeshImpl::dispatch(std::uint32_t slot, std::uint32_t conn) {
 void MeshImpl::overflow(std::uint32_t slot) {
   Stream& s = streams_[slot];
   ProxyRt& p = proxies_[s.proxy];
-  ClusterRt& c = *p.clusters[s.cluster];
+  ClusterRt& c = *s.crt;
   if (!c.overflowing) {
     c.overflowing = true;
     sink_->on_event({sim_.now(), "overflow_began", std::string(p.name), std::string(c.name)});
@@ -932,7 +932,7 @@ void MeshImpl::overflow(std::uint32_t slot) {
 void MeshImpl::release_upstream(std::uint32_t slot, bool reset) {
   Stream& s = streams_[slot];
   if (s.proxy == kNone || s.pool == kNone) return;
-  ClusterRt& c = *proxies_[s.proxy].clusters[s.cluster];
+  ClusterRt& c = *s.crt;
   HostPool& pool = c.pools[s.pool];
   const std::uint32_t pool_index = s.pool;
   s.pool = kNone;
@@ -966,20 +966,19 @@ void MeshImpl::release_upstream(std::uint32_t slot, bool reset) {
   ++connection.requests;
   const bool close = reset || (c.limits.max_requests_per_connection > 0 &&
                                connection.requests >= c.limits.max_requests_per_connection);
-  release_connection(c, pool, conn, close, s.proxy, static_cast<std::uint32_t>(s.cluster), pool_index);
+  release_connection(c, pool, conn, close, pool_index);
 }
 
 // An HTTP/1.1 connection finished a request: closed, handed to the next queued request, or
 // kept idle.
 void MeshImpl::release_connection(ClusterRt& c, HostPool& pool, std::uint32_t conn, bool close,
-                                  std::uint32_t proxy_index, std::uint32_t cluster,
                                   std::uint32_t pool_index) {
   if (close) {
     pool.conns[conn].open = false;
     --pool.open;
     --c.counters.connections;
     pool.free_ids.push_back(conn);
-    if (!pool.pending.empty()) maybe_connect(proxy_index, cluster, pool_index);
+    if (!pool.pending.empty()) maybe_connect(c, pool_index);
     return;
   }
   while (!pool.pending.empty()) {
@@ -999,9 +998,9 @@ void MeshImpl::release_connection(ClusterRt& c, HostPool& pool, std::uint32_t co
 // Feeds the caller's outlier detector for the attempt's host (§10.2) and, when that ejects
 // the host, takes it out of the load balancer's healthy set at once (§10.3).
 void MeshImpl::report_outlier(Stream& s, int status, bool local_origin, bool timeout) {
-  if (s.proxy == kNone || s.cluster < 0 || s.host == proxy::kNoHost) return;
+  if (s.proxy == kNone || !s.crt || s.host == proxy::kNoHost) return;
   ProxyRt& p = proxies_[s.proxy];
-  ClusterRt* c = p.clusters[s.cluster].get();
+  ClusterRt* c = s.crt;
   if (!c || !c->outlier) return;
   const auto host = static_cast<std::uint32_t>(s.host);
   const bool ejected =
@@ -1037,8 +1036,7 @@ void MeshImpl::on_outlier_tick(std::uint64_t index) {
 void MeshImpl::release_retry(Stream& s) {
   if (!s.holds_retry) return;
   s.holds_retry = false;
-  if (s.proxy != kNone && s.cluster >= 0 && proxies_[s.proxy].clusters[s.cluster])
-    --proxies_[s.proxy].clusters[s.cluster]->counters.active_retries;
+  if (s.crt) --s.crt->counters.active_retries;
 }
 
 // The request leaves the caller's sidecar for the server pod (pool ready: the per-try timer
@@ -1129,7 +1127,7 @@ void MeshImpl::on_attempt_result(std::uint32_t slot, const ServerReq& r) {
   Stream& s = streams_[slot];
   s.degraded = r.degraded;
   s.upstream_flags = r.upstream_flags;
-  const bool http2 = proxies_[s.proxy].clusters[s.cluster]->limits.http2;
+  const bool http2 = s.crt->limits.http2;
   proxy::AttemptOutcome outcome;
   std::uint32_t flags = 0;
   int code = r.response_code;
@@ -1182,8 +1180,7 @@ void MeshImpl::decide_after_attempt(std::uint32_t slot, const proxy::AttemptOutc
       report_outlier(s, 503, true, false);  // connect failure or reset: local origin
       break;
   }
-  ClusterRt* c = s.proxy != kNone && s.cluster >= 0 ? proxies_[s.proxy].clusters[s.cluster].get()
-                                                      : nullptr;
+  ClusterRt* c = s.crt;
   using Decision = proxy::RetryState::Decision;
   const Decision decision =
       final_only ? Decision::NoRetry
@@ -1233,7 +1230,7 @@ void MeshImpl::emit_hop(const Stream& s, int code, std::uint32_t flags) {
   hop.source_workload = pods_[s.src_pod].workload;
   const ProxyRt& p = proxies_[s.proxy];
   hop.destination_service =
-      s.cluster >= 0 && p.clusters[s.cluster] ? p.clusters[s.cluster]->service : unknown_;
+      s.crt ? s.crt->service : unknown_;
   if (s.dest_pod != kNone) {
     hop.destination_workload = pods_[s.dest_pod].workload;
     hop.destination_version = pods_[s.dest_pod].version;

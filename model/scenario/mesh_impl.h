@@ -174,11 +174,13 @@ struct ClusterRt {
   // endpoint indices; its interval timer ticks through MeshImpl::on_outlier_tick.
   std::unique_ptr<proxy::OutlierDetector> outlier;
   std::uint32_t proxy = 0;  // owning proxy (for events)
+  const xds::Cluster* cluster = nullptr;  // in the snapshot it was built from
   ClusterRt(xds::LbPolicy::Kind kind, std::uint32_t workers, engine::RngStream& rng)
       : lb(kind, workers, rng) {}
 };
 
 struct ProxyRt {
+  std::uint32_t index = 0;  // in MeshImpl::proxies_
   std::uint32_t pod = 0;
   std::string_view name, workload;
   std::shared_ptr<const xds::ProxyConfig> config;
@@ -230,7 +232,9 @@ struct Stream {
   std::uint32_t port = 80;
   const registry::Service* service = nullptr;
   HeaderSet headers;
-  // routing
+  // routing: the config snapshot and cluster runtime the stream was routed with (a config
+  // push meanwhile does not move an in-flight request)
+  ClusterRt* crt = nullptr;
   const xds::Route* route = nullptr;
   std::int32_t cluster = xds::kNoCluster;
   std::string_view route_name = "-", vs_rule = "-", cluster_name = "-";
@@ -297,7 +301,8 @@ struct ServerReq {
 // A connection being established (from a proxy to a host), until connect completes.
 struct ConnectOp {
   std::uint32_t gen = 0;
-  std::uint32_t proxy = 0, cluster = 0, pool = 0;
+  ClusterRt* cluster = nullptr;
+  std::uint32_t pool = 0;
 };
 
 // One downstream call of an app, across its app-level attempts.
@@ -374,11 +379,11 @@ class MeshImpl {
   void acquire_upstream(std::uint32_t slot);
   void dispatch(std::uint32_t slot, std::uint32_t conn);
   void send_to_server(std::uint32_t slot);
-  void maybe_connect(std::uint32_t proxy, std::uint32_t cluster, std::uint32_t pool);
+  void maybe_connect(ClusterRt& c, std::uint32_t pool);
   void on_connected(std::uint64_t arg);
   void release_upstream(std::uint32_t slot, bool reset);
   void release_connection(ClusterRt& c, HostPool& pool, std::uint32_t conn, bool close,
-                          std::uint32_t proxy, std::uint32_t cluster, std::uint32_t pool_index);
+                          std::uint32_t pool_index);
   void release_retry(Stream& s);
   void overflow(std::uint32_t slot);
   void on_attempt_result(std::uint32_t slot, const ServerReq& r);
