@@ -10,6 +10,7 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QSpinBox>
 #include <QSplitter>
 #include <QTableView>
 #include <QVBoxLayout>
@@ -64,8 +65,10 @@ ExplorerPage::ExplorerPage(QWidget* parent) : QWidget(parent) {
   }
   min_ms_->setPlaceholderText(tr("min ms"));
   max_ms_->setPlaceholderText(tr("max ms"));
-  retried_ = new QCheckBox(tr("retried"), this);
-  retried_->setToolTip(tr("more than one Envoy try at the first proxy"));
+  min_tries_ = new QSpinBox(this);
+  min_tries_->setRange(1, 100);
+  min_tries_->setPrefix(tr("tries \u2265 "));
+  min_tries_->setToolTip(tr("Envoy tries at the first proxy; 2 or more: retried"));
   degraded_ = new QCheckBox(tr("degraded"), this);
   degraded_->setToolTip(tr("a downstream call failed and was absorbed (onFailure: continue)"));
   auto* apply_button = new QPushButton(tr("Apply"), this);
@@ -81,7 +84,7 @@ ExplorerPage::ExplorerPage(QWidget* parent) : QWidget(parent) {
   filters->addWidget(new QLabel(tr("Latency:"), this));
   filters->addWidget(min_ms_);
   filters->addWidget(max_ms_);
-  filters->addWidget(retried_);
+  filters->addWidget(min_tries_);
   filters->addWidget(degraded_);
   filters->addWidget(apply_button);
   filters->addStretch(1);
@@ -113,10 +116,11 @@ ExplorerPage::ExplorerPage(QWidget* parent) : QWidget(parent) {
   layout->addWidget(split, 1);
 
   connect(apply_button, &QPushButton::clicked, this, &ExplorerPage::apply);
+  connect(min_tries_, &QSpinBox::editingFinished, this, &ExplorerPage::apply);
   for (QLineEdit* e : {code_, min_ms_, max_ms_}) {
     connect(e, &QLineEdit::returnPressed, this, &ExplorerPage::apply);
   }
-  for (QCheckBox* c : {errors_, retried_, degraded_}) connect(c, &QCheckBox::toggled, this, &ExplorerPage::apply);
+  for (QCheckBox* c : {errors_, degraded_}) connect(c, &QCheckBox::toggled, this, &ExplorerPage::apply);
   for (QComboBox* b : {flag_, service_, version_}) {
     connect(b, &QComboBox::activated, this, &ExplorerPage::apply);
   }
@@ -172,13 +176,13 @@ RequestFilter ExplorerPage::filter_from_inputs(QString* problem) const {
   };
   f.min_duration = ms(min_ms_);
   f.max_duration = ms(max_ms_);
-  if (retried_->isChecked()) f.min_attempts = 2;
+  if (min_tries_->value() > 1) f.min_attempts = min_tries_->value();
   f.degraded_only = degraded_->isChecked();
   return f;
 }
 
 void ExplorerPage::set_filter(const RequestFilter& f) {
-  QSignalBlocker b1(errors_), b2(retried_), b3(degraded_);
+  QSignalBlocker b1(errors_), b2(min_tries_), b3(degraded_);
   code_->setText(f.code ? QString::number(*f.code) : QString());
   errors_->setChecked(f.errors_only);
   auto pick = [](QComboBox* box, const std::string& value) {
@@ -194,7 +198,7 @@ void ExplorerPage::set_filter(const RequestFilter& f) {
   pick(version_, f.destination_version);
   min_ms_->setText(f.min_duration ? QString::number(static_cast<double>(*f.min_duration) / 1e6) : QString());
   max_ms_->setText(f.max_duration ? QString::number(static_cast<double>(*f.max_duration) / 1e6) : QString());
-  retried_->setChecked(f.min_attempts && *f.min_attempts >= 2);
+  min_tries_->setValue(f.min_attempts.value_or(1));
   degraded_->setChecked(f.degraded_only);
   apply();
 }

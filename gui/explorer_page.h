@@ -14,6 +14,7 @@ class QCheckBox;
 class QComboBox;
 class QLabel;
 class QLineEdit;
+class QSpinBox;
 class QTableView;
 
 namespace meshtwin::gui {
@@ -59,7 +60,7 @@ class ExplorerPage : public QWidget {
   QComboBox* version_ = nullptr;
   QLineEdit* min_ms_ = nullptr;
   QLineEdit* max_ms_ = nullptr;
-  QCheckBox* retried_ = nullptr;
+  QSpinBox* min_tries_ = nullptr;
   QCheckBox* degraded_ = nullptr;
   QLabel* count_ = nullptr;
 };

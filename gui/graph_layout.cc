@@ -15,6 +15,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <memory>
 
 namespace meshtwin::gui {
 
@@ -26,6 +27,22 @@ using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS
 using Topology = boost::square_topology<>;
 using TopoPoint = Topology::point_type;
 
+// Steps Kamada-Kawai may take: it converges in a few hundred on service graphs, but can cycle
+// between two near-equal states forever, and a layout must never hang the viewer.
+constexpr long kLayoutBudget = 200'000;
+
+// boost::layout_tolerance with a step budget shared by its copies (Boost copies the functor).
+struct BoundedTolerance {
+  boost::layout_tolerance<double> tolerance{0.001};
+  std::shared_ptr<long> budget;
+  template <class Graph>
+  bool operator()(double delta_p, typename boost::graph_traits<Graph>::vertex_descriptor p,
+                  const Graph& g, bool global) {
+    if (--*budget <= 0) return true;
+    return tolerance(delta_p, p, g, global);
+  }
+};
+
 // Lays out one connected component (local indexes) and returns its positions.
 std::vector<Point2> layout_component(std::size_t n,
                                      const std::vector<std::pair<std::size_t, std::size_t>>& edges) {
@@ -35,10 +52,17 @@ std::vector<Point2> layout_component(std::size_t n,
   for (auto [a, b] : edges) boost::add_edge(a, b, 1.0, g);
   std::vector<TopoPoint> pos(n);
   auto pos_map = boost::make_iterator_property_map(pos.begin(), boost::get(boost::vertex_index, g));
-  // A circle start keeps the result deterministic (no random initial layout).
+  // A circle start keeps the result deterministic (no random initial layout); a small
+  // uneven nudge breaks the symmetries in which Kamada-Kawai can swing back and forth.
   boost::circle_graph_layout(g, pos_map, static_cast<double>(n));
+  for (std::size_t i = 0; i < n; ++i) {
+    pos[i][0] += 0.013 * static_cast<double>(i % 7);
+    pos[i][1] += 0.011 * static_cast<double>(i % 5);
+  }
+  BoundedTolerance done;
+  done.budget = std::make_shared<long>(kLayoutBudget);
   boost::kamada_kawai_spring_layout(g, pos_map, boost::get(boost::edge_weight, g), Topology(),
-                                    boost::edge_length(1.0));
+                                    boost::edge_length(1.0), done);
   for (std::size_t i = 0; i < n; ++i) out[i] = {pos[i][0], pos[i][1]};
 
   // Calls read left to right, as in Kiali: when the calls form no cycle, a node's column is

@@ -183,16 +183,29 @@ void GraphPage::set_run(RunSelection run) {
   if (!run_) return;
   int generation = ++generation_;
   RunSelection sel = run_;
-  using Result = std::pair<std::optional<GraphData>, std::string>;
-  run_async(this, [sel]() -> Result {
+  struct Result {
+    std::optional<GraphData> graph;
+    std::vector<Point2> layout;
     std::string error;
+  };
+  run_async(this, [sel]() -> Result {
+    Result out;
     auto graph = sel.source->with_reader(
-        [&](const results::Reader& r) { return load_graph(r, sel.run_id, &error); }, &error);
-    return {graph ? *graph : std::nullopt, error};
+        [&](const results::Reader& r) { return load_graph(r, sel.run_id, &out.error); }, &out.error);
+    if (!graph || !*graph) return out;
+    out.graph = std::move(*graph);
+    // The layout is the costly part on a big mesh: do it here, off the UI thread.
+    std::map<std::string, std::size_t> index;
+    for (std::size_t i = 0; i < out.graph->nodes.size(); ++i) index[out.graph->nodes[i]] = i;
+    std::vector<std::pair<std::size_t, std::size_t>> pairs;
+    for (const auto& e : out.graph->edges) pairs.emplace_back(index[e.source], index[e.target]);
+    out.layout = layout_graph(out.graph->nodes.size(), pairs);
+    return out;
   }, [this, generation](Result result) {
     if (generation != generation_) return;
-    graph_ = std::move(result.first);
-    if (!graph_) caption_->setText(tr("Cannot read the graph: %1").arg(QString::fromStdString(result.second)));
+    graph_ = std::move(result.graph);
+    layout_ = std::move(result.layout);
+    if (!graph_) caption_->setText(tr("Cannot read the graph: %1").arg(QString::fromStdString(result.error)));
     rebuild();
     emit loaded();
   });
@@ -212,7 +225,8 @@ void GraphPage::rebuild() {
     pairs.emplace_back(index[e.source], index[e.target]);
     has_incoming[index[e.target]] = true;
   }
-  auto pos = layout_graph(g.nodes.size(), pairs);
+  const std::vector<Point2>& pos = layout_;
+  if (pos.size() != g.nodes.size()) return;
   std::vector<NodeItem*> nodes;
   for (std::size_t i = 0; i < g.nodes.size(); ++i) {
     auto* node = new NodeItem(QString::fromStdString(g.nodes[i]), !has_incoming[i]);

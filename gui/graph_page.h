@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "gui/data_source.h"
+#include "gui/graph_layout.h"
 #include "gui/queries.h"
 
 class QGraphicsScene;
@@ -47,6 +48,7 @@ class GraphPage : public QWidget {
   RunSelection run_;
   int generation_ = 0;
   std::optional<GraphData> graph_;
+  std::vector<Point2> layout_;
   std::vector<QPointF> node_pos_;
   std::vector<EdgeItem*> edge_items_;
   QGraphicsScene* scene_ = nullptr;

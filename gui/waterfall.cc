@@ -10,7 +10,7 @@ namespace meshtwin::gui {
 std::string WaterfallRow::label() const {
   std::string out = caller + " \u2192 " + callee;
   if (app_attempt > 1) out += " \u00b7 app try " + std::to_string(app_attempt);
-  if (attempt > 1 || retry) out += " \u00b7 try " + std::to_string(attempt);
+  if (attempt > 1) out += " \u00b7 try " + std::to_string(attempt);
   if (kind == "local_reply") out += " \u00b7 local reply";
   if (kind == "shadow") out += " \u00b7 mirror";
   return out;
