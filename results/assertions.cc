@@ -122,7 +122,8 @@ std::string describe_selection(const Assertion& a, AssertionLevel level) {
   if (!w.flag.empty()) parts.push_back("flag " + w.flag);
   std::string out = level == AssertionLevel::Requests ? "client requests" : "hops (metrics, source reporter)";
   for (std::size_t i = 0; i < parts.size(); ++i) out += (i == 0 ? " " : ", ") + parts[i];
-  return out + ", start in " + window_text(a);
+  // Client requests carry their start time; metrics only the window their hop ended in.
+  return out + (level == AssertionLevel::Requests ? ", start in " : ", metrics windows in ") + window_text(a);
 }
 
 bool compare(double observed, const std::string& op, double expected) {
@@ -205,6 +206,12 @@ std::string names_of(const std::unordered_set<std::int64_t>& ids, const Strings&
   return out.empty() ? "none" : out;
 }
 
+std::string run_end_text(const Reader& reader, std::int64_t run_id) {
+  auto info = reader.run(run_id);
+  if (!info) return "";
+  return " (the run's arrivals stopped at " + engine::format_duration(info->sim_duration) + ")";
+}
+
 void scan_requests(const Reader& reader, std::int64_t run_id, const Assertion& a, const Strings& strings,
                    Tally& t, std::string& problem) {
   const auto& w = a.where;
@@ -257,7 +264,7 @@ void scan_requests(const Reader& reader, std::int64_t run_id, const Assertion& a
       problem = "run " + std::to_string(run_id) + " stored no request rows (record.requests: none); select hops with "
                 "source/destination/version to read the metrics table instead";
     } else {
-      problem = "no client request started in " + window_text(a);
+      problem = "no client request started in " + window_text(a) + run_end_text(reader, run_id);
     }
     return;
   }
@@ -317,7 +324,9 @@ void scan_hops(const Reader& reader, std::int64_t run_id, const Assertion& a, co
     problem = "cannot read the metrics of run " + std::to_string(run_id) + ": " + error;
     return;
   }
-  if (t.share_base == 0)
+  if (t.seen_a.empty())
+    problem = "no hop ended in " + window_text(a) + run_end_text(reader, run_id);
+  else if (t.share_base == 0)
     problem = "no hop matched; in this window the sources were " + names_of(t.seen_a, strings) +
               " and the destinations " + names_of(t.seen_b, strings);
   else if (t.n == 0)
