@@ -116,19 +116,18 @@ bool MeshImpl::build(const ScenarioSpec& spec, config::Diagnostics& diags) {
   proxy_overhead_ = spec_.mesh.proxy_overhead;
   overhead_is_zero_ = proxy_overhead_.is_constant() && proxy_overhead_.mean() == 0;
 
-  pods_.reserve(registry_.pods().size());
+  pod_maps_.emplace_back();
   for (std::uint32_t i = 0; i < registry_.pods().size(); ++i) {
+    pod_maps_.back().push_back(make_pod(i, registry_));
     const auto& pod = registry_.pods()[i];
-    PodRt& rt = pods_.emplace_back(seed_, pod.namespace_ + "/" + pod.name);
-    rt.index = i;
-    rt.name = strings_.intern(pod.name);
-    rt.workload = strings_.intern(pod.workload);
-    rt.namespace_ = strings_.intern(pod.namespace_);
-    rt.version = strings_.intern(pod.version.empty() ? "unknown" : pod.version);
+    plan_.by_workload[pod.namespace_ + "/" + pod.workload].push_back({pod.ordinal, pod.ready});
+    auto& next = next_ordinal_[pod.namespace_ + "/" + pod.workload];
+    next = std::max(next, pod.ordinal + 1);
   }
   if (!build_apps(diags)) return false;
   build_proxies();
   if (!build_clients(diags)) return false;
+  if (!build_timeline(diags)) return false;
   return !diags.has_errors();
 }
 
@@ -194,43 +193,20 @@ bool MeshImpl::build_apps(config::Diagnostics& diags) {
       rt.failures.push_back({failure.rate, failure.kind, failure.status, failure.grpc_status,
                              failure.after_headers});
     }
-    for (std::uint32_t p : pods) pods_[p].app = &rt;
+    for (std::uint32_t p : pods) {
+      pods_[p].app = &rt;
+      app_of_workload_[pods_[p].key] = &rt;
+    }
   }
   return true;
 }
 
 void MeshImpl::build_proxies() {
-  xds::MeshOptions mesh;
-  mesh.outbound_traffic_policy = spec_.mesh.outbound_traffic_policy;
-  mesh.istio_version = spec_.mesh.istio_version;
-  mesh.domain = std::string(registry_.domain());
-  // One compile per proxy class: pods with the same namespace and labels see the same config.
-  std::map<std::string, std::shared_ptr<const xds::ProxyConfig>> by_class;
-  proxies_.reserve(pods_.size());
-  for (PodRt& pod : pods_) {
-    const auto& rp = registry_.pods()[pod.index];
+  const auto classes = compile_classes(registry_, pod_maps_.front());
+  for (std::uint32_t i = 0; i < pods_.size(); ++i) {
+    const auto& rp = registry_.pods()[i];
     if (!rp.has_sidecar) continue;
-    const std::string key = labels_key(rp.namespace_, rp.labels);
-    auto it = by_class.find(key);
-    if (it == by_class.end()) {
-      xds::ProxyIdentity identity;
-      identity.namespace_ = rp.namespace_;
-      identity.labels = rp.labels;
-      identity.workload = rp.workload;
-      auto config = xds::compile_sidecar(store_, registry_, identity, mesh);
-      configs_.push_back(config);
-      it = by_class.emplace(key, config).first;
-    }
-    ProxyRt& proxy = proxies_.emplace_back(seed_, rp.namespace_ + "/" + rp.name);
-    proxy.index = static_cast<std::uint32_t>(proxies_.size() - 1);
-    proxy.pod = pod.index;
-    proxy.name = pod.name;
-    proxy.workload = pod.workload;
-    proxy.config = it->second;
-    proxy.config_version = 1;
-    proxy.workers = static_cast<std::uint32_t>(std::max(spec_.mesh.proxy_workers, 1));
-    proxy.clusters.resize(proxy.config->clusters.size());
-    pod.proxy = static_cast<std::uint32_t>(proxies_.size() - 1);
+    make_proxy(i, snapshots_[classes.at(labels_key(rp.namespace_, rp.labels))]);
   }
 }
 
@@ -248,6 +224,7 @@ bool MeshImpl::build_clients(config::Diagnostics& diags) {
     const std::string ns = c.from_namespace.empty() ? "default" : c.from_namespace;
     ClientRt& rt = clients_.emplace_back(seed_, c.name);
     rt.spec = &c;
+    rt.rate = c.rate;
     rt.name = strings_.intern(c.name);
     rt.method = strings_.intern(c.method);
     rt.authority = strings_.intern(c.to.authority());
@@ -348,37 +325,60 @@ void MeshImpl::emit_span(Stream& s, SpanKind kind, SimTime start, int code, std:
 
 void MeshImpl::schedule_next_arrival(std::uint32_t client, std::uint32_t connection) {
   ClientRt& c = clients_[client];
-  const RateSpec& rate = c.spec->rate;
+  const RateSpec& rate = c.rate;
   SimTime t = sim_.now();
+  const auto exp_gap = [&](double per_second) {
+    return static_cast<SimTime>(-std::log1p(-c.arrival_rng.uniform01()) / per_second *
+                                engine::kSecond);
+  };
   switch (rate.kind) {
     case RateSpec::Kind::Poisson:
       if (rate.per_second <= 0) return;
-      t += static_cast<SimTime>(-std::log1p(-c.arrival_rng.uniform01()) / rate.per_second *
-                                engine::kSecond);
+      t += exp_gap(rate.per_second);
       break;
     case RateSpec::Kind::Constant:
       if (rate.per_second <= 0) return;
       t += static_cast<SimTime>(engine::kSecond / rate.per_second);
       break;
-    case RateSpec::Kind::Ramp: {
-      // A Poisson process whose rate moves linearly from `from` to `to` over `over`, then
-      // stays; drawn by thinning against the larger of the two rates.
-      const double peak = std::max(rate.per_second, rate.ramp_to);
-      if (peak <= 0) return;
-      for (;;) {
-        t += static_cast<SimTime>(-std::log1p(-c.arrival_rng.uniform01()) / peak *
-                                  engine::kSecond);
-        if (t >= spec_.duration) break;
-        const double progress =
-            rate.ramp_over > 0 ? std::min(1.0, static_cast<double>(t) / rate.ramp_over) : 1.0;
-        const double now_rate = rate.per_second + (rate.ramp_to - rate.per_second) * progress;
-        if (c.arrival_rng.uniform01() * peak < now_rate) break;
-      }
-      break;
-    }
     case RateSpec::Kind::Closed:
       t += rate.think_time.sample_duration(c.arrival_rng);
       break;
+    case RateSpec::Kind::Replay:
+      if (!rate.replay_arrivals.empty()) {
+        // Recorded arrival times, as they were.
+        while (c.replay_next < rate.replay_arrivals.size() &&
+               rate.replay_arrivals[c.replay_next] < t)
+          ++c.replay_next;
+        if (c.replay_next >= rate.replay_arrivals.size()) return;
+        t = rate.replay_arrivals[c.replay_next++];
+        break;
+      }
+      [[fallthrough]];  // per-second rates: a Poisson process whose rate follows the CSV
+    case RateSpec::Kind::Ramp:
+    case RateSpec::Kind::Steps:
+    case RateSpec::Kind::Sine:
+    case RateSpec::Kind::Bursts: {
+      // A Poisson process with a time-varying rate, drawn by thinning against its peak.
+      double peak = 0;
+      switch (rate.kind) {
+        case RateSpec::Kind::Ramp: peak = std::max(rate.per_second, rate.ramp_to); break;
+        case RateSpec::Kind::Steps:
+          for (const auto& [at, r] : rate.steps) peak = std::max(peak, r);
+          break;
+        case RateSpec::Kind::Sine: peak = rate.per_second + std::abs(rate.amplitude); break;
+        case RateSpec::Kind::Bursts: peak = std::max(rate.per_second, rate.burst_rate); break;
+        default:
+          for (double r : rate.replay_rates) peak = std::max(peak, r);
+          break;
+      }
+      if (peak <= 0) return;
+      for (;;) {
+        t += exp_gap(peak);
+        if (t >= spec_.duration) break;
+        if (c.arrival_rng.uniform01() * peak < rate_at(rate, t)) break;
+      }
+      break;
+    }
   }
   if (t >= spec_.duration) return;
   ++pending_arrivals_;
@@ -408,7 +408,7 @@ void MeshImpl::on_arrival(std::uint64_t arg) {
   ++c.sent;
   // The next arrival is scheduled first: this request may end at once (a local reply), and
   // the run must not look finished meanwhile.
-  if (c.spec->rate.kind != RateSpec::Kind::Closed) schedule_next_arrival(client, kNone);
+  if (c.rate.kind != RateSpec::Kind::Closed) schedule_next_arrival(client, kNone);
 
   const std::uint32_t slot = client_reqs_.acquire();
   ClientReq& r = client_reqs_[slot];
@@ -628,8 +628,9 @@ ClusterRt& MeshImpl::ensure_cluster(ProxyRt& p, std::int32_t index) {
                                                    : strings_.intern(cluster.service_hostname);
     for (std::uint32_t e = 0; e < cluster.endpoints.size(); ++e) {
       const auto& ep = cluster.endpoints[e];
-      const PodRt& pod = pods_[ep.pod];
-      rt->endpoints.push_back({ep.pod, pod.name, pod.workload, pod.version});
+      const std::uint32_t pod_index = (*p.pod_map)[ep.pod];
+      const PodRt& pod = pods_[pod_index];
+      rt->endpoints.push_back({pod_index, pod.name, pod.workload, pod.version});
       rt->active.push_back(0);
       if (ep.healthy) rt->eligible.push_back(e);
     }
@@ -859,6 +860,25 @@ void MeshImpl::on_connected(std::uint64_t arg) {
   connect_ops_.release(slot_of(arg));
   HostPool& pool = c.pools[pool_index];
   --pool.connecting;
+  const std::uint32_t host = pool_index % static_cast<std::uint32_t>(c.endpoints.size());
+  if (!pods_[c.endpoints[host].pod].alive) {
+    // Nobody listens at the address any more: the connection fails and Envoy fails the
+    // requests waiting for it (UF, retriable by connect-failure) (§4.3, §9.2).
+    --c.counters.connections;
+    std::vector<std::uint32_t> failed;
+    while (!pool.pending.empty()) {
+      const auto [slot, gen, attempt] = pool.pending.front();
+      pool.pending.pop_front();
+      const Stream& s = streams_[slot];
+      if (s.gen == gen && s.pending && static_cast<std::uint32_t>(s.attempt) == attempt)
+        failed.push_back(slot);
+    }
+    proxy::AttemptOutcome outcome;
+    outcome.kind = proxy::AttemptOutcome::Kind::ConnectFailure;
+    for (std::uint32_t slot : failed)
+      decide_after_attempt(slot, outcome, 503, flag::kUpstreamConnectionFailure, false);
+    return;
+  }
   std::uint32_t conn;
   if (!pool.free_ids.empty()) {
     conn = pool.free_ids.back();
@@ -1070,6 +1090,7 @@ void MeshImpl::send_to_server(std::uint32_t slot) {
   r.upstream_flags = 0;
   r.failure = nullptr;
   r.hung = false;
+  r.finished = false;
   s.server_req = req;
   s.server_gen = r.gen;
   sim_.schedule_in(network_leg(pods_[s.src_pod]),
@@ -1285,9 +1306,15 @@ void MeshImpl::on_server_arrival(std::uint64_t arg) {
   const std::uint32_t req = slot_of(arg);
   ServerReq& r = server_reqs_[req];
   if (r.gen != gen_of(arg)) return;
+  PodRt& pod = pods_[r.pod];
+  if (!pod.alive) {
+    // The pod crashed: a request on a connection opened before dies with a reset (§14 UC).
+    r.reply = ServerReq::Reply::ResetBeforeHeaders;
+    respond(req, 0);
+    return;
+  }
   if (r.stream != kNone && streams_[r.stream].gen == r.stream_gen)
     streams_[r.stream].attempt_reached = true;
-  PodRt& pod = pods_[r.pod];
   const SimTime delay = pod.proxy == kNone ? 0 : overhead(proxies_[pod.proxy]);
   if (delay == 0) {
     on_app_arrival(arg);
@@ -1300,7 +1327,7 @@ void MeshImpl::on_server_arrival(std::uint64_t arg) {
 void MeshImpl::on_app_arrival(std::uint64_t arg) {
   const std::uint32_t req = slot_of(arg);
   ServerReq& r = server_reqs_[req];
-  if (r.gen != gen_of(arg)) return;
+  if (r.gen != gen_of(arg) || r.finished) return;
   PodRt& pod = pods_[r.pod];
   const AppRt* app = pod.app;
   if (!app) {
@@ -1353,7 +1380,7 @@ void MeshImpl::begin_service(std::uint32_t req) {
 void MeshImpl::on_service_done(std::uint64_t arg) {
   const std::uint32_t req = slot_of(arg);
   ServerReq& r = server_reqs_[req];
-  if (r.gen != gen_of(arg)) return;
+  if (r.gen != gen_of(arg) || r.finished) return;
   // A failing request makes no calls (DESIGN §3.2).
   if (const FailureRt* f = r.failure) {
     switch (f->kind) {
@@ -1467,6 +1494,10 @@ void MeshImpl::app_call_done(std::uint32_t call, int code, std::uint32_t flags, 
   c.timeout.cancel();
   c.stream = kNone;
   ServerReq& r = server_reqs_[c.server_req];
+  if (r.gen != c.server_gen || r.finished) {
+    app_calls_.release(call);  // the calling pod died meanwhile: nobody waits for this
+    return;
+  }
   // A status the app accepts, and a body that was not cut off by a reset.
   constexpr std::uint32_t kTruncated = flag::kUpstreamConnectionTermination |
                                        flag::kUpstreamRemoteReset | flag::kLocalReset |
@@ -1496,6 +1527,7 @@ void MeshImpl::app_call_done(std::uint32_t call, int code, std::uint32_t flags, 
 void MeshImpl::respond(std::uint32_t req, int code) {
   ServerReq& r = server_reqs_[req];
   r.response_code = code;
+  r.finished = true;
   release_worker(req);
   PodRt& pod = pods_[r.pod];
   const SimTime delay =
@@ -1561,7 +1593,7 @@ RunStats MeshImpl::run(telemetry::Sink& sink, const RunOptions& options) {
     sink.on_event({0, "config_applied", std::string(p.name), "1"});
   }
   for (std::uint32_t i = 0; i < clients_.size(); ++i) {
-    const RateSpec& rate = clients_[i].spec->rate;
+    const RateSpec& rate = clients_[i].rate;
     if (rate.kind == RateSpec::Kind::Closed) {
       for (int conn = 0; conn < rate.connections; ++conn, ++pending_arrivals_)
         sim_.schedule_at(0, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_arrival>, this,
@@ -1575,6 +1607,8 @@ RunStats MeshImpl::run(telemetry::Sink& sink, const RunOptions& options) {
       schedule_next_arrival(i, kNone);
     }
   }
+
+  schedule_timeline();
 
   const SimTime interval = std::max<SimTime>(options.progress_interval, engine::kMillisecond);
   SimTime next = interval;

@@ -15,7 +15,9 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <map>
 #include <optional>
+#include <unordered_map>
 #include <string_view>
 #include <vector>
 
@@ -52,14 +54,23 @@ class Pool {
     if (!free_.empty()) {
       const std::uint32_t slot = free_.back();
       free_.pop_back();
+      used_[slot] = true;
       return slot;
     }
     grow_(items_);
+    used_.push_back(true);
     return static_cast<std::uint32_t>(items_.size() - 1);
   }
   void release(std::uint32_t slot) {
     ++items_[slot].gen;
+    used_[slot] = false;
     free_.push_back(slot);
+  }
+  // Visits the slots in use (rare events only, e.g. a pod crash): O(pool size).
+  template <class F>
+  void for_each_in_use(F f) {
+    for (std::uint32_t i = 0; i < used_.size(); ++i)
+      if (used_[i]) f(i);
   }
   T& operator[](std::uint32_t slot) { return items_[slot]; }
   std::size_t in_use() const { return items_.size() - free_.size(); }
@@ -67,6 +78,7 @@ class Pool {
  private:
   std::deque<T> items_;
   std::vector<std::uint32_t> free_;
+  std::vector<bool> used_;
   std::function<void(std::deque<T>&)> grow_;
 };
 
@@ -127,6 +139,10 @@ struct PodRt {
   std::uint32_t proxy = kNone;  // its sidecar, kNone without one
   std::uint32_t busy_workers = 0;
   std::deque<std::uint32_t> waiting;  // ServerReq slots, FIFO
+  std::string key;                     // "namespace/workload"
+  std::uint32_t ordinal = 0;
+  bool alive = true;                   // false once crashed or terminated
+  bool terminating = false;            // graceful shutdown: serving, out of EDS
   engine::RngStream service_rng, failure_rng, net_rng;
   PodRt(std::uint64_t seed, const std::string& pod_name)
       : service_rng(seed, "pod/" + pod_name + "/service"),
@@ -179,8 +195,19 @@ struct ClusterRt {
       : lb(kind, workers, rng) {}
 };
 
+// A compiled config for one proxy class, with the map from the registry's pod indices (what
+// the config's endpoints name) to the simulation's pods.
+struct Snapshot {
+  std::shared_ptr<const xds::ProxyConfig> config;
+  const std::vector<std::uint32_t>* pod_map = nullptr;
+  std::uint64_t version = 1;
+};
+
 struct ProxyRt {
   std::uint32_t index = 0;  // in MeshImpl::proxies_
+  const std::vector<std::uint32_t>* pod_map = nullptr;
+  SimTime last_push = 0;    // pushes are applied in order
+  std::vector<std::unique_ptr<ClusterRt>> retired;  // replaced by a push, in use by old requests
   std::uint32_t pod = 0;
   std::string_view name, workload;
   std::shared_ptr<const xds::ProxyConfig> config;
@@ -188,12 +215,13 @@ struct ProxyRt {
   // Parallel to config->clusters; built on first use, so a proxy pays only for the clusters
   // it actually sends to (a 1,000-service mesh has many clusters per proxy).
   std::vector<std::unique_ptr<ClusterRt>> clusters;
-  engine::RngStream route_rng, lb_rng, fault_rng;
+  engine::RngStream route_rng, lb_rng, fault_rng, push_rng;
   std::uint32_t workers = 2;
   ProxyRt(std::uint64_t seed, const std::string& pod_name)
       : route_rng(seed, "proxy/" + pod_name + "/route"),
         lb_rng(seed, "proxy/" + pod_name + "/lb"),
-        fault_rng(seed, "proxy/" + pod_name + "/fault") {}
+        fault_rng(seed, "proxy/" + pod_name + "/fault"),
+        push_rng(seed, "proxy/" + pod_name + "/push") {}
 };
 
 struct ClientRt {
@@ -205,6 +233,8 @@ struct ClientRt {
   std::vector<double> mix_cumulative;
   std::vector<HeaderSet> mix_headers;
   std::uint64_t sent = 0;
+  RateSpec rate;                 // the spec's rate until the timeline changes it
+  std::size_t replay_next = 0;   // next arrival of a replayed CSV
   engine::RngStream arrival_rng, mix_rng, source_rng;
   ClientRt(std::uint64_t seed, const std::string& client_name)
       : arrival_rng(seed, "client/" + client_name + "/arrivals"),
@@ -296,6 +326,7 @@ struct ServerReq {
   std::uint32_t upstream_flags = 0;  // what the server-side sidecar logged
   const FailureRt* failure = nullptr;  // drawn on arrival
   bool hung = false;
+  bool finished = false;  // answered (or its pod died): late work for it is dropped
 };
 
 // A connection being established (from a proxy to a host), until connect completes.
@@ -341,8 +372,8 @@ class MeshImpl {
 
   // For tests and explain-like tools.
   const registry::Registry& registry() const { return registry_; }
-  const std::vector<ProxyRt>& proxies() const { return proxies_; }
-  const std::vector<PodRt>& pods() const { return pods_; }
+  const std::deque<ProxyRt>& proxies() const { return proxies_; }
+  const std::deque<PodRt>& pods() const { return pods_; }
 
  private:
   // build
@@ -390,6 +421,28 @@ class MeshImpl {
   void free_server_req(std::uint32_t req);
   void report_outlier(Stream& s, int status, bool local_origin, bool timeout);
   void on_outlier_tick(std::uint64_t arg);
+
+  // timeline (mesh_timeline.cc)
+  bool build_timeline(config::Diagnostics& diags);
+  void schedule_timeline();
+  void on_timeline(std::uint64_t index);
+  void on_rollout_step(std::uint64_t index);
+  void recompile_and_push();
+  void on_config_delivered(std::uint64_t arg);
+  void install_snapshot(ProxyRt& p, const Snapshot& snapshot);
+  void start_pod(const std::string& namespace_, const std::string& workload);
+  void on_pod_ready(std::uint64_t pod);
+  void kill_pod(std::uint32_t pod, bool graceful, SimTime grace);
+  void on_pod_terminated(std::uint64_t pod);
+  void set_replicas(const std::string& namespace_, const std::string& workload, int replicas);
+  const AppRt* changed_app(const AppRt* base, const TimelineEntry::AppChange& change,
+                           const std::string& namespace_, config::Diagnostics& diags);
+  double rate_at(const RateSpec& rate, SimTime t) const;
+  std::uint32_t make_pod(std::uint32_t registry_index, const registry::Registry& reg);
+  void make_proxy(std::uint32_t pod, const Snapshot& snapshot);
+  // Compiles one Snapshot per proxy class; returns class key -> index into snapshots_.
+  std::map<std::string, std::uint32_t> compile_classes(const registry::Registry& reg,
+                                                       const std::vector<std::uint32_t>& pod_map);
   void on_route_timeout(std::uint64_t arg);
   void on_per_try_timeout(std::uint64_t arg);
   void local_reply(std::uint32_t slot, int code, std::uint32_t flags);
@@ -429,8 +482,8 @@ class MeshImpl {
   telemetry::StringPool strings_;
 
   std::vector<AppRt> apps_;
-  std::vector<PodRt> pods_;
-  std::vector<ProxyRt> proxies_;
+  std::deque<PodRt> pods_;       // grows as the timeline starts pods; never shrinks
+  std::deque<ProxyRt> proxies_;
   std::vector<ClientRt> clients_;
   std::vector<std::shared_ptr<const xds::ProxyConfig>> configs_;
 
@@ -448,6 +501,29 @@ class MeshImpl {
   Pool<ClientReq> client_reqs_;
   Pool<ConnectOp> connect_ops_;
   std::vector<ClusterRt*> outlier_clusters_;  // detectors with an interval timer
+
+  // timeline state
+  std::deque<registry::Registry> later_registries_;
+  std::deque<std::vector<std::uint32_t>> pod_maps_;
+  std::deque<Snapshot> snapshots_;
+  struct PendingReady {
+    std::string key;  // "ns/workload"
+    std::uint32_t ordinal = 0;
+    SimTime at = 0;
+  };
+  std::vector<PendingReady> pending_ready_;
+  std::unordered_map<std::string, std::uint32_t> pod_by_name_;  // "ns/name" -> pod
+  registry::PodPlan plan_;
+  std::unordered_map<std::string, std::uint32_t> next_ordinal_;  // per "ns/workload"
+  std::unordered_map<std::string, const AppRt*> app_of_workload_;
+  std::deque<AppRt> changed_apps_;
+  std::uint64_t config_version_ = 1;
+  struct RolloutAction {
+    SimTime at = 0;
+    std::size_t rollout = 0;
+    int weight = 0;
+  };
+  std::vector<RolloutAction> rollout_actions_;
   std::vector<std::uint32_t> returned_hosts_;  // scratch for on_interval
   telemetry::Sink* sink_ = nullptr;
   std::uint64_t next_request_id_ = 1;

@@ -28,6 +28,9 @@ struct StoredSpan {
   int code;
   std::uint32_t flags;
   int attempt, app_attempt;
+  std::string source_pod;
+  telemetry::SimTime start, duration;
+  std::uint64_t config_version;
 };
 
 class MemorySink : public telemetry::Sink {
@@ -44,7 +47,8 @@ class MemorySink : public telemetry::Sink {
                      std::string(s.source_workload), std::string(s.destination_service),
                      std::string(s.destination_version), std::string(s.destination_pod),
                      std::string(s.cluster), s.response_code, s.response_flags, s.attempt,
-                     s.app_attempt});
+                     s.app_attempt, std::string(s.source_pod), s.start, s.duration,
+                     s.config_version});
   }
   void on_hop(const telemetry::HopRecord& h) override { ++hops; }
   void on_event(const telemetry::EventRecord& e) override { events.push_back(e); }

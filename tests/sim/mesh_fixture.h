@@ -100,6 +100,7 @@ class MeshTest : public ::testing::Test {
       manifests += ", extra.yaml";
     }
     manifests += "]\n";
+    if (spec_body.find("  manifests:") != std::string::npos) manifests.clear();  // the test's own
     write("scenario.yaml", "apiVersion: meshtwin.dev/v1alpha1\nkind: Scenario\n"
                            "metadata: {name: t}\nspec:\n" +
                                manifests + spec_body);

@@ -1,0 +1,487 @@
+// The scenario's story over time (DESIGN §3.2 timeline, SEMANTICS §13, §15): config applied
+// or deleted, pods scaled, killed, started and becoming ready, app and client changes, and
+// canary rollouts. Every change that alters what proxies should know is recompiled (the
+// compile half) and delivered to each proxy after istiod's 100 ms debounce plus that proxy's
+// own push delay, in order, so proxies disagree for a while as they do in a real mesh.
+
+#include <algorithm>
+
+#include "model/config/loader.h"
+#include "model/scenario/mesh_impl.h"
+
+namespace meshtwin::scenario {
+
+namespace {
+
+constexpr SimTime kDebounce = 100 * engine::kMillisecond;  // PILOT_DEBOUNCE_AFTER (§15)
+
+std::string labels_key(const std::string& ns, const config::Labels& labels) {
+  std::string key = ns;
+  for (const auto& [k, v] : labels) {
+    key += '\n';
+    key += k;
+    key += '=';
+    key += v;
+  }
+  return key;
+}
+
+std::string ns_or_default(const std::string& ns) { return ns.empty() ? "default" : ns; }
+
+}  // namespace
+
+// ---------------------------------------------------------------- pods and proxies
+
+std::uint32_t MeshImpl::make_pod(std::uint32_t registry_index, const registry::Registry& reg) {
+  const auto& rp = reg.pods()[registry_index];
+  const std::string name = rp.namespace_ + "/" + rp.name;
+  if (auto it = pod_by_name_.find(name); it != pod_by_name_.end()) return it->second;
+  const auto index = static_cast<std::uint32_t>(pods_.size());
+  PodRt& pod = pods_.emplace_back(seed_, name);
+  pod.index = index;
+  pod.name = strings_.intern(rp.name);
+  pod.workload = strings_.intern(rp.workload);
+  pod.namespace_ = strings_.intern(rp.namespace_);
+  pod.version = strings_.intern(rp.version.empty() ? "unknown" : rp.version);
+  pod.key = rp.namespace_ + "/" + rp.workload;
+  pod.ordinal = rp.ordinal;
+  if (auto app = app_of_workload_.find(pod.key); app != app_of_workload_.end())
+    pod.app = app->second;
+  pod_by_name_.emplace(name, index);
+  return index;
+}
+
+void MeshImpl::make_proxy(std::uint32_t pod_index, const Snapshot& snapshot) {
+  PodRt& pod = pods_[pod_index];
+  ProxyRt& proxy = proxies_.emplace_back(seed_, std::string(pod.namespace_) + "/" + std::string(pod.name));
+  proxy.index = static_cast<std::uint32_t>(proxies_.size() - 1);
+  proxy.pod = pod_index;
+  proxy.name = pod.name;
+  proxy.workload = pod.workload;
+  proxy.config = snapshot.config;
+  proxy.pod_map = snapshot.pod_map;
+  proxy.config_version = snapshot.version;
+  proxy.workers = static_cast<std::uint32_t>(std::max(spec_.mesh.proxy_workers, 1));
+  proxy.clusters.resize(proxy.config->clusters.size());
+  pod.proxy = proxy.index;
+}
+
+// One compile per proxy class: pods with the same namespace and labels see the same config.
+std::map<std::string, std::uint32_t> MeshImpl::compile_classes(
+    const registry::Registry& reg, const std::vector<std::uint32_t>& pod_map) {
+  xds::MeshOptions mesh;
+  mesh.outbound_traffic_policy = spec_.mesh.outbound_traffic_policy;
+  mesh.istio_version = spec_.mesh.istio_version;
+  mesh.domain = std::string(reg.domain());
+  std::map<std::string, std::uint32_t> classes;
+  for (const auto& rp : reg.pods()) {
+    if (!rp.has_sidecar) continue;
+    const std::string key = labels_key(rp.namespace_, rp.labels);
+    if (classes.count(key)) continue;
+    xds::ProxyIdentity identity;
+    identity.namespace_ = rp.namespace_;
+    identity.labels = rp.labels;
+    identity.workload = rp.workload;
+    Snapshot& snapshot = snapshots_.emplace_back();
+    snapshot.config = xds::compile_sidecar(store_, reg, identity, mesh);
+    snapshot.pod_map = &pod_map;
+    snapshot.version = config_version_;
+    configs_.push_back(snapshot.config);
+    classes.emplace(key, static_cast<std::uint32_t>(snapshots_.size() - 1));
+  }
+  return classes;
+}
+
+// Rebuilds the registry from the current resources and pod plan, compiles every proxy class
+// and sends each proxy its new config after the debounce and its own push delay (§15).
+void MeshImpl::recompile_and_push() {
+  config::Diagnostics diags;
+  const registry::Registry& reg =
+      later_registries_.emplace_back(registry::Registry::build(store_, diags, registry_.domain(), &plan_));
+  std::vector<std::uint32_t>& pod_map = pod_maps_.emplace_back();
+  std::vector<std::uint32_t> new_pods;
+  for (std::uint32_t i = 0; i < reg.pods().size(); ++i) {
+    const std::size_t before = pods_.size();
+    pod_map.push_back(make_pod(i, reg));
+    if (pods_.size() > before) new_pods.push_back(i);
+  }
+  ++config_version_;
+  const auto classes = compile_classes(reg, pod_map);
+  // Pods started by this change get their sidecar with the current config at once.
+  for (std::uint32_t i : new_pods) {
+    const auto& rp = reg.pods()[i];
+    const std::uint32_t pod = pod_map[i];
+    sink_->on_event({sim_.now(), "pod_started", std::string(pods_[pod].name), pods_[pod].key});
+    if (!rp.has_sidecar) continue;
+    make_proxy(pod, snapshots_[classes.at(labels_key(rp.namespace_, rp.labels))]);
+    sink_->on_event({sim_.now(), "config_applied", std::string(pods_[pod].name),
+                     std::to_string(config_version_)});
+  }
+  for (ProxyRt& p : proxies_) {
+    if (!pods_[p.pod].alive || p.config_version == config_version_) continue;
+    const auto& rp = reg.find_pod(std::string(pods_[p.pod].namespace_), std::string(p.name));
+    if (!rp) continue;
+    auto it = classes.find(labels_key(rp->namespace_, rp->labels));
+    if (it == classes.end()) continue;
+    SimTime at = sim_.now() + kDebounce + spec_.mesh.config_push_delay.sample_duration(p.push_rng);
+    at = std::max(at, p.last_push);  // a proxy applies pushes in order
+    p.last_push = at;
+    sim_.schedule_at(at, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_config_delivered>,
+                     this, pack(p.index, it->second));
+  }
+}
+
+void MeshImpl::on_config_delivered(std::uint64_t arg) {
+  ProxyRt& p = proxies_[slot_of(arg)];
+  if (!pods_[p.pod].alive) return;
+  install_snapshot(p, snapshots_[gen_of(arg)]);
+}
+
+// Envoy applies a route table atomically; clusters whose endpoints did not change keep their
+// state (pools, breakers, outlier detection), changed ones start afresh (§15). Requests in
+// flight finish on what they were routed with.
+void MeshImpl::install_snapshot(ProxyRt& p, const Snapshot& snapshot) {
+  if (snapshot.version <= p.config_version) return;
+  std::unordered_map<std::string_view, std::size_t> old_index;
+  for (std::size_t i = 0; i < p.clusters.size(); ++i)
+    if (p.clusters[i]) old_index.emplace(p.clusters[i]->name, i);
+  std::vector<std::unique_ptr<ClusterRt>> next(snapshot.config->clusters.size());
+  for (std::size_t i = 0; i < next.size(); ++i) {
+    const xds::Cluster& cluster = snapshot.config->clusters[i];
+    auto it = old_index.find(cluster.name);
+    if (it == old_index.end()) continue;
+    std::unique_ptr<ClusterRt>& old = p.clusters[it->second];
+    bool same = old->endpoints.size() == cluster.endpoints.size();
+    std::size_t healthy = 0;
+    for (std::size_t e = 0; same && e < cluster.endpoints.size(); ++e) {
+      same = old->endpoints[e].pod == (*snapshot.pod_map)[cluster.endpoints[e].pod];
+      healthy += cluster.endpoints[e].healthy;
+    }
+    if (same && healthy == old->eligible.size() + (old->outlier ? old->outlier->ejected_count() : 0)) {
+      old->cluster = &cluster;
+      next[i] = std::move(old);
+    }
+  }
+  for (auto& old : p.clusters)
+    if (old) p.retired.push_back(std::move(old));
+  p.clusters = std::move(next);
+  p.config = snapshot.config;
+  p.pod_map = snapshot.pod_map;
+  p.config_version = snapshot.version;
+  sink_->on_event({sim_.now(), "config_applied", std::string(p.name), std::to_string(snapshot.version)});
+}
+
+// ---------------------------------------------------------------- pod lifecycle (§13)
+
+void MeshImpl::start_pod(const std::string& namespace_, const std::string& workload) {
+  const std::string key = namespace_ + "/" + workload;
+  const std::uint32_t ordinal = next_ordinal_[key]++;  // names are never reused
+  plan_.by_workload[key].push_back({ordinal, false});
+  // Readiness: the container starts, then the first readiness probe passes within one probe
+  // period (Kubernetes defaults: initialDelaySeconds 0, periodSeconds 10).
+  engine::RngStream rng(seed_, "pod/" + key + "-" + std::to_string(ordinal) + "/readiness");
+  const SimTime ready_after = engine::kSecond + static_cast<SimTime>(rng.uniform01() * 10 * engine::kSecond);
+  // The pod object exists after the next recompile; remember which one to make ready.
+  pending_ready_.push_back({key, ordinal, sim_.now() + ready_after});
+  sim_.schedule_in(ready_after, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_pod_ready>,
+                   this, pending_ready_.size() - 1);
+}
+
+void MeshImpl::on_pod_ready(std::uint64_t index) {
+  const PendingReady& pending = pending_ready_[index];
+  auto& members = plan_.by_workload[pending.key];
+  auto it = std::find_if(members.begin(), members.end(),
+                         [&](const registry::PodPlan::Member& m) { return m.ordinal == pending.ordinal; });
+  if (it == members.end()) return;  // killed before it became ready
+  it->ready = true;
+  const std::string name = pending.key + "-" + std::to_string(pending.ordinal);
+  sink_->on_event({sim_.now(), "pod_ready", name.substr(name.find('/') + 1), pending.key});
+  recompile_and_push();
+}
+
+// Crash: the pod is gone at once; requests it holds end with a reset, new connections to it
+// fail until the endpoint removal reaches each caller. Graceful: it leaves EDS now and keeps
+// serving for the grace period, then whatever is left ends as in a crash.
+void MeshImpl::kill_pod(std::uint32_t pod_index, bool graceful, SimTime grace) {
+  PodRt& pod = pods_[pod_index];
+  if (!pod.alive || pod.terminating) return;
+  auto& members = plan_.by_workload[pod.key];
+  members.erase(std::remove_if(members.begin(), members.end(),
+                               [&](const registry::PodPlan::Member& m) { return m.ordinal == pod.ordinal; }),
+                members.end());
+  sink_->on_event({sim_.now(), "pod_killed", std::string(pod.name), graceful ? "graceful" : "crash"});
+  if (graceful) {
+    pod.terminating = true;
+    sim_.schedule_in(grace, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_pod_terminated>,
+                     this, pod_index);
+  } else {
+    on_pod_terminated(pod_index);
+  }
+}
+
+void MeshImpl::on_pod_terminated(std::uint64_t pod_index) {
+  PodRt& pod = pods_[pod_index];
+  if (!pod.alive) return;
+  pod.alive = false;
+  pod.waiting.clear();
+  // Everything the pod still holds ends as a reset seen by its callers.
+  std::vector<std::uint32_t> held;
+  server_reqs_.for_each_in_use([&](std::uint32_t req) {
+    const ServerReq& r = server_reqs_[req];
+    if (r.pod == pod_index && !r.finished) held.push_back(req);
+  });
+  for (std::uint32_t req : held) {
+    ServerReq& r = server_reqs_[req];
+    r.holds_worker = false;
+    r.hung = false;
+    r.reply = ServerReq::Reply::ResetBeforeHeaders;
+    respond(req, 0);
+  }
+  pod.busy_workers = 0;
+}
+
+void MeshImpl::set_replicas(const std::string& namespace_, const std::string& workload,
+                            int replicas) {
+  const std::string key = namespace_ + "/" + workload;
+  // Live, not terminating pods of the workload, oldest first.
+  std::vector<std::uint32_t> live;
+  for (std::uint32_t i = 0; i < pods_.size(); ++i)
+    if (pods_[i].key == key && pods_[i].alive && !pods_[i].terminating) live.push_back(i);
+  int count = static_cast<int>(live.size());
+  for (; count < replicas; ++count) start_pod(namespace_, workload);
+  // Scale-down removes the newest pods, each with Kubernetes' default 30 s grace period.
+  for (auto it = live.rbegin(); it != live.rend() && count > replicas; ++it, --count)
+    kill_pod(*it, true, 30 * engine::kSecond);
+}
+
+// ---------------------------------------------------------------- timeline entries
+
+bool MeshImpl::build_timeline(config::Diagnostics& diags) {
+  // Manifests the timeline applies must load cleanly now, not fail half-way through a run.
+  for (std::size_t i = 0; i < spec_.timeline.size(); ++i) {
+    const TimelineEntry& e = spec_.timeline[i];
+    if (e.apply.empty() && e.remove.empty()) continue;
+    config::ConfigStore scratch;
+    config::load_paths(e.apply, scratch, diags);
+    config::load_paths(e.remove, scratch, diags);
+    if (diags.has_errors()) return false;
+    (void)i;
+  }
+  for (std::size_t i = 0; i < spec_.timeline.size(); ++i) {
+    const TimelineEntry& e = spec_.timeline[i];
+    for (const auto& change : e.app) {
+      bool found = false;
+      for (const PodRt& pod : pods_)
+        found |= pod.workload == change.workload &&
+                 (change.namespace_.empty() || pod.namespace_ == change.namespace_);
+      if (!found) {
+        diags.error(e.location, "spec.timeline[" + std::to_string(i) + "].app." + change.workload,
+                    "no workload \"" + change.workload + "\" is in the manifests");
+        return false;
+      }
+    }
+    for (const auto& change : e.client) {
+      const bool found = std::any_of(clients_.begin(), clients_.end(),
+                                     [&](const ClientRt& c) { return c.name == change.client; });
+      if (!found) {
+        diags.error(e.location, "spec.timeline[" + std::to_string(i) + "].client." + change.client,
+                    "no client named \"" + change.client + "\" in spec.clients");
+        return false;
+      }
+    }
+  }
+  // Rollouts expand into weight changes at the times their pauses give (Argo setWeight steps).
+  for (std::size_t r = 0; r < spec_.rollouts.size(); ++r) {
+    const RolloutSpec& rollout = spec_.rollouts[r];
+    const std::string ns = ns_or_default(rollout.namespace_);
+    const bool exists = std::any_of(
+        store_.virtual_services().begin(), store_.virtual_services().end(),
+        [&](const config::VirtualService& vs) { return vs.meta.name == rollout.virtual_service && vs.meta.namespace_ == ns; });
+    if (!exists) {
+      diags.error(rollout.location, "spec.rollout.virtualService",
+                  "no VirtualService " + ns + "/" + rollout.virtual_service +
+                      " in the manifests; the rollout rewrites its first http route");
+      return false;
+    }
+    SimTime t = rollout.start;
+    for (const auto& step : rollout.steps) {
+      if (step.weight) rollout_actions_.push_back({t, r, *step.weight});
+      if (step.pause) t += *step.pause;
+    }
+  }
+  return true;
+}
+
+void MeshImpl::schedule_timeline() {
+  for (std::size_t i = 0; i < spec_.timeline.size(); ++i)
+    sim_.schedule_at(spec_.timeline[i].at,
+                     &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_timeline>, this, i);
+  for (std::size_t i = 0; i < rollout_actions_.size(); ++i)
+    sim_.schedule_at(rollout_actions_[i].at,
+                     &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_rollout_step>, this, i);
+}
+
+void MeshImpl::on_timeline(std::uint64_t index) {
+  const TimelineEntry& e = spec_.timeline[index];
+  bool recompile = false;
+  config::Diagnostics diags;  // validated at build; nothing new can fail here
+  if (!e.apply.empty()) {
+    config::load_paths(e.apply, store_, diags);
+    recompile = true;
+  }
+  if (!e.remove.empty()) {
+    config::ConfigStore doomed;
+    config::load_paths(e.remove, doomed, diags);
+    for (const auto& vs : doomed.virtual_services()) store_.remove("VirtualService", vs.meta.namespace_, vs.meta.name);
+    for (const auto& dr : doomed.destination_rules()) store_.remove("DestinationRule", dr.meta.namespace_, dr.meta.name);
+    for (const auto& gw : doomed.gateways()) store_.remove("Gateway", gw.meta.namespace_, gw.meta.name);
+    for (const auto& se : doomed.service_entries()) store_.remove("ServiceEntry", se.meta.namespace_, se.meta.name);
+    for (const auto& sc : doomed.sidecars()) store_.remove("Sidecar", sc.meta.namespace_, sc.meta.name);
+    for (const auto& sv : doomed.services()) store_.remove("Service", sv.meta.namespace_, sv.meta.name);
+    recompile = true;
+  }
+  if (e.scale) {
+    set_replicas(ns_or_default(e.scale->namespace_), e.scale->deployment, e.scale->replicas);
+    recompile = true;
+  }
+  if (e.kill) {
+    const std::string key = ns_or_default(e.kill->namespace_) + "/" + e.kill->deployment;
+    std::vector<std::uint32_t> victims;
+    if (!e.kill->pods.empty()) {
+      for (const auto& name : e.kill->pods) {
+        auto it = pod_by_name_.find(ns_or_default(e.kill->namespace_) + "/" + name);
+        if (it != pod_by_name_.end()) victims.push_back(it->second);
+      }
+    } else {
+      // The `count` newest live pods.
+      for (std::uint32_t i = static_cast<std::uint32_t>(pods_.size()); i-- > 0 &&
+                                                                        static_cast<int>(victims.size()) < e.kill->count;)
+        if (pods_[i].key == key && pods_[i].alive && !pods_[i].terminating) victims.push_back(i);
+    }
+    const bool graceful = e.kill->mode == TimelineEntry::Kill::Mode::Graceful;
+    for (std::uint32_t pod : victims) {
+      kill_pod(pod, graceful, e.kill->grace_period);
+      // The Deployment controller replaces it at once.
+      start_pod(std::string(pods_[pod].namespace_), std::string(pods_[pod].workload));
+    }
+    recompile = true;
+  }
+  for (const auto& change : e.app) {
+    for (PodRt& pod : pods_) {
+      if (pod.workload != change.workload ||
+          (!change.namespace_.empty() && pod.namespace_ != change.namespace_))
+        continue;
+      const AppRt* updated = changed_app(pod.app, change, std::string(pod.namespace_), diags);
+      if (!updated) continue;
+      app_of_workload_[pod.key] = updated;
+      for (PodRt& same : pods_)
+        if (same.key == pod.key) same.app = updated;
+      break;
+    }
+  }
+  for (const auto& change : e.client) {
+    for (std::uint32_t i = 0; i < clients_.size(); ++i) {
+      ClientRt& c = clients_[i];
+      if (c.name != change.client) continue;
+      // A client whose rate was 0 has no arrival pending: start it again.
+      const bool was_stopped = (c.rate.kind == RateSpec::Kind::Poisson ||
+                                c.rate.kind == RateSpec::Kind::Constant) &&
+                               c.rate.per_second <= 0;
+      c.rate = change.rate;
+      if (c.rate.kind != RateSpec::Kind::Closed && was_stopped) schedule_next_arrival(i, kNone);
+    }
+  }
+  if (recompile) recompile_and_push();
+}
+
+// A new app behaviour for a workload: the keys the timeline gives replace the current ones.
+const AppRt* MeshImpl::changed_app(const AppRt* base, const TimelineEntry::AppChange& change,
+                                   const std::string& namespace_, config::Diagnostics& diags) {
+  AppRt& app = changed_apps_.emplace_back(base ? *base : AppRt{});
+  if (change.workers) app.workers = static_cast<std::uint32_t>(std::max(*change.workers, 0));
+  if (change.service_time) app.service_time = *change.service_time;
+  if (change.error_status) app.error_status = *change.error_status;
+  if (change.failures) {
+    app.failures.clear();
+    for (const FailureSpec& f : *change.failures)
+      app.failures.push_back({f.rate, f.kind, f.status, f.grpc_status, f.after_headers});
+  }
+  if (change.calls) {
+    app.steps.clear();
+    for (const CallStep& step : *change.calls) {
+      StepRt& rt = app.steps.emplace_back();
+      for (const CallSpec& call : step.calls)
+        if (!resolve_call(call, namespace_, rt.calls.emplace_back(), diags, "spec.timeline.app.calls"))
+          rt.calls.pop_back();
+    }
+  }
+  return &app;
+}
+
+void MeshImpl::on_rollout_step(std::uint64_t index) {
+  const RolloutAction& action = rollout_actions_[index];
+  const RolloutSpec& rollout = spec_.rollouts[action.rollout];
+  const std::string ns = ns_or_default(rollout.namespace_);
+  for (const auto& vs : store_.virtual_services()) {
+    if (vs.meta.name != rollout.virtual_service || vs.meta.namespace_ != ns) continue;
+    config::VirtualService updated = vs;
+    if (updated.http.empty()) updated.http.emplace_back();
+    const std::string host = !rollout.host.empty() ? rollout.host
+                             : !vs.hosts.empty()   ? vs.hosts.front()
+                                                   : rollout.virtual_service;
+    auto& route = updated.http.front().route;
+    route.clear();
+    const int canary = std::clamp(action.weight, 0, 100);
+    if (canary < 100) {
+      auto& stable = route.emplace_back();
+      stable.destination.host = host;
+      stable.destination.subset = rollout.stable;
+      stable.weight = 100 - canary;
+    }
+    if (canary > 0) {
+      auto& next = route.emplace_back();
+      next.destination.host = host;
+      next.destination.subset = rollout.canary;
+      next.weight = canary;
+    }
+    store_.apply(std::move(updated));
+    sink_->on_event({sim_.now(), "rollout_step", ns + "/" + rollout.virtual_service,
+                     rollout.canary + "=" + std::to_string(canary) + "%"});
+    recompile_and_push();
+    return;
+  }
+}
+
+double MeshImpl::rate_at(const RateSpec& rate, SimTime t) const {
+  switch (rate.kind) {
+    case RateSpec::Kind::Ramp: {
+      const double progress =
+          rate.ramp_over > 0 ? std::min(1.0, static_cast<double>(t) / rate.ramp_over) : 1.0;
+      return rate.per_second + (rate.ramp_to - rate.per_second) * progress;
+    }
+    case RateSpec::Kind::Steps: {
+      double current = 0;
+      for (const auto& [at, r] : rate.steps)
+        if (at <= t) current = r;
+      return current;
+    }
+    case RateSpec::Kind::Sine: {
+      if (rate.period <= 0) return rate.per_second;
+      const double phase = 2 * 3.14159265358979323846 * static_cast<double>(t + rate.phase) /
+                           static_cast<double>(rate.period);
+      return std::max(0.0, rate.per_second + rate.amplitude * std::sin(phase));
+    }
+    case RateSpec::Kind::Bursts: {
+      if (rate.burst_every <= 0) return rate.per_second;
+      return t % rate.burst_every < rate.burst_length ? rate.burst_rate : rate.per_second;
+    }
+    case RateSpec::Kind::Replay: {
+      const auto second = static_cast<std::size_t>(t / engine::kSecond);
+      return second < rate.replay_rates.size() ? rate.replay_rates[second] : 0.0;
+    }
+    default:
+      return rate.per_second;
+  }
+}
+
+}  // namespace meshtwin::scenario

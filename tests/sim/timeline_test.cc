@@ -1,0 +1,212 @@
+// The timeline (DESIGN §3.2, SEMANTICS §13, §15): config pushed to each proxy after its own
+// delay, pods killed, scaled and started, app and client changes, rollouts.
+
+#include <algorithm>
+#include <set>
+
+#include "mesh_fixture.h"
+#include "model/telemetry/response_flags.h"
+
+namespace meshtwin {
+namespace {
+
+using telemetry::format_response_flags;
+
+constexpr const char* kRoutes = R"(
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: back}
+spec:
+  host: back
+  subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: back}
+spec:
+  hosts: [back]
+  http:
+  - route: [{destination: {host: back, subset: v1}}]
+)";
+
+constexpr const char* kAllToV2 = R"(
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: back}
+spec:
+  hosts: [back]
+  http:
+  - route: [{destination: {host: back, subset: v2}}]
+)";
+
+class TimelineRunTest : public MeshTest {};
+
+TEST_F(TimelineRunTest, EachProxyRoutesByTheNewConfigOnlyAfterItsOwnPushDelay_Sem15) {
+  write("v2.yaml", kAllToV2);
+  // Three client pods, so three proxies receive the push at different times.
+  write("clients.yaml", R"(
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: caller}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: caller}}
+  template:
+    metadata: {labels: {app: caller}}
+    spec: {containers: [{name: c, image: x}]}
+)");
+  auto sink = run(R"(  duration: 20s
+  manifests: [base.yaml, extra.yaml, clients.yaml]
+  mesh: {configPushDelay: {uniform: {min: 200ms, max: 3s}}}
+  timeline:
+    - {at: 10s, apply: [v2.yaml]}
+  clients:
+    - {name: c, from: {workload: caller}, to: "http://back:9090/", rate: {poisson: 200}}
+)",
+                  kRoutes);
+  std::map<std::string, engine::SimTime> applied;  // proxy -> time it got version 2
+  for (const auto& e : sink.events)
+    if (e.kind == "config_applied" && e.detail == "2") applied[e.subject] = e.time;
+  ASSERT_GE(applied.size(), 3u);
+  std::set<engine::SimTime> distinct;
+  for (const auto& [proxy, t] : applied) {
+    EXPECT_GE(t, 10 * engine::kSecond + 300 * engine::kMillisecond) << proxy;  // debounce + min
+    EXPECT_LE(t, 10 * engine::kSecond + 3100 * engine::kMillisecond) << proxy;
+    distinct.insert(t);
+  }
+  EXPECT_GE(distinct.size(), 2u) << "proxies should disagree for a while";
+  int checked = 0;
+  for (const auto& s : sink.spans) {
+    if (s.source_workload != "caller") continue;
+    const auto it = applied.find(s.source_pod);
+    ASSERT_NE(it, applied.end());
+    if (s.start >= it->second) {
+      EXPECT_EQ(s.destination_version, "v2") << s.source_pod << " at " << s.start;
+    } else {
+      EXPECT_EQ(s.destination_version, "v1") << s.source_pod << " at " << s.start;
+    }
+    ++checked;
+  }
+  EXPECT_GT(checked, 3000);
+}
+
+TEST_F(TimelineRunTest, CrashedPodGetsNoNewRequestsOnceItsRemovalArrives_Sem13) {
+  auto sink = run(R"(  duration: 30s
+  mesh: {configPushDelay: 500ms}
+  apps:
+    back-v1: {serviceTime: 50ms}
+  timeline:
+    - {at: 10s, kill: {deployment: back-v1, count: 1, mode: crash}}
+  clients:
+    - {name: c, from: {workload: client}, to: "http://back:9090/", rate: {poisson: 100}}
+)",
+                  kRoutes);
+  engine::SimTime killed_at = -1, removal_at = -1;
+  std::string victim;
+  for (const auto& e : sink.events) {
+    if (e.kind == "pod_killed") {
+      killed_at = e.time;
+      victim = e.subject;
+    }
+    if (e.kind == "config_applied" && e.subject == "client-0" && e.time > 10 * engine::kSecond &&
+        removal_at < 0)
+      removal_at = e.time;
+  }
+  ASSERT_EQ(killed_at, 10 * engine::kSecond);
+  EXPECT_EQ(victim, "back-v1-1") << "the newest pod";
+  ASSERT_GT(removal_at, killed_at);
+  int reset_in_flight = 0, after_removal = 0;
+  for (const auto& s : sink.spans) {
+    if (s.destination_pod != victim) continue;
+    if (s.start + s.duration == killed_at) {
+      ++reset_in_flight;
+      EXPECT_EQ(format_response_flags(s.flags & ~telemetry::kUpstreamRetryLimitExceeded), "UC");
+    }
+    if (s.start >= removal_at) ++after_removal;
+  }
+  EXPECT_GT(reset_in_flight, 0) << "requests in flight on the crashed pod end with a reset";
+  EXPECT_EQ(after_removal, 0);
+  bool replacement = false;
+  for (const auto& e : sink.events) replacement |= e.kind == "pod_started" && e.subject == "back-v1-2";
+  EXPECT_TRUE(replacement) << "the Deployment replaces the pod with the next ordinal";
+}
+
+TEST_F(TimelineRunTest, ScaleUpAddsPodsThatServeOnlyOnceReady_Sem13) {
+  auto sink = run(R"(  duration: 40s
+  timeline:
+    - {at: 5s, scale: {deployment: back-v2, replicas: 3}}
+  clients:
+    - {name: c, from: {workload: client}, to: "http://back:9090/", rate: {poisson: 100}}
+)",
+                  std::string(kRoutes) + R"(---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: back}
+spec:
+  hosts: [back]
+  http:
+  - route: [{destination: {host: back, subset: v2}}]
+)");
+  std::map<std::string, engine::SimTime> ready;
+  for (const auto& e : sink.events)
+    if (e.kind == "pod_ready") ready[e.subject] = e.time;
+  ASSERT_EQ(ready.size(), 2u);
+  ASSERT_TRUE(ready.count("back-v2-1"));
+  ASSERT_TRUE(ready.count("back-v2-2"));
+  std::set<std::string> served;
+  for (const auto& s : sink.spans) {
+    served.insert(s.destination_pod);
+    auto it = ready.find(s.destination_pod);
+    if (it != ready.end()) EXPECT_GT(s.start, it->second) << s.destination_pod;
+  }
+  EXPECT_EQ(served.size(), 3u);
+}
+
+TEST_F(TimelineRunTest, AppAndClientChangesTakeEffectAtTheirTime_Design3_2) {
+  auto sink = run(R"(  duration: 20s
+  timeline:
+    - {at: 10s, app: {back-v1: {failures: [{rate: 1.0, kind: status, status: 500}]}}}
+    - {at: 10s, client: {c: {rate: {constant: 50}}}}
+  clients:
+    - {name: c, from: {workload: client}, to: "http://back:9090/", rate: {constant: 10}}
+)",
+                  kRoutes);
+  int before = 0, after = 0;
+  for (const auto& r : sink.requests) {
+    if (r.start < 10 * engine::kSecond) {
+      ++before;
+      EXPECT_EQ(r.code, 200);
+    } else {
+      ++after;
+      EXPECT_EQ(r.code, 500);
+    }
+  }
+  EXPECT_EQ(before, 100);
+  EXPECT_NEAR(after, 500, 2);
+}
+
+TEST_F(TimelineRunTest, RolloutShiftsWeightsStepByStep_Sem3_3) {
+  auto sink = run(R"(  duration: 30s
+  mesh: {configPushDelay: 0s}
+  rollout: {virtualService: back, stable: v1, canary: v2, steps: [20, {pause: 10s}, 50, {pause: 10s}, 100]}
+  clients:
+    - {name: c, from: {workload: client}, to: "http://back:9090/", rate: {poisson: 400}}
+)",
+                  kRoutes);
+  double windows[3][2] = {};
+  for (const auto& s : sink.spans) {
+    const auto w = std::min<std::size_t>(2, static_cast<std::size_t>(s.start / (10 * engine::kSecond)));
+    if (s.start % (10 * engine::kSecond) < engine::kSecond) continue;  // skip the push window
+    windows[w][0] += 1;
+    windows[w][1] += s.destination_version == "v2";
+  }
+  EXPECT_NEAR(windows[0][1] / windows[0][0], 0.2, 0.03);
+  EXPECT_NEAR(windows[1][1] / windows[1][0], 0.5, 0.03);
+  EXPECT_NEAR(windows[2][1] / windows[2][0], 1.0, 1e-9);
+  int steps = 0;
+  for (const auto& e : sink.events) steps += e.kind == "rollout_step";
+  EXPECT_EQ(steps, 3);
+}
+
+}  // namespace
+}  // namespace meshtwin
