@@ -1,5 +1,6 @@
 #include "model/proxy/load_balancer.h"
 
+#include <cctype>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -99,6 +100,116 @@ std::string generated_cookie_value(std::string_view downstream_remote,
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out(16, '0');
   for (int i = 0; i < 16; ++i) out[i] = kDigits[(h >> (60 - 4 * i)) & 0xF];
+  return out;
+}
+
+namespace {
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Envoy's Http::Utility cookie walk: "a=1; b=2", whitespace before each pair stripped, values
+// in double quotes unwrapped; the first pair with the name wins.
+std::optional<std::string_view> find_cookie(const xds::RequestAttributes& request,
+                                            std::string_view name) {
+  for (std::size_t i = 0; i < request.header_count; ++i) {
+    if (request.headers[i].name != "cookie") continue;
+    std::string_view rest = request.headers[i].value;
+    while (!rest.empty()) {
+      const auto semi = rest.find(';');
+      std::string_view pair = rest.substr(0, semi);
+      rest = semi == std::string_view::npos ? std::string_view{} : rest.substr(semi + 1);
+      while (!pair.empty() && (pair.front() == ' ' || pair.front() == '\t')) pair.remove_prefix(1);
+      const auto eq = pair.find('=');
+      if (eq == std::string_view::npos || pair.substr(0, eq) != name) continue;
+      std::string_view value = pair.substr(eq + 1);
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+        value = value.substr(1, value.size() - 2);
+      }
+      return value;
+    }
+  }
+  return std::nullopt;
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// First value of a query parameter, %XX-decoded (Envoy's parseAndDecodeQueryString).
+std::optional<std::string> find_query_param(std::string_view path, std::string_view name) {
+  const auto q = path.find('?');
+  if (q == std::string_view::npos) return std::nullopt;
+  std::string_view rest = path.substr(q + 1);
+  const auto fragment = rest.find('#');
+  if (fragment != std::string_view::npos) rest = rest.substr(0, fragment);
+  while (!rest.empty()) {
+    const auto amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+    const auto eq = pair.find('=');
+    if (pair.substr(0, eq) != name) continue;
+    const std::string_view raw = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+    std::string value;
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] == '%' && i + 2 < raw.size() &&
+          hex_digit(raw[i + 1]) >= 0 && hex_digit(raw[i + 2]) >= 0) {
+        value.push_back(static_cast<char>(hex_digit(raw[i + 1]) * 16 + hex_digit(raw[i + 2])));
+        i += 2;
+      } else {
+        value.push_back(raw[i]);
+      }
+    }
+    return value;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+RequestHash request_hash(const config::ConsistentHashLB& policy,
+                         const xds::RequestAttributes& request, std::string_view source_ip,
+                         std::string_view downstream_remote, std::string_view downstream_local) {
+  using Key = config::ConsistentHashLB::Key;
+  RequestHash out;
+  switch (policy.key) {
+    case Key::HttpHeaderName: {
+      const std::string name = lower(policy.header_name);
+      if (name == "host" || (!name.empty() && name.front() == ':')) {
+        if (auto v = request.header(name)) out.hash = hash_request_key(*v);
+        break;
+      }
+      std::vector<std::string_view> values;
+      for (std::size_t i = 0; i < request.header_count; ++i) {
+        if (request.headers[i].name == name) values.push_back(request.headers[i].value);
+      }
+      if (!values.empty()) out.hash = hash_header_values(values);
+      break;
+    }
+    case Key::HttpCookie: {
+      if (auto v = find_cookie(request, policy.cookie_name)) {
+        out.hash = hash_request_key(*v);
+      } else if (policy.cookie_ttl) {
+        out.set_cookie = generated_cookie_value(downstream_remote, downstream_local);
+        out.hash = hash_request_key(out.set_cookie);
+      }
+      break;
+    }
+    case Key::UseSourceIp:
+      if (!source_ip.empty()) out.hash = hash_request_key(source_ip);
+      break;
+    case Key::HttpQueryParameterName:
+      if (auto v = find_query_param(request.path, policy.header_name)) out.hash = hash_request_key(*v);
+      break;
+    case Key::None:
+      break;
+  }
   return out;
 }
 

@@ -95,6 +95,24 @@ std::uint64_t hash_header_values(std::span<const std::string_view> values);
 std::string generated_cookie_value(std::string_view downstream_remote,
                                    std::string_view downstream_local);
 
+// The hash of one request under a DestinationRule consistentHash policy, as Envoy's route hash
+// policy computes it (SEMANTICS §7.4): httpHeaderName (every value of the header, sorted),
+// httpCookie (first cookie of that name, surrounding quotes stripped), useSourceIp (the
+// downstream IP, no port), httpQueryParameterName (first value, %-decoded). No hash when the
+// request lacks the key, except for a cookie policy with a ttl: Envoy then generates the cookie
+// from the downstream connection's addresses ("ip:port" each), hashes that value and asks for
+// Set-Cookie on the response (`set_cookie` holds the generated value).
+// Cost: O(headers + path length); allocates only for several header values or a generated
+// cookie.
+struct RequestHash {
+  std::optional<std::uint64_t> hash;
+  std::string set_cookie;  // non-empty: the generated cookie value to set on the response
+};
+RequestHash request_hash(const config::ConsistentHashLB& policy,
+                         const xds::RequestAttributes& request, std::string_view source_ip,
+                         std::string_view downstream_remote = {},
+                         std::string_view downstream_local = {});
+
 // ------------------------------------------------------------------ EDF scheduler
 
 // Envoy's EdfScheduler (E-EDF) over item ids: each pick takes the entry with the earliest

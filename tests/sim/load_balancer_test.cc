@@ -759,6 +759,48 @@ TEST(LoadBalancerTest, RequestHashKeysAreXxHash64OfTheValue_Sem7_4) {
   EXPECT_EQ(cookie, expected);
 }
 
+TEST(LoadBalancerTest, RequestHashFollowsTheConsistentHashPolicy_Sem7_4) {
+  using Key = config::ConsistentHashLB::Key;
+  const std::array<xds::RequestHeader, 4> headers{{{"x-user", "b"},
+                                                   {"cookie", "theme=dark; session=\"abc\""},
+                                                   {"x-user", "a"},
+                                                   {"x-other", "1"}}};
+  xds::RequestAttributes request;
+  request.authority = "reviews:9080";
+  request.path = "/reviews/1?user=jason%20m&x=2";
+  request.headers = headers.data();
+  request.header_count = headers.size();
+
+  config::ConsistentHashLB policy;
+  policy.key = Key::HttpHeaderName;
+  policy.header_name = "X-User";  // header names compare lower-cased
+  const std::array<std::string_view, 2> values{"a", "b"};
+  EXPECT_EQ(request_hash(policy, request, "10.244.0.5").hash, hash_header_values(values));
+  policy.header_name = "x-missing";
+  EXPECT_FALSE(request_hash(policy, request, "10.244.0.5").hash.has_value());
+
+  policy.key = Key::HttpCookie;
+  policy.cookie_name = "session";
+  EXPECT_EQ(request_hash(policy, request, "").hash, hash_request_key("abc"));  // quotes stripped
+  policy.cookie_name = "user";
+  EXPECT_FALSE(request_hash(policy, request, "").hash.has_value());  // no ttl: no cookie made
+  policy.cookie_ttl = 0;                                             // session cookie
+  const RequestHash generated =
+      request_hash(policy, request, "", "10.244.0.5:40000", "10.244.0.9:9080");
+  EXPECT_EQ(generated.set_cookie, generated_cookie_value("10.244.0.5:40000", "10.244.0.9:9080"));
+  EXPECT_EQ(generated.hash, hash_request_key(generated.set_cookie));
+
+  policy.key = Key::UseSourceIp;
+  EXPECT_EQ(request_hash(policy, request, "10.244.0.5").hash, hash_request_key("10.244.0.5"));
+  EXPECT_FALSE(request_hash(policy, request, "").hash.has_value());
+
+  policy.key = Key::HttpQueryParameterName;
+  policy.header_name = "user";
+  EXPECT_EQ(request_hash(policy, request, "").hash, hash_request_key("jason m"));
+  policy.header_name = "absent";
+  EXPECT_FALSE(request_hash(policy, request, "").hash.has_value());
+}
+
 // ------------------------------------------------------------------ retry predicate
 
 TEST(LoadBalancerTest, PreviousHostsPredicateFindsAnUntriedHost_Sem5_5) {
