@@ -136,7 +136,9 @@ double add_rate_lines(QChart* chart, ColorMap& colors, const WindowSeries* serie
       y_max = std::max(y_max, y);
       points.append({x_of(*series, i), y});
     }
-    QString name = QString::fromStdString(key.empty() ? "all" : key) + (dashed ? " (B)" : "");
+    QString name = QString::fromStdString(key.empty() ? "all" : key);
+    if (key == "0") name = QObject::tr("0 (no response)");
+    if (dashed) name += " (B)";
     chart->addSeries(make_line(name, std::move(points), colors.color(key), dashed));
   }
   return y_max;
@@ -287,12 +289,14 @@ void ChartsPage::load_filter_labels() {
   window_box_->setCurrentIndex(std::max(0, window_box_->findData(window_factor_)));
 
   RunSelection run = a_;
+  int generation = ++labels_generation_;
   run_async(this, [run] {
     std::string error;
     auto labels = run.source->with_reader(
         [&](const results::Reader& r) { return load_labels(r, run.run_id, &error); }, &error);
     return labels && *labels ? **labels : Labels{};
-  }, [this](Labels labels) {
+  }, [this, generation](Labels labels) {
+    if (generation != labels_generation_) return;  // another run was chosen meanwhile
     auto fill = [](QComboBox* box, const std::vector<std::string>& values,
                    const std::string& current) {
       box->clear();

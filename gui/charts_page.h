@@ -69,6 +69,7 @@ class ChartsPage : public QWidget {
   int window_factor_ = 0;
   int effective_factor_ = 1;
   int generation_ = 0;
+  int labels_generation_ = 0;
   bool syncing_ = false;
   std::optional<RunChartData> data_a_, data_b_;
 

@@ -61,9 +61,10 @@ QString run_item_text(const results::RunRow& r) {
 }  // namespace
 
 QImage quantize_256(const QImage& source) {
-  // A UI picture is mostly a few flat colours plus antialiasing shades: keep the 256 most
-  // frequent colours and map every other pixel to its nearest one. This keeps docs/ PNGs at a
-  // fifth of their size without the colour shifts of a fixed palette.
+  // A UI picture is mostly a few flat colours plus antialiasing shades. The palette takes
+  // colours by frequency but skips near-duplicates of ones already taken, so that a rare but
+  // distinct colour (red text, a thin series line) keeps its own entry; every pixel then maps
+  // to its nearest entry. A fifth of the size of a full-colour PNG, without colour shifts.
   QImage image = source.convertToFormat(QImage::Format_RGB32);
   std::unordered_map<QRgb, std::uint32_t> counts;
   for (int y = 0; y < image.height(); ++y) {
@@ -74,8 +75,22 @@ QImage quantize_256(const QImage& source) {
   std::sort(by_count.begin(), by_count.end(), [](const auto& a, const auto& b) {
     return a.second != b.second ? a.second > b.second : a.first < b.first;
   });
+  auto distance = [](QRgb a, QRgb b) {
+    long dr = qRed(a) - qRed(b), dg = qGreen(a) - qGreen(b), db = qBlue(a) - qBlue(b);
+    return 3 * dr * dr + 4 * dg * dg + 2 * db * db;  // rough perceptual weights
+  };
   QList<QRgb> table;
-  for (std::size_t i = 0; i < by_count.size() && i < 256; ++i) table.append(by_count[i].first);
+  std::vector<bool> taken(by_count.size(), false);
+  for (long min_gap : {9L * 24 * 24, 9L * 8 * 8, 0L}) {
+    for (std::size_t i = 0; i < by_count.size() && table.size() < 256; ++i) {
+      if (taken[i]) continue;
+      bool distinct = std::all_of(table.begin(), table.end(),
+                                  [&](QRgb t) { return distance(t, by_count[i].first) > min_gap; });
+      if (!distinct) continue;
+      table.append(by_count[i].first);
+      taken[i] = true;
+    }
+  }
   std::unordered_map<QRgb, uchar> nearest;
   auto index_of = [&](QRgb c) -> uchar {
     auto it = nearest.find(c);
@@ -83,9 +98,7 @@ QImage quantize_256(const QImage& source) {
     int best = 0;
     long best_d = std::numeric_limits<long>::max();
     for (int i = 0; i < table.size(); ++i) {
-      long dr = qRed(c) - qRed(table[i]), dg = qGreen(c) - qGreen(table[i]),
-           db = qBlue(c) - qBlue(table[i]);
-      long d = 3 * dr * dr + 4 * dg * dg + 2 * db * db;  // rough perceptual weights
+      long d = distance(c, table[i]);
       if (d < best_d) best_d = d, best = i;
     }
     nearest.emplace(c, static_cast<uchar>(best));
@@ -134,7 +147,14 @@ MainWindow::MainWindow(QSettings* settings, QWidget* parent)
 
   connect(run_box_, &QComboBox::activated, this, &MainWindow::on_run_boxes_changed);
   connect(compare_box_, &QComboBox::activated, this, &MainWindow::on_run_boxes_changed);
-  connect(overview_, &OverviewPage::loaded, this, &MainWindow::overview_loaded);
+  connect(overview_, &OverviewPage::loaded, this, [this] {
+    emit overview_loaded();
+    if (!rest_pending_) return;
+    rest_pending_ = false;
+    charts_->set_runs(a_, b_);
+    graph_->set_run(a_);
+    explorer_->set_run(a_);
+  });
   connect(graph_, &GraphPage::edge_activated, this, [this](const GraphEdge& edge) {
     MetricsFilter f;
     f.source_workload = edge.source;
@@ -297,10 +317,11 @@ void MainWindow::on_run_boxes_changed() {
 
 void MainWindow::apply_runs() {
   if (!a_) return;
+  // The overview first, alone: it is what a user sees on opening, and on a big file the
+  // other views' queries (an explorer count scans every request) would compete for the
+  // worker threads and the disk. They start as soon as the overview is shown.
+  rest_pending_ = true;
   overview_->set_runs(a_, b_);
-  charts_->set_runs(a_, b_);
-  graph_->set_run(a_);
-  explorer_->set_run(a_);
   QString msg = QString::fromStdString(a_.label());
   if (b_) msg += tr(" compared with %1").arg(QString::fromStdString(b_.label()));
   statusBar()->showMessage(msg);

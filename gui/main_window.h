@@ -68,6 +68,7 @@ class MainWindow : public QMainWindow {
   std::shared_ptr<DataSource> source_a_, source_b_;
   RunSelection a_, b_;
   bool filling_boxes_ = false;
+  bool rest_pending_ = false;  // the views other than the overview wait for it
   QComboBox* run_box_ = nullptr;
   QComboBox* compare_box_ = nullptr;
   QMenu* recent_menu_ = nullptr;
