@@ -32,6 +32,10 @@ void print_diagnostics(const config::Diagnostics& diags, bool verbose);
 
 void register_run(CLI::App& app, Commands& commands);
 void register_report(CLI::App& app, Commands& commands);
+void register_explain(CLI::App& app, Commands& commands);
+void register_lint(CLI::App& app, Commands& commands);
+void register_conformance(CLI::App& app, Commands& commands);
+void register_graph(CLI::App& app, Commands& commands);
 void register_check(CLI::App& app, Commands& commands);
 void register_diff(CLI::App& app, Commands& commands);
 

@@ -22,6 +22,10 @@ int main(int argc, char** argv) {
   register_check(app, commands);
   register_diff(app, commands);
   register_report(app, commands);
+  register_explain(app, commands);
+  register_lint(app, commands);
+  register_conformance(app, commands);
+  register_graph(app, commands);
 
   try {
     app.parse(argc, argv);

@@ -28,13 +28,15 @@ bool is_istio_networking_version(std::string_view v) { return v == "v1" || v == 
 
 class Loader {
  public:
-  Loader(ConfigStore& store, Diagnostics& diags) : store_(store), diags_(diags) {}
+  Loader(ConfigStore& store, Diagnostics& diags, LoadOptions options = {})
+      : store_(store), diags_(diags), options_(options) {}
 
   void load_text(std::string_view text, const std::string& file) {
     for (const auto& raw : yaml::split_documents(text)) {
       auto node = yaml::parse_document(raw, file, diags_);
       if (!node) continue;
       yaml::Reader reader(file, diags_, raw.line_offset);
+      reader.lenient_api_checks = options_.lenient_api_checks;
       try {
         load_object(Value(&reader, *node, ""));
       } catch (const std::exception& e) {
@@ -297,6 +299,7 @@ class Loader {
 
   ConfigStore& store_;
   Diagnostics& diags_;
+  LoadOptions options_;
 };
 
 }  // namespace
@@ -308,6 +311,12 @@ void load_paths(const std::vector<std::string>& paths, ConfigStore& store, Diagn
 
 void load_yaml_text(std::string_view text, const std::string& file_name, ConfigStore& store, Diagnostics& diags) {
   Loader loader(store, diags);
+  loader.load_text(text, file_name);
+}
+
+void load_yaml_text(std::string_view text, const std::string& file_name, ConfigStore& store, Diagnostics& diags,
+                    const LoadOptions& options) {
+  Loader loader(store, diags, options);
   loader.load_text(text, file_name);
 }
 

@@ -20,4 +20,12 @@ void load_paths(const std::vector<std::string>& paths, ConfigStore& store, Diagn
 void load_yaml_text(std::string_view text, const std::string& file_name, ConfigStore& store,
                     Diagnostics& diags);
 
+struct LoadOptions {
+  // Relax the checks only a real API server makes (see yaml::Reader::lenient_api_checks); for
+  // replaying istiod's tests, whose fake API server accepts, e.g., duplicate Service port names.
+  bool lenient_api_checks = false;
+};
+void load_yaml_text(std::string_view text, const std::string& file_name, ConfigStore& store,
+                    Diagnostics& diags, const LoadOptions& options);
+
 }  // namespace meshtwin::config

@@ -279,7 +279,8 @@ void parse_service(MapReader& doc, Service& out) {
           }
           for (std::size_t j = 0; j < i; ++j) {
             if (!out.ports[i].name.empty() && out.ports[i].name == out.ports[j].name) {
-              (*items)[i].reader().report(Severity::Error, (*items)[i].node(),
+              (*items)[i].reader().report((*items)[i].reader().lenient_api_checks ? Severity::Warning : Severity::Error,
+                                          (*items)[i].node(),
                                           yaml::join_path((*items)[i].path(), "name"),
                                           "duplicate port name \"" + out.ports[i].name + "\"; port names must be unique");
             }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 
 #include "model/xds/proxy_config.h"
 
@@ -112,6 +113,26 @@ std::string outbound_cluster_name(std::uint32_t port, std::string_view subset, s
   return out;
 }
 
+const RouteConfiguration* ProxyConfig::find_route_config(std::string_view name) const {
+  auto it = route_config_by_name_.find(name);
+  return it == route_config_by_name_.end() ? nullptr : &route_configs[static_cast<std::size_t>(it->second)];
+}
+
+const Listener* ProxyConfig::find_listener(std::string_view address, std::uint32_t port) const {
+  // Listener names are "<bind>_<port>", so the lookup is by name (istiod's simulator compares the
+  // socket address and port, which is the same thing).
+  char buf[80];
+  auto probe = [&](std::string_view a) -> const Listener* {
+    if (a.size() + 8 > sizeof buf) return nullptr;
+    const int n = std::snprintf(buf, sizeof buf, "%.*s_%u", static_cast<int>(a.size()), a.data(), port);
+    auto it = listener_by_name_.find(std::string_view(buf, static_cast<std::size_t>(n)));
+    return it == listener_by_name_.end() ? nullptr : &listeners[static_cast<std::size_t>(it->second)];
+  };
+  if (const Listener* l = probe(address)) return l;
+  if (const Listener* l = probe("0.0.0.0")) return l;
+  return virtual_outbound_ >= 0 ? &listeners[static_cast<std::size_t>(virtual_outbound_)] : nullptr;
+}
+
 const RouteConfiguration* ProxyConfig::route_config_for_port(std::uint32_t port) const {
   auto it = route_config_by_port_.find(port);
   return it == route_config_by_port_.end() ? nullptr : &route_configs[static_cast<std::size_t>(it->second)];
@@ -128,6 +149,9 @@ void ProxyConfig::finalize() {
     cluster_by_name_.emplace(clusters[i].name, static_cast<std::int32_t>(i));
 
   route_config_by_port_.clear();
+  route_config_by_name_.clear();
+  for (std::size_t i = 0; i < route_configs.size(); ++i)
+    route_config_by_name_.emplace(route_configs[i].name, static_cast<std::int32_t>(i));
   for (std::size_t i = 0; i < route_configs.size(); ++i) {
     // Sidecar tables are named "9080", gateway tables "http.80".
     std::string_view name = route_configs[i].name;
@@ -155,6 +179,136 @@ void ProxyConfig::finalize() {
       }
     }
   }
+
+  listener_by_name_.clear();
+  virtual_outbound_ = -1;
+  for (std::size_t i = 0; i < listeners.size(); ++i) {
+    Listener& l = listeners[i];
+    if (l.name == "virtualOutbound") virtual_outbound_ = static_cast<std::int32_t>(i);
+    else listener_by_name_.emplace(l.address + "_" + std::to_string(l.port), static_cast<std::int32_t>(i));
+    auto resolve = [&](FilterChain& fc) {
+      if (fc.kind == FilterChain::Kind::Http) {
+        auto it = route_config_by_name_.find(fc.route_config_name);
+        fc.route_config = it == route_config_by_name_.end() ? -1 : it->second;
+      }
+      std::uint64_t total = 0;
+      for (auto& wc : fc.tcp.clusters) {
+        if (!wc.name.empty()) wc.cluster = find_cluster(wc.name);
+        total += wc.weight;
+      }
+      if (fc.tcp.total_weight == 0) fc.tcp.total_weight = total;
+    };
+    for (auto& fc : l.filter_chains) resolve(fc);
+    if (l.default_filter_chain) resolve(*l.default_filter_chain);
+  }
+}
+
+// ------------------------------------------------------------------ filter-chain match
+
+namespace {
+
+// Istio host.Name.SubsetOf for an SNI against a server name: exact, or inside "*.suffix" / "*".
+bool sni_within(std::string_view sni, std::string_view server_name) {
+  if (server_name == "*") return !sni.empty();
+  if (server_name.starts_with("*")) {
+    const std::string_view suffix = server_name.substr(1);
+    if (sni.starts_with("*")) return sni.substr(1).ends_with(suffix);
+    return sni.size() > suffix.size() && sni.ends_with(suffix);
+  }
+  return sni == server_name;
+}
+
+// The longest prefix among `cidrs` that holds `address`; -1 when none does.
+int longest_prefix(std::string_view address, const std::vector<std::string>& cidrs) {
+  const auto a = registry::Cidr::parse(address);
+  if (!a) return -1;
+  int best = -1;
+  for (const auto& c : cidrs) {
+    const auto range = registry::Cidr::parse(c);
+    if (range && range->contains(*a)) best = std::max(best, static_cast<int>(range->prefix_len));
+  }
+  return best;
+}
+
+// One step of the sieve: when no chain sets the criterion, all stay; else the ones matching stay,
+// or, when none matches, the ones that leave it unset.
+template <class Unset, class Match>
+void sieve(std::vector<const FilterChain*>& chains, Unset unset, Match match) {
+  bool any_set = false;
+  for (const FilterChain* c : chains)
+    if (!unset(c->match)) any_set = true;
+  if (!any_set) return;
+  std::vector<const FilterChain*> kept;
+  for (const FilterChain* c : chains)
+    if (!unset(c->match) && match(c->match)) kept.push_back(c);
+  if (kept.empty())
+    for (const FilterChain* c : chains)
+      if (unset(c->match)) kept.push_back(c);
+  chains = std::move(kept);
+}
+
+}  // namespace
+
+FilterChainSelection select_filter_chain(const Listener& listener, const ConnectionAttributes& c) {
+  FilterChainSelection out;
+  using T = ConnectionAttributes::Transport;
+  // Listener filters: the TLS inspector reads SNI and ALPN; without it Envoy sees raw bytes. The
+  // HTTP inspector recognises plaintext HTTP/1.1 and h2c.
+  out.tls_inspected = listener.tls_inspector;
+  if (listener.tls_inspector && c.transport != T::Plaintext) out.alpn = std::string(c.alpn);
+  if (listener.http_inspector && c.transport == T::Plaintext) {
+    if (c.protocol == ConnectionAttributes::Protocol::Http1) out.alpn = "http/1.1";
+    else if (c.protocol == ConnectionAttributes::Protocol::Http2) out.alpn = "h2c";
+  }
+  std::vector<const FilterChain*> chains;
+  for (const auto& fc : listener.filter_chains) chains.push_back(&fc);
+  sieve(chains, [](const FilterChainMatch& m) { return m.destination_port == 0; },
+        [&](const FilterChainMatch& m) { return m.destination_port == c.port; });
+  sieve(chains, [](const FilterChainMatch& m) { return m.prefix_ranges.empty(); },
+        [&](const FilterChainMatch& m) { return longest_prefix(c.address, m.prefix_ranges) >= 0; });
+  // Among chains whose prefix ranges hold the address, Envoy keeps the most specific range.
+  {
+    int best = -1;
+    for (const FilterChain* fc : chains) best = std::max(best, longest_prefix(c.address, fc->match.prefix_ranges));
+    if (best >= 0) {
+      std::vector<const FilterChain*> kept;
+      for (const FilterChain* fc : chains)
+        if (longest_prefix(c.address, fc->match.prefix_ranges) == best) kept.push_back(fc);
+      chains = std::move(kept);
+    }
+  }
+  sieve(chains, [](const FilterChainMatch& m) { return m.server_names.empty(); },
+        [&](const FilterChainMatch& m) {
+          for (const auto& s : m.server_names)
+            if (sni_within(c.sni, s)) return true;
+          return false;
+        });
+  sieve(chains, [](const FilterChainMatch& m) { return m.transport_protocol.empty(); },
+        [&](const FilterChainMatch& m) {
+          if (!listener.tls_inspector) return m.transport_protocol == "raw_buffer";
+          if (m.transport_protocol == "tls") return c.transport != T::Plaintext;
+          if (m.transport_protocol == "raw_buffer") return c.transport == T::Plaintext;
+          return false;
+        });
+  sieve(chains, [](const FilterChainMatch& m) { return m.application_protocols.empty(); },
+        [&](const FilterChainMatch& m) {
+          return std::find(m.application_protocols.begin(), m.application_protocols.end(), out.alpn) !=
+                 m.application_protocols.end();
+        });
+  if (chains.size() > 1) {
+    out.outcome = ChainOutcome::MultipleFilterChains;
+    return out;
+  }
+  if (chains.size() == 1) {
+    out.chain = chains.front();
+    out.outcome = ChainOutcome::Matched;
+    return out;
+  }
+  if (listener.default_filter_chain) {
+    out.chain = &*listener.default_filter_chain;
+    out.outcome = ChainOutcome::DefaultChain;
+  }
+  return out;
 }
 
 }  // namespace meshtwin::xds

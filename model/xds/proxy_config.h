@@ -55,7 +55,9 @@ struct QueryParamMatcher {
 };
 
 struct RouteMatch {
-  enum class PathKind { Prefix, Exact, Regex };
+  // PathSeparatedPrefix: `/foo` matches `/foo` and `/foo/x`, not `/foobar` (Ingress and Gateway API
+  // routes, SEMANTICS §2.3).
+  enum class PathKind { Prefix, Exact, Regex, PathSeparatedPrefix };
   PathKind path_kind = PathKind::Prefix;
   std::string path = "/";
   bool case_sensitive = true;
@@ -184,12 +186,23 @@ struct Route {
   int local_status = 0;
   std::string local_body;
   std::string redirect_location;  // for messages only
+
+  // The DestinationRule's consistent-hash key for this route's destination (Envoy hash_policy,
+  // SEMANTICS §2.6, §8.4); nullopt when the destination is not hashed.
+  std::optional<config::ConsistentHashLB> hash_policy;
+  std::optional<config::RegexRewrite> regex_rewrite;  // rewrite.uriRegexRewrite
+  // The status when a cluster named by this route does not exist (NC): 503, but 500 for routes
+  // istiod generates from Gateway API resources (SEMANTICS §3.2).
+  int cluster_not_found_status = 503;
 };
 
 struct VirtualHost {
   std::string name;                  // "reviews.default.svc.cluster.local:9080", "allow_any", ...
   std::vector<std::string> domains;  // lower case
   std::vector<Route> routes;
+  // Envoy require_tls ALL: a plaintext request gets a 301 to https (a gateway server with
+  // tls.httpsRedirect, SEMANTICS §11) before any route is looked at.
+  bool require_tls = false;
 };
 
 struct RouteConfiguration {
@@ -224,11 +237,20 @@ struct LbPolicy {
   std::optional<config::WarmupConfiguration> warmup;
 };
 
+inline constexpr std::uint32_t kNotAPod = 0xffffffffu;
+
 struct ClusterEndpoint {
-  std::uint32_t pod = 0;   // index into Registry::pods()
-  std::uint32_t port = 0;  // resolved target port on that pod
+  std::uint32_t pod = 0;   // index into Registry::pods(); kNotAPod for an external endpoint
+  std::uint32_t port = 0;  // resolved target port on that pod (or the external endpoint)
   std::uint32_t weight = 1;
   bool healthy = true;     // ready in EDS
+  // Endpoints that are not pods (ServiceEntry endpoints and DNS hosts, EndpointSlice addresses):
+  // index into Registry::external_endpoints(), and the address Envoy connects to (an IP, or the
+  // DNS name a STRICT_DNS / LOGICAL_DNS cluster resolves).
+  std::uint32_t external = kNotAPod;
+  std::string address;
+
+  bool is_pod() const { return pod != kNotAPod; }
 };
 
 struct Cluster {
@@ -250,38 +272,146 @@ struct Cluster {
   std::optional<config::OutlierDetection> outlier_detection;
   std::optional<config::RetryBudget> retry_budget;
   std::string destination_rule;  // "ns/name" or empty
+  // Envoy's discovery type as istioctl proxy-config shows it: EDS, STRICT_DNS, LOGICAL_DNS,
+  // ORIGINAL_DST or STATIC.
+  std::string discovery = "EDS";
+  bool mesh_external = false;  // a ServiceEntry with location MESH_EXTERNAL
+  std::optional<config::ClientTLSSettings> tls;  // DestinationRule tls (not simulated; for explain/lint)
 };
+
+// ------------------------------------------------------------------ listeners (LDS)
+
+// Envoy's FilterChainMatch as Istio fills it (shared/conformance/README.md "What Run does").
+struct FilterChainMatch {
+  std::uint32_t destination_port = 0;             // 0: any
+  std::vector<std::string> prefix_ranges;         // CIDRs; empty: any destination address
+  std::vector<std::string> server_names;          // SNI, exact or "*.suffix"; empty: any
+  std::string transport_protocol;                 // "", "raw_buffer" or "tls"
+  std::vector<std::string> application_protocols;  // ALPN; empty: any
+
+  bool empty() const {
+    return destination_port == 0 && prefix_ranges.empty() && server_names.empty() && transport_protocol.empty() &&
+           application_protocols.empty();
+  }
+};
+
+// A tcp_proxy network filter (SEMANTICS §12.2, §13): where a connection goes. Several clusters
+// are weighted exactly like an HTTP route's (§3.3), picked once per connection.
+struct TcpProxy {
+  std::vector<WeightedCluster> clusters;
+  std::uint64_t total_weight = 0;
+  std::string vs_rule = "-";  // "ns/name#tcp[i]" or "ns/name#tls[i]" when a VirtualService made it
+};
+
+struct FilterChain {
+  // Istio's name where it sets one (PassthroughFilterChain, virtualOutbound-catchall-tcp,
+  // virtualOutbound-blackhole, virtualInbound-blackhole); most chains have none.
+  std::string name;
+  FilterChainMatch match;
+  enum class Kind { Http, Tcp };
+  Kind kind = Kind::Tcp;
+  // Http: the HTTP connection manager's route configuration (RDS name, and its index into
+  // ProxyConfig::route_configs once finalized; -1 if absent).
+  std::string route_config_name;
+  std::int32_t route_config = -1;
+  bool inline_route_config = false;  // the HCM carries its table inline (no RDS name to report)
+  TcpProxy tcp;  // Tcp
+  // A downstream TLS context: the gateway terminates TLS (SIMPLE/MUTUAL/ISTIO_MUTUAL servers).
+  bool terminates_tls = false;
+  bool istio_mtls = false;
+  std::string origin;  // what produced it, for explain ("service x:80", "Gateway ns/gw servers[1]", ...)
+};
+
+struct Listener {
+  std::string name;  // "0.0.0.0_80", "10.96.0.12_3306", "virtualOutbound", "virtualInbound"
+  std::string address;
+  std::uint32_t port = 0;
+  bool tls_inspector = false;
+  bool http_inspector = false;
+  bool use_original_dst = false;  // the iptables capture listeners (15001, 15006)
+  std::vector<FilterChain> filter_chains;
+  std::optional<FilterChain> default_filter_chain;
+};
+
+// What the listener filters and the filter-chain match see of a connection.
+struct ConnectionAttributes {
+  std::string_view address;  // destination IP as dialled
+  std::uint32_t port = 0;
+  enum class Transport { Plaintext, Tls, Mtls };
+  Transport transport = Transport::Plaintext;
+  std::string_view sni;   // used for server-name matching whatever the transport (as istiod's simulator)
+  std::string_view alpn;  // what a TLS client offers
+  enum class Protocol { Other, Http1, Http2 };  // what the bytes are once TLS (if any) is removed
+  Protocol protocol = Protocol::Other;
+};
+
+enum class ChainOutcome { Matched, DefaultChain, NoFilterChain, MultipleFilterChains };
+
+struct FilterChainSelection {
+  const FilterChain* chain = nullptr;
+  ChainOutcome outcome = ChainOutcome::NoFilterChain;
+  std::string alpn;  // the ALPN the match saw after the listener filters
+  bool tls_inspected = false;
+};
+
+// Envoy's filter-chain sieve (destination port, prefix ranges, server names, transport protocol,
+// application protocols; a criterion nobody sets is skipped, and chains that leave it unset stay
+// when nobody matches), then the default chain.
+FilterChainSelection select_filter_chain(const Listener& listener, const ConnectionAttributes& connection);
 
 // Who the config is for (a proxy class: proxies seeing the same config).
 struct ProxyIdentity {
-  std::string namespace_;
+  std::string namespace_;  // the config namespace: exportTo, Sidecar and VirtualService visibility
   config::Labels labels;
   std::string workload;
   bool is_gateway = false;
-  std::vector<std::string> gateway_names;  // "ns/name" of Gateways selecting this proxy
+  std::vector<std::string> gateway_names;  // "ns/name" of Gateways selecting this proxy (filled by compile_gateway)
+  // The proxy's own IPs: endpoints at these addresses are this proxy (a gateway's Services are the
+  // ones with such an endpoint, besides label selection), and headless listeners skip them.
+  std::vector<std::string> ip_addresses;
 };
 
 struct MeshOptions {
-  std::string outbound_traffic_policy = "ALLOW_ANY";  // or REGISTRY_ONLY
+  std::string outbound_traffic_policy = "ALLOW_ANY";  // or REGISTRY_ONLY, ALLOW_ANY_DYNAMIC_DNS
   std::string istio_version = "1.31";
   std::string domain{registry::kDefaultDomain};
+  // The domain short names in Istio config expand with (`reviews` -> reviews.<ns>.svc.<domain>);
+  // unset: `domain`. Empty: `reviews.<ns>`, as in istiod's own simulation tests.
+  std::optional<std::string> config_domain;
+  std::string root_namespace = "istio-system";
+  // Ingress resources are translated only with Istio as ingress controller (meshConfig
+  // ingressControllerMode DEFAULT, ingressClass istio).
+  std::string ingress_class = "istio";
+
+  std::string_view short_name_domain() const { return config_domain ? std::string_view(*config_domain) : domain; }
 };
 
 struct ProxyConfig {
   std::uint64_t version = 0;  // set by whoever delivers it (config_applied detail)
-  // Sidecar HTTP route configurations by port ("9080"), gateway ones by "http.<port>".
+  bool is_gateway = false;
+  // Sidecar HTTP route configurations by port ("9080"), gateway ones by "http.<port>" or
+  // "https.<port>.<server>.<gateway>.<ns>"; sniffed services behind their own VIP listener by
+  // "<host>:<port>".
   std::vector<RouteConfiguration> route_configs;
   std::vector<Cluster> clusters;
+  std::vector<Listener> listeners;
 
   const RouteConfiguration* route_config_for_port(std::uint32_t port) const;
+  const RouteConfiguration* find_route_config(std::string_view name) const;
   std::int32_t find_cluster(std::string_view name) const;  // kNoCluster if absent
+  // Envoy/istiod listener lookup for a connection to address:port: the listener bound to exactly
+  // that address and port, else 0.0.0.0:port, else (sidecars) virtualOutbound. nullptr: none.
+  const Listener* find_listener(std::string_view address, std::uint32_t port) const;
 
   // Built by finalize() after compile.
   void finalize();
 
  private:
   std::unordered_map<std::uint32_t, std::int32_t> route_config_by_port_;
+  registry::StringMap<std::int32_t> route_config_by_name_;
   registry::StringMap<std::int32_t> cluster_by_name_;
+  registry::StringMap<std::int32_t> listener_by_name_;  // "address_port"
+  std::int32_t virtual_outbound_ = -1;
 };
 
 // Compiles the sidecar config of one proxy class (SEMANTICS §1–3, §7): one route
@@ -291,6 +421,18 @@ struct ProxyConfig {
 // DestinationRule, plus PassthroughCluster and BlackHoleCluster. Warnings (e.g. a VS host
 // that is also owned by an older VS) go to `diags` when given.
 std::shared_ptr<const ProxyConfig> compile_sidecar(const config::ConfigStore& store,
+                                                   const registry::Registry& registry,
+                                                   const ProxyIdentity& proxy,
+                                                   const MeshOptions& mesh,
+                                                   config::Diagnostics* diags = nullptr);
+
+// Compiles the config of a gateway proxy (an Envoy selected by Gateways, SEMANTICS §11): one
+// listener per (translated) server port, HTTP route configurations "http.<port>" with every
+// VirtualService bound to the Gateways merged per host (catch-all routes last), 404 for hosts no
+// route binds, httpsRedirect, TLS/TCP servers as filter chains by SNI, and the clusters of every
+// visible service. `proxy.labels` select the Gateways; Services whose pods carry those labels (or
+// with an endpoint at one of `proxy.ip_addresses`) translate server ports to target ports.
+std::shared_ptr<const ProxyConfig> compile_gateway(const config::ConfigStore& store,
                                                    const registry::Registry& registry,
                                                    const ProxyIdentity& proxy,
                                                    const MeshOptions& mesh,
@@ -309,5 +451,6 @@ const Route* match_route(const VirtualHost& vhost, const RequestAttributes& requ
 // consecutive intervals of the entries in config order. Returns the entry index (0 for a
 // single-cluster route).
 std::size_t pick_weighted_cluster(const Route& route, std::uint64_t random);
+std::size_t pick_weighted_cluster(const TcpProxy& tcp, std::uint64_t random);
 
 }  // namespace meshtwin::xds

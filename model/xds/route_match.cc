@@ -93,7 +93,7 @@ bool StringMatcher::matches(std::string_view text) const {
 
 bool RouteMatch::is_catch_all() const {
   // Istio IsCatchAllRoute (I-ROUTE): prefix "/" or regex ".*", no header/query matchers.
-  const bool any_path = (path_kind == PathKind::Prefix && path == "/") ||
+  const bool any_path = ((path_kind == PathKind::Prefix || path_kind == PathKind::PathSeparatedPrefix) && path == "/") ||
                         (path_kind == PathKind::Regex && path == ".*");
   return any_path && headers.empty() && query_params.empty();
 }
@@ -121,6 +121,15 @@ bool route_matches(const RouteMatch& match, const RequestAttributes& request) {
     case RouteMatch::PathKind::Exact:
       if (match.case_sensitive ? path != match.path : !iequals(path, match.path)) return false;
       break;
+    case RouteMatch::PathKind::PathSeparatedPrefix: {
+      // Envoy path_separated_prefix: the prefix (without a trailing '/') must end at a '/' or at
+      // the end of the path.
+      std::string_view prefix = match.path;
+      if (prefix.size() > 1 && prefix.back() == '/') prefix.remove_suffix(1);
+      if (match.case_sensitive ? !path.starts_with(prefix) : !istarts_with(path, prefix)) return false;
+      if (prefix != "/" && path.size() > prefix.size() && path[prefix.size()] != '/') return false;
+      break;
+    }
     case RouteMatch::PathKind::Regex:
       // ignoreUriCase does not apply to regex (A-VS); the regex must match the whole path.
       if (!match.path_regex || !RE2::FullMatch(re2::StringPiece(path.data(), path.size()), *match.path_regex))
@@ -147,21 +156,33 @@ const Route* match_route(const VirtualHost& vhost, const RequestAttributes& requ
   return nullptr;
 }
 
-std::size_t pick_weighted_cluster(const Route& route, std::uint64_t random) {
-  if (route.clusters.size() <= 1) return 0;
-  std::uint64_t total = route.total_weight;
+namespace {
+
+std::size_t pick_weighted(const std::vector<WeightedCluster>& clusters, std::uint64_t total, std::uint64_t random) {
+  if (clusters.size() <= 1) return 0;
   if (total == 0) {
-    for (const auto& c : route.clusters) total += c.weight;
+    for (const auto& c : clusters) total += c.weight;
     if (total == 0) return 0;
   }
   // E-WC pickWeightedCluster: consecutive half-open intervals in config order.
   const std::uint64_t v = random % total;
   std::uint64_t end = 0;
-  for (std::size_t i = 0; i < route.clusters.size(); ++i) {
-    end += route.clusters[i].weight;
+  for (std::size_t i = 0; i < clusters.size(); ++i) {
+    end += clusters[i].weight;
     if (v < end) return i;
   }
-  return route.clusters.size() - 1;
+  return clusters.size() - 1;
+}
+
+}  // namespace
+
+std::size_t pick_weighted_cluster(const Route& route, std::uint64_t random) {
+  return pick_weighted(route.clusters, route.total_weight, random);
+}
+
+// Envoy's tcp_proxy weighted_clusters pick the same way, once per connection.
+std::size_t pick_weighted_cluster(const TcpProxy& tcp, std::uint64_t random) {
+  return pick_weighted(tcp.clusters, tcp.total_weight, random);
 }
 
 }  // namespace meshtwin::xds

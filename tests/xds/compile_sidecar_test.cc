@@ -813,7 +813,12 @@ spec:
   const Cluster* dns = find_cluster(*cfg, "outbound|80||api.example.com");
   ASSERT_NE(dns, nullptr);
   EXPECT_EQ(dns->type, Cluster::Type::Static);
-  EXPECT_TRUE(dns->endpoints.empty());  // DNS endpoints are not simulated yet
+  // Envoy resolves the host itself (STRICT_DNS): one external endpoint named by the host.
+  EXPECT_EQ(dns->discovery, "STRICT_DNS");
+  ASSERT_EQ(dns->endpoints.size(), 1u);
+  EXPECT_FALSE(dns->endpoints[0].is_pod());
+  EXPECT_EQ(dns->endpoints[0].address, "api.example.com");
+  EXPECT_EQ(dns->endpoints[0].port, 80u);
   EXPECT_NE(find_cluster(*cfg, "outbound|443||api.example.com"), nullptr);
   EXPECT_EQ(find_cluster(*cfg, "outbound|80||legacy.example.com")->type, Cluster::Type::OriginalDst);
   EXPECT_EQ(decide(*cfg, 80, "other.example.com").vhost->name, "block_all");

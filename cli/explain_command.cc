@@ -1,0 +1,20 @@
+// `meshtwin explain`: being written (issue 4); registered so the command list is complete.
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+
+namespace meshtwin::cli {
+
+void register_explain(CLI::App& app, Commands& commands) {
+  auto* cmd = app.add_subcommand("explain", "(not available yet)");
+  cmd->allow_extras();
+  commands.push_back({cmd, [] {
+                        std::cerr << "meshtwin: explain is not available yet\n";
+                        return kExitBadInput;
+                      }});
+}
+
+}  // namespace meshtwin::cli

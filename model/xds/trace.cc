@@ -1,0 +1,291 @@
+// trace_call: Envoy's decision for one call over a compiled proxy config (istiod's
+// pilot/pkg/simulation Run, which the conformance corpus was written against, plus the header,
+// query and method matching Envoy does and that simulator leaves out).
+#include "model/xds/trace.h"
+
+#include <re2/re2.h>
+
+namespace meshtwin::xds {
+
+namespace {
+
+std::string_view path_only(std::string_view path) {
+  const std::size_t cut = path.find_first_of("?#");
+  return cut == std::string_view::npos ? path : path.substr(0, cut);
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+std::string describe_string_matcher(const StringMatcher& m) {
+  switch (m.kind) {
+    case StringMatcher::Kind::Exact: return "exactly \"" + m.value + "\"";
+    case StringMatcher::Kind::Prefix: return "starting with \"" + m.value + "\"";
+    case StringMatcher::Kind::Regex: return "matching /" + m.value + "/";
+    case StringMatcher::Kind::Present: return "present";
+  }
+  return "";
+}
+
+std::string_view transport_name(Call::Tls t) {
+  switch (t) {
+    case Call::Tls::Plaintext: return "plaintext";
+    case Call::Tls::Tls: return "TLS";
+    case Call::Tls::Mtls: return "Istio mTLS";
+  }
+  return "";
+}
+
+std::string describe_chain_match(const FilterChainMatch& m) {
+  std::vector<std::string> parts;
+  if (m.destination_port) parts.push_back("destination port " + std::to_string(m.destination_port));
+  if (!m.prefix_ranges.empty()) parts.push_back("destination in " + join(m.prefix_ranges));
+  if (!m.server_names.empty()) parts.push_back("SNI " + join(m.server_names));
+  if (!m.transport_protocol.empty()) parts.push_back("transport " + m.transport_protocol);
+  if (!m.application_protocols.empty()) parts.push_back("ALPN " + join(m.application_protocols));
+  if (parts.empty()) return "any connection";
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
+  return out;
+}
+
+}  // namespace
+
+void Call::fill_defaults() {
+  if (tls == Tls::Tls && sni.empty()) sni = host;
+  if (path.empty()) path = "/";
+  if (address.empty()) address = "1.3.3.7";
+  if (tls == Tls::Mtls && alpn.empty()) {
+    alpn = protocol == Protocol::Http ? "istio-http/1.1" : protocol == Protocol::Http2 ? "istio-h2" : "istio";
+  } else if (tls == Tls::Tls && alpn.empty()) {
+    alpn = protocol == Protocol::Http ? "http/1.1" : protocol == Protocol::Http2 ? "h2" : "";
+  }
+}
+
+std::string_view to_string(CallError e) {
+  switch (e) {
+    case CallError::None: return "none";
+    case CallError::InvalidCall: return "invalid_call";
+    case CallError::NoListener: return "no_listener";
+    case CallError::NoFilterChain: return "no_filter_chain";
+    case CallError::MultipleFilterChains: return "multiple_filter_chains";
+    case CallError::TlsError: return "tls_error";
+    case CallError::MtlsError: return "mtls_error";
+    case CallError::ProtocolError: return "protocol_error";
+    case CallError::NoVirtualHost: return "no_virtual_host";
+    case CallError::TlsRedirect: return "tls_redirect";
+    case CallError::NoRoute: return "no_route";
+  }
+  return "none";
+}
+
+std::string describe_match(const RouteMatch& m) {
+  std::string out;
+  switch (m.path_kind) {
+    case RouteMatch::PathKind::Prefix: out = "prefix " + m.path; break;
+    case RouteMatch::PathKind::Exact: out = "exact " + m.path; break;
+    case RouteMatch::PathKind::Regex: out = "regex " + m.path; break;
+    case RouteMatch::PathKind::PathSeparatedPrefix: out = "path-separated prefix " + m.path; break;
+  }
+  if (!m.case_sensitive) out += " (any case)";
+  for (const auto& h : m.headers)
+    out += std::string(h.invert ? ", header " + h.name + " not " : ", header " + h.name + " ") +
+           describe_string_matcher(h.matcher);
+  for (const auto& q : m.query_params) out += ", query " + q.name + " " + describe_string_matcher(q.matcher);
+  return out;
+}
+
+std::string route_mismatch(const RouteMatch& match, const RequestAttributes& request, bool path_only_mode) {
+  RouteMatch path_part = match;
+  path_part.headers.clear();
+  path_part.query_params.clear();
+  if (path_only_mode) {
+    // istiod's simulator: raw string prefix (path-separated treated as plain), exact or regex.
+    const std::string_view p = request.path;
+    bool ok = false;
+    switch (match.path_kind) {
+      case RouteMatch::PathKind::Prefix:
+      case RouteMatch::PathKind::PathSeparatedPrefix: ok = p.starts_with(match.path); break;
+      case RouteMatch::PathKind::Exact: ok = p == match.path; break;
+      case RouteMatch::PathKind::Regex:
+        ok = match.path_regex && RE2::FullMatch(re2::StringPiece(p.data(), p.size()), *match.path_regex);
+        break;
+    }
+    return ok ? "" : "path " + std::string(p) + " does not match " + describe_match(path_part);
+  }
+  if (!route_matches(path_part, request))
+    return "path " + std::string(path_only(request.path)) + " does not match " + describe_match(path_part);
+  for (const auto& h : match.headers) {
+    RouteMatch one = path_part;
+    one.headers = {h};
+    if (!route_matches(one, request)) {
+      auto v = request.header(h.name);
+      return "header " + h.name + (v ? " is \"" + std::string(*v) + "\"" : " is absent") + ", the route wants it " +
+             (h.invert ? "not " : "") + describe_string_matcher(h.matcher);
+    }
+  }
+  for (const auto& q : match.query_params) {
+    RouteMatch one = path_part;
+    one.query_params = {q};
+    if (!route_matches(one, request))
+      return "query parameter " + q.name + " does not match (" + describe_string_matcher(q.matcher) + ")";
+  }
+  return "";
+}
+
+CallTrace trace_call(const ProxyConfig& config, Call call) {
+  CallTrace t;
+  call.fill_defaults();
+  if (!call.alpn.empty() && call.tls == Call::Tls::Plaintext) {
+    t.error = CallError::InvalidCall;
+    t.steps.push_back("invalid call: ALPN is only sent in a TLS handshake");
+    return t;
+  }
+  // Listener: virtualInbound for inbound calls, else address:port, 0.0.0.0:port, virtualOutbound.
+  const Listener* l = nullptr;
+  if (call.inbound) {
+    for (const auto& x : config.listeners)
+      if (x.name == "virtualInbound") l = &x;
+  } else {
+    l = config.find_listener(call.address, call.port);
+  }
+  if (!l) {
+    t.error = CallError::NoListener;
+    t.steps.push_back("no listener for " + call.address + ":" + std::to_string(call.port) +
+                      (config.is_gateway ? " (a gateway only listens on its servers' ports)" : ""));
+    return t;
+  }
+  t.listener_ptr = l;
+  t.listener = l->name;
+  if (l->name == "virtualOutbound")
+    t.steps.push_back("listener virtualOutbound: no listener for " + call.address + ":" + std::to_string(call.port) +
+                      ", so the iptables capture listener (15001) takes the connection");
+  else
+    t.steps.push_back("listener " + l->name + (l->address == "0.0.0.0" && call.address != "0.0.0.0"
+                                                   ? " (no listener on " + call.address + ":" + std::to_string(call.port) +
+                                                         ", the wildcard one takes it)"
+                                                   : ""));
+
+  ConnectionAttributes c;
+  c.address = call.address;
+  c.port = call.port;
+  c.transport = call.tls == Call::Tls::Plaintext ? ConnectionAttributes::Transport::Plaintext
+                : call.tls == Call::Tls::Tls     ? ConnectionAttributes::Transport::Tls
+                                                 : ConnectionAttributes::Transport::Mtls;
+  c.sni = call.sni;
+  c.alpn = call.alpn;
+  c.protocol = call.protocol == Call::Protocol::Http    ? ConnectionAttributes::Protocol::Http1
+               : call.protocol == Call::Protocol::Http2 ? ConnectionAttributes::Protocol::Http2
+                                                        : ConnectionAttributes::Protocol::Other;
+  t.selection = select_filter_chain(*l, c);
+  {
+    std::string filters = l->tls_inspector ? (l->http_inspector ? "tls_inspector, http_inspector" : "tls_inspector")
+                                           : (l->http_inspector ? "http_inspector" : "none");
+    t.steps.push_back("listener filters: " + filters + "; the filter-chain match sees a " +
+                      std::string(transport_name(call.tls)) + " connection" +
+                      (t.selection.alpn.empty() ? "" : " with ALPN " + t.selection.alpn) +
+                      (call.sni.empty() ? "" : " and SNI " + call.sni));
+  }
+  if (t.selection.outcome == ChainOutcome::MultipleFilterChains) {
+    t.error = CallError::MultipleFilterChains;
+    t.steps.push_back("several filter chains match equally: Envoy would reject this listener");
+    return t;
+  }
+  if (!t.selection.chain) {
+    t.error = CallError::NoFilterChain;
+    t.steps.push_back("no filter chain matches and the listener has no default chain: the connection is closed");
+    return t;
+  }
+  const FilterChain& fc = *t.selection.chain;
+  t.filter_chain = fc.name;
+  t.steps.push_back(std::string(t.selection.outcome == ChainOutcome::DefaultChain ? "default filter chain" : "filter chain") +
+                    (fc.name.empty() ? "" : " " + fc.name) + " (" + describe_chain_match(fc.match) + ")" +
+                    (fc.origin.empty() ? "" : " from " + fc.origin));
+  if (fc.terminates_tls && call.tls == Call::Tls::Plaintext) {
+    t.error = CallError::TlsError;
+    t.steps.push_back("the chain terminates TLS but the call is plaintext: the handshake fails");
+    return t;
+  }
+  if (fc.terminates_tls && fc.istio_mtls != (call.tls == Call::Tls::Mtls)) {
+    t.error = CallError::MtlsError;
+    t.steps.push_back(fc.istio_mtls ? "the chain wants Istio mTLS, the call is not mTLS" : "the chain wants TLS, not Istio mTLS");
+    return t;
+  }
+  if (fc.kind == FilterChain::Kind::Tcp) {
+    t.tcp = &fc.tcp;
+    if (fc.tcp.clusters.size() == 1) {
+      t.cluster = fc.tcp.clusters.front().name;
+      t.steps.push_back("tcp_proxy to cluster " + t.cluster);
+    } else {
+      std::string w;
+      for (const auto& wc : fc.tcp.clusters) w += (w.empty() ? "" : ", ") + wc.name + " weight " + std::to_string(wc.weight);
+      t.steps.push_back("tcp_proxy to weighted clusters (one picked per connection): " + w);
+    }
+    return t;
+  }
+  // HTTP connection manager.
+  if (call.tls != Call::Tls::Plaintext && !fc.terminates_tls) {
+    t.error = CallError::ProtocolError;
+    t.steps.push_back("an HTTP connection manager receives TLS bytes it does not terminate: protocol error");
+    return t;
+  }
+  if (call.protocol != Call::Protocol::Http && call.protocol != Call::Protocol::Http2) {
+    t.error = CallError::ProtocolError;
+    t.steps.push_back("an HTTP connection manager receives bytes that are not HTTP: protocol error");
+    return t;
+  }
+  const RouteConfiguration* rc =
+      fc.route_config >= 0 ? &config.route_configs[static_cast<std::size_t>(fc.route_config)] : config.find_route_config(fc.route_config_name);
+  if (!fc.inline_route_config) t.route_config = fc.route_config_name;
+  t.route_config_ptr = rc;
+  t.steps.push_back("HTTP connection manager, route configuration " +
+                    (fc.inline_route_config ? std::string("(inline)") : fc.route_config_name));
+  const std::int32_t vhi = rc ? rc->find_virtual_host(call.host) : -1;
+  if (vhi < 0) {
+    t.error = CallError::NoVirtualHost;
+    t.steps.push_back("no virtual host has a domain matching host \"" + call.host + "\": 404 NR");
+    return t;
+  }
+  const VirtualHost& vh = rc->virtual_hosts[static_cast<std::size_t>(vhi)];
+  t.virtual_host_ptr = &vh;
+  t.virtual_host = vh.name;
+  t.steps.push_back("virtual host " + vh.name + " (host \"" + call.host + "\")");
+  if (vh.require_tls && call.tls == Call::Tls::Plaintext) {
+    t.error = CallError::TlsRedirect;
+    t.steps.push_back("the virtual host requires TLS (httpsRedirect): 301 to https");
+    return t;
+  }
+  std::vector<RequestHeader> headers;
+  headers.reserve(call.headers.size());
+  for (const auto& [k, v] : call.headers) headers.push_back({k, v});
+  RequestAttributes req;
+  req.authority = call.host;
+  req.path = call.path;
+  req.method = call.method;
+  req.headers = headers.data();
+  req.header_count = headers.size();
+  for (const auto& r : vh.routes) {
+    std::string why = route_mismatch(r.match, req, call.path_only);
+    RouteTried tried{&r, why.empty(), why};
+    t.routes_tried.push_back(tried);
+    if (why.empty()) {
+      t.route = &r;
+      break;
+    }
+  }
+  if (!t.route) {
+    t.error = CallError::NoRoute;
+    t.steps.push_back("no route of the virtual host matches: 404 NR");
+    return t;
+  }
+  t.route_name = t.route->name;
+  if (t.route->action == Route::Action::Forward) {
+    if (t.route->clusters.size() == 1) t.cluster = t.route->clusters.front().name;
+  }
+  return t;
+}
+
+}  // namespace meshtwin::xds

@@ -1,0 +1,29 @@
+// The networking config istiod compiles from: Istio resources as written plus the Gateways and
+// VirtualServices its ingress and gateway controllers generate from Kubernetes Ingress and
+// Gateway API resources (SEMANTICS §11; DESIGN §3.1). Pure: same store in, same store out.
+#pragma once
+
+#include <memory>
+
+#include "model/config/config_store.h"
+#include "model/xds/proxy_config.h"
+
+namespace meshtwin::xds {
+
+// Annotations istiod puts on generated VirtualServices; the route compile reads them.
+inline constexpr std::string_view kRouteSemanticsAnnotation = "internal.istio.io/route-semantics";
+inline constexpr std::string_view kParentsAnnotation = "internal.istio.io/parents";
+inline constexpr std::string_view kGatewayServiceAnnotation = "internal.istio.io/gateway-service";
+
+// A copy of `store` with the generated Gateways and VirtualServices applied, or nullptr when the
+// store holds nothing to translate (compile from `store` itself then). Routes that cannot be
+// attached (an unknown parent, a listener that does not allow them) are reported to `diags`
+// as warnings when given.
+std::shared_ptr<const config::ConfigStore> translate_kubernetes_routing(const config::ConfigStore& store,
+                                                                        const MeshOptions& mesh,
+                                                                        config::Diagnostics* diags = nullptr);
+
+// The Istio Gateway name istiod generates for one listener of a Gateway API Gateway.
+std::string generated_gateway_name(std::string_view gateway, std::string_view listener);
+
+}  // namespace meshtwin::xds
