@@ -127,13 +127,11 @@ class EdfScheduler {
 
   template <class WeightFn>
   std::uint32_t pick_and_add(WeightFn&& weight) {
-    std::pop_heap(heap_.begin(), heap_.end(), Later{});
-    Entry& e = heap_.back();
-    const std::uint32_t item = e.item;
-    current_ = e.deadline;
-    e.deadline = current_ + 1.0 / weight(item);
-    e.order = order_++;
-    std::push_heap(heap_.begin(), heap_.end(), Later{});
+    const std::uint32_t item = heap_[0].item;
+    current_ = heap_[0].deadline;
+    // Pop and re-insert in one pass: the re-inserted entry replaces the top and sinks. The
+    // (deadline, order) keys are unique, so the pick sequence is the same as Envoy's pop+push.
+    replace_top({current_ + 1.0 / weight(item), order_++, item});
     return item;
   }
 
@@ -161,6 +159,18 @@ class EdfScheduler {
       return a.deadline > b.deadline || (a.deadline == b.deadline && a.order > b.order);
     }
   };
+  void replace_top(const Entry& e) {
+    const std::size_t n = heap_.size();
+    std::size_t i = 0;
+    for (std::size_t c = 1; c < n; c = 2 * i + 1) {
+      if (c + 1 < n && Later{}(heap_[c], heap_[c + 1])) ++c;  // the earlier child
+      if (!Later{}(e, heap_[c])) break;
+      heap_[i] = heap_[c];
+      i = c;
+    }
+    heap_[i] = e;
+  }
+
   std::vector<Entry> heap_;
   double current_ = 0;
   std::uint64_t order_ = 0;
