@@ -13,8 +13,10 @@
 
 #include <gtest/gtest.h>
 
+#include "model/config/loader.h"
 #include "model/proxy/locality.h"
 #include "model/proxy/xxhash.h"
+#include "model/registry/registry.h"
 
 namespace meshtwin::proxy {
 namespace {
@@ -497,6 +499,103 @@ TEST(LoadBalancerTest, FailoverPrioritiesMoveTrafficWhenTheLocalZoneIsEjected_Se
   lb.set_ejected(1, true);
   seen = count_picks(lb, rng, 1000, 4);
   EXPECT_EQ(seen[2] + seen[3], 1000);
+}
+
+// A client in zone a calls reviews with pods in zones a and b; the DestinationRule asks for
+// ROUND_ROBIN with outlier detection, so istiod assigns failover priorities (§7.5).
+constexpr std::string_view kZonedMesh = R"(
+apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: default}
+spec:
+  selector: {app: reviews}
+  ports: [{name: http, port: 9080}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: reviews-a, namespace: default}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: reviews, zone: a}}
+  template:
+    metadata:
+      labels: {app: reviews, zone: a, topology.kubernetes.io/region: r1, topology.kubernetes.io/zone: a}
+    spec:
+      containers: [{name: app, image: reviews, ports: [{containerPort: 9080}]}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: reviews-b, namespace: default}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: reviews, zone: b}}
+  template:
+    metadata:
+      labels: {app: reviews, zone: b, topology.kubernetes.io/region: r1, topology.kubernetes.io/zone: b}
+    spec:
+      containers: [{name: app, image: reviews, ports: [{containerPort: 9080}]}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: client, namespace: default}
+spec:
+  selector: {matchLabels: {app: client}}
+  template:
+    metadata:
+      labels: {app: client, topology.kubernetes.io/region: r1, topology.kubernetes.io/zone: a}
+    spec:
+      containers: [{name: app, image: client}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: default}
+spec:
+  host: reviews
+  trafficPolicy:
+    loadBalancer: {simple: ROUND_ROBIN}
+    outlierDetection: {consecutive5xxErrors: 3}
+)";
+
+TEST(LoadBalancerTest, SetupFromTheCompiledClusterPrefersTheCallersZone_Sem7_5_Sem8_5) {
+  config::ConfigStore store;
+  config::Diagnostics diags;
+  config::load_yaml_text(kZonedMesh, "zoned.yaml", store, diags);
+  ASSERT_FALSE(diags.has_errors()) << diags.first_error()->format();
+  const registry::Registry reg = registry::Registry::build(store, diags);
+  xds::ProxyIdentity id;
+  id.namespace_ = "default";
+  id.labels = {{"app", "client"}};
+  id.workload = "client";
+  const auto cfg = xds::compile_sidecar(store, reg, id, xds::MeshOptions{});
+  const std::int32_t index = cfg->find_cluster("outbound|9080||reviews.default.svc.cluster.local");
+  ASSERT_NE(index, xds::kNoCluster);
+  const xds::Cluster& cluster = cfg->clusters[index];
+  ASSERT_EQ(cluster.endpoints.size(), 4u);
+  const registry::Pod* caller = reg.find_pod("default", "client-0");
+  ASSERT_NE(caller, nullptr);
+
+  const LbSetup setup = lb_setup_for(cluster, reg, caller);
+  EXPECT_EQ(setup.settings.kind, Kind::RoundRobin);
+  EXPECT_EQ(setup.settings.healthy_panic_threshold, 0u);  // minHealthPercent unset
+  EXPECT_FALSE(setup.settings.locality_weighted);
+  EXPECT_EQ(setup.hosts_in_eds, 4u);
+  ASSERT_EQ(setup.hosts.size(), 4u);
+  for (std::size_t i = 0; i < 4; ++i) {
+    const registry::Pod& pod = reg.pods()[cluster.endpoints[i].pod];
+    EXPECT_EQ(setup.hosts[i].address, pod.ip + ":9080");
+    EXPECT_EQ(setup.hosts[i].priority, pod.labels.at("zone") == "a" ? 0u : 1u) << pod.name;
+  }
+
+  engine::RngStream rng(33, "test/setup");
+  LoadBalancer lb(setup.settings, 2, rng);
+  lb.set_hosts(setup.hosts, setup.locality_weights, 0);
+  std::set<std::string> picked;
+  for (int i = 0; i < 40; ++i) {
+    const std::int32_t h = lb.choose(LoadBalancer::Pick{}, rng);
+    ASSERT_GE(h, 0);
+    picked.insert(reg.pods()[cluster.endpoints[h].pod].labels.at("zone"));
+  }
+  EXPECT_EQ(picked, (std::set<std::string>{"a"}));
 }
 
 // ------------------------------------------------------------------ slow start
