@@ -236,7 +236,9 @@ class LoadBalancer {
   std::int32_t choose(const Pick& pick, engine::RngStream& rng);
 
   // Old interface (equal weights, caller-built healthy list), kept for call sites not yet
-  // moved over. Hosts are `eligible`; it owns a private host set rebuilt when the list changes.
+  // moved over: hosts 0..max(eligible) with those in `eligible` healthy, one priority, no
+  // locality. It compares `eligible` with the last list on every call (O(n) per pick) and
+  // rebuilds on a difference; use set_hosts/set_ejected and choose(Pick) instead.
   std::int32_t choose(std::uint32_t worker, std::span<const std::uint32_t> eligible,
                       std::span<const std::uint32_t> active_requests, engine::RngStream& rng);
   std::int32_t choose_avoiding(std::uint32_t worker, std::span<const std::uint32_t> eligible,
