@@ -6,7 +6,6 @@
 #include <QFutureWatcher>
 #include <QObject>
 #include <QtConcurrent/QtConcurrentRun>
-
 #include <memory>
 #include <type_traits>
 #include <utility>

@@ -6,7 +6,6 @@
 #include <QPainter>
 #include <QValueAxis>
 #include <QWheelEvent>
-
 #include <algorithm>
 
 namespace meshtwin::gui {
@@ -179,11 +178,20 @@ void ChartView::mouseDoubleClickEvent(QMouseEvent* event) {
 void ChartView::keyPressEvent(QKeyEvent* event) {
   QRectF plot = chart() ? chart()->plotArea() : QRectF();
   switch (event->key()) {
-    case Qt::Key_Left: pan_pixels(plot.width() / 10); break;
-    case Qt::Key_Right: pan_pixels(-plot.width() / 10); break;
+    case Qt::Key_Left:
+      pan_pixels(plot.width() / 10);
+      break;
+    case Qt::Key_Right:
+      pan_pixels(-plot.width() / 10);
+      break;
     case Qt::Key_Home:
-    case Qt::Key_0: reset_zoom(); notify_range(); break;
-    default: QChartView::keyPressEvent(event); return;
+    case Qt::Key_0:
+      reset_zoom();
+      notify_range();
+      break;
+    default:
+      QChartView::keyPressEvent(event);
+      return;
   }
   event->accept();
 }

@@ -6,7 +6,6 @@
 #include <QChartView>
 #include <QColor>
 #include <QString>
-
 #include <vector>
 
 namespace meshtwin::gui {

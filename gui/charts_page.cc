@@ -9,9 +9,8 @@
 #include <QLegend>
 #include <QLineSeries>
 #include <QPushButton>
-#include <QValueAxis>
 #include <QVBoxLayout>
-
+#include <QValueAxis>
 #include <algorithm>
 #include <cmath>
 
@@ -150,29 +149,32 @@ RunChartData load_run_chart_data(const RunSelection& run, const MetricsFilter& f
                                  int window_factor) {
   RunChartData out;
   std::string open_error;
-  auto ok = run.source->with_reader([&](const results::Reader& reader) {
-    SeriesQuery q;
-    q.filter = filter;
-    q.window_factor = window_factor;
-    // Any destination: stack every service's versions; one service: its versions.
-    q.key = filter.destination_service.empty() ? SeriesKey::ServiceVersion : SeriesKey::Version;
-    out.traffic = load_window_series(reader, run.run_id, q, &out.error);
-    q.key = SeriesKey::Total;
-    q.with_buckets = true;
-    out.latency = load_window_series(reader, run.run_id, q, &out.error);
-    q.with_buckets = false;
-    q.key = SeriesKey::Code;
-    out.codes = load_window_series(reader, run.run_id, q, &out.error);
-    q.key = SeriesKey::Flags;
-    out.flags = load_window_series(reader, run.run_id, q, &out.error);
-    // Load is what reaches a pod: every attempt, retries included (destination reporter).
-    q.reporter = "destination";
-    q.key = SeriesKey::Pod;
-    out.pods = load_window_series(reader, run.run_id, q, &out.error);
-    SimTime merge = std::max(run_interval(run), run_span(run) / 200);
-    if (auto m = load_markers(reader, run.run_id, merge, &out.error)) out.markers = std::move(*m);
-    return true;
-  }, &open_error);
+  auto ok = run.source->with_reader(
+      [&](const results::Reader& reader) {
+        SeriesQuery q;
+        q.filter = filter;
+        q.window_factor = window_factor;
+        // Any destination: stack every service's versions; one service: its versions.
+        q.key = filter.destination_service.empty() ? SeriesKey::ServiceVersion : SeriesKey::Version;
+        out.traffic = load_window_series(reader, run.run_id, q, &out.error);
+        q.key = SeriesKey::Total;
+        q.with_buckets = true;
+        out.latency = load_window_series(reader, run.run_id, q, &out.error);
+        q.with_buckets = false;
+        q.key = SeriesKey::Code;
+        out.codes = load_window_series(reader, run.run_id, q, &out.error);
+        q.key = SeriesKey::Flags;
+        out.flags = load_window_series(reader, run.run_id, q, &out.error);
+        // Load is what reaches a pod: every attempt, retries included (destination reporter).
+        q.reporter = "destination";
+        q.key = SeriesKey::Pod;
+        out.pods = load_window_series(reader, run.run_id, q, &out.error);
+        SimTime merge = std::max(run_interval(run), run_span(run) / 200);
+        if (auto m = load_markers(reader, run.run_id, merge, &out.error))
+          out.markers = std::move(*m);
+        return true;
+      },
+      &open_error);
   if (!ok) out.error = open_error;
   return out;
 }
@@ -290,30 +292,33 @@ void ChartsPage::load_filter_labels() {
 
   RunSelection run = a_;
   int generation = ++labels_generation_;
-  run_async(this, [run] {
-    std::string error;
-    auto labels = run.source->with_reader(
-        [&](const results::Reader& r) { return load_labels(r, run.run_id, &error); }, &error);
-    return labels && *labels ? **labels : Labels{};
-  }, [this, generation](Labels labels) {
-    if (generation != labels_generation_) return;  // another run was chosen meanwhile
-    auto fill = [](QComboBox* box, const std::vector<std::string>& values,
-                   const std::string& current) {
-      box->clear();
-      box->addItem(tr("any"), QString());
-      for (const auto& v : values) {
-        box->addItem(QString::fromStdString(v), QString::fromStdString(v));
-      }
-      int i = box->findData(QString::fromStdString(current));
-      if (i < 0 && !current.empty()) {
-        box->addItem(QString::fromStdString(current), QString::fromStdString(current));
-        i = box->count() - 1;
-      }
-      box->setCurrentIndex(std::max(0, i));
-    };
-    fill(source_box_, labels.source_workloads, filter_.source_workload);
-    fill(destination_box_, labels.destination_services, filter_.destination_service);
-  });
+  run_async(
+      this,
+      [run] {
+        std::string error;
+        auto labels = run.source->with_reader(
+            [&](const results::Reader& r) { return load_labels(r, run.run_id, &error); }, &error);
+        return labels && *labels ? **labels : Labels{};
+      },
+      [this, generation](Labels labels) {
+        if (generation != labels_generation_) return;  // another run was chosen meanwhile
+        auto fill = [](QComboBox* box, const std::vector<std::string>& values,
+                       const std::string& current) {
+          box->clear();
+          box->addItem(tr("any"), QString());
+          for (const auto& v : values) {
+            box->addItem(QString::fromStdString(v), QString::fromStdString(v));
+          }
+          int i = box->findData(QString::fromStdString(current));
+          if (i < 0 && !current.empty()) {
+            box->addItem(QString::fromStdString(current), QString::fromStdString(current));
+            i = box->count() - 1;
+          }
+          box->setCurrentIndex(std::max(0, i));
+        };
+        fill(source_box_, labels.source_workloads, filter_.source_workload);
+        fill(destination_box_, labels.destination_services, filter_.destination_service);
+      });
 }
 
 void ChartsPage::reload() {
@@ -324,18 +329,21 @@ void ChartsPage::reload() {
   MetricsFilter filter = filter_;
   int factor = effective_factor_;
   using Pair = std::pair<RunChartData, std::optional<RunChartData>>;
-  run_async(this, [a, b, filter, factor]() -> Pair {
-    Pair out;
-    out.first = load_run_chart_data(a, filter, factor);
-    if (b) out.second = load_run_chart_data(b, filter, factor);
-    return out;
-  }, [this, generation](Pair result) {
-    if (generation != generation_) return;  // a newer filter was asked for meanwhile
-    data_a_ = std::move(result.first);
-    data_b_ = std::move(result.second);
-    rebuild();
-    emit loaded();
-  });
+  run_async(
+      this,
+      [a, b, filter, factor]() -> Pair {
+        Pair out;
+        out.first = load_run_chart_data(a, filter, factor);
+        if (b) out.second = load_run_chart_data(b, filter, factor);
+        return out;
+      },
+      [this, generation](Pair result) {
+        if (generation != generation_) return;  // a newer filter was asked for meanwhile
+        data_a_ = std::move(result.first);
+        data_b_ = std::move(result.second);
+        rebuild();
+        emit loaded();
+      });
 }
 
 void ChartsPage::sync_range(ChartView* from, double lo, double hi) {
@@ -359,9 +367,8 @@ void ChartsPage::rebuild() {
   QString what = filter_.destination_service.empty()
                      ? tr("every destination")
                      : QString::fromStdString(filter_.destination_service);
-  QString from = filter_.source_workload.empty()
-                     ? tr("any source")
-                     : QString::fromStdString(filter_.source_workload);
+  QString from = filter_.source_workload.empty() ? tr("any source")
+                                                 : QString::fromStdString(filter_.source_workload);
   QString caption = tr("%1 from %2, %3 s windows, caller-side metrics (reporter=source); "
                        "per-pod load counts every attempt that reached a pod.")
                         .arg(what, from)
@@ -437,7 +444,8 @@ void ChartsPage::rebuild() {
     QChart* c = view->chart();
     reset_chart(c, tr("Latency p50 / p90 / p99 (from Istio duration buckets)"));
     double y_max = 0;
-    const std::pair<double, const char*> quantiles[] = {{0.50, "p50"}, {0.90, "p90"}, {0.99, "p99"}};
+    const std::pair<double, const char*> quantiles[] = {
+        {0.50, "p50"}, {0.90, "p90"}, {0.99, "p99"}};
     const QColor colors[] = {QColor(0x59a14f), QColor(0xf28e2b), QColor(0xe15759)};
     for (int which = 0; which < 2; ++which) {
       const RunChartData* d = which == 0 ? a : b;
@@ -471,7 +479,9 @@ void ChartsPage::rebuild() {
       return !key.empty() && !is_success(std::atoi(key.c_str()));
     };
     double y_max = add_rate_lines(c, colors, a->codes ? &*a->codes : nullptr, false, errors);
-    if (b) y_max = std::max(y_max, add_rate_lines(c, colors, b->codes ? &*b->codes : nullptr, true, errors));
+    if (b)
+      y_max =
+          std::max(y_max, add_rate_lines(c, colors, b->codes ? &*b->codes : nullptr, true, errors));
     if (c->series().isEmpty()) c->setTitle(tr("Errors/s by response code: none"));
     finish_chart(view, x_max, y_max, tr("requests/s"));
   }
@@ -482,7 +492,9 @@ void ChartsPage::rebuild() {
     ColorMap colors;
     auto flagged = [](const std::string& key) { return key != "-" && !key.empty(); };
     double y_max = add_rate_lines(c, colors, a->flags ? &*a->flags : nullptr, false, flagged);
-    if (b) y_max = std::max(y_max, add_rate_lines(c, colors, b->flags ? &*b->flags : nullptr, true, flagged));
+    if (b)
+      y_max = std::max(y_max,
+                       add_rate_lines(c, colors, b->flags ? &*b->flags : nullptr, true, flagged));
     if (c->series().isEmpty()) c->setTitle(tr("Requests/s by Envoy response flag: none"));
     finish_chart(view, x_max, y_max, tr("requests/s"));
   }
@@ -493,7 +505,8 @@ void ChartsPage::rebuild() {
     ColorMap colors;
     auto all = [](const std::string& key) { return !key.empty() && key != "unknown"; };
     double y_max = add_rate_lines(c, colors, a->pods ? &*a->pods : nullptr, false, all);
-    if (b) y_max = std::max(y_max, add_rate_lines(c, colors, b->pods ? &*b->pods : nullptr, true, all));
+    if (b)
+      y_max = std::max(y_max, add_rate_lines(c, colors, b->pods ? &*b->pods : nullptr, true, all));
     finish_chart(view, x_max, y_max, tr("attempts/s"));
   }
 }

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <QWidget>
-
 #include <array>
 #include <optional>
 #include <vector>
@@ -27,11 +26,11 @@ inline constexpr int kChartCount = 5;
 
 // Everything the charts of one run draw, loaded on a worker thread in one go.
 struct RunChartData {
-  std::optional<WindowSeries> traffic;    // requests by version (or service+version)
-  std::optional<WindowSeries> latency;    // Total, with buckets
+  std::optional<WindowSeries> traffic;  // requests by version (or service+version)
+  std::optional<WindowSeries> latency;  // Total, with buckets
   std::optional<WindowSeries> codes;
   std::optional<WindowSeries> flags;
-  std::optional<WindowSeries> pods;       // reporter=destination: attempts reaching each pod
+  std::optional<WindowSeries> pods;  // reporter=destination: attempts reaching each pod
   std::vector<Marker> markers;
   std::string error;
 };

@@ -45,8 +45,7 @@ void DataSource::release(std::unique_ptr<results::Reader> reader) {
 
 std::string RunSelection::label() const {
   if (!source) return "-";
-  return std::filesystem::path(source->path()).filename().string() + ":" +
-         std::to_string(run_id);
+  return std::filesystem::path(source->path()).filename().string() + ":" + std::to_string(run_id);
 }
 
 }  // namespace meshtwin::gui

@@ -14,7 +14,6 @@
 #include <QSplitter>
 #include <QTableView>
 #include <QVBoxLayout>
-
 #include <cmath>
 
 #include "gui/async.h"
@@ -26,8 +25,8 @@ namespace meshtwin::gui {
 namespace {
 
 // The Envoy flags a simulated request can carry (SEMANTICS §14), most common first.
-const char* const kFlags[] = {"UH", "UF", "UO", "URX", "UT", "DC", "NR", "NC", "UC", "LR",
-                              "FI", "DI", "RL", "UMSDR", "UPE", "DPE", "SI", "OM"};
+const char* const kFlags[] = {"UH", "UF", "UO", "URX", "UT",    "DC",  "NR",  "NC", "UC",
+                              "LR", "FI", "DI", "RL",  "UMSDR", "UPE", "DPE", "SI", "OM"};
 
 void set_combo_items(QComboBox* box, const std::vector<std::string>& values, QString keep) {
   box->clear();
@@ -120,7 +119,8 @@ ExplorerPage::ExplorerPage(QWidget* parent) : QWidget(parent) {
   for (QLineEdit* e : {code_, min_ms_, max_ms_}) {
     connect(e, &QLineEdit::returnPressed, this, &ExplorerPage::apply);
   }
-  for (QCheckBox* c : {errors_, degraded_}) connect(c, &QCheckBox::toggled, this, &ExplorerPage::apply);
+  for (QCheckBox* c : {errors_, degraded_})
+    connect(c, &QCheckBox::toggled, this, &ExplorerPage::apply);
   for (QComboBox* b : {flag_, service_, version_}) {
     connect(b, &QComboBox::activated, this, &ExplorerPage::apply);
   }
@@ -144,15 +144,18 @@ void ExplorerPage::set_run(RunSelection run) {
   waterfall_->set_detail(std::nullopt);
   if (!run_) return;
   RunSelection sel = run_;
-  run_async(this, [sel] {
-    std::string error;
-    auto labels = sel.source->with_reader(
-        [&](const results::Reader& r) { return load_labels(r, sel.run_id, &error); }, &error);
-    return labels && *labels ? **labels : Labels{};
-  }, [this](Labels labels) {
-    set_combo_items(service_, labels.destination_services, service_->currentData().toString());
-    set_combo_items(version_, labels.destination_versions, version_->currentData().toString());
-  });
+  run_async(
+      this,
+      [sel] {
+        std::string error;
+        auto labels = sel.source->with_reader(
+            [&](const results::Reader& r) { return load_labels(r, sel.run_id, &error); }, &error);
+        return labels && *labels ? **labels : Labels{};
+      },
+      [this](Labels labels) {
+        set_combo_items(service_, labels.destination_services, service_->currentData().toString());
+        set_combo_items(version_, labels.destination_versions, version_->currentData().toString());
+      });
   apply();
 }
 
@@ -196,8 +199,10 @@ void ExplorerPage::set_filter(const RequestFilter& f) {
   pick(flag_, f.flag);
   pick(service_, f.destination_service);
   pick(version_, f.destination_version);
-  min_ms_->setText(f.min_duration ? QString::number(static_cast<double>(*f.min_duration) / 1e6) : QString());
-  max_ms_->setText(f.max_duration ? QString::number(static_cast<double>(*f.max_duration) / 1e6) : QString());
+  min_ms_->setText(f.min_duration ? QString::number(static_cast<double>(*f.min_duration) / 1e6)
+                                  : QString());
+  max_ms_->setText(f.max_duration ? QString::number(static_cast<double>(*f.max_duration) / 1e6)
+                                  : QString());
   min_tries_->setValue(f.min_attempts.value_or(1));
   degraded_->setChecked(f.degraded_only);
   apply();
@@ -241,17 +246,22 @@ void ExplorerPage::show_request(std::uint64_t request_id) {
   int generation = ++detail_generation_;
   RunSelection sel = run_;
   using Result = std::pair<std::optional<RequestDetail>, std::string>;
-  run_async(this, [sel, request_id]() -> Result {
-    std::string error;
-    auto d = sel.source->with_reader([&](const results::Reader& r) {
-      return load_request_detail(r, sel.run_id, request_id, &error);
-    }, &error);
-    return {d ? *d : std::nullopt, error};
-  }, [this, generation](Result result) {
-    if (generation != detail_generation_) return;
-    waterfall_->set_detail(std::move(result.first), QString::fromStdString(result.second));
-    emit detail_loaded();
-  });
+  run_async(
+      this,
+      [sel, request_id]() -> Result {
+        std::string error;
+        auto d = sel.source->with_reader(
+            [&](const results::Reader& r) {
+              return load_request_detail(r, sel.run_id, request_id, &error);
+            },
+            &error);
+        return {d ? *d : std::nullopt, error};
+      },
+      [this, generation](Result result) {
+        if (generation != detail_generation_) return;
+        waterfall_->set_detail(std::move(result.first), QString::fromStdString(result.second));
+        emit detail_loaded();
+      });
 }
 
 }  // namespace meshtwin::gui

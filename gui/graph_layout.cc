@@ -4,14 +4,13 @@
 // headers (boost::optional in adj_list_edge_iterator), a false positive we cannot fix here.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
+#include <algorithm>
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/circle_layout.hpp>
 #include <boost/graph/connected_components.hpp>
 #include <boost/graph/kamada_kawai_spring_layout.hpp>
 #include <boost/graph/topological_sort.hpp>
 #include <boost/graph/topology.hpp>
-
-#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -21,9 +20,9 @@ namespace meshtwin::gui {
 
 namespace {
 
-using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS,
-                                    boost::no_property,
-                                    boost::property<boost::edge_weight_t, double>>;
+using Graph =
+    boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS, boost::no_property,
+                          boost::property<boost::edge_weight_t, double>>;
 using Topology = boost::square_topology<>;
 using TopoPoint = Topology::point_type;
 
@@ -44,8 +43,8 @@ struct BoundedTolerance {
 };
 
 // Lays out one connected component (local indexes) and returns its positions.
-std::vector<Point2> layout_component(std::size_t n,
-                                     const std::vector<std::pair<std::size_t, std::size_t>>& edges) {
+std::vector<Point2> layout_component(
+    std::size_t n, const std::vector<std::pair<std::size_t, std::size_t>>& edges) {
   std::vector<Point2> out(n);
   if (n == 1) return out;
   Graph g(n);

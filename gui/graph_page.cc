@@ -10,7 +10,6 @@
 #include <QPainterPathStroker>
 #include <QStyleOptionGraphicsItem>
 #include <QVBoxLayout>
-
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -58,7 +57,8 @@ class NodeItem : public QGraphicsItem {
     QRectF r(-width_ / 2, -kNodeHeight / 2, width_, kNodeHeight);
     p->setRenderHint(QPainter::Antialiasing);
     p->setPen(QPen(QColor(0x33415c), 1.5));
-    p->setBrush(entry_ ? QColor(0xdde7f3) : (name_ == "unknown" ? QColor(0xeeeeee) : QColor(Qt::white)));
+    p->setBrush(entry_ ? QColor(0xdde7f3)
+                       : (name_ == "unknown" ? QColor(0xeeeeee) : QColor(Qt::white)));
     p->drawRoundedRect(r, 8, 8);
     p->setFont(font_);
     p->setPen(QColor(0x1b2433));
@@ -101,17 +101,16 @@ class EdgeItem : public QGraphicsItem {
     setFlag(ItemIsSelectable);
     setAcceptHoverEvents(true);
     setCursor(Qt::PointingHandCursor);
-    setToolTip(text_ + "\n" + QString::fromStdString(edge.source + " \u2192 " + edge.target +
-                                                     " (" + edge.service + ")") +
-               "\nClick to chart this call.");
+    setToolTip(
+        text_ + "\n" +
+        QString::fromStdString(edge.source + " \u2192 " + edge.target + " (" + edge.service + ")") +
+        "\nClick to chart this call.");
     setZValue(1);
   }
   std::size_t index() const { return index_; }
   QPointF label_centre() const { return label_.center(); }
 
-  QRectF boundingRect() const override {
-    return shape().boundingRect().adjusted(-4, -4, 4, 4);
-  }
+  QRectF boundingRect() const override { return shape().boundingRect().adjusted(-4, -4, 4, 4); }
   QPainterPath shape() const override {
     QPainterPath path(line_.p1());
     path.lineTo(line_.p2());
@@ -188,27 +187,33 @@ void GraphPage::set_run(RunSelection run) {
     std::vector<Point2> layout;
     std::string error;
   };
-  run_async(this, [sel]() -> Result {
-    Result out;
-    auto graph = sel.source->with_reader(
-        [&](const results::Reader& r) { return load_graph(r, sel.run_id, &out.error); }, &out.error);
-    if (!graph || !*graph) return out;
-    out.graph = std::move(*graph);
-    // The layout is the costly part on a big mesh: do it here, off the UI thread.
-    std::map<std::string, std::size_t> index;
-    for (std::size_t i = 0; i < out.graph->nodes.size(); ++i) index[out.graph->nodes[i]] = i;
-    std::vector<std::pair<std::size_t, std::size_t>> pairs;
-    for (const auto& e : out.graph->edges) pairs.emplace_back(index[e.source], index[e.target]);
-    out.layout = layout_graph(out.graph->nodes.size(), pairs);
-    return out;
-  }, [this, generation](Result result) {
-    if (generation != generation_) return;
-    graph_ = std::move(result.graph);
-    layout_ = std::move(result.layout);
-    if (!graph_) caption_->setText(tr("Cannot read the graph: %1").arg(QString::fromStdString(result.error)));
-    rebuild();
-    emit loaded();
-  });
+  run_async(
+      this,
+      [sel]() -> Result {
+        Result out;
+        auto graph = sel.source->with_reader(
+            [&](const results::Reader& r) { return load_graph(r, sel.run_id, &out.error); },
+            &out.error);
+        if (!graph || !*graph) return out;
+        out.graph = std::move(*graph);
+        // The layout is the costly part on a big mesh: do it here, off the UI thread.
+        std::map<std::string, std::size_t> index;
+        for (std::size_t i = 0; i < out.graph->nodes.size(); ++i) index[out.graph->nodes[i]] = i;
+        std::vector<std::pair<std::size_t, std::size_t>> pairs;
+        for (const auto& e : out.graph->edges) pairs.emplace_back(index[e.source], index[e.target]);
+        out.layout = layout_graph(out.graph->nodes.size(), pairs);
+        return out;
+      },
+      [this, generation](Result result) {
+        if (generation != generation_) return;
+        graph_ = std::move(result.graph);
+        layout_ = std::move(result.layout);
+        if (!graph_)
+          caption_->setText(
+              tr("Cannot read the graph: %1").arg(QString::fromStdString(result.error)));
+        rebuild();
+        emit loaded();
+      });
 }
 
 void GraphPage::rebuild() {

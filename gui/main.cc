@@ -6,7 +6,6 @@
 #include <QCommandLineParser>
 #include <QElapsedTimer>
 #include <QMessageBox>
-
 #include <cstdio>
 
 #include "gui/charts_page.h"
@@ -57,13 +56,15 @@ int main(int argc, char** argv) {
   bool headless = parser.isSet(screenshot);
   bool print_timing = parser.isSet(timing) || headless;
   if (print_timing) {
-    QObject::connect(&main_window, &meshtwin::gui::MainWindow::overview_loaded, &main_window,
-                     [&] {
-                       // "Shown" means painted: paint now, then read the clock.
-                       main_window.repaint();
-                       std::fprintf(stderr, "meshtwin-viewer: overview shown %lld ms after start\n",
-                                    static_cast<long long>(since_start.elapsed()));
-                     }, Qt::SingleShotConnection);
+    QObject::connect(
+        &main_window, &meshtwin::gui::MainWindow::overview_loaded, &main_window,
+        [&] {
+          // "Shown" means painted: paint now, then read the clock.
+          main_window.repaint();
+          std::fprintf(stderr, "meshtwin-viewer: overview shown %lld ms after start\n",
+                       static_cast<long long>(since_start.elapsed()));
+        },
+        Qt::SingleShotConnection);
   }
 
   const QStringList args = parser.positionalArguments();
@@ -99,10 +100,14 @@ int main(int argc, char** argv) {
   if (parser.isSet(explore)) {
     meshtwin::gui::RequestFilter f;
     QString what = parser.value(explore);
-    if (what == "errors") f.errors_only = true;
-    else if (what == "retried") f.min_attempts = 2;
-    else if (what == "degraded") f.degraded_only = true;
-    else return fail_usage("--explore takes errors, retried or degraded, got " + what);
+    if (what == "errors")
+      f.errors_only = true;
+    else if (what == "retried")
+      f.min_attempts = 2;
+    else if (what == "degraded")
+      f.degraded_only = true;
+    else
+      return fail_usage("--explore takes errors, retried or degraded, got " + what);
     main_window.explorer_page()->set_filter(f);
   }
 

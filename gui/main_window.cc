@@ -7,11 +7,6 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QImage>
-
-#include <algorithm>
-#include <limits>
-#include <unordered_map>
-#include <vector>
 #include <QLabel>
 #include <QMenu>
 #include <QMenuBar>
@@ -21,6 +16,10 @@
 #include <QTabWidget>
 #include <QThread>
 #include <QToolBar>
+#include <algorithm>
+#include <limits>
+#include <unordered_map>
+#include <vector>
 
 #include "gui/async.h"
 #include "gui/charts_page.h"
@@ -40,7 +39,8 @@ std::optional<std::int64_t> resolve(const DataSource& source, std::optional<std:
   if (!run) return source.runs().back().run_id;
   if (source.run(*run)) return run;
   QString ids;
-  for (const auto& r : source.runs()) ids += (ids.isEmpty() ? "" : ", ") + QString::number(r.run_id);
+  for (const auto& r : source.runs())
+    ids += (ids.isEmpty() ? "" : ", ") + QString::number(r.run_id);
   if (error) {
     *error = QObject::tr("%1 has no run %2; its runs are %3")
                  .arg(QString::fromStdString(source.path()))
@@ -161,9 +161,9 @@ MainWindow::MainWindow(QSettings* settings, QWidget* parent)
     f.destination_service = edge.service;
     charts_->set_filter(f);
     tabs_->setCurrentWidget(charts_);
-    statusBar()->showMessage(tr("Charts show %1 \u2192 %2")
-                                 .arg(QString::fromStdString(edge.source),
-                                      QString::fromStdString(edge.service)));
+    statusBar()->showMessage(
+        tr("Charts show %1 \u2192 %2")
+            .arg(QString::fromStdString(edge.source), QString::fromStdString(edge.service)));
   });
 }
 
@@ -182,18 +182,18 @@ void MainWindow::build_menus() {
 }
 
 void MainWindow::choose_file(bool compare) {
-  QString start = a_ ? QFileInfo(QString::fromStdString(a_.source->path())).absolutePath() : QDir::currentPath();
-  QString path = QFileDialog::getOpenFileName(this, compare ? tr("Open a run to compare") : tr("Open results file"),
-                                              start, tr("meshtwin results (*.db);;All files (*)"));
+  QString start = a_ ? QFileInfo(QString::fromStdString(a_.source->path())).absolutePath()
+                     : QDir::currentPath();
+  QString path = QFileDialog::getOpenFileName(
+      this, compare ? tr("Open a run to compare") : tr("Open results file"), start,
+      tr("meshtwin results (*.db);;All files (*)"));
   if (path.isEmpty()) return;
   QString error;
   bool ok = compare ? open_compare(path, &error) : open(path, &error);
   if (!ok) QMessageBox::warning(this, tr("Cannot open"), error);
 }
 
-QStringList MainWindow::recent_files() const {
-  return settings_->value(kRecentKey).toStringList();
-}
+QStringList MainWindow::recent_files() const { return settings_->value(kRecentKey).toStringList(); }
 
 void MainWindow::add_recent(const QString& path) {
   QStringList list = recent_files();

@@ -16,17 +16,23 @@ namespace meshtwin::gui {
 
 namespace {
 
-QString seconds_text(SimTime ns) { return QString::number(static_cast<double>(ns) / 1e9, 'f', 1) + " s"; }
+QString seconds_text(SimTime ns) {
+  return QString::number(static_cast<double>(ns) / 1e9, 'f', 1) + " s";
+}
 
 QString run_text(const RunSelection& sel, const Overview& o) {
   const auto& r = o.run;
   QString events;
   for (const auto& [kind, n] : o.event_counts) {
-    events += QString("%1%2 %3").arg(events.isEmpty() ? "" : ", ").arg(n).arg(QString::fromStdString(kind));
+    events += QString("%1%2 %3")
+                  .arg(events.isEmpty() ? "" : ", ")
+                  .arg(n)
+                  .arg(QString::fromStdString(kind));
   }
-  return QObject::tr("<b>%1</b> &nbsp; scenario <b>%2</b> &nbsp; seed %3 &nbsp; duration %4 "
-                     "(ran to %5) &nbsp; metrics every %6 &nbsp; %7 &nbsp; meshtwin %8, %9 s wall"
-                     "<br>events: %10")
+  return QObject::tr(
+             "<b>%1</b> &nbsp; scenario <b>%2</b> &nbsp; seed %3 &nbsp; duration %4 "
+             "(ran to %5) &nbsp; metrics every %6 &nbsp; %7 &nbsp; meshtwin %8, %9 s wall"
+             "<br>events: %10")
       .arg(QString::fromStdString(sel.label()).toHtmlEscaped(),
            QString::fromStdString(r.scenario).toHtmlEscaped())
       .arg(static_cast<qulonglong>(r.seed))
@@ -38,10 +44,11 @@ QString run_text(const RunSelection& sel, const Overview& o) {
 
 QTableWidget* make_table(QWidget* parent) {
   auto* t = new QTableWidget(parent);
-  const QStringList headers = {QObject::tr("run"), QObject::tr("service"), QObject::tr("version"),
-                               QObject::tr("requests"), QObject::tr("success"), QObject::tr("p50"),
-                               QObject::tr("p90"), QObject::tr("p99"), QObject::tr("top codes"),
-                               QObject::tr("flags")};
+  const QStringList headers = {QObject::tr("run"),       QObject::tr("service"),
+                               QObject::tr("version"),   QObject::tr("requests"),
+                               QObject::tr("success"),   QObject::tr("p50"),
+                               QObject::tr("p90"),       QObject::tr("p99"),
+                               QObject::tr("top codes"), QObject::tr("flags")};
   t->setColumnCount(static_cast<int>(headers.size()));
   t->setHorizontalHeaderLabels(headers);
   t->verticalHeader()->setVisible(false);
@@ -54,7 +61,8 @@ QTableWidget* make_table(QWidget* parent) {
   return t;
 }
 
-void fill(QTableWidget* t, const std::vector<std::pair<QString, const std::vector<OverviewRow>*>>& runs) {
+void fill(QTableWidget* t,
+          const std::vector<std::pair<QString, const std::vector<OverviewRow>*>>& runs) {
   int rows = 0;
   for (const auto& [tag, list] : runs) rows += static_cast<int>(list->size());
   t->setRowCount(rows);
@@ -100,11 +108,13 @@ OverviewPage::OverviewPage(QWidget* parent) : QWidget(parent) {
   auto* tl = new QVBoxLayout(tables);
   tl->setContentsMargins(0, 0, 0, 0);
   tl->addWidget(new QLabel(tr("<b>Client requests</b> by where the first proxy routed them "
-                              "(summaries; exact percentiles)"), tables));
+                              "(summaries; exact percentiles)"),
+                           tables));
   client_table_ = make_table(tables);
   tl->addWidget(client_table_, 1);
   tl->addWidget(new QLabel(tr("<b>Every hop</b> as the calling proxy saw it (metrics, "
-                              "reporter=source; percentiles from the Istio buckets)"), tables));
+                              "reporter=source; percentiles from the Istio buckets)"),
+                           tables));
   hop_table_ = make_table(tables);
   tl->addWidget(hop_table_, 3);
   split->addWidget(tables);
@@ -127,7 +137,8 @@ OverviewPage::OverviewPage(QWidget* parent) : QWidget(parent) {
       input_text_->clear();
       return;
     }
-    input_text_->setPlainText(QString::fromStdString(a_data_->inputs[static_cast<std::size_t>(row)].second));
+    input_text_->setPlainText(
+        QString::fromStdString(a_data_->inputs[static_cast<std::size_t>(row)].second));
   });
 }
 
@@ -145,25 +156,28 @@ void OverviewPage::set_runs(RunSelection a, RunSelection b) {
     std::optional<Overview> a, b;
     std::string error;
   };
-  run_async(this, [ra, rb]() {
-    Result out;
-    auto load = [&out](const RunSelection& sel) -> std::optional<Overview> {
-      auto o = sel.source->with_reader(
-          [&](const results::Reader& r) { return load_overview(r, sel.run_id, &out.error); },
-          &out.error);
-      return o ? *o : std::nullopt;
-    };
-    out.a = load(ra);
-    if (rb) out.b = load(rb);
-    return out;
-  }, [this, generation](Result result) {
-    if (generation != generation_) return;
-    a_data_ = std::move(result.a);
-    b_data_ = std::move(result.b);
-    error_ = QString::fromStdString(result.error);
-    rebuild();
-    emit loaded();
-  });
+  run_async(
+      this,
+      [ra, rb]() {
+        Result out;
+        auto load = [&out](const RunSelection& sel) -> std::optional<Overview> {
+          auto o = sel.source->with_reader(
+              [&](const results::Reader& r) { return load_overview(r, sel.run_id, &out.error); },
+              &out.error);
+          return o ? *o : std::nullopt;
+        };
+        out.a = load(ra);
+        if (rb) out.b = load(rb);
+        return out;
+      },
+      [this, generation](Result result) {
+        if (generation != generation_) return;
+        a_data_ = std::move(result.a);
+        b_data_ = std::move(result.b);
+        error_ = QString::fromStdString(result.error);
+        rebuild();
+        emit loaded();
+      });
 }
 
 void OverviewPage::rebuild() {
@@ -174,7 +188,8 @@ void OverviewPage::rebuild() {
   QString text = run_text(a_, *a_data_);
   if (b_data_) text += "<br>" + run_text(b_, *b_data_);
   header_->setText(text);
-  std::vector<std::pair<QString, const std::vector<OverviewRow>*>> clients{{"A", &a_data_->client_requests}};
+  std::vector<std::pair<QString, const std::vector<OverviewRow>*>> clients{
+      {"A", &a_data_->client_requests}};
   std::vector<std::pair<QString, const std::vector<OverviewRow>*>> hops{{"A", &a_data_->hops}};
   if (b_data_) {
     clients.emplace_back("B", &b_data_->client_requests);
@@ -186,7 +201,8 @@ void OverviewPage::rebuild() {
   client_table_->setColumnHidden(0, !b_data_);
   hop_table_->setColumnHidden(0, !b_data_);
   inputs_->clear();
-  for (const auto& [path, content] : a_data_->inputs) inputs_->addItem(QString::fromStdString(path));
+  for (const auto& [path, content] : a_data_->inputs)
+    inputs_->addItem(QString::fromStdString(path));
   if (inputs_->count() > 0) inputs_->setCurrentRow(0);
 }
 

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <QWidget>
-
 #include <optional>
 
 #include "gui/data_source.h"
@@ -23,7 +22,9 @@ class OverviewPage : public QWidget {
   explicit OverviewPage(QWidget* parent = nullptr);
 
   void set_runs(RunSelection a, RunSelection b);
-  const std::optional<Overview>& overview(bool compared) const { return compared ? b_data_ : a_data_; }
+  const std::optional<Overview>& overview(bool compared) const {
+    return compared ? b_data_ : a_data_;
+  }
   QTableWidget* client_table() const { return client_table_; }
   QTableWidget* hop_table() const { return hop_table_; }
 

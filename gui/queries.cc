@@ -61,7 +61,6 @@ std::vector<std::string> split_flags(const std::string& flags) {
   return out;
 }
 
-
 }  // namespace
 
 std::string format_counts(const std::map<std::string, std::uint64_t>& counts, std::size_t top,
@@ -112,17 +111,20 @@ std::optional<Overview> load_overview(const results::Reader& reader, std::int64_
       bucket_sums() +
       " FROM metric_rows WHERE run_id = ? AND reporter = (SELECT id FROM strings WHERE value = "
       "'source') GROUP BY 1, 2, 3, 4) g";
-  bool ok = reader.query_each(sql, {run_id}, [&](const Row& row) {
-    Acc& a = acc[{as_text(row[0]), as_text(row[1])}];
-    int code = static_cast<int>(as_int(row[2]));
-    std::uint64_t n = static_cast<std::uint64_t>(as_int(row[8]));
-    a.requests += n;
-    if (is_success(code)) a.success += n;
-    a.codes[std::to_string(code)] += n;
-    for (const auto& f : split_flags(as_text(row[3]))) a.flags[f] += n;
-    add_buckets(row, 9, a.buckets);
-    return true;
-  }, error);
+  bool ok = reader.query_each(
+      sql, {run_id},
+      [&](const Row& row) {
+        Acc& a = acc[{as_text(row[0]), as_text(row[1])}];
+        int code = static_cast<int>(as_int(row[2]));
+        std::uint64_t n = static_cast<std::uint64_t>(as_int(row[8]));
+        a.requests += n;
+        if (is_success(code)) a.success += n;
+        a.codes[std::to_string(code)] += n;
+        for (const auto& f : split_flags(as_text(row[3]))) a.flags[f] += n;
+        add_buckets(row, 9, a.buckets);
+        return true;
+      },
+      error);
   if (!ok) return std::nullopt;
   for (auto& [key, a] : acc) {
     OverviewRow r;
@@ -157,12 +159,13 @@ std::optional<Overview> load_overview(const results::Reader& reader, std::int64_
   }
 
   out.inputs = reader.inputs(run_id);
-  ok = reader.query_each("SELECT kind, count(*) FROM events WHERE run_id = ? GROUP BY kind",
-                         {run_id}, [&](const Row& row) {
-                           out.event_counts[as_text(row[0])] =
-                               static_cast<std::uint64_t>(as_int(row[1]));
-                           return true;
-                         }, error);
+  ok = reader.query_each(
+      "SELECT kind, count(*) FROM events WHERE run_id = ? GROUP BY kind", {run_id},
+      [&](const Row& row) {
+        out.event_counts[as_text(row[0])] = static_cast<std::uint64_t>(as_int(row[1]));
+        return true;
+      },
+      error);
   if (!ok) return std::nullopt;
   return out;
 }
@@ -200,12 +203,24 @@ std::optional<WindowSeries> load_window_series(const results::Reader& reader, st
   const char* k1 = "0";
   const char* k2 = "0";
   switch (query.key) {
-    case SeriesKey::Total: break;
-    case SeriesKey::Version: k1 = "destination_version"; break;
-    case SeriesKey::ServiceVersion: k1 = "destination_service"; k2 = "destination_version"; break;
-    case SeriesKey::Code: k1 = "response_code"; break;
-    case SeriesKey::Flags: k1 = "response_flags"; break;
-    case SeriesKey::Pod: k1 = "destination_pod"; break;
+    case SeriesKey::Total:
+      break;
+    case SeriesKey::Version:
+      k1 = "destination_version";
+      break;
+    case SeriesKey::ServiceVersion:
+      k1 = "destination_service";
+      k2 = "destination_version";
+      break;
+    case SeriesKey::Code:
+      k1 = "response_code";
+      break;
+    case SeriesKey::Flags:
+      k1 = "response_flags";
+      break;
+    case SeriesKey::Pod:
+      k1 = "destination_pod";
+      break;
   }
   bool code_key = query.key == SeriesKey::Code;
   std::string sql = "SELECT g.w, " + (code_key ? std::string("g.k1") : text_of("g.k1")) + ", " +
@@ -215,8 +230,8 @@ std::optional<WindowSeries> load_window_series(const results::Reader& reader, st
   if (query.with_buckets) {
     for (std::size_t b = 0; b < results::kDurationBuckets; ++b) {
       sql += ", g.b" + std::to_string(b);
-      inner += ", sum(" + std::string(results::kDurationBucketColumns[b]) + ") AS b" +
-               std::to_string(b);
+      inner +=
+          ", sum(" + std::string(results::kDurationBucketColumns[b]) + ") AS b" + std::to_string(b);
     }
   }
   sql += " FROM (" + inner;
@@ -233,35 +248,41 @@ std::optional<WindowSeries> load_window_series(const results::Reader& reader, st
   add_filter("destination_workload", query.filter.destination_workload);
   sql += " GROUP BY 1, 2, 3) g";
 
-  bool ok = reader.query_each(sql, params, [&](const Row& row) {
-    std::size_t w = static_cast<std::size_t>(std::max<std::int64_t>(0, as_int(row[0])));
-    std::string key;
-    switch (query.key) {
-      case SeriesKey::Total: break;
-      case SeriesKey::ServiceVersion:
-        key = short_service(as_text(row[1])) + " " + as_text(row[2]);
-        break;
-      default: key = as_text(row[1]); break;
-    }
-    // A late record may land past the run's end (it should not, but keep the count whole).
-    if (w >= out.windows) out.windows = w + 1;
-    std::vector<std::pair<std::string, std::size_t>> keys;
-    if (query.key == SeriesKey::Flags) {
-      for (auto& f : split_flags(key)) keys.emplace_back(std::move(f), 0);
-    } else {
-      keys.emplace_back(std::move(key), 0);
-    }
-    for (auto& [k, unused] : keys) {
-      SeriesData& s = out.series[k];
-      if (s.requests.size() < out.windows) s.requests.resize(out.windows, 0);
-      s.requests[w] += static_cast<std::uint64_t>(as_int(row[3]));
-      if (query.with_buckets) {
-        if (s.buckets.size() < out.windows) s.buckets.resize(out.windows, BucketCounts{});
-        add_buckets(row, 4, s.buckets[w]);
-      }
-    }
-    return true;
-  }, error);
+  bool ok = reader.query_each(
+      sql, params,
+      [&](const Row& row) {
+        std::size_t w = static_cast<std::size_t>(std::max<std::int64_t>(0, as_int(row[0])));
+        std::string key;
+        switch (query.key) {
+          case SeriesKey::Total:
+            break;
+          case SeriesKey::ServiceVersion:
+            key = short_service(as_text(row[1])) + " " + as_text(row[2]);
+            break;
+          default:
+            key = as_text(row[1]);
+            break;
+        }
+        // A late record may land past the run's end (it should not, but keep the count whole).
+        if (w >= out.windows) out.windows = w + 1;
+        std::vector<std::pair<std::string, std::size_t>> keys;
+        if (query.key == SeriesKey::Flags) {
+          for (auto& f : split_flags(key)) keys.emplace_back(std::move(f), 0);
+        } else {
+          keys.emplace_back(std::move(key), 0);
+        }
+        for (auto& [k, unused] : keys) {
+          SeriesData& s = out.series[k];
+          if (s.requests.size() < out.windows) s.requests.resize(out.windows, 0);
+          s.requests[w] += static_cast<std::uint64_t>(as_int(row[3]));
+          if (query.with_buckets) {
+            if (s.buckets.size() < out.windows) s.buckets.resize(out.windows, BucketCounts{});
+            add_buckets(row, 4, s.buckets[w]);
+          }
+        }
+        return true;
+      },
+      error);
   if (!ok) return std::nullopt;
   for (auto& [k, s] : out.series) {
     s.requests.resize(out.windows, 0);
@@ -289,10 +310,13 @@ std::optional<Labels> load_labels(const results::Reader& reader, std::int64_t ru
   auto distinct = [&](const char* column, std::vector<std::string>& into) {
     std::string sql = std::string("SELECT value FROM strings WHERE id IN (SELECT DISTINCT ") +
                       column + " FROM metric_rows WHERE run_id = ?) ORDER BY value";
-    return reader.query_each(sql, {run_id}, [&](const Row& row) {
-      into.push_back(as_text(row[0]));
-      return true;
-    }, error);
+    return reader.query_each(
+        sql, {run_id},
+        [&](const Row& row) {
+          into.push_back(as_text(row[0]));
+          return true;
+        },
+        error);
   };
   if (!distinct("source_workload", out.source_workloads) ||
       !distinct("destination_service", out.destination_services) ||
@@ -303,14 +327,14 @@ std::optional<Labels> load_labels(const results::Reader& reader, std::int64_t ru
   return out;
 }
 
-std::optional<std::vector<Marker>> load_markers(const results::Reader& reader,
-                                                std::int64_t run_id, SimTime merge_within,
-                                                std::string* error) {
+std::optional<std::vector<Marker>> load_markers(const results::Reader& reader, std::int64_t run_id,
+                                                SimTime merge_within, std::string* error) {
   std::vector<Marker> out;
   std::map<std::string, std::size_t> open;  // kind -> index of its latest marker
   bool ok = reader.query_each(
       "SELECT t_ns, kind, subject, detail FROM events WHERE run_id = ? ORDER BY t_ns, rowid",
-      {run_id}, [&](const Row& row) {
+      {run_id},
+      [&](const Row& row) {
         SimTime t = as_int(row[0]);
         std::string kind = as_text(row[1]);
         auto it = open.find(kind);
@@ -321,7 +345,8 @@ std::optional<std::vector<Marker>> load_markers(const results::Reader& reader,
         open[kind] = out.size();
         out.push_back({t, std::move(kind), 1, as_text(row[2]), as_text(row[3])});
         return true;
-      }, error);
+      },
+      error);
   if (!ok) return std::nullopt;
   return out;
 }
@@ -344,22 +369,24 @@ std::optional<GraphData> load_graph(const results::Reader& reader, std::int64_t 
     std::map<std::string, std::uint64_t> services;
   };
   std::map<std::pair<std::string, std::string>, Acc> acc;
-  std::string sql = "SELECT " + text_of("g.sw") + ", " + text_of("g.dw") + ", " +
-                    text_of("g.ds") +
+  std::string sql = "SELECT " + text_of("g.sw") + ", " + text_of("g.dw") + ", " + text_of("g.ds") +
                     ", g.* FROM (SELECT source_workload AS sw, destination_workload AS dw, "
                     "destination_service AS ds, response_code AS code, sum(requests)" +
                     bucket_sums() +
                     " FROM metric_rows WHERE run_id = ? AND reporter = (SELECT id FROM strings "
                     "WHERE value = 'source') GROUP BY 1, 2, 3, 4) g";
-  bool ok = reader.query_each(sql, {run_id}, [&](const Row& row) {
-    Acc& a = acc[{as_text(row[0]), as_text(row[1])}];
-    std::uint64_t n = static_cast<std::uint64_t>(as_int(row[7]));
-    a.edge.requests += n;
-    if (!is_success(static_cast<int>(as_int(row[6])))) a.edge.errors += n;
-    a.services[as_text(row[2])] += n;
-    add_buckets(row, 8, a.edge.buckets);
-    return true;
-  }, error);
+  bool ok = reader.query_each(
+      sql, {run_id},
+      [&](const Row& row) {
+        Acc& a = acc[{as_text(row[0]), as_text(row[1])}];
+        std::uint64_t n = static_cast<std::uint64_t>(as_int(row[7]));
+        a.edge.requests += n;
+        if (!is_success(static_cast<int>(as_int(row[6])))) a.edge.errors += n;
+        a.services[as_text(row[2])] += n;
+        add_buckets(row, 8, a.edge.buckets);
+        return true;
+      },
+      error);
   if (!ok) return std::nullopt;
   std::set<std::string> nodes;
   double seconds = static_cast<double>(out.span) / 1e9;
@@ -367,9 +394,10 @@ std::optional<GraphData> load_graph(const results::Reader& reader, std::int64_t 
     GraphEdge e = a.edge;
     e.source = key.first;
     e.target = key.second;
-    e.service = std::max_element(a.services.begin(), a.services.end(),
-                                 [](const auto& x, const auto& y) { return x.second < y.second; })
-                    ->first;
+    e.service =
+        std::max_element(a.services.begin(), a.services.end(), [](const auto& x, const auto& y) {
+          return x.second < y.second;
+        })->first;
     e.rps = seconds > 0 ? static_cast<double>(e.requests) / seconds : 0.0;
     e.p99 = results::percentile_from_buckets(e.buckets, 0.99);
     nodes.insert(e.source);
@@ -470,10 +498,13 @@ std::optional<std::vector<results::RequestRow>> load_requests_page(
   sql += " ORDER BY r.request_id LIMIT ?";
   params.emplace_back(static_cast<std::int64_t>(std::max(1, limit)));
   std::vector<results::RequestRow> out;
-  bool ok = reader.query_each(sql, params, [&](const Row& row) {
-    out.push_back(request_row(row));
-    return true;
-  }, error);
+  bool ok = reader.query_each(
+      sql, params,
+      [&](const Row& row) {
+        out.push_back(request_row(row));
+        return true;
+      },
+      error);
   if (!ok) return std::nullopt;
   return out;
 }
@@ -484,31 +515,35 @@ std::optional<std::uint64_t> count_requests(const results::Reader& reader, std::
   std::string sql = "SELECT count(*) FROM request_rows r WHERE r.run_id = ?";
   sql += request_where(filter, params);
   std::uint64_t n = 0;
-  bool ok = reader.query_each(sql, params, [&](const Row& row) {
-    n = static_cast<std::uint64_t>(as_int(row[0]));
-    return false;
-  }, error);
+  bool ok = reader.query_each(
+      sql, params,
+      [&](const Row& row) {
+        n = static_cast<std::uint64_t>(as_int(row[0]));
+        return false;
+      },
+      error);
   if (!ok) return std::nullopt;
   return n;
 }
 
-std::optional<RequestDetail> load_request_detail(const results::Reader& reader,
-                                                 std::int64_t run_id, std::uint64_t request_id,
-                                                 std::string* error) {
+std::optional<RequestDetail> load_request_detail(const results::Reader& reader, std::int64_t run_id,
+                                                 std::uint64_t request_id, std::string* error) {
   RequestDetail out;
   bool found = false;
   std::string sql = "SELECT " + request_columns() +
                     " FROM request_rows r WHERE r.run_id = ? AND r.request_id = ?";
-  bool ok = reader.query_each(sql, {run_id, static_cast<std::int64_t>(request_id)},
-                              [&](const Row& row) {
-                                out.request = request_row(row);
-                                found = true;
-                                return false;
-                              }, error);
+  bool ok = reader.query_each(
+      sql, {run_id, static_cast<std::int64_t>(request_id)},
+      [&](const Row& row) {
+        out.request = request_row(row);
+        found = true;
+        return false;
+      },
+      error);
   if (!ok) return std::nullopt;
   if (!found) {
-    if (error) *error = "run " + std::to_string(run_id) + " has no request " +
-                        std::to_string(request_id);
+    if (error)
+      *error = "run " + std::to_string(run_id) + " has no request " + std::to_string(request_id);
     return std::nullopt;
   }
   ok = reader.query_each(
@@ -516,7 +551,8 @@ std::optional<RequestDetail> load_request_detail(const results::Reader& reader,
       "destination_version, destination_pod, cluster, attempt, app_attempt, start_ns, "
       "duration_ns, response_code, response_flags, upstream_flags FROM spans "
       "WHERE run_id = ? AND request_id = ? ORDER BY start_ns, span_id",
-      {run_id, static_cast<std::int64_t>(request_id)}, [&](const Row& row) {
+      {run_id, static_cast<std::int64_t>(request_id)},
+      [&](const Row& row) {
         SpanRow s;
         s.span_id = static_cast<std::uint64_t>(as_int(row[0]));
         if (!std::holds_alternative<std::monostate>(row[1])) {
@@ -537,7 +573,8 @@ std::optional<RequestDetail> load_request_detail(const results::Reader& reader,
         s.upstream_flags = as_text(row[14]);
         out.spans.push_back(std::move(s));
         return true;
-      }, error);
+      },
+      error);
   if (!ok) return std::nullopt;
   return out;
 }

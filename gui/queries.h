@@ -129,26 +129,25 @@ std::optional<Labels> load_labels(const results::Reader& reader, std::int64_t ru
 // config push reaching every proxy within a few hundred ms) merge into one marker, so a
 // 1,000-proxy mesh draws a handful of lines, not a smear.
 struct Marker {
-  SimTime time = 0;      // the first event of the group
-  std::string kind;      // config_applied, pod_killed, host_ejected, ...
+  SimTime time = 0;  // the first event of the group
+  std::string kind;  // config_applied, pod_killed, host_ejected, ...
   std::uint64_t count = 0;
-  std::string subject;   // of the first event
-  std::string detail;    // of the first event
+  std::string subject;  // of the first event
+  std::string detail;   // of the first event
 };
-std::optional<std::vector<Marker>> load_markers(const results::Reader& reader,
-                                                std::int64_t run_id, SimTime merge_within,
-                                                std::string* error);
+std::optional<std::vector<Marker>> load_markers(const results::Reader& reader, std::int64_t run_id,
+                                                SimTime merge_within, std::string* error);
 
 // ----------------------------------------------------------------------------- service graph
 
 struct GraphEdge {
-  std::string source;    // source_workload
-  std::string target;    // destination_workload ("unknown" when the call reached no pod)
-  std::string service;   // the destination_service most of its requests went to
+  std::string source;   // source_workload
+  std::string target;   // destination_workload ("unknown" when the call reached no pod)
+  std::string service;  // the destination_service most of its requests went to
   std::uint64_t requests = 0;
   std::uint64_t errors = 0;  // codes outside 200-399
   BucketCounts buckets{};
-  double rps = 0;            // over the run's simulated span
+  double rps = 0;  // over the run's simulated span
   SimTime p99 = 0;
   double error_ratio() const {
     return requests ? static_cast<double>(errors) / static_cast<double>(requests) : 0.0;
@@ -169,15 +168,15 @@ std::optional<GraphData> load_graph(const results::Reader& reader, std::int64_t 
 // --------------------------------------------------------------------------------- requests
 
 struct RequestFilter {
-  std::optional<int> code;            // exact response_code
-  bool errors_only = false;           // codes outside 200-399
-  std::string flag;                   // one Envoy flag ("UH"), "-" for none, "" any
-  std::string destination_service;    // "" any
-  std::string destination_version;    // "" any
+  std::optional<int> code;          // exact response_code
+  bool errors_only = false;         // codes outside 200-399
+  std::string flag;                 // one Envoy flag ("UH"), "-" for none, "" any
+  std::string destination_service;  // "" any
+  std::string destination_version;  // "" any
   std::optional<SimTime> min_duration;
   std::optional<SimTime> max_duration;
-  std::optional<int> min_attempts;    // 2: retried at the first proxy
-  bool degraded_only = false;         // a downstream call failed and was absorbed
+  std::optional<int> min_attempts;  // 2: retried at the first proxy
+  bool degraded_only = false;       // a downstream call failed and was absorbed
   bool operator==(const RequestFilter&) const = default;
 };
 
@@ -214,8 +213,7 @@ struct RequestDetail {
   results::RequestRow request;
   std::vector<SpanRow> spans;  // by start time
 };
-std::optional<RequestDetail> load_request_detail(const results::Reader& reader,
-                                                 std::int64_t run_id, std::uint64_t request_id,
-                                                 std::string* error);
+std::optional<RequestDetail> load_request_detail(const results::Reader& reader, std::int64_t run_id,
+                                                 std::uint64_t request_id, std::string* error);
 
 }  // namespace meshtwin::gui

@@ -24,17 +24,21 @@ void RequestTableModel::set_query(RunSelection run, RequestFilter filter) {
   RunSelection sel = run_;
   RequestFilter f = filter_;
   using Result = std::pair<std::optional<std::uint64_t>, std::string>;
-  run_async(this, [sel, f]() -> Result {
-    std::string error;
-    auto n = sel.source->with_reader(
-        [&](const results::Reader& r) { return count_requests(r, sel.run_id, f, &error); }, &error);
-    return {n ? *n : std::nullopt, error};
-  }, [this, generation](Result result) {
-    if (generation != generation_) return;
-    total_ = result.first;
-    if (!total_) emit failed(QString::fromStdString(result.second));
-    emit total_changed();
-  });
+  run_async(
+      this,
+      [sel, f]() -> Result {
+        std::string error;
+        auto n = sel.source->with_reader(
+            [&](const results::Reader& r) { return count_requests(r, sel.run_id, f, &error); },
+            &error);
+        return {n ? *n : std::nullopt, error};
+      },
+      [this, generation](Result result) {
+        if (generation != generation_) return;
+        total_ = result.first;
+        if (!total_) emit failed(QString::fromStdString(result.second));
+        emit total_changed();
+      });
   fetchMore({});
 }
 
@@ -63,31 +67,36 @@ void RequestTableModel::fetchMore(const QModelIndex& parent) {
   RequestFilter f = filter_;
   int generation = generation_;
   using Result = std::pair<std::optional<std::vector<results::RequestRow>>, std::string>;
-  run_async(this, [sel, f, after]() -> Result {
-    std::string error;
-    auto page = sel.source->with_reader([&](const results::Reader& r) {
-      return load_requests_page(r, sel.run_id, f, after, kPageSize, &error);
-    }, &error);
-    return {page ? *page : std::nullopt, error};
-  }, [this, generation](Result result) {
-    if (generation != generation_) return;
-    loading_ = false;
-    if (!result.first) {
-      exhausted_ = true;
-      emit failed(QString::fromStdString(result.second));
-      return;
-    }
-    auto& page = *result.first;
-    if (page.size() < static_cast<std::size_t>(kPageSize)) exhausted_ = true;
-    if (!page.empty()) {
-      int first = static_cast<int>(rows_.size());
-      beginInsertRows({}, first, first + static_cast<int>(page.size()) - 1);
-      rows_.insert(rows_.end(), std::make_move_iterator(page.begin()),
-                   std::make_move_iterator(page.end()));
-      endInsertRows();
-    }
-    emit page_loaded();
-  });
+  run_async(
+      this,
+      [sel, f, after]() -> Result {
+        std::string error;
+        auto page = sel.source->with_reader(
+            [&](const results::Reader& r) {
+              return load_requests_page(r, sel.run_id, f, after, kPageSize, &error);
+            },
+            &error);
+        return {page ? *page : std::nullopt, error};
+      },
+      [this, generation](Result result) {
+        if (generation != generation_) return;
+        loading_ = false;
+        if (!result.first) {
+          exhausted_ = true;
+          emit failed(QString::fromStdString(result.second));
+          return;
+        }
+        auto& page = *result.first;
+        if (page.size() < static_cast<std::size_t>(kPageSize)) exhausted_ = true;
+        if (!page.empty()) {
+          int first = static_cast<int>(rows_.size());
+          beginInsertRows({}, first, first + static_cast<int>(page.size()) - 1);
+          rows_.insert(rows_.end(), std::make_move_iterator(page.begin()),
+                       std::make_move_iterator(page.end()));
+          endInsertRows();
+        }
+        emit page_loaded();
+      });
 }
 
 QVariant RequestTableModel::data(const QModelIndex& index, int role) const {
@@ -95,20 +104,34 @@ QVariant RequestTableModel::data(const QModelIndex& index, int role) const {
   if (!r) return {};
   if (role == Qt::DisplayRole) {
     switch (index.column()) {
-      case Id: return QVariant::fromValue<qulonglong>(r->request_id);
-      case Start: return QString::number(static_cast<double>(r->start) / 1e9, 'f', 3);
-      case Duration: return format_duration(static_cast<double>(r->duration));
-      case Code: return r->response_code;
-      case Flags: return QString::fromStdString(r->response_flags);
-      case Attempts: return r->attempts;
-      case Service: return QString::fromStdString(short_service(r->destination_service));
-      case Version: return QString::fromStdString(r->destination_version);
-      case Workload: return QString::fromStdString(r->destination_workload);
-      case Client: return QString::fromStdString(r->client);
-      case Path: return QString::fromStdString(r->method + " " + r->authority + r->path);
-      case VsRule: return QString::fromStdString(r->vs_rule);
-      case Degraded: return r->degraded_calls;
-      default: return {};
+      case Id:
+        return QVariant::fromValue<qulonglong>(r->request_id);
+      case Start:
+        return QString::number(static_cast<double>(r->start) / 1e9, 'f', 3);
+      case Duration:
+        return format_duration(static_cast<double>(r->duration));
+      case Code:
+        return r->response_code;
+      case Flags:
+        return QString::fromStdString(r->response_flags);
+      case Attempts:
+        return r->attempts;
+      case Service:
+        return QString::fromStdString(short_service(r->destination_service));
+      case Version:
+        return QString::fromStdString(r->destination_version);
+      case Workload:
+        return QString::fromStdString(r->destination_workload);
+      case Client:
+        return QString::fromStdString(r->client);
+      case Path:
+        return QString::fromStdString(r->method + " " + r->authority + r->path);
+      case VsRule:
+        return QString::fromStdString(r->vs_rule);
+      case Degraded:
+        return r->degraded_calls;
+      default:
+        return {};
     }
   }
   if (role == Qt::ForegroundRole && index.column() == Code) {
@@ -116,9 +139,15 @@ QVariant RequestTableModel::data(const QModelIndex& index, int role) const {
   }
   if (role == Qt::TextAlignmentRole) {
     switch (index.column()) {
-      case Id: case Start: case Duration: case Code: case Attempts: case Degraded:
+      case Id:
+      case Start:
+      case Duration:
+      case Code:
+      case Attempts:
+      case Degraded:
         return int(Qt::AlignRight | Qt::AlignVCenter);
-      default: return {};
+      default:
+        return {};
     }
   }
   return {};
@@ -126,9 +155,9 @@ QVariant RequestTableModel::data(const QModelIndex& index, int role) const {
 
 QVariant RequestTableModel::headerData(int section, Qt::Orientation orientation, int role) const {
   if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
-  static const char* kNames[] = {"id", "start (s)", "duration", "code", "flags", "tries",
-                                 "service", "version", "workload", "client", "request",
-                                 "VS rule", "degraded"};
+  static const char* kNames[] = {"id",      "start (s)", "duration", "code",     "flags",
+                                 "tries",   "service",   "version",  "workload", "client",
+                                 "request", "VS rule",   "degraded"};
   return section >= 0 && section < ColumnCount ? QString(kNames[section]) : QVariant();
 }
 

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <QAbstractTableModel>
-
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -17,8 +16,22 @@ namespace meshtwin::gui {
 class RequestTableModel : public QAbstractTableModel {
   Q_OBJECT
  public:
-  enum Column { Id, Start, Duration, Code, Flags, Attempts, Service, Version, Workload, Client,
-                Path, VsRule, Degraded, ColumnCount };
+  enum Column {
+    Id,
+    Start,
+    Duration,
+    Code,
+    Flags,
+    Attempts,
+    Service,
+    Version,
+    Workload,
+    Client,
+    Path,
+    VsRule,
+    Degraded,
+    ColumnCount
+  };
   static constexpr int kPageSize = 500;
 
   explicit RequestTableModel(QObject* parent = nullptr);

@@ -19,14 +19,14 @@ struct WaterfallRow {
   SimTime start = 0;           // from the request's start
   SimTime duration = 0;
   int code = 0;
-  std::string flags;           // caller-side response flags, "-" for none
-  std::string kind;            // attempt, local_reply, shadow
-  int attempt = 1;             // Envoy's try
-  int app_attempt = 1;         // the calling app's try
-  bool retry = false;          // a second or later try (Envoy's or the app's)
-  SimTime backoff = 0;         // idle time since the previous try of the same call ended
-  bool timeout = false;        // UT (route/per-try timeout) or code 0 with DC (app timeout)
-  std::string label() const;   // "productpage-v1 → reviews v2 · try 2"
+  std::string flags;            // caller-side response flags, "-" for none
+  std::string kind;             // attempt, local_reply, shadow
+  int attempt = 1;              // Envoy's try
+  int app_attempt = 1;          // the calling app's try
+  bool retry = false;           // a second or later try (Envoy's or the app's)
+  SimTime backoff = 0;          // idle time since the previous try of the same call ended
+  bool timeout = false;         // UT (route/per-try timeout) or code 0 with DC (app timeout)
+  std::string label() const;    // "productpage-v1 → reviews v2 · try 2"
   std::string outcome() const;  // "503 URX", "timeout UT", "200"
 };
 

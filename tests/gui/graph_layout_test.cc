@@ -1,11 +1,11 @@
 // The service-graph layout (Boost.Graph): calls read left to right, nodes do not pile up,
 // components do not overlap, and the same input always gives the same picture.
 
+#include "gui/graph_layout.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
-
-#include "gui/graph_layout.h"
 
 namespace meshtwin::gui {
 namespace {
@@ -19,7 +19,8 @@ TEST(GraphLayout, BookinfoCallsReadLeftToRight) {
   ASSERT_EQ(p.size(), 6u);
   for (auto [a, b] : edges) EXPECT_LT(p[a].x, p[b].x) << a << "->" << b;
   for (std::size_t i = 0; i < p.size(); ++i) {
-    for (std::size_t j = i + 1; j < p.size(); ++j) EXPECT_GT(distance(p[i], p[j]), 0.4) << i << "," << j;
+    for (std::size_t j = i + 1; j < p.size(); ++j)
+      EXPECT_GT(distance(p[i], p[j]), 0.4) << i << "," << j;
   }
   auto again = layout_graph(6, edges);
   for (std::size_t i = 0; i < p.size(); ++i) {
@@ -45,7 +46,8 @@ TEST(GraphLayout, ComponentsAndLoneNodesDoNotOverlap) {
   std::vector<std::pair<std::size_t, std::size_t>> edges = {{0, 1}, {1, 2}, {3, 4}, {5, 5}};
   auto p = layout_graph(6, edges);
   for (std::size_t i = 0; i < p.size(); ++i) {
-    for (std::size_t j = i + 1; j < p.size(); ++j) EXPECT_GT(distance(p[i], p[j]), 0.4) << i << "," << j;
+    for (std::size_t j = i + 1; j < p.size(); ++j)
+      EXPECT_GT(distance(p[i], p[j]), 0.4) << i << "," << j;
   }
   EXPECT_TRUE(layout_graph(0, {}).empty());
 }

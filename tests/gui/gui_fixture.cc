@@ -110,8 +110,10 @@ struct Holder {
     const std::string bookinfo = std::string(MESHTWIN_SOURCE_DIR) + "/scenarios/bookinfo/";
     std::ofstream(fs::path(f.dir) / "mesh.yaml") << kRetryManifests;
     std::ofstream(fs::path(f.dir) / "retries.yaml") << kRetryScenario;
-    if (!simulate(bookinfo + "reviews-80-20.yaml", {"spec.duration=20s"}, f.bookinfo_db, &f.error) ||
-        !simulate(bookinfo + "reviews-50-v3.yaml", {"spec.duration=20s"}, f.bookinfo_db, &f.error) ||
+    if (!simulate(bookinfo + "reviews-80-20.yaml", {"spec.duration=20s"}, f.bookinfo_db,
+                  &f.error) ||
+        !simulate(bookinfo + "reviews-50-v3.yaml", {"spec.duration=20s"}, f.bookinfo_db,
+                  &f.error) ||
         !simulate((fs::path(f.dir) / "retries.yaml").string(), {}, f.retries_db, &f.error)) {
       return;
     }

@@ -1,8 +1,8 @@
 // The gui suite's main: one QApplication for every test, on the offscreen platform unless the
 // caller chose one (ctest sets it too; test discovery runs without ctest's environment).
-#include <QApplication>
-
 #include <gtest/gtest.h>
+
+#include <QApplication>
 
 int main(int argc, char** argv) {
   if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");

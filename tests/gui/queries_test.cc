@@ -2,13 +2,14 @@
 // the graph, the overview and the explorer show must match plain SQL over the DESIGN §3.3
 // views and the scenario's promises (80/20 split).
 
+#include "gui/queries.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
 #include <numeric>
 #include <set>
 
-#include "gui/queries.h"
 #include "gui_fixture.h"
 
 namespace meshtwin::gui {
@@ -43,7 +44,8 @@ TEST_F(QueriesTest, ReviewsSharesPerWindowAre80To20_Sem3_3) {
   q.key = SeriesKey::Version;
   q.window_factor = 5;
   std::string error;
-  auto s = on_bookinfo([&](const results::Reader& r) { return load_window_series(r, 1, q, &error); });
+  auto s =
+      on_bookinfo([&](const results::Reader& r) { return load_window_series(r, 1, q, &error); });
   ASSERT_TRUE(s) << error;
   EXPECT_EQ(s->window, 5 * engine::kSecond);
   ASSERT_EQ(s->series.count("v1"), 1u);
@@ -58,32 +60,42 @@ TEST_F(QueriesTest, ReviewsSharesPerWindowAre80To20_Sem3_3) {
   }
   EXPECT_GE(checked, 3);
   // The windows add up to what the metrics table holds for the same labels.
-  auto sum = [](const SeriesData& d) { return std::accumulate(d.requests.begin(), d.requests.end(), std::uint64_t{0}); };
-  std::int64_t expected = sql_int(fixture().bookinfo_db,
-      "SELECT sum(requests) FROM metrics WHERE run_id = 1 AND reporter = 'source' AND "
-      "source_workload = 'productpage-v1' AND destination_service = ?", {std::string(kReviews)});
+  auto sum = [](const SeriesData& d) {
+    return std::accumulate(d.requests.begin(), d.requests.end(), std::uint64_t{0});
+  };
+  std::int64_t expected =
+      sql_int(fixture().bookinfo_db,
+              "SELECT sum(requests) FROM metrics WHERE run_id = 1 AND reporter = 'source' AND "
+              "source_workload = 'productpage-v1' AND destination_service = ?",
+              {std::string(kReviews)});
   EXPECT_GT(expected, 3000);
   EXPECT_EQ(static_cast<std::int64_t>(sum(s->series.at("v1")) + sum(s->series.at("v2"))), expected);
 }
 
 TEST_F(QueriesTest, FlagsSplitIntoSingleFlagsAndCodesKeyByNumber) {
   std::string error;
-  auto out = retries()->with_reader([&](const results::Reader& r) {
-    SeriesQuery q;
-    q.key = SeriesKey::Flags;
-    auto flags = load_window_series(r, 1, q, &error);
-    q.key = SeriesKey::Code;
-    auto codes = load_window_series(r, 1, q, &error);
-    return std::make_pair(flags, codes);
-  }, &error);
+  auto out = retries()->with_reader(
+      [&](const results::Reader& r) {
+        SeriesQuery q;
+        q.key = SeriesKey::Flags;
+        auto flags = load_window_series(r, 1, q, &error);
+        q.key = SeriesKey::Code;
+        auto codes = load_window_series(r, 1, q, &error);
+        return std::make_pair(flags, codes);
+      },
+      &error);
   ASSERT_TRUE(out && out->first && out->second) << error;
   // A request that used up its retries logs URX; every key is one flag, never "UF,URX".
-  for (const auto& [key, data] : out->first->series) EXPECT_EQ(key.find(','), std::string::npos) << key;
+  for (const auto& [key, data] : out->first->series)
+    EXPECT_EQ(key.find(','), std::string::npos) << key;
   EXPECT_EQ(out->first->series.count("URX"), 1u);
   std::int64_t failed = sql_int(fixture().retries_db,
-      "SELECT sum(requests) FROM metrics WHERE run_id = 1 AND reporter = 'source' AND response_code = 503");
+                                "SELECT sum(requests) FROM metrics WHERE run_id = 1 AND reporter = "
+                                "'source' AND response_code = 503");
   ASSERT_GT(failed, 0);
-  auto totals = [](const SeriesData& d) { return std::accumulate(d.requests.begin(), d.requests.end(), std::uint64_t{0}); };
+  auto totals = [](const SeriesData& d) {
+    return std::accumulate(d.requests.begin(), d.requests.end(), std::uint64_t{0});
+  };
   ASSERT_EQ(out->second->series.count("503"), 1u);
   EXPECT_EQ(static_cast<std::int64_t>(totals(out->second->series.at("503"))), failed);
 }
@@ -94,7 +106,8 @@ TEST_F(QueriesTest, LatencyPercentilesComeFromTheBuckets) {
   q.with_buckets = true;
   q.filter.source_workload = "sleep";
   std::string error;
-  auto s = on_bookinfo([&](const results::Reader& r) { return load_window_series(r, 1, q, &error); });
+  auto s =
+      on_bookinfo([&](const results::Reader& r) { return load_window_series(r, 1, q, &error); });
   ASSERT_TRUE(s) << error;
   auto p50 = percentile_per_window(*s, 0.5);
   auto p99 = percentile_per_window(*s, 0.99);
@@ -121,12 +134,11 @@ TEST_F(QueriesTest, GraphHasBookinfosWorkloadsAndCalls) {
   for (const auto& e : g->edges) edges[{e.source, e.target}] = &e;
   std::set<std::pair<std::string, std::string>> keys;
   for (const auto& [k, e] : edges) keys.insert(k);
-  EXPECT_EQ(keys, (std::set<std::pair<std::string, std::string>>{
-                      {"sleep", "productpage-v1"},
-                      {"productpage-v1", "details-v1"},
-                      {"productpage-v1", "reviews-v1"},
-                      {"productpage-v1", "reviews-v2"},
-                      {"reviews-v2", "ratings-v1"}}));
+  EXPECT_EQ(keys, (std::set<std::pair<std::string, std::string>>{{"sleep", "productpage-v1"},
+                                                                 {"productpage-v1", "details-v1"},
+                                                                 {"productpage-v1", "reviews-v1"},
+                                                                 {"productpage-v1", "reviews-v2"},
+                                                                 {"reviews-v2", "ratings-v1"}}));
   const GraphEdge* front = edges[{"sleep", "productpage-v1"}];
   ASSERT_NE(front, nullptr);
   EXPECT_EQ(front->service, "productpage.default.svc.cluster.local");
@@ -160,26 +172,32 @@ TEST_F(QueriesTest, OverviewMatchesSummariesAndMetrics) {
     EXPECT_LE(h.p90, h.p99);
   }
   EXPECT_EQ(reviews.size(), 2u);
-  EXPECT_NEAR(static_cast<double>(reviews["v2"]) / static_cast<double>(reviews["v1"] + reviews["v2"]), 0.2, 0.02);
+  EXPECT_NEAR(
+      static_cast<double>(reviews["v2"]) / static_cast<double>(reviews["v1"] + reviews["v2"]), 0.2,
+      0.02);
   ASSERT_FALSE(o->inputs.empty());
   EXPECT_NE(o->inputs[0].second.find("reviews"), std::string::npos);
   EXPECT_EQ(o->event_counts["config_applied"],
-            static_cast<std::uint64_t>(sql_int(fixture().bookinfo_db,
+            static_cast<std::uint64_t>(sql_int(
+                fixture().bookinfo_db,
                 "SELECT count(*) FROM events WHERE run_id = 1 AND kind = 'config_applied'")));
 }
 
 TEST_F(QueriesTest, MarkersMergeEventsOfAKindCloseInTime) {
   std::string error;
-  auto m = on_bookinfo([&](const results::Reader& r) { return load_markers(r, 1, engine::kSecond, &error); });
+  auto m = on_bookinfo(
+      [&](const results::Reader& r) { return load_markers(r, 1, engine::kSecond, &error); });
   ASSERT_TRUE(m) << error;
-  std::int64_t events = sql_int(fixture().bookinfo_db, "SELECT count(*) FROM events WHERE run_id = 1");
+  std::int64_t events =
+      sql_int(fixture().bookinfo_db, "SELECT count(*) FROM events WHERE run_id = 1");
   ASSERT_GT(events, 1);
   std::uint64_t total = 0;
   for (const auto& marker : *m) total += marker.count;
   EXPECT_EQ(static_cast<std::int64_t>(total), events);  // merged, none lost
   EXPECT_LT(static_cast<std::int64_t>(m->size()), events);
   // Nothing merges when the window is zero and events differ in time; here all are at t=0.
-  auto unmerged = on_bookinfo([&](const results::Reader& r) { return load_markers(r, 1, -1, &error); });
+  auto unmerged =
+      on_bookinfo([&](const results::Reader& r) { return load_markers(r, 1, -1, &error); });
   ASSERT_TRUE(unmerged);
   EXPECT_EQ(static_cast<std::int64_t>(unmerged->size()), events);
 }
@@ -188,21 +206,24 @@ TEST_F(QueriesTest, RequestPagesAndCountsMatchSql) {
   RequestFilter f;
   f.code = 503;
   std::string error;
-  auto out = retries()->with_reader([&](const results::Reader& r) {
-    auto n = count_requests(r, 1, f, &error);
-    std::vector<results::RequestRow> all;
-    std::optional<std::uint64_t> after;
-    for (;;) {
-      auto page = load_requests_page(r, 1, f, after, 37, &error);
-      if (!page || page->empty()) break;
-      all.insert(all.end(), page->begin(), page->end());
-      after = page->back().request_id;
-    }
-    return std::make_pair(n, all);
-  }, &error);
+  auto out = retries()->with_reader(
+      [&](const results::Reader& r) {
+        auto n = count_requests(r, 1, f, &error);
+        std::vector<results::RequestRow> all;
+        std::optional<std::uint64_t> after;
+        for (;;) {
+          auto page = load_requests_page(r, 1, f, after, 37, &error);
+          if (!page || page->empty()) break;
+          all.insert(all.end(), page->begin(), page->end());
+          after = page->back().request_id;
+        }
+        return std::make_pair(n, all);
+      },
+      &error);
   ASSERT_TRUE(out && out->first) << error;
-  std::int64_t expected = sql_int(fixture().retries_db,
-      "SELECT count(*) FROM requests WHERE run_id = 1 AND response_code = 503");
+  std::int64_t expected =
+      sql_int(fixture().retries_db,
+              "SELECT count(*) FROM requests WHERE run_id = 1 AND response_code = 503");
   ASSERT_GT(expected, 0);
   EXPECT_EQ(static_cast<std::int64_t>(*out->first), expected);
   ASSERT_EQ(static_cast<std::int64_t>(out->second.size()), expected);
@@ -219,13 +240,16 @@ TEST_F(QueriesTest, FlagFilterMatchesWholeFlagsOnly) {
   auto count = [&](const std::string& flag) {
     RequestFilter f;
     f.flag = flag;
-    auto n = retries()->with_reader([&](const results::Reader& r) { return count_requests(r, 1, f, &error); }, &error);
+    auto n = retries()->with_reader(
+        [&](const results::Reader& r) { return count_requests(r, 1, f, &error); }, &error);
     return n && *n ? static_cast<std::int64_t>(**n) : -1;
   };
   std::int64_t urx = sql_int(fixture().retries_db,
-      "SELECT count(*) FROM requests WHERE run_id = 1 AND ',' || response_flags || ',' LIKE '%,URX,%'");
-  std::int64_t none = sql_int(fixture().retries_db,
-      "SELECT count(*) FROM requests WHERE run_id = 1 AND response_flags = '-'");
+                             "SELECT count(*) FROM requests WHERE run_id = 1 AND ',' || "
+                             "response_flags || ',' LIKE '%,URX,%'");
+  std::int64_t none =
+      sql_int(fixture().retries_db,
+              "SELECT count(*) FROM requests WHERE run_id = 1 AND response_flags = '-'");
   ASSERT_GT(urx, 0);
   EXPECT_EQ(count("URX"), urx);
   EXPECT_EQ(count("UR"), 0);  // a prefix of URX is not URX
@@ -236,12 +260,15 @@ TEST_F(QueriesTest, FlagFilterMatchesWholeFlagsOnly) {
 
 TEST_F(QueriesTest, RequestDetailHoldsEveryAttemptOfARetriedRequest) {
   std::int64_t id = sql_int(fixture().retries_db,
-      "SELECT request_id FROM requests WHERE run_id = 1 AND attempts >= 3 ORDER BY request_id LIMIT 1");
+                            "SELECT request_id FROM requests WHERE run_id = 1 AND attempts >= 3 "
+                            "ORDER BY request_id LIMIT 1");
   ASSERT_GT(id, 0);
   std::string error;
-  auto d = retries()->with_reader([&](const results::Reader& r) {
-    return load_request_detail(r, 1, static_cast<std::uint64_t>(id), &error);
-  }, &error);
+  auto d = retries()->with_reader(
+      [&](const results::Reader& r) {
+        return load_request_detail(r, 1, static_cast<std::uint64_t>(id), &error);
+      },
+      &error);
   ASSERT_TRUE(d && *d) << error;
   const RequestDetail& detail = **d;
   EXPECT_EQ(static_cast<std::int64_t>(detail.request.request_id), id);

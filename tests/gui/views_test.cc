@@ -1,21 +1,20 @@
 // The viewer's window offscreen, against simulated results files: what the widgets hold
 // (series points, graph items, table rows, waterfall rows), not only that they open.
 
+#include <gtest/gtest.h>
+
 #include <QAreaSeries>
 #include <QChart>
+#include <QFileInfo>
+#include <QGraphicsView>
 #include <QLineSeries>
 #include <QSettings>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTableWidget>
-#include <QFileInfo>
-#include <QWheelEvent>
 #include <QTemporaryDir>
-#include <QGraphicsView>
+#include <QWheelEvent>
 #include <QtTest/QTest>
-
-#include <gtest/gtest.h>
-
 #include <map>
 #include <set>
 
@@ -42,7 +41,8 @@ class ViewsTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(fixture().error.empty()) << fixture().error;
     ASSERT_TRUE(settings_dir_.isValid());
-    settings_ = std::make_unique<QSettings>(settings_dir_.filePath("viewer.ini"), QSettings::IniFormat);
+    settings_ =
+        std::make_unique<QSettings>(settings_dir_.filePath("viewer.ini"), QSettings::IniFormat);
     window_ = std::make_unique<MainWindow>(settings_.get());
     window_->resize(1440, 900);
     window_->show();
@@ -85,8 +85,10 @@ TEST_F(ViewsTest, StackedAreaHoldsThe80To20SharePerWindow_Sem3_3) {
   auto series = areas(charts->chart(ChartKind::Traffic));
   ASSERT_EQ(series.size(), 2u);
   ASSERT_TRUE(series.count("v1") && series.count("v2"));
-  const auto v1_lo = series["v1"]->lowerSeries()->points(), v1_hi = series["v1"]->upperSeries()->points();
-  const auto v2_lo = series["v2"]->lowerSeries()->points(), v2_hi = series["v2"]->upperSeries()->points();
+  const auto v1_lo = series["v1"]->lowerSeries()->points(),
+             v1_hi = series["v1"]->upperSeries()->points();
+  const auto v2_lo = series["v2"]->lowerSeries()->points(),
+             v2_hi = series["v2"]->upperSeries()->points();
   ASSERT_EQ(v1_hi.size(), v2_hi.size());
   ASSERT_GE(v1_hi.size(), 4);
   int checked = 0;
@@ -103,16 +105,18 @@ TEST_F(ViewsTest, StackedAreaHoldsThe80To20SharePerWindow_Sem3_3) {
   }
   EXPECT_GE(checked, 3);
   // Rates times the window give back every request the metrics hold for these labels.
-  std::int64_t requests = sql_int(fixture().bookinfo_db,
-      "SELECT sum(requests) FROM metrics WHERE run_id = 1 AND reporter = 'source' AND "
-      "source_workload = 'productpage-v1' AND destination_service = ?", {std::string(kReviews)});
+  std::int64_t requests =
+      sql_int(fixture().bookinfo_db,
+              "SELECT sum(requests) FROM metrics WHERE run_id = 1 AND reporter = 'source' AND "
+              "source_workload = 'productpage-v1' AND destination_service = ?",
+              {std::string(kReviews)});
   EXPECT_NEAR(total_rate * 5.0, static_cast<double>(requests), 0.5);
   // Every chart carries the run's timeline markers (7 config_applied at t=0, merged).
   const auto& markers = charts->chart_view(ChartKind::Latency)->markers();
   ASSERT_EQ(markers.size(), 1u);
   EXPECT_TRUE(markers[0].label.startsWith("config_applied"));
-  EXPECT_TRUE(markers[0].label.contains(QString::number(sql_int(fixture().bookinfo_db,
-      "SELECT count(*) FROM events WHERE run_id = 1"))));
+  EXPECT_TRUE(markers[0].label.contains(QString::number(
+      sql_int(fixture().bookinfo_db, "SELECT count(*) FROM events WHERE run_id = 1"))));
 }
 
 TEST_F(ViewsTest, ComparedRunIsOverlaidDashed) {
@@ -188,7 +192,8 @@ TEST_F(ViewsTest, ExplorerListsEveryMatchingRowPageByPage) {
   ASSERT_TRUE(window_->wait_until_loaded(60'000));
   RequestTableModel* model = explorer->model();
   std::int64_t expected = sql_int(fixture().bookinfo_db,
-      "SELECT count(*) FROM requests WHERE run_id = 1 AND response_code = 200 AND destination_version = 'v1'");
+                                  "SELECT count(*) FROM requests WHERE run_id = 1 AND "
+                                  "response_code = 200 AND destination_version = 'v1'");
   ASSERT_GT(expected, RequestTableModel::kPageSize);  // so that paging is exercised
   ASSERT_TRUE(model->total().has_value());
   EXPECT_EQ(static_cast<std::int64_t>(*model->total()), expected);
@@ -205,7 +210,8 @@ TEST_F(ViewsTest, ExplorerListsEveryMatchingRowPageByPage) {
   explorer->set_filter(f);
   ASSERT_TRUE(window_->wait_until_loaded(60'000));
   std::int64_t in_range = sql_int(fixture().bookinfo_db,
-      "SELECT count(*) FROM requests WHERE run_id = 1 AND duration_ns BETWEEN 30000000 AND 40000000");
+                                  "SELECT count(*) FROM requests WHERE run_id = 1 AND duration_ns "
+                                  "BETWEEN 30000000 AND 40000000");
   ASSERT_GT(in_range, 0);
   ASSERT_LT(in_range, RequestTableModel::kPageSize);
   EXPECT_EQ(model->rowCount(), in_range);
@@ -226,7 +232,8 @@ TEST_F(ViewsTest, WaterfallOfARetriedRequestShowsItsAttempts) {
   ASSERT_TRUE(window_->wait_until_loaded(60'000));
   ASSERT_GT(explorer->model()->rowCount(), 0);
   EXPECT_EQ(static_cast<std::int64_t>(explorer->model()->total().value_or(0)),
-            sql_int(fixture().retries_db, "SELECT count(*) FROM requests WHERE run_id = 1 AND attempts >= 3"));
+            sql_int(fixture().retries_db,
+                    "SELECT count(*) FROM requests WHERE run_id = 1 AND attempts >= 3"));
   explorer->select_row(0);
   ASSERT_TRUE(window_->wait_until_loaded(60'000));
   const results::RequestRow* row = explorer->model()->row_at(0);
@@ -269,8 +276,10 @@ TEST_F(ViewsTest, ScreenshotsShowEveryViewAndRecentFilesRemember) {
     EXPECT_GT(colours.size(), 30u) << path.toStdString();
   }
   ASSERT_FALSE(window_->recent_files().isEmpty());
-  EXPECT_EQ(window_->recent_files().front(), QFileInfo(QString::fromStdString(fixture().bookinfo_db)).absoluteFilePath());
-  EXPECT_EQ(settings_->value("recentFiles").toStringList().front(), window_->recent_files().front());
+  EXPECT_EQ(window_->recent_files().front(),
+            QFileInfo(QString::fromStdString(fixture().bookinfo_db)).absoluteFilePath());
+  EXPECT_EQ(settings_->value("recentFiles").toStringList().front(),
+            window_->recent_files().front());
 }
 
 TEST_F(ViewsTest, OpeningAMissingFileOrRunSaysWhy) {

@@ -1,9 +1,9 @@
 // Arranging a request's spans as a waterfall: tree order, depth, retries and the backoff
 // between tries, timeouts.
 
-#include <gtest/gtest.h>
-
 #include "gui/waterfall.h"
+
+#include <gtest/gtest.h>
 
 namespace meshtwin::gui {
 namespace {
@@ -34,8 +34,10 @@ TEST(Waterfall, RetriesShowTheirTryAndBackoffChildrenNestUnderTheirParent) {
   d.request.start = 1000 * kMs;
   d.request.duration = 80 * kMs;
   // Out of order on purpose: the waterfall sorts.
-  d.spans.push_back(span(3, std::nullopt, "client", "back.ns.svc.cluster.local", 2, 1040 * kMs, 10 * kMs, 200));
-  d.spans.push_back(span(1, std::nullopt, "client", "back.ns.svc.cluster.local", 1, 1000 * kMs, 20 * kMs, 503));
+  d.spans.push_back(
+      span(3, std::nullopt, "client", "back.ns.svc.cluster.local", 2, 1040 * kMs, 10 * kMs, 200));
+  d.spans.push_back(
+      span(1, std::nullopt, "client", "back.ns.svc.cluster.local", 1, 1000 * kMs, 20 * kMs, 503));
   d.spans.push_back(span(2, 1, "back-v1", "db.ns.svc.cluster.local", 1, 1005 * kMs, 5 * kMs, 200));
   auto rows = build_waterfall(d);
   ASSERT_EQ(rows.size(), 3u);
@@ -56,8 +58,10 @@ TEST(Waterfall, RetriesShowTheirTryAndBackoffChildrenNestUnderTheirParent) {
 
 TEST(Waterfall, TimeoutsAndAppRetriesAreMarked) {
   RequestDetail d;
-  d.spans.push_back(span(1, std::nullopt, "front", "back.ns.svc.cluster.local", 1, 0, 3000 * kMs, 0, "DC"));
-  auto second = span(2, std::nullopt, "front", "back.ns.svc.cluster.local", 1, 3000 * kMs, 10 * kMs, 504, "UT");
+  d.spans.push_back(
+      span(1, std::nullopt, "front", "back.ns.svc.cluster.local", 1, 0, 3000 * kMs, 0, "DC"));
+  auto second = span(2, std::nullopt, "front", "back.ns.svc.cluster.local", 1, 3000 * kMs, 10 * kMs,
+                     504, "UT");
   second.app_attempt = 2;
   d.spans.push_back(second);
   auto rows = build_waterfall(d);
