@@ -1,20 +1,121 @@
-// `meshtwin explain`: being written (issue 4); registered so the command list is complete.
+// `meshtwin explain -f PATH... (--from [NS/]WORKLOAD | --gateway [NS/]WORKLOAD) URL [-H 'k: v']...`:
+// one request narrated the way `istioctl proxy-config` shows config, with the reasons
+// (model/xds/explain.h). Exit 0 whatever the request's outcome; 2 on bad input.
 
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "model/analysis/lint.h"
+#include "model/config/loader.h"
+#include "model/registry/registry.h"
+#include "model/xds/explain.h"
 
 namespace meshtwin::cli {
+namespace {
+
+struct ExplainArgs {
+  std::vector<std::string> files;
+  std::string from;
+  std::string gateway;
+  std::string url;
+  std::vector<std::string> headers;
+  std::string method = "GET";
+  std::string outbound_policy = "ALLOW_ANY";
+  bool verbose = false;
+};
+
+xds::ExplainTarget target_of(const std::string& s, bool gateway) {
+  xds::ExplainTarget t;
+  t.gateway = gateway;
+  if (auto slash = s.find('/'); slash != std::string::npos) {
+    t.namespace_ = s.substr(0, slash);
+    t.workload = s.substr(slash + 1);
+  } else {
+    // A bare gateway name means Istio's, in istio-system; a bare workload lives in default.
+    t.namespace_ = gateway ? "istio-system" : "default";
+    t.workload = s;
+  }
+  return t;
+}
+
+int cmd_explain(const ExplainArgs& args) {
+  if (args.from.empty() == args.gateway.empty()) {
+    std::cerr << "meshtwin explain: give exactly one of --from WORKLOAD or --gateway GATEWAY\n";
+    return kExitBadInput;
+  }
+  config::ConfigStore store;
+  config::Diagnostics diags;
+  config::load_paths(args.files, store, diags);
+  if (diags.has_errors()) {
+    print_diagnostics(diags, args.verbose);
+    return kExitBadInput;
+  }
+  std::vector<std::pair<std::string, std::string>> headers;
+  for (const auto& h : args.headers) {
+    const auto colon = h.find(':');
+    if (colon == std::string::npos || colon == 0) {
+      std::cerr << "meshtwin explain: -H " << h << ": write a header as 'name: value'\n";
+      return kExitBadInput;
+    }
+    std::string name = h.substr(0, colon), value = h.substr(colon + 1);
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+    headers.emplace_back(name, value);
+  }
+  const registry::Registry reg = registry::Registry::build(store, diags);
+  analysis::warn_unsimulated(store, diags);
+  const auto target = target_of(args.gateway.empty() ? args.from : args.gateway, !args.gateway.empty());
+  std::string error;
+  auto id = xds::proxy_identity(reg, target, &error);
+  if (!id) {
+    print_diagnostics(diags, args.verbose);
+    std::cerr << "meshtwin explain: " << error << '\n';
+    return kExitBadInput;
+  }
+  xds::MeshOptions mesh;
+  mesh.outbound_traffic_policy = args.outbound_policy;
+  mesh.domain = std::string(reg.domain());
+  auto cfg = target.gateway ? xds::compile_gateway(store, reg, *id, mesh, &diags)
+                            : xds::compile_sidecar(store, reg, *id, mesh, &diags);
+  print_diagnostics(diags, args.verbose);
+  xds::ExplainRequest request;
+  request.url = args.url;
+  request.headers = headers;
+  request.method = args.method;
+  auto e = xds::explain(*cfg, reg, *id, request, &error);
+  if (!e) {
+    std::cerr << "meshtwin explain: " << error << '\n';
+    return kExitBadInput;
+  }
+  for (const auto& line : e->lines) std::cout << line << '\n';
+  return kExitOk;
+}
+
+}  // namespace
 
 void register_explain(CLI::App& app, Commands& commands) {
-  auto* cmd = app.add_subcommand("explain", "(not available yet)");
-  cmd->allow_extras();
-  commands.push_back({cmd, [] {
-                        std::cerr << "meshtwin: explain is not available yet\n";
-                        return kExitBadInput;
-                      }});
+  auto args = std::make_shared<ExplainArgs>();
+  auto* cmd = app.add_subcommand("explain",
+                                 "Narrate how one request is routed: listener, filter chain, route configuration, "
+                                 "virtual host, every route tried, cluster, endpoints and policies");
+  cmd->add_option("-f,--filename", args->files, "Manifest files or folders (like kubectl apply -f)")->required();
+  cmd->add_option("--from", args->from, "The calling workload, [NAMESPACE/]NAME (its sidecar routes the request)");
+  cmd->add_option("--gateway", args->gateway,
+                  "A gateway workload, [NAMESPACE/]NAME (istio-ingressgateway, or <gateway>-istio for a Gateway API "
+                  "Gateway); a bare name means istio-system");
+  cmd->add_option("URL", args->url, "http://host[:port]/path, https://..., grpc://..., tcp://host:port")->required();
+  cmd->add_option("-H,--header", args->headers, "A request header, 'name: value' (repeatable)");
+  cmd->add_option("-X,--method", args->method, "The HTTP method")->capture_default_str();
+  cmd->add_option("--outbound-traffic-policy", args->outbound_policy,
+                  "meshConfig.outboundTrafficPolicy.mode: ALLOW_ANY, REGISTRY_ONLY or ALLOW_ANY_DYNAMIC_DNS")
+      ->check(CLI::IsMember({"ALLOW_ANY", "REGISTRY_ONLY", "ALLOW_ANY_DYNAMIC_DNS"}))
+      ->capture_default_str();
+  cmd->add_flag("-v,--verbose", args->verbose, "Also print notes (skipped documents, ...)");
+  commands.push_back({cmd, [args] { return cmd_explain(*args); }});
 }
 
 }  // namespace meshtwin::cli

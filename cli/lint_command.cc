@@ -1,20 +1,61 @@
-// `meshtwin lint`: being written (issue 4); registered so the command list is complete.
+// `meshtwin lint -f PATH...`: istioctl-analyze-like findings (model/analysis/lint.h), one line
+// each with file:line:col and field path. Exit 1 when any finding is an error, 2 when the files
+// cannot be read at all.
 
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "model/analysis/lint.h"
+#include "model/config/loader.h"
+#include "model/registry/registry.h"
 
 namespace meshtwin::cli {
+namespace {
+
+struct LintArgs {
+  std::vector<std::string> files;
+  bool verbose = false;
+};
+
+int cmd_lint(const LintArgs& args) {
+  config::ConfigStore store;
+  config::Diagnostics diags;
+  config::load_paths(args.files, store, diags);
+  // A file that cannot be read is bad input; a document that does not validate is a finding.
+  for (const auto& d : diags.items())
+    if (d.severity == config::Severity::Error && d.location.line == 0) {
+      print_diagnostics(diags, args.verbose);
+      return kExitBadInput;
+    }
+  for (const auto& d : diags.items())
+    if (d.severity == config::Severity::Warning || (args.verbose && d.severity == config::Severity::Note))
+      std::cerr << d.format() << '\n';
+  config::Diagnostics registry_diags;
+  const registry::Registry reg = registry::Registry::build(store, registry_diags);
+  const auto findings = analysis::lint(store, reg, &diags);
+  std::size_t errors = 0, warnings = 0, infos = 0;
+  for (const auto& f : findings) {
+    std::cout << analysis::format(f) << '\n';
+    if (f.severity == config::Severity::Error) ++errors;
+    else if (f.severity == config::Severity::Warning) ++warnings;
+    else ++infos;
+  }
+  std::cout << errors << " error(s), " << warnings << " warning(s), " << infos << " info\n";
+  return errors > 0 ? kExitCheckFailed : kExitOk;
+}
+
+}  // namespace
 
 void register_lint(CLI::App& app, Commands& commands) {
-  auto* cmd = app.add_subcommand("lint", "(not available yet)");
-  cmd->allow_extras();
-  commands.push_back({cmd, [] {
-                        std::cerr << "meshtwin: lint is not available yet\n";
-                        return kExitBadInput;
-                      }});
+  auto args = std::make_shared<LintArgs>();
+  auto* cmd = app.add_subcommand("lint", "Find mistakes in manifests, with istioctl analyze's codes where one exists");
+  cmd->add_option("-f,--filename", args->files, "Manifest files or folders (like kubectl apply -f)")->required();
+  cmd->add_flag("-v,--verbose", args->verbose, "Also print notes (skipped documents, ...)");
+  commands.push_back({cmd, [args] { return cmd_lint(*args); }});
 }
 
 }  // namespace meshtwin::cli

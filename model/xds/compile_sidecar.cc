@@ -297,7 +297,9 @@ void ProxyCompiler::build_sidecar_listeners(ProxyConfig& cfg) {
     } else {
       fc.route_config_name = std::to_string(sp.port);
     }
-    fc.origin = "service " + svc.hostname + ":" + std::to_string(sp.port);
+    // The wildcard HTTP chain is shared by every HTTP service on the port.
+    fc.origin = sniffed && bind != wildcard ? "service " + svc.hostname + ":" + std::to_string(sp.port)
+                                            : "the HTTP services on port " + std::to_string(sp.port);
     if (bind == wildcard || sniffed) {
       fc.match.application_protocols = kPlaintextHttpAlpns;
       fc.match.transport_protocol = "raw_buffer";

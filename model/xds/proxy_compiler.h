@@ -889,6 +889,7 @@ class ProxyCompiler {
     c.name = outbound_cluster_name(sp.port, subset ? std::string_view(subset->name) : std::string_view{}, s.hostname);
     c.service_hostname = s.hostname;
     c.subset = subset ? subset->name : "";
+    if (subset) c.subset_labels = subset->labels;
     c.port = sp.port;
     c.protocol = sp.protocol;
     detail::ResolvedPolicy pol =

@@ -262,6 +262,7 @@ struct Cluster {
   Type type = Type::Eds;
   std::string service_hostname;  // empty for Passthrough/BlackHole
   std::string subset;
+  config::Labels subset_labels;  // the DestinationRule subset's labels (empty for the whole service)
   std::uint32_t port = 0;
   registry::Protocol protocol = registry::Protocol::Unknown;
   std::vector<ClusterEndpoint> endpoints;
