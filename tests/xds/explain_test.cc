@@ -1,0 +1,120 @@
+// explain (model/xds/explain.h): the narration names each decision (SEMANTICS §1.5, §2, §3, §7,
+// §12.2) and the outcome.
+#include <gtest/gtest.h>
+
+#include "model/config/loader.h"
+#include "model/xds/explain.h"
+#include "tests/xds/xds_test_util.h"
+
+namespace meshtwin::xds {
+namespace {
+
+const std::string kBookinfo = std::string(MESHTWIN_SHARED_DIR) + "/istio-samples/bookinfo/";
+
+bool has_line(const Explanation& e, const std::string& needle) {
+  for (const auto& l : e.lines)
+    if (l.find(needle) != std::string::npos) return true;
+  return false;
+}
+
+std::string dump(const Explanation& e) {
+  std::string s;
+  for (const auto& l : e.lines) s += l + "\n";
+  return s;
+}
+
+struct Bookinfo {
+  config::ConfigStore store;
+  config::Diagnostics diags;
+  registry::Registry reg;
+  explicit Bookinfo(const std::vector<std::string>& files) {
+    std::vector<std::string> paths{kBookinfo + "platform/kube/bookinfo.yaml",
+                                   kBookinfo + "networking/destination-rule-all.yaml"};
+    for (const auto& f : files) paths.push_back(kBookinfo + "networking/" + f);
+    config::load_paths(paths, store, diags);
+    reg = registry::Registry::build(store, diags);
+  }
+  std::optional<Explanation> run(const std::string& workload, const std::string& url,
+                                 std::vector<std::pair<std::string, std::string>> headers = {},
+                                 MeshOptions mesh = {}) {
+    std::string error;
+    auto id = proxy_identity(reg, {"default", workload, false}, &error);
+    EXPECT_TRUE(id.has_value()) << error;
+    if (!id) return std::nullopt;
+    auto cfg = compile_sidecar(store, reg, *id, mesh);
+    return explain(*cfg, reg, *id, {url, std::move(headers), "GET"}, &error);
+  }
+};
+
+TEST(ExplainTest, S2_3_S7_JasonGoesToReviewsV2WithTheRouteAndSubsetNamed) {
+  Bookinfo b({"virtual-service-reviews-test-v2.yaml"});
+  ASSERT_FALSE(b.diags.has_errors());
+  auto jason = b.run("productpage-v1", "http://reviews:9080/reviews/0", {{"end-user", "jason"}});
+  ASSERT_TRUE(jason.has_value());
+  EXPECT_TRUE(has_line(*jason, "listener 0.0.0.0_9080")) << dump(*jason);
+  EXPECT_TRUE(has_line(*jason, "route configuration 9080"));
+  EXPECT_TRUE(has_line(*jason, "virtual host reviews.default.svc.cluster.local:9080"));
+  EXPECT_TRUE(has_line(*jason, "1. default/reviews#http[0] match prefix /, header end-user exactly \"jason\"  -> MATCHED"));
+  EXPECT_TRUE(has_line(*jason, "subset v2 {version: v2}"));
+  EXPECT_TRUE(has_line(*jason, "reviews-v2-0"));
+  EXPECT_EQ(jason->outcome, "forwarded to outbound|9080|v2|reviews.default.svc.cluster.local");
+
+  auto other = b.run("productpage-v1", "http://reviews:9080/reviews/0");
+  ASSERT_TRUE(other.has_value());
+  EXPECT_TRUE(has_line(*other, "-> no: header end-user is absent")) << dump(*other);
+  EXPECT_EQ(other->outcome, "forwarded to outbound|9080|v1|reviews.default.svc.cluster.local");
+}
+
+TEST(ExplainTest, S12_2_RegistryOnlyBlockedCallIsA502FromBlockAll) {
+  Bookinfo b({});
+  MeshOptions mesh;
+  mesh.outbound_traffic_policy = "REGISTRY_ONLY";
+  auto e = b.run("productpage-v1", "http://httpbin.org/headers", {}, mesh);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_TRUE(has_line(*e, "virtual host block_all")) << dump(*e);
+  EXPECT_NE(e->outcome.find("502"), std::string::npos) << e->outcome;
+  auto tcp = b.run("productpage-v1", "tcp://db.example.com:5432", {}, mesh);
+  ASSERT_TRUE(tcp.has_value());
+  EXPECT_TRUE(has_line(*tcp, "BlackHoleCluster")) << dump(*tcp);
+}
+
+TEST(ExplainTest, S3_3_S5_WeightsRetriesAndTimeoutsInForce) {
+  Bookinfo b({"virtual-service-reviews-80-20.yaml"});
+  auto e = b.run("productpage-v1", "http://reviews:9080/");
+  ASSERT_TRUE(e.has_value());
+  EXPECT_TRUE(has_line(*e, "outbound|9080|v1|reviews.default.svc.cluster.local 80/100")) << dump(*e);
+  EXPECT_TRUE(has_line(*e, "outbound|9080|v2|reviews.default.svc.cluster.local 20/100"));
+  EXPECT_TRUE(has_line(*e, "timeout: none"));
+  EXPECT_TRUE(has_line(*e, "retries: 2 on connect-failure"));
+}
+
+TEST(ExplainTest, BadTargetsAndUrlsAreErrorsNotCrashes) {
+  Bookinfo b({});
+  std::string error;
+  EXPECT_FALSE(proxy_identity(b.reg, {"default", "nope", false}, &error).has_value());
+  EXPECT_NE(error.find("no workload default/nope"), std::string::npos);
+  EXPECT_FALSE(proxy_identity(b.reg, {"istio-system", "istio-ingressgateway", false}, &error).has_value());
+  EXPECT_NE(error.find("use --gateway"), std::string::npos);
+  auto id = proxy_identity(b.reg, {"default", "productpage-v1", false}, &error);
+  ASSERT_TRUE(id.has_value());
+  auto cfg = compile_sidecar(b.store, b.reg, *id, MeshOptions{});
+  EXPECT_FALSE(explain(*cfg, b.reg, *id, {"tcp://reviews", {}, "GET"}, &error).has_value());
+  EXPECT_NE(error.find("needs a port"), std::string::npos);
+  EXPECT_FALSE(explain(*cfg, b.reg, *id, {"ftp://x/", {}, "GET"}, &error).has_value());
+}
+
+TEST(ExplainTest, S11_GatewayTranslatesTheServicePort) {
+  Bookinfo b({"bookinfo-gateway.yaml", "virtual-service-all-v1.yaml"});
+  std::string error;
+  auto id = proxy_identity(b.reg, {"istio-system", "istio-ingressgateway", true}, &error);
+  ASSERT_TRUE(id.has_value()) << error;
+  auto cfg = compile_gateway(b.store, b.reg, *id, MeshOptions{});
+  auto e = explain(*cfg, b.reg, *id, {"http://bookinfo.example.com/productpage", {}, "GET"}, &error);
+  ASSERT_TRUE(e.has_value()) << error;
+  EXPECT_TRUE(has_line(*e, "port 80 -> gateway pod port 8080")) << dump(*e);
+  EXPECT_TRUE(has_line(*e, "listener 0.0.0.0_8080"));
+  EXPECT_EQ(e->outcome, "forwarded to outbound|9080||productpage.default.svc.cluster.local");
+}
+
+}  // namespace
+}  // namespace meshtwin::xds
