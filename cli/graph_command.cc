@@ -1,20 +1,52 @@
-// `meshtwin graph`: being written (issue 4); registered so the command list is complete.
+// `meshtwin graph -f PATH...`: the service graph as Graphviz DOT on stdout
+// (model/analysis/graph.h). Render with `dot -Tsvg`.
 
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "model/analysis/graph.h"
+#include "model/config/loader.h"
+#include "model/registry/registry.h"
 
 namespace meshtwin::cli {
+namespace {
+
+struct GraphArgs {
+  std::vector<std::string> files;
+  std::string outbound_policy = "ALLOW_ANY";
+  bool verbose = false;
+};
+
+int cmd_graph(const GraphArgs& args) {
+  config::ConfigStore store;
+  config::Diagnostics diags;
+  config::load_paths(args.files, store, diags);
+  print_diagnostics(diags, args.verbose);
+  if (diags.has_errors()) return kExitBadInput;
+  const registry::Registry reg = registry::Registry::build(store, diags);
+  xds::MeshOptions mesh;
+  mesh.outbound_traffic_policy = args.outbound_policy;
+  std::cout << analysis::service_graph_dot(store, reg, mesh);
+  return kExitOk;
+}
+
+}  // namespace
 
 void register_graph(CLI::App& app, Commands& commands) {
-  auto* cmd = app.add_subcommand("graph", "(not available yet)");
-  cmd->allow_extras();
-  commands.push_back({cmd, [] {
-                        std::cerr << "meshtwin: graph is not available yet\n";
-                        return kExitBadInput;
-                      }});
+  auto args = std::make_shared<GraphArgs>();
+  auto* cmd = app.add_subcommand("graph",
+                                 "Print the service graph (services, the workloads their routes reach, gateways) as "
+                                 "Graphviz DOT");
+  cmd->add_option("-f,--filename", args->files, "Manifest files or folders (like kubectl apply -f)")->required();
+  cmd->add_option("--outbound-traffic-policy", args->outbound_policy, "ALLOW_ANY or REGISTRY_ONLY")
+      ->check(CLI::IsMember({"ALLOW_ANY", "REGISTRY_ONLY", "ALLOW_ANY_DYNAMIC_DNS"}))
+      ->capture_default_str();
+  cmd->add_flag("-v,--verbose", args->verbose, "Also print notes");
+  commands.push_back({cmd, [args] { return cmd_graph(*args); }});
 }
 
 }  // namespace meshtwin::cli
