@@ -441,6 +441,7 @@ Registry Registry::build(const config::ConfigStore& store, config::Diagnostics& 
       planned = &members;
     }
     for (const PodPlan::Member& member : *planned) {
+      const config::Workload& tmpl = member.revision ? *member.revision : w;
       Pod pod;
       pod.ordinal = member.ordinal;
       pod.ready = member.ready;
@@ -449,8 +450,8 @@ Registry Registry::build(const config::ConfigStore& store, config::Diagnostics& 
       pod.namespace_ = w.meta.namespace_;
       pod.workload = w.meta.name;
       pod.workload_kind = w.kind;
-      pod.labels = w.pod_labels;
-      pod.annotations = w.pod_annotations;
+      pod.labels = tmpl.pod_labels;
+      pod.annotations = tmpl.pod_annotations;
       pod.generated = generated;
       pod.ip = pod_ip(workload_index, pod.ordinal, static_cast<std::uint32_t>(reg.pods_.size()));
       bool inject = pod.namespace_ != "istio-system" && pod.namespace_ != "kube-system" &&
@@ -484,7 +485,7 @@ Registry Registry::build(const config::ConfigStore& store, config::Diagnostics& 
           if (!subzone.empty()) pod.locality.append("/").append(subzone);
         }
       }
-      for (const auto& c : w.containers)
+      for (const auto& c : tmpl.containers)
         for (const auto& p : c.ports) pod.container_ports.push_back(p);
       reg.pods_.push_back(std::move(pod));
     }

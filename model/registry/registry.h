@@ -7,6 +7,7 @@
 #include <array>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -137,6 +138,9 @@ struct PodPlan {
   struct Member {
     std::uint32_t ordinal = 0;
     bool ready = true;
+    // The pod template this pod was created from, when it differs from the workload's
+    // current one (pods of the old revision during a rolling update); nullptr: current.
+    std::shared_ptr<const config::Workload> revision;
   };
   std::unordered_map<std::string, std::vector<Member>> by_workload;  // key "namespace/name"
 };

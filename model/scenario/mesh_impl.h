@@ -435,6 +435,8 @@ class MeshImpl {
   void kill_pod(std::uint32_t pod, bool graceful, SimTime grace);
   void on_pod_terminated(std::uint64_t pod);
   void set_replicas(const std::string& namespace_, const std::string& workload, int replicas);
+  void begin_rolling_updates(const std::vector<config::Workload>& before);
+  void rolling_step(std::string key);
   const AppRt* changed_app(const AppRt* base, const TimelineEntry::AppChange& change,
                            const std::string& namespace_, config::Diagnostics& diags);
   double rate_at(const RateSpec& rate, SimTime t) const;
@@ -511,7 +513,13 @@ class MeshImpl {
     std::uint32_t ordinal = 0;
     SimTime at = 0;
   };
-  std::vector<PendingReady> pending_ready_;
+  std::deque<PendingReady> pending_ready_;  // deque: entries stay put while more are added
+  struct RollingUpdate {
+    int desired = 1;
+    int max_surge = 1;
+    int max_unavailable = 0;
+  };
+  std::unordered_map<std::string, RollingUpdate> rolling_;  // "ns/deployment" being rolled
   std::unordered_map<std::string, std::uint32_t> pod_by_name_;  // "ns/name" -> pod
   registry::PodPlan plan_;
   std::unordered_map<std::string, std::uint32_t> next_ordinal_;  // per "ns/workload"

@@ -5,6 +5,8 @@
 // own push delay, in order, so proxies disagree for a while as they do in a real mesh.
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 
 #include "model/config/loader.h"
 #include "model/scenario/mesh_impl.h"
@@ -196,6 +198,7 @@ void MeshImpl::on_pod_ready(std::uint64_t index) {
   it->ready = true;
   const std::string name = pending.key + "-" + std::to_string(pending.ordinal);
   sink_->on_event({sim_.now(), "pod_ready", name.substr(name.find('/') + 1), pending.key});
+  if (rolling_.count(pending.key)) rolling_step(pending.key);
   recompile_and_push();
 }
 
@@ -252,6 +255,94 @@ void MeshImpl::set_replicas(const std::string& namespace_, const std::string& wo
   // Scale-down removes the newest pods, each with Kubernetes' default 30 s grace period.
   for (auto it = live.rbegin(); it != live.rend() && count > replicas; ++it, --count)
     kill_pod(*it, true, 30 * engine::kSecond);
+}
+
+// ---------------------------------------------------------------- rolling updates
+
+namespace {
+
+bool same_template(const config::Workload& a, const config::Workload& b) {
+  if (a.pod_labels != b.pod_labels || a.pod_annotations != b.pod_annotations) return false;
+  if (a.containers.size() != b.containers.size()) return false;
+  for (std::size_t i = 0; i < a.containers.size(); ++i) {
+    const auto& x = a.containers[i];
+    const auto& y = b.containers[i];
+    if (x.name != y.name || x.image != y.image || x.ports.size() != y.ports.size()) return false;
+    for (std::size_t p = 0; p < x.ports.size(); ++p)
+      if (x.ports[p].name != y.ports[p].name || x.ports[p].container_port != y.ports[p].container_port)
+        return false;
+  }
+  return true;
+}
+
+// Kubernetes' int-or-percent of `desired`: maxSurge rounds up, maxUnavailable down.
+int int_or_percent(const std::string& value, int desired, bool round_up) {
+  if (value.empty()) return 0;
+  if (value.back() == '%') {
+    const double percent = std::atof(value.c_str()) * desired / 100.0;
+    return static_cast<int>(round_up ? std::ceil(percent) : std::floor(percent));
+  }
+  return std::atoi(value.c_str());
+}
+
+}  // namespace
+
+// A Deployment whose pod template changed rolls out like the Deployment controller does: new
+// pods are started while at most maxSurge extra exist, old ones are gracefully stopped while at
+// least desired − maxUnavailable pods stay ready.
+void MeshImpl::begin_rolling_updates(const std::vector<config::Workload>& before) {
+  for (const config::Workload& now : store_.workloads()) {
+    if (now.kind != "Deployment") continue;
+    auto old = std::find_if(before.begin(), before.end(), [&](const config::Workload& w) {
+      return w.meta.name == now.meta.name && w.meta.namespace_ == now.meta.namespace_;
+    });
+    if (old == before.end() || same_template(*old, now)) continue;
+    const std::string key = now.meta.namespace_ + "/" + now.meta.name;
+    auto revision = std::make_shared<const config::Workload>(*old);
+    for (auto& member : plan_.by_workload[key])
+      if (!member.revision) member.revision = revision;
+    RollingUpdate update;
+    update.desired = std::max(now.replicas, 0);
+    update.max_surge = int_or_percent(now.max_surge, update.desired, true);
+    update.max_unavailable = int_or_percent(now.max_unavailable, update.desired, false);
+    if (update.max_surge == 0 && update.max_unavailable == 0) update.max_surge = 1;
+    rolling_[key] = update;
+    sink_->on_event({sim_.now(), "rollout_started", key, "deployment template changed"});
+    rolling_step(key);
+  }
+}
+
+void MeshImpl::rolling_step(std::string key) {  // by value: start_pod grows pending_ready_
+  const RollingUpdate update = rolling_[key];
+  const auto slash = key.find('/');
+  const std::string ns = key.substr(0, slash), workload = key.substr(slash + 1);
+  // Start and stop until neither is allowed: a stopped old pod makes room for a new one.
+  for (bool changed = true; changed;) {
+    changed = false;
+    int old_total = 0, old_ready = 0, new_total = 0, new_ready = 0;
+    std::vector<std::uint32_t> old_pods;  // oldest first
+    for (const auto& m : plan_.by_workload[key]) {
+      (m.revision ? old_total : new_total) += 1;
+      if (m.ready) (m.revision ? old_ready : new_ready) += 1;
+      if (!m.revision) continue;
+      auto it = pod_by_name_.find(key + "-" + std::to_string(m.ordinal));
+      if (it != pod_by_name_.end()) old_pods.push_back(it->second);
+    }
+    if (old_total == 0 && new_ready >= update.desired) {
+      rolling_.erase(key);
+      sink_->on_event({sim_.now(), "rollout_finished", key, ""});
+      return;
+    }
+    if (old_total + new_total < update.desired + update.max_surge && new_total < update.desired) {
+      start_pod(ns, workload);
+      changed = true;
+      continue;
+    }
+    if (!old_pods.empty() && old_ready + new_ready - 1 >= update.desired - update.max_unavailable) {
+      kill_pod(old_pods.front(), true, 30 * engine::kSecond);
+      changed = true;
+    }
+  }
 }
 
 // ---------------------------------------------------------------- timeline entries
@@ -326,7 +417,9 @@ void MeshImpl::on_timeline(std::uint64_t index) {
   bool recompile = false;
   config::Diagnostics diags;  // validated at build; nothing new can fail here
   if (!e.apply.empty()) {
+    const std::vector<config::Workload> before = store_.workloads();
     config::load_paths(e.apply, store_, diags);
+    begin_rolling_updates(before);
     recompile = true;
   }
   if (!e.remove.empty()) {

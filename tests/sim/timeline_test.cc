@@ -210,3 +210,54 @@ TEST_F(TimelineRunTest, RolloutShiftsWeightsStepByStep_Sem3_3) {
 
 }  // namespace
 }  // namespace meshtwin
+
+namespace meshtwin {
+namespace {
+
+TEST_F(TimelineRunTest, ChangedDeploymentTemplateRollsOutWithSurgeAndNoUnavailability_Design3_2) {
+  write("back-v1-new.yaml", R"(
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: back-v1}
+spec:
+  replicas: 2
+  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}
+  selector: {matchLabels: {app: back, version: v1}}
+  template:
+    metadata: {labels: {app: back, version: v1}, annotations: {release: "2"}}
+    spec: {containers: [{name: back, image: y, ports: [{containerPort: 9090}]}]}
+)");
+  auto sink = run(R"(  duration: 90s
+  apps:
+    back-v1: {serviceTime: 5ms}
+  timeline:
+    - {at: 5s, apply: [back-v1-new.yaml]}
+  clients:
+    - {name: c, from: {workload: client}, to: "http://back:9090/", rate: {poisson: 100}}
+)",
+                  kRoutes);
+  std::vector<std::string> started, killed;
+  bool finished = false;
+  std::map<std::string, engine::SimTime> ready_at, killed_at;
+  for (const auto& e : sink.events) {
+    if (e.kind == "pod_started") started.push_back(e.subject);
+    if (e.kind == "pod_ready") ready_at[e.subject] = e.time;
+    if (e.kind == "pod_killed") {
+      killed.push_back(e.subject);
+      killed_at[e.subject] = e.time;
+      EXPECT_EQ(e.detail, "graceful");
+    }
+    finished |= e.kind == "rollout_finished";
+  }
+  EXPECT_EQ(started, (std::vector<std::string>{"back-v1-2", "back-v1-3"}));
+  EXPECT_EQ(killed, (std::vector<std::string>{"back-v1-0", "back-v1-1"}));
+  // maxUnavailable 0: an old pod stops only after a new one is ready.
+  ASSERT_TRUE(ready_at.count("back-v1-2") && ready_at.count("back-v1-3"));
+  EXPECT_GE(killed_at["back-v1-0"], ready_at["back-v1-2"]);
+  EXPECT_GE(killed_at["back-v1-1"], ready_at["back-v1-3"]);
+  EXPECT_TRUE(finished);
+  for (const auto& r : sink.requests) EXPECT_EQ(r.code, 200) << "a graceful rollout drops nothing";
+}
+
+}  // namespace
+}  // namespace meshtwin
