@@ -288,7 +288,7 @@ std::optional<Explanation> explain(const ProxyConfig& cfg, const registry::Regis
                     (c.subset.empty() ? "" : ", subset " + c.subset + " " + labels(c.subset_labels)));
     else if (!c.service_hostname.empty())
       out.push_back("  no DestinationRule: Istio's defaults");
-    if (c.lb.kind != LbPolicy::Kind::Passthrough || c.name.starts_with("outbound"))
+    if (!c.service_hostname.empty())
       out.push_back("  load balancer " + lb_name(c.lb) + (c.lb.hash ? ", hash on " + hash_key(*c.lb.hash) : "") +
                     (c.lb.locality ? ", locality settings" : ""));
     if (c.connection_pool) {

@@ -867,18 +867,21 @@ class ProxyCompiler {
     Cluster passthrough;
     passthrough.name = "PassthroughCluster";
     passthrough.type = Cluster::Type::OriginalDst;
+    passthrough.discovery = "ORIGINAL_DST";
     passthrough.lb.kind = LbPolicy::Kind::Passthrough;
     cfg.clusters.push_back(std::move(passthrough));
     if (outbound_policy_ == "ALLOW_ANY_DYNAMIC_DNS") {
       Cluster dyn;
       dyn.name = "AllowAnyDynamicDNSCluster";
       dyn.type = Cluster::Type::OriginalDst;
+      dyn.discovery = "DYNAMIC_FORWARD_PROXY";
       dyn.lb.kind = LbPolicy::Kind::Passthrough;
       cfg.clusters.push_back(std::move(dyn));
     }
     Cluster blackhole;
     blackhole.name = "BlackHoleCluster";
     blackhole.type = Cluster::Type::BlackHole;
+    blackhole.discovery = "STATIC";
     cfg.clusters.push_back(std::move(blackhole));
   }
 
