@@ -622,7 +622,13 @@ ClusterRt& MeshImpl::ensure_cluster(ProxyRt& p, std::int32_t index) {
   {
     const xds::Cluster& cluster = p.config->clusters[index];
     engine::RngStream seed_rng(seed_, "proxy/" + std::string(p.name) + "/lb/" + cluster.name);
-    auto rt = std::make_unique<ClusterRt>(cluster.lb.kind, p.workers, seed_rng);
+    // What istiod sends this proxy for the cluster: LB settings, weights, priorities and
+    // locality groups from the caller's locality (§7.4–7.6, §8).
+    const registry::Pod* caller =
+        p.registry->find_pod(std::string(pods_[p.pod].namespace_), std::string(p.name));
+    proxy::LbSetup setup = proxy::lb_setup_for(
+        cluster, *p.registry, caller, !istio_version_before(spec_.mesh.istio_version, 1, 31));
+    auto rt = std::make_unique<ClusterRt>(setup.settings, p.workers, seed_rng);
     rt->name = cluster.name;
     rt->service = cluster.service_hostname.empty() ? unknown_
                                                    : strings_.intern(cluster.service_hostname);
@@ -632,8 +638,9 @@ ClusterRt& MeshImpl::ensure_cluster(ProxyRt& p, std::int32_t index) {
       const PodRt& pod = pods_[pod_index];
       rt->endpoints.push_back({pod_index, pod.name, pod.workload, pod.version});
       rt->active.push_back(0);
-      if (ep.healthy) rt->eligible.push_back(e);
+      rt->healthy_in_eds += ep.healthy;
     }
+    rt->lb.set_hosts(std::move(setup.hosts), std::move(setup.locality_weights), sim_.now());
     rt->limits = proxy::resolve_thresholds(cluster.connection_pool, cluster.retry_budget,
                                            cluster.protocol);
     rt->pools.resize(static_cast<std::size_t>(p.workers) * cluster.endpoints.size());
@@ -643,6 +650,7 @@ ClusterRt& MeshImpl::ensure_cluster(ProxyRt& p, std::int32_t index) {
       rt->outlier = std::make_unique<proxy::OutlierDetector>(
           proxy::resolve_outlier_detection(*cluster.outlier_detection),
           static_cast<std::uint32_t>(cluster.endpoints.size()));
+      rt->outlier->set_monitored_host_count(setup.hosts_in_eds);
       // One periodic timer per cluster, armed when the detector is created (§10.4).
       outlier_clusters_.push_back(rt.get());
       sim_.schedule_in(rt->outlier->interval(),
@@ -754,16 +762,25 @@ void MeshImpl::start_attempt(std::uint32_t slot) {
         dest = s.service->pods[p.lb_rng.uniform_int(s.service->pods.size())];
       s.host = proxy::kNoHost;
     } else {
-      std::int32_t host;
+      proxy::LoadBalancer::Pick pick;
+      pick.worker = s.worker;
+      pick.now = sim_.now();
+      pick.active_requests = c.active;
+      if (cluster.lb.hash) {
+        xds::RequestAttributes request;
+        request.authority = s.authority;
+        request.path = s.path;
+        request.method = s.method;
+        request.headers = s.headers.items.data();
+        request.header_count = s.headers.count;
+        pick.hash = proxy::request_hash(*cluster.lb.hash, request, pods_[s.src_pod].ip).hash;
+      }
       const auto* policy = s.retry.policy();
       if (s.attempt > 1 && policy && policy->previous_hosts_predicate) {
-        host = c.lb.choose_avoiding(
-            s.worker, c.eligible, c.active,
-            std::span<const std::int32_t>(s.tried.data(), s.tried_count),
-            policy->host_selection_retry_max_attempts, p.lb_rng);
-      } else {
-        host = c.lb.choose(s.worker, c.eligible, c.active, p.lb_rng);
+        pick.avoid = std::span<const std::int32_t>(s.tried.data(), s.tried_count);
+        pick.max_selection_retries = policy->host_selection_retry_max_attempts;
       }
+      const std::int32_t host = c.lb.choose(pick, p.lb_rng);
       if (host != proxy::kNoHost) {
         s.host = host;
         if (s.tried_count < s.tried.size()) s.tried[s.tried_count++] = host;
@@ -1032,8 +1049,7 @@ void MeshImpl::report_outlier(Stream& s, int status, bool local_origin, bool tim
                 sim_.now())
           : c->outlier->on_response(host, status, sim_.now());
   if (!ejected) return;
-  auto& eligible = c->eligible;
-  eligible.erase(std::remove(eligible.begin(), eligible.end(), host), eligible.end());
+  c->lb.set_ejected(host, true);
   sink_->on_event({sim_.now(), "host_ejected", std::string(c->endpoints[host].pod_name),
                    std::string(p.name) + " " + std::string(c->name)});
 }
@@ -1044,7 +1060,7 @@ void MeshImpl::on_outlier_tick(std::uint64_t index) {
   ClusterRt& c = *outlier_clusters_[index];
   c.outlier->on_interval(sim_.now(), returned_hosts_);
   for (std::uint32_t host : returned_hosts_) {
-    c.eligible.insert(std::lower_bound(c.eligible.begin(), c.eligible.end(), host), host);
+    c.lb.set_ejected(host, false);
     sink_->on_event({sim_.now(), "host_returned", std::string(c.endpoints[host].pod_name),
                      std::string(proxies_[c.proxy].name) + " " + std::string(c.name)});
   }

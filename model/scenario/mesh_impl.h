@@ -140,6 +140,7 @@ struct PodRt {
   std::uint32_t busy_workers = 0;
   std::deque<std::uint32_t> waiting;  // ServerReq slots, FIFO
   std::string key;                     // "namespace/workload"
+  std::string_view ip;
   std::uint32_t ordinal = 0;
   bool alive = true;                   // false once crashed or terminated
   bool terminating = false;            // graceful shutdown: serving, out of EDS
@@ -179,7 +180,6 @@ struct ClusterRt {
   std::string_view name;
   std::string_view service;  // destination_service label (FQDN), "unknown" for passthrough
   proxy::LoadBalancer lb;
-  std::vector<std::uint32_t> eligible;  // endpoint indices of healthy hosts
   std::vector<std::uint32_t> active;    // rq_active per endpoint (shared by the workers)
   std::vector<EndpointLabels> endpoints;
   proxy::CircuitBreakerThresholds limits;
@@ -191,14 +191,16 @@ struct ClusterRt {
   std::unique_ptr<proxy::OutlierDetector> outlier;
   std::uint32_t proxy = 0;  // owning proxy (for events)
   const xds::Cluster* cluster = nullptr;  // in the snapshot it was built from
-  ClusterRt(xds::LbPolicy::Kind kind, std::uint32_t workers, engine::RngStream& rng)
-      : lb(kind, workers, rng) {}
+  std::uint32_t healthy_in_eds = 0;  // for telling an EDS change on a config push
+  ClusterRt(const proxy::LbSettings& settings, std::uint32_t workers, engine::RngStream& rng)
+      : lb(settings, workers, rng) {}
 };
 
 // A compiled config for one proxy class, with the map from the registry's pod indices (what
 // the config's endpoints name) to the simulation's pods.
 struct Snapshot {
   std::shared_ptr<const xds::ProxyConfig> config;
+  const registry::Registry* registry = nullptr;  // the one the config was compiled from
   const std::vector<std::uint32_t>* pod_map = nullptr;
   std::uint64_t version = 1;
 };
@@ -206,6 +208,7 @@ struct Snapshot {
 struct ProxyRt {
   std::uint32_t index = 0;  // in MeshImpl::proxies_
   const std::vector<std::uint32_t>* pod_map = nullptr;
+  const registry::Registry* registry = nullptr;
   SimTime last_push = 0;    // pushes are applied in order
   std::vector<std::unique_ptr<ClusterRt>> retired;  // replaced by a push, in use by old requests
   std::uint32_t pod = 0;

@@ -46,6 +46,7 @@ std::uint32_t MeshImpl::make_pod(std::uint32_t registry_index, const registry::R
   pod.namespace_ = strings_.intern(rp.namespace_);
   pod.version = strings_.intern(rp.version.empty() ? "unknown" : rp.version);
   pod.key = rp.namespace_ + "/" + rp.workload;
+  pod.ip = strings_.intern(rp.ip);
   pod.ordinal = rp.ordinal;
   if (auto app = app_of_workload_.find(pod.key); app != app_of_workload_.end())
     pod.app = app->second;
@@ -62,6 +63,7 @@ void MeshImpl::make_proxy(std::uint32_t pod_index, const Snapshot& snapshot) {
   proxy.workload = pod.workload;
   proxy.config = snapshot.config;
   proxy.pod_map = snapshot.pod_map;
+  proxy.registry = snapshot.registry;
   proxy.config_version = snapshot.version;
   proxy.workers = static_cast<std::uint32_t>(std::max(spec_.mesh.proxy_workers, 1));
   proxy.clusters.resize(proxy.config->clusters.size());
@@ -87,6 +89,7 @@ std::map<std::string, std::uint32_t> MeshImpl::compile_classes(
     Snapshot& snapshot = snapshots_.emplace_back();
     snapshot.config = xds::compile_sidecar(store_, reg, identity, mesh);
     snapshot.pod_map = &pod_map;
+    snapshot.registry = &reg;
     snapshot.version = config_version_;
     configs_.push_back(snapshot.config);
     classes.emplace(key, static_cast<std::uint32_t>(snapshots_.size() - 1));
@@ -159,7 +162,7 @@ void MeshImpl::install_snapshot(ProxyRt& p, const Snapshot& snapshot) {
       same = old->endpoints[e].pod == (*snapshot.pod_map)[cluster.endpoints[e].pod];
       healthy += cluster.endpoints[e].healthy;
     }
-    if (same && healthy == old->eligible.size() + (old->outlier ? old->outlier->ejected_count() : 0)) {
+    if (same && healthy == old->healthy_in_eds) {
       old->cluster = &cluster;
       next[i] = std::move(old);
     }
@@ -169,6 +172,7 @@ void MeshImpl::install_snapshot(ProxyRt& p, const Snapshot& snapshot) {
   p.clusters = std::move(next);
   p.config = snapshot.config;
   p.pod_map = snapshot.pod_map;
+  p.registry = snapshot.registry;
   p.config_version = snapshot.version;
   sink_->on_event({sim_.now(), "config_applied", std::string(p.name), std::to_string(snapshot.version)});
 }

@@ -2,6 +2,8 @@
 // breakers (SEMANTICS §9), retries and their flags (§5), timeouts (§4), the app failure kinds
 // that drive them (DESIGN §3.2) and the inbound retries of Istio ≥ 1.24 (§5.1).
 
+#include <set>
+
 #include "mesh_fixture.h"
 #include "model/telemetry/response_flags.h"
 
@@ -481,6 +483,64 @@ TEST_F(OutlierTest, FourHostsWithDefaultMaxEjectionPercentNeverEject_Sem10_3) {
   int failed = 0;
   for (const auto& r : sink.requests) failed += r.code == 503;
   EXPECT_GT(failed, 1000);  // about a quarter of 6,000 requests keep failing
+}
+
+}  // namespace
+}  // namespace meshtwin
+
+namespace meshtwin {
+namespace {
+
+class LoadBalancingRunTest : public MeshTest {};
+
+TEST_F(LoadBalancingRunTest, ConsistentHashOnAHeaderPinsEachUserToOnePod_Sem7_4_Sem8_4) {
+  std::string clients = "  duration: 20s\n  clients:\n";
+  for (const char* user : {"alice", "bob", "carol", "dave", "erin", "frank"}) {
+    clients += std::string("    - {name: ") + user +
+               ", from: {workload: client}, to: \"http://back:9090/\", rate: {poisson: 20}, "
+               "mix: [{weight: 1, headers: {x-user: " + user + "}}]}\n";
+  }
+  clients += "    - {name: anonymous, from: {workload: client}, to: \"http://back:9090/\", rate: {poisson: 60}}\n";
+  auto sink = run(clients, R"(
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: back}
+spec:
+  host: back
+  trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: x-user}}}
+)");
+  std::map<std::uint64_t, std::string> client_of;
+  for (const auto& r : sink.requests) client_of[r.request_id] = r.client;
+  std::map<std::string, std::set<std::string>> pods_of;
+  for (const auto& s : sink.spans) pods_of[client_of[s.request_id]].insert(s.destination_pod);
+  for (const auto& [client, pods] : pods_of) {
+    if (client == "anonymous") {
+      EXPECT_EQ(pods.size(), 3u) << "no key: a random host each time (§7.4)";
+    } else {
+      EXPECT_EQ(pods.size(), 1u) << client << " moved between pods";
+    }
+  }
+  EXPECT_EQ(pods_of.size(), 7u);
+}
+
+TEST_F(LoadBalancingRunTest, RoundRobinSpreadsEvenly_Sem8_1) {
+  auto sink = run(R"(  duration: 30s
+  mesh: {proxyWorkers: 1}
+  clients:
+    - {name: c, from: {workload: client}, to: "http://back:9090/", rate: {constant: 100}}
+)",
+                  R"(
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: back}
+spec:
+  host: back
+  trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}}
+)");
+  std::map<std::string, int> pods;
+  for (const auto& s : sink.spans) ++pods[s.destination_pod];
+  ASSERT_EQ(pods.size(), 3u);
+  for (const auto& [pod, n] : pods) EXPECT_EQ(n, 1000) << pod;
 }
 
 }  // namespace
