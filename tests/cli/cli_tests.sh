@@ -141,5 +141,39 @@ check diff-unknown-scope 2 'no client or edge of either run matches' \
   "$BIN" diff "$TMP/base.db" "$TMP/v3.db" --fail-if 'reviwes:v3 p99 > +10%'
 check diff-missing-run 2 'has no run 4' "$BIN" diff "$TMP/base.db:4" "$TMP/v3.db"
 
+# meshtwin explain / lint / conformance / graph: the compile half alone (docs/explain-lint.md).
+BI=$SRC/scenarios/bookinfo/manifests
+check explain-jason 0 'Outcome: forwarded to outbound\|9080\|v2\|reviews.default.svc.cluster.local' \
+  "$BIN" explain -f "$BI/bookinfo.yaml" -f "$BI/destination-rule-all.yaml" -f "$BI/virtual-service-reviews-test-v2.yaml" \
+  --from productpage-v1 http://reviews:9080/reviews/0 -H 'end-user: jason'
+check explain-blocked 0 'block_all' "$BIN" explain -f "$BI/bookinfo.yaml" -f "$BI/sleep.yaml" --from sleep \
+  http://httpbin.org/headers --outbound-traffic-policy REGISTRY_ONLY
+check explain-no-workload 2 'no workload default/nope' "$BIN" explain -f "$BI/bookinfo.yaml" --from nope http://reviews:9080/
+check explain-both-sources 2 'exactly one of' "$BIN" explain -f "$BI/bookinfo.yaml" --from sleep --gateway x http://a/
+check explain-bad-yaml 2 'broken.yaml:[0-9]+:[0-9]+: error' "$BIN" explain -f "$TMP/broken.yaml" --from sleep http://a/
+check lint-clean 0 '0 error\(s\), 4 warning\(s\)' "$BIN" lint -f "$BI/bookinfo.yaml" -f "$BI/destination-rule-all.yaml" \
+  -f "$BI/virtual-service-all-v1.yaml"
+cat > "$TMP/lint-bad.yaml" <<'YAML'
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reviewz}
+YAML
+check lint-error 1 'lint-bad.yaml:8:[0-9]+: error IST0101 ReferencedResourceNotFound: spec.http\[0\].route\[0\].destination.host' \
+  "$BIN" lint -f "$BI/bookinfo.yaml" -f "$TMP/lint-bad.yaml"
+check lint-missing 2 'nope.yaml' "$BIN" lint -f "$TMP/nope.yaml"
+check conformance-listed 0 '^221 passed, 8 failed, 0 skipped$' "$BIN" conformance "$SRC/tests/data/conformance/cases.yaml" \
+  --expected-failures "$SRC/tests/data/conformance/expected-failures.txt"
+check conformance-unlisted 1 '^221 passed, 8 failed, 0 skipped$' "$BIN" conformance "$SRC/tests/data/conformance/cases.yaml"
+printf 'TestHTTPGateway/simple_http_and_virtual_service/match  pretend it fails\n' > "$TMP/xf.txt"
+check conformance-listed-passes 1 'UNEXPECTED PASS TestHTTPGateway/simple_http_and_virtual_service/match' \
+  "$BIN" conformance "$SRC/tests/data/conformance/cases.yaml" --expected-failures "$TMP/xf.txt"
+check conformance-missing 2 'nope.yaml' "$BIN" conformance "$TMP/nope.yaml"
+check graph-dot 0 '^digraph G' "$BIN" graph -f "$BI/bookinfo.yaml"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
