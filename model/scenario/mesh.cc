@@ -1278,6 +1278,12 @@ void MeshImpl::emit_hop(const Stream& s, int code, std::uint32_t flags) {
   hop.response_code = code;
   hop.response_flags = flags;
   sink_->on_hop(hop);
+  if (analysis_keep_ > 0) {
+    analysis_log_.push_back({sim_.now(), hop.duration, hop.source_workload,
+                             hop.destination_service, hop.destination_version, is_success(code)});
+    while (!analysis_log_.empty() && analysis_log_.front().end < sim_.now() - analysis_keep_)
+      analysis_log_.pop_front();
+  }
 }
 
 void MeshImpl::on_stream_result(std::uint64_t arg) {

@@ -430,6 +430,8 @@ class MeshImpl {
   void schedule_timeline();
   void on_timeline(std::uint64_t index);
   void on_rollout_step(std::uint64_t index);
+  // The first failing expectation of a rollout's analysis over [now − window, now), or "".
+  std::string failed_analysis(const RolloutSpec& rollout);
   void recompile_and_push();
   void on_config_delivered(std::uint64_t arg);
   void install_snapshot(ProxyRt& p, const Snapshot& snapshot);
@@ -535,6 +537,16 @@ class MeshImpl {
     int weight = 0;
   };
   std::vector<RolloutAction> rollout_actions_;
+  std::vector<bool> rollout_aborted_;
+  // The rollout analysis reads recent hop outcomes, as Argo/Flagger read Prometheus.
+  struct HopSample {
+    SimTime end = 0;
+    SimTime duration = 0;
+    std::string_view source, service, version;
+    bool ok = false;
+  };
+  std::deque<HopSample> analysis_log_;
+  SimTime analysis_keep_ = 0;  // 0: no rollout analyses, nothing logged
   std::vector<std::uint32_t> returned_hosts_;  // scratch for on_interval
   telemetry::Sink* sink_ = nullptr;
   std::uint64_t next_request_id_ = 1;

@@ -398,6 +398,7 @@ bool MeshImpl::build_timeline(config::Diagnostics& diags) {
                       " in the manifests; the rollout rewrites its first http route");
       return false;
     }
+    if (!rollout.analysis.empty()) analysis_keep_ = std::max(analysis_keep_, rollout.analysis_window);
     SimTime t = rollout.start;
     for (const auto& step : rollout.steps) {
       if (step.weight) rollout_actions_.push_back({t, r, *step.weight});
@@ -516,9 +517,22 @@ const AppRt* MeshImpl::changed_app(const AppRt* base, const TimelineEntry::AppCh
 }
 
 void MeshImpl::on_rollout_step(std::uint64_t index) {
-  const RolloutAction& action = rollout_actions_[index];
+  RolloutAction action = rollout_actions_[index];
   const RolloutSpec& rollout = spec_.rollouts[action.rollout];
   const std::string ns = ns_or_default(rollout.namespace_);
+  rollout_aborted_.resize(spec_.rollouts.size());
+  if (rollout_aborted_[action.rollout]) return;
+  // Before each further step the analysis looks at the last window; a failure rolls the
+  // weights back to stable and stops the rollout, as Argo Rollouts and Flagger do.
+  const bool first = index == 0 || rollout_actions_[index - 1].rollout != action.rollout;
+  if (!first && !rollout.analysis.empty()) {
+    const std::string failure = failed_analysis(rollout);
+    if (!failure.empty()) {
+      rollout_aborted_[action.rollout] = true;
+      sink_->on_event({sim_.now(), "rollout_aborted", ns + "/" + rollout.virtual_service, failure});
+      action.weight = 0;
+    }
+  }
   for (const auto& vs : store_.virtual_services()) {
     if (vs.meta.name != rollout.virtual_service || vs.meta.namespace_ != ns) continue;
     config::VirtualService updated = vs;
@@ -547,6 +561,60 @@ void MeshImpl::on_rollout_step(std::uint64_t index) {
     recompile_and_push();
     return;
   }
+}
+
+// Evaluates the hop-level expectations of the rollout's analysis assertions over the last
+// window (successRate, errorRate, count, p50/p90/p99/max), the way an analysis template reads
+// metrics. Client-level selectors and `share` are left to `meshtwin check` after the run.
+std::string MeshImpl::failed_analysis(const RolloutSpec& rollout) {
+  const SimTime from = sim_.now() - rollout.analysis_window;
+  for (const std::string& name : rollout.analysis) {
+    auto a = std::find_if(spec_.assertions.begin(), spec_.assertions.end(),
+                          [&](const AssertionSpec& x) { return x.name == name; });
+    if (a == spec_.assertions.end()) continue;
+    const auto& where = a->where;
+    std::vector<SimTime> durations;
+    double ok = 0;
+    for (const HopSample& h : analysis_log_) {
+      if (h.end < from) continue;
+      if (!where.source.empty() && h.source != where.source) continue;
+      if (!where.version.empty() && h.version != where.version) continue;
+      if (!where.destination.empty() && h.service != where.destination &&
+          h.service.rfind(where.destination + ".", 0) != 0)
+        continue;
+      durations.push_back(h.duration);
+      ok += h.ok;
+    }
+    std::sort(durations.begin(), durations.end());
+    const double n = static_cast<double>(durations.size());
+    const auto percentile = [&](double q) {
+      if (durations.empty()) return 0.0;
+      const auto rank = static_cast<std::size_t>(std::ceil(q * n));
+      return static_cast<double>(durations[std::max<std::size_t>(rank, 1) - 1]);
+    };
+    for (const auto& e : a->expect) {
+      double observed;
+      if (e.metric == "successRate") observed = n > 0 ? ok / n : -1;
+      else if (e.metric == "errorRate") observed = n > 0 ? 1 - ok / n : -1;
+      else if (e.metric == "count") observed = n;
+      else if (e.metric == "p50") observed = percentile(0.50);
+      else if (e.metric == "p90") observed = percentile(0.90);
+      else if (e.metric == "p99") observed = percentile(0.99);
+      else if (e.metric == "max") observed = durations.empty() ? 0 : static_cast<double>(durations.back());
+      else continue;
+      if (observed < 0) continue;  // nothing to judge in this window
+      const double v = e.value;
+      const bool pass = e.op == "<"    ? observed < v
+                        : e.op == "<=" ? observed <= v
+                        : e.op == ">"  ? observed > v
+                        : e.op == ">=" ? observed >= v
+                        : e.op == "==" ? observed == v
+                                       : observed != v;
+      if (!pass)
+        return name + ": " + e.metric + " " + std::to_string(observed) + " (expected " + e.text + ")";
+    }
+  }
+  return "";
 }
 
 double MeshImpl::rate_at(const RateSpec& rate, SimTime t) const {
