@@ -205,7 +205,7 @@ void MeshImpl::build_proxies() {
   const auto classes = compile_classes(registry_, pod_maps_.front());
   for (std::uint32_t i = 0; i < pods_.size(); ++i) {
     const auto& rp = registry_.pods()[i];
-    if (!rp.has_sidecar) continue;
+    if (!rp.has_sidecar && !rp.gateway_proxy) continue;
     make_proxy(i, snapshots_[classes.at(labels_key(rp.namespace_, rp.labels))]);
   }
 }
@@ -215,13 +215,9 @@ bool MeshImpl::build_clients(config::Diagnostics& diags) {
   for (std::size_t i = 0; i < spec_.clients.size(); ++i) {
     const ClientSpec& c = spec_.clients[i];
     const std::string where = "spec.clients[" + std::to_string(i) + "]";
-    if (c.from_kind == ClientSpec::FromKind::Gateway) {
-      diags.error(c.location, where + ".from.gateway",
-                  "clients entering through a gateway arrive with the control-plane issue; "
-                  "send from a workload inside the mesh (from: {workload: sleep}) for now");
-      return false;
-    }
-    const std::string ns = c.from_namespace.empty() ? "default" : c.from_namespace;
+    const bool via_gateway = c.from_kind == ClientSpec::FromKind::Gateway;
+    const std::string ns =
+        c.from_namespace.empty() ? (via_gateway ? "istio-system" : "default") : c.from_namespace;
     ClientRt& rt = clients_.emplace_back(seed_, c.name);
     rt.spec = &c;
     rt.rate = c.rate;
@@ -231,14 +227,34 @@ bool MeshImpl::build_clients(config::Diagnostics& diags) {
     rt.path = strings_.intern(c.to.path);
     rt.port = c.to.port;
     rt.source_pods = registry_.pods_of_workload(ns, c.from_name);
-    if (rt.source_pods.empty()) {
+    if (via_gateway) {
+      // From outside the mesh through an ingress gateway (§11): the request starts at a
+      // gateway pod, on the port its Service maps the URL's port to, and the Host header picks
+      // the virtual host; there is no DNS lookup of the host.
+      if (rt.source_pods.empty() || !registry_.pods()[rt.source_pods[0]].gateway_proxy) {
+        diags.error(c.location, where + ".from.gateway",
+                    "no gateway workload \"" + c.from_name + "\" in namespace " + ns +
+                        "; Istio's default istio-system/istio-ingressgateway exists unless a "
+                        "manifest replaces it");
+        return false;
+      }
+      for (const auto& service : registry_.services()) {
+        if (std::find(service.pods.begin(), service.pods.end(), rt.source_pods[0]) ==
+            service.pods.end())
+          continue;
+        if (const auto* port = service.find_port(c.to.port)) {
+          rt.port = port->target_port_number ? port->target_port_number : port->port;
+          break;
+        }
+      }
+    } else if (rt.source_pods.empty()) {
       diags.error(c.location, where + ".from.workload",
                   "no workload \"" + c.from_name + "\" in namespace " + ns +
                       "; add its Deployment to the manifests (e.g. Istio's sleep or curl sample)");
       return false;
     }
-    rt.service = registry_.resolve_dns(c.to.host, ns);
-    if (!rt.service) {
+    if (!via_gateway) rt.service = registry_.resolve_dns(c.to.host, ns);
+    if (!via_gateway && !rt.service) {
       diags.error(c.location, where + ".to",
                   "host \"" + c.to.host + "\" resolves to no Service from namespace " + ns);
       return false;

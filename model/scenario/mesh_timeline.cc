@@ -79,15 +79,19 @@ std::map<std::string, std::uint32_t> MeshImpl::compile_classes(
   mesh.domain = std::string(reg.domain());
   std::map<std::string, std::uint32_t> classes;
   for (const auto& rp : reg.pods()) {
-    if (!rp.has_sidecar) continue;
+    if (!rp.has_sidecar && !rp.gateway_proxy) continue;
     const std::string key = labels_key(rp.namespace_, rp.labels);
     if (classes.count(key)) continue;
     xds::ProxyIdentity identity;
     identity.namespace_ = rp.namespace_;
     identity.labels = rp.labels;
     identity.workload = rp.workload;
+    identity.is_gateway = rp.gateway_proxy;
+    identity.ip_addresses = {rp.ip};
     Snapshot& snapshot = snapshots_.emplace_back();
-    snapshot.config = xds::compile_sidecar(store_, reg, identity, mesh);
+    // A gateway is an Envoy of its own (§11); every other proxied pod has a sidecar.
+    snapshot.config = rp.gateway_proxy ? xds::compile_gateway(store_, reg, identity, mesh)
+                                       : xds::compile_sidecar(store_, reg, identity, mesh);
     snapshot.pod_map = &pod_map;
     snapshot.registry = &reg;
     snapshot.version = config_version_;
@@ -117,7 +121,7 @@ void MeshImpl::recompile_and_push() {
     const auto& rp = reg.pods()[i];
     const std::uint32_t pod = pod_map[i];
     sink_->on_event({sim_.now(), "pod_started", std::string(pods_[pod].name), pods_[pod].key});
-    if (!rp.has_sidecar) continue;
+    if (!rp.has_sidecar && !rp.gateway_proxy) continue;
     make_proxy(pod, snapshots_[classes.at(labels_key(rp.namespace_, rp.labels))]);
     sink_->on_event({sim_.now(), "config_applied", std::string(pods_[pod].name),
                      std::to_string(config_version_)});
