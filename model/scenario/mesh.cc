@@ -58,17 +58,6 @@ void collect_manifest_files(const std::filesystem::path& path, std::vector<std::
   }
 }
 
-std::string labels_key(const std::string& ns, const config::Labels& labels) {
-  std::string key = ns;
-  for (const auto& [k, v] : labels) {
-    key += '\n';
-    key += k;
-    key += '=';
-    key += v;
-  }
-  return key;
-}
-
 bool is_success(int code) { return code >= 200 && code <= 399; }
 
 // "1.23" < (1, 24); an unparsable version counts as current.
@@ -899,13 +888,7 @@ void MeshImpl::on_connected(std::uint64_t arg) {
     // requests waiting for it (UF, retriable by connect-failure) (§4.3, §9.2).
     --c.counters.connections;
     std::vector<std::uint32_t> failed;
-    while (!pool.pending.empty()) {
-      const auto [slot, gen, attempt] = pool.pending.front();
-      pool.pending.pop_front();
-      const Stream& s = streams_[slot];
-      if (s.gen == gen && s.pending && static_cast<std::uint32_t>(s.attempt) == attempt)
-        failed.push_back(slot);
-    }
+    for (std::uint32_t slot; (slot = pop_pending(c, pool)) != kNone;) failed.push_back(slot);
     proxy::AttemptOutcome outcome;
     outcome.kind = proxy::AttemptOutcome::Kind::ConnectFailure;
     for (std::uint32_t slot : failed)
@@ -924,13 +907,7 @@ void MeshImpl::on_connected(std::uint64_t arg) {
   pool.conns[conn].open = true;
   ++pool.open;
   // Queued requests attach in FIFO order (§9.2 step 4).
-  while (!pool.pending.empty()) {
-    const auto [slot, gen, attempt] = pool.pending.front();
-    pool.pending.pop_front();
-    Stream& s = streams_[slot];
-    if (s.gen != gen || !s.pending || static_cast<std::uint32_t>(s.attempt) != attempt) continue;
-    s.pending = false;
-    --c.counters.pending_requests;
+  for (std::uint32_t slot; (slot = pop_pending(c, pool)) != kNone;) {
     dispatch(slot, conn);
     if (!c.limits.http2) return;  // HTTP/1.1: one request per connection
     if (pool.active_streams >= c.limits.max_concurrent_streams) return;
@@ -1003,15 +980,9 @@ void MeshImpl::release_upstream(std::uint32_t slot, bool reset) {
     --pool.active_streams;
     ++pool.conns[conn].requests;
     // A freed stream lets the next queued request in.
-    while (!pool.pending.empty() && pool.open > 0 &&
-           pool.active_streams < c.limits.max_concurrent_streams) {
-      const auto [next, gen, attempt] = pool.pending.front();
-      pool.pending.pop_front();
-      Stream& n = streams_[next];
-      if (n.gen != gen || !n.pending || static_cast<std::uint32_t>(n.attempt) != attempt) continue;
-      n.pending = false;
-      --c.counters.pending_requests;
-      dispatch(next, conn);
+    if (pool.open > 0 && pool.active_streams < c.limits.max_concurrent_streams) {
+      const std::uint32_t next = pop_pending(c, pool);
+      if (next != kNone) dispatch(next, conn);
     }
     return;
   }
@@ -1034,18 +1005,27 @@ void MeshImpl::release_connection(ClusterRt& c, HostPool& pool, std::uint32_t co
     if (!pool.pending.empty()) maybe_connect(c, pool_index);
     return;
   }
-  while (!pool.pending.empty()) {
-    const auto [next, gen, attempt] = pool.pending.front();
-    pool.pending.pop_front();
-    Stream& n = streams_[next];
-    if (n.gen != gen || !n.pending || static_cast<std::uint32_t>(n.attempt) != attempt) continue;
-    n.pending = false;
-    --c.counters.pending_requests;
+  if (const std::uint32_t next = pop_pending(c, pool); next != kNone) {
     dispatch(next, conn);
     return;
   }
   pool.conns[conn].idle_since = sim_.now();
   pool.idle.push_back(conn);
+}
+
+// The oldest request still waiting in the pool, taken out of the queue (entries of requests
+// that gave up meanwhile are skipped); kNone when none waits.
+std::uint32_t MeshImpl::pop_pending(ClusterRt& c, HostPool& pool) {
+  while (!pool.pending.empty()) {
+    const auto [slot, gen, attempt] = pool.pending.front();
+    pool.pending.pop_front();
+    Stream& s = streams_[slot];
+    if (s.gen != gen || !s.pending || static_cast<std::uint32_t>(s.attempt) != attempt) continue;
+    s.pending = false;
+    --c.counters.pending_requests;
+    return slot;
+  }
+  return kNone;
 }
 
 // Feeds the caller's outlier detector for the attempt's host (§10.2) and, when that ejects

@@ -88,6 +88,18 @@ inline std::uint64_t pack(std::uint32_t slot, std::uint32_t gen) {
 inline std::uint32_t slot_of(std::uint64_t arg) { return static_cast<std::uint32_t>(arg); }
 inline std::uint32_t gen_of(std::uint64_t arg) { return static_cast<std::uint32_t>(arg >> 32); }
 
+// The proxy class of a pod: proxies with the same namespace and labels get the same config.
+inline std::string labels_key(const std::string& ns, const config::Labels& labels) {
+  std::string key = ns;
+  for (const auto& [k, v] : labels) {
+    key += '\n';
+    key += k;
+    key += '=';
+    key += v;
+  }
+  return key;
+}
+
 inline constexpr int kMaxHeaders = 8;
 struct HeaderSet {
   std::array<xds::RequestHeader, kMaxHeaders> items{};
@@ -419,6 +431,7 @@ class MeshImpl {
   void release_connection(ClusterRt& c, HostPool& pool, std::uint32_t conn, bool close,
                           std::uint32_t pool_index);
   void release_retry(Stream& s);
+  std::uint32_t pop_pending(ClusterRt& c, HostPool& pool);
   void overflow(std::uint32_t slot);
   void on_attempt_result(std::uint32_t slot, const ServerReq& r);
   void free_server_req(std::uint32_t req);

@@ -17,17 +17,6 @@ namespace {
 
 constexpr SimTime kDebounce = 100 * engine::kMillisecond;  // PILOT_DEBOUNCE_AFTER (§15)
 
-std::string labels_key(const std::string& ns, const config::Labels& labels) {
-  std::string key = ns;
-  for (const auto& [k, v] : labels) {
-    key += '\n';
-    key += k;
-    key += '=';
-    key += v;
-  }
-  return key;
-}
-
 std::string ns_or_default(const std::string& ns) { return ns.empty() ? "default" : ns; }
 
 }  // namespace
