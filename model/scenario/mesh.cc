@@ -1103,6 +1103,8 @@ void MeshImpl::send_to_server(std::uint32_t slot) {
   r.failure = nullptr;
   r.hung = false;
   r.finished = false;
+  r.inbound_counted = false;
+  r.via = s.crt ? s.crt->cluster : nullptr;
   s.server_req = req;
   s.server_gen = r.gen;
   sim_.schedule_in(network_leg(pods_[s.src_pod]),
@@ -1333,13 +1335,54 @@ void MeshImpl::on_server_arrival(std::uint64_t arg) {
   }
   if (r.stream != kNone && streams_[r.stream].gen == r.stream_gen)
     streams_[r.stream].attempt_reached = true;
+  if (pod.proxy != kNone) {
+    PodRt::Inbound& in = pod.inbound;
+    if (!in.resolved) resolve_inbound(pod, r);
+    if (in.limited) {
+      if (in.active >= in.max_active) {
+        if (in.waiting.size() >= in.max_pending) {
+          // The server sidecar's own breaker: a 503 that its log marks UO (§9.3).
+          r.upstream_flags = flag::kUpstreamOverflow;
+          respond(req, 503);
+          return;
+        }
+        in.waiting.push_back(req);
+        return;
+      }
+      ++in.active;
+      r.inbound_counted = true;
+    }
+  }
+  enter_app(req);
+}
+
+void MeshImpl::enter_app(std::uint32_t req) {
+  ServerReq& r = server_reqs_[req];
+  PodRt& pod = pods_[r.pod];
   const SimTime delay = pod.proxy == kNone ? 0 : overhead(proxies_[pod.proxy]);
   if (delay == 0) {
-    on_app_arrival(arg);
+    on_app_arrival(pack(req, r.gen));
   } else {
     sim_.schedule_in(delay, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_app_arrival>, this,
-                     arg);
+                     pack(req, r.gen));
   }
+}
+
+// The limits of the pod's inbound cluster: the connection pool its own sidecar resolved for
+// the service and port the request addressed (top-level and port-level DR policy).
+void MeshImpl::resolve_inbound(PodRt& pod, const ServerReq& r) {
+  PodRt::Inbound& in = pod.inbound;
+  in.resolved = true;
+  if (!r.via || r.via->service_hostname.empty()) return;
+  const xds::ProxyConfig& own = *proxies_[pod.proxy].config;
+  const std::int32_t index =
+      own.find_cluster(xds::outbound_cluster_name(r.via->port, "", r.via->service_hostname));
+  if (index == xds::kNoCluster) return;
+  const xds::Cluster& cluster = own.clusters[index];
+  const auto limits = proxy::resolve_thresholds(cluster.connection_pool, std::nullopt, cluster.protocol);
+  in.max_active = limits.http2 ? limits.max_requests : std::min(limits.max_requests, limits.max_connections);
+  in.max_pending = limits.max_pending_requests;
+  in.limited = in.max_active < proxy::kIstioUnlimited || in.max_pending < proxy::kIstioUnlimited;
 }
 
 void MeshImpl::on_app_arrival(std::uint64_t arg) {
@@ -1547,6 +1590,20 @@ void MeshImpl::respond(std::uint32_t req, int code) {
   r.response_code = code;
   r.finished = true;
   release_worker(req);
+  if (r.inbound_counted) {
+    r.inbound_counted = false;
+    PodRt::Inbound& in = pods_[r.pod].inbound;
+    --in.active;
+    while (!in.waiting.empty()) {
+      const std::uint32_t next = in.waiting.front();
+      in.waiting.pop_front();
+      if (server_reqs_[next].finished) continue;
+      ++in.active;
+      server_reqs_[next].inbound_counted = true;
+      enter_app(next);
+      break;
+    }
+  }
   PodRt& pod = pods_[r.pod];
   const SimTime delay =
       (pod.proxy == kNone ? 0 : overhead(proxies_[pod.proxy])) + network_leg(pod);

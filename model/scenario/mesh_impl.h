@@ -156,6 +156,17 @@ struct PodRt {
   std::uint32_t ordinal = 0;
   bool alive = true;                   // false once crashed or terminated
   bool terminating = false;            // graceful shutdown: serving, out of EDS
+  // The server sidecar's inbound cluster limits: the DestinationRule's connection pool of the
+  // pod's service applies here too, summed over all callers (SEMANTICS §7.3, §9.1).
+  struct Inbound {
+    bool resolved = false;
+    bool limited = false;
+    std::uint64_t max_active = 0;   // requests at the app at once (HTTP/1.1: connections)
+    std::uint64_t max_pending = 0;
+    std::uint64_t active = 0;
+    std::deque<std::uint32_t> waiting;  // ServerReq slots
+  };
+  Inbound inbound;
   engine::RngStream service_rng, failure_rng, net_rng;
   PodRt(std::uint64_t seed, const std::string& pod_name)
       : service_rng(seed, "pod/" + pod_name + "/service"),
@@ -342,6 +353,8 @@ struct ServerReq {
   const FailureRt* failure = nullptr;  // drawn on arrival
   bool hung = false;
   bool finished = false;  // answered (or its pod died): late work for it is dropped
+  bool inbound_counted = false;  // holds one of the server sidecar's inbound slots
+  const xds::Cluster* via = nullptr;  // the caller's cluster (service and port it addressed)
 };
 
 // A connection being established (from a proxy to a host), until connect completes.
@@ -477,6 +490,8 @@ class MeshImpl {
   // server pods
   void on_server_arrival(std::uint64_t arg);
   void on_app_arrival(std::uint64_t arg);
+  void enter_app(std::uint32_t req);
+  void resolve_inbound(PodRt& pod, const ServerReq& r);
   void begin_service(std::uint32_t req);
   void on_service_done(std::uint64_t arg);
   const FailureRt* draw_failure(PodRt& pod, const AppRt& app);

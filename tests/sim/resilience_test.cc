@@ -545,3 +545,33 @@ spec:
 
 }  // namespace
 }  // namespace meshtwin
+
+namespace meshtwin {
+namespace {
+
+TEST_F(ResilienceTest, ServerSidecarEnforcesTheDestinationRulePoolOverAllCallers_Sem7_3_Sem9_1) {
+  // Three callers, each with its own outbound pool (one connection each: no limit bites
+  // there), reach back-v2 at once. The server sidecar's inbound cluster carries the same
+  // maxConnections 1 for all callers together, so the app sees one request at a time.
+  std::string callers;
+  std::string clients = "  duration: 1ms\n  mesh: {proxyWorkers: 1}\n  apps:\n    back-v2: {serviceTime: 10ms}\n  clients:\n";
+  for (const char* name : {"caller-a", "caller-b", "caller-c"}) {
+    callers += std::string("---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ") + name +
+               "}\nspec:\n  selector: {matchLabels: {app: " + name + "}}\n  template:\n    metadata: {labels: {app: " +
+               name + "}}\n    spec: {containers: [{name: c, image: x}]}\n";
+    clients += std::string("    - {name: ") + name + ", from: {workload: " + name +
+               "}, to: \"http://back:9090/\", rate: {constant: 1}, requests: 1}\n";
+  }
+  auto sink = run(clients, to_v2("{connectionPool: {tcp: {maxConnections: 1}}}") + callers);
+  std::vector<engine::SimTime> d;
+  for (const auto& r : sink.requests) {
+    EXPECT_EQ(r.code, 200);
+    d.push_back(r.duration);
+  }
+  std::sort(d.begin(), d.end());
+  EXPECT_EQ(d, (std::vector<engine::SimTime>{10 * engine::kMillisecond, 20 * engine::kMillisecond,
+                                             30 * engine::kMillisecond}));
+}
+
+}  // namespace
+}  // namespace meshtwin
