@@ -759,6 +759,16 @@ void MeshImpl::start_attempt(std::uint32_t slot) {
     }
   } else {
     ProxyRt& p = proxies_[s.proxy];
+    if (s.crt->retired) {
+      // A retry after an EDS change: Envoy's cluster object stays, its host set is the new
+      // one. Continue on the current runtime of the same cluster name (§3.3, §5.5).
+      const std::int32_t index = p.config->find_cluster(s.crt->name);
+      if (index != xds::kNoCluster) {
+        s.cluster = index;
+        s.crt = &ensure_cluster(p, index);
+        s.tried_count = 0;
+      }
+    }
     ClusterRt& c = *s.crt;
     const xds::Cluster& cluster = *c.cluster;
     if (cluster.type == xds::Cluster::Type::OriginalDst) {
@@ -867,10 +877,15 @@ void MeshImpl::maybe_connect(ClusterRt& c, std::uint32_t pool_index) {
   ConnectOp& o = connect_ops_[op];
   o.cluster = &c;
   o.pool = pool_index;
-  // TCP (and mTLS) setup: one round trip to the host.
+  // TCP (and mTLS) setup: one round trip to the host. An address nobody answers any more (a
+  // crashed pod whose removal has not reached this proxy) costs the whole connect timeout
+  // (DR connectionPool.tcp.connectTimeout, mesh default 10 s) before Envoy gives up (§4.3).
   PodRt& from = pods_[p.pod];
-  const SimTime rtt = network_leg(from) + network_leg(from);
-  sim_.schedule_in(rtt, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_connected>, this,
+  const std::uint32_t host = pool_index % static_cast<std::uint32_t>(c.endpoints.size());
+  const SimTime delay = pods_[c.endpoints[host].pod].alive
+                            ? network_leg(from) + network_leg(from)
+                            : c.limits.connect_timeout;
+  sim_.schedule_in(delay, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_connected>, this,
                    pack(op, o.gen));
 }
 
@@ -884,7 +899,7 @@ void MeshImpl::on_connected(std::uint64_t arg) {
   --pool.connecting;
   const std::uint32_t host = pool_index % static_cast<std::uint32_t>(c.endpoints.size());
   if (!pods_[c.endpoints[host].pod].alive) {
-    // Nobody listens at the address any more: the connection fails and Envoy fails the
+    // Nobody answers at the address any more: the connect timed out and Envoy fails the
     // requests waiting for it (UF, retriable by connect-failure) (§4.3, §9.2).
     --c.counters.connections;
     std::vector<std::uint32_t> failed;

@@ -214,6 +214,7 @@ struct ClusterRt {
   std::unique_ptr<proxy::OutlierDetector> outlier;
   std::uint32_t proxy = 0;  // owning proxy (for events)
   const xds::Cluster* cluster = nullptr;  // in the snapshot it was built from
+  bool retired = false;  // a push replaced it (its endpoints changed); retries move on
   std::uint32_t healthy_in_eds = 0;  // for telling an EDS change on a config push
   ClusterRt(const proxy::LbSettings& settings, std::uint32_t workers, engine::RngStream& rng)
       : lb(settings, workers, rng) {}

@@ -160,8 +160,11 @@ void MeshImpl::install_snapshot(ProxyRt& p, const Snapshot& snapshot) {
       next[i] = std::move(old);
     }
   }
-  for (auto& old : p.clusters)
-    if (old) p.retired.push_back(std::move(old));
+  for (auto& old : p.clusters) {
+    if (!old) continue;
+    old->retired = true;
+    p.retired.push_back(std::move(old));
+  }
   p.clusters = std::move(next);
   p.config = snapshot.config;
   p.pod_map = snapshot.pod_map;
