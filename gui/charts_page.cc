@@ -204,10 +204,10 @@ ChartsPage::ChartsPage(QWidget* parent) : QWidget(parent) {
   auto* grid = new QGridLayout();
   for (int i = 0; i < kChartCount; ++i) {
     views_[static_cast<std::size_t>(i)] = new ChartView(this);
-    auto* chart = new QChart();
+    // QChartView made its own chart; setChart() would only release, not delete, that one.
+    QChart* chart = views_[static_cast<std::size_t>(i)]->chart();
     chart->legend()->setAlignment(Qt::AlignBottom);
     chart->setMargins(QMargins(2, 2, 2, 2));
-    views_[static_cast<std::size_t>(i)]->setChart(chart);
     ChartView* view = views_[static_cast<std::size_t>(i)];
     connect(view, &ChartView::x_range_changed, this,
             [this, view](double lo, double hi) { sync_range(view, lo, hi); });
