@@ -97,6 +97,24 @@ bool MeshImpl::build(const ScenarioSpec& spec, config::Diagnostics& diags) {
   seed_ = spec.seed;
   config::load_paths(spec_.manifests, store_, diags);
   if (diags.has_errors()) return false;
+  // An app's `locality` places its pods as the topology labels of their nodes would (§7.5).
+  std::vector<config::Workload> placed;
+  for (const AppSpec& app : spec_.apps) {
+    if (app.locality.empty()) continue;
+    for (config::Workload w : store_.workloads()) {
+      if (w.meta.name != app.workload || (!app.namespace_.empty() && w.meta.namespace_ != app.namespace_))
+        continue;
+      const std::string& l = app.locality;
+      const auto first = l.find('/');
+      const auto second = first == std::string::npos ? std::string::npos : l.find('/', first + 1);
+      w.pod_labels["topology.kubernetes.io/region"] = l.substr(0, first);
+      if (first != std::string::npos)
+        w.pod_labels["topology.kubernetes.io/zone"] = l.substr(first + 1, second - first - 1);
+      if (second != std::string::npos) w.pod_labels["topology.istio.io/subzone"] = l.substr(second + 1);
+      placed.push_back(std::move(w));
+    }
+  }
+  for (config::Workload& w : placed) store_.apply(std::move(w));
   registry_ = registry::Registry::build(store_, diags);
   if (diags.has_errors()) return false;
 

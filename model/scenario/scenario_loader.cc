@@ -80,6 +80,16 @@ void read_app(const std::string& key, const Value& v, AppSpec& app) {
   if (auto es = m.get("errorStatus")) {
     if (auto n = es->as_int(100, 599)) app.error_status = static_cast<int>(*n);
   }
+  if (auto l = m.get("locality")) {
+    // region[/zone[/subzone]], as the nodes' topology labels would place the pods.
+    if (auto text = l->as_string()) {
+      const auto parts = std::count(text->begin(), text->end(), '/');
+      if (text->empty() || parts > 2 || text->front() == '/' || text->back() == '/')
+        l->error("locality must be region, region/zone or region/zone/subzone, got \"" + *text + "\"");
+      else
+        app.locality = *text;
+    }
+  }
   m.finish();
 }
 

@@ -64,6 +64,7 @@ struct AppSpec {
   std::vector<CallStep> calls;
   std::vector<FailureSpec> failures;
   int error_status = 500;
+  std::string locality;  // "region/zone/subzone" of the app's pods (their nodes' topology labels)
   config::SourceLocation location;
 };
 

@@ -575,3 +575,39 @@ TEST_F(ResilienceTest, ServerSidecarEnforcesTheDestinationRulePoolOverAllCallers
 
 }  // namespace
 }  // namespace meshtwin
+
+namespace meshtwin {
+namespace {
+
+TEST_F(LoadBalancingRunTest, LocalityPrefersTheCallersZoneOnlyWithOutlierDetection_Sem7_5) {
+  const std::string spec = R"(  duration: 10s
+  apps:
+    client: {locality: us-east/zone-a}
+    back-v1: {locality: us-east/zone-a}
+    back-v2: {locality: us-east/zone-b}
+  clients:
+    - {name: c, from: {workload: client}, to: "http://back:9090/", rate: {poisson: 200}}
+)";
+  auto with_od = run(spec, R"(
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: back}
+spec:
+  host: back
+  trafficPolicy: {outlierDetection: {consecutive5xxErrors: 5}}
+)");
+  for (const auto& s : with_od.spans) EXPECT_NE(s.destination_version, "v2") << "zone-b is priority 1";
+  auto without = run(spec, R"(
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: back}
+spec:
+  host: back
+)");
+  int v2 = 0;
+  for (const auto& s : without.spans) v2 += s.destination_version == "v2";
+  EXPECT_GT(v2, 300) << "without outlier detection there is no locality preference at all";
+}
+
+}  // namespace
+}  // namespace meshtwin
