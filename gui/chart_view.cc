@@ -32,6 +32,11 @@ void ChartView::set_markers(std::vector<ChartMarker> markers) {
   viewport()->update();
 }
 
+void ChartView::set_marker_labels(bool on) {
+  marker_labels_ = on;
+  viewport()->update();
+}
+
 void ChartView::set_full_range(double min_seconds, double max_seconds) {
   full_min_ = min_seconds;
   full_max_ = std::max(max_seconds, min_seconds + 1e-6);
@@ -81,6 +86,7 @@ void ChartView::drawForeground(QPainter* painter, const QRectF& rect) {
     QPen pen(m.color, 1.2, m.dashed ? Qt::DashLine : Qt::SolidLine);
     painter->setPen(pen);
     painter->drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()));
+    if (!marker_labels_) continue;
     slot = (x - last_x < 120) ? slot + 1 : 0;
     last_x = x;
     QRectF box(x + 3, plot.top() + 2 + slot * (font.pointSizeF() + 6), 240, font.pointSizeF() + 6);

@@ -23,6 +23,8 @@ class ChartView : public QChartView {
   explicit ChartView(QWidget* parent = nullptr);
 
   void set_markers(std::vector<ChartMarker> markers);
+  // Labels beside the marker lines; off, the lines stay and a small chart stays readable.
+  void set_marker_labels(bool on);
   const std::vector<ChartMarker>& markers() const { return markers_; }
   // The full time range (what a reset shows).
   void set_full_range(double min_seconds, double max_seconds);
@@ -50,6 +52,7 @@ class ChartView : public QChartView {
   std::vector<ChartMarker> markers_;
   double full_min_ = 0;
   double full_max_ = 1;
+  bool marker_labels_ = true;
   bool panning_ = false;
   QPointF last_pan_pos_;
 };

@@ -211,6 +211,8 @@ ChartsPage::ChartsPage(QWidget* parent) : QWidget(parent) {
     ChartView* view = views_[static_cast<std::size_t>(i)];
     connect(view, &ChartView::x_range_changed, this,
             [this, view](double lo, double hi) { sync_range(view, lo, hi); });
+    // The wide chart on top names the markers; the four below repeat only their lines.
+    view->set_marker_labels(i == 0);
   }
   grid->addWidget(views_[0], 0, 0, 1, 2);
   grid->addWidget(views_[1], 1, 0);

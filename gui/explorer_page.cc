@@ -47,6 +47,7 @@ ExplorerPage::ExplorerPage(QWidget* parent) : QWidget(parent) {
   code_->setPlaceholderText(tr("code"));
   code_->setValidator(new QIntValidator(0, 999, code_));
   code_->setMaximumWidth(60);
+  code_->setMinimumWidth(50);
   errors_ = new QCheckBox(tr("errors"), this);
   errors_->setToolTip(tr("codes outside 200-399 (0: no response)"));
   flag_ = new QComboBox(this);
@@ -54,7 +55,7 @@ ExplorerPage::ExplorerPage(QWidget* parent) : QWidget(parent) {
   flag_->addItem(tr("no flag (-)"), QString("-"));
   for (const char* f : kFlags) flag_->addItem(f, QString(f));
   service_ = new QComboBox(this);
-  service_->setMinimumContentsLength(22);
+  service_->setMinimumContentsLength(16);
   version_ = new QComboBox(this);
   min_ms_ = new QLineEdit(this);
   max_ms_ = new QLineEdit(this);
@@ -70,6 +71,8 @@ ExplorerPage::ExplorerPage(QWidget* parent) : QWidget(parent) {
   min_tries_->setToolTip(tr("Envoy tries at the first proxy; 2 or more: retried"));
   degraded_ = new QCheckBox(tr("degraded"), this);
   degraded_->setToolTip(tr("a downstream call failed and was absorbed (onFailure: continue)"));
+  with_spans_ = new QCheckBox(tr("with spans"), this);
+  with_spans_->setToolTip(tr("only requests whose spans were sampled (record.spans)"));
   auto* apply_button = new QPushButton(tr("Apply"), this);
   count_ = new QLabel(this);
   filters->addWidget(new QLabel(tr("Status:"), this));
@@ -85,6 +88,7 @@ ExplorerPage::ExplorerPage(QWidget* parent) : QWidget(parent) {
   filters->addWidget(max_ms_);
   filters->addWidget(min_tries_);
   filters->addWidget(degraded_);
+  filters->addWidget(with_spans_);
   filters->addWidget(apply_button);
   filters->addStretch(1);
   filters->addWidget(count_);
@@ -119,7 +123,7 @@ ExplorerPage::ExplorerPage(QWidget* parent) : QWidget(parent) {
   for (QLineEdit* e : {code_, min_ms_, max_ms_}) {
     connect(e, &QLineEdit::returnPressed, this, &ExplorerPage::apply);
   }
-  for (QCheckBox* c : {errors_, degraded_})
+  for (QCheckBox* c : {errors_, degraded_, with_spans_})
     connect(c, &QCheckBox::toggled, this, &ExplorerPage::apply);
   for (QComboBox* b : {flag_, service_, version_}) {
     connect(b, &QComboBox::activated, this, &ExplorerPage::apply);
@@ -181,11 +185,12 @@ RequestFilter ExplorerPage::filter_from_inputs(QString* problem) const {
   f.max_duration = ms(max_ms_);
   if (min_tries_->value() > 1) f.min_attempts = min_tries_->value();
   f.degraded_only = degraded_->isChecked();
+  f.with_spans_only = with_spans_->isChecked();
   return f;
 }
 
 void ExplorerPage::set_filter(const RequestFilter& f) {
-  QSignalBlocker b1(errors_), b2(min_tries_), b3(degraded_);
+  QSignalBlocker b1(errors_), b2(min_tries_), b3(degraded_), b4(with_spans_);
   code_->setText(f.code ? QString::number(*f.code) : QString());
   errors_->setChecked(f.errors_only);
   auto pick = [](QComboBox* box, const std::string& value) {
@@ -205,6 +210,7 @@ void ExplorerPage::set_filter(const RequestFilter& f) {
                                   : QString());
   min_tries_->setValue(f.min_attempts.value_or(1));
   degraded_->setChecked(f.degraded_only);
+  with_spans_->setChecked(f.with_spans_only);
   apply();
 }
 

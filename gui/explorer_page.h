@@ -61,6 +61,7 @@ class ExplorerPage : public QWidget {
   QLineEdit* max_ms_ = nullptr;
   QSpinBox* min_tries_ = nullptr;
   QCheckBox* degraded_ = nullptr;
+  QCheckBox* with_spans_ = nullptr;
   QLabel* count_ = nullptr;
 };
 

@@ -45,8 +45,8 @@ int main(int argc, char** argv) {
   QCommandLineOption destination("destination", "charts: only calls to this destination service",
                                  "SERVICE");
   QCommandLineOption window("window", "charts: metric windows per point (0: auto)", "N");
-  QCommandLineOption explore("explore", "requests view filter: errors, retried or degraded",
-                             "WHAT");
+  QCommandLineOption explore(
+      "explore", "requests view filter, comma-separated: errors, retried, degraded, spans", "WHAT");
   QCommandLineOption timing("timing", "print how long the overview took to show");
   parser.addOptions({compare, screenshot, source, destination, window, explore, timing});
   parser.process(app);
@@ -99,15 +99,19 @@ int main(int argc, char** argv) {
   }
   if (parser.isSet(explore)) {
     meshtwin::gui::RequestFilter f;
-    QString what = parser.value(explore);
-    if (what == "errors")
-      f.errors_only = true;
-    else if (what == "retried")
-      f.min_attempts = 2;
-    else if (what == "degraded")
-      f.degraded_only = true;
-    else
-      return fail_usage("--explore takes errors, retried or degraded, got " + what);
+    for (const QString& what : parser.value(explore).split(',', Qt::SkipEmptyParts)) {
+      if (what == "errors") {
+        f.errors_only = true;
+      } else if (what == "retried") {
+        f.min_attempts = 2;
+      } else if (what == "degraded") {
+        f.degraded_only = true;
+      } else if (what == "spans") {
+        f.with_spans_only = true;
+      } else {
+        return fail_usage("--explore takes errors, retried, degraded or spans, got " + what);
+      }
+    }
     main_window.explorer_page()->set_filter(f);
   }
 

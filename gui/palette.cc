@@ -35,6 +35,8 @@ QColor marker_color(const std::string& kind) {
   if (kind == "host_ejected") return QColor(0xf28e2b);
   if (kind == "host_returned") return QColor(0x76b7b2);
   if (kind.rfind("overflow", 0) == 0) return QColor(0xb07aa1);
+  if (kind == "rollout_aborted") return QColor(0xd62728);
+  if (kind.rfind("rollout", 0) == 0) return QColor(0x8c564b);
   return QColor(0x7f7f7f);
 }
 

@@ -444,6 +444,12 @@ std::string request_where(const RequestFilter& f, std::vector<Value>& params) {
     params.emplace_back(static_cast<std::int64_t>(*f.max_duration));
   }
   if (f.degraded_only) sql += " AND r.degraded_calls > 0";
+  if (f.with_spans_only) {
+    // One probe of the span_rows(run_id, request_id) index per candidate row.
+    sql +=
+        " AND EXISTS (SELECT 1 FROM span_rows s WHERE s.run_id = r.run_id AND "
+        "s.request_id = r.request_id)";
+  }
   if (f.min_attempts) {
     sql += " AND r.attempts >= ?";
     params.emplace_back(static_cast<std::int64_t>(*f.min_attempts));

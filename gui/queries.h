@@ -177,6 +177,7 @@ struct RequestFilter {
   std::optional<SimTime> max_duration;
   std::optional<int> min_attempts;  // 2: retried at the first proxy
   bool degraded_only = false;       // a downstream call failed and was absorbed
+  bool with_spans_only = false;     // sampled: its spans are stored (record.spans)
   bool operator==(const RequestFilter&) const = default;
 };
 

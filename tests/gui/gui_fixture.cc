@@ -114,7 +114,9 @@ struct Holder {
                   &f.error) ||
         !simulate(bookinfo + "reviews-50-v3.yaml", {"spec.duration=20s"}, f.bookinfo_db,
                   &f.error) ||
-        !simulate((fs::path(f.dir) / "retries.yaml").string(), {}, f.retries_db, &f.error)) {
+        !simulate((fs::path(f.dir) / "retries.yaml").string(), {}, f.retries_db, &f.error) ||
+        !simulate((fs::path(f.dir) / "retries.yaml").string(), {"spec.record.spans=0.2"},
+                  f.retries_db, &f.error)) {
       return;
     }
   }

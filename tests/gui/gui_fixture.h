@@ -15,6 +15,7 @@ struct Fixture {
   std::string dir;
   std::string bookinfo_db;  // run 1: reviews-80-20, run 2: reviews-50-v3
   std::string retries_db;   // run 1: client -> back with `retries: {attempts: 3, retryOn: 5xx}`
+                            // run 2: the same with spans sampled for 20 % of the requests
   std::string error;        // why building failed, if it did
 };
 

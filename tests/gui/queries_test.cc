@@ -258,6 +258,22 @@ TEST_F(QueriesTest, FlagFilterMatchesWholeFlagsOnly) {
             sql_int(fixture().retries_db, "SELECT count(*) FROM requests WHERE run_id = 1"));
 }
 
+TEST_F(QueriesTest, WithSpansFilterKeepsOnlySampledRequests) {
+  RequestFilter f;
+  f.with_spans_only = true;
+  std::string error;
+  auto n = retries()->with_reader(
+      [&](const results::Reader& r) { return count_requests(r, 2, f, &error); }, &error);
+  ASSERT_TRUE(n && *n) << error;
+  std::int64_t sampled = sql_int(fixture().retries_db,
+                                 "SELECT count(DISTINCT request_id) FROM spans WHERE run_id = 2");
+  std::int64_t all =
+      sql_int(fixture().retries_db, "SELECT count(*) FROM requests WHERE run_id = 2");
+  EXPECT_EQ(static_cast<std::int64_t>(**n), sampled);
+  EXPECT_GT(sampled, all / 10);  // 20 % sampled, so neither none nor all
+  EXPECT_LT(sampled, all / 2);
+}
+
 TEST_F(QueriesTest, RequestDetailHoldsEveryAttemptOfARetriedRequest) {
   std::int64_t id = sql_int(fixture().retries_db,
                             "SELECT request_id FROM requests WHERE run_id = 1 AND attempts >= 3 "
