@@ -437,7 +437,7 @@ Registry Registry::build(const config::ConfigStore& store, config::Diagnostics& 
     }
     if (!planned) {
       for (std::int32_t i = 0; i < std::max<std::int32_t>(w.replicas, 0); ++i)
-        members.push_back({static_cast<std::uint32_t>(i), true});
+        members.push_back({static_cast<std::uint32_t>(i), true, nullptr});
       planned = &members;
     }
     for (const PodPlan::Member& member : *planned) {

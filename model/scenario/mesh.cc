@@ -127,7 +127,7 @@ bool MeshImpl::build(const ScenarioSpec& spec, config::Diagnostics& diags) {
   for (std::uint32_t i = 0; i < registry_.pods().size(); ++i) {
     pod_maps_.back().push_back(make_pod(i, registry_));
     const auto& pod = registry_.pods()[i];
-    plan_.by_workload[pod.namespace_ + "/" + pod.workload].push_back({pod.ordinal, pod.ready});
+    plan_.by_workload[pod.namespace_ + "/" + pod.workload].push_back({pod.ordinal, pod.ready, nullptr});
     auto& next = next_ordinal_[pod.namespace_ + "/" + pod.workload];
     next = std::max(next, pod.ordinal + 1);
   }

@@ -178,7 +178,7 @@ void MeshImpl::install_snapshot(ProxyRt& p, const Snapshot& snapshot) {
 void MeshImpl::start_pod(const std::string& namespace_, const std::string& workload) {
   const std::string key = namespace_ + "/" + workload;
   const std::uint32_t ordinal = next_ordinal_[key]++;  // names are never reused
-  plan_.by_workload[key].push_back({ordinal, false});
+  plan_.by_workload[key].push_back({ordinal, false, nullptr});
   // Readiness: the container starts, then the first readiness probe passes within one probe
   // period (Kubernetes defaults: initialDelaySeconds 0, periodSeconds 10).
   engine::RngStream rng(seed_, "pod/" + key + "-" + std::to_string(ordinal) + "/readiness");
