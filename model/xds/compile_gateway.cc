@@ -248,28 +248,28 @@ void ProxyCompiler::build_gateway(ProxyConfig& cfg) {
     }
     for (std::size_t si = 0; si < gw->servers.size(); ++si) {
       const config::Server& s = gw->servers[si];
-      // resolvePorts: a server port names a Service port of this proxy; it listens on the target port.
-      std::vector<std::uint32_t> ports;
-      std::set<std::uint32_t> port_set;
-      for (const auto& host : service_target_hosts_) {
-        if (!legacy && std::find(allowed_services.begin(), allowed_services.end(), host) == allowed_services.end())
-          continue;
-        const registry::Service* svc = reg_.find_service(host);
-        if (!svc) continue;
-        if (legacy && svc->labels.count("experimental.istio.io/disable-gateway-port-translation")) continue;
-        for (const auto& sp : svc->ports) {
-          if (sp.port != s.port.number) continue;
-          std::uint32_t target = sp.target_port_number ? sp.target_port_number : sp.port;
-          if (target == 0 || !sp.target_port_name.empty()) target = sp.port;
-          if (legacy) {
-            ports = {target};
-            goto resolved;
+      // resolvePorts: a server port names a Service port of this proxy; it listens on the target
+      // port. Label-selected (legacy) Gateways take the first match, else the port itself.
+      auto resolve_ports = [&]() {
+        std::vector<std::uint32_t> ports;
+        for (const auto& host : service_target_hosts_) {
+          if (!legacy && std::find(allowed_services.begin(), allowed_services.end(), host) == allowed_services.end())
+            continue;
+          const registry::Service* svc = reg_.find_service(host);
+          if (!svc) continue;
+          if (legacy && svc->labels.count("experimental.istio.io/disable-gateway-port-translation")) continue;
+          for (const auto& sp : svc->ports) {
+            if (sp.port != s.port.number) continue;
+            std::uint32_t target = sp.target_port_number ? sp.target_port_number : sp.port;
+            if (!sp.target_port_name.empty()) target = sp.port;
+            if (legacy) return std::vector<std::uint32_t>{target};
+            if (std::find(ports.begin(), ports.end(), target) == ports.end()) ports.push_back(target);
           }
-          if (port_set.insert(target).second) ports.push_back(target);
         }
-      }
-      if (ports.empty() && legacy) ports = {s.port.number};
-    resolved:
+        if (ports.empty() && legacy) ports = {s.port.number};
+        return ports;
+      };
+      const std::vector<std::uint32_t> ports = resolve_ports();
       for (std::uint32_t resolved : ports) {
         GatewayServer& gs = all.emplace_back();
         gs.gateway = gw;
