@@ -8,6 +8,8 @@
 #include <set>
 #include <tuple>
 
+#include "model/xds/translate.h"
+
 namespace meshtwin::analysis {
 
 namespace {
@@ -69,6 +71,11 @@ class Linter {
     services();
     mtls_conflicts();
     unsimulated();
+    // Gateway API routes that do not attach (unknown parent, listener that refuses them).
+    config::Diagnostics translate_diags;
+    xds::translate_kubernetes_routing(store_, xds::MeshOptions{}, &translate_diags);
+    for (const auto& d : translate_diags.items())
+      add("MT0004", "RouteNotAttached", Severity::Warning, d.location, d.field_path, d.message, "");
     std::stable_sort(findings_.begin(), findings_.end(), [](const Finding& a, const Finding& b) {
       return std::tie(a.location.file, a.location.line, a.location.column, a.code) <
              std::tie(b.location.file, b.location.line, b.location.column, b.code);

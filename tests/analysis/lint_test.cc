@@ -281,6 +281,20 @@ metadata: {name: mesh-ambient, labels: {istio.io/dataplane-mode: ambient}}
   EXPECT_EQ(l.with("MT0003").size(), 1u) << l.dump();
 }
 
+TEST(LintTest, MT0004_GatewayApiRoutesThatDoNotAttach) {
+  auto l = lint_yaml(R"(apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: orphan}
+spec:
+  parentRefs: [{name: no-such-gateway}]
+  rules: [{backendRefs: [{name: reviews, port: 9080}]}]
+)");
+  auto f = l.with("MT0004");
+  ASSERT_EQ(f.size(), 1u) << l.dump();
+  EXPECT_EQ(f[0]->field_path, "spec.parentRefs");
+  EXPECT_NE(f[0]->message.find("no-such-gateway"), std::string::npos);
+}
+
 TEST(LintTest, TaskApplySetsGiveOnlyTheTrueFindings) {
   // bookinfo.yaml + destination-rule-all.yaml + virtual-service-all-v1.yaml: only the subsets the
   // sample does not deploy (ratings v2, v2-mysql, v2-mysql-vm; details v2).
