@@ -6,7 +6,7 @@ PACKAGES=(
   g++ cmake ninja-build make pkg-config ccache
   libboost-dev libboost-graph-dev libboost-random-dev
   libyaml-cpp-dev libre2-dev libsqlite3-dev sqlite3
-  qt6-base-dev libqt6charts6-dev qt6-qpa-plugins fonts-dejavu-core
+  qt6-base-dev qt6-charts-dev qt6-qpa-plugins fonts-dejavu-core
   libgtest-dev libgmock-dev libcli11-dev libbenchmark-dev libfmt-dev
 )
 missing=()

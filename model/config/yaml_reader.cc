@@ -408,7 +408,7 @@ MapReader::MapReader(const Value& value) : value_(value) {
   }
   const YAML::Node& node = value.node();
   for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node& k = it->first;
+    const YAML::Node k = it->first;  // a copy: `first` lives in the iterator's temporary
     if (!k.IsScalar()) {
       value.reader().report(Severity::Error, k, value.path(), "field names must be plain strings, got a " +
                                                                    std::string(k.IsMap() ? "map" : "list"));
