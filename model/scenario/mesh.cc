@@ -657,6 +657,13 @@ ClusterRt& MeshImpl::ensure_cluster(ProxyRt& p, std::int32_t index) {
                                                    : strings_.intern(cluster.service_hostname);
     for (std::uint32_t e = 0; e < cluster.endpoints.size(); ++e) {
       const auto& ep = cluster.endpoints[e];
+      if (!ep.is_pod()) {
+        // A ServiceEntry endpoint outside the mesh: not simulated yet, so a pick of it ends
+        // as 503 UH rather than reaching an app (documented in semantics-support).
+        rt->endpoints.push_back({kNone, unknown_, unknown_, unknown_});
+        rt->active.push_back(0);
+        continue;
+      }
       const std::uint32_t pod_index = (*p.pod_map)[ep.pod];
       const PodRt& pod = pods_[pod_index];
       rt->endpoints.push_back({pod_index, pod.name, pod.workload, pod.version});

@@ -152,7 +152,8 @@ void MeshImpl::install_snapshot(ProxyRt& p, const Snapshot& snapshot) {
     bool same = old->endpoints.size() == cluster.endpoints.size();
     std::size_t healthy = 0;
     for (std::size_t e = 0; same && e < cluster.endpoints.size(); ++e) {
-      same = old->endpoints[e].pod == (*snapshot.pod_map)[cluster.endpoints[e].pod];
+      const auto& ep = cluster.endpoints[e];
+      same = old->endpoints[e].pod == (ep.is_pod() ? (*snapshot.pod_map)[ep.pod] : kNone);
       healthy += cluster.endpoints[e].healthy;
     }
     if (same && healthy == old->healthy_in_eds) {
