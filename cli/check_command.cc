@@ -21,6 +21,7 @@
 #include "cli/commands.h"
 #include "engine/time.h"
 #include "model/config/diagnostics.h"
+#include "model/analysis/lint.h"
 #include "model/scenario/mesh.h"
 #include "model/scenario/scenario_spec.h"
 #include "results/assertions.h"
@@ -107,6 +108,8 @@ int cmd_check(const CheckArgs& args) {
                  "spec.assertions (docs/check-and-diff.md)\n";
   }
   auto mesh = scenario::Mesh::build(*spec, diags);
+  // Name what is in the manifests but not simulated (PeerAuthentication, DR tls, ...).
+  if (mesh) analysis::warn_unsimulated(mesh->resources(), diags);
   print_diagnostics(diags, args.verbose);
   if (!mesh) return kExitBadInput;
 

@@ -1758,6 +1758,8 @@ std::unique_ptr<Mesh> Mesh::build(const ScenarioSpec& spec, config::Diagnostics&
   return std::unique_ptr<Mesh>(new Mesh(std::move(impl)));
 }
 
+const config::ConfigStore& Mesh::resources() const { return impl_->store(); }
+
 RunStats Mesh::run(telemetry::Sink& sink, const RunOptions& options) {
   return impl_->run(sink, options);
 }

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "engine/time.h"
+#include "model/config/config_store.h"
 #include "model/config/diagnostics.h"
 #include "model/scenario/scenario_spec.h"
 #include "model/telemetry/records.h"
@@ -52,6 +53,8 @@ class Mesh {
   RunStats run(telemetry::Sink& sink, const RunOptions& options = {});
 
   MeshImpl& impl() { return *impl_; }
+  // The resources as loaded (for lint-like warnings about what the run does not simulate).
+  const config::ConfigStore& resources() const;
 
  private:
   explicit Mesh(std::unique_ptr<MeshImpl> impl);

@@ -401,6 +401,7 @@ class MeshImpl {
 
   // For tests and explain-like tools.
   const registry::Registry& registry() const { return registry_; }
+  const config::ConfigStore& store() const { return store_; }
   const std::deque<ProxyRt>& proxies() const { return proxies_; }
   const std::deque<PodRt>& pods() const { return pods_; }
 
