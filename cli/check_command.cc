@@ -19,9 +19,9 @@
 #include <fmt/core.h>
 
 #include "cli/commands.h"
+#include "cli/prepare.h"
 #include "engine/time.h"
 #include "model/config/diagnostics.h"
-#include "model/analysis/lint.h"
 #include "model/scenario/mesh.h"
 #include "model/scenario/scenario_spec.h"
 #include "results/assertions.h"
@@ -85,33 +85,16 @@ class ScratchDir {
 };
 
 int cmd_check(const CheckArgs& args) {
-  config::Diagnostics diags;
-  auto spec = scenario::load_scenario(args.scenario, args.sets, diags);
-  if (!spec) {
-    print_diagnostics(diags, args.verbose);
-    return kExitBadInput;
-  }
-  if (args.seed) spec->seed = *args.seed;
-  if (!args.duration.empty()) {
-    std::string error;
-    auto d = engine::parse_duration(args.duration, &error);
-    if (!d || *d <= 0) {
-      std::cerr << "meshtwin: --duration " << args.duration << ": " << (d ? "must be positive" : error) << '\n';
-      return kExitBadInput;
-    }
-    spec->duration = *d;
-  }
-  const std::string name = spec->name.empty() ? spec->path : spec->name;
-  if (spec->assertions.empty()) {
+  auto prepared = prepare_run({args.scenario, args.seed, args.duration, args.sets, args.verbose});
+  if (!prepared) return kExitBadInput;
+  auto& spec = prepared->spec;
+  auto& mesh = prepared->mesh;
+  const std::string name = spec.name.empty() ? spec.path : spec.name;
+  if (spec.assertions.empty()) {
     std::cerr << "meshtwin: " << args.scenario
               << ": warning: the scenario has no assertions, so check can only show that it runs; add "
                  "spec.assertions (docs/check-and-diff.md)\n";
   }
-  auto mesh = scenario::Mesh::build(*spec, diags);
-  // Name what is in the manifests but not simulated (PeerAuthentication, DR tls, ...).
-  if (mesh) analysis::warn_unsimulated(mesh->resources(), diags);
-  print_diagnostics(diags, args.verbose);
-  if (!mesh) return kExitBadInput;
 
   std::unique_ptr<ScratchDir> scratch;
   std::string output = args.output;
@@ -161,7 +144,7 @@ int cmd_check(const CheckArgs& args) {
     std::cerr << "meshtwin: " << error << '\n';
     return kExitBadInput;
   }
-  const auto evaluated = results::evaluate_assertions(*reader, run_id, to_results(spec->assertions));
+  const auto evaluated = results::evaluate_assertions(*reader, run_id, to_results(spec.assertions));
   const auto summary = results::summarize(evaluated);
 
   std::cout << fmt::format("check {}: {} client requests simulated until {}{}\n\n", name, stats.client_requests,
@@ -174,7 +157,7 @@ int cmd_check(const CheckArgs& args) {
     results::JUnitSuite suite;
     suite.name = name;
     suite.wall_seconds = stats.wall_seconds;
-    suite.properties = {{"scenario", args.scenario}, {"seed", std::to_string(spec->seed)}};
+    suite.properties = {{"scenario", args.scenario}, {"seed", std::to_string(spec.seed)}};
     if (!args.output.empty()) suite.properties.emplace_back("results", fmt::format("{}:{}", args.output, run_id));
     std::ofstream out(args.junit, std::ios::binary | std::ios::trunc);
     out << results::format_junit(suite, evaluated);

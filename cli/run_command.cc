@@ -13,9 +13,9 @@
 #include <fmt/core.h>
 
 #include "cli/commands.h"
+#include "cli/prepare.h"
 #include "engine/time.h"
 #include "model/config/diagnostics.h"
-#include "model/analysis/lint.h"
 #include "model/scenario/mesh.h"
 #include "model/scenario/scenario_spec.h"
 #include "results/writer.h"
@@ -34,28 +34,10 @@ struct RunArgs {
 };
 
 int cmd_run(const RunArgs& args) {
-  config::Diagnostics diags;
-  auto spec = scenario::load_scenario(args.scenario, args.sets, diags);
-  if (!spec) {
-    print_diagnostics(diags, args.verbose);
-    return kExitBadInput;
-  }
-  if (args.seed) spec->seed = *args.seed;
-  if (!args.duration.empty()) {
-    std::string error;
-    auto d = engine::parse_duration(args.duration, &error);
-    if (!d || *d <= 0) {
-      std::cerr << "meshtwin: --duration " << args.duration << ": "
-                << (d ? "must be positive" : error) << '\n';
-      return kExitBadInput;
-    }
-    spec->duration = *d;
-  }
-  auto mesh = scenario::Mesh::build(*spec, diags);
-  // Name what is in the manifests but not simulated (PeerAuthentication, DR tls, ...).
-  if (mesh) analysis::warn_unsimulated(mesh->resources(), diags);
-  print_diagnostics(diags, args.verbose);
-  if (!mesh) return kExitBadInput;
+  auto prepared = prepare_run({args.scenario, args.seed, args.duration, args.sets, args.verbose});
+  if (!prepared) return kExitBadInput;
+  auto& spec = prepared->spec;
+  auto& mesh = prepared->mesh;
 
   std::string error;
   auto writer = results::SqliteWriter::open(args.output, &error);
@@ -91,7 +73,7 @@ int cmd_run(const RunArgs& args) {
   std::cout << fmt::format(
       "run {} of {} written to {}: {} client requests, {} hop attempts, {} local replies in "
       "{:.2f} s wall ({:.0f} hop attempts/s), simulated {}\n",
-      writer->run_id(), spec->name.empty() ? spec->path : spec->name, args.output,
+      writer->run_id(), spec.name.empty() ? spec.path : spec.name, args.output,
       stats.client_requests, stats.hop_attempts, stats.local_replies, stats.wall_seconds,
       attempts_per_s, engine::format_duration(stats.sim_end));
   return kExitOk;
