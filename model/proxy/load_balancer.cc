@@ -54,8 +54,17 @@ LbSetup lb_setup_for(const xds::Cluster& cluster, const registry::Registry& regi
   std::vector<LocalityEndpoint> endpoints;
   endpoints.reserve(cluster.endpoints.size());
   for (const xds::ClusterEndpoint& ep : cluster.endpoints) {
-    const registry::Pod& pod = registry.pods()[ep.pod];
-    endpoints.push_back({pod.locality, &pod.labels, ep.weight});
+    if (ep.is_pod()) {
+      const registry::Pod& pod = registry.pods()[ep.pod];
+      endpoints.push_back({pod.locality, &pod.labels, ep.weight});
+    } else {
+      // A ServiceEntry endpoint (or a DNS host): its own locality and labels (SEMANTICS §12.1).
+      static const config::Labels kNoLabels;
+      const bool listed = ep.external < registry.external_endpoints().size();
+      const registry::ExternalEndpoint* ext = listed ? &registry.external_endpoints()[ep.external] : nullptr;
+      endpoints.push_back({ext ? std::string_view(ext->locality) : std::string_view{},
+                           ext ? &ext->labels : &kNoLabels, ep.weight});
+    }
   }
   const LocalityCaller who{caller ? std::string_view(caller->locality) : std::string_view{},
                            caller ? &caller->labels : nullptr};
@@ -66,7 +75,7 @@ LbSetup lb_setup_for(const xds::Cluster& cluster, const registry::Registry& regi
   for (std::size_t i = 0; i < cluster.endpoints.size(); ++i) {
     const xds::ClusterEndpoint& ep = cluster.endpoints[i];
     LbHost h;
-    h.address = registry.pods()[ep.pod].ip + ":" + std::to_string(ep.port);
+    h.address = (ep.is_pod() ? registry.pods()[ep.pod].ip : ep.address) + ":" + std::to_string(ep.port);
     h.weight = ep.weight;
     h.priority = plan.priority[i];
     h.present = plan.group[i] != LocalityPlan::kNotSent;

@@ -711,6 +711,42 @@ std::vector<std::uint32_t> Registry::services_of_pod(std::uint32_t pod) const {
   return out;
 }
 
+Registry::Dial Registry::dial(std::string_view host, std::string_view from_namespace) const {
+  Dial d;
+  const std::string name(host);
+  if (is_ip_address(host)) {
+    d.address = name;
+    d.service = find_service_by_address(host);
+    return d;
+  }
+  const Service* svc = resolve_dns(host, from_namespace);
+  if (svc && !svc->external_name.empty()) {
+    d.note = "DNS: " + name + " is ExternalName " + svc->hostname + " -> CNAME " + svc->external_name + "\n";
+    svc = find_service(svc->external_name);
+  }
+  d.service = svc;
+  if (!svc) {
+    d.address = kOutsideAddress;
+    d.note += "DNS: " + name + " is no Service or ServiceEntry; meshtwin assumes an outside address (" + d.address + ")";
+  } else if (!svc->address.empty()) {
+    d.address = svc->address;
+    d.note += "DNS: " + name + " -> " + svc->hostname + " (" + svc->address + ")";
+  } else if (!svc->pods.empty()) {
+    d.address = pods_[svc->pods.front()].ip;
+    d.note += "DNS: " + name + " -> " + svc->hostname + ", headless: pod " + pods_[svc->pods.front()].name + " (" +
+              d.address + ")";
+  } else if (!svc->external_endpoints.empty() &&
+             is_ip_address(external_endpoints_[svc->external_endpoints.front()].address)) {
+    d.address = external_endpoints_[svc->external_endpoints.front()].address;
+    d.note += "DNS: " + name + " -> " + svc->hostname + " (endpoint " + d.address + ")";
+  } else {
+    d.address = kOutsideAddress;
+    d.note += "DNS: " + name + " -> " + svc->hostname + ", which has no VIP; the app connects to the " +
+              "address real DNS returns (meshtwin uses " + d.address + ")";
+  }
+  return d;
+}
+
 const Service* Registry::resolve_dns(std::string_view host, std::string_view from_namespace) const {
   if (host.empty()) return nullptr;
   // Names are case-insensitive; compose candidates in a stack buffer (this may run per request).

@@ -48,6 +48,10 @@ std::string resolve_short_name(std::string_view host, std::string_view config_na
 
 bool is_ip_address(std::string_view s);
 
+// A documentation address (RFC 5737) standing for what real DNS returns for a host outside the
+// registry: it matches no VIP, as the real answer would not.
+inline constexpr std::string_view kOutsideAddress = "203.0.113.10";
+
 // An IPv4/IPv6 address or CIDR parsed for prefix matching ("10.0.0.0/8", "1234::1/16", "1.2.3.4").
 struct Cidr {
   std::array<std::uint8_t, 16> bytes{};  // IPv4 in the first 4
@@ -185,6 +189,18 @@ class Registry {
   // How an application in `from_namespace` resolves a DNS name (Kubernetes search path:
   // `<name>`, `<name>.<ns>`, `<name>.<ns>.svc`, FQDN). nullptr when no service answers.
   const Service* resolve_dns(std::string_view host, std::string_view from_namespace) const;
+
+  // Where an application's connection to `host` goes: the service its DNS answer belongs to
+  // (an ExternalName followed to its target) and the IP it dials — the VIP, else a headless
+  // service's first pod, else a ServiceEntry's first IP endpoint, else an outside address
+  // (kOutsideAddress: a name real DNS would answer, matching no VIP). `note` says which, for
+  // explain.
+  struct Dial {
+    const Service* service = nullptr;  // nullptr: no Service or ServiceEntry has the name
+    std::string address;
+    std::string note;
+  };
+  Dial dial(std::string_view host, std::string_view from_namespace) const;
 
  private:
   std::string domain_{kDefaultDomain};

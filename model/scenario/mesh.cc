@@ -141,25 +141,98 @@ bool MeshImpl::build(const ScenarioSpec& spec, config::Diagnostics& diags) {
 bool MeshImpl::resolve_call(const CallSpec& call, std::string_view from_namespace, CallRt& out,
                             config::Diagnostics& diags, const char* what) {
   out.spec = &call;
-  out.method = strings_.intern(call.method);
-  out.authority = strings_.intern(call.to.authority());
-  out.path = strings_.intern(call.to.path);
-  out.port = call.to.port;
-  out.service = registry_.resolve_dns(call.to.host, from_namespace);
-  if (!out.service) {
-    diags.error(call.location, what,
-                "host \"" + call.to.host + "\" resolves to no Service from namespace " +
-                    std::string(from_namespace) +
-                    "; calls to hosts outside the registry arrive with ServiceEntry support");
+  if (!resolve_target(call.to, call.method, from_namespace, out.target, diags, call.location, what))
     return false;
+  for (const auto& h : call.forward_headers) out.forward_headers.push_back(strings_.intern(h));
+  return true;
+}
+
+// What the app's connection dials (DNS as its pod resolves names) and, for a host the registry
+// does not know, the outside host that answers there.
+bool MeshImpl::resolve_target(const Url& url, const std::string& method,
+                              std::string_view from_namespace, Target& out,
+                              config::Diagnostics& diags, const config::SourceLocation& location,
+                              const std::string& where) {
+  out.transport = url.scheme == "tcp"     ? Target::Transport::Tcp
+                  : url.scheme == "https" ? Target::Transport::Tls
+                                          : Target::Transport::Http;
+  out.method = strings_.intern(out.transport == Target::Transport::Tcp ? "TCP" : method);
+  out.authority = strings_.intern(url.authority());
+  out.path = strings_.intern(out.transport == Target::Transport::Tcp ? "-" : url.path);
+  out.port = url.port;
+  if (out.transport == Target::Transport::Tls) out.sni = strings_.intern(url.host);
+  const registry::Registry::Dial dial = registry_.dial(url.host, from_namespace);
+  out.address = strings_.intern(dial.address);
+  out.service = dial.service;
+  if (!out.service) {
+    // No Service or ServiceEntry has the name. A cluster-local name then fails DNS in the pod;
+    // any other name is what the Internet's DNS answers: a host outside the mesh, reached by
+    // passthrough or blocked by REGISTRY_ONLY (§12.2).
+    const std::string domain(registry_.domain());
+    const bool cluster_local = !registry::is_ip_address(url.host) &&
+                               (url.host.find('.') == std::string::npos ||
+                                url.host.ends_with(".svc") || url.host.find(".svc.") != std::string::npos ||
+                                url.host.ends_with("." + domain));
+    if (cluster_local) {
+      diags.error(location, where,
+                  "host \"" + url.host + "\" resolves to no Service or ServiceEntry from namespace " +
+                      std::string(from_namespace));
+      return false;
+    }
+    out.outside = outside_pod(registry::is_ip_address(url.host) ? dial.address : url.host, url.host);
+    return true;
   }
-  if (!out.service->find_port(out.port)) {
-    diags.error(call.location, what,
+  if (out.service->origin != registry::Service::Origin::ServiceEntry && !out.service->find_port(out.port)) {
+    diags.error(location, where,
                 "Service " + out.service->hostname + " has no port " + std::to_string(out.port));
     return false;
   }
-  for (const auto& h : call.forward_headers) out.forward_headers.push_back(strings_.intern(h));
+  if (out.service->pods.empty()) {
+    // A ServiceEntry (or selector-less Service) whose endpoints are outside: without a sidecar,
+    // or through passthrough, the app reaches what DNS gave it.
+    const auto& externals = out.service->external_endpoints;
+    const std::string address = registry::is_ip_address(dial.address) && dial.address != registry::kOutsideAddress
+                                    ? dial.address
+                                : !externals.empty() ? registry_.external_endpoints()[externals.front()].address
+                                                     : url.host;
+    out.outside = outside_pod(address, out.service->hostname);
+  }
   return true;
+}
+
+std::uint32_t MeshImpl::outside_pod(std::string_view address, std::string_view service_host) {
+  const std::string key(address);
+  if (auto it = outside_by_address_.find(key); it != outside_by_address_.end()) return it->second;
+  const ExternalSpec* ext = spec_.find_external(address);
+  if (!ext && !service_host.empty()) ext = spec_.find_external(service_host);
+  const auto index = static_cast<std::uint32_t>(pods_.size());
+  PodRt& pod = pods_.emplace_back(seed_, "outside/" + key);
+  pod.index = index;
+  pod.outside = true;
+  pod.name = strings_.intern(key);
+  pod.workload = pod.version = unknown_;
+  pod.namespace_ = unknown_;
+  pod.key = "outside/" + key;
+  pod.ip = pod.name;
+  pod.service = strings_.intern(service_host.empty() ? key : std::string(service_host));
+  if (ext) {
+    AppRt& app = outside_apps_.emplace_back();
+    app.workers = static_cast<std::uint32_t>(std::max(ext->behaviour.workers, 0));
+    app.service_time = ext->behaviour.service_time;
+    app.error_status = ext->behaviour.error_status;
+    for (const FailureSpec& f : ext->behaviour.failures)
+      app.failures.push_back({f.rate, f.kind, f.status, f.grpc_status, f.after_headers});
+    pod.app = &app;
+    if (ext->latency) pod.latency = &*ext->latency;
+  }
+  outside_by_address_.emplace(key, index);
+  return index;
+}
+
+std::uint32_t MeshImpl::endpoint_pod(const xds::ClusterEndpoint& ep,
+                                     const std::vector<std::uint32_t>& pod_map,
+                                     std::string_view service_host) {
+  return ep.is_pod() ? pod_map[ep.pod] : outside_pod(ep.address, service_host);
 }
 
 bool MeshImpl::build_apps(config::Diagnostics& diags) {
@@ -210,7 +283,7 @@ bool MeshImpl::build_apps(config::Diagnostics& diags) {
 
 void MeshImpl::build_proxies() {
   const auto classes = compile_classes(registry_, pod_maps_.front());
-  for (std::uint32_t i = 0; i < pods_.size(); ++i) {
+  for (std::uint32_t i = 0; i < registry_.pods().size(); ++i) {
     const auto& rp = registry_.pods()[i];
     if (!rp.has_sidecar && !rp.gateway_proxy) continue;
     make_proxy(i, snapshots_[classes.at(labels_key(rp.namespace_, rp.labels))]);
@@ -229,10 +302,6 @@ bool MeshImpl::build_clients(config::Diagnostics& diags) {
     rt.spec = &c;
     rt.rate = c.rate;
     rt.name = strings_.intern(c.name);
-    rt.method = strings_.intern(c.method);
-    rt.authority = strings_.intern(c.to.authority());
-    rt.path = strings_.intern(c.to.path);
-    rt.port = c.to.port;
     rt.source_pods = registry_.pods_of_workload(ns, c.from_name);
     if (via_gateway) {
       // From outside the mesh through an ingress gateway (§11): the request starts at a
@@ -245,12 +314,22 @@ bool MeshImpl::build_clients(config::Diagnostics& diags) {
                         "manifest replaces it");
         return false;
       }
+      Target& t = rt.target;
+      t.transport = c.to.scheme == "tcp"     ? Target::Transport::Tcp
+                    : c.to.scheme == "https" ? Target::Transport::Tls
+                                             : Target::Transport::Http;
+      t.method = strings_.intern(t.transport == Target::Transport::Tcp ? "TCP" : c.method);
+      t.authority = strings_.intern(c.to.authority());
+      t.path = strings_.intern(t.transport == Target::Transport::Tcp ? "-" : c.to.path);
+      t.port = c.to.port;
+      if (t.transport == Target::Transport::Tls) t.sni = strings_.intern(c.to.host);
+      t.address = registry_.pods()[rt.source_pods[0]].ip;
       for (const auto& service : registry_.services()) {
         if (std::find(service.pods.begin(), service.pods.end(), rt.source_pods[0]) ==
             service.pods.end())
           continue;
         if (const auto* port = service.find_port(c.to.port)) {
-          rt.port = port->target_port_number ? port->target_port_number : port->port;
+          t.port = port->target_port_number ? port->target_port_number : port->port;
           break;
         }
       }
@@ -259,11 +338,7 @@ bool MeshImpl::build_clients(config::Diagnostics& diags) {
                   "no workload \"" + c.from_name + "\" in namespace " + ns +
                       "; add its Deployment to the manifests (e.g. Istio's sleep or curl sample)");
       return false;
-    }
-    if (!via_gateway) rt.service = registry_.resolve_dns(c.to.host, ns);
-    if (!via_gateway && !rt.service) {
-      diags.error(c.location, where + ".to",
-                  "host \"" + c.to.host + "\" resolves to no Service from namespace " + ns);
+    } else if (!resolve_target(c.to, c.method, ns, rt.target, diags, c.location, where + ".to")) {
       return false;
     }
     double total = 0;
@@ -290,7 +365,9 @@ SimTime MeshImpl::overhead(ProxyRt& p) {
   return proxy_overhead_.sample_duration(p.fault_rng);
 }
 
-SimTime MeshImpl::network_leg(PodRt& from) {
+SimTime MeshImpl::network_leg(PodRt& from, const PodRt* to) {
+  const engine::Distribution* d = to && to->latency ? to->latency : from.latency;
+  if (d) return d->sample_duration(from.net_rng);
   if (latency_.is_constant()) return static_cast<SimTime>(latency_.mean());
   return latency_.sample_duration(from.net_rng);
 }
@@ -314,9 +391,7 @@ void MeshImpl::emit_span(Stream& s, SpanKind kind, SimTime start, int code, std:
   const PodRt& src = pods_[s.src_pod];
   r.source_workload = src.workload;
   r.source_pod = src.name;
-  const ProxyRt& p = proxies_[s.proxy];
-  const ClusterRt* c = s.crt;
-  r.destination_service = c ? c->service : unknown_;
+  r.destination_service = destination_service(s);
   if (s.dest_pod != kNone) {
     const PodRt& d = pods_[s.dest_pod];
     r.destination_version = d.version;
@@ -455,7 +530,7 @@ void MeshImpl::on_arrival(std::uint64_t arg) {
   stats_.peak_in_flight = std::max(stats_.peak_in_flight, client_in_flight_);
 
   r.stream = open_stream(Owner::Client, slot, r.gen, r.src_pod, r.request_id, 0, 1, r.sampled,
-                         c.method, c.authority, c.path, c.port, c.service, r.headers);
+                         c.target, r.headers);
   r.stream_gen = streams_[r.stream].gen;
   launch_stream(r.stream);
 }
@@ -478,9 +553,9 @@ void MeshImpl::finish_client(std::uint32_t slot, int code, std::uint32_t flags, 
     rec.client = c.name;
     rec.start = r.start;
     rec.duration = sim_.now() - r.start;
-    rec.method = c.method;
-    rec.authority = c.authority;
-    rec.path = c.path;
+    rec.method = c.target.method;
+    rec.authority = c.target.authority;
+    rec.path = c.target.path;
     rec.response_code = code;
     rec.response_flags = flags;
     rec.route_name = dash_;
@@ -492,10 +567,7 @@ void MeshImpl::finish_client(std::uint32_t slot, int code, std::uint32_t flags, 
       rec.attempts = s.attempt;
       rec.route_name = s.route_name;
       rec.vs_rule = s.vs_rule;
-      if (s.crt)
-        rec.destination_service = s.crt->service;
-      else if (s.service)
-        rec.destination_service = strings_.intern(s.service->hostname);
+      rec.destination_service = destination_service(s);
       if (s.dest_pod != kNone) {
         rec.destination_version = pods_[s.dest_pod].version;
         rec.destination_workload = pods_[s.dest_pod].workload;
@@ -519,9 +591,7 @@ void MeshImpl::finish_client(std::uint32_t slot, int code, std::uint32_t flags, 
 std::uint32_t MeshImpl::open_stream(Owner owner, std::uint32_t owner_slot,
                                     std::uint32_t owner_gen, std::uint32_t src_pod,
                                     std::uint64_t request_id, std::uint64_t parent_span,
-                                    int app_attempt, bool sampled, std::string_view method,
-                                    std::string_view authority, std::string_view path,
-                                    std::uint32_t port, const registry::Service* service,
+                                    int app_attempt, bool sampled, const Target& target,
                                     const HeaderSet& headers) {
   const std::uint32_t slot = streams_.acquire();
   Stream& s = streams_[slot];
@@ -534,11 +604,7 @@ std::uint32_t MeshImpl::open_stream(Owner owner, std::uint32_t owner_slot,
   s.parent_span = parent_span;
   s.app_attempt = app_attempt;
   s.sampled = sampled;
-  s.method = method;
-  s.authority = authority;
-  s.path = path;
-  s.port = port;
-  s.service = service;
+  s.target = &target;
   s.headers = headers;
   s.route = nullptr;
   s.cluster = xds::kNoCluster;
@@ -590,16 +656,34 @@ void MeshImpl::route_stream(std::uint32_t slot) {
   s.config_version = p.config_version;
   s.worker = p.workers > 1 ? static_cast<std::uint32_t>(p.route_rng.uniform_int(p.workers)) : 0;
 
-  const xds::RouteConfiguration* rc = config.route_config_for_port(s.port);
-  const std::int32_t vh = rc ? rc->find_virtual_host(s.authority) : -1;
+  const Target& target = *s.target;
+  const xds::RouteConfiguration* rc =
+      target.is_connection() ? nullptr : config.route_config_for_port(target.port);
+  if (!rc) {
+    // A connection (tcp://, the app's own TLS), or HTTP to a port no HTTP listener of this
+    // proxy serves: Envoy's listener and filter chain decide (§12.2, §13).
+    route_connection(slot);
+    return;
+  }
+  route_http(slot, *rc);
+}
+
+// The HTTP connection manager's part (§2–§3, §6): virtual host, first matching route, weighted
+// cluster, then the fault filter.
+void MeshImpl::route_http(std::uint32_t slot, const xds::RouteConfiguration& rc_ref) {
+  Stream& s = streams_[slot];
+  ProxyRt& p = proxies_[s.proxy];
+  const Target& target = *s.target;
+  const xds::RouteConfiguration* rc = &rc_ref;
+  const std::int32_t vh = rc->find_virtual_host(target.authority);
   if (vh < 0) {
     local_reply(slot, 404, flag::kNoRouteFound);  // §2.5
     return;
   }
   xds::RequestAttributes request;
-  request.authority = s.authority;
-  request.path = s.path;
-  request.method = s.method;
+  request.authority = target.authority;
+  request.path = target.path;
+  request.method = target.method;
   request.headers = s.headers.items.data();
   request.header_count = s.headers.count;
   const xds::Route* route = xds::match_route(rc->virtual_hosts[vh], request);
@@ -639,6 +723,90 @@ void MeshImpl::route_stream(std::uint32_t slot) {
   forward_stream(slot);
 }
 
+// A connection through the proxy's listeners (§12.2, §13): the listener for the dialled address
+// and port, its filter chain by destination, SNI and transport, then either the chain's HTTP
+// connection manager (plain HTTP, or TLS the chain terminates) or its tcp_proxy, which picks a
+// weighted cluster once per connection. A tcp_proxy never retries (one connect attempt).
+void MeshImpl::route_connection(std::uint32_t slot) {
+  Stream& s = streams_[slot];
+  ProxyRt& p = proxies_[s.proxy];
+  const xds::ProxyConfig& config = *p.config;
+  const Target& target = *s.target;
+  const xds::Listener* listener = config.find_listener(target.address, target.port);
+  if (!listener) {
+    local_reply(slot, 404, flag::kNoRouteFound);  // nothing listens there: no route (§14 NR)
+    return;
+  }
+  xds::ConnectionAttributes connection;
+  connection.address = target.address;
+  connection.port = target.port;
+  connection.transport = target.transport == Target::Transport::Tls
+                             ? xds::ConnectionAttributes::Transport::Tls
+                             : xds::ConnectionAttributes::Transport::Plaintext;
+  connection.sni = target.sni;
+  connection.protocol = target.transport == Target::Transport::Http
+                            ? xds::ConnectionAttributes::Protocol::Http1
+                            : xds::ConnectionAttributes::Protocol::Other;
+  const xds::FilterChainSelection selection = xds::select_filter_chain(*listener, connection);
+  if (!selection.chain) {
+    local_reply(slot, 404, flag::kNoRouteFound);  // no matching filter chain (§14 NR)
+    return;
+  }
+  const xds::FilterChain& chain = *selection.chain;
+  if (chain.kind == xds::FilterChain::Kind::Http) {
+    const bool http_inside = target.transport == Target::Transport::Http ||
+                             (target.transport == Target::Transport::Tls && chain.terminates_tls);
+    const xds::RouteConfiguration* rc =
+        chain.route_config >= 0 ? &config.route_configs[static_cast<std::size_t>(chain.route_config)]
+                                : nullptr;
+    if (!http_inside || !rc) {
+      // Bytes that are not HTTP reach an HTTP connection manager: it answers 400 (§14 DPE).
+      local_reply(slot, 400, flag::kDownstreamProtocolError);
+      return;
+    }
+    route_http(slot, *rc);
+    return;
+  }
+  const xds::TcpProxy& tcp = chain.tcp;
+  if (tcp.clusters.empty()) {
+    local_reply(slot, 503, flag::kNoClusterFound);
+    return;
+  }
+  const std::uint64_t random = p.route_rng.next_u64();
+  const std::size_t pick = tcp.clusters.size() > 1 ? xds::pick_weighted_cluster(tcp, random) : 0;
+  s.vs_rule = tcp.vs_rule.empty() ? dash_ : std::string_view(tcp.vs_rule);
+  s.weighted_pick = static_cast<std::uint32_t>(pick);
+  s.cluster = tcp.clusters[pick].cluster;
+  s.cluster_name = tcp.clusters[pick].name;
+  if (s.cluster == xds::kNoCluster) {
+    local_reply(slot, 503, flag::kNoClusterFound);
+    return;
+  }
+  s.route_random = random;
+  // BlackHoleCluster has no hosts: the pick fails and the connection closes, UH (§12.2).
+  s.crt = &ensure_cluster(p, s.cluster);
+  start_attempt(slot);
+}
+
+// Where the app's own connection lands without a load balancer (kube-proxy for a caller
+// without a sidecar, ORIGINAL_DST clusters): a pod of the Service it resolved, or the host
+// outside the mesh at the address it dialled; kNone when nothing answers.
+std::uint32_t MeshImpl::original_destination(const Stream& s, engine::RngStream& rng) const {
+  const Target& t = *s.target;
+  if (t.service && !t.service->pods.empty())
+    return t.service->pods[rng.uniform_int(t.service->pods.size())];
+  return t.outside;
+}
+
+// Istio's destination_service label: the cluster's service, else (passthrough) the host the
+// app addressed, else the Service its DNS lookup answered; "unknown" when none.
+std::string_view MeshImpl::destination_service(const Stream& s) {
+  if (s.crt && s.crt->service != unknown_) return s.crt->service;
+  if (s.dest_pod != kNone && pods_[s.dest_pod].outside) return pods_[s.dest_pod].service;
+  if (!s.crt && s.target && s.target->service) return strings_.intern(s.target->service->hostname);
+  return unknown_;
+}
+
 // The runtime state of one cluster in one proxy, built on first use.
 ClusterRt& MeshImpl::ensure_cluster(ProxyRt& p, std::int32_t index) {
   if (p.clusters[index]) return *p.clusters[index];
@@ -657,14 +825,9 @@ ClusterRt& MeshImpl::ensure_cluster(ProxyRt& p, std::int32_t index) {
                                                    : strings_.intern(cluster.service_hostname);
     for (std::uint32_t e = 0; e < cluster.endpoints.size(); ++e) {
       const auto& ep = cluster.endpoints[e];
-      if (!ep.is_pod()) {
-        // A ServiceEntry endpoint outside the mesh: not simulated yet, so a pick of it ends
-        // as 503 UH rather than reaching an app (documented in semantics-support).
-        rt->endpoints.push_back({kNone, unknown_, unknown_, unknown_});
-        rt->active.push_back(0);
-        continue;
-      }
-      const std::uint32_t pod_index = (*p.pod_map)[ep.pod];
+      // A ServiceEntry endpoint (or DNS host) is a host outside the mesh answering as the
+      // scenario's `externals` say (§12.1).
+      const std::uint32_t pod_index = endpoint_pod(ep, *p.pod_map, cluster.service_hostname);
       const PodRt& pod = pods_[pod_index];
       rt->endpoints.push_back({pod_index, pod.name, pod.workload, pod.version});
       rt->active.push_back(0);
@@ -727,8 +890,7 @@ void MeshImpl::start_shadow(std::uint32_t slot, std::int32_t cluster) {
   const Stream& main = streams_[slot];
   const std::uint32_t shadow =
       open_stream(Owner::Shadow, 0, 0, main.src_pod, main.request_id, main.parent_span,
-                  main.app_attempt, main.sampled, main.method, main.authority, main.path,
-                  main.port, main.service, main.headers);
+                  main.app_attempt, main.sampled, *main.target, main.headers);
   Stream& s = streams_[shadow];
   ProxyRt& p = proxies_[s.proxy];
   s.config_version = main.config_version;
@@ -773,11 +935,8 @@ void MeshImpl::start_attempt(std::uint32_t slot) {
   ++s.attempt;
   std::uint32_t dest = kNone;
   if (s.proxy == kNone) {
-    // kube-proxy: a uniformly random pod of the Service.
-    const auto& candidates = s.service->pods;
-    if (!candidates.empty()) {
-      dest = candidates[pods_[s.src_pod].net_rng.uniform_int(candidates.size())];
-    }
+    // kube-proxy: a uniformly random pod of the Service (or the outside host DNS gave).
+    dest = original_destination(s, pods_[s.src_pod].net_rng);
     if (dest == kNone) {
       finish_stream(slot, 503, flag::kNoHealthyUpstream);
       return;
@@ -797,9 +956,9 @@ void MeshImpl::start_attempt(std::uint32_t slot) {
     ClusterRt& c = *s.crt;
     const xds::Cluster& cluster = *c.cluster;
     if (cluster.type == xds::Cluster::Type::OriginalDst) {
-      // PassthroughCluster: to the address the app dialled (a Service's pods via kube-proxy).
-      if (s.service && !s.service->pods.empty())
-        dest = s.service->pods[p.lb_rng.uniform_int(s.service->pods.size())];
+      // PassthroughCluster: to the address the app dialled (a Service's pods via kube-proxy,
+      // or the host outside the mesh).
+      dest = original_destination(s, p.lb_rng);
       s.host = proxy::kNoHost;
     } else {
       proxy::LoadBalancer::Pick pick;
@@ -808,9 +967,9 @@ void MeshImpl::start_attempt(std::uint32_t slot) {
       pick.active_requests = c.active;
       if (cluster.lb.hash) {
         xds::RequestAttributes request;
-        request.authority = s.authority;
-        request.path = s.path;
-        request.method = s.method;
+        request.authority = s.target->authority;
+        request.path = s.target->path;
+        request.method = s.target->method;
         request.headers = s.headers.items.data();
         request.header_count = s.headers.count;
         pick.hash = proxy::request_hash(*cluster.lb.hash, request, pods_[s.src_pod].ip).hash;
@@ -858,6 +1017,19 @@ void MeshImpl::acquire_upstream(std::uint32_t slot) {
   ClusterRt& c = *s.crt;
   s.pool = s.worker * static_cast<std::uint32_t>(c.endpoints.size()) + static_cast<std::uint32_t>(s.host);
   HostPool& pool = c.pools[s.pool];
+  if (s.target->is_connection() && !c.limits.http2) {
+    // tcp_proxy: every downstream connection gets an upstream connection of its own, refused
+    // at once (UO) when the cluster's maxConnections are in use (§9.1, §14).
+    if (c.counters.connections >= c.limits.max_connections) {
+      overflow(slot);
+      return;
+    }
+    pool.pending.push_back({slot, s.gen, static_cast<std::uint32_t>(s.attempt)});
+    ++c.counters.pending_requests;
+    s.pending = true;
+    maybe_connect(c, s.pool);
+    return;
+  }
   if (c.limits.http2) {
     if (pool.open > 0 &&
         pool.active_streams < static_cast<std::uint64_t>(pool.open) * c.limits.max_concurrent_streams) {
@@ -908,7 +1080,8 @@ void MeshImpl::maybe_connect(ClusterRt& c, std::uint32_t pool_index) {
   PodRt& from = pods_[p.pod];
   const std::uint32_t host = pool_index % static_cast<std::uint32_t>(c.endpoints.size());
   const SimTime delay = pods_[c.endpoints[host].pod].alive
-                            ? network_leg(from) + network_leg(from)
+                            ? network_leg(from, &pods_[c.endpoints[host].pod]) +
+                                  network_leg(from, &pods_[c.endpoints[host].pod])
                             : c.limits.connect_timeout;
   sim_.schedule_in(delay, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_connected>, this,
                    pack(op, o.gen));
@@ -1028,8 +1201,9 @@ void MeshImpl::release_upstream(std::uint32_t slot, bool reset) {
   }
   Connection& connection = pool.conns[conn];
   ++connection.requests;
-  const bool close = reset || (c.limits.max_requests_per_connection > 0 &&
-                               connection.requests >= c.limits.max_requests_per_connection);
+  const bool close = reset || s.target->is_connection() ||  // a tcp_proxy connection ends with it
+                     (c.limits.max_requests_per_connection > 0 &&
+                      connection.requests >= c.limits.max_requests_per_connection);
   release_connection(c, pool, conn, close, pool_index);
 }
 
@@ -1145,9 +1319,12 @@ void MeshImpl::send_to_server(std::uint32_t slot) {
   r.finished = false;
   r.inbound_counted = false;
   r.via = s.crt ? s.crt->cluster : nullptr;
+  r.target = s.target;
+  r.port = s.host != proxy::kNoHost && s.crt ? s.crt->cluster->endpoints[static_cast<std::size_t>(s.host)].port
+                                              : s.target->port;
   s.server_req = req;
   s.server_gen = r.gen;
-  sim_.schedule_in(network_leg(pods_[s.src_pod]),
+  sim_.schedule_in(network_leg(pods_[s.src_pod], &pods_[dest]),
                    &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_server_arrival>, this,
                    pack(req, r.gen));
 }
@@ -1207,7 +1384,13 @@ void MeshImpl::on_attempt_result(std::uint32_t slot, const ServerReq& r) {
   std::uint32_t flags = 0;
   int code = r.response_code;
   bool final_only = false;
-  switch (r.reply) {
+  // A raw TCP connection has no status: an app's error answer closes it, as a reset does.
+  const bool raw_tcp = s.target->transport == Target::Transport::Tcp;
+  ServerReq::Reply reply = r.reply;
+  if (raw_tcp && reply == ServerReq::Reply::Response && !is_success(code))
+    reply = ServerReq::Reply::ResetBeforeHeaders;
+  if (raw_tcp && reply == ServerReq::Reply::ResetAfterHeaders) reply = ServerReq::Reply::ResetBeforeHeaders;
+  switch (reply) {
     case ServerReq::Reply::Response:
       outcome.kind = proxy::AttemptOutcome::Kind::Response;
       outcome.status = r.response_code;
@@ -1303,9 +1486,7 @@ void MeshImpl::emit_hop(const Stream& s, int code, std::uint32_t flags) {
   hop.start = s.start;
   hop.duration = sim_.now() - s.start;
   hop.source_workload = pods_[s.src_pod].workload;
-  const ProxyRt& p = proxies_[s.proxy];
-  hop.destination_service =
-      s.crt ? s.crt->service : unknown_;
+  hop.destination_service = destination_service(s);
   if (s.dest_pod != kNone) {
     hop.destination_workload = pods_[s.dest_pod].workload;
     hop.destination_version = pods_[s.dest_pod].version;
@@ -1331,6 +1512,8 @@ void MeshImpl::on_stream_result(std::uint64_t arg) {
   const int code = s.final_code;
   if (s.owner == Owner::Shadow) {
     // Fire and forget: the response of a mirrored request is dropped (§3.5).
+  } else if (s.owner == Owner::GatewayForward) {
+    gateway_forward_done(s.owner_slot, s.owner_gen, code, s.flags);
   } else if (s.owner == Owner::Client) {
     ClientReq& r = client_reqs_[s.owner_slot];
     if (r.gen == s.owner_gen) finish_client(s.owner_slot, code, s.flags, s.degraded);
@@ -1430,6 +1613,10 @@ void MeshImpl::on_app_arrival(std::uint64_t arg) {
   ServerReq& r = server_reqs_[req];
   if (r.gen != gen_of(arg) || r.finished) return;
   PodRt& pod = pods_[r.pod];
+  if (pod.gateway) {
+    forward_at_gateway(req);
+    return;
+  }
   const AppRt* app = pod.app;
   if (!app) {
     respond(req, 200);  // an app not listed answers 200 at once (DESIGN §3.2)
@@ -1573,8 +1760,7 @@ void MeshImpl::start_app_call_attempt(std::uint32_t call) {
   }
   if (c.call->spec->timeout > 0) c.timeout.arm_in(c.call->spec->timeout, call);
   c.stream = open_stream(Owner::AppCall, call, c.gen, r.pod, r.request_id, r.span_id, c.attempt,
-                         r.sampled, c.call->method, c.call->authority, c.call->path, c.call->port,
-                         c.call->service, headers);
+                         r.sampled, c.call->target, headers);
   c.stream_gen = streams_[c.stream].gen;
   launch_stream(c.stream);  // may finish at once (a local reply) and re-enter app_call_done
 }
@@ -1623,6 +1809,36 @@ void MeshImpl::app_call_done(std::uint32_t call, int code, std::uint32_t flags, 
   }
   ++r.step;
   run_step(req);
+}
+
+// A request that reached a gateway pod from inside the mesh (a sidecar sending to an egress
+// gateway, or to the ingress gateway's Service): the gateway's Envoy routes it on with its own
+// listeners and routes, as for a client entering there (§11), and its answer goes back.
+void MeshImpl::forward_at_gateway(std::uint32_t req) {
+  ServerReq& r = server_reqs_[req];
+  PodRt& pod = pods_[r.pod];
+  const Target* from = r.target;
+  const auto key = std::make_tuple(from, r.port, r.pod);
+  auto it = forward_index_.find(key);
+  if (it == forward_index_.end()) {
+    Target& t = forward_targets_.emplace_back(*from);
+    t.port = r.port;
+    t.address = pod.ip;
+    it = forward_index_.emplace(key, &t).first;
+  }
+  const std::uint32_t stream = open_stream(Owner::GatewayForward, req, r.gen, r.pod, r.request_id,
+                                           r.span_id, 1, r.sampled, *it->second, r.headers);
+  launch_stream(stream);  // may finish at once (a local reply) and re-enter gateway_forward_done
+}
+
+void MeshImpl::gateway_forward_done(std::uint32_t req, std::uint32_t gen, int code, std::uint32_t flags) {
+  ServerReq& r = server_reqs_[req];
+  if (r.gen != gen || r.finished) return;  // the gateway pod died meanwhile
+  r.upstream_flags = flags;  // what the gateway logged
+  if (code == 0) {
+    r.reply = ServerReq::Reply::ResetBeforeHeaders;  // no response: the caller sees a reset
+  }
+  respond(req, code);
 }
 
 void MeshImpl::respond(std::uint32_t req, int code) {

@@ -17,6 +17,7 @@
 #include <memory>
 #include <map>
 #include <optional>
+#include <tuple>
 #include <unordered_map>
 #include <string_view>
 #include <vector>
@@ -116,11 +117,26 @@ struct HeaderSet {
 
 // ---------------------------------------------------------------- static (built once)
 
+// Where an app's request or connection goes, resolved once when the scenario is built: what the
+// caller's sidecar sees (the address and port dialled, the transport, the SNI) and what the
+// request carries. Streams point at it; it lives as long as its client or call.
+struct Target {
+  enum class Transport : std::uint8_t { Http, Tcp, Tls };
+  Transport transport = Transport::Http;
+  std::string_view method, authority, path;  // Tcp: method "TCP", path "-"
+  std::uint32_t port = 80;
+  std::string_view address;  // the IP dialled (registry::Registry::dial); a gateway pod's own IP
+  std::string_view sni;      // Tls: the URL's host
+  const registry::Service* service = nullptr;  // what the app's DNS lookup answers; nullptr: outside
+  // The host outside the mesh that answers at the dialled address (a pod of MeshImpl::pods_),
+  // for passthrough and for callers without a sidecar; kNone when the registry's pods answer.
+  std::uint32_t outside = kNone;
+  bool is_connection() const { return transport != Transport::Http; }
+};
+
 struct CallRt {
   const CallSpec* spec = nullptr;
-  std::string_view method, authority, path;
-  std::uint32_t port = 80;
-  const registry::Service* service = nullptr;  // what the app's DNS lookup answers
+  Target target;
   std::vector<std::string_view> forward_headers;
 };
 
@@ -154,6 +170,13 @@ struct PodRt {
   std::string key;                     // "namespace/workload"
   std::string_view ip;
   std::uint32_t ordinal = 0;
+  // A host outside the mesh (a ServiceEntry endpoint, a passthrough destination): no sidecar,
+  // never killed or scaled; `service` is the host it serves for telemetry, `latency` the one-way
+  // leg to it when the scenario's `externals` give one.
+  bool outside = false;
+  bool gateway = false;  // an Istio gateway: relays what it receives through its own proxy (§11)
+  std::string_view service;
+  const engine::Distribution* latency = nullptr;
   bool alive = true;                   // false once crashed or terminated
   bool terminating = false;            // graceful shutdown: serving, out of EDS
   // The server sidecar's inbound cluster limits: the DestinationRule's connection pool of the
@@ -253,9 +276,8 @@ struct ProxyRt {
 
 struct ClientRt {
   const ClientSpec* spec = nullptr;
-  std::string_view name, method, authority, path;
-  std::uint32_t port = 80;
-  const registry::Service* service = nullptr;
+  std::string_view name;
+  Target target;
   std::vector<std::uint32_t> source_pods;
   std::vector<double> mix_cumulative;
   std::vector<HeaderSet> mix_headers;
@@ -271,7 +293,9 @@ struct ClientRt {
 
 // ---------------------------------------------------------------- dynamic (pooled)
 
-enum class Owner : std::uint8_t { Client, AppCall, Shadow };
+// Who waits for a stream's result: a client, an app's call, nobody (a mirror), or a gateway
+// pod relaying a request it received to where its own config routes it.
+enum class Owner : std::uint8_t { Client, AppCall, Shadow, GatewayForward };
 
 // A request stream through a caller-side proxy (or, without a sidecar, straight to a pod).
 struct Stream {
@@ -285,9 +309,7 @@ struct Stream {
   int app_attempt = 1;
   bool sampled = true;
   // request
-  std::string_view method, authority, path;
-  std::uint32_t port = 80;
-  const registry::Service* service = nullptr;
+  const Target* target = nullptr;
   HeaderSet headers;
   // routing: the config snapshot and cluster runtime the stream was routed with (a config
   // push meanwhile does not move an in-flight request)
@@ -356,6 +378,8 @@ struct ServerReq {
   bool finished = false;  // answered (or its pod died): late work for it is dropped
   bool inbound_counted = false;  // holds one of the server sidecar's inbound slots
   const xds::Cluster* via = nullptr;  // the caller's cluster (service and port it addressed)
+  const Target* target = nullptr;     // what the caller sent
+  std::uint32_t port = 0;             // the pod port it arrived on
 };
 
 // A connection being established (from a proxy to a host), until connect completes.
@@ -412,6 +436,15 @@ class MeshImpl {
   void build_proxies();
   bool resolve_call(const CallSpec& spec, std::string_view from_namespace, CallRt& out,
                     config::Diagnostics& diags, const char* what);
+  bool resolve_target(const Url& url, const std::string& method, std::string_view from_namespace,
+                      Target& out, config::Diagnostics& diags, const config::SourceLocation& location,
+                      const std::string& where);
+  // The pod standing for the outside host at `address` (made on first use), answering as the
+  // scenario's `externals` entry for the address or, failing that, for `service_host` says.
+  std::uint32_t outside_pod(std::string_view address, std::string_view service_host);
+  // The simulation pod behind a cluster endpoint of a config compiled with `pod_map`.
+  std::uint32_t endpoint_pod(const xds::ClusterEndpoint& ep, const std::vector<std::uint32_t>& pod_map,
+                             std::string_view service_host);
 
   // clients
   void schedule_next_arrival(std::uint32_t client, std::uint32_t connection);
@@ -424,12 +457,14 @@ class MeshImpl {
   std::uint32_t open_stream(Owner owner, std::uint32_t owner_slot, std::uint32_t owner_gen,
                             std::uint32_t src_pod, std::uint64_t request_id,
                             std::uint64_t parent_span, int app_attempt, bool sampled,
-                            std::string_view method, std::string_view authority,
-                            std::string_view path, std::uint32_t port,
-                            const registry::Service* service, const HeaderSet& headers);
+                            const Target& target, const HeaderSet& headers);
   void launch_stream(std::uint32_t slot);
   void on_stream_at_proxy(std::uint64_t arg);
   void route_stream(std::uint32_t slot);
+  void route_http(std::uint32_t slot, const xds::RouteConfiguration& rc);
+  void route_connection(std::uint32_t slot);
+  std::uint32_t original_destination(const Stream& s, engine::RngStream& rng) const;
+  std::string_view destination_service(const Stream& s);
   void on_fault_delay_done(std::uint64_t arg);
   void forward_stream(std::uint32_t slot);
   ClusterRt& ensure_cluster(ProxyRt& p, std::int32_t index);
@@ -503,10 +538,14 @@ class MeshImpl {
   void on_app_call_timeout(std::uint64_t arg);
   void app_call_done(std::uint32_t call, int code, std::uint32_t flags, int degraded);
   void respond(std::uint32_t req, int code);
+  void forward_at_gateway(std::uint32_t req);
+  void gateway_forward_done(std::uint32_t req, std::uint32_t gen, int code, std::uint32_t flags);
   void on_response_at_caller(std::uint64_t arg);
 
   SimTime overhead(ProxyRt& p);
-  SimTime network_leg(PodRt& from);
+  // One network leg from `from` (whose stream draws it): the mesh network's latency, or the
+  // outside host's own when `to` or `from` is one with a latency of its own.
+  SimTime network_leg(PodRt& from, const PodRt* to = nullptr);
   bool sample(std::uint64_t request_id, std::uint64_t salt, double fraction) const;
   void emit_span(Stream& s, telemetry::SpanKind kind, SimTime start, int code,
                  std::uint32_t flags);
@@ -556,6 +595,12 @@ class MeshImpl {
   };
   std::unordered_map<std::string, RollingUpdate> rolling_;  // "ns/deployment" being rolled
   std::unordered_map<std::string, std::uint32_t> pod_by_name_;  // "ns/name" -> pod
+  std::unordered_map<std::string, std::uint32_t> outside_by_address_;  // outside host -> pod
+  // What gateway pods relay: the caller's target arriving on a pod port, re-addressed to the
+  // gateway itself; made on first sight, stable afterwards (streams point at them).
+  std::map<std::tuple<const Target*, std::uint32_t, std::uint32_t>, const Target*> forward_index_;
+  std::deque<Target> forward_targets_;
+  std::deque<AppRt> outside_apps_;
   registry::PodPlan plan_;
   std::unordered_map<std::string, std::uint32_t> next_ordinal_;  // per "ns/workload"
   std::unordered_map<std::string, const AppRt*> app_of_workload_;

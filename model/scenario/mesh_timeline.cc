@@ -37,6 +37,7 @@ std::uint32_t MeshImpl::make_pod(std::uint32_t registry_index, const registry::R
   pod.key = rp.namespace_ + "/" + rp.workload;
   pod.ip = strings_.intern(rp.ip);
   pod.ordinal = rp.ordinal;
+  pod.gateway = rp.gateway_proxy;
   if (auto app = app_of_workload_.find(pod.key); app != app_of_workload_.end())
     pod.app = app->second;
   pod_by_name_.emplace(name, index);
@@ -153,7 +154,7 @@ void MeshImpl::install_snapshot(ProxyRt& p, const Snapshot& snapshot) {
     std::size_t healthy = 0;
     for (std::size_t e = 0; same && e < cluster.endpoints.size(); ++e) {
       const auto& ep = cluster.endpoints[e];
-      same = old->endpoints[e].pod == (ep.is_pod() ? (*snapshot.pod_map)[ep.pod] : kNone);
+      same = old->endpoints[e].pod == endpoint_pod(ep, *snapshot.pod_map, cluster.service_hostname);
       healthy += cluster.endpoints[e].healthy;
     }
     if (same && healthy == old->healthy_in_eds) {

@@ -93,6 +93,34 @@ void read_app(const std::string& key, const Value& v, AppSpec& app) {
   m.finish();
 }
 
+// Hosts outside the mesh answer like apps without calls; the leg to them may be slower.
+void read_external(const std::string& key, const Value& v, ExternalSpec& ext) {
+  ext.location = v.location();
+  ext.host = detail::lower_case(key);
+  const bool host_ok = !ext.host.empty() && ext.host.find('/') == std::string::npos &&
+                       std::all_of(ext.host.begin(), ext.host.end(), [](unsigned char c) {
+                         return std::isalnum(c) || c == '-' || c == '.' || c == ':' || c == '_';
+                       });
+  if (!host_ok) {
+    v.reader().report(Severity::Error, v.node(), v.path(),
+                      "externals are keyed by the DNS name or IP the mesh connects to (e.g. httpbin.org), got \"" +
+                          key + "\"");
+  }
+  MapReader m(v);
+  if (!m.ok()) return;
+  if (auto w = m.get("workers")) {
+    if (auto n = w->as_int(0, 1'000'000)) ext.behaviour.workers = static_cast<int>(*n);
+  }
+  read_distribution_field(m, "serviceTime", ext.behaviour.service_time);
+  if (auto failures = m.get("failures")) read_failures(*failures, ext.behaviour.failures);
+  if (auto es = m.get("errorStatus")) {
+    if (auto n = es->as_int(100, 599)) ext.behaviour.error_status = static_cast<int>(*n);
+  }
+  engine::Distribution latency;
+  if (read_distribution_field(m, "latency", latency)) ext.latency = latency;
+  m.finish();
+}
+
 // ------------------------------------------------------------------ clients
 
 void read_from(const Value& v, ClientSpec& c) {
@@ -233,6 +261,16 @@ void read_spec(const Value& v, ScenarioSpec& spec) {
         AppSpec app;
         read_app(key, app_v, app);
         spec.apps.push_back(std::move(app));
+      }
+    }
+  }
+  if (auto externals = m.get("externals")) {
+    MapReader em(*externals);
+    if (em.ok()) {
+      for (auto& [key, ext_v] : em.entries()) {
+        ExternalSpec ext;
+        read_external(key, ext_v, ext);
+        spec.externals.push_back(std::move(ext));
       }
     }
   }

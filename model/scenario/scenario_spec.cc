@@ -29,12 +29,14 @@ std::optional<Url> parse_url(const std::string& text, std::string* error) {
   if (sep == std::string::npos) return fail("\"" + text + "\" is not a URL: write http://host[:port]/path" + hint);
   std::string scheme = text.substr(0, sep);
   std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (scheme != "http") {
-    return fail("only http URLs are supported, got scheme \"" + scheme +
-                "\"; the application speaks plain HTTP and its sidecar adds mTLS" + hint);
+  if (scheme != "http" && scheme != "https" && scheme != "tcp") {
+    return fail("URL scheme \"" + scheme +
+                "\" is not http, https (the app's own TLS, opaque to its sidecar) or tcp (one "
+                "connection)" + hint);
   }
   Url url;
   url.scheme = scheme;
+  if (scheme == "https") url.port = 443;
   const std::string rest = text.substr(sep + 3);
   const auto path_start = rest.find_first_of("/?#");
   const std::string authority = rest.substr(0, path_start);
@@ -72,6 +74,10 @@ std::optional<Url> parse_url(const std::string& text, std::string* error) {
     if (port < 1 || port > 65535) return fail("\"" + text + "\": port must be a number between 1 and 65535");
     url.port = static_cast<std::uint32_t>(port);
   }
+  if (scheme == "tcp" && port_text.empty())
+    return fail("\"" + text + "\": a tcp URL needs a port (e.g. \"tcp://tcp-echo:9000\")");
+  if (scheme == "tcp" && path != "" && path != "/")
+    return fail("\"" + text + "\": a tcp URL names a connection and has no path");
   // The fragment never leaves the client.
   if (const auto hash = path.find('#'); hash != std::string::npos) path.erase(hash);
   if (path.empty()) path = "/";
@@ -89,6 +95,12 @@ const AppSpec* ScenarioSpec::find_app(std::string_view namespace_, std::string_v
     if (app.namespace_.empty() && any_namespace == nullptr) any_namespace = &app;
   }
   return any_namespace;
+}
+
+const ExternalSpec* ScenarioSpec::find_external(std::string_view host) const {
+  for (const auto& e : externals)
+    if (e.host == host) return &e;
+  return nullptr;
 }
 
 }  // namespace meshtwin::scenario

@@ -19,6 +19,8 @@ using engine::Distribution;
 using engine::SimTime;
 
 // An http URL as scenario files write them: http://host[:port]/path?query.
+// http: plain HTTP that the caller's sidecar routes per request. https: the app's own TLS, so
+// its sidecar sees one TLS connection with the host as SNI. tcp: one opaque connection.
 struct Url {
   std::string scheme = "http";
   std::string host;
@@ -26,7 +28,7 @@ struct Url {
   std::string path = "/";  // with query string
   std::string authority() const;  // host, or host:port when the port is not the default
 };
-// nullopt and a sentence in `error` when the text is not an http URL.
+// nullopt and a sentence in `error` when the text is not an http, https or tcp URL.
 std::optional<Url> parse_url(const std::string& text, std::string* error);
 
 struct CallSpec {
@@ -65,6 +67,16 @@ struct AppSpec {
   std::vector<FailureSpec> failures;
   int error_status = 500;
   std::string locality;  // "region/zone/subzone" of the app's pods (their nodes' topology labels)
+  config::SourceLocation location;
+};
+
+// A host outside the mesh — a ServiceEntry endpoint or the original destination of passthrough
+// traffic — keyed by the DNS name or IP the mesh connects to. It answers like an app without
+// calls; `latency` (one way, each direction) replaces the mesh network's for legs to it.
+struct ExternalSpec {
+  std::string host;  // lower case
+  AppSpec behaviour;  // workers, serviceTime, failures, errorStatus
+  std::optional<Distribution> latency;
   config::SourceLocation location;
 };
 
@@ -217,6 +229,7 @@ struct ScenarioSpec {
   MeshSpec mesh;
   NetworkSpec network;
   std::vector<AppSpec> apps;
+  std::vector<ExternalSpec> externals;
   std::vector<ClientSpec> clients;
   RecordSpec record;
   std::vector<TimelineEntry> timeline;  // in `at` order (stable)
@@ -225,6 +238,7 @@ struct ScenarioSpec {
   std::string text;          // the scenario file as read (results `inputs`)
 
   const AppSpec* find_app(std::string_view namespace_, std::string_view workload) const;
+  const ExternalSpec* find_external(std::string_view host) const;
 };
 
 // Reads and validates a scenario file. `overrides` are `--set PATH=VALUE` strings applied to

@@ -127,9 +127,6 @@ std::optional<ParsedUrl> parse_url(const std::string& url, std::string* error) {
   return u;
 }
 
-// A documentation address (RFC 5737) for hosts no registry entry answers: it matches no VIP,
-// as the address a real resolver would return would not.
-constexpr const char* kExternalAddress = "203.0.113.10";
 
 }  // namespace
 
@@ -208,33 +205,14 @@ std::optional<Explanation> explain(const ProxyConfig& cfg, const registry::Regis
         break;
       }
     }
-  } else if (registry::is_ip_address(url->host)) {
-    call.address = url->host;
   } else {
-    const registry::Service* svc = reg.resolve_dns(url->host, proxy.namespace_);
-    if (svc && !svc->external_name.empty()) {
-      out.push_back("DNS: " + url->host + " is ExternalName " + svc->hostname + " -> CNAME " + svc->external_name);
-      svc = reg.find_service(svc->external_name);
-    }
-    if (!svc) {
-      call.address = kExternalAddress;
-      out.push_back("DNS: " + url->host + " is no Service or ServiceEntry; meshtwin assumes an outside address (" +
-                    call.address + ")");
-    } else if (!svc->address.empty()) {
-      call.address = svc->address;
-      out.push_back("DNS: " + url->host + " -> " + svc->hostname + " (" + svc->address + ")");
-    } else if (!svc->pods.empty()) {
-      call.address = reg.pods()[svc->pods.front()].ip;
-      out.push_back("DNS: " + url->host + " -> " + svc->hostname + ", headless: pod " +
-                    reg.pods()[svc->pods.front()].name + " (" + call.address + ")");
-    } else if (!svc->external_endpoints.empty() &&
-               registry::is_ip_address(reg.external_endpoints()[svc->external_endpoints.front()].address)) {
-      call.address = reg.external_endpoints()[svc->external_endpoints.front()].address;
-      out.push_back("DNS: " + url->host + " -> " + svc->hostname + " (endpoint " + call.address + ")");
-    } else {
-      call.address = kExternalAddress;
-      out.push_back("DNS: " + url->host + " -> " + svc->hostname + ", which has no VIP; the app connects to the " +
-                    "address real DNS returns (meshtwin uses " + call.address + ")");
+    const registry::Registry::Dial dial = reg.dial(url->host, proxy.namespace_);
+    call.address = dial.address;
+    for (std::size_t from = 0; !dial.note.empty() && from <= dial.note.size();) {
+      const auto nl = dial.note.find('\n', from);
+      out.push_back(dial.note.substr(from, nl == std::string::npos ? std::string::npos : nl - from));
+      if (nl == std::string::npos) break;
+      from = nl + 1;
     }
   }
 

@@ -405,10 +405,16 @@ INSTANTIATE_TEST_SUITE_P(
                     Severity::Error, 7, 25, "spec.timeline[0].apply[0]", "manifest \"x.yaml\" not found"},
         BadScenario{"AssertionWithoutExpect", "  assertions: [{name: a}]\n", Severity::Error, 6, 16,
                     "spec.assertions[0].expect", "expect is required"},
-        BadScenario{"HttpsUrl",
+        BadScenario{"FtpUrl",
                     std::string(kClient) +
-                        "  - {name: c, from: {workload: sleep}, to: \"https://web/\", rate: {poisson: 1}}\n",
-                    Severity::Error, 7, 44, "spec.clients[0].to", "only http URLs are supported"},
+                        "  - {name: c, from: {workload: sleep}, to: \"ftp://web/\", rate: {poisson: 1}}\n",
+                    Severity::Error, 7, 44, "spec.clients[0].to", "URL scheme \"ftp\" is not http, https"},
+        BadScenario{"TcpUrlWithoutPort",
+                    std::string(kClient) +
+                        "  - {name: c, from: {workload: sleep}, to: \"tcp://db\", rate: {poisson: 1}}\n",
+                    Severity::Error, 7, 44, "spec.clients[0].to", "a tcp URL needs a port"},
+        BadScenario{"ExternalKeyWithSlash", "  externals: {\"a/b\": {serviceTime: 1ms}}\n", Severity::Error, 6, 22,
+                    "spec.externals[\"a/b\"]", "externals are keyed by the DNS name or IP"},
         BadScenario{"ZeroRate",
                     std::string(kClient) + "  - {name: c, from: {workload: sleep}, to: \"http://web\", rate: {poisson: 0}}\n",
                     Severity::Error, 7, 74, "spec.clients[0].rate.poisson", "rate must be positive"},
@@ -464,7 +470,19 @@ TEST(ScenarioUrl, ParsesHttpUrls) {
   EXPECT_EQ(ip->authority(), "10.0.0.1");
   EXPECT_FALSE(parse_url("reviews:9080", &error));
   EXPECT_NE(error.find("not a URL"), std::string::npos);
-  EXPECT_FALSE(parse_url("https://reviews", &error));
+  // The app's own TLS: port 443 by default, so the authority is the bare host.
+  auto tls = parse_url("https://www.google.com", &error);
+  ASSERT_TRUE(tls) << error;
+  EXPECT_EQ(tls->port, 443u);
+  EXPECT_EQ(tls->authority(), "www.google.com");
+  // A connection: a port and no path.
+  auto tcp = parse_url("tcp://tcp-echo:9000", &error);
+  ASSERT_TRUE(tcp) << error;
+  EXPECT_EQ(tcp->scheme, "tcp");
+  EXPECT_EQ(tcp->authority(), "tcp-echo:9000");
+  EXPECT_FALSE(parse_url("tcp://tcp-echo", &error));
+  EXPECT_FALSE(parse_url("tcp://tcp-echo:9000/x", &error));
+  EXPECT_FALSE(parse_url("ftp://reviews", &error));
   EXPECT_FALSE(parse_url("http://reviews:0/", &error));
   EXPECT_FALSE(parse_url("http://reviews:99999/", &error));
   EXPECT_FALSE(parse_url("http:///x", &error));

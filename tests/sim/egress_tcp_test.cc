@@ -1,0 +1,362 @@
+// Connections as the unit (tcp:// and the app's own TLS), hosts outside the mesh (ServiceEntry
+// endpoints, passthrough destinations) with the behaviour the scenario's `externals` give them,
+// outboundTrafficPolicy in the simulation, and gateways relaying what they receive. Each test
+// names the SEMANTICS section it pins.
+
+#include <map>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "mesh_fixture.h"
+#include "model/telemetry/response_flags.h"
+
+namespace meshtwin {
+namespace {
+
+using telemetry::format_response_flags;
+
+// A TCP service `db` (port named tcp) with a v1 and a v2 pod.
+constexpr const char* kDb = R"(
+apiVersion: v1
+kind: Service
+metadata: {name: db}
+spec:
+  selector: {app: db}
+  ports: [{name: tcp, port: 5432}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: db-v1}
+spec:
+  selector: {matchLabels: {app: db, version: v1}}
+  template:
+    metadata: {labels: {app: db, version: v1}}
+    spec: {containers: [{name: db, image: x, ports: [{containerPort: 5432}]}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: db-v2}
+spec:
+  selector: {matchLabels: {app: db, version: v2}}
+  template:
+    metadata: {labels: {app: db, version: v2}}
+    spec: {containers: [{name: db, image: x, ports: [{containerPort: 5432}]}]}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: db}
+spec:
+  host: db
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v2, labels: {version: v2}}
+)";
+
+std::map<std::string, int> versions(const testing::MemorySink& sink) {
+  std::map<std::string, int> out;
+  for (const auto& r : sink.requests) ++out[r.destination_version];
+  return out;
+}
+
+TEST_F(MeshTest, TcpRouteWeightsSplitConnections_Sem3_3_Sem13) {
+  auto sink = run(R"(  duration: 20s
+  clients:
+    - {name: c, from: {workload: client}, to: "tcp://db:5432", rate: {constant: 100}}
+)",
+                  std::string(kDb) + R"(---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: db}
+spec:
+  hosts: [db]
+  tcp:
+  - match: [{port: 5432}]
+    route:
+    - {destination: {host: db, subset: v1}, weight: 80}
+    - {destination: {host: db, subset: v2}, weight: 20}
+)");
+  ASSERT_EQ(sink.requests.size(), 2000u);  // one row per connection
+  EXPECT_EQ(codes(sink)[200], 2000);
+  const auto v = versions(sink);
+  EXPECT_NEAR(v.at("v2") / 2000.0, 0.2, 0.03);
+  EXPECT_NEAR(v.at("v1") / 2000.0, 0.8, 0.03);
+  for (const auto& r : sink.requests) {
+    EXPECT_EQ(r.vs_rule, "default/db#tcp[0]");
+    EXPECT_EQ(r.attempts, 1);  // tcp_proxy: one connect attempt, no retries
+    EXPECT_EQ(r.destination_service, "db.default.svc.cluster.local");
+  }
+  std::map<std::string, int> clusters;
+  for (const auto& s : sink.spans) ++clusters[s.cluster];
+  EXPECT_EQ(clusters.size(), 2u);
+  EXPECT_EQ(clusters.count("outbound|5432|v2|db.default.svc.cluster.local"), 1u);
+}
+
+TEST_F(MeshTest, TcpWithoutVirtualServiceSpreadsOverAllPods_Sem2_6) {
+  auto sink = run(R"(  duration: 10s
+  clients:
+    - {name: c, from: {workload: client}, to: "tcp://db:5432", rate: {constant: 100}}
+)",
+                  kDb);
+  ASSERT_EQ(sink.requests.size(), 1000u);
+  const auto v = versions(sink);
+  EXPECT_NEAR(v.at("v1") / 1000.0, 0.5, 0.05);
+  EXPECT_EQ(sink.requests[0].vs_rule, "-");
+}
+
+TEST_F(MeshTest, TcpMaxConnectionsRefusesAtOnceWithUO_Sem9_1_Sem14) {
+  // Each connection holds its upstream connection for 100 ms; at 100/s about ten would be open,
+  // but the DestinationRule allows two. A tcp_proxy has no queue: the rest are refused at once.
+  auto sink = run(R"(  duration: 10s
+  apps:
+    db-v1: {serviceTime: 100ms}
+    db-v2: {serviceTime: 100ms}
+  clients:
+    - {name: c, from: {workload: client}, to: "tcp://db:5432", rate: {constant: 100}}
+)",
+                  std::string(kDb) + R"(---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: db-limits}
+spec:
+  host: db.default.svc.cluster.local
+  trafficPolicy:
+    connectionPool: {tcp: {maxConnections: 2}}
+)");
+  ASSERT_EQ(sink.requests.size(), 1000u);
+  int overflowed = 0, served = 0;
+  for (const auto& r : sink.requests) {
+    if (r.code == 503 && format_response_flags(r.flags) == "UO") {
+      ++overflowed;
+      EXPECT_LT(r.duration, 1'000'000);  // refused at once, not queued
+    } else if (r.code == 200) {
+      ++served;
+    }
+  }
+  EXPECT_EQ(overflowed + served, 1000);
+  EXPECT_GT(overflowed, 600);
+  EXPECT_GT(served, 150);
+}
+
+TEST_F(MeshTest, TcpAppFailureClosesTheConnection_Sem14) {
+  auto sink = run(R"(  duration: 10s
+  apps:
+    db-v1: {failures: [{rate: 1.0, kind: status, status: 500}]}
+    db-v2: {failures: [{rate: 1.0, kind: status, status: 500}]}
+  clients:
+    - {name: c, from: {workload: client}, to: "tcp://db:5432", rate: {constant: 10}}
+)",
+                  kDb);
+  ASSERT_EQ(sink.requests.size(), 100u);
+  for (const auto& r : sink.requests) {
+    EXPECT_EQ(r.code, 503);
+    EXPECT_EQ(format_response_flags(r.flags), "UC");
+  }
+}
+
+// api.example.org: two STATIC endpoints outside the mesh; the scenario makes one slow and the
+// other fail.
+constexpr const char* kApiEntry = R"(
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: api}
+spec:
+  hosts: [api.example.org]
+  location: MESH_EXTERNAL
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: STATIC
+  endpoints:
+  - {address: 192.0.2.1}
+  - {address: 192.0.2.2}
+)";
+
+TEST_F(MeshTest, ServiceEntryEndpointsAnswerAsExternalsSay_Sem12_1) {
+  auto sink = run(R"(  duration: 20s
+  network: {latency: 0s}
+  externals:
+    192.0.2.1: {latency: 50ms}
+    192.0.2.2: {failures: [{rate: 1.0, kind: status, status: 500}]}
+  clients:
+    - {name: c, from: {workload: client}, to: "http://api.example.org/v1/items", rate: {constant: 50}}
+)",
+                  kApiEntry);
+  ASSERT_EQ(sink.requests.size(), 1000u);
+  std::map<std::string, int> pods;
+  for (const auto& s : sink.spans) {
+    EXPECT_EQ(s.cluster, "outbound|80||api.example.org");
+    EXPECT_EQ(s.destination_service, "api.example.org");
+    ++pods[s.destination_pod];
+    if (s.destination_pod == "192.0.2.1") {
+      EXPECT_EQ(s.code, 200);
+      EXPECT_GE(s.duration, 100'000'000);  // 50 ms each way
+    } else {
+      EXPECT_EQ(s.destination_pod, "192.0.2.2");
+      EXPECT_EQ(s.code, 500);
+    }
+  }
+  // Istio's default LEAST_REQUEST sees the slow endpoint busier, so the one failing fast gets
+  // more of the requests (§8.2): a classic way a broken external endpoint draws traffic.
+  EXPECT_GT(pods["192.0.2.1"], 200);
+  EXPECT_GT(pods["192.0.2.2"], pods["192.0.2.1"]);
+  EXPECT_EQ(codes(sink)[500], pods["192.0.2.2"]);
+}
+
+TEST_F(MeshTest, AllowAnyPassesUnknownHostsToTheOutside_Sem12_2) {
+  auto sink = run(R"(  duration: 10s
+  externals:
+    api.example.net: {serviceTime: 20ms}
+  clients:
+    - {name: http, from: {workload: client}, to: "http://api.example.net/x", rate: {constant: 20}}
+    - {name: tls, from: {workload: client}, to: "https://api.example.net/x", rate: {constant: 20}}
+    - {name: tcp, from: {workload: client}, to: "tcp://api.example.net:6379", rate: {constant: 20}}
+)");
+  ASSERT_EQ(sink.requests.size(), 600u);
+  for (const auto& r : sink.requests) {
+    EXPECT_EQ(r.code, 200) << r.client;
+    EXPECT_EQ(r.destination_service, "api.example.net") << r.client;
+    EXPECT_GE(r.duration, 20'000'000) << r.client;  // the outside host's service time
+  }
+  for (const auto& s : sink.spans) EXPECT_EQ(s.cluster, "PassthroughCluster");
+}
+
+TEST_F(MeshTest, RegistryOnlyBlocksUnknownHosts_Sem12_2) {
+  auto sink = run(R"(  duration: 10s
+  mesh: {outboundTrafficPolicy: REGISTRY_ONLY}
+  clients:
+    - {name: http, from: {workload: client}, to: "http://api.example.net/x", rate: {constant: 20}}
+    - {name: tls, from: {workload: client}, to: "https://api.example.net/x", rate: {constant: 20}}
+    - {name: registered, from: {workload: client}, to: "http://api.example.org/x", rate: {constant: 20}}
+)",
+                  kApiEntry);
+  ASSERT_EQ(sink.requests.size(), 600u);
+  for (const auto& r : sink.requests) {
+    if (r.client == "http") {
+      EXPECT_EQ(r.code, 502);  // the block_all route's direct response, no flag
+      EXPECT_EQ(r.flags, 0u);
+    } else if (r.client == "tls") {
+      EXPECT_EQ(r.code, 503);  // BlackHoleCluster has no hosts: the connection is closed
+      EXPECT_EQ(format_response_flags(r.flags), "UH");
+    } else {
+      EXPECT_EQ(r.code, 200);  // a ServiceEntry makes the host known
+    }
+  }
+}
+
+TEST_F(MeshTest, TlsRoutesMatchTheSni_Sem13) {
+  // Two external TLS hosts behind one port; a VirtualService sends the SNI of one to the other.
+  auto sink = run(R"(  duration: 10s
+  clients:
+    - {name: a, from: {workload: client}, to: "https://a.example.com/", rate: {constant: 20}}
+    - {name: b, from: {workload: client}, to: "https://b.example.com/", rate: {constant: 20}}
+)",
+                  R"(
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: tls-hosts}
+spec:
+  hosts: [a.example.com, b.example.com]
+  ports: [{number: 443, name: tls, protocol: TLS}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: a-to-b}
+spec:
+  hosts: [a.example.com]
+  tls:
+  - match: [{port: 443, sniHosts: [a.example.com]}]
+    route: [{destination: {host: b.example.com, port: {number: 443}}}]
+)");
+  ASSERT_EQ(sink.requests.size(), 400u);
+  for (const auto& r : sink.requests) {
+    EXPECT_EQ(r.code, 200);
+    EXPECT_EQ(r.destination_service, "b.example.com") << r.client;
+    EXPECT_EQ(r.vs_rule, r.client == "a" ? "default/a-to-b#tls[0]" : "-");
+  }
+}
+
+TEST_F(MeshTest, UnknownClusterLocalNameIsAnInputError) {
+  write("scenario.yaml", R"(apiVersion: meshtwin.dev/v1alpha1
+kind: Scenario
+metadata: {name: t}
+spec:
+  manifests: [base.yaml]
+  clients:
+    - {name: c, from: {workload: client}, to: "http://nosuch:80/", rate: {constant: 1}}
+)");
+  config::Diagnostics diags;
+  auto spec = scenario::load_scenario((dir_ / "scenario.yaml").string(), {}, diags);
+  ASSERT_TRUE(spec);
+  EXPECT_FALSE(scenario::Mesh::build(*spec, diags));
+  ASSERT_TRUE(diags.has_errors());
+  EXPECT_NE(diags.items().back().format().find("spec.clients[0].to"), std::string::npos);
+}
+
+// Istio's egress gateway task: the sidecar sends httpbin.org to istio-egressgateway, which
+// routes it out through the ServiceEntry's cluster (§11, §12.1).
+constexpr const char* kEgressGateway = R"(
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: httpbin-ext}
+spec:
+  hosts: [httpbin.org]
+  ports: [{number: 80, name: http-port, protocol: HTTP}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: istio-egressgateway}
+spec:
+  selector: {istio: egressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: [httpbin.org]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: direct-httpbin-through-egress-gateway}
+spec:
+  hosts: [httpbin.org]
+  gateways: [istio-egressgateway, mesh]
+  http:
+  - match: [{gateways: [mesh], port: 80}]
+    route: [{destination: {host: istio-egressgateway.istio-system.svc.cluster.local, port: {number: 80}}}]
+  - match: [{gateways: [istio-egressgateway], port: 80}]
+    route: [{destination: {host: httpbin.org, port: {number: 80}}}]
+)";
+
+TEST_F(MeshTest, EgressGatewayRelaysToTheOutside_Sem11_Sem12_1) {
+  auto sink = run(R"(  duration: 10s
+  externals:
+    httpbin.org: {serviceTime: 10ms}
+  clients:
+    - {name: c, from: {workload: client}, to: "http://httpbin.org/headers", rate: {constant: 20}}
+)",
+                  kEgressGateway);
+  ASSERT_EQ(sink.requests.size(), 200u);
+  EXPECT_EQ(codes(sink)[200], 200);
+  std::map<std::string, int> hops;
+  for (const auto& s : sink.spans) ++hops[s.source_workload + " -> " + s.cluster];
+  EXPECT_EQ(hops["client -> outbound|80||istio-egressgateway.istio-system.svc.cluster.local"], 200);
+  EXPECT_EQ(hops["istio-egressgateway -> outbound|80||httpbin.org"], 200);
+  for (const auto& s : sink.spans) {
+    if (s.source_workload != "istio-egressgateway") continue;
+    EXPECT_EQ(s.destination_pod, "httpbin.org");
+    EXPECT_NE(s.parent_span_id, 0u);  // the sidecar's attempt is its parent
+  }
+}
+
+TEST_F(MeshTest, EgressGatewayAnswersForHostsItHasNoRouteFor_Sem11) {
+  // Sending another host to the egress gateway: the gateway has no server for it, so its own
+  // 404 comes back through the sidecar.
+  auto sink = run(R"(  duration: 5s
+  clients:
+    - {name: c, from: {workload: client}, to: "http://istio-egressgateway.istio-system/x", rate: {constant: 20}}
+)",
+                  kEgressGateway);
+  ASSERT_EQ(sink.requests.size(), 100u);
+  EXPECT_EQ(codes(sink)[404], 100);
+}
+
+}  // namespace
+}  // namespace meshtwin
