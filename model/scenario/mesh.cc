@@ -131,6 +131,7 @@ bool MeshImpl::build(const ScenarioSpec& spec, config::Diagnostics& diags) {
     auto& next = next_ordinal_[pod.namespace_ + "/" + pod.workload];
     next = std::max(next, pod.ordinal + 1);
   }
+  build_externals();
   if (!build_apps(diags)) return false;
   build_proxies();
   if (!build_clients(diags)) return false;
@@ -203,8 +204,6 @@ bool MeshImpl::resolve_target(const Url& url, const std::string& method,
 std::uint32_t MeshImpl::outside_pod(std::string_view address, std::string_view service_host) {
   const std::string key(address);
   if (auto it = outside_by_address_.find(key); it != outside_by_address_.end()) return it->second;
-  const ExternalSpec* ext = spec_.find_external(address);
-  if (!ext && !service_host.empty()) ext = spec_.find_external(service_host);
   const auto index = static_cast<std::uint32_t>(pods_.size());
   PodRt& pod = pods_.emplace_back(seed_, "outside/" + key);
   pod.index = index;
@@ -215,18 +214,30 @@ std::uint32_t MeshImpl::outside_pod(std::string_view address, std::string_view s
   pod.key = "outside/" + key;
   pod.ip = pod.name;
   pod.service = strings_.intern(service_host.empty() ? key : std::string(service_host));
-  if (ext) {
-    AppRt& app = outside_apps_.emplace_back();
-    app.workers = static_cast<std::uint32_t>(std::max(ext->behaviour.workers, 0));
-    app.service_time = ext->behaviour.service_time;
-    app.error_status = ext->behaviour.error_status;
-    for (const FailureSpec& f : ext->behaviour.failures)
-      app.failures.push_back({f.rate, f.kind, f.status, f.grpc_status, f.after_headers});
-    pod.app = &app;
-    if (ext->latency) pod.latency = &*ext->latency;
+  // Its own address's entry first, else its ServiceEntry host's.
+  for (std::string_view candidate : {address, service_host}) {
+    if (candidate.empty() || !outside_app_.count(std::string(candidate))) continue;
+    pod.behaviour_key = strings_.intern(candidate);
+    pod.app = outside_app_.at(std::string(candidate));
+    if (const ExternalSpec* ext = spec_.find_external(candidate); ext && ext->latency)
+      pod.latency = &*ext->latency;
+    break;
   }
   outside_by_address_.emplace(key, index);
   return index;
+}
+
+// The behaviour of every `spec.externals` host, before any pod stands for one.
+void MeshImpl::build_externals() {
+  for (const ExternalSpec& ext : spec_.externals) {
+    AppRt& app = outside_apps_.emplace_back();
+    app.workers = static_cast<std::uint32_t>(std::max(ext.behaviour.workers, 0));
+    app.service_time = ext.behaviour.service_time;
+    app.error_status = ext.behaviour.error_status;
+    for (const FailureSpec& f : ext.behaviour.failures)
+      app.failures.push_back({f.rate, f.kind, f.status, f.grpc_status, f.after_headers});
+    outside_app_[ext.host] = &app;
+  }
 }
 
 std::uint32_t MeshImpl::endpoint_pod(const xds::ClusterEndpoint& ep,

@@ -176,6 +176,7 @@ struct PodRt {
   bool outside = false;
   bool gateway = false;  // an Istio gateway: relays what it receives through its own proxy (§11)
   std::string_view service;
+  std::string_view behaviour_key;  // outside: the `externals` key it answers by ("" while none)
   const engine::Distribution* latency = nullptr;
   bool alive = true;                   // false once crashed or terminated
   bool terminating = false;            // graceful shutdown: serving, out of EDS
@@ -434,6 +435,7 @@ class MeshImpl {
   bool build_apps(config::Diagnostics& diags);
   bool build_clients(config::Diagnostics& diags);
   void build_proxies();
+  void build_externals();
   bool resolve_call(const CallSpec& spec, std::string_view from_namespace, CallRt& out,
                     config::Diagnostics& diags, const char* what);
   bool resolve_target(const Url& url, const std::string& method, std::string_view from_namespace,
@@ -505,6 +507,8 @@ class MeshImpl {
   void set_replicas(const std::string& namespace_, const std::string& workload, int replicas);
   void begin_rolling_updates(const std::vector<config::Workload>& before);
   void rolling_step(std::string key);
+  bool has_workload(std::string_view workload) const;
+  void change_outside_host(const TimelineEntry::AppChange& change, config::Diagnostics& diags);
   const AppRt* changed_app(const AppRt* base, const TimelineEntry::AppChange& change,
                            const std::string& namespace_, config::Diagnostics& diags);
   double rate_at(const RateSpec& rate, SimTime t) const;
@@ -600,6 +604,9 @@ class MeshImpl {
   // gateway itself; made on first sight, stable afterwards (streams point at them).
   std::map<std::tuple<const Target*, std::uint32_t, std::uint32_t>, const Target*> forward_index_;
   std::deque<Target> forward_targets_;
+  // How each `spec.externals` host answers now (the timeline's `app` changes replace entries;
+  // hosts not listed get an entry when a change names them).
+  std::unordered_map<std::string, const AppRt*> outside_app_;
   std::deque<AppRt> outside_apps_;
   registry::PodPlan plan_;
   std::unordered_map<std::string, std::uint32_t> next_ordinal_;  // per "ns/workload"

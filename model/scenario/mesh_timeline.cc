@@ -368,7 +368,15 @@ bool MeshImpl::build_timeline(config::Diagnostics& diags) {
       for (const PodRt& pod : pods_)
         found |= pod.workload == change.workload &&
                  (change.namespace_.empty() || pod.namespace_ == change.namespace_);
-      if (!found) {
+      // A name with a dot that no workload has is a host outside the mesh (spec.externals).
+      const bool outside = !found && change.namespace_.empty() &&
+                           change.workload.find('.') != std::string::npos;
+      if (outside && change.calls) {
+        diags.error(e.location, "spec.timeline[" + std::to_string(i) + "].app." + change.workload + ".calls",
+                    "\"" + change.workload + "\" is a host outside the mesh; it makes no calls");
+        return false;
+      }
+      if (!found && !outside) {
         diags.error(e.location, "spec.timeline[" + std::to_string(i) + "].app." + change.workload,
                     "no workload \"" + change.workload + "\" is in the manifests");
         return false;
@@ -464,6 +472,11 @@ void MeshImpl::on_timeline(std::uint64_t index) {
     recompile = true;
   }
   for (const auto& change : e.app) {
+    if (change.namespace_.empty() && change.workload.find('.') != std::string::npos &&
+        !has_workload(change.workload)) {
+      change_outside_host(change, diags);
+      continue;
+    }
     for (PodRt& pod : pods_) {
       if (pod.workload != change.workload ||
           (!change.namespace_.empty() && pod.namespace_ != change.namespace_))
@@ -492,6 +505,29 @@ void MeshImpl::on_timeline(std::uint64_t index) {
 }
 
 // A new app behaviour for a workload: the keys the timeline gives replace the current ones.
+bool MeshImpl::has_workload(std::string_view workload) const {
+  return std::any_of(pods_.begin(), pods_.end(),
+                     [&](const PodRt& pod) { return !pod.outside && pod.workload == workload; });
+}
+
+// A timeline `app` change for a host outside the mesh: its entry changes, and so do the pods
+// that stand for it (those at its address, and those of its ServiceEntry host without an entry
+// of their own), including ones made later.
+void MeshImpl::change_outside_host(const TimelineEntry::AppChange& change, config::Diagnostics& diags) {
+  const std::string& host = change.workload;
+  auto it = outside_app_.find(host);
+  const AppRt* updated = changed_app(it == outside_app_.end() ? nullptr : it->second, change, "", diags);
+  outside_app_[host] = updated;
+  for (PodRt& pod : pods_) {
+    if (!pod.outside) continue;
+    const bool own = pod.name == host;
+    const bool by_service = pod.service == host && (pod.behaviour_key.empty() || pod.behaviour_key == host);
+    if (!own && !by_service) continue;
+    pod.behaviour_key = strings_.intern(host);
+    pod.app = updated;
+  }
+}
+
 const AppRt* MeshImpl::changed_app(const AppRt* base, const TimelineEntry::AppChange& change,
                                    const std::string& namespace_, config::Diagnostics& diags) {
   AppRt& app = changed_apps_.emplace_back(base ? *base : AppRt{});

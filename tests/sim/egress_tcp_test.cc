@@ -358,5 +358,46 @@ TEST_F(MeshTest, EgressGatewayAnswersForHostsItHasNoRouteFor_Sem11) {
   EXPECT_EQ(codes(sink)[404], 100);
 }
 
+TEST_F(MeshTest, TimelineChangesAnOutsideHost_Sem12_1) {
+  // httpbin.org starts failing at 5 s and heals at 10 s; an unlisted host can be changed too.
+  auto sink = run(R"(  duration: 15s
+  externals:
+    httpbin.org: {serviceTime: 1ms}
+  clients:
+    - {name: listed, from: {workload: client}, to: "http://httpbin.org/get", rate: {constant: 20}}
+    - {name: unlisted, from: {workload: client}, to: "http://api.example.net/get", rate: {constant: 20}}
+  timeline:
+    - {at: 5s, app: {httpbin.org: {failures: [{rate: 1.0, kind: status, status: 500}]}, api.example.net: {serviceTime: 50ms}}}
+    - {at: 10s, app: {httpbin.org: {failures: []}}}
+)");
+  ASSERT_EQ(sink.requests.size(), 600u);
+  for (const auto& r : sink.requests) {
+    const double t = r.start / 1e9;
+    if (t < 4.99 || (t > 5.01 && t < 9.99) || t > 10.01) {
+      if (r.client == "listed") EXPECT_EQ(r.code, (t > 5 && t < 10) ? 500 : 200) << t;
+      if (r.client == "unlisted") EXPECT_EQ(r.duration >= 50'000'000, t > 5) << t;
+    }
+  }
+}
+
+TEST_F(MeshTest, OutsideHostsMakeNoCalls) {
+  write("scenario.yaml", R"(apiVersion: meshtwin.dev/v1alpha1
+kind: Scenario
+metadata: {name: t}
+spec:
+  manifests: [base.yaml]
+  clients:
+    - {name: c, from: {workload: client}, to: "http://httpbin.org/", rate: {constant: 1}}
+  timeline:
+    - {at: 1s, app: {httpbin.org: {calls: [{to: "http://back:9090/"}]}}}
+)");
+  config::Diagnostics diags;
+  auto spec = scenario::load_scenario((dir_ / "scenario.yaml").string(), {}, diags);
+  ASSERT_TRUE(spec);
+  EXPECT_FALSE(scenario::Mesh::build(*spec, diags));
+  ASSERT_TRUE(diags.has_errors());
+  EXPECT_NE(diags.items().back().format().find("makes no calls"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace meshtwin
