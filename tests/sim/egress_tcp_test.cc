@@ -358,6 +358,47 @@ TEST_F(MeshTest, EgressGatewayAnswersForHostsItHasNoRouteFor_Sem11) {
   EXPECT_EQ(codes(sink)[404], 100);
 }
 
+TEST_F(MeshTest, GatewayTerminatesTlsForHttpsClients_Sem11) {
+  // A SIMPLE TLS server: the gateway terminates the client's TLS and routes the HTTP inside.
+  auto sink = run(R"(  duration: 5s
+  clients:
+    - {name: routed, from: {gateway: istio-system/istio-ingressgateway}, to: "https://back.example.com/api/x", rate: {constant: 20}}
+    - {name: unrouted, from: {gateway: istio-system/istio-ingressgateway}, to: "https://back.example.com/other", rate: {constant: 20}}
+)",
+                  R"(
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: tls-gw}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    tls: {mode: SIMPLE, credentialName: back-cert}
+    hosts: [back.example.com]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: back-edge}
+spec:
+  hosts: [back.example.com]
+  gateways: [tls-gw]
+  http:
+  - match: [{uri: {prefix: /api}}]
+    route: [{destination: {host: back, port: {number: 9090}}}]
+)");
+  ASSERT_EQ(sink.requests.size(), 200u);
+  for (const auto& r : sink.requests) {
+    if (r.client == "routed") {
+      EXPECT_EQ(r.code, 200);
+      EXPECT_EQ(r.vs_rule, "default/back-edge#http[0]");
+      EXPECT_EQ(r.destination_service, "back.default.svc.cluster.local");
+    } else {
+      EXPECT_EQ(r.code, 404);  // the HTTP inside the TLS matched no route
+      EXPECT_EQ(format_response_flags(r.flags), "NR");
+    }
+  }
+}
+
 TEST_F(MeshTest, TimelineChangesAnOutsideHost_Sem12_1) {
   // httpbin.org starts failing at 5 s and heals at 10 s; an unlisted host can be changed too.
   auto sink = run(R"(  duration: 15s
