@@ -799,6 +799,18 @@ void MeshImpl::route_connection(std::uint32_t slot) {
   start_attempt(slot);
 }
 
+// The host index of `pod` in an ORIGINAL_DST cluster, added on first use. O(hosts): such a
+// cluster has one host per distinct destination a proxy has sent to.
+std::int32_t MeshImpl::original_dst_host(ClusterRt& c, std::uint32_t pod) {
+  for (std::size_t h = 0; h < c.endpoints.size(); ++h)
+    if (c.endpoints[h].pod == pod) return static_cast<std::int32_t>(h);
+  const PodRt& d = pods_[pod];
+  c.endpoints.push_back({pod, d.name, d.workload, d.version});
+  c.active.push_back(0);
+  c.pools.resize(c.endpoints.size() * c.workers);
+  return static_cast<std::int32_t>(c.endpoints.size() - 1);
+}
+
 // Where the app's own connection lands without a load balancer (kube-proxy for a caller
 // without a sidecar, ORIGINAL_DST clusters): a pod of the Service it resolved, or the host
 // outside the mesh at the address it dialled; kNone when nothing answers.
@@ -847,7 +859,8 @@ ClusterRt& MeshImpl::ensure_cluster(ProxyRt& p, std::int32_t index) {
     rt->lb.set_hosts(std::move(setup.hosts), std::move(setup.locality_weights), sim_.now());
     rt->limits = proxy::resolve_thresholds(cluster.connection_pool, cluster.retry_budget,
                                            cluster.protocol);
-    rt->pools.resize(static_cast<std::size_t>(p.workers) * cluster.endpoints.size());
+    rt->workers = p.workers;
+    rt->pools.resize(static_cast<std::size_t>(p.workers) * cluster.endpoints.size());  // host-major
     rt->proxy = p.index;
     rt->cluster = &cluster;
     if (cluster.outlier_detection) {
@@ -967,10 +980,12 @@ void MeshImpl::start_attempt(std::uint32_t slot) {
     ClusterRt& c = *s.crt;
     const xds::Cluster& cluster = *c.cluster;
     if (cluster.type == xds::Cluster::Type::OriginalDst) {
-      // PassthroughCluster: to the address the app dialled (a Service's pods via kube-proxy,
-      // or the host outside the mesh).
+      // ORIGINAL_DST (PassthroughCluster, headless services, ServiceEntry resolution NONE): to
+      // the address the app dialled — a Service's pods via kube-proxy, or the host outside the
+      // mesh — each distinct destination a host of the cluster made on demand, with its own
+      // connection pools (§12.1).
       dest = original_destination(s, p.lb_rng);
-      s.host = proxy::kNoHost;
+      if (dest != kNone) s.host = original_dst_host(c, dest);
     } else {
       proxy::LoadBalancer::Pick pick;
       pick.worker = s.worker;
@@ -1026,7 +1041,7 @@ void MeshImpl::start_attempt(std::uint32_t slot) {
 void MeshImpl::acquire_upstream(std::uint32_t slot) {
   Stream& s = streams_[slot];
   ClusterRt& c = *s.crt;
-  s.pool = s.worker * static_cast<std::uint32_t>(c.endpoints.size()) + static_cast<std::uint32_t>(s.host);
+  s.pool = static_cast<std::uint32_t>(s.host) * c.workers + s.worker;
   HostPool& pool = c.pools[s.pool];
   if (s.target->is_connection() && !c.limits.http2) {
     // tcp_proxy: every downstream connection gets an upstream connection of its own, refused
@@ -1089,7 +1104,7 @@ void MeshImpl::maybe_connect(ClusterRt& c, std::uint32_t pool_index) {
   // crashed pod whose removal has not reached this proxy) costs the whole connect timeout
   // (DR connectionPool.tcp.connectTimeout, mesh default 10 s) before Envoy gives up (§4.3).
   PodRt& from = pods_[p.pod];
-  const std::uint32_t host = pool_index % static_cast<std::uint32_t>(c.endpoints.size());
+  const std::uint32_t host = pool_index / c.workers;
   const SimTime delay = pods_[c.endpoints[host].pod].alive
                             ? network_leg(from, &pods_[c.endpoints[host].pod]) +
                                   network_leg(from, &pods_[c.endpoints[host].pod])
@@ -1106,7 +1121,7 @@ void MeshImpl::on_connected(std::uint64_t arg) {
   connect_ops_.release(slot_of(arg));
   HostPool& pool = c.pools[pool_index];
   --pool.connecting;
-  const std::uint32_t host = pool_index % static_cast<std::uint32_t>(c.endpoints.size());
+  const std::uint32_t host = pool_index / c.workers;
   if (!pods_[c.endpoints[host].pod].alive) {
     // Nobody answers at the address any more: the connect timed out and Envoy fails the
     // requests waiting for it (UF, retriable by connect-failure) (§4.3, §9.2).
@@ -1259,7 +1274,8 @@ void MeshImpl::report_outlier(Stream& s, int status, bool local_origin, bool tim
   if (s.proxy == kNone || !s.crt || s.host == proxy::kNoHost) return;
   ProxyRt& p = proxies_[s.proxy];
   ClusterRt* c = s.crt;
-  if (!c || !c->outlier) return;
+  // Hosts of an ORIGINAL_DST cluster come and go on demand; no detector watches them.
+  if (!c || !c->outlier || c->cluster->type == xds::Cluster::Type::OriginalDst) return;
   const auto host = static_cast<std::uint32_t>(s.host);
   const bool ejected =
       local_origin
@@ -1331,8 +1347,11 @@ void MeshImpl::send_to_server(std::uint32_t slot) {
   r.inbound_counted = false;
   r.via = s.crt ? s.crt->cluster : nullptr;
   r.target = s.target;
-  r.port = s.host != proxy::kNoHost && s.crt ? s.crt->cluster->endpoints[static_cast<std::size_t>(s.host)].port
-                                              : s.target->port;
+  // The pod port it arrives on: the endpoint's (a Service's targetPort), or for ORIGINAL_DST
+  // the port the app dialled.
+  r.port = s.host != proxy::kNoHost && s.crt && s.crt->cluster->type != xds::Cluster::Type::OriginalDst
+               ? s.crt->cluster->endpoints[static_cast<std::size_t>(s.host)].port
+               : s.target->port;
   s.server_req = req;
   s.server_gen = r.gen;
   sim_.schedule_in(network_leg(pods_[s.src_pod], &pods_[dest]),

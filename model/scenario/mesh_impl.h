@@ -231,7 +231,8 @@ struct ClusterRt {
   std::vector<EndpointLabels> endpoints;
   proxy::CircuitBreakerThresholds limits;
   proxy::CircuitBreakerCounters counters;
-  std::vector<HostPool> pools;  // workers × endpoints
+  std::vector<HostPool> pools;  // endpoints × workers, host-major (host * workers + worker)
+  std::uint32_t workers = 1;
   bool overflowing = false;     // between overflow_began and overflow_ended events
   // Only when the resolved DestinationRule policy has outlierDetection (§10.1). Hosts are
   // endpoint indices; its interval timer ticks through MeshImpl::on_outlier_tick.
@@ -466,6 +467,7 @@ class MeshImpl {
   void route_http(std::uint32_t slot, const xds::RouteConfiguration& rc);
   void route_connection(std::uint32_t slot);
   std::uint32_t original_destination(const Stream& s, engine::RngStream& rng) const;
+  std::int32_t original_dst_host(ClusterRt& c, std::uint32_t pod);
   std::string_view destination_service(const Stream& s);
   void on_fault_delay_done(std::uint64_t arg);
   void forward_stream(std::uint32_t slot);

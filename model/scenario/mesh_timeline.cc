@@ -150,6 +150,12 @@ void MeshImpl::install_snapshot(ProxyRt& p, const Snapshot& snapshot) {
     auto it = old_index.find(cluster.name);
     if (it == old_index.end()) continue;
     std::unique_ptr<ClusterRt>& old = p.clusters[it->second];
+    if (cluster.type == xds::Cluster::Type::OriginalDst && old->cluster->type == cluster.type) {
+      // Its hosts are the destinations apps dialled, made on demand: a push changes none.
+      old->cluster = &cluster;
+      next[i] = std::move(old);
+      continue;
+    }
     bool same = old->endpoints.size() == cluster.endpoints.size();
     std::size_t healthy = 0;
     for (std::size_t e = 0; same && e < cluster.endpoints.size(); ++e) {

@@ -219,6 +219,21 @@ TEST_F(MeshTest, AllowAnyPassesUnknownHostsToTheOutside_Sem12_2) {
   for (const auto& s : sink.spans) EXPECT_EQ(s.cluster, "PassthroughCluster");
 }
 
+TEST_F(MeshTest, PassthroughConnectsOnceAndReusesTheConnection_Sem12_1_Sem9_2) {
+  // ORIGINAL_DST makes the dialled destination a host with its own pool: the first request pays
+  // the connect round trip (2 × 10 ms), later ones reuse the HTTP/1.1 connection (one worker:
+  // each Envoy worker has pools of its own).
+  auto sink = run(R"(  duration: 5s
+  mesh: {proxyWorkers: 1}
+  network: {latency: 10ms}
+  clients:
+    - {name: c, from: {workload: client}, to: "http://api.example.net/x", rate: {constant: 2}}
+)");
+  ASSERT_EQ(sink.requests.size(), 10u);
+  EXPECT_EQ(sink.requests[0].duration, 40'000'000);
+  for (std::size_t i = 1; i < sink.requests.size(); ++i) EXPECT_EQ(sink.requests[i].duration, 20'000'000);
+}
+
 TEST_F(MeshTest, RegistryOnlyBlocksUnknownHosts_Sem12_2) {
   auto sink = run(R"(  duration: 10s
   mesh: {outboundTrafficPolicy: REGISTRY_ONLY}
