@@ -1917,11 +1917,17 @@ void MeshImpl::on_response_at_caller(std::uint64_t arg) {
     s.degraded = r.degraded;
     const bool answered = r.reply == ServerReq::Reply::Response ||
                           r.reply == ServerReq::Reply::ResetAfterHeaders;
-    const int code = answered ? r.response_code : 0;
-    const std::uint32_t flags = r.reply == ServerReq::Reply::Response ? 0
-                                : r.reply == ServerReq::Reply::ConnectFailure
-                                    ? flag::kUpstreamConnectionFailure
-                                    : flag::kUpstreamConnectionTermination;
+    int code = answered ? r.response_code : 0;
+    std::uint32_t flags = r.reply == ServerReq::Reply::Response ? 0
+                          : r.reply == ServerReq::Reply::ConnectFailure
+                              ? flag::kUpstreamConnectionFailure
+                              : flag::kUpstreamConnectionTermination;
+    if (s.target->transport == Target::Transport::Tcp &&
+        (r.reply != ServerReq::Reply::Response || !is_success(code))) {
+      // A raw TCP connection that failed reads as it does behind a sidecar (503 UF / UC).
+      code = 503;
+      if (flags == 0) flags = flag::kUpstreamConnectionTermination;
+    }
     server_reqs_.release(req);
     finish_stream(stream, code, flags);
     return;

@@ -154,6 +154,38 @@ TEST_F(MeshTest, TcpAppFailureClosesTheConnection_Sem14) {
   }
 }
 
+TEST_F(MeshTest, TcpFromACallerWithoutSidecarReadsTheSame_Sem14) {
+  auto sink = run(R"(  duration: 10s
+  apps:
+    db-v1: {failures: [{rate: 1.0, kind: status, status: 500}]}
+  clients:
+    - {name: c, from: {workload: plain}, to: "tcp://db:5432", rate: {constant: 10}}
+)",
+                  std::string(kDb) + R"(---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: plain}
+spec:
+  selector: {matchLabels: {app: plain}}
+  template:
+    metadata: {labels: {app: plain}, annotations: {sidecar.istio.io/inject: "false"}}
+    spec: {containers: [{name: c, image: x}]}
+)");
+  ASSERT_EQ(sink.requests.size(), 100u);
+  EXPECT_TRUE(sink.spans.empty());  // no proxy on the way
+  int failed = 0;
+  for (const auto& r : sink.requests) {
+    if (r.destination_version == "v1") {
+      ++failed;
+      EXPECT_EQ(r.code, 503);
+      EXPECT_EQ(format_response_flags(r.flags), "UC");
+    } else {
+      EXPECT_EQ(r.code, 200);
+    }
+  }
+  EXPECT_GT(failed, 20);
+}
+
 // api.example.org: two STATIC endpoints outside the mesh; the scenario makes one slow and the
 // other fail.
 constexpr const char* kApiEntry = R"(
