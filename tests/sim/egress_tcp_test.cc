@@ -322,6 +322,36 @@ spec:
   }
 }
 
+TEST_F(MeshTest, ExternalNameAndHeadlessServicesRoute_Sem13) {
+  // An ExternalName alias of `back` reaches back's pods through its virtual host; a headless
+  // service is ORIGINAL_DST: the pod DNS gave, no load balancer.
+  auto sink = run(R"(  duration: 5s
+  clients:
+    - {name: alias, from: {workload: client}, to: "http://back-alias:9090/x", rate: {constant: 20}}
+    - {name: headless, from: {workload: client}, to: "http://back-headless:9090/x", rate: {constant: 20}}
+)",
+                  R"(
+apiVersion: v1
+kind: Service
+metadata: {name: back-alias}
+spec: {type: ExternalName, externalName: back.default.svc.cluster.local}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: back-headless}
+spec:
+  clusterIP: None
+  selector: {app: back}
+  ports: [{name: http, port: 9090}]
+)");
+  ASSERT_EQ(sink.requests.size(), 200u);
+  EXPECT_EQ(codes(sink)[200], 200);
+  std::map<std::string, int> clusters;
+  for (const auto& s : sink.spans) ++clusters[s.cluster];
+  EXPECT_EQ(clusters["outbound|9090||back.default.svc.cluster.local"], 100);
+  EXPECT_EQ(clusters["outbound|9090||back-headless.default.svc.cluster.local"], 100);
+}
+
 TEST_F(MeshTest, UnknownClusterLocalNameIsAnInputError) {
   write("scenario.yaml", R"(apiVersion: meshtwin.dev/v1alpha1
 kind: Scenario
