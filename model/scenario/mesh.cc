@@ -1043,20 +1043,15 @@ void MeshImpl::acquire_upstream(std::uint32_t slot) {
   ClusterRt& c = *s.crt;
   s.pool = static_cast<std::uint32_t>(s.host) * c.workers + s.worker;
   HostPool& pool = c.pools[s.pool];
-  if (s.target->is_connection() && !c.limits.http2) {
-    // tcp_proxy: every downstream connection gets an upstream connection of its own, refused
-    // at once (UO) when the cluster's maxConnections are in use (§9.1, §14).
+  // tcp_proxy: every downstream connection gets an upstream connection of its own, refused at
+  // once (UO) when the cluster's maxConnections are in use; it never waits (§9.1, §14).
+  const bool tcp_proxy = s.target->is_connection() && !c.limits.http2;
+  if (tcp_proxy) {
     if (c.counters.connections >= c.limits.max_connections) {
       overflow(slot);
       return;
     }
-    pool.pending.push_back({slot, s.gen, static_cast<std::uint32_t>(s.attempt)});
-    ++c.counters.pending_requests;
-    s.pending = true;
-    maybe_connect(c, s.pool);
-    return;
-  }
-  if (c.limits.http2) {
+  } else if (c.limits.http2) {
     if (pool.open > 0 &&
         pool.active_streams < static_cast<std::uint64_t>(pool.open) * c.limits.max_concurrent_streams) {
       dispatch(slot, 0);
@@ -1074,7 +1069,7 @@ void MeshImpl::acquire_upstream(std::uint32_t slot) {
       return;
     }
   }
-  if (c.counters.pending_requests >= c.limits.max_pending_requests) {
+  if (!tcp_proxy && c.counters.pending_requests >= c.limits.max_pending_requests) {
     overflow(slot);
     return;
   }
