@@ -2,11 +2,13 @@
 # Installs exactly the Debian 12 packages meshtwin builds and tests with (DESIGN §5).
 # Idempotent: does nothing when every package is already installed.
 set -euo pipefail
+# libqt6opengl6-dev: Qt6Charts' CMake package requires Qt6OpenGL's, which
+# qt6-charts-dev does not depend on.
 PACKAGES=(
   g++ cmake ninja-build make pkg-config ccache
   libboost-dev libboost-graph-dev libboost-random-dev
   libyaml-cpp-dev libre2-dev libsqlite3-dev sqlite3
-  qt6-base-dev qt6-charts-dev qt6-qpa-plugins fonts-dejavu-core
+  qt6-base-dev libqt6opengl6-dev qt6-charts-dev qt6-qpa-plugins fonts-dejavu-core
   libgtest-dev libgmock-dev libcli11-dev libbenchmark-dev libfmt-dev
 )
 missing=()
