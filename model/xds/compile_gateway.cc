@@ -161,7 +161,7 @@ void ProxyCompiler::select_gateways() {
       for (std::uint32_t p : s.pods)
         if (reg_.pods()[p].ip == ip) target = true;
     }
-    if (target) service_target_hosts_.push_back(s.hostname);
+    if (target) service_targets_.push_back(&s);
   }
   gateway_set_.clear();
   for (const auto& gw : store_.gateways()) {
@@ -174,8 +174,10 @@ void ProxyCompiler::select_gateways() {
         std::size_t comma = list.find(',', start);
         if (comma == std::string::npos) comma = list.size();
         const std::string h = list.substr(start, comma - start);
-        if (std::find(service_target_hosts_.begin(), service_target_hosts_.end(), h) != service_target_hosts_.end())
-          selected = true;
+        // gatewayWithInstances: only Services of the Gateway's own namespace count; a Gateway
+        // never reaches across a namespace boundary to its Service.
+        for (const registry::Service* t : service_targets_)
+          if (t->hostname == h && t->namespace_ == gw.meta.namespace_) selected = true;
         start = comma + 1;
       }
       // A Gateway with an explicit selector still selects by it (the auto-deployed workload).
@@ -252,11 +254,11 @@ void ProxyCompiler::build_gateway(ProxyConfig& cfg) {
       // port. Label-selected (legacy) Gateways take the first match, else the port itself.
       auto resolve_ports = [&]() {
         std::vector<std::uint32_t> ports;
-        for (const auto& host : service_target_hosts_) {
-          if (!legacy && std::find(allowed_services.begin(), allowed_services.end(), host) == allowed_services.end())
+        for (const registry::Service* svc : service_targets_) {
+          if (!legacy && (svc->namespace_ != gw->meta.namespace_ ||
+                          std::find(allowed_services.begin(), allowed_services.end(), svc->hostname) ==
+                              allowed_services.end()))
             continue;
-          const registry::Service* svc = reg_.find_service(host);
-          if (!svc) continue;
           if (legacy && svc->labels.count("experimental.istio.io/disable-gateway-port-translation")) continue;
           for (const auto& sp : svc->ports) {
             if (sp.port != s.port.number) continue;

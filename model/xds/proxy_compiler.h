@@ -140,7 +140,7 @@ class ProxyCompiler {
   void build_gateway(ProxyConfig& cfg);
   RouteConfiguration build_gateway_route_config(const std::string& name, const std::vector<const GatewayServer*>& servers);
   std::vector<const config::Gateway*> gateways_;
-  std::vector<std::string> service_target_hosts_;  // hostnames of Services whose endpoints are this proxy
+  std::vector<const registry::Service*> service_targets_;  // Services whose endpoints are this proxy
 
  private:
   // ---------------------------------------------------------------- scope (§1.2, §12.3)
@@ -835,6 +835,7 @@ class ProxyCompiler {
       for (std::size_t i = 0; i < n; ++i) domains->push_back("*." + (*domains)[i]);
     }
     if (!s.address.empty()) domains->push_back(s.address);
+    else if (proxy_.dns_auto_allocate && !s.auto_allocated_address.empty()) domains->push_back(s.auto_allocated_address);
   }
 
   std::vector<std::string> alt_virtual_hosts(const std::string& hostname) const {

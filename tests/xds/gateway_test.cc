@@ -302,5 +302,50 @@ TEST(GatewayTest, S1_2_GammaHttpRouteAppliesToTheMesh) {
   EXPECT_EQ(d.route->clusters[1].weight, 10u);
 }
 
+// SEMANTICS §11 gateway selection, Gateway API form: a Gateway naming its Services in the
+// internal gateway-service annotation applies only through Services of its own namespace
+// (istiod's gatewayWithInstances never crosses a namespace boundary), so the same Service
+// host in another namespace leaves the proxy without that Gateway's listener.
+TEST(GatewayTest, S11_AnnotatedGatewayOnlyUsesServicesOfItsNamespace) {
+  constexpr const char* kGateway = R"(
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata:
+  name: gw
+  namespace: NS
+  annotations: {internal.istio.io/gateway-service: gateway.apps.svc.cluster.local}
+spec:
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: ["*"]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: gateway, namespace: apps}
+spec:
+  hosts: [gateway.apps.svc.cluster.local]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: STATIC
+  endpoints: [{address: 10.9.9.9}]
+)";
+  for (const std::string ns : {"apps", "istio-system"}) {
+    TestMesh m;
+    std::string yaml = kGateway;
+    yaml.replace(yaml.find("NS"), 2, ns);
+    m.load(yaml);
+    m.build();
+    ProxyIdentity id;
+    id.namespace_ = "apps";
+    id.ip_addresses = {"10.9.9.9"};
+    auto cfg = compile_gateway(m.store, m.reg, id, MeshOptions{});
+    auto t = trace_call(*cfg, gw_call(80, "anything", "/"));
+    if (ns == "apps") {
+      EXPECT_EQ(t.listener, "0.0.0.0_80");
+    } else {
+      EXPECT_EQ(t.error, CallError::NoListener) << "a Gateway in " << ns;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace meshtwin::xds
