@@ -94,6 +94,10 @@ CaseResult replay(const YAML::Node& c) {
   config::Diagnostics diags;
   registry::RegistryOptions ropts;
   ropts.default_gateways = false;  // istiod's fake cluster has none
+  // Without the IP allocation controller (which the fake server does not run), istiod falls back
+  // to its legacy in-push allocator only when the feature is switched off.
+  if (c["features"] && c["features"]["PILOT_ENABLE_IP_AUTOALLOCATE"])
+    ropts.legacy_ip_autoallocate = c["features"]["PILOT_ENABLE_IP_AUTOALLOCATE"].Scalar() == "false";
   const registry::Registry reg = registry::Registry::build(store, diags, ropts);
 
   xds::ProxyIdentity id;
@@ -102,6 +106,7 @@ CaseResult replay(const YAML::Node& c) {
     for (const auto& kv : proxy["labels"]) id.labels[kv.first.Scalar()] = kv.second.Scalar();
   if (proxy["ip_addresses"] && proxy["ip_addresses"].IsSequence())
     for (const auto& ip : proxy["ip_addresses"]) id.ip_addresses.push_back(ip.Scalar());
+  id.dns_auto_allocate = scalar(proxy, "dns_capture", "false") == "true" && scalar(proxy, "dns_auto_allocate", "false") == "true";
   id.workload = "app.test";
   const bool router = scalar(proxy, "type", "sidecar") == "router";
   const auto cfg = router ? xds::compile_gateway(store, reg, id, mesh) : xds::compile_sidecar(store, reg, id, mesh);

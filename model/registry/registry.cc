@@ -363,6 +363,46 @@ std::string lower_protocol(std::string p) {
   return p;
 }
 
+// istiod's legacy ServiceEntry VIP allocator (serviceentry controller, autoAllocateIPs): every
+// host of every ServiceEntry without addresses, not wildcarded and not resolution NONE, takes a
+// slot of a 255×255 table by FNV-1a of "namespace/host", collisions resolved by double hashing;
+// slots are then numbered in table order into 240.240.x.y, skipping y = 0. The same key in two
+// entries takes two slots and both get the lower slot's address. Keys come in store order.
+std::unordered_map<std::string, std::string> legacy_auto_allocated_addresses(const config::ConfigStore& store) {
+  constexpr std::uint32_t kMaxIps = 255 * 255;
+  constexpr std::uint32_t kPrime = 65011;  // the largest prime below kMaxIps
+  std::vector<const std::string*> slots(kMaxIps, nullptr);
+  std::vector<std::string> keys;
+  for (const auto& se : store.service_entries()) {
+    if (!se.addresses.empty() || se.resolution == "NONE") continue;
+    for (const auto& host : se.hosts)
+      if (!host.starts_with("*")) keys.push_back(se.meta.namespace_ + "/" + to_lower(host));
+  }
+  if (keys.size() > kMaxIps) keys.resize(kMaxIps);  // istiod logs "out of IPs" and stops
+  for (const std::string& key : keys) {
+    std::uint32_t hash = 2166136261u;
+    for (unsigned char c : key) hash = (hash ^ c) * 16777619u;
+    std::uint32_t slot = hash % kMaxIps;
+    if (slots[slot]) {
+      const std::uint32_t step = kPrime - hash % kPrime;
+      for (std::uint32_t i = 1;; ++i) {
+        slot = (hash + i * step) % (kMaxIps - 2);  // uint32 wrap-around, as in Go
+        if (!slots[slot]) break;
+      }
+    }
+    slots[slot] = &key;
+  }
+  std::unordered_map<std::string, std::string> out;
+  std::uint32_t x = 0;
+  for (const std::string* key : slots) {
+    ++x;
+    if (!key) continue;
+    if (x % 255 == 0) ++x;  // never 240.240.n.0; the bump shifts every later slot too
+    out.emplace(*key, format_ip(240, 240, x / 255, x % 255));
+  }
+  return out;
+}
+
 }  // namespace
 
 Registry Registry::build(const config::ConfigStore& store, config::Diagnostics& diags,
@@ -665,6 +705,14 @@ Registry Registry::build(const config::ConfigStore& store, config::Diagnostics& 
           add_endpoint(std::move(ep));
         }
       }
+    }
+  }
+  if (options.legacy_ip_autoallocate) {
+    const auto allocated = legacy_auto_allocated_addresses(store);
+    for (auto& svc : reg.services_) {
+      if (svc.origin != Service::Origin::ServiceEntry) continue;
+      if (auto it = allocated.find(svc.namespace_ + "/" + svc.hostname); it != allocated.end())
+        svc.auto_allocated_address = it->second;
     }
   }
   return reg;

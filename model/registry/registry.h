@@ -122,6 +122,8 @@ struct Service {
   // Every VIP and CIDR of the service: Kubernetes clusterIPs, ServiceEntry addresses as written
   // (Istio builds one listener per address). `address` is the first plain IP among them.
   std::vector<std::string> addresses;
+  // The legacy auto-allocated VIP (RegistryOptions::legacy_ip_autoallocate); empty otherwise.
+  std::string auto_allocated_address;
   // Istio's resolution: "" (Kubernetes ClusterIP: EDS), "Passthrough" (headless, ServiceEntry NONE),
   // "STATIC", "DNS", "DNS_ROUND_ROBIN", "DYNAMIC_DNS", "Alias" (ExternalName).
   std::string resolution;
@@ -156,6 +158,10 @@ struct RegistryOptions {
   // cluster has none.
   bool default_gateways = true;
   const PodPlan* pod_plan = nullptr;
+  // istiod's legacy VIP allocation for ServiceEntries without addresses (PILOT_ENABLE_IP_AUTOALLOCATE
+  // off): a 240.240.0.0/16 address per namespace/host, which proxies with DNS capture and
+  // auto-allocation use as the service's address.
+  bool legacy_ip_autoallocate = false;
 };
 
 // Built from a ConfigStore snapshot; immutable afterwards. Pods are generated from workloads

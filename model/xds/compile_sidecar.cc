@@ -408,7 +408,7 @@ void ProxyCompiler::build_sidecar_listeners(ProxyConfig& cfg) {
     if (is_alias(*s)) continue;  // Alias services get no listeners
     // Istio makes one service per ServiceEntry address; each is a listener address of its own.
     std::vector<std::string> addresses = s->addresses;
-    if (addresses.empty()) addresses.push_back(std::string());
+    if (addresses.empty()) addresses.push_back(proxy_.dns_auto_allocate ? s->auto_allocated_address : std::string());
     for (const std::string& address : addresses) {
       for (const auto& sp : s->ports) {
         const ListenerProtocol lp = listener_protocol(sp.protocol);

@@ -370,6 +370,9 @@ struct ProxyIdentity {
   // The proxy's own IPs: endpoints at these addresses are this proxy (a gateway's Services are the
   // ones with such an endpoint, besides label selection), and headless listeners skip them.
   std::vector<std::string> ip_addresses;
+  // DNS capture with auto-allocation (ISTIO_META_DNS_CAPTURE and ISTIO_META_DNS_AUTO_ALLOCATE):
+  // ServiceEntries without addresses are reached at their auto-allocated VIP.
+  bool dns_auto_allocate = false;
 };
 
 struct MeshOptions {

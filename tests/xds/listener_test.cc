@@ -361,5 +361,50 @@ spec:
   EXPECT_EQ(trace_call(*cfg, jason).error, CallError::None);
 }
 
+// SEMANTICS §12.1: with DNS capture and auto-allocation, a ServiceEntry without addresses is
+// reached at its legacy auto-allocated VIP: TCP-like ports get a listener bound to it (upstream
+// TestServiceEntryDuplicatedHostname: 240.240.91.120_443), HTTP stays on the wildcard listener,
+// and the VIP joins the virtual host's domains. A proxy without auto-allocation sees no VIP.
+TEST(ListenerTest, S12_1_DnsAutoAllocatedAddressesBindTcpListeners) {
+  TestMesh m;
+  m.load(R"(
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: web}
+spec:
+  hosts: [istio.io]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: tls}
+spec:
+  hosts: [istio.io]
+  ports: [{number: 443, name: https, protocol: HTTPS}]
+  resolution: DNS
+)");
+  registry::RegistryOptions options;
+  options.legacy_ip_autoallocate = true;
+  m.reg = registry::Registry::build(m.store, m.diags, options);
+  ProxyIdentity id;
+  id.namespace_ = "default";
+  id.dns_auto_allocate = true;
+  auto cfg = compile_sidecar(m.store, m.reg, id, MeshOptions{});
+  EXPECT_NE(listener(*cfg, "240.240.91.120_443"), nullptr);
+  EXPECT_EQ(listener(*cfg, "0.0.0.0_443"), nullptr);
+  EXPECT_NE(listener(*cfg, "0.0.0.0_80"), nullptr);
+  auto tls = trace_call(*cfg, tcp_call("240.240.91.120", 443));
+  EXPECT_EQ(tls.listener, "240.240.91.120_443");
+  EXPECT_EQ(tls.cluster, "outbound|443||istio.io");
+  auto d = testing::decide(*cfg, 80, "240.240.91.120");
+  ASSERT_NE(d.vhost, nullptr);
+  EXPECT_EQ(d.vhost->name, "istio.io:80");
+
+  auto plain = m.compile();
+  EXPECT_EQ(listener(*plain, "240.240.91.120_443"), nullptr);
+  EXPECT_NE(listener(*plain, "0.0.0.0_443"), nullptr);
+}
+
 }  // namespace
 }  // namespace meshtwin::xds

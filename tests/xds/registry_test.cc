@@ -291,5 +291,72 @@ TEST(RegistryTest, S13_DnsUsesTheKubernetesSearchPath) {
   EXPECT_EQ(m.reg.resolve_dns("reviews", "other"), nullptr);
 }
 
+constexpr const char* kAddresslessEntries = R"(
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: web}
+spec:
+  hosts: [istio.io]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: tls}
+spec:
+  hosts: [istio.io]
+  ports: [{number: 443, name: https, protocol: HTTPS}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: others}
+spec:
+  hosts: [example.org, "*.wild.example"]
+  ports: [{number: 443, name: tls, protocol: TLS}]
+  resolution: DNS
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: none}
+spec:
+  hosts: [passthrough.example]
+  ports: [{number: 443, name: tls, protocol: TLS}]
+  resolution: NONE
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: vip}
+spec:
+  hosts: [vip.example]
+  addresses: [192.0.2.7]
+  ports: [{number: 443, name: tls, protocol: TLS}]
+  resolution: DNS
+)";
+
+// SEMANTICS §12.1 ServiceEntry without addresses: istiod's legacy allocator (feature
+// PILOT_ENABLE_IP_AUTOALLOCATE off) gives each namespace/host a 240.240.0.0/16 address by FNV-1a
+// hash with double hashing. Upstream's TestServiceEntryDuplicatedHostname pins 240.240.91.120 for
+// istio.io defined twice in `default`: the second entry collides and its probe lands on a lower
+// slot, whose address both share.
+TEST(RegistryTest, S12_1_LegacyAutoAllocatedAddressesHashNamespaceAndHost) {
+  TestMesh m;
+  m.load(kAddresslessEntries);
+  RegistryOptions options;
+  options.legacy_ip_autoallocate = true;
+  m.reg = Registry::build(m.store, m.diags, options);
+  EXPECT_EQ(m.reg.find_service("istio.io")->auto_allocated_address, "240.240.91.120");
+  const std::string org = m.reg.find_service("example.org")->auto_allocated_address;
+  EXPECT_TRUE(org.starts_with("240.240.")) << org;
+  EXPECT_NE(org, "240.240.91.120");
+  // Never for wildcards, resolution NONE or entries with addresses.
+  EXPECT_EQ(m.reg.find_service("*.wild.example")->auto_allocated_address, "");
+  EXPECT_EQ(m.reg.find_service("passthrough.example")->auto_allocated_address, "");
+  EXPECT_EQ(m.reg.find_service("vip.example")->auto_allocated_address, "");
+  // Without the legacy allocator nothing is allocated.
+  m.build();
+  EXPECT_EQ(m.reg.find_service("istio.io")->auto_allocated_address, "");
+}
+
 }  // namespace
 }  // namespace meshtwin::registry
