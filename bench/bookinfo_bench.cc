@@ -1,4 +1,4 @@
-// End-to-end simulation speed on the bundled Bookinfo 80/20 scenario (DESIGN §4): simulated
+// End-to-end simulation speed on the bundled Bookinfo 80/20 scenario (docs/design.md §4): simulated
 // proxy hop attempts (rows of the `spans` kind) per second of wall time, with no recording,
 // with metrics-only SQLite recording and with every request and span recorded; and the peak
 // resident memory of a 1 M client-request run.

@@ -3,7 +3,7 @@
 // increment (mean 1 us). Everything goes through the public Simulator API, and the
 // exponential draw is part of the model (it is counted in every figure below).
 //
-// Reported: items/s = executed events per second of wall time. DESIGN §4 target: >= 20 M/s
+// Reported: items/s = executed events per second of wall time. docs/design.md §4 target: >= 20 M/s
 // at N = 1,000 on one core (Release, -O2). bench/ns3/ runs the same model on ns-3's
 // schedulers (CMake option MESHTWIN_NS3_BENCH).
 #include <cmath>

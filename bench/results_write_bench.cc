@@ -1,4 +1,4 @@
-// Rows per second the SQLite writer sustains (DESIGN §4: the Bookinfo run with every request
+// Rows per second the SQLite writer sustains (docs/design.md §4: the Bookinfo run with every request
 // and span recorded must reach 300k span rows/s end to end, so the writer alone has to be
 // well above that). Each benchmark writes a whole run into a fresh file, end_run (summaries,
 // indexes, final commit) included.

@@ -1,5 +1,5 @@
 // `meshtwin check SCENARIO`: run a scenario, evaluate its `assertions:` and exit 0 when every
-// condition holds, 1 when any fails, 2 on bad input (DESIGN §3.1). The CI half of the
+// condition holds, 1 when any fails, 2 on bad input (docs/design.md §3.1). The CI half of the
 // product: the table goes to stdout, `--junit FILE` writes what CI systems read.
 
 #include <stdlib.h>

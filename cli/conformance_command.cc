@@ -1,5 +1,5 @@
 // `meshtwin conformance CASES.yaml [--expected-failures FILE]`: replays istiod's routing
-// simulation tests against meshtwin's compile half (shared/conformance/README.md).
+// simulation tests against meshtwin's compile half (tests/data/conformance/README.md).
 
 #include <iostream>
 #include <map>
@@ -90,7 +90,7 @@ void register_conformance(CLI::App& app, Commands& commands) {
   auto args = std::make_shared<ConformanceArgs>();
   auto* cmd = app.add_subcommand(
       "conformance", "Replay istiod's routing simulation tests (a cases.yaml corpus) against meshtwin's compile half");
-  cmd->add_option("CASES", args->cases, "The corpus (shared/conformance/cases.yaml format)")->required();
+  cmd->add_option("CASES", args->cases, "The corpus (tests/data/conformance/cases.yaml format)")->required();
   cmd->add_option("--expected-failures", args->expected_failures,
                   "Cases known to fail, one `name  reason` per line: they do not fail the run, but a listed case "
                   "that passes does");

@@ -1,6 +1,6 @@
 // `meshtwin diff BASE.db[:RUN] CANDIDATE.db[:RUN] [--fail-if EXPR]...`: per client and per
 // edge, how the candidate run differs from the base, with bootstrap intervals; exit 1 when a
-// --fail-if threshold trips, so a pipeline can gate a policy change (DESIGN §3.1).
+// --fail-if threshold trips, so a pipeline can gate a policy change (docs/design.md §3.1).
 
 #include <iostream>
 #include <memory>

@@ -1,4 +1,4 @@
-// The `meshtwin` command (DESIGN §3.1). Exit codes: 0 success, 1 a check or assertion
+// The `meshtwin` command (docs/design.md §3.1). Exit codes: 0 success, 1 a check or assertion
 // failed, 2 bad input or usage (one line naming file, line, column and field path).
 
 #include <string>

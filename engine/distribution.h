@@ -9,7 +9,7 @@
 
 namespace meshtwin::engine {
 
-// A univariate distribution as the scenario file describes them (DESIGN §3.2): constant,
+// A univariate distribution as the scenario file describes them (docs/design.md §3.2): constant,
 // uniform, exponential, normal, lognormal (by p50/p99 or mu/sigma), pareto, empirical CDF.
 // Values are in whatever unit the caller chose; durations use nanoseconds as doubles.
 // Immutable after construction; sampling draws from the stream given.

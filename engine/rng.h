@@ -9,7 +9,7 @@ namespace meshtwin::engine {
 
 // A named random stream. Its state is derived from (seed, component name) only, so adding or
 // removing a component never changes the numbers any other component draws (common random
-// numbers across runs of different policies, DESIGN §2). Names must be stable, e.g.
+// numbers across runs of different policies, docs/design.md §2). Names must be stable, e.g.
 // "pod/reviews-v1-0/failures" or "client/users/arrivals".
 //
 // Complexity: construction O(312) (the whole Mersenne Twister state is filled from a

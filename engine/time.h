@@ -1,5 +1,5 @@
 // engine/ owns simulated time, the event queue, the simulator loop, timers, RNG streams and
-// distributions. It knows nothing of meshes, YAML, SQLite or the command line (DESIGN §2).
+// distributions. It knows nothing of meshes, YAML, SQLite or the command line (docs/design.md §2).
 #pragma once
 
 #include <cstdint>

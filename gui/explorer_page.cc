@@ -24,7 +24,7 @@ namespace meshtwin::gui {
 
 namespace {
 
-// The Envoy flags a simulated request can carry (SEMANTICS §14), most common first.
+// The Envoy flags a simulated request can carry (docs/semantics.md §14), most common first.
 const char* const kFlags[] = {"UH", "UF", "UO", "URX", "UT",    "DC",  "NR",  "NC", "UC",
                               "LR", "FI", "DI", "RL",  "UMSDR", "UPE", "DPE", "SI", "OM"};
 

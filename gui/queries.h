@@ -1,4 +1,4 @@
-// gui/ owns meshtwin-viewer, the Qt6 window onto a results file (DESIGN §2, issue 6). It reads
+// gui/ owns meshtwin-viewer, the Qt6 window onto a results file (docs/design.md §2, issue 6). It reads
 // results files only, through results::Reader, and never links or runs the simulation.
 //
 // This header is the viewer's data layer: plain C++ over a Reader, no Qt, so that every query
@@ -112,7 +112,7 @@ std::vector<SimTime> percentile_per_window(const WindowSeries& series, double q)
 
 // "reviews.default.svc.cluster.local" -> "reviews".
 std::string short_service(const std::string& fqdn);
-// Codes 200-399 (successRate's definition, DESIGN §3.2).
+// Codes 200-399 (successRate's definition, docs/design.md §3.2).
 inline bool is_success(int code) { return code >= 200 && code <= 399; }
 
 // Label values present in a run's metrics, for the filter boxes.

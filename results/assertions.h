@@ -1,4 +1,4 @@
-// Assertions over a run in a results file (DESIGN §3.2 `assertions`, issue 5 part 4): select
+// Assertions over a run in a results file (docs/design.md §3.2 `assertions`, issue 5 part 4): select
 // requests or hops by client, source, destination, version, route, code and flag over a
 // window of start times, measure successRate, errorRate, p50/p90/p99/max, count, share and
 // flags:<FLAG>, and compare with the expected condition. results/ does not know the scenario

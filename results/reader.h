@@ -1,4 +1,4 @@
-// Read-only access to a results file through the DESIGN §3.3 views, for the CLI (report,
+// Read-only access to a results file through the docs/design.md §3.3 views, for the CLI (report,
 // diff, check), the viewer and tests. Opens with SQLITE_OPEN_READONLY: reading never
 // changes a file.
 #pragma once

@@ -1,5 +1,5 @@
 // The results schema, version kSchemaVersion (docs/results-schema.md describes it for users).
-// Big tables hold integer ids into `strings`; the DESIGN §3.3 names are views that turn them
+// Big tables hold integer ids into `strings`; the docs/design.md §3.3 names are views that turn them
 // back into text, so the file stays small and inserts stay cheap while queries read as the
 // contract says.
 #include <fmt/format.h>

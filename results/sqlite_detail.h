@@ -60,7 +60,7 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
-// The schema (DESIGN §3.3 names as views over compact tables); see schema.cc.
+// The schema (docs/design.md §3.3 names as views over compact tables); see schema.cc.
 std::string schema_sql();
 
 }  // namespace meshtwin::results::detail

@@ -366,7 +366,7 @@ struct SqliteWriter::Impl {
   }
 
   void write_window(SimTime w, const std::unordered_map<MetricKey, MetricAcc, MetricKeyHash>& m) {
-    // Sorted so that the same run writes the same rows in the same order (DESIGN §2).
+    // Sorted so that the same run writes the same rows in the same order (docs/design.md §2).
     std::vector<const std::pair<const MetricKey, MetricAcc>*> rows;
     rows.reserve(m.size());
     for (const auto& e : m) rows.push_back(&e);

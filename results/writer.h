@@ -1,4 +1,4 @@
-// results/ owns the SQLite results file (DESIGN §3.3): schema, the writer (a telemetry Sink),
+// results/ owns the SQLite results file (docs/design.md §3.3): schema, the writer (a telemetry Sink),
 // the reader, percentiles and the run report. It depends on model/telemetry records only —
 // never on the simulation — and keeps sqlite3.h out of its public headers.
 #pragma once
@@ -26,7 +26,7 @@ struct WriterOptions {
 };
 
 // Writes one run per begin_run/end_run pair into a results file, appending to an existing
-// file. Strings are interned into a dictionary table; the DESIGN names are views over the
+// file. Strings are interned into a dictionary table; the docs/design.md names are views over the
 // compact tables (docs/results-schema.md). Not thread-safe: one simulation, one writer.
 //
 // Errors while writing (disk full, file removed) do not throw: the writer stops writing,

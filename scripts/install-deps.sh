@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs exactly the Debian 12 packages meshtwin builds and tests with (DESIGN §5).
+# Installs exactly the Debian 12 packages meshtwin builds and tests with (docs/design.md §5).
 # Idempotent: does nothing when every package is already installed.
 set -euo pipefail
 # libqt6opengl6-dev: Qt6Charts' CMake package requires Qt6OpenGL's, which

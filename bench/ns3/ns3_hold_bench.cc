@@ -1,4 +1,4 @@
-// The hold model of bench/engine_hold_bench.cc on ns-3's schedulers, for DESIGN §4's peer
+// The hold model of bench/engine_hold_bench.cc on ns-3's schedulers, for docs/design.md §4's peer
 // comparison ("at least 2x the best ns-3 scheduler measured in the same run").
 //
 // Two ways, both with the same RNG stream and exponential draw as the meshtwin benchmark:

@@ -1,5 +1,5 @@
-// Replays istiod's routing simulation tests (shared/conformance/cases.yaml) against meshtwin's
-// compile half: the harness defaults of shared/conformance/README.md ("Harness environment"),
+// Replays istiod's routing simulation tests (tests/data/conformance/cases.yaml) against meshtwin's
+// compile half: the harness defaults of tests/data/conformance/README.md ("Harness environment"),
 // one proxy config per case, trace_call for calls and the route-table assertions for
 // TestSidecarRoutes.
 #include "model/analysis/conformance.h"

@@ -12,7 +12,7 @@
 
 namespace meshtwin::analysis {
 
-// One case of shared/conformance/cases.yaml replayed against meshtwin's compile half.
+// One case of tests/data/conformance/cases.yaml replayed against meshtwin's compile half.
 struct CaseResult {
   std::string name;
   std::string category;
@@ -29,7 +29,7 @@ struct ConformanceReport {
 };
 
 // Replays every case of a cases.yaml file (format and harness defaults:
-// shared/conformance/README.md). `only` (a case name) replays one case. nullopt, with a
+// tests/data/conformance/README.md). `only` (a case name) replays one case. nullopt, with a
 // diagnostic, when the file cannot be read as a corpus.
 std::optional<ConformanceReport> run_conformance(const std::string& path, config::Diagnostics& diags,
                                                  const std::string& only = "");

@@ -1,4 +1,4 @@
-// The service graph (DESIGN §3.1 `meshtwin graph`): which workloads each service's routes send
+// The service graph (docs/design.md §3.1 `meshtwin graph`): which workloads each service's routes send
 // traffic to, with the VirtualService rule, subset and weight, and which services each gateway
 // routes to, as Graphviz DOT. Built from the compiled configs (what a caller in the service's
 // namespace would use), so it shows routing as compiled, not as written.

@@ -206,7 +206,7 @@ class Linter {
                             "spec.tls[" + std::to_string(i) + "].route[" + std::to_string(j) + "].destination", res,
                             vs.tls[i].location);
 
-      // IST0130 / IST0131: rules and matches that can never be used (SEMANTICS §2.1: first match wins).
+      // IST0130 / IST0131: rules and matches that can never be used (docs/semantics.md §2.1: first match wins).
       std::set<std::string> seen;
       bool catch_all_seen = false;
       std::size_t catch_all_rule = 0;
@@ -286,7 +286,7 @@ class Linter {
 
   void conflicting_mesh_hosts() {
     // IST0109: two VirtualServices bound to the mesh for the same host; sidecars use only the
-    // oldest (SEMANTICS §1.3).
+    // oldest (docs/semantics.md §1.3).
     std::map<std::string, std::vector<const config::VirtualService*>> by_host;
     for (const auto& vs : store_.virtual_services()) {
       if (vs.hosts.empty()) continue;

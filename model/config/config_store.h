@@ -14,17 +14,17 @@ namespace meshtwin::config {
 // `2024-05-01T12:00:00.5+02:00`); nullopt when the text is not one.
 std::optional<std::int64_t> parse_rfc3339(std::string_view text);
 
-// Istio's "oldest first" order (SEMANTICS §1.2), the order of every vector in the store:
+// Istio's "oldest first" order (docs/semantics.md §1.2), the order of every vector in the store:
 // objects with a creationTimestamp come first, by that time, ties broken by name then
 // namespace; objects without one follow in the order they were first applied (they were
 // created "now", during this load).
 bool created_before(const ObjectMeta& a, const ObjectMeta& b);
 
 // Resources keyed by (API group, kind, namespace, name) with kubectl apply semantics
-// (DESIGN §3.1): applying an object with an existing identity replaces it in place and keeps
+// (docs/design.md §3.1): applying an object with an existing identity replaces it in place and keeps
 // its creation order; a new identity is appended. Each kind's vector is kept in creation
 // order ("oldest first"; creationTimestamp where given, else order of first apply), with
-// ties broken by name then namespace as Istio does (SEMANTICS §1.2).
+// ties broken by name then namespace as Istio does (docs/semantics.md §1.2).
 class ConfigStore {
  public:
   void apply(Namespace r);

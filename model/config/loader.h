@@ -9,7 +9,7 @@
 
 namespace meshtwin::config {
 
-// Loads files and folders like `kubectl apply -f` (DESIGN §3.1): folders recursively in byte
+// Loads files and folders like `kubectl apply -f` (docs/design.md §3.1): folders recursively in byte
 // order of names (files ending .yaml, .yml or .json), multi-document YAML, `List` kinds.
 // Each document is validated and applied to `store` in order. Problems go to `diags`
 // (errors for invalid values, warnings for unknown fields, notes for skipped documents);

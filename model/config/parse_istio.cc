@@ -160,7 +160,7 @@ bool read_destination(const Value& v, Destination& d) {
 }
 
 // Weights are relative; with several destinations at least one must be positive
-// (SEMANTICS §3.3: an omitted weight is 0).
+// (docs/semantics.md §3.3: an omitted weight is 0).
 template <class D>
 void check_weights(const Value& route_v, const std::vector<D>& dests, bool weights_valid) {
   if (!weights_valid || dests.size() < 2) return;
@@ -533,7 +533,7 @@ void read_http_route(const Value& v, HTTPRoute& r, bool in_delegate_vs) {
   if (auto h = m.get("headers")) read_headers(*h, r.headers);
   m.finish();
 
-  // One action per route (SEMANTICS §3.1), as Istio's validation insists.
+  // One action per route (docs/semantics.md §3.1), as Istio's validation insists.
   if (route_v && redirect_v) error_at(v, "redirect", "a route may have route or redirect, not both");
   if (route_v && direct_v) error_at(v, "directResponse", "a route may have route or directResponse, not both");
   if (redirect_v && direct_v) error_at(v, "directResponse", "a route may have redirect or directResponse, not both");

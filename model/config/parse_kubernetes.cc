@@ -1,5 +1,5 @@
 // Kubernetes kinds: metadata, Namespace, Service, and the workload kinds reduced to what a
-// mesh sees (SEMANTICS §13). Fields Kubernetes defines but a mesh never looks at (volumes,
+// mesh sees (docs/semantics.md §13). Fields Kubernetes defines but a mesh never looks at (volumes,
 // probes' details, resources, ...) are accepted without a warning; only misspellings warn.
 #include <algorithm>
 #include <limits>

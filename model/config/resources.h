@@ -3,7 +3,7 @@
 // Typed Kubernetes and Istio resources as meshtwin reads them. Field names follow the
 // Kubernetes / istio.io APIs (snake_case here); every field of the kinds below is parsed even
 // where its behaviour arrives in a later issue. Optional fields are std::optional where
-// "unset" differs from a zero value in Istio's semantics (SEMANTICS.md).
+// "unset" differs from a zero value in Istio's semantics (docs/semantics.md).
 
 #include <cstdint>
 #include <map>
@@ -26,7 +26,7 @@ struct ObjectMeta {
   Labels labels;
   Labels annotations;
   std::string creation_timestamp;  // as given (RFC 3339), empty if absent
-  // "Oldest wins" order (DESIGN §3.1): creationTimestamp where given, else order of first
+  // "Oldest wins" order (docs/design.md §3.1): creationTimestamp where given, else order of first
   // apply. Assigned by ConfigStore; replacement keeps the original value.
   std::uint64_t creation_order = 0;
   std::uint64_t generation = 0;  // bumped by ConfigStore on each replacement
@@ -144,7 +144,7 @@ struct Headers {
 
 struct HTTPRouteDestination {
   Destination destination;
-  std::int32_t weight = 0;  // omitted = 0 (SEMANTICS §3.3)
+  std::int32_t weight = 0;  // omitted = 0 (docs/semantics.md §3.3)
   Headers headers;
   SourceLocation location;
 };
@@ -334,7 +334,7 @@ struct LoadBalancerSettings {
 
 struct ConnectionPoolSettings {
   struct Tcp {
-    std::int32_t max_connections = 0;  // 0 = unset (SEMANTICS §9.1)
+    std::int32_t max_connections = 0;  // 0 = unset (docs/semantics.md §9.1)
     std::optional<SimTime> connect_timeout;
     std::optional<SimTime> idle_timeout;
     std::optional<SimTime> max_connection_duration;
@@ -545,7 +545,7 @@ struct IngressTLS {
 };
 
 // networking.k8s.io/v1 Ingress, translated into an Istio Gateway and VirtualServices the way
-// istiod's ingress controller does (SEMANTICS §11).
+// istiod's ingress controller does (docs/semantics.md §11).
 struct Ingress {
   ObjectMeta meta;
   std::string ingress_class_name;  // spec.ingressClassName
@@ -570,7 +570,7 @@ struct GatewayApiListener {
 };
 
 // gateway.networking.k8s.io Gateway: istiod deploys a `<name>-istio` Deployment and Service for it
-// (DESIGN §3.1) and turns each listener into a server of a generated Istio Gateway.
+// (docs/design.md §3.1) and turns each listener into a server of a generated Istio Gateway.
 struct GatewayApiGateway {
   ObjectMeta meta;
   std::string gateway_class_name;

@@ -12,9 +12,9 @@ namespace meshtwin::proxy {
 
 using engine::SimTime;
 
-inline constexpr std::uint64_t kIstioUnlimited = 4'294'967'295ull;  // 2^32 − 1 (SEMANTICS §9.1)
+inline constexpr std::uint64_t kIstioUnlimited = 4'294'967'295ull;  // 2^32 − 1 (docs/semantics.md §9.1)
 
-// The connection-pool limits of one Envoy cluster as Istio configures them (SEMANTICS §9.1):
+// The connection-pool limits of one Envoy cluster as Istio configures them (docs/semantics.md §9.1):
 // unset (or zero) DestinationRule fields become 2^32 − 1, never Envoy's own defaults.
 struct CircuitBreakerThresholds {
   std::uint64_t max_connections = kIstioUnlimited;

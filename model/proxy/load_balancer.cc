@@ -58,7 +58,7 @@ LbSetup lb_setup_for(const xds::Cluster& cluster, const registry::Registry& regi
       const registry::Pod& pod = registry.pods()[ep.pod];
       endpoints.push_back({pod.locality, &pod.labels, ep.weight});
     } else {
-      // A ServiceEntry endpoint (or a DNS host): its own locality and labels (SEMANTICS §12.1).
+      // A ServiceEntry endpoint (or a DNS host): its own locality and labels (docs/semantics.md §12.1).
       static const config::Labels kNoLabels;
       const bool listed = ep.external < registry.external_endpoints().size();
       const registry::ExternalEndpoint* ext = listed ? &registry.external_endpoints()[ep.external] : nullptr;

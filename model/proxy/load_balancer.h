@@ -25,7 +25,7 @@ inline constexpr std::int32_t kNoHost = -1;
 
 // ------------------------------------------------------------------ settings and hosts
 
-// The Envoy load-balancer configuration of one cluster as Istio writes it (SEMANTICS §7.4–7.6,
+// The Envoy load-balancer configuration of one cluster as Istio writes it (docs/semantics.md §7.4–7.6,
 // §8.5). Build it with lb_settings_for() / lb_setup_for(); tests set fields directly.
 struct LbSettings {
   xds::LbPolicy::Kind kind = xds::LbPolicy::Kind::LeastRequest;
@@ -72,7 +72,7 @@ struct LbSetup {
 };
 
 // lb_settings_for + plan_localities over the cluster's endpoints: addresses "pod_ip:port",
-// endpoint weights, the caller's locality and labels against each pod's (SEMANTICS §7.5), the
+// endpoint weights, the caller's locality and labels against each pod's (docs/semantics.md §7.5), the
 // Service's trafficDistribution. `caller` may be nullptr (no locality, no labels).
 // `mesh_locality`: meshConfig.localityLbSetting (nullptr: Istio's default, enabled).
 LbSetup lb_setup_for(const xds::Cluster& cluster, const registry::Registry& registry,
@@ -81,7 +81,7 @@ LbSetup lb_setup_for(const xds::Cluster& cluster, const registry::Registry& regi
 
 // ------------------------------------------------------------------ request hash keys
 
-// The 64-bit key Envoy's hash policy computes for a request (SEMANTICS §7.4; E-TA): xxHash64 of
+// The 64-bit key Envoy's hash policy computes for a request (docs/semantics.md §7.4; E-TA): xxHash64 of
 // the header value, cookie value, query-parameter value or downstream source IP (address
 // only, no port). When the request lacks the key, pass no hash: the LB then draws a random one.
 std::uint64_t hash_request_key(std::string_view value);
@@ -96,7 +96,7 @@ std::string generated_cookie_value(std::string_view downstream_remote,
                                    std::string_view downstream_local);
 
 // The hash of one request under a DestinationRule consistentHash policy, as Envoy's route hash
-// policy computes it (SEMANTICS §7.4): httpHeaderName (every value of the header, sorted),
+// policy computes it (docs/semantics.md §7.4): httpHeaderName (every value of the header, sorted),
 // httpCookie (first cookie of that name, surrounding quotes stripped), useSourceIp (the
 // downstream IP, no port), httpQueryParameterName (first value, %-decoded). No hash when the
 // request lacks the key, except for a cookie policy with a ttl: Envoy then generates the cookie
@@ -178,7 +178,7 @@ class EdfScheduler {
 
 // ------------------------------------------------------------------ the load balancer
 
-// Host selection for one Envoy cluster in one calling proxy (SEMANTICS §8): priorities with
+// Host selection for one Envoy cluster in one calling proxy (docs/semantics.md §8): priorities with
 // 1.4 overprovisioning and panic (§8.5), locality-weighted choice (§8.6), ROUND_ROBIN (RR with
 // a random start, EDF for unequal weights or slow start, §8.1), LEAST_REQUEST (P2C or EDF on
 // weight/(active+1)^bias, §8.2), RANDOM (§8.3), RING_HASH and MAGLEV (§8.4), slow start (§7.6)

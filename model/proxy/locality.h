@@ -44,7 +44,7 @@ struct LocalityCaller {
   const config::Labels* labels = nullptr;
 };
 
-// What istiod's EDS gives one calling proxy for one cluster, endpoint by endpoint (SEMANTICS
+// What istiod's EDS gives one calling proxy for one cluster, endpoint by endpoint (docs/semantics.md
 // §7.5, I-LB, I-EB): the Envoy priority of every endpoint and the LocalityLbEndpoints group it
 // travels in, with the group's load_balancing_weight.
 //

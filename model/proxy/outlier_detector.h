@@ -11,7 +11,7 @@ namespace meshtwin::proxy {
 
 using engine::SimTime;
 
-// Envoy's outlier-detection settings as Istio writes them for one cluster (SEMANTICS §10.1).
+// Envoy's outlier-detection settings as Istio writes them for one cluster (docs/semantics.md §10.1).
 // Only the consecutive-error detectors exist: Istio switches success rate off and leaves the
 // failure-percentage detectors at enforcing 0. Enforcement is all-or-nothing because Istio only
 // ever writes 0 or 100.
@@ -44,7 +44,7 @@ OutlierSettings resolve_outlier_detection(const config::OutlierDetection& od);
 // headers carry grpc-status (a trailers-only gRPC response; §10.2). Unknown codes map to 500.
 int grpc_to_http_status(int grpc_status);
 
-// Envoy's consecutive-error outlier detector for one cluster of one calling proxy (SEMANTICS
+// Envoy's consecutive-error outlier detector for one cluster of one calling proxy (docs/semantics.md
 // §10.2–10.4). Hosts are the cluster's endpoint indices, as for the LoadBalancer. The state
 // is shared by all workers of the proxy; the simulation feeds it every attempt's outcome and
 // calls on_interval() from a periodic timer armed when the detector is created.

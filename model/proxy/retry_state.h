@@ -26,7 +26,7 @@ struct AttemptOutcome {
   int grpc_status = -1;  // -1: none in the response headers
 };
 
-// The full-jitter exponential backoff of current Envoy (SEMANTICS §5.4): limits B, 2B, 4B, …
+// The full-jitter exponential backoff of current Envoy (docs/semantics.md §5.4): limits B, 2B, 4B, …
 // capped at M (25, 50, 100, 200, 250, 250 ms by default); each wait uniform in [0, limit) ms.
 // `legacy` switches to the form older Envoy docs describe, [0, (2^N − 1)·B) capped at M
 // (§5.4 DOC≠CODE, §17.1), keeping the choice a named policy rather than an edit.
@@ -45,7 +45,7 @@ class BackoffPolicy {
   Kind kind_;
 };
 
-// Envoy's per-request retry state over an immutable xds::RetryPolicy (SEMANTICS §5.2).
+// Envoy's per-request retry state over an immutable xds::RetryPolicy (docs/semantics.md §5.2).
 class RetryState {
  public:
   explicit RetryState(const xds::RetryPolicy* policy);

@@ -276,7 +276,7 @@ std::string Cidr::to_string() const {
 std::string resolve_short_name(std::string_view host, std::string_view config_namespace,
                                std::string_view domain) {
   if (host == "*" || is_ip_address(host)) return std::string(host);
-  // Any dot means "already qualified" (SEMANTICS §1.1): `reviews.prod` stays literal.
+  // Any dot means "already qualified" (docs/semantics.md §1.1): `reviews.prod` stays literal.
   if (host.find('.') != std::string_view::npos) return std::string(host);
   std::string out;
   out.reserve(host.size() + config_namespace.size() + domain.size() + 6);
@@ -411,14 +411,14 @@ Registry Registry::build(const config::ConfigStore& store, config::Diagnostics& 
   reg.domain_ = options.domain;
   const PodPlan* pod_plan = options.pod_plan;
 
-  // Namespaces that opted out of injection (DESIGN §3.1).
+  // Namespaces that opted out of injection (docs/design.md §3.1).
   std::unordered_set<std::string> injection_disabled;
   for (const auto& ns : store.namespaces()) {
     auto it = ns.meta.labels.find("istio-injection");
     if (it != ns.meta.labels.end() && it->second == "disabled") injection_disabled.insert(ns.meta.name);
   }
 
-  // Workloads and Services the registry provides on top of the manifests (DESIGN §3.1).
+  // Workloads and Services the registry provides on top of the manifests (docs/design.md §3.1).
   std::vector<config::Workload> generated_workloads;
   std::vector<config::Service> generated_services;
   if (options.default_gateways) {
@@ -444,7 +444,7 @@ Registry Registry::build(const config::ConfigStore& store, config::Diagnostics& 
     }
   }
   // A Gateway API Gateway of an Istio class gets its `<name>-istio` Deployment and Service
-  // (DESIGN §3.1), listening on the listener ports themselves.
+  // (docs/design.md §3.1), listening on the listener ports themselves.
   for (const auto& gw : store.gateway_api_gateways()) {
     if (!istio_gateway_class(gw.gateway_class_name)) continue;
     const std::string name = gw.meta.name + "-istio";
@@ -496,7 +496,7 @@ Registry Registry::build(const config::ConfigStore& store, config::Diagnostics& 
       pod.ip = pod_ip(workload_index, pod.ordinal, static_cast<std::uint32_t>(reg.pods_.size()));
       bool inject = pod.namespace_ != "istio-system" && pod.namespace_ != "kube-system" &&
                     !injection_disabled.count(pod.namespace_);
-      // The annotation is what DESIGN §3.1 names; Istio's newer pod label of the same name is
+      // The annotation is what docs/design.md §3.1 names; Istio's newer pod label of the same name is
       // honoured too (it takes precedence over the annotation in the injector).
       const std::string inject_key = "sidecar.istio.io/inject";
       if (auto it = pod.labels.find(inject_key); it != pod.labels.end()) {
@@ -641,7 +641,7 @@ Registry Registry::build(const config::ConfigStore& store, config::Diagnostics& 
   for (const auto& ks : store.services()) add_k8s_service(ks, false);
   for (const auto& ks : generated_services) add_k8s_service(ks, true);
 
-  // ServiceEntries: one registry service per host (SEMANTICS §12.1). STATIC endpoints and DNS
+  // ServiceEntries: one registry service per host (docs/semantics.md §12.1). STATIC endpoints and DNS
   // hosts are external endpoints; a workloadSelector selects pods of the entry's namespace.
   for (const auto& se : store.service_entries()) {
     for (std::size_t h = 0; h < se.hosts.size(); ++h) {
@@ -680,7 +680,7 @@ Registry Registry::build(const config::ConfigStore& store, config::Diagnostics& 
       }
       const auto index = static_cast<std::uint32_t>(reg.services_.size());
       const std::string hostname = svc.hostname;
-      // A ServiceEntry for a Kubernetes service's hostname only decorates it (SEMANTICS §12.1).
+      // A ServiceEntry for a Kubernetes service's hostname only decorates it (docs/semantics.md §12.1).
       if (!add_service(std::move(svc))) continue;
       auto add_endpoint = [&](ExternalEndpoint ep) {
         ep.service = index;

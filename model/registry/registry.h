@@ -30,7 +30,7 @@ struct StringHash {
 template <class V>
 using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
 
-// Istio's protocol selection from a port name or appProtocol (SEMANTICS §13): `http`,
+// Istio's protocol selection from a port name or appProtocol (docs/semantics.md §13): `http`,
 // `http-foo`, `http2`, `grpc`, `grpc-web`, `tcp`, `tls`, `https`, `mongo`, `redis`, `mysql`;
 // anything else is Unknown (protocol sniffing; meshtwin treats sniffed ports as HTTP when
 // the scenario sends HTTP to them).
@@ -39,10 +39,10 @@ Protocol protocol_from_port(std::string_view port_name, std::string_view app_pro
 bool is_http(Protocol p);  // HTTP, HTTP2, GRPC (and Unknown, sniffed)
 std::string_view to_string(Protocol p);
 
-// Istio's ResolveShortnameToFQDN (SEMANTICS §1.1): `*` and IP addresses stay; a name without
+// Istio's ResolveShortnameToFQDN (docs/semantics.md §1.1): `*` and IP addresses stay; a name without
 // a dot becomes `<name>.<config_namespace>.svc.<domain>`; a name with a dot is left as is. An
 // empty domain gives `<name>.<config_namespace>`, as istiod does for config without a domain
-// suffix (its own simulation tests, shared/conformance/README.md).
+// suffix (its own simulation tests, tests/data/conformance/README.md).
 std::string resolve_short_name(std::string_view host, std::string_view config_namespace,
                                std::string_view domain = kDefaultDomain);
 
@@ -71,12 +71,12 @@ struct Pod {
   config::Labels labels;
   config::Labels annotations;
   std::string ip;          // deterministic, 10.244.x.y
-  bool has_sidecar = true; // DESIGN §3.1 injection rules
+  bool has_sidecar = true; // docs/design.md §3.1 injection rules
   bool ready = true;
   // An Envoy that is itself a proxy: an Istio ingress/egress gateway or the `<name>-istio` Deployment
   // istiod runs for a Gateway API Gateway. It has no sidecar; compile_gateway builds its config.
   bool gateway_proxy = false;
-  bool generated = false;  // provided by the registry (DESIGN §3.1 default gateways), not a manifest
+  bool generated = false;  // provided by the registry (docs/design.md §3.1 default gateways), not a manifest
   std::string version;     // labels["version"], or "unknown"
   std::string locality;    // "region/zone/subzone", may be empty
   std::vector<config::ContainerPort> container_ports;
@@ -95,7 +95,7 @@ struct ServicePort {
 };
 
 // An endpoint that is not a pod: a ServiceEntry endpoint (WorkloadEntry-like), a DNS ServiceEntry's
-// host (resolved by Envoy, SEMANTICS §12.1), or an address of an EndpointSlice no pod owns.
+// host (resolved by Envoy, docs/semantics.md §12.1), or an address of an EndpointSlice no pod owns.
 struct ExternalEndpoint {
   std::string address;  // IP or DNS name
   std::map<std::string, std::uint32_t> ports;  // service port name -> endpoint port (overrides targetPort)
@@ -153,7 +153,7 @@ struct PodPlan {
 
 struct RegistryOptions {
   std::string domain{kDefaultDomain};
-  // DESIGN §3.1: Istio's demo-profile ingress and egress gateways (pods and Services in
+  // docs/design.md §3.1: Istio's demo-profile ingress and egress gateways (pods and Services in
   // istio-system) when no manifest defines them. Off for replaying istiod's own tests, whose fake
   // cluster has none.
   bool default_gateways = true;

@@ -550,7 +550,7 @@ void MeshImpl::on_client_timeout(std::uint64_t slot) {
   ClientReq& r = client_reqs_[static_cast<std::uint32_t>(slot)];
   const std::uint32_t stream =
       r.stream != kNone && streams_[r.stream].gen == r.stream_gen ? r.stream : kNone;
-  // The client gives up: Envoy logs the downstream disconnect (code 0, DC, DESIGN §3.2).
+  // The client gives up: Envoy logs the downstream disconnect (code 0, DC, docs/design.md §3.2).
   finish_client(static_cast<std::uint32_t>(slot), 0, flag::kDownstreamConnectionTermination, 0);
   if (stream != kNone) reset_stream_from_downstream(stream);
 }
@@ -642,7 +642,7 @@ void MeshImpl::launch_stream(std::uint32_t slot) {
   Stream& s = streams_[slot];
   if (s.proxy == kNone) {
     // No sidecar: the app's connection goes straight to a pod (kube-proxy), bypassing
-    // VirtualService routing (DESIGN §3.1).
+    // VirtualService routing (docs/design.md §3.1).
     start_attempt(slot);
   } else {
     const SimTime delay = overhead(proxies_[s.proxy]);
@@ -1555,7 +1555,7 @@ void MeshImpl::on_stream_result(std::uint64_t arg) {
 
 void MeshImpl::reset_stream_from_downstream(std::uint32_t slot) {
   Stream& s = streams_[slot];
-  // Envoy logs the attempt the app abandoned with code 0 and DC (DESIGN §3.2); the server
+  // Envoy logs the attempt the app abandoned with code 0 and DC (docs/design.md §3.2); the server
   // keeps working and its response is dropped on arrival.
   s.flags |= flag::kDownstreamConnectionTermination;
   release_retry(s);
@@ -1644,7 +1644,7 @@ void MeshImpl::on_app_arrival(std::uint64_t arg) {
   }
   const AppRt* app = pod.app;
   if (!app) {
-    respond(req, 200);  // an app not listed answers 200 at once (DESIGN §3.2)
+    respond(req, 200);  // an app not listed answers 200 at once (docs/design.md §3.2)
     return;
   }
   const FailureRt* failure = draw_failure(pod, *app);
@@ -1694,7 +1694,7 @@ void MeshImpl::on_service_done(std::uint64_t arg) {
   const std::uint32_t req = slot_of(arg);
   ServerReq& r = server_reqs_[req];
   if (r.gen != gen_of(arg) || r.finished) return;
-  // A failing request makes no calls (DESIGN §3.2).
+  // A failing request makes no calls (docs/design.md §3.2).
   if (const FailureRt* f = r.failure) {
     switch (f->kind) {
       case FailureSpec::Kind::Status:

@@ -1,7 +1,7 @@
 #pragma once
 
 // The simulate half's state: pools of in-flight objects and the event handlers that move them
-// (DESIGN §1 step 2). Private to model/scenario; tests reach it through Mesh::impl().
+// (docs/design.md §1 step 2). Private to model/scenario; tests reach it through Mesh::impl().
 //
 // A request's life: a client (or an app's downstream call) opens a Stream at the caller's
 // sidecar → route, weighted cluster, fault → attempts (LB pick, network leg, the server
@@ -181,7 +181,7 @@ struct PodRt {
   bool alive = true;                   // false once crashed or terminated
   bool terminating = false;            // graceful shutdown: serving, out of EDS
   // The server sidecar's inbound cluster limits: the DestinationRule's connection pool of the
-  // pod's service applies here too, summed over all callers (SEMANTICS §7.3, §9.1).
+  // pod's service applies here too, summed over all callers (docs/semantics.md §7.3, §9.1).
   struct Inbound {
     bool resolved = false;
     bool limited = false;
@@ -199,7 +199,7 @@ struct PodRt {
 };
 
 // One upstream connection of a pool. HTTP/1.1 carries one request at a time; HTTP/2 pools
-// have at most one connection that multiplexes streams (SEMANTICS §9.2).
+// have at most one connection that multiplexes streams (docs/semantics.md §9.2).
 struct Connection {
   std::uint32_t requests = 0;  // served so far (maxRequestsPerConnection)
   SimTime idle_since = 0;

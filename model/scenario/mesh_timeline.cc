@@ -1,4 +1,4 @@
-// The scenario's story over time (DESIGN §3.2 timeline, SEMANTICS §13, §15): config applied
+// The scenario's story over time (docs/design.md §3.2 timeline, docs/semantics.md §13, §15): config applied
 // or deleted, pods scaled, killed, started and becoming ready, app and client changes, and
 // canary rollouts. Every change that alters what proxies should know is recompiled (the
 // compile half) and delivered to each proxy after istiod's 100 ms debounce plus that proxy's

@@ -1,4 +1,4 @@
-// `assertions:` (DESIGN §3.2, issue 5 part 4): what a run must show. Only the file is read
+// `assertions:` (docs/design.md §3.2, issue 5 part 4): what a run must show. Only the file is read
 // here; results/assertions.h evaluates them against a results file. An assertion that
 // selects the wrong thing passes or fails silently, so this reader is stricter than the rest
 // of the scenario: an unknown key under `where` or `expect` is an error, not a warning.

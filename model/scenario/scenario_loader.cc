@@ -1,4 +1,4 @@
-// load_scenario: the scenario file of DESIGN §3.2 (reference: docs/scenario-reference.md).
+// load_scenario: the scenario file of docs/design.md §3.2 (reference: docs/scenario-reference.md).
 // Reading goes through config's yaml_reader so that scenario diagnostics look exactly like
 // manifest diagnostics: file:line:col, field path, a sentence to act on.
 #include <algorithm>

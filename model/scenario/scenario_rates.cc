@@ -1,4 +1,4 @@
-// A client's `rate` (DESIGN §3.2, issue 5 part 3): the open-loop shapes (poisson, constant,
+// A client's `rate` (docs/design.md §3.2, issue 5 part 3): the open-loop shapes (poisson, constant,
 // ramp, steps, sine, bursts, replay of a CSV) and the closed loop. A replay CSV is read here,
 // at load time, so its mistakes are reported like any other: at the CSV's own line and
 // column, with the scenario field that named the file.

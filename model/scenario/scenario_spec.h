@@ -1,4 +1,4 @@
-// model/scenario owns the scenario file (DESIGN §3.2), and building and running a mesh from
+// model/scenario owns the scenario file (docs/design.md §3.2), and building and running a mesh from
 // it. It may use every part of model/ and engine/, never results/ (SQLite), Qt or the CLI.
 #pragma once
 
@@ -144,7 +144,7 @@ struct RecordSpec {
   SimTime metrics_interval = engine::kSecond;
 };
 
-// One entry of `timeline:` (DESIGN §3.2); exactly one action is set.
+// One entry of `timeline:` (docs/design.md §3.2); exactly one action is set.
 struct TimelineEntry {
   SimTime at = 0;
   std::vector<std::string> apply;    // manifest files/folders (resolved paths) applied at `at`

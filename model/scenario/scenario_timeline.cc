@@ -1,4 +1,4 @@
-// `timeline:` and `rollout:` (DESIGN §3.2, issue 5 parts 1 and 2): what changes during a run.
+// `timeline:` and `rollout:` (docs/design.md §3.2, issue 5 parts 1 and 2): what changes during a run.
 // Only the file is read here; whether a Deployment, app or pod exists is known once the
 // manifests are loaded, so the mesh checks those (with the entry's location). Names the
 // scenario itself defines (clients, assertions) are checked here.

@@ -16,7 +16,7 @@ namespace meshtwin::scenario::detail {
 using config::yaml::MapReader;
 using config::yaml::Value;
 
-// A distribution of durations, in nanoseconds (DESIGN §3.2): a plain duration (constant) or a
+// A distribution of durations, in nanoseconds (docs/design.md §3.2): a plain duration (constant) or a
 // map with exactly one of constant, uniform, exponential, normal, lognormal (p50/p99, or
 // mu/sigma of ln(value in seconds)), pareto, empirical. Reports one error and returns nullopt
 // when invalid.

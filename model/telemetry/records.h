@@ -20,7 +20,7 @@ using engine::SimTime;
 // keeps a string past the call must copy it (or key a dictionary by the view's data pointer,
 // which is stable for the run).
 
-// One row per client request (DESIGN §3.3 `requests`).
+// One row per client request (docs/design.md §3.3 `requests`).
 struct RequestRecord {
   std::uint64_t request_id = 0;
   std::string_view client;
@@ -43,7 +43,7 @@ struct RequestRecord {
 enum class SpanKind : std::uint8_t { Attempt, LocalReply, Shadow };
 std::string_view to_string(SpanKind kind);
 
-// One row per upstream attempt or local reply at a caller-side proxy (DESIGN §3.3 `spans`).
+// One row per upstream attempt or local reply at a caller-side proxy (docs/design.md §3.3 `spans`).
 // Every span goes to the sink (metrics need all of them); `sampled` says whether the row is
 // to be stored.
 struct SpanRecord {
@@ -85,7 +85,7 @@ struct HopRecord {
   std::uint32_t response_flags = 0;
 };
 
-// Timeline events (DESIGN §3.3 `events`): config_applied, pod_started, pod_ready, pod_killed,
+// Timeline events (docs/design.md §3.3 `events`): config_applied, pod_started, pod_ready, pod_killed,
 // host_ejected, host_returned, overflow_began, overflow_ended, ...
 struct EventRecord {
   SimTime time = 0;

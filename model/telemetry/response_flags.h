@@ -7,7 +7,7 @@
 
 namespace meshtwin::telemetry {
 
-// Envoy's response flags (SEMANTICS §14). Bit order = the order Envoy prints them in
+// Envoy's response flags (docs/semantics.md §14). Bit order = the order Envoy prints them in
 // %RESPONSE_FLAGS% (source/common/stream_info/utility.h), so formatting is a walk over bits.
 enum ResponseFlag : std::uint32_t {
   kFailedLocalHealthCheck = 1u << 0,          // LH

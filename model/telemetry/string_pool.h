@@ -9,7 +9,7 @@ namespace meshtwin::telemetry {
 
 // Interns strings for the lifetime of a run: every distinct text is stored once and handed out
 // as a std::string_view that stays valid until the pool is destroyed. Records carry these
-// views, so emitting a record never copies a name (DESIGN §4: strings interned at load time).
+// views, so emitting a record never copies a name (docs/design.md §4: strings interned at load time).
 // Interning costs a hash lookup; do it at build time, not per request.
 class StringPool {
  public:

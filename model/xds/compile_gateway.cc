@@ -1,5 +1,5 @@
 // The gateway compile (istiod's mergeGateways, buildGatewayListeners and
-// buildGatewayHTTPRouteConfig, SEMANTICS §11): which Gateways select the proxy, their servers
+// buildGatewayHTTPRouteConfig, docs/semantics.md §11): which Gateways select the proxy, their servers
 // merged per (translated) port, one listener per port with HTTP or TLS/TCP filter chains, and one
 // route table per HTTP server group with the bound VirtualServices merged per host.
 #include <algorithm>

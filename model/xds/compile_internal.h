@@ -22,7 +22,7 @@ std::string to_lower(std::string_view s);
 std::pair<int, int> parse_istio_version(std::string_view version);
 bool istio_version_at_most(std::string_view version, int major, int minor);
 
-// Istio's retry.ConvertPolicy (I-RETRY, SEMANTICS §5.1): `in == nullptr` -> the default policy;
+// Istio's retry.ConvertPolicy (I-RETRY, docs/semantics.md §5.1): `in == nullptr` -> the default policy;
 // attempts <= 0 -> nullopt (no policy at all).
 std::optional<RetryPolicy> convert_retry_policy(const config::HTTPRetry* in, bool consistent_hash,
                                                 const MeshOptions& mesh);
@@ -34,7 +34,7 @@ bool hosts_match(std::string_view a, std::string_view b);
 // Whether wildcard `a` is more specific than `b` (longer wins).
 bool more_specific(std::string_view a, std::string_view b);
 
-// exportTo visibility (SEMANTICS §1.2): empty = "*"; "." = the owner's namespace; "~" = nobody.
+// exportTo visibility (docs/semantics.md §1.2): empty = "*"; "." = the owner's namespace; "~" = nobody.
 bool exported_to(const std::vector<std::string>& export_to, std::string_view owner_namespace,
                  std::string_view target_namespace);
 
@@ -78,7 +78,7 @@ class DestinationRuleIndex {
   std::unordered_map<std::string, NamespaceRules> by_namespace_;
 };
 
-// The traffic policy of one cluster after SEMANTICS §7.3 (top-level -> portLevelSettings replace
+// The traffic policy of one cluster after docs/semantics.md §7.3 (top-level -> portLevelSettings replace
 // whole -> subset block by block).
 struct ResolvedPolicy {
   std::optional<config::LoadBalancerSettings> load_balancer;
@@ -90,7 +90,7 @@ struct ResolvedPolicy {
 ResolvedPolicy resolve_policy(const config::TrafficPolicy* top, const config::TrafficPolicy* subset,
                               std::uint32_t port);
 
-// SEMANTICS §7.4.
+// docs/semantics.md §7.4.
 LbPolicy to_lb_policy(const std::optional<config::LoadBalancerSettings>& lb);
 
 // The consistent-hash settings a route to (host, subset, port) carries (I-ROUTE

@@ -2,7 +2,7 @@
 // proxy class sees; for sidecars the outbound listeners with their filter chains, one route table
 // per HTTP port and the catch-all virtual host; for gateways (compile_gateway.cc) the servers'
 // listeners and merged route tables; and one cluster per service port and DestinationRule subset.
-// References: SEMANTICS §1–3, §5.1, §7, §11–13.
+// References: docs/semantics.md §1–3, §5.1, §7, §11–13.
 #include <re2/re2.h>
 
 #include <algorithm>
@@ -504,7 +504,7 @@ void ProxyCompiler::build_sidecar_listeners(ProxyConfig& cfg) {
   blackhole.origin = "loop protection";
   vo.filter_chains.push_back(std::move(blackhole));
   if (outbound_policy_ == "ALLOW_ANY_DYNAMIC_DNS") {
-    // Plaintext HTTP to unknown hosts goes through the dynamic forward proxy (SEMANTICS §12.2).
+    // Plaintext HTTP to unknown hosts goes through the dynamic forward proxy (docs/semantics.md §12.2).
     FilterChain http;
     http.kind = FilterChain::Kind::Http;
     http.match.transport_protocol = "raw_buffer";

@@ -1,4 +1,4 @@
-// Delegate VirtualServices (SEMANTICS §1.4, I-VSC mergeVirtualServices, I-VS MergeHTTPRoutes):
+// Delegate VirtualServices (docs/semantics.md §1.4, I-VSC mergeVirtualServices, I-VS MergeHTTPRoutes):
 // a root VS's `http[].delegate` rule is replaced by the delegate's rules, each match combined
 // with the root's. Done in istiod before any proxy sees the VS, so it is one pure function here.
 #include <algorithm>

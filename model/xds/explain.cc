@@ -190,7 +190,7 @@ std::optional<Explanation> explain(const ProxyConfig& cfg, const registry::Regis
 
   if (proxy.is_gateway) {
     // A client reaches the gateway through its Service: the Service port becomes the pod's target
-    // port, which is what the gateway listens on (SEMANTICS §11).
+    // port, which is what the gateway listens on (docs/semantics.md §11).
     call.address = proxy.ip_addresses.empty() ? "0.0.0.0" : proxy.ip_addresses.front();
     for (const auto& s : reg.services()) {
       bool mine = false;

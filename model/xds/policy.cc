@@ -1,4 +1,4 @@
-// Retry policy translation (SEMANTICS §5.1, §5.3), DestinationRule lookup and merging (§7.1)
+// Retry policy translation (docs/semantics.md §5.1, §5.3), DestinationRule lookup and merging (§7.1)
 // and per-cluster policy resolution (§7.3, §7.4).
 #include <algorithm>
 #include <array>

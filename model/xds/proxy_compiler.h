@@ -1,6 +1,6 @@
 // Internal to model/xds: the compiler shared by compile_sidecar and compile_gateway (one class,
 // because a gateway translates VirtualService rules, picks destinations and builds clusters exactly
-// as a sidecar does; SEMANTICS §11 "Routing actions ... behave exactly as on a sidecar").
+// as a sidecar does; docs/semantics.md §11 "Routing actions ... behave exactly as on a sidecar").
 // Not a contract for other folders: use model/xds/proxy_config.h.
 #pragma once
 
@@ -908,7 +908,7 @@ class ProxyCompiler {
     if (dr) c.destination_rule = dr->name;
 
     if (s.origin == registry::Service::Origin::ServiceEntry && s.service_entry) {
-      // I-CL convertResolution (SEMANTICS §12.1).
+      // I-CL convertResolution (docs/semantics.md §12.1).
       const std::string& res = s.service_entry->resolution;
       if (res == "NONE") {
         c.type = Cluster::Type::OriginalDst;
@@ -986,7 +986,7 @@ class ProxyCompiler {
   detail::DestinationRuleIndex drs_;
 
   // The "gateways" this proxy is: {"mesh"} for a sidecar, the selecting Gateways' "ns/name" for a
-  // gateway proxy (SEMANTICS §1.2, §11).
+  // gateway proxy (docs/semantics.md §1.2, §11).
   std::vector<std::string> gateway_set_{"mesh"};
   bool gateway_mode_ = false;
 
@@ -995,7 +995,7 @@ class ProxyCompiler {
   }
 
  public:
-  // Istio resolveGatewayName (SEMANTICS §1.1): bare and "./" names take the VirtualService's
+  // Istio resolveGatewayName (docs/semantics.md §1.1): bare and "./" names take the VirtualService's
   // namespace; "name.ns.svc.<domain>" becomes "ns/name"; "mesh" stays.
   static std::string normalize_gateway(std::string_view g, std::string_view vs_namespace) {
     if (g == "mesh") return "mesh";

@@ -1,4 +1,4 @@
-// Lookup structures of a compiled proxy config: Envoy's virtual-host selection (SEMANTICS §1.5)
+// Lookup structures of a compiled proxy config: Envoy's virtual-host selection (docs/semantics.md §1.5)
 // and cluster lookup by name. Built once by finalize(); probed per request without allocating.
 #include <re2/re2.h>
 
@@ -163,7 +163,7 @@ void ProxyConfig::finalize() {
   }
 
   // Routes name their clusters; resolve the names to indices once so the proxy never looks a
-  // name up per request. A name with no cluster stays kNoCluster -> 503 NC (SEMANTICS §3.2).
+  // name up per request. A name with no cluster stays kNoCluster -> 503 NC (docs/semantics.md §3.2).
   for (auto& rc : route_configs) {
     rc.finalize();
     for (auto& vh : rc.virtual_hosts) {

@@ -31,7 +31,7 @@ using engine::SimTime;
 // build matchers by hand may also leave `regex`/`path_regex` empty: finalize() compiles them.
 std::shared_ptr<const re2::RE2> compile_regex(std::string_view pattern, std::string* error = nullptr);
 
-// An Envoy StringMatcher / header matcher value (SEMANTICS §2.3).
+// An Envoy StringMatcher / header matcher value (docs/semantics.md §2.3).
 struct StringMatcher {
   enum class Kind { Exact, Prefix, Regex, Present };
   Kind kind = Kind::Present;
@@ -56,7 +56,7 @@ struct QueryParamMatcher {
 
 struct RouteMatch {
   // PathSeparatedPrefix: `/foo` matches `/foo` and `/foo/x`, not `/foobar` (Ingress and Gateway API
-  // routes, SEMANTICS §2.3).
+  // routes, docs/semantics.md §2.3).
   enum class PathKind { Prefix, Exact, Regex, PathSeparatedPrefix };
   PathKind path_kind = PathKind::Prefix;
   std::string path = "/";
@@ -65,7 +65,7 @@ struct RouteMatch {
   std::vector<HeaderMatcher> headers;
   std::vector<QueryParamMatcher> query_params;
 
-  // True for prefix "/" (or regex ".*") without header/query matchers (SEMANTICS §1.3, §2.1).
+  // True for prefix "/" (or regex ".*") without header/query matchers (docs/semantics.md §1.3, §2.1).
   bool is_catch_all() const;
 };
 
@@ -91,7 +91,7 @@ bool route_matches(const RouteMatch& match, const RequestAttributes& request);
 
 // ------------------------------------------------------------------ route actions
 
-// Envoy retry_on bits (SEMANTICS §5.3).
+// Envoy retry_on bits (docs/semantics.md §5.3).
 enum RetryOn : std::uint32_t {
   kRetry5xx = 1u << 0,
   kRetryGatewayError = 1u << 1,
@@ -110,7 +110,7 @@ enum RetryOn : std::uint32_t {
   kRetryGrpcUnavailable = 1u << 14,
   kRetryGrpcInternal = 1u << 15,
 };
-// Parses a comma-separated retryOn string; unknown tokens are ignored (SEMANTICS §5.3),
+// Parses a comma-separated retryOn string; unknown tokens are ignored (docs/semantics.md §5.3),
 // integer tokens that are HTTP statuses go to `status_codes` and add retriable-status-codes.
 std::uint32_t parse_retry_on(std::string_view text, std::vector<std::uint32_t>* status_codes);
 
@@ -174,7 +174,7 @@ struct Route {
   // Forward
   std::vector<WeightedCluster> clusters;  // one entry = plain cluster
   std::uint64_t total_weight = 0;
-  SimTime timeout = 0;                    // 0: disabled (Istio's default, SEMANTICS §4.1)
+  SimTime timeout = 0;                    // 0: disabled (Istio's default, docs/semantics.md §4.1)
   std::optional<RetryPolicy> retry;       // nullopt: no retry policy at all
   std::optional<FaultPolicy> fault;
   std::vector<MirrorPolicy> mirrors;
@@ -188,11 +188,11 @@ struct Route {
   std::string redirect_location;  // for messages only
 
   // The DestinationRule's consistent-hash key for this route's destination (Envoy hash_policy,
-  // SEMANTICS §2.6, §8.4); nullopt when the destination is not hashed.
+  // docs/semantics.md §2.6, §8.4); nullopt when the destination is not hashed.
   std::optional<config::ConsistentHashLB> hash_policy;
   std::optional<config::RegexRewrite> regex_rewrite;  // rewrite.uriRegexRewrite
   // The status when a cluster named by this route does not exist (NC): 503, but 500 for routes
-  // istiod generates from Gateway API resources (SEMANTICS §3.2).
+  // istiod generates from Gateway API resources (docs/semantics.md §3.2).
   int cluster_not_found_status = 503;
 };
 
@@ -201,7 +201,7 @@ struct VirtualHost {
   std::vector<std::string> domains;  // lower case
   std::vector<Route> routes;
   // Envoy require_tls ALL: a plaintext request gets a 301 to https (a gateway server with
-  // tls.httpsRedirect, SEMANTICS §11) before any route is looked at.
+  // tls.httpsRedirect, docs/semantics.md §11) before any route is looked at.
   bool require_tls = false;
 };
 
@@ -209,7 +209,7 @@ struct RouteConfiguration {
   std::string name;  // "9080" for sidecars, "http.80" for gateways
   std::vector<VirtualHost> virtual_hosts;
 
-  // Envoy's virtual-host selection (SEMANTICS §1.5): lower-cased host, port stripped, exact
+  // Envoy's virtual-host selection (docs/semantics.md §1.5): lower-cased host, port stripped, exact
   // domain, then longest suffix wildcard, then longest prefix wildcard, then "*". -1 if none.
   std::int32_t find_virtual_host(std::string_view authority) const;
 
@@ -227,7 +227,7 @@ struct RouteConfiguration {
 
 struct LbPolicy {
   enum class Kind { LeastRequest, RoundRobin, Random, Passthrough, RingHash, Maglev };
-  Kind kind = Kind::LeastRequest;  // Istio's default (SEMANTICS §7.4)
+  Kind kind = Kind::LeastRequest;  // Istio's default (docs/semantics.md §7.4)
   std::uint32_t choice_count = 2;
   double active_request_bias = 1.0;
   std::uint64_t minimum_ring_size = 1024;
@@ -267,7 +267,7 @@ struct Cluster {
   registry::Protocol protocol = registry::Protocol::Unknown;
   std::vector<ClusterEndpoint> endpoints;
   LbPolicy lb;
-  // The DestinationRule policy resolved for this cluster (SEMANTICS §7.3): top-level,
+  // The DestinationRule policy resolved for this cluster (docs/semantics.md §7.3): top-level,
   // port-level and subset policies merged. Blocks that stay unset are Istio's defaults.
   std::optional<config::ConnectionPoolSettings> connection_pool;
   std::optional<config::OutlierDetection> outlier_detection;
@@ -282,7 +282,7 @@ struct Cluster {
 
 // ------------------------------------------------------------------ listeners (LDS)
 
-// Envoy's FilterChainMatch as Istio fills it (shared/conformance/README.md "What Run does").
+// Envoy's FilterChainMatch as Istio fills it (tests/data/conformance/README.md "What Run does").
 struct FilterChainMatch {
   std::uint32_t destination_port = 0;             // 0: any
   std::vector<std::string> prefix_ranges;         // CIDRs; empty: any destination address
@@ -296,7 +296,7 @@ struct FilterChainMatch {
   }
 };
 
-// A tcp_proxy network filter (SEMANTICS §12.2, §13): where a connection goes. Several clusters
+// A tcp_proxy network filter (docs/semantics.md §12.2, §13): where a connection goes. Several clusters
 // are weighted exactly like an HTTP route's (§3.3), picked once per connection.
 struct TcpProxy {
   std::vector<WeightedCluster> clusters;
@@ -418,7 +418,7 @@ struct ProxyConfig {
   std::int32_t virtual_outbound_ = -1;
 };
 
-// Compiles the sidecar config of one proxy class (SEMANTICS §1–3, §7): one route
+// Compiles the sidecar config of one proxy class (docs/semantics.md §1–3, §7): one route
 // configuration per HTTP service port, virtual hosts for every visible service (default route,
 // §2.6) or VirtualService (first VS wins per host on sidecars, §1.3), the allow_any/block_all
 // catch-all, and one cluster per (service port) and per (subset, port) of the applicable
@@ -430,7 +430,7 @@ std::shared_ptr<const ProxyConfig> compile_sidecar(const config::ConfigStore& st
                                                    const MeshOptions& mesh,
                                                    config::Diagnostics* diags = nullptr);
 
-// Compiles the config of a gateway proxy (an Envoy selected by Gateways, SEMANTICS §11): one
+// Compiles the config of a gateway proxy (an Envoy selected by Gateways, docs/semantics.md §11): one
 // listener per (translated) server port, HTTP route configurations "http.<port>" with every
 // VirtualService bound to the Gateways merged per host (catch-all routes last), 404 for hosts no
 // route binds, httpsRedirect, TLS/TCP servers as filter chains by SNI, and the clusters of every
@@ -451,7 +451,7 @@ std::string outbound_cluster_name(std::uint32_t port, std::string_view subset,
 // The first route of the virtual host whose match accepts the request; nullptr -> 404 NR.
 const Route* match_route(const VirtualHost& vhost, const RequestAttributes& request);
 
-// Envoy's weighted-cluster pick (SEMANTICS §3.3): `random % total_weight` against the
+// Envoy's weighted-cluster pick (docs/semantics.md §3.3): `random % total_weight` against the
 // consecutive intervals of the entries in config order. Returns the entry index (0 for a
 // single-cluster route).
 std::size_t pick_weighted_cluster(const Route& route, std::uint64_t random);

@@ -1,4 +1,4 @@
-// Per-request matching (SEMANTICS §2.1, §2.3, §3.3). Everything here runs once per request at
+// Per-request matching (docs/semantics.md §2.1, §2.3, §3.3). Everything here runs once per request at
 // every caller proxy, so it compares string_views and never allocates; regexes were compiled
 // at compile time.
 #include <re2/re2.h>

@@ -14,7 +14,7 @@
 namespace meshtwin::xds {
 
 // A connection and (for HTTP) one request on it, as istiod's simulation tests describe calls
-// (shared/conformance/README.md "Call").
+// (tests/data/conformance/README.md "Call").
 struct Call {
   std::string address;  // destination IP; empty: 1.3.3.7 (matches no VIP)
   std::uint32_t port = 0;

@@ -1,6 +1,6 @@
 // Kubernetes Ingress and Gateway API resources as istiod's controllers turn them into Istio
 // Gateways and VirtualServices (pilot/pkg/config/kube/ingress and pilot/pkg/config/kube/gateway),
-// reduced to what changes routing. SEMANTICS §11, §2.3 (path-separated prefixes), §3.2 (500 for
+// reduced to what changes routing. docs/semantics.md §11, §2.3 (path-separated prefixes), §3.2 (500 for
 // a missing cluster on Gateway API routes).
 #include "model/xds/translate.h"
 

@@ -1,6 +1,6 @@
 // The networking config istiod compiles from: Istio resources as written plus the Gateways and
 // VirtualServices its ingress and gateway controllers generate from Kubernetes Ingress and
-// Gateway API resources (SEMANTICS §11; DESIGN §3.1). Pure: same store in, same store out.
+// Gateway API resources (docs/semantics.md §11; docs/design.md §3.1). Pure: same store in, same store out.
 #pragma once
 
 #include <memory>

@@ -1,5 +1,5 @@
 // service_graph_dot (model/analysis/graph.h): services point at the workloads their compiled
-// routes reach, with rule, subset and weight (SEMANTICS §3.3); gateways at the services they route to.
+// routes reach, with rule, subset and weight (docs/semantics.md §3.3); gateways at the services they route to.
 #include <gtest/gtest.h>
 
 #include "model/analysis/graph.h"
@@ -8,7 +8,7 @@
 namespace meshtwin::analysis {
 namespace {
 
-const std::string kBookinfo = std::string(MESHTWIN_SHARED_DIR) + "/istio-samples/bookinfo/";
+const std::string kBookinfo = std::string(MESHTWIN_SOURCE_DIR) + "/third_party/istio-samples/bookinfo/";
 
 TEST(GraphTest, WeightedRoutesAndGatewayRoutesAreEdges) {
   config::ConfigStore store;

@@ -10,7 +10,7 @@
 namespace meshtwin::analysis {
 namespace {
 
-const std::string kBookinfo = std::string(MESHTWIN_SHARED_DIR) + "/istio-samples/bookinfo/";
+const std::string kBookinfo = std::string(MESHTWIN_SOURCE_DIR) + "/third_party/istio-samples/bookinfo/";
 
 struct Linted {
   config::ConfigStore store;

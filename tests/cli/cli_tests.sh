@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The command-line contract (DESIGN §3.1): exit codes 0/1/2, one-line diagnostics naming
+# The command-line contract (docs/design.md §3.1): exit codes 0/1/2, one-line diagnostics naming
 # file:line:col and the field path, and a run → report round trip on a bundled scenario.
-# Usage: cli_tests.sh MESHTWIN_BINARY SOURCE_DIR SHARED_DIR
+# Usage: cli_tests.sh MESHTWIN_BINARY SOURCE_DIR
 set -u
-BIN=$1; SRC=$2; SHARED=$3
+BIN=$1; SRC=$2
 TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
 pass=0; fail=0
 check() {  # name, expected exit code, expected stderr/stdout regex, command...

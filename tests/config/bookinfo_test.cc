@@ -9,7 +9,7 @@
 namespace meshtwin::config {
 namespace {
 
-const std::string kBookinfo = std::string(MESHTWIN_SHARED_DIR) + "/istio-samples/bookinfo";
+const std::string kBookinfo = std::string(MESHTWIN_SOURCE_DIR) + "/third_party/istio-samples/bookinfo";
 
 std::string dump(const Diagnostics& d) {
   std::string out;

@@ -1,6 +1,6 @@
 // End to end: the bundled Bookinfo scenarios through the whole pipeline (YAML → compile →
 // simulate), checking the reviews version shares Istio's traffic-management tasks promise
-// (SEMANTICS §2, §3.3, §8.2) and that the results file holds deterministic rows.
+// (docs/semantics.md §2, §3.3, §8.2) and that the results file holds deterministic rows.
 
 #include <filesystem>
 #include <map>

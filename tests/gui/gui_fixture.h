@@ -26,7 +26,7 @@ const Fixture& fixture();
 std::shared_ptr<DataSource> bookinfo();
 std::shared_ptr<DataSource> retries();
 
-// A fresh Reader for checks written as plain SQL against the DESIGN §3.3 views.
+// A fresh Reader for checks written as plain SQL against the docs/design.md §3.3 views.
 std::unique_ptr<results::Reader> open_reader(const std::string& path);
 // The first column of the first row of `sql` as an integer (-1 on error).
 std::int64_t sql_int(const std::string& path, const std::string& sql,

@@ -1,5 +1,5 @@
 // The viewer's data layer (gui/queries.h) against simulated results files: what the charts,
-// the graph, the overview and the explorer show must match plain SQL over the DESIGN §3.3
+// the graph, the overview and the explorer show must match plain SQL over the docs/design.md §3.3
 // views and the scenario's promises (80/20 split).
 
 #include "gui/queries.h"

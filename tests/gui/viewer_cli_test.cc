@@ -1,5 +1,5 @@
 // The meshtwin-viewer program itself: --screenshot writes every view and exits 0, bad input
-// exits 2 with a sentence (DESIGN §3.1 exit codes).
+// exits 2 with a sentence (docs/design.md §3.1 exit codes).
 
 #include <gtest/gtest.h>
 

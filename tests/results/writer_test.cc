@@ -187,7 +187,7 @@ TEST(SqliteWriter, RoundTripThroughTheDesignViews) {
 
   auto req = q(*reader, "SELECT * FROM requests WHERE run_id = ? ORDER BY request_id", {run});
   ASSERT_EQ(req.size(), 3u);
-  ASSERT_EQ(req[0].size(), 17u);  // exactly the DESIGN §3.3 columns
+  ASSERT_EQ(req[0].size(), 17u);  // exactly the docs/design.md §3.3 columns
   EXPECT_EQ(i64(req[0][1]), 1);
   EXPECT_EQ(str(req[0][2]), "users");
   EXPECT_EQ(i64(req[0][3]), 100 * kMs);
@@ -381,7 +381,7 @@ TEST(SqliteWriter, SummariesFromRequests) {
   EXPECT_EQ(s[1].success, 10u);
   EXPECT_EQ(s[1].p99, 2 * kMs);
   EXPECT_EQ(s[1].flags, "-");
-  // The summaries view has exactly the DESIGN columns.
+  // The summaries view has exactly the docs/design.md columns.
   auto cols = q(*reader, "SELECT * FROM summaries");
   ASSERT_FALSE(cols.empty());
   EXPECT_EQ(cols[0].size(), 9u);

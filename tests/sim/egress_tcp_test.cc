@@ -1,7 +1,7 @@
 // Connections as the unit (tcp:// and the app's own TLS), hosts outside the mesh (ServiceEntry
 // endpoints, passthrough destinations) with the behaviour the scenario's `externals` give them,
 // outboundTrafficPolicy in the simulation, and gateways relaying what they receive. Each test
-// names the SEMANTICS section it pins.
+// names the docs/semantics.md section it pins.
 
 #include <map>
 #include <string>

@@ -1,4 +1,4 @@
-// Host selection (SEMANTICS §8): round robin with EDF for weights (§8.1), least request (§8.2),
+// Host selection (docs/semantics.md §8): round robin with EDF for weights (§8.1), least request (§8.2),
 // random (§8.3), ring hash and maglev (§8.4), priorities, health and panic (§8.5), locality-
 // weighted choice (§8.6), Istio's locality priorities (§7.5), slow start (§7.6) and the
 // previous-hosts retry predicate (§5.5).

@@ -1,7 +1,7 @@
 // The simulate half on small hand-made meshes: local replies (NR, NC, UH, FI), the app model
 // (workers and FIFO queue, calls, timeouts, attempts, onFailure, degraded calls), clients
-// (caps, closed loop, client timeout) and determinism. Each test names the SEMANTICS or
-// DESIGN section it pins.
+// (caps, closed loop, client timeout) and determinism. Each test names the docs/semantics.md or
+// docs/design.md section it pins.
 
 #include <algorithm>
 #include <filesystem>

@@ -1,4 +1,4 @@
-// Outlier detection (SEMANTICS §10): Istio's translation (§10.1), what feeds the detector
+// Outlier detection (docs/semantics.md §10): Istio's translation (§10.1), what feeds the detector
 // (§10.2), ejection at the Nth consecutive error with current Envoy's max-ejection check
 // (§10.3), un-ejection only on interval ticks with a growing, capped, decaying multiplier
 // (§10.4), and §16.1 item 8.

@@ -1,6 +1,6 @@
 // Envoy's resilience behaviour through the whole simulation: connection pools and circuit
-// breakers (SEMANTICS §9), retries and their flags (§5), timeouts (§4), the app failure kinds
-// that drive them (DESIGN §3.2) and the inbound retries of Istio ≥ 1.24 (§5.1).
+// breakers (docs/semantics.md §9), retries and their flags (§5), timeouts (§4), the app failure kinds
+// that drive them (docs/design.md §3.2) and the inbound retries of Istio ≥ 1.24 (§5.1).
 
 #include <set>
 

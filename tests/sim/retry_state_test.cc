@@ -1,4 +1,4 @@
-// The retry decision and backoff (SEMANTICS §5.1–5.4).
+// The retry decision and backoff (docs/semantics.md §5.1–5.4).
 #include "model/proxy/retry_state.h"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// The scenario file (DESIGN §3.2): values, defaults, diagnostics and --set overrides.
+// The scenario file (docs/design.md §3.2): values, defaults, diagnostics and --set overrides.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -16,7 +16,7 @@ using config::Severity;
 using engine::kMillisecond;
 using engine::kSecond;
 
-const std::string kSamples = std::string(MESHTWIN_SHARED_DIR) + "/istio-samples/bookinfo";
+const std::string kSamples = std::string(MESHTWIN_SOURCE_DIR) + "/third_party/istio-samples/bookinfo";
 
 std::string dump(const config::Diagnostics& d) {
   std::string out;
@@ -52,7 +52,7 @@ class ScenarioLoaderTest : public ::testing::Test {
   config::Diagnostics diags_;
 };
 
-// DESIGN §3.2's example without timeline and assertions.
+// docs/design.md §3.2's example without timeline and assertions.
 constexpr const char* kFullExample = R"y(apiVersion: meshtwin.dev/v1alpha1
 kind: Scenario
 metadata: {name: bookinfo-canary}

@@ -1,4 +1,4 @@
-// The time-dependent parts of the scenario file (DESIGN §3.2, issue 5): timeline entries,
+// The time-dependent parts of the scenario file (docs/design.md §3.2, issue 5): timeline entries,
 // rollout steps, assertions and the client rate shapes steps, sine, bursts and replay —
 // what they read into, and the one-line diagnostics (file:line:col, field path, sentence)
 // for what they reject.

@@ -1,4 +1,4 @@
-// The timeline (DESIGN §3.2, SEMANTICS §13, §15): config pushed to each proxy after its own
+// The timeline (docs/design.md §3.2, docs/semantics.md §13, §15): config pushed to each proxy after its own
 // delay, pods killed, scaled and started, app and client changes, rollouts.
 
 #include <algorithm>

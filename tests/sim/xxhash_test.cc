@@ -1,4 +1,4 @@
-// xxHash64 (SEMANTICS §7.4, §8.4: Envoy's ring-hash, maglev and request hash keys) against
+// xxHash64 (docs/semantics.md §7.4, §8.4: Envoy's ring-hash, maglev and request hash keys) against
 // the published vectors: the xxHash repository's sanity-check buffer (xxhsum's self test)
 // and the short-string values listed by python-xxhash and the xxHash README.
 #include "model/proxy/xxhash.h"

@@ -1,6 +1,6 @@
-// The real Istio Bookinfo sample (shared/istio-samples) compiled for the productpage sidecar:
-// header-based routing to reviews v2 (SEMANTICS §2.1, §3.2), default routes elsewhere (§2.6),
-// and a later apply replacing a VirtualService in place (DESIGN §3.1) for weights (§3.3).
+// The real Istio Bookinfo sample (third_party/istio-samples) compiled for the productpage sidecar:
+// header-based routing to reviews v2 (docs/semantics.md §2.1, §3.2), default routes elsewhere (§2.6),
+// and a later apply replacing a VirtualService in place (docs/design.md §3.1) for weights (§3.3).
 #include <gtest/gtest.h>
 
 #include "tests/xds/xds_test_util.h"
@@ -12,7 +12,7 @@ using testing::cluster_of;
 using testing::decide;
 using testing::find_cluster;
 
-const std::string kSamples = std::string(MESHTWIN_SHARED_DIR) + "/istio-samples/bookinfo";
+const std::string kSamples = std::string(MESHTWIN_SOURCE_DIR) + "/third_party/istio-samples/bookinfo";
 
 struct Bookinfo {
   config::ConfigStore store;
@@ -39,7 +39,7 @@ TEST(BookinfoCompileTest, S2_1_S3_2_JasonGoesToReviewsV2OthersToV1) {
   Bookinfo b({"virtual-service-reviews-test-v2.yaml"});
   ASSERT_FALSE(b.diags.has_errors()) << b.diags.first_error()->format();
   // Bookinfo's four services and six pods, plus Istio's default ingress and egress gateways that
-  // the registry provides when no manifest defines them (DESIGN §3.1).
+  // the registry provides when no manifest defines them (docs/design.md §3.1).
   ASSERT_EQ(b.reg.services().size(), 6u);
   ASSERT_EQ(b.reg.pods().size(), 8u);  // details, ratings, reviews v1..v3, productpage, 2 gateways
   EXPECT_TRUE(b.reg.pods()[6].gateway_proxy);

@@ -1,4 +1,4 @@
-// compile_sidecar end to end from YAML: route tables, virtual hosts and domains (SEMANTICS §1),
+// compile_sidecar end to end from YAML: route tables, virtual hosts and domains (docs/semantics.md §1),
 // VirtualService translation (§2, §3, §5.1, §6), catch-all virtual hosts (§2.5, §12.2),
 // clusters and endpoints (§3.2, §13).
 #include <gtest/gtest.h>

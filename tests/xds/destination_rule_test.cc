@@ -1,4 +1,4 @@
-// DestinationRule lookup and merging (SEMANTICS §7.1), policy precedence (§7.3), load balancer
+// DestinationRule lookup and merging (docs/semantics.md §7.1), policy precedence (§7.3), load balancer
 // mapping (§7.4) and the consistent-hash retry exception (§5.1), through compiled clusters.
 #include <gtest/gtest.h>
 

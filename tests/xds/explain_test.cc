@@ -1,4 +1,4 @@
-// explain (model/xds/explain.h): the narration names each decision (SEMANTICS §1.5, §2, §3, §7,
+// explain (model/xds/explain.h): the narration names each decision (docs/semantics.md §1.5, §2, §3, §7,
 // §12.2) and the outcome.
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 namespace meshtwin::xds {
 namespace {
 
-const std::string kBookinfo = std::string(MESHTWIN_SHARED_DIR) + "/istio-samples/bookinfo/";
+const std::string kBookinfo = std::string(MESHTWIN_SOURCE_DIR) + "/third_party/istio-samples/bookinfo/";
 
 bool has_line(const Explanation& e, const std::string& needle) {
   for (const auto& l : e.lines)

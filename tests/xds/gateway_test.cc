@@ -1,4 +1,4 @@
-// compile_gateway (SEMANTICS §11): Istio's default ingress gateway from the registry (DESIGN
+// compile_gateway (docs/semantics.md §11): Istio's default ingress gateway from the registry (DESIGN
 // §3.1), servers on translated ports, VirtualServices bound by `gateways`, merged hosts with
 // catch-alls last, 404 for unbound hosts, httpsRedirect, TCP and TLS servers, Ingress and Gateway
 // API translation.
@@ -12,7 +12,7 @@ namespace {
 
 using testing::TestMesh;
 
-const std::string kSamples = std::string(MESHTWIN_SHARED_DIR) + "/istio-samples/";
+const std::string kSamples = std::string(MESHTWIN_SOURCE_DIR) + "/third_party/istio-samples/";
 
 std::shared_ptr<const ProxyConfig> ingress(TestMesh& m, config::Diagnostics* diags = nullptr) {
   // The default ingress gateway's pod as the registry provides it.
@@ -302,7 +302,7 @@ TEST(GatewayTest, S1_2_GammaHttpRouteAppliesToTheMesh) {
   EXPECT_EQ(d.route->clusters[1].weight, 10u);
 }
 
-// SEMANTICS §11 gateway selection, Gateway API form: a Gateway naming its Services in the
+// docs/semantics.md §11 gateway selection, Gateway API form: a Gateway naming its Services in the
 // internal gateway-service annotation applies only through Services of its own namespace
 // (istiod's gatewayWithInstances never crosses a namespace boundary), so the same Service
 // host in another namespace leaves the proxy without that Gateway's listener.

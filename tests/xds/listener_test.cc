@@ -1,4 +1,4 @@
-// Sidecar listeners and filter chains (SEMANTICS §12.2, §13; shared/conformance/README.md "What
+// Sidecar listeners and filter chains (docs/semantics.md §12.2, §13; tests/data/conformance/README.md "What
 // Run does"), TCP and TLS routes, ServiceEntry addresses, and trace_call over them.
 #include <gtest/gtest.h>
 
@@ -361,7 +361,7 @@ spec:
   EXPECT_EQ(trace_call(*cfg, jason).error, CallError::None);
 }
 
-// SEMANTICS §12.1: with DNS capture and auto-allocation, a ServiceEntry without addresses is
+// docs/semantics.md §12.1: with DNS capture and auto-allocation, a ServiceEntry without addresses is
 // reached at its legacy auto-allocated VIP: TCP-like ports get a listener bound to it (upstream
 // TestServiceEntryDuplicatedHostname: 240.240.91.120_443), HTTP stays on the wildcard listener,
 // and the VIP joins the virtual host's domains. A proxy without auto-allocation sees no VIP.

@@ -1,5 +1,5 @@
-// model/registry: protocol selection and services/endpoints (SEMANTICS §13), short-name
-// resolution (§1.1), pods generated from workloads and sidecar injection (DESIGN §3.1).
+// model/registry: protocol selection and services/endpoints (docs/semantics.md §13), short-name
+// resolution (§1.1), pods generated from workloads and sidecar injection (docs/design.md §3.1).
 #include <gtest/gtest.h>
 
 #include <set>
@@ -170,7 +170,7 @@ TEST(RegistryTest, S13_PodsAreGeneratedFromWorkloadsInOrder) {
   m.load(kWorkloads);
   m.build();
   const auto& pods = m.reg.pods();
-  ASSERT_EQ(pods.size(), 8u);  // 6 from the manifest, then the 2 default gateways (DESIGN §3.1)
+  ASSERT_EQ(pods.size(), 8u);  // 6 from the manifest, then the 2 default gateways (docs/design.md §3.1)
   EXPECT_EQ(pods[6].name, "istio-ingressgateway-0");
   EXPECT_EQ(pods[7].name, "istio-egressgateway-0");
   EXPECT_TRUE(pods[6].generated && pods[7].gateway_proxy);
@@ -334,7 +334,7 @@ spec:
   resolution: DNS
 )";
 
-// SEMANTICS §12.1 ServiceEntry without addresses: istiod's legacy allocator (feature
+// docs/semantics.md §12.1 ServiceEntry without addresses: istiod's legacy allocator (feature
 // PILOT_ENABLE_IP_AUTOALLOCATE off) gives each namespace/host a 240.240.0.0/16 address by FNV-1a
 // hash with double hashing. Upstream's TestServiceEntryDuplicatedHostname pins 240.240.91.120 for
 // istio.io defined twice in `default`: the second entry collides and its probe lands on a lower

@@ -1,4 +1,4 @@
-// Per-request functions of model/xds over hand-built configs: route matching (SEMANTICS §2.1,
+// Per-request functions of model/xds over hand-built configs: route matching (docs/semantics.md §2.1,
 // §2.3), virtual-host selection (§1.5), the weighted pick (§3.3) and retryOn parsing (§5.3).
 #include <gtest/gtest.h>
 

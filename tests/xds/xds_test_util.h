@@ -37,7 +37,7 @@ struct TestMesh {
   }
 };
 
-// What a caller sidecar decides for one HTTP request (SEMANTICS §16 steps 2-4).
+// What a caller sidecar decides for one HTTP request (docs/semantics.md §16 steps 2-4).
 struct Decision {
   const RouteConfiguration* table = nullptr;
   const VirtualHost* vhost = nullptr;
