@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "model/telemetry/outcome.h"
 #include "results/percentiles.h"
 #include "results/reader.h"
 
@@ -113,7 +114,7 @@ std::vector<SimTime> percentile_per_window(const WindowSeries& series, double q)
 // "reviews.default.svc.cluster.local" -> "reviews".
 std::string short_service(const std::string& fqdn);
 // Codes 200-399 (successRate's definition, docs/design.md §3.2).
-inline bool is_success(int code) { return code >= 200 && code <= 399; }
+using telemetry::is_success;
 
 // Label values present in a run's metrics, for the filter boxes.
 struct Labels {

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "model/telemetry/outcome.h"
 #include "model/telemetry/response_flags.h"
 #include "results/percentiles.h"
 
@@ -89,7 +90,7 @@ std::uint32_t flag_bit(const std::string& code) {
   return code.empty() ? 0u : telemetry::parse_response_flags(code).value_or(0u);
 }
 
-bool is_success(std::int64_t code) { return code >= 200 && code <= 399; }
+using telemetry::is_success;
 
 // What one assertion's selection adds up to.
 struct Tally {

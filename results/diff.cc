@@ -11,6 +11,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "model/telemetry/outcome.h"
 #include "model/telemetry/response_flags.h"
 #include "results/assertions.h"
 #include "results/percentiles.h"
@@ -28,7 +29,7 @@ std::string as_text(const Value& v) {
   return "unknown";
 }
 
-bool is_success(std::int64_t code) { return code >= 200 && code <= 399; }
+using telemetry::is_success;
 
 constexpr const char* kQuantileMetrics[] = {"p50", "p90", "p99"};
 constexpr double kQuantiles[] = {0.50, 0.90, 0.99};

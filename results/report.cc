@@ -6,6 +6,7 @@
 #include <map>
 #include <tuple>
 
+#include "model/telemetry/outcome.h"
 #include "model/telemetry/response_flags.h"
 #include "results/percentiles.h"
 
@@ -23,7 +24,7 @@ double pct(std::uint64_t part, std::uint64_t whole) {
   return whole ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0;
 }
 
-bool is_success(std::int64_t code) { return code >= 200 && code <= 399; }
+using telemetry::is_success;
 
 std::int64_t as_int(const Value& v) {
   if (auto* i = std::get_if<std::int64_t>(&v)) return *i;

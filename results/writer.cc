@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "model/telemetry/outcome.h"
 #include "model/telemetry/response_flags.h"
 #include "results/percentiles.h"
 #include "results/sqlite_detail.h"
@@ -94,7 +95,7 @@ struct HopGroup {
   std::array<std::uint64_t, kFlagBits> flags{};
 };
 
-bool is_success(int code) { return code >= 200 && code <= 399; }
+using telemetry::is_success;
 
 void count_flags(std::array<std::uint64_t, kFlagBits>& counts, std::uint32_t flags) {
   for (std::size_t bit = 0; flags != 0 && bit < kFlagBits; ++bit, flags >>= 1) {

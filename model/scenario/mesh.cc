@@ -11,6 +11,7 @@
 
 #include "model/config/loader.h"
 #include "model/scenario/mesh_impl.h"
+#include "model/telemetry/outcome.h"
 #include "model/telemetry/response_flags.h"
 
 namespace meshtwin::scenario {
@@ -58,7 +59,7 @@ void collect_manifest_files(const std::filesystem::path& path, std::vector<std::
   }
 }
 
-bool is_success(int code) { return code >= 200 && code <= 399; }
+using telemetry::is_success;
 
 // "1.23" < (1, 24); an unparsable version counts as current.
 bool istio_version_before(const std::string& version, int major, int minor) {
