@@ -707,6 +707,8 @@ Registry Registry::build(const config::ConfigStore& store, config::Diagnostics& 
       }
     }
   }
+  for (std::uint32_t i = 0; i < reg.pods_.size(); ++i)
+    reg.pod_by_key_.emplace(reg.pods_[i].namespace_ + "/" + reg.pods_[i].name, i);
   if (options.legacy_ip_autoallocate) {
     const auto allocated = legacy_auto_allocated_addresses(store);
     for (auto& svc : reg.services_) {
@@ -729,9 +731,11 @@ const Service* Registry::find_service_by_address(std::string_view ip) const {
 }
 
 const Pod* Registry::find_pod(std::string_view namespace_, std::string_view name) const {
-  for (const auto& p : pods_)
-    if (p.name == name && p.namespace_ == namespace_) return &p;
-  return nullptr;
+  std::string key;
+  key.reserve(namespace_.size() + 1 + name.size());
+  key.append(namespace_).append("/").append(name);
+  auto it = pod_by_key_.find(key);
+  return it == pod_by_key_.end() ? nullptr : &pods_[it->second];
 }
 
 std::vector<std::uint32_t> Registry::pods_of_workload(std::string_view namespace_,

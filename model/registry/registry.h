@@ -213,6 +213,7 @@ class Registry {
   std::vector<Pod> pods_;
   std::vector<Service> services_;
   std::vector<ExternalEndpoint> external_endpoints_;
+  StringMap<std::uint32_t> pod_by_key_;  // "namespace/name"
   StringMap<std::uint32_t> service_by_host_;
   StringMap<std::uint32_t> service_by_address_;
 };

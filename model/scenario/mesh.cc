@@ -298,7 +298,7 @@ void MeshImpl::build_proxies() {
   for (std::uint32_t i = 0; i < registry_.pods().size(); ++i) {
     const auto& rp = registry_.pods()[i];
     if (!rp.has_sidecar && !rp.gateway_proxy) continue;
-    make_proxy(i, snapshots_[classes.at(labels_key(rp.namespace_, rp.labels))]);
+    make_proxy(i, snapshots_[classes[i]]);
   }
 }
 

@@ -89,18 +89,6 @@ inline std::uint64_t pack(std::uint32_t slot, std::uint32_t gen) {
 inline std::uint32_t slot_of(std::uint64_t arg) { return static_cast<std::uint32_t>(arg); }
 inline std::uint32_t gen_of(std::uint64_t arg) { return static_cast<std::uint32_t>(arg >> 32); }
 
-// The proxy class of a pod: proxies with the same namespace and labels get the same config.
-inline std::string labels_key(const std::string& ns, const config::Labels& labels) {
-  std::string key = ns;
-  for (const auto& [k, v] : labels) {
-    key += '\n';
-    key += k;
-    key += '=';
-    key += v;
-  }
-  return key;
-}
-
 inline constexpr int kMaxHeaders = 8;
 struct HeaderSet {
   std::array<xds::RequestHeader, kMaxHeaders> items{};
@@ -516,9 +504,11 @@ class MeshImpl {
   double rate_at(const RateSpec& rate, SimTime t) const;
   std::uint32_t make_pod(std::uint32_t registry_index, const registry::Registry& reg);
   void make_proxy(std::uint32_t pod, const Snapshot& snapshot);
-  // Compiles one Snapshot per proxy class; returns class key -> index into snapshots_.
-  std::map<std::string, std::uint32_t> compile_classes(const registry::Registry& reg,
-                                                       const std::vector<std::uint32_t>& pod_map);
+  // Compiles one Snapshot per proxy class; returns, per pod of `reg`, its index into snapshots_
+  // (kNoSnapshot for pods without a proxy).
+  static constexpr std::uint32_t kNoSnapshot = ~std::uint32_t{0};
+  std::vector<std::uint32_t> compile_classes(const registry::Registry& reg,
+                                             const std::vector<std::uint32_t>& pod_map);
   void on_route_timeout(std::uint64_t arg);
   void on_per_try_timeout(std::uint64_t arg);
   void local_reply(std::uint32_t slot, int code, std::uint32_t flags);

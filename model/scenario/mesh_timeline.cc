@@ -60,24 +60,38 @@ void MeshImpl::make_proxy(std::uint32_t pod_index, const Snapshot& snapshot) {
   pod.proxy = proxy.index;
 }
 
-// One compile per proxy class: pods with the same namespace and labels see the same config.
-std::map<std::string, std::uint32_t> MeshImpl::compile_classes(
-    const registry::Registry& reg, const std::vector<std::uint32_t>& pod_map) {
+// One compile per proxy class. Sidecars share a config when everything of them it depends on
+// is equal (xds::sidecar_config_key: namespace, Sidecar, satisfied label selectors), so a mesh
+// of many workloads in one namespace compiles a handful of configs, not one per workload;
+// gateways by namespace and labels.
+std::vector<std::uint32_t> MeshImpl::compile_classes(const registry::Registry& reg,
+                                                     const std::vector<std::uint32_t>& pod_map) {
   xds::MeshOptions mesh;
   mesh.outbound_traffic_policy = spec_.mesh.outbound_traffic_policy;
   mesh.istio_version = spec_.mesh.istio_version;
   mesh.domain = std::string(reg.domain());
-  std::map<std::string, std::uint32_t> classes;
-  for (const auto& rp : reg.pods()) {
+  std::unordered_map<std::string, std::uint32_t> classes;
+  std::vector<std::uint32_t> class_of_pod(reg.pods().size(), kNoSnapshot);
+  for (std::uint32_t i = 0; i < reg.pods().size(); ++i) {
+    const auto& rp = reg.pods()[i];
     if (!rp.has_sidecar && !rp.gateway_proxy) continue;
-    const std::string key = labels_key(rp.namespace_, rp.labels);
-    if (classes.count(key)) continue;
     xds::ProxyIdentity identity;
     identity.namespace_ = rp.namespace_;
     identity.labels = rp.labels;
     identity.workload = rp.workload;
     identity.is_gateway = rp.gateway_proxy;
     identity.ip_addresses = {rp.ip};
+    std::string key;
+    if (rp.gateway_proxy) {
+      key = "gateway\n" + rp.namespace_;
+      for (const auto& [k, v] : rp.labels) key += "\n" + k + "=" + v;
+    } else {
+      key = "sidecar\n" + xds::sidecar_config_key(store_, reg, identity);
+    }
+    if (auto it = classes.find(key); it != classes.end()) {
+      class_of_pod[i] = it->second;
+      continue;
+    }
     Snapshot& snapshot = snapshots_.emplace_back();
     // A gateway is an Envoy of its own (§11); every other proxied pod has a sidecar.
     snapshot.config = rp.gateway_proxy ? xds::compile_gateway(store_, reg, identity, mesh)
@@ -86,9 +100,10 @@ std::map<std::string, std::uint32_t> MeshImpl::compile_classes(
     snapshot.registry = &reg;
     snapshot.version = config_version_;
     configs_.push_back(snapshot.config);
-    classes.emplace(key, static_cast<std::uint32_t>(snapshots_.size() - 1));
+    class_of_pod[i] = static_cast<std::uint32_t>(snapshots_.size() - 1);
+    classes.emplace(std::move(key), class_of_pod[i]);
   }
-  return classes;
+  return class_of_pod;
 }
 
 // Rebuilds the registry from the current resources and pod plan, compiles every proxy class
@@ -112,21 +127,21 @@ void MeshImpl::recompile_and_push() {
     const std::uint32_t pod = pod_map[i];
     sink_->on_event({sim_.now(), "pod_started", std::string(pods_[pod].name), pods_[pod].key});
     if (!rp.has_sidecar && !rp.gateway_proxy) continue;
-    make_proxy(pod, snapshots_[classes.at(labels_key(rp.namespace_, rp.labels))]);
+    make_proxy(pod, snapshots_[classes[i]]);
     sink_->on_event({sim_.now(), "config_applied", std::string(pods_[pod].name),
                      std::to_string(config_version_)});
   }
   for (ProxyRt& p : proxies_) {
     if (!pods_[p.pod].alive || p.config_version == config_version_) continue;
-    const auto& rp = reg.find_pod(std::string(pods_[p.pod].namespace_), std::string(p.name));
+    const registry::Pod* rp = reg.find_pod(std::string(pods_[p.pod].namespace_), std::string(p.name));
     if (!rp) continue;
-    auto it = classes.find(labels_key(rp->namespace_, rp->labels));
-    if (it == classes.end()) continue;
+    const std::uint32_t snapshot = classes[static_cast<std::size_t>(rp - reg.pods().data())];
+    if (snapshot == kNoSnapshot) continue;
     SimTime at = sim_.now() + kDebounce + spec_.mesh.config_push_delay.sample_duration(p.push_rng);
     at = std::max(at, p.last_push);  // a proxy applies pushes in order
     p.last_push = at;
     sim_.schedule_at(at, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_config_delivered>,
-                     this, pack(p.index, it->second));
+                     this, pack(p.index, snapshot));
   }
 }
 

@@ -34,6 +34,11 @@ bool hosts_match(std::string_view a, std::string_view b);
 // Whether wildcard `a` is more specific than `b` (longer wins).
 bool more_specific(std::string_view a, std::string_view b);
 
+// The Sidecar resource scoping a proxy (§12.3): a Sidecar of the proxy's namespace whose
+// workloadSelector selects it, else the namespace's selector-less Sidecar, else the root
+// namespace's selector-less one; nullptr when none.
+const config::Sidecar* select_sidecar_resource(const config::ConfigStore& store, const ProxyIdentity& proxy);
+
 // exportTo visibility (docs/semantics.md §1.2): empty = "*"; "." = the owner's namespace; "~" = nobody.
 bool exported_to(const std::vector<std::string>& export_to, std::string_view owner_namespace,
                  std::string_view target_namespace);

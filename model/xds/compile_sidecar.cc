@@ -121,6 +121,25 @@ bool l4_static_match(const M& m, const ProxyIdentity& proxy, std::uint32_t port)
 
 }  // namespace
 
+const config::Sidecar* select_sidecar_resource(const config::ConfigStore& store, const ProxyIdentity& proxy) {
+  const config::Sidecar* selected = nullptr;
+  const config::Sidecar* ns_default = nullptr;
+  const config::Sidecar* root_default = nullptr;
+  for (const auto& sc : store.sidecars()) {
+    if (sc.meta.namespace_ == proxy.namespace_) {
+      if (sc.workload_selector && !sc.workload_selector->empty()) {
+        if (!selected && labels_subset(*sc.workload_selector, proxy.labels)) selected = &sc;
+      } else if (!ns_default) {
+        ns_default = &sc;
+      }
+    } else if (sc.meta.namespace_ == kRootNamespace && !sc.workload_selector && !root_default) {
+      root_default = &sc;
+    }
+  }
+  if (selected) return selected;
+  return ns_default ? ns_default : root_default;
+}
+
 std::vector<const VsInfo*> ProxyCompiler::vses_for_host(std::string_view hostname) const {
   // getConfigsForHost: VirtualServices with a host that matches the service's (either may be a
   // wildcard), in VirtualService order.
@@ -556,6 +575,43 @@ void ProxyCompiler::build_sidecar_listeners(ProxyConfig& cfg) {
 }  // namespace detail
 
 using detail::ProxyCompiler;
+
+std::string sidecar_config_key(const config::ConfigStore& store, const registry::Registry& registry,
+                               const ProxyIdentity& proxy) {
+  using detail::labels_subset;
+  std::string key = proxy.namespace_;
+  key += '\n';
+  const config::Sidecar* sc = detail::select_sidecar_resource(store, proxy);
+  key += sc ? sc->meta.namespace_ + "/" + sc->meta.name : "-";
+  key += proxy.dns_auto_allocate ? "\nauto\n" : "\n\n";
+  // One character per label predicate, in resource order: the sourceLabels of VirtualService
+  // matches (sourceMatchHTTP, matchTCP/matchTLS; delegates' too, whose merged selectors hold
+  // exactly when both halves do) and the workloadSelectors of the namespace's DestinationRules.
+  auto predicate = [&](const config::Labels& selector) {
+    if (!selector.empty()) key += labels_subset(selector, proxy.labels) ? '1' : '0';
+  };
+  for (const auto& vs : store.virtual_services()) {
+    for (const auto& r : vs.http)
+      for (const auto& m : r.match) predicate(m.source_labels);
+    for (const auto& r : vs.tcp)
+      for (const auto& m : r.match) predicate(m.source_labels);
+    for (const auto& r : vs.tls)
+      for (const auto& m : r.match) predicate(m.source_labels);
+  }
+  for (const auto& dr : store.destination_rules())
+    if (dr.workload_selector && dr.meta.namespace_ == proxy.namespace_) predicate(*dr.workload_selector);
+  // A sidecar leaves its own address out of the per-endpoint listeners of passthrough services.
+  const std::string ip = proxy.ip_addresses.empty() ? std::string() : proxy.ip_addresses.front();
+  bool own_endpoint = false;
+  for (const auto& s : registry.services()) {
+    if (s.resolution != "Passthrough") continue;
+    for (std::uint32_t p : s.pods) own_endpoint = own_endpoint || registry.pods()[p].ip == ip;
+    for (std::uint32_t e : s.external_endpoints)
+      own_endpoint = own_endpoint || registry.external_endpoints()[e].address == ip;
+  }
+  if (own_endpoint) key += "\n" + ip;
+  return key;
+}
 
 std::shared_ptr<const ProxyConfig> compile_sidecar(const config::ConfigStore& store,
                                                    const registry::Registry& registry, const ProxyIdentity& proxy,

@@ -146,22 +146,7 @@ class ProxyCompiler {
   // ---------------------------------------------------------------- scope (§1.2, §12.3)
 
   void select_sidecar() {
-    // Istio: a Sidecar of the proxy's namespace whose workloadSelector selects it, else the
-    // namespace's selector-less Sidecar, else the root namespace's selector-less one.
-    const config::Sidecar* ns_default = nullptr;
-    const config::Sidecar* root_default = nullptr;
-    for (const auto& sc : store_.sidecars()) {
-      if (sc.meta.namespace_ == proxy_.namespace_) {
-        if (sc.workload_selector && !sc.workload_selector->empty()) {
-          if (!sidecar_ && detail::labels_subset(*sc.workload_selector, proxy_.labels)) sidecar_ = &sc;
-        } else if (!ns_default) {
-          ns_default = &sc;
-        }
-      } else if (sc.meta.namespace_ == detail::kRootNamespace && !sc.workload_selector && !root_default) {
-        root_default = &sc;
-      }
-    }
-    if (!sidecar_) sidecar_ = ns_default ? ns_default : root_default;
+    sidecar_ = select_sidecar_resource(store_, proxy_);
 
     outbound_policy_ = mesh_.outbound_traffic_policy;
     bool any_host = false;

@@ -430,6 +430,14 @@ std::shared_ptr<const ProxyConfig> compile_sidecar(const config::ConfigStore& st
                                                    const MeshOptions& mesh,
                                                    config::Diagnostics* diags = nullptr);
 
+// Everything of a sidecar's identity that compile_sidecar's result depends on besides the
+// resources: its namespace, the Sidecar scoping it, which label selectors (VirtualService
+// sourceLabels, DestinationRule workloadSelectors) it satisfies, auto-allocation, and its IP when
+// that is an endpoint of a passthrough service. Sidecars with equal keys get equal configs, so
+// one compile serves them all. (Ingress and Gateway API routes carry no source labels.)
+std::string sidecar_config_key(const config::ConfigStore& store, const registry::Registry& registry,
+                               const ProxyIdentity& proxy);
+
 // Compiles the config of a gateway proxy (an Envoy selected by Gateways, docs/semantics.md §11): one
 // listener per (translated) server port, HTTP route configurations "http.<port>" with every
 // VirtualService bound to the Gateways merged per host (catch-all routes last), 404 for hosts no
