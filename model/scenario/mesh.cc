@@ -2007,6 +2007,7 @@ std::unique_ptr<Mesh> Mesh::build(const ScenarioSpec& spec, config::Diagnostics&
 }
 
 const config::ConfigStore& Mesh::resources() const { return impl_->store(); }
+std::size_t Mesh::proxy_configs_compiled() const { return impl_->configs_compiled(); }
 
 RunStats Mesh::run(telemetry::Sink& sink, const RunOptions& options) {
   return impl_->run(sink, options);

@@ -55,6 +55,9 @@ class Mesh {
   MeshImpl& impl() { return *impl_; }
   // The resources as loaded (for lint-like warnings about what the run does not simulate).
   const config::ConfigStore& resources() const;
+  // How many proxy configs were compiled so far: one per class of proxies whose compiled
+  // config would differ (xds::sidecar_config_key), not one per workload or pod.
+  std::size_t proxy_configs_compiled() const;
 
  private:
   explicit Mesh(std::unique_ptr<MeshImpl> impl);

@@ -416,6 +416,8 @@ class MeshImpl {
   // For tests and explain-like tools.
   const registry::Registry& registry() const { return registry_; }
   const config::ConfigStore& store() const { return store_; }
+  // Proxy configs compiled so far (one per proxy class per config version).
+  std::size_t configs_compiled() const { return configs_.size(); }
   const std::deque<ProxyRt>& proxies() const { return proxies_; }
   const std::deque<PodRt>& pods() const { return pods_; }
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -93,7 +94,10 @@ class MeshTest : public ::testing::Test {
 
   // Runs a scenario whose spec body (indented by two spaces under `spec:`) is given; extra
   // manifests are added after base.yaml.
-  testing::MemorySink run(const std::string& spec_body, const std::string& extra_manifests = "") {
+  // Loads and builds (compiles) the scenario whose spec body (indented by two spaces under
+  // `spec:`) is given; extra manifests are added after base.yaml. nullptr (with a test failure)
+  // on any error.
+  std::unique_ptr<scenario::Mesh> build(const std::string& spec_body, const std::string& extra_manifests = "") {
     std::string manifests = "  manifests: [base.yaml";
     if (!extra_manifests.empty()) {
       write("extra.yaml", extra_manifests);
@@ -105,16 +109,20 @@ class MeshTest : public ::testing::Test {
                            "metadata: {name: t}\nspec:\n" +
                                manifests + spec_body);
     config::Diagnostics diags;
-    testing::MemorySink sink;
     auto spec = scenario::load_scenario((dir_ / "scenario.yaml").string(), {}, diags);
     for (const auto& d : diags.items())
       if (d.severity == config::Severity::Error) ADD_FAILURE() << d.format();
-    if (!spec) return sink;
+    if (!spec) return nullptr;
     auto mesh = scenario::Mesh::build(*spec, diags);
     for (const auto& d : diags.items())
       if (d.severity == config::Severity::Error) ADD_FAILURE() << d.format();
-    if (!mesh) return sink;
-    mesh->run(sink);
+    return mesh;
+  }
+
+  // Builds the scenario (see build) and runs it into an in-memory sink.
+  testing::MemorySink run(const std::string& spec_body, const std::string& extra_manifests = "") {
+    testing::MemorySink sink;
+    if (auto mesh = build(spec_body, extra_manifests)) mesh->run(sink);
     return sink;
   }
 
