@@ -1,16 +1,22 @@
-// Cost per request as the mesh grows (DESIGN §4: a 1,000-service mesh may cost at most 2× per
-// request what a 10-service one does). A synthetic mesh of N services is written to a temp
-// folder as ordinary manifests plus a scenario and simulated with no recording:
-//   - N/2 front services, each called by its own client, each calling one back service;
-//   - N/2 back services, leaves;
-//   - every service has a v1 and a v2 Deployment, a DestinationRule with both subsets and a
-//     VirtualService splitting 90/10 with a retry policy, so every sidecar's route tables
-//     hold N virtual hosts and 2N subset clusters, as in a real namespace of that size.
-// The total client rate and the number of client requests are the same for every N, so the
-// per-hop-attempt figure compares like with like; only the size of the mesh changes.
+// Cost as the mesh grows (docs/design.md §4: a 1,000-service mesh may cost at most 2× per
+// request what Bookinfo does). A synthetic mesh of N services (model/synth: a 3-layer call DAG,
+// fanout 1-3, every service with a DestinationRule and a VirtualService with retries, a third
+// with a 90/10 canary) is written to a temp folder as ordinary manifests plus a scenario, then
+// loaded, compiled and simulated with no recording. The total client rate and the number of
+// client requests are the same for every N, so the per-hop-attempt figure compares like with
+// like; only the size of the mesh changes. Every figure is wall-clock (UseRealTime).
+//
+// Counters: setup_s (load + compile, wall), peak_rss_mb (the process's peak so far: run one N
+// per process, e.g. --benchmark_filter=BM_MeshScale/1000, for a per-size figure),
+// ns_per_hop_attempt (simulation only).
 //
 //   mesh_scale_bench [--requests=N] [google benchmark flags]
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -22,6 +28,7 @@
 
 #include "model/scenario/mesh.h"
 #include "model/scenario/scenario_spec.h"
+#include "model/synth/mesh_generator.h"
 
 namespace {
 
@@ -40,118 +47,37 @@ class NullSink : public telemetry::Sink {
   void end_run(const telemetry::RunEnd&) override {}
 };
 
-std::string service_manifests(const std::string& name) {
-  std::string out = fmt::format(R"(apiVersion: v1
-kind: Service
-metadata: {{name: {0}, labels: {{app: {0}}}}}
-spec:
-  ports: [{{port: 8080, name: http}}]
-  selector: {{app: {0}}}
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {{name: {0}}}
-spec:
-  host: {0}
-  subsets:
-  - {{name: v1, labels: {{version: v1}}}}
-  - {{name: v2, labels: {{version: v2}}}}
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {{name: {0}}}
-spec:
-  hosts: [{0}]
-  http:
-  - retries: {{attempts: 2, perTryTimeout: 1s}}
-    route:
-    - {{destination: {{host: {0}, subset: v1}}, weight: 90}}
-    - {{destination: {{host: {0}, subset: v2}}, weight: 10}}
----
-)",
-                                name);
-  for (const char* version : {"v1", "v2"}) {
-    out += fmt::format(R"(apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: {0}-{1}}}
-spec:
-  replicas: 1
-  selector: {{matchLabels: {{app: {0}, version: {1}}}}}
-  template:
-    metadata: {{labels: {{app: {0}, version: {1}}}}}
-    spec: {{containers: [{{name: app, image: app}}]}}
----
-)",
-                       name, version);
-  }
-  return out;
-}
-
-// Writes the mesh and its scenario under `dir`; returns the scenario's path.
+// Writes the synthetic mesh (model/synth, the same generator `meshtwin gen-mesh` uses) under
+// `dir`; returns the scenario's path.
 std::filesystem::path write_mesh(int services, const std::filesystem::path& dir) {
   std::filesystem::create_directories(dir);
-  const int fronts = services / 2;
-  std::ofstream manifests(dir / "mesh.yaml");
-  manifests << R"(apiVersion: apps/v1
-kind: Deployment
-metadata: {name: loadgen}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: loadgen}}
-  template:
-    metadata: {labels: {app: loadgen}}
-    spec: {containers: [{name: app, image: app}]}
----
-)";
-  for (int i = 0; i < fronts; ++i) {
-    manifests << service_manifests(fmt::format("front-{}", i));
-    manifests << service_manifests(fmt::format("back-{}", i));
-  }
-  manifests.close();
-
-  const double seconds = static_cast<double>(g_requests) / kTotalRate;
-  std::ofstream scenario(dir / "scenario.yaml");
-  scenario << fmt::format(R"(apiVersion: meshtwin.dev/v1alpha1
-kind: Scenario
-metadata: {{name: mesh-scale-{}}}
-spec:
-  seed: 7
-  duration: {}s
-  manifests: [mesh.yaml]
-  mesh: {{proxyWorkers: 2, proxyOverhead: 0s}}
-  network:
-    latency: {{lognormal: {{p50: 300us, p99: 2ms}}}}
-  record: {{requests: none, spans: 0}}
-  apps:
-)",
-                          services, seconds);
-  for (int i = 0; i < fronts; ++i) {
-    for (const char* version : {"v1", "v2"}) {
-      scenario << fmt::format(
-          "    front-{0}-{1}:\n      workers: 8\n      serviceTime: {{lognormal: {{p50: 2ms, p99: 10ms}}}}\n"
-          "      calls: [{{to: \"http://back-{0}:8080/\", timeout: 2s}}]\n"
-          "    back-{0}-{1}:\n      workers: 8\n      serviceTime: {{lognormal: {{p50: 1ms, p99: 5ms}}}}\n"
-          "      failures: [{{rate: 0.01, kind: status, status: 503}}]\n",
-          i, version);
-    }
-  }
-  scenario << "  clients:\n";
-  for (int i = 0; i < fronts; ++i) {
-    scenario << fmt::format(
-        "    - {{name: c{0}, from: {{workload: loadgen}}, to: \"http://front-{0}:8080/\", "
-        "rate: {{poisson: {1}}}, timeout: 10s}}\n",
-        i, kTotalRate / fronts);
-  }
+  synth::MeshShape shape;
+  shape.services = services;
+  shape.depth = 3;
+  shape.rate = kTotalRate;
+  shape.requests = g_requests;
+  shape.record = "metrics";  // the NullSink drops even those
+  shape.seed = 7;
+  const synth::GeneratedMesh mesh = synth::generate(shape, "manifests.yaml");
+  std::ofstream(dir / "manifests.yaml") << mesh.manifests;
+  std::ofstream(dir / "scenario.yaml") << mesh.scenario;
   return dir / "scenario.yaml";
+}
+
+double peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
 void BM_MeshScale(benchmark::State& state) {
   const int services = static_cast<int>(state.range(0));
   const auto dir = std::filesystem::temp_directory_path() /
-                   fmt::format("meshtwin_mesh_scale_{}", services);
+                   fmt::format("meshtwin_mesh_scale_{}_{}", services, ::getpid());
   const auto scenario_path = write_mesh(services, dir);
   for (auto _ : state) {
     state.PauseTiming();
+    const auto setup_start = std::chrono::steady_clock::now();
     config::Diagnostics diags;
     auto spec = scenario::load_scenario(scenario_path.string(), {}, diags);
     std::unique_ptr<scenario::Mesh> mesh;
@@ -160,23 +86,28 @@ void BM_MeshScale(benchmark::State& state) {
       for (const auto& d : diags.items()) std::fprintf(stderr, "%s\n", d.format().c_str());
       std::abort();
     }
+    const std::chrono::duration<double> setup = std::chrono::steady_clock::now() - setup_start;
     NullSink sink;
+    const auto run_start = std::chrono::steady_clock::now();
     state.ResumeTiming();
     const auto stats = mesh->run(sink);
+    state.PauseTiming();
+    const std::chrono::duration<double, std::nano> run = std::chrono::steady_clock::now() - run_start;
+    state.counters["setup_s"] = setup.count();
+    state.counters["proxy_configs"] = static_cast<double>(mesh->proxy_configs_compiled());
     state.counters["hop_attempts"] = static_cast<double>(stats.hop_attempts);
-    state.counters["hop_attempts_per_s"] =
-        benchmark::Counter(static_cast<double>(stats.hop_attempts), benchmark::Counter::kIsRate);
-    state.counters["wall_per_hop_attempt"] = benchmark::Counter(
-        static_cast<double>(stats.hop_attempts),
-        benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+    state.counters["ns_per_hop_attempt"] = run.count() / static_cast<double>(std::max<std::uint64_t>(1, stats.hop_attempts));
+    state.counters["peak_rss_mb"] = peak_rss_mb();
     state.SetItemsProcessed(static_cast<std::int64_t>(stats.hop_attempts));
+    mesh.reset();
+    state.ResumeTiming();
   }
   std::filesystem::remove_all(dir);
 }
 
 }  // namespace
 
-BENCHMARK(BM_MeshScale)->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_MeshScale)->Arg(10)->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
 
 int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {

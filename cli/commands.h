@@ -38,5 +38,6 @@ void register_conformance(CLI::App& app, Commands& commands);
 void register_graph(CLI::App& app, Commands& commands);
 void register_check(CLI::App& app, Commands& commands);
 void register_diff(CLI::App& app, Commands& commands);
+void register_gen_mesh(CLI::App& app, Commands& commands);
 
 }  // namespace meshtwin::cli

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   register_lint(app, commands);
   register_conformance(app, commands);
   register_graph(app, commands);
+  register_gen_mesh(app, commands);
 
   try {
     app.parse(argc, argv);
