@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "model/config/resources.h"
@@ -86,6 +87,9 @@ class ConfigStore {
   std::vector<GatewayApiHTTPRoute> http_routes_;
   std::vector<GatewayApiL4Route> l4_routes_;
   std::vector<PeerAuthentication> peer_authentications_;
+  // Identities ever applied (identity_key in config_store.cc): a filter that spares apply() the
+  // scan for objects never seen before.
+  std::unordered_set<std::string> seen_identities_;
   std::uint64_t next_order_ = 1;
   std::uint64_t revision_ = 0;
 };

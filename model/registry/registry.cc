@@ -79,6 +79,41 @@ bool labels_contain(const config::Labels& labels, const config::Labels& selector
   return true;
 }
 
+// Pods by (namespace, label key, label value), so that selecting the pods of S services among
+// P pods costs about the selected pods, not S × P label comparisons (a 10,000-service mesh).
+// select() returns the same pods, in the same ascending order, as a scan over every pod.
+class PodSelectorIndex {
+ public:
+  explicit PodSelectorIndex(const std::vector<Pod>& pods) : pods_(pods) {
+    for (std::uint32_t i = 0; i < pods.size(); ++i)
+      for (const auto& [k, v] : pods[i].labels) postings_[key(pods[i].namespace_, k, v)].push_back(i);
+  }
+
+  // Pods of `namespace_` whose labels contain `selector` (non-empty).
+  std::vector<std::uint32_t> select(const std::string& namespace_, const config::Labels& selector) const {
+    const std::vector<std::uint32_t>* shortest = nullptr;
+    for (const auto& [k, v] : selector) {
+      auto it = postings_.find(key(namespace_, k, v));
+      if (it == postings_.end()) return {};
+      if (!shortest || it->second.size() < shortest->size()) shortest = &it->second;
+    }
+    std::vector<std::uint32_t> out;
+    for (std::uint32_t i : *shortest)
+      if (labels_contain(pods_[i].labels, selector)) out.push_back(i);
+    return out;
+  }
+
+ private:
+  static std::string key(const std::string& ns, const std::string& k, const std::string& v) {
+    std::string out;
+    out.reserve(ns.size() + k.size() + v.size() + 2);
+    out.append(ns).append(1, '\x1f').append(k).append(1, '\x1f').append(v);
+    return out;
+  }
+  const std::vector<Pod>& pods_;
+  std::unordered_map<std::string, std::vector<std::uint32_t>> postings_;
+};
+
 std::string_view label_or_annotation(const config::Labels& labels, const config::Labels& annotations,
                                      const std::string& key) {
   if (auto it = labels.find(key); it != labels.end()) return it->second;
@@ -548,6 +583,7 @@ Registry Registry::build(const config::ConfigStore& store, config::Diagnostics& 
     }
   };
 
+  const PodSelectorIndex pods_by_label(reg.pods_);
   auto add_service = [&](Service svc) {
     auto [it, inserted] = reg.service_by_host_.emplace(svc.hostname, static_cast<std::uint32_t>(reg.services_.size()));
     if (!inserted) {
@@ -603,12 +639,7 @@ Registry Registry::build(const config::ConfigStore& store, config::Diagnostics& 
     if (auto it = ks.meta.annotations.find("networking.istio.io/exportTo"); it != ks.meta.annotations.end())
       svc.export_to = split_comma(it->second);
     // Kubernetes manages endpoints only for a non-empty selector.
-    if (ks.has_selector && !ks.selector.empty()) {
-      for (std::uint32_t i = 0; i < reg.pods_.size(); ++i) {
-        const Pod& pod = reg.pods_[i];
-        if (pod.namespace_ == svc.namespace_ && labels_contain(pod.labels, ks.selector)) svc.pods.push_back(i);
-      }
-    }
+    if (ks.has_selector && !ks.selector.empty()) svc.pods = pods_by_label.select(svc.namespace_, ks.selector);
     const auto index = static_cast<std::uint32_t>(reg.services_.size());
     if (!add_service(std::move(svc))) {
       if (!generated)
@@ -671,13 +702,8 @@ Registry Registry::build(const config::ConfigStore& store, config::Diagnostics& 
         sp.target_port_number = p.target_port;
         svc.ports.push_back(std::move(sp));
       }
-      if (se.workload_selector && !se.workload_selector->empty()) {
-        for (std::uint32_t i = 0; i < reg.pods_.size(); ++i) {
-          const Pod& pod = reg.pods_[i];
-          if (pod.namespace_ == svc.namespace_ && labels_contain(pod.labels, *se.workload_selector))
-            svc.pods.push_back(i);
-        }
-      }
+      if (se.workload_selector && !se.workload_selector->empty())
+        svc.pods = pods_by_label.select(svc.namespace_, *se.workload_selector);
       const auto index = static_cast<std::uint32_t>(reg.services_.size());
       const std::string hostname = svc.hostname;
       // A ServiceEntry for a Kubernetes service's hostname only decorates it (docs/semantics.md §12.1).

@@ -833,7 +833,8 @@ std::string_view MeshImpl::destination_service(const Stream& s) {
 
 // The runtime state of one cluster in one proxy, built on first use.
 ClusterRt& MeshImpl::ensure_cluster(ProxyRt& p, std::int32_t index) {
-  if (p.clusters[index]) return *p.clusters[index];
+  std::unique_ptr<ClusterRt>& slot = p.clusters[index];
+  if (slot) return *slot;
   {
     const xds::Cluster& cluster = p.config->clusters[index];
     engine::RngStream seed_rng(seed_, "proxy/" + std::string(p.name) + "/lb/" + cluster.name);
@@ -875,9 +876,9 @@ ClusterRt& MeshImpl::ensure_cluster(ProxyRt& p, std::int32_t index) {
                        &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_outlier_tick>, this,
                        outlier_clusters_.size() - 1);
     }
-    p.clusters[index] = std::move(rt);
+    slot = std::move(rt);
   }
-  return *p.clusters[index];
+  return *slot;
 }
 
 void MeshImpl::on_fault_delay_done(std::uint64_t arg) {

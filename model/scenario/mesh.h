@@ -56,7 +56,7 @@ class Mesh {
   // The resources as loaded (for lint-like warnings about what the run does not simulate).
   const config::ConfigStore& resources() const;
   // How many proxy configs were compiled so far: one per class of proxies whose compiled
-  // config would differ (xds::sidecar_config_key), not one per workload or pod.
+  // config would differ (xds::SidecarClassifier), not one per workload or pod.
   std::size_t proxy_configs_compiled() const;
 
  private:

@@ -56,12 +56,11 @@ void MeshImpl::make_proxy(std::uint32_t pod_index, const Snapshot& snapshot) {
   proxy.registry = snapshot.registry;
   proxy.config_version = snapshot.version;
   proxy.workers = static_cast<std::uint32_t>(std::max(spec_.mesh.proxy_workers, 1));
-  proxy.clusters.resize(proxy.config->clusters.size());
   pod.proxy = proxy.index;
 }
 
 // One compile per proxy class. Sidecars share a config when everything of them it depends on
-// is equal (xds::sidecar_config_key: namespace, Sidecar, satisfied label selectors), so a mesh
+// is equal (xds::SidecarClassifier: namespace, Sidecar, satisfied label selectors), so a mesh
 // of many workloads in one namespace compiles a handful of configs, not one per workload;
 // gateways by namespace and labels.
 std::vector<std::uint32_t> MeshImpl::compile_classes(const registry::Registry& reg,
@@ -72,6 +71,7 @@ std::vector<std::uint32_t> MeshImpl::compile_classes(const registry::Registry& r
   mesh.domain = std::string(reg.domain());
   std::unordered_map<std::string, std::uint32_t> classes;
   std::vector<std::uint32_t> class_of_pod(reg.pods().size(), kNoSnapshot);
+  const xds::SidecarClassifier classifier(store_, reg);
   for (std::uint32_t i = 0; i < reg.pods().size(); ++i) {
     const auto& rp = reg.pods()[i];
     if (!rp.has_sidecar && !rp.gateway_proxy) continue;
@@ -86,7 +86,7 @@ std::vector<std::uint32_t> MeshImpl::compile_classes(const registry::Registry& r
       key = "gateway\n" + rp.namespace_;
       for (const auto& [k, v] : rp.labels) key += "\n" + k + "=" + v;
     } else {
-      key = "sidecar\n" + xds::sidecar_config_key(store_, reg, identity);
+      key = "sidecar\n" + classifier.key(identity);
     }
     if (auto it = classes.find(key); it != classes.end()) {
       class_of_pod[i] = it->second;
@@ -156,11 +156,10 @@ void MeshImpl::on_config_delivered(std::uint64_t arg) {
 // flight finish on what they were routed with.
 void MeshImpl::install_snapshot(ProxyRt& p, const Snapshot& snapshot) {
   if (snapshot.version <= p.config_version) return;
-  std::unordered_map<std::string_view, std::size_t> old_index;
-  for (std::size_t i = 0; i < p.clusters.size(); ++i)
-    if (p.clusters[i]) old_index.emplace(p.clusters[i]->name, i);
-  std::vector<std::unique_ptr<ClusterRt>> next(snapshot.config->clusters.size());
-  for (std::size_t i = 0; i < next.size(); ++i) {
+  std::unordered_map<std::string_view, std::int32_t> old_index;
+  for (const auto& [index, rt] : p.clusters) old_index.emplace(rt->name, index);
+  decltype(p.clusters) next;
+  for (std::size_t i = 0; i < snapshot.config->clusters.size(); ++i) {
     const xds::Cluster& cluster = snapshot.config->clusters[i];
     auto it = old_index.find(cluster.name);
     if (it == old_index.end()) continue;
@@ -168,7 +167,7 @@ void MeshImpl::install_snapshot(ProxyRt& p, const Snapshot& snapshot) {
     if (cluster.type == xds::Cluster::Type::OriginalDst && old->cluster->type == cluster.type) {
       // Its hosts are the destinations apps dialled, made on demand: a push changes none.
       old->cluster = &cluster;
-      next[i] = std::move(old);
+      next[static_cast<std::int32_t>(i)] = std::move(old);
       continue;
     }
     bool same = old->endpoints.size() == cluster.endpoints.size();
@@ -180,11 +179,16 @@ void MeshImpl::install_snapshot(ProxyRt& p, const Snapshot& snapshot) {
     }
     if (same && healthy == old->healthy_in_eds) {
       old->cluster = &cluster;
-      next[i] = std::move(old);
+      next[static_cast<std::int32_t>(i)] = std::move(old);
     }
   }
-  for (auto& old : p.clusters) {
-    if (!old) continue;
+  // Retired in the old config's cluster order, as before the table became sparse.
+  std::vector<std::int32_t> retiring;
+  for (const auto& [index, rt] : p.clusters)
+    if (rt) retiring.push_back(index);
+  std::sort(retiring.begin(), retiring.end());
+  for (std::int32_t index : retiring) {
+    auto& old = p.clusters[index];
     old->retired = true;
     p.retired.push_back(std::move(old));
   }

@@ -576,40 +576,49 @@ void ProxyCompiler::build_sidecar_listeners(ProxyConfig& cfg) {
 
 using detail::ProxyCompiler;
 
-std::string sidecar_config_key(const config::ConfigStore& store, const registry::Registry& registry,
-                               const ProxyIdentity& proxy) {
-  using detail::labels_subset;
-  std::string key = proxy.namespace_;
-  key += '\n';
-  const config::Sidecar* sc = detail::select_sidecar_resource(store, proxy);
-  key += sc ? sc->meta.namespace_ + "/" + sc->meta.name : "-";
-  key += proxy.dns_auto_allocate ? "\nauto\n" : "\n\n";
-  // One character per label predicate, in resource order: the sourceLabels of VirtualService
-  // matches (sourceMatchHTTP, matchTCP/matchTLS; delegates' too, whose merged selectors hold
-  // exactly when both halves do) and the workloadSelectors of the namespace's DestinationRules.
-  auto predicate = [&](const config::Labels& selector) {
-    if (!selector.empty()) key += labels_subset(selector, proxy.labels) ? '1' : '0';
+SidecarClassifier::SidecarClassifier(const config::ConfigStore& store, const registry::Registry& registry)
+    : store_(store) {
+  // Every label predicate some resource evaluates against a sidecar, in resource order: the
+  // sourceLabels of VirtualService matches (sourceMatchHTTP, matchTCP/matchTLS; delegates' too,
+  // whose merged selectors hold exactly when both halves do) and the workloadSelectors of
+  // DestinationRules (which only apply within their own namespace).
+  auto add = [&](const config::Labels& selector, const std::string* only_namespace) {
+    if (!selector.empty()) predicates_.push_back({&selector, only_namespace});
   };
   for (const auto& vs : store.virtual_services()) {
     for (const auto& r : vs.http)
-      for (const auto& m : r.match) predicate(m.source_labels);
+      for (const auto& m : r.match) add(m.source_labels, nullptr);
     for (const auto& r : vs.tcp)
-      for (const auto& m : r.match) predicate(m.source_labels);
+      for (const auto& m : r.match) add(m.source_labels, nullptr);
     for (const auto& r : vs.tls)
-      for (const auto& m : r.match) predicate(m.source_labels);
+      for (const auto& m : r.match) add(m.source_labels, nullptr);
   }
   for (const auto& dr : store.destination_rules())
-    if (dr.workload_selector && dr.meta.namespace_ == proxy.namespace_) predicate(*dr.workload_selector);
+    if (dr.workload_selector) add(*dr.workload_selector, &dr.meta.namespace_);
   // A sidecar leaves its own address out of the per-endpoint listeners of passthrough services.
-  const std::string ip = proxy.ip_addresses.empty() ? std::string() : proxy.ip_addresses.front();
-  bool own_endpoint = false;
   for (const auto& s : registry.services()) {
     if (s.resolution != "Passthrough") continue;
-    for (std::uint32_t p : s.pods) own_endpoint = own_endpoint || registry.pods()[p].ip == ip;
+    for (std::uint32_t p : s.pods) passthrough_endpoint_ips_.insert(registry.pods()[p].ip);
     for (std::uint32_t e : s.external_endpoints)
-      own_endpoint = own_endpoint || registry.external_endpoints()[e].address == ip;
+      passthrough_endpoint_ips_.insert(registry.external_endpoints()[e].address);
   }
-  if (own_endpoint) key += "\n" + ip;
+}
+
+std::string SidecarClassifier::key(const ProxyIdentity& proxy) const {
+  using detail::labels_subset;
+  std::string key = proxy.namespace_;
+  key += '\n';
+  const config::Sidecar* sc = detail::select_sidecar_resource(store_, proxy);
+  key += sc ? sc->meta.namespace_ + "/" + sc->meta.name : "-";
+  key += proxy.dns_auto_allocate ? "\nauto\n" : "\n\n";
+  // One character per predicate, so two sidecars share a key only when they satisfy exactly
+  // the same selectors.
+  for (const Predicate& p : predicates_) {
+    if (p.only_namespace && *p.only_namespace != proxy.namespace_) continue;
+    key += labels_subset(*p.selector, proxy.labels) ? '1' : '0';
+  }
+  const std::string ip = proxy.ip_addresses.empty() ? std::string() : proxy.ip_addresses.front();
+  if (!ip.empty() && passthrough_endpoint_ips_.count(ip)) key += "\n" + ip;
   return key;
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "engine/time.h"
@@ -430,13 +431,30 @@ std::shared_ptr<const ProxyConfig> compile_sidecar(const config::ConfigStore& st
                                                    const MeshOptions& mesh,
                                                    config::Diagnostics* diags = nullptr);
 
-// Everything of a sidecar's identity that compile_sidecar's result depends on besides the
-// resources: its namespace, the Sidecar scoping it, which label selectors (VirtualService
-// sourceLabels, DestinationRule workloadSelectors) it satisfies, auto-allocation, and its IP when
-// that is an endpoint of a passthrough service. Sidecars with equal keys get equal configs, so
-// one compile serves them all. (Ingress and Gateway API routes carry no source labels.)
-std::string sidecar_config_key(const config::ConfigStore& store, const registry::Registry& registry,
-                               const ProxyIdentity& proxy);
+// Sorts sidecars into classes whose compiled configs are equal, as istiod's caches make the
+// output independent of what no configuration looks at. A key holds everything of a sidecar's
+// identity that compile_sidecar's result depends on besides the resources: its namespace, the
+// Sidecar scoping it, which label selectors (VirtualService sourceLabels, DestinationRule
+// workloadSelectors) it satisfies, auto-allocation, and its IP when that is an endpoint of a
+// passthrough service. Sidecars with equal keys get equal configs, so one compile serves them
+// all. (Ingress and Gateway API routes carry no source labels.)
+//
+// Complexity: construction O(resources + passthrough endpoints), once per compile; key()
+// O(selectors + Sidecar resources), so classifying P proxies is not O(P × resources).
+class SidecarClassifier {
+ public:
+  SidecarClassifier(const config::ConfigStore& store, const registry::Registry& registry);
+  std::string key(const ProxyIdentity& proxy) const;
+
+ private:
+  struct Predicate {
+    const config::Labels* selector;
+    const std::string* only_namespace;  // DestinationRule workloadSelectors: their namespace only
+  };
+  const config::ConfigStore& store_;
+  std::vector<Predicate> predicates_;
+  std::unordered_set<std::string> passthrough_endpoint_ips_;
+};
 
 // Compiles the config of a gateway proxy (an Envoy selected by Gateways, docs/semantics.md §11): one
 // listener per (translated) server port, HTTP route configurations "http.<port>" with every
