@@ -2,6 +2,8 @@
 
 #include <QChart>
 #include <QKeyEvent>
+#include <QLegend>
+#include <QLegendMarker>
 #include <QMouseEvent>
 #include <QPainter>
 #include <QValueAxis>
@@ -19,6 +21,32 @@ QValueAxis* time_axis(QChart* chart) {
 }
 
 }  // namespace
+
+void enable_legend_toggles(QChart* chart) {
+  chart->legend()->setToolTip(QObject::tr("Click an entry to hide or show its series"));
+  for (QLegendMarker* marker : chart->legend()->markers()) {
+    QObject::connect(marker, &QLegendMarker::clicked, marker, [marker] {
+      QAbstractSeries* series = marker->series();
+      series->setVisible(!series->isVisible());
+      // Qt hides the entry with its series; keep it, faded, so it can be clicked back.
+      marker->setVisible(true);
+      double alpha = series->isVisible() ? 1.0 : 0.3;
+      auto faded = [alpha](QColor c) {
+        c.setAlphaF(alpha);
+        return c;
+      };
+      QBrush label = marker->labelBrush();
+      label.setColor(faded(label.color()));
+      marker->setLabelBrush(label);
+      QBrush brush = marker->brush();
+      brush.setColor(faded(brush.color()));
+      marker->setBrush(brush);
+      QPen pen = marker->pen();
+      pen.setColor(faded(pen.color()));
+      marker->setPen(pen);
+    });
+  }
+}
 
 ChartView::ChartView(QWidget* parent) : QChartView(parent) {
   setRenderHint(QPainter::Antialiasing);

@@ -17,6 +17,12 @@ struct ChartMarker {
   bool dashed = false;  // the compared run's markers
 };
 
+// Makes every legend entry of `chart` a switch: a click hides its series (the entry stays,
+// faded, to click again) or shows it again. Lines that lie on top of each other, such as the
+// pods of one deployment sharing its load evenly, can then be told apart. Call it after the
+// chart's series are added (the entries are made with them).
+void enable_legend_toggles(QChart* chart);
+
 class ChartView : public QChartView {
   Q_OBJECT
  public:

@@ -52,8 +52,12 @@ void reset_chart(QChart* chart, const QString& title) {
   chart->setTitle(title);
 }
 
-double x_of(const WindowSeries& s, std::size_t i) {
-  return (static_cast<double>(i) + 0.5) * s.seconds_per_window();
+double x_of(const WindowSeries& s, std::size_t i) { return s.centre_seconds(i); }
+
+// When two runs are drawn, every series says which one it belongs to.
+QString run_name(const QString& name, int which, bool comparing) {
+  if (!comparing) return name;
+  return name + (which == 0 ? " (A)" : " (B)");
 }
 
 QLineSeries* make_line(const QString& name, QList<QPointF> points, QColor color, bool dashed) {
@@ -121,10 +125,11 @@ std::vector<ChartMarker> to_chart_markers(const std::vector<Marker>& markers, bo
   return out;
 }
 
-// Rate lines, one per key accepted by `keep`, for run A (solid) and B (dashed).
-double add_rate_lines(QChart* chart, ColorMap& colors, const WindowSeries* series, bool dashed,
-                      const std::function<bool(const std::string&)>& keep) {
+// Rate lines, one per key accepted by `keep`, for run A (which 0, solid) and B (1, dashed).
+double add_rate_lines(QChart* chart, ColorMap& colors, const WindowSeries* series, int which,
+                      bool comparing, const std::function<bool(const std::string&)>& keep) {
   if (!series) return 0;
+  bool dashed = which == 1;
   double y_max = 0;
   for (const auto& [key, s] : series->series) {
     if (!keep(key)) continue;
@@ -137,8 +142,8 @@ double add_rate_lines(QChart* chart, ColorMap& colors, const WindowSeries* serie
     }
     QString name = QString::fromStdString(key.empty() ? "all" : key);
     if (key == "0") name = QObject::tr("0 (no response)");
-    if (dashed) name += " (B)";
-    chart->addSeries(make_line(name, std::move(points), colors.color(key), dashed));
+    chart->addSeries(
+        make_line(run_name(name, which, comparing), std::move(points), colors.color(key), dashed));
   }
   return y_max;
 }
@@ -201,7 +206,7 @@ ChartsPage::ChartsPage(QWidget* parent) : QWidget(parent) {
   caption_->setWordWrap(true);
   layout->addWidget(caption_);
 
-  auto* grid = new QGridLayout();
+  grid_ = new QGridLayout();
   for (int i = 0; i < kChartCount; ++i) {
     views_[static_cast<std::size_t>(i)] = new ChartView(this);
     // QChartView made its own chart; setChart() would only release, not delete, that one.
@@ -214,15 +219,19 @@ ChartsPage::ChartsPage(QWidget* parent) : QWidget(parent) {
     // The wide chart on top names the markers; the four below repeat only their lines.
     view->set_marker_labels(i == 0);
   }
-  grid->addWidget(views_[0], 0, 0, 1, 2);
-  grid->addWidget(views_[1], 1, 0);
-  grid->addWidget(views_[2], 1, 1);
-  grid->addWidget(views_[3], 2, 0);
-  grid->addWidget(views_[4], 2, 1);
-  grid->setRowStretch(0, 5);
-  grid->setRowStretch(1, 4);
-  grid->setRowStretch(2, 4);
-  layout->addLayout(grid, 1);
+  // Traffic on top; latency and per-pod load, which every run has, in the middle; the two
+  // error charts last, where they fold to one line when the run has nothing to show in them.
+  grid_->addWidget(views_[static_cast<int>(ChartKind::Traffic)], 0, 0, 1, 2);
+  grid_->addWidget(views_[static_cast<int>(ChartKind::Latency)], 1, 0);
+  grid_->addWidget(views_[static_cast<int>(ChartKind::PodLoad)], 1, 1);
+  grid_->setRowStretch(0, 5);
+  grid_->setRowStretch(1, 4);
+  layout->addLayout(grid_, 1);
+  quiet_label_ = new QLabel(this);
+  quiet_label_->setWordWrap(false);
+  quiet_label_->setVisible(false);
+  layout->addWidget(quiet_label_);
+  arrange_error_panels(false, false);
 
   window_box_->addItem(tr("auto"), 0);
   connect(source_box_, &QComboBox::activated, this, [this] {
@@ -361,9 +370,7 @@ void ChartsPage::rebuild() {
   const RunChartData* a = data(false);
   const RunChartData* b = data(true);
   if (!a) return;
-  auto seconds = [](const std::optional<WindowSeries>& s) {
-    return s ? static_cast<double>(s->windows) * s->seconds_per_window() : 0.0;
-  };
+  auto seconds = [](const std::optional<WindowSeries>& s) { return s ? s->end_seconds() : 0.0; };
   double x_max = std::max(seconds(a->traffic), b ? seconds(b->traffic) : 0.0);
 
   QString what = filter_.destination_service.empty()
@@ -375,9 +382,14 @@ void ChartsPage::rebuild() {
                        "per-pod load counts every attempt that reached a pod.")
                         .arg(what, from)
                         .arg(a->traffic ? a->traffic->seconds_per_window() : 0.0);
-  if (b_) {
-    caption += tr("  Solid: %1.  Dashed: %2.")
-                   .arg(QString::fromStdString(a_.label()), QString::fromStdString(b_.label()));
+  bool comparing = b != nullptr;
+  if (comparing) {
+    auto scenario = [](const RunSelection& r) {
+      return r.run() ? QString::fromStdString(r.run()->scenario) : QString();
+    };
+    caption += tr("  (A), solid: %1 %2.  (B), dashed: %3 %4.")
+                   .arg(QString::fromStdString(a_.label()), scenario(a_),
+                        QString::fromStdString(b_.label()), scenario(b_));
   }
   if (!a->error.empty()) caption += tr("  Error: %1").arg(QString::fromStdString(a->error));
   caption_->setText(caption);
@@ -390,13 +402,27 @@ void ChartsPage::rebuild() {
   for (ChartView* v : views_) v->set_markers(markers);
 
   // Requests/s by version, stacked: each area spans from the versions below it to itself.
+  // Only the versions of one service stack: a request to productpage and the call it makes
+  // to reviews are the same user request, so adding services up counts it twice. With "any"
+  // destination, each service and version is a line of its own.
   {
     ChartView* view = chart_view(ChartKind::Traffic);
     QChart* c = view->chart();
-    reset_chart(c, tr("Requests/s by destination version (stacked)"));
+    bool stacked = !filter_.destination_service.empty();
+    reset_chart(c, stacked ? tr("Requests/s by destination version (stacked)")
+                           : tr("Requests/s by destination service and version (choose a "
+                                "destination to stack its versions)"));
     ColorMap colors;
     double y_max = 0;
-    if (a->traffic) {
+    if (!stacked) {
+      auto all = [](const std::string&) { return true; };
+      y_max = add_rate_lines(c, colors, a->traffic ? &*a->traffic : nullptr, 0, comparing, all);
+      if (b) {
+        y_max = std::max(
+            y_max, add_rate_lines(c, colors, b->traffic ? &*b->traffic : nullptr, 1, true, all));
+      }
+    }
+    if (stacked && a->traffic) {
       const WindowSeries& s = *a->traffic;
       std::vector<double> base(s.windows, 0.0);
       for (const auto& [key, data] : s.series) {
@@ -415,14 +441,14 @@ void ChartsPage::rebuild() {
         upper->replace(hi);
         area->setLowerSeries(lower);
         area->setUpperSeries(upper);
-        area->setName(QString::fromStdString(key));
+        area->setName(run_name(QString::fromStdString(key), 0, comparing));
         QColor color = colors.color(key);
         area->setBrush(color.lighter(115));  // opaque: grid lines would show through
         area->setPen(QPen(color.darker(120), 1));
         c->addSeries(area);
       }
     }
-    if (b && b->traffic) {
+    if (stacked && b && b->traffic) {
       // The compared run as the tops of its own stack, dashed, in the same colours.
       const WindowSeries& s = *b->traffic;
       std::vector<double> base(s.windows, 0.0);
@@ -433,11 +459,12 @@ void ChartsPage::rebuild() {
           y_max = std::max(y_max, base[i]);
           points.append({x_of(s, i), base[i]});
         }
-        c->addSeries(make_line(QString::fromStdString(key) + " (B)", std::move(points),
+        c->addSeries(make_line(run_name(QString::fromStdString(key), 1, true), std::move(points),
                                colors.color(key).darker(140), true));
       }
     }
     finish_chart(view, x_max, y_max, tr("requests/s"));
+    enable_legend_toggles(c);
   }
 
   // Latency percentiles from the merged duration buckets of each window.
@@ -463,11 +490,12 @@ void ChartsPage::rebuild() {
           y_max = std::max(y_max, ms);
           points.append({x_of(s, i), ms});
         }
-        c->addSeries(make_line(QString(quantiles[q].second) + (which ? " (B)" : ""),
-                               std::move(points), colors[q], which == 1));
+        c->addSeries(make_line(run_name(quantiles[q].second, which, comparing), std::move(points),
+                               colors[q], which == 1));
       }
     }
     finish_chart(view, x_max, y_max, tr("ms"));
+    enable_legend_toggles(c);
   }
 
   // Errors: non-2xx/3xx codes, and Envoy flags.
@@ -480,12 +508,13 @@ void ChartsPage::rebuild() {
     auto errors = [](const std::string& key) {
       return !key.empty() && !is_success(std::atoi(key.c_str()));
     };
-    double y_max = add_rate_lines(c, colors, a->codes ? &*a->codes : nullptr, false, errors);
+    double y_max =
+        add_rate_lines(c, colors, a->codes ? &*a->codes : nullptr, 0, comparing, errors);
     if (b)
-      y_max =
-          std::max(y_max, add_rate_lines(c, colors, b->codes ? &*b->codes : nullptr, true, errors));
-    if (c->series().isEmpty()) c->setTitle(tr("Errors/s by response code: none"));
+      y_max = std::max(y_max,
+                       add_rate_lines(c, colors, b->codes ? &*b->codes : nullptr, 1, true, errors));
     finish_chart(view, x_max, y_max, tr("requests/s"));
+    enable_legend_toggles(c);
   }
   {
     ChartView* view = chart_view(ChartKind::ErrorFlags);
@@ -493,24 +522,63 @@ void ChartsPage::rebuild() {
     reset_chart(c, tr("Requests/s by Envoy response flag"));
     ColorMap colors;
     auto flagged = [](const std::string& key) { return key != "-" && !key.empty(); };
-    double y_max = add_rate_lines(c, colors, a->flags ? &*a->flags : nullptr, false, flagged);
+    double y_max =
+        add_rate_lines(c, colors, a->flags ? &*a->flags : nullptr, 0, comparing, flagged);
     if (b)
-      y_max = std::max(y_max,
-                       add_rate_lines(c, colors, b->flags ? &*b->flags : nullptr, true, flagged));
-    if (c->series().isEmpty()) c->setTitle(tr("Requests/s by Envoy response flag: none"));
+      y_max = std::max(
+          y_max, add_rate_lines(c, colors, b->flags ? &*b->flags : nullptr, 1, true, flagged));
     finish_chart(view, x_max, y_max, tr("requests/s"));
+    enable_legend_toggles(c);
   }
+  arrange_error_panels(chart(ChartKind::ErrorCodes)->series().isEmpty(),
+                       chart(ChartKind::ErrorFlags)->series().isEmpty());
   {
     ChartView* view = chart_view(ChartKind::PodLoad);
     QChart* c = view->chart();
     reset_chart(c, tr("Per-pod load (attempts/s reaching each pod)"));
     ColorMap colors;
     auto all = [](const std::string& key) { return !key.empty() && key != "unknown"; };
-    double y_max = add_rate_lines(c, colors, a->pods ? &*a->pods : nullptr, false, all);
+    double y_max = add_rate_lines(c, colors, a->pods ? &*a->pods : nullptr, 0, comparing, all);
     if (b)
-      y_max = std::max(y_max, add_rate_lines(c, colors, b->pods ? &*b->pods : nullptr, true, all));
+      y_max =
+          std::max(y_max, add_rate_lines(c, colors, b->pods ? &*b->pods : nullptr, 1, true, all));
     finish_chart(view, x_max, y_max, tr("attempts/s"));
+    enable_legend_toggles(c);
   }
+}
+
+void ChartsPage::arrange_error_panels(bool codes_empty, bool flags_empty) {
+  ChartView* codes = chart_view(ChartKind::ErrorCodes);
+  ChartView* flags = chart_view(ChartKind::ErrorFlags);
+  grid_->removeWidget(codes);
+  grid_->removeWidget(flags);
+  codes->setVisible(!codes_empty);
+  flags->setVisible(!flags_empty);
+  // A chart with nothing to draw gives its place to the other one, or both fold into the
+  // one-line note below and the charts above take the height.
+  if (!codes_empty && !flags_empty) {
+    grid_->addWidget(codes, 2, 0);
+    grid_->addWidget(flags, 2, 1);
+  } else if (!codes_empty) {
+    grid_->addWidget(codes, 2, 0, 1, 2);
+  } else if (!flags_empty) {
+    grid_->addWidget(flags, 2, 0, 1, 2);
+  }
+  grid_->setRowStretch(2, codes_empty && flags_empty ? 0 : 4);
+  QString where = b_ ? tr("these runs") : tr("this run");
+  QString note;
+  if (codes_empty && flags_empty) {
+    note = tr("No errors in %1: every response was 2xx or 3xx, and no request carried an Envoy "
+              "response flag.")
+               .arg(where);
+  } else if (codes_empty) {
+    note = tr("Errors/s by response code: no errors in %1 (every response was 2xx or 3xx).")
+               .arg(where);
+  } else if (flags_empty) {
+    note = tr("Requests/s by Envoy response flag: no request carried a flag in %1.").arg(where);
+  }
+  quiet_label_->setText(note);
+  quiet_label_->setVisible(!note.isEmpty());
 }
 
 }  // namespace meshtwin::gui

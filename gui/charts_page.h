@@ -15,6 +15,7 @@
 
 class QChart;
 class QComboBox;
+class QGridLayout;
 class QLabel;
 
 namespace meshtwin::gui {
@@ -52,6 +53,8 @@ class ChartsPage : public QWidget {
 
   QChart* chart(ChartKind kind) const;
   ChartView* chart_view(ChartKind kind) const;
+  // The one-line note an error chart folds into when it has nothing to draw.
+  QLabel* quiet_label() const { return quiet_label_; }
   const RunChartData* data(bool compared) const;
 
  signals:
@@ -62,6 +65,7 @@ class ChartsPage : public QWidget {
   void reload();
   void rebuild();
   void sync_range(ChartView* from, double lo, double hi);
+  void arrange_error_panels(bool codes_empty, bool flags_empty);
 
   RunSelection a_, b_;
   MetricsFilter filter_;
@@ -76,6 +80,8 @@ class ChartsPage : public QWidget {
   QComboBox* destination_box_ = nullptr;
   QComboBox* window_box_ = nullptr;
   QLabel* caption_ = nullptr;
+  QLabel* quiet_label_ = nullptr;
+  QGridLayout* grid_ = nullptr;
   std::array<ChartView*, kChartCount> views_{};
 };
 

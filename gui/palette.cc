@@ -1,6 +1,7 @@
 #include "gui/palette.h"
 
 #include <array>
+#include <cmath>
 
 namespace meshtwin::gui {
 
@@ -12,10 +13,24 @@ constexpr std::array<QRgb, 10> kPalette = {0x4e79a7, 0xf28e2b, 0x59a14f, 0xe1575
 
 }  // namespace
 
+QColor distinct_color(std::size_t n) {
+  if (n < kPalette.size()) return QColor(kPalette[n]);
+  // Past the ten: hues a golden angle apart (never the same hue twice) in three shades, so
+  // the eleventh pod of a deployment does not take the first pod's colour and hide behind it.
+  std::size_t k = n - kPalette.size();
+  double hue = std::fmod(17.0 + 137.50776 * static_cast<double>(k), 360.0);
+  static constexpr int kValues[] = {200, 150, 235};
+  return QColor::fromHsv(static_cast<int>(hue), 170 + static_cast<int>(k % 2) * 60,
+                         kValues[k % 3]);
+}
+
 QColor ColorMap::color(const std::string& key) {
   auto it = assigned_.find(key);
   if (it != assigned_.end()) return it->second;
-  QColor c(kPalette[assigned_.size() % kPalette.size()]);
+  QColor c = distinct_color(assigned_.size());
+  // Rounding to whole hues can meet an earlier colour after a few hundred keys: step on.
+  for (std::size_t n = assigned_.size() + 1; taken_.count(c.rgb()); ++n) c = distinct_color(n);
+  taken_.insert(c.rgb());
   assigned_.emplace(key, c);
   return c;
 }

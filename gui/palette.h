@@ -6,17 +6,23 @@
 #include <QColor>
 #include <QString>
 #include <map>
+#include <set>
 #include <string>
 
 namespace meshtwin::gui {
 
+// Every key its own colour: Tableau 10 first, then generated hues (distinct_color).
 class ColorMap {
  public:
   QColor color(const std::string& key);
 
  private:
   std::map<std::string, QColor> assigned_;
+  std::set<QRgb> taken_;
 };
+
+// The n-th colour handed out: distinct for every n (up to rounding to whole hues).
+QColor distinct_color(std::size_t n);
 
 // Green for 2xx, blue 3xx, amber 4xx, red 5xx, grey for no response.
 QColor outcome_color(int code);

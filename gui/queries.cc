@@ -99,7 +99,7 @@ std::optional<Overview> load_overview(const results::Reader& reader, std::int64_
 
   // Hops from the source-reporter metrics, grouped in SQL down to a handful of rows.
   struct Acc {
-    std::uint64_t requests = 0, success = 0;
+    std::uint64_t requests = 0, success = 0, non5xx = 0;
     BucketCounts buckets{};
     std::map<std::string, std::uint64_t> codes, flags;
   };
@@ -119,6 +119,7 @@ std::optional<Overview> load_overview(const results::Reader& reader, std::int64_
         std::uint64_t n = static_cast<std::uint64_t>(as_int(row[8]));
         a.requests += n;
         if (is_success(code)) a.success += n;
+        if (is_non5xx(code)) a.non5xx += n;
         a.codes[std::to_string(code)] += n;
         for (const auto& f : split_flags(as_text(row[3]))) a.flags[f] += n;
         add_buckets(row, 9, a.buckets);
@@ -132,6 +133,7 @@ std::optional<Overview> load_overview(const results::Reader& reader, std::int64_
     r.version = key.second;
     r.requests = a.requests;
     r.success = a.success;
+    r.non5xx = a.non5xx;
     r.p50 = results::percentile_from_buckets(a.buckets, 0.50);
     r.p90 = results::percentile_from_buckets(a.buckets, 0.90);
     r.p99 = results::percentile_from_buckets(a.buckets, 0.99);
@@ -140,6 +142,18 @@ std::optional<Overview> load_overview(const results::Reader& reader, std::int64_
     out.hops.push_back(std::move(r));
   }
 
+  // Were the summaries made from request rows (their codes need a scan, later) or, with
+  // record.requests: none, from these very hops (whose codes are at hand)? One index probe.
+  bool has_requests = false;
+  ok = reader.query_each(
+      "SELECT 1 FROM request_rows WHERE run_id = ? LIMIT 1", {run_id},
+      [&](const Row&) {
+        has_requests = true;
+        return false;
+      },
+      error);
+  if (!ok) return std::nullopt;
+  out.client_outcomes_pending = has_requests;
   for (const auto& s : reader.summaries(run_id)) {
     OverviewRow r;
     r.service = s.destination_service;
@@ -150,10 +164,11 @@ std::optional<Overview> load_overview(const results::Reader& reader, std::int64_
     r.p90 = s.p90;
     r.p99 = s.p99;
     r.flags = s.flags;
-    // `summaries` keeps no codes; the caller-side metrics of the same destination do (they
-    // also count calls from inside the mesh to it, which is why the column says "hops").
-    if (auto it = acc.find({s.destination_service, s.destination_version}); it != acc.end()) {
-      r.codes = format_counts(it->second.codes, 3, ' ');
+    if (!has_requests) {
+      if (auto it = acc.find({s.destination_service, s.destination_version}); it != acc.end()) {
+        r.codes = format_counts(it->second.codes, 3, ' ');
+        r.non5xx = it->second.non5xx;
+      }
     }
     out.client_requests.push_back(std::move(r));
   }
@@ -170,12 +185,56 @@ std::optional<Overview> load_overview(const results::Reader& reader, std::int64_
   return out;
 }
 
+std::optional<ClientOutcomes> load_client_outcomes(const results::Reader& reader,
+                                                   std::int64_t run_id, std::string* error) {
+  std::map<std::pair<std::string, std::string>, std::map<std::string, std::uint64_t>> codes;
+  ClientOutcomes out;
+  // Grouped on the string ids of the compact table; text is looked up per result row only.
+  std::string sql = "SELECT " + text_of("g.ds") + ", " + text_of("g.dv") +
+                    ", g.code, g.n FROM (SELECT destination_service AS ds, destination_version "
+                    "AS dv, response_code AS code, count(*) AS n FROM request_rows "
+                    "WHERE run_id = ? GROUP BY 1, 2, 3) g";
+  bool ok = reader.query_each(
+      sql, {run_id},
+      [&](const Row& row) {
+        std::pair<std::string, std::string> key{as_text(row[0]), as_text(row[1])};
+        std::int64_t code = as_int(row[2]);
+        auto n = static_cast<std::uint64_t>(as_int(row[3]));
+        if (is_non5xx(code)) out[key].non5xx += n;
+        codes[key][std::to_string(code)] += n;
+        return true;
+      },
+      error);
+  if (!ok) return std::nullopt;
+  for (const auto& [key, by_code] : codes) out[key].codes = format_counts(by_code, 3, ' ');
+  return out;
+}
+
+void apply_client_outcomes(Overview& overview, const ClientOutcomes& outcomes) {
+  for (auto& r : overview.client_requests) {
+    auto it = outcomes.find({r.service, r.version});
+    r.non5xx = it == outcomes.end() ? 0 : it->second.non5xx;
+    r.codes = it == outcomes.end() ? std::string() : it->second.codes;
+  }
+  overview.client_outcomes_pending = false;
+}
+
 // ------------------------------------------------------------------------------- time series
+
+SimTime WindowSeries::length_of(std::size_t i) const {
+  if (i + 1 < windows) return window;
+  // The last point: up to the run's end (at least 1 ns, so a rate stays finite).
+  return std::max<SimTime>(1, end - start_of(i));
+}
+
+double WindowSeries::centre_seconds(std::size_t i) const {
+  return (static_cast<double>(start_of(i)) + static_cast<double>(length_of(i)) / 2) / 1e9;
+}
 
 double WindowSeries::rate(const std::string& key, std::size_t i) const {
   auto it = series.find(key);
   if (it == series.end() || i >= it->second.requests.size() || window <= 0) return 0.0;
-  return static_cast<double>(it->second.requests[i]) / seconds_per_window();
+  return static_cast<double>(it->second.requests[i]) / (static_cast<double>(length_of(i)) / 1e9);
 }
 
 std::vector<std::uint64_t> WindowSeries::totals() const {
@@ -196,8 +255,8 @@ std::optional<WindowSeries> load_window_series(const results::Reader& reader, st
   WindowSeries out;
   SimTime interval = run->metrics_interval > 0 ? run->metrics_interval : engine::kSecond;
   out.window = interval * std::max(1, query.window_factor);
-  SimTime end = std::max(run->sim_end, run->sim_duration);
-  out.windows = static_cast<std::size_t>((end + out.window - 1) / out.window);
+  out.end = std::max(run->sim_end, run->sim_duration);
+  out.windows = static_cast<std::size_t>((out.end + out.window - 1) / out.window);
 
   // The key is one or two id columns (k1, k2); text is looked up once per result row.
   const char* k1 = "0";
@@ -287,6 +346,25 @@ std::optional<WindowSeries> load_window_series(const results::Reader& reader, st
   for (auto& [k, s] : out.series) {
     s.requests.resize(out.windows, 0);
     if (query.with_buckets) s.buckets.resize(out.windows, BucketCounts{});
+  }
+  // A record past the run's end (see above) stretches the last point to its window's end.
+  if (out.windows > 0 && out.end <= out.start_of(out.windows - 1)) {
+    out.end = out.start_of(out.windows);
+  }
+  // A last window shorter than half a window joins the one before it (see WindowSeries).
+  if (out.windows >= 2 && out.end - out.start_of(out.windows - 1) < out.window / 2) {
+    std::size_t last = out.windows - 1;
+    for (auto& [k, s] : out.series) {
+      s.requests[last - 1] += s.requests[last];
+      s.requests.pop_back();
+      if (query.with_buckets) {
+        for (std::size_t b = 0; b < results::kDurationBuckets; ++b) {
+          s.buckets[last - 1][b] += s.buckets[last][b];
+        }
+        s.buckets.pop_back();
+      }
+    }
+    --out.windows;
   }
   return out;
 }

@@ -31,7 +31,10 @@ struct OverviewRow {
   std::string service;  // destination_service (FQDN)
   std::string version;
   std::uint64_t requests = 0;
-  std::uint64_t success = 0;  // codes 200-399
+  std::uint64_t success = 0;  // successRate's count: codes 200-399 (telemetry::is_success)
+  // non5xxRate's count (telemetry::is_non5xx: a response below 500; code 0 fails). Unknown
+  // (nullopt) for client rows until load_client_outcomes has read their codes.
+  std::optional<std::uint64_t> non5xx;
   SimTime p50 = 0;
   SimTime p90 = 0;
   SimTime p99 = 0;
@@ -42,8 +45,12 @@ struct OverviewRow {
 struct Overview {
   results::RunRow run;
   // Client requests, where the first proxy routed them (the `summaries` table; exact
-  // percentiles). Codes come from the source-reporter metrics of the same destination.
+  // percentiles). `summaries` keeps no codes: when the run recorded request rows, their codes
+  // and non-5xx count come later from load_client_outcomes (a scan of `requests`, kept out of
+  // this first, fast load); otherwise the summaries were made from the hops, whose codes these
+  // rows carry at once.
   std::vector<OverviewRow> client_requests;
+  bool client_outcomes_pending = false;
   // Every hop as its caller's proxy saw it (`metrics`, reporter=source; percentiles
   // interpolated in the Istio buckets).
   std::vector<OverviewRow> hops;
@@ -53,6 +60,20 @@ struct Overview {
 
 std::optional<Overview> load_overview(const results::Reader& reader, std::int64_t run_id,
                                       std::string* error);
+
+// The codes of the client requests (the `requests` rows) per destination service and version,
+// for the overview's client rows: non5xx and the top codes. One scan of the run's rows, so it
+// runs after the overview is shown.
+struct ClientOutcome {
+  std::uint64_t non5xx = 0;
+  std::string codes;  // as OverviewRow::codes
+};
+using ClientOutcomes = std::map<std::pair<std::string, std::string>, ClientOutcome>;
+std::optional<ClientOutcomes> load_client_outcomes(const results::Reader& reader,
+                                                   std::int64_t run_id, std::string* error);
+// Fills the client rows' non5xx and codes from `outcomes` (rows absent there had no requests
+// rows: none of their requests was non-5xx).
+void apply_client_outcomes(Overview& overview, const ClientOutcomes& outcomes);
 
 // "-" when none, else "UH:3,UT:1" style from per-flag counts, most frequent first.
 std::string format_counts(const std::map<std::string, std::uint64_t>& counts, std::size_t top,
@@ -83,15 +104,28 @@ struct SeriesData {
   std::vector<BucketCounts> buckets;    // per window; empty unless asked for
 };
 
-// Per-window sums of `metrics` for one run: window i covers [i*window, (i+1)*window) of
-// simulated time, by the requests' end times (as the metrics table counts them).
+// Per-window sums of `metrics` for one run: point i covers [i*window, (i+1)*window) of
+// simulated time, by the requests' end times (as the metrics table counts them), except the
+// last, which ends where the run ended. The run rarely ends on a window boundary, so its last
+// window is partial: a rate over the whole window would drop towards zero there although the
+// traffic went on. Rates are therefore per second of the time a point really covers, and a
+// last window shorter than half a window (typically the few ms of drain after the scenario's
+// duration) is merged into the one before it, so that a handful of requests over 4 ms does not
+// draw a spike either.
 struct WindowSeries {
   SimTime window = 0;
   std::size_t windows = 0;
+  SimTime end = 0;  // where the last point ends (the run's end)
   std::map<std::string, SeriesData> series;
 
   double seconds_per_window() const { return static_cast<double>(window) / 1e9; }
-  // Requests per second of series `key` in window i (0 when the key is absent).
+  SimTime start_of(std::size_t i) const { return static_cast<SimTime>(i) * window; }
+  // The simulated time point i covers: `window`, except for the last point.
+  SimTime length_of(std::size_t i) const;
+  // The middle of point i, in seconds (where a chart draws it).
+  double centre_seconds(std::size_t i) const;
+  double end_seconds() const { return static_cast<double>(end) / 1e9; }
+  // Requests per second of series `key` over point i (0 when the key is absent).
   double rate(const std::string& key, std::size_t i) const;
   // Sum of every series per window.
   std::vector<std::uint64_t> totals() const;
@@ -113,7 +147,9 @@ std::vector<SimTime> percentile_per_window(const WindowSeries& series, double q)
 
 // "reviews.default.svc.cluster.local" -> "reviews".
 std::string short_service(const std::string& fqdn);
-// Codes 200-399 (successRate's definition, docs/design.md §3.2).
+// The two success readings (docs/design.md §3.2): successRate counts codes 200-399, non5xxRate
+// (Istio's Grafana dashboards) any response below 500; code 0 fails both.
+using telemetry::is_non5xx;
 using telemetry::is_success;
 
 // Label values present in a run's metrics, for the filter boxes.

@@ -67,6 +67,22 @@ spec:
   record: {requests: all, spans: 1.0, metricsInterval: 1s}
 )";
 
+constexpr const char* kPodScenario = R"(apiVersion: meshtwin.dev/v1alpha1
+kind: Scenario
+metadata: {name: twelve-pods-some-404}
+spec:
+  seed: 11
+  duration: 10s
+  manifests: [pods-mesh.yaml]
+  apps:
+    back-v1:
+      serviceTime: 3ms
+      failures: [{rate: 0.2, kind: status, status: 404}]
+  clients:
+    - {name: c, from: {workload: client}, to: "http://back:9090/", rate: {constant: 240}}
+  record: {requests: all, spans: 0, metricsInterval: 1s}
+)";
+
 // Simulates `scenario` (with --set style overrides) into `db`, appending a run.
 bool simulate(const std::string& scenario, const std::vector<std::string>& overrides,
               const std::string& db, std::string* error) {
@@ -107,16 +123,27 @@ struct Holder {
     f.dir = tmpl;
     f.bookinfo_db = (fs::path(f.dir) / "bookinfo.db").string();
     f.retries_db = (fs::path(f.dir) / "retries.db").string();
+    f.pods_db = (fs::path(f.dir) / "pods.db").string();
     const std::string bookinfo = std::string(MESHTWIN_SOURCE_DIR) + "/scenarios/bookinfo/";
     std::ofstream(fs::path(f.dir) / "mesh.yaml") << kRetryManifests;
     std::ofstream(fs::path(f.dir) / "retries.yaml") << kRetryScenario;
+    // The retry mesh's service with 12 pods and no VirtualService (so no retries).
+    std::string pod_manifests = kRetryManifests;
+    pod_manifests.replace(pod_manifests.find("replicas: 2"), 11, "replicas: 12");
+    pod_manifests.erase(pod_manifests.find("---\napiVersion: networking.istio.io"));
+    std::ofstream(fs::path(f.dir) / "pods-mesh.yaml") << pod_manifests;
+    std::ofstream(fs::path(f.dir) / "pods.yaml") << kPodScenario;
+    const std::string pods = (fs::path(f.dir) / "pods.yaml").string();
     if (!simulate(bookinfo + "reviews-80-20.yaml", {"spec.duration=20s"}, f.bookinfo_db,
                   &f.error) ||
         !simulate(bookinfo + "reviews-50-v3.yaml", {"spec.duration=20s"}, f.bookinfo_db,
                   &f.error) ||
         !simulate((fs::path(f.dir) / "retries.yaml").string(), {}, f.retries_db, &f.error) ||
         !simulate((fs::path(f.dir) / "retries.yaml").string(), {"spec.record.spans=0.2"},
-                  f.retries_db, &f.error)) {
+                  f.retries_db, &f.error) ||
+        !simulate(pods, {}, f.pods_db, &f.error) ||
+        !simulate(pods, {"spec.apps.back-v1.failures=[{rate: 0.2, kind: status, status: 503}]"},
+                  f.pods_db, &f.error)) {
       return;
     }
   }

@@ -1,6 +1,7 @@
 // Results files for the gui tests, simulated once per test process: the bundled Bookinfo
-// 80/20 scenario (run 1) and 50/50 v1/v3 (run 2) in one file, shortened to 20 s, and a small
-// mesh whose VirtualService retries 503s from a flaky backend.
+// 80/20 scenario (run 1) and 50/50 v1/v3 (run 2) in one file, shortened to 20 s, a small
+// mesh whose VirtualService retries 503s from a flaky backend, and a service of 12 pods that
+// answers some requests 404 (or 503), for per-pod colours and the two success readings.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,8 @@ struct Fixture {
   std::string bookinfo_db;  // run 1: reviews-80-20, run 2: reviews-50-v3
   std::string retries_db;   // run 1: client -> back with `retries: {attempts: 3, retryOn: 5xx}`
                             // run 2: the same with spans sampled for 20 % of the requests
+  std::string pods_db;      // run 1: client -> back (12 pods), 20 % of answers 404
+                            // run 2: the same with 20 % 503 instead
   std::string error;        // why building failed, if it did
 };
 

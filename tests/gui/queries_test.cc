@@ -164,7 +164,17 @@ TEST_F(QueriesTest, OverviewMatchesSummariesAndMetrics) {
   EXPECT_EQ(static_cast<std::int64_t>(front.requests),
             sql_int(fixture().bookinfo_db, "SELECT count(*) FROM requests WHERE run_id = 1"));
   EXPECT_EQ(front.success, front.requests);
+  // The client rows' codes come from the `requests` rows, read after the first load.
+  EXPECT_TRUE(o->client_outcomes_pending);
+  EXPECT_FALSE(front.non5xx.has_value());
+  auto outcomes =
+      on_bookinfo([&](const results::Reader& r) { return load_client_outcomes(r, 1, &error); });
+  ASSERT_TRUE(outcomes) << error;
+  apply_client_outcomes(*o, *outcomes);
+  EXPECT_FALSE(o->client_outcomes_pending);
   EXPECT_EQ(front.codes, "200:" + std::to_string(front.requests));
+  EXPECT_EQ(front.non5xx, front.requests);
+  for (const auto& h : o->hops) EXPECT_EQ(h.non5xx, h.requests);  // every hop answered 200
   std::map<std::string, std::uint64_t> reviews;
   for (const auto& h : o->hops) {
     if (h.service == kReviews) reviews[h.version] = h.requests;

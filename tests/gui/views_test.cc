@@ -12,9 +12,13 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QTableWidget>
+#include <QLabel>
+#include <QLegend>
+#include <QLegendMarker>
 #include <QTemporaryDir>
 #include <QWheelEvent>
 #include <QtTest/QTest>
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -56,6 +60,18 @@ class ViewsTest : public ::testing::Test {
     ASSERT_TRUE(window_->open(ref, &error)) << error.toStdString();
     ASSERT_TRUE(window_->wait_until_loaded(120'000));
   }
+  void compare_with(const QString& ref) {
+    QString error;
+    ASSERT_TRUE(window_->open_compare(ref, &error)) << error.toStdString();
+  }
+  // The charts on productpage's calls to reviews: the canary view.
+  ChartsPage* charts_on_reviews() {
+    MetricsFilter f;
+    f.source_workload = "productpage-v1";
+    f.destination_service = kReviews;
+    window_->charts_page()->set_filter(f);
+    return window_->charts_page();
+  }
   static QString ref(const std::string& path, int run) {
     return QString::fromStdString(path) + ":" + QString::number(run);
   }
@@ -91,26 +107,32 @@ TEST_F(ViewsTest, StackedAreaHoldsThe80To20SharePerWindow_Sem3_3) {
              v2_hi = series["v2"]->upperSeries()->points();
   ASSERT_EQ(v1_hi.size(), v2_hi.size());
   ASSERT_GE(v1_hi.size(), 4);
+  const WindowSeries& traffic = *charts->data(false)->traffic;
+  ASSERT_EQ(static_cast<std::size_t>(v1_hi.size()), traffic.windows);
   int checked = 0;
-  double total_rate = 0;
+  double total = 0;
   for (qsizetype i = 0; i < v1_hi.size(); ++i) {
+    auto w = static_cast<std::size_t>(i);
     EXPECT_DOUBLE_EQ(v1_lo[i].y(), 0.0);
     EXPECT_DOUBLE_EQ(v2_lo[i].y(), v1_hi[i].y()) << "v2 stacks on v1";
-    EXPECT_DOUBLE_EQ(v1_hi[i].x(), 5.0 * static_cast<double>(i) + 2.5);  // window centres
+    // Full windows at their centres; the last one, which the drain's few ms joined, in the
+    // middle of what it covers.
+    double length = static_cast<double>(traffic.length_of(w)) / 1e9;
+    EXPECT_DOUBLE_EQ(length, i + 1 < v1_hi.size() ? 5.0 : traffic.end_seconds() - 5.0 * i);
+    EXPECT_DOUBLE_EQ(v1_hi[i].x(), 5.0 * static_cast<double>(i) + length / 2);
     double v1 = v1_hi[i].y(), v2 = v2_hi[i].y() - v2_lo[i].y();
-    total_rate += v1 + v2;
-    if ((v1 + v2) * 5 < 500) continue;  // the drain's partial window
+    total += (v1 + v2) * length;
     EXPECT_NEAR(v1 / (v1 + v2), 0.8, 0.06) << "window " << i;
     ++checked;
   }
-  EXPECT_GE(checked, 3);
-  // Rates times the window give back every request the metrics hold for these labels.
+  EXPECT_GE(checked, 4);
+  // Rates times what each point covers give back every request the metrics hold.
   std::int64_t requests =
       sql_int(fixture().bookinfo_db,
               "SELECT sum(requests) FROM metrics WHERE run_id = 1 AND reporter = 'source' AND "
               "source_workload = 'productpage-v1' AND destination_service = ?",
               {std::string(kReviews)});
-  EXPECT_NEAR(total_rate * 5.0, static_cast<double>(requests), 0.5);
+  EXPECT_NEAR(total, static_cast<double>(requests), 0.5);
   // Every chart carries the run's timeline markers (7 config_applied at t=0, merged).
   const auto& markers = charts->chart_view(ChartKind::Latency)->markers();
   ASSERT_EQ(markers.size(), 1u);
@@ -121,13 +143,8 @@ TEST_F(ViewsTest, StackedAreaHoldsThe80To20SharePerWindow_Sem3_3) {
 
 TEST_F(ViewsTest, ComparedRunIsOverlaidDashed) {
   open(ref(fixture().bookinfo_db, 1));
-  QString error;
-  ASSERT_TRUE(window_->open_compare(ref(fixture().bookinfo_db, 2), &error)) << error.toStdString();
-  ChartsPage* charts = window_->charts_page();
-  MetricsFilter f;
-  f.source_workload = "productpage-v1";
-  f.destination_service = kReviews;
-  charts->set_filter(f);
+  compare_with(ref(fixture().bookinfo_db, 2));
+  ChartsPage* charts = charts_on_reviews();
   ASSERT_TRUE(window_->wait_until_loaded(60'000));
   std::map<QString, QLineSeries*> dashed;
   for (QAbstractSeries* s : charts->chart(ChartKind::Traffic)->series()) {
@@ -316,6 +333,303 @@ TEST_F(ViewsTest, ChartZoomMovesEveryChartAndResets) {
   EXPECT_GT(traffic->x_range().first, zoomed.first);
   QTest::keyClick(traffic, Qt::Key_Home);
   EXPECT_DOUBLE_EQ(charts->chart_view(ChartKind::ErrorCodes)->x_range().second, full.second);
+}
+
+// ------------------------------------------------------------------------------------------
+// Issue 10 part 5: viewer defects a user found. Each test below failed before its fix.
+
+std::map<QString, QLineSeries*> lines(QChart* chart) {
+  std::map<QString, QLineSeries*> out;
+  for (QAbstractSeries* s : chart->series()) {
+    if (auto* l = qobject_cast<QLineSeries*>(s)) out[l->name()] = l;
+  }
+  return out;
+}
+
+// "reviews v1" -> "reviews"; "v1" (one destination chosen) -> "".
+QString service_of(const QString& series_name) {
+  qsizetype space = series_name.indexOf(' ');
+  return space < 0 ? QString() : series_name.left(space);
+}
+
+TEST_F(ViewsTest, AnyDestinationNeverStacksOneServiceOnAnother) {
+  open(ref(fixture().bookinfo_db, 1));
+  ChartsPage* charts = window_->charts_page();
+  charts->set_window_factor(1);
+  charts->set_filter({});  // Source "any", Destination "any"
+  ASSERT_TRUE(window_->wait_until_loaded(60'000));
+  QChart* chart = charts->chart(ChartKind::Traffic);
+  auto stacked = areas(chart);
+  // An area may only sit on top of another version of its own service.
+  for (const auto& [name, area] : stacked) {
+    const auto lower = area->lowerSeries() ? area->lowerSeries()->points() : QList<QPointF>();
+    bool on_zero = std::all_of(lower.begin(), lower.end(), [](QPointF p) { return p.y() == 0; });
+    if (on_zero) continue;
+    bool on_own_service = false;
+    for (const auto& [other, below] : stacked) {
+      if (other != name && service_of(other) == service_of(name) &&
+          below->upperSeries()->points() == lower) {
+        on_own_service = true;
+      }
+    }
+    EXPECT_TRUE(on_own_service) << name.toStdString() << " is stacked on another service";
+  }
+  // Each series is one service and version and holds exactly its requests.
+  const WindowSeries& traffic = *charts->data(false)->traffic;
+  std::set<QString> services;
+  int series_seen = 0;
+  for (const auto& [name, line] : lines(chart)) {
+    ++series_seen;
+    services.insert(service_of(name));
+    double total = 0;
+    const auto points = line->points();
+    for (qsizetype i = 0; i < points.size(); ++i) {
+      total += points[i].y() * static_cast<double>(traffic.length_of(static_cast<std::size_t>(i))) /
+               1e9;
+    }
+    std::int64_t expected =
+        sql_int(fixture().bookinfo_db,
+                "SELECT sum(requests) FROM metrics WHERE run_id = 1 AND reporter = 'source' AND "
+                "destination_service LIKE ? || '.%' AND destination_version = ?",
+                {service_of(name).toStdString(), name.section(' ', 1).toStdString()});
+    EXPECT_NEAR(total, static_cast<double>(expected), 0.5) << name.toStdString();
+  }
+  EXPECT_EQ(series_seen + static_cast<int>(stacked.size()), 5);  // 4 services, reviews twice
+  EXPECT_GE(services.size(), 4u);
+  EXPECT_TRUE(chart->title().contains("choose a destination")) << chart->title().toStdString();
+}
+
+TEST_F(ViewsTest, LastPartialWindowIsDrawnAtItsRateNotDropped) {
+  open(ref(fixture().bookinfo_db, 1));
+  ChartsPage* charts = charts_on_reviews();
+  // 20 s of traffic (and a few ms of drain) in 3 s points ends with a 2 s point; in 5 s points
+  // the drain's few ms would be a point of its own.
+  for (int factor : {3, 5}) {
+    charts->set_window_factor(factor);
+    ASSERT_TRUE(window_->wait_until_loaded(60'000));
+    auto stack = areas(charts->chart(ChartKind::Traffic));
+    ASSERT_TRUE(stack.count("v2"));
+    const auto top = stack["v2"]->upperSeries()->points();  // v2 sits on v1: the total
+    ASSERT_GE(top.size(), 4);
+    double full = 0;
+    for (qsizetype i = 0; i + 1 < top.size(); ++i) full += top[i].y();
+    full /= static_cast<double>(top.size() - 1);
+    EXPECT_GT(top.back().y(), 0.8 * full) << "factor " << factor << ": the last point dropped";
+    EXPECT_LT(top.back().y(), 1.25 * full) << "factor " << factor;
+    EXPECT_LE(top.back().x(), charts->data(false)->traffic->end_seconds());
+    // Every chart: the per-pod load's last point too.
+    for (const auto& [name, line] : lines(charts->chart(ChartKind::PodLoad))) {
+      const auto pts = line->points();
+      double mean = 0;
+      for (qsizetype i = 0; i + 1 < pts.size(); ++i) mean += pts[i].y();
+      mean /= static_cast<double>(pts.size() - 1);
+      EXPECT_GT(pts.back().y(), 0.7 * mean) << name.toStdString() << " factor " << factor;
+    }
+  }
+}
+
+TEST_F(ViewsTest, ErrorChartsWithNothingToShowFoldIntoOneLine) {
+  // The 80/20 run has no errors and no flags (checked, so the test means what it says).
+  ASSERT_EQ(sql_int(fixture().bookinfo_db,
+                    "SELECT count(*) FROM metrics WHERE run_id = 1 AND reporter = 'source' AND "
+                    "(response_code < 200 OR response_code > 399 OR response_flags != '-')"),
+            0);
+  open(ref(fixture().bookinfo_db, 1));
+  ChartsPage* charts = window_->charts_page();
+  window_->tabs()->setCurrentWidget(charts);
+  ASSERT_TRUE(window_->wait_until_loaded(60'000));
+  QApplication::processEvents();
+  EXPECT_FALSE(charts->chart_view(ChartKind::ErrorCodes)->isVisible());
+  EXPECT_FALSE(charts->chart_view(ChartKind::ErrorFlags)->isVisible());
+  QLabel* note = charts->quiet_label();
+  ASSERT_TRUE(note->isVisible());
+  EXPECT_TRUE(note->text().contains("No errors in this run")) << note->text().toStdString();
+  EXPECT_LE(note->height(), 2 * note->fontMetrics().lineSpacing() + 8);  // one line
+  int quiet_latency_height = charts->chart_view(ChartKind::Latency)->height();
+
+  // A run with 503s: the code chart is back; the note says only what is still empty.
+  open(ref(fixture().retries_db, 1));
+  QApplication::processEvents();
+  EXPECT_TRUE(charts->chart_view(ChartKind::ErrorCodes)->isVisible());
+  bool any_flag = sql_int(fixture().retries_db,
+                          "SELECT count(*) FROM metrics WHERE run_id = 1 AND reporter = 'source' "
+                          "AND response_flags != '-'") > 0;
+  EXPECT_EQ(charts->chart_view(ChartKind::ErrorFlags)->isVisible(), any_flag);
+  EXPECT_EQ(note->isVisible(), !any_flag);
+  // The folded panels' room went to the charts that have something to show.
+  EXPECT_GT(quiet_latency_height, charts->chart_view(ChartKind::Latency)->height() + 40);
+}
+
+TEST_F(ViewsTest, EveryPodHasItsOwnColourAndTheLegendTogglesItsLine) {
+  open(ref(fixture().pods_db, 1));
+  ChartsPage* charts = window_->charts_page();
+  ASSERT_TRUE(window_->wait_until_loaded(60'000));
+  QChart* chart = charts->chart(ChartKind::PodLoad);
+  auto pods = lines(chart);
+  ASSERT_EQ(pods.size(), 12u);  // more pods than the ten colours of the base palette
+  std::set<QRgb> colours;
+  for (const auto& [name, line] : pods) colours.insert(line->pen().color().rgb());
+  EXPECT_EQ(colours.size(), pods.size());
+
+  QLineSeries* first = pods.begin()->second;
+  auto markers = chart->legend()->markers(first);
+  ASSERT_EQ(markers.size(), 1);
+  ASSERT_TRUE(first->isVisible());
+  emit markers[0]->clicked();
+  EXPECT_FALSE(first->isVisible());
+  EXPECT_TRUE(markers[0]->isVisible()) << "the entry stays to click again";
+  EXPECT_TRUE(std::next(pods.begin())->second->isVisible()) << "only its own line hides";
+  emit markers[0]->clicked();
+  EXPECT_TRUE(first->isVisible());
+}
+
+std::map<std::pair<QString, QString>, int> rows_by_key(QTableWidget* t, const QString& run) {
+  std::map<std::pair<QString, QString>, int> out;
+  using C = OverviewPage::Column;
+  for (int r = 0; r < t->rowCount(); ++r) {
+    if (t->item(r, static_cast<int>(C::Run))->text() != run) continue;
+    out[{t->item(r, static_cast<int>(C::Service))->text(),
+         t->item(r, static_cast<int>(C::Version))->text()}] = r;
+  }
+  return out;
+}
+
+QString percent_cell(double p) { return QString::number(p, 'f', p < 100 && p > 99.9 ? 3 : 2) + " %"; }
+
+TEST_F(ViewsTest, OverviewShowsSharesExplainsEventsAndHidesEmptyColumns) {
+  open(ref(fixture().bookinfo_db, 1));
+  using C = OverviewPage::Column;
+  OverviewPage* page = window_->overview_page();
+  QTableWidget* hops = page->hop_table();
+  auto rows = rows_by_key(hops, "A");
+  const QString reviews = QString::fromStdString(kReviews);
+  ASSERT_TRUE(rows.count({reviews, "v1"}) && rows.count({reviews, "v2"}));
+  auto count = [&](const char* version) {
+    return static_cast<double>(
+        sql_int(fixture().bookinfo_db,
+                "SELECT sum(requests) FROM metrics WHERE run_id = 1 AND reporter = 'source' AND "
+                "destination_service = ? AND destination_version LIKE ?",
+                {std::string(kReviews), std::string(version)}));
+  };
+  double all = count("%");
+  for (const char* v : {"v1", "v2"}) {
+    EXPECT_EQ(hops->item(rows[{reviews, v}], static_cast<int>(C::Share))->text(),
+              percent_cell(100.0 * count(v) / all))
+        << v;
+  }
+  EXPECT_FALSE(hops->isColumnHidden(static_cast<int>(C::Share)));
+  EXPECT_TRUE(hops->horizontalHeaderItem(static_cast<int>(C::Share))->toolTip().contains("80/20"));
+  // Hovering the events says what they are.
+  QString tip = page->events_label()->toolTip();
+  EXPECT_TRUE(page->events_label()->text().contains("config_applied"));
+  EXPECT_TRUE(tip.contains("config_applied: a proxy applied a configuration push"))
+      << tip.toStdString();
+  // No flags anywhere in this run: no flags column. Codes and latencies are there.
+  EXPECT_TRUE(hops->isColumnHidden(static_cast<int>(C::Flags)));
+  EXPECT_TRUE(page->client_table()->isColumnHidden(static_cast<int>(C::Flags)));
+  EXPECT_FALSE(hops->isColumnHidden(static_cast<int>(C::Codes)));
+  EXPECT_FALSE(hops->isColumnHidden(static_cast<int>(C::P99)));
+  // A run with flags keeps the column.
+  open(ref(fixture().retries_db, 1));
+  bool flags = sql_int(fixture().retries_db,
+                       "SELECT count(*) FROM metrics WHERE run_id = 1 AND reporter = 'source' "
+                       "AND response_flags != '-'") > 0;
+  EXPECT_EQ(hops->isColumnHidden(static_cast<int>(C::Flags)), !flags);
+}
+
+TEST_F(ViewsTest, CompareShowsDeltasAndNamesEachSeriesRun) {
+  open(ref(fixture().bookinfo_db, 1));
+  compare_with(ref(fixture().bookinfo_db, 2));
+  ChartsPage* charts = charts_on_reviews();
+  ASSERT_TRUE(window_->wait_until_loaded(60'000));
+  using C = OverviewPage::Column;
+  QTableWidget* hops = window_->overview_page()->hop_table();
+  const QString reviews = QString::fromStdString(kReviews);
+  auto b_rows = rows_by_key(hops, "B");
+  ASSERT_TRUE(b_rows.count({reviews, "v1"}) && b_rows.count({reviews, "v3"}));
+  auto requests = [&](int run, const char* version) {
+    return sql_int(fixture().bookinfo_db,
+                   "SELECT sum(requests) FROM metrics WHERE run_id = ? AND reporter = 'source' "
+                   "AND destination_service = ? AND destination_version = ?",
+                   {std::int64_t{run}, std::string(kReviews), std::string(version)});
+  };
+  QTableWidgetItem* v1 = hops->item(b_rows[{reviews, "v1"}], static_cast<int>(C::Requests));
+  std::int64_t delta = requests(2, "v1") - requests(1, "v1");
+  ASSERT_LT(delta, 0);  // 80 % of reviews to v1 in A, 50 % in B
+  EXPECT_EQ(v1->data(OverviewPage::kDeltaRole).toLongLong(), delta);
+  EXPECT_TRUE(v1->text().contains(QLocale().toString(static_cast<qlonglong>(-delta))))
+      << v1->text().toStdString();
+  EXPECT_TRUE(v1->text().contains("\u2212")) << "a minus sign for B below A";
+  QTableWidgetItem* share = hops->item(b_rows[{reviews, "v1"}], static_cast<int>(C::Share));
+  EXPECT_NEAR(share->data(OverviewPage::kDeltaRole).toDouble(), 50.0 - 80.0, 3.0);
+  EXPECT_TRUE(share->text().contains("pp"));
+  // v3 is only in B: nothing to subtract.
+  QTableWidgetItem* v3 = hops->item(b_rows[{reviews, "v3"}], static_cast<int>(C::Requests));
+  EXPECT_FALSE(v3->data(OverviewPage::kDeltaRole).isValid());
+  EXPECT_TRUE(v3->text().contains("only in B"));
+  // Every chart series names its run.
+  for (ChartKind kind : {ChartKind::Traffic, ChartKind::Latency, ChartKind::PodLoad}) {
+    int a = 0, b = 0;
+    for (QAbstractSeries* s : charts->chart(kind)->series()) {
+      if (s->name().endsWith(" (A)")) ++a;
+      else if (s->name().endsWith(" (B)")) ++b;
+      else ADD_FAILURE() << s->name().toStdString() << " names no run";
+    }
+    EXPECT_GT(a, 0);
+    EXPECT_GT(b, 0);
+  }
+  EXPECT_TRUE(lines(charts->chart(ChartKind::Latency)).count("p99 (A)"));
+  EXPECT_TRUE(areas(charts->chart(ChartKind::Traffic)).count("v2 (A)"));
+}
+
+TEST_F(ViewsTest, BothSuccessReadingsAreShownLabelledAndCompared) {
+  // Run 1 answers 20 % with 404 (a failure for successRate, a success for non5xxRate), run 2
+  // with 503 (a failure for both).
+  open(ref(fixture().pods_db, 1));
+  compare_with(ref(fixture().pods_db, 2));
+  ASSERT_TRUE(window_->wait_until_loaded(60'000));
+  using C = OverviewPage::Column;
+  OverviewPage* page = window_->overview_page();
+  // The readings as results/ counts them, through the same predicates.
+  auto rates = [&](int run, const char* table) {
+    auto reader = testing::open_reader(fixture().pods_db);
+    std::string sql = std::string("SELECT response_code, ") +
+                      (std::string(table) == "requests" ? "count(*)" : "sum(requests)") +
+                      " FROM " + table + " WHERE run_id = ?" +
+                      (std::string(table) == "metrics" ? " AND reporter = 'source'" : "") +
+                      " GROUP BY 1";
+    auto rows = reader->query(sql, {std::int64_t{run}});
+    double n = 0, success = 0, non5xx = 0;
+    for (const auto& row : *rows) {
+      auto code = std::get<std::int64_t>(row[0]);
+      auto count = static_cast<double>(std::get<std::int64_t>(row[1]));
+      n += count;
+      if (telemetry::is_success(code)) success += count;
+      if (telemetry::is_non5xx(code)) non5xx += count;
+    }
+    return std::pair{100 * success / n, 100 * non5xx / n};
+  };
+  for (QTableWidget* t : {page->client_table(), page->hop_table()}) {
+    const char* source = t == page->client_table() ? "requests" : "metrics";
+    EXPECT_EQ(t->horizontalHeaderItem(static_cast<int>(C::Success))->text(), "success (2xx\u20133xx)");
+    EXPECT_EQ(t->horizontalHeaderItem(static_cast<int>(C::Non5xx))->text(), "non-5xx");
+    EXPECT_TRUE(t->horizontalHeaderItem(static_cast<int>(C::Non5xx))->toolTip().contains("Grafana"));
+    ASSERT_EQ(t->rowCount(), 2) << source;  // back v1 in A and in B
+    auto [a_success, a_non5xx] = rates(1, source);
+    auto [b_success, b_non5xx] = rates(2, source);
+    ASSERT_LT(a_success, 90.0);
+    EXPECT_EQ(a_non5xx, 100.0);
+    EXPECT_NEAR(b_success, b_non5xx, 1e-9);
+    auto cell = [&](int row, C c) { return t->item(row, static_cast<int>(c)); };
+    EXPECT_EQ(cell(0, C::Success)->text(), percent_cell(a_success)) << source;
+    EXPECT_EQ(cell(0, C::Non5xx)->text(), percent_cell(a_non5xx)) << source;
+    EXPECT_TRUE(cell(1, C::Success)->text().startsWith(percent_cell(b_success))) << source;
+    EXPECT_TRUE(cell(1, C::Non5xx)->text().startsWith(percent_cell(b_non5xx))) << source;
+    EXPECT_NEAR(cell(1, C::Non5xx)->data(OverviewPage::kDeltaRole).toDouble(), b_non5xx - a_non5xx,
+                1e-9);
+    EXPECT_NEAR(cell(1, C::Success)->data(OverviewPage::kDeltaRole).toDouble(),
+                b_success - a_success, 1e-9);
+  }
 }
 
 }  // namespace
