@@ -28,8 +28,12 @@ QColor ColorMap::color(const std::string& key) {
   auto it = assigned_.find(key);
   if (it != assigned_.end()) return it->second;
   QColor c = distinct_color(assigned_.size());
-  // Rounding to whole hues can meet an earlier colour after a few hundred keys: step on.
-  for (std::size_t n = assigned_.size() + 1; taken_.count(c.rgb()); ++n) c = distinct_color(n);
+  // Rounding to whole hues can meet an earlier colour after a few hundred keys: step on, a
+  // bounded number of times (past ~2,000 keys every colour the generator makes is taken).
+  for (std::size_t n = assigned_.size() + 1, tries = 0; taken_.count(c.rgb()) && tries < 64;
+       ++n, ++tries) {
+    c = distinct_color(n);
+  }
   taken_.insert(c.rgb());
   assigned_.emplace(key, c);
   return c;
