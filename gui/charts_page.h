@@ -1,8 +1,10 @@
 // Charts over simulated time from the `metrics` table (never from `requests`): requests/s by
-// destination version as a stacked area (the canary view), latency p50/p90/p99 from the Istio
-// buckets, errors by response code and by flag, and per-pod load; each with the timeline's
-// markers, zoomable along time (all five move together), and, when comparing, the second
-// run drawn over them in dashed lines.
+// destination version as a stacked area (the canary view; with "any" destination one line per
+// service and version, since services must not stack), latency p50/p90/p99 from the Istio
+// buckets, per-pod load, and errors by response code and by flag (folded to one line when
+// empty); each with the timeline's markers, zoomable along time (all five move together),
+// legend entries that toggle their series, and, when comparing, the second run drawn over
+// them in dashed lines, every series named by its run.
 #pragma once
 
 #include <QWidget>

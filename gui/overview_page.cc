@@ -384,7 +384,6 @@ void OverviewPage::load_client_outcomes_later(int generation) {
         if (result.first && a_data_) apply_client_outcomes(*a_data_, *result.first);
         if (result.second && b_data_) apply_client_outcomes(*b_data_, *result.second);
         rebuild();
-        emit client_outcomes_loaded();
       });
 }
 

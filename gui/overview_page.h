@@ -52,7 +52,6 @@ class OverviewPage : public QWidget {
 
  signals:
   void loaded();
-  void client_outcomes_loaded();
 
  private:
   void rebuild();
