@@ -147,8 +147,9 @@ std::vector<SimTime> percentile_per_window(const WindowSeries& series, double q)
 
 // "reviews.default.svc.cluster.local" -> "reviews".
 std::string short_service(const std::string& fqdn);
-// The two success readings (docs/design.md §3.2): successRate counts codes 200-399, non5xxRate
-// (Istio's Grafana dashboards) any response below 500; code 0 fails both.
+// The two success readings, defined once in model/telemetry/outcome.h: successRate counts
+// codes 200-399 (docs/design.md §3.2), non5xxRate (Istio's Grafana dashboards) any response
+// below 500; code 0 fails both.
 using telemetry::is_non5xx;
 using telemetry::is_success;
 
