@@ -25,7 +25,7 @@ QString event_help(const std::string& kind) {
   static const std::map<std::string, const char*> help = {
       {"config_applied", "a proxy applied a configuration push (one event per proxy per push: "
                          "every sidecar and gateway at t=0, and again after each change)"},
-      {"pod_started", "a pod was created (a rollout or a scale-up)"},
+      {"pod_started", "a pod was created by a configuration change (a rollout, a scale-up)"},
       {"pod_ready", "a pod passed readiness and joined its service's endpoints"},
       {"pod_killed", "a pod was killed (detail: graceful or crash)"},
       {"host_ejected", "outlier detection ejected a host from a caller's cluster"},
@@ -35,7 +35,8 @@ QString event_help(const std::string& kind) {
       {"rollout_started", "a deployment's template changed and its rollout began"},
       {"rollout_step", "a progressive rollout shifted traffic weights"},
       {"rollout_finished", "a rollout reached its last step"},
-      {"rollout_aborted", "a rollout's analysis failed and traffic went back (detail: why)"},
+      {"rollout_aborted",
+       "a rollout's analysis failed and its weights went back to stable (detail: why)"},
   };
   auto it = help.find(kind);
   return it == help.end() ? QObject::tr("a timeline event the viewer has no note for")
@@ -116,7 +117,6 @@ QTableWidget* make_table(QWidget* parent) {
   t->verticalHeader()->setDefaultSectionSize(22);
   t->setEditTriggers(QAbstractItemView::NoEditTriggers);
   t->setSelectionBehavior(QAbstractItemView::SelectRows);
-  t->horizontalHeader()->setStretchLastSection(true);
   return t;
 }
 
@@ -259,12 +259,19 @@ void OverviewPage::fill(QTableWidget* t, const std::vector<OverviewRow>& a,
   // Columns with nothing in any row say nothing: hide them (a run without flags has no flags
   // column). The run column only says something when comparing.
   t->setColumnHidden(static_cast<int>(Column::Run), b == nullptr);
-  // Deltas make the cells wider: size every column to what it holds.
-  t->resizeColumnsToContents();
   for (Column c : {Column::P50, Column::P90, Column::P99, Column::Codes, Column::Flags}) {
     bool pending = c == Column::Codes && codes_pending;
     t->setColumnHidden(static_cast<int>(c), !has_value[static_cast<std::size_t>(c)] && !pending);
   }
+  // Deltas make the cells wider: size every column to what it holds, and let the last one
+  // shown take the rest of the width (Qt's stretchLastSection would pick a hidden one).
+  t->resizeColumnsToContents();
+  int last_shown = -1;
+  for (int i = 0; i < t->columnCount(); ++i) {
+    t->horizontalHeader()->setSectionResizeMode(i, QHeaderView::Interactive);
+    if (!t->isColumnHidden(i)) last_shown = i;
+  }
+  if (last_shown >= 0) t->horizontalHeader()->setSectionResizeMode(last_shown, QHeaderView::Stretch);
 }
 
 OverviewPage::OverviewPage(QWidget* parent) : QWidget(parent) {
