@@ -35,6 +35,27 @@ for lang in en zh-CN; do
     grep -q '](\.\./images/' "docs/tutorial/$lang/$c" || fail "docs/tutorial/$lang/$c shows no viewer picture"
   done
 done
+# every test "the notes, checked" names exists: check_tutorial_<folder>_<file> is a scenario,
+# tutorial_claim_<claim> a claim of claims_test.sh registered in tests/CMakeLists.txt; and every
+# registered claim backs a verdict on the page
+for lang in en zh-CN; do
+  page=docs/tutorial/$lang/notes-checked.md
+  [ -f "$page" ] || continue
+  for t in $(grep -o 'check_tutorial_[0-9][0-9]-[a-z-]*_[a-z0-9.-]*' "$page" | sort -u); do
+    rest=${t#check_tutorial_}
+    folder=${rest%%_*}
+    file=${rest#*_}
+    [ -f "scenarios/tutorial/$folder/$file.yaml" ] || fail "$page names $t, but scenarios/tutorial/$folder/$file.yaml does not exist"
+  done
+  for t in $(grep -o 'tutorial_claim_[a-z0-9][a-z0-9-]*' "$page" | sort -u); do
+    c=${t#tutorial_claim_}
+    grep -qE "^$c\)" tests/tutorial/claims_test.sh || fail "$page names $t, which claims_test.sh does not check"
+    grep -qE "(^|[ (])$c( |\)|$)" tests/CMakeLists.txt || fail "$page names $t, which tests/CMakeLists.txt does not register"
+  done
+  for c in $(sed -n '/^foreach(claim/,/)$/p' tests/CMakeLists.txt | sed 's/foreach(claim//; s/)//'); do
+    grep -q "tutorial_claim_$c\b" "$page" || fail "claim test $c backs no verdict of $page"
+  done
+done
 for d in $folders; do
   for f in scenario.yaml exercise.yaml; do
     [ -f "scenarios/tutorial/$d/$f" ] || fail "scenarios/tutorial/$d/$f is missing"
