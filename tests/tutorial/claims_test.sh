@@ -43,6 +43,12 @@ vs-owns-host-no-fallback)  # §2.5: once a VS owns the host, no matching rule me
     --from productpage-v1 http://reviews:9080/reviews/0 || fail "explain failed"
   has "$tmp/out" 'header end-user is absent'
   has "$tmp/out" '^Outcome: 404 NR \(no route\)' ;;
+vs-is-route-config)  # §1.5, §2.1: a VS becomes virtual hosts and routes of the port's route table
+  explain -f "$B" -f "$N/destination-rule-all.yaml" -f "$N/virtual-service-reviews-test-v2.yaml" \
+    --from productpage-v1 http://reviews:9080/reviews/0 || fail "explain failed"
+  has "$tmp/out" '^HTTP connection manager, route configuration 9080$'
+  has "$tmp/out" '^virtual host reviews\.default\.svc\.cluster\.local:9080 '
+  has "$tmp/out" '^Route default/reviews#http\[1\]$' ;;
 vs-routes-to-host-not-dr)  # §3.2: a route names a host and a subset; an undeclared subset is 503 NC
   explain -f "$B" -f "$N/destination-rule-all.yaml" -f "$D/reviews-undeclared-subset.yaml" \
     --from productpage-v1 http://reviews:9080/reviews/0 || fail "explain failed"
@@ -110,6 +116,13 @@ subset-overrides-policy)  # §7.3: a subset's loadBalancer replaces the top-leve
     --from productpage-v1 http://reviews:9080/reviews/0 || fail "explain failed"
   grep -A2 '^Cluster outbound|9080|v1|' "$tmp/out" | grep -q 'load balancer RANDOM' || fail "v1 does not inherit RANDOM"
   grep -A2 '^Cluster outbound|9080|v2|' "$tmp/out" | grep -q 'load balancer ROUND_ROBIN' || fail "v2 does not override with ROUND_ROBIN" ;;
+se-tcp-without-addresses)  # §12.1: without addresses a TCP ServiceEntry is matched by port alone
+  explain -f "$S" -f "$D/db-serviceentry-tcp.yaml" --from sleep tcp://other.example.org:5432 || fail "explain failed"
+  has "$tmp/out" '^listener 0\.0\.0\.0_5432 '
+  has "$tmp/out" '^Outcome: tcp_proxy to outbound\|5432\|\|db\.example\.net'
+  explain -f "$S" -f "$C/01-service-registry/manifests/api-serviceentry.yaml" -f "$D/db-serviceentry-tcp.yaml" \
+    --from sleep http://api.example.com/v1/items || fail "explain failed"
+  has "$tmp/out" '^virtual host api\.example\.com:80 ' ;;
 se-location-no-routing)  # §12.1: location changes no routing (only mTLS and telemetry)
   sed 's/MESH_EXTERNAL/MESH_INTERNAL/' "$C/01-service-registry/manifests/api-serviceentry.yaml" >"$tmp/internal.yaml"
   "$M" explain -f "$S" -f "$C/01-service-registry/manifests/api-serviceentry.yaml" --from sleep http://api.example.com/v1/items >"$tmp/ext" || fail "explain failed"
