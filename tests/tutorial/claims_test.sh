@@ -116,6 +116,21 @@ subset-overrides-policy)  # §7.3: a subset's loadBalancer replaces the top-leve
     --from productpage-v1 http://reviews:9080/reviews/0 || fail "explain failed"
   grep -A2 '^Cluster outbound|9080|v1|' "$tmp/out" | grep -q 'load balancer RANDOM' || fail "v1 does not inherit RANDOM"
   grep -A2 '^Cluster outbound|9080|v2|' "$tmp/out" | grep -q 'load balancer ROUND_ROBIN' || fail "v2 does not override with ROUND_ROBIN" ;;
+gateway-server-hosts)  # §11: a server admits hosts (and a port and protocol), not clients
+  explain -f "$B" -f "$D/gateway-one-host.yaml" --gateway istio-ingressgateway http://bookinfo.example.com/productpage || fail "explain failed"
+  has "$tmp/out" '^Outcome: forwarded to outbound\|9080\|\|productpage'
+  explain -f "$B" -f "$D/gateway-one-host.yaml" --gateway istio-ingressgateway http://other.example.com/productpage || fail "explain failed"
+  has "$tmp/out" '^no virtual host has a domain matching host "other\.example\.com": 404 NR' ;;
+se-one-entry-per-host)  # §12.1: every host of an entry is a service of its own
+  explain -f "$S" -f "$D/two-hosts-serviceentry.yaml" --from sleep http://api-a.example.com/ || fail "explain failed"
+  has "$tmp/out" '^Outcome: forwarded to outbound\|80\|\|api-a\.example\.com$'
+  explain -f "$S" -f "$D/two-hosts-serviceentry.yaml" --from sleep http://api-b.example.com/ || fail "explain failed"
+  has "$tmp/out" '^Outcome: forwarded to outbound\|80\|\|api-b\.example\.com$' ;;
+se-addresses-vip)  # §12.1: connections to the entry's addresses go to its endpoints
+  explain -f "$S" -f "$D/vip-serviceentry.yaml" --from sleep tcp://192.192.192.7:5432 || fail "explain failed"
+  has "$tmp/out" '^filter chain \(destination in 192\.192\.192\.0/24\) from service legacy-db\.internal\.example:5432'
+  has "$tmp/out" '^    10\.1\.0\.3 .*healthy'
+  has "$tmp/out" '^Outcome: tcp_proxy to outbound\|5432\|\|legacy-db\.internal\.example' ;;
 se-tcp-without-addresses)  # §12.1: without addresses a TCP ServiceEntry is matched by port alone
   explain -f "$S" -f "$D/db-serviceentry-tcp.yaml" --from sleep tcp://other.example.org:5432 || fail "explain failed"
   has "$tmp/out" '^listener 0\.0\.0\.0_5432 '
