@@ -2,7 +2,8 @@
 # The tutorial's shape: docs/tutorial/en and docs/tutorial/zh-CN have the same chapter files
 # (NN-topic.md), an index README.md linking every chapter and a notes-checked.md; every chapter
 # has its scenario folder scenarios/tutorial/NN-topic with scenario.yaml and exercise.yaml (and
-# no folder lacks a chapter), and every picture a chapter shows exists.
+# no folder lacks a chapter), every picture a chapter shows exists, and "the notes, checked"
+# has the same claims in both languages, each backed by tests that exist.
 # Usage: chapters_test.sh SOURCE_DIR
 set -u
 cd "$1" || exit 2
@@ -41,6 +42,9 @@ done
 for lang in en zh-CN; do
   page=docs/tutorial/$lang/notes-checked.md
   [ -f "$page" ] || continue
+  # every verdict names the test that pins it (unless the page says the twin cannot check it)
+  unbacked=$(awk 'BEGIN { RS = "" } /^\*\*[0-9]+\. / && !/(check_tutorial|tutorial_claim)_[a-z0-9]/ && !/not checked by the twin|孪生体无法验证/ { split($0, w, " "); print w[1] }' "$page")
+  [ -z "$unbacked" ] || fail "$page: claims without a test: $(echo $unbacked)"
   for t in $(grep -o 'check_tutorial_[0-9][0-9]-[a-z-]*_[a-z0-9.-]*' "$page" | sort -u); do
     rest=${t#check_tutorial_}
     folder=${rest%%_*}
@@ -56,10 +60,14 @@ for lang in en zh-CN; do
     grep -q "tutorial_claim_$c\b" "$page" || fail "claim test $c backs no verdict of $page"
   done
 done
+# both languages check the same claims
+n_en=$(grep -cE '^\*\*[0-9]+\. ' docs/tutorial/en/notes-checked.md 2>/dev/null)
+n_zh=$(grep -cE '^\*\*[0-9]+\. ' docs/tutorial/zh-CN/notes-checked.md 2>/dev/null)
+[ "$n_en" = "$n_zh" ] || fail "notes-checked.md has $n_en claims in English and $n_zh in Chinese"
 for d in $folders; do
   for f in scenario.yaml exercise.yaml; do
     [ -f "scenarios/tutorial/$d/$f" ] || fail "scenarios/tutorial/$d/$f is missing"
   done
 done
-[ $status = 0 ] && echo "PASS: $(echo "$en" | wc -l) chapters in both languages, each with its scenario and exercise"
+[ $status = 0 ] && echo "PASS: $(echo "$en" | wc -l) chapters and $n_en checked claims in both languages, each chapter with its scenario and exercise"
 exit $status
