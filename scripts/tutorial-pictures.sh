@@ -2,7 +2,8 @@
 # Regenerates the tutorial's viewer pictures (docs/tutorial/images/NN-topic.png) from the
 # current build: each chapter's scenarios/tutorial/NN-topic/scenario.yaml is run with its own
 # seed, then meshtwin-viewer renders its views offscreen and the view that shows the chapter's
-# point is kept (one 1440x900 PNG with a colour map per chapter, 25-60 kB).
+# point is kept (one 1440x900 PNG with a colour map per chapter, 20-65 kB). The simulation is
+# deterministic; only the overview's wall-clock figure differs from one regeneration to the next.
 # Usage: scripts/tutorial-pictures.sh [BUILD_DIR]    (default build/test; build it first:
 #   cmake --build --preset test --target meshtwin meshtwin-viewer)
 set -euo pipefail
@@ -30,10 +31,13 @@ declare -A filter=(
   [06-timeouts]="--source productpage-v1 --destination reviews.default.svc.cluster.local"
   [08-circuit-breakers]="--source sleep --destination httpbin.default.svc.cluster.local"
 )
-for dir in "$root"/scenarios/tutorial/[0-9][0-9]-*/; do
+# run from the repository root with relative paths: the overview shows the scenario's input
+# files by the names they were given
+cd "$root"
+for dir in scenarios/tutorial/[0-9][0-9]-*/; do
   chapter=$(basename "$dir")
   v=${view[$chapter]:-graph}
-  "$meshtwin" run "$dir/scenario.yaml" -o "$tmp/$chapter.db" >/dev/null
+  "$meshtwin" run "scenarios/tutorial/$chapter/scenario.yaml" -o "$tmp/$chapter.db" >/dev/null
   # shellcheck disable=SC2086  # the filter is two options
   "$viewer" "$tmp/$chapter.db" ${filter[$chapter]:-} --screenshot "$tmp/$chapter" >/dev/null 2>&1
   cp "$tmp/$chapter/$v.png" "$out/$chapter.png"
