@@ -4,8 +4,9 @@
 # seed, then meshtwin-viewer renders its views offscreen and the view that shows the chapter's
 # point is kept (one 1440x900 PNG with a colour map per chapter, 20-65 kB). The simulation is
 # deterministic; only the overview's wall-clock figure differs from one regeneration to the next.
-# Usage: scripts/tutorial-pictures.sh [BUILD_DIR]    (default build/test; build it first:
-#   cmake --build --preset test --target meshtwin meshtwin-viewer)
+# Usage: scripts/tutorial-pictures.sh [BUILD_DIR [OUT_DIR]]    (BUILD_DIR default build/test,
+#   built first with `cmake --build --preset test --target meshtwin meshtwin-viewer`; OUT_DIR
+#   default docs/tutorial/images — ctest's tutorial_pictures writes to the build tree instead)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build/test}
@@ -14,7 +15,7 @@ viewer=$build/gui/meshtwin-viewer
 for b in "$meshtwin" "$viewer"; do
   [ -x "$b" ] || { echo "tutorial-pictures: $b is not built" >&2; exit 2; }
 done
-out=$root/docs/tutorial/images
+out=${2:-$root/docs/tutorial/images}
 mkdir -p "$out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -41,5 +42,5 @@ for dir in scenarios/tutorial/[0-9][0-9]-*/; do
   # shellcheck disable=SC2086  # the filter is two options
   "$viewer" "$tmp/$chapter.db" ${filter[$chapter]:-} --screenshot "$tmp/$chapter" >/dev/null 2>&1
   cp "$tmp/$chapter/$v.png" "$out/$chapter.png"
-  echo "docs/tutorial/images/$chapter.png ($v view, $(stat -c %s "$out/$chapter.png") bytes)"
+  echo "$out/$chapter.png ($v view, $(stat -c %s "$out/$chapter.png") bytes)"
 done
