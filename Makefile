@@ -24,10 +24,9 @@ test: deps
 	cmake --build --preset test -j $(JOBS)
 	ctest --preset test
 
+# One table of every figure docs/performance.md quotes, from one run (wall-clock rates).
 bench: release
-	./build/release/bench/engine_bench
-	./build/release/bench/bookinfo_bench --requests=1000000
-	./build/release/bench/results_bench
+	python3 scripts/bench-table.py build/release
 
 asan: deps
 	cmake --preset asan

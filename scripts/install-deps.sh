@@ -4,12 +4,14 @@
 set -euo pipefail
 # libqt6opengl6-dev: Qt6Charts' CMake package requires Qt6OpenGL's, which
 # qt6-charts-dev does not depend on.
+# python3: scripts/bench-table.py (`make bench`) assembles the benchmarks' JSON into one table.
 PACKAGES=(
   g++ cmake ninja-build make pkg-config ccache
   libboost-dev libboost-graph-dev libboost-random-dev
   libyaml-cpp-dev libre2-dev libsqlite3-dev sqlite3
   qt6-base-dev libqt6opengl6-dev qt6-charts-dev qt6-qpa-plugins fonts-dejavu-core
   libgtest-dev libgmock-dev libcli11-dev libbenchmark-dev libfmt-dev
+  python3
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
