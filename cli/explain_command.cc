@@ -23,7 +23,7 @@ struct ExplainArgs {
   std::string gateway;
   std::string url;
   std::vector<std::string> headers;
-  std::string method = "GET";
+  std::string method;  // empty: GET, POST for grpc://
   std::string outbound_policy = "ALLOW_ANY";
   bool verbose = false;
 };
@@ -107,9 +107,12 @@ void register_explain(CLI::App& app, Commands& commands) {
   cmd->add_option("--gateway", args->gateway,
                   "A gateway workload, [NAMESPACE/]NAME (istio-ingressgateway, or <gateway>-istio for a Gateway API "
                   "Gateway); a bare name means istio-system");
-  cmd->add_option("URL", args->url, "http://host[:port]/path, https://..., grpc://..., tcp://host:port")->required();
+  cmd->add_option("URL", args->url,
+                  "http://host[:port]/path, https://..., grpc://host[:port]/package.Service/Method (an HTTP/2 POST "
+                  "with content-type application/grpc), tcp://host:port")
+      ->required();
   cmd->add_option("-H,--header", args->headers, "A request header, 'name: value' (repeatable)");
-  cmd->add_option("-X,--method", args->method, "The HTTP method")->capture_default_str();
+  cmd->add_option("-X,--method", args->method, "The HTTP method (default GET; POST for a grpc:// URL)");
   cmd->add_option("--outbound-traffic-policy", args->outbound_policy,
                   "meshConfig.outboundTrafficPolicy.mode: ALLOW_ANY, REGISTRY_ONLY or ALLOW_ANY_DYNAMIC_DNS")
       ->check(CLI::IsMember({"ALLOW_ANY", "REGISTRY_ONLY", "ALLOW_ANY_DYNAMIC_DNS"}))

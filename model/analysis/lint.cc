@@ -73,9 +73,18 @@ class Linter {
     unsimulated();
     // Gateway API routes that do not attach (unknown parent, listener that refuses them).
     config::Diagnostics translate_diags;
-    xds::translate_kubernetes_routing(store_, xds::MeshOptions{}, &translate_diags);
+    std::vector<xds::RefusedReference> refused;
+    xds::translate_kubernetes_routing(store_, xds::MeshOptions{}, &translate_diags, &refused);
     for (const auto& d : translate_diags.items())
       add("MT0004", "RouteNotAttached", Severity::Warning, d.location, d.field_path, d.message, "");
+    // References istiod refuses (docs/semantics.md §11.1): the backend answers 500, the listener
+    // has no certificate. Errors, as istioctl would give for a reference that cannot work.
+    for (const auto& r : refused) {
+      if (r.kind == xds::RefusedReference::Kind::NotPermitted)
+        add("MT0005", "ReferenceNotPermitted", Severity::Error, r.location, r.field_path, r.message, r.resource);
+      else
+        add("MT0006", "UnsupportedReferenceKind", Severity::Error, r.location, r.field_path, r.message, r.resource);
+    }
     std::stable_sort(findings_.begin(), findings_.end(), [](const Finding& a, const Finding& b) {
       return std::tie(a.location.file, a.location.line, a.location.column, a.code) <
              std::tie(b.location.file, b.location.line, b.location.column, b.code);

@@ -185,6 +185,8 @@ void ConfigStore::apply(Ingress r) { apply_to(ingresses_, std::move(r)); }
 void ConfigStore::apply(GatewayApiGateway r) { apply_to(gateway_api_gateways_, std::move(r)); }
 void ConfigStore::apply(GatewayApiHTTPRoute r) { apply_to(http_routes_, std::move(r)); }
 void ConfigStore::apply(GatewayApiL4Route r) { apply_to(l4_routes_, std::move(r)); }
+void ConfigStore::apply(GatewayApiGRPCRoute r) { apply_to(grpc_routes_, std::move(r)); }
+void ConfigStore::apply(GatewayApiReferenceGrant r) { apply_to(reference_grants_, std::move(r)); }
 void ConfigStore::apply(PeerAuthentication r) { apply_to(peer_authentications_, std::move(r)); }
 
 bool ConfigStore::remove(std::string_view kind, std::string_view ns, std::string_view name) {
@@ -220,6 +222,10 @@ bool ConfigStore::remove(std::string_view kind, std::string_view ns, std::string
     remove_from(peer_authentications_, ns, name);  // also kept by name in unmodelled_, removed below
   } else if (kind == "HTTPRoute") {
     remove_from(http_routes_, ns, name);
+  } else if (kind == "GRPCRoute") {
+    remove_from(grpc_routes_, ns, name);  // also kept by name in unmodelled_, removed below
+  } else if (kind == "ReferenceGrant") {
+    remove_from(reference_grants_, ns, name);
   } else if (kind == "TCPRoute" || kind == "TLSRoute") {
     auto it = std::find_if(l4_routes_.begin(), l4_routes_.end(), [&](const GatewayApiL4Route& r) {
       return r.kind == kind && r.meta.namespace_ == ns && r.meta.name == name;

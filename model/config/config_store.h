@@ -42,6 +42,8 @@ class ConfigStore {
   void apply(GatewayApiGateway r);
   void apply(GatewayApiHTTPRoute r);
   void apply(GatewayApiL4Route r);
+  void apply(GatewayApiGRPCRoute r);
+  void apply(GatewayApiReferenceGrant r);
   void apply(PeerAuthentication r);
 
   // Deletes by identity; kind as in YAML ("VirtualService", "Deployment", ...). Returns false
@@ -63,6 +65,8 @@ class ConfigStore {
   const std::vector<GatewayApiGateway>& gateway_api_gateways() const { return gateway_api_gateways_; }
   const std::vector<GatewayApiHTTPRoute>& http_routes() const { return http_routes_; }
   const std::vector<GatewayApiL4Route>& l4_routes() const { return l4_routes_; }  // TCPRoute, TLSRoute
+  const std::vector<GatewayApiGRPCRoute>& grpc_routes() const { return grpc_routes_; }
+  const std::vector<GatewayApiReferenceGrant>& reference_grants() const { return reference_grants_; }
   const std::vector<PeerAuthentication>& peer_authentications() const { return peer_authentications_; }
 
   // Bumped on every apply/remove: lets the compile half skip work when nothing changed.
@@ -86,6 +90,8 @@ class ConfigStore {
   std::vector<GatewayApiGateway> gateway_api_gateways_;
   std::vector<GatewayApiHTTPRoute> http_routes_;
   std::vector<GatewayApiL4Route> l4_routes_;
+  std::vector<GatewayApiGRPCRoute> grpc_routes_;
+  std::vector<GatewayApiReferenceGrant> reference_grants_;
   std::vector<PeerAuthentication> peer_authentications_;
   // Identities ever applied (identity_key in config_store.cc): a filter that spares apply() the
   // scan for objects never seen before.

@@ -229,7 +229,8 @@ class Loader {
       // Kinds istiod translates into its own config (Ingress, the Gateway API) or that lint reads
       // (PeerAuthentication) are read in full; all of them stay named in unmodelled() as well.
       const bool gateway_api_kind =
-          gateway_api && (kind == "Gateway" || kind == "HTTPRoute" || kind == "TCPRoute" || kind == "TLSRoute");
+          gateway_api && (kind == "Gateway" || kind == "HTTPRoute" || kind == "TCPRoute" || kind == "TLSRoute" ||
+                          kind == "GRPCRoute" || kind == "ReferenceGrant");
       const bool peer_auth = group == "security.istio.io" && kind == "PeerAuthentication";
       if (gateway_api_kind || ingress || peer_auth) {
         auto typed = [&](auto&& resource) {
@@ -253,6 +254,14 @@ class Loader {
           GatewayApiHTTPRoute r;
           parse::parse_http_route(doc, r);
           typed(std::move(r));
+        } else if (kind == "GRPCRoute") {
+          GatewayApiGRPCRoute r;
+          parse::parse_grpc_route(doc, r);
+          typed(std::move(r));
+        } else if (kind == "ReferenceGrant") {
+          GatewayApiReferenceGrant r;
+          parse::parse_reference_grant(doc, r);
+          typed(std::move(r));
         } else {
           GatewayApiL4Route r;
           parse::parse_l4_route(doc, kind, r);
@@ -264,7 +273,10 @@ class Loader {
       r.api_version = api_version;
       r.kind = kind;
       read_unmodelled_meta(doc, r.meta);
-      if (gateway_api_kind || ingress) {
+      if (kind == "ReferenceGrant") {
+        skip_note(v, kind + " (" + api_version + ") is read for the cross-namespace references it permits, as "
+                                                 "istiod does");
+      } else if (gateway_api_kind || ingress) {
         skip_note(v, kind + " (" + api_version + ") is translated into Istio Gateway and VirtualService config, as "
                                                  "istiod does");
       } else {

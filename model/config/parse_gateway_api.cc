@@ -1,5 +1,6 @@
 // Kinds istiod translates into its own networking config: Kubernetes Ingress, the Kubernetes
-// Gateway API (Gateway, HTTPRoute, TCPRoute, TLSRoute) and EndpointSlice, plus PeerAuthentication,
+// Gateway API (Gateway, HTTPRoute, GRPCRoute, TCPRoute, TLSRoute, and the ReferenceGrants that
+// permit their cross-namespace references) and EndpointSlice, plus PeerAuthentication,
 // which is not simulated but read so that lint can compare it with DestinationRule tls modes.
 // Only what changes routing is kept; the rest of each API is accepted without a warning so that
 // Istio's samples load cleanly, and misspelt fields still warn.
@@ -123,12 +124,16 @@ void read_path_modifier(const Value& v, GatewayApiHTTPRouteFilter& f) {
   m.finish();
 }
 
-void read_filter(const Value& v, GatewayApiHTTPRouteFilter& f) {
+void read_filter(const Value& v, GatewayApiHTTPRouteFilter& f, bool grpc = false) {
   MapReader m(v);
   if (!m.ok()) return;
-  m.read_enum("type", f.type,
-              {"RequestHeaderModifier", "ResponseHeaderModifier", "RequestRedirect", "URLRewrite", "RequestMirror",
-               "CORS", "ExtensionRef"});
+  // GRPCRouteFilter has a subset of HTTPRouteFilter's types (gateway-api GRPCRouteFilter.type).
+  if (grpc)
+    m.read_enum("type", f.type, {"RequestHeaderModifier", "ResponseHeaderModifier", "RequestMirror", "ExtensionRef"});
+  else
+    m.read_enum("type", f.type,
+                {"RequestHeaderModifier", "ResponseHeaderModifier", "RequestRedirect", "URLRewrite", "RequestMirror",
+                 "CORS", "ExtensionRef"});
   if (auto x = m.get("requestHeaderModifier")) read_header_modifier(*x, f.headers);
   if (auto x = m.get("responseHeaderModifier")) read_header_modifier(*x, f.headers);
   if (auto x = m.get("requestRedirect")) {
@@ -350,11 +355,14 @@ void parse_gateway_api_gateway(MapReader& doc, GatewayApiGateway& out) {
                 for (const Value& r : *ritems) {
                   MapReader rm(r);
                   if (!rm.ok()) continue;
-                  std::string name;
-                  rm.read("name", name);
-                  rm.ignore({"group", "kind", "namespace"});
+                  GatewayApiSecretRef ref;
+                  ref.location = r.location();
+                  rm.read("group", ref.group);
+                  rm.read("kind", ref.kind);
+                  rm.read("namespace", ref.namespace_);
+                  rm.read("name", ref.name);
                   rm.finish();
-                  l.certificate_refs.push_back(std::move(name));
+                  l.certificate_refs.push_back(std::move(ref));
                 }
               }
             }
@@ -501,6 +509,109 @@ void parse_l4_route(MapReader& doc, const std::string& kind, GatewayApiL4Route& 
         m.ignore({"name"});
         m.finish();
         out.rules.push_back(std::move(r));
+      }
+    }
+  }
+  spec.finish();
+}
+
+void parse_grpc_route(MapReader& doc, GatewayApiGRPCRoute& out) {
+  read_metadata(doc, out.meta);
+  auto spec_opt = spec_map(doc, "a GRPCRoute needs parentRefs and rules");
+  if (!spec_opt) return;
+  MapReader& spec = *spec_opt;
+  read_parent_refs(spec, out.parent_refs);
+  spec.read("hostnames", out.hostnames);
+  if (auto rules = spec.get("rules")) {
+    if (auto items = rules->as_list()) {
+      for (const Value& item : *items) {
+        MapReader m(item);
+        if (!m.ok()) continue;
+        GatewayApiGRPCRouteRule r;
+        r.location = item.location();
+        m.read("name", r.name);
+        if (auto matches = m.get("matches")) {
+          if (auto mitems = matches->as_list()) {
+            for (const Value& mv : *mitems) {
+              MapReader mm(mv);
+              if (!mm.ok()) continue;
+              GatewayApiGRPCRouteMatch match;
+              if (auto method = mm.get("method")) {
+                MapReader gm(*method);
+                if (gm.ok()) {
+                  GatewayApiGRPCMethodMatch g;
+                  gm.read_enum("type", g.type, {"Exact", "RegularExpression"});
+                  gm.read("service", g.service);
+                  gm.read("method", g.method);
+                  gm.finish();
+                  // GRPCMethodMatch: "At least one of Service and Method MUST be a non-empty string."
+                  if (g.service.empty() && g.method.empty())
+                    method->error("a gRPC method match needs a service, a method or both");
+                  match.method = std::move(g);
+                }
+              }
+              if (auto h = mm.get("headers")) read_header_matches(*h, match.headers);
+              mm.finish();
+              r.matches.push_back(std::move(match));
+            }
+          }
+        }
+        if (auto filters = m.get("filters")) {
+          if (auto fitems = filters->as_list()) {
+            for (const Value& fv : *fitems) {
+              GatewayApiHTTPRouteFilter f;
+              read_filter(fv, f, /*grpc=*/true);
+              r.filters.push_back(std::move(f));
+            }
+          }
+        }
+        read_backend_refs(m, r.backend_refs);
+        m.ignore({"sessionPersistence"});
+        m.finish();
+        out.rules.push_back(std::move(r));
+      }
+    }
+  }
+  spec.finish();
+}
+
+void parse_reference_grant(MapReader& doc, GatewayApiReferenceGrant& out) {
+  read_metadata(doc, out.meta);
+  auto spec_opt = spec_map(doc, "a ReferenceGrant needs from and to");
+  if (!spec_opt) return;
+  MapReader& spec = *spec_opt;
+  if (auto from = spec.require("from", "from is required: the kinds and namespaces that may refer here")) {
+    if (auto items = from->as_list()) {
+      for (const Value& item : *items) {
+        MapReader m(item);
+        if (!m.ok()) continue;
+        GatewayApiReferenceGrant::From f;
+        f.location = item.location();
+        m.require("group");
+        m.read("group", f.group);
+        m.require("kind");
+        m.read("kind", f.kind);
+        m.require("namespace");
+        m.read("namespace", f.namespace_);
+        m.finish();
+        out.from.push_back(std::move(f));
+      }
+    }
+  }
+  if (auto to = spec.require("to", "to is required: the kinds in this namespace that may be referred to")) {
+    if (auto items = to->as_list()) {
+      for (const Value& item : *items) {
+        MapReader m(item);
+        if (!m.ok()) continue;
+        GatewayApiReferenceGrant::To t;
+        t.location = item.location();
+        m.require("group");
+        m.read("group", t.group);
+        m.require("kind");
+        m.read("kind", t.kind);
+        m.read("name", t.name);
+        m.finish();
+        out.to.push_back(std::move(t));
       }
     }
   }

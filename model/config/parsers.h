@@ -43,6 +43,8 @@ void parse_ingress(MapReader& doc, Ingress& out);
 void parse_gateway_api_gateway(MapReader& doc, GatewayApiGateway& out);
 void parse_http_route(MapReader& doc, GatewayApiHTTPRoute& out);
 void parse_l4_route(MapReader& doc, const std::string& kind, GatewayApiL4Route& out);  // TCPRoute, TLSRoute
+void parse_grpc_route(MapReader& doc, GatewayApiGRPCRoute& out);
+void parse_reference_grant(MapReader& doc, GatewayApiReferenceGrant& out);
 void parse_peer_authentication(MapReader& doc, PeerAuthentication& out);
 
 }  // namespace meshtwin::config::parse

@@ -556,13 +556,23 @@ struct Ingress {
 
 // ---------------------------------------------------------------- Kubernetes Gateway API
 
+// A listener's tls.certificateRefs entry (SecretObjectReference): a Secret, possibly in another
+// namespace, which then needs a ReferenceGrant there (docs/semantics.md §11.1).
+struct GatewayApiSecretRef {
+  std::string group;            // "" (core)
+  std::string kind = "Secret";
+  std::string namespace_;       // empty: the Gateway's namespace
+  std::string name;
+  SourceLocation location;
+};
+
 struct GatewayApiListener {
   std::string name;
   std::string hostname;  // empty: any
   std::uint32_t port = 0;
   std::string protocol;  // HTTP, HTTPS, TLS, TCP, UDP
   std::string tls_mode;  // Terminate (default when tls is set) or Passthrough; empty without tls
-  std::vector<std::string> certificate_refs;
+  std::vector<GatewayApiSecretRef> certificate_refs;
   std::string allowed_namespaces = "Same";  // Same, All, Selector
   Labels allowed_namespace_selector;
   std::vector<std::string> allowed_kinds;
@@ -590,7 +600,7 @@ struct GatewayApiParentRef {
 
 struct GatewayApiBackendRef {
   std::string group;             // "" (core) or networking.istio.io
-  std::string kind = "Service";  // Service, Hostname, ServiceEntry
+  std::string kind = "Service";  // Service (core), Hostname (networking.istio.io); others are invalid (§11.1)
   std::string namespace_;
   std::string name;
   std::uint32_t port = 0;
@@ -661,6 +671,56 @@ struct GatewayApiL4Route {
   std::vector<GatewayApiParentRef> parent_refs;
   std::vector<std::string> hostnames;
   std::vector<GatewayApiL4RouteRule> rules;
+};
+
+// gateway.networking.k8s.io GRPCRoute (v1): HTTPRoute's gRPC sibling. A method match names the
+// gRPC service and method, which istiod turns into a path match on `/<service>/<method>`
+// (docs/semantics.md §11.3).
+struct GatewayApiGRPCMethodMatch {
+  std::string type = "Exact";  // Exact, RegularExpression
+  std::string service;         // empty: any service
+  std::string method;          // empty: any method
+};
+
+struct GatewayApiGRPCRouteMatch {
+  std::optional<GatewayApiGRPCMethodMatch> method;
+  std::vector<GatewayApiHeaderMatch> headers;
+};
+
+struct GatewayApiGRPCRouteRule {
+  std::string name;
+  std::vector<GatewayApiGRPCRouteMatch> matches;
+  // RequestHeaderModifier, ResponseHeaderModifier, RequestMirror (ExtensionRef is read, and makes
+  // istiod reject the route)
+  std::vector<GatewayApiHTTPRouteFilter> filters;
+  std::vector<GatewayApiBackendRef> backend_refs;
+  SourceLocation location;
+};
+
+struct GatewayApiGRPCRoute {
+  ObjectMeta meta;
+  std::vector<GatewayApiParentRef> parent_refs;
+  std::vector<std::string> hostnames;
+  std::vector<GatewayApiGRPCRouteRule> rules;
+};
+
+// gateway.networking.k8s.io ReferenceGrant (v1beta1): objects of the `from` kinds in the `from`
+// namespaces may refer to objects of the `to` kinds in the grant's own namespace (all of them, or
+// the one named). Without one, a cross-namespace backendRef or certificateRef is refused
+// (docs/semantics.md §11.1).
+struct GatewayApiReferenceGrant {
+  struct From {
+    std::string group, kind, namespace_;
+    SourceLocation location;
+  };
+  struct To {
+    std::string group, kind;
+    std::optional<std::string> name;  // absent: every object of that kind
+    SourceLocation location;
+  };
+  ObjectMeta meta;
+  std::vector<From> from;
+  std::vector<To> to;
 };
 
 // ---------------------------------------------------------------- Istio security (read for lint only)

@@ -33,6 +33,12 @@ bool is_wildcard_host(std::string_view h);
 bool hosts_match(std::string_view a, std::string_view b);
 // Whether wildcard `a` is more specific than `b` (longer wins).
 bool more_specific(std::string_view a, std::string_view b);
+// Istio host.Name.SubsetOf: `a` lies within `b`.
+inline bool host_subset_of(std::string_view a, std::string_view b) {
+  if (is_wildcard_host(a)) return is_wildcard_host(b) && a.substr(1).ends_with(b.substr(1));
+  if (is_wildcard_host(b)) return a.ends_with(b.substr(1));
+  return a == b;
+}
 
 // The Sidecar resource scoping a proxy (§12.3): a Sidecar of the proxy's namespace whose
 // workloadSelector selects it, else the namespace's selector-less Sidecar, else the root

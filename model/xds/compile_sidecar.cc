@@ -163,7 +163,9 @@ TcpProxy ProxyCompiler::tcp_proxy_for(const std::vector<config::RouteDestination
   TcpProxy out;
   out.vs_rule = rule_id;
   auto cluster_of = [&](const config::Destination& d) {
-    std::string host = to_lower(registry::resolve_short_name(d.host, v.vs->meta.namespace_, mesh_.short_name_domain()));
+    std::string host = d.host.empty() ? std::string()  // an invalid Gateway API backend (§11.1)
+                                      : to_lower(registry::resolve_short_name(d.host, v.vs->meta.namespace_,
+                                                                              mesh_.short_name_domain()));
     std::uint32_t port = listener_port;
     auto it = service_by_host_.find(host);
     const registry::Service* svc = it == service_by_host_.end() ? reg_.find_service(host) : it->second;

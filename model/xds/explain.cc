@@ -174,8 +174,13 @@ std::optional<Explanation> explain(const ProxyConfig& cfg, const registry::Regis
   Call call;
   call.port = url->port;
   call.path = url->path;
-  call.method = request.method;
+  // A gRPC call is an HTTP/2 POST to /<package.Service>/<Method> with content-type application/grpc
+  // (the gRPC over HTTP/2 protocol); grpc:// URLs get both unless the request says otherwise.
+  const bool grpc = url->scheme == "grpc";
+  call.method = !request.method.empty() ? request.method : grpc ? "POST" : "GET";
   call.headers = request.headers;
+  if (grpc && std::none_of(call.headers.begin(), call.headers.end(), [](const auto& h) { return h.first == "content-type"; }))
+    call.headers.emplace_back("content-type", "application/grpc");
   call.host = url->authority;
   call.protocol = url->scheme == "tcp" ? Call::Protocol::Tcp : url->scheme == "grpc" ? Call::Protocol::Http2 : Call::Protocol::Http;
   if (url->scheme == "https") {
@@ -183,10 +188,19 @@ std::optional<Explanation> explain(const ProxyConfig& cfg, const registry::Regis
     call.sni = url->host;
     call.protocol = Call::Protocol::Http;
   }
-  out.push_back("Request: " + (call.protocol == Call::Protocol::Tcp ? std::string("connection to ") : request.method + " ") +
+  out.push_back("Request: " + (call.protocol == Call::Protocol::Tcp ? std::string("connection to ") : call.method + " ") +
                 request.url + " from " + proxy.namespace_ + "/" + proxy.workload +
                 (proxy.is_gateway ? " (gateway proxy)" : " (sidecar)"));
-  for (const auto& [k, v] : request.headers) out.push_back("  header " + k + ": " + v);
+  if (grpc) {
+    // /pkg.Service/Method: the path GRPCRoute method matches are translated to (§11.3).
+    const auto second = call.path.find('/', 1);
+    if (call.path.size() > 1 && second != std::string::npos && second + 1 < call.path.size())
+      out.push_back("  gRPC service " + call.path.substr(1, second - 1) + ", method " + call.path.substr(second + 1) +
+                    " (HTTP/2 POST " + call.path + ")");
+    else
+      out.push_back("  gRPC call to path " + call.path + " (a gRPC path is /<package.Service>/<Method>)");
+  }
+  for (const auto& [k, v] : call.headers) out.push_back("  header " + k + ": " + v);
 
   if (proxy.is_gateway) {
     // A client reaches the gateway through its Service: the Service port becomes the pod's target
@@ -251,8 +265,13 @@ std::optional<Explanation> explain(const ProxyConfig& cfg, const registry::Regis
   auto describe_cluster = [&](const std::string& name, std::int32_t index, int not_found_status) {
     if (index == kNoCluster) index = cfg.find_cluster(name);
     if (index == kNoCluster) {
-      out.push_back("Cluster " + name + " does not exist: " + std::to_string(not_found_status) +
-                    " NC (a subset no DestinationRule declares, or a host this proxy does not know)");
+      if (name.ends_with("||"))  // no host: istiod's translation of an invalid backendRef (§11.1)
+        out.push_back("Cluster " + name + " does not exist: " + std::to_string(not_found_status) +
+                      " NC (the Gateway API backendRef is invalid: no ReferenceGrant permits it, or it is of a kind "
+                      "istiod does not route to; meshtwin lint names it)");
+      else
+        out.push_back("Cluster " + name + " does not exist: " + std::to_string(not_found_status) +
+                      " NC (a subset no DestinationRule declares, or a host this proxy does not know)");
       return;
     }
     const Cluster& c = cfg.clusters[static_cast<std::size_t>(index)];

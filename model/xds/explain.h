@@ -22,9 +22,9 @@ struct ExplainTarget {
 };
 
 struct ExplainRequest {
-  std::string url;  // http://reviews:9080/reviews/0, https://api.example.com/, tcp://tcp-echo:9000
+  std::string url;  // http://reviews:9080/reviews/0, https://api.example.com/, grpc://h/pkg.Svc/Method, tcp://tcp-echo:9000
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string method = "GET";
+  std::string method;  // empty: GET, or POST for grpc:// (a gRPC call, which also gets content-type application/grpc)
 };
 
 struct Explanation {

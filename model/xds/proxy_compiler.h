@@ -21,13 +21,6 @@ namespace meshtwin::xds::detail {
 
 
 
-// Istio host.Name.SubsetOf: `a` lies within `b`.
-inline bool host_subset_of(std::string_view a, std::string_view b) {
-  if (is_wildcard_host(a)) return is_wildcard_host(b) && a.substr(1).ends_with(b.substr(1));
-  if (is_wildcard_host(b)) return a.ends_with(b.substr(1));
-  return a == b;
-}
-
 inline int grpc_code(std::string_view name) {
   static constexpr std::string_view kNames[] = {
       "OK",        "CANCELLED",         "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
@@ -733,7 +726,11 @@ class ProxyCompiler {
   // destination names a port. The name of a cluster that does not exist stays unresolved -> NC.
   WeightedCluster destination_cluster(const config::Destination& d, const VsInfo& v, std::uint32_t listener_port,
                                       const std::unordered_map<std::string, const registry::Service*>& by_name) {
-    std::string host = to_lower(registry::resolve_short_name(d.host, v.vs->meta.namespace_, mesh_.short_name_domain()));
+    // An empty host (istiod's translation of an invalid Gateway API backendRef, §11.1) stays empty:
+    // its cluster `outbound|<port>||` does not exist.
+    std::string host = d.host.empty() ? std::string()
+                                      : to_lower(registry::resolve_short_name(d.host, v.vs->meta.namespace_,
+                                                                              mesh_.short_name_domain()));
     const registry::Service* svc = nullptr;
     if (auto it = by_name.find(host); it != by_name.end()) svc = it->second;
     if (svc && is_alias(*svc)) host = svc->external_name;  // ExternalName aliases the concrete service

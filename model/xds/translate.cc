@@ -1,12 +1,14 @@
 // Kubernetes Ingress and Gateway API resources as istiod's controllers turn them into Istio
 // Gateways and VirtualServices (pilot/pkg/config/kube/ingress and pilot/pkg/config/kube/gateway),
 // reduced to what changes routing. docs/semantics.md §11, §2.3 (path-separated prefixes), §3.2 (500 for
-// a missing cluster on Gateway API routes).
+// a missing cluster on Gateway API routes), §11.1 (ReferenceGrant, invalid backends), §11.2 (listener
+// isolation), §11.3 (GRPCRoute).
 #include "model/xds/translate.h"
 
 #include <algorithm>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "model/registry/registry.h"
 #include "model/xds/compile_internal.h"
@@ -181,12 +183,53 @@ void translate_ingresses(const config::ConfigStore& in, const MeshOptions& mesh,
 
 // ---------------------------------------------------------------- Gateway API
 
+constexpr std::string_view kGatewayApiGroup = "gateway.networking.k8s.io";
+
 bool istio_class(std::string_view c) { return c == "istio" || c == "istio-remote" || c == "istio-east-west"; }
 
 const config::Namespace* find_namespace(const config::ConfigStore& s, std::string_view name) {
   for (const auto& ns : s.namespaces())
     if (ns.meta.name == name) return &ns;
   return nullptr;
+}
+
+// What the Gateway API translation reads and where it reports: the input store, the mesh, and the
+// two channels for warnings (route attachment) and refused references (§11.1).
+struct GatewayApiContext {
+  const config::ConfigStore& in;
+  const MeshOptions& mesh;
+  config::Diagnostics* diags;
+  std::vector<RefusedReference>* refused;
+  // A route attached to several parents is translated once per parent; report each reference once.
+  mutable std::set<std::tuple<std::string, int, int, std::string>> reported = {};
+
+  void refuse(RefusedReference::Kind kind, const config::SourceLocation& loc, std::string field, std::string message,
+              std::string resource) const {
+    if (!reported.emplace(loc.file, loc.line, loc.column, field).second) return;
+    if (refused) {
+      refused->push_back({kind, loc, std::move(field), std::move(message), std::move(resource)});
+    } else if (diags) {
+      diags->warning(loc, field, message + " (" + resource + ")");
+    }
+  }
+};
+
+// ReferenceGrant (gateway-api ReferenceGrantSpec; istiod ReferenceGrants.BackendAllowed and
+// SecretAllowed): a grant in the target namespace whose `from` names the referring kind and
+// namespace and whose `to` names the target's group and kind, and either no name or this one.
+bool reference_permitted(const config::ConfigStore& s, std::string_view from_kind, std::string_view from_ns,
+                         std::string_view to_group, std::string_view to_kind, std::string_view to_ns,
+                         std::string_view to_name) {
+  for (const auto& g : s.reference_grants()) {
+    if (g.meta.namespace_ != to_ns) continue;
+    bool from_ok = false;
+    for (const auto& f : g.from)
+      if (f.group == kGatewayApiGroup && f.kind == from_kind && f.namespace_ == from_ns) from_ok = true;
+    if (!from_ok) continue;
+    for (const auto& t : g.to)
+      if (t.group == to_group && t.kind == to_kind && (!t.name || *t.name == to_name)) return true;
+  }
+  return false;
 }
 
 bool listener_allows_namespace(const config::ConfigStore& s, const config::GatewayApiGateway& gw,
@@ -201,10 +244,11 @@ bool listener_allows_namespace(const config::ConfigStore& s, const config::Gatew
   return route_ns == gw.meta.namespace_;
 }
 
+// istiod generateSupportedKinds: HTTP and HTTPS listeners take HTTPRoute and GRPCRoute.
 bool listener_allows_kind(const config::GatewayApiListener& l, std::string_view kind) {
   if (!l.allowed_kinds.empty())
     return std::find(l.allowed_kinds.begin(), l.allowed_kinds.end(), kind) != l.allowed_kinds.end();
-  if (kind == "HTTPRoute") return l.protocol == "HTTP" || l.protocol == "HTTPS";
+  if (kind == "HTTPRoute" || kind == "GRPCRoute") return l.protocol == "HTTP" || l.protocol == "HTTPS";
   if (kind == "TCPRoute") return l.protocol == "TCP";
   if (kind == "TLSRoute") return l.protocol == "TLS";
   return false;
@@ -216,6 +260,22 @@ bool hostnames_intersect(const std::vector<std::string>& route_hosts, std::strin
   for (const auto& h : route_hosts)
     if (detail::hosts_match(to_lower(h), to_lower(listener_host))) return true;
   return false;
+}
+
+// Listener isolation (gateway-api GatewayHTTPListenerIsolation; istiod
+// routeParentReference.hostnameAllowedByIsolation, §11.2): a route host attached through a wildcard
+// or empty-hostname listener is dropped when it lies within the hostname of another listener of the
+// same Gateway, port and protocol that is at least as long (more specific); a listener with an
+// exact hostname keeps every host.
+bool hostname_allowed_by_isolation(std::string_view route_host, std::string_view listener,
+                                   const std::vector<std::string>& other_listeners) {
+  if (!listener.empty() && !detail::is_wildcard_host(listener)) return true;
+  if (!listener.empty() && !detail::hosts_match(route_host, listener)) return false;
+  for (const auto& other : other_listeners) {
+    if (listener.size() > other.size()) continue;  // ours is longer, so more exact
+    if (detail::host_subset_of(route_host, other)) return false;
+  }
+  return true;
 }
 
 std::string server_host(const config::ConfigStore& s, const config::GatewayApiGateway& gw,
@@ -239,6 +299,9 @@ struct AttachedParent {
   bool mesh = false;
   std::string mesh_host;  // the parent Service's hostname (mesh)
   std::string mesh_namespace;
+  // HTTP-like routes on a Gateway: the route hosts these listeners keep after listener isolation
+  // (route hostnames, or "*" for none).
+  std::vector<std::string> hosts;
 };
 
 std::string service_host(const MeshOptions& mesh, std::string_view name, std::string_view ns) {
@@ -246,12 +309,14 @@ std::string service_host(const MeshOptions& mesh, std::string_view name, std::st
 }
 
 // Where a route attaches: the listeners of Istio-class Gateways that accept it, or (GAMMA) the
-// Services named as parents.
+// Services named as parents. Listeners of one parentRef that keep the same hosts after isolation
+// share one AttachedParent (one generated VirtualService).
 std::vector<AttachedParent> attach(const config::ConfigStore& s, const MeshOptions& mesh,
                                    const std::vector<config::GatewayApiParentRef>& parents, const config::ObjectMeta& meta,
                                    std::string_view kind, const std::vector<std::string>& hostnames,
                                    config::Diagnostics* diags) {
   std::vector<AttachedParent> out;
+  const bool http_like = kind == "HTTPRoute" || kind == "GRPCRoute";
   for (const auto& p : parents) {
     const std::string ns = p.namespace_.empty() ? meta.namespace_ : p.namespace_;
     if (p.kind == "Service" || p.kind == "ServiceEntry") {
@@ -281,6 +346,7 @@ std::vector<AttachedParent> attach(const config::ConfigStore& s, const MeshOptio
         for (const auto& se : s.service_entries())
           if (se.meta.name == p.name && se.meta.namespace_ == ns && !se.hosts.empty()) a.mesh_host = se.hosts[0];
       }
+      a.hosts = {a.mesh_host};
       out.push_back(std::move(a));
       continue;
     }
@@ -296,32 +362,81 @@ std::vector<AttachedParent> attach(const config::ConfigStore& s, const MeshOptio
                            "; no Istio gateway serves it");
       continue;
     }
-    AttachedParent a;
+    std::vector<AttachedParent> groups;
+    bool any = false;
     for (const auto& l : gw->listeners) {
       if (!p.section_name.empty() && p.section_name != l.name) continue;
       if (p.port != 0 && p.port != l.port) continue;
       if (!listener_allows_kind(l, kind)) continue;
       if (!listener_allows_namespace(s, *gw, l, meta.namespace_)) continue;
       if (kind != "TCPRoute" && !hostnames_intersect(hostnames, l.hostname)) continue;
-      a.gateways.push_back(gw->meta.namespace_ + "/" + generated_gateway_name(gw->meta.name, l.name));
-      a.ports.push_back(l.port);
+      any = true;
+      std::vector<std::string> hosts;
+      if (http_like) {
+        // The other listeners on this port and protocol, by hostname; one with our own hostname
+        // does not count (istiod deletes it from the banned set).
+        std::vector<std::string> others;
+        for (const auto& o : gw->listeners)
+          if (&o != &l && o.port == l.port && o.protocol == l.protocol && o.hostname != l.hostname)
+            others.push_back(to_lower(o.hostname));
+        for (const auto& h : hostnames.empty() ? std::vector<std::string>{"*"} : hostnames)
+          if (hostname_allowed_by_isolation(to_lower(h), to_lower(l.hostname), others)) hosts.push_back(h);
+        if (hosts.empty()) continue;  // every host belongs to a more specific listener
+      }
+      auto same = std::find_if(groups.begin(), groups.end(), [&](const AttachedParent& g) { return g.hosts == hosts; });
+      if (same == groups.end()) {
+        groups.emplace_back();
+        same = std::prev(groups.end());
+        same->hosts = std::move(hosts);
+      }
+      same->gateways.push_back(gw->meta.namespace_ + "/" + generated_gateway_name(gw->meta.name, l.name));
+      same->ports.push_back(l.port);
     }
-    if (a.gateways.empty()) {
+    if (!any) {
       if (diags)
         diags->warning(p.location, "spec.parentRefs",
                        std::string(kind) + " " + meta.namespace_ + "/" + meta.name + " matches no listener of Gateway " +
                            ns + "/" + p.name + " (section, port, protocol, hostname or allowedRoutes)");
       continue;
     }
-    out.push_back(std::move(a));
+    for (auto& g : groups) out.push_back(std::move(g));
   }
   return out;
 }
 
-std::string backend_host(const config::GatewayApiBackendRef& b, std::string_view route_ns, const MeshOptions& mesh) {
-  if (b.kind == "Hostname") return b.name;
-  const std::string ns = b.namespace_.empty() ? std::string(route_ns) : b.namespace_;
-  return b.name + "." + ns + ".svc." + mesh.domain;
+// istiod buildDestination (§11.1): the host a backendRef routes to, or an empty host for an invalid
+// one (a reference no ReferenceGrant permits, or a group/kind istiod does not route to). An empty
+// destination names a cluster that does not exist, so requests sent there get the 500 of a
+// missing cluster on Gateway API routes (§3.2). ReferenceGrants are enforced for Gateway parents
+// only: istiod passes enforceRefGrant = !mesh.
+std::string backend_host(const GatewayApiContext& ctx, const config::GatewayApiBackendRef& b, std::string_view route_kind,
+                         const config::ObjectMeta& route, bool enforce_grants, const std::string& field) {
+  const std::string resource = std::string(route_kind) + " " + route.namespace_ + "/" + route.name;
+  const bool service = b.group.empty() && b.kind == "Service";
+  const bool hostname = b.group == "networking.istio.io" && b.kind == "Hostname";
+  // A multi-cluster ServiceImport routes like the Service of that name (EnableMCSHost off).
+  const bool service_import = b.group == "multicluster.x-k8s.io" && b.kind == "ServiceImport";
+  if (enforce_grants && !b.namespace_.empty() && b.namespace_ != route.namespace_ &&
+      !reference_permitted(ctx.in, route_kind, route.namespace_, b.group, b.kind, b.namespace_, b.name)) {
+    ctx.refuse(RefusedReference::Kind::NotPermitted, b.location, field,
+               "backendRef " + b.namespace_ + "/" + b.name + " is in another namespace and no ReferenceGrant in " +
+                   b.namespace_ + " lets a " + std::string(route_kind) + " of namespace " + route.namespace_ +
+                   " refer to " + (b.kind.empty() ? "it" : b.kind + " " + b.name) +
+                   "; requests to this backend get 500",
+               resource);
+    return "";
+  }
+  if (!service && !hostname && !service_import) {
+    ctx.refuse(RefusedReference::Kind::UnsupportedKind, b.location, field,
+               "backendRef " + b.name + " of group \"" + b.group + "\" kind \"" + b.kind +
+                   "\" is no kind istiod routes to (a core Service, or a networking.istio.io Hostname); requests "
+                   "to this backend get 500",
+               resource);
+    return "";
+  }
+  if (hostname) return b.name;
+  const std::string ns = b.namespace_.empty() ? route.namespace_ : b.namespace_;
+  return b.name + "." + ns + ".svc." + ctx.mesh.domain;
 }
 
 config::StringMatch match_of(std::string_view type, const std::string& value) {
@@ -337,70 +452,99 @@ void apply_header_modifier(const config::GatewayApiHeaderModifier& in, config::H
   for (const auto& k : in.remove) out.remove.push_back(k);
 }
 
-// Gateway API precedence among matches (exact path, longest path, method, most headers, most query
-// parameters), which istiod applies when it converts rules.
-int path_rank(const config::GatewayApiHTTPRouteMatch& m) {
-  return m.path_type == "Exact" ? 2 : m.path_type == "PathPrefix" ? 1 : 0;
+// The rules of an HTTPRoute or a GRPCRoute in one shape: each match already an Istio
+// HTTPMatchRequest (istiod converts both kinds into VirtualService http rules).
+struct FlatRule {
+  std::size_t rule_index = 0;
+  std::optional<config::HTTPMatchRequest> match;  // nullopt: a rule without matches
+  std::string name;                               // the rule's name ("" when unnamed)
+  const std::vector<config::GatewayApiHTTPRouteFilter>* filters = nullptr;
+  const std::vector<config::GatewayApiBackendRef>* backend_refs = nullptr;
+  const config::GatewayApiHTTPRouteRule* http = nullptr;  // timeouts (HTTPRoute only)
+  config::SourceLocation location;
+};
+
+// istiod getURIRank / getURILength: Exact > Prefix > Regex > no path condition.
+int uri_rank(const config::HTTPMatchRequest& m) {
+  switch (m.uri.kind) {
+    case config::StringMatch::Kind::Exact: return 3;
+    case config::StringMatch::Kind::Prefix: return 2;
+    case config::StringMatch::Kind::Regex: return 1;
+    default: return -1;
+  }
 }
 
-config::VirtualService http_route_vs(const config::GatewayApiHTTPRoute& route, const AttachedParent& parent,
-                                     std::size_t index, const MeshOptions& mesh) {
-  config::VirtualService vs;
-  vs.meta = derived_meta(route.meta, route.meta.name + "-" + std::to_string(index) + "-" + std::string(kGatewayApiSuffix),
-                         route.meta.namespace_);
-  vs.meta.annotations[std::string(kRouteSemanticsAnnotation)] = "gateway";
-  vs.meta.annotations[std::string(kParentsAnnotation)] = "HTTPRoute/" + route.meta.name + "." + route.meta.namespace_;
-  vs.gateways = parent.gateways;
-  if (parent.mesh) {
-    vs.hosts = {parent.mesh_host};
-    // A route in the Service's namespace (producer) applies to every client; one elsewhere
-    // (consumer) only to clients in its own namespace.
-    if (route.meta.namespace_ != parent.mesh_namespace) vs.export_to = {"."};
-  } else {
-    vs.hosts = route.hostnames.empty() ? std::vector<std::string>{"*"} : route.hostnames;
-  }
-  struct Flat {
-    const config::GatewayApiHTTPRouteRule* rule;
-    std::size_t rule_index;
-    std::optional<config::GatewayApiHTTPRouteMatch> match;
-  };
-  std::vector<Flat> flat;
-  for (std::size_t i = 0; i < route.rules.size(); ++i) {
-    const auto& rule = route.rules[i];
-    if (rule.matches.empty()) flat.push_back({&rule, i, std::nullopt});
-    for (const auto& m : rule.matches) flat.push_back({&rule, i, m});
-  }
-  std::stable_sort(flat.begin(), flat.end(), [](const Flat& a, const Flat& b) {
-    config::GatewayApiHTTPRouteMatch da, db;
-    const auto& ma = a.match ? *a.match : da;
-    const auto& mb = b.match ? *b.match : db;
-    if (path_rank(ma) != path_rank(mb)) return path_rank(ma) > path_rank(mb);
-    if (ma.path_value.size() != mb.path_value.size()) return ma.path_value.size() > mb.path_value.size();
-    if (ma.method.empty() != mb.method.empty()) return !ma.method.empty();
+// Gateway API precedence among matches (istiod sortHTTPRoutes): exact path, longest path, method,
+// most headers, most query parameters; rules without matches last.
+void sort_rules(std::vector<FlatRule>& flat) {
+  std::stable_sort(flat.begin(), flat.end(), [](const FlatRule& a, const FlatRule& b) {
+    if (!a.match || !b.match) return a.match && !b.match;
+    const auto& ma = *a.match;
+    const auto& mb = *b.match;
+    if (uri_rank(ma) != uri_rank(mb)) return uri_rank(ma) > uri_rank(mb);
+    if (ma.uri.value.size() != mb.uri.value.size()) return ma.uri.value.size() > mb.uri.value.size();
+    if (ma.method.is_set() != mb.method.is_set()) return ma.method.is_set();
     if (ma.headers.size() != mb.headers.size()) return ma.headers.size() > mb.headers.size();
     return ma.query_params.size() > mb.query_params.size();
   });
-  for (const Flat& f : flat) {
-    const auto& rule = *f.rule;
-    config::HTTPRoute r;
-    r.name = rule.name.empty() ? route.meta.namespace_ + "." + route.meta.name + "." + std::to_string(f.rule_index)
-                               : rule.name;
-    r.location = rule.location;
-    config::HTTPMatchRequest m;
-    if (f.match) {
-      const auto& gm = *f.match;
-      if (gm.path_type == "Exact") m.uri = {config::StringMatch::Kind::Exact, gm.path_value};
-      else if (gm.path_type == "RegularExpression") m.uri = {config::StringMatch::Kind::Regex, gm.path_value};
-      else m.uri = {config::StringMatch::Kind::Prefix, gm.path_value.empty() ? "/" : gm.path_value};
-      for (const auto& h : gm.headers) m.headers.push_back({to_lower(h.name), match_of(h.type, h.value)});
-      for (const auto& q : gm.query_params) m.query_params.push_back({q.name, match_of(q.type, q.value)});
-      if (!gm.method.empty()) m.method = {config::StringMatch::Kind::Exact, gm.method};
+}
+
+config::HTTPMatchRequest http_match(const config::GatewayApiHTTPRouteMatch& gm) {
+  config::HTTPMatchRequest m;
+  if (gm.path_type == "Exact") m.uri = {config::StringMatch::Kind::Exact, gm.path_value};
+  else if (gm.path_type == "RegularExpression") m.uri = {config::StringMatch::Kind::Regex, gm.path_value};
+  else m.uri = {config::StringMatch::Kind::Prefix, gm.path_value.empty() ? "/" : gm.path_value};
+  for (const auto& h : gm.headers) m.headers.push_back({to_lower(h.name), match_of(h.type, h.value)});
+  for (const auto& q : gm.query_params) m.query_params.push_back({q.name, match_of(q.type, q.value)});
+  if (!gm.method.empty()) m.method = {config::StringMatch::Kind::Exact, gm.method};
+  return m;
+}
+
+// istiod createGRPCURIMatch (§11.3): a gRPC call is a POST to /<service>/<method>, so a method
+// match becomes a path match; without a method match there is no path condition at all.
+config::HTTPMatchRequest grpc_match(const config::GatewayApiGRPCRouteMatch& gm) {
+  config::HTTPMatchRequest m;
+  if (gm.method) {
+    const auto& g = *gm.method;
+    if (g.type == "RegularExpression") {
+      if (g.method.empty()) m.uri = {config::StringMatch::Kind::Regex, "/" + g.service + "/.+"};
+      else if (g.service.empty()) m.uri = {config::StringMatch::Kind::Regex, "/[^/]+/" + g.method};
+      else m.uri = {config::StringMatch::Kind::Regex, "/" + g.service + "/" + g.method};
     } else {
-      m.uri = {config::StringMatch::Kind::Prefix, "/"};
+      if (g.method.empty()) m.uri = {config::StringMatch::Kind::Prefix, "/" + g.service + "/"};
+      else if (g.service.empty()) m.uri = {config::StringMatch::Kind::Regex, "/[^/]+/" + g.method};
+      else m.uri = {config::StringMatch::Kind::Exact, "/" + g.service + "/" + g.method};
     }
+  }
+  for (const auto& h : gm.headers) m.headers.push_back({to_lower(h.name), match_of(h.type, h.value)});
+  return m;
+}
+
+config::VirtualService route_vs(const GatewayApiContext& ctx, const config::ObjectMeta& meta, std::string_view kind,
+                                const std::vector<FlatRule>& rules, const AttachedParent& parent, std::size_t index) {
+  config::VirtualService vs;
+  vs.meta = derived_meta(meta, meta.name + "-" + std::to_string(index) + "-" + std::string(kGatewayApiSuffix),
+                         meta.namespace_);
+  vs.meta.annotations[std::string(kRouteSemanticsAnnotation)] = "gateway";
+  vs.meta.annotations[std::string(kParentsAnnotation)] = std::string(kind) + "/" + meta.name + "." + meta.namespace_;
+  vs.gateways = parent.gateways;
+  vs.hosts = parent.hosts;
+  // A mesh route in the Service's namespace (producer) applies to every client; one elsewhere
+  // (consumer) only to clients in its own namespace.
+  if (parent.mesh && meta.namespace_ != parent.mesh_namespace) vs.export_to = {"."};
+  const bool enforce = !parent.mesh;
+  for (const FlatRule& f : rules) {
+    const std::string path = "spec.rules[" + std::to_string(f.rule_index) + "]";
+    config::HTTPRoute r;
+    r.name = f.name.empty() ? meta.namespace_ + "." + meta.name + "." + std::to_string(f.rule_index) : f.name;
+    r.location = f.location;
+    config::HTTPMatchRequest m;
+    if (f.match) m = *f.match;
+    else m.uri = {config::StringMatch::Kind::Prefix, "/"};
     if (parent.mesh && parent.ports.size() == 1 && parent.ports[0] != 0) m.port = parent.ports[0];
     r.match.push_back(std::move(m));
-    for (const auto& flt : rule.filters) {
+    for (std::size_t fi = 0; fi < f.filters->size(); ++fi) {
+      const auto& flt = (*f.filters)[fi];
       if (flt.type == "RequestHeaderModifier") apply_header_modifier(flt.headers, r.headers.request);
       else if (flt.type == "ResponseHeaderModifier") apply_header_modifier(flt.headers, r.headers.response);
       else if (flt.type == "RequestRedirect") {
@@ -419,8 +563,12 @@ config::VirtualService http_route_vs(const config::GatewayApiHTTPRoute& route, c
         else if (flt.path_type == "ReplaceFullPath") rw.uri_regex_rewrite = config::RegexRewrite{"/.*", flt.path_value};
         r.rewrite = rw;
       } else if (flt.type == "RequestMirror" && flt.mirror) {
+        // An invalid mirror backend is dropped (istiod keeps the rule without that mirror).
+        const std::string host = backend_host(ctx, *flt.mirror, kind, meta, enforce,
+                                              path + ".filters[" + std::to_string(fi) + "].requestMirror.backendRef");
+        if (host.empty()) continue;
         config::HTTPMirrorPolicy mp;
-        mp.destination.host = backend_host(*flt.mirror, route.meta.namespace_, mesh);
+        mp.destination.host = host;
         mp.destination.port = flt.mirror->port;
         mp.percentage = flt.mirror_percent;
         r.mirrors.push_back(std::move(mp));
@@ -428,27 +576,28 @@ config::VirtualService http_route_vs(const config::GatewayApiHTTPRoute& route, c
     }
     if (!r.redirect) {
       std::int64_t total = 0;
-      for (const auto& b : rule.backend_refs) {
+      for (std::size_t bi = 0; bi < f.backend_refs->size(); ++bi) {
+        const auto& b = (*f.backend_refs)[bi];
         config::HTTPRouteDestination d;
-        d.destination.host = backend_host(b, route.meta.namespace_, mesh);
-        d.destination.port = b.port;
+        d.destination.host = backend_host(ctx, b, kind, meta, enforce, path + ".backendRefs[" + std::to_string(bi) + "]");
+        d.destination.port = d.destination.host.empty() ? 0 : b.port;  // istiod: an empty Destination
         d.weight = b.weight;
         d.location = b.location;
         total += b.weight;
         r.route.push_back(std::move(d));
       }
       if (r.route.empty() || total == 0) {
-        // No usable backend: the Gateway API says 500 (istiod writes a direct response).
+        // No backend with weight: the Gateway API says 500 (istiod writes a direct response).
         r.route.clear();
         config::HTTPDirectResponse dr;
         dr.status = 500;
         r.direct_response = dr;
       }
-      if (rule.request_timeout) r.timeout = *rule.request_timeout;
-      if (rule.backend_request_timeout) {
+      if (f.http && f.http->request_timeout) r.timeout = *f.http->request_timeout;
+      if (f.http && f.http->backend_request_timeout) {
         config::HTTPRetry retry;
         retry.attempts = 2;  // Istio's default attempts, with the backend timeout per try
-        retry.per_try_timeout = *rule.backend_request_timeout;
+        retry.per_try_timeout = *f.http->backend_request_timeout;
         r.retries = retry;
       }
     }
@@ -457,8 +606,68 @@ config::VirtualService http_route_vs(const config::GatewayApiHTTPRoute& route, c
   return vs;
 }
 
-config::VirtualService l4_route_vs(const config::GatewayApiL4Route& route, const AttachedParent& parent,
-                                   std::size_t index, const MeshOptions& mesh) {
+std::vector<FlatRule> flat_rules(const config::GatewayApiHTTPRoute& route) {
+  std::vector<FlatRule> flat;
+  for (std::size_t i = 0; i < route.rules.size(); ++i) {
+    const auto& rule = route.rules[i];
+    FlatRule base;
+    base.rule_index = i;
+    base.name = rule.name;
+    base.filters = &rule.filters;
+    base.backend_refs = &rule.backend_refs;
+    base.http = &rule;
+    base.location = rule.location;
+    if (rule.matches.empty()) flat.push_back(base);
+    for (const auto& m : rule.matches) {
+      FlatRule f = base;
+      f.match = http_match(m);
+      flat.push_back(std::move(f));
+    }
+  }
+  sort_rules(flat);
+  return flat;
+}
+
+// nullopt when istiod refuses the whole GRPCRoute (convertGRPCRoute returns a hard error): a filter
+// type it does not support, or a mirror whose backend is invalid.
+std::optional<std::vector<FlatRule>> flat_rules(const GatewayApiContext& ctx, const config::GatewayApiGRPCRoute& route,
+                                                bool enforce) {
+  std::vector<FlatRule> flat;
+  for (std::size_t i = 0; i < route.rules.size(); ++i) {
+    const auto& rule = route.rules[i];
+    for (std::size_t fi = 0; fi < rule.filters.size(); ++fi) {
+      const auto& flt = rule.filters[fi];
+      const std::string where = "spec.rules[" + std::to_string(i) + "].filters[" + std::to_string(fi) + "]";
+      bool refused = flt.type != "RequestHeaderModifier" && flt.type != "ResponseHeaderModifier" &&
+                     flt.type != "RequestMirror";
+      if (refused && ctx.diags)
+        ctx.diags->warning(rule.location, where,
+                           "GRPCRoute " + route.meta.namespace_ + "/" + route.meta.name + " uses filter type " +
+                               flt.type + ", which istiod does not support; it does not translate the route");
+      if (!refused && flt.type == "RequestMirror" && flt.mirror &&
+          backend_host(ctx, *flt.mirror, "GRPCRoute", route.meta, enforce, where + ".requestMirror.backendRef").empty())
+        refused = true;
+      if (refused) return std::nullopt;
+    }
+    FlatRule base;
+    base.rule_index = i;
+    base.name = rule.name;
+    base.filters = &rule.filters;
+    base.backend_refs = &rule.backend_refs;
+    base.location = rule.location;
+    if (rule.matches.empty()) flat.push_back(base);
+    for (const auto& m : rule.matches) {
+      FlatRule f = base;
+      f.match = grpc_match(m);
+      flat.push_back(std::move(f));
+    }
+  }
+  sort_rules(flat);
+  return flat;
+}
+
+config::VirtualService l4_route_vs(const GatewayApiContext& ctx, const config::GatewayApiL4Route& route,
+                                   const AttachedParent& parent, std::size_t index) {
   config::VirtualService vs;
   vs.meta = derived_meta(route.meta, route.meta.name + "-" + std::to_string(index) + "-" + std::string(kGatewayApiSuffix),
                          route.meta.namespace_);
@@ -471,12 +680,17 @@ config::VirtualService l4_route_vs(const config::GatewayApiL4Route& route, const
   } else {
     vs.hosts = route.hostnames.empty() ? std::vector<std::string>{"*"} : route.hostnames;
   }
-  for (const auto& rule : route.rules) {
+  for (std::size_t ri = 0; ri < route.rules.size(); ++ri) {
+    const auto& rule = route.rules[ri];
     std::vector<config::RouteDestination> dests;
-    for (const auto& b : rule.backend_refs) {
+    for (std::size_t bi = 0; bi < rule.backend_refs.size(); ++bi) {
+      const auto& b = rule.backend_refs[bi];
       config::RouteDestination d;
-      d.destination.host = backend_host(b, route.meta.namespace_, mesh);
-      d.destination.port = b.port;
+      // An invalid backend leaves an empty destination: its cluster does not exist, so the
+      // connection is closed (istiod buildTCPDestination).
+      d.destination.host = backend_host(ctx, b, route.kind, route.meta, !parent.mesh,
+                                        "spec.rules[" + std::to_string(ri) + "].backendRefs[" + std::to_string(bi) + "]");
+      d.destination.port = d.destination.host.empty() ? 0 : b.port;
       d.weight = b.weight;
       d.location = b.location;
       dests.push_back(std::move(d));
@@ -507,11 +721,49 @@ config::VirtualService l4_route_vs(const config::GatewayApiL4Route& route, const
   return vs;
 }
 
-void translate_gateway_api(const config::ConfigStore& in, const MeshOptions& mesh, config::ConfigStore& out,
-                           config::Diagnostics* diags) {
+// istiod buildTLS (§11.1): the Secrets a terminating listener may use. A certificateRef that is no
+// core Secret, or one in another namespace without a ReferenceGrant from this Gateway's namespace,
+// is refused; the first usable one becomes the credential. Returns false when none is usable.
+bool listener_credential(const GatewayApiContext& ctx, const config::GatewayApiGateway& gw, std::size_t li,
+                         std::string* credential) {
+  const auto& l = gw.listeners[li];
+  const std::string resource = "Gateway " + gw.meta.namespace_ + "/" + gw.meta.name;
+  bool ok = false;
+  for (std::size_t ci = 0; ci < l.certificate_refs.size(); ++ci) {
+    const auto& ref = l.certificate_refs[ci];
+    const std::string field =
+        "spec.listeners[" + std::to_string(li) + "].tls.certificateRefs[" + std::to_string(ci) + "]";
+    if (!ref.group.empty() || ref.kind != "Secret") {
+      ctx.refuse(RefusedReference::Kind::UnsupportedKind, ref.location, field,
+                 "certificateRef " + ref.name + " of group \"" + ref.group + "\" kind \"" + ref.kind +
+                     "\" is not a Secret; istiod refuses it",
+                 resource);
+      continue;
+    }
+    if (!ref.namespace_.empty() && ref.namespace_ != gw.meta.namespace_ &&
+        !reference_permitted(ctx.in, "Gateway", gw.meta.namespace_, "", "Secret", ref.namespace_, ref.name)) {
+      ctx.refuse(RefusedReference::Kind::NotPermitted, ref.location, field,
+                 "certificateRef " + ref.namespace_ + "/" + ref.name +
+                     " is in another namespace and no ReferenceGrant in " + ref.namespace_ +
+                     " lets a Gateway of namespace " + gw.meta.namespace_ + " use Secret " + ref.name +
+                     (l.certificate_refs.size() > 1 ? "" : "; listener " + l.name + " has no certificate, so TLS "
+                                                          "handshakes on it fail"),
+                 resource);
+      continue;
+    }
+    if (!ok) *credential = (ref.namespace_.empty() ? "" : ref.namespace_ + "/") + ref.name;
+    ok = true;
+  }
+  return ok;
+}
+
+void translate_gateway_api(const GatewayApiContext& ctx, config::ConfigStore& out) {
+  const config::ConfigStore& in = ctx.in;
+  const MeshOptions& mesh = ctx.mesh;
   for (const auto& gw : in.gateway_api_gateways()) {
     if (!istio_class(gw.gateway_class_name)) continue;
-    for (const auto& l : gw.listeners) {
+    for (std::size_t li = 0; li < gw.listeners.size(); ++li) {
+      const auto& l = gw.listeners[li];
       config::Gateway g;
       g.meta = derived_meta(gw.meta, generated_gateway_name(gw.meta.name, l.name), gw.meta.namespace_);
       g.meta.annotations[std::string(kGatewayServiceAnnotation)] =
@@ -528,7 +780,13 @@ void translate_gateway_api(const config::ConfigStore& in, const MeshOptions& mes
       if (!l.tls_mode.empty()) {
         config::ServerTLSSettings tls;
         tls.mode = l.tls_mode == "Passthrough" ? "PASSTHROUGH" : "SIMPLE";
-        if (!l.certificate_refs.empty()) tls.credential_name = l.certificate_refs.front();
+        if (tls.mode == "SIMPLE" && !l.certificate_refs.empty() &&
+            !listener_credential(ctx, gw, li, &tls.credential_name)) {
+          // istiod still writes the server, but without a Secret Envoy cannot complete a TLS
+          // handshake on it; meshtwin, which does not model certificates, gives it no server, so
+          // clients of this listener cannot connect either way.
+          continue;
+        }
         s.tls = tls;
       }
       g.servers.push_back(std::move(s));
@@ -536,12 +794,22 @@ void translate_gateway_api(const config::ConfigStore& in, const MeshOptions& mes
     }
   }
   for (const auto& route : in.http_routes()) {
-    auto parents = attach(in, mesh, route.parent_refs, route.meta, "HTTPRoute", route.hostnames, diags);
-    for (std::size_t i = 0; i < parents.size(); ++i) out.apply(http_route_vs(route, parents[i], i, mesh));
+    auto parents = attach(in, mesh, route.parent_refs, route.meta, "HTTPRoute", route.hostnames, ctx.diags);
+    const auto rules = flat_rules(route);
+    for (std::size_t i = 0; i < parents.size(); ++i)
+      out.apply(route_vs(ctx, route.meta, "HTTPRoute", rules, parents[i], i));
+  }
+  for (const auto& route : in.grpc_routes()) {
+    auto parents = attach(in, mesh, route.parent_refs, route.meta, "GRPCRoute", route.hostnames, ctx.diags);
+    for (std::size_t i = 0; i < parents.size(); ++i) {
+      const auto rules = flat_rules(ctx, route, !parents[i].mesh);
+      if (!rules) continue;
+      out.apply(route_vs(ctx, route.meta, "GRPCRoute", *rules, parents[i], i));
+    }
   }
   for (const auto& route : in.l4_routes()) {
-    auto parents = attach(in, mesh, route.parent_refs, route.meta, route.kind, route.hostnames, diags);
-    for (std::size_t i = 0; i < parents.size(); ++i) out.apply(l4_route_vs(route, parents[i], i, mesh));
+    auto parents = attach(in, mesh, route.parent_refs, route.meta, route.kind, route.hostnames, ctx.diags);
+    for (std::size_t i = 0; i < parents.size(); ++i) out.apply(l4_route_vs(ctx, route, parents[i], i));
   }
 }
 
@@ -553,13 +821,14 @@ std::string generated_gateway_name(std::string_view gateway, std::string_view li
 
 std::shared_ptr<const config::ConfigStore> translate_kubernetes_routing(const config::ConfigStore& store,
                                                                         const MeshOptions& mesh,
-                                                                        config::Diagnostics* diags) {
+                                                                        config::Diagnostics* diags,
+                                                                        std::vector<RefusedReference>* refused) {
   if (store.ingresses().empty() && store.gateway_api_gateways().empty() && store.http_routes().empty() &&
-      store.l4_routes().empty())
+      store.l4_routes().empty() && store.grpc_routes().empty())
     return nullptr;
   auto out = std::make_shared<config::ConfigStore>(store);
   translate_ingresses(store, mesh, *out, diags);
-  translate_gateway_api(store, mesh, *out, diags);
+  translate_gateway_api(GatewayApiContext{store, mesh, diags, refused}, *out);
   return out;
 }
 
