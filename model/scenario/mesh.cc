@@ -718,7 +718,8 @@ void MeshImpl::route_http(std::uint32_t slot, const xds::RouteConfiguration& rc_
   s.cluster = wc.cluster;
   s.cluster_name = wc.name;
   if (s.cluster == xds::kNoCluster) {
-    local_reply(slot, 503, flag::kNoClusterFound);  // §3.2
+    // §3.2: 503, or 500 on routes generated from the Gateway API (an invalid backend, §11.1).
+    local_reply(slot, route->cluster_not_found_status, flag::kNoClusterFound);
     return;
   }
   s.route_random = random;

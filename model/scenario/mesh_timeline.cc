@@ -468,6 +468,11 @@ void MeshImpl::on_timeline(std::uint64_t index) {
     for (const auto& se : doomed.service_entries()) store_.remove("ServiceEntry", se.meta.namespace_, se.meta.name);
     for (const auto& sc : doomed.sidecars()) store_.remove("Sidecar", sc.meta.namespace_, sc.meta.name);
     for (const auto& sv : doomed.services()) store_.remove("Service", sv.meta.namespace_, sv.meta.name);
+    for (const auto& in : doomed.ingresses()) store_.remove("Ingress", in.meta.namespace_, in.meta.name);
+    // The Gateway API kinds (HTTPRoute, GRPCRoute, TCPRoute, TLSRoute, ReferenceGrant, Gateway) are
+    // also named in unmodelled(), by kind: deleting them re-translates the routes (§11.1).
+    for (const auto& u : doomed.unmodelled())
+      if (u.api_version.starts_with("gateway.networking.k8s.io/")) store_.remove(u.kind, u.meta.namespace_, u.meta.name);
     recompile = true;
   }
   if (e.scale) {

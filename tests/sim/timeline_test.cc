@@ -259,5 +259,69 @@ spec:
   for (const auto& r : sink.requests) EXPECT_EQ(r.code, 200) << "a graceful rollout drops nothing";
 }
 
+// docs/semantics.md §11.1 and §15: a ReferenceGrant deleted on the timeline stops permitting the
+// cross-namespace backendRef once the push reaches the gateway (Gateway API
+// BackendObjectReference.namespace needs a ReferenceGrant in the referent namespace; istiod
+// re-translates the route on the grant's removal and the refused backend answers 500). Before the
+// gateway's push every request reaches `back`; after it every one gets the gateway's 500 NC.
+TEST_F(TimelineRunTest, DeletedReferenceGrantTakesEffectAfterThePushDelay_Sem11_1) {
+  write("gateway.yaml", R"(
+apiVersion: v1
+kind: Namespace
+metadata: {name: infra}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: infra}
+spec:
+  gatewayClassName: istio
+  listeners: [{name: http, port: 80, protocol: HTTP}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: to-back, namespace: infra}
+spec:
+  parentRefs: [{name: gw}]
+  rules: [{backendRefs: [{name: back, namespace: default, port: 9090}]}]
+)");
+  write("grant.yaml", R"(
+apiVersion: gateway.networking.k8s.io/v1beta1
+kind: ReferenceGrant
+metadata: {name: infra-routes, namespace: default}
+spec:
+  from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: infra}]
+  to: [{group: "", kind: Service, name: back}]
+)");
+  auto sink = run(R"(  duration: 20s
+  manifests: [base.yaml, gateway.yaml, grant.yaml]
+  mesh: {configPushDelay: 2s}
+  timeline:
+    - {at: 10s, delete: grant.yaml}
+  clients:
+    - {name: c, from: {workload: client}, to: "http://gw-istio.infra:80/", rate: {poisson: 100}}
+)");
+  engine::SimTime gateway_applied = -1;
+  for (const auto& e : sink.events)
+    if (e.kind == "config_applied" && e.detail == "2" && e.subject.starts_with("gw-istio")) gateway_applied = e.time;
+  ASSERT_GE(gateway_applied, 10 * engine::kSecond + 2 * engine::kSecond);  // the push delay, not the deletion time
+  int before = 0, after = 0;
+  for (const auto& s : sink.spans) {
+    if (s.source_workload != "gw-istio") continue;
+    if (s.start < gateway_applied) {
+      EXPECT_EQ(s.code, 200) << s.start;
+      EXPECT_EQ(s.cluster, "outbound|9090||back.default.svc.cluster.local") << s.start;
+      ++before;
+    } else {
+      EXPECT_EQ(s.code, 500) << s.start;
+      EXPECT_EQ(format_response_flags(s.flags), "NC") << s.start;
+      ++after;
+    }
+  }
+  EXPECT_GT(before, 900);  // 12 s at 100/s
+  EXPECT_GT(after, 600);   // the last 8 s
+  // What the client sees follows the gateway: 200s, then 500s.
+  for (const auto& r : sink.requests) EXPECT_TRUE(r.code == 200 || r.code == 500) << r.code;
+}
+
 }  // namespace
 }  // namespace meshtwin
