@@ -385,7 +385,11 @@ std::optional<Explanation> explain(const ProxyConfig& cfg, const registry::Regis
       out.push_back("  " + wc.name + " " + std::to_string(wc.weight) + "/" + std::to_string(r.total_weight));
   }
   for (const auto& wc : r.clusters) describe_cluster(wc.name, wc.cluster, r.cluster_not_found_status);
-  e.outcome = "forwarded to " + (r.clusters.size() == 1 ? r.clusters.front().name : "a weighted cluster");
+  if (r.clusters.size() == 1 && cfg.find_cluster(r.clusters.front().name) == kNoCluster)
+    e.outcome = std::to_string(r.cluster_not_found_status) + " NC (cluster " + r.clusters.front().name +
+                " does not exist)";
+  else
+    e.outcome = "forwarded to " + (r.clusters.size() == 1 ? r.clusters.front().name : "a weighted cluster");
   out.push_back("Outcome: " + e.outcome);
   return e;
 }

@@ -151,6 +151,12 @@ check explain-blocked 0 'block_all' "$BIN" explain -f "$BI/bookinfo.yaml" -f "$B
 check explain-no-workload 2 'no workload default/nope' "$BIN" explain -f "$BI/bookinfo.yaml" --from nope http://reviews:9080/
 check explain-both-sources 2 'exactly one of' "$BIN" explain -f "$BI/bookinfo.yaml" --from sleep --gateway x http://a/
 check explain-bad-yaml 2 'broken.yaml:[0-9]+:[0-9]+: error' "$BIN" explain -f "$TMP/broken.yaml" --from sleep http://a/
+GA=$SRC/tests/data/gateway-api
+check explain-grpc 0 'gRPC service store.Catalog, method Get' "$BIN" explain -f "$GA/grpc-route.yaml" \
+  --gateway default/store-gateway-istio grpc://grpc.example.com/store.Catalog/Get
+check explain-grpc-refused 0 'Outcome: 500 NC \(cluster outbound\|80\|\| does not exist\)' "$BIN" explain \
+  -f "$GA/grpc-route.yaml" --gateway default/store-gateway-istio grpc://grpc.example.com/store.Catalog/List
+check lint-refgrant 1 'error MT0005 ReferenceNotPermitted: spec.rules\[1\].backendRefs\[0\]' "$BIN" lint -f "$GA/grpc-route.yaml"
 check lint-clean 0 '0 error\(s\), 4 warning\(s\)' "$BIN" lint -f "$BI/bookinfo.yaml" -f "$BI/destination-rule-all.yaml" \
   -f "$BI/virtual-service-all-v1.yaml"
 cat > "$TMP/lint-bad.yaml" <<'YAML'

@@ -141,6 +141,18 @@ TEST(GatewayApiTest, S11_1_CrossNamespaceBackendRefNeedsAReferenceGrant_BackendO
     EXPECT_EQ(f[0].severity, config::Severity::Error);
     EXPECT_NE(f[0].message.find("no ReferenceGrant in apps"), std::string::npos) << f[0].message;
     EXPECT_EQ(f[0].resource, "HTTPRoute infra/to-apps");
+    // explain says why the gateway answers 500.
+    std::string error;
+    auto id = proxy_identity(m.reg, ExplainTarget{"infra", "gw-istio", true}, &error);
+    ASSERT_TRUE(id) << error;
+    ExplainRequest req;
+    req.url = "http://any.example.com/";
+    auto e = explain(*cfg, m.reg, *id, req, &error);
+    ASSERT_TRUE(e) << error;
+    EXPECT_EQ(e->outcome, "500 NC (cluster outbound|80|| does not exist)");
+    bool why = false;
+    for (const auto& l : e->lines) why |= l.find("backendRef is invalid") != std::string::npos;
+    EXPECT_TRUE(why);
   }
   // Grants that do not fit: the wrong from-namespace, the wrong from-kind, another Service's name,
   // and a fitting grant that lives in the route's namespace instead of the target's.
