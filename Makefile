@@ -1,9 +1,13 @@
 # The README's two commands: `make demo` and `make test`. Both install the Debian
 # packages they need first (scripts/install-deps.sh, idempotent).
+# `make install` (PREFIX, default /usr/local; DESTDIR for a staged install) and `make package`
+# (the .deb) build the Release preset first (docs/install.md).
 JOBS ?= $(shell nproc)
 DEMO_SCENARIO ?= scenarios/bookinfo/reviews-80-20.yaml
+PREFIX ?= /usr/local
+DESTDIR ?=
 
-.PHONY: all deps release test demo bench asan clean
+.PHONY: all deps release test demo bench asan clean install package
 
 all: release
 
@@ -18,6 +22,15 @@ demo: release
 	rm -f build/demo.db
 	./build/release/cli/meshtwin run $(DEMO_SCENARIO) -o build/demo.db
 	./build/release/cli/meshtwin report build/demo.db
+
+# bin/meshtwin and bin/meshtwin-viewer, share/meshtwin (scenarios, Istio samples), man pages
+# and docs under $(DESTDIR)$(PREFIX). build/release/install_manifest.txt lists what was written.
+install: release
+	DESTDIR="$(DESTDIR)" cmake --install build/release --prefix "$(PREFIX)"
+
+# build/release/meshtwin_VERSION_ARCH.deb, installable with `apt install ./build/release/....deb`.
+package: release
+	cmake --build --preset release --target package
 
 test: deps
 	cmake --preset test

@@ -1,11 +1,13 @@
 // The `meshtwin` command (docs/design.md §3.1). Exit codes: 0 success, 1 a check or assertion
 // failed, 2 bad input or usage (one line naming file, line, column and field path).
 
+#include <iostream>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "cli/data_dir.h"
 
 int main(int argc, char** argv) {
   using namespace meshtwin::cli;
@@ -13,8 +15,20 @@ int main(int argc, char** argv) {
       "meshtwin: a discrete-event digital twin of an Istio service mesh.\n"
       "Reads Kubernetes and Istio YAML plus a scenario file, simulates every request through\n"
       "clients, sidecars and pods with Istio's and Envoy's semantics, and writes the outcomes\n"
-      "to SQLite. Exit codes: 0 success, 1 a check failed, 2 bad input or usage."};
+      "to SQLite. Exit codes: 0 success, 1 a check failed, 2 bad input or usage.\n"
+      "A scenario not found from the current folder is looked up among the installed ones\n"
+      "(see --data-dir), e.g. `meshtwin run bookinfo/reviews-80-20.yaml`."};
   app.set_version_flag("--version", std::string("meshtwin ") + MESHTWIN_VERSION);
+  // Where the bundled scenarios and Istio samples are, for scripts and for -f paths
+  // (docs/install.md). Printed during parsing, so no subcommand is needed with it.
+  app.add_flag_callback(
+         "--data-dir",
+         [] {
+           std::cout << data_dir().string() << '\n';
+           throw CLI::Success();
+         },
+         "Print the folder holding the bundled scenarios and Istio samples, and exit")
+      ->trigger_on_parse();
   app.require_subcommand(1);
 
   Commands commands;
@@ -34,6 +48,8 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
+  } catch (const CLI::Success&) {
+    return kExitOk;
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return kExitBadInput;

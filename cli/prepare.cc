@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/data_dir.h"
 #include "engine/time.h"
 #include "model/analysis/lint.h"
 #include "model/config/diagnostics.h"
@@ -11,7 +12,23 @@ namespace meshtwin::cli {
 
 std::optional<PreparedRun> prepare_run(const ScenarioArgs& args) {
   config::Diagnostics diags;
-  auto spec = scenario::load_scenario(args.scenario, args.sets, diags);
+  // Not here: a bundled scenario of the installed data folder (docs/install.md).
+  std::string tried;
+  const auto path = resolve_scenario(args.scenario, &tried);
+  if (!path) {
+    std::string message = "cannot read the scenario file: No such file or directory";
+    if (!tried.empty()) {
+      message += ", neither from the current folder nor among the installed scenarios in " + tried;
+    }
+    diags.error(config::SourceLocation{args.scenario, 0, 0}, "", message);
+    print_diagnostics(diags, args.verbose);
+    return std::nullopt;
+  }
+  if (*path != args.scenario) {
+    diags.note(config::SourceLocation{args.scenario, 0, 0}, "",
+              "not in the current folder: running the installed " + *path);
+  }
+  auto spec = scenario::load_scenario(*path, args.sets, diags);
   if (!spec) {
     print_diagnostics(diags, args.verbose);
     return std::nullopt;

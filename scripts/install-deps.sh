@@ -5,6 +5,11 @@ set -euo pipefail
 # libqt6opengl6-dev: Qt6Charts' CMake package requires Qt6OpenGL's, which
 # qt6-charts-dev does not depend on.
 # python3: scripts/bench-table.py (`make bench`) assembles the benchmarks' JSON into one table.
+# help2man: the man pages are generated from --help at build time (cmake/man_pages.cmake).
+# dpkg-dev, file: `make package` builds a .deb whose Depends dpkg-shlibdeps works out, on the
+# ELF files CPack finds with `file` (cmake/install.cmake).
+# graphviz: `meshtwin graph` prints DOT; `meshtwin graph ... | dot -Tsvg` is the documented way
+# to draw it, and a test renders the Bookinfo graph through dot.
 PACKAGES=(
   g++ cmake ninja-build make pkg-config ccache
   libboost-dev libboost-graph-dev libboost-random-dev
@@ -12,6 +17,7 @@ PACKAGES=(
   qt6-base-dev libqt6opengl6-dev qt6-charts-dev qt6-qpa-plugins fonts-dejavu-core
   libgtest-dev libgmock-dev libcli11-dev libbenchmark-dev libfmt-dev
   python3
+  help2man dpkg-dev file graphviz
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
