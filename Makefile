@@ -1,13 +1,13 @@
 # The README's two commands: `make demo` and `make test`. Both install the Debian
 # packages they need first (scripts/install-deps.sh, idempotent).
 # `make install` (PREFIX, default /usr/local; DESTDIR for a staged install) and `make package`
-# (the .deb) build the Release preset first (docs/install.md).
+# (the .deb) build what they install in the Release preset first (docs/install.md).
 JOBS ?= $(shell nproc)
 DEMO_SCENARIO ?= scenarios/bookinfo/reviews-80-20.yaml
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all deps release test demo bench asan clean install package
+.PHONY: all deps release test demo bench asan clean programs install package
 
 all: release
 
@@ -23,14 +23,21 @@ demo: release
 	./build/release/cli/meshtwin run $(DEMO_SCENARIO) -o build/demo.db
 	./build/release/cli/meshtwin report build/demo.db
 
+# What is installed, built in the Release tree without the tests and benchmarks `release` also
+# builds: the two programs and the man pages generated from their --help.
+programs: deps
+	cmake --preset release
+	cmake --build --preset release -j $(JOBS) --target meshtwin meshtwin-viewer man_pages
+
 # bin/meshtwin and bin/meshtwin-viewer, share/meshtwin (scenarios, Istio samples), man pages
 # and docs under $(DESTDIR)$(PREFIX). build/release/install_manifest.txt lists what was written.
-install: release
+install: programs
 	DESTDIR="$(DESTDIR)" cmake --install build/release --prefix "$(PREFIX)"
 
-# build/release/meshtwin_VERSION_ARCH.deb, installable with `apt install ./build/release/....deb`.
-package: release
-	cmake --build --preset release --target package
+# build/release/meshtwin_VERSION_ARCH.deb (CPack, cmake/install.cmake), installable with
+# `apt install ./build/release/meshtwin_VERSION_ARCH.deb`.
+package: programs
+	cd build/release && cpack
 
 test: deps
 	cmake --preset test

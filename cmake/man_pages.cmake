@@ -36,7 +36,9 @@ function(help2man page)  # page, then help2man's own arguments
   endif()
 endfunction()
 
-# The subcommands and their one-line descriptions, from the "Subcommands:" block of --help.
+# The subcommands and the NAME line of each page, from the "Subcommands:" block of --help: its
+# description up to the first ";", ":" or " (" (a NAME line is short; the page's DESCRIPTION
+# has the whole text). The `;` also splits CMake's list, so cutting there comes first.
 execute_process(COMMAND ${MESHTWIN} --help OUTPUT_VARIABLE help RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "meshtwin --help failed (${rc})")
@@ -48,7 +50,9 @@ set(subcommands "")
 foreach(line IN LISTS lines)
   if(line MATCHES "^  ([a-z][a-z-]*) +(.*)$")
     list(APPEND subcommands ${CMAKE_MATCH_1})
-    set(description_${CMAKE_MATCH_1} "${CMAKE_MATCH_2}")
+    set(sub ${CMAKE_MATCH_1})
+    string(REGEX REPLACE "(:| \\().*$" "" short "${CMAKE_MATCH_2}")
+    string(STRIP "${short}" description_${sub})
   endif()
 endforeach()
 list(LENGTH subcommands count)
