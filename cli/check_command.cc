@@ -176,7 +176,11 @@ void register_check(CLI::App& app, Commands& commands) {
   auto args = std::make_shared<CheckArgs>();
   auto* check = app.add_subcommand(
       "check", "Run a scenario and evaluate its assertions: exit 0 when all pass, 1 when one fails");
-  check->add_option("SCENARIO", args->scenario, "Scenario file with spec.assertions")->required();
+  check
+      ->add_option("SCENARIO", args->scenario,
+                   "Scenario file with spec.assertions; when not found here, an installed one "
+                   "(--data-dir)")
+      ->required();
   check->add_option("-o,--output", args->output,
                     "Keep the results in this file (a new run is appended); default: a temporary file");
   check->add_option("--junit", args->junit, "Also write the outcome as JUnit XML (one testcase per condition)");

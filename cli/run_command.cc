@@ -84,7 +84,10 @@ int cmd_run(const RunArgs& args) {
 void register_run(CLI::App& app, Commands& commands) {
   auto args = std::make_shared<RunArgs>();
   auto* run = app.add_subcommand("run", "Simulate a scenario and append a run to a results file");
-  run->add_option("SCENARIO", args->scenario, "Scenario file (kind: Scenario)")->required();
+  run->add_option("SCENARIO", args->scenario,
+                  "Scenario file (kind: Scenario); when not found here, an installed one "
+                  "(--data-dir)")
+      ->required();
   run->add_option("-o,--output", args->output, "Results file (SQLite); a new run is appended")
       ->capture_default_str();
   run->add_option("--seed", args->seed, "Override spec.seed");
