@@ -84,6 +84,10 @@ mkdir -p local/bookinfo && echo 'kind: [' >local/bookinfo/reviews-80-20.yaml
 cd local
 check local-wins 2 '^bookinfo/reviews-80-20\.yaml:' "$BIN" run bookinfo/reviews-80-20.yaml -o x.db
 cd ..
+# Scenarios that reach into ../../../third_party/istio-samples keep working: the data folder
+# mirrors the source tree's layout.
+check third-party-relative 0 'written to tut.db' \
+  "$BIN" run tutorial/03-destinationrule/scenario.yaml -o tut.db -q --duration 1s
 # check runs a scenario too (prepare_run): the fallback applies to it.
 check check-bare-name 0 '' "$BIN" check bookinfo/gateway.yaml -q
 
