@@ -1,6 +1,7 @@
 #include "engine/time.h"
 
 #include <array>
+#include <cmath>
 #include <cstdint>
 
 namespace meshtwin::engine {
@@ -225,6 +226,46 @@ std::string format_duration(SimTime d) {
   }
   if (negative) buf[--w] = '-';
   return std::string(buf.data() + w, buf.size() - w);
+}
+
+namespace {
+
+// Rounds a magnitude (ns) by the rule in time.h.
+std::uint64_t round_for_people(std::uint64_t u) {
+  if (u < static_cast<std::uint64_t>(kMicrosecond)) return u;
+  std::uint64_t step = 1;
+  if (u >= static_cast<std::uint64_t>(kMinute)) {
+    step = kMillisecond;
+  } else {
+    // 10^(digits - 3): keep the three leading digits.
+    for (std::uint64_t v = u; v >= 1000; v /= 10) step *= 10;
+  }
+  const std::uint64_t rem = u % step;
+  u -= rem;
+  if (rem * 2 >= step) u += step;
+  return u;
+}
+
+}  // namespace
+
+std::string human_duration(SimTime d, bool signed_) {
+  const bool negative = d < 0;
+  const std::uint64_t u = negative ? (~static_cast<std::uint64_t>(d) + 1) : static_cast<std::uint64_t>(d);
+  const std::uint64_t r = round_for_people(u);
+  std::string text =
+      r >= kMagnitudeLimit ? std::string("2562047h47m16.855s") : format_duration(static_cast<SimTime>(r));
+  // format_duration keeps output ASCII ("us"); people read Go's "µs".
+  if (text.size() > 2 && text.compare(text.size() - 2, 2, "us") == 0) text.replace(text.size() - 2, 2, "\u00b5s");
+  if (negative && r != 0) return "-" + text;
+  if (signed_ && r != 0) return "+" + text;
+  return text;
+}
+
+std::string human_duration_ns(double ns, bool signed_) {
+  if (std::isnan(ns)) return "-";
+  if (std::isinf(ns)) return ns < 0 ? "-inf" : (signed_ ? "+inf" : "inf");
+  if (std::fabs(ns) >= 9.2e18) return human_duration(ns < 0 ? std::numeric_limits<SimTime>::min() + 1 : kNever, signed_);
+  return human_duration(static_cast<SimTime>(std::llround(ns)), signed_);
 }
 
 }  // namespace meshtwin::engine

@@ -32,6 +32,20 @@ std::optional<SimTime> parse_duration(std::string_view text, std::string* error 
 // way users wrote it.
 std::string format_duration(SimTime d);
 
+// Formats for people (report, diff, check, explain, lint, run's summary, error messages):
+// Go's units, rounded to what a person reads. The rule:
+//   below 1µs          exact nanoseconds             850ns
+//   1µs up to 1min     3 significant digits          12.3µs, 350ms, 1.23ms, 2.51s, 59.9s
+//   1min and above     rounded to the millisecond    1m0.004s, 1h2m3.457s
+// The value is rounded first (half away from zero) and then written the way Go writes a
+// Duration, so a carry changes the unit (999.6µs -> 1ms, 59.96s -> 1m0s) and trailing zeros
+// go (2.50s -> 2.5s). Negative values get a leading '-'; `signed_` adds '+' to positive ones
+// (diff's deltas). Microseconds print as "µs", as Go does. Results files keep nanoseconds.
+std::string human_duration(SimTime d, bool signed_ = false);
+// The same for a value in (possibly fractional) nanoseconds, e.g. an interpolated percentile
+// or a mean; NaN prints "-" and infinities "inf".
+std::string human_duration_ns(double ns, bool signed_ = false);
+
 inline constexpr double to_seconds(SimTime t) { return static_cast<double>(t) / kSecond; }
 inline constexpr double to_millis(SimTime t) { return static_cast<double>(t) / kMillisecond; }
 

@@ -10,6 +10,13 @@ set -euo pipefail
 # ELF files CPack finds with `file` (cmake/install.cmake).
 # graphviz: `meshtwin graph` prints DOT; `meshtwin graph ... | dot -Tsvg` is the documented way
 # to draw it, and a test renders the Bookinfo graph through dot.
+# nlohmann-json3-dev: the --format json outputs (report, lint, check, diff, conformance,
+# explain) are built with a maintained JSON library rather than hand-built strings.
+# libxxhash-dev: XXH64, the hash Envoy's ring-hash/Maglev load balancers use, instead of a
+# hand-written copy (the test vectors pin Envoy's values).
+# python3-jsonschema: ctest validates each command's real JSON output against its schema
+# under docs/schemas/.
+# Boost.Math (normal quantile) is header-only and comes with libboost-dev.
 PACKAGES=(
   g++ cmake ninja-build make pkg-config ccache
   libboost-dev libboost-graph-dev libboost-random-dev
@@ -18,6 +25,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libcli11-dev libbenchmark-dev libfmt-dev
   python3
   help2man dpkg-dev file graphviz
+  nlohmann-json3-dev libxxhash-dev python3-jsonschema
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,7 +1,7 @@
 // xxHash64 (Yann Collet's XXH64, the 64-bit variant of xxHash 0.8), the hash Envoy uses for
-// ring-hash and maglev tables and for request hash keys (docs/semantics.md §7.4, §8.4). Written here
-// because our Debian stack ships no xxhash headers; checked against the published vectors in
-// tests/sim/xxhash_test.cc.
+// ring-hash and maglev tables and for request hash keys (docs/semantics.md §7.4, §8.4). Computed
+// by Debian's libxxhash-dev (xxhash.cc); tests/sim/xxhash_test.cc pins the published vectors,
+// so Envoy's hash values cannot change underneath the load balancers.
 #pragma once
 
 #include <cstddef>

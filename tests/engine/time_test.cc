@@ -1,5 +1,6 @@
 #include "engine/time.h"
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -180,6 +181,60 @@ TEST(Time, Conversions) {
   EXPECT_DOUBLE_EQ(to_seconds(1500 * kMillisecond), 1.5);
   EXPECT_DOUBLE_EQ(to_millis(250 * kMicrosecond), 0.25);
   EXPECT_EQ(kHour, 3'600'000'000'000);
+}
+
+
+// human_duration: the rule in engine/time.h, pinned by examples (issue 10: durations print
+// rounded to what a person reads, never to the nanosecond).
+TEST(HumanDuration, RoundsToWhatAPersonReads) {
+  struct Case {
+    SimTime d;
+    const char* want;
+  };
+  const Case kCases[] = {
+      {0, "0s"},
+      {850, "850ns"},
+      {999, "999ns"},
+      {12 * kMicrosecond, "12\u00b5s"},
+      {12'345, "12.3\u00b5s"},
+      {999'600, "1ms"},                          // the carry changes the unit
+      {350 * kMillisecond, "350ms"},
+      {350 * kMillisecond + 123'456, "350ms"},   // never to the nanosecond
+      {1'234'567, "1.23ms"},
+      {2'514'999'999, "2.51s"},
+      {2'515'000'000, "2.52s"},                  // halves round away from zero
+      {2'500'000'000, "2.5s"},                   // trailing zeros go
+      {59'960'000'000, "1m0s"},                  // 59.96s rounds to a minute
+      {60 * kSecond + 4 * kMillisecond + 321, "1m0.004s"},
+      {kHour + 2 * kMinute + 3'456'789'000, "1h2m3.457s"},
+      {-1'234'567, "-1.23ms"},
+  };
+  for (const auto& c : kCases) EXPECT_EQ(human_duration(c.d), c.want) << c.d;
+}
+
+TEST(HumanDuration, SignedAndFractional) {
+  EXPECT_EQ(human_duration(5 * kMillisecond, true), "+5ms");
+  EXPECT_EQ(human_duration(-5 * kMillisecond, true), "-5ms");
+  EXPECT_EQ(human_duration(0, true), "0s");
+  EXPECT_EQ(human_duration_ns(182'301'234.7), "182ms");
+  EXPECT_EQ(human_duration_ns(-4.6e5, true), "-460\u00b5s");
+  EXPECT_EQ(human_duration_ns(std::nan("")), "-");
+}
+
+// What a person reads must parse back to within the rounding: 3 significant digits keep the
+// relative error at or below 0.5 %, and minutes are exact to the millisecond.
+TEST(HumanDuration, ParsesBackWithinTheRounding) {
+  RngStream rng(11, "test/human-roundtrip");
+  for (int i = 0; i < 20000; ++i) {
+    const int bits = 1 + static_cast<int>(rng.uniform_int(50));
+    const SimTime d = static_cast<SimTime>(rng.next_u64() >> (64 - bits));
+    const std::string text = human_duration(d);
+    const auto back = parse_duration(text);
+    ASSERT_TRUE(back.has_value()) << text;
+    const double err = std::fabs(static_cast<double>(*back - d));
+    if (d >= kMinute) EXPECT_LE(err, 0.5 * kMillisecond) << d << " " << text;
+    else EXPECT_LE(err, 0.005 * static_cast<double>(d) + 0.5) << d << " " << text;
+  }
 }
 
 }  // namespace
