@@ -42,6 +42,7 @@ struct CheckArgs {
   std::vector<std::string> sets;
   bool verbose = false;
   bool quiet = false;
+  std::string format;
 };
 
 // The scenario's assertions as results/ takes them: results/ must not depend on model/.
@@ -124,7 +125,7 @@ int cmd_check(const CheckArgs& args) {
         const double pct = p.sim_duration > 0 ? 100.0 * static_cast<double>(std::min(p.sim_now, p.sim_duration)) /
                                                     static_cast<double>(p.sim_duration)
                                               : 100.0;
-        std::fprintf(stderr, "\r  t=%-10s %5.1f%%  %llu requests done   ", engine::format_duration(p.sim_now).c_str(),
+        std::fprintf(stderr, "\r  t=%-10s %5.1f%%  %llu requests done   ", engine::human_duration(p.sim_now).c_str(),
                      pct, static_cast<unsigned long long>(p.client_requests_done));
         std::fflush(stderr);
       };
@@ -147,11 +148,22 @@ int cmd_check(const CheckArgs& args) {
   const auto evaluated = results::evaluate_assertions(*reader, run_id, to_results(spec.assertions));
   const auto summary = results::summarize(evaluated);
 
-  std::cout << fmt::format("check {}: {} client requests simulated until {}{}\n\n", name, stats.client_requests,
-                           engine::format_duration(stats.sim_end),
-                           args.output.empty() ? std::string(" (results not kept; -o FILE.db keeps them)")
-                                               : fmt::format(", run {} in {}", run_id, args.output));
-  if (!evaluated.empty()) std::cout << results::format_assertion_table(evaluated);
+  if (args.format == "json") {
+    results::CheckJsonHeader header;
+    header.scenario = args.scenario;
+    header.name = name;
+    header.seed = spec.seed;
+    header.client_requests = stats.client_requests;
+    header.sim_end = stats.sim_end;
+    if (!args.output.empty()) header.results = fmt::format("{}:{}", args.output, run_id);
+    std::cout << results::format_check_json(header, evaluated);
+  } else {
+    std::cout << fmt::format("check {}: {} client requests simulated until {}{}\n\n", name, stats.client_requests,
+                             engine::human_duration(stats.sim_end),
+                             args.output.empty() ? std::string(" (results not kept; -o FILE.db keeps them)")
+                                                 : fmt::format(", run {} in {}", run_id, args.output));
+    if (!evaluated.empty()) std::cout << results::format_assertion_table(evaluated);
+  }
 
   if (!args.junit.empty()) {
     results::JUnitSuite suite;
@@ -189,6 +201,7 @@ void register_check(CLI::App& app, Commands& commands) {
   check->add_option("--set", args->sets,
                     "Override a scenario field before validation, e.g. --set "
                     "'spec.assertions[0].expect.p99=\"< 300ms\"' (repeatable)");
+  add_format_option(*check, args->format, {"text", "json"});
   check->add_flag("-v,--verbose", args->verbose, "Also print notes (skipped documents, ...)");
   check->add_flag("-q,--quiet", args->quiet, "No progress display");
   commands.push_back({check, [args] { return cmd_check(*args); }});

@@ -5,6 +5,7 @@
 // them.
 
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace CLI {
@@ -29,6 +30,10 @@ using Commands = std::vector<Command>;
 // Prints errors and warnings to stderr, one line each (`file:line:col: error: path: ...`);
 // notes (skipped documents) only when `verbose`.
 void print_diagnostics(const config::Diagnostics& diags, bool verbose);
+
+// `--format FORMAT` with its allowed values (the first is the default), the same help text
+// wherever it appears. Machine formats are versioned JSON (docs/output-formats.md).
+void add_format_option(CLI::App& cmd, std::string& format, const std::vector<std::string>& allowed);
 
 void register_run(CLI::App& app, Commands& commands);
 void register_report(CLI::App& app, Commands& commands);

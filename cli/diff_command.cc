@@ -4,6 +4,7 @@
 
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@ struct DiffArgs {
   std::string candidate;
   std::vector<std::string> fail_if;
   int resamples = 1000;
+  std::string format;
 };
 
 int cmd_diff(const DiffArgs& args) {
@@ -58,14 +60,20 @@ int cmd_diff(const DiffArgs& args) {
     std::cerr << "meshtwin: " << error << '\n';
     return kExitBadInput;
   }
+  std::optional<std::vector<results::Trip>> trips;
+  if (!thresholds.empty()) {
+    trips = results::check_thresholds(*report, thresholds, &error);
+    if (!trips) {
+      std::cerr << "meshtwin: " << error << '\n';
+      return kExitBadInput;
+    }
+  }
+  if (args.format == "json") {
+    std::cout << results::format_diff_json(*report, thresholds, trips ? &*trips : nullptr);
+    return trips && !trips->empty() ? kExitCheckFailed : kExitOk;
+  }
   std::cout << results::format_diff(*report);
   if (thresholds.empty()) return kExitOk;
-
-  auto trips = results::check_thresholds(*report, thresholds, &error);
-  if (!trips) {
-    std::cerr << "meshtwin: " << error << '\n';
-    return kExitBadInput;
-  }
   std::cout << '\n';
   if (trips->empty()) {
     std::cout << "thresholds: none of " << thresholds.size() << " tripped\n";
@@ -86,8 +94,9 @@ void register_diff(CLI::App& app, Commands& commands) {
   diff->add_option("CANDIDATE", args->candidate, "Candidate results, FILE.db or FILE.db:RUN")->required();
   diff->add_option("--fail-if", args->fail_if,
                    "Exit 1 when a change crosses a threshold: [SCOPE] METRIC OP CHANGE, e.g. 'p99 > +10%', "
-                   "'successRate < -0.5pp', 'reviews:v3 p99 > +5ms', 'client:users flags:UO > 0' (repeatable)");
+                   "'successRate < -0.5pp', 'non5xxRate < -1pp', 'reviews:v3 p99 > +5ms', 'client:users flags:UO > 0' (repeatable)");
   diff->add_option("--resamples", args->resamples, "Bootstrap resamples per interval")->capture_default_str();
+  add_format_option(*diff, args->format, {"text", "json"});
   commands.push_back({diff, [args] { return cmd_diff(*args); }});
 }
 

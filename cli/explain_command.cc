@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "model/analysis/lint.h"
@@ -25,8 +26,41 @@ struct ExplainArgs {
   std::vector<std::string> headers;
   std::string method;  // empty: GET, POST for grpc://
   std::string outbound_policy = "ALLOW_ANY";
+  std::string format;
   bool verbose = false;
 };
+
+// `explain --format json`, schemaVersion 1 (docs/schemas/explain.v1.schema.json): the
+// narrated lines plus the names istioctl proxy-config and istiod's simulator report.
+std::string to_json(const ExplainArgs& args, const xds::ExplainTarget& target, const xds::Explanation& e) {
+  nlohmann::ordered_json j;
+  j["schemaVersion"] = 1;
+  j["kind"] = "explain";
+  j["proxy"] = {{"namespace", target.namespace_}, {"workload", target.workload}, {"gateway", target.gateway}};
+  nlohmann::ordered_json headers = nlohmann::ordered_json::object();
+  for (const auto& h : args.headers) {
+    const auto colon = h.find(':');
+    std::string value = h.substr(colon + 1);
+    while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+    headers[h.substr(0, colon)] = value;
+  }
+  j["request"] = {{"url", args.url}, {"method", args.method}, {"headers", std::move(headers)}};
+  j["outcome"] = e.outcome;
+  const xds::CallTrace& t = e.trace;
+  nlohmann::ordered_json tried = nlohmann::ordered_json::array();
+  for (const auto& r : t.routes_tried)
+    tried.push_back({{"name", r.route ? r.route->name : std::string()}, {"matched", r.matched}, {"why", r.why}});
+  j["trace"] = {{"error", std::string(xds::to_string(t.error))},
+                {"listener", t.listener},
+                {"filterChain", t.filter_chain},
+                {"routeConfig", t.route_config},
+                {"virtualHost", t.virtual_host},
+                {"route", t.route_name},
+                {"cluster", t.cluster},
+                {"routesTried", std::move(tried)}};
+  j["lines"] = e.lines;
+  return j.dump(2) + "\n";
+}
 
 xds::ExplainTarget target_of(const std::string& s, bool gateway) {
   xds::ExplainTarget t;
@@ -91,6 +125,10 @@ int cmd_explain(const ExplainArgs& args) {
     std::cerr << "meshtwin explain: " << error << '\n';
     return kExitBadInput;
   }
+  if (args.format == "json") {
+    std::cout << to_json(args, target, *e);
+    return kExitOk;
+  }
   for (const auto& line : e->lines) std::cout << line << '\n';
   return kExitOk;
 }
@@ -117,6 +155,7 @@ void register_explain(CLI::App& app, Commands& commands) {
                   "meshConfig.outboundTrafficPolicy.mode: ALLOW_ANY, REGISTRY_ONLY or ALLOW_ANY_DYNAMIC_DNS")
       ->check(CLI::IsMember({"ALLOW_ANY", "REGISTRY_ONLY", "ALLOW_ANY_DYNAMIC_DNS"}))
       ->capture_default_str();
+  add_format_option(*cmd, args->format, {"text", "json"});
   cmd->add_flag("-v,--verbose", args->verbose, "Also print notes (skipped documents, ...)");
   commands.push_back({cmd, [args] { return cmd_explain(*args); }});
 }

@@ -1,4 +1,5 @@
-// `meshtwin report FILE.db[:RUN]`: the Fortio-shaped summary of a run.
+// `meshtwin report FILE.db[:RUN] [--format text|json|fortio-json]`: the Fortio-shaped summary
+// of a run, meshtwin's report JSON, or Fortio's own result JSON (for Fortio's UI).
 
 #include <iostream>
 #include <memory>
@@ -13,26 +14,49 @@
 namespace meshtwin::cli {
 namespace {
 
-int cmd_report(const std::string& ref) {
+struct ReportArgs {
+  std::string ref;
+  std::string format;
+};
+
+int cmd_report(const ReportArgs& args) {
   std::string error;
-  auto opened = results::open_run(ref, &error);
+  auto opened = results::open_run(args.ref, &error);
   if (!opened) {
     std::cerr << "meshtwin: " << error << '\n';
     return kExitBadInput;
   }
-  std::cout << results::format_report(*opened->reader, opened->run_id);
+  auto data = results::compute_report(*opened->reader, opened->run_id, &error);
+  if (!data) {
+    std::cerr << "meshtwin: " << error << '\n';
+    return kExitBadInput;
+  }
+  if (args.format == "json") {
+    std::cout << results::format_report_json(*data);
+  } else if (args.format == "fortio-json") {
+    auto text = results::format_fortio_json(*data, &error);
+    if (!text) {
+      std::cerr << "meshtwin: " << error << '\n';
+      return kExitBadInput;
+    }
+    std::cout << *text;
+  } else {
+    std::cout << results::format_report(*data);
+  }
   return kExitOk;
 }
 
 }  // namespace
 
 void register_report(CLI::App& app, Commands& commands) {
-  auto ref = std::make_shared<std::string>();
+  auto args = std::make_shared<ReportArgs>();
   auto* report = app.add_subcommand(
-      "report", "Print a Fortio-shaped summary of a run and a table per destination version");
-  report->add_option("FILE", *ref, "Results file, optionally FILE.db:RUN (default: latest run)")
+      "report", "Print a Fortio-shaped summary of a run (latencies in seconds, as Fortio prints them) and a "
+                "table per destination version; --format fortio-json writes Fortio's result JSON");
+  report->add_option("FILE", args->ref, "Results file, optionally FILE.db:RUN (default: latest run)")
       ->required();
-  commands.push_back({report, [ref] { return cmd_report(*ref); }});
+  add_format_option(*report, args->format, {"text", "json", "fortio-json"});
+  commands.push_back({report, [args] { return cmd_report(*args); }});
 }
 
 }  // namespace meshtwin::cli

@@ -56,7 +56,7 @@ int cmd_run(const RunArgs& args) {
                                    static_cast<double>(p.sim_duration)
                              : 100.0;
       std::fprintf(stderr, "\r  t=%-10s %5.1f%%  %llu requests done, %llu in flight   ",
-                   engine::format_duration(p.sim_now).c_str(), pct,
+                   engine::human_duration(p.sim_now).c_str(), pct,
                    static_cast<unsigned long long>(p.client_requests_done),
                    static_cast<unsigned long long>(p.in_flight));
       std::fflush(stderr);
@@ -75,7 +75,7 @@ int cmd_run(const RunArgs& args) {
       "{:.2f} s wall ({:.0f} hop attempts/s), simulated {}\n",
       writer->run_id(), spec.name.empty() ? spec.path : spec.name, args.output,
       stats.client_requests, stats.hop_attempts, stats.local_replies, stats.wall_seconds,
-      attempts_per_s, engine::format_duration(stats.sim_end));
+      attempts_per_s, engine::human_duration(stats.sim_end));
   return kExitOk;
 }
 

@@ -90,13 +90,15 @@ std::uint32_t flag_bit(const std::string& code) {
   return code.empty() ? 0u : telemetry::parse_response_flags(code).value_or(0u);
 }
 
+using telemetry::is_non5xx;
 using telemetry::is_success;
 
 // What one assertion's selection adds up to.
 struct Tally {
   std::uint64_t share_base = 0;  // every filter but version: the denominator of share
   std::uint64_t n = 0;
-  std::uint64_t success = 0;
+  std::uint64_t success = 0;  // is_success: 200-399
+  std::uint64_t non5xx = 0;   // is_non5xx: 1-499
   DurationDigest digest{1u << 22};  // Requests: exact percentiles up to 4M values
   BucketCounts buckets{};           // Hops
   std::vector<std::uint64_t> flag_counts;  // per condition (flags:<F> only)
@@ -104,11 +106,12 @@ struct Tally {
   std::unordered_set<std::int64_t> seen_a, seen_b;
 };
 
-std::string ms(double ns) { return fmt::format("{:.3f}ms", ns / 1e6); }
+// Durations print rounded to what a person reads (engine/time.h).
+std::string ms(double ns) { return engine::human_duration_ns(ns); }
 
 std::string window_text(const Assertion& a) {
-  return fmt::format("[{}, {})", engine::format_duration(a.from),
-                     a.to ? engine::format_duration(*a.to) : std::string("end of run"));
+  return fmt::format("[{}, {})", engine::human_duration(a.from),
+                     a.to ? engine::human_duration(*a.to) : std::string("end of run"));
 }
 
 std::string describe_selection(const Assertion& a, AssertionLevel level) {
@@ -169,8 +172,10 @@ ConditionResult measure(const Assertion::Condition& c, std::size_t index, const 
     }
   } else if (t.n == 0) {
     // Nothing to measure: a rate or a latency of no requests is not a pass.
-  } else if (m == "successRate" || m == "errorRate") {
-    const std::uint64_t part = m == "successRate" ? t.success : t.n - t.success;
+  } else if (m == "successRate" || m == "errorRate" || m == "non5xxRate") {
+    // successRate counts 200-399, non5xxRate 1-499 (model/telemetry/outcome.h); errorRate is
+    // 1 - successRate.
+    const std::uint64_t part = m == "successRate" ? t.success : m == "non5xxRate" ? t.non5xx : t.n - t.success;
     r.observed = static_cast<double>(part) / static_cast<double>(t.n);
     r.observed_text = fmt::format("{:.4f} ({} of {})", *r.observed, part, t.n);
   } else {
@@ -210,7 +215,7 @@ std::string names_of(const std::unordered_set<std::int64_t>& ids, const Strings&
 std::string run_end_text(const Reader& reader, std::int64_t run_id) {
   auto info = reader.run(run_id);
   if (!info) return "";
-  return " (the run's arrivals stopped at " + engine::format_duration(info->sim_duration) + ")";
+  return " (the run's arrivals stopped at " + engine::human_duration(info->sim_duration) + ")";
 }
 
 void scan_requests(const Reader& reader, std::int64_t run_id, const Assertion& a, const Strings& strings,
@@ -248,6 +253,7 @@ void scan_requests(const Reader& reader, std::int64_t run_id, const Assertion& a
         if (!version(as_int(r[2]), strings)) return true;
         ++t.n;
         if (is_success(code)) ++t.success;
+        if (is_non5xx(code)) ++t.non5xx;
         t.digest.add(as_int(r[6]));
         for (std::size_t i = 0; i < condition_flags.size(); ++i)
           if (condition_flags[i] != 0 && (bits & condition_flags[i]) != 0) ++t.flag_counts[i];
@@ -315,6 +321,7 @@ void scan_hops(const Reader& reader, std::int64_t run_id, const Assertion& a, co
         if (!version(as_int(r[2]), strings)) return true;
         t.n += count;
         if (is_success(code)) t.success += count;
+        if (is_non5xx(code)) t.non5xx += count;
         for (std::size_t b = 0; b < kDurationBuckets; ++b) t.buckets[b] += static_cast<std::uint64_t>(as_int(r[6 + b]));
         for (std::size_t i = 0; i < condition_flags.size(); ++i)
           if (condition_flags[i] != 0 && (bits & condition_flags[i]) != 0) t.flag_counts[i] += count;

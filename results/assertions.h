@@ -1,6 +1,6 @@
 // Assertions over a run in a results file (docs/design.md §3.2 `assertions`, issue 5 part 4): select
 // requests or hops by client, source, destination, version, route, code and flag over a
-// window of start times, measure successRate, errorRate, p50/p90/p99/max, count, share and
+// window of start times, measure successRate, non5xxRate, errorRate, p50/p90/p99/max, count, share and
 // flags:<FLAG>, and compare with the expected condition. results/ does not know the scenario
 // file: the CLI converts scenario::AssertionSpec into the plain structs below.
 //
@@ -39,7 +39,7 @@ struct Assertion {
   SimTime from = 0;
   std::optional<SimTime> to;  // nullopt: to the end of the run
   struct Condition {
-    // successRate, errorRate, share (fractions 0..1); p50, p90, p99, max (ns); count,
+    // successRate (200-399), non5xxRate (1-499), errorRate, share (fractions 0..1); p50, p90, p99, max (ns); count,
     // flags:<FLAG> (requests).
     std::string metric;
     std::string op;  // <, <=, >, >=, ==, !=
@@ -90,6 +90,17 @@ CheckSummary summarize(const std::vector<AssertionResult>& results);
 // The table `meshtwin check` prints: one line per condition (ASSERTION, EXPECTED, OBSERVED,
 // RESULT) and a closing line naming the failed assertions.
 std::string format_assertion_table(const std::vector<AssertionResult>& results);
+
+// `check --format json`, schemaVersion 1 (docs/schemas/check.v1.schema.json).
+struct CheckJsonHeader {
+  std::string scenario;  // the file
+  std::string name;      // metadata.name
+  std::uint64_t seed = 0;
+  std::uint64_t client_requests = 0;
+  SimTime sim_end = 0;
+  std::string results;  // "FILE.db:RUN" when -o kept them, else empty
+};
+std::string format_check_json(const CheckJsonHeader& header, const std::vector<AssertionResult>& results);
 
 // JUnit XML as CI systems read it (Jenkins, GitLab, GitHub test reporters): one <testsuite>
 // for the scenario, one <testcase> per condition named "<assertion>: <condition>", with a

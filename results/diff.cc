@@ -15,6 +15,7 @@
 #include "model/telemetry/response_flags.h"
 #include "results/assertions.h"
 #include "results/percentiles.h"
+#include "results/report.h"
 
 namespace meshtwin::results {
 namespace {
@@ -29,6 +30,7 @@ std::string as_text(const Value& v) {
   return "unknown";
 }
 
+using telemetry::is_non5xx;
 using telemetry::is_success;
 
 constexpr const char* kQuantileMetrics[] = {"p50", "p90", "p99"};
@@ -37,7 +39,8 @@ constexpr double kQuantiles[] = {0.50, 0.90, 0.99};
 // One group (a client or an edge) in one run.
 struct Side {
   std::uint64_t n = 0;
-  std::uint64_t success = 0;
+  std::uint64_t success = 0;  // is_success: 200-399
+  std::uint64_t non5xx = 0;   // is_non5xx: 1-499
   std::map<std::string, std::uint64_t> flags;  // per single flag code
   std::optional<DurationDigest> digest;        // clients: every duration (exact up to 2M)
   BucketCounts buckets{};                      // edges
@@ -80,6 +83,7 @@ bool collect(const Reader& reader, std::int64_t run_id, Groups& groups, std::str
             }
             ++side->n;
             if (is_success(as_int(r[1]))) ++side->success;
+            if (is_non5xx(as_int(r[1]))) ++side->non5xx;
             const std::int64_t flags_id = as_int(r[2]);
             auto [it, inserted] = flag_bits.try_emplace(flags_id, 0u);
             if (inserted) it->second = telemetry::parse_response_flags(text(flags_id)).value_or(0u);
@@ -108,6 +112,7 @@ bool collect(const Reader& reader, std::int64_t run_id, Groups& groups, std::str
         const auto n = static_cast<std::uint64_t>(as_int(r[5]));
         side.n += n;
         if (is_success(as_int(r[3]))) side.success += n;
+        if (is_non5xx(as_int(r[3]))) side.non5xx += n;
         add_flags(side.flags, telemetry::parse_response_flags(as_text(r[4])).value_or(0u), n);
         for (std::size_t b = 0; b < kDurationBuckets; ++b) side.buckets[b] += static_cast<std::uint64_t>(as_int(r[6 + b]));
         return true;
@@ -192,8 +197,10 @@ std::pair<double, double> interval(std::vector<double>& deltas, double confidenc
   return {at(alpha), at(1 - alpha)};
 }
 
+// `boot_non5xx` draws non5xxRate's replicates from a stream of its own, so that adding the
+// reading left every other interval as it was.
 GroupDiff compare_group(const DiffKey& key, const Side& base, const Side& cand, const DiffOptions& opt,
-                        Bootstrap& boot) {
+                        Bootstrap& boot, Bootstrap& boot_non5xx) {
   GroupDiff g;
   g.key = key;
   g.base_n = base.n;
@@ -205,17 +212,19 @@ GroupDiff compare_group(const DiffKey& key, const Side& base, const Side& cand, 
                        static_cast<double>(cand.n) - static_cast<double>(base.n), std::nullopt, std::nullopt, true});
 
   auto rate = [](std::uint64_t part, std::uint64_t n) { return n ? static_cast<double>(part) / static_cast<double>(n) : 0.0; };
-  {
-    MetricDelta m{"successRate", rate(base.success, base.n), rate(cand.success, cand.n), 0, {}, {}, both};
+  // A resampled success count is Binomial(n, p) for either reading.
+  auto rate_delta = [&](const char* metric, std::uint64_t base_part, std::uint64_t cand_part, Bootstrap& b) {
+    MetricDelta m{metric, rate(base_part, base.n), rate(cand_part, cand.n), 0, {}, {}, both};
     m.delta = m.candidate - m.base;
     if (both) {
       std::vector<double> d(static_cast<std::size_t>(b_count));
-      for (auto& x : d)
-        x = rate(boot.binomial(cand.n, m.candidate), cand.n) - rate(boot.binomial(base.n, m.base), base.n);
+      for (auto& x : d) x = rate(b.binomial(cand.n, m.candidate), cand.n) - rate(b.binomial(base.n, m.base), base.n);
       std::tie(m.lo, m.hi) = interval(d, opt.confidence);
     }
-    g.metrics.push_back(m);
-  }
+    return m;
+  };
+  g.metrics.push_back(rate_delta("successRate", base.success, cand.success, boot));
+  g.metrics.push_back(rate_delta("non5xxRate", base.non5xx, cand.non5xx, boot_non5xx));
   for (std::size_t qi = 0; qi < 3; ++qi) {
     const double q = kQuantiles[qi];
     MetricDelta m{kQuantileMetrics[qi], static_cast<double>(point_percentile(key, base, q)),
@@ -270,13 +279,14 @@ std::string short_service(const std::string& s) {
 }
 
 bool is_latency(const std::string& m) { return m == "p50" || m == "p90" || m == "p99"; }
-bool is_rate(const std::string& m) { return m == "successRate" || m == "errorRate"; }
+bool is_rate(const std::string& m) { return m == "successRate" || m == "non5xxRate" || m == "errorRate"; }
 
-std::string signed_ms(double ns) { return fmt::format("{:+.3f}ms", ns / 1e6); }
+// Durations print rounded to what a person reads (engine/time.h).
+std::string signed_ms(double ns) { return engine::human_duration_ns(ns, true); }
 std::string signed_pp(double fraction) { return fmt::format("{:+.2f}pp", fraction * 100); }
 
 std::string value_text(const std::string& metric, double v) {
-  if (is_latency(metric)) return fmt::format("{:.3f}ms", v / 1e6);
+  if (is_latency(metric)) return engine::human_duration_ns(v);
   if (is_rate(metric)) return fmt::format("{:.2f}%", v * 100);
   return fmt::format("{:.0f}", v);
 }
@@ -295,7 +305,7 @@ std::string relative_text(double base, double delta) {
 // ------------------------------------------------------------------ thresholds
 
 bool threshold_metric(const std::string& m) {
-  if (m == "successRate" || m == "errorRate" || m == "count" || is_latency(m)) return true;
+  if (is_rate(m) || m == "count" || is_latency(m)) return true;
   if (m.rfind("flags:", 0) == 0) {
     const std::string code = m.substr(6);
     return !code.empty() && code.find(',') == std::string::npos && code != "-" &&
@@ -397,8 +407,8 @@ std::optional<DiffReport> diff_runs(const Reader& base, std::int64_t base_run, c
           "(common random numbers) would cancel",
           bi->seed, ci->seed));
     if (bi->sim_duration != ci->sim_duration)
-      report.notes.push_back("the runs simulated different durations (" + engine::format_duration(bi->sim_duration) +
-                             " and " + engine::format_duration(ci->sim_duration) + "): counts are not comparable");
+      report.notes.push_back("the runs simulated different durations (" + engine::human_duration(bi->sim_duration) +
+                             " and " + engine::human_duration(ci->sim_duration) + "): counts are not comparable");
     for (const auto* i : {&*bi, &*ci})
       if (i->status != "complete")
         report.notes.push_back(fmt::format("run {} is {}, not complete", i->run_id, i->status));
@@ -417,12 +427,13 @@ std::optional<DiffReport> diff_runs(const Reader& base, std::int64_t base_run, c
   for (const auto& [k, s] : b) keys[k] = true;
   for (const auto& [k, s] : c) keys[k] = true;
   Bootstrap boot(options.seed);
+  Bootstrap boot_non5xx(options.seed ^ 0x6e6f6e35787852ULL);  // "non5xxR": a stream of its own
   static const Side kEmpty;
   for (const auto& [k, unused] : keys) {
     auto bit = b.find(k);
     auto cit = c.find(k);
     report.groups.push_back(compare_group(k, bit == b.end() ? kEmpty : bit->second,
-                                          cit == c.end() ? kEmpty : cit->second, options, boot));
+                                          cit == c.end() ? kEmpty : cit->second, options, boot, boot_non5xx));
   }
   return report;
 }
@@ -435,6 +446,8 @@ std::string format_diff(const DiffReport& r) {
   out += fmt::format("  intervals: {:.0f}% bootstrap over {} resamples; clients from requests (exact percentiles), "
                      "edges from source-reporter metrics (percentiles interpolated in Istio's buckets)\n",
                      100 * r.options.confidence, r.options.resamples);
+  out += std::string("  rates:     ") + kSuccessRateDefinition + "\n";
+  out += std::string("             ") + kNon5xxRateDefinition + "\n";
   for (const auto& n : r.notes) out += "  note: " + n + "\n";
   if (r.groups.empty()) return out + "\nneither run has requests or metrics to compare\n";
   for (const auto& g : r.groups) {
@@ -513,7 +526,7 @@ std::optional<Threshold> parse_threshold(std::string_view input, std::string* er
   if (left.size() > 2) return fail("too many words before the comparison");
   t.metric = left.back();
   if (!threshold_metric(t.metric))
-    return fail("unknown metric \"" + t.metric + "\"; use successRate, errorRate, p50, p90, p99, count or flags:<FLAG>");
+    return fail("unknown metric \"" + t.metric + "\"; use successRate, non5xxRate, errorRate, p50, p90, p99, count or flags:<FLAG>");
   if (left.size() == 2) {
     const std::string& scope = left[0];
     if (scope.rfind("client:", 0) == 0) {
@@ -561,7 +574,7 @@ std::optional<Threshold> parse_threshold(std::string_view input, std::string* er
     t.unit = Threshold::Unit::Percent;
     t.amount = sign * *v;
   } else if (body.size() > 2 && body.compare(body.size() - 2, 2, "pp") == 0) {
-    if (!rate) return fail("pp (percentage points) applies to successRate and errorRate; use % for " + t.metric);
+    if (!rate) return fail("pp (percentage points) applies to successRate, non5xxRate and errorRate; use % for " + t.metric);
     auto v = number(body.substr(0, body.size() - 2));
     if (!v) return fail("\"" + rhs + "\" is not a number of percentage points such as -0.5pp");
     t.unit = Threshold::Unit::Points;

@@ -40,7 +40,7 @@ struct DiffKey {
 };
 
 struct MetricDelta {
-  std::string metric;  // count, successRate, p50, p90, p99, flags:<FLAG>
+  std::string metric;  // count, successRate, non5xxRate, p50, p90, p99, flags:<FLAG>
   double base = 0;     // fractions for successRate, ns for percentiles, counts otherwise
   double candidate = 0;
   double delta = 0;            // candidate - base
@@ -77,13 +77,21 @@ std::optional<DiffReport> diff_runs(const Reader& base, std::int64_t base_run, c
 
 std::string format_diff(const DiffReport& report);
 
+struct Threshold;
+struct Trip;
+// `diff --format json`, schemaVersion 1 (docs/schemas/diff.v1.schema.json): every group and
+// metric with its interval (rates as fractions, latencies in ns), the thresholds given and
+// those that tripped (`trips` null when there were none to check).
+std::string format_diff_json(const DiffReport& report, const std::vector<Threshold>& thresholds,
+                             const std::vector<Trip>* trips);
+
 // A `--fail-if` threshold. Grammar (docs/check-and-diff.md):
 //   EXPR   := [SCOPE] METRIC OP CHANGE
 //   SCOPE  := client:NAME | [SOURCE->]SERVICE[:VERSION]   (SOURCE, SERVICE may be *)
-//   METRIC := successRate | errorRate | p50 | p90 | p99 | count | flags:FLAG
+//   METRIC := successRate | non5xxRate | errorRate | p50 | p90 | p99 | count | flags:FLAG
 //   OP     := > | >= | < | <=
 //   CHANGE := [+|-]NUMBER%        relative to base (any metric)
-//           | [+|-]NUMBERpp       percentage points (successRate, errorRate)
+//           | [+|-]NUMBERpp       percentage points (successRate, non5xxRate, errorRate)
 //           | [+|-]DURATION       absolute, e.g. +5ms (p50, p90, p99)
 //           | [+|-]INTEGER        absolute (count, flags:FLAG)
 // e.g. `p99 > +10%`, `successRate < -0.5pp`, `reviews:v3 p99 > +5ms`,

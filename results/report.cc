@@ -13,17 +13,17 @@
 namespace meshtwin::results {
 namespace {
 
-// Latencies print in ms with µs resolution: enough for sub-ms sidecar hops, still readable
-// for multi-second timeouts.
-std::string ms(double ns) { return fmt::format("{:.3f}", ns / 1e6); }
-std::string ms(SimTime ns) { return ms(static_cast<double>(ns)); }
+// Fortio prints latencies in seconds with %g (6 significant digits); the lines shaped like
+// Fortio's do the same so that people and scripts used to Fortio read them unchanged.
+std::string fsec(double ns) { return fmt::format("{:g}", ns / 1e9); }
 
-std::string seconds(SimTime ns) { return fmt::format("{:g}s", static_cast<double>(ns) / 1e9); }
+using engine::human_duration;
 
 double pct(std::uint64_t part, std::uint64_t whole) {
   return whole ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0;
 }
 
+using telemetry::is_non5xx;
 using telemetry::is_success;
 
 std::int64_t as_int(const Value& v) {
@@ -51,8 +51,8 @@ void add_flag_counts(std::map<std::string, std::uint64_t>& out, const std::strin
   }
 }
 
-// "UH:3,UO:1", most frequent first (ties in Envoy's order), at most `limit` codes.
-std::string top_flags(const std::map<std::string, std::uint64_t>& counts, std::size_t limit) {
+// Flag counts, most frequent first (ties in Envoy's order).
+std::vector<std::pair<std::string, std::uint64_t>> sorted_flags(const std::map<std::string, std::uint64_t>& counts) {
   std::vector<std::pair<std::string, std::uint64_t>> v(counts.begin(), counts.end());
   auto order = [](const std::string& code) {
     auto bits = telemetry::parse_response_flags(code);
@@ -62,6 +62,11 @@ std::string top_flags(const std::map<std::string, std::uint64_t>& counts, std::s
     if (a.second != b.second) return a.second > b.second;
     return order(a.first) < order(b.first);
   });
+  return v;
+}
+
+// "UH:3,UO:1", at most `limit` codes.
+std::string top_flags(const std::vector<std::pair<std::string, std::uint64_t>>& v, std::size_t limit) {
   if (v.empty()) return "-";
   std::string out;
   for (std::size_t i = 0; i < v.size() && i < limit; ++i) {
@@ -71,27 +76,24 @@ std::string top_flags(const std::map<std::string, std::uint64_t>& counts, std::s
   return out;
 }
 
-// Fortio's histogram lines over Istio's bucket boundaries: `>= min <= b1 , mid , cum %, n`,
-// then `> b(i-1) <= b(i)`, with the last range closed at the max.
-void histogram(std::string& out, const BucketCounts& buckets, SimTime min, SimTime max) {
+// Istio's bucket boundaries with counts, Fortio's way: the first range starts at the min and
+// the last ends at the max; the percent column is cumulative.
+std::vector<ReportBucket> histogram(const BucketCounts& buckets, SimTime min, SimTime max) {
+  std::vector<ReportBucket> out;
   std::uint64_t total = 0;
   for (auto c : buckets) total += c;
-  if (total == 0) return;
-  out += "# range, mid point, percentile, count\n";
+  if (total == 0) return out;
   std::uint64_t cum = 0;
-  bool first = true;
   for (std::size_t b = 0; b < kDurationBuckets; ++b) {
     if (buckets[b] == 0) continue;
     cum += buckets[b];
-    double lo = b == 0 ? 0.0 : static_cast<double>(kDurationBucketBoundsNs[b - 1]);
-    double hi = b + 1 == kDurationBuckets ? static_cast<double>(max)
-                                          : static_cast<double>(kDurationBucketBoundsNs[b]);
-    if (first) lo = static_cast<double>(min);
-    hi = std::min(hi, static_cast<double>(max));
-    out += fmt::format("{} {} <= {} , {} , {:.2f}, {}\n", first ? ">=" : ">", ms(lo), ms(hi),
-                       ms((lo + hi) / 2), pct(cum, total), buckets[b]);
-    first = false;
+    SimTime lo = b == 0 ? 0 : kDurationBucketBoundsNs[b - 1];
+    SimTime hi = b + 1 == kDurationBuckets ? max : kDurationBucketBoundsNs[b];
+    if (out.empty()) lo = min;
+    hi = std::min(hi, max);
+    out.push_back({lo, hi, buckets[b], pct(cum, total)});
   }
+  return out;
 }
 
 void code_lines(std::string& out, const std::map<std::int64_t, std::uint64_t>& codes,
@@ -102,12 +104,28 @@ void code_lines(std::string& out, const std::map<std::int64_t, std::uint64_t>& c
   }
 }
 
+// Display width in terminal columns: UTF-8 continuation bytes take none ("µs").
+std::size_t columns(const std::string& s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+std::string pad(const std::string& s, std::size_t width, bool right) {
+  const std::string fill(width > columns(s) ? width - columns(s) : 0, ' ');
+  return right ? fill + s : s + fill;
+}
+
+std::string rate_line(const char* label, std::uint64_t part, std::uint64_t whole) {
+  return fmt::format("{} : {} ({:.1f} %)\n", label, part, pct(part, whole));
+}
+
 std::string pad_table(const std::vector<std::vector<std::string>>& rows,
                       const std::vector<bool>& right_align) {
   std::vector<std::size_t> width;
   for (const auto& row : rows) {
     width.resize(std::max(width.size(), row.size()), 0);
-    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], columns(row[c]));
   }
   std::string out;
   for (const auto& row : rows) {
@@ -115,8 +133,7 @@ std::string pad_table(const std::vector<std::vector<std::string>>& rows,
     for (std::size_t c = 0; c < row.size(); ++c) {
       if (c) line += "  ";
       bool right = c < right_align.size() && right_align[c];
-      line += right ? fmt::format("{:>{}}", row[c], width[c])
-                    : (c + 1 == row.size() ? row[c] : fmt::format("{:<{}}", row[c], width[c]));
+      line += right ? pad(row[c], width[c], true) : (c + 1 == row.size() ? row[c] : pad(row[c], width[c], false));
     }
     out += line + "\n";
   }
@@ -125,52 +142,47 @@ std::string pad_table(const std::vector<std::vector<std::string>>& rows,
 
 }  // namespace
 
-std::string format_report(const Reader& reader, std::int64_t run_id) {
-  std::string out;
+std::optional<ReportData> compute_report(const Reader& reader, std::int64_t run_id, std::string* error) {
   auto info = reader.run(run_id);
-  if (!info) return fmt::format("{} has no run {}\n", reader.path(), run_id);
-
-  out += fmt::format("meshtwin report: {} run {}\n", reader.path(), run_id);
-  out += fmt::format("Scenario {} : seed {} : duration {} : status {}\n", info->scenario,
-                     info->seed, seconds(info->sim_duration), info->status);
-  out += fmt::format("Simulated until {} in {:.2f} s of wall time (meshtwin {})\n",
-                     seconds(info->sim_end), info->wall_seconds, info->meshtwin_version);
+  if (!info) {
+    if (error) *error = fmt::format("{} has no run {}", reader.path(), run_id);
+    return std::nullopt;
+  }
+  ReportData data;
+  data.file = reader.path();
+  data.run_id = run_id;
+  data.run = *info;
 
   // ---- client requests ----
   DurationDigest digest(1u << 22);
   BucketCounts buckets{};
-  std::map<std::int64_t, std::uint64_t> codes;
-  std::uint64_t success = 0;
+  ReportClients c;
   // Streamed from the compact table: a run may hold 100M requests.
-  reader.query_each("SELECT duration_ns, response_code FROM request_rows WHERE run_id = ?",
-                    {Value{run_id}}, [&](const Row& r) {
+  reader.query_each("SELECT duration_ns, response_code FROM request_rows WHERE run_id = ?", {Value{run_id}},
+                    [&](const Row& r) {
                       SimTime d = as_int(r[0]);
                       std::int64_t code = as_int(r[1]);
                       digest.add(d);
                       ++buckets[duration_bucket(d)];
-                      ++codes[code];
-                      if (is_success(code)) ++success;
+                      ++c.codes[code];
+                      if (is_success(code)) ++c.success;
+                      if (is_non5xx(code)) ++c.non5xx;
                       return true;
                     });
-  std::uint64_t count = digest.count();
-  out += "\n";
-  if (count > 0) {
-    double qps = info->sim_duration > 0
-                     ? static_cast<double>(count) / (static_cast<double>(info->sim_duration) / 1e9)
-                     : 0.0;
-    out += fmt::format("Ended after {} : {} calls. qps={:.2f}\n", seconds(info->sim_end), count,
-                       qps);
-    out += "Client requests, latency in ms:\n";
-    out += fmt::format("Count {} avg {} +/- {} min {} max {} sum {}\n", count,
-                       ms(digest.mean()), ms(digest.stddev()), ms(digest.min()),
-                       ms(digest.max()), ms(digest.sum()));
-    histogram(out, buckets, digest.min(), digest.max());
-    for (auto [label, q] : {std::pair{"50", 0.50}, std::pair{"75", 0.75}, std::pair{"90", 0.90},
-                            std::pair{"99", 0.99}, std::pair{"99.9", 0.999}}) {
-      out += fmt::format("# target {}% {}\n", label, ms(digest.percentile(q)));
-    }
-    out += fmt::format("Success (200-399) : {} ({:.1f} %)\n", success, pct(success, count));
-    code_lines(out, codes, count);
+  if (digest.count() > 0) {
+    c.count = digest.count();
+    c.min = digest.min();
+    c.max = digest.max();
+    c.mean = digest.mean();
+    c.stddev = digest.stddev();
+    c.sum = digest.sum();
+    c.exact = digest.exact();
+    c.histogram = histogram(buckets, c.min, c.max);
+    for (double q : {50.0, 75.0, 90.0, 99.0, 99.9}) c.percentiles.push_back({q, digest.percentile(q / 100.0)});
+    if (auto n = reader.query("SELECT count(DISTINCT client) FROM request_rows WHERE run_id = ?", {Value{run_id}});
+        n && !n->empty())
+      c.clients = static_cast<std::uint64_t>(as_int((*n)[0][0]));
+    data.clients = std::move(c);
   }
 
   // ---- per destination, from the source-reporter metrics ----
@@ -180,14 +192,12 @@ std::string format_report(const Reader& reader, std::int64_t run_id) {
   sql += " FROM metrics WHERE run_id = ? AND reporter = 'source' GROUP BY 1, 2, 3, 4";
   auto metrics = reader.query(sql, {Value{run_id}});
   struct Group {
-    std::uint64_t requests = 0, success = 0;
+    std::uint64_t requests = 0, success = 0, non5xx = 0;
     BucketCounts buckets{};
     std::map<std::string, std::uint64_t> flags;
   };
   std::map<std::pair<std::string, std::string>, Group> groups;
   std::map<std::string, std::uint64_t> per_service;
-  std::map<std::int64_t, std::uint64_t> hop_codes;
-  std::uint64_t hops = 0;
   if (metrics) {
     for (const Row& r : *metrics) {
       Group& g = groups[{as_text(r[0]), as_text(r[1])}];
@@ -195,39 +205,93 @@ std::string format_report(const Reader& reader, std::int64_t run_id) {
       auto n = static_cast<std::uint64_t>(as_int(r[4]));
       g.requests += n;
       if (is_success(code)) g.success += n;
-      for (std::size_t b = 0; b < kDurationBuckets; ++b) {
-        g.buckets[b] += static_cast<std::uint64_t>(as_int(r[5 + b]));
-      }
+      if (is_non5xx(code)) g.non5xx += n;
+      for (std::size_t b = 0; b < kDurationBuckets; ++b) g.buckets[b] += static_cast<std::uint64_t>(as_int(r[5 + b]));
       add_flag_counts(g.flags, as_text(r[3]), n);
       per_service[as_text(r[0])] += n;
-      hop_codes[code] += n;
-      hops += n;
+      data.hop_codes[code] += n;
+      data.hops += n;
     }
   }
-  if (count == 0) {
+  for (const auto& [key, g] : groups) {
+    ReportDestination d;
+    d.service = key.first;
+    d.version = key.second;
+    d.requests = g.requests;
+    d.success = g.success;
+    d.non5xx = g.non5xx;
+    d.share_percent = pct(g.requests, per_service[key.first]);
+    d.p50 = percentile_from_buckets(g.buckets, 0.50);
+    d.p90 = percentile_from_buckets(g.buckets, 0.90);
+    d.p99 = percentile_from_buckets(g.buckets, 0.99);
+    d.flags = sorted_flags(g.flags);
+    data.destinations.push_back(std::move(d));
+  }
+  return data;
+}
+
+std::string format_report(const ReportData& data) {
+  std::string out;
+  const RunRow& info = data.run;
+  out += fmt::format("meshtwin report: {} run {}\n", data.file, data.run_id);
+  out += fmt::format("Scenario {} : seed {} : duration {} : status {}\n", info.scenario, info.seed,
+                     human_duration(info.sim_duration), info.status);
+  out += fmt::format("Simulated until {} in {:.2f} s of wall time (meshtwin {})\n", human_duration(info.sim_end),
+                     info.wall_seconds, info.meshtwin_version);
+
+  out += "\n";
+  if (data.clients) {
+    const ReportClients& c = *data.clients;
+    const double qps = info.sim_duration > 0 ? static_cast<double>(c.count) / engine::to_seconds(info.sim_duration) : 0.0;
+    out += fmt::format("Ended after {} : {} calls. qps={:.2f}\n", human_duration(info.sim_end), c.count, qps);
+    out += "Client requests, latency in seconds (as Fortio prints it):\n";
+    // Fortio: "%s : count %d avg %.8g +/- %.4g min %g max %g sum %.9g".
+    out += fmt::format("Aggregated Function Time : count {} avg {:.8g} +/- {:.4g} min {:g} max {:g} sum {:.9g}\n",
+                       c.count, c.mean / 1e9, c.stddev / 1e9, engine::to_seconds(c.min), engine::to_seconds(c.max),
+                       c.sum / 1e9);
+    if (!c.histogram.empty()) out += "# range, mid point, percentile, count\n";
+    bool first = true;
+    for (const ReportBucket& b : c.histogram) {
+      const double lo = static_cast<double>(b.start), hi = static_cast<double>(b.end);
+      out += fmt::format("{} {} <= {} , {} , {:.2f}, {}\n", first ? ">=" : ">", fsec(lo), fsec(hi), fsec((lo + hi) / 2),
+                         b.cumulative_percent, b.count);
+      first = false;
+    }
+    for (const ReportPercentile& p : c.percentiles)
+      out += fmt::format("# target {:g}% {}\n", p.percentile, fsec(static_cast<double>(p.value)));
+    out += rate_line("Success (2xx-3xx; resets and other code 0 fail)", c.success, c.count);
+    out += rate_line("Non-5xx (code 1-499, Istio dashboards' success rate; code 0 fails)", c.non5xx, c.count);
+    code_lines(out, c.codes, c.count);
+    // Fortio: "All done %d calls (plus %d warmup) %.3f ms avg, %.1f qps".
+    out += fmt::format("All done {} calls (plus 0 warmup) {:.3f} ms avg, {:.1f} qps\n", c.count, c.mean / 1e6, qps);
+  } else {
     out += "No request rows recorded (record.requests: none); the codes below count every "
            "hop (source-reporter metrics).\n";
-    code_lines(out, hop_codes, hops);
+    code_lines(out, data.hop_codes, data.hops);
   }
+
   out += "\nBy destination (every request a sidecar or gateway sent, reporter=source; "
          "percentiles interpolated in Istio's buckets):\n";
-  if (groups.empty()) {
+  if (data.destinations.empty()) {
     out += "no metrics recorded\n";
     return out;
   }
   std::vector<std::vector<std::string>> table;
-  table.push_back({"service", "version", "requests", "share %", "success %", "p50 ms", "p90 ms",
-                   "p99 ms", "flags"});
-  for (const auto& [key, g] : groups) {
-    table.push_back({key.first, key.second, std::to_string(g.requests),
-                     fmt::format("{:.1f}", pct(g.requests, per_service[key.first])),
-                     fmt::format("{:.2f}", pct(g.success, g.requests)),
-                     ms(percentile_from_buckets(g.buckets, 0.50)),
-                     ms(percentile_from_buckets(g.buckets, 0.90)),
-                     ms(percentile_from_buckets(g.buckets, 0.99)), top_flags(g.flags, 3)});
+  table.push_back({"service", "version", "requests", "share %", "2xx-3xx %", "non-5xx %", "p50", "p90", "p99", "flags"});
+  for (const ReportDestination& d : data.destinations) {
+    table.push_back({d.service, d.version, std::to_string(d.requests), fmt::format("{:.1f}", d.share_percent),
+                     fmt::format("{:.2f}", pct(d.success, d.requests)), fmt::format("{:.2f}", pct(d.non5xx, d.requests)),
+                     human_duration(d.p50), human_duration(d.p90), human_duration(d.p99), top_flags(d.flags, 3)});
   }
-  out += pad_table(table, {false, false, true, true, true, true, true, true, false});
+  out += pad_table(table, {false, false, true, true, true, true, true, true, true, false});
+  out += std::string("2xx-3xx % is ") + kSuccessRateDefinition + ".\nnon-5xx % is " + kNon5xxRateDefinition + ".\n";
   return out;
+}
+
+std::string format_report(const Reader& reader, std::int64_t run_id) {
+  std::string error;
+  auto data = compute_report(reader, run_id, &error);
+  return data ? format_report(*data) : error + "\n";
 }
 
 }  // namespace meshtwin::results

@@ -1,25 +1,97 @@
-// The `meshtwin report` text: shaped like Fortio's output so people who load-test Istio read
-// it at a glance, then a table per destination service and version.
+// `meshtwin report`: the summary of one run, computed once (ReportData) and written three ways:
+// text shaped like Fortio's output (latencies in seconds, as Fortio prints them) so people who
+// load-test Istio read it at a glance, meshtwin's JSON (docs/schemas/report.v1.schema.json) and
+// Fortio's own result JSON, which Fortio's UI and `fortio report` browse.
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "results/reader.h"
 
 namespace meshtwin::results {
 
-// Layout (latencies in ms):
-//   header: run, scenario, seed, simulated duration, status, wall time
-//   `Count N avg X ms +/- SD min A max B` over client requests (the `requests` rows),
-//   a Fortio histogram (`>= a <= b , mid , cumulative %, count`),
-//   `# target 50% X` for 50/75/90/99/99.9,
-//   `Code 200 : 9950 (99.5 %)` per status code (code 0: no response),
+// The two success readings, each with the definition the outputs print next to it
+// (model/telemetry/outcome.h decides which codes count).
+inline constexpr const char* kSuccessRateDefinition =
+    "successRate: responses with code 200-399; 4xx, 5xx and code 0 (reset, no response) fail";
+inline constexpr const char* kNon5xxRateDefinition =
+    "non5xxRate: responses with code 1-499, Istio's Grafana \"success rate (non-5xx responses)\"; "
+    "5xx and code 0 fail";
+
+struct ReportPercentile {
+  double percentile = 0;  // 50, 75, 90, 99, 99.9
+  SimTime value = 0;
+};
+
+struct ReportBucket {
+  SimTime start = 0, end = 0;  // Istio's bucket, clipped to the observed min and max
+  std::uint64_t count = 0;
+  double cumulative_percent = 0;
+};
+
+struct ReportClients {
+  std::uint64_t count = 0;
+  std::uint64_t success = 0;  // is_success
+  std::uint64_t non5xx = 0;   // is_non5xx
+  std::uint64_t clients = 0;  // distinct clients (Fortio's NumThreads)
+  SimTime min = 0, max = 0;
+  double mean = 0, stddev = 0, sum = 0;  // ns
+  bool exact = true;                     // percentiles exact (nearest rank) or within 1/128
+  std::vector<ReportBucket> histogram;
+  std::vector<ReportPercentile> percentiles;
+  std::map<std::int64_t, std::uint64_t> codes;
+};
+
+struct ReportDestination {
+  std::string service, version;
+  std::uint64_t requests = 0, success = 0, non5xx = 0;
+  double share_percent = 0;  // of the service's requests
+  SimTime p50 = 0, p90 = 0, p99 = 0;
+  std::vector<std::pair<std::string, std::uint64_t>> flags;  // most frequent first
+};
+
+struct ReportData {
+  std::string file;
+  std::int64_t run_id = 0;
+  RunRow run;
+  std::optional<ReportClients> clients;           // none without request rows
+  std::map<std::int64_t, std::uint64_t> hop_codes;  // every hop, source reporter
+  std::uint64_t hops = 0;
+  std::vector<ReportDestination> destinations;    // by service, then version
+};
+
+// nullopt and a sentence when the file has no such run.
+std::optional<ReportData> compute_report(const Reader& reader, std::int64_t run_id, std::string* error);
+
+// Text layout:
+//   header: run, scenario, seed, simulated duration, status, wall time (durations rounded)
+//   Fortio's lines over client requests, latencies in seconds as Fortio prints them:
+//   `Aggregated Function Time : count N avg X +/- SD min A max B sum S`, the histogram
+//   (`>= a <= b , mid , cumulative %, count`), `# target 50% X` for 50/75/90/99/99.9,
+//   both success readings labelled with their definitions, `Code 200 : 9950 (99.5 %)` per
+//   status code (code 0: no response), `All done N calls ... ms avg, Q qps`;
 //   then per destination service and version, from the source-reporter metrics (every hop,
 //   whole even when spans are sampled): requests, share % of the service's requests,
-//   success %, p50/p90/p99 ms (interpolated in Istio's buckets), top flags.
+//   2xx-3xx %, non-5xx %, p50/p90/p99 (interpolated in Istio's buckets), top flags.
 // Without request rows (record.requests: none) the client sections say so and the code
 // lines come from the source-reporter metrics of all hops.
+std::string format_report(const ReportData& data);
 std::string format_report(const Reader& reader, std::int64_t run_id);
+
+// meshtwin's report JSON, schemaVersion 1 (docs/schemas/report.v1.schema.json): durations in
+// integer nanoseconds, rates as fractions with their definitions.
+std::string format_report_json(const ReportData& data);
+
+// Fortio's result JSON (fhttp.HTTPRunnerResults as `fortio load -json` writes it): RunType,
+// Labels, StartTime, RequestedQPS, RequestedDuration, ActualQPS, ActualDuration, NumThreads,
+// Version, DurationHistogram {Count, Min, Max, Sum, Avg, StdDev, Data [{Start, End, Percent,
+// Count}], Percentiles [{Percentile, Value}]} in seconds, Exactly, RetCodes, URL, ...
+// docs/output-formats.md lists how each field maps. nullopt and a sentence when the run has
+// no client request rows (Fortio's histogram is of client calls).
+std::optional<std::string> format_fortio_json(const ReportData& data, std::string* error);
 
 }  // namespace meshtwin::results

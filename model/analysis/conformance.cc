@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -265,6 +266,69 @@ std::optional<std::vector<ExpectedFailure>> load_expected_failures(const std::st
       return std::nullopt;
     }
     out.push_back(std::move(f));
+  }
+  return out;
+}
+
+ExpectedComparison compare_with_expected(const ConformanceReport& report, const std::vector<ExpectedFailure>& expected,
+                                         bool have_list, bool only) {
+  ExpectedComparison c;
+  c.have_list = have_list;
+  std::map<std::string, const ExpectedFailure*> listed;
+  for (const auto& f : expected) listed.emplace(f.name, &f);
+  std::set<std::string> seen;
+  for (const auto& r : report.results) {
+    seen.insert(r.name);
+    const bool is_listed = listed.count(r.name) > 0;
+    if (r.status == CaseResult::Status::Pass && is_listed) c.unexpected_passes.push_back(r.name);
+    if (r.status == CaseResult::Status::Fail)
+      (is_listed ? c.expected_failures : c.unexpected_failures).push_back(r.name);
+  }
+  if (!only)
+    for (const auto& f : expected)
+      if (!seen.count(f.name)) c.unknown.push_back(&f);
+  return c;
+}
+
+namespace {
+
+// "A, B, C and 5 more": a summary line stays one readable line.
+std::string some_names(const std::vector<std::string>& names) {
+  constexpr std::size_t kShown = 3;
+  std::string out;
+  for (std::size_t i = 0; i < names.size() && i < kShown; ++i) out += (i ? ", " : "") + names[i];
+  if (names.size() > kShown) out += " and " + std::to_string(names.size() - kShown) + " more";
+  return out;
+}
+
+std::string counted(std::size_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+}  // namespace
+
+std::string summary_line(const ConformanceReport& report, const ExpectedComparison& c) {
+  std::string out = std::to_string(report.passed) + " passed, " + std::to_string(report.failed) + " failed, " +
+                    std::to_string(report.skipped) + " skipped";
+  if (!c.have_list) {
+    if (report.failed > 0) out += " (no --expected-failures list)";
+  } else if (report.failed > 0) {
+    if (c.expected_failures.size() == report.failed)
+      out += " (all " + std::to_string(report.failed) + " expected)";
+    else
+      out += " (" + std::to_string(c.expected_failures.size()) + " expected)";
+  }
+  if (!c.unexpected_failures.empty())
+    out += "; " + counted(c.unexpected_failures.size(), "unexpected failure", "unexpected failures") + ": " +
+           some_names(c.unexpected_failures);
+  if (!c.unexpected_passes.empty())
+    out += "; " + counted(c.unexpected_passes.size(), "expected failure now passes", "expected failures now pass") +
+           ": " + some_names(c.unexpected_passes);
+  if (!c.unknown.empty()) {
+    std::vector<std::string> names;
+    for (const auto* f : c.unknown) names.push_back(f->name);
+    out += "; " + counted(names.size(), "listed case is not in the corpus", "listed cases are not in the corpus") +
+           ": " + some_names(names);
   }
   return out;
 }

@@ -44,4 +44,25 @@ struct ExpectedFailure {
 std::optional<std::vector<ExpectedFailure>> load_expected_failures(const std::string& path,
                                                                    config::Diagnostics& diags);
 
+// How a run compares with an --expected-failures list (each list in corpus order; unknown in
+// list order). With no list every failure is unexpected.
+struct ExpectedComparison {
+  bool have_list = false;
+  std::vector<std::string> expected_failures;    // failed and listed (XFAIL)
+  std::vector<std::string> unexpected_failures;  // failed, not listed
+  std::vector<std::string> unexpected_passes;    // listed but passed: the list is stale
+  std::vector<const ExpectedFailure*> unknown;   // listed, but the corpus has no such case
+  bool ok() const { return unexpected_failures.empty() && unexpected_passes.empty() && unknown.empty(); }
+};
+// `only` (a --case run) skips the unknown check: the other listed cases did not run.
+ExpectedComparison compare_with_expected(const ConformanceReport& report, const std::vector<ExpectedFailure>& expected,
+                                         bool have_list, bool only);
+
+// The closing line: counts, then how they compare with the list, e.g.
+//   221 passed, 8 failed, 0 skipped (all 8 expected)
+//   221 passed, 8 failed, 0 skipped (7 expected); 1 unexpected failure: NAME
+//   223 passed, 6 failed, 0 skipped (all 6 expected); 2 expected failures now pass: A, B
+//   221 passed, 8 failed, 0 skipped (no --expected-failures list); 8 unexpected failures: A, B, C and 5 more
+std::string summary_line(const ConformanceReport& report, const ExpectedComparison& comparison);
+
 }  // namespace meshtwin::analysis

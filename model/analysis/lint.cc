@@ -552,18 +552,31 @@ void warn_unsimulated(const config::ConfigStore& store, config::Diagnostics& dia
                         dr.traffic_policy->tls->mode + " is not simulated (mTLS and TLS origination are not modelled)");
 }
 
-std::string format(const Finding& f) {
-  std::string out;
+const char* level_name(Severity s) {
+  return s == Severity::Error ? "Error" : s == Severity::Warning ? "Warning" : "Info";
+}
+
+std::string documentation_url(const std::string& code) {
+  std::string lower_code = lower(code);
+  if (code.rfind("IST", 0) == 0) return "https://istio.io/latest/docs/reference/config/analysis/" + lower_code + "/";
+  return "docs/explain-lint.md#" + lower_code;
+}
+
+std::string format(const Finding& f, bool with_field_path) {
+  // istioctl: "%v [%v]%s %s" with origin " (Kind ns/name file:line)".
+  std::string out = std::string(level_name(f.severity)) + " [" + f.code + "]";
+  std::string reference;
   if (!f.location.file.empty()) {
-    out += f.location.file;
-    if (f.location.line) out += ":" + std::to_string(f.location.line) + ":" + std::to_string(std::max(1, f.location.column));
-    out += ": ";
+    reference = f.location.file;
+    if (f.location.line) reference += ":" + std::to_string(f.location.line);
   }
-  out += f.severity == Severity::Error ? "error " : f.severity == Severity::Warning ? "warning " : "info ";
-  out += f.code + " " + f.name + ": ";
-  if (!f.field_path.empty()) out += f.field_path + ": ";
-  out += f.message;
-  if (!f.resource.empty()) out += " (" + f.resource + ")";
+  if (!f.resource.empty() || !reference.empty()) {
+    out += " (" + f.resource;
+    if (!f.resource.empty() && !reference.empty()) out += " ";
+    out += reference + ")";
+  }
+  out += " " + f.message;
+  if (with_field_path && !f.field_path.empty()) out += " at " + f.field_path;
   return out;
 }
 

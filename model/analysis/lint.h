@@ -32,7 +32,25 @@ std::vector<Finding> lint(const config::ConfigStore& store, const registry::Regi
 // traffic differently where they apply. The simulation and explain print these too.
 void warn_unsimulated(const config::ConfigStore& store, config::Diagnostics& diags);
 
-// "file:line:col: warning IST0173 DestinationRuleSubsetNotSelectPods: spec.subsets[2]: ... (DestinationRule default/ratings)"
-std::string format(const Finding& f);
+// One finding as `istioctl analyze` prints it (its diag.Message String()):
+//   Error [IST0101] (VirtualService default/reviews bookinfo.yaml:12) Referenced host+subset ...
+// level (Error, Warning, Info), code, then origin (the resource) and reference (file:line) in
+// parentheses, then the message. `with_field_path` appends meshtwin's field path
+// (` at spec.http[0].route[0].destination.subset`) for people who want the exact field.
+// The one formatter for findings: lint, run and check print them with it.
+std::string format(const Finding& f, bool with_field_path = false);
+
+// istioctl's level names: "Error", "Warning", "Info".
+const char* level_name(config::Severity s);
+// istioctl's documentationUrl for IST codes (https://istio.io/latest/docs/reference/config/analysis/ist0101/);
+// meshtwin's own MT codes point at docs/explain-lint.md.
+std::string documentation_url(const std::string& code);
+
+// `lint --format json|yaml`: {schemaVersion: 1, kind: lint, messages: [...], summary}, each
+// message with istioctl's field names (code, level, origin, reference, message,
+// documentationUrl) plus meshtwin's name, fieldPath, file, line and column
+// (docs/schemas/lint.v1.schema.json).
+std::string format_findings_json(const std::vector<Finding>& findings);
+std::string format_findings_yaml(const std::vector<Finding>& findings);
 
 }  // namespace meshtwin::analysis

@@ -336,7 +336,7 @@ std::optional<SimTime> Value::as_duration(SimTime min) const {
     if (min == 0)
       error(name() + " must not be negative, got " + quote(s));
     else
-      error(name() + " must be at least " + engine::format_duration(min) + ", got " + quote(s));
+      error(name() + " must be at least " + engine::human_duration(min) + ", got " + quote(s));
     return std::nullopt;
   }
   return d;

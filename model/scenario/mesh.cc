@@ -1527,7 +1527,8 @@ void MeshImpl::emit_hop(const Stream& s, int code, std::uint32_t flags) {
   sink_->on_hop(hop);
   if (analysis_keep_ > 0) {
     analysis_log_.push_back({sim_.now(), hop.duration, hop.source_workload,
-                             hop.destination_service, hop.destination_version, is_success(code)});
+                             hop.destination_service, hop.destination_version, is_success(code),
+                             telemetry::is_non5xx(code)});
     while (!analysis_log_.empty() && analysis_log_.front().end < sim_.now() - analysis_keep_)
       analysis_log_.pop_front();
   }

@@ -620,7 +620,8 @@ class MeshImpl {
     SimTime end = 0;
     SimTime duration = 0;
     std::string_view source, service, version;
-    bool ok = false;
+    bool ok = false;      // telemetry::is_success
+    bool non5xx = false;  // telemetry::is_non5xx
   };
   std::deque<HopSample> analysis_log_;
   SimTime analysis_keep_ = 0;  // 0: no rollout analyses, nothing logged

@@ -629,7 +629,7 @@ void MeshImpl::on_rollout_step(std::uint64_t index) {
 }
 
 // Evaluates the hop-level expectations of the rollout's analysis assertions over the last
-// window (successRate, errorRate, count, p50/p90/p99/max), the way an analysis template reads
+// window (successRate, non5xxRate, errorRate, count, p50/p90/p99/max), the way an analysis template reads
 // metrics. Client-level selectors and `share` are left to `meshtwin check` after the run.
 std::string MeshImpl::failed_analysis(const RolloutSpec& rollout) {
   const SimTime from = sim_.now() - rollout.analysis_window;
@@ -639,7 +639,7 @@ std::string MeshImpl::failed_analysis(const RolloutSpec& rollout) {
     if (a == spec_.assertions.end()) continue;
     const auto& where = a->where;
     std::vector<SimTime> durations;
-    double ok = 0;
+    double ok = 0, non5xx = 0;
     for (const HopSample& h : analysis_log_) {
       if (h.end < from) continue;
       if (!where.source.empty() && h.source != where.source) continue;
@@ -649,6 +649,7 @@ std::string MeshImpl::failed_analysis(const RolloutSpec& rollout) {
         continue;
       durations.push_back(h.duration);
       ok += h.ok;
+      non5xx += h.non5xx;
     }
     std::sort(durations.begin(), durations.end());
     const double n = static_cast<double>(durations.size());
@@ -660,6 +661,7 @@ std::string MeshImpl::failed_analysis(const RolloutSpec& rollout) {
     for (const auto& e : a->expect) {
       double observed;
       if (e.metric == "successRate") observed = n > 0 ? ok / n : -1;
+      else if (e.metric == "non5xxRate") observed = n > 0 ? non5xx / n : -1;
       else if (e.metric == "errorRate") observed = n > 0 ? 1 - ok / n : -1;
       else if (e.metric == "count") observed = n;
       else if (e.metric == "p50") observed = percentile(0.50);

@@ -16,12 +16,13 @@ using config::Severity;
 using Expectation = AssertionSpec::Expectation;
 
 constexpr const char* kWhereKeys[] = {"client", "source", "destination", "version", "route", "code", "flag"};
-constexpr const char* kMetrics[] = {"successRate", "errorRate", "p50", "p90", "p99", "max", "count", "share"};
+constexpr const char* kMetrics[] = {"successRate", "non5xxRate", "errorRate", "p50", "p90", "p99", "max", "count", "share"};
 
 enum class MetricKind { Fraction, Duration, Count };
 
 std::optional<MetricKind> metric_kind(const std::string& metric) {
-  if (metric == "successRate" || metric == "errorRate" || metric == "share") return MetricKind::Fraction;
+  if (metric == "successRate" || metric == "non5xxRate" || metric == "errorRate" || metric == "share")
+    return MetricKind::Fraction;
   if (metric == "p50" || metric == "p90" || metric == "p99" || metric == "max") return MetricKind::Duration;
   if (metric == "count" || metric.rfind("flags:", 0) == 0) return MetricKind::Count;
   return std::nullopt;
@@ -241,6 +242,7 @@ bool read_during(const Value& v, AssertionSpec& a, const ScenarioSpec& spec) {
     auto to = v.at(1).as_duration(0);
     if (!to) return false;
     if (*to <= *from) {
+      // Exact, not engine::human_duration: rounded, two different times could print the same.
       v.at(1).error("during's end (" + engine::format_duration(*to) + ") must come after its start (" +
                     engine::format_duration(*from) + ")");
       return false;
@@ -248,8 +250,8 @@ bool read_during(const Value& v, AssertionSpec& a, const ScenarioSpec& spec) {
     a.to = *to;
   }
   if (a.from >= spec.duration)
-    v.at(0).warning("during starts at " + engine::format_duration(a.from) + ", not before spec.duration (" +
-                    engine::format_duration(spec.duration) + "): only requests that start while draining count");
+    v.at(0).warning("during starts at " + engine::human_duration(a.from) + ", not before spec.duration (" +
+                    engine::human_duration(spec.duration) + "): only requests that start while draining count");
   return true;
 }
 
@@ -265,7 +267,7 @@ bool read_expect(const Value& v, AssertionSpec& a) {
   for (auto& [metric, value] : entries) {
     auto kind = metric_kind(metric);
     if (!kind) {
-      report(value, "unknown metric \"" + metric + "\"; use successRate, errorRate, p50, p90, p99, max, count, "
+      report(value, "unknown metric \"" + metric + "\"; use successRate, non5xxRate, errorRate, p50, p90, p99, max, count, "
                     "share or flags:<FLAG> (e.g. flags:UO)" +
                         hint_for(metric, std::begin(kMetrics), std::end(kMetrics)));
       ok = false;

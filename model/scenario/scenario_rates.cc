@@ -56,6 +56,7 @@ bool read_steps(const Value& body, RateSpec& r) {
       continue;
     }
     if (!r.steps.empty() && *at <= r.steps.back().first) {
+      // Exact, not engine::human_duration: rounded, two different times could print the same.
       at_value->error("step times must increase: this step starts at " + engine::format_duration(*at) +
                       ", not after the previous step's " + engine::format_duration(r.steps.back().first));
       ok = false;
@@ -104,6 +105,7 @@ bool read_bursts(const Value& body, RateSpec& r) {
   if (!base_ok || !rate || !every || !length) return false;
   if (*length >= *every) {
     error_at(body, "length",
+             // Exact, not engine::human_duration: rounded, two different times could print the same.
              "length (" + engine::format_duration(*length) + ") must be shorter than every (" +
                  engine::format_duration(*every) + "); a burst that never ends is {poisson: " +
                  body.node()["rate"].Scalar() + "}");

@@ -210,7 +210,7 @@ struct AssertionSpec {
   std::optional<SimTime> to;  // default: end of run
   // `expect: {successRate: ">= 0.99", p99: "< 250ms", share: ">= 0.18"}`.
   struct Expectation {
-    std::string metric;  // successRate, errorRate, p50, p90, p99, max, count, share, flags:<F>
+    std::string metric;  // successRate, non5xxRate, errorRate, p50, p90, p99, max, count, share, flags:<F>
     std::string op;      // <, <=, >, >=, ==, !=
     double value = 0;    // durations in ns, rates as fractions
     std::string text;    // as written, for reports

@@ -251,8 +251,8 @@ void read_entry(const Value& item, ScenarioSpec& spec) {
     if (auto d = at->as_duration(0)) {
       e.at = *d;
       if (e.at >= spec.duration)
-        at->warning("at " + engine::format_duration(e.at) + " is not before spec.duration (" +
-                    engine::format_duration(spec.duration) +
+        at->warning("at " + engine::human_duration(e.at) + " is not before spec.duration (" +
+                    engine::human_duration(spec.duration) +
                     "): client arrivals have stopped by then, only requests in flight see this change");
     } else {
       ok = false;
@@ -411,8 +411,8 @@ void read_rollout(const Value& v, ScenarioSpec& spec) {
   SimTime end = r.start;
   for (const auto& s : r.steps) end += s.pause.value_or(0);
   if (end >= spec.duration)
-    v.warning("the rollout's last step comes at " + engine::format_duration(end) + ", not before spec.duration (" +
-              engine::format_duration(spec.duration) + "); later steps see no new arrivals");
+    v.warning("the rollout's last step comes at " + engine::human_duration(end) + ", not before spec.duration (" +
+              engine::human_duration(spec.duration) + "); later steps see no new arrivals");
   for (const auto& other : spec.rollouts) {
     if (other.virtual_service == r.virtual_service && other.namespace_ == r.namespace_) {
       v.error("VirtualService \"" + r.virtual_service +

@@ -9,15 +9,8 @@ namespace meshtwin::xds {
 
 namespace {
 
-std::string duration(SimTime t) {
-  if (t <= 0) return "0s";
-  char buf[64];
-  if (t % engine::kSecond == 0) std::snprintf(buf, sizeof buf, "%llds", static_cast<long long>(t / engine::kSecond));
-  else if (t % engine::kMillisecond == 0)
-    std::snprintf(buf, sizeof buf, "%lldms", static_cast<long long>(t / engine::kMillisecond));
-  else std::snprintf(buf, sizeof buf, "%.3fms", static_cast<double>(t) / engine::kMillisecond);
-  return buf;
-}
+// Rounded to what a person reads (engine/time.h); 0 and below mean "none" in Envoy's config.
+std::string duration(SimTime t) { return t <= 0 ? "0s" : engine::human_duration(t); }
 
 std::string percent(std::uint32_t per_million) {
   char buf[32];

@@ -312,18 +312,50 @@ TEST(LintTest, TaskApplySetsGiveOnlyTheTrueFindings) {
   EXPECT_EQ(l.findings.size(), 4u) << l.dump();
 }
 
-TEST(LintTest, FormatNamesFileLineCodeAndFieldPath) {
+// The default text is istioctl analyze's line (diag.Message String()): level, [code],
+// (origin reference), message.
+TEST(LintTest, FormatIsIstioctlAnalyzeShaped) {
   Finding f;
   f.code = "IST0101";
   f.name = "ReferencedResourceNotFound";
   f.severity = config::Severity::Error;
-  f.location = {"vs.yaml", 12, 9};
-  f.field_path = "spec.http[0].route[0].destination.host";
-  f.message = "Referenced host not found";
-  f.resource = "VirtualService default/x";
+  f.location = {"bookinfo.yaml", 12, 9};
+  f.field_path = "spec.http[0].route[0].destination.subset";
+  f.message = "Referenced host+subset in destinationrule not found: \"reviews+v9\"";
+  f.resource = "VirtualService default/reviews";
   EXPECT_EQ(format(f),
-            "vs.yaml:12:9: error IST0101 ReferencedResourceNotFound: spec.http[0].route[0].destination.host: "
-            "Referenced host not found (VirtualService default/x)");
+            "Error [IST0101] (VirtualService default/reviews bookinfo.yaml:12) Referenced host+subset in "
+            "destinationrule not found: \"reviews+v9\"");
+  EXPECT_EQ(format(f, true),
+            "Error [IST0101] (VirtualService default/reviews bookinfo.yaml:12) Referenced host+subset in "
+            "destinationrule not found: \"reviews+v9\" at spec.http[0].route[0].destination.subset");
+  f.severity = config::Severity::Note;
+  f.resource.clear();
+  EXPECT_EQ(format(f).substr(0, 31), "Info [IST0101] (bookinfo.yaml:1");
+  f.location = {};
+  EXPECT_EQ(format(f), "Info [IST0101] Referenced host+subset in destinationrule not found: \"reviews+v9\"");
+}
+
+TEST(LintTest, JsonAndYamlUseIstioctlFieldNames) {
+  Finding f;
+  f.code = "IST0101";
+  f.name = "ReferencedResourceNotFound";
+  f.severity = config::Severity::Warning;
+  f.location = {"vs.yaml", 7, 3};
+  f.field_path = "spec.http[0]";
+  f.message = "no";
+  f.resource = "VirtualService default/x";
+  const std::string json = format_findings_json({f});
+  for (const char* key : {"\"schemaVersion\": 1", "\"code\": \"IST0101\"", "\"level\": \"Warning\"",
+                          "\"origin\": \"VirtualService default/x\"", "\"reference\": \"vs.yaml:7\"",
+                          "\"message\": \"no\"",
+                          "\"documentationUrl\": \"https://istio.io/latest/docs/reference/config/analysis/ist0101/\""})
+    EXPECT_NE(json.find(key), std::string::npos) << key << "\n" << json;
+  const std::string yaml = format_findings_yaml({f});
+  // Strings stay quoted so that a message such as "no" is not read back as a boolean.
+  EXPECT_NE(yaml.find("message: \"no\""), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("level: \"Warning\""), std::string::npos) << yaml;
+  EXPECT_EQ(documentation_url("MT0004"), "docs/explain-lint.md#mt0004");
 }
 
 }  // namespace

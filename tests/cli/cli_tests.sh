@@ -169,15 +169,25 @@ spec:
   - route:
     - destination: {host: reviewz}
 YAML
-check lint-error 1 'lint-bad.yaml:8:[0-9]+: error IST0101 ReferencedResourceNotFound: spec.http\[0\].route\[0\].destination.host' \
+check lint-error 1 '^Error \[IST0101\] \(VirtualService default/[a-z-]+ [^ ]*lint-bad.yaml:8\) Referenced host not found' \
   "$BIN" lint -f "$BI/bookinfo.yaml" -f "$TMP/lint-bad.yaml"
 check lint-missing 2 'nope.yaml' "$BIN" lint -f "$TMP/nope.yaml"
-check conformance-listed 0 '^221 passed, 8 failed, 0 skipped$' "$BIN" conformance "$SRC/tests/data/conformance/cases.yaml" \
-  --expected-failures "$SRC/tests/data/conformance/expected-failures.txt"
-check conformance-unlisted 1 '^221 passed, 8 failed, 0 skipped$' "$BIN" conformance "$SRC/tests/data/conformance/cases.yaml"
+CF=$SRC/tests/data/conformance
+check conformance-listed 0 '^221 passed, 8 failed, 0 skipped \(all 8 expected\)$' "$BIN" conformance "$CF/cases.yaml" \
+  --expected-failures "$CF/expected-failures.txt"
+check conformance-unlisted 1 '^221 passed, 8 failed, 0 skipped \(no --expected-failures list\); 8 unexpected failures: TestExternalNameServices/http-80, ' \
+  "$BIN" conformance "$CF/cases.yaml"
+# Exit codes both ways: an expected failure that now passes, and an unexpected failure.
 printf 'TestHTTPGateway/simple_http_and_virtual_service/match  pretend it fails\n' > "$TMP/xf.txt"
 check conformance-listed-passes 1 'UNEXPECTED PASS TestHTTPGateway/simple_http_and_virtual_service/match' \
-  "$BIN" conformance "$SRC/tests/data/conformance/cases.yaml" --expected-failures "$TMP/xf.txt"
+  "$BIN" conformance "$CF/cases.yaml" --expected-failures "$TMP/xf.txt"
+check conformance-listed-passes-summary 1 '1 expected failure now passes: TestHTTPGateway/simple_http_and_virtual_service/match$' \
+  "$BIN" conformance "$CF/cases.yaml" --expected-failures "$TMP/xf.txt"
+grep -v '^TestExternalNameServices/tcp-81 ' "$CF/expected-failures.txt" > "$TMP/xf7.txt"
+check conformance-unexpected-failure 1 '^221 passed, 8 failed, 0 skipped \(7 expected\); 1 unexpected failure: TestExternalNameServices/tcp-81$' \
+  "$BIN" conformance "$CF/cases.yaml" --expected-failures "$TMP/xf7.txt"
+check conformance-one-case-ok 0 '^1 passed, 0 failed, 0 skipped$' \
+  "$BIN" conformance "$CF/cases.yaml" --case TestHTTPGateway/simple_http_and_virtual_service/match --expected-failures "$CF/expected-failures.txt"
 check conformance-missing 2 'nope.yaml' "$BIN" conformance "$TMP/nope.yaml"
 check graph-dot 0 '^digraph G' "$BIN" graph -f "$BI/bookinfo.yaml"
 
