@@ -14,7 +14,7 @@ set -euo pipefail
 # explain) are built with a maintained JSON library rather than hand-built strings.
 # libxxhash-dev: XXH64, the hash Envoy's ring-hash/Maglev load balancers use, instead of a
 # hand-written copy (the test vectors pin Envoy's values).
-# python3-jsonschema: ctest validates each command's real JSON output against its schema
+# python3-jsonschema, python3-yaml: ctest validates each command's real JSON (and lint's YAML) output against its schema
 # under docs/schemas/.
 # Boost.Math (normal quantile) is header-only and comes with libboost-dev.
 PACKAGES=(
@@ -25,7 +25,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libcli11-dev libbenchmark-dev libfmt-dev
   python3
   help2man dpkg-dev file graphviz
-  nlohmann-json3-dev libxxhash-dev python3-jsonschema
+  nlohmann-json3-dev libxxhash-dev python3-jsonschema python3-yaml
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
