@@ -14,6 +14,7 @@
 #include "model/telemetry/outcome.h"
 #include "model/telemetry/response_flags.h"
 #include "results/percentiles.h"
+#include "results/text.h"
 
 namespace meshtwin::results {
 namespace {
@@ -422,10 +423,11 @@ std::string format_assertion_table(const std::vector<AssertionResult>& results) 
     for (const auto& c : r.conditions) rows.push_back({r.name, c.expected_text, c.observed_text, c.pass ? "PASS" : "FAIL"});
   std::array<std::size_t, 4> width{};
   for (const auto& row : rows)
-    for (std::size_t i = 0; i < 4; ++i) width[i] = std::max(width[i], row[i].size());
+    for (std::size_t i = 0; i < 4; ++i) width[i] = std::max(width[i], display_columns(row[i]));
   std::string out;
   for (const auto& row : rows)
-    out += fmt::format("{:<{}}  {:<{}}  {:<{}}  {}\n", row[0], width[0], row[1], width[1], row[2], width[2], row[3]);
+    out += pad_columns(row[0], width[0]) + "  " + pad_columns(row[1], width[1]) + "  " + pad_columns(row[2], width[2]) +
+           "  " + row[3] + "\n";
   const CheckSummary s = summarize(results);
   out += "\n";
   // Problems explain a FAIL that has no number (nothing selected): say why under the table.

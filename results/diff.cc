@@ -16,6 +16,7 @@
 #include "results/assertions.h"
 #include "results/percentiles.h"
 #include "results/report.h"
+#include "results/text.h"
 
 namespace meshtwin::results {
 namespace {
@@ -474,10 +475,10 @@ std::string format_diff(const DiffReport& r) {
     }
     std::array<std::size_t, 5> w{};
     for (const auto& row : rows)
-      for (std::size_t i = 0; i < 5; ++i) w[i] = std::max(w[i], row[i].size());
+      for (std::size_t i = 0; i < 5; ++i) w[i] = std::max(w[i], display_columns(row[i]));
     for (const auto& row : rows) {
-      std::string line = fmt::format("  {:<{}}  {:>{}}  {:>{}}  {:<{}}  {}", row[0], w[0], row[1], w[1], row[2], w[2],
-                                     row[3], w[3], row[4]);
+      std::string line = "  " + pad_columns(row[0], w[0]) + "  " + pad_columns(row[1], w[1], true) + "  " +
+                         pad_columns(row[2], w[2], true) + "  " + pad_columns(row[3], w[3]) + "  " + row[4];
       while (!line.empty() && line.back() == ' ') line.pop_back();
       out += line + "\n";
     }

@@ -9,6 +9,7 @@
 #include "model/telemetry/outcome.h"
 #include "model/telemetry/response_flags.h"
 #include "results/percentiles.h"
+#include "results/text.h"
 
 namespace meshtwin::results {
 namespace {
@@ -104,18 +105,6 @@ void code_lines(std::string& out, const std::map<std::int64_t, std::uint64_t>& c
   }
 }
 
-// Display width in terminal columns: UTF-8 continuation bytes take none ("µs").
-std::size_t columns(const std::string& s) {
-  std::size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
-
-std::string pad(const std::string& s, std::size_t width, bool right) {
-  const std::string fill(width > columns(s) ? width - columns(s) : 0, ' ');
-  return right ? fill + s : s + fill;
-}
-
 std::string rate_line(const char* label, std::uint64_t part, std::uint64_t whole) {
   return fmt::format("{} : {} ({:.1f} %)\n", label, part, pct(part, whole));
 }
@@ -125,7 +114,7 @@ std::string pad_table(const std::vector<std::vector<std::string>>& rows,
   std::vector<std::size_t> width;
   for (const auto& row : rows) {
     width.resize(std::max(width.size(), row.size()), 0);
-    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], columns(row[c]));
+    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], display_columns(row[c]));
   }
   std::string out;
   for (const auto& row : rows) {
@@ -133,7 +122,7 @@ std::string pad_table(const std::vector<std::vector<std::string>>& rows,
     for (std::size_t c = 0; c < row.size(); ++c) {
       if (c) line += "  ";
       bool right = c < right_align.size() && right_align[c];
-      line += right ? pad(row[c], width[c], true) : (c + 1 == row.size() ? row[c] : pad(row[c], width[c], false));
+      line += right ? pad_columns(row[c], width[c], true) : (c + 1 == row.size() ? row[c] : pad_columns(row[c], width[c]));
     }
     out += line + "\n";
   }

@@ -1,10 +1,13 @@
 #include "results/report.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <sstream>
 
+#include "model/telemetry/outcome.h"
 #include "model/telemetry/response_flags.h"
+#include "results/assertions.h"
 #include "results/writer.h"
 #include "temp_dir.h"
 
@@ -28,7 +31,7 @@ std::vector<std::string> table_row(const std::string& report, const std::string&
   std::istringstream in(report);
   for (std::string line; std::getline(in, line);) {
     auto t = split_ws(line);
-    if (t.size() >= 9 && t[0] == service && t[1] == version) return t;
+    if (t.size() >= 10 && t[0] == service && t[1] == version) return t;
   }
   return {};
 }
@@ -92,17 +95,19 @@ TEST_F(ReportTest, FortioShapedHeaderAndCodes) {
   std::string report = format_report(*opened->reader, opened->run_id);
   EXPECT_NE(report.find("bookinfo-canary"), std::string::npos) << report;
   EXPECT_NE(report.find("seed 42"), std::string::npos) << report;
-  EXPECT_NE(report.find("Count 1000 "), std::string::npos) << report;
+  EXPECT_NE(report.find("Aggregated Function Time : count 1000 "), std::string::npos) << report;
   EXPECT_NE(report.find("Code 200 : 995 (99.5 %)\n"), std::string::npos) << report;
   EXPECT_NE(report.find("Code 503 : 5 (0.5 %)\n"), std::string::npos) << report;
-  EXPECT_NE(report.find("# target 50% 10.000\n"), std::string::npos) << report;
-  EXPECT_NE(report.find("# target 99.9% 10.000\n"), std::string::npos) << report;
+  // Fortio's units: seconds, printed with %g.
+  EXPECT_NE(report.find("# target 50% 0.01\n"), std::string::npos) << report;
+  EXPECT_NE(report.find("# target 99.9% 0.01\n"), std::string::npos) << report;
   EXPECT_NE(report.find("# target 75% "), std::string::npos) << report;
   EXPECT_NE(report.find("qps=100.00"), std::string::npos) << report;
   // Histogram: the 5 zero-duration failures, then 995 in (5, 10] ms ending at 100 %.
-  EXPECT_NE(report.find(">= 0.000 <= 0.500 , 0.250 , 0.50, 5\n"), std::string::npos) << report;
-  EXPECT_NE(report.find("> 5.000 <= 10.000 , 7.500 , 100.00, 995\n"), std::string::npos)
-      << report;
+  EXPECT_NE(report.find(">= 0 <= 0.0005 , 0.00025 , 0.50, 5\n"), std::string::npos) << report;
+  EXPECT_NE(report.find("> 0.005 <= 0.01 , 0.0075 , 100.00, 995\n"), std::string::npos) << report;
+  EXPECT_NE(report.find("All done 1000 calls (plus 0 warmup) 9.950 ms avg, 100.0 qps\n"), std::string::npos) << report;
+  EXPECT_NE(report.find("duration 10s : status complete"), std::string::npos) << report;
 }
 
 TEST_F(ReportTest, PerVersionTableWithShares) {
@@ -115,14 +120,16 @@ TEST_F(ReportTest, PerVersionTableWithShares) {
   EXPECT_EQ(v1[2], "800");
   EXPECT_EQ(v1[3], "80.0");
   EXPECT_EQ(v1[4], "100.00");
-  EXPECT_EQ(v1[5], "3.000");  // 4 ms interpolated in (1, 5]: the median sits at 3 ms
-  EXPECT_EQ(v1[8], "-");
+  EXPECT_EQ(v1[5], "100.00");
+  EXPECT_EQ(v1[6], "3ms");  // 4 ms interpolated in (1, 5]: the median sits at 3 ms
+  EXPECT_EQ(v1[9], "-");
   auto v2 = table_row(report, "reviews.default.svc.cluster.local", "v2");
   ASSERT_FALSE(v2.empty()) << report;
   EXPECT_EQ(v2[2], "200");
   EXPECT_EQ(v2[3], "20.0");
-  EXPECT_EQ(v2[4], "90.00");
-  EXPECT_EQ(v2[8], "UO:20");
+  EXPECT_EQ(v2[4], "90.00");  // 2xx-3xx
+  EXPECT_EQ(v2[5], "90.00");  // non-5xx: the failures are 503s
+  EXPECT_EQ(v2[9], "UO:20");
   auto header = table_row(report, "service", "version");
   ASSERT_FALSE(header.empty()) << report;
 }
@@ -154,6 +161,90 @@ TEST_F(ReportTest, WithoutRequestRowsCodesComeFromHops) {
   ASSERT_FALSE(row.empty()) << report;
   EXPECT_EQ(row[2], "4");
   EXPECT_EQ(row[4], "75.00");
+}
+
+// Issue 10: a run whose every answer is 404 reads 0 % by successRate (2xx-3xx) and 100 % by
+// non5xxRate (Istio's dashboards), each labelled with its definition, in the report text, the
+// report JSON and assertions.
+TEST(ReportSuccessReadings, A404OnlyRunIsAllNon5xxAndNo2xx3xx) {
+  TempDir dir;
+  const std::string path = dir.file("404.db");
+  std::string error;
+  auto w = SqliteWriter::open(path, &error);
+  ASSERT_TRUE(w) << error;
+  RunInfo info;
+  info.scenario = "all-404";
+  info.duration = engine::kSecond;
+  w->begin_run(info);
+  for (int i = 0; i < 50; ++i) {
+    RequestRecord r;
+    r.request_id = static_cast<std::uint64_t>(i + 1);
+    r.client = "users";
+    r.start = i * 10 * kMs;
+    r.duration = 2 * kMs;
+    r.response_code = 404;
+    r.destination_service = "httpbin.default.svc.cluster.local";
+    r.destination_version = "v1";
+    w->on_request(r);
+    HopRecord h;
+    h.start = r.start;
+    h.duration = 2 * kMs;
+    h.source_workload = "sleep";
+    h.destination_service = "httpbin.default.svc.cluster.local";
+    h.destination_version = "v1";
+    h.response_code = 404;
+    w->on_hop(h);
+  }
+  RunEnd end;
+  end.sim_end = engine::kSecond;
+  w->end_run(end);
+  ASSERT_TRUE(w->ok()) << w->error();
+  w.reset();
+
+  auto opened = open_run(path, &error);
+  ASSERT_TRUE(opened) << error;
+  auto data = compute_report(*opened->reader, opened->run_id, &error);
+  ASSERT_TRUE(data) << error;
+  const std::string text = format_report(*data);
+  EXPECT_NE(text.find("Success (2xx-3xx; resets and other code 0 fail) : 0 (0.0 %)\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("Non-5xx (code 1-499, Istio dashboards' success rate; code 0 fails) : 50 (100.0 %)\n"),
+            std::string::npos)
+      << text;
+  auto row = table_row(text, "httpbin.default.svc.cluster.local", "v1");
+  ASSERT_FALSE(row.empty()) << text;
+  EXPECT_EQ(row[4], "0.00");    // 2xx-3xx %
+  EXPECT_EQ(row[5], "100.00");  // non-5xx %
+  EXPECT_NE(text.find("2xx-3xx % is successRate: responses with code 200-399"), std::string::npos) << text;
+  EXPECT_NE(text.find("non-5xx % is non5xxRate: responses with code 1-499"), std::string::npos) << text;
+
+  const auto j = nlohmann::json::parse(format_report_json(*data));
+  EXPECT_EQ(j["clientRequests"]["successRate"]["value"], 0.0);
+  EXPECT_EQ(j["clientRequests"]["non5xxRate"]["value"], 1.0);
+  EXPECT_EQ(j["clientRequests"]["non5xxRate"]["definition"], kNon5xxRateDefinition);
+  EXPECT_EQ(j["destinations"][0]["successRate"]["value"], 0.0);
+  EXPECT_EQ(j["destinations"][0]["non5xxRate"]["value"], 1.0);
+
+  // Both readings as assertions, over client requests and over hops.
+  for (bool hops : {false, true}) {
+    Assertion a;
+    a.name = hops ? "hops" : "requests";
+    if (hops) a.where.destination = "httpbin";
+    else a.where.client = "users";
+    a.expect = {{"successRate", "==", 0.0, "== 0"}, {"non5xxRate", "==", 1.0, "== 1"}};
+    const auto r = evaluate_assertions(*opened->reader, opened->run_id, {a});
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_TRUE(r[0].pass()) << format_assertion_table(r);
+    EXPECT_EQ(r[0].conditions[1].observed_text, "1.0000 (50 of 50)");
+  }
+}
+
+// A reset (code 0) fails both readings.
+TEST(ReportSuccessReadings, CodeZeroFailsBoth) {
+  EXPECT_FALSE(telemetry::is_success(0));
+  EXPECT_FALSE(telemetry::is_non5xx(0));
+  EXPECT_TRUE(telemetry::is_non5xx(404));
+  EXPECT_FALSE(telemetry::is_success(404));
+  EXPECT_FALSE(telemetry::is_non5xx(503));
 }
 
 }  // namespace
