@@ -32,18 +32,14 @@ struct ExplainArgs {
 
 // `explain --format json`, schemaVersion 1 (docs/schemas/explain.v1.schema.json): the
 // narrated lines plus the names istioctl proxy-config and istiod's simulator report.
-std::string to_json(const ExplainArgs& args, const xds::ExplainTarget& target, const xds::Explanation& e) {
+std::string to_json(const ExplainArgs& args, const std::vector<std::pair<std::string, std::string>>& request_headers,
+                    const xds::ExplainTarget& target, const xds::Explanation& e) {
   nlohmann::ordered_json j;
   j["schemaVersion"] = 1;
   j["kind"] = "explain";
   j["proxy"] = {{"namespace", target.namespace_}, {"workload", target.workload}, {"gateway", target.gateway}};
   nlohmann::ordered_json headers = nlohmann::ordered_json::object();
-  for (const auto& h : args.headers) {
-    const auto colon = h.find(':');
-    std::string value = h.substr(colon + 1);
-    while (!value.empty() && value.front() == ' ') value.erase(0, 1);
-    headers[h.substr(0, colon)] = value;
-  }
+  for (const auto& [name, value] : request_headers) headers[name] = value;
   j["request"] = {{"url", args.url}, {"method", args.method}, {"headers", std::move(headers)}};
   j["outcome"] = e.outcome;
   const xds::CallTrace& t = e.trace;
@@ -126,7 +122,7 @@ int cmd_explain(const ExplainArgs& args) {
     return kExitBadInput;
   }
   if (args.format == "json") {
-    std::cout << to_json(args, target, *e);
+    std::cout << to_json(args, headers, target, *e);
     return kExitOk;
   }
   for (const auto& line : e->lines) std::cout << line << '\n';

@@ -61,7 +61,7 @@ int cmd_lint(const LintArgs& args) {
 
 void register_lint(CLI::App& app, Commands& commands) {
   auto args = std::make_shared<LintArgs>();
-  auto* cmd = app.add_subcommand("lint", "Find mistakes in manifests, with istioctl analyze's codes where one exists");
+  auto* cmd = app.add_subcommand("lint", "Find mistakes in manifests: istioctl analyze's lines (Error [IST0101] (Kind ns/name file:line) message) and codes where one exists");
   cmd->add_option("-f,--filename", args->files, "Manifest files or folders (like kubectl apply -f)")->required();
   add_format_option(*cmd, args->format, {"text", "json", "yaml"});
   cmd->add_flag("-v,--verbose", args->verbose, "Also print notes (skipped documents, ...) and each finding's field path");
