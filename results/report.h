@@ -10,17 +10,15 @@
 #include <string>
 #include <vector>
 
+#include "model/telemetry/outcome.h"
 #include "results/reader.h"
 
 namespace meshtwin::results {
 
-// The two success readings, each with the definition the outputs print next to it
-// (model/telemetry/outcome.h decides which codes count).
-inline constexpr const char* kSuccessRateDefinition =
-    "successRate: responses with code 200-399; 4xx, 5xx and code 0 (reset, no response) fail";
-inline constexpr const char* kNon5xxRateDefinition =
-    "non5xxRate: responses with code 1-499, Istio's Grafana \"success rate (non-5xx responses)\"; "
-    "5xx and code 0 fail";
+// The two success readings' definitions, printed next to every figure (defined beside the
+// predicates in model/telemetry/outcome.h).
+using telemetry::kNon5xxRateDefinition;
+using telemetry::kSuccessRateDefinition;
 
 struct ReportPercentile {
   double percentile = 0;  // 50, 75, 90, 99, 99.9

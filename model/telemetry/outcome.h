@@ -17,4 +17,12 @@ inline bool is_success(std::int64_t code) { return code >= 200 && code <= 399; }
 // and the twin chooses to not hide resets behind the filter.
 inline bool is_non5xx(std::int64_t code) { return code > 0 && code < 500; }
 
+// The sentences every output prints next to the two figures (report, diff, check, the JSON
+// documents, the viewer), so that no figure is shown without saying which reading it is.
+inline constexpr const char* kSuccessRateDefinition =
+    "successRate: responses with code 200-399; 4xx, 5xx and code 0 (reset, no response) fail";
+inline constexpr const char* kNon5xxRateDefinition =
+    "non5xxRate: responses with code 1-499, Istio's Grafana \"success rate (non-5xx responses)\"; "
+    "5xx and code 0 fail";
+
 }  // namespace meshtwin::telemetry
