@@ -14,8 +14,8 @@ set -euo pipefail
 # explain) are built with a maintained JSON library rather than hand-built strings.
 # libxxhash-dev: XXH64, the hash Envoy's ring-hash/Maglev load balancers use, instead of a
 # hand-written copy (the test vectors pin Envoy's values).
-# python3-jsonschema, python3-yaml: ctest validates each command's real JSON (and lint's YAML) output against its schema
-# under docs/schemas/.
+# python3-jsonschema, python3-yaml: ctest validates each command's real JSON (and lint's YAML)
+# output against its schema under docs/schemas/.
 # Boost.Math (normal quantile) is header-only and comes with libboost-dev.
 PACKAGES=(
   g++ cmake ninja-build make pkg-config ccache

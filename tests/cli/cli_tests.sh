@@ -156,7 +156,7 @@ check explain-grpc 0 'gRPC service store.Catalog, method Get' "$BIN" explain -f 
   --gateway default/store-gateway-istio grpc://grpc.example.com/store.Catalog/Get
 check explain-grpc-refused 0 'Outcome: 500 NC \(cluster outbound\|80\|\| does not exist\)' "$BIN" explain \
   -f "$GA/grpc-route.yaml" --gateway default/store-gateway-istio grpc://grpc.example.com/store.Catalog/List
-check lint-refgrant 1 'error MT0005 ReferenceNotPermitted: spec.rules\[1\].backendRefs\[0\]' "$BIN" lint -f "$GA/grpc-route.yaml"
+check lint-refgrant 1 '^Error \[MT0005\] .* at spec.rules\[1\].backendRefs\[0\]' "$BIN" lint -v -f "$GA/grpc-route.yaml"
 check lint-clean 0 '0 error\(s\), 4 warning\(s\)' "$BIN" lint -f "$BI/bookinfo.yaml" -f "$BI/destination-rule-all.yaml" \
   -f "$BI/virtual-service-all-v1.yaml"
 cat > "$TMP/lint-bad.yaml" <<'YAML'
