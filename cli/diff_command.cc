@@ -21,6 +21,7 @@ struct DiffArgs {
   std::string candidate;
   std::vector<std::string> fail_if;
   int resamples = 1000;
+  bool allow_incomplete = false;
 };
 
 int cmd_diff(const DiffArgs& args) {
@@ -41,12 +42,12 @@ int cmd_diff(const DiffArgs& args) {
     return kExitBadInput;
   }
   std::string error;
-  auto base = results::open_run(args.base, &error);
+  auto base = results::open_run(args.base, &error, args.allow_incomplete);
   if (!base) {
     std::cerr << "meshtwin: " << error << '\n';
     return kExitBadInput;
   }
-  auto candidate = results::open_run(args.candidate, &error);
+  auto candidate = results::open_run(args.candidate, &error, args.allow_incomplete);
   if (!candidate) {
     std::cerr << "meshtwin: " << error << '\n';
     return kExitBadInput;
@@ -88,6 +89,8 @@ void register_diff(CLI::App& app, Commands& commands) {
                    "Exit 1 when a change crosses a threshold: [SCOPE] METRIC OP CHANGE, e.g. 'p99 > +10%', "
                    "'successRate < -0.5pp', 'reviews:v3 p99 > +5ms', 'client:users flags:UO > 0' (repeatable)");
   diff->add_option("--resamples", args->resamples, "Bootstrap resamples per interval")->capture_default_str();
+  diff->add_flag("--allow-incomplete", args->allow_incomplete,
+                 "Also compare a run that is incomplete (its writer was killed) or failed; refused by default");
   commands.push_back({diff, [args] { return cmd_diff(*args); }});
 }
 

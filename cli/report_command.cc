@@ -13,9 +13,14 @@
 namespace meshtwin::cli {
 namespace {
 
-int cmd_report(const std::string& ref) {
+struct ReportArgs {
+  std::string ref;
+  bool allow_incomplete = false;
+};
+
+int cmd_report(const ReportArgs& args) {
   std::string error;
-  auto opened = results::open_run(ref, &error);
+  auto opened = results::open_run(args.ref, &error, args.allow_incomplete);
   if (!opened) {
     std::cerr << "meshtwin: " << error << '\n';
     return kExitBadInput;
@@ -27,12 +32,15 @@ int cmd_report(const std::string& ref) {
 }  // namespace
 
 void register_report(CLI::App& app, Commands& commands) {
-  auto ref = std::make_shared<std::string>();
+  auto args = std::make_shared<ReportArgs>();
   auto* report = app.add_subcommand(
       "report", "Print a Fortio-shaped summary of a run and a table per destination version");
-  report->add_option("FILE", *ref, "Results file, optionally FILE.db:RUN (default: latest run)")
+  report->add_option("FILE", args->ref, "Results file, optionally FILE.db:RUN (default: latest run)")
       ->required();
-  commands.push_back({report, [ref] { return cmd_report(*ref); }});
+  report->add_flag("--allow-incomplete", args->allow_incomplete,
+                   "Also report a run that is incomplete (its writer was killed) or failed, "
+                   "with a warning; refused by default");
+  commands.push_back({report, [args] { return cmd_report(*args); }});
 }
 
 }  // namespace meshtwin::cli

@@ -133,8 +133,21 @@ std::string format_report(const Reader& reader, std::int64_t run_id) {
   out += fmt::format("meshtwin report: {} run {}\n", reader.path(), run_id);
   out += fmt::format("Scenario {} : seed {} : duration {} : status {}\n", info->scenario,
                      info->seed, seconds(info->sim_duration), info->status);
-  out += fmt::format("Simulated until {} in {:.2f} s of wall time (meshtwin {})\n",
-                     seconds(info->sim_end), info->wall_seconds, info->meshtwin_version);
+  const bool finished = is_result(*info);
+  if (finished) {
+    out += fmt::format("Simulated until {} in {:.2f} s of wall time (meshtwin {})\n",
+                       seconds(info->sim_end), info->wall_seconds, info->meshtwin_version);
+  } else {
+    // No end time was recorded: say so rather than print the placeholder 0.
+    out += fmt::format("Simulated until: not recorded (meshtwin {})\n", info->meshtwin_version);
+  }
+  if (info->status == "interrupted") {
+    out += "Interrupted: the run was stopped early; everything below covers only what was "
+           "simulated until then.\n";
+  } else if (!finished) {
+    out += fmt::format("WARNING: {}. Below is only what was committed; it is not a result.\n",
+                       not_a_result_reason(reader.path(), *info));
+  }
 
   // ---- client requests ----
   DurationDigest digest(1u << 22);
@@ -155,9 +168,12 @@ std::string format_report(const Reader& reader, std::int64_t run_id) {
   std::uint64_t count = digest.count();
   out += "\n";
   if (count > 0) {
-    double qps = info->sim_duration > 0
-                     ? static_cast<double>(count) / (static_cast<double>(info->sim_duration) / 1e9)
-                     : 0.0;
+    // Arrivals ran for the scenario's duration, or until the run was stopped early.
+    const SimTime arrivals = info->status == "complete"
+                                 ? info->sim_duration
+                                 : std::min(info->sim_duration, info->sim_end);
+    double qps = arrivals > 0 ? static_cast<double>(count) / (static_cast<double>(arrivals) / 1e9)
+                              : 0.0;
     out += fmt::format("Ended after {} : {} calls. qps={:.2f}\n", seconds(info->sim_end), count,
                        qps);
     out += "Client requests, latency in ms:\n";
@@ -205,8 +221,12 @@ std::string format_report(const Reader& reader, std::int64_t run_id) {
     }
   }
   if (count == 0) {
-    out += "No request rows recorded (record.requests: none); the codes below count every "
-           "hop (source-reporter metrics).\n";
+    // Only a finished run's missing rows mean record.requests was none; a run that stopped
+    // early may simply have committed none.
+    out += finished ? "No request rows recorded (record.requests: none); the codes below count "
+                      "every hop (source-reporter metrics).\n"
+                    : "No request rows were committed before the run stopped; the codes below "
+                      "count the hops in the committed metrics.\n";
     code_lines(out, hop_codes, hops);
   }
   out += "\nBy destination (every request a sidecar or gateway sent, reporter=source; "
