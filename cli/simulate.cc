@@ -40,12 +40,8 @@ extern "C" void on_stop_signal(int sig) {
 class StopSignals {
  public:
   StopSignals() {
-    struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;  // SQLite's and stdio's system calls go on after the handler
-    sigaction(SIGINT, &sa, &old_int_);
-    sigaction(SIGTERM, &sa, &old_term_);
+    install(SIGINT, old_int_);
+    install(SIGTERM, old_term_);
   }
   ~StopSignals() {
     sigaction(SIGINT, &old_int_, nullptr);
@@ -55,6 +51,19 @@ class StopSignals {
   StopSignals& operator=(const StopSignals&) = delete;
 
  private:
+  // A signal ignored by whoever started us stays ignored: a shell starts `cmd &` with SIGINT
+  // ignored, and `nohup` does the same for SIGHUP, so that Ctrl-C at the terminal does not
+  // reach background jobs (the usual Unix idiom for programs that catch SIGINT).
+  static void install(int sig, struct sigaction& old) {
+    sigaction(sig, nullptr, &old);
+    if (old.sa_handler == SIG_IGN) return;
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;  // SQLite's and stdio's system calls go on after the handler
+    sigaction(sig, &sa, nullptr);
+  }
+
   struct sigaction old_int_ {};
   struct sigaction old_term_ {};
 };

@@ -10,6 +10,9 @@ set -euo pipefail
 # ELF files CPack finds with `file` (cmake/install.cmake).
 # graphviz: `meshtwin graph` prints DOT; `meshtwin graph ... | dot -Tsvg` is the documented way
 # to draw it, and a test renders the Bookinfo graph through dot.
+# clang-14 + libclang-rt-14-dev: the libFuzzer targets (fuzz/, the `fuzz` preset, CI's corpus
+# replay). -fsanitize=fuzzer links the libFuzzer runtime from libclang-rt-14-dev, which clang-14
+# only recommends; libfuzzer-14-dev (the standalone libFuzzer.a) is not needed for that.
 PACKAGES=(
   g++ cmake ninja-build make pkg-config ccache
   libboost-dev libboost-graph-dev libboost-random-dev
@@ -18,6 +21,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libcli11-dev libbenchmark-dev libfmt-dev
   python3
   help2man dpkg-dev file graphviz
+  clang-14 libclang-rt-14-dev
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

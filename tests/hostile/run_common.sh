@@ -17,6 +17,10 @@ trap cleanup EXIT
 # under ASan the bound comes from ASAN_OPTIONS (hard_rss_limit_mb) instead (.ci/run).
 if ! ldd "$BIN" 2>/dev/null | grep -q libasan; then ulimit -v $((4 * 1024 * 1024)); fi
 SCENARIO=$SRC/scenarios/bookinfo/reviews-80-20.yaml
+# A script's background jobs start with SIGINT ignored, and meshtwin (like any program that
+# catches SIGINT) leaves an inherited "ignore" alone; signal tests start it with the defaults.
+# Used as "${SIGNALABLE[@]}" "$BIN" ... &, so that $! is meshtwin's pid (env execs it).
+SIGNALABLE=(env --default-signal=INT,TERM)
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 ok() { echo "ok: $*"; }

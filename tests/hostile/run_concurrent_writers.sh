@@ -5,7 +5,10 @@
 source "$(dirname "$0")/run_common.sh"
 
 N=8
-"$BIN" run "$SCENARIO" -o "$TMP/alone.db" --duration 20s -q >/dev/null 2>&1 || fail "the run alone failed"
+# Long enough (a few seconds of wall time each) that the runs overlap across their periodic
+# commits, where another writer's strings appear in the dictionary.
+DURATION=4m
+"$BIN" run "$SCENARIO" -o "$TMP/alone.db" --duration $DURATION -q >/dev/null 2>&1 || fail "the run alone failed"
 # Every column of every request, through the views (so string ids must resolve right).
 dump() {  # DB RUN
   sql "$1" "SELECT request_id, client, start_ns, duration_ns, method, authority, path, response_code,
@@ -17,10 +20,15 @@ alone=$(dump "$TMP/alone.db" 1)
 
 db=$TMP/same-new.db
 pids=()
+# All start within a few milliseconds (a barrier: each polls for the file `go`), so that
+# they race to create the new file's schema.
 for i in $(seq "$N"); do
-  "$BIN" run "$SCENARIO" -o "$db" --duration 20s -q >"$TMP/w$i.out" 2>"$TMP/w$i.err" &
+  ( until [ -e "$TMP/go" ]; do sleep 0.005; done
+    exec "$BIN" run "$SCENARIO" -o "$db" --duration $DURATION -q ) \
+    >"$TMP/w$i.out" 2>"$TMP/w$i.err" &
   pids+=($!); CHILDREN+=($!)
 done
+touch "$TMP/go"
 deadline_ok=1
 for i in $(seq "$N"); do
   pid=${pids[$((i - 1))]}

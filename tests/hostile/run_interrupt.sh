@@ -7,7 +7,7 @@ source "$(dirname "$0")/run_common.sh"
 # A run long enough never to finish by itself within the test's bounds.
 start_long_run() {  # DB [extra args...]
   local db=$1; shift
-  "$BIN" run "$SCENARIO" -o "$db" --duration 100h -q "$@" >"$db.out" 2>"$db.err" &
+  "${SIGNALABLE[@]}" "$BIN" run "$SCENARIO" -o "$db" --duration 100h -q "$@" >"$db.out" 2>"$db.err" &
   RUN_PID=$!
   CHILDREN+=("$RUN_PID")
   wait_until 120 has_rows "$db" || { fail "no rows committed in $db within 120 s"; cat "$db.err"; return 1; }
@@ -17,7 +17,7 @@ for sig in INT TERM; do
   db=$TMP/$sig.db
   start_long_run "$db" || continue
   kill -s "$sig" "$RUN_PID"
-  wait_until 60 dead "$RUN_PID" || fail "$sig: still running 60 s after the signal"
+  wait_until 60 dead "$RUN_PID" || { fail "$sig: still running 60 s after the signal"; kill -KILL "$RUN_PID"; }
   wait "$RUN_PID"; rc=$?
   want=$([ "$sig" = INT ] && echo 130 || echo 143)
   [ "$rc" -eq "$want" ] && ok "$sig: exit $rc" || fail "$sig: exit $rc, want $want"
@@ -52,18 +52,31 @@ if start_long_run "$db"; then
   out=$("$BIN" diff --allow-incomplete "$TMP/base.db" "$db" 2>&1); rc=$?
   [ "$rc" -eq 0 ] && grep -q "run 1 is incomplete, not complete" <<<"$out" \
     && ok "KILL: diff --allow-incomplete notes it" || { fail "KILL: diff --allow-incomplete exit $rc"; echo "$out" | head -3; }
-  # The next run appends to the same file after the killed one; the latest run is a result.
+  # An inherited "ignore" of SIGINT (a background job of a script, nohup) is respected.
+db=$TMP/ignored.db
+"$BIN" run "$SCENARIO" -o "$db" --duration 100h -q >/dev/null 2>&1 &
+pid=$!; CHILDREN+=("$pid")
+if wait_until 120 has_rows "$db"; then
+  kill -INT "$pid"; sleep 0.5
+  alive "$pid" && ok "an ignored SIGINT stays ignored" || fail "SIGINT acted although the parent ignored it"
+  kill -TERM "$pid"
+  wait_until 60 dead "$pid" || { fail "ignored INT: SIGTERM did not stop it"; kill -KILL "$pid"; }
+  wait "$pid"; rc=$?
+  [ "$rc" -eq 143 ] && ok "SIGTERM still stops it (exit 143)" || fail "ignored INT: SIGTERM gave exit $rc"
+fi
+
+# The next run appends to the same file after the killed one; the latest run is a result.
   "$BIN" run "$SCENARIO" -o "$db" --duration 2s -q >/dev/null 2>&1 || fail "KILL: appending after the killed run"
   "$BIN" report "$db" >/dev/null 2>&1 && ok "KILL: a later run in the same file reads normally" || fail "KILL: report of run 2"
 fi
 
 # `check` interrupted: no verdict, the signal's exit code, an interrupted run in -o.
 db=$TMP/check.db
-"$BIN" check "$SRC/scenarios/bookinfo/canary-v3-degrades.yaml" --duration 100h -q -o "$db" >"$db.out" 2>"$db.err" &
+"${SIGNALABLE[@]}" "$BIN" check "$SRC/scenarios/bookinfo/canary-v3-degrades.yaml" --duration 100h -q -o "$db" >"$db.out" 2>"$db.err" &
 pid=$!; CHILDREN+=("$pid")
 if wait_until 120 has_rows "$db"; then
   kill -INT "$pid"
-  wait_until 60 dead "$pid" || fail "check: still running 60 s after SIGINT"
+  wait_until 60 dead "$pid" || { fail "check: still running 60 s after SIGINT"; kill -KILL "$pid"; }
   wait "$pid"; rc=$?
   [ "$rc" -eq 130 ] && ok "check: exit 130" || fail "check: exit $rc"
   ! grep -Eq "PASS|FAIL" "$db.out" && ok "check: no verdict printed" || fail "check printed a verdict: $(head -3 "$db.out")"
@@ -78,7 +91,7 @@ fi
 db=$TMP/second.db
 "$BIN" run "$SCENARIO" -o "$db" --duration 1s -q >/dev/null 2>&1 || fail "second: making the file"
 hold_write_lock "$db"
-"$BIN" run "$SCENARIO" -o "$db" --duration 1s -q >"$db.out" 2>"$db.err" &
+"${SIGNALABLE[@]}" "$BIN" run "$SCENARIO" -o "$db" --duration 1s -q >"$db.out" 2>"$db.err" &
 pid=$!; CHILDREN+=("$pid")
 waiting() { grep -qs "waiting for it" "$db.err"; }
 if wait_until 30 waiting; then
@@ -87,7 +100,8 @@ if wait_until 30 waiting; then
   wait_until 2 grep -qs "signal again" "$db.err" || fail "second: no message after the first signal"
   alive "$pid" && ok "second: the first signal lets it finish saving" || fail "second: died on the first signal"
   kill -INT "$pid"
-  wait_until 10 dead "$pid" && ok "second: the second signal ends it at once" || fail "second: alive 10 s after the second signal"
+  wait_until 10 dead "$pid" && ok "second: the second signal ends it at once" \
+    || { fail "second: alive 10 s after the second signal"; kill -KILL "$pid"; }
   wait "$pid"; rc=$?
   [ "$rc" -eq 130 ] && ok "second: exit 130" || fail "second: exit $rc"
 else
