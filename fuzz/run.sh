@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Runs the libFuzzer targets of the `fuzz` preset (build/fuzz/fuzz/fuzz_*).
+#   fuzz/run.sh MODE [RUNS [TARGET...]]; FUZZ_SECONDS=N also stops each target after N seconds.
 #   fuzz/run.sh replay [RUNS]   CI: every checked-in seed, then RUNS mutations per target with a
 #                               fixed -seed, so a run is deterministic; fails on any finding.
 #   fuzz/run.sh explore [RUNS]  `make fuzz`: RUNS executions per target (default 2,500,000, so
@@ -21,11 +22,14 @@ esac
 # or one that allocates more than 1 GB at once is a finding, like a crash.
 common=(-seed=$seed -runs="$runs" -timeout=5 -rss_limit_mb=2048 -malloc_limit_mb=1024
         -print_final_stats=1 -detect_leaks=1)
+[ -n "${FUZZ_SECONDS:-}" ] && common+=(-max_total_time="$FUZZ_SECONDS")
+targets=(manifest scenario conformance results)
+[ $# -gt 2 ] && targets=("${@:3}")
 export ASAN_OPTIONS=${ASAN_OPTIONS:-allocator_may_return_null=0:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 status=0
 total=0
-for target in manifest scenario conformance results; do
+for target in "${targets[@]}"; do
   exe=$bin/fuzz_$target
   [ -x "$exe" ] || { echo "missing $exe: cmake --preset fuzz && cmake --build --preset fuzz" >&2; exit 2; }
   max_len=16384; [ $target = results ] && max_len=65536
