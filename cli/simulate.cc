@@ -86,7 +86,8 @@ std::optional<Simulated> simulate_to_file(scenario::Mesh& mesh, const std::strin
   results::WriterOptions writer_options;
   writer_options.on_wait = [output] {
     std::cerr << "meshtwin: " << output
-              << ": another process is writing to this results file; waiting for it\n";
+              << ": another process holds this results file (another run writing to it, or a "
+                 "long read); waiting for it\n";
   };
   // Handlers first: a signal while waiting for the file's lock or while writing the run's
   // first rows must also end with an `interrupted` run, not a killed one.

@@ -48,7 +48,7 @@ for r in $(seq "$N"); do [ "$(dump "$db" "$r")" = "$alone" ] && same=$((same + 1
 hold_write_lock "$db"
 "$BIN" run "$SCENARIO" -o "$db" --duration 2s -q >"$TMP/late.out" 2>"$TMP/late.err" &
 pid=$!; CHILDREN+=("$pid")
-waiting() { grep -qs "another process is writing to this results file; waiting for it" "$TMP/late.err"; }
+waiting() { grep -qs "another process holds this results file (another run writing to it, or a long read); waiting for it" "$TMP/late.err"; }
 wait_until 30 waiting && ok "waits with a message while the file is locked" || fail "no waiting message: $(cat "$TMP/late.err")"
 alive "$pid" && ok "still waiting, not failed" || fail "gave up while the file was locked"
 release_write_lock
