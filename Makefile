@@ -48,12 +48,14 @@ test: deps
 bench: release
 	python3 scripts/bench-table.py build/release
 
-# ASAN_CONFIGURE_ARGS: extra cmake -D options (CI leaves the viewer out, .ci/run says why).
+# ASAN_CONFIGURE_ARGS: extra cmake -D options; ASAN_CTEST_ARGS: extra ctest options (CI
+# leaves the viewer and the install label out, .ci/run says why).
 ASAN_CONFIGURE_ARGS ?=
+ASAN_CTEST_ARGS ?=
 asan: deps
 	cmake --preset asan $(ASAN_CONFIGURE_ARGS)
 	cmake --build --preset asan -j $(JOBS)
-	ctest --preset asan
+	ctest --preset asan $(ASAN_CTEST_ARGS)
 
 # libFuzzer (clang): `make fuzz` explores (FUZZ_RUNS executions per target, 10 M in all by
 # default); `make fuzz-replay` is CI's deterministic replay of the checked-in corpora.
