@@ -7,7 +7,7 @@ DEMO_SCENARIO ?= scenarios/bookinfo/reviews-80-20.yaml
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all deps release test demo bench asan clean programs install package
+.PHONY: all deps release test demo bench asan fuzz fuzz-replay clean programs install package
 
 all: release
 
@@ -48,10 +48,27 @@ test: deps
 bench: release
 	python3 scripts/bench-table.py build/release
 
+# ASAN_CONFIGURE_ARGS: extra cmake -D options; ASAN_CTEST_ARGS: extra ctest options (CI
+# leaves the viewer and the install label out, .ci/run says why).
+ASAN_CONFIGURE_ARGS ?=
+ASAN_CTEST_ARGS ?=
 asan: deps
-	cmake --preset asan
+	cmake --preset asan $(ASAN_CONFIGURE_ARGS)
 	cmake --build --preset asan -j $(JOBS)
-	ctest --preset asan
+	ctest --preset asan $(ASAN_CTEST_ARGS)
+
+# libFuzzer (clang): `make fuzz` explores (FUZZ_RUNS executions per target, 10 M in all by
+# default); `make fuzz-replay` is CI's deterministic replay of the checked-in corpora.
+FUZZ_RUNS ?= 2500000
+fuzz: deps
+	cmake --preset fuzz
+	cmake --build --preset fuzz -j $(JOBS)
+	fuzz/run.sh explore $(FUZZ_RUNS)
+
+fuzz-replay: deps
+	cmake --preset fuzz
+	cmake --build --preset fuzz -j $(JOBS)
+	fuzz/run.sh replay
 
 clean:
 	rm -rf build

@@ -20,13 +20,13 @@
 
 #include "cli/commands.h"
 #include "cli/prepare.h"
+#include "cli/simulate.h"
 #include "engine/time.h"
 #include "model/config/diagnostics.h"
 #include "model/scenario/mesh.h"
 #include "model/scenario/scenario_spec.h"
 #include "results/assertions.h"
 #include "results/reader.h"
-#include "results/writer.h"
 
 namespace meshtwin::cli {
 namespace {
@@ -108,36 +108,12 @@ int cmd_check(const CheckArgs& args) {
     output = (fs::path(scratch->path()) / "check.db").string();
   }
 
-  std::int64_t run_id = 0;
-  scenario::RunStats stats;
-  {
-    std::string error;
-    auto writer = results::SqliteWriter::open(output, &error);
-    if (!writer) {
-      std::cerr << "meshtwin: " << error << '\n';
-      return kExitBadInput;
-    }
-    scenario::RunOptions options;
-    options.meshtwin_version = MESHTWIN_VERSION;
-    const bool tty = isatty(STDERR_FILENO) && !args.quiet;
-    if (tty) {
-      options.progress = [](const scenario::Progress& p) {
-        const double pct = p.sim_duration > 0 ? 100.0 * static_cast<double>(std::min(p.sim_now, p.sim_duration)) /
-                                                    static_cast<double>(p.sim_duration)
-                                              : 100.0;
-        std::fprintf(stderr, "\r  t=%-10s %5.1f%%  %llu requests done   ", engine::human_duration(p.sim_now).c_str(),
-                     pct, static_cast<unsigned long long>(p.client_requests_done));
-        std::fflush(stderr);
-      };
-    }
-    stats = mesh->run(*writer, options);
-    if (tty) std::fprintf(stderr, "\n");
-    if (!writer->ok()) {
-      std::cerr << "meshtwin: " << output << ": " << writer->error() << '\n';
-      return kExitBadInput;
-    }
-    run_id = writer->run_id();
-  }  // the writer closes here, so the reader sees a finished file
+  auto simulated = simulate_to_file(*mesh, output, args.quiet);
+  if (!simulated) return kExitBadInput;
+  // An interrupted run is no basis for a verdict: main() ends the process with the signal.
+  if (simulated->stats.interrupted) return kExitBadInput;
+  const std::int64_t run_id = simulated->run_id;
+  const scenario::RunStats& stats = simulated->stats;
 
   std::string error;
   auto reader = results::Reader::open(output, &error);

@@ -23,6 +23,7 @@ struct DiffArgs {
   std::vector<std::string> fail_if;
   int resamples = 1000;
   std::string format;
+  bool allow_incomplete = false;
 };
 
 int cmd_diff(const DiffArgs& args) {
@@ -43,12 +44,12 @@ int cmd_diff(const DiffArgs& args) {
     return kExitBadInput;
   }
   std::string error;
-  auto base = results::open_run(args.base, &error);
+  auto base = results::open_run(args.base, &error, args.allow_incomplete);
   if (!base) {
     std::cerr << "meshtwin: " << error << '\n';
     return kExitBadInput;
   }
-  auto candidate = results::open_run(args.candidate, &error);
+  auto candidate = results::open_run(args.candidate, &error, args.allow_incomplete);
   if (!candidate) {
     std::cerr << "meshtwin: " << error << '\n';
     return kExitBadInput;
@@ -97,6 +98,8 @@ void register_diff(CLI::App& app, Commands& commands) {
                    "'successRate < -0.5pp', 'non5xxRate < -1pp', 'reviews:v3 p99 > +5ms', 'client:users flags:UO > 0' (repeatable)");
   diff->add_option("--resamples", args->resamples, "Bootstrap resamples per interval")->capture_default_str();
   add_format_option(*diff, args->format, {"text", "json"});
+  diff->add_flag("--allow-incomplete", args->allow_incomplete,
+                 "Also compare a run that is incomplete (its writer was killed) or failed; refused by default");
   commands.push_back({diff, [args] { return cmd_diff(*args); }});
 }
 

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/data_dir.h"
+#include "cli/simulate.h"
 
 int main(int argc, char** argv) {
   using namespace meshtwin::cli;
@@ -55,7 +56,12 @@ int main(int argc, char** argv) {
     return kExitBadInput;
   }
   for (const Command& command : commands) {
-    if (command.app->parsed()) return command.run();
+    if (!command.app->parsed()) continue;
+    const int code = command.run();
+    // A simulation stopped by Ctrl-C or SIGTERM has saved what it recorded; now end the way
+    // an interrupted program does (the shell sees 130 or 143).
+    if (const int sig = interrupting_signal()) die_of_signal(sig);
+    return code;
   }
   return kExitBadInput;
 }

@@ -17,11 +17,12 @@ namespace {
 struct ReportArgs {
   std::string ref;
   std::string format;
+  bool allow_incomplete = false;
 };
 
 int cmd_report(const ReportArgs& args) {
   std::string error;
-  auto opened = results::open_run(args.ref, &error);
+  auto opened = results::open_run(args.ref, &error, args.allow_incomplete);
   if (!opened) {
     std::cerr << "meshtwin: " << error << '\n';
     return kExitBadInput;
@@ -56,6 +57,9 @@ void register_report(CLI::App& app, Commands& commands) {
   report->add_option("FILE", args->ref, "Results file, optionally FILE.db:RUN (default: latest run)")
       ->required();
   add_format_option(*report, args->format, {"text", "json", "fortio-json"});
+  report->add_flag("--allow-incomplete", args->allow_incomplete,
+                   "Also report a run that is incomplete (its writer was killed) or failed, "
+                   "with a warning; refused by default");
   commands.push_back({report, [args] { return cmd_report(*args); }});
 }
 

@@ -1,7 +1,5 @@
 // `meshtwin run SCENARIO`: simulate and append a run to a results file.
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
@@ -14,11 +12,11 @@
 
 #include "cli/commands.h"
 #include "cli/prepare.h"
+#include "cli/simulate.h"
 #include "engine/time.h"
 #include "model/config/diagnostics.h"
 #include "model/scenario/mesh.h"
 #include "model/scenario/scenario_spec.h"
-#include "results/writer.h"
 
 namespace meshtwin::cli {
 namespace {
@@ -39,43 +37,19 @@ int cmd_run(const RunArgs& args) {
   auto& spec = prepared->spec;
   auto& mesh = prepared->mesh;
 
-  std::string error;
-  auto writer = results::SqliteWriter::open(args.output, &error);
-  if (!writer) {
-    std::cerr << "meshtwin: " << error << '\n';  // the writer's sentence names the file
-    return kExitBadInput;
-  }
-
-  scenario::RunOptions options;
-  options.meshtwin_version = MESHTWIN_VERSION;
-  const bool tty = isatty(STDERR_FILENO) && !args.quiet;
-  if (tty) {
-    options.progress = [](const scenario::Progress& p) {
-      const double pct = p.sim_duration > 0
-                             ? 100.0 * static_cast<double>(std::min(p.sim_now, p.sim_duration)) /
-                                   static_cast<double>(p.sim_duration)
-                             : 100.0;
-      std::fprintf(stderr, "\r  t=%-10s %5.1f%%  %llu requests done, %llu in flight   ",
-                   engine::human_duration(p.sim_now).c_str(), pct,
-                   static_cast<unsigned long long>(p.client_requests_done),
-                   static_cast<unsigned long long>(p.in_flight));
-      std::fflush(stderr);
-    };
-  }
-  const auto stats = mesh->run(*writer, options);
-  if (tty) std::fprintf(stderr, "\n");
-  if (!writer->ok()) {
-    std::cerr << "meshtwin: " << args.output << ": " << writer->error() << '\n';
-    return kExitBadInput;
-  }
+  auto simulated = simulate_to_file(*mesh, args.output, args.quiet);
+  if (!simulated) return kExitBadInput;
+  const auto& stats = simulated->stats;
   const double attempts_per_s =
       stats.wall_seconds > 0 ? static_cast<double>(stats.hop_attempts) / stats.wall_seconds : 0;
   std::cout << fmt::format(
       "run {} of {} written to {}: {} client requests, {} hop attempts, {} local replies in "
-      "{:.2f} s wall ({:.0f} hop attempts/s), simulated {}\n",
-      writer->run_id(), spec.name.empty() ? spec.path : spec.name, args.output,
+      "{:.2f} s wall ({:.0f} hop attempts/s), simulated {}{}\n",
+      simulated->run_id, spec.name.empty() ? spec.path : spec.name, args.output,
       stats.client_requests, stats.hop_attempts, stats.local_replies, stats.wall_seconds,
-      attempts_per_s, engine::human_duration(stats.sim_end));
+      attempts_per_s, engine::human_duration(stats.sim_end),
+      stats.interrupted ? " (interrupted)" : "");
+  // After a signal, main() ends the process with it once the file is closed.
   return kExitOk;
 }
 

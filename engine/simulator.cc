@@ -145,6 +145,7 @@ void EventQueue::replace_top(const Event& e) {
 std::uint64_t Simulator::run(SimTime until) {
   stopped_ = false;
   const std::uint64_t start = executed_;
+  if (stop_requested()) return 0;
   while (!queue_.empty()) {
     const SimTime t = queue_.top_time();
     if (t > until) break;
@@ -167,6 +168,8 @@ std::uint64_t Simulator::run(SimTime until) {
       queue_.discard_top();
     }
     if (stopped_) return executed_ - start;
+    // One relaxed load per event: the price of answering Ctrl-C within one event.
+    if (stop_token_ != nullptr && stop_token_->stop_requested()) return executed_ - start;
   }
   if (until != kNever) now_ = std::max(now_, until);
   return executed_ - start;

@@ -5,6 +5,7 @@
 #include <new>
 #include <vector>
 
+#include "engine/stop_token.h"
 #include "engine/time.h"
 
 namespace meshtwin::engine {
@@ -141,6 +142,13 @@ class Simulator {
   void stop() { stopped_ = true; }
   bool stopped() const { return stopped_; }
 
+  // An outside request to end the run (Ctrl-C, a wall-clock limit): while `token` is set and
+  // requests a stop, run() returns after the current event and does not advance the clock to
+  // `until`. Unlike stop(), it is not forgotten by the next run(): the request holds until the
+  // token's owner is done. nullptr (the default) removes it. The token must outlive its use.
+  void set_stop_token(const StopToken* token) { stop_token_ = token; }
+  bool stop_requested() const { return stop_token_ != nullptr && stop_token_->stop_requested(); }
+
   std::size_t pending() const { return queue_.size() - (running_slot_free_ ? 1 : 0); }
   std::uint64_t events_executed() const { return executed_; }
   void reserve(std::size_t n) { queue_.reserve(n); }
@@ -157,6 +165,7 @@ class Simulator {
   std::uint64_t next_seq_ = 0;
   std::uint64_t executed_ = 0;
   bool stopped_ = false;
+  const StopToken* stop_token_ = nullptr;
   // While an event runs, its entry is still the heap's top; the first event it schedules
   // replaces it (EventQueue::replace_top) instead of a pop plus a push.
   bool running_slot_free_ = false;

@@ -31,6 +31,7 @@ RunRef parse_run_ref(std::string_view text) {
 struct Reader::Impl {
   sqlite3* db = nullptr;
   std::string path;
+  std::int64_t version = 0;
   ~Impl() {
     if (db) sqlite3_close_v2(db);
   }
@@ -93,11 +94,12 @@ std::unique_ptr<Reader> Reader::open(const std::string& path, std::string* error
   if (version == 0) {
     return set_error(fmt::format("{} is not a meshtwin results file (no schema version)", path));
   }
-  if (version != kSchemaVersion) {
+  if (version < kOldestReadableSchemaVersion || version > kSchemaVersion) {
     return set_error(fmt::format(
-        "{} has results schema version {} but this meshtwin reads version {}", path, version,
-        kSchemaVersion));
+        "{} has results schema version {} but this meshtwin reads versions {} to {}", path,
+        version, kOldestReadableSchemaVersion, kSchemaVersion));
   }
+  impl->version = version;
   return std::unique_ptr<Reader>(new Reader(std::move(impl)));
 }
 
@@ -116,24 +118,32 @@ RunRow run_row(const Statement& s) {
   r.status = s.column_text(6);
   r.metrics_interval = s.column_int(7);
   r.sim_end = s.column_int(8);
+  r.error = s.column_text(9);
+  // A `running` row whose writer is gone (killed, power loss) or still at work: either way
+  // not a result yet.
+  if (r.status == "running") r.status = "incomplete";
   return r;
 }
 
-constexpr std::string_view kRunColumns =
-    "SELECT run_id, scenario, seed, sim_duration_ns, wall_seconds, meshtwin_version, status, "
-    "metrics_interval_ns, sim_end_ns FROM run_rows";
-
 }  // namespace
+
+// Version 1 files have no error column.
+static std::string run_columns(std::int64_t version) {
+  return fmt::format(
+      "SELECT run_id, scenario, seed, sim_duration_ns, wall_seconds, meshtwin_version, status, "
+      "metrics_interval_ns, sim_end_ns, {} FROM run_rows",
+      version >= 2 ? "error" : "NULL");
+}
 
 std::vector<RunRow> Reader::runs() const {
   std::vector<RunRow> out;
-  Statement s = impl_->prepare(fmt::format("{} ORDER BY run_id", kRunColumns));
+  Statement s = impl_->prepare(fmt::format("{} ORDER BY run_id", run_columns(impl_->version)));
   while (s && s.step() == SQLITE_ROW) out.push_back(run_row(s));
   return out;
 }
 
 std::optional<RunRow> Reader::run(std::int64_t run_id) const {
-  Statement s = impl_->prepare(fmt::format("{} WHERE run_id = ?", kRunColumns));
+  Statement s = impl_->prepare(fmt::format("{} WHERE run_id = ?", run_columns(impl_->version)));
   if (!s) return std::nullopt;
   s.bind(1, run_id);
   if (s.step() != SQLITE_ROW) return std::nullopt;
@@ -310,7 +320,27 @@ std::optional<std::vector<Row>> Reader::query(const std::string& sql,
   return rows;
 }
 
-std::optional<OpenedRun> open_run(std::string_view ref_text, std::string* error) {
+bool is_result(const RunRow& run) {
+  return run.status == "complete" || run.status == "interrupted";
+}
+
+SimTime arrival_window(const RunRow& run) {
+  return run.status == "complete" ? run.sim_duration : std::min(run.sim_duration, run.sim_end);
+}
+
+std::string not_a_result_reason(const std::string& path, const RunRow& run) {
+  if (run.status == "failed") {
+    return fmt::format("{} run {} failed: {}", path, run.run_id,
+                       run.error.empty() ? "no reason recorded" : run.error);
+  }
+  return fmt::format(
+      "{} run {} is incomplete: its writer has not finished it (it was killed, or is still "
+      "running), so its rows are partial and it has no summaries",
+      path, run.run_id);
+}
+
+std::optional<OpenedRun> open_run(std::string_view ref_text, std::string* error,
+                                  bool allow_incomplete) {
   RunRef ref = parse_run_ref(ref_text);
   OpenedRun out;
   out.reader = Reader::open(ref.path, error);
@@ -318,6 +348,16 @@ std::optional<OpenedRun> open_run(std::string_view ref_text, std::string* error)
   auto id = out.reader->resolve_run(ref.run, error);
   if (!id) return std::nullopt;
   out.run_id = *id;
+  if (!allow_incomplete) {
+    auto row = out.reader->run(*id);
+    if (row && !is_result(*row)) {
+      if (error) {
+        *error = not_a_result_reason(ref.path, *row) +
+                 "; --allow-incomplete reads it anyway";
+      }
+      return std::nullopt;
+    }
+  }
   return out;
 }
 

@@ -32,10 +32,23 @@ struct RunRow {
   SimTime sim_duration = 0;
   double wall_seconds = 0;
   std::string meshtwin_version;
-  std::string status;  // complete, interrupted, running
+  // complete; interrupted (stopped early, summaries of what was recorded); failed (a write
+  // error, in `error`); incomplete (stored as `running`: the writer was killed or is still
+  // at work, so rows are partial and there are no summaries).
+  std::string status;
   SimTime metrics_interval = 0;
   SimTime sim_end = 0;  // when the last event ran (arrivals stop at sim_duration, then drain)
+  std::string error;    // why a `failed` run failed; empty otherwise
 };
+
+// Whether a run can be read as a result: complete, or interrupted (what was recorded until
+// the stop, with summaries). Incomplete and failed runs are not.
+bool is_result(const RunRow& run);
+// A sentence saying why `run` (of the file at `path`) is not a result.
+std::string not_a_result_reason(const std::string& path, const RunRow& run);
+// How long clients sent requests: the scenario's duration, or less when the run was stopped
+// early (interrupted). Rates per client second divide by this.
+SimTime arrival_window(const RunRow& run);
 
 struct RequestRow {
   std::int64_t run_id = 0;
@@ -127,6 +140,9 @@ struct OpenedRun {
   std::unique_ptr<Reader> reader;
   std::int64_t run_id = 0;
 };
-std::optional<OpenedRun> open_run(std::string_view ref, std::string* error);
+// Refuses (nullopt, a sentence in *error) a run that is not a result (is_result) unless
+// allow_incomplete.
+std::optional<OpenedRun> open_run(std::string_view ref, std::string* error,
+                                  bool allow_incomplete = false);
 
 }  // namespace meshtwin::results

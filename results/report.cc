@@ -225,13 +225,27 @@ std::string format_report(const ReportData& data) {
   out += fmt::format("meshtwin report: {} run {}\n", data.file, data.run_id);
   out += fmt::format("Scenario {} : seed {} : duration {} : status {}\n", info.scenario, info.seed,
                      human_duration(info.sim_duration), info.status);
-  out += fmt::format("Simulated until {} in {:.2f} s of wall time (meshtwin {})\n", human_duration(info.sim_end),
-                     info.wall_seconds, info.meshtwin_version);
+  const bool finished = is_result(info);
+  if (finished) {
+    out += fmt::format("Simulated until {} in {:.2f} s of wall time (meshtwin {})\n", human_duration(info.sim_end),
+                       info.wall_seconds, info.meshtwin_version);
+  } else {
+    // No end time was recorded: say so rather than print the placeholder 0.
+    out += fmt::format("Simulated until: not recorded (meshtwin {})\n", info.meshtwin_version);
+  }
+  if (info.status == "interrupted") {
+    out += "Interrupted: the run was stopped early; everything below covers only what was "
+           "simulated until then.\n";
+  } else if (!finished) {
+    out += fmt::format("WARNING: {}. Below is only what was committed; it is not a result.\n",
+                       not_a_result_reason(data.file, info));
+  }
 
   out += "\n";
   if (data.clients) {
     const ReportClients& c = *data.clients;
-    const double qps = info.sim_duration > 0 ? static_cast<double>(c.count) / engine::to_seconds(info.sim_duration) : 0.0;
+    const SimTime arrivals = arrival_window(info);
+    const double qps = arrivals > 0 ? static_cast<double>(c.count) / engine::to_seconds(arrivals) : 0.0;
     out += fmt::format("Ended after {} : {} calls. qps={:.2f}\n", human_duration(info.sim_end), c.count, qps);
     out += "Client requests, latency in seconds (as Fortio prints it):\n";
     // Fortio: "%s : count %d avg %.8g +/- %.4g min %g max %g sum %.9g".
@@ -254,8 +268,12 @@ std::string format_report(const ReportData& data) {
     // Fortio: "All done %d calls (plus %d warmup) %.3f ms avg, %.1f qps".
     out += fmt::format("All done {} calls (plus 0 warmup) {:.3f} ms avg, {:.1f} qps\n", c.count, c.mean / 1e6, qps);
   } else {
-    out += "No request rows recorded (record.requests: none); the codes below count every "
-           "hop (source-reporter metrics).\n";
+    // Only a finished run's missing rows mean record.requests was none; a run that stopped
+    // early may simply have committed none.
+    out += finished ? "No request rows recorded (record.requests: none); the codes below count "
+                      "every hop (source-reporter metrics).\n"
+                    : "No request rows were committed before the run stopped; the codes below "
+                      "count the hops in the committed metrics.\n";
     code_lines(out, data.hop_codes, data.hops);
   }
 

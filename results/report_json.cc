@@ -64,7 +64,8 @@ std::string format_report_json(const ReportData& data) {
     ordered_json cj;
     cj["count"] = c.count;
     cj["clients"] = c.clients;
-    cj["qps"] = data.run.sim_duration > 0 ? static_cast<double>(c.count) / engine::to_seconds(data.run.sim_duration) : 0.0;
+    const SimTime arrivals = arrival_window(data.run);
+    cj["qps"] = arrivals > 0 ? static_cast<double>(c.count) / engine::to_seconds(arrivals) : 0.0;
     cj["successRate"] = rate(c.success, c.count, kSuccessRateDefinition);
     cj["non5xxRate"] = rate(c.non5xx, c.count, kNon5xxRateDefinition);
     ordered_json lat;
@@ -133,7 +134,8 @@ std::optional<std::string> format_fortio_json(const ReportData& data, std::strin
   j["StartTime"] = "1970-01-01T00:00:00Z";
   // Fortio's requested rate is a string ("8", or "max"); meshtwin's clients are open-loop, so
   // the rate they offered over spec.duration is what was requested.
-  const double offered = run.sim_duration > 0 ? static_cast<double>(c.count) / engine::to_seconds(run.sim_duration) : 0.0;
+  const SimTime arrivals = arrival_window(run);
+  const double offered = arrivals > 0 ? static_cast<double>(c.count) / engine::to_seconds(arrivals) : 0.0;
   j["RequestedQPS"] = fmt::format("{:g}", offered);
   j["RequestedDuration"] = engine::format_duration(run.sim_duration);
   const SimTime actual = std::max(run.sim_end, run.sim_duration);

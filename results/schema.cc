@@ -1,7 +1,9 @@
 // The results schema, version kSchemaVersion (docs/results-schema.md describes it for users).
 // Big tables hold integer ids into `strings`; the docs/design.md §3.3 names are views that turn them
 // back into text, so the file stays small and inserts stay cheap while queries read as the
-// contract says.
+// contract says. Every statement is IF NOT EXISTS: two writers may race to create a new file,
+// and the one that loses must find the schema, not an error (the writer also creates it inside
+// one exclusive transaction).
 #include <fmt/format.h>
 
 #include "results/percentiles.h"
@@ -16,6 +18,13 @@ std::string text_of(std::string_view alias, std::string_view column) {
 
 }  // namespace
 
+std::string runs_view_sql() {
+  return "CREATE VIEW IF NOT EXISTS runs AS\n"
+         "  SELECT run_id, scenario, seed, sim_duration_ns, wall_seconds, meshtwin_version, "
+         "status, error\n"
+         "  FROM run_rows;\n";
+}
+
 std::string schema_sql() {
   std::string bucket_defs;
   std::string bucket_cols;
@@ -24,11 +33,11 @@ std::string schema_sql() {
     bucket_cols += fmt::format(", m.{}", name);
   }
   std::string sql = R"sql(
-CREATE TABLE strings (
+CREATE TABLE IF NOT EXISTS strings (
   id INTEGER PRIMARY KEY,
   value TEXT NOT NULL UNIQUE
 );
-CREATE TABLE run_rows (
+CREATE TABLE IF NOT EXISTS run_rows (
   run_id INTEGER PRIMARY KEY,
   scenario TEXT NOT NULL,
   seed INTEGER NOT NULL,
@@ -37,9 +46,10 @@ CREATE TABLE run_rows (
   meshtwin_version TEXT NOT NULL,
   status TEXT NOT NULL,
   metrics_interval_ns INTEGER NOT NULL,
-  sim_end_ns INTEGER NOT NULL DEFAULT 0
+  sim_end_ns INTEGER NOT NULL DEFAULT 0,
+  error TEXT
 );
-CREATE TABLE request_rows (
+CREATE TABLE IF NOT EXISTS request_rows (
   run_id INTEGER,
   request_id INTEGER,
   client INTEGER,
@@ -58,7 +68,7 @@ CREATE TABLE request_rows (
   destination_workload INTEGER,
   degraded_calls INTEGER
 );
-CREATE TABLE span_rows (
+CREATE TABLE IF NOT EXISTS span_rows (
   run_id INTEGER,
   request_id INTEGER,
   span_id INTEGER,
@@ -81,7 +91,7 @@ CREATE TABLE span_rows (
   response_flags INTEGER,
   upstream_flags INTEGER
 );
-CREATE TABLE metric_rows (
+CREATE TABLE IF NOT EXISTS metric_rows (
   run_id INTEGER,
   window_start_ns INTEGER,
   window_ns INTEGER,
@@ -98,7 +108,7 @@ CREATE TABLE metric_rows (
   sql += bucket_defs;
   sql += R"sql(
 );
-CREATE TABLE summaries (
+CREATE TABLE IF NOT EXISTS summaries (
   run_id INTEGER NOT NULL,
   destination_service TEXT NOT NULL,
   destination_version TEXT NOT NULL,
@@ -109,32 +119,30 @@ CREATE TABLE summaries (
   p99_ns INTEGER NOT NULL,
   flags TEXT NOT NULL
 );
-CREATE INDEX summaries_by_run ON summaries(run_id);
-CREATE TABLE events (
+CREATE INDEX IF NOT EXISTS summaries_by_run ON summaries(run_id);
+CREATE TABLE IF NOT EXISTS events (
   run_id INTEGER NOT NULL,
   t_ns INTEGER NOT NULL,
   kind TEXT NOT NULL,
   subject TEXT NOT NULL,
   detail TEXT NOT NULL
 );
-CREATE INDEX events_by_run ON events(run_id, t_ns);
-CREATE TABLE inputs (
+CREATE INDEX IF NOT EXISTS events_by_run ON events(run_id, t_ns);
+CREATE TABLE IF NOT EXISTS inputs (
   run_id INTEGER NOT NULL,
   path TEXT NOT NULL,
   content TEXT NOT NULL
 );
-CREATE VIEW runs AS
-  SELECT run_id, scenario, seed, sim_duration_ns, wall_seconds, meshtwin_version, status
-  FROM run_rows;
 )sql";
-  sql += "CREATE VIEW requests AS SELECT r.run_id, r.request_id, " + text_of("r", "client") +
+  sql += runs_view_sql();
+  sql += "CREATE VIEW IF NOT EXISTS requests AS SELECT r.run_id, r.request_id, " + text_of("r", "client") +
          ", r.start_ns, r.duration_ns, " + text_of("r", "method") + ", " +
          text_of("r", "authority") + ", " + text_of("r", "path") + ", r.response_code, " +
          text_of("r", "response_flags") + ", r.attempts, " + text_of("r", "route_name") +
          ", " + text_of("r", "vs_rule") + ", " + text_of("r", "destination_service") + ", " +
          text_of("r", "destination_version") + ", " + text_of("r", "destination_workload") +
          ", r.degraded_calls FROM request_rows r;\n";
-  sql += "CREATE VIEW spans AS SELECT s.run_id, s.request_id, s.span_id, s.parent_span_id, " +
+  sql += "CREATE VIEW IF NOT EXISTS spans AS SELECT s.run_id, s.request_id, s.span_id, s.parent_span_id, " +
          text_of("s", "kind") + ", " + text_of("s", "source_workload") + ", " +
          text_of("s", "source_pod") + ", " + text_of("s", "destination_service") + ", " +
          text_of("s", "destination_version") + ", " + text_of("s", "destination_workload") +
@@ -144,7 +152,7 @@ CREATE VIEW runs AS
          "s.response_code, " +
          text_of("s", "response_flags") + ", " + text_of("s", "upstream_flags") +
          " FROM span_rows s;\n";
-  sql += "CREATE VIEW metrics AS SELECT m.run_id, m.window_start_ns, m.window_ns, " +
+  sql += "CREATE VIEW IF NOT EXISTS metrics AS SELECT m.run_id, m.window_start_ns, m.window_ns, " +
          text_of("m", "reporter") + ", " + text_of("m", "source_workload") + ", " +
          text_of("m", "destination_service") + ", " + text_of("m", "destination_workload") +
          ", " + text_of("m", "destination_version") + ", " + text_of("m", "destination_pod") +

@@ -62,5 +62,7 @@ class Statement {
 
 // The schema (docs/design.md §3.3 names as views over compact tables); see schema.cc.
 std::string schema_sql();
+// The `runs` view alone (also rebuilt by the migration from schema version 1).
+std::string runs_view_sql();
 
 }  // namespace meshtwin::results::detail

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -136,6 +137,11 @@ struct SqliteWriter::Impl {
   Counters counters;
 
   Statement insert_string, insert_request, insert_span, insert_metric, insert_event;
+  Statement new_strings;  // strings other writers added since we last looked
+
+  // --- waiting for another writer's lock ---
+  Clock::time_point wait_started;
+  bool wait_announced = false;
 
   // --- dictionary ---
   std::unordered_map<std::string, std::int64_t, TextHash, std::equal_to<>> by_text;
@@ -172,13 +178,34 @@ struct SqliteWriter::Impl {
     insert_span = {};
     insert_metric = {};
     insert_event = {};
+    new_strings = {};
     if (db) sqlite3_close_v2(db);
   }
 
+  // The error names what was being done and SQLite's reason; the CLI adds the file's name.
   void fail(std::string_view what) {
     if (failed) return;
     failed = true;
-    error = fmt::format("{}: {}: {}", path, what, db ? sqlite3_errmsg(db) : "no database");
+    error = fmt::format("{}: {}", what, db ? sqlite3_errmsg(db) : "no database");
+  }
+
+  // sqlite3_busy_handler: another connection holds the lock this one needs. Wait (it is
+  // another run appending to the same file, or a reader) with a short sleep, say so once after
+  // about a second, and give up only past options.lock_wait_seconds. SQLite itself returns
+  // SQLITE_BUSY without calling this where waiting could deadlock; every write transaction
+  // here starts with BEGIN IMMEDIATE, where it does call it.
+  static int on_busy(void* self, int count) {
+    auto& w = *static_cast<Impl*>(self);
+    const auto now = Clock::now();
+    if (count == 0) w.wait_started = now;
+    const double waited = std::chrono::duration<double>(now - w.wait_started).count();
+    if (w.options.lock_wait_seconds >= 0 && waited >= w.options.lock_wait_seconds) return 0;
+    if (waited >= 1.0 && !w.wait_announced) {
+      w.wait_announced = true;
+      if (w.options.on_wait) w.options.on_wait();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(count + 1, 20)));
+    return 1;
   }
 
   bool exec(const std::string& sql, std::string_view what) {
@@ -186,7 +213,7 @@ struct SqliteWriter::Impl {
     char* msg = nullptr;
     if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) {
       failed = true;
-      error = fmt::format("{}: {}: {}", path, what, msg ? msg : sqlite3_errmsg(db));
+      error = fmt::format("{}: {}", what, msg ? msg : sqlite3_errmsg(db));
       sqlite3_free(msg);
       return false;
     }
@@ -198,7 +225,7 @@ struct SqliteWriter::Impl {
     stmt = Statement(db, sql, &msg);
     if (!stmt) {
       failed = true;
-      error = fmt::format("{}: preparing a statement: {}", path, msg);
+      error = fmt::format("preparing a statement: {}", msg);
       return false;
     }
     return true;
@@ -292,6 +319,7 @@ struct SqliteWriter::Impl {
       fail("reading the string dictionary");
       return false;
     }
+    if (!prepare(new_strings, "SELECT id, value FROM strings WHERE id >= ?")) return false;
     unknown_id = intern_text("unknown").first;
     dash_id = intern_text("-").first;
     reporter_ids = {intern_text("source").first, intern_text("destination").first};
@@ -302,17 +330,70 @@ struct SqliteWriter::Impl {
     return !failed;
   }
 
+  // Strings another writer appended to the file while this one did not hold the lock: their
+  // ids are taken, so learn them before inserting any of our own. Usually no rows.
+  bool sync_dictionary() {
+    new_strings.bind(1, next_string_id);
+    int rc;
+    while ((rc = new_strings.step()) == SQLITE_ROW) {
+      std::int64_t id = new_strings.column_int(0);
+      by_text.emplace(new_strings.column_text(1), id);
+      next_string_id = std::max(next_string_id, id + 1);
+    }
+    new_strings.reset();
+    if (rc != SQLITE_DONE) {
+      fail("reading the string dictionary");
+      return false;
+    }
+    return true;
+  }
+
   // ---- transactions ----
+  // IMMEDIATE: the write lock first, so that waiting for another writer goes through on_busy
+  // (a deferred transaction that upgrades from reading can get SQLITE_BUSY at once).
   void begin() {
-    if (!in_txn && exec("BEGIN", "starting a transaction")) in_txn = true;
+    if (in_txn || !exec("BEGIN IMMEDIATE", "starting a transaction")) return;
+    in_txn = true;
+    sync_dictionary();
   }
   void commit() {
     if (in_txn) {
       in_txn = false;
-      exec("COMMIT", "committing");
+      if (!exec("COMMIT", "committing")) rollback();
     }
     rows_since_commit = 0;
     last_commit = Clock::now();
+  }
+  // After a failed statement or COMMIT SQLite may or may not have rolled back already.
+  void rollback() {
+    if (db && sqlite3_get_autocommit(db) == 0) {
+      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    in_txn = false;
+  }
+
+  // After a write error: the rows of the open transaction are gone; mark the run `failed` with
+  // the error in one small transaction of its own. Rolling back freed the journal, so this
+  // usually fits even on a full disk; if not, the run stays `running` and readers show it as
+  // incomplete. Either way no reader takes it for a finished run.
+  void mark_failed(double wall) {
+    rollback();
+    Statement u;
+    std::string msg;
+    u = Statement(db, "UPDATE run_rows SET status = 'failed', error = ?, wall_seconds = ? "
+                      "WHERE run_id = ?", &msg);
+    if (!u) {
+      error += fmt::format(" (and the run could not be marked failed: {})", msg);
+      return;
+    }
+    sqlite3_exec(db, "PRAGMA synchronous = NORMAL", nullptr, nullptr, nullptr);
+    u.bind(1, std::string_view(error));
+    u.bind(2, wall);
+    u.bind(3, run_id);
+    if (u.step() != SQLITE_DONE) {
+      error += fmt::format(" (and the run could not be marked failed: {})", sqlite3_errmsg(db));
+      rollback();
+    }
   }
   // Bulk commits run with synchronous=OFF: the rows reach the OS at once (so a crash of this
   // process loses nothing committed) but no fsync per batch. The run's first and last commits
@@ -495,10 +576,9 @@ struct SqliteWriter::Impl {
       }
       commit();
       set_durable(false);
-    } else if (in_txn) {
-      // After a failure keep what is committed; the open transaction may be incomplete.
-      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-      in_txn = false;
+    }
+    if (failed) {
+      mark_failed(std::chrono::duration<double>(Clock::now() - run_started).count());
     }
     windows.clear();
     cached_window_map = nullptr;
@@ -524,51 +604,97 @@ std::unique_ptr<SqliteWriter> SqliteWriter::open(const std::string& path, std::s
     return set_error(fmt::format("cannot open results file {}: {}", path,
                                  impl->db ? sqlite3_errmsg(impl->db) : "out of memory"));
   }
-  sqlite3_busy_timeout(impl->db, 5000);
+  sqlite3_busy_handler(impl->db, &Impl::on_busy, impl.get());
   // Reading user_version is the first access to the file: a non-database fails here.
-  std::int64_t version = -1, objects = -1;
-  {
+  auto read_state = [&](std::int64_t& version, std::int64_t& objects) -> bool {
     std::string msg;
     Statement q(impl->db, "PRAGMA user_version", &msg);
     if (!q || q.step() != SQLITE_ROW) {
-      return set_error(fmt::format("{} is not a meshtwin results file: {}", path,
-                                   msg.empty() ? sqlite3_errmsg(impl->db) : msg));
+      set_error(fmt::format("{} is not a meshtwin results file: {}", path,
+                            msg.empty() ? sqlite3_errmsg(impl->db) : msg));
+      return false;
     }
     version = q.column_int(0);
     Statement c(impl->db, "SELECT count(*) FROM sqlite_schema", &msg);
     if (!c || c.step() != SQLITE_ROW) {
-      return set_error(fmt::format("{} is not a meshtwin results file: {}", path,
-                                   sqlite3_errmsg(impl->db)));
+      set_error(fmt::format("{} is not a meshtwin results file: {}", path,
+                            sqlite3_errmsg(impl->db)));
+      return false;
     }
     objects = c.column_int(0);
-  }
+    return true;
+  };
+  auto fail_in_txn = [&](std::string msg) {
+    impl->rollback();
+    return set_error(std::move(msg));
+  };
+  std::int64_t version = -1, objects = -1;
+  if (!read_state(version, objects)) return nullptr;
   if (version == 0 && objects == 0) {
-    // A new file. Larger pages suit long append-only tables of integer rows.
+    // A new file. Larger pages suit long append-only tables of integer rows (a no-op if
+    // another writer created the file meanwhile). Then decide again under the exclusive
+    // lock: two runs may start on the same new file at once, and only one creates the schema.
     if (!impl->exec("PRAGMA page_size = 16384", "setting the page size") ||
-        !impl->exec("BEGIN", "creating the schema") ||
-        !impl->exec(detail::schema_sql(), "creating the schema") ||
-        !impl->exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion),
-                    "creating the schema") ||
-        !impl->exec("COMMIT", "creating the schema")) {
-      return set_error(impl->error);
+        !impl->exec("BEGIN EXCLUSIVE", "creating the schema")) {
+      return set_error(fmt::format("{}: {}", path, impl->error));
     }
-  } else if (version == 0) {
+    if (!read_state(version, objects)) return fail_in_txn(error ? *error : "");
+    if (version == 0 && objects == 0) {
+      if (!impl->exec(detail::schema_sql(), "creating the schema") ||
+          !impl->exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion),
+                      "creating the schema")) {
+        return fail_in_txn(fmt::format("{}: {}", path, impl->error));
+      }
+      version = kSchemaVersion;
+    }
+    if (!impl->exec("COMMIT", "creating the schema")) {
+      return fail_in_txn(fmt::format("{}: {}", path, impl->error));
+    }
+  }
+  if (version == 0) {
     return set_error(fmt::format(
         "{} is a SQLite database but not a meshtwin results file (no schema version); "
         "choose another output file",
         path));
-  } else if (version != kSchemaVersion) {
+  }
+  if (version >= kOldestReadableSchemaVersion && version < kSchemaVersion) {
+    // Appending to an older file: bring it to this version first, in one exclusive
+    // transaction (re-checked inside, as another writer may have done it meanwhile).
+    if (!impl->exec("BEGIN EXCLUSIVE", "upgrading the schema")) {
+      return set_error(fmt::format("{}: {}", path, impl->error));
+    }
+    if (!read_state(version, objects)) return fail_in_txn(error ? *error : "");
+    if (version == 1) {
+      // 1 -> 2: the error of a failed run.
+      if (!impl->exec("ALTER TABLE run_rows ADD COLUMN error TEXT; DROP VIEW IF EXISTS runs;",
+                      "upgrading the schema from version 1") ||
+          !impl->exec(detail::runs_view_sql(), "upgrading the schema from version 1") ||
+          !impl->exec("PRAGMA user_version = 2", "upgrading the schema from version 1")) {
+        return fail_in_txn(fmt::format("{}: {}", path, impl->error));
+      }
+      version = 2;
+    }
+    if (!impl->exec("COMMIT", "upgrading the schema")) {
+      return fail_in_txn(fmt::format("{}: {}", path, impl->error));
+    }
+  }
+  if (version != kSchemaVersion) {
     return set_error(fmt::format(
         "{} has results schema version {} but this meshtwin writes version {}; "
         "write to a new file",
         path, version, kSchemaVersion));
+  }
+  if (impl->options.max_page_count > 0 &&
+      !impl->exec(fmt::format("PRAGMA max_page_count = {}", impl->options.max_page_count),
+                  "configuring the connection")) {
+    return set_error(fmt::format("{}: {}", path, impl->error));
   }
   // Rollback journal with NORMAL sync: commits are rare (every ~100k rows), so durability
   // costs little, and no -wal/-shm files are left for read-only readers to trip on.
   if (!impl->exec("PRAGMA journal_mode = DELETE; PRAGMA synchronous = OFF; "
                   "PRAGMA cache_size = -32768; PRAGMA foreign_keys = OFF;",
                   "configuring the connection")) {
-    return set_error(impl->error);
+    return set_error(fmt::format("{}: {}", path, impl->error));
   }
   std::string cols = "run_id, window_start_ns, window_ns, reporter, source_workload, "
                      "destination_service, destination_workload, destination_version, "
@@ -589,7 +715,7 @@ std::unique_ptr<SqliteWriter> SqliteWriter::open(const std::string& path, std::s
       !impl->prepare(impl->insert_event,
                      "INSERT INTO events(run_id, t_ns, kind, subject, detail) "
                      "VALUES(?,?,?,?,?)")) {
-    return set_error(impl->error);
+    return set_error(fmt::format("{}: {}", path, impl->error));
   }
   return std::unique_ptr<SqliteWriter>(new SqliteWriter(std::move(impl)));
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -13,7 +14,10 @@ namespace meshtwin::results {
 
 // `PRAGMA user_version` of files this code writes. Readers refuse other versions with a
 // sentence; bump it whenever a table or view changes shape (columns may only be added).
-inline constexpr int kSchemaVersion = 1;
+// Version 2 added run_rows.error (and `runs.error`) and the status `failed`; the writer
+// migrates a version-1 file when it appends to it, readers read both.
+inline constexpr int kSchemaVersion = 2;
+inline constexpr int kOldestReadableSchemaVersion = 1;
 
 struct WriterOptions {
   // Rows per transaction: large transactions are what make SQLite fast; a crash loses at
@@ -23,6 +27,15 @@ struct WriterOptions {
   // Spare simulated time before a metrics window is flushed, for records that arrive a
   // little out of end-time order. In units of RunInfo::metrics_interval.
   int metrics_lag_windows = 1;
+  // Another process may be writing to the same file (runs append): the writer then waits for
+  // its write lock instead of failing. After about a second of waiting, on_wait is called
+  // once (the CLI prints a line saying what it waits for). lock_wait_seconds bounds the wait;
+  // negative means no bound (the other writer finishes, or the user interrupts).
+  std::function<void()> on_wait;
+  double lock_wait_seconds = -1;
+  // Test hook: SQLite's PRAGMA max_page_count, which makes "database or disk is full" happen
+  // at a chosen size as a full filesystem would (0: no limit but the filesystem's).
+  std::int64_t max_page_count = 0;
 };
 
 // Writes one run per begin_run/end_run pair into a results file, appending to an existing
@@ -30,7 +43,12 @@ struct WriterOptions {
 // compact tables (docs/results-schema.md). Not thread-safe: one simulation, one writer.
 //
 // Errors while writing (disk full, file removed) do not throw: the writer stops writing,
-// keeps what was committed, and reports the first failure through ok()/error().
+// keeps what was committed, reports the first failure through ok()/error(), and when the run
+// ends marks it `failed` with that error in run_rows.error (if the file still takes that one
+// small update; otherwise it stays `running`, which readers show as `incomplete`).
+//
+// Several processes may append runs to one file at once: each transaction takes the write
+// lock first (BEGIN IMMEDIATE) and picks up the strings other writers added meanwhile.
 class SqliteWriter : public telemetry::Sink {
  public:
   // Creates the file and schema, or opens an existing results file to append a run.
@@ -55,7 +73,8 @@ class SqliteWriter : public telemetry::Sink {
   void on_hop(const telemetry::HopRecord& h) override;
   void on_event(const telemetry::EventRecord& e) override;
   // Flushes the open metrics windows, writes summaries, sets status complete/interrupted,
-  // sim_duration_ns and wall_seconds, builds the read indexes and commits.
+  // sim_duration_ns and wall_seconds, builds the read indexes and commits. After a write
+  // error: rolls back the open transaction and sets status `failed` and the error instead.
   void end_run(const telemetry::RunEnd& end) override;
 
   // Commits the open transaction now (e.g. before a long pause or on a signal).

@@ -17,6 +17,9 @@ set -euo pipefail
 # python3-jsonschema, python3-yaml: ctest validates each command's real JSON (and lint's YAML)
 # output against its schema under docs/schemas/.
 # Boost.Math (normal quantile) is header-only and comes with libboost-dev.
+# clang-14 + libclang-rt-14-dev: the libFuzzer targets (fuzz/, the `fuzz` preset, CI's corpus
+# replay). -fsanitize=fuzzer links the libFuzzer runtime from libclang-rt-14-dev, which clang-14
+# only recommends; libfuzzer-14-dev (the standalone libFuzzer.a) is not needed for that.
 PACKAGES=(
   g++ cmake ninja-build make pkg-config ccache
   libboost-dev libboost-graph-dev libboost-random-dev
@@ -26,6 +29,7 @@ PACKAGES=(
   python3
   help2man dpkg-dev file graphviz
   nlohmann-json3-dev libxxhash-dev python3-jsonschema python3-yaml
+  clang-14 libclang-rt-14-dev
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

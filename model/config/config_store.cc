@@ -1,6 +1,7 @@
 #include "model/config/config_store.h"
 
 #include <algorithm>
+#include <limits>
 #include <string>
 #include <type_traits>
 #include <typeinfo>
@@ -123,7 +124,16 @@ std::optional<std::int64_t> parse_rfc3339(std::string_view s) {
   if (pos != s.size()) return std::nullopt;
   const std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   const std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_s;
-  return secs * 1'000'000'000 + frac_ns;
+  // RFC 3339 years run to 9999 but int64 nanoseconds end in 2262 (and start in 1677): beyond
+  // that, saturate. Such times still sort after (before) every representable one; among
+  // themselves they tie, and callers break ties by name. (Found by fuzz_conformance.)
+  std::int64_t ns = 0;
+  if (__builtin_mul_overflow(secs, std::int64_t{1'000'000'000}, &ns) ||
+      __builtin_add_overflow(ns, frac_ns, &ns)) {
+    return secs < 0 ? std::numeric_limits<std::int64_t>::min()
+                    : std::numeric_limits<std::int64_t>::max();
+  }
+  return ns;
 }
 
 bool created_before(const ObjectMeta& a, const ObjectMeta& b) {

@@ -1978,13 +1978,16 @@ RunStats MeshImpl::run(telemetry::Sink& sink, const RunOptions& options) {
 
   const SimTime interval = std::max<SimTime>(options.progress_interval, engine::kMillisecond);
   SimTime next = interval;
-  while (sim_.pending() > 0 && !sim_.stopped()) {
+  sim_.set_stop_token(options.stop);
+  while (sim_.pending() > 0 && !sim_.stopped() && !sim_.stop_requested()) {
     sim_.run(next);
     if (options.progress) {
       options.progress({sim_.now(), spec_.duration, stats_.client_requests, client_in_flight_});
     }
     next += interval;
   }
+  stats_.interrupted = sim_.stop_requested();
+  sim_.set_stop_token(nullptr);
   stats_.events_executed = sim_.events_executed();
   stats_.sim_end = sim_.now();
   stats_.wall_seconds =
@@ -1992,7 +1995,7 @@ RunStats MeshImpl::run(telemetry::Sink& sink, const RunOptions& options) {
   telemetry::RunEnd end;
   end.sim_end = stats_.sim_end;
   end.wall_seconds = stats_.wall_seconds;
-  end.complete = true;
+  end.complete = !stats_.interrupted;
   sink.end_run(end);
   sink_ = nullptr;
   return stats_;

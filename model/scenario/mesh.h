@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 
+#include "engine/stop_token.h"
 #include "engine/time.h"
 #include "model/config/config_store.h"
 #include "model/config/diagnostics.h"
@@ -27,6 +28,7 @@ struct RunStats {
   std::uint64_t peak_in_flight = 0;    // client requests in flight at once
   SimTime sim_end = 0;
   double wall_seconds = 0;
+  bool interrupted = false;            // ended early by RunOptions::stop
 };
 
 struct RunOptions {
@@ -34,6 +36,10 @@ struct RunOptions {
   std::function<void(const Progress&)> progress;
   SimTime progress_interval = engine::kSecond;
   std::string meshtwin_version = "dev";
+  // When set and it requests a stop (Ctrl-C, a wall-clock limit), the run ends after the
+  // current event: what was recorded so far is kept, summaries are written from it, and the
+  // run ends as interrupted (RunEnd::complete false). Requests still in flight get no rows.
+  const engine::StopToken* stop = nullptr;
 };
 
 class MeshImpl;
@@ -49,7 +55,7 @@ class Mesh {
   ~Mesh();
 
   // Runs the scenario to completion (arrivals stop at spec.duration, requests in flight
-  // drain) and emits every record to `sink`.
+  // drain), or until options.stop asks to stop, and emits every record to `sink`.
   RunStats run(telemetry::Sink& sink, const RunOptions& options = {});
 
   MeshImpl& impl() { return *impl_; }

@@ -1,6 +1,8 @@
 // kubectl apply semantics: identity, replacement in place, "oldest first" order, removal.
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "model/config/config_store.h"
 #include "model/config/loader.h"
 
@@ -156,6 +158,11 @@ TEST(ConfigStore, ParseRfc3339) {
   EXPECT_EQ(parse_rfc3339("1970-01-01T00:00:01.5Z"), 1'500'000'000);
   EXPECT_EQ(parse_rfc3339("1970-01-01T01:00:00+01:00"), 0);
   EXPECT_EQ(parse_rfc3339("2024-05-01T12:00:00Z"), std::int64_t{1714564800} * 1'000'000'000);
+  // Past int64 nanoseconds (after 2262, before 1677) saturates instead of overflowing (a
+  // fuzz_conformance finding), keeping the order against representable times.
+  EXPECT_EQ(parse_rfc3339("9999-12-31T23:59:59Z"), std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(parse_rfc3339("0001-01-01T00:00:00Z"), std::numeric_limits<std::int64_t>::min());
+  EXPECT_LT(parse_rfc3339("2262-01-01T00:00:00Z"), parse_rfc3339("2263-01-01T00:00:00Z"));
   EXPECT_FALSE(parse_rfc3339("2024-05-01"));
   EXPECT_FALSE(parse_rfc3339("2024-13-01T00:00:00Z"));
   EXPECT_FALSE(parse_rfc3339("2024-05-01T12:00:00"));

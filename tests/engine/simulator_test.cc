@@ -178,6 +178,33 @@ TEST(Simulator, StopReturnsAfterTheCurrentEvent) {
   EXPECT_EQ(sim.now(), 100);
 }
 
+// A stop token set from inside an event (as a signal handler would between two events)
+// ends run() after that event, leaves the clock there, and holds for later run() calls.
+TEST(Simulator, StopTokenEndsRunAfterTheCurrentEventAndPersists) {
+  Simulator sim;
+  StopToken token;
+  sim.set_stop_token(&token);
+  struct Ctx {
+    Simulator* sim;
+    StopToken* token;
+    std::vector<SimTime> ran;
+  } ctx{&sim, &token, {}};
+  auto fn = [](void* c, std::uint64_t arg) {
+    auto* self = static_cast<Ctx*>(c);
+    self->ran.push_back(self->sim->now());
+    if (arg == 1) self->token->request_stop();
+  };
+  for (std::uint64_t i = 0; i < 5; ++i) sim.schedule_at(10 * static_cast<SimTime>(i), fn, &ctx, i);
+  EXPECT_EQ(sim.run(1000), 2u);
+  EXPECT_EQ(ctx.ran, (std::vector<SimTime>{0, 10}));
+  EXPECT_EQ(sim.now(), 10);  // not advanced to `until`
+  EXPECT_TRUE(sim.stop_requested());
+  EXPECT_EQ(sim.run(1000), 0u);  // the request holds
+  EXPECT_EQ(sim.pending(), 3u);
+  sim.set_stop_token(nullptr);
+  EXPECT_EQ(sim.run(1000), 3u);
+}
+
 TEST(Simulator, PastTimesAreClampedToNow) {
   Simulator sim;
   Recorder rec{&sim, {}};

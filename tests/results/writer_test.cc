@@ -9,6 +9,7 @@
 
 #include "model/telemetry/response_flags.h"
 #include "results/reader.h"
+#include "results/report.h"
 #include "temp_dir.h"
 
 namespace meshtwin::results {
@@ -508,7 +509,13 @@ TEST(SqliteWriter, CrashedWriterLeavesARunningRunWithCommittedRows) {
   ASSERT_TRUE(reader) << error;
   auto runs = reader->runs();
   ASSERT_EQ(runs.size(), 1u);
-  EXPECT_EQ(runs[0].status, "running");
+  // Stored `running`; read as incomplete, which is no result (issue 17 item 3).
+  EXPECT_EQ(q(*reader, "SELECT status FROM runs")[0][0], Value{std::string("running")});
+  EXPECT_EQ(runs[0].status, "incomplete");
+  EXPECT_FALSE(is_result(runs[0]));
+  EXPECT_FALSE(open_run(path, &error));
+  EXPECT_NE(error.find("run 1 is incomplete"), std::string::npos) << error;
+  EXPECT_TRUE(open_run(path, &error, /*allow_incomplete=*/true)) << error;
   EXPECT_EQ(reader->count_rows("requests", runs[0].run_id), 10u);
   auto check = q(*reader, "PRAGMA integrity_check");
   ASSERT_EQ(check.size(), 1u);
@@ -579,6 +586,132 @@ TEST(SqliteWriter, CommitsInBatches) {
   reader = Reader::open(path, &error);
   ASSERT_TRUE(reader) << error;
   EXPECT_EQ(reader->count_rows("requests", w->run_id()), 20u);
+}
+
+// Issue 17 item 4: a full disk (here SQLite's max_page_count, which fails the same way: "database
+// or disk is full") must leave the run `failed` with the error, never `complete` and never a
+// run that reads as if nothing was meant to be recorded.
+TEST(WriterFailure, FullDiskMarksTheRunFailedWithTheError) {
+  TempDir dir;
+  std::string path = dir.file("full.db");
+  WriterOptions options;
+  options.max_page_count = 24;  // 24 pages of 16 KiB: the schema fits, 20,000 requests do not
+  options.commit_rows = 1000;
+  std::string error;
+  auto w = SqliteWriter::open(path, &error, options);
+  ASSERT_TRUE(w) << error;
+  w->begin_run(run_info());
+  for (int i = 1; i <= 20000; ++i) {
+    w->on_request(request(i, i * kMs, kMs, 200));
+    w->on_hop(hop(i * kMs, kMs));
+  }
+  w->end_run({});
+  EXPECT_FALSE(w->ok());
+  EXPECT_NE(w->error().find("database or disk is full"), std::string::npos) << w->error();
+  const std::int64_t run = w->run_id();
+  w.reset();
+
+  auto reader = Reader::open(path, &error);
+  ASSERT_TRUE(reader) << error;
+  auto info = reader->run(run);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->status, "failed");
+  EXPECT_NE(info->error.find("database or disk is full"), std::string::npos) << info->error;
+  EXPECT_FALSE(is_result(*info));
+  EXPECT_EQ(q(*reader, "SELECT error FROM runs")[0][0], Value{info->error});
+  EXPECT_FALSE(open_run(path, &error));
+  EXPECT_NE(error.find("run 1 failed: "), std::string::npos) << error;
+  EXPECT_NE(error.find("database or disk is full"), std::string::npos) << error;
+  auto check = q(*reader, "PRAGMA integrity_check");
+  EXPECT_EQ(check[0][0], Value{std::string("ok")});
+  // What report shows agrees with what was recorded: failed, why, and no made-up reason for
+  // the missing rows or end time.
+  const std::string report = format_report(*reader, run);
+  EXPECT_NE(report.find("status failed"), std::string::npos) << report;
+  EXPECT_NE(report.find("database or disk is full"), std::string::npos) << report;
+  EXPECT_EQ(report.find("record.requests: none"), std::string::npos) << report;
+  EXPECT_EQ(report.find("Simulated until 0s"), std::string::npos) << report;
+}
+
+// A run that fails before its first row still says why; the next writer with room appends.
+TEST(WriterFailure, FileStaysUsableAfterAFailedRun) {
+  TempDir dir;
+  std::string path = dir.file("full2.db");
+  {
+    WriterOptions options;
+    options.max_page_count = 24;
+    std::string error;
+    auto w = SqliteWriter::open(path, &error, options);
+    ASSERT_TRUE(w) << error;
+    w->begin_run(run_info("too-big"));
+    for (int i = 1; i <= 20000; ++i) w->on_request(request(i, 0, kMs, 200));
+    // destroyed without end_run after the failure: still marked failed
+  }
+  auto w = open_writer(path);
+  ASSERT_TRUE(w);
+  w->begin_run(run_info("fits"));
+  w->on_request(request(1, 0, kMs, 200));
+  w->end_run({});
+  ASSERT_TRUE(w->ok()) << w->error();
+  std::string error;
+  auto reader = Reader::open(path, &error);
+  ASSERT_TRUE(reader) << error;
+  auto runs = reader->runs();
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].status, "failed");
+  EXPECT_EQ(runs[1].status, "complete");
+  EXPECT_TRUE(runs[1].error.empty());
+  EXPECT_TRUE(open_run(path, &error)) << error;  // the latest run is a result
+}
+
+// Files of schema version 1 (no error column) are read as they are and upgraded in place by
+// the next writer that appends to them.
+TEST(SqliteWriter, ReadsAndUpgradesSchemaVersion1) {
+  TempDir dir;
+  std::string path = dir.file("v1.db");
+  {
+    auto w = open_writer(path);
+    ASSERT_TRUE(w);
+    w->begin_run(run_info("old"));
+    w->on_request(request(1, 0, kMs, 200));
+    w->end_run({});
+  }
+  {
+    // Turn it into what version 1 wrote.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "DROP VIEW runs; ALTER TABLE run_rows DROP COLUMN error; "
+                           "CREATE VIEW runs AS SELECT run_id, scenario, seed, sim_duration_ns, "
+                           "wall_seconds, meshtwin_version, status FROM run_rows; "
+                           "PRAGMA user_version = 1;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  std::string error;
+  {
+    auto reader = Reader::open(path, &error);
+    ASSERT_TRUE(reader) << error;
+    auto runs = reader->runs();
+    ASSERT_EQ(runs.size(), 1u);
+    EXPECT_EQ(runs[0].status, "complete");
+    EXPECT_TRUE(runs[0].error.empty());
+  }
+  auto w = open_writer(path);
+  ASSERT_TRUE(w);
+  w->begin_run(run_info("new"));
+  w->end_run({});
+  ASSERT_TRUE(w->ok()) << w->error();
+  auto reader = Reader::open(path, &error);
+  ASSERT_TRUE(reader) << error;
+  EXPECT_EQ(q(*reader, "PRAGMA user_version")[0][0], Value{std::int64_t{kSchemaVersion}});
+  auto rows = q(*reader, "SELECT run_id, scenario, status, error FROM runs ORDER BY run_id");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0][1], Value{std::string("old")});
+  EXPECT_EQ(rows[0][3], Value{});
+  EXPECT_EQ(rows[1][2], Value{std::string("complete")});
 }
 
 }  // namespace
