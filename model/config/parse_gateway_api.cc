@@ -188,22 +188,20 @@ void parse_endpoint_slice(MapReader& doc, EndpointSlice& out) {
   if (auto eps = doc.get("endpoints")) {
     if (auto items = eps->as_list()) {
       for (const Value& item : *items) {
-        MapReader m(item);
+        MapReader m(item, api::kEndpoint);
         if (!m.ok()) continue;
         EndpointSlice::Endpoint e;
         m.read("addresses", e.addresses);
         m.read("hostname", e.hostname);
         if (auto c = m.get("conditions")) {
-          MapReader cm(*c);
+          MapReader cm(*c, api::kEndpointConditions);
           if (cm.ok()) {
             std::optional<bool> ready;
             cm.read("ready", ready);
             if (ready) e.ready = *ready;
-            cm.ignore({"serving", "terminating"});
             cm.finish();
           }
         }
-        m.ignore({"nodeName", "zone", "targetRef", "hints", "deprecatedTopology"});
         m.finish();
         out.endpoints.push_back(std::move(e));
       }
@@ -212,7 +210,7 @@ void parse_endpoint_slice(MapReader& doc, EndpointSlice& out) {
   if (auto ports = doc.get("ports")) {
     if (auto items = ports->as_list()) {
       for (const Value& item : *items) {
-        MapReader m(item);
+        MapReader m(item, api::kEndpointPort);
         if (!m.ok()) continue;
         EndpointSlice::Port p;
         m.read("name", p.name);

@@ -96,7 +96,7 @@ MeshImpl::MeshImpl()
 bool MeshImpl::build(const ScenarioSpec& spec, config::Diagnostics& diags) {
   spec_ = spec;
   seed_ = spec.seed;
-  config::load_paths(spec_.manifests, store_, diags);
+  config::load_paths(spec_.manifests, store_, diags, manifest_options());
   if (diags.has_errors()) return false;
   // An app's `locality` places its pods as the topology labels of their nodes would (§7.5).
   std::vector<config::Workload> placed;
@@ -176,9 +176,10 @@ bool MeshImpl::resolve_target(const Url& url, const std::string& method,
                                 url.host.ends_with(".svc") || url.host.find(".svc.") != std::string::npos ||
                                 url.host.ends_with("." + domain));
     if (cluster_local) {
+      const std::string near = registry_.nearest_host(url.host, from_namespace);
       diags.error(location, where,
                   "host \"" + url.host + "\" resolves to no Service or ServiceEntry from namespace " +
-                      std::string(from_namespace));
+                      std::string(from_namespace) + (near.empty() ? "" : "; did you mean \"" + near + "\"?"));
       return false;
     }
     out.outside = outside_pod(registry::is_ip_address(url.host) ? dial.address : url.host, url.host);
