@@ -305,6 +305,25 @@ fi
 sed 's#http://productpage:9080/productpage#http://prodcutpage:9080/productpage#' "$(scenario_for "$TMP/dr-tunnel.yaml")" > "$TMP/host-typo.yaml"
 check client-host-suggestion 2 'spec.clients\[0\].*"prodcutpage" resolves to no Service.*did you mean "productpage"\?' \
   "$BIN" run "$TMP/host-typo.yaml" -o "$TMP/x.db"
+# Mistakes found while building the mesh are all reported too: an app for a workload that does
+# not exist and two clients to unknown hosts, three lines.
+cat > "$TMP/build-errors.yaml" <<YAML
+apiVersion: meshtwin.dev/v1alpha1
+kind: Scenario
+metadata: {name: build-errors}
+spec:
+  duration: 1s
+  manifests: [$SRC/scenarios/bookinfo/manifests/bookinfo.yaml, $SRC/scenarios/bookinfo/manifests/sleep.yaml]
+  apps:
+    ratings-v9: {serviceTime: 1ms}
+  clients:
+    - {name: a, from: {workload: sleep}, to: "http://reviws:9080/", rate: {poisson: 1}}
+    - {name: b, from: {workload: sleep}, to: "http://detials:9080/", rate: {poisson: 1}}
+YAML
+out=$("$BIN" run "$TMP/build-errors.yaml" -o "$TMP/x.db" 2>&1); rc=$?
+n=$(grep -c 'build-errors.yaml:[0-9]*:[0-9]*: error: ' <<<"$out")
+if [ "$rc" -eq 2 ] && [ "$n" -eq 3 ] && grep -q 'did you mean "details"' <<<"$out"; then pass=$((pass+1)); else
+  echo "FAIL build-errors: exit $rc, $n lines"; echo "$out"; fail=$((fail+1)); fi
 check explain-host-suggestion 0 'did you mean "reviews"\?' \
   "$BIN" explain -f "$BI/bookinfo.yaml" -f "$BI/sleep.yaml" --from sleep http://reviws:9080/
 check lint-host-suggestion 1 'IST0101.*"reviewz".*did you mean "reviews"\?' "$BIN" lint -f "$BI/bookinfo.yaml" -f "$TMP/lint-bad.yaml"

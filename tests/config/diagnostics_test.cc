@@ -479,7 +479,7 @@ TEST(Diagnostics, MissingFileIsAnError) {
   load_paths({"/nonexistent/meshtwin/manifest.yaml"}, store, diags);
   ASSERT_EQ(diags.error_count(), 1u);
   EXPECT_EQ(diags.items()[0].location.file, "/nonexistent/meshtwin/manifest.yaml");
-  EXPECT_NE(diags.items()[0].message.find("no such file"), std::string::npos);
+  EXPECT_NE(diags.items()[0].message.find("No such file or directory"), std::string::npos);
 }
 
 }  // namespace
