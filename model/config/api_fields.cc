@@ -216,6 +216,97 @@ MESHTWIN_MESSAGE(kIstioEgressListener, "istio.networking.v1.IstioEgressListener"
 MESHTWIN_MESSAGE(kSidecarPort, "istio.networking.v1.SidecarPort", Warn, "number", "protocol", "name", "targetPort");
 MESHTWIN_MESSAGE(kOutboundTrafficPolicy, "istio.networking.v1.OutboundTrafficPolicy", Warn, "mode", "egressProxy");
 
+// ==================================================================== Gateway API
+// Source: kubernetes-sigs/gateway-api apis/v1 (and v1alpha2 for TCPRoute and TLSRoute), release
+// v1.3, experimental channel (a superset of standard): the version Istio 1.31 implements. Fields
+// meshtwin does not translate warn (istiod would act on them); the few that cannot change
+// traffic in the twin are ignored by name in parse_gateway_api.cc.
+
+MESHTWIN_MESSAGE(kGatewaySpec, "gateway.networking.k8s.io/v1.GatewaySpec", Warn, "gatewayClassName", "listeners",
+                 "addresses", "infrastructure", "backendTLS", "allowedListeners");
+MESHTWIN_MESSAGE(kListener, "gateway.networking.k8s.io/v1.Listener", Warn, "name", "hostname", "port", "protocol", "tls",
+                 "allowedRoutes");
+MESHTWIN_MESSAGE(kGatewayTLSConfig, "gateway.networking.k8s.io/v1.GatewayTLSConfig", Warn, "mode", "certificateRefs",
+                 "frontendValidation", "options");
+MESHTWIN_MESSAGE(kSecretObjectReference, "gateway.networking.k8s.io/v1.SecretObjectReference", Warn, "group", "kind",
+                 "name", "namespace");
+MESHTWIN_MESSAGE(kAllowedRoutes, "gateway.networking.k8s.io/v1.AllowedRoutes", Warn, "namespaces", "kinds");
+MESHTWIN_MESSAGE(kRouteNamespaces, "gateway.networking.k8s.io/v1.RouteNamespaces", Warn, "from", "selector");
+MESHTWIN_MESSAGE(kRouteGroupKind, "gateway.networking.k8s.io/v1.RouteGroupKind", Warn, "group", "kind");
+MESHTWIN_MESSAGE(kGatewaySpecAddress, "gateway.networking.k8s.io/v1.GatewaySpecAddress", Warn, "type", "value");
+MESHTWIN_MESSAGE(kHTTPRouteSpec, "gateway.networking.k8s.io/v1.HTTPRouteSpec", Warn, "parentRefs", "hostnames", "rules");
+MESHTWIN_MESSAGE(kTCPRouteSpec, "gateway.networking.k8s.io/v1alpha2.TCPRouteSpec", Warn, "parentRefs", "rules");
+MESHTWIN_MESSAGE(kTLSRouteSpec, "gateway.networking.k8s.io/v1alpha2.TLSRouteSpec", Warn, "parentRefs", "hostnames",
+                 "rules");
+MESHTWIN_MESSAGE(kParentReference, "gateway.networking.k8s.io/v1.ParentReference", Warn, "group", "kind", "namespace",
+                 "name", "sectionName", "port");
+MESHTWIN_MESSAGE(kHTTPRouteRule, "gateway.networking.k8s.io/v1.HTTPRouteRule", Warn, "name", "matches", "filters",
+                 "backendRefs", "timeouts", "retry", "sessionPersistence");
+// TCPRouteRule and TLSRouteRule.
+MESHTWIN_MESSAGE(kL4RouteRule, "gateway.networking.k8s.io/v1alpha2.TCPRouteRule", Warn, "name", "backendRefs");
+MESHTWIN_MESSAGE(kHTTPRouteMatch, "gateway.networking.k8s.io/v1.HTTPRouteMatch", Warn, "path", "headers",
+                 "queryParams", "method");
+MESHTWIN_MESSAGE(kHTTPPathMatch, "gateway.networking.k8s.io/v1.HTTPPathMatch", Warn, "type", "value");
+// HTTPHeaderMatch and HTTPQueryParamMatch.
+MESHTWIN_MESSAGE(kHTTPHeaderMatch, "gateway.networking.k8s.io/v1.HTTPHeaderMatch", Warn, "type", "name", "value");
+MESHTWIN_MESSAGE(kHTTPRouteFilter, "gateway.networking.k8s.io/v1.HTTPRouteFilter", Warn, "type",
+                 "requestHeaderModifier", "responseHeaderModifier", "requestMirror", "requestRedirect", "urlRewrite",
+                 "cors", "extensionRef");
+MESHTWIN_MESSAGE(kHTTPHeaderFilter, "gateway.networking.k8s.io/v1.HTTPHeaderFilter", Warn, "set", "add", "remove");
+MESHTWIN_MESSAGE(kHTTPHeader, "gateway.networking.k8s.io/v1.HTTPHeader", Warn, "name", "value");
+MESHTWIN_MESSAGE(kHTTPRequestRedirectFilter, "gateway.networking.k8s.io/v1.HTTPRequestRedirectFilter", Warn, "scheme",
+                 "hostname", "path", "port", "statusCode");
+MESHTWIN_MESSAGE(kHTTPURLRewriteFilter, "gateway.networking.k8s.io/v1.HTTPURLRewriteFilter", Warn, "hostname", "path");
+MESHTWIN_MESSAGE(kHTTPPathModifier, "gateway.networking.k8s.io/v1.HTTPPathModifier", Warn, "type", "replaceFullPath",
+                 "replacePrefixMatch");
+MESHTWIN_MESSAGE(kHTTPRequestMirrorFilter, "gateway.networking.k8s.io/v1.HTTPRequestMirrorFilter", Warn, "backendRef",
+                 "percent", "fraction");
+MESHTWIN_MESSAGE(kFraction, "gateway.networking.k8s.io/v1.Fraction", Warn, "numerator", "denominator");
+MESHTWIN_MESSAGE(kHTTPBackendRef, "gateway.networking.k8s.io/v1.HTTPBackendRef", Warn, "group", "kind", "name",
+                 "namespace", "port", "weight", "filters");
+// BackendRef (TCPRoute, TLSRoute) and BackendObjectReference (a mirror's backendRef).
+MESHTWIN_MESSAGE(kBackendRef, "gateway.networking.k8s.io/v1.BackendRef", Warn, "group", "kind", "name", "namespace",
+                 "port", "weight");
+MESHTWIN_MESSAGE(kHTTPRouteTimeouts, "gateway.networking.k8s.io/v1.HTTPRouteTimeouts", Warn, "request",
+                 "backendRequest");
+
+MESHTWIN_MESSAGE(kGRPCRouteSpec, "gateway.networking.k8s.io/v1.GRPCRouteSpec", Warn, "parentRefs", "hostnames", "rules");
+MESHTWIN_MESSAGE(kGRPCRouteRule, "gateway.networking.k8s.io/v1.GRPCRouteRule", Warn, "name", "matches", "filters",
+                 "backendRefs", "sessionPersistence");
+MESHTWIN_MESSAGE(kGRPCRouteMatch, "gateway.networking.k8s.io/v1.GRPCRouteMatch", Warn, "method", "headers");
+MESHTWIN_MESSAGE(kGRPCMethodMatch, "gateway.networking.k8s.io/v1.GRPCMethodMatch", Warn, "type", "service", "method");
+MESHTWIN_MESSAGE(kGRPCHeaderMatch, "gateway.networking.k8s.io/v1.GRPCHeaderMatch", Warn, "type", "name", "value");
+MESHTWIN_MESSAGE(kGRPCRouteFilter, "gateway.networking.k8s.io/v1.GRPCRouteFilter", Warn, "type",
+                 "requestHeaderModifier", "responseHeaderModifier", "requestMirror", "extensionRef");
+MESHTWIN_MESSAGE(kGRPCBackendRef, "gateway.networking.k8s.io/v1.GRPCBackendRef", Warn, "group", "kind", "name",
+                 "namespace", "port", "weight", "filters");
+// apis/v1beta1 ReferenceGrant.
+MESHTWIN_MESSAGE(kReferenceGrantSpec, "gateway.networking.k8s.io/v1beta1.ReferenceGrantSpec", Warn, "from", "to");
+MESHTWIN_MESSAGE(kReferenceGrantFrom, "gateway.networking.k8s.io/v1beta1.ReferenceGrantFrom", Warn, "group", "kind",
+                 "namespace");
+MESHTWIN_MESSAGE(kReferenceGrantTo, "gateway.networking.k8s.io/v1beta1.ReferenceGrantTo", Warn, "group", "kind",
+                 "name");
+
+// ==================================================================== networking.k8s.io/v1 Ingress
+// Source: k8s.io/api networking/v1 types.go, v1.33; `backend`, `serviceName` and `servicePort`
+// are v1beta1's names, still found in old manifests and accepted as istiod's converter does.
+MESHTWIN_MESSAGE(kIngressSpec, "io.k8s.api.networking.v1.IngressSpec", Silent, "ingressClassName", "defaultBackend",
+                 "tls", "rules", "backend");
+MESHTWIN_MESSAGE(kIngressBackend, "io.k8s.api.networking.v1.IngressBackend", Silent, "service", "resource",
+                 "serviceName", "servicePort");
+MESHTWIN_MESSAGE(kIngressServiceBackend, "io.k8s.api.networking.v1.IngressServiceBackend", Silent, "name", "port");
+MESHTWIN_MESSAGE(kServiceBackendPort, "io.k8s.api.networking.v1.ServiceBackendPort", Silent, "name", "number");
+MESHTWIN_MESSAGE(kIngressRule, "io.k8s.api.networking.v1.IngressRule", Silent, "host", "http");
+MESHTWIN_MESSAGE(kHTTPIngressRuleValue, "io.k8s.api.networking.v1.HTTPIngressRuleValue", Silent, "paths");
+MESHTWIN_MESSAGE(kHTTPIngressPath, "io.k8s.api.networking.v1.HTTPIngressPath", Silent, "path", "pathType", "backend");
+MESHTWIN_MESSAGE(kIngressTLS, "io.k8s.api.networking.v1.IngressTLS", Silent, "hosts", "secretName");
+
+// ==================================================================== security.istio.io/v1 PeerAuthentication
+// Source: istio/api security/v1beta1/peer_authentication.proto (served as v1), Istio 1.31.
+MESHTWIN_MESSAGE(kPeerAuthenticationSpec, "istio.security.v1.PeerAuthentication", Warn, "selector", "mtls",
+                 "portLevelMtls");
+MESHTWIN_MESSAGE(kPeerAuthenticationMTLS, "istio.security.v1.PeerAuthentication.MutualTLS", Warn, "mode");
+
 #undef MESHTWIN_MESSAGE
 
 }  // namespace meshtwin::config::api

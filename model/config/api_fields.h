@@ -56,4 +56,20 @@ extern const Message kGateway, kServer, kPort, kServerTLSSettings;
 extern const Message kServiceEntry, kServicePortIstio, kWorkloadEntry, kWorkloadSelectorLabels;
 extern const Message kSidecar, kIstioIngressListener, kIstioEgressListener, kSidecarPort, kOutboundTrafficPolicy;
 
+// ---------------------------------------------------------------- Gateway API, Ingress, PeerAuthentication
+// Read because istiod translates them (Gateway API, Ingress) or lint reads them
+// (PeerAuthentication). Gateway API fields meshtwin does not translate warn, as Istio's do.
+extern const Message kGatewaySpec, kListener, kGatewayTLSConfig, kSecretObjectReference, kAllowedRoutes,
+    kRouteNamespaces, kRouteGroupKind, kGatewaySpecAddress;
+extern const Message kHTTPRouteSpec, kTCPRouteSpec, kTLSRouteSpec, kParentReference, kHTTPRouteRule, kL4RouteRule,
+    kHTTPRouteMatch, kHTTPPathMatch, kHTTPHeaderMatch, kHTTPRouteFilter, kHTTPHeaderFilter, kHTTPHeader,
+    kHTTPRequestRedirectFilter, kHTTPURLRewriteFilter, kHTTPPathModifier, kHTTPRequestMirrorFilter, kFraction,
+    kHTTPBackendRef, kBackendRef, kHTTPRouteTimeouts;
+extern const Message kGRPCRouteSpec, kGRPCRouteRule, kGRPCRouteMatch, kGRPCMethodMatch, kGRPCHeaderMatch,
+    kGRPCRouteFilter, kGRPCBackendRef;
+extern const Message kReferenceGrantSpec, kReferenceGrantFrom, kReferenceGrantTo;
+extern const Message kIngressSpec, kIngressBackend, kIngressServiceBackend, kServiceBackendPort, kIngressRule,
+    kHTTPIngressRuleValue, kHTTPIngressPath, kIngressTLS;
+extern const Message kPeerAuthenticationSpec, kPeerAuthenticationMTLS;
+
 }  // namespace meshtwin::config::api

@@ -395,6 +395,36 @@ TEST(Diagnostics, KubectlGetDumpLoadsWithoutAnyDiagnostic) {
   EXPECT_EQ(store.virtual_services().size(), 1u);
 }
 
+TEST(Diagnostics, GatewayApiFieldsAreCheckedAgainstTheirApiToo) {
+  const std::string head =
+      "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\n"
+      "spec:\n  parentRefs: [{name: gw}]\n  rules:\n  - backendRefs: [{name: web, port: 80}]\n";
+  auto errors_and_warnings = [](const Diagnostics& d) {
+    std::vector<Diagnostic> out;
+    for (const auto& x : d.items())
+      if (x.severity != Severity::Note) out.push_back(x);
+    return out;
+  };
+  {
+    ConfigStore store;
+    Diagnostics diags;
+    load_yaml_text(head + "    retry: {attempts: 3}\n", "route.yaml", store, diags);
+    const auto found = errors_and_warnings(diags);
+    ASSERT_EQ(found.size(), 1u) << dump(diags);
+    EXPECT_EQ(found[0].severity, Severity::Warning);
+    EXPECT_EQ(found[0].format().rfind("route.yaml:8:5: warning: spec.rules[0].retry: ", 0), 0u) << found[0].format();
+  }
+  {
+    ConfigStore store;
+    Diagnostics diags;
+    load_yaml_text(head + "    timeuts: {request: 1s}\n", "route.yaml", store, diags);
+    const auto found = errors_and_warnings(diags);
+    ASSERT_EQ(found.size(), 1u) << dump(diags);
+    EXPECT_EQ(found[0].format(), "route.yaml:8:5: error: spec.rules[0].timeuts: unknown field \"timeuts\" (not a field "
+                                 "of gateway.networking.k8s.io/v1.HTTPRouteRule); did you mean \"timeouts\"?");
+  }
+}
+
 TEST(Diagnostics, EveryErrorInAFileIsReportedOnItsOwnLine) {
   ConfigStore store;
   Diagnostics diags;
