@@ -34,13 +34,9 @@ namespace {
 namespace fs = std::filesystem;
 
 struct CheckArgs {
-  std::string scenario;
+  ScenarioArgs scenario;  // SCENARIO and the options check shares with run
   std::string output;  // empty: a temporary file, removed afterwards
   std::string junit;
-  std::optional<std::uint64_t> seed;
-  std::string duration;
-  std::vector<std::string> sets;
-  bool verbose = false;
   bool quiet = false;
   std::string format;
 };
@@ -86,13 +82,13 @@ class ScratchDir {
 };
 
 int cmd_check(const CheckArgs& args) {
-  auto prepared = prepare_run({args.scenario, args.seed, args.duration, args.sets, args.verbose});
+  auto prepared = prepare_run(args.scenario);
   if (!prepared) return kExitBadInput;
   auto& spec = prepared->spec;
   auto& mesh = prepared->mesh;
   const std::string name = spec.name.empty() ? spec.path : spec.name;
   if (spec.assertions.empty()) {
-    std::cerr << "meshtwin: " << args.scenario
+    std::cerr << "meshtwin: " << args.scenario.scenario
               << ": warning: the scenario has no assertions, so check can only show that it runs; add "
                  "spec.assertions (docs/check-and-diff.md)\n";
   }
@@ -126,7 +122,7 @@ int cmd_check(const CheckArgs& args) {
 
   if (args.format == "json") {
     results::CheckJsonHeader header;
-    header.scenario = args.scenario;
+    header.scenario = args.scenario.scenario;
     header.name = name;
     header.seed = spec.seed;
     header.client_requests = stats.client_requests;
@@ -145,7 +141,7 @@ int cmd_check(const CheckArgs& args) {
     results::JUnitSuite suite;
     suite.name = name;
     suite.wall_seconds = stats.wall_seconds;
-    suite.properties = {{"scenario", args.scenario}, {"seed", std::to_string(spec.seed)}};
+    suite.properties = {{"scenario", args.scenario.scenario}, {"seed", std::to_string(spec.seed)}};
     if (!args.output.empty()) suite.properties.emplace_back("results", fmt::format("{}:{}", args.output, run_id));
     std::ofstream out(args.junit, std::ios::binary | std::ios::trunc);
     out << results::format_junit(suite, evaluated);
@@ -165,21 +161,18 @@ void register_check(CLI::App& app, Commands& commands) {
   auto* check = app.add_subcommand(
       "check", "Run a scenario and evaluate its assertions: exit 0 when all pass, 1 when one fails");
   check
-      ->add_option("SCENARIO", args->scenario,
+      ->add_option("SCENARIO", args->scenario.scenario,
                    "Scenario file with spec.assertions; when not found here, an installed one "
                    "(--data-dir)")
       ->required();
   check->add_option("-o,--output", args->output,
                     "Keep the results in this file (a new run is appended); default: a temporary file");
   check->add_option("--junit", args->junit, "Also write the outcome as JUnit XML (one testcase per condition)");
-  check->add_option("--seed", args->seed, "Override spec.seed");
-  check->add_option("--duration", args->duration, "Override spec.duration (Go syntax: 90s, 1m30s)");
-  check->add_option("--set", args->sets,
-                    "Override a scenario field before validation, e.g. --set "
-                    "'spec.assertions[0].expect.p99=\"< 300ms\"' (repeatable)");
+  add_scenario_options(*check, args->scenario, "--set 'spec.assertions[0].expect.p99=\"< 300ms\"'");
+  check->add_flag("-q,--quiet", args->quiet,
+                  "No progress display (it is drawn on stderr, at most 5 times a second, only when stdout and "
+                  "stderr are terminals)");
   add_format_option(*check, args->format, {"text", "json"});
-  check->add_flag("-v,--verbose", args->verbose, "Also print notes (skipped documents, ...)");
-  check->add_flag("-q,--quiet", args->quiet, "No progress display");
   commands.push_back({check, [args] { return cmd_check(*args); }});
 }
 

@@ -21,6 +21,11 @@ constexpr int kExitOk = 0;
 constexpr int kExitCheckFailed = 1;
 constexpr int kExitBadInput = 2;
 
+// --allow-unknown-fields, on every subcommand that reads a scenario or manifests.
+inline constexpr const char* kAllowUnknownFieldsHelp =
+    "Warn about fields the scenario format or the Kubernetes/Istio API does not define, instead of failing "
+    "(exit 2)";
+
 struct Command {
   CLI::App* app = nullptr;    // the subcommand, to know whether it was chosen
   std::function<int()> run;   // returns the exit code

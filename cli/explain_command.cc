@@ -28,6 +28,7 @@ struct ExplainArgs {
   std::string outbound_policy = "ALLOW_ANY";
   std::string format;
   bool verbose = false;
+  bool allow_unknown_fields = false;
 };
 
 // `explain --format json`, schemaVersion 1 (docs/schemas/explain.v1.schema.json): the
@@ -72,6 +73,15 @@ xds::ExplainTarget target_of(const std::string& s, bool gateway) {
   return t;
 }
 
+// The host of an explain URL (scheme and port removed); xds::explain has already validated it.
+std::string url_host(const std::string& url) {
+  std::string rest = url;
+  if (auto p = rest.find("://"); p != std::string::npos) rest = rest.substr(p + 3);
+  rest = rest.substr(0, rest.find('/'));
+  if (rest.find(']') == std::string::npos) rest = rest.substr(0, rest.rfind(':'));
+  return rest;
+}
+
 int cmd_explain(const ExplainArgs& args) {
   if (args.from.empty() == args.gateway.empty()) {
     std::cerr << "meshtwin explain: give exactly one of --from WORKLOAD or --gateway GATEWAY\n";
@@ -79,7 +89,9 @@ int cmd_explain(const ExplainArgs& args) {
   }
   config::ConfigStore store;
   config::Diagnostics diags;
-  config::load_paths(args.files, store, diags);
+  config::LoadOptions load_options;
+  load_options.allow_unknown_fields = args.allow_unknown_fields;
+  config::load_paths(args.files, store, diags, load_options);
   if (diags.has_errors()) {
     print_diagnostics(diags, args.verbose);
     return kExitBadInput;
@@ -126,6 +138,15 @@ int cmd_explain(const ExplainArgs& args) {
     return kExitOk;
   }
   for (const auto& line : e->lines) std::cout << line << '\n';
+  // A host no Service or ServiceEntry answers for is legal (it leaves the mesh, or is blocked), but
+  // most often a slip: name the nearest known host.
+  const std::string host = url_host(args.url);
+  if (!host.empty() && reg.resolve_dns(host, id->namespace_) == nullptr) {
+    const std::string near = reg.nearest_host(host, id->namespace_);
+    if (!near.empty())
+      std::cerr << "meshtwin explain: note: host \"" << host << "\" is no Service or ServiceEntry known from namespace "
+                << id->namespace_ << "; did you mean \"" << near << "\"?\n";
+  }
   return kExitOk;
 }
 
@@ -153,6 +174,7 @@ void register_explain(CLI::App& app, Commands& commands) {
       ->capture_default_str();
   add_format_option(*cmd, args->format, {"text", "json"});
   cmd->add_flag("-v,--verbose", args->verbose, "Also print notes (skipped documents, ...)");
+  cmd->add_flag("--allow-unknown-fields", args->allow_unknown_fields, kAllowUnknownFieldsHelp);
   commands.push_back({cmd, [args] { return cmd_explain(*args); }});
 }
 

@@ -19,12 +19,15 @@ struct GraphArgs {
   std::vector<std::string> files;
   std::string outbound_policy = "ALLOW_ANY";
   bool verbose = false;
+  bool allow_unknown_fields = false;
 };
 
 int cmd_graph(const GraphArgs& args) {
   config::ConfigStore store;
   config::Diagnostics diags;
-  config::load_paths(args.files, store, diags);
+  config::LoadOptions load_options;
+  load_options.allow_unknown_fields = args.allow_unknown_fields;
+  config::load_paths(args.files, store, diags, load_options);
   print_diagnostics(diags, args.verbose);
   if (diags.has_errors()) return kExitBadInput;
   const registry::Registry reg = registry::Registry::build(store, diags);
@@ -46,6 +49,7 @@ void register_graph(CLI::App& app, Commands& commands) {
       ->check(CLI::IsMember({"ALLOW_ANY", "REGISTRY_ONLY", "ALLOW_ANY_DYNAMIC_DNS"}))
       ->capture_default_str();
   cmd->add_flag("-v,--verbose", args->verbose, "Also print notes");
+  cmd->add_flag("--allow-unknown-fields", args->allow_unknown_fields, kAllowUnknownFieldsHelp);
   commands.push_back({cmd, [args] { return cmd_graph(*args); }});
 }
 

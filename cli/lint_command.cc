@@ -22,12 +22,15 @@ struct LintArgs {
   std::vector<std::string> files;
   std::string format;
   bool verbose = false;
+  bool allow_unknown_fields = false;
 };
 
 int cmd_lint(const LintArgs& args) {
   config::ConfigStore store;
   config::Diagnostics diags;
-  config::load_paths(args.files, store, diags);
+  config::LoadOptions load_options;
+  load_options.allow_unknown_fields = args.allow_unknown_fields;
+  config::load_paths(args.files, store, diags, load_options);
   // A file that cannot be read is bad input; a document that does not validate is a finding.
   for (const auto& d : diags.items())
     if (d.severity == config::Severity::Error && d.location.line == 0) {
@@ -65,6 +68,7 @@ void register_lint(CLI::App& app, Commands& commands) {
   cmd->add_option("-f,--filename", args->files, "Manifest files or folders (like kubectl apply -f)")->required();
   add_format_option(*cmd, args->format, {"text", "json", "yaml"});
   cmd->add_flag("-v,--verbose", args->verbose, "Also print notes (skipped documents, ...) and each finding's field path");
+  cmd->add_flag("--allow-unknown-fields", args->allow_unknown_fields, kAllowUnknownFieldsHelp);
   commands.push_back({cmd, [args] { return cmd_lint(*args); }});
 }
 

@@ -2,13 +2,28 @@
 
 #include <iostream>
 
+#include <CLI/CLI.hpp>
+
 #include "cli/commands.h"
 #include "cli/data_dir.h"
 #include "engine/time.h"
 #include "model/analysis/lint.h"
 #include "model/config/diagnostics.h"
+#include "model/registry/registry.h"
 
 namespace meshtwin::cli {
+
+void add_scenario_options(CLI::App& cmd, ScenarioArgs& args, const std::string& set_example) {
+  cmd.add_option("--seed", args.seed, "Override spec.seed");
+  cmd.add_option("--duration", args.duration, "Override spec.duration (Go syntax: 90s, 1m30s, 500ms)");
+  cmd.add_option("--set", args.sets,
+                 "Override a scenario field before validation, e.g. " + set_example + " (repeatable)");
+  cmd.add_flag("-v,--verbose", args.verbose, "Also print notes (skipped documents, ...) and lint's info findings");
+  cmd.add_flag("--allow-unknown-fields", args.allow_unknown_fields, kAllowUnknownFieldsHelp);
+  cmd.add_flag("--strict", args.strict,
+               "Exit 2 before simulating when lint finds an error in the configuration (e.g. IST0101, a route to a "
+               "missing subset); without it lint's findings are only printed");
+}
 
 std::optional<PreparedRun> prepare_run(const ScenarioArgs& args) {
   config::Diagnostics diags;
@@ -28,7 +43,9 @@ std::optional<PreparedRun> prepare_run(const ScenarioArgs& args) {
     diags.note(config::SourceLocation{args.scenario, 0, 0}, "",
               "not in the current folder: running the installed " + *path);
   }
-  auto spec = scenario::load_scenario(*path, args.sets, diags);
+  scenario::LoadScenarioOptions load_options;
+  load_options.allow_unknown_fields = args.allow_unknown_fields;
+  auto spec = scenario::load_scenario(*path, args.sets, diags, load_options);
   if (!spec) {
     print_diagnostics(diags, args.verbose);
     return std::nullopt;
@@ -50,6 +67,23 @@ std::optional<PreparedRun> prepare_run(const ScenarioArgs& args) {
   if (prepared.mesh) analysis::warn_unsimulated(prepared.mesh->resources(), diags);
   print_diagnostics(diags, args.verbose);
   if (!prepared.mesh) return std::nullopt;
+
+  // What `meshtwin lint` would say about the same configuration, before the run: a mistake that
+  // will shape every result (IST0101: a route to a subset no DestinationRule declares gives
+  // 503 NC) should not first be discovered in the report.
+  config::Diagnostics registry_diags;
+  const registry::Registry reg = registry::Registry::build(prepared.mesh->resources(), registry_diags);
+  std::size_t lint_errors = 0;
+  for (const auto& f : analysis::lint(prepared.mesh->resources(), reg)) {
+    if (f.severity == config::Severity::Error) ++lint_errors;
+    if (f.severity == config::Severity::Note && !args.verbose) continue;
+    std::cerr << analysis::format(f) << '\n';
+  }
+  if (args.strict && lint_errors > 0) {
+    std::cerr << "meshtwin: --strict: lint found " << lint_errors
+              << " error(s) in the configuration; not simulating (fix them, or run without --strict)\n";
+    return std::nullopt;
+  }
   prepared.spec = std::move(*spec);
   return prepared;
 }

@@ -12,6 +12,10 @@
 #include "model/scenario/mesh.h"
 #include "model/scenario/scenario_spec.h"
 
+namespace CLI {
+class App;
+}
+
 namespace meshtwin::cli {
 
 struct ScenarioArgs {
@@ -20,6 +24,8 @@ struct ScenarioArgs {
   std::string duration;            // --duration, Go syntax; empty: the scenario's
   std::vector<std::string> sets;   // --set PATH=VALUE
   bool verbose = false;
+  bool allow_unknown_fields = false;  // --allow-unknown-fields: unknown fields warn, not fail
+  bool strict = false;                // --strict: an error-level lint finding is exit 2
 };
 
 struct PreparedRun {
@@ -27,8 +33,15 @@ struct PreparedRun {
   std::unique_ptr<scenario::Mesh> mesh;
 };
 
-// Loads, applies --seed/--duration, builds and prints diagnostics (with the warnings about
-// resources the run does not simulate). nullopt when the input is bad (already reported).
+// Loads, applies --seed/--duration, builds, prints diagnostics (with the warnings about
+// resources the run does not simulate), then lints the loaded configuration and prints every
+// finding (info only with verbose) to stderr before anything is simulated: a missing subset
+// that will make every request 503 NC is said up front. nullopt when the input is bad or, with
+// `strict`, when lint found an error (already reported).
 std::optional<PreparedRun> prepare_run(const ScenarioArgs& args);
+
+// The options `run` and `check` share: --seed, --duration, --set, -v, --allow-unknown-fields and
+// --strict, with one wording in both --help texts.
+void add_scenario_options(CLI::App& cmd, ScenarioArgs& args, const std::string& set_example);
 
 }  // namespace meshtwin::cli

@@ -22,17 +22,13 @@ namespace meshtwin::cli {
 namespace {
 
 struct RunArgs {
-  std::string scenario;
+  ScenarioArgs scenario;  // SCENARIO and the options run shares with check
   std::string output = "meshtwin-results.db";
-  std::optional<std::uint64_t> seed;
-  std::string duration;
-  std::vector<std::string> sets;
-  bool verbose = false;
   bool quiet = false;
 };
 
 int cmd_run(const RunArgs& args) {
-  auto prepared = prepare_run({args.scenario, args.seed, args.duration, args.sets, args.verbose});
+  auto prepared = prepare_run(args.scenario);
   if (!prepared) return kExitBadInput;
   auto& spec = prepared->spec;
   auto& mesh = prepared->mesh;
@@ -58,20 +54,16 @@ int cmd_run(const RunArgs& args) {
 void register_run(CLI::App& app, Commands& commands) {
   auto args = std::make_shared<RunArgs>();
   auto* run = app.add_subcommand("run", "Simulate a scenario and append a run to a results file");
-  run->add_option("SCENARIO", args->scenario,
+  run->add_option("SCENARIO", args->scenario.scenario,
                   "Scenario file (kind: Scenario); when not found here, an installed one "
                   "(--data-dir)")
       ->required();
   run->add_option("-o,--output", args->output, "Results file (SQLite); a new run is appended")
       ->capture_default_str();
-  run->add_option("--seed", args->seed, "Override spec.seed");
-  run->add_option("--duration", args->duration,
-                  "Override spec.duration (Go syntax: 90s, 1m30s, 500ms)");
-  run->add_option("--set", args->sets,
-                  "Override a scenario field before validation, e.g. "
-                  "--set spec.clients[0].rate.poisson=50 (repeatable)");
-  run->add_flag("-v,--verbose", args->verbose, "Also print notes (skipped documents, ...)");
-  run->add_flag("-q,--quiet", args->quiet, "No progress display");
+  add_scenario_options(*run, args->scenario, "--set spec.clients[0].rate.poisson=50");
+  run->add_flag("-q,--quiet", args->quiet,
+                "No progress display (it is drawn on stderr, at most 5 times a second, only when stdout and "
+                "stderr are terminals)");
   commands.push_back({run, [args] { return cmd_run(*args); }});
 }
 

@@ -103,6 +103,12 @@ class Linter {
     return lower(registry::resolve_short_name(host, ns, reg_.domain()));
   }
 
+  // "; did you mean "reviews"?" for a host no one serves, as written from namespace `ns`.
+  std::string host_hint(const std::string& host, const std::string& ns) const {
+    const std::string near = reg_.nearest_host(host, ns);
+    return near.empty() ? std::string() : "; did you mean \"" + near + "\"?";
+  }
+
   // A host the mesh knows: a Service or ServiceEntry host, or one a wildcard ServiceEntry covers.
   bool host_known(const std::string& host) const {
     if (reg_.find_service(host)) return true;
@@ -135,7 +141,7 @@ class Linter {
     if (!host_known(host)) {
       add("IST0101", "ReferencedResourceNotFound", Severity::Error, loc, path + ".host",
           "Referenced host not found: \"" + d.host + "\" (" + host +
-              " is no Service or ServiceEntry host; requests routed here get 503 NC)",
+              " is no Service or ServiceEntry host; requests routed here get 503 NC)" + host_hint(d.host, ns),
           resource);
       return;
     }
@@ -144,7 +150,8 @@ class Linter {
       if (!subsets.count(d.subset))
         add("IST0101", "ReferencedResourceNotFound", Severity::Error, loc, path + ".subset",
             "Referenced host+subset in destinationrule not found: \"" + host + "+" + d.subset +
-                "\" (no DestinationRule declares the subset, so its cluster does not exist: 503 NC)",
+                "\" (no DestinationRule declares the subset, so its cluster does not exist: 503 NC)" +
+                config::did_you_mean(d.subset, std::vector<std::string>(subsets.begin(), subsets.end())),
             resource);
     }
   }

@@ -1,5 +1,7 @@
 #include "model/config/diagnostics.h"
 
+#include <algorithm>
+#include <cctype>
 #include <utility>
 
 namespace meshtwin::config {
@@ -41,9 +43,61 @@ std::string Diagnostic::format() const {
   return out;
 }
 
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const char x = static_cast<char>(std::tolower(static_cast<unsigned char>(a[i - 1])));
+      const char y = static_cast<char>(std::tolower(static_cast<unsigned char>(b[j - 1])));
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x == y ? 0 : 1)});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string nearest_name(std::string_view word, const std::vector<std::string>& candidates) {
+  // Two edits catch most typos (`serviceTme`, `reviws`); long host names get a little more room.
+  const std::size_t limit = std::max<std::size_t>(2, word.size() / 4);
+  std::string best;
+  std::size_t best_d = limit + 1;
+  for (const auto& c : candidates) {
+    if (c == word) continue;
+    const std::size_t d = edit_distance(word, c);
+    if (d < best_d && d < c.size()) {
+      best_d = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
+  const std::string n = nearest_name(word, candidates);
+  return n.empty() ? std::string() : "; did you mean \"" + n + "\"?";
+}
+
 void Diagnostics::add(Severity severity, SourceLocation location, std::string field_path,
                       std::string message) {
-  if (severity == Severity::Error) ++errors_;
+  if (severity == Severity::Error) {
+    ++errors_;
+    auto it = std::find_if(per_file_.begin(), per_file_.end(),
+                           [&](const FileCount& f) { return f.file == location.file; });
+    if (it == per_file_.end()) it = per_file_.insert(per_file_.end(), FileCount{location.file, 0, 0});
+    if (++it->errors > kMaxErrorsPerFile) {
+      const std::string text = std::to_string(it->errors - kMaxErrorsPerFile) + " more error(s) in this file not shown (only the first " +
+                               std::to_string(kMaxErrorsPerFile) + " are); fix these first";
+      if (it->overflow_item == 0) {
+        it->overflow_item = items_.size();
+        items_.push_back(Diagnostic{Severity::Error, SourceLocation{location.file, 0, 0}, "", text});
+      } else {
+        items_[it->overflow_item].message = text;
+      }
+      return;
+    }
+  }
   items_.push_back(Diagnostic{severity, std::move(location), std::move(field_path), std::move(message)});
 }
 
@@ -55,7 +109,19 @@ const Diagnostic* Diagnostics::first_error() const {
 }
 
 void Diagnostics::append(const Diagnostics& other) {
-  for (const auto& d : other.items_) add(d.severity, d.location, d.field_path, d.message);
+  // Copied as they are: `other` has already capped its files (and counted what it hid).
+  const std::size_t offset = items_.size();
+  items_.insert(items_.end(), other.items_.begin(), other.items_.end());
+  errors_ += other.errors_;
+  for (const auto& f : other.per_file_) {
+    auto it = std::find_if(per_file_.begin(), per_file_.end(), [&](const FileCount& x) { return x.file == f.file; });
+    if (it == per_file_.end()) {
+      per_file_.push_back(FileCount{f.file, f.errors, f.overflow_item == 0 ? 0 : f.overflow_item + offset});
+    } else {
+      it->errors += f.errors;
+      if (it->overflow_item == 0 && f.overflow_item != 0) it->overflow_item = f.overflow_item + offset;
+    }
+  }
 }
 
 }  // namespace meshtwin::config

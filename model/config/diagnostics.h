@@ -3,7 +3,9 @@
 // of the registry, routing, simulation, SQLite or the command line.
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace meshtwin::config {
@@ -29,8 +31,24 @@ struct Diagnostic {
   std::string format() const;
 };
 
+// Edit distance (Levenshtein, ASCII case-insensitive), for "did you mean" hints.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+// The candidate nearest to `word` when it is close enough to be a likely slip (at most 2 edits,
+// or a quarter of the word for long names, and fewer edits than the candidate is long); empty
+// otherwise. Ties go to the earlier candidate, so callers list the most likely ones first.
+std::string nearest_name(std::string_view word, const std::vector<std::string>& candidates);
+
+// `; did you mean "x"?` for nearest_name's answer, or empty.
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+
 class Diagnostics {
  public:
+  // At most this many errors are kept per file (a person fixes the first screenful, and a file
+  // in the wrong format would otherwise bury everything else); the rest are counted and named
+  // in one closing line per file.
+  static constexpr std::size_t kMaxErrorsPerFile = 20;
+
   void add(Severity severity, SourceLocation location, std::string field_path, std::string message);
   void error(SourceLocation location, std::string field_path, std::string message) {
     add(Severity::Error, std::move(location), std::move(field_path), std::move(message));
@@ -51,6 +69,13 @@ class Diagnostics {
  private:
   std::vector<Diagnostic> items_;
   std::size_t errors_ = 0;
+  // Errors per file and where the file's "N more errors" line sits in items_, once there is one.
+  struct FileCount {
+    std::string file;
+    std::size_t errors = 0;
+    std::size_t overflow_item = 0;  // 0: none yet (index 0 can never be an overflow line)
+  };
+  std::vector<FileCount> per_file_;
 };
 
 }  // namespace meshtwin::config

@@ -1,9 +1,11 @@
 #include "model/config/loader.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <system_error>
 
 #include "model/config/parsers.h"
 #include "model/config/yaml_reader.h"
@@ -37,6 +39,7 @@ class Loader {
       if (!node) continue;
       yaml::Reader reader(file, diags_, raw.line_offset);
       reader.lenient_api_checks = options_.lenient_api_checks;
+      reader.allow_unknown_fields = options_.allow_unknown_fields;
       try {
         load_object(Value(&reader, *node, ""));
       } catch (const std::exception& e) {
@@ -51,7 +54,9 @@ class Loader {
     std::error_code ec;
     const fs::file_status st = fs::status(path, ec);
     if (ec || !fs::exists(st)) {
-      diags_.error(SourceLocation{path, 0, 0}, "", "no such file or folder");
+      // The system's reason (No such file or directory, Permission denied on a parent folder, ...).
+      diags_.error(SourceLocation{path, 0, 0}, "",
+                   "cannot read: " + (ec ? ec.message() : std::generic_category().message(ENOENT)));
       return;
     }
     if (fs::is_directory(st)) {
@@ -87,14 +92,12 @@ class Loader {
   }
 
   void load_file(const std::string& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-      diags_.error(SourceLocation{file, 0, 0}, "", "cannot read file");
+    std::string text, error;
+    if (!read_file(file, text, &error)) {
+      diags_.error(SourceLocation{file, 0, 0}, "", "cannot read: " + error);
       return;
     }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    load_text(ss.str(), file);
+    load_text(text, file);
   }
 
   void skip_note(const Value& doc, const std::string& message) {
@@ -138,6 +141,9 @@ class Loader {
     const std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
     const std::string version = slash == std::string::npos ? api_version : api_version.substr(slash + 1);
     const std::size_t errors_before = diags_.error_count();
+    // apiVersion, kind, metadata, spec and status (which `kubectl get -o yaml` adds and no one
+    // reads); an EndpointSlice keeps its fields beside metadata.
+    doc.set_schema(kind == "EndpointSlice" ? &api::kEndpointSlice : &api::kObject);
 
     auto finish = [&](auto&& resource) {
       doc.ignore({"status"});
@@ -317,8 +323,35 @@ class Loader {
 }  // namespace
 
 void load_paths(const std::vector<std::string>& paths, ConfigStore& store, Diagnostics& diags) {
-  Loader loader(store, diags);
+  load_paths(paths, store, diags, LoadOptions{});
+}
+
+void load_paths(const std::vector<std::string>& paths, ConfigStore& store, Diagnostics& diags,
+                const LoadOptions& options) {
+  Loader loader(store, diags, options);
   for (const auto& p : paths) loader.load_path(p);
+}
+
+bool read_file(const std::string& path, std::string& out, std::string* error) {
+  errno = 0;
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    if (error) *error = std::strerror(errno != 0 ? errno : ENOENT);
+    return false;
+  }
+  out.clear();
+  char buf[65536];
+  std::size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  // Reading a folder opens fine on Linux and then fails with EISDIR here.
+  const bool failed = std::ferror(f) != 0;
+  const int err = errno;
+  std::fclose(f);
+  if (failed) {
+    if (error) *error = std::strerror(err != 0 ? err : EIO);
+    return false;
+  }
+  return true;
 }
 
 void load_yaml_text(std::string_view text, const std::string& file_name, ConfigStore& store, Diagnostics& diags) {

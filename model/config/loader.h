@@ -9,22 +9,34 @@
 
 namespace meshtwin::config {
 
+struct LoadOptions {
+  // Relax the checks only a real API server makes (see yaml::Reader::lenient_api_checks); for
+  // replaying istiod's tests, whose fake API server accepts, e.g., duplicate Service port names.
+  bool lenient_api_checks = false;
+  // `--allow-unknown-fields`: a field the API does not define is a warning, not an error.
+  bool allow_unknown_fields = false;
+};
+
 // Loads files and folders like `kubectl apply -f` (docs/design.md §3.1): folders recursively in byte
 // order of names (files ending .yaml, .yml or .json), multi-document YAML, `List` kinds.
 // Each document is validated and applied to `store` in order. Problems go to `diags`
-// (errors for invalid values, warnings for unknown fields, notes for skipped documents);
-// a document with errors is not applied. Never throws on bad input.
+// (errors for invalid values and fields the API does not define, warnings for Istio fields
+// meshtwin does not model, notes for skipped documents); a document with errors is not
+// applied. A path that cannot be read is one error naming the system's reason. Never throws on
+// bad input.
 void load_paths(const std::vector<std::string>& paths, ConfigStore& store, Diagnostics& diags);
+void load_paths(const std::vector<std::string>& paths, ConfigStore& store, Diagnostics& diags,
+                const LoadOptions& options);
+
+// Reads a whole file; false and the system's reason (`No such file or directory`,
+// `Permission denied`, `Is a directory`) in `error` when it cannot.
+bool read_file(const std::string& path, std::string& out, std::string* error);
 
 // The same for YAML text; `file_name` is what diagnostics report.
 void load_yaml_text(std::string_view text, const std::string& file_name, ConfigStore& store,
                     Diagnostics& diags);
 
-struct LoadOptions {
-  // Relax the checks only a real API server makes (see yaml::Reader::lenient_api_checks); for
-  // replaying istiod's tests, whose fake API server accepts, e.g., duplicate Service port names.
-  bool lenient_api_checks = false;
-};
+
 void load_yaml_text(std::string_view text, const std::string& file_name, ConfigStore& store,
                     Diagnostics& diags, const LoadOptions& options);
 

@@ -2,8 +2,11 @@
 // Gateway API (Gateway, HTTPRoute, GRPCRoute, TCPRoute, TLSRoute, and the ReferenceGrants that
 // permit their cross-namespace references) and EndpointSlice, plus PeerAuthentication,
 // which is not simulated but read so that lint can compare it with DestinationRule tls modes.
-// Only what changes routing is kept; the rest of each API is accepted without a warning so that
-// Istio's samples load cleanly, and misspelt fields still warn.
+// Only what changes routing is kept. Each map is read against its type's field list
+// (api_fields.h): a field the API lacks is an error; a Gateway API or PeerAuthentication field
+// meshtwin does not translate (cors, retry, sessionPersistence, infrastructure, ...) is a warning;
+// the few that cannot change traffic are ignored by name below; Ingress and EndpointSlice
+// fields a mesh does not need are silent.
 #include <algorithm>
 #include <limits>
 
@@ -12,10 +15,10 @@
 namespace meshtwin::config::parse {
 namespace {
 
-std::optional<MapReader> spec_map(MapReader& doc, const std::string& what) {
+std::optional<MapReader> spec_map(MapReader& doc, const std::string& what, const api::Message& schema) {
   auto spec = doc.require("spec", "spec is required: " + what);
   if (!spec) return std::nullopt;
-  MapReader m(*spec);
+  MapReader m(*spec, schema);
   if (!m.ok()) return std::nullopt;
   return m;
 }
@@ -24,7 +27,7 @@ std::optional<MapReader> spec_map(MapReader& doc, const std::string& what) {
 void read_port(MapReader& m, std::string_view key, std::uint32_t& out) { m.read_uint(key, out, 1, 65535); }
 
 std::optional<GatewayApiParentRef> read_parent_ref(const Value& v) {
-  MapReader m(v);
+  MapReader m(v, api::kParentReference);
   if (!m.ok()) return std::nullopt;
   GatewayApiParentRef p;
   p.location = v.location();
@@ -41,8 +44,10 @@ std::optional<GatewayApiParentRef> read_parent_ref(const Value& v) {
   return p;
 }
 
-std::optional<GatewayApiBackendRef> read_backend_ref(const Value& v) {
-  MapReader m(v);
+// HTTPRoute's backendRefs may carry filters (not translated); TCP/TLS routes' and a mirror's
+// may not.
+std::optional<GatewayApiBackendRef> read_backend_ref(const Value& v, const api::Message& schema = api::kBackendRef) {
+  MapReader m(v, schema);
   if (!m.ok()) return std::nullopt;
   GatewayApiBackendRef b;
   b.location = v.location();
@@ -53,7 +58,6 @@ std::optional<GatewayApiBackendRef> read_backend_ref(const Value& v) {
   m.read("name", b.name);
   read_port(m, "port", b.port);
   m.read_int("weight", b.weight, 0, 1'000'000);
-  m.ignore({"filters"});
   m.finish();
   return b;
 }
@@ -66,11 +70,12 @@ void read_parent_refs(MapReader& spec, std::vector<GatewayApiParentRef>& out) {
   }
 }
 
-void read_backend_refs(MapReader& m, std::vector<GatewayApiBackendRef>& out) {
+void read_backend_refs(MapReader& m, std::vector<GatewayApiBackendRef>& out,
+                       const api::Message& schema = api::kBackendRef) {
   if (auto refs = m.get("backendRefs")) {
     if (auto items = refs->as_list())
       for (const Value& item : *items)
-        if (auto b = read_backend_ref(item)) out.push_back(std::move(*b));
+        if (auto b = read_backend_ref(item, schema)) out.push_back(std::move(*b));
   }
 }
 
@@ -78,7 +83,7 @@ void read_header_matches(const Value& v, std::vector<GatewayApiHeaderMatch>& out
   auto items = v.as_list();
   if (!items) return;
   for (const Value& item : *items) {
-    MapReader m(item);
+    MapReader m(item, api::kHTTPHeaderMatch);
     if (!m.ok()) continue;
     GatewayApiHeaderMatch h;
     m.read_enum("type", h.type, {"Exact", "RegularExpression"});
@@ -92,13 +97,13 @@ void read_header_matches(const Value& v, std::vector<GatewayApiHeaderMatch>& out
 }
 
 void read_header_modifier(const Value& v, GatewayApiHeaderModifier& out) {
-  MapReader m(v);
+  MapReader m(v, api::kHTTPHeaderFilter);
   if (!m.ok()) return;
   auto pairs = [&](std::string_view key, std::vector<std::pair<std::string, std::string>>& dst) {
     if (auto list = m.get(key)) {
       if (auto items = list->as_list()) {
         for (const Value& item : *items) {
-          MapReader hm(item);
+          MapReader hm(item, api::kHTTPHeader);
           if (!hm.ok()) continue;
           std::string name, value;
           hm.read("name", name);
@@ -116,7 +121,7 @@ void read_header_modifier(const Value& v, GatewayApiHeaderModifier& out) {
 }
 
 void read_path_modifier(const Value& v, GatewayApiHTTPRouteFilter& f) {
-  MapReader m(v);
+  MapReader m(v, api::kHTTPPathModifier);
   if (!m.ok()) return;
   m.read_enum("type", f.path_type, {"ReplaceFullPath", "ReplacePrefixMatch"});
   if (f.path_type == "ReplaceFullPath") m.read("replaceFullPath", f.path_value);
@@ -125,7 +130,7 @@ void read_path_modifier(const Value& v, GatewayApiHTTPRouteFilter& f) {
 }
 
 void read_filter(const Value& v, GatewayApiHTTPRouteFilter& f, bool grpc = false) {
-  MapReader m(v);
+  MapReader m(v, grpc ? api::kGRPCRouteFilter : api::kHTTPRouteFilter);
   if (!m.ok()) return;
   // GRPCRouteFilter has a subset of HTTPRouteFilter's types (gateway-api GRPCRouteFilter.type).
   if (grpc)
@@ -137,7 +142,7 @@ void read_filter(const Value& v, GatewayApiHTTPRouteFilter& f, bool grpc = false
   if (auto x = m.get("requestHeaderModifier")) read_header_modifier(*x, f.headers);
   if (auto x = m.get("responseHeaderModifier")) read_header_modifier(*x, f.headers);
   if (auto x = m.get("requestRedirect")) {
-    MapReader rm(*x);
+    MapReader rm(*x, api::kHTTPRequestRedirectFilter);
     if (rm.ok()) {
       rm.read("scheme", f.scheme);
       rm.read("hostname", f.hostname);
@@ -148,7 +153,7 @@ void read_filter(const Value& v, GatewayApiHTTPRouteFilter& f, bool grpc = false
     }
   }
   if (auto x = m.get("urlRewrite")) {
-    MapReader rm(*x);
+    MapReader rm(*x, api::kHTTPURLRewriteFilter);
     if (rm.ok()) {
       rm.read("hostname", f.hostname);
       if (auto p = rm.get("path")) read_path_modifier(*p, f);
@@ -156,13 +161,13 @@ void read_filter(const Value& v, GatewayApiHTTPRouteFilter& f, bool grpc = false
     }
   }
   if (auto x = m.get("requestMirror")) {
-    MapReader rm(*x);
+    MapReader rm(*x, api::kHTTPRequestMirrorFilter);
     if (rm.ok()) {
       if (auto b = rm.get("backendRef")) f.mirror = read_backend_ref(*b);
       double pct = 0;
       if (rm.read_number("percent", pct, 0, 100)) f.mirror_percent = pct;
       if (auto fr = rm.get("fraction")) {
-        MapReader fm(*fr);
+        MapReader fm(*fr, api::kFraction);
         if (fm.ok()) {
           double num = 0, den = 100;
           fm.read_number("numerator", num, 0, std::numeric_limits<double>::max());
@@ -174,7 +179,6 @@ void read_filter(const Value& v, GatewayApiHTTPRouteFilter& f, bool grpc = false
       rm.finish();
     }
   }
-  m.ignore({"cors", "extensionRef"});
   m.finish();
 }
 
@@ -188,22 +192,20 @@ void parse_endpoint_slice(MapReader& doc, EndpointSlice& out) {
   if (auto eps = doc.get("endpoints")) {
     if (auto items = eps->as_list()) {
       for (const Value& item : *items) {
-        MapReader m(item);
+        MapReader m(item, api::kEndpoint);
         if (!m.ok()) continue;
         EndpointSlice::Endpoint e;
         m.read("addresses", e.addresses);
         m.read("hostname", e.hostname);
         if (auto c = m.get("conditions")) {
-          MapReader cm(*c);
+          MapReader cm(*c, api::kEndpointConditions);
           if (cm.ok()) {
             std::optional<bool> ready;
             cm.read("ready", ready);
             if (ready) e.ready = *ready;
-            cm.ignore({"serving", "terminating"});
             cm.finish();
           }
         }
-        m.ignore({"nodeName", "zone", "targetRef", "hints", "deprecatedTopology"});
         m.finish();
         out.endpoints.push_back(std::move(e));
       }
@@ -212,7 +214,7 @@ void parse_endpoint_slice(MapReader& doc, EndpointSlice& out) {
   if (auto ports = doc.get("ports")) {
     if (auto items = ports->as_list()) {
       for (const Value& item : *items) {
-        MapReader m(item);
+        MapReader m(item, api::kEndpointPort);
         if (!m.ok()) continue;
         EndpointSlice::Port p;
         m.read("name", p.name);
@@ -228,21 +230,21 @@ void parse_endpoint_slice(MapReader& doc, EndpointSlice& out) {
 
 void parse_ingress(MapReader& doc, Ingress& out) {
   read_metadata(doc, out.meta);
-  auto spec_opt = spec_map(doc, "an Ingress needs rules or a default backend");
+  auto spec_opt = spec_map(doc, "an Ingress needs rules or a default backend", api::kIngressSpec);
   if (!spec_opt) return;
   MapReader& spec = *spec_opt;
   spec.read("ingressClassName", out.ingress_class_name);
   auto read_backend = [](const Value& v, IngressBackend& b) {
-    MapReader m(v);
+    MapReader m(v, api::kIngressBackend);
     if (!m.ok()) return false;
     bool ok = false;
     if (auto svc = m.get("service")) {
-      MapReader sm(*svc);
+      MapReader sm(*svc, api::kIngressServiceBackend);
       if (sm.ok()) {
         sm.require("name", "name is required: the Service that receives the traffic");
         sm.read("name", b.service_name);
         if (auto port = sm.get("port")) {
-          MapReader pm(*port);
+          MapReader pm(*port, api::kServiceBackendPort);
           if (pm.ok()) {
             read_port(pm, "number", b.port_number);
             pm.read("name", b.port_name);
@@ -263,7 +265,6 @@ void parse_ingress(MapReader& doc, Ingress& out) {
           b.port_name = *s;
       }
     }
-    m.ignore({"resource"});
     m.finish();
     return ok;
   };
@@ -276,19 +277,19 @@ void parse_ingress(MapReader& doc, Ingress& out) {
   if (auto rules = spec.get("rules")) {
     if (auto items = rules->as_list()) {
       for (const Value& item : *items) {
-        MapReader m(item);
+        MapReader m(item, api::kIngressRule);
         if (!m.ok()) continue;
         IngressRule r;
         r.location = item.location();
         m.read("host", r.host);
         if (auto http = m.get("http")) {
-          MapReader hm(*http);
+          MapReader hm(*http, api::kHTTPIngressRuleValue);
           if (hm.ok()) {
             r.has_http = true;
             if (auto paths = hm.get("paths")) {
               if (auto pitems = paths->as_list()) {
                 for (const Value& pv : *pitems) {
-                  MapReader pm(pv);
+                  MapReader pm(pv, api::kHTTPIngressPath);
                   if (!pm.ok()) continue;
                   IngressPath p;
                   p.location = pv.location();
@@ -311,7 +312,7 @@ void parse_ingress(MapReader& doc, Ingress& out) {
   if (auto tls = spec.get("tls")) {
     if (auto items = tls->as_list()) {
       for (const Value& item : *items) {
-        MapReader m(item);
+        MapReader m(item, api::kIngressTLS);
         if (!m.ok()) continue;
         IngressTLS t;
         m.read("hosts", t.hosts);
@@ -326,7 +327,7 @@ void parse_ingress(MapReader& doc, Ingress& out) {
 
 void parse_gateway_api_gateway(MapReader& doc, GatewayApiGateway& out) {
   read_metadata(doc, out.meta);
-  auto spec_opt = spec_map(doc, "a Gateway needs listeners");
+  auto spec_opt = spec_map(doc, "a Gateway needs listeners", api::kGatewaySpec);
   if (!spec_opt) return;
   MapReader& spec = *spec_opt;
   spec.require("gatewayClassName", "gatewayClassName is required (istio for Istio's gateway controller)");
@@ -334,7 +335,7 @@ void parse_gateway_api_gateway(MapReader& doc, GatewayApiGateway& out) {
   if (auto listeners = spec.require("listeners", "listeners is required: the ports and protocols to expose")) {
     if (auto items = listeners->as_list()) {
       for (const Value& item : *items) {
-        MapReader m(item);
+        MapReader m(item, api::kListener);
         if (!m.ok()) continue;
         GatewayApiListener l;
         l.location = item.location();
@@ -346,14 +347,14 @@ void parse_gateway_api_gateway(MapReader& doc, GatewayApiGateway& out) {
         m.require("protocol");
         m.read("protocol", l.protocol);
         if (auto tls = m.get("tls")) {
-          MapReader tm(*tls);
+          MapReader tm(*tls, api::kGatewayTLSConfig);
           if (tm.ok()) {
             l.tls_mode = "Terminate";
             tm.read_enum("mode", l.tls_mode, {"Terminate", "Passthrough"});
             if (auto refs = tm.get("certificateRefs")) {
               if (auto ritems = refs->as_list()) {
                 for (const Value& r : *ritems) {
-                  MapReader rm(r);
+                  MapReader rm(r, api::kSecretObjectReference);
                   if (!rm.ok()) continue;
                   GatewayApiSecretRef ref;
                   ref.location = r.location();
@@ -366,19 +367,18 @@ void parse_gateway_api_gateway(MapReader& doc, GatewayApiGateway& out) {
                 }
               }
             }
-            tm.ignore({"options", "frontendValidation"});
             tm.finish();
           }
         }
         if (auto ar = m.get("allowedRoutes")) {
-          MapReader am(*ar);
+          MapReader am(*ar, api::kAllowedRoutes);
           if (am.ok()) {
             if (auto ns = am.get("namespaces")) {
-              MapReader nm(*ns);
+              MapReader nm(*ns, api::kRouteNamespaces);
               if (nm.ok()) {
                 nm.read_enum("from", l.allowed_namespaces, {"Same", "All", "Selector"});
                 if (auto sel = nm.get("selector")) {
-                  MapReader sm(*sel);
+                  MapReader sm(*sel, api::kLabelSelector);
                   if (sm.ok()) {
                     read_labels(sm, "matchLabels", l.allowed_namespace_selector);
                     sm.ignore({"matchExpressions"});
@@ -391,7 +391,7 @@ void parse_gateway_api_gateway(MapReader& doc, GatewayApiGateway& out) {
             if (auto kinds = am.get("kinds")) {
               if (auto kitems = kinds->as_list()) {
                 for (const Value& k : *kitems) {
-                  MapReader km(k);
+                  MapReader km(k, api::kRouteGroupKind);
                   if (!km.ok()) continue;
                   std::string kind;
                   km.read("kind", kind);
@@ -412,23 +412,22 @@ void parse_gateway_api_gateway(MapReader& doc, GatewayApiGateway& out) {
   if (auto addrs = spec.get("addresses")) {
     if (auto items = addrs->as_list()) {
       for (const Value& item : *items) {
-        MapReader m(item);
+        MapReader m(item, api::kGatewaySpecAddress);
         if (!m.ok()) continue;
         std::string value;
         m.read("value", value);
-        m.ignore({"type"});
+        m.ignore({"type"});  // IPAddress or Hostname: the value says which
         m.finish();
         out.addresses.push_back(std::move(value));
       }
     }
   }
-  spec.ignore({"infrastructure", "backendTLS", "allowedListeners"});
   spec.finish();
 }
 
 void parse_http_route(MapReader& doc, GatewayApiHTTPRoute& out) {
   read_metadata(doc, out.meta);
-  auto spec_opt = spec_map(doc, "an HTTPRoute needs parentRefs and rules");
+  auto spec_opt = spec_map(doc, "an HTTPRoute needs parentRefs and rules", api::kHTTPRouteSpec);
   if (!spec_opt) return;
   MapReader& spec = *spec_opt;
   read_parent_refs(spec, out.parent_refs);
@@ -436,7 +435,7 @@ void parse_http_route(MapReader& doc, GatewayApiHTTPRoute& out) {
   if (auto rules = spec.get("rules")) {
     if (auto items = rules->as_list()) {
       for (const Value& item : *items) {
-        MapReader m(item);
+        MapReader m(item, api::kHTTPRouteRule);
         if (!m.ok()) continue;
         GatewayApiHTTPRouteRule r;
         r.location = item.location();
@@ -444,11 +443,11 @@ void parse_http_route(MapReader& doc, GatewayApiHTTPRoute& out) {
         if (auto matches = m.get("matches")) {
           if (auto mitems = matches->as_list()) {
             for (const Value& mv : *mitems) {
-              MapReader mm(mv);
+              MapReader mm(mv, api::kHTTPRouteMatch);
               if (!mm.ok()) continue;
               GatewayApiHTTPRouteMatch match;
               if (auto path = mm.get("path")) {
-                MapReader pm(*path);
+                MapReader pm(*path, api::kHTTPPathMatch);
                 if (pm.ok()) {
                   pm.read_enum("type", match.path_type, {"Exact", "PathPrefix", "RegularExpression"});
                   pm.read("value", match.path_value);
@@ -472,16 +471,15 @@ void parse_http_route(MapReader& doc, GatewayApiHTTPRoute& out) {
             }
           }
         }
-        read_backend_refs(m, r.backend_refs);
+        read_backend_refs(m, r.backend_refs, api::kHTTPBackendRef);
         if (auto t = m.get("timeouts")) {
-          MapReader tm(*t);
+          MapReader tm(*t, api::kHTTPRouteTimeouts);
           if (tm.ok()) {
             tm.read_duration("request", r.request_timeout);
             tm.read_duration("backendRequest", r.backend_request_timeout);
             tm.finish();
           }
         }
-        m.ignore({"sessionPersistence", "retry"});
         m.finish();
         out.rules.push_back(std::move(r));
       }
@@ -493,7 +491,8 @@ void parse_http_route(MapReader& doc, GatewayApiHTTPRoute& out) {
 void parse_l4_route(MapReader& doc, const std::string& kind, GatewayApiL4Route& out) {
   read_metadata(doc, out.meta);
   out.kind = kind;
-  auto spec_opt = spec_map(doc, "a " + kind + " needs parentRefs and rules");
+  auto spec_opt =
+      spec_map(doc, "a " + kind + " needs parentRefs and rules", kind == "TLSRoute" ? api::kTLSRouteSpec : api::kTCPRouteSpec);
   if (!spec_opt) return;
   MapReader& spec = *spec_opt;
   read_parent_refs(spec, out.parent_refs);
@@ -501,12 +500,12 @@ void parse_l4_route(MapReader& doc, const std::string& kind, GatewayApiL4Route& 
   if (auto rules = spec.get("rules")) {
     if (auto items = rules->as_list()) {
       for (const Value& item : *items) {
-        MapReader m(item);
+        MapReader m(item, api::kL4RouteRule);
         if (!m.ok()) continue;
         GatewayApiL4RouteRule r;
         r.location = item.location();
         read_backend_refs(m, r.backend_refs);
-        m.ignore({"name"});
+        m.ignore({"name"});  // a rule's name only labels it
         m.finish();
         out.rules.push_back(std::move(r));
       }
@@ -517,7 +516,7 @@ void parse_l4_route(MapReader& doc, const std::string& kind, GatewayApiL4Route& 
 
 void parse_grpc_route(MapReader& doc, GatewayApiGRPCRoute& out) {
   read_metadata(doc, out.meta);
-  auto spec_opt = spec_map(doc, "a GRPCRoute needs parentRefs and rules");
+  auto spec_opt = spec_map(doc, "a GRPCRoute needs parentRefs and rules", api::kGRPCRouteSpec);
   if (!spec_opt) return;
   MapReader& spec = *spec_opt;
   read_parent_refs(spec, out.parent_refs);
@@ -525,7 +524,7 @@ void parse_grpc_route(MapReader& doc, GatewayApiGRPCRoute& out) {
   if (auto rules = spec.get("rules")) {
     if (auto items = rules->as_list()) {
       for (const Value& item : *items) {
-        MapReader m(item);
+        MapReader m(item, api::kGRPCRouteRule);
         if (!m.ok()) continue;
         GatewayApiGRPCRouteRule r;
         r.location = item.location();
@@ -533,11 +532,11 @@ void parse_grpc_route(MapReader& doc, GatewayApiGRPCRoute& out) {
         if (auto matches = m.get("matches")) {
           if (auto mitems = matches->as_list()) {
             for (const Value& mv : *mitems) {
-              MapReader mm(mv);
+              MapReader mm(mv, api::kGRPCRouteMatch);
               if (!mm.ok()) continue;
               GatewayApiGRPCRouteMatch match;
               if (auto method = mm.get("method")) {
-                MapReader gm(*method);
+                MapReader gm(*method, api::kGRPCMethodMatch);
                 if (gm.ok()) {
                   GatewayApiGRPCMethodMatch g;
                   gm.read_enum("type", g.type, {"Exact", "RegularExpression"});
@@ -565,8 +564,7 @@ void parse_grpc_route(MapReader& doc, GatewayApiGRPCRoute& out) {
             }
           }
         }
-        read_backend_refs(m, r.backend_refs);
-        m.ignore({"sessionPersistence"});
+        read_backend_refs(m, r.backend_refs, api::kGRPCBackendRef);
         m.finish();
         out.rules.push_back(std::move(r));
       }
@@ -577,13 +575,13 @@ void parse_grpc_route(MapReader& doc, GatewayApiGRPCRoute& out) {
 
 void parse_reference_grant(MapReader& doc, GatewayApiReferenceGrant& out) {
   read_metadata(doc, out.meta);
-  auto spec_opt = spec_map(doc, "a ReferenceGrant needs from and to");
+  auto spec_opt = spec_map(doc, "a ReferenceGrant needs from and to", api::kReferenceGrantSpec);
   if (!spec_opt) return;
   MapReader& spec = *spec_opt;
   if (auto from = spec.require("from", "from is required: the kinds and namespaces that may refer here")) {
     if (auto items = from->as_list()) {
       for (const Value& item : *items) {
-        MapReader m(item);
+        MapReader m(item, api::kReferenceGrantFrom);
         if (!m.ok()) continue;
         GatewayApiReferenceGrant::From f;
         f.location = item.location();
@@ -601,7 +599,7 @@ void parse_reference_grant(MapReader& doc, GatewayApiReferenceGrant& out) {
   if (auto to = spec.require("to", "to is required: the kinds in this namespace that may be referred to")) {
     if (auto items = to->as_list()) {
       for (const Value& item : *items) {
-        MapReader m(item);
+        MapReader m(item, api::kReferenceGrantTo);
         if (!m.ok()) continue;
         GatewayApiReferenceGrant::To t;
         t.location = item.location();
@@ -622,10 +620,10 @@ void parse_peer_authentication(MapReader& doc, PeerAuthentication& out) {
   read_metadata(doc, out.meta);
   auto spec = doc.get("spec");
   if (!spec) return;
-  MapReader m(*spec);
+  MapReader m(*spec, api::kPeerAuthenticationSpec);
   if (!m.ok()) return;
   if (auto sel = m.get("selector")) {
-    MapReader sm(*sel);
+    MapReader sm(*sel, api::kWorkloadSelectorMatchLabels);
     if (sm.ok()) {
       Labels l;
       read_labels(sm, "matchLabels", l);
@@ -634,7 +632,7 @@ void parse_peer_authentication(MapReader& doc, PeerAuthentication& out) {
     }
   }
   if (auto mtls = m.get("mtls")) {
-    MapReader mm(*mtls);
+    MapReader mm(*mtls, api::kPeerAuthenticationMTLS);
     if (mm.ok()) {
       mm.read_enum("mode", out.mode, {"UNSET", "DISABLE", "PERMISSIVE", "STRICT"});
       mm.finish();
@@ -644,7 +642,7 @@ void parse_peer_authentication(MapReader& doc, PeerAuthentication& out) {
     MapReader pm(*pl);
     if (pm.ok()) {
       for (auto& [port, v] : pm.entries()) {
-        MapReader vm(v);
+        MapReader vm(v, api::kPeerAuthenticationMTLS);
         if (!vm.ok()) continue;
         std::string mode;
         vm.read_enum("mode", mode, {"UNSET", "DISABLE", "PERMISSIVE", "STRICT"});

@@ -1,5 +1,7 @@
-// Istio networking.istio.io kinds (v1alpha3, v1beta1, v1 share one schema). Every field of the
-// API is read, including those whose behaviour arrives later, and Istio's own validation
+// Istio networking.istio.io kinds (v1alpha3, v1beta1, v1 share one schema). Almost every field of
+// the API is read, including those whose behaviour arrives later; each map is read against its
+// message's field list (api_fields.h), so a field the API lacks is an error and one meshtwin
+// does not read (tcpKeepalive, tunnel, certificate files, ...) is a warning, and Istio's own validation
 // (pilot/pkg/config/validation) is mirrored where it rejects a resource, so that what meshtwin
 // accepts is what istiod would accept.
 #include <algorithm>
@@ -34,7 +36,7 @@ bool read_percent(MapReader& m, std::string_view key, std::optional<double>& out
     v->error(std::string(key) + " must be written as {value: " + v->node().Scalar() + "}, got " + v->describe());
     return false;
   }
-  MapReader pm(*v);
+  MapReader pm(*v, api::kPercent);
   if (!pm.ok()) return false;
   bool ok = false;
   if (auto val = pm.get("value")) {
@@ -57,7 +59,7 @@ bool read_percent(MapReader& m, std::string_view key, std::optional<double>& out
 // exact / prefix / regex. An empty map means "present" for headers and query parameters;
 // for uri, scheme, method and authority it sets no condition.
 std::optional<StringMatch> read_string_match(const Value& v, bool empty_is_present) {
-  MapReader m(v);
+  MapReader m(v, api::kStringMatch);
   if (!m.ok()) return std::nullopt;
   StringMatch sm;
   int count = 0;
@@ -102,7 +104,7 @@ void read_named_matches(const Value& v, std::vector<NamedStringMatch>& out) {
 }
 
 void read_header_operations(const Value& v, HeaderOperations& ops) {
-  MapReader m(v);
+  MapReader m(v, api::kHeaderOperations);
   if (!m.ok()) return;
   if (auto set = m.get("set")) {
     if (auto map = set->as_string_map()) ops.set = *map;
@@ -115,7 +117,7 @@ void read_header_operations(const Value& v, HeaderOperations& ops) {
 }
 
 void read_headers(const Value& v, Headers& h) {
-  MapReader m(v);
+  MapReader m(v, api::kHeaders);
   if (!m.ok()) return;
   if (auto r = m.get("request")) read_header_operations(*r, h.request);
   if (auto r = m.get("response")) read_header_operations(*r, h.response);
@@ -123,7 +125,7 @@ void read_headers(const Value& v, Headers& h) {
 }
 
 bool read_destination(const Value& v, Destination& d) {
-  MapReader m(v);
+  MapReader m(v, api::kDestination);
   if (!m.ok()) return false;
   d.location = v.location();
   bool ok = true;
@@ -148,7 +150,7 @@ bool read_destination(const Value& v, Destination& d) {
       port->error("port must be written as {number: " + port->node().Scalar() + "}, got " + port->describe());
       ok = false;
     } else {
-      MapReader pm(*port);
+      MapReader pm(*port, api::kPortSelector);
       if (pm.ok()) {
         read_port_number(pm, "number", d.port);
         pm.finish();
@@ -180,7 +182,7 @@ void read_route_destinations(const Value& v, std::vector<HTTPRouteDestination>& 
   if (!items) return;
   bool weights_valid = true;
   for (const Value& item : *items) {
-    MapReader m(item);
+    MapReader m(item, api::kHTTPRouteDestination);
     if (!m.ok()) {
       weights_valid = false;
       continue;
@@ -208,7 +210,7 @@ void read_l4_destinations(const Value& v, std::vector<RouteDestination>& out) {
   if (!items) return;
   bool weights_valid = true;
   for (const Value& item : *items) {
-    MapReader m(item);
+    MapReader m(item, api::kRouteDestination);
     if (!m.ok()) {
       weights_valid = false;
       continue;
@@ -231,7 +233,7 @@ void read_l4_destinations(const Value& v, std::vector<RouteDestination>& out) {
 }
 
 void read_match_request(const Value& v, HTTPMatchRequest& mr) {
-  MapReader m(v);
+  MapReader m(v, api::kHTTPMatchRequest);
   if (!m.ok()) return;
   mr.location = v.location();
   m.read("name", mr.name);
@@ -255,7 +257,7 @@ void read_match_request(const Value& v, HTTPMatchRequest& mr) {
 }
 
 void read_redirect(const Value& v, HTTPRedirect& r) {
-  MapReader m(v);
+  MapReader m(v, api::kHTTPRedirect);
   if (!m.ok()) return;
   m.read("uri", r.uri);
   m.read("authority", r.authority);
@@ -275,13 +277,13 @@ void read_redirect(const Value& v, HTTPRedirect& r) {
 }
 
 void read_direct_response(const Value& v, HTTPDirectResponse& r) {
-  MapReader m(v);
+  MapReader m(v, api::kHTTPDirectResponse);
   if (!m.ok()) return;
   if (auto st = m.require("status", "status is required: the HTTP status to answer with")) {
     if (auto n = st->as_int(200, 599)) r.status = static_cast<std::uint32_t>(*n);
   }
   if (auto body = m.get("body")) {
-    MapReader bm(*body);
+    MapReader bm(*body, api::kHTTPBody);
     if (bm.ok()) {
       std::string s;
       const bool has_string = bm.read("string", s);
@@ -302,12 +304,12 @@ void read_direct_response(const Value& v, HTTPDirectResponse& r) {
 }
 
 void read_rewrite(const Value& v, HTTPRewrite& r) {
-  MapReader m(v);
+  MapReader m(v, api::kHTTPRewrite);
   if (!m.ok()) return;
   const bool has_uri = m.read("uri", r.uri);
   m.read("authority", r.authority);
   if (auto rr = m.get("uriRegexRewrite")) {
-    MapReader rm(*rr);
+    MapReader rm(*rr, api::kRegexRewrite);
     if (rm.ok()) {
       RegexRewrite x;
       rm.require("match", "match is required: the regular expression to replace");
@@ -335,7 +337,7 @@ bool valid_retry_on(std::string_view policy) {
 }
 
 void read_retries(const Value& v, HTTPRetry& r) {
-  MapReader m(v);
+  MapReader m(v, api::kHTTPRetry);
   if (!m.ok()) return;
   r.location = v.location();
   m.read_int("attempts", r.attempts, 0, kInt32Max);
@@ -370,10 +372,10 @@ void read_retries(const Value& v, HTTPRetry& r) {
 }
 
 void read_fault(const Value& v, HTTPFaultInjection& f) {
-  MapReader m(v);
+  MapReader m(v, api::kHTTPFaultInjection);
   if (!m.ok()) return;
   if (auto d = m.get("delay")) {
-    MapReader dm(*d);
+    MapReader dm(*d, api::kFaultDelay);
     if (dm.ok()) {
       FaultDelay delay;
       delay.location = d->location();
@@ -390,7 +392,7 @@ void read_fault(const Value& v, HTTPFaultInjection& f) {
     }
   }
   if (auto a = m.get("abort")) {
-    MapReader am(*a);
+    MapReader am(*a, api::kFaultAbort);
     if (am.ok()) {
       FaultAbort abort;
       abort.location = a->location();
@@ -416,7 +418,7 @@ void read_fault(const Value& v, HTTPFaultInjection& f) {
 }
 
 bool read_mirror_policy(const Value& v, HTTPMirrorPolicy& p) {
-  MapReader m(v);
+  MapReader m(v, api::kHTTPMirrorPolicy);
   if (!m.ok()) return false;
   if (auto d = m.require("destination", "destination is required: where to mirror traffic to"))
     read_destination(*d, p.destination);
@@ -426,7 +428,7 @@ bool read_mirror_policy(const Value& v, HTTPMirrorPolicy& p) {
 }
 
 void read_cors(const Value& v, CorsPolicy& c) {
-  MapReader m(v);
+  MapReader m(v, api::kCorsPolicy);
   if (!m.ok()) return;
   if (auto origins = m.get("allowOrigins")) {
     if (auto items = origins->as_list()) {
@@ -444,12 +446,11 @@ void read_cors(const Value& v, CorsPolicy& c) {
   m.read("exposeHeaders", c.expose_headers);
   m.read_duration("maxAge", c.max_age);
   m.read("allowCredentials", c.allow_credentials);
-  m.ignore({"unmatchedPreflights"});
   m.finish();
 }
 
 void read_delegate(const Value& v, Delegate& d) {
-  MapReader m(v);
+  MapReader m(v, api::kDelegate);
   if (!m.ok()) return;
   m.require("name", "name is required: the VirtualService to delegate to");
   m.read("name", d.name);
@@ -458,7 +459,7 @@ void read_delegate(const Value& v, Delegate& d) {
 }
 
 void read_http_route(const Value& v, HTTPRoute& r, bool in_delegate_vs) {
-  MapReader m(v);
+  MapReader m(v, api::kHTTPRoute);
   if (!m.ok()) return;
   r.location = v.location();
   m.read("name", r.name);
@@ -556,17 +557,16 @@ void read_l4_match_common(MapReader& m, Match& x) {
 }
 
 void read_tcp_route(const Value& v, TCPRoute& r) {
-  MapReader m(v);
+  MapReader m(v, api::kTCPRoute);
   if (!m.ok()) return;
   r.location = v.location();
   if (auto match = m.get("match")) {
     if (auto items = match->as_list()) {
       for (const Value& item : *items) {
-        MapReader mm(item);
+        MapReader mm(item, api::kL4MatchAttributes);
         if (!mm.ok()) continue;
         L4MatchAttributes x;
         read_l4_match_common(mm, x);
-        mm.ignore({"sourceSubnet"});
         mm.finish();
         r.match.push_back(std::move(x));
       }
@@ -578,14 +578,14 @@ void read_tcp_route(const Value& v, TCPRoute& r) {
 }
 
 void read_tls_route(const Value& v, TLSRoute& r) {
-  MapReader m(v);
+  MapReader m(v, api::kTLSRoute);
   if (!m.ok()) return;
   r.location = v.location();
   if (auto match = m.require("match", "match is required: a TLS route matches on sniHosts")) {
     if (auto items = match->as_list()) {
       if (items->empty()) match->error("match must have at least one entry with sniHosts");
       for (const Value& item : *items) {
-        MapReader mm(item);
+        MapReader mm(item, api::kTLSMatchAttributes);
         if (!mm.ok()) continue;
         TLSMatchAttributes x;
         if (mm.require("sniHosts", "sniHosts is required: the SNI names this TLS route matches"))
@@ -601,14 +601,14 @@ void read_tls_route(const Value& v, TLSRoute& r) {
   m.finish();
 }
 
-std::optional<MapReader> spec_of(MapReader& doc, const std::string& what) {
+std::optional<MapReader> spec_of(MapReader& doc, const std::string& what, const api::Message& schema) {
   auto spec = doc.get("spec");
   if (!spec) {
     doc.value().reader().report(Severity::Error, doc.value().node(), yaml::join_path(doc.path(), "spec"),
                                 "spec is required: " + what);
     return std::nullopt;
   }
-  MapReader m(*spec);
+  MapReader m(*spec, schema);
   if (!m.ok()) return std::nullopt;
   return m;
 }
@@ -616,7 +616,7 @@ std::optional<MapReader> spec_of(MapReader& doc, const std::string& what) {
 // ------------------------------------------------------------ DestinationRule pieces
 
 void read_consistent_hash(const Value& v, ConsistentHashLB& ch) {
-  MapReader m(v);
+  MapReader m(v, api::kConsistentHashLB);
   if (!m.ok()) return;
   int keys = 0;
   if (m.read("httpHeaderName", ch.header_name)) {
@@ -626,13 +626,12 @@ void read_consistent_hash(const Value& v, ConsistentHashLB& ch) {
   if (auto cookie = m.get("httpCookie")) {
     ++keys;
     ch.key = ConsistentHashLB::Key::HttpCookie;
-    MapReader cm(*cookie);
+    MapReader cm(*cookie, api::kHTTPCookie);
     if (cm.ok()) {
       cm.require("name", "name is required: the cookie to hash on");
       cm.read("name", ch.cookie_name);
       cm.read("path", ch.cookie_path);
       cm.read_duration("ttl", ch.cookie_ttl);
-      cm.ignore({"attributes"});
       cm.finish();
     }
   }
@@ -651,7 +650,7 @@ void read_consistent_hash(const Value& v, ConsistentHashLB& ch) {
   const bool has_maglev = m.has("maglev");
   if (auto ring = m.get("ringHash")) {
     ch.algorithm = ConsistentHashLB::Algorithm::RingHash;
-    MapReader rm(*ring);
+    MapReader rm(*ring, api::kRingHash);
     if (rm.ok()) {
       if (auto n = rm.get("minimumRingSize")) {
         if (auto x = n->as_uint64()) ch.minimum_ring_size = *x;
@@ -661,7 +660,7 @@ void read_consistent_hash(const Value& v, ConsistentHashLB& ch) {
   }
   if (auto mag = m.get("maglev")) {
     ch.algorithm = ConsistentHashLB::Algorithm::Maglev;
-    MapReader mm(*mag);
+    MapReader mm(*mag, api::kMagLev);
     if (mm.ok()) {
       if (auto n = mm.get("tableSize")) {
         if (auto x = n->as_uint64()) ch.maglev_table_size = *x;
@@ -681,12 +680,12 @@ void read_consistent_hash(const Value& v, ConsistentHashLB& ch) {
 }
 
 void read_locality_lb(const Value& v, LocalityLbSetting& l) {
-  MapReader m(v);
+  MapReader m(v, api::kLocalityLoadBalancerSetting);
   if (!m.ok()) return;
   if (auto dist = m.get("distribute")) {
     if (auto items = dist->as_list()) {
       for (const Value& item : *items) {
-        MapReader dm(item);
+        MapReader dm(item, api::kLocalityDistribute);
         if (!dm.ok()) continue;
         LocalityDistribute d;
         dm.read("from", d.from);
@@ -712,7 +711,7 @@ void read_locality_lb(const Value& v, LocalityLbSetting& l) {
   if (auto fo = m.get("failover")) {
     if (auto items = fo->as_list()) {
       for (const Value& item : *items) {
-        MapReader fm(item);
+        MapReader fm(item, api::kLocalityFailover);
         if (!fm.ok()) continue;
         LocalityFailover f;
         fm.read("from", f.from);
@@ -730,7 +729,7 @@ void read_locality_lb(const Value& v, LocalityLbSetting& l) {
 }
 
 void read_load_balancer(const Value& v, LoadBalancerSettings& lb) {
-  MapReader m(v);
+  MapReader m(v, api::kLoadBalancerSettings);
   if (!m.ok()) return;
   std::string simple;
   if (m.read_enum("simple", simple,
@@ -756,7 +755,7 @@ void read_load_balancer(const Value& v, LoadBalancerSettings& lb) {
   }
   m.read_duration("warmupDurationSecs", lb.warmup_duration_secs);
   if (auto w = m.get("warmup")) {
-    MapReader wm(*w);
+    MapReader wm(*w, api::kWarmupConfiguration);
     if (wm.ok()) {
       WarmupConfiguration x;
       if (wm.require("duration", "duration is required: how long a new endpoint warms up"))
@@ -772,23 +771,22 @@ void read_load_balancer(const Value& v, LoadBalancerSettings& lb) {
 }
 
 void read_connection_pool(const Value& v, ConnectionPoolSettings& cp) {
-  MapReader m(v);
+  MapReader m(v, api::kConnectionPoolSettings);
   if (!m.ok()) return;
   if (auto tcp = m.get("tcp")) {
-    MapReader tm(*tcp);
+    MapReader tm(*tcp, api::kTCPSettings);
     if (tm.ok()) {
       ConnectionPoolSettings::Tcp t;
       tm.read_int("maxConnections", t.max_connections, 0, kInt32Max);
       tm.read_duration("connectTimeout", t.connect_timeout, engine::kMillisecond);
       tm.read_duration("idleTimeout", t.idle_timeout);
       tm.read_duration("maxConnectionDuration", t.max_connection_duration, engine::kMillisecond);
-      tm.ignore({"tcpKeepalive"});
       tm.finish();
       cp.tcp = t;
     }
   }
   if (auto http = m.get("http")) {
-    MapReader hm(*http);
+    MapReader hm(*http, api::kHTTPSettings);
     if (hm.ok()) {
       ConnectionPoolSettings::Http h;
       hm.read_int("http1MaxPendingRequests", h.http1_max_pending_requests, 0, kInt32Max);
@@ -807,7 +805,7 @@ void read_connection_pool(const Value& v, ConnectionPoolSettings& cp) {
 }
 
 void read_outlier_detection(const Value& v, OutlierDetection& od) {
-  MapReader m(v);
+  MapReader m(v, api::kOutlierDetection);
   if (!m.ok()) return;
   m.read_uint("consecutive5xxErrors", od.consecutive_5xx_errors, 0, kUint32Max);
   m.read_uint("consecutiveGatewayErrors", od.consecutive_gateway_errors, 0, kUint32Max);
@@ -826,14 +824,13 @@ void read_outlier_detection(const Value& v, OutlierDetection& od) {
 }
 
 void read_client_tls(const Value& v, ClientTLSSettings& t) {
-  MapReader m(v);
+  MapReader m(v, api::kClientTLSSettings);
   if (!m.ok()) return;
   m.read_enum("mode", t.mode, {"DISABLE", "SIMPLE", "MUTUAL", "ISTIO_MUTUAL"});
   m.read("sni", t.sni);
   m.read("credentialName", t.credential_name);
   m.read("subjectAltNames", t.subject_alt_names);
   m.read("insecureSkipVerify", t.insecure_skip_verify);
-  m.ignore({"clientCertificate", "privateKey", "caCertificates", "caCrl"});
   m.finish();
 }
 
@@ -863,7 +860,7 @@ void read_policy_blocks(MapReader& m, P& p) {
 }
 
 void read_traffic_policy(const Value& v, TrafficPolicy& tp) {
-  MapReader m(v);
+  MapReader m(v, api::kTrafficPolicy);
   if (!m.ok()) return;
   tp.location = v.location();
   read_policy_blocks(m, tp);
@@ -871,12 +868,12 @@ void read_traffic_policy(const Value& v, TrafficPolicy& tp) {
     if (auto items = pls->as_list()) {
       std::set<std::uint32_t> seen;
       for (const Value& item : *items) {
-        MapReader pm(item);
+        MapReader pm(item, api::kPortTrafficPolicy);
         if (!pm.ok()) continue;
         PortTrafficPolicy p;
         p.location = item.location();
         if (auto port = pm.require("port", "port is required: which port these settings apply to")) {
-          MapReader portm(*port);
+          MapReader portm(*port, api::kPortSelector);
           if (portm.ok()) {
             if (portm.require("number", "number is required: the port number"))
               read_port_number(portm, "number", p.port);
@@ -892,7 +889,7 @@ void read_traffic_policy(const Value& v, TrafficPolicy& tp) {
     }
   }
   if (auto rb = m.get("retryBudget")) {
-    MapReader rm(*rb);
+    MapReader rm(*rb, api::kRetryBudget);
     if (rm.ok()) {
       RetryBudget x;
       rm.read_number("percent", x.percent, 0, 100);
@@ -901,14 +898,13 @@ void read_traffic_policy(const Value& v, TrafficPolicy& tp) {
       tp.retry_budget = x;
     }
   }
-  m.ignore({"tunnel", "proxyProtocol"});
   m.finish();
 }
 
 // ------------------------------------------------------------ Gateway / Sidecar pieces
 
-void read_port_spec(const Value& v, PortSpec& p, bool protocol_required) {
-  MapReader m(v);
+void read_port_spec(const Value& v, PortSpec& p, bool protocol_required, const api::Message& schema) {
+  MapReader m(v, schema);
   if (!m.ok()) return;
   if (m.require("number", "number is required: the port number (1-65535)")) read_port_number(m, "number", p.number);
   if (protocol_required) m.require("protocol", "protocol is required (HTTP, HTTPS, GRPC, HTTP2, MONGO, TCP or TLS)");
@@ -918,10 +914,12 @@ void read_port_spec(const Value& v, PortSpec& p, bool protocol_required) {
   m.finish();
 }
 
+// DestinationRule's selector is type.v1beta1.WorkloadSelector (matchLabels); ServiceEntry's and
+// Sidecar's are networking.v1.WorkloadSelector (labels).
 std::optional<Labels> read_workload_selector(MapReader& m, std::string_view labels_key) {
   auto ws = m.get("workloadSelector");
   if (!ws) return std::nullopt;
-  MapReader wm(*ws);
+  MapReader wm(*ws, labels_key == "matchLabels" ? api::kWorkloadSelectorMatchLabels : api::kWorkloadSelectorLabels);
   if (!wm.ok()) return std::nullopt;
   Labels l;
   read_labels(wm, labels_key, l);
@@ -933,7 +931,7 @@ std::optional<Labels> read_workload_selector(MapReader& m, std::string_view labe
 
 void parse_virtual_service(MapReader& doc, VirtualService& out) {
   read_metadata(doc, out.meta);
-  auto spec_opt = spec_of(doc, "a VirtualService needs hosts and routes");
+  auto spec_opt = spec_of(doc, "a VirtualService needs hosts and routes", api::kVirtualService);
   if (!spec_opt) return;
   MapReader& spec = *spec_opt;
   std::optional<Value> hosts_v = spec.get("hosts");
@@ -1003,7 +1001,7 @@ void parse_virtual_service(MapReader& doc, VirtualService& out) {
 
 void parse_destination_rule(MapReader& doc, DestinationRule& out) {
   read_metadata(doc, out.meta);
-  auto spec_opt = spec_of(doc, "a DestinationRule needs a host");
+  auto spec_opt = spec_of(doc, "a DestinationRule needs a host", api::kDestinationRule);
   if (!spec_opt) return;
   MapReader& spec = *spec_opt;
   if (auto host = spec.require("host", "host is required: the service this DestinationRule configures")) {
@@ -1020,7 +1018,7 @@ void parse_destination_rule(MapReader& doc, DestinationRule& out) {
   if (auto subsets = spec.get("subsets")) {
     if (auto items = subsets->as_list()) {
       for (const Value& item : *items) {
-        MapReader m(item);
+        MapReader m(item, api::kSubset);
         if (!m.ok()) continue;
         Subset s;
         s.location = item.location();
@@ -1057,7 +1055,7 @@ void parse_destination_rule(MapReader& doc, DestinationRule& out) {
 
 void parse_gateway(MapReader& doc, Gateway& out) {
   read_metadata(doc, out.meta);
-  auto spec_opt = spec_of(doc, "a Gateway needs servers");
+  auto spec_opt = spec_of(doc, "a Gateway needs servers", api::kGateway);
   if (!spec_opt) return;
   MapReader& spec = *spec_opt;
   read_labels(spec, "selector", out.selector);
@@ -1065,12 +1063,12 @@ void parse_gateway(MapReader& doc, Gateway& out) {
     if (auto items = servers->as_list()) {
       if (items->empty()) servers->error("servers must have at least one server");
       for (const Value& item : *items) {
-        MapReader m(item);
+        MapReader m(item, api::kServer);
         if (!m.ok()) continue;
         Server s;
         s.location = item.location();
         if (auto port = m.require("port", "port is required: the port this server listens on"))
-          read_port_spec(*port, s.port, /*protocol_required=*/true);
+          read_port_spec(*port, s.port, /*protocol_required=*/true, api::kPort);
         m.read("bind", s.bind);
         if (auto hosts = m.require("hosts", "hosts is required: the hosts this server exposes (\"*\" for all)")) {
           if (auto h = hosts->as_string_list()) {
@@ -1079,7 +1077,7 @@ void parse_gateway(MapReader& doc, Gateway& out) {
           }
         }
         if (auto tls = m.get("tls")) {
-          MapReader tm(*tls);
+          MapReader tm(*tls, api::kServerTLSSettings);
           if (tm.ok()) {
             ServerTLSSettings t;
             tm.read("httpsRedirect", t.https_redirect);
@@ -1091,14 +1089,11 @@ void parse_gateway(MapReader& doc, Gateway& out) {
                          {"TLS_AUTO", "TLSV1_0", "TLSV1_1", "TLSV1_2", "TLSV1_3"});
             tm.read_enum("maxProtocolVersion", t.max_protocol_version,
                          {"TLS_AUTO", "TLSV1_0", "TLSV1_1", "TLSV1_2", "TLSV1_3"});
-            tm.ignore({"serverCertificate", "privateKey", "caCertificates", "caCrl", "credentialNames",
-                       "tlsCertificates", "verifyCertificateSpki", "verifyCertificateHash", "cipherSuites"});
             tm.finish();
             s.tls = t;
           }
         }
         m.read("name", s.name);
-        m.ignore({"defaultEndpoint"});
         m.finish();
         out.servers.push_back(std::move(s));
       }
@@ -1109,7 +1104,7 @@ void parse_gateway(MapReader& doc, Gateway& out) {
 
 void parse_service_entry(MapReader& doc, ServiceEntry& out) {
   read_metadata(doc, out.meta);
-  auto spec_opt = spec_of(doc, "a ServiceEntry needs hosts");
+  auto spec_opt = spec_of(doc, "a ServiceEntry needs hosts", api::kServiceEntry);
   if (!spec_opt) return;
   MapReader& spec = *spec_opt;
   if (auto hosts = spec.require("hosts", "hosts is required: the host names this ServiceEntry adds")) {
@@ -1127,7 +1122,7 @@ void parse_service_entry(MapReader& doc, ServiceEntry& out) {
     if (auto items = ports->as_list()) {
       for (const Value& item : *items) {
         PortSpec p;
-        read_port_spec(item, p, /*protocol_required=*/false);
+        read_port_spec(item, p, /*protocol_required=*/false, api::kServicePortIstio);
         out.ports.push_back(std::move(p));
       }
     }
@@ -1138,7 +1133,7 @@ void parse_service_entry(MapReader& doc, ServiceEntry& out) {
   if (endpoints_v) {
     if (auto items = endpoints_v->as_list()) {
       for (const Value& item : *items) {
-        MapReader m(item);
+        MapReader m(item, api::kWorkloadEntry);
         if (!m.ok()) continue;
         WorkloadEntrySpec e;
         m.read("address", e.address);
@@ -1175,18 +1170,18 @@ void parse_service_entry(MapReader& doc, ServiceEntry& out) {
 
 void parse_sidecar(MapReader& doc, Sidecar& out) {
   read_metadata(doc, out.meta);
-  auto spec_opt = spec_of(doc, "a Sidecar needs egress or ingress settings");
+  auto spec_opt = spec_of(doc, "a Sidecar needs egress or ingress settings", api::kSidecar);
   if (!spec_opt) return;
   MapReader& spec = *spec_opt;
   out.workload_selector = read_workload_selector(spec, "labels");
   if (auto ingress = spec.get("ingress")) {
     if (auto items = ingress->as_list()) {
       for (const Value& item : *items) {
-        MapReader m(item);
+        MapReader m(item, api::kIstioIngressListener);
         if (!m.ok()) continue;
         IstioIngressListener l;
         if (auto port = m.require("port", "port is required: the port this ingress listener receives on"))
-          read_port_spec(*port, l.port, /*protocol_required=*/false);
+          read_port_spec(*port, l.port, /*protocol_required=*/false, api::kSidecarPort);
         m.read("bind", l.bind);
         m.read_enum("captureMode", l.capture_mode, {"DEFAULT", "IPTABLES", "NONE"});
         m.read("defaultEndpoint", l.default_endpoint);
@@ -1195,7 +1190,6 @@ void parse_sidecar(MapReader& doc, Sidecar& out) {
           read_connection_pool(*cp, x);
           l.connection_pool = x;
         }
-        m.ignore({"tls"});
         m.finish();
         out.ingress.push_back(std::move(l));
       }
@@ -1204,12 +1198,12 @@ void parse_sidecar(MapReader& doc, Sidecar& out) {
   if (auto egress = spec.get("egress")) {
     if (auto items = egress->as_list()) {
       for (const Value& item : *items) {
-        MapReader m(item);
+        MapReader m(item, api::kIstioEgressListener);
         if (!m.ok()) continue;
         IstioEgressListener l;
         if (auto port = m.get("port")) {
           PortSpec p;
-          read_port_spec(*port, p, /*protocol_required=*/false);
+          read_port_spec(*port, p, /*protocol_required=*/false, api::kSidecarPort);
           l.port = p;
         }
         m.read("bind", l.bind);
@@ -1233,11 +1227,10 @@ void parse_sidecar(MapReader& doc, Sidecar& out) {
     }
   }
   if (auto otp = spec.get("outboundTrafficPolicy")) {
-    MapReader m(*otp);
+    MapReader m(*otp, api::kOutboundTrafficPolicy);
     if (m.ok()) {
       std::string mode;
       if (m.read_enum("mode", mode, {"REGISTRY_ONLY", "ALLOW_ANY"})) out.outbound_traffic_policy_mode = mode;
-      m.ignore({"egressProxy"});
       m.finish();
     }
   }

@@ -1,6 +1,8 @@
 // Kubernetes kinds: metadata, Namespace, Service, and the workload kinds reduced to what a
-// mesh sees (docs/semantics.md §13). Fields Kubernetes defines but a mesh never looks at (volumes,
-// probes' details, resources, ...) are accepted without a warning; only misspellings warn.
+// mesh sees (docs/semantics.md §13). Each map is read against its type's field list
+// (api_fields.h): fields Kubernetes defines but a mesh never looks at (volumes, probes,
+// resources, server-set metadata, ...) are accepted silently; a field Kubernetes does not define
+// is an error, as `kubectl apply --validate=strict` makes it.
 #include <algorithm>
 #include <limits>
 
@@ -62,7 +64,7 @@ void read_container_ports(const Value& v, std::vector<ContainerPort>& out) {
   auto items = v.as_list();
   if (!items) return;
   for (const Value& item : *items) {
-    MapReader m(item);
+    MapReader m(item, api::kContainerPort);
     if (!m.ok()) continue;
     ContainerPort p;
     if (auto name = m.get("name")) {
@@ -77,7 +79,6 @@ void read_container_ports(const Value& v, std::vector<ContainerPort>& out) {
       if (auto n = cp->as_int(1, 65535)) p.container_port = static_cast<std::uint32_t>(*n);
     }
     m.read_enum("protocol", p.protocol, {"TCP", "UDP", "SCTP"});
-    m.ignore({"hostIP", "hostPort"});
     m.finish();
     out.push_back(std::move(p));
   }
@@ -87,24 +88,20 @@ void read_containers(const Value& v, std::vector<Container>& out) {
   auto items = v.as_list();
   if (!items) return;
   for (const Value& item : *items) {
-    MapReader m(item);
+    MapReader m(item, api::kContainer);
     if (!m.ok()) continue;
     Container c;
     m.require("name");
     m.read("name", c.name);
     m.read("image", c.image);
     if (auto ports = m.get("ports")) read_container_ports(*ports, c.ports);
-    m.ignore({"args", "command", "env", "envFrom", "imagePullPolicy", "lifecycle", "livenessProbe",
-              "readinessProbe", "startupProbe", "resizePolicy", "resources", "restartPolicy", "securityContext",
-              "stdin", "stdinOnce", "terminationMessagePath", "terminationMessagePolicy", "tty", "volumeDevices",
-              "volumeMounts", "workingDir"});
     m.finish();
     out.push_back(std::move(c));
   }
 }
 
 void read_pod_spec(const Value& v, Workload& w) {
-  MapReader m(v);
+  MapReader m(v, api::kPodSpec);
   if (!m.ok()) return;
   if (auto containers = m.get("containers")) {
     read_containers(*containers, w.containers);
@@ -116,25 +113,17 @@ void read_pod_spec(const Value& v, Workload& w) {
   if (m.read("serviceAccountName", sa)) w.service_account = sa;
   std::string legacy_sa;
   if (m.read("serviceAccount", legacy_sa) && w.service_account.empty()) w.service_account = legacy_sa;
-  m.ignore({"activeDeadlineSeconds", "affinity", "automountServiceAccountToken", "dnsConfig", "dnsPolicy",
-            "enableServiceLinks", "ephemeralContainers", "hostAliases", "hostIPC", "hostNetwork", "hostPID",
-            "hostUsers", "hostname", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "os",
-            "overhead", "preemptionPolicy", "priority", "priorityClassName", "readinessGates", "resourceClaims",
-            "resources", "restartPolicy", "runtimeClassName", "schedulerName", "schedulingGates", "securityContext",
-            "setHostnameAsFQDN", "shareProcessNamespace", "subdomain", "terminationGracePeriodSeconds",
-            "tolerations", "topologySpreadConstraints", "volumes"});
   m.finish();
 }
 
 void read_template(const Value& v, Workload& w) {
-  MapReader m(v);
+  MapReader m(v, api::kPodTemplateSpec);
   if (!m.ok()) return;
   if (auto meta = m.get("metadata")) {
-    MapReader mm(*meta);
+    MapReader mm(*meta, api::kPodTemplateMeta);
     if (mm.ok()) {
       read_labels(mm, "labels", w.pod_labels);
       read_labels(mm, "annotations", w.pod_annotations);
-      mm.ignore({"name", "namespace", "generateName", "creationTimestamp", "uid", "finalizers", "ownerReferences"});
       mm.finish();
     }
   }
@@ -174,7 +163,7 @@ void read_metadata(MapReader& doc, ObjectMeta& meta) {
                                 "metadata.name is required: every object needs a name");
     return;
   }
-  MapReader m(*v);
+  MapReader m(*v, api::kObjectMeta);
   if (!m.ok()) return;
   if (auto name = m.require("name", "name is required: every object needs a name (generateName is not supported)")) {
     if (auto s = name->as_string()) {
@@ -204,16 +193,13 @@ void read_metadata(MapReader& doc, ObjectMeta& meta) {
         meta.creation_timestamp = *s;
     }
   }
-  m.ignore({"generateName", "uid", "resourceVersion", "generation", "ownerReferences", "finalizers",
-            "managedFields", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", "clusterName"});
   m.finish();
 }
 
 void parse_namespace(MapReader& doc, Namespace& out) {
   read_metadata(doc, out.meta);
   if (auto spec = doc.get("spec")) {
-    MapReader m(*spec);
-    m.ignore({"finalizers"});
+    MapReader m(*spec, api::kNamespaceSpec);
     m.finish();
   }
 }
@@ -226,7 +212,7 @@ void parse_service(MapReader& doc, Service& out) {
                                 "spec is required: a Service needs ports");
     return;
   }
-  MapReader spec(*spec_v);
+  MapReader spec(*spec_v, api::kServiceSpec);
   if (!spec.ok()) return;
   spec.read_enum("type", out.type, {"ClusterIP", "NodePort", "LoadBalancer", "ExternalName"});
   spec.read("clusterIP", out.cluster_ip);
@@ -240,7 +226,7 @@ void parse_service(MapReader& doc, Service& out) {
   if (ports_v) {
     if (auto items = ports_v->as_list()) {
       for (const Value& item : *items) {
-        MapReader m(item);
+        MapReader m(item, api::kServicePort);
         if (!m.ok()) continue;
         ServicePort p;
         p.location = item.location();
@@ -298,9 +284,6 @@ void parse_service(MapReader& doc, Service& out) {
     spec.value().reader().report(Severity::Error, spec.value().node(), yaml::join_path(spec.path(), "ports"),
                                  "ports is required: list at least one port clients dial");
   }
-  spec.ignore({"sessionAffinity", "sessionAffinityConfig", "externalIPs", "loadBalancerIP",
-               "loadBalancerSourceRanges", "externalTrafficPolicy", "internalTrafficPolicy", "healthCheckNodePort",
-               "ipFamilies", "ipFamilyPolicy", "allocateLoadBalancerNodePorts", "loadBalancerClass"});
   spec.finish();
 }
 
@@ -318,7 +301,10 @@ void parse_workload(MapReader& doc, const std::string& kind, Workload& out) {
 
   auto spec_v = doc.require("spec", "spec is required: a " + kind + " needs a selector and a pod template");
   if (!spec_v) return;
-  MapReader spec(*spec_v);
+  MapReader spec(*spec_v, kind == "Deployment"    ? api::kDeploymentSpec
+                          : kind == "StatefulSet" ? api::kStatefulSetSpec
+                          : kind == "DaemonSet"   ? api::kDaemonSetSpec
+                                                  : api::kReplicaSetSpec);
   if (!spec.ok()) return;
   if (kind != "DaemonSet") {
     if (auto r = spec.get("replicas")) {
@@ -329,7 +315,7 @@ void parse_workload(MapReader& doc, const std::string& kind, Workload& out) {
       spec.require("selector", "selector is required: it must match the pod template's labels");
   bool selector_ok = false;
   if (selector_v) {
-    MapReader sel(*selector_v);
+    MapReader sel(*selector_v, api::kLabelSelector);
     if (sel.ok()) {
       selector_ok = true;
       if (read_labels(sel, "matchLabels", out.selector) == false && sel.has("matchLabels")) selector_ok = false;
@@ -354,11 +340,11 @@ void parse_workload(MapReader& doc, const std::string& kind, Workload& out) {
 
   if (kind == "Deployment") {
     if (auto st = spec.get("strategy")) {
-      MapReader sm(*st);
+      MapReader sm(*st, api::kDeploymentStrategy);
       if (sm.ok()) {
         sm.read_enum("type", out.strategy_type, {"RollingUpdate", "Recreate"});
         if (auto ru = sm.get("rollingUpdate")) {
-          MapReader rm(*ru);
+          MapReader rm(*ru, api::kRollingUpdateDeployment);
           if (rm.ok()) {
             read_int_or_percent(rm, "maxSurge", out.max_surge);
             read_int_or_percent(rm, "maxUnavailable", out.max_unavailable);
@@ -368,34 +354,26 @@ void parse_workload(MapReader& doc, const std::string& kind, Workload& out) {
         sm.finish();
       }
     }
-    spec.ignore({"minReadySeconds", "revisionHistoryLimit", "paused", "progressDeadlineSeconds"});
   } else if (kind == "StatefulSet" || kind == "DaemonSet") {
     // Their rolling update replaces pods one at a time by default and never surges.
     out.max_surge = "0";
     out.max_unavailable = "1";
     if (auto st = spec.get("updateStrategy")) {
-      MapReader sm(*st);
+      MapReader sm(*st, kind == "StatefulSet" ? api::kStatefulSetUpdateStrategy : api::kDaemonSetUpdateStrategy);
       if (sm.ok()) {
         sm.read_enum("type", out.strategy_type, {"RollingUpdate", "OnDelete"});
         if (auto ru = sm.get("rollingUpdate")) {
-          MapReader rm(*ru);
+          MapReader rm(*ru,
+                       kind == "StatefulSet" ? api::kRollingUpdateStatefulSetStrategy : api::kRollingUpdateDaemonSet);
           if (rm.ok()) {
             read_int_or_percent(rm, "maxUnavailable", out.max_unavailable);
             if (kind == "DaemonSet") read_int_or_percent(rm, "maxSurge", out.max_surge);
-            rm.ignore({"partition"});
             rm.finish();
           }
         }
         sm.finish();
       }
     }
-    if (kind == "StatefulSet")
-      spec.ignore({"serviceName", "podManagementPolicy", "volumeClaimTemplates", "revisionHistoryLimit",
-                   "minReadySeconds", "persistentVolumeClaimRetentionPolicy", "ordinals"});
-    else
-      spec.ignore({"minReadySeconds", "revisionHistoryLimit"});
-  } else {  // ReplicaSet
-    spec.ignore({"minReadySeconds"});
   }
   spec.finish();
 }

@@ -169,20 +169,7 @@ std::string index_path(const std::string& path, std::size_t index) {
   return path + "[" + std::to_string(index) + "]";
 }
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const char x = static_cast<char>(std::tolower(static_cast<unsigned char>(a[i - 1])));
-      const char y = static_cast<char>(std::tolower(static_cast<unsigned char>(b[j - 1])));
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x == y ? 0 : 1)});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
+std::size_t edit_distance(std::string_view a, std::string_view b) { return config::edit_distance(a, b); }
 
 // ---------------------------------------------------------------- Reader
 
@@ -399,7 +386,7 @@ std::optional<std::vector<Value>> Value::as_list() const {
 
 // ---------------------------------------------------------------- MapReader
 
-MapReader::MapReader(const Value& value) : value_(value) {
+MapReader::MapReader(const Value& value, const api::Message* schema) : value_(value), schema_(schema) {
   if (value.is_null()) return;
   if (!value.is_map()) {
     value.error(value.name() + " must be a map of fields, got " + value.describe());
@@ -499,20 +486,28 @@ void MapReader::finish() {
         break;
       }
     }
-    std::string hint;
-    std::size_t best = 3;
-    for (const auto& k : known_) {
-      const std::size_t d = edit_distance(e.key, k);
-      if (d < best && d < k.size()) {
-        best = d;
-        hint = "; did you mean \"" + k + "\"?";
-      }
+    // A field of the API that meshtwin does not read: valid config, not modelled.
+    if (forced == nullptr && schema_ != nullptr && schema_->has(e.key)) {
+      if (schema_->unread == api::Unread::Warn)
+        r.report(Severity::Warning, e.key_node, path,
+                 "\"" + e.key + "\" is valid " + std::string(schema_->name) +
+                     " config that meshtwin does not model; the simulation ignores it");
+      continue;
     }
+    std::vector<std::string> candidates = known_;
+    if (schema_ != nullptr)
+      for (auto f : schema_->fields) candidates.emplace_back(f);
+    const std::string hint = did_you_mean(e.key, candidates);
+    const std::string of = schema_ != nullptr ? " (not a field of " + std::string(schema_->name) + ")" : "";
     if (forced != nullptr) {
       r.report(Severity::Error, e.key_node, path,
                "unknown field \"" + e.key + "\" (set by --set " + forced->second + ")" + hint);
+    } else if (r.allow_unknown_fields) {
+      r.report(Severity::Warning, e.key_node, path, "unknown field \"" + e.key + "\"" + of + " is ignored" + hint);
     } else {
-      r.report(Severity::Warning, e.key_node, path, "unknown field \"" + e.key + "\" is ignored" + hint);
+      r.report(Severity::Error, e.key_node, path,
+               "unknown field \"" + e.key + "\"" + of + hint +
+                   (hint.empty() ? "; remove it (--allow-unknown-fields makes this a warning)" : ""));
     }
   }
 }

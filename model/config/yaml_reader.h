@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/time.h"
+#include "model/config/api_fields.h"
 #include "model/config/diagnostics.h"
 
 namespace meshtwin::config::yaml {
@@ -66,6 +67,9 @@ class Reader {
   // explicitly), not a warning. Second element: the override text, for the message.
   std::vector<std::pair<std::string, std::string>> strict_paths;
   std::string unplaced_file = "--set";
+  // A field no one reads and no schema defines is an error (a typo such as `serviceTme` would
+  // otherwise silently change the run); `--allow-unknown-fields` makes it a warning again.
+  bool allow_unknown_fields = false;
   // Checks the Kubernetes API server makes on top of the schema (unique port names, ...) become
   // warnings: istiod's own tests feed objects to a fake API server that does not make them.
   bool lenient_api_checks = false;
@@ -130,14 +134,19 @@ class Value {
   std::string path_;
 };
 
-// Reads a mapping field by field and, at finish(), warns about every field nobody asked for.
-// Duplicate keys are an error, as they are for kubectl.
+// Reads a mapping field by field and, at finish(), reports every field nobody asked for: an
+// error when the field is unknown (neither read nor in `schema`), with a "did you mean" hint;
+// for a field the schema defines but nobody read, what the schema says (a warning that meshtwin
+// does not model it, or nothing). Duplicate keys are an error, as they are for kubectl.
 class MapReader {
  public:
-  explicit MapReader(const Value& value);
+  explicit MapReader(const Value& value, const api::Message* schema = nullptr);
+  MapReader(const Value& value, const api::Message& schema) : MapReader(value, &schema) {}
 
   bool ok() const { return ok_; }
   const Value& value() const { return value_; }
+  // For a map whose type is known only after reading a field of it (a document's kind).
+  void set_schema(const api::Message* schema) { schema_ = schema; }
   const std::string& path() const { return value_.path(); }
 
   // The field, marked as read; nullopt when absent or null (null means unset, as in
@@ -150,7 +159,8 @@ class MapReader {
   void ignore(std::initializer_list<std::string_view> keys);
   // Every key, in document order (marks all as read).
   std::vector<std::pair<std::string, Value>> entries();
-  // Reports unread fields: a warning with a "did you mean" hint, or an error on a `--set` path.
+  // Reports unread fields (see the class comment); an unknown field is an error unless the
+  // reader allows unknown fields (then a warning), and always an error on a `--set` path.
   void finish();
 
   // Typed shorthands: assign `out` only when the field is present and valid; return whether
@@ -182,6 +192,7 @@ class MapReader {
   const Entry* find(std::string_view key) const;
 
   Value value_;
+  const api::Message* schema_ = nullptr;
   bool ok_ = true;
   std::vector<Entry> entries_;
   std::vector<std::string> known_;  // every key asked about, for hints

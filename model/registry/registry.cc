@@ -825,6 +825,23 @@ Registry::Dial Registry::dial(std::string_view host, std::string_view from_names
   return d;
 }
 
+std::string Registry::nearest_host(std::string_view host, std::string_view from_namespace) const {
+  std::string wanted(host);
+  for (char& c : wanted) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // Short names first: with equal distance the form the user most likely meant wins.
+  std::vector<std::string> near, far;
+  for (const Service& s : services_) {
+    if (s.origin == Service::Origin::Kubernetes) {
+      if (s.namespace_ == from_namespace) near.push_back(s.name);
+      far.push_back(s.name + "." + s.namespace_);
+      far.push_back(s.name + "." + s.namespace_ + ".svc");
+    }
+    if (!s.hostname.empty() && s.hostname.front() != '*') far.push_back(s.hostname);
+  }
+  near.insert(near.end(), far.begin(), far.end());
+  return config::nearest_name(wanted, near);
+}
+
 const Service* Registry::resolve_dns(std::string_view host, std::string_view from_namespace) const {
   if (host.empty()) return nullptr;
   // Names are case-insensitive; compose candidates in a stack buffer (this may run per request).

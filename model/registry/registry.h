@@ -196,6 +196,11 @@ class Registry {
   // `<name>`, `<name>.<ns>`, `<name>.<ns>.svc`, FQDN). nullptr when no service answers.
   const Service* resolve_dns(std::string_view host, std::string_view from_namespace) const;
 
+  // For "did you mean": the known name nearest to `host` by edit distance, in the form a person
+  // would write it from `from_namespace` (the short name for a service there, name.namespace
+  // for one elsewhere, the FQDN and ServiceEntry hosts as they are); empty when nothing is close.
+  std::string nearest_host(std::string_view host, std::string_view from_namespace) const;
+
   // Where an application's connection to `host` goes: the service its DNS answer belongs to
   // (an ExternalName followed to its target) and the IP it dials — the VIP, else a headless
   // service's first pod, else a ServiceEntry's first IP endpoint, else an outside address

@@ -96,7 +96,7 @@ MeshImpl::MeshImpl()
 bool MeshImpl::build(const ScenarioSpec& spec, config::Diagnostics& diags) {
   spec_ = spec;
   seed_ = spec.seed;
-  config::load_paths(spec_.manifests, store_, diags);
+  config::load_paths(spec_.manifests, store_, diags, manifest_options());
   if (diags.has_errors()) return false;
   // An app's `locality` places its pods as the topology labels of their nodes would (§7.5).
   std::vector<config::Workload> placed;
@@ -133,9 +133,12 @@ bool MeshImpl::build(const ScenarioSpec& spec, config::Diagnostics& diags) {
     next = std::max(next, pod.ordinal + 1);
   }
   build_externals();
-  if (!build_apps(diags)) return false;
-  build_proxies();
-  if (!build_clients(diags)) return false;
+  // Apps and clients are both checked before giving up, so every mistake in them is reported
+  // at once (not one per attempt); the timeline needs both.
+  const bool apps_ok = build_apps(diags);
+  if (apps_ok) build_proxies();
+  const bool clients_ok = build_clients(diags);
+  if (!apps_ok || !clients_ok) return false;
   if (!build_timeline(diags)) return false;
   return !diags.has_errors();
 }
@@ -176,9 +179,10 @@ bool MeshImpl::resolve_target(const Url& url, const std::string& method,
                                 url.host.ends_with(".svc") || url.host.find(".svc.") != std::string::npos ||
                                 url.host.ends_with("." + domain));
     if (cluster_local) {
+      const std::string near = registry_.nearest_host(url.host, from_namespace);
       diags.error(location, where,
                   "host \"" + url.host + "\" resolves to no Service or ServiceEntry from namespace " +
-                      std::string(from_namespace));
+                      std::string(from_namespace) + (near.empty() ? "" : "; did you mean \"" + near + "\"?"));
       return false;
     }
     out.outside = outside_pod(registry::is_ip_address(url.host) ? dial.address : url.host, url.host);
@@ -249,6 +253,7 @@ std::uint32_t MeshImpl::endpoint_pod(const xds::ClusterEndpoint& ep,
 
 bool MeshImpl::build_apps(config::Diagnostics& diags) {
   apps_.reserve(spec_.apps.size());
+  bool ok = true;
   for (const AppSpec& app : spec_.apps) {
     // The app's pods: its workload in the given namespace, or in any namespace.
     std::vector<std::uint32_t> pods;
@@ -262,7 +267,8 @@ bool MeshImpl::build_apps(config::Diagnostics& diags) {
       diags.error(app.location, where,
                   "no Deployment (or other workload) named \"" + app.workload +
                       "\" is in the manifests; apps are keyed by workload name");
-      return false;
+      ok = false;
+      continue;
     }
     AppRt& rt = apps_.emplace_back();
     rt.workers = static_cast<std::uint32_t>(std::max(app.workers, 0));
@@ -277,7 +283,7 @@ bool MeshImpl::build_apps(config::Diagnostics& diags) {
         path += ".to";
         if (!resolve_call(app.calls[s].calls[c], ns, step.calls.emplace_back(), diags,
                           path.c_str()))
-          return false;
+          ok = false;
       }
     }
     for (std::size_t f = 0; f < app.failures.size(); ++f) {
@@ -290,7 +296,7 @@ bool MeshImpl::build_apps(config::Diagnostics& diags) {
       app_of_workload_[pods_[p].key] = &rt;
     }
   }
-  return true;
+  return ok;
 }
 
 void MeshImpl::build_proxies() {
@@ -304,6 +310,7 @@ void MeshImpl::build_proxies() {
 
 bool MeshImpl::build_clients(config::Diagnostics& diags) {
   clients_.reserve(spec_.clients.size());
+  bool ok = true;
   for (std::size_t i = 0; i < spec_.clients.size(); ++i) {
     const ClientSpec& c = spec_.clients[i];
     const std::string where = "spec.clients[" + std::to_string(i) + "]";
@@ -324,7 +331,8 @@ bool MeshImpl::build_clients(config::Diagnostics& diags) {
                     "no gateway workload \"" + c.from_name + "\" in namespace " + ns +
                         "; Istio's default istio-system/istio-ingressgateway exists unless a "
                         "manifest replaces it");
-        return false;
+        ok = false;
+        continue;
       }
       Target& t = rt.target;
       t.transport = c.to.scheme == "tcp"     ? Target::Transport::Tcp
@@ -349,9 +357,11 @@ bool MeshImpl::build_clients(config::Diagnostics& diags) {
       diags.error(c.location, where + ".from.workload",
                   "no workload \"" + c.from_name + "\" in namespace " + ns +
                       "; add its Deployment to the manifests (e.g. Istio's sleep or curl sample)");
-      return false;
+      ok = false;
+      continue;
     } else if (!resolve_target(c.to, c.method, ns, rt.target, diags, c.location, where + ".to")) {
-      return false;
+      ok = false;
+      continue;
     }
     double total = 0;
     if (c.mix.empty()) {
@@ -367,7 +377,7 @@ bool MeshImpl::build_clients(config::Diagnostics& diags) {
       for (const auto& [name, value] : m.headers) hs.add(strings_.intern(name), strings_.intern(value));
     }
   }
-  return true;
+  return ok;
 }
 
 // ====================================================================== helpers

@@ -32,7 +32,9 @@ struct RunStats {
 };
 
 struct RunOptions {
-  // Called every `progress_interval` of simulated time (and at the end); may be empty.
+  // Called every `progress_interval` of simulated time (and at the end); may be empty. The
+  // interval slices the run only where the caller looks: events run in the same order, so the
+  // results do not depend on it. The CLI throttles drawing by wall time (cli/progress.h).
   std::function<void(const Progress&)> progress;
   SimTime progress_interval = engine::kSecond;
   std::string meshtwin_version = "dev";

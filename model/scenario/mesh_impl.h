@@ -27,6 +27,7 @@
 #include "engine/simulator.h"
 #include "engine/timer.h"
 #include "model/config/config_store.h"
+#include "model/config/loader.h"
 #include "model/proxy/circuit_breaker.h"
 #include "model/proxy/load_balancer.h"
 #include "model/proxy/outlier_detector.h"
@@ -548,6 +549,13 @@ class MeshImpl {
   bool sample(std::uint64_t request_id, std::uint64_t salt, double fraction) const;
   void emit_span(Stream& s, telemetry::SpanKind kind, SimTime start, int code,
                  std::uint32_t flags);
+
+  // How the scenario's manifests are read (the caller's --allow-unknown-fields).
+  config::LoadOptions manifest_options() const {
+    config::LoadOptions o;
+    o.allow_unknown_fields = spec_.allow_unknown_fields;
+    return o;
+  }
 
   // inputs
   ScenarioSpec spec_;

@@ -381,8 +381,8 @@ bool MeshImpl::build_timeline(config::Diagnostics& diags) {
     const TimelineEntry& e = spec_.timeline[i];
     if (e.apply.empty() && e.remove.empty()) continue;
     config::ConfigStore scratch;
-    config::load_paths(e.apply, scratch, diags);
-    config::load_paths(e.remove, scratch, diags);
+    config::load_paths(e.apply, scratch, diags, manifest_options());
+    config::load_paths(e.remove, scratch, diags, manifest_options());
     if (diags.has_errors()) return false;
     (void)i;
   }
@@ -455,13 +455,13 @@ void MeshImpl::on_timeline(std::uint64_t index) {
   config::Diagnostics diags;  // validated at build; nothing new can fail here
   if (!e.apply.empty()) {
     const std::vector<config::Workload> before = store_.workloads();
-    config::load_paths(e.apply, store_, diags);
+    config::load_paths(e.apply, store_, diags, manifest_options());
     begin_rolling_updates(before);
     recompile = true;
   }
   if (!e.remove.empty()) {
     config::ConfigStore doomed;
-    config::load_paths(e.remove, doomed, diags);
+    config::load_paths(e.remove, doomed, diags, manifest_options());
     for (const auto& vs : doomed.virtual_services()) store_.remove("VirtualService", vs.meta.namespace_, vs.meta.name);
     for (const auto& dr : doomed.destination_rules()) store_.remove("DestinationRule", dr.meta.namespace_, dr.meta.name);
     for (const auto& gw : doomed.gateways()) store_.remove("Gateway", gw.meta.namespace_, gw.meta.name);

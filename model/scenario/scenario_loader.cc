@@ -298,19 +298,21 @@ void read_spec(const Value& v, ScenarioSpec& spec) {
 
 std::optional<ScenarioSpec> load_scenario(const std::string& path, const std::vector<std::string>& overrides,
                                           config::Diagnostics& diags) {
+  return load_scenario(path, overrides, diags, LoadScenarioOptions{});
+}
+
+std::optional<ScenarioSpec> load_scenario(const std::string& path, const std::vector<std::string>& overrides,
+                                          config::Diagnostics& diags, const LoadScenarioOptions& options) {
   const std::size_t errors_before = diags.error_count();
   ScenarioSpec spec;
   spec.path = path;
+  spec.allow_unknown_fields = options.allow_unknown_fields;
   {
-    std::ifstream in(path, std::ios::binary);
-    std::error_code ec;
-    if (!in || fs::is_directory(path, ec)) {
-      diags.error(config::SourceLocation{path, 0, 0}, "", "cannot read the scenario file");
+    std::string error;
+    if (!config::read_file(path, spec.text, &error)) {
+      diags.error(config::SourceLocation{path, 0, 0}, "", "cannot read the scenario file: " + error);
       return std::nullopt;
     }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    spec.text = ss.str();
   }
   spec.base_dir = fs::path(path).parent_path().string();
   if (spec.base_dir.empty()) spec.base_dir = ".";
@@ -337,6 +339,7 @@ std::optional<ScenarioSpec> load_scenario(const std::string& path, const std::ve
       return std::nullopt;
     }
     config::yaml::Reader reader(path, diags, root_offset);
+    reader.allow_unknown_fields = options.allow_unknown_fields;
     if (!root->IsMap()) {
       Value(&reader, *root, "").error("a scenario must be a map with apiVersion, kind, metadata and spec");
       return std::nullopt;

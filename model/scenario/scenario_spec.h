@@ -236,6 +236,9 @@ struct ScenarioSpec {
   std::vector<RolloutSpec> rollouts;
   std::vector<AssertionSpec> assertions;
   std::string text;          // the scenario file as read (results `inputs`)
+  // Not part of the file: the caller's --allow-unknown-fields, which the scenario's manifests
+  // (read when the mesh is built and by the timeline) obey too.
+  bool allow_unknown_fields = false;
 
   const AppSpec* find_app(std::string_view namespace_, std::string_view workload) const;
   const ExternalSpec* find_external(std::string_view host) const;
@@ -243,9 +246,19 @@ struct ScenarioSpec {
 
 // Reads and validates a scenario file. `overrides` are `--set PATH=VALUE` strings applied to
 // the YAML before validation (PATH like `spec.seed` or `spec.clients[0].rate.poisson`; VALUE
-// parsed as YAML). Errors carry file:line:col and the field path; nullopt when any error.
+// parsed as YAML). Errors carry file:line:col and the field path; nullopt when any error. A field
+// the scenario format does not define is an error (with a "did you mean" hint) unless
+// options.allow_unknown_fields.
 std::optional<ScenarioSpec> load_scenario(const std::string& path,
                                           const std::vector<std::string>& overrides,
                                           config::Diagnostics& diags);
+
+struct LoadScenarioOptions {
+  // A field no one defines is a warning, not an error (here and in the scenario's manifests).
+  bool allow_unknown_fields = false;
+};
+std::optional<ScenarioSpec> load_scenario(const std::string& path,
+                                          const std::vector<std::string>& overrides,
+                                          config::Diagnostics& diags, const LoadScenarioOptions& options);
 
 }  // namespace meshtwin::scenario

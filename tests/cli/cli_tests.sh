@@ -127,9 +127,9 @@ check check-missing 2 'nope.yaml' "$BIN" check "$TMP/nope.yaml"
 
 # meshtwin diff: the same scenario and seed twice shows no change; 80/20 against 50/50-v3
 # moves reviews' traffic, which a count threshold on v2 catches.
-"$BIN" run "$SRC/scenarios/bookinfo/reviews-80-20.yaml" --duration 3s -q -o "$TMP/base.db" >/dev/null
-"$BIN" run "$SRC/scenarios/bookinfo/reviews-80-20.yaml" --duration 3s -q -o "$TMP/same.db" >/dev/null
-"$BIN" run "$SRC/scenarios/bookinfo/reviews-50-v3.yaml" --duration 3s -q -o "$TMP/v3.db" >/dev/null
+"$BIN" run "$SRC/scenarios/bookinfo/reviews-80-20.yaml" --duration 3s -q -o "$TMP/base.db" >/dev/null 2>&1
+"$BIN" run "$SRC/scenarios/bookinfo/reviews-80-20.yaml" --duration 3s -q -o "$TMP/same.db" >/dev/null 2>&1
+"$BIN" run "$SRC/scenarios/bookinfo/reviews-50-v3.yaml" --duration 3s -q -o "$TMP/v3.db" >/dev/null 2>&1
 check diff-same 0 'none of 2 tripped' "$BIN" diff "$TMP/base.db" "$TMP/same.db:1" \
   --fail-if 'p99 > +1%' --fail-if 'successRate < -0.1pp'
 check diff-trips 1 "TRIPPED 'reviews:v2 count < -50' by productpage-v1 -> reviews.default v2" \
@@ -190,6 +190,159 @@ check conformance-one-case-ok 0 '^1 passed, 0 failed, 0 skipped$' \
   "$BIN" conformance "$CF/cases.yaml" --case TestHTTPGateway/simple_http_and_virtual_service/match --expected-failures "$CF/expected-failures.txt"
 check conformance-missing 2 'nope.yaml' "$BIN" conformance "$TMP/nope.yaml"
 check graph-dot 0 '^digraph G' "$BIN" graph -f "$BI/bookinfo.yaml"
+
+# Strict where Istio is strict; helpful where a person errs (docs/scenario-reference.md,
+# "Unknown fields"; docs/explain-lint.md, "Lint before every run").
+cat > "$TMP/typo.yaml" <<YAML
+apiVersion: meshtwin.dev/v1alpha1
+kind: Scenario
+metadata: {name: typo}
+spec:
+  duration: 1s
+  manifests: [$SRC/scenarios/bookinfo/manifests/bookinfo.yaml, $SRC/scenarios/bookinfo/manifests/sleep.yaml]
+  apps:
+    ratings-v1: {serviceTme: 20ms}
+  clients:
+    - {name: c, from: {workload: sleep}, to: "http://productpage:9080/productpage", rate: {poisson: 10}}
+YAML
+check unknown-key 2 'typo.yaml:8:18: error: spec.apps.ratings-v1.serviceTme: unknown field "serviceTme"; did you mean "serviceTime"\?' \
+  "$BIN" run "$TMP/typo.yaml" -o "$TMP/x.db"
+check unknown-key-check 2 'did you mean "serviceTime"' "$BIN" check "$TMP/typo.yaml"
+check allow-unknown-fields 0 'typo.yaml:8:18: warning: spec.apps.ratings-v1.serviceTme: unknown field "serviceTme" is ignored' \
+  "$BIN" run "$TMP/typo.yaml" --allow-unknown-fields -o "$TMP/x.db"
+# An unknown field in a VirtualService route is the API's error too; a field Istio defines but the
+# twin does not model is a warning.
+cat > "$TMP/vs-unknown.yaml" <<'YAML'
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reviews}
+      wieght: 100
+YAML
+check vs-unknown-field 2 'vs-unknown.yaml:9:7: error: spec.http\[0\].route\[0\].wieght: unknown field "wieght" .*did you mean "weight"' \
+  "$BIN" run "$(scenario_for "$TMP/vs-unknown.yaml")" -o "$TMP/x.db"
+check lint-allow-unknown-fields 0 'vs-unknown.yaml:9:7: warning: spec.http\[0\].route\[0\].wieght' \
+  "$BIN" lint --allow-unknown-fields -f "$BI/bookinfo.yaml" -f "$TMP/vs-unknown.yaml"
+cat > "$TMP/dr-tunnel.yaml" <<'YAML'
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews}
+spec:
+  host: reviews
+  trafficPolicy:
+    tunnel: {protocol: CONNECT, targetHost: egress, targetPort: 8080}
+YAML
+check known-unmodelled-warns 0 'dr-tunnel.yaml:7:5: warning: spec.trafficPolicy.tunnel: .*does not model' \
+  "$BIN" run "$(scenario_for "$TMP/dr-tunnel.yaml")" -o "$TMP/x.db"
+# What `kubectl get -o yaml` prints loads without a word: status, managedFields, server-set metadata.
+cat > "$TMP/dump.yaml" <<'YAML'
+apiVersion: v1
+kind: List
+items:
+- apiVersion: networking.istio.io/v1
+  kind: VirtualService
+  metadata:
+    annotations:
+      kubectl.kubernetes.io/last-applied-configuration: |
+        {"apiVersion":"networking.istio.io/v1","kind":"VirtualService","metadata":{"name":"reviews"}}
+    creationTimestamp: "2026-11-02T10:00:00Z"
+    generation: 1
+    managedFields:
+    - {apiVersion: networking.istio.io/v1, fieldsType: FieldsV1, fieldsV1: {"f:spec": {}}, manager: kubectl, operation: Update}
+    name: reviews
+    namespace: default
+    resourceVersion: "4242"
+    uid: 6f1c2d3e-0000-4000-8000-000000000001
+  spec:
+    hosts: [reviews]
+    http: [{route: [{destination: {host: reviews, subset: v1}}]}]
+  status: {observedGeneration: 1}
+metadata: {resourceVersion: ""}
+YAML
+check kubectl-dump-loads 0 '' "$BIN" run "$(scenario_for "$TMP/dump.yaml")" -o "$TMP/x.db"
+out=$("$BIN" lint -f "$BI/bookinfo.yaml" -f "$BI/destination-rule-all.yaml" -f "$TMP/dump.yaml" 2>&1 >/dev/null)
+if [ -z "$out" ]; then pass=$((pass+1)); else echo "FAIL kubectl-dump-silent: $out"; fail=$((fail+1)); fi
+
+# run and check lint the configuration first: a route to a subset no DestinationRule declares
+# is said before simulating (every request would be 503 NC); --strict refuses to simulate it.
+cat > "$TMP/vs-v9.yaml" <<'YAML'
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reviews, subset: v9}
+YAML
+check run-prints-lint 0 'Error \[IST0101\] \(VirtualService default/reviews .*vs-v9.yaml:8\) .*reviews.default.svc.cluster.local\+v9' \
+  "$BIN" run "$(scenario_for "$TMP/vs-v9.yaml")" -o "$TMP/x.db"
+check check-prints-lint 0 'IST0101.*\+v9' "$BIN" check "$(scenario_for "$TMP/vs-v9.yaml")"
+check run-strict 2 'strict: lint found 1 error' "$BIN" run "$(scenario_for "$TMP/vs-v9.yaml")" --strict -o "$TMP/x.db"
+check check-strict 2 'IST0101' "$BIN" check "$(scenario_for "$TMP/vs-v9.yaml")" --strict
+check run-strict-clean 0 'client requests' "$BIN" run "$SRC/scenarios/bookinfo/all-v1.yaml" --duration 1s --strict -o "$TMP/x.db"
+
+# Every error of a file, each on its own line (three here), then exit 2.
+cat > "$TMP/three.yaml" <<'YAML'
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - route: [{destination: {host: reviews}, wieght: 5}]
+    timeout: 5
+    retries: {attempts: -1}
+YAML
+out=$("$BIN" run "$(scenario_for "$TMP/three.yaml")" -o "$TMP/x.db" 2>&1); rc=$?
+n=$(grep -c '^.*three.yaml:[0-9]*:[0-9]*: error: ' <<<"$out")
+if [ "$rc" -eq 2 ] && [ "$n" -eq 3 ]; then pass=$((pass+1)); else echo "FAIL three-errors: exit $rc, $n lines"; echo "$out"; fail=$((fail+1)); fi
+
+# A missing file says why, from the system.
+check missing-scenario-why 2 'nope.yaml: error: cannot read the scenario file: No such file or directory' \
+  "$BIN" run "$TMP/nope.yaml" -o "$TMP/x.db"
+check missing-manifest-why 2 'nope.yaml: error: cannot read: No such file or directory' "$BIN" lint -f "$TMP/nope.yaml"
+if [ "$(id -u)" -ne 0 ]; then  # root reads anything
+  printf 'x: 1\n' > "$TMP/secret.yaml"; chmod 000 "$TMP/secret.yaml"
+  check unreadable-manifest-why 2 'secret.yaml: error: cannot read: Permission denied' "$BIN" lint -f "$TMP/secret.yaml"
+fi
+
+# An unknown destination host names the nearest known one.
+sed 's#http://productpage:9080/productpage#http://prodcutpage:9080/productpage#' "$(scenario_for "$TMP/dr-tunnel.yaml")" > "$TMP/host-typo.yaml"
+check client-host-suggestion 2 'spec.clients\[0\].*"prodcutpage" resolves to no Service.*did you mean "productpage"\?' \
+  "$BIN" run "$TMP/host-typo.yaml" -o "$TMP/x.db"
+# Mistakes found while building the mesh are all reported too: an app for a workload that does
+# not exist and two clients to unknown hosts, three lines.
+cat > "$TMP/build-errors.yaml" <<YAML
+apiVersion: meshtwin.dev/v1alpha1
+kind: Scenario
+metadata: {name: build-errors}
+spec:
+  duration: 1s
+  manifests: [$SRC/scenarios/bookinfo/manifests/bookinfo.yaml, $SRC/scenarios/bookinfo/manifests/sleep.yaml]
+  apps:
+    ratings-v9: {serviceTime: 1ms}
+  clients:
+    - {name: a, from: {workload: sleep}, to: "http://reviws:9080/", rate: {poisson: 1}}
+    - {name: b, from: {workload: sleep}, to: "http://detials:9080/", rate: {poisson: 1}}
+YAML
+out=$("$BIN" run "$TMP/build-errors.yaml" -o "$TMP/x.db" 2>&1); rc=$?
+n=$(grep -c 'build-errors.yaml:[0-9]*:[0-9]*: error: ' <<<"$out")
+if [ "$rc" -eq 2 ] && [ "$n" -eq 3 ] && grep -q 'did you mean "details"' <<<"$out"; then pass=$((pass+1)); else
+  echo "FAIL build-errors: exit $rc, $n lines"; echo "$out"; fail=$((fail+1)); fi
+check explain-host-suggestion 0 'did you mean "reviews"\?' \
+  "$BIN" explain -f "$BI/bookinfo.yaml" -f "$BI/sleep.yaml" --from sleep http://reviws:9080/
+check lint-host-suggestion 1 'IST0101.*"reviewz".*did you mean "reviews"\?' "$BIN" lint -f "$BI/bookinfo.yaml" -f "$TMP/lint-bad.yaml"
+
+# Progress is drawn only on a terminal: a captured run has no progress line.
+out=$("$BIN" run "$SRC/scenarios/bookinfo/all-v1.yaml" --duration 2s -o "$TMP/x.db" 2>&1)
+if grep -q 'ETA' <<<"$out" || grep -q $'\r' <<<"$out"; then echo "FAIL no-progress-when-piped"; fail=$((fail+1)); else pass=$((pass+1)); fi
+check help-allow-unknown-fields 0 'allow-unknown-fields' "$BIN" run --help
+check help-strict 0 'strict' "$BIN" check --help
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -221,12 +221,33 @@ INSTANTIATE_TEST_SUITE_P(
                           "    mirrorPercentage: 50\n",
                 Severity::Error, 9, 23, "spec.http[0].mirrorPercentage",
                 "mirrorPercentage must be written as {value: 50}"},
-        BadCase{"UnknownFieldWarns",
+        BadCase{"UnknownFieldIsAnErrorWithSuggestion",
                 kVsHead + "  http:\n"
                           "  - route: [{destination: {host: reviews}}]\n"
                           "    timout: 5s\n",
-                Severity::Warning, 8, 5, "spec.http[0].timout",
-                "unknown field \"timout\" is ignored; did you mean \"timeout\"?"},
+                Severity::Error, 8, 5, "spec.http[0].timout",
+                "unknown field \"timout\" (not a field of istio.networking.v1.HTTPRoute); did you mean \"timeout\"?"},
+        BadCase{"UnknownFieldInARouteDestination",
+                kVsHead + "  http:\n"
+                          "  - route:\n"
+                          "    - destination: {host: reviews}\n"
+                          "      wieght: 100\n",
+                Severity::Error, 9, 7, "spec.http[0].route[0].wieght",
+                "unknown field \"wieght\" (not a field of istio.networking.v1.HTTPRouteDestination); did you mean "
+                "\"weight\"?"},
+        BadCase{"KnownButUnmodelledIstioFieldWarns",
+                kDrHead + "  host: reviews\n"
+                          "  trafficPolicy:\n"
+                          "    tunnel: {protocol: CONNECT, targetHost: proxy, targetPort: 8080}\n",
+                Severity::Warning, 7, 5, "spec.trafficPolicy.tunnel",
+                "is valid istio.networking.v1.TrafficPolicy config that meshtwin does not model"},
+        BadCase{"UnknownKubernetesFieldIsAnError",
+                "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n"
+                "spec:\n"
+                "  ports: [{port: 80}]\n"
+                "  selectr: {app: web}\n",
+                Severity::Error, 6, 3, "spec.selectr",
+                "unknown field \"selectr\" (not a field of io.k8s.api.core.v1.ServiceSpec); did you mean \"selector\"?"},
         BadCase{"UnknownKindNote",
                 "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n", Severity::Note, 1, 1, "kind",
                 "Widget (example.com/v1) is not modelled"},
@@ -234,11 +255,26 @@ INSTANTIATE_TEST_SUITE_P(
                 "not a Kubernetes object"}),
     [](const ::testing::TestParamInfo<BadCase>& info) { return std::string(info.param.name); });
 
-TEST(Diagnostics, UnknownFieldIsAWarningAndTheDocumentIsStillApplied) {
+TEST(Diagnostics, UnknownFieldIsAnErrorAndTheDocumentIsNotApplied) {
   ConfigStore store;
   Diagnostics diags;
   load_yaml_text(kVsHead + "  http:\n  - route: [{destination: {host: reviews}}]\n    colour: blue\n", "vs.yaml", store,
                  diags);
+  ASSERT_EQ(diags.items().size(), 1u) << dump(diags);
+  EXPECT_EQ(diags.items()[0].severity, Severity::Error);
+  EXPECT_EQ(diags.items()[0].format(),
+            "vs.yaml:8:5: error: spec.http[0].colour: unknown field \"colour\" (not a field of "
+            "istio.networking.v1.HTTPRoute); remove it (--allow-unknown-fields makes this a warning)");
+  EXPECT_TRUE(store.virtual_services().empty());
+}
+
+TEST(Diagnostics, AllowUnknownFieldsMakesItAWarningAndTheDocumentIsApplied) {
+  ConfigStore store;
+  Diagnostics diags;
+  LoadOptions options;
+  options.allow_unknown_fields = true;
+  load_yaml_text(kVsHead + "  http:\n  - route: [{destination: {host: reviews}}]\n    colour: blue\n", "vs.yaml", store,
+                 diags, options);
   ASSERT_EQ(diags.items().size(), 1u) << dump(diags);
   EXPECT_EQ(diags.items()[0].severity, Severity::Warning);
   EXPECT_EQ(diags.items()[0].field_path, "spec.http[0].colour");
@@ -293,6 +329,157 @@ TEST(Diagnostics, OneBrokenDocumentDoesNotHideTheOthers) {
   EXPECT_EQ(store.services()[1].meta.location.line, 10);
 }
 
+// What `kubectl get -o yaml` prints: server-set metadata, managedFields, the last-applied
+// annotation, status, and Kubernetes fields a mesh does not need. None of it is worth a word.
+TEST(Diagnostics, KubectlGetDumpLoadsWithoutAnyDiagnostic) {
+  const std::string server_meta =
+      "  resourceVersion: \"48213\"\n"
+      "  uid: 0b6b8a4e-5f3c-4a8e-9d9a-1f2c3b4d5e6f\n"
+      "  generation: 3\n"
+      "  creationTimestamp: \"2026-11-02T10:00:00Z\"\n"
+      "  selfLink: /apis/x\n"
+      "  finalizers: [example.com/keep]\n"
+      "  ownerReferences: [{apiVersion: v1, kind: Namespace, name: default, uid: abc}]\n"
+      "  annotations:\n"
+      "    kubectl.kubernetes.io/last-applied-configuration: |\n"
+      "      {\"apiVersion\":\"v1\",\"kind\":\"Service\",\"spec\":{\"ports\":[{\"port\":9080}]}}\n"
+      "  managedFields:\n"
+      "  - manager: kubectl-client-side-apply\n"
+      "    operation: Update\n"
+      "    apiVersion: v1\n"
+      "    fieldsType: FieldsV1\n"
+      "    fieldsV1: {f:spec: {f:ports: {}}}\n";
+  const std::string text =
+      "apiVersion: v1\nkind: Service\nmetadata:\n  name: reviews\n  namespace: default\n" + server_meta +
+      "spec:\n"
+      "  clusterIP: 10.96.0.12\n  clusterIPs: [10.96.0.12]\n  internalTrafficPolicy: Cluster\n"
+      "  ipFamilies: [IPv4]\n  ipFamilyPolicy: SingleStack\n  sessionAffinity: None\n  type: ClusterIP\n"
+      "  ports: [{name: http, port: 9080, protocol: TCP, targetPort: 9080}]\n"
+      "  selector: {app: reviews}\n"
+      "status: {loadBalancer: {}}\n"
+      "---\n"
+      "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: reviews-v1\n" + server_meta +
+      "spec:\n"
+      "  progressDeadlineSeconds: 600\n  replicas: 1\n  revisionHistoryLimit: 10\n"
+      "  selector: {matchLabels: {app: reviews, version: v1}}\n"
+      "  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 25%, maxUnavailable: 25%}}\n"
+      "  template:\n"
+      "    metadata:\n"
+      "      creationTimestamp: null\n"
+      "      labels: {app: reviews, version: v1}\n"
+      "    spec:\n"
+      "      containers:\n"
+      "      - name: reviews\n        image: docker.io/istio/examples-bookinfo-reviews-v1:1.20.2\n"
+      "        imagePullPolicy: IfNotPresent\n"
+      "        ports: [{containerPort: 9080, protocol: TCP}]\n"
+      "        resources: {}\n        terminationMessagePath: /dev/termination-log\n"
+      "        terminationMessagePolicy: File\n"
+      "        volumeMounts: [{mountPath: /tmp, name: tmp}]\n"
+      "        readinessProbe: {httpGet: {path: /health, port: 9080}}\n"
+      "      dnsPolicy: ClusterFirst\n      restartPolicy: Always\n      schedulerName: default-scheduler\n"
+      "      securityContext: {}\n      serviceAccount: bookinfo-reviews\n"
+      "      serviceAccountName: bookinfo-reviews\n      terminationGracePeriodSeconds: 30\n"
+      "      volumes: [{name: tmp, emptyDir: {}}]\n"
+      "status:\n  availableReplicas: 1\n  conditions: [{type: Available, status: \"True\"}]\n"
+      "  observedGeneration: 3\n  readyReplicas: 1\n  replicas: 1\n"
+      "---\n"
+      "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: reviews\n" + server_meta +
+      "spec:\n  hosts: [reviews]\n  http: [{route: [{destination: {host: reviews, subset: v1}}]}]\n"
+      "status: {observedGeneration: 3, validationMessages: []}\n";
+  ConfigStore store;
+  Diagnostics diags;
+  load_yaml_text(text, "dump.yaml", store, diags);
+  EXPECT_TRUE(diags.items().empty()) << dump(diags);
+  EXPECT_EQ(store.services().size(), 1u);
+  EXPECT_EQ(store.workloads().size(), 1u);
+  EXPECT_EQ(store.virtual_services().size(), 1u);
+}
+
+TEST(Diagnostics, GatewayApiFieldsAreCheckedAgainstTheirApiToo) {
+  const std::string head =
+      "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\n"
+      "spec:\n  parentRefs: [{name: gw}]\n  rules:\n  - backendRefs: [{name: web, port: 80}]\n";
+  auto errors_and_warnings = [](const Diagnostics& d) {
+    std::vector<Diagnostic> out;
+    for (const auto& x : d.items())
+      if (x.severity != Severity::Note) out.push_back(x);
+    return out;
+  };
+  {
+    ConfigStore store;
+    Diagnostics diags;
+    load_yaml_text(head + "    retry: {attempts: 3}\n", "route.yaml", store, diags);
+    const auto found = errors_and_warnings(diags);
+    ASSERT_EQ(found.size(), 1u) << dump(diags);
+    EXPECT_EQ(found[0].severity, Severity::Warning);
+    EXPECT_EQ(found[0].format().rfind("route.yaml:8:5: warning: spec.rules[0].retry: ", 0), 0u) << found[0].format();
+  }
+  {
+    ConfigStore store;
+    Diagnostics diags;
+    load_yaml_text(head + "    timeuts: {request: 1s}\n", "route.yaml", store, diags);
+    const auto found = errors_and_warnings(diags);
+    ASSERT_EQ(found.size(), 1u) << dump(diags);
+    EXPECT_EQ(found[0].format(), "route.yaml:8:5: error: spec.rules[0].timeuts: unknown field \"timeuts\" (not a field "
+                                 "of gateway.networking.k8s.io/v1.HTTPRouteRule); did you mean \"timeouts\"?");
+  }
+}
+
+TEST(Diagnostics, EveryErrorInAFileIsReportedOnItsOwnLine) {
+  ConfigStore store;
+  Diagnostics diags;
+  load_yaml_text(kVsHead +
+                     "  http:\n"
+                     "  - route: [{destination: {host: reviews}, wieght: 5}]\n"  // 7: unknown field
+                     "    timeout: 5\n"                                          // 8: no unit
+                     "    retries: {attempts: -1}\n",                            // 9: negative
+                 "three.yaml", store, diags);
+  ASSERT_EQ(diags.error_count(), 3u) << dump(diags);
+  ASSERT_EQ(diags.items().size(), 3u) << dump(diags);
+  const int lines[] = {7, 8, 9};
+  for (std::size_t i = 0; i < 3; ++i) {
+    const std::string line = diags.items()[i].format();
+    EXPECT_EQ(line.find('\n'), std::string::npos) << line;
+    EXPECT_EQ(line.rfind("three.yaml:" + std::to_string(lines[i]) + ":", 0), 0u) << line;
+  }
+}
+
+TEST(Diagnostics, AtMostTwentyErrorsPerFileThenOneLineCountingTheRest) {
+  std::string text = kDrHead + "  host: reviews\n  subsets:\n";
+  for (int i = 0; i < 25; ++i) text += "  - {name: s" + std::to_string(i) + ", colour: red}\n";
+  ConfigStore store;
+  Diagnostics diags;
+  load_yaml_text(text, "many.yaml", store, diags);
+  load_yaml_text(kVsHead + "  http: [{route: [{destination: {host: reviews}}], timout: 1s}]\n", "other.yaml", store,
+                 diags);
+  EXPECT_EQ(diags.error_count(), 26u);
+  ASSERT_EQ(diags.items().size(), 22u) << dump(diags);
+  EXPECT_EQ(diags.items()[20].format(), "many.yaml: error: 5 more error(s) in this file not shown (only the first 20 "
+                                        "are); fix these first");
+  EXPECT_EQ(diags.items()[21].location.file, "other.yaml");  // another file has its own 20
+}
+
+TEST(Diagnostics, AMissingFileSaysWhy) {
+  ConfigStore store;
+  Diagnostics diags;
+  load_paths({"/nonexistent-meshtwin-dir/missing.yaml"}, store, diags);
+  ASSERT_EQ(diags.items().size(), 1u) << dump(diags);
+  EXPECT_EQ(diags.items()[0].format(),
+            "/nonexistent-meshtwin-dir/missing.yaml: error: cannot read: No such file or directory");
+  std::string text, error;
+  EXPECT_FALSE(read_file("/nonexistent-meshtwin-dir/missing.yaml", text, &error));
+  EXPECT_EQ(error, "No such file or directory");
+  EXPECT_FALSE(read_file("/", text, &error));
+  EXPECT_EQ(error, "Is a directory");
+}
+
+TEST(Diagnostics, NearestNameNeedsToBeClose) {
+  EXPECT_EQ(nearest_name("serviceTme", {"workers", "serviceTime", "calls"}), "serviceTime");
+  EXPECT_EQ(nearest_name("reviws", {"ratings", "reviews", "reviews.default"}), "reviews");
+  EXPECT_EQ(nearest_name("zzz", {"reviews", "ratings"}), "");
+  EXPECT_EQ(did_you_mean("sead", {"seed"}), "; did you mean \"seed\"?");
+}
+
 TEST(Diagnostics, FormatIsOneCompilerStyleLine) {
   Diagnostic d{Severity::Warning, SourceLocation{"f.yaml", 3, 7}, "spec.hosts", "something"};
   EXPECT_EQ(d.format(), "f.yaml:3:7: warning: spec.hosts: something");
@@ -322,7 +509,7 @@ TEST(Diagnostics, MissingFileIsAnError) {
   load_paths({"/nonexistent/meshtwin/manifest.yaml"}, store, diags);
   ASSERT_EQ(diags.error_count(), 1u);
   EXPECT_EQ(diags.items()[0].location.file, "/nonexistent/meshtwin/manifest.yaml");
-  EXPECT_NE(diags.items()[0].message.find("no such file"), std::string::npos);
+  EXPECT_NE(diags.items()[0].message.find("No such file or directory"), std::string::npos);
 }
 
 }  // namespace

@@ -449,9 +449,40 @@ INSTANTIATE_TEST_SUITE_P(
                     Severity::Error, 7, 21, "spec.clients[0].from.gateway", "either workload or gateway"},
         BadScenario{"BadOutboundPolicy", "  mesh: {outboundTrafficPolicy: ALLOW_ALL}\n", Severity::Error, 6, 33,
                     "spec.mesh.outboundTrafficPolicy", "must be one of ALLOW_ANY or REGISTRY_ONLY"},
-        BadScenario{"UnknownKeyIsAWarning", "  sead: 7\n", Severity::Warning, 6, 3, "spec.sead",
-                    "unknown field \"sead\" is ignored; did you mean \"seed\"?"}),
+        BadScenario{"UnknownKeyIsAnError", "  sead: 7\n", Severity::Error, 6, 3, "spec.sead",
+                    "unknown field \"sead\"; did you mean \"seed\"?"},
+        BadScenario{"MisspelledServiceTimeIsAnError", "  apps:\n    web: {serviceTme: 10ms}\n", Severity::Error, 7,
+                    11, "spec.apps.web.serviceTme", "unknown field \"serviceTme\"; did you mean \"serviceTime\"?"}),
     [](const ::testing::TestParamInfo<BadScenario>& info) { return std::string(info.param.name); });
+
+TEST_F(ScenarioLoaderTest, AllowUnknownFieldsMakesAnUnknownKeyAWarning) {
+  diags_ = config::Diagnostics();
+  LoadScenarioOptions options;
+  options.allow_unknown_fields = true;
+  auto spec = load_scenario(write(header() + "  sead: 7\n"), {}, diags_, options);
+  ASSERT_TRUE(spec) << dump(diags_);
+  ASSERT_EQ(diags_.items().size(), 1u) << dump(diags_);
+  EXPECT_EQ(diags_.items()[0].severity, Severity::Warning);
+  EXPECT_NE(diags_.items()[0].message.find("is ignored; did you mean \"seed\"?"), std::string::npos);
+  EXPECT_TRUE(spec->allow_unknown_fields);  // the manifests are read the same way
+}
+
+TEST_F(ScenarioLoaderTest, EveryErrorInTheFileIsReported) {
+  auto spec = load(header() + "  sead: 7\n  duration: 10\n  record: {requests: lots}\n");
+  EXPECT_FALSE(spec);
+  ASSERT_EQ(diags_.error_count(), 3u) << dump(diags_);
+  EXPECT_EQ(diags_.items().size(), 3u) << dump(diags_);
+}
+
+TEST_F(ScenarioLoaderTest, AMissingScenarioSaysWhy) {
+  diags_ = config::Diagnostics();
+  auto spec = load_scenario((dir_ / "nope.yaml").string(), {}, diags_);
+  EXPECT_FALSE(spec);
+  ASSERT_EQ(diags_.items().size(), 1u);
+  EXPECT_NE(diags_.items()[0].format().find(": error: cannot read the scenario file: No such file or directory"),
+            std::string::npos)
+      << dump(diags_);
+}
 
 TEST(ScenarioUrl, ParsesHttpUrls) {
   std::string error;

@@ -291,6 +291,17 @@ TEST(RegistryTest, S13_DnsUsesTheKubernetesSearchPath) {
   EXPECT_EQ(m.reg.resolve_dns("reviews", "other"), nullptr);
 }
 
+TEST(RegistryTest, NearestHostSuggestsTheNameAPersonMeant) {
+  TestMesh m;
+  m.load(kWorkloads);
+  m.build();
+  EXPECT_EQ(m.reg.nearest_host("reviws", "default"), "reviews");           // the short name, from its namespace
+  EXPECT_EQ(m.reg.nearest_host("Reviws", "default"), "reviews");
+  EXPECT_EQ(m.reg.nearest_host("reviews.defualt", "other"), "reviews.default");
+  EXPECT_EQ(m.reg.nearest_host("api.exampel.com", "default"), "api.example.com");  // a ServiceEntry host
+  EXPECT_EQ(m.reg.nearest_host("completely-different", "default"), "");
+}
+
 constexpr const char* kAddresslessEntries = R"(
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
