@@ -31,9 +31,12 @@ struct RunArgs {
   std::vector<std::string> sets;
   bool verbose = false;
   bool quiet = false;
+  std::string max_wall;
 };
 
 int cmd_run(const RunArgs& args) {
+  const auto max_wall = parse_max_wall(args.max_wall);
+  if (!max_wall) return kExitBadInput;
   auto prepared = prepare_run({args.scenario, args.seed, args.duration, args.sets, args.verbose});
   if (!prepared) return kExitBadInput;
   auto& spec = prepared->spec;
@@ -62,7 +65,13 @@ int cmd_run(const RunArgs& args) {
       std::fflush(stderr);
     };
   }
-  const auto stats = mesh->run(*writer, options);
+  engine::StopFlag stop;
+  options.stop = &stop;
+  scenario::RunStats stats;
+  {
+    WallWatchdog watchdog(stop, *max_wall);
+    stats = mesh->run(*writer, options);
+  }
   if (tty) std::fprintf(stderr, "\n");
   if (!writer->ok()) {
     std::cerr << "meshtwin: " << args.output << ": " << writer->error() << '\n';
@@ -76,6 +85,11 @@ int cmd_run(const RunArgs& args) {
       writer->run_id(), spec.name.empty() ? spec.path : spec.name, args.output,
       stats.client_requests, stats.hop_attempts, stats.local_replies, stats.wall_seconds,
       attempts_per_s, engine::format_duration(stats.sim_end));
+  if (stop.reason() == engine::StopReason::MaxWall) {
+    std::cerr << "meshtwin: the run reached --max-wall " << args.max_wall
+              << " and was stopped; it is stored as interrupted, requests in flight as unfinished\n";
+    return kExitCheckFailed;
+  }
   return kExitOk;
 }
 
@@ -98,6 +112,9 @@ void register_run(CLI::App& app, Commands& commands) {
                   "--set spec.clients[0].rate.poisson=50 (repeatable)");
   run->add_flag("-v,--verbose", args->verbose, "Also print notes (skipped documents, ...)");
   run->add_flag("-q,--quiet", args->quiet, "No progress display");
+  run->add_option("--max-wall", args->max_wall,
+                  "Stop the run after this much wall-clock time (e.g. 10m); it is stored as "
+                  "interrupted and the command exits 1");
   commands.push_back({run, [args] { return cmd_run(*args); }});
 }
 

@@ -146,6 +146,10 @@ std::uint64_t Simulator::run(SimTime until) {
   stopped_ = false;
   const std::uint64_t start = executed_;
   while (!queue_.empty()) {
+    if (stop_flag_ != nullptr && stop_flag_->requested()) {
+      stopped_ = true;
+      return executed_ - start;
+    }
     const SimTime t = queue_.top_time();
     if (t > until) break;
     now_ = t;

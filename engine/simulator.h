@@ -5,6 +5,7 @@
 #include <new>
 #include <vector>
 
+#include "engine/stop_flag.h"
 #include "engine/time.h"
 
 namespace meshtwin::engine {
@@ -139,6 +140,12 @@ class Simulator {
 
   // Makes run() return after the current event.
   void stop() { stopped_ = true; }
+  // An outside request to stop (engine/stop_flag.h): checked before every event; when set, run()
+  // returns as after stop(). nullptr (the default) for none. The flag must outlive the runs.
+  void set_stop_flag(const StopFlag* flag) { stop_flag_ = flag; }
+  bool stop_requested() const { return stop_flag_ != nullptr && stop_flag_->requested(); }
+  // The time of the earliest pending event; kNever when none.
+  SimTime next_time() const { return pending() == 0 ? kNever : queue_.top_time(); }
   bool stopped() const { return stopped_; }
 
   std::size_t pending() const { return queue_.size() - (running_slot_free_ ? 1 : 0); }
@@ -157,6 +164,7 @@ class Simulator {
   std::uint64_t next_seq_ = 0;
   std::uint64_t executed_ = 0;
   bool stopped_ = false;
+  const StopFlag* stop_flag_ = nullptr;
   // While an event runs, its entry is still the heap's top; the first event it schedules
   // replaces it (EventQueue::replace_top) instead of a pop plus a push.
   bool running_slot_free_ = false;

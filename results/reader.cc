@@ -93,7 +93,7 @@ std::unique_ptr<Reader> Reader::open(const std::string& path, std::string* error
   if (version == 0) {
     return set_error(fmt::format("{} is not a meshtwin results file (no schema version)", path));
   }
-  if (version != kSchemaVersion) {
+  if (version < kOldestReadableSchemaVersion || version > kSchemaVersion) {
     return set_error(fmt::format(
         "{} has results schema version {} but this meshtwin reads version {}", path, version,
         kSchemaVersion));

@@ -62,5 +62,6 @@ class Statement {
 
 // The schema (docs/design.md §3.3 names as views over compact tables); see schema.cc.
 std::string schema_sql();
+std::string request_span_views_sql();
 
 }  // namespace meshtwin::results::detail

@@ -557,6 +557,20 @@ std::unique_ptr<SqliteWriter> SqliteWriter::open(const std::string& path, std::s
         "{} is a SQLite database but not a meshtwin results file (no schema version); "
         "choose another output file",
         path));
+  } else if (version == 1) {
+    // Version 1 lacks the sim_outcome columns (version 2): add them, NULL for the old rows
+    // (a version-1 run had no such outcomes), and recreate the two views that show them.
+    if (!impl->exec("BEGIN IMMEDIATE", "migrating the results file to schema version 2") ||
+        !impl->exec("ALTER TABLE request_rows ADD COLUMN sim_outcome INTEGER; "
+                    "ALTER TABLE span_rows ADD COLUMN sim_outcome INTEGER; "
+                    "DROP VIEW IF EXISTS requests; DROP VIEW IF EXISTS spans;",
+                    "migrating the results file to schema version 2") ||
+        !impl->exec(detail::request_span_views_sql(), "migrating the results file to schema version 2") ||
+        !impl->exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion),
+                    "migrating the results file to schema version 2") ||
+        !impl->exec("COMMIT", "migrating the results file to schema version 2")) {
+      return set_error(impl->error);
+    }
   } else if (version != kSchemaVersion) {
     return set_error(fmt::format(
         "{} has results schema version {} but this meshtwin writes version {}; "
@@ -581,9 +595,9 @@ std::unique_ptr<SqliteWriter> SqliteWriter::open(const std::string& path, std::s
   }
   if (!impl->prepare(impl->insert_string, "INSERT INTO strings(id, value) VALUES(?, ?)") ||
       !impl->prepare(impl->insert_request,
-                     "INSERT INTO request_rows VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)") ||
+                     "INSERT INTO request_rows VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)") ||
       !impl->prepare(impl->insert_span, "INSERT INTO span_rows VALUES("
-                                        "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)") ||
+                                        "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)") ||
       !impl->prepare(impl->insert_metric,
                      fmt::format("INSERT INTO metric_rows({}) VALUES({})", cols, marks)) ||
       !impl->prepare(impl->insert_event,
@@ -675,6 +689,10 @@ void SqliteWriter::on_request(const telemetry::RequestRecord& r) {
   s.bind(15, dver);
   s.bind(16, w.label(r.destination_workload));
   s.bind(17, static_cast<std::int64_t>(r.degraded_calls));
+  if (r.sim_outcome.empty())
+    s.bind_null(18);
+  else
+    s.bind(18, w.intern(r.sim_outcome));
   if (!w.step_done(s, "writing a request")) return;
   ++w.counters.requests;
   RequestGroup& g = w.request_groups[GroupKey{dsvc, dver}];
@@ -726,6 +744,10 @@ void SqliteWriter::on_span(const telemetry::SpanRecord& sp) {
   s.bind(19, static_cast<std::int64_t>(sp.response_code));
   s.bind(20, w.flags_id(sp.response_flags));
   s.bind(21, w.flags_id(sp.upstream_flags));
+  if (sp.sim_outcome.empty())
+    s.bind_null(22);
+  else
+    s.bind(22, w.intern(sp.sim_outcome));
   if (!w.step_done(s, "writing a span")) return;
   ++w.counters.spans;
   w.row_written();

@@ -13,7 +13,10 @@ namespace meshtwin::results {
 
 // `PRAGMA user_version` of files this code writes. Readers refuse other versions with a
 // sentence; bump it whenever a table or view changes shape (columns may only be added).
-inline constexpr int kSchemaVersion = 1;
+// Version 2 added `sim_outcome` to requests and spans; the writer migrates a version-1 file it
+// appends to, and readers read both (the column only was added).
+inline constexpr int kSchemaVersion = 2;
+inline constexpr int kOldestReadableSchemaVersion = 1;
 
 struct WriterOptions {
   // Rows per transaction: large transactions are what make SQLite fast; a crash loses at

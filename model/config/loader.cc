@@ -2,9 +2,8 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "model/config/input_file.h"
 #include "model/config/parsers.h"
 #include "model/config/yaml_reader.h"
 
@@ -87,14 +86,13 @@ class Loader {
   }
 
   void load_file(const std::string& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-      diags_.error(SourceLocation{file, 0, 0}, "", "cannot read file");
+    std::string error;
+    auto text = read_input_file(file, error);
+    if (!text) {
+      diags_.error(SourceLocation{file, 0, 0}, "", "cannot read this file: it " + error);
       return;
     }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    load_text(ss.str(), file);
+    load_text(*text, file);
   }
 
   void skip_note(const Value& doc, const std::string& message) {

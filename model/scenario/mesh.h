@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 
+#include "engine/stop_flag.h"
 #include "engine/time.h"
 #include "model/config/config_store.h"
 #include "model/config/diagnostics.h"
@@ -34,6 +35,9 @@ struct RunOptions {
   std::function<void(const Progress&)> progress;
   SimTime progress_interval = engine::kSecond;
   std::string meshtwin_version = "dev";
+  // Set from outside (a `--max-wall` watchdog, a signal handler) to end the run early: it then
+  // ends as interrupted (RunEnd::complete false), requests in flight recorded as unfinished.
+  const engine::StopFlag* stop = nullptr;
 };
 
 class MeshImpl;
