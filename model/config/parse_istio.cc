@@ -57,6 +57,9 @@ bool read_percent(MapReader& m, std::string_view key, std::optional<double>& out
 
 // Istio's validation compiles every regex (Go's regexp, RE2 syntax) and rejects the resource.
 bool check_regex(const Value& at, const std::string& pattern) {
+  // `*` is not RE2, but istiod's translation turns a `*` regex into a presence match before
+  // Envoy sees it (docs/semantics.md §2.3), so it is accepted with that meaning.
+  if (pattern == "*") return true;
   if (auto why = regex_error(pattern)) {
     at.error(at.name() + " " + yaml::quote_value(pattern) + " is not a valid RE2 regular expression: " + *why);
     return false;
