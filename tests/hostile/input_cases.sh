@@ -72,6 +72,11 @@ run rate-constant-1e9 2 ':[0-9]+:[0-9]+: error: spec.clients\[0\].rate.constant:
   "$(scenario r3 '' '{constant: 1e9}')"
 run rate-ramp-1e9 2 'rate.ramp.to: to must be a number between 0 and 1000000' \
   "$(scenario r4 '' '{ramp: {from: 1, to: 1e9, over: 1s}}')"
+run rate-overflow-set 2 '^--set: error: spec.clients\[0\].rate.poisson: poisson must be a finite number, got 1e400' \
+  "$(scenario r1s '' '{poisson: 1}')" --set 'spec.clients[0].rate.poisson=1e400'
+printf 'second,rate\n0,10\n100000000,5\n' > "$TMP/far.csv"
+run replay-far-second 2 'far.csv:3:1: error: spec.clients\[0\].rate.replay.file: second "100000000" must be a whole number' \
+  "$(scenario far '' "{replay: {file: $TMP/far.csv}}")"
 run lognormal-mu-inf 2 'serviceTime.lognormal.mu: mu must be a finite number' \
   "$(scenario r5 '  apps: {productpage-v1: {serviceTime: {lognormal: {mu: 1e999, sigma: 1}}}}' '{poisson: 1}')"
 run mix-weight-inf 2 'mix\[0\].weight: weight must be a finite number' \
