@@ -1,7 +1,10 @@
 // The `meshtwin` command (docs/design.md §3.1). Exit codes: 0 success, 1 a check or assertion
 // failed, 2 bad input or usage (one line naming file, line, column and field path).
 
+#include <cstdio>
 #include <iostream>
+#include <new>
+#include <stdexcept>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -57,7 +60,22 @@ int main(int argc, char** argv) {
   }
   for (const Command& command : commands) {
     if (!command.app->parsed()) continue;
-    const int code = command.run();
+    int code = kExitOk;
+    try {
+      code = command.run();
+    } catch (const std::bad_alloc&) {
+      // Inputs are bounded where they are read (docs/scenario-reference.md "Limits"); what is
+      // left (a run whose traffic outgrows memory) still ends as one line and exit 2, never an
+      // abort with a core dump.
+      std::fputs("meshtwin: error: out of memory; the scenario needs more memory than this machine (or "
+                 "its ulimit) allows; lower the client rates, the duration or the replicas\n",
+                 stderr);
+      return kExitBadInput;
+    } catch (const std::length_error& e) {
+      std::fprintf(stderr, "meshtwin: error: out of memory (%s); the scenario is too large for meshtwin\n",
+                   e.what());
+      return kExitBadInput;
+    }
     // A simulation stopped by Ctrl-C or SIGTERM has saved what it recorded; now end the way
     // an interrupted program does (the shell sees 130 or 143).
     if (const int sig = interrupting_signal()) die_of_signal(sig);

@@ -1,5 +1,6 @@
 #include "cli/prepare.h"
 
+#include <chrono>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -86,6 +87,41 @@ std::optional<PreparedRun> prepare_run(const ScenarioArgs& args) {
   }
   prepared.spec = std::move(*spec);
   return prepared;
+}
+
+}  // namespace meshtwin::cli
+
+namespace meshtwin::cli {
+
+WallWatchdog::WallWatchdog(engine::StopToken& token, std::int64_t nanoseconds) {
+  if (nanoseconds <= 0) return;
+  thread_ = std::thread([this, &token, nanoseconds] {
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_for(lock, std::chrono::nanoseconds(nanoseconds), [this] { return done_; })) {
+      fired_ = true;
+      token.request_stop();
+    }
+  });
+}
+
+WallWatchdog::~WallWatchdog() {
+  {
+    std::lock_guard lock(mu_);
+    done_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::optional<std::int64_t> parse_max_wall(const std::string& text) {
+  if (text.empty()) return 0;
+  auto d = engine::parse_duration(text);
+  if (!d || *d <= 0) {
+    std::cerr << "meshtwin: error: --max-wall must be a positive duration such as 10m or 90s, got \"" << text
+              << "\"\n";
+    return std::nullopt;
+  }
+  return *d;
 }
 
 }  // namespace meshtwin::cli

@@ -45,3 +45,40 @@ std::optional<PreparedRun> prepare_run(const ScenarioArgs& args);
 void add_scenario_options(CLI::App& cmd, ScenarioArgs& args, const std::string& set_example);
 
 }  // namespace meshtwin::cli
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include <atomic>
+
+#include "engine/stop_token.h"
+
+namespace meshtwin::cli {
+
+// `--max-wall DURATION` of run and check: a thread that asks the simulation to stop (the same
+// StopToken a signal handler sets) once that much wall-clock time has passed, so that no
+// scenario can run past a CI job's budget; the run then ends as `interrupted`. Stopped and
+// joined when destroyed; fired() says whether it was the one that stopped the run.
+class WallWatchdog {
+ public:
+  // nanoseconds <= 0: no limit, no thread.
+  WallWatchdog(engine::StopToken& token, std::int64_t nanoseconds);
+  ~WallWatchdog();
+  WallWatchdog(const WallWatchdog&) = delete;
+  WallWatchdog& operator=(const WallWatchdog&) = delete;
+  bool fired() const { return fired_.load(); }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::atomic<bool> fired_{false};
+  std::thread thread_;
+};
+
+// Parses --max-wall (Go duration syntax, > 0). Prints one line and returns nullopt when bad;
+// 0 when `text` is empty (no limit).
+std::optional<std::int64_t> parse_max_wall(const std::string& text);
+
+}  // namespace meshtwin::cli

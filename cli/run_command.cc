@@ -25,15 +25,18 @@ struct RunArgs {
   ScenarioArgs scenario;  // SCENARIO and the options run shares with check
   std::string output = "meshtwin-results.db";
   bool quiet = false;
+  std::string max_wall;
 };
 
 int cmd_run(const RunArgs& args) {
+  const auto max_wall = parse_max_wall(args.max_wall);
+  if (!max_wall) return kExitBadInput;
   auto prepared = prepare_run(args.scenario);
   if (!prepared) return kExitBadInput;
   auto& spec = prepared->spec;
   auto& mesh = prepared->mesh;
 
-  auto simulated = simulate_to_file(*mesh, args.output, args.quiet);
+  auto simulated = simulate_to_file(*mesh, args.output, args.quiet, *max_wall);
   if (!simulated) return kExitBadInput;
   const auto& stats = simulated->stats;
   const double attempts_per_s =
@@ -46,6 +49,11 @@ int cmd_run(const RunArgs& args) {
       attempts_per_s, engine::human_duration(stats.sim_end),
       stats.interrupted ? " (interrupted)" : "");
   // After a signal, main() ends the process with it once the file is closed.
+  if (simulated->max_wall_reached) {
+    std::cerr << "meshtwin: the run reached --max-wall " << args.max_wall
+              << " and was stopped; it is stored as interrupted, requests in flight as unfinished\n";
+    return kExitCheckFailed;
+  }
   return kExitOk;
 }
 
@@ -64,6 +72,9 @@ void register_run(CLI::App& app, Commands& commands) {
   run->add_flag("-q,--quiet", args->quiet,
                 "No progress display (it is drawn on stderr, at most 5 times a second, only when stdout and "
                 "stderr are terminals)");
+  run->add_option("--max-wall", args->max_wall,
+                  "Stop the run after this much wall-clock time (e.g. 10m); it is stored as "
+                  "interrupted and the command exits 1");
   commands.push_back({run, [args] { return cmd_run(*args); }});
 }
 

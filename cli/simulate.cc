@@ -1,5 +1,6 @@
 #include "cli/simulate.h"
 
+#include "cli/prepare.h"
 #include "cli/progress.h"
 
 #include <signal.h>
@@ -83,7 +84,7 @@ void die_of_signal(int sig) {
 }
 
 std::optional<Simulated> simulate_to_file(scenario::Mesh& mesh, const std::string& output,
-                                          bool quiet) {
+                                          bool quiet, std::int64_t max_wall_ns) {
   std::string error;
   results::WriterOptions writer_options;
   writer_options.on_wait = [output] {
@@ -111,7 +112,11 @@ std::optional<Simulated> simulate_to_file(scenario::Mesh& mesh, const std::strin
     options.progress_interval = 100 * engine::kMillisecond;
   }
   Simulated out;
-  out.stats = mesh.run(*writer, options);
+  {
+    WallWatchdog watchdog(g_stop, max_wall_ns);
+    out.stats = mesh.run(*writer, options);
+    out.max_wall_reached = watchdog.fired();
+  }
   progress.finish();
   out.run_id = writer->run_id();
   if (!writer->ok()) {

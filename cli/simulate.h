@@ -15,6 +15,7 @@ namespace meshtwin::cli {
 struct Simulated {
   scenario::RunStats stats;
   std::int64_t run_id = 0;
+  bool max_wall_reached = false;  // stopped by --max-wall (stats.interrupted is then true)
 };
 
 // Opens (or creates) `output`, runs `mesh` into it and closes it. While it runs, the first
@@ -22,8 +23,9 @@ struct Simulated {
 // summaries so far are written and the run is marked `interrupted`; a second signal ends the
 // process at once (the run then reads as incomplete). nullopt after printing one line when
 // the file cannot be opened or a write failed (the run is then marked `failed`).
+// `max_wall_ns` > 0 stops the run after that much wall-clock time (`--max-wall`), the same way.
 std::optional<Simulated> simulate_to_file(scenario::Mesh& mesh, const std::string& output,
-                                          bool quiet);
+                                          bool quiet, std::int64_t max_wall_ns = 0);
 
 // The signal that interrupted a simulation (SIGINT, SIGTERM), 0 if none. main() ends the
 // process with it, after every command has closed its files, so that the exit status is the

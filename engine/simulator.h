@@ -140,6 +140,8 @@ class Simulator {
 
   // Makes run() return after the current event.
   void stop() { stopped_ = true; }
+  // The time of the earliest pending event; kNever when none.
+  SimTime next_time() const { return pending() == 0 ? kNever : queue_.top_time(); }
   bool stopped() const { return stopped_; }
 
   // An outside request to end the run (Ctrl-C, a wall-clock limit): while `token` is set and

@@ -25,6 +25,29 @@ std::string runs_view_sql() {
          "  FROM run_rows;\n";
 }
 
+// The `requests` and `spans` views; separate so that migrating a version-2 file can recreate
+// them with the `sim_outcome` column.
+std::string request_span_views_sql() {
+  std::string sql = "CREATE VIEW IF NOT EXISTS requests AS SELECT r.run_id, r.request_id, " + text_of("r", "client") +
+         ", r.start_ns, r.duration_ns, " + text_of("r", "method") + ", " +
+         text_of("r", "authority") + ", " + text_of("r", "path") + ", r.response_code, " +
+         text_of("r", "response_flags") + ", r.attempts, " + text_of("r", "route_name") +
+         ", " + text_of("r", "vs_rule") + ", " + text_of("r", "destination_service") + ", " +
+         text_of("r", "destination_version") + ", " + text_of("r", "destination_workload") +
+         ", r.degraded_calls, " + text_of("r", "sim_outcome") + " FROM request_rows r;\n";
+  sql += "CREATE VIEW IF NOT EXISTS spans AS SELECT s.run_id, s.request_id, s.span_id, s.parent_span_id, " +
+         text_of("s", "kind") + ", " + text_of("s", "source_workload") + ", " +
+         text_of("s", "source_pod") + ", " + text_of("s", "destination_service") + ", " +
+         text_of("s", "destination_version") + ", " + text_of("s", "destination_workload") +
+         ", " + text_of("s", "destination_pod") + ", " + text_of("s", "cluster") + ", " +
+         text_of("s", "route_name") +
+         ", s.attempt, s.app_attempt, s.config_version, s.start_ns, s.duration_ns, "
+         "s.response_code, " +
+         text_of("s", "response_flags") + ", " + text_of("s", "upstream_flags") +
+         ", " + text_of("s", "sim_outcome") + " FROM span_rows s;\n";
+  return sql;
+}
+
 std::string schema_sql() {
   std::string bucket_defs;
   std::string bucket_cols;
@@ -66,7 +89,8 @@ CREATE TABLE IF NOT EXISTS request_rows (
   destination_service INTEGER,
   destination_version INTEGER,
   destination_workload INTEGER,
-  degraded_calls INTEGER
+  degraded_calls INTEGER,
+  sim_outcome INTEGER
 );
 CREATE TABLE IF NOT EXISTS span_rows (
   run_id INTEGER,
@@ -89,7 +113,8 @@ CREATE TABLE IF NOT EXISTS span_rows (
   duration_ns INTEGER,
   response_code INTEGER,
   response_flags INTEGER,
-  upstream_flags INTEGER
+  upstream_flags INTEGER,
+  sim_outcome INTEGER
 );
 CREATE TABLE IF NOT EXISTS metric_rows (
   run_id INTEGER,
@@ -135,23 +160,7 @@ CREATE TABLE IF NOT EXISTS inputs (
 );
 )sql";
   sql += runs_view_sql();
-  sql += "CREATE VIEW IF NOT EXISTS requests AS SELECT r.run_id, r.request_id, " + text_of("r", "client") +
-         ", r.start_ns, r.duration_ns, " + text_of("r", "method") + ", " +
-         text_of("r", "authority") + ", " + text_of("r", "path") + ", r.response_code, " +
-         text_of("r", "response_flags") + ", r.attempts, " + text_of("r", "route_name") +
-         ", " + text_of("r", "vs_rule") + ", " + text_of("r", "destination_service") + ", " +
-         text_of("r", "destination_version") + ", " + text_of("r", "destination_workload") +
-         ", r.degraded_calls FROM request_rows r;\n";
-  sql += "CREATE VIEW IF NOT EXISTS spans AS SELECT s.run_id, s.request_id, s.span_id, s.parent_span_id, " +
-         text_of("s", "kind") + ", " + text_of("s", "source_workload") + ", " +
-         text_of("s", "source_pod") + ", " + text_of("s", "destination_service") + ", " +
-         text_of("s", "destination_version") + ", " + text_of("s", "destination_workload") +
-         ", " + text_of("s", "destination_pod") + ", " + text_of("s", "cluster") + ", " +
-         text_of("s", "route_name") +
-         ", s.attempt, s.app_attempt, s.config_version, s.start_ns, s.duration_ns, "
-         "s.response_code, " +
-         text_of("s", "response_flags") + ", " + text_of("s", "upstream_flags") +
-         " FROM span_rows s;\n";
+  sql += request_span_views_sql();
   sql += "CREATE VIEW IF NOT EXISTS metrics AS SELECT m.run_id, m.window_start_ns, m.window_ns, " +
          text_of("m", "reporter") + ", " + text_of("m", "source_workload") + ", " +
          text_of("m", "destination_service") + ", " + text_of("m", "destination_workload") +

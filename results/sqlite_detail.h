@@ -64,5 +64,7 @@ class Statement {
 std::string schema_sql();
 // The `runs` view alone (also rebuilt by the migration from schema version 1).
 std::string runs_view_sql();
+// The `requests` and `spans` views (also rebuilt by the migration to schema version 3).
+std::string request_span_views_sql();
 
 }  // namespace meshtwin::results::detail

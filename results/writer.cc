@@ -208,6 +208,17 @@ struct SqliteWriter::Impl {
     return 1;
   }
 
+  // Whether `table` already has `column` (migrations add only what is missing, so that a file
+  // a newer or partly upgraded writer touched is brought up to date, not refused).
+  bool has_column(std::string_view table, std::string_view column) {
+    sqlite3_stmt* q = nullptr;
+    const std::string sql = fmt::format("SELECT 1 FROM pragma_table_info('{}') WHERE name = '{}'", table, column);
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &q, nullptr) != SQLITE_OK) return false;
+    const bool found = sqlite3_step(q) == SQLITE_ROW;
+    sqlite3_finalize(q);
+    return found;
+  }
+
   bool exec(const std::string& sql, std::string_view what) {
     if (failed) return false;
     char* msg = nullptr;
@@ -666,13 +677,29 @@ std::unique_ptr<SqliteWriter> SqliteWriter::open(const std::string& path, std::s
     if (!read_state(version, objects)) return fail_in_txn(error ? *error : "");
     if (version == 1) {
       // 1 -> 2: the error of a failed run.
-      if (!impl->exec("ALTER TABLE run_rows ADD COLUMN error TEXT; DROP VIEW IF EXISTS runs;",
+      if (!impl->exec(std::string(impl->has_column("run_rows", "error") ? "" : "ALTER TABLE run_rows ADD COLUMN error TEXT; ") +
+                          "DROP VIEW IF EXISTS runs;",
                       "upgrading the schema from version 1") ||
           !impl->exec(detail::runs_view_sql(), "upgrading the schema from version 1") ||
           !impl->exec("PRAGMA user_version = 2", "upgrading the schema from version 1")) {
         return fail_in_txn(fmt::format("{}: {}", path, impl->error));
       }
       version = 2;
+    }
+    if (version == 2) {
+      // 2 -> 3: the twin's own outcomes (sim_outcome) on requests and spans, NULL for old rows
+      // (such runs had none), and the two views that show them.
+      std::string alter;
+      for (const char* table : {"request_rows", "span_rows"})
+        if (!impl->has_column(table, "sim_outcome"))
+          alter += fmt::format("ALTER TABLE {} ADD COLUMN sim_outcome INTEGER; ", table);
+      if (!impl->exec(alter + "DROP VIEW IF EXISTS requests; DROP VIEW IF EXISTS spans;",
+                      "upgrading the schema from version 2") ||
+          !impl->exec(detail::request_span_views_sql(), "upgrading the schema from version 2") ||
+          !impl->exec("PRAGMA user_version = 3", "upgrading the schema from version 2")) {
+        return fail_in_txn(fmt::format("{}: {}", path, impl->error));
+      }
+      version = 3;
     }
     if (!impl->exec("COMMIT", "upgrading the schema")) {
       return fail_in_txn(fmt::format("{}: {}", path, impl->error));
@@ -707,9 +734,9 @@ std::unique_ptr<SqliteWriter> SqliteWriter::open(const std::string& path, std::s
   }
   if (!impl->prepare(impl->insert_string, "INSERT INTO strings(id, value) VALUES(?, ?)") ||
       !impl->prepare(impl->insert_request,
-                     "INSERT INTO request_rows VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)") ||
+                     "INSERT INTO request_rows VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)") ||
       !impl->prepare(impl->insert_span, "INSERT INTO span_rows VALUES("
-                                        "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)") ||
+                                        "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)") ||
       !impl->prepare(impl->insert_metric,
                      fmt::format("INSERT INTO metric_rows({}) VALUES({})", cols, marks)) ||
       !impl->prepare(impl->insert_event,
@@ -801,6 +828,10 @@ void SqliteWriter::on_request(const telemetry::RequestRecord& r) {
   s.bind(15, dver);
   s.bind(16, w.label(r.destination_workload));
   s.bind(17, static_cast<std::int64_t>(r.degraded_calls));
+  if (r.sim_outcome.empty())
+    s.bind_null(18);
+  else
+    s.bind(18, w.intern(r.sim_outcome));
   if (!w.step_done(s, "writing a request")) return;
   ++w.counters.requests;
   RequestGroup& g = w.request_groups[GroupKey{dsvc, dver}];
@@ -852,6 +883,10 @@ void SqliteWriter::on_span(const telemetry::SpanRecord& sp) {
   s.bind(19, static_cast<std::int64_t>(sp.response_code));
   s.bind(20, w.flags_id(sp.response_flags));
   s.bind(21, w.flags_id(sp.upstream_flags));
+  if (sp.sim_outcome.empty())
+    s.bind_null(22);
+  else
+    s.bind(22, w.intern(sp.sim_outcome));
   if (!w.step_done(s, "writing a span")) return;
   ++w.counters.spans;
   w.row_written();

@@ -14,9 +14,10 @@ namespace meshtwin::results {
 
 // `PRAGMA user_version` of files this code writes. Readers refuse other versions with a
 // sentence; bump it whenever a table or view changes shape (columns may only be added).
-// Version 2 added run_rows.error (and `runs.error`) and the status `failed`; the writer
-// migrates a version-1 file when it appends to it, readers read both.
-inline constexpr int kSchemaVersion = 2;
+// Version 2 added run_rows.error (and `runs.error`) and the status `failed`; version 3 added
+// `sim_outcome` to requests and spans. The writer migrates an older file when it appends to it
+// (1 -> 2 -> 3, columns only added); readers read every version from 1.
+inline constexpr int kSchemaVersion = 3;
 inline constexpr int kOldestReadableSchemaVersion = 1;
 
 struct WriterOptions {

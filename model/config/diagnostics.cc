@@ -81,6 +81,17 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string>& 
 
 void Diagnostics::add(Severity severity, SourceLocation location, std::string field_path,
                       std::string message) {
+  // A safety net for messages that quote user text without yaml::quote_value (which cuts values
+  // at 80 characters): a diagnostic stays one readable line even when a value is megabytes.
+  // The middle goes, so that the field's name at the start and a hint at the end both stay.
+  constexpr std::size_t kHead = 300, kTail = 200;
+  if (message.size() > kHead + kTail + 64) {
+    std::size_t head = kHead, tail = message.size() - kTail;
+    while (head > 0 && (static_cast<unsigned char>(message[head]) & 0xC0) == 0x80) --head;
+    while (tail < message.size() && (static_cast<unsigned char>(message[tail]) & 0xC0) == 0x80) ++tail;
+    message = message.substr(0, head) + " ... (" + std::to_string(tail - head) + " characters cut) ... " +
+              message.substr(tail);
+  }
   if (severity == Severity::Error) {
     ++errors_;
     auto it = std::find_if(per_file_.begin(), per_file_.end(),

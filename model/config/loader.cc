@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "model/config/input_file.h"
 #include "model/config/parsers.h"
 #include "model/config/yaml_reader.h"
 
@@ -92,12 +93,13 @@ class Loader {
   }
 
   void load_file(const std::string& file) {
-    std::string text, error;
-    if (!read_file(file, text, &error)) {
-      diags_.error(SourceLocation{file, 0, 0}, "", "cannot read: " + error);
+    std::string error;
+    auto text = read_input_file(file, error);
+    if (!text) {
+      diags_.error(SourceLocation{file, 0, 0}, "", read_error_message("this file", error));
       return;
     }
-    load_text(text, file);
+    load_text(*text, file);
   }
 
   void skip_note(const Value& doc, const std::string& message) {

@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "model/config/parsers.h"
+#include "model/config/regex_check.h"
 
 namespace meshtwin::config::parse {
 namespace {
@@ -79,6 +80,15 @@ void read_backend_refs(MapReader& m, std::vector<GatewayApiBackendRef>& out,
   }
 }
 
+// istiod translates a RegularExpression match into an Envoy safe_regex (RE2); one that does
+// not compile never matches there, so it is an error at its position here.
+void check_gateway_regex(MapReader& m, const std::string& pattern) {
+  auto v = m.get("value");
+  if (!v) return;
+  if (auto why = regex_error(pattern))
+    v->error("value " + yaml::quote_value(pattern) + " is not a valid RE2 regular expression: " + *why);
+}
+
 void read_header_matches(const Value& v, std::vector<GatewayApiHeaderMatch>& out) {
   auto items = v.as_list();
   if (!items) return;
@@ -91,6 +101,7 @@ void read_header_matches(const Value& v, std::vector<GatewayApiHeaderMatch>& out
     m.read("name", h.name);
     m.require("value");
     m.read("value", h.value);
+    if (h.type == "RegularExpression") check_gateway_regex(m, h.value);
     m.finish();
     out.push_back(std::move(h));
   }
@@ -451,6 +462,7 @@ void parse_http_route(MapReader& doc, GatewayApiHTTPRoute& out) {
                 if (pm.ok()) {
                   pm.read_enum("type", match.path_type, {"Exact", "PathPrefix", "RegularExpression"});
                   pm.read("value", match.path_value);
+                  if (match.path_type == "RegularExpression") check_gateway_regex(pm, match.path_value);
                   pm.finish();
                 }
               }

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "model/config/parsers.h"
+#include "model/config/regex_check.h"
 
 namespace meshtwin::config::parse {
 namespace {
@@ -56,6 +57,18 @@ bool read_percent(MapReader& m, std::string_view key, std::optional<double>& out
   return ok;
 }
 
+// Istio's validation compiles every regex (Go's regexp, RE2 syntax) and rejects the resource.
+bool check_regex(const Value& at, const std::string& pattern) {
+  // `*` is not RE2, but istiod's translation turns a `*` regex into a presence match before
+  // Envoy sees it (docs/semantics.md §2.3), so it is accepted with that meaning.
+  if (pattern == "*") return true;
+  if (auto why = regex_error(pattern)) {
+    at.error(at.name() + " " + yaml::quote_value(pattern) + " is not a valid RE2 regular expression: " + *why);
+    return false;
+  }
+  return true;
+}
+
 // exact / prefix / regex. An empty map means "present" for headers and query parameters;
 // for uri, scheme, method and authority it sets no condition.
 std::optional<StringMatch> read_string_match(const Value& v, bool empty_is_present) {
@@ -72,6 +85,7 @@ std::optional<StringMatch> read_string_match(const Value& v, bool empty_is_prese
       if (auto s = x->as_string()) {
         sm.kind = kind;
         sm.value = *s;
+        if (kind == StringMatch::Kind::Regex && !check_regex(*x, *s)) ok = false;
       } else {
         ok = false;
       }
@@ -313,7 +327,7 @@ void read_rewrite(const Value& v, HTTPRewrite& r) {
     if (rm.ok()) {
       RegexRewrite x;
       rm.require("match", "match is required: the regular expression to replace");
-      rm.read("match", x.match);
+      if (rm.read("match", x.match)) check_regex(*rm.get("match"), x.match);
       rm.read("rewrite", x.rewrite);
       rm.finish();
       r.uri_regex_rewrite = x;
@@ -615,6 +629,25 @@ std::optional<MapReader> spec_of(MapReader& doc, const std::string& what, const 
 
 // ------------------------------------------------------------ DestinationRule pieces
 
+
+// Envoy's bounds for the hash-based load balancers (cluster.proto): RingHashLbConfig
+// minimum_ring_size <= 8388608 (8M), MaglevLbConfig table_size <= 5000011 and prime.
+constexpr std::int64_t kMaxRingSize = 8'388'608;
+constexpr std::int64_t kMaxMaglevTableSize = 5'000'011;
+
+bool is_prime(std::uint64_t n) {
+  if (n < 2) return false;
+  for (std::uint64_t d = 2; d * d <= n; ++d)
+    if (n % d == 0) return false;
+  return true;
+}
+
+std::optional<std::uint64_t> read_ring_size(const Value& v) {
+  auto x = v.as_int(0, kMaxRingSize);
+  if (!x) return std::nullopt;
+  return static_cast<std::uint64_t>(*x);
+}
+
 void read_consistent_hash(const Value& v, ConsistentHashLB& ch) {
   MapReader m(v, api::kConsistentHashLB);
   if (!m.ok()) return;
@@ -653,7 +686,7 @@ void read_consistent_hash(const Value& v, ConsistentHashLB& ch) {
     MapReader rm(*ring, api::kRingHash);
     if (rm.ok()) {
       if (auto n = rm.get("minimumRingSize")) {
-        if (auto x = n->as_uint64()) ch.minimum_ring_size = *x;
+        if (auto x = read_ring_size(*n)) ch.minimum_ring_size = *x;
       }
       rm.finish();
     }
@@ -663,7 +696,15 @@ void read_consistent_hash(const Value& v, ConsistentHashLB& ch) {
     MapReader mm(*mag, api::kMagLev);
     if (mm.ok()) {
       if (auto n = mm.get("tableSize")) {
-        if (auto x = n->as_uint64()) ch.maglev_table_size = *x;
+        // Envoy's MaglevLbConfig: table_size <= 5000011 (validate rule) and prime (checked when
+        // the load balancer is built); istiod passes the value through, so Envoy NACKs it.
+        if (auto x = n->as_int(1, kMaxMaglevTableSize)) {
+          if (!is_prime(static_cast<std::uint64_t>(*x)))
+            n->error("tableSize must be a prime number (Envoy's Maglev table), got " + n->describe() +
+                     "; e.g. 65537 (the default), 131071 or 5000011");
+          else
+            ch.maglev_table_size = static_cast<std::uint64_t>(*x);
+        }
       }
       mm.finish();
     }
@@ -672,7 +713,7 @@ void read_consistent_hash(const Value& v, ConsistentHashLB& ch) {
   if (auto n = m.get("minimumRingSize")) {  // deprecated top-level form
     if (has_ring || has_maglev) {
       n->error("minimumRingSize (deprecated) cannot be combined with ringHash or maglev; use ringHash.minimumRingSize");
-    } else if (auto x = n->as_uint64()) {
+    } else if (auto x = read_ring_size(*n)) {
       ch.minimum_ring_size = *x;
     }
   }

@@ -308,7 +308,10 @@ void parse_workload(MapReader& doc, const std::string& kind, Workload& out) {
   if (!spec.ok()) return;
   if (kind != "DaemonSet") {
     if (auto r = spec.get("replicas")) {
-      if (auto n = r->as_int(0, std::numeric_limits<std::int32_t>::max())) out.replicas = static_cast<std::int32_t>(*n);
+      // Kubernetes allows any int32; meshtwin simulates every pod (its proxy, load balancers and
+      // queues), so a workload is bounded like the timeline's `scale` (docs/scenario-reference.md
+      // "Limits"): a million replicas would only end in running out of memory.
+      if (auto n = r->as_int(0, kMaxReplicas)) out.replicas = static_cast<std::int32_t>(*n);
     }
   }
   std::optional<Value> selector_v =

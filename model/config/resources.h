@@ -75,6 +75,11 @@ struct Container {
   std::vector<ContainerPort> ports;
 };
 
+// The most replicas one workload may have (a manifest's spec.replicas, the timeline's `scale`):
+// Kubernetes allows any int32, but meshtwin simulates each pod (docs/scenario-reference.md
+// "Limits").
+inline constexpr std::int32_t kMaxReplicas = 10'000;
+
 // Deployment, StatefulSet, ReplicaSet, DaemonSet and bare Pod, reduced to what a mesh sees:
 // how many pods, with which labels, annotations and ports.
 struct Workload {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <limits>
 
@@ -66,15 +67,7 @@ bool typed_plain_scalar(std::string_view s) {
   return looks_like_int(s) || looks_like_float(s) || yaml_bool(s).has_value() || yaml_null(s);
 }
 
-std::string quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
+std::string quote(std::string_view s) { return quote_value(s); }
 
 std::string range_phrase(std::int64_t min, std::int64_t max) {
   const bool open_top = max >= std::numeric_limits<std::int32_t>::max();
@@ -83,6 +76,8 @@ std::string range_phrase(std::int64_t min, std::int64_t max) {
   if (open_top) return "an integer of at least " + std::to_string(min);
   return "an integer between " + std::to_string(min) + " and " + std::to_string(max);
 }
+
+}  // namespace
 
 std::string number_text(double v) {
   std::string s = std::to_string(v);
@@ -93,6 +88,8 @@ std::string number_text(double v) {
   return s;
 }
 
+namespace {
+
 std::string number_range_phrase(double min, double max) {
   const double inf = std::numeric_limits<double>::infinity();
   if (min == -inf && max == inf) return "a number";
@@ -101,6 +98,33 @@ std::string number_range_phrase(double min, double max) {
 }
 
 }  // namespace
+
+std::string quote_value(std::string_view s) {
+  // A 1 MB value quoted whole would make a one-line diagnostic unreadable (and slow every
+  // terminal and CI log that shows it): keep the start, and say how long it really was.
+  constexpr std::size_t kShown = 80;
+  std::string_view shown = s;
+  const bool cut = s.size() > kShown;
+  if (cut) {
+    std::size_t n = kShown - 3;
+    // Never split a UTF-8 sequence: back up over continuation bytes.
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+    shown = s.substr(0, n);
+  }
+  std::string out = "\"";
+  for (char c : shown) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  if (cut) out += "...";
+  out += '"';
+  if (cut) out += " (" + std::to_string(s.size()) + " characters)";
+  return out;
+}
 
 std::vector<RawDocument> split_documents(std::string_view text) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 byte order mark
@@ -209,7 +233,7 @@ std::string Value::describe() const {
   if (is_map()) return "a map";
   if (is_seq()) return "a list";
   const std::string& s = node_.Scalar();
-  if (!quoted() && (looks_like_int(s) || looks_like_float(s) || yaml_bool(s))) return s;
+  if (!quoted() && s.size() <= 80 && (looks_like_int(s) || looks_like_float(s) || yaml_bool(s))) return s;
   return quote(s);
 }
 
@@ -258,7 +282,7 @@ std::optional<std::int64_t> Value::as_int(std::int64_t min, std::int64_t max) co
   if (!digits.empty() && digits[0] == '+') digits.remove_prefix(1);
   auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
   if (ec != std::errc() || ptr != digits.data() + digits.size() || v < min || v > max) {
-    error(expected + ", got " + s);
+    error(expected + ", got " + describe());
     return std::nullopt;
   }
   return v;
@@ -292,8 +316,13 @@ std::optional<double> Value::as_number(double min, double max) const {
     return std::nullopt;
   }
   const double v = std::strtod(node_.Scalar().c_str(), nullptr);
+  // 1e400 reads as infinity and would pass an open-ended range: no field means infinity.
+  if (!std::isfinite(v)) {
+    error(name() + " must be a finite number, got " + describe() + ", which is too large to represent");
+    return std::nullopt;
+  }
   if (!(v >= min && v <= max)) {
-    error(expected + ", got " + node_.Scalar());
+    error(expected + ", got " + describe());
     return std::nullopt;
   }
   return v;

@@ -42,6 +42,12 @@ std::optional<YAML::Node> parse_document(const RawDocument& doc, const std::stri
 std::string join_path(const std::string& path, std::string_view key);
 std::string index_path(const std::string& path, std::size_t index);
 
+// A value quoted for a message: `"abc"`, with quotes and backslashes escaped; a value longer
+// than 80 characters is cut, e.g. `"aaaa..." (1048576 characters)`.
+std::string quote_value(std::string_view s);
+// A number as messages print it: `0.5`, `1000000`.
+std::string number_text(double v);
+
 // Edit distance, for "did you mean" hints.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 

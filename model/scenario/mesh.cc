@@ -6,9 +6,12 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <set>
 #include <sstream>
 
+#include "model/config/input_file.h"
 #include "model/config/loader.h"
 #include "model/scenario/mesh_impl.h"
 #include "model/telemetry/outcome.h"
@@ -31,11 +34,11 @@ std::uint64_t splitmix64(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
+// The text of a manifest as loaded (it was read the same way when the mesh was built).
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
+  std::string error;
+  auto text = config::read_input_file(path, error);
+  return text ? std::move(*text) : std::string();
 }
 
 // The manifest files a path stands for, in the order `kubectl apply -f` reads them.
@@ -124,6 +127,12 @@ bool MeshImpl::build(const ScenarioSpec& spec, config::Diagnostics& diags) {
   proxy_overhead_ = spec_.mesh.proxy_overhead;
   overhead_is_zero_ = proxy_overhead_.is_constant() && proxy_overhead_.mean() == 0;
 
+  if (static_cast<std::int64_t>(registry_.pods().size()) > kMaxPodsPerRun) {
+    diags.error(config::SourceLocation{spec_.path, 0, 0}, "spec.manifests",
+                "the manifests ask for " + std::to_string(registry_.pods().size()) + " pods; meshtwin simulates at most " +
+                    std::to_string(kMaxPodsPerRun) + " pods in one run");
+    return false;
+  }
   pod_maps_.emplace_back();
   for (std::uint32_t i = 0; i < registry_.pods().size(); ++i) {
     pod_maps_.back().push_back(make_pod(i, registry_));
@@ -136,7 +145,10 @@ bool MeshImpl::build(const ScenarioSpec& spec, config::Diagnostics& diags) {
   // Apps and clients are both checked before giving up, so every mistake in them is reported
   // at once (not one per attempt); the timeline needs both.
   const bool apps_ok = build_apps(diags);
-  if (apps_ok) build_proxies();
+  if (apps_ok) {
+    warn_call_cycles(diags);
+    build_proxies();
+  }
   const bool clients_ok = build_clients(diags);
   if (!apps_ok || !clients_ok) return false;
   if (!build_timeline(diags)) return false;
@@ -299,6 +311,67 @@ bool MeshImpl::build_apps(config::Diagnostics& diags) {
   return ok;
 }
 
+void MeshImpl::warn_call_cycles(config::Diagnostics& diags) const {
+  // apps_[i] belongs to spec_.apps[i] (build_apps appends one per entry, in order).
+  const std::size_t n = apps_.size();
+  struct Edge {
+    std::size_t to;
+    const CallSpec* call;
+    std::string path;
+  };
+  std::vector<std::vector<Edge>> edges(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t s = 0; s < apps_[i].steps.size(); ++s) {
+      for (std::size_t c = 0; c < apps_[i].steps[s].calls.size(); ++c) {
+        const CallRt& call = apps_[i].steps[s].calls[c];
+        if (call.target.service == nullptr) continue;
+        std::string path = "spec.apps." + spec_.apps[i].workload + ".calls[" + std::to_string(s) + "]";
+        if (spec_.apps[i].calls[s].parallel) path += ".parallel[" + std::to_string(c) + "]";
+        for (std::size_t j = 0; j < n; ++j) {
+          const AppSpec& to = spec_.apps[j];
+          const bool selected = std::any_of(call.target.service->pods.begin(), call.target.service->pods.end(),
+                                            [&](std::uint32_t p) {
+                                              const auto& pod = registry_.pods()[p];
+                                              return pod.workload == to.workload &&
+                                                     (to.namespace_.empty() || pod.namespace_ == to.namespace_);
+                                            });
+          if (selected && !apps_[j].steps.empty()) edges[i].push_back({j, call.spec, path + ".to"});
+        }
+      }
+    }
+  }
+  // Depth-first search; a back edge closes a cycle. Each cycle is reported once, at the call
+  // that closes it, as the chain of workloads around it.
+  std::vector<int> state(n, 0);  // 0 new, 1 on the stack, 2 done
+  std::vector<std::size_t> stack;
+  std::set<std::vector<std::size_t>> seen;
+  std::function<void(std::size_t)> visit = [&](std::size_t u) {
+    state[u] = 1;
+    stack.push_back(u);
+    for (const Edge& e : edges[u]) {
+      if (state[e.to] == 1) {
+        std::vector<std::size_t> cycle(std::find(stack.begin(), stack.end(), e.to), stack.end());
+        std::vector<std::size_t> key = cycle;
+        std::rotate(key.begin(), std::min_element(key.begin(), key.end()), key.end());
+        if (!seen.insert(key).second) continue;
+        std::string chain;
+        for (std::size_t k : cycle) chain += spec_.apps[k].workload + " -> ";
+        chain += spec_.apps[e.to].workload;
+        diags.warning(e.call->location, e.path,
+                      "call cycle " + chain + ": every request goes around it until spec.maxCallDepth (" +
+                          std::to_string(spec_.max_call_depth) +
+                          ") cuts the call, recorded with sim_outcome call_depth_exceeded");
+      } else if (state[e.to] == 0) {
+        visit(e.to);
+      }
+    }
+    stack.pop_back();
+    state[u] = 2;
+  };
+  for (std::size_t i = 0; i < n; ++i)
+    if (state[i] == 0) visit(i);
+}
+
 void MeshImpl::build_proxies() {
   const auto classes = compile_classes(registry_, pod_maps_.front());
   for (std::uint32_t i = 0; i < registry_.pods().size(); ++i) {
@@ -432,8 +505,10 @@ void MeshImpl::emit_span(Stream& s, SpanKind kind, SimTime start, int code, std:
   r.response_code = code;
   r.response_flags = flags;
   r.upstream_flags = kind != SpanKind::LocalReply ? s.upstream_flags : 0;
-  r.reached_upstream = kind != SpanKind::LocalReply && s.attempt_reached;
+  // An unfinished attempt has no response yet: it stays out of the Envoy metrics.
+  r.reached_upstream = kind != SpanKind::LocalReply && s.attempt_reached && span_outcome_.empty();
   r.sampled = s.sampled;
+  r.sim_outcome = span_outcome_;
   if (kind == SpanKind::Attempt)
     ++stats_.hop_attempts;
   else
@@ -584,6 +659,8 @@ void MeshImpl::finish_client(std::uint32_t slot, int code, std::uint32_t flags, 
     rec.vs_rule = dash_;
     rec.destination_service = rec.destination_version = rec.destination_workload = unknown_;
     rec.degraded_calls = degraded;
+    if (auto it = request_outcome_.find(r.request_id); it != request_outcome_.end()) rec.sim_outcome = it->second;
+    if (!span_outcome_.empty()) rec.sim_outcome = span_outcome_;
     if (r.stream != kNone && streams_[r.stream].gen == r.stream_gen) {
       const Stream& s = streams_[r.stream];
       rec.attempts = s.attempt;
@@ -597,6 +674,8 @@ void MeshImpl::finish_client(std::uint32_t slot, int code, std::uint32_t flags, 
     }
     sink_->on_request(rec);
   }
+  request_outcome_.erase(r.request_id);
+  calls_per_request_.erase(r.request_id);
   ++stats_.client_requests;
   --client_in_flight_;
   const std::uint32_t connection = r.connection;
@@ -643,6 +722,7 @@ std::uint32_t MeshImpl::open_stream(Owner owner, std::uint32_t owner_slot,
   s.attempt_in_flight = false;
   s.attempt_reached = false;
   s.start = sim_.now();
+  s.depth = 0;
   s.flags = 0;
   s.degraded = 0;
   s.final_code = 0;
@@ -929,6 +1009,7 @@ void MeshImpl::start_shadow(std::uint32_t slot, std::int32_t cluster) {
       open_stream(Owner::Shadow, 0, 0, main.src_pod, main.request_id, main.parent_span,
                   main.app_attempt, main.sampled, *main.target, main.headers);
   Stream& s = streams_[shadow];
+  s.depth = main.depth;
   ProxyRt& p = proxies_[s.proxy];
   s.config_version = main.config_version;
   s.worker = main.worker;
@@ -1337,6 +1418,7 @@ void MeshImpl::send_to_server(std::uint32_t slot) {
   r.stream_gen = s.gen;
   r.request_id = s.request_id;
   r.span_id = s.span_id;
+  r.depth = static_cast<std::uint16_t>(s.depth + 1);
   r.sampled = s.sampled;
   r.headers = s.headers;
   r.step = 0;
@@ -1793,6 +1875,16 @@ void MeshImpl::start_app_call_attempt(std::uint32_t call) {
   AppCall& c = app_calls_[call];
   ++c.attempt;
   const ServerReq& r = server_reqs_[c.server_req];
+  // A call cycle (A → A, A → B → A) would otherwise never end: bound the depth of the call
+  // chain and the size of one request's call tree (docs/scenario-reference.md "Limits").
+  if (r.depth >= spec_.max_call_depth) {
+    cut_app_call(call, "call_depth_exceeded");
+    return;
+  }
+  if (++calls_per_request_[r.request_id] > kMaxCallsPerRequest) {
+    cut_app_call(call, "call_limit_exceeded");
+    return;
+  }
   HeaderSet headers;
   for (std::string_view name : c.call->forward_headers) {
     if (auto value = r.headers.get(name)) headers.add(name, *value);
@@ -1801,7 +1893,35 @@ void MeshImpl::start_app_call_attempt(std::uint32_t call) {
   c.stream = open_stream(Owner::AppCall, call, c.gen, r.pod, r.request_id, r.span_id, c.attempt,
                          r.sampled, c.call->target, headers);
   c.stream_gen = streams_[c.stream].gen;
+  streams_[c.stream].depth = r.depth;
   launch_stream(c.stream);  // may finish at once (a local reply) and re-enter app_call_done
+}
+
+void MeshImpl::cut_app_call(std::uint32_t call, std::string_view outcome) {
+  AppCall& c = app_calls_[call];
+  const ServerReq& r = server_reqs_[c.server_req];
+  request_outcome_.emplace(r.request_id, outcome);
+  const PodRt& pod = pods_[r.pod];
+  if (pod.proxy != kNone) {
+    // A span row for the call that was not made, so the cut is visible where it happened. It
+    // carries no Envoy code or flag: Envoy never saw this call.
+    telemetry::SpanRecord sp;
+    sp.request_id = r.request_id;
+    sp.span_id = next_span_id_++;
+    sp.parent_span_id = r.span_id;
+    sp.kind = SpanKind::LocalReply;
+    sp.source_workload = pod.workload;
+    sp.source_pod = pod.name;
+    sp.destination_service = c.call->target.authority;
+    sp.destination_version = sp.destination_workload = sp.destination_pod = unknown_;
+    sp.cluster = sp.route_name = dash_;
+    sp.app_attempt = c.attempt;
+    sp.start = sim_.now();
+    sp.sampled = r.sampled;
+    sp.sim_outcome = outcome;
+    sink_->on_span(sp);
+  }
+  app_call_done(call, 0, 0, 0);
 }
 
 void MeshImpl::on_app_call_timeout(std::uint64_t slot) {
@@ -1867,6 +1987,7 @@ void MeshImpl::forward_at_gateway(std::uint32_t req) {
   }
   const std::uint32_t stream = open_stream(Owner::GatewayForward, req, r.gen, r.pod, r.request_id,
                                            r.span_id, 1, r.sampled, *it->second, r.headers);
+  streams_[stream].depth = r.depth;  // a gateway hop counts towards spec.maxCallDepth too
   launch_stream(stream);  // may finish at once (a local reply) and re-enter gateway_forward_done
 }
 
@@ -1948,6 +2069,24 @@ void MeshImpl::on_response_at_caller(std::uint64_t arg) {
 
 // ====================================================================== run
 
+void MeshImpl::on_drain_deadline(std::uint64_t) {
+  record_unfinished();
+  sim_.stop();
+}
+
+// Requests still in flight when the run ends early (the drain bound, an interrupt): each
+// attempt in flight gets its span and each client request its row, with code 0, no Envoy flag
+// and sim_outcome "unfinished", so that nothing that was sent goes missing from the results.
+void MeshImpl::record_unfinished() {
+  span_outcome_ = "unfinished";
+  streams_.for_each_in_use([&](std::uint32_t slot) {
+    Stream& s = streams_[slot];
+    if (s.attempt_in_flight) emit_span(s, SpanKind::Attempt, s.attempt_start, 0, 0);
+  });
+  client_reqs_.for_each_in_use([&](std::uint32_t slot) { finish_client(slot, 0, 0, 0); });
+  span_outcome_ = {};
+}
+
 RunStats MeshImpl::run(telemetry::Sink& sink, const RunOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
   sink_ = &sink;
@@ -1985,6 +2124,12 @@ RunStats MeshImpl::run(telemetry::Sink& sink, const RunOptions& options) {
   }
 
   schedule_timeline();
+  // The drain bound: a request that outlives the clients by more than spec.drain (a 1000 h
+  // service time, a hang without timeouts) would otherwise hold the run open for as long.
+  SimTime deadline;
+  if (__builtin_add_overflow(spec_.duration, spec_.drain, &deadline)) deadline = engine::kNever;
+  if (deadline != engine::kNever)
+    sim_.schedule_at(deadline, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_drain_deadline>, this, 0);
 
   const SimTime interval = std::max<SimTime>(options.progress_interval, engine::kMillisecond);
   SimTime next = interval;
@@ -1995,8 +2140,15 @@ RunStats MeshImpl::run(telemetry::Sink& sink, const RunOptions& options) {
       options.progress({sim_.now(), spec_.duration, stats_.client_requests, client_in_flight_});
     }
     next += interval;
+    // Idle time is free: when nothing is scheduled before the next progress boundary, jump to
+    // the boundary after the next event instead of stepping through empty intervals.
+    const SimTime upcoming = sim_.next_time();
+    if (upcoming != engine::kNever && upcoming > next)
+      next = upcoming / interval < engine::kNever / interval - 1 ? (upcoming / interval + 1) * interval
+                                                                  : engine::kNever;
   }
   stats_.interrupted = sim_.stop_requested();
+  if (stats_.interrupted) record_unfinished();
   sim_.set_stop_token(nullptr);
   stats_.events_executed = sim_.events_executed();
   stats_.sim_end = sim_.now();

@@ -331,6 +331,7 @@ struct Stream {
   std::uint32_t upstream_flags = 0;  // what the server-side sidecar logged for this attempt
   SimTime attempt_start = 0;
   std::uint64_t span_id = 0;
+  std::uint16_t depth = 0;  // app-call depth of the request it carries (client: 0)
   // outcome
   SimTime start = 0;
   std::uint32_t flags = 0;
@@ -351,6 +352,7 @@ struct ServerReq {
   std::uint32_t stream = kNone, stream_gen = 0;
   std::uint64_t request_id = 0;
   std::uint64_t span_id = 0;  // the caller's attempt span: parent of this pod's calls
+  std::uint16_t depth = 1;    // client → pod is 1; each app call one more (spec.maxCallDepth)
   bool sampled = true;
   HeaderSet headers;
   std::size_t step = 0;
@@ -426,6 +428,9 @@ class MeshImpl {
  private:
   // build
   bool build_apps(config::Diagnostics& diags);
+  // Warns about each cycle in the static call graph (app → the workloads behind the Service it
+  // calls), naming it; at run time spec.maxCallDepth cuts such a chain.
+  void warn_call_cycles(config::Diagnostics& diags) const;
   bool build_clients(config::Diagnostics& diags);
   void build_proxies();
   void build_externals();
@@ -445,6 +450,13 @@ class MeshImpl {
   void schedule_next_arrival(std::uint32_t client, std::uint32_t connection);
   void on_arrival(std::uint64_t arg);
   void maybe_stop();
+  // The drain bound (spec.drain after spec.duration): what is still in flight is recorded with
+  // sim_outcome "unfinished" and the run ends. Also used when a run is interrupted.
+  void on_drain_deadline(std::uint64_t);
+  void record_unfinished();
+  // An app call beyond spec.maxCallDepth (or past kMaxCallsPerRequest): fails at once, with a
+  // span row whose sim_outcome says why.
+  void cut_app_call(std::uint32_t call, std::string_view outcome);
   void on_client_timeout(std::uint64_t arg);
   void finish_client(std::uint32_t slot, int code, std::uint32_t flags, int degraded);
 
@@ -582,6 +594,12 @@ class MeshImpl {
   Pool<ServerReq> server_reqs_;
   Pool<AppCall> app_calls_;
   Pool<ClientReq> client_reqs_;
+  // The twin's own outcomes (results `sim_outcome`): client requests with a cut call somewhere
+  // in their tree, and app calls made so far per client request (a parallel cycle fans out as
+  // 2^depth, so depth alone does not bound it).
+  std::unordered_map<std::uint64_t, std::string_view> request_outcome_;
+  std::unordered_map<std::uint64_t, std::uint32_t> calls_per_request_;
+  std::string_view span_outcome_;  // set while record_unfinished emits spans
   Pool<ConnectOp> connect_ops_;
   std::vector<ClusterRt*> outlier_clusters_;  // detectors with an interval timer
 

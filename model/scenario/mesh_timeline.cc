@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <map>
 
 #include "model/config/loader.h"
 #include "model/scenario/mesh_impl.h"
@@ -376,15 +377,42 @@ void MeshImpl::rolling_step(std::string key) {  // by value: start_pod grows pen
 // ---------------------------------------------------------------- timeline entries
 
 bool MeshImpl::build_timeline(config::Diagnostics& diags) {
+  // Pods are never reused (a scaled-up pod continues the ordinals and stays in the results), so
+  // a timeline that scales up and down again and again would grow without bound: count every
+  // pod the run can start, before it starts (docs/scenario-reference.md "Limits").
+  std::map<std::string, std::int64_t> replicas;
+  for (const PodRt& pod : pods_)
+    if (pod.alive) ++replicas[std::string(pod.key)];
+  std::int64_t started = static_cast<std::int64_t>(pods_.size());
+  auto over_budget = [&](const TimelineEntry& e, std::size_t i, const char* what) {
+    if (started <= kMaxPodsPerRun) return false;
+    diags.error(e.location, "spec.timeline[" + std::to_string(i) + "]." + what,
+                "the run would start more than " + std::to_string(kMaxPodsPerRun) +
+                    " pods by this entry (pods are never reused: each scale-up, kill replacement and "
+                    "rolling update starts new ones); use fewer or smaller steps");
+    return true;
+  };
   // Manifests the timeline applies must load cleanly now, not fail half-way through a run.
   for (std::size_t i = 0; i < spec_.timeline.size(); ++i) {
     const TimelineEntry& e = spec_.timeline[i];
+    if (e.scale) {
+      std::int64_t& n = replicas[ns_or_default(e.scale->namespace_) + "/" + e.scale->deployment];
+      started += std::max<std::int64_t>(0, e.scale->replicas - n);
+      n = e.scale->replicas;
+      if (over_budget(e, i, "scale")) return false;
+    }
+    if (e.kill) {
+      started += e.kill->pods.empty() ? e.kill->count : static_cast<std::int64_t>(e.kill->pods.size());
+      if (over_budget(e, i, "kill")) return false;
+    }
     if (e.apply.empty() && e.remove.empty()) continue;
     config::ConfigStore scratch;
     config::load_paths(e.apply, scratch, diags, manifest_options());
     config::load_paths(e.remove, scratch, diags, manifest_options());
     if (diags.has_errors()) return false;
-    (void)i;
+    // At most a whole new set of pods per applied workload (a rolling update replaces them all).
+    for (const config::Workload& w : scratch.workloads()) started += w.replicas;
+    if (over_budget(e, i, "apply")) return false;
   }
   for (std::size_t i = 0; i < spec_.timeline.size(); ++i) {
     const TimelineEntry& e = spec_.timeline[i];

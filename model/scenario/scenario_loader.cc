@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "model/config/input_file.h"
 #include "model/config/loader.h"
 #include "model/scenario/scenario_spec.h"
 #include "model/scenario/scenario_values.h"
@@ -72,7 +73,7 @@ void read_app(const std::string& key, const Value& v, AppSpec& app) {
   MapReader m(v);
   if (!m.ok()) return;
   if (auto w = m.get("workers")) {
-    if (auto n = w->as_int(0, 1'000'000)) app.workers = static_cast<int>(*n);
+    if (auto n = detail::read_workers(*w)) app.workers = *n;
   }
   read_distribution_field(m, "serviceTime", app.service_time);
   if (auto calls = m.get("calls")) read_calls(*calls, app.calls);
@@ -109,7 +110,7 @@ void read_external(const std::string& key, const Value& v, ExternalSpec& ext) {
   MapReader m(v);
   if (!m.ok()) return;
   if (auto w = m.get("workers")) {
-    if (auto n = w->as_int(0, 1'000'000)) ext.behaviour.workers = static_cast<int>(*n);
+    if (auto n = detail::read_workers(*w)) ext.behaviour.workers = *n;
   }
   read_distribution_field(m, "serviceTime", ext.behaviour.service_time);
   if (auto failures = m.get("failures")) read_failures(*failures, ext.behaviour.failures);
@@ -240,6 +241,10 @@ void read_spec(const Value& v, ScenarioSpec& spec) {
     if (auto n = seed->as_uint64()) spec.seed = *n;
   }
   m.read_duration("duration", spec.duration, 1);
+  m.read_duration("drain", spec.drain, 0);
+  if (auto d = m.get("maxCallDepth")) {
+    if (auto n = d->as_int(1, 1000)) spec.max_call_depth = static_cast<int>(*n);
+  }
   if (auto manifests = m.require("manifests", "manifests is required: the Kubernetes and Istio YAML files that make up the mesh")) {
     if (manifests->is_seq() && manifests->node().size() == 0)
       manifests->error("manifests must list at least one file or folder");
@@ -309,10 +314,12 @@ std::optional<ScenarioSpec> load_scenario(const std::string& path, const std::ve
   spec.allow_unknown_fields = options.allow_unknown_fields;
   {
     std::string error;
-    if (!config::read_file(path, spec.text, &error)) {
-      diags.error(config::SourceLocation{path, 0, 0}, "", "cannot read the scenario file: " + error);
+    auto text = config::read_input_file(path, error);
+    if (!text) {
+      diags.error(config::SourceLocation{path, 0, 0}, "", config::read_error_message("the scenario file", error));
       return std::nullopt;
     }
+    spec.text = std::move(*text);
   }
   spec.base_dir = fs::path(path).parent_path().string();
   if (spec.base_dir.empty()) spec.base_dir = ".";

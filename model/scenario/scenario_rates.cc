@@ -12,6 +12,7 @@
 #include <map>
 #include <sstream>
 
+#include "model/config/input_file.h"
 #include "model/scenario/scenario_values.h"
 
 namespace meshtwin::scenario::detail {
@@ -49,7 +50,7 @@ bool read_steps(const Value& body, RateSpec& r) {
     auto at_value = m.require("at", "at is required: when this rate starts, e.g. 60s");
     std::optional<SimTime> at;
     if (at_value) at = at_value->as_duration(0);
-    auto rate = required_number(m, "rate", 0, kInf, "requests per second from `at` on, e.g. 100");
+    auto rate = required_number(m, "rate", 0, kMaxRate, "requests per second from `at` on, e.g. 100");
     m.finish();
     if (!at || !rate) {
       ok = false;
@@ -77,8 +78,8 @@ bool read_sine(const Value& body, RateSpec& r) {
   if (!m.ok()) return false;
   std::optional<double> mean;
   if (auto v = m.require("mean", "mean is required: the average rate per second, e.g. 100"))
-    mean = positive_number(*v, "mean");
-  auto amplitude = required_number(m, "amplitude", 0, kInf, "how far the rate swings above and below the mean, e.g. 50");
+    mean = positive_number(*v, "mean", kMaxRate);
+  auto amplitude = required_number(m, "amplitude", 0, kMaxRate, "how far the rate swings above and below the mean, e.g. 50");
   auto period = required_duration(m, "period", engine::kMillisecond, "the length of one cycle, e.g. 24h");
   SimTime phase = 0;
   const bool phase_ok = !m.has("phase") || m.read_duration("phase", phase);
@@ -95,10 +96,10 @@ bool read_bursts(const Value& body, RateSpec& r) {
   MapReader m(body);
   if (!m.ok()) return false;
   double base = 0;
-  const bool base_ok = !m.has("base") || m.read_number("base", base, 0, kInf);
+  const bool base_ok = !m.has("base") || m.read_number("base", base, 0, kMaxRate);
   std::optional<double> rate;
   if (auto v = m.require("rate", "rate is required: requests per second during a burst, e.g. 500"))
-    rate = positive_number(*v, "rate");
+    rate = positive_number(*v, "rate", kMaxRate);
   auto every = required_duration(m, "every", 1, "the time from one burst's start to the next, e.g. 60s");
   auto length = required_duration(m, "length", 1, "how long each burst lasts, e.g. 5s");
   m.finish();
@@ -183,8 +184,10 @@ class CsvReport {
 
 bool read_replay_csv(const std::string& path, const Value& file_field, RateSpec& r) {
   const CsvReport report(file_field, path);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return report.error(0, 0, "cannot read the replay file; check that it is a readable file");
+  std::string read_error;
+  auto text = config::read_input_file(path, read_error);
+  if (!text) return report.error(0, 0, config::read_error_message("the replay file", read_error));
+  std::istringstream in(std::move(*text));
   std::string line;
   int line_no = 0;
   std::vector<std::string> header;
@@ -234,14 +237,14 @@ bool read_replay_csv(const std::string& path, const Value& file_field, RateSpec&
     const Cell& sc = cells[static_cast<std::size_t>(second_col)];
     const Cell& rc = cells[static_cast<std::size_t>(rate_col)];
     auto second = plain_number(sc.text);
-    if (!second || *second < 0 || *second != std::floor(*second) || *second > 1e8) {
+    if (!second || *second < 0 || *second != std::floor(*second) || *second > 1e7) {
       return report.error(line_no, sc.column,
-                          "second \"" + sc.text + "\" must be a whole number of seconds from the start (0, 1, 2, ...)");
+                          "second \"" + sc.text + "\" must be a whole number of seconds from the start (0, 1, 2, ..., at most 10000000)");
     }
     auto rate = plain_number(rc.text);
-    if (!rate || *rate < 0) {
+    if (!rate || *rate < 0 || !(*rate <= kMaxRate)) {
       return report.error(line_no, rc.column,
-                          "rate \"" + rc.text + "\" must be a number of requests per second, 0 or more");
+                          "rate \"" + rc.text + "\" must be a number of requests per second, 0 to 1000000");
     }
     const auto s = static_cast<std::int64_t>(*second);
     if (auto [it, inserted] = seen_seconds.emplace(s, line_no); !inserted) {
@@ -348,7 +351,7 @@ std::optional<RateSpec> read_rate(const Value& v, const std::string& base_dir) {
   }
   if (kind == "poisson" || kind == "constant") {
     r.kind = kind == "poisson" ? RateSpec::Kind::Poisson : RateSpec::Kind::Constant;
-    auto n = positive_number(body, "rate");
+    auto n = positive_number(body, "rate", kMaxRate);
     if (!n) return std::nullopt;
     r.per_second = *n;
     return r;
@@ -357,8 +360,8 @@ std::optional<RateSpec> read_rate(const Value& v, const std::string& base_dir) {
     r.kind = RateSpec::Kind::Ramp;
     MapReader b(body);
     if (!b.ok()) return std::nullopt;
-    auto from = required_number(b, "from", 0, kInf, "the rate at the start, per second");
-    auto to = required_number(b, "to", 0, kInf, "the rate at the end, per second");
+    auto from = required_number(b, "from", 0, kMaxRate, "the rate at the start, per second");
+    auto to = required_number(b, "to", 0, kMaxRate, "the rate at the end, per second");
     auto over = required_duration(b, "over", 1, "how long the ramp takes, e.g. 60s");
     b.finish();
     if (!from || !to || !over) return std::nullopt;

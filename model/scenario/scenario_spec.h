@@ -219,12 +219,27 @@ struct AssertionSpec {
   config::SourceLocation location;
 };
 
+// The most pods one run may start, from the manifests and the timeline together (pods are
+// never reused, so scaling up and down again and again adds up). docs/scenario-reference.md
+// "Limits".
+inline constexpr std::int64_t kMaxPodsPerRun = 100'000;
+// The most app calls one client request's tree may make; calls past it fail like calls beyond
+// spec.maxCallDepth, with sim_outcome `call_limit_exceeded` (docs/scenario-reference.md "Limits").
+inline constexpr std::uint32_t kMaxCallsPerRequest = 10'000;
+
 struct ScenarioSpec {
   std::string name;          // metadata.name
   std::string path;          // the scenario file
   std::string base_dir;      // manifests are relative to it
   std::uint64_t seed = 1;
   SimTime duration = 60 * engine::kSecond;
+  // How long requests in flight at `duration` may still take; what is unfinished then is
+  // recorded with sim_outcome `unfinished` and the run ends (docs/scenario-reference.md).
+  SimTime drain = 5 * engine::kMinute;
+  // The deepest chain of app calls one client request may make (client → A is depth 1, A → B
+  // depth 2, ...); a call beyond it fails at once with sim_outcome `call_depth_exceeded`, so
+  // that a call cycle (A → A, A → B → A) cannot run forever.
+  int max_call_depth = 32;
   std::vector<std::string> manifests;  // resolved paths
   MeshSpec mesh;
   NetworkSpec network;

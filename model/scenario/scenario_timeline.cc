@@ -167,7 +167,7 @@ bool read_app_changes(const Value& v, TimelineEntry& e) {
     bool any = false;
     if (auto w = m.get("workers")) {
       any = true;
-      if (auto n = w->as_int(0, 1'000'000)) c.workers = static_cast<int>(*n);
+      if (auto n = detail::read_workers(*w)) c.workers = *n;
     }
     if (auto st = m.get("serviceTime")) {
       any = true;

@@ -19,14 +19,30 @@ std::optional<double> required_number(MapReader& m, std::string_view key, double
 }
 
 // A number that must be strictly positive; `rate must be positive` reads better than a range.
-std::optional<double> positive_number(const Value& v, const std::string& what) {
+std::optional<double> positive_number(const Value& v, const std::string& what, double max) {
   auto d = v.as_number(-std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity());
   if (!d) return std::nullopt;
   if (*d <= 0) {
-    v.error(what + " must be positive, got " + v.node().Scalar());
+    v.error(what + " must be positive, got " + v.describe());
+    return std::nullopt;
+  }
+  if (*d > max) {
+    v.error(what + " must be at most " + config::yaml::number_text(max) + ", got " + v.describe());
     return std::nullopt;
   }
   return d;
+}
+
+std::optional<int> read_workers(const Value& v) {
+  if (v.is_scalar() && !v.quoted() && v.node().Scalar() == "unlimited") return 0;
+  if (v.is_scalar() && !v.quoted() && v.node().Scalar() == "0") {
+    v.error("workers must be between 1 and 1000000, got 0; to leave the app without a limit write "
+            "`unlimited` or leave workers out");
+    return std::nullopt;
+  }
+  auto n = v.as_int(1, 1'000'000);
+  if (!n) return std::nullopt;
+  return static_cast<int>(*n);
 }
 
 namespace {

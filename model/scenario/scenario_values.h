@@ -3,6 +3,7 @@
 // timeline, which takes the same values. Includes yaml-cpp: never include from a public header.
 #pragma once
 
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,7 +28,17 @@ std::optional<engine::Distribution> read_duration_distribution(const Value& v);
 std::optional<SimTime> required_duration(MapReader& m, std::string_view key, SimTime min, const std::string& what);
 std::optional<double> required_number(MapReader& m, std::string_view key, double min, double max,
                                       const std::string& what);
-std::optional<double> positive_number(const Value& v, const std::string& what);
+std::optional<double> positive_number(const Value& v, const std::string& what,
+                                      double max = std::numeric_limits<double>::infinity());
+
+// The highest client rate, in requests per second, any rate shape may name (poisson, constant,
+// ramp, steps, sine mean and amplitude, bursts, replay rates). Fortio and wrk top out far below;
+// above it one client's arrivals alone would outgrow memory in seconds of simulated time.
+inline constexpr double kMaxRate = 1'000'000;
+
+// An app's `workers`: 1 to 1,000,000, or `unlimited` (returned as 0, the default). `0` is an
+// error rather than a silent "unlimited": a pod with no worker at all is not what it says.
+std::optional<int> read_workers(const Value& v);
 
 // A client's rate: `{poisson: 200}`, `{constant: 50}`, `{closed: {connections, thinkTime}}`,
 // `{ramp: {from, to, over}}`, `{steps: [{at, rate}...]}`, `{sine: {mean, amplitude, period,

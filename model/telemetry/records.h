@@ -38,6 +38,10 @@ struct RequestRecord {
   std::string_view destination_version;
   std::string_view destination_workload;
   int degraded_calls = 0;
+  // The twin's own outcome, never an Envoy one (docs/results-schema.md `sim_outcome`): empty,
+  // "unfinished" (still in flight at the drain bound) or "call_depth_exceeded" (an app call in
+  // the request's tree was cut at spec.maxCallDepth).
+  std::string_view sim_outcome;
 };
 
 enum class SpanKind : std::uint8_t { Attempt, LocalReply, Shadow };
@@ -69,6 +73,7 @@ struct SpanRecord {
   std::uint32_t upstream_flags = 0;  // what the server-side sidecar saw
   bool reached_upstream = false;     // the server-side sidecar handled it (destination reporter)
   bool sampled = true;
+  std::string_view sim_outcome;      // as RequestRecord::sim_outcome; empty for Envoy's outcomes
 };
 
 // One per request stream through a caller-side proxy, with its final outcome: the unit of

@@ -115,7 +115,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "  http: [{route: [{destination: {host: a}}]}]\n",
                 Severity::Error, 5, 10, "spec.hosts", "hosts must be a list of strings, got 5"},
         BadCase{"ReplicasList", kDeployment, Severity::Error, 5, 13, "spec.replicas",
-                "replicas must be a non-negative integer, got a list"},
+                "replicas must be an integer between 0 and 10000, got a list"},
         BadCase{"DestinationRuleWithoutHost", kDrHead + "  subsets: [{name: v1, labels: {version: v1}}]\n",
                 Severity::Error, 5, 3, "spec.host", "host is required"},
         BadCase{"DuplicateSubset",

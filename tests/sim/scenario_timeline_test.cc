@@ -436,7 +436,7 @@ TEST_F(TimelineTest, ReplayCsvErrorsPointIntoTheCsv) {
   write("data.csv", "second,rate\n0,5,7\n");
   expect_error_in("data.csv", c, 2, 1, "spec.clients[0].rate.replay.file", "one value per column");
   write("data.csv", "second, rate\n0, -5\n");
-  expect_error_in("data.csv", c, 2, 4, "spec.clients[0].rate.replay.file", "0 or more");
+  expect_error_in("data.csv", c, 2, 4, "spec.clients[0].rate.replay.file", "0 to 1000000");
   fs::remove(dir_ / "data.csv");
   expect_error(c, 7, "data.csv", "spec.clients[0].rate.replay.file", "replay file \"data.csv\" not found");
 }
