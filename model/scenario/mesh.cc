@@ -365,6 +365,10 @@ bool MeshImpl::build_clients(config::Diagnostics& diags) {
       ok = false;
       continue;
     }
+    // `authority:` — the Host header the client writes; the URL still says where it connects
+    // (docs/semantics.md §1.5). A TLS or TCP connection carries no Host header.
+    if (!c.authority.empty() && rt.target.transport == Target::Transport::Http)
+      rt.target.authority = strings_.intern(c.authority);
     rebuild_mix(rt, c.mix);
   }
   return ok;

@@ -212,6 +212,9 @@ void read_client(const Value& v, ClientSpec& c, const std::string& base_dir) {
     if (auto s = a->as_string()) {
       if (s->empty() || s->find_first_of(" /\t") != std::string::npos)
         a->error("authority must be a host or host:port (the Host header), got " + a->describe());
+      else if (c.to.scheme != "http")
+        a->error("authority is the Host header of an http:// request; a " + c.to.scheme +
+                 ":// connection has none (its SNI is the URL's host)");
       else
         c.authority = detail::lower_case(*s);
     }

@@ -251,6 +251,9 @@ TEST_F(TimelineTest, ClientWithoutRateNeedsATimelineStep) {
   expect_error(std::string(kClients) +
                    "  timeline:\n    - {at: 1s, client: {users: {mix: [{headers: {Host: c.example}}]}}}\n",
                10, "{Host", "spec.timeline[0].client.users.mix[0].headers", "authority");
+  expect_error(std::string(kClients) +
+                   "    - {name: t, from: {workload: sleep}, to: \"tcp://db:5432\", authority: db.example, rate: {poisson: 1}}\n",
+               9, "db.example", "spec.clients[1].authority", "has none");
 }
 
 TEST_F(TimelineTest, ChangeAfterTheRunIsAWarning) {

@@ -295,6 +295,38 @@ spec:
   EXPECT_EQ(total_overflow, static_cast<std::uint64_t>(overflow[1] + overflow[2]));
 }
 
+// Issue 11 §6 / docs/semantics.md §1.5: a client's `authority` picks the virtual host, its URL
+// the listener and route table: sent to back:9090 with Host `other`, the request is routed by
+// other's virtual host on the port-9090 table (other is a second Service on 9090).
+TEST_F(TimelineRunTest, ClientAuthorityPicksTheVirtualHostOnTheUrlsPort_Issue11) {
+  auto sink = run(R"(  duration: 2s
+  clients:
+    - {name: c, from: {workload: client}, to: "http://back:9090/", authority: "other:9090", rate: {constant: 10}}
+    - {name: d, from: {workload: client}, to: "http://back:9090/", rate: {constant: 10}}
+)",
+                  R"(
+apiVersion: v1
+kind: Service
+metadata: {name: other}
+spec:
+  selector: {app: front}
+  ports: [{name: http, port: 9090, targetPort: 8080}]
+)");
+  int c = 0, d = 0;
+  for (const auto& r : sink.requests) {
+    EXPECT_EQ(r.code, 200);
+    if (r.client == "c") {
+      ++c;
+      EXPECT_EQ(r.destination_service, "other.default.svc.cluster.local");
+    } else {
+      ++d;
+      EXPECT_EQ(r.destination_service, "back.default.svc.cluster.local");
+    }
+  }
+  EXPECT_EQ(c, 20);
+  EXPECT_EQ(d, 20);
+}
+
 TEST_F(TimelineRunTest, RolloutShiftsWeightsStepByStep_Sem3_3) {
   auto sink = run(R"(  duration: 30s
   mesh: {configPushDelay: 0s}
