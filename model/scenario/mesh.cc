@@ -760,6 +760,9 @@ void MeshImpl::route_http(std::uint32_t slot, const xds::RouteConfiguration& rc_
   request.authority = target.authority;
   request.path = target.path;
   request.method = target.method;
+  // A TLS target reaches here only through a filter chain that terminated it (a gateway's
+  // SIMPLE/MUTUAL server): its :scheme is https; plain HTTP stays http.
+  request.scheme = target.transport == Target::Transport::Tls ? "https" : "http";
   request.headers = s.headers.items.data();
   request.header_count = s.headers.count;
   const xds::Route* route = xds::match_route(rc->virtual_hosts[vh], request);

@@ -362,7 +362,16 @@ std::optional<Explanation> explain(const ProxyConfig& cfg, const registry::Regis
     return e;
   }
   if (r.action == Route::Action::Redirect) {
-    e.outcome = std::to_string(r.local_status) + " redirect to " + r.redirect_location;
+    // The full Location the client receives, built from this request as Envoy builds it.
+    RequestAttributes req;
+    req.authority = call.host;
+    req.path = call.path.empty() ? std::string_view("/") : std::string_view(call.path);
+    req.method = call.method;
+    req.scheme = call.tls == Call::Tls::Tls ? "https" : "http";
+    out.push_back("  redirect: " + (r.redirect_location.empty() ? std::string("(keeps scheme, host and path)")
+                                                               : r.redirect_location) +
+                  (r.redirect.prefix_rewrite ? " (prefixRewrite: replaces the matched prefix)" : ""));
+    e.outcome = std::to_string(r.local_status) + " redirect to " + redirect_location(r, req);
     out.push_back("Outcome: " + e.outcome);
     return e;
   }

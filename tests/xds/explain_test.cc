@@ -154,5 +154,50 @@ TEST(ExplainTest, S1_5_HostHeaderPicksTheVirtualHostOnTheDestinationsRouteTable)
   EXPECT_NE(blocked->outcome.find("502"), std::string::npos) << blocked->outcome;
 }
 
+// Issue 11 §6: after a gateway terminates TLS (a SIMPLE server on 443) the request's :scheme is
+// https, so a `scheme: {exact: https}` match hits; plain HTTP on the same gateway stays http.
+TEST(ExplainTest, S11_SchemeIsHttpsAfterTheGatewayTerminatesTls) {
+  config::ConfigStore store;
+  config::Diagnostics diags;
+  config::load_paths({kBookinfo + "platform/kube/bookinfo.yaml"}, store, diags);
+  config::load_yaml_text(R"(
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: [bookinfo.example.com]
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: [bookinfo.example.com]
+    tls: {mode: SIMPLE, credentialName: bookinfo-cert}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: pp}
+spec:
+  hosts: [bookinfo.example.com]
+  gateways: [gw]
+  http:
+  - match: [{scheme: {exact: https}}]
+    route: [{destination: {host: productpage}}]
+  - route: [{destination: {host: details}}]
+)",
+                         "gw.yaml", store, diags);
+  ASSERT_FALSE(diags.has_errors());
+  const registry::Registry reg = registry::Registry::build(store, diags);
+  std::string error;
+  auto id = proxy_identity(reg, {"istio-system", "istio-ingressgateway", true}, &error);
+  ASSERT_TRUE(id.has_value()) << error;
+  auto cfg = compile_gateway(store, reg, *id, MeshOptions{});
+  auto tls = explain(*cfg, reg, *id, {"https://bookinfo.example.com/productpage", {}, "GET"}, &error);
+  ASSERT_TRUE(tls.has_value()) << error;
+  EXPECT_EQ(tls->outcome, "forwarded to outbound|9080||productpage.default.svc.cluster.local") << dump(*tls);
+  auto plain = explain(*cfg, reg, *id, {"http://bookinfo.example.com/productpage", {}, "GET"}, &error);
+  ASSERT_TRUE(plain.has_value()) << error;
+  EXPECT_EQ(plain->outcome, "forwarded to outbound|9080||details.default.svc.cluster.local") << dump(*plain);
+}
+
 }  // namespace
 }  // namespace meshtwin::xds
