@@ -166,7 +166,7 @@ void register_explain(CLI::App& app, Commands& commands) {
                   "http://host[:port]/path, https://..., grpc://host[:port]/package.Service/Method (an HTTP/2 POST "
                   "with content-type application/grpc), tcp://host:port")
       ->required();
-  cmd->add_option("-H,--header", args->headers, "A request header, 'name: value' (repeatable)");
+  cmd->add_option("-H,--header", args->headers, "A request header, 'name: value' (repeatable); 'Host: h' is the authority, which picks the virtual host on the URL's port");
   cmd->add_option("-X,--method", args->method, "The HTTP method (default GET; POST for a grpc:// URL)");
   cmd->add_option("--outbound-traffic-policy", args->outbound_policy,
                   "meshConfig.outboundTrafficPolicy.mode: ALLOW_ANY, REGISTRY_ONLY or ALLOW_ANY_DYNAMIC_DNS")

@@ -274,6 +274,16 @@ void read_redirect(const Value& v, HTTPRedirect& r) {
   MapReader m(v, api::kHTTPRedirect);
   if (!m.ok()) return;
   m.read("uri", r.uri);
+  if (auto p = m.get("prefixRewrite")) {
+    // Istio 1.31's HTTPRedirect.prefixRewrite (istio/api networking/v1: "On a redirect, replace
+    // the matched prefix with this value ... Mutually exclusive with uri").
+    if (auto s = p->as_string()) {
+      if (!r.uri.empty())
+        p->error("set either uri (the whole path) or prefixRewrite (the matched prefix), not both");
+      else
+        r.prefix_rewrite = *s;
+    }
+  }
   m.read("authority", r.authority);
   const bool has_port = read_port_number(m, "port", r.port);
   if (m.read_enum("derivePort", r.derive_port, {"FROM_PROTOCOL_DEFAULT", "FROM_REQUEST_PORT"}) && has_port)

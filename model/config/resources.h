@@ -161,6 +161,8 @@ struct HTTPRedirect {
   std::string derive_port;  // "", FROM_PROTOCOL_DEFAULT, FROM_REQUEST_PORT
   std::string scheme;
   std::uint32_t redirect_code = 301;
+  // Istio 1.31 HTTPRedirect.prefixRewrite: the matched prefix is replaced (exclusive with uri).
+  std::optional<std::string> prefix_rewrite;
 };
 
 struct HTTPDirectResponse {

@@ -393,6 +393,8 @@ bool MeshImpl::build_clients(config::Diagnostics& diags) {
     ClientRt& rt = clients_.emplace_back(seed_, c.name);
     rt.spec = &c;
     rt.rate = c.rate;
+    rt.has_rate = c.has_rate;
+    rt.max_requests = c.max_requests;
     rt.name = strings_.intern(c.name);
     rt.source_pods = registry_.pods_of_workload(ns, c.from_name);
     if (via_gateway) {
@@ -436,21 +438,32 @@ bool MeshImpl::build_clients(config::Diagnostics& diags) {
       ok = false;
       continue;
     }
-    double total = 0;
-    if (c.mix.empty()) {
-      rt.mix_cumulative.push_back(1);
-      rt.mix_headers.emplace_back();
-    }
-    for (const HeaderMix& m : c.mix) total += m.weight;
-    double cumulative = 0;
-    for (const HeaderMix& m : c.mix) {
-      cumulative += m.weight / total;
-      rt.mix_cumulative.push_back(cumulative);
-      HeaderSet& hs = rt.mix_headers.emplace_back();
-      for (const auto& [name, value] : m.headers) hs.add(strings_.intern(name), strings_.intern(value));
-    }
+    // `authority:` — the Host header the client writes; the URL still says where it connects
+    // (docs/semantics.md §1.5). A TLS or TCP connection carries no Host header.
+    if (!c.authority.empty() && rt.target.transport == Target::Transport::Http)
+      rt.target.authority = strings_.intern(c.authority);
+    rebuild_mix(rt, c.mix);
   }
   return ok;
+}
+
+// The cumulative weights and header sets a client draws from (its spec's, or a timeline's).
+void MeshImpl::rebuild_mix(ClientRt& rt, const std::vector<HeaderMix>& mix) {
+  rt.mix_cumulative.clear();
+  rt.mix_headers.clear();
+  if (mix.empty()) {
+    rt.mix_cumulative.push_back(1);
+    rt.mix_headers.emplace_back();
+  }
+  double total = 0;
+  for (const HeaderMix& m : mix) total += m.weight;
+  double cumulative = 0;
+  for (const HeaderMix& m : mix) {
+    cumulative += m.weight / total;
+    rt.mix_cumulative.push_back(cumulative);
+    HeaderSet& hs = rt.mix_headers.emplace_back();
+    for (const auto& [name, value] : m.headers) hs.add(strings_.intern(name), strings_.intern(value));
+  }
 }
 
 // ====================================================================== helpers
@@ -518,10 +531,47 @@ void MeshImpl::emit_span(Stream& s, SpanKind kind, SimTime start, int code, std:
 
 // ====================================================================== clients
 
-void MeshImpl::schedule_next_arrival(std::uint32_t client, std::uint32_t connection) {
+// An arrival event names its client, its closed-loop connection (or none: open loop) and the
+// epoch of the client's arrival process, so that a timeline change can start a new process at
+// its `at` and the old one's events are recognised and dropped.
+namespace {
+constexpr std::uint32_t kOpenLoop = 0xFFFFF;  // connections are at most 1,000,000 < 2^20
+std::uint32_t arrival_tag(std::uint32_t connection, std::uint32_t epoch) {
+  return ((epoch & 0xFFFu) << 20) | (connection == kNone ? kOpenLoop : connection);
+}
+std::uint32_t tag_connection(std::uint32_t tag) {
+  const std::uint32_t c = tag & 0xFFFFFu;
+  return c == kOpenLoop ? kNone : c;
+}
+std::uint32_t tag_epoch(std::uint32_t tag) { return tag >> 20; }
+}  // namespace
+
+void MeshImpl::start_client(std::uint32_t client, SimTime from) {
+  ClientRt& c = clients_[client];
+  ++c.epoch;
+  c.rate_origin = from;
+  c.replay_next = 0;
+  const RateSpec& rate = c.rate;
+  if (from >= spec_.duration) return;
+  const auto arrive_at = [&](std::uint32_t connection) {
+    ++pending_arrivals_;
+    sim_.schedule_at(from, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_arrival>, this,
+                     pack(client, arrival_tag(connection, c.epoch)));
+  };
+  if (rate.kind == RateSpec::Kind::Closed) {
+    for (int conn = 0; conn < rate.connections; ++conn) arrive_at(static_cast<std::uint32_t>(conn));
+  } else if (rate.kind == RateSpec::Kind::Constant) {
+    // An even schedule starts at once (as Fortio's -qps does): N/s for D seconds is N·D.
+    arrive_at(kNone);
+  } else {
+    schedule_next_arrival(client, kNone, from);
+  }
+}
+
+void MeshImpl::schedule_next_arrival(std::uint32_t client, std::uint32_t connection, SimTime from) {
   ClientRt& c = clients_[client];
   const RateSpec& rate = c.rate;
-  SimTime t = sim_.now();
+  SimTime t = from;
   const auto exp_gap = [&](double per_second) {
     return static_cast<SimTime>(-std::log1p(-c.arrival_rng.uniform01()) / per_second *
                                 engine::kSecond);
@@ -570,7 +620,7 @@ void MeshImpl::schedule_next_arrival(std::uint32_t client, std::uint32_t connect
       for (;;) {
         t += exp_gap(peak);
         if (t >= spec_.duration) break;
-        if (c.arrival_rng.uniform01() * peak < rate_at(rate, t)) break;
+        if (c.arrival_rng.uniform01() * peak < rate_at(rate, t, c.rate_origin)) break;
       }
       break;
     }
@@ -578,7 +628,7 @@ void MeshImpl::schedule_next_arrival(std::uint32_t client, std::uint32_t connect
   if (t >= spec_.duration) return;
   ++pending_arrivals_;
   sim_.schedule_at(t, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_arrival>, this,
-                   pack(client, connection));
+                   pack(client, arrival_tag(connection, c.epoch)));
 }
 
 // Ends the run once no arrival is pending and nothing is in flight anywhere. Without this the
@@ -592,18 +642,18 @@ void MeshImpl::maybe_stop() {
 
 void MeshImpl::on_arrival(std::uint64_t arg) {
   const std::uint32_t client = slot_of(arg);
-  const std::uint32_t connection = gen_of(arg);
+  const std::uint32_t connection = tag_connection(gen_of(arg));
   ClientRt& c = clients_[client];
   --pending_arrivals_;
-  if (sim_.now() >= spec_.duration ||
-      (c.spec->max_requests > 0 && c.sent >= c.spec->max_requests)) {
+  if (sim_.now() >= spec_.duration || tag_epoch(gen_of(arg)) != (c.epoch & 0xFFFu) ||
+      (c.max_requests > 0 && c.sent >= c.max_requests)) {
     maybe_stop();
     return;
   }
   ++c.sent;
   // The next arrival is scheduled first: this request may end at once (a local reply), and
   // the run must not look finished meanwhile.
-  if (c.rate.kind != RateSpec::Kind::Closed) schedule_next_arrival(client, kNone);
+  if (c.rate.kind != RateSpec::Kind::Closed) schedule_next_arrival(client, kNone, sim_.now());
 
   const std::uint32_t slot = client_reqs_.acquire();
   ClientReq& r = client_reqs_[slot];
@@ -611,6 +661,7 @@ void MeshImpl::on_arrival(std::uint64_t arg) {
   r.request_id = next_request_id_++;
   r.start = sim_.now();
   r.connection = connection;
+  r.epoch = c.epoch;
   r.src_pod = c.source_pods.size() == 1
                   ? c.source_pods[0]
                   : c.source_pods[c.source_rng.uniform_int(c.source_pods.size())];
@@ -680,10 +731,13 @@ void MeshImpl::finish_client(std::uint32_t slot, int code, std::uint32_t flags, 
   --client_in_flight_;
   const std::uint32_t connection = r.connection;
   const std::uint32_t client = r.client;
+  // A closed-loop connection goes on only within its arrival process: after a timeline change
+  // the new rate's connections have taken over.
+  const bool current = r.epoch == c.epoch;
   r.timeout.cancel();
   r.stream = kNone;
   client_reqs_.release(slot);
-  if (connection != kNone) schedule_next_arrival(client, connection);
+  if (connection != kNone && current) schedule_next_arrival(client, connection, sim_.now());
   maybe_stop();
 }
 
@@ -786,6 +840,9 @@ void MeshImpl::route_http(std::uint32_t slot, const xds::RouteConfiguration& rc_
   request.authority = target.authority;
   request.path = target.path;
   request.method = target.method;
+  // A TLS target reaches here only through a filter chain that terminated it (a gateway's
+  // SIMPLE/MUTUAL server): its :scheme is https; plain HTTP stays http.
+  request.scheme = target.transport == Target::Transport::Tls ? "https" : "http";
   request.headers = s.headers.items.data();
   request.header_count = s.headers.count;
   const xds::Route* route = xds::match_route(rc->virtual_hosts[vh], request);
@@ -2107,21 +2164,8 @@ RunStats MeshImpl::run(telemetry::Sink& sink, const RunOptions& options) {
   for (const ProxyRt& p : proxies_) {
     sink.on_event({0, "config_applied", std::string(p.name), "1"});
   }
-  for (std::uint32_t i = 0; i < clients_.size(); ++i) {
-    const RateSpec& rate = clients_[i].rate;
-    if (rate.kind == RateSpec::Kind::Closed) {
-      for (int conn = 0; conn < rate.connections; ++conn, ++pending_arrivals_)
-        sim_.schedule_at(0, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_arrival>, this,
-                         pack(i, static_cast<std::uint32_t>(conn)));
-    } else if (rate.kind == RateSpec::Kind::Constant) {
-      // An even schedule starts at once (as Fortio's -qps does): N/s for D seconds is N·D.
-      ++pending_arrivals_;
-      sim_.schedule_at(0, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_arrival>, this,
-                       pack(i, kNone));
-    } else {
-      schedule_next_arrival(i, kNone);
-    }
-  }
+  for (std::uint32_t i = 0; i < clients_.size(); ++i)
+    if (clients_[i].has_rate) start_client(i, clients_[i].spec->start);
 
   schedule_timeline();
   // The drain bound: a request that outlives the clients by more than spec.drain (a 1000 h

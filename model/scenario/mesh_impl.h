@@ -275,6 +275,12 @@ struct ClientRt {
   std::vector<HeaderSet> mix_headers;
   std::uint64_t sent = 0;
   RateSpec rate;                 // the spec's rate until the timeline changes it
+  bool has_rate = true;          // false until a timeline step gives a rate-less client one
+  // Each rate (the spec's at `start`, each timeline change at its `at`) is a new arrival
+  // process: arrivals and closed-loop connections of an older one are dropped by epoch.
+  std::uint32_t epoch = 0;
+  SimTime rate_origin = 0;       // when the current rate took effect (ramp, sine, bursts)
+  std::uint64_t max_requests = 0;   // cap on `sent` (0: none); a timeline `requests` restarts it
   std::size_t replay_next = 0;   // next arrival of a replayed CSV
   engine::RngStream arrival_rng, mix_rng, source_rng;
   ClientRt(std::uint64_t seed, const std::string& client_name)
@@ -405,6 +411,7 @@ struct ClientReq {
   bool record = true;
   bool sampled = true;
   std::uint32_t connection = kNone;  // closed-loop connection index
+  std::uint32_t epoch = 0;           // the client's arrival process it belongs to
   engine::Timer timeout;
   ClientReq(engine::Simulator& sim, engine::EventFn fn, void* ctx) : timeout(sim, fn, ctx) {}
 };
@@ -447,7 +454,11 @@ class MeshImpl {
                              std::string_view service_host);
 
   // clients
-  void schedule_next_arrival(std::uint32_t client, std::uint32_t connection);
+  // Starts the client's current rate at `from` (a new epoch): closed loops open their
+  // connections, constant rates send at once, the others draw their first gap.
+  void start_client(std::uint32_t client, SimTime from);
+  void rebuild_mix(ClientRt& c, const std::vector<HeaderMix>& mix);
+  void schedule_next_arrival(std::uint32_t client, std::uint32_t connection, SimTime from);
   void on_arrival(std::uint64_t arg);
   void maybe_stop();
   // The drain bound (spec.drain after spec.duration): what is still in flight is recorded with
@@ -499,6 +510,7 @@ class MeshImpl {
   // timeline (mesh_timeline.cc)
   bool build_timeline(config::Diagnostics& diags);
   void schedule_timeline();
+  bool client_step(const TimelineEntry& e) const;  // changes a client before the end
   void on_timeline(std::uint64_t index);
   void on_rollout_step(std::uint64_t index);
   // The first failing expectation of a rollout's analysis over [now − window, now), or "".
@@ -517,7 +529,7 @@ class MeshImpl {
   void change_outside_host(const TimelineEntry::AppChange& change, config::Diagnostics& diags);
   const AppRt* changed_app(const AppRt* base, const TimelineEntry::AppChange& change,
                            const std::string& namespace_, config::Diagnostics& diags);
-  double rate_at(const RateSpec& rate, SimTime t) const;
+  double rate_at(const RateSpec& rate, SimTime t, SimTime origin) const;
   std::uint32_t make_pod(std::uint32_t registry_index, const registry::Registry& reg);
   void make_proxy(std::uint32_t pod, const Snapshot& snapshot);
   // Compiles one Snapshot per proxy class; returns, per pod of `reg`, its index into snapshots_

@@ -468,10 +468,18 @@ bool MeshImpl::build_timeline(config::Diagnostics& diags) {
   return true;
 }
 
+bool MeshImpl::client_step(const TimelineEntry& e) const {
+  return !e.client.empty() && e.at < spec_.duration;
+}
+
 void MeshImpl::schedule_timeline() {
-  for (std::size_t i = 0; i < spec_.timeline.size(); ++i)
+  for (std::size_t i = 0; i < spec_.timeline.size(); ++i) {
+    // A client change may start arrivals, so the run must not end before it, even when
+    // nothing else is pending (a single request done, the next fortio run still to come).
+    if (client_step(spec_.timeline[i])) ++pending_arrivals_;
     sim_.schedule_at(spec_.timeline[i].at,
                      &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_timeline>, this, i);
+  }
   for (std::size_t i = 0; i < rollout_actions_.size(); ++i)
     sim_.schedule_at(rollout_actions_[i].at,
                      &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_rollout_step>, this, i);
@@ -551,15 +559,31 @@ void MeshImpl::on_timeline(std::uint64_t index) {
     for (std::uint32_t i = 0; i < clients_.size(); ++i) {
       ClientRt& c = clients_[i];
       if (c.name != change.client) continue;
-      // A client whose rate was 0 has no arrival pending: start it again.
-      const bool was_stopped = (c.rate.kind == RateSpec::Kind::Poisson ||
-                                c.rate.kind == RateSpec::Kind::Constant) &&
-                               c.rate.per_second <= 0;
-      c.rate = change.rate;
-      if (c.rate.kind != RateSpec::Kind::Closed && was_stopped) schedule_next_arrival(i, kNone);
+      if (change.mix) rebuild_mix(c, *change.mix);
+      if (change.max_requests) {
+        c.max_requests = *change.max_requests;
+        c.sent = 0;
+      }
+      // A new rate is a new arrival process from `at` (docs/scenario-reference.md): the old
+      // process's pending arrivals are dropped, closed loops open their connections now (the
+      // old loops' requests in flight finish and stop), a client waiting for its first rate
+      // starts (at its `start`, when that is later).
+      if (change.rate) {
+        c.rate = *change.rate;
+        c.has_rate = true;
+        start_client(i, std::max(sim_.now(), c.spec->start));
+      } else if (change.max_requests && c.has_rate && c.spec->start <= sim_.now()) {
+        // A fresh budget restarts a client that had spent its old one (closed loops stop
+        // for good once they hit the cap).
+        start_client(i, sim_.now());
+      }
     }
   }
   if (recompile) recompile_and_push();
+  if (client_step(e)) {
+    --pending_arrivals_;
+    maybe_stop();
+  }
 }
 
 // A new app behaviour for a workload: the keys the timeline gives replace the current ones.
@@ -712,7 +736,17 @@ std::string MeshImpl::failed_analysis(const RolloutSpec& rollout) {
   return "";
 }
 
-double MeshImpl::rate_at(const RateSpec& rate, SimTime t) const {
+// The rate at run time `t` of a rate that took effect at `origin`: ramps, sines and bursts run
+// from their origin (a client's `start`, or the timeline step that gave it the rate); steps and
+// replayed CSVs are written in run time.
+double MeshImpl::rate_at(const RateSpec& rate, SimTime t, SimTime origin) const {
+  switch (rate.kind) {
+    case RateSpec::Kind::Steps:
+    case RateSpec::Kind::Replay:
+      break;
+    default:
+      t -= origin;
+  }
   switch (rate.kind) {
     case RateSpec::Kind::Ramp: {
       const double progress =

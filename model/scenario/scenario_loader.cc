@@ -151,6 +151,10 @@ void read_from(const Value& v, ClientSpec& c) {
   m.finish();
 }
 
+}  // namespace
+
+namespace detail {
+
 void read_mix(const Value& v, std::vector<HeaderMix>& out) {
   auto items = v.as_list();
   if (!items) return;
@@ -167,7 +171,17 @@ void read_mix(const Value& v, std::vector<HeaderMix>& out) {
       ok = false;
     if (auto h = m.get("headers")) {
       if (auto map = h->as_string_map()) {
-        for (auto& [k, val] : *map) mix.headers.emplace_back(detail::lower_case(k), val);
+        for (auto& [k, val] : *map) {
+          std::string name = detail::lower_case(k);
+          // The authority is where a request is addressed, not a header the mix may vary:
+          // clients write it as `authority:` (docs/semantics.md §1.5).
+          if (name == "host" || name == ":authority") {
+            h->error("the Host header is the client's `authority:` (beside `to:`), not a mix header");
+            ok = false;
+            continue;
+          }
+          mix.headers.emplace_back(std::move(name), val);
+        }
       }
     }
     m.finish();
@@ -176,6 +190,12 @@ void read_mix(const Value& v, std::vector<HeaderMix>& out) {
   }
   if (ok && !out.empty() && total <= 0) v.error("mix weights sum to 0; give at least one entry a positive weight");
 }
+
+}  // namespace detail
+
+namespace {
+
+using detail::read_mix;
 
 void read_client(const Value& v, ClientSpec& c, const std::string& base_dir) {
   c.location = v.location();
@@ -187,10 +207,28 @@ void read_client(const Value& v, ClientSpec& c, const std::string& base_dir) {
   if (auto to = m.require("to", "to is required: the URL to request, e.g. http://productpage:9080/productpage")) {
     if (auto url = read_url(*to)) c.to = *url;
   }
-  read_method(m, c.method);
-  if (auto rate = m.require("rate", "rate is required, e.g. {poisson: 200} or {closed: {connections: 2}}")) {
-    if (auto r = detail::read_rate(*rate, base_dir)) c.rate = *r;
+  if (auto a = m.get("authority")) {
+    // The Host header, when it is not the URL's host: the virtual host is chosen by it, the
+    // listener by where the request is sent (docs/semantics.md §1.5).
+    if (auto s = a->as_string()) {
+      if (s->empty() || s->find_first_of(" /\t") != std::string::npos)
+        a->error("authority must be a host or host:port (the Host header), got " + a->describe());
+      else if (c.to.scheme != "http")
+        a->error("authority is the Host header of an http:// request; a " + c.to.scheme +
+                 ":// connection has none (its SNI is the URL's host)");
+      else
+        c.authority = detail::lower_case(*s);
+    }
   }
+  read_method(m, c.method);
+  // Without a rate the client waits for a timeline step to give it one (checked after the
+  // timeline is read).
+  if (auto rate = m.get("rate")) {
+    if (auto r = detail::read_rate(*rate, base_dir)) c.rate = *r;
+  } else {
+    c.has_rate = false;
+  }
+  m.read_duration("start", c.start, 0);
   if (auto n = m.get("requests")) {
     if (auto x = n->as_int(1, std::numeric_limits<std::int64_t>::max())) c.max_requests = static_cast<std::uint64_t>(*x);
   }
@@ -279,8 +317,10 @@ void read_spec(const Value& v, ScenarioSpec& spec) {
       }
     }
   }
+  std::vector<Value> client_items;
   if (auto clients = m.get("clients")) {
     if (auto items = clients->as_list()) {
+      client_items = *items;
       std::set<std::string> names;
       for (std::size_t i = 0; i < items->size(); ++i) {
         ClientSpec c;
@@ -295,6 +335,18 @@ void read_spec(const Value& v, ScenarioSpec& spec) {
   // Assertions before rollouts (analyses name assertions), clients before the timeline.
   if (auto assertions = m.get("assertions")) detail::read_assertions(*assertions, spec);
   if (auto timeline = m.get("timeline")) detail::read_timeline(*timeline, spec);
+  for (std::size_t i = 0; i < spec.clients.size(); ++i) {
+    const ClientSpec& c = spec.clients[i];
+    if (c.has_rate || c.name.empty()) continue;
+    const bool given = std::any_of(spec.timeline.begin(), spec.timeline.end(), [&](const TimelineEntry& e) {
+      return std::any_of(e.client.begin(), e.client.end(),
+                         [&](const auto& change) { return change.client == c.name && change.rate; });
+    });
+    if (!given && i < client_items.size())
+      error_at(client_items[i], "rate", "rate is required, e.g. {poisson: 200} or {closed: {connections: 2}}, unless a "
+                        "timeline step gives the client its rate ({at: 10s, client: {" + c.name +
+                            ": {rate: ...}}})");
+  }
   if (auto rollout = m.get("rollout")) detail::read_rollouts(*rollout, spec);
   m.finish();
 }

@@ -118,8 +118,14 @@ struct ClientSpec {
   std::string from_namespace;  // empty: "default" for workloads, as written for gateways
   std::string from_name;
   Url to;
+  // `authority:` — the Host header when it differs from the URL's host: the virtual host is
+  // chosen by it, the listener by the URL's host and port (docs/semantics.md §1.5). Empty: the
+  // URL's authority.
+  std::string authority;
   std::string method = "GET";
   RateSpec rate;
+  bool has_rate = true;            // false: a timeline step gives the client its first rate
+  SimTime start = 0;               // `start:` no arrival before this run time
   std::uint64_t max_requests = 0;  // `requests: N`; 0 = no cap
   SimTime timeout = 30 * engine::kSecond;
   std::vector<HeaderMix> mix;      // empty = one entry, weight 1, no headers
@@ -173,10 +179,14 @@ struct TimelineEntry {
     std::optional<int> error_status;
   };
   std::vector<AppChange> app;
-  // `client: {users: {rate: {...}}}`: a client's new rate from `at` on.
+  // `client: {users: {rate: {...}, requests: 30, mix: [...]}}`: from `at` on, the keys given
+  // replace the client's; a new rate starts a new arrival process at `at` (closed loops open
+  // their connections then), and `requests` caps what is sent from `at` on.
   struct ClientChange {
     std::string client;
-    RateSpec rate;
+    std::optional<RateSpec> rate;
+    std::optional<std::uint64_t> max_requests;  // 0: no cap
+    std::optional<std::vector<HeaderMix>> mix;
   };
   std::vector<ClientChange> client;
   config::SourceLocation location;

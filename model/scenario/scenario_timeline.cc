@@ -3,6 +3,7 @@
 // manifests are loaded, so the mesh checks those (with the entry's location). Names the
 // scenario itself defines (clients, assertions) are checked here.
 #include <algorithm>
+#include <limits>
 #include <set>
 
 #include "model/scenario/scenario_values.h"
@@ -225,18 +226,41 @@ bool read_client_changes(const Value& v, const ScenarioSpec& spec, TimelineEntry
       ok = false;
       continue;
     }
-    auto rate = m.require("rate", "rate is required: the client's rate from `at` on, e.g. {poisson: 400}");
+    TimelineEntry::ClientChange change;
+    change.client = key;
+    bool valid = true;
+    if (auto rate = m.get("rate")) {
+      if (auto r = read_rate(*rate, spec.base_dir))
+        change.rate = std::move(*r);
+      else
+        valid = false;
+    }
+    if (auto n = m.get("requests")) {
+      if (n->is_scalar() && n->node().Scalar() == "all") {
+        change.max_requests = 0;
+      } else if (auto x = n->as_int(1, std::numeric_limits<std::int64_t>::max())) {
+        change.max_requests = static_cast<std::uint64_t>(*x);
+      } else {
+        valid = false;
+      }
+    }
+    if (auto mix = m.get("mix")) {
+      const auto errors = mix->reader().error_count();
+      std::vector<HeaderMix> items;
+      read_mix(*mix, items);
+      if (mix->reader().error_count() != errors) valid = false;
+      change.mix = std::move(items);
+    }
     m.finish();
-    if (!rate) {
+    if (valid && !change.rate && !change.max_requests && !change.mix) {
+      body.error("a client change needs rate, requests or mix, e.g. {rate: {poisson: 400}}");
+      valid = false;
+    }
+    if (!valid) {
       ok = false;
       continue;
     }
-    auto r = read_rate(*rate, spec.base_dir);
-    if (!r) {
-      ok = false;
-      continue;
-    }
-    e.client.push_back(TimelineEntry::ClientChange{key, std::move(*r)});
+    e.client.push_back(std::move(change));
   }
   return ok;
 }

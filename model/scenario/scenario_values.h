@@ -47,6 +47,9 @@ std::optional<int> read_workers(const Value& v);
 // steps, sine and bursts also take `arrivals: poisson | even` beside the shape.
 std::optional<RateSpec> read_rate(const Value& v, const std::string& base_dir);
 
+// A client's `mix` list (weighted header sets); the Host header is refused (it is `authority`).
+void read_mix(const Value& v, std::vector<HeaderMix>& out);
+
 // Lower-case copy (header names, URL schemes).
 std::string lower_case(std::string s);
 // Kubernetes object names as they appear in `workload: name` and app keys.

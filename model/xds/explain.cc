@@ -3,6 +3,7 @@
 #include "model/xds/explain.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 
 namespace meshtwin::xds {
@@ -171,10 +172,23 @@ std::optional<Explanation> explain(const ProxyConfig& cfg, const registry::Regis
   // (the gRPC over HTTP/2 protocol); grpc:// URLs get both unless the request says otherwise.
   const bool grpc = url->scheme == "grpc";
   call.method = !request.method.empty() ? request.method : grpc ? "POST" : "GET";
-  call.headers = request.headers;
+  call.host = url->authority;
+  // The Host header is the request's :authority: it picks the virtual host, while the URL's
+  // host and port pick the listener and route table (docs/semantics.md §1.5).
+  std::string given_authority;
+  for (const auto& [k, v] : request.headers) {
+    if (k == "host" || k == ":authority") {
+      given_authority = v;
+      continue;
+    }
+    call.headers.emplace_back(k, v);
+  }
+  if (!given_authority.empty()) {
+    call.host.clear();
+    for (char c : given_authority) call.host.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
   if (grpc && std::none_of(call.headers.begin(), call.headers.end(), [](const auto& h) { return h.first == "content-type"; }))
     call.headers.emplace_back("content-type", "application/grpc");
-  call.host = url->authority;
   call.protocol = url->scheme == "tcp" ? Call::Protocol::Tcp : url->scheme == "grpc" ? Call::Protocol::Http2 : Call::Protocol::Http;
   if (url->scheme == "https") {
     call.tls = Call::Tls::Tls;
@@ -184,6 +198,9 @@ std::optional<Explanation> explain(const ProxyConfig& cfg, const registry::Regis
   out.push_back("Request: " + (call.protocol == Call::Protocol::Tcp ? std::string("connection to ") : call.method + " ") +
                 request.url + " from " + proxy.namespace_ + "/" + proxy.workload +
                 (proxy.is_gateway ? " (gateway proxy)" : " (sidecar)"));
+  if (!given_authority.empty())
+    out.push_back("  authority " + call.host + " (the Host header: it picks the virtual host; " + url->host + ":" +
+                  std::to_string(url->port) + " picks the listener)");
   if (grpc) {
     // /pkg.Service/Method: the path GRPCRoute method matches are translated to (§11.3).
     const auto second = call.path.find('/', 1);
@@ -345,7 +362,16 @@ std::optional<Explanation> explain(const ProxyConfig& cfg, const registry::Regis
     return e;
   }
   if (r.action == Route::Action::Redirect) {
-    e.outcome = std::to_string(r.local_status) + " redirect to " + r.redirect_location;
+    // The full Location the client receives, built from this request as Envoy builds it.
+    RequestAttributes req;
+    req.authority = call.host;
+    req.path = call.path.empty() ? std::string_view("/") : std::string_view(call.path);
+    req.method = call.method;
+    req.scheme = call.tls == Call::Tls::Tls ? "https" : "http";
+    out.push_back("  redirect: " + (r.redirect_location.empty() ? std::string("(keeps scheme, host and path)")
+                                                               : r.redirect_location) +
+                  (r.redirect.prefix_rewrite ? " (prefixRewrite: replaces the matched prefix)" : ""));
+    e.outcome = std::to_string(r.local_status) + " redirect to " + redirect_location(r, req);
     out.push_back("Outcome: " + e.outcome);
     return e;
   }

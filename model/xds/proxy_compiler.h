@@ -512,10 +512,17 @@ class ProxyCompiler {
       }
       r.action = Route::Action::Redirect;
       r.local_status = code;
+      r.redirect.scheme = rd.scheme;
+      r.redirect.host = rd.authority;
+      // Istio applyRedirect: FROM_REQUEST_PORT becomes the port this route table serves (the
+      // listener's); FROM_PROTOCOL_DEFAULT sets no port.
+      r.redirect.port = rd.port ? rd.port : rd.derive_port == "FROM_REQUEST_PORT" ? port : 0;
+      r.redirect.path = rd.uri;
+      r.redirect.prefix_rewrite = rd.prefix_rewrite;
       std::string loc = rd.scheme.empty() ? "" : rd.scheme + "://";
       loc += rd.authority;
-      if (rd.port) loc += ":" + std::to_string(rd.port);
-      loc += rd.uri;
+      if (r.redirect.port) loc += ":" + std::to_string(r.redirect.port);
+      loc += rd.prefix_rewrite ? *rd.prefix_rewrite + "…" : rd.uri;
       r.redirect_location = loc;
     } else if (rule.direct_response) {
       r.action = Route::Action::DirectResponse;

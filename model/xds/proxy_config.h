@@ -90,6 +90,14 @@ struct RequestAttributes {
 
 bool route_matches(const RouteMatch& match, const RequestAttributes& request);
 
+struct Route;
+// The Location a redirect route answers for `request` (Envoy Http::Utility::newUri): scheme
+// from the route or the request; host from the route, else the request's Host with its port
+// removed when the route sets a port or the scheme changes away from that port's default;
+// `:port` when the route sets one; the path replaced whole (uri), by prefix (prefixRewrite on
+// the route's matched prefix) or kept, the query string kept unless the new path has its own.
+std::string redirect_location(const Route& route, const RequestAttributes& request);
+
 // ------------------------------------------------------------------ route actions
 
 // Envoy retry_on bits (docs/semantics.md §5.3).
@@ -186,7 +194,18 @@ struct Route {
   // Redirect / DirectResponse
   int local_status = 0;
   std::string local_body;
-  std::string redirect_location;  // for messages only
+  // Envoy's RedirectAction as Istio builds it (I-ROUTE applyRedirect): each part replaces the
+  // request's; derivePort FROM_REQUEST_PORT is compiled to the route table's port (Envoy cannot
+  // derive it per request). The Location is built per request by redirect_location().
+  struct RedirectAction {
+    std::string scheme;          // "": the request's
+    std::string host;            // "": the request's Host (its port as Envoy keeps or drops it)
+    std::uint32_t port = 0;      // 0: none
+    std::string path;            // uri: the whole path ("": keep the request's)
+    std::optional<std::string> prefix_rewrite;  // replaces the matched prefix
+  };
+  RedirectAction redirect;
+  std::string redirect_location;  // for messages: the parts as configured
 
   // The DestinationRule's consistent-hash key for this route's destination (Envoy hash_policy,
   // docs/semantics.md §2.6, §8.4); nullopt when the destination is not hashed.

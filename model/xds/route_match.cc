@@ -185,4 +185,55 @@ std::size_t pick_weighted_cluster(const TcpProxy& tcp, std::uint64_t random) {
   return pick_weighted(tcp.clusters, tcp.total_weight, random);
 }
 
+
+std::string redirect_location(const Route& route, const RequestAttributes& request) {
+  const Route::RedirectAction& rd = route.redirect;
+  const std::string_view scheme = rd.scheme.empty() ? request.scheme : std::string_view(rd.scheme);
+  const std::string port = rd.port ? ":" + std::to_string(rd.port) : std::string();
+  std::string host;
+  if (!rd.host.empty()) {
+    host = rd.host;
+  } else {
+    // Envoy processRequestHost: the request's Host keeps its port unless the route sets one, or
+    // the scheme changes and the port was the old scheme's default.
+    std::string_view h = request.authority;
+    std::size_t colon = std::string_view::npos;
+    if (!h.empty() && h.front() == '[') {
+      const std::size_t close = h.rfind("]:");
+      if (close != std::string_view::npos) colon = close + 1;
+    } else {
+      colon = h.rfind(':');
+    }
+    if (colon != std::string_view::npos) {
+      const std::string_view request_port = h.substr(colon);
+      bool remove = !port.empty();
+      if (scheme != request.scheme)
+        remove = remove || (request.scheme == "https" && request_port == ":443") ||
+                 (request.scheme == "http" && request_port == ":80");
+      if (remove) h = h.substr(0, colon);
+    }
+    host = std::string(h);
+  }
+  const std::string_view full = request.path;
+  const std::size_t q = full.find('?');
+  const std::string_view path_only = full.substr(0, q);
+  const std::string_view query = q == std::string_view::npos ? std::string_view() : full.substr(q);
+  std::string path;
+  if (!rd.path.empty()) {
+    path = rd.path;
+    if (path.find('?') == std::string::npos) path += query;  // the request's query stays
+  } else if (rd.prefix_rewrite) {
+    // The matched prefix (the whole path for exact and regex matches) is swapped for the value.
+    std::size_t matched = path_only.size();
+    const RouteMatch& m = route.match;
+    if ((m.path_kind == RouteMatch::PathKind::Prefix || m.path_kind == RouteMatch::PathKind::PathSeparatedPrefix) &&
+        m.path.size() <= path_only.size())
+      matched = m.path.size();
+    path = *rd.prefix_rewrite + std::string(path_only.substr(matched)) + std::string(query);
+  } else {
+    path = std::string(full);
+  }
+  return std::string(scheme) + "://" + host + port + path;
+}
+
 }  // namespace meshtwin::xds

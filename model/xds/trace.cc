@@ -265,6 +265,9 @@ CallTrace trace_call(const ProxyConfig& config, Call call) {
   req.authority = call.host;
   req.path = call.path;
   req.method = call.method;
+  // A TLS call reaches the HTTP connection manager only through a chain that terminated it:
+  // the request's :scheme is then https (a gateway's SIMPLE/MUTUAL server).
+  req.scheme = call.tls == Call::Tls::Tls ? "https" : "http";
   req.headers = headers.data();
   req.header_count = headers.size();
   for (const auto& r : vh.routes) {

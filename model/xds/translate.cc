@@ -552,9 +552,13 @@ config::VirtualService route_vs(const GatewayApiContext& ctx, const config::Obje
         rd.scheme = flt.scheme;
         rd.authority = flt.hostname;
         rd.port = flt.port;
+        // Istio's conversion (pilot/pkg/config/kube/gateway): "When empty, port (if specified)
+        // of the request is used" — FROM_REQUEST_PORT, or the scheme's default port when the
+        // filter changes the scheme.
+        if (rd.port == 0) rd.derive_port = flt.scheme.empty() ? "FROM_REQUEST_PORT" : "FROM_PROTOCOL_DEFAULT";
         rd.redirect_code = flt.status_code;
         if (flt.path_type == "ReplaceFullPath") rd.uri = flt.path_value;
-        else if (flt.path_type == "ReplacePrefixMatch") rd.uri = flt.path_value;
+        else if (flt.path_type == "ReplacePrefixMatch") rd.prefix_rewrite = flt.path_value;
         r.redirect = rd;
       } else if (flt.type == "URLRewrite") {
         config::HTTPRewrite rw;

@@ -169,6 +169,11 @@ INSTANTIATE_TEST_SUITE_P(
                           "  - redirect: {uri: /new, redirectCode: 200}\n",
                 Severity::Error, 7, 41, "spec.http[0].redirect.redirectCode",
                 "redirectCode must be 301, 302, 303, 307 or 308, got 200"},
+        BadCase{"RedirectUriAndPrefixRewrite",
+                kVsHead + "  http:\n"
+                          "  - redirect: {uri: /new, prefixRewrite: /v2}\n",
+                Severity::Error, 7, 42, "spec.http[0].redirect.prefixRewrite",
+                "either uri (the whole path) or prefixRewrite"},
         BadCase{"StarHostBoundToMesh",
                 "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: all}\nspec:\n"
                 "  hosts: [\"*\"]\n"

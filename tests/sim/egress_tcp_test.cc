@@ -519,3 +519,55 @@ spec:
 
 }  // namespace
 }  // namespace meshtwin
+
+namespace meshtwin {
+namespace {
+
+// Issue 11 §6: behind a gateway server that terminates TLS the request's :scheme is https (the
+// `scheme: {exact: https}` rule routes it to v2); plain HTTP on the same gateway stays http (v1).
+TEST_F(MeshTest, SchemeIsHttpsAfterTheGatewayTerminatesTls_Issue11) {
+  auto sink = run(R"(  duration: 5s
+  clients:
+    - {name: tls, from: {gateway: istio-system/istio-ingressgateway}, to: "https://back.example.com/", rate: {constant: 20}}
+    - {name: plain, from: {gateway: istio-system/istio-ingressgateway}, to: "http://back.example.com/", rate: {constant: 20}}
+)",
+                  R"(
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: [back.example.com]
+  - port: {number: 443, name: https, protocol: HTTPS}
+    tls: {mode: SIMPLE, credentialName: back-cert}
+    hosts: [back.example.com]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: back}
+spec:
+  host: back
+  subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: back-edge}
+spec:
+  hosts: [back.example.com]
+  gateways: [gw]
+  http:
+  - match: [{scheme: {exact: https}}]
+    route: [{destination: {host: back, subset: v2, port: {number: 9090}}}]
+  - route: [{destination: {host: back, subset: v1, port: {number: 9090}}}]
+)");
+  ASSERT_EQ(sink.requests.size(), 200u);
+  for (const auto& r : sink.requests) {
+    EXPECT_EQ(r.code, 200);
+    EXPECT_EQ(r.destination_version, r.client == "tls" ? "v2" : "v1") << r.client;
+  }
+}
+
+}  // namespace
+}  // namespace meshtwin

@@ -112,8 +112,8 @@ TEST_F(TimelineTest, DesignExampleReadsEveryActionInTimeOrder) {
   EXPECT_EQ(t[0].at, 60 * kSecond);
   ASSERT_EQ(t[0].client.size(), 1u);
   EXPECT_EQ(t[0].client[0].client, "users");
-  EXPECT_EQ(t[0].client[0].rate.kind, RateSpec::Kind::Constant);
-  EXPECT_EQ(t[0].client[0].rate.per_second, 50);
+  EXPECT_EQ(t[0].client[0].rate->kind, RateSpec::Kind::Constant);
+  EXPECT_EQ(t[0].client[0].rate->per_second, 50);
   // Two entries at 120s keep the file's order: apply before delete.
   EXPECT_EQ(t[1].at, 120 * kSecond);
   ASSERT_EQ(t[1].apply.size(), 1u);
@@ -215,6 +215,45 @@ TEST_F(TimelineTest, RejectsBadActionsWithActionableSentences) {
   expect_error(t + "    - {at: 1s, client: {robots: {rate: {poisson: 5}}}}\n", 10, "{rate",
                "spec.timeline[0].client.robots", "no client is named \"robots\"; spec.clients has users");
   expect_error(t + "    - {at: 1s, apply: []}\n", 10, "[]", "spec.timeline[0].apply", "at least one manifest");
+}
+
+// Issue 11 §4: a client change may give a rate, a new request budget and a new mix; a client
+// may wait without a rate for the timeline to give it one, but only if a step does.
+TEST_F(TimelineTest, ClientChangeReadsRateRequestsAndMix) {
+  auto spec = load(std::string(kClients) +
+                   "    - {name: later, from: {workload: sleep}, to: \"http://productpage:9080/\", start: 5s}\n"
+                   "  timeline:\n"
+                   "    - {at: 10s, client: {later: {rate: {closed: {connections: 3}}, requests: 30}}}\n"
+                   "    - {at: 20s, client: {users: {mix: [{weight: 1, headers: {end-user: jason}}]}}}\n");
+  ASSERT_TRUE(spec) << dump(diags_);
+  ASSERT_EQ(spec->clients.size(), 2u);
+  EXPECT_FALSE(spec->clients[1].has_rate);
+  EXPECT_EQ(spec->clients[1].start, 5 * kSecond);
+  const auto& c0 = spec->timeline[0].client.at(0);
+  ASSERT_TRUE(c0.rate);
+  EXPECT_EQ(c0.rate->kind, RateSpec::Kind::Closed);
+  EXPECT_EQ(c0.rate->connections, 3);
+  EXPECT_EQ(c0.max_requests, std::optional<std::uint64_t>(30));
+  EXPECT_FALSE(c0.mix);
+  const auto& c1 = spec->timeline[1].client.at(0);
+  EXPECT_FALSE(c1.rate);
+  ASSERT_TRUE(c1.mix);
+  ASSERT_EQ(c1.mix->size(), 1u);
+  EXPECT_EQ((*c1.mix)[0].headers.at(0).second, "jason");
+}
+
+TEST_F(TimelineTest, ClientWithoutRateNeedsATimelineStep) {
+  expect_error(std::string(kClients) +
+                   "    - {name: later, from: {workload: sleep}, to: \"http://productpage:9080/\"}\n",
+               9, "{name: later", "spec.clients[1].rate", "unless a timeline step gives the client its rate");
+  expect_error(std::string(kClients) + "  timeline:\n    - {at: 1s, client: {users: {}}}\n", 10, "{}",
+               "spec.timeline[0].client.users", "needs rate, requests or mix");
+  expect_error(std::string(kClients) +
+                   "  timeline:\n    - {at: 1s, client: {users: {mix: [{headers: {Host: c.example}}]}}}\n",
+               10, "{Host", "spec.timeline[0].client.users.mix[0].headers", "authority");
+  expect_error(std::string(kClients) +
+                   "    - {name: t, from: {workload: sleep}, to: \"tcp://db:5432\", authority: db.example, rate: {poisson: 1}}\n",
+               9, "db.example", "spec.clients[1].authority", "has none");
 }
 
 TEST_F(TimelineTest, ChangeAfterTheRunIsAWarning) {
@@ -449,9 +488,9 @@ TEST_F(TimelineTest, TimelineClientChangeTakesTheNewShapes) {
                    "    - {at: 90s, client: {users: {rate: {sine: {mean: 5, amplitude: 5, period: 10s}}}}}\n");
   ASSERT_TRUE(spec) << dump(diags_);
   ASSERT_EQ(spec->timeline.size(), 2u);
-  EXPECT_EQ(spec->timeline[0].client.at(0).rate.kind, RateSpec::Kind::Replay);
-  EXPECT_EQ(spec->timeline[0].client.at(0).rate.replay_rates, std::vector<double>{1});
-  EXPECT_EQ(spec->timeline[1].client.at(0).rate.kind, RateSpec::Kind::Sine);
+  EXPECT_EQ(spec->timeline[0].client.at(0).rate->kind, RateSpec::Kind::Replay);
+  EXPECT_EQ(spec->timeline[0].client.at(0).rate->replay_rates, std::vector<double>{1});
+  EXPECT_EQ(spec->timeline[1].client.at(0).rate->kind, RateSpec::Kind::Sine);
 }
 
 TEST_F(TimelineTest, SetOverridesReachTimelineAndAssertions) {

@@ -185,6 +185,148 @@ TEST_F(TimelineRunTest, AppAndClientChangesTakeEffectAtTheirTime_Design3_2) {
   EXPECT_NEAR(after, 500, 2);
 }
 
+// Issue 11 §4: a rate change is a new arrival process from its `at`. Switching an active open
+// client to a closed loop keeps both connections going until the end (it used to send one more
+// request and stop).
+TEST_F(TimelineRunTest, OpenClientSwitchedToClosedLoopKeepsSending_Issue11) {
+  auto sink = run(R"(  duration: 20s
+  apps: {back-v1: {serviceTime: 10ms}}
+  timeline:
+    - {at: 10s, client: {c: {rate: {closed: {connections: 2, thinkTime: 90ms}}}}}
+  clients:
+    - {name: c, from: {workload: client}, to: "http://back:9090/", rate: {constant: 10}}
+)",
+                  kRoutes);
+  int before = 0, after = 0, late = 0;
+  for (const auto& r : sink.requests) {
+    EXPECT_EQ(r.code, 200);
+    if (r.start < 10 * engine::kSecond) ++before;
+    else ++after;
+    if (r.start >= 19 * engine::kSecond) ++late;
+  }
+  EXPECT_EQ(before, 100);
+  // Two loops of 10 ms service + 90 ms think: 20 a second for 10 s (the old process's arrival
+  // pending at 10 s is dropped).
+  EXPECT_GE(after, 190);
+  EXPECT_LE(after, 201);
+  EXPECT_GE(late, 18) << "the closed loop must still be running in the last second";
+}
+
+// A client without a rate waits for the timeline; its first rate starts it at the step's `at`.
+TEST_F(TimelineRunTest, ClientGivenItsFirstRateByTheTimelineStarts_Issue11) {
+  auto sink = run(R"(  duration: 10s
+  timeline:
+    - {at: 4s, client: {c: {rate: {constant: 10}}}}
+  clients:
+    - {name: c, from: {workload: client}, to: "http://back:9090/"}
+)",
+                  kRoutes);
+  ASSERT_EQ(sink.requests.size(), 60u);
+  for (const auto& r : sink.requests) EXPECT_GE(r.start, 4 * engine::kSecond);
+}
+
+// A new rate takes effect at its `at`, not after the old process's next (distant) arrival.
+TEST_F(TimelineRunTest, NewRateDoesNotWaitForTheOldProcessesNextArrival_Issue11) {
+  auto sink = run(R"(  duration: 6s
+  timeline:
+    - {at: 5s, client: {c: {rate: {poisson: 200}}}}
+  clients:
+    - {name: c, from: {workload: client}, to: "http://back:9090/", rate: {poisson: 0.001}, start: 1s}
+)",
+                  kRoutes);
+  int in_last_second = 0;
+  for (const auto& r : sink.requests) {
+    EXPECT_GE(r.start, 1 * engine::kSecond);
+    if (r.start >= 5 * engine::kSecond) ++in_last_second;
+  }
+  EXPECT_GE(in_last_second, 150);
+}
+
+// The istio.io circuit-breaking task on one sidecar (maxConnections 1, http1MaxPendingRequests
+// 1, one proxy worker): a single request, then a closed loop of 2 connections × 20 requests,
+// then 3 × 30. Each run has its own budget; overflows (503 UO, answered by the caller's own
+// sidecar) appear once the connections exceed connection + queue, and the count accumulates.
+TEST_F(TimelineRunTest, CircuitBreakingSequenceOfClosedLoopRuns_Issue11) {
+  auto sink = run(R"(  duration: 30s
+  mesh: {proxyWorkers: 1}
+  apps: {back-v1: {serviceTime: 20ms}, back-v2: {serviceTime: 20ms}}
+  timeline:
+    - {at: 5s, client: {fortio: {rate: {closed: {connections: 2}}, requests: 20}}}
+    - {at: 15s, client: {fortio: {rate: {closed: {connections: 3}}, requests: 30}}}
+  clients:
+    - {name: fortio, from: {workload: client}, to: "http://back:9090/", rate: {closed: {connections: 1}}, requests: 1}
+)",
+                  R"(
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: back}
+spec:
+  host: back
+  trafficPolicy:
+    connectionPool:
+      tcp: {maxConnections: 1}
+      http: {http1MaxPendingRequests: 1, maxRequestsPerConnection: 1}
+)");
+  int runs[3] = {}, ok[3] = {}, overflow[3] = {};
+  for (const auto& r : sink.requests) {
+    const int run = r.start < 5 * engine::kSecond ? 0 : r.start < 15 * engine::kSecond ? 1 : 2;
+    ++runs[run];
+    if (r.code == 200) ++ok[run];
+    if (r.flags & telemetry::kUpstreamOverflow) {
+      ++overflow[run];
+      EXPECT_EQ(r.code, 503);
+      EXPECT_EQ(r.duration, 0) << "an overflow is the caller sidecar's own immediate reply";
+    }
+  }
+  EXPECT_EQ(runs[0], 1);
+  EXPECT_EQ(ok[0], 1);
+  EXPECT_EQ(runs[1], 20);
+  EXPECT_EQ(runs[2], 30);
+  EXPECT_EQ(ok[1] + overflow[1], 20);
+  EXPECT_EQ(ok[2] + overflow[2], 30);
+  // The third connection has neither the connection nor the queue slot: the 3 × 30 run
+  // overflows in a larger share than the 2 × 20 one (whose overflows come from the moments a
+  // finished request's connection is being replaced, maxRequestsPerConnection 1).
+  EXPECT_GT(overflow[2], 0);
+  EXPECT_GT(overflow[2] * 20, overflow[1] * 30) << overflow[1] << " of 20, " << overflow[2] << " of 30";
+  EXPECT_GT(ok[2], 0);
+  std::uint64_t total_overflow = 0;
+  for (const auto& r : sink.requests) total_overflow += (r.flags & telemetry::kUpstreamOverflow) != 0;
+  EXPECT_EQ(total_overflow, static_cast<std::uint64_t>(overflow[1] + overflow[2]));
+}
+
+// Issue 11 §6 / docs/semantics.md §1.5: a client's `authority` picks the virtual host, its URL
+// the listener and route table: sent to back:9090 with Host `other`, the request is routed by
+// other's virtual host on the port-9090 table (other is a second Service on 9090).
+TEST_F(TimelineRunTest, ClientAuthorityPicksTheVirtualHostOnTheUrlsPort_Issue11) {
+  auto sink = run(R"(  duration: 2s
+  clients:
+    - {name: c, from: {workload: client}, to: "http://back:9090/", authority: "other:9090", rate: {constant: 10}}
+    - {name: d, from: {workload: client}, to: "http://back:9090/", rate: {constant: 10}}
+)",
+                  R"(
+apiVersion: v1
+kind: Service
+metadata: {name: other}
+spec:
+  selector: {app: front}
+  ports: [{name: http, port: 9090, targetPort: 8080}]
+)");
+  int c = 0, d = 0;
+  for (const auto& r : sink.requests) {
+    EXPECT_EQ(r.code, 200);
+    if (r.client == "c") {
+      ++c;
+      EXPECT_EQ(r.destination_service, "other.default.svc.cluster.local");
+    } else {
+      ++d;
+      EXPECT_EQ(r.destination_service, "back.default.svc.cluster.local");
+    }
+  }
+  EXPECT_EQ(c, 20);
+  EXPECT_EQ(d, 20);
+}
+
 TEST_F(TimelineRunTest, RolloutShiftsWeightsStepByStep_Sem3_3) {
   auto sink = run(R"(  duration: 30s
   mesh: {configPushDelay: 0s}

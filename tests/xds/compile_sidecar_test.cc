@@ -1063,3 +1063,74 @@ TEST(CompileSidecarTest, S13_NotReadyEndpointsDependOnIstioVersion) {
 
 }  // namespace
 }  // namespace meshtwin::xds
+
+namespace meshtwin::xds {
+namespace {
+using testing::decide;
+using testing::TestMesh;
+
+// Issue 11 §6: redirects as Istio builds them (I-ROUTE applyRedirect) and Envoy answers them
+// (Http::Utility::newUri): the full Location from the request and the route's parts.
+TEST(CompileSidecarTest, S3_4_RedirectLocationAsEnvoyBuildsItFromTheRequest) {
+  TestMesh m;
+  m.load(R"(
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{name: http, port: 8080}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: web}
+spec:
+  hosts: [web]
+  http:
+  - match: [{uri: {prefix: /derive}}]
+    redirect: {uri: /d, derivePort: FROM_REQUEST_PORT}
+  - match: [{uri: {prefix: /default}}]
+    redirect: {uri: /p, authority: b.example, derivePort: FROM_PROTOCOL_DEFAULT}
+  - match: [{uri: {prefix: /tls}}]
+    redirect: {scheme: https, port: 8443}
+  - match: [{uri: {prefix: /api}}]
+    redirect: {prefixRewrite: /v2, authority: c.example}
+  - match: [{uri: {exact: /exact}}]
+    redirect: {prefixRewrite: /whole}
+  - match: [{uri: {prefix: /keep}}]
+    redirect: {scheme: https}
+)");
+  m.build();
+  auto cfg = m.compile();
+  const auto location = [&](std::string_view host, std::string_view path, std::string_view scheme = "http") {
+    const Route* r = decide(*cfg, 8080, host, path).route;
+    EXPECT_NE(r, nullptr) << path;
+    if (!r) return std::string();
+    EXPECT_EQ(r->action, Route::Action::Redirect) << path;
+    RequestAttributes req;
+    req.authority = host;
+    req.path = path;
+    req.scheme = scheme;
+    return redirect_location(*r, req);
+  };
+  // derivePort FROM_REQUEST_PORT: the port of the route table the request came in on; the
+  // Host's own port (or none) is replaced.
+  EXPECT_EQ(location("web", "/derive/x?q=1"), "http://web:8080/d?q=1");
+  EXPECT_EQ(location("web:9999", "/derive"), "http://web:8080/d");
+  // FROM_PROTOCOL_DEFAULT sets no port; a new authority drops the request's Host port.
+  EXPECT_EQ(location("web:8080", "/default"), "http://b.example/p");
+  // scheme and port: the Host's port is replaced, the path kept.
+  EXPECT_EQ(location("web:8080", "/tls/a"), "https://web:8443/tls/a");
+  // prefixRewrite replaces the matched prefix, keeping what follows it and the query.
+  EXPECT_EQ(location("web", "/api/users/7?x=y"), "http://c.example/v2/users/7?x=y");
+  // On an exact match the whole path is the matched part.
+  EXPECT_EQ(location("web", "/exact"), "http://web/whole");
+  // A scheme change drops the old scheme's default port from the Host, keeps any other.
+  EXPECT_EQ(location("web:80", "/keep"), "https://web/keep");
+  EXPECT_EQ(location("web:8080", "/keep"), "https://web:8080/keep");
+  // A request that arrived over TLS keeps https when the route sets no scheme.
+  EXPECT_EQ(location("web", "/derive", "https"), "https://web:8080/d");
+}
+
+}  // namespace
+}  // namespace meshtwin::xds

@@ -118,3 +118,86 @@ TEST(ExplainTest, S11_GatewayTranslatesTheServicePort) {
 
 }  // namespace
 }  // namespace meshtwin::xds
+
+namespace meshtwin::xds {
+namespace {
+
+// Issue 11 §6 / docs/semantics.md §1.5: the listener and route table come from where the request
+// is sent (reviews:9080), the virtual host from its Host header; Istio turns on
+// ignore_port_in_host_matching, so a port in the Host (any port, the default one or the one the
+// request was sent to) does not change the virtual host.
+TEST(ExplainTest, S1_5_HostHeaderPicksTheVirtualHostOnTheDestinationsRouteTable) {
+  Bookinfo b({"virtual-service-all-v1.yaml"});
+  ASSERT_FALSE(b.diags.has_errors());
+  for (const std::string host : {"ratings", "ratings:9080", "RATINGS.default.svc.cluster.local:80", "ratings:12345"}) {
+    auto e = b.run("productpage-v1", "http://reviews:9080/reviews/0", {{"host", host}});
+    ASSERT_TRUE(e.has_value());
+    EXPECT_TRUE(has_line(*e, "listener 0.0.0.0_9080")) << host << "\n" << dump(*e);
+    EXPECT_TRUE(has_line(*e, "route configuration 9080")) << host;
+    EXPECT_TRUE(has_line(*e, "virtual host ratings.default.svc.cluster.local:9080")) << host << "\n" << dump(*e);
+    EXPECT_TRUE(has_line(*e, "the Host header")) << host;
+    EXPECT_EQ(e->outcome, "forwarded to outbound|9080|v1|ratings.default.svc.cluster.local") << host;
+  }
+  // Without a Host header the URL's host is the authority.
+  auto plain = b.run("productpage-v1", "http://reviews:9080/reviews/0");
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_EQ(plain->outcome, "forwarded to outbound|9080|v1|reviews.default.svc.cluster.local");
+  // A Host no service or VirtualService claims falls to the port's catch-all, though the URL's
+  // host has a virtual host: allow_any (passthrough), or block_all's 502 under REGISTRY_ONLY.
+  auto unknown = b.run("productpage-v1", "http://reviews:9080/reviews/0", {{"host", "c.example"}});
+  ASSERT_TRUE(unknown.has_value());
+  EXPECT_TRUE(has_line(*unknown, "virtual host allow_any (host \"c.example\")")) << dump(*unknown);
+  MeshOptions mesh;
+  mesh.outbound_traffic_policy = "REGISTRY_ONLY";
+  auto blocked = b.run("productpage-v1", "http://reviews:9080/reviews/0", {{"host", "c.example"}}, mesh);
+  ASSERT_TRUE(blocked.has_value());
+  EXPECT_NE(blocked->outcome.find("502"), std::string::npos) << blocked->outcome;
+}
+
+// Issue 11 §6: after a gateway terminates TLS (a SIMPLE server on 443) the request's :scheme is
+// https, so a `scheme: {exact: https}` match hits; plain HTTP on the same gateway stays http.
+TEST(ExplainTest, S11_SchemeIsHttpsAfterTheGatewayTerminatesTls) {
+  config::ConfigStore store;
+  config::Diagnostics diags;
+  config::load_paths({kBookinfo + "platform/kube/bookinfo.yaml"}, store, diags);
+  config::load_yaml_text(R"(
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: [bookinfo.example.com]
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: [bookinfo.example.com]
+    tls: {mode: SIMPLE, credentialName: bookinfo-cert}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: pp}
+spec:
+  hosts: [bookinfo.example.com]
+  gateways: [gw]
+  http:
+  - match: [{scheme: {exact: https}}]
+    route: [{destination: {host: productpage}}]
+  - route: [{destination: {host: details}}]
+)",
+                         "gw.yaml", store, diags);
+  ASSERT_FALSE(diags.has_errors());
+  const registry::Registry reg = registry::Registry::build(store, diags);
+  std::string error;
+  auto id = proxy_identity(reg, {"istio-system", "istio-ingressgateway", true}, &error);
+  ASSERT_TRUE(id.has_value()) << error;
+  auto cfg = compile_gateway(store, reg, *id, MeshOptions{});
+  auto tls = explain(*cfg, reg, *id, {"https://bookinfo.example.com/productpage", {}, "GET"}, &error);
+  ASSERT_TRUE(tls.has_value()) << error;
+  EXPECT_EQ(tls->outcome, "forwarded to outbound|9080||productpage.default.svc.cluster.local") << dump(*tls);
+  auto plain = explain(*cfg, reg, *id, {"http://bookinfo.example.com/productpage", {}, "GET"}, &error);
+  ASSERT_TRUE(plain.has_value()) << error;
+  EXPECT_EQ(plain->outcome, "forwarded to outbound|9080||details.default.svc.cluster.local") << dump(*plain);
+}
+
+}  // namespace
+}  // namespace meshtwin::xds
