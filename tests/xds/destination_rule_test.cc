@@ -297,7 +297,8 @@ spec:
   trafficPolicy: {loadBalancer: {simple: PASSTHROUGH}}
 )");
   m.build();
-  const Cluster* c = find_cluster(*m.compile("prod"), outbound_cluster_name(9080, "", kHost));
+  const auto config = m.compile("prod");  // keeps the cluster alive while it is looked at
+  const Cluster* c = find_cluster(*config, outbound_cluster_name(9080, "", kHost));
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(c->type, Cluster::Type::OriginalDst);
   EXPECT_EQ(c->lb.kind, LbPolicy::Kind::Passthrough);
