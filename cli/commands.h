@@ -42,6 +42,7 @@ void add_format_option(CLI::App& cmd, std::string& format, const std::vector<std
 
 void register_run(CLI::App& app, Commands& commands);
 void register_report(CLI::App& app, Commands& commands);
+void register_export(CLI::App& app, Commands& commands);
 void register_explain(CLI::App& app, Commands& commands);
 void register_lint(CLI::App& app, Commands& commands);
 void register_conformance(CLI::App& app, Commands& commands);

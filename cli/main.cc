@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   register_check(app, commands);
   register_diff(app, commands);
   register_report(app, commands);
+  register_export(app, commands);
   register_explain(app, commands);
   register_lint(app, commands);
   register_conformance(app, commands);

@@ -34,6 +34,13 @@ inline constexpr std::array<std::string_view, kDurationBuckets> kDurationBucketC
     "bucket_2500",  "bucket_5000",   "bucket_10000",  "bucket_30000",   "bucket_60000",
     "bucket_300000", "bucket_600000", "bucket_1800000", "bucket_3600000", "bucket_inf"};
 
+// Schema 4: Istio's labels of a hop's two ends, columns of `metrics` after the buckets, in
+// this order (docs/results-schema.md says how each is derived).
+inline constexpr std::array<std::string_view, 9> kPeerColumns = {
+    "source_workload_namespace", "source_app", "source_version", "source_principal",
+    "destination_workload_namespace", "destination_app", "destination_principal",
+    "request_protocol", "connection_security_policy"};
+
 using BucketCounts = std::array<std::uint64_t, kDurationBuckets>;
 
 // Index of the bucket a duration falls in (upper bound inclusive, like Prometheus' `le`).

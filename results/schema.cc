@@ -48,13 +48,29 @@ std::string request_span_views_sql() {
   return sql;
 }
 
+// The `metrics` view; separate so that migrating a version-3 file can recreate it with Istio's
+// peer labels.
+std::string metrics_view_sql() {
+  std::string bucket_cols;
+  for (auto name : kDurationBucketColumns) bucket_cols += fmt::format(", m.{}", name);
+  // Rows written before schema 4 hold NULL peer labels: they read `unknown`.
+  std::string peer_cols;
+  for (auto name : kPeerColumns) {
+    peer_cols += fmt::format(
+        ", COALESCE((SELECT value FROM strings WHERE id = m.{0}), 'unknown') AS {0}", name);
+  }
+  return "CREATE VIEW IF NOT EXISTS metrics AS SELECT m.run_id, m.window_start_ns, m.window_ns, " +
+         text_of("m", "reporter") + ", " + text_of("m", "source_workload") + ", " +
+         text_of("m", "destination_service") + ", " + text_of("m", "destination_workload") +
+         ", " + text_of("m", "destination_version") + ", " + text_of("m", "destination_pod") +
+         ", m.response_code, " + text_of("m", "response_flags") +
+         ", m.requests, m.duration_sum_ns" + bucket_cols + peer_cols + " FROM metric_rows m;\n";
+}
+
 std::string schema_sql() {
   std::string bucket_defs;
-  std::string bucket_cols;
-  for (auto name : kDurationBucketColumns) {
-    bucket_defs += fmt::format(",\n  {} INTEGER", name);
-    bucket_cols += fmt::format(", m.{}", name);
-  }
+  for (auto name : kDurationBucketColumns) bucket_defs += fmt::format(",\n  {} INTEGER", name);
+  for (auto name : kPeerColumns) bucket_defs += fmt::format(",\n  {} INTEGER", name);
   std::string sql = R"sql(
 CREATE TABLE IF NOT EXISTS strings (
   id INTEGER PRIMARY KEY,
@@ -70,7 +86,8 @@ CREATE TABLE IF NOT EXISTS run_rows (
   status TEXT NOT NULL,
   metrics_interval_ns INTEGER NOT NULL,
   sim_end_ns INTEGER NOT NULL DEFAULT 0,
-  error TEXT
+  error TEXT,
+  recorded_unix_s REAL
 );
 CREATE TABLE IF NOT EXISTS request_rows (
   run_id INTEGER,
@@ -161,12 +178,7 @@ CREATE TABLE IF NOT EXISTS inputs (
 )sql";
   sql += runs_view_sql();
   sql += request_span_views_sql();
-  sql += "CREATE VIEW IF NOT EXISTS metrics AS SELECT m.run_id, m.window_start_ns, m.window_ns, " +
-         text_of("m", "reporter") + ", " + text_of("m", "source_workload") + ", " +
-         text_of("m", "destination_service") + ", " + text_of("m", "destination_workload") +
-         ", " + text_of("m", "destination_version") + ", " + text_of("m", "destination_pod") +
-         ", m.response_code, " + text_of("m", "response_flags") +
-         ", m.requests, m.duration_sum_ns" + bucket_cols + " FROM metric_rows m;\n";
+  sql += metrics_view_sql();
   return sql;
 }
 

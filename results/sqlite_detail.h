@@ -66,5 +66,7 @@ std::string schema_sql();
 std::string runs_view_sql();
 // The `requests` and `spans` views (also rebuilt by the migration to schema version 3).
 std::string request_span_views_sql();
+// The `metrics` view alone (also rebuilt by the migration to schema version 4).
+std::string metrics_view_sql();
 
 }  // namespace meshtwin::results::detail

@@ -45,10 +45,12 @@ struct MetricKey {
   std::uint32_t flags;
   std::int32_t code;
   std::int32_t reporter;  // index into Impl::reporter_ids_
+  // Schema 4: Istio's peer labels (records.h PeerLabels), in kPeerColumns order.
+  std::array<std::int64_t, 9> peers;
   bool operator==(const MetricKey&) const = default;
   auto tie() const {
     return std::tie(reporter, source_workload, destination_service, destination_version,
-                    destination_workload, destination_pod, code, flags);
+                    destination_workload, destination_pod, code, flags, peers);
   }
 };
 struct MetricKeyHash {
@@ -62,6 +64,7 @@ struct MetricKeyHash {
     mix(static_cast<std::uint64_t>(k.destination_pod));
     mix((static_cast<std::uint64_t>(k.flags) << 32) ^ static_cast<std::uint32_t>(k.code));
     mix(static_cast<std::uint64_t>(k.reporter));
+    for (auto id : k.peers) mix(static_cast<std::uint64_t>(id));
     return static_cast<std::size_t>(h);
   }
 };
@@ -147,7 +150,7 @@ struct SqliteWriter::Impl {
   std::unordered_map<std::string, std::int64_t, TextHash, std::equal_to<>> by_text;
   std::unordered_map<std::uint32_t, std::int64_t> flag_ids;
   std::int64_t next_string_id = 1;
-  std::int64_t unknown_id = 0, dash_id = 0;
+  std::int64_t unknown_id = 0, dash_id = 0, mutual_tls_id = 0, none_id = 0;
   std::array<std::int64_t, 2> reporter_ids{};  // source, destination
   std::array<std::int64_t, 3> kind_ids{};
 
@@ -333,6 +336,8 @@ struct SqliteWriter::Impl {
     if (!prepare(new_strings, "SELECT id, value FROM strings WHERE id >= ?")) return false;
     unknown_id = intern_text("unknown").first;
     dash_id = intern_text("-").first;
+    mutual_tls_id = intern_text("mutual_tls").first;
+    none_id = intern_text("none").first;
     reporter_ids = {intern_text("source").first, intern_text("destination").first};
     for (auto kind : {telemetry::SpanKind::Attempt, telemetry::SpanKind::LocalReply,
                       telemetry::SpanKind::Shadow}) {
@@ -426,9 +431,24 @@ struct SqliteWriter::Impl {
   }
 
   // ---- metrics ----
+  // The peer label ids of a record, in kPeerColumns order. Istio's source reporter cannot
+  // know the server's security policy, so it reports `unknown` there (Istio's standard
+  // metrics: connection_security_policy); the destination reporter says mutual_tls or none.
+  std::array<std::int64_t, 9> peer_ids(const telemetry::PeerLabels& p, int reporter) {
+    return {label(p.source_namespace),
+            label(p.source_app),
+            label(p.source_version),
+            label(p.source_principal),
+            label(p.destination_namespace),
+            label(p.destination_app),
+            label(p.destination_principal),
+            label(p.request_protocol),
+            reporter == 0 ? unknown_id : p.secure ? mutual_tls_id : none_id};
+  }
+
   void add_metric(int reporter, SimTime start, SimTime duration, std::int64_t src,
                   std::int64_t dsvc, std::int64_t dwl, std::int64_t dver, std::int64_t dpod,
-                  int code, std::uint32_t flags) {
+                  int code, std::uint32_t flags, const std::array<std::int64_t, 9>& peers) {
     SimTime end = start + duration;
     newest_end = std::max(newest_end, end);
     SimTime w = floor_div(end, interval);
@@ -438,7 +458,7 @@ struct SqliteWriter::Impl {
       cached_window_map = &windows[w];
     }
     MetricAcc& acc =
-        (*cached_window_map)[MetricKey{src, dsvc, dwl, dver, dpod, flags, code, reporter}];
+        (*cached_window_map)[MetricKey{src, dsvc, dwl, dver, dpod, flags, code, reporter, peers}];
     ++acc.requests;
     acc.duration_sum += duration;
     ++acc.buckets[duration_bucket(duration)];
@@ -485,6 +505,7 @@ struct SqliteWriter::Impl {
       s.bind(i++, static_cast<std::int64_t>(a.requests));
       s.bind(i++, a.duration_sum);
       for (auto c : a.buckets) s.bind(i++, static_cast<std::int64_t>(c));
+      for (auto id : k.peers) s.bind(i++, id);
       if (!step_done(s, "writing metrics")) return;
       ++counters.metric_rows;
       row_written();
@@ -701,6 +722,26 @@ std::unique_ptr<SqliteWriter> SqliteWriter::open(const std::string& path, std::s
       }
       version = 3;
     }
+    if (version == 3) {
+      // 3 -> 4: Istio's peer labels in metric_rows and when the run was recorded. Old rows keep
+      // NULL there, which the rebuilt `metrics` view reads as `unknown`.
+      std::string sql;
+      for (auto name : kPeerColumns) {
+        if (!impl->has_column("metric_rows", name)) {
+          sql += fmt::format("ALTER TABLE metric_rows ADD COLUMN {} INTEGER;", name);
+        }
+      }
+      if (!impl->has_column("run_rows", "recorded_unix_s")) {
+        sql += "ALTER TABLE run_rows ADD COLUMN recorded_unix_s REAL;";
+      }
+      sql += "DROP VIEW IF EXISTS metrics;";
+      if (!impl->exec(sql, "upgrading the schema from version 3") ||
+          !impl->exec(detail::metrics_view_sql(), "upgrading the schema from version 3") ||
+          !impl->exec("PRAGMA user_version = 4", "upgrading the schema from version 3")) {
+        return fail_in_txn(fmt::format("{}: {}", path, impl->error));
+      }
+      version = 4;
+    }
     if (!impl->exec("COMMIT", "upgrading the schema")) {
       return fail_in_txn(fmt::format("{}: {}", path, impl->error));
     }
@@ -729,6 +770,10 @@ std::unique_ptr<SqliteWriter> SqliteWriter::open(const std::string& path, std::s
                      "duration_sum_ns";
   std::string marks = "?,?,?,?,?,?,?,?,?,?,?,?,?";
   for (auto name : kDurationBucketColumns) {
+    cols += fmt::format(", {}", name);
+    marks += ",?";
+  }
+  for (auto name : kPeerColumns) {
     cols += fmt::format(", {}", name);
     marks += ",?";
   }
@@ -778,8 +823,8 @@ void SqliteWriter::begin_run(const telemetry::RunInfo& info) {
   if (!w.load_dictionary()) return;
   Statement r;
   if (!w.prepare(r, "INSERT INTO run_rows(scenario, seed, sim_duration_ns, wall_seconds, "
-                    "meshtwin_version, status, metrics_interval_ns, sim_end_ns) "
-                    "VALUES(?,?,?,0,?,'running',?,0)")) {
+                    "meshtwin_version, status, metrics_interval_ns, sim_end_ns, "
+                    "recorded_unix_s) VALUES(?,?,?,0,?,'running',?,0,?)")) {
     return;
   }
   r.bind(1, std::string_view(info.scenario));
@@ -787,6 +832,9 @@ void SqliteWriter::begin_run(const telemetry::RunInfo& info) {
   r.bind(3, info.duration);
   r.bind(4, std::string_view(info.meshtwin_version));
   r.bind(5, w.interval);
+  // Wall-clock time the run began: the default epoch of exported series (docs/export.md).
+  r.bind(6, std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+                .count());
   if (!w.step_done(r, "recording the run")) return;
   w.run_id = sqlite3_last_insert_rowid(w.db);
   Statement in;
@@ -854,7 +902,7 @@ void SqliteWriter::on_span(const telemetry::SpanRecord& sp) {
   if (sp.reached_upstream) {
     // The server-side sidecar's view: its own flags, the code it answered.
     w.add_metric(1, sp.start, sp.duration, src, dsvc, dwl, dver, dpod, sp.response_code,
-                 sp.upstream_flags);
+                 sp.upstream_flags, w.peer_ids(sp.peers, 1));
   }
   if (!sp.sampled || w.failed) return;
   Statement& s = w.insert_span;
@@ -899,7 +947,7 @@ void SqliteWriter::on_hop(const telemetry::HopRecord& h) {
   std::int64_t dver = w.label(h.destination_version);
   w.add_metric(0, h.start, h.duration, w.label(h.source_workload), dsvc,
                w.label(h.destination_workload), dver, w.label(h.destination_pod),
-               h.response_code, h.response_flags);
+               h.response_code, h.response_flags, w.peer_ids(h.peers, 0));
   HopGroup& g = w.hop_groups[GroupKey{dsvc, dver}];
   ++g.requests;
   if (is_success(h.response_code)) ++g.success;

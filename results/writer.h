@@ -15,9 +15,11 @@ namespace meshtwin::results {
 // `PRAGMA user_version` of files this code writes. Readers refuse other versions with a
 // sentence; bump it whenever a table or view changes shape (columns may only be added).
 // Version 2 added run_rows.error (and `runs.error`) and the status `failed`; version 3 added
-// `sim_outcome` to requests and spans. The writer migrates an older file when it appends to it
-// (1 -> 2 -> 3, columns only added); readers read every version from 1.
-inline constexpr int kSchemaVersion = 3;
+// `sim_outcome` to requests and spans; version 4 added Istio's peer labels to metric_rows
+// (kPeerColumns, NULL in older rows and read as `unknown`) and run_rows.recorded_unix_s. The
+// writer migrates an older file when it appends to it (1 -> 2 -> 3 -> 4, columns only added);
+// readers read every version from 1.
+inline constexpr int kSchemaVersion = 4;
 inline constexpr int kOldestReadableSchemaVersion = 1;
 
 struct WriterOptions {

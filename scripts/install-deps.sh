@@ -20,6 +20,11 @@ set -euo pipefail
 # clang-14 + libclang-rt-14-dev: the libFuzzer targets (fuzz/, the `fuzz` preset, CI's corpus
 # replay). -fsanitize=fuzzer links the libFuzzer runtime from libclang-rt-14-dev, which clang-14
 # only recommends; libfuzzer-14-dev (the standalone libFuzzer.a) is not needed for that.
+# prometheus: ships promtool, which the export tests run on `meshtwin export` output
+# (`promtool check metrics` on the text exposition; `promtool tsdb create-blocks-from
+# openmetrics` and `promtool tsdb dump` to read the backfilled blocks back), so the files are
+# checked by the tool users load them with, not by a parser of our own (docs/export.md).
+# (python3-jsonschema, above, also validates the trace export's Zipkin v2 JSON.)
 PACKAGES=(
   g++ cmake ninja-build make pkg-config ccache
   libboost-dev libboost-graph-dev libboost-random-dev
@@ -30,6 +35,7 @@ PACKAGES=(
   help2man dpkg-dev file graphviz
   nlohmann-json3-dev libxxhash-dev python3-jsonschema python3-yaml
   clang-14 libclang-rt-14-dev
+  prometheus
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -550,6 +550,10 @@ Registry Registry::build(const config::ConfigStore& store, config::Diagnostics& 
       if (pod.gateway_proxy) pod.has_sidecar = false;
       auto v = pod.labels.find("version");
       pod.version = v != pod.labels.end() ? v->second : "unknown";
+      auto app = pod.labels.find("app");
+      if (app == pod.labels.end()) app = pod.labels.find("app.kubernetes.io/name");
+      pod.app = app != pod.labels.end() ? app->second : "unknown";
+      pod.service_account = tmpl.service_account.empty() ? "default" : tmpl.service_account;
       std::string_view region = label_or_annotation(pod.labels, pod.annotations, "topology.kubernetes.io/region");
       std::string_view zone = label_or_annotation(pod.labels, pod.annotations, "topology.kubernetes.io/zone");
       std::string_view subzone = label_or_annotation(pod.labels, pod.annotations, "topology.istio.io/subzone");

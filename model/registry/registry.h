@@ -78,6 +78,12 @@ struct Pod {
   bool gateway_proxy = false;
   bool generated = false;  // provided by the registry (docs/design.md §3.1 default gateways), not a manifest
   std::string version;     // labels["version"], or "unknown"
+  // Istio's telemetry labels of the pod as a peer (docs/results-schema.md `metrics`):
+  // `app` is labels["app"], else labels["app.kubernetes.io/name"], else "unknown";
+  // service_account is the pod template's serviceAccountName, else "default" (Kubernetes'),
+  // the identity in its SPIFFE principal.
+  std::string app;
+  std::string service_account;
   std::string locality;    // "region/zone/subzone", may be empty
   std::vector<config::ContainerPort> container_ports;
 

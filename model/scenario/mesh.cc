@@ -94,6 +94,9 @@ MeshImpl::MeshImpl()
       connect_ops_([](std::deque<ConnectOp>& d) { d.emplace_back(); }) {
   unknown_ = strings_.intern("unknown");
   dash_ = strings_.intern("-");
+  http_ = strings_.intern("http");
+  grpc_ = strings_.intern("grpc");
+  tcp_ = strings_.intern("tcp");
 }
 
 bool MeshImpl::build(const ScenarioSpec& spec, config::Diagnostics& diags) {
@@ -227,7 +230,7 @@ std::uint32_t MeshImpl::outside_pod(std::string_view address, std::string_view s
   pod.outside = true;
   pod.name = strings_.intern(key);
   pod.workload = pod.version = unknown_;
-  pod.namespace_ = unknown_;
+  pod.namespace_ = pod.app_label = pod.principal = unknown_;
   pod.key = "outside/" + key;
   pod.ip = pod.name;
   pod.service = strings_.intern(service_host.empty() ? key : std::string(service_host));
@@ -522,6 +525,7 @@ void MeshImpl::emit_span(Stream& s, SpanKind kind, SimTime start, int code, std:
   r.reached_upstream = kind != SpanKind::LocalReply && s.attempt_reached && span_outcome_.empty();
   r.sampled = s.sampled;
   r.sim_outcome = span_outcome_;
+  if (r.reached_upstream) r.peers = peer_labels(s);
   if (kind == SpanKind::Attempt)
     ++stats_.hop_attempts;
   else
@@ -1673,6 +1677,7 @@ void MeshImpl::emit_hop(const Stream& s, int code, std::uint32_t flags) {
   }
   hop.response_code = code;
   hop.response_flags = flags;
+  hop.peers = peer_labels(s);
   sink_->on_hop(hop);
   if (analysis_keep_ > 0) {
     analysis_log_.push_back({sim_.now(), hop.duration, hop.source_workload,
@@ -1681,6 +1686,36 @@ void MeshImpl::emit_hop(const Stream& s, int code, std::uint32_t flags) {
     while (!analysis_log_.empty() && analysis_log_.front().end < sim_.now() - analysis_keep_)
       analysis_log_.pop_front();
   }
+}
+
+// Istio's default auto-mTLS: a caller-side proxy sends mTLS when the endpoint it picked has an
+// Istio proxy (a sidecar or a gateway); hosts outside the mesh and pods without a sidecar get
+// plain text. Principals are only known over mTLS (they come from the certificates), as in
+// Istio's telemetry; otherwise they read `unknown`.
+telemetry::PeerLabels MeshImpl::peer_labels(const Stream& s) const {
+  telemetry::PeerLabels p;
+  const PodRt& src = pods_[s.src_pod];
+  p.source_namespace = src.namespace_;
+  p.source_app = src.app_label;
+  p.source_version = src.version;
+  const PodRt* dst = s.dest_pod != kNone ? &pods_[s.dest_pod] : nullptr;
+  p.destination_namespace = dst ? dst->namespace_ : unknown_;
+  p.destination_app = dst ? dst->app_label : unknown_;
+  p.secure = dst && !dst->outside && dst->proxy != kNone && s.proxy != kNone;
+  p.source_principal = p.secure ? src.principal : unknown_;
+  p.destination_principal = p.secure ? dst->principal : unknown_;
+  p.request_protocol = http_;
+  if (s.target && s.target->is_connection()) {
+    p.request_protocol = tcp_;
+  } else if (s.target && s.target->service) {
+    for (const auto& port : s.target->service->ports) {
+      if (port.port == s.target->port) {
+        if (port.protocol == registry::Protocol::GRPC) p.request_protocol = grpc_;
+        break;
+      }
+    }
+  }
+  return p;
 }
 
 void MeshImpl::on_stream_result(std::uint64_t arg) {

@@ -152,6 +152,8 @@ struct AppRt {
 struct PodRt {
   std::uint32_t index = 0;  // registry pod index
   std::string_view name, workload, namespace_, version;
+  // Istio's peer labels (registry::Pod::app, the SPIFFE principal of its service account).
+  std::string_view app_label, principal;
   const AppRt* app = nullptr;  // nullptr: answers 200 at once, unlimited workers
   std::uint32_t proxy = kNone;  // its sidecar, kNone without one
   std::uint32_t busy_workers = 0;
@@ -546,6 +548,8 @@ class MeshImpl {
   void finish_stream(std::uint32_t slot, int code, std::uint32_t flags);
   void on_stream_result(std::uint64_t arg);
   void emit_hop(const Stream& s, int code, std::uint32_t flags);
+  // Istio's labels of the hop's two ends (the caller pod and dest_pod), its protocol and mTLS.
+  telemetry::PeerLabels peer_labels(const Stream& s) const;
   void reset_stream_from_downstream(std::uint32_t slot);
 
   // server pods
@@ -672,6 +676,7 @@ class MeshImpl {
   std::uint64_t pending_arrivals_ = 0;
   std::string_view unknown_;
   std::string_view dash_;
+  std::string_view http_, grpc_, tcp_;  // request_protocol values
 };
 
 }  // namespace meshtwin::scenario

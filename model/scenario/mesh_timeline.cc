@@ -35,6 +35,10 @@ std::uint32_t MeshImpl::make_pod(std::uint32_t registry_index, const registry::R
   pod.workload = strings_.intern(rp.workload);
   pod.namespace_ = strings_.intern(rp.namespace_);
   pod.version = strings_.intern(rp.version.empty() ? "unknown" : rp.version);
+  pod.app_label = strings_.intern(rp.app.empty() ? "unknown" : rp.app);
+  // Istio's default trust domain; the identity istiod issues the pod's certificate for.
+  pod.principal = strings_.intern("spiffe://cluster.local/ns/" + rp.namespace_ + "/sa/" +
+                                  (rp.service_account.empty() ? "default" : rp.service_account));
   pod.key = rp.namespace_ + "/" + rp.workload;
   pod.ip = strings_.intern(rp.ip);
   pod.ordinal = rp.ordinal;

@@ -20,6 +20,17 @@ using engine::SimTime;
 // keeps a string past the call must copy it (or key a dictionary by the view's data pointer,
 // which is stable for the run).
 
+// Istio's peer labels of the two ends of a hop (docs/results-schema.md `metrics`), views
+// interned once per pod like the names above. `secure` says whether the hop went over Istio's
+// auto-mTLS (a sidecar or gateway on both ends): it decides connection_security_policy and
+// whether the SPIFFE principals are known.
+struct PeerLabels {
+  std::string_view source_namespace, source_app, source_version, source_principal;
+  std::string_view destination_namespace, destination_app, destination_principal;
+  std::string_view request_protocol;  // "http", "grpc" or "tcp"
+  bool secure = false;
+};
+
 // One row per client request (docs/design.md §3.3 `requests`).
 struct RequestRecord {
   std::uint64_t request_id = 0;
@@ -74,6 +85,7 @@ struct SpanRecord {
   bool reached_upstream = false;     // the server-side sidecar handled it (destination reporter)
   bool sampled = true;
   std::string_view sim_outcome;      // as RequestRecord::sim_outcome; empty for Envoy's outcomes
+  PeerLabels peers;                  // the destination-reporter metric's extra labels
 };
 
 // One per request stream through a caller-side proxy, with its final outcome: the unit of
@@ -88,6 +100,7 @@ struct HopRecord {
   std::string_view destination_pod;
   int response_code = 0;
   std::uint32_t response_flags = 0;
+  PeerLabels peers;
 };
 
 // Timeline events (docs/design.md §3.3 `events`): config_applied, pod_started, pod_ready, pod_killed,
