@@ -6,8 +6,12 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
 
 #include "model/telemetry/response_flags.h"
+#include "results/export_prometheus.h"
 #include "results/reader.h"
 #include "results/report.h"
 #include "temp_dir.h"
@@ -713,6 +717,117 @@ TEST(SqliteWriter, ReadsAndUpgradesSchemaVersion1) {
   EXPECT_EQ(rows[0][3], Value{});
   EXPECT_EQ(rows[1][2], Value{std::string("complete")});
 }
+
+}  // namespace
+}  // namespace meshtwin::results
+
+namespace meshtwin::results {
+namespace {
+
+// Schema 4 added Istio's peer labels to metric_rows and run_rows.recorded_unix_s. Files of
+// versions 1, 2 and 3 export with what they have (peer labels `unknown`) and are upgraded to 4
+// through every step (1 -> 2 -> 3 -> 4) by the next writer that appends to them; their old rows
+// read `unknown` through the view.
+class SchemaUpgradeTo4 : public ::testing::TestWithParam<int> {};
+
+HopRecord labelled_hop() {
+  HopRecord h = hop(0, 3 * kMs);
+  h.peers.source_namespace = "default";
+  h.peers.source_app = "productpage";
+  h.peers.source_version = "v1";
+  h.peers.source_principal = "spiffe://cluster.local/ns/default/sa/bookinfo-productpage";
+  h.peers.destination_namespace = "default";
+  h.peers.destination_app = "reviews";
+  h.peers.destination_principal = "spiffe://cluster.local/ns/default/sa/bookinfo-reviews";
+  h.peers.request_protocol = "http";
+  h.peers.secure = true;
+  return h;
+}
+
+TEST_P(SchemaUpgradeTo4, ExportsWithUnknownLabelsAndUpgrades) {
+  const int old_version = GetParam();
+  TempDir dir;
+  std::string path = dir.file("old.db");
+  {
+    auto w = open_writer(path);
+    ASSERT_TRUE(w);
+    w->begin_run(run_info("old"));
+    w->on_hop(labelled_hop());
+    w->end_run({});
+  }
+  std::string error;
+  {
+    // Written now: the labels are there, and the source reporter's policy is `unknown`.
+    auto reader = Reader::open(path, &error);
+    ASSERT_TRUE(reader) << error;
+    auto rows = q(*reader, "SELECT source_workload_namespace, source_app, source_version, "
+                           "destination_principal, request_protocol, connection_security_policy "
+                           "FROM metrics");
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0][0], Value{std::string("default")});
+    EXPECT_EQ(rows[0][1], Value{std::string("productpage")});
+    EXPECT_EQ(rows[0][2], Value{std::string("v1")});
+    EXPECT_EQ(rows[0][3], Value{std::string("spiffe://cluster.local/ns/default/sa/bookinfo-reviews")});
+    EXPECT_EQ(rows[0][4], Value{std::string("http")});
+    EXPECT_EQ(rows[0][5], Value{std::string("unknown")});
+  }
+  {
+    // Turn it into what version 1, 2 or 3 wrote.
+    std::string sql = "DROP VIEW metrics; ALTER TABLE run_rows DROP COLUMN recorded_unix_s;";
+    for (auto name : kPeerColumns) sql += fmt::format("ALTER TABLE metric_rows DROP COLUMN {};", name);
+    sql += "CREATE VIEW metrics AS SELECT m.run_id, m.window_start_ns, m.requests FROM metric_rows m;";
+    if (old_version <= 2) {
+      sql += "DROP VIEW requests; DROP VIEW spans; ALTER TABLE request_rows DROP COLUMN sim_outcome; "
+             "ALTER TABLE span_rows DROP COLUMN sim_outcome; "
+             "CREATE VIEW requests AS SELECT run_id, request_id FROM request_rows; "
+             "CREATE VIEW spans AS SELECT run_id, request_id, span_id FROM span_rows;";
+    }
+    if (old_version == 1) {
+      sql += "DROP VIEW runs; ALTER TABLE run_rows DROP COLUMN error; "
+             "CREATE VIEW runs AS SELECT run_id, scenario, seed, sim_duration_ns, wall_seconds, "
+             "meshtwin_version, status FROM run_rows;";
+    }
+    sql += fmt::format("PRAGMA user_version = {};", old_version);
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  {
+    std::ostringstream out;
+    PrometheusExportStats st;
+    ASSERT_TRUE(export_prometheus(path, 1, PrometheusFormat::Text, {}, out, &st, &error)) << error;
+    const std::string text = out.str();
+    EXPECT_NE(text.find("source_workload=\"productpage-v1\",source_workload_namespace=\"unknown\""),
+              std::string::npos) << text;
+    EXPECT_NE(text.find("request_protocol=\"unknown\""), std::string::npos);
+    EXPECT_NE(text.find("destination_service_name=\"reviews\",destination_service_namespace=\"default\""),
+              std::string::npos);
+    EXPECT_EQ(st.series, 2u);  // istio_requests_total and the duration histogram
+  }
+  auto w = open_writer(path);
+  ASSERT_TRUE(w) << "upgrading from version " << old_version;
+  w->begin_run(run_info("new"));
+  w->on_hop(labelled_hop());
+  w->end_run({});
+  ASSERT_TRUE(w->ok()) << w->error();
+  auto reader = Reader::open(path, &error);
+  ASSERT_TRUE(reader) << error;
+  EXPECT_EQ(q(*reader, "PRAGMA user_version")[0][0], Value{std::int64_t{4}});
+  auto rows = q(*reader, "SELECT run_id, source_app, connection_security_policy FROM metrics ORDER BY run_id");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0][1], Value{std::string("unknown")});  // written before the columns existed
+  EXPECT_EQ(rows[1][1], Value{std::string("productpage")});
+  auto recorded = q(*reader, "SELECT recorded_unix_s FROM run_rows ORDER BY run_id");
+  EXPECT_EQ(recorded[0][0], Value{});
+  EXPECT_TRUE(std::holds_alternative<double>(recorded[1][0]));
+  EXPECT_EQ(q(*reader, "SELECT error FROM runs WHERE run_id = 1")[0][0], Value{});
+  // The earlier steps ran too: the views show sim_outcome again.
+  EXPECT_TRUE(q(*reader, "SELECT sim_outcome FROM requests").empty());
+  EXPECT_TRUE(q(*reader, "SELECT sim_outcome FROM spans").empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(FromVersions1To3, SchemaUpgradeTo4, ::testing::Values(1, 2, 3));
 
 }  // namespace
 }  // namespace meshtwin::results
