@@ -389,18 +389,20 @@ bool export_prometheus(const std::string& path, std::int64_t run_id, PrometheusF
   {
     // Attempts after the first are Envoy's retries; a local reply with UO is a request the
     // pool's pending queue refused (upstream_rq_pending_overflow).
-    Statement q(x.db,
-                "SELECT start_ns + duration_ns, source_workload, source_pod, cluster, attempt, "
-                "kind, response_flags FROM span_rows WHERE run_id = ?",
-                &msg);
-    if (!q) return x.fail("reading spans");
-    q.bind(1, run_id);
-    std::unordered_map<std::int64_t, bool> has_uo;  // flag string id -> contains UO
-    std::map<std::pair<std::int64_t, std::int64_t>, std::string> label_cache;
     std::int64_t local_reply = -1;
     for (std::size_t id = 1; id < x.strings.size(); ++id) {
       if (x.strings[id] == "local_reply") local_reply = static_cast<std::int64_t>(id);
     }
+    // Only retries and local replies matter: SQLite filters the rest without handing them over.
+    Statement q(x.db,
+                "SELECT start_ns + duration_ns, source_workload, source_pod, cluster, attempt, "
+                "kind, response_flags FROM span_rows WHERE run_id = ? AND (attempt > 1 OR kind = ?)",
+                &msg);
+    if (!q) return x.fail("reading spans");
+    q.bind(1, run_id);
+    q.bind(2, local_reply);
+    std::unordered_map<std::int64_t, bool> has_uo;  // flag string id -> contains UO
+    std::map<std::pair<std::int64_t, std::int64_t>, std::string> label_cache;
     int rc;
     while ((rc = q.step()) == SQLITE_ROW) {
       const std::int64_t wl = q.column_int(1), cluster = q.column_int(3);
