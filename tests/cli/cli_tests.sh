@@ -96,6 +96,14 @@ check run-ok 0 'client requests' "$BIN" run "$SRC/scenarios/bookinfo/reviews-80-
 check report-ok 0 'Code 200 : [0-9]+ \(100(\.0)? %\)' "$BIN" report "$TMP/r.db"
 check report-run-1 0 'Code 200' "$BIN" report "$TMP/r.db:1"
 check report-no-such-run 2 'run' "$BIN" report "$TMP/r.db:9"
+# export (docs/export.md): outputs, bad options, and a missing run.
+check export-nothing 2 'nothing to write' "$BIN" export "$TMP/r.db"
+check export-bad-interval 2 'interval.*not a positive duration' "$BIN" export "$TMP/r.db" --openmetrics "$TMP/r.om" --interval 0s
+check export-bad-sample 2 'trace-sample' "$BIN" export "$TMP/r.db" --traces "$TMP/t.json" --trace-sample 2
+check export-bad-format 2 'format' "$BIN" export "$TMP/r.db" --traces "$TMP/t.json" --format jaeger
+check export-no-such-run 2 'run' "$BIN" export "$TMP/r.db:9" --openmetrics "$TMP/r.om"
+check export-text 0 'istio_requests_total\{reporter="source"' "$BIN" export "$TMP/r.db" --prometheus-text -
+check export-openmetrics 0 '# EOF' "$BIN" export "$TMP/r.db" --openmetrics - --interval 5s
 # A second run appends to the same file.
 check run-append 0 'run 2' "$BIN" run "$SRC/scenarios/bookinfo/all-v1.yaml" --duration 2s --seed 7 -o "$TMP/r.db"
 
