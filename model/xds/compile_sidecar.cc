@@ -38,6 +38,8 @@ ListenerProtocol listener_protocol(registry::Protocol p) {
 
 bool is_tls_protocol(registry::Protocol p) { return p == registry::Protocol::TLS || p == registry::Protocol::HTTPS; }
 
+const std::string kWildcard = "0.0.0.0";
+
 const std::vector<std::string> kPlaintextHttpAlpns{"http/1.1", "h2c"};
 
 // The protocol an entry was recorded with: HTTP on a wildcard bind is really "auto" (it has an HTTP
@@ -190,240 +192,24 @@ TcpProxy ProxyCompiler::tcp_proxy_for(const std::vector<config::RouteDestination
   return out;
 }
 
-void ProxyCompiler::build_sidecar_listeners(ProxyConfig& cfg) {
-  const std::string wildcard = "0.0.0.0";
-  const bool allow_any = outbound_policy_ != "REGISTRY_ONLY";
-  const std::string fallthrough = allow_any ? "PassthroughCluster" : "BlackHoleCluster";
+// The outbound listeners being built (buildSidecarOutboundListeners): one entry per (bind, port)
+// in first-seen order, and the sniffed services behind their own VIP that get a route table.
+struct ProxyCompiler::OutboundListeners {
   std::map<std::pair<std::string, std::uint32_t>, ListenerEntry> entries;
   std::vector<std::pair<std::string, std::uint32_t>> order;  // for deterministic listener order
   std::set<std::string> sniffed_route_configs;
+};
 
-  // buildSidecarOutboundTCPListenerOpts: TLS chains (by SNI) for TLS/HTTPS ports, TCP chains
-  // otherwise, from the VirtualServices of the service's host, then the service's own default.
-  auto tcp_chains = [&](const registry::Service& svc, const registry::ServicePort& sp, const std::string& cidr,
-                        const std::string& listen_address) {
-    std::vector<FilterChain> out;
-    const auto configs = vses_for_host(svc.hostname);
-    const std::string origin = "service " + svc.hostname + ":" + std::to_string(sp.port);
-    auto default_cluster = [&]() {
-      const std::uint32_t port = svc.ports.size() == 1 ? svc.ports[0].port : sp.port;
-      TcpProxy t;
-      WeightedCluster wc;
-      wc.name = outbound_cluster_name(port, "", svc.hostname);
-      t.clusters.push_back(std::move(wc));
-      return t;
-    };
-    if (is_tls_protocol(sp.protocol)) {
-      std::set<std::string> handled;  // runtime predicates already given a chain
-      bool has_tls_match = false;
-      for (const VsInfo* v : configs) {
-        for (std::size_t i = 0; i < v->vs->tls.size(); ++i) {
-          const auto& tls = v->vs->tls[i];
-          for (const auto& m : tls.match) {
-            if (!l4_static_match(m, proxy_, sp.port)) continue;
-            std::vector<std::string> cidrs;
-            if (!cidr.empty()) cidrs = {cidr};
-            if (!m.destination_subnets.empty()) cidrs = m.destination_subnets;
-            std::string key;
-            for (const auto& h : m.sni_hosts) key += h + ",";
-            key += "|";
-            for (const auto& c : m.destination_subnets) key += c + ",";
-            if (handled.insert(key).second) {
-              FilterChain fc;
-              fc.kind = FilterChain::Kind::Tcp;
-              fc.match.server_names = m.sni_hosts;
-              fc.match.prefix_ranges = cidrs;
-              fc.tcp = tcp_proxy_for(tls.route, *v, v->key + "#tls[" + std::to_string(i) + "]", sp.port);
-              fc.origin = "VirtualService " + v->key + " tls[" + std::to_string(i) + "]";
-              out.push_back(std::move(fc));
-              has_tls_match = true;
-            }
-          }
-        }
-      }
-      if (!has_tls_match) {
-        FilterChain fc;
-        fc.kind = FilterChain::Kind::Tcp;
-        // The hostname is the SNI to match when the listener address cannot tell services apart:
-        // a CIDR, or the wildcard (a service without VIP). A headless service's per-endpoint
-        // listener needs none.
-        if (!cidr.empty() || listen_address.empty() || listen_address == wildcard) fc.match.server_names = {svc.hostname};
-        if (!cidr.empty()) fc.match.prefix_ranges = {cidr};
-        fc.tcp = default_cluster();
-        fc.origin = origin;
-        out.push_back(std::move(fc));
-      }
-      return out;
-    }
-    bool default_added = false;
-    for (const VsInfo* v : configs) {
-      for (std::size_t i = 0; i < v->vs->tcp.size() && !default_added; ++i) {
-        const auto& tcp = v->vs->tcp[i];
-        const std::string rule_id = v->key + "#tcp[" + std::to_string(i) + "]";
-        auto chain = [&](std::vector<std::string> cidrs) {
-          FilterChain fc;
-          fc.kind = FilterChain::Kind::Tcp;
-          fc.match.prefix_ranges = std::move(cidrs);
-          fc.tcp = tcp_proxy_for(tcp.route, *v, rule_id, sp.port);
-          fc.origin = "VirtualService " + v->key + " tcp[" + std::to_string(i) + "]";
-          return fc;
-        };
-        std::vector<std::string> service_cidrs;
-        if (!cidr.empty()) service_cidrs = {cidr};
-        if (tcp.match.empty()) {
-          out.push_back(chain(service_cidrs));
-          default_added = true;
-          break;
-        }
-        std::vector<std::string> subnets;
-        for (const auto& m : tcp.match) {
-          if (!l4_static_match(m, proxy_, sp.port)) continue;
-          if (m.destination_subnets.empty()) {
-            out.push_back(chain(service_cidrs));
-            default_added = true;
-            break;
-          }
-          subnets.insert(subnets.end(), m.destination_subnets.begin(), m.destination_subnets.end());
-        }
-        if (default_added) break;
-        if (!subnets.empty()) {
-          out.push_back(chain(subnets));
-          auto a = subnets, b = service_cidrs;
-          std::sort(a.begin(), a.end());
-          std::sort(b.begin(), b.end());
-          if (a == b) default_added = true;  // the default chain would have the same match
-        }
-      }
-      if (default_added) break;
-    }
-    if (!default_added) {
-      FilterChain fc;
-      fc.kind = FilterChain::Kind::Tcp;
-      if (!cidr.empty()) fc.match.prefix_ranges = {cidr};
-      fc.tcp = default_cluster();
-      fc.origin = origin;
-      out.push_back(std::move(fc));
-    }
-    return out;
-  };
+void ProxyCompiler::build_sidecar_listeners(ProxyConfig& cfg) {
+  OutboundListeners out;
+  add_service_listeners(out);
+  emit_outbound_listeners(out, cfg);
+  add_sniffed_route_configs(out.sniffed_route_configs, cfg);
+  add_virtual_listeners(cfg);
+}
 
-  auto http_chain = [&](const registry::Service& svc, const registry::ServicePort& sp, const std::string& bind,
-                        bool sniffed) {
-    FilterChain fc;
-    fc.kind = FilterChain::Kind::Http;
-    if (sniffed && bind != wildcard) {
-      // A sniffed service behind its own VIP gets a route table of its own (buildSidecarOutboundHTTPListenerOpts).
-      fc.route_config_name = svc.hostname + ":" + std::to_string(sp.port);
-      sniffed_route_configs.insert(fc.route_config_name);
-    } else {
-      fc.route_config_name = std::to_string(sp.port);
-    }
-    // The wildcard HTTP chain is shared by every HTTP service on the port.
-    fc.origin = sniffed && bind != wildcard ? "service " + svc.hostname + ":" + std::to_string(sp.port)
-                                            : "the HTTP services on port " + std::to_string(sp.port);
-    if (bind == wildcard || sniffed) {
-      fc.match.application_protocols = kPlaintextHttpAlpns;
-      fc.match.transport_protocol = "raw_buffer";
-    }
-    return fc;
-  };
-
-  // buildSidecarOutboundListener for one (service, port, address).
-  auto build = [&](const registry::Service& svc, const registry::ServicePort& sp, std::string bind,
-                   const std::string& service_address) {
-    const ListenerProtocol lp = listener_protocol(sp.protocol);
-    if (lp == ListenerProtocol::None) return;
-    std::string cidr;
-    if (lp == ListenerProtocol::Tcp || lp == ListenerProtocol::Auto) {
-      if (bind.empty()) {
-        // Listen on the service VIP; a CIDR listens on 0.0.0.0 with a prefix-range match.
-        const std::string addr = service_address.empty() ? wildcard : service_address;
-        if (single_host(addr)) {
-          bind = strip_prefix_len(addr);
-        } else {
-          bind = wildcard;
-          cidr = addr;
-        }
-      }
-    } else if (bind.empty()) {
-      bind = wildcard;
-    }
-    const auto key = std::make_pair(bind, sp.port);
-    ListenerEntry* current = nullptr;
-    if (auto it = entries.find(key); it != entries.end()) current = &it->second;
-
-    enum class Conflict { None, HttpOverTcp, TcpOverHttp, TcpOverTcp, TcpOverAuto, AutoOverHttp, AutoOverTcp };
-    Conflict conflict = Conflict::None;
-    std::vector<FilterChain> opts;
-    EntryProtocol protocol = EntryProtocol::Tcp;
-    switch (lp) {
-      case ListenerProtocol::Http:
-        if (current) {
-          if (current->protocol != EntryProtocol::Tcp) return;  // the listener already serves HTTP
-          conflict = Conflict::HttpOverTcp;
-        }
-        opts.push_back(http_chain(svc, sp, bind, false));
-        // On the wildcard, the HTTP chain matches sniffed HTTP and the rest falls through to TCP.
-        protocol = bind == wildcard ? EntryProtocol::Auto : EntryProtocol::Http;
-        break;
-      case ListenerProtocol::Tcp:
-        opts = tcp_chains(svc, sp, cidr, bind);
-        protocol = EntryProtocol::Tcp;
-        if (current)
-          conflict = current->protocol == EntryProtocol::Http  ? Conflict::TcpOverHttp
-                     : current->protocol == EntryProtocol::Tcp ? Conflict::TcpOverTcp
-                                                               : Conflict::TcpOverAuto;
-        break;
-      case ListenerProtocol::Auto:
-        if (current) {
-          if (current->protocol == EntryProtocol::Http) conflict = Conflict::AutoOverHttp;
-          else if (current->protocol == EntryProtocol::Tcp) conflict = Conflict::AutoOverTcp;
-          else return;
-        }
-        opts = tcp_chains(svc, sp, cidr, bind);
-        opts.push_back(http_chain(svc, sp, bind, true));
-        protocol = EntryProtocol::Auto;
-        break;
-      case ListenerProtocol::None: return;
-    }
-    // Mongo and MySQL never share a port with another protocol (isConflictWithWellKnownPort).
-    if (current && conflict != Conflict::None) {
-      auto well_known = [](registry::Protocol p) {
-        return p == registry::Protocol::Mongo || p == registry::Protocol::MySQL;
-      };
-      if ((well_known(sp.protocol) || well_known(current->service_protocol)) && sp.protocol != current->service_protocol) {
-        if (diags_)
-          diags_->warning({}, "", "listener " + bind + "_" + std::to_string(sp.port) + ": " + svc.hostname +
-                                      " conflicts with a Mongo/MySQL service on the same port and is left out");
-        return;
-      }
-    }
-    switch (conflict) {
-      case Conflict::None:
-      case Conflict::AutoOverHttp: {
-        if (!current) order.push_back(key);
-        ListenerEntry e;
-        e.bind = bind;
-        e.port = sp.port;
-        e.protocol = protocol;
-        e.service_protocol = sp.protocol;
-        e.chains = std::move(opts);
-        entries[key] = std::move(e);
-        break;
-      }
-      case Conflict::HttpOverTcp:
-      case Conflict::TcpOverHttp:
-      case Conflict::AutoOverTcp:
-        merge_chains(*current, std::move(opts));
-        current->protocol = EntryProtocol::Auto;
-        break;
-      case Conflict::TcpOverTcp:
-      case Conflict::TcpOverAuto:
-        merge_chains(*current, std::move(opts));
-        break;
-    }
-  };
-
+// One outbound listener per (service, address, port), as istiod walks the services.
+void ProxyCompiler::add_service_listeners(OutboundListeners& out) {
   const std::string proxy_ip = proxy_.ip_addresses.empty() ? std::string() : proxy_.ip_addresses.front();
   for (const registry::Service* s : services_) {
     if (is_alias(*s)) continue;  // Alias services get no listeners
@@ -443,33 +229,262 @@ void ProxyCompiler::build_sidecar_listeners(ProxyConfig& cfg) {
           for (std::uint32_t e : s->external_endpoints) ips.push_back(reg_.external_endpoints()[e].address);
           const bool label_selected = s->service_entry && s->service_entry->workload_selector;
           if (s->origin != registry::Service::Origin::Kubernetes && ips.empty() && !label_selected) {
-            build(*s, sp, "", address);
+            add_outbound_listener(out, *s, sp, "", address);
             continue;
           }
           for (const auto& ip : ips) {
             if (!registry::is_ip_address(ip) || ip == proxy_ip) continue;
-            build(*s, sp, ip, address);
+            add_outbound_listener(out, *s, sp, ip, address);
           }
           continue;
         }
-        build(*s, sp, "", address);
+        add_outbound_listener(out, *s, sp, "", address);
       }
     }
   }
+}
 
-  auto fallthrough_chain = [&](std::string name) {
+// buildSidecarOutboundTCPListenerOpts: TLS chains (by SNI) for TLS/HTTPS ports, TCP chains
+// otherwise, from the VirtualServices of the service's host, then the service's own default.
+std::vector<FilterChain> ProxyCompiler::outbound_tcp_chains(const registry::Service& svc,
+                                                            const registry::ServicePort& sp, const std::string& cidr,
+                                                            const std::string& listen_address) {
+  std::vector<FilterChain> out;
+  const auto configs = vses_for_host(svc.hostname);
+  const bool tls = is_tls_protocol(sp.protocol);
+  const bool default_covered = tls ? add_tls_route_chains(configs, sp, cidr, out)
+                                   : add_tcp_route_chains(configs, sp, cidr, out);
+  if (!default_covered) {
     FilterChain fc;
-    fc.name = std::move(name);
     fc.kind = FilterChain::Kind::Tcp;
+    // The hostname is the SNI to match when the listener address cannot tell services apart:
+    // a CIDR, or the wildcard (a service without VIP). A headless service's per-endpoint
+    // listener needs none.
+    if (tls && (!cidr.empty() || listen_address.empty() || listen_address == kWildcard))
+      fc.match.server_names = {svc.hostname};
+    if (!cidr.empty()) fc.match.prefix_ranges = {cidr};
+    // The service's own cluster: on a single-port service its only port.
+    const std::uint32_t port = svc.ports.size() == 1 ? svc.ports[0].port : sp.port;
     WeightedCluster wc;
-    wc.name = fallthrough;
+    wc.name = outbound_cluster_name(port, "", svc.hostname);
     fc.tcp.clusters.push_back(std::move(wc));
-    fc.origin = "outboundTrafficPolicy " + outbound_policy_;
-    return fc;
-  };
+    fc.origin = "service " + svc.hostname + ":" + std::to_string(sp.port);
+    out.push_back(std::move(fc));
+  }
+  return out;
+}
 
-  for (const auto& key : order) {
-    ListenerEntry& e = entries[key];
+// A chain per distinct (SNI hosts, subnets) of the matching VirtualService tls rules; true when
+// any was added (the service's default SNI chain is then left out).
+bool ProxyCompiler::add_tls_route_chains(const std::vector<const VsInfo*>& configs, const registry::ServicePort& sp,
+                                         const std::string& cidr, std::vector<FilterChain>& out) {
+  std::set<std::string> handled;  // runtime predicates already given a chain
+  bool has_tls_match = false;
+  for (const VsInfo* v : configs) {
+    for (std::size_t i = 0; i < v->vs->tls.size(); ++i) {
+      const auto& tls = v->vs->tls[i];
+      for (const auto& m : tls.match) {
+        if (!l4_static_match(m, proxy_, sp.port)) continue;
+        std::vector<std::string> cidrs;
+        if (!cidr.empty()) cidrs = {cidr};
+        if (!m.destination_subnets.empty()) cidrs = m.destination_subnets;
+        std::string key;
+        for (const auto& h : m.sni_hosts) key += h + ",";
+        key += "|";
+        for (const auto& c : m.destination_subnets) key += c + ",";
+        if (handled.insert(key).second) {
+          FilterChain fc;
+          fc.kind = FilterChain::Kind::Tcp;
+          fc.match.server_names = m.sni_hosts;
+          fc.match.prefix_ranges = cidrs;
+          fc.tcp = tcp_proxy_for(tls.route, *v, v->key + "#tls[" + std::to_string(i) + "]", sp.port);
+          fc.origin = "VirtualService " + v->key + " tls[" + std::to_string(i) + "]";
+          out.push_back(std::move(fc));
+          has_tls_match = true;
+        }
+      }
+    }
+  }
+  return has_tls_match;
+}
+
+// The chains of the VirtualService tcp rules in order, up to the first one that matches whatever
+// the service's default chain would; true when such a rule made the default chain redundant.
+bool ProxyCompiler::add_tcp_route_chains(const std::vector<const VsInfo*>& configs, const registry::ServicePort& sp,
+                                         const std::string& cidr, std::vector<FilterChain>& out) {
+  std::vector<std::string> service_cidrs;
+  if (!cidr.empty()) service_cidrs = {cidr};
+  for (const VsInfo* v : configs) {
+    for (std::size_t i = 0; i < v->vs->tcp.size(); ++i) {
+      const auto& tcp = v->vs->tcp[i];
+      const std::string rule_id = v->key + "#tcp[" + std::to_string(i) + "]";
+      auto chain = [&](std::vector<std::string> cidrs) {
+        FilterChain fc;
+        fc.kind = FilterChain::Kind::Tcp;
+        fc.match.prefix_ranges = std::move(cidrs);
+        fc.tcp = tcp_proxy_for(tcp.route, *v, rule_id, sp.port);
+        fc.origin = "VirtualService " + v->key + " tcp[" + std::to_string(i) + "]";
+        return fc;
+      };
+      if (tcp.match.empty()) {
+        out.push_back(chain(service_cidrs));
+        return true;
+      }
+      std::vector<std::string> subnets;
+      for (const auto& m : tcp.match) {
+        if (!l4_static_match(m, proxy_, sp.port)) continue;
+        if (m.destination_subnets.empty()) {
+          out.push_back(chain(service_cidrs));
+          return true;
+        }
+        subnets.insert(subnets.end(), m.destination_subnets.begin(), m.destination_subnets.end());
+      }
+      if (!subnets.empty()) {
+        out.push_back(chain(subnets));
+        auto a = subnets, b = service_cidrs;
+        std::sort(a.begin(), a.end());
+        std::sort(b.begin(), b.end());
+        if (a == b) return true;  // the default chain would have the same match
+      }
+    }
+  }
+  return false;
+}
+
+FilterChain ProxyCompiler::outbound_http_chain(const registry::Service& svc, const registry::ServicePort& sp,
+                                               const std::string& bind, bool sniffed, OutboundListeners& out) {
+  FilterChain fc;
+  fc.kind = FilterChain::Kind::Http;
+  if (sniffed && bind != kWildcard) {
+    // A sniffed service behind its own VIP gets a route table of its own (buildSidecarOutboundHTTPListenerOpts).
+    fc.route_config_name = svc.hostname + ":" + std::to_string(sp.port);
+    out.sniffed_route_configs.insert(fc.route_config_name);
+  } else {
+    fc.route_config_name = std::to_string(sp.port);
+  }
+  // The wildcard HTTP chain is shared by every HTTP service on the port.
+  fc.origin = sniffed && bind != kWildcard ? "service " + svc.hostname + ":" + std::to_string(sp.port)
+                                           : "the HTTP services on port " + std::to_string(sp.port);
+  if (bind == kWildcard || sniffed) {
+    fc.match.application_protocols = kPlaintextHttpAlpns;
+    fc.match.transport_protocol = "raw_buffer";
+  }
+  return fc;
+}
+
+// buildSidecarOutboundListener for one (service, port, address): the chains of the service port,
+// then how they combine with a listener already on the same (bind, port).
+void ProxyCompiler::add_outbound_listener(OutboundListeners& out, const registry::Service& svc,
+                                          const registry::ServicePort& sp, std::string bind,
+                                          const std::string& service_address) {
+  const ListenerProtocol lp = listener_protocol(sp.protocol);
+  if (lp == ListenerProtocol::None) return;
+  std::string cidr;
+  if (lp == ListenerProtocol::Tcp || lp == ListenerProtocol::Auto) {
+    if (bind.empty()) {
+      // Listen on the service VIP; a CIDR listens on 0.0.0.0 with a prefix-range match.
+      const std::string addr = service_address.empty() ? kWildcard : service_address;
+      if (single_host(addr)) {
+        bind = strip_prefix_len(addr);
+      } else {
+        bind = kWildcard;
+        cidr = addr;
+      }
+    }
+  } else if (bind.empty()) {
+    bind = kWildcard;
+  }
+  const auto key = std::make_pair(bind, sp.port);
+  ListenerEntry* current = nullptr;
+  if (auto it = out.entries.find(key); it != out.entries.end()) current = &it->second;
+
+  enum class Conflict { None, HttpOverTcp, TcpOverHttp, TcpOverTcp, TcpOverAuto, AutoOverHttp, AutoOverTcp };
+  Conflict conflict = Conflict::None;
+  std::vector<FilterChain> opts;
+  EntryProtocol protocol = EntryProtocol::Tcp;
+  switch (lp) {
+    case ListenerProtocol::Http:
+      if (current) {
+        if (current->protocol != EntryProtocol::Tcp) return;  // the listener already serves HTTP
+        conflict = Conflict::HttpOverTcp;
+      }
+      opts.push_back(outbound_http_chain(svc, sp, bind, false, out));
+      // On the wildcard, the HTTP chain matches sniffed HTTP and the rest falls through to TCP.
+      protocol = bind == kWildcard ? EntryProtocol::Auto : EntryProtocol::Http;
+      break;
+    case ListenerProtocol::Tcp:
+      opts = outbound_tcp_chains(svc, sp, cidr, bind);
+      protocol = EntryProtocol::Tcp;
+      if (current)
+        conflict = current->protocol == EntryProtocol::Http  ? Conflict::TcpOverHttp
+                   : current->protocol == EntryProtocol::Tcp ? Conflict::TcpOverTcp
+                                                             : Conflict::TcpOverAuto;
+      break;
+    case ListenerProtocol::Auto:
+      if (current) {
+        if (current->protocol == EntryProtocol::Http) conflict = Conflict::AutoOverHttp;
+        else if (current->protocol == EntryProtocol::Tcp) conflict = Conflict::AutoOverTcp;
+        else return;
+      }
+      opts = outbound_tcp_chains(svc, sp, cidr, bind);
+      opts.push_back(outbound_http_chain(svc, sp, bind, true, out));
+      protocol = EntryProtocol::Auto;
+      break;
+    case ListenerProtocol::None: return;
+  }
+  // Mongo and MySQL never share a port with another protocol (isConflictWithWellKnownPort).
+  if (current && conflict != Conflict::None) {
+    auto well_known = [](registry::Protocol p) {
+      return p == registry::Protocol::Mongo || p == registry::Protocol::MySQL;
+    };
+    if ((well_known(sp.protocol) || well_known(current->service_protocol)) && sp.protocol != current->service_protocol) {
+      if (diags_)
+        diags_->warning({}, "", "listener " + bind + "_" + std::to_string(sp.port) + ": " + svc.hostname +
+                                    " conflicts with a Mongo/MySQL service on the same port and is left out");
+      return;
+    }
+  }
+  switch (conflict) {
+    case Conflict::None:
+    case Conflict::AutoOverHttp: {
+      if (!current) out.order.push_back(key);
+      ListenerEntry e;
+      e.bind = bind;
+      e.port = sp.port;
+      e.protocol = protocol;
+      e.service_protocol = sp.protocol;
+      e.chains = std::move(opts);
+      out.entries[key] = std::move(e);
+      break;
+    }
+    case Conflict::HttpOverTcp:
+    case Conflict::TcpOverHttp:
+    case Conflict::AutoOverTcp:
+      merge_chains(*current, std::move(opts));
+      current->protocol = EntryProtocol::Auto;
+      break;
+    case Conflict::TcpOverTcp:
+    case Conflict::TcpOverAuto:
+      merge_chains(*current, std::move(opts));
+      break;
+  }
+}
+
+FilterChain ProxyCompiler::fallthrough_chain(std::string name) const {
+  FilterChain fc;
+  fc.name = std::move(name);
+  fc.kind = FilterChain::Kind::Tcp;
+  WeightedCluster wc;
+  wc.name = outbound_policy_ != "REGISTRY_ONLY" ? "PassthroughCluster" : "BlackHoleCluster";
+  fc.tcp.clusters.push_back(std::move(wc));
+  fc.origin = "outboundTrafficPolicy " + outbound_policy_;
+  return fc;
+}
+
+// The recorded entries become listeners: a chain that matches everything is the default one.
+void ProxyCompiler::emit_outbound_listeners(OutboundListeners& out, ProxyConfig& cfg) const {
+  for (const auto& key : out.order) {
+    ListenerEntry& e = out.entries[key];
     Listener l;
     l.name = e.bind + "_" + std::to_string(e.port);
     l.address = e.bind;
@@ -489,10 +504,12 @@ void ProxyCompiler::build_sidecar_listeners(ProxyConfig& cfg) {
     }
     cfg.listeners.push_back(std::move(l));
   }
+}
 
-  // Route tables for sniffed services behind their own VIP: the port's virtual hosts of that
-  // service (or all of them when none names it), without the catch-all (buildSidecarOutboundHTTPRouteConfig).
-  for (const auto& name : sniffed_route_configs) {
+// Route tables for sniffed services behind their own VIP: the port's virtual hosts of that
+// service (or all of them when none names it), without the catch-all (buildSidecarOutboundHTTPRouteConfig).
+void ProxyCompiler::add_sniffed_route_configs(const std::set<std::string>& names, ProxyConfig& cfg) const {
+  for (const auto& name : names) {
     const auto colon = name.rfind(':');
     const std::string host = name.substr(0, colon);
     const RouteConfiguration* port_table = nullptr;
@@ -509,11 +526,14 @@ void ProxyCompiler::build_sidecar_listeners(ProxyConfig& cfg) {
     }
     cfg.route_configs.push_back(std::move(rc));
   }
+}
 
+// virtualOutbound (15001), virtualInbound (15006) and the InboundPassthroughCluster.
+void ProxyCompiler::add_virtual_listeners(ProxyConfig& cfg) const {
   // virtualOutbound (15001): what iptables captures for addresses and ports no listener has.
   Listener vo;
   vo.name = "virtualOutbound";
-  vo.address = wildcard;
+  vo.address = kWildcard;
   vo.port = 15001;
   vo.use_original_dst = true;
   FilterChain blackhole;
@@ -548,7 +568,7 @@ void ProxyCompiler::build_sidecar_listeners(ProxyConfig& cfg) {
   // virtualInbound (15006): only its loop protection matters for outbound calls.
   Listener vi;
   vi.name = "virtualInbound";
-  vi.address = wildcard;
+  vi.address = kWildcard;
   vi.port = 15006;
   vi.use_original_dst = true;
   FilterChain ib;
