@@ -131,6 +131,19 @@ bool l4_gateway_match(const M& m, std::uint32_t server_port, const std::string& 
   return false;
 }
 
+// A comma-separated annotation value, empty items kept (as Istio's strings.Split does).
+std::vector<std::string> split_list(const std::string& list) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    std::size_t comma = list.find(',', start);
+    if (comma == std::string::npos) comma = list.size();
+    out.push_back(list.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 struct ProxyCompiler::GatewayServer {
@@ -168,17 +181,11 @@ void ProxyCompiler::select_gateways() {
     bool selected = false;
     if (auto it = gw.meta.annotations.find(std::string(kGatewayServiceAnnotation)); it != gw.meta.annotations.end()) {
       // Gateway API: the Gateway names its Services; the proxy must be one of their endpoints.
-      std::string list = it->second;
-      std::size_t start = 0;
-      while (start <= list.size()) {
-        std::size_t comma = list.find(',', start);
-        if (comma == std::string::npos) comma = list.size();
-        const std::string h = list.substr(start, comma - start);
+      for (const std::string& h : split_list(it->second)) {
         // gatewayWithInstances: only Services of the Gateway's own namespace count; a Gateway
         // never reaches across a namespace boundary to its Service.
         for (const registry::Service* t : service_targets_)
           if (t->hostname == h && t->namespace_ == gw.meta.namespace_) selected = true;
-        start = comma + 1;
       }
       // A Gateway with an explicit selector still selects by it (the auto-deployed workload).
       if (!selected && !gw.selector.empty() && labels_subset(gw.selector, proxy_.labels)) selected = true;
@@ -207,8 +214,9 @@ std::shared_ptr<const ProxyConfig> ProxyCompiler::compile_gateway() {
   return cfg;
 }
 
-void ProxyCompiler::build_gateway(ProxyConfig& cfg) {
-  // ---- mergeGateways
+// Istio mergeGateways: the servers of the selected Gateways grouped by (port, protocol, bind),
+// with the route table each HTTP server uses, in first-seen order.
+struct ProxyCompiler::MergedGateways {
   struct ServerPort {
     std::uint32_t number = 0;
     std::string protocol;
@@ -227,53 +235,86 @@ void ProxyCompiler::build_gateway(ProxyConfig& cfg) {
   std::map<std::string, std::vector<const GatewayServer*>> by_route_name;
   std::vector<std::string> route_name_order;
   std::map<std::uint32_t, std::map<std::string, std::string>> tls_hosts_by_port;  // port -> host -> bind
+};
 
-  auto reject = [&](const GatewayServer& gs, const std::string& why) {
-    if (diags_)
-      diags_->warning(gs.server->location, "spec.servers[" + std::to_string(gs.server_index) + "]",
-                      "server of Gateway " + gs.gateway_name + " is not used by gateway " + proxy_.workload + ": " + why);
-  };
+void ProxyCompiler::build_gateway(ProxyConfig& cfg) {
+  MergedGateways m;
+  merge_gateway_servers(m);
 
+  std::map<std::string, std::size_t> listener_index;
+  for (const MergedGateways::ServerPort& sp : m.server_ports) {
+    const auto& servers = m.merged[sp];
+    const std::string bind = sp.bind.empty() ? "0.0.0.0" : sp.bind;
+    std::vector<FilterChain> chains;
+    if (http_protocol(sp.protocol)) {
+      FilterChain fc;
+      fc.kind = FilterChain::Kind::Http;
+      fc.route_config_name = m.merged_route_name[sp];
+      fc.origin = "Gateway " + servers.front()->gateway_name + " servers[" +
+                  std::to_string(servers.front()->server_index) + "] (" + sp.protocol + ")";
+      chains.push_back(std::move(fc));
+    } else {
+      std::map<std::string, std::string> sni_seen;  // passthrough SNI hosts already given a chain
+      for (const GatewayServer* gs : servers) add_gateway_server_chains(*gs, sni_seen, chains);
+    }
+    if (chains.empty()) continue;  // istiod omits a listener without filter chains
+    const std::string name = bind + "_" + std::to_string(sp.number);
+    Listener* l = nullptr;
+    if (auto it = listener_index.find(name); it != listener_index.end()) {
+      l = &cfg.listeners[it->second];
+    } else {
+      listener_index[name] = cfg.listeners.size();
+      l = &cfg.listeners.emplace_back();
+      l->name = name;
+      l->address = bind;
+      l->port = sp.number;
+    }
+    for (auto& c : chains) {
+      if (!c.match.server_names.empty()) l->tls_inspector = true;
+      l->filter_chains.push_back(std::move(c));
+    }
+  }
+
+  for (const auto& name : m.route_name_order) {
+    if (name.empty()) continue;
+    cfg.route_configs.push_back(build_gateway_route_config(name, m.by_route_name[name]));
+  }
+}
+
+// resolvePorts: a server port names a Service port of this proxy; it listens on the target port.
+// Label-selected (legacy) Gateways take the first match, else the port itself.
+std::vector<std::uint32_t> ProxyCompiler::resolve_gateway_ports(const config::Gateway& gw, const config::Server& s,
+                                                                bool legacy,
+                                                                const std::vector<std::string>& allowed_services) const {
+  std::vector<std::uint32_t> ports;
+  for (const registry::Service* svc : service_targets_) {
+    if (!legacy && (svc->namespace_ != gw.meta.namespace_ ||
+                    std::find(allowed_services.begin(), allowed_services.end(), svc->hostname) ==
+                        allowed_services.end()))
+      continue;
+    if (legacy && svc->labels.count("experimental.istio.io/disable-gateway-port-translation")) continue;
+    for (const auto& sp : svc->ports) {
+      if (sp.port != s.port.number) continue;
+      std::uint32_t target = sp.target_port_number ? sp.target_port_number : sp.port;
+      if (!sp.target_port_name.empty()) target = sp.port;
+      if (legacy) return std::vector<std::uint32_t>{target};
+      if (std::find(ports.begin(), ports.end(), target) == ports.end()) ports.push_back(target);
+    }
+  }
+  if (ports.empty() && legacy) ports = {s.port.number};
+  return ports;
+}
+
+void ProxyCompiler::merge_gateway_servers(MergedGateways& m) {
   for (const config::Gateway* gw : gateways_) {
     const std::string gw_name = gw->meta.namespace_ + "/" + gw->meta.name;
     const bool legacy = !gw->meta.annotations.count(std::string(kGatewayServiceAnnotation));
     std::vector<std::string> allowed_services;  // non-legacy: the Services the Gateway names
-    if (!legacy) {
-      const std::string& list = gw->meta.annotations.at(std::string(kGatewayServiceAnnotation));
-      std::size_t start = 0;
-      while (start <= list.size()) {
-        std::size_t comma = list.find(',', start);
-        if (comma == std::string::npos) comma = list.size();
-        allowed_services.push_back(list.substr(start, comma - start));
-        start = comma + 1;
-      }
-    }
+    if (!legacy) allowed_services = split_list(gw->meta.annotations.at(std::string(kGatewayServiceAnnotation)));
     for (std::size_t si = 0; si < gw->servers.size(); ++si) {
       const config::Server& s = gw->servers[si];
-      // resolvePorts: a server port names a Service port of this proxy; it listens on the target
-      // port. Label-selected (legacy) Gateways take the first match, else the port itself.
-      auto resolve_ports = [&]() {
-        std::vector<std::uint32_t> ports;
-        for (const registry::Service* svc : service_targets_) {
-          if (!legacy && (svc->namespace_ != gw->meta.namespace_ ||
-                          std::find(allowed_services.begin(), allowed_services.end(), svc->hostname) ==
-                              allowed_services.end()))
-            continue;
-          if (legacy && svc->labels.count("experimental.istio.io/disable-gateway-port-translation")) continue;
-          for (const auto& sp : svc->ports) {
-            if (sp.port != s.port.number) continue;
-            std::uint32_t target = sp.target_port_number ? sp.target_port_number : sp.port;
-            if (!sp.target_port_name.empty()) target = sp.port;
-            if (legacy) return std::vector<std::uint32_t>{target};
-            if (std::find(ports.begin(), ports.end(), target) == ports.end()) ports.push_back(target);
-          }
-        }
-        if (ports.empty() && legacy) ports = {s.port.number};
-        return ports;
-      };
-      const std::vector<std::uint32_t> ports = resolve_ports();
-      for (std::uint32_t resolved : ports) {
-        GatewayServer& gs = all.emplace_back();
+      for (std::uint32_t resolved : resolve_gateway_ports(*gw, s, legacy, allowed_services)) {
+        GatewayServer& gs = m.all.emplace_back();
         gs.gateway = gw;
         gs.server = &s;
         gs.server_index = si;
@@ -285,218 +326,186 @@ void ProxyCompiler::build_gateway(ProxyConfig& cfg) {
         else if (https_terminating(s))
           gs.route_name = "https." + std::to_string(s.port.number) + "." + s.port.name + "." + gw->meta.name + "." +
                           gw->meta.namespace_ + bind_suffix;
-        if (s.tls) {
-          // Envoy rejects two filter chains with the same SNI match (CheckDuplicates).
-          auto& known = tls_hosts_by_port[resolved];
-          std::vector<std::string> dups;
-          for (const auto& h : gs.hosts)
-            if (auto it = known.find(h); it != known.end() && it->second == s.bind) dups.push_back(h);
-          if (!dups.empty()) {
-            reject(gs, "another server already serves host " + dups.front() + " with TLS on port " +
-                           std::to_string(resolved));
-            all.pop_back();
-            continue;
-          }
-          for (const auto& h : gs.hosts) known[h] = s.bind;
-        }
-        const ServerPort sp{resolved, s.port.protocol, s.bind};
-        if (ports_in_use.count(resolved)) {
-          if (auto it = plaintext.find(resolved); it != plaintext.end()) {
-            const ServerPort& current = it->second;
-            if (!can_merge(s.port.protocol, current.protocol) && current.bind == s.bind) {
-              reject(gs, "port " + std::to_string(resolved) + " already serves " + current.protocol +
-                             " and cannot also serve " + s.port.protocol);
-              all.pop_back();
-              continue;
-            }
-            if (gs.route_name.empty() && current.bind == s.bind) {
-              reject(gs, "port " + std::to_string(resolved) + " is already in use");
-              all.pop_back();
-              continue;
-            }
-            if (current.bind != s.bind) {
-              if (!merged.count(sp)) server_ports.push_back(sp);
-              merged[sp].push_back(&gs);
-              merged_route_name[sp] = gs.route_name;
-            } else {
-              merged[current].push_back(&gs);
-            }
-            if (!by_route_name.count(gs.route_name)) route_name_order.push_back(gs.route_name);
-            by_route_name[gs.route_name].push_back(&gs);
-          } else {
-            if (http_server(s)) {
-              if (gs.route_name.empty() || by_route_name.count(gs.route_name)) {
-                reject(gs, "its HTTPS port name is not unique on port " + std::to_string(resolved));
-                all.pop_back();
-                continue;
-              }
-              route_name_order.push_back(gs.route_name);
-              by_route_name[gs.route_name] = {&gs};
-            }
-            const bool new_bind = non_plaintext_binds[resolved].insert(s.bind).second;
-            if (!s.tls && !new_bind) {
-              reject(gs, "port " + std::to_string(resolved) + " already serves TLS, and this server has no TLS settings");
-              all.pop_back();
-              continue;
-            }
-            if (!merged.count(sp)) server_ports.push_back(sp);
-            merged[sp].push_back(&gs);
-          }
-        } else {
-          ports_in_use.insert(resolved);
-          if (!tls_server(s)) plaintext[resolved] = sp;
-          else non_plaintext_binds[resolved].insert(s.bind);
-          if (http_server(s)) {
-            if (!by_route_name.count(gs.route_name)) route_name_order.push_back(gs.route_name);
-            by_route_name[gs.route_name] = {&gs};
-          }
-          merged[sp] = {&gs};
-          merged_route_name[sp] = gs.route_name;
-          server_ports.push_back(sp);
+        if (const std::string why = merge_gateway_server(m, gs); !why.empty()) {
+          if (diags_)
+            diags_->warning(s.location, "spec.servers[" + std::to_string(si) + "]",
+                            "server of Gateway " + gw_name + " is not used by gateway " + proxy_.workload + ": " + why);
+          m.all.pop_back();
         }
       }
     }
   }
+}
 
-  // ---- listeners
-  std::map<std::string, std::size_t> listener_index;
-  for (const ServerPort& sp : server_ports) {
-    const auto& servers = merged[sp];
-    const std::string bind = sp.bind.empty() ? "0.0.0.0" : sp.bind;
-    std::vector<FilterChain> chains;
-    if (http_protocol(sp.protocol)) {
-      FilterChain fc;
-      fc.kind = FilterChain::Kind::Http;
-      fc.route_config_name = merged_route_name[sp];
-      fc.origin = "Gateway " + servers.front()->gateway_name + " servers[" +
-                  std::to_string(servers.front()->server_index) + "] (" + sp.protocol + ")";
-      chains.push_back(std::move(fc));
+// One server on its resolved port joins the merge; returns why it cannot ("" when it joined).
+std::string ProxyCompiler::merge_gateway_server(MergedGateways& m, const GatewayServer& gs) {
+  const config::Server& s = *gs.server;
+  const std::uint32_t resolved = gs.listener_port;
+  if (s.tls) {
+    // Envoy rejects two filter chains with the same SNI match (CheckDuplicates).
+    auto& known = m.tls_hosts_by_port[resolved];
+    for (const auto& h : gs.hosts)
+      if (auto it = known.find(h); it != known.end() && it->second == s.bind)
+        return "another server already serves host " + h + " with TLS on port " + std::to_string(resolved);
+    for (const auto& h : gs.hosts) known[h] = s.bind;
+  }
+  const MergedGateways::ServerPort sp{resolved, s.port.protocol, s.bind};
+  if (!m.ports_in_use.count(resolved)) {
+    m.ports_in_use.insert(resolved);
+    if (!tls_server(s)) m.plaintext[resolved] = sp;
+    else m.non_plaintext_binds[resolved].insert(s.bind);
+    if (http_server(s)) {
+      if (!m.by_route_name.count(gs.route_name)) m.route_name_order.push_back(gs.route_name);
+      m.by_route_name[gs.route_name] = {&gs};
+    }
+    m.merged[sp] = {&gs};
+    m.merged_route_name[sp] = gs.route_name;
+    m.server_ports.push_back(sp);
+    return "";
+  }
+  if (auto it = m.plaintext.find(resolved); it != m.plaintext.end()) {
+    const MergedGateways::ServerPort& current = it->second;
+    if (!can_merge(s.port.protocol, current.protocol) && current.bind == s.bind)
+      return "port " + std::to_string(resolved) + " already serves " + current.protocol + " and cannot also serve " +
+             s.port.protocol;
+    if (gs.route_name.empty() && current.bind == s.bind) return "port " + std::to_string(resolved) + " is already in use";
+    if (current.bind != s.bind) {
+      if (!m.merged.count(sp)) m.server_ports.push_back(sp);
+      m.merged[sp].push_back(&gs);
+      m.merged_route_name[sp] = gs.route_name;
     } else {
-      std::map<std::string, std::string> sni_seen;  // passthrough SNI hosts already given a chain
-      for (const GatewayServer* gs : servers) {
-        const config::Server& s = *gs->server;
-        const std::string origin = "Gateway " + gs->gateway_name + " servers[" + std::to_string(gs->server_index) + "]";
-        if (https_terminating(s)) {
-          FilterChain fc;
-          fc.kind = FilterChain::Kind::Http;
-          fc.route_config_name = gs->route_name;
-          fc.match.server_names = sni_hosts(gs->hosts);
-          if (std::find(fc.match.server_names.begin(), fc.match.server_names.end(), "*") != fc.match.server_names.end())
-            fc.match.server_names.clear();
-          fc.terminates_tls = true;
-          fc.istio_mtls = s.tls->mode == "ISTIO_MUTUAL";
-          fc.origin = origin;
-          chains.push_back(std::move(fc));
-          continue;
-        }
-        // A TCP or TLS server: tcp_proxy chains from the VirtualServices bound to its Gateway.
-        std::vector<const VsInfo*> bound;
-        for (const auto& v : vses_)
-          if (std::find(v.gateways.begin(), v.gateways.end(), gs->gateway_name) != v.gateways.end() &&
-              gateway_hosts_match(gs->hosts, v))
-            bound.push_back(&v);
-        if (!s.tls || !passthrough_server(s)) {
-          std::optional<FilterChain> fc;
-          for (const VsInfo* v : bound) {
-            for (std::size_t i = 0; i < v->vs->tcp.size() && !fc; ++i) {
-              const auto& tcp = v->vs->tcp[i];
-              bool ok = tcp.match.empty();
-              for (const auto& m : tcp.match)
-                if (l4_gateway_match(m, s.port.number, gs->gateway_name, v->vs->meta.namespace_)) ok = true;
-              if (!ok || tcp.route.empty()) continue;
-              FilterChain c;
-              c.tcp = tcp_proxy_for(tcp.route, *v, v->key + "#tcp[" + std::to_string(i) + "]", s.port.number);
-              c.origin = origin + " via VirtualService " + v->key + " tcp[" + std::to_string(i) + "]";
-              fc = std::move(c);
-            }
-            // TLSRoute-made VirtualServices carry tls blocks; a terminating server uses them too.
-            if (!fc && s.tls && v->from_tls_route) {
-              for (std::size_t i = 0; i < v->vs->tls.size() && !fc; ++i)
-                for (const auto& m : v->vs->tls[i].match)
-                  if (!fc && l4_gateway_match(m, s.port.number, gs->gateway_name, v->vs->meta.namespace_)) {
-                    FilterChain c;
-                    c.tcp = tcp_proxy_for(v->vs->tls[i].route, *v, v->key + "#tls[" + std::to_string(i) + "]",
-                                          s.port.number);
-                    c.origin = origin + " via VirtualService " + v->key + " tls[" + std::to_string(i) + "]";
-                    fc = std::move(c);
-                  }
-            }
-            if (fc) break;
-          }
-          if (!fc) {
-            if (diags_)
-              diags_->warning(s.location, "spec.servers[" + std::to_string(gs->server_index) + "]",
-                              "no VirtualService with tcp routes is bound to the " + s.port.protocol + " server on port " +
-                                  std::to_string(s.port.number) + " of Gateway " + gs->gateway_name +
-                                  "; the gateway opens no listener for it");
-            continue;
-          }
-          if (s.tls) {
-            fc->match.server_names = sni_hosts(gs->hosts);
-            if (std::find(fc->match.server_names.begin(), fc->match.server_names.end(), "*") !=
-                fc->match.server_names.end())
-              fc->match.server_names.clear();
-            fc->terminates_tls = true;
-            fc->istio_mtls = s.tls->mode == "ISTIO_MUTUAL";
-          }
-          chains.push_back(std::move(*fc));
-          continue;
-        }
-        // TLS passthrough: one chain per matching tls rule, by SNI.
-        for (const VsInfo* v : bound) {
-          for (std::size_t i = 0; i < v->vs->tls.size(); ++i) {
-            const auto& tls = v->vs->tls[i];
-            if (tls.route.empty()) continue;
-            for (const auto& m : tls.match) {
-              if (!l4_gateway_match(m, s.port.number, gs->gateway_name, v->vs->meta.namespace_)) continue;
-              bool dup = false;
-              for (const auto& h : m.sni_hosts)
-                if (auto it = sni_seen.find(h); it != sni_seen.end() && it->second == s.bind) dup = true;
-              if (dup) {
-                if (diags_)
-                  diags_->warning(v->vs->meta.location, "spec.tls[" + std::to_string(i) + "]",
-                                  "VirtualService " + v->key + " repeats SNI hosts another rule already routes on port " +
-                                      std::to_string(gs->listener_port) + " of gateway " + gs->gateway_name +
-                                      "; the rule is skipped");
-                continue;
-              }
-              for (const auto& h : m.sni_hosts) sni_seen[h] = s.bind;
-              FilterChain c;
-              c.match.server_names = m.sni_hosts;
-              c.tcp = tcp_proxy_for(tls.route, *v, v->key + "#tls[" + std::to_string(i) + "]", s.port.number);
-              c.origin = origin + " via VirtualService " + v->key + " tls[" + std::to_string(i) + "]";
-              chains.push_back(std::move(c));
-            }
-          }
-        }
-      }
+      m.merged[current].push_back(&gs);
     }
-    if (chains.empty()) continue;  // istiod omits a listener without filter chains
-    const std::string name = bind + "_" + std::to_string(sp.number);
-    if (auto it = listener_index.find(name); it != listener_index.end()) {
-      Listener& l = cfg.listeners[it->second];
-      for (auto& c : chains) {
-        if (!c.match.server_names.empty()) l.tls_inspector = true;
-        l.filter_chains.push_back(std::move(c));
-      }
-      continue;
-    }
-    Listener l;
-    l.name = name;
-    l.address = bind;
-    l.port = sp.number;
-    for (auto& c : chains) {
-      if (!c.match.server_names.empty()) l.tls_inspector = true;
-      l.filter_chains.push_back(std::move(c));
-    }
-    listener_index[name] = cfg.listeners.size();
-    cfg.listeners.push_back(std::move(l));
+    if (!m.by_route_name.count(gs.route_name)) m.route_name_order.push_back(gs.route_name);
+    m.by_route_name[gs.route_name].push_back(&gs);
+    return "";
   }
+  if (http_server(s)) {
+    if (gs.route_name.empty() || m.by_route_name.count(gs.route_name))
+      return "its HTTPS port name is not unique on port " + std::to_string(resolved);
+    m.route_name_order.push_back(gs.route_name);
+    m.by_route_name[gs.route_name] = {&gs};
+  }
+  const bool new_bind = m.non_plaintext_binds[resolved].insert(s.bind).second;
+  if (!s.tls && !new_bind)
+    return "port " + std::to_string(resolved) + " already serves TLS, and this server has no TLS settings";
+  if (!m.merged.count(sp)) m.server_ports.push_back(sp);
+  m.merged[sp].push_back(&gs);
+  return "";
+}
 
-  // ---- route tables
-  for (const auto& name : route_name_order) {
-    if (name.empty()) continue;
-    cfg.route_configs.push_back(build_gateway_route_config(name, by_route_name[name]));
+// The filter chains of one non-HTTP server: a terminating HTTPS chain, a tcp_proxy chain from the
+// first matching tcp (or TLSRoute tls) rule, or for TLS passthrough one chain per tls rule by SNI.
+void ProxyCompiler::add_gateway_server_chains(const GatewayServer& gs, std::map<std::string, std::string>& sni_seen,
+                                              std::vector<FilterChain>& chains) {
+  const config::Server& s = *gs.server;
+  const std::string origin = "Gateway " + gs.gateway_name + " servers[" + std::to_string(gs.server_index) + "]";
+  auto terminate = [&](FilterChain& fc) {
+    fc.match.server_names = sni_hosts(gs.hosts);
+    if (std::find(fc.match.server_names.begin(), fc.match.server_names.end(), "*") != fc.match.server_names.end())
+      fc.match.server_names.clear();
+    fc.terminates_tls = true;
+    fc.istio_mtls = s.tls->mode == "ISTIO_MUTUAL";
+  };
+  if (https_terminating(s)) {
+    FilterChain fc;
+    fc.kind = FilterChain::Kind::Http;
+    fc.route_config_name = gs.route_name;
+    terminate(fc);
+    fc.origin = origin;
+    chains.push_back(std::move(fc));
+    return;
+  }
+  // A TCP or TLS server: tcp_proxy chains from the VirtualServices bound to its Gateway.
+  std::vector<const VsInfo*> bound;
+  for (const auto& v : vses_)
+    if (std::find(v.gateways.begin(), v.gateways.end(), gs.gateway_name) != v.gateways.end() &&
+        gateway_hosts_match(gs.hosts, v))
+      bound.push_back(&v);
+  if (s.tls && passthrough_server(s)) {
+    add_gateway_passthrough_chains(gs, bound, origin, sni_seen, chains);
+    return;
+  }
+  std::optional<FilterChain> fc = gateway_tcp_chain(gs, bound, origin);
+  if (!fc) {
+    if (diags_)
+      diags_->warning(s.location, "spec.servers[" + std::to_string(gs.server_index) + "]",
+                      "no VirtualService with tcp routes is bound to the " + s.port.protocol + " server on port " +
+                          std::to_string(s.port.number) + " of Gateway " + gs.gateway_name +
+                          "; the gateway opens no listener for it");
+    return;
+  }
+  if (s.tls) terminate(*fc);
+  chains.push_back(std::move(*fc));
+}
+
+// The first tcp rule (or, on a terminating server, TLSRoute tls rule) bound to the server.
+std::optional<FilterChain> ProxyCompiler::gateway_tcp_chain(const GatewayServer& gs,
+                                                            const std::vector<const VsInfo*>& bound,
+                                                            const std::string& origin) {
+  const config::Server& s = *gs.server;
+  std::optional<FilterChain> fc;
+  for (const VsInfo* v : bound) {
+    for (std::size_t i = 0; i < v->vs->tcp.size() && !fc; ++i) {
+      const auto& tcp = v->vs->tcp[i];
+      bool ok = tcp.match.empty();
+      for (const auto& m : tcp.match)
+        if (l4_gateway_match(m, s.port.number, gs.gateway_name, v->vs->meta.namespace_)) ok = true;
+      if (!ok || tcp.route.empty()) continue;
+      FilterChain c;
+      c.tcp = tcp_proxy_for(tcp.route, *v, v->key + "#tcp[" + std::to_string(i) + "]", s.port.number);
+      c.origin = origin + " via VirtualService " + v->key + " tcp[" + std::to_string(i) + "]";
+      fc = std::move(c);
+    }
+    // TLSRoute-made VirtualServices carry tls blocks; a terminating server uses them too.
+    if (!fc && s.tls && v->from_tls_route) {
+      for (std::size_t i = 0; i < v->vs->tls.size() && !fc; ++i)
+        for (const auto& m : v->vs->tls[i].match)
+          if (!fc && l4_gateway_match(m, s.port.number, gs.gateway_name, v->vs->meta.namespace_)) {
+            FilterChain c;
+            c.tcp = tcp_proxy_for(v->vs->tls[i].route, *v, v->key + "#tls[" + std::to_string(i) + "]",
+                                  s.port.number);
+            c.origin = origin + " via VirtualService " + v->key + " tls[" + std::to_string(i) + "]";
+            fc = std::move(c);
+          }
+    }
+    if (fc) break;
+  }
+  return fc;
+}
+
+// TLS passthrough: one chain per matching tls rule, by SNI; a rule repeating SNI hosts another
+// rule already routes on the same bind is skipped with a warning.
+void ProxyCompiler::add_gateway_passthrough_chains(const GatewayServer& gs, const std::vector<const VsInfo*>& bound,
+                                                   const std::string& origin,
+                                                   std::map<std::string, std::string>& sni_seen,
+                                                   std::vector<FilterChain>& chains) {
+  const config::Server& s = *gs.server;
+  for (const VsInfo* v : bound) {
+    for (std::size_t i = 0; i < v->vs->tls.size(); ++i) {
+      const auto& tls = v->vs->tls[i];
+      if (tls.route.empty()) continue;
+      for (const auto& m : tls.match) {
+        if (!l4_gateway_match(m, s.port.number, gs.gateway_name, v->vs->meta.namespace_)) continue;
+        bool dup = false;
+        for (const auto& h : m.sni_hosts)
+          if (auto it = sni_seen.find(h); it != sni_seen.end() && it->second == s.bind) dup = true;
+        if (dup) {
+          if (diags_)
+            diags_->warning(v->vs->meta.location, "spec.tls[" + std::to_string(i) + "]",
+                            "VirtualService " + v->key + " repeats SNI hosts another rule already routes on port " +
+                                std::to_string(gs.listener_port) + " of gateway " + gs.gateway_name +
+                                "; the rule is skipped");
+          continue;
+        }
+        for (const auto& h : m.sni_hosts) sni_seen[h] = s.bind;
+        FilterChain c;
+        c.match.server_names = m.sni_hosts;
+        c.tcp = tcp_proxy_for(tls.route, *v, v->key + "#tls[" + std::to_string(i) + "]", s.port.number);
+        c.origin = origin + " via VirtualService " + v->key + " tls[" + std::to_string(i) + "]";
+        chains.push_back(std::move(c));
+      }
+    }
   }
 }
 

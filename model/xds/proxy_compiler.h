@@ -81,6 +81,19 @@ class ProxyCompiler {
   struct GatewayServer;
   void select_gateways();
   void build_gateway(ProxyConfig& cfg);
+  // Its steps (compile_gateway.cc).
+  struct MergedGateways;
+  void merge_gateway_servers(MergedGateways& m);
+  std::vector<std::uint32_t> resolve_gateway_ports(const config::Gateway& gw, const config::Server& s, bool legacy,
+                                                   const std::vector<std::string>& allowed_services) const;
+  std::string merge_gateway_server(MergedGateways& m, const GatewayServer& gs);
+  void add_gateway_server_chains(const GatewayServer& gs, std::map<std::string, std::string>& sni_seen,
+                                 std::vector<FilterChain>& chains);
+  std::optional<FilterChain> gateway_tcp_chain(const GatewayServer& gs, const std::vector<const VsInfo*>& bound,
+                                               const std::string& origin);
+  void add_gateway_passthrough_chains(const GatewayServer& gs, const std::vector<const VsInfo*>& bound,
+                                      const std::string& origin, std::map<std::string, std::string>& sni_seen,
+                                      std::vector<FilterChain>& chains);
   RouteConfiguration build_gateway_route_config(const std::string& name, const std::vector<const GatewayServer*>& servers);
   std::vector<const config::Gateway*> gateways_;
   std::vector<const registry::Service*> service_targets_;  // Services whose endpoints are this proxy
