@@ -194,9 +194,6 @@ class Registry {
                                               std::string_view workload) const;
   // Services whose selector picks the pod.
   std::vector<std::uint32_t> services_of_pod(std::uint32_t pod) const;
-  // Every service with this hostname (ServiceEntries in several namespaces may share one), first
-  // the one find_service returns.
-  std::vector<const Service*> find_services(std::string_view hostname) const;
 
   // How an application in `from_namespace` resolves a DNS name (Kubernetes search path:
   // `<name>`, `<name>.<ns>`, `<name>.<ns>.svc`, FQDN). nullptr when no service answers.
@@ -220,6 +217,7 @@ class Registry {
   Dial dial(std::string_view host, std::string_view from_namespace) const;
 
  private:
+  class Builder;  // registry_build.cc: the steps of build()
   std::string domain_{kDefaultDomain};
   std::vector<Pod> pods_;
   std::vector<Service> services_;
