@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <system_error>
 
@@ -125,7 +123,6 @@ class Loader {
     auto api_version_s = av->as_string();
     auto kind_s = kv->as_string();
     if (!api_version_s || !kind_s) return;
-    const std::string& api_version = *api_version_s;
     const std::string& kind = *kind_s;
 
     if (kind == "List" || (ends_with(kind, "List") && doc.has("items"))) {
@@ -139,163 +136,152 @@ class Loader {
       return;
     }
 
+    const std::string& api_version = *api_version_s;
     const auto slash = api_version.find('/');
-    const std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
-    const std::string version = slash == std::string::npos ? api_version : api_version.substr(slash + 1);
-    const std::size_t errors_before = diags_.error_count();
+    Object o{v, doc, *av, api_version, kind, slash == std::string::npos ? "" : api_version.substr(0, slash),
+             slash == std::string::npos ? api_version : api_version.substr(slash + 1), diags_.error_count()};
     // apiVersion, kind, metadata, spec and status (which `kubectl get -o yaml` adds and no one
     // reads); an EndpointSlice keeps its fields beside metadata.
     doc.set_schema(kind == "EndpointSlice" ? &api::kEndpointSlice : &api::kObject);
+    if (!load_kubernetes_kind(o) && !load_istio_networking_kind(o) && !load_named_kind(o)) not_modelled(o);
+  }
 
-    auto finish = [&](auto&& resource) {
-      doc.ignore({"status"});
-      doc.finish();
-      if (diags_.error_count() == errors_before) store_.apply(std::move(resource));
-    };
-    auto wrong_version = [&](const std::string& use) {
-      av->error("apiVersion \"" + api_version + "\" is not served for " + kind + "; use " + use);
-    };
+  // One document being loaded, once it is known to be an object of `kind`.
+  struct Object {
+    const Value& v;
+    MapReader& doc;
+    const Value& api_version_value;
+    const std::string& api_version;
+    const std::string& kind;
+    std::string group;
+    std::string version;
+    std::size_t errors_before;
+  };
 
-    if (group.empty()) {
+  // Parses the document into an R with `parse` and applies it when it reported no error.
+  template <class R, class Parse>
+  void apply_parsed(Object& o, Parse parse) {
+    R r;
+    parse(o.doc, r);
+    o.doc.ignore({"status"});
+    o.doc.finish();
+    if (diags_.error_count() == o.errors_before) store_.apply(std::move(r));
+  }
+
+  void load_workload(Object& o) {
+    apply_parsed<Workload>(o, [&](MapReader& doc, Workload& r) { parse::parse_workload(doc, o.kind, r); });
+  }
+
+  bool not_modelled(const Object& o) {
+    skip_note(o.v, o.kind + " (" + o.api_version + ") is not modelled by meshtwin; skipped");
+    return true;
+  }
+
+  void wrong_version(const Object& o, const std::string& use) {
+    o.api_version_value.error("apiVersion \"" + o.api_version + "\" is not served for " + o.kind + "; use " + use);
+  }
+
+  // The core and apps groups; true when the document was handled.
+  bool load_kubernetes_kind(Object& o) {
+    const std::string& kind = o.kind;
+    if (o.group.empty()) {
       if (kind == "Namespace" || kind == "Service" || kind == "Pod") {
-        if (version != "v1") return wrong_version("v1");
-        if (kind == "Namespace") {
-          Namespace r;
-          parse::parse_namespace(doc, r);
-          return finish(std::move(r));
-        }
-        if (kind == "Service") {
-          Service r;
-          parse::parse_service(doc, r);
-          return finish(std::move(r));
-        }
-        Workload r;
-        parse::parse_workload(doc, kind, r);
-        return finish(std::move(r));
+        if (o.version != "v1") wrong_version(o, "v1");
+        else if (kind == "Namespace") apply_parsed<Namespace>(o, parse::parse_namespace);
+        else if (kind == "Service") apply_parsed<Service>(o, parse::parse_service);
+        else load_workload(o);
+        return true;
       }
-      return skip_note(v, kind + " (" + api_version + ") is not modelled by meshtwin; skipped");
+      return not_modelled(o);
     }
+    if (o.group == "discovery.k8s.io" && kind == "EndpointSlice") {
+      apply_parsed<EndpointSlice>(o, parse::parse_endpoint_slice);
+      return true;
+    }
+    if (o.group != "apps" && o.group != "extensions") return false;
+    if (kind == "Deployment" || kind == "StatefulSet" || kind == "ReplicaSet" || kind == "DaemonSet") {
+      if (o.group == "extensions" && kind == "StatefulSet") {
+        wrong_version(o, "apps/v1");
+        return true;
+      }
+      if (o.group != "apps" || o.version != "v1") {
+        if (o.version != "v1beta1" && o.version != "v1beta2") {
+          wrong_version(o, "apps/v1");
+          return true;
+        }
+        o.api_version_value.warning("apiVersion \"" + o.api_version +
+                                    "\" is no longer served by Kubernetes; use apps/v1");
+      }
+      load_workload(o);
+      return true;
+    }
+    return not_modelled(o);
+  }
 
-    if (group == "discovery.k8s.io" && kind == "EndpointSlice") {
-      EndpointSlice r;
-      parse::parse_endpoint_slice(doc, r);
-      return finish(std::move(r));
-    }
+  // The networking.istio.io kinds meshtwin simulates; true when the document was handled.
+  bool load_istio_networking_kind(Object& o) {
+    if (o.group != "networking.istio.io") return false;
+    const std::string& kind = o.kind;
+    if (kind != "VirtualService" && kind != "DestinationRule" && kind != "Gateway" && kind != "ServiceEntry" &&
+        kind != "Sidecar")
+      return false;
+    if (!is_istio_networking_version(o.version)) wrong_version(o, "networking.istio.io/v1");
+    else if (kind == "VirtualService") apply_parsed<VirtualService>(o, parse::parse_virtual_service);
+    else if (kind == "DestinationRule") apply_parsed<DestinationRule>(o, parse::parse_destination_rule);
+    else if (kind == "Gateway") apply_parsed<Gateway>(o, parse::parse_gateway);
+    else if (kind == "ServiceEntry") apply_parsed<ServiceEntry>(o, parse::parse_service_entry);
+    else apply_parsed<Sidecar>(o, parse::parse_sidecar);
+    return true;
+  }
 
-    if (group == "apps" || group == "extensions") {
-      if (kind == "Deployment" || kind == "StatefulSet" || kind == "ReplicaSet" || kind == "DaemonSet") {
-        if (group == "extensions" && kind == "StatefulSet") return wrong_version("apps/v1");
-        if (group != "apps" || version != "v1") {
-          if (version != "v1beta1" && version != "v1beta2") return wrong_version("apps/v1");
-          av->warning("apiVersion \"" + api_version + "\" is no longer served by Kubernetes; use apps/v1");
-        }
-        Workload r;
-        parse::parse_workload(doc, kind, r);
-        return finish(std::move(r));
-      }
-      return skip_note(v, kind + " (" + api_version + ") is not modelled by meshtwin; skipped");
+  // Kinds kept by name only so that lint can point at them: the rest of Istio's API
+  // (security, telemetry, EnvoyFilter, WorkloadEntry, ...), the Kubernetes Gateway API and
+  // Ingress. They change traffic in a real mesh, so silently forgetting them would mislead.
+  // True when the document was handled.
+  bool load_named_kind(Object& o) {
+    const std::string& kind = o.kind;
+    const bool istio = ends_with(o.group, "istio.io");
+    const bool gateway_api = o.group == "gateway.networking.k8s.io";
+    const bool ingress = o.group == "networking.k8s.io" && kind == "Ingress";
+    if (!istio && !gateway_api && !ingress) return false;
+    // Kinds istiod translates into its own config (Ingress, the Gateway API) or that lint reads
+    // (PeerAuthentication) are read in full; all of them stay named in unmodelled() as well.
+    const bool gateway_api_kind =
+        gateway_api && (kind == "Gateway" || kind == "HTTPRoute" || kind == "TCPRoute" || kind == "TLSRoute" ||
+                        kind == "GRPCRoute" || kind == "ReferenceGrant");
+    const bool peer_auth = o.group == "security.istio.io" && kind == "PeerAuthentication";
+    if (gateway_api_kind || ingress || peer_auth) {
+      load_translated_kind(o, ingress, peer_auth);
+      if (diags_.error_count() != o.errors_before) return true;
     }
+    UnmodelledResource r;
+    r.api_version = o.api_version;
+    r.kind = kind;
+    read_unmodelled_meta(o.doc, r.meta);
+    const std::string what = kind + " (" + o.api_version + ")";
+    if (kind == "ReferenceGrant") {
+      skip_note(o.v, what + " is read for the cross-namespace references it permits, as istiod does");
+    } else if (gateway_api_kind || ingress) {
+      skip_note(o.v, what + " is translated into Istio Gateway and VirtualService config, as istiod does");
+    } else {
+      std::string why = gateway_api ? "this Gateway API kind is not translated by meshtwin"
+                                    : "it is not simulated; it is kept only so that lint can name it";
+      skip_note(o.v, what + " is skipped: " + why);
+    }
+    if (!r.meta.name.empty()) store_.apply(std::move(r));
+    return true;
+  }
 
-    if (group == "networking.istio.io") {
-      const bool modelled = kind == "VirtualService" || kind == "DestinationRule" || kind == "Gateway" ||
-                            kind == "ServiceEntry" || kind == "Sidecar";
-      if (modelled) {
-        if (!is_istio_networking_version(version)) return wrong_version("networking.istio.io/v1");
-        if (kind == "VirtualService") {
-          VirtualService r;
-          parse::parse_virtual_service(doc, r);
-          return finish(std::move(r));
-        }
-        if (kind == "DestinationRule") {
-          DestinationRule r;
-          parse::parse_destination_rule(doc, r);
-          return finish(std::move(r));
-        }
-        if (kind == "Gateway") {
-          Gateway r;
-          parse::parse_gateway(doc, r);
-          return finish(std::move(r));
-        }
-        if (kind == "ServiceEntry") {
-          ServiceEntry r;
-          parse::parse_service_entry(doc, r);
-          return finish(std::move(r));
-        }
-        Sidecar r;
-        parse::parse_sidecar(doc, r);
-        return finish(std::move(r));
-      }
-    }
-
-    // Kinds kept by name only so that lint can point at them: the rest of Istio's API
-    // (security, telemetry, EnvoyFilter, WorkloadEntry, ...), the Kubernetes Gateway API and
-    // Ingress. They change traffic in a real mesh, so silently forgetting them would mislead.
-    const bool istio = ends_with(group, "istio.io");
-    const bool gateway_api = group == "gateway.networking.k8s.io";
-    const bool ingress = group == "networking.k8s.io" && kind == "Ingress";
-    if (istio || gateway_api || ingress) {
-      // Kinds istiod translates into its own config (Ingress, the Gateway API) or that lint reads
-      // (PeerAuthentication) are read in full; all of them stay named in unmodelled() as well.
-      const bool gateway_api_kind =
-          gateway_api && (kind == "Gateway" || kind == "HTTPRoute" || kind == "TCPRoute" || kind == "TLSRoute" ||
-                          kind == "GRPCRoute" || kind == "ReferenceGrant");
-      const bool peer_auth = group == "security.istio.io" && kind == "PeerAuthentication";
-      if (gateway_api_kind || ingress || peer_auth) {
-        auto typed = [&](auto&& resource) {
-          doc.ignore({"status"});
-          doc.finish();
-          if (diags_.error_count() == errors_before) store_.apply(std::move(resource));
-        };
-        if (ingress) {
-          Ingress r;
-          parse::parse_ingress(doc, r);
-          typed(std::move(r));
-        } else if (peer_auth) {
-          PeerAuthentication r;
-          parse::parse_peer_authentication(doc, r);
-          typed(std::move(r));
-        } else if (kind == "Gateway") {
-          GatewayApiGateway r;
-          parse::parse_gateway_api_gateway(doc, r);
-          typed(std::move(r));
-        } else if (kind == "HTTPRoute") {
-          GatewayApiHTTPRoute r;
-          parse::parse_http_route(doc, r);
-          typed(std::move(r));
-        } else if (kind == "GRPCRoute") {
-          GatewayApiGRPCRoute r;
-          parse::parse_grpc_route(doc, r);
-          typed(std::move(r));
-        } else if (kind == "ReferenceGrant") {
-          GatewayApiReferenceGrant r;
-          parse::parse_reference_grant(doc, r);
-          typed(std::move(r));
-        } else {
-          GatewayApiL4Route r;
-          parse::parse_l4_route(doc, kind, r);
-          typed(std::move(r));
-        }
-        if (diags_.error_count() != errors_before) return;
-      }
-      UnmodelledResource r;
-      r.api_version = api_version;
-      r.kind = kind;
-      read_unmodelled_meta(doc, r.meta);
-      if (kind == "ReferenceGrant") {
-        skip_note(v, kind + " (" + api_version + ") is read for the cross-namespace references it permits, as "
-                                                 "istiod does");
-      } else if (gateway_api_kind || ingress) {
-        skip_note(v, kind + " (" + api_version + ") is translated into Istio Gateway and VirtualService config, as "
-                                                 "istiod does");
-      } else {
-        std::string why = gateway_api ? "this Gateway API kind is not translated by meshtwin"
-                                      : "it is not simulated; it is kept only so that lint can name it";
-        skip_note(v, kind + " (" + api_version + ") is skipped: " + why);
-      }
-      if (!r.meta.name.empty()) store_.apply(std::move(r));
-      return;
-    }
-    skip_note(v, kind + " (" + api_version + ") is not modelled by meshtwin; skipped");
+  // Ingress, PeerAuthentication and the Gateway API kinds, read in full.
+  void load_translated_kind(Object& o, bool ingress, bool peer_auth) {
+    const std::string& kind = o.kind;
+    if (ingress) apply_parsed<Ingress>(o, parse::parse_ingress);
+    else if (peer_auth) apply_parsed<PeerAuthentication>(o, parse::parse_peer_authentication);
+    else if (kind == "Gateway") apply_parsed<GatewayApiGateway>(o, parse::parse_gateway_api_gateway);
+    else if (kind == "HTTPRoute") apply_parsed<GatewayApiHTTPRoute>(o, parse::parse_http_route);
+    else if (kind == "GRPCRoute") apply_parsed<GatewayApiGRPCRoute>(o, parse::parse_grpc_route);
+    else if (kind == "ReferenceGrant") apply_parsed<GatewayApiReferenceGrant>(o, parse::parse_reference_grant);
+    else apply_parsed<GatewayApiL4Route>(o, [&](MapReader& doc, GatewayApiL4Route& r) { parse::parse_l4_route(doc, kind, r); });
   }
 
   // Best effort and silent: the document is not validated, only named.
@@ -332,28 +318,6 @@ void load_paths(const std::vector<std::string>& paths, ConfigStore& store, Diagn
                 const LoadOptions& options) {
   Loader loader(store, diags, options);
   for (const auto& p : paths) loader.load_path(p);
-}
-
-bool read_file(const std::string& path, std::string& out, std::string* error) {
-  errno = 0;
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    if (error) *error = std::strerror(errno != 0 ? errno : ENOENT);
-    return false;
-  }
-  out.clear();
-  char buf[65536];
-  std::size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-  // Reading a folder opens fine on Linux and then fails with EISDIR here.
-  const bool failed = std::ferror(f) != 0;
-  const int err = errno;
-  std::fclose(f);
-  if (failed) {
-    if (error) *error = std::strerror(err != 0 ? err : EIO);
-    return false;
-  }
-  return true;
 }
 
 void load_yaml_text(std::string_view text, const std::string& file_name, ConfigStore& store, Diagnostics& diags) {

@@ -28,10 +28,6 @@ void load_paths(const std::vector<std::string>& paths, ConfigStore& store, Diagn
 void load_paths(const std::vector<std::string>& paths, ConfigStore& store, Diagnostics& diags,
                 const LoadOptions& options);
 
-// Reads a whole file; false and the system's reason (`No such file or directory`,
-// `Permission denied`, `Is a directory`) in `error` when it cannot.
-bool read_file(const std::string& path, std::string& out, std::string* error);
-
 // The same for YAML text; `file_name` is what diagnostics report.
 void load_yaml_text(std::string_view text, const std::string& file_name, ConfigStore& store,
                     Diagnostics& diags);

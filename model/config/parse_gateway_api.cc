@@ -436,68 +436,86 @@ void parse_gateway_api_gateway(MapReader& doc, GatewayApiGateway& out) {
   spec.finish();
 }
 
-void parse_http_route(MapReader& doc, GatewayApiHTTPRoute& out) {
+namespace {
+
+void read_http_route_match(MapReader& mm, GatewayApiHTTPRouteMatch& match, const Value&) {
+  if (auto path = mm.get("path")) {
+    MapReader pm(*path, api::kHTTPPathMatch);
+    if (pm.ok()) {
+      pm.read_enum("type", match.path_type, {"Exact", "PathPrefix", "RegularExpression"});
+      pm.read("value", match.path_value);
+      if (match.path_type == "RegularExpression") check_gateway_regex(pm, match.path_value);
+      pm.finish();
+    }
+  }
+  if (auto h = mm.get("headers")) read_header_matches(*h, match.headers);
+  if (auto q = mm.get("queryParams")) read_header_matches(*q, match.query_params);
+  mm.read("method", match.method);
+}
+
+void read_grpc_route_match(MapReader& mm, GatewayApiGRPCRouteMatch& match, const Value&) {
+  if (auto method = mm.get("method")) {
+    MapReader gm(*method, api::kGRPCMethodMatch);
+    if (gm.ok()) {
+      GatewayApiGRPCMethodMatch g;
+      gm.read_enum("type", g.type, {"Exact", "RegularExpression"});
+      gm.read("service", g.service);
+      gm.read("method", g.method);
+      gm.finish();
+      // GRPCMethodMatch: "At least one of Service and Method MUST be a non-empty string."
+      if (g.service.empty() && g.method.empty()) method->error("a gRPC method match needs a service, a method or both");
+      match.method = std::move(g);
+    }
+  }
+  if (auto h = mm.get("headers")) read_header_matches(*h, match.headers);
+}
+
+// What HTTPRoute and GRPCRoute rules share: name, matches, filters and backendRefs.
+template <class Rule, class ReadMatch>
+void read_route_rule(MapReader& m, Rule& r, const Value& item, const api::Message& match_schema, ReadMatch read_match,
+                     bool grpc, const api::Message& backend_schema) {
+  r.location = item.location();
+  m.read("name", r.name);
+  if (auto matches = m.get("matches")) read_object_list(*matches, match_schema, r.matches, read_match);
+  if (auto filters = m.get("filters"))
+    read_list(*filters, r.filters, [&](const Value& fv, GatewayApiHTTPRouteFilter& f) { read_filter(fv, f, grpc); });
+  read_backend_refs(m, r.backend_refs, backend_schema);
+}
+
+}  // namespace
+
+namespace {
+
+// HTTPRoute and GRPCRoute: metadata, parentRefs, hostnames, then rules each read by `read_rule`.
+template <class Route, class ReadRule>
+void parse_rules_route(MapReader& doc, Route& out, const std::string& what, const api::Message& spec_schema,
+                       const api::Message& rule_schema, ReadRule read_rule) {
   read_metadata(doc, out.meta);
-  auto spec_opt = spec_map(doc, "an HTTPRoute needs parentRefs and rules", api::kHTTPRouteSpec);
+  auto spec_opt = spec_map(doc, what, spec_schema);
   if (!spec_opt) return;
   MapReader& spec = *spec_opt;
   read_parent_refs(spec, out.parent_refs);
   spec.read("hostnames", out.hostnames);
-  if (auto rules = spec.get("rules")) {
-    if (auto items = rules->as_list()) {
-      for (const Value& item : *items) {
-        MapReader m(item, api::kHTTPRouteRule);
-        if (!m.ok()) continue;
-        GatewayApiHTTPRouteRule r;
-        r.location = item.location();
-        m.read("name", r.name);
-        if (auto matches = m.get("matches")) {
-          if (auto mitems = matches->as_list()) {
-            for (const Value& mv : *mitems) {
-              MapReader mm(mv, api::kHTTPRouteMatch);
-              if (!mm.ok()) continue;
-              GatewayApiHTTPRouteMatch match;
-              if (auto path = mm.get("path")) {
-                MapReader pm(*path, api::kHTTPPathMatch);
-                if (pm.ok()) {
-                  pm.read_enum("type", match.path_type, {"Exact", "PathPrefix", "RegularExpression"});
-                  pm.read("value", match.path_value);
-                  if (match.path_type == "RegularExpression") check_gateway_regex(pm, match.path_value);
-                  pm.finish();
-                }
-              }
-              if (auto h = mm.get("headers")) read_header_matches(*h, match.headers);
-              if (auto q = mm.get("queryParams")) read_header_matches(*q, match.query_params);
-              mm.read("method", match.method);
-              mm.finish();
-              r.matches.push_back(std::move(match));
-            }
-          }
-        }
-        if (auto filters = m.get("filters")) {
-          if (auto fitems = filters->as_list()) {
-            for (const Value& fv : *fitems) {
-              GatewayApiHTTPRouteFilter f;
-              read_filter(fv, f);
-              r.filters.push_back(std::move(f));
-            }
-          }
-        }
-        read_backend_refs(m, r.backend_refs, api::kHTTPBackendRef);
-        if (auto t = m.get("timeouts")) {
-          MapReader tm(*t, api::kHTTPRouteTimeouts);
-          if (tm.ok()) {
-            tm.read_duration("request", r.request_timeout);
-            tm.read_duration("backendRequest", r.backend_request_timeout);
-            tm.finish();
-          }
-        }
-        m.finish();
-        out.rules.push_back(std::move(r));
-      }
-    }
-  }
+  if (auto rules = spec.get("rules")) read_object_list(*rules, rule_schema, out.rules, read_rule);
   spec.finish();
+}
+
+}  // namespace
+
+void parse_http_route(MapReader& doc, GatewayApiHTTPRoute& out) {
+  parse_rules_route(doc, out, "an HTTPRoute needs parentRefs and rules", api::kHTTPRouteSpec, api::kHTTPRouteRule,
+                    [](MapReader& m, GatewayApiHTTPRouteRule& r, const Value& item) {
+                      read_route_rule(m, r, item, api::kHTTPRouteMatch, read_http_route_match, /*grpc=*/false,
+                                      api::kHTTPBackendRef);
+                      if (auto t = m.get("timeouts")) {
+                        MapReader tm(*t, api::kHTTPRouteTimeouts);
+                        if (tm.ok()) {
+                          tm.read_duration("request", r.request_timeout);
+                          tm.read_duration("backendRequest", r.backend_request_timeout);
+                          tm.finish();
+                        }
+                      }
+                    });
 }
 
 void parse_l4_route(MapReader& doc, const std::string& kind, GatewayApiL4Route& out) {
@@ -510,79 +528,21 @@ void parse_l4_route(MapReader& doc, const std::string& kind, GatewayApiL4Route& 
   read_parent_refs(spec, out.parent_refs);
   if (kind == "TLSRoute") spec.read("hostnames", out.hostnames);
   if (auto rules = spec.get("rules")) {
-    if (auto items = rules->as_list()) {
-      for (const Value& item : *items) {
-        MapReader m(item, api::kL4RouteRule);
-        if (!m.ok()) continue;
-        GatewayApiL4RouteRule r;
-        r.location = item.location();
-        read_backend_refs(m, r.backend_refs);
-        m.ignore({"name"});  // a rule's name only labels it
-        m.finish();
-        out.rules.push_back(std::move(r));
-      }
-    }
+    read_object_list(*rules, api::kL4RouteRule, out.rules, [](MapReader& m, GatewayApiL4RouteRule& r, const Value& item) {
+      r.location = item.location();
+      read_backend_refs(m, r.backend_refs);
+      m.ignore({"name"});  // a rule's name only labels it
+    });
   }
   spec.finish();
 }
 
 void parse_grpc_route(MapReader& doc, GatewayApiGRPCRoute& out) {
-  read_metadata(doc, out.meta);
-  auto spec_opt = spec_map(doc, "a GRPCRoute needs parentRefs and rules", api::kGRPCRouteSpec);
-  if (!spec_opt) return;
-  MapReader& spec = *spec_opt;
-  read_parent_refs(spec, out.parent_refs);
-  spec.read("hostnames", out.hostnames);
-  if (auto rules = spec.get("rules")) {
-    if (auto items = rules->as_list()) {
-      for (const Value& item : *items) {
-        MapReader m(item, api::kGRPCRouteRule);
-        if (!m.ok()) continue;
-        GatewayApiGRPCRouteRule r;
-        r.location = item.location();
-        m.read("name", r.name);
-        if (auto matches = m.get("matches")) {
-          if (auto mitems = matches->as_list()) {
-            for (const Value& mv : *mitems) {
-              MapReader mm(mv, api::kGRPCRouteMatch);
-              if (!mm.ok()) continue;
-              GatewayApiGRPCRouteMatch match;
-              if (auto method = mm.get("method")) {
-                MapReader gm(*method, api::kGRPCMethodMatch);
-                if (gm.ok()) {
-                  GatewayApiGRPCMethodMatch g;
-                  gm.read_enum("type", g.type, {"Exact", "RegularExpression"});
-                  gm.read("service", g.service);
-                  gm.read("method", g.method);
-                  gm.finish();
-                  // GRPCMethodMatch: "At least one of Service and Method MUST be a non-empty string."
-                  if (g.service.empty() && g.method.empty())
-                    method->error("a gRPC method match needs a service, a method or both");
-                  match.method = std::move(g);
-                }
-              }
-              if (auto h = mm.get("headers")) read_header_matches(*h, match.headers);
-              mm.finish();
-              r.matches.push_back(std::move(match));
-            }
-          }
-        }
-        if (auto filters = m.get("filters")) {
-          if (auto fitems = filters->as_list()) {
-            for (const Value& fv : *fitems) {
-              GatewayApiHTTPRouteFilter f;
-              read_filter(fv, f, /*grpc=*/true);
-              r.filters.push_back(std::move(f));
-            }
-          }
-        }
-        read_backend_refs(m, r.backend_refs, api::kGRPCBackendRef);
-        m.finish();
-        out.rules.push_back(std::move(r));
-      }
-    }
-  }
-  spec.finish();
+  parse_rules_route(doc, out, "a GRPCRoute needs parentRefs and rules", api::kGRPCRouteSpec, api::kGRPCRouteRule,
+                    [](MapReader& m, GatewayApiGRPCRouteRule& r, const Value& item) {
+                      read_route_rule(m, r, item, api::kGRPCRouteMatch, read_grpc_route_match, /*grpc=*/true,
+                                      api::kGRPCBackendRef);
+                    });
 }
 
 void parse_reference_grant(MapReader& doc, GatewayApiReferenceGrant& out) {
@@ -591,39 +551,26 @@ void parse_reference_grant(MapReader& doc, GatewayApiReferenceGrant& out) {
   if (!spec_opt) return;
   MapReader& spec = *spec_opt;
   if (auto from = spec.require("from", "from is required: the kinds and namespaces that may refer here")) {
-    if (auto items = from->as_list()) {
-      for (const Value& item : *items) {
-        MapReader m(item, api::kReferenceGrantFrom);
-        if (!m.ok()) continue;
-        GatewayApiReferenceGrant::From f;
-        f.location = item.location();
-        m.require("group");
-        m.read("group", f.group);
-        m.require("kind");
-        m.read("kind", f.kind);
-        m.require("namespace");
-        m.read("namespace", f.namespace_);
-        m.finish();
-        out.from.push_back(std::move(f));
-      }
-    }
+    read_object_list(*from, api::kReferenceGrantFrom, out.from,
+                     [](MapReader& m, GatewayApiReferenceGrant::From& f, const Value& item) {
+                       f.location = item.location();
+                       m.require("group");
+                       m.read("group", f.group);
+                       m.require("kind");
+                       m.read("kind", f.kind);
+                       m.require("namespace");
+                       m.read("namespace", f.namespace_);
+                     });
   }
   if (auto to = spec.require("to", "to is required: the kinds in this namespace that may be referred to")) {
-    if (auto items = to->as_list()) {
-      for (const Value& item : *items) {
-        MapReader m(item, api::kReferenceGrantTo);
-        if (!m.ok()) continue;
-        GatewayApiReferenceGrant::To t;
-        t.location = item.location();
-        m.require("group");
-        m.read("group", t.group);
-        m.require("kind");
-        m.read("kind", t.kind);
-        m.read("name", t.name);
-        m.finish();
-        out.to.push_back(std::move(t));
-      }
-    }
+    read_object_list(*to, api::kReferenceGrantTo, out.to, [](MapReader& m, GatewayApiReferenceGrant::To& t, const Value& item) {
+      t.location = item.location();
+      m.require("group");
+      m.read("group", t.group);
+      m.require("kind");
+      m.read("kind", t.kind);
+      m.read("name", t.name);
+    });
   }
   spec.finish();
 }

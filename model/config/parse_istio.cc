@@ -4,21 +4,21 @@
 // does not read (tcpKeepalive, tunnel, certificate files, ...) is a warning, and Istio's own validation
 // (pilot/pkg/config/validation) is mirrored where it rejects a resource, so that what meshtwin
 // accepts is what istiod would accept.
+//
+// This file: what the three share (parse_istio_shared.h) and the VirtualService;
+// parse_destination_rule.cc reads DestinationRules, parse_istio_resources.cc Gateways,
+// ServiceEntries and Sidecars.
 #include <algorithm>
 #include <limits>
 #include <set>
+#include <type_traits>
 
-#include "model/config/parsers.h"
+#include "model/config/parse_istio_shared.h"
 #include "model/config/regex_check.h"
 
 namespace meshtwin::config::parse {
-namespace {
+namespace istio {
 
-constexpr std::int64_t kInt32Max = std::numeric_limits<std::int32_t>::max();
-constexpr std::int64_t kUint32Max = std::numeric_limits<std::uint32_t>::max();
-
-// An error about field `key` of the map `at` (e.g. a missing or conflicting field), reported
-// at the map since the field itself may not exist.
 void error_at(const Value& at, std::string_view key, std::string message) {
   at.reader().report(Severity::Error, at.node(), yaml::join_path(at.path(), key), std::move(message));
 }
@@ -28,6 +28,24 @@ void error_here(const Value& at, std::string message) { at.error(std::move(messa
 bool read_port_number(MapReader& m, std::string_view key, std::uint32_t& out) {
   return m.read_uint(key, out, 1, 65535);
 }
+
+std::optional<MapReader> spec_of(MapReader& doc, const std::string& what, const api::Message& schema) {
+  auto spec = doc.get("spec");
+  if (!spec) {
+    doc.value().reader().report(Severity::Error, doc.value().node(), yaml::join_path(doc.path(), "spec"),
+                                "spec is required: " + what);
+    return std::nullopt;
+  }
+  MapReader m(*spec, schema);
+  if (!m.ok()) return std::nullopt;
+  return m;
+}
+
+}  // namespace istio
+
+namespace {
+
+using namespace istio;
 
 // `percentage: {value: 50}` (istio.networking.v1.Percent).
 bool read_percent(MapReader& m, std::string_view key, std::optional<double>& out) {
@@ -191,17 +209,20 @@ void check_weights(const Value& route_v, const std::vector<D>& dests, bool weigh
   }
 }
 
-void read_route_destinations(const Value& v, std::vector<HTTPRouteDestination>& out) {
+// A route's destinations (HTTPRouteDestination or RouteDestination): an item that is not a map
+// or has an invalid weight leaves the weights unchecked, as its error already says enough.
+template <class D>
+void read_destinations(const Value& v, const api::Message& schema, std::vector<D>& out) {
   auto items = v.as_list();
   if (!items) return;
   bool weights_valid = true;
   for (const Value& item : *items) {
-    MapReader m(item, api::kHTTPRouteDestination);
+    MapReader m(item, schema);
     if (!m.ok()) {
       weights_valid = false;
       continue;
     }
-    HTTPRouteDestination rd;
+    D rd;
     rd.location = item.location();
     if (auto d = m.require("destination", "destination is required: say where this route sends traffic")) {
       read_destination(*d, rd.destination);
@@ -212,33 +233,8 @@ void read_route_destinations(const Value& v, std::vector<HTTPRouteDestination>& 
       else
         weights_valid = false;
     }
-    if (auto h = m.get("headers")) read_headers(*h, rd.headers);
-    m.finish();
-    out.push_back(std::move(rd));
-  }
-  check_weights(v, out, weights_valid);
-}
-
-void read_l4_destinations(const Value& v, std::vector<RouteDestination>& out) {
-  auto items = v.as_list();
-  if (!items) return;
-  bool weights_valid = true;
-  for (const Value& item : *items) {
-    MapReader m(item, api::kRouteDestination);
-    if (!m.ok()) {
-      weights_valid = false;
-      continue;
-    }
-    RouteDestination rd;
-    rd.location = item.location();
-    if (auto d = m.require("destination", "destination is required: say where this route sends traffic")) {
-      read_destination(*d, rd.destination);
-    }
-    if (auto w = m.get("weight")) {
-      if (auto n = w->as_int(0, kInt32Max))
-        rd.weight = static_cast<std::int32_t>(*n);
-      else
-        weights_valid = false;
+    if constexpr (std::is_same_v<D, HTTPRouteDestination>) {
+      if (auto h = m.get("headers")) read_headers(*h, rd.headers);
     }
     m.finish();
     out.push_back(std::move(rd));
@@ -487,17 +483,9 @@ void read_http_route(const Value& v, HTTPRoute& r, bool in_delegate_vs) {
   if (!m.ok()) return;
   r.location = v.location();
   m.read("name", r.name);
-  if (auto match = m.get("match")) {
-    if (auto items = match->as_list()) {
-      for (const Value& item : *items) {
-        HTTPMatchRequest mr;
-        read_match_request(item, mr);
-        r.match.push_back(std::move(mr));
-      }
-    }
-  }
+  if (auto match = m.get("match")) read_list(*match, r.match, read_match_request);
   std::optional<Value> route_v = m.get("route");
-  if (route_v) read_route_destinations(*route_v, r.route);
+  if (route_v) read_destinations(*route_v, api::kHTTPRouteDestination, r.route);
   std::optional<Value> redirect_v = m.get("redirect");
   if (redirect_v) {
     HTTPRedirect x;
@@ -584,20 +572,11 @@ void read_tcp_route(const Value& v, TCPRoute& r) {
   MapReader m(v, api::kTCPRoute);
   if (!m.ok()) return;
   r.location = v.location();
-  if (auto match = m.get("match")) {
-    if (auto items = match->as_list()) {
-      for (const Value& item : *items) {
-        MapReader mm(item, api::kL4MatchAttributes);
-        if (!mm.ok()) continue;
-        L4MatchAttributes x;
-        read_l4_match_common(mm, x);
-        mm.finish();
-        r.match.push_back(std::move(x));
-      }
-    }
-  }
+  if (auto match = m.get("match"))
+    read_object_list(*match, api::kL4MatchAttributes, r.match,
+                     [](MapReader& mm, L4MatchAttributes& x, const Value&) { read_l4_match_common(mm, x); });
   if (auto route = m.require("route", "route is required: where this TCP route sends traffic"))
-    read_l4_destinations(*route, r.route);
+    read_destinations(*route, api::kRouteDestination, r.route);
   m.finish();
 }
 
@@ -606,379 +585,23 @@ void read_tls_route(const Value& v, TLSRoute& r) {
   if (!m.ok()) return;
   r.location = v.location();
   if (auto match = m.require("match", "match is required: a TLS route matches on sniHosts")) {
-    if (auto items = match->as_list()) {
-      if (items->empty()) match->error("match must have at least one entry with sniHosts");
-      for (const Value& item : *items) {
-        MapReader mm(item, api::kTLSMatchAttributes);
-        if (!mm.ok()) continue;
-        TLSMatchAttributes x;
-        if (mm.require("sniHosts", "sniHosts is required: the SNI names this TLS route matches"))
-          mm.read("sniHosts", x.sni_hosts);
-        read_l4_match_common(mm, x);
-        mm.finish();
-        r.match.push_back(std::move(x));
-      }
-    }
+    read_object_list(
+        *match, api::kTLSMatchAttributes, r.match,
+        [](MapReader& mm, TLSMatchAttributes& x, const Value&) {
+          if (mm.require("sniHosts", "sniHosts is required: the SNI names this TLS route matches"))
+            mm.read("sniHosts", x.sni_hosts);
+          read_l4_match_common(mm, x);
+        },
+        "match must have at least one entry with sniHosts");
   }
   if (auto route = m.require("route", "route is required: where this TLS route sends traffic"))
-    read_l4_destinations(*route, r.route);
+    read_destinations(*route, api::kRouteDestination, r.route);
   m.finish();
-}
-
-std::optional<MapReader> spec_of(MapReader& doc, const std::string& what, const api::Message& schema) {
-  auto spec = doc.get("spec");
-  if (!spec) {
-    doc.value().reader().report(Severity::Error, doc.value().node(), yaml::join_path(doc.path(), "spec"),
-                                "spec is required: " + what);
-    return std::nullopt;
-  }
-  MapReader m(*spec, schema);
-  if (!m.ok()) return std::nullopt;
-  return m;
-}
-
-// ------------------------------------------------------------ DestinationRule pieces
-
-
-// Envoy's bounds for the hash-based load balancers (cluster.proto): RingHashLbConfig
-// minimum_ring_size <= 8388608 (8M), MaglevLbConfig table_size <= 5000011 and prime.
-constexpr std::int64_t kMaxRingSize = 8'388'608;
-constexpr std::int64_t kMaxMaglevTableSize = 5'000'011;
-
-bool is_prime(std::uint64_t n) {
-  if (n < 2) return false;
-  for (std::uint64_t d = 2; d * d <= n; ++d)
-    if (n % d == 0) return false;
-  return true;
-}
-
-std::optional<std::uint64_t> read_ring_size(const Value& v) {
-  auto x = v.as_int(0, kMaxRingSize);
-  if (!x) return std::nullopt;
-  return static_cast<std::uint64_t>(*x);
-}
-
-void read_consistent_hash(const Value& v, ConsistentHashLB& ch) {
-  MapReader m(v, api::kConsistentHashLB);
-  if (!m.ok()) return;
-  int keys = 0;
-  if (m.read("httpHeaderName", ch.header_name)) {
-    ch.key = ConsistentHashLB::Key::HttpHeaderName;
-    ++keys;
-  }
-  if (auto cookie = m.get("httpCookie")) {
-    ++keys;
-    ch.key = ConsistentHashLB::Key::HttpCookie;
-    MapReader cm(*cookie, api::kHTTPCookie);
-    if (cm.ok()) {
-      cm.require("name", "name is required: the cookie to hash on");
-      cm.read("name", ch.cookie_name);
-      cm.read("path", ch.cookie_path);
-      cm.read_duration("ttl", ch.cookie_ttl);
-      cm.finish();
-    }
-  }
-  bool use_source_ip = false;
-  if (m.read("useSourceIp", use_source_ip) && use_source_ip) {
-    ch.key = ConsistentHashLB::Key::UseSourceIp;
-    ++keys;
-  }
-  if (m.read("httpQueryParameterName", ch.header_name)) {
-    ch.key = ConsistentHashLB::Key::HttpQueryParameterName;
-    ++keys;
-  }
-  if (keys > 1)
-    v.error("consistentHash must use only one of httpHeaderName, httpCookie, useSourceIp or httpQueryParameterName");
-  const bool has_ring = m.has("ringHash");
-  const bool has_maglev = m.has("maglev");
-  if (auto ring = m.get("ringHash")) {
-    ch.algorithm = ConsistentHashLB::Algorithm::RingHash;
-    MapReader rm(*ring, api::kRingHash);
-    if (rm.ok()) {
-      if (auto n = rm.get("minimumRingSize")) {
-        if (auto x = read_ring_size(*n)) ch.minimum_ring_size = *x;
-      }
-      rm.finish();
-    }
-  }
-  if (auto mag = m.get("maglev")) {
-    ch.algorithm = ConsistentHashLB::Algorithm::Maglev;
-    MapReader mm(*mag, api::kMagLev);
-    if (mm.ok()) {
-      if (auto n = mm.get("tableSize")) {
-        // Envoy's MaglevLbConfig: table_size <= 5000011 (validate rule) and prime (checked when
-        // the load balancer is built); istiod passes the value through, so Envoy NACKs it.
-        if (auto x = n->as_int(1, kMaxMaglevTableSize)) {
-          if (!is_prime(static_cast<std::uint64_t>(*x)))
-            n->error("tableSize must be a prime number (Envoy's Maglev table), got " + n->describe() +
-                     "; e.g. 65537 (the default), 131071 or 5000011");
-          else
-            ch.maglev_table_size = static_cast<std::uint64_t>(*x);
-        }
-      }
-      mm.finish();
-    }
-  }
-  if (has_ring && has_maglev) error_at(v, "maglev", "set either ringHash or maglev, not both");
-  if (auto n = m.get("minimumRingSize")) {  // deprecated top-level form
-    if (has_ring || has_maglev) {
-      n->error("minimumRingSize (deprecated) cannot be combined with ringHash or maglev; use ringHash.minimumRingSize");
-    } else if (auto x = read_ring_size(*n)) {
-      ch.minimum_ring_size = *x;
-    }
-  }
-  m.finish();
-}
-
-void read_locality_lb(const Value& v, LocalityLbSetting& l) {
-  MapReader m(v, api::kLocalityLoadBalancerSetting);
-  if (!m.ok()) return;
-  if (auto dist = m.get("distribute")) {
-    if (auto items = dist->as_list()) {
-      for (const Value& item : *items) {
-        MapReader dm(item, api::kLocalityDistribute);
-        if (!dm.ok()) continue;
-        LocalityDistribute d;
-        dm.read("from", d.from);
-        if (auto to = dm.get("to")) {
-          MapReader tm(*to);
-          std::uint64_t total = 0;
-          bool ok = tm.ok();
-          for (auto& [loc, w] : tm.entries()) {
-            if (auto n = w.as_int(0, kUint32Max)) {
-              d.to[loc] = static_cast<std::uint32_t>(*n);
-              total += static_cast<std::uint64_t>(*n);
-            } else {
-              ok = false;
-            }
-          }
-          if (ok && total != 100) to->error("to weights must sum to 100, got " + std::to_string(total));
-        }
-        dm.finish();
-        l.distribute.push_back(std::move(d));
-      }
-    }
-  }
-  if (auto fo = m.get("failover")) {
-    if (auto items = fo->as_list()) {
-      for (const Value& item : *items) {
-        MapReader fm(item, api::kLocalityFailover);
-        if (!fm.ok()) continue;
-        LocalityFailover f;
-        fm.read("from", f.from);
-        fm.read("to", f.to);
-        fm.finish();
-        l.failover.push_back(std::move(f));
-      }
-    }
-  }
-  m.read("failoverPriority", l.failover_priority);
-  m.read("enabled", l.enabled);
-  if (!l.distribute.empty() && !l.failover.empty())
-    error_at(v, "failover", "set either distribute or failover, not both");
-  m.finish();
-}
-
-void read_load_balancer(const Value& v, LoadBalancerSettings& lb) {
-  MapReader m(v, api::kLoadBalancerSettings);
-  if (!m.ok()) return;
-  std::string simple;
-  if (m.read_enum("simple", simple,
-                  {"UNSPECIFIED", "LEAST_CONN", "RANDOM", "PASSTHROUGH", "ROUND_ROBIN", "LEAST_REQUEST"})) {
-    using S = LoadBalancerSettings::Simple;
-    lb.simple = simple == "LEAST_CONN"      ? S::LeastConn
-                : simple == "RANDOM"        ? S::Random
-                : simple == "PASSTHROUGH"   ? S::Passthrough
-                : simple == "ROUND_ROBIN"   ? S::RoundRobin
-                : simple == "LEAST_REQUEST" ? S::LeastRequest
-                                            : S::Unspecified;
-  }
-  if (auto ch = m.get("consistentHash")) {
-    if (m.has("simple")) error_at(v, "consistentHash", "set either simple or consistentHash, not both");
-    ConsistentHashLB x;
-    read_consistent_hash(*ch, x);
-    lb.consistent_hash = x;
-  }
-  if (auto loc = m.get("localityLbSetting")) {
-    LocalityLbSetting x;
-    read_locality_lb(*loc, x);
-    lb.locality_lb_setting = x;
-  }
-  m.read_duration("warmupDurationSecs", lb.warmup_duration_secs);
-  if (auto w = m.get("warmup")) {
-    MapReader wm(*w, api::kWarmupConfiguration);
-    if (wm.ok()) {
-      WarmupConfiguration x;
-      if (wm.require("duration", "duration is required: how long a new endpoint warms up"))
-        wm.read_duration("duration", x.duration, engine::kMillisecond);
-      wm.read_number("minimumPercent", x.minimum_percent, 0, 100);
-      wm.read_number("aggression", x.aggression, 1, std::numeric_limits<double>::infinity());
-      wm.finish();
-      lb.warmup = x;
-    }
-    if (m.has("warmupDurationSecs")) error_at(v, "warmup", "set either warmup or warmupDurationSecs, not both");
-  }
-  m.finish();
-}
-
-void read_connection_pool(const Value& v, ConnectionPoolSettings& cp) {
-  MapReader m(v, api::kConnectionPoolSettings);
-  if (!m.ok()) return;
-  if (auto tcp = m.get("tcp")) {
-    MapReader tm(*tcp, api::kTCPSettings);
-    if (tm.ok()) {
-      ConnectionPoolSettings::Tcp t;
-      tm.read_int("maxConnections", t.max_connections, 0, kInt32Max);
-      tm.read_duration("connectTimeout", t.connect_timeout, engine::kMillisecond);
-      tm.read_duration("idleTimeout", t.idle_timeout);
-      tm.read_duration("maxConnectionDuration", t.max_connection_duration, engine::kMillisecond);
-      tm.finish();
-      cp.tcp = t;
-    }
-  }
-  if (auto http = m.get("http")) {
-    MapReader hm(*http, api::kHTTPSettings);
-    if (hm.ok()) {
-      ConnectionPoolSettings::Http h;
-      hm.read_int("http1MaxPendingRequests", h.http1_max_pending_requests, 0, kInt32Max);
-      hm.read_int("http2MaxRequests", h.http2_max_requests, 0, kInt32Max);
-      hm.read_int("maxRequestsPerConnection", h.max_requests_per_connection, 0, kInt32Max);
-      hm.read_int("maxRetries", h.max_retries, 0, kInt32Max);
-      hm.read_duration("idleTimeout", h.idle_timeout);
-      hm.read_enum("h2UpgradePolicy", h.h2_upgrade_policy, {"DEFAULT", "DO_NOT_UPGRADE", "UPGRADE"});
-      hm.read("useClientProtocol", h.use_client_protocol);
-      hm.read_int("maxConcurrentStreams", h.max_concurrent_streams, 0, kInt32Max);
-      hm.finish();
-      cp.http = h;
-    }
-  }
-  m.finish();
-}
-
-void read_outlier_detection(const Value& v, OutlierDetection& od) {
-  MapReader m(v, api::kOutlierDetection);
-  if (!m.ok()) return;
-  m.read_uint("consecutive5xxErrors", od.consecutive_5xx_errors, 0, kUint32Max);
-  m.read_uint("consecutiveGatewayErrors", od.consecutive_gateway_errors, 0, kUint32Max);
-  if (m.read_int("consecutiveErrors", od.consecutive_errors, 0, kInt32Max)) {
-    m.get("consecutiveErrors")->note(
-        "consecutiveErrors is deprecated and ignored by current Istio; use consecutive5xxErrors or "
-        "consecutiveGatewayErrors");
-  }
-  m.read("splitExternalLocalOriginErrors", od.split_external_local_origin_errors);
-  m.read_uint("consecutiveLocalOriginFailures", od.consecutive_local_origin_failures, 0, kUint32Max);
-  m.read_duration("interval", od.interval, engine::kMillisecond);
-  m.read_duration("baseEjectionTime", od.base_ejection_time, engine::kMillisecond);
-  m.read_int("maxEjectionPercent", od.max_ejection_percent, 0, 100);
-  m.read_int("minHealthPercent", od.min_health_percent, 0, 100);
-  m.finish();
-}
-
-void read_client_tls(const Value& v, ClientTLSSettings& t) {
-  MapReader m(v, api::kClientTLSSettings);
-  if (!m.ok()) return;
-  m.read_enum("mode", t.mode, {"DISABLE", "SIMPLE", "MUTUAL", "ISTIO_MUTUAL"});
-  m.read("sni", t.sni);
-  m.read("credentialName", t.credential_name);
-  m.read("subjectAltNames", t.subject_alt_names);
-  m.read("insecureSkipVerify", t.insecure_skip_verify);
-  m.finish();
-}
-
-// The blocks shared by TrafficPolicy and PortTrafficPolicy.
-template <class P>
-void read_policy_blocks(MapReader& m, P& p) {
-  if (auto lb = m.get("loadBalancer")) {
-    LoadBalancerSettings x;
-    read_load_balancer(*lb, x);
-    p.load_balancer = x;
-  }
-  if (auto cp = m.get("connectionPool")) {
-    ConnectionPoolSettings x;
-    read_connection_pool(*cp, x);
-    p.connection_pool = x;
-  }
-  if (auto od = m.get("outlierDetection")) {
-    OutlierDetection x;
-    read_outlier_detection(*od, x);
-    p.outlier_detection = x;
-  }
-  if (auto tls = m.get("tls")) {
-    ClientTLSSettings x;
-    read_client_tls(*tls, x);
-    p.tls = x;
-  }
-}
-
-void read_traffic_policy(const Value& v, TrafficPolicy& tp) {
-  MapReader m(v, api::kTrafficPolicy);
-  if (!m.ok()) return;
-  tp.location = v.location();
-  read_policy_blocks(m, tp);
-  if (auto pls = m.get("portLevelSettings")) {
-    if (auto items = pls->as_list()) {
-      std::set<std::uint32_t> seen;
-      for (const Value& item : *items) {
-        MapReader pm(item, api::kPortTrafficPolicy);
-        if (!pm.ok()) continue;
-        PortTrafficPolicy p;
-        p.location = item.location();
-        if (auto port = pm.require("port", "port is required: which port these settings apply to")) {
-          MapReader portm(*port, api::kPortSelector);
-          if (portm.ok()) {
-            if (portm.require("number", "number is required: the port number"))
-              read_port_number(portm, "number", p.port);
-            portm.finish();
-          }
-        }
-        read_policy_blocks(pm, p);
-        pm.finish();
-        if (p.port != 0 && !seen.insert(p.port).second)
-          error_here(item, "port " + std::to_string(p.port) + " appears twice in portLevelSettings");
-        tp.port_level_settings.push_back(std::move(p));
-      }
-    }
-  }
-  if (auto rb = m.get("retryBudget")) {
-    MapReader rm(*rb, api::kRetryBudget);
-    if (rm.ok()) {
-      RetryBudget x;
-      rm.read_number("percent", x.percent, 0, 100);
-      rm.read_uint("minRetryConcurrency", x.min_retry_concurrency, 0, kUint32Max);
-      rm.finish();
-      tp.retry_budget = x;
-    }
-  }
-  m.finish();
-}
-
-// ------------------------------------------------------------ Gateway / Sidecar pieces
-
-void read_port_spec(const Value& v, PortSpec& p, bool protocol_required, const api::Message& schema) {
-  MapReader m(v, schema);
-  if (!m.ok()) return;
-  if (m.require("number", "number is required: the port number (1-65535)")) read_port_number(m, "number", p.number);
-  if (protocol_required) m.require("protocol", "protocol is required (HTTP, HTTPS, GRPC, HTTP2, MONGO, TCP or TLS)");
-  m.read("protocol", p.protocol);
-  m.read("name", p.name);
-  read_port_number(m, "targetPort", p.target_port);
-  m.finish();
-}
-
-// DestinationRule's selector is type.v1beta1.WorkloadSelector (matchLabels); ServiceEntry's and
-// Sidecar's are networking.v1.WorkloadSelector (labels).
-std::optional<Labels> read_workload_selector(MapReader& m, std::string_view labels_key) {
-  auto ws = m.get("workloadSelector");
-  if (!ws) return std::nullopt;
-  MapReader wm(*ws, labels_key == "matchLabels" ? api::kWorkloadSelectorMatchLabels : api::kWorkloadSelectorLabels);
-  if (!wm.ok()) return std::nullopt;
-  Labels l;
-  read_labels(wm, labels_key, l);
-  wm.finish();
-  return l;
 }
 
 }  // namespace
+
+using namespace istio;
 
 void parse_virtual_service(MapReader& doc, VirtualService& out) {
   read_metadata(doc, out.meta);
@@ -992,35 +615,12 @@ void parse_virtual_service(MapReader& doc, VirtualService& out) {
   // No hosts: a delegate VirtualService, only reachable through another one's `delegate`.
   const bool delegate_vs = !hosts_v || (hosts_v->is_seq() && hosts_v->node().size() == 0);
   std::optional<Value> http_v = spec.get("http");
-  if (http_v) {
-    if (auto items = http_v->as_list()) {
-      for (const Value& item : *items) {
-        HTTPRoute r;
-        read_http_route(item, r, delegate_vs);
-        out.http.push_back(std::move(r));
-      }
-    }
-  }
+  if (http_v)
+    read_list(*http_v, out.http, [&](const Value& item, HTTPRoute& r) { read_http_route(item, r, delegate_vs); });
   std::optional<Value> tcp_v = spec.get("tcp");
-  if (tcp_v) {
-    if (auto items = tcp_v->as_list()) {
-      for (const Value& item : *items) {
-        TCPRoute r;
-        read_tcp_route(item, r);
-        out.tcp.push_back(std::move(r));
-      }
-    }
-  }
+  if (tcp_v) read_list(*tcp_v, out.tcp, read_tcp_route);
   std::optional<Value> tls_v = spec.get("tls");
-  if (tls_v) {
-    if (auto items = tls_v->as_list()) {
-      for (const Value& item : *items) {
-        TLSRoute r;
-        read_tls_route(item, r);
-        out.tls.push_back(std::move(r));
-      }
-    }
-  }
+  if (tls_v) read_list(*tls_v, out.tls, read_tls_route);
   spec.finish();
 
   const bool bound_to_mesh =
@@ -1048,249 +648,6 @@ void parse_virtual_service(MapReader& doc, VirtualService& out) {
   const bool wrong_type = (http_v && !http_v->is_seq()) || (tcp_v && !tcp_v->is_seq()) || (tls_v && !tls_v->is_seq());
   if (!wrong_type && out.http.empty() && out.tcp.empty() && out.tls.empty())
     error_at(spec.value(), "http", "a VirtualService needs http, tcp or tls routes");
-}
-
-void parse_destination_rule(MapReader& doc, DestinationRule& out) {
-  read_metadata(doc, out.meta);
-  auto spec_opt = spec_of(doc, "a DestinationRule needs a host", api::kDestinationRule);
-  if (!spec_opt) return;
-  MapReader& spec = *spec_opt;
-  if (auto host = spec.require("host", "host is required: the service this DestinationRule configures")) {
-    if (auto s = host->as_string()) {
-      if (s->empty()) host->error("host must not be empty");
-      out.host = *s;
-    }
-  }
-  if (auto tp = spec.get("trafficPolicy")) {
-    TrafficPolicy x;
-    read_traffic_policy(*tp, x);
-    out.traffic_policy = x;
-  }
-  if (auto subsets = spec.get("subsets")) {
-    if (auto items = subsets->as_list()) {
-      for (const Value& item : *items) {
-        MapReader m(item, api::kSubset);
-        if (!m.ok()) continue;
-        Subset s;
-        s.location = item.location();
-        if (auto name = m.require("name", "name is required: routes refer to a subset by its name")) {
-          if (auto n = name->as_string()) {
-            if (n->empty()) {
-              name->error("name must not be empty");
-            } else {
-              for (const auto& prev : out.subsets) {
-                if (prev.name == *n) {
-                  name->error("duplicate subset name \"" + *n + "\"; subset names must be unique in a DestinationRule");
-                  break;
-                }
-              }
-            }
-            s.name = *n;
-          }
-        }
-        read_labels(m, "labels", s.labels);
-        if (auto tp = m.get("trafficPolicy")) {
-          TrafficPolicy x;
-          read_traffic_policy(*tp, x);
-          s.traffic_policy = x;
-        }
-        m.finish();
-        out.subsets.push_back(std::move(s));
-      }
-    }
-  }
-  spec.read("exportTo", out.export_to);
-  out.workload_selector = read_workload_selector(spec, "matchLabels");
-  spec.finish();
-}
-
-void parse_gateway(MapReader& doc, Gateway& out) {
-  read_metadata(doc, out.meta);
-  auto spec_opt = spec_of(doc, "a Gateway needs servers", api::kGateway);
-  if (!spec_opt) return;
-  MapReader& spec = *spec_opt;
-  read_labels(spec, "selector", out.selector);
-  if (auto servers = spec.require("servers", "servers is required: the ports and hosts this gateway exposes")) {
-    if (auto items = servers->as_list()) {
-      if (items->empty()) servers->error("servers must have at least one server");
-      for (const Value& item : *items) {
-        MapReader m(item, api::kServer);
-        if (!m.ok()) continue;
-        Server s;
-        s.location = item.location();
-        if (auto port = m.require("port", "port is required: the port this server listens on"))
-          read_port_spec(*port, s.port, /*protocol_required=*/true, api::kPort);
-        m.read("bind", s.bind);
-        if (auto hosts = m.require("hosts", "hosts is required: the hosts this server exposes (\"*\" for all)")) {
-          if (auto h = hosts->as_string_list()) {
-            if (h->empty()) hosts->error("hosts must have at least one host (\"*\" for all)");
-            s.hosts = *h;
-          }
-        }
-        if (auto tls = m.get("tls")) {
-          MapReader tm(*tls, api::kServerTLSSettings);
-          if (tm.ok()) {
-            ServerTLSSettings t;
-            tm.read("httpsRedirect", t.https_redirect);
-            tm.read_enum("mode", t.mode,
-                         {"PASSTHROUGH", "SIMPLE", "MUTUAL", "AUTO_PASSTHROUGH", "ISTIO_MUTUAL", "OPTIONAL_MUTUAL"});
-            tm.read("credentialName", t.credential_name);
-            tm.read("subjectAltNames", t.subject_alt_names);
-            tm.read_enum("minProtocolVersion", t.min_protocol_version,
-                         {"TLS_AUTO", "TLSV1_0", "TLSV1_1", "TLSV1_2", "TLSV1_3"});
-            tm.read_enum("maxProtocolVersion", t.max_protocol_version,
-                         {"TLS_AUTO", "TLSV1_0", "TLSV1_1", "TLSV1_2", "TLSV1_3"});
-            tm.finish();
-            s.tls = t;
-          }
-        }
-        m.read("name", s.name);
-        m.finish();
-        out.servers.push_back(std::move(s));
-      }
-    }
-  }
-  spec.finish();
-}
-
-void parse_service_entry(MapReader& doc, ServiceEntry& out) {
-  read_metadata(doc, out.meta);
-  auto spec_opt = spec_of(doc, "a ServiceEntry needs hosts", api::kServiceEntry);
-  if (!spec_opt) return;
-  MapReader& spec = *spec_opt;
-  if (auto hosts = spec.require("hosts", "hosts is required: the host names this ServiceEntry adds")) {
-    if (auto h = hosts->as_string_list()) {
-      if (h->empty()) hosts->error("hosts must have at least one host");
-      for (std::size_t i = 0; i < h->size(); ++i) {
-        if ((*h)[i] == "*") hosts->at(i).error("host \"*\" is not allowed in a ServiceEntry; use a wildcard such as \"*.example.com\"");
-        else if ((*h)[i].empty()) hosts->at(i).error("host must not be empty");
-      }
-      out.hosts = *h;
-    }
-  }
-  spec.read("addresses", out.addresses);
-  if (auto ports = spec.get("ports")) {
-    if (auto items = ports->as_list()) {
-      for (const Value& item : *items) {
-        PortSpec p;
-        read_port_spec(item, p, /*protocol_required=*/false, api::kServicePortIstio);
-        out.ports.push_back(std::move(p));
-      }
-    }
-  }
-  spec.read_enum("location", out.location, {"MESH_EXTERNAL", "MESH_INTERNAL"});
-  spec.read_enum("resolution", out.resolution, {"NONE", "STATIC", "DNS", "DNS_ROUND_ROBIN", "DYNAMIC_DNS"});
-  std::optional<Value> endpoints_v = spec.get("endpoints");
-  if (endpoints_v) {
-    if (auto items = endpoints_v->as_list()) {
-      for (const Value& item : *items) {
-        MapReader m(item, api::kWorkloadEntry);
-        if (!m.ok()) continue;
-        WorkloadEntrySpec e;
-        m.read("address", e.address);
-        if (auto ports = m.get("ports")) {
-          MapReader pm(*ports);
-          if (pm.ok()) {
-            for (auto& [name, num] : pm.entries()) {
-              if (auto n = num.as_int(1, 65535)) e.ports[name] = static_cast<std::uint32_t>(*n);
-            }
-          }
-        }
-        read_labels(m, "labels", e.labels);
-        m.read("network", e.network);
-        m.read("locality", e.locality);
-        m.read_uint("weight", e.weight, 0, kUint32Max);
-        m.read("serviceAccount", e.service_account);
-        m.finish();
-        out.endpoints.push_back(std::move(e));
-      }
-    }
-  }
-  const bool has_selector = spec.has("workloadSelector");
-  out.workload_selector = read_workload_selector(spec, "labels");
-  spec.read("exportTo", out.export_to);
-  spec.read("subjectAltNames", out.subject_alt_names);
-  spec.finish();
-  if (endpoints_v && has_selector)
-    error_at(spec.value(), "workloadSelector", "set either endpoints or workloadSelector, not both");
-  if (out.resolution == "NONE" && !out.endpoints.empty())
-    error_at(spec.value(), "endpoints",
-             "endpoints are not allowed with resolution NONE (traffic goes to the address the app dialled); use "
-             "STATIC or DNS");
-}
-
-void parse_sidecar(MapReader& doc, Sidecar& out) {
-  read_metadata(doc, out.meta);
-  auto spec_opt = spec_of(doc, "a Sidecar needs egress or ingress settings", api::kSidecar);
-  if (!spec_opt) return;
-  MapReader& spec = *spec_opt;
-  out.workload_selector = read_workload_selector(spec, "labels");
-  if (auto ingress = spec.get("ingress")) {
-    if (auto items = ingress->as_list()) {
-      for (const Value& item : *items) {
-        MapReader m(item, api::kIstioIngressListener);
-        if (!m.ok()) continue;
-        IstioIngressListener l;
-        if (auto port = m.require("port", "port is required: the port this ingress listener receives on"))
-          read_port_spec(*port, l.port, /*protocol_required=*/false, api::kSidecarPort);
-        m.read("bind", l.bind);
-        m.read_enum("captureMode", l.capture_mode, {"DEFAULT", "IPTABLES", "NONE"});
-        m.read("defaultEndpoint", l.default_endpoint);
-        if (auto cp = m.get("connectionPool")) {
-          ConnectionPoolSettings x;
-          read_connection_pool(*cp, x);
-          l.connection_pool = x;
-        }
-        m.finish();
-        out.ingress.push_back(std::move(l));
-      }
-    }
-  }
-  if (auto egress = spec.get("egress")) {
-    if (auto items = egress->as_list()) {
-      for (const Value& item : *items) {
-        MapReader m(item, api::kIstioEgressListener);
-        if (!m.ok()) continue;
-        IstioEgressListener l;
-        if (auto port = m.get("port")) {
-          PortSpec p;
-          read_port_spec(*port, p, /*protocol_required=*/false, api::kSidecarPort);
-          l.port = p;
-        }
-        m.read("bind", l.bind);
-        m.read_enum("captureMode", l.capture_mode, {"DEFAULT", "IPTABLES", "NONE"});
-        if (auto hosts = m.require("hosts", "hosts is required: which services this proxy sees, as namespace/host")) {
-          if (auto h = hosts->as_string_list()) {
-            if (h->empty()) hosts->error("hosts must have at least one entry such as \"./*\" or \"istio-system/*\"");
-            for (std::size_t i = 0; i < h->size(); ++i) {
-              const std::string& s = (*h)[i];
-              const auto slash = s.find('/');
-              if (slash == std::string::npos || slash == 0 || slash + 1 == s.size())
-                hosts->at(i).error("egress host \"" + s + "\" must be of the form namespace/host, such as \"./*\", "
-                                   "\"istio-system/*\" or \"*/reviews.default.svc.cluster.local\"");
-            }
-            l.hosts = *h;
-          }
-        }
-        m.finish();
-        out.egress.push_back(std::move(l));
-      }
-    }
-  }
-  if (auto otp = spec.get("outboundTrafficPolicy")) {
-    MapReader m(*otp, api::kOutboundTrafficPolicy);
-    if (m.ok()) {
-      std::string mode;
-      if (m.read_enum("mode", mode, {"REGISTRY_ONLY", "ALLOW_ANY"})) out.outbound_traffic_policy_mode = mode;
-      m.finish();
-    }
-  }
-  if (auto cp = spec.get("inboundConnectionPool")) {
-    ConnectionPoolSettings x;
-    read_connection_pool(*cp, x);
-    out.inbound_connection_pool = x;
-  }
-  spec.finish();
 }
 
 }  // namespace meshtwin::config::parse

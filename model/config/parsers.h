@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "model/config/resources.h"
 #include "model/config/yaml_reader.h"
@@ -19,6 +20,41 @@ Labels to_labels(const yaml::StringMap& m);
 // Kubernetes requires (`version: 1` is rejected there too).
 bool read_labels(MapReader& m, std::string_view key, Labels& out);
 bool read_labels(MapReader& m, std::string_view key, std::optional<Labels>& out);
+
+// The loops every list field shares. A value that is not a list is reported by as_list() and
+// read as empty; `empty_error`, when given, is reported at the list when it has no items.
+//
+// read_list: each item read by `read(item, x)` into a new element of `out`.
+template <class T, class F>
+void read_list(const Value& list, std::vector<T>& out, F read, std::string_view empty_error = {}) {
+  auto items = list.as_list();
+  if (!items) return;
+  if (items->empty() && !empty_error.empty()) list.error(std::string(empty_error));
+  for (const Value& item : *items) {
+    T x;
+    read(item, x);
+    out.push_back(std::move(x));
+  }
+}
+
+// read_object_list: each item a mapping of `schema`, read by `read(m, x, item)`; an item that is
+// not a mapping is skipped (MapReader reported it), and every item's unread fields are reported
+// (finish) before it is kept.
+template <class T, class F>
+void read_object_list(const Value& list, const api::Message& schema, std::vector<T>& out, F read,
+                      std::string_view empty_error = {}) {
+  auto items = list.as_list();
+  if (!items) return;
+  if (items->empty() && !empty_error.empty()) list.error(std::string(empty_error));
+  for (const Value& item : *items) {
+    MapReader m(item, schema);
+    if (!m.ok()) continue;
+    T x;
+    read(m, x, item);
+    m.finish();
+    out.push_back(std::move(x));
+  }
+}
 
 // metadata: name (required), namespace (default "default"), labels, annotations,
 // creationTimestamp. Sets meta.location to the document.

@@ -2,6 +2,7 @@
 // column and field path, with a sentence the user can act on.
 #include <gtest/gtest.h>
 
+#include "model/config/input_file.h"
 #include "model/config/loader.h"
 
 namespace meshtwin::config {
@@ -471,11 +472,12 @@ TEST(Diagnostics, AMissingFileSaysWhy) {
   ASSERT_EQ(diags.items().size(), 1u) << dump(diags);
   EXPECT_EQ(diags.items()[0].format(),
             "/nonexistent-meshtwin-dir/missing.yaml: error: cannot read: No such file or directory");
-  std::string text, error;
-  EXPECT_FALSE(read_file("/nonexistent-meshtwin-dir/missing.yaml", text, &error));
+  // read_input_file is the one reader of user files: the system's reason, or the file's own.
+  std::string error;
+  EXPECT_FALSE(read_input_file("/nonexistent-meshtwin-dir/missing.yaml", error));
   EXPECT_EQ(error, "No such file or directory");
-  EXPECT_FALSE(read_file("/", text, &error));
-  EXPECT_EQ(error, "Is a directory");
+  EXPECT_FALSE(read_input_file("/", error));
+  EXPECT_EQ(error, "is a folder, not a file");
 }
 
 TEST(Diagnostics, NearestNameNeedsToBeClose) {
