@@ -65,12 +65,8 @@ std::string fields(const std::vector<std::pair<std::string, std::string>>& kv) {
   return out;
 }
 
-CaseResult replay(const YAML::Node& c) {
-  CaseResult r;
-  r.name = scalar(c, "name");
-  r.category = scalar(c, "category");
-  const std::string kind = scalar(c, "kind", "call");
-
+// The compiled config of the case's proxy, with load errors noted in `r.detail`.
+std::shared_ptr<const xds::ProxyConfig> compile_case(const YAML::Node& c, CaseResult& r) {
   // The configs go to istiod's config store (no DNS suffix: `a` in default is `a.default`), the
   // Kubernetes objects to its fake API server (`<name>.<ns>.svc.cluster.local`).
   config::ConfigStore raw;
@@ -110,55 +106,54 @@ CaseResult replay(const YAML::Node& c) {
   id.dns_auto_allocate = scalar(proxy, "dns_capture", "false") == "true" && scalar(proxy, "dns_auto_allocate", "false") == "true";
   id.workload = "app.test";
   const bool router = scalar(proxy, "type", "sidecar") == "router";
-  const auto cfg = router ? xds::compile_gateway(store, reg, id, mesh) : xds::compile_sidecar(store, reg, id, mesh);
+  return router ? xds::compile_gateway(store, reg, id, mesh) : xds::compile_sidecar(store, reg, id, mesh);
+}
 
-  const YAML::Node expect = c["expect"];
-  if (kind == "route_table") {
-    // TestSidecarRoutes: the named route configuration must exist; every listed domain maps to
-    // the sorted clusters its virtual host forwards to (null: no such virtual host, or none).
-    const std::string rc_name = scalar(expect, "route_config");
-    const xds::RouteConfiguration* rc = cfg->find_route_config(rc_name);
-    std::vector<std::pair<std::string, std::string>> want, got;
-    bool ok = rc != nullptr;
-    want.emplace_back("route_config", rc_name);
-    got.emplace_back("route_config", rc ? rc_name : "(missing)");
-    for (const auto& kv : expect["virtual_host_domains"]) {
-      const std::string domain = kv.first.Scalar();
-      std::string expected_clusters = "null";
-      if (kv.second && kv.second.IsSequence()) {
-        expected_clusters.clear();
-        for (const auto& x : kv.second) expected_clusters += (expected_clusters.empty() ? "" : ",") + x.Scalar();
-      }
-      std::set<std::string> clusters;
-      bool found = false;
-      if (rc) {
-        for (const auto& vh : rc->virtual_hosts) {
-          if (std::find(vh.domains.begin(), vh.domains.end(), domain) == vh.domains.end()) continue;
-          found = true;
-          for (const auto& route : vh.routes)
-            if (route.action == xds::Route::Action::Forward)
-              for (const auto& wc : route.clusters) clusters.insert(wc.name);
-          break;
-        }
-      }
-      std::string got_clusters = "null";
-      if (found && !clusters.empty()) {
-        got_clusters.clear();
-        for (const auto& x : clusters) got_clusters += (got_clusters.empty() ? "" : ",") + x;
-      }
-      want.emplace_back(domain, expected_clusters);
-      got.emplace_back(domain, got_clusters);
-      if (expected_clusters != got_clusters) ok = false;
+// TestSidecarRoutes: the named route configuration must exist; every listed domain maps to
+// the sorted clusters its virtual host forwards to (null: no such virtual host, or none).
+void check_route_table(const xds::ProxyConfig& cfg, const YAML::Node& expect, CaseResult& r) {
+  const std::string rc_name = scalar(expect, "route_config");
+  const xds::RouteConfiguration* rc = cfg.find_route_config(rc_name);
+  std::vector<std::pair<std::string, std::string>> want, got;
+  bool ok = rc != nullptr;
+  want.emplace_back("route_config", rc_name);
+  got.emplace_back("route_config", rc ? rc_name : "(missing)");
+  for (const auto& kv : expect["virtual_host_domains"]) {
+    const std::string domain = kv.first.Scalar();
+    std::string expected_clusters = "null";
+    if (kv.second && kv.second.IsSequence()) {
+      expected_clusters.clear();
+      for (const auto& x : kv.second) expected_clusters += (expected_clusters.empty() ? "" : ",") + x.Scalar();
     }
-    r.expected = fields(want);
-    r.got = fields(got);
-    r.status = ok ? CaseResult::Status::Pass : CaseResult::Status::Fail;
-    return r;
+    std::set<std::string> clusters;
+    bool found = false;
+    if (rc) {
+      for (const auto& vh : rc->virtual_hosts) {
+        if (std::find(vh.domains.begin(), vh.domains.end(), domain) == vh.domains.end()) continue;
+        found = true;
+        for (const auto& route : vh.routes)
+          if (route.action == xds::Route::Action::Forward)
+            for (const auto& wc : route.clusters) clusters.insert(wc.name);
+        break;
+      }
+    }
+    std::string got_clusters = "null";
+    if (found && !clusters.empty()) {
+      got_clusters.clear();
+      for (const auto& x : clusters) got_clusters += (got_clusters.empty() ? "" : ",") + x;
+    }
+    want.emplace_back(domain, expected_clusters);
+    got.emplace_back(domain, got_clusters);
+    if (expected_clusters != got_clusters) ok = false;
   }
+  r.expected = fields(want);
+  r.got = fields(got);
+  r.status = ok ? CaseResult::Status::Pass : CaseResult::Status::Fail;
+}
 
-  // A call: replay it and compare like istiod's Result.Matches (the error always; other fields
-  // when the case gives them, or all of them when strict).
-  const YAML::Node call = c["call"];
+// A call: replay it and compare like istiod's Result.Matches (the error always; other fields
+// when the case gives them, or all of them when strict).
+void check_call(const xds::ProxyConfig& cfg, const YAML::Node& call, const YAML::Node& expect, CaseResult& r) {
   xds::Call x;
   x.address = scalar(call, "address");
   x.port = static_cast<std::uint32_t>(std::stoul(scalar(call, "port", "0")));
@@ -175,7 +170,7 @@ CaseResult replay(const YAML::Node& c) {
   x.path = scalar(call, "path");
   x.inbound = scalar(call, "mode") == "inbound";
   x.path_only = true;
-  const xds::CallTrace t = xds::trace_call(*cfg, x);
+  const xds::CallTrace t = xds::trace_call(cfg, x);
 
   const bool strict = scalar(expect, "strict") == "true";
   const std::pair<const char*, std::string> got_fields[] = {
@@ -195,6 +190,16 @@ CaseResult replay(const YAML::Node& c) {
   r.expected = fields(want);
   r.got = fields(got);
   r.status = ok ? CaseResult::Status::Pass : CaseResult::Status::Fail;
+}
+
+CaseResult replay(const YAML::Node& c) {
+  CaseResult r;
+  r.name = scalar(c, "name");
+  r.category = scalar(c, "category");
+  const std::string kind = scalar(c, "kind", "call");
+  const auto cfg = compile_case(c, r);
+  if (kind == "route_table") check_route_table(*cfg, c["expect"], r);
+  else check_call(*cfg, c["call"], c["expect"], r);
   return r;
 }
 

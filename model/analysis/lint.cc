@@ -177,6 +177,53 @@ class Linter {
            m.gateways.empty() && m.source_namespace.empty();
   }
 
+  // IST0130 / IST0131: rules and matches that can never be used (docs/semantics.md §2.1: first match wins).
+  void unreachable_rules(const config::VirtualService& vs, const std::string& res) {
+    std::set<std::string> seen;
+    bool catch_all_seen = false;
+    std::size_t catch_all_rule = 0;
+    for (std::size_t i = 0; i < vs.http.size(); ++i) {
+      const auto& r = vs.http[i];
+      const std::string p = "spec.http[" + std::to_string(i) + "]";
+      if (catch_all_seen) {
+        add("IST0130", "VirtualServiceUnreachableRule", Severity::Warning, r.location, p,
+            "VirtualService rule #" + std::to_string(i) + " not used (rule #" + std::to_string(catch_all_rule) +
+                " before it matches every request)",
+            res);
+        continue;
+      }
+      if (r.match.empty()) {
+        catch_all_seen = true;
+        catch_all_rule = i;
+        continue;
+      }
+      std::size_t unreachable = 0;
+      std::vector<std::size_t> dup_matches;
+      for (std::size_t j = 0; j < r.match.size(); ++j) {
+        const std::string k = match_key(r.match[j]);
+        if (!seen.insert(k).second) {
+          ++unreachable;
+          dup_matches.push_back(j);
+        }
+        if (catch_all(r.match[j])) {
+          catch_all_seen = true;
+          catch_all_rule = i;
+        }
+      }
+      if (unreachable == r.match.size()) {
+        add("IST0130", "VirtualServiceUnreachableRule", Severity::Warning, r.location, p,
+            "VirtualService rule #" + std::to_string(i) + " not used (every match repeats an earlier one)", res);
+      } else {
+        for (std::size_t j : dup_matches)
+          add("IST0131", "VirtualServiceIneffectiveMatch", Severity::Note,
+              r.match[j].location.line ? r.match[j].location : r.location, p + ".match[" + std::to_string(j) + "]",
+              "VirtualService rule #" + std::to_string(i) + " match #" + std::to_string(j) +
+                  " is not used (an earlier match is the same)",
+              res);
+      }
+    }
+  }
+
   void virtual_services() {
     for (const auto& vs : store_.virtual_services()) {
       const std::string ns = vs.meta.namespace_;
@@ -222,50 +269,7 @@ class Linter {
                             "spec.tls[" + std::to_string(i) + "].route[" + std::to_string(j) + "].destination", res,
                             vs.tls[i].location);
 
-      // IST0130 / IST0131: rules and matches that can never be used (docs/semantics.md §2.1: first match wins).
-      std::set<std::string> seen;
-      bool catch_all_seen = false;
-      std::size_t catch_all_rule = 0;
-      for (std::size_t i = 0; i < vs.http.size(); ++i) {
-        const auto& r = vs.http[i];
-        const std::string p = "spec.http[" + std::to_string(i) + "]";
-        if (catch_all_seen) {
-          add("IST0130", "VirtualServiceUnreachableRule", Severity::Warning, r.location, p,
-              "VirtualService rule #" + std::to_string(i) + " not used (rule #" + std::to_string(catch_all_rule) +
-                  " before it matches every request)",
-              res);
-          continue;
-        }
-        if (r.match.empty()) {
-          catch_all_seen = true;
-          catch_all_rule = i;
-          continue;
-        }
-        std::size_t unreachable = 0;
-        std::vector<std::size_t> dup_matches;
-        for (std::size_t j = 0; j < r.match.size(); ++j) {
-          const std::string k = match_key(r.match[j]);
-          if (!seen.insert(k).second) {
-            ++unreachable;
-            dup_matches.push_back(j);
-          }
-          if (catch_all(r.match[j])) {
-            catch_all_seen = true;
-            catch_all_rule = i;
-          }
-        }
-        if (unreachable == r.match.size()) {
-          add("IST0130", "VirtualServiceUnreachableRule", Severity::Warning, r.location, p,
-              "VirtualService rule #" + std::to_string(i) + " not used (every match repeats an earlier one)", res);
-        } else {
-          for (std::size_t j : dup_matches)
-            add("IST0131", "VirtualServiceIneffectiveMatch", Severity::Note,
-                r.match[j].location.line ? r.match[j].location : r.location, p + ".match[" + std::to_string(j) + "]",
-                "VirtualService rule #" + std::to_string(i) + " match #" + std::to_string(j) +
-                    " is not used (an earlier match is the same)",
-                res);
-        }
-      }
+      unreachable_rules(vs, res);
 
       // IST0132: hosts the bound gateways do not serve.
       for (std::size_t gi = 0; gi < vs.gateways.size(); ++gi) {

@@ -136,15 +136,11 @@ std::string route_mismatch(const RouteMatch& match, const RequestAttributes& req
   return "";
 }
 
-CallTrace trace_call(const ProxyConfig& config, Call call) {
-  CallTrace t;
-  call.fill_defaults();
-  if (!call.alpn.empty() && call.tls == Call::Tls::Plaintext) {
-    t.error = CallError::InvalidCall;
-    t.steps.push_back("invalid call: ALPN is only sent in a TLS handshake");
-    return t;
-  }
-  // Listener: virtualInbound for inbound calls, else address:port, 0.0.0.0:port, virtualOutbound.
+namespace {
+
+// Listener: virtualInbound for inbound calls, else address:port, 0.0.0.0:port, virtualOutbound.
+// nullptr (with the error in `t`) when none takes the call.
+const Listener* trace_listener(const ProxyConfig& config, const Call& call, CallTrace& t) {
   const Listener* l = nullptr;
   if (call.inbound) {
     for (const auto& x : config.listeners)
@@ -156,7 +152,7 @@ CallTrace trace_call(const ProxyConfig& config, Call call) {
     t.error = CallError::NoListener;
     t.steps.push_back("no listener for " + call.address + ":" + std::to_string(call.port) +
                       (config.is_gateway ? " (a gateway only listens on its servers' ports)" : ""));
-    return t;
+    return nullptr;
   }
   t.listener_ptr = l;
   t.listener = l->name;
@@ -168,7 +164,12 @@ CallTrace trace_call(const ProxyConfig& config, Call call) {
                                                    ? " (no listener on " + call.address + ":" + std::to_string(call.port) +
                                                          ", the wildcard one takes it)"
                                                    : ""));
+  return l;
+}
 
+// The filter chain the connection selects, after the listener filters; nullptr (with the error
+// in `t`) when none does or its TLS settings refuse the call.
+const FilterChain* trace_filter_chain(const Listener& listener, const Call& call, CallTrace& t) {
   ConnectionAttributes c;
   c.address = call.address;
   c.port = call.port;
@@ -180,10 +181,10 @@ CallTrace trace_call(const ProxyConfig& config, Call call) {
   c.protocol = call.protocol == Call::Protocol::Http    ? ConnectionAttributes::Protocol::Http1
                : call.protocol == Call::Protocol::Http2 ? ConnectionAttributes::Protocol::Http2
                                                         : ConnectionAttributes::Protocol::Other;
-  t.selection = select_filter_chain(*l, c);
+  t.selection = select_filter_chain(listener, c);
   {
-    std::string filters = l->tls_inspector ? (l->http_inspector ? "tls_inspector, http_inspector" : "tls_inspector")
-                                           : (l->http_inspector ? "http_inspector" : "none");
+    std::string filters = listener.tls_inspector ? (listener.http_inspector ? "tls_inspector, http_inspector" : "tls_inspector")
+                                           : (listener.http_inspector ? "http_inspector" : "none");
     t.steps.push_back("listener filters: " + filters + "; the filter-chain match sees a " +
                       std::string(transport_name(call.tls)) + " connection" +
                       (t.selection.alpn.empty() ? "" : " with ALPN " + t.selection.alpn) +
@@ -192,12 +193,12 @@ CallTrace trace_call(const ProxyConfig& config, Call call) {
   if (t.selection.outcome == ChainOutcome::MultipleFilterChains) {
     t.error = CallError::MultipleFilterChains;
     t.steps.push_back("several filter chains match equally: Envoy would reject this listener");
-    return t;
+    return nullptr;
   }
   if (!t.selection.chain) {
     t.error = CallError::NoFilterChain;
     t.steps.push_back("no filter chain matches and the listener has no default chain: the connection is closed");
-    return t;
+    return nullptr;
   }
   const FilterChain& fc = *t.selection.chain;
   t.filter_chain = fc.name;
@@ -207,35 +208,39 @@ CallTrace trace_call(const ProxyConfig& config, Call call) {
   if (fc.terminates_tls && call.tls == Call::Tls::Plaintext) {
     t.error = CallError::TlsError;
     t.steps.push_back("the chain terminates TLS but the call is plaintext: the handshake fails");
-    return t;
+    return nullptr;
   }
   if (fc.terminates_tls && fc.istio_mtls != (call.tls == Call::Tls::Mtls)) {
     t.error = CallError::MtlsError;
     t.steps.push_back(fc.istio_mtls ? "the chain wants Istio mTLS, the call is not mTLS" : "the chain wants TLS, not Istio mTLS");
-    return t;
+    return nullptr;
   }
-  if (fc.kind == FilterChain::Kind::Tcp) {
-    t.tcp = &fc.tcp;
-    if (fc.tcp.clusters.size() == 1) {
-      t.cluster = fc.tcp.clusters.front().name;
-      t.steps.push_back("tcp_proxy to cluster " + t.cluster);
-    } else {
-      std::string w;
-      for (const auto& wc : fc.tcp.clusters) w += (w.empty() ? "" : ", ") + wc.name + " weight " + std::to_string(wc.weight);
-      t.steps.push_back("tcp_proxy to weighted clusters (one picked per connection): " + w);
-    }
-    return t;
+  return &fc;
+}
+
+void trace_tcp_proxy(const FilterChain& fc, CallTrace& t) {
+  t.tcp = &fc.tcp;
+  if (fc.tcp.clusters.size() == 1) {
+    t.cluster = fc.tcp.clusters.front().name;
+    t.steps.push_back("tcp_proxy to cluster " + t.cluster);
+  } else {
+    std::string w;
+    for (const auto& wc : fc.tcp.clusters) w += (w.empty() ? "" : ", ") + wc.name + " weight " + std::to_string(wc.weight);
+    t.steps.push_back("tcp_proxy to weighted clusters (one picked per connection): " + w);
   }
-  // HTTP connection manager.
+}
+
+// HTTP connection manager: route configuration, virtual host, then the first route that matches.
+void trace_http(const ProxyConfig& config, const FilterChain& fc, const Call& call, CallTrace& t) {
   if (call.tls != Call::Tls::Plaintext && !fc.terminates_tls) {
     t.error = CallError::ProtocolError;
     t.steps.push_back("an HTTP connection manager receives TLS bytes it does not terminate: protocol error");
-    return t;
+    return;
   }
   if (call.protocol != Call::Protocol::Http && call.protocol != Call::Protocol::Http2) {
     t.error = CallError::ProtocolError;
     t.steps.push_back("an HTTP connection manager receives bytes that are not HTTP: protocol error");
-    return t;
+    return;
   }
   const RouteConfiguration* rc =
       fc.route_config >= 0 ? &config.route_configs[static_cast<std::size_t>(fc.route_config)] : config.find_route_config(fc.route_config_name);
@@ -247,7 +252,7 @@ CallTrace trace_call(const ProxyConfig& config, Call call) {
   if (vhi < 0) {
     t.error = CallError::NoVirtualHost;
     t.steps.push_back("no virtual host has a domain matching host \"" + call.host + "\": 404 NR");
-    return t;
+    return;
   }
   const VirtualHost& vh = rc->virtual_hosts[static_cast<std::size_t>(vhi)];
   t.virtual_host_ptr = &vh;
@@ -256,7 +261,7 @@ CallTrace trace_call(const ProxyConfig& config, Call call) {
   if (vh.require_tls && call.tls == Call::Tls::Plaintext) {
     t.error = CallError::TlsRedirect;
     t.steps.push_back("the virtual host requires TLS (httpsRedirect): 301 to https");
-    return t;
+    return;
   }
   std::vector<RequestHeader> headers;
   headers.reserve(call.headers.size());
@@ -282,12 +287,30 @@ CallTrace trace_call(const ProxyConfig& config, Call call) {
   if (!t.route) {
     t.error = CallError::NoRoute;
     t.steps.push_back("no route of the virtual host matches: 404 NR");
-    return t;
+    return;
   }
   t.route_name = t.route->name;
   if (t.route->action == Route::Action::Forward) {
     if (t.route->clusters.size() == 1) t.cluster = t.route->clusters.front().name;
   }
+}
+
+}  // namespace
+
+CallTrace trace_call(const ProxyConfig& config, Call call) {
+  CallTrace t;
+  call.fill_defaults();
+  if (!call.alpn.empty() && call.tls == Call::Tls::Plaintext) {
+    t.error = CallError::InvalidCall;
+    t.steps.push_back("invalid call: ALPN is only sent in a TLS handshake");
+    return t;
+  }
+  const Listener* l = trace_listener(config, call, t);
+  if (!l) return t;
+  const FilterChain* fc = trace_filter_chain(*l, call, t);
+  if (!fc) return t;
+  if (fc->kind == FilterChain::Kind::Tcp) trace_tcp_proxy(*fc, t);
+  else trace_http(config, *fc, call, t);
   return t;
 }
 
