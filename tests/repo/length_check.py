@@ -162,7 +162,7 @@ def main():
     ap.add_argument("--allow")
     ap.add_argument("--max-file", type=int, default=800)
     ap.add_argument("--max-func", type=int, default=120)
-    args = ap.parse_args()
+    args = ap.parse_intermixed_args()
     allow = load_allow(args.allow)
 
     findings, used, files = [], set(), 0
