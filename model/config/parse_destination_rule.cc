@@ -144,7 +144,8 @@ void read_locality_lb(const Value& v, LocalityLbSetting& l) {
   MapReader m(v, api::kLocalityLoadBalancerSetting);
   if (!m.ok()) return;
   if (auto dist = m.get("distribute")) {
-    read_object_list(*dist, api::kLocalityDistribute, l.distribute, [](MapReader& dm, LocalityDistribute& d, const Value&) {
+    read_object_list(*dist, api::kLocalityDistribute, l.distribute,
+                     [](MapReader& dm, LocalityDistribute& d, const Value&) {
       dm.read("from", d.from);
       if (auto to = dm.get("to")) {
       MapReader tm(*to);

@@ -201,41 +201,27 @@ void parse_endpoint_slice(MapReader& doc, EndpointSlice& out) {
     out.service_name = it->second;
   doc.ignore({"addressType"});
   if (auto eps = doc.get("endpoints")) {
-    if (auto items = eps->as_list()) {
-      for (const Value& item : *items) {
-        MapReader m(item, api::kEndpoint);
-        if (!m.ok()) continue;
-        EndpointSlice::Endpoint e;
-        m.read("addresses", e.addresses);
-        m.read("hostname", e.hostname);
-        if (auto c = m.get("conditions")) {
-          MapReader cm(*c, api::kEndpointConditions);
-          if (cm.ok()) {
-            std::optional<bool> ready;
-            cm.read("ready", ready);
-            if (ready) e.ready = *ready;
-            cm.finish();
-          }
+    read_object_list(*eps, api::kEndpoint, out.endpoints, [&](MapReader& m, EndpointSlice::Endpoint& e, const Value&) {
+      m.read("addresses", e.addresses);
+      m.read("hostname", e.hostname);
+      if (auto c = m.get("conditions")) {
+        MapReader cm(*c, api::kEndpointConditions);
+        if (cm.ok()) {
+          std::optional<bool> ready;
+          cm.read("ready", ready);
+          if (ready) e.ready = *ready;
+          cm.finish();
         }
-        m.finish();
-        out.endpoints.push_back(std::move(e));
       }
-    }
+    });
   }
   if (auto ports = doc.get("ports")) {
-    if (auto items = ports->as_list()) {
-      for (const Value& item : *items) {
-        MapReader m(item, api::kEndpointPort);
-        if (!m.ok()) continue;
-        EndpointSlice::Port p;
-        m.read("name", p.name);
-        read_port(m, "port", p.port);
-        m.read_enum("protocol", p.protocol, {"TCP", "UDP", "SCTP"});
-        m.read("appProtocol", p.app_protocol);
-        m.finish();
-        out.ports.push_back(std::move(p));
-      }
-    }
+    read_object_list(*ports, api::kEndpointPort, out.ports, [&](MapReader& m, EndpointSlice::Port& p, const Value&) {
+      m.read("name", p.name);
+      read_port(m, "port", p.port);
+      m.read_enum("protocol", p.protocol, {"TCP", "UDP", "SCTP"});
+      m.read("appProtocol", p.app_protocol);
+    });
   }
 }
 
@@ -286,52 +272,32 @@ void parse_ingress(MapReader& doc, Ingress& out) {
     if (read_backend(*default_backend, b)) out.default_backend = b;
   }
   if (auto rules = spec.get("rules")) {
-    if (auto items = rules->as_list()) {
-      for (const Value& item : *items) {
-        MapReader m(item, api::kIngressRule);
-        if (!m.ok()) continue;
-        IngressRule r;
-        r.location = item.location();
-        m.read("host", r.host);
-        if (auto http = m.get("http")) {
-          MapReader hm(*http, api::kHTTPIngressRuleValue);
-          if (hm.ok()) {
-            r.has_http = true;
-            if (auto paths = hm.get("paths")) {
-              if (auto pitems = paths->as_list()) {
-                for (const Value& pv : *pitems) {
-                  MapReader pm(pv, api::kHTTPIngressPath);
-                  if (!pm.ok()) continue;
-                  IngressPath p;
-                  p.location = pv.location();
-                  pm.read("path", p.path);
-                  pm.read_enum("pathType", p.path_type, {"Exact", "Prefix", "ImplementationSpecific"});
-                  if (auto b = pm.get("backend")) p.has_backend = read_backend(*b, p.backend);
-                  pm.finish();
-                  r.paths.push_back(std::move(p));
-                }
-              }
-            }
-            hm.finish();
+    read_object_list(*rules, api::kIngressRule, out.rules, [&](MapReader& m, IngressRule& r, const Value& item) {
+      r.location = item.location();
+      m.read("host", r.host);
+      if (auto http = m.get("http")) {
+        MapReader hm(*http, api::kHTTPIngressRuleValue);
+        if (hm.ok()) {
+          r.has_http = true;
+          if (auto paths = hm.get("paths")) {
+            read_object_list(*paths, api::kHTTPIngressPath, r.paths,
+                             [&](MapReader& pm, IngressPath& p, const Value& pv) {
+              p.location = pv.location();
+              pm.read("path", p.path);
+              pm.read_enum("pathType", p.path_type, {"Exact", "Prefix", "ImplementationSpecific"});
+              if (auto b = pm.get("backend")) p.has_backend = read_backend(*b, p.backend);
+            });
           }
+          hm.finish();
         }
-        m.finish();
-        out.rules.push_back(std::move(r));
       }
-    }
+    });
   }
   if (auto tls = spec.get("tls")) {
-    if (auto items = tls->as_list()) {
-      for (const Value& item : *items) {
-        MapReader m(item, api::kIngressTLS);
-        if (!m.ok()) continue;
-        IngressTLS t;
-        m.read("hosts", t.hosts);
-        m.read("secretName", t.secret_name);
-        m.finish();
-        out.tls.push_back(std::move(t));
-      }
-    }
+    read_object_list(*tls, api::kIngressTLS, out.tls, [&](MapReader& m, IngressTLS& t, const Value&) {
+      m.read("hosts", t.hosts);
+      m.read("secretName", t.secret_name);
+    });
   }
   spec.finish();
 }
@@ -344,94 +310,70 @@ void parse_gateway_api_gateway(MapReader& doc, GatewayApiGateway& out) {
   spec.require("gatewayClassName", "gatewayClassName is required (istio for Istio's gateway controller)");
   spec.read("gatewayClassName", out.gateway_class_name);
   if (auto listeners = spec.require("listeners", "listeners is required: the ports and protocols to expose")) {
-    if (auto items = listeners->as_list()) {
-      for (const Value& item : *items) {
-        MapReader m(item, api::kListener);
-        if (!m.ok()) continue;
-        GatewayApiListener l;
-        l.location = item.location();
-        m.require("name");
-        m.read("name", l.name);
-        m.read("hostname", l.hostname);
-        m.require("port");
-        read_port(m, "port", l.port);
-        m.require("protocol");
-        m.read("protocol", l.protocol);
-        if (auto tls = m.get("tls")) {
-          MapReader tm(*tls, api::kGatewayTLSConfig);
-          if (tm.ok()) {
-            l.tls_mode = "Terminate";
-            tm.read_enum("mode", l.tls_mode, {"Terminate", "Passthrough"});
-            if (auto refs = tm.get("certificateRefs")) {
-              if (auto ritems = refs->as_list()) {
-                for (const Value& r : *ritems) {
-                  MapReader rm(r, api::kSecretObjectReference);
-                  if (!rm.ok()) continue;
-                  GatewayApiSecretRef ref;
-                  ref.location = r.location();
-                  rm.read("group", ref.group);
-                  rm.read("kind", ref.kind);
-                  rm.read("namespace", ref.namespace_);
-                  rm.read("name", ref.name);
-                  rm.finish();
-                  l.certificate_refs.push_back(std::move(ref));
-                }
-              }
-            }
-            tm.finish();
+    read_object_list(*listeners, api::kListener, out.listeners,
+                     [&](MapReader& m, GatewayApiListener& l, const Value& item) {
+      l.location = item.location();
+      m.require("name");
+      m.read("name", l.name);
+      m.read("hostname", l.hostname);
+      m.require("port");
+      read_port(m, "port", l.port);
+      m.require("protocol");
+      m.read("protocol", l.protocol);
+      if (auto tls = m.get("tls")) {
+        MapReader tm(*tls, api::kGatewayTLSConfig);
+        if (tm.ok()) {
+          l.tls_mode = "Terminate";
+          tm.read_enum("mode", l.tls_mode, {"Terminate", "Passthrough"});
+          if (auto refs = tm.get("certificateRefs")) {
+            read_object_list(*refs, api::kSecretObjectReference, l.certificate_refs,
+                             [&](MapReader& rm, GatewayApiSecretRef& ref, const Value& r) {
+              ref.location = r.location();
+              rm.read("group", ref.group);
+              rm.read("kind", ref.kind);
+              rm.read("namespace", ref.namespace_);
+              rm.read("name", ref.name);
+            });
           }
+          tm.finish();
         }
-        if (auto ar = m.get("allowedRoutes")) {
-          MapReader am(*ar, api::kAllowedRoutes);
-          if (am.ok()) {
-            if (auto ns = am.get("namespaces")) {
-              MapReader nm(*ns, api::kRouteNamespaces);
-              if (nm.ok()) {
-                nm.read_enum("from", l.allowed_namespaces, {"Same", "All", "Selector"});
-                if (auto sel = nm.get("selector")) {
-                  MapReader sm(*sel, api::kLabelSelector);
-                  if (sm.ok()) {
-                    read_labels(sm, "matchLabels", l.allowed_namespace_selector);
-                    sm.ignore({"matchExpressions"});
-                    sm.finish();
-                  }
-                }
-                nm.finish();
-              }
-            }
-            if (auto kinds = am.get("kinds")) {
-              if (auto kitems = kinds->as_list()) {
-                for (const Value& k : *kitems) {
-                  MapReader km(k, api::kRouteGroupKind);
-                  if (!km.ok()) continue;
-                  std::string kind;
-                  km.read("kind", kind);
-                  km.ignore({"group"});
-                  km.finish();
-                  l.allowed_kinds.push_back(std::move(kind));
-                }
-              }
-            }
-            am.finish();
-          }
-        }
-        m.finish();
-        out.listeners.push_back(std::move(l));
       }
-    }
+      if (auto ar = m.get("allowedRoutes")) {
+        MapReader am(*ar, api::kAllowedRoutes);
+        if (am.ok()) {
+          if (auto ns = am.get("namespaces")) {
+            MapReader nm(*ns, api::kRouteNamespaces);
+            if (nm.ok()) {
+              nm.read_enum("from", l.allowed_namespaces, {"Same", "All", "Selector"});
+              if (auto sel = nm.get("selector")) {
+                MapReader sm(*sel, api::kLabelSelector);
+                if (sm.ok()) {
+                  read_labels(sm, "matchLabels", l.allowed_namespace_selector);
+                  sm.ignore({"matchExpressions"});
+                  sm.finish();
+                }
+              }
+              nm.finish();
+            }
+          }
+          if (auto kinds = am.get("kinds")) {
+            read_object_list(*kinds, api::kRouteGroupKind, l.allowed_kinds,
+                             [&](MapReader& km, std::string& kind, const Value&) {
+              km.read("kind", kind);
+              km.ignore({"group"});
+            });
+          }
+          am.finish();
+        }
+      }
+    });
   }
   if (auto addrs = spec.get("addresses")) {
-    if (auto items = addrs->as_list()) {
-      for (const Value& item : *items) {
-        MapReader m(item, api::kGatewaySpecAddress);
-        if (!m.ok()) continue;
-        std::string value;
-        m.read("value", value);
-        m.ignore({"type"});  // IPAddress or Hostname: the value says which
-        m.finish();
-        out.addresses.push_back(std::move(value));
-      }
-    }
+    read_object_list(*addrs, api::kGatewaySpecAddress, out.addresses,
+                     [&](MapReader& m, std::string& value, const Value&) {
+      m.read("value", value);
+      m.ignore({"type"});  // IPAddress or Hostname: the value says which
+    });
   }
   spec.finish();
 }
@@ -528,7 +470,8 @@ void parse_l4_route(MapReader& doc, const std::string& kind, GatewayApiL4Route& 
   read_parent_refs(spec, out.parent_refs);
   if (kind == "TLSRoute") spec.read("hostnames", out.hostnames);
   if (auto rules = spec.get("rules")) {
-    read_object_list(*rules, api::kL4RouteRule, out.rules, [](MapReader& m, GatewayApiL4RouteRule& r, const Value& item) {
+    read_object_list(*rules, api::kL4RouteRule, out.rules,
+                     [](MapReader& m, GatewayApiL4RouteRule& r, const Value& item) {
       r.location = item.location();
       read_backend_refs(m, r.backend_refs);
       m.ignore({"name"});  // a rule's name only labels it
@@ -563,7 +506,8 @@ void parse_reference_grant(MapReader& doc, GatewayApiReferenceGrant& out) {
                      });
   }
   if (auto to = spec.require("to", "to is required: the kinds in this namespace that may be referred to")) {
-    read_object_list(*to, api::kReferenceGrantTo, out.to, [](MapReader& m, GatewayApiReferenceGrant::To& t, const Value& item) {
+    read_object_list(*to, api::kReferenceGrantTo, out.to,
+                     [](MapReader& m, GatewayApiReferenceGrant::To& t, const Value& item) {
       t.location = item.location();
       m.require("group");
       m.read("group", t.group);

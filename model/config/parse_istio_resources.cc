@@ -102,7 +102,8 @@ void parse_service_entry(MapReader& doc, ServiceEntry& out) {
   spec.read_enum("resolution", out.resolution, {"NONE", "STATIC", "DNS", "DNS_ROUND_ROBIN", "DYNAMIC_DNS"});
   std::optional<Value> endpoints_v = spec.get("endpoints");
   if (endpoints_v) {
-    read_object_list(*endpoints_v, api::kWorkloadEntry, out.endpoints, [](MapReader& m, WorkloadEntrySpec& e, const Value&) {
+    read_object_list(*endpoints_v, api::kWorkloadEntry, out.endpoints,
+                     [](MapReader& m, WorkloadEntrySpec& e, const Value&) {
       m.read("address", e.address);
       if (auto ports = m.get("ports")) {
         MapReader pm(*ports);
@@ -139,7 +140,8 @@ void parse_sidecar(MapReader& doc, Sidecar& out) {
   MapReader& spec = *spec_opt;
   out.workload_selector = read_workload_selector(spec, "labels");
   if (auto ingress = spec.get("ingress")) {
-    read_object_list(*ingress, api::kIstioIngressListener, out.ingress, [](MapReader& m, IstioIngressListener& l, const Value&) {
+    read_object_list(*ingress, api::kIstioIngressListener, out.ingress,
+                     [](MapReader& m, IstioIngressListener& l, const Value&) {
       if (auto port = m.require("port", "port is required: the port this ingress listener receives on"))
         read_port_spec(*port, l.port, /*protocol_required=*/false, api::kSidecarPort);
       m.read("bind", l.bind);
@@ -153,7 +155,8 @@ void parse_sidecar(MapReader& doc, Sidecar& out) {
     });
   }
   if (auto egress = spec.get("egress")) {
-    read_object_list(*egress, api::kIstioEgressListener, out.egress, [](MapReader& m, IstioEgressListener& l, const Value&) {
+    read_object_list(*egress, api::kIstioEgressListener, out.egress,
+                     [](MapReader& m, IstioEgressListener& l, const Value&) {
       if (auto port = m.get("port")) {
         PortSpec p;
         read_port_spec(*port, p, /*protocol_required=*/false, api::kSidecarPort);
