@@ -617,9 +617,154 @@ struct SqliteWriter::Impl {
     request_groups.clear();
     hop_groups.clear();
   }
+
+  // Opening a file (below, beside SqliteWriter::open): its version, a new file's schema, an older
+  // file's upgrade, the connection's settings and statements. Each returns false with the
+  // one-line reason in `why`.
+  bool read_state(std::int64_t& version, std::int64_t& objects, std::string& why);
+  bool create_schema(std::int64_t& version, std::string& why);
+  bool upgrade_schema(std::int64_t& version, std::string& why);
+  bool upgrade_from(std::int64_t version);
+  bool configure(std::string& why);
 };
 
 // ---------------------------------------------------------------------------------------
+
+// Reading user_version is the first access to the file: a non-database fails here.
+bool SqliteWriter::Impl::read_state(std::int64_t& version, std::int64_t& objects, std::string& why) {
+  std::string msg;
+  Statement q(db, "PRAGMA user_version", &msg);
+  if (!q || q.step() != SQLITE_ROW) {
+    why = fmt::format("{} is not a meshtwin results file: {}", path, msg.empty() ? sqlite3_errmsg(db) : msg);
+    return false;
+  }
+  version = q.column_int(0);
+  Statement c(db, "SELECT count(*) FROM sqlite_schema", &msg);
+  if (!c || c.step() != SQLITE_ROW) {
+    why = fmt::format("{} is not a meshtwin results file: {}", path, sqlite3_errmsg(db));
+    return false;
+  }
+  objects = c.column_int(0);
+  return true;
+}
+
+// A new file. Larger pages suit long append-only tables of integer rows (a no-op if another
+// writer created the file meanwhile). Then decide again under the exclusive lock: two runs may
+// start on the same new file at once, and only one creates the schema.
+bool SqliteWriter::Impl::create_schema(std::int64_t& version, std::string& why) {
+  if (!exec("PRAGMA page_size = 16384", "setting the page size") || !exec("BEGIN EXCLUSIVE", "creating the schema")) {
+    why = fmt::format("{}: {}", path, error);
+    return false;
+  }
+  std::int64_t objects = -1;
+  bool ok = read_state(version, objects, why);
+  if (ok && version == 0 && objects == 0) {
+    ok = exec(detail::schema_sql(), "creating the schema") &&
+         exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion), "creating the schema");
+    if (ok) version = kSchemaVersion;
+    else why = fmt::format("{}: {}", path, error);
+  }
+  if (ok && !exec("COMMIT", "creating the schema")) {
+    why = fmt::format("{}: {}", path, error);
+    ok = false;
+  }
+  if (!ok) rollback();
+  return ok;
+}
+
+// Appending to an older file: bring it to this version first, in one exclusive transaction
+// (re-checked inside, as another writer may have done it meanwhile), one version at a time.
+bool SqliteWriter::Impl::upgrade_schema(std::int64_t& version, std::string& why) {
+  if (!exec("BEGIN EXCLUSIVE", "upgrading the schema")) {
+    why = fmt::format("{}: {}", path, error);
+    return false;
+  }
+  std::int64_t objects = -1;
+  bool ok = read_state(version, objects, why);
+  for (; ok && version >= kOldestReadableSchemaVersion && version < kSchemaVersion; ++version) {
+    if (!upgrade_from(version)) {
+      why = fmt::format("{}: {}", path, error);
+      ok = false;
+    }
+  }
+  if (ok && !exec("COMMIT", "upgrading the schema")) {
+    why = fmt::format("{}: {}", path, error);
+    ok = false;
+  }
+  if (!ok) rollback();
+  return ok;
+}
+
+// One step of the migration chain, `version` -> `version` + 1.
+bool SqliteWriter::Impl::upgrade_from(std::int64_t version) {
+  const std::string what = fmt::format("upgrading the schema from version {}", version);
+  std::string sql;
+  std::string views;
+  if (version == 1) {
+    // 1 -> 2: the error of a failed run.
+    if (!has_column("run_rows", "error")) sql += "ALTER TABLE run_rows ADD COLUMN error TEXT; ";
+    sql += "DROP VIEW IF EXISTS runs;";
+    views = detail::runs_view_sql();
+  } else if (version == 2) {
+    // 2 -> 3: the twin's own outcomes (sim_outcome) on requests and spans, NULL for old rows
+    // (such runs had none), and the two views that show them.
+    for (const char* table : {"request_rows", "span_rows"})
+      if (!has_column(table, "sim_outcome")) sql += fmt::format("ALTER TABLE {} ADD COLUMN sim_outcome INTEGER; ", table);
+    sql += "DROP VIEW IF EXISTS requests; DROP VIEW IF EXISTS spans;";
+    views = detail::request_span_views_sql();
+  } else if (version == 3) {
+    // 3 -> 4: Istio's peer labels in metric_rows and when the run was recorded. Old rows keep
+    // NULL there, which the rebuilt `metrics` view reads as `unknown`.
+    for (auto name : kPeerColumns)
+      if (!has_column("metric_rows", name)) sql += fmt::format("ALTER TABLE metric_rows ADD COLUMN {} INTEGER;", name);
+    if (!has_column("run_rows", "recorded_unix_s")) sql += "ALTER TABLE run_rows ADD COLUMN recorded_unix_s REAL;";
+    sql += "DROP VIEW IF EXISTS metrics;";
+    views = detail::metrics_view_sql();
+  }
+  return exec(sql, what) && exec(views, what) && exec(fmt::format("PRAGMA user_version = {}", version + 1), what);
+}
+
+// The connection's settings and the insert statements of every table the writer fills.
+bool SqliteWriter::Impl::configure(std::string& why) {
+  if (options.max_page_count > 0 &&
+      !exec(fmt::format("PRAGMA max_page_count = {}", options.max_page_count), "configuring the connection")) {
+    why = fmt::format("{}: {}", path, error);
+    return false;
+  }
+  // Rollback journal with NORMAL sync: commits are rare (every ~100k rows), so durability
+  // costs little, and no -wal/-shm files are left for read-only readers to trip on.
+  if (!exec("PRAGMA journal_mode = DELETE; PRAGMA synchronous = OFF; "
+            "PRAGMA cache_size = -32768; PRAGMA foreign_keys = OFF;",
+            "configuring the connection")) {
+    why = fmt::format("{}: {}", path, error);
+    return false;
+  }
+  std::string cols = "run_id, window_start_ns, window_ns, reporter, source_workload, "
+                     "destination_service, destination_workload, destination_version, "
+                     "destination_pod, response_code, response_flags, requests, "
+                     "duration_sum_ns";
+  std::string marks = "?,?,?,?,?,?,?,?,?,?,?,?,?";
+  for (auto name : kDurationBucketColumns) {
+    cols += fmt::format(", {}", name);
+    marks += ",?";
+  }
+  for (auto name : kPeerColumns) {
+    cols += fmt::format(", {}", name);
+    marks += ",?";
+  }
+  if (!prepare(insert_string, "INSERT INTO strings(id, value) VALUES(?, ?)") ||
+      !prepare(insert_request, "INSERT INTO request_rows VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)") ||
+      !prepare(insert_span, "INSERT INTO span_rows VALUES("
+                            "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)") ||
+      !prepare(insert_metric, fmt::format("INSERT INTO metric_rows({}) VALUES({})", cols, marks)) ||
+      !prepare(insert_event,
+               "INSERT INTO events(run_id, t_ns, kind, subject, detail) "
+               "VALUES(?,?,?,?,?)")) {
+    why = fmt::format("{}: {}", path, error);
+    return false;
+  }
+  return true;
+}
 
 std::unique_ptr<SqliteWriter> SqliteWriter::open(const std::string& path, std::string* error,
                                                  const WriterOptions& options) {
@@ -637,158 +782,25 @@ std::unique_ptr<SqliteWriter> SqliteWriter::open(const std::string& path, std::s
                                  impl->db ? sqlite3_errmsg(impl->db) : "out of memory"));
   }
   sqlite3_busy_handler(impl->db, &Impl::on_busy, impl.get());
-  // Reading user_version is the first access to the file: a non-database fails here.
-  auto read_state = [&](std::int64_t& version, std::int64_t& objects) -> bool {
-    std::string msg;
-    Statement q(impl->db, "PRAGMA user_version", &msg);
-    if (!q || q.step() != SQLITE_ROW) {
-      set_error(fmt::format("{} is not a meshtwin results file: {}", path,
-                            msg.empty() ? sqlite3_errmsg(impl->db) : msg));
-      return false;
-    }
-    version = q.column_int(0);
-    Statement c(impl->db, "SELECT count(*) FROM sqlite_schema", &msg);
-    if (!c || c.step() != SQLITE_ROW) {
-      set_error(fmt::format("{} is not a meshtwin results file: {}", path,
-                            sqlite3_errmsg(impl->db)));
-      return false;
-    }
-    objects = c.column_int(0);
-    return true;
-  };
-  auto fail_in_txn = [&](std::string msg) {
-    impl->rollback();
-    return set_error(std::move(msg));
-  };
+  std::string why;
   std::int64_t version = -1, objects = -1;
-  if (!read_state(version, objects)) return nullptr;
-  if (version == 0 && objects == 0) {
-    // A new file. Larger pages suit long append-only tables of integer rows (a no-op if
-    // another writer created the file meanwhile). Then decide again under the exclusive
-    // lock: two runs may start on the same new file at once, and only one creates the schema.
-    if (!impl->exec("PRAGMA page_size = 16384", "setting the page size") ||
-        !impl->exec("BEGIN EXCLUSIVE", "creating the schema")) {
-      return set_error(fmt::format("{}: {}", path, impl->error));
-    }
-    if (!read_state(version, objects)) return fail_in_txn(error ? *error : "");
-    if (version == 0 && objects == 0) {
-      if (!impl->exec(detail::schema_sql(), "creating the schema") ||
-          !impl->exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion),
-                      "creating the schema")) {
-        return fail_in_txn(fmt::format("{}: {}", path, impl->error));
-      }
-      version = kSchemaVersion;
-    }
-    if (!impl->exec("COMMIT", "creating the schema")) {
-      return fail_in_txn(fmt::format("{}: {}", path, impl->error));
-    }
-  }
+  if (!impl->read_state(version, objects, why)) return set_error(why);
+  if (version == 0 && objects == 0 && !impl->create_schema(version, why)) return set_error(why);
   if (version == 0) {
     return set_error(fmt::format(
         "{} is a SQLite database but not a meshtwin results file (no schema version); "
         "choose another output file",
         path));
   }
-  if (version >= kOldestReadableSchemaVersion && version < kSchemaVersion) {
-    // Appending to an older file: bring it to this version first, in one exclusive
-    // transaction (re-checked inside, as another writer may have done it meanwhile).
-    if (!impl->exec("BEGIN EXCLUSIVE", "upgrading the schema")) {
-      return set_error(fmt::format("{}: {}", path, impl->error));
-    }
-    if (!read_state(version, objects)) return fail_in_txn(error ? *error : "");
-    if (version == 1) {
-      // 1 -> 2: the error of a failed run.
-      if (!impl->exec(std::string(impl->has_column("run_rows", "error") ? "" : "ALTER TABLE run_rows ADD COLUMN error TEXT; ") +
-                          "DROP VIEW IF EXISTS runs;",
-                      "upgrading the schema from version 1") ||
-          !impl->exec(detail::runs_view_sql(), "upgrading the schema from version 1") ||
-          !impl->exec("PRAGMA user_version = 2", "upgrading the schema from version 1")) {
-        return fail_in_txn(fmt::format("{}: {}", path, impl->error));
-      }
-      version = 2;
-    }
-    if (version == 2) {
-      // 2 -> 3: the twin's own outcomes (sim_outcome) on requests and spans, NULL for old rows
-      // (such runs had none), and the two views that show them.
-      std::string alter;
-      for (const char* table : {"request_rows", "span_rows"})
-        if (!impl->has_column(table, "sim_outcome"))
-          alter += fmt::format("ALTER TABLE {} ADD COLUMN sim_outcome INTEGER; ", table);
-      if (!impl->exec(alter + "DROP VIEW IF EXISTS requests; DROP VIEW IF EXISTS spans;",
-                      "upgrading the schema from version 2") ||
-          !impl->exec(detail::request_span_views_sql(), "upgrading the schema from version 2") ||
-          !impl->exec("PRAGMA user_version = 3", "upgrading the schema from version 2")) {
-        return fail_in_txn(fmt::format("{}: {}", path, impl->error));
-      }
-      version = 3;
-    }
-    if (version == 3) {
-      // 3 -> 4: Istio's peer labels in metric_rows and when the run was recorded. Old rows keep
-      // NULL there, which the rebuilt `metrics` view reads as `unknown`.
-      std::string sql;
-      for (auto name : kPeerColumns) {
-        if (!impl->has_column("metric_rows", name)) {
-          sql += fmt::format("ALTER TABLE metric_rows ADD COLUMN {} INTEGER;", name);
-        }
-      }
-      if (!impl->has_column("run_rows", "recorded_unix_s")) {
-        sql += "ALTER TABLE run_rows ADD COLUMN recorded_unix_s REAL;";
-      }
-      sql += "DROP VIEW IF EXISTS metrics;";
-      if (!impl->exec(sql, "upgrading the schema from version 3") ||
-          !impl->exec(detail::metrics_view_sql(), "upgrading the schema from version 3") ||
-          !impl->exec("PRAGMA user_version = 4", "upgrading the schema from version 3")) {
-        return fail_in_txn(fmt::format("{}: {}", path, impl->error));
-      }
-      version = 4;
-    }
-    if (!impl->exec("COMMIT", "upgrading the schema")) {
-      return fail_in_txn(fmt::format("{}: {}", path, impl->error));
-    }
-  }
+  if (version >= kOldestReadableSchemaVersion && version < kSchemaVersion && !impl->upgrade_schema(version, why))
+    return set_error(why);
   if (version != kSchemaVersion) {
     return set_error(fmt::format(
         "{} has results schema version {} but this meshtwin writes version {}; "
         "write to a new file",
         path, version, kSchemaVersion));
   }
-  if (impl->options.max_page_count > 0 &&
-      !impl->exec(fmt::format("PRAGMA max_page_count = {}", impl->options.max_page_count),
-                  "configuring the connection")) {
-    return set_error(fmt::format("{}: {}", path, impl->error));
-  }
-  // Rollback journal with NORMAL sync: commits are rare (every ~100k rows), so durability
-  // costs little, and no -wal/-shm files are left for read-only readers to trip on.
-  if (!impl->exec("PRAGMA journal_mode = DELETE; PRAGMA synchronous = OFF; "
-                  "PRAGMA cache_size = -32768; PRAGMA foreign_keys = OFF;",
-                  "configuring the connection")) {
-    return set_error(fmt::format("{}: {}", path, impl->error));
-  }
-  std::string cols = "run_id, window_start_ns, window_ns, reporter, source_workload, "
-                     "destination_service, destination_workload, destination_version, "
-                     "destination_pod, response_code, response_flags, requests, "
-                     "duration_sum_ns";
-  std::string marks = "?,?,?,?,?,?,?,?,?,?,?,?,?";
-  for (auto name : kDurationBucketColumns) {
-    cols += fmt::format(", {}", name);
-    marks += ",?";
-  }
-  for (auto name : kPeerColumns) {
-    cols += fmt::format(", {}", name);
-    marks += ",?";
-  }
-  if (!impl->prepare(impl->insert_string, "INSERT INTO strings(id, value) VALUES(?, ?)") ||
-      !impl->prepare(impl->insert_request,
-                     "INSERT INTO request_rows VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)") ||
-      !impl->prepare(impl->insert_span, "INSERT INTO span_rows VALUES("
-                                        "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)") ||
-      !impl->prepare(impl->insert_metric,
-                     fmt::format("INSERT INTO metric_rows({}) VALUES({})", cols, marks)) ||
-      !impl->prepare(impl->insert_event,
-                     "INSERT INTO events(run_id, t_ns, kind, subject, detail) "
-                     "VALUES(?,?,?,?,?)")) {
-    return set_error(fmt::format("{}: {}", path, impl->error));
-  }
+  if (!impl->configure(why)) return set_error(why);
   return std::unique_ptr<SqliteWriter>(new SqliteWriter(std::move(impl)));
 }
 
