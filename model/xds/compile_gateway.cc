@@ -225,7 +225,7 @@ struct ProxyCompiler::MergedGateways {
       return std::tie(number, protocol, bind) < std::tie(o.number, o.protocol, o.bind);
     }
   };
-  std::deque<GatewayServer> all;  // stable addresses
+  std::deque<GatewayServer> all;  // stable addresses; refused servers too
   std::vector<ServerPort> server_ports;
   std::map<ServerPort, std::vector<const GatewayServer*>> merged;
   std::map<ServerPort, std::string> merged_route_name;
@@ -326,12 +326,11 @@ void ProxyCompiler::merge_gateway_servers(MergedGateways& m) {
         else if (https_terminating(s))
           gs.route_name = "https." + std::to_string(s.port.number) + "." + s.port.name + "." + gw->meta.name + "." +
                           gw->meta.namespace_ + bind_suffix;
-        if (const std::string why = merge_gateway_server(m, gs); !why.empty()) {
-          if (diags_)
-            diags_->warning(s.location, "spec.servers[" + std::to_string(si) + "]",
-                            "server of Gateway " + gw_name + " is not used by gateway " + proxy_.workload + ": " + why);
-          m.all.pop_back();
-        }
+        // A refused server stays in `all`: like istiod's mergeGateways, a refusal may come after
+        // its route name was recorded, and that route table still reads it.
+        if (const std::string why = merge_gateway_server(m, gs); !why.empty() && diags_)
+          diags_->warning(s.location, "spec.servers[" + std::to_string(si) + "]",
+                          "server of Gateway " + gw_name + " is not used by gateway " + proxy_.workload + ": " + why);
       }
     }
   }

@@ -198,6 +198,58 @@ spec:
   EXPECT_EQ(trace_call(*cfg, tls).error, CallError::TlsError);
 }
 
+// A plaintext HTTP server on a port a TLS server already holds is refused, as istiod does
+// ("TLS server without TLS options"), after its route name was recorded (mergeGateways keeps it
+// in serversByRouteName). The route table built for that name reads the refused server, which
+// must therefore stay alive (it was destroyed before: a use after free under ASan).
+TEST(GatewayTest, S11_RefusedHttpServerOnATlsPortKeepsItsRouteTableReadable) {
+  TestMesh m;
+  m.load(R"(
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: [secure.example.com]
+    tls: {mode: SIMPLE, credentialName: secure-cert}
+  - port: {number: 443, name: plain, protocol: HTTP}
+    hosts: [plain.example.com]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: both}
+spec:
+  hosts: [secure.example.com, plain.example.com]
+  gateways: [gw]
+  http: [{route: [{destination: {host: secure, port: {number: 80}}}]}]
+)");
+  m.build();
+  config::Diagnostics diags;
+  auto cfg = ingress(m, &diags);
+  ASSERT_NE(cfg, nullptr);
+  bool refused = false;
+  for (const auto& d : diags.items())
+    if (d.field_path == "spec.servers[1]" &&
+        d.message.find("already serves TLS, and this server has no TLS settings") != std::string::npos)
+      refused = true;
+  EXPECT_TRUE(refused);
+  const RouteConfiguration* plain = cfg->find_route_config("http.8443");
+  ASSERT_NE(plain, nullptr);
+  bool plain_host = false;
+  for (const auto& vh : plain->virtual_hosts)
+    for (const auto& d : vh.domains) plain_host |= d == "plain.example.com";
+  EXPECT_TRUE(plain_host);
+  // The TLS server is unaffected.
+  Call tls = gw_call(8443, "secure.example.com", "/");
+  tls.tls = Call::Tls::Tls;
+  tls.sni = "secure.example.com";
+  auto t = trace_call(*cfg, tls);
+  EXPECT_EQ(t.error, CallError::None);
+  EXPECT_EQ(t.route_config, "https.443.https.gw.default");
+}
+
 TEST(GatewayTest, S11_TcpServerRoutesTcpEchoByWeight) {
   TestMesh m;
   config::Diagnostics diags;
