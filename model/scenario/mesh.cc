@@ -960,7 +960,7 @@ std::int32_t MeshImpl::original_dst_host(ClusterRt& c, std::uint32_t pod) {
   const PodRt& d = pods_[pod];
   c.endpoints.push_back({pod, d.name, d.workload, d.version});
   c.active.push_back(0);
-  c.pools.resize(c.endpoints.size() * c.workers);
+  c.pools.add_host();
   return static_cast<std::int32_t>(c.endpoints.size() - 1);
 }
 
@@ -996,7 +996,10 @@ ClusterRt& MeshImpl::ensure_cluster(ProxyRt& p, std::int32_t index) {
         p.registry->find_pod(std::string(pods_[p.pod].namespace_), std::string(p.name));
     proxy::LbSetup setup = proxy::lb_setup_for(
         cluster, *p.registry, caller, !istio_version_before(spec_.mesh.istio_version, 1, 31));
-    auto rt = std::make_unique<ClusterRt>(setup.settings, p.workers, seed_rng);
+    auto rt = std::make_unique<ClusterRt>(
+        setup.settings, p.workers, seed_rng,
+        proxy::resolve_thresholds(cluster.connection_pool, cluster.retry_budget, cluster.protocol),
+        static_cast<std::uint32_t>(cluster.endpoints.size()), *this);
     rt->name = cluster.name;
     rt->service = cluster.service_hostname.empty() ? unknown_
                                                    : strings_.intern(cluster.service_hostname);
@@ -1011,10 +1014,6 @@ ClusterRt& MeshImpl::ensure_cluster(ProxyRt& p, std::int32_t index) {
       rt->healthy_in_eds += ep.healthy;
     }
     rt->lb.set_hosts(std::move(setup.hosts), std::move(setup.locality_weights), sim_.now());
-    rt->limits = proxy::resolve_thresholds(cluster.connection_pool, cluster.retry_budget,
-                                           cluster.protocol);
-    rt->workers = p.workers;
-    rt->pools.resize(static_cast<std::size_t>(p.workers) * cluster.endpoints.size());  // host-major
     rt->proxy = p.index;
     rt->cluster = &cluster;
     if (cluster.outlier_detection) {
@@ -1189,76 +1188,48 @@ void MeshImpl::start_attempt(std::uint32_t slot) {
 
 // ---------------------------------------------------------------- connection pools (§9)
 
-// Envoy's per-request pool algorithm (§9.2): a ready connection with room → the request
-// starts (unless max_requests overflows); otherwise it queues (unless max_pending overflows)
-// and the pool may open a connection (unless max_connections is reached and the pool already
-// has one).
+// The attempt asks its host's pool for a connection (proxy::ConnPool::acquire): it starts at
+// once, waits in the queue, or overflows.
 void MeshImpl::acquire_upstream(std::uint32_t slot) {
   Stream& s = streams_[slot];
   ClusterRt& c = *s.crt;
-  s.pool = static_cast<std::uint32_t>(s.host) * c.workers + s.worker;
-  HostPool& pool = c.pools[s.pool];
-  // tcp_proxy: every downstream connection gets an upstream connection of its own, refused at
-  // once (UO) when the cluster's maxConnections are in use; it never waits (§9.1, §14).
-  const bool tcp_proxy = s.target->is_connection() && !c.limits.http2;
-  if (tcp_proxy) {
-    if (c.counters.connections >= c.limits.max_connections) {
+  s.pool = c.pools.index(static_cast<std::uint32_t>(s.host), s.worker);
+  const bool tcp_proxy = s.target->is_connection() && !c.limits().http2;
+  const auto result = c.pools.acquire(
+      s.pool, {slot, s.gen, static_cast<std::uint32_t>(s.attempt)}, tcp_proxy, sim_.now());
+  switch (result.kind) {
+    case proxy::ConnPool::Acquired::Attached:
+      pool_attached(c, slot, result.conn);
+      return;
+    case proxy::ConnPool::Acquired::Overflow:
       overflow(slot);
       return;
-    }
-  } else if (c.limits.http2) {
-    if (pool.open > 0 &&
-        pool.active_streams < static_cast<std::uint64_t>(pool.open) * c.limits.max_concurrent_streams) {
-      dispatch(slot, 0);
+    case proxy::ConnPool::Acquired::Queued:
+      s.pending = true;
       return;
-    }
-  } else {
-    while (!pool.idle.empty()) {
-      const std::uint32_t conn = pool.idle.back();
-      pool.idle.pop_back();
-      if (sim_.now() - pool.conns[conn].idle_since >= c.limits.idle_timeout) {
-        release_connection(c, pool, conn, true, s.pool);
-        continue;  // the idle timeout closed it; Envoy would not have it any more
-      }
-      dispatch(slot, conn);
-      return;
-    }
   }
-  if (!tcp_proxy && c.counters.pending_requests >= c.limits.max_pending_requests) {
-    overflow(slot);
-    return;
-  }
-  pool.pending.push_back({slot, s.gen, static_cast<std::uint32_t>(s.attempt)});
-  ++c.counters.pending_requests;
-  s.pending = true;
-  maybe_connect(c, s.pool);
 }
 
-void MeshImpl::maybe_connect(ClusterRt& c, std::uint32_t pool_index) {
+void ClusterRt::open_connection(std::uint32_t pool) { mesh->open_connection(*this, pool); }
+bool ClusterRt::claim(const proxy::PoolRequest& request) { return mesh->claim_pending(request); }
+void ClusterRt::attached(const proxy::PoolRequest& request, std::uint32_t conn) {
+  mesh->pool_attached(*this, request.slot, conn);
+}
+void ClusterRt::overflowed(const proxy::PoolRequest& request) { mesh->pool_overflowed(request.slot); }
+
+// TCP (and mTLS) setup: one round trip to the host. An address nobody answers any more (a
+// crashed pod whose removal has not reached this proxy) costs the whole connect timeout (DR
+// connectionPool.tcp.connectTimeout, mesh default 10 s) before Envoy gives up (§4.3).
+void MeshImpl::open_connection(ClusterRt& c, std::uint32_t pool) {
   ProxyRt& p = proxies_[c.proxy];
-  HostPool& pool = c.pools[pool_index];
-  if (c.limits.http2) {
-    if (pool.open + pool.connecting > 0) return;  // one multiplexed connection per pool
-  } else if (pool.connecting >= pool.pending.size()) {
-    return;  // enough connections already on the way for the queue
-  }
-  // A pool without any connection always opens one, even past max_connections (E-CBDOC).
-  if (c.counters.connections >= c.limits.max_connections && pool.open + pool.connecting > 0) return;
-  ++pool.connecting;
-  ++c.counters.connections;
   const std::uint32_t op = connect_ops_.acquire();
   ConnectOp& o = connect_ops_[op];
   o.cluster = &c;
-  o.pool = pool_index;
-  // TCP (and mTLS) setup: one round trip to the host. An address nobody answers any more (a
-  // crashed pod whose removal has not reached this proxy) costs the whole connect timeout
-  // (DR connectionPool.tcp.connectTimeout, mesh default 10 s) before Envoy gives up (§4.3).
+  o.pool = pool;
   PodRt& from = pods_[p.pod];
-  const std::uint32_t host = pool_index / c.workers;
-  const SimTime delay = pods_[c.endpoints[host].pod].alive
-                            ? network_leg(from, &pods_[c.endpoints[host].pod]) +
-                                  network_leg(from, &pods_[c.endpoints[host].pod])
-                            : c.limits.connect_timeout;
+  PodRt& to = pods_[c.endpoints[c.pools.host_of(pool)].pod];
+  const SimTime delay =
+      to.alive ? network_leg(from, &to) + network_leg(from, &to) : c.limits().connect_timeout;
   sim_.schedule_in(delay, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_connected>, this,
                    pack(op, o.gen));
 }
@@ -1267,67 +1238,43 @@ void MeshImpl::on_connected(std::uint64_t arg) {
   ConnectOp& o = connect_ops_[slot_of(arg)];
   if (o.gen != gen_of(arg)) return;
   ClusterRt& c = *o.cluster;
-  const std::uint32_t pool_index = o.pool;
+  const std::uint32_t pool = o.pool;
   connect_ops_.release(slot_of(arg));
-  HostPool& pool = c.pools[pool_index];
-  --pool.connecting;
-  const std::uint32_t host = pool_index / c.workers;
-  if (!pods_[c.endpoints[host].pod].alive) {
-    // Nobody answers at the address any more: the connect timed out and Envoy fails the
-    // requests waiting for it (UF, retriable by connect-failure) (§4.3, §9.2).
-    --c.counters.connections;
-    std::vector<std::uint32_t> failed;
-    for (std::uint32_t slot; (slot = pop_pending(c, pool)) != kNone;) failed.push_back(slot);
-    proxy::AttemptOutcome outcome;
-    outcome.kind = proxy::AttemptOutcome::Kind::ConnectFailure;
-    for (std::uint32_t slot : failed)
-      decide_after_attempt(slot, outcome, 503, flag::kUpstreamConnectionFailure, false);
+  if (pods_[c.endpoints[c.pools.host_of(pool)].pod].alive) {
+    c.pools.connected(pool, sim_.now());
     return;
   }
-  std::uint32_t conn;
-  if (!pool.free_ids.empty()) {
-    conn = pool.free_ids.back();
-    pool.free_ids.pop_back();
-    pool.conns[conn] = Connection{};
-  } else {
-    conn = static_cast<std::uint32_t>(pool.conns.size());
-    pool.conns.emplace_back();
-  }
-  pool.conns[conn].open = true;
-  ++pool.open;
-  // Queued requests attach in FIFO order (§9.2 step 4).
-  for (std::uint32_t slot; (slot = pop_pending(c, pool)) != kNone;) {
-    dispatch(slot, conn);
-    if (!c.limits.http2) return;  // HTTP/1.1: one request per connection
-    if (pool.active_streams >= c.limits.max_concurrent_streams) return;
-  }
-  if (!c.limits.http2) {
-    pool.conns[conn].idle_since = sim_.now();
-    pool.idle.push_back(conn);
-  }
+  // Nobody answers at the address any more: the connect timed out and Envoy fails the
+  // requests waiting for it (UF, retriable by connect-failure) (§4.3, §9.2).
+  std::vector<proxy::PoolRequest> failed;
+  failed.swap(failed_connects_);
+  failed.clear();
+  c.pools.connect_failed(pool, failed);
+  proxy::AttemptOutcome outcome;
+  outcome.kind = proxy::AttemptOutcome::Kind::ConnectFailure;
+  for (const proxy::PoolRequest& r : failed)
+    decide_after_attempt(r.slot, outcome, 503, flag::kUpstreamConnectionFailure, false);
+  failed_connects_.swap(failed);
 }
 
-void MeshImpl::dispatch(std::uint32_t slot, std::uint32_t conn) {
+// A queued entry is live while its stream is on the same attempt and still waiting.
+bool MeshImpl::claim_pending(const proxy::PoolRequest& request) {
+  Stream& s = streams_[request.slot];
+  if (s.gen != request.gen || !s.pending || static_cast<std::uint32_t>(s.attempt) != request.attempt)
+    return false;
+  s.pending = false;
+  return true;
+}
+
+// The attempt holds a connection (the pool counted it): it leaves for the server.
+void MeshImpl::pool_attached(ClusterRt& c, std::uint32_t slot, std::uint32_t conn) {
   Stream& s = streams_[slot];
-  ProxyRt& p = proxies_[s.proxy];
-  ClusterRt& c = *s.crt;
-  HostPool& pool = c.pools[s.pool];
-  if (c.counters.active_requests >= c.limits.max_requests) {
-    if (!c.limits.http2) {
-      pool.conns[conn].idle_since = sim_.now();
-      pool.idle.push_back(conn);
-    }
-    overflow(slot);
-    return;
-  }
   if (c.overflowing) {
     c.overflowing = false;
-    sink_->on_event({sim_.now(), "overflow_ended", std::string(p.name), std::string(c.name)});
+    sink_->on_event({sim_.now(), "overflow_ended", std::string(proxies_[s.proxy].name), std::string(c.name)});
   }
-  ++c.counters.active_requests;
   ++c.active[s.host];  // rq_active: requests attached to a connection (§8.2)
   if (c.outlier) c.outlier->on_connect_success(static_cast<std::uint32_t>(s.host));
-  if (c.limits.http2) ++pool.active_streams;
   s.conn = conn;
   send_to_server(slot);
 }
@@ -1352,70 +1299,19 @@ void MeshImpl::release_upstream(std::uint32_t slot, bool reset) {
   Stream& s = streams_[slot];
   if (s.proxy == kNone || s.pool == kNone) return;
   ClusterRt& c = *s.crt;
-  HostPool& pool = c.pools[s.pool];
-  const std::uint32_t pool_index = s.pool;
+  const std::uint32_t pool = s.pool;
   s.pool = kNone;
   if (s.pending) {
     s.pending = false;  // its queue entry is skipped when reached
-    --c.counters.pending_requests;
+    c.pools.cancel_pending();
     return;
   }
   if (s.conn == kNone) return;
-  --c.counters.active_requests;
   --c.active[s.host];
   const std::uint32_t conn = s.conn;
   s.conn = kNone;
-  if (c.limits.http2) {
-    --pool.active_streams;
-    ++pool.conns[conn].requests;
-    // A freed stream lets the next queued request in.
-    if (pool.open > 0 && pool.active_streams < c.limits.max_concurrent_streams) {
-      const std::uint32_t next = pop_pending(c, pool);
-      if (next != kNone) dispatch(next, conn);
-    }
-    return;
-  }
-  Connection& connection = pool.conns[conn];
-  ++connection.requests;
-  const bool close = reset || s.target->is_connection() ||  // a tcp_proxy connection ends with it
-                     (c.limits.max_requests_per_connection > 0 &&
-                      connection.requests >= c.limits.max_requests_per_connection);
-  release_connection(c, pool, conn, close, pool_index);
-}
-
-// An HTTP/1.1 connection finished a request: closed, handed to the next queued request, or
-// kept idle.
-void MeshImpl::release_connection(ClusterRt& c, HostPool& pool, std::uint32_t conn, bool close,
-                                  std::uint32_t pool_index) {
-  if (close) {
-    pool.conns[conn].open = false;
-    --pool.open;
-    --c.counters.connections;
-    pool.free_ids.push_back(conn);
-    if (!pool.pending.empty()) maybe_connect(c, pool_index);
-    return;
-  }
-  if (const std::uint32_t next = pop_pending(c, pool); next != kNone) {
-    dispatch(next, conn);
-    return;
-  }
-  pool.conns[conn].idle_since = sim_.now();
-  pool.idle.push_back(conn);
-}
-
-// The oldest request still waiting in the pool, taken out of the queue (entries of requests
-// that gave up meanwhile are skipped); kNone when none waits.
-std::uint32_t MeshImpl::pop_pending(ClusterRt& c, HostPool& pool) {
-  while (!pool.pending.empty()) {
-    const auto [slot, gen, attempt] = pool.pending.front();
-    pool.pending.pop_front();
-    Stream& s = streams_[slot];
-    if (s.gen != gen || !s.pending || static_cast<std::uint32_t>(s.attempt) != attempt) continue;
-    s.pending = false;
-    --c.counters.pending_requests;
-    return slot;
-  }
-  return kNone;
+  // A tcp_proxy connection ends with its downstream connection.
+  c.pools.release(pool, conn, reset || s.target->is_connection(), sim_.now());
 }
 
 // Feeds the caller's outlier detector for the attempt's host (§10.2) and, when that ejects
@@ -1459,7 +1355,7 @@ void MeshImpl::on_outlier_tick(std::uint64_t index) {
 void MeshImpl::release_retry(Stream& s) {
   if (!s.holds_retry) return;
   s.holds_retry = false;
-  if (s.crt) --s.crt->counters.active_retries;
+  if (s.crt) --s.crt->counters().active_retries;
 }
 
 // The request leaves the caller's sidecar for the server pod (pool ready: the per-try timer
@@ -1560,7 +1456,7 @@ void MeshImpl::on_attempt_result(std::uint32_t slot, const ServerReq& r) {
   Stream& s = streams_[slot];
   s.degraded = r.degraded;
   s.upstream_flags = r.upstream_flags;
-  const bool http2 = s.crt->limits.http2;
+  const bool http2 = s.crt->limits().http2;
   proxy::AttemptOutcome outcome;
   std::uint32_t flags = 0;
   int code = r.response_code;
@@ -1623,7 +1519,7 @@ void MeshImpl::decide_after_attempt(std::uint32_t slot, const proxy::AttemptOutc
   using Decision = proxy::RetryState::Decision;
   const Decision decision =
       final_only ? Decision::NoRetry
-                 : s.retry.decide(outcome, c ? c->counters.retry_allowed(c->limits) : true);
+                 : s.retry.decide(outcome, c ? c->counters().retry_allowed(c->limits()) : true);
   std::uint32_t flags = s.flags | attempt_flags;
   if (decision == Decision::LimitExceeded) flags |= flag::kUpstreamRetryLimitExceeded;
   if (decision == Decision::Overflow) flags |= flag::kUpstreamOverflow;
@@ -1631,7 +1527,7 @@ void MeshImpl::decide_after_attempt(std::uint32_t slot, const proxy::AttemptOutc
   end_attempt(slot, code, flags, outcome.kind != proxy::AttemptOutcome::Kind::Response);
   if (decision == Decision::Retry) {
     if (c) {
-      ++c->counters.active_retries;
+      ++c->counters().active_retries;
       s.holds_retry = true;
     }
     s.backoff_timer.arm_in(s.backoff->next(proxies_[s.proxy].route_rng), slot);

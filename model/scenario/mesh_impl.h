@@ -29,6 +29,7 @@
 #include "model/config/config_store.h"
 #include "model/config/loader.h"
 #include "model/proxy/circuit_breaker.h"
+#include "model/proxy/conn_pool.h"
 #include "model/proxy/load_balancer.h"
 #include "model/proxy/outlier_detector.h"
 #include "model/proxy/retry_state.h"
@@ -189,41 +190,22 @@ struct PodRt {
         net_rng(seed, "pod/" + pod_name + "/network") {}
 };
 
-// One upstream connection of a pool. HTTP/1.1 carries one request at a time; HTTP/2 pools
-// have at most one connection that multiplexes streams (docs/semantics.md §9.2).
-struct Connection {
-  std::uint32_t requests = 0;  // served so far (maxRequestsPerConnection)
-  SimTime idle_since = 0;
-  bool open = false;
-};
-
-// Envoy's connection pool for one (worker, host) of a cluster in one proxy (§9.2).
-struct HostPool {
-  std::vector<Connection> conns;
-  std::vector<std::uint32_t> idle;      // HTTP/1.1 ready connections without a request
-  std::vector<std::uint32_t> free_ids;  // closed connection slots to reuse
-  std::uint32_t open = 0;
-  std::uint32_t connecting = 0;
-  std::uint32_t active_streams = 0;     // HTTP/2
-  // Requests waiting for a connection, FIFO: (stream slot, stream generation, attempt).
-  std::deque<std::array<std::uint32_t, 3>> pending;
-};
-
 struct EndpointLabels {
   std::uint32_t pod = 0;
   std::string_view pod_name, workload, version;
 };
 
-struct ClusterRt {
+class MeshImpl;
+
+// One cluster of one proxy at run time: its load balancer, endpoints, connection pools and
+// outlier detector. It answers its pools' callbacks by handing them to the mesh.
+struct ClusterRt final : proxy::ConnPool::Callbacks {
   std::string_view name;
   std::string_view service;  // destination_service label (FQDN), "unknown" for passthrough
   proxy::LoadBalancer lb;
   std::vector<std::uint32_t> active;    // rq_active per endpoint (shared by the workers)
   std::vector<EndpointLabels> endpoints;
-  proxy::CircuitBreakerThresholds limits;
-  proxy::CircuitBreakerCounters counters;
-  std::vector<HostPool> pools;  // endpoints × workers, host-major (host * workers + worker)
-  std::uint32_t workers = 1;
+  proxy::ConnPool pools;  // endpoints × workers, with the cluster's limits and counters
   bool overflowing = false;     // between overflow_began and overflow_ended events
   // Only when the resolved DestinationRule policy has outlierDetection (§10.1). Hosts are
   // endpoint indices; its interval timer ticks through MeshImpl::on_outlier_tick.
@@ -232,8 +214,18 @@ struct ClusterRt {
   const xds::Cluster* cluster = nullptr;  // in the snapshot it was built from
   bool retired = false;  // a push replaced it (its endpoints changed); retries move on
   std::uint32_t healthy_in_eds = 0;  // for telling an EDS change on a config push
-  ClusterRt(const proxy::LbSettings& settings, std::uint32_t workers, engine::RngStream& rng)
-      : lb(settings, workers, rng) {}
+  MeshImpl* mesh;
+  ClusterRt(const proxy::LbSettings& settings, std::uint32_t workers, engine::RngStream& rng,
+            const proxy::CircuitBreakerThresholds& limits, std::uint32_t hosts, MeshImpl& owner)
+      : lb(settings, workers, rng), pools(limits, hosts, workers, *this), mesh(&owner) {}
+  const proxy::CircuitBreakerThresholds& limits() const { return pools.limits(); }
+  proxy::CircuitBreakerCounters& counters() { return pools.counters(); }
+
+  // proxy::ConnPool::Callbacks (mesh.cc)
+  void open_connection(std::uint32_t pool) override;
+  bool claim(const proxy::PoolRequest& request) override;
+  void attached(const proxy::PoolRequest& request, std::uint32_t conn) override;
+  void overflowed(const proxy::PoolRequest& request) override;
 };
 
 // A compiled config for one proxy class, with the map from the registry's pod indices (what
@@ -332,7 +324,7 @@ struct Stream {
   std::uint32_t server_req = kNone, server_gen = 0;  // the attempt in flight
   bool attempt_in_flight = false;
   bool attempt_reached = false;
-  std::uint32_t pool = kNone;     // the HostPool of the attempt (index in ClusterRt::pools)
+  std::uint32_t pool = kNone;     // the host pool of the attempt (ConnPool::index)
   std::uint32_t conn = kNone;     // its connection once dispatched
   bool pending = false;           // waiting in the pool for a connection
   bool holds_retry = false;       // counts against the cluster's active retries
@@ -494,16 +486,20 @@ class MeshImpl {
   void start_attempt(std::uint32_t slot);
   void on_backoff_done(std::uint64_t arg);
   void acquire_upstream(std::uint32_t slot);
-  void dispatch(std::uint32_t slot, std::uint32_t conn);
   void send_to_server(std::uint32_t slot);
-  void maybe_connect(ClusterRt& c, std::uint32_t pool);
   void on_connected(std::uint64_t arg);
   void release_upstream(std::uint32_t slot, bool reset);
-  void release_connection(ClusterRt& c, HostPool& pool, std::uint32_t conn, bool close,
-                          std::uint32_t pool_index);
   void release_retry(Stream& s);
-  std::uint32_t pop_pending(ClusterRt& c, HostPool& pool);
   void overflow(std::uint32_t slot);
+
+ public:
+  // What a cluster's connection pools ask of the mesh (ClusterRt forwards them here).
+  void open_connection(ClusterRt& c, std::uint32_t pool);
+  bool claim_pending(const proxy::PoolRequest& request);
+  void pool_attached(ClusterRt& c, std::uint32_t slot, std::uint32_t conn);
+  void pool_overflowed(std::uint32_t slot) { overflow(slot); }
+
+ private:
   void on_attempt_result(std::uint32_t slot, const ServerReq& r);
   void free_server_req(std::uint32_t req);
   void report_outlier(Stream& s, int status, bool local_origin, bool timeout);
@@ -668,6 +664,7 @@ class MeshImpl {
   std::deque<HopSample> analysis_log_;
   SimTime analysis_keep_ = 0;  // 0: no rollout analyses, nothing logged
   std::vector<std::uint32_t> returned_hosts_;  // scratch for on_interval
+  std::vector<proxy::PoolRequest> failed_connects_;  // scratch for on_connected
   telemetry::Sink* sink_ = nullptr;
   std::uint64_t next_request_id_ = 1;
   std::uint64_t next_span_id_ = 1;

@@ -1,0 +1,170 @@
+#include "model/proxy/conn_pool.h"
+
+namespace meshtwin::proxy {
+
+ConnPool::ConnPool(const CircuitBreakerThresholds& limits, std::uint32_t hosts,
+                   std::uint32_t workers, Callbacks& callbacks)
+    : limits_(limits), pools_(static_cast<std::size_t>(hosts) * workers), workers_(workers),
+      callbacks_(&callbacks) {}
+
+std::uint32_t ConnPool::add_host() {
+  pools_.resize(pools_.size() + workers_);
+  return static_cast<std::uint32_t>(pools_.size() / workers_ - 1);
+}
+
+ConnPool::AcquireResult ConnPool::acquire(std::uint32_t pool, const PoolRequest& request,
+                                          bool tcp_proxy, SimTime now) {
+  HostPool& p = pools_[pool];
+  if (tcp_proxy) {
+    if (counters_.connections >= limits_.max_connections) return {Acquired::Overflow};
+  } else if (limits_.http2) {
+    if (p.open > 0 &&
+        p.active_streams < static_cast<std::uint64_t>(p.open) * limits_.max_concurrent_streams) {
+      return try_attach(pool, 0, now) ? AcquireResult{Acquired::Attached, 0}
+                                      : AcquireResult{Acquired::Overflow};
+    }
+  } else {
+    while (!p.idle.empty()) {
+      const std::uint32_t conn = p.idle.back();
+      p.idle.pop_back();
+      if (now - p.conns[conn].idle_since >= limits_.idle_timeout) {
+        release_connection(pool, conn, true, now);
+        continue;  // the idle timeout closed it; Envoy would not have it any more
+      }
+      return try_attach(pool, conn, now) ? AcquireResult{Acquired::Attached, conn}
+                                         : AcquireResult{Acquired::Overflow};
+    }
+  }
+  if (!tcp_proxy && counters_.pending_requests >= limits_.max_pending_requests)
+    return {Acquired::Overflow};
+  pools_[pool].pending.push_back(request);
+  ++counters_.pending_requests;
+  maybe_connect(pool);
+  return {Acquired::Queued};
+}
+
+// max_requests is checked when a request would start on a connection (§9.2 step 2): refused,
+// the connection stays ready for the next one.
+bool ConnPool::try_attach(std::uint32_t pool, std::uint32_t conn, SimTime now) {
+  HostPool& p = pools_[pool];
+  if (counters_.active_requests >= limits_.max_requests) {
+    if (!limits_.http2) make_idle(p, conn, now);
+    return false;
+  }
+  ++counters_.active_requests;
+  if (limits_.http2) ++p.active_streams;
+  return true;
+}
+
+void ConnPool::attach_or_overflow(std::uint32_t pool, const PoolRequest& request,
+                                  std::uint32_t conn, SimTime now) {
+  if (try_attach(pool, conn, now)) {
+    callbacks_->attached(request, conn);
+  } else {
+    callbacks_->overflowed(request);
+  }
+}
+
+void ConnPool::maybe_connect(std::uint32_t pool) {
+  HostPool& p = pools_[pool];
+  if (limits_.http2) {
+    if (p.open + p.connecting > 0) return;  // one multiplexed connection per pool
+  } else if (p.connecting >= p.pending.size()) {
+    return;  // enough connections already on the way for the queue
+  }
+  // A pool without any connection always opens one, even past max_connections (E-CBDOC).
+  if (counters_.connections >= limits_.max_connections && p.open + p.connecting > 0) return;
+  ++p.connecting;
+  ++counters_.connections;
+  callbacks_->open_connection(pool);
+}
+
+void ConnPool::connected(std::uint32_t pool, SimTime now) {
+  HostPool& p = pools_[pool];
+  --p.connecting;
+  std::uint32_t conn;
+  if (!p.free_ids.empty()) {
+    conn = p.free_ids.back();
+    p.free_ids.pop_back();
+    p.conns[conn] = Connection{};
+  } else {
+    conn = static_cast<std::uint32_t>(p.conns.size());
+    p.conns.emplace_back();
+  }
+  p.conns[conn].open = true;
+  ++p.open;
+  // Queued requests attach in FIFO order (§9.2 step 4). The owner's callbacks may add hosts
+  // (ORIGINAL_DST), so the pool is looked up again after each.
+  for (PoolRequest r; pop_pending(pools_[pool], r);) {
+    attach_or_overflow(pool, r, conn, now);
+    if (!limits_.http2) return;  // HTTP/1.1: one request per connection
+    if (pools_[pool].active_streams >= limits_.max_concurrent_streams) return;
+  }
+  if (!limits_.http2) make_idle(pools_[pool], conn, now);
+}
+
+void ConnPool::connect_failed(std::uint32_t pool, std::vector<PoolRequest>& failed) {
+  HostPool& p = pools_[pool];
+  --p.connecting;
+  --counters_.connections;
+  for (PoolRequest r; pop_pending(p, r);) failed.push_back(r);
+}
+
+void ConnPool::release(std::uint32_t pool, std::uint32_t conn, bool close, SimTime now) {
+  --counters_.active_requests;
+  HostPool& p = pools_[pool];
+  if (limits_.http2) {
+    --p.active_streams;
+    ++p.conns[conn].requests;
+    // A freed stream lets the next queued request in.
+    PoolRequest next;
+    if (p.open > 0 && p.active_streams < limits_.max_concurrent_streams && pop_pending(p, next))
+      attach_or_overflow(pool, next, conn, now);
+    return;
+  }
+  Connection& connection = p.conns[conn];
+  ++connection.requests;
+  close = close || (limits_.max_requests_per_connection > 0 &&
+                    connection.requests >= limits_.max_requests_per_connection);
+  release_connection(pool, conn, close, now);
+}
+
+// An HTTP/1.1 connection finished a request: closed, handed to the next queued request, or
+// kept idle.
+void ConnPool::release_connection(std::uint32_t pool, std::uint32_t conn, bool close, SimTime now) {
+  HostPool& p = pools_[pool];
+  if (close) {
+    p.conns[conn].open = false;
+    --p.open;
+    --counters_.connections;
+    p.free_ids.push_back(conn);
+    if (!p.pending.empty()) maybe_connect(pool);
+    return;
+  }
+  if (PoolRequest next; pop_pending(p, next)) {
+    attach_or_overflow(pool, next, conn, now);
+    return;
+  }
+  make_idle(p, conn, now);
+}
+
+void ConnPool::make_idle(HostPool& pool, std::uint32_t conn, SimTime now) {
+  pool.conns[conn].idle_since = now;
+  pool.idle.push_back(conn);
+}
+
+// The oldest request still waiting, taken out of the queue (entries of requests that gave up
+// meanwhile are skipped).
+bool ConnPool::pop_pending(HostPool& pool, PoolRequest& out) {
+  while (!pool.pending.empty()) {
+    const PoolRequest r = pool.pending.front();
+    pool.pending.pop_front();
+    if (!callbacks_->claim(r)) continue;
+    --counters_.pending_requests;
+    out = r;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace meshtwin::proxy

@@ -1,0 +1,125 @@
+#pragma once
+
+// Envoy's upstream connection pools of one cluster in one proxy (docs/semantics.md §9): one
+// pool per (host, worker), HTTP/1.1 (one request per connection, idle connections reused) or
+// HTTP/2 (one connection multiplexing streams), the cluster's circuit-breaker limits, the
+// pending queue and its overflow, idle timeout and maxRequestsPerConnection. Knows nothing of
+// streams, pods or the simulator: requests are opaque PoolRequests, opening a connection and
+// what a queued request gets are the owner's business (Callbacks), as in Envoy's
+// ConnectionPool::Instance / Callbacks. No allocation per request in steady state.
+
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "engine/time.h"
+#include "model/proxy/circuit_breaker.h"
+
+namespace meshtwin::proxy {
+
+using engine::SimTime;
+
+inline constexpr std::uint32_t kNoConnection = 0xffffffffu;
+
+// Who waits in a pool: opaque to the pool (the owner's request slot, generation and attempt).
+struct PoolRequest {
+  std::uint32_t slot = 0, gen = 0, attempt = 0;
+};
+
+// One upstream connection of a pool. HTTP/1.1 carries one request at a time; HTTP/2 pools
+// have at most one connection that multiplexes streams (§9.2).
+struct Connection {
+  std::uint32_t requests = 0;  // served so far (maxRequestsPerConnection)
+  SimTime idle_since = 0;
+  bool open = false;
+};
+
+// Envoy's connection pool for one (worker, host) of a cluster in one proxy (§9.2).
+struct HostPool {
+  std::vector<Connection> conns;
+  std::vector<std::uint32_t> idle;      // HTTP/1.1 ready connections without a request
+  std::vector<std::uint32_t> free_ids;  // closed connection slots to reuse
+  std::uint32_t open = 0;
+  std::uint32_t connecting = 0;
+  std::uint32_t active_streams = 0;     // HTTP/2
+  std::deque<PoolRequest> pending;      // requests waiting for a connection, FIFO
+};
+
+class ConnPool {
+ public:
+  // What the pool asks of its owner. Called only when a request's fate is decided later than
+  // its acquire() (a connection opened, a connection was freed) or a connection must be
+  // opened: the steady-state path (an idle connection at hand) makes no call through it.
+  class Callbacks {
+   public:
+    // Start opening a connection for pool `pool`; answer later with connected() or
+    // connect_failed().
+    virtual void open_connection(std::uint32_t pool) = 0;
+    // True when a queued request still waits (it may have given up meanwhile: a timeout, a
+    // reset); it then stops waiting (the pool has taken it out of the queue).
+    virtual bool claim(const PoolRequest& request) = 0;
+    // A queued request got connection `conn` (already counted as active).
+    virtual void attached(const PoolRequest& request, std::uint32_t conn) = 0;
+    // A queued request's connection came but max_requests refused it: a local 503 UO (§9.3).
+    virtual void overflowed(const PoolRequest& request) = 0;
+
+   protected:
+    ~Callbacks() = default;
+  };
+
+  ConnPool(const CircuitBreakerThresholds& limits, std::uint32_t hosts, std::uint32_t workers,
+           Callbacks& callbacks);
+
+  // The pool of (host, worker): host-major.
+  std::uint32_t index(std::uint32_t host, std::uint32_t worker) const { return host * workers_ + worker; }
+  std::uint32_t host_of(std::uint32_t pool) const { return pool / workers_; }
+  // One more host (ORIGINAL_DST clusters make hosts on demand); returns its index.
+  std::uint32_t add_host();
+
+  enum class Acquired : std::uint8_t { Attached, Queued, Overflow };
+  struct AcquireResult {
+    Acquired kind = Acquired::Queued;
+    std::uint32_t conn = kNoConnection;  // Attached: the connection it got
+  };
+  // Envoy's per-request algorithm (§9.2): a ready connection with room → the request starts
+  // (unless max_requests overflows); otherwise it queues (unless max_pending overflows) and
+  // the pool may open a connection. `tcp_proxy`: a downstream connection gets an upstream
+  // connection of its own, refused at once (UO) at maxConnections; it never waits (§9.1).
+  AcquireResult acquire(std::uint32_t pool, const PoolRequest& request, bool tcp_proxy, SimTime now);
+  // A queued request gave up (the owner knows it was still waiting): its queue entry is
+  // skipped when reached.
+  void cancel_pending() { --counters_.pending_requests; }
+  // A request attached to `conn` finished. `close`: its connection ends with it (a reset on
+  // HTTP/1.1, a tcp_proxy connection); otherwise maxRequestsPerConnection may close it, or it
+  // goes to the next queued request, or idles.
+  void release(std::uint32_t pool, std::uint32_t conn, bool close, SimTime now);
+
+  // The connection opened for `pool` is up: queued requests attach in FIFO order (§9.2 step 4).
+  void connected(std::uint32_t pool, SimTime now);
+  // Nobody answered: the connect timed out (§4.3). The requests waiting in `pool` fail (UF);
+  // they are appended to `failed` for the owner to decide on.
+  void connect_failed(std::uint32_t pool, std::vector<PoolRequest>& failed);
+
+  const CircuitBreakerThresholds& limits() const { return limits_; }
+  // Envoy's cluster resource manager; the router holds active retries in it too.
+  CircuitBreakerCounters& counters() { return counters_; }
+  const CircuitBreakerCounters& counters() const { return counters_; }
+  const HostPool& pool(std::uint32_t index) const { return pools_[index]; }
+  std::uint32_t workers() const { return workers_; }
+
+ private:
+  bool try_attach(std::uint32_t pool, std::uint32_t conn, SimTime now);
+  void attach_or_overflow(std::uint32_t pool, const PoolRequest& request, std::uint32_t conn, SimTime now);
+  void maybe_connect(std::uint32_t pool);
+  void release_connection(std::uint32_t pool, std::uint32_t conn, bool close, SimTime now);
+  void make_idle(HostPool& pool, std::uint32_t conn, SimTime now);
+  bool pop_pending(HostPool& pool, PoolRequest& out);
+
+  CircuitBreakerThresholds limits_;
+  CircuitBreakerCounters counters_;
+  std::vector<HostPool> pools_;  // hosts × workers, host-major
+  std::uint32_t workers_;
+  Callbacks* callbacks_;
+};
+
+}  // namespace meshtwin::proxy

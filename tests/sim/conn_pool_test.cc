@@ -1,0 +1,165 @@
+// proxy::ConnPool alone (docs/semantics.md §9): limits, the pending queue, overflow, idle and
+// max-requests closes, connect failures — no mesh, a recording owner.
+#include "model/proxy/conn_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace meshtwin::proxy {
+namespace {
+
+using engine::kSecond;
+
+// Records what the pool asks; `gave_up` marks requests that left the queue on their own.
+struct Owner final : ConnPool::Callbacks {
+  std::vector<std::uint32_t> opened;            // pools a connection was opened for
+  std::vector<std::string> log;                 // "attach <slot> <conn>", "overflow <slot>"
+  std::vector<std::uint32_t> gave_up;
+  void open_connection(std::uint32_t pool) override { opened.push_back(pool); }
+  bool claim(const PoolRequest& r) override {
+    for (std::uint32_t s : gave_up)
+      if (s == r.slot) return false;
+    return true;
+  }
+  void attached(const PoolRequest& r, std::uint32_t conn) override {
+    log.push_back("attach " + std::to_string(r.slot) + " " + std::to_string(conn));
+  }
+  void overflowed(const PoolRequest& r) override { log.push_back("overflow " + std::to_string(r.slot)); }
+};
+
+PoolRequest req(std::uint32_t slot) { return {slot, 0, 1}; }
+
+TEST(ConnPool, Http1QueuesOpensOneConnectionPerWaiterAndReusesIdleConnections) {
+  Owner owner;
+  CircuitBreakerThresholds limits;
+  ConnPool pool(limits, 2, 2, owner);
+  const std::uint32_t p = pool.index(1, 1);
+  EXPECT_EQ(p, 3u);
+  EXPECT_EQ(pool.host_of(p), 1u);
+  EXPECT_EQ(pool.acquire(p, req(7), false, 0).kind, ConnPool::Acquired::Queued);
+  EXPECT_EQ(pool.acquire(p, req(8), false, 0).kind, ConnPool::Acquired::Queued);
+  EXPECT_EQ(owner.opened, (std::vector<std::uint32_t>{p, p}));
+  EXPECT_EQ(pool.counters().pending_requests, 2u);
+  EXPECT_EQ(pool.counters().connections, 2u);
+  pool.connected(p, kSecond);  // FIFO: the first waiter gets the first connection
+  pool.connected(p, kSecond);
+  EXPECT_EQ(owner.log, (std::vector<std::string>{"attach 7 0", "attach 8 1"}));
+  EXPECT_EQ(pool.counters().active_requests, 2u);
+  EXPECT_EQ(pool.counters().pending_requests, 0u);
+  pool.release(p, 0, false, 2 * kSecond);  // kept idle
+  const auto again = pool.acquire(p, req(9), false, 2 * kSecond);
+  EXPECT_EQ(again.kind, ConnPool::Acquired::Attached);
+  EXPECT_EQ(again.conn, 0u);
+  EXPECT_EQ(owner.opened.size(), 2u);  // no new connection
+}
+
+TEST(ConnPool, MaxPendingOverflowsAndAPoolWithoutConnectionsStillOpensOne) {
+  Owner owner;
+  CircuitBreakerThresholds limits;
+  limits.max_connections = 1;
+  limits.max_pending_requests = 1;
+  ConnPool pool(limits, 2, 1, owner);
+  EXPECT_EQ(pool.acquire(0, req(1), false, 0).kind, ConnPool::Acquired::Queued);
+  // The second pool has no connection: it opens one past max_connections (E-CBDOC), but the
+  // cluster-wide pending limit is reached.
+  EXPECT_EQ(pool.acquire(1, req(2), false, 0).kind, ConnPool::Acquired::Overflow);
+  pool.connected(0, 1);
+  EXPECT_EQ(pool.acquire(1, req(3), false, 1).kind, ConnPool::Acquired::Queued);
+  EXPECT_EQ(owner.opened, (std::vector<std::uint32_t>{0, 1}));
+  EXPECT_EQ(pool.counters().connections, 2u);
+}
+
+TEST(ConnPool, MaxRequestsRefusesAtAttachAndKeepsTheConnectionReady) {
+  Owner owner;
+  CircuitBreakerThresholds limits;
+  limits.max_requests = 1;
+  ConnPool pool(limits, 1, 1, owner);
+  pool.acquire(0, req(1), false, 0);
+  pool.acquire(0, req(2), false, 0);
+  pool.connected(0, 5);
+  pool.connected(0, 5);  // the second waiter meets max_requests: overflow, connection idles
+  EXPECT_EQ(owner.log, (std::vector<std::string>{"attach 1 0", "overflow 2"}));
+  pool.release(0, 0, false, 6);
+  EXPECT_EQ(pool.pool(0).idle.size(), 2u);
+  EXPECT_EQ(pool.acquire(0, req(3), false, 7).kind, ConnPool::Acquired::Attached);
+}
+
+TEST(ConnPool, IdleTimeoutAndMaxRequestsPerConnectionClose) {
+  Owner owner;
+  CircuitBreakerThresholds limits;
+  limits.idle_timeout = kSecond;
+  limits.max_requests_per_connection = 2;
+  ConnPool pool(limits, 1, 1, owner);
+  pool.acquire(0, req(1), false, 0);
+  pool.connected(0, 0);
+  pool.release(0, 0, false, 0);
+  // Idle for a whole timeout: closed when next looked at, and a new one is opened.
+  EXPECT_EQ(pool.acquire(0, req(2), false, kSecond).kind, ConnPool::Acquired::Queued);
+  EXPECT_EQ(pool.pool(0).open, 0u);
+  pool.connected(0, kSecond);
+  pool.release(0, 0, false, kSecond);
+  EXPECT_EQ(pool.acquire(0, req(3), false, kSecond).kind, ConnPool::Acquired::Attached);
+  pool.release(0, 0, false, kSecond);  // its second request: maxRequestsPerConnection closes it
+  EXPECT_EQ(pool.pool(0).open, 0u);
+  EXPECT_EQ(pool.counters().connections, 0u);
+}
+
+TEST(ConnPool, GivenUpWaitersAreSkippedAndConnectFailureFailsTheRest) {
+  Owner owner;
+  CircuitBreakerThresholds limits;
+  ConnPool pool(limits, 1, 1, owner);
+  pool.acquire(0, req(1), false, 0);
+  pool.acquire(0, req(2), false, 0);
+  pool.acquire(0, req(3), false, 0);
+  owner.gave_up.push_back(2);
+  pool.cancel_pending();
+  std::vector<PoolRequest> failed;
+  pool.connect_failed(0, failed);
+  ASSERT_EQ(failed.size(), 2u);
+  EXPECT_EQ(failed[0].slot, 1u);
+  EXPECT_EQ(failed[1].slot, 3u);
+  EXPECT_EQ(pool.counters().pending_requests, 0u);
+  EXPECT_EQ(pool.counters().connections, 2u);  // the other two connects are still on the way
+}
+
+TEST(ConnPool, Http2MultiplexesOnOneConnectionUpToMaxConcurrentStreams) {
+  Owner owner;
+  CircuitBreakerThresholds limits;
+  limits.http2 = true;
+  limits.max_concurrent_streams = 2;
+  ConnPool pool(limits, 1, 1, owner);
+  for (std::uint32_t s = 1; s <= 3; ++s) pool.acquire(0, req(s), false, 0);
+  EXPECT_EQ(owner.opened.size(), 1u);  // one multiplexed connection per pool
+  pool.connected(0, 0);
+  EXPECT_EQ(owner.log, (std::vector<std::string>{"attach 1 0", "attach 2 0"}));
+  pool.release(0, 0, false, 1);  // a freed stream lets the next one in
+  EXPECT_EQ(owner.log.back(), "attach 3 0");
+  EXPECT_EQ(pool.pool(0).active_streams, 2u);
+}
+
+TEST(ConnPool, TcpProxyNeverWaitsPastMaxConnections) {
+  Owner owner;
+  CircuitBreakerThresholds limits;
+  limits.max_connections = 1;
+  ConnPool pool(limits, 1, 1, owner);
+  EXPECT_EQ(pool.acquire(0, req(1), true, 0).kind, ConnPool::Acquired::Queued);
+  EXPECT_EQ(pool.acquire(0, req(2), true, 0).kind, ConnPool::Acquired::Overflow);
+  pool.connected(0, 0);
+  pool.release(0, 0, true, 1);  // the downstream connection closed: so does the upstream one
+  EXPECT_EQ(pool.counters().connections, 0u);
+  EXPECT_EQ(pool.acquire(0, req(3), true, 1).kind, ConnPool::Acquired::Queued);
+}
+
+TEST(ConnPool, AddHostGrowsByOnePoolPerWorker) {
+  Owner owner;
+  ConnPool pool(CircuitBreakerThresholds{}, 0, 3, owner);
+  EXPECT_EQ(pool.add_host(), 0u);
+  EXPECT_EQ(pool.add_host(), 1u);
+  EXPECT_EQ(pool.index(1, 2), 5u);
+  EXPECT_EQ(pool.acquire(5, req(1), false, 0).kind, ConnPool::Acquired::Queued);
+}
+
+}  // namespace
+}  // namespace meshtwin::proxy
