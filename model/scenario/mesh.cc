@@ -513,7 +513,7 @@ void MeshImpl::emit_span(Stream& s, SpanKind kind, SimTime start, int code, std:
   }
   r.cluster = s.cluster_name;
   r.route_name = s.route_name;
-  r.attempt = std::max(s.attempt, 1);
+  r.attempt = std::max(s.router.attempt(), 1);
   r.app_attempt = s.app_attempt;
   r.config_version = s.config_version;
   r.start = start;
@@ -718,7 +718,7 @@ void MeshImpl::finish_client(std::uint32_t slot, int code, std::uint32_t flags, 
     if (!span_outcome_.empty()) rec.sim_outcome = span_outcome_;
     if (r.stream != kNone && streams_[r.stream].gen == r.stream_gen) {
       const Stream& s = streams_[r.stream];
-      rec.attempts = s.attempt;
+      rec.attempts = s.router.attempt();
       rec.route_name = s.route_name;
       rec.vs_rule = s.vs_rule;
       rec.destination_service = destination_service(s);
@@ -770,10 +770,7 @@ std::uint32_t MeshImpl::open_stream(Owner owner, std::uint32_t owner_slot,
   s.crt = nullptr;
   s.route_name = s.vs_rule = s.cluster_name = dash_;
   s.config_version = 0;
-  s.retry = proxy::RetryState(nullptr);
-  s.backoff.reset();
-  s.attempt = 0;
-  s.tried_count = 0;
+  s.router.reset();
   s.host = proxy::kNoHost;
   s.dest_pod = kNone;
   s.server_req = kNone;
@@ -1100,8 +1097,7 @@ void MeshImpl::forward_stream(std::uint32_t slot) {
     if (mirror.cluster != xds::kNoCluster && s.route_random % 1'000'000 < mirror.per_million)
       start_shadow(slot, mirror.cluster);
   }
-  s.retry = proxy::RetryState(route.retry ? &*route.retry : nullptr);
-  if (route.retry) s.backoff.emplace(route.retry->backoff_base, route.retry->backoff_max);
+  s.router.begin(route);
   // The route timeout starts when the router has the whole request, after any fault delay
   // (§4.1, §6).
   if (route.timeout > 0) s.route_timer.arm_in(route.timeout, slot);
@@ -1110,7 +1106,7 @@ void MeshImpl::forward_stream(std::uint32_t slot) {
 
 void MeshImpl::start_attempt(std::uint32_t slot) {
   Stream& s = streams_[slot];
-  ++s.attempt;
+  s.router.begin_attempt();
   std::uint32_t dest = kNone;
   if (s.proxy == kNone) {
     // kube-proxy: a uniformly random pod of the Service (or the outside host DNS gave).
@@ -1128,7 +1124,7 @@ void MeshImpl::start_attempt(std::uint32_t slot) {
       if (index != xds::kNoCluster) {
         s.cluster = index;
         s.crt = &ensure_cluster(p, index);
-        s.tried_count = 0;
+        s.router.forget_hosts();
       }
     }
     ClusterRt& c = *s.crt;
@@ -1154,15 +1150,14 @@ void MeshImpl::start_attempt(std::uint32_t slot) {
         request.header_count = s.headers.count;
         pick.hash = proxy::request_hash(*cluster.lb.hash, request, pods_[s.src_pod].ip).hash;
       }
-      const auto* policy = s.retry.policy();
-      if (s.attempt > 1 && policy && policy->previous_hosts_predicate) {
-        pick.avoid = std::span<const std::int32_t>(s.tried.data(), s.tried_count);
-        pick.max_selection_retries = policy->host_selection_retry_max_attempts;
+      if (s.router.avoid_previous_hosts()) {
+        pick.avoid = s.router.hosts_tried();
+        pick.max_selection_retries = s.router.policy()->host_selection_retry_max_attempts;
       }
       const std::int32_t host = c.lb.choose(pick, p.lb_rng);
       if (host != proxy::kNoHost) {
         s.host = host;
-        if (s.tried_count < s.tried.size()) s.tried[s.tried_count++] = host;
+        s.router.remember_host(host);
         dest = c.endpoints[host].pod;
       }
     }
@@ -1196,7 +1191,7 @@ void MeshImpl::acquire_upstream(std::uint32_t slot) {
   s.pool = c.pools.index(static_cast<std::uint32_t>(s.host), s.worker);
   const bool tcp_proxy = s.target->is_connection() && !c.limits().http2;
   const auto result = c.pools.acquire(
-      s.pool, {slot, s.gen, static_cast<std::uint32_t>(s.attempt)}, tcp_proxy, sim_.now());
+      s.pool, {slot, s.gen, static_cast<std::uint32_t>(s.router.attempt())}, tcp_proxy, sim_.now());
   switch (result.kind) {
     case proxy::ConnPool::Acquired::Attached:
       pool_attached(c, slot, result.conn);
@@ -1250,17 +1245,18 @@ void MeshImpl::on_connected(std::uint64_t arg) {
   failed.swap(failed_connects_);
   failed.clear();
   c.pools.connect_failed(pool, failed);
-  proxy::AttemptOutcome outcome;
-  outcome.kind = proxy::AttemptOutcome::Kind::ConnectFailure;
-  for (const proxy::PoolRequest& r : failed)
-    decide_after_attempt(r.slot, outcome, 503, flag::kUpstreamConnectionFailure, false);
+  proxy::AttemptResult result;
+  result.outcome.kind = proxy::AttemptOutcome::Kind::ConnectFailure;
+  result.code = 503;
+  result.flags = flag::kUpstreamConnectionFailure;
+  for (const proxy::PoolRequest& r : failed) decide_after_attempt(r.slot, result);
   failed_connects_.swap(failed);
 }
 
 // A queued entry is live while its stream is on the same attempt and still waiting.
 bool MeshImpl::claim_pending(const proxy::PoolRequest& request) {
   Stream& s = streams_[request.slot];
-  if (s.gen != request.gen || !s.pending || static_cast<std::uint32_t>(s.attempt) != request.attempt)
+  if (s.gen != request.gen || !s.pending || static_cast<std::uint32_t>(s.router.attempt()) != request.attempt)
     return false;
   s.pending = false;
   return true;
@@ -1353,9 +1349,7 @@ void MeshImpl::on_outlier_tick(std::uint64_t index) {
 }
 
 void MeshImpl::release_retry(Stream& s) {
-  if (!s.holds_retry) return;
-  s.holds_retry = false;
-  if (s.crt) --s.crt->counters().active_retries;
+  s.router.release_retry(s.crt ? &s.crt->counters() : nullptr);
 }
 
 // The request leaves the caller's sidecar for the server pod (pool ready: the per-try timer
@@ -1363,11 +1357,8 @@ void MeshImpl::release_retry(Stream& s) {
 void MeshImpl::send_to_server(std::uint32_t slot) {
   Stream& s = streams_[slot];
   const std::uint32_t dest = s.dest_pod;
-  if (const auto* policy = s.retry.policy();
-      policy && policy->per_try_timeout > 0 &&
-      (s.route == nullptr || s.route->timeout == 0 || policy->per_try_timeout < s.route->timeout)) {
-    s.per_try_timer.arm_in(policy->per_try_timeout, slot);
-  }
+  if (const SimTime per_try = s.router.per_try_timeout(s.route); per_try > 0)
+    s.per_try_timer.arm_in(per_try, slot);
   const std::uint32_t req = server_reqs_.acquire();
   ServerReq& r = server_reqs_[req];
   r.pod = dest;
@@ -1438,10 +1429,11 @@ void MeshImpl::on_route_timeout(std::uint64_t slot) {
 }
 
 void MeshImpl::on_per_try_timeout(std::uint64_t slot) {
-  proxy::AttemptOutcome outcome;
-  outcome.kind = proxy::AttemptOutcome::Kind::PerTryTimeout;
-  decide_after_attempt(static_cast<std::uint32_t>(slot), outcome, 504,
-                       flag::kUpstreamRequestTimeout, false);  // §4.2
+  proxy::AttemptResult result;
+  result.outcome.kind = proxy::AttemptOutcome::Kind::PerTryTimeout;
+  result.code = 504;
+  result.flags = flag::kUpstreamRequestTimeout;
+  decide_after_attempt(static_cast<std::uint32_t>(slot), result);  // §4.2
 }
 
 void MeshImpl::local_reply(std::uint32_t slot, int code, std::uint32_t flags) {
@@ -1451,90 +1443,37 @@ void MeshImpl::local_reply(std::uint32_t slot, int code, std::uint32_t flags) {
   finish_stream(slot, code, s.flags);
 }
 
-// What the caller's router saw of the server side, as a retry-state outcome and flags.
+// What the caller's router saw of the server side (proxy::classify_attempt), then its decision.
 void MeshImpl::on_attempt_result(std::uint32_t slot, const ServerReq& r) {
   Stream& s = streams_[slot];
   s.degraded = r.degraded;
   s.upstream_flags = r.upstream_flags;
-  const bool http2 = s.crt->limits().http2;
-  proxy::AttemptOutcome outcome;
-  std::uint32_t flags = 0;
-  int code = r.response_code;
-  bool final_only = false;
-  // A raw TCP connection has no status: an app's error answer closes it, as a reset does.
-  const bool raw_tcp = s.target->transport == Target::Transport::Tcp;
-  ServerReq::Reply reply = r.reply;
-  if (raw_tcp && reply == ServerReq::Reply::Response && !is_success(code))
-    reply = ServerReq::Reply::ResetBeforeHeaders;
-  if (raw_tcp && reply == ServerReq::Reply::ResetAfterHeaders) reply = ServerReq::Reply::ResetBeforeHeaders;
-  switch (reply) {
-    case ServerReq::Reply::Response:
-      outcome.kind = proxy::AttemptOutcome::Kind::Response;
-      outcome.status = r.response_code;
-      outcome.grpc_status = r.grpc_status;
-      break;
-    case ServerReq::Reply::ConnectFailure:
-      outcome.kind = proxy::AttemptOutcome::Kind::ConnectFailure;
-      flags = flag::kUpstreamConnectionFailure;
-      code = 503;
-      break;
-    case ServerReq::Reply::ResetBeforeHeaders:
-      // HTTP/1.1: the connection closed (UC); HTTP/2: the stream was reset (UR) (§14).
-      outcome.kind = proxy::AttemptOutcome::Kind::Reset;
-      flags = http2 ? flag::kUpstreamRemoteReset : flag::kUpstreamConnectionTermination;
-      code = 503;
-      break;
-    case ServerReq::Reply::ResetAfterHeaders:
-      // Headers already went downstream: nothing can be retried any more (§5.2).
-      outcome.kind = proxy::AttemptOutcome::Kind::Reset;
-      flags = http2 ? flag::kUpstreamRemoteReset : flag::kUpstreamConnectionTermination;
-      final_only = true;
-      break;
-  }
-  decide_after_attempt(slot, outcome, code, flags, final_only);
+  decide_after_attempt(slot, proxy::classify_attempt(r.reply, r.response_code, r.grpc_status,
+                                                     s.crt->limits().http2,
+                                                     s.target->transport == Target::Transport::Tcp));
 }
 
-// The router's decision after an attempt ended (§5.2): retry after a backoff, or finish with
-// this result (URX when retries ran out, UO when the retry breaker refused).
-void MeshImpl::decide_after_attempt(std::uint32_t slot, const proxy::AttemptOutcome& outcome,
-                                    int code, std::uint32_t attempt_flags, bool final_only) {
+// After an attempt (§5.2): the outlier detector hears of it, the router decides (retry after a
+// backoff, or finish with this result: URX when retries ran out, UO when the retry breaker
+// refused).
+void MeshImpl::decide_after_attempt(std::uint32_t slot, const proxy::AttemptResult& result) {
   Stream& s = streams_[slot];
   release_retry(s);  // an active retry is held until the retried attempt is decided
-  switch (outcome.kind) {
-    case proxy::AttemptOutcome::Kind::Response:
-      report_outlier(s, outcome.grpc_status >= 0 ? proxy::grpc_to_http_status(outcome.grpc_status)
-                                                 : outcome.status,
-                     false, false);
-      break;
-    case proxy::AttemptOutcome::Kind::PerTryTimeout:
-      report_outlier(s, 504, true, true);
-      break;
-    case proxy::AttemptOutcome::Kind::Overflow:
-      break;  // a local overflow is not the host's fault (§10.2)
-    default:
-      report_outlier(s, 503, true, false);  // connect failure or reset: local origin
-      break;
-  }
+  if (const proxy::OutlierInput in = proxy::outlier_input(result.outcome); in.report)
+    report_outlier(s, in.status, in.local_origin, in.timeout);
   ClusterRt* c = s.crt;
-  using Decision = proxy::RetryState::Decision;
-  const Decision decision =
-      final_only ? Decision::NoRetry
-                 : s.retry.decide(outcome, c ? c->counters().retry_allowed(c->limits()) : true);
-  std::uint32_t flags = s.flags | attempt_flags;
-  if (decision == Decision::LimitExceeded) flags |= flag::kUpstreamRetryLimitExceeded;
-  if (decision == Decision::Overflow) flags |= flag::kUpstreamOverflow;
+  const proxy::Router::Verdict verdict = s.router.decide_after_attempt(
+      result, s.flags, c ? &c->counters() : nullptr, c ? &c->limits() : nullptr);
   // A reset or timeout closes an HTTP/1.1 connection; a response leaves it reusable.
-  end_attempt(slot, code, flags, outcome.kind != proxy::AttemptOutcome::Kind::Response);
-  if (decision == Decision::Retry) {
-    if (c) {
-      ++c->counters().active_retries;
-      s.holds_retry = true;
-    }
-    s.backoff_timer.arm_in(s.backoff->next(proxies_[s.proxy].route_rng), slot);
+  end_attempt(slot, result.code, verdict.flags,
+              result.outcome.kind != proxy::AttemptOutcome::Kind::Response);
+  if (verdict.decision == proxy::RetryState::Decision::Retry) {
+    if (c) s.router.hold_retry(c->counters());
+    s.backoff_timer.arm_in(s.router.next_backoff(proxies_[s.proxy].route_rng), slot);
     return;
   }
-  s.flags = flags;
-  finish_stream(slot, code, flags);
+  s.flags = verdict.flags;
+  finish_stream(slot, result.code, verdict.flags);
 }
 
 void MeshImpl::finish_stream(std::uint32_t slot, int code, std::uint32_t flags) {

@@ -33,6 +33,7 @@
 #include "model/proxy/load_balancer.h"
 #include "model/proxy/outlier_detector.h"
 #include "model/proxy/retry_state.h"
+#include "model/proxy/router.h"
 #include "model/registry/registry.h"
 #include "model/scenario/mesh.h"
 #include "model/scenario/scenario_spec.h"
@@ -314,11 +315,7 @@ struct Stream {
   std::uint64_t route_random = 0;     // the stream's random value (weighted pick, mirrors)
   std::uint32_t weighted_pick = 0;
   // attempts
-  proxy::RetryState retry{nullptr};
-  std::optional<proxy::BackoffPolicy> backoff;
-  int attempt = 0;
-  std::array<std::int32_t, 8> tried{};
-  std::uint8_t tried_count = 0;
+  proxy::Router router;  // attempts, hosts tried, retry decisions
   std::int32_t host = proxy::kNoHost;
   std::uint32_t dest_pod = kNone;
   std::uint32_t server_req = kNone, server_gen = 0;  // the attempt in flight
@@ -327,7 +324,6 @@ struct Stream {
   std::uint32_t pool = kNone;     // the host pool of the attempt (ConnPool::index)
   std::uint32_t conn = kNone;     // its connection once dispatched
   bool pending = false;           // waiting in the pool for a connection
-  bool holds_retry = false;       // counts against the cluster's active retries
   std::uint32_t upstream_flags = 0;  // what the server-side sidecar logged for this attempt
   SimTime attempt_start = 0;
   std::uint64_t span_id = 0;
@@ -363,7 +359,7 @@ struct ServerReq {
   int response_code = 0;
   bool holds_worker = false;
   // How the server side answered (what the caller's router sees).
-  enum class Reply : std::uint8_t { Response, ConnectFailure, ResetBeforeHeaders, ResetAfterHeaders };
+  using Reply = proxy::UpstreamReply;
   Reply reply = Reply::Response;
   int grpc_status = -1;
   std::uint32_t upstream_flags = 0;  // what the server-side sidecar logged
@@ -539,8 +535,7 @@ class MeshImpl {
   void on_per_try_timeout(std::uint64_t arg);
   void local_reply(std::uint32_t slot, int code, std::uint32_t flags);
   void end_attempt(std::uint32_t slot, int code, std::uint32_t flags, bool reset_upstream);
-  void decide_after_attempt(std::uint32_t slot, const proxy::AttemptOutcome& outcome, int code,
-                            std::uint32_t attempt_flags, bool final_only);
+  void decide_after_attempt(std::uint32_t slot, const proxy::AttemptResult& result);
   void finish_stream(std::uint32_t slot, int code, std::uint32_t flags);
   void on_stream_result(std::uint64_t arg);
   void emit_hop(const Stream& s, int code, std::uint32_t flags);
