@@ -806,147 +806,54 @@ void MeshImpl::on_stream_at_proxy(std::uint64_t arg) {
   route_stream(slot_of(arg));
 }
 
+// The sidecar's listener side decides (proxy::route_outbound); the stream takes the route and
+// cluster it names, then goes on to the fault filter and router, to a tcp_proxy connection, or
+// ends in a local reply.
 void MeshImpl::route_stream(std::uint32_t slot) {
   Stream& s = streams_[slot];
   ProxyRt& p = proxies_[s.proxy];
-  const xds::ProxyConfig& config = *p.config;
   s.config_version = p.config_version;
   s.worker = p.workers > 1 ? static_cast<std::uint32_t>(p.route_rng.uniform_int(p.workers)) : 0;
-
-  const Target& target = *s.target;
-  const xds::RouteConfiguration* rc =
-      target.is_connection() ? nullptr : config.route_config_for_port(target.port);
-  if (!rc) {
-    // A connection (tcp://, the app's own TLS), or HTTP to a port no HTTP listener of this
-    // proxy serves: Envoy's listener and filter chain decide (§12.2, §13).
-    route_connection(slot);
+  const Target& t = *s.target;
+  proxy::Downstream downstream;
+  downstream.transport = t.transport;
+  downstream.address = t.address;
+  downstream.port = t.port;
+  downstream.sni = t.sni;
+  downstream.authority = t.authority;
+  downstream.path = t.path;
+  downstream.method = t.method;
+  downstream.headers = &s.headers;
+  const proxy::RouteDecision d = proxy::route_outbound(*p.config, downstream, p.route_rng);
+  if (d.route) {
+    s.route = d.route;
+    if (!d.route->name.empty()) s.route_name = d.route->name;
+  }
+  if (d.has_vs_rule) s.vs_rule = d.vs_rule.empty() ? dash_ : d.vs_rule;
+  if (d.picked) {
+    s.weighted_pick = d.weighted_pick;
+    s.cluster = d.cluster;
+    s.cluster_name = d.cluster_name;
+  }
+  if (d.kind == proxy::RouteDecision::Kind::LocalReply) {
+    local_reply(slot, d.status, d.flags);
     return;
   }
-  route_http(slot, *rc);
-}
-
-// The HTTP connection manager's part (§2–§3, §6): virtual host, first matching route, weighted
-// cluster, then the fault filter.
-void MeshImpl::route_http(std::uint32_t slot, const xds::RouteConfiguration& rc_ref) {
-  Stream& s = streams_[slot];
-  ProxyRt& p = proxies_[s.proxy];
-  const Target& target = *s.target;
-  const xds::RouteConfiguration* rc = &rc_ref;
-  const std::int32_t vh = rc->find_virtual_host(target.authority);
-  if (vh < 0) {
-    local_reply(slot, 404, flag::kNoRouteFound);  // §2.5
-    return;
-  }
-  xds::RequestAttributes request;
-  request.authority = target.authority;
-  request.path = target.path;
-  request.method = target.method;
-  // A TLS target reaches here only through a filter chain that terminated it (a gateway's
-  // SIMPLE/MUTUAL server): its :scheme is https; plain HTTP stays http.
-  request.scheme = target.transport == Target::Transport::Tls ? "https" : "http";
-  request.headers = s.headers.items.data();
-  request.header_count = s.headers.count;
-  const xds::Route* route = xds::match_route(rc->virtual_hosts[vh], request);
-  if (!route) {
-    local_reply(slot, 404, flag::kNoRouteFound);  // a VS owns the host, nothing matched (§2.5)
-    return;
-  }
-  s.route = route;
-  if (!route->name.empty()) s.route_name = route->name;
-  s.vs_rule = route->vs_rule.empty() ? dash_ : std::string_view(route->vs_rule);
-  if (route->action != xds::Route::Action::Forward) {
-    local_reply(slot, route->local_status, 0);  // redirect / direct response: no flag (§14)
-    return;
-  }
-  // One random value per stream drives the weighted pick and the mirror decisions (§3.5).
-  const std::uint64_t random = p.route_rng.next_u64();
-  const std::size_t pick = route->clusters.size() > 1 ? xds::pick_weighted_cluster(*route, random) : 0;
-  const xds::WeightedCluster& wc = route->clusters[pick];
-  s.weighted_pick = static_cast<std::uint32_t>(pick);
-  s.cluster = wc.cluster;
-  s.cluster_name = wc.name;
-  if (s.cluster == xds::kNoCluster) {
-    // §3.2: 503, or 500 on routes generated from the Gateway API (an invalid backend, §11.1).
-    local_reply(slot, route->cluster_not_found_status, flag::kNoClusterFound);
-    return;
-  }
-  s.route_random = random;
+  s.route_random = d.random;
   s.crt = &ensure_cluster(p, s.cluster);
+  if (d.kind == proxy::RouteDecision::Kind::Tcp) {
+    start_attempt(slot);  // a tcp_proxy never retries (one connect attempt)
+    return;
+  }
   // Fault filter (§6): delay roll first; the abort roll happens after the delay, or at once.
-  if (route->fault && route->fault->delay && route->fault->delay->per_million > 0 &&
-      p.fault_rng.uniform_int(1'000'000) < route->fault->delay->per_million) {
+  if (proxy::roll_fault_delay(*s.route, p.fault_rng)) {
     s.flags |= flag::kDelayInjected;
-    sim_.schedule_in(route->fault->delay->duration,
+    sim_.schedule_in(s.route->fault->delay->duration,
                      &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_fault_delay_done>, this,
                      pack(slot, s.gen));
     return;
   }
   forward_stream(slot);
-}
-
-// A connection through the proxy's listeners (§12.2, §13): the listener for the dialled address
-// and port, its filter chain by destination, SNI and transport, then either the chain's HTTP
-// connection manager (plain HTTP, or TLS the chain terminates) or its tcp_proxy, which picks a
-// weighted cluster once per connection. A tcp_proxy never retries (one connect attempt).
-void MeshImpl::route_connection(std::uint32_t slot) {
-  Stream& s = streams_[slot];
-  ProxyRt& p = proxies_[s.proxy];
-  const xds::ProxyConfig& config = *p.config;
-  const Target& target = *s.target;
-  const xds::Listener* listener = config.find_listener(target.address, target.port);
-  if (!listener) {
-    local_reply(slot, 404, flag::kNoRouteFound);  // nothing listens there: no route (§14 NR)
-    return;
-  }
-  xds::ConnectionAttributes connection;
-  connection.address = target.address;
-  connection.port = target.port;
-  connection.transport = target.transport == Target::Transport::Tls
-                             ? xds::ConnectionAttributes::Transport::Tls
-                             : xds::ConnectionAttributes::Transport::Plaintext;
-  connection.sni = target.sni;
-  connection.protocol = target.transport == Target::Transport::Http
-                            ? xds::ConnectionAttributes::Protocol::Http1
-                            : xds::ConnectionAttributes::Protocol::Other;
-  const xds::FilterChainSelection selection = xds::select_filter_chain(*listener, connection);
-  if (!selection.chain) {
-    local_reply(slot, 404, flag::kNoRouteFound);  // no matching filter chain (§14 NR)
-    return;
-  }
-  const xds::FilterChain& chain = *selection.chain;
-  if (chain.kind == xds::FilterChain::Kind::Http) {
-    const bool http_inside = target.transport == Target::Transport::Http ||
-                             (target.transport == Target::Transport::Tls && chain.terminates_tls);
-    const xds::RouteConfiguration* rc =
-        chain.route_config >= 0 ? &config.route_configs[static_cast<std::size_t>(chain.route_config)]
-                                : nullptr;
-    if (!http_inside || !rc) {
-      // Bytes that are not HTTP reach an HTTP connection manager: it answers 400 (§14 DPE).
-      local_reply(slot, 400, flag::kDownstreamProtocolError);
-      return;
-    }
-    route_http(slot, *rc);
-    return;
-  }
-  const xds::TcpProxy& tcp = chain.tcp;
-  if (tcp.clusters.empty()) {
-    local_reply(slot, 503, flag::kNoClusterFound);
-    return;
-  }
-  const std::uint64_t random = p.route_rng.next_u64();
-  const std::size_t pick = tcp.clusters.size() > 1 ? xds::pick_weighted_cluster(tcp, random) : 0;
-  s.vs_rule = tcp.vs_rule.empty() ? dash_ : std::string_view(tcp.vs_rule);
-  s.weighted_pick = static_cast<std::uint32_t>(pick);
-  s.cluster = tcp.clusters[pick].cluster;
-  s.cluster_name = tcp.clusters[pick].name;
-  if (s.cluster == xds::kNoCluster) {
-    local_reply(slot, 503, flag::kNoClusterFound);
-    return;
-  }
-  s.route_random = random;
-  // BlackHoleCluster has no hosts: the pick fails and the connection closes, UH (§12.2).
-  s.crt = &ensure_cluster(p, s.cluster);
-  start_attempt(slot);
 }
 
 // The host index of `pod` in an ORIGINAL_DST cluster, added on first use. O(hosts): such a
@@ -1034,29 +941,6 @@ void MeshImpl::on_fault_delay_done(std::uint64_t arg) {
   forward_stream(slot_of(arg));
 }
 
-// Envoy's header operations on the request to the upstream (§3.4): remove, then set
-// (replace), then add (append). Values live in the proxy config, stable for the run.
-void MeshImpl::apply_header_ops(HeaderSet& headers, const xds::HeaderOps& ops) {
-  if (ops.empty()) return;
-  for (const std::string& name : ops.remove) {
-    HeaderSet kept;
-    for (std::uint8_t i = 0; i < headers.count; ++i)
-      if (headers.items[i].name != name) kept.add(headers.items[i].name, headers.items[i].value);
-    headers = kept;
-  }
-  for (const auto& [name, value] : ops.set) {
-    bool replaced = false;
-    for (std::uint8_t i = 0; i < headers.count; ++i) {
-      if (headers.items[i].name == name) {
-        headers.items[i].value = value;
-        replaced = true;
-      }
-    }
-    if (!replaced) headers.add(name, value);
-  }
-  for (const auto& [name, value] : ops.add) headers.add(name, value);
-}
-
 // A mirrored copy of the request to `cluster` (§3.5): its own stream through the shadow
 // cluster's load balancer and pools, no retries, the route's timeout, response ignored;
 // written as a span of kind `shadow`. Current Istio keeps the Host unchanged.
@@ -1084,15 +968,13 @@ void MeshImpl::forward_stream(std::uint32_t slot) {
   Stream& s = streams_[slot];
   ProxyRt& p = proxies_[s.proxy];
   const xds::Route& route = *s.route;
-  if (route.fault && route.fault->abort && route.fault->abort->per_million > 0 &&
-      p.fault_rng.uniform_int(1'000'000) < route.fault->abort->per_million) {
+  if (const std::optional<int> status = proxy::roll_fault_abort(route, p.fault_rng)) {
     // An abort never reaches the router: no attempt, no retry, no outlier input (§6).
-    const int status = route.fault->abort->grpc_status >= 0 ? 200 : route.fault->abort->http_status;
-    local_reply(slot, status, s.flags | flag::kFaultInjected);
+    local_reply(slot, *status, s.flags | flag::kFaultInjected);
     return;
   }
-  apply_header_ops(s.headers, route.request_headers);
-  apply_header_ops(s.headers, route.clusters[s.weighted_pick].request_headers);
+  proxy::apply_header_ops(s.headers, route.request_headers);
+  proxy::apply_header_ops(s.headers, route.clusters[s.weighted_pick].request_headers);
   for (const xds::MirrorPolicy& mirror : route.mirrors) {
     if (mirror.cluster != xds::kNoCluster && s.route_random % 1'000'000 < mirror.per_million)
       start_shadow(slot, mirror.cluster);
@@ -1607,21 +1489,21 @@ void MeshImpl::on_server_arrival(std::uint64_t arg) {
   if (r.stream != kNone && streams_[r.stream].gen == r.stream_gen)
     streams_[r.stream].attempt_reached = true;
   if (pod.proxy != kNone) {
-    PodRt::Inbound& in = pod.inbound;
-    if (!in.resolved) resolve_inbound(pod, r);
-    if (in.limited) {
-      if (in.active >= in.max_active) {
-        if (in.waiting.size() >= in.max_pending) {
-          // The server sidecar's own breaker: a 503 that its log marks UO (§9.3).
-          r.upstream_flags = flag::kUpstreamOverflow;
-          respond(req, 503);
-          return;
-        }
-        in.waiting.push_back(req);
+    proxy::InboundGate& in = pod.inbound;
+    if (!in.resolved()) in.resolve(*proxies_[pod.proxy].config, r.via);
+    switch (in.admit(req)) {
+      case proxy::InboundGate::Admit::Pass:
+        break;
+      case proxy::InboundGate::Admit::Enter:
+        r.inbound_counted = true;
+        break;
+      case proxy::InboundGate::Admit::Wait:
         return;
-      }
-      ++in.active;
-      r.inbound_counted = true;
+      case proxy::InboundGate::Admit::Overflow:
+        // The server sidecar's own breaker: a 503 that its log marks UO (§9.3).
+        r.upstream_flags = flag::kUpstreamOverflow;
+        respond(req, 503);
+        return;
     }
   }
   enter_app(req);
@@ -1637,23 +1519,6 @@ void MeshImpl::enter_app(std::uint32_t req) {
     sim_.schedule_in(delay, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_app_arrival>, this,
                      pack(req, r.gen));
   }
-}
-
-// The limits of the pod's inbound cluster: the connection pool its own sidecar resolved for
-// the service and port the request addressed (top-level and port-level DR policy).
-void MeshImpl::resolve_inbound(PodRt& pod, const ServerReq& r) {
-  PodRt::Inbound& in = pod.inbound;
-  in.resolved = true;
-  if (!r.via || r.via->service_hostname.empty()) return;
-  const xds::ProxyConfig& own = *proxies_[pod.proxy].config;
-  const std::int32_t index =
-      own.find_cluster(xds::outbound_cluster_name(r.via->port, "", r.via->service_hostname));
-  if (index == xds::kNoCluster) return;
-  const xds::Cluster& cluster = own.clusters[index];
-  const auto limits = proxy::resolve_thresholds(cluster.connection_pool, std::nullopt, cluster.protocol);
-  in.max_active = limits.http2 ? limits.max_requests : std::min(limits.max_requests, limits.max_connections);
-  in.max_pending = limits.max_pending_requests;
-  in.limited = in.max_active < proxy::kIstioUnlimited || in.max_pending < proxy::kIstioUnlimited;
 }
 
 void MeshImpl::on_app_arrival(std::uint64_t arg) {
@@ -1935,13 +1800,11 @@ void MeshImpl::respond(std::uint32_t req, int code) {
   release_worker(req);
   if (r.inbound_counted) {
     r.inbound_counted = false;
-    PodRt::Inbound& in = pods_[r.pod].inbound;
-    --in.active;
-    while (!in.waiting.empty()) {
-      const std::uint32_t next = in.waiting.front();
-      in.waiting.pop_front();
+    proxy::InboundGate& in = pods_[r.pod].inbound;
+    in.leave();
+    for (std::uint32_t next; (next = in.next_waiting()) != proxy::InboundGate::kNone;) {
       if (server_reqs_[next].finished) continue;
-      ++in.active;
+      in.enter();
       server_reqs_[next].inbound_counted = true;
       enter_app(next);
       break;

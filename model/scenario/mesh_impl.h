@@ -34,6 +34,7 @@
 #include "model/proxy/outlier_detector.h"
 #include "model/proxy/retry_state.h"
 #include "model/proxy/router.h"
+#include "model/proxy/sidecar.h"
 #include "model/registry/registry.h"
 #include "model/scenario/mesh.h"
 #include "model/scenario/scenario_spec.h"
@@ -92,19 +93,7 @@ inline std::uint64_t pack(std::uint32_t slot, std::uint32_t gen) {
 inline std::uint32_t slot_of(std::uint64_t arg) { return static_cast<std::uint32_t>(arg); }
 inline std::uint32_t gen_of(std::uint64_t arg) { return static_cast<std::uint32_t>(arg >> 32); }
 
-inline constexpr int kMaxHeaders = 8;
-struct HeaderSet {
-  std::array<xds::RequestHeader, kMaxHeaders> items{};
-  std::uint8_t count = 0;
-  void add(std::string_view name, std::string_view value) {
-    if (count < kMaxHeaders) items[count++] = {name, value};
-  }
-  std::optional<std::string_view> get(std::string_view name) const {
-    for (std::uint8_t i = 0; i < count; ++i)
-      if (items[i].name == name) return items[i].value;
-    return std::nullopt;
-  }
-};
+using proxy::HeaderSet;
 
 // ---------------------------------------------------------------- static (built once)
 
@@ -112,7 +101,7 @@ struct HeaderSet {
 // caller's sidecar sees (the address and port dialled, the transport, the SNI) and what the
 // request carries. Streams point at it; it lives as long as its client or call.
 struct Target {
-  enum class Transport : std::uint8_t { Http, Tcp, Tls };
+  using Transport = proxy::Downstream::Transport;
   Transport transport = Transport::Http;
   std::string_view method, authority, path;  // Tcp: method "TCP", path "-"
   std::uint32_t port = 80;
@@ -173,17 +162,8 @@ struct PodRt {
   const engine::Distribution* latency = nullptr;
   bool alive = true;                   // false once crashed or terminated
   bool terminating = false;            // graceful shutdown: serving, out of EDS
-  // The server sidecar's inbound cluster limits: the DestinationRule's connection pool of the
-  // pod's service applies here too, summed over all callers (docs/semantics.md §7.3, §9.1).
-  struct Inbound {
-    bool resolved = false;
-    bool limited = false;
-    std::uint64_t max_active = 0;   // requests at the app at once (HTTP/1.1: connections)
-    std::uint64_t max_pending = 0;
-    std::uint64_t active = 0;
-    std::deque<std::uint32_t> waiting;  // ServerReq slots
-  };
-  Inbound inbound;
+  // The server sidecar's inbound cluster breaker (docs/semantics.md §7.3, §9.1).
+  proxy::InboundGate inbound;
   engine::RngStream service_rng, failure_rng, net_rng;
   PodRt(std::uint64_t seed, const std::string& pod_name)
       : service_rng(seed, "pod/" + pod_name + "/service"),
@@ -469,15 +449,12 @@ class MeshImpl {
   void launch_stream(std::uint32_t slot);
   void on_stream_at_proxy(std::uint64_t arg);
   void route_stream(std::uint32_t slot);
-  void route_http(std::uint32_t slot, const xds::RouteConfiguration& rc);
-  void route_connection(std::uint32_t slot);
   std::uint32_t original_destination(const Stream& s, engine::RngStream& rng) const;
   std::int32_t original_dst_host(ClusterRt& c, std::uint32_t pod);
   std::string_view destination_service(const Stream& s);
   void on_fault_delay_done(std::uint64_t arg);
   void forward_stream(std::uint32_t slot);
   ClusterRt& ensure_cluster(ProxyRt& p, std::int32_t index);
-  void apply_header_ops(HeaderSet& headers, const xds::HeaderOps& ops);
   void start_shadow(std::uint32_t slot, std::int32_t cluster);
   void start_attempt(std::uint32_t slot);
   void on_backoff_done(std::uint64_t arg);
@@ -547,7 +524,6 @@ class MeshImpl {
   void on_server_arrival(std::uint64_t arg);
   void on_app_arrival(std::uint64_t arg);
   void enter_app(std::uint32_t req);
-  void resolve_inbound(PodRt& pod, const ServerReq& r);
   void begin_service(std::uint32_t req);
   void on_service_done(std::uint64_t arg);
   const FailureRt* draw_failure(PodRt& pod, const AppRt& app);

@@ -259,7 +259,7 @@ void MeshImpl::on_pod_terminated(std::uint64_t pod_index) {
   if (!pod.alive) return;
   pod.alive = false;
   pod.waiting.clear();
-  pod.inbound.waiting.clear();
+  pod.inbound.drop_waiting();
   // Everything the pod still holds ends as a reset seen by its callers.
   std::vector<std::uint32_t> held;
   server_reqs_.for_each_in_use([&](std::uint32_t req) {

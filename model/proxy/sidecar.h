@@ -1,0 +1,98 @@
+#pragma once
+
+// A sidecar's (or gateway's) listener side, as Envoy's listener manager and HTTP connection
+// manager act on a new stream (docs/semantics.md §2–§3, §6, §9.1, §12–§14): outbound, the
+// listener for the dialled address and port, its filter chain, then the HCM's virtual host,
+// route, weighted cluster, fault filter and header mutations, or the tcp_proxy's cluster;
+// inbound, the inbound cluster's breaker in front of the app. Decisions only: the mesh applies
+// them to its streams. No allocation per request.
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string_view>
+
+#include "engine/rng.h"
+#include "engine/time.h"
+#include "model/proxy/headers.h"
+#include "model/xds/proxy_config.h"
+
+namespace meshtwin::proxy {
+
+// What the app sends into its sidecar: the connection it opened and the request on it.
+struct Downstream {
+  enum class Transport : std::uint8_t { Http, Tcp, Tls };
+  Transport transport = Transport::Http;
+  std::string_view address;  // the IP dialled
+  std::uint32_t port = 80;
+  std::string_view sni;      // Tls
+  std::string_view authority, path, method;
+  const HeaderSet* headers = nullptr;
+};
+
+// Where a new stream goes, or the local reply that ends it (§2.5, §3.2, §14).
+struct RouteDecision {
+  enum class Kind : std::uint8_t {
+    LocalReply,  // status + flags: no route, no cluster, a protocol error, a redirect
+    Http,        // an HCM route to a cluster: next the fault filter, then the router
+    Tcp,         // a tcp_proxy connection to a cluster: straight to the upstream (no retries)
+  };
+  Kind kind = Kind::LocalReply;
+  int status = 0;
+  std::uint32_t flags = 0;
+  const xds::Route* route = nullptr;  // the matched route (also for a local reply it made)
+  bool has_vs_rule = false;           // vs_rule names the VirtualService rule ("" none)
+  std::string_view vs_rule;
+  bool picked = false;                // a weighted cluster was picked (cluster may be none)
+  std::int32_t cluster = xds::kNoCluster;
+  std::string_view cluster_name;
+  std::uint32_t weighted_pick = 0;
+  std::uint64_t random = 0;           // the stream's random value (weighted pick, mirrors, §3.5)
+};
+
+// The outbound listener side for a new stream. `route_rng` draws the stream's random value.
+RouteDecision route_outbound(const xds::ProxyConfig& config, const Downstream& downstream,
+                             engine::RngStream& route_rng);
+
+// The fault filter (§6): the delay roll (first), the abort roll (after the delay, or at once);
+// an abort is the status to answer with.
+bool roll_fault_delay(const xds::Route& route, engine::RngStream& fault_rng);
+std::optional<int> roll_fault_abort(const xds::Route& route, engine::RngStream& fault_rng);
+
+// Envoy's header operations on the request to the upstream (§3.4): remove, then set (replace),
+// then add (append). Values live in the proxy config, stable for the run.
+void apply_header_ops(HeaderSet& headers, const xds::HeaderOps& ops);
+
+// The server sidecar's inbound cluster limits: the DestinationRule connection pool of the
+// service and port a request addressed, as the pod's own sidecar resolved it, summed over all
+// callers (§7.3, §9.1). Requests are the owner's ids.
+class InboundGate {
+ public:
+  bool resolved() const { return resolved_; }
+  // `own`: the pod's sidecar config; `via`: the caller's cluster (nullptr: unknown).
+  void resolve(const xds::ProxyConfig& own, const xds::Cluster* via);
+
+  enum class Admit : std::uint8_t { Pass, Enter, Wait, Overflow };
+  // Pass: no limits, nothing held; Enter: the request holds an inbound slot (leave() frees
+  // it); Wait: it queues; Overflow: the server sidecar's own breaker, a 503 UO (§9.3).
+  Admit admit(std::uint32_t request);
+  // A request holding a slot finished: the slot is free.
+  void leave() { --active_; }
+  // The oldest waiting request (kNone when none); the owner skips finished ones and calls
+  // enter() for the one that takes the slot.
+  static constexpr std::uint32_t kNone = 0xffffffffu;
+  std::uint32_t next_waiting();
+  void enter() { ++active_; }
+  // The pod is gone: nobody waits any more (those holding slots leave as they are reset).
+  void drop_waiting() { waiting_.clear(); }
+
+ private:
+  bool resolved_ = false;
+  bool limited_ = false;
+  std::uint64_t max_active_ = 0;   // requests at the app at once (HTTP/1.1: connections)
+  std::uint64_t max_pending_ = 0;
+  std::uint64_t active_ = 0;
+  std::deque<std::uint32_t> waiting_;
+};
+
+}  // namespace meshtwin::proxy
