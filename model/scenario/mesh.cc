@@ -254,8 +254,7 @@ void MeshImpl::build_externals() {
     app.workers = static_cast<std::uint32_t>(std::max(ext.behaviour.workers, 0));
     app.service_time = ext.behaviour.service_time;
     app.error_status = ext.behaviour.error_status;
-    for (const FailureSpec& f : ext.behaviour.failures)
-      app.failures.push_back({f.rate, f.kind, f.status, f.grpc_status, f.after_headers});
+    for (const FailureSpec& f : ext.behaviour.failures) app.failures.push_back(failure_of(f));
     outside_app_[ext.host] = &app;
   }
 }
@@ -301,11 +300,7 @@ bool MeshImpl::build_apps(config::Diagnostics& diags) {
           ok = false;
       }
     }
-    for (std::size_t f = 0; f < app.failures.size(); ++f) {
-      const FailureSpec& failure = app.failures[f];
-      rt.failures.push_back({failure.rate, failure.kind, failure.status, failure.grpc_status,
-                             failure.after_headers});
-    }
+    for (const FailureSpec& f : app.failures) rt.failures.push_back(failure_of(f));
     for (std::uint32_t p : pods) {
       pods_[p].app = &rt;
       app_of_workload_[pods_[p].key] = &rt;
@@ -1535,16 +1530,16 @@ void MeshImpl::on_app_arrival(std::uint64_t arg) {
     respond(req, 200);  // an app not listed answers 200 at once (docs/design.md §3.2)
     return;
   }
-  const FailureRt* failure = draw_failure(pod, *app);
-  if (failure && failure->kind == FailureSpec::Kind::Refuse) {
+  const FailureRt* failure = app::draw_failure(*app, pod.failure_rng);
+  if (failure && failure->kind == app::Failure::Kind::Refuse) {
     // The app's listener refuses the connection. Behind a sidecar the inbound route retries
     // reset-before-request twice (Istio ≥ 1.24, §5.1, §16 step 9), each a fresh try of the app;
     // if all are refused the sidecar itself answers 503 (UF,URX in its log). Without a
     // sidecar the caller sees the refused connection.
     const int tries = pod.proxy != kNone && inbound_retries_ ? 3 : 1;
-    for (int t = 1; t < tries && failure && failure->kind == FailureSpec::Kind::Refuse; ++t)
-      failure = draw_failure(pod, *app);
-    if (failure && failure->kind == FailureSpec::Kind::Refuse) {
+    for (int t = 1; t < tries && failure && failure->kind == app::Failure::Kind::Refuse; ++t)
+      failure = app::draw_failure(*app, pod.failure_rng);
+    if (failure && failure->kind == app::Failure::Kind::Refuse) {
       if (pod.proxy != kNone) {
         r.upstream_flags = flag::kUpstreamConnectionFailure |
                            (tries > 1 ? flag::kUpstreamRetryLimitExceeded : 0u);
@@ -1557,23 +1552,15 @@ void MeshImpl::on_app_arrival(std::uint64_t arg) {
     }
   }
   r.failure = failure;
-  if (failure && failure->kind == FailureSpec::Kind::Status) r.failure_status = failure->status;
-  if (app->workers == 0 || pod.busy_workers < app->workers) {
-    begin_service(req);
-  } else {
-    pod.waiting.push_back(req);
-  }
+  if (failure && failure->kind == app::Failure::Kind::Status) r.failure_status = failure->status;
+  if (pod.workers.take_or_wait(req, app->workers)) begin_service(req);
 }
 
 void MeshImpl::begin_service(std::uint32_t req) {
   ServerReq& r = server_reqs_[req];
   PodRt& pod = pods_[r.pod];
-  ++pod.busy_workers;
-  r.holds_worker = true;
-  const SimTime t = pod.app->service_time.is_constant()
-                        ? static_cast<SimTime>(pod.app->service_time.mean())
-                        : pod.app->service_time.sample_duration(pod.service_rng);
-  sim_.schedule_in(std::max<SimTime>(t, 0),
+  r.holds_worker = true;  // the caller took a worker for it
+  sim_.schedule_in(app::draw_service_time(*pod.app, pod.service_rng),
                    &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_service_done>, this,
                    pack(req, r.gen));
 }
@@ -1585,41 +1572,29 @@ void MeshImpl::on_service_done(std::uint64_t arg) {
   // A failing request makes no calls (docs/design.md §3.2).
   if (const FailureRt* f = r.failure) {
     switch (f->kind) {
-      case FailureSpec::Kind::Status:
+      case app::Failure::Kind::Status:
         respond(req, f->status);
         return;
-      case FailureSpec::Kind::Grpc:
+      case app::Failure::Kind::Grpc:
         r.grpc_status = f->grpc_status;  // a trailers-only gRPC error: HTTP 200 + grpc-status
         respond(req, 200);
         return;
-      case FailureSpec::Kind::Reset:
+      case app::Failure::Kind::Reset:
         r.reply = f->after_headers ? ServerReq::Reply::ResetAfterHeaders
                                    : ServerReq::Reply::ResetBeforeHeaders;
         r.upstream_flags = flag::kUpstreamConnectionTermination;
         respond(req, f->after_headers ? 200 : 0);
         return;
-      case FailureSpec::Kind::Hang:
+      case app::Failure::Kind::Hang:
         // Holds its worker and never answers, until the caller gives up (end_attempt).
         r.hung = true;
         if (r.stream == kNone) free_server_req(req);
         return;
-      case FailureSpec::Kind::Refuse:
+      case app::Failure::Kind::Refuse:
         break;  // handled on arrival
     }
   }
   run_step(req);
-}
-
-const FailureRt* MeshImpl::draw_failure(PodRt& pod, const AppRt& app) {
-  if (app.failures.empty()) return nullptr;
-  // One draw per request against the cumulative rates, so each kind keeps its own rate.
-  const double u = pod.failure_rng.uniform01();
-  double cumulative = 0;
-  for (const FailureRt& f : app.failures) {
-    cumulative += f.rate;
-    if (u < cumulative) return &f;
-  }
-  return nullptr;
 }
 
 void MeshImpl::release_worker(std::uint32_t req) {
@@ -1627,10 +1602,8 @@ void MeshImpl::release_worker(std::uint32_t req) {
   if (!r.holds_worker) return;
   r.holds_worker = false;
   PodRt& pod = pods_[r.pod];
-  --pod.busy_workers;
-  if (!pod.waiting.empty()) {
-    const std::uint32_t next = pod.waiting.front();
-    pod.waiting.pop_front();
+  if (const std::uint32_t next = pod.workers.release(); next != app::Workers::kNone) {
+    pod.workers.take();
     begin_service(next);
   }
 }
@@ -1740,16 +1713,21 @@ void MeshImpl::app_call_done(std::uint32_t call, int code, std::uint32_t flags, 
   constexpr std::uint32_t kTruncated = flag::kUpstreamConnectionTermination |
                                        flag::kUpstreamRemoteReset | flag::kLocalReset |
                                        flag::kDownstreamConnectionTermination;
-  if (is_success(code) && (flags & kTruncated) == 0) {
-    r.degraded += degraded;
-  } else if (c.attempt < c.call->spec->attempts) {
-    start_app_call_attempt(call);  // the app's own retry
-    return;
-  } else if (c.call->spec->on_failure == CallSpec::OnFailure::Continue) {
-    r.degraded += 1 + degraded;
-  } else {
-    r.degraded += degraded;
-    r.call_failed = true;
+  switch (app::judge_call(code, (flags & kTruncated) != 0, c.attempt, c.call->spec->attempts,
+                          c.call->spec->on_failure == CallSpec::OnFailure::Continue)) {
+    case app::CallVerdict::Ok:
+      r.degraded += degraded;
+      break;
+    case app::CallVerdict::Retry:
+      start_app_call_attempt(call);  // the app's own retry
+      return;
+    case app::CallVerdict::Degraded:
+      r.degraded += 1 + degraded;
+      break;
+    case app::CallVerdict::Failed:
+      r.degraded += degraded;
+      r.call_failed = true;
+      break;
   }
   const std::uint32_t req = c.server_req;
   app_calls_.release(call);

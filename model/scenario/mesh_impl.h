@@ -28,6 +28,7 @@
 #include "engine/timer.h"
 #include "model/config/config_store.h"
 #include "model/config/loader.h"
+#include "model/app/app_server.h"
 #include "model/proxy/circuit_breaker.h"
 #include "model/proxy/conn_pool.h"
 #include "model/proxy/load_balancer.h"
@@ -124,21 +125,29 @@ struct StepRt {
   std::vector<CallRt> calls;
 };
 
-struct FailureRt {
-  double rate = 0;
-  FailureSpec::Kind kind = FailureSpec::Kind::Status;
-  int status = 500;
-  int grpc_status = 14;
-  bool after_headers = false;
+using FailureRt = app::Failure;
+
+// An app's behaviour and where its calls go, step by step.
+struct AppRt : app::Behaviour {
+  std::vector<StepRt> steps;
 };
 
-struct AppRt {
-  std::uint32_t workers = 0;  // 0: unlimited
-  engine::Distribution service_time;
-  std::vector<StepRt> steps;
-  std::vector<FailureRt> failures;
-  int error_status = 500;
-};
+// The scenario's failure entry as the app draws it.
+inline app::Failure failure_of(const FailureSpec& f) {
+  app::Failure out;
+  out.rate = f.rate;
+  switch (f.kind) {
+    case FailureSpec::Kind::Status: out.kind = app::Failure::Kind::Status; break;
+    case FailureSpec::Kind::Reset: out.kind = app::Failure::Kind::Reset; break;
+    case FailureSpec::Kind::Hang: out.kind = app::Failure::Kind::Hang; break;
+    case FailureSpec::Kind::Refuse: out.kind = app::Failure::Kind::Refuse; break;
+    case FailureSpec::Kind::Grpc: out.kind = app::Failure::Kind::Grpc; break;
+  }
+  out.status = f.status;
+  out.grpc_status = f.grpc_status;
+  out.after_headers = f.after_headers;
+  return out;
+}
 
 struct PodRt {
   std::uint32_t index = 0;  // registry pod index
@@ -147,8 +156,7 @@ struct PodRt {
   std::string_view app_label, principal;
   const AppRt* app = nullptr;  // nullptr: answers 200 at once, unlimited workers
   std::uint32_t proxy = kNone;  // its sidecar, kNone without one
-  std::uint32_t busy_workers = 0;
-  std::deque<std::uint32_t> waiting;  // ServerReq slots, FIFO
+  app::Workers workers;  // ServerReq slots waiting for a worker, FIFO
   std::string key;                     // "namespace/workload"
   std::string_view ip;
   std::uint32_t ordinal = 0;
@@ -526,7 +534,6 @@ class MeshImpl {
   void enter_app(std::uint32_t req);
   void begin_service(std::uint32_t req);
   void on_service_done(std::uint64_t arg);
-  const FailureRt* draw_failure(PodRt& pod, const AppRt& app);
   void release_worker(std::uint32_t req);
   void run_step(std::uint32_t req);
   void start_app_call_attempt(std::uint32_t call);

@@ -258,7 +258,7 @@ void MeshImpl::on_pod_terminated(std::uint64_t pod_index) {
   PodRt& pod = pods_[pod_index];
   if (!pod.alive) return;
   pod.alive = false;
-  pod.waiting.clear();
+  pod.workers.drop_waiting();
   pod.inbound.drop_waiting();
   // Everything the pod still holds ends as a reset seen by its callers.
   std::vector<std::uint32_t> held;
@@ -273,7 +273,7 @@ void MeshImpl::on_pod_terminated(std::uint64_t pod_index) {
     r.reply = ServerReq::Reply::ResetBeforeHeaders;
     respond(req, 0);
   }
-  pod.busy_workers = 0;
+  pod.workers.clear();
 }
 
 void MeshImpl::set_replicas(const std::string& namespace_, const std::string& workload,
@@ -622,8 +622,7 @@ const AppRt* MeshImpl::changed_app(const AppRt* base, const TimelineEntry::AppCh
   if (change.error_status) app.error_status = *change.error_status;
   if (change.failures) {
     app.failures.clear();
-    for (const FailureSpec& f : *change.failures)
-      app.failures.push_back({f.rate, f.kind, f.status, f.grpc_status, f.after_headers});
+    for (const FailureSpec& f : *change.failures) app.failures.push_back(failure_of(f));
   }
   if (change.calls) {
     app.steps.clear();

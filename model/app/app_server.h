@@ -1,0 +1,84 @@
+#pragma once
+
+// The application behind a pod (docs/design.md §3.2): how it behaves (workers, service time,
+// failures, the status it answers when a call fails), its workers with their FIFO queue, and
+// its verdict on each downstream call's result (its own retries, continue or fail). Knows no
+// Envoy and no simulator: the mesh feeds it requests and runs its timers. No allocation per
+// request in steady state.
+
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "engine/distribution.h"
+#include "engine/rng.h"
+#include "engine/time.h"
+
+namespace meshtwin::app {
+
+using engine::SimTime;
+
+// One failure mode of an app, drawn per request on arrival.
+struct Failure {
+  enum class Kind : std::uint8_t {
+    Status,  // answers `status`
+    Reset,   // resets the stream, before or after the response headers
+    Hang,    // holds its worker and never answers
+    Refuse,  // the app's listener refuses the connection
+    Grpc,    // a trailers-only gRPC error: HTTP 200 + grpc-status
+  };
+  double rate = 0;
+  Kind kind = Kind::Status;
+  int status = 500;
+  int grpc_status = 14;
+  bool after_headers = false;
+};
+
+// How an app answers (a scenario `apps` or `externals` entry, or a timeline change of one).
+struct Behaviour {
+  std::uint32_t workers = 0;  // 0: unlimited
+  engine::Distribution service_time;
+  std::vector<Failure> failures;
+  int error_status = 500;  // what it answers when a call it needs failed
+};
+
+// One draw per request against the cumulative rates, so each kind keeps its own rate;
+// nullptr: no failure.
+const Failure* draw_failure(const Behaviour& app, engine::RngStream& rng);
+// The time the app works on one request (never negative).
+SimTime draw_service_time(const Behaviour& app, engine::RngStream& rng);
+
+// The app's workers: a request either takes a free worker or waits, FIFO.
+class Workers {
+ public:
+  static constexpr std::uint32_t kNone = 0xffffffffu;
+  // Takes a worker for `request` (true), or queues it (false). `limit` 0: unlimited.
+  bool take_or_wait(std::uint32_t request, std::uint32_t limit);
+  // A worker is freed; returns the waiting request that now starts (kNone: none).
+  std::uint32_t release();
+  // Takes a worker without queueing (a request handed over by release()).
+  void take() { ++busy_; }
+  // The pod is gone: nothing is busy, nobody waits.
+  void clear() {
+    busy_ = 0;
+    waiting_.clear();
+  }
+  void drop_waiting() { waiting_.clear(); }
+  std::uint32_t busy() const { return busy_; }
+
+ private:
+  std::uint32_t busy_ = 0;
+  std::deque<std::uint32_t> waiting_;
+};
+
+// The app's verdict on one downstream call's result.
+enum class CallVerdict : std::uint8_t {
+  Ok,        // accepted (a status it takes, a body not cut off)
+  Retry,     // the app's own retry: another attempt of the call
+  Degraded,  // failed, but the app carries on without it (on_failure: continue)
+  Failed,    // failed: the request answers the app's error status when its step ends
+};
+// `truncated`: the response body was cut off by a reset (the flags the caller's sidecar logged).
+CallVerdict judge_call(int code, bool truncated, int attempt, int attempts, bool continue_on_failure);
+
+}  // namespace meshtwin::app
