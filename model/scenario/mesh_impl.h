@@ -48,6 +48,9 @@ namespace meshtwin::scenario {
 using engine::SimTime;
 inline constexpr std::uint32_t kNone = 0xffffffffu;
 
+// "1.23" < (1, 24); an unparsable version counts as current.
+bool istio_version_before(const std::string& version, int major, int minor);
+
 // A free-list pool with stable addresses (deque), so objects may hold engine::Timers.
 template <class T>
 class Pool {

@@ -1,0 +1,530 @@
+// Streams at the caller's sidecar (docs/design.md §1 step 2): open, route with the sidecar's
+// listener side (proxy::route_outbound), fault filter, mirrors, attempts with the load balancer,
+// and the router's decisions (proxy::Router) applied with their timers, spans and hop records.
+
+#include <algorithm>
+#include <optional>
+
+#include "model/scenario/mesh_impl.h"
+#include "model/telemetry/outcome.h"
+#include "model/telemetry/response_flags.h"
+
+namespace meshtwin::scenario {
+
+using telemetry::SpanKind;
+using telemetry::is_success;
+namespace flag = telemetry;
+
+// ====================================================================== caller-side proxy
+
+std::uint32_t MeshImpl::open_stream(Owner owner, std::uint32_t owner_slot,
+                                    std::uint32_t owner_gen, std::uint32_t src_pod,
+                                    std::uint64_t request_id, std::uint64_t parent_span,
+                                    int app_attempt, bool sampled, const Target& target,
+                                    const HeaderSet& headers) {
+  const std::uint32_t slot = streams_.acquire();
+  Stream& s = streams_[slot];
+  s.owner = owner;
+  s.owner_slot = owner_slot;
+  s.owner_gen = owner_gen;
+  s.proxy = pods_[src_pod].proxy;
+  s.src_pod = src_pod;
+  s.request_id = request_id;
+  s.parent_span = parent_span;
+  s.app_attempt = app_attempt;
+  s.sampled = sampled;
+  s.target = &target;
+  s.headers = headers;
+  s.route = nullptr;
+  s.cluster = xds::kNoCluster;
+  s.crt = nullptr;
+  s.route_name = s.vs_rule = s.cluster_name = dash_;
+  s.config_version = 0;
+  s.router.reset();
+  s.host = proxy::kNoHost;
+  s.dest_pod = kNone;
+  s.server_req = kNone;
+  s.attempt_in_flight = false;
+  s.attempt_reached = false;
+  s.start = sim_.now();
+  s.depth = 0;
+  s.flags = 0;
+  s.degraded = 0;
+  s.final_code = 0;
+  return slot;
+}
+
+void MeshImpl::launch_stream(std::uint32_t slot) {
+  Stream& s = streams_[slot];
+  if (s.proxy == kNone) {
+    // No sidecar: the app's connection goes straight to a pod (kube-proxy), bypassing
+    // VirtualService routing (docs/design.md §3.1).
+    start_attempt(slot);
+  } else {
+    const SimTime delay = overhead(proxies_[s.proxy]);
+    if (delay == 0) {
+      route_stream(slot);
+    } else {
+      sim_.schedule_in(delay, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_stream_at_proxy>,
+                       this, pack(slot, s.gen));
+    }
+  }
+}
+
+void MeshImpl::on_stream_at_proxy(std::uint64_t arg) {
+  if (streams_[slot_of(arg)].gen != gen_of(arg)) return;
+  route_stream(slot_of(arg));
+}
+
+// The sidecar's listener side decides (proxy::route_outbound); the stream takes the route and
+// cluster it names, then goes on to the fault filter and router, to a tcp_proxy connection, or
+// ends in a local reply.
+void MeshImpl::route_stream(std::uint32_t slot) {
+  Stream& s = streams_[slot];
+  ProxyRt& p = proxies_[s.proxy];
+  s.config_version = p.config_version;
+  s.worker = p.workers > 1 ? static_cast<std::uint32_t>(p.route_rng.uniform_int(p.workers)) : 0;
+  const Target& t = *s.target;
+  proxy::Downstream downstream;
+  downstream.transport = t.transport;
+  downstream.address = t.address;
+  downstream.port = t.port;
+  downstream.sni = t.sni;
+  downstream.authority = t.authority;
+  downstream.path = t.path;
+  downstream.method = t.method;
+  downstream.headers = &s.headers;
+  const proxy::RouteDecision d = proxy::route_outbound(*p.config, downstream, p.route_rng);
+  if (d.route) {
+    s.route = d.route;
+    if (!d.route->name.empty()) s.route_name = d.route->name;
+  }
+  if (d.has_vs_rule) s.vs_rule = d.vs_rule.empty() ? dash_ : d.vs_rule;
+  if (d.picked) {
+    s.weighted_pick = d.weighted_pick;
+    s.cluster = d.cluster;
+    s.cluster_name = d.cluster_name;
+  }
+  if (d.kind == proxy::RouteDecision::Kind::LocalReply) {
+    local_reply(slot, d.status, d.flags);
+    return;
+  }
+  s.route_random = d.random;
+  s.crt = &ensure_cluster(p, s.cluster);
+  if (d.kind == proxy::RouteDecision::Kind::Tcp) {
+    start_attempt(slot);  // a tcp_proxy never retries (one connect attempt)
+    return;
+  }
+  // Fault filter (§6): delay roll first; the abort roll happens after the delay, or at once.
+  if (proxy::roll_fault_delay(*s.route, p.fault_rng)) {
+    s.flags |= flag::kDelayInjected;
+    sim_.schedule_in(s.route->fault->delay->duration,
+                     &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_fault_delay_done>, this,
+                     pack(slot, s.gen));
+    return;
+  }
+  forward_stream(slot);
+}
+
+// The host index of `pod` in an ORIGINAL_DST cluster, added on first use. O(hosts): such a
+// cluster has one host per distinct destination a proxy has sent to.
+std::int32_t MeshImpl::original_dst_host(ClusterRt& c, std::uint32_t pod) {
+  for (std::size_t h = 0; h < c.endpoints.size(); ++h)
+    if (c.endpoints[h].pod == pod) return static_cast<std::int32_t>(h);
+  const PodRt& d = pods_[pod];
+  c.endpoints.push_back({pod, d.name, d.workload, d.version});
+  c.active.push_back(0);
+  c.pools.add_host();
+  return static_cast<std::int32_t>(c.endpoints.size() - 1);
+}
+
+// Where the app's own connection lands without a load balancer (kube-proxy for a caller
+// without a sidecar, ORIGINAL_DST clusters): a pod of the Service it resolved, or the host
+// outside the mesh at the address it dialled; kNone when nothing answers.
+std::uint32_t MeshImpl::original_destination(const Stream& s, engine::RngStream& rng) const {
+  const Target& t = *s.target;
+  if (t.service && !t.service->pods.empty())
+    return t.service->pods[rng.uniform_int(t.service->pods.size())];
+  return t.outside;
+}
+
+// Istio's destination_service label: the cluster's service, else (passthrough) the host the
+// app addressed, else the Service its DNS lookup answered; "unknown" when none.
+std::string_view MeshImpl::destination_service(const Stream& s) {
+  if (s.crt && s.crt->service != unknown_) return s.crt->service;
+  if (s.dest_pod != kNone && pods_[s.dest_pod].outside) return pods_[s.dest_pod].service;
+  if (!s.crt && s.target && s.target->service) return strings_.intern(s.target->service->hostname);
+  return unknown_;
+}
+
+// The runtime state of one cluster in one proxy, built on first use.
+ClusterRt& MeshImpl::ensure_cluster(ProxyRt& p, std::int32_t index) {
+  std::unique_ptr<ClusterRt>& slot = p.clusters[index];
+  if (slot) return *slot;
+  {
+    const xds::Cluster& cluster = p.config->clusters[index];
+    engine::RngStream seed_rng(seed_, "proxy/" + std::string(p.name) + "/lb/" + cluster.name);
+    // What istiod sends this proxy for the cluster: LB settings, weights, priorities and
+    // locality groups from the caller's locality (§7.4–7.6, §8).
+    const registry::Pod* caller =
+        p.registry->find_pod(std::string(pods_[p.pod].namespace_), std::string(p.name));
+    proxy::LbSetup setup = proxy::lb_setup_for(
+        cluster, *p.registry, caller, !istio_version_before(spec_.mesh.istio_version, 1, 31));
+    auto rt = std::make_unique<ClusterRt>(
+        setup.settings, p.workers, seed_rng,
+        proxy::resolve_thresholds(cluster.connection_pool, cluster.retry_budget, cluster.protocol),
+        static_cast<std::uint32_t>(cluster.endpoints.size()), *this);
+    rt->name = cluster.name;
+    rt->service = cluster.service_hostname.empty() ? unknown_
+                                                   : strings_.intern(cluster.service_hostname);
+    for (std::uint32_t e = 0; e < cluster.endpoints.size(); ++e) {
+      const auto& ep = cluster.endpoints[e];
+      // A ServiceEntry endpoint (or DNS host) is a host outside the mesh answering as the
+      // scenario's `externals` say (§12.1).
+      const std::uint32_t pod_index = endpoint_pod(ep, *p.pod_map, cluster.service_hostname);
+      const PodRt& pod = pods_[pod_index];
+      rt->endpoints.push_back({pod_index, pod.name, pod.workload, pod.version});
+      rt->active.push_back(0);
+      rt->healthy_in_eds += ep.healthy;
+    }
+    rt->lb.set_hosts(std::move(setup.hosts), std::move(setup.locality_weights), sim_.now());
+    rt->proxy = p.index;
+    rt->cluster = &cluster;
+    if (cluster.outlier_detection) {
+      rt->outlier = std::make_unique<proxy::OutlierDetector>(
+          proxy::resolve_outlier_detection(*cluster.outlier_detection),
+          static_cast<std::uint32_t>(cluster.endpoints.size()));
+      rt->outlier->set_monitored_host_count(setup.hosts_in_eds);
+      // One periodic timer per cluster, armed when the detector is created (§10.4).
+      outlier_clusters_.push_back(rt.get());
+      sim_.schedule_in(rt->outlier->interval(),
+                       &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_outlier_tick>, this,
+                       outlier_clusters_.size() - 1);
+    }
+    slot = std::move(rt);
+  }
+  return *slot;
+}
+
+void MeshImpl::on_fault_delay_done(std::uint64_t arg) {
+  if (streams_[slot_of(arg)].gen != gen_of(arg)) return;
+  forward_stream(slot_of(arg));
+}
+
+// A mirrored copy of the request to `cluster` (§3.5): its own stream through the shadow
+// cluster's load balancer and pools, no retries, the route's timeout, response ignored;
+// written as a span of kind `shadow`. Current Istio keeps the Host unchanged.
+void MeshImpl::start_shadow(std::uint32_t slot, std::int32_t cluster) {
+  const Stream& main = streams_[slot];
+  const std::uint32_t shadow =
+      open_stream(Owner::Shadow, 0, 0, main.src_pod, main.request_id, main.parent_span,
+                  main.app_attempt, main.sampled, *main.target, main.headers);
+  Stream& s = streams_[shadow];
+  s.depth = main.depth;
+  ProxyRt& p = proxies_[s.proxy];
+  s.config_version = main.config_version;
+  s.worker = main.worker;
+  s.route = main.route;
+  s.route_name = main.route_name;
+  s.vs_rule = main.vs_rule;
+  s.cluster = cluster;
+  s.cluster_name = p.config->clusters[cluster].name;
+  s.crt = &ensure_cluster(p, cluster);
+  if (s.route && s.route->timeout > 0) s.route_timer.arm_in(s.route->timeout, shadow);
+  start_attempt(shadow);
+}
+
+void MeshImpl::forward_stream(std::uint32_t slot) {
+  Stream& s = streams_[slot];
+  ProxyRt& p = proxies_[s.proxy];
+  const xds::Route& route = *s.route;
+  if (const std::optional<int> status = proxy::roll_fault_abort(route, p.fault_rng)) {
+    // An abort never reaches the router: no attempt, no retry, no outlier input (§6).
+    local_reply(slot, *status, s.flags | flag::kFaultInjected);
+    return;
+  }
+  proxy::apply_header_ops(s.headers, route.request_headers);
+  proxy::apply_header_ops(s.headers, route.clusters[s.weighted_pick].request_headers);
+  for (const xds::MirrorPolicy& mirror : route.mirrors) {
+    if (mirror.cluster != xds::kNoCluster && s.route_random % 1'000'000 < mirror.per_million)
+      start_shadow(slot, mirror.cluster);
+  }
+  s.router.begin(route);
+  // The route timeout starts when the router has the whole request, after any fault delay
+  // (§4.1, §6).
+  if (route.timeout > 0) s.route_timer.arm_in(route.timeout, slot);
+  start_attempt(slot);
+}
+
+void MeshImpl::start_attempt(std::uint32_t slot) {
+  Stream& s = streams_[slot];
+  s.router.begin_attempt();
+  std::uint32_t dest = kNone;
+  if (s.proxy == kNone) {
+    // kube-proxy: a uniformly random pod of the Service (or the outside host DNS gave).
+    dest = original_destination(s, pods_[s.src_pod].net_rng);
+    if (dest == kNone) {
+      finish_stream(slot, 503, flag::kNoHealthyUpstream);
+      return;
+    }
+  } else {
+    ProxyRt& p = proxies_[s.proxy];
+    if (s.crt->retired) {
+      // A retry after an EDS change: Envoy's cluster object stays, its host set is the new
+      // one. Continue on the current runtime of the same cluster name (§3.3, §5.5).
+      const std::int32_t index = p.config->find_cluster(s.crt->name);
+      if (index != xds::kNoCluster) {
+        s.cluster = index;
+        s.crt = &ensure_cluster(p, index);
+        s.router.forget_hosts();
+      }
+    }
+    ClusterRt& c = *s.crt;
+    const xds::Cluster& cluster = *c.cluster;
+    if (cluster.type == xds::Cluster::Type::OriginalDst) {
+      // ORIGINAL_DST (PassthroughCluster, headless services, ServiceEntry resolution NONE): to
+      // the address the app dialled — a Service's pods via kube-proxy, or the host outside the
+      // mesh — each distinct destination a host of the cluster made on demand, with its own
+      // connection pools (§12.1).
+      dest = original_destination(s, p.lb_rng);
+      if (dest != kNone) s.host = original_dst_host(c, dest);
+    } else {
+      proxy::LoadBalancer::Pick pick;
+      pick.worker = s.worker;
+      pick.now = sim_.now();
+      pick.active_requests = c.active;
+      if (cluster.lb.hash) {
+        xds::RequestAttributes request;
+        request.authority = s.target->authority;
+        request.path = s.target->path;
+        request.method = s.target->method;
+        request.headers = s.headers.items.data();
+        request.header_count = s.headers.count;
+        pick.hash = proxy::request_hash(*cluster.lb.hash, request, pods_[s.src_pod].ip).hash;
+      }
+      if (s.router.avoid_previous_hosts()) {
+        pick.avoid = s.router.hosts_tried();
+        pick.max_selection_retries = s.router.policy()->host_selection_retry_max_attempts;
+      }
+      const std::int32_t host = c.lb.choose(pick, p.lb_rng);
+      if (host != proxy::kNoHost) {
+        s.host = host;
+        s.router.remember_host(host);
+        dest = c.endpoints[host].pod;
+      }
+    }
+    if (dest == kNone) {
+      local_reply(slot, 503, flag::kNoHealthyUpstream);  // §3.2, §8.5
+      return;
+    }
+  }
+  s.dest_pod = dest;
+  s.attempt_start = sim_.now();
+  s.span_id = next_span_id_++;
+  s.attempt_in_flight = true;
+  s.attempt_reached = false;
+  s.pool = kNone;
+  s.conn = kNone;
+  s.pending = false;
+  if (s.proxy != kNone && s.host != proxy::kNoHost) {
+    acquire_upstream(slot);
+  } else {
+    send_to_server(slot);
+  }
+}
+
+void MeshImpl::on_backoff_done(std::uint64_t slot) { start_attempt(static_cast<std::uint32_t>(slot)); }
+
+// Ends the attempt in flight (if any) at the caller: frees its pool slot and detaches the
+// server-side request, whose eventual response is then dropped.
+void MeshImpl::end_attempt(std::uint32_t slot, int code, std::uint32_t flags, bool reset_upstream) {
+  Stream& s = streams_[slot];
+  if (!s.attempt_in_flight) return;
+  s.attempt_in_flight = false;
+  s.per_try_timer.cancel();
+  release_upstream(slot, reset_upstream);
+  if (s.server_req != kNone && server_reqs_[s.server_req].gen == s.server_gen) {
+    ServerReq& r = server_reqs_[s.server_req];
+    r.stream = kNone;
+    // A hung app learns that its caller went away when Envoy resets the inbound stream.
+    if (r.hung) free_server_req(s.server_req);
+  }
+  s.server_req = kNone;
+  emit_span(s, s.owner == Owner::Shadow ? SpanKind::Shadow : SpanKind::Attempt, s.attempt_start,
+            code, flags);
+  s.upstream_flags = 0;
+}
+
+void MeshImpl::on_route_timeout(std::uint64_t slot) {
+  Stream& s = streams_[static_cast<std::uint32_t>(slot)];
+  s.backoff_timer.cancel();
+  s.flags |= flag::kUpstreamRequestTimeout;
+  if (s.attempt_in_flight && s.conn != kNone) report_outlier(s, 504, true, true);  // §4.1
+  end_attempt(static_cast<std::uint32_t>(slot), 504, s.flags, true);
+  finish_stream(static_cast<std::uint32_t>(slot), 504, s.flags);  // §4.1
+}
+
+void MeshImpl::on_per_try_timeout(std::uint64_t slot) {
+  proxy::AttemptResult result;
+  result.outcome.kind = proxy::AttemptOutcome::Kind::PerTryTimeout;
+  result.code = 504;
+  result.flags = flag::kUpstreamRequestTimeout;
+  decide_after_attempt(static_cast<std::uint32_t>(slot), result);  // §4.2
+}
+
+void MeshImpl::local_reply(std::uint32_t slot, int code, std::uint32_t flags) {
+  Stream& s = streams_[slot];
+  s.flags |= flags;
+  emit_span(s, SpanKind::LocalReply, sim_.now(), code, s.flags);
+  finish_stream(slot, code, s.flags);
+}
+
+// What the caller's router saw of the server side (proxy::classify_attempt), then its decision.
+void MeshImpl::on_attempt_result(std::uint32_t slot, const ServerReq& r) {
+  Stream& s = streams_[slot];
+  s.degraded = r.degraded;
+  s.upstream_flags = r.upstream_flags;
+  decide_after_attempt(slot, proxy::classify_attempt(r.reply, r.response_code, r.grpc_status,
+                                                     s.crt->limits().http2,
+                                                     s.target->transport == Target::Transport::Tcp));
+}
+
+// After an attempt (§5.2): the outlier detector hears of it, the router decides (retry after a
+// backoff, or finish with this result: URX when retries ran out, UO when the retry breaker
+// refused).
+void MeshImpl::decide_after_attempt(std::uint32_t slot, const proxy::AttemptResult& result) {
+  Stream& s = streams_[slot];
+  release_retry(s);  // an active retry is held until the retried attempt is decided
+  if (const proxy::OutlierInput in = proxy::outlier_input(result.outcome); in.report)
+    report_outlier(s, in.status, in.local_origin, in.timeout);
+  ClusterRt* c = s.crt;
+  const proxy::Router::Verdict verdict = s.router.decide_after_attempt(
+      result, s.flags, c ? &c->counters() : nullptr, c ? &c->limits() : nullptr);
+  // A reset or timeout closes an HTTP/1.1 connection; a response leaves it reusable.
+  end_attempt(slot, result.code, verdict.flags,
+              result.outcome.kind != proxy::AttemptOutcome::Kind::Response);
+  if (verdict.decision == proxy::RetryState::Decision::Retry) {
+    if (c) s.router.hold_retry(c->counters());
+    s.backoff_timer.arm_in(s.router.next_backoff(proxies_[s.proxy].route_rng), slot);
+    return;
+  }
+  s.flags = verdict.flags;
+  finish_stream(slot, result.code, verdict.flags);
+}
+
+void MeshImpl::finish_stream(std::uint32_t slot, int code, std::uint32_t flags) {
+  Stream& s = streams_[slot];
+  release_retry(s);
+  s.route_timer.cancel();
+  s.per_try_timer.cancel();
+  s.backoff_timer.cancel();
+  emit_hop(s, code, flags);
+  // The response passes back through the caller's sidecar to the app.
+  const SimTime delay = s.proxy == kNone ? 0 : overhead(proxies_[s.proxy]);
+  s.flags = flags;
+  s.final_code = code;
+  if (delay == 0) {
+    on_stream_result(pack(slot, s.gen));
+  } else {
+    sim_.schedule_in(delay, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_stream_result>,
+                     this, pack(slot, s.gen));
+  }
+}
+
+// One record per stream at a caller-side proxy: Istio's source-reporter request (§3.3).
+void MeshImpl::emit_hop(const Stream& s, int code, std::uint32_t flags) {
+  if (s.proxy == kNone || s.owner == Owner::Shadow) return;
+  telemetry::HopRecord hop;
+  hop.start = s.start;
+  hop.duration = sim_.now() - s.start;
+  hop.source_workload = pods_[s.src_pod].workload;
+  hop.destination_service = destination_service(s);
+  if (s.dest_pod != kNone) {
+    hop.destination_workload = pods_[s.dest_pod].workload;
+    hop.destination_version = pods_[s.dest_pod].version;
+    hop.destination_pod = pods_[s.dest_pod].name;
+  } else {
+    hop.destination_workload = hop.destination_version = hop.destination_pod = unknown_;
+  }
+  hop.response_code = code;
+  hop.response_flags = flags;
+  hop.peers = peer_labels(s);
+  sink_->on_hop(hop);
+  if (analysis_keep_ > 0) {
+    analysis_log_.push_back({sim_.now(), hop.duration, hop.source_workload,
+                             hop.destination_service, hop.destination_version, is_success(code),
+                             telemetry::is_non5xx(code)});
+    while (!analysis_log_.empty() && analysis_log_.front().end < sim_.now() - analysis_keep_)
+      analysis_log_.pop_front();
+  }
+}
+
+// Istio's default auto-mTLS: a caller-side proxy sends mTLS when the endpoint it picked has an
+// Istio proxy (a sidecar or a gateway); hosts outside the mesh and pods without a sidecar get
+// plain text. Principals are only known over mTLS (they come from the certificates), as in
+// Istio's telemetry; otherwise they read `unknown`.
+telemetry::PeerLabels MeshImpl::peer_labels(const Stream& s) const {
+  telemetry::PeerLabels p;
+  const PodRt& src = pods_[s.src_pod];
+  p.source_namespace = src.namespace_;
+  p.source_app = src.app_label;
+  p.source_version = src.version;
+  const PodRt* dst = s.dest_pod != kNone ? &pods_[s.dest_pod] : nullptr;
+  p.destination_namespace = dst ? dst->namespace_ : unknown_;
+  p.destination_app = dst ? dst->app_label : unknown_;
+  p.secure = dst && !dst->outside && dst->proxy != kNone && s.proxy != kNone;
+  p.source_principal = p.secure ? src.principal : unknown_;
+  p.destination_principal = p.secure ? dst->principal : unknown_;
+  p.request_protocol = http_;
+  if (s.target && s.target->is_connection()) {
+    p.request_protocol = tcp_;
+  } else if (s.target && s.target->service) {
+    for (const auto& port : s.target->service->ports) {
+      if (port.port == s.target->port) {
+        if (port.protocol == registry::Protocol::GRPC) p.request_protocol = grpc_;
+        break;
+      }
+    }
+  }
+  return p;
+}
+
+void MeshImpl::on_stream_result(std::uint64_t arg) {
+  const std::uint32_t slot = slot_of(arg);
+  Stream& s = streams_[slot];
+  if (s.gen != gen_of(arg)) return;
+  const int code = s.final_code;
+  if (s.owner == Owner::Shadow) {
+    // Fire and forget: the response of a mirrored request is dropped (§3.5).
+  } else if (s.owner == Owner::GatewayForward) {
+    gateway_forward_done(s.owner_slot, s.owner_gen, code, s.flags);
+  } else if (s.owner == Owner::Client) {
+    ClientReq& r = client_reqs_[s.owner_slot];
+    if (r.gen == s.owner_gen) finish_client(s.owner_slot, code, s.flags, s.degraded);
+  } else {
+    AppCall& c = app_calls_[s.owner_slot];
+    if (c.gen == s.owner_gen) {
+      c.stream = kNone;
+      app_call_done(s.owner_slot, code, s.flags, s.degraded);
+    }
+  }
+  streams_.release(slot);
+  maybe_stop();
+}
+
+void MeshImpl::reset_stream_from_downstream(std::uint32_t slot) {
+  Stream& s = streams_[slot];
+  // Envoy logs the attempt the app abandoned with code 0 and DC (docs/design.md §3.2); the server
+  // keeps working and its response is dropped on arrival.
+  s.flags |= flag::kDownstreamConnectionTermination;
+  release_retry(s);
+  end_attempt(slot, 0, s.flags, true);
+  s.route_timer.cancel();
+  s.per_try_timer.cancel();
+  s.backoff_timer.cancel();
+  emit_hop(s, 0, s.flags);
+  streams_.release(slot);
+  maybe_stop();
+}
+
+}  // namespace meshtwin::scenario

@@ -1,0 +1,231 @@
+// Clients (docs/design.md §3.2): arrival processes (open and closed loops, rates that change
+// over time, replays), client requests with their timeouts, and their results rows.
+
+#include <algorithm>
+#include <cmath>
+
+#include "model/scenario/mesh_impl.h"
+#include "model/telemetry/response_flags.h"
+
+namespace meshtwin::scenario {
+
+namespace flag = telemetry;
+
+namespace {
+constexpr std::uint64_t kRequestSampleSalt = 0x7265717565737473ull;  // "requests"
+constexpr std::uint64_t kSpanSampleSalt = 0x7370616e73616d70ull;     // "spansamp"
+}  // namespace
+
+// ====================================================================== clients
+
+// An arrival event names its client, its closed-loop connection (or none: open loop) and the
+// epoch of the client's arrival process, so that a timeline change can start a new process at
+// its `at` and the old one's events are recognised and dropped.
+namespace {
+constexpr std::uint32_t kOpenLoop = 0xFFFFF;  // connections are at most 1,000,000 < 2^20
+std::uint32_t arrival_tag(std::uint32_t connection, std::uint32_t epoch) {
+  return ((epoch & 0xFFFu) << 20) | (connection == kNone ? kOpenLoop : connection);
+}
+std::uint32_t tag_connection(std::uint32_t tag) {
+  const std::uint32_t c = tag & 0xFFFFFu;
+  return c == kOpenLoop ? kNone : c;
+}
+std::uint32_t tag_epoch(std::uint32_t tag) { return tag >> 20; }
+}  // namespace
+
+void MeshImpl::start_client(std::uint32_t client, SimTime from) {
+  ClientRt& c = clients_[client];
+  ++c.epoch;
+  c.rate_origin = from;
+  c.replay_next = 0;
+  const RateSpec& rate = c.rate;
+  if (from >= spec_.duration) return;
+  const auto arrive_at = [&](std::uint32_t connection) {
+    ++pending_arrivals_;
+    sim_.schedule_at(from, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_arrival>, this,
+                     pack(client, arrival_tag(connection, c.epoch)));
+  };
+  if (rate.kind == RateSpec::Kind::Closed) {
+    for (int conn = 0; conn < rate.connections; ++conn) arrive_at(static_cast<std::uint32_t>(conn));
+  } else if (rate.kind == RateSpec::Kind::Constant) {
+    // An even schedule starts at once (as Fortio's -qps does): N/s for D seconds is N·D.
+    arrive_at(kNone);
+  } else {
+    schedule_next_arrival(client, kNone, from);
+  }
+}
+
+void MeshImpl::schedule_next_arrival(std::uint32_t client, std::uint32_t connection, SimTime from) {
+  ClientRt& c = clients_[client];
+  const RateSpec& rate = c.rate;
+  SimTime t = from;
+  const auto exp_gap = [&](double per_second) {
+    return static_cast<SimTime>(-std::log1p(-c.arrival_rng.uniform01()) / per_second *
+                                engine::kSecond);
+  };
+  switch (rate.kind) {
+    case RateSpec::Kind::Poisson:
+      if (rate.per_second <= 0) return;
+      t += exp_gap(rate.per_second);
+      break;
+    case RateSpec::Kind::Constant:
+      if (rate.per_second <= 0) return;
+      t += static_cast<SimTime>(engine::kSecond / rate.per_second);
+      break;
+    case RateSpec::Kind::Closed:
+      t += rate.think_time.sample_duration(c.arrival_rng);
+      break;
+    case RateSpec::Kind::Replay:
+      if (!rate.replay_arrivals.empty()) {
+        // Recorded arrival times, as they were.
+        while (c.replay_next < rate.replay_arrivals.size() &&
+               rate.replay_arrivals[c.replay_next] < t)
+          ++c.replay_next;
+        if (c.replay_next >= rate.replay_arrivals.size()) return;
+        t = rate.replay_arrivals[c.replay_next++];
+        break;
+      }
+      [[fallthrough]];  // per-second rates: a Poisson process whose rate follows the CSV
+    case RateSpec::Kind::Ramp:
+    case RateSpec::Kind::Steps:
+    case RateSpec::Kind::Sine:
+    case RateSpec::Kind::Bursts: {
+      // A Poisson process with a time-varying rate, drawn by thinning against its peak.
+      double peak = 0;
+      switch (rate.kind) {
+        case RateSpec::Kind::Ramp: peak = std::max(rate.per_second, rate.ramp_to); break;
+        case RateSpec::Kind::Steps:
+          for (const auto& [at, r] : rate.steps) peak = std::max(peak, r);
+          break;
+        case RateSpec::Kind::Sine: peak = rate.per_second + std::abs(rate.amplitude); break;
+        case RateSpec::Kind::Bursts: peak = std::max(rate.per_second, rate.burst_rate); break;
+        default:
+          for (double r : rate.replay_rates) peak = std::max(peak, r);
+          break;
+      }
+      if (peak <= 0) return;
+      for (;;) {
+        t += exp_gap(peak);
+        if (t >= spec_.duration) break;
+        if (c.arrival_rng.uniform01() * peak < rate_at(rate, t, c.rate_origin)) break;
+      }
+      break;
+    }
+  }
+  if (t >= spec_.duration) return;
+  ++pending_arrivals_;
+  sim_.schedule_at(t, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_arrival>, this,
+                   pack(client, arrival_tag(connection, c.epoch)));
+}
+
+// Ends the run once no arrival is pending and nothing is in flight anywhere. Without this the
+// clock would run on to the last cancelled timer (e.g. a 30 s client timeout).
+void MeshImpl::maybe_stop() {
+  if (pending_arrivals_ == 0 && client_in_flight_ == 0 && streams_.in_use() == 0 &&
+      server_reqs_.in_use() == 0 && app_calls_.in_use() == 0) {
+    sim_.stop();
+  }
+}
+
+void MeshImpl::on_arrival(std::uint64_t arg) {
+  const std::uint32_t client = slot_of(arg);
+  const std::uint32_t connection = tag_connection(gen_of(arg));
+  ClientRt& c = clients_[client];
+  --pending_arrivals_;
+  if (sim_.now() >= spec_.duration || tag_epoch(gen_of(arg)) != (c.epoch & 0xFFFu) ||
+      (c.max_requests > 0 && c.sent >= c.max_requests)) {
+    maybe_stop();
+    return;
+  }
+  ++c.sent;
+  // The next arrival is scheduled first: this request may end at once (a local reply), and
+  // the run must not look finished meanwhile.
+  if (c.rate.kind != RateSpec::Kind::Closed) schedule_next_arrival(client, kNone, sim_.now());
+
+  const std::uint32_t slot = client_reqs_.acquire();
+  ClientReq& r = client_reqs_[slot];
+  r.client = client;
+  r.request_id = next_request_id_++;
+  r.start = sim_.now();
+  r.connection = connection;
+  r.epoch = c.epoch;
+  r.src_pod = c.source_pods.size() == 1
+                  ? c.source_pods[0]
+                  : c.source_pods[c.source_rng.uniform_int(c.source_pods.size())];
+  std::size_t mix = 0;
+  if (c.mix_cumulative.size() > 1) {
+    const double u = c.mix_rng.uniform01();
+    while (mix + 1 < c.mix_cumulative.size() && u >= c.mix_cumulative[mix]) ++mix;
+  }
+  r.headers = c.mix_headers[mix];
+  r.record = sample(r.request_id, kRequestSampleSalt, spec_.record.requests);
+  r.sampled = sample(r.request_id, kSpanSampleSalt, spec_.record.spans);
+  if (c.spec->timeout > 0) r.timeout.arm_in(c.spec->timeout, slot);
+  ++client_in_flight_;
+  stats_.peak_in_flight = std::max(stats_.peak_in_flight, client_in_flight_);
+
+  r.stream = open_stream(Owner::Client, slot, r.gen, r.src_pod, r.request_id, 0, 1, r.sampled,
+                         c.target, r.headers);
+  r.stream_gen = streams_[r.stream].gen;
+  launch_stream(r.stream);
+}
+
+void MeshImpl::on_client_timeout(std::uint64_t slot) {
+  ClientReq& r = client_reqs_[static_cast<std::uint32_t>(slot)];
+  const std::uint32_t stream =
+      r.stream != kNone && streams_[r.stream].gen == r.stream_gen ? r.stream : kNone;
+  // The client gives up: Envoy logs the downstream disconnect (code 0, DC, docs/design.md §3.2).
+  finish_client(static_cast<std::uint32_t>(slot), 0, flag::kDownstreamConnectionTermination, 0);
+  if (stream != kNone) reset_stream_from_downstream(stream);
+}
+
+void MeshImpl::finish_client(std::uint32_t slot, int code, std::uint32_t flags, int degraded) {
+  ClientReq& r = client_reqs_[slot];
+  ClientRt& c = clients_[r.client];
+  if (r.record) {
+    telemetry::RequestRecord rec;
+    rec.request_id = r.request_id;
+    rec.client = c.name;
+    rec.start = r.start;
+    rec.duration = sim_.now() - r.start;
+    rec.method = c.target.method;
+    rec.authority = c.target.authority;
+    rec.path = c.target.path;
+    rec.response_code = code;
+    rec.response_flags = flags;
+    rec.route_name = dash_;
+    rec.vs_rule = dash_;
+    rec.destination_service = rec.destination_version = rec.destination_workload = unknown_;
+    rec.degraded_calls = degraded;
+    if (auto it = request_outcome_.find(r.request_id); it != request_outcome_.end()) rec.sim_outcome = it->second;
+    if (!span_outcome_.empty()) rec.sim_outcome = span_outcome_;
+    if (r.stream != kNone && streams_[r.stream].gen == r.stream_gen) {
+      const Stream& s = streams_[r.stream];
+      rec.attempts = s.router.attempt();
+      rec.route_name = s.route_name;
+      rec.vs_rule = s.vs_rule;
+      rec.destination_service = destination_service(s);
+      if (s.dest_pod != kNone) {
+        rec.destination_version = pods_[s.dest_pod].version;
+        rec.destination_workload = pods_[s.dest_pod].workload;
+      }
+    }
+    sink_->on_request(rec);
+  }
+  request_outcome_.erase(r.request_id);
+  calls_per_request_.erase(r.request_id);
+  ++stats_.client_requests;
+  --client_in_flight_;
+  const std::uint32_t connection = r.connection;
+  const std::uint32_t client = r.client;
+  // A closed-loop connection goes on only within its arrival process: after a timeline change
+  // the new rate's connections have taken over.
+  const bool current = r.epoch == c.epoch;
+  r.timeout.cancel();
+  r.stream = kNone;
+  client_reqs_.release(slot);
+  if (connection != kNone && current) schedule_next_arrival(client, connection, sim_.now());
+  maybe_stop();
+}
+
+}  // namespace meshtwin::scenario

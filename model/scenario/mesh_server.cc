@@ -1,0 +1,385 @@
+// The server side of an attempt (docs/design.md §3.2): the server sidecar's inbound breaker
+// (proxy::InboundGate), the app (app::) with its workers, failures and its own calls, a
+// gateway pod relaying what it receives, and the answer travelling back to the caller.
+
+#include <algorithm>
+#include <tuple>
+
+#include "model/scenario/mesh_impl.h"
+#include "model/telemetry/outcome.h"
+#include "model/telemetry/response_flags.h"
+
+namespace meshtwin::scenario {
+
+using telemetry::SpanKind;
+using telemetry::is_success;
+namespace flag = telemetry;
+
+// ====================================================================== server pods
+
+void MeshImpl::on_server_arrival(std::uint64_t arg) {
+  const std::uint32_t req = slot_of(arg);
+  ServerReq& r = server_reqs_[req];
+  if (r.gen != gen_of(arg)) return;
+  PodRt& pod = pods_[r.pod];
+  if (!pod.alive) {
+    // The pod crashed: a request on a connection opened before dies with a reset (§14 UC).
+    r.reply = ServerReq::Reply::ResetBeforeHeaders;
+    respond(req, 0);
+    return;
+  }
+  if (r.stream != kNone && streams_[r.stream].gen == r.stream_gen)
+    streams_[r.stream].attempt_reached = true;
+  if (pod.proxy != kNone) {
+    proxy::InboundGate& in = pod.inbound;
+    if (!in.resolved()) in.resolve(*proxies_[pod.proxy].config, r.via);
+    switch (in.admit(req)) {
+      case proxy::InboundGate::Admit::Pass:
+        break;
+      case proxy::InboundGate::Admit::Enter:
+        r.inbound_counted = true;
+        break;
+      case proxy::InboundGate::Admit::Wait:
+        return;
+      case proxy::InboundGate::Admit::Overflow:
+        // The server sidecar's own breaker: a 503 that its log marks UO (§9.3).
+        r.upstream_flags = flag::kUpstreamOverflow;
+        respond(req, 503);
+        return;
+    }
+  }
+  enter_app(req);
+}
+
+void MeshImpl::enter_app(std::uint32_t req) {
+  ServerReq& r = server_reqs_[req];
+  PodRt& pod = pods_[r.pod];
+  const SimTime delay = pod.proxy == kNone ? 0 : overhead(proxies_[pod.proxy]);
+  if (delay == 0) {
+    on_app_arrival(pack(req, r.gen));
+  } else {
+    sim_.schedule_in(delay, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_app_arrival>, this,
+                     pack(req, r.gen));
+  }
+}
+
+void MeshImpl::on_app_arrival(std::uint64_t arg) {
+  const std::uint32_t req = slot_of(arg);
+  ServerReq& r = server_reqs_[req];
+  if (r.gen != gen_of(arg) || r.finished) return;
+  PodRt& pod = pods_[r.pod];
+  if (pod.gateway) {
+    forward_at_gateway(req);
+    return;
+  }
+  const AppRt* app = pod.app;
+  if (!app) {
+    respond(req, 200);  // an app not listed answers 200 at once (docs/design.md §3.2)
+    return;
+  }
+  const FailureRt* failure = app::draw_failure(*app, pod.failure_rng);
+  if (failure && failure->kind == app::Failure::Kind::Refuse) {
+    // The app's listener refuses the connection. Behind a sidecar the inbound route retries
+    // reset-before-request twice (Istio ≥ 1.24, §5.1, §16 step 9), each a fresh try of the app;
+    // if all are refused the sidecar itself answers 503 (UF,URX in its log). Without a
+    // sidecar the caller sees the refused connection.
+    const int tries = pod.proxy != kNone && inbound_retries_ ? 3 : 1;
+    for (int t = 1; t < tries && failure && failure->kind == app::Failure::Kind::Refuse; ++t)
+      failure = app::draw_failure(*app, pod.failure_rng);
+    if (failure && failure->kind == app::Failure::Kind::Refuse) {
+      if (pod.proxy != kNone) {
+        r.upstream_flags = flag::kUpstreamConnectionFailure |
+                           (tries > 1 ? flag::kUpstreamRetryLimitExceeded : 0u);
+        respond(req, 503);
+      } else {
+        r.reply = ServerReq::Reply::ConnectFailure;
+        respond(req, 0);
+      }
+      return;
+    }
+  }
+  r.failure = failure;
+  if (failure && failure->kind == app::Failure::Kind::Status) r.failure_status = failure->status;
+  if (pod.workers.take_or_wait(req, app->workers)) begin_service(req);
+}
+
+void MeshImpl::begin_service(std::uint32_t req) {
+  ServerReq& r = server_reqs_[req];
+  PodRt& pod = pods_[r.pod];
+  r.holds_worker = true;  // the caller took a worker for it
+  sim_.schedule_in(app::draw_service_time(*pod.app, pod.service_rng),
+                   &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_service_done>, this,
+                   pack(req, r.gen));
+}
+
+void MeshImpl::on_service_done(std::uint64_t arg) {
+  const std::uint32_t req = slot_of(arg);
+  ServerReq& r = server_reqs_[req];
+  if (r.gen != gen_of(arg) || r.finished) return;
+  // A failing request makes no calls (docs/design.md §3.2).
+  if (const FailureRt* f = r.failure) {
+    switch (f->kind) {
+      case app::Failure::Kind::Status:
+        respond(req, f->status);
+        return;
+      case app::Failure::Kind::Grpc:
+        r.grpc_status = f->grpc_status;  // a trailers-only gRPC error: HTTP 200 + grpc-status
+        respond(req, 200);
+        return;
+      case app::Failure::Kind::Reset:
+        r.reply = f->after_headers ? ServerReq::Reply::ResetAfterHeaders
+                                   : ServerReq::Reply::ResetBeforeHeaders;
+        r.upstream_flags = flag::kUpstreamConnectionTermination;
+        respond(req, f->after_headers ? 200 : 0);
+        return;
+      case app::Failure::Kind::Hang:
+        // Holds its worker and never answers, until the caller gives up (end_attempt).
+        r.hung = true;
+        if (r.stream == kNone) free_server_req(req);
+        return;
+      case app::Failure::Kind::Refuse:
+        break;  // handled on arrival
+    }
+  }
+  run_step(req);
+}
+
+void MeshImpl::release_worker(std::uint32_t req) {
+  ServerReq& r = server_reqs_[req];
+  if (!r.holds_worker) return;
+  r.holds_worker = false;
+  PodRt& pod = pods_[r.pod];
+  if (const std::uint32_t next = pod.workers.release(); next != app::Workers::kNone) {
+    pod.workers.take();
+    begin_service(next);
+  }
+}
+
+void MeshImpl::free_server_req(std::uint32_t req) {
+  release_worker(req);
+  server_reqs_.release(req);
+  maybe_stop();
+}
+
+void MeshImpl::run_step(std::uint32_t req) {
+  ServerReq& r = server_reqs_[req];
+  const AppRt& app = *pods_[r.pod].app;
+  if (r.step >= app.steps.size()) {
+    respond(req, r.call_failed ? app.error_status : 200);
+    return;
+  }
+  const StepRt& step = app.steps[r.step];
+  r.outstanding = static_cast<int>(step.calls.size());
+  const std::uint32_t gen = r.gen;
+  for (const CallRt& call : step.calls) {
+    const std::uint32_t c = app_calls_.acquire();
+    AppCall& ac = app_calls_[c];
+    ac.server_req = req;
+    ac.server_gen = gen;
+    ac.call = &call;
+    ac.attempt = 0;
+    ac.stream = kNone;
+    start_app_call_attempt(c);
+  }
+}
+
+void MeshImpl::start_app_call_attempt(std::uint32_t call) {
+  AppCall& c = app_calls_[call];
+  ++c.attempt;
+  const ServerReq& r = server_reqs_[c.server_req];
+  // A call cycle (A → A, A → B → A) would otherwise never end: bound the depth of the call
+  // chain and the size of one request's call tree (docs/scenario-reference.md "Limits").
+  if (r.depth >= spec_.max_call_depth) {
+    cut_app_call(call, "call_depth_exceeded");
+    return;
+  }
+  if (++calls_per_request_[r.request_id] > kMaxCallsPerRequest) {
+    cut_app_call(call, "call_limit_exceeded");
+    return;
+  }
+  HeaderSet headers;
+  for (std::string_view name : c.call->forward_headers) {
+    if (auto value = r.headers.get(name)) headers.add(name, *value);
+  }
+  if (c.call->spec->timeout > 0) c.timeout.arm_in(c.call->spec->timeout, call);
+  c.stream = open_stream(Owner::AppCall, call, c.gen, r.pod, r.request_id, r.span_id, c.attempt,
+                         r.sampled, c.call->target, headers);
+  c.stream_gen = streams_[c.stream].gen;
+  streams_[c.stream].depth = r.depth;
+  launch_stream(c.stream);  // may finish at once (a local reply) and re-enter app_call_done
+}
+
+void MeshImpl::cut_app_call(std::uint32_t call, std::string_view outcome) {
+  AppCall& c = app_calls_[call];
+  const ServerReq& r = server_reqs_[c.server_req];
+  request_outcome_.emplace(r.request_id, outcome);
+  const PodRt& pod = pods_[r.pod];
+  if (pod.proxy != kNone) {
+    // A span row for the call that was not made, so the cut is visible where it happened. It
+    // carries no Envoy code or flag: Envoy never saw this call.
+    telemetry::SpanRecord sp;
+    sp.request_id = r.request_id;
+    sp.span_id = next_span_id_++;
+    sp.parent_span_id = r.span_id;
+    sp.kind = SpanKind::LocalReply;
+    sp.source_workload = pod.workload;
+    sp.source_pod = pod.name;
+    sp.destination_service = c.call->target.authority;
+    sp.destination_version = sp.destination_workload = sp.destination_pod = unknown_;
+    sp.cluster = sp.route_name = dash_;
+    sp.app_attempt = c.attempt;
+    sp.start = sim_.now();
+    sp.sampled = r.sampled;
+    sp.sim_outcome = outcome;
+    sink_->on_span(sp);
+  }
+  app_call_done(call, 0, 0, 0);
+}
+
+void MeshImpl::on_app_call_timeout(std::uint64_t slot) {
+  const auto call = static_cast<std::uint32_t>(slot);
+  AppCall& c = app_calls_[call];
+  if (c.stream != kNone && streams_[c.stream].gen == c.stream_gen) {
+    const std::uint32_t stream = c.stream;
+    c.stream = kNone;
+    reset_stream_from_downstream(stream);
+  }
+  app_call_done(call, 0, flag::kDownstreamConnectionTermination, 0);
+}
+
+void MeshImpl::app_call_done(std::uint32_t call, int code, std::uint32_t flags, int degraded) {
+  AppCall& c = app_calls_[call];
+  c.timeout.cancel();
+  c.stream = kNone;
+  ServerReq& r = server_reqs_[c.server_req];
+  if (r.gen != c.server_gen || r.finished) {
+    app_calls_.release(call);  // the calling pod died meanwhile: nobody waits for this
+    return;
+  }
+  // A status the app accepts, and a body that was not cut off by a reset.
+  constexpr std::uint32_t kTruncated = flag::kUpstreamConnectionTermination |
+                                       flag::kUpstreamRemoteReset | flag::kLocalReset |
+                                       flag::kDownstreamConnectionTermination;
+  switch (app::judge_call(code, (flags & kTruncated) != 0, c.attempt, c.call->spec->attempts,
+                          c.call->spec->on_failure == CallSpec::OnFailure::Continue)) {
+    case app::CallVerdict::Ok:
+      r.degraded += degraded;
+      break;
+    case app::CallVerdict::Retry:
+      start_app_call_attempt(call);  // the app's own retry
+      return;
+    case app::CallVerdict::Degraded:
+      r.degraded += 1 + degraded;
+      break;
+    case app::CallVerdict::Failed:
+      r.degraded += degraded;
+      r.call_failed = true;
+      break;
+  }
+  const std::uint32_t req = c.server_req;
+  app_calls_.release(call);
+  if (--r.outstanding > 0) return;
+  if (r.call_failed) {
+    respond(req, pods_[r.pod].app->error_status);
+    return;
+  }
+  ++r.step;
+  run_step(req);
+}
+
+// A request that reached a gateway pod from inside the mesh (a sidecar sending to an egress
+// gateway, or to the ingress gateway's Service): the gateway's Envoy routes it on with its own
+// listeners and routes, as for a client entering there (§11), and its answer goes back.
+void MeshImpl::forward_at_gateway(std::uint32_t req) {
+  ServerReq& r = server_reqs_[req];
+  PodRt& pod = pods_[r.pod];
+  const Target* from = r.target;
+  const auto key = std::make_tuple(from, r.port, r.pod);
+  auto it = forward_index_.find(key);
+  if (it == forward_index_.end()) {
+    Target& t = forward_targets_.emplace_back(*from);
+    t.port = r.port;
+    t.address = pod.ip;
+    it = forward_index_.emplace(key, &t).first;
+  }
+  const std::uint32_t stream = open_stream(Owner::GatewayForward, req, r.gen, r.pod, r.request_id,
+                                           r.span_id, 1, r.sampled, *it->second, r.headers);
+  streams_[stream].depth = r.depth;  // a gateway hop counts towards spec.maxCallDepth too
+  launch_stream(stream);  // may finish at once (a local reply) and re-enter gateway_forward_done
+}
+
+void MeshImpl::gateway_forward_done(std::uint32_t req, std::uint32_t gen, int code, std::uint32_t flags) {
+  ServerReq& r = server_reqs_[req];
+  if (r.gen != gen || r.finished) return;  // the gateway pod died meanwhile
+  r.upstream_flags = flags;  // what the gateway logged
+  if (code == 0) {
+    r.reply = ServerReq::Reply::ResetBeforeHeaders;  // no response: the caller sees a reset
+  }
+  respond(req, code);
+}
+
+void MeshImpl::respond(std::uint32_t req, int code) {
+  ServerReq& r = server_reqs_[req];
+  r.response_code = code;
+  r.finished = true;
+  release_worker(req);
+  if (r.inbound_counted) {
+    r.inbound_counted = false;
+    proxy::InboundGate& in = pods_[r.pod].inbound;
+    in.leave();
+    for (std::uint32_t next; (next = in.next_waiting()) != proxy::InboundGate::kNone;) {
+      if (server_reqs_[next].finished) continue;
+      in.enter();
+      server_reqs_[next].inbound_counted = true;
+      enter_app(next);
+      break;
+    }
+  }
+  PodRt& pod = pods_[r.pod];
+  const SimTime delay =
+      (pod.proxy == kNone ? 0 : overhead(proxies_[pod.proxy])) + network_leg(pod);
+  sim_.schedule_in(delay, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_response_at_caller>,
+                   this, pack(req, r.gen));
+}
+
+void MeshImpl::on_response_at_caller(std::uint64_t arg) {
+  const std::uint32_t req = slot_of(arg);
+  ServerReq& r = server_reqs_[req];
+  if (r.gen != gen_of(arg)) return;
+  const std::uint32_t stream = r.stream;
+  const bool live = stream != kNone && streams_[stream].gen == r.stream_gen &&
+                    streams_[stream].server_req == req;
+  if (!live) {
+    server_reqs_.release(req);
+    maybe_stop();  // the caller reset this attempt meanwhile
+    return;
+  }
+  if (streams_[stream].proxy == kNone) {
+    // No sidecar at the caller: the app sees the server's answer, or a failed connection.
+    Stream& s = streams_[stream];
+    s.attempt_in_flight = false;
+    s.server_req = kNone;
+    s.degraded = r.degraded;
+    const bool answered = r.reply == ServerReq::Reply::Response ||
+                          r.reply == ServerReq::Reply::ResetAfterHeaders;
+    int code = answered ? r.response_code : 0;
+    std::uint32_t flags = r.reply == ServerReq::Reply::Response ? 0
+                          : r.reply == ServerReq::Reply::ConnectFailure
+                              ? flag::kUpstreamConnectionFailure
+                              : flag::kUpstreamConnectionTermination;
+    if (s.target->transport == Target::Transport::Tcp &&
+        (r.reply != ServerReq::Reply::Response || !is_success(code))) {
+      // A raw TCP connection that failed reads as it does behind a sidecar (503 UF / UC).
+      code = 503;
+      if (flags == 0) flags = flag::kUpstreamConnectionTermination;
+    }
+    server_reqs_.release(req);
+    finish_stream(stream, code, flags);
+    return;
+  }
+  on_attempt_result(stream, r);
+  server_reqs_.release(req);
+  maybe_stop();
+}
+
+}  // namespace meshtwin::scenario
