@@ -213,7 +213,7 @@ struct ClusterRt final : proxy::ConnPool::Callbacks {
   const proxy::CircuitBreakerThresholds& limits() const { return pools.limits(); }
   proxy::CircuitBreakerCounters& counters() { return pools.counters(); }
 
-  // proxy::ConnPool::Callbacks (mesh.cc)
+  // proxy::ConnPool::Callbacks (mesh_upstream.cc)
   void open_connection(std::uint32_t pool) override;
   bool claim(const proxy::PoolRequest& request) override;
   void attached(const proxy::PoolRequest& request, std::uint32_t conn) override;
