@@ -20,14 +20,14 @@ ConnPool::AcquireResult ConnPool::acquire(std::uint32_t pool, const PoolRequest&
   } else if (limits_.http2) {
     if (p.open > 0 &&
         p.active_streams < static_cast<std::uint64_t>(p.open) * limits_.max_concurrent_streams) {
-      return try_attach(pool, 0, now) ? AcquireResult{Acquired::Attached, 0}
+      return try_attach(pool, ConnectionId{0}, now) ? AcquireResult{Acquired::Attached, ConnectionId{0}}
                                       : AcquireResult{Acquired::Overflow};
     }
   } else {
     while (!p.idle.empty()) {
-      const std::uint32_t conn = p.idle.back();
+      const ConnectionId conn{p.idle.back()};
       p.idle.pop_back();
-      if (now - p.conns[conn].idle_since >= limits_.idle_timeout) {
+      if (now - p.conns[conn.value()].idle_since >= limits_.idle_timeout) {
         release_connection(pool, conn, true, now);
         continue;  // the idle timeout closed it; Envoy would not have it any more
       }
@@ -45,7 +45,7 @@ ConnPool::AcquireResult ConnPool::acquire(std::uint32_t pool, const PoolRequest&
 
 // max_requests is checked when a request would start on a connection (§9.2 step 2): refused,
 // the connection stays ready for the next one.
-bool ConnPool::try_attach(std::uint32_t pool, std::uint32_t conn, SimTime now) {
+bool ConnPool::try_attach(std::uint32_t pool, ConnectionId conn, SimTime now) {
   HostPool& p = pools_[pool];
   if (counters_.active_requests >= limits_.max_requests) {
     if (!limits_.http2) make_idle(p, conn, now);
@@ -57,7 +57,7 @@ bool ConnPool::try_attach(std::uint32_t pool, std::uint32_t conn, SimTime now) {
 }
 
 void ConnPool::attach_or_overflow(std::uint32_t pool, const PoolRequest& request,
-                                  std::uint32_t conn, SimTime now) {
+                                  ConnectionId conn, SimTime now) {
   if (try_attach(pool, conn, now)) {
     callbacks_->attached(request, conn);
   } else {
@@ -82,16 +82,16 @@ void ConnPool::maybe_connect(std::uint32_t pool) {
 void ConnPool::connected(std::uint32_t pool, SimTime now) {
   HostPool& p = pools_[pool];
   --p.connecting;
-  std::uint32_t conn;
+  ConnectionId conn;
   if (!p.free_ids.empty()) {
-    conn = p.free_ids.back();
+    conn = ConnectionId{p.free_ids.back()};
     p.free_ids.pop_back();
-    p.conns[conn] = Connection{};
+    p.conns[conn.value()] = Connection{};
   } else {
-    conn = static_cast<std::uint32_t>(p.conns.size());
+    conn = ConnectionId{static_cast<std::uint32_t>(p.conns.size())};
     p.conns.emplace_back();
   }
-  p.conns[conn].open = true;
+  p.conns[conn.value()].open = true;
   ++p.open;
   // Queued requests attach in FIFO order (§9.2 step 4). The owner's callbacks may add hosts
   // (ORIGINAL_DST), so the pool is looked up again after each.
@@ -110,19 +110,19 @@ void ConnPool::connect_failed(std::uint32_t pool, std::vector<PoolRequest>& fail
   for (PoolRequest r; pop_pending(p, r);) failed.push_back(r);
 }
 
-void ConnPool::release(std::uint32_t pool, std::uint32_t conn, bool close, SimTime now) {
+void ConnPool::release(std::uint32_t pool, ConnectionId conn, bool close, SimTime now) {
   --counters_.active_requests;
   HostPool& p = pools_[pool];
   if (limits_.http2) {
     --p.active_streams;
-    ++p.conns[conn].requests;
+    ++p.conns[conn.value()].requests;
     // A freed stream lets the next queued request in.
     PoolRequest next;
     if (p.open > 0 && p.active_streams < limits_.max_concurrent_streams && pop_pending(p, next))
       attach_or_overflow(pool, next, conn, now);
     return;
   }
-  Connection& connection = p.conns[conn];
+  Connection& connection = p.conns[conn.value()];
   ++connection.requests;
   close = close || (limits_.max_requests_per_connection > 0 &&
                     connection.requests >= limits_.max_requests_per_connection);
@@ -131,13 +131,13 @@ void ConnPool::release(std::uint32_t pool, std::uint32_t conn, bool close, SimTi
 
 // An HTTP/1.1 connection finished a request: closed, handed to the next queued request, or
 // kept idle.
-void ConnPool::release_connection(std::uint32_t pool, std::uint32_t conn, bool close, SimTime now) {
+void ConnPool::release_connection(std::uint32_t pool, ConnectionId conn, bool close, SimTime now) {
   HostPool& p = pools_[pool];
   if (close) {
-    p.conns[conn].open = false;
+    p.conns[conn.value()].open = false;
     --p.open;
     --counters_.connections;
-    p.free_ids.push_back(conn);
+    p.free_ids.push_back(conn.value());
     if (!p.pending.empty()) maybe_connect(pool);
     return;
   }
@@ -148,9 +148,9 @@ void ConnPool::release_connection(std::uint32_t pool, std::uint32_t conn, bool c
   make_idle(p, conn, now);
 }
 
-void ConnPool::make_idle(HostPool& pool, std::uint32_t conn, SimTime now) {
-  pool.conns[conn].idle_since = now;
-  pool.idle.push_back(conn);
+void ConnPool::make_idle(HostPool& pool, ConnectionId conn, SimTime now) {
+  pool.conns[conn.value()].idle_since = now;
+  pool.idle.push_back(conn.value());
 }
 
 // The oldest request still waiting, taken out of the queue (entries of requests that gave up

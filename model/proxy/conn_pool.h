@@ -12,6 +12,7 @@
 #include <deque>
 #include <vector>
 
+#include "engine/strong_index.h"
 #include "engine/time.h"
 #include "model/proxy/circuit_breaker.h"
 
@@ -19,7 +20,8 @@ namespace meshtwin::proxy {
 
 using engine::SimTime;
 
-inline constexpr std::uint32_t kNoConnection = 0xffffffffu;
+// A connection of one host pool (distinct from pool, host and request numbers).
+using ConnectionId = engine::StrongIndex<struct ConnectionTag>;
 
 // Who waits in a pool: opaque to the pool (the owner's request slot, generation and attempt).
 struct PoolRequest {
@@ -36,7 +38,7 @@ struct Connection {
 
 // Envoy's connection pool for one (worker, host) of a cluster in one proxy (§9.2).
 struct HostPool {
-  std::vector<Connection> conns;
+  std::vector<Connection> conns;         // by ConnectionId
   std::vector<std::uint32_t> idle;      // HTTP/1.1 ready connections without a request
   std::vector<std::uint32_t> free_ids;  // closed connection slots to reuse
   std::uint32_t open = 0;
@@ -59,7 +61,7 @@ class ConnPool {
     // reset); it then stops waiting (the pool has taken it out of the queue).
     virtual bool claim(const PoolRequest& request) = 0;
     // A queued request got connection `conn` (already counted as active).
-    virtual void attached(const PoolRequest& request, std::uint32_t conn) = 0;
+    virtual void attached(const PoolRequest& request, ConnectionId conn) = 0;
     // A queued request's connection came but max_requests refused it: a local 503 UO (§9.3).
     virtual void overflowed(const PoolRequest& request) = 0;
 
@@ -79,7 +81,7 @@ class ConnPool {
   enum class Acquired : std::uint8_t { Attached, Queued, Overflow };
   struct AcquireResult {
     Acquired kind = Acquired::Queued;
-    std::uint32_t conn = kNoConnection;  // Attached: the connection it got
+    ConnectionId conn;  // Attached: the connection it got
   };
   // Envoy's per-request algorithm (§9.2): a ready connection with room → the request starts
   // (unless max_requests overflows); otherwise it queues (unless max_pending overflows) and
@@ -92,7 +94,7 @@ class ConnPool {
   // A request attached to `conn` finished. `close`: its connection ends with it (a reset on
   // HTTP/1.1, a tcp_proxy connection); otherwise maxRequestsPerConnection may close it, or it
   // goes to the next queued request, or idles.
-  void release(std::uint32_t pool, std::uint32_t conn, bool close, SimTime now);
+  void release(std::uint32_t pool, ConnectionId conn, bool close, SimTime now);
 
   // The connection opened for `pool` is up: queued requests attach in FIFO order (§9.2 step 4).
   void connected(std::uint32_t pool, SimTime now);
@@ -108,11 +110,11 @@ class ConnPool {
   std::uint32_t workers() const { return workers_; }
 
  private:
-  bool try_attach(std::uint32_t pool, std::uint32_t conn, SimTime now);
-  void attach_or_overflow(std::uint32_t pool, const PoolRequest& request, std::uint32_t conn, SimTime now);
+  bool try_attach(std::uint32_t pool, ConnectionId conn, SimTime now);
+  void attach_or_overflow(std::uint32_t pool, const PoolRequest& request, ConnectionId conn, SimTime now);
   void maybe_connect(std::uint32_t pool);
-  void release_connection(std::uint32_t pool, std::uint32_t conn, bool close, SimTime now);
-  void make_idle(HostPool& pool, std::uint32_t conn, SimTime now);
+  void release_connection(std::uint32_t pool, ConnectionId conn, bool close, SimTime now);
+  void make_idle(HostPool& pool, ConnectionId conn, SimTime now);
   bool pop_pending(HostPool& pool, PoolRequest& out);
 
   CircuitBreakerThresholds limits_;

@@ -137,11 +137,11 @@ void MeshImpl::on_drain_deadline(std::uint64_t) {
 // and sim_outcome "unfinished", so that nothing that was sent goes missing from the results.
 void MeshImpl::record_unfinished() {
   span_outcome_ = "unfinished";
-  streams_.for_each_in_use([&](std::uint32_t slot) {
+  streams_.for_each_in_use([&](StreamId slot) {
     Stream& s = streams_[slot];
     if (s.attempt_in_flight) emit_span(s, SpanKind::Attempt, s.attempt_start, 0, 0);
   });
-  client_reqs_.for_each_in_use([&](std::uint32_t slot) { finish_client(slot, 0, 0, 0); });
+  client_reqs_.for_each_in_use([&](ClientReqId slot) { finish_client(slot, 0, 0, 0); });
   span_outcome_ = {};
 }
 

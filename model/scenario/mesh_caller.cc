@@ -17,12 +17,12 @@ namespace flag = telemetry;
 
 // ====================================================================== caller-side proxy
 
-std::uint32_t MeshImpl::open_stream(Owner owner, std::uint32_t owner_slot,
+StreamId MeshImpl::open_stream(Owner owner, std::uint32_t owner_slot,
                                     std::uint32_t owner_gen, std::uint32_t src_pod,
                                     std::uint64_t request_id, std::uint64_t parent_span,
                                     int app_attempt, bool sampled, const Target& target,
                                     const HeaderSet& headers) {
-  const std::uint32_t slot = streams_.acquire();
+  const StreamId slot = streams_.acquire();
   Stream& s = streams_[slot];
   s.owner = owner;
   s.owner_slot = owner_slot;
@@ -43,7 +43,7 @@ std::uint32_t MeshImpl::open_stream(Owner owner, std::uint32_t owner_slot,
   s.router.reset();
   s.host = proxy::kNoHost;
   s.dest_pod = kNone;
-  s.server_req = kNone;
+  s.server_req = ServerReqId::none();
   s.attempt_in_flight = false;
   s.attempt_reached = false;
   s.start = sim_.now();
@@ -54,7 +54,7 @@ std::uint32_t MeshImpl::open_stream(Owner owner, std::uint32_t owner_slot,
   return slot;
 }
 
-void MeshImpl::launch_stream(std::uint32_t slot) {
+void MeshImpl::launch_stream(StreamId slot) {
   Stream& s = streams_[slot];
   if (s.proxy == kNone) {
     // No sidecar: the app's connection goes straight to a pod (kube-proxy), bypassing
@@ -72,14 +72,15 @@ void MeshImpl::launch_stream(std::uint32_t slot) {
 }
 
 void MeshImpl::on_stream_at_proxy(std::uint64_t arg) {
-  if (streams_[slot_of(arg)].gen != gen_of(arg)) return;
-  route_stream(slot_of(arg));
+  const StreamId slot{slot_of(arg)};
+  if (streams_[slot].gen != gen_of(arg)) return;
+  route_stream(slot);
 }
 
 // The sidecar's listener side decides (proxy::route_outbound); the stream takes the route and
 // cluster it names, then goes on to the fault filter and router, to a tcp_proxy connection, or
 // ends in a local reply.
-void MeshImpl::route_stream(std::uint32_t slot) {
+void MeshImpl::route_stream(StreamId slot) {
   Stream& s = streams_[slot];
   ProxyRt& p = proxies_[s.proxy];
   s.config_version = p.config_version;
@@ -207,16 +208,17 @@ ClusterRt& MeshImpl::ensure_cluster(ProxyRt& p, std::int32_t index) {
 }
 
 void MeshImpl::on_fault_delay_done(std::uint64_t arg) {
-  if (streams_[slot_of(arg)].gen != gen_of(arg)) return;
-  forward_stream(slot_of(arg));
+  const StreamId slot{slot_of(arg)};
+  if (streams_[slot].gen != gen_of(arg)) return;
+  forward_stream(slot);
 }
 
 // A mirrored copy of the request to `cluster` (§3.5): its own stream through the shadow
 // cluster's load balancer and pools, no retries, the route's timeout, response ignored;
 // written as a span of kind `shadow`. Current Istio keeps the Host unchanged.
-void MeshImpl::start_shadow(std::uint32_t slot, std::int32_t cluster) {
+void MeshImpl::start_shadow(StreamId slot, std::int32_t cluster) {
   const Stream& main = streams_[slot];
-  const std::uint32_t shadow =
+  const StreamId shadow =
       open_stream(Owner::Shadow, 0, 0, main.src_pod, main.request_id, main.parent_span,
                   main.app_attempt, main.sampled, *main.target, main.headers);
   Stream& s = streams_[shadow];
@@ -230,11 +232,11 @@ void MeshImpl::start_shadow(std::uint32_t slot, std::int32_t cluster) {
   s.cluster = cluster;
   s.cluster_name = p.config->clusters[cluster].name;
   s.crt = &ensure_cluster(p, cluster);
-  if (s.route && s.route->timeout > 0) s.route_timer.arm_in(s.route->timeout, shadow);
+  if (s.route && s.route->timeout > 0) s.route_timer.arm_in(s.route->timeout, shadow.value());
   start_attempt(shadow);
 }
 
-void MeshImpl::forward_stream(std::uint32_t slot) {
+void MeshImpl::forward_stream(StreamId slot) {
   Stream& s = streams_[slot];
   ProxyRt& p = proxies_[s.proxy];
   const xds::Route& route = *s.route;
@@ -252,11 +254,11 @@ void MeshImpl::forward_stream(std::uint32_t slot) {
   s.router.begin(route);
   // The route timeout starts when the router has the whole request, after any fault delay
   // (§4.1, §6).
-  if (route.timeout > 0) s.route_timer.arm_in(route.timeout, slot);
+  if (route.timeout > 0) s.route_timer.arm_in(route.timeout, slot.value());
   start_attempt(slot);
 }
 
-void MeshImpl::start_attempt(std::uint32_t slot) {
+void MeshImpl::start_attempt(StreamId slot) {
   Stream& s = streams_[slot];
   s.router.begin_attempt();
   std::uint32_t dest = kNone;
@@ -324,7 +326,7 @@ void MeshImpl::start_attempt(std::uint32_t slot) {
   s.attempt_in_flight = true;
   s.attempt_reached = false;
   s.pool = kNone;
-  s.conn = kNone;
+  s.conn = proxy::ConnectionId::none();
   s.pending = false;
   if (s.proxy != kNone && s.host != proxy::kNoHost) {
     acquire_upstream(slot);
@@ -333,35 +335,35 @@ void MeshImpl::start_attempt(std::uint32_t slot) {
   }
 }
 
-void MeshImpl::on_backoff_done(std::uint64_t slot) { start_attempt(static_cast<std::uint32_t>(slot)); }
+void MeshImpl::on_backoff_done(std::uint64_t slot) { start_attempt(StreamId{StreamId{static_cast<std::uint32_t>(slot)}}); }
 
 // Ends the attempt in flight (if any) at the caller: frees its pool slot and detaches the
 // server-side request, whose eventual response is then dropped.
-void MeshImpl::end_attempt(std::uint32_t slot, int code, std::uint32_t flags, bool reset_upstream) {
+void MeshImpl::end_attempt(StreamId slot, int code, std::uint32_t flags, bool reset_upstream) {
   Stream& s = streams_[slot];
   if (!s.attempt_in_flight) return;
   s.attempt_in_flight = false;
   s.per_try_timer.cancel();
   release_upstream(slot, reset_upstream);
-  if (s.server_req != kNone && server_reqs_[s.server_req].gen == s.server_gen) {
+  if (s.server_req.valid() && server_reqs_[s.server_req].gen == s.server_gen) {
     ServerReq& r = server_reqs_[s.server_req];
-    r.stream = kNone;
+    r.stream = StreamId::none();
     // A hung app learns that its caller went away when Envoy resets the inbound stream.
     if (r.hung) free_server_req(s.server_req);
   }
-  s.server_req = kNone;
+  s.server_req = ServerReqId::none();
   emit_span(s, s.owner == Owner::Shadow ? SpanKind::Shadow : SpanKind::Attempt, s.attempt_start,
             code, flags);
   s.upstream_flags = 0;
 }
 
 void MeshImpl::on_route_timeout(std::uint64_t slot) {
-  Stream& s = streams_[static_cast<std::uint32_t>(slot)];
+  Stream& s = streams_[StreamId{static_cast<std::uint32_t>(slot)}];
   s.backoff_timer.cancel();
   s.flags |= flag::kUpstreamRequestTimeout;
-  if (s.attempt_in_flight && s.conn != kNone) report_outlier(s, 504, true, true);  // §4.1
-  end_attempt(static_cast<std::uint32_t>(slot), 504, s.flags, true);
-  finish_stream(static_cast<std::uint32_t>(slot), 504, s.flags);  // §4.1
+  if (s.attempt_in_flight && s.conn.valid()) report_outlier(s, 504, true, true);  // §4.1
+  end_attempt(StreamId{static_cast<std::uint32_t>(slot)}, 504, s.flags, true);
+  finish_stream(StreamId{static_cast<std::uint32_t>(slot)}, 504, s.flags);  // §4.1
 }
 
 void MeshImpl::on_per_try_timeout(std::uint64_t slot) {
@@ -369,10 +371,10 @@ void MeshImpl::on_per_try_timeout(std::uint64_t slot) {
   result.outcome.kind = proxy::AttemptOutcome::Kind::PerTryTimeout;
   result.code = 504;
   result.flags = flag::kUpstreamRequestTimeout;
-  decide_after_attempt(static_cast<std::uint32_t>(slot), result);  // §4.2
+  decide_after_attempt(StreamId{static_cast<std::uint32_t>(slot)}, result);  // §4.2
 }
 
-void MeshImpl::local_reply(std::uint32_t slot, int code, std::uint32_t flags) {
+void MeshImpl::local_reply(StreamId slot, int code, std::uint32_t flags) {
   Stream& s = streams_[slot];
   s.flags |= flags;
   emit_span(s, SpanKind::LocalReply, sim_.now(), code, s.flags);
@@ -380,7 +382,7 @@ void MeshImpl::local_reply(std::uint32_t slot, int code, std::uint32_t flags) {
 }
 
 // What the caller's router saw of the server side (proxy::classify_attempt), then its decision.
-void MeshImpl::on_attempt_result(std::uint32_t slot, const ServerReq& r) {
+void MeshImpl::on_attempt_result(StreamId slot, const ServerReq& r) {
   Stream& s = streams_[slot];
   s.degraded = r.degraded;
   s.upstream_flags = r.upstream_flags;
@@ -392,7 +394,7 @@ void MeshImpl::on_attempt_result(std::uint32_t slot, const ServerReq& r) {
 // After an attempt (§5.2): the outlier detector hears of it, the router decides (retry after a
 // backoff, or finish with this result: URX when retries ran out, UO when the retry breaker
 // refused).
-void MeshImpl::decide_after_attempt(std::uint32_t slot, const proxy::AttemptResult& result) {
+void MeshImpl::decide_after_attempt(StreamId slot, const proxy::AttemptResult& result) {
   Stream& s = streams_[slot];
   release_retry(s);  // an active retry is held until the retried attempt is decided
   if (const proxy::OutlierInput in = proxy::outlier_input(result.outcome); in.report)
@@ -405,14 +407,14 @@ void MeshImpl::decide_after_attempt(std::uint32_t slot, const proxy::AttemptResu
               result.outcome.kind != proxy::AttemptOutcome::Kind::Response);
   if (verdict.decision == proxy::RetryState::Decision::Retry) {
     if (c) s.router.hold_retry(c->counters());
-    s.backoff_timer.arm_in(s.router.next_backoff(proxies_[s.proxy].route_rng), slot);
+    s.backoff_timer.arm_in(s.router.next_backoff(proxies_[s.proxy].route_rng), slot.value());
     return;
   }
   s.flags = verdict.flags;
   finish_stream(slot, result.code, verdict.flags);
 }
 
-void MeshImpl::finish_stream(std::uint32_t slot, int code, std::uint32_t flags) {
+void MeshImpl::finish_stream(StreamId slot, int code, std::uint32_t flags) {
   Stream& s = streams_[slot];
   release_retry(s);
   s.route_timer.cancel();
@@ -490,29 +492,30 @@ telemetry::PeerLabels MeshImpl::peer_labels(const Stream& s) const {
 }
 
 void MeshImpl::on_stream_result(std::uint64_t arg) {
-  const std::uint32_t slot = slot_of(arg);
+  const StreamId slot{slot_of(arg)};
   Stream& s = streams_[slot];
   if (s.gen != gen_of(arg)) return;
   const int code = s.final_code;
   if (s.owner == Owner::Shadow) {
     // Fire and forget: the response of a mirrored request is dropped (§3.5).
   } else if (s.owner == Owner::GatewayForward) {
-    gateway_forward_done(s.owner_slot, s.owner_gen, code, s.flags);
+    gateway_forward_done(ServerReqId{s.owner_slot}, s.owner_gen, code, s.flags);
   } else if (s.owner == Owner::Client) {
-    ClientReq& r = client_reqs_[s.owner_slot];
-    if (r.gen == s.owner_gen) finish_client(s.owner_slot, code, s.flags, s.degraded);
+    const ClientReqId client{s.owner_slot};
+    if (client_reqs_[client].gen == s.owner_gen) finish_client(client, code, s.flags, s.degraded);
   } else {
-    AppCall& c = app_calls_[s.owner_slot];
+    const AppCallId call{s.owner_slot};
+    AppCall& c = app_calls_[call];
     if (c.gen == s.owner_gen) {
-      c.stream = kNone;
-      app_call_done(s.owner_slot, code, s.flags, s.degraded);
+      c.stream = StreamId::none();
+      app_call_done(call, code, s.flags, s.degraded);
     }
   }
   streams_.release(slot);
   maybe_stop();
 }
 
-void MeshImpl::reset_stream_from_downstream(std::uint32_t slot) {
+void MeshImpl::reset_stream_from_downstream(StreamId slot) {
   Stream& s = streams_[slot];
   // Envoy logs the attempt the app abandoned with code 0 and DC (docs/design.md §3.2); the server
   // keeps working and its response is dropped on arrival.

@@ -142,7 +142,7 @@ void MeshImpl::on_arrival(std::uint64_t arg) {
   // the run must not look finished meanwhile.
   if (c.rate.kind != RateSpec::Kind::Closed) schedule_next_arrival(client, kNone, sim_.now());
 
-  const std::uint32_t slot = client_reqs_.acquire();
+  const ClientReqId slot = client_reqs_.acquire();
   ClientReq& r = client_reqs_[slot];
   r.client = client;
   r.request_id = next_request_id_++;
@@ -160,26 +160,26 @@ void MeshImpl::on_arrival(std::uint64_t arg) {
   r.headers = c.mix_headers[mix];
   r.record = sample(r.request_id, kRequestSampleSalt, spec_.record.requests);
   r.sampled = sample(r.request_id, kSpanSampleSalt, spec_.record.spans);
-  if (c.spec->timeout > 0) r.timeout.arm_in(c.spec->timeout, slot);
+  if (c.spec->timeout > 0) r.timeout.arm_in(c.spec->timeout, slot.value());
   ++client_in_flight_;
   stats_.peak_in_flight = std::max(stats_.peak_in_flight, client_in_flight_);
 
-  r.stream = open_stream(Owner::Client, slot, r.gen, r.src_pod, r.request_id, 0, 1, r.sampled,
+  r.stream = open_stream(Owner::Client, slot.value(), r.gen, r.src_pod, r.request_id, 0, 1, r.sampled,
                          c.target, r.headers);
   r.stream_gen = streams_[r.stream].gen;
   launch_stream(r.stream);
 }
 
 void MeshImpl::on_client_timeout(std::uint64_t slot) {
-  ClientReq& r = client_reqs_[static_cast<std::uint32_t>(slot)];
-  const std::uint32_t stream =
-      r.stream != kNone && streams_[r.stream].gen == r.stream_gen ? r.stream : kNone;
+  ClientReq& r = client_reqs_[ClientReqId{static_cast<std::uint32_t>(slot)}];
+  const StreamId stream =
+      r.stream.valid() && streams_[r.stream].gen == r.stream_gen ? r.stream : StreamId::none();
   // The client gives up: Envoy logs the downstream disconnect (code 0, DC, docs/design.md §3.2).
-  finish_client(static_cast<std::uint32_t>(slot), 0, flag::kDownstreamConnectionTermination, 0);
-  if (stream != kNone) reset_stream_from_downstream(stream);
+  finish_client(ClientReqId{static_cast<std::uint32_t>(slot)}, 0, flag::kDownstreamConnectionTermination, 0);
+  if (stream.valid()) reset_stream_from_downstream(stream);
 }
 
-void MeshImpl::finish_client(std::uint32_t slot, int code, std::uint32_t flags, int degraded) {
+void MeshImpl::finish_client(ClientReqId slot, int code, std::uint32_t flags, int degraded) {
   ClientReq& r = client_reqs_[slot];
   ClientRt& c = clients_[r.client];
   if (r.record) {
@@ -199,7 +199,7 @@ void MeshImpl::finish_client(std::uint32_t slot, int code, std::uint32_t flags, 
     rec.degraded_calls = degraded;
     if (auto it = request_outcome_.find(r.request_id); it != request_outcome_.end()) rec.sim_outcome = it->second;
     if (!span_outcome_.empty()) rec.sim_outcome = span_outcome_;
-    if (r.stream != kNone && streams_[r.stream].gen == r.stream_gen) {
+    if (r.stream.valid() && streams_[r.stream].gen == r.stream_gen) {
       const Stream& s = streams_[r.stream];
       rec.attempts = s.router.attempt();
       rec.route_name = s.route_name;
@@ -222,7 +222,7 @@ void MeshImpl::finish_client(std::uint32_t slot, int code, std::uint32_t flags, 
   // the new rate's connections have taken over.
   const bool current = r.epoch == c.epoch;
   r.timeout.cancel();
-  r.stream = kNone;
+  r.stream = StreamId::none();
   client_reqs_.release(slot);
   if (connection != kNone && current) schedule_next_arrival(client, connection, sim_.now());
   maybe_stop();

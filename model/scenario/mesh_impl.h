@@ -25,6 +25,7 @@
 #include "engine/distribution.h"
 #include "engine/rng.h"
 #include "engine/simulator.h"
+#include "engine/strong_index.h"
 #include "engine/timer.h"
 #include "model/config/config_store.h"
 #include "model/config/loader.h"
@@ -51,37 +52,45 @@ inline constexpr std::uint32_t kNone = 0xffffffffu;
 // "1.23" < (1, 24); an unparsable version counts as current.
 bool istio_version_before(const std::string& version, int major, int minor);
 
-// A free-list pool with stable addresses (deque), so objects may hold engine::Timers.
-template <class T>
+// Distinct slot kinds of the pools below, so that one kind cannot be passed for another.
+using StreamId = engine::StrongIndex<struct StreamTag>;
+using ServerReqId = engine::StrongIndex<struct ServerReqTag>;
+using AppCallId = engine::StrongIndex<struct AppCallTag>;
+using ClientReqId = engine::StrongIndex<struct ClientReqTag>;
+using ConnectOpId = engine::StrongIndex<struct ConnectOpTag>;
+
+// A free-list pool with stable addresses (deque), so objects may hold engine::Timers. Slots
+// are `Id`s.
+template <class T, class Id>
 class Pool {
  public:
   // `grow` appends one default-state object to the deque (objects may need constructor
   // arguments such as the simulator for their timers).
   explicit Pool(std::function<void(std::deque<T>&)> grow) : grow_(std::move(grow)) {}
 
-  std::uint32_t acquire() {
+  Id acquire() {
     if (!free_.empty()) {
       const std::uint32_t slot = free_.back();
       free_.pop_back();
       used_[slot] = true;
-      return slot;
+      return Id{slot};
     }
     grow_(items_);
     used_.push_back(true);
-    return static_cast<std::uint32_t>(items_.size() - 1);
+    return Id{static_cast<std::uint32_t>(items_.size() - 1)};
   }
-  void release(std::uint32_t slot) {
-    ++items_[slot].gen;
-    used_[slot] = false;
-    free_.push_back(slot);
+  void release(Id id) {
+    ++items_[id.value()].gen;
+    used_[id.value()] = false;
+    free_.push_back(id.value());
   }
   // Visits the slots in use (rare events only, e.g. a pod crash): O(pool size).
   template <class F>
   void for_each_in_use(F f) {
     for (std::uint32_t i = 0; i < used_.size(); ++i)
-      if (used_[i]) f(i);
+      if (used_[i]) f(Id{i});
   }
-  T& operator[](std::uint32_t slot) { return items_[slot]; }
+  T& operator[](Id id) { return items_[id.value()]; }
   std::size_t in_use() const { return items_.size() - free_.size(); }
 
  private:
@@ -93,6 +102,10 @@ class Pool {
 
 inline std::uint64_t pack(std::uint32_t slot, std::uint32_t gen) {
   return (static_cast<std::uint64_t>(gen) << 32) | slot;
+}
+template <class Tag>
+std::uint64_t pack(engine::StrongIndex<Tag> id, std::uint32_t gen) {
+  return pack(id.value(), gen);
 }
 inline std::uint32_t slot_of(std::uint64_t arg) { return static_cast<std::uint32_t>(arg); }
 inline std::uint32_t gen_of(std::uint64_t arg) { return static_cast<std::uint32_t>(arg >> 32); }
@@ -216,7 +229,7 @@ struct ClusterRt final : proxy::ConnPool::Callbacks {
   // proxy::ConnPool::Callbacks (mesh_upstream.cc)
   void open_connection(std::uint32_t pool) override;
   bool claim(const proxy::PoolRequest& request) override;
-  void attached(const proxy::PoolRequest& request, std::uint32_t conn) override;
+  void attached(const proxy::PoolRequest& request, proxy::ConnectionId conn) override;
   void overflowed(const proxy::PoolRequest& request) override;
 };
 
@@ -285,7 +298,7 @@ enum class Owner : std::uint8_t { Client, AppCall, Shadow, GatewayForward };
 struct Stream {
   std::uint32_t gen = 0;
   Owner owner = Owner::Client;
-  std::uint32_t owner_slot = 0, owner_gen = 0;
+  std::uint32_t owner_slot = 0, owner_gen = 0;  // a ClientReqId, AppCallId or ServerReqId by owner
   std::uint32_t proxy = kNone;
   std::uint32_t src_pod = 0;
   std::uint64_t request_id = 0;
@@ -309,11 +322,12 @@ struct Stream {
   proxy::Router router;  // attempts, hosts tried, retry decisions
   std::int32_t host = proxy::kNoHost;
   std::uint32_t dest_pod = kNone;
-  std::uint32_t server_req = kNone, server_gen = 0;  // the attempt in flight
+  ServerReqId server_req;  // the attempt in flight
+  std::uint32_t server_gen = 0;
   bool attempt_in_flight = false;
   bool attempt_reached = false;
   std::uint32_t pool = kNone;     // the host pool of the attempt (ConnPool::index)
-  std::uint32_t conn = kNone;     // its connection once dispatched
+  proxy::ConnectionId conn;       // its connection once dispatched
   bool pending = false;           // waiting in the pool for a connection
   std::uint32_t upstream_flags = 0;  // what the server-side sidecar logged for this attempt
   SimTime attempt_start = 0;
@@ -336,7 +350,8 @@ struct Stream {
 struct ServerReq {
   std::uint32_t gen = 0;
   std::uint32_t pod = 0;
-  std::uint32_t stream = kNone, stream_gen = 0;
+  StreamId stream;
+  std::uint32_t stream_gen = 0;
   std::uint64_t request_id = 0;
   std::uint64_t span_id = 0;  // the caller's attempt span: parent of this pod's calls
   std::uint16_t depth = 1;    // client → pod is 1; each app call one more (spec.maxCallDepth)
@@ -373,10 +388,12 @@ struct ConnectOp {
 // One downstream call of an app, across its app-level attempts.
 struct AppCall {
   std::uint32_t gen = 0;
-  std::uint32_t server_req = 0, server_gen = 0;
+  ServerReqId server_req;
+  std::uint32_t server_gen = 0;
   const CallRt* call = nullptr;
   int attempt = 0;
-  std::uint32_t stream = kNone, stream_gen = 0;
+  StreamId stream;
+  std::uint32_t stream_gen = 0;
   engine::Timer timeout;
   AppCall(engine::Simulator& sim, engine::EventFn fn, void* ctx) : timeout(sim, fn, ctx) {}
 };
@@ -387,7 +404,8 @@ struct ClientReq {
   std::uint64_t request_id = 0;
   SimTime start = 0;
   HeaderSet headers;
-  std::uint32_t stream = kNone, stream_gen = 0;
+  StreamId stream;
+  std::uint32_t stream_gen = 0;
   std::uint32_t src_pod = 0;
   bool record = true;
   bool sampled = true;
@@ -448,44 +466,44 @@ class MeshImpl {
   void record_unfinished();
   // An app call beyond spec.maxCallDepth (or past kMaxCallsPerRequest): fails at once, with a
   // span row whose sim_outcome says why.
-  void cut_app_call(std::uint32_t call, std::string_view outcome);
+  void cut_app_call(AppCallId call, std::string_view outcome);
   void on_client_timeout(std::uint64_t arg);
-  void finish_client(std::uint32_t slot, int code, std::uint32_t flags, int degraded);
+  void finish_client(ClientReqId slot, int code, std::uint32_t flags, int degraded);
 
   // streams at the caller proxy
-  std::uint32_t open_stream(Owner owner, std::uint32_t owner_slot, std::uint32_t owner_gen,
+  StreamId open_stream(Owner owner, std::uint32_t owner_slot, std::uint32_t owner_gen,
                             std::uint32_t src_pod, std::uint64_t request_id,
                             std::uint64_t parent_span, int app_attempt, bool sampled,
                             const Target& target, const HeaderSet& headers);
-  void launch_stream(std::uint32_t slot);
+  void launch_stream(StreamId slot);
   void on_stream_at_proxy(std::uint64_t arg);
-  void route_stream(std::uint32_t slot);
+  void route_stream(StreamId slot);
   std::uint32_t original_destination(const Stream& s, engine::RngStream& rng) const;
   std::int32_t original_dst_host(ClusterRt& c, std::uint32_t pod);
   std::string_view destination_service(const Stream& s);
   void on_fault_delay_done(std::uint64_t arg);
-  void forward_stream(std::uint32_t slot);
+  void forward_stream(StreamId slot);
   ClusterRt& ensure_cluster(ProxyRt& p, std::int32_t index);
-  void start_shadow(std::uint32_t slot, std::int32_t cluster);
-  void start_attempt(std::uint32_t slot);
+  void start_shadow(StreamId slot, std::int32_t cluster);
+  void start_attempt(StreamId slot);
   void on_backoff_done(std::uint64_t arg);
-  void acquire_upstream(std::uint32_t slot);
-  void send_to_server(std::uint32_t slot);
+  void acquire_upstream(StreamId slot);
+  void send_to_server(StreamId slot);
   void on_connected(std::uint64_t arg);
-  void release_upstream(std::uint32_t slot, bool reset);
+  void release_upstream(StreamId slot, bool reset);
   void release_retry(Stream& s);
-  void overflow(std::uint32_t slot);
+  void overflow(StreamId slot);
 
  public:
   // What a cluster's connection pools ask of the mesh (ClusterRt forwards them here).
   void open_connection(ClusterRt& c, std::uint32_t pool);
   bool claim_pending(const proxy::PoolRequest& request);
-  void pool_attached(ClusterRt& c, std::uint32_t slot, std::uint32_t conn);
-  void pool_overflowed(std::uint32_t slot) { overflow(slot); }
+  void pool_attached(ClusterRt& c, StreamId slot, proxy::ConnectionId conn);
+  void pool_overflowed(StreamId slot) { overflow(slot); }
 
  private:
-  void on_attempt_result(std::uint32_t slot, const ServerReq& r);
-  void free_server_req(std::uint32_t req);
+  void on_attempt_result(StreamId slot, const ServerReq& r);
+  void free_server_req(ServerReqId req);
   void report_outlier(Stream& s, int status, bool local_origin, bool timeout);
   void on_outlier_tick(std::uint64_t arg);
 
@@ -521,30 +539,30 @@ class MeshImpl {
                                              const std::vector<std::uint32_t>& pod_map);
   void on_route_timeout(std::uint64_t arg);
   void on_per_try_timeout(std::uint64_t arg);
-  void local_reply(std::uint32_t slot, int code, std::uint32_t flags);
-  void end_attempt(std::uint32_t slot, int code, std::uint32_t flags, bool reset_upstream);
-  void decide_after_attempt(std::uint32_t slot, const proxy::AttemptResult& result);
-  void finish_stream(std::uint32_t slot, int code, std::uint32_t flags);
+  void local_reply(StreamId slot, int code, std::uint32_t flags);
+  void end_attempt(StreamId slot, int code, std::uint32_t flags, bool reset_upstream);
+  void decide_after_attempt(StreamId slot, const proxy::AttemptResult& result);
+  void finish_stream(StreamId slot, int code, std::uint32_t flags);
   void on_stream_result(std::uint64_t arg);
   void emit_hop(const Stream& s, int code, std::uint32_t flags);
   // Istio's labels of the hop's two ends (the caller pod and dest_pod), its protocol and mTLS.
   telemetry::PeerLabels peer_labels(const Stream& s) const;
-  void reset_stream_from_downstream(std::uint32_t slot);
+  void reset_stream_from_downstream(StreamId slot);
 
   // server pods
   void on_server_arrival(std::uint64_t arg);
   void on_app_arrival(std::uint64_t arg);
-  void enter_app(std::uint32_t req);
-  void begin_service(std::uint32_t req);
+  void enter_app(ServerReqId req);
+  void begin_service(ServerReqId req);
   void on_service_done(std::uint64_t arg);
-  void release_worker(std::uint32_t req);
-  void run_step(std::uint32_t req);
-  void start_app_call_attempt(std::uint32_t call);
+  void release_worker(ServerReqId req);
+  void run_step(ServerReqId req);
+  void start_app_call_attempt(AppCallId call);
   void on_app_call_timeout(std::uint64_t arg);
-  void app_call_done(std::uint32_t call, int code, std::uint32_t flags, int degraded);
-  void respond(std::uint32_t req, int code);
-  void forward_at_gateway(std::uint32_t req);
-  void gateway_forward_done(std::uint32_t req, std::uint32_t gen, int code, std::uint32_t flags);
+  void app_call_done(AppCallId call, int code, std::uint32_t flags, int degraded);
+  void respond(ServerReqId req, int code);
+  void forward_at_gateway(ServerReqId req);
+  void gateway_forward_done(ServerReqId req, std::uint32_t gen, int code, std::uint32_t flags);
   void on_response_at_caller(std::uint64_t arg);
 
   SimTime overhead(ProxyRt& p);
@@ -583,17 +601,17 @@ class MeshImpl {
 
   // simulate
   engine::Simulator sim_;
-  Pool<Stream> streams_;
-  Pool<ServerReq> server_reqs_;
-  Pool<AppCall> app_calls_;
-  Pool<ClientReq> client_reqs_;
+  Pool<Stream, StreamId> streams_;
+  Pool<ServerReq, ServerReqId> server_reqs_;
+  Pool<AppCall, AppCallId> app_calls_;
+  Pool<ClientReq, ClientReqId> client_reqs_;
   // The twin's own outcomes (results `sim_outcome`): client requests with a cut call somewhere
   // in their tree, and app calls made so far per client request (a parallel cycle fans out as
   // 2^depth, so depth alone does not bound it).
   std::unordered_map<std::uint64_t, std::string_view> request_outcome_;
   std::unordered_map<std::uint64_t, std::uint32_t> calls_per_request_;
   std::string_view span_outcome_;  // set while record_unfinished emits spans
-  Pool<ConnectOp> connect_ops_;
+  Pool<ConnectOp, ConnectOpId> connect_ops_;
   std::vector<ClusterRt*> outlier_clusters_;  // detectors with an interval timer
 
   // timeline state

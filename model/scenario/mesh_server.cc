@@ -18,7 +18,7 @@ namespace flag = telemetry;
 // ====================================================================== server pods
 
 void MeshImpl::on_server_arrival(std::uint64_t arg) {
-  const std::uint32_t req = slot_of(arg);
+  const ServerReqId req{slot_of(arg)};
   ServerReq& r = server_reqs_[req];
   if (r.gen != gen_of(arg)) return;
   PodRt& pod = pods_[r.pod];
@@ -28,12 +28,12 @@ void MeshImpl::on_server_arrival(std::uint64_t arg) {
     respond(req, 0);
     return;
   }
-  if (r.stream != kNone && streams_[r.stream].gen == r.stream_gen)
+  if (r.stream.valid() && streams_[r.stream].gen == r.stream_gen)
     streams_[r.stream].attempt_reached = true;
   if (pod.proxy != kNone) {
     proxy::InboundGate& in = pod.inbound;
     if (!in.resolved()) in.resolve(*proxies_[pod.proxy].config, r.via);
-    switch (in.admit(req)) {
+    switch (in.admit(req.value())) {
       case proxy::InboundGate::Admit::Pass:
         break;
       case proxy::InboundGate::Admit::Enter:
@@ -51,7 +51,7 @@ void MeshImpl::on_server_arrival(std::uint64_t arg) {
   enter_app(req);
 }
 
-void MeshImpl::enter_app(std::uint32_t req) {
+void MeshImpl::enter_app(ServerReqId req) {
   ServerReq& r = server_reqs_[req];
   PodRt& pod = pods_[r.pod];
   const SimTime delay = pod.proxy == kNone ? 0 : overhead(proxies_[pod.proxy]);
@@ -64,7 +64,7 @@ void MeshImpl::enter_app(std::uint32_t req) {
 }
 
 void MeshImpl::on_app_arrival(std::uint64_t arg) {
-  const std::uint32_t req = slot_of(arg);
+  const ServerReqId req{slot_of(arg)};
   ServerReq& r = server_reqs_[req];
   if (r.gen != gen_of(arg) || r.finished) return;
   PodRt& pod = pods_[r.pod];
@@ -100,10 +100,10 @@ void MeshImpl::on_app_arrival(std::uint64_t arg) {
   }
   r.failure = failure;
   if (failure && failure->kind == app::Failure::Kind::Status) r.failure_status = failure->status;
-  if (pod.workers.take_or_wait(req, app->workers)) begin_service(req);
+  if (pod.workers.take_or_wait(req.value(), app->workers)) begin_service(req);
 }
 
-void MeshImpl::begin_service(std::uint32_t req) {
+void MeshImpl::begin_service(ServerReqId req) {
   ServerReq& r = server_reqs_[req];
   PodRt& pod = pods_[r.pod];
   r.holds_worker = true;  // the caller took a worker for it
@@ -113,7 +113,7 @@ void MeshImpl::begin_service(std::uint32_t req) {
 }
 
 void MeshImpl::on_service_done(std::uint64_t arg) {
-  const std::uint32_t req = slot_of(arg);
+  const ServerReqId req{slot_of(arg)};
   ServerReq& r = server_reqs_[req];
   if (r.gen != gen_of(arg) || r.finished) return;
   // A failing request makes no calls (docs/design.md §3.2).
@@ -135,7 +135,7 @@ void MeshImpl::on_service_done(std::uint64_t arg) {
       case app::Failure::Kind::Hang:
         // Holds its worker and never answers, until the caller gives up (end_attempt).
         r.hung = true;
-        if (r.stream == kNone) free_server_req(req);
+        if (!r.stream.valid()) free_server_req(req);
         return;
       case app::Failure::Kind::Refuse:
         break;  // handled on arrival
@@ -144,24 +144,24 @@ void MeshImpl::on_service_done(std::uint64_t arg) {
   run_step(req);
 }
 
-void MeshImpl::release_worker(std::uint32_t req) {
+void MeshImpl::release_worker(ServerReqId req) {
   ServerReq& r = server_reqs_[req];
   if (!r.holds_worker) return;
   r.holds_worker = false;
   PodRt& pod = pods_[r.pod];
   if (const std::uint32_t next = pod.workers.release(); next != app::Workers::kNone) {
     pod.workers.take();
-    begin_service(next);
+    begin_service(ServerReqId{next});
   }
 }
 
-void MeshImpl::free_server_req(std::uint32_t req) {
+void MeshImpl::free_server_req(ServerReqId req) {
   release_worker(req);
   server_reqs_.release(req);
   maybe_stop();
 }
 
-void MeshImpl::run_step(std::uint32_t req) {
+void MeshImpl::run_step(ServerReqId req) {
   ServerReq& r = server_reqs_[req];
   const AppRt& app = *pods_[r.pod].app;
   if (r.step >= app.steps.size()) {
@@ -172,18 +172,18 @@ void MeshImpl::run_step(std::uint32_t req) {
   r.outstanding = static_cast<int>(step.calls.size());
   const std::uint32_t gen = r.gen;
   for (const CallRt& call : step.calls) {
-    const std::uint32_t c = app_calls_.acquire();
+    const AppCallId c = app_calls_.acquire();
     AppCall& ac = app_calls_[c];
     ac.server_req = req;
     ac.server_gen = gen;
     ac.call = &call;
     ac.attempt = 0;
-    ac.stream = kNone;
+    ac.stream = StreamId::none();
     start_app_call_attempt(c);
   }
 }
 
-void MeshImpl::start_app_call_attempt(std::uint32_t call) {
+void MeshImpl::start_app_call_attempt(AppCallId call) {
   AppCall& c = app_calls_[call];
   ++c.attempt;
   const ServerReq& r = server_reqs_[c.server_req];
@@ -201,15 +201,15 @@ void MeshImpl::start_app_call_attempt(std::uint32_t call) {
   for (std::string_view name : c.call->forward_headers) {
     if (auto value = r.headers.get(name)) headers.add(name, *value);
   }
-  if (c.call->spec->timeout > 0) c.timeout.arm_in(c.call->spec->timeout, call);
-  c.stream = open_stream(Owner::AppCall, call, c.gen, r.pod, r.request_id, r.span_id, c.attempt,
+  if (c.call->spec->timeout > 0) c.timeout.arm_in(c.call->spec->timeout, call.value());
+  c.stream = open_stream(Owner::AppCall, call.value(), c.gen, r.pod, r.request_id, r.span_id, c.attempt,
                          r.sampled, c.call->target, headers);
   c.stream_gen = streams_[c.stream].gen;
   streams_[c.stream].depth = r.depth;
   launch_stream(c.stream);  // may finish at once (a local reply) and re-enter app_call_done
 }
 
-void MeshImpl::cut_app_call(std::uint32_t call, std::string_view outcome) {
+void MeshImpl::cut_app_call(AppCallId call, std::string_view outcome) {
   AppCall& c = app_calls_[call];
   const ServerReq& r = server_reqs_[c.server_req];
   request_outcome_.emplace(r.request_id, outcome);
@@ -237,20 +237,20 @@ void MeshImpl::cut_app_call(std::uint32_t call, std::string_view outcome) {
 }
 
 void MeshImpl::on_app_call_timeout(std::uint64_t slot) {
-  const auto call = static_cast<std::uint32_t>(slot);
+  const AppCallId call{static_cast<std::uint32_t>(slot)};
   AppCall& c = app_calls_[call];
-  if (c.stream != kNone && streams_[c.stream].gen == c.stream_gen) {
-    const std::uint32_t stream = c.stream;
-    c.stream = kNone;
+  if (c.stream.valid() && streams_[c.stream].gen == c.stream_gen) {
+    const StreamId stream = c.stream;
+    c.stream = StreamId::none();
     reset_stream_from_downstream(stream);
   }
   app_call_done(call, 0, flag::kDownstreamConnectionTermination, 0);
 }
 
-void MeshImpl::app_call_done(std::uint32_t call, int code, std::uint32_t flags, int degraded) {
+void MeshImpl::app_call_done(AppCallId call, int code, std::uint32_t flags, int degraded) {
   AppCall& c = app_calls_[call];
   c.timeout.cancel();
-  c.stream = kNone;
+  c.stream = StreamId::none();
   ServerReq& r = server_reqs_[c.server_req];
   if (r.gen != c.server_gen || r.finished) {
     app_calls_.release(call);  // the calling pod died meanwhile: nobody waits for this
@@ -276,7 +276,7 @@ void MeshImpl::app_call_done(std::uint32_t call, int code, std::uint32_t flags, 
       r.call_failed = true;
       break;
   }
-  const std::uint32_t req = c.server_req;
+  const ServerReqId req = c.server_req;
   app_calls_.release(call);
   if (--r.outstanding > 0) return;
   if (r.call_failed) {
@@ -290,7 +290,7 @@ void MeshImpl::app_call_done(std::uint32_t call, int code, std::uint32_t flags, 
 // A request that reached a gateway pod from inside the mesh (a sidecar sending to an egress
 // gateway, or to the ingress gateway's Service): the gateway's Envoy routes it on with its own
 // listeners and routes, as for a client entering there (§11), and its answer goes back.
-void MeshImpl::forward_at_gateway(std::uint32_t req) {
+void MeshImpl::forward_at_gateway(ServerReqId req) {
   ServerReq& r = server_reqs_[req];
   PodRt& pod = pods_[r.pod];
   const Target* from = r.target;
@@ -302,13 +302,13 @@ void MeshImpl::forward_at_gateway(std::uint32_t req) {
     t.address = pod.ip;
     it = forward_index_.emplace(key, &t).first;
   }
-  const std::uint32_t stream = open_stream(Owner::GatewayForward, req, r.gen, r.pod, r.request_id,
+  const StreamId stream = open_stream(Owner::GatewayForward, req.value(), r.gen, r.pod, r.request_id,
                                            r.span_id, 1, r.sampled, *it->second, r.headers);
   streams_[stream].depth = r.depth;  // a gateway hop counts towards spec.maxCallDepth too
   launch_stream(stream);  // may finish at once (a local reply) and re-enter gateway_forward_done
 }
 
-void MeshImpl::gateway_forward_done(std::uint32_t req, std::uint32_t gen, int code, std::uint32_t flags) {
+void MeshImpl::gateway_forward_done(ServerReqId req, std::uint32_t gen, int code, std::uint32_t flags) {
   ServerReq& r = server_reqs_[req];
   if (r.gen != gen || r.finished) return;  // the gateway pod died meanwhile
   r.upstream_flags = flags;  // what the gateway logged
@@ -318,7 +318,7 @@ void MeshImpl::gateway_forward_done(std::uint32_t req, std::uint32_t gen, int co
   respond(req, code);
 }
 
-void MeshImpl::respond(std::uint32_t req, int code) {
+void MeshImpl::respond(ServerReqId req, int code) {
   ServerReq& r = server_reqs_[req];
   r.response_code = code;
   r.finished = true;
@@ -328,10 +328,11 @@ void MeshImpl::respond(std::uint32_t req, int code) {
     proxy::InboundGate& in = pods_[r.pod].inbound;
     in.leave();
     for (std::uint32_t next; (next = in.next_waiting()) != proxy::InboundGate::kNone;) {
-      if (server_reqs_[next].finished) continue;
+      const ServerReqId waiting{next};
+      if (server_reqs_[waiting].finished) continue;
       in.enter();
-      server_reqs_[next].inbound_counted = true;
-      enter_app(next);
+      server_reqs_[waiting].inbound_counted = true;
+      enter_app(waiting);
       break;
     }
   }
@@ -343,11 +344,11 @@ void MeshImpl::respond(std::uint32_t req, int code) {
 }
 
 void MeshImpl::on_response_at_caller(std::uint64_t arg) {
-  const std::uint32_t req = slot_of(arg);
+  const ServerReqId req{slot_of(arg)};
   ServerReq& r = server_reqs_[req];
   if (r.gen != gen_of(arg)) return;
-  const std::uint32_t stream = r.stream;
-  const bool live = stream != kNone && streams_[stream].gen == r.stream_gen &&
+  const StreamId stream = r.stream;
+  const bool live = stream.valid() && streams_[stream].gen == r.stream_gen &&
                     streams_[stream].server_req == req;
   if (!live) {
     server_reqs_.release(req);
@@ -358,7 +359,7 @@ void MeshImpl::on_response_at_caller(std::uint64_t arg) {
     // No sidecar at the caller: the app sees the server's answer, or a failed connection.
     Stream& s = streams_[stream];
     s.attempt_in_flight = false;
-    s.server_req = kNone;
+    s.server_req = ServerReqId::none();
     s.degraded = r.degraded;
     const bool answered = r.reply == ServerReq::Reply::Response ||
                           r.reply == ServerReq::Reply::ResetAfterHeaders;

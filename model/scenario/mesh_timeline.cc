@@ -261,12 +261,12 @@ void MeshImpl::on_pod_terminated(std::uint64_t pod_index) {
   pod.workers.drop_waiting();
   pod.inbound.drop_waiting();
   // Everything the pod still holds ends as a reset seen by its callers.
-  std::vector<std::uint32_t> held;
-  server_reqs_.for_each_in_use([&](std::uint32_t req) {
+  std::vector<ServerReqId> held;
+  server_reqs_.for_each_in_use([&](ServerReqId req) {
     const ServerReq& r = server_reqs_[req];
     if (r.pod == pod_index && !r.finished) held.push_back(req);
   });
-  for (std::uint32_t req : held) {
+  for (ServerReqId req : held) {
     ServerReq& r = server_reqs_[req];
     r.holds_worker = false;
     r.hung = false;

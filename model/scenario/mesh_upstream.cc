@@ -16,13 +16,13 @@ namespace flag = telemetry;
 
 // The attempt asks its host's pool for a connection (proxy::ConnPool::acquire): it starts at
 // once, waits in the queue, or overflows.
-void MeshImpl::acquire_upstream(std::uint32_t slot) {
+void MeshImpl::acquire_upstream(StreamId slot) {
   Stream& s = streams_[slot];
   ClusterRt& c = *s.crt;
   s.pool = c.pools.index(static_cast<std::uint32_t>(s.host), s.worker);
   const bool tcp_proxy = s.target->is_connection() && !c.limits().http2;
   const auto result = c.pools.acquire(
-      s.pool, {slot, s.gen, static_cast<std::uint32_t>(s.router.attempt())}, tcp_proxy, sim_.now());
+      s.pool, {slot.value(), s.gen, static_cast<std::uint32_t>(s.router.attempt())}, tcp_proxy, sim_.now());
   switch (result.kind) {
     case proxy::ConnPool::Acquired::Attached:
       pool_attached(c, slot, result.conn);
@@ -38,17 +38,17 @@ void MeshImpl::acquire_upstream(std::uint32_t slot) {
 
 void ClusterRt::open_connection(std::uint32_t pool) { mesh->open_connection(*this, pool); }
 bool ClusterRt::claim(const proxy::PoolRequest& request) { return mesh->claim_pending(request); }
-void ClusterRt::attached(const proxy::PoolRequest& request, std::uint32_t conn) {
-  mesh->pool_attached(*this, request.slot, conn);
+void ClusterRt::attached(const proxy::PoolRequest& request, proxy::ConnectionId conn) {
+  mesh->pool_attached(*this, StreamId{request.slot}, conn);
 }
-void ClusterRt::overflowed(const proxy::PoolRequest& request) { mesh->pool_overflowed(request.slot); }
+void ClusterRt::overflowed(const proxy::PoolRequest& request) { mesh->pool_overflowed(StreamId{request.slot}); }
 
 // TCP (and mTLS) setup: one round trip to the host. An address nobody answers any more (a
 // crashed pod whose removal has not reached this proxy) costs the whole connect timeout (DR
 // connectionPool.tcp.connectTimeout, mesh default 10 s) before Envoy gives up (§4.3).
 void MeshImpl::open_connection(ClusterRt& c, std::uint32_t pool) {
   ProxyRt& p = proxies_[c.proxy];
-  const std::uint32_t op = connect_ops_.acquire();
+  const ConnectOpId op = connect_ops_.acquire();
   ConnectOp& o = connect_ops_[op];
   o.cluster = &c;
   o.pool = pool;
@@ -61,11 +61,12 @@ void MeshImpl::open_connection(ClusterRt& c, std::uint32_t pool) {
 }
 
 void MeshImpl::on_connected(std::uint64_t arg) {
-  ConnectOp& o = connect_ops_[slot_of(arg)];
+  const ConnectOpId op{slot_of(arg)};
+  ConnectOp& o = connect_ops_[op];
   if (o.gen != gen_of(arg)) return;
   ClusterRt& c = *o.cluster;
   const std::uint32_t pool = o.pool;
-  connect_ops_.release(slot_of(arg));
+  connect_ops_.release(op);
   if (pods_[c.endpoints[c.pools.host_of(pool)].pod].alive) {
     c.pools.connected(pool, sim_.now());
     return;
@@ -80,13 +81,13 @@ void MeshImpl::on_connected(std::uint64_t arg) {
   result.outcome.kind = proxy::AttemptOutcome::Kind::ConnectFailure;
   result.code = 503;
   result.flags = flag::kUpstreamConnectionFailure;
-  for (const proxy::PoolRequest& r : failed) decide_after_attempt(r.slot, result);
+  for (const proxy::PoolRequest& r : failed) decide_after_attempt(StreamId{r.slot}, result);
   failed_connects_.swap(failed);
 }
 
 // A queued entry is live while its stream is on the same attempt and still waiting.
 bool MeshImpl::claim_pending(const proxy::PoolRequest& request) {
-  Stream& s = streams_[request.slot];
+  Stream& s = streams_[StreamId{request.slot}];
   if (s.gen != request.gen || !s.pending || static_cast<std::uint32_t>(s.router.attempt()) != request.attempt)
     return false;
   s.pending = false;
@@ -94,7 +95,7 @@ bool MeshImpl::claim_pending(const proxy::PoolRequest& request) {
 }
 
 // The attempt holds a connection (the pool counted it): it leaves for the server.
-void MeshImpl::pool_attached(ClusterRt& c, std::uint32_t slot, std::uint32_t conn) {
+void MeshImpl::pool_attached(ClusterRt& c, StreamId slot, proxy::ConnectionId conn) {
   Stream& s = streams_[slot];
   if (c.overflowing) {
     c.overflowing = false;
@@ -107,7 +108,7 @@ void MeshImpl::pool_attached(ClusterRt& c, std::uint32_t slot, std::uint32_t con
 }
 
 // A local 503 UO: never retried (§5.2, §9.3).
-void MeshImpl::overflow(std::uint32_t slot) {
+void MeshImpl::overflow(StreamId slot) {
   Stream& s = streams_[slot];
   ProxyRt& p = proxies_[s.proxy];
   ClusterRt& c = *s.crt;
@@ -122,7 +123,7 @@ void MeshImpl::overflow(std::uint32_t slot) {
 
 // Ends the attempt's use of its pool: a dispatched request frees its connection (an HTTP/1.1
 // connection whose stream was reset is closed), a queued one leaves the queue.
-void MeshImpl::release_upstream(std::uint32_t slot, bool reset) {
+void MeshImpl::release_upstream(StreamId slot, bool reset) {
   Stream& s = streams_[slot];
   if (s.proxy == kNone || s.pool == kNone) return;
   ClusterRt& c = *s.crt;
@@ -133,10 +134,10 @@ void MeshImpl::release_upstream(std::uint32_t slot, bool reset) {
     c.pools.cancel_pending();
     return;
   }
-  if (s.conn == kNone) return;
+  if (!s.conn.valid()) return;
   --c.active[s.host];
-  const std::uint32_t conn = s.conn;
-  s.conn = kNone;
+  const proxy::ConnectionId conn = s.conn;
+  s.conn = proxy::ConnectionId::none();
   // A tcp_proxy connection ends with its downstream connection.
   c.pools.release(pool, conn, reset || s.target->is_connection(), sim_.now());
 }
@@ -185,12 +186,12 @@ void MeshImpl::release_retry(Stream& s) {
 
 // The request leaves the caller's sidecar for the server pod (pool ready: the per-try timer
 // starts here, §4.2).
-void MeshImpl::send_to_server(std::uint32_t slot) {
+void MeshImpl::send_to_server(StreamId slot) {
   Stream& s = streams_[slot];
   const std::uint32_t dest = s.dest_pod;
   if (const SimTime per_try = s.router.per_try_timeout(s.route); per_try > 0)
-    s.per_try_timer.arm_in(per_try, slot);
-  const std::uint32_t req = server_reqs_.acquire();
+    s.per_try_timer.arm_in(per_try, slot.value());
+  const ServerReqId req = server_reqs_.acquire();
   ServerReq& r = server_reqs_[req];
   r.pod = dest;
   r.stream = slot;

@@ -23,8 +23,8 @@ struct Owner final : ConnPool::Callbacks {
       if (s == r.slot) return false;
     return true;
   }
-  void attached(const PoolRequest& r, std::uint32_t conn) override {
-    log.push_back("attach " + std::to_string(r.slot) + " " + std::to_string(conn));
+  void attached(const PoolRequest& r, ConnectionId conn) override {
+    log.push_back("attach " + std::to_string(r.slot) + " " + std::to_string(conn.value()));
   }
   void overflowed(const PoolRequest& r) override { log.push_back("overflow " + std::to_string(r.slot)); }
 };
@@ -48,10 +48,10 @@ TEST(ConnPool, Http1QueuesOpensOneConnectionPerWaiterAndReusesIdleConnections) {
   EXPECT_EQ(owner.log, (std::vector<std::string>{"attach 7 0", "attach 8 1"}));
   EXPECT_EQ(pool.counters().active_requests, 2u);
   EXPECT_EQ(pool.counters().pending_requests, 0u);
-  pool.release(p, 0, false, 2 * kSecond);  // kept idle
+  pool.release(p, ConnectionId{0}, false, 2 * kSecond);  // kept idle
   const auto again = pool.acquire(p, req(9), false, 2 * kSecond);
   EXPECT_EQ(again.kind, ConnPool::Acquired::Attached);
-  EXPECT_EQ(again.conn, 0u);
+  EXPECT_EQ(again.conn, ConnectionId{0});
   EXPECT_EQ(owner.opened.size(), 2u);  // no new connection
 }
 
@@ -81,7 +81,7 @@ TEST(ConnPool, MaxRequestsRefusesAtAttachAndKeepsTheConnectionReady) {
   pool.connected(0, 5);
   pool.connected(0, 5);  // the second waiter meets max_requests: overflow, connection idles
   EXPECT_EQ(owner.log, (std::vector<std::string>{"attach 1 0", "overflow 2"}));
-  pool.release(0, 0, false, 6);
+  pool.release(0, ConnectionId{0}, false, 6);
   EXPECT_EQ(pool.pool(0).idle.size(), 2u);
   EXPECT_EQ(pool.acquire(0, req(3), false, 7).kind, ConnPool::Acquired::Attached);
 }
@@ -94,14 +94,14 @@ TEST(ConnPool, IdleTimeoutAndMaxRequestsPerConnectionClose) {
   ConnPool pool(limits, 1, 1, owner);
   pool.acquire(0, req(1), false, 0);
   pool.connected(0, 0);
-  pool.release(0, 0, false, 0);
+  pool.release(0, ConnectionId{0}, false, 0);
   // Idle for a whole timeout: closed when next looked at, and a new one is opened.
   EXPECT_EQ(pool.acquire(0, req(2), false, kSecond).kind, ConnPool::Acquired::Queued);
   EXPECT_EQ(pool.pool(0).open, 0u);
   pool.connected(0, kSecond);
-  pool.release(0, 0, false, kSecond);
+  pool.release(0, ConnectionId{0}, false, kSecond);
   EXPECT_EQ(pool.acquire(0, req(3), false, kSecond).kind, ConnPool::Acquired::Attached);
-  pool.release(0, 0, false, kSecond);  // its second request: maxRequestsPerConnection closes it
+  pool.release(0, ConnectionId{0}, false, kSecond);  // its second request: maxRequestsPerConnection closes it
   EXPECT_EQ(pool.pool(0).open, 0u);
   EXPECT_EQ(pool.counters().connections, 0u);
 }
@@ -134,7 +134,7 @@ TEST(ConnPool, Http2MultiplexesOnOneConnectionUpToMaxConcurrentStreams) {
   EXPECT_EQ(owner.opened.size(), 1u);  // one multiplexed connection per pool
   pool.connected(0, 0);
   EXPECT_EQ(owner.log, (std::vector<std::string>{"attach 1 0", "attach 2 0"}));
-  pool.release(0, 0, false, 1);  // a freed stream lets the next one in
+  pool.release(0, ConnectionId{0}, false, 1);  // a freed stream lets the next one in
   EXPECT_EQ(owner.log.back(), "attach 3 0");
   EXPECT_EQ(pool.pool(0).active_streams, 2u);
 }
@@ -147,7 +147,7 @@ TEST(ConnPool, TcpProxyNeverWaitsPastMaxConnections) {
   EXPECT_EQ(pool.acquire(0, req(1), true, 0).kind, ConnPool::Acquired::Queued);
   EXPECT_EQ(pool.acquire(0, req(2), true, 0).kind, ConnPool::Acquired::Overflow);
   pool.connected(0, 0);
-  pool.release(0, 0, true, 1);  // the downstream connection closed: so does the upstream one
+  pool.release(0, ConnectionId{0}, true, 1);  // the downstream connection closed: so does the upstream one
   EXPECT_EQ(pool.counters().connections, 0u);
   EXPECT_EQ(pool.acquire(0, req(3), true, 1).kind, ConnPool::Acquired::Queued);
 }
