@@ -46,6 +46,8 @@ int main(int argc, char** argv) {
   register_conformance(app, commands);
   register_graph(app, commands);
   register_gen_mesh(app, commands);
+  register_import(app, commands);
+  register_calibrate(app, commands);
 
   try {
     app.parse(argc, argv);
