@@ -1,5 +1,6 @@
 #include "model/calibrate/compare.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -26,6 +27,15 @@ std::map<std::string, Merged> by_name(const Observations& o) {
     m.durations.insert(m.durations.end(), e.durations_ms.begin(), e.durations_ms.end());
   }
   return out;
+}
+
+// A quantile with the same estimator, at q moved by `sigmas` standard errors of the rank
+// (sqrt(q (1 - q) / n)): the ends of the interval sampling noise alone spans.
+double quantile_at(Merged& m, bool metrics, double q, double sigmas) {
+  const double n = metrics ? (m.histogram ? m.histogram->count() : 0) : static_cast<double>(m.durations.size());
+  if (!(n > 0)) return NAN;
+  const double qq = std::clamp(q + sigmas * std::sqrt(q * (1 - q) / n), 0.0, 1.0);
+  return metrics ? m.histogram->quantile(qq) : quantile_of(m.durations, qq);
 }
 
 Quantiles quantiles(Merged& m, bool metrics) {
@@ -91,10 +101,21 @@ Comparison compare(const Observations& observed, const Observations& simulated, 
       const double ov[3] = {e.observed.p50, e.observed.p90, e.observed.p99};
       const double sv[3] = {e.simulated.p50, e.simulated.p90, e.simulated.p99};
       const char* names[3] = {"p50", "p90", "p99"};
+      const double qs[3] = {0.5, 0.9, 0.99};
       for (int i = 0; i < 3; ++i) {
         const double tol = metrics ? o.histogram->bucket_width(ov[i]) : opt.max_latency_error * ov[i];
         e.latency_tolerance_ms[i] = tol;
-        if (std::abs(sv[i] - ov[i]) > tol) e.off.push_back(names[i]);
+        if (std::abs(sv[i] - ov[i]) <= tol) continue;
+        // A percentile is judged only where at least 5 requests lie beyond it on both sides.
+        const double no = metrics ? o.histogram->count() : static_cast<double>(o.durations.size());
+        const double ns = metrics ? (s.histogram ? s.histogram->count() : 0) : static_cast<double>(s.durations.size());
+        if (std::min(no, ns) * (1 - qs[i]) < 5) continue;
+        // Off only when the two sides' noise intervals do not meet either (a p99 of 50
+        // requests is their largest but one: no estimate of the tail at all).
+        const double z = opt.noise_sigmas;
+        const double olo = quantile_at(o, metrics, qs[i], -z), ohi = quantile_at(o, metrics, qs[i], z);
+        const double slo = quantile_at(s, metrics, qs[i], -z), shi = quantile_at(s, metrics, qs[i], z);
+        if (shi < olo || slo > ohi) e.off.push_back(names[i]);
       }
     } else if (e.observed.valid != e.simulated.valid) {
       e.off.push_back("durations");

@@ -313,27 +313,49 @@ Calibration derive(const Observations& obs, const DeriveOptions& o) {
         if (!app.empirical.empty()) app.empirical.back().second = 1.0;
       }
     } else if (in.histogram && in.histogram->count() > 0) {
+      // Moments of independent parts add: the app's own time has the inbound duration's mean
+      // and variance less its calls' (sequential calls add; a parallel group counts as its
+      // slowest member) and less the hop's mean. Each part is the lognormal fitted to its
+      // histogram; the app's time is the lognormal with the remaining mean and variance.
       const auto fit_in = fit_lognormal(*in.histogram);
       const double in50 = fit_in->first, in99 = fit_in->second;
-      // Downstream time per request: sequential steps add, a parallel group takes its
-      // slowest; children at their median (a request's tail is rarely every call's tail).
-      double downstream = 0;
+      auto moments = [](std::pair<double, double> f) {
+        const double mu = std::log(f.first), sigma = (std::log(f.second) - mu) / 2.326347874;
+        const double m = std::exp(mu + sigma * sigma / 2);
+        return std::make_pair(m, (std::exp(sigma * sigma) - 1) * m * m);
+      };
+      auto [mean, var] = moments(*fit_in);
+      double down_mean = 0, down_var = 0;
       for (const auto& s : app.steps) {
-        double step = 0;
+        double step_mean = 0, step_var = 0;
         for (const auto& c : s.calls) {
           const auto f = outs.find(c.service);
           if (f == outs.end() || !f->second.histogram) continue;
           const auto fit = fit_lognormal(*f->second.histogram);
           if (!fit) continue;
-          const double m = fit->first * c.count;
-          step = s.parallel ? std::max(step, m) : step + m;
+          const auto [cm, cv] = moments(*fit);
+          if (s.parallel) {
+            if (cm * c.count > step_mean) {
+              step_mean = cm * c.count;
+              step_var = cv * c.count;
+            }
+          } else {
+            step_mean += cm * c.count;
+            step_var += cv * c.count;
+          }
         }
-        downstream += step;
+        down_mean += step_mean;
+        down_var += step_var;
       }
-      app.p50_ms = std::max(in50 * 0.05, in50 - downstream - o.hop_overhead_ms);
-      app.p99_ms = std::max(app.p50_ms * 1.01, in99 - downstream - o.hop_overhead_ms);
-      app.service_time_note = "metrics: inbound p50 " + num(in50) + " ms, p99 " + num(in99) + " ms (a lognormal fitted to Istio's buckets), less " +
-                              num(downstream) + " ms in calls (their p50) and " + num(o.hop_overhead_ms) + " ms per hop";
+      const double own_mean = std::max(mean * 0.05, mean - down_mean - o.hop_overhead_ms);
+      const double own_var = std::max(var * 0.01, var - down_var);
+      const double s2 = std::log(1 + own_var / (own_mean * own_mean));
+      const double mu = std::log(own_mean) - s2 / 2;
+      app.p50_ms = std::exp(mu);
+      app.p99_ms = std::exp(mu + 2.326347874 * std::sqrt(s2));
+      app.service_time_note = "metrics: inbound p50 " + num(in50) + " ms, p99 " + num(in99) +
+                              " ms (a lognormal fitted to Istio's buckets), less its calls' (mean " + num(down_mean) +
+                              " ms) and " + num(o.hop_overhead_ms) + " ms per hop, by mean and variance";
     } else {
       app.service_time_note = "no durations observed: left at 0";
     }

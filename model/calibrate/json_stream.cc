@@ -48,8 +48,11 @@ class Sax {
     s.boolean = v;
     return emit(s);
   }
-  bool number_integer(json::number_integer_t v) { return number(static_cast<double>(v)); }
-  bool number_unsigned(json::number_unsigned_t v) { return number(static_cast<double>(v)); }
+  bool number_integer(json::number_integer_t v) { return number(static_cast<double>(v), true, v); }
+  bool number_unsigned(json::number_unsigned_t v) {
+    return number(static_cast<double>(v), v <= static_cast<json::number_unsigned_t>(INT64_MAX),
+                  static_cast<std::int64_t>(v));
+  }
   bool number_float(json::number_float_t v, const json::string_t&) { return number(v); }
   bool string(json::string_t& v) {
     Scalar s;
@@ -97,10 +100,12 @@ class Sax {
     }
     path_.push_back(std::move(step));
   }
-  bool number(double v) {
+  bool number(double v, bool is_integer = false, std::int64_t integer = 0) {
     Scalar s;
     s.kind = Scalar::Kind::Number;
     s.number = v;
+    s.is_integer = is_integer;
+    s.integer = integer;
     return emit(s);
   }
   bool emit(const Scalar& s) {

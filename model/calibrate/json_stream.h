@@ -29,7 +29,9 @@ struct Scalar {
   enum class Kind { Null, Bool, Number, String };
   Kind kind = Kind::Null;
   bool boolean = false;
-  double number = 0;       // every JSON number (int64 values above 2^53 lose precision)
+  double number = 0;       // every JSON number (int64 values above 2^53 lose precision here)
+  bool is_integer = false;  // an integer literal: `integer` holds it exactly
+  std::int64_t integer = 0;
   std::string_view text;   // String: the decoded string; Number: as written
 };
 

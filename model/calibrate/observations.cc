@@ -350,10 +350,14 @@ Observations observations_from_spans(std::vector<TraceSpan> spans, const TraceOp
       } else {
         cur_end = std::max(cur_end, s1);
       }
-      // A call starting before the previous one ended was made in parallel with it.
-      if (!pattern.empty()) pattern += s0 < group_end ? '|' : ';';
+      // A call starting before the previous one ended was made in parallel with it. Zipkin
+      // keeps microseconds (start truncated, duration rounded up), so a call made right after
+      // another can seem to start a microsecond early: overlaps under kOverlapNs do not count.
+      constexpr std::int64_t kOverlapNs = 5000;
+      const bool parallel = s0 + kOverlapNs < group_end;
+      if (!pattern.empty()) pattern += parallel ? '|' : ';';
       pattern += service[st[0]];
-      group_end = s0 < group_end ? std::max(group_end, s1) : s1;
+      group_end = parallel ? std::max(group_end, s1) : s1;
       ++w.calls_by_service[service[st[0]]];
     }
     if (cur_end > cur_start) busy += cur_end - cur_start;

@@ -150,7 +150,7 @@ class TraceVisitor : public JsonVisitor {
   }
   std::int64_t nanos(const std::vector<PathStep>& path, const Scalar& v) {
     // int64 is a string in the protobuf JSON mapping; a number is accepted too.
-    if (v.kind == Scalar::Kind::Number) return static_cast<std::int64_t>(v.number);
+    if (v.kind == Scalar::Kind::Number) return v.is_integer ? v.integer : static_cast<std::int64_t>(v.number);
     if (v.kind != Scalar::Kind::String) s_.error(path, "expected nanoseconds since the Unix epoch as a string");
     const std::string t(v.text);
     char* end = nullptr;
@@ -167,7 +167,8 @@ class TraceVisitor : public JsonVisitor {
     else if (k == "kind") cur_.kind = scalar_text(v);
     else if (k == "timestamp" || k == "duration") {
       if (v.kind != Scalar::Kind::Number || !(v.number >= 0)) s_.error(path, k + " must be a number of microseconds");
-      const auto ns = static_cast<std::int64_t>(std::llround(v.number * 1000.0));
+      // Microseconds since the epoch need 51 bits; in nanoseconds a double would round them.
+      const std::int64_t ns = v.is_integer ? v.integer * 1000 : static_cast<std::int64_t>(std::llround(v.number * 1000.0));
       if (k == "timestamp") {
         sp.start_ns = ns;
         cur_.has_start = true;
