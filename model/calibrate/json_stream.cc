@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "model/config/loader.h"
+#include "model/config/input_file.h"
 
 namespace meshtwin::calibrate {
 namespace {
@@ -189,14 +189,15 @@ void JsonStream::error_at(std::size_t offset, std::string path, std::string mess
 }
 
 std::string read_input_file(const std::string& path) {
-  std::string text, why;
-  if (!config::read_file(path, text, &why)) {
+  std::string why;
+  auto text = config::read_input_file(path, why, config::kMaxTelemetryFileBytes);
+  if (!text) {
     config::Diagnostic d;
     d.location.file = path;
-    d.message = why;
+    d.message = config::read_error_message("this file", why);
     throw InputError(std::move(d));
   }
-  return text;
+  return std::move(*text);
 }
 
 }  // namespace meshtwin::calibrate

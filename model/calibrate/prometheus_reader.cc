@@ -3,6 +3,7 @@
 // Read as a stream: a series' samples are folded into its increase as they arrive.
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -18,10 +19,11 @@ namespace {
 constexpr std::string_view kRequests = "istio_requests_total";
 constexpr std::string_view kBucket = "istio_request_duration_milliseconds_bucket";
 
+// Per sample, so integer arithmetic rather than fmod.
 int hour_of(double unix_s) {
-  double day = std::fmod(unix_s, 86400.0);
-  if (day < 0) day += 86400.0;
-  return std::clamp(static_cast<int>(day / 3600.0), 0, 23);
+  const auto s = static_cast<long long>(std::floor(unix_s));
+  const long long day = ((s % 86400) + 86400) % 86400;
+  return static_cast<int>(day / 3600);
 }
 
 // A counter's samples folded as they stream in: Prometheus' increase() without extrapolation
@@ -112,6 +114,7 @@ class PrometheusVisitor : public JsonVisitor {
     if (d == 5 && path[3].key == "values") {
       if (!is_array) s_.error(path, "expected a sample [unix seconds, \"value\"]");
       sample_fields_ = 0;
+      in_values_ = true;
       return;
     }
     if (d >= 5 && path[3].key == "metric") s_.error(path, "label values must be strings");
@@ -134,6 +137,7 @@ class PrometheusVisitor : public JsonVisitor {
     }
     if (!in_data_ || d < 3 || path[1].key != "result") return;
     if (d == 5 && path[3].key == "values") {
+      in_values_ = false;
       if (sample_fields_ != 2) s_.error(path, "a sample is [unix seconds, \"value\"], got " + std::to_string(sample_fields_) + " element(s)");
       return;
     }
@@ -142,6 +146,11 @@ class PrometheusVisitor : public JsonVisitor {
 
   void scalar(const std::vector<PathStep>& path, const Scalar& v) override {
     const std::size_t d = path.size();
+    // The bulk of a file: data.result[i].values[j][k], checked first.
+    if (d == 6 && in_values_) {
+      sample_field(path, v);
+      return;
+    }
     if (d == 1) {
       if (path[0].key == "status") status_ = std::string(v.text);
       if (path[0].key == "error") error_ = std::string(v.text);
@@ -163,30 +172,32 @@ class PrometheusVisitor : public JsonVisitor {
       return;
     }
     if (d == 5 && path[3].key == "values") s_.error(path, "expected a sample [unix seconds, \"value\"]");
-    if (d == 6 && path[3].key == "values") {
-      const std::size_t i = path[5].index;
-      ++sample_fields_;
-      if (i == 0) {
-        if (v.kind != Scalar::Kind::Number || !std::isfinite(v.number)) {
-          s_.error(path, "the timestamp must be a number of Unix seconds");
-        }
-        if (counter_.samples > 0 && v.number <= counter_.last_t) {
-          s_.error(path, "timestamps must increase within a series");
-        }
-        t_ = v.number;
-      } else if (i == 1) {
-        if (v.kind != Scalar::Kind::String) s_.error(path, "the value must be a string, as Prometheus writes it");
-        const std::string text(v.text);
-        char* end = nullptr;
-        const double x = std::strtod(text.c_str(), &end);
-        if (text.empty() || *end != '\0' || !std::isfinite(x) || x < 0) {
-          s_.error(path, "\"" + text + "\" is not a counter value (a finite number >= 0)");
-        }
-        counter_.add(t_, x);
-        ++samples_;
-      } else {
-        s_.error(path, "a sample is [unix seconds, \"value\"]");
+  }
+
+  void sample_field(const std::vector<PathStep>& path, const Scalar& v) {
+    const std::size_t i = path[5].index;
+    ++sample_fields_;
+    if (i == 0) {
+      if (v.kind != Scalar::Kind::Number || !std::isfinite(v.number)) {
+        s_.error(path, "the timestamp must be a number of Unix seconds");
       }
+      if (counter_.samples > 0 && v.number <= counter_.last_t) {
+        s_.error(path, "timestamps must increase within a series");
+      }
+      t_ = v.number;
+    } else if (i == 1) {
+      if (v.kind != Scalar::Kind::String) s_.error(path, "the value must be a string, as Prometheus writes it");
+      double x = 0;
+      const char* first = v.text.data();
+      const char* last = first + v.text.size();
+      const auto [end, ec] = std::from_chars(first, last, x);
+      if (v.text.empty() || ec != std::errc() || end != last || !std::isfinite(x) || x < 0) {
+        s_.error(path, "\"" + std::string(v.text) + "\" is not a counter value (a finite number >= 0)");
+      }
+      counter_.add(t_, x);
+      ++samples_;
+    } else {
+      s_.error(path, "a sample is [unix seconds, \"value\"]");
     }
   }
 
@@ -342,6 +353,7 @@ class PrometheusVisitor : public JsonVisitor {
   JsonStream& s_;
   std::uint64_t& samples_;
   bool in_data_ = false, saw_result_ = false, has_values_ = false;
+  bool in_values_ = false;  // inside one sample [t, "v"]
   std::string status_, error_, result_type_;
   std::vector<std::pair<std::string, std::string>> labels_;
   std::size_t series_offset_ = 0;

@@ -86,6 +86,10 @@ std::optional<std::string> decode_input_text(std::string text, std::string& erro
 }
 
 std::optional<std::string> read_input_file(const std::string& path, std::string& error) {
+  return read_input_file(path, error, kMaxInputFileBytes);
+}
+
+std::optional<std::string> read_input_file(const std::string& path, std::string& error, std::uintmax_t max_bytes) {
   // open + fstat on the same descriptor: the checks apply to what is actually read.
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
@@ -110,9 +114,9 @@ std::optional<std::string> read_input_file(const std::string& path, std::string&
     error = "is not a regular file (a device, pipe or socket); meshtwin reads only regular files";
     return std::nullopt;
   }
-  if (static_cast<std::uintmax_t>(st.st_size) > kMaxInputFileBytes) {
+  if (static_cast<std::uintmax_t>(st.st_size) > max_bytes) {
     error = "is " + std::to_string(static_cast<std::uintmax_t>(st.st_size)) + " bytes, more than the " +
-            mib(kMaxInputFileBytes) + " meshtwin reads from one input file";
+            mib(max_bytes) + " meshtwin reads from one input file";
     return std::nullopt;
   }
   std::string text;

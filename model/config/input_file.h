@@ -20,6 +20,10 @@ inline constexpr std::uintmax_t kMaxInputFileBytes = 64ull << 20;  // 64 MiB
 // BE) file with its byte order mark is converted to UTF-8; a UTF-8 mark is kept (the YAML
 // reader drops it).
 std::optional<std::string> read_input_file(const std::string& path, std::string& error);
+// The same with another size bound: telemetry for `meshtwin calibrate` (a day of Prometheus
+// samples for a hundred workloads is hundreds of MB) uses kMaxTelemetryFileBytes.
+std::optional<std::string> read_input_file(const std::string& path, std::string& error, std::uintmax_t max_bytes);
+inline constexpr std::uintmax_t kMaxTelemetryFileBytes = 4ull << 30;  // 4 GiB
 
 // The one-line diagnostic for a failed read_input_file: "cannot read WHAT: No such file or
 // directory" for the system's reasons, "cannot read WHAT: it is not a regular file ..." for the
