@@ -43,6 +43,7 @@ struct CalibrateArgs {
   std::vector<std::string> prometheus;
   std::vector<std::string> traces;
   std::string scenario;
+  std::vector<std::string> manifests;
   std::string output;
   std::string fit = "lognormal";
   double trace_sample = 1.0;
@@ -192,7 +193,7 @@ int cmd_calibrate(const CalibrateArgs& a) {
   const std::string base_dir = base ? base->base_dir : "";
   std::string text;
   try {
-    text = write_scenario(cal, base_text, base_dir, out_dir, base ? base->manifests : std::vector<std::string>{});
+    text = write_scenario(cal, base_text, base_dir, out_dir, a.manifests);
   } catch (const std::exception& e) {
     std::cerr << "meshtwin calibrate: error: " << a.scenario << ": " << e.what() << "\n";
     return kExitBadInput;
@@ -211,6 +212,15 @@ int cmd_calibrate(const CalibrateArgs& a) {
   for (const auto& n : cal.notes) std::cerr << "meshtwin calibrate: note: " << n << "\n";
   std::cout << fmt::format("wrote {}: {} apps, {} clients from {}\n", a.output, cal.apps.size(), cal.clients.size(), cal.input);
 
+  if (!base && a.manifests.empty()) {
+    std::cerr << "meshtwin calibrate: note: no --scenario or -f manifests: add the mesh's manifests to "
+              << a.output << " before running it\n";
+    if (a.validate) {
+      std::cerr << "meshtwin calibrate: error: --validate needs --scenario BASE or -f MANIFESTS to run\n";
+      return kExitBadInput;
+    }
+    return kExitOk;
+  }
   // The file must load as a scenario: a calibration that cannot run is a bug, said here.
   {
     config::Diagnostics diags;
@@ -276,6 +286,9 @@ void register_calibrate(CLI::App& app, Commands& commands) {
   cmd->add_option("--scenario", a->scenario,
                   "Base scenario: its manifests and other settings are kept, its calls and clients lend what telemetry "
                   "does not show (paths, timeouts, attempts, headers, workers)");
+  cmd->add_option("-f,--manifests", a->manifests,
+                  "Without --scenario: the mesh's manifests (files or folders) the new scenario lists; repeatable")
+      ->excludes(cmd->get_option("--scenario"));
   cmd->add_option("-o,--output", a->output, "The calibrated scenario file to write")->required();
   cmd->add_option("--fit", a->fit, "Service time distribution: lognormal (by p50/p99) or empirical (traces only)")
       ->check(CLI::IsMember({"lognormal", "empirical"}))

@@ -26,9 +26,37 @@ void flatten(const YAML::Node& doc, std::vector<YAML::Node>& out) {
   out.push_back(doc);
 }
 
+// yaml-cpp's emitter writes every scalar plain, so `"false"` or `"1.4"` would come back as a
+// bool or a number. A scalar that was quoted in the dump (non-specific tag "!") stays quoted.
+void emit_node(YAML::Emitter& e, const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map:
+      e << YAML::BeginMap;
+      for (const auto& kv : n) {
+        e << YAML::Key;
+        emit_node(e, kv.first);
+        e << YAML::Value;
+        emit_node(e, kv.second);
+      }
+      e << YAML::EndMap;
+      break;
+    case YAML::NodeType::Sequence:
+      e << YAML::BeginSeq;
+      for (const auto& item : n) emit_node(e, item);
+      e << YAML::EndSeq;
+      break;
+    case YAML::NodeType::Scalar:
+      if (n.Tag() == "!") e << YAML::DoubleQuoted;
+      e << n.Scalar();
+      break;
+    default:
+      e << YAML::Null;
+  }
+}
+
 std::string emit(const YAML::Node& n) {
   YAML::Emitter e;
-  e << n;
+  emit_node(e, n);
   return e.c_str();
 }
 
@@ -94,6 +122,12 @@ ImportResult import_kubectl_dump(const std::string& text, const std::string& fil
     ++r.kept;
   }
   r.manifests = manifests.str();
+  if (r.kept == 0) {
+    diags.error({file, 1, 1}, "",
+                "none of its " + std::to_string(r.objects) +
+                    " objects is one meshtwin models (is it `kubectl get ... -o yaml` output?)");
+    return r;
+  }
 
   // The skeleton: every workload of the kept manifests an app entry.
   config::ConfigStore store;

@@ -76,7 +76,8 @@ class Sax {
     std::string what = ex.what();
     const auto colon = what.find(": ", what.find("parse error"));
     if (colon != std::string::npos) what = what.substr(colon + 2);
-    if (last_token.empty() || what.find("end of input") != std::string::npos) {
+    // Whatever the lexer was reading when the text ran out, the file is cut short.
+    if (last_token.empty() || what.find("end of input") != std::string::npos || position >= stream_.size()) {
       what = "truncated JSON: " + what;
     }
     stream_.error_at(position > 0 ? position - 1 : 0, JsonStream::path_text(path_), what);

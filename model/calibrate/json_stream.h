@@ -62,6 +62,7 @@ class JsonStream {
   config::SourceLocation location() const { return location_at(cursor_); }
   config::SourceLocation location_at(std::size_t offset) const;
   std::size_t offset() const { return cursor_; }
+  std::size_t size() const { return text_.size(); }
   // `data.result[3].metric.le`
   static std::string path_text(const std::vector<PathStep>& path);
   [[noreturn]] void error(const std::vector<PathStep>& path, std::string message) const;
