@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "results/export_prometheus.h"
+#include "results/export_query_range.h"
 #include "results/export_traces.h"
 #include "results/reader.h"
 
@@ -23,7 +24,7 @@ namespace {
 
 struct ExportArgs {
   std::string ref;
-  std::string openmetrics, prometheus_text, traces;
+  std::string openmetrics, prometheus_text, prometheus_json, traces;
   std::string format = "otlp";
   std::optional<double> epoch;
   std::string interval = "15s";
@@ -74,9 +75,10 @@ bool write_to(const std::string& out_path, Fn&& fn, double* seconds, std::string
 }
 
 int cmd_export(const ExportArgs& args) {
-  if (args.openmetrics.empty() && args.prometheus_text.empty() && args.traces.empty()) {
-    std::cerr << "meshtwin: export: nothing to write: give --openmetrics, --prometheus-text "
-                 "and/or --traces\n";
+  if (args.openmetrics.empty() && args.prometheus_text.empty() && args.prometheus_json.empty() &&
+      args.traces.empty()) {
+    std::cerr << "meshtwin: export: nothing to write: give --openmetrics, --prometheus-text, "
+                 "--prometheus-json and/or --traces\n";
     return kExitBadInput;
   }
   const auto interval = parse_interval(args.interval);
@@ -128,6 +130,31 @@ int cmd_export(const ExportArgs& args) {
       !metrics(args.prometheus_text, results::PrometheusFormat::Text, "prometheus-text")) {
     return kExitBadInput;
   }
+  if (!args.prometheus_json.empty()) {
+    results::QueryRangeOptions qopts;
+    qopts.interval = *interval;
+    if (args.epoch) {
+      qopts.epoch_seconds = *args.epoch;
+    } else {
+      const auto epoch = results::default_epoch_seconds(path, run, &error);
+      if (!epoch) {
+        std::cerr << "meshtwin: " << error << '\n';
+        return kExitBadInput;
+      }
+      qopts.epoch_seconds = *epoch;
+    }
+    results::QueryRangeStats st;
+    double seconds = 0;
+    if (!write_to(args.prometheus_json, [&](std::ostream& os) {
+          return results::export_query_range(path, run, qopts, os, &st, &error);
+        }, &seconds, &error)) {
+      std::cerr << "meshtwin: " << error << '\n';
+      return kExitBadInput;
+    }
+    std::cerr << fmt::format("{}: {} samples of {} series (query_range JSON, step {} s) in {:.2f} s\n",
+                             args.prometheus_json == "-" ? "prometheus-json" : args.prometheus_json, st.samples,
+                             st.series, static_cast<double>(*interval) / 1e9, seconds);
+  }
   if (!args.traces.empty()) {
     results::TraceExportOptions topts;
     topts.sample = args.trace_sample;
@@ -163,6 +190,10 @@ void register_export(CLI::App& app, Commands& commands) {
                   "`promtool tsdb create-blocks-from openmetrics`); - for stdout");
   cmd->add_option("--prometheus-text", args->prometheus_text,
                   "Write one scrape at the end of the run in Prometheus' text format; - for stdout");
+  cmd->add_option("--prometheus-json", args->prometheus_json,
+                  "Write istio_requests_total and istio_request_duration_milliseconds_bucket as the Prometheus "
+                  "HTTP API answers a range query (query_range JSON, step --interval), what `meshtwin calibrate "
+                  "--prometheus` reads; - for stdout");
   cmd->add_option("--traces", args->traces, "Write the run's stored spans as traces; - for stdout");
   cmd->add_option("--format", args->format, "Trace format")
       ->check(CLI::IsMember({"otlp", "zipkin"}))

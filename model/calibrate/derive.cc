@@ -313,49 +313,116 @@ Calibration derive(const Observations& obs, const DeriveOptions& o) {
         if (!app.empirical.empty()) app.empirical.back().second = 1.0;
       }
     } else if (in.histogram && in.histogram->count() > 0) {
-      // Moments of independent parts add: the app's own time has the inbound duration's mean
-      // and variance less its calls' (sequential calls add; a parallel group counts as its
-      // slowest member) and less the hop's mean. Each part is the lognormal fitted to its
-      // histogram; the app's time is the lognormal with the remaining mean and variance.
+      // The inbound duration is the app's own time plus its calls (sequential calls add, a
+      // parallel group takes its slowest) plus the hop. Each call's duration is the lognormal
+      // fitted to its histogram; the app's own lognormal is the one whose sum with them is most
+      // likely to give the inbound histogram (binned likelihood over a fixed stratified sample
+      // of the calls' durations: deterministic, no simulation).
       const auto fit_in = fit_lognormal(*in.histogram);
       const double in50 = fit_in->first, in99 = fit_in->second;
-      auto moments = [](std::pair<double, double> f) {
-        const double mu = std::log(f.first), sigma = (std::log(f.second) - mu) / 2.326347874;
-        const double m = std::exp(mu + sigma * sigma / 2);
-        return std::make_pair(m, (std::exp(sigma * sigma) - 1) * m * m);
+      constexpr int kSamples = 128;
+      std::vector<double> rest(kSamples, o.hop_overhead_ms);
+      double down_median = 0;
+      // Standard normal quantiles at the strata midpoints (j + 0.5) / n, computed once.
+      static const std::vector<double> strata_z = [] {
+        std::vector<double> z(kSamples);
+        for (int j = 0; j < kSamples; ++j) {
+          const double u = (j + 0.5) / kSamples;
+          double lo = -9, hi = 9;  // bisection on erfc: once per stratum, no extra dependency
+          for (int k = 0; k < 60; ++k) {
+            const double mid = (lo + hi) / 2;
+            (0.5 * std::erfc(-mid / std::sqrt(2.0)) < u ? lo : hi) = mid;
+          }
+          z[j] = (lo + hi) / 2;
+        }
+        return z;
+      }();
+      std::uint64_t lcg = 0x9E3779B97F4A7C15ull;
+      // Each call gets its own fixed shuffle of the strata, so that calls are independent.
+      auto shuffled_z = [&] {
+        std::vector<double> z = strata_z;
+        for (int j = kSamples - 1; j > 0; --j) {
+          lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
+          std::swap(z[j], z[(lcg >> 33) % static_cast<std::uint64_t>(j + 1)]);
+        }
+        return z;
       };
-      auto [mean, var] = moments(*fit_in);
-      double down_mean = 0, down_var = 0;
       for (const auto& s : app.steps) {
-        double step_mean = 0, step_var = 0;
+        std::vector<double> step(kSamples, 0.0);
         for (const auto& c : s.calls) {
           const auto f = outs.find(c.service);
           if (f == outs.end() || !f->second.histogram) continue;
           const auto fit = fit_lognormal(*f->second.histogram);
           if (!fit) continue;
-          const auto [cm, cv] = moments(*fit);
-          if (s.parallel) {
-            if (cm * c.count > step_mean) {
-              step_mean = cm * c.count;
-              step_var = cv * c.count;
+          down_median += fit->first * c.count;
+          const double fmu = std::log(fit->first), fsigma = (std::log(fit->second) - fmu) / 2.326347874;
+          for (int n = 0; n < c.count; ++n) {
+            const auto z = shuffled_z();
+            for (int j = 0; j < kSamples; ++j) {
+              const double d = std::exp(fmu + fsigma * z[j]);
+              step[j] = s.parallel ? std::max(step[j], d) : step[j] + d;
             }
-          } else {
-            step_mean += cm * c.count;
-            step_var += cv * c.count;
           }
         }
-        down_mean += step_mean;
-        down_var += step_var;
+        for (int j = 0; j < kSamples; ++j) rest[j] += step[j];
       }
-      const double own_mean = std::max(mean * 0.05, mean - down_mean - o.hop_overhead_ms);
-      const double own_var = std::max(var * 0.01, var - down_var);
-      const double s2 = std::log(1 + own_var / (own_mean * own_mean));
-      const double mu = std::log(own_mean) - s2 / 2;
+      // Binned log-likelihood of own ~ lognormal(mu, sigma) plus `rest`.
+      auto phi = [](double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); };
+      const Histogram& h = *in.histogram;
+      // Only the buckets that hold requests matter (and the bound below the first of them).
+      std::size_t first_b = 0, last_b = h.le_ms.size() - 1;
+      while (first_b < last_b && h.cumulative[first_b] <= 0) ++first_b;
+      while (last_b > first_b && h.cumulative[last_b - 1] >= h.count()) --last_b;
+      std::vector<double> prev(kSamples);
+      auto loglik = [&](double mu, double sigma) {
+        double ll = 0;
+        double below = first_b == 0 ? 0 : h.cumulative[first_b - 1];
+        for (int j = 0; j < kSamples; ++j) {
+          const double x = first_b == 0 ? 0 : h.le_ms[first_b - 1] - rest[j];
+          prev[j] = x <= 0 ? 0.0 : phi((std::log(x) - mu) / sigma);
+        }
+        for (std::size_t b = first_b; b <= last_b; ++b) {
+          const double n = h.cumulative[b] - below;
+          below = h.cumulative[b];
+          double p = 0;
+          for (int j = 0; j < kSamples; ++j) {
+            const double x = h.le_ms[b] - rest[j];
+            const double cdf = std::isinf(h.le_ms[b]) || b == last_b ? 1.0 : x <= 0 ? 0.0 : phi((std::log(x) - mu) / sigma);
+            p += cdf - prev[j];
+            prev[j] = cdf;
+          }
+          if (n > 0) ll += n * std::log(std::max(p / kSamples, 1e-300));
+        }
+        return ll;
+      };
+      const double start50 = std::max(in50 - down_median - o.hop_overhead_ms, in50 * 0.05);
+      double mu = std::log(start50), ls = std::log(0.7);
+      double best = app.steps.empty() ? 0 : loglik(mu, std::exp(ls));
+      for (double step = app.steps.empty() ? 0 : 0.5; step > 1e-2;) {
+        bool improved = false;
+        const double moves[4][2] = {{step, 0}, {-step, 0}, {0, step}, {0, -step}};
+        for (const auto& m : moves) {
+          const double cand = loglik(mu + m[0], std::exp(ls + m[1]));
+          if (cand > best) {
+            best = cand;
+            mu += m[0];
+            ls += m[1];
+            improved = true;
+          }
+        }
+        if (!improved) step /= 2;
+      }
       app.p50_ms = std::exp(mu);
-      app.p99_ms = std::exp(mu + 2.326347874 * std::sqrt(s2));
+      app.p99_ms = std::exp(mu + 2.326347874 * std::exp(ls));
+      if (app.steps.empty()) {
+        // No calls: the inbound lognormal less the hop, as for traces.
+        app.p50_ms = std::max(1e-3, in50 - o.hop_overhead_ms);
+        app.p99_ms = std::max(app.p50_ms * 1.0001, in99 - o.hop_overhead_ms);
+      }
       app.service_time_note = "metrics: inbound p50 " + num(in50) + " ms, p99 " + num(in99) +
-                              " ms (a lognormal fitted to Istio's buckets), less its calls' (mean " + num(down_mean) +
-                              " ms) and " + num(o.hop_overhead_ms) + " ms per hop, by mean and variance";
+                              " ms (a lognormal fitted to Istio's buckets); the own time whose sum with its calls (p50 " +
+                              num(down_median) + " ms) and " + num(o.hop_overhead_ms) +
+                              " ms per hop best fits the inbound buckets";
     } else {
       app.service_time_note = "no durations observed: left at 0";
     }
