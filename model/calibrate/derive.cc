@@ -414,15 +414,17 @@ Calibration derive(const Observations& obs, const DeriveOptions& o) {
       }
       app.p50_ms = std::exp(mu);
       app.p99_ms = std::exp(mu + 2.326347874 * std::exp(ls));
-      if (app.steps.empty()) {
-        // No calls: the inbound lognormal less the hop, as for traces.
-        app.p50_ms = std::max(1e-3, in50 - o.hop_overhead_ms);
-        app.p99_ms = std::max(app.p50_ms * 1.0001, in99 - o.hop_overhead_ms);
-      }
       app.service_time_note = "metrics: inbound p50 " + num(in50) + " ms, p99 " + num(in99) +
                               " ms (a lognormal fitted to Istio's buckets); the own time whose sum with its calls (p50 " +
                               num(down_median) + " ms) and " + num(o.hop_overhead_ms) +
                               " ms per hop best fits the inbound buckets";
+      if (app.steps.empty()) {
+        // No calls: the inbound lognormal less the hop, as for traces.
+        app.p50_ms = std::max(1e-3, in50 - o.hop_overhead_ms);
+        app.p99_ms = std::max(app.p50_ms * 1.0001, in99 - o.hop_overhead_ms);
+        app.service_time_note = "metrics: inbound p50 " + num(in50) + " ms, p99 " + num(in99) +
+                                " ms (a lognormal fitted to Istio's buckets), less " + num(o.hop_overhead_ms) + " ms per hop";
+      }
     } else {
       app.service_time_note = "no durations observed: left at 0";
     }
