@@ -163,6 +163,9 @@ Calibration derive(const Observations& obs, const DeriveOptions& o) {
     return cal;
   }
   const double scale = 1.0 / seconds / (obs.sample > 0 ? obs.sample : 1.0);
+  if (!traces && o.fit == DeriveOptions::Fit::Empirical) {
+    cal.notes.push_back("--fit empirical needs per-request durations (traces); from Istio's buckets the service times are lognormal");
+  }
 
   // Flows into each workload and out of it by service.
   std::map<WorkloadId, Flow> inbound;
