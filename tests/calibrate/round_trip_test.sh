@@ -29,6 +29,20 @@ run "$BIN" export "$TMP/base.db" --prometheus-json "$TMP/range.json" --epoch 170
 run "$BIN" export "$TMP/base.db" --traces "$TMP/zipkin.json" --format zipkin --epoch 1700000000
 run "$BIN" export "$TMP/base.db" --traces "$TMP/otlp.json" --format otlp --epoch 1700000000
 
+# The exported counters end at the results file's counts, per reporter.
+"$PY" - "$TMP/range.json" "$TMP/base.db" <<'PY' || fail=1
+import json, sqlite3, sys
+doc = json.load(open(sys.argv[1]))
+got = {}
+for s in doc["data"]["result"]:
+    m = s["metric"]
+    if m["__name__"] == "istio_requests_total":
+        got[m["reporter"]] = got.get(m["reporter"], 0) + int(s["values"][-1][1])
+db = sqlite3.connect(sys.argv[2])
+want = dict(db.execute("SELECT reporter, SUM(requests) FROM metrics GROUP BY reporter").fetchall())
+print(f"exported istio_requests_total {got}, metrics table {want}")
+sys.exit(0 if got == want else 1)
+PY
 run "$BIN" calibrate --prometheus "$TMP/range.json" --scenario "$BASE" -o "$TMP/from-metrics.yaml" \
   --validate --duration "$DURATION" -q
 run "$BIN" calibrate --traces "$TMP/zipkin.json" --scenario "$BASE" -o "$TMP/from-zipkin.yaml" \
