@@ -14,7 +14,7 @@
 #include "cli/commands.h"
 #include "model/calibrate/import.h"
 #include "model/config/diagnostics.h"
-#include "model/config/loader.h"
+#include "model/config/input_file.h"
 
 namespace meshtwin::cli {
 namespace {
@@ -36,11 +36,13 @@ bool write(const fs::path& p, const std::string& text) {
 }
 
 int cmd_import(const ImportArgs& a) {
-  std::string text, why;
-  if (!config::read_file(a.dump, text, &why)) {
-    std::cerr << a.dump << ": error: " << why << "\n";
+  std::string why;
+  const auto read = config::read_input_file(a.dump, why);
+  if (!read) {
+    std::cerr << a.dump << ": error: " << config::read_error_message("this file", why) << "\n";
     return kExitBadInput;
   }
+  const std::string& text = *read;
   config::Diagnostics diags;
   const std::string name = fs::path(a.dump).stem().string();
   const auto r = calibrate::import_kubectl_dump(text, a.dump, "manifests.yaml", name.empty() ? "imported" : name, diags);
