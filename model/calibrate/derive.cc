@@ -144,346 +144,358 @@ std::optional<std::pair<double, double>> fit_lognormal(const Histogram& h) {
   return std::make_pair(std::exp(mu), std::exp(mu + 2.326347874 * sigma));
 }
 
-}  // namespace
 
-Calibration derive(const Observations& obs, const DeriveOptions& o) {
-  Calibration cal;
+// What one workload's derivation reads and writes.
+struct AppContext {
+  const Observations& obs;
+  const DeriveOptions& o;
+  Calibration& cal;
+  CalibratedApp& app;
+  const WorkloadId& w;
+  const Flow& in;
+  const std::map<std::string, Flow>& outs;
+  std::string caller_ns;
+
+  CalibratedCall make_call(const std::string& service, int count, double observed) const {
+    CalibratedCall c;
+    c.service = service;
+    c.count = count;
+    c.observed = observed;
+    c.from_base = base_call(app.base, service);
+    const auto f = outs.find(service);
+    c.url = url_for(service, caller_ns, f != outs.end() ? f->second.port : 0, c.from_base, o);
+    return c;
+  }
+};
+
+// Traces: the most frequent call sequence; counts per service from it, checked against the
+// average over every request.
+void calls_from_traces(AppContext& x, const WorkloadTraces* wt) {
+  CalibratedApp& app = x.app;
+  Calibration& cal = x.cal;
+  const WorkloadId& w = x.w;
+  auto make_call = [&](const std::string& svc, int count, double observed) { return x.make_call(svc, count, observed); };
+  // The most frequent call sequence; counts per service from it, checked against the
+  // average over every request.
+  std::string mode;
+  std::uint64_t best = 0;
+  for (const auto& [p, n] : wt->patterns) {
+    if (n > best) {
+      best = n;
+      mode = p;
+    }
+  }
+  std::map<std::string, int> in_mode;
+  std::size_t pos = 0;
+  while (!mode.empty() && pos <= mode.size()) {
+    std::size_t end = mode.find(';', pos);
+    if (end == std::string::npos) end = mode.size();
+    const std::string step = mode.substr(pos, end - pos);
+    CalibratedStep s;
+    std::size_t q = 0;
+    while (q <= step.size()) {
+      std::size_t e2 = step.find('|', q);
+      if (e2 == std::string::npos) e2 = step.size();
+      const std::string svc = step.substr(q, e2 - q);
+      ++in_mode[svc];
+      s.calls.push_back(make_call(svc, 1, 0));
+      q = e2 + 1;
+    }
+    s.parallel = s.calls.size() > 1;
+    app.steps.push_back(std::move(s));
+    pos = end + 1;
+  }
+  for (auto& s : app.steps) {
+    for (auto& c : s.calls) {
+      const auto it = wt->calls_by_service.find(c.service);
+      c.observed = it == wt->calls_by_service.end() ? 0 : static_cast<double>(it->second) / static_cast<double>(wt->inbound);
+      c.note = "traces: " + num(c.observed) + " calls per inbound request (" + std::to_string(in_mode[c.service]) +
+               " in the most frequent sequence, followed by " + num(100.0 * static_cast<double>(best) / static_cast<double>(wt->inbound), 3) + " % of requests)";
+    }
+  }
+  app.calls_note = "order and parallel groups from the most frequent call sequence in the traces";
+  for (const auto& [svc, n] : wt->calls_by_service) {
+    if (!in_mode.count(svc)) {
+      cal.notes.push_back(w.text() + " calls " + svc + " in " + num(100.0 * static_cast<double>(n) / static_cast<double>(wt->inbound), 3) +
+                          " % of requests, not in its most frequent sequence: left out (the scenario format has no conditional calls)");
+    }
+  }
+}
+
+// Metrics: calls per inbound request from the counts; order and grouping from the base.
+void calls_from_metrics(AppContext& x) {
+  CalibratedApp& app = x.app;
+  Calibration& cal = x.cal;
+  const WorkloadId& w = x.w;
+  const Flow& in = x.in;
+  const auto& outs = x.outs;
+  auto make_call = [&](const std::string& svc, int count, double observed) { return x.make_call(svc, count, observed); };
+  std::vector<std::pair<std::string, double>> ratios;
+  for (const auto& [svc, f] : outs) ratios.emplace_back(svc, in.requests > 0 ? f.requests / in.requests : 0);
+  std::stable_sort(ratios.begin(), ratios.end(), [&](const auto& a, const auto& b) {
+    const auto pa = base_position(app.base, a.first), pb = base_position(app.base, b.first);
+    const std::size_t ia = pa ? pa->first : 1u << 30, ib = pb ? pb->first : 1u << 30;
+    return ia < ib;
+  });
+  std::optional<std::size_t> last_step;
+  for (const auto& [svc, ratio] : ratios) {
+    const int count = static_cast<int>(std::lround(ratio));
+    if (count < 1) {
+      cal.notes.push_back(w.text() + " calls " + svc + " " + num(ratio) +
+                          " times per inbound request: left out (the scenario format has no conditional calls)");
+      continue;
+    }
+    const auto bp = base_position(app.base, svc);
+    CalibratedCall c = make_call(svc, count, ratio);
+    c.note = "metrics: " + num(ratio) + " calls per inbound request (" + num(outs.at(svc).requests, 8) + " / " +
+             num(in.requests, 8) + " requests)";
+    if (bp && bp->second && last_step && *last_step == bp->first && !app.steps.empty()) {
+      app.steps.back().calls.push_back(std::move(c));
+      app.steps.back().parallel = true;
+    } else {
+      CalibratedStep s;
+      s.calls.push_back(std::move(c));
+      app.steps.push_back(std::move(s));
+    }
+    last_step = bp ? std::optional<std::size_t>(bp->first) : std::nullopt;
+  }
+  app.calls_note = app.base ? "order and parallel groups as in the base scenario (metrics do not show them); new calls after, in sequence"
+                            : "in sequence (metrics do not show order or parallelism)";
+}
+
+// Traces: each inbound span's time not spent in calls, less what the hop adds.
+void service_time_from_traces(AppContext& x, const WorkloadTraces* wt) {
+  CalibratedApp& app = x.app;
+  const DeriveOptions& o = x.o;
+  std::vector<double> self = wt->self_ms;
+  const double p50 = quantile_of(self, 0.5), p99 = quantile_of(self, 0.99);
+  app.p50_ms = std::max(1e-3, p50 - o.hop_overhead_ms);
+  app.p99_ms = std::max(app.p50_ms * 1.0001, p99 - o.hop_overhead_ms);
+  app.service_time_note = "traces: " + std::to_string(self.size()) + " inbound spans, time not spent in calls p50 " +
+                          num(p50) + " ms, p99 " + num(p99) + " ms, less " + num(o.hop_overhead_ms) + " ms per hop (network, proxies)";
+  if (o.fit == DeriveOptions::Fit::Empirical) {
+    double prev = -1;
+    for (int i = 0; i <= 20; ++i) {
+      const double p = i / 20.0;
+      const double v = std::max(0.0, quantile_of(self, p) - o.hop_overhead_ms);
+      if (v <= prev) {
+        if (!app.empirical.empty()) app.empirical.back().second = p;
+        continue;
+      }
+      app.empirical.emplace_back(v, p);
+      prev = v;
+    }
+    if (!app.empirical.empty()) app.empirical.back().second = 1.0;
+  }
+}
+
+constexpr int kSamples = 128;
+
+// Durations of the app's calls per request plus the hop, at kSamples stratified points (each
+// call its own fixed shuffle of the strata, so calls are independent); `down_median` gets the
+// sum of the calls' medians.
+std::vector<double> call_duration_samples(const AppContext& x, double* down_median) {
+  const CalibratedApp& app = x.app;
+  const auto& outs = x.outs;
+  const DeriveOptions& o = x.o;
+  std::vector<double> rest(kSamples, o.hop_overhead_ms);
+  double& down_median_ref = *down_median;
+  down_median_ref = 0;
+  // Standard normal quantiles at the strata midpoints (j + 0.5) / n, computed once.
+  static const std::vector<double> strata_z = [] {
+    std::vector<double> z(kSamples);
+    for (int j = 0; j < kSamples; ++j) {
+      const double u = (j + 0.5) / kSamples;
+      double lo = -9, hi = 9;  // bisection on erfc: once per stratum, no extra dependency
+      for (int k = 0; k < 60; ++k) {
+        const double mid = (lo + hi) / 2;
+        (0.5 * std::erfc(-mid / std::sqrt(2.0)) < u ? lo : hi) = mid;
+      }
+      z[j] = (lo + hi) / 2;
+    }
+    return z;
+  }();
+  std::uint64_t lcg = 0x9E3779B97F4A7C15ull;
+  // Each call gets its own fixed shuffle of the strata, so that calls are independent.
+  auto shuffled_z = [&] {
+    std::vector<double> z = strata_z;
+    for (int j = kSamples - 1; j > 0; --j) {
+      lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
+      std::swap(z[j], z[(lcg >> 33) % static_cast<std::uint64_t>(j + 1)]);
+    }
+    return z;
+  };
+  for (const auto& s : app.steps) {
+    std::vector<double> step(kSamples, 0.0);
+    for (const auto& c : s.calls) {
+      const auto f = outs.find(c.service);
+      if (f == outs.end() || !f->second.histogram) continue;
+      const auto fit = fit_lognormal(*f->second.histogram);
+      if (!fit) continue;
+      down_median_ref += fit->first * c.count;
+      const double fmu = std::log(fit->first), fsigma = (std::log(fit->second) - fmu) / 2.326347874;
+      for (int n = 0; n < c.count; ++n) {
+        const auto z = shuffled_z();
+        for (int j = 0; j < kSamples; ++j) {
+          const double d = std::exp(fmu + fsigma * z[j]);
+          step[j] = s.parallel ? std::max(step[j], d) : step[j] + d;
+        }
+      }
+    }
+    for (int j = 0; j < kSamples; ++j) rest[j] += step[j];
+  }
+  return rest;
+}
+
+// The own lognormal (p50, p99) whose sum with `rest` is most likely to give the histogram
+// (binned likelihood), searched from a median of `start50`.
+std::pair<double, double> fit_own_lognormal(const Histogram& h, const std::vector<double>& rest, double start50) {
+  // Binned log-likelihood of own ~ lognormal(mu, sigma) plus `rest`.
+  auto phi = [](double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); };
+  // Only the buckets that hold requests matter (and the bound below the first of them).
+  std::size_t first_b = 0, last_b = h.le_ms.size() - 1;
+  while (first_b < last_b && h.cumulative[first_b] <= 0) ++first_b;
+  while (last_b > first_b && h.cumulative[last_b - 1] >= h.count()) --last_b;
+  std::vector<double> prev(kSamples);
+  auto loglik = [&](double mu, double sigma) {
+    double ll = 0;
+    double below = first_b == 0 ? 0 : h.cumulative[first_b - 1];
+    for (int j = 0; j < kSamples; ++j) {
+      const double x = first_b == 0 ? 0 : h.le_ms[first_b - 1] - rest[j];
+      prev[j] = x <= 0 ? 0.0 : phi((std::log(x) - mu) / sigma);
+    }
+    for (std::size_t b = first_b; b <= last_b; ++b) {
+      const double n = h.cumulative[b] - below;
+      below = h.cumulative[b];
+      double p = 0;
+      for (int j = 0; j < kSamples; ++j) {
+        const double x = h.le_ms[b] - rest[j];
+        const double cdf = std::isinf(h.le_ms[b]) || b == last_b ? 1.0 : x <= 0 ? 0.0 : phi((std::log(x) - mu) / sigma);
+        p += cdf - prev[j];
+        prev[j] = cdf;
+      }
+      if (n > 0) ll += n * std::log(std::max(p / kSamples, 1e-300));
+    }
+    return ll;
+  };
+  double mu = std::log(start50), ls = std::log(0.7);
+  double best = loglik(mu, std::exp(ls));
+  for (double step = 0.5; step > 1e-2;) {
+    bool improved = false;
+    const double moves[4][2] = {{step, 0}, {-step, 0}, {0, step}, {0, -step}};
+    for (const auto& m : moves) {
+      const double cand = loglik(mu + m[0], std::exp(ls + m[1]));
+      if (cand > best) {
+        best = cand;
+        mu += m[0];
+        ls += m[1];
+        improved = true;
+      }
+    }
+    if (!improved) step /= 2;
+  }
+  return {std::exp(mu), std::exp(mu + 2.326347874 * std::exp(ls))};
+}
+
+// Metrics: the inbound duration is the app's own time plus its calls (sequential calls add, a
+// parallel group takes its slowest) plus the hop. Each call's duration is the lognormal fitted
+// to its histogram; the app's own lognormal is the one whose sum with them is most likely to
+// give the inbound histogram (deterministic, no simulation).
+void service_time_from_metrics(AppContext& x) {
+  CalibratedApp& app = x.app;
+  const Flow& in = x.in;
+  const DeriveOptions& o = x.o;
+  const auto fit_in = fit_lognormal(*in.histogram);
+  const double in50 = fit_in->first, in99 = fit_in->second;
+  if (app.steps.empty()) {
+    // No calls: the inbound lognormal less the hop, as for traces.
+    app.p50_ms = std::max(1e-3, in50 - o.hop_overhead_ms);
+    app.p99_ms = std::max(app.p50_ms * 1.0001, in99 - o.hop_overhead_ms);
+    app.service_time_note = "metrics: inbound p50 " + num(in50) + " ms, p99 " + num(in99) +
+                            " ms (a lognormal fitted to Istio's buckets), less " + num(o.hop_overhead_ms) + " ms per hop";
+    return;
+  }
+  double down_median = 0;
+  const std::vector<double> rest = call_duration_samples(x, &down_median);
+  const double start50 = std::max(in50 - down_median - o.hop_overhead_ms, in50 * 0.05);
+  const auto [p50, p99] = fit_own_lognormal(*in.histogram, rest, start50);
+  app.p50_ms = p50;
+  app.p99_ms = p99;
+  app.service_time_note = "metrics: inbound p50 " + num(in50) + " ms, p99 " + num(in99) +
+                          " ms (a lognormal fitted to Istio's buckets); the own time whose sum with its calls (p50 " +
+                          num(down_median) + " ms) and " + num(o.hop_overhead_ms) +
+                          " ms per hop best fits the inbound buckets";
+}
+
+// Failures the app itself answers (the proxy's own replies carry flags).
+void own_failures(AppContext& x, std::map<std::pair<int, std::string>, double>& inbound_codes_w) {
+  CalibratedApp& app = x.app;
+  Calibration& cal = x.cal;
+  const WorkloadId& w = x.w;
+  const Flow& in = x.in;
+  const auto& outs = x.outs;
+  const int error_status = app.base ? app.base->error_status : 500;
+  double propagate_ok = 1.0;  // P(every call that fails the request succeeds)
+  for (const auto& s : app.steps) {
+    for (const auto& c : s.calls) {
+      const bool fails = !c.from_base || c.from_base->on_failure == scenario::CallSpec::OnFailure::Fail;
+      const auto f = outs.find(c.service);
+      if (!fails || f == outs.end() || !(f->second.requests > 0)) continue;
+      const int tries = c.from_base ? c.from_base->attempts : 1;
+      const double e = std::pow(f->second.errors / f->second.requests, tries);
+      propagate_ok *= std::pow(1.0 - e, c.count);
+    }
+  }
+  const double P = 1.0 - propagate_ok;
+  std::map<int, double> own;
+  for (const auto& [cf, n] : inbound_codes_w) {
+    if (cf.first >= 400 && (cf.second == "-" || cf.second.empty())) own[cf.first] += n;
+  }
+  double other = 0;
+  for (const auto& [code, n] : own) {
+    if (code != error_status) other += n / in.requests;
+  }
+  for (const auto& [code, n] : own) {
+    const double share = n / in.requests;
+    double rate = share;
+    std::string note = "share of inbound requests answered " + std::to_string(code) + " with no Envoy flag (" + num(n, 8) + " / " + num(in.requests, 8) + ")";
+    if (code == error_status && P > 0) {
+      // Part of these are the app's errorStatus for a failed call, which the simulation
+      // makes again from the callees' own failures.
+      rate = P < 1 ? (share - (1.0 - other) * P) / (1.0 - P) : 0;
+      note += ", less " + num(100 * P, 3) + " % from failed calls";
+      const double se = std::sqrt(std::max(share * (1 - share), 1e-12) / std::max(in.requests, 1.0));
+      if (rate < 2 * se) {
+        cal.notes.push_back(w.text() + ": its " + std::to_string(code) + "s (" + num(100 * share, 3) +
+                            " %) are explained by failed calls (" + num(100 * P, 3) + " %)");
+        continue;
+      }
+    }
+    if (!(rate > 0)) continue;
+    CalibratedFailure f;
+    f.status = code;
+    f.rate = rate;
+    f.note = note;
+    app.failures.push_back(std::move(f));
+  }
+}
+
+bool has_inbound(const std::map<WorkloadId, Flow>& inbound, const WorkloadId& w) {
+  for (const auto& [d, f] : inbound) {
+    if (d.name == w.name && (d.namespace_ == w.namespace_ || d.namespace_.empty() || w.namespace_.empty())) return true;
+  }
+  return false;
+}
+
+// Clients: callers nothing calls (entry points), per service they call.
+void derive_clients(const Observations& obs, const DeriveOptions& o, const std::map<WorkloadId, Flow>& inbound,
+                    const std::map<WorkloadId, std::map<std::string, Flow>>& outbound, Calibration& cal) {
   const double seconds = obs.duration_s();
   const bool traces = obs.kind == InputKind::Traces;
-  {
-    std::string files;
-    for (const auto& f : obs.files) files += (files.empty() ? "" : ", ") + f;
-    cal.input = std::string(traces ? "traces " : "Prometheus metrics ") + files + " (" + num(seconds, 6) + " s";
-    if (traces) cal.input += ", " + std::to_string(obs.spans) + " spans, sample " + num(obs.sample);
-    else cal.input += ", " + std::to_string(obs.series) + " series, " + std::to_string(obs.samples) + " samples";
-    cal.input += ")";
-  }
-  if (!(seconds > 0)) {
-    cal.notes.push_back("the input covers no time (one sample or no spans): nothing to derive rates from");
-    return cal;
-  }
   const double scale = 1.0 / seconds / (obs.sample > 0 ? obs.sample : 1.0);
-  if (!traces && o.fit == DeriveOptions::Fit::Empirical) {
-    cal.notes.push_back("--fit empirical needs per-request durations (traces); from Istio's buckets the service times are lognormal");
-  }
-
-  // Flows into each workload and out of it by service.
-  std::map<WorkloadId, Flow> inbound;
-  std::map<WorkloadId, std::map<std::string, Flow>> outbound;
-  std::map<WorkloadId, std::map<std::pair<int, std::string>, double>> inbound_codes;
-  for (const auto& [key, e] : obs.edges) {
-    if (key.destination.name != "unknown") {
-      add_flow(inbound[key.destination], e);
-      for (const auto& [cf, n] : e.by_code_flags) inbound_codes[key.destination][cf] += n;
-    }
-    add_flow(outbound[key.source][key.service], e);
-  }
-  auto has_inbound = [&](const WorkloadId& w) {
-    for (const auto& [d, f] : inbound) {
-      if (d.name == w.name && (d.namespace_ == w.namespace_ || d.namespace_.empty() || w.namespace_.empty())) return true;
-    }
-    return false;
-  };
-  std::map<std::string, double> fail_share;  // per "caller\x1fservice"
-
-  for (const auto& [w, in] : inbound) {
-    CalibratedApp app;
-    app.workload = w;
-    app.base = base_app(o.base, w);
-    app.inbound_per_s = in.requests * scale;
-    const auto out_it = outbound.find(w);
-    const std::map<std::string, Flow> none;
-    const auto& outs = out_it == outbound.end() ? none : out_it->second;
-    const std::string caller_ns = !w.namespace_.empty() ? w.namespace_ : app.base ? app.base->namespace_ : "";
-
-    // ---- calls
-    auto make_call = [&](const std::string& service, int count, double observed) {
-      CalibratedCall c;
-      c.service = service;
-      c.count = count;
-      c.observed = observed;
-      c.from_base = base_call(app.base, service);
-      const auto f = outs.find(service);
-      c.url = url_for(service, caller_ns, f != outs.end() ? f->second.port : 0, c.from_base, o);
-      return c;
-    };
-    const WorkloadTraces* wt = nullptr;
-    if (traces) {
-      auto it = obs.workloads.find(w);
-      if (it != obs.workloads.end()) wt = &it->second;
-    }
-    if (wt && wt->inbound > 0) {
-      // The most frequent call sequence; counts per service from it, checked against the
-      // average over every request.
-      std::string mode;
-      std::uint64_t best = 0;
-      for (const auto& [p, n] : wt->patterns) {
-        if (n > best) {
-          best = n;
-          mode = p;
-        }
-      }
-      std::map<std::string, int> in_mode;
-      std::size_t pos = 0;
-      while (!mode.empty() && pos <= mode.size()) {
-        std::size_t end = mode.find(';', pos);
-        if (end == std::string::npos) end = mode.size();
-        const std::string step = mode.substr(pos, end - pos);
-        CalibratedStep s;
-        std::size_t q = 0;
-        while (q <= step.size()) {
-          std::size_t e2 = step.find('|', q);
-          if (e2 == std::string::npos) e2 = step.size();
-          const std::string svc = step.substr(q, e2 - q);
-          ++in_mode[svc];
-          s.calls.push_back(make_call(svc, 1, 0));
-          q = e2 + 1;
-        }
-        s.parallel = s.calls.size() > 1;
-        app.steps.push_back(std::move(s));
-        pos = end + 1;
-      }
-      for (auto& s : app.steps) {
-        for (auto& c : s.calls) {
-          const auto it = wt->calls_by_service.find(c.service);
-          c.observed = it == wt->calls_by_service.end() ? 0 : static_cast<double>(it->second) / static_cast<double>(wt->inbound);
-          c.note = "traces: " + num(c.observed) + " calls per inbound request (" + std::to_string(in_mode[c.service]) +
-                   " in the most frequent sequence, followed by " + num(100.0 * static_cast<double>(best) / static_cast<double>(wt->inbound), 3) + " % of requests)";
-        }
-      }
-      app.calls_note = "order and parallel groups from the most frequent call sequence in the traces";
-      for (const auto& [svc, n] : wt->calls_by_service) {
-        if (!in_mode.count(svc)) {
-          cal.notes.push_back(w.text() + " calls " + svc + " in " + num(100.0 * static_cast<double>(n) / static_cast<double>(wt->inbound), 3) +
-                              " % of requests, not in its most frequent sequence: left out (the scenario format has no conditional calls)");
-        }
-      }
-    } else {
-      // Metrics: calls per inbound request from the counts; order and grouping from the base.
-      std::vector<std::pair<std::string, double>> ratios;
-      for (const auto& [svc, f] : outs) ratios.emplace_back(svc, in.requests > 0 ? f.requests / in.requests : 0);
-      std::stable_sort(ratios.begin(), ratios.end(), [&](const auto& a, const auto& b) {
-        const auto pa = base_position(app.base, a.first), pb = base_position(app.base, b.first);
-        const std::size_t ia = pa ? pa->first : 1u << 30, ib = pb ? pb->first : 1u << 30;
-        return ia < ib;
-      });
-      std::optional<std::size_t> last_step;
-      for (const auto& [svc, ratio] : ratios) {
-        const int count = static_cast<int>(std::lround(ratio));
-        if (count < 1) {
-          cal.notes.push_back(w.text() + " calls " + svc + " " + num(ratio) +
-                              " times per inbound request: left out (the scenario format has no conditional calls)");
-          continue;
-        }
-        const auto bp = base_position(app.base, svc);
-        CalibratedCall c = make_call(svc, count, ratio);
-        c.note = "metrics: " + num(ratio) + " calls per inbound request (" + num(outs.at(svc).requests, 8) + " / " +
-                 num(in.requests, 8) + " requests)";
-        if (bp && bp->second && last_step && *last_step == bp->first && !app.steps.empty()) {
-          app.steps.back().calls.push_back(std::move(c));
-          app.steps.back().parallel = true;
-        } else {
-          CalibratedStep s;
-          s.calls.push_back(std::move(c));
-          app.steps.push_back(std::move(s));
-        }
-        last_step = bp ? std::optional<std::size_t>(bp->first) : std::nullopt;
-      }
-      app.calls_note = app.base ? "order and parallel groups as in the base scenario (metrics do not show them); new calls after, in sequence"
-                                : "in sequence (metrics do not show order or parallelism)";
-    }
-
-    // ---- service time, net of downstream calls and of what each hop adds
-    if (wt && !wt->self_ms.empty()) {
-      std::vector<double> self = wt->self_ms;
-      const double p50 = quantile_of(self, 0.5), p99 = quantile_of(self, 0.99);
-      app.p50_ms = std::max(1e-3, p50 - o.hop_overhead_ms);
-      app.p99_ms = std::max(app.p50_ms * 1.0001, p99 - o.hop_overhead_ms);
-      app.service_time_note = "traces: " + std::to_string(self.size()) + " inbound spans, time not spent in calls p50 " +
-                              num(p50) + " ms, p99 " + num(p99) + " ms, less " + num(o.hop_overhead_ms) + " ms per hop (network, proxies)";
-      if (o.fit == DeriveOptions::Fit::Empirical) {
-        double prev = -1;
-        for (int i = 0; i <= 20; ++i) {
-          const double p = i / 20.0;
-          const double v = std::max(0.0, quantile_of(self, p) - o.hop_overhead_ms);
-          if (v <= prev) {
-            if (!app.empirical.empty()) app.empirical.back().second = p;
-            continue;
-          }
-          app.empirical.emplace_back(v, p);
-          prev = v;
-        }
-        if (!app.empirical.empty()) app.empirical.back().second = 1.0;
-      }
-    } else if (in.histogram && in.histogram->count() > 0) {
-      // The inbound duration is the app's own time plus its calls (sequential calls add, a
-      // parallel group takes its slowest) plus the hop. Each call's duration is the lognormal
-      // fitted to its histogram; the app's own lognormal is the one whose sum with them is most
-      // likely to give the inbound histogram (binned likelihood over a fixed stratified sample
-      // of the calls' durations: deterministic, no simulation).
-      const auto fit_in = fit_lognormal(*in.histogram);
-      const double in50 = fit_in->first, in99 = fit_in->second;
-      constexpr int kSamples = 128;
-      std::vector<double> rest(kSamples, o.hop_overhead_ms);
-      double down_median = 0;
-      // Standard normal quantiles at the strata midpoints (j + 0.5) / n, computed once.
-      static const std::vector<double> strata_z = [] {
-        std::vector<double> z(kSamples);
-        for (int j = 0; j < kSamples; ++j) {
-          const double u = (j + 0.5) / kSamples;
-          double lo = -9, hi = 9;  // bisection on erfc: once per stratum, no extra dependency
-          for (int k = 0; k < 60; ++k) {
-            const double mid = (lo + hi) / 2;
-            (0.5 * std::erfc(-mid / std::sqrt(2.0)) < u ? lo : hi) = mid;
-          }
-          z[j] = (lo + hi) / 2;
-        }
-        return z;
-      }();
-      std::uint64_t lcg = 0x9E3779B97F4A7C15ull;
-      // Each call gets its own fixed shuffle of the strata, so that calls are independent.
-      auto shuffled_z = [&] {
-        std::vector<double> z = strata_z;
-        for (int j = kSamples - 1; j > 0; --j) {
-          lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
-          std::swap(z[j], z[(lcg >> 33) % static_cast<std::uint64_t>(j + 1)]);
-        }
-        return z;
-      };
-      for (const auto& s : app.steps) {
-        std::vector<double> step(kSamples, 0.0);
-        for (const auto& c : s.calls) {
-          const auto f = outs.find(c.service);
-          if (f == outs.end() || !f->second.histogram) continue;
-          const auto fit = fit_lognormal(*f->second.histogram);
-          if (!fit) continue;
-          down_median += fit->first * c.count;
-          const double fmu = std::log(fit->first), fsigma = (std::log(fit->second) - fmu) / 2.326347874;
-          for (int n = 0; n < c.count; ++n) {
-            const auto z = shuffled_z();
-            for (int j = 0; j < kSamples; ++j) {
-              const double d = std::exp(fmu + fsigma * z[j]);
-              step[j] = s.parallel ? std::max(step[j], d) : step[j] + d;
-            }
-          }
-        }
-        for (int j = 0; j < kSamples; ++j) rest[j] += step[j];
-      }
-      // Binned log-likelihood of own ~ lognormal(mu, sigma) plus `rest`.
-      auto phi = [](double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); };
-      const Histogram& h = *in.histogram;
-      // Only the buckets that hold requests matter (and the bound below the first of them).
-      std::size_t first_b = 0, last_b = h.le_ms.size() - 1;
-      while (first_b < last_b && h.cumulative[first_b] <= 0) ++first_b;
-      while (last_b > first_b && h.cumulative[last_b - 1] >= h.count()) --last_b;
-      std::vector<double> prev(kSamples);
-      auto loglik = [&](double mu, double sigma) {
-        double ll = 0;
-        double below = first_b == 0 ? 0 : h.cumulative[first_b - 1];
-        for (int j = 0; j < kSamples; ++j) {
-          const double x = first_b == 0 ? 0 : h.le_ms[first_b - 1] - rest[j];
-          prev[j] = x <= 0 ? 0.0 : phi((std::log(x) - mu) / sigma);
-        }
-        for (std::size_t b = first_b; b <= last_b; ++b) {
-          const double n = h.cumulative[b] - below;
-          below = h.cumulative[b];
-          double p = 0;
-          for (int j = 0; j < kSamples; ++j) {
-            const double x = h.le_ms[b] - rest[j];
-            const double cdf = std::isinf(h.le_ms[b]) || b == last_b ? 1.0 : x <= 0 ? 0.0 : phi((std::log(x) - mu) / sigma);
-            p += cdf - prev[j];
-            prev[j] = cdf;
-          }
-          if (n > 0) ll += n * std::log(std::max(p / kSamples, 1e-300));
-        }
-        return ll;
-      };
-      const double start50 = std::max(in50 - down_median - o.hop_overhead_ms, in50 * 0.05);
-      double mu = std::log(start50), ls = std::log(0.7);
-      double best = app.steps.empty() ? 0 : loglik(mu, std::exp(ls));
-      for (double step = app.steps.empty() ? 0 : 0.5; step > 1e-2;) {
-        bool improved = false;
-        const double moves[4][2] = {{step, 0}, {-step, 0}, {0, step}, {0, -step}};
-        for (const auto& m : moves) {
-          const double cand = loglik(mu + m[0], std::exp(ls + m[1]));
-          if (cand > best) {
-            best = cand;
-            mu += m[0];
-            ls += m[1];
-            improved = true;
-          }
-        }
-        if (!improved) step /= 2;
-      }
-      app.p50_ms = std::exp(mu);
-      app.p99_ms = std::exp(mu + 2.326347874 * std::exp(ls));
-      app.service_time_note = "metrics: inbound p50 " + num(in50) + " ms, p99 " + num(in99) +
-                              " ms (a lognormal fitted to Istio's buckets); the own time whose sum with its calls (p50 " +
-                              num(down_median) + " ms) and " + num(o.hop_overhead_ms) +
-                              " ms per hop best fits the inbound buckets";
-      if (app.steps.empty()) {
-        // No calls: the inbound lognormal less the hop, as for traces.
-        app.p50_ms = std::max(1e-3, in50 - o.hop_overhead_ms);
-        app.p99_ms = std::max(app.p50_ms * 1.0001, in99 - o.hop_overhead_ms);
-        app.service_time_note = "metrics: inbound p50 " + num(in50) + " ms, p99 " + num(in99) +
-                                " ms (a lognormal fitted to Istio's buckets), less " + num(o.hop_overhead_ms) + " ms per hop";
-      }
-    } else {
-      app.service_time_note = "no durations observed: left at 0";
-    }
-
-    // ---- failures the app itself answers (the proxy's own replies carry flags)
-    const int error_status = app.base ? app.base->error_status : 500;
-    double propagate_ok = 1.0;  // P(every call that fails the request succeeds)
-    for (const auto& s : app.steps) {
-      for (const auto& c : s.calls) {
-        const bool fails = !c.from_base || c.from_base->on_failure == scenario::CallSpec::OnFailure::Fail;
-        const auto f = outs.find(c.service);
-        if (!fails || f == outs.end() || !(f->second.requests > 0)) continue;
-        const int tries = c.from_base ? c.from_base->attempts : 1;
-        const double e = std::pow(f->second.errors / f->second.requests, tries);
-        propagate_ok *= std::pow(1.0 - e, c.count);
-      }
-    }
-    const double P = 1.0 - propagate_ok;
-    std::map<int, double> own;
-    for (const auto& [cf, n] : inbound_codes[w]) {
-      if (cf.first >= 400 && (cf.second == "-" || cf.second.empty())) own[cf.first] += n;
-    }
-    double other = 0;
-    for (const auto& [code, n] : own) {
-      if (code != error_status) other += n / in.requests;
-    }
-    for (const auto& [code, n] : own) {
-      const double share = n / in.requests;
-      double rate = share;
-      std::string note = "share of inbound requests answered " + std::to_string(code) + " with no Envoy flag (" + num(n, 8) + " / " + num(in.requests, 8) + ")";
-      if (code == error_status && P > 0) {
-        // Part of these are the app's errorStatus for a failed call, which the simulation
-        // makes again from the callees' own failures.
-        rate = P < 1 ? (share - (1.0 - other) * P) / (1.0 - P) : 0;
-        note += ", less " + num(100 * P, 3) + " % from failed calls";
-        const double se = std::sqrt(std::max(share * (1 - share), 1e-12) / std::max(in.requests, 1.0));
-        if (rate < 2 * se) {
-          cal.notes.push_back(w.text() + ": its " + std::to_string(code) + "s (" + num(100 * share, 3) +
-                              " %) are explained by failed calls (" + num(100 * P, 3) + " %)");
-          continue;
-        }
-      }
-      if (!(rate > 0)) continue;
-      CalibratedFailure f;
-      f.status = code;
-      f.rate = rate;
-      f.note = note;
-      app.failures.push_back(std::move(f));
-    }
-    cal.apps.push_back(std::move(app));
-  }
-
-  // ---- clients: callers nothing calls (entry points), per service they call
   std::set<const scenario::ClientSpec*> used;
   for (const auto& [src, services] : outbound) {
-    if (has_inbound(src)) continue;
+    if (has_inbound(inbound, src)) continue;
     for (const auto& [svc, f] : services) {
       CalibratedClient c;
       c.from = src;
@@ -541,6 +553,74 @@ Calibration derive(const Observations& obs, const DeriveOptions& o) {
       }
     }
   }
+}
+
+std::string describe_input(const Observations& obs) {
+  std::string files;
+  for (const auto& f : obs.files) files += (files.empty() ? "" : ", ") + f;
+  const bool traces = obs.kind == InputKind::Traces;
+  std::string out = std::string(traces ? "traces " : "Prometheus metrics ") + files + " (" + num(obs.duration_s(), 6) + " s";
+  if (traces) out += ", " + std::to_string(obs.spans) + " spans, sample " + num(obs.sample);
+  else out += ", " + std::to_string(obs.series) + " series, " + std::to_string(obs.samples) + " samples";
+  return out + ")";
+}
+
+}  // namespace
+
+Calibration derive(const Observations& obs, const DeriveOptions& o) {
+  Calibration cal;
+  const double seconds = obs.duration_s();
+  const bool traces = obs.kind == InputKind::Traces;
+  cal.input = describe_input(obs);
+  if (!(seconds > 0)) {
+    cal.notes.push_back("the input covers no time (one sample or no spans): nothing to derive rates from");
+    return cal;
+  }
+  const double scale = 1.0 / seconds / (obs.sample > 0 ? obs.sample : 1.0);
+  if (!traces && o.fit == DeriveOptions::Fit::Empirical) {
+    cal.notes.push_back("--fit empirical needs per-request durations (traces); from Istio's buckets the service times are lognormal");
+  }
+  // Flows into each workload and out of it by service.
+  std::map<WorkloadId, Flow> inbound;
+  std::map<WorkloadId, std::map<std::string, Flow>> outbound;
+  std::map<WorkloadId, std::map<std::pair<int, std::string>, double>> inbound_codes;
+  for (const auto& [key, e] : obs.edges) {
+    if (key.destination.name != "unknown") {
+      add_flow(inbound[key.destination], e);
+      for (const auto& [cf, n] : e.by_code_flags) inbound_codes[key.destination][cf] += n;
+    }
+    add_flow(outbound[key.source][key.service], e);
+  }
+  const std::map<std::string, Flow> none;
+  for (const auto& [w, in] : inbound) {
+    CalibratedApp app;
+    app.workload = w;
+    app.base = base_app(o.base, w);
+    app.inbound_per_s = in.requests * scale;
+    const auto out_it = outbound.find(w);
+    AppContext x{obs, o, cal, app, w, in, out_it == outbound.end() ? none : out_it->second,
+                 !w.namespace_.empty() ? w.namespace_ : app.base ? app.base->namespace_ : ""};
+    const WorkloadTraces* wt = nullptr;
+    if (traces) {
+      auto it = obs.workloads.find(w);
+      if (it != obs.workloads.end()) wt = &it->second;
+    }
+    if (wt && wt->inbound > 0) {
+      calls_from_traces(x, wt);
+    } else {
+      calls_from_metrics(x);
+    }
+    if (wt && !wt->self_ms.empty()) {
+      service_time_from_traces(x, wt);
+    } else if (in.histogram && in.histogram->count() > 0) {
+      service_time_from_metrics(x);
+    } else {
+      app.service_time_note = "no durations observed: left at 0";
+    }
+    own_failures(x, inbound_codes[w]);
+    cal.apps.push_back(std::move(app));
+  }
+  derive_clients(obs, o, inbound, outbound, cal);
   return cal;
 }
 

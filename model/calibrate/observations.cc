@@ -196,17 +196,9 @@ bool reached_app(const TraceSpan& s) {
   return s.response_flags.empty() || s.response_flags == "-";
 }
 
-}  // namespace
-
-Observations observations_from_spans(std::vector<TraceSpan> spans, const TraceOptions& options,
-                                     std::vector<std::string> files) {
-  Observations out;
-  out.kind = InputKind::Traces;
-  out.files = std::move(files);
-  out.sample = options.sample;
-  out.spans = spans.size();
-  if (spans.empty()) return out;
-
+// Each client span's parent client span (through a server span when the trace has them) in
+// `parent` (-1: a root), and the workload a server or child span names as its destination.
+void link_spans(const std::vector<TraceSpan>& spans, std::vector<long>& parent, std::vector<std::string>& dest) {
   // Spans by (trace, id); Zipkin's shared spans (client and server with one id) keep both.
   std::unordered_map<std::string, std::size_t> client_by_id, server_by_id;
   client_by_id.reserve(spans.size());
@@ -219,11 +211,7 @@ Observations observations_from_spans(std::vector<TraceSpan> spans, const TraceOp
     return it == client_by_id.end() ? -1 : static_cast<long>(it->second);
   };
 
-  // The caller-side span each client span hangs under (its parent client span, through a
-  // server span when the trace has them), and the destination workload server spans name.
   const std::size_t n = spans.size();
-  std::vector<long> parent(n, -1);
-  std::vector<std::string> dest(n);
   for (std::size_t i = 0; i < n; ++i) {
     const TraceSpan& s = spans[i];
     if (!s.server) continue;
@@ -249,10 +237,33 @@ Observations observations_from_spans(std::vector<TraceSpan> spans, const TraceOp
     if (p >= 0 && dest[p].empty()) dest[p] = s.local_service;
   }
 
-  // Children of each client span, by start.
-  std::vector<std::vector<std::size_t>> children(n);
-  std::vector<std::size_t> roots;
-  std::int64_t first = spans[0].start_ns, last = spans[0].start_ns + spans[0].duration_ns;
+}
+
+// Each client span's destination workload (a server span's or child's name, the input's own
+// tag, the upstream pod's workload, else the service's short name), service and port.
+void name_destinations(const std::vector<TraceSpan>& spans, const std::vector<std::string>& dest,
+                       std::vector<WorkloadId>& dest_id, std::vector<std::string>& service, std::vector<int>& port) {
+  const std::size_t n = spans.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (spans[i].server) continue;
+    const TraceSpan& s = spans[i];
+    service[i] = service_of(s, &port[i]);
+    std::string d = dest[i];
+    if (d.empty()) d = s.destination_workload;
+    if (d.empty() && !s.peer_address.empty()) d = workload_of_pod(s.peer_address);
+    if (d.empty()) d = service[i].substr(0, service[i].find('.'));
+    dest_id[i] = workload_of_service_name(d);
+  }
+
+}
+
+// Children of each client span, by start, the roots, and the time the client spans cover.
+void build_children(const std::vector<TraceSpan>& spans, const std::vector<long>& parent,
+                    std::vector<std::vector<std::size_t>>& children, std::vector<std::size_t>& roots,
+                    std::int64_t& first, std::int64_t& last) {
+  const std::size_t n = spans.size();
+  first = spans[0].start_ns;
+  last = spans[0].start_ns + spans[0].duration_ns;
   for (std::size_t i = 0; i < n; ++i) {
     if (spans[i].server) continue;
     first = std::min(first, spans[i].start_ns);
@@ -268,21 +279,37 @@ Observations observations_from_spans(std::vector<TraceSpan> spans, const TraceOp
       return spans[a].start_ns != spans[b].start_ns ? spans[a].start_ns < spans[b].start_ns : a < b;
     });
   }
+}
+
+}  // namespace
+
+Observations observations_from_spans(std::vector<TraceSpan> spans, const TraceOptions& options,
+                                     std::vector<std::string> files) {
+  Observations out;
+  out.kind = InputKind::Traces;
+  out.files = std::move(files);
+  out.sample = options.sample;
+  out.spans = spans.size();
+  if (spans.empty()) return out;
+
+  // The caller-side span each client span hangs under (its parent client span, through a
+  // server span when the trace has them), and the destination workload server spans name.
+  const std::size_t n = spans.size();
+  std::vector<long> parent(n, -1);
+  std::vector<std::string> dest(n);
+  link_spans(spans, parent, dest);
+
+  // Children of each client span, by start.
+  std::vector<std::vector<std::size_t>> children(n);
+  std::vector<std::size_t> roots;
+  std::int64_t first = 0, last = 0;
+  build_children(spans, parent, children, roots, first, last);
   out.cover(static_cast<double>(first) * 1e-9, static_cast<double>(last) * 1e-9);
 
   std::vector<WorkloadId> dest_id(n);
   std::vector<std::string> service(n);
   std::vector<int> port(n, 0);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (spans[i].server) continue;
-    const TraceSpan& s = spans[i];
-    service[i] = service_of(s, &port[i]);
-    std::string d = dest[i];
-    if (d.empty()) d = s.destination_workload;
-    if (d.empty() && !s.peer_address.empty()) d = workload_of_pod(s.peer_address);
-    if (d.empty()) d = service[i].substr(0, service[i].find('.'));
-    dest_id[i] = workload_of_service_name(d);
-  }
+  name_destinations(spans, dest, dest_id, service, port);
 
   // Streams: a first attempt and the retries after it (siblings to the same service, later
   // attempt numbers). Istio's metrics count a stream once, with its last attempt's code and
