@@ -80,12 +80,21 @@ void append_escaped(std::string& out, std::string_view v) {
   }
 }
 
+// Istio's TCP metrics (istio_tcp_connections_*) carry no response_code and no
+// grpc_response_status: istio/proxy's istio_stats filter adds those two tags only when it logs an
+// HTTP stream, and reports a TCP connection with request_protocol="tcp", response_flags and
+// connection_security_policy after the peer labels.
+bool label_applies(std::size_t i, bool tcp) {
+  return !tcp || (i != kResponseCode && i != kGrpcResponseStatus);
+}
+
 // `{a="x",b="y"` without the closing brace, so a histogram can append its `le`.
 std::string label_prefix(const Labels& labels, std::string_view extra_name = {},
-                         std::string_view extra_value = {}) {
+                         std::string_view extra_value = {}, bool tcp = false) {
   std::string out = "{";
   for (std::size_t i = 0; i < kLabelCount; ++i) {
-    if (i) out += ',';
+    if (!label_applies(i, tcp)) continue;
+    if (out.size() > 1) out += ',';
     out += kLabelNames[i];
     out += "=\"";
     append_escaped(out, labels[i]);
@@ -251,14 +260,29 @@ bool export_prometheus(const std::string& path, std::int64_t run_id, PrometheusF
   std::string msg;
 
   // ---- the run: its end and the epoch ----
+  // A complete run is scraped over the scenario's duration and its drain; a run that stopped
+  // early (interrupted, failed) only until its simulated end (the first scrape at or after it
+  // sees every count), as Prometheus would have stopped finding the proxies then. A run still
+  // `running` (its writer gone) ends with the last metrics window it committed.
   SimTime sim_end = 0;
   {
-    Statement r(x.db, "SELECT max(sim_end_ns, sim_duration_ns) FROM run_rows WHERE run_id = ?",
+    Statement r(x.db,
+                "SELECT status, sim_end_ns, sim_duration_ns, (SELECT max(window_start_ns + "
+                "window_ns) FROM metric_rows m WHERE m.run_id = r.run_id) FROM run_rows r "
+                "WHERE run_id = ?",
                 &msg);
     if (!r) return x.fail("reading the run");
     r.bind(1, run_id);
     if (r.step() != SQLITE_ROW) return x.fail(fmt::format("no run {}", run_id));
-    sim_end = r.column_int(0);
+    const std::string status = r.column_text(0);
+    const SimTime end = r.column_int(1), duration = r.column_int(2), last_window = r.column_int(3);
+    if (status == "complete") {
+      sim_end = std::max(end, duration);
+    } else if (end > 0) {
+      sim_end = end;
+    } else {
+      sim_end = last_window > 0 ? last_window : duration;
+    }
   }
   std::optional<double> epoch_opt = options.epoch_seconds;
   if (!epoch_opt) {
@@ -338,8 +362,8 @@ bool export_prometheus(const std::string& path, std::int64_t run_id, PrometheusF
         Peer& sp = peers[l[kSourceWorkload]];
         if (sp.ns == "unknown") sp = {l[kSourceWorkloadNamespace], l[kSourceApp],
                                       l[kSourceVersion], l[kSourcePrincipal]};
-        it = label_cache.emplace(key, std::make_pair(label_prefix(l), l[kRequestProtocol] == "tcp"))
-                 .first;
+        const bool tcp = l[kRequestProtocol] == "tcp";
+        it = label_cache.emplace(key, std::make_pair(label_prefix(l, {}, {}, tcp), tcp)).first;
       }
       const std::uint32_t scrape = scrape_of(end);
       const auto n = static_cast<std::uint64_t>(q.column_int(8));

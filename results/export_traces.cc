@@ -48,6 +48,7 @@ void append_json_string(std::string& out, std::string_view s) {
 
 struct SpanData {
   std::uint64_t request_id, span_id, parent;
+  std::string canonical_service, canonical_revision;  // of the source workload
   std::string kind, source_workload, source_pod, destination_service, destination_version,
       destination_workload, destination_pod, cluster, flags, method, authority, path;
   std::int64_t attempt, start_ns, duration_ns, code;
@@ -77,7 +78,12 @@ std::vector<std::tuple<std::string, std::string, bool>> span_tags(const SpanData
     t.emplace_back("http.url", fmt::format("http://{}{}", s.authority, s.path), false);
   }
   t.emplace_back("guid:x-request-id", fmt::format("{}", s.request_id), false);
-  t.emplace_back("istio.canonical_service", s.source_workload, false);
+  // The reporting proxy's canonical service and revision (istio/istio pkg/kube/labels
+  // CanonicalService: service.istio.io/canonical-name, app.kubernetes.io/name, app, else the
+  // workload's name; the revision likewise from canonical-revision, app.kubernetes.io/version,
+  // version, else "latest").
+  t.emplace_back("istio.canonical_service", s.canonical_service, false);
+  t.emplace_back("istio.canonical_revision", s.canonical_revision, false);
   t.emplace_back("node_id", s.source_pod, false);
   t.emplace_back("peer.address", s.destination_pod, false);
   t.emplace_back("meshtwin.attempt", std::to_string(s.attempt), true);
@@ -119,6 +125,44 @@ bool export_traces(const std::string& path, std::int64_t run_id, TraceFormat for
     return fail("cannot open the results file");
   }
   std::string msg;
+  // Canonical service and revision per workload: the `workloads` table; files without it
+  // (older than it) use the app and version labels the metrics recorded, else the workload's
+  // name and "latest", which is what Istio derives when no canonical-* label is set.
+  std::map<std::string, std::pair<std::string, std::string>, std::less<>> canonical;
+  {
+    Statement t(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'workloads'", &msg);
+    if (!t || t.step() != SQLITE_ROW) return fail("reading the schema");
+    if (t.column_int(0) > 0) {
+      Statement w(db, "SELECT workload, canonical_service, canonical_revision FROM workloads "
+                      "WHERE run_id = ?", &msg);
+      if (!w) return fail("reading workloads");
+      w.bind(1, run_id);
+      while (w.step() == SQLITE_ROW) {
+        canonical.emplace(w.column_text(0), std::make_pair(w.column_text(1), w.column_text(2)));
+      }
+    }
+  }
+  auto canonical_of = [&](SpanData& s) {
+    auto it = canonical.find(s.source_workload);
+    if (it == canonical.end()) {
+      std::string app, version;
+      Statement a(db, "SELECT source_app, source_version FROM metrics WHERE run_id = ? AND "
+                      "source_workload = ? AND source_app != 'unknown' LIMIT 1", &msg);
+      if (a) {  // files older than schema 4 have no such columns
+        a.bind(1, run_id);
+        a.bind(2, std::string_view(s.source_workload));
+        if (a.step() == SQLITE_ROW) {
+          app = a.column_text(0);
+          version = a.column_text(1);
+        }
+      }
+      if (app.empty()) app = s.source_workload;
+      if (version.empty() || version == "unknown") version = "latest";
+      it = canonical.emplace(s.source_workload, std::make_pair(app, version)).first;
+    }
+    s.canonical_service = it->second.first;
+    s.canonical_revision = it->second.second;
+  };
   Statement q(db,
               "SELECT s.request_id, s.span_id, s.parent_span_id, s.kind, s.source_workload, "
               "s.source_pod, s.destination_service, s.destination_version, "
@@ -164,6 +208,7 @@ bool export_traces(const std::string& path, std::int64_t run_id, TraceFormat for
     s.method = q.column_text(16);
     s.authority = q.column_text(17);
     s.path = q.column_text(18);
+    canonical_of(s);
     ++st.spans;
     const std::string trace = trace_id_hex(s.request_id);
     const auto tags = span_tags(s);

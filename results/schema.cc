@@ -67,6 +67,16 @@ std::string metrics_view_sql() {
          ", m.requests, m.duration_sum_ns" + bucket_cols + peer_cols + " FROM metric_rows m;\n";
 }
 
+std::string workloads_table_sql() {
+  return "CREATE TABLE IF NOT EXISTS workloads (\n"
+         "  run_id INTEGER NOT NULL,\n"
+         "  workload TEXT NOT NULL,\n"
+         "  namespace TEXT NOT NULL,\n"
+         "  canonical_service TEXT NOT NULL,\n"
+         "  canonical_revision TEXT NOT NULL\n"
+         ");\n";
+}
+
 std::string schema_sql() {
   std::string bucket_defs;
   for (auto name : kDurationBucketColumns) bucket_defs += fmt::format(",\n  {} INTEGER", name);
@@ -176,6 +186,7 @@ CREATE TABLE IF NOT EXISTS inputs (
   content TEXT NOT NULL
 );
 )sql";
+  sql += workloads_table_sql();
   sql += runs_view_sql();
   sql += request_span_views_sql();
   sql += metrics_view_sql();

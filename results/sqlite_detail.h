@@ -68,5 +68,9 @@ std::string runs_view_sql();
 std::string request_span_views_sql();
 // The `metrics` view alone (also rebuilt by the migration to schema version 4).
 std::string metrics_view_sql();
+// The `workloads` table (Istio's canonical service per workload). A table of its own and no
+// schema version: readers of version 4 that do not know it ignore it, and the writer creates
+// it in a version-4 file that lacks it (files of main's first schema 4 did).
+std::string workloads_table_sql();
 
 }  // namespace meshtwin::results::detail

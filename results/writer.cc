@@ -726,6 +726,12 @@ bool SqliteWriter::Impl::upgrade_from(std::int64_t version) {
 
 // The connection's settings and the insert statements of every table the writer fills.
 bool SqliteWriter::Impl::configure(std::string& why) {
+  // A version-4 file written before the `workloads` table existed gets it now (a no-op when
+  // it is there; takes the write lock only when it creates it).
+  if (!exec(detail::workloads_table_sql(), "creating the workloads table")) {
+    why = fmt::format("{}: {}", path, error);
+    return false;
+  }
   if (options.max_page_count > 0 &&
       !exec(fmt::format("PRAGMA max_page_count = {}", options.max_page_count), "configuring the connection")) {
     why = fmt::format("{}: {}", path, error);
@@ -856,6 +862,19 @@ void SqliteWriter::begin_run(const telemetry::RunInfo& info) {
     in.bind(2, std::string_view(path));
     in.bind(3, std::string_view(content));
     if (!w.step_done(in, "recording the inputs")) return;
+  }
+  Statement wl;
+  if (!w.prepare(wl, "INSERT INTO workloads(run_id, workload, namespace, canonical_service, "
+                     "canonical_revision) VALUES(?,?,?,?,?)")) {
+    return;
+  }
+  for (const auto& x : info.workloads) {
+    wl.bind(1, w.run_id);
+    wl.bind(2, std::string_view(x.name));
+    wl.bind(3, std::string_view(x.namespace_));
+    wl.bind(4, std::string_view(x.canonical_service));
+    wl.bind(5, std::string_view(x.canonical_revision));
+    if (!w.step_done(wl, "recording the workloads")) return;
   }
   // Committed at once: even a run that dies early leaves its `running` row and inputs.
   w.commit();

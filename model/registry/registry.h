@@ -84,6 +84,14 @@ struct Pod {
   // the identity in its SPIFFE principal.
   std::string app;
   std::string service_account;
+  // Istio's canonical service and revision of the pod (istio/istio pkg/kube/labels
+  // CanonicalService, which the injector copies into the pod's labels and the proxy puts on its
+  // spans as istio.canonical_service / istio.canonical_revision): the first of the labels
+  // service.istio.io/canonical-name, app.kubernetes.io/name, app, else the workload's name; the
+  // revision from service.istio.io/canonical-revision, app.kubernetes.io/version, version, else
+  // "latest".
+  std::string canonical_service;
+  std::string canonical_revision;
   std::string locality;    // "region/zone/subzone", may be empty
   std::vector<config::ContainerPort> container_ports;
 

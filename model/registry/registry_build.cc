@@ -192,6 +192,25 @@ std::unordered_map<std::string, std::string> legacy_auto_allocated_addresses(con
   return out;
 }
 
+// Istio's canonical service and revision of a pod (istio/istio pkg/kube/labels
+// CanonicalService, which the injector copies into the pod's labels): the first label present
+// of service.istio.io/canonical-name, app.kubernetes.io/name, app, else the workload's name;
+// the revision likewise from service.istio.io/canonical-revision, app.kubernetes.io/version,
+// version, else "latest".
+void set_canonical_service(Pod& pod) {
+  auto first_label = [&](std::initializer_list<const char*> keys, std::string_view fallback) {
+    for (const char* key : keys) {
+      auto it = pod.labels.find(key);
+      if (it != pod.labels.end()) return it->second;
+    }
+    return std::string(fallback);
+  };
+  pod.canonical_service =
+      first_label({"service.istio.io/canonical-name", "app.kubernetes.io/name", "app"}, pod.workload);
+  pod.canonical_revision =
+      first_label({"service.istio.io/canonical-revision", "app.kubernetes.io/version", "version"}, "latest");
+}
+
 }  // namespace
 
 // Registry::build in named steps; one Builder per build, holding what the steps share.
@@ -337,6 +356,7 @@ class Registry::Builder {
     auto app = pod.labels.find("app");
     if (app == pod.labels.end()) app = pod.labels.find("app.kubernetes.io/name");
     pod.app = app != pod.labels.end() ? app->second : "unknown";
+    set_canonical_service(pod);
     pod.service_account = tmpl.service_account.empty() ? "default" : tmpl.service_account;
     std::string_view region = label_or_annotation(pod.labels, pod.annotations, "topology.kubernetes.io/region");
     std::string_view zone = label_or_annotation(pod.labels, pod.annotations, "topology.kubernetes.io/zone");

@@ -160,6 +160,9 @@ RunStats MeshImpl::run(telemetry::Sink& sink, const RunOptions& options) {
     collect_manifest_files(m, files);
     for (const auto& f : files) info.inputs.emplace_back(f, read_file(f));
   }
+  for (const auto& pod : registry().pods())
+    info.workloads.push_back({pod.workload, pod.namespace_, pod.canonical_service, pod.canonical_revision});
+  telemetry::sort_workloads(info.workloads);
   sink.begin_run(info);
 
   for (const ProxyRt& p : proxies_) {

@@ -112,6 +112,18 @@ struct EventRecord {
   std::string detail;
 };
 
+// A workload of the mesh with Istio's canonical service and revision (registry.h Pod), which
+// Istio's proxies put on their spans (istio.canonical_service, istio.canonical_revision).
+struct WorkloadInfo {
+  std::string name;
+  std::string namespace_;
+  std::string canonical_service;
+  std::string canonical_revision;
+};
+
+// Sorts by (name, namespace) and keeps one entry per workload (the first pod's).
+void sort_workloads(std::vector<WorkloadInfo>& workloads);
+
 struct RunInfo {
   std::string scenario;    // scenario name (metadata.name) or path
   std::uint64_t seed = 0;
@@ -120,6 +132,8 @@ struct RunInfo {
   SimTime metrics_interval = engine::kSecond;
   // The scenario and manifests as run: (path, content).
   std::vector<std::pair<std::string, std::string>> inputs;
+  // The workloads of the mesh at the start, sorted by name (docs/results-schema.md `workloads`).
+  std::vector<WorkloadInfo> workloads;
 };
 
 struct RunEnd {
