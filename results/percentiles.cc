@@ -21,13 +21,6 @@ constexpr int kSubBits = 7;
 
 }  // namespace
 
-std::size_t duration_bucket(SimTime duration) {
-  // upper_bound on "d <= bound": the first bound not below d.
-  auto it = std::lower_bound(kDurationBucketBoundsNs.begin(), kDurationBucketBoundsNs.end(),
-                             duration);
-  return static_cast<std::size_t>(it - kDurationBucketBoundsNs.begin());
-}
-
 SimTime percentile_from_buckets(const BucketCounts& counts, double q) {
   std::uint64_t total = 0;
   for (auto c : counts) total += c;

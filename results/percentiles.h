@@ -9,22 +9,19 @@
 #include <vector>
 
 #include "engine/time.h"
+#include "model/telemetry/duration_buckets.h"
 
 namespace meshtwin::results {
 
 using engine::SimTime;
 
-// Istio's default `istio_request_duration_milliseconds` boundaries (ms), then +Inf.
-inline constexpr std::size_t kDurationBuckets = 20;  // 19 finite + +Inf
-inline constexpr std::array<double, kDurationBuckets - 1> kDurationBucketBoundsMs = {
-    0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000,
-    600000, 1800000, 3600000};
-// The same boundaries in ns (exact integers: comparisons never round).
-inline constexpr std::array<SimTime, kDurationBuckets - 1> kDurationBucketBoundsNs = {
-    500'000LL, 1'000'000LL, 5'000'000LL, 10'000'000LL, 25'000'000LL, 50'000'000LL,
-    100'000'000LL, 250'000'000LL, 500'000'000LL, 1'000'000'000LL, 2'500'000'000LL,
-    5'000'000'000LL, 10'000'000'000LL, 30'000'000'000LL, 60'000'000'000LL, 300'000'000'000LL,
-    600'000'000'000LL, 1'800'000'000'000LL, 3'600'000'000'000LL};
+// Istio's duration buckets live with the metric windows (model/telemetry/duration_buckets.h).
+using telemetry::BucketCounts;
+using telemetry::duration_bucket;
+using telemetry::kDurationBucketBoundsMs;
+using telemetry::kDurationBucketBoundsNs;
+using telemetry::kDurationBuckets;
+
 // Column names in `metrics`: `bucket_<le in ms>` with `.` written `_`, then `bucket_inf`.
 // Counts are NOT cumulative (unlike Prometheus' `le` series): bucket_5 counts durations d with
 // 1 ms < d <= 5 ms, so summing a column over windows or label sets is always meaningful.
@@ -40,11 +37,6 @@ inline constexpr std::array<std::string_view, 9> kPeerColumns = {
     "source_workload_namespace", "source_app", "source_version", "source_principal",
     "destination_workload_namespace", "destination_app", "destination_principal",
     "request_protocol", "connection_security_policy"};
-
-using BucketCounts = std::array<std::uint64_t, kDurationBuckets>;
-
-// Index of the bucket a duration falls in (upper bound inclusive, like Prometheus' `le`).
-std::size_t duration_bucket(SimTime duration);
 
 // Prometheus' histogram_quantile: linear interpolation inside the bucket holding the q-th
 // value (bucket 0 starts at 0); a quantile in +Inf answers the last finite bound. q in [0,1].

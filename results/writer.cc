@@ -13,8 +13,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "model/telemetry/metric_windows.h"
 #include "model/telemetry/outcome.h"
 #include "model/telemetry/response_flags.h"
+#include "model/telemetry/view_cache.h"
 #include "results/percentiles.h"
 #include "results/sqlite_detail.h"
 
@@ -27,51 +29,15 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+static_assert(kPeerColumns.size() == telemetry::kPeerLabelCount,
+              "metric_rows' peer columns are MetricLabels::peers, in order");
+
 constexpr std::size_t kFlagBits = 29;        // ResponseFlag bits in use
 constexpr std::size_t kSummaryExactLimit = 1 << 20;  // per group; beyond it ~0.8 % error
 
 struct TextHash {
   using is_transparent = void;
   std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-
-// One label set of `metrics`; ids are `strings` ids, flags raw bits (formatted at flush).
-struct MetricKey {
-  std::int64_t source_workload;
-  std::int64_t destination_service;
-  std::int64_t destination_workload;
-  std::int64_t destination_version;
-  std::int64_t destination_pod;
-  std::uint32_t flags;
-  std::int32_t code;
-  std::int32_t reporter;  // index into Impl::reporter_ids_
-  // Schema 4: Istio's peer labels (records.h PeerLabels), in kPeerColumns order.
-  std::array<std::int64_t, 9> peers;
-  bool operator==(const MetricKey&) const = default;
-  auto tie() const {
-    return std::tie(reporter, source_workload, destination_service, destination_version,
-                    destination_workload, destination_pod, code, flags, peers);
-  }
-};
-struct MetricKeyHash {
-  std::size_t operator()(const MetricKey& k) const {
-    std::uint64_t h = 0xcbf29ce484222325ull;
-    auto mix = [&h](std::uint64_t v) { h = (h ^ v) * 0x100000001b3ull; h ^= h >> 29; };
-    mix(static_cast<std::uint64_t>(k.source_workload));
-    mix(static_cast<std::uint64_t>(k.destination_service));
-    mix(static_cast<std::uint64_t>(k.destination_workload));
-    mix(static_cast<std::uint64_t>(k.destination_version));
-    mix(static_cast<std::uint64_t>(k.destination_pod));
-    mix((static_cast<std::uint64_t>(k.flags) << 32) ^ static_cast<std::uint32_t>(k.code));
-    mix(static_cast<std::uint64_t>(k.reporter));
-    for (auto id : k.peers) mix(static_cast<std::uint64_t>(id));
-    return static_cast<std::size_t>(h);
-  }
-};
-struct MetricAcc {
-  std::uint64_t requests = 0;
-  std::int64_t duration_sum = 0;
-  BucketCounts buckets{};
 };
 
 struct GroupKey {
@@ -124,14 +90,9 @@ std::string format_flag_counts(const std::array<std::uint64_t, kFlagBits>& count
   return out;
 }
 
-SimTime floor_div(SimTime a, SimTime b) {
-  SimTime q = a / b;
-  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
-
 }  // namespace
 
-struct SqliteWriter::Impl {
+struct SqliteWriter::Impl : telemetry::MetricRowSink {
   sqlite3* db = nullptr;
   std::string path;
   WriterOptions options;
@@ -150,7 +111,7 @@ struct SqliteWriter::Impl {
   std::unordered_map<std::string, std::int64_t, TextHash, std::equal_to<>> by_text;
   std::unordered_map<std::uint32_t, std::int64_t> flag_ids;
   std::int64_t next_string_id = 1;
-  std::int64_t unknown_id = 0, dash_id = 0, mutual_tls_id = 0, none_id = 0;
+  std::int64_t unknown_id = 0, dash_id = 0;
   std::array<std::int64_t, 2> reporter_ids{};  // source, destination
   std::array<std::int64_t, 3> kind_ids{};
 
@@ -158,17 +119,13 @@ struct SqliteWriter::Impl {
   std::int64_t run_id = 0;
   bool in_run = false;
   bool in_txn = false;
-  SimTime interval = engine::kSecond;
-  SimTime newest_end = 0;
   Clock::time_point run_started;
   Clock::time_point last_commit;
   std::int64_t rows_since_commit = 0;
 
-  // --- metrics windows: window index -> label set -> counts ---
-  std::map<SimTime, std::unordered_map<MetricKey, MetricAcc, MetricKeyHash>> windows;
-  SimTime newest_window = std::numeric_limits<SimTime>::min();
-  SimTime cached_window = 0;
-  std::unordered_map<MetricKey, MetricAcc, MetricKeyHash>* cached_window_map = nullptr;
+  // --- metrics: aggregated by telemetry, written here; their label ids -> `strings` ids ---
+  telemetry::MetricWindows metrics;
+  std::vector<std::int64_t> string_id_of_label;  // 0: not looked up yet
 
   // --- summaries ---
   std::unordered_map<GroupKey, RequestGroup, GroupKeyHash> request_groups;
@@ -269,39 +226,10 @@ struct SqliteWriter::Impl {
     return {id, &pos->first};
   }
 
-  // Records' views are stable for the run (records.h), so the view's address usually
-  // identifies the string without hashing its bytes: a direct-mapped cache keyed by address
-  // and length costs one cache line per lookup. The entry is verified against the stored
-  // text, so a view that is not stable after all costs speed, never correctness.
-  struct PtrSlot {
-    const char* data = nullptr;
-    std::size_t size = 0;
-    const std::string* text = nullptr;
-    std::int64_t id = 0;
-  };
-  static constexpr std::size_t kPtrSlots = 4096;  // power of two
-  std::vector<PtrSlot> ptr_cache = std::vector<PtrSlot>(kPtrSlots);
+  telemetry::ViewCache view_cache;  // in front of by_text for records' stable views
 
   std::int64_t intern(std::string_view text) {
-    auto p = reinterpret_cast<std::uintptr_t>(text.data());
-    std::size_t slot =
-        static_cast<std::size_t>(((p ^ (text.size() << 48)) * 0x9E3779B97F4A7C15ull) >> 52) &
-        (kPtrSlots - 1);
-    // Two ways per set, the most recent first: two hot names that share a set must not evict
-    // each other on every record.
-    PtrSlot* set = &ptr_cache[slot & ~std::size_t{1}];
-    for (int way = 0; way < 2; ++way) {
-      const PtrSlot& e = set[way];
-      if (e.data == text.data() && e.size == text.size() && e.text != nullptr &&
-          (text.empty() || std::memcmp(e.text->data(), text.data(), text.size()) == 0)) {
-        if (way == 1) std::swap(set[0], set[1]);
-        return set[0].id;
-      }
-    }
-    auto [id, stored] = intern_text(text);
-    set[1] = set[0];
-    set[0] = PtrSlot{text.data(), text.size(), stored, id};
-    return id;
+    return view_cache.get(text, [this](std::string_view t) { return intern_text(t); });
   }
 
   // Labels that do not apply hold `unknown`, as in Istio's telemetry.
@@ -318,7 +246,7 @@ struct SqliteWriter::Impl {
 
   bool load_dictionary() {
     by_text.clear();
-    ptr_cache.assign(kPtrSlots, PtrSlot{});
+    view_cache.clear();
     flag_ids.clear();
     Statement q;
     if (!prepare(q, "SELECT id, value FROM strings")) return false;
@@ -336,8 +264,6 @@ struct SqliteWriter::Impl {
     if (!prepare(new_strings, "SELECT id, value FROM strings WHERE id >= ?")) return false;
     unknown_id = intern_text("unknown").first;
     dash_id = intern_text("-").first;
-    mutual_tls_id = intern_text("mutual_tls").first;
-    none_id = intern_text("none").first;
     reporter_ids = {intern_text("source").first, intern_text("destination").first};
     for (auto kind : {telemetry::SpanKind::Attempt, telemetry::SpanKind::LocalReply,
                       telemetry::SpanKind::Shadow}) {
@@ -431,85 +357,40 @@ struct SqliteWriter::Impl {
   }
 
   // ---- metrics ----
-  // The peer label ids of a record, in kPeerColumns order. Istio's source reporter cannot
-  // know the server's security policy, so it reports `unknown` there (Istio's standard
-  // metrics: connection_security_policy); the destination reporter says mutual_tls or none.
-  std::array<std::int64_t, 9> peer_ids(const telemetry::PeerLabels& p, int reporter) {
-    return {label(p.source_namespace),
-            label(p.source_app),
-            label(p.source_version),
-            label(p.source_principal),
-            label(p.destination_namespace),
-            label(p.destination_app),
-            label(p.destination_principal),
-            label(p.request_protocol),
-            reporter == 0 ? unknown_id : p.secure ? mutual_tls_id : none_id};
+  std::int64_t string_id(telemetry::LabelId label) {
+    if (label >= string_id_of_label.size()) string_id_of_label.resize(label + 1, 0);
+    std::int64_t& id = string_id_of_label[label];
+    if (id == 0) id = intern_text(metrics.text(label)).first;
+    return id;
   }
 
-  void add_metric(int reporter, SimTime start, SimTime duration, std::int64_t src,
-                  std::int64_t dsvc, std::int64_t dwl, std::int64_t dver, std::int64_t dpod,
-                  int code, std::uint32_t flags, const std::array<std::int64_t, 9>& peers) {
-    SimTime end = start + duration;
-    newest_end = std::max(newest_end, end);
-    SimTime w = floor_div(end, interval);
-    // Nearly every record lands in the newest window: skip the map walk for it.
-    if (w != cached_window || cached_window_map == nullptr) {
-      cached_window = w;
-      cached_window_map = &windows[w];
+  // A finished window's label set: one `metric_rows` row (docs/results-schema.md `metrics`).
+  void on_metric_row(SimTime window_start, SimTime window, const telemetry::MetricLabels& k,
+                     const telemetry::MetricCounts& a) override {
+    if (failed) {
+      metrics.detach();
+      return;
     }
-    MetricAcc& acc =
-        (*cached_window_map)[MetricKey{src, dsvc, dwl, dver, dpod, flags, code, reporter, peers}];
-    ++acc.requests;
-    acc.duration_sum += duration;
-    ++acc.buckets[duration_bucket(duration)];
-    if (w > newest_window) {
-      newest_window = w;
-      flush_windows_before(w - options.metrics_lag_windows);
-    }
-  }
-
-  // Windows wholly before `limit` are done: write them and free their memory, which keeps a
-  // 100M-request run's footprint at a couple of windows.
-  void flush_windows_before(SimTime limit) {
-    while (!windows.empty() && windows.begin()->first < limit) {
-      if (windows.begin()->first == cached_window) cached_window_map = nullptr;
-      write_window(windows.begin()->first, windows.begin()->second);
-      windows.erase(windows.begin());
-    }
-  }
-
-  void write_window(SimTime w, const std::unordered_map<MetricKey, MetricAcc, MetricKeyHash>& m) {
-    // Sorted so that the same run writes the same rows in the same order (docs/design.md §2).
-    std::vector<const std::pair<const MetricKey, MetricAcc>*> rows;
-    rows.reserve(m.size());
-    for (const auto& e : m) rows.push_back(&e);
-    std::sort(rows.begin(), rows.end(),
-              [](auto* a, auto* b) { return a->first.tie() < b->first.tie(); });
-    for (auto* e : rows) {
-      if (failed) return;
-      const MetricKey& k = e->first;
-      const MetricAcc& a = e->second;
-      Statement& s = insert_metric;
-      int i = 1;
-      s.bind(i++, run_id);
-      s.bind(i++, w * interval);
-      s.bind(i++, interval);
-      s.bind(i++, reporter_ids[static_cast<std::size_t>(k.reporter)]);
-      s.bind(i++, k.source_workload);
-      s.bind(i++, k.destination_service);
-      s.bind(i++, k.destination_workload);
-      s.bind(i++, k.destination_version);
-      s.bind(i++, k.destination_pod);
-      s.bind(i++, static_cast<std::int64_t>(k.code));
-      s.bind(i++, flags_id(k.flags));
-      s.bind(i++, static_cast<std::int64_t>(a.requests));
-      s.bind(i++, a.duration_sum);
-      for (auto c : a.buckets) s.bind(i++, static_cast<std::int64_t>(c));
-      for (auto id : k.peers) s.bind(i++, id);
-      if (!step_done(s, "writing metrics")) return;
-      ++counters.metric_rows;
-      row_written();
-    }
+    Statement& s = insert_metric;
+    int i = 1;
+    s.bind(i++, run_id);
+    s.bind(i++, window_start);
+    s.bind(i++, window);
+    s.bind(i++, reporter_ids[static_cast<std::size_t>(k.reporter)]);
+    s.bind(i++, string_id(k.source_workload));
+    s.bind(i++, string_id(k.destination_service));
+    s.bind(i++, string_id(k.destination_workload));
+    s.bind(i++, string_id(k.destination_version));
+    s.bind(i++, string_id(k.destination_pod));
+    s.bind(i++, static_cast<std::int64_t>(k.response_code));
+    s.bind(i++, flags_id(k.response_flags));
+    s.bind(i++, static_cast<std::int64_t>(a.requests));
+    s.bind(i++, a.duration_sum);
+    for (auto c : a.buckets) s.bind(i++, static_cast<std::int64_t>(c));
+    for (auto id : k.peers) s.bind(i++, string_id(id));
+    if (!step_done(s, "writing metrics")) return;
+    ++counters.metric_rows;
+    row_written();
   }
 
   // ---- summaries ----
@@ -582,7 +463,7 @@ struct SqliteWriter::Impl {
       commit();
       set_durable(true);
       begin();
-      flush_windows_before(std::numeric_limits<SimTime>::max());
+      metrics.flush();
       write_summaries();
       // Built after the bulk load: appending to plain rowid tables and sorting once is cheaper
       // than keeping a key order per insert (measured: WITHOUT ROWID tables cost ~15 % more).
@@ -602,7 +483,7 @@ struct SqliteWriter::Impl {
                      "WHERE run_id = ?")) {
         u.bind(1, std::string_view(end.complete ? "complete" : "interrupted"));
         u.bind(2, wall);
-        u.bind(3, std::max(end.sim_end, newest_end));
+        u.bind(3, std::max(end.sim_end, metrics.newest_end()));
         u.bind(4, run_id);
         step_done(u, "finishing the run");
       }
@@ -612,8 +493,7 @@ struct SqliteWriter::Impl {
     if (failed) {
       mark_failed(std::chrono::duration<double>(Clock::now() - run_started).count());
     }
-    windows.clear();
-    cached_window_map = nullptr;
+    metrics.detach();
     request_groups.clear();
     hop_groups.clear();
   }
@@ -816,7 +696,7 @@ SqliteWriter::~SqliteWriter() {
   if (impl_ && impl_->in_run) {
     telemetry::RunEnd end;
     end.complete = false;
-    end.sim_end = impl_->newest_end;
+    end.sim_end = impl_->metrics.newest_end();
     impl_->finish(end);
   }
 }
@@ -829,9 +709,6 @@ void SqliteWriter::begin_run(const telemetry::RunInfo& info) {
     w.finish(end);
   }
   if (w.failed) return;
-  w.interval = info.metrics_interval > 0 ? info.metrics_interval : engine::kSecond;
-  w.newest_end = 0;
-  w.newest_window = std::numeric_limits<SimTime>::min();
   w.run_started = Clock::now();
   // IMMEDIATE: take the write lock before reading the dictionary, so ids cannot collide
   // with another writer that appended in between.
@@ -849,7 +726,9 @@ void SqliteWriter::begin_run(const telemetry::RunInfo& info) {
   r.bind(2, static_cast<std::int64_t>(info.seed));  // seeds >= 2^63 read back negative in SQL
   r.bind(3, info.duration);
   r.bind(4, std::string_view(info.meshtwin_version));
-  r.bind(5, w.interval);
+  w.metrics.begin_run(info.metrics_interval, w.options.metrics_lag_windows, &w);
+  w.string_id_of_label.clear();
+  r.bind(5, w.metrics.interval());
   // Wall-clock time the run began: the default epoch of exported series (docs/export.md).
   r.bind(6, std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
                 .count());
@@ -924,18 +803,13 @@ void SqliteWriter::on_request(const telemetry::RequestRecord& r) {
 void SqliteWriter::on_span(const telemetry::SpanRecord& sp) {
   Impl& w = *impl_;
   if (!w.in_run || w.failed) return;
-  if (!sp.reached_upstream && !sp.sampled) return;
+  w.metrics.on_span(sp);  // the destination reporter's metrics, when it reached upstream
+  if (!sp.sampled || w.failed) return;
   std::int64_t src = w.label(sp.source_workload);
   std::int64_t dsvc = w.label(sp.destination_service);
   std::int64_t dver = w.label(sp.destination_version);
   std::int64_t dwl = w.label(sp.destination_workload);
   std::int64_t dpod = w.label(sp.destination_pod);
-  if (sp.reached_upstream) {
-    // The server-side sidecar's view: its own flags, the code it answered.
-    w.add_metric(1, sp.start, sp.duration, src, dsvc, dwl, dver, dpod, sp.response_code,
-                 sp.upstream_flags, w.peer_ids(sp.peers, 1));
-  }
-  if (!sp.sampled || w.failed) return;
   Statement& s = w.insert_span;
   s.bind(1, w.run_id);
   s.bind(2, static_cast<std::int64_t>(sp.request_id));
@@ -974,12 +848,9 @@ void SqliteWriter::on_span(const telemetry::SpanRecord& sp) {
 void SqliteWriter::on_hop(const telemetry::HopRecord& h) {
   Impl& w = *impl_;
   if (!w.in_run || w.failed) return;
-  std::int64_t dsvc = w.label(h.destination_service);
-  std::int64_t dver = w.label(h.destination_version);
-  w.add_metric(0, h.start, h.duration, w.label(h.source_workload), dsvc,
-               w.label(h.destination_workload), dver, w.label(h.destination_pod),
-               h.response_code, h.response_flags, w.peer_ids(h.peers, 0));
-  HopGroup& g = w.hop_groups[GroupKey{dsvc, dver}];
+  w.metrics.on_hop(h);  // the source reporter's metrics
+  const GroupKey key{w.label(h.destination_service), w.label(h.destination_version)};
+  HopGroup& g = w.hop_groups[key];
   ++g.requests;
   if (is_success(h.response_code)) ++g.success;
   ++g.buckets[duration_bucket(h.duration)];

@@ -1,0 +1,127 @@
+// Istio's standard metrics aggregated per time window (docs/results-schema.md `metrics`): the
+// counts every sink that shows metrics needs (the results writer, an exporter, a live view),
+// computed once here from the records the simulation emits, so such a sink only writes rows.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <map>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "model/telemetry/duration_buckets.h"
+#include "model/telemetry/records.h"
+#include "model/telemetry/view_cache.h"
+
+namespace meshtwin::telemetry {
+
+// Istio's `reporter` label.
+enum class Reporter : std::uint8_t { Source = 0, Destination = 1 };
+std::string_view to_string(Reporter reporter);
+
+// Istio's peer labels of a label set, in this order (results' kPeerColumns):
+// source_workload_namespace, source_app, source_version, source_principal,
+// destination_workload_namespace, destination_app, destination_principal, request_protocol,
+// connection_security_policy.
+inline constexpr std::size_t kPeerLabelCount = 9;
+
+// Index into MetricWindows::text(): label texts interned once per run.
+using LabelId = std::uint32_t;
+
+// One label set of `metrics`. Labels that do not apply hold `unknown`, as in Istio's telemetry.
+struct MetricLabels {
+  LabelId source_workload = 0;
+  LabelId destination_service = 0;
+  LabelId destination_workload = 0;
+  LabelId destination_version = 0;
+  LabelId destination_pod = 0;
+  std::uint32_t response_flags = 0;  // ResponseFlag bits
+  std::int32_t response_code = 0;
+  Reporter reporter = Reporter::Source;
+  std::array<LabelId, kPeerLabelCount> peers{};
+  bool operator==(const MetricLabels&) const = default;
+};
+
+// The counts of one label set in one window: Istio's istio_requests_total increments and the
+// istio_request_duration_milliseconds histogram (bucket counts not cumulative).
+struct MetricCounts {
+  std::uint64_t requests = 0;
+  std::int64_t duration_sum = 0;
+  BucketCounts buckets{};
+};
+
+// Receives the finished windows, one call per label set, windows in time order and label sets
+// in a fixed order within a window (first seen first), so the same run gives the same rows.
+class MetricRowSink {
+ public:
+  virtual ~MetricRowSink() = default;
+  virtual void on_metric_row(SimTime window_start, SimTime window, const MetricLabels& labels,
+                             const MetricCounts& counts) = 0;
+};
+
+// Feeds on a Sink's records: every hop is one source-reporter request, every span that reached
+// the server-side sidecar one destination-reporter request (with the flags and code that sidecar
+// saw). A record counts in the window its request ended in. Records arrive nearly in end-time
+// order; a window is finished (handed to the row sink and freed) once records are `lag_windows`
+// windows past it, which keeps a 100M-request run's footprint at a couple of windows.
+class MetricWindows {
+ public:
+  MetricWindows() = default;
+  MetricWindows(const MetricWindows&) = delete;
+  MetricWindows& operator=(const MetricWindows&) = delete;
+
+  // Starts a run: drops any state of an earlier one (windows, label texts).
+  void begin_run(SimTime interval, int lag_windows, MetricRowSink* out);
+  void on_span(const SpanRecord& s);
+  void on_hop(const HopRecord& h);
+  // Finishes every open window (the end of a run).
+  void flush();
+  // Stops handing rows over (a sink that failed): later records are only counted.
+  void detach() { out_ = nullptr; }
+
+  std::string_view text(LabelId id) const { return *texts_[id]; }
+  SimTime interval() const { return interval_; }
+  // The latest end of a request counted so far (0 before any).
+  SimTime newest_end() const { return newest_end_; }
+
+ private:
+  struct LabelsHash {
+    std::size_t operator()(const MetricLabels& k) const;
+  };
+  using Window = std::unordered_map<MetricLabels, std::pair<std::uint64_t, MetricCounts>, LabelsHash>;
+
+  LabelId id(std::string_view text);  // empty text: `unknown`
+  std::array<LabelId, kPeerLabelCount> peer_ids(const PeerLabels& p, Reporter reporter);
+  template <class Record>
+  MetricLabels labels_of(const Record& r, std::uint32_t flags, Reporter reporter);
+  void add(const MetricLabels& labels, SimTime start, SimTime duration);
+  void finish_windows_before(SimTime limit);
+
+  MetricRowSink* out_ = nullptr;
+  SimTime interval_ = engine::kSecond;
+  int lag_windows_ = 1;
+  SimTime newest_end_ = 0;
+
+  // Label texts: id -> text, text -> id, and the view cache in front.
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, LabelId, TextHash, std::equal_to<>> ids_;
+  std::vector<const std::string*> texts_;
+  ViewCache cache_;
+  LabelId unknown_ = 0, mutual_tls_ = 0, none_ = 0;
+
+  // Window index -> label set -> (first-seen sequence, counts).
+  std::map<SimTime, Window> windows_;
+  SimTime newest_window_ = std::numeric_limits<SimTime>::min();
+  SimTime cached_window_ = 0;
+  Window* cached_window_map_ = nullptr;
+  std::uint64_t sequence_ = 0;
+};
+
+}  // namespace meshtwin::telemetry

@@ -1,0 +1,151 @@
+// telemetry::MetricWindows without SQLite: the aggregation any sink (the writer, an exporter,
+// a live view) reuses, checked through an in-memory row sink.
+#include "model/telemetry/metric_windows.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace meshtwin::telemetry {
+namespace {
+
+constexpr SimTime kMs = engine::kMillisecond;
+constexpr SimTime kS = engine::kSecond;
+
+struct Row {
+  SimTime start, width;
+  std::string reporter, source, version, pod, security, protocol;
+  int code;
+  std::uint32_t flags;
+  MetricCounts counts;
+};
+
+struct Rows : MetricRowSink {
+  const MetricWindows* w = nullptr;
+  std::vector<Row> rows;
+  void on_metric_row(SimTime start, SimTime width, const MetricLabels& k,
+                     const MetricCounts& c) override {
+    rows.push_back({start, width, std::string(to_string(k.reporter)), std::string(w->text(k.source_workload)),
+                    std::string(w->text(k.destination_version)), std::string(w->text(k.destination_pod)),
+                    std::string(w->text(k.peers[8])), std::string(w->text(k.peers[7])), k.response_code,
+                    k.response_flags, c});
+  }
+};
+
+HopRecord hop(SimTime start, SimTime duration, std::string_view version = "v1", int code = 200) {
+  HopRecord h;
+  h.start = start;
+  h.duration = duration;
+  h.source_workload = "productpage-v1";
+  h.destination_service = "reviews.default.svc.cluster.local";
+  h.destination_workload = version == "v1" ? "reviews-v1" : "reviews-v2";
+  h.destination_version = version;
+  h.destination_pod = version == "v1" ? "reviews-v1-0" : "reviews-v2-0";
+  h.response_code = code;
+  h.peers.request_protocol = "http";
+  h.peers.secure = true;
+  return h;
+}
+
+TEST(MetricWindows, CountsPerWindowOfTheRequestsEndAndLabelSet) {
+  MetricWindows w;
+  Rows out;
+  out.w = &w;
+  w.begin_run(kS, 1, &out);
+  w.on_hop(hop(100 * kMs, 3 * kMs));
+  w.on_hop(hop(200 * kMs, 7 * kMs));
+  w.on_hop(hop(300 * kMs, 2 * kMs, "v2", 503));
+  w.on_hop(hop(990 * kMs, 20 * kMs));  // ends at 1.01 s: the second window
+  EXPECT_TRUE(out.rows.empty());       // window 0 waits for records one window late
+  w.flush();
+  ASSERT_EQ(out.rows.size(), 3u);
+  // First seen first within a window, windows in time order.
+  EXPECT_EQ(out.rows[0].start, 0);
+  EXPECT_EQ(out.rows[0].width, kS);
+  EXPECT_EQ(out.rows[0].version, "v1");
+  EXPECT_EQ(out.rows[0].counts.requests, 2u);
+  EXPECT_EQ(out.rows[0].counts.duration_sum, 10 * kMs);
+  EXPECT_EQ(out.rows[0].counts.buckets[duration_bucket(3 * kMs)], 1u);
+  EXPECT_EQ(out.rows[0].counts.buckets[duration_bucket(7 * kMs)], 1u);
+  EXPECT_EQ(out.rows[1].version, "v2");
+  EXPECT_EQ(out.rows[1].code, 503);
+  EXPECT_EQ(out.rows[2].start, kS);
+  EXPECT_EQ(out.rows[2].counts.buckets[duration_bucket(20 * kMs)], 1u);
+  // The source reporter cannot know the server's security policy (Istio: `unknown`).
+  EXPECT_EQ(out.rows[0].reporter, "source");
+  EXPECT_EQ(out.rows[0].security, "unknown");
+  EXPECT_EQ(out.rows[0].protocol, "http");
+  EXPECT_EQ(w.newest_end(), 1010 * kMs);
+}
+
+TEST(MetricWindows, FinishesAWindowOnceRecordsAreLagWindowsPastIt) {
+  MetricWindows w;
+  Rows out;
+  out.w = &w;
+  w.begin_run(kS, 1, &out);
+  w.on_hop(hop(0, 500 * kMs));
+  w.on_hop(hop(kS, 500 * kMs));
+  EXPECT_TRUE(out.rows.empty());
+  w.on_hop(hop(2 * kS, 500 * kMs));  // window 2 opens: window 0 is done
+  ASSERT_EQ(out.rows.size(), 1u);
+  EXPECT_EQ(out.rows[0].start, 0);
+  // A late record for a window still open is counted there.
+  w.on_hop(hop(kS, 600 * kMs));
+  w.flush();
+  ASSERT_EQ(out.rows.size(), 3u);
+  EXPECT_EQ(out.rows[1].start, kS);
+  EXPECT_EQ(out.rows[1].counts.requests, 2u);
+}
+
+TEST(MetricWindows, SpansCountAtTheDestinationWithWhatTheServerSidecarSaw) {
+  MetricWindows w;
+  Rows out;
+  out.w = &w;
+  w.begin_run(kS, 1, &out);
+  SpanRecord s;
+  s.source_workload = "productpage-v1";
+  s.destination_service = "reviews.default.svc.cluster.local";
+  s.destination_version = "v1";
+  s.destination_workload = "reviews-v1";
+  s.destination_pod = "";  // does not apply: `unknown`
+  s.duration = 5 * kMs;
+  s.response_code = 503;
+  s.response_flags = 1;
+  s.upstream_flags = 2;
+  s.reached_upstream = false;
+  w.on_span(s);  // never reached the server: no destination-reporter request
+  s.reached_upstream = true;
+  s.peers.secure = true;
+  w.on_span(s);
+  s.peers.secure = false;
+  w.on_span(s);
+  w.flush();
+  ASSERT_EQ(out.rows.size(), 2u);
+  EXPECT_EQ(out.rows[0].reporter, "destination");
+  EXPECT_EQ(out.rows[0].flags, 2u);
+  EXPECT_EQ(out.rows[0].pod, "unknown");
+  EXPECT_EQ(out.rows[0].security, "mutual_tls");
+  EXPECT_EQ(out.rows[1].security, "none");
+}
+
+TEST(MetricWindows, ASecondRunStartsAfresh) {
+  MetricWindows w;
+  Rows out;
+  out.w = &w;
+  w.begin_run(kS, 1, &out);
+  w.on_hop(hop(0, kMs));
+  w.begin_run(2 * kS, 1, &out);  // the first run's open window is dropped, not written
+  w.on_hop(hop(0, kMs));
+  w.flush();
+  ASSERT_EQ(out.rows.size(), 1u);
+  EXPECT_EQ(out.rows[0].width, 2 * kS);
+  // A detached sink gets nothing more.
+  w.on_hop(hop(0, kMs));
+  w.detach();
+  w.flush();
+  EXPECT_EQ(out.rows.size(), 1u);
+}
+
+}  // namespace
+}  // namespace meshtwin::telemetry
