@@ -5,12 +5,16 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <cstring>
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include "model/telemetry/metric_windows.h"
@@ -92,6 +96,8 @@ std::string format_flag_counts(const std::array<std::uint64_t, kFlagBits>& count
 
 }  // namespace
 
+struct Background;
+
 struct SqliteWriter::Impl : telemetry::MetricRowSink {
   sqlite3* db = nullptr;
   std::string path;
@@ -131,7 +137,13 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
   std::unordered_map<GroupKey, RequestGroup, GroupKeyHash> request_groups;
   std::unordered_map<GroupKey, HopGroup, GroupKeyHash> hop_groups;
 
-  ~Impl() {
+  // The writer thread (WriterOptions::background); null when records are written at once.
+  std::unique_ptr<Background> background;
+
+  ~Impl() override;
+  // Waits until the writer thread has written every queued record (no-op without one).
+  void drain();
+  void close() {
     // Statements first: sqlite3_close_v2 would wait for them anyway, but be tidy.
     insert_string = {};
     insert_request = {};
@@ -618,9 +630,11 @@ bool SqliteWriter::Impl::configure(std::string& why) {
     return false;
   }
   // Rollback journal with NORMAL sync: commits are rare (every ~100k rows), so durability
-  // costs little, and no -wal/-shm files are left for read-only readers to trip on.
+  // costs little, and no -wal/-shm files are left for read-only readers to trip on. threads:
+  // the indexes built when a run ends sort millions of rows; SQLite's sorter may split that
+  // work over helper threads (Debian builds it with up to 8, default 0).
   if (!exec("PRAGMA journal_mode = DELETE; PRAGMA synchronous = OFF; "
-            "PRAGMA cache_size = -32768; PRAGMA foreign_keys = OFF;",
+            "PRAGMA cache_size = -32768; PRAGMA foreign_keys = OFF; PRAGMA threads = 2;",
             "configuring the connection")) {
     why = fmt::format("{}: {}", path, error);
     return false;
@@ -662,6 +676,10 @@ std::unique_ptr<SqliteWriter> SqliteWriter::open(const std::string& path, std::s
   impl->path = path;
   impl->options = options;
   if (impl->options.commit_rows < 1) impl->options.commit_rows = 1;
+  // Memory statistics cost SQLite a global mutex per allocation, and nothing here reads them.
+  // Process-wide and only possible before SQLite's first use: later calls are refused, harmlessly.
+  static const int memstatus_off = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)memstatus_off;
   if (sqlite3_open_v2(path.c_str(), &impl->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                       nullptr) != SQLITE_OK) {
     return set_error(fmt::format("cannot open results file {}: {}", path,
@@ -687,12 +705,14 @@ std::unique_ptr<SqliteWriter> SqliteWriter::open(const std::string& path, std::s
         path, version, kSchemaVersion));
   }
   if (!impl->configure(why)) return set_error(why);
+  if (impl->options.background) impl->background = std::make_unique<Background>(*impl);
   return std::unique_ptr<SqliteWriter>(new SqliteWriter(std::move(impl)));
 }
 
 SqliteWriter::SqliteWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 SqliteWriter::~SqliteWriter() {
+  if (impl_) impl_->drain();
   if (impl_ && impl_->in_run) {
     telemetry::RunEnd end;
     end.complete = false;
@@ -703,6 +723,7 @@ SqliteWriter::~SqliteWriter() {
 
 void SqliteWriter::begin_run(const telemetry::RunInfo& info) {
   Impl& w = *impl_;
+  w.drain();
   if (w.in_run) {
     telemetry::RunEnd end;
     end.complete = false;
@@ -763,8 +784,9 @@ void SqliteWriter::begin_run(const telemetry::RunInfo& info) {
   w.begin();
 }
 
-void SqliteWriter::on_request(const telemetry::RequestRecord& r) {
-  Impl& w = *impl_;
+namespace {
+
+void write_request(SqliteWriter::Impl& w, const telemetry::RequestRecord& r) {
   if (!w.in_run || w.failed) return;
   std::int64_t dsvc = w.label(r.destination_service);
   std::int64_t dver = w.label(r.destination_version);
@@ -800,8 +822,7 @@ void SqliteWriter::on_request(const telemetry::RequestRecord& r) {
   w.row_written();
 }
 
-void SqliteWriter::on_span(const telemetry::SpanRecord& sp) {
-  Impl& w = *impl_;
+void write_span(SqliteWriter::Impl& w, const telemetry::SpanRecord& sp) {
   if (!w.in_run || w.failed) return;
   w.metrics.on_span(sp);  // the destination reporter's metrics, when it reached upstream
   if (!sp.sampled || w.failed) return;
@@ -845,8 +866,7 @@ void SqliteWriter::on_span(const telemetry::SpanRecord& sp) {
   w.row_written();
 }
 
-void SqliteWriter::on_hop(const telemetry::HopRecord& h) {
-  Impl& w = *impl_;
+void write_hop(SqliteWriter::Impl& w, const telemetry::HopRecord& h) {
   if (!w.in_run || w.failed) return;
   w.metrics.on_hop(h);  // the source reporter's metrics
   const GroupKey key{w.label(h.destination_service), w.label(h.destination_version)};
@@ -857,8 +877,7 @@ void SqliteWriter::on_hop(const telemetry::HopRecord& h) {
   count_flags(g.flags, h.response_flags);
 }
 
-void SqliteWriter::on_event(const telemetry::EventRecord& e) {
-  Impl& w = *impl_;
+void write_event(SqliteWriter::Impl& w, const telemetry::EventRecord& e) {
   if (!w.in_run || w.failed) return;
   Statement& s = w.insert_event;
   s.bind(1, w.run_id);
@@ -871,18 +890,218 @@ void SqliteWriter::on_event(const telemetry::EventRecord& e) {
   w.row_written();
 }
 
-void SqliteWriter::end_run(const telemetry::RunEnd& end) { impl_->finish(end); }
+// Copies of the texts records point to, owned by the writer: a record queued for the writer
+// thread may be written after what its views point into is gone (a route or cluster name of a
+// config that a later push replaced), so its views are moved onto these first. Most views are
+// the model's interned names, found through the view cache without hashing their bytes.
+class OwnedTexts {
+ public:
+  std::string_view own(std::string_view text) {
+    if (text.empty()) return text;  // empty stays empty: it means "does not apply"
+    const auto i = cache_.get(text, [this](std::string_view t) {
+      auto it = index_.find(t);
+      if (it == index_.end()) {
+        texts_.emplace_back(t);  // deque: the string never moves
+        it = index_.emplace(texts_.back(), texts_.size() - 1).first;
+      }
+      return std::pair<std::int64_t, const std::string*>(static_cast<std::int64_t>(it->second),
+                                                         &texts_[it->second]);
+    });
+    return texts_[static_cast<std::size_t>(i)];
+  }
+  void own(telemetry::PeerLabels& p) {
+    for (auto* v : {&p.source_namespace, &p.source_app, &p.source_version, &p.source_principal,
+                    &p.destination_namespace, &p.destination_app, &p.destination_principal,
+                    &p.request_protocol}) {
+      *v = own(*v);
+    }
+  }
+
+ private:
+  telemetry::ViewCache cache_;
+  std::deque<std::string> texts_;
+  std::unordered_map<std::string_view, std::size_t> index_;
+};
+
+using Record = std::variant<telemetry::SpanRecord, telemetry::HopRecord, telemetry::RequestRecord,
+                            telemetry::EventRecord>;
+
+}  // namespace
+
+// The writer thread: SQLite's share of a run (interning, binding, inserting, the metric
+// windows and summaries) runs beside the simulation instead of inside it. Records go over in
+// batches, in order, so the file gets the same rows in the same order as without the thread.
+// Everything but the records (begin and end of a run, flush, errors, counters) first waits
+// until the thread has written all queued records and is idle, then runs on the caller's
+// thread: the connection is only ever used by one thread at a time.
+struct Background {
+  static constexpr std::size_t kBatch = 1024;     // records per hand-over
+  static constexpr std::size_t kMaxQueued = 16;   // batches; then the simulation waits
+
+  SqliteWriter::Impl& w;
+  OwnedTexts texts;  // the simulation thread's only
+  std::vector<Record> filling;
+  std::mutex m;
+  std::condition_variable work, idle;
+  std::deque<std::vector<Record>> queue;
+  std::vector<std::vector<Record>> spare;  // emptied batches, reused (no malloc per batch)
+  bool busy = false;
+  bool stop = false;
+  std::thread thread;
+
+  explicit Background(SqliteWriter::Impl& writer) : w(writer) {
+    filling.reserve(kBatch);
+    thread = std::thread([this] { run(); });
+  }
+  ~Background() {
+    drain();
+    {
+      std::lock_guard lock(m);
+      stop = true;
+    }
+    work.notify_one();
+    thread.join();
+  }
+
+  void add(Record&& r) {
+    filling.push_back(std::move(r));
+    if (filling.size() >= kBatch) submit();
+  }
+
+  void submit() {
+    if (filling.empty()) return;
+    std::unique_lock lock(m);
+    idle.wait(lock, [this] { return queue.size() < kMaxQueued; });
+    queue.push_back(std::move(filling));
+    if (!spare.empty()) {
+      filling = std::move(spare.back());
+      spare.pop_back();
+    } else {
+      filling = {};
+      filling.reserve(kBatch);
+    }
+    lock.unlock();
+    work.notify_one();
+  }
+
+  // Returns when every record added so far is written and the thread is idle.
+  void drain() {
+    submit();
+    std::unique_lock lock(m);
+    idle.wait(lock, [this] { return queue.empty() && !busy; });
+  }
+
+  void run() {
+    std::unique_lock lock(m);
+    for (;;) {
+      work.wait(lock, [this] { return stop || !queue.empty(); });
+      if (queue.empty()) return;  // stop, nothing left
+      std::vector<Record> batch = std::move(queue.front());
+      queue.pop_front();
+      busy = true;
+      lock.unlock();
+      for (const Record& r : batch) {
+        std::visit([this](const auto& rec) { write(rec); }, r);
+      }
+      batch.clear();
+      lock.lock();
+      spare.push_back(std::move(batch));
+      busy = false;
+      idle.notify_all();
+    }
+  }
+
+  void write(const telemetry::SpanRecord& r) { write_span(w, r); }
+  void write(const telemetry::HopRecord& r) { write_hop(w, r); }
+  void write(const telemetry::RequestRecord& r) { write_request(w, r); }
+  void write(const telemetry::EventRecord& r) { write_event(w, r); }
+};
+
+SqliteWriter::Impl::~Impl() {
+  background.reset();  // the thread first: it may be writing
+  close();
+}
+
+void SqliteWriter::Impl::drain() {
+  if (background) background->drain();
+}
+
+void SqliteWriter::on_request(const telemetry::RequestRecord& r) {
+  Impl& w = *impl_;
+  if (!w.in_run) return;
+  if (!w.background) return write_request(w, r);
+  telemetry::RequestRecord c = r;
+  OwnedTexts& t = w.background->texts;
+  for (auto* v : {&c.client, &c.method, &c.authority, &c.path, &c.route_name, &c.vs_rule,
+                  &c.destination_service, &c.destination_version, &c.destination_workload,
+                  &c.sim_outcome}) {
+    *v = t.own(*v);
+  }
+  w.background->add(std::move(c));
+}
+
+void SqliteWriter::on_span(const telemetry::SpanRecord& sp) {
+  Impl& w = *impl_;
+  if (!w.in_run) return;
+  if (!w.background) return write_span(w, sp);
+  if (!sp.reached_upstream && !sp.sampled) return;  // nothing to write or count
+  telemetry::SpanRecord c = sp;
+  OwnedTexts& t = w.background->texts;
+  for (auto* v : {&c.source_workload, &c.source_pod, &c.destination_service,
+                  &c.destination_version, &c.destination_workload, &c.destination_pod,
+                  &c.cluster, &c.route_name, &c.sim_outcome}) {
+    *v = t.own(*v);
+  }
+  t.own(c.peers);
+  w.background->add(std::move(c));
+}
+
+void SqliteWriter::on_hop(const telemetry::HopRecord& h) {
+  Impl& w = *impl_;
+  if (!w.in_run) return;
+  if (!w.background) return write_hop(w, h);
+  telemetry::HopRecord c = h;
+  OwnedTexts& t = w.background->texts;
+  for (auto* v : {&c.source_workload, &c.destination_service, &c.destination_workload,
+                  &c.destination_version, &c.destination_pod}) {
+    *v = t.own(*v);
+  }
+  t.own(c.peers);
+  w.background->add(std::move(c));
+}
+
+void SqliteWriter::on_event(const telemetry::EventRecord& e) {
+  Impl& w = *impl_;
+  if (!w.in_run) return;
+  if (!w.background) return write_event(w, e);
+  w.background->add(e);  // owns its strings
+}
+
+void SqliteWriter::end_run(const telemetry::RunEnd& end) {
+  impl_->drain();
+  impl_->finish(end);
+}
 
 void SqliteWriter::flush() {
   Impl& w = *impl_;
+  w.drain();
   if (w.failed || !w.in_txn) return;
   w.commit();
   if (w.in_run) w.begin();
 }
 
 std::int64_t SqliteWriter::run_id() const { return impl_->run_id; }
-bool SqliteWriter::ok() const { return !impl_->failed; }
-const std::string& SqliteWriter::error() const { return impl_->error; }
-const SqliteWriter::Counters& SqliteWriter::counters() const { return impl_->counters; }
+bool SqliteWriter::ok() const {
+  impl_->drain();
+  return !impl_->failed;
+}
+const std::string& SqliteWriter::error() const {
+  impl_->drain();
+  return impl_->error;
+}
+const SqliteWriter::Counters& SqliteWriter::counters() const {
+  impl_->drain();
+  return impl_->counters;
+}
 
 }  // namespace meshtwin::results

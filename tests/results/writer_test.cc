@@ -581,6 +581,8 @@ TEST(SqliteWriter, CommitsInBatches) {
   ASSERT_TRUE(w) << error;
   w->begin_run(run_info());
   for (int i = 1; i <= 20; ++i) w->on_request(request(i, 0, kMs, 200));
+  // Asking the writer waits until its thread has written what was queued.
+  EXPECT_EQ(w->counters().requests, 20u);
   // 14 rows are committed (two batches of 7): a reader sees them while the run goes on.
   auto reader = Reader::open(path, &error);
   ASSERT_TRUE(reader) << error;
