@@ -14,58 +14,79 @@ namespace meshtwin::engine {
 // No closure is allocated per event; components schedule member functions through `thunk`.
 using EventFn = void (*)(void* ctx, std::uint64_t arg);
 
+// An event as the queue hands it back: when, and what to call.
 struct Event {
   SimTime time;
-  std::uint64_t seq;  // insertion order: equal times run FIFO
   EventFn fn;
   void* ctx;
   std::uint64_t arg;
 };
 
-// Pending events ordered by (time, seq). An implicit 4-ary min-heap over vectors: O(log n)
-// push and pop, no allocation once the vectors have grown to the peak number of pending
-// events. Removal is not supported on purpose; cancellation is done by Timer generations.
+// Pending events ordered by (time, insertion order): equal times run FIFO. An implicit 4-ary
+// min-heap: O(log n) push and pop, no allocation once the vectors have grown to the peak number
+// of pending events. Removal is not supported on purpose; cancellation is done by Timer
+// generations.
 //
-// Layout (LaMarca & Ladner's cache-aligned d-heap): the 16-byte ordering keys live apart from
-// the 24-byte payloads, in a 64-byte-aligned array placed so that the four children of any
-// node share one cache line. A sift compares keys only, one cache line per level, with
-// branch-free selection; payloads move alongside without being read for ordering.
+// Layout (LaMarca & Ladner's cache-aligned d-heap): the heap holds 16-byte keys only, in a
+// 64-byte-aligned array placed so that the four children of any node share one cache line. A
+// key is (time, sequence << 32 | slot): the slot names the event's 24-byte payload in a pool
+// where it stays put while the event is pending, so a sift moves 16 bytes per level and touches
+// one cache line per level (moving payloads alongside the keys, as an earlier version did,
+// cost a second, unprefetched line per level once the heap outgrew the L2 cache). The slot a
+// popped event frees is the next one taken, so the simulator's "run one, schedule one" reuses a
+// hot line.
+//
+// Sequence numbers are 32 bits. When they run out (every 2^32 schedules), the pending keys are
+// sorted, which is a valid heap of any arity, and renumbered 0..n-1 in that order: O(n log n)
+// once per 4 G events, and FIFO order among equal times is kept across it.
 //
 // Complexity: push O(log4 n), usually O(1) for a new event of random rank; pop O(log4 n)
 // (3 comparisons per level); replace_top O(log4 n), O(1) when the new event belongs near the
-// front; top, empty, size O(1). Memory: 40 bytes per pending event.
+// front; top, empty, size O(1). Memory: 16 + 24 + 4 bytes per event at the peak pending count.
 class EventQueue {
  public:
-  void push(const Event& e);
-  // The earliest event. The reference is valid until the next call on this queue.
-  const Event& top() const {
-    top_ = event_at(0);
-    return top_;
+  static constexpr std::uint64_t kSequenceLimit = std::uint64_t{1} << 32;
+
+  // `sequence_limit` (at most kSequenceLimit) is how many sequence numbers are handed out before
+  // renumbering; tests pass a small one to renumber often. More events pending than that at a
+  // renumbering throws std::length_error.
+  explicit EventQueue(std::uint64_t sequence_limit = kSequenceLimit);
+
+  void push(SimTime t, EventFn fn, void* ctx, std::uint64_t arg);
+  // The earliest event. Requires !empty().
+  Event top() const {
+    const Payload& p = slots_[slot_of(keys()[0])];
+    return Event{top_time(), p.fn, p.ctx, p.arg};
   }
   SimTime top_time() const { return unbias(keys()[0].time); }
   Event pop();
-  // pop() followed by push(e), with one sift instead of two. Requires !empty().
-  void replace_top(const Event& e);
+  // pop() followed by push(...), with one sift instead of two. Requires !empty().
+  void replace_top(SimTime t, EventFn fn, void* ctx, std::uint64_t arg);
   // pop() without returning the event. Requires !empty().
   void discard_top();
-  bool empty() const { return payloads_.empty(); }
-  std::size_t size() const { return payloads_.size(); }
+  bool empty() const { return keys_.size() == kKeyOffset; }
+  std::size_t size() const { return keys_.size() - kKeyOffset; }
   void reserve(std::size_t n) {
     keys_.reserve(n + kKeyOffset);
-    payloads_.reserve(n);
+    slots_.reserve(n);
+    free_slots_.reserve(n);
   }
   void clear() {
     keys_.resize(kKeyOffset);
-    payloads_.clear();
+    slots_.clear();
+    free_slots_.clear();
+    next_seq_ = 0;
   }
 
  private:
   friend class Simulator;
 
-  // time with its sign bit flipped, so that (time, seq) orders as one unsigned 128-bit number.
+  // time with its sign bit flipped, so that (time, order) compares as one unsigned 128-bit
+  // number; order = sequence << 32 | slot. Sequence numbers of pending events are distinct, so
+  // the slot bits never decide.
   struct Key {
     std::uint64_t time;
-    std::uint64_t seq;
+    std::uint64_t order;
   };
   struct Payload {
     EventFn fn;
@@ -92,22 +113,28 @@ class EventQueue {
   // keys (64 bytes) from the aligned base.
   static constexpr std::size_t kKeyOffset = 3;
   static constexpr std::uint64_t kSignBit = std::uint64_t{1} << 63;
+  static constexpr std::uint64_t kSlotMask = 0xffff'ffff;
   static std::uint64_t bias(SimTime t) { return static_cast<std::uint64_t>(t) ^ kSignBit; }
   static SimTime unbias(std::uint64_t t) { return static_cast<SimTime>(t ^ kSignBit); }
+  static std::uint32_t slot_of(const Key& k) { return static_cast<std::uint32_t>(k.order & kSlotMask); }
 
   Key* keys() { return keys_.data() + kKeyOffset; }
   const Key* keys() const { return keys_.data() + kKeyOffset; }
-  Event event_at(std::size_t i) const {
-    const Key& k = keys()[i];
-    const Payload& p = payloads_[i];
-    return Event{unbias(k.time), k.seq, p.fn, p.ctx, p.arg};
+  const Payload& top_payload() const { return slots_[slot_of(keys()[0])]; }
+  // Called before a new event takes a slot, so that a throwing renumber() changes nothing.
+  void make_sequence_room() {
+    if (next_seq_ == seq_limit_) [[unlikely]] renumber();
   }
-  void sift_down(std::size_t i, const Key& key, const Payload& payload);
+  std::uint64_t next_order(std::uint32_t slot) { return (next_seq_++ << 32) | slot; }
+  void renumber();
+  void sift_down(std::size_t i, const Key& key);
 
   std::vector<Key, CacheLineAllocator<Key>> keys_ =
       std::vector<Key, CacheLineAllocator<Key>>(kKeyOffset);
-  std::vector<Payload> payloads_;
-  mutable Event top_{};
+  std::vector<Payload> slots_;              // by slot; a pending event's payload stays put
+  std::vector<std::uint32_t> free_slots_;   // slots of popped events, taken last-in first-out
+  std::uint64_t next_seq_ = 0;
+  std::uint64_t seq_limit_;
 };
 
 // The simulator loop: a clock and an event queue. Single-threaded; an event may schedule more
@@ -119,6 +146,11 @@ class EventQueue {
 // event once the queue has grown to its peak size.
 class Simulator {
  public:
+  Simulator() = default;
+  // For tests: renumber the queue's sequence numbers after `sequence_limit` schedules
+  // (EventQueue's constructor) instead of 2^32.
+  explicit Simulator(std::uint64_t sequence_limit) : queue_(sequence_limit) {}
+
   SimTime now() const { return now_; }
 
   // Schedules fn(ctx, arg) at absolute time t (clamped to now() if earlier).
@@ -164,7 +196,6 @@ class Simulator {
  private:
   EventQueue queue_;
   SimTime now_ = 0;
-  std::uint64_t next_seq_ = 0;
   std::uint64_t executed_ = 0;
   bool stopped_ = false;
   const StopToken* stop_token_ = nullptr;
@@ -176,12 +207,11 @@ class Simulator {
 // Defined here so that schedule_in/at inline into event handlers: one call per event fewer.
 inline void Simulator::schedule_at(SimTime t, EventFn fn, void* ctx, std::uint64_t arg) {
   if (t < now_) t = now_;
-  const Event e{t, next_seq_++, fn, ctx, arg};
   if (running_slot_free_) {
     running_slot_free_ = false;
-    queue_.replace_top(e);
+    queue_.replace_top(t, fn, ctx, arg);
   } else {
-    queue_.push(e);
+    queue_.push(t, fn, ctx, arg);
   }
 }
 

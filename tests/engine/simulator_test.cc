@@ -79,41 +79,89 @@ TEST(Simulator, RandomScheduleRunsInTimeThenFifoOrder) {
 }
 
 // Drives EventQueue directly with interleaved pushes, pops and replace_tops against a sorted
-// reference, to check the heap (including partial last families) in every state.
-TEST(EventQueue, MatchesSortedReference) {
-  EventQueue q;
-  std::vector<Event> ref;  // kept sorted by (time, seq)
-  auto less = [](const Event& a, const Event& b) {
-    return a.time < b.time || (a.time == b.time && a.seq < b.seq);
+// reference, to check the heap (including partial last families) in every state. Each event
+// carries its insertion number as `arg`; equal times must come out in that order. The walk keeps
+// at most `max_pending` events pending (pops when full).
+void check_against_sorted_reference(EventQueue& q, std::size_t max_pending, int steps,
+                                    SimTime time_range) {
+  struct Ref {
+    SimTime time;
+    std::uint64_t id;
+  };
+  std::vector<Ref> ref;  // kept sorted by (time, id)
+  auto less = [](const Ref& a, const Ref& b) {
+    return a.time < b.time || (a.time == b.time && a.id < b.id);
   };
   RngStream rng(2, "test/event-queue");
-  std::uint64_t seq = 0;
-  for (int step = 0; step < 100000; ++step) {
+  std::uint64_t id = 0;
+  for (int step = 0; step < steps; ++step) {
     const std::uint64_t op = rng.uniform_int(10);
-    if (op < 5 || ref.empty()) {
-      const Event e{static_cast<SimTime>(rng.uniform_int(1000)), seq++, nullptr, nullptr, 0};
-      q.push(e);
+    if ((op < 5 && ref.size() < max_pending) || ref.empty()) {
+      const Ref e{static_cast<SimTime>(rng.uniform_int(static_cast<std::uint64_t>(time_range))), id++};
+      q.push(e.time, nullptr, nullptr, e.id);
       ref.insert(std::upper_bound(ref.begin(), ref.end(), e, less), e);
-    } else if (op < 8) {
-      ASSERT_EQ(q.top().seq, ref.front().seq);
+    } else if (op < 8 || ref.size() >= max_pending) {
+      ASSERT_EQ(q.top().arg, ref.front().id);
       const Event got = q.pop();
-      EXPECT_EQ(got.seq, ref.front().seq);
+      EXPECT_EQ(got.arg, ref.front().id);
       EXPECT_EQ(got.time, ref.front().time);
       ref.erase(ref.begin());
     } else {
-      const Event e{ref.front().time + static_cast<SimTime>(rng.uniform_int(1000)), seq++,
-                    nullptr, nullptr, 0};
-      q.replace_top(e);
+      const Ref e{ref.front().time + static_cast<SimTime>(rng.uniform_int(static_cast<std::uint64_t>(time_range))),
+                  id++};
+      q.replace_top(e.time, nullptr, nullptr, e.id);
       ref.erase(ref.begin());
       ref.insert(std::upper_bound(ref.begin(), ref.end(), e, less), e);
     }
     ASSERT_EQ(q.size(), ref.size());
   }
   while (!q.empty()) {
-    EXPECT_EQ(q.pop().seq, ref.front().seq);
+    EXPECT_EQ(q.pop().arg, ref.front().id);
     ref.erase(ref.begin());
   }
   EXPECT_TRUE(ref.empty());
+}
+
+TEST(EventQueue, MatchesSortedReference) {
+  EventQueue q;
+  check_against_sorted_reference(q, 100'000, 100'000, 1000);
+}
+
+// Sequence numbers run out every 100 schedules here (2^32 in real use): the renumbering must
+// keep time order and FIFO among equal times, many times over, with many ties.
+TEST(EventQueue, RenumberingKeepsOrderAndFifo) {
+  EventQueue q(100);
+  check_against_sorted_reference(q, 90, 100'000, 20);
+}
+
+TEST(EventQueue, RenumberingWithTooManyPendingThrows) {
+  EventQueue q(8);
+  for (std::uint64_t i = 0; i < 8; ++i) q.push(1, nullptr, nullptr, i);
+  EXPECT_THROW(q.push(1, nullptr, nullptr, 8), std::length_error);
+  // Nothing was added or lost.
+  EXPECT_EQ(q.size(), 8u);
+  for (std::uint64_t i = 0; i < 8; ++i) EXPECT_EQ(q.pop().arg, i);
+}
+
+// Payload slots are reused: a popped event's slot is the next one taken, and its payload is
+// what the new event said, not what the old one did.
+TEST(EventQueue, ReusedSlotsCarryTheNewPayload) {
+  EventQueue q;
+  int a = 0, b = 0;
+  q.push(5, nullptr, &a, 1);
+  q.push(7, nullptr, &b, 2);
+  EXPECT_EQ(q.pop().ctx, &a);
+  q.push(3, nullptr, &b, 3);
+  const Event e = q.top();
+  EXPECT_EQ(e.time, 3);
+  EXPECT_EQ(e.ctx, &b);
+  EXPECT_EQ(e.arg, 3u);
+  q.replace_top(9, nullptr, &a, 4);
+  EXPECT_EQ(q.pop().arg, 2u);
+  const Event last = q.pop();
+  EXPECT_EQ(last.arg, 4u);
+  EXPECT_EQ(last.ctx, &a);
+  EXPECT_TRUE(q.empty());
 }
 
 TEST(Simulator, RunUntilStopsAndLeavesClockAtUntil) {
@@ -304,6 +352,40 @@ struct Hold {
     self->sim->schedule_in(static_cast<SimTime>(self->rng.uniform_int(2000)), &Hold::run, self);
   }
 };
+
+// The same hold model with sequence numbers running out every 1,000 schedules (renumbering
+// while an event runs, in replace_top), against a reference of (time, id) in FIFO order.
+struct FifoHold {
+  Simulator* sim = nullptr;
+  RngStream rng{4, "test/fifo-hold"};
+  std::uint64_t next_id = 0;
+  std::vector<std::pair<SimTime, std::uint64_t>> ran;
+  static void run(void* ctx, std::uint64_t id) {
+    auto* self = static_cast<FifoHold*>(ctx);
+    self->ran.emplace_back(self->sim->now(), id);
+    // Few distinct increments: many equal times.
+    self->sim->schedule_in(static_cast<SimTime>(self->rng.uniform_int(4)), &FifoHold::run, self,
+                           self->next_id++);
+  }
+};
+
+TEST(Simulator, FifoAmongEqualTimesSurvivesSequenceRenumbering) {
+  Simulator sim(1000);
+  FifoHold h;
+  h.sim = &sim;
+  for (int i = 0; i < 500; ++i) {
+    sim.schedule_at(static_cast<SimTime>(h.rng.uniform_int(4)), &FifoHold::run, &h, h.next_id++);
+  }
+  sim.run(200);
+  ASSERT_GT(h.ran.size(), 20'000u);  // dozens of renumberings
+  for (std::size_t i = 1; i < h.ran.size(); ++i) {
+    // Time never goes back; at equal times, ids (schedule order) ascend.
+    ASSERT_LE(h.ran[i - 1].first, h.ran[i].first) << i;
+    if (h.ran[i - 1].first == h.ran[i].first) {
+      ASSERT_LT(h.ran[i - 1].second, h.ran[i].second) << i;
+    }
+  }
+}
 
 TEST(Simulator, HoldModelKeepsPendingConstantAndTimeMonotone) {
   Simulator sim;
