@@ -51,12 +51,18 @@ struct HoldModel {
   }
 };
 
+// Every timed batch is a function of its own named measured_*, kept out of line, so that
+// callgrind can count the instructions of exactly the timed events and nothing of the set-up
+// (scripts/callgrind-hold.sh: --toggle-collect='*measured_*'). One call per 1 M events.
+template <class Model>
+[[gnu::noinline]] void measured_simulator_batch(Model& model) {
+  model.budget = kBatch;
+  model.sim.run();
+}
+
 void BM_Hold(benchmark::State& state) {
   HoldModel model(static_cast<std::size_t>(state.range(0)));
-  for (auto _ : state) {
-    model.budget = kBatch;
-    model.sim.run();
-  }
+  for (auto _ : state) measured_simulator_batch(model);
   if (model.sim.pending() != static_cast<std::size_t>(state.range(0))) {
     state.SkipWithError("pending count drifted");
   }
@@ -93,10 +99,7 @@ struct HoldInlineDraw {
 
 void BM_HoldInlineDraw(benchmark::State& state) {
   HoldInlineDraw model(static_cast<std::size_t>(state.range(0)));
-  for (auto _ : state) {
-    model.budget = kBatch;
-    model.sim.run();
-  }
+  for (auto _ : state) measured_simulator_batch(model);
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
 }
 BENCHMARK(BM_HoldInlineDraw)->Arg(1'000)->Arg(100'000)->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -104,22 +107,21 @@ BENCHMARK(BM_HoldInlineDraw)->Arg(1'000)->Arg(100'000)->Unit(benchmark::kMillise
 // The bare event list with a separate pop and push per event (no replace-top fast path, no
 // dispatch): the cost the Simulator's slot reuse avoids, and the figure comparable to
 // driving an ns-3 scheduler object directly.
+[[gnu::noinline]] void measured_queue_batch(EventQueue& q, RngStream& rng, const Distribution& increment) {
+  for (std::uint64_t i = 0; i < kBatch; ++i) {
+    const Event e = q.pop();
+    q.push(e.time + increment.sample_duration(rng), nullptr, nullptr, 0);
+  }
+}
+
 void BM_EventQueuePopPush(benchmark::State& state) {
   const auto pending = static_cast<std::size_t>(state.range(0));
   RngStream rng(1, "bench/hold");
   const Distribution increment = Distribution::exponential(static_cast<double>(kMicrosecond));
   EventQueue q;
   q.reserve(pending + 1);
-  std::uint64_t seq = 0;
-  for (std::size_t i = 0; i < pending; ++i) {
-    q.push(Event{increment.sample_duration(rng), seq++, nullptr, nullptr, 0});
-  }
-  for (auto _ : state) {
-    for (std::uint64_t i = 0; i < kBatch; ++i) {
-      const Event e = q.pop();
-      q.push(Event{e.time + increment.sample_duration(rng), seq++, nullptr, nullptr, 0});
-    }
-  }
+  for (std::size_t i = 0; i < pending; ++i) q.push(increment.sample_duration(rng), nullptr, nullptr, 0);
+  for (auto _ : state) measured_queue_batch(q, rng, increment);
   benchmark::DoNotOptimize(q.top());
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
 }
@@ -129,28 +131,33 @@ BENCHMARK(BM_EventQueuePopPush)->Arg(1'000)->Arg(100'000)->Unit(benchmark::kMill
 // pairs, pop one, push one at time + an exponential draw from the same RNG engine and the same
 // Distribution, with the same pending count. No callbacks, no slots: the Simulator's loop
 // (BM_Hold) must beat it by its own heap layout, not by doing less.
+using BareKey = std::pair<SimTime, std::uint64_t>;
+using BareQueue = std::priority_queue<BareKey, std::vector<BareKey>, std::greater<BareKey>>;
+
+[[gnu::noinline]] void measured_bare_batch(BareQueue& q, std::uint64_t& seq, RngStream& rng,
+                                           const Distribution& increment) {
+  for (std::uint64_t i = 0; i < kBatch; ++i) {
+    const BareKey top = q.top();
+    q.pop();
+    q.emplace(top.first + increment.sample_duration(rng), seq++);
+  }
+}
+
 void BM_BarePriorityQueue(benchmark::State& state) {
   const auto pending = static_cast<std::size_t>(state.range(0));
   RngStream rng(1, "bench/hold");
   const Distribution increment = Distribution::exponential(static_cast<double>(kMicrosecond));
-  using Key = std::pair<SimTime, std::uint64_t>;
-  std::vector<Key> storage;
+  std::vector<BareKey> storage;
   storage.reserve(pending + 1);
-  std::priority_queue<Key, std::vector<Key>, std::greater<Key>> q(std::greater<Key>{}, std::move(storage));
+  BareQueue q(std::greater<BareKey>{}, std::move(storage));
   std::uint64_t seq = 0;
   for (std::size_t i = 0; i < pending; ++i) q.emplace(increment.sample_duration(rng), seq++);
   for (std::size_t i = 0; i < 4 * pending; ++i) {  // the same warm-up as HoldModel
-    const Key top = q.top();
+    const BareKey top = q.top();
     q.pop();
     q.emplace(top.first + increment.sample_duration(rng), seq++);
   }
-  for (auto _ : state) {
-    for (std::uint64_t i = 0; i < kBatch; ++i) {
-      const Key top = q.top();
-      q.pop();
-      q.emplace(top.first + increment.sample_duration(rng), seq++);
-    }
-  }
+  for (auto _ : state) measured_bare_batch(q, seq, rng, increment);
   benchmark::DoNotOptimize(q.top());
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
 }
@@ -186,10 +193,7 @@ struct HoldWithTimeouts {
 
 void BM_HoldWithTimerRearm(benchmark::State& state) {
   HoldWithTimeouts model(static_cast<std::size_t>(state.range(0)));
-  for (auto _ : state) {
-    model.budget = kBatch;
-    model.sim.run();
-  }
+  for (auto _ : state) measured_simulator_batch(model);
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
   state.counters["timeouts_fired"] = static_cast<double>(model.timeouts);
 }
