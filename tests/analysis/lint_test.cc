@@ -234,6 +234,75 @@ spec:
   EXPECT_EQ(host[0]->resource, "DestinationRule default/ghost");
 }
 
+// The linter looks references up in indexes built once (by host, by name) rather than scanning
+// every resource per reference; these are the cases an index could get wrong: subsets merged
+// from several DestinationRules for one host, a host written in another case, a wildcard
+// DestinationRule host, a wildcard ServiceEntry host, a delegate in another namespace.
+TEST(LintTest, IndexedLookupsKeepMergedSubsetsCaseWildcardsAndNamespaces) {
+  auto l = lint_yaml(R"(apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews}
+spec:
+  host: reviews
+  subsets: [{name: v1, labels: {version: v1}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews-upper}
+spec:
+  host: REVIEWS.default.svc.cluster.local
+  subsets: [{name: v2, labels: {version: v1}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: everything}
+spec:
+  host: "*.default.svc.cluster.local"
+  subsets: [{name: v3, labels: {version: v1}}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: example}
+spec:
+  hosts: ["*.example.com"]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: NONE
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: child, namespace: other}
+spec:
+  http:
+  - route: [{destination: {host: reviews.default.svc.cluster.local}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - match: [{uri: {prefix: /1}}]
+    route: [{destination: {host: reviews, subset: v1}}]
+  - match: [{uri: {prefix: /2}}]
+    route: [{destination: {host: reviews, subset: v2}}]
+  - match: [{uri: {prefix: /3}}]
+    route: [{destination: {host: reviews, subset: v3}}]
+  - match: [{uri: {prefix: /4}}]
+    route: [{destination: {host: api.example.com}}]
+  - match: [{uri: {prefix: /5}}]
+    delegate: {name: child, namespace: other}
+  - match: [{uri: {prefix: /6}}]
+    route: [{destination: {host: reviews, subset: v4}}]
+)");
+  // Only the one subset no DestinationRule declares.
+  auto f = l.with("IST0101");
+  ASSERT_EQ(f.size(), 1u) << l.dump();
+  EXPECT_EQ(f[0]->field_path, "spec.http[5].route[0].destination.subset");
+  EXPECT_NE(f[0]->message.find("reviews.default.svc.cluster.local+v4"), std::string::npos) << f[0]->message;
+  // Every DestinationRule host, in any case, names a service.
+  EXPECT_TRUE(l.with("IST0174").empty()) << l.dump();
+}
+
 TEST(LintTest, MT0001_ServiceSelectsNoPodsAndIST0118_PortNaming) {
   auto l = lint_yaml(R"(apiVersion: v1
 kind: Service
