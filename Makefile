@@ -44,8 +44,12 @@ test: deps
 	cmake --build --preset test -j $(JOBS)
 	ctest --preset test
 
-# One table of every figure docs/performance.md quotes, from one run (wall-clock rates).
-bench: release
+# One table of every figure docs/performance.md quotes, from one run (wall-clock rates), with
+# ns-3's schedulers beside the hold model (libns3-dev, installed by install-deps.sh --bench).
+bench: deps
+	./scripts/install-deps.sh --bench
+	cmake --preset release -DMESHTWIN_NS3_BENCH=ON
+	cmake --build --preset release -j $(JOBS)
 	python3 scripts/bench-table.py build/release
 
 # ASAN_CONFIGURE_ARGS: extra cmake -D options; ASAN_CTEST_ARGS: extra ctest options (CI

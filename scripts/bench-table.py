@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
 """Runs meshtwin's benchmarks and prints one table (`make bench`): the engine's hold model
-beside a bare std::priority_queue loop (and ns-3's schedulers when that peer benchmark was
+beside a bare std::priority_queue loop and ns-3's schedulers (when that peer benchmark was
 built), Bookinfo hop-attempts/s with no, metrics-only and full recording, the synthetic-mesh
 scale table, and duration scaling. Every rate is per wall-clock second (UseRealTime).
 
-Usage: scripts/bench-table.py BUILD_DIR [--requests N] [--scale 10,100,1000,10000]
+Each program runs --runs times (default 3), one after the other, and every cell is
+"median (min-max)" of those runs; the first line says the machine's load average before and
+after, since on a shared machine wall-clock figures are only as good as that.
+
+Usage: scripts/bench-table.py BUILD_DIR [--runs 3] [--requests N] [--scale 10,100,1000,10000]
 """
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,70 +31,142 @@ def run_bench(binary, *args):
         os.unlink(path)
 
 
-def by_name(results):
-    return {b["name"]: b for b in results if b.get("run_type", "iteration") == "iteration"}
+def collect(runs, binary, *args):
+    """{benchmark name: [result of run 1, run 2, ...]}"""
+    out = {}
+    for _ in range(runs):
+        for b in run_bench(binary, *args):
+            if b.get("run_type", "iteration") == "iteration":
+                out.setdefault(b["name"], []).append(b)
+    return out
+
+
+def spread(values, scale=1.0, fmt="{:.2f}", unit=""):
+    """median (min-max) of the runs; one value alone when there was one run."""
+    v = sorted(x / scale for x in values)
+    med = statistics.median(v)
+    if len(v) == 1:
+        return fmt.format(med) + unit
+    return f"{fmt.format(med)}{unit} ({fmt.format(v[0])}-{fmt.format(v[-1])})"
 
 
 def rate(b):
     return b.get("items_per_second", 0.0)
 
 
+def hop_rate(b):
+    return b.get("hop_attempts_per_s", rate(b))
+
+
+def engine_table(bench, runs):
+    print("## Engine: hold model (events/s, wall clock)\n")
+    filt = "BM_Hold/|BM_BarePriorityQueue|BM_EventQueuePopPush"
+    ns3_bin = os.path.join(bench, "ns3", "ns3_hold_bench")
+    if os.path.exists(ns3_bin):
+        # The ns-3 binary also links the meshtwin loops: one process, one run, comparable.
+        engine = collect(runs, ns3_bin, f"--benchmark_filter={filt}|BM_Ns3Simulator")
+    else:
+        engine = collect(runs, os.path.join(bench, "engine_bench"), f"--benchmark_filter={filt}")
+
+    def cell(prefix, n):
+        # BM_Hold/1000/real_time, BM_Ns3Simulator/sched:3/pending:1000/real_time
+        for name, results in engine.items():
+            if name.startswith(prefix) and name[len(prefix):].split("/")[0] in (n, f"pending:{n}"):
+                return [rate(b) for b in results]
+        return None
+
+    sizes = ("1000", "100000")
+    rows = [("meshtwin Simulator (BM_Hold)", "BM_Hold/"),
+            ("bare std::priority_queue", "BM_BarePriorityQueue/"),
+            ("meshtwin EventQueue pop+push", "BM_EventQueuePopPush/")]
+    ns3_names = {0: "MapScheduler", 1: "HeapScheduler", 2: "CalendarScheduler", 3: "PriorityQueueScheduler"}
+    rows += [(f"ns-3 {label} (ns3::Simulator)", f"BM_Ns3Simulator/sched:{i}/") for i, label in ns3_names.items()]
+    print("| loop | 1k pending, M/s | 100k pending, M/s |\n| --- | --- | --- |")
+    table = {}
+    for label, prefix in rows:
+        cells = [cell(prefix, n) for n in sizes]
+        if all(c is None for c in cells):
+            continue
+        table[prefix] = cells
+        print(f"| {label} | " + " | ".join(spread(c, 1e6) if c else "-" for c in cells) + " |")
+
+    # Ratios run by run (run i of one loop against run i of the other: the same minute of load).
+    def ratios(a, b):
+        return [x / y for x, y in zip(a, b) if y]
+
+    hold = table.get("BM_Hold/")
+    bare = table.get("BM_BarePriorityQueue/")
+    ns3 = [v for k, v in table.items() if k.startswith("BM_Ns3Simulator/")]
+    if hold and bare:
+        print("| BM_Hold / bare loop (target >= 1.2) | " +
+              " | ".join(spread(ratios(h, b)) if h and b else "-" for h, b in zip(hold, bare)) + " |")
+    if hold and ns3:
+        cells = []
+        for i in range(len(sizes)):
+            if not hold[i] or not any(v[i] for v in ns3):
+                cells.append("-")
+                continue
+            best = [max(v[i][r] for v in ns3 if v[i]) for r in range(len(hold[i]))]
+            cells.append(spread(ratios(hold[i], best)))
+        print("| BM_Hold / best ns-3 (target >= 2) | " + " | ".join(cells) + " |")
+    if not ns3:
+        print("\n(ns-3's schedulers: install libns3-dev (scripts/install-deps.sh --bench) and configure "
+              "with -DMESHTWIN_NS3_BENCH=ON, as `make bench` does.)")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("build_dir")
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--requests", type=int, default=1_000_000)
     parser.add_argument("--scale", default="10,100,1000,10000")
     parser.add_argument("--scale-requests", type=int, default=20_000)
+    parser.add_argument("--only", default="engine,bookinfo,scale,duration",
+                        help="comma-separated subset of the tables")
     args = parser.parse_args()
     bench = os.path.join(args.build_dir, "bench")
+    only = set(args.only.split(","))
+    load_before = os.getloadavg()
+    print(f"Each cell: median (min-max) of {args.runs} runs. Load average before: "
+          f"{load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f} on {os.cpu_count()} CPUs.\n")
 
-    print("## Engine: hold model (events/s, wall clock)\n")
-    engine = by_name(run_bench(os.path.join(bench, "engine_bench"),
-                               "--benchmark_filter=BM_Hold/|BM_BarePriorityQueue|BM_EventQueuePopPush"))
-    ns3 = {}
-    ns3_bin = os.path.join(bench, "ns3", "ns3_hold_bench")
-    if os.path.exists(ns3_bin):
-        # The ns-3 binary also links the meshtwin loops: same process, same run, comparable.
-        ns3 = {n: b for n, b in by_name(run_bench(ns3_bin, "--benchmark_filter=BM_Ns3")).items()}
-    print("| loop | 1k pending | 100k pending |\n| --- | --- | --- |")
-    for label, prefix in [("meshtwin Simulator (BM_Hold)", "BM_Hold/"),
-                          ("bare std::priority_queue", "BM_BarePriorityQueue/"),
-                          ("meshtwin EventQueue pop+push", "BM_EventQueuePopPush/")]:
-        cells = []
-        for n in ("1000", "100000"):
-            hit = [b for name, b in engine.items() if name.startswith(prefix + n + "/")]
-            cells.append(f"{rate(hit[0]) / 1e6:.2f} M" if hit else "-")
-        print(f"| {label} | {cells[0]} | {cells[1]} |")
-    for name, b in sorted(ns3.items()):
-        print(f"| ns-3 {name.split('/real_time')[0]} | {rate(b) / 1e6:.2f} M | |")
-    if not ns3:
-        print("\n(ns-3's schedulers: build with -DMESHTWIN_NS3_BENCH=ON and libns3-dev to add them.)")
+    if "engine" in only:
+        engine_table(bench, args.runs)
 
-    print(f"\n## Bookinfo reviews-80-20, {args.requests:,} client requests (hop attempts/s, wall clock)\n")
-    bookinfo = by_name(run_bench(os.path.join(bench, "bookinfo_bench"), f"--requests={args.requests}"))
-    print("| recording | hop attempts/s |\n| --- | --- |")
-    for name, b in bookinfo.items():
-        label = name.split("/iterations")[0].replace("BM_Bookinfo", "").replace("Sqlite/", "SQLite, ")
-        print(f"| {label} | {b.get('hop_attempts_per_s', rate(b)) / 1e3:,.0f} k |")
+    if "bookinfo" in only:
+        print(f"\n## Bookinfo reviews-80-20, {args.requests:,} client requests (hop attempts/s, wall clock)\n")
+        bookinfo = collect(args.runs, os.path.join(bench, "bookinfo_bench"), f"--requests={args.requests}")
+        print("| recording | k hop attempts/s |\n| --- | --- |")
+        for name, results in bookinfo.items():
+            label = name.split("/iterations")[0].replace("BM_Bookinfo", "").replace("Sqlite/", "SQLite, ")
+            print(f"| {label} | {spread([hop_rate(b) for b in results], 1e3, '{:,.0f}')} |")
 
-    print(f"\n## Synthetic meshes (gen-mesh shape, {args.scale_requests:,} client requests, metrics only)\n")
-    print("| services | setup s | peak RSS MB | ns per hop-attempt | proxy configs |\n| --- | --- | --- | --- | --- |")
-    for n in args.scale.split(","):
-        # One process per size, so that peak RSS is this size's own.
-        rows = run_bench(os.path.join(bench, "mesh_scale_bench"), f"--requests={args.scale_requests}",
-                         f"--benchmark_filter=BM_MeshScale/{n}/")
-        for b in rows:
-            print(f"| {n} | {b['setup_s']:.2f} | {b['peak_rss_mb']:.0f} | {b['ns_per_hop_attempt']:,.0f} | "
-                  f"{b['proxy_configs']:.0f} |")
+    if "scale" in only:
+        print(f"\n## Synthetic meshes (gen-mesh shape, {args.scale_requests:,} client requests, metrics only)\n")
+        print("| services | setup s | peak RSS MB | ns per hop-attempt | proxy configs |\n"
+              "| --- | --- | --- | --- | --- |")
+        for n in args.scale.split(","):
+            # One process per size, so that peak RSS is this size's own.
+            results = collect(args.runs, os.path.join(bench, "mesh_scale_bench"),
+                              f"--requests={args.scale_requests}", f"--benchmark_filter=BM_MeshScale/{n}/")
+            for rs in results.values():
+                print(f"| {n} | {spread([b['setup_s'] for b in rs])} | "
+                      f"{spread([b['peak_rss_mb'] for b in rs], fmt='{:.0f}')} | "
+                      f"{spread([b['ns_per_hop_attempt'] for b in rs], fmt='{:,.0f}')} | "
+                      f"{rs[0]['proxy_configs']:.0f} |")
 
-    print("\n## Duration scaling (Bookinfo, no recording)\n")
-    print("| client requests | hop attempts/s |\n| --- | --- |")
-    base = max(args.requests // 16, 1000)
-    for factor in (1, 4, 16):
-        rows = by_name(run_bench(os.path.join(bench, "bookinfo_bench"), f"--requests={base * factor}",
-                                 "--benchmark_filter=BM_BookinfoNoRecording"))
-        for b in rows.values():
-            print(f"| {base * factor:,} | {b.get('hop_attempts_per_s', rate(b)) / 1e3:,.0f} k |")
+    if "duration" in only:
+        print("\n## Duration scaling (Bookinfo, no recording)\n")
+        print("| client requests | k hop attempts/s |\n| --- | --- |")
+        base = max(args.requests // 16, 1000)
+        for factor in (1, 4, 16):
+            results = collect(args.runs, os.path.join(bench, "bookinfo_bench"), f"--requests={base * factor}",
+                              "--benchmark_filter=BM_BookinfoNoRecording")
+            for rs in results.values():
+                print(f"| {base * factor:,} | {spread([hop_rate(b) for b in rs], 1e3, '{:,.0f}')} |")
+
+    load_after = os.getloadavg()
+    print(f"\nLoad average after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}.")
     return 0
 
 

@@ -37,6 +37,13 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev
   prometheus
 )
+# --bench (`make bench`) adds what the benchmarks compare and count with: libns3-dev, ns-3's
+# event schedulers, the peer the hold model is measured against (bench/ns3, docs/performance.md);
+# valgrind, whose callgrind counts instructions per event (scripts/callgrind-hold.sh) where
+# wall-clock figures are disturbed by a busy machine. Neither is needed to build or test.
+if [ "${1:-}" = "--bench" ]; then
+  PACKAGES+=(libns3-dev valgrind)
+fi
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
