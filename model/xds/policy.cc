@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 #include <set>
+#include <unordered_map>
 
 #include "model/registry/registry.h"
 #include "model/xds/compile_internal.h"
@@ -185,13 +186,17 @@ DestinationRuleIndex::DestinationRuleIndex(const config::ConfigStore& store, std
   std::stable_partition(ordered.begin(), ordered.end(),
                         [](const config::DestinationRule* d) { return d->workload_selector.has_value(); });
 
+  // The rules a DestinationRule may merge into, by "namespace/host", in order: scanning every
+  // earlier rule of the namespace instead made each proxy compile O(N^2) in DestinationRules.
+  std::unordered_map<std::string, std::vector<std::size_t>> same_host;
   for (const config::DestinationRule* dr : ordered) {
     std::string host = to_lower(registry::resolve_short_name(dr->host, dr->meta.namespace_, domain));
     auto& rules = by_namespace_[dr->meta.namespace_].rules;
+    auto& candidates = same_host[dr->meta.namespace_ + "/" + host];
     const std::set<std::string> exports(dr->export_to.begin(), dr->export_to.end());
     ConsolidatedDestinationRule* target = nullptr;
-    for (auto& existing : rules) {
-      if (existing.host != host) continue;
+    for (std::size_t i : candidates) {
+      auto& existing = rules[i];
       if (existing.workload_selector.has_value() != dr->workload_selector.has_value()) continue;
       if (existing.workload_selector && *existing.workload_selector != *dr->workload_selector) continue;
       if (std::set<std::string>(existing.export_to.begin(), existing.export_to.end()) != exports) continue;
@@ -206,6 +211,7 @@ DestinationRuleIndex::DestinationRuleIndex(const config::ConfigStore& store, std
       c.workload_selector = dr->workload_selector;
       c.export_to = dr->export_to;
       rules.push_back(std::move(c));
+      candidates.push_back(rules.size() - 1);
       target = &rules.back();
     }
     // Merge: first trafficPolicy wins, subsets concatenated with first definition of a name
