@@ -1,6 +1,7 @@
 #pragma once
 
-// Where meshtwin's installed data lives (the bundled scenarios and Istio's samples), and how a
+// Where meshtwin's installed data lives (the bundled scenarios, Istio's samples and the --lang
+// message catalogues under locale/, cli/i18n.h), and how a
 // scenario named on the command line falls back to it (docs/install.md).
 
 #include <filesystem>

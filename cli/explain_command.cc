@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/i18n.h"
 #include "model/analysis/lint.h"
 #include "model/config/loader.h"
 #include "model/registry/registry.h"
@@ -27,6 +28,7 @@ struct ExplainArgs {
   std::string method;  // empty: GET, POST for grpc://
   std::string outbound_policy = "ALLOW_ANY";
   std::string format;
+  std::string lang;  // --lang: the narration's language (cli/i18n.h)
   bool verbose = false;
   bool allow_unknown_fields = false;
 };
@@ -85,6 +87,10 @@ std::string url_host(const std::string& url) {
 int cmd_explain(const ExplainArgs& args) {
   if (args.from.empty() == args.gateway.empty()) {
     std::cerr << "meshtwin explain: give exactly one of --from WORKLOAD or --gateway GATEWAY\n";
+    return kExitBadInput;
+  }
+  if (std::string error; !use_language(args.lang, &error)) {
+    std::cerr << "meshtwin explain: " << error << '\n';
     return kExitBadInput;
   }
   config::ConfigStore store;
@@ -173,6 +179,7 @@ void register_explain(CLI::App& app, Commands& commands) {
       ->check(CLI::IsMember({"ALLOW_ANY", "REGISTRY_ONLY", "ALLOW_ANY_DYNAMIC_DNS"}))
       ->capture_default_str();
   add_format_option(*cmd, args->format, {"text", "json"});
+  add_lang_option(*cmd, args->lang);
   cmd->add_flag("-v,--verbose", args->verbose, "Also print notes (skipped documents, ...)");
   cmd->add_flag("--allow-unknown-fields", args->allow_unknown_fields, kAllowUnknownFieldsHelp);
   commands.push_back({cmd, [args] { return cmd_explain(*args); }});

@@ -3,6 +3,7 @@
 #   bin/meshtwin, bin/meshtwin-viewer
 #   share/meshtwin/scenarios/...                    the bundled scenarios, tree as in the source
 #   share/meshtwin/third_party/istio-samples/...    Istio's samples with LICENSE and NOTICE.md
+#   share/meshtwin/locale/<ll_CC>/LC_MESSAGES/meshtwin.mo   the --lang catalogues (cmake/i18n.cmake)
 #   share/man/man1/meshtwin*.1.gz                   from --help (help2man), at build time
 #   share/doc/meshtwin/README.md, docs/...          the documentation, links between them intact
 # bin/ and share/meshtwin are fixed (not CMAKE_INSTALL_BINDIR/DATADIR): the installed binary
@@ -18,6 +19,8 @@ endif()
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/scenarios/ DESTINATION share/meshtwin/scenarios)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/third_party/istio-samples/
         DESTINATION share/meshtwin/third_party/istio-samples)
+
+install(DIRECTORY ${MESHTWIN_LOCALE_DIR}/ DESTINATION share/meshtwin/locale FILES_MATCHING PATTERN "*.mo")
 
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs)

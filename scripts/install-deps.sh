@@ -25,6 +25,9 @@ set -euo pipefail
 # openmetrics` and `promtool tsdb dump` to read the backfilled blocks back), so the files are
 # checked by the tool users load them with, not by a parser of our own (docs/export.md).
 # (python3-jsonschema, above, also validates the trace export's Zipkin v2 JSON.)
+# libboost-locale-dev: `explain`/`trace --lang zh-CN` translate through Boost.Locale's
+# gettext-style catalogues, which need no generated system locale (cli/i18n.h).
+# gettext: msgfmt compiles the .po catalogues under i18n/ into the .mo files the binary loads.
 PACKAGES=(
   g++ cmake ninja-build make pkg-config ccache
   libboost-dev libboost-graph-dev libboost-random-dev
@@ -36,6 +39,7 @@ PACKAGES=(
   nlohmann-json3-dev libxxhash-dev python3-jsonschema python3-yaml
   clang-14 libclang-rt-14-dev
   prometheus
+  libboost-locale-dev gettext
 )
 # --bench (`make bench`) adds what the benchmarks compare and count with: libns3-dev, ns-3's
 # event schedulers, the peer the hold model is measured against (bench/ns3, docs/performance.md);

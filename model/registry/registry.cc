@@ -2,6 +2,8 @@
 // resolution along the Kubernetes search path and where an application's connection goes.
 #include "model/registry/registry.h"
 
+#include "model/text/format.h"
+
 #include <algorithm>
 
 namespace meshtwin::registry {
@@ -68,28 +70,35 @@ Registry::Dial Registry::dial(std::string_view host, std::string_view from_names
   }
   const Service* svc = resolve_dns(host, from_namespace);
   if (svc && !svc->external_name.empty()) {
-    d.note = "DNS: " + name + " is ExternalName " + svc->hostname + " -> CNAME " + svc->external_name + "\n";
+    d.note = text::format("DNS: {name} is ExternalName {service} -> CNAME {target}", fmt::arg("name", name),
+                          fmt::arg("service", svc->hostname), fmt::arg("target", svc->external_name)) +
+             "\n";
     svc = find_service(svc->external_name);
   }
   d.service = svc;
   if (!svc) {
     d.address = kOutsideAddress;
-    d.note += "DNS: " + name + " is no Service or ServiceEntry; meshtwin assumes an outside address (" + d.address + ")";
+    d.note += text::format("DNS: {name} is no Service or ServiceEntry; meshtwin assumes an outside address ({address})",
+                           fmt::arg("name", name), fmt::arg("address", d.address));
   } else if (!svc->address.empty()) {
     d.address = svc->address;
-    d.note += "DNS: " + name + " -> " + svc->hostname + " (" + svc->address + ")";
+    d.note += text::format("DNS: {name} -> {service} ({address})", fmt::arg("name", name),
+                           fmt::arg("service", svc->hostname), fmt::arg("address", svc->address));
   } else if (!svc->pods.empty()) {
     d.address = pods_[svc->pods.front()].ip;
-    d.note += "DNS: " + name + " -> " + svc->hostname + ", headless: pod " + pods_[svc->pods.front()].name + " (" +
-              d.address + ")";
+    d.note += text::format("DNS: {name} -> {service}, headless: pod {pod} ({address})", fmt::arg("name", name),
+                           fmt::arg("service", svc->hostname), fmt::arg("pod", pods_[svc->pods.front()].name),
+                           fmt::arg("address", d.address));
   } else if (!svc->external_endpoints.empty() &&
              is_ip_address(external_endpoints_[svc->external_endpoints.front()].address)) {
     d.address = external_endpoints_[svc->external_endpoints.front()].address;
-    d.note += "DNS: " + name + " -> " + svc->hostname + " (endpoint " + d.address + ")";
+    d.note += text::format("DNS: {name} -> {service} (endpoint {address})", fmt::arg("name", name),
+                           fmt::arg("service", svc->hostname), fmt::arg("address", d.address));
   } else {
     d.address = kOutsideAddress;
-    d.note += "DNS: " + name + " -> " + svc->hostname + ", which has no VIP; the app connects to the " +
-              "address real DNS returns (meshtwin uses " + d.address + ")";
+    d.note += text::format("DNS: {name} -> {service}, which has no VIP; the app connects to the address real DNS "
+                           "returns (meshtwin uses {address})",
+                           fmt::arg("name", name), fmt::arg("service", svc->hostname), fmt::arg("address", d.address));
   }
   return d;
 }

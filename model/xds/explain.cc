@@ -1,14 +1,21 @@
 // explain: trace_call plus what the cluster, DestinationRule and route policy make of the
-// request, in the words `istioctl proxy-config` uses.
+// request, in the words `istioctl proxy-config` uses. Each sentence is a message template
+// (model/text/i18n.h) so that `explain --lang zh-CN` prints the same narration in Chinese; the
+// names Envoy and Istio give things (listeners, clusters, flags, policy names) stay as they are.
 #include "model/xds/explain.h"
 
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
 
+#include "model/text/format.h"
+
 namespace meshtwin::xds {
 
 namespace {
+
+using fmt::arg;
+using text::tr;
 
 // Rounded to what a person reads (engine/time.h); 0 and below mean "none" in Envoy's config.
 std::string duration(SimTime t) { return t <= 0 ? "0s" : engine::human_duration(t); }
@@ -53,23 +60,24 @@ std::string retry_on(std::uint32_t bits, const std::vector<std::uint32_t>& codes
 
 std::string lb_name(const LbPolicy& lb) {
   switch (lb.kind) {
-    case LbPolicy::Kind::LeastRequest: return "LEAST_REQUEST (choice of " + std::to_string(lb.choice_count) + ")";
+    case LbPolicy::Kind::LeastRequest: return text::format("LEAST_REQUEST (choice of {n})", arg("n", lb.choice_count));
     case LbPolicy::Kind::RoundRobin: return "ROUND_ROBIN";
     case LbPolicy::Kind::Random: return "RANDOM";
-    case LbPolicy::Kind::Passthrough: return "CLUSTER_PROVIDED (original destination)";
-    case LbPolicy::Kind::RingHash: return "RING_HASH (minimum ring " + std::to_string(lb.minimum_ring_size) + ")";
-    case LbPolicy::Kind::Maglev: return "MAGLEV (table " + std::to_string(lb.maglev_table_size) + ")";
+    case LbPolicy::Kind::Passthrough: return tr("CLUSTER_PROVIDED (original destination)");
+    case LbPolicy::Kind::RingHash: return text::format("RING_HASH (minimum ring {n})", arg("n", lb.minimum_ring_size));
+    case LbPolicy::Kind::Maglev: return text::format("MAGLEV (table {n})", arg("n", lb.maglev_table_size));
   }
   return "";
 }
 
 std::string hash_key(const config::ConsistentHashLB& h) {
   switch (h.key) {
-    case config::ConsistentHashLB::Key::HttpHeaderName: return "header " + h.header_name;
-    case config::ConsistentHashLB::Key::HttpCookie: return "cookie " + h.cookie_name;
-    case config::ConsistentHashLB::Key::UseSourceIp: return "source IP";
-    case config::ConsistentHashLB::Key::HttpQueryParameterName: return "query parameter " + h.header_name;
-    case config::ConsistentHashLB::Key::None: return "none";
+    case config::ConsistentHashLB::Key::HttpHeaderName: return text::format("header {name}", arg("name", h.header_name));
+    case config::ConsistentHashLB::Key::HttpCookie: return text::format("cookie {name}", arg("name", h.cookie_name));
+    case config::ConsistentHashLB::Key::UseSourceIp: return tr("source IP");
+    case config::ConsistentHashLB::Key::HttpQueryParameterName:
+      return text::format("query parameter {name}", arg("name", h.header_name));
+    case config::ConsistentHashLB::Key::None: return tr("none");
   }
   return "";
 }
@@ -121,6 +129,349 @@ std::optional<ParsedUrl> parse_url(const std::string& url, std::string* error) {
   return u;
 }
 
+// One explanation being written: the inputs every step reads and the lines it appends.
+struct Narrator {
+  const ProxyConfig& cfg;
+  const registry::Registry& reg;
+  const ProxyIdentity& proxy;
+  const ExplainRequest& request;
+  const ParsedUrl& url;
+  Explanation& e;
+  Call call;
+  std::string given_authority;  // the Host header, when the request carries one
+  bool grpc = false;
+
+  void line(std::string s) { e.lines.push_back(std::move(s)); }
+
+  // The call the app makes: method, :authority, headers, protocol and TLS from the URL and
+  // the request's headers.
+  void build_call() {
+    call.port = url.port;
+    call.path = url.path;
+    // A gRPC call is an HTTP/2 POST to /<package.Service>/<Method> with content-type
+    // application/grpc (the gRPC over HTTP/2 protocol); grpc:// URLs get both unless the
+    // request says otherwise.
+    grpc = url.scheme == "grpc";
+    call.method = !request.method.empty() ? request.method : grpc ? "POST" : "GET";
+    call.host = url.authority;
+    // The Host header is the request's :authority: it picks the virtual host, while the URL's
+    // host and port pick the listener and route table (docs/semantics.md §1.5).
+    for (const auto& [k, v] : request.headers) {
+      if (k == "host" || k == ":authority") {
+        given_authority = v;
+        continue;
+      }
+      call.headers.emplace_back(k, v);
+    }
+    if (!given_authority.empty()) {
+      call.host.clear();
+      for (char c : given_authority) call.host.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    }
+    if (grpc && std::none_of(call.headers.begin(), call.headers.end(), [](const auto& h) { return h.first == "content-type"; }))
+      call.headers.emplace_back("content-type", "application/grpc");
+    call.protocol = url.scheme == "tcp" ? Call::Protocol::Tcp : url.scheme == "grpc" ? Call::Protocol::Http2 : Call::Protocol::Http;
+    if (url.scheme == "https") {
+      call.tls = Call::Tls::Tls;
+      call.sni = url.host;
+      call.protocol = Call::Protocol::Http;
+    }
+  }
+
+  // "Request: GET http://... from ns/workload (sidecar)", the authority, gRPC method, headers.
+  void narrate_request() {
+    const std::string from = proxy.namespace_ + "/" + proxy.workload;
+    const std::string kind = proxy.is_gateway ? tr("(gateway proxy)") : tr("(sidecar)");
+    if (call.protocol == Call::Protocol::Tcp)
+      line(text::format("Request: connection to {url} from {proxy} {kind}", arg("url", request.url), arg("proxy", from),
+                        arg("kind", kind)));
+    else
+      line(text::format("Request: {method} {url} from {proxy} {kind}", arg("method", call.method),
+                        arg("url", request.url), arg("proxy", from), arg("kind", kind)));
+    if (!given_authority.empty())
+      line(text::format("  authority {authority} (the Host header: it picks the virtual host; {host}:{port} picks the "
+                        "listener)",
+                        arg("authority", call.host), arg("host", url.host), arg("port", url.port)));
+    if (grpc) {
+      // /pkg.Service/Method: the path GRPCRoute method matches are translated to (§11.3).
+      const auto second = call.path.find('/', 1);
+      if (call.path.size() > 1 && second != std::string::npos && second + 1 < call.path.size())
+        line(text::format("  gRPC service {service}, method {method} (HTTP/2 POST {path})",
+                          arg("service", call.path.substr(1, second - 1)), arg("method", call.path.substr(second + 1)),
+                          arg("path", call.path)));
+      else
+        line(text::format("  gRPC call to path {path} (a gRPC path is /<package.Service>/<Method>)",
+                          arg("path", call.path)));
+    }
+    for (const auto& [k, v] : call.headers) line(text::format("  header {name}: {value}", arg("name", k), arg("value", v)));
+  }
+
+  // Where the connection goes: a gateway's Service port to its pod's target port, or the app's
+  // DNS answer (docs/semantics.md §11, §13).
+  void resolve_destination() {
+    if (proxy.is_gateway) {
+      // A client reaches the gateway through its Service: the Service port becomes the pod's
+      // target port, which is what the gateway listens on (docs/semantics.md §11).
+      call.address = proxy.ip_addresses.empty() ? "0.0.0.0" : proxy.ip_addresses.front();
+      for (const auto& s : reg.services()) {
+        bool mine = false;
+        for (std::uint32_t p : s.pods)
+          if (!proxy.ip_addresses.empty() && reg.pods()[p].ip == proxy.ip_addresses.front()) mine = true;
+        if (!mine) continue;
+        if (const auto* sp = s.find_port(url.port)) {
+          const std::uint32_t target = sp->target_port_number ? sp->target_port_number : sp->port;
+          line(text::format("Service {service} port {port} -> gateway pod port {target}", arg("service", s.hostname),
+                            arg("port", sp->port), arg("target", target)));
+          call.port = target;
+          break;
+        }
+      }
+      return;
+    }
+    const registry::Registry::Dial dial = reg.dial(url.host, proxy.namespace_);
+    call.address = dial.address;
+    for (std::size_t from = 0; !dial.note.empty() && from <= dial.note.size();) {
+      const auto nl = dial.note.find('\n', from);
+      line(dial.note.substr(from, nl == std::string::npos ? std::string::npos : nl - from));
+      if (nl == std::string::npos) break;
+      from = nl + 1;
+    }
+  }
+
+  // trace_call's steps, then the virtual host's domains and every route tried, in order.
+  void narrate_trace() {
+    const CallTrace& t = e.trace;
+    for (const auto& s : t.steps) line(s);
+    if (!t.virtual_host_ptr) return;
+    std::string domains;
+    for (const auto& d : t.virtual_host_ptr->domains) domains += (domains.empty() ? "" : ", ") + d;
+    line(text::format("  domains: {domains}", arg("domains", domains)));
+    line(text::format("Routes of {virtual_host}, in order:", arg("virtual_host", t.virtual_host_ptr->name)));
+    std::size_t i = 0;
+    for (const auto& rt : t.routes_tried) {
+      ++i;
+      const Route& r = *rt.route;
+      const std::string id = r.vs_rule.empty() || r.vs_rule == "-" ? (r.name.empty() ? tr("(unnamed)") : r.name) : r.vs_rule;
+      const std::string name = r.name.empty() || r.name == id ? "" : " \"" + r.name + "\"";
+      const std::string verdict =
+          rt.matched ? tr("  -> MATCHED") : text::format("  -> no: {why}", arg("why", rt.why));
+      line(text::format("  {n}. {id}{name} match {match}{verdict}", arg("n", i), arg("id", id), arg("name", name),
+                        arg("match", describe_match(r.match)), arg("verdict", verdict)));
+    }
+    const std::size_t untried = t.virtual_host_ptr->routes.size() - t.routes_tried.size();
+    if (untried)
+      line(text::format("  ({n} later route(s) not evaluated: first match wins)", arg("n", untried)));
+  }
+
+  void outcome(std::string what) {
+    e.outcome = std::move(what);
+    line(text::format("Outcome: {outcome}", arg("outcome", e.outcome)));
+  }
+
+  // The outcome of a call that stopped before a route or tcp_proxy (no listener, no route, ...).
+  void error_outcome(CallError error) {
+    switch (error) {
+      case CallError::NoRoute:
+      case CallError::NoVirtualHost: outcome(tr("404 NR (no route)")); break;
+      case CallError::TlsRedirect: outcome(tr("301 redirect to https")); break;
+      case CallError::NoListener: outcome(tr("connection refused (no listener)")); break;
+      case CallError::NoFilterChain: outcome(tr("connection closed (no filter chain, NR)")); break;
+      default: outcome(std::string(to_string(error))); break;
+    }
+  }
+
+  void cluster_missing(const std::string& name, int not_found_status) {
+    if (name.ends_with("||"))  // no host: istiod's translation of an invalid backendRef (§11.1)
+      line(text::format("Cluster {cluster} does not exist: {status} NC (the Gateway API backendRef is invalid: no "
+                        "ReferenceGrant permits it, or it is of a kind istiod does not route to; meshtwin lint names it)",
+                        arg("cluster", name), arg("status", not_found_status)));
+    else
+      line(text::format("Cluster {cluster} does not exist: {status} NC (a subset no DestinationRule declares, or a "
+                        "host this proxy does not know)",
+                        arg("cluster", name), arg("status", not_found_status)));
+  }
+
+  void narrate_connection_pool(const Cluster& c) {
+    std::string cp;
+    if (c.connection_pool->tcp && c.connection_pool->tcp->max_connections)
+      cp += " maxConnections " + std::to_string(c.connection_pool->tcp->max_connections);
+    if (c.connection_pool->http) {
+      if (c.connection_pool->http->http1_max_pending_requests)
+        cp += " http1MaxPendingRequests " + std::to_string(c.connection_pool->http->http1_max_pending_requests);
+      if (c.connection_pool->http->http2_max_requests)
+        cp += " http2MaxRequests " + std::to_string(c.connection_pool->http->http2_max_requests);
+      if (c.connection_pool->http->max_retries) cp += " maxRetries " + std::to_string(c.connection_pool->http->max_retries);
+    }
+    line(text::format("  connection pool:{limits}", arg("limits", cp.empty() ? tr(" (defaults)") : cp)));
+  }
+
+  void narrate_endpoints(const Cluster& c) {
+    if (c.endpoints.empty()) {
+      line(c.subset.empty() ? tr("  endpoints: none -> 503 UH (no healthy upstream)")
+                            : tr("  endpoints: none -> 503 UH (no healthy upstream): no pod carries the subset's labels"));
+      return;
+    }
+    line(text::format("  endpoints ({n}):", arg("n", c.endpoints.size())));
+    for (const auto& ep : c.endpoints) {
+      const std::string who = ep.is_pod() ? reg.pods()[ep.pod].name + " " + ep.address
+                                          : text::format("{address} (not a pod)", arg("address", ep.address));
+      const std::string weight = ep.weight != 1 ? text::format(" weight {weight}", arg("weight", ep.weight)) : "";
+      line(ep.healthy ? text::format("    {who}:{port} healthy{weight}", arg("who", who), arg("port", ep.port),
+                                     arg("weight", weight))
+                      : text::format("    {who}:{port} UNHEALTHY (not ready){weight}", arg("who", who),
+                                     arg("port", ep.port), arg("weight", weight)));
+    }
+  }
+
+  // A cluster as the proxy has it: DestinationRule and subset, load balancer, connection pool,
+  // outlier detection, endpoints.
+  void describe_cluster(const std::string& name, std::int32_t index, int not_found_status) {
+    if (index == kNoCluster) index = cfg.find_cluster(name);
+    if (index == kNoCluster) {
+      cluster_missing(name, not_found_status);
+      return;
+    }
+    const Cluster& c = cfg.clusters[static_cast<std::size_t>(index)];
+    line(c.mesh_external ? text::format("Cluster {cluster} ({discovery}, mesh external)", arg("cluster", c.name),
+                                        arg("discovery", c.discovery))
+                         : text::format("Cluster {cluster} ({discovery})", arg("cluster", c.name),
+                                        arg("discovery", c.discovery)));
+    if (c.name == "PassthroughCluster")
+      line(text::format("  forwards to the original destination {address}:{port} (outboundTrafficPolicy ALLOW_ANY)",
+                        arg("address", call.address), arg("port", call.port)));
+    if (c.name == "BlackHoleCluster")
+      line(tr("  no endpoints: the connection is closed (outboundTrafficPolicy REGISTRY_ONLY)"));
+    if (!c.destination_rule.empty())
+      line(c.subset.empty() ? text::format("  DestinationRule {rule}", arg("rule", c.destination_rule))
+                            : text::format("  DestinationRule {rule}, subset {subset} {labels}",
+                                           arg("rule", c.destination_rule), arg("subset", c.subset),
+                                           arg("labels", labels(c.subset_labels))));
+    else if (!c.service_hostname.empty())
+      line(tr("  no DestinationRule: Istio's defaults"));
+    if (!c.service_hostname.empty())
+      line(text::format("  load balancer {policy}{hash}{locality}", arg("policy", lb_name(c.lb)),
+                        arg("hash", c.lb.hash ? text::format(", hash on {key}", arg("key", hash_key(*c.lb.hash))) : ""),
+                        arg("locality", c.lb.locality ? tr(", locality settings") : "")));
+    if (c.connection_pool) narrate_connection_pool(c);
+    if (c.outlier_detection) {
+      const auto& od = *c.outlier_detection;
+      line(text::format("  outlier detection: consecutive5xxErrors {errors}, interval {interval}, baseEjectionTime {ejection}",
+                        arg("errors", od.consecutive_5xx_errors ? std::to_string(*od.consecutive_5xx_errors) : "5"),
+                        arg("interval", duration(od.interval.value_or(10 * engine::kSecond))),
+                        arg("ejection", duration(od.base_ejection_time.value_or(30 * engine::kSecond)))));
+    }
+    if (c.tls) line(text::format("  DestinationRule tls mode {mode} (not simulated)", arg("mode", c.tls->mode)));
+    if (c.type == Cluster::Type::OriginalDst && c.name != "PassthroughCluster" && c.endpoints.empty()) {
+      line(tr("  original destination: Envoy connects to the address the app dialled"));
+      return;
+    }
+    if (c.type == Cluster::Type::BlackHole) return;
+    narrate_endpoints(c);
+  }
+
+  void narrate_weights(const char* heading, const std::vector<WeightedCluster>& clusters, std::uint64_t total) {
+    line(tr(heading));
+    for (const auto& wc : clusters)
+      line("  " + wc.name + " " + std::to_string(wc.weight) + "/" + std::to_string(total));
+  }
+
+  // tcp_proxy: the weighted clusters (one pick per connection) and each cluster.
+  void narrate_tcp(const TcpProxy& tcp) {
+    if (tcp.clusters.size() > 1) narrate_weights(N_("Weights (picked once per connection):"), tcp.clusters, tcp.total_weight);
+    if (tcp.vs_rule != "-") line(text::format("TCP route {rule}", arg("rule", tcp.vs_rule)));
+    for (const auto& wc : tcp.clusters) describe_cluster(wc.name, wc.cluster, 503);
+    outcome(text::format("tcp_proxy to {cluster}",
+                         arg("cluster", tcp.clusters.size() == 1 ? tcp.clusters.front().name : tr("a weighted cluster"))));
+  }
+
+  void narrate_route_heading(const Route& r) {
+    const std::string name = r.vs_rule == "-" || r.vs_rule.empty() ? r.name : r.vs_rule;
+    const bool catch_all = r.name == "block_all" || r.name == "allow_any";
+    if (catch_all)
+      line(text::format("Route {route} (the catch-all virtual host: no service or VirtualService claims the host)",
+                        arg("route", name)));
+    else if (r.vs_rule == "-")
+      line(text::format("Route {route} (no VirtualService applies: the service's default route)", arg("route", name)));
+    else
+      line(text::format("Route {route}", arg("route", name)));
+  }
+
+  // A redirect: the full Location the client receives, built from this request as Envoy does.
+  void narrate_redirect(const Route& r) {
+    RequestAttributes req;
+    req.authority = call.host;
+    req.path = call.path.empty() ? std::string_view("/") : std::string_view(call.path);
+    req.method = call.method;
+    req.scheme = call.tls == Call::Tls::Tls ? "https" : "http";
+    const std::string location = r.redirect_location.empty() ? tr("(keeps scheme, host and path)") : r.redirect_location;
+    line(r.redirect.prefix_rewrite
+             ? text::format("  redirect: {location} (prefixRewrite: replaces the matched prefix)", arg("location", location))
+             : text::format("  redirect: {location}", arg("location", location)));
+    outcome(text::format("{status} redirect to {location}", arg("status", r.local_status),
+                         arg("location", redirect_location(r, req))));
+  }
+
+  // What the route does to a forwarded request: fault, timeout, retries, rewrites, hashing,
+  // mirrors.
+  void narrate_route_policy(const Route& r) {
+    if (r.fault && r.fault->delay)
+      line(text::format("  fault: delay {delay} for {percent} of requests (DI)", arg("delay", duration(r.fault->delay->duration)),
+                        arg("percent", percent(r.fault->delay->per_million))));
+    if (r.fault && r.fault->abort) {
+      const auto& a = *r.fault->abort;
+      line(a.grpc_status >= 0
+               ? text::format("  fault: abort grpc-status {status} for {percent} of requests (FI)", arg("status", a.grpc_status),
+                              arg("percent", percent(a.per_million)))
+               : text::format("  fault: abort HTTP {status} for {percent} of requests (FI)", arg("status", a.http_status),
+                              arg("percent", percent(a.per_million))));
+    }
+    line(r.timeout > 0 ? text::format("  timeout: {timeout}", arg("timeout", duration(r.timeout)))
+                       : tr("  timeout: none (0s: Istio's default)"));
+    if (r.retry)
+      line(text::format("  retries: {n} on {on}{per_try}, backoff {base}...{max}", arg("n", r.retry->num_retries),
+                        arg("on", retry_on(r.retry->retry_on, r.retry->retriable_status_codes)),
+                        arg("per_try", r.retry->per_try_timeout > 0
+                                           ? text::format(", per try {timeout}", arg("timeout", duration(r.retry->per_try_timeout)))
+                                           : ""),
+                        arg("base", duration(r.retry->backoff_base)), arg("max", duration(r.retry->backoff_max))));
+    else
+      line(tr("  retries: none"));
+    if (!r.prefix_rewrite.empty()) line(text::format("  rewrite: path prefix -> {prefix}", arg("prefix", r.prefix_rewrite)));
+    if (r.regex_rewrite)
+      line(text::format("  rewrite: path /{regex}/ -> {rewrite}", arg("regex", r.regex_rewrite->match),
+                        arg("rewrite", r.regex_rewrite->rewrite)));
+    if (!r.authority_rewrite.empty())
+      line(text::format("  rewrite: authority -> {authority}", arg("authority", r.authority_rewrite)));
+    if (r.hash_policy) line(text::format("  consistent hash on {key}", arg("key", hash_key(*r.hash_policy))));
+    for (const auto& m : r.mirrors)
+      line(text::format("  mirror {percent} to {cluster}", arg("percent", percent(m.per_million)), arg("cluster", m.cluster_name)));
+  }
+
+  // An HTTP route: direct response, redirect, or forward with its policy, weights and clusters.
+  void narrate_route(const Route& r) {
+    narrate_route_heading(r);
+    if (r.action == Route::Action::DirectResponse) {
+      outcome(r.name == "block_all"
+                  ? text::format("{status} direct response (block_all: outboundTrafficPolicy REGISTRY_ONLY, no upstream, no flag)",
+                                 arg("status", r.local_status))
+                  : text::format("{status} direct response", arg("status", r.local_status)));
+      return;
+    }
+    if (r.action == Route::Action::Redirect) {
+      narrate_redirect(r);
+      return;
+    }
+    narrate_route_policy(r);
+    if (r.clusters.size() > 1)
+      narrate_weights(N_("Weights (picked once per request, kept on retries):"), r.clusters, r.total_weight);
+    for (const auto& wc : r.clusters) describe_cluster(wc.name, wc.cluster, r.cluster_not_found_status);
+    if (r.clusters.size() == 1 && cfg.find_cluster(r.clusters.front().name) == kNoCluster)
+      outcome(text::format("{status} NC (cluster {cluster} does not exist)", arg("status", r.cluster_not_found_status),
+                           arg("cluster", r.clusters.front().name)));
+    else
+      outcome(text::format("forwarded to {cluster}",
+                           arg("cluster", r.clusters.size() == 1 ? r.clusters.front().name : tr("a weighted cluster"))));
+  }
+};
 
 }  // namespace
 
@@ -164,252 +515,19 @@ std::optional<Explanation> explain(const ProxyConfig& cfg, const registry::Regis
   auto url = parse_url(request.url, error);
   if (!url) return std::nullopt;
   Explanation e;
-  auto& out = e.lines;
-  Call call;
-  call.port = url->port;
-  call.path = url->path;
-  // A gRPC call is an HTTP/2 POST to /<package.Service>/<Method> with content-type application/grpc
-  // (the gRPC over HTTP/2 protocol); grpc:// URLs get both unless the request says otherwise.
-  const bool grpc = url->scheme == "grpc";
-  call.method = !request.method.empty() ? request.method : grpc ? "POST" : "GET";
-  call.host = url->authority;
-  // The Host header is the request's :authority: it picks the virtual host, while the URL's
-  // host and port pick the listener and route table (docs/semantics.md §1.5).
-  std::string given_authority;
-  for (const auto& [k, v] : request.headers) {
-    if (k == "host" || k == ":authority") {
-      given_authority = v;
-      continue;
-    }
-    call.headers.emplace_back(k, v);
-  }
-  if (!given_authority.empty()) {
-    call.host.clear();
-    for (char c : given_authority) call.host.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  }
-  if (grpc && std::none_of(call.headers.begin(), call.headers.end(), [](const auto& h) { return h.first == "content-type"; }))
-    call.headers.emplace_back("content-type", "application/grpc");
-  call.protocol = url->scheme == "tcp" ? Call::Protocol::Tcp : url->scheme == "grpc" ? Call::Protocol::Http2 : Call::Protocol::Http;
-  if (url->scheme == "https") {
-    call.tls = Call::Tls::Tls;
-    call.sni = url->host;
-    call.protocol = Call::Protocol::Http;
-  }
-  out.push_back("Request: " + (call.protocol == Call::Protocol::Tcp ? std::string("connection to ") : call.method + " ") +
-                request.url + " from " + proxy.namespace_ + "/" + proxy.workload +
-                (proxy.is_gateway ? " (gateway proxy)" : " (sidecar)"));
-  if (!given_authority.empty())
-    out.push_back("  authority " + call.host + " (the Host header: it picks the virtual host; " + url->host + ":" +
-                  std::to_string(url->port) + " picks the listener)");
-  if (grpc) {
-    // /pkg.Service/Method: the path GRPCRoute method matches are translated to (§11.3).
-    const auto second = call.path.find('/', 1);
-    if (call.path.size() > 1 && second != std::string::npos && second + 1 < call.path.size())
-      out.push_back("  gRPC service " + call.path.substr(1, second - 1) + ", method " + call.path.substr(second + 1) +
-                    " (HTTP/2 POST " + call.path + ")");
-    else
-      out.push_back("  gRPC call to path " + call.path + " (a gRPC path is /<package.Service>/<Method>)");
-  }
-  for (const auto& [k, v] : call.headers) out.push_back("  header " + k + ": " + v);
-
-  if (proxy.is_gateway) {
-    // A client reaches the gateway through its Service: the Service port becomes the pod's target
-    // port, which is what the gateway listens on (docs/semantics.md §11).
-    call.address = proxy.ip_addresses.empty() ? "0.0.0.0" : proxy.ip_addresses.front();
-    for (const auto& s : reg.services()) {
-      bool mine = false;
-      for (std::uint32_t p : s.pods)
-        if (!proxy.ip_addresses.empty() && reg.pods()[p].ip == proxy.ip_addresses.front()) mine = true;
-      if (!mine) continue;
-      if (const auto* sp = s.find_port(url->port)) {
-        const std::uint32_t target = sp->target_port_number ? sp->target_port_number : sp->port;
-        out.push_back("Service " + s.hostname + " port " + std::to_string(sp->port) + " -> gateway pod port " +
-                      std::to_string(target));
-        call.port = target;
-        break;
-      }
-    }
-  } else {
-    const registry::Registry::Dial dial = reg.dial(url->host, proxy.namespace_);
-    call.address = dial.address;
-    for (std::size_t from = 0; !dial.note.empty() && from <= dial.note.size();) {
-      const auto nl = dial.note.find('\n', from);
-      out.push_back(dial.note.substr(from, nl == std::string::npos ? std::string::npos : nl - from));
-      if (nl == std::string::npos) break;
-      from = nl + 1;
-    }
-  }
-
-  e.trace = trace_call(cfg, call);
+  Narrator n{cfg, reg, proxy, request, *url, e, {}, {}, false};
+  n.build_call();
+  n.narrate_request();
+  n.resolve_destination();
+  e.trace = trace_call(cfg, n.call);
+  n.narrate_trace();
   const CallTrace& t = e.trace;
-  for (const auto& s : t.steps) out.push_back(s);
-  if (t.virtual_host_ptr) {
-    std::string domains;
-    for (const auto& d : t.virtual_host_ptr->domains) domains += (domains.empty() ? "" : ", ") + d;
-    out.push_back("  domains: " + domains);
-    out.push_back("Routes of " + t.virtual_host_ptr->name + ", in order:");
-    std::size_t i = 0;
-    for (const auto& rt : t.routes_tried) {
-      ++i;
-      const Route& r = *rt.route;
-      const std::string id = r.vs_rule.empty() || r.vs_rule == "-" ? (r.name.empty() ? "(unnamed)" : r.name) : r.vs_rule;
-      out.push_back("  " + std::to_string(i) + ". " + id + (r.name.empty() || r.name == id ? "" : " \"" + r.name + "\"") +
-                    " match " + describe_match(r.match) + (rt.matched ? "  -> MATCHED" : "  -> no: " + rt.why));
-    }
-    const std::size_t untried = t.virtual_host_ptr->routes.size() - t.routes_tried.size();
-    if (untried) out.push_back("  (" + std::to_string(untried) + " later route(s) not evaluated: first match wins)");
-  }
-  if (t.error != CallError::None) {
-    switch (t.error) {
-      case CallError::NoRoute:
-      case CallError::NoVirtualHost: e.outcome = "404 NR (no route)"; break;
-      case CallError::TlsRedirect: e.outcome = "301 redirect to https"; break;
-      case CallError::NoListener: e.outcome = "connection refused (no listener)"; break;
-      case CallError::NoFilterChain: e.outcome = "connection closed (no filter chain, NR)"; break;
-      default: e.outcome = std::string(to_string(t.error)); break;
-    }
-    out.push_back("Outcome: " + e.outcome);
-    return e;
-  }
-
-  auto describe_cluster = [&](const std::string& name, std::int32_t index, int not_found_status) {
-    if (index == kNoCluster) index = cfg.find_cluster(name);
-    if (index == kNoCluster) {
-      if (name.ends_with("||"))  // no host: istiod's translation of an invalid backendRef (§11.1)
-        out.push_back("Cluster " + name + " does not exist: " + std::to_string(not_found_status) +
-                      " NC (the Gateway API backendRef is invalid: no ReferenceGrant permits it, or it is of a kind "
-                      "istiod does not route to; meshtwin lint names it)");
-      else
-        out.push_back("Cluster " + name + " does not exist: " + std::to_string(not_found_status) +
-                      " NC (a subset no DestinationRule declares, or a host this proxy does not know)");
-      return;
-    }
-    const Cluster& c = cfg.clusters[static_cast<std::size_t>(index)];
-    out.push_back("Cluster " + c.name + " (" + c.discovery + (c.mesh_external ? ", mesh external" : "") + ")");
-    if (c.name == "PassthroughCluster")
-      out.push_back("  forwards to the original destination " + call.address + ":" + std::to_string(call.port) +
-                    " (outboundTrafficPolicy ALLOW_ANY)");
-    if (c.name == "BlackHoleCluster") out.push_back("  no endpoints: the connection is closed (outboundTrafficPolicy REGISTRY_ONLY)");
-    if (!c.destination_rule.empty())
-      out.push_back("  DestinationRule " + c.destination_rule +
-                    (c.subset.empty() ? "" : ", subset " + c.subset + " " + labels(c.subset_labels)));
-    else if (!c.service_hostname.empty())
-      out.push_back("  no DestinationRule: Istio's defaults");
-    if (!c.service_hostname.empty())
-      out.push_back("  load balancer " + lb_name(c.lb) + (c.lb.hash ? ", hash on " + hash_key(*c.lb.hash) : "") +
-                    (c.lb.locality ? ", locality settings" : ""));
-    if (c.connection_pool) {
-      std::string cp;
-      if (c.connection_pool->tcp && c.connection_pool->tcp->max_connections)
-        cp += " maxConnections " + std::to_string(c.connection_pool->tcp->max_connections);
-      if (c.connection_pool->http) {
-        if (c.connection_pool->http->http1_max_pending_requests)
-          cp += " http1MaxPendingRequests " + std::to_string(c.connection_pool->http->http1_max_pending_requests);
-        if (c.connection_pool->http->http2_max_requests)
-          cp += " http2MaxRequests " + std::to_string(c.connection_pool->http->http2_max_requests);
-        if (c.connection_pool->http->max_retries) cp += " maxRetries " + std::to_string(c.connection_pool->http->max_retries);
-      }
-      out.push_back("  connection pool:" + (cp.empty() ? std::string(" (defaults)") : cp));
-    }
-    if (c.outlier_detection) {
-      const auto& od = *c.outlier_detection;
-      out.push_back("  outlier detection: consecutive5xxErrors " +
-                    (od.consecutive_5xx_errors ? std::to_string(*od.consecutive_5xx_errors) : std::string("5")) +
-                    ", interval " + duration(od.interval.value_or(10 * engine::kSecond)) + ", baseEjectionTime " +
-                    duration(od.base_ejection_time.value_or(30 * engine::kSecond)));
-    }
-    if (c.tls) out.push_back("  DestinationRule tls mode " + c.tls->mode + " (not simulated)");
-    if (c.type == Cluster::Type::OriginalDst && c.name != "PassthroughCluster" && c.endpoints.empty()) {
-      out.push_back("  original destination: Envoy connects to the address the app dialled");
-      return;
-    }
-    if (c.type == Cluster::Type::BlackHole) return;
-    if (c.endpoints.empty()) {
-      out.push_back("  endpoints: none -> 503 UH (no healthy upstream)" +
-                    std::string(c.subset.empty() ? "" : ": no pod carries the subset's labels"));
-      return;
-    }
-    out.push_back("  endpoints (" + std::to_string(c.endpoints.size()) + "):");
-    for (const auto& ep : c.endpoints) {
-      std::string who = ep.is_pod() ? reg.pods()[ep.pod].name + " " + ep.address : ep.address + " (not a pod)";
-      out.push_back("    " + who + ":" + std::to_string(ep.port) + (ep.healthy ? " healthy" : " UNHEALTHY (not ready)") +
-                    (ep.weight != 1 ? " weight " + std::to_string(ep.weight) : ""));
-    }
-  };
-
-  if (t.tcp) {
-    if (t.tcp->clusters.size() > 1) {
-      out.push_back("Weights (picked once per connection):");
-      for (const auto& wc : t.tcp->clusters)
-        out.push_back("  " + wc.name + " " + std::to_string(wc.weight) + "/" + std::to_string(t.tcp->total_weight));
-    }
-    if (t.tcp->vs_rule != "-") out.push_back("TCP route " + t.tcp->vs_rule);
-    for (const auto& wc : t.tcp->clusters) describe_cluster(wc.name, wc.cluster, 503);
-    e.outcome = "tcp_proxy to " + (t.tcp->clusters.size() == 1 ? t.tcp->clusters.front().name : "a weighted cluster");
-    out.push_back("Outcome: " + e.outcome);
-    return e;
-  }
-  const Route& r = *t.route;
-  const bool catch_all = r.name == "block_all" || r.name == "allow_any";
-  out.push_back("Route " + (r.vs_rule == "-" || r.vs_rule.empty() ? r.name : r.vs_rule) +
-                (catch_all ? " (the catch-all virtual host: no service or VirtualService claims the host)"
-                 : r.vs_rule == "-" ? " (no VirtualService applies: the service's default route)"
-                                    : ""));
-  if (r.action == Route::Action::DirectResponse) {
-    e.outcome = std::to_string(r.local_status) + " direct response" +
-                (r.name == "block_all" ? " (block_all: outboundTrafficPolicy REGISTRY_ONLY, no upstream, no flag)" : "");
-    out.push_back("Outcome: " + e.outcome);
-    return e;
-  }
-  if (r.action == Route::Action::Redirect) {
-    // The full Location the client receives, built from this request as Envoy builds it.
-    RequestAttributes req;
-    req.authority = call.host;
-    req.path = call.path.empty() ? std::string_view("/") : std::string_view(call.path);
-    req.method = call.method;
-    req.scheme = call.tls == Call::Tls::Tls ? "https" : "http";
-    out.push_back("  redirect: " + (r.redirect_location.empty() ? std::string("(keeps scheme, host and path)")
-                                                               : r.redirect_location) +
-                  (r.redirect.prefix_rewrite ? " (prefixRewrite: replaces the matched prefix)" : ""));
-    e.outcome = std::to_string(r.local_status) + " redirect to " + redirect_location(r, req);
-    out.push_back("Outcome: " + e.outcome);
-    return e;
-  }
-  if (r.fault) {
-    if (r.fault->delay)
-      out.push_back("  fault: delay " + duration(r.fault->delay->duration) + " for " + percent(r.fault->delay->per_million) +
-                    " of requests (DI)");
-    if (r.fault->abort)
-      out.push_back("  fault: abort " +
-                    (r.fault->abort->grpc_status >= 0 ? "grpc-status " + std::to_string(r.fault->abort->grpc_status)
-                                                      : "HTTP " + std::to_string(r.fault->abort->http_status)) +
-                    " for " + percent(r.fault->abort->per_million) + " of requests (FI)");
-  }
-  out.push_back("  timeout: " + (r.timeout > 0 ? duration(r.timeout) : std::string("none (0s: Istio's default)")));
-  if (r.retry)
-    out.push_back("  retries: " + std::to_string(r.retry->num_retries) + " on " +
-                  retry_on(r.retry->retry_on, r.retry->retriable_status_codes) +
-                  (r.retry->per_try_timeout > 0 ? ", per try " + duration(r.retry->per_try_timeout) : "") +
-                  ", backoff " + duration(r.retry->backoff_base) + "..." + duration(r.retry->backoff_max));
+  if (t.error != CallError::None)
+    n.error_outcome(t.error);
+  else if (t.tcp)
+    n.narrate_tcp(*t.tcp);
   else
-    out.push_back("  retries: none");
-  if (!r.prefix_rewrite.empty()) out.push_back("  rewrite: path prefix -> " + r.prefix_rewrite);
-  if (r.regex_rewrite) out.push_back("  rewrite: path /" + r.regex_rewrite->match + "/ -> " + r.regex_rewrite->rewrite);
-  if (!r.authority_rewrite.empty()) out.push_back("  rewrite: authority -> " + r.authority_rewrite);
-  if (r.hash_policy) out.push_back("  consistent hash on " + hash_key(*r.hash_policy));
-  for (const auto& m : r.mirrors) out.push_back("  mirror " + percent(m.per_million) + " to " + m.cluster_name);
-  if (r.clusters.size() > 1) {
-    out.push_back("Weights (picked once per request, kept on retries):");
-    for (const auto& wc : r.clusters)
-      out.push_back("  " + wc.name + " " + std::to_string(wc.weight) + "/" + std::to_string(r.total_weight));
-  }
-  for (const auto& wc : r.clusters) describe_cluster(wc.name, wc.cluster, r.cluster_not_found_status);
-  if (r.clusters.size() == 1 && cfg.find_cluster(r.clusters.front().name) == kNoCluster)
-    e.outcome = std::to_string(r.cluster_not_found_status) + " NC (cluster " + r.clusters.front().name +
-                " does not exist)";
-  else
-    e.outcome = "forwarded to " + (r.clusters.size() == 1 ? r.clusters.front().name : "a weighted cluster");
-  out.push_back("Outcome: " + e.outcome);
+    n.narrate_route(*t.route);
   return e;
 }
 

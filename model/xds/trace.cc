@@ -5,9 +5,14 @@
 
 #include <re2/re2.h>
 
+#include "model/text/format.h"
+
 namespace meshtwin::xds {
 
 namespace {
+
+using fmt::arg;
+using text::tr;
 
 std::string_view path_only(std::string_view path) {
   const std::size_t cut = path.find_first_of("?#");
@@ -22,31 +27,32 @@ std::string join(const std::vector<std::string>& v) {
 
 std::string describe_string_matcher(const StringMatcher& m) {
   switch (m.kind) {
-    case StringMatcher::Kind::Exact: return "exactly \"" + m.value + "\"";
-    case StringMatcher::Kind::Prefix: return "starting with \"" + m.value + "\"";
-    case StringMatcher::Kind::Regex: return "matching /" + m.value + "/";
-    case StringMatcher::Kind::Present: return "present";
+    case StringMatcher::Kind::Exact: return text::format("exactly \"{value}\"", arg("value", m.value));
+    case StringMatcher::Kind::Prefix: return text::format("starting with \"{value}\"", arg("value", m.value));
+    case StringMatcher::Kind::Regex: return text::format("matching /{regex}/", arg("regex", m.value));
+    case StringMatcher::Kind::Present: return tr("present");
   }
   return "";
 }
 
-std::string_view transport_name(Call::Tls t) {
+std::string transport_name(Call::Tls t) {
   switch (t) {
-    case Call::Tls::Plaintext: return "plaintext";
+    case Call::Tls::Plaintext: return tr("plaintext");
     case Call::Tls::Tls: return "TLS";
-    case Call::Tls::Mtls: return "Istio mTLS";
+    case Call::Tls::Mtls: return tr("Istio mTLS");
   }
   return "";
 }
 
 std::string describe_chain_match(const FilterChainMatch& m) {
   std::vector<std::string> parts;
-  if (m.destination_port) parts.push_back("destination port " + std::to_string(m.destination_port));
-  if (!m.prefix_ranges.empty()) parts.push_back("destination in " + join(m.prefix_ranges));
+  if (m.destination_port) parts.push_back(text::format("destination port {port}", arg("port", m.destination_port)));
+  if (!m.prefix_ranges.empty()) parts.push_back(text::format("destination in {ranges}", arg("ranges", join(m.prefix_ranges))));
   if (!m.server_names.empty()) parts.push_back("SNI " + join(m.server_names));
-  if (!m.transport_protocol.empty()) parts.push_back("transport " + m.transport_protocol);
+  if (!m.transport_protocol.empty())
+    parts.push_back(text::format("transport {protocol}", arg("protocol", m.transport_protocol)));
   if (!m.application_protocols.empty()) parts.push_back("ALPN " + join(m.application_protocols));
-  if (parts.empty()) return "any connection";
+  if (parts.empty()) return tr("any connection");
   std::string out;
   for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
   return out;
@@ -85,18 +91,29 @@ std::string_view to_string(CallError e) {
 std::string describe_match(const RouteMatch& m) {
   std::string out;
   switch (m.path_kind) {
-    case RouteMatch::PathKind::Prefix: out = "prefix " + m.path; break;
-    case RouteMatch::PathKind::Exact: out = "exact " + m.path; break;
-    case RouteMatch::PathKind::Regex: out = "regex " + m.path; break;
-    case RouteMatch::PathKind::PathSeparatedPrefix: out = "path-separated prefix " + m.path; break;
+    case RouteMatch::PathKind::Prefix: out = text::format("prefix {path}", arg("path", m.path)); break;
+    case RouteMatch::PathKind::Exact: out = text::format("exact {path}", arg("path", m.path)); break;
+    case RouteMatch::PathKind::Regex: out = text::format("regex {path}", arg("path", m.path)); break;
+    case RouteMatch::PathKind::PathSeparatedPrefix:
+      out = text::format("path-separated prefix {path}", arg("path", m.path));
+      break;
   }
-  if (!m.case_sensitive) out += " (any case)";
+  if (!m.case_sensitive) out += tr(" (any case)");
   for (const auto& h : m.headers)
-    out += std::string(h.invert ? ", header " + h.name + " not " : ", header " + h.name + " ") +
-           describe_string_matcher(h.matcher);
-  for (const auto& q : m.query_params) out += ", query " + q.name + " " + describe_string_matcher(q.matcher);
+    out += h.invert ? text::format(", header {name} not {matcher}", arg("name", h.name),
+                               arg("matcher", describe_string_matcher(h.matcher)))
+                    : text::format(", header {name} {matcher}", arg("name", h.name),
+                               arg("matcher", describe_string_matcher(h.matcher)));
+  for (const auto& q : m.query_params)
+    out += text::format(", query {name} {matcher}", arg("name", q.name), arg("matcher", describe_string_matcher(q.matcher)));
   return out;
 }
+
+namespace {
+std::string path_mismatch(std::string_view path, const RouteMatch& path_part) {
+  return text::format("path {path} does not match {match}", arg("path", path), arg("match", describe_match(path_part)));
+}
+}  // namespace
 
 std::string route_mismatch(const RouteMatch& match, const RequestAttributes& request, bool path_only_mode) {
   RouteMatch path_part = match;
@@ -114,24 +131,33 @@ std::string route_mismatch(const RouteMatch& match, const RequestAttributes& req
         ok = match.path_regex && RE2::FullMatch(re2::StringPiece(p.data(), p.size()), *match.path_regex);
         break;
     }
-    return ok ? "" : "path " + std::string(p) + " does not match " + describe_match(path_part);
+    return ok ? "" : path_mismatch(p, path_part);
   }
   if (!route_matches(path_part, request))
-    return "path " + std::string(path_only(request.path)) + " does not match " + describe_match(path_part);
+    return path_mismatch(path_only(request.path), path_part);
   for (const auto& h : match.headers) {
     RouteMatch one = path_part;
     one.headers = {h};
     if (!route_matches(one, request)) {
       auto v = request.header(h.name);
-      return "header " + h.name + (v ? " is \"" + std::string(*v) + "\"" : " is absent") + ", the route wants it " +
-             (h.invert ? "not " : "") + describe_string_matcher(h.matcher);
+      const std::string wanted = describe_string_matcher(h.matcher);
+      if (!v)
+        return h.invert ? text::format("header {name} is absent, the route wants it not {matcher}", arg("name", h.name),
+                                   arg("matcher", wanted))
+                        : text::format("header {name} is absent, the route wants it {matcher}", arg("name", h.name),
+                                   arg("matcher", wanted));
+      return h.invert ? text::format("header {name} is \"{value}\", the route wants it not {matcher}", arg("name", h.name),
+                                 arg("value", *v), arg("matcher", wanted))
+                      : text::format("header {name} is \"{value}\", the route wants it {matcher}", arg("name", h.name),
+                                 arg("value", *v), arg("matcher", wanted));
     }
   }
   for (const auto& q : match.query_params) {
     RouteMatch one = path_part;
     one.query_params = {q};
     if (!route_matches(one, request))
-      return "query parameter " + q.name + " does not match (" + describe_string_matcher(q.matcher) + ")";
+      return text::format("query parameter {name} does not match ({matcher})", arg("name", q.name),
+                      arg("matcher", describe_string_matcher(q.matcher)));
   }
   return "";
 }
@@ -150,20 +176,24 @@ const Listener* trace_listener(const ProxyConfig& config, const Call& call, Call
   }
   if (!l) {
     t.error = CallError::NoListener;
-    t.steps.push_back("no listener for " + call.address + ":" + std::to_string(call.port) +
-                      (config.is_gateway ? " (a gateway only listens on its servers' ports)" : ""));
+    t.steps.push_back(config.is_gateway ? text::format("no listener for {address}:{port} (a gateway only listens on its "
+                                                   "servers' ports)",
+                                                   arg("address", call.address), arg("port", call.port))
+                                        : text::format("no listener for {address}:{port}", arg("address", call.address),
+                                                   arg("port", call.port)));
     return nullptr;
   }
   t.listener_ptr = l;
   t.listener = l->name;
   if (l->name == "virtualOutbound")
-    t.steps.push_back("listener virtualOutbound: no listener for " + call.address + ":" + std::to_string(call.port) +
-                      ", so the iptables capture listener (15001) takes the connection");
+    t.steps.push_back(text::format("listener virtualOutbound: no listener for {address}:{port}, so the iptables capture "
+                               "listener (15001) takes the connection",
+                               arg("address", call.address), arg("port", call.port)));
+  else if (l->address == "0.0.0.0" && call.address != "0.0.0.0")
+    t.steps.push_back(text::format("listener {listener} (no listener on {address}:{port}, the wildcard one takes it)",
+                               arg("listener", l->name), arg("address", call.address), arg("port", call.port)));
   else
-    t.steps.push_back("listener " + l->name + (l->address == "0.0.0.0" && call.address != "0.0.0.0"
-                                                   ? " (no listener on " + call.address + ":" + std::to_string(call.port) +
-                                                         ", the wildcard one takes it)"
-                                                   : ""));
+    t.steps.push_back(text::format("listener {listener}", arg("listener", l->name)));
   return l;
 }
 
@@ -185,34 +215,42 @@ const FilterChain* trace_filter_chain(const Listener& listener, const Call& call
   {
     std::string filters = listener.tls_inspector ? (listener.http_inspector ? "tls_inspector, http_inspector" : "tls_inspector")
                                            : (listener.http_inspector ? "http_inspector" : "none");
-    t.steps.push_back("listener filters: " + filters + "; the filter-chain match sees a " +
-                      std::string(transport_name(call.tls)) + " connection" +
-                      (t.selection.alpn.empty() ? "" : " with ALPN " + t.selection.alpn) +
-                      (call.sni.empty() ? "" : " and SNI " + call.sni));
+    if (filters == "none") filters = tr("none");
+    const std::string alpn = t.selection.alpn.empty() ? "" : text::format(" with ALPN {alpn}", arg("alpn", t.selection.alpn));
+    const std::string sni = call.sni.empty() ? "" : text::format(" and SNI {sni}", arg("sni", call.sni));
+    t.steps.push_back(text::format("listener filters: {filters}; the filter-chain match sees a {transport} connection{alpn}{sni}",
+                               arg("filters", filters), arg("transport", transport_name(call.tls)), arg("alpn", alpn),
+                               arg("sni", sni)));
   }
   if (t.selection.outcome == ChainOutcome::MultipleFilterChains) {
     t.error = CallError::MultipleFilterChains;
-    t.steps.push_back("several filter chains match equally: Envoy would reject this listener");
+    t.steps.push_back(tr("several filter chains match equally: Envoy would reject this listener"));
     return nullptr;
   }
   if (!t.selection.chain) {
     t.error = CallError::NoFilterChain;
-    t.steps.push_back("no filter chain matches and the listener has no default chain: the connection is closed");
+    t.steps.push_back(tr("no filter chain matches and the listener has no default chain: the connection is closed"));
     return nullptr;
   }
   const FilterChain& fc = *t.selection.chain;
   t.filter_chain = fc.name;
-  t.steps.push_back(std::string(t.selection.outcome == ChainOutcome::DefaultChain ? "default filter chain" : "filter chain") +
-                    (fc.name.empty() ? "" : " " + fc.name) + " (" + describe_chain_match(fc.match) + ")" +
-                    (fc.origin.empty() ? "" : " from " + fc.origin));
+  {
+    const std::string name = fc.name.empty() ? "" : " " + fc.name;
+    const std::string origin = fc.origin.empty() ? "" : text::format(" from {origin}", arg("origin", fc.origin));
+    t.steps.push_back(t.selection.outcome == ChainOutcome::DefaultChain
+                          ? text::format("default filter chain{name} ({match}){origin}", arg("name", name),
+                                     arg("match", describe_chain_match(fc.match)), arg("origin", origin))
+                          : text::format("filter chain{name} ({match}){origin}", arg("name", name),
+                                     arg("match", describe_chain_match(fc.match)), arg("origin", origin)));
+  }
   if (fc.terminates_tls && call.tls == Call::Tls::Plaintext) {
     t.error = CallError::TlsError;
-    t.steps.push_back("the chain terminates TLS but the call is plaintext: the handshake fails");
+    t.steps.push_back(tr("the chain terminates TLS but the call is plaintext: the handshake fails"));
     return nullptr;
   }
   if (fc.terminates_tls && fc.istio_mtls != (call.tls == Call::Tls::Mtls)) {
     t.error = CallError::MtlsError;
-    t.steps.push_back(fc.istio_mtls ? "the chain wants Istio mTLS, the call is not mTLS" : "the chain wants TLS, not Istio mTLS");
+    t.steps.push_back(fc.istio_mtls ? tr("the chain wants Istio mTLS, the call is not mTLS") : tr("the chain wants TLS, not Istio mTLS"));
     return nullptr;
   }
   return &fc;
@@ -222,11 +260,12 @@ void trace_tcp_proxy(const FilterChain& fc, CallTrace& t) {
   t.tcp = &fc.tcp;
   if (fc.tcp.clusters.size() == 1) {
     t.cluster = fc.tcp.clusters.front().name;
-    t.steps.push_back("tcp_proxy to cluster " + t.cluster);
+    t.steps.push_back(text::format("tcp_proxy to cluster {cluster}", arg("cluster", t.cluster)));
   } else {
     std::string w;
-    for (const auto& wc : fc.tcp.clusters) w += (w.empty() ? "" : ", ") + wc.name + " weight " + std::to_string(wc.weight);
-    t.steps.push_back("tcp_proxy to weighted clusters (one picked per connection): " + w);
+    for (const auto& wc : fc.tcp.clusters)
+      w += (w.empty() ? "" : ", ") + text::format("{cluster} weight {weight}", arg("cluster", wc.name), arg("weight", wc.weight));
+    t.steps.push_back(text::format("tcp_proxy to weighted clusters (one picked per connection): {clusters}", arg("clusters", w)));
   }
 }
 
@@ -234,33 +273,34 @@ void trace_tcp_proxy(const FilterChain& fc, CallTrace& t) {
 void trace_http(const ProxyConfig& config, const FilterChain& fc, const Call& call, CallTrace& t) {
   if (call.tls != Call::Tls::Plaintext && !fc.terminates_tls) {
     t.error = CallError::ProtocolError;
-    t.steps.push_back("an HTTP connection manager receives TLS bytes it does not terminate: protocol error");
+    t.steps.push_back(tr("an HTTP connection manager receives TLS bytes it does not terminate: protocol error"));
     return;
   }
   if (call.protocol != Call::Protocol::Http && call.protocol != Call::Protocol::Http2) {
     t.error = CallError::ProtocolError;
-    t.steps.push_back("an HTTP connection manager receives bytes that are not HTTP: protocol error");
+    t.steps.push_back(tr("an HTTP connection manager receives bytes that are not HTTP: protocol error"));
     return;
   }
   const RouteConfiguration* rc =
       fc.route_config >= 0 ? &config.route_configs[static_cast<std::size_t>(fc.route_config)] : config.find_route_config(fc.route_config_name);
   if (!fc.inline_route_config) t.route_config = fc.route_config_name;
   t.route_config_ptr = rc;
-  t.steps.push_back("HTTP connection manager, route configuration " +
-                    (fc.inline_route_config ? std::string("(inline)") : fc.route_config_name));
+  t.steps.push_back(text::format("HTTP connection manager, route configuration {route_config}",
+                             arg("route_config", fc.inline_route_config ? tr("(inline)") : fc.route_config_name)));
   const std::int32_t vhi = rc ? rc->find_virtual_host(call.host) : -1;
   if (vhi < 0) {
     t.error = CallError::NoVirtualHost;
-    t.steps.push_back("no virtual host has a domain matching host \"" + call.host + "\": 404 NR");
+    t.steps.push_back(text::format("no virtual host has a domain matching host \"{host}\": 404 NR", arg("host", call.host)));
     return;
   }
   const VirtualHost& vh = rc->virtual_hosts[static_cast<std::size_t>(vhi)];
   t.virtual_host_ptr = &vh;
   t.virtual_host = vh.name;
-  t.steps.push_back("virtual host " + vh.name + " (host \"" + call.host + "\")");
+  t.steps.push_back(text::format("virtual host {virtual_host} (host \"{host}\")", arg("virtual_host", vh.name),
+                             arg("host", call.host)));
   if (vh.require_tls && call.tls == Call::Tls::Plaintext) {
     t.error = CallError::TlsRedirect;
-    t.steps.push_back("the virtual host requires TLS (httpsRedirect): 301 to https");
+    t.steps.push_back(tr("the virtual host requires TLS (httpsRedirect): 301 to https"));
     return;
   }
   std::vector<RequestHeader> headers;
@@ -286,7 +326,7 @@ void trace_http(const ProxyConfig& config, const FilterChain& fc, const Call& ca
   }
   if (!t.route) {
     t.error = CallError::NoRoute;
-    t.steps.push_back("no route of the virtual host matches: 404 NR");
+    t.steps.push_back(tr("no route of the virtual host matches: 404 NR"));
     return;
   }
   t.route_name = t.route->name;
@@ -302,7 +342,7 @@ CallTrace trace_call(const ProxyConfig& config, Call call) {
   call.fill_defaults();
   if (!call.alpn.empty() && call.tls == Call::Tls::Plaintext) {
     t.error = CallError::InvalidCall;
-    t.steps.push_back("invalid call: ALPN is only sent in a TLS handshake");
+    t.steps.push_back(tr("invalid call: ALPN is only sent in a TLS handshake"));
     return t;
   }
   const Listener* l = trace_listener(config, call, t);
