@@ -52,5 +52,6 @@ void register_diff(CLI::App& app, Commands& commands);
 void register_gen_mesh(CLI::App& app, Commands& commands);
 void register_calibrate(CLI::App& app, Commands& commands);
 void register_import(CLI::App& app, Commands& commands);
+void register_trace(CLI::App& app, Commands& commands);
 
 }  // namespace meshtwin::cli

@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   register_report(app, commands);
   register_export(app, commands);
   register_explain(app, commands);
+  register_trace(app, commands);
   register_lint(app, commands);
   register_conformance(app, commands);
   register_graph(app, commands);

@@ -17,6 +17,7 @@
 #include "model/config/diagnostics.h"
 #include "model/scenario/mesh.h"
 #include "model/scenario/scenario_spec.h"
+#include "model/telemetry/decision_log.h"
 
 namespace meshtwin::cli {
 namespace {
@@ -26,17 +27,34 @@ struct RunArgs {
   std::string output = "meshtwin-results.db";
   bool quiet = false;
   std::string max_wall;
+  std::string log;  // --log COMPONENT=LEVEL,...
+};
+
+// `--log`: each decision-log record as one line on stderr, as it happens.
+class StderrLog : public telemetry::LogSink {
+ public:
+  void on_log(const telemetry::LogRecord& r) override { std::cerr << telemetry::format_log_line(r) << '\n'; }
 };
 
 int cmd_run(const RunArgs& args) {
   const auto max_wall = parse_max_wall(args.max_wall);
   if (!max_wall) return kExitBadInput;
+  telemetry::DecisionLog log;
+  StderrLog log_lines;
+  if (!args.log.empty()) {
+    std::string error;
+    if (!telemetry::parse_log_spec(args.log, log, &error)) {
+      std::cerr << "meshtwin run: " << error << '\n';
+      return kExitBadInput;
+    }
+    log.set_sink(&log_lines);
+  }
   auto prepared = prepare_run(args.scenario);
   if (!prepared) return kExitBadInput;
   auto& spec = prepared->spec;
   auto& mesh = prepared->mesh;
 
-  auto simulated = simulate_to_file(*mesh, args.output, args.quiet, *max_wall);
+  auto simulated = simulate_to_file(*mesh, args.output, args.quiet, *max_wall, args.log.empty() ? nullptr : &log);
   if (!simulated) return kExitBadInput;
   const auto& stats = simulated->stats;
   const double attempts_per_s =
@@ -75,6 +93,10 @@ void register_run(CLI::App& app, Commands& commands) {
   run->add_option("--max-wall", args->max_wall,
                   "Stop the run after this much wall-clock time (e.g. 10m); it is stored as "
                   "interrupted and the command exits 1");
+  run->add_option("--log", args->log,
+                  "Print the simulation's decisions on stderr, one line each with the simulated time and request: "
+                  "COMPONENT=LEVEL[,...] with components client, router, fault, lb, pool, retry, outlier, app (or "
+                  "all) and levels info, debug, trace (e.g. router=debug,pool=trace; a bare component is debug)");
   commands.push_back({run, [args] { return cmd_run(*args); }});
 }
 

@@ -84,7 +84,8 @@ void die_of_signal(int sig) {
 }
 
 std::optional<Simulated> simulate_to_file(scenario::Mesh& mesh, const std::string& output,
-                                          bool quiet, std::int64_t max_wall_ns) {
+                                          bool quiet, std::int64_t max_wall_ns,
+                                          const telemetry::DecisionLog* log) {
   std::string error;
   results::WriterOptions writer_options;
   writer_options.on_wait = [output] {
@@ -104,6 +105,7 @@ std::optional<Simulated> simulate_to_file(scenario::Mesh& mesh, const std::strin
   scenario::RunOptions options;
   options.meshtwin_version = MESHTWIN_VERSION;
   options.stop = &g_stop;
+  options.log = log;
   TerminalProgress progress(quiet);
   if (progress.enabled()) {
     options.progress = progress.callback();

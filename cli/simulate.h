@@ -24,8 +24,10 @@ struct Simulated {
 // process at once (the run then reads as incomplete). nullopt after printing one line when
 // the file cannot be opened or a write failed (the run is then marked `failed`).
 // `max_wall_ns` > 0 stops the run after that much wall-clock time (`--max-wall`), the same way.
+// `log`, when given, is the decision log the run reports to (`run --log`).
 std::optional<Simulated> simulate_to_file(scenario::Mesh& mesh, const std::string& output,
-                                          bool quiet, std::int64_t max_wall_ns = 0);
+                                          bool quiet, std::int64_t max_wall_ns = 0,
+                                          const telemetry::DecisionLog* log = nullptr);
 
 // The signal that interrupted a simulation (SIGINT, SIGTERM), 0 if none. main() ends the
 // process with it, after every command has closed its files, so that the exit status is the

@@ -5,6 +5,7 @@
 #include "model/scenario/mesh.h"
 
 #include <algorithm>
+#include <unordered_set>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -145,6 +146,40 @@ void MeshImpl::record_unfinished() {
   span_outcome_ = {};
 }
 
+namespace {
+
+// Everything a run reads, for the results file's `inputs`, so that it can be re-simulated from
+// the file (`meshtwin trace`): the scenario, its --set overrides, the manifests, the ones the
+// timeline applies or deletes later, and replayed arrival CSVs.
+std::vector<std::pair<std::string, std::string>> run_inputs(const ScenarioSpec& spec) {
+  std::vector<std::pair<std::string, std::string>> inputs;
+  inputs.emplace_back(spec.path, spec.text);
+  if (!spec.overrides.empty()) {
+    std::string lines;
+    for (const auto& o : spec.overrides) lines += o + "\n";
+    inputs.emplace_back(kOverridesInput, std::move(lines));
+  }
+  std::unordered_set<std::string> stored;
+  auto store = [&](const std::string& path) {
+    std::vector<std::string> files;
+    collect_manifest_files(path, files);
+    for (const auto& f : files)
+      if (stored.insert(f).second) inputs.emplace_back(f, read_file(f));
+  };
+  for (const auto& m : spec.manifests) store(m);
+  for (const auto& e : spec.timeline) {
+    for (const auto& m : e.apply) store(m);
+    for (const auto& m : e.remove) store(m);
+    for (const auto& change : e.client)
+      if (change.rate && !change.rate->replay_file.empty()) store(change.rate->replay_file);
+  }
+  for (const auto& c : spec.clients)
+    if (!c.rate.replay_file.empty()) store(c.rate.replay_file);
+  return inputs;
+}
+
+}  // namespace
+
 RunStats MeshImpl::run(telemetry::Sink& sink, const RunOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
   sink_ = &sink;
@@ -154,12 +189,7 @@ RunStats MeshImpl::run(telemetry::Sink& sink, const RunOptions& options) {
   info.duration = spec_.duration;
   info.meshtwin_version = options.meshtwin_version;
   info.metrics_interval = spec_.record.metrics_interval;
-  info.inputs.emplace_back(spec_.path, spec_.text);
-  for (const auto& m : spec_.manifests) {
-    std::vector<std::string> files;
-    collect_manifest_files(m, files);
-    for (const auto& f : files) info.inputs.emplace_back(f, read_file(f));
-  }
+  info.inputs = run_inputs(spec_);
   for (const auto& pod : registry().pods())
     info.workloads.push_back({pod.workload, pod.namespace_, pod.canonical_service, pod.canonical_revision});
   telemetry::sort_workloads(info.workloads);

@@ -9,6 +9,7 @@
 #include "model/config/config_store.h"
 #include "model/config/diagnostics.h"
 #include "model/scenario/scenario_spec.h"
+#include "model/telemetry/decision_log.h"
 #include "model/telemetry/records.h"
 
 namespace meshtwin::scenario {
@@ -42,6 +43,9 @@ struct RunOptions {
   // current event: what was recorded so far is kept, summaries are written from it, and the
   // run ends as interrupted (RunEnd::complete false). Requests still in flight get no rows.
   const engine::StopToken* stop = nullptr;
+  // The decision log (model/telemetry/decision_log.h): copied at the start of the run; its
+  // sink gets one record per decision of the components it turns on. nullptr: off.
+  const telemetry::DecisionLog* log = nullptr;
 };
 
 class MeshImpl;

@@ -364,6 +364,7 @@ std::optional<ScenarioSpec> load_scenario(const std::string& path, const std::ve
   ScenarioSpec spec;
   spec.path = path;
   spec.allow_unknown_fields = options.allow_unknown_fields;
+  spec.overrides = overrides;
   {
     std::string error;
     auto text = config::read_input_file(path, error);

@@ -261,6 +261,9 @@ struct ScenarioSpec {
   std::vector<RolloutSpec> rollouts;
   std::vector<AssertionSpec> assertions;
   std::string text;          // the scenario file as read (results `inputs`)
+  // The --set overrides applied to `text` (results `inputs`, path kOverridesInput), so that a
+  // run can be re-simulated from its results file (`meshtwin trace`).
+  std::vector<std::string> overrides;
   // Not part of the file: the caller's --allow-unknown-fields, which the scenario's manifests
   // (read when the mesh is built and by the timeline) obey too.
   bool allow_unknown_fields = false;
@@ -268,6 +271,9 @@ struct ScenarioSpec {
   const AppSpec* find_app(std::string_view namespace_, std::string_view workload) const;
   const ExternalSpec* find_external(std::string_view host) const;
 };
+
+// The `inputs` path under which a run's --set overrides are stored, one per line; no file has it.
+inline constexpr const char* kOverridesInput = "--set";
 
 // Reads and validates a scenario file. `overrides` are `--set PATH=VALUE` strings applied to
 // the YAML before validation (PATH like `spec.seed` or `spec.clients[0].rate.poisson`; VALUE
