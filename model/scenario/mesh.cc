@@ -183,6 +183,7 @@ std::vector<std::pair<std::string, std::string>> run_inputs(const ScenarioSpec& 
 RunStats MeshImpl::run(telemetry::Sink& sink, const RunOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
   sink_ = &sink;
+  if (options.log) log_ = *options.log;
   telemetry::RunInfo info;
   info.scenario = spec_.name.empty() ? spec_.path : spec_.name;
   info.seed = seed_;

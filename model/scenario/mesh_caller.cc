@@ -8,12 +8,34 @@
 #include "model/scenario/mesh_impl.h"
 #include "model/telemetry/outcome.h"
 #include "model/telemetry/response_flags.h"
+#include "model/text/i18n.h"
 
 namespace meshtwin::scenario {
 
 using telemetry::SpanKind;
 using telemetry::is_success;
 namespace flag = telemetry;
+
+namespace {
+
+// Why an attempt failed, for the decision log's retry records.
+LogField retry_reason(const proxy::AttemptOutcome& o, telemetry::StringPool& strings) {
+  using Kind = proxy::AttemptOutcome::Kind;
+  switch (o.kind) {
+    case Kind::Response:
+      return LogField::t("reason", strings.intern(o.grpc_status >= 0 ? "grpc-status " + std::to_string(o.grpc_status)
+                                                                     : "HTTP " + std::to_string(o.status)));
+    case Kind::ConnectFailure: return LogField::m("reason", N_("a connection failure"));
+    case Kind::RefusedStream: return LogField::m("reason", N_("a refused stream"));
+    case Kind::ResetBeforeRequest: return LogField::m("reason", N_("a reset before the request was sent"));
+    case Kind::Reset: return LogField::m("reason", N_("a reset"));
+    case Kind::PerTryTimeout: return LogField::m("reason", N_("a per-try timeout"));
+    case Kind::Overflow: return LogField::m("reason", N_("an overflow"));
+  }
+  return LogField::t("reason", "");
+}
+
+}  // namespace
 
 // ====================================================================== caller-side proxy
 
@@ -110,6 +132,8 @@ void MeshImpl::route_stream(StreamId slot) {
     local_reply(slot, d.status, d.flags);
     return;
   }
+  MESH_DLOG(RouteMatched, s.request_id, s.depth, LogField::t("proxy", p.name),
+            LogField::t("route", s.vs_rule == dash_ ? s.route_name : s.vs_rule), LogField::t("cluster", s.cluster_name));
   s.route_random = d.random;
   s.crt = &ensure_cluster(p, s.cluster);
   if (d.kind == proxy::RouteDecision::Kind::Tcp) {
@@ -119,6 +143,7 @@ void MeshImpl::route_stream(StreamId slot) {
   // Fault filter (§6): delay roll first; the abort roll happens after the delay, or at once.
   if (proxy::roll_fault_delay(*s.route, p.fault_rng)) {
     s.flags |= flag::kDelayInjected;
+    MESH_DLOG(FaultDelay, s.request_id, s.depth, LogField::d("delay", s.route->fault->delay->duration));
     sim_.schedule_in(s.route->fault->delay->duration,
                      &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_fault_delay_done>, this,
                      pack(slot, s.gen));
@@ -242,6 +267,7 @@ void MeshImpl::forward_stream(StreamId slot) {
   const xds::Route& route = *s.route;
   if (const std::optional<int> status = proxy::roll_fault_abort(route, p.fault_rng)) {
     // An abort never reaches the router: no attempt, no retry, no outlier input (§6).
+    MESH_DLOG(FaultAbort, s.request_id, s.depth, LogField::i("code", *status));
     local_reply(slot, *status, s.flags | flag::kFaultInjected);
     return;
   }
@@ -310,17 +336,22 @@ void MeshImpl::start_attempt(StreamId slot) {
       }
       const std::int32_t host = c.lb.choose(pick, p.lb_rng);
       if (host != proxy::kNoHost) {
+        MESH_DLOG(LbPick, s.request_id, s.depth, LogField::t("pod", c.endpoints[host].pod_name),
+                  LogField::i("host", host + 1), LogField::i("hosts", static_cast<std::int64_t>(c.endpoints.size())));
         s.host = host;
         s.router.remember_host(host);
         dest = c.endpoints[host].pod;
       }
     }
     if (dest == kNone) {
+      MESH_DLOG(LbNoHost, s.request_id, s.depth, LogField::t("cluster", s.cluster_name));
       local_reply(slot, 503, flag::kNoHealthyUpstream);  // §3.2, §8.5
       return;
     }
   }
   s.dest_pod = dest;
+  MESH_DLOG(AttemptStart, s.request_id, s.depth, LogField::i("attempt", s.router.attempt()),
+            LogField::t("pod", pods_[dest].name), LogField::t("cluster", s.cluster_name));
   s.attempt_start = sim_.now();
   s.span_id = next_span_id_++;
   s.attempt_in_flight = true;
@@ -354,12 +385,15 @@ void MeshImpl::end_attempt(StreamId slot, int code, std::uint32_t flags, bool re
   s.server_req = ServerReqId::none();
   emit_span(s, s.owner == Owner::Shadow ? SpanKind::Shadow : SpanKind::Attempt, s.attempt_start,
             code, flags);
+  MESH_DLOG(AttemptEnd, s.request_id, s.depth, LogField::i("attempt", s.router.attempt()), LogField::i("code", code),
+            LogField::f("flags", flags), LogField::d("duration", sim_.now() - s.attempt_start));
   s.upstream_flags = 0;
 }
 
 void MeshImpl::on_route_timeout(std::uint64_t slot) {
   Stream& s = streams_[StreamId{static_cast<std::uint32_t>(slot)}];
   s.backoff_timer.cancel();
+  MESH_DLOG(RouteTimeout, s.request_id, s.depth, LogField::d("timeout", s.route ? s.route->timeout : 0));
   s.flags |= flag::kUpstreamRequestTimeout;
   if (s.attempt_in_flight && s.conn.valid()) report_outlier(s, 504, true, true);  // §4.1
   end_attempt(StreamId{static_cast<std::uint32_t>(slot)}, 504, s.flags, true);
@@ -367,6 +401,9 @@ void MeshImpl::on_route_timeout(std::uint64_t slot) {
 }
 
 void MeshImpl::on_per_try_timeout(std::uint64_t slot) {
+  const Stream& s = streams_[StreamId{static_cast<std::uint32_t>(slot)}];
+  MESH_DLOG(PerTryTimeout, s.request_id, s.depth, LogField::d("timeout", s.router.per_try_timeout(s.route)),
+            LogField::i("attempt", s.router.attempt()));
   proxy::AttemptResult result;
   result.outcome.kind = proxy::AttemptOutcome::Kind::PerTryTimeout;
   result.code = 504;
@@ -377,6 +414,8 @@ void MeshImpl::on_per_try_timeout(std::uint64_t slot) {
 void MeshImpl::local_reply(StreamId slot, int code, std::uint32_t flags) {
   Stream& s = streams_[slot];
   s.flags |= flags;
+  MESH_DLOG(LocalReply, s.request_id, s.depth, LogField::t("proxy", s.proxy == kNone ? dash_ : proxies_[s.proxy].name),
+            LogField::i("code", code), LogField::f("flags", s.flags));
   emit_span(s, SpanKind::LocalReply, sim_.now(), code, s.flags);
   finish_stream(slot, code, s.flags);
 }
@@ -405,11 +444,20 @@ void MeshImpl::decide_after_attempt(StreamId slot, const proxy::AttemptResult& r
   // A reset or timeout closes an HTTP/1.1 connection; a response leaves it reusable.
   end_attempt(slot, result.code, verdict.flags,
               result.outcome.kind != proxy::AttemptOutcome::Kind::Response);
-  if (verdict.decision == proxy::RetryState::Decision::Retry) {
+  using Decision = proxy::RetryState::Decision;
+  if (verdict.decision == Decision::Retry) {
     if (c) s.router.hold_retry(c->counters());
-    s.backoff_timer.arm_in(s.router.next_backoff(proxies_[s.proxy].route_rng), slot.value());
+    const SimTime backoff = s.router.next_backoff(proxies_[s.proxy].route_rng);
+    MESH_DLOG(RetryScheduled, s.request_id, s.depth, retry_reason(result.outcome, strings_),
+              LogField::d("backoff", backoff), LogField::i("next", s.router.attempt() + 1));
+    s.backoff_timer.arm_in(backoff, slot.value());
     return;
   }
+  MESH_DLOG_IF(verdict.decision == Decision::LimitExceeded, RetryExhausted, s.request_id, s.depth,
+               retry_reason(result.outcome, strings_));
+  MESH_DLOG_IF(verdict.decision == Decision::Overflow, RetryOverflow, s.request_id, s.depth);
+  MESH_DLOG_IF(verdict.decision == Decision::NoRetry && (!is_success(result.code) || result.flags != 0), RetryNo,
+               s.request_id, s.depth, retry_reason(result.outcome, strings_));
   s.flags = verdict.flags;
   finish_stream(slot, result.code, verdict.flags);
 }
@@ -420,6 +468,9 @@ void MeshImpl::finish_stream(StreamId slot, int code, std::uint32_t flags) {
   s.route_timer.cancel();
   s.per_try_timer.cancel();
   s.backoff_timer.cancel();
+  MESH_DLOG(StreamDone, s.request_id, s.depth, LogField::t("proxy", s.proxy == kNone ? dash_ : proxies_[s.proxy].name),
+            LogField::i("code", code), LogField::f("flags", flags), LogField::d("duration", sim_.now() - s.start),
+            LogField::i("attempts", s.router.attempt()));
   emit_hop(s, code, flags);
   // The response passes back through the caller's sidecar to the app.
   const SimTime delay = s.proxy == kNone ? 0 : overhead(proxies_[s.proxy]);

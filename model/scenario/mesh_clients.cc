@@ -164,6 +164,8 @@ void MeshImpl::on_arrival(std::uint64_t arg) {
   ++client_in_flight_;
   stats_.peak_in_flight = std::max(stats_.peak_in_flight, client_in_flight_);
 
+  MESH_DLOG(ClientSend, r.request_id, 0, LogField::t("client", c.name), LogField::t("method", c.target.method),
+            LogField::t("authority", c.target.authority), LogField::t("path", c.target.path));
   r.stream = open_stream(Owner::Client, slot.value(), r.gen, r.src_pod, r.request_id, 0, 1, r.sampled,
                          c.target, r.headers);
   r.stream_gen = streams_[r.stream].gen;
@@ -175,6 +177,8 @@ void MeshImpl::on_client_timeout(std::uint64_t slot) {
   const StreamId stream =
       r.stream.valid() && streams_[r.stream].gen == r.stream_gen ? r.stream : StreamId::none();
   // The client gives up: Envoy logs the downstream disconnect (code 0, DC, docs/design.md §3.2).
+  MESH_DLOG(ClientGiveUp, r.request_id, 0, LogField::t("client", clients_[r.client].name),
+            LogField::d("timeout", clients_[r.client].spec->timeout));
   finish_client(ClientReqId{static_cast<std::uint32_t>(slot)}, 0, flag::kDownstreamConnectionTermination, 0);
   if (stream.valid()) reset_stream_from_downstream(stream);
 }
@@ -212,6 +216,8 @@ void MeshImpl::finish_client(ClientReqId slot, int code, std::uint32_t flags, in
     }
     sink_->on_request(rec);
   }
+  MESH_DLOG(ClientDone, r.request_id, 0, LogField::t("client", c.name), LogField::i("code", code),
+            LogField::f("flags", flags), LogField::d("duration", sim_.now() - r.start));
   request_outcome_.erase(r.request_id);
   calls_per_request_.erase(r.request_id);
   ++stats_.client_requests;

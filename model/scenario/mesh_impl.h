@@ -47,6 +47,13 @@
 namespace meshtwin::scenario {
 
 using engine::SimTime;
+using LogField = telemetry::LogField;
+
+// A decision-log record (model/telemetry/decision_log.h) for request `id` at call depth
+// `depth`, at the current simulated time; the fields are not even evaluated while it is off.
+#define MESH_DLOG(kind, id, depth, ...) MESHTWIN_DLOG(log_, kind, sim_.now(), id, depth, __VA_ARGS__)
+#define MESH_DLOG_IF(condition, kind, id, depth, ...) \
+  MESHTWIN_DLOG_IF(log_, condition, kind, sim_.now(), id, depth, __VA_ARGS__)
 inline constexpr std::uint32_t kNone = 0xffffffffu;
 
 // "1.23" < (1, 24); an unparsable version counts as current.
@@ -665,6 +672,7 @@ class MeshImpl {
   std::vector<std::uint32_t> returned_hosts_;  // scratch for on_interval
   std::vector<proxy::PoolRequest> failed_connects_;  // scratch for on_connected
   telemetry::Sink* sink_ = nullptr;
+  telemetry::DecisionLog log_;  // RunOptions::log, copied for the run (off: one flag test per site)
   std::uint64_t next_request_id_ = 1;
   std::uint64_t next_span_id_ = 1;
   RunStats stats_;

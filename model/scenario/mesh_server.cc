@@ -8,12 +8,30 @@
 #include "model/scenario/mesh_impl.h"
 #include "model/telemetry/outcome.h"
 #include "model/telemetry/response_flags.h"
+#include "model/text/i18n.h"
 
 namespace meshtwin::scenario {
 
 using telemetry::SpanKind;
 using telemetry::is_success;
 namespace flag = telemetry;
+
+namespace {
+
+// What an app's drawn failure does, for the decision log.
+const char* failure_name(app::Failure::Kind kind, bool after_headers) {
+  switch (kind) {
+    case app::Failure::Kind::Status: return N_("an error status");
+    case app::Failure::Kind::Grpc: return N_("a gRPC error status");
+    case app::Failure::Kind::Reset:
+      return after_headers ? N_("a reset after the response headers") : N_("a reset before the response headers");
+    case app::Failure::Kind::Hang: return N_("no answer (a hang)");
+    case app::Failure::Kind::Refuse: return N_("a refused connection");
+  }
+  return "";
+}
+
+}  // namespace
 
 // ====================================================================== server pods
 
@@ -68,6 +86,7 @@ void MeshImpl::on_app_arrival(std::uint64_t arg) {
   ServerReq& r = server_reqs_[req];
   if (r.gen != gen_of(arg) || r.finished) return;
   PodRt& pod = pods_[r.pod];
+  MESH_DLOG(AppArrive, r.request_id, r.depth, LogField::t("pod", pod.name));
   if (pod.gateway) {
     forward_at_gateway(req);
     return;
@@ -87,6 +106,8 @@ void MeshImpl::on_app_arrival(std::uint64_t arg) {
     for (int t = 1; t < tries && failure && failure->kind == app::Failure::Kind::Refuse; ++t)
       failure = app::draw_failure(*app, pod.failure_rng);
     if (failure && failure->kind == app::Failure::Kind::Refuse) {
+      MESH_DLOG(AppFailure, r.request_id, r.depth, LogField::t("pod", pod.name),
+                LogField::m("failure", failure_name(failure->kind, false)));
       if (pod.proxy != kNone) {
         r.upstream_flags = flag::kUpstreamConnectionFailure |
                            (tries > 1 ? flag::kUpstreamRetryLimitExceeded : 0u);
@@ -100,15 +121,19 @@ void MeshImpl::on_app_arrival(std::uint64_t arg) {
   }
   r.failure = failure;
   if (failure && failure->kind == app::Failure::Kind::Status) r.failure_status = failure->status;
-  if (pod.workers.take_or_wait(req.value(), app->workers)) begin_service(req);
+  if (pod.workers.take_or_wait(req.value(), app->workers))
+    begin_service(req);
+  else
+    MESH_DLOG(AppQueued, r.request_id, r.depth, LogField::t("pod", pod.name));
 }
 
 void MeshImpl::begin_service(ServerReqId req) {
   ServerReq& r = server_reqs_[req];
   PodRt& pod = pods_[r.pod];
   r.holds_worker = true;  // the caller took a worker for it
-  sim_.schedule_in(app::draw_service_time(*pod.app, pod.service_rng),
-                   &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_service_done>, this,
+  const SimTime service_time = app::draw_service_time(*pod.app, pod.service_rng);
+  MESH_DLOG(AppWork, r.request_id, r.depth, LogField::t("pod", pod.name), LogField::d("service_time", service_time));
+  sim_.schedule_in(service_time, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_service_done>, this,
                    pack(req, r.gen));
 }
 
@@ -118,6 +143,8 @@ void MeshImpl::on_service_done(std::uint64_t arg) {
   if (r.gen != gen_of(arg) || r.finished) return;
   // A failing request makes no calls (docs/design.md §3.2).
   if (const FailureRt* f = r.failure) {
+    MESH_DLOG(AppFailure, r.request_id, r.depth, LogField::t("pod", pods_[r.pod].name),
+              LogField::m("failure", failure_name(f->kind, f->after_headers)));
     switch (f->kind) {
       case app::Failure::Kind::Status:
         respond(req, f->status);
@@ -206,6 +233,9 @@ void MeshImpl::start_app_call_attempt(AppCallId call) {
                          r.sampled, c.call->target, headers);
   c.stream_gen = streams_[c.stream].gen;
   streams_[c.stream].depth = r.depth;
+  MESH_DLOG(AppCall, r.request_id, r.depth, LogField::t("pod", pods_[r.pod].name),
+            LogField::t("authority", c.call->target.authority), LogField::t("path", c.call->target.path),
+            LogField::i("attempt", c.attempt));
   launch_stream(c.stream);  // may finish at once (a local reply) and re-enter app_call_done
 }
 
@@ -239,6 +269,8 @@ void MeshImpl::cut_app_call(AppCallId call, std::string_view outcome) {
 void MeshImpl::on_app_call_timeout(std::uint64_t slot) {
   const AppCallId call{static_cast<std::uint32_t>(slot)};
   AppCall& c = app_calls_[call];
+  MESH_DLOG(AppCallTimeout, server_reqs_[c.server_req].request_id, server_reqs_[c.server_req].depth,
+            LogField::d("timeout", c.call->spec->timeout));
   if (c.stream.valid() && streams_[c.stream].gen == c.stream_gen) {
     const StreamId stream = c.stream;
     c.stream = StreamId::none();
@@ -320,6 +352,7 @@ void MeshImpl::gateway_forward_done(ServerReqId req, std::uint32_t gen, int code
 
 void MeshImpl::respond(ServerReqId req, int code) {
   ServerReq& r = server_reqs_[req];
+  MESH_DLOG(AppRespond, r.request_id, r.depth, LogField::t("pod", pods_[r.pod].name), LogField::i("code", code));
   r.response_code = code;
   r.finished = true;
   release_worker(req);

@@ -25,6 +25,7 @@ void MeshImpl::acquire_upstream(StreamId slot) {
       s.pool, {slot.value(), s.gen, static_cast<std::uint32_t>(s.router.attempt())}, tcp_proxy, sim_.now());
   switch (result.kind) {
     case proxy::ConnPool::Acquired::Attached:
+      MESH_DLOG(PoolReuse, s.request_id, s.depth, LogField::t("pod", pods_[s.dest_pod].name));
       pool_attached(c, slot, result.conn);
       return;
     case proxy::ConnPool::Acquired::Overflow:
@@ -32,6 +33,8 @@ void MeshImpl::acquire_upstream(StreamId slot) {
       return;
     case proxy::ConnPool::Acquired::Queued:
       s.pending = true;
+      MESH_DLOG(PoolWait, s.request_id, s.depth, LogField::t("pod", pods_[s.dest_pod].name),
+                LogField::i("pending", static_cast<std::int64_t>(c.counters().pending_requests)));
       return;
   }
 }
@@ -81,7 +84,11 @@ void MeshImpl::on_connected(std::uint64_t arg) {
   result.outcome.kind = proxy::AttemptOutcome::Kind::ConnectFailure;
   result.code = 503;
   result.flags = flag::kUpstreamConnectionFailure;
-  for (const proxy::PoolRequest& r : failed) decide_after_attempt(StreamId{r.slot}, result);
+  for (const proxy::PoolRequest& r : failed) {
+    const Stream& s = streams_[StreamId{r.slot}];
+    MESH_DLOG(ConnectFailure, s.request_id, s.depth, LogField::t("pod", pods_[c.endpoints[c.pools.host_of(pool)].pod].name));
+    decide_after_attempt(StreamId{r.slot}, result);
+  }
   failed_connects_.swap(failed);
 }
 
@@ -101,6 +108,8 @@ void MeshImpl::pool_attached(ClusterRt& c, StreamId slot, proxy::ConnectionId co
     c.overflowing = false;
     sink_->on_event({sim_.now(), "overflow_ended", std::string(proxies_[s.proxy].name), std::string(c.name)});
   }
+  MESH_DLOG_IF(s.attempt_start < sim_.now(), PoolReady, s.request_id, s.depth,  // it waited in the pool
+               LogField::t("pod", pods_[s.dest_pod].name), LogField::d("waited", sim_.now() - s.attempt_start));
   ++c.active[s.host];  // rq_active: requests attached to a connection (§8.2)
   if (c.outlier) c.outlier->on_connect_success(static_cast<std::uint32_t>(s.host));
   s.conn = conn;
@@ -116,6 +125,11 @@ void MeshImpl::overflow(StreamId slot) {
     c.overflowing = true;
     sink_->on_event({sim_.now(), "overflow_began", std::string(p.name), std::string(c.name)});
   }
+  MESH_DLOG(PoolOverflow, s.request_id, s.depth,
+            LogField::t("limit", s.target->is_connection() && !c.limits().http2                ? "maxConnections"
+                                 : c.counters().active_requests >= c.limits().max_requests ? "http2MaxRequests"
+                                                                                            : "http1MaxPendingRequests"),
+            LogField::t("cluster", c.name));
   s.attempt_in_flight = false;
   s.per_try_timer.cancel();
   local_reply(slot, 503, flag::kUpstreamOverflow);
@@ -160,6 +174,8 @@ void MeshImpl::report_outlier(Stream& s, int status, bool local_origin, bool tim
                 sim_.now())
           : c->outlier->on_response(host, status, sim_.now());
   if (!ejected) return;
+  MESH_DLOG(OutlierEject, s.request_id, s.depth, LogField::t("pod", c->endpoints[host].pod_name),
+            LogField::t("cluster", c->name));
   c->lb.set_ejected(host, true);
   sink_->on_event({sim_.now(), "host_ejected", std::string(c->endpoints[host].pod_name),
                    std::string(p.name) + " " + std::string(c->name)});

@@ -103,8 +103,9 @@ class DecisionLog {
   void set_request(std::uint64_t request_id) { request_ = request_id; }
   void set_sink(LogSink* sink);
 
-  // The one test a call site makes while logging is off: `any_` is false.
-  bool on(LogEvent e, std::uint64_t request_id) const {
+  // The one test a call site makes while logging is off: `any_` is false. Always inlined, so
+  // that the event's component and level fold to constants at the call site.
+  [[gnu::always_inline]] bool on(LogEvent e, std::uint64_t request_id) const {
     return any_ && levels_[static_cast<std::size_t>(info(e).component)] >= info(e).level &&
            (request_ == 0 || request_ == request_id);
   }
@@ -133,9 +134,16 @@ std::string format_log_line(const LogRecord& r);
 }  // namespace meshtwin::telemetry
 
 // A call site: MESHTWIN_DLOG(log_, AttemptStart, now, request_id, depth, LogField::i(...), ...).
-// Nothing after the event is evaluated unless the event's component is on at its level.
-#define MESHTWIN_DLOG(log, kind, time, request_id, depth, ...)                                              \
+// Nothing after the event is evaluated unless the event's component is on at its level. The
+// record is built in a cold, out-of-line lambda, so the hot function keeps only the flag test
+// and a call: its code stays as small as without the log (bookinfo_bench, docs/performance.md).
+#define MESHTWIN_DLOG(log, kind, time, request_id, depth, ...) \
+  MESHTWIN_DLOG_IF(log, true, kind, time, request_id, depth, __VA_ARGS__)
+// The same when `condition` also holds; the condition is evaluated only while the log is on.
+#define MESHTWIN_DLOG_IF(log, condition, kind, time, request_id, depth, ...)                                \
   do {                                                                                                      \
-    if ((log).on(::meshtwin::telemetry::LogEvent::kind, (request_id))) [[unlikely]]                        \
-      (log).emit(::meshtwin::telemetry::LogEvent::kind, (time), (request_id), (depth), {__VA_ARGS__});      \
+    if ((log).on(::meshtwin::telemetry::LogEvent::kind, (request_id)) && (condition)) [[unlikely]]         \
+      [&]() __attribute__((noinline, cold)) {                                                               \
+        (log).emit(::meshtwin::telemetry::LogEvent::kind, (time), (request_id), (depth), {__VA_ARGS__});    \
+      }();                                                                                                  \
   } while (0)
