@@ -200,12 +200,12 @@ void print_trace(const TraceArgs& args, const results::RunRow& run, const result
   auto str = [&](std::size_t column) { return std::get<std::string>(request[column]); };
   auto num = [&](std::size_t column) { return std::get<std::int64_t>(request[column]); };
   // Column order: results::request_columns().
-  std::cout << text::format("Request {id} of run {run} in {file}: {method} {authority}{path} from client {client}",
+  std::cout << text::trf("Request {id} of run {run} in {file}: {method} {authority}{path} from client {client}",
                             arg("id", args.request_id), arg("run", run.run_id),
                             arg("file", results::parse_run_ref(args.run).path), arg("method", str(4)),
                             arg("authority", str(5)), arg("path", str(6)), arg("client", str(1)))
             << '\n'
-            << text::format("Re-simulated from the run's stored inputs with seed {seed}: its requests row and {spans} "
+            << text::trf("Re-simulated from the run's stored inputs with seed {seed}: its requests row and {spans} "
                             "spans rows equal the stored ones.",
                             arg("seed", run.seed), arg("spans", c.rows.spans.size()))
             << "\n\n";
@@ -213,7 +213,7 @@ void print_trace(const TraceArgs& args, const results::RunRow& run, const result
     std::cout << fmt::format("{:>12}  {:{}}[{}] {}\n", seconds(r.time), "", 2 * r.depth, component_label(r.component()),
                              telemetry::describe(r));
   std::cout << '\n'
-            << text::format("Result: {code} {flags} after {duration}, {attempts} attempt(s) at the first proxy.",
+            << text::trf("Result: {code} {flags} after {duration}, {attempts} attempt(s) at the first proxy.",
                             arg("code", num(7)), arg("flags", str(8)), arg("duration", engine::human_duration(num(3))),
                             arg("attempts", num(9)))
             << '\n';

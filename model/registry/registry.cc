@@ -70,7 +70,7 @@ Registry::Dial Registry::dial(std::string_view host, std::string_view from_names
   }
   const Service* svc = resolve_dns(host, from_namespace);
   if (svc && !svc->external_name.empty()) {
-    d.note = text::format("DNS: {name} is ExternalName {service} -> CNAME {target}", fmt::arg("name", name),
+    d.note = text::trf("DNS: {name} is ExternalName {service} -> CNAME {target}", fmt::arg("name", name),
                           fmt::arg("service", svc->hostname), fmt::arg("target", svc->external_name)) +
              "\n";
     svc = find_service(svc->external_name);
@@ -78,25 +78,25 @@ Registry::Dial Registry::dial(std::string_view host, std::string_view from_names
   d.service = svc;
   if (!svc) {
     d.address = kOutsideAddress;
-    d.note += text::format("DNS: {name} is no Service or ServiceEntry; meshtwin assumes an outside address ({address})",
+    d.note += text::trf("DNS: {name} is no Service or ServiceEntry; meshtwin assumes an outside address ({address})",
                            fmt::arg("name", name), fmt::arg("address", d.address));
   } else if (!svc->address.empty()) {
     d.address = svc->address;
-    d.note += text::format("DNS: {name} -> {service} ({address})", fmt::arg("name", name),
+    d.note += text::trf("DNS: {name} -> {service} ({address})", fmt::arg("name", name),
                            fmt::arg("service", svc->hostname), fmt::arg("address", svc->address));
   } else if (!svc->pods.empty()) {
     d.address = pods_[svc->pods.front()].ip;
-    d.note += text::format("DNS: {name} -> {service}, headless: pod {pod} ({address})", fmt::arg("name", name),
+    d.note += text::trf("DNS: {name} -> {service}, headless: pod {pod} ({address})", fmt::arg("name", name),
                            fmt::arg("service", svc->hostname), fmt::arg("pod", pods_[svc->pods.front()].name),
                            fmt::arg("address", d.address));
   } else if (!svc->external_endpoints.empty() &&
              is_ip_address(external_endpoints_[svc->external_endpoints.front()].address)) {
     d.address = external_endpoints_[svc->external_endpoints.front()].address;
-    d.note += text::format("DNS: {name} -> {service} (endpoint {address})", fmt::arg("name", name),
+    d.note += text::trf("DNS: {name} -> {service} (endpoint {address})", fmt::arg("name", name),
                            fmt::arg("service", svc->hostname), fmt::arg("address", d.address));
   } else {
     d.address = kOutsideAddress;
-    d.note += text::format("DNS: {name} -> {service}, which has no VIP; the app connects to the address real DNS "
+    d.note += text::trf("DNS: {name} -> {service}, which has no VIP; the app connects to the address real DNS "
                            "returns (meshtwin uses {address})",
                            fmt::arg("name", name), fmt::arg("service", svc->hostname), fmt::arg("address", d.address));
   }

@@ -6,7 +6,8 @@
 //
 // Templates are fmt format strings with named fields ("attempt {attempt} to {pod}"), so a
 // translation may put the fields in another order. Ids are found in the sources by xgettext
-// (keywords tr and N_; tests/i18n/catalogue_test.sh), so always pass tr() a string literal or
+// (keywords tr, trf, N_ and the templates of model/telemetry/decision_log_events.inc;
+// tests/i18n/catalogue_test.sh), so always pass tr() a string literal or
 // an N_()-marked one.
 #pragma once
 

@@ -60,23 +60,23 @@ std::string retry_on(std::uint32_t bits, const std::vector<std::uint32_t>& codes
 
 std::string lb_name(const LbPolicy& lb) {
   switch (lb.kind) {
-    case LbPolicy::Kind::LeastRequest: return text::format("LEAST_REQUEST (choice of {n})", arg("n", lb.choice_count));
+    case LbPolicy::Kind::LeastRequest: return text::trf("LEAST_REQUEST (choice of {n})", arg("n", lb.choice_count));
     case LbPolicy::Kind::RoundRobin: return "ROUND_ROBIN";
     case LbPolicy::Kind::Random: return "RANDOM";
     case LbPolicy::Kind::Passthrough: return tr("CLUSTER_PROVIDED (original destination)");
-    case LbPolicy::Kind::RingHash: return text::format("RING_HASH (minimum ring {n})", arg("n", lb.minimum_ring_size));
-    case LbPolicy::Kind::Maglev: return text::format("MAGLEV (table {n})", arg("n", lb.maglev_table_size));
+    case LbPolicy::Kind::RingHash: return text::trf("RING_HASH (minimum ring {n})", arg("n", lb.minimum_ring_size));
+    case LbPolicy::Kind::Maglev: return text::trf("MAGLEV (table {n})", arg("n", lb.maglev_table_size));
   }
   return "";
 }
 
 std::string hash_key(const config::ConsistentHashLB& h) {
   switch (h.key) {
-    case config::ConsistentHashLB::Key::HttpHeaderName: return text::format("header {name}", arg("name", h.header_name));
-    case config::ConsistentHashLB::Key::HttpCookie: return text::format("cookie {name}", arg("name", h.cookie_name));
+    case config::ConsistentHashLB::Key::HttpHeaderName: return text::trf("header {name}", arg("name", h.header_name));
+    case config::ConsistentHashLB::Key::HttpCookie: return text::trf("cookie {name}", arg("name", h.cookie_name));
     case config::ConsistentHashLB::Key::UseSourceIp: return tr("source IP");
     case config::ConsistentHashLB::Key::HttpQueryParameterName:
-      return text::format("query parameter {name}", arg("name", h.header_name));
+      return text::trf("query parameter {name}", arg("name", h.header_name));
     case config::ConsistentHashLB::Key::None: return tr("none");
   }
   return "";
@@ -182,27 +182,27 @@ struct Narrator {
     const std::string from = proxy.namespace_ + "/" + proxy.workload;
     const std::string kind = proxy.is_gateway ? tr("(gateway proxy)") : tr("(sidecar)");
     if (call.protocol == Call::Protocol::Tcp)
-      line(text::format("Request: connection to {url} from {proxy} {kind}", arg("url", request.url), arg("proxy", from),
+      line(text::trf("Request: connection to {url} from {proxy} {kind}", arg("url", request.url), arg("proxy", from),
                         arg("kind", kind)));
     else
-      line(text::format("Request: {method} {url} from {proxy} {kind}", arg("method", call.method),
+      line(text::trf("Request: {method} {url} from {proxy} {kind}", arg("method", call.method),
                         arg("url", request.url), arg("proxy", from), arg("kind", kind)));
     if (!given_authority.empty())
-      line(text::format("  authority {authority} (the Host header: it picks the virtual host; {host}:{port} picks the "
+      line(text::trf("  authority {authority} (the Host header: it picks the virtual host; {host}:{port} picks the "
                         "listener)",
                         arg("authority", call.host), arg("host", url.host), arg("port", url.port)));
     if (grpc) {
       // /pkg.Service/Method: the path GRPCRoute method matches are translated to (§11.3).
       const auto second = call.path.find('/', 1);
       if (call.path.size() > 1 && second != std::string::npos && second + 1 < call.path.size())
-        line(text::format("  gRPC service {service}, method {method} (HTTP/2 POST {path})",
+        line(text::trf("  gRPC service {service}, method {method} (HTTP/2 POST {path})",
                           arg("service", call.path.substr(1, second - 1)), arg("method", call.path.substr(second + 1)),
                           arg("path", call.path)));
       else
-        line(text::format("  gRPC call to path {path} (a gRPC path is /<package.Service>/<Method>)",
+        line(text::trf("  gRPC call to path {path} (a gRPC path is /<package.Service>/<Method>)",
                           arg("path", call.path)));
     }
-    for (const auto& [k, v] : call.headers) line(text::format("  header {name}: {value}", arg("name", k), arg("value", v)));
+    for (const auto& [k, v] : call.headers) line(text::trf("  header {name}: {value}", arg("name", k), arg("value", v)));
   }
 
   // Where the connection goes: a gateway's Service port to its pod's target port, or the app's
@@ -219,7 +219,7 @@ struct Narrator {
         if (!mine) continue;
         if (const auto* sp = s.find_port(url.port)) {
           const std::uint32_t target = sp->target_port_number ? sp->target_port_number : sp->port;
-          line(text::format("Service {service} port {port} -> gateway pod port {target}", arg("service", s.hostname),
+          line(text::trf("Service {service} port {port} -> gateway pod port {target}", arg("service", s.hostname),
                             arg("port", sp->port), arg("target", target)));
           call.port = target;
           break;
@@ -244,8 +244,8 @@ struct Narrator {
     if (!t.virtual_host_ptr) return;
     std::string domains;
     for (const auto& d : t.virtual_host_ptr->domains) domains += (domains.empty() ? "" : ", ") + d;
-    line(text::format("  domains: {domains}", arg("domains", domains)));
-    line(text::format("Routes of {virtual_host}, in order:", arg("virtual_host", t.virtual_host_ptr->name)));
+    line(text::trf("  domains: {domains}", arg("domains", domains)));
+    line(text::trf("Routes of {virtual_host}, in order:", arg("virtual_host", t.virtual_host_ptr->name)));
     std::size_t i = 0;
     for (const auto& rt : t.routes_tried) {
       ++i;
@@ -253,18 +253,18 @@ struct Narrator {
       const std::string id = r.vs_rule.empty() || r.vs_rule == "-" ? (r.name.empty() ? tr("(unnamed)") : r.name) : r.vs_rule;
       const std::string name = r.name.empty() || r.name == id ? "" : " \"" + r.name + "\"";
       const std::string verdict =
-          rt.matched ? tr("  -> MATCHED") : text::format("  -> no: {why}", arg("why", rt.why));
-      line(text::format("  {n}. {id}{name} match {match}{verdict}", arg("n", i), arg("id", id), arg("name", name),
+          rt.matched ? tr("  -> MATCHED") : text::trf("  -> no: {why}", arg("why", rt.why));
+      line(text::trf("  {n}. {id}{name} match {match}{verdict}", arg("n", i), arg("id", id), arg("name", name),
                         arg("match", describe_match(r.match)), arg("verdict", verdict)));
     }
     const std::size_t untried = t.virtual_host_ptr->routes.size() - t.routes_tried.size();
     if (untried)
-      line(text::format("  ({n} later route(s) not evaluated: first match wins)", arg("n", untried)));
+      line(text::trf("  ({n} later route(s) not evaluated: first match wins)", arg("n", untried)));
   }
 
   void outcome(std::string what) {
     e.outcome = std::move(what);
-    line(text::format("Outcome: {outcome}", arg("outcome", e.outcome)));
+    line(text::trf("Outcome: {outcome}", arg("outcome", e.outcome)));
   }
 
   // The outcome of a call that stopped before a route or tcp_proxy (no listener, no route, ...).
@@ -281,11 +281,11 @@ struct Narrator {
 
   void cluster_missing(const std::string& name, int not_found_status) {
     if (name.ends_with("||"))  // no host: istiod's translation of an invalid backendRef (§11.1)
-      line(text::format("Cluster {cluster} does not exist: {status} NC (the Gateway API backendRef is invalid: no "
+      line(text::trf("Cluster {cluster} does not exist: {status} NC (the Gateway API backendRef is invalid: no "
                         "ReferenceGrant permits it, or it is of a kind istiod does not route to; meshtwin lint names it)",
                         arg("cluster", name), arg("status", not_found_status)));
     else
-      line(text::format("Cluster {cluster} does not exist: {status} NC (a subset no DestinationRule declares, or a "
+      line(text::trf("Cluster {cluster} does not exist: {status} NC (a subset no DestinationRule declares, or a "
                         "host this proxy does not know)",
                         arg("cluster", name), arg("status", not_found_status)));
   }
@@ -301,7 +301,7 @@ struct Narrator {
         cp += " http2MaxRequests " + std::to_string(c.connection_pool->http->http2_max_requests);
       if (c.connection_pool->http->max_retries) cp += " maxRetries " + std::to_string(c.connection_pool->http->max_retries);
     }
-    line(text::format("  connection pool:{limits}", arg("limits", cp.empty() ? tr(" (defaults)") : cp)));
+    line(text::trf("  connection pool:{limits}", arg("limits", cp.empty() ? tr(" (defaults)") : cp)));
   }
 
   void narrate_endpoints(const Cluster& c) {
@@ -310,14 +310,14 @@ struct Narrator {
                             : tr("  endpoints: none -> 503 UH (no healthy upstream): no pod carries the subset's labels"));
       return;
     }
-    line(text::format("  endpoints ({n}):", arg("n", c.endpoints.size())));
+    line(text::trf("  endpoints ({n}):", arg("n", c.endpoints.size())));
     for (const auto& ep : c.endpoints) {
       const std::string who = ep.is_pod() ? reg.pods()[ep.pod].name + " " + ep.address
-                                          : text::format("{address} (not a pod)", arg("address", ep.address));
-      const std::string weight = ep.weight != 1 ? text::format(" weight {weight}", arg("weight", ep.weight)) : "";
-      line(ep.healthy ? text::format("    {who}:{port} healthy{weight}", arg("who", who), arg("port", ep.port),
+                                          : text::trf("{address} (not a pod)", arg("address", ep.address));
+      const std::string weight = ep.weight != 1 ? text::trf(" weight {weight}", arg("weight", ep.weight)) : "";
+      line(ep.healthy ? text::trf("    {who}:{port} healthy{weight}", arg("who", who), arg("port", ep.port),
                                      arg("weight", weight))
-                      : text::format("    {who}:{port} UNHEALTHY (not ready){weight}", arg("who", who),
+                      : text::trf("    {who}:{port} UNHEALTHY (not ready){weight}", arg("who", who),
                                      arg("port", ep.port), arg("weight", weight)));
     }
   }
@@ -331,35 +331,35 @@ struct Narrator {
       return;
     }
     const Cluster& c = cfg.clusters[static_cast<std::size_t>(index)];
-    line(c.mesh_external ? text::format("Cluster {cluster} ({discovery}, mesh external)", arg("cluster", c.name),
+    line(c.mesh_external ? text::trf("Cluster {cluster} ({discovery}, mesh external)", arg("cluster", c.name),
                                         arg("discovery", c.discovery))
-                         : text::format("Cluster {cluster} ({discovery})", arg("cluster", c.name),
+                         : text::trf("Cluster {cluster} ({discovery})", arg("cluster", c.name),
                                         arg("discovery", c.discovery)));
     if (c.name == "PassthroughCluster")
-      line(text::format("  forwards to the original destination {address}:{port} (outboundTrafficPolicy ALLOW_ANY)",
+      line(text::trf("  forwards to the original destination {address}:{port} (outboundTrafficPolicy ALLOW_ANY)",
                         arg("address", call.address), arg("port", call.port)));
     if (c.name == "BlackHoleCluster")
       line(tr("  no endpoints: the connection is closed (outboundTrafficPolicy REGISTRY_ONLY)"));
     if (!c.destination_rule.empty())
-      line(c.subset.empty() ? text::format("  DestinationRule {rule}", arg("rule", c.destination_rule))
-                            : text::format("  DestinationRule {rule}, subset {subset} {labels}",
+      line(c.subset.empty() ? text::trf("  DestinationRule {rule}", arg("rule", c.destination_rule))
+                            : text::trf("  DestinationRule {rule}, subset {subset} {labels}",
                                            arg("rule", c.destination_rule), arg("subset", c.subset),
                                            arg("labels", labels(c.subset_labels))));
     else if (!c.service_hostname.empty())
       line(tr("  no DestinationRule: Istio's defaults"));
     if (!c.service_hostname.empty())
-      line(text::format("  load balancer {policy}{hash}{locality}", arg("policy", lb_name(c.lb)),
-                        arg("hash", c.lb.hash ? text::format(", hash on {key}", arg("key", hash_key(*c.lb.hash))) : ""),
+      line(text::trf("  load balancer {policy}{hash}{locality}", arg("policy", lb_name(c.lb)),
+                        arg("hash", c.lb.hash ? text::trf(", hash on {key}", arg("key", hash_key(*c.lb.hash))) : ""),
                         arg("locality", c.lb.locality ? tr(", locality settings") : "")));
     if (c.connection_pool) narrate_connection_pool(c);
     if (c.outlier_detection) {
       const auto& od = *c.outlier_detection;
-      line(text::format("  outlier detection: consecutive5xxErrors {errors}, interval {interval}, baseEjectionTime {ejection}",
+      line(text::trf("  outlier detection: consecutive5xxErrors {errors}, interval {interval}, baseEjectionTime {ejection}",
                         arg("errors", od.consecutive_5xx_errors ? std::to_string(*od.consecutive_5xx_errors) : "5"),
                         arg("interval", duration(od.interval.value_or(10 * engine::kSecond))),
                         arg("ejection", duration(od.base_ejection_time.value_or(30 * engine::kSecond)))));
     }
-    if (c.tls) line(text::format("  DestinationRule tls mode {mode} (not simulated)", arg("mode", c.tls->mode)));
+    if (c.tls) line(text::trf("  DestinationRule tls mode {mode} (not simulated)", arg("mode", c.tls->mode)));
     if (c.type == Cluster::Type::OriginalDst && c.name != "PassthroughCluster" && c.endpoints.empty()) {
       line(tr("  original destination: Envoy connects to the address the app dialled"));
       return;
@@ -377,9 +377,9 @@ struct Narrator {
   // tcp_proxy: the weighted clusters (one pick per connection) and each cluster.
   void narrate_tcp(const TcpProxy& tcp) {
     if (tcp.clusters.size() > 1) narrate_weights(N_("Weights (picked once per connection):"), tcp.clusters, tcp.total_weight);
-    if (tcp.vs_rule != "-") line(text::format("TCP route {rule}", arg("rule", tcp.vs_rule)));
+    if (tcp.vs_rule != "-") line(text::trf("TCP route {rule}", arg("rule", tcp.vs_rule)));
     for (const auto& wc : tcp.clusters) describe_cluster(wc.name, wc.cluster, 503);
-    outcome(text::format("tcp_proxy to {cluster}",
+    outcome(text::trf("tcp_proxy to {cluster}",
                          arg("cluster", tcp.clusters.size() == 1 ? tcp.clusters.front().name : tr("a weighted cluster"))));
   }
 
@@ -387,12 +387,12 @@ struct Narrator {
     const std::string name = r.vs_rule == "-" || r.vs_rule.empty() ? r.name : r.vs_rule;
     const bool catch_all = r.name == "block_all" || r.name == "allow_any";
     if (catch_all)
-      line(text::format("Route {route} (the catch-all virtual host: no service or VirtualService claims the host)",
+      line(text::trf("Route {route} (the catch-all virtual host: no service or VirtualService claims the host)",
                         arg("route", name)));
     else if (r.vs_rule == "-")
-      line(text::format("Route {route} (no VirtualService applies: the service's default route)", arg("route", name)));
+      line(text::trf("Route {route} (no VirtualService applies: the service's default route)", arg("route", name)));
     else
-      line(text::format("Route {route}", arg("route", name)));
+      line(text::trf("Route {route}", arg("route", name)));
   }
 
   // A redirect: the full Location the client receives, built from this request as Envoy does.
@@ -404,9 +404,9 @@ struct Narrator {
     req.scheme = call.tls == Call::Tls::Tls ? "https" : "http";
     const std::string location = r.redirect_location.empty() ? tr("(keeps scheme, host and path)") : r.redirect_location;
     line(r.redirect.prefix_rewrite
-             ? text::format("  redirect: {location} (prefixRewrite: replaces the matched prefix)", arg("location", location))
-             : text::format("  redirect: {location}", arg("location", location)));
-    outcome(text::format("{status} redirect to {location}", arg("status", r.local_status),
+             ? text::trf("  redirect: {location} (prefixRewrite: replaces the matched prefix)", arg("location", location))
+             : text::trf("  redirect: {location}", arg("location", location)));
+    outcome(text::trf("{status} redirect to {location}", arg("status", r.local_status),
                          arg("location", redirect_location(r, req))));
   }
 
@@ -414,36 +414,36 @@ struct Narrator {
   // mirrors.
   void narrate_route_policy(const Route& r) {
     if (r.fault && r.fault->delay)
-      line(text::format("  fault: delay {delay} for {percent} of requests (DI)", arg("delay", duration(r.fault->delay->duration)),
+      line(text::trf("  fault: delay {delay} for {percent} of requests (DI)", arg("delay", duration(r.fault->delay->duration)),
                         arg("percent", percent(r.fault->delay->per_million))));
     if (r.fault && r.fault->abort) {
       const auto& a = *r.fault->abort;
       line(a.grpc_status >= 0
-               ? text::format("  fault: abort grpc-status {status} for {percent} of requests (FI)", arg("status", a.grpc_status),
+               ? text::trf("  fault: abort grpc-status {status} for {percent} of requests (FI)", arg("status", a.grpc_status),
                               arg("percent", percent(a.per_million)))
-               : text::format("  fault: abort HTTP {status} for {percent} of requests (FI)", arg("status", a.http_status),
+               : text::trf("  fault: abort HTTP {status} for {percent} of requests (FI)", arg("status", a.http_status),
                               arg("percent", percent(a.per_million))));
     }
-    line(r.timeout > 0 ? text::format("  timeout: {timeout}", arg("timeout", duration(r.timeout)))
+    line(r.timeout > 0 ? text::trf("  timeout: {timeout}", arg("timeout", duration(r.timeout)))
                        : tr("  timeout: none (0s: Istio's default)"));
     if (r.retry)
-      line(text::format("  retries: {n} on {on}{per_try}, backoff {base}...{max}", arg("n", r.retry->num_retries),
+      line(text::trf("  retries: {n} on {on}{per_try}, backoff {base}...{max}", arg("n", r.retry->num_retries),
                         arg("on", retry_on(r.retry->retry_on, r.retry->retriable_status_codes)),
                         arg("per_try", r.retry->per_try_timeout > 0
-                                           ? text::format(", per try {timeout}", arg("timeout", duration(r.retry->per_try_timeout)))
+                                           ? text::trf(", per try {timeout}", arg("timeout", duration(r.retry->per_try_timeout)))
                                            : ""),
                         arg("base", duration(r.retry->backoff_base)), arg("max", duration(r.retry->backoff_max))));
     else
       line(tr("  retries: none"));
-    if (!r.prefix_rewrite.empty()) line(text::format("  rewrite: path prefix -> {prefix}", arg("prefix", r.prefix_rewrite)));
+    if (!r.prefix_rewrite.empty()) line(text::trf("  rewrite: path prefix -> {prefix}", arg("prefix", r.prefix_rewrite)));
     if (r.regex_rewrite)
-      line(text::format("  rewrite: path /{regex}/ -> {rewrite}", arg("regex", r.regex_rewrite->match),
+      line(text::trf("  rewrite: path /{regex}/ -> {rewrite}", arg("regex", r.regex_rewrite->match),
                         arg("rewrite", r.regex_rewrite->rewrite)));
     if (!r.authority_rewrite.empty())
-      line(text::format("  rewrite: authority -> {authority}", arg("authority", r.authority_rewrite)));
-    if (r.hash_policy) line(text::format("  consistent hash on {key}", arg("key", hash_key(*r.hash_policy))));
+      line(text::trf("  rewrite: authority -> {authority}", arg("authority", r.authority_rewrite)));
+    if (r.hash_policy) line(text::trf("  consistent hash on {key}", arg("key", hash_key(*r.hash_policy))));
     for (const auto& m : r.mirrors)
-      line(text::format("  mirror {percent} to {cluster}", arg("percent", percent(m.per_million)), arg("cluster", m.cluster_name)));
+      line(text::trf("  mirror {percent} to {cluster}", arg("percent", percent(m.per_million)), arg("cluster", m.cluster_name)));
   }
 
   // An HTTP route: direct response, redirect, or forward with its policy, weights and clusters.
@@ -451,9 +451,9 @@ struct Narrator {
     narrate_route_heading(r);
     if (r.action == Route::Action::DirectResponse) {
       outcome(r.name == "block_all"
-                  ? text::format("{status} direct response (block_all: outboundTrafficPolicy REGISTRY_ONLY, no upstream, no flag)",
+                  ? text::trf("{status} direct response (block_all: outboundTrafficPolicy REGISTRY_ONLY, no upstream, no flag)",
                                  arg("status", r.local_status))
-                  : text::format("{status} direct response", arg("status", r.local_status)));
+                  : text::trf("{status} direct response", arg("status", r.local_status)));
       return;
     }
     if (r.action == Route::Action::Redirect) {
@@ -465,10 +465,10 @@ struct Narrator {
       narrate_weights(N_("Weights (picked once per request, kept on retries):"), r.clusters, r.total_weight);
     for (const auto& wc : r.clusters) describe_cluster(wc.name, wc.cluster, r.cluster_not_found_status);
     if (r.clusters.size() == 1 && cfg.find_cluster(r.clusters.front().name) == kNoCluster)
-      outcome(text::format("{status} NC (cluster {cluster} does not exist)", arg("status", r.cluster_not_found_status),
+      outcome(text::trf("{status} NC (cluster {cluster} does not exist)", arg("status", r.cluster_not_found_status),
                            arg("cluster", r.clusters.front().name)));
     else
-      outcome(text::format("forwarded to {cluster}",
+      outcome(text::trf("forwarded to {cluster}",
                            arg("cluster", r.clusters.size() == 1 ? r.clusters.front().name : tr("a weighted cluster"))));
   }
 };

@@ -27,9 +27,9 @@ std::string join(const std::vector<std::string>& v) {
 
 std::string describe_string_matcher(const StringMatcher& m) {
   switch (m.kind) {
-    case StringMatcher::Kind::Exact: return text::format("exactly \"{value}\"", arg("value", m.value));
-    case StringMatcher::Kind::Prefix: return text::format("starting with \"{value}\"", arg("value", m.value));
-    case StringMatcher::Kind::Regex: return text::format("matching /{regex}/", arg("regex", m.value));
+    case StringMatcher::Kind::Exact: return text::trf("exactly \"{value}\"", arg("value", m.value));
+    case StringMatcher::Kind::Prefix: return text::trf("starting with \"{value}\"", arg("value", m.value));
+    case StringMatcher::Kind::Regex: return text::trf("matching /{regex}/", arg("regex", m.value));
     case StringMatcher::Kind::Present: return tr("present");
   }
   return "";
@@ -46,11 +46,11 @@ std::string transport_name(Call::Tls t) {
 
 std::string describe_chain_match(const FilterChainMatch& m) {
   std::vector<std::string> parts;
-  if (m.destination_port) parts.push_back(text::format("destination port {port}", arg("port", m.destination_port)));
-  if (!m.prefix_ranges.empty()) parts.push_back(text::format("destination in {ranges}", arg("ranges", join(m.prefix_ranges))));
+  if (m.destination_port) parts.push_back(text::trf("destination port {port}", arg("port", m.destination_port)));
+  if (!m.prefix_ranges.empty()) parts.push_back(text::trf("destination in {ranges}", arg("ranges", join(m.prefix_ranges))));
   if (!m.server_names.empty()) parts.push_back("SNI " + join(m.server_names));
   if (!m.transport_protocol.empty())
-    parts.push_back(text::format("transport {protocol}", arg("protocol", m.transport_protocol)));
+    parts.push_back(text::trf("transport {protocol}", arg("protocol", m.transport_protocol)));
   if (!m.application_protocols.empty()) parts.push_back("ALPN " + join(m.application_protocols));
   if (parts.empty()) return tr("any connection");
   std::string out;
@@ -91,27 +91,27 @@ std::string_view to_string(CallError e) {
 std::string describe_match(const RouteMatch& m) {
   std::string out;
   switch (m.path_kind) {
-    case RouteMatch::PathKind::Prefix: out = text::format("prefix {path}", arg("path", m.path)); break;
-    case RouteMatch::PathKind::Exact: out = text::format("exact {path}", arg("path", m.path)); break;
-    case RouteMatch::PathKind::Regex: out = text::format("regex {path}", arg("path", m.path)); break;
+    case RouteMatch::PathKind::Prefix: out = text::trf("prefix {path}", arg("path", m.path)); break;
+    case RouteMatch::PathKind::Exact: out = text::trf("exact {path}", arg("path", m.path)); break;
+    case RouteMatch::PathKind::Regex: out = text::trf("regex {path}", arg("path", m.path)); break;
     case RouteMatch::PathKind::PathSeparatedPrefix:
-      out = text::format("path-separated prefix {path}", arg("path", m.path));
+      out = text::trf("path-separated prefix {path}", arg("path", m.path));
       break;
   }
   if (!m.case_sensitive) out += tr(" (any case)");
   for (const auto& h : m.headers)
-    out += h.invert ? text::format(", header {name} not {matcher}", arg("name", h.name),
+    out += h.invert ? text::trf(", header {name} not {matcher}", arg("name", h.name),
                                arg("matcher", describe_string_matcher(h.matcher)))
-                    : text::format(", header {name} {matcher}", arg("name", h.name),
+                    : text::trf(", header {name} {matcher}", arg("name", h.name),
                                arg("matcher", describe_string_matcher(h.matcher)));
   for (const auto& q : m.query_params)
-    out += text::format(", query {name} {matcher}", arg("name", q.name), arg("matcher", describe_string_matcher(q.matcher)));
+    out += text::trf(", query {name} {matcher}", arg("name", q.name), arg("matcher", describe_string_matcher(q.matcher)));
   return out;
 }
 
 namespace {
 std::string path_mismatch(std::string_view path, const RouteMatch& path_part) {
-  return text::format("path {path} does not match {match}", arg("path", path), arg("match", describe_match(path_part)));
+  return text::trf("path {path} does not match {match}", arg("path", path), arg("match", describe_match(path_part)));
 }
 }  // namespace
 
@@ -142,13 +142,13 @@ std::string route_mismatch(const RouteMatch& match, const RequestAttributes& req
       auto v = request.header(h.name);
       const std::string wanted = describe_string_matcher(h.matcher);
       if (!v)
-        return h.invert ? text::format("header {name} is absent, the route wants it not {matcher}", arg("name", h.name),
+        return h.invert ? text::trf("header {name} is absent, the route wants it not {matcher}", arg("name", h.name),
                                    arg("matcher", wanted))
-                        : text::format("header {name} is absent, the route wants it {matcher}", arg("name", h.name),
+                        : text::trf("header {name} is absent, the route wants it {matcher}", arg("name", h.name),
                                    arg("matcher", wanted));
-      return h.invert ? text::format("header {name} is \"{value}\", the route wants it not {matcher}", arg("name", h.name),
+      return h.invert ? text::trf("header {name} is \"{value}\", the route wants it not {matcher}", arg("name", h.name),
                                  arg("value", *v), arg("matcher", wanted))
-                      : text::format("header {name} is \"{value}\", the route wants it {matcher}", arg("name", h.name),
+                      : text::trf("header {name} is \"{value}\", the route wants it {matcher}", arg("name", h.name),
                                  arg("value", *v), arg("matcher", wanted));
     }
   }
@@ -156,7 +156,7 @@ std::string route_mismatch(const RouteMatch& match, const RequestAttributes& req
     RouteMatch one = path_part;
     one.query_params = {q};
     if (!route_matches(one, request))
-      return text::format("query parameter {name} does not match ({matcher})", arg("name", q.name),
+      return text::trf("query parameter {name} does not match ({matcher})", arg("name", q.name),
                       arg("matcher", describe_string_matcher(q.matcher)));
   }
   return "";
@@ -176,24 +176,24 @@ const Listener* trace_listener(const ProxyConfig& config, const Call& call, Call
   }
   if (!l) {
     t.error = CallError::NoListener;
-    t.steps.push_back(config.is_gateway ? text::format("no listener for {address}:{port} (a gateway only listens on its "
+    t.steps.push_back(config.is_gateway ? text::trf("no listener for {address}:{port} (a gateway only listens on its "
                                                    "servers' ports)",
                                                    arg("address", call.address), arg("port", call.port))
-                                        : text::format("no listener for {address}:{port}", arg("address", call.address),
+                                        : text::trf("no listener for {address}:{port}", arg("address", call.address),
                                                    arg("port", call.port)));
     return nullptr;
   }
   t.listener_ptr = l;
   t.listener = l->name;
   if (l->name == "virtualOutbound")
-    t.steps.push_back(text::format("listener virtualOutbound: no listener for {address}:{port}, so the iptables capture "
+    t.steps.push_back(text::trf("listener virtualOutbound: no listener for {address}:{port}, so the iptables capture "
                                "listener (15001) takes the connection",
                                arg("address", call.address), arg("port", call.port)));
   else if (l->address == "0.0.0.0" && call.address != "0.0.0.0")
-    t.steps.push_back(text::format("listener {listener} (no listener on {address}:{port}, the wildcard one takes it)",
+    t.steps.push_back(text::trf("listener {listener} (no listener on {address}:{port}, the wildcard one takes it)",
                                arg("listener", l->name), arg("address", call.address), arg("port", call.port)));
   else
-    t.steps.push_back(text::format("listener {listener}", arg("listener", l->name)));
+    t.steps.push_back(text::trf("listener {listener}", arg("listener", l->name)));
   return l;
 }
 
@@ -216,9 +216,9 @@ const FilterChain* trace_filter_chain(const Listener& listener, const Call& call
     std::string filters = listener.tls_inspector ? (listener.http_inspector ? "tls_inspector, http_inspector" : "tls_inspector")
                                            : (listener.http_inspector ? "http_inspector" : "none");
     if (filters == "none") filters = tr("none");
-    const std::string alpn = t.selection.alpn.empty() ? "" : text::format(" with ALPN {alpn}", arg("alpn", t.selection.alpn));
-    const std::string sni = call.sni.empty() ? "" : text::format(" and SNI {sni}", arg("sni", call.sni));
-    t.steps.push_back(text::format("listener filters: {filters}; the filter-chain match sees a {transport} connection{alpn}{sni}",
+    const std::string alpn = t.selection.alpn.empty() ? "" : text::trf(" with ALPN {alpn}", arg("alpn", t.selection.alpn));
+    const std::string sni = call.sni.empty() ? "" : text::trf(" and SNI {sni}", arg("sni", call.sni));
+    t.steps.push_back(text::trf("listener filters: {filters}; the filter-chain match sees a {transport} connection{alpn}{sni}",
                                arg("filters", filters), arg("transport", transport_name(call.tls)), arg("alpn", alpn),
                                arg("sni", sni)));
   }
@@ -236,11 +236,11 @@ const FilterChain* trace_filter_chain(const Listener& listener, const Call& call
   t.filter_chain = fc.name;
   {
     const std::string name = fc.name.empty() ? "" : " " + fc.name;
-    const std::string origin = fc.origin.empty() ? "" : text::format(" from {origin}", arg("origin", fc.origin));
+    const std::string origin = fc.origin.empty() ? "" : text::trf(" from {origin}", arg("origin", fc.origin));
     t.steps.push_back(t.selection.outcome == ChainOutcome::DefaultChain
-                          ? text::format("default filter chain{name} ({match}){origin}", arg("name", name),
+                          ? text::trf("default filter chain{name} ({match}){origin}", arg("name", name),
                                      arg("match", describe_chain_match(fc.match)), arg("origin", origin))
-                          : text::format("filter chain{name} ({match}){origin}", arg("name", name),
+                          : text::trf("filter chain{name} ({match}){origin}", arg("name", name),
                                      arg("match", describe_chain_match(fc.match)), arg("origin", origin)));
   }
   if (fc.terminates_tls && call.tls == Call::Tls::Plaintext) {
@@ -260,12 +260,12 @@ void trace_tcp_proxy(const FilterChain& fc, CallTrace& t) {
   t.tcp = &fc.tcp;
   if (fc.tcp.clusters.size() == 1) {
     t.cluster = fc.tcp.clusters.front().name;
-    t.steps.push_back(text::format("tcp_proxy to cluster {cluster}", arg("cluster", t.cluster)));
+    t.steps.push_back(text::trf("tcp_proxy to cluster {cluster}", arg("cluster", t.cluster)));
   } else {
     std::string w;
     for (const auto& wc : fc.tcp.clusters)
-      w += (w.empty() ? "" : ", ") + text::format("{cluster} weight {weight}", arg("cluster", wc.name), arg("weight", wc.weight));
-    t.steps.push_back(text::format("tcp_proxy to weighted clusters (one picked per connection): {clusters}", arg("clusters", w)));
+      w += (w.empty() ? "" : ", ") + text::trf("{cluster} weight {weight}", arg("cluster", wc.name), arg("weight", wc.weight));
+    t.steps.push_back(text::trf("tcp_proxy to weighted clusters (one picked per connection): {clusters}", arg("clusters", w)));
   }
 }
 
@@ -285,18 +285,18 @@ void trace_http(const ProxyConfig& config, const FilterChain& fc, const Call& ca
       fc.route_config >= 0 ? &config.route_configs[static_cast<std::size_t>(fc.route_config)] : config.find_route_config(fc.route_config_name);
   if (!fc.inline_route_config) t.route_config = fc.route_config_name;
   t.route_config_ptr = rc;
-  t.steps.push_back(text::format("HTTP connection manager, route configuration {route_config}",
+  t.steps.push_back(text::trf("HTTP connection manager, route configuration {route_config}",
                              arg("route_config", fc.inline_route_config ? tr("(inline)") : fc.route_config_name)));
   const std::int32_t vhi = rc ? rc->find_virtual_host(call.host) : -1;
   if (vhi < 0) {
     t.error = CallError::NoVirtualHost;
-    t.steps.push_back(text::format("no virtual host has a domain matching host \"{host}\": 404 NR", arg("host", call.host)));
+    t.steps.push_back(text::trf("no virtual host has a domain matching host \"{host}\": 404 NR", arg("host", call.host)));
     return;
   }
   const VirtualHost& vh = rc->virtual_hosts[static_cast<std::size_t>(vhi)];
   t.virtual_host_ptr = &vh;
   t.virtual_host = vh.name;
-  t.steps.push_back(text::format("virtual host {virtual_host} (host \"{host}\")", arg("virtual_host", vh.name),
+  t.steps.push_back(text::trf("virtual host {virtual_host} (host \"{host}\")", arg("virtual_host", vh.name),
                              arg("host", call.host)));
   if (vh.require_tls && call.tls == Call::Tls::Plaintext) {
     t.error = CallError::TlsRedirect;
