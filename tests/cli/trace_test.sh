@@ -31,6 +31,15 @@ for lang in en zh-CN; do
     fail "trace --lang $lang exited $?: $(cat "$TMP/err")"
   fi
 done
+# The tutorial's trace blocks (chapter 6, both languages) are this output, for this request.
+for lang in en zh-CN; do
+  doc=docs/tutorial/$lang/06-timeouts.md
+  awk '/^\$ meshtwin trace trace.db /{inb=1; next} inb && /^```/{exit} inb' "$doc" | sed 's|trace.db|RESULTS.db|' \
+    > "$TMP/doc.$lang.txt"
+  grep -q "^\$ meshtwin trace trace.db $id\b" "$doc" || fail "$doc does not trace request $id"
+  [ "$UPDATE" = "--update" ] || diff -u "$TMP/doc.$lang.txt" "$TMP/trace.$lang.txt" > "$TMP/diff" ||
+    { fail "$doc: its trace block is not what trace prints:"; cat "$TMP/diff"; }
+done
 grep -q "per-try timeout 400ms of attempt 2 fires" "$TMP/trace.en.txt" || fail "no second per-try timeout"
 grep -qE "retry: a per-try timeout is retriable; backoff [0-9.]+[mµ]?s before attempt 3" "$TMP/trace.en.txt" ||
   fail "no backoff before attempt 3"
