@@ -63,6 +63,9 @@ SCENARIO=$DATA/scenarios/bookinfo/reviews-80-20.yaml
 check run-absolute 0 'run 1 of bookinfo-reviews-80-20 written to' \
   "$BIN" run "$SCENARIO" -o "$TMP/elsewhere/abs.db" -q
 check report-absolute 0 'reviews\.default\.svc\.cluster\.local +v2' "$BIN" report "$TMP/elsewhere/abs.db"
+# --lang zh-CN finds its catalogue in the data folder (share/meshtwin/locale), and trace re-simulates
+# a run from the file alone.
+check trace-zh-CN 0 '结果：.* 后得到 200' "$BIN" trace "$TMP/elsewhere/abs.db" 1 --lang zh-CN
 
 # --- a scenario not found here is the installed one: same file, so the same report
 check run-bare-name 0 'written to bare.db' "$BIN" run bookinfo/reviews-80-20.yaml -o bare.db -q
@@ -161,6 +164,8 @@ MOVED=${BIN/$TMP\/root/$TMP\/moved}
 out=$("$MOVED" --data-dir)
 [ "$(realpath -m "$out")" = "$TMP/moved/usr/share/meshtwin" ] && ok || bad "moved: data-dir $out"
 check moved-run 0 'written to moved.db' "$MOVED" run bookinfo/reviews-80-20.yaml -o moved.db -q
+check moved-lang 0 '^请求：从 default/productpage-v1' "$MOVED" explain -f "$TMP/moved/usr/share/meshtwin/scenarios/bookinfo/manifests/bookinfo.yaml" \
+  --from productpage-v1 http://reviews:9080/reviews/0 --lang zh-CN
 
 echo "$MODE: $pass passed, $fail failed"
 [ $fail -eq 0 ]
