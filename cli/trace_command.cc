@@ -21,6 +21,7 @@
 
 #include "cli/commands.h"
 #include "cli/i18n.h"
+#include "engine/stop_token.h"
 #include "engine/time.h"
 #include "model/config/diagnostics.h"
 #include "model/scenario/mesh.h"
@@ -100,16 +101,23 @@ class InputTree {
 };
 
 // The re-simulation's view of one request: its rows, as the writer would store them, and its
-// decision-log records (text copied: the run's strings go when the mesh does).
+// decision-log records (text copied: the run's strings go when the mesh does). Once it holds the
+// request's row and as many spans as the file stores, the rest of the run cannot change them
+// (a request's spans all end before or with it, but for a mirror's): it stops the run there and
+// takes no more rows (the stop's own `unfinished` rows included).
 class RequestCollector : public telemetry::Sink, public telemetry::LogSink {
  public:
-  explicit RequestCollector(std::uint64_t id) : id_(id) {}
+  RequestCollector(std::uint64_t id, std::size_t stored_spans) : id_(id), stored_spans_(stored_spans) {}
   void begin_run(const telemetry::RunInfo&) override {}
   void on_request(const telemetry::RequestRecord& r) override {
-    if (r.request_id == id_) rows.request = results::request_row(r);
+    if (r.request_id != id_ || complete()) return;
+    rows.request = results::request_row(r);
+    maybe_stop();
   }
   void on_span(const telemetry::SpanRecord& s) override {
-    if (s.request_id == id_ && s.sampled) rows.spans.push_back(results::span_row(s));
+    if (s.request_id != id_ || !s.sampled || complete()) return;
+    rows.spans.push_back(results::span_row(s));
+    maybe_stop();
   }
   void on_hop(const telemetry::HopRecord&) override {}
   void on_event(const telemetry::EventRecord&) override {}
@@ -117,6 +125,8 @@ class RequestCollector : public telemetry::Sink, public telemetry::LogSink {
     std::stable_sort(rows.spans.begin(), rows.spans.end(),
                      [](const results::Row& a, const results::Row& b) { return a[1] < b[1]; });
   }
+  // Records keep coming until the run stops after the current event: what the request's end
+  // still logs at the same instant (the client receiving it) is part of its story.
   void on_log(const telemetry::LogRecord& r) override {
     telemetry::LogRecord kept = r;
     for (std::uint8_t i = 0; i < kept.field_count; ++i) {
@@ -130,9 +140,16 @@ class RequestCollector : public telemetry::Sink, public telemetry::LogSink {
 
   results::RequestRows rows;
   std::vector<telemetry::LogRecord> records;
+  engine::StopToken stop;
 
  private:
+  bool complete() const { return stop.stop_requested(); }
+  void maybe_stop() {
+    if (rows.request && rows.spans.size() >= stored_spans_) stop.request_stop();
+  }
+
   std::uint64_t id_;
+  std::size_t stored_spans_;
   std::deque<std::string> texts_;
 };
 
@@ -191,6 +208,7 @@ bool resimulate(const results::Reader& reader, const results::RunRow& run, std::
   scenario::RunOptions options;
   options.meshtwin_version = MESHTWIN_VERSION;
   options.log = &log;
+  options.stop = &collector.stop;
   mesh->run(collector, options);
   return true;
 }
@@ -239,7 +257,7 @@ int cmd_trace(const TraceArgs& args) {
               << " (request ids count from 1; spec.record.requests may have left it out of the file)\n";
     return kExitBadInput;
   }
-  RequestCollector collector(args.request_id);
+  RequestCollector collector(args.request_id, stored.spans.size());
   if (!resimulate(reader, *run, args.request_id, collector)) return kExitBadInput;
   if (auto diff = results::first_difference(stored, collector.rows)) {
     std::cerr << "meshtwin trace: " << reader.path() << ": run " << opened->run_id << ", request " << args.request_id
