@@ -6,21 +6,63 @@
 
 namespace meshtwin::app {
 
-const Failure* draw_failure(const Behaviour& app, engine::RngStream& rng) {
-  if (app.failures.empty()) return nullptr;
+namespace {
+
+// No failure listed: no draw, so a request that cannot fail leaves the pod's stream untouched.
+const Failure* draw_from(const std::vector<Failure>& failures, engine::RngStream& rng) {
+  if (failures.empty()) return nullptr;
   const double u = rng.uniform01();
   double cumulative = 0;
-  for (const Failure& f : app.failures) {
+  for (const Failure& f : failures) {
     cumulative += f.rate;
     if (u < cumulative) return &f;
   }
   return nullptr;
 }
 
-SimTime draw_service_time(const Behaviour& app, engine::RngStream& rng) {
-  const SimTime t = app.service_time.is_constant() ? static_cast<SimTime>(app.service_time.mean())
-                                                   : app.service_time.sample_duration(rng);
+SimTime draw_from(const engine::Distribution& d, engine::RngStream& rng) {
+  const SimTime t = d.is_constant() ? static_cast<SimTime>(d.mean()) : d.sample_duration(rng);
   return std::max<SimTime>(t, 0);
+}
+
+}  // namespace
+
+const Failure* draw_failure(const Behaviour& app, engine::RngStream& rng) { return draw_from(app.failures, rng); }
+
+const Failure* draw_failure(const Behaviour& app, const Handling& h, engine::RngStream& rng) {
+  return draw_from(h.endpoint && h.endpoint->failures ? *h.endpoint->failures : app.failures, rng);
+}
+
+SimTime draw_service_time(const Behaviour& app, engine::RngStream& rng) { return draw_from(app.service_time, rng); }
+
+SimTime draw_service_time(const Behaviour& app, const Handling& h, engine::RngStream& rng) {
+  if (h.delay >= 0) return h.delay;
+  return draw_from(h.endpoint && h.endpoint->service_time ? *h.endpoint->service_time : app.service_time, rng);
+}
+
+int error_status(const Behaviour& app, const Handling& h) {
+  return h.endpoint && h.endpoint->error_status != 0 ? h.endpoint->error_status : app.error_status;
+}
+
+Handling handle(const Behaviour& app, const RequestView& request) {
+  Handling h;
+  if (app.endpoints.empty()) return h;
+  Captures captures;
+  h.index = match_endpoint(app.endpoints, request, captures);
+  if (h.index < 0) return h;
+  h.endpoint = &app.endpoints[static_cast<std::size_t>(h.index)];
+  h.status = status_from_capture(captures, h.endpoint->status_ref, h.endpoint->status);
+  if (h.endpoint->delay.group != 0) {
+    // A delay the handler cannot read is its error, answered at once (as httpbin's 500 for
+    // an argument that is not a number).
+    if (auto d = seconds_from_capture(captures, h.endpoint->delay)) {
+      h.delay = *d;
+    } else {
+      h.delay = 0;
+      h.status = 500;
+    }
+  }
+  return h;
 }
 
 bool Workers::take_or_wait(std::uint32_t request, std::uint32_t limit) {

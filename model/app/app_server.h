@@ -8,11 +8,13 @@
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <vector>
 
 #include "engine/distribution.h"
 #include "engine/rng.h"
 #include "engine/time.h"
+#include "model/app/endpoint.h"
 
 namespace meshtwin::app {
 
@@ -34,19 +36,47 @@ struct Failure {
   bool after_headers = false;
 };
 
+// One `endpoints` rule: what it matches and how the app answers a request it matches. What a
+// rule does not give is the workload's (the app's calls are kept by the scenario wiring, per
+// rule, beside these).
+struct Endpoint {
+  EndpointMatch match;
+  std::optional<engine::Distribution> service_time;  // none: the workload's
+  CaptureRef delay;                                   // `serviceTime: $N`, in seconds
+  int status = 200;                                   // the answer when nothing fails
+  CaptureRef status_ref;                              // `status: $N`
+  std::optional<std::vector<Failure>> failures;      // none: the workload's
+  int error_status = 0;                               // 0: the workload's
+  bool has_calls = false;                             // false: the workload's calls
+};
+
 // How an app answers (a scenario `apps` or `externals` entry, or a timeline change of one).
 struct Behaviour {
   std::uint32_t workers = 0;  // 0: unlimited
   engine::Distribution service_time;
   std::vector<Failure> failures;
   int error_status = 500;  // what it answers when a call it needs failed
+  std::vector<Endpoint> endpoints;  // ordered; the first that matches decides
 };
+
+// How the app handles one request, decided when it arrives from the request alone.
+struct Handling {
+  const Endpoint* endpoint = nullptr;  // nullptr: the workload's keys
+  int index = -1;                      // of `endpoint` in Behaviour::endpoints
+  int status = 200;                    // what it answers when nothing fails
+  SimTime delay = -1;                  // a service time taken from the path; -1: drawn
+};
+Handling handle(const Behaviour& app, const RequestView& request);
 
 // One draw per request against the cumulative rates, so each kind keeps its own rate;
 // nullptr: no failure.
 const Failure* draw_failure(const Behaviour& app, engine::RngStream& rng);
+const Failure* draw_failure(const Behaviour& app, const Handling& h, engine::RngStream& rng);
 // The time the app works on one request (never negative).
 SimTime draw_service_time(const Behaviour& app, engine::RngStream& rng);
+SimTime draw_service_time(const Behaviour& app, const Handling& h, engine::RngStream& rng);
+// What the app answers when a call it needs failed.
+int error_status(const Behaviour& app, const Handling& h);
 
 // The app's workers: a request either takes a free worker or waits, FIFO.
 class Workers {

@@ -146,6 +146,13 @@ using FailureRt = app::Failure;
 // An app's behaviour and where its calls go, step by step.
 struct AppRt : app::Behaviour {
   std::vector<StepRt> steps;
+  // Per `endpoints` rule (same index): its own calls when the rule has `calls`.
+  std::vector<std::vector<StepRt>> endpoint_steps;
+  // The steps a request runs: its rule's calls, or the workload's.
+  const std::vector<StepRt>& steps_for(const app::Handling& h) const {
+    return h.endpoint && h.endpoint->has_calls && static_cast<std::size_t>(h.index) < endpoint_steps.size()
+               ? endpoint_steps[static_cast<std::size_t>(h.index)] : steps;
+  }
 };
 
 // The scenario's failure entry as the app draws it.
@@ -370,6 +377,7 @@ struct ServerReq {
   int grpc_status = -1;
   std::uint32_t upstream_flags = 0;  // what the server-side sidecar logged
   const FailureRt* failure = nullptr;  // drawn on arrival
+  app::Handling handling;  // the app's `endpoints` rule for this request, chosen on arrival
   bool hung = false;
   bool finished = false;  // answered (or its pod died): late work for it is dropped
   bool inbound_counted = false;  // holds one of the server sidecar's inbound slots

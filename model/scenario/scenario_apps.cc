@@ -61,7 +61,133 @@ int grpc_code(const std::string& name) {
   return -1;
 }
 
+// `{exact: v}`, `{prefix: v}` or `{regex: v}` (exactly one), as Istio's StringMatch.
+std::optional<app::StringMatch> read_string_match(const Value& v) {
+  MapReader m(v);
+  if (!m.ok()) return std::nullopt;
+  std::optional<app::StringMatch> out;
+  int given = 0;
+  for (auto [key, kind] : {std::pair{"exact", app::StringMatch::Kind::Exact},
+                           std::pair{"prefix", app::StringMatch::Kind::Prefix},
+                           std::pair{"regex", app::StringMatch::Kind::Regex}}) {
+    auto f = m.get(key);
+    if (!f) continue;
+    ++given;
+    auto text = f->as_string();
+    if (!text) continue;
+    std::string error;
+    out = app::make_string_match(kind, *text, &error);
+    if (!out) f->error(std::string(key) + ": " + error);
+  }
+  m.finish();
+  if (given != 1) {
+    v.error("give exactly one of exact, prefix or regex, e.g. {prefix: /status/}");
+    return std::nullopt;
+  }
+  return out;
+}
+
+// `headers:` / `query:` of a match: name → string match, in document order.
+bool read_match_map(const Value& v, bool lower, std::vector<std::pair<std::string, app::StringMatch>>& out) {
+  MapReader m(v);
+  if (!m.ok()) return false;
+  bool ok = true;
+  for (auto& [name, body] : m.entries()) {
+    if (auto match = read_string_match(body))
+      out.emplace_back(lower ? lower_case(name) : name, std::move(*match));
+    else
+      ok = false;
+  }
+  return ok;
+}
+
+// `$N` as written for status and serviceTime: N must name a capture group of the path regex.
+std::optional<int> capture_ref(const Value& v, const EndpointSpec& e) {
+  const std::string& text = v.node().Scalar();
+  if (text.size() != 2 || text[0] != '$' || text[1] < '1' || text[1] > '9') {
+    v.error(v.name() + " must be $1 to $9 (a capture group of match.path.regex), got " + v.describe());
+    return std::nullopt;
+  }
+  const int group = text[1] - '0';
+  const int groups = e.match.path ? e.match.path->groups() : 0;
+  if (group > groups) {
+    v.error(v.name() + ": " + text + " names capture group " + std::to_string(group) + " but match.path " +
+            (e.match.path && e.match.path->kind == app::StringMatch::Kind::Regex
+                 ? "has " + std::to_string(groups)
+                 : std::string("is not a regex")));
+    return std::nullopt;
+  }
+  return group;
+}
+
+bool is_capture_text(const Value& v) { return v.is_scalar() && !v.node().Scalar().empty() && v.node().Scalar()[0] == '$'; }
+
+std::optional<EndpointSpec> read_endpoint(const Value& v) {
+  MapReader m(v);
+  if (!m.ok()) return std::nullopt;
+  EndpointSpec e;
+  e.location = v.location();
+  bool ok = true;
+  if (auto match = m.get("match")) {
+    MapReader mm(*match);
+    if (mm.ok()) {
+      read_method(mm, e.match.method);
+      if (auto p = mm.get("path")) {
+        e.match.path = read_string_match(*p);
+        ok = ok && e.match.path.has_value();
+      }
+      if (auto h = mm.get("headers")) ok = read_match_map(*h, true, e.match.headers) && ok;
+      if (auto q = mm.get("query")) ok = read_match_map(*q, false, e.match.query) && ok;
+      mm.finish();
+    } else {
+      ok = false;
+    }
+  }
+  if (auto st = m.get("status")) {
+    if (is_capture_text(*st)) {
+      if (auto g = capture_ref(*st, e)) e.status_ref.group = *g; else ok = false;
+    } else if (auto n = st->as_int(100, 599)) {
+      e.status = static_cast<int>(*n);
+    } else {
+      ok = false;
+    }
+  }
+  if (auto t = m.get("serviceTime")) {
+    if (is_capture_text(*t)) {
+      if (auto g = capture_ref(*t, e)) e.delay.group = *g; else ok = false;
+    } else if (auto d = read_duration_distribution(*t)) {
+      e.service_time = *d;
+    } else {
+      ok = false;
+    }
+  }
+  if (auto failures = m.get("failures")) {
+    std::vector<FailureSpec> out;
+    read_failures(*failures, out);
+    e.failures = std::move(out);
+  }
+  if (auto calls = m.get("calls")) {
+    std::vector<CallStep> out;
+    read_calls(*calls, out);
+    e.calls = std::move(out);
+  }
+  if (auto es = m.get("errorStatus")) {
+    if (auto n = es->as_int(100, 599)) e.error_status = static_cast<int>(*n); else ok = false;
+  }
+  m.finish();
+  if (!ok) return std::nullopt;
+  return e;
+}
+
 }  // namespace
+
+void read_endpoints(const Value& v, std::vector<EndpointSpec>& out) {
+  auto items = v.as_list();
+  if (!items) return;
+  for (const Value& item : *items) {
+    if (auto e = read_endpoint(item)) out.push_back(std::move(*e));
+  }
+}
 
 std::string lower_case(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });

@@ -11,6 +11,7 @@
 
 #include "engine/distribution.h"
 #include "engine/time.h"
+#include "model/app/endpoint.h"
 #include "model/config/diagnostics.h"
 
 namespace meshtwin::scenario {
@@ -58,6 +59,19 @@ struct FailureSpec {
   config::SourceLocation location;
 };
 
+// One `apps.<w>.endpoints` rule (docs/design.md §3.2): a match and the keys it overrides.
+struct EndpointSpec {
+  app::EndpointMatch match;
+  std::optional<Distribution> service_time;
+  app::CaptureRef delay;       // `serviceTime: $N` (seconds)
+  int status = 200;
+  app::CaptureRef status_ref;  // `status: $N`
+  std::optional<std::vector<FailureSpec>> failures;
+  std::optional<std::vector<CallStep>> calls;
+  std::optional<int> error_status;
+  config::SourceLocation location;
+};
+
 struct AppSpec {
   std::string workload;   // Deployment (etc.) name
   std::string namespace_;  // empty: any namespace with that workload name
@@ -67,6 +81,7 @@ struct AppSpec {
   std::vector<FailureSpec> failures;
   int error_status = 500;
   std::string locality;  // "region/zone/subzone" of the app's pods (their nodes' topology labels)
+  std::vector<EndpointSpec> endpoints;  // ordered request rules; none: one behaviour for all
   config::SourceLocation location;
 };
 
