@@ -29,6 +29,50 @@ SimTime draw_from(const engine::Distribution& d, engine::RngStream& rng) {
 
 const Failure* draw_failure(const Behaviour& app, engine::RngStream& rng) { return draw_from(app.failures, rng); }
 
+std::uint32_t PatternCounts::next(std::uint64_t scope, const Failure* f) {
+  auto& entries = counts_[scope];
+  for (auto& [failure, count] : entries)
+    if (failure == f) return ++count;
+  entries.emplace_back(f, 1);
+  return 1;
+}
+
+const Failure* choose_failure(const std::vector<Failure>& failures, const FailureContext& ctx,
+                              engine::RngStream& rng) {
+  const Failure* chosen = nullptr;
+  bool any_rate = false;
+  for (const Failure& f : failures) {
+    if (f.pattern == Failure::Pattern::Rate) {
+      any_rate = true;
+      continue;
+    }
+    if (ctx.now < f.from || ctx.now >= f.to) continue;
+    PatternCounts* counts = f.per == Failure::Per::Pod ? ctx.per_pod : ctx.per_request;
+    if (!counts) continue;
+    // Every active pattern counts the request, even when an earlier one already fails it:
+    // "the Kth request" means the Kth that arrived, whatever happened to the others.
+    const std::uint32_t ordinal = counts->next(f.per == Failure::Per::Pod ? ctx.pod : ctx.request_id, &f);
+    const bool fails = f.pattern == Failure::Pattern::First ? ordinal <= f.n : f.n > 0 && ordinal % f.n == 0;
+    if (fails && !chosen) chosen = &f;
+  }
+  if (chosen || !any_rate) return chosen;
+  // The random entries share one uniform draw, as without patterns; an entry outside its
+  // `between` window takes its share of [0, 1) but does not fail.
+  const double u = rng.uniform01();
+  double cumulative = 0;
+  for (const Failure& f : failures) {
+    if (f.pattern != Failure::Pattern::Rate) continue;
+    cumulative += f.rate;
+    if (u < cumulative) return ctx.now >= f.from && ctx.now < f.to ? &f : nullptr;
+  }
+  return nullptr;
+}
+
+const Failure* draw_failure(const Behaviour& app, const Handling& h, const FailureContext& ctx,
+                            engine::RngStream& rng) {
+  return choose_failure(h.endpoint && h.endpoint->failures ? *h.endpoint->failures : app.failures, ctx, rng);
+}
+
 const Failure* draw_failure(const Behaviour& app, const Handling& h, engine::RngStream& rng) {
   return draw_from(h.endpoint && h.endpoint->failures ? *h.endpoint->failures : app.failures, rng);
 }

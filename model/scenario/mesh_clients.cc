@@ -214,6 +214,7 @@ void MeshImpl::finish_client(ClientReqId slot, int code, std::uint32_t flags, in
   }
   request_outcome_.erase(r.request_id);
   calls_per_request_.erase(r.request_id);
+  failures_per_request_.forget(r.request_id);
   ++stats_.client_requests;
   --client_in_flight_;
   const std::uint32_t connection = r.connection;

@@ -169,6 +169,13 @@ inline app::Failure failure_of(const FailureSpec& f) {
   out.status = f.status;
   out.grpc_status = f.grpc_status;
   out.after_headers = f.after_headers;
+  out.pattern = f.pattern == FailureSpec::Pattern::First   ? app::Failure::Pattern::First
+                : f.pattern == FailureSpec::Pattern::Every ? app::Failure::Pattern::Every
+                                                           : app::Failure::Pattern::Rate;
+  out.n = f.n;
+  out.per = f.per_request ? app::Failure::Per::Request : app::Failure::Per::Pod;
+  out.from = f.from;
+  out.to = f.to;
   return out;
 }
 
@@ -618,6 +625,9 @@ class MeshImpl {
   // 2^depth, so depth alone does not bound it).
   std::unordered_map<std::uint64_t, std::string_view> request_outcome_;
   std::unordered_map<std::uint64_t, std::uint32_t> calls_per_request_;
+  // Counts for the apps' deterministic failure patterns (`first`, `every`), by pod index and
+  // by client request id (forgotten when the client request ends).
+  app::PatternCounts failures_per_pod_, failures_per_request_;
   std::string_view span_outcome_;  // set while record_unfinished emits spans
   Pool<ConnectOp, ConnectOpId> connect_ops_;
   std::vector<ClusterRt*> outlier_clusters_;  // detectors with an interval timer

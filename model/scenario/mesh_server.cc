@@ -85,7 +85,8 @@ void MeshImpl::on_app_arrival(std::uint64_t arg) {
                                 }};
     r.handling = app::handle(*app, view);
   }
-  const FailureRt* failure = app::draw_failure(*app, r.handling, pod.failure_rng);
+  const app::FailureContext ctx{sim_.now(), r.pod, r.request_id, &failures_per_pod_, &failures_per_request_};
+  const FailureRt* failure = app::draw_failure(*app, r.handling, ctx, pod.failure_rng);
   if (failure && failure->kind == app::Failure::Kind::Refuse) {
     // The app's listener refuses the connection. Behind a sidecar the inbound route retries
     // reset-before-request twice (Istio ≥ 1.24, §5.1, §16 step 9), each a fresh try of the app;
@@ -93,7 +94,7 @@ void MeshImpl::on_app_arrival(std::uint64_t arg) {
     // sidecar the caller sees the refused connection.
     const int tries = pod.proxy != kNone && inbound_retries_ ? 3 : 1;
     for (int t = 1; t < tries && failure && failure->kind == app::Failure::Kind::Refuse; ++t)
-      failure = app::draw_failure(*app, r.handling, pod.failure_rng);
+      failure = app::draw_failure(*app, r.handling, ctx, pod.failure_rng);
     if (failure && failure->kind == app::Failure::Kind::Refuse) {
       if (pod.proxy != kNone) {
         r.upstream_flags = flag::kUpstreamConnectionFailure |

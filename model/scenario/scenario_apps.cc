@@ -273,10 +273,41 @@ void read_failures(const Value& v, std::vector<FailureSpec>& out) {
     }
     FailureSpec f;
     f.location = item.location();
-    if (m.require("rate", "rate is required: the probability per request, e.g. 0.05")) {
+    const int given = int(m.has("rate")) + int(m.has("first")) + int(m.has("every"));
+    if (given == 0) {
+      m.require("rate", "rate is required: the probability per request, e.g. 0.05 (or first: N, every: K)");
+      all_ok = false;
+    } else if (given > 1) {
+      item.error("give one of rate, first or every");
+      for (const char* key : {"rate", "first", "every"}) m.get(key);  // reported above, not as unknown
+      all_ok = false;
+    } else if (m.has("rate")) {
       if (!m.read_number("rate", f.rate, 0, 1)) all_ok = false;
     } else {
-      all_ok = false;
+      const bool first = m.has("first");
+      f.pattern = first ? FailureSpec::Pattern::First : FailureSpec::Pattern::Every;
+      if (!m.read_uint(first ? "first" : "every", f.n, first ? 0 : 1, 1'000'000'000)) all_ok = false;
+    }
+    std::string per;
+    if (m.has("per") && f.pattern == FailureSpec::Pattern::Rate) {
+      m.get("per")->error("per applies only to first and every (a rate is drawn per request)");
+    } else if (m.read_enum("per", per, {"pod", "requestId"})) {
+      f.per_request = per == "requestId";
+    }
+    if (auto b = m.get("between")) {
+      // [t1, t2]: the entry applies to requests arriving from t1 up to (not including) t2.
+      auto items = b->as_list();
+      if (items && items->size() == 2) {
+        auto t1 = (*items)[0].as_duration(), t2 = (*items)[1].as_duration();
+        if (t1 && t2 && *t2 <= *t1)
+          (*items)[1].error("between must end after it starts, got " + (*items)[1].describe());
+        else if (t1 && t2) {
+          f.from = *t1;
+          f.to = *t2;
+        }
+      } else if (items) {
+        b->error("between must be [start, end], e.g. [10s, 20s]");
+      }
     }
     std::string kind = "status";
     m.read_enum("kind", kind, {"status", "reset", "hang", "refuse", "grpc"});
@@ -316,7 +347,7 @@ void read_failures(const Value& v, std::vector<FailureSpec>& out) {
       }
     }
     m.finish();
-    total += f.rate;
+    total += f.rate;  // patterns have rate 0: they take no share of the draw
     out.push_back(f);
   }
   // One uniform draw picks at most one failure kind, so the rates share a single [0, 1].

@@ -56,6 +56,13 @@ struct FailureSpec {
   int status = 500;        // Status
   int grpc_status = 14;    // Grpc (UNAVAILABLE)
   bool after_headers = false;  // Reset: before (default) or after response headers
+  // Instead of `rate`: `first: N` (the first N requests of the scope fail, then none) or
+  // `every: K` (each Kth fails), counted `per: pod` (default) or `per: requestId`.
+  enum class Pattern { Rate, First, Every };
+  Pattern pattern = Pattern::Rate;
+  std::uint32_t n = 0;
+  bool per_request = false;
+  SimTime from = 0, to = engine::kNever;  // `between: [t1, t2]`: only for arrivals in [t1, t2)
   config::SourceLocation location;
 };
 
