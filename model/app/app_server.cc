@@ -6,21 +6,107 @@
 
 namespace meshtwin::app {
 
-const Failure* draw_failure(const Behaviour& app, engine::RngStream& rng) {
-  if (app.failures.empty()) return nullptr;
+namespace {
+
+// No failure listed: no draw, so a request that cannot fail leaves the pod's stream untouched.
+const Failure* draw_from(const std::vector<Failure>& failures, engine::RngStream& rng) {
+  if (failures.empty()) return nullptr;
   const double u = rng.uniform01();
   double cumulative = 0;
-  for (const Failure& f : app.failures) {
+  for (const Failure& f : failures) {
     cumulative += f.rate;
     if (u < cumulative) return &f;
   }
   return nullptr;
 }
 
-SimTime draw_service_time(const Behaviour& app, engine::RngStream& rng) {
-  const SimTime t = app.service_time.is_constant() ? static_cast<SimTime>(app.service_time.mean())
-                                                   : app.service_time.sample_duration(rng);
+SimTime draw_from(const engine::Distribution& d, engine::RngStream& rng) {
+  const SimTime t = d.is_constant() ? static_cast<SimTime>(d.mean()) : d.sample_duration(rng);
   return std::max<SimTime>(t, 0);
+}
+
+}  // namespace
+
+const Failure* draw_failure(const Behaviour& app, engine::RngStream& rng) { return draw_from(app.failures, rng); }
+
+std::uint32_t PatternCounts::next(std::uint64_t scope, const Failure* f) {
+  auto& entries = counts_[scope];
+  for (auto& [failure, count] : entries)
+    if (failure == f) return ++count;
+  entries.emplace_back(f, 1);
+  return 1;
+}
+
+const Failure* choose_failure(const std::vector<Failure>& failures, const FailureContext& ctx,
+                              engine::RngStream& rng) {
+  const Failure* chosen = nullptr;
+  bool any_rate = false;
+  for (const Failure& f : failures) {
+    if (f.pattern == Failure::Pattern::Rate) {
+      any_rate = true;
+      continue;
+    }
+    if (ctx.now < f.from || ctx.now >= f.to) continue;
+    PatternCounts* counts = f.per == Failure::Per::Pod ? ctx.per_pod : ctx.per_request;
+    if (!counts) continue;
+    // Every active pattern counts the request, even when an earlier one already fails it:
+    // "the Kth request" means the Kth that arrived, whatever happened to the others.
+    const std::uint32_t ordinal = counts->next(f.per == Failure::Per::Pod ? ctx.pod : ctx.request_id, &f);
+    const bool fails = f.pattern == Failure::Pattern::First ? ordinal <= f.n : f.n > 0 && ordinal % f.n == 0;
+    if (fails && !chosen) chosen = &f;
+  }
+  if (chosen || !any_rate) return chosen;
+  // The random entries share one uniform draw, as without patterns; an entry outside its
+  // `between` window takes its share of [0, 1) but does not fail.
+  const double u = rng.uniform01();
+  double cumulative = 0;
+  for (const Failure& f : failures) {
+    if (f.pattern != Failure::Pattern::Rate) continue;
+    cumulative += f.rate;
+    if (u < cumulative) return ctx.now >= f.from && ctx.now < f.to ? &f : nullptr;
+  }
+  return nullptr;
+}
+
+const Failure* draw_failure(const Behaviour& app, const Handling& h, const FailureContext& ctx,
+                            engine::RngStream& rng) {
+  return choose_failure(h.endpoint && h.endpoint->failures ? *h.endpoint->failures : app.failures, ctx, rng);
+}
+
+const Failure* draw_failure(const Behaviour& app, const Handling& h, engine::RngStream& rng) {
+  return draw_from(h.endpoint && h.endpoint->failures ? *h.endpoint->failures : app.failures, rng);
+}
+
+SimTime draw_service_time(const Behaviour& app, engine::RngStream& rng) { return draw_from(app.service_time, rng); }
+
+SimTime draw_service_time(const Behaviour& app, const Handling& h, engine::RngStream& rng) {
+  if (h.delay >= 0) return h.delay;
+  return draw_from(h.endpoint && h.endpoint->service_time ? *h.endpoint->service_time : app.service_time, rng);
+}
+
+int error_status(const Behaviour& app, const Handling& h) {
+  return h.endpoint && h.endpoint->error_status != 0 ? h.endpoint->error_status : app.error_status;
+}
+
+Handling handle(const Behaviour& app, const RequestView& request) {
+  Handling h;
+  if (app.endpoints.empty()) return h;
+  Captures captures;
+  h.index = match_endpoint(app.endpoints, request, captures);
+  if (h.index < 0) return h;
+  h.endpoint = &app.endpoints[static_cast<std::size_t>(h.index)];
+  h.status = status_from_capture(captures, h.endpoint->status_ref, h.endpoint->status);
+  if (h.endpoint->delay.group != 0) {
+    // A delay the handler cannot read is its error, answered at once (as httpbin's 500 for
+    // an argument that is not a number).
+    if (auto d = seconds_from_capture(captures, h.endpoint->delay)) {
+      h.delay = *d;
+    } else {
+      h.delay = 0;
+      h.status = 500;
+    }
+  }
+  return h;
 }
 
 bool Workers::take_or_wait(std::uint32_t request, std::uint32_t limit) {

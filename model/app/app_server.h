@@ -8,11 +8,15 @@
 
 #include <cstdint>
 #include <deque>
+#include <optional>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "engine/distribution.h"
 #include "engine/rng.h"
 #include "engine/time.h"
+#include "model/app/endpoint.h"
 
 namespace meshtwin::app {
 
@@ -32,6 +36,54 @@ struct Failure {
   int status = 500;
   int grpc_status = 14;
   bool after_headers = false;
+  // Deterministic patterns beside the random rate (so retries can be tested exactly):
+  // `first: N` fails the first N requests of its scope, then none; `every: K` fails each Kth.
+  enum class Pattern : std::uint8_t { Rate, First, Every };
+  Pattern pattern = Pattern::Rate;
+  std::uint32_t n = 0;  // First: N, Every: K
+  // The scope a pattern counts in: each pod, or each client request id (a request's retries
+  // and the app calls made for it share it).
+  enum class Per : std::uint8_t { Pod, Request };
+  Per per = Per::Pod;
+  // `between: [t1, t2]`: the entry applies only to requests arriving in [from, to).
+  SimTime from = 0;
+  SimTime to = engine::kNever;
+};
+
+// How many requests each deterministic pattern has seen, per scope (a pod index or a request
+// id). A scope is forgotten when it can see no more requests (a client request ends).
+class PatternCounts {
+ public:
+  // This request's ordinal (1-based) in (scope, failure).
+  std::uint32_t next(std::uint64_t scope, const Failure* f);
+  void forget(std::uint64_t scope) { counts_.erase(scope); }
+  std::size_t scopes() const { return counts_.size(); }
+
+ private:
+  std::unordered_map<std::uint64_t, std::vector<std::pair<const Failure*, std::uint32_t>>> counts_;
+};
+
+// What a pattern needs to know about one request.
+struct FailureContext {
+  SimTime now = 0;
+  std::uint64_t pod = 0;         // the pod's scope
+  std::uint64_t request_id = 0;  // the request's scope
+  PatternCounts* per_pod = nullptr;
+  PatternCounts* per_request = nullptr;
+};
+
+// One `endpoints` rule: what it matches and how the app answers a request it matches. What a
+// rule does not give is the workload's (the app's calls are kept by the scenario wiring, per
+// rule, beside these).
+struct Endpoint {
+  EndpointMatch match;
+  std::optional<engine::Distribution> service_time;  // none: the workload's
+  CaptureRef delay;                                   // `serviceTime: $N`, in seconds
+  int status = 200;                                   // the answer when nothing fails
+  CaptureRef status_ref;                              // `status: $N`
+  std::optional<std::vector<Failure>> failures;      // none: the workload's
+  int error_status = 0;                               // 0: the workload's
+  bool has_calls = false;                             // false: the workload's calls
 };
 
 // How an app answers (a scenario `apps` or `externals` entry, or a timeline change of one).
@@ -40,13 +92,34 @@ struct Behaviour {
   engine::Distribution service_time;
   std::vector<Failure> failures;
   int error_status = 500;  // what it answers when a call it needs failed
+  std::vector<Endpoint> endpoints;  // ordered; the first that matches decides
 };
+
+// How the app handles one request, decided when it arrives from the request alone.
+struct Handling {
+  const Endpoint* endpoint = nullptr;  // nullptr: the workload's keys
+  int index = -1;                      // of `endpoint` in Behaviour::endpoints
+  int status = 200;                    // what it answers when nothing fails
+  SimTime delay = -1;                  // a service time taken from the path; -1: drawn
+};
+Handling handle(const Behaviour& app, const RequestView& request);
 
 // One draw per request against the cumulative rates, so each kind keeps its own rate;
 // nullptr: no failure.
 const Failure* draw_failure(const Behaviour& app, engine::RngStream& rng);
+const Failure* draw_failure(const Behaviour& app, const Handling& h, engine::RngStream& rng);
+// With deterministic patterns: each pattern active at ctx.now counts the request; the first (in
+// list order) whose count says "fail" decides. Otherwise one draw among the rate entries active
+// at ctx.now (no draw when there are none, so the RNG stream is untouched).
+const Failure* choose_failure(const std::vector<Failure>& failures, const FailureContext& ctx,
+                              engine::RngStream& rng);
+const Failure* draw_failure(const Behaviour& app, const Handling& h, const FailureContext& ctx,
+                            engine::RngStream& rng);
 // The time the app works on one request (never negative).
 SimTime draw_service_time(const Behaviour& app, engine::RngStream& rng);
+SimTime draw_service_time(const Behaviour& app, const Handling& h, engine::RngStream& rng);
+// What the app answers when a call it needs failed.
+int error_status(const Behaviour& app, const Handling& h);
 
 // The app's workers: a request either takes a free worker or waits, FIFO.
 class Workers {

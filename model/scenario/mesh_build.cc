@@ -228,18 +228,36 @@ bool MeshImpl::build_apps(config::Diagnostics& diags) {
     rt.service_time = app.service_time;
     rt.error_status = app.error_status;
     const std::string ns = registry_.pods()[pods.front()].namespace_;
-    for (std::size_t s = 0; s < app.calls.size(); ++s) {
-      StepRt& step = rt.steps.emplace_back();
-      for (std::size_t c = 0; c < app.calls[s].calls.size(); ++c) {
-        std::string path = where + ".calls[" + std::to_string(s) + "]";
-        if (app.calls[s].parallel) path += ".parallel[" + std::to_string(c) + "]";
-        path += ".to";
-        if (!resolve_call(app.calls[s].calls[c], ns, step.calls.emplace_back(), diags,
-                          path.c_str()))
-          ok = false;
+    auto resolve_steps = [&](const std::vector<CallStep>& calls, const std::string& at, std::vector<StepRt>& out) {
+      for (std::size_t s = 0; s < calls.size(); ++s) {
+        StepRt& step = out.emplace_back();
+        for (std::size_t c = 0; c < calls[s].calls.size(); ++c) {
+          std::string path = at + ".calls[" + std::to_string(s) + "]";
+          if (calls[s].parallel) path += ".parallel[" + std::to_string(c) + "]";
+          path += ".to";
+          if (!resolve_call(calls[s].calls[c], ns, step.calls.emplace_back(), diags, path.c_str())) ok = false;
+        }
       }
-    }
+    };
+    resolve_steps(app.calls, where, rt.steps);
     for (const FailureSpec& f : app.failures) rt.failures.push_back(failure_of(f));
+    for (std::size_t i = 0; i < app.endpoints.size(); ++i) {
+      const EndpointSpec& e = app.endpoints[i];
+      app::Endpoint& ep = rt.endpoints.emplace_back();
+      ep.match = e.match;
+      ep.service_time = e.service_time;
+      ep.delay = e.delay;
+      ep.status = e.status;
+      ep.status_ref = e.status_ref;
+      if (e.failures) {
+        ep.failures.emplace();
+        for (const FailureSpec& f : *e.failures) ep.failures->push_back(failure_of(f));
+      }
+      ep.error_status = e.error_status.value_or(0);
+      ep.has_calls = e.calls.has_value();
+      auto& steps = rt.endpoint_steps.emplace_back();
+      if (e.calls) resolve_steps(*e.calls, where + ".endpoints[" + std::to_string(i) + "]", steps);
+    }
     for (std::uint32_t p : pods) {
       pods_[p].app = &rt;
       app_of_workload_[pods_[p].key] = &rt;

@@ -220,6 +220,7 @@ void MeshImpl::finish_client(ClientReqId slot, int code, std::uint32_t flags, in
             LogField::f("flags", flags), LogField::d("duration", sim_.now() - r.start));
   request_outcome_.erase(r.request_id);
   calls_per_request_.erase(r.request_id);
+  failures_per_request_.forget(r.request_id);
   ++stats_.client_requests;
   --client_in_flight_;
   const std::uint32_t connection = r.connection;

@@ -153,6 +153,13 @@ using FailureRt = app::Failure;
 // An app's behaviour and where its calls go, step by step.
 struct AppRt : app::Behaviour {
   std::vector<StepRt> steps;
+  // Per `endpoints` rule (same index): its own calls when the rule has `calls`.
+  std::vector<std::vector<StepRt>> endpoint_steps;
+  // The steps a request runs: its rule's calls, or the workload's.
+  const std::vector<StepRt>& steps_for(const app::Handling& h) const {
+    return h.endpoint && h.endpoint->has_calls && static_cast<std::size_t>(h.index) < endpoint_steps.size()
+               ? endpoint_steps[static_cast<std::size_t>(h.index)] : steps;
+  }
 };
 
 // The scenario's failure entry as the app draws it.
@@ -169,6 +176,13 @@ inline app::Failure failure_of(const FailureSpec& f) {
   out.status = f.status;
   out.grpc_status = f.grpc_status;
   out.after_headers = f.after_headers;
+  out.pattern = f.pattern == FailureSpec::Pattern::First   ? app::Failure::Pattern::First
+                : f.pattern == FailureSpec::Pattern::Every ? app::Failure::Pattern::Every
+                                                           : app::Failure::Pattern::Rate;
+  out.n = f.n;
+  out.per = f.per_request ? app::Failure::Per::Request : app::Failure::Per::Pod;
+  out.from = f.from;
+  out.to = f.to;
   return out;
 }
 
@@ -377,6 +391,7 @@ struct ServerReq {
   int grpc_status = -1;
   std::uint32_t upstream_flags = 0;  // what the server-side sidecar logged
   const FailureRt* failure = nullptr;  // drawn on arrival
+  app::Handling handling;  // the app's `endpoints` rule for this request, chosen on arrival
   bool hung = false;
   bool finished = false;  // answered (or its pod died): late work for it is dropped
   bool inbound_counted = false;  // holds one of the server sidecar's inbound slots
@@ -617,6 +632,9 @@ class MeshImpl {
   // 2^depth, so depth alone does not bound it).
   std::unordered_map<std::uint64_t, std::string_view> request_outcome_;
   std::unordered_map<std::uint64_t, std::uint32_t> calls_per_request_;
+  // Counts for the apps' deterministic failure patterns (`first`, `every`), by pod index and
+  // by client request id (forgotten when the client request ends).
+  app::PatternCounts failures_per_pod_, failures_per_request_;
   std::string_view span_outcome_;  // set while record_unfinished emits spans
   Pool<ConnectOp, ConnectOpId> connect_ops_;
   std::vector<ClusterRt*> outlier_clusters_;  // detectors with an interval timer

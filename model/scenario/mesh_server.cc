@@ -96,7 +96,16 @@ void MeshImpl::on_app_arrival(std::uint64_t arg) {
     respond(req, 200);  // an app not listed answers 200 at once (docs/design.md §3.2)
     return;
   }
-  const FailureRt* failure = app::draw_failure(*app, pod.failure_rng);
+  // The app reads the request: its first matching `endpoints` rule decides the rest.
+  if (!app->endpoints.empty()) {
+    const app::RequestView view{r.target->method, r.target->path, &r.headers,
+                                [](const void* h, std::string_view name) {
+                                  return static_cast<const HeaderSet*>(h)->get(name);
+                                }};
+    r.handling = app::handle(*app, view);
+  }
+  const app::FailureContext ctx{sim_.now(), r.pod, r.request_id, &failures_per_pod_, &failures_per_request_};
+  const FailureRt* failure = app::draw_failure(*app, r.handling, ctx, pod.failure_rng);
   if (failure && failure->kind == app::Failure::Kind::Refuse) {
     // The app's listener refuses the connection. Behind a sidecar the inbound route retries
     // reset-before-request twice (Istio ≥ 1.24, §5.1, §16 step 9), each a fresh try of the app;
@@ -104,7 +113,7 @@ void MeshImpl::on_app_arrival(std::uint64_t arg) {
     // sidecar the caller sees the refused connection.
     const int tries = pod.proxy != kNone && inbound_retries_ ? 3 : 1;
     for (int t = 1; t < tries && failure && failure->kind == app::Failure::Kind::Refuse; ++t)
-      failure = app::draw_failure(*app, pod.failure_rng);
+      failure = app::draw_failure(*app, r.handling, ctx, pod.failure_rng);
     if (failure && failure->kind == app::Failure::Kind::Refuse) {
       MESH_DLOG(AppFailure, r.request_id, r.depth, LogField::t("pod", pod.name),
                 LogField::m("failure", failure_name(failure->kind, false)));
@@ -131,7 +140,7 @@ void MeshImpl::begin_service(ServerReqId req) {
   ServerReq& r = server_reqs_[req];
   PodRt& pod = pods_[r.pod];
   r.holds_worker = true;  // the caller took a worker for it
-  const SimTime service_time = app::draw_service_time(*pod.app, pod.service_rng);
+  const SimTime service_time = app::draw_service_time(*pod.app, r.handling, pod.service_rng);
   MESH_DLOG(AppWork, r.request_id, r.depth, LogField::t("pod", pod.name), LogField::d("service_time", service_time));
   sim_.schedule_in(service_time, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_service_done>, this,
                    pack(req, r.gen));
@@ -191,11 +200,12 @@ void MeshImpl::free_server_req(ServerReqId req) {
 void MeshImpl::run_step(ServerReqId req) {
   ServerReq& r = server_reqs_[req];
   const AppRt& app = *pods_[r.pod].app;
-  if (r.step >= app.steps.size()) {
-    respond(req, r.call_failed ? app.error_status : 200);
+  const std::vector<StepRt>& steps = app.steps_for(r.handling);
+  if (r.step >= steps.size()) {
+    respond(req, r.call_failed ? app::error_status(app, r.handling) : r.handling.status);
     return;
   }
-  const StepRt& step = app.steps[r.step];
+  const StepRt& step = steps[r.step];
   r.outstanding = static_cast<int>(step.calls.size());
   const std::uint32_t gen = r.gen;
   for (const CallRt& call : step.calls) {
@@ -312,7 +322,7 @@ void MeshImpl::app_call_done(AppCallId call, int code, std::uint32_t flags, int 
   app_calls_.release(call);
   if (--r.outstanding > 0) return;
   if (r.call_failed) {
-    respond(req, pods_[r.pod].app->error_status);
+    respond(req, app::error_status(*pods_[r.pod].app, r.handling));
     return;
   }
   ++r.step;

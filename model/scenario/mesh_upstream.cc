@@ -228,6 +228,7 @@ void MeshImpl::send_to_server(StreamId slot) {
   r.grpc_status = -1;
   r.upstream_flags = 0;
   r.failure = nullptr;
+  r.handling = app::Handling{};
   r.hung = false;
   r.finished = false;
   r.inbound_counted = false;

@@ -61,7 +61,133 @@ int grpc_code(const std::string& name) {
   return -1;
 }
 
+// `{exact: v}`, `{prefix: v}` or `{regex: v}` (exactly one), as Istio's StringMatch.
+std::optional<app::StringMatch> read_string_match(const Value& v) {
+  MapReader m(v);
+  if (!m.ok()) return std::nullopt;
+  std::optional<app::StringMatch> out;
+  int given = 0;
+  for (auto [key, kind] : {std::pair{"exact", app::StringMatch::Kind::Exact},
+                           std::pair{"prefix", app::StringMatch::Kind::Prefix},
+                           std::pair{"regex", app::StringMatch::Kind::Regex}}) {
+    auto f = m.get(key);
+    if (!f) continue;
+    ++given;
+    auto text = f->as_string();
+    if (!text) continue;
+    std::string error;
+    out = app::make_string_match(kind, *text, &error);
+    if (!out) f->error(std::string(key) + ": " + error);
+  }
+  m.finish();
+  if (given != 1) {
+    v.error("give exactly one of exact, prefix or regex, e.g. {prefix: /status/}");
+    return std::nullopt;
+  }
+  return out;
+}
+
+// `headers:` / `query:` of a match: name → string match, in document order.
+bool read_match_map(const Value& v, bool lower, std::vector<std::pair<std::string, app::StringMatch>>& out) {
+  MapReader m(v);
+  if (!m.ok()) return false;
+  bool ok = true;
+  for (auto& [name, body] : m.entries()) {
+    if (auto match = read_string_match(body))
+      out.emplace_back(lower ? lower_case(name) : name, std::move(*match));
+    else
+      ok = false;
+  }
+  return ok;
+}
+
+// `$N` as written for status and serviceTime: N must name a capture group of the path regex.
+std::optional<int> capture_ref(const Value& v, const EndpointSpec& e) {
+  const std::string& text = v.node().Scalar();
+  if (text.size() != 2 || text[0] != '$' || text[1] < '1' || text[1] > '9') {
+    v.error(v.name() + " must be $1 to $9 (a capture group of match.path.regex), got " + v.describe());
+    return std::nullopt;
+  }
+  const int group = text[1] - '0';
+  const int groups = e.match.path ? e.match.path->groups() : 0;
+  if (group > groups) {
+    v.error(v.name() + ": " + text + " names capture group " + std::to_string(group) + " but match.path " +
+            (e.match.path && e.match.path->kind == app::StringMatch::Kind::Regex
+                 ? "has " + std::to_string(groups)
+                 : std::string("is not a regex")));
+    return std::nullopt;
+  }
+  return group;
+}
+
+bool is_capture_text(const Value& v) { return v.is_scalar() && !v.node().Scalar().empty() && v.node().Scalar()[0] == '$'; }
+
+std::optional<EndpointSpec> read_endpoint(const Value& v) {
+  MapReader m(v);
+  if (!m.ok()) return std::nullopt;
+  EndpointSpec e;
+  e.location = v.location();
+  bool ok = true;
+  if (auto match = m.get("match")) {
+    MapReader mm(*match);
+    if (mm.ok()) {
+      read_method(mm, e.match.method);
+      if (auto p = mm.get("path")) {
+        e.match.path = read_string_match(*p);
+        ok = ok && e.match.path.has_value();
+      }
+      if (auto h = mm.get("headers")) ok = read_match_map(*h, true, e.match.headers) && ok;
+      if (auto q = mm.get("query")) ok = read_match_map(*q, false, e.match.query) && ok;
+      mm.finish();
+    } else {
+      ok = false;
+    }
+  }
+  if (auto st = m.get("status")) {
+    if (is_capture_text(*st)) {
+      if (auto g = capture_ref(*st, e)) e.status_ref.group = *g; else ok = false;
+    } else if (auto n = st->as_int(100, 599)) {
+      e.status = static_cast<int>(*n);
+    } else {
+      ok = false;
+    }
+  }
+  if (auto t = m.get("serviceTime")) {
+    if (is_capture_text(*t)) {
+      if (auto g = capture_ref(*t, e)) e.delay.group = *g; else ok = false;
+    } else if (auto d = read_duration_distribution(*t)) {
+      e.service_time = *d;
+    } else {
+      ok = false;
+    }
+  }
+  if (auto failures = m.get("failures")) {
+    std::vector<FailureSpec> out;
+    read_failures(*failures, out);
+    e.failures = std::move(out);
+  }
+  if (auto calls = m.get("calls")) {
+    std::vector<CallStep> out;
+    read_calls(*calls, out);
+    e.calls = std::move(out);
+  }
+  if (auto es = m.get("errorStatus")) {
+    if (auto n = es->as_int(100, 599)) e.error_status = static_cast<int>(*n); else ok = false;
+  }
+  m.finish();
+  if (!ok) return std::nullopt;
+  return e;
+}
+
 }  // namespace
+
+void read_endpoints(const Value& v, std::vector<EndpointSpec>& out) {
+  auto items = v.as_list();
+  if (!items) return;
+  for (const Value& item : *items) {
+    if (auto e = read_endpoint(item)) out.push_back(std::move(*e));
+  }
+}
 
 std::string lower_case(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -147,10 +273,41 @@ void read_failures(const Value& v, std::vector<FailureSpec>& out) {
     }
     FailureSpec f;
     f.location = item.location();
-    if (m.require("rate", "rate is required: the probability per request, e.g. 0.05")) {
+    const int given = int(m.has("rate")) + int(m.has("first")) + int(m.has("every"));
+    if (given == 0) {
+      m.require("rate", "rate is required: the probability per request, e.g. 0.05 (or first: N, every: K)");
+      all_ok = false;
+    } else if (given > 1) {
+      item.error("give one of rate, first or every");
+      for (const char* key : {"rate", "first", "every"}) m.get(key);  // reported above, not as unknown
+      all_ok = false;
+    } else if (m.has("rate")) {
       if (!m.read_number("rate", f.rate, 0, 1)) all_ok = false;
     } else {
-      all_ok = false;
+      const bool first = m.has("first");
+      f.pattern = first ? FailureSpec::Pattern::First : FailureSpec::Pattern::Every;
+      if (!m.read_uint(first ? "first" : "every", f.n, first ? 0 : 1, 1'000'000'000)) all_ok = false;
+    }
+    std::string per;
+    if (m.has("per") && f.pattern == FailureSpec::Pattern::Rate) {
+      m.get("per")->error("per applies only to first and every (a rate is drawn per request)");
+    } else if (m.read_enum("per", per, {"pod", "requestId"})) {
+      f.per_request = per == "requestId";
+    }
+    if (auto b = m.get("between")) {
+      // [t1, t2]: the entry applies to requests arriving from t1 up to (not including) t2.
+      auto items = b->as_list();
+      if (items && items->size() == 2) {
+        auto t1 = (*items)[0].as_duration(), t2 = (*items)[1].as_duration();
+        if (t1 && t2 && *t2 <= *t1)
+          (*items)[1].error("between must end after it starts, got " + (*items)[1].describe());
+        else if (t1 && t2) {
+          f.from = *t1;
+          f.to = *t2;
+        }
+      } else if (items) {
+        b->error("between must be [start, end], e.g. [10s, 20s]");
+      }
     }
     std::string kind = "status";
     m.read_enum("kind", kind, {"status", "reset", "hang", "refuse", "grpc"});
@@ -190,7 +347,7 @@ void read_failures(const Value& v, std::vector<FailureSpec>& out) {
       }
     }
     m.finish();
-    total += f.rate;
+    total += f.rate;  // patterns have rate 0: they take no share of the draw
     out.push_back(f);
   }
   // One uniform draw picks at most one failure kind, so the rates share a single [0, 1].

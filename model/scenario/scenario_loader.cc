@@ -81,6 +81,7 @@ void read_app(const std::string& key, const Value& v, AppSpec& app) {
   if (auto es = m.get("errorStatus")) {
     if (auto n = es->as_int(100, 599)) app.error_status = static_cast<int>(*n);
   }
+  if (auto e = m.get("endpoints")) detail::read_endpoints(*e, app.endpoints);
   if (auto l = m.get("locality")) {
     // region[/zone[/subzone]], as the nodes' topology labels would place the pods.
     if (auto text = l->as_string()) {

@@ -11,6 +11,7 @@
 
 #include "engine/distribution.h"
 #include "engine/time.h"
+#include "model/app/endpoint.h"
 #include "model/config/diagnostics.h"
 
 namespace meshtwin::scenario {
@@ -55,6 +56,26 @@ struct FailureSpec {
   int status = 500;        // Status
   int grpc_status = 14;    // Grpc (UNAVAILABLE)
   bool after_headers = false;  // Reset: before (default) or after response headers
+  // Instead of `rate`: `first: N` (the first N requests of the scope fail, then none) or
+  // `every: K` (each Kth fails), counted `per: pod` (default) or `per: requestId`.
+  enum class Pattern { Rate, First, Every };
+  Pattern pattern = Pattern::Rate;
+  std::uint32_t n = 0;
+  bool per_request = false;
+  SimTime from = 0, to = engine::kNever;  // `between: [t1, t2]`: only for arrivals in [t1, t2)
+  config::SourceLocation location;
+};
+
+// One `apps.<w>.endpoints` rule (docs/design.md §3.2): a match and the keys it overrides.
+struct EndpointSpec {
+  app::EndpointMatch match;
+  std::optional<Distribution> service_time;
+  app::CaptureRef delay;       // `serviceTime: $N` (seconds)
+  int status = 200;
+  app::CaptureRef status_ref;  // `status: $N`
+  std::optional<std::vector<FailureSpec>> failures;
+  std::optional<std::vector<CallStep>> calls;
+  std::optional<int> error_status;
   config::SourceLocation location;
 };
 
@@ -67,6 +88,7 @@ struct AppSpec {
   std::vector<FailureSpec> failures;
   int error_status = 500;
   std::string locality;  // "region/zone/subzone" of the app's pods (their nodes' topology labels)
+  std::vector<EndpointSpec> endpoints;  // ordered request rules; none: one behaviour for all
   config::SourceLocation location;
 };
 

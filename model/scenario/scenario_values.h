@@ -63,6 +63,10 @@ bool read_method(MapReader& m, std::string& out);
 // An app's `calls` list (calls and `parallel:` groups) and `failures` list.
 void read_calls(const Value& v, std::vector<CallStep>& out);
 void read_failures(const Value& v, std::vector<FailureSpec>& out);
+// An app's `endpoints` list: ordered rules, each a `match` (method, path, headers, query) and
+// the keys it overrides (status, serviceTime, failures, calls, errorStatus); `$N` names a
+// capture group of the rule's path regex.
+void read_endpoints(const Value& v, std::vector<EndpointSpec>& out);
 // A list of files or folders (one string is accepted as a list of one), resolved against
 // `base_dir`; each must exist.
 void read_paths(const Value& v, const std::string& base_dir, std::vector<std::string>& out);

@@ -59,5 +59,94 @@ TEST(AppServer, CallVerdictRetriesThenContinuesOrFails) {
   EXPECT_EQ(judge_call(0, false, 3, 3, false), CallVerdict::Failed);
 }
 
+
+// Deterministic failure patterns (issue 11 §2): exact, so retries can be tested exactly.
+Failure pattern(Failure::Pattern p, std::uint32_t n, Failure::Per per = Failure::Per::Pod) {
+  Failure f;
+  f.pattern = p;
+  f.n = n;
+  f.per = per;
+  f.status = 503;
+  return f;
+}
+
+TEST(AppFailurePattern, FirstNPerRequestIdThenSucceed) {
+  const std::vector<Failure> failures{pattern(Failure::Pattern::First, 2, Failure::Per::Request)};
+  PatternCounts pods, requests;
+  engine::RngStream rng(1, "t");
+  for (std::uint64_t id : {7u, 8u}) {
+    FailureContext ctx{0, 0, id, &pods, &requests};
+    EXPECT_NE(choose_failure(failures, ctx, rng), nullptr);
+    EXPECT_NE(choose_failure(failures, ctx, rng), nullptr);
+    EXPECT_EQ(choose_failure(failures, ctx, rng), nullptr);  // the third try of each id succeeds
+    EXPECT_EQ(choose_failure(failures, ctx, rng), nullptr);
+  }
+  EXPECT_EQ(pods.scopes(), 0u);
+  EXPECT_EQ(requests.scopes(), 2u);
+  requests.forget(7);
+  EXPECT_EQ(requests.scopes(), 1u);
+}
+
+TEST(AppFailurePattern, FirstNPerPodCountsEachPodApart) {
+  const std::vector<Failure> failures{pattern(Failure::Pattern::First, 1)};
+  PatternCounts pods, requests;
+  engine::RngStream rng(1, "t");
+  FailureContext a{0, 1, 100, &pods, &requests}, b{0, 2, 101, &pods, &requests};
+  EXPECT_NE(choose_failure(failures, a, rng), nullptr);
+  EXPECT_NE(choose_failure(failures, b, rng), nullptr);
+  EXPECT_EQ(choose_failure(failures, a, rng), nullptr);
+  EXPECT_EQ(choose_failure(failures, b, rng), nullptr);
+}
+
+TEST(AppFailurePattern, EveryKthFails) {
+  const std::vector<Failure> failures{pattern(Failure::Pattern::Every, 3)};
+  PatternCounts pods, requests;
+  engine::RngStream rng(1, "t");
+  std::string seen;
+  for (int i = 0; i < 9; ++i) {
+    FailureContext ctx{0, 0, static_cast<std::uint64_t>(i), &pods, &requests};
+    seen += choose_failure(failures, ctx, rng) ? 'x' : '.';
+  }
+  EXPECT_EQ(seen, "..x..x..x");
+}
+
+TEST(AppFailurePattern, BetweenLimitsRatesAndPatternsToTheirWindow) {
+  Failure always;
+  always.rate = 1.0;
+  always.from = 10 * engine::kSecond;
+  always.to = 20 * engine::kSecond;
+  const std::vector<Failure> failures{always};
+  PatternCounts pods, requests;
+  engine::RngStream rng(1, "t");
+  auto at = [&](SimTime t) { return choose_failure(failures, FailureContext{t, 0, 0, &pods, &requests}, rng); };
+  EXPECT_EQ(at(10 * engine::kSecond - 1), nullptr);
+  EXPECT_NE(at(10 * engine::kSecond), nullptr);
+  EXPECT_NE(at(20 * engine::kSecond - 1), nullptr);
+  EXPECT_EQ(at(20 * engine::kSecond), nullptr);  // [t1, t2): t2 itself is outside
+
+  // A pattern counts only the requests inside its window.
+  Failure first = pattern(Failure::Pattern::First, 1);
+  first.from = 5 * engine::kSecond;
+  const std::vector<Failure> late{first};
+  EXPECT_EQ(choose_failure(late, FailureContext{0, 0, 0, &pods, &requests}, rng), nullptr);
+  EXPECT_NE(choose_failure(late, FailureContext{5 * engine::kSecond, 0, 0, &pods, &requests}, rng), nullptr);
+  EXPECT_EQ(choose_failure(late, FailureContext{6 * engine::kSecond, 0, 0, &pods, &requests}, rng), nullptr);
+}
+
+TEST(AppFailurePattern, RatesAloneDrawExactlyAsBefore) {
+  // Same seed, same stream: the pattern-aware choice equals the plain draw request by request,
+  // which keeps every existing scenario's rows (golden digests) unchanged.
+  Behaviour app;
+  app.failures.push_back({0.3, Failure::Kind::Status, 503, 14, false});
+  app.failures.push_back({0.2, Failure::Kind::Reset, 500, 14, false});
+  engine::RngStream a(9, "same"), b(9, "same");
+  PatternCounts pods, requests;
+  for (int i = 0; i < 1000; ++i) {
+    const Failure* x = draw_failure(app, a);
+    const Failure* y = draw_failure(app, Handling{}, FailureContext{i * engine::kSecond, 0, 0, &pods, &requests}, b);
+    ASSERT_EQ(x, y) << i;
+  }
+}
+
 }  // namespace
 }  // namespace meshtwin::app

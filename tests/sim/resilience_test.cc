@@ -2,6 +2,7 @@
 // breakers (docs/semantics.md §9), retries and their flags (§5), timeouts (§4), the app failure kinds
 // that drive them (docs/design.md §3.2) and the inbound retries of Istio ≥ 1.24 (§5.1).
 
+#include <algorithm>
 #include <set>
 
 #include "mesh_fixture.h"
@@ -128,6 +129,44 @@ TEST_F(ResilienceTest, RetryOn5xxThenURX_Sem5_2_Sem5_7) {
     EXPECT_GE(r.duration, 0);
     EXPECT_LT(r.duration, (25 + 50 + 100) * engine::kMillisecond) << "backoff above its limits";
   }
+}
+
+TEST_F(ResilienceTest, FailFirstTwoPerRequestIdSucceedsOnTheThirdTry_Sem5_2) {
+  // A backend that fails a fixed number of times, then succeeds (as the Gateway API retry
+  // conformance backend): with 3 retries on 5xx every request ends 200 on exactly its third
+  // try, and the two failed tries are in the spans.
+  auto sink = run(R"(  duration: 1s
+  apps:
+    back-v2: {failures: [{first: 2, per: requestId, kind: status, status: 503}]}
+  clients:
+    - {name: c, from: {workload: client}, to: "http://back:9090/", rate: {constant: 10}}
+)",
+                  to_v2("{}", "retries: {attempts: 3, retryOn: 5xx}"));
+  ASSERT_EQ(sink.requests.size(), 10u);
+  for (const auto& r : sink.requests) {
+    EXPECT_EQ(r.code, 200);
+    EXPECT_EQ(r.attempts, 3);
+  }
+  std::map<int, int> span_codes;
+  for (const auto& s : sink.spans) ++span_codes[s.code];
+  EXPECT_EQ(span_codes[503], 20);
+  EXPECT_EQ(span_codes[200], 10);
+}
+
+TEST_F(ResilienceTest, FailFirstTwoPerPodOnlyHitsTheFirstRequests) {
+  // Per pod, the same rule fails only the pod's first two requests: with no retries, users
+  // see exactly two 503s, the first two.
+  auto sink = run(R"(  duration: 1s
+  apps:
+    back-v2: {failures: [{first: 2, kind: status, status: 503}]}
+  clients:
+    - {name: c, from: {workload: client}, to: "http://back:9090/", rate: {constant: 10}}
+)",
+                  to_v2("{}"));
+  ASSERT_EQ(sink.requests.size(), 10u);
+  auto by_start = sink.requests;
+  std::sort(by_start.begin(), by_start.end(), [](const auto& a, const auto& b) { return a.start < b.start; });
+  for (std::size_t i = 0; i < by_start.size(); ++i) EXPECT_EQ(by_start[i].code, i < 2 ? 503 : 200) << i;
 }
 
 TEST_F(ResilienceTest, RetriesRecoverFromPartialFailures_Sem5_2) {
