@@ -63,25 +63,6 @@ std::vector<results::Assertion> to_results(const std::vector<scenario::Assertion
   return out;
 }
 
-// A scratch folder for the results when no -o is given, removed when check ends.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string tmpl = (fs::temp_directory_path() / "meshtwin-check-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 int cmd_check(const CheckArgs& args) {
   const auto max_wall = parse_max_wall(args.max_wall);
   if (!max_wall) return kExitBadInput;
@@ -99,7 +80,7 @@ int cmd_check(const CheckArgs& args) {
   std::unique_ptr<ScratchDir> scratch;
   std::string output = args.output;
   if (output.empty()) {
-    scratch = std::make_unique<ScratchDir>();
+    scratch = std::make_unique<ScratchDir>(fs::temp_directory_path(), "meshtwin-check-");
     if (scratch->path().empty()) {
       std::cerr << "meshtwin: cannot create a temporary folder for the results; give -o FILE.db\n";
       return kExitBadInput;

@@ -19,11 +19,6 @@
 namespace meshtwin::results {
 namespace {
 
-std::int64_t as_int(const Value& v) {
-  if (auto* i = std::get_if<std::int64_t>(&v)) return *i;
-  if (auto* d = std::get_if<double>(&v)) return static_cast<std::int64_t>(*d);
-  return 0;
-}
 
 // The `strings` dictionary (docs/results-schema.md, Storage). Scanning the compact tables and
 // deciding each filter once per string id, instead of reading the views (one lookup per
@@ -386,7 +381,13 @@ std::vector<AssertionResult> evaluate_assertions(const Reader& reader, std::int6
   std::vector<AssertionResult> out;
   if (assertions.empty()) return out;
   const Strings strings(reader);
-  for (const Assertion& a : assertions) {
+  // spec.warmup: what starts before it is not part of any assertion's window.
+  const SimTime warmup = [&] {
+    auto info = reader.run(run_id);
+    return info ? info->warmup : SimTime{0};
+  }();
+  for (Assertion a : assertions) {
+    a.from = std::max(a.from, warmup);
     AssertionResult res;
     res.name = a.name;
     res.level = assertion_level(a.where);

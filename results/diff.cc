@@ -21,15 +21,9 @@
 namespace meshtwin::results {
 namespace {
 
-std::int64_t as_int(const Value& v) {
-  if (auto* i = std::get_if<std::int64_t>(&v)) return *i;
-  if (auto* d = std::get_if<double>(&v)) return static_cast<std::int64_t>(*d);
-  return 0;
-}
-std::string as_text(const Value& v) {
-  if (auto* s = std::get_if<std::string>(&v)) return *s;
-  return "unknown";
-}
+
+// A label cell; NULL reads `unknown`, as Istio's telemetry writes labels that do not apply.
+std::string as_label(const Value& v) { return as_text(v, "unknown"); }
 
 using telemetry::is_non5xx;
 using telemetry::is_success;
@@ -54,11 +48,14 @@ void add_flags(std::map<std::string, std::uint64_t>& out, std::uint32_t bits, st
 }
 
 bool collect(const Reader& reader, std::int64_t run_id, Groups& groups, std::string* error) {
+  // spec.warmup: requests and metrics windows that start before it are left out.
+  const auto info = reader.run(run_id);
+  const Value warmup{static_cast<std::int64_t>(info ? info->warmup : 0)};
   // Clients: the compact table and the string dictionary, not the view: a run may hold
   // 100M requests and the view looks every id up per row.
   std::unordered_map<std::int64_t, std::string> strings;
   if (!reader.query_each("SELECT id, value FROM strings", {}, [&](const Row& r) {
-        strings.emplace(as_int(r[0]), as_text(r[1]));
+        strings.emplace(as_int(r[0]), as_label(r[1]));
         return true;
       }, error))
     return false;
@@ -70,8 +67,9 @@ bool collect(const Reader& reader, std::int64_t run_id, Groups& groups, std::str
   std::unordered_map<std::int64_t, Side*> by_client;
   std::unordered_map<std::int64_t, std::uint32_t> flag_bits;
   if (!reader.query_each(
-          "SELECT client, response_code, response_flags, duration_ns FROM request_rows WHERE run_id = ?",
-          {Value{run_id}},
+          "SELECT client, response_code, response_flags, duration_ns FROM request_rows WHERE run_id = ? AND "
+          "start_ns >= ?",
+          {Value{run_id}, warmup},
           [&](const Row& r) {
             const std::int64_t client = as_int(r[0]);
             Side*& side = by_client[client];
@@ -100,21 +98,21 @@ bool collect(const Reader& reader, std::int64_t run_id, Groups& groups, std::str
       "SELECT source_workload, destination_service, destination_version, response_code, response_flags, "
       "sum(requests)";
   for (auto col : kDurationBucketColumns) sql += fmt::format(", sum({})", col);
-  sql += " FROM metrics WHERE run_id = ? AND reporter = 'source' GROUP BY 1, 2, 3, 4, 5";
+  sql += " FROM metrics WHERE run_id = ? AND reporter = 'source' AND window_start_ns >= ? GROUP BY 1, 2, 3, 4, 5";
   return reader.query_each(
-      sql, {Value{run_id}},
+      sql, {Value{run_id}, warmup},
       [&](const Row& r) {
         DiffKey key;
         key.kind = DiffKey::Kind::Edge;
-        key.source = as_text(r[0]);
-        key.service = as_text(r[1]);
-        key.version = as_text(r[2]);
+        key.source = as_label(r[0]);
+        key.service = as_label(r[1]);
+        key.version = as_label(r[2]);
         Side& side = groups[key];
         const auto n = static_cast<std::uint64_t>(as_int(r[5]));
         side.n += n;
         if (is_success(as_int(r[3]))) side.success += n;
         if (is_non5xx(as_int(r[3]))) side.non5xx += n;
-        add_flags(side.flags, telemetry::parse_response_flags(as_text(r[4])).value_or(0u), n);
+        add_flags(side.flags, telemetry::parse_response_flags(as_label(r[4])).value_or(0u), n);
         for (std::size_t b = 0; b < kDurationBuckets; ++b) side.buckets[b] += static_cast<std::uint64_t>(as_int(r[6 + b]));
         return true;
       },

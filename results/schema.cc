@@ -21,8 +21,26 @@ std::string text_of(std::string_view alias, std::string_view column) {
 std::string runs_view_sql() {
   return "CREATE VIEW IF NOT EXISTS runs AS\n"
          "  SELECT run_id, scenario, seed, sim_duration_ns, wall_seconds, meshtwin_version, "
-         "status, error\n"
+         "status, error, batch_id, replication, warmup_ns\n"
          "  FROM run_rows;\n";
+}
+
+// The `batches` table (runs --replications groups) and its index on run_rows; separate so
+// that migrating an older file can add them.
+std::string batches_sql() {
+  return R"sql(
+CREATE TABLE IF NOT EXISTS batches (
+  batch_id INTEGER PRIMARY KEY,
+  scenario TEXT NOT NULL,
+  seed INTEGER NOT NULL,
+  replications INTEGER NOT NULL,
+  warmup_ns INTEGER NOT NULL DEFAULT 0,
+  status TEXT NOT NULL,
+  wall_seconds REAL NOT NULL DEFAULT 0,
+  meshtwin_version TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS run_rows_by_batch ON run_rows(batch_id, replication);
+)sql";
 }
 
 // The `requests` and `spans` views; separate so that migrating a version-2 file can recreate
@@ -97,7 +115,10 @@ CREATE TABLE IF NOT EXISTS run_rows (
   metrics_interval_ns INTEGER NOT NULL,
   sim_end_ns INTEGER NOT NULL DEFAULT 0,
   error TEXT,
-  recorded_unix_s REAL
+  recorded_unix_s REAL,
+  batch_id INTEGER,
+  replication INTEGER,
+  warmup_ns INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS request_rows (
   run_id INTEGER,
@@ -187,6 +208,7 @@ CREATE TABLE IF NOT EXISTS inputs (
 );
 )sql";
   sql += workloads_table_sql();
+  sql += batches_sql();
   sql += runs_view_sql();
   sql += request_span_views_sql();
   sql += metrics_view_sql();
