@@ -337,8 +337,10 @@ void scan_hops(const Reader& reader, std::int64_t run_id, const Assertion& a, co
     problem = fmt::format("{} hops matched, none of them reached version {}", t.share_base, a.where.version);
 }
 
+}  // namespace
+
 // In attributes a newline must be a character reference or parsers fold it to a space.
-std::string xml_escape(const std::string& s, bool attribute = true) {
+std::string xml_escape(const std::string& s, bool attribute) {
   std::string out;
   out.reserve(s.size());
   for (char c : s) {
@@ -358,7 +360,6 @@ std::string xml_escape(const std::string& s, bool attribute = true) {
   return out;
 }
 
-}  // namespace
 
 bool service_matches(std::string_view host, std::string_view name) {
   if (name.empty()) return true;
