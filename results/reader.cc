@@ -392,7 +392,9 @@ bool is_result(const RunRow& run) {
 }
 
 SimTime arrival_window(const RunRow& run) {
-  return run.status == "complete" ? run.sim_duration : std::min(run.sim_duration, run.sim_end);
+  const SimTime sent = run.status == "complete" ? run.sim_duration : std::min(run.sim_duration, run.sim_end);
+  // Summaries leave the warm-up out, so rates divide by what is left of the window.
+  return std::max<SimTime>(0, sent - run.warmup);
 }
 
 std::string not_a_result_reason(const std::string& path, const RunRow& run) {

@@ -64,7 +64,7 @@ bool is_result(const RunRow& run);
 // A sentence saying why `run` (of the file at `path`) is not a result.
 std::string not_a_result_reason(const std::string& path, const RunRow& run);
 // How long clients sent requests: the scenario's duration, or less when the run was stopped
-// early (interrupted). Rates per client second divide by this.
+// early (interrupted), less the warm-up (spec.warmup). Rates per client second divide by this.
 SimTime arrival_window(const RunRow& run);
 
 struct RequestRow {
