@@ -41,7 +41,7 @@ void add_simulate_options(CLI::App& cmd, SimulateArgs& args, const std::string& 
                  "Stop after this much wall-clock time (e.g. 10m); what ran is stored as interrupted and " +
                      max_wall_effect);
   cmd.add_option("--replications", args.replications,
-                 "Run N independent replications as one batch (FILE.db:bN): replication 0 uses the scenario "
+                 "N > 1: run N independent replications as one batch (FILE.db:bN): replication 0 uses the scenario "
                  "seed, replication r a seed derived from (seed, r), so scenarios compared with the same seed "
                  "get common random numbers per replication")
       ->check(CLI::Range(1, 100000))
@@ -113,7 +113,7 @@ std::optional<PreparedRun> prepare_run(const ScenarioArgs& args) {
   std::size_t lint_errors = 0;
   for (const auto& f : analysis::lint(prepared.mesh->resources(), reg)) {
     if (f.severity == config::Severity::Error) ++lint_errors;
-    if (f.severity == config::Severity::Note && !args.verbose) continue;
+    if (!args.print_lint || (f.severity == config::Severity::Note && !args.verbose)) continue;
     std::cerr << analysis::format(f) << '\n';
   }
   if (args.strict && lint_errors > 0) {

@@ -26,6 +26,7 @@ struct ScenarioArgs {
   bool verbose = false;
   bool allow_unknown_fields = false;  // --allow-unknown-fields: unknown fields warn, not fail
   bool strict = false;                // --strict: an error-level lint finding is exit 2
+  bool print_lint = true;             // false: lint's findings are not printed (a sweep's later points)
 };
 
 struct PreparedRun {

@@ -39,7 +39,29 @@ int report_batch(const ReportArgs& args, const results::OpenedRef& opened) {
   return kExitOk;
 }
 
+// `report FILE.db:sN`: a batch report per point of the sweep.
+int report_sweep(const ReportArgs& args, const results::RunRef& ref) {
+  std::string error;
+  auto reader = results::Reader::open(ref.path, &error);
+  std::optional<results::SweepRow> sweep;
+  if (reader) sweep = reader->sweep(*ref.sweep, &error);
+  std::optional<std::string> text;
+  if (sweep) text = results::format_sweep_report(*reader, *sweep, &error);
+  if (!text) {
+    std::cerr << "meshtwin: " << error << '\n';
+    return kExitBadInput;
+  }
+  if (args.format != "text") {
+    std::cerr << "meshtwin: " << args.ref << ": a sweep reports as text; for JSON report each point's batch ("
+              << ref.path << ":bN --format json)\n";
+    return kExitBadInput;
+  }
+  std::cout << *text;
+  return kExitOk;
+}
+
 int cmd_report(const ReportArgs& args) {
+  if (const auto parsed = results::parse_run_ref(args.ref); parsed.sweep) return report_sweep(args, parsed);
   std::string error;
   auto ref = results::open_ref(args.ref, &error, args.allow_incomplete);
   if (!ref) {
@@ -77,7 +99,8 @@ void register_report(CLI::App& app, Commands& commands) {
                 "table per destination version; --format fortio-json writes Fortio's result JSON");
   report->add_option("FILE", args->ref,
                      "Results file, optionally FILE.db:RUN (default: latest run), or FILE.db:bN for batch N: each "
-                     "figure as mean ± 95% CI across its replications (Student t) with their spread")
+                     "figure as mean ± 95% CI across its replications (Student t) with their spread, or FILE.db:sN for "
+                     "sweep N: that for every point")
       ->required();
   add_format_option(*report, args->format, {"text", "json", "fortio-json"});
   report->add_flag("--allow-incomplete", args->allow_incomplete,

@@ -82,6 +82,19 @@ class StopSignals {
   struct sigaction old_term_ {};
 };
 
+// The options of the writer of the file a command writes to: the warm-up, and a line when another
+// process holds the file.
+results::WriterOptions output_writer_options(const std::string& output, std::int64_t warmup_ns) {
+  results::WriterOptions options;
+  options.warmup = warmup_ns;
+  options.on_wait = [output] {
+    std::cerr << "meshtwin: " << output
+              << ": another process holds this results file (another run writing to it, or a "
+                 "long read); waiting for it\n";
+  };
+  return options;
+}
+
 }  // namespace
 
 int interrupting_signal() { return g_signal; }
@@ -97,13 +110,7 @@ void die_of_signal(int sig) {
 std::optional<Simulated> simulate_to_file(scenario::Mesh& mesh, const std::string& output,
                                           bool quiet, std::int64_t max_wall_ns, std::int64_t warmup_ns) {
   std::string error;
-  results::WriterOptions writer_options;
-  writer_options.warmup = warmup_ns;
-  writer_options.on_wait = [output] {
-    std::cerr << "meshtwin: " << output
-              << ": another process holds this results file (another run writing to it, or a "
-                 "long read); waiting for it\n";
-  };
+  const results::WriterOptions writer_options = output_writer_options(output, warmup_ns);
   // Handlers first: a signal while waiting for the file's lock or while writing the run's
   // first rows must also end with an `interrupted` run, not a killed one.
   StopSignals signals;
@@ -178,13 +185,7 @@ std::optional<SimulatedBatch> simulate_batch(PreparedRun& prepared, const std::s
   const auto started = std::chrono::steady_clock::now();
   const scenario::ScenarioSpec& spec = prepared.spec;
   std::string error;
-  results::WriterOptions writer_options;
-  writer_options.warmup = spec.warmup;
-  writer_options.on_wait = [output] {
-    std::cerr << "meshtwin: " << output
-              << ": another process holds this results file (another run writing to it, or a "
-                 "long read); waiting for it\n";
-  };
+  const results::WriterOptions writer_options = output_writer_options(output, spec.warmup);
   StopSignals signals;
   auto target = results::SqliteWriter::open(output, &error, writer_options);
   if (!target) {

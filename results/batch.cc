@@ -235,6 +235,37 @@ std::string format_batch_report(const BatchReportData& data) {
   return out;
 }
 
+std::optional<std::string> format_sweep_report(const Reader& reader, const SweepRow& sweep, std::string* error) {
+  std::string out = fmt::format("meshtwin report: {} sweep s{}: {} of {} points of {} ({})\n", reader.path(),
+                                sweep.sweep_id, sweep.done.size(), sweep.points, sweep.scenario, sweep.status);
+  std::string grid = sweep.grid;
+  for (char& c : grid)
+    if (c == '\n') c = ' ';
+  out += "Grid: " + grid + "\n";
+  for (const SweepPoint& p : sweep.done) {
+    std::string params;
+    for (const auto& [k, v] : p.parameters) params += (params.empty() ? "" : ", ") + k + "=" + v;
+    out += fmt::format("\n=== point {}: {} (batch b{})\n", p.point, params, p.batch_id);
+    auto batch = reader.batch(p.batch_id);
+    if (!batch) {
+      if (error) *error = fmt::format("{}: sweep s{} names batch b{}, which the file does not hold", reader.path(),
+                                      sweep.sweep_id, p.batch_id);
+      return std::nullopt;
+    }
+    std::vector<RunRow> runs;
+    for (RunRow& r : reader.batch_runs(p.batch_id))
+      if (is_result(r)) runs.push_back(std::move(r));
+    if (runs.empty()) {
+      out += "no finished replication\n";
+      continue;
+    }
+    auto data = compute_batch_report(reader, *batch, runs, error);
+    if (!data) return std::nullopt;
+    out += format_batch_report(*data);
+  }
+  return out;
+}
+
 // ------------------------------------------------------------------ check over a batch
 
 const char* to_string(Verdict v) {

@@ -70,6 +70,10 @@ std::string format_batch_report_json(const BatchReportData& data);
 std::string figure_text(BatchFigure::Unit unit, double value);
 std::string figure_delta_text(BatchFigure::Unit unit, double value);
 
+// `report FILE.db:sN`: a line naming the sweep, then per point its parameters and its batch
+// report (format_batch_report). nullopt and a sentence when a point's batch cannot be read.
+std::optional<std::string> format_sweep_report(const Reader& reader, const SweepRow& sweep, std::string* error);
+
 // ---- check over a batch ----
 // An assertion's condition over a batch: measured on each replication, then decided on the
 // interval of the replication values: pass when the whole interval is on the good side of the

@@ -17,12 +17,12 @@ RunRef parse_run_ref(std::string_view text) {
   std::size_t colon = text.rfind(':');
   if (colon != std::string_view::npos && colon > 0 && colon + 1 < text.size()) {
     std::string_view digits = text.substr(colon + 1);
-    const bool batch = digits.size() > 1 && digits[0] == 'b';
-    if (batch) digits.remove_prefix(1);
+    const char kind = digits.size() > 1 && (digits[0] == 'b' || digits[0] == 's') ? digits[0] : 0;
+    if (kind) digits.remove_prefix(1);
     if (digits.size() <= 18 &&
         std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       ref.path = std::string(text.substr(0, colon));
-      (batch ? ref.batch : ref.run) = std::stoll(std::string(digits));
+      (kind == 'b' ? ref.batch : kind == 's' ? ref.sweep : ref.run) = std::stoll(std::string(digits));
       return ref;
     }
   }
@@ -184,6 +184,41 @@ std::vector<RunRow> Reader::batch_runs(std::int64_t batch_id) const {
   s.bind(1, batch_id);
   while (s.step() == SQLITE_ROW) out.push_back(run_row(s));
   return out;
+}
+
+std::optional<SweepRow> Reader::sweep(std::int64_t sweep_id, std::string* error) const {
+  auto set_error = [&](std::string msg) -> std::optional<SweepRow> {
+    if (error) *error = std::move(msg);
+    return std::nullopt;
+  };
+  std::string ids;
+  if (impl_->version >= kBatchesSchemaVersion) {
+    Statement all = impl_->prepare("SELECT sweep_id FROM sweeps ORDER BY sweep_id");
+    while (all && all.step() == SQLITE_ROW) ids += (ids.empty() ? "s" : ", s") + std::to_string(all.column_int(0));
+  }
+  if (ids.empty()) return set_error(fmt::format("{} holds no sweeps (`meshtwin sweep` writes one)", impl_->path));
+  Statement s = impl_->prepare("SELECT sweep_id, scenario, grid, points, status FROM sweeps WHERE sweep_id = ?");
+  if (!s) return set_error(fmt::format("{}: cannot read its sweeps", impl_->path));
+  s.bind(1, sweep_id);
+  if (s.step() != SQLITE_ROW)
+    return set_error(fmt::format("{} has no sweep s{}; its sweeps are {}", impl_->path, sweep_id, ids));
+  SweepRow row;
+  row.sweep_id = s.column_int(0);
+  row.scenario = s.column_text(1);
+  row.grid = s.column_text(2);
+  row.points = static_cast<int>(s.column_int(3));
+  row.status = s.column_text(4);
+  if (row.status == "running") row.status = "incomplete";
+  Statement p = impl_->prepare(
+      "SELECT point, batch_id, parameter, value FROM sweep_points WHERE sweep_id = ? ORDER BY point, rowid");
+  if (!p) return set_error(fmt::format("{}: cannot read the points of sweep s{}", impl_->path, sweep_id));
+  p.bind(1, sweep_id);
+  while (p.step() == SQLITE_ROW) {
+    const int point = static_cast<int>(p.column_int(0));
+    if (row.done.empty() || row.done.back().point != point) row.done.push_back({point, p.column_int(1), {}});
+    row.done.back().parameters.emplace_back(p.column_text(2), p.column_text(3));
+  }
+  return row;
 }
 
 std::optional<std::int64_t> Reader::resolve_batch(std::optional<std::int64_t> batch, std::string* error) const {
@@ -449,6 +484,11 @@ std::optional<OpenedRef> open_ref(std::string_view ref_text, std::string* error,
 std::optional<OpenedRun> open_run(std::string_view ref_text, std::string* error,
                                   bool allow_incomplete) {
   RunRef ref = parse_run_ref(ref_text);
+  if (ref.sweep) {
+    if (error)
+      *error = fmt::format("{}: this command reads one run (FILE.db:RUN), not a sweep; name one of its runs", ref_text);
+    return std::nullopt;
+  }
   if (ref.batch) {
     if (error)
       *error = fmt::format("{}: this command reads one run (FILE.db:RUN), not a batch; name one of the batch's runs",

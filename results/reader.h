@@ -17,15 +17,31 @@
 
 namespace meshtwin::results {
 
-// `FILE.db[:RUN]` or `FILE.db:bBATCH`: the run is the digits after the last ':' (when they are
-// all digits and something precedes them), a batch the digits after `:b`; without either,
-// readers take the latest run.
+// `FILE.db[:RUN]`, `FILE.db:bBATCH` or `FILE.db:sSWEEP`: the run is the digits after the last
+// ':' (when they are all digits and something precedes them), a batch the digits after `:b`, a
+// sweep those after `:s`; without any, readers take the latest run.
 struct RunRef {
   std::string path;
   std::optional<std::int64_t> run;
   std::optional<std::int64_t> batch;
+  std::optional<std::int64_t> sweep;  // `FILE.db:sN`
 };
 RunRef parse_run_ref(std::string_view text);
+
+// One point of a sweep (`meshtwin sweep`): its parameters and the batch that ran them.
+struct SweepPoint {
+  int point = 0;
+  std::int64_t batch_id = 0;
+  std::vector<std::pair<std::string, std::string>> parameters;  // in --grid order
+};
+struct SweepRow {
+  std::int64_t sweep_id = 0;
+  std::string scenario;
+  std::string grid;  // the --grid options, one per line
+  int points = 0;    // planned
+  std::string status;
+  std::vector<SweepPoint> done;  // the points that ran, in point order
+};
 
 // One `batches` row: the replications of one scenario that `run --replications` wrote.
 struct BatchRow {
@@ -135,6 +151,8 @@ class Reader {
   // `batch` or, when absent, the latest batch; nullopt and a sentence naming the batches the
   // file does hold when there is no such batch.
   std::optional<std::int64_t> resolve_batch(std::optional<std::int64_t> batch, std::string* error) const;
+  // A sweep with its points; nullopt and a sentence naming the file's sweeps when there is none.
+  std::optional<SweepRow> sweep(std::int64_t sweep_id, std::string* error) const;
 
   // Rows of `requests` for a run in request_id order; `fn` returns false to stop early.
   void for_each_request(std::int64_t run_id,

@@ -25,8 +25,9 @@ std::string runs_view_sql() {
          "  FROM run_rows;\n";
 }
 
-// The `batches` table (runs --replications groups) and its index on run_rows; separate so
-// that migrating an older file can add them.
+// The `batches` table (runs --replications groups) with its index on run_rows, and `sweeps` with
+// `sweep_points` (meshtwin sweep: a batch per grid point); separate so that migrating an older
+// file can add them.
 std::string batches_sql() {
   return R"sql(
 CREATE TABLE IF NOT EXISTS batches (
@@ -40,6 +41,21 @@ CREATE TABLE IF NOT EXISTS batches (
   meshtwin_version TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS run_rows_by_batch ON run_rows(batch_id, replication);
+CREATE TABLE IF NOT EXISTS sweeps (
+  sweep_id INTEGER PRIMARY KEY,
+  scenario TEXT NOT NULL,
+  grid TEXT NOT NULL,
+  points INTEGER NOT NULL,
+  status TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sweep_points (
+  sweep_id INTEGER NOT NULL,
+  point INTEGER NOT NULL,
+  batch_id INTEGER NOT NULL,
+  parameter TEXT NOT NULL,
+  value TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sweep_points_by_sweep ON sweep_points(sweep_id, point);
 )sql";
 }
 

@@ -1280,9 +1280,7 @@ std::int64_t SqliteWriter::append_run(const std::string& part_path, std::int64_t
 void SqliteWriter::end_batch(std::int64_t batch_id, std::string_view status, int replications, double wall_seconds) {
   Impl& w = *impl_;
   w.drain();  // the writer thread finishes the run before the batch rows touch the file
-  if (w.failed) return;
-  w.set_durable(true);
-  w.begin();
+  if (w.failed || w.in_run || !w.begin_with_dictionary("finishing the batch")) return;
   Statement u;
   if (!w.prepare(u, "UPDATE batches SET status = ?, replications = ?, wall_seconds = ? WHERE batch_id = ?")) return;
   u.bind(1, status);
@@ -1290,6 +1288,56 @@ void SqliteWriter::end_batch(std::int64_t batch_id, std::string_view status, int
   u.bind(3, wall_seconds);
   u.bind(4, batch_id);
   w.step_done(u, "finishing the batch");
+  w.commit();
+  w.set_durable(false);
+}
+
+std::int64_t SqliteWriter::begin_sweep(std::string_view scenario, std::string_view grid, int points) {
+  Impl& w = *impl_;
+  w.drain();
+  if (w.failed || w.in_run || !w.begin_with_dictionary("recording the sweep")) return 0;
+  Statement q;
+  if (!w.prepare(q, "INSERT INTO sweeps(scenario, grid, points, status) VALUES(?,?,?,'running')")) return 0;
+  q.bind(1, scenario);
+  q.bind(2, grid);
+  q.bind(3, static_cast<std::int64_t>(points));
+  if (!w.step_done(q, "recording the sweep")) return 0;
+  const std::int64_t id = sqlite3_last_insert_rowid(w.db);
+  w.commit();
+  w.set_durable(false);
+  return w.failed ? 0 : id;
+}
+
+bool SqliteWriter::add_sweep_point(std::int64_t sweep_id, int point, std::int64_t batch_id,
+                                   const std::vector<std::pair<std::string, std::string>>& parameters) {
+  Impl& w = *impl_;
+  w.drain();
+  if (w.failed || w.in_run || !w.begin_with_dictionary("recording a sweep point")) return false;
+  Statement q;
+  if (!w.prepare(q, "INSERT INTO sweep_points(sweep_id, point, batch_id, parameter, value) VALUES(?,?,?,?,?)"))
+    return false;
+  for (const auto& [parameter, value] : parameters) {
+    q.bind(1, sweep_id);
+    q.bind(2, static_cast<std::int64_t>(point));
+    q.bind(3, batch_id);
+    q.bind(4, std::string_view(parameter));
+    q.bind(5, std::string_view(value));
+    if (!w.step_done(q, "recording a sweep point")) return false;
+  }
+  w.commit();
+  w.set_durable(false);
+  return !w.failed;
+}
+
+void SqliteWriter::end_sweep(std::int64_t sweep_id, std::string_view status) {
+  Impl& w = *impl_;
+  w.drain();
+  if (w.failed || w.in_run || !w.begin_with_dictionary("finishing the sweep")) return;
+  Statement q;
+  if (!w.prepare(q, "UPDATE sweeps SET status = ? WHERE sweep_id = ?")) return;
+  q.bind(1, status);
+  q.bind(2, sweep_id);
+  w.step_done(q, "finishing the sweep");
   w.commit();
   w.set_durable(false);
 }

@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "model/telemetry/records.h"
 
@@ -121,6 +123,13 @@ class SqliteWriter : public telemetry::Sink {
   std::int64_t append_run(const std::string& part_path, std::int64_t batch_id, int replication);
   // Sets the batch's status (complete, interrupted, failed), replications and wall time.
   void end_batch(std::int64_t batch_id, std::string_view status, int replications, double wall_seconds);
+
+  // Sweeps (`meshtwin sweep`): a `sweeps` row (status `running`), then one `sweep_points` row per
+  // parameter of each point, naming the point's batch. 0 and error() on failure.
+  std::int64_t begin_sweep(std::string_view scenario, std::string_view grid, int points);
+  bool add_sweep_point(std::int64_t sweep_id, int point, std::int64_t batch_id,
+                       const std::vector<std::pair<std::string, std::string>>& parameters);
+  void end_sweep(std::int64_t sweep_id, std::string_view status);
 
   // The current (or last) run's id; 0 before the first begin_run.
   std::int64_t run_id() const;

@@ -74,5 +74,28 @@ check warmup-too-long 2 'warmup must be shorter than duration' "$BIN" run "$S" -
 check warmup-reported 0 'Warm-up 2s left out' bash -c "'$BIN' run '$S' --duration 5s --set spec.warmup=2s -q -o '$TMP/w.db' >/dev/null 2>&1 && '$BIN' report '$TMP/w.db'"
 check bad-replications 2 '' "$BIN" run "$S" --replications 0
 
+# Sweep (issue 12 §3): the cross product, a batch per point, tagged in sweep_points; report per point.
+check sweep 0 'sweep s1 written .*: 4 points' "$BIN" sweep "$S" --duration 3s --replications 2 -q -o "$TMP/sweep.db" \
+  --grid 'spec.clients[0].rate.poisson=50,100' --grid 'spec.apps.ratings-v1.failures=[],[{rate: 0.5}]'
+check sweep-points 0 '^ok$' "$PY" - "$TMP/sweep.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rows = db.execute("SELECT point, batch_id, parameter, value FROM sweep_points WHERE sweep_id = 1 ORDER BY point, rowid").fetchall()
+want = [(0, 1, "spec.clients[0].rate.poisson", "50"), (0, 1, "spec.apps.ratings-v1.failures", "[]"),
+        (1, 2, "spec.clients[0].rate.poisson", "50"), (1, 2, "spec.apps.ratings-v1.failures", "[{rate: 0.5}]"),
+        (2, 3, "spec.clients[0].rate.poisson", "100"), (2, 3, "spec.apps.ratings-v1.failures", "[]"),
+        (3, 4, "spec.clients[0].rate.poisson", "100"), (3, 4, "spec.apps.ratings-v1.failures", "[{rate: 0.5}]")]
+n = [db.execute("SELECT count(*) FROM runs WHERE batch_id = ?", (b,)).fetchone()[0] for b in range(1, 5)]
+# Twice the rate: about twice the requests; ratings failing half the time lowers productpage's success.
+req = [db.execute("SELECT count(*) FROM requests r JOIN runs u USING (run_id) WHERE u.batch_id = ?", (b,)).fetchone()[0] for b in range(1, 5)]
+print("ok" if rows == want and n == [2] * 4 and req[2] > 1.5 * req[0] else f"{rows} {n} {req}")
+PY
+check sweep-report 0 '=== point 3: spec.clients\[0\].rate.poisson=100, spec.apps.ratings-v1.failures=\[\{rate: 0.5\}\] \(batch b4\)' \
+  "$BIN" report "$TMP/sweep.db:s1"
+check sweep-report-missing 2 'has no sweep s2; its sweeps are s1' "$BIN" report "$TMP/sweep.db:s2"
+check sweep-bad-grid 2 'expected PATH=V1,V2' "$BIN" sweep "$S" --grid 'spec.seed' -o "$TMP/sweep.db"
+check sweep-bad-value 2 'rate' "$BIN" sweep "$S" --grid 'spec.clients[0].rate.poisson=10,abc' -q -o "$TMP/sweep2.db" --duration 1s
+check sweep-one-replication 2 '' "$BIN" sweep "$S" --grid 'spec.seed=1,2' --replications 1 -o "$TMP/sweep.db"
+
 echo "replications: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
