@@ -1125,6 +1125,7 @@ namespace {
 
 // The columns of each table that hold `strings` ids: copying a run from another file
 // translates them into this file's dictionary. Every other column is copied as it is.
+static_assert(kPeerColumns.size() == 9, "every peer label column is a strings id: list it below");
 const std::map<std::string, std::set<std::string>, std::less<>>& string_id_columns() {
   static const auto kColumns = [] {
     std::map<std::string, std::set<std::string>, std::less<>> columns = {
@@ -1137,7 +1138,10 @@ const std::map<std::string, std::set<std::string>, std::less<>>& string_id_colum
         "sim_outcome"}},
       {"metric_rows",
        {"reporter", "source_workload", "destination_service", "destination_workload", "destination_version",
-        "destination_pod", "response_flags"}},
+        "destination_pod", "response_flags", std::string(kPeerColumns[0]), std::string(kPeerColumns[1]),
+        std::string(kPeerColumns[2]), std::string(kPeerColumns[3]), std::string(kPeerColumns[4]),
+        std::string(kPeerColumns[5]), std::string(kPeerColumns[6]), std::string(kPeerColumns[7]),
+        std::string(kPeerColumns[8])}},
       {"summaries", {}},
       {"events", {}},
       {"inputs", {}},
@@ -1185,13 +1189,62 @@ std::int64_t SqliteWriter::append_run(const std::string& part_path, std::int64_t
     if (!w.step_done(attach, "opening a replication's part file")) return 0;
   }
   std::int64_t new_run = 0;
+  std::unordered_map<std::int64_t, std::int64_t> ids;  // part string id -> this file's
+  // Copies the rows of `table` of the part's run `part_run` (all of run_rows' row when
+  // `inserted` is given: it learns the new run id), naming the part's columns so that the copy
+  // does not depend on column order; run ids become the new run's, string ids this file's.
+  auto copy_rows = [&](const std::string& table, const std::set<std::string>& id_columns, std::int64_t part_run,
+                       const std::function<void(std::int64_t)>& inserted) -> bool {
+    std::vector<std::string> columns;
+    {
+      Statement info;
+      if (!w.prepare(info, fmt::format("SELECT name FROM part.pragma_table_info('{}')", table))) return false;
+      while (info.step() == SQLITE_ROW) {
+        std::string name = info.column_text(0);
+        if (!(inserted && name == "run_id")) columns.push_back(std::move(name));  // run_rows: a new id
+      }
+    }
+    std::string names, marks;
+    for (const auto& c : columns) {
+      names += (names.empty() ? "" : ", ") + c;
+      marks += marks.empty() ? "?" : ",?";
+    }
+    Statement select, insert;
+    if (!w.prepare(select, fmt::format("SELECT {} FROM part.{} WHERE run_id = ? ORDER BY rowid", names, table)) ||
+        !w.prepare(insert, fmt::format("INSERT INTO main.{}({}) VALUES({})", table, names, marks)))
+      return false;
+    std::vector<int> kind(columns.size(), 0);  // 0 copy, 1 run id, 2 string id
+    for (std::size_t i = 0; i < columns.size(); ++i)
+      kind[i] = columns[i] == "run_id" ? 1 : id_columns.count(columns[i]) ? 2 : 0;
+    select.bind(1, part_run);
+    int rc;
+    while ((rc = select.step()) == SQLITE_ROW) {
+      for (std::size_t i = 0; i < columns.size(); ++i) {
+        const int col = static_cast<int>(i);
+        if (kind[i] == 1) {
+          insert.bind(col + 1, new_run);
+        } else if (kind[i] == 2 && sqlite3_column_type(select.get(), col) == SQLITE_INTEGER) {
+          auto it = ids.find(select.column_int(col));
+          insert.bind(col + 1, it == ids.end() ? w.unknown_id : it->second);
+        } else {
+          sqlite3_bind_value(insert.get(), col + 1, sqlite3_column_value(select.get(), col));
+        }
+      }
+      if (!w.step_done(insert, "copying a replication")) return false;
+      if (inserted) inserted(sqlite3_last_insert_rowid(w.db));
+    }
+    if (rc != SQLITE_DONE) {
+      w.fail("reading a replication's part file");
+      return false;
+    }
+    return true;
+  };
   auto copy = [&]() -> bool {
     // Not durable: like a run's bulk commits, the copies reach the OS at once and the batch's
     // last commit (end_batch) makes them durable with one fsync.
     if (!w.begin_with_dictionary("copying a replication", false)) return false;
     // The part's strings, in their id order (so the target assigns new ids in the same order
     // whatever ran when): part id -> this file's id.
-    std::unordered_map<std::int64_t, std::int64_t> ids;
     {
       Statement q;
       if (!w.prepare(q, "SELECT id, value FROM part.strings ORDER BY id")) return false;
@@ -1202,71 +1255,30 @@ std::int64_t SqliteWriter::append_run(const std::string& part_path, std::int64_t
         return false;
       }
     }
-    Statement run;
-    if (!w.prepare(run, "SELECT run_id, scenario, seed, sim_duration_ns, wall_seconds, meshtwin_version, status, "
-                        "metrics_interval_ns, sim_end_ns, error, warmup_ns FROM part.run_rows "
-                        "ORDER BY run_id DESC LIMIT 1"))
-      return false;
-    if (run.step() != SQLITE_ROW) {
-      w.failed = true;
-      w.error = "a replication's part file holds no run";
-      return false;
-    }
-    const std::int64_t part_run = run.column_int(0);
-    Statement ins;
-    if (!w.prepare(ins, "INSERT INTO run_rows(scenario, seed, sim_duration_ns, wall_seconds, meshtwin_version, "
-                        "status, metrics_interval_ns, sim_end_ns, error, warmup_ns, batch_id, replication) "
-                        "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"))
-      return false;
-    for (int c = 1; c <= 10; ++c) sqlite3_bind_value(ins.get(), c, sqlite3_column_value(run.get(), c));
-    ins.bind(11, batch_id);
-    ins.bind(12, static_cast<std::int64_t>(replication));
-    if (!w.step_done(ins, "recording a replication")) return false;
-    new_run = sqlite3_last_insert_rowid(w.db);
-    run.reset();
-    for (const auto& [table, id_columns] : string_id_columns()) {
-      // The part's columns by name: a part file is written by this same build, so they match
-      // this file's, but naming them keeps the copy right even if their order differs.
-      std::vector<std::string> columns;
-      {
-        Statement info;
-        if (!w.prepare(info, fmt::format("SELECT name FROM part.pragma_table_info('{}')", table))) return false;
-        while (info.step() == SQLITE_ROW) columns.push_back(info.column_text(0));
-      }
-      std::string names, marks;
-      for (const auto& c : columns) {
-        names += (names.empty() ? "" : ", ") + c;
-        marks += marks.empty() ? "?" : ",?";
-      }
-      Statement select, insert;
-      if (!w.prepare(select, fmt::format("SELECT {} FROM part.{} WHERE run_id = ? ORDER BY rowid", names, table)) ||
-          !w.prepare(insert, fmt::format("INSERT INTO main.{}({}) VALUES({})", table, names, marks)))
-        return false;
-      std::vector<int> kind(columns.size(), 0);  // 0 copy, 1 run id, 2 string id
-      for (std::size_t i = 0; i < columns.size(); ++i)
-        kind[i] = columns[i] == "run_id" ? 1 : id_columns.count(columns[i]) ? 2 : 0;
-      select.bind(1, part_run);
-      int rc;
-      while ((rc = select.step()) == SQLITE_ROW) {
-        for (std::size_t i = 0; i < columns.size(); ++i) {
-          const int col = static_cast<int>(i);
-          if (kind[i] == 1) {
-            insert.bind(col + 1, new_run);
-          } else if (kind[i] == 2 && sqlite3_column_type(select.get(), col) == SQLITE_INTEGER) {
-            auto it = ids.find(select.column_int(col));
-            if (it == ids.end()) insert.bind(col + 1, w.unknown_id);
-            else insert.bind(col + 1, it->second);
-          } else {
-            sqlite3_bind_value(insert.get(), col + 1, sqlite3_column_value(select.get(), col));
-          }
-        }
-        if (!w.step_done(insert, "copying a replication")) return false;
-      }
-      if (rc != SQLITE_DONE) {
-        w.fail("reading a replication's part file");
+    // The run row: every column as the part has it (the same build wrote both), then this
+    // file's batch and replication.
+    std::int64_t part_run = 0;
+    {
+      Statement last;
+      if (!w.prepare(last, "SELECT max(run_id) FROM part.run_rows")) return false;
+      if (last.step() != SQLITE_ROW || sqlite3_column_type(last.get(), 0) == SQLITE_NULL) {
+        w.failed = true;
+        w.error = "a replication's part file holds no run";
         return false;
       }
+      part_run = last.column_int(0);
     }
+    if (!copy_rows("run_rows", {}, part_run, [&](std::int64_t id) { new_run = id; })) return false;
+    {
+      Statement tag;
+      if (!w.prepare(tag, "UPDATE run_rows SET batch_id = ?, replication = ? WHERE run_id = ?")) return false;
+      tag.bind(1, batch_id);
+      tag.bind(2, static_cast<std::int64_t>(replication));
+      tag.bind(3, new_run);
+      if (!w.step_done(tag, "recording a replication")) return false;
+    }
+    for (const auto& [table, id_columns] : string_id_columns())
+      if (!copy_rows(table, id_columns, part_run, nullptr)) return false;
     w.create_read_indexes();
     w.commit();
     return !w.failed;

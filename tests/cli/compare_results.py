@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Compares two meshtwin results files table by table, row for row (in rowid order), ignoring
-the wall-clock columns (runs.wall_seconds, batches.wall_seconds), the only values that may
-differ between two runs of the same scenario and seed. Exit 0 when equal; 1 and the first
+the wall-clock columns (wall_seconds of runs and batches, runs.recorded_unix_s), the only values
+that may differ between two runs of the same scenario and seed. Exit 0 when equal; 1 and the first
 difference otherwise. Used by tests/cli/cli_tests.sh (replications with --jobs 1 vs --jobs 4)."""
 import sqlite3
 import sys
 
-WALL_CLOCK = {"wall_seconds"}
+WALL_CLOCK = {"wall_seconds", "recorded_unix_s"}
 
 
 def tables(db):

@@ -1,5 +1,5 @@
 // Batches of replications in results/ (issue 12): the Student t interval, verdicts over an
-// interval, copying part files into a batch, the warm-up, and the migration from version 3.
+// interval, copying part files into a batch, the warm-up, and the migration from version 4.
 #include "results/batch.h"
 
 #include <gtest/gtest.h>
@@ -161,7 +161,23 @@ void write_part(const std::string& path, std::uint64_t seed, std::string_view cl
   auto w = SqliteWriter::open(path, &error, options);
   ASSERT_TRUE(w) << error;
   w->begin_run(info(seed));
-  for (int i = 1; i <= requests; ++i) w->on_request(request(i, i * 100 * kMs, i * kMs, client, version));
+  for (int i = 1; i <= requests; ++i) {
+    w->on_request(request(i, i * 100 * kMs, i * kMs, client, version));
+    // A hop with Istio's peer labels: its label strings must survive the copy too.
+    HopRecord h;
+    h.start = i * 100 * kMs;
+    h.duration = i * kMs;
+    h.source_workload = client;
+    h.destination_service = "reviews.default.svc.cluster.local";
+    h.destination_workload = "reviews";
+    h.destination_version = version;
+    h.destination_pod = "reviews-0";
+    h.response_code = 200;
+    h.peers.source_app = client;
+    h.peers.destination_app = "reviews";
+    h.peers.request_protocol = "http";
+    w->on_hop(h);
+  }
   w->end_run({});
   ASSERT_TRUE(w->ok()) << w->error();
 }
@@ -207,6 +223,10 @@ TEST(Batches, PartFilesAreCopiedInReplicationOrderWithTheirStrings) {
   EXPECT_EQ((*rows)[1], (Row{std::int64_t{2}, std::string("users"), std::string("v1"), std::int64_t{3}}));
   EXPECT_EQ((*rows)[2], (Row{std::int64_t{3}, std::string("bots"), std::string("v2"), std::int64_t{5}}));
   EXPECT_EQ(reader->summaries(3).size(), 1u);
+  auto peers = reader->query("SELECT DISTINCT source_app, destination_app, request_protocol FROM metrics WHERE run_id = 3");
+  ASSERT_TRUE(peers);
+  ASSERT_EQ(peers->size(), 1u);
+  EXPECT_EQ((*peers)[0], (Row{std::string("bots"), std::string("reviews"), std::string("http")}));
   auto batch = reader->batch(1);
   ASSERT_TRUE(batch);
   EXPECT_EQ(batch->status, "complete");
@@ -259,21 +279,23 @@ TEST(Batches, WarmupIsLeftOutOfSummariesAndReports) {
   EXPECT_TRUE(evaluated[0].pass()) << evaluated[0].conditions[0].observed_text;
 }
 
-// A file of schema version 3 (before batches) is read as it is (no batches) and upgraded in place
-// by the next writer, its runs staying single runs.
-TEST(Batches, MigratesSchemaVersion3) {
+// A file of schema version 4 (before batches) is read as it is (no batches) and upgraded in place
+// by the next writer, its runs staying single runs. (Older versions go through every step to 4
+// first: writer_test.cc.)
+TEST(Batches, MigratesSchemaVersion4) {
   TempDir dir;
-  const std::string path = dir.file("v3.db");
+  const std::string path = dir.file("v4.db");
   write_part(path, 5, "users", "v1", 2);
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(db,
                            "DROP VIEW runs; DROP INDEX run_rows_by_batch; DROP TABLE batches; "
+                           "DROP INDEX sweep_points_by_sweep; DROP TABLE sweep_points; DROP TABLE sweeps; "
                            "ALTER TABLE run_rows DROP COLUMN batch_id; ALTER TABLE run_rows DROP COLUMN replication; "
                            "ALTER TABLE run_rows DROP COLUMN warmup_ns; "
                            "CREATE VIEW runs AS SELECT run_id, scenario, seed, sim_duration_ns, wall_seconds, "
-                           "meshtwin_version, status, error FROM run_rows; PRAGMA user_version = 3;",
+                           "meshtwin_version, status, error FROM run_rows; PRAGMA user_version = 4;",
                            nullptr, nullptr, nullptr),
               SQLITE_OK)
         << sqlite3_errmsg(db);
