@@ -26,6 +26,7 @@
 #include "model/scenario/mesh.h"
 #include "model/scenario/scenario_spec.h"
 #include "results/assertions.h"
+#include "results/batch.h"
 #include "results/reader.h"
 
 namespace meshtwin::cli {
@@ -34,12 +35,12 @@ namespace {
 namespace fs = std::filesystem;
 
 struct CheckArgs {
-  ScenarioArgs scenario;  // SCENARIO and the options check shares with run
+  SimulateArgs sim;  // SCENARIO and the options check shares with run
   std::string output;  // empty: a temporary file, removed afterwards
   std::string junit;
-  bool quiet = false;
   std::string format;
-  std::string max_wall;
+  std::string inconclusive = "fail";  // what an inconclusive batch verdict counts as
+  int until_conclusive = 0;           // > 0: add replications until decided or this many
 };
 
 // The scenario's assertions as results/ takes them: results/ must not depend on model/.
@@ -63,35 +64,130 @@ std::vector<results::Assertion> to_results(const std::vector<scenario::Assertion
   return out;
 }
 
-// A scratch folder for the results when no -o is given, removed when check ends.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string tmpl = (fs::temp_directory_path() / "meshtwin-check-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
+bool write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) {
+    std::cerr << "meshtwin: --junit " << path << ": cannot write the file; check that its folder exists\n";
+    return false;
   }
-  ~ScratchDir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::string& path() const { return path_; }
+  return true;
+}
 
- private:
-  std::string path_;
-};
+// The 95 % family confidence, split over the looks a sequential check may take (Bonferroni):
+// with L planned looks each interval is at 1 - 0.05 / L, so the chance that any look decides
+// wrongly stays at most 5 % however many looks are used (docs/check-and-diff.md).
+double look_confidence(int looks) { return 1.0 - 0.05 / std::max(1, looks); }
+
+// check over a batch (--replications N, --until-conclusive MAX; issue 12 §2).
+int check_batch(const CheckArgs& args, PreparedRun& prepared, const std::string& output, std::int64_t max_wall) {
+  const auto& spec = prepared.spec;
+  const std::string name = spec.name.empty() ? spec.path : spec.name;
+  const int step = args.sim.replications;
+  const int most = std::max(step, args.until_conclusive);
+  const int looks = (most + step - 1) / step;
+  const double confidence = look_confidence(looks);
+  const auto assertions = to_results(spec.assertions);
+  BatchOptions options;
+  options.jobs = jobs_for(args.sim);
+  options.quiet = args.sim.quiet;
+  options.max_wall_ns = max_wall;
+  std::vector<std::int64_t> run_ids;
+  std::vector<std::vector<results::AssertionResult>> per_run;
+  std::vector<results::BatchAssertion> decided;
+  std::uint64_t client_requests = 0;
+  engine::SimTime sim_end = 0;
+  double wall = 0;
+  std::int64_t batch_id = 0;
+  int done = 0;
+  for (int look = 1; done < most; ++look) {
+    options.first = done;
+    options.count = std::min(step, most - done);
+    options.batch_id = batch_id;
+    auto batch = simulate_batch(prepared, output, options);
+    if (!batch) return kExitBadInput;
+    batch_id = batch->batch_id;
+    wall += batch->wall_seconds;
+    if (batch->max_wall_reached) {
+      std::cerr << "meshtwin: check " << name << ": the batch reached --max-wall " << args.sim.max_wall
+                << "; its replications are stored as interrupted and the assertions are not evaluated\n";
+      return kExitCheckFailed;
+    }
+    // An interrupted batch is no basis for a verdict: main() ends the process with the signal.
+    if (batch->interrupted) return kExitBadInput;
+    done += options.count;
+    client_requests += batch->total.client_requests;
+    sim_end = std::max(sim_end, batch->total.sim_end);
+    std::string error;
+    auto reader = results::Reader::open(output, &error);
+    if (!reader) {
+      std::cerr << "meshtwin: " << error << '\n';
+      return kExitBadInput;
+    }
+    for (std::int64_t id : batch->run_ids) {
+      run_ids.push_back(id);
+      per_run.push_back(results::evaluate_assertions(*reader, id, assertions));
+    }
+    decided = results::decide_batch(per_run, confidence);
+    if (args.until_conclusive <= 0 || results::summarize(decided).inconclusive == 0) break;
+    if (done < most && !args.sim.quiet)
+      std::cerr << fmt::format("meshtwin: check {}: {} condition(s) inconclusive after {} replications; adding {}\n",
+                               name, results::summarize(decided).inconclusive, done, std::min(step, most - done));
+  }
+  const auto summary = results::summarize(decided);
+  const bool inconclusive_fails = args.inconclusive != "pass";
+  const std::string ref = args.output.empty() ? std::string() : fmt::format("{}:b{}", args.output, batch_id);
+  if (args.format == "json") {
+    results::CheckJsonHeader header;
+    header.scenario = args.sim.scenario.scenario;
+    header.name = name;
+    header.seed = spec.seed;
+    header.client_requests = client_requests;
+    header.sim_end = sim_end;
+    header.results = ref;
+    std::cout << results::format_batch_check_json(header, decided, confidence, done, args.inconclusive);
+  } else {
+    std::cout << fmt::format("check {}: {} replications, {} client requests in all{}\n\n", name, done, client_requests,
+                             ref.empty() ? std::string(" (results not kept; -o FILE.db keeps them)")
+                                         : fmt::format(", batch {}", ref));
+    if (!decided.empty()) std::cout << results::format_batch_assertion_table(decided, confidence, done);
+    if (looks > 1)
+      std::cout << fmt::format("sequential: up to {} looks of {} replications, each interval at {:.4g} % so that all "
+                               "looks together err at most 5 %\n",
+                               looks, step, confidence * 100);
+  }
+  if (!args.junit.empty()) {
+    results::JUnitSuite suite;
+    suite.name = name;
+    suite.wall_seconds = wall;
+    suite.properties = {{"scenario", args.sim.scenario.scenario},
+                        {"seed", std::to_string(spec.seed)},
+                        {"replications", std::to_string(done)}};
+    if (!ref.empty()) suite.properties.emplace_back("results", ref);
+    if (!write_file(args.junit, results::format_batch_junit(suite, decided, confidence, inconclusive_fails)))
+      return kExitBadInput;
+  }
+  if (summary.failed > 0) return kExitCheckFailed;
+  if (summary.inconclusive > 0 && inconclusive_fails) return kExitCheckFailed;
+  return kExitOk;
+}
 
 int cmd_check(const CheckArgs& args) {
-  const auto max_wall = parse_max_wall(args.max_wall);
+  const auto max_wall = parse_max_wall(args.sim.max_wall);
   if (!max_wall) return kExitBadInput;
-  auto prepared = prepare_run(args.scenario);
+  if (args.until_conclusive > 0 && args.until_conclusive < std::max(2, args.sim.replications)) {
+    std::cerr << "meshtwin: --until-conclusive " << args.until_conclusive
+              << ": must be at least --replications (and at least 2): it is the most replications to run\n";
+    return kExitBadInput;
+  }
+  auto prepared = prepare_run(args.sim.scenario);
   if (!prepared) return kExitBadInput;
   auto& spec = prepared->spec;
   auto& mesh = prepared->mesh;
   const std::string name = spec.name.empty() ? spec.path : spec.name;
   if (spec.assertions.empty()) {
-    std::cerr << "meshtwin: " << args.scenario.scenario
+    std::cerr << "meshtwin: " << args.sim.scenario.scenario
               << ": warning: the scenario has no assertions, so check can only show that it runs; add "
                  "spec.assertions (docs/check-and-diff.md)\n";
   }
@@ -99,15 +195,21 @@ int cmd_check(const CheckArgs& args) {
   std::unique_ptr<ScratchDir> scratch;
   std::string output = args.output;
   if (output.empty()) {
-    scratch = std::make_unique<ScratchDir>();
+    scratch = std::make_unique<ScratchDir>(fs::temp_directory_path(), "meshtwin-check-");
     if (scratch->path().empty()) {
       std::cerr << "meshtwin: cannot create a temporary folder for the results; give -o FILE.db\n";
       return kExitBadInput;
     }
     output = (fs::path(scratch->path()) / "check.db").string();
   }
+  if (args.sim.replications > 1 || args.until_conclusive > 0) {
+    // A sequential check needs intervals from its first look: at least 2 replications a look.
+    CheckArgs batch_args = args;
+    batch_args.sim.replications = std::max(2, args.sim.replications);
+    return check_batch(batch_args, *prepared, output, *max_wall);
+  }
 
-  auto simulated = simulate_to_file(*mesh, output, args.quiet, *max_wall);
+  auto simulated = simulate_to_file(*mesh, output, args.sim.quiet, *max_wall, spec.warmup);
   if (!simulated) return kExitBadInput;
   // An interrupted run is no basis for a verdict: main() ends the process with the signal.
   if (simulated->stats.interrupted && !simulated->max_wall_reached) return kExitBadInput;
@@ -116,7 +218,7 @@ int cmd_check(const CheckArgs& args) {
 
   if (simulated->max_wall_reached) {
     // Assertions over part of a run would judge traffic the scenario did not finish sending.
-    std::cerr << "meshtwin: check " << name << ": the run reached --max-wall " << args.max_wall
+    std::cerr << "meshtwin: check " << name << ": the run reached --max-wall " << args.sim.max_wall
               << " after simulating " << engine::human_duration(stats.sim_end)
               << "; it is stored as interrupted and its assertions are not evaluated\n";
     return kExitCheckFailed;
@@ -132,7 +234,7 @@ int cmd_check(const CheckArgs& args) {
 
   if (args.format == "json") {
     results::CheckJsonHeader header;
-    header.scenario = args.scenario.scenario;
+    header.scenario = args.sim.scenario.scenario;
     header.name = name;
     header.seed = spec.seed;
     header.client_requests = stats.client_requests;
@@ -151,15 +253,9 @@ int cmd_check(const CheckArgs& args) {
     results::JUnitSuite suite;
     suite.name = name;
     suite.wall_seconds = stats.wall_seconds;
-    suite.properties = {{"scenario", args.scenario.scenario}, {"seed", std::to_string(spec.seed)}};
+    suite.properties = {{"scenario", args.sim.scenario.scenario}, {"seed", std::to_string(spec.seed)}};
     if (!args.output.empty()) suite.properties.emplace_back("results", fmt::format("{}:{}", args.output, run_id));
-    std::ofstream out(args.junit, std::ios::binary | std::ios::trunc);
-    out << results::format_junit(suite, evaluated);
-    out.close();
-    if (!out) {
-      std::cerr << "meshtwin: --junit " << args.junit << ": cannot write the file; check that its folder exists\n";
-      return kExitBadInput;
-    }
+    if (!write_file(args.junit, results::format_junit(suite, evaluated))) return kExitBadInput;
   }
   return summary.failed == 0 ? kExitOk : kExitCheckFailed;
 }
@@ -170,22 +266,23 @@ void register_check(CLI::App& app, Commands& commands) {
   auto args = std::make_shared<CheckArgs>();
   auto* check = app.add_subcommand(
       "check", "Run a scenario and evaluate its assertions: exit 0 when all pass, 1 when one fails");
-  check
-      ->add_option("SCENARIO", args->scenario.scenario,
-                   "Scenario file with spec.assertions; when not found here, an installed one "
-                   "(--data-dir)")
-      ->required();
   check->add_option("-o,--output", args->output,
-                    "Keep the results in this file (a new run is appended); default: a temporary file");
-  check->add_option("--junit", args->junit, "Also write the outcome as JUnit XML (one testcase per condition)");
-  add_scenario_options(*check, args->scenario, "--set 'spec.assertions[0].expect.p99=\"< 300ms\"'");
-  check->add_flag("-q,--quiet", args->quiet,
-                  "No progress display (it is drawn on stderr, at most 5 times a second, only when stdout and "
-                  "stderr are terminals)");
+                    "Keep the results in this file (a new run, or batch, is appended); default: a temporary file");
+  check->add_option("--junit", args->junit,
+                    "Also write the outcome as JUnit XML (one testcase per condition; over a batch with its interval)");
+  add_simulate_options(*check, args->sim, "--set 'spec.assertions[0].expect.p99=\"< 300ms\"'",
+                       "the check fails (exit 1) without evaluating assertions");
   add_format_option(*check, args->format, {"text", "json"});
-  check->add_option("--max-wall", args->max_wall,
-                    "Stop the run after this much wall-clock time (e.g. 10m); the check then fails "
-                    "(exit 1) without evaluating assertions");
+  check->add_option("--inconclusive", args->inconclusive,
+                    "Over a batch, a condition passes when its whole 95% interval is on the good side, fails when "
+                    "wholly on the bad side, else is inconclusive: exit 1 (fail, the default) or 0 (pass)")
+      ->check(CLI::IsMember({"fail", "pass"}))
+      ->capture_default_str();
+  check->add_option("--until-conclusive", args->until_conclusive,
+                    "Run --replications at a time (at least 2) and add as many again while a condition is "
+                    "inconclusive, up to MAX replications; each look's interval is widened so that all looks "
+                    "together err at most 5% (Bonferroni)")
+      ->check(CLI::Range(2, 100000));
   commands.push_back({check, [args] { return cmd_check(*args); }});
 }
 

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   Commands commands;
   register_run(app, commands);
   register_check(app, commands);
+  register_sweep(app, commands);
   register_diff(app, commands);
   register_report(app, commands);
   register_export(app, commands);

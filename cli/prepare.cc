@@ -1,5 +1,6 @@
 #include "cli/prepare.h"
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 
@@ -7,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/data_dir.h"
+#include "cli/simulate.h"
 #include "engine/time.h"
 #include "model/analysis/lint.h"
 #include "model/config/diagnostics.h"
@@ -24,6 +26,35 @@ void add_scenario_options(CLI::App& cmd, ScenarioArgs& args, const std::string& 
   cmd.add_flag("--strict", args.strict,
                "Exit 2 before simulating when lint finds an error in the configuration (e.g. IST0101, a route to a "
                "missing subset); without it lint's findings are only printed");
+}
+
+void add_simulate_options(CLI::App& cmd, SimulateArgs& args, const std::string& set_example,
+                          const std::string& max_wall_effect) {
+  cmd.add_option("SCENARIO", args.scenario.scenario,
+                 "Scenario file (kind: Scenario); when not found here, an installed one (--data-dir)")
+      ->required();
+  add_scenario_options(cmd, args.scenario, set_example);
+  cmd.add_flag("-q,--quiet", args.quiet,
+               "No progress display (it is drawn on stderr, at most 5 times a second, only when stdout and "
+               "stderr are terminals)");
+  cmd.add_option("--max-wall", args.max_wall,
+                 "Stop after this much wall-clock time (e.g. 10m); what ran is stored as interrupted and " +
+                     max_wall_effect);
+  cmd.add_option("--replications", args.replications,
+                 "N > 1: run N independent replications as one batch (FILE.db:bN): replication 0 uses the scenario "
+                 "seed, replication r a seed derived from (seed, r), so scenarios compared with the same seed "
+                 "get common random numbers per replication")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  cmd.add_option("--jobs", args.jobs,
+                 "Threads that run replications at once (default: every core); the results are the same "
+                 "whatever the number")
+      ->check(CLI::Range(1, 4096));
+}
+
+int jobs_for(const SimulateArgs& args) {
+  const int jobs = args.jobs > 0 ? args.jobs : default_jobs();
+  return std::max(1, std::min(jobs, args.replications));
 }
 
 std::optional<PreparedRun> prepare_run(const ScenarioArgs& args) {
@@ -61,6 +92,11 @@ std::optional<PreparedRun> prepare_run(const ScenarioArgs& args) {
       return std::nullopt;
     }
     spec->duration = *d;
+    if (spec->warmup >= spec->duration) {
+      std::cerr << "meshtwin: --duration " << args.duration << ": must be longer than spec.warmup ("
+                << engine::human_duration(spec->warmup) << ")\n";
+      return std::nullopt;
+    }
   }
   PreparedRun prepared;
   prepared.mesh = scenario::Mesh::build(*spec, diags);
@@ -77,7 +113,7 @@ std::optional<PreparedRun> prepare_run(const ScenarioArgs& args) {
   std::size_t lint_errors = 0;
   for (const auto& f : analysis::lint(prepared.mesh->resources(), reg)) {
     if (f.severity == config::Severity::Error) ++lint_errors;
-    if (f.severity == config::Severity::Note && !args.verbose) continue;
+    if (!args.print_lint || (f.severity == config::Severity::Note && !args.verbose)) continue;
     std::cerr << analysis::format(f) << '\n';
   }
   if (args.strict && lint_errors > 0) {

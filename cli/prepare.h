@@ -26,6 +26,7 @@ struct ScenarioArgs {
   bool verbose = false;
   bool allow_unknown_fields = false;  // --allow-unknown-fields: unknown fields warn, not fail
   bool strict = false;                // --strict: an error-level lint finding is exit 2
+  bool print_lint = true;             // false: lint's findings are not printed (a sweep's later points)
 };
 
 struct PreparedRun {
@@ -43,6 +44,21 @@ std::optional<PreparedRun> prepare_run(const ScenarioArgs& args);
 // The options `run` and `check` share: --seed, --duration, --set, -v, --allow-unknown-fields and
 // --strict, with one wording in both --help texts.
 void add_scenario_options(CLI::App& cmd, ScenarioArgs& args, const std::string& set_example);
+
+// What `run` and `check` share on their command line, set up once (add_simulate_options):
+// SCENARIO with the scenario options above, -q, --max-wall, --replications and --jobs.
+struct SimulateArgs {
+  ScenarioArgs scenario;
+  bool quiet = false;
+  std::string max_wall;
+  int replications = 1;  // > 1: a batch (docs/design.md §3.1)
+  int jobs = 0;          // 0: every core (default_jobs())
+};
+// `max_wall_effect` ends the --max-wall help: what the command does when the limit is reached.
+void add_simulate_options(CLI::App& cmd, SimulateArgs& args, const std::string& set_example,
+                          const std::string& max_wall_effect);
+// --jobs as given, or every core; never more threads than replications.
+int jobs_for(const SimulateArgs& args);
 
 }  // namespace meshtwin::cli
 

@@ -1,4 +1,5 @@
-// `meshtwin run SCENARIO`: simulate and append a run to a results file.
+// `meshtwin run SCENARIO`: simulate and append a run to a results file; with --replications N,
+// a batch of N replications run on --jobs threads (docs/design.md §3.1).
 
 #include <algorithm>
 #include <cstdio>
@@ -23,10 +24,8 @@ namespace meshtwin::cli {
 namespace {
 
 struct RunArgs {
-  ScenarioArgs scenario;  // SCENARIO and the options run shares with check
+  SimulateArgs sim;  // SCENARIO and the options run shares with check
   std::string output = "meshtwin-results.db";
-  bool quiet = false;
-  std::string max_wall;
   std::string log;  // --log COMPONENT=LEVEL,...
 };
 
@@ -36,8 +35,35 @@ class StderrLog : public telemetry::LogSink {
   void on_log(const telemetry::LogRecord& r) override { std::cerr << telemetry::format_log_line(r) << '\n'; }
 };
 
+double per_second(std::uint64_t n, double seconds) { return seconds > 0 ? static_cast<double>(n) / seconds : 0; }
+
+int cmd_run_batch(const RunArgs& args, PreparedRun& prepared, std::int64_t max_wall) {
+  const auto& spec = prepared.spec;
+  BatchOptions options;
+  options.count = args.sim.replications;
+  options.jobs = jobs_for(args.sim);
+  options.quiet = args.sim.quiet;
+  options.max_wall_ns = max_wall;
+  auto batch = simulate_batch(prepared, args.output, options);
+  if (!batch) return kExitBadInput;
+  const auto& total = batch->total;
+  std::cout << fmt::format(
+      "batch b{} of {} written to {}: {} replications (runs {}-{}), seeds derived from {}, on {} threads: {} "
+      "client requests, {} hop attempts in {:.2f} s wall ({:.0f} hop attempts/s){}\n",
+      batch->batch_id, spec.name.empty() ? spec.path : spec.name, args.output, batch->run_ids.size(),
+      batch->run_ids.empty() ? 0 : batch->run_ids.front(), batch->run_ids.empty() ? 0 : batch->run_ids.back(),
+      spec.seed, options.jobs, total.client_requests, total.hop_attempts, batch->wall_seconds,
+      per_second(total.hop_attempts, batch->wall_seconds), batch->interrupted ? " (interrupted)" : "");
+  if (batch->max_wall_reached) {
+    std::cerr << "meshtwin: the batch reached --max-wall " << args.sim.max_wall
+              << " and was stopped; the replications that ran are stored as interrupted\n";
+    return kExitCheckFailed;
+  }
+  return kExitOk;
+}
+
 int cmd_run(const RunArgs& args) {
-  const auto max_wall = parse_max_wall(args.max_wall);
+  const auto max_wall = parse_max_wall(args.sim.max_wall);
   if (!max_wall) return kExitBadInput;
   telemetry::DecisionLog log;
   StderrLog log_lines;
@@ -47,28 +73,35 @@ int cmd_run(const RunArgs& args) {
       std::cerr << "meshtwin run: " << error << '\n';
       return kExitBadInput;
     }
+    if (args.sim.replications > 1) {
+      // Lines from replications on several threads would interleave; a decision log is for
+      // following one run (trace re-simulates one run too).
+      std::cerr << "meshtwin run: --log follows a single run; drop --replications, or pick one "
+                   "replication's seed with --seed\n";
+      return kExitBadInput;
+    }
     log.set_sink(&log_lines);
   }
-  auto prepared = prepare_run(args.scenario);
+  auto prepared = prepare_run(args.sim.scenario);
   if (!prepared) return kExitBadInput;
+  if (args.sim.replications > 1) return cmd_run_batch(args, *prepared, *max_wall);
   auto& spec = prepared->spec;
   auto& mesh = prepared->mesh;
 
-  auto simulated = simulate_to_file(*mesh, args.output, args.quiet, *max_wall, args.log.empty() ? nullptr : &log);
+  auto simulated = simulate_to_file(*mesh, args.output, args.sim.quiet, *max_wall, spec.warmup,
+                                    args.log.empty() ? nullptr : &log);
   if (!simulated) return kExitBadInput;
   const auto& stats = simulated->stats;
-  const double attempts_per_s =
-      stats.wall_seconds > 0 ? static_cast<double>(stats.hop_attempts) / stats.wall_seconds : 0;
   std::cout << fmt::format(
       "run {} of {} written to {}: {} client requests, {} hop attempts, {} local replies in "
       "{:.2f} s wall ({:.0f} hop attempts/s), simulated {}{}\n",
       simulated->run_id, spec.name.empty() ? spec.path : spec.name, args.output,
       stats.client_requests, stats.hop_attempts, stats.local_replies, stats.wall_seconds,
-      attempts_per_s, engine::human_duration(stats.sim_end),
+      per_second(stats.hop_attempts, stats.wall_seconds), engine::human_duration(stats.sim_end),
       stats.interrupted ? " (interrupted)" : "");
   // After a signal, main() ends the process with it once the file is closed.
   if (simulated->max_wall_reached) {
-    std::cerr << "meshtwin: the run reached --max-wall " << args.max_wall
+    std::cerr << "meshtwin: the run reached --max-wall " << args.sim.max_wall
               << " and was stopped; it is stored as interrupted, requests in flight as unfinished\n";
     return kExitCheckFailed;
   }
@@ -79,24 +112,16 @@ int cmd_run(const RunArgs& args) {
 
 void register_run(CLI::App& app, Commands& commands) {
   auto args = std::make_shared<RunArgs>();
-  auto* run = app.add_subcommand("run", "Simulate a scenario and append a run to a results file");
-  run->add_option("SCENARIO", args->scenario.scenario,
-                  "Scenario file (kind: Scenario); when not found here, an installed one "
-                  "(--data-dir)")
-      ->required();
+  auto* run = app.add_subcommand("run", "Simulate a scenario and append a run (or, with --replications, a batch of "
+                                        "runs) to a results file");
   run->add_option("-o,--output", args->output, "Results file (SQLite); a new run is appended")
       ->capture_default_str();
-  add_scenario_options(*run, args->scenario, "--set spec.clients[0].rate.poisson=50");
-  run->add_flag("-q,--quiet", args->quiet,
-                "No progress display (it is drawn on stderr, at most 5 times a second, only when stdout and "
-                "stderr are terminals)");
-  run->add_option("--max-wall", args->max_wall,
-                  "Stop the run after this much wall-clock time (e.g. 10m); it is stored as "
-                  "interrupted and the command exits 1");
+  add_simulate_options(*run, args->sim, "--set spec.clients[0].rate.poisson=50", "the command exits 1");
   run->add_option("--log", args->log,
                   "Print the simulation's decisions on stderr, one line each with the simulated time and request: "
                   "COMPONENT=LEVEL[,...] with components client, router, fault, lb, pool, retry, outlier, app (or "
-                  "all) and levels info, debug, trace (e.g. router=debug,pool=trace; a bare component is debug)");
+                  "all) and levels info, debug, trace (e.g. router=debug,pool=trace; a bare component is debug); "
+                  "a single run only");
   commands.push_back({run, [args] { return cmd_run(*args); }});
 }
 

@@ -55,6 +55,12 @@ std::uint64_t stable_hash(std::string_view text) {
   return mix64(h);
 }
 
+std::uint64_t replication_seed(std::uint64_t seed, std::uint64_t index) {
+  if (index == 0) return seed;
+  // A constant salt keeps replication seeds apart from stream keys built from the same seed.
+  return mix64(mix64(seed ^ 0x7265706c69636174ULL) + index * kGoldenGamma);
+}
+
 RngStream::RngStream(std::uint64_t seed, std::string_view name) {
   SplitMixSeedSeq seq(stream_key(seed, name));
   engine_.seed(seq);

@@ -37,4 +37,13 @@ class RngStream {
 // exposed for tests and for other components that need a stable hash of a name.
 std::uint64_t stable_hash(std::string_view text);
 
+// The seed of replication `index` of a batch whose scenario seed is `seed` (`meshtwin run
+// --replications`, docs/design.md §3.1). Replication 0 runs the scenario seed itself, so a
+// batch's first replication equals a plain `run` with that seed; replication r > 0 gets a
+// seed mixed from (seed, r), unrelated to seed + r, so that two batches with neighbouring
+// seeds share no replication. It depends on (seed, index) only: two scenarios compared with
+// the same seed get the same seed for replication r (common random numbers per replication
+// pair), and the seeds do not depend on how many replications run or on how many threads.
+std::uint64_t replication_seed(std::uint64_t seed, std::uint64_t index);
+
 }  // namespace meshtwin::engine

@@ -34,8 +34,18 @@ namespace {
 constexpr int kMaxRecent = 8;
 constexpr const char* kRecentKey = "recentFiles";
 
-std::optional<std::int64_t> resolve(const DataSource& source, std::optional<std::int64_t> run,
-                                    QString* error) {
+std::optional<std::int64_t> resolve(const DataSource& source, const results::RunRef& ref, QString* error) {
+  const std::optional<std::int64_t> run = ref.run;
+  if (ref.batch) {
+    // FILE.db:bN opens the batch's first replication; the run box lists the others (b N rR).
+    for (const auto& r : source.runs())
+      if (r.batch_id == ref.batch) return r.run_id;
+    if (error)
+      *error = QObject::tr("%1 has no batch b%2 (`meshtwin run --replications N` writes one)")
+                   .arg(QString::fromStdString(source.path()))
+                   .arg(*ref.batch);
+    return std::nullopt;
+  }
   if (!run) return source.runs().back().run_id;
   if (source.run(*run)) return run;
   QString ids;
@@ -51,10 +61,11 @@ std::optional<std::int64_t> resolve(const DataSource& source, std::optional<std:
 }
 
 QString run_item_text(const results::RunRow& r) {
-  return QObject::tr("run %1 \u00b7 %2 \u00b7 seed %3%4")
+  return QObject::tr("run %1 \u00b7 %2 \u00b7 seed %3%4%5")
       .arg(r.run_id)
       .arg(QString::fromStdString(r.scenario))
       .arg(static_cast<qulonglong>(r.seed))
+      .arg(r.batch_id ? QString(" \u00b7 b%1 r%2").arg(*r.batch_id).arg(r.replication) : QString())
       .arg(r.status == "complete" ? QString() : " \u00b7 " + QString::fromStdString(r.status));
 }
 
@@ -234,7 +245,7 @@ bool MainWindow::open(const QString& ref, QString* error) {
     if (error) *error = QString::fromStdString(why);
     return false;
   }
-  auto run = resolve(*source, parsed.run, error);
+  auto run = resolve(*source, parsed, error);
   if (!run) return false;
   source_a_ = source;
   a_ = {source, *run};
@@ -268,7 +279,7 @@ bool MainWindow::open_compare(const QString& ref, QString* error) {
     }
     source_b_ = source;
   }
-  auto run = resolve(*source, parsed.run, error);
+  auto run = resolve(*source, parsed, error);
   if (!run) return false;
   b_ = {source, *run};
   if (!a_) a_ = b_;

@@ -13,6 +13,8 @@ namespace {
 
 using results::Row;
 using results::Value;
+using results::as_int;
+using results::as_text;
 
 // The big tables (`metric_rows`, `request_rows`) hold ids into `strings` (results-schema.md,
 // Storage). The viewer filters and groups on those ids and turns only the few result rows back
@@ -23,16 +25,6 @@ std::string text_of(std::string_view expr) {
 }
 constexpr const char* kIdOf = "(SELECT id FROM strings WHERE value = ?)";
 
-std::int64_t as_int(const Value& v) {
-  if (const auto* i = std::get_if<std::int64_t>(&v)) return *i;
-  if (const auto* d = std::get_if<double>(&v)) return static_cast<std::int64_t>(*d);
-  return 0;
-}
-std::string as_text(const Value& v) {
-  if (const auto* s = std::get_if<std::string>(&v)) return *s;
-  if (const auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
-  return {};
-}
 
 std::string bucket_sums() {
   std::string out;

@@ -19,11 +19,6 @@
 namespace meshtwin::results {
 namespace {
 
-std::int64_t as_int(const Value& v) {
-  if (auto* i = std::get_if<std::int64_t>(&v)) return *i;
-  if (auto* d = std::get_if<double>(&v)) return static_cast<std::int64_t>(*d);
-  return 0;
-}
 
 // The `strings` dictionary (docs/results-schema.md, Storage). Scanning the compact tables and
 // deciding each filter once per string id, instead of reading the views (one lookup per
@@ -342,8 +337,10 @@ void scan_hops(const Reader& reader, std::int64_t run_id, const Assertion& a, co
     problem = fmt::format("{} hops matched, none of them reached version {}", t.share_base, a.where.version);
 }
 
+}  // namespace
+
 // In attributes a newline must be a character reference or parsers fold it to a space.
-std::string xml_escape(const std::string& s, bool attribute = true) {
+std::string xml_escape(const std::string& s, bool attribute) {
   std::string out;
   out.reserve(s.size());
   for (char c : s) {
@@ -363,7 +360,6 @@ std::string xml_escape(const std::string& s, bool attribute = true) {
   return out;
 }
 
-}  // namespace
 
 bool service_matches(std::string_view host, std::string_view name) {
   if (name.empty()) return true;
@@ -386,7 +382,13 @@ std::vector<AssertionResult> evaluate_assertions(const Reader& reader, std::int6
   std::vector<AssertionResult> out;
   if (assertions.empty()) return out;
   const Strings strings(reader);
-  for (const Assertion& a : assertions) {
+  // spec.warmup: what starts before it is not part of any assertion's window.
+  const SimTime warmup = [&] {
+    auto info = reader.run(run_id);
+    return info ? info->warmup : SimTime{0};
+  }();
+  for (Assertion a : assertions) {
+    a.from = std::max(a.from, warmup);
     AssertionResult res;
     res.name = a.name;
     res.level = assertion_level(a.where);

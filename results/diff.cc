@@ -14,6 +14,7 @@
 #include "model/telemetry/outcome.h"
 #include "model/telemetry/response_flags.h"
 #include "results/assertions.h"
+#include "results/batch.h"
 #include "results/percentiles.h"
 #include "results/report.h"
 #include "results/text.h"
@@ -21,15 +22,9 @@
 namespace meshtwin::results {
 namespace {
 
-std::int64_t as_int(const Value& v) {
-  if (auto* i = std::get_if<std::int64_t>(&v)) return *i;
-  if (auto* d = std::get_if<double>(&v)) return static_cast<std::int64_t>(*d);
-  return 0;
-}
-std::string as_text(const Value& v) {
-  if (auto* s = std::get_if<std::string>(&v)) return *s;
-  return "unknown";
-}
+
+// A label cell; NULL reads `unknown`, as Istio's telemetry writes labels that do not apply.
+std::string as_label(const Value& v) { return as_text(v, "unknown"); }
 
 using telemetry::is_non5xx;
 using telemetry::is_success;
@@ -54,11 +49,14 @@ void add_flags(std::map<std::string, std::uint64_t>& out, std::uint32_t bits, st
 }
 
 bool collect(const Reader& reader, std::int64_t run_id, Groups& groups, std::string* error) {
+  // spec.warmup: requests and metrics windows that start before it are left out.
+  const auto info = reader.run(run_id);
+  const Value warmup{static_cast<std::int64_t>(info ? info->warmup : 0)};
   // Clients: the compact table and the string dictionary, not the view: a run may hold
   // 100M requests and the view looks every id up per row.
   std::unordered_map<std::int64_t, std::string> strings;
   if (!reader.query_each("SELECT id, value FROM strings", {}, [&](const Row& r) {
-        strings.emplace(as_int(r[0]), as_text(r[1]));
+        strings.emplace(as_int(r[0]), as_label(r[1]));
         return true;
       }, error))
     return false;
@@ -70,8 +68,9 @@ bool collect(const Reader& reader, std::int64_t run_id, Groups& groups, std::str
   std::unordered_map<std::int64_t, Side*> by_client;
   std::unordered_map<std::int64_t, std::uint32_t> flag_bits;
   if (!reader.query_each(
-          "SELECT client, response_code, response_flags, duration_ns FROM request_rows WHERE run_id = ?",
-          {Value{run_id}},
+          "SELECT client, response_code, response_flags, duration_ns FROM request_rows WHERE run_id = ? AND "
+          "start_ns >= ?",
+          {Value{run_id}, warmup},
           [&](const Row& r) {
             const std::int64_t client = as_int(r[0]);
             Side*& side = by_client[client];
@@ -100,21 +99,21 @@ bool collect(const Reader& reader, std::int64_t run_id, Groups& groups, std::str
       "SELECT source_workload, destination_service, destination_version, response_code, response_flags, "
       "sum(requests)";
   for (auto col : kDurationBucketColumns) sql += fmt::format(", sum({})", col);
-  sql += " FROM metrics WHERE run_id = ? AND reporter = 'source' GROUP BY 1, 2, 3, 4, 5";
+  sql += " FROM metrics WHERE run_id = ? AND reporter = 'source' AND window_start_ns >= ? GROUP BY 1, 2, 3, 4, 5";
   return reader.query_each(
-      sql, {Value{run_id}},
+      sql, {Value{run_id}, warmup},
       [&](const Row& r) {
         DiffKey key;
         key.kind = DiffKey::Kind::Edge;
-        key.source = as_text(r[0]);
-        key.service = as_text(r[1]);
-        key.version = as_text(r[2]);
+        key.source = as_label(r[0]);
+        key.service = as_label(r[1]);
+        key.version = as_label(r[2]);
         Side& side = groups[key];
         const auto n = static_cast<std::uint64_t>(as_int(r[5]));
         side.n += n;
         if (is_success(as_int(r[3]))) side.success += n;
         if (is_non5xx(as_int(r[3]))) side.non5xx += n;
-        add_flags(side.flags, telemetry::parse_response_flags(as_text(r[4])).value_or(0u), n);
+        add_flags(side.flags, telemetry::parse_response_flags(as_label(r[4])).value_or(0u), n);
         for (std::size_t b = 0; b < kDurationBuckets; ++b) side.buckets[b] += static_cast<std::uint64_t>(as_int(r[6 + b]));
         return true;
       },
@@ -439,14 +438,151 @@ std::optional<DiffReport> diff_runs(const Reader& base, std::int64_t base_run, c
   return report;
 }
 
+namespace {
+
+// One group's point metrics in one run, named as compare_group names them.
+std::map<std::string, double> point_metrics(const DiffKey& key, const Side& s) {
+  std::map<std::string, double> out;
+  out["count"] = static_cast<double>(s.n);
+  for (const auto& [f, n] : s.flags) out["flags:" + f] = static_cast<double>(n);
+  if (s.n == 0) return out;
+  out["successRate"] = static_cast<double>(s.success) / static_cast<double>(s.n);
+  out["non5xxRate"] = static_cast<double>(s.non5xx) / static_cast<double>(s.n);
+  for (std::size_t qi = 0; qi < 3; ++qi)
+    out[kQuantileMetrics[qi]] = static_cast<double>(point_percentile(key, s, kQuantiles[qi]));
+  return out;
+}
+
+std::string batch_label(const Reader& r, const BatchRow& b, std::size_t n) {
+  return fmt::format("{}:b{} ({}, seed {}, {} replications, {})", r.path(), b.batch_id, b.scenario, b.seed, n,
+                     b.status);
+}
+
+}  // namespace
+
+std::optional<DiffReport> diff_batches(const Reader& base, const BatchRow& base_batch, const std::vector<RunRow>& base_runs,
+                                       const Reader& candidate, const BatchRow& candidate_batch,
+                                       const std::vector<RunRow>& candidate_runs, const DiffOptions& options,
+                                       std::string* error) {
+  DiffReport report;
+  report.method = DiffReport::Method::Replications;
+  report.options = options;
+  report.base_label = batch_label(base, base_batch, base_runs.size());
+  report.candidate_label = batch_label(candidate, candidate_batch, candidate_runs.size());
+  if (base_batch.seed != candidate_batch.seed)
+    report.notes.push_back(fmt::format(
+        "the batches used different scenario seeds ({} and {}): the pairs share no random numbers, so the "
+        "intervals are wider than with the same seed (common random numbers)",
+        base_batch.seed, candidate_batch.seed));
+  // Pairs by replication index: replication r of both batches ran the same seed.
+  std::map<int, std::pair<const RunRow*, const RunRow*>> pairs;
+  for (const auto& r : base_runs) pairs[r.replication].first = &r;
+  for (const auto& r : candidate_runs) pairs[r.replication].second = &r;
+  // Per group, per metric: the (base, candidate) values of each pair.
+  std::map<DiffKey, std::map<std::string, std::vector<std::pair<double, double>>>> values;
+  std::map<DiffKey, std::pair<std::uint64_t, std::uint64_t>> totals;
+  // Each side's own values (also where the other side has none), for the base and candidate columns.
+  std::map<DiffKey, std::map<std::string, std::pair<std::vector<double>, std::vector<double>>>> sides;
+  std::size_t unpaired = 0;
+  for (const auto& [replication, pair] : pairs) {
+    if (!pair.first || !pair.second) {
+      ++unpaired;
+      continue;
+    }
+    ++report.pairs;
+    Groups b, c;
+    std::string e;
+    if (!collect(base, pair.first->run_id, b, &e)) {
+      if (error) *error = base.path() + ": " + e;
+      return std::nullopt;
+    }
+    if (!collect(candidate, pair.second->run_id, c, &e)) {
+      if (error) *error = candidate.path() + ": " + e;
+      return std::nullopt;
+    }
+    std::map<DiffKey, bool> keys;
+    for (const auto& [k, unused] : b) keys[k] = true;
+    for (const auto& [k, unused] : c) keys[k] = true;
+    static const Side kEmpty;
+    for (const auto& [k, unused] : keys) {
+      auto bit = b.find(k);
+      auto cit = c.find(k);
+      const Side& bs = bit == b.end() ? kEmpty : bit->second;
+      const Side& cs = cit == c.end() ? kEmpty : cit->second;
+      totals[k].first += bs.n;
+      totals[k].second += cs.n;
+      const auto bm = point_metrics(k, bs), cm = point_metrics(k, cs);
+      for (const auto& [m, v] : bm) sides[k][m].first.push_back(v);
+      for (const auto& [m, v] : cm) sides[k][m].second.push_back(v);
+      auto& per_metric = values[k];
+      // Counts and flags count 0 where absent; rates and percentiles need requests on both sides.
+      for (const auto& [m, v] : bm)
+        if (cm.count(m)) per_metric[m].push_back({v, cm.at(m)});
+        else if (m.rfind("flags:", 0) == 0) per_metric[m].push_back({v, 0});
+      for (const auto& [m, v] : cm)
+        if (!bm.count(m) && m.rfind("flags:", 0) == 0) per_metric[m].push_back({0, v});
+      // A metric with no value in this pair still gets a row (not comparable) below.
+      for (const char* m : {"successRate", "non5xxRate", "p50", "p90", "p99"}) per_metric[m];
+    }
+  }
+  if (report.pairs == 0) {
+    if (error) *error = "the two batches have no replication index in common, so there is nothing to pair";
+    return std::nullopt;
+  }
+  if (unpaired > 0)
+    report.notes.push_back(fmt::format("{} replication(s) are in only one batch and are left out", unpaired));
+  if (report.pairs < 2)
+    report.notes.push_back("one replication pair: no interval (run --replications 2 or more)");
+  static const std::vector<std::string> kOrder = {"count", "successRate", "non5xxRate", "p50", "p90", "p99"};
+  for (auto& [k, per_metric] : values) {
+    GroupDiff g;
+    g.key = k;
+    g.base_n = totals[k].first;
+    g.candidate_n = totals[k].second;
+    auto add = [&](const std::string& m, const std::vector<std::pair<double, double>>& v) {
+      MetricDelta d;
+      d.metric = m;
+      d.comparable = !v.empty();
+      std::vector<double> dv;
+      for (const auto& [x, y] : v) dv.push_back(y - x);
+      const auto& own = sides[k][m];
+      const Interval di = t_interval(dv, options.confidence);
+      d.base = t_interval(own.first).mean;
+      d.candidate = t_interval(own.second).mean;
+      d.delta = di.mean;
+      if (di.has_interval()) {
+        d.lo = di.lo;
+        d.hi = di.hi;
+      }
+      g.metrics.push_back(std::move(d));
+    };
+    for (const auto& m : kOrder)
+      if (per_metric.count(m)) add(m, per_metric[m]);
+    for (const auto& [m, v] : per_metric)
+      if (m.rfind("flags:", 0) == 0) add(m, v);
+    report.groups.push_back(std::move(g));
+  }
+  return report;
+}
+
 std::string format_diff(const DiffReport& r) {
   std::string out;
   out += "meshtwin diff\n";
   out += "  base:      " + r.base_label + "\n";
   out += "  candidate: " + r.candidate_label + "\n";
-  out += fmt::format("  intervals: {:.0f}% bootstrap over {} resamples; clients from requests (exact percentiles), "
-                     "edges from source-reporter metrics (percentiles interpolated in Istio's buckets)\n",
-                     100 * r.options.confidence, r.options.resamples);
+  if (r.method == DiffReport::Method::Replications) {
+    out += fmt::format("  intervals: {:.0f}% Student t over {} replication pairs (paired differences, replication r "
+                       "of each batch); values are means over the replications; clients from requests, edges from "
+                       "source-reporter metrics\n",
+                       100 * r.options.confidence, r.pairs);
+  } else {
+    out += fmt::format("  intervals: {:.0f}% request bootstrap over {} resamples; clients from requests (exact "
+                       "percentiles), edges from source-reporter metrics (percentiles interpolated in Istio's buckets)\n",
+                       100 * r.options.confidence, r.options.resamples);
+    out += "  caveat:    the bootstrap treats one run's requests as independent; under load they are autocorrelated\n"
+           "             (queues), so these intervals are too narrow. Gate on batches: run --replications N, then\n"
+           "             diff FILE.db:bN FILE.db:bM (paired replications)\n";
+  }
   out += std::string("  rates:     ") + kSuccessRateDefinition + "\n";
   out += std::string("             ") + kNon5xxRateDefinition + "\n";
   for (const auto& n : r.notes) out += "  note: " + n + "\n";

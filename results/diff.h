@@ -64,6 +64,11 @@ struct DiffOptions {
 };
 
 struct DiffReport {
+  // bootstrap: two runs, requests resampled (diff_runs); replications: two batches, paired
+  // replication differences (diff_batches).
+  enum class Method { Bootstrap, Replications };
+  Method method = Method::Bootstrap;
+  int pairs = 0;  // replications: the replication pairs compared
   std::string base_label, candidate_label;  // "a.db:1 (scenario x, seed 42)"
   std::vector<std::string> notes;           // e.g. the runs used different seeds
   DiffOptions options;
@@ -74,6 +79,18 @@ struct DiffReport {
 // sentence when a file cannot be read.
 std::optional<DiffReport> diff_runs(const Reader& base, std::int64_t base_run, const Reader& candidate,
                                     std::int64_t candidate_run, const DiffOptions& options, std::string* error);
+
+// Compares two batches (`FILE.db:bN`) replication by replication: replication r of the base is
+// paired with replication r of the candidate (the same seed, so common random numbers when the
+// batches were run with the same scenario seed), each metric's difference is taken per pair, and
+// its interval is the Student t interval of those differences (results/batch.h). A metric a pair
+// cannot measure (no requests on one side) leaves that pair out. `count` and flags get an
+// interval too. Requests inside a run are autocorrelated, which is why this, and not the request
+// bootstrap of diff_runs, is the interval to gate on.
+std::optional<DiffReport> diff_batches(const Reader& base, const BatchRow& base_batch, const std::vector<RunRow>& base_runs,
+                                       const Reader& candidate, const BatchRow& candidate_batch,
+                                       const std::vector<RunRow>& candidate_runs, const DiffOptions& options,
+                                       std::string* error);
 
 std::string format_diff(const DiffReport& report);
 

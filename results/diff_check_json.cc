@@ -23,6 +23,8 @@ std::string format_diff_json(const DiffReport& r, const std::vector<Threshold>& 
   j["kind"] = "diff";
   j["base"] = r.base_label;
   j["candidate"] = r.candidate_label;
+  j["method"] = r.method == DiffReport::Method::Replications ? "replications" : "bootstrap";
+  j["replicationPairs"] = r.method == DiffReport::Method::Replications ? ordered_json(r.pairs) : ordered_json(nullptr);
   j["confidence"] = r.options.confidence;
   j["resamples"] = r.options.resamples;
   j["definitions"] = {{"successRate", kSuccessRateDefinition}, {"non5xxRate", kNon5xxRateDefinition}};

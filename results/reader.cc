@@ -17,10 +17,12 @@ RunRef parse_run_ref(std::string_view text) {
   std::size_t colon = text.rfind(':');
   if (colon != std::string_view::npos && colon > 0 && colon + 1 < text.size()) {
     std::string_view digits = text.substr(colon + 1);
+    const char kind = digits.size() > 1 && (digits[0] == 'b' || digits[0] == 's') ? digits[0] : 0;
+    if (kind) digits.remove_prefix(1);
     if (digits.size() <= 18 &&
         std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       ref.path = std::string(text.substr(0, colon));
-      ref.run = std::stoll(std::string(digits));
+      (kind == 'b' ? ref.batch : kind == 's' ? ref.sweep : ref.run) = std::stoll(std::string(digits));
       return ref;
     }
   }
@@ -119,6 +121,9 @@ RunRow run_row(const Statement& s) {
   r.metrics_interval = s.column_int(7);
   r.sim_end = s.column_int(8);
   r.error = s.column_text(9);
+  if (sqlite3_column_type(s.get(), 10) != SQLITE_NULL) r.batch_id = s.column_int(10);
+  r.replication = static_cast<int>(s.column_int(11));
+  r.warmup = s.column_int(12);
   // A `running` row whose writer is gone (killed, power loss) or still at work: either way
   // not a result yet.
   if (r.status == "running") r.status = "incomplete";
@@ -127,12 +132,109 @@ RunRow run_row(const Statement& s) {
 
 }  // namespace
 
-// Version 1 files have no error column.
+// Version 1 files have no error column, files before kBatchesSchemaVersion no batches.
 static std::string run_columns(std::int64_t version) {
   return fmt::format(
       "SELECT run_id, scenario, seed, sim_duration_ns, wall_seconds, meshtwin_version, status, "
-      "metrics_interval_ns, sim_end_ns, {} FROM run_rows",
-      version >= 2 ? "error" : "NULL");
+      "metrics_interval_ns, sim_end_ns, {}, {} FROM run_rows",
+      version >= 2 ? "error" : "NULL",
+      version >= kBatchesSchemaVersion ? "batch_id, replication, warmup_ns" : "NULL, 0, 0");
+}
+
+static BatchRow batch_row(const Statement& s) {
+  BatchRow b;
+  b.batch_id = s.column_int(0);
+  b.scenario = s.column_text(1);
+  b.seed = static_cast<std::uint64_t>(s.column_int(2));
+  b.replications = static_cast<int>(s.column_int(3));
+  b.warmup = s.column_int(4);
+  b.status = s.column_text(5);
+  if (b.status == "running") b.status = "incomplete";
+  b.wall_seconds = s.column_double(6);
+  b.meshtwin_version = s.column_text(7);
+  return b;
+}
+
+static constexpr const char* kBatchColumns =
+    "SELECT batch_id, scenario, seed, replications, warmup_ns, status, wall_seconds, meshtwin_version FROM batches";
+
+std::vector<BatchRow> Reader::batches() const {
+  std::vector<BatchRow> out;
+  if (impl_->version < kBatchesSchemaVersion) return out;
+  Statement s = impl_->prepare(fmt::format("{} ORDER BY batch_id", kBatchColumns));
+  while (s && s.step() == SQLITE_ROW) out.push_back(batch_row(s));
+  return out;
+}
+
+std::optional<BatchRow> Reader::batch(std::int64_t batch_id) const {
+  if (impl_->version < kBatchesSchemaVersion) return std::nullopt;
+  Statement s = impl_->prepare(fmt::format("{} WHERE batch_id = ?", kBatchColumns));
+  if (!s) return std::nullopt;
+  s.bind(1, batch_id);
+  if (s.step() != SQLITE_ROW) return std::nullopt;
+  return batch_row(s);
+}
+
+std::vector<RunRow> Reader::batch_runs(std::int64_t batch_id) const {
+  std::vector<RunRow> out;
+  if (impl_->version < kBatchesSchemaVersion) return out;
+  Statement s = impl_->prepare(
+      fmt::format("{} WHERE batch_id = ? ORDER BY replication, run_id", run_columns(impl_->version)));
+  if (!s) return out;
+  s.bind(1, batch_id);
+  while (s.step() == SQLITE_ROW) out.push_back(run_row(s));
+  return out;
+}
+
+std::optional<SweepRow> Reader::sweep(std::int64_t sweep_id, std::string* error) const {
+  auto set_error = [&](std::string msg) -> std::optional<SweepRow> {
+    if (error) *error = std::move(msg);
+    return std::nullopt;
+  };
+  std::string ids;
+  if (impl_->version >= kBatchesSchemaVersion) {
+    Statement all = impl_->prepare("SELECT sweep_id FROM sweeps ORDER BY sweep_id");
+    while (all && all.step() == SQLITE_ROW) ids += (ids.empty() ? "s" : ", s") + std::to_string(all.column_int(0));
+  }
+  if (ids.empty()) return set_error(fmt::format("{} holds no sweeps (`meshtwin sweep` writes one)", impl_->path));
+  Statement s = impl_->prepare("SELECT sweep_id, scenario, grid, points, status FROM sweeps WHERE sweep_id = ?");
+  if (!s) return set_error(fmt::format("{}: cannot read its sweeps", impl_->path));
+  s.bind(1, sweep_id);
+  if (s.step() != SQLITE_ROW)
+    return set_error(fmt::format("{} has no sweep s{}; its sweeps are {}", impl_->path, sweep_id, ids));
+  SweepRow row;
+  row.sweep_id = s.column_int(0);
+  row.scenario = s.column_text(1);
+  row.grid = s.column_text(2);
+  row.points = static_cast<int>(s.column_int(3));
+  row.status = s.column_text(4);
+  if (row.status == "running") row.status = "incomplete";
+  Statement p = impl_->prepare(
+      "SELECT point, batch_id, parameter, value FROM sweep_points WHERE sweep_id = ? ORDER BY point, rowid");
+  if (!p) return set_error(fmt::format("{}: cannot read the points of sweep s{}", impl_->path, sweep_id));
+  p.bind(1, sweep_id);
+  while (p.step() == SQLITE_ROW) {
+    const int point = static_cast<int>(p.column_int(0));
+    if (row.done.empty() || row.done.back().point != point) row.done.push_back({point, p.column_int(1), {}});
+    row.done.back().parameters.emplace_back(p.column_text(2), p.column_text(3));
+  }
+  return row;
+}
+
+std::optional<std::int64_t> Reader::resolve_batch(std::optional<std::int64_t> batch, std::string* error) const {
+  const std::vector<BatchRow> all = batches();
+  auto set_error = [&](std::string msg) -> std::optional<std::int64_t> {
+    if (error) *error = std::move(msg);
+    return std::nullopt;
+  };
+  if (all.empty())
+    return set_error(fmt::format("{} holds no batches (`meshtwin run --replications N` writes one)", impl_->path));
+  if (!batch) return all.back().batch_id;
+  for (const BatchRow& b : all)
+    if (b.batch_id == *batch) return *batch;
+  std::string ids;
+  for (const BatchRow& b : all) ids += (ids.empty() ? "b" : ", b") + std::to_string(b.batch_id);
+  return set_error(fmt::format("{} has no batch b{}; its batches are {}", impl_->path, *batch, ids));
 }
 
 std::vector<RunRow> Reader::runs() const {
@@ -325,7 +427,9 @@ bool is_result(const RunRow& run) {
 }
 
 SimTime arrival_window(const RunRow& run) {
-  return run.status == "complete" ? run.sim_duration : std::min(run.sim_duration, run.sim_end);
+  const SimTime sent = run.status == "complete" ? run.sim_duration : std::min(run.sim_duration, run.sim_end);
+  // Summaries leave the warm-up out, so rates divide by what is left of the window.
+  return std::max<SimTime>(0, sent - run.warmup);
 }
 
 std::string not_a_result_reason(const std::string& path, const RunRow& run) {
@@ -339,9 +443,58 @@ std::string not_a_result_reason(const std::string& path, const RunRow& run) {
       path, run.run_id);
 }
 
+std::int64_t as_int(const Value& v) {
+  if (auto* i = std::get_if<std::int64_t>(&v)) return *i;
+  if (auto* d = std::get_if<double>(&v)) return static_cast<std::int64_t>(*d);
+  return 0;
+}
+
+std::string as_text(const Value& v, std::string_view fallback) {
+  if (auto* s = std::get_if<std::string>(&v)) return *s;
+  if (auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
+  return std::string(fallback);
+}
+
+std::optional<OpenedRef> open_ref(std::string_view ref_text, std::string* error, bool allow_incomplete) {
+  const RunRef ref = parse_run_ref(ref_text);
+  if (!ref.batch) {
+    auto run = open_run(ref_text, error, allow_incomplete);
+    if (!run) return std::nullopt;
+    OpenedRef out;
+    out.reader = std::move(run->reader);
+    out.run_id = run->run_id;
+    return out;
+  }
+  OpenedRef out;
+  out.reader = Reader::open(ref.path, error);
+  if (!out.reader) return std::nullopt;
+  auto id = out.reader->resolve_batch(ref.batch, error);
+  if (!id) return std::nullopt;
+  out.batch = out.reader->batch(*id);
+  for (RunRow& r : out.reader->batch_runs(*id))
+    if (allow_incomplete || is_result(r)) out.runs.push_back(std::move(r));
+  if (out.runs.empty()) {
+    if (error) *error = fmt::format("{} batch b{} holds no finished replication (status {})", ref.path, *id,
+                                    out.batch ? out.batch->status : "unknown");
+    return std::nullopt;
+  }
+  return out;
+}
+
 std::optional<OpenedRun> open_run(std::string_view ref_text, std::string* error,
                                   bool allow_incomplete) {
   RunRef ref = parse_run_ref(ref_text);
+  if (ref.sweep) {
+    if (error)
+      *error = fmt::format("{}: this command reads one run (FILE.db:RUN), not a sweep; name one of its runs", ref_text);
+    return std::nullopt;
+  }
+  if (ref.batch) {
+    if (error)
+      *error = fmt::format("{}: this command reads one run (FILE.db:RUN), not a batch; name one of the batch's runs",
+                           ref_text);
+    return std::nullopt;
+  }
   OpenedRun out;
   out.reader = Reader::open(ref.path, error);
   if (!out.reader) return std::nullopt;

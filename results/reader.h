@@ -17,13 +17,43 @@
 
 namespace meshtwin::results {
 
-// `FILE.db[:RUN]`: the run is the digits after the last ':' (when they are all digits and
-// something precedes them); without one, readers take the latest run.
+// `FILE.db[:RUN]`, `FILE.db:bBATCH` or `FILE.db:sSWEEP`: the run is the digits after the last
+// ':' (when they are all digits and something precedes them), a batch the digits after `:b`, a
+// sweep those after `:s`; without any, readers take the latest run.
 struct RunRef {
   std::string path;
   std::optional<std::int64_t> run;
+  std::optional<std::int64_t> batch;
+  std::optional<std::int64_t> sweep;  // `FILE.db:sN`
 };
 RunRef parse_run_ref(std::string_view text);
+
+// One point of a sweep (`meshtwin sweep`): its parameters and the batch that ran them.
+struct SweepPoint {
+  int point = 0;
+  std::int64_t batch_id = 0;
+  std::vector<std::pair<std::string, std::string>> parameters;  // in --grid order
+};
+struct SweepRow {
+  std::int64_t sweep_id = 0;
+  std::string scenario;
+  std::string grid;  // the --grid options, one per line
+  int points = 0;    // planned
+  std::string status;
+  std::vector<SweepPoint> done;  // the points that ran, in point order
+};
+
+// One `batches` row: the replications of one scenario that `run --replications` wrote.
+struct BatchRow {
+  std::int64_t batch_id = 0;
+  std::string scenario;
+  std::uint64_t seed = 0;  // the scenario seed (replication r ran engine::replication_seed)
+  int replications = 0;
+  SimTime warmup = 0;
+  std::string status;  // complete, interrupted, failed; running reads `incomplete`
+  double wall_seconds = 0;
+  std::string meshtwin_version;
+};
 
 struct RunRow {
   std::int64_t run_id = 0;
@@ -39,6 +69,9 @@ struct RunRow {
   SimTime metrics_interval = 0;
   SimTime sim_end = 0;  // when the last event ran (arrivals stop at sim_duration, then drain)
   std::string error;    // why a `failed` run failed; empty otherwise
+  std::optional<std::int64_t> batch_id;  // the batch it is a replication of, if any
+  int replication = 0;                   // its index in the batch (0, 1, ...)
+  SimTime warmup = 0;  // spec.warmup: summaries leave out what starts before it
 };
 
 // Whether a run can be read as a result: complete, or interrupted (what was recorded until
@@ -47,7 +80,7 @@ bool is_result(const RunRow& run);
 // A sentence saying why `run` (of the file at `path`) is not a result.
 std::string not_a_result_reason(const std::string& path, const RunRow& run);
 // How long clients sent requests: the scenario's duration, or less when the run was stopped
-// early (interrupted). Rates per client second divide by this.
+// early (interrupted), less the warm-up (spec.warmup). Rates per client second divide by this.
 SimTime arrival_window(const RunRow& run);
 
 struct RequestRow {
@@ -111,6 +144,16 @@ class Reader {
   std::vector<RunRow> runs() const;  // ascending run_id
   std::optional<RunRow> run(std::int64_t run_id) const;
 
+  std::vector<BatchRow> batches() const;  // ascending batch_id; none before schema version 4
+  std::optional<BatchRow> batch(std::int64_t batch_id) const;
+  // The runs of a batch in replication order.
+  std::vector<RunRow> batch_runs(std::int64_t batch_id) const;
+  // `batch` or, when absent, the latest batch; nullopt and a sentence naming the batches the
+  // file does hold when there is no such batch.
+  std::optional<std::int64_t> resolve_batch(std::optional<std::int64_t> batch, std::string* error) const;
+  // A sweep with its points; nullopt and a sentence naming the file's sweeps when there is none.
+  std::optional<SweepRow> sweep(std::int64_t sweep_id, std::string* error) const;
+
   // Rows of `requests` for a run in request_id order; `fn` returns false to stop early.
   void for_each_request(std::int64_t run_id,
                         const std::function<bool(const RequestRow&)>& fn) const;
@@ -142,7 +185,25 @@ struct OpenedRun {
 };
 // Refuses (nullopt, a sentence in *error) a run that is not a result (is_result) unless
 // allow_incomplete.
+// A `FILE.db:bN` reference is refused with a sentence saying the command takes a run there.
 std::optional<OpenedRun> open_run(std::string_view ref, std::string* error,
                                   bool allow_incomplete = false);
+
+// Opens `FILE.db:bN` (a batch) or `FILE.db[:RUN]` (a run) for the commands that take either:
+// `batch` is set for a batch reference, with its runs that are results (is_result) in
+// replication order; a batch none of whose runs is a result is refused.
+struct OpenedRef {
+  std::unique_ptr<Reader> reader;
+  std::int64_t run_id = 0;              // a run reference
+  std::optional<BatchRow> batch;        // a batch reference
+  std::vector<RunRow> runs;             // the batch's result runs, in replication order
+};
+std::optional<OpenedRef> open_ref(std::string_view ref, std::string* error, bool allow_incomplete = false);
+
+// The Value helpers every reader of query() rows uses.
+// An integer cell (a real is truncated; NULL and text read 0).
+std::int64_t as_int(const Value& v);
+// A text cell; an integer reads as its digits, NULL and a real as `fallback`.
+std::string as_text(const Value& v, std::string_view fallback = {});
 
 }  // namespace meshtwin::results

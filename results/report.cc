@@ -27,16 +27,6 @@ double pct(std::uint64_t part, std::uint64_t whole) {
 using telemetry::is_non5xx;
 using telemetry::is_success;
 
-std::int64_t as_int(const Value& v) {
-  if (auto* i = std::get_if<std::int64_t>(&v)) return *i;
-  if (auto* d = std::get_if<double>(&v)) return static_cast<std::int64_t>(*d);
-  return 0;
-}
-std::string as_text(const Value& v) {
-  if (auto* s = std::get_if<std::string>(&v)) return *s;
-  if (auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
-  return {};
-}
 
 void add_flag_counts(std::map<std::string, std::uint64_t>& out, const std::string& flags,
                      std::uint64_t n) {
@@ -147,7 +137,11 @@ std::optional<ReportData> compute_report(const Reader& reader, std::int64_t run_
   BucketCounts buckets{};
   ReportClients c;
   // Streamed from the compact table: a run may hold 100M requests.
-  reader.query_each("SELECT duration_ns, response_code FROM request_rows WHERE run_id = ?", {Value{run_id}},
+  // spec.warmup: requests that start before it, and metrics windows that start before it, are
+  // left out (0: everything).
+  const Value warmup{static_cast<std::int64_t>(info->warmup)};
+  reader.query_each("SELECT duration_ns, response_code FROM request_rows WHERE run_id = ? AND start_ns >= ?",
+                    {Value{run_id}, warmup},
                     [&](const Row& r) {
                       SimTime d = as_int(r[0]);
                       std::int64_t code = as_int(r[1]);
@@ -168,7 +162,8 @@ std::optional<ReportData> compute_report(const Reader& reader, std::int64_t run_
     c.exact = digest.exact();
     c.histogram = histogram(buckets, c.min, c.max);
     for (double q : {50.0, 75.0, 90.0, 99.0, 99.9}) c.percentiles.push_back({q, digest.percentile(q / 100.0)});
-    if (auto n = reader.query("SELECT count(DISTINCT client) FROM request_rows WHERE run_id = ?", {Value{run_id}});
+    if (auto n = reader.query("SELECT count(DISTINCT client) FROM request_rows WHERE run_id = ? AND start_ns >= ?",
+                              {Value{run_id}, warmup});
         n && !n->empty())
       c.clients = static_cast<std::uint64_t>(as_int((*n)[0][0]));
     data.clients = std::move(c);
@@ -178,8 +173,8 @@ std::optional<ReportData> compute_report(const Reader& reader, std::int64_t run_
   std::string sql = "SELECT destination_service, destination_version, response_code, "
                     "response_flags, sum(requests)";
   for (auto col : kDurationBucketColumns) sql += fmt::format(", sum({})", col);
-  sql += " FROM metrics WHERE run_id = ? AND reporter = 'source' GROUP BY 1, 2, 3, 4";
-  auto metrics = reader.query(sql, {Value{run_id}});
+  sql += " FROM metrics WHERE run_id = ? AND reporter = 'source' AND window_start_ns >= ? GROUP BY 1, 2, 3, 4";
+  auto metrics = reader.query(sql, {Value{run_id}, warmup});
   struct Group {
     std::uint64_t requests = 0, success = 0, non5xx = 0;
     BucketCounts buckets{};
@@ -232,6 +227,10 @@ std::string format_report(const ReportData& data) {
   } else {
     // No end time was recorded: say so rather than print the placeholder 0.
     out += fmt::format("Simulated until: not recorded (meshtwin {})\n", info.meshtwin_version);
+  }
+  if (info.warmup > 0) {
+    out += fmt::format("Warm-up {} left out: requests and metrics windows that start before it are not counted\n",
+                       human_duration(info.warmup));
   }
   if (info.status == "interrupted") {
     out += "Interrupted: the run was stopped early; everything below covers only what was "

@@ -21,8 +21,42 @@ std::string text_of(std::string_view alias, std::string_view column) {
 std::string runs_view_sql() {
   return "CREATE VIEW IF NOT EXISTS runs AS\n"
          "  SELECT run_id, scenario, seed, sim_duration_ns, wall_seconds, meshtwin_version, "
-         "status, error\n"
+         "status, error, batch_id, replication, warmup_ns\n"
          "  FROM run_rows;\n";
+}
+
+// The `batches` table (runs --replications groups) with its index on run_rows, and `sweeps` with
+// `sweep_points` (meshtwin sweep: a batch per grid point); separate so that migrating an older
+// file can add them.
+std::string batches_sql() {
+  return R"sql(
+CREATE TABLE IF NOT EXISTS batches (
+  batch_id INTEGER PRIMARY KEY,
+  scenario TEXT NOT NULL,
+  seed INTEGER NOT NULL,
+  replications INTEGER NOT NULL,
+  warmup_ns INTEGER NOT NULL DEFAULT 0,
+  status TEXT NOT NULL,
+  wall_seconds REAL NOT NULL DEFAULT 0,
+  meshtwin_version TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS run_rows_by_batch ON run_rows(batch_id, replication);
+CREATE TABLE IF NOT EXISTS sweeps (
+  sweep_id INTEGER PRIMARY KEY,
+  scenario TEXT NOT NULL,
+  grid TEXT NOT NULL,
+  points INTEGER NOT NULL,
+  status TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sweep_points (
+  sweep_id INTEGER NOT NULL,
+  point INTEGER NOT NULL,
+  batch_id INTEGER NOT NULL,
+  parameter TEXT NOT NULL,
+  value TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sweep_points_by_sweep ON sweep_points(sweep_id, point);
+)sql";
 }
 
 // The `requests` and `spans` views; separate so that migrating a version-2 file can recreate
@@ -97,7 +131,10 @@ CREATE TABLE IF NOT EXISTS run_rows (
   metrics_interval_ns INTEGER NOT NULL,
   sim_end_ns INTEGER NOT NULL DEFAULT 0,
   error TEXT,
-  recorded_unix_s REAL
+  recorded_unix_s REAL,
+  batch_id INTEGER,
+  replication INTEGER,
+  warmup_ns INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS request_rows (
   run_id INTEGER,
@@ -187,6 +224,7 @@ CREATE TABLE IF NOT EXISTS inputs (
 );
 )sql";
   sql += workloads_table_sql();
+  sql += batches_sql();
   sql += runs_view_sql();
   sql += request_span_views_sql();
   sql += metrics_view_sql();

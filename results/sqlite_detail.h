@@ -64,6 +64,9 @@ class Statement {
 std::string schema_sql();
 // The `runs` view alone (also rebuilt by the migration from schema version 1).
 std::string runs_view_sql();
+// The `batches` table and the run_rows index by batch (also created by the migration to the
+// version that added batches).
+std::string batches_sql();
 // The `requests` and `spans` views (also rebuilt by the migration to schema version 3).
 std::string request_span_views_sql();
 // The `metrics` view alone (also rebuilt by the migration to schema version 4).

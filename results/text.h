@@ -21,4 +21,7 @@ inline std::string pad_columns(const std::string& s, std::size_t width, bool rig
   return right ? fill + s : s + fill;
 }
 
+// Text for XML (JUnit): markup characters as references; in attributes a newline too.
+std::string xml_escape(const std::string& s, bool attribute = true);
+
 }  // namespace meshtwin::results

@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <unordered_map>
 #include <variant>
@@ -310,6 +311,15 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
     in_txn = true;
     sync_dictionary();
   }
+  // A durable write transaction with the dictionary read afresh, for the writes that are not
+  // part of a run (batches): begin_run does the same for a run.
+  bool begin_with_dictionary(std::string_view what, bool durable = true) {
+    if (failed || in_txn) return false;
+    set_durable(durable);
+    if (!exec("BEGIN IMMEDIATE", what)) return false;
+    in_txn = true;
+    return load_dictionary();
+  }
   void commit() {
     if (in_txn) {
       in_txn = false;
@@ -353,6 +363,7 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
   // process loses nothing committed) but no fsync per batch. The run's first and last commits
   // run with NORMAL, and their fsync makes everything written before them durable too.
   void set_durable(bool durable) {
+    if (options.scratch) durable = false;
     exec(durable ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = OFF",
          "configuring the connection");
   }
@@ -403,6 +414,14 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
     if (!step_done(s, "writing metrics")) return;
     ++counters.metric_rows;
     row_written();
+  }
+
+  void create_read_indexes() {
+    exec("CREATE INDEX IF NOT EXISTS request_rows_by_run ON request_rows(run_id, request_id);"
+         "CREATE INDEX IF NOT EXISTS span_rows_by_request ON span_rows(run_id, request_id);"
+         "CREATE INDEX IF NOT EXISTS metric_rows_by_run ON metric_rows(run_id, window_start_ns);"
+         "CREATE INDEX IF NOT EXISTS inputs_by_run ON inputs(run_id);",
+         "building indexes");
   }
 
   // ---- summaries ----
@@ -482,11 +501,7 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
       // Readers look runs, requests and a request's spans up by these keys. A second run in the
       // same file maintains them as it goes. Same transaction as the status: a run reads
       // `complete` only with its indexes.
-      exec("CREATE INDEX IF NOT EXISTS request_rows_by_run ON request_rows(run_id, request_id);"
-           "CREATE INDEX IF NOT EXISTS span_rows_by_request ON span_rows(run_id, request_id);"
-           "CREATE INDEX IF NOT EXISTS metric_rows_by_run ON metric_rows(run_id, window_start_ns);"
-           "CREATE INDEX IF NOT EXISTS inputs_by_run ON inputs(run_id);",
-           "building indexes");
+      create_read_indexes();
       double wall = end.wall_seconds > 0
                         ? end.wall_seconds
                         : std::chrono::duration<double>(Clock::now() - run_started).count();
@@ -612,6 +627,15 @@ bool SqliteWriter::Impl::upgrade_from(std::int64_t version) {
     if (!has_column("run_rows", "recorded_unix_s")) sql += "ALTER TABLE run_rows ADD COLUMN recorded_unix_s REAL;";
     sql += "DROP VIEW IF EXISTS metrics;";
     views = detail::metrics_view_sql();
+  } else if (version == 4) {
+    // 4 -> 5: batches of replications and sweeps; old runs are single runs (batch_id and
+    // replication NULL) with no warm-up.
+    for (const char* column : {"batch_id INTEGER", "replication INTEGER", "warmup_ns INTEGER NOT NULL DEFAULT 0"}) {
+      const std::string_view name(column, std::string_view(column).find(' '));
+      if (!has_column("run_rows", name)) sql += fmt::format("ALTER TABLE run_rows ADD COLUMN {}; ", column);
+    }
+    sql += "DROP VIEW IF EXISTS runs;";
+    views = detail::batches_sql() + detail::runs_view_sql();
   }
   return exec(sql, what) && exec(views, what) && exec(fmt::format("PRAGMA user_version = {}", version + 1), what);
 }
@@ -686,6 +710,7 @@ std::unique_ptr<SqliteWriter> SqliteWriter::open(const std::string& path, std::s
                                  impl->db ? sqlite3_errmsg(impl->db) : "out of memory"));
   }
   sqlite3_busy_handler(impl->db, &Impl::on_busy, impl.get());
+  if (impl->options.scratch) sqlite3_exec(impl->db, "PRAGMA synchronous = OFF", nullptr, nullptr, nullptr);
   std::string why;
   std::int64_t version = -1, objects = -1;
   if (!impl->read_state(version, objects, why)) return set_error(why);
@@ -740,9 +765,10 @@ void SqliteWriter::begin_run(const telemetry::RunInfo& info) {
   Statement r;
   if (!w.prepare(r, "INSERT INTO run_rows(scenario, seed, sim_duration_ns, wall_seconds, "
                     "meshtwin_version, status, metrics_interval_ns, sim_end_ns, "
-                    "recorded_unix_s) VALUES(?,?,?,0,?,'running',?,0,?)")) {
+                    "recorded_unix_s, warmup_ns) VALUES(?,?,?,0,?,'running',?,0,?,?)")) {
     return;
   }
+  r.bind(7, w.options.warmup);
   r.bind(1, std::string_view(info.scenario));
   r.bind(2, static_cast<std::int64_t>(info.seed));  // seeds >= 2^63 read back negative in SQL
   r.bind(3, info.duration);
@@ -814,6 +840,10 @@ void write_request(SqliteWriter::Impl& w, const telemetry::RequestRecord& r) {
     s.bind(18, w.intern(r.sim_outcome));
   if (!w.step_done(s, "writing a request")) return;
   ++w.counters.requests;
+  if (r.start < w.options.warmup) {
+    w.row_written();
+    return;
+  }
   RequestGroup& g = w.request_groups[GroupKey{dsvc, dver}];
   ++g.requests;
   if (is_success(r.response_code)) ++g.success;
@@ -869,6 +899,7 @@ void write_span(SqliteWriter::Impl& w, const telemetry::SpanRecord& sp) {
 void write_hop(SqliteWriter::Impl& w, const telemetry::HopRecord& h) {
   if (!w.in_run || w.failed) return;
   w.metrics.on_hop(h);  // the source reporter's metrics
+  if (h.start < w.options.warmup) return;  // the warm-up: in metrics, not in summaries
   const GroupKey key{w.label(h.destination_service), w.label(h.destination_version)};
   HopGroup& g = w.hop_groups[key];
   ++g.requests;
@@ -1088,6 +1119,239 @@ void SqliteWriter::flush() {
   if (w.failed || !w.in_txn) return;
   w.commit();
   if (w.in_run) w.begin();
+}
+
+namespace {
+
+// The columns of each table that hold `strings` ids: copying a run from another file
+// translates them into this file's dictionary. Every other column is copied as it is.
+static_assert(kPeerColumns.size() == 9, "every peer label column is a strings id: list it below");
+const std::map<std::string, std::set<std::string>, std::less<>>& string_id_columns() {
+  static const auto kColumns = [] {
+    std::map<std::string, std::set<std::string>, std::less<>> columns = {
+      {"request_rows",
+       {"client", "method", "authority", "path", "response_flags", "route_name", "vs_rule", "destination_service",
+        "destination_version", "destination_workload", "sim_outcome"}},
+      {"span_rows",
+       {"kind", "source_workload", "source_pod", "destination_service", "destination_version",
+        "destination_workload", "destination_pod", "cluster", "route_name", "response_flags", "upstream_flags",
+        "sim_outcome"}},
+      {"metric_rows",
+       {"reporter", "source_workload", "destination_service", "destination_workload", "destination_version",
+        "destination_pod", "response_flags", std::string(kPeerColumns[0]), std::string(kPeerColumns[1]),
+        std::string(kPeerColumns[2]), std::string(kPeerColumns[3]), std::string(kPeerColumns[4]),
+        std::string(kPeerColumns[5]), std::string(kPeerColumns[6]), std::string(kPeerColumns[7]),
+        std::string(kPeerColumns[8])}},
+      {"summaries", {}},
+      {"events", {}},
+      {"inputs", {}},
+      {"workloads", {}},  // plain text, keyed by run_id
+    };
+    // Istio's peer labels in metric_rows are `strings` ids too (schema 4).
+    for (auto name : kPeerColumns) columns["metric_rows"].emplace(name);
+    return columns;
+  }();
+  return kColumns;
+}
+
+}  // namespace
+
+std::int64_t SqliteWriter::begin_batch(const BatchInfo& info) {
+  Impl& w = *impl_;
+  w.drain();  // the writer thread finishes the run before the batch rows touch the file
+  if (w.failed || w.in_run) return 0;
+  if (!w.begin_with_dictionary("recording the batch")) return 0;
+  Statement b;
+  if (!w.prepare(b, "INSERT INTO batches(scenario, seed, replications, warmup_ns, status, wall_seconds, "
+                    "meshtwin_version) VALUES(?,?,?,?,'running',0,?)"))
+    return 0;
+  b.bind(1, std::string_view(info.scenario));
+  b.bind(2, static_cast<std::int64_t>(info.seed));
+  b.bind(3, static_cast<std::int64_t>(info.replications));
+  b.bind(4, info.warmup);
+  b.bind(5, std::string_view(info.meshtwin_version));
+  if (!w.step_done(b, "recording the batch")) return 0;
+  const std::int64_t id = sqlite3_last_insert_rowid(w.db);
+  w.commit();
+  w.set_durable(false);
+  return w.failed ? 0 : id;
+}
+
+std::int64_t SqliteWriter::append_run(const std::string& part_path, std::int64_t batch_id, int replication) {
+  Impl& w = *impl_;
+  w.drain();  // the writer thread finishes the run before the batch rows touch the file
+  if (w.failed || w.in_run) return 0;
+  // ATTACH is not allowed inside a transaction; the copy is one transaction after it.
+  {
+    Statement attach;
+    if (!w.prepare(attach, "ATTACH DATABASE ? AS part")) return 0;
+    attach.bind(1, std::string_view(part_path));
+    if (!w.step_done(attach, "opening a replication's part file")) return 0;
+  }
+  std::int64_t new_run = 0;
+  std::unordered_map<std::int64_t, std::int64_t> ids;  // part string id -> this file's
+  // Copies the rows of `table` of the part's run `part_run` (all of run_rows' row when
+  // `inserted` is given: it learns the new run id), naming the part's columns so that the copy
+  // does not depend on column order; run ids become the new run's, string ids this file's.
+  auto copy_rows = [&](const std::string& table, const std::set<std::string>& id_columns, std::int64_t part_run,
+                       const std::function<void(std::int64_t)>& inserted) -> bool {
+    std::vector<std::string> columns;
+    {
+      Statement info;
+      if (!w.prepare(info, fmt::format("SELECT name FROM part.pragma_table_info('{}')", table))) return false;
+      while (info.step() == SQLITE_ROW) {
+        std::string name = info.column_text(0);
+        if (!(inserted && name == "run_id")) columns.push_back(std::move(name));  // run_rows: a new id
+      }
+    }
+    std::string names, marks;
+    for (const auto& c : columns) {
+      names += (names.empty() ? "" : ", ") + c;
+      marks += marks.empty() ? "?" : ",?";
+    }
+    Statement select, insert;
+    if (!w.prepare(select, fmt::format("SELECT {} FROM part.{} WHERE run_id = ? ORDER BY rowid", names, table)) ||
+        !w.prepare(insert, fmt::format("INSERT INTO main.{}({}) VALUES({})", table, names, marks)))
+      return false;
+    std::vector<int> kind(columns.size(), 0);  // 0 copy, 1 run id, 2 string id
+    for (std::size_t i = 0; i < columns.size(); ++i)
+      kind[i] = columns[i] == "run_id" ? 1 : id_columns.count(columns[i]) ? 2 : 0;
+    select.bind(1, part_run);
+    int rc;
+    while ((rc = select.step()) == SQLITE_ROW) {
+      for (std::size_t i = 0; i < columns.size(); ++i) {
+        const int col = static_cast<int>(i);
+        if (kind[i] == 1) {
+          insert.bind(col + 1, new_run);
+        } else if (kind[i] == 2 && sqlite3_column_type(select.get(), col) == SQLITE_INTEGER) {
+          auto it = ids.find(select.column_int(col));
+          insert.bind(col + 1, it == ids.end() ? w.unknown_id : it->second);
+        } else {
+          sqlite3_bind_value(insert.get(), col + 1, sqlite3_column_value(select.get(), col));
+        }
+      }
+      if (!w.step_done(insert, "copying a replication")) return false;
+      if (inserted) inserted(sqlite3_last_insert_rowid(w.db));
+    }
+    if (rc != SQLITE_DONE) {
+      w.fail("reading a replication's part file");
+      return false;
+    }
+    return true;
+  };
+  auto copy = [&]() -> bool {
+    // Not durable: like a run's bulk commits, the copies reach the OS at once and the batch's
+    // last commit (end_batch) makes them durable with one fsync.
+    if (!w.begin_with_dictionary("copying a replication", false)) return false;
+    // The part's strings, in their id order (so the target assigns new ids in the same order
+    // whatever ran when): part id -> this file's id.
+    {
+      Statement q;
+      if (!w.prepare(q, "SELECT id, value FROM part.strings ORDER BY id")) return false;
+      int rc;
+      while ((rc = q.step()) == SQLITE_ROW) ids.emplace(q.column_int(0), w.intern_text(q.column_text(1)).first);
+      if (rc != SQLITE_DONE) {
+        w.fail("reading a part file's strings");
+        return false;
+      }
+    }
+    // The run row: every column as the part has it (the same build wrote both), then this
+    // file's batch and replication.
+    std::int64_t part_run = 0;
+    {
+      Statement last;
+      if (!w.prepare(last, "SELECT max(run_id) FROM part.run_rows")) return false;
+      if (last.step() != SQLITE_ROW || sqlite3_column_type(last.get(), 0) == SQLITE_NULL) {
+        w.failed = true;
+        w.error = "a replication's part file holds no run";
+        return false;
+      }
+      part_run = last.column_int(0);
+    }
+    if (!copy_rows("run_rows", {}, part_run, [&](std::int64_t id) { new_run = id; })) return false;
+    {
+      Statement tag;
+      if (!w.prepare(tag, "UPDATE run_rows SET batch_id = ?, replication = ? WHERE run_id = ?")) return false;
+      tag.bind(1, batch_id);
+      tag.bind(2, static_cast<std::int64_t>(replication));
+      tag.bind(3, new_run);
+      if (!w.step_done(tag, "recording a replication")) return false;
+    }
+    for (const auto& [table, id_columns] : string_id_columns())
+      if (!copy_rows(table, id_columns, part_run, nullptr)) return false;
+    w.create_read_indexes();
+    w.commit();
+    return !w.failed;
+  };
+  const bool ok = copy();
+  if (!ok) w.rollback();
+  sqlite3_exec(w.db, "DETACH DATABASE part", nullptr, nullptr, nullptr);
+  return ok ? new_run : 0;
+}
+
+void SqliteWriter::end_batch(std::int64_t batch_id, std::string_view status, int replications, double wall_seconds) {
+  Impl& w = *impl_;
+  w.drain();  // the writer thread finishes the run before the batch rows touch the file
+  if (w.failed || w.in_run || !w.begin_with_dictionary("finishing the batch")) return;
+  Statement u;
+  if (!w.prepare(u, "UPDATE batches SET status = ?, replications = ?, wall_seconds = ? WHERE batch_id = ?")) return;
+  u.bind(1, status);
+  u.bind(2, static_cast<std::int64_t>(replications));
+  u.bind(3, wall_seconds);
+  u.bind(4, batch_id);
+  w.step_done(u, "finishing the batch");
+  w.commit();
+  w.set_durable(false);
+}
+
+std::int64_t SqliteWriter::begin_sweep(std::string_view scenario, std::string_view grid, int points) {
+  Impl& w = *impl_;
+  w.drain();
+  if (w.failed || w.in_run || !w.begin_with_dictionary("recording the sweep")) return 0;
+  Statement q;
+  if (!w.prepare(q, "INSERT INTO sweeps(scenario, grid, points, status) VALUES(?,?,?,'running')")) return 0;
+  q.bind(1, scenario);
+  q.bind(2, grid);
+  q.bind(3, static_cast<std::int64_t>(points));
+  if (!w.step_done(q, "recording the sweep")) return 0;
+  const std::int64_t id = sqlite3_last_insert_rowid(w.db);
+  w.commit();
+  w.set_durable(false);
+  return w.failed ? 0 : id;
+}
+
+bool SqliteWriter::add_sweep_point(std::int64_t sweep_id, int point, std::int64_t batch_id,
+                                   const std::vector<std::pair<std::string, std::string>>& parameters) {
+  Impl& w = *impl_;
+  w.drain();
+  if (w.failed || w.in_run || !w.begin_with_dictionary("recording a sweep point")) return false;
+  Statement q;
+  if (!w.prepare(q, "INSERT INTO sweep_points(sweep_id, point, batch_id, parameter, value) VALUES(?,?,?,?,?)"))
+    return false;
+  for (const auto& [parameter, value] : parameters) {
+    q.bind(1, sweep_id);
+    q.bind(2, static_cast<std::int64_t>(point));
+    q.bind(3, batch_id);
+    q.bind(4, std::string_view(parameter));
+    q.bind(5, std::string_view(value));
+    if (!w.step_done(q, "recording a sweep point")) return false;
+  }
+  w.commit();
+  w.set_durable(false);
+  return !w.failed;
+}
+
+void SqliteWriter::end_sweep(std::int64_t sweep_id, std::string_view status) {
+  Impl& w = *impl_;
+  w.drain();
+  if (w.failed || w.in_run || !w.begin_with_dictionary("finishing the sweep")) return;
+  Statement q;
+  if (!w.prepare(q, "UPDATE sweeps SET status = ? WHERE sweep_id = ?")) return;
+  q.bind(1, status);
+  q.bind(2, sweep_id);
+  w.step_done(q, "finishing the sweep");
+  w.commit();
+  w.set_durable(false);
 }
 
 std::int64_t SqliteWriter::run_id() const { return impl_->run_id; }

@@ -7,6 +7,9 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "model/telemetry/records.h"
 
@@ -16,10 +19,13 @@ namespace meshtwin::results {
 // sentence; bump it whenever a table or view changes shape (columns may only be added).
 // Version 2 added run_rows.error (and `runs.error`) and the status `failed`; version 3 added
 // `sim_outcome` to requests and spans; version 4 added Istio's peer labels to metric_rows
-// (kPeerColumns, NULL in older rows and read as `unknown`) and run_rows.recorded_unix_s. The
-// writer migrates an older file when it appends to it (1 -> 2 -> 3 -> 4, columns only added);
-// readers read every version from 1.
-inline constexpr int kSchemaVersion = 4;
+// (kPeerColumns, NULL in older rows and read as `unknown`) and run_rows.recorded_unix_s; version 5
+// added the `batches` table (and later `sweeps`, `sweep_points`) and run_rows.batch_id,
+// replication and warmup_ns (run --replications). The writer migrates an older file when it
+// appends to it (1 -> 2 -> 3 -> 4 -> 5, columns only added); readers read every version from 1.
+inline constexpr int kSchemaVersion = 5;
+// The first version with `batches` (readers of older files see no batches).
+inline constexpr int kBatchesSchemaVersion = 5;
 inline constexpr int kOldestReadableSchemaVersion = 1;
 
 struct WriterOptions {
@@ -43,6 +49,21 @@ struct WriterOptions {
   // Test hook: SQLite's PRAGMA max_page_count, which makes "database or disk is full" happen
   // at a chosen size as a full filesystem would (0: no limit but the filesystem's).
   std::int64_t max_page_count = 0;
+  // The scenario's `warmup:` (ns): stored with the run (run_rows.warmup_ns) and left out of
+  // its `summaries` (requests and hops that start before it). Rows are written all the same.
+  telemetry::SimTime warmup = 0;
+  // A scratch file (a replication's part file, copied into the real one and removed): no
+  // fsync at any commit, since a crash loses the file anyway.
+  bool scratch = false;
+};
+
+// A group of replications of one scenario (`meshtwin run --replications`), the `batches` row.
+struct BatchInfo {
+  std::string scenario;
+  std::uint64_t seed = 0;    // the scenario seed; replication r ran engine::replication_seed
+  int replications = 0;      // asked for
+  telemetry::SimTime warmup = 0;
+  std::string meshtwin_version;
 };
 
 // Writes one run per begin_run/end_run pair into a results file, appending to an existing
@@ -87,6 +108,28 @@ class SqliteWriter : public telemetry::Sink {
 
   // Commits the open transaction now (e.g. before a long pause or on a signal).
   void flush();
+
+  // Replications (`run --replications`): each replication is simulated on its own thread into a
+  // part file of its own (a SqliteWriter each), and this writer, the only one of the target
+  // file, copies the finished parts in replication order. So simulation runs in parallel, SQLite
+  // writing stays serial, and the target's rows (run ids, string ids, row order) are the same
+  // whatever the number of threads.
+  //
+  // Inserts the `batches` row (status `running`); 0 and error() on failure.
+  std::int64_t begin_batch(const BatchInfo& info);
+  // Copies the last run of the results file at `part_path` (written by another SqliteWriter)
+  // into this file as replication `replication` of `batch_id`, string ids translated into this
+  // file's dictionary, in one transaction. Returns the new run id; 0 and error() on failure.
+  std::int64_t append_run(const std::string& part_path, std::int64_t batch_id, int replication);
+  // Sets the batch's status (complete, interrupted, failed), replications and wall time.
+  void end_batch(std::int64_t batch_id, std::string_view status, int replications, double wall_seconds);
+
+  // Sweeps (`meshtwin sweep`): a `sweeps` row (status `running`), then one `sweep_points` row per
+  // parameter of each point, naming the point's batch. 0 and error() on failure.
+  std::int64_t begin_sweep(std::string_view scenario, std::string_view grid, int points);
+  bool add_sweep_point(std::int64_t sweep_id, int point, std::int64_t batch_id,
+                       const std::vector<std::pair<std::string, std::string>>& parameters);
+  void end_sweep(std::int64_t sweep_id, std::string_view status);
 
   // The current (or last) run's id; 0 before the first begin_run.
   std::int64_t run_id() const;

@@ -281,6 +281,13 @@ void read_spec(const Value& v, ScenarioSpec& spec) {
   }
   m.read_duration("duration", spec.duration, 1);
   m.read_duration("drain", spec.drain, 0);
+  if (auto w = m.get("warmup")) {
+    m.read_duration("warmup", spec.warmup, 0);
+    // Summaries over what is left after the warm-up: none at all is a mistake, not a result.
+    if (spec.warmup >= spec.duration)
+      w->error("warmup must be shorter than duration (" + engine::human_duration(spec.duration) +
+               "); it is the part of the run left out of summaries");
+  }
   if (auto d = m.get("maxCallDepth")) {
     if (auto n = d->as_int(1, 1000)) spec.max_call_depth = static_cast<int>(*n);
   }

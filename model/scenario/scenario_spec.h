@@ -268,6 +268,11 @@ struct ScenarioSpec {
   // How long requests in flight at `duration` may still take; what is unfinished then is
   // recorded with sim_outcome `unfinished` and the run ends (docs/scenario-reference.md).
   SimTime drain = 5 * engine::kMinute;
+  // `warmup:` the first part of the run, simulated and recorded like the rest but left out of
+  // summaries, reports, assertions and diffs (requests that start before it, metrics windows
+  // that start before it), so that figures describe the steady state rather than the empty
+  // mesh filling up (docs/scenario-reference.md). Less than `duration`; 0: nothing left out.
+  SimTime warmup = 0;
   // The deepest chain of app calls one client request may make (client → A is depth 1, A → B
   // depth 2, ...); a call beyond it fails at once with sim_outcome `call_depth_exceeded`, so
   // that a call cycle (A → A, A → B → A) cannot run forever.

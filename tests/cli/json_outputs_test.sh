@@ -47,6 +47,16 @@ validate check-fail check 1 "$BIN" check "$SRC/scenarios/bookinfo/kill-ratings.y
   --set 'spec.assertions[0].expect.successRate="< 0.5"'
 validate diff diff 0 "$BIN" diff "$TMP/base.db" "$TMP/v3.db" --format json
 validate diff-tripped diff 1 "$BIN" diff "$TMP/base.db" "$TMP/v3.db" --format json --fail-if 'p50 > -100%'
+# Batches (issue 12): report FILE.db:bN, check --replications, diff between batches.
+"$BIN" run "$SRC/scenarios/bookinfo/reviews-80-20.yaml" -o "$TMP/batch.db" -q --duration 5s --replications 3 > /dev/null || exit 1
+"$BIN" run "$SRC/scenarios/bookinfo/reviews-50-v3.yaml" -o "$TMP/batch.db" -q --duration 5s --replications 3 > /dev/null || exit 1
+validate report-batch report-batch 0 "$BIN" report "$TMP/batch.db:b1" --format json
+validate check-batch check-batch 0 "$BIN" check "$SRC/scenarios/bookinfo/reviews-80-20.yaml" -q --format json \
+  --replications 2 --duration 5s --set 'spec.assertions=[{name: no v3, where: {source: productpage-v1, destination: reviews, version: v3}, expect: {count: "== 0"}}, {name: p99, expect: {p99: "< 1s"}}]'
+validate check-batch-inconclusive check-batch 1 "$BIN" check "$SRC/scenarios/bookinfo/reviews-80-20.yaml" -q --format json \
+  --replications 3 --duration 5s -o "$TMP/cb.db" \
+  --set 'spec.assertions=[{name: v2, where: {source: productpage-v1, destination: reviews, version: v2}, expect: {share: ">= 0.2"}}]'
+validate diff-batches diff 0 "$BIN" diff "$TMP/batch.db:b1" "$TMP/batch.db:b2" --format json
 validate conformance conformance 0 "$BIN" conformance "$SRC/tests/data/conformance/cases.yaml" \
   --expected-failures "$SRC/tests/data/conformance/expected-failures.txt" --format json
 validate conformance-unlisted conformance 1 "$BIN" conformance "$SRC/tests/data/conformance/cases.yaml" --format json
