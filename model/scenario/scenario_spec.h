@@ -158,6 +158,19 @@ struct ClientSpec {
   config::SourceLocation location;
 };
 
+// The default proxy costs, from istio.io "Performance and Scalability" (Istio 1.24: ≈200 µs of
+// CPU per request per sidecar); the split and its reasoning are docs/semantics.md §19.3.
+inline proxy::CpuCosts default_proxy_cpu() {
+  proxy::CpuCosts c;
+  c.request = 60 * engine::kMicrosecond;
+  c.response = 40 * engine::kMicrosecond;
+  c.after_response = 100 * engine::kMicrosecond;
+  c.local_reply = 40 * engine::kMicrosecond;
+  c.retry = 20 * engine::kMicrosecond;
+  c.connect = 200 * engine::kMicrosecond;
+  return c;
+}
+
 struct MeshSpec {
   std::string outbound_traffic_policy = "ALLOW_ANY";
   Distribution config_push_delay;  // ns, per proxy, after the 100 ms debounce
@@ -165,10 +178,10 @@ struct MeshSpec {
   Distribution proxy_overhead;     // ns, per pass through a proxy
   // `proxyCpu:` the CPU each piece of proxy work takes on one of the proxy's workers
   // (docs/semantics.md §19); `none` (all zero) is the zero-cost proxy.
-  proxy::CpuCosts proxy_cpu;
+  proxy::CpuCosts proxy_cpu = default_proxy_cpu();
   // `proxyCpu.clientLoop:` a closed-loop client's own per-request work (fortio's loop) between
   // a response and its connection's next request (§19.2).
-  SimTime client_loop = 0;
+  SimTime client_loop = 50 * engine::kMicrosecond;
   std::string istio_version = "1.31";
 };
 
