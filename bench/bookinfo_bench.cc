@@ -1,7 +1,8 @@
 // End-to-end simulation speed on the bundled Bookinfo 80/20 scenario (docs/design.md §4): simulated
 // proxy hop attempts (rows of the `spans` kind) per second of wall time, with no recording,
 // with metrics-only SQLite recording and with every request and span recorded; and the peak
-// resident memory of a 1 M client-request run.
+// resident memory of a 1 M client-request run. BM_BookinfoNoRecordingZeroCostProxy is the same
+// as BM_BookinfoNoRecording with the proxy CPU model off (mesh.proxyCpu: none).
 //
 //   bookinfo_bench [--requests=N] [google benchmark flags]
 
@@ -34,13 +35,15 @@ class NullSink : public telemetry::Sink {
   void end_run(const telemetry::RunEnd&) override {}
 };
 
-std::unique_ptr<scenario::Mesh> build(const std::string& record) {
+// `proxy_cpu`: the scenario's proxy costs (the default, docs/semantics.md §19) or "none".
+std::unique_ptr<scenario::Mesh> build(const std::string& record, const std::string& proxy_cpu = "") {
   // The scenario's own 200 requests/s (one productpage pod with 16 workers: a heavier rate
   // would overload it and measure an ever-growing queue) for as long as it takes to send
   // g_requests.
   const double seconds = static_cast<double>(g_requests) / 200.0;
   std::vector<std::string> sets = {"spec.duration=" + std::to_string(seconds) + "s",
                                    "spec.record=" + record};
+  if (!proxy_cpu.empty()) sets.push_back("spec.mesh.proxyCpu=" + proxy_cpu);
   config::Diagnostics diags;
   auto spec = scenario::load_scenario(
       std::string(MESHTWIN_SOURCE_DIR) + "/scenarios/bookinfo/reviews-80-20.yaml", sets, diags);
@@ -71,6 +74,18 @@ void BM_BookinfoNoRecording(benchmark::State& state) {
   }
 }
 
+// The same without the proxy CPU model (mesh.proxyCpu: none): what the worker queues cost the
+// simulator, run back to back with BM_BookinfoNoRecording in the same build.
+void BM_BookinfoNoRecordingZeroCostProxy(benchmark::State& state) {
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto mesh = build("{requests: none, spans: 0}", "none");
+    NullSink sink;
+    state.ResumeTiming();
+    report(state, mesh->run(sink));
+  }
+}
+
 void BM_BookinfoSqlite(benchmark::State& state, const std::string& record) {
   const auto db = std::filesystem::temp_directory_path() / "meshtwin_bookinfo_bench.db";
   for (auto _ : state) {
@@ -91,6 +106,7 @@ void BM_BookinfoSqlite(benchmark::State& state, const std::string& record) {
 // Wall-clock rates (UseRealTime): per CPU second would overstate what a user waits for when
 // SQLite's I/O or the kernel takes part of the time.
 BENCHMARK(BM_BookinfoNoRecording)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
+BENCHMARK(BM_BookinfoNoRecordingZeroCostProxy)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_BookinfoSqlite, MetricsOnly, std::string("{requests: none, spans: 0}"))
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1)

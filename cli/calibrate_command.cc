@@ -182,9 +182,12 @@ int cmd_calibrate(const CalibrateArgs& a) {
     for (const auto& svc : reg.services()) {
       if (!svc.ports.empty()) opt.service_ports[svc.hostname] = static_cast<int>(svc.ports.front().port);
     }
-    // What a hop adds on average, which the simulation adds again: the network both ways
-    // and a proxy pass on each side.
-    opt.hop_overhead_ms = (2 * base->network.latency.mean() + 2 * base->mesh.proxy_overhead.mean()) * 1e-6;
+    // What a hop adds on average, which the simulation adds again: the network both ways,
+    // a proxy pass on each side and the server proxy's request and response CPU work
+    // (docs/semantics.md §19; queueing for a worker is left in).
+    opt.hop_overhead_ms = (2 * base->network.latency.mean() + 2 * base->mesh.proxy_overhead.mean() +
+                           static_cast<double>(base->mesh.proxy_cpu.request + base->mesh.proxy_cpu.response)) *
+                          1e-6;
   }
 
   const Calibration cal = derive(obs, opt);

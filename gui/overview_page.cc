@@ -35,6 +35,8 @@ QString event_help(const std::string& kind) {
       {"rollout_started", "a deployment's template changed and its rollout began"},
       {"rollout_step", "a progressive rollout shifted traffic weights"},
       {"rollout_finished", "a rollout reached its last step"},
+      {"proxy_cpu", "one per proxy at the end of the run: the time-weighted busy share of its "
+                    "worker threads and its queueing (docs/semantics.md §19.5)"},
       {"rollout_aborted",
        "a rollout's analysis failed and its weights went back to stable (detail: why)"},
   };
@@ -69,9 +71,16 @@ QString events_text(const QString& tag, const Overview& o) {
                   .arg(n)
                   .arg(QString::fromStdString(kind));
   }
-  return QObject::tr("%1events: %2")
+  // The busiest proxies' CPU (the whole list is in `meshtwin report`).
+  QString cpu;
+  for (std::size_t i = 0; i < o.proxy_cpu.size() && i < 3; ++i)
+    cpu += QString("%1%2 %3 %").arg(cpu.isEmpty() ? "" : ", ")
+               .arg(QString::fromStdString(o.proxy_cpu[i].first))
+               .arg(o.proxy_cpu[i].second * 100, 0, 'f', 1);
+  return QObject::tr("%1events: %2%3")
       .arg(tag.isEmpty() ? QString() : "(" + tag + ") ",
-           events.isEmpty() ? QObject::tr("none") : events);
+           events.isEmpty() ? QObject::tr("none") : events,
+           cpu.isEmpty() ? QString() : QObject::tr(" \u2014 busiest proxies' CPU: ") + cpu);
 }
 
 // The table's columns; OverviewPage::Column names them for tests.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <set>
 #include <string_view>
 #include <tuple>
@@ -175,6 +176,18 @@ std::optional<Overview> load_overview(const results::Reader& reader, std::int64_
       },
       error);
   if (!ok) return std::nullopt;
+  ok = reader.query_each(
+      "SELECT subject, detail FROM events WHERE run_id = ? AND kind = 'proxy_cpu'", {run_id},
+      [&](const Row& row) {
+        double u = 0;
+        if (std::sscanf(as_text(row[1]).c_str(), "utilisation=%lf", &u) == 1)
+          out.proxy_cpu.emplace_back(as_text(row[0]), u);
+        return true;
+      },
+      error);
+  if (!ok) return std::nullopt;
+  std::stable_sort(out.proxy_cpu.begin(), out.proxy_cpu.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
   return out;
 }
 
@@ -430,7 +443,8 @@ std::optional<std::vector<Marker>> load_markers(const results::Reader& reader, s
   std::vector<Marker> out;
   std::map<std::string, std::size_t> open;  // kind -> index of its latest marker
   bool ok = reader.query_each(
-      "SELECT t_ns, kind, subject, detail FROM events WHERE run_id = ? ORDER BY t_ns, rowid",
+      // proxy_cpu events summarise the run at its end (the overview shows them): not markers.
+      "SELECT t_ns, kind, subject, detail FROM events WHERE run_id = ? AND kind <> 'proxy_cpu' ORDER BY t_ns, rowid",
       {run_id},
       [&](const Row& row) {
         SimTime t = as_int(row[0]);

@@ -56,6 +56,9 @@ struct Overview {
   std::vector<OverviewRow> hops;
   std::vector<std::pair<std::string, std::string>> inputs;  // path, content
   std::map<std::string, std::uint64_t> event_counts;        // kind -> events
+  // Each proxy's busy share over the run (its `proxy_cpu` event, docs/semantics.md §19.5),
+  // busiest first; empty when the proxies cost nothing.
+  std::vector<std::pair<std::string, double>> proxy_cpu;
 };
 
 std::optional<Overview> load_overview(const results::Reader& reader, std::int64_t run_id,

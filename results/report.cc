@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <tuple>
 
@@ -211,6 +212,22 @@ std::optional<ReportData> compute_report(const Reader& reader, std::int64_t run_
     d.flags = sorted_flags(g.flags);
     data.destinations.push_back(std::move(d));
   }
+
+  // ---- proxy CPU (docs/semantics.md §19.5): one event per proxy at the end of the run ----
+  for (const EventRow& e : reader.events(run_id)) {
+    if (e.kind != "proxy_cpu") continue;
+    ReportProxyCpu p;
+    p.proxy = e.subject;
+    long long workers = 0, jobs = 0;
+    if (std::sscanf(e.detail.c_str(), "utilisation=%lf workers=%lld busy_ms=%lf jobs=%lld mean_wait_us=%lf max_wait_us=%lf",
+                    &p.utilisation, &workers, &p.busy_ms, &jobs, &p.mean_wait_us, &p.max_wait_us) != 6)
+      continue;
+    p.workers = workers;
+    p.jobs = jobs;
+    data.proxy_cpu.push_back(std::move(p));
+  }
+  std::stable_sort(data.proxy_cpu.begin(), data.proxy_cpu.end(),
+                   [](const ReportProxyCpu& a, const ReportProxyCpu& b) { return a.utilisation > b.utilisation; });
   return data;
 }
 
@@ -291,6 +308,23 @@ std::string format_report(const ReportData& data) {
   }
   out += pad_table(table, {false, false, true, true, true, true, true, true, true, false});
   out += std::string("2xx-3xx % is ") + kSuccessRateDefinition + ".\nnon-5xx % is " + kNon5xxRateDefinition + ".\n";
+  if (!data.proxy_cpu.empty()) {
+    // The busiest proxies first; a mesh of thousands lists the top ones and counts the rest.
+    constexpr std::size_t kShown = 20;
+    out += "\nProxy CPU (time-weighted busy share of each proxy's worker threads over the run; "
+           "wait = queueing for a worker):\n";
+    std::vector<std::vector<std::string>> cpu;
+    cpu.push_back({"proxy", "workers", "busy %", "cpu time", "work items", "mean wait", "max wait"});
+    for (std::size_t i = 0; i < data.proxy_cpu.size() && i < kShown; ++i) {
+      const ReportProxyCpu& p = data.proxy_cpu[i];
+      cpu.push_back({p.proxy, std::to_string(p.workers), fmt::format("{:.1f}", p.utilisation * 100),
+                     human_duration(static_cast<SimTime>(p.busy_ms * 1e6)), std::to_string(p.jobs),
+                     human_duration(static_cast<SimTime>(p.mean_wait_us * 1e3)),
+                     human_duration(static_cast<SimTime>(p.max_wait_us * 1e3))});
+    }
+    out += pad_table(cpu, {false, true, true, true, true, true, true});
+    if (data.proxy_cpu.size() > kShown) out += fmt::format("... and {} more proxies\n", data.proxy_cpu.size() - kShown);
+  }
   return out;
 }
 

@@ -52,6 +52,16 @@ struct ReportDestination {
   std::vector<std::pair<std::string, std::uint64_t>> flags;  // most frequent first
 };
 
+// One proxy's CPU over the run, from its `proxy_cpu` event (docs/semantics.md §19.5).
+struct ReportProxyCpu {
+  std::string proxy;          // the pod name of the sidecar or gateway
+  double utilisation = 0;     // time-weighted busy share of its workers, 0..1
+  std::int64_t workers = 0;
+  double busy_ms = 0;         // CPU time of its work
+  std::int64_t jobs = 0;      // pieces of work it did
+  double mean_wait_us = 0, max_wait_us = 0;  // queueing for a worker
+};
+
 struct ReportData {
   std::string file;
   std::int64_t run_id = 0;
@@ -60,6 +70,7 @@ struct ReportData {
   std::map<std::int64_t, std::uint64_t> hop_codes;  // every hop, source reporter
   std::uint64_t hops = 0;
   std::vector<ReportDestination> destinations;    // by service, then version
+  std::vector<ReportProxyCpu> proxy_cpu;          // busiest first; empty for a zero-cost proxy
 };
 
 // nullopt and a sentence when the file has no such run.
@@ -75,6 +86,7 @@ std::optional<ReportData> compute_report(const Reader& reader, std::int64_t run_
 //   then per destination service and version, from the source-reporter metrics (every hop,
 //   whole even when spans are sampled): requests, share % of the service's requests,
 //   2xx-3xx %, non-5xx %, p50/p90/p99 (interpolated in Istio's buckets), top flags.
+//   then, when the proxies cost CPU (§19), each proxy's busy share and queueing, busiest first.
 // Without request rows (record.requests: none) the client sections say so and the code
 // lines come from the source-reporter metrics of all hops.
 std::string format_report(const ReportData& data);

@@ -111,6 +111,19 @@ std::string format_report_json(const ReportData& data) {
     dests.push_back(std::move(dj));
   }
   j["destinations"] = std::move(dests);
+  ordered_json cpu = ordered_json::array();
+  for (const auto& p : data.proxy_cpu) {
+    ordered_json pj;
+    pj["proxy"] = p.proxy;
+    pj["workers"] = p.workers;
+    pj["utilisation"] = p.utilisation;
+    pj["busyMs"] = p.busy_ms;
+    pj["workItems"] = p.jobs;
+    pj["meanWaitUs"] = p.mean_wait_us;
+    pj["maxWaitUs"] = p.max_wait_us;
+    cpu.push_back(std::move(pj));
+  }
+  j["proxyCpu"] = std::move(cpu);
   return j.dump(2) + "\n";
 }
 

@@ -128,6 +128,22 @@ void MeshImpl::emit_span(Stream& s, SpanKind kind, SimTime start, int code, std:
 
 // ====================================================================== run
 
+void MeshImpl::emit_proxy_cpu() {
+  const SimTime end = sim_.now();
+  for (const ProxyRt& p : proxies_) {
+    if (!p.cpu_on || p.cpu.jobs() == 0) continue;
+    const double mean_wait_us =
+        static_cast<double>(p.cpu.waited()) / static_cast<double>(p.cpu.jobs()) / engine::kMicrosecond;
+    char detail[200];
+    std::snprintf(detail, sizeof detail,
+                  "utilisation=%.4f workers=%u busy_ms=%.3f jobs=%llu mean_wait_us=%.1f max_wait_us=%.1f",
+                  p.cpu.utilisation(end), p.cpu.workers(), engine::to_millis(p.cpu.busy()),
+                  static_cast<unsigned long long>(p.cpu.jobs()), mean_wait_us,
+                  static_cast<double>(p.cpu.max_wait()) / engine::kMicrosecond);
+    sink_->on_event({end, "proxy_cpu", std::string(p.name), detail});
+  }
+}
+
 void MeshImpl::on_drain_deadline(std::uint64_t) {
   record_unfinished();
   sim_.stop();
@@ -229,6 +245,7 @@ RunStats MeshImpl::run(telemetry::Sink& sink, const RunOptions& options) {
   stats_.interrupted = sim_.stop_requested();
   if (stats_.interrupted) record_unfinished();
   sim_.set_stop_token(nullptr);
+  emit_proxy_cpu();
   stats_.events_executed = sim_.events_executed();
   stats_.sim_end = sim_.now();
   stats_.wall_seconds =

@@ -73,6 +73,7 @@ StreamId MeshImpl::open_stream(Owner owner, std::uint32_t owner_slot,
   s.flags = 0;
   s.degraded = 0;
   s.final_code = 0;
+  s.local = false;
   return slot;
 }
 
@@ -83,7 +84,11 @@ void MeshImpl::launch_stream(StreamId slot) {
     // VirtualService routing (docs/design.md §3.1).
     start_attempt(slot);
   } else {
-    const SimTime delay = overhead(proxies_[s.proxy]);
+    ProxyRt& p = proxies_[s.proxy];
+    SimTime delay = overhead(p);
+    // The request's filter chain takes a worker (§19.1); a gateway relaying what it received
+    // was charged once already, on its inbound side (enter_app).
+    if (s.owner != Owner::GatewayForward) delay += proxy_work(p, p.cpu_costs.request);
     if (delay == 0) {
       route_stream(slot);
     } else {
@@ -416,6 +421,7 @@ void MeshImpl::local_reply(StreamId slot, int code, std::uint32_t flags) {
   s.flags |= flags;
   MESH_DLOG(LocalReply, s.request_id, s.depth, LogField::t("proxy", s.proxy == kNone ? dash_ : proxies_[s.proxy].name),
             LogField::i("code", code), LogField::f("flags", s.flags));
+  s.local = true;
   emit_span(s, SpanKind::LocalReply, sim_.now(), code, s.flags);
   finish_stream(slot, code, s.flags);
 }
@@ -447,10 +453,12 @@ void MeshImpl::decide_after_attempt(StreamId slot, const proxy::AttemptResult& r
   using Decision = proxy::RetryState::Decision;
   if (verdict.decision == Decision::Retry) {
     if (c) s.router.hold_retry(c->counters());
-    const SimTime backoff = s.router.next_backoff(proxies_[s.proxy].route_rng);
+    ProxyRt& p = proxies_[s.proxy];
+    const SimTime backoff = s.router.next_backoff(p.route_rng);
     MESH_DLOG(RetryScheduled, s.request_id, s.depth, retry_reason(result.outcome, strings_),
               LogField::d("backoff", backoff), LogField::i("next", s.router.attempt() + 1));
-    s.backoff_timer.arm_in(backoff, slot.value());
+    // The retry decision and re-dispatch take a worker too (§19.2).
+    s.backoff_timer.arm_in(backoff + proxy_work(p, p.cpu_costs.retry), slot.value());
     return;
   }
   MESH_DLOG_IF(verdict.decision == Decision::LimitExceeded, RetryExhausted, s.request_id, s.depth,
@@ -472,8 +480,16 @@ void MeshImpl::finish_stream(StreamId slot, int code, std::uint32_t flags) {
             LogField::i("code", code), LogField::f("flags", flags), LogField::d("duration", sim_.now() - s.start),
             LogField::i("attempts", s.router.attempt()));
   emit_hop(s, code, flags);
-  // The response passes back through the caller's sidecar to the app.
-  const SimTime delay = s.proxy == kNone ? 0 : overhead(proxies_[s.proxy]);
+  // The response passes back through the caller's sidecar to the app: a worker processes it
+  // (or makes the local reply), then records its telemetry off the response's path (§19.1).
+  SimTime delay = 0;
+  if (s.proxy != kNone) {
+    ProxyRt& p = proxies_[s.proxy];
+    delay = overhead(p);
+    if (s.owner != Owner::GatewayForward && s.owner != Owner::Shadow)
+      delay += proxy_work(p, s.local ? p.cpu_costs.local_reply : p.cpu_costs.response,
+                          p.cpu_costs.after_response);
+  }
   s.flags = flags;
   s.final_code = code;
   if (delay == 0) {

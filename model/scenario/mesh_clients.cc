@@ -73,7 +73,8 @@ void MeshImpl::schedule_next_arrival(std::uint32_t client, std::uint32_t connect
       t += static_cast<SimTime>(engine::kSecond / rate.per_second);
       break;
     case RateSpec::Kind::Closed:
-      t += rate.think_time.sample_duration(c.arrival_rng);
+      // The client's own loop (fortio's) takes its time per request before the next (§19.2).
+      t += rate.think_time.sample_duration(c.arrival_rng) + spec_.mesh.client_loop;
       break;
     case RateSpec::Kind::Replay:
       if (!rate.replay_arrivals.empty()) {

@@ -37,6 +37,7 @@
 #include "model/proxy/retry_state.h"
 #include "model/proxy/router.h"
 #include "model/proxy/sidecar.h"
+#include "model/proxy/worker_queue.h"
 #include "model/registry/registry.h"
 #include "model/scenario/mesh.h"
 #include "model/scenario/scenario_spec.h"
@@ -279,6 +280,11 @@ struct ProxyRt {
   std::unordered_map<std::int32_t, std::unique_ptr<ClusterRt>> clusters;
   engine::RngStream route_rng, lb_rng, fault_rng, push_rng;
   std::uint32_t workers = 2;
+  // The proxy's worker threads as a CPU resource (docs/semantics.md §19): its costs (the
+  // mesh's, or its workload's `apps.<w>.proxyCpu`) and the FIFO queue of work on its workers.
+  proxy::CpuCosts cpu_costs;
+  bool cpu_on = false;  // false: zero cost, the queue is never consulted (§19.4)
+  proxy::WorkerQueue cpu;
   ProxyRt(std::uint64_t seed, const std::string& pod_name)
       : route_rng(seed, "proxy/" + pod_name + "/route"),
         lb_rng(seed, "proxy/" + pod_name + "/lb"),
@@ -359,6 +365,7 @@ struct Stream {
   std::uint32_t flags = 0;
   int degraded = 0;
   int final_code = 0;
+  bool local = false;  // ended in a local reply the caller's proxy made itself (§19.2)
   engine::Timer route_timer, per_try_timer, backoff_timer;
   Stream(engine::Simulator& sim, engine::EventFn route_fn, engine::EventFn per_try_fn,
          engine::EventFn backoff_fn, void* ctx)
@@ -588,6 +595,16 @@ class MeshImpl {
   void on_response_at_caller(std::uint64_t arg);
 
   SimTime overhead(ProxyRt& p);
+  // Work of `cost` on one of the proxy's workers, handed in now (docs/semantics.md §19.1): the
+  // delay until it is done (queueing included); `off_path` more work follows it on the same
+  // worker without delaying the request. 0 for a zero-cost proxy.
+  SimTime proxy_work(ProxyRt& p, SimTime cost, SimTime off_path = 0) {
+    if (!p.cpu_on) return 0;
+    return p.cpu.serve(sim_.now(), cost, off_path) - sim_.now();
+  }
+  // One `proxy_cpu` event per proxy that did work, at the end of the run: its time-weighted
+  // busy share and queueing (§19.5).
+  void emit_proxy_cpu();
   // One network leg from `from` (whose stream draws it): the mesh network's latency, or the
   // outside host's own when `to` or `from` is one with a latency of its own.
   SimTime network_leg(PodRt& from, const PodRt* to = nullptr);

@@ -72,7 +72,12 @@ void MeshImpl::on_server_arrival(std::uint64_t arg) {
 void MeshImpl::enter_app(ServerReqId req) {
   ServerReq& r = server_reqs_[req];
   PodRt& pod = pods_[r.pod];
-  const SimTime delay = pod.proxy == kNone ? 0 : overhead(proxies_[pod.proxy]);
+  SimTime delay = 0;
+  if (pod.proxy != kNone) {
+    // The server sidecar's (or gateway's) inbound filter chain takes a worker (§19.1).
+    ProxyRt& p = proxies_[pod.proxy];
+    delay = overhead(p) + proxy_work(p, p.cpu_costs.request);
+  }
   if (delay == 0) {
     on_app_arrival(pack(req, r.gen));
   } else {
@@ -380,8 +385,16 @@ void MeshImpl::respond(ServerReqId req, int code) {
     }
   }
   PodRt& pod = pods_[r.pod];
-  const SimTime delay =
-      (pod.proxy == kNone ? 0 : overhead(proxies_[pod.proxy])) + network_leg(pod);
+  SimTime delay = 0;
+  if (pod.proxy != kNone) {
+    // The server sidecar processes the response (or makes its own 503: inbound overflow, a
+    // refused app), then records telemetry off the response's path (§19.1, §19.2).
+    ProxyRt& p = proxies_[pod.proxy];
+    const bool local = (r.upstream_flags & (flag::kUpstreamOverflow | flag::kUpstreamConnectionFailure)) != 0;
+    delay = overhead(p) + proxy_work(p, local ? p.cpu_costs.local_reply : p.cpu_costs.response,
+                                     p.cpu_costs.after_response);
+  }
+  delay += network_leg(pod);
   sim_.schedule_in(delay, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_response_at_caller>,
                    this, pack(req, r.gen));
 }

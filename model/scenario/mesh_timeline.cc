@@ -61,6 +61,14 @@ void MeshImpl::make_proxy(std::uint32_t pod_index, const Snapshot& snapshot) {
   proxy.registry = snapshot.registry;
   proxy.config_version = snapshot.version;
   proxy.workers = static_cast<std::uint32_t>(std::max(spec_.mesh.proxy_workers, 1));
+  // The workload's own `proxyCpu` (a sidecar's or a gateway's), else the mesh's (§19.3).
+  proxy.cpu_costs = spec_.mesh.proxy_cpu;
+  for (const AppSpec& app : spec_.apps)
+    if (app.proxy_cpu && app.workload == pod.workload &&
+        (app.namespace_.empty() || app.namespace_ == pod.namespace_))
+      proxy.cpu_costs = *app.proxy_cpu;
+  proxy.cpu_on = !proxy.cpu_costs.zero();
+  proxy.cpu = proxy::WorkerQueue(proxy.workers);
   pod.proxy = proxy.index;
 }
 

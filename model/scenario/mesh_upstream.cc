@@ -57,8 +57,10 @@ void MeshImpl::open_connection(ClusterRt& c, std::uint32_t pool) {
   o.pool = pool;
   PodRt& from = pods_[p.pod];
   PodRt& to = pods_[c.endpoints[c.pools.host_of(pool)].pod];
+  // Connection setup (the mTLS handshake) takes the caller proxy's worker first (§19.2).
+  const SimTime setup = proxy_work(p, p.cpu_costs.connect);
   const SimTime delay =
-      to.alive ? network_leg(from, &to) + network_leg(from, &to) : c.limits().connect_timeout;
+      setup + (to.alive ? network_leg(from, &to) + network_leg(from, &to) : c.limits().connect_timeout);
   sim_.schedule_in(delay, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_connected>, this,
                    pack(op, o.gen));
 }

@@ -61,9 +61,35 @@ bool read_distribution_field(MapReader& m, std::string_view key, engine::Distrib
   return true;
 }
 
+// `proxyCpu:` `none` (the zero-cost proxy) or a map of durations, each key replacing the
+// default it names (docs/semantics.md §19.3). `client_loop` is read only at mesh level.
+void read_proxy_cpu(const Value& v, proxy::CpuCosts& costs, SimTime* client_loop) {
+  if (v.is_scalar()) {
+    if (auto s = v.as_string(); s && *s == "none") {
+      costs = proxy::CpuCosts{};
+      if (client_loop) *client_loop = 0;
+    } else if (s) {
+      v.error("proxyCpu must be `none` or a map of durations (request, response, afterResponse, "
+              "localReply, retry, connect" + std::string(client_loop ? ", clientLoop" : "") + "), got " + v.describe());
+    }
+    return;
+  }
+  MapReader m(v);
+  if (!m.ok()) return;
+  m.read_duration("request", costs.request, 0);
+  m.read_duration("response", costs.response, 0);
+  m.read_duration("afterResponse", costs.after_response, 0);
+  m.read_duration("localReply", costs.local_reply, 0);
+  m.read_duration("retry", costs.retry, 0);
+  m.read_duration("connect", costs.connect, 0);
+  if (client_loop) m.read_duration("clientLoop", *client_loop, 0);
+  m.finish();
+}
+
 // ------------------------------------------------------------------ apps
 
-void read_app(const std::string& key, const Value& v, AppSpec& app) {
+// `mesh_cpu`: the mesh's proxy costs, which keys an app's `proxyCpu` leaves out keep.
+void read_app(const std::string& key, const Value& v, AppSpec& app, const proxy::CpuCosts& mesh_cpu) {
   app.location = v.location();
   if (!split_ref(key, app.namespace_, app.workload)) {
     v.reader().report(Severity::Error, v.node(), v.path(),
@@ -76,6 +102,10 @@ void read_app(const std::string& key, const Value& v, AppSpec& app) {
     if (auto n = detail::read_workers(*w)) app.workers = *n;
   }
   read_distribution_field(m, "serviceTime", app.service_time);
+  if (auto cpu = m.get("proxyCpu")) {
+    app.proxy_cpu = mesh_cpu;
+    read_proxy_cpu(*cpu, *app.proxy_cpu, nullptr);
+  }
   if (auto calls = m.get("calls")) read_calls(*calls, app.calls);
   if (auto failures = m.get("failures")) read_failures(*failures, app.failures);
   if (auto es = m.get("errorStatus")) {
@@ -249,6 +279,7 @@ void read_mesh(const Value& v, MeshSpec& mesh) {
     if (auto n = w->as_int(1, 1024)) mesh.proxy_workers = static_cast<int>(*n);
   }
   read_distribution_field(m, "proxyOverhead", mesh.proxy_overhead);
+  if (auto cpu = m.get("proxyCpu")) read_proxy_cpu(*cpu, mesh.proxy_cpu, &mesh.client_loop);
   if (auto iv = m.get("istioVersion")) {
     if (auto s = iv->as_string()) {
       const auto dot = s->find('.');
@@ -310,7 +341,7 @@ void read_spec(const Value& v, ScenarioSpec& spec) {
     if (am.ok()) {
       for (auto& [key, app_v] : am.entries()) {
         AppSpec app;
-        read_app(key, app_v, app);
+        read_app(key, app_v, app, spec.mesh.proxy_cpu);
         spec.apps.push_back(std::move(app));
       }
     }

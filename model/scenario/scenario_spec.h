@@ -13,6 +13,7 @@
 #include "engine/time.h"
 #include "model/app/endpoint.h"
 #include "model/config/diagnostics.h"
+#include "model/proxy/worker_queue.h"
 
 namespace meshtwin::scenario {
 
@@ -89,6 +90,9 @@ struct AppSpec {
   int error_status = 500;
   std::string locality;  // "region/zone/subzone" of the app's pods (their nodes' topology labels)
   std::vector<EndpointSpec> endpoints;  // ordered request rules; none: one behaviour for all
+  // `proxyCpu:` the CPU costs of this workload's own proxy (sidecar or gateway), replacing
+  // mesh.proxyCpu for it (docs/semantics.md §19.3).
+  std::optional<proxy::CpuCosts> proxy_cpu;
   config::SourceLocation location;
 };
 
@@ -154,11 +158,30 @@ struct ClientSpec {
   config::SourceLocation location;
 };
 
+// The default proxy costs, from istio.io "Performance and Scalability" (Istio 1.24: ≈200 µs of
+// CPU per request per sidecar); the split and its reasoning are docs/semantics.md §19.3.
+inline proxy::CpuCosts default_proxy_cpu() {
+  proxy::CpuCosts c;
+  c.request = 60 * engine::kMicrosecond;
+  c.response = 40 * engine::kMicrosecond;
+  c.after_response = 100 * engine::kMicrosecond;
+  c.local_reply = 40 * engine::kMicrosecond;
+  c.retry = 20 * engine::kMicrosecond;
+  c.connect = 200 * engine::kMicrosecond;
+  return c;
+}
+
 struct MeshSpec {
   std::string outbound_traffic_policy = "ALLOW_ANY";
   Distribution config_push_delay;  // ns, per proxy, after the 100 ms debounce
   int proxy_workers = 2;
   Distribution proxy_overhead;     // ns, per pass through a proxy
+  // `proxyCpu:` the CPU each piece of proxy work takes on one of the proxy's workers
+  // (docs/semantics.md §19); `none` (all zero) is the zero-cost proxy.
+  proxy::CpuCosts proxy_cpu = default_proxy_cpu();
+  // `proxyCpu.clientLoop:` a closed-loop client's own per-request work (fortio's loop) between
+  // a response and its connection's next request (§19.2).
+  SimTime client_loop = 50 * engine::kMicrosecond;
   std::string istio_version = "1.31";
 };
 

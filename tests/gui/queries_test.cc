@@ -191,6 +191,17 @@ TEST_F(QueriesTest, OverviewMatchesSummariesAndMetrics) {
             static_cast<std::uint64_t>(sql_int(
                 fixture().bookinfo_db,
                 "SELECT count(*) FROM events WHERE run_id = 1 AND kind = 'config_applied'")));
+  // Each proxy's CPU (docs/semantics.md §19.5), busiest first.
+  EXPECT_EQ(o->proxy_cpu.size(),
+            static_cast<std::size_t>(sql_int(
+                fixture().bookinfo_db,
+                "SELECT count(*) FROM events WHERE run_id = 1 AND kind = 'proxy_cpu'")));
+  ASSERT_FALSE(o->proxy_cpu.empty());
+  for (std::size_t i = 0; i < o->proxy_cpu.size(); ++i) {
+    EXPECT_GT(o->proxy_cpu[i].second, 0);
+    EXPECT_LE(o->proxy_cpu[i].second, 1);
+    if (i > 0) EXPECT_GE(o->proxy_cpu[i - 1].second, o->proxy_cpu[i].second);
+  }
 }
 
 TEST_F(QueriesTest, MarkersMergeEventsOfAKindCloseInTime) {
@@ -198,8 +209,9 @@ TEST_F(QueriesTest, MarkersMergeEventsOfAKindCloseInTime) {
   auto m = on_bookinfo(
       [&](const results::Reader& r) { return load_markers(r, 1, engine::kSecond, &error); });
   ASSERT_TRUE(m) << error;
-  std::int64_t events =
-      sql_int(fixture().bookinfo_db, "SELECT count(*) FROM events WHERE run_id = 1");
+  // The end-of-run proxy_cpu summaries (docs/semantics.md §19.5) are not timeline markers.
+  std::int64_t events = sql_int(fixture().bookinfo_db,
+                                "SELECT count(*) FROM events WHERE run_id = 1 AND kind <> 'proxy_cpu'");
   ASSERT_GT(events, 1);
   std::uint64_t total = 0;
   for (const auto& marker : *m) total += marker.count;

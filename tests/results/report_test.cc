@@ -77,6 +77,11 @@ class ReportTest : public ::testing::Test {
       h.response_flags = overflow ? std::uint32_t{kUpstreamOverflow} : 0u;
       w->on_hop(h);
     }
+    // Two proxies' CPU at the end of the run (docs/semantics.md §19.5), the less busy first.
+    w->on_event({10 * engine::kSecond, "proxy_cpu", "reviews-v1-0",
+                 "utilisation=0.0200 workers=2 busy_ms=400.000 jobs=2400 mean_wait_us=0.5 max_wait_us=90.0"});
+    w->on_event({10 * engine::kSecond, "proxy_cpu", "productpage-v1-0",
+                 "utilisation=0.0600 workers=2 busy_ms=1200.000 jobs=7000 mean_wait_us=2.3 max_wait_us=202.0"});
     RunEnd end;
     end.sim_end = 10 * engine::kSecond;
     end.wall_seconds = 0.5;
@@ -108,6 +113,31 @@ TEST_F(ReportTest, FortioShapedHeaderAndCodes) {
   EXPECT_NE(report.find("> 0.005 <= 0.01 , 0.0075 , 100.00, 995\n"), std::string::npos) << report;
   EXPECT_NE(report.find("All done 1000 calls (plus 0 warmup) 9.950 ms avg, 100.0 qps\n"), std::string::npos) << report;
   EXPECT_NE(report.find("duration 10s : status complete"), std::string::npos) << report;
+}
+
+// docs/semantics.md §19.5: each proxy's busy share, busiest first, in the text and the data.
+TEST_F(ReportTest, ProxyCpuTableBusiestFirst) {
+  std::string error;
+  auto opened = open_run(path_, &error);
+  ASSERT_TRUE(opened) << error;
+  auto data = compute_report(*opened->reader, opened->run_id, &error);
+  ASSERT_TRUE(data) << error;
+  ASSERT_EQ(data->proxy_cpu.size(), 2u);
+  EXPECT_EQ(data->proxy_cpu[0].proxy, "productpage-v1-0");
+  EXPECT_DOUBLE_EQ(data->proxy_cpu[0].utilisation, 0.06);
+  EXPECT_EQ(data->proxy_cpu[0].workers, 2);
+  EXPECT_EQ(data->proxy_cpu[0].jobs, 7000);
+  EXPECT_EQ(data->proxy_cpu[1].proxy, "reviews-v1-0");
+  const std::string report = format_report(*data);
+  const auto table = report.find("Proxy CPU");
+  ASSERT_NE(table, std::string::npos) << report;
+  const auto pp = report.find("productpage-v1-0", table), rv = report.find("reviews-v1-0", table);
+  ASSERT_NE(pp, std::string::npos);
+  EXPECT_LT(pp, rv);
+  auto row = split_ws(report.substr(pp, report.find('\n', pp) - pp));
+  ASSERT_EQ(row.size(), 7u) << report;
+  EXPECT_EQ(row[1], "2");
+  EXPECT_EQ(row[2], "6.0");
 }
 
 TEST_F(ReportTest, PerVersionTableWithShares) {

@@ -256,7 +256,7 @@ TEST_F(MeshTest, PassthroughConnectsOnceAndReusesTheConnection_Sem12_1_Sem9_2) {
   // the connect round trip (2 × 10 ms), later ones reuse the HTTP/1.1 connection (one worker:
   // each Envoy worker has pools of its own).
   auto sink = run(R"(  duration: 5s
-  mesh: {proxyWorkers: 1}
+  mesh: {proxyCpu: none, proxyWorkers: 1}
   network: {latency: 10ms}
   clients:
     - {name: c, from: {workload: client}, to: "http://api.example.net/x", rate: {constant: 2}}

@@ -146,7 +146,8 @@ spec:
 }
 
 TEST_F(MeshTest, FaultDelayAddsToLatencyAndSetsDI_Sem6) {
-  auto sink = run(kClientToBack, R"(
+  // Exact timings: the zero-cost proxy (docs/semantics.md §19.4).
+  auto sink = run(std::string("  mesh: {proxyCpu: none}\n") + kClientToBack, R"(
 apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: back}
@@ -168,6 +169,7 @@ TEST_F(MeshTest, WorkersQueueFifoAndServiceTimeAddsUp_Design3_2) {
   // One worker, 10 ms of work, 3 requests arriving together at t=0: they finish at 10, 20
   // and 30 ms, in arrival order.
   auto sink = run(R"(  duration: 1ms
+  mesh: {proxyCpu: none}  # exact timings: the zero-cost proxy (docs/semantics.md §19.4)
   apps:
     back-v2: {workers: 1, serviceTime: 10ms}
   clients:
@@ -203,6 +205,7 @@ TEST_F(MeshTest, AppTimeoutResetsTheStreamWithDCAndRetriesPerAttempts_Design3_2)
   // continues: the page is 200 with one degraded call; each abandoned attempt is a span with
   // code 0 and DC.
   auto sink = run(R"(  duration: 1s
+  mesh: {proxyCpu: none}  # exact timings: the zero-cost proxy (docs/semantics.md §19.4)
   apps:
     front-v1:
       calls: [{to: "http://back:9090/", timeout: 1s, attempts: 3, onFailure: continue}]

@@ -53,7 +53,7 @@ TEST_F(ResilienceTest, PendingOverflowIsAnImmediate503UO_Sem9_2) {
   // One pending request allowed: of 6 requests sent at once, the first waits in the pool for
   // the connection being opened, the other five overflow at once with 503 UO.
   auto sink = run(R"(  duration: 1ms
-  mesh: {proxyWorkers: 1}
+  mesh: {proxyCpu: none, proxyWorkers: 1}
   apps:
     back-v2: {serviceTime: 100ms}
   clients:
@@ -80,7 +80,7 @@ TEST_F(ResilienceTest, QueuedRequestsWaitForTheConnection_Sem9_2) {
   // maxConnections 1, no pending limit: three requests run one after another on the single
   // connection (HTTP/1.1: one request at a time), so they end at 10, 20 and 30 ms.
   auto sink = run(R"(  duration: 1ms
-  mesh: {proxyWorkers: 1}
+  mesh: {proxyCpu: none, proxyWorkers: 1}
   apps:
     back-v2: {serviceTime: 10ms}
   clients:
@@ -96,7 +96,7 @@ TEST_F(ResilienceTest, QueuedRequestsWaitForTheConnection_Sem9_2) {
 
 TEST_F(ResilienceTest, NewConnectionCostsARoundTripReuseDoesNot_Sem9_2) {
   const std::string spec = R"(  duration: 100ms
-  mesh: {proxyWorkers: 1}
+  mesh: {proxyCpu: none, proxyWorkers: 1}
   network: {latency: 1ms}
   clients:
     - {name: c, from: {workload: client}, to: "http://back:9090/", rate: {constant: 50}}
@@ -203,6 +203,7 @@ TEST_F(ResilienceTest, RetryBreakerRefusalAddsUO_Sem5_6) {
 
 TEST_F(ResilienceTest, PerTryTimeoutIsNotRetriedByDefault_Sem4_2) {
   auto sink = run(R"(  duration: 1s
+  mesh: {proxyCpu: none}  # exact timings: the zero-cost proxy (docs/semantics.md §19.4)
   apps:
     back-v2: {serviceTime: 2s}
   clients:
@@ -236,6 +237,7 @@ TEST_F(ResilienceTest, PerTryTimeoutRetriedOn5xxEndsWithUTURX_Sem4_2) {
 
 TEST_F(ResilienceTest, RouteTimeoutCoversAllAttempts_Sem4_1) {
   auto sink = run(R"(  duration: 1s
+  mesh: {proxyCpu: none}  # exact timings: the zero-cost proxy (docs/semantics.md §19.4)
   apps:
     back-v2: {serviceTime: 2s}
   clients:
@@ -477,7 +479,9 @@ spec:
   - route: [{destination: {host: back, subset: v3}}]
 )";
   }
+  // Exact counts of requests before the ejection: the zero-cost proxy (docs/semantics.md §19.4).
   static constexpr const char* kSpec = R"(  duration: 60s
+  mesh: {proxyCpu: none}
   apps:
     back-bad: {failures: [{rate: 1.0, kind: status, status: 503}]}
   clients:
@@ -593,7 +597,7 @@ TEST_F(ResilienceTest, ServerSidecarEnforcesTheDestinationRulePoolOverAllCallers
   // there), reach back-v2 at once. The server sidecar's inbound cluster carries the same
   // maxConnections 1 for all callers together, so the app sees one request at a time.
   std::string callers;
-  std::string clients = "  duration: 1ms\n  mesh: {proxyWorkers: 1}\n  apps:\n    back-v2: {serviceTime: 10ms}\n  clients:\n";
+  std::string clients = "  duration: 1ms\n  mesh: {proxyWorkers: 1, proxyCpu: none}\n  apps:\n    back-v2: {serviceTime: 10ms}\n  clients:\n";
   for (const char* name : {"caller-a", "caller-b", "caller-c"}) {
     callers += std::string("---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ") + name +
                "}\nspec:\n  selector: {matchLabels: {app: " + name + "}}\n  template:\n    metadata: {labels: {app: " +

@@ -92,7 +92,7 @@ spec:
 
 TEST_F(TimelineRunTest, CrashedPodGetsNoNewRequestsOnceItsRemovalArrives_Sem13) {
   auto sink = run(R"(  duration: 30s
-  mesh: {configPushDelay: 500ms}
+  mesh: {proxyCpu: none, configPushDelay: 500ms}
   apps:
     back-v1: {serviceTime: 50ms}
   timeline:
@@ -248,7 +248,7 @@ TEST_F(TimelineRunTest, NewRateDoesNotWaitForTheOldProcessesNextArrival_Issue11)
 // sidecar) appear once the connections exceed connection + queue, and the count accumulates.
 TEST_F(TimelineRunTest, CircuitBreakingSequenceOfClosedLoopRuns_Issue11) {
   auto sink = run(R"(  duration: 30s
-  mesh: {proxyWorkers: 1}
+  mesh: {proxyCpu: none, proxyWorkers: 1}
   apps: {back-v1: {serviceTime: 20ms}, back-v2: {serviceTime: 20ms}}
   timeline:
     - {at: 5s, client: {fortio: {rate: {closed: {connections: 2}}, requests: 20}}}
