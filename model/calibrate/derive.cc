@@ -10,6 +10,28 @@
 namespace meshtwin::calibrate {
 namespace {
 
+// Maximises loglik(mu, sigma) of a lognormal by pattern search over (mu, log sigma): two
+// parameters, a smooth surface, no derivatives. Starts at (mu, ls), moves them to the best point
+// found, and stops when the step (halved whenever no move improves) falls to min_step.
+template <typename LogLik>
+void pattern_search(const LogLik& loglik, double& mu, double& ls, double min_step) {
+  double best = loglik(mu, std::exp(ls));
+  for (double step = 0.5; step > min_step;) {
+    bool improved = false;
+    const double moves[4][2] = {{step, 0}, {-step, 0}, {0, step}, {0, -step}};
+    for (const auto& m : moves) {
+      const double cand = loglik(mu + m[0], std::exp(ls + m[1]));
+      if (cand > best) {
+        best = cand;
+        mu += m[0];
+        ls += m[1];
+        improved = true;
+      }
+    }
+    if (!improved) step /= 2;
+  }
+}
+
 std::string num(double v, int digits = 4) {
   char buf[48];
   std::snprintf(buf, sizeof buf, "%.*g", digits, v);
@@ -124,22 +146,7 @@ std::optional<std::pair<double, double>> fit_lognormal(const Histogram& h) {
   const double q50 = h.quantile(0.5), q99 = h.quantile(0.99);
   double mu = std::log(std::max(q50, 1e-3));
   double ls = std::log(std::clamp((std::log(std::max(q99, q50 * 1.01)) - mu) / 2.326, 0.05, 3.0));
-  double best = loglik(mu, std::exp(ls));
-  // Pattern search over (mu, log sigma): few parameters, a smooth surface, no derivatives.
-  for (double step = 0.5; step > 1e-4;) {
-    bool improved = false;
-    const double moves[4][2] = {{step, 0}, {-step, 0}, {0, step}, {0, -step}};
-    for (const auto& m : moves) {
-      const double cand = loglik(mu + m[0], std::exp(ls + m[1]));
-      if (cand > best) {
-        best = cand;
-        mu += m[0];
-        ls += m[1];
-        improved = true;
-      }
-    }
-    if (!improved) step /= 2;
-  }
+  pattern_search(loglik, mu, ls, 1e-4);
   const double sigma = std::exp(ls);
   return std::make_pair(std::exp(mu), std::exp(mu + 2.326347874 * sigma));
 }
@@ -379,21 +386,7 @@ std::pair<double, double> fit_own_lognormal(const Histogram& h, const std::vecto
     return ll;
   };
   double mu = std::log(start50), ls = std::log(0.7);
-  double best = loglik(mu, std::exp(ls));
-  for (double step = 0.5; step > 1e-2;) {
-    bool improved = false;
-    const double moves[4][2] = {{step, 0}, {-step, 0}, {0, step}, {0, -step}};
-    for (const auto& m : moves) {
-      const double cand = loglik(mu + m[0], std::exp(ls + m[1]));
-      if (cand > best) {
-        best = cand;
-        mu += m[0];
-        ls += m[1];
-        improved = true;
-      }
-    }
-    if (!improved) step /= 2;
-  }
+  pattern_search(loglik, mu, ls, 1e-2);
   return {std::exp(mu), std::exp(mu + 2.326347874 * std::exp(ls))};
 }
 
