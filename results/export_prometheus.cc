@@ -531,10 +531,8 @@ bool export_prometheus(const std::string& path, std::int64_t run_id, PrometheusF
                    type);
     if (om && !unit.empty()) fmt::format_to(std::back_inserter(buf), "# UNIT {} {}\n", family, unit);
   };
-  auto counter = [&](Family& f, std::string_view name, std::string_view help) {
-    if (f.series.empty()) return;
-    const std::string sample = fmt::format("{}_total", name);
-    header(om ? name : std::string_view(sample), "counter", "", help);
+  // Every series of a counter family as its running total at each scrape, under `sample_name`.
+  auto cumulative_series = [&](const Family& f, std::string_view sample_name) {
     for (const Series& s : f.series) {
       ++st.series;
       std::uint64_t total = 0;
@@ -543,32 +541,25 @@ bool export_prometheus(const std::string& path, std::int64_t run_id, PrometheusF
         while (next < s.increments.size() && s.increments[next].scrape <= k) {
           total += s.increments[next++].count;
         }
-        fmt::format_to(std::back_inserter(buf), "{}{}}} {}", sample, s.labels, total);
+        fmt::format_to(std::back_inserter(buf), "{}{}}} {}", sample_name, s.labels, total);
         stamp(k);
         ++st.samples;
       });
       if (buf.size() > (1 << 20)) flush();
     }
   };
+  auto counter = [&](Family& f, std::string_view name, std::string_view help) {
+    if (f.series.empty()) return;
+    const std::string sample = fmt::format("{}_total", name);
+    header(om ? name : std::string_view(sample), "counter", "", help);
+    cumulative_series(f, sample);
+  };
   // Envoy's own stat names (no `_total`): typed `unknown`/`untyped` so both formats keep the
   // name Envoy exposes, which dashboards and the Istio tasks query.
   auto envoy_counter = [&](Family& f, std::string_view name, std::string_view help) {
     if (f.series.empty()) return;
     header(name, om ? "unknown" : "untyped", "", help);
-    for (const Series& s : f.series) {
-      ++st.series;
-      std::uint64_t total = 0;
-      std::size_t next = 0;
-      for_scrapes(s.increments.front().scrape, [&](std::uint32_t k) {
-        while (next < s.increments.size() && s.increments[next].scrape <= k) {
-          total += s.increments[next++].count;
-        }
-        fmt::format_to(std::back_inserter(buf), "{}{}}} {}", name, s.labels, total);
-        stamp(k);
-        ++st.samples;
-      });
-      if (buf.size() > (1 << 20)) flush();
-    }
+    cumulative_series(f, name);
   };
 
   counter(requests, "istio_requests",
