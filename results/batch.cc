@@ -109,23 +109,6 @@ std::string figure_line(const BatchFigure& f) {
   return ci;
 }
 
-std::string pad_rows(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::size_t> width;
-  for (const auto& row : rows) {
-    width.resize(std::max(width.size(), row.size()), 0);
-    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], display_columns(row[c]));
-  }
-  std::string out;
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t c = 0; c < row.size(); ++c) {
-      if (c) line += "  ";
-      line += c + 1 == row.size() ? row[c] : pad_columns(row[c], width[c]);
-    }
-    out += line + "\n";
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -228,7 +211,7 @@ std::string format_batch_report(const BatchReportData& data) {
     auto dot = d.service.find('.');
     section(d.figures, rows, (dot == std::string::npos ? d.service : d.service.substr(0, dot)) + " " + d.version);
   }
-  out += "\n" + pad_rows(rows);
+  out += "\n" + pad_table(rows);
   out += std::string("\nclient requests: every client request (latency exact); per destination: every request a "
                      "sidecar or gateway sent (reporter=source, percentiles interpolated in Istio's buckets).\n") +
          kSuccessRateDefinition + ".\n" + kNon5xxRateDefinition + ".\n";
@@ -370,7 +353,7 @@ std::string format_batch_assertion_table(const std::vector<BatchAssertion>& resu
       std::transform(verdict.begin(), verdict.end(), verdict.begin(), [](unsigned char ch) { return std::toupper(ch); });
       rows.push_back({a.name, c.expected_text, c.observed_text, verdict});
     }
-  std::string out = pad_rows(rows) + "\n";
+  std::string out = pad_table(rows) + "\n";
   for (const auto& a : results)
     if (!a.problem.empty()) out += fmt::format("{}: {} ({})\n", a.name, a.problem, a.selection);
   const BatchCheckSummary s = summarize(results);

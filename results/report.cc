@@ -100,25 +100,6 @@ std::string rate_line(const char* label, std::uint64_t part, std::uint64_t whole
   return fmt::format("{} : {} ({:.1f} %)\n", label, part, pct(part, whole));
 }
 
-std::string pad_table(const std::vector<std::vector<std::string>>& rows,
-                      const std::vector<bool>& right_align) {
-  std::vector<std::size_t> width;
-  for (const auto& row : rows) {
-    width.resize(std::max(width.size(), row.size()), 0);
-    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], display_columns(row[c]));
-  }
-  std::string out;
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t c = 0; c < row.size(); ++c) {
-      if (c) line += "  ";
-      bool right = c < right_align.size() && right_align[c];
-      line += right ? pad_columns(row[c], width[c], true) : (c + 1 == row.size() ? row[c] : pad_columns(row[c], width[c]));
-    }
-    out += line + "\n";
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -332,6 +313,26 @@ std::string format_report(const Reader& reader, std::int64_t run_id) {
   std::string error;
   auto data = compute_report(reader, run_id, &error);
   return data ? format_report(*data) : error + "\n";
+}
+
+std::string pad_table(const std::vector<std::vector<std::string>>& rows,
+                      const std::vector<bool>& right_align) {
+  std::vector<std::size_t> width;
+  for (const auto& row : rows) {
+    width.resize(std::max(width.size(), row.size()), 0);
+    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], display_columns(row[c]));
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      if (c) line += "  ";
+      bool right = c < right_align.size() && right_align[c];
+      line += right ? pad_columns(row[c], width[c], true) : (c + 1 == row.size() ? row[c] : pad_columns(row[c], width[c]));
+    }
+    out += line + "\n";
+  }
+  return out;
 }
 
 }  // namespace meshtwin::results

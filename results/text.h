@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace meshtwin::results {
 
@@ -20,6 +21,11 @@ inline std::string pad_columns(const std::string& s, std::size_t width, bool rig
   const std::string fill(width > n ? width - n : 0, ' ');
   return right ? fill + s : s + fill;
 }
+
+// Rows laid out in columns two spaces apart, each column as wide as its widest cell; cells of
+// columns marked in `right_align` are right-aligned, the last column is not padded otherwise.
+std::string pad_table(const std::vector<std::vector<std::string>>& rows,
+                      const std::vector<bool>& right_align = {});
 
 // Text for XML (JUnit): markup characters as references; in attributes a newline too.
 std::string xml_escape(const std::string& s, bool attribute = true);
