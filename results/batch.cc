@@ -146,7 +146,10 @@ std::optional<BatchReportData> compute_batch_report(const Reader& reader, const 
     }
     // A destination this replication never reached counts 0 requests (and share 0); its rates
     // and percentiles have no value in this replication.
-    for (const auto& [key, unused] : destinations) {
+    for (const auto& entry : destinations) {
+      // A named reference, not a structured binding: clang 14 (the fuzz build) cannot capture
+      // bindings in a lambda.
+      const auto& key = entry.first;
       const std::string scope = key.first + "\n" + key.second;
       auto it = std::find_if(r.destinations.begin(), r.destinations.end(),
                              [&](const ReportDestination& d) { return d.service == key.first && d.version == key.second; });
