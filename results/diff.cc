@@ -534,7 +534,10 @@ std::optional<DiffReport> diff_batches(const Reader& base, const BatchRow& base_
   if (report.pairs < 2)
     report.notes.push_back("one replication pair: no interval (run --replications 2 or more)");
   static const std::vector<std::string> kOrder = {"count", "successRate", "non5xxRate", "p50", "p90", "p99"};
-  for (auto& [k, per_metric] : values) {
+  for (auto& entry : values) {
+    // Named references, not structured bindings: clang 14 cannot capture those in a lambda.
+    const auto& k = entry.first;
+    auto& per_metric = entry.second;
     GroupDiff g;
     g.key = k;
     g.base_n = totals[k].first;

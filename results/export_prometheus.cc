@@ -609,7 +609,10 @@ bool export_prometheus(const std::string& path, std::int64_t run_id, PrometheusF
   if (!ejection_steps.empty()) {
     const std::string_view name = "envoy_cluster_outlier_detection_ejections_active";
     header(name, "gauge", "", "Hosts currently ejected by outlier detection");
-    for (const auto& [labels, steps] : ejection_steps) {
+    for (const auto& series : ejection_steps) {
+      // Named references, not structured bindings: clang 14 cannot capture those in a lambda.
+      const auto& labels = series.first;
+      const auto& steps = series.second;
       ++st.series;
       std::int64_t value = 0;
       std::size_t next = 0;
