@@ -46,7 +46,9 @@ has_rows() { [ "$(sql "$1" "SELECT count(*) FROM request_rows")" -gt 0 ] 2>/dev/
 hold_write_lock() {  # DB
   local db=$1
   rm -f "$TMP/hold"; mkfifo "$TMP/hold"
-  sqlite3 "$db" <"$TMP/hold" >/dev/null 2>&1 &
+  # The holder waits out a busy file (the probe below takes the lock for an instant every 50 ms;
+  # without a timeout the holder's BEGIN could fail against it and never hold the lock).
+  sqlite3 -cmd ".timeout 10000" "$db" <"$TMP/hold" >/dev/null 2>&1 &
   HOLDER_PID=$!; CHILDREN+=("$HOLDER_PID")
   exec 7>"$TMP/hold"
   echo "BEGIN IMMEDIATE; INSERT INTO strings(value) VALUES('held by the test');" >&7
