@@ -62,11 +62,14 @@ asan: deps
 	ctest --preset asan $(ASAN_CTEST_ARGS)
 
 # libFuzzer (clang): `make fuzz` explores (FUZZ_RUNS executions per target, 10 M in all by
-# default); `make fuzz-replay` is CI's deterministic replay of the checked-in corpora.
+# default) in the throughput build and re-runs what it kept under ASan+UBSan (fuzz/README.md);
+# `make fuzz-replay` is CI's deterministic replay of the checked-in corpora under ASan+UBSan.
 FUZZ_RUNS ?= 2500000
 fuzz: deps
 	cmake --preset fuzz
 	cmake --build --preset fuzz -j $(JOBS)
+	cmake --preset fuzz-explore
+	cmake --build --preset fuzz-explore -j $(JOBS)
 	fuzz/run.sh explore $(FUZZ_RUNS)
 
 fuzz-replay: deps

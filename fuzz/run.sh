@@ -4,18 +4,22 @@
 #   fuzz/run.sh replay [RUNS]   CI: every checked-in seed, then RUNS mutations per target with a
 #                               fixed -seed, so a run is deterministic; fails on any finding.
 #   fuzz/run.sh explore [RUNS]  `make fuzz`: RUNS executions per target (default 2,500,000, so
-#                               10 M in all); new inputs go to build/fuzz/corpus-new/<target>,
-#                               crashes to build/fuzz/artifacts/. Add each finding to
-#                               fuzz/corpus/<target> with its fix.
+#                               10 M in all) in the throughput build (preset fuzz-explore: -O2,
+#                               UBSan, no ASan, about 2x the executions per second); then every
+#                               input it kept (build/fuzz/corpus-new/<target>) runs once more
+#                               under ASan+UBSan (preset fuzz), so a memory error that does not
+#                               crash the fast build is still caught on each input that reached
+#                               new code. Crashes go to build/fuzz/artifacts/. Add each finding
+#                               to fuzz/corpus/<target> with its fix.
 # Prints executions, coverage (cov: edges, ft: features) and corpus size per target.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-replay}
-bin=build/fuzz/fuzz
+asan_bin=build/fuzz/fuzz
 out=build/fuzz
 case $mode in
-  replay) runs=${2:-2000}; seed=1 ;;
-  explore) runs=${2:-2500000}; seed=0 ;;  # 0: libFuzzer picks a seed and prints it
+  replay) runs=${2:-2000}; seed=1; bin=$asan_bin ;;
+  explore) runs=${2:-2500000}; seed=0; bin=build/fuzz-explore/fuzz ;;  # seed 0: libFuzzer picks one and prints it
   *) echo "usage: $0 replay|explore [RUNS]" >&2; exit 2 ;;
 esac
 # The loaders must refuse hostile input quickly and within bounded memory: a slow input (5 s)
@@ -31,7 +35,9 @@ status=0
 total=0
 for target in "${targets[@]}"; do
   exe=$bin/fuzz_$target
-  [ -x "$exe" ] || { echo "missing $exe: cmake --preset fuzz && cmake --build --preset fuzz" >&2; exit 2; }
+  for need in "$exe" "$asan_bin/fuzz_$target"; do
+    [ -x "$need" ] || { echo "missing $need: make fuzz (or fuzz-replay) builds it" >&2; exit 2; }
+  done
   max_len=16384; [ $target = results ] && max_len=65536
   new=$out/corpus-new/$target; mkdir -p "$new" "$out/artifacts"
   [ "$mode" = replay ] && { rm -rf "$new"; mkdir -p "$new"; }
@@ -48,6 +54,19 @@ for target in "${targets[@]}"; do
   if [ $rc -ne 0 ]; then
     status=1
     grep -E "ERROR|SUMMARY|runtime error|Test unit written" "$log" | head -8
+  fi
+  if [ "$mode" = explore ]; then
+    # -runs=0 executes each input of the folder once and mutates nothing.
+    alog=$out/fuzz_$target.asan-check.log
+    kept=$(find "$new" -type f | wc -l)
+    "$asan_bin/fuzz_$target" "${common[@]/-runs=*/-runs=0}" -max_len=$max_len \
+      -artifact_prefix="$out/artifacts/$target-asan-" "$new" >"$alog" 2>&1
+    arc=$?
+    echo "fuzz_$target: the $kept inputs it kept, once each under ASan+UBSan: exit $arc (log: $alog)"
+    if [ $arc -ne 0 ]; then
+      status=1
+      grep -E "ERROR|SUMMARY|runtime error|Test unit written" "$alog" | head -8
+    fi
   fi
 done
 echo "fuzz $mode: $total executions in all; $([ $status -eq 0 ] && echo 'no findings' || echo 'FINDINGS (see above)')"
