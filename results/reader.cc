@@ -106,6 +106,7 @@ std::unique_ptr<Reader> Reader::open(const std::string& path, std::string* error
 }
 
 const std::string& Reader::path() const { return impl_->path; }
+std::int64_t Reader::schema_version() const { return impl_->version; }
 
 namespace {
 
@@ -271,11 +272,13 @@ std::optional<std::int64_t> Reader::resolve_run(std::optional<std::int64_t> run,
 
 void Reader::for_each_request(std::int64_t run_id,
                               const std::function<bool(const RequestRow&)>& fn) const {
-  Statement s = impl_->prepare(
+  const bool received = impl_->version >= kReceivedSchemaVersion;
+  Statement s = impl_->prepare(fmt::format(
       "SELECT run_id, request_id, client, start_ns, duration_ns, method, authority, path, "
       "response_code, response_flags, attempts, route_name, vs_rule, destination_service, "
-      "destination_version, destination_workload, degraded_calls FROM requests "
-      "WHERE run_id = ? ORDER BY request_id");
+      "destination_version, destination_workload, degraded_calls, {} FROM requests "
+      "WHERE run_id = ? ORDER BY request_id",
+      received ? "location, redirect_of" : "NULL, NULL"));
   if (!s) return;
   s.bind(1, run_id);
   RequestRow r;
@@ -298,6 +301,8 @@ void Reader::for_each_request(std::int64_t run_id,
     r.destination_version = s.column_text(i++);
     r.destination_workload = s.column_text(i++);
     r.degraded_calls = static_cast<int>(s.column_int(i++));
+    r.location = s.column_text(i++);  // "" for NULL
+    r.redirect_of = static_cast<std::uint64_t>(s.column_int(i++));  // 0 for NULL
     if (!fn(r)) break;
   }
 }

@@ -101,6 +101,8 @@ struct RequestRow {
   std::string destination_version;
   std::string destination_workload;
   int degraded_calls = 0;
+  std::string location;           // a 3xx response's Location; empty: none (or schema < 6)
+  std::uint64_t redirect_of = 0;  // the previous hop of a followed redirect; 0: none
 };
 
 struct SummaryRow {
@@ -135,6 +137,9 @@ class Reader {
   Reader& operator=(const Reader&) = delete;
 
   const std::string& path() const;
+  // The file's `PRAGMA user_version` (kOldestReadableSchemaVersion .. kSchemaVersion): views of
+  // older files lack the later columns.
+  std::int64_t schema_version() const;
 
   // `run` or, when absent, the latest run. nullopt and a sentence naming the file and the
   // runs it does hold when there is no such run.

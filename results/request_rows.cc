@@ -3,21 +3,27 @@
 #include <fmt/format.h>
 
 #include "model/telemetry/response_flags.h"
+#include "results/writer.h"
 
 namespace meshtwin::results {
 namespace {
 
-std::string joined(const std::vector<std::string_view>& columns) {
+std::string joined(const std::vector<std::string_view>& columns, std::size_t count) {
   std::string out;
-  for (auto c : columns) out += (out.empty() ? "" : ", ") + std::string(c);
+  for (std::size_t i = 0; i < count && i < columns.size(); ++i) out += (out.empty() ? "" : ", ") + std::string(columns[i]);
   return out;
 }
+
+// The columns schema 6 added at the end of each list.
+constexpr std::size_t kReceivedRequestColumns = 2;
+constexpr std::size_t kReceivedSpanColumns = 4;
 
 Value text(std::string_view s) { return std::string(s); }
 Value label(std::string_view s) { return std::string(s.empty() ? "unknown" : s); }
 Value dash_if_empty(std::string_view s) { return std::string(s.empty() ? "-" : s); }
 Value flags(std::uint32_t f) { return telemetry::format_response_flags(f); }
 Value integer(std::int64_t v) { return v; }
+// The twin's outcomes and schema 6's columns: NULL when empty.
 Value outcome(std::string_view s) { return s.empty() ? Value{} : Value{std::string(s)}; }
 
 std::string show(const Value& v) {
@@ -41,7 +47,7 @@ const std::vector<std::string_view>& request_columns() {
   static const std::vector<std::string_view> kColumns{
       "request_id", "client", "start_ns", "duration_ns", "method", "authority", "path", "response_code",
       "response_flags", "attempts", "route_name", "vs_rule", "destination_service", "destination_version",
-      "destination_workload", "degraded_calls", "sim_outcome"};
+      "destination_workload", "degraded_calls", "sim_outcome", "location", "redirect_of"};
   return kColumns;
 }
 
@@ -50,8 +56,18 @@ const std::vector<std::string_view>& span_columns() {
       "request_id", "span_id", "parent_span_id", "kind", "source_workload", "source_pod", "destination_service",
       "destination_version", "destination_workload", "destination_pod", "cluster", "route_name", "attempt",
       "app_attempt", "config_version", "start_ns", "duration_ns", "response_code", "response_flags",
-      "upstream_flags", "sim_outcome"};
+      "upstream_flags", "sim_outcome", "received_path", "received_authority", "received_headers", "location"};
   return kColumns;
+}
+
+std::size_t request_column_count(std::int64_t schema_version) {
+  const std::size_t all = request_columns().size();
+  return schema_version >= kReceivedSchemaVersion ? all : all - kReceivedRequestColumns;
+}
+
+std::size_t span_column_count(std::int64_t schema_version) {
+  const std::size_t all = span_columns().size();
+  return schema_version >= kReceivedSchemaVersion ? all : all - kReceivedSpanColumns;
 }
 
 Row request_row(const telemetry::RequestRecord& r) {
@@ -59,7 +75,8 @@ Row request_row(const telemetry::RequestRecord& r) {
           text(r.method), text(r.authority), text(r.path), integer(r.response_code), flags(r.response_flags),
           integer(r.attempts), dash_if_empty(r.route_name), dash_if_empty(r.vs_rule), label(r.destination_service),
           label(r.destination_version), label(r.destination_workload), integer(r.degraded_calls),
-          outcome(r.sim_outcome)};
+          outcome(r.sim_outcome), outcome(r.location),
+          r.redirect_of == 0 ? Value{} : integer(static_cast<std::int64_t>(r.redirect_of))};
 }
 
 Row span_row(const telemetry::SpanRecord& s) {
@@ -83,17 +100,23 @@ Row span_row(const telemetry::SpanRecord& s) {
           integer(s.response_code),
           flags(s.response_flags),
           flags(s.upstream_flags),
-          outcome(s.sim_outcome)};
+          outcome(s.sim_outcome),
+          outcome(s.received_path),
+          outcome(s.received_authority),
+          outcome(s.received_headers),
+          outcome(s.location)};
 }
 
 RequestRows read_request_rows(const Reader& reader, std::int64_t run_id, std::uint64_t request_id) {
   RequestRows out;
   const Value id = static_cast<std::int64_t>(request_id);
-  if (auto rows = reader.query("SELECT " + joined(request_columns()) + " FROM requests WHERE run_id = ? AND request_id = ?",
+  const std::int64_t version = reader.schema_version();
+  if (auto rows = reader.query("SELECT " + joined(request_columns(), request_column_count(version)) +
+                                   " FROM requests WHERE run_id = ? AND request_id = ?",
                                {run_id, id});
       rows && !rows->empty())
     out.request = std::move(rows->front());
-  if (auto rows = reader.query("SELECT " + joined(span_columns()) +
+  if (auto rows = reader.query("SELECT " + joined(span_columns(), span_column_count(version)) +
                                    " FROM spans WHERE run_id = ? AND request_id = ? ORDER BY span_id",
                                {run_id, id}))
     out.spans = std::move(*rows);

@@ -14,9 +14,13 @@
 
 namespace meshtwin::results {
 
-// The columns compared, in the views' order (run_id left out).
+// The columns compared, in the views' order (run_id left out). Those of schema 6 come last:
+// a file of an older version is compared on the columns its views have (a prefix).
 const std::vector<std::string_view>& request_columns();
 const std::vector<std::string_view>& span_columns();
+// How many of the leading columns a file of `schema_version` has.
+std::size_t request_column_count(std::int64_t schema_version);
+std::size_t span_column_count(std::int64_t schema_version);
 
 // The values the writer stores for a record (results/writer.cc: empty labels read "unknown",
 // empty route names "-", flags as Envoy's string, no parent span and no sim_outcome NULL), so

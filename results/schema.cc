@@ -59,8 +59,8 @@ CREATE INDEX IF NOT EXISTS sweep_points_by_sweep ON sweep_points(sweep_id, point
 )sql";
 }
 
-// The `requests` and `spans` views; separate so that migrating a version-2 file can recreate
-// them with the `sim_outcome` column.
+// The `requests` and `spans` views; separate so that migrating a version-5 file can recreate
+// them with the columns of version 6 (and a version-2 file with `sim_outcome` before that).
 std::string request_span_views_sql() {
   std::string sql = "CREATE VIEW IF NOT EXISTS requests AS SELECT r.run_id, r.request_id, " + text_of("r", "client") +
          ", r.start_ns, r.duration_ns, " + text_of("r", "method") + ", " +
@@ -68,7 +68,8 @@ std::string request_span_views_sql() {
          text_of("r", "response_flags") + ", r.attempts, " + text_of("r", "route_name") +
          ", " + text_of("r", "vs_rule") + ", " + text_of("r", "destination_service") + ", " +
          text_of("r", "destination_version") + ", " + text_of("r", "destination_workload") +
-         ", r.degraded_calls, " + text_of("r", "sim_outcome") + " FROM request_rows r;\n";
+         ", r.degraded_calls, " + text_of("r", "sim_outcome") + ", " + text_of("r", "location") +
+         ", r.redirect_of FROM request_rows r;\n";
   sql += "CREATE VIEW IF NOT EXISTS spans AS SELECT s.run_id, s.request_id, s.span_id, s.parent_span_id, " +
          text_of("s", "kind") + ", " + text_of("s", "source_workload") + ", " +
          text_of("s", "source_pod") + ", " + text_of("s", "destination_service") + ", " +
@@ -78,7 +79,9 @@ std::string request_span_views_sql() {
          ", s.attempt, s.app_attempt, s.config_version, s.start_ns, s.duration_ns, "
          "s.response_code, " +
          text_of("s", "response_flags") + ", " + text_of("s", "upstream_flags") +
-         ", " + text_of("s", "sim_outcome") + " FROM span_rows s;\n";
+         ", " + text_of("s", "sim_outcome") + ", " + text_of("s", "received_path") + ", " +
+         text_of("s", "received_authority") + ", " + text_of("s", "received_headers") + ", " +
+         text_of("s", "location") + " FROM span_rows s;\n";
   return sql;
 }
 
@@ -154,7 +157,9 @@ CREATE TABLE IF NOT EXISTS request_rows (
   destination_version INTEGER,
   destination_workload INTEGER,
   degraded_calls INTEGER,
-  sim_outcome INTEGER
+  sim_outcome INTEGER,
+  location INTEGER,
+  redirect_of INTEGER
 );
 CREATE TABLE IF NOT EXISTS span_rows (
   run_id INTEGER,
@@ -178,7 +183,11 @@ CREATE TABLE IF NOT EXISTS span_rows (
   response_code INTEGER,
   response_flags INTEGER,
   upstream_flags INTEGER,
-  sim_outcome INTEGER
+  sim_outcome INTEGER,
+  received_path INTEGER,
+  received_authority INTEGER,
+  received_headers INTEGER,
+  location INTEGER
 );
 CREATE TABLE IF NOT EXISTS metric_rows (
   run_id INTEGER,

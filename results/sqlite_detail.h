@@ -67,7 +67,7 @@ std::string runs_view_sql();
 // The `batches` table and the run_rows index by batch (also created by the migration to the
 // version that added batches).
 std::string batches_sql();
-// The `requests` and `spans` views (also rebuilt by the migration to schema version 3).
+// The `requests` and `spans` views (also rebuilt by the migration to schema version 6).
 std::string request_span_views_sql();
 // The `metrics` view alone (also rebuilt by the migration to schema version 4).
 std::string metrics_view_sql();

@@ -248,6 +248,13 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
   // Labels that do not apply hold `unknown`, as in Istio's telemetry.
   std::int64_t label(std::string_view text) { return text.empty() ? unknown_id : intern(text); }
   std::int64_t dash_if_empty(std::string_view text) { return text.empty() ? dash_id : intern(text); }
+  // Columns that do not apply or were not recorded (schema 6's received_*, location) hold NULL.
+  void bind_text_or_null(Statement& s, int i, std::string_view text) {
+    if (text.empty())
+      s.bind_null(i);
+    else
+      s.bind(i, intern(text));
+  }
 
   std::int64_t flags_id(std::uint32_t flags) {
     auto it = flag_ids.find(flags);
@@ -615,10 +622,11 @@ bool SqliteWriter::Impl::upgrade_from(std::int64_t version) {
   } else if (version == 2) {
     // 2 -> 3: the twin's own outcomes (sim_outcome) on requests and spans, NULL for old rows
     // (such runs had none), and the two views that show them.
+    // The views are rebuilt by the step to 6, which adds the rest of their columns (all steps
+    // run in one transaction, so no reader sees the file without them).
     for (const char* table : {"request_rows", "span_rows"})
       if (!has_column(table, "sim_outcome")) sql += fmt::format("ALTER TABLE {} ADD COLUMN sim_outcome INTEGER; ", table);
     sql += "DROP VIEW IF EXISTS requests; DROP VIEW IF EXISTS spans;";
-    views = detail::request_span_views_sql();
   } else if (version == 3) {
     // 3 -> 4: Istio's peer labels in metric_rows and when the run was recorded. Old rows keep
     // NULL there, which the rebuilt `metrics` view reads as `unknown`.
@@ -636,6 +644,18 @@ bool SqliteWriter::Impl::upgrade_from(std::int64_t version) {
     }
     sql += "DROP VIEW IF EXISTS runs;";
     views = detail::batches_sql() + detail::runs_view_sql();
+  } else if (version == 5) {
+    // 5 -> 6: what the upstream app received and redirects' Location; NULL for old rows (those
+    // runs recorded none), and the two views that show them.
+    static constexpr std::pair<const char*, const char*> kColumns[] = {
+        {"request_rows", "location"},           {"request_rows", "redirect_of"},
+        {"span_rows", "received_path"},         {"span_rows", "received_authority"},
+        {"span_rows", "received_headers"},      {"span_rows", "location"}};
+    for (const auto& column : kColumns)
+      if (!has_column(column.first, column.second))
+        sql += fmt::format("ALTER TABLE {} ADD COLUMN {} INTEGER; ", column.first, column.second);
+    sql += "DROP VIEW IF EXISTS requests; DROP VIEW IF EXISTS spans;";
+    views = detail::request_span_views_sql();
   }
   return exec(sql, what) && exec(views, what) && exec(fmt::format("PRAGMA user_version = {}", version + 1), what);
 }
@@ -677,9 +697,9 @@ bool SqliteWriter::Impl::configure(std::string& why) {
     marks += ",?";
   }
   if (!prepare(insert_string, "INSERT INTO strings(id, value) VALUES(?, ?)") ||
-      !prepare(insert_request, "INSERT INTO request_rows VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)") ||
+      !prepare(insert_request, "INSERT INTO request_rows VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)") ||
       !prepare(insert_span, "INSERT INTO span_rows VALUES("
-                            "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)") ||
+                            "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)") ||
       !prepare(insert_metric, fmt::format("INSERT INTO metric_rows({}) VALUES({})", cols, marks)) ||
       !prepare(insert_event,
                "INSERT INTO events(run_id, t_ns, kind, subject, detail) "
@@ -838,6 +858,11 @@ void write_request(SqliteWriter::Impl& w, const telemetry::RequestRecord& r) {
     s.bind_null(18);
   else
     s.bind(18, w.intern(r.sim_outcome));
+  w.bind_text_or_null(s, 19, r.location);
+  if (r.redirect_of == 0)
+    s.bind_null(20);
+  else
+    s.bind(20, static_cast<std::int64_t>(r.redirect_of));
   if (!w.step_done(s, "writing a request")) return;
   ++w.counters.requests;
   if (r.start < w.options.warmup) {
@@ -891,6 +916,10 @@ void write_span(SqliteWriter::Impl& w, const telemetry::SpanRecord& sp) {
     s.bind_null(22);
   else
     s.bind(22, w.intern(sp.sim_outcome));
+  w.bind_text_or_null(s, 23, sp.received_path);
+  w.bind_text_or_null(s, 24, sp.received_authority);
+  w.bind_text_or_null(s, 25, sp.received_headers);
+  w.bind_text_or_null(s, 26, sp.location);
   if (!w.step_done(s, "writing a span")) return;
   ++w.counters.spans;
   w.row_written();
@@ -1065,7 +1094,7 @@ void SqliteWriter::on_request(const telemetry::RequestRecord& r) {
   OwnedTexts& t = w.background->texts;
   for (auto* v : {&c.client, &c.method, &c.authority, &c.path, &c.route_name, &c.vs_rule,
                   &c.destination_service, &c.destination_version, &c.destination_workload,
-                  &c.sim_outcome}) {
+                  &c.sim_outcome, &c.location}) {
     *v = t.own(*v);
   }
   w.background->add(std::move(c));
@@ -1080,7 +1109,8 @@ void SqliteWriter::on_span(const telemetry::SpanRecord& sp) {
   OwnedTexts& t = w.background->texts;
   for (auto* v : {&c.source_workload, &c.source_pod, &c.destination_service,
                   &c.destination_version, &c.destination_workload, &c.destination_pod,
-                  &c.cluster, &c.route_name, &c.sim_outcome}) {
+                  &c.cluster, &c.route_name, &c.sim_outcome, &c.received_path,
+                  &c.received_authority, &c.received_headers, &c.location}) {
     *v = t.own(*v);
   }
   t.own(c.peers);
@@ -1131,11 +1161,11 @@ const std::map<std::string, std::set<std::string>, std::less<>>& string_id_colum
     std::map<std::string, std::set<std::string>, std::less<>> columns = {
       {"request_rows",
        {"client", "method", "authority", "path", "response_flags", "route_name", "vs_rule", "destination_service",
-        "destination_version", "destination_workload", "sim_outcome"}},
+        "destination_version", "destination_workload", "sim_outcome", "location"}},
       {"span_rows",
        {"kind", "source_workload", "source_pod", "destination_service", "destination_version",
         "destination_workload", "destination_pod", "cluster", "route_name", "response_flags", "upstream_flags",
-        "sim_outcome"}},
+        "sim_outcome", "received_path", "received_authority", "received_headers", "location"}},
       {"metric_rows",
        {"reporter", "source_workload", "destination_service", "destination_workload", "destination_version",
         "destination_pod", "response_flags", std::string(kPeerColumns[0]), std::string(kPeerColumns[1]),

@@ -21,11 +21,17 @@ namespace meshtwin::results {
 // `sim_outcome` to requests and spans; version 4 added Istio's peer labels to metric_rows
 // (kPeerColumns, NULL in older rows and read as `unknown`) and run_rows.recorded_unix_s; version 5
 // added the `batches` table (and later `sweeps`, `sweep_points`) and run_rows.batch_id,
-// replication and warmup_ns (run --replications). The writer migrates an older file when it
-// appends to it (1 -> 2 -> 3 -> 4 -> 5, columns only added); readers read every version from 1.
-inline constexpr int kSchemaVersion = 5;
+// replication and warmup_ns (run --replications); version 6 added what the upstream app received
+// (spans.received_path, received_authority, received_headers), the Location of 3xx responses
+// (spans.location, requests.location) and requests.redirect_of. The writer migrates an older
+// file when it appends to it (1 -> 2 -> ... -> 6, columns only added); readers read every
+// version from 1.
+inline constexpr int kSchemaVersion = 6;
 // The first version with `batches` (readers of older files see no batches).
 inline constexpr int kBatchesSchemaVersion = 5;
+// The first version with the received_*, location and redirect_of columns (older files' views
+// lack them: readers select them only from this version on).
+inline constexpr int kReceivedSchemaVersion = 6;
 inline constexpr int kOldestReadableSchemaVersion = 1;
 
 struct WriterOptions {

@@ -18,7 +18,8 @@ using engine::SimTime;
 // String fields are views into strings interned by the model for the whole run (workload,
 // pod, service, cluster and route names), so emitting a record copies no string. A sink that
 // keeps a string past the call must copy it (or key a dictionary by the view's data pointer,
-// which is stable for the run).
+// which is stable for the run, checking the text too: the schema-6 fields `received_*` and
+// `location` are built per request and their buffers are reused).
 
 // Istio's peer labels of the two ends of a hop (docs/results-schema.md `metrics`), views
 // interned once per pod like the names above. `secure` says whether the hop went over Istio's
@@ -53,6 +54,11 @@ struct RequestRecord {
   // "unfinished" (still in flight at the drain bound) or "call_depth_exceeded" (an app call in
   // the request's tree was cut at spec.maxCallDepth).
   std::string_view sim_outcome;
+  // Schema 6 (docs/results-schema.md): the final response's Location when it is a 3xx (as the
+  // client receives it: scheme://host[:port]/path), empty otherwise; and the request id of the
+  // previous hop when the client followed a redirect to make this request, 0 otherwise.
+  std::string_view location;
+  std::uint64_t redirect_of = 0;
 };
 
 enum class SpanKind : std::uint8_t { Attempt, LocalReply, Shadow };
@@ -86,6 +92,16 @@ struct SpanRecord {
   bool sampled = true;
   std::string_view sim_outcome;      // as RequestRecord::sim_outcome; empty for Envoy's outcomes
   PeerLabels peers;                  // the destination-reporter metric's extra labels
+  // Schema 6 (docs/results-schema.md): what the upstream app received, after the route's
+  // rewrites (path, authority) and header operations (`received_headers`, a JSON object text,
+  // only the headers the scenario records: `record.headers`), and the Location of a 3xx
+  // response as the client receives it. Empty: not known or not recorded (stored as NULL).
+  // These views may point into buffers of the emitting request: valid during on_span only,
+  // like every view here a sink that keeps it must copy it.
+  std::string_view received_path;
+  std::string_view received_authority;
+  std::string_view received_headers;
+  std::string_view location;
 };
 
 // One per request stream through a caller-side proxy, with its final outcome: the unit of

@@ -192,7 +192,7 @@ TEST(SqliteWriter, RoundTripThroughTheDesignViews) {
 
   auto req = q(*reader, "SELECT * FROM requests WHERE run_id = ? ORDER BY request_id", {run});
   ASSERT_EQ(req.size(), 3u);
-  ASSERT_EQ(req[0].size(), 18u);  // exactly the docs/design.md §3.3 columns, plus sim_outcome (v2)
+  ASSERT_EQ(req[0].size(), 20u);  // the docs/design.md §3.3 columns, sim_outcome (v3), location, redirect_of (v6)
   EXPECT_EQ(i64(req[0][1]), 1);
   EXPECT_EQ(str(req[0][2]), "users");
   EXPECT_EQ(i64(req[0][3]), 100 * kMs);
@@ -230,7 +230,7 @@ TEST(SqliteWriter, RoundTripThroughTheDesignViews) {
 
   auto spans = q(*reader, "SELECT * FROM spans WHERE run_id = ? ORDER BY span_id", {run});
   ASSERT_EQ(spans.size(), 2u);  // the unsampled span left no row
-  ASSERT_EQ(spans[0].size(), 22u);  // plus sim_outcome (schema v2)
+  ASSERT_EQ(spans[0].size(), 26u);  // plus sim_outcome (v3), received_path, received_authority, received_headers, location (v6)
   EXPECT_EQ(i64(spans[0][2]), 11);
   EXPECT_TRUE(std::holds_alternative<std::monostate>(spans[0][3]));  // no parent: NULL
   EXPECT_EQ(str(spans[0][4]), "attempt");
