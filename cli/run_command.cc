@@ -27,6 +27,7 @@ struct RunArgs {
   SimulateArgs sim;  // SCENARIO and the options run shares with check
   std::string output = "meshtwin-results.db";
   std::string log;  // --log COMPONENT=LEVEL,...
+  std::string shard;  // --shard K/N
 };
 
 // `--log`: each decision-log record as one line on stderr, as it happens.
@@ -37,10 +38,21 @@ class StderrLog : public telemetry::LogSink {
 
 double per_second(std::uint64_t n, double seconds) { return seconds > 0 ? static_cast<double>(n) / seconds : 0; }
 
-int cmd_run_batch(const RunArgs& args, PreparedRun& prepared, std::int64_t max_wall) {
+// The replications a shard ran, for its summary line: "shard 1/4: replications 1, 5 of 8".
+std::string shard_text(const Shard& shard, const BatchOptions& options, int replications) {
+  if (!shard.sharded()) return "";
+  std::string list;
+  for (int i = 0; i < options.count && i < 4; ++i) list += fmt::format("{}{}", i ? ", " : "", options.replication(i));
+  if (options.count > 4) list += fmt::format(", ... {}", options.replication(options.count - 1));
+  return fmt::format(" [shard {}/{}: replications {} of {}]", shard.index, shard.count,
+                     options.count ? list : "none", replications);
+}
+
+int cmd_run_batch(const RunArgs& args, PreparedRun& prepared, std::int64_t max_wall, const Shard& shard) {
   const auto& spec = prepared.spec;
   BatchOptions options;
   options.count = args.sim.replications;
+  shard.slice(0, args.sim.replications, options);
   options.jobs = jobs_for(args.sim);
   options.quiet = args.sim.quiet;
   options.max_wall_ns = max_wall;
@@ -48,11 +60,11 @@ int cmd_run_batch(const RunArgs& args, PreparedRun& prepared, std::int64_t max_w
   if (!batch) return kExitBadInput;
   const auto& total = batch->total;
   std::cout << fmt::format(
-      "batch b{} of {} written to {}: {} replications (runs {}-{}), seeds derived from {}, on {} threads: {} "
+      "batch b{} of {} written to {}: {} replications (runs {}-{}){}, seeds derived from {}, on {} threads: {} "
       "client requests, {} hop attempts in {:.2f} s wall ({:.0f} hop attempts/s){}\n",
       batch->batch_id, spec.name.empty() ? spec.path : spec.name, args.output, batch->run_ids.size(),
       batch->run_ids.empty() ? 0 : batch->run_ids.front(), batch->run_ids.empty() ? 0 : batch->run_ids.back(),
-      spec.seed, options.jobs, total.client_requests, total.hop_attempts, batch->wall_seconds,
+      shard_text(shard, options, args.sim.replications), spec.seed, std::min(options.jobs, std::max(1, options.count)), total.client_requests, total.hop_attempts, batch->wall_seconds,
       per_second(total.hop_attempts, batch->wall_seconds), batch->interrupted ? " (interrupted)" : "");
   if (batch->max_wall_reached) {
     std::cerr << "meshtwin: the batch reached --max-wall " << args.sim.max_wall
@@ -65,6 +77,17 @@ int cmd_run_batch(const RunArgs& args, PreparedRun& prepared, std::int64_t max_w
 int cmd_run(const RunArgs& args) {
   const auto max_wall = parse_max_wall(args.sim.max_wall);
   if (!max_wall) return kExitBadInput;
+  Shard shard;
+  if (!args.shard.empty()) {
+    auto parsed = parse_shard(args.shard);
+    if (!parsed) return kExitBadInput;
+    shard = *parsed;
+    if (args.sim.replications < 2) {
+      // A shard is a slice of a batch; a single run is not one (merge would make a batch of it).
+      std::cerr << "meshtwin run: --shard slices the replications of a batch: give --replications 2 or more\n";
+      return kExitBadInput;
+    }
+  }
   telemetry::DecisionLog log;
   StderrLog log_lines;
   if (!args.log.empty()) {
@@ -84,7 +107,7 @@ int cmd_run(const RunArgs& args) {
   }
   auto prepared = prepare_run(args.sim.scenario);
   if (!prepared) return kExitBadInput;
-  if (args.sim.replications > 1) return cmd_run_batch(args, *prepared, *max_wall);
+  if (args.sim.replications > 1) return cmd_run_batch(args, *prepared, *max_wall, shard);
   auto& spec = prepared->spec;
   auto& mesh = prepared->mesh;
 
@@ -122,6 +145,10 @@ void register_run(CLI::App& app, Commands& commands) {
                   "COMPONENT=LEVEL[,...] with components client, router, fault, lb, pool, retry, outlier, app (or "
                   "all) and levels info, debug, trace (e.g. router=debug,pool=trace; a bare component is debug); "
                   "a single run only");
+  run->add_option("--shard", args->shard,
+                  "K/N: run only shard K (from 0) of N of the --replications: replications K, K+N, K+2N, ... with the "
+                  "seeds and replication numbers the unsharded batch gives them; `meshtwin merge` joins the shards' "
+                  "files into the unsharded batch (docs/scale-out.md)");
   commands.push_back({run, [args] { return cmd_run(*args); }});
 }
 

@@ -163,6 +163,28 @@ ScratchDir::~ScratchDir() {
   if (!path_.empty()) std::filesystem::remove_all(path_, ec);
 }
 
+std::optional<Shard> parse_shard(const std::string& text) {
+  Shard shard;
+  char slash = 0, rest = 0;
+  if (std::sscanf(text.c_str(), "%d%c%d%c", &shard.index, &slash, &shard.count, &rest) != 3 || slash != '/' ||
+      shard.count < 1 || shard.index < 0 || shard.index >= shard.count) {
+    std::cerr << "meshtwin: --shard " << text
+              << ": expected K/N with 0 <= K < N, e.g. --shard 0/4 (the Kubernetes Job's completion index / its "
+                 "completions)\n";
+    return std::nullopt;
+  }
+  return shard;
+}
+
+void Shard::slice(std::int64_t base, int replications, BatchOptions& options) const {
+  // The first unit u >= base with u mod N = K, as a replication of this batch.
+  const std::int64_t n = count;
+  const auto first = static_cast<int>(((index - base) % n + n) % n);
+  options.first = first;
+  options.stride = count;
+  options.count = first < replications ? (replications - first + count - 1) / count : 0;
+}
+
 int default_jobs() {
   const unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : static_cast<int>(n);
@@ -222,7 +244,7 @@ std::optional<SimulatedBatch> simulate_batch(PreparedRun& prepared, const std::s
   std::vector<Slot> slots(static_cast<std::size_t>(options.count));
   for (int i = 0; i < options.count; ++i)
     slots[static_cast<std::size_t>(i)].part =
-        (fs::path(scratch.path()) / fmt::format("replication-{}.db", options.first + i)).string();
+        (fs::path(scratch.path()) / fmt::format("replication-{}.db", options.replication(i))).string();
   std::mutex mu;
   std::condition_variable cv;
   std::atomic<int> next{0};
@@ -232,7 +254,7 @@ std::optional<SimulatedBatch> simulate_batch(PreparedRun& prepared, const std::s
       options.first == 0 ? std::move(prepared.mesh) : std::unique_ptr<scenario::Mesh>();
 
   auto run_one = [&](int i, Slot& slot) {
-    const int r = options.first + i;
+    const int r = options.replication(i);
     std::unique_ptr<scenario::Mesh> mesh;
     if (r == 0 && first_mesh) {
       mesh = std::move(first_mesh);
@@ -272,7 +294,7 @@ std::optional<SimulatedBatch> simulate_batch(PreparedRun& prepared, const std::s
           run_one(i, slot);
         } catch (const std::exception& e) {
           // A thread must not let an exception escape (std::terminate): it fails its slot.
-          slot.error = fmt::format("replication {}: {}", options.first + i, e.what());
+          slot.error = fmt::format("replication {}: {}", options.replication(i), e.what());
         }
       }
       {
@@ -301,7 +323,7 @@ std::optional<SimulatedBatch> simulate_batch(PreparedRun& prepared, const std::s
       }
       if (!slot.error.empty() && first_error.empty()) first_error = slot.error;
       if (slot.ran && slot.error.empty() && first_error.empty()) {
-        const std::int64_t run_id = target->append_run(slot.part, out.batch_id, options.first + i);
+        const std::int64_t run_id = target->append_run(slot.part, out.batch_id, options.replication(i));
         if (run_id == 0) {
           first_error = fmt::format("{}: {}", output, target->error());
           g_stop.request_stop();  // the file takes no more: stop the others too
@@ -316,7 +338,7 @@ std::optional<SimulatedBatch> simulate_batch(PreparedRun& prepared, const std::s
           out.total.sim_end = std::max(out.total.sim_end, slot.stats.sim_end);
           out.interrupted = out.interrupted || slot.stats.interrupted;
           if (show)
-            std::cerr << fmt::format("replication {} ({} of {}) done: run {}\n", options.first + i, i + 1,
+            std::cerr << fmt::format("replication {} ({} of {}) done: run {}\n", options.replication(i), i + 1,
                                      options.count, run_id);
         }
       } else if (!slot.ran) {
@@ -332,7 +354,9 @@ std::optional<SimulatedBatch> simulate_batch(PreparedRun& prepared, const std::s
   out.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   out.total.wall_seconds = out.wall_seconds;
   out.total.interrupted = out.interrupted;
-  const auto existing = static_cast<int>(options.first);  // replications already in the batch
+  // Replications already in the batch: those of the earlier looks when adding to one (check
+  // --until-conclusive); a new batch (a shard's too, whose first replication is K) has none.
+  const int existing = options.batch_id != 0 ? options.first : 0;
   target->end_batch(out.batch_id,
                     !first_error.empty() ? "failed" : out.interrupted ? "interrupted" : "complete",
                     existing + static_cast<int>(out.run_ids.size()), out.wall_seconds);

@@ -49,8 +49,8 @@ class ScratchDir {
   std::string path_;
 };
 
-// `--replications N --jobs J` (docs/design.md §3.1): replications [first, first + count) of
-// the prepared scenario, replication r with seed engine::replication_seed(spec.seed, r), run on
+// `--replications N --jobs J` (docs/design.md §3.1): replications first, first + stride, ...
+// (count of them; stride > 1 for a shard, `--shard K/N`) of the prepared scenario, replication r with seed engine::replication_seed(spec.seed, r), run on
 // `jobs` threads at once. Each thread builds its own Mesh (no state is shared between them)
 // and writes into a part file of its own next to `output`; this thread copies the finished
 // parts into `output` in replication order (SqliteWriter::append_run), so the file's rows are
@@ -60,6 +60,8 @@ class ScratchDir {
 struct BatchOptions {
   int first = 0;
   int count = 1;
+  int stride = 1;
+  int replication(int i) const { return first + i * stride; }  // the i-th replication run here
   int jobs = 1;
   bool quiet = false;
   std::int64_t max_wall_ns = 0;
@@ -77,6 +79,21 @@ struct SimulatedBatch {
 // nullopt after printing one line when the file cannot be written or a replication failed.
 std::optional<SimulatedBatch> simulate_batch(PreparedRun& prepared, const std::string& output,
                                              const BatchOptions& options);
+
+// `--shard K/N` (docs/scale-out.md): the work of an unsharded command is a list of units, one
+// replication each, numbered in the order the unsharded command runs them (a sweep: point by
+// point, each point's replications in order); shard K of N runs the units u with u mod N = K.
+// Striding, not contiguous blocks, spreads a grid's expensive corner over every shard.
+struct Shard {
+  int index = 0;  // K
+  int count = 1;  // N; 1: unsharded
+  bool sharded() const { return count > 1 || index != 0; }
+  // This shard's replications of the batch whose units start at unit `base` and number
+  // `replications`: first, stride and count for BatchOptions (count 0: none of them).
+  void slice(std::int64_t base, int replications, BatchOptions& options) const;
+};
+// "K/N" with 0 <= K < N; nullopt after one line on stderr otherwise.
+std::optional<Shard> parse_shard(const std::string& text);
 
 // The number of threads `--jobs` means by default: every core.
 int default_jobs();

@@ -25,6 +25,7 @@ struct SweepArgs {
   SimulateArgs sim;
   std::string output = "meshtwin-results.db";
   std::vector<std::string> grids;
+  std::string shard;  // --shard K/N
 };
 
 struct Grid {
@@ -75,6 +76,12 @@ std::optional<Grid> parse_grid(const std::string& text) {
 int cmd_sweep(const SweepArgs& args) {
   const auto max_wall = parse_max_wall(args.sim.max_wall);
   if (!max_wall) return kExitBadInput;
+  Shard shard;
+  if (!args.shard.empty()) {
+    auto parsed = parse_shard(args.shard);
+    if (!parsed) return kExitBadInput;
+    shard = *parsed;
+  }
   std::vector<Grid> grids;
   std::string grid_text;
   std::size_t points = 1;
@@ -114,8 +121,11 @@ int cmd_sweep(const SweepArgs& args) {
         return kExitBadInput;
       }
     }
+    // Every point is a batch in every shard's file, empty when the shard runs none of its
+    // replications, so that all shards' files have the same batches and sweep points in the same
+    // order and `merge` joins them position by position.
     BatchOptions options;
-    options.count = args.sim.replications;
+    shard.slice(static_cast<std::int64_t>(point) * args.sim.replications, args.sim.replications, options);
     options.jobs = jobs_for(args.sim);
     options.quiet = args.sim.quiet;
     options.max_wall_ns = *max_wall;
@@ -139,6 +149,11 @@ int cmd_sweep(const SweepArgs& args) {
     }
     if (point + 1 == points) w->end_sweep(sweep_id, status);
   }
+  if (shard.sharded()) {
+    std::cout << fmt::format("sweep s{} shard {}/{} written to {}: {} points; `meshtwin merge` joins the shards' files\n",
+                             sweep_id, shard.index, shard.count, args.output, points);
+    return kExitOk;
+  }
   std::cout << fmt::format("sweep s{} written to {}: {} points; `meshtwin report {}:s{}` prints them\n", sweep_id,
                            args.output, points, args.output, sweep_id);
   return kExitOk;
@@ -158,6 +173,11 @@ void register_sweep(CLI::App& app, Commands& commands) {
                     "(repeatable: every combination is a point; the first --grid varies slowest)")
       ->required();
   add_simulate_options(*sweep, args->sim, "--set spec.duration=30s", "the command exits 1");
+  sweep->add_option("--shard", args->shard,
+                    "K/N: run only shard K (from 0) of N of the sweep's replications, numbered point by point: unit "
+                    "u = point x replications + replication runs when u mod N = K, with the unsharded seeds; every "
+                    "point's batch is still written (empty when none of its replications is here); `meshtwin merge` "
+                    "joins the shards' files into the unsharded sweep (docs/scale-out.md)");
   // Every point is a batch: at least 2 replications, so each figure has an interval.
   args->sim.replications = 2;
   sweep->get_option("--replications")->default_str("2")->check(CLI::Range(2, 100000));

@@ -724,7 +724,11 @@ std::unique_ptr<SqliteWriter> SqliteWriter::open(const std::string& path, std::s
   // Process-wide and only possible before SQLite's first use: later calls are refused, harmlessly.
   static const int memstatus_off = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   (void)memstatus_off;
-  if (sqlite3_open_v2(path.c_str(), &impl->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+  // URI filenames are on so that copy_run can ATTACH its source read-only (`file:...?mode=ro`);
+  // this file's own name stays a plain name even when it starts with `file:`.
+  const std::string plain = path.rfind("file:", 0) == 0 ? "./" + path : path;
+  if (sqlite3_open_v2(plain.c_str(), &impl->db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
                       nullptr) != SQLITE_OK) {
     return set_error(fmt::format("cannot open results file {}: {}", path,
                                  impl->db ? sqlite3_errmsg(impl->db) : "out of memory"));
@@ -1207,7 +1211,27 @@ std::int64_t SqliteWriter::begin_batch(const BatchInfo& info) {
   return w.failed ? 0 : id;
 }
 
+namespace {
+
+// `path` as a read-only SQLite URI (`file:/abs/path?mode=ro`), so that ATTACH cannot write to the
+// file it copies from, not even to roll back a journal: merge never modifies its inputs.
+std::string read_only_uri(const std::string& path) {
+  std::string uri = "file:";
+  for (unsigned char c : std::filesystem::absolute(path).string()) {
+    if (c == '%' || c == '?' || c == '#' || c < 0x20) uri += fmt::format("%{:02X}", c);
+    else uri += static_cast<char>(c);
+  }
+  return uri + "?mode=ro";
+}
+
+}  // namespace
+
 std::int64_t SqliteWriter::append_run(const std::string& part_path, std::int64_t batch_id, int replication) {
+  return copy_run(part_path, 0, batch_id, replication);
+}
+
+std::int64_t SqliteWriter::copy_run(const std::string& source_path, std::int64_t source_run,
+                                    std::int64_t batch_id, std::optional<int> replication) {
   Impl& w = *impl_;
   w.drain();  // the writer thread finishes the run before the batch rows touch the file
   if (w.failed || w.in_run) return 0;
@@ -1215,15 +1239,32 @@ std::int64_t SqliteWriter::append_run(const std::string& part_path, std::int64_t
   {
     Statement attach;
     if (!w.prepare(attach, "ATTACH DATABASE ? AS part")) return 0;
-    attach.bind(1, std::string_view(part_path));
-    if (!w.step_done(attach, "opening a replication's part file")) return 0;
+    const std::string uri = read_only_uri(source_path);  // bound text must outlive the step
+    attach.bind(1, std::string_view(uri));
+    if (!w.step_done(attach, "opening the results file to copy a run from")) return 0;
   }
   std::int64_t new_run = 0;
-  std::unordered_map<std::int64_t, std::int64_t> ids;  // part string id -> this file's
-  // Copies the rows of `table` of the part's run `part_run` (all of run_rows' row when
-  // `inserted` is given: it learns the new run id), naming the part's columns so that the copy
+  // Source string id -> this file's, learnt as the rows name them: a string is interned when
+  // the copy first meets it (tables in a fixed order, rows in rowid order), so the ids this file
+  // gives depend only on the rows copied, not on what else the source's dictionary holds. That
+  // is what makes a merged file's `strings` equal to the unsharded run's: a shard file's
+  // dictionary holds its other runs' strings too, a replication's part file only its own.
+  std::unordered_map<std::int64_t, std::int64_t> ids;
+  Statement text_of;
+  auto translate = [&](std::int64_t source_id) -> std::int64_t {
+    auto it = ids.find(source_id);
+    if (it != ids.end()) return it->second;
+    std::int64_t id = w.unknown_id;
+    text_of.bind(1, source_id);
+    if (text_of.step() == SQLITE_ROW) id = w.intern_text(text_of.column_text(0)).first;
+    text_of.reset();
+    ids.emplace(source_id, id);
+    return id;
+  };
+  // Copies the rows of `table` of the source's run `from_run` (all of run_rows' row when
+  // `inserted` is given: it learns the new run id), naming the source's columns so that the copy
   // does not depend on column order; run ids become the new run's, string ids this file's.
-  auto copy_rows = [&](const std::string& table, const std::set<std::string>& id_columns, std::int64_t part_run,
+  auto copy_rows = [&](const std::string& table, const std::set<std::string>& id_columns, std::int64_t from_run,
                        const std::function<void(std::int64_t)>& inserted) -> bool {
     std::vector<std::string> columns;
     {
@@ -1246,7 +1287,7 @@ std::int64_t SqliteWriter::append_run(const std::string& part_path, std::int64_t
     std::vector<int> kind(columns.size(), 0);  // 0 copy, 1 run id, 2 string id
     for (std::size_t i = 0; i < columns.size(); ++i)
       kind[i] = columns[i] == "run_id" ? 1 : id_columns.count(columns[i]) ? 2 : 0;
-    select.bind(1, part_run);
+    select.bind(1, from_run);
     int rc;
     while ((rc = select.step()) == SQLITE_ROW) {
       for (std::size_t i = 0; i < columns.size(); ++i) {
@@ -1254,17 +1295,16 @@ std::int64_t SqliteWriter::append_run(const std::string& part_path, std::int64_t
         if (kind[i] == 1) {
           insert.bind(col + 1, new_run);
         } else if (kind[i] == 2 && sqlite3_column_type(select.get(), col) == SQLITE_INTEGER) {
-          auto it = ids.find(select.column_int(col));
-          insert.bind(col + 1, it == ids.end() ? w.unknown_id : it->second);
+          insert.bind(col + 1, translate(select.column_int(col)));
         } else {
           sqlite3_bind_value(insert.get(), col + 1, sqlite3_column_value(select.get(), col));
         }
       }
-      if (!w.step_done(insert, "copying a replication")) return false;
+      if (!w.step_done(insert, "copying a run")) return false;
       if (inserted) inserted(sqlite3_last_insert_rowid(w.db));
     }
     if (rc != SQLITE_DONE) {
-      w.fail("reading a replication's part file");
+      w.fail("reading the results file a run is copied from");
       return false;
     }
     return true;
@@ -1272,48 +1312,45 @@ std::int64_t SqliteWriter::append_run(const std::string& part_path, std::int64_t
   auto copy = [&]() -> bool {
     // Not durable: like a run's bulk commits, the copies reach the OS at once and the batch's
     // last commit (end_batch) makes them durable with one fsync.
-    if (!w.begin_with_dictionary("copying a replication", false)) return false;
-    // The part's strings, in their id order (so the target assigns new ids in the same order
-    // whatever ran when): part id -> this file's id.
-    {
-      Statement q;
-      if (!w.prepare(q, "SELECT id, value FROM part.strings ORDER BY id")) return false;
-      int rc;
-      while ((rc = q.step()) == SQLITE_ROW) ids.emplace(q.column_int(0), w.intern_text(q.column_text(1)).first);
-      if (rc != SQLITE_DONE) {
-        w.fail("reading a part file's strings");
-        return false;
-      }
-    }
-    // The run row: every column as the part has it (the same build wrote both), then this
-    // file's batch and replication.
-    std::int64_t part_run = 0;
-    {
+    if (!w.begin_with_dictionary("copying a run", false)) return false;
+    if (!w.prepare(text_of, "SELECT value FROM part.strings WHERE id = ?")) return false;
+    // The run row: every column as the source has it, then this file's batch and replication.
+    std::int64_t from_run = source_run;
+    if (from_run == 0) {
       Statement last;
       if (!w.prepare(last, "SELECT max(run_id) FROM part.run_rows")) return false;
       if (last.step() != SQLITE_ROW || sqlite3_column_type(last.get(), 0) == SQLITE_NULL) {
         w.failed = true;
-        w.error = "a replication's part file holds no run";
+        w.error = "the file to copy a run from holds no run";
         return false;
       }
-      part_run = last.column_int(0);
+      from_run = last.column_int(0);
     }
-    if (!copy_rows("run_rows", {}, part_run, [&](std::int64_t id) { new_run = id; })) return false;
+    if (!copy_rows("run_rows", {}, from_run, [&](std::int64_t id) { new_run = id; })) return false;
+    if (new_run == 0) {
+      w.failed = true;
+      w.error = fmt::format("the file to copy a run from holds no run {}", from_run);
+      return false;
+    }
     {
       Statement tag;
       if (!w.prepare(tag, "UPDATE run_rows SET batch_id = ?, replication = ? WHERE run_id = ?")) return false;
-      tag.bind(1, batch_id);
-      tag.bind(2, static_cast<std::int64_t>(replication));
+      if (batch_id != 0) tag.bind(1, batch_id);
+      else tag.bind_null(1);
+      if (replication) tag.bind(2, static_cast<std::int64_t>(*replication));
+      else tag.bind_null(2);
       tag.bind(3, new_run);
       if (!w.step_done(tag, "recording a replication")) return false;
     }
     for (const auto& [table, id_columns] : string_id_columns())
-      if (!copy_rows(table, id_columns, part_run, nullptr)) return false;
+      if (!copy_rows(table, id_columns, from_run, nullptr)) return false;
+    text_of = {};
     w.create_read_indexes();
     w.commit();
     return !w.failed;
   };
   const bool ok = copy();
+  text_of = {};  // a prepared statement on `part` would keep it from detaching
   if (!ok) w.rollback();
   sqlite3_exec(w.db, "DETACH DATABASE part", nullptr, nullptr, nullptr);
   return ok ? new_run : 0;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -124,9 +125,16 @@ class SqliteWriter : public telemetry::Sink {
   // Inserts the `batches` row (status `running`); 0 and error() on failure.
   std::int64_t begin_batch(const BatchInfo& info);
   // Copies the last run of the results file at `part_path` (written by another SqliteWriter)
-  // into this file as replication `replication` of `batch_id`, string ids translated into this
-  // file's dictionary, in one transaction. Returns the new run id; 0 and error() on failure.
+  // into this file as replication `replication` of `batch_id`: copy_run(part_path, 0, ...).
   std::int64_t append_run(const std::string& part_path, std::int64_t batch_id, int replication);
+  // Copies run `source_run` (0: the last run) of the results file at `source_path`, opened
+  // read-only, into this file as a new run: every row of it, run ids renumbered, string ids
+  // translated into this file's dictionary (interned in the order the copy meets them), the
+  // run's `batch_id` and `replication` set to the given ones (0 / nullopt: none), in one
+  // transaction. The source must have this file's schema version. Returns the new run id; 0
+  // and error() on failure. (`run --replications` and `meshtwin merge` both copy with it.)
+  std::int64_t copy_run(const std::string& source_path, std::int64_t source_run, std::int64_t batch_id,
+                        std::optional<int> replication);
   // Sets the batch's status (complete, interrupted, failed), replications and wall time.
   void end_batch(std::int64_t batch_id, std::string_view status, int replications, double wall_seconds);
 
