@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -92,14 +93,31 @@ int cmd_export(const ExportArgs& args) {
     return kExitBadInput;
   }
   std::string error;
-  auto opened = results::open_run(args.ref, &error, args.allow_incomplete);
+  auto opened = results::open_ref(args.ref, &error, args.allow_incomplete);
   if (!opened) {
     std::cerr << "meshtwin: " << error << '\n';
     return kExitBadInput;
   }
   const std::string path = opened->reader->path();
-  const std::int64_t run = opened->run_id;
+  // A batch (FILE.db:bN): every replication's series, told apart by a `replication` label, as
+  // Prometheus tells apart the targets it scrapes (docs/export.md).
+  std::vector<results::ExportRun> runs;
+  const bool batch = opened->batch.has_value();
+  if (batch) {
+    for (const auto& r : opened->runs) runs.push_back({r.run_id, r.replication});
+  } else {
+    runs.push_back({opened->run_id, std::nullopt});
+  }
+  const std::int64_t run = runs.front().run_id;
   opened.reset();
+  if (batch && !args.traces.empty()) {
+    // A trace is known by its id, the request id, which every replication numbers from 1 again:
+    // a trace backend would merge the replications' traces into one.
+    std::cerr << "meshtwin: export: --traces takes one run: every replication of a batch numbers its requests "
+                 "from 1, so their trace ids would collide; export one replication's traces (FILE.db:RUN; `SELECT "
+                 "run_id, replication FROM runs WHERE batch_id = N` lists them)\n";
+    return kExitBadInput;
+  }
 
   results::PrometheusExportOptions popts;
   popts.epoch_seconds = args.epoch;
@@ -109,7 +127,7 @@ int cmd_export(const ExportArgs& args) {
     results::PrometheusExportStats st;
     double seconds = 0;
     if (!write_to(out_path, [&](std::ostream& os) {
-          return results::export_prometheus(path, run, format, popts, os, &st, &error);
+          return results::export_prometheus(path, runs, format, popts, os, &st, &error);
         }, &seconds, &error)) {
       std::cerr << "meshtwin: " << error << '\n';
       return false;
@@ -146,7 +164,7 @@ int cmd_export(const ExportArgs& args) {
     results::QueryRangeStats st;
     double seconds = 0;
     if (!write_to(args.prometheus_json, [&](std::ostream& os) {
-          return results::export_query_range(path, run, qopts, os, &st, &error);
+          return results::export_query_range(path, runs, qopts, os, &st, &error);
         }, &seconds, &error)) {
       std::cerr << "meshtwin: " << error << '\n';
       return kExitBadInput;
@@ -183,7 +201,9 @@ void register_export(CLI::App& app, Commands& commands) {
       "export",
       "Write a run's telemetry for Prometheus (OpenMetrics, text exposition) and trace viewers "
       "(OTLP/JSON, Zipkin v2)");
-  cmd->add_option("FILE", args->ref, "Results file, optionally FILE.db:RUN (default: latest run)")
+  cmd->add_option("FILE", args->ref,
+                  "Results file, optionally FILE.db:RUN (default: latest run), or FILE.db:bN for every replication of "
+                  "batch N at once, each series labelled replication=\"R\" (metrics only)")
       ->required();
   cmd->add_option("--openmetrics", args->openmetrics,
                   "Write Istio's and Envoy's series at every scrape as OpenMetrics (for "

@@ -135,19 +135,32 @@ struct Increment {
 struct Series {
   std::string labels;  // label_prefix()
   std::vector<Increment> increments;
+  std::uint32_t last = 0;  // its run's last scrape (a batch's replications end at their own times)
 };
 
-// A family of series keyed by their label text.
+// A family of series keyed by their label text (which names the replication in a batch export,
+// so every series belongs to one run).
 struct Family {
   std::vector<Series> series;
   std::unordered_map<std::string, std::size_t> index;
-  Series& get(std::string labels) {
+  Series& get(std::string labels, std::uint32_t last) {
     auto it = index.find(labels);
     if (it != index.end()) return series[it->second];
     index.emplace(labels, series.size());
-    series.push_back({std::move(labels), {}});
+    series.push_back({std::move(labels), {}, last});
     return series.back();
   }
+};
+
+// Every family the export prints, filled run by run.
+struct Families {
+  Family requests, durations, tcp_opened, tcp_closed, retries, overflows;
+  // Ejections: per series, signed increments by scrape, and its run's last scrape.
+  struct Steps {
+    std::vector<std::pair<std::uint32_t, std::int64_t>> steps;
+    std::uint32_t last = 0;
+  };
+  std::map<std::string, Steps> ejections;
 };
 
 void add(Series& s, std::uint32_t scrape, std::uint64_t count, std::int64_t sum_ns = 0,
@@ -250,16 +263,15 @@ std::optional<double> default_epoch_seconds(const std::string& path, std::int64_
                                  .count());
 }
 
-bool export_prometheus(const std::string& path, std::int64_t run_id, PrometheusFormat format,
-                       const PrometheusExportOptions& options, std::ostream& out,
-                       PrometheusExportStats* stats, std::string* error) {
-  Exporter x;
-  x.path = path;
-  x.error = error;
-  if (!x.open()) return false;
-  std::string msg;
+namespace {
 
-  // ---- the run: its end and the epoch ----
+// One run's series into `f`: its metrics rows (Istio's standard metrics), retries and overflows
+// from its spans, ejections from its events. `suffix` is appended to every series' labels (`,replication="3"`
+// in a batch export, empty for one run). Sets *scrapes to the run's number of scrapes.
+bool scan_run(Exporter& x, std::int64_t run_id, const std::string& suffix, SimTime interval, Families& f,
+              std::uint32_t* scrapes_out) {
+  std::string msg;
+  // ---- the run: its end ----
   // A complete run is scraped over the scenario's duration and its drain; a run that stopped
   // early (interrupted, failed) only until its simulated end (the first scrape at or after it
   // sees every count), as Prometheus would have stopped finding the proxies then. A run still
@@ -284,25 +296,17 @@ bool export_prometheus(const std::string& path, std::int64_t run_id, PrometheusF
       sim_end = last_window > 0 ? last_window : duration;
     }
   }
-  std::optional<double> epoch_opt = options.epoch_seconds;
-  if (!epoch_opt) {
-    epoch_opt = default_epoch_seconds(path, run_id, error);
-    if (!epoch_opt) return false;
-  }
-  const double epoch = *epoch_opt;
-  // Whole milliseconds: both formats print millisecond timestamps exactly.
-  const std::int64_t epoch_ms = static_cast<std::int64_t>(std::llround(epoch * 1000.0));
-  const SimTime interval = std::max<SimTime>(options.interval, engine::kMillisecond);
   const auto scrapes = static_cast<std::uint32_t>(std::max<SimTime>(1, (sim_end + interval - 1) / interval));
+  *scrapes_out = scrapes;
+  const std::uint32_t last = scrapes - 1;
   // A count made at simulated time t is first seen by the scrape at or after t.
   auto scrape_of = [&](SimTime t) -> std::uint32_t {
     if (t <= 0) return 0;
     const auto k = static_cast<std::uint64_t>((t + interval - 1) / interval);  // 1-based
     return static_cast<std::uint32_t>(std::min<std::uint64_t>(k == 0 ? 0 : k - 1, scrapes - 1));
   };
-
-  Family requests, durations, tcp_opened, tcp_closed, retries, overflows, ejections;
-
+  Family &requests = f.requests, &durations = f.durations, &tcp_opened = f.tcp_opened, &tcp_closed = f.tcp_closed,
+         &retries = f.retries, &overflows = f.overflows;
   // ---- metrics rows: Istio's standard metrics ----
   // Per workload, the peer labels the metrics rows carry, for the Envoy stats below (spans and
   // events name workloads and pods only).
@@ -363,22 +367,22 @@ bool export_prometheus(const std::string& path, std::int64_t run_id, PrometheusF
         if (sp.ns == "unknown") sp = {l[kSourceWorkloadNamespace], l[kSourceApp],
                                       l[kSourceVersion], l[kSourcePrincipal]};
         const bool tcp = l[kRequestProtocol] == "tcp";
-        it = label_cache.emplace(key, std::make_pair(label_prefix(l, {}, {}, tcp), tcp)).first;
+        it = label_cache.emplace(key, std::make_pair(label_prefix(l, {}, {}, tcp) + suffix, tcp)).first;
       }
       const std::uint32_t scrape = scrape_of(end);
       const auto n = static_cast<std::uint64_t>(q.column_int(8));
       if (it->second.second) {
         // A connection is counted when it ends (the metrics table counts by end time), so
         // opened and closed move together; Envoy counts `opened` at connect (docs/export.md).
-        add(tcp_opened.get(it->second.first), scrape, n);
-        add(tcp_closed.get(it->second.first), scrape, n);
+        add(tcp_opened.get(it->second.first, last), scrape, n);
+        add(tcp_closed.get(it->second.first, last), scrape, n);
       } else {
         BucketCounts b;
         for (std::size_t i = 0; i < kDurationBuckets; ++i) {
           b[i] = static_cast<std::uint64_t>(q.column_int(10 + static_cast<int>(i)));
         }
-        add(requests.get(it->second.first), scrape, n);
-        add(durations.get(it->second.first), scrape, n, q.column_int(9), &b);
+        add(requests.get(it->second.first, last), scrape, n);
+        add(durations.get(it->second.first, last), scrape, n, q.column_int(9), &b);
       }
     }
     if (rc != SQLITE_DONE) return x.fail("reading metrics");
@@ -407,7 +411,7 @@ bool export_prometheus(const std::string& path, std::int64_t run_id, PrometheusF
                     l[kDestinationServiceNamespace]);
     }
     l[kGrpcResponseStatus] = "";
-    return label_prefix(l, "cluster_name", cluster);
+    return label_prefix(l, "cluster_name", cluster) + suffix;
   };
   std::unordered_map<std::string, std::string> workload_of_pod;
   {
@@ -457,14 +461,13 @@ bool export_prometheus(const std::string& path, std::int64_t run_id, PrometheusF
         it = label_cache.emplace(key, cluster_labels(x.text(wl), x.text(cluster))).first;
       }
       const std::uint32_t scrape = scrape_of(q.column_int(0));
-      if (retry) add(retries.get(it->second), scrape, 1);
-      if (uo) add(overflows.get(it->second), scrape, 1);
+      if (retry) add(retries.get(it->second, last), scrape, 1);
+      if (uo) add(overflows.get(it->second, last), scrape, 1);
     }
     if (rc != SQLITE_DONE) return x.fail("reading spans");
   }
   // Ejections: a gauge of hosts ejected per caller proxy and cluster, from host_ejected /
   // host_returned events (detail: "<caller pod> <cluster>"). Stored as signed increments.
-  std::map<std::string, std::vector<std::pair<std::uint32_t, std::int64_t>>> ejection_steps;
   {
     Statement q(x.db,
                 "SELECT t_ns, kind, detail FROM events WHERE run_id = ? AND kind IN "
@@ -485,7 +488,9 @@ bool export_prometheus(const std::string& path, std::int64_t run_id, PrometheusF
         const auto dash = pod.rfind('-');
         wl = dash == std::string::npos ? pod : pod.substr(0, dash);
       }
-      auto& steps = ejection_steps[cluster_labels(wl, cluster)];
+      auto& series = f.ejections[cluster_labels(wl, cluster)];
+      series.last = last;
+      auto& steps = series.steps;
       const std::uint32_t scrape = scrape_of(q.column_int(0));
       const std::int64_t delta = q.column_text(1) == "host_ejected" ? 1 : -1;
       if (!steps.empty() && steps.back().first == scrape) {
@@ -495,6 +500,50 @@ bool export_prometheus(const std::string& path, std::int64_t run_id, PrometheusF
       }
     }
   }
+  return true;
+}
+
+}  // namespace
+
+bool export_prometheus(const std::string& path, std::int64_t run_id, PrometheusFormat format,
+                       const PrometheusExportOptions& options, std::ostream& out,
+                       PrometheusExportStats* stats, std::string* error) {
+  return export_prometheus(path, std::vector<ExportRun>{{run_id, std::nullopt}}, format, options, out, stats, error);
+}
+
+bool export_prometheus(const std::string& path, const std::vector<ExportRun>& runs, PrometheusFormat format,
+                       const PrometheusExportOptions& options, std::ostream& out,
+                       PrometheusExportStats* stats, std::string* error) {
+  Exporter x;
+  x.path = path;
+  x.error = error;
+  if (runs.empty()) {
+    if (error) *error = "no run to export";
+    return false;
+  }
+  if (!x.open()) return false;
+  // The epoch: every replication of a batch starts at the same instant (its first run's
+  // recorded time by default), so their series line up on one time axis.
+  std::optional<double> epoch_opt = options.epoch_seconds;
+  if (!epoch_opt) {
+    epoch_opt = default_epoch_seconds(path, runs.front().run_id, error);
+    if (!epoch_opt) return false;
+  }
+  const double epoch = *epoch_opt;
+  // Whole milliseconds: both formats print millisecond timestamps exactly.
+  const std::int64_t epoch_ms = static_cast<std::int64_t>(std::llround(epoch * 1000.0));
+  const SimTime interval = std::max<SimTime>(options.interval, engine::kMillisecond);
+  Families f;
+  std::uint32_t scrapes = 1;
+  for (const auto& run : runs) {
+    std::string suffix;
+    if (run.replication) suffix = fmt::format(",replication=\"{}\"", *run.replication);
+    std::uint32_t n = 1;
+    if (!scan_run(x, run.run_id, suffix, interval, f, &n)) return false;
+    scrapes = std::max(scrapes, n);
+  }
+  Family &requests = f.requests, &durations = f.durations, &tcp_opened = f.tcp_opened, &tcp_closed = f.tcp_closed,
+         &retries = f.retries, &overflows = f.overflows;
 
   // ---- printing ----
   PrometheusExportStats st;
@@ -517,10 +566,9 @@ bool export_prometheus(const std::string& path, std::int64_t run_id, PrometheusF
       fmt::format_to(std::back_inserter(buf), " {}\n", ms);
     }
   };
-  const std::uint32_t last = scrapes - 1;
-  // The scrapes a series is printed at: from its first count on, every scrape (a counter
-  // stays exposed once created); only the last one in the text format.
-  auto for_scrapes = [&](std::uint32_t first, auto&& fn) {
+  // The scrapes a series is printed at: from its first count on, every scrape until its run's
+  // last (a counter stays exposed once created); only that last one in the text format.
+  auto for_scrapes = [&](std::uint32_t first, std::uint32_t last, auto&& fn) {
     for (std::uint32_t k = om ? first : last; k <= last; ++k) fn(k);
   };
   auto header = [&](std::string_view family, std::string_view type, std::string_view unit,
@@ -537,7 +585,7 @@ bool export_prometheus(const std::string& path, std::int64_t run_id, PrometheusF
       ++st.series;
       std::uint64_t total = 0;
       std::size_t next = 0;
-      for_scrapes(s.increments.front().scrape, [&](std::uint32_t k) {
+      for_scrapes(s.increments.front().scrape, s.last, [&](std::uint32_t k) {
         while (next < s.increments.size() && s.increments[next].scrape <= k) {
           total += s.increments[next++].count;
         }
@@ -575,7 +623,7 @@ bool export_prometheus(const std::string& path, std::int64_t run_id, PrometheusF
       std::uint64_t count = 0;
       std::int64_t sum_ns = 0;
       std::size_t next = 0;
-      for_scrapes(s.increments.front().scrape, [&](std::uint32_t k) {
+      for_scrapes(s.increments.front().scrape, s.last, [&](std::uint32_t k) {
         while (next < s.increments.size() && s.increments[next].scrape <= k) {
           const Increment& inc = s.increments[next++];
           for (std::size_t i = 0; i < kDurationBuckets; ++i) cum[i] += inc.buckets[i];
@@ -606,17 +654,17 @@ bool export_prometheus(const std::string& path, std::int64_t run_id, PrometheusF
   envoy_counter(overflows, "envoy_cluster_upstream_rq_pending_overflow",
                 "Requests that overflowed the connection pool or pending queue (UO)");
   envoy_counter(retries, "envoy_cluster_upstream_rq_retry", "Envoy's retries (attempts after the first)");
-  if (!ejection_steps.empty()) {
+  if (!f.ejections.empty()) {
     const std::string_view name = "envoy_cluster_outlier_detection_ejections_active";
     header(name, "gauge", "", "Hosts currently ejected by outlier detection");
-    for (const auto& series : ejection_steps) {
+    for (const auto& series : f.ejections) {
       // Named references, not structured bindings: clang 14 cannot capture those in a lambda.
       const auto& labels = series.first;
-      const auto& steps = series.second;
+      const auto& steps = series.second.steps;
       ++st.series;
       std::int64_t value = 0;
       std::size_t next = 0;
-      for_scrapes(steps.front().first, [&](std::uint32_t k) {
+      for_scrapes(steps.front().first, series.second.last, [&](std::uint32_t k) {
         while (next < steps.size() && steps[next].first <= k) value += steps[next++].second;
         fmt::format_to(std::back_inserter(buf), "{}{}}} {}", name, labels, value);
         stamp(k);

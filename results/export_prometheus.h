@@ -7,6 +7,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "engine/time.h"
 
@@ -41,6 +42,18 @@ std::optional<double> default_epoch_seconds(const std::string& path, std::int64_
 // Writes run `run_id` of the results file `path` to `out`. false and a sentence in *error
 // when the file cannot be read.
 bool export_prometheus(const std::string& path, std::int64_t run_id, PrometheusFormat format,
+                       const PrometheusExportOptions& options, std::ostream& out,
+                       PrometheusExportStats* stats, std::string* error);
+
+// A run to export and, for the replications of a batch (`export FILE.db:bN`), its replication
+// number, which every series of that run carries as the label `replication` (docs/export.md).
+struct ExportRun {
+  std::int64_t run_id = 0;
+  std::optional<int> replication;
+};
+// Several runs in one exposition: each family once, with every run's series (told apart by
+// their `replication` label), all on the same epoch (the first run's recorded time by default).
+bool export_prometheus(const std::string& path, const std::vector<ExportRun>& runs, PrometheusFormat format,
                        const PrometheusExportOptions& options, std::ostream& out,
                        PrometheusExportStats* stats, std::string* error);
 

@@ -45,22 +45,29 @@ void append_json_string(std::string& out, std::string_view s) {
 
 }  // namespace
 
-bool export_query_range(const std::string& path, std::int64_t run_id, const QueryRangeOptions& options,
-                        std::ostream& out, QueryRangeStats* stats, std::string* error) {
-  auto reader = Reader::open(path, error);
-  if (!reader) return false;
-  const auto run = reader->run(run_id);
+namespace {
+
+// One run's series, sampled at its own scrape times.
+struct RunSeries {
+  std::string replication;  // empty: not part of a batch export
+  std::vector<engine::SimTime> scrapes;
+  std::map<std::string, Series> series;
+};
+
+bool collect_run(const Reader& reader, const std::string& path, std::int64_t run_id, const QueryRangeOptions& options,
+                 RunSeries& rs, std::string* error) {
+  const auto run = reader.run(run_id);
   if (!run) {
     if (error) *error = fmt::format("{}: no run {}", path, run_id);
     return false;
   }
   // Scrape times: every step from 0, then the run's end.
   const engine::SimTime end = std::max(run->sim_end, run->sim_duration);
-  std::vector<engine::SimTime> scrapes;
+  std::vector<engine::SimTime>& scrapes = rs.scrapes;
   for (engine::SimTime t = 0; t <= end; t += options.interval) scrapes.push_back(t);
   if (scrapes.back() < end) scrapes.push_back(end);
 
-  std::map<std::string, Series> series;
+  std::map<std::string, Series>& series = rs.series;
   std::size_t next_scrape = 0;
   auto snapshot_until = [&](engine::SimTime t) {
     // Every scrape before `t` sees what has been added so far.
@@ -81,7 +88,7 @@ bool export_query_range(const std::string& path, std::int64_t run_id, const Quer
                     "source_workload_namespace, destination_workload_namespace, requests";
   for (auto col : kDurationBucketColumns) sql += fmt::format(", {}", col);
   sql += " FROM metrics WHERE run_id = ? ORDER BY window_start_ns";
-  const bool ok = reader->query_each(
+  const bool ok = reader.query_each(
       sql, {run_id},
       [&](const Row& r) {
         auto text = [&](std::size_t i) {
@@ -112,10 +119,27 @@ bool export_query_range(const std::string& path, std::int64_t run_id, const Quer
       error);
   if (!ok) return false;
   snapshot_until(end + 1);
+  return true;
+}
 
+}  // namespace
+
+bool export_query_range(const std::string& path, std::int64_t run_id, const QueryRangeOptions& options,
+                        std::ostream& out, QueryRangeStats* stats, std::string* error) {
+  return export_query_range(path, std::vector<ExportRun>{{run_id, std::nullopt}}, options, out, stats, error);
+}
+
+bool export_query_range(const std::string& path, const std::vector<ExportRun>& export_runs,
+                        const QueryRangeOptions& options, std::ostream& out, QueryRangeStats* stats,
+                        std::string* error) {
+  auto reader = Reader::open(path, error);
+  if (!reader) return false;
+  std::vector<RunSeries> runs(export_runs.size());
+  for (std::size_t i = 0; i < export_runs.size(); ++i) {
+    if (export_runs[i].replication) runs[i].replication = std::to_string(*export_runs[i].replication);
+    if (!collect_run(*reader, path, export_runs[i].run_id, options, runs[i], error)) return false;
+  }
   QueryRangeStats st;
-  std::vector<std::string> times;
-  for (engine::SimTime t : scrapes) times.push_back(fmt::format("{:.3f}", options.epoch_seconds + engine::to_seconds(t)));
   std::array<std::string, kDurationBuckets> les;
   for (std::size_t b = 0; b + 1 < kDurationBuckets; ++b) les[b] = fmt::format("{}", kDurationBucketBoundsMs[b]);
   les[kDurationBuckets - 1] = "+Inf";
@@ -123,32 +147,41 @@ bool export_query_range(const std::string& path, std::int64_t run_id, const Quer
   bool first = true;
   std::string buf;
   for (std::size_t column = 0; column <= kDurationBuckets; ++column) {
-    for (const auto& [k, s] : series) {
-      buf.clear();
-      buf += first ? "\n" : ",\n";
-      first = false;
-      buf += "{\"metric\":{\"__name__\":";
-      append_json_string(buf, column == 0 ? "istio_requests_total" : "istio_request_duration_milliseconds_bucket");
-      for (std::size_t i = 0; i < kLabels; ++i) {
-        buf += ',';
-        append_json_string(buf, kLabelNames[i]);
-        buf += ':';
-        append_json_string(buf, s.labels[i]);
+    for (const RunSeries& rs : runs) {
+      std::vector<std::string> times;
+      for (engine::SimTime t : rs.scrapes)
+        times.push_back(fmt::format("{:.3f}", options.epoch_seconds + engine::to_seconds(t)));
+      for (const auto& [k, s] : rs.series) {
+        buf.clear();
+        buf += first ? "\n" : ",\n";
+        first = false;
+        buf += "{\"metric\":{\"__name__\":";
+        append_json_string(buf, column == 0 ? "istio_requests_total" : "istio_request_duration_milliseconds_bucket");
+        for (std::size_t i = 0; i < kLabels; ++i) {
+          buf += ',';
+          append_json_string(buf, kLabelNames[i]);
+          buf += ':';
+          append_json_string(buf, s.labels[i]);
+        }
+        if (!rs.replication.empty()) {
+          buf += ",\"replication\":";
+          append_json_string(buf, rs.replication);
+        }
+        if (column > 0) {
+          buf += ",\"le\":";
+          append_json_string(buf, les[column - 1]);
+        }
+        buf += "},\"values\":[";
+        // The counter is 0 from the run's start until its first increment, as a fresh proxy's.
+        for (std::size_t i = 0; i < rs.scrapes.size(); ++i) {
+          const std::uint64_t v = i < s.snapshots.size() ? s.snapshots[i][column] : 0;
+          fmt::format_to(std::back_inserter(buf), "{}[{},\"{}\"]", i ? "," : "", times[i], v);
+          ++st.samples;
+        }
+        buf += "]}";
+        ++st.series;
+        out << buf;
       }
-      if (column > 0) {
-        buf += ",\"le\":";
-        append_json_string(buf, les[column - 1]);
-      }
-      buf += "},\"values\":[";
-      // The counter is 0 from the run's start until its first increment, as a fresh proxy's.
-      for (std::size_t i = 0; i < scrapes.size(); ++i) {
-        const std::uint64_t v = i < s.snapshots.size() ? s.snapshots[i][column] : 0;
-        fmt::format_to(std::back_inserter(buf), "{}[{},\"{}\"]", i ? "," : "", times[i], v);
-        ++st.samples;
-      }
-      buf += "]}";
-      ++st.series;
-      out << buf;
     }
   }
   out << "]}}\n";

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "engine/time.h"
+#include "results/export_prometheus.h"  // ExportRun
 
 namespace meshtwin::results {
 
@@ -28,6 +29,10 @@ struct QueryRangeStats {
 // proxies) up to the end of the run, and one at the run's end when it is not on a step.
 // false and a sentence in *error when the file cannot be read.
 bool export_query_range(const std::string& path, std::int64_t run_id, const QueryRangeOptions& options,
+                        std::ostream& out, QueryRangeStats* stats, std::string* error);
+// The replications of a batch in one answer, as Prometheus answers for several targets: every
+// series carries its run's `replication` label and its run's own sample times (same epoch).
+bool export_query_range(const std::string& path, const std::vector<ExportRun>& runs, const QueryRangeOptions& options,
                         std::ostream& out, QueryRangeStats* stats, std::string* error);
 
 }  // namespace meshtwin::results

@@ -46,8 +46,11 @@ check report-batch-ci 0 'client requests +p99 +[0-9.]+m?s ± ' "$BIN" report "$T
 check report-no-batch 2 'has no batch b9; its batches are b1' "$BIN" report "$TMP/j1.db:b9"
 check report-batch-fortio 2 'describes one run' "$BIN" report "$TMP/j1.db:b1" --format fortio-json
 check report-run-of-batch 0 'run 3' "$BIN" report "$TMP/j1.db:3"
-# export reads one run: a batch is refused with a sentence naming what to give instead.
-check export-batch 2 'not a batch; name one of the batch.s runs' "$BIN" export "$TMP/j1.db:b1" --prometheus-text "$TMP/x.prom"
+# export of a batch: every replication's series, labelled replication="R" (tests/cli/shards_test.sh
+# checks the formats); traces take one run.
+check export-batch 0 '' "$BIN" export "$TMP/j1.db:b1" --prometheus-text "$TMP/x.prom"
+check export-batch-labels 0 'replication="5"' cat "$TMP/x.prom"
+check export-batch-traces 2 'takes one run' "$BIN" export "$TMP/j1.db:b1" --traces "$TMP/x.json"
 check export-run-of-batch 0 '' "$BIN" export "$TMP/j1.db:2" --prometheus-text "$TMP/x.prom"
 "$BIN" run "$SRC/scenarios/bookinfo/reviews-50-v3.yaml" --duration 5s --replications 6 -q -o "$TMP/j1.db" > /dev/null 2>&1
 check diff-batches 0 'Student t over 6 replication pairs' "$BIN" diff "$TMP/j1.db:b1" "$TMP/j1.db:b2"

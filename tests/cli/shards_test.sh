@@ -69,6 +69,34 @@ check sweep-merge 0 'merged 5 files .*: 12 runs in 4 batches, 1 sweeps' \
 check sweep-merge-equal 0 '^equal: ' "$PY" "$CMP" "$TMP/sweep.db" "$TMP/wm.db"
 check sweep-merged-report 0 '=== point 3: .* \(batch b4\)' "$BIN" report "$TMP/wm.db:s1"
 
+# export FILE.db:bN: each replication's series carry replication="R"; replication 0's are exactly
+# the series of its run exported alone; OpenMetrics and the text format pass promtool; traces
+# are refused (trace ids are request ids, which every replication reuses).
+check export-batch 0 '' "$BIN" export "$TMP/m.db:b1" --openmetrics "$TMP/b.om" --prometheus-text "$TMP/b.prom" \
+  --prometheus-json "$TMP/b.json" --epoch 1700000000
+check export-run 0 '' "$BIN" export "$TMP/m.db:1" --openmetrics "$TMP/r.om" --prometheus-json "$TMP/r.json" --epoch 1700000000
+check export-batch-series 0 '^ok$' "$PY" - "$TMP" <<'PY'
+import json, re, sys
+d = sys.argv[1]
+om = open(f"{d}/b.om").read().splitlines()
+reps = {m.group(1) for l in om for m in [re.search(r'replication="(\d+)"', l)] if m}
+rep0 = [l.replace(',replication="0"', '') for l in om if 'replication="0"' in l]
+alone = [l for l in open(f"{d}/r.om").read().splitlines() if not l.startswith("#")]
+every = all('replication="' in l for l in om if not l.startswith("#"))
+j = json.load(open(f"{d}/b.json"))["data"]["result"]
+jr = {s["metric"].get("replication") for s in j}
+j0 = [s for s in j if s["metric"]["replication"] == "0"]
+for s in j0: del s["metric"]["replication"]
+ja = json.load(open(f"{d}/r.json"))["data"]["result"]
+ok = reps == {str(r) for r in range(7)} and rep0 == alone and every and jr == reps and j0 == ja
+print("ok" if ok else f"{sorted(reps)} {rep0 == alone} {every} {sorted(jr, key=str)} {j0 == ja}")
+PY
+if command -v promtool > /dev/null; then
+  check export-batch-promtool 0 '' bash -c "promtool check metrics < '$TMP/b.prom' 2>&1 | grep -v 'base unit' | (! grep .)"
+  check export-batch-backfill 0 '' promtool tsdb create-blocks-from openmetrics "$TMP/b.om" "$TMP/blocks"
+fi
+check export-batch-traces 2 'trace ids would collide' "$BIN" export "$TMP/m.db:b1" --traces "$TMP/t.json"
+
 # Refusals: exit 2, one line, no output file.
 one_line merge-exists "$BIN" merge "$TMP/r0.db" -o "$TMP/m.db"
 one_line merge-twice "$BIN" merge "$TMP/r0.db" "$TMP/r0.db" -o "$TMP/x.db"
