@@ -9,19 +9,8 @@ BIN=$1; SRC=$2; PY=$3
 TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
 S=$SRC/scenarios/bookinfo/reviews-80-20.yaml
 CMP=$SRC/tests/cli/compare_results.py
-pass=0; fail=0
-check() {  # name, expected exit code, expected output regex, command...
-  local name=$1 want=$2 pattern=$3; shift 3
-  local out rc
-  out=$("$@" 2>&1); rc=$?
-  if [ "$rc" -ne "$want" ]; then
-    echo "FAIL $name: exit $rc, want $want"; echo "$out" | head -8; fail=$((fail+1)); return
-  fi
-  if [ -n "$pattern" ] && ! grep -Eq -- "$pattern" <<<"$out"; then
-    echo "FAIL $name: output does not match /$pattern/"; echo "$out" | head -8; fail=$((fail+1)); return
-  fi
-  pass=$((pass+1))
-}
+# shellcheck source=check_lib.sh
+source "$SRC/tests/cli/check_lib.sh"
 one_line() {  # name, command...: exit 2 with exactly one line on stderr and nothing on stdout
   local name=$1; shift
   local err rc
