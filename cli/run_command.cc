@@ -52,7 +52,7 @@ int cmd_run_batch(const RunArgs& args, PreparedRun& prepared, std::int64_t max_w
   const auto& spec = prepared.spec;
   BatchOptions options;
   options.count = args.sim.replications;
-  shard.slice(0, args.sim.replications, options);
+  options.set_slice(shard.slice(0, args.sim.replications));
   options.jobs = jobs_for(args.sim);
   options.quiet = args.sim.quiet;
   options.max_wall_ns = max_wall;

@@ -163,28 +163,6 @@ ScratchDir::~ScratchDir() {
   if (!path_.empty()) std::filesystem::remove_all(path_, ec);
 }
 
-std::optional<Shard> parse_shard(const std::string& text) {
-  Shard shard;
-  char slash = 0, rest = 0;
-  if (std::sscanf(text.c_str(), "%d%c%d%c", &shard.index, &slash, &shard.count, &rest) != 3 || slash != '/' ||
-      shard.count < 1 || shard.index < 0 || shard.index >= shard.count) {
-    std::cerr << "meshtwin: --shard " << text
-              << ": expected K/N with 0 <= K < N, e.g. --shard 0/4 (the Kubernetes Job's completion index / its "
-                 "completions)\n";
-    return std::nullopt;
-  }
-  return shard;
-}
-
-void Shard::slice(std::int64_t base, int replications, BatchOptions& options) const {
-  // The first unit u >= base with u mod N = K, as a replication of this batch.
-  const std::int64_t n = count;
-  const auto first = static_cast<int>(((index - base) % n + n) % n);
-  options.first = first;
-  options.stride = count;
-  options.count = first < replications ? (replications - first + count - 1) / count : 0;
-}
-
 int default_jobs() {
   const unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : static_cast<int>(n);

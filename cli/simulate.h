@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/shard.h"
 #include "model/scenario/mesh.h"
 
 namespace meshtwin::cli {
@@ -62,6 +63,11 @@ struct BatchOptions {
   int count = 1;
   int stride = 1;
   int replication(int i) const { return first + i * stride; }  // the i-th replication run here
+  void set_slice(const ShardSlice& s) {  // a shard's replications (`--shard K/N`)
+    first = s.first;
+    stride = s.stride;
+    count = s.count;
+  }
   int jobs = 1;
   bool quiet = false;
   std::int64_t max_wall_ns = 0;
@@ -79,21 +85,6 @@ struct SimulatedBatch {
 // nullopt after printing one line when the file cannot be written or a replication failed.
 std::optional<SimulatedBatch> simulate_batch(PreparedRun& prepared, const std::string& output,
                                              const BatchOptions& options);
-
-// `--shard K/N` (docs/scale-out.md): the work of an unsharded command is a list of units, one
-// replication each, numbered in the order the unsharded command runs them (a sweep: point by
-// point, each point's replications in order); shard K of N runs the units u with u mod N = K.
-// Striding, not contiguous blocks, spreads a grid's expensive corner over every shard.
-struct Shard {
-  int index = 0;  // K
-  int count = 1;  // N; 1: unsharded
-  bool sharded() const { return count > 1 || index != 0; }
-  // This shard's replications of the batch whose units start at unit `base` and number
-  // `replications`: first, stride and count for BatchOptions (count 0: none of them).
-  void slice(std::int64_t base, int replications, BatchOptions& options) const;
-};
-// "K/N" with 0 <= K < N; nullopt after one line on stderr otherwise.
-std::optional<Shard> parse_shard(const std::string& text);
 
 // The number of threads `--jobs` means by default: every core.
 int default_jobs();

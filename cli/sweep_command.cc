@@ -125,7 +125,7 @@ int cmd_sweep(const SweepArgs& args) {
     // replications, so that all shards' files have the same batches and sweep points in the same
     // order and `merge` joins them position by position.
     BatchOptions options;
-    shard.slice(static_cast<std::int64_t>(point) * args.sim.replications, args.sim.replications, options);
+    options.set_slice(shard.slice(static_cast<std::int64_t>(point) * args.sim.replications, args.sim.replications));
     options.jobs = jobs_for(args.sim);
     options.quiet = args.sim.quiet;
     options.max_wall_ns = *max_wall;
