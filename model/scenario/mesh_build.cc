@@ -16,21 +16,21 @@ namespace meshtwin::scenario {
 
 MeshImpl::MeshImpl()
     : overhead_rng_(0, "unused"),
-      streams_([this](std::deque<Stream>& d) {
+      streams_([this](engine::StableVector<Stream>& d) {
         d.emplace_back(sim_, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_route_timeout>,
                        &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_per_try_timeout>,
                        &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_backoff_done>, this);
       }),
-      server_reqs_([](std::deque<ServerReq>& d) { d.emplace_back(); }),
-      app_calls_([this](std::deque<AppCall>& d) {
+      server_reqs_([](engine::StableVector<ServerReq>& d) { d.emplace_back(); }),
+      app_calls_([this](engine::StableVector<AppCall>& d) {
         d.emplace_back(sim_, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_app_call_timeout>,
                        this);
       }),
-      client_reqs_([this](std::deque<ClientReq>& d) {
+      client_reqs_([this](engine::StableVector<ClientReq>& d) {
         d.emplace_back(sim_, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_client_timeout>,
                        this);
       }),
-      connect_ops_([](std::deque<ConnectOp>& d) { d.emplace_back(); }) {
+      connect_ops_([](engine::StableVector<ConnectOp>& d) { d.emplace_back(); }) {
   unknown_ = strings_.intern("unknown");
   dash_ = strings_.intern("-");
   http_ = strings_.intern("http");
