@@ -4,7 +4,6 @@
 #include <cerrno>
 #include <filesystem>
 #include <system_error>
-#include <thread>
 
 #include "model/config/input_file.h"
 #include "model/config/parsers.h"
@@ -33,19 +32,20 @@ class Loader {
   Loader(ConfigStore& store, Diagnostics& diags, LoadOptions options = {})
       : store_(store), diags_(diags), options_(options) {}
 
-  // yaml-cpp's parse is most of loading (about 2,300 instructions per input byte,
-  // docs/performance.md), and documents parse independently: a large file's documents are
-  // parsed on every core, a window at a time (so that the parsed trees of a 10,000-service file
-  // are never all in memory at once), and read here in document order, so diagnostics come in
-  // the same order as from one thread.
   void load_text(std::string_view text, const std::string& file) {
-    const std::vector<yaml::RawDocument> docs = yaml::split_documents(text);
-    const unsigned threads = text.size() >= kParallelFrom ? parse_threads() : 1;
-    std::vector<yaml::ParsedDocument> parsed;
-    for (std::size_t first = 0; first < docs.size(); first += kWindow) {
-      const std::size_t count = std::min(kWindow, docs.size() - first);
-      yaml::parse_documents(docs, first, count, file, parsed, threads);
-      for (std::size_t i = 0; i < count; ++i) load_parsed(docs[first + i], parsed[i], file);
+    for (const auto& raw : yaml::split_documents(text)) {
+      auto node = yaml::parse_document(raw, file, diags_);
+      if (!node) continue;
+      yaml::Reader reader(file, diags_, raw.line_offset);
+      reader.lenient_api_checks = options_.lenient_api_checks;
+      reader.allow_unknown_fields = options_.allow_unknown_fields;
+      try {
+        load_object(Value(&reader, *node, ""));
+      } catch (const std::exception& e) {
+        // Bad input must never crash a caller; this is a bug in meshtwin if it happens.
+        diags_.error(SourceLocation{file, raw.line_offset + 1, 1}, "",
+                     std::string("internal error while reading this document: ") + e.what());
+      }
     }
   }
 
@@ -87,31 +87,6 @@ class Loader {
         load_folder(p);
       else if (manifest_extension(p) && !fs::is_directory(p, sec))
         load_file(p.string());
-    }
-  }
-
-  // Below this size a file is parsed on the caller's thread: starting threads would cost more
-  // than they save.
-  static constexpr std::size_t kParallelFrom = 64 * 1024;
-  static constexpr std::size_t kWindow = 256;  // documents parsed before they are read
-
-  static unsigned parse_threads() { return std::max(1u, std::min(std::thread::hardware_concurrency(), 8u)); }
-
-  void load_parsed(const yaml::RawDocument& raw, yaml::ParsedDocument& parsed, const std::string& file) {
-    if (parsed.error_at) {
-      diags_.error(std::move(*parsed.error_at), "", std::move(parsed.error));
-      return;
-    }
-    if (!parsed.node) return;
-    yaml::Reader reader(file, diags_, raw.line_offset);
-    reader.lenient_api_checks = options_.lenient_api_checks;
-    reader.allow_unknown_fields = options_.allow_unknown_fields;
-    try {
-      load_object(Value(&reader, *parsed.node, ""));
-    } catch (const std::exception& e) {
-      // Bad input must never crash a caller; this is a bug in meshtwin if it happens.
-      diags_.error(SourceLocation{file, raw.line_offset + 1, 1}, "",
-                   std::string("internal error while reading this document: ") + e.what());
     }
   }
 

@@ -1,14 +1,11 @@
 #include "model/config/yaml_reader.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
-#include <system_error>
-#include <thread>
 
 namespace meshtwin::config::yaml {
 namespace {
@@ -169,56 +166,21 @@ std::vector<RawDocument> split_documents(std::string_view text) {
   return docs;
 }
 
-ParsedDocument parse_document_quietly(const RawDocument& doc, const std::string& file) {
-  ParsedDocument out;
+std::optional<YAML::Node> parse_document(const RawDocument& doc, const std::string& file,
+                                         Diagnostics& diags) {
   try {
-    out.node = YAML::Load(doc.text);
+    return YAML::Load(doc.text);
   } catch (const YAML::ParserException& e) {
     SourceLocation loc{file, 0, 0};
     if (e.mark.line >= 0) {
       loc.line = e.mark.line + 1 + doc.line_offset;
       loc.column = e.mark.column + 1;
     }
-    out.error_at = std::move(loc);
-    out.error = "invalid YAML: " + e.msg;
+    diags.error(std::move(loc), "", "invalid YAML: " + e.msg);
   } catch (const std::exception& e) {
-    out.error_at = SourceLocation{file, doc.line_offset + 1, 1};
-    out.error = std::string("invalid YAML: ") + e.what();
+    diags.error(SourceLocation{file, doc.line_offset + 1, 1}, "", std::string("invalid YAML: ") + e.what());
   }
-  return out;
-}
-
-std::optional<YAML::Node> parse_document(const RawDocument& doc, const std::string& file,
-                                         Diagnostics& diags) {
-  ParsedDocument parsed = parse_document_quietly(doc, file);
-  if (parsed.error_at) diags.error(std::move(*parsed.error_at), "", std::move(parsed.error));
-  return std::move(parsed.node);
-}
-
-void parse_documents(const std::vector<RawDocument>& docs, std::size_t first, std::size_t count,
-                     const std::string& file, std::vector<ParsedDocument>& out, unsigned threads) {
-  out.resize(count);
-  // Documents are handed out one at a time (sizes vary a lot); each result goes to its own
-  // index, so the order is the documents' whatever thread took which.
-  std::atomic<std::size_t> next{0};
-  auto work = [&] {
-    for (std::size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < count;) {
-      // The previous window's tree in this place is freed here, in parallel too (freeing is
-      // about an eighth of yaml-cpp's cost). Reset first: assigning one YAML::Node to another
-      // would make the old node refer to the new tree rather than replace it.
-      out[i].node.reset();
-      out[i] = parse_document_quietly(docs[first + i], file);
-    }
-  };
-  std::vector<std::thread> helpers;
-  const unsigned n = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(count)));
-  try {
-    for (unsigned t = 1; t < n; ++t) helpers.emplace_back(work);
-  } catch (const std::system_error&) {
-    // No thread to be had: the caller's thread parses the rest alone.
-  }
-  work();
-  for (auto& h : helpers) h.join();
+  return std::nullopt;
 }
 
 std::string join_path(const std::string& path, std::string_view key) {

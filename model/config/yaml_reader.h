@@ -36,22 +36,6 @@ std::vector<RawDocument> split_documents(std::string_view text);
 std::optional<YAML::Node> parse_document(const RawDocument& doc, const std::string& file,
                                          Diagnostics& diags);
 
-// One document parsed, or why not: parse_documents runs off the caller's thread, so a syntax
-// error is kept here and reported by the caller in document order (the order stays the same
-// whatever thread parsed what).
-struct ParsedDocument {
-  std::optional<YAML::Node> node;
-  std::optional<SourceLocation> error_at;  // set when the document is not valid YAML
-  std::string error;
-};
-ParsedDocument parse_document_quietly(const RawDocument& doc, const std::string& file);
-
-// Parses docs[first, first + count) into out[0, count), on up to `threads` threads (the caller's
-// included); results do not depend on how many. yaml-cpp keeps no shared mutable state between
-// independent Load calls, so documents parse independently.
-void parse_documents(const std::vector<RawDocument>& docs, std::size_t first, std::size_t count,
-                     const std::string& file, std::vector<ParsedDocument>& out, unsigned threads);
-
 // Appends a field name to a path: `spec` + `http` = `spec.http`. Names that are not plain
 // identifiers (labels such as `app.kubernetes.io/name`) are bracketed and quoted so the path
 // stays unambiguous.

@@ -2,7 +2,6 @@
 // folders, multi-document YAML, List kinds and JSON like kubectl.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <unistd.h>
@@ -722,55 +721,6 @@ TEST(Loader, FoldersRecurseInByteOrderAndReadJson) {
   std::vector<std::string> got;
   for (const auto& s : store.services()) got.push_back(s.meta.name);
   EXPECT_EQ(got, (std::vector<std::string>{"upper-b", "a", "sub", "c", "json"}));
-}
-
-// A file of 64 KB and more has its documents parsed on several threads, a window of 256 at a
-// time (model/config/loader.cc): diagnostics still come in document order, syntax errors and
-// field errors interleaved as one thread would give them, and objects are applied in order.
-TEST(Loader, LargeFilesParsedInParallelKeepDocumentOrder) {
-  std::string text;
-  int line = 1;
-  std::vector<int> bad_lines;
-  std::vector<std::string> expected_services;
-  for (int i = 0; i < 700; ++i) {
-    if (i > 0) {
-      text += "---\n";
-      ++line;
-    }
-    const std::string name = "svc-" + std::to_string(i);
-    if (i % 97 == 5) {
-      text += "apiVersion: v1\nkind: Service\nmetadata: {name: " + name + "\nspec: [\n";  // unclosed flow map
-      bad_lines.push_back(line + 3);  // yaml-cpp reports where the flow map was found unclosed
-      line += 4;
-    } else if (i % 89 == 7) {
-      text += "apiVersion: v1\nkind: Service\nmetadata: {name: " + name + "}\nspec: {ports: [{port: 80}], portz: 1}\n";
-      bad_lines.push_back(line + 3);
-      line += 4;
-    } else {
-      text += "apiVersion: v1\nkind: Service\nmetadata:\n  name: " + name +
-              "\n  labels: {app: " + name + ", padding: \"" + std::string(60, 'x') + "\"}\nspec: {ports: [{port: 80}]}\n";
-      expected_services.push_back(name);
-      line += 6;
-    }
-  }
-  ASSERT_GE(text.size(), 64u * 1024);
-  auto l = load(text);
-  std::vector<int> got_lines;
-  for (const auto& d : l->diags.items())
-    if (d.severity == Severity::Error) got_lines.push_back(d.location.line);
-  ASSERT_EQ(got_lines.size(), bad_lines.size()) << dump(l->diags);
-  EXPECT_TRUE(std::is_sorted(got_lines.begin(), got_lines.end())) << dump(l->diags);
-  // Each error sits in its own document: between the bad document's first line and the next.
-  for (std::size_t i = 0; i < bad_lines.size(); ++i) {
-    EXPECT_LE(got_lines[i], bad_lines[i]) << dump(l->diags);
-    EXPECT_GE(got_lines[i], bad_lines[i] - 3) << dump(l->diags);
-  }
-  std::vector<std::string> got;
-  for (const auto& s : l->store.services()) got.push_back(s.meta.name);
-  EXPECT_EQ(got, expected_services);
-  // The same text twice gives the same diagnostics, whichever thread parsed what.
-  auto again = load(text);
-  EXPECT_EQ(dump(again->diags), dump(l->diags));
 }
 
 TEST(Loader, CreationTimestampOrdersDocuments) {
