@@ -966,12 +966,15 @@ class OwnedTexts {
       auto it = index_.find(t);
       if (it == index_.end()) {
         texts_.emplace_back(t);  // deque: the string never moves
+        by_id_.push_back(&texts_.back());
         it = index_.emplace(texts_.back(), texts_.size() - 1).first;
       }
       return std::pair<std::int64_t, const std::string*>(static_cast<std::int64_t>(it->second),
-                                                         &texts_[it->second]);
+                                                         by_id_[it->second]);
     });
-    return texts_[static_cast<std::size_t>(i)];
+    // Through by_id_, not texts_[i]: a deque's operator[] is out of line in GCC 12, and this
+    // runs about 34 times per hop attempt on the simulation thread (docs/performance.md).
+    return *by_id_[static_cast<std::size_t>(i)];
   }
   void own(telemetry::PeerLabels& p) {
     for (auto* v : {&p.source_namespace, &p.source_app, &p.source_version, &p.source_principal,
@@ -984,6 +987,7 @@ class OwnedTexts {
  private:
   telemetry::ViewCache cache_;
   std::deque<std::string> texts_;
+  std::vector<const std::string*> by_id_;  // texts_[i] by index i
   std::unordered_map<std::string_view, std::size_t> index_;
 };
 
