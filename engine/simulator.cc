@@ -90,6 +90,7 @@ void EventQueue::push(SimTime t, EventFn fn, void* ctx, std::uint64_t arg) {
 // Below this many pending events the keys (16 bytes each) fit in a 48 KB L1 data cache with room
 // to spare: prefetching would only spend instructions (about 10 a level).
 constexpr std::size_t kPrefetchFrom = 2048;
+constexpr std::size_t kPayloadPrefetchFrom = 32768;
 
 // Inlined into its two callers (replace_top, discard_top): the hot path is then one call.
 [[gnu::always_inline]] inline void EventQueue::sift_down(std::size_t i, const Key& key) {
@@ -184,8 +185,11 @@ std::uint64_t Simulator::run(SimTime until) {
     // A payload was written when its event was scheduled, long ago in a large queue: reading
     // it missed the 2 MB L2 in 0.67 of the hold model's events at 100k pending (keys 1.6 MB +
     // payloads 2.4 MB; cachegrind, docs/performance.md). Fetching the four candidates for the
-    // next top now overlaps that miss with this event's own work.
-    if (queue_.size() >= kPrefetchFrom) {
+    // next top now overlaps that miss with this event's own work. Below kPayloadPrefetchFrom
+    // keys and payloads (40 bytes an event) fit in L2 and the prefetch would only cost its
+    // instructions (about 16 an event: 118 per Bookinfo hop attempt, whose queue of timers
+    // is past 2,048 but far below this).
+    if (queue_.size() >= kPayloadPrefetchFrom) {
       const EventQueue::Key* k = queue_.keys();
       for (std::size_t c = 1; c <= kArity; ++c) __builtin_prefetch(&queue_.slots_[EventQueue::slot_of(k[c])]);
     }
