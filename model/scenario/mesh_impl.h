@@ -40,6 +40,7 @@
 #include "model/proxy/worker_queue.h"
 #include "model/registry/registry.h"
 #include "model/scenario/mesh.h"
+#include "model/scenario/received_headers.h"
 #include "model/scenario/scenario_spec.h"
 #include "model/telemetry/records.h"
 #include "model/telemetry/string_pool.h"
@@ -512,6 +513,7 @@ class MeshImpl {
   std::string_view destination_service(const Stream& s);
   void on_fault_delay_done(std::uint64_t arg);
   void forward_stream(StreamId slot);
+  void apply_rewrites(Stream& s, const xds::Route& route);
   ClusterRt& ensure_cluster(ProxyRt& p, std::int32_t index);
   void start_shadow(StreamId slot, std::int32_t cluster);
   void start_attempt(StreamId slot);
@@ -621,6 +623,10 @@ class MeshImpl {
 
   // inputs
   ScenarioSpec spec_;
+  // record.headers: the names a span's received_headers keeps (Mentioned), and the JSON text of
+  // the span being emitted (the sink copies it during on_span).
+  std::vector<std::string> recorded_headers_;
+  std::string received_headers_json_;
   config::ConfigStore store_;
   registry::Registry registry_;
   std::uint64_t seed_ = 1;
@@ -678,6 +684,10 @@ class MeshImpl {
   // gateway itself; made on first sight, stable afterwards (streams point at them).
   std::map<std::tuple<const Target*, std::uint32_t, std::uint32_t>, const Target*> forward_index_;
   std::deque<Target> forward_targets_;
+  // What upstreams receive after a route's rewrites (docs/semantics.md §3.4): the sent target
+  // with the rewritten path and authority, keyed by (sent target, path, authority) and made on
+  // first sight; the Target's views point into its key, which a map node never moves.
+  std::map<std::tuple<const Target*, std::string, std::string>, Target, std::less<>> rewritten_targets_;
   // How each `spec.externals` host answers now (the timeline's `app` changes replace entries;
   // hosts not listed get an entry when a change names them).
   std::unordered_map<std::string, const AppRt*> outside_app_;

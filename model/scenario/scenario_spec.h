@@ -193,6 +193,11 @@ struct RecordSpec {
   double requests = 1.0;  // `all` = 1, `none` = 0, or a fraction of client requests
   double spans = 1.0;     // fraction of client requests whose spans are stored
   SimTime metrics_interval = engine::kSecond;
+  // `headers:` which request headers a span records as received by the upstream app
+  // (spans.received_headers): those the scenario mentions (default: clients' headers, apps'
+  // endpoint header matches, calls' forwardHeaders), all of them, or none (the column NULL).
+  enum class Headers : std::uint8_t { Mentioned, All, None };
+  Headers headers = Headers::Mentioned;
 };
 
 // One entry of `timeline:` (docs/design.md §3.2); exactly one action is set.
