@@ -204,7 +204,7 @@ ClusterRt& MeshImpl::ensure_cluster(ProxyRt& p, std::int32_t index) {
     auto rt = std::make_unique<ClusterRt>(
         setup.settings, p.workers, seed_rng,
         proxy::resolve_thresholds(cluster.connection_pool, cluster.retry_budget, cluster.protocol),
-        static_cast<std::uint32_t>(cluster.endpoints.size()), *this);
+        static_cast<std::uint32_t>(cluster.endpoints.size()), *this, &next_connection_serial_);
     rt->name = cluster.name;
     rt->service = cluster.service_hostname.empty() ? unknown_
                                                    : strings_.intern(cluster.service_hostname);
