@@ -47,11 +47,18 @@ const Failure* choose_failure(const std::vector<Failure>& failures, const Failur
       continue;
     }
     if (ctx.now < f.from || ctx.now >= f.to) continue;
-    PatternCounts* counts = f.per == Failure::Per::Pod ? ctx.per_pod : ctx.per_request;
+    PatternCounts* counts = f.per == Failure::Per::Pod       ? ctx.per_pod
+                            : f.per == Failure::Per::Request ? ctx.per_request
+                                                             : ctx.per_connection;
     if (!counts) continue;
+    const std::uint64_t scope = f.per == Failure::Per::Pod       ? ctx.pod
+                                : f.per == Failure::Per::Request ? ctx.request_id
+                                                                 : ctx.connection;
     // Every active pattern counts the request, even when an earlier one already fails it:
-    // "the Kth request" means the Kth that arrived, whatever happened to the others.
-    const std::uint32_t ordinal = counts->next(f.per == Failure::Per::Pod ? ctx.pod : ctx.request_id, &f);
+    // "the Kth request" means the Kth that arrived, whatever happened to the others. A request
+    // on no modelled connection is the first of its own.
+    const bool unconnected = f.per == Failure::Per::Connection && scope == 0;
+    const std::uint32_t ordinal = unconnected ? 1 : counts->next(scope, &f);
     const bool fails = f.pattern == Failure::Pattern::First ? ordinal <= f.n : f.n > 0 && ordinal % f.n == 0;
     if (fails && !chosen) chosen = &f;
   }

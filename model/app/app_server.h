@@ -41,9 +41,10 @@ struct Failure {
   enum class Pattern : std::uint8_t { Rate, First, Every };
   Pattern pattern = Pattern::Rate;
   std::uint32_t n = 0;  // First: N, Every: K
-  // The scope a pattern counts in: each pod, or each client request id (a request's retries
-  // and the app calls made for it share it).
-  enum class Per : std::uint8_t { Pod, Request };
+  // The scope a pattern counts in: each pod, each client request id (a request's retries
+  // and the app calls made for it share it), or each connection the requests arrive on (the
+  // caller proxy's upstream connection: a new connection counts from 1 again).
+  enum class Per : std::uint8_t { Pod, Request, Connection };
   Per per = Per::Pod;
   // `between: [t1, t2]`: the entry applies only to requests arriving in [from, to).
   SimTime from = 0;
@@ -70,6 +71,10 @@ struct FailureContext {
   std::uint64_t request_id = 0;  // the request's scope
   PatternCounts* per_pod = nullptr;
   PatternCounts* per_request = nullptr;
+  // The connection's scope (a run-wide connection serial); 0: the request came on no modelled
+  // connection (a caller without a sidecar), so it counts as the first of a new one.
+  std::uint64_t connection = 0;
+  PatternCounts* per_connection = nullptr;
 };
 
 // One `endpoints` rule: what it matches and how the app answers a request it matches. What a

@@ -3,9 +3,9 @@
 namespace meshtwin::proxy {
 
 ConnPool::ConnPool(const CircuitBreakerThresholds& limits, std::uint32_t hosts,
-                   std::uint32_t workers, Callbacks& callbacks)
+                   std::uint32_t workers, Callbacks& callbacks, std::uint64_t* serials)
     : limits_(limits), pools_(static_cast<std::size_t>(hosts) * workers), workers_(workers),
-      callbacks_(&callbacks) {}
+      callbacks_(&callbacks), shared_serials_(serials) {}
 
 std::uint32_t ConnPool::add_host() {
   pools_.resize(pools_.size() + workers_);
@@ -92,6 +92,7 @@ void ConnPool::connected(std::uint32_t pool, SimTime now) {
     p.conns.emplace_back();
   }
   p.conns[conn.value()].open = true;
+  p.conns[conn.value()].serial = shared_serials_ ? (*shared_serials_)++ : own_serials_++;
   ++p.open;
   // Queued requests attach in FIFO order (§9.2 step 4). The owner's callbacks may add hosts
   // (ORIGINAL_DST), so the pool is looked up again after each.
@@ -134,6 +135,7 @@ void ConnPool::release(std::uint32_t pool, ConnectionId conn, bool close, SimTim
 void ConnPool::release_connection(std::uint32_t pool, ConnectionId conn, bool close, SimTime now) {
   HostPool& p = pools_[pool];
   if (close) {
+    callbacks_->closed(p.conns[conn.value()].serial);
     p.conns[conn.value()].open = false;
     --p.open;
     --counters_.connections;

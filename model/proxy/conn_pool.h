@@ -31,6 +31,7 @@ struct PoolRequest {
 // One upstream connection of a pool. HTTP/1.1 carries one request at a time; HTTP/2 pools
 // have at most one connection that multiplexes streams (§9.2).
 struct Connection {
+  std::uint64_t serial = 0;    // unique among the connections of the pool's serial source
   std::uint32_t requests = 0;  // served so far (maxRequestsPerConnection)
   SimTime idle_since = 0;
   bool open = false;
@@ -64,13 +65,18 @@ class ConnPool {
     virtual void attached(const PoolRequest& request, ConnectionId conn) = 0;
     // A queued request's connection came but max_requests refused it: a local 503 UO (§9.3).
     virtual void overflowed(const PoolRequest& request) = 0;
+    // Connection `serial` closed (a reset, maxRequestsPerConnection, the idle timeout, a
+    // tcp_proxy connection's end); its serial is never used again.
+    virtual void closed(std::uint64_t serial) {}
 
    protected:
     ~Callbacks() = default;
   };
 
+  // `serials`: where connection serials come from (shared by every pool of a run, so that a
+  // serial names one connection of the run); nullptr: the pool's own counter.
   ConnPool(const CircuitBreakerThresholds& limits, std::uint32_t hosts, std::uint32_t workers,
-           Callbacks& callbacks);
+           Callbacks& callbacks, std::uint64_t* serials = nullptr);
 
   // The pool of (host, worker): host-major.
   std::uint32_t index(std::uint32_t host, std::uint32_t worker) const { return host * workers_ + worker; }
@@ -107,6 +113,9 @@ class ConnPool {
   CircuitBreakerCounters& counters() { return counters_; }
   const CircuitBreakerCounters& counters() const { return counters_; }
   const HostPool& pool(std::uint32_t index) const { return pools_[index]; }
+  // A stable id of connection `conn` of `pool` (1, 2, ... in the order connections opened):
+  // unlike ConnectionId, whose slot a later connection reuses, never repeated.
+  std::uint64_t serial(std::uint32_t pool, ConnectionId conn) const { return pools_[pool].conns[conn.value()].serial; }
   std::uint32_t workers() const { return workers_; }
 
  private:
@@ -122,6 +131,8 @@ class ConnPool {
   std::vector<HostPool> pools_;  // hosts × workers, host-major
   std::uint32_t workers_;
   Callbacks* callbacks_;
+  std::uint64_t* shared_serials_;  // nullptr: own_serials_ (a pointer to it would dangle on a move)
+  std::uint64_t own_serials_ = 1;
 };
 
 }  // namespace meshtwin::proxy

@@ -119,6 +119,16 @@ void MeshImpl::emit_span(Stream& s, SpanKind kind, SimTime start, int code, std:
   r.sampled = s.sampled;
   r.sim_outcome = span_outcome_;
   if (r.reached_upstream) r.peers = peer_labels(s);
+  if (kind != SpanKind::LocalReply && s.attempt_reached && s.target && !s.target->is_connection()) {
+    // What the upstream received: the request after the route's rewrites and header
+    // operations (the stream carries it so since forward_stream).
+    r.received_path = s.target->path;
+    r.received_authority = s.target->authority;
+    if (r.sampled) {
+      received_headers_json(s.headers, spec_.record.headers, recorded_headers_, received_headers_json_);
+      r.received_headers = received_headers_json_;
+    }
+  }
   if (kind == SpanKind::Attempt)
     ++stats_.hop_attempts;
   else

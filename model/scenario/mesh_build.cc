@@ -41,6 +41,7 @@ MeshImpl::MeshImpl()
 bool MeshImpl::build(const ScenarioSpec& spec, config::Diagnostics& diags) {
   spec_ = spec;
   seed_ = spec.seed;
+  recorded_headers_ = mentioned_headers(spec_);
   config::load_paths(spec_.manifests, store_, diags, manifest_options());
   if (diags.has_errors()) return false;
   // An app's `locality` places its pods as the topology labels of their nodes would (§7.5).

@@ -204,7 +204,7 @@ ClusterRt& MeshImpl::ensure_cluster(ProxyRt& p, std::int32_t index) {
     auto rt = std::make_unique<ClusterRt>(
         setup.settings, p.workers, seed_rng,
         proxy::resolve_thresholds(cluster.connection_pool, cluster.retry_budget, cluster.protocol),
-        static_cast<std::uint32_t>(cluster.endpoints.size()), *this);
+        static_cast<std::uint32_t>(cluster.endpoints.size()), *this, &next_connection_serial_);
     rt->name = cluster.name;
     rt->service = cluster.service_hostname.empty() ? unknown_
                                                    : strings_.intern(cluster.service_hostname);
@@ -278,6 +278,7 @@ void MeshImpl::forward_stream(StreamId slot) {
   }
   proxy::apply_header_ops(s.headers, route.request_headers);
   proxy::apply_header_ops(s.headers, route.clusters[s.weighted_pick].request_headers);
+  apply_rewrites(s, route);
   for (const xds::MirrorPolicy& mirror : route.mirrors) {
     if (mirror.cluster != xds::kNoCluster && s.route_random % 1'000'000 < mirror.per_million)
       start_shadow(slot, mirror.cluster);
@@ -287,6 +288,24 @@ void MeshImpl::forward_stream(StreamId slot) {
   // (§4.1, §6).
   if (route.timeout > 0) s.route_timer.arm_in(route.timeout, slot.value());
   start_attempt(slot);
+}
+
+// The route's path and authority rewrites (§3.4): from here on the stream carries the request
+// as its upstream receives it (the app's endpoint matching reads it; retries and mirrors keep
+// it). The request's own row keeps what the client sent.
+void MeshImpl::apply_rewrites(Stream& s, const xds::Route& route) {
+  const Target& sent = *s.target;
+  std::optional<std::string> path = xds::rewritten_path(route, sent.path);
+  const std::string_view authority = xds::rewritten_authority(route, s.weighted_pick, sent.authority);
+  if (!path && authority == sent.authority) return;
+  const std::string_view new_path = path ? std::string_view(*path) : sent.path;
+  auto it = rewritten_targets_.find(std::make_tuple(&sent, new_path, authority));
+  if (it == rewritten_targets_.end()) {
+    it = rewritten_targets_.emplace(std::make_tuple(&sent, std::string(new_path), std::string(authority)), sent).first;
+    it->second.path = std::get<1>(it->first);
+    it->second.authority = std::get<2>(it->first);
+  }
+  s.target = &it->second;
 }
 
 void MeshImpl::start_attempt(StreamId slot) {

@@ -41,6 +41,7 @@
 #include "model/proxy/worker_queue.h"
 #include "model/registry/registry.h"
 #include "model/scenario/mesh.h"
+#include "model/scenario/received_headers.h"
 #include "model/scenario/scenario_spec.h"
 #include "model/telemetry/records.h"
 #include "model/telemetry/string_pool.h"
@@ -182,7 +183,9 @@ inline app::Failure failure_of(const FailureSpec& f) {
                 : f.pattern == FailureSpec::Pattern::Every ? app::Failure::Pattern::Every
                                                            : app::Failure::Pattern::Rate;
   out.n = f.n;
-  out.per = f.per_request ? app::Failure::Per::Request : app::Failure::Per::Pod;
+  out.per = f.per == FailureSpec::Per::RequestId    ? app::Failure::Per::Request
+            : f.per == FailureSpec::Per::Connection ? app::Failure::Per::Connection
+                                                    : app::Failure::Per::Pod;
   out.from = f.from;
   out.to = f.to;
   return out;
@@ -244,8 +247,9 @@ struct ClusterRt final : proxy::ConnPool::Callbacks {
   std::uint32_t healthy_in_eds = 0;  // for telling an EDS change on a config push
   MeshImpl* mesh;
   ClusterRt(const proxy::LbSettings& settings, std::uint32_t workers, engine::RngStream& rng,
-            const proxy::CircuitBreakerThresholds& limits, std::uint32_t hosts, MeshImpl& owner)
-      : lb(settings, workers, rng), pools(limits, hosts, workers, *this), mesh(&owner) {}
+            const proxy::CircuitBreakerThresholds& limits, std::uint32_t hosts, MeshImpl& owner,
+            std::uint64_t* connection_serials)
+      : lb(settings, workers, rng), pools(limits, hosts, workers, *this, connection_serials), mesh(&owner) {}
   const proxy::CircuitBreakerThresholds& limits() const { return pools.limits(); }
   proxy::CircuitBreakerCounters& counters() { return pools.counters(); }
 
@@ -254,6 +258,7 @@ struct ClusterRt final : proxy::ConnPool::Callbacks {
   bool claim(const proxy::PoolRequest& request) override;
   void attached(const proxy::PoolRequest& request, proxy::ConnectionId conn) override;
   void overflowed(const proxy::PoolRequest& request) override;
+  void closed(std::uint64_t serial) override;
 };
 
 // A compiled config for one proxy class, with the map from the registry's pod indices (what
@@ -406,6 +411,10 @@ struct ServerReq {
   const xds::Cluster* via = nullptr;  // the caller's cluster (service and port it addressed)
   const Target* target = nullptr;     // what the caller sent
   std::uint32_t port = 0;             // the pod port it arrived on
+  // The serial of the caller proxy's upstream connection that carried it (the scope of
+  // `per: connection` failure patterns); 0 when no proxy pool carried it (a caller without a
+  // sidecar).
+  std::uint64_t connection = 0;
 };
 
 // A connection being established (from a proxy to a host), until connect completes.
@@ -513,6 +522,7 @@ class MeshImpl {
   std::string_view destination_service(const Stream& s);
   void on_fault_delay_done(std::uint64_t arg);
   void forward_stream(StreamId slot);
+  void apply_rewrites(Stream& s, const xds::Route& route);
   ClusterRt& ensure_cluster(ProxyRt& p, std::int32_t index);
   void start_shadow(StreamId slot, std::int32_t cluster);
   void start_attempt(StreamId slot);
@@ -530,6 +540,9 @@ class MeshImpl {
   bool claim_pending(const proxy::PoolRequest& request);
   void pool_attached(ClusterRt& c, StreamId slot, proxy::ConnectionId conn);
   void pool_overflowed(StreamId slot) { overflow(slot); }
+  // A pool closed a connection: `per: connection` failure patterns forget it (a new
+  // connection counts from 1).
+  void connection_closed(std::uint64_t serial) { failures_per_connection_.forget(serial); }
 
  private:
   void on_attempt_result(StreamId slot, const ServerReq& r);
@@ -622,6 +635,10 @@ class MeshImpl {
 
   // inputs
   ScenarioSpec spec_;
+  // record.headers: the names a span's received_headers keeps (Mentioned), and the JSON text of
+  // the span being emitted (the sink copies it during on_span).
+  std::vector<std::string> recorded_headers_;
+  std::string received_headers_json_;
   config::ConfigStore store_;
   registry::Registry registry_;
   std::uint64_t seed_ = 1;
@@ -655,7 +672,10 @@ class MeshImpl {
   std::unordered_map<std::uint64_t, std::uint32_t> calls_per_request_;
   // Counts for the apps' deterministic failure patterns (`first`, `every`), by pod index and
   // by client request id (forgotten when the client request ends).
-  app::PatternCounts failures_per_pod_, failures_per_request_;
+  app::PatternCounts failures_per_pod_, failures_per_request_, failures_per_connection_;
+  // Run-wide serials of upstream connections (proxy::ConnPool::serial): the scope of
+  // `per: connection` failure patterns, never reused within a run.
+  std::uint64_t next_connection_serial_ = 1;
   std::string_view span_outcome_;  // set while record_unfinished emits spans
   Pool<ConnectOp, ConnectOpId> connect_ops_;
   std::vector<ClusterRt*> outlier_clusters_;  // detectors with an interval timer
@@ -682,6 +702,10 @@ class MeshImpl {
   // gateway itself; made on first sight, stable afterwards (streams point at them).
   std::map<std::tuple<const Target*, std::uint32_t, std::uint32_t>, const Target*> forward_index_;
   std::deque<Target> forward_targets_;
+  // What upstreams receive after a route's rewrites (docs/semantics.md §3.4): the sent target
+  // with the rewritten path and authority, keyed by (sent target, path, authority) and made on
+  // first sight; the Target's views point into its key, which a map node never moves.
+  std::map<std::tuple<const Target*, std::string, std::string>, Target, std::less<>> rewritten_targets_;
   // How each `spec.externals` host answers now (the timeline's `app` changes replace entries;
   // hosts not listed get an entry when a change names them).
   std::unordered_map<std::string, const AppRt*> outside_app_;

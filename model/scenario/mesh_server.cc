@@ -109,7 +109,8 @@ void MeshImpl::on_app_arrival(std::uint64_t arg) {
                                 }};
     r.handling = app::handle(*app, view);
   }
-  const app::FailureContext ctx{sim_.now(), r.pod, r.request_id, &failures_per_pod_, &failures_per_request_};
+  const app::FailureContext ctx{sim_.now(), r.pod, r.request_id, &failures_per_pod_, &failures_per_request_,
+                                r.connection, &failures_per_connection_};
   const FailureRt* failure = app::draw_failure(*app, r.handling, ctx, pod.failure_rng);
   if (failure && failure->kind == app::Failure::Kind::Refuse) {
     // The app's listener refuses the connection. Behind a sidecar the inbound route retries

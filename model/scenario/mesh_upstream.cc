@@ -45,6 +45,7 @@ void ClusterRt::attached(const proxy::PoolRequest& request, proxy::ConnectionId 
   mesh->pool_attached(*this, StreamId{request.slot}, conn);
 }
 void ClusterRt::overflowed(const proxy::PoolRequest& request) { mesh->pool_overflowed(StreamId{request.slot}); }
+void ClusterRt::closed(std::uint64_t serial) { mesh->connection_closed(serial); }
 
 // TCP (and mTLS) setup: one round trip to the host. An address nobody answers any more (a
 // crashed pod whose removal has not reached this proxy) costs the whole connect timeout (DR
@@ -236,6 +237,7 @@ void MeshImpl::send_to_server(StreamId slot) {
   r.inbound_counted = false;
   r.via = s.crt ? s.crt->cluster : nullptr;
   r.target = s.target;
+  r.connection = s.crt && s.pool != kNone && s.conn.valid() ? s.crt->pools.serial(s.pool, s.conn) : 0;
   // The pod port it arrives on: the endpoint's (a Service's targetPort), or for ORIGINAL_DST
   // the port the app dialled.
   r.port = s.host != proxy::kNoHost && s.crt && s.crt->cluster->type != xds::Cluster::Type::OriginalDst

@@ -291,8 +291,10 @@ void read_failures(const Value& v, std::vector<FailureSpec>& out) {
     std::string per;
     if (m.has("per") && f.pattern == FailureSpec::Pattern::Rate) {
       m.get("per")->error("per applies only to first and every (a rate is drawn per request)");
-    } else if (m.read_enum("per", per, {"pod", "requestId"})) {
-      f.per_request = per == "requestId";
+    } else if (m.read_enum("per", per, {"pod", "requestId", "connection"})) {
+      f.per = per == "requestId"    ? FailureSpec::Per::RequestId
+              : per == "connection" ? FailureSpec::Per::Connection
+                                    : FailureSpec::Per::Pod;
     }
     if (auto b = m.get("between")) {
       // [t1, t2]: the entry applies to requests arriving from t1 up to (not including) t2.

@@ -301,6 +301,11 @@ void read_record(const Value& v, RecordSpec& r) {
   read_fraction(m, "requests", r.requests);
   read_fraction(m, "spans", r.spans);
   m.read_duration("metricsInterval", r.metrics_interval, engine::kMillisecond);
+  std::string headers;
+  if (m.read_enum("headers", headers, {"mentioned", "all", "none"}))
+    r.headers = headers == "all"    ? RecordSpec::Headers::All
+                : headers == "none" ? RecordSpec::Headers::None
+                                    : RecordSpec::Headers::Mentioned;
   m.finish();
 }
 

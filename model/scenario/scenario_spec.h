@@ -58,11 +58,13 @@ struct FailureSpec {
   int grpc_status = 14;    // Grpc (UNAVAILABLE)
   bool after_headers = false;  // Reset: before (default) or after response headers
   // Instead of `rate`: `first: N` (the first N requests of the scope fail, then none) or
-  // `every: K` (each Kth fails), counted `per: pod` (default) or `per: requestId`.
+  // `every: K` (each Kth fails), counted `per: pod` (default), `per: requestId` or
+  // `per: connection` (the connection the request arrived on).
   enum class Pattern { Rate, First, Every };
   Pattern pattern = Pattern::Rate;
   std::uint32_t n = 0;
-  bool per_request = false;
+  enum class Per { Pod, RequestId, Connection };
+  Per per = Per::Pod;
   SimTime from = 0, to = engine::kNever;  // `between: [t1, t2]`: only for arrivals in [t1, t2)
   config::SourceLocation location;
 };
@@ -193,6 +195,11 @@ struct RecordSpec {
   double requests = 1.0;  // `all` = 1, `none` = 0, or a fraction of client requests
   double spans = 1.0;     // fraction of client requests whose spans are stored
   SimTime metrics_interval = engine::kSecond;
+  // `headers:` which request headers a span records as received by the upstream app
+  // (spans.received_headers): those the scenario mentions (default: clients' headers, apps'
+  // endpoint header matches, calls' forwardHeaders), all of them, or none (the column NULL).
+  enum class Headers : std::uint8_t { Mentioned, All, None };
+  Headers headers = Headers::Mentioned;
 };
 
 // One entry of `timeline:` (docs/design.md §3.2); exactly one action is set.

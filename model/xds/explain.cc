@@ -446,6 +446,37 @@ struct Narrator {
       line(text::trf("  mirror {percent} to {cluster}", arg("percent", percent(m.per_million)), arg("cluster", m.cluster_name)));
   }
 
+  // The request its upstream receives (docs/semantics.md §3.4): the path and Host after the
+  // route's rewrites, computed for this request, and each header operation in the order Envoy
+  // applies it (the rule's, then the picked destination's; removals before set and add).
+  void narrate_upstream_request(const Route& r) {
+    const std::string_view path = call.path.empty() ? std::string_view("/") : std::string_view(call.path);
+    if (const std::optional<std::string> to = rewritten_path(r, path))
+      line(text::trf("  upstream path: {from} -> {to}", arg("from", path), arg("to", *to)));
+    const bool weighted = r.clusters.size() > 1;
+    for (std::size_t i = 0; i < std::max<std::size_t>(r.clusters.size(), 1); ++i) {
+      const std::string_view to = rewritten_authority(r, i, call.host);
+      if (to == call.host) continue;
+      line(weighted ? text::trf("  upstream host via {cluster}: {from} -> {to}", arg("cluster", r.clusters[i].name),
+                                arg("from", call.host), arg("to", to))
+                    : text::trf("  upstream host: {from} -> {to}", arg("from", call.host), arg("to", to)));
+      if (!weighted) break;
+    }
+    narrate_header_ops(r.request_headers, "");
+    for (const auto& wc : r.clusters) narrate_header_ops(wc.request_headers, wc.name);
+  }
+
+  void narrate_header_ops(const HeaderOps& ops, std::string_view cluster) {
+    auto op = [&](std::string_view verb, const std::string& header) {
+      line(cluster.empty() ? text::trf("  header {op}: {header}", arg("op", verb), arg("header", header))
+                           : text::trf("  header {op} via {cluster}: {header}", arg("op", verb),
+                                       arg("cluster", cluster), arg("header", header)));
+    };
+    for (const auto& name : ops.remove) op("remove", name);
+    for (const auto& [name, value] : ops.set) op("set", name + ": " + value);
+    for (const auto& [name, value] : ops.add) op("add", name + ": " + value);
+  }
+
   // An HTTP route: direct response, redirect, or forward with its policy, weights and clusters.
   void narrate_route(const Route& r) {
     narrate_route_heading(r);
@@ -461,6 +492,7 @@ struct Narrator {
       return;
     }
     narrate_route_policy(r);
+    narrate_upstream_request(r);
     if (r.clusters.size() > 1)
       narrate_weights(N_("Weights (picked once per request, kept on retries):"), r.clusters, r.total_weight);
     for (const auto& wc : r.clusters) describe_cluster(wc.name, wc.cluster, r.cluster_not_found_status);

@@ -73,7 +73,10 @@ void RouteConfiguration::finalize() {
         exact_.emplace(std::move(d), idx);
       }
     }
-    for (auto& r : virtual_hosts[i].routes) compile_missing(r.match);
+    for (auto& r : virtual_hosts[i].routes) {
+      compile_missing(r.match);
+      if (r.regex_rewrite && !r.regex_rewrite_re) r.regex_rewrite_re = compile_regex(r.regex_rewrite->match);
+    }
   }
   // Longest wildcard first (E-CFG findWildcardVirtualHost walks lengths in descending order).
   auto longer = [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); };

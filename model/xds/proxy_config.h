@@ -98,6 +98,17 @@ struct Route;
 // the route's matched prefix) or kept, the query string kept unless the new path has its own.
 std::string redirect_location(const Route& route, const RequestAttributes& request);
 
+// What a forwarded request carries upstream after the route's rewrites (Envoy's
+// finalizeRequestHeaders, docs/semantics.md §3.4). The path with the matched prefix swapped for
+// `rewrite.uri` (the whole path for exact and regex matches), or every match of
+// `uriRegexRewrite`'s pattern substituted in the path (RE2 GlobalReplace, `\1` captures); the
+// query string is kept. nullopt when the route rewrites no path.
+std::optional<std::string> rewritten_path(const Route& route, std::string_view path_with_query);
+// The Host the upstream receives: the picked destination's authority rewrite (a weighted
+// destination's `headers.request.set: {host: …}`), else the route's (`rewrite.authority`, or
+// the rule's or single destination's host header operation), else `authority` as sent.
+std::string_view rewritten_authority(const Route& route, std::size_t weighted_pick, std::string_view authority);
+
 // ------------------------------------------------------------------ route actions
 
 // Envoy retry_on bits (docs/semantics.md §5.3).
@@ -211,6 +222,7 @@ struct Route {
   // docs/semantics.md §2.6, §8.4); nullopt when the destination is not hashed.
   std::optional<config::ConsistentHashLB> hash_policy;
   std::optional<config::RegexRewrite> regex_rewrite;  // rewrite.uriRegexRewrite
+  std::shared_ptr<const re2::RE2> regex_rewrite_re;   // its pattern, compiled by finalize()
   // The status when a cluster named by this route does not exist (NC): 503, but 500 for routes
   // istiod generates from Gateway API resources (docs/semantics.md §3.2).
   int cluster_not_found_status = 503;

@@ -198,6 +198,43 @@ std::size_t pick_weighted_cluster(const TcpProxy& tcp, std::uint64_t random) {
 }
 
 
+namespace {
+
+// How much of `path_only` the route's path match covers: the prefix for prefix matches, the
+// whole path for exact and regex ones (Envoy's prefix_rewrite and redirect prefix_rewrite).
+std::size_t matched_prefix_length(const RouteMatch& m, std::string_view path_only) {
+  if ((m.path_kind == RouteMatch::PathKind::Prefix || m.path_kind == RouteMatch::PathKind::PathSeparatedPrefix) &&
+      m.path.size() <= path_only.size())
+    return m.path.size();
+  return path_only.size();
+}
+
+}  // namespace
+
+std::optional<std::string> rewritten_path(const Route& route, std::string_view path_with_query) {
+  if (route.prefix_rewrite.empty() && !route.regex_rewrite_re) return std::nullopt;
+  const std::size_t q = path_with_query.find('?');
+  const std::string_view path = path_with_query.substr(0, q);
+  const std::string_view query = q == std::string_view::npos ? std::string_view() : path_with_query.substr(q);
+  std::string out;
+  if (!route.prefix_rewrite.empty()) {
+    out = route.prefix_rewrite;
+    out += path.substr(matched_prefix_length(route.match, path));
+  } else {
+    out = std::string(path);
+    RE2::GlobalReplace(&out, *route.regex_rewrite_re, route.regex_rewrite->rewrite);
+  }
+  out += query;
+  return out;
+}
+
+std::string_view rewritten_authority(const Route& route, std::size_t weighted_pick, std::string_view authority) {
+  if (weighted_pick < route.clusters.size() && !route.clusters[weighted_pick].host_rewrite.empty())
+    return route.clusters[weighted_pick].host_rewrite;
+  if (!route.authority_rewrite.empty()) return route.authority_rewrite;
+  return authority;
+}
+
 std::string redirect_location(const Route& route, const RequestAttributes& request) {
   const Route::RedirectAction& rd = route.redirect;
   const std::string_view scheme = rd.scheme.empty() ? request.scheme : std::string_view(rd.scheme);
@@ -236,12 +273,8 @@ std::string redirect_location(const Route& route, const RequestAttributes& reque
     if (path.find('?') == std::string::npos) path += query;  // the request's query stays
   } else if (rd.prefix_rewrite) {
     // The matched prefix (the whole path for exact and regex matches) is swapped for the value.
-    std::size_t matched = path_only.size();
-    const RouteMatch& m = route.match;
-    if ((m.path_kind == RouteMatch::PathKind::Prefix || m.path_kind == RouteMatch::PathKind::PathSeparatedPrefix) &&
-        m.path.size() <= path_only.size())
-      matched = m.path.size();
-    path = *rd.prefix_rewrite + std::string(path_only.substr(matched)) + std::string(query);
+    path = *rd.prefix_rewrite + std::string(path_only.substr(matched_prefix_length(route.match, path_only))) +
+           std::string(query);
   } else {
     path = std::string(full);
   }

@@ -31,6 +31,8 @@ struct StoredSpan {
   std::string source_pod;
   telemetry::SimTime start, duration;
   std::uint64_t config_version;
+  // Schema 6: what the upstream received ("" when not recorded) and a redirect's Location.
+  std::string received_path, received_authority, received_headers, location;
 };
 
 class MemorySink : public telemetry::Sink {
@@ -49,6 +51,11 @@ class MemorySink : public telemetry::Sink {
                      std::string(s.cluster), s.response_code, s.response_flags, s.attempt,
                      s.app_attempt, std::string(s.source_pod), s.start, s.duration,
                      s.config_version});
+    StoredSpan& stored = spans.back();
+    stored.received_path = s.received_path;
+    stored.received_authority = s.received_authority;
+    stored.received_headers = s.received_headers;
+    stored.location = s.location;
   }
   void on_hop(const telemetry::HopRecord& h) override { ++hops; }
   void on_event(const telemetry::EventRecord& e) override { events.push_back(e); }

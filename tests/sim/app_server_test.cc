@@ -98,6 +98,34 @@ TEST(AppFailurePattern, FirstNPerPodCountsEachPodApart) {
   EXPECT_EQ(choose_failure(failures, b, rng), nullptr);
 }
 
+// `per: connection`: each connection the requests arrive on counts apart, and a connection that
+// closed and was replaced (a new serial) starts again from 1; a request on no modelled
+// connection (scope 0) is the first of its own.
+TEST(AppFailurePattern, EveryKthPerConnectionCountsEachConnectionFromOne) {
+  const std::vector<Failure> failures{pattern(Failure::Pattern::Every, 2, Failure::Per::Connection)};
+  PatternCounts pods, requests, connections;
+  engine::RngStream rng(1, "t");
+  auto on = [&](std::uint64_t connection) {
+    const FailureContext ctx{0, 0, 0, &pods, &requests, connection, &connections};
+    return choose_failure(failures, ctx, rng) ? 'x' : '.';
+  };
+  std::string seen;
+  for (std::uint64_t conn : {1u, 2u, 1u, 2u, 1u}) seen += on(conn);
+  EXPECT_EQ(seen, "..xx.");
+  connections.forget(1);  // connection 1 closed; a new one gets serial 3
+  seen.clear();
+  for (std::uint64_t conn : {3u, 3u, 2u}) seen += on(conn);
+  EXPECT_EQ(seen, ".x.");
+  EXPECT_EQ(on(0), '.');  // no connection: always the first request of one
+  EXPECT_EQ(on(0), '.');
+  EXPECT_EQ(pods.scopes(), 0u);
+  EXPECT_EQ(connections.scopes(), 2u);
+  const std::vector<Failure> first{pattern(Failure::Pattern::First, 1, Failure::Per::Connection)};
+  const FailureContext none{0, 0, 0, &pods, &requests, 0, &connections};
+  EXPECT_NE(choose_failure(first, none, rng), nullptr);
+  EXPECT_NE(choose_failure(first, none, rng), nullptr);
+}
+
 TEST(AppFailurePattern, EveryKthFails) {
   const std::vector<Failure> failures{pattern(Failure::Pattern::Every, 3)};
   PatternCounts pods, requests;

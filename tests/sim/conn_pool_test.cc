@@ -163,3 +163,55 @@ TEST(ConnPool, AddHostGrowsByOnePoolPerWorker) {
 
 }  // namespace
 }  // namespace meshtwin::proxy
+
+namespace meshtwin::proxy {
+namespace {
+
+// Issue 11 §2 (`per: connection` failure patterns): a connection's serial names it for the run.
+// A closed connection's slot (ConnectionId) is reused by the next one, its serial never; the
+// owner hears of every close; pools sharing a serial source never repeat a serial.
+struct ClosingOwner final : ConnPool::Callbacks {
+  std::vector<std::uint64_t> closed_serials;
+  void open_connection(std::uint32_t) override {}
+  bool claim(const PoolRequest&) override { return true; }
+  void attached(const PoolRequest&, ConnectionId) override {}
+  void overflowed(const PoolRequest&) override {}
+  void closed(std::uint64_t serial) override { closed_serials.push_back(serial); }
+};
+
+TEST(ConnPool, SerialsAreStableAcrossSlotReuseAndSharedBetweenPools) {
+  ClosingOwner owner;
+  CircuitBreakerThresholds limits;
+  limits.max_requests_per_connection = 2;
+  std::uint64_t serials = 1;
+  ConnPool a(limits, 1, 1, owner, &serials), b(limits, 1, 1, owner, &serials);
+  std::vector<std::uint64_t> seen;
+  for (int i = 0; i < 3; ++i) {
+    // Two requests per connection: the second release closes it (maxRequestsPerConnection).
+    ASSERT_EQ(a.acquire(0, {1, 0, 1}, false, 0).kind, ConnPool::Acquired::Queued);
+    a.connected(0, 0);
+    const ConnectionId conn{0};  // the one slot, reused each time
+    seen.push_back(a.serial(0, conn));
+    a.release(0, conn, false, 0);
+    const auto again = a.acquire(0, {2, 0, 1}, false, 0);
+    ASSERT_EQ(again.kind, ConnPool::Acquired::Attached);
+    EXPECT_EQ(a.serial(0, again.conn), seen.back());  // the same connection
+    a.release(0, again.conn, false, 0);
+  }
+  EXPECT_EQ(seen, (std::vector<std::uint64_t>{1, 2, 3}));
+  EXPECT_EQ(owner.closed_serials, seen);
+  ASSERT_EQ(b.acquire(0, {3, 0, 1}, false, 0).kind, ConnPool::Acquired::Queued);
+  b.connected(0, 0);
+  EXPECT_EQ(b.serial(0, ConnectionId{0}), 4u);  // the shared source goes on
+  b.release(0, ConnectionId{0}, true, 0);       // a reset closes it
+  EXPECT_EQ(owner.closed_serials.back(), 4u);
+  // Without a shared source a pool counts on its own.
+  ClosingOwner other;
+  ConnPool c(limits, 1, 1, other);
+  ASSERT_EQ(c.acquire(0, {4, 0, 1}, false, 0).kind, ConnPool::Acquired::Queued);
+  c.connected(0, 0);
+  EXPECT_EQ(c.serial(0, ConnectionId{0}), 1u);
+}
+
+}  // namespace
+}  // namespace meshtwin::proxy

@@ -2,6 +2,8 @@
 // §12.2) and the outcome.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "model/config/loader.h"
 #include "model/xds/explain.h"
 #include "tests/xds/xds_test_util.h"
@@ -197,6 +199,66 @@ spec:
   auto plain = explain(*cfg, reg, *id, {"http://bookinfo.example.com/productpage", {}, "GET"}, &error);
   ASSERT_TRUE(plain.has_value()) << error;
   EXPECT_EQ(plain->outcome, "forwarded to outbound|9080||details.default.svc.cluster.local") << dump(*plain);
+}
+
+}  // namespace
+}  // namespace meshtwin::xds
+
+namespace meshtwin::xds {
+namespace {
+
+// Issue 11 §2 / docs/semantics.md §3.4: explain prints the path and Host the upstream receives
+// for this request after the route's rewrites, and each header operation it applies (the
+// rule's, then the destination's; removals first), as istio/api's HTTPRewrite and Headers
+// describe them.
+TEST(ExplainTest, S3_4_RewrittenPathHostAndEachHeaderOperation) {
+  config::ConfigStore store;
+  config::Diagnostics diags;
+  config::load_paths({kBookinfo + "platform/kube/bookinfo.yaml"}, store, diags);
+  config::load_yaml_text(R"yaml(
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - match: [{uri: {prefix: /api/}}]
+    rewrite: {uri: /reviews/, authority: reviews.internal}
+    headers: {request: {set: {x-via: mesh}, remove: [x-debug]}}
+    route: [{destination: {host: reviews}, headers: {request: {add: {x-dest: d1}}}}]
+  - match: [{uri: {regex: "/r/([0-9]+)"}}]
+    rewrite: {uriRegexRewrite: {match: "^/r/([0-9]+)$", rewrite: "/reviews/\\1"}}
+    route: [{destination: {host: reviews}}]
+  - route: [{destination: {host: reviews}}]
+)yaml",
+                         "vs.yaml", store, diags);
+  ASSERT_FALSE(diags.has_errors());
+  const registry::Registry reg = registry::Registry::build(store, diags);
+  std::string error;
+  auto id = proxy_identity(reg, {"default", "productpage-v1", false}, &error);
+  ASSERT_TRUE(id.has_value()) << error;
+  auto cfg = compile_sidecar(store, reg, *id, MeshOptions{});
+  auto e = explain(*cfg, reg, *id, {"http://reviews:9080/api/0?x=1", {}, "GET"}, &error);
+  ASSERT_TRUE(e.has_value()) << error;
+  const std::vector<std::string> expected = {
+      "  upstream path: /api/0?x=1 -> /reviews/0?x=1",
+      "  upstream host: reviews:9080 -> reviews.internal",
+      "  header remove: x-debug",
+      "  header set: x-via: mesh",
+      "  header add via outbound|9080||reviews.default.svc.cluster.local: x-dest: d1",
+  };
+  auto first = std::find(e->lines.begin(), e->lines.end(), expected.front());
+  ASSERT_NE(first, e->lines.end()) << dump(*e);
+  EXPECT_EQ(std::vector<std::string>(first, std::min(first + 5, e->lines.end())), expected) << dump(*e);
+  auto regex = explain(*cfg, reg, *id, {"http://reviews:9080/r/7", {}, "GET"}, &error);
+  ASSERT_TRUE(regex.has_value()) << error;
+  EXPECT_TRUE(has_line(*regex, "  upstream path: /r/7 -> /reviews/7")) << dump(*regex);
+  EXPECT_FALSE(has_line(*regex, "upstream host")) << dump(*regex);
+  // A route without rewrites or header operations prints neither.
+  auto plain = explain(*cfg, reg, *id, {"http://reviews:9080/reviews/0", {}, "GET"}, &error);
+  ASSERT_TRUE(plain.has_value()) << error;
+  EXPECT_FALSE(has_line(*plain, "upstream ")) << dump(*plain);
+  EXPECT_FALSE(has_line(*plain, "header ")) << dump(*plain);
 }
 
 }  // namespace
