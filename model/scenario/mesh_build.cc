@@ -194,6 +194,17 @@ void MeshImpl::build_externals() {
     app.service_time = ext.behaviour.service_time;
     app.error_status = ext.behaviour.error_status;
     for (const FailureSpec& f : ext.behaviour.failures) app.failures.push_back(failure_of(f));
+    for (const ExternalPortSpec& port : ext.ports) {
+      app::Endpoint& ep = app.endpoints.emplace_back();
+      ep.service_time = port.service_time;
+      ep.status = port.redirect_to_https ? 301 : port.status;
+      if (port.failures) {
+        ep.failures.emplace();
+        for (const FailureSpec& f : *port.failures) ep.failures->push_back(failure_of(f));
+      }
+      app.endpoint_steps.emplace_back();
+      app.ports.push_back({port.port, port.tls, port.redirect_to_https, static_cast<int>(app.endpoints.size() - 1)});
+    }
     outside_app_[ext.host] = &app;
   }
 }

@@ -74,6 +74,7 @@ StreamId MeshImpl::open_stream(Owner owner, std::uint32_t owner_slot,
   s.degraded = 0;
   s.final_code = 0;
   s.local = false;
+  s.location = {};
   return slot;
 }
 
@@ -134,6 +135,7 @@ void MeshImpl::route_stream(StreamId slot) {
     s.cluster_name = d.cluster_name;
   }
   if (d.kind == proxy::RouteDecision::Kind::LocalReply) {
+    if (d.route && d.route->action == xds::Route::Action::Redirect) s.location = redirect_location(s, *d.route);
     local_reply(slot, d.status, d.flags);
     return;
   }
@@ -431,6 +433,7 @@ void MeshImpl::on_attempt_result(StreamId slot, const ServerReq& r) {
   Stream& s = streams_[slot];
   s.degraded = r.degraded;
   s.upstream_flags = r.upstream_flags;
+  s.location = r.location;
   decide_after_attempt(slot, proxy::classify_attempt(r.reply, r.response_code, r.grpc_status,
                                                      s.crt->limits().http2,
                                                      s.target->transport == Target::Transport::Tcp));

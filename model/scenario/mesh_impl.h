@@ -156,6 +156,15 @@ struct AppRt : app::Behaviour {
   std::vector<StepRt> steps;
   // Per `endpoints` rule (same index): its own calls when the rule has `calls`.
   std::vector<std::vector<StepRt>> endpoint_steps;
+  // An outside host's `ports` (spec.externals): the scheme it speaks on each port and its
+  // answer there, an entry of `endpoints` chosen by port instead of by request (§20.3).
+  struct PortRule {
+    std::uint32_t port = 0;
+    bool tls = false;
+    bool redirect_to_https = false;
+    int endpoint = -1;  // index into endpoints
+  };
+  std::vector<PortRule> ports;
   // The steps a request runs: its rule's calls, or the workload's.
   const std::vector<StepRt>& steps_for(const app::Handling& h) const {
     return h.endpoint && h.endpoint->has_calls && static_cast<std::size_t>(h.index) < endpoint_steps.size()
@@ -366,6 +375,7 @@ struct Stream {
   int degraded = 0;
   int final_code = 0;
   bool local = false;  // ended in a local reply the caller's proxy made itself (§19.2)
+  std::string_view location;  // the final answer's Location (a 3xx), "" for none
   engine::Timer route_timer, per_try_timer, backoff_timer;
   Stream(engine::Simulator& sim, engine::EventFn route_fn, engine::EventFn per_try_fn,
          engine::EventFn backoff_fn, void* ctx)
@@ -405,6 +415,7 @@ struct ServerReq {
   const xds::Cluster* via = nullptr;  // the caller's cluster (service and port it addressed)
   const Target* target = nullptr;     // what the caller sent
   std::uint32_t port = 0;             // the pod port it arrived on
+  std::string_view location;          // a redirect's Location header ("" for none)
 };
 
 // A connection being established (from a proxy to a host), until connect completes.
@@ -477,6 +488,13 @@ class MeshImpl {
   // The pod standing for the outside host at `address` (made on first use), answering as the
   // scenario's `externals` entry for the address or, failing that, for `service_host` says.
   std::uint32_t outside_pod(std::string_view address, std::string_view service_host);
+  // Egress (mesh_egress.cc, docs/semantics.md §20): whether the bytes reaching the server are
+  // TLS, and how an outside host with `ports` answers on the port and scheme a request reached
+  // it by (true: answered already, a scheme mismatch or a closed port).
+  static bool arrives_over_tls(const ServerReq& r);
+  bool answer_by_port(ServerReqId req, const AppRt& app);
+  // The Location a redirect route answers the stream's request with, as the client receives it.
+  std::string_view redirect_location(const Stream& s, const xds::Route& route);
   // The simulation pod behind a cluster endpoint of a config compiled with `pod_map`.
   std::uint32_t endpoint_pod(const xds::ClusterEndpoint& ep, const std::vector<std::uint32_t>& pod_map,
                              std::string_view service_host);

@@ -125,6 +125,50 @@ void read_app(const std::string& key, const Value& v, AppSpec& app, const proxy:
   m.finish();
 }
 
+// `ports:` of an external: per port the scheme it speaks and how it answers (§20.3).
+void read_external_ports(const Value& v, std::vector<ExternalPortSpec>& out) {
+  auto items = v.as_list();
+  if (!items) return;
+  std::set<std::uint32_t> seen;
+  for (const Value& item : *items) {
+    MapReader m(item);
+    if (!m.ok()) continue;
+    ExternalPortSpec p;
+    p.location = item.location();
+    if (auto port = m.require("port", "port is required: the port number this entry answers on")) {
+      if (auto n = port->as_int(1, 65535)) {
+        p.port = static_cast<std::uint32_t>(*n);
+        if (!seen.insert(p.port).second) port->error("port " + std::to_string(p.port) + " is listed twice");
+      }
+    }
+    if (auto proto = m.get("protocol")) {
+      if (auto s = proto->as_string()) {
+        if (*s == "HTTPS" || *s == "HTTP")
+          p.tls = *s == "HTTPS";
+        else
+          proto->error("protocol must be HTTP or HTTPS (the scheme the host speaks on this port), got \"" + *s + "\"");
+      }
+    }
+    if (auto st = m.get("status")) {
+      if (auto n = st->as_int(100, 599)) p.status = static_cast<int>(*n);
+    }
+    if (auto r = m.get("redirectToHttps")) {
+      if (auto b = r->as_bool()) {
+        p.redirect_to_https = *b;
+        if (*b && p.tls)
+          r->error("redirectToHttps is for a plain HTTP port; this port speaks HTTPS already");
+        if (*b && m.has("status"))
+          r->error("redirectToHttps answers 301; leave out status on this port");
+      }
+    }
+    engine::Distribution service_time;
+    if (read_distribution_field(m, "serviceTime", service_time)) p.service_time = service_time;
+    if (auto failures = m.get("failures")) read_failures(*failures, p.failures.emplace());
+    m.finish();
+    out.push_back(std::move(p));
+  }
+}
+
 // Hosts outside the mesh answer like apps without calls; the leg to them may be slower.
 void read_external(const std::string& key, const Value& v, ExternalSpec& ext) {
   ext.location = v.location();
@@ -150,6 +194,7 @@ void read_external(const std::string& key, const Value& v, ExternalSpec& ext) {
   }
   engine::Distribution latency;
   if (read_distribution_field(m, "latency", latency)) ext.latency = latency;
+  if (auto ports = m.get("ports")) read_external_ports(*ports, ext.ports);
   m.finish();
 }
 

@@ -96,6 +96,20 @@ struct AppSpec {
   config::SourceLocation location;
 };
 
+// How a host outside the mesh answers on one of its ports (`externals.<host>.ports[]`): the
+// scheme it speaks there and its answer. A request in the other scheme fails as it would in
+// the world (docs/semantics.md §20.3); plain HTTP on a `redirectToHttps` port gets a 301 to
+// the same host and path over https.
+struct ExternalPortSpec {
+  std::uint32_t port = 0;
+  bool tls = false;                // protocol HTTPS (the server expects a TLS handshake)
+  int status = 200;                // the answer when nothing fails
+  bool redirect_to_https = false;  // HTTP only: 301, Location https://<host><path>
+  std::optional<Distribution> service_time;           // none: the host's
+  std::optional<std::vector<FailureSpec>> failures;   // none: the host's
+  config::SourceLocation location;
+};
+
 // A host outside the mesh — a ServiceEntry endpoint or the original destination of passthrough
 // traffic — keyed by the DNS name or IP the mesh connects to. It answers like an app without
 // calls; `latency` (one way, each direction) replaces the mesh network's for legs to it.
@@ -103,6 +117,8 @@ struct ExternalSpec {
   std::string host;  // lower case
   AppSpec behaviour;  // workers, serviceTime, failures, errorStatus
   std::optional<Distribution> latency;
+  // Per-port behaviour; none: every port answers as `behaviour` says, whatever the scheme.
+  std::vector<ExternalPortSpec> ports;
   config::SourceLocation location;
 };
 
