@@ -294,6 +294,7 @@ void MeshImpl::forward_stream(StreamId slot) {
 void MeshImpl::start_attempt(StreamId slot) {
   Stream& s = streams_[slot];
   s.router.begin_attempt();
+  s.location = {};  // each attempt's answer brings its own
   std::uint32_t dest = kNone;
   if (s.proxy == kNone) {
     // kube-proxy: a uniformly random pod of the Service (or the outside host DNS gave).
@@ -569,7 +570,7 @@ void MeshImpl::on_stream_result(std::uint64_t arg) {
   if (s.owner == Owner::Shadow) {
     // Fire and forget: the response of a mirrored request is dropped (§3.5).
   } else if (s.owner == Owner::GatewayForward) {
-    gateway_forward_done(ServerReqId{s.owner_slot}, s.owner_gen, code, s.flags);
+    gateway_forward_done(ServerReqId{s.owner_slot}, s.owner_gen, code, s.flags, s.location);
   } else if (s.owner == Owner::Client) {
     const ClientReqId client{s.owner_slot};
     if (client_reqs_[client].gen == s.owner_gen) finish_client(client, code, s.flags, s.degraded);

@@ -451,6 +451,10 @@ struct ClientReq {
   bool sampled = true;
   std::uint32_t connection = kNone;  // closed-loop connection index
   std::uint32_t epoch = 0;           // the client's arrival process it belongs to
+  // What this hop requests: the client's URL, or the Location of a redirect it follows.
+  const Target* target = nullptr;
+  std::uint64_t redirect_of = 0;  // the previous hop's request id (0: the first hop)
+  int redirects = 0;              // redirects followed so far
   engine::Timer timeout;
   ClientReq(engine::Simulator& sim, engine::EventFn fn, void* ctx) : timeout(sim, fn, ctx) {}
 };
@@ -478,6 +482,9 @@ class MeshImpl {
   // calls), naming it; at run time spec.maxCallDepth cuts such a chain.
   void warn_call_cycles(config::Diagnostics& diags) const;
   bool build_clients(config::Diagnostics& diags);
+  void request_parts(const Url& url, const std::string& method, Target& out);
+  bool client_target(const ClientRt& rt, const Url& url, const std::string& method, Target& t,
+                     config::Diagnostics& diags, const std::string& where);
   void build_proxies();
   void build_externals();
   bool resolve_call(const CallSpec& spec, std::string_view from_namespace, CallRt& out,
@@ -516,6 +523,11 @@ class MeshImpl {
   void cut_app_call(AppCallId call, std::string_view outcome);
   void on_client_timeout(std::uint64_t arg);
   void finish_client(ClientReqId slot, int code, std::uint32_t flags, int degraded);
+  // A client following redirects (`followRedirects`): the next hop to the 3xx's Location, as a
+  // request of its own; false when the answer is not one to follow (the chain ends).
+  bool follow_redirect(ClientReqId slot, int code, std::string_view location);
+  const Target* redirect_target(std::uint32_t client, std::string_view location, std::string_view method);
+  void send_client_request(ClientReqId slot);
 
   // streams at the caller proxy
   StreamId open_stream(Owner owner, std::uint32_t owner_slot, std::uint32_t owner_gen,
@@ -609,7 +621,8 @@ class MeshImpl {
   void app_call_done(AppCallId call, int code, std::uint32_t flags, int degraded);
   void respond(ServerReqId req, int code);
   void forward_at_gateway(ServerReqId req);
-  void gateway_forward_done(ServerReqId req, std::uint32_t gen, int code, std::uint32_t flags);
+  void gateway_forward_done(ServerReqId req, std::uint32_t gen, int code, std::uint32_t flags,
+                            std::string_view location);
   void on_response_at_caller(std::uint64_t arg);
 
   SimTime overhead(ProxyRt& p);
@@ -696,6 +709,10 @@ class MeshImpl {
   // gateway itself; made on first sight, stable afterwards (streams point at them).
   std::map<std::tuple<const Target*, std::uint32_t, std::uint32_t>, const Target*> forward_index_;
   std::deque<Target> forward_targets_;
+  // Where clients' followed redirects go, per (client, method, Location): resolved on first use
+  // (nullptr: the Location names nothing the client can reach), stable afterwards.
+  std::map<std::tuple<std::uint32_t, std::string_view, std::string_view>, const Target*> redirect_index_;
+  std::deque<Target> redirect_targets_;
   // How each `spec.externals` host answers now (the timeline's `app` changes replace entries;
   // hosts not listed get an entry when a change names them).
   std::unordered_map<std::string, const AppRt*> outside_app_;

@@ -358,10 +358,12 @@ void MeshImpl::forward_at_gateway(ServerReqId req) {
   launch_stream(stream);  // may finish at once (a local reply) and re-enter gateway_forward_done
 }
 
-void MeshImpl::gateway_forward_done(ServerReqId req, std::uint32_t gen, int code, std::uint32_t flags) {
+void MeshImpl::gateway_forward_done(ServerReqId req, std::uint32_t gen, int code, std::uint32_t flags,
+                                    std::string_view location) {
   ServerReq& r = server_reqs_[req];
   if (r.gen != gen || r.finished) return;  // the gateway pod died meanwhile
   r.upstream_flags = flags;  // what the gateway logged
+  r.location = location;     // a redirect the gateway made or relayed
   if (code == 0) {
     r.reply = ServerReq::Reply::ResetBeforeHeaders;  // no response: the caller sees a reset
   }

@@ -310,6 +310,20 @@ void read_client(const Value& v, ClientSpec& c, const std::string& base_dir) {
   }
   m.read_duration("timeout", c.timeout, 1);
   if (auto mix = m.get("mix")) read_mix(*mix, c.mix);
+  if (auto f = m.get("followRedirects")) {
+    // true | false | a number of redirects, as curl's -L with --max-redirs.
+    const std::string text = f->is_scalar() ? f->node().Scalar() : "";
+    const bool number = !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char ch) { return std::isdigit(ch); });
+    if (text == "true" || text == "false") {
+      c.follow_redirects = text == "true" ? kCurlMaxRedirs : 0;
+    } else if (!number) {
+      f->error("followRedirects must be true, false or how many redirects to follow (0 to 1000), got " + f->describe());
+    } else if (auto n = f->as_int(0, 1000)) {
+      c.follow_redirects = static_cast<int>(*n);
+    }
+    if (c.follow_redirects > 0 && c.to.scheme == "tcp")
+      f->error("followRedirects is for http:// and https:// requests; a tcp:// connection gets no redirect");
+  }
   m.finish();
 }
 

@@ -171,8 +171,12 @@ struct ClientSpec {
   std::uint64_t max_requests = 0;  // `requests: N`; 0 = no cap
   SimTime timeout = 30 * engine::kSecond;
   std::vector<HeaderMix> mix;      // empty = one entry, weight 1, no headers
+  // `followRedirects:` how many redirects (3xx with a Location) the client follows, each hop a
+  // request of its own; 0: none (the default), `true`: curl -L's default --max-redirs, 50.
+  int follow_redirects = 0;
   config::SourceLocation location;
 };
+inline constexpr int kCurlMaxRedirs = 50;  // curl's --max-redirs default with -L
 
 // The default proxy costs, from istio.io "Performance and Scalability" (Istio 1.24: ≈200 µs of
 // CPU per request per sidecar); the split and its reasoning are docs/semantics.md §19.3.
@@ -275,6 +279,9 @@ struct AssertionSpec {
   struct Where {
     std::string client, source, destination, version, route, flag;
     std::optional<int> response_code;
+    // `redirected:` true selects the hops a client made by following a redirect, false the
+    // requests it made itself (docs/scenario-reference.md `followRedirects`).
+    std::optional<bool> redirected;
   };
   Where where;
   SimTime from = 0;

@@ -19,6 +19,9 @@ struct StoredRequest {
   std::string destination_service, destination_version, vs_rule;
   telemetry::SimTime start, duration;
   int degraded;
+  // Schema 6: a redirect's Location and the previous hop of a followed redirect.
+  std::string location, method, authority, path;
+  std::uint64_t redirect_of;
 };
 
 struct StoredSpan {
@@ -31,6 +34,7 @@ struct StoredSpan {
   std::string source_pod;
   telemetry::SimTime start, duration;
   std::uint64_t config_version;
+  std::string location;  // schema 6: a redirect's Location
 };
 
 class MemorySink : public telemetry::Sink {
@@ -40,7 +44,8 @@ class MemorySink : public telemetry::Sink {
     requests.push_back({r.request_id, std::string(r.client), r.response_code, r.response_flags,
                         r.attempts, std::string(r.destination_service),
                         std::string(r.destination_version), std::string(r.vs_rule), r.start,
-                        r.duration, r.degraded_calls});
+                        r.duration, r.degraded_calls, std::string(r.location), std::string(r.method),
+                        std::string(r.authority), std::string(r.path), r.redirect_of});
   }
   void on_span(const telemetry::SpanRecord& s) override {
     spans.push_back({s.request_id, s.span_id, s.parent_span_id, s.kind,
@@ -48,7 +53,7 @@ class MemorySink : public telemetry::Sink {
                      std::string(s.destination_version), std::string(s.destination_pod),
                      std::string(s.cluster), s.response_code, s.response_flags, s.attempt,
                      s.app_attempt, std::string(s.source_pod), s.start, s.duration,
-                     s.config_version});
+                     s.config_version, std::string(s.location)});
   }
   void on_hop(const telemetry::HopRecord& h) override { ++hops; }
   void on_event(const telemetry::EventRecord& e) override { events.push_back(e); }

@@ -82,7 +82,11 @@ TEST_F(MeshTest, ExternalAnswersPerPortAndScheme_Sem20_3) {
   EXPECT_EQ(by["http"].size(), 1u);
   EXPECT_EQ(by["https"][200], 100);
   EXPECT_EQ(by["https"].size(), 1u);
+  // The site's Location is recorded (the Host header's host, the request's path).
+  for (const auto& r : sink.requests)
+    EXPECT_EQ(r.location, r.client == "http" ? "https://edition.cnn.com/politics" : "") << r.client;
   for (const auto& s : sink.spans) {
+    EXPECT_EQ(s.location, s.code == 301 ? "https://edition.cnn.com/politics" : "");
     EXPECT_EQ(s.destination_pod, "edition.cnn.com");
     EXPECT_GE(s.duration, 5'000'000);  // both ports answer with the host's service time
   }

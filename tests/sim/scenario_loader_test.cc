@@ -413,6 +413,14 @@ INSTANTIATE_TEST_SUITE_P(
                     std::string(kClient) +
                         "  - {name: c, from: {workload: sleep}, to: \"tcp://db\", rate: {poisson: 1}}\n",
                     Severity::Error, 7, 44, "spec.clients[0].to", "a tcp URL needs a port"},
+        BadScenario{"FollowRedirectsNotABool",
+                    std::string(kClient) +
+                        "  - {name: c, from: {workload: sleep}, to: \"http://web\", rate: {poisson: 1}, followRedirects: yes}\n",
+                    Severity::Error, 7, 95, "spec.clients[0].followRedirects", "followRedirects must be true, false or how many"},
+        BadScenario{"FollowRedirectsOnTcp",
+                    std::string(kClient) +
+                        "  - {name: c, from: {workload: sleep}, to: \"tcp://web:6379\", rate: {poisson: 1}, followRedirects: 2}\n",
+                    Severity::Error, 7, 99, "spec.clients[0].followRedirects", "followRedirects is for http:// and https://"},
         BadScenario{"ExternalPortProtocol", "  externals: {a.example: {ports: [{port: 80, protocol: FTP}]}}\n",
                     Severity::Error, 6, 56, "spec.externals[\"a.example\"].ports[0].protocol",
                     "protocol must be HTTP or HTTPS"},
