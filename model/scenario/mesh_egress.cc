@@ -41,7 +41,10 @@ bool MeshImpl::answer_by_port(ServerReqId req, const AppRt& app) {
     return true;
   }
   const app::Endpoint& ep = app.endpoints[static_cast<std::size_t>(rule->endpoint)];
-  r.handling = app::Handling{&ep, rule->endpoint, ep.status, -1};
+  r.handling = app::Handling{};  // the delay stays drawn (no path capture here)
+  r.handling.endpoint = &ep;
+  r.handling.index = rule->endpoint;
+  r.handling.status = ep.status;
   if (rule->redirect_to_https) {
     // The Host header names the host (its port dropped: https has its own default port).
     std::string_view host = r.target->authority;
