@@ -56,6 +56,7 @@ std::vector<results::Assertion> to_results(const std::vector<scenario::Assertion
     a.where.route = s.where.route;
     a.where.flag = s.where.flag;
     a.where.response_code = s.where.response_code;
+    a.where.redirected = s.where.redirected;
     a.from = s.from;
     a.to = s.to;
     for (const auto& e : s.expect) a.expect.push_back({e.metric, e.op, e.value, e.text});

@@ -120,6 +120,7 @@ std::string describe_selection(const Assertion& a, AssertionLevel level) {
   if (!w.route.empty()) parts.push_back("route " + w.route);
   if (w.response_code) parts.push_back(fmt::format("code {}", *w.response_code));
   if (!w.flag.empty()) parts.push_back("flag " + w.flag);
+  if (w.redirected) parts.push_back(*w.redirected ? "following a redirect" : "not following a redirect");
   std::string out = level == AssertionLevel::Requests ? "client requests" : "hops (metrics, source reporter)";
   for (std::size_t i = 0; i < parts.size(); ++i) out += (i == 0 ? " " : ", ") + parts[i];
   // Client requests carry their start time; metrics only the window their hop ended in.
@@ -230,9 +231,11 @@ void scan_requests(const Reader& reader, std::int64_t run_id, const Assertion& a
   const std::int64_t to = a.to.value_or(std::numeric_limits<std::int64_t>::max());
   std::string error;
   bool any_row = false;
+  // redirect_of exists from schema 6 on; it is named only when the assertion selects by it.
+  const char* redirected = !w.redirected ? "" : *w.redirected ? " AND redirect_of IS NOT NULL" : " AND redirect_of IS NULL";
   const bool ok = reader.query_each(
-      "SELECT client, destination_service, destination_version, route_name, response_code, response_flags, "
-      "duration_ns FROM request_rows WHERE run_id = ? AND start_ns >= ? AND start_ns < ?",
+      std::string("SELECT client, destination_service, destination_version, route_name, response_code, response_flags, "
+                  "duration_ns FROM request_rows WHERE run_id = ? AND start_ns >= ? AND start_ns < ?") + redirected,
       {Value{run_id}, Value{static_cast<std::int64_t>(a.from)}, Value{to}},
       [&](const Row& r) {
         any_row = true;
@@ -368,7 +371,7 @@ bool service_matches(std::string_view host, std::string_view name) {
 }
 
 AssertionLevel assertion_level(const Assertion::Where& w) {
-  if (!w.client.empty() || !w.route.empty()) return AssertionLevel::Requests;
+  if (!w.client.empty() || !w.route.empty() || w.redirected) return AssertionLevel::Requests;
   if (!w.source.empty() || !w.destination.empty() || !w.version.empty()) return AssertionLevel::Hops;
   return AssertionLevel::Requests;
 }

@@ -34,6 +34,7 @@ struct Assertion {
   struct Where {
     std::string client, source, destination, version, route, flag;  // empty: any
     std::optional<int> response_code;
+    std::optional<bool> redirected;  // client requests: made by following a redirect (redirect_of set), or not
   };
   Where where;
   SimTime from = 0;

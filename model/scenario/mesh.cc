@@ -118,6 +118,7 @@ void MeshImpl::emit_span(Stream& s, SpanKind kind, SimTime start, int code, std:
   r.reached_upstream = kind != SpanKind::LocalReply && s.attempt_reached && span_outcome_.empty();
   r.sampled = s.sampled;
   r.sim_outcome = span_outcome_;
+  if (code >= 300 && code < 400) r.location = s.location;  // a redirect's, as the client gets it
   if (r.reached_upstream) r.peers = peer_labels(s);
   if (kind != SpanKind::LocalReply && s.attempt_reached && s.target && !s.target->is_connection()) {
     // What the upstream received: the request after the route's rewrites and header

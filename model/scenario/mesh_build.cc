@@ -107,12 +107,9 @@ bool MeshImpl::resolve_call(const CallSpec& call, std::string_view from_namespac
   return true;
 }
 
-// What the app's connection dials (DNS as its pod resolves names) and, for a host the registry
-// does not know, the outside host that answers there.
-bool MeshImpl::resolve_target(const Url& url, const std::string& method,
-                              std::string_view from_namespace, Target& out,
-                              config::Diagnostics& diags, const config::SourceLocation& location,
-                              const std::string& where) {
+// What a request to `url` carries: transport, method, authority, path, port and SNI (a TCP
+// connection: method "TCP", path "-").
+void MeshImpl::request_parts(const Url& url, const std::string& method, Target& out) {
   out.transport = url.scheme == "tcp"     ? Target::Transport::Tcp
                   : url.scheme == "https" ? Target::Transport::Tls
                                           : Target::Transport::Http;
@@ -121,6 +118,15 @@ bool MeshImpl::resolve_target(const Url& url, const std::string& method,
   out.path = strings_.intern(out.transport == Target::Transport::Tcp ? "-" : url.path);
   out.port = url.port;
   if (out.transport == Target::Transport::Tls) out.sni = strings_.intern(url.host);
+}
+
+// What the app's connection dials (DNS as its pod resolves names) and, for a host the registry
+// does not know, the outside host that answers there.
+bool MeshImpl::resolve_target(const Url& url, const std::string& method,
+                              std::string_view from_namespace, Target& out,
+                              config::Diagnostics& diags, const config::SourceLocation& location,
+                              const std::string& where) {
+  request_parts(url, method, out);
   const registry::Registry::Dial dial = registry_.dial(url.host, from_namespace);
   out.address = strings_.intern(dial.address);
   out.service = dial.service;
@@ -195,6 +201,17 @@ void MeshImpl::build_externals() {
     app.service_time = ext.behaviour.service_time;
     app.error_status = ext.behaviour.error_status;
     for (const FailureSpec& f : ext.behaviour.failures) app.failures.push_back(failure_of(f));
+    for (const ExternalPortSpec& port : ext.ports) {
+      app::Endpoint& ep = app.endpoints.emplace_back();
+      ep.service_time = port.service_time;
+      ep.status = port.redirect_to_https ? 301 : port.status;
+      if (port.failures) {
+        ep.failures.emplace();
+        for (const FailureSpec& f : *port.failures) ep.failures->push_back(failure_of(f));
+      }
+      app.endpoint_steps.emplace_back();
+      app.ports.push_back({port.port, port.tls, port.redirect_to_https, static_cast<int>(app.endpoints.size() - 1)});
+    }
     outside_app_[ext.host] = &app;
   }
 }
@@ -365,32 +382,14 @@ bool MeshImpl::build_clients(config::Diagnostics& diags) {
         ok = false;
         continue;
       }
-      Target& t = rt.target;
-      t.transport = c.to.scheme == "tcp"     ? Target::Transport::Tcp
-                    : c.to.scheme == "https" ? Target::Transport::Tls
-                                             : Target::Transport::Http;
-      t.method = strings_.intern(t.transport == Target::Transport::Tcp ? "TCP" : c.method);
-      t.authority = strings_.intern(c.to.authority());
-      t.path = strings_.intern(t.transport == Target::Transport::Tcp ? "-" : c.to.path);
-      t.port = c.to.port;
-      if (t.transport == Target::Transport::Tls) t.sni = strings_.intern(c.to.host);
-      t.address = registry_.pods()[rt.source_pods[0]].ip;
-      for (const auto& service : registry_.services()) {
-        if (std::find(service.pods.begin(), service.pods.end(), rt.source_pods[0]) ==
-            service.pods.end())
-          continue;
-        if (const auto* port = service.find_port(c.to.port)) {
-          t.port = port->target_port_number ? port->target_port_number : port->port;
-          break;
-        }
-      }
+      client_target(rt, c.to, c.method, rt.target, diags, where + ".to");
     } else if (rt.source_pods.empty()) {
       diags.error(c.location, where + ".from.workload",
                   "no workload \"" + c.from_name + "\" in namespace " + ns +
                       "; add its Deployment to the manifests (e.g. Istio's sleep or curl sample)");
       ok = false;
       continue;
-    } else if (!resolve_target(c.to, c.method, ns, rt.target, diags, c.location, where + ".to")) {
+    } else if (!client_target(rt, c.to, c.method, rt.target, diags, where + ".to")) {
       ok = false;
       continue;
     }
@@ -401,6 +400,29 @@ bool MeshImpl::build_clients(config::Diagnostics& diags) {
     rebuild_mix(rt, c.mix);
   }
   return ok;
+}
+
+// Where a client's request to `url` goes: from a workload, what its DNS lookup and sidecar see
+// (resolve_target); from a gateway (§11), the gateway pod itself, on the port its Service maps
+// the URL's port to, the URL's host being the Host header (or SNI) with no DNS lookup. Used for
+// the client's URL and for each redirect it follows.
+bool MeshImpl::client_target(const ClientRt& rt, const Url& url, const std::string& method, Target& t,
+                             config::Diagnostics& diags, const std::string& where) {
+  const ClientSpec& c = *rt.spec;
+  if (c.from_kind != ClientSpec::FromKind::Gateway) {
+    const std::string ns = c.from_namespace.empty() ? "default" : c.from_namespace;
+    return resolve_target(url, method, ns, t, diags, c.location, where);
+  }
+  request_parts(url, method, t);
+  t.address = registry_.pods()[rt.source_pods[0]].ip;
+  for (const auto& service : registry_.services()) {
+    if (std::find(service.pods.begin(), service.pods.end(), rt.source_pods[0]) == service.pods.end()) continue;
+    if (const auto* port = service.find_port(url.port)) {
+      t.port = port->target_port_number ? port->target_port_number : port->port;
+      break;
+    }
+  }
+  return true;
 }
 
 // The cumulative weights and header sets a client draws from (its spec's, or a timeline's).

@@ -74,6 +74,7 @@ StreamId MeshImpl::open_stream(Owner owner, std::uint32_t owner_slot,
   s.degraded = 0;
   s.final_code = 0;
   s.local = false;
+  s.location = {};
   return slot;
 }
 
@@ -134,6 +135,7 @@ void MeshImpl::route_stream(StreamId slot) {
     s.cluster_name = d.cluster_name;
   }
   if (d.kind == proxy::RouteDecision::Kind::LocalReply) {
+    if (d.route && d.route->action == xds::Route::Action::Redirect) s.location = redirect_location(s, *d.route);
     local_reply(slot, d.status, d.flags);
     return;
   }
@@ -311,6 +313,7 @@ void MeshImpl::apply_rewrites(Stream& s, const xds::Route& route) {
 void MeshImpl::start_attempt(StreamId slot) {
   Stream& s = streams_[slot];
   s.router.begin_attempt();
+  s.location = {};  // each attempt's answer brings its own
   std::uint32_t dest = kNone;
   if (s.proxy == kNone) {
     // kube-proxy: a uniformly random pod of the Service (or the outside host DNS gave).
@@ -450,6 +453,7 @@ void MeshImpl::on_attempt_result(StreamId slot, const ServerReq& r) {
   Stream& s = streams_[slot];
   s.degraded = r.degraded;
   s.upstream_flags = r.upstream_flags;
+  s.location = r.location;
   decide_after_attempt(slot, proxy::classify_attempt(r.reply, r.response_code, r.grpc_status,
                                                      s.crt->limits().http2,
                                                      s.target->transport == Target::Transport::Tcp));
@@ -585,7 +589,7 @@ void MeshImpl::on_stream_result(std::uint64_t arg) {
   if (s.owner == Owner::Shadow) {
     // Fire and forget: the response of a mirrored request is dropped (§3.5).
   } else if (s.owner == Owner::GatewayForward) {
-    gateway_forward_done(ServerReqId{s.owner_slot}, s.owner_gen, code, s.flags);
+    gateway_forward_done(ServerReqId{s.owner_slot}, s.owner_gen, code, s.flags, s.location);
   } else if (s.owner == Owner::Client) {
     const ClientReqId client{s.owner_slot};
     if (client_reqs_[client].gen == s.owner_gen) finish_client(client, code, s.flags, s.degraded);

@@ -164,13 +164,63 @@ void MeshImpl::on_arrival(std::uint64_t arg) {
   if (c.spec->timeout > 0) r.timeout.arm_in(c.spec->timeout, slot.value());
   ++client_in_flight_;
   stats_.peak_in_flight = std::max(stats_.peak_in_flight, client_in_flight_);
+  r.target = &c.target;
+  r.redirect_of = 0;
+  r.redirects = 0;
+  send_client_request(slot);
+}
 
-  MESH_DLOG(ClientSend, r.request_id, 0, LogField::t("client", c.name), LogField::t("method", c.target.method),
-            LogField::t("authority", c.target.authority), LogField::t("path", c.target.path));
-  r.stream = open_stream(Owner::Client, slot.value(), r.gen, r.src_pod, r.request_id, 0, 1, r.sampled,
-                         c.target, r.headers);
+// One hop of a client request: its stream from the source pod to r.target.
+void MeshImpl::send_client_request(ClientReqId slot) {
+  ClientReq& r = client_reqs_[slot];
+  const Target& t = *r.target;
+  MESH_DLOG(ClientSend, r.request_id, 0, LogField::t("client", clients_[r.client].name), LogField::t("method", t.method),
+            LogField::t("authority", t.authority), LogField::t("path", t.path));
+  r.stream = open_stream(Owner::Client, slot.value(), r.gen, r.src_pod, r.request_id, 0, 1, r.sampled, t, r.headers);
   r.stream_gen = streams_[r.stream].gen;
   launch_stream(r.stream);
+}
+
+// Where a redirect's Location leads for this client: resolved like the client's own URL
+// (from its workload's sidecar, or into its gateway), once per (client, method, Location).
+// nullptr when the Location is not an http(s) URL the client can reach (curl would stop there
+// with an error; meshtwin ends the chain with the 3xx).
+const Target* MeshImpl::redirect_target(std::uint32_t client, std::string_view location, std::string_view method) {
+  const auto key = std::make_tuple(client, location, method);
+  if (auto it = redirect_index_.find(key); it != redirect_index_.end()) return it->second;
+  const Target* out = nullptr;
+  std::string error;
+  if (auto url = parse_url(std::string(location), &error); url && url->scheme != "tcp") {
+    config::Diagnostics scratch;
+    Target t;
+    if (client_target(clients_[client], *url, std::string(method), t, scratch, "followRedirects"))
+      out = &redirect_targets_.emplace_back(t);
+  }
+  redirect_index_.emplace(key, out);
+  return out;
+}
+
+// curl -L (docs/scenario-reference.md `followRedirects`): a 301, 302, 303, 307 or 308 with a
+// Location is followed while the client's limit allows, as a new request (its own id and row,
+// redirect_of naming this one) from the same pod with the same headers; 303, and a POST
+// answered 301 or 302, turn into a GET (curl's default), the others keep the method. The
+// client's timeout covers the whole chain, like curl's --max-time.
+bool MeshImpl::follow_redirect(ClientReqId slot, int code, std::string_view location) {
+  ClientReq& r = client_reqs_[slot];
+  const ClientRt& c = clients_[r.client];
+  const bool redirect = code == 301 || code == 302 || code == 303 || code == 307 || code == 308;
+  if (!redirect || location.empty() || r.redirects >= c.spec->follow_redirects) return false;
+  const bool to_get = code == 303 || ((code == 301 || code == 302) && r.target->method == "POST");
+  const Target* next = redirect_target(r.client, location, to_get ? std::string_view("GET") : r.target->method);
+  if (!next) return false;
+  r.redirect_of = r.request_id;
+  ++r.redirects;
+  r.request_id = next_request_id_++;
+  r.start = sim_.now();
+  r.target = next;
+  ++stats_.client_requests;
+  send_client_request(slot);
+  return true;
 }
 
 void MeshImpl::on_client_timeout(std::uint64_t slot) {
@@ -193,9 +243,10 @@ void MeshImpl::finish_client(ClientReqId slot, int code, std::uint32_t flags, in
     rec.client = c.name;
     rec.start = r.start;
     rec.duration = sim_.now() - r.start;
-    rec.method = c.target.method;
-    rec.authority = c.target.authority;
-    rec.path = c.target.path;
+    rec.method = r.target->method;
+    rec.authority = r.target->authority;
+    rec.path = r.target->path;
+    rec.redirect_of = r.redirect_of;
     rec.response_code = code;
     rec.response_flags = flags;
     rec.route_name = dash_;
@@ -207,6 +258,7 @@ void MeshImpl::finish_client(ClientReqId slot, int code, std::uint32_t flags, in
     if (r.stream.valid() && streams_[r.stream].gen == r.stream_gen) {
       const Stream& s = streams_[r.stream];
       rec.attempts = s.router.attempt();
+      if (code >= 300 && code < 400) rec.location = s.location;
       rec.route_name = s.route_name;
       rec.vs_rule = s.vs_rule;
       rec.destination_service = destination_service(s);
@@ -222,6 +274,9 @@ void MeshImpl::finish_client(ClientReqId slot, int code, std::uint32_t flags, in
   request_outcome_.erase(r.request_id);
   calls_per_request_.erase(r.request_id);
   failures_per_request_.forget(r.request_id);
+  std::string_view location;
+  if (r.stream.valid() && streams_[r.stream].gen == r.stream_gen) location = streams_[r.stream].location;
+  if (c.spec->follow_redirects > 0 && follow_redirect(slot, code, location)) return;
   ++stats_.client_requests;
   --client_in_flight_;
   const std::uint32_t connection = r.connection;

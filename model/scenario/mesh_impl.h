@@ -158,6 +158,15 @@ struct AppRt : app::Behaviour {
   std::vector<StepRt> steps;
   // Per `endpoints` rule (same index): its own calls when the rule has `calls`.
   std::vector<std::vector<StepRt>> endpoint_steps;
+  // An outside host's `ports` (spec.externals): the scheme it speaks on each port and its
+  // answer there, an entry of `endpoints` chosen by port instead of by request (§20.3).
+  struct PortRule {
+    std::uint32_t port = 0;
+    bool tls = false;
+    bool redirect_to_https = false;
+    int endpoint = -1;  // index into endpoints
+  };
+  std::vector<PortRule> ports;
   // The steps a request runs: its rule's calls, or the workload's.
   const std::vector<StepRt>& steps_for(const app::Handling& h) const {
     return h.endpoint && h.endpoint->has_calls && static_cast<std::size_t>(h.index) < endpoint_steps.size()
@@ -372,6 +381,7 @@ struct Stream {
   int degraded = 0;
   int final_code = 0;
   bool local = false;  // ended in a local reply the caller's proxy made itself (§19.2)
+  std::string_view location;  // the final answer's Location (a 3xx), "" for none
   engine::Timer route_timer, per_try_timer, backoff_timer;
   Stream(engine::Simulator& sim, engine::EventFn route_fn, engine::EventFn per_try_fn,
          engine::EventFn backoff_fn, void* ctx)
@@ -411,10 +421,14 @@ struct ServerReq {
   const xds::Cluster* via = nullptr;  // the caller's cluster (service and port it addressed)
   const Target* target = nullptr;     // what the caller sent
   std::uint32_t port = 0;             // the pod port it arrived on
+<<<<<<< HEAD
   // The serial of the caller proxy's upstream connection that carried it (the scope of
   // `per: connection` failure patterns); 0 when no proxy pool carried it (a caller without a
   // sidecar).
   std::uint64_t connection = 0;
+=======
+  std::string_view location;          // a redirect's Location header ("" for none)
+>>>>>>> egress
 };
 
 // A connection being established (from a proxy to a host), until connect completes.
@@ -450,6 +464,10 @@ struct ClientReq {
   bool sampled = true;
   std::uint32_t connection = kNone;  // closed-loop connection index
   std::uint32_t epoch = 0;           // the client's arrival process it belongs to
+  // What this hop requests: the client's URL, or the Location of a redirect it follows.
+  const Target* target = nullptr;
+  std::uint64_t redirect_of = 0;  // the previous hop's request id (0: the first hop)
+  int redirects = 0;              // redirects followed so far
   engine::Timer timeout;
   ClientReq(engine::Simulator& sim, engine::EventFn fn, void* ctx) : timeout(sim, fn, ctx) {}
 };
@@ -477,6 +495,9 @@ class MeshImpl {
   // calls), naming it; at run time spec.maxCallDepth cuts such a chain.
   void warn_call_cycles(config::Diagnostics& diags) const;
   bool build_clients(config::Diagnostics& diags);
+  void request_parts(const Url& url, const std::string& method, Target& out);
+  bool client_target(const ClientRt& rt, const Url& url, const std::string& method, Target& t,
+                     config::Diagnostics& diags, const std::string& where);
   void build_proxies();
   void build_externals();
   bool resolve_call(const CallSpec& spec, std::string_view from_namespace, CallRt& out,
@@ -487,6 +508,13 @@ class MeshImpl {
   // The pod standing for the outside host at `address` (made on first use), answering as the
   // scenario's `externals` entry for the address or, failing that, for `service_host` says.
   std::uint32_t outside_pod(std::string_view address, std::string_view service_host);
+  // Egress (mesh_egress.cc, docs/semantics.md §20): whether the bytes reaching the server are
+  // TLS, and how an outside host with `ports` answers on the port and scheme a request reached
+  // it by (true: answered already, a scheme mismatch or a closed port).
+  static bool arrives_over_tls(const ServerReq& r);
+  bool answer_by_port(ServerReqId req, const AppRt& app);
+  // The Location a redirect route answers the stream's request with, as the client receives it.
+  std::string_view redirect_location(const Stream& s, const xds::Route& route);
   // The simulation pod behind a cluster endpoint of a config compiled with `pod_map`.
   std::uint32_t endpoint_pod(const xds::ClusterEndpoint& ep, const std::vector<std::uint32_t>& pod_map,
                              std::string_view service_host);
@@ -508,6 +536,11 @@ class MeshImpl {
   void cut_app_call(AppCallId call, std::string_view outcome);
   void on_client_timeout(std::uint64_t arg);
   void finish_client(ClientReqId slot, int code, std::uint32_t flags, int degraded);
+  // A client following redirects (`followRedirects`): the next hop to the 3xx's Location, as a
+  // request of its own; false when the answer is not one to follow (the chain ends).
+  bool follow_redirect(ClientReqId slot, int code, std::string_view location);
+  const Target* redirect_target(std::uint32_t client, std::string_view location, std::string_view method);
+  void send_client_request(ClientReqId slot);
 
   // streams at the caller proxy
   StreamId open_stream(Owner owner, std::uint32_t owner_slot, std::uint32_t owner_gen,
@@ -605,7 +638,8 @@ class MeshImpl {
   void app_call_done(AppCallId call, int code, std::uint32_t flags, int degraded);
   void respond(ServerReqId req, int code);
   void forward_at_gateway(ServerReqId req);
-  void gateway_forward_done(ServerReqId req, std::uint32_t gen, int code, std::uint32_t flags);
+  void gateway_forward_done(ServerReqId req, std::uint32_t gen, int code, std::uint32_t flags,
+                            std::string_view location);
   void on_response_at_caller(std::uint64_t arg);
 
   SimTime overhead(ProxyRt& p);
@@ -702,10 +736,17 @@ class MeshImpl {
   // gateway itself; made on first sight, stable afterwards (streams point at them).
   std::map<std::tuple<const Target*, std::uint32_t, std::uint32_t>, const Target*> forward_index_;
   std::deque<Target> forward_targets_;
+<<<<<<< HEAD
   // What upstreams receive after a route's rewrites (docs/semantics.md §3.4): the sent target
   // with the rewritten path and authority, keyed by (sent target, path, authority) and made on
   // first sight; the Target's views point into its key, which a map node never moves.
   std::map<std::tuple<const Target*, std::string, std::string>, Target, std::less<>> rewritten_targets_;
+=======
+  // Where clients' followed redirects go, per (client, method, Location): resolved on first use
+  // (nullptr: the Location names nothing the client can reach), stable afterwards.
+  std::map<std::tuple<std::uint32_t, std::string_view, std::string_view>, const Target*> redirect_index_;
+  std::deque<Target> redirect_targets_;
+>>>>>>> egress
   // How each `spec.externals` host answers now (the timeline's `app` changes replace entries;
   // hosts not listed get an entry when a change names them).
   std::unordered_map<std::string, const AppRt*> outside_app_;

@@ -101,8 +101,11 @@ void MeshImpl::on_app_arrival(std::uint64_t arg) {
     respond(req, 200);  // an app not listed answers 200 at once (docs/design.md §3.2)
     return;
   }
-  // The app reads the request: its first matching `endpoints` rule decides the rest.
-  if (!app->endpoints.empty()) {
+  // A host outside the mesh with `ports` answers by port and scheme (§20.3); an app reads the
+  // request: its first matching `endpoints` rule decides the rest.
+  if (!app->ports.empty()) {
+    if (answer_by_port(req, *app)) return;
+  } else if (!app->endpoints.empty()) {
     const app::RequestView view{r.target->method, r.target->path, &r.headers,
                                 [](const void* h, std::string_view name) {
                                   return static_cast<const HeaderSet*>(h)->get(name);
@@ -356,10 +359,12 @@ void MeshImpl::forward_at_gateway(ServerReqId req) {
   launch_stream(stream);  // may finish at once (a local reply) and re-enter gateway_forward_done
 }
 
-void MeshImpl::gateway_forward_done(ServerReqId req, std::uint32_t gen, int code, std::uint32_t flags) {
+void MeshImpl::gateway_forward_done(ServerReqId req, std::uint32_t gen, int code, std::uint32_t flags,
+                                    std::string_view location) {
   ServerReq& r = server_reqs_[req];
   if (r.gen != gen || r.finished) return;  // the gateway pod died meanwhile
   r.upstream_flags = flags;  // what the gateway logged
+  r.location = location;     // a redirect the gateway made or relayed
   if (code == 0) {
     r.reply = ServerReq::Reply::ResetBeforeHeaders;  // no response: the caller sees a reset
   }
@@ -418,6 +423,7 @@ void MeshImpl::on_response_at_caller(std::uint64_t arg) {
     s.attempt_in_flight = false;
     s.server_req = ServerReqId::none();
     s.degraded = r.degraded;
+    s.location = r.location;
     const bool answered = r.reply == ServerReq::Reply::Response ||
                           r.reply == ServerReq::Reply::ResetAfterHeaders;
     int code = answered ? r.response_code : 0;

@@ -15,7 +15,7 @@ namespace {
 using config::Severity;
 using Expectation = AssertionSpec::Expectation;
 
-constexpr const char* kWhereKeys[] = {"client", "source", "destination", "version", "route", "code", "flag"};
+constexpr const char* kWhereKeys[] = {"client", "source", "destination", "version", "route", "code", "flag", "redirected"};
 constexpr const char* kMetrics[] = {"successRate", "non5xxRate", "errorRate", "p50", "p90", "p99", "max", "count", "share"};
 
 enum class MetricKind { Fraction, Duration, Count };
@@ -160,7 +160,7 @@ bool read_where(const Value& v, const ScenarioSpec& spec, AssertionSpec::Where& 
   for (auto& [key, value] : m.entries()) {
     if (std::find(std::begin(kWhereKeys), std::end(kWhereKeys), key) == std::end(kWhereKeys)) {
       report(value, "unknown selector \"" + key + "\" (it would widen what the assertion selects); use client, "
-                    "source, destination, version, route, code or flag" +
+                    "source, destination, version, route, code, flag or redirected" +
                         hint_for(key, std::begin(kWhereKeys), std::end(kWhereKeys)));
       ok = false;
       continue;
@@ -169,6 +169,13 @@ bool read_where(const Value& v, const ScenarioSpec& spec, AssertionSpec::Where& 
     if (key == "code") {
       if (auto n = value.as_int(0, 599))
         w.response_code = static_cast<int>(*n);
+      else
+        ok = false;
+      continue;
+    }
+    if (key == "redirected") {
+      if (auto b = value.as_bool())
+        w.redirected = *b;
       else
         ok = false;
       continue;
@@ -221,9 +228,9 @@ bool read_where(const Value& v, const ScenarioSpec& spec, AssertionSpec::Where& 
   }
   // Client requests (the `requests` table) know the route but not a source; hops (the
   // `metrics` table) know the source but not the route. Mixing them would select nothing.
-  if (source_value && (!w.client.empty() || !w.route.empty())) {
+  if (source_value && (!w.client.empty() || !w.route.empty() || w.redirected)) {
     report(*source_value, std::string("source selects hops (the metrics table) and cannot be combined with ") +
-                              (!w.client.empty() ? "client" : "route") +
+                              (!w.client.empty() ? "client" : !w.route.empty() ? "route" : "redirected") +
                               ", which selects client requests (the requests table); write two assertions");
     ok = false;
   }

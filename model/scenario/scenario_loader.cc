@@ -125,6 +125,50 @@ void read_app(const std::string& key, const Value& v, AppSpec& app, const proxy:
   m.finish();
 }
 
+// `ports:` of an external: per port the scheme it speaks and how it answers (§20.3).
+void read_external_ports(const Value& v, std::vector<ExternalPortSpec>& out) {
+  auto items = v.as_list();
+  if (!items) return;
+  std::set<std::uint32_t> seen;
+  for (const Value& item : *items) {
+    MapReader m(item);
+    if (!m.ok()) continue;
+    ExternalPortSpec p;
+    p.location = item.location();
+    if (auto port = m.require("port", "port is required: the port number this entry answers on")) {
+      if (auto n = port->as_int(1, 65535)) {
+        p.port = static_cast<std::uint32_t>(*n);
+        if (!seen.insert(p.port).second) port->error("port " + std::to_string(p.port) + " is listed twice");
+      }
+    }
+    if (auto proto = m.get("protocol")) {
+      if (auto s = proto->as_string()) {
+        if (*s == "HTTPS" || *s == "HTTP")
+          p.tls = *s == "HTTPS";
+        else
+          proto->error("protocol must be HTTP or HTTPS (the scheme the host speaks on this port), got \"" + *s + "\"");
+      }
+    }
+    if (auto st = m.get("status")) {
+      if (auto n = st->as_int(100, 599)) p.status = static_cast<int>(*n);
+    }
+    if (auto r = m.get("redirectToHttps")) {
+      if (auto b = r->as_bool()) {
+        p.redirect_to_https = *b;
+        if (*b && p.tls)
+          r->error("redirectToHttps is for a plain HTTP port; this port speaks HTTPS already");
+        if (*b && m.has("status"))
+          r->error("redirectToHttps answers 301; leave out status on this port");
+      }
+    }
+    engine::Distribution service_time;
+    if (read_distribution_field(m, "serviceTime", service_time)) p.service_time = service_time;
+    if (auto failures = m.get("failures")) read_failures(*failures, p.failures.emplace());
+    m.finish();
+    out.push_back(std::move(p));
+  }
+}
+
 // Hosts outside the mesh answer like apps without calls; the leg to them may be slower.
 void read_external(const std::string& key, const Value& v, ExternalSpec& ext) {
   ext.location = v.location();
@@ -150,6 +194,7 @@ void read_external(const std::string& key, const Value& v, ExternalSpec& ext) {
   }
   engine::Distribution latency;
   if (read_distribution_field(m, "latency", latency)) ext.latency = latency;
+  if (auto ports = m.get("ports")) read_external_ports(*ports, ext.ports);
   m.finish();
 }
 
@@ -265,6 +310,20 @@ void read_client(const Value& v, ClientSpec& c, const std::string& base_dir) {
   }
   m.read_duration("timeout", c.timeout, 1);
   if (auto mix = m.get("mix")) read_mix(*mix, c.mix);
+  if (auto f = m.get("followRedirects")) {
+    // true | false | a number of redirects, as curl's -L with --max-redirs.
+    const std::string text = f->is_scalar() ? f->node().Scalar() : "";
+    const bool number = !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char ch) { return std::isdigit(ch); });
+    if (text == "true" || text == "false") {
+      c.follow_redirects = text == "true" ? kCurlMaxRedirs : 0;
+    } else if (!number) {
+      f->error("followRedirects must be true, false or how many redirects to follow (0 to 1000), got " + f->describe());
+    } else if (auto n = f->as_int(0, 1000)) {
+      c.follow_redirects = static_cast<int>(*n);
+    }
+    if (c.follow_redirects > 0 && c.to.scheme == "tcp")
+      f->error("followRedirects is for http:// and https:// requests; a tcp:// connection gets no redirect");
+  }
   m.finish();
 }
 

@@ -98,6 +98,20 @@ struct AppSpec {
   config::SourceLocation location;
 };
 
+// How a host outside the mesh answers on one of its ports (`externals.<host>.ports[]`): the
+// scheme it speaks there and its answer. A request in the other scheme fails as it would in
+// the world (docs/semantics.md §20.3); plain HTTP on a `redirectToHttps` port gets a 301 to
+// the same host and path over https.
+struct ExternalPortSpec {
+  std::uint32_t port = 0;
+  bool tls = false;                // protocol HTTPS (the server expects a TLS handshake)
+  int status = 200;                // the answer when nothing fails
+  bool redirect_to_https = false;  // HTTP only: 301, Location https://<host><path>
+  std::optional<Distribution> service_time;           // none: the host's
+  std::optional<std::vector<FailureSpec>> failures;   // none: the host's
+  config::SourceLocation location;
+};
+
 // A host outside the mesh — a ServiceEntry endpoint or the original destination of passthrough
 // traffic — keyed by the DNS name or IP the mesh connects to. It answers like an app without
 // calls; `latency` (one way, each direction) replaces the mesh network's for legs to it.
@@ -105,6 +119,8 @@ struct ExternalSpec {
   std::string host;  // lower case
   AppSpec behaviour;  // workers, serviceTime, failures, errorStatus
   std::optional<Distribution> latency;
+  // Per-port behaviour; none: every port answers as `behaviour` says, whatever the scheme.
+  std::vector<ExternalPortSpec> ports;
   config::SourceLocation location;
 };
 
@@ -157,8 +173,12 @@ struct ClientSpec {
   std::uint64_t max_requests = 0;  // `requests: N`; 0 = no cap
   SimTime timeout = 30 * engine::kSecond;
   std::vector<HeaderMix> mix;      // empty = one entry, weight 1, no headers
+  // `followRedirects:` how many redirects (3xx with a Location) the client follows, each hop a
+  // request of its own; 0: none (the default), `true`: curl -L's default --max-redirs, 50.
+  int follow_redirects = 0;
   config::SourceLocation location;
 };
+inline constexpr int kCurlMaxRedirs = 50;  // curl's --max-redirs default with -L
 
 // The default proxy costs, from istio.io "Performance and Scalability" (Istio 1.24: ≈200 µs of
 // CPU per request per sidecar); the split and its reasoning are docs/semantics.md §19.3.
@@ -266,6 +286,9 @@ struct AssertionSpec {
   struct Where {
     std::string client, source, destination, version, route, flag;
     std::optional<int> response_code;
+    // `redirected:` true selects the hops a client made by following a redirect, false the
+    // requests it made itself (docs/scenario-reference.md `followRedirects`).
+    std::optional<bool> redirected;
   };
   Where where;
   SimTime from = 0;

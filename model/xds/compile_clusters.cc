@@ -6,6 +6,30 @@
 
 namespace meshtwin::xds::detail {
 
+namespace {
+
+// istiod's cluster builder for a DestinationRule `tls` (docs/semantics.md §20.1): SIMPLE and
+// MUTUAL originate TLS; without an `sni` Envoy takes it from the request's :authority
+// (auto_sni), and without subjectAltNames (nor insecureSkipVerify) it checks the server's
+// certificate against that name (auto_san_validation).
+Cluster::UpstreamTls upstream_tls_of(const std::optional<config::ClientTLSSettings>& tls) {
+  using Mode = Cluster::UpstreamTls::Mode;
+  Cluster::UpstreamTls out;
+  if (!tls) return out;
+  out.mode = tls->mode == "SIMPLE"          ? Mode::Simple
+             : tls->mode == "MUTUAL"        ? Mode::Mutual
+             : tls->mode == "ISTIO_MUTUAL"  ? Mode::IstioMutual
+                                            : Mode::Disable;  // DISABLE, the API's default mode
+  if (!out.originates()) return out;
+  out.sni = tls->sni;
+  out.auto_sni = tls->sni.empty();
+  out.auto_san_validation =
+      out.auto_sni && tls->subject_alt_names.empty() && !tls->insecure_skip_verify.value_or(false);
+  return out;
+}
+
+}  // namespace
+
 void ProxyCompiler::build_clusters(ProxyConfig& cfg) {
   const bool send_unhealthy = !detail::istio_version_at_most(mesh_.istio_version, 1, 30);
   for (const registry::Service* s : services_) {
@@ -58,6 +82,7 @@ Cluster ProxyCompiler::make_cluster(const registry::Service& s, const registry::
   c.outlier_detection = pol.outlier_detection;
   c.retry_budget = pol.retry_budget;
   c.tls = pol.tls;
+  c.upstream_tls = upstream_tls_of(pol.tls);
   c.mesh_external = s.mesh_external;
   if (dr) c.destination_rule = dr->name;
 

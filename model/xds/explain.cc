@@ -304,6 +304,27 @@ struct Narrator {
     line(text::trf("  connection pool:{limits}", arg("limits", cp.empty() ? tr(" (defaults)") : cp)));
   }
 
+  // The DestinationRule's tls as Envoy's UpstreamTlsContext (§20.1): TLS origination for
+  // SIMPLE/MUTUAL, with the SNI the handshake carries; other modes are not simulated.
+  void narrate_upstream_tls(const Cluster& c) {
+    const Cluster::UpstreamTls& t = c.upstream_tls;
+    const std::string mode = c.tls->mode.empty() ? "DISABLE" : c.tls->mode;
+    if (!t.originates()) {
+      line(text::trf("  DestinationRule tls mode {mode} (not simulated)", arg("mode", mode)));
+      return;
+    }
+    std::string host = call.host;
+    if (const auto colon = host.rfind(':'); colon != std::string::npos && host.find(']', colon) == std::string::npos)
+      host.resize(colon);
+    line(text::trf("  TLS origination (DestinationRule tls mode {mode}): the proxy opens TLS to the endpoint", arg("mode", mode)));
+    line(t.auto_sni ? text::trf("    SNI {sni} (auto_sni: the request's authority)", arg("sni", host))
+                    : text::trf("    SNI {sni} (the DestinationRule's sni)", arg("sni", t.sni)));
+    if (t.auto_san_validation) line(tr("    server certificate checked against the SNI (auto_san_validation)"));
+    if (call.tls == Call::Tls::Tls) line(tr("    the app's own TLS travels inside it (TLS in TLS)"));
+    else if (call.protocol != Call::Protocol::Tcp)
+      line(tr("    the app's plain HTTP request leaves the proxy as HTTPS"));
+  }
+
   void narrate_endpoints(const Cluster& c) {
     if (c.endpoints.empty()) {
       line(c.subset.empty() ? tr("  endpoints: none -> 503 UH (no healthy upstream)")
@@ -359,7 +380,7 @@ struct Narrator {
                         arg("interval", duration(od.interval.value_or(10 * engine::kSecond))),
                         arg("ejection", duration(od.base_ejection_time.value_or(30 * engine::kSecond)))));
     }
-    if (c.tls) line(text::trf("  DestinationRule tls mode {mode} (not simulated)", arg("mode", c.tls->mode)));
+    if (c.tls) narrate_upstream_tls(c);
     if (c.type == Cluster::Type::OriginalDst && c.name != "PassthroughCluster" && c.endpoints.empty()) {
       line(tr("  original destination: Envoy connects to the address the app dialled"));
       return;

@@ -309,7 +309,19 @@ struct Cluster {
   // ORIGINAL_DST or STATIC.
   std::string discovery = "EDS";
   bool mesh_external = false;  // a ServiceEntry with location MESH_EXTERNAL
-  std::optional<config::ClientTLSSettings> tls;  // DestinationRule tls (not simulated; for explain/lint)
+  std::optional<config::ClientTLSSettings> tls;  // DestinationRule tls as written (explain/lint)
+  // Envoy's UpstreamTlsContext as istiod builds it from `tls` (docs/semantics.md §20.1).
+  struct UpstreamTls {
+    // None: no DestinationRule tls (auto-mTLS decides, inside the mesh) or DISABLE. Simple and
+    // Mutual: the proxy originates TLS to the endpoint. IstioMutual: Istio's own mTLS.
+    enum class Mode { None, Disable, Simple, Mutual, IstioMutual };
+    Mode mode = Mode::None;
+    std::string sni;                   // the DestinationRule's sni; empty: auto_sni
+    bool auto_sni = false;             // SNI from the request's :authority (Envoy auto_sni)
+    bool auto_san_validation = false;  // the server certificate checked against that SNI
+    bool originates() const { return mode == Mode::Simple || mode == Mode::Mutual; }
+  };
+  UpstreamTls upstream_tls;
 };
 
 // ------------------------------------------------------------------ listeners (LDS)

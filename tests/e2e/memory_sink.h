@@ -19,6 +19,9 @@ struct StoredRequest {
   std::string destination_service, destination_version, vs_rule;
   telemetry::SimTime start, duration;
   int degraded;
+  // Schema 6: a redirect's Location and the previous hop of a followed redirect.
+  std::string location, method, authority, path;
+  std::uint64_t redirect_of;
 };
 
 struct StoredSpan {
@@ -42,7 +45,8 @@ class MemorySink : public telemetry::Sink {
     requests.push_back({r.request_id, std::string(r.client), r.response_code, r.response_flags,
                         r.attempts, std::string(r.destination_service),
                         std::string(r.destination_version), std::string(r.vs_rule), r.start,
-                        r.duration, r.degraded_calls});
+                        r.duration, r.degraded_calls, std::string(r.location), std::string(r.method),
+                        std::string(r.authority), std::string(r.path), r.redirect_of});
   }
   void on_span(const telemetry::SpanRecord& s) override {
     spans.push_back({s.request_id, s.span_id, s.parent_span_id, s.kind,

@@ -65,6 +65,7 @@ void write_run(const std::string& path, bool with_requests = true) {
     r.destination_service = "reviews.default.svc.cluster.local";
     r.destination_version = i < 5 ? "v1" : "v2";
     r.destination_workload = i < 5 ? "reviews-v1" : "reviews-v2";
+    if (i >= 5) r.redirect_of = static_cast<std::uint64_t>(1000 + i - 5);  // the second five followed a redirect
     w->on_request(r);
   }
   for (int i = 0; i < 100; ++i) {
@@ -176,6 +177,26 @@ TEST_F(AssertionsTest, ClientRequestsSuccessLatencyCountAndFlags) {
   EXPECT_TRUE(r.conditions[6].pass) << r.conditions[6].observed_text;
   EXPECT_TRUE(r.conditions[7].pass);
   EXPECT_FALSE(r.pass());
+}
+
+TEST_F(AssertionsTest, RedirectedSelectsTheHopsOfFollowedRedirects) {
+  for (const bool redirected : {true, false}) {
+    Assertion a;
+    a.name = "hops";
+    a.where.redirected = redirected;
+    a.expect = {cond("count", "==", redirected ? 5 : 105)};
+    auto r = eval(a);
+    EXPECT_EQ(r.level, AssertionLevel::Requests);  // redirect_of is a column of client requests
+    EXPECT_TRUE(r.pass()) << format_assertion_table({r});
+    EXPECT_NE(r.selection.find(redirected ? "following a redirect" : "not following a redirect"), std::string::npos)
+        << r.selection;
+  }
+  Assertion b;
+  b.name = "bots' second hops";
+  b.where.client = "bots";
+  b.where.redirected = true;
+  b.expect = {cond("count", "==", 5)};
+  EXPECT_TRUE(eval(b).pass());
 }
 
 TEST_F(AssertionsTest, WindowIsOnStartTimeAndCodeSelects) {

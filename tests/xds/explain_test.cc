@@ -201,6 +201,62 @@ spec:
   EXPECT_EQ(plain->outcome, "forwarded to outbound|9080||details.default.svc.cluster.local") << dump(*plain);
 }
 
+
+// docs/semantics.md §20.1: the istio.io "Egress TLS Origination" rules. The cluster for port 80
+// originates TLS (SIMPLE, auto_sni from the authority, auto_san_validation) to the endpoint's
+// target port 443; an explicit sni is sent as given; ISTIO_MUTUAL stays "not simulated".
+TEST(ExplainTest, S20_1_SimpleTlsOriginationToTheTargetPort) {
+  const std::string tasks = std::string(MESHTWIN_SOURCE_DIR) + "/scenarios/istio-tasks/manifests/";
+  for (const std::string mode : {"auto", "sni", "ISTIO_MUTUAL"}) {
+    config::ConfigStore store;
+    config::Diagnostics diags;
+    config::load_paths({tasks + "sleep.yaml", tasks + "tasks/edition-cnn-com-tls-origination.yaml"}, store, diags);
+    if (mode != "auto") {
+      config::load_yaml_text(R"(
+apiVersion: networking.istio.io/v1alpha3
+kind: DestinationRule
+metadata: {name: edition-cnn-com}
+spec:
+  host: edition.cnn.com
+  trafficPolicy:
+    portLevelSettings:
+    - port: {number: 80}
+      tls: )" + std::string(mode == "sni" ? "{mode: SIMPLE, sni: cnn.example}" : "{mode: ISTIO_MUTUAL}") + "\n",
+                             "dr.yaml", store, diags);
+    }
+    ASSERT_FALSE(diags.has_errors());
+    const registry::Registry reg = registry::Registry::build(store, diags);
+    std::string error;
+    auto id = proxy_identity(reg, {"default", "sleep", false}, &error);
+    ASSERT_TRUE(id.has_value()) << error;
+    auto cfg = compile_sidecar(store, reg, *id, MeshOptions{});
+    const Cluster* c = testing::find_cluster(*cfg, "outbound|80||edition.cnn.com");
+    ASSERT_NE(c, nullptr);
+    ASSERT_EQ(c->endpoints.size(), 1u);
+    EXPECT_EQ(c->endpoints[0].port, 443u);  // the ServiceEntry's targetPort
+    auto e = explain(*cfg, reg, *id, {"http://edition.cnn.com/politics", {}, "GET"}, &error);
+    ASSERT_TRUE(e.has_value()) << error;
+    EXPECT_EQ(e->outcome, "forwarded to outbound|80||edition.cnn.com") << dump(*e);
+    if (mode == "ISTIO_MUTUAL") {
+      EXPECT_FALSE(c->upstream_tls.originates());
+      EXPECT_TRUE(has_line(*e, "DestinationRule tls mode ISTIO_MUTUAL (not simulated)")) << dump(*e);
+      continue;
+    }
+    EXPECT_TRUE(c->upstream_tls.originates());
+    EXPECT_EQ(c->upstream_tls.auto_sni, mode == "auto");
+    EXPECT_EQ(c->upstream_tls.auto_san_validation, mode == "auto");
+    EXPECT_TRUE(has_line(*e, "TLS origination (DestinationRule tls mode SIMPLE)")) << dump(*e);
+    EXPECT_TRUE(has_line(*e, mode == "auto" ? "SNI edition.cnn.com (auto_sni" : "SNI cnn.example (the DestinationRule's sni)"))
+        << dump(*e);
+    EXPECT_TRUE(has_line(*e, "leaves the proxy as HTTPS")) << dump(*e);
+    EXPECT_TRUE(has_line(*e, "edition.cnn.com (not a pod):443")) << dump(*e);
+    // Port 443 has no tls block: the app's own TLS passes as it is.
+    const Cluster* https = testing::find_cluster(*cfg, "outbound|443||edition.cnn.com");
+    ASSERT_NE(https, nullptr);
+    EXPECT_FALSE(https->upstream_tls.originates());
+  }
+}
+
 }  // namespace
 }  // namespace meshtwin::xds
 
