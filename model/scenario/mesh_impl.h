@@ -421,14 +421,11 @@ struct ServerReq {
   const xds::Cluster* via = nullptr;  // the caller's cluster (service and port it addressed)
   const Target* target = nullptr;     // what the caller sent
   std::uint32_t port = 0;             // the pod port it arrived on
-<<<<<<< HEAD
   // The serial of the caller proxy's upstream connection that carried it (the scope of
   // `per: connection` failure patterns); 0 when no proxy pool carried it (a caller without a
   // sidecar).
   std::uint64_t connection = 0;
-=======
   std::string_view location;          // a redirect's Location header ("" for none)
->>>>>>> egress
 };
 
 // A connection being established (from a proxy to a host), until connect completes.
@@ -736,17 +733,14 @@ class MeshImpl {
   // gateway itself; made on first sight, stable afterwards (streams point at them).
   std::map<std::tuple<const Target*, std::uint32_t, std::uint32_t>, const Target*> forward_index_;
   std::deque<Target> forward_targets_;
-<<<<<<< HEAD
   // What upstreams receive after a route's rewrites (docs/semantics.md §3.4): the sent target
   // with the rewritten path and authority, keyed by (sent target, path, authority) and made on
   // first sight; the Target's views point into its key, which a map node never moves.
   std::map<std::tuple<const Target*, std::string, std::string>, Target, std::less<>> rewritten_targets_;
-=======
   // Where clients' followed redirects go, per (client, method, Location): resolved on first use
   // (nullptr: the Location names nothing the client can reach), stable afterwards.
   std::map<std::tuple<std::uint32_t, std::string_view, std::string_view>, const Target*> redirect_index_;
   std::deque<Target> redirect_targets_;
->>>>>>> egress
   // How each `spec.externals` host answers now (the timeline's `app` changes replace entries;
   // hosts not listed get an entry when a change names them).
   std::unordered_map<std::string, const AppRt*> outside_app_;

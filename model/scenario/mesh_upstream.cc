@@ -237,11 +237,8 @@ void MeshImpl::send_to_server(StreamId slot) {
   r.inbound_counted = false;
   r.via = s.crt ? s.crt->cluster : nullptr;
   r.target = s.target;
-<<<<<<< HEAD
   r.connection = s.crt && s.pool != kNone && s.conn.valid() ? s.crt->pools.serial(s.pool, s.conn) : 0;
-=======
   r.location = {};
->>>>>>> egress
   // The pod port it arrives on: the endpoint's (a Service's targetPort), or for ORIGINAL_DST
   // the port the app dialled.
   r.port = s.host != proxy::kNoHost && s.crt && s.crt->cluster->type != xds::Cluster::Type::OriginalDst
