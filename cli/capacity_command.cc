@@ -313,8 +313,15 @@ void print_result(const Search& search, const Bracket& b, double wall) {
   const std::string effort = fmt::format("{} probes, {} replications, {:.2f} s wall{}", search.probes.size(),
                                          replications, wall, kept);
   if (!b.pass) {
-    std::cout << fmt::format("capacity {}: none: {}={} already fails the conditions; {}\n", search.name, args.vary,
-                             value_text(search, *b.fail), effort);
+    // --from was the only probe: it failed, or stayed undecided after --max-replications.
+    const bool undecided = search.probes.front().verdict == results::Verdict::Inconclusive;
+    std::cout << fmt::format("capacity {}: none: {}={} already {}; {}\n", search.name, args.vary,
+                             value_text(search, *b.fail),
+                             undecided ? fmt::format("is not shown to meet the conditions (inconclusive after {} "
+                                                     "replications, which counts as failing)",
+                                                     search.probes.front().outcome.replications)
+                                       : std::string("fails the conditions"),
+                             effort);
   } else if (!b.fail) {
     std::cout << fmt::format("capacity {}: {}={}: the whole range meets the conditions (the capacity is at least "
                              "--to); {}\n", search.name, args.vary, value_text(search, *b.pass), effort);
