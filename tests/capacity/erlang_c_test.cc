@@ -104,8 +104,9 @@ std::string slurp(const std::string& path) {
 // answer is λ* ≈ 350.0/s. The found value is the highest probe whose whole p99 interval was
 // below 100 ms, so it lies below λ* unless an interval missed (each look errs at most 5 %
 // / looks), and within a few tolerances below it, since near λ* the probes are inconclusive
-// (they count as failing). Stated tolerance: 0.90 λ* ≤ value ≤ λ* + --tolerance, and the
-// bracket's failing end above 0.90 λ* too.
+// (they count as failing). Stated tolerance: 0.90 λ* ≤ value ≤ λ* + --tolerance. Each
+// replication simulates 40 s and leaves out the first 5 s: a shorter one, starting from an empty
+// pod, has a p99 biased low enough near λ* to pass 352/s (p99 there is 102 ms).
 TEST(Capacity, FindsTheErlangCRateOfAnMMcPod) {
   const double mu = 100, bound = 0.100;
   const int c = 4;
@@ -118,9 +119,9 @@ TEST(Capacity, FindsTheErlangCRateOfAnMMcPod) {
   std::filesystem::create_directories(dir);
   const std::string db = (dir / "capacity.db").string(), out = (dir / "capacity.json").string();
   const std::string cmd = std::string(MESHTWIN_BINARY_DIR) + "/cli/meshtwin capacity " + MESHTWIN_SOURCE_DIR +
-                          "/tests/capacity/mmc.yaml --vary 'spec.clients[0].rate.poisson' --from 200 --to 400 "
-                          "--while 'p99 < 100ms' --while 'successRate >= 99.9%' --tolerance 5 --replications 4 "
-                          "--max-replications 16 -q --format json -o " + db + " > " + out;
+                          "/tests/capacity/mmc.yaml --vary 'spec.clients[0].rate.poisson' --from 250 --to 400 "
+                          "--while 'p99 < 100ms' --while 'successRate >= 99.9%' --tolerance 6 --replications 4 "
+                          "--max-replications 12 -q --format json -o " + db + " > " + out;
   const int status = std::system(cmd.c_str());
   ASSERT_TRUE(WIFEXITED(status)) << cmd;
   ASSERT_EQ(WEXITSTATUS(status), 0) << cmd;
@@ -133,9 +134,9 @@ TEST(Capacity, FindsTheErlangCRateOfAnMMcPod) {
               value, value, fail, lambda_star, 100 * (value / lambda_star - 1), j["probes"].size(),
               j["replicationsRun"].get<int>());
   EXPECT_GE(value, 0.90 * lambda_star);
-  EXPECT_LE(value, lambda_star + 5);
+  EXPECT_LE(value, lambda_star + 6);
   EXPECT_GT(fail, value);
-  EXPECT_LE(fail - value, 5);
+  EXPECT_LE(fail - value, 6);
   // Every probe is a stored batch of the sweep.
   EXPECT_EQ(j["results"], db + ":s1");
   EXPECT_EQ(j["batches"].get<std::size_t>(), j["probes"].size());
