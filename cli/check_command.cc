@@ -20,6 +20,7 @@
 
 #include "cli/commands.h"
 #include "cli/prepare.h"
+#include "cli/sequential.h"
 #include "cli/simulate.h"
 #include "engine/time.h"
 #include "model/config/diagnostics.h"
@@ -43,28 +44,6 @@ struct CheckArgs {
   int until_conclusive = 0;           // > 0: add replications until decided or this many
 };
 
-// The scenario's assertions as results/ takes them: results/ must not depend on model/.
-std::vector<results::Assertion> to_results(const std::vector<scenario::AssertionSpec>& specs) {
-  std::vector<results::Assertion> out;
-  for (const auto& s : specs) {
-    results::Assertion a;
-    a.name = s.name;
-    a.where.client = s.where.client;
-    a.where.source = s.where.source;
-    a.where.destination = s.where.destination;
-    a.where.version = s.where.version;
-    a.where.route = s.where.route;
-    a.where.flag = s.where.flag;
-    a.where.response_code = s.where.response_code;
-    a.where.redirected = s.where.redirected;
-    a.from = s.from;
-    a.to = s.to;
-    for (const auto& e : s.expect) a.expect.push_back({e.metric, e.op, e.value, e.text});
-    out.push_back(std::move(a));
-  }
-  return out;
-}
-
 bool write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
@@ -76,66 +55,35 @@ bool write_file(const std::string& path, const std::string& text) {
   return true;
 }
 
-// The 95 % family confidence, split over the looks a sequential check may take (Bonferroni):
-// with L planned looks each interval is at 1 - 0.05 / L, so the chance that any look decides
-// wrongly stays at most 5 % however many looks are used (docs/check-and-diff.md).
-double look_confidence(int looks) { return 1.0 - 0.05 / std::max(1, looks); }
-
 // check over a batch (--replications N, --until-conclusive MAX; issue 12 §2).
 int check_batch(const CheckArgs& args, PreparedRun& prepared, const std::string& output, std::int64_t max_wall) {
   const auto& spec = prepared.spec;
   const std::string name = spec.name.empty() ? spec.path : spec.name;
-  const int step = args.sim.replications;
-  const int most = std::max(step, args.until_conclusive);
-  const int looks = (most + step - 1) / step;
-  const double confidence = look_confidence(looks);
-  const auto assertions = to_results(spec.assertions);
-  BatchOptions options;
-  options.jobs = jobs_for(args.sim);
-  options.quiet = args.sim.quiet;
-  options.max_wall_ns = max_wall;
-  std::vector<std::int64_t> run_ids;
-  std::vector<std::vector<results::AssertionResult>> per_run;
-  std::vector<results::BatchAssertion> decided;
-  std::uint64_t client_requests = 0;
-  engine::SimTime sim_end = 0;
-  double wall = 0;
-  std::int64_t batch_id = 0;
-  int done = 0;
-  for (int look = 1; done < most; ++look) {
-    options.first = done;
-    options.count = std::min(step, most - done);
-    options.batch_id = batch_id;
-    auto batch = simulate_batch(prepared, output, options);
-    if (!batch) return kExitBadInput;
-    batch_id = batch->batch_id;
-    wall += batch->wall_seconds;
-    if (batch->max_wall_reached) {
-      std::cerr << "meshtwin: check " << name << ": the batch reached --max-wall " << args.sim.max_wall
-                << "; its replications are stored as interrupted and the assertions are not evaluated\n";
-      return kExitCheckFailed;
-    }
-    // An interrupted batch is no basis for a verdict: main() ends the process with the signal.
-    if (batch->interrupted) return kExitBadInput;
-    done += options.count;
-    client_requests += batch->total.client_requests;
-    sim_end = std::max(sim_end, batch->total.sim_end);
-    std::string error;
-    auto reader = results::Reader::open(output, &error);
-    if (!reader) {
-      std::cerr << "meshtwin: " << error << '\n';
-      return kExitBadInput;
-    }
-    for (std::int64_t id : batch->run_ids) {
-      run_ids.push_back(id);
-      per_run.push_back(results::evaluate_assertions(*reader, id, assertions));
-    }
-    decided = results::decide_batch(per_run, confidence);
-    if (args.until_conclusive <= 0 || results::summarize(decided).inconclusive == 0) break;
-    if (done < most && !args.sim.quiet)
-      std::cerr << fmt::format("meshtwin: check {}: {} condition(s) inconclusive after {} replications; adding {}\n",
-                               name, results::summarize(decided).inconclusive, done, std::min(step, most - done));
+  SequentialPlan plan;
+  plan.name = "check " + name;
+  plan.step = args.sim.replications;
+  plan.most = std::max(plan.step, args.until_conclusive);
+  plan.batch.jobs = jobs_for(args.sim);
+  plan.batch.quiet = args.sim.quiet;
+  plan.batch.max_wall_ns = max_wall;
+  const int looks = plan.looks();
+  const auto outcome = decide_sequentially(prepared, output, to_results(spec.assertions), plan);
+  if (!outcome) return kExitBadInput;
+  if (outcome->max_wall_reached) {
+    std::cerr << "meshtwin: check " << name << ": the batch reached --max-wall " << args.sim.max_wall
+              << "; its replications are stored as interrupted and the assertions are not evaluated\n";
+    return kExitCheckFailed;
   }
+  // An interrupted batch is no basis for a verdict: main() ends the process with the signal.
+  if (outcome->interrupted) return kExitBadInput;
+  const auto& decided = outcome->decided;
+  const double confidence = outcome->confidence;
+  const int done = outcome->replications;
+  const std::int64_t batch_id = outcome->batch_id;
+  const std::uint64_t client_requests = outcome->client_requests;
+  const engine::SimTime sim_end = outcome->sim_end;
+  const double wall = outcome->wall_seconds;
+  const int step = plan.step;
   const auto summary = results::summarize(decided);
   const bool inconclusive_fails = args.inconclusive != "pass";
   const std::string ref = args.output.empty() ? std::string() : fmt::format("{}:b{}", args.output, batch_id);

@@ -51,6 +51,7 @@ void register_check(CLI::App& app, Commands& commands);
 void register_diff(CLI::App& app, Commands& commands);
 void register_sweep(CLI::App& app, Commands& commands);
 void register_merge(CLI::App& app, Commands& commands);
+void register_capacity(CLI::App& app, Commands& commands);
 void register_gen_mesh(CLI::App& app, Commands& commands);
 void register_calibrate(CLI::App& app, Commands& commands);
 void register_import(CLI::App& app, Commands& commands);

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   register_check(app, commands);
   register_sweep(app, commands);
   register_merge(app, commands);
+  register_capacity(app, commands);
   register_diff(app, commands);
   register_report(app, commands);
   register_export(app, commands);

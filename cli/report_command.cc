@@ -42,21 +42,17 @@ int report_batch(const ReportArgs& args, const results::OpenedRef& opened) {
 // `report FILE.db:sN`: a batch report per point of the sweep.
 int report_sweep(const ReportArgs& args, const results::RunRef& ref) {
   std::string error;
-  auto reader = results::Reader::open(ref.path, &error);
-  std::optional<results::SweepRow> sweep;
-  if (reader) sweep = reader->sweep(*ref.sweep, &error);
-  std::optional<std::string> text;
-  if (sweep) text = results::format_sweep_report(*reader, *sweep, &error);
-  if (!text) {
+  const auto data = results::read_sweep_report(ref.path, *ref.sweep, &error);
+  if (!data) {
     std::cerr << "meshtwin: " << error << '\n';
     return kExitBadInput;
   }
-  if (args.format != "text") {
-    std::cerr << "meshtwin: " << args.ref << ": a sweep reports as text; for JSON report each point's batch ("
-              << ref.path << ":bN --format json)\n";
+  if (args.format == "fortio-json") {
+    std::cerr << "meshtwin: " << args.ref
+              << ": --format fortio-json describes one run; name one of the sweep's runs (FILE.db:RUN)\n";
     return kExitBadInput;
   }
-  std::cout << *text;
+  std::cout << (args.format == "json" ? results::format_sweep_report_json(*data) : results::format_sweep_report(*data));
   return kExitOk;
 }
 
@@ -100,7 +96,7 @@ void register_report(CLI::App& app, Commands& commands) {
   report->add_option("FILE", args->ref,
                      "Results file, optionally FILE.db:RUN (default: latest run), or FILE.db:bN for batch N: each "
                      "figure as mean ± 95% CI across its replications (Student t) with their spread, or FILE.db:sN for "
-                     "sweep N: that for every point")
+                     "sweep N: that for every point (--format json: kind report-sweep)")
       ->required();
   add_format_option(*report, args->format, {"text", "json", "fortio-json"});
   report->add_flag("--allow-incomplete", args->allow_incomplete,

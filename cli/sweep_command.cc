@@ -16,6 +16,7 @@
 #include "cli/commands.h"
 #include "cli/prepare.h"
 #include "cli/simulate.h"
+#include "results/batch.h"
 #include "results/writer.h"
 
 namespace meshtwin::cli {
@@ -26,6 +27,7 @@ struct SweepArgs {
   std::string output = "meshtwin-results.db";
   std::vector<std::string> grids;
   std::string shard;  // --shard K/N
+  std::string format;  // json: the sweep's report (kind report-sweep) on stdout once it ends
 };
 
 struct Grid {
@@ -71,6 +73,18 @@ std::optional<Grid> parse_grid(const std::string& text) {
     }
   }
   return g;
+}
+
+// --format json: the report of the sweep just written, as `report FILE.db:sN --format json` prints it.
+int print_sweep_json(const std::string& output, std::int64_t sweep_id) {
+  std::string error;
+  const auto data = results::read_sweep_report(output, sweep_id, &error);
+  if (!data) {
+    std::cerr << "meshtwin: " << error << '\n';
+    return kExitBadInput;
+  }
+  std::cout << results::format_sweep_report_json(*data);
+  return kExitOk;
 }
 
 int cmd_sweep(const SweepArgs& args) {
@@ -138,7 +152,7 @@ int cmd_sweep(const SweepArgs& args) {
     }
     std::string shown;
     for (const auto& [path, value] : parameters) shown += (shown.empty() ? "" : ", ") + path + "=" + value;
-    std::cout << fmt::format("point {} of {}: {}: batch b{} ({} replications, {} client requests, {:.2f} s wall)\n",
+    (args.format == "json" ? std::cerr : std::cout) << fmt::format("point {} of {}: {}: batch b{} ({} replications, {} client requests, {:.2f} s wall)\n",
                              point + 1, points, shown, batch->batch_id, batch->run_ids.size(),
                              batch->total.client_requests, batch->wall_seconds);
     if (batch->interrupted) {
@@ -149,6 +163,7 @@ int cmd_sweep(const SweepArgs& args) {
     }
     if (point + 1 == points) w->end_sweep(sweep_id, status);
   }
+  if (args.format == "json") return print_sweep_json(args.output, sweep_id);
   if (shard.sharded()) {
     std::cout << fmt::format("sweep s{} shard {}/{} written to {}: {} points; `meshtwin merge` joins the shards' files\n",
                              sweep_id, shard.index, shard.count, args.output, points);
@@ -172,6 +187,7 @@ void register_sweep(CLI::App& app, Commands& commands) {
                     "[...], {...} or quotes stay in the value), e.g. 'spec.clients[0].rate.poisson=100,200,400' "
                     "(repeatable: every combination is a point; the first --grid varies slowest)")
       ->required();
+  add_format_option(*sweep, args->format, {"text", "json"});
   add_simulate_options(*sweep, args->sim, "--set spec.duration=30s", "the command exits 1");
   sweep->add_option("--shard", args->shard,
                     "K/N: run only shard K (from 0) of N of the sweep's replications, numbered point by point: unit "

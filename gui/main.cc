@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   parser.setApplicationDescription("The Qt6 window onto a meshtwin results file.");
   parser.addHelpOption();
   parser.addPositionalArgument("FILE.db[:RUN]",
-                               "results file to open (latest run by default; FILE.db:bN: batch N's first replication)");
+                               "results file to open (latest run by default; FILE.db:bN: batch N's first replication; FILE.db:sN: sweep N, plotted in the Sweep tab)");
   QCommandLineOption compare("compare", "a second run to compare with (FILE.db[:RUN])", "REF");
   QCommandLineOption screenshot("screenshot", "render every view to PNG in DIR and exit", "DIR");
   QCommandLineOption source("source", "charts: only calls from this source workload", "WORKLOAD");

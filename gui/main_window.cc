@@ -26,6 +26,8 @@
 #include "gui/explorer_page.h"
 #include "gui/graph_page.h"
 #include "gui/overview_page.h"
+#include "gui/sweep_page.h"
+#include "gui/sweep_plot.h"
 
 namespace meshtwin::gui {
 
@@ -152,6 +154,9 @@ MainWindow::MainWindow(QSettings* settings, QWidget* parent)
   tabs_->addTab(charts_, tr("Charts"));
   tabs_->addTab(graph_, tr("Service graph"));
   tabs_->addTab(explorer_, tr("Requests"));
+  sweep_ = new SweepPage(tabs_);
+  tabs_->addTab(sweep_, tr("Sweep"));
+  tabs_->setTabEnabled(tabs_->indexOf(sweep_), false);
   setCentralWidget(tabs_);
   build_menus();
   statusBar()->showMessage(tr("Open a results file (File \u2192 Open)."));
@@ -245,6 +250,25 @@ bool MainWindow::open(const QString& ref, QString* error) {
     if (error) *error = QString::fromStdString(why);
     return false;
   }
+  // The sweep to plot: the one named, or the one the file's latest runs belong to.
+  std::optional<std::int64_t> sweep_id = parsed.sweep;
+  if (sweep_id) {
+    auto last_batch = source->with_reader(
+        [&](const results::Reader& reader) -> std::optional<std::int64_t> {
+          auto sweep = reader.sweep(*sweep_id, &why);
+          if (sweep && sweep->done.empty()) why = "sweep s" + std::to_string(*sweep_id) + " has no point yet";
+          if (!sweep || sweep->done.empty()) return std::nullopt;
+          return sweep->done.back().batch_id;
+        },
+        &why);
+    if (!last_batch || !*last_batch) {
+      if (error) *error = QString::fromStdString(why);
+      return false;
+    }
+    parsed.batch = **last_batch;
+  } else if (auto latest = source->with_reader([](const results::Reader& r) { return latest_sweep(r); }, &why)) {
+    sweep_id = *latest;
+  }
   auto run = resolve(*source, parsed, error);
   if (!run) return false;
   source_a_ = source;
@@ -255,6 +279,14 @@ bool MainWindow::open(const QString& ref, QString* error) {
   setWindowTitle(QString("meshtwin-viewer \u2014 %1").arg(QString::fromStdString(a_.label())));
   fill_run_boxes();
   apply_runs();
+  tabs_->setTabEnabled(tabs_->indexOf(sweep_), sweep_id.has_value());
+  if (sweep_id) {
+    sweep_->set_sweep(source, *sweep_id);
+    tabs_->setCurrentWidget(sweep_);
+  } else {
+    sweep_->clear();
+    if (tabs_->currentWidget() == sweep_) tabs_->setCurrentWidget(overview_);
+  }
   return true;
 }
 
@@ -358,8 +390,9 @@ bool MainWindow::save_screenshots(const QString& dir, QStringList* written, QStr
     if (error) *error = tr("cannot create %1").arg(dir);
     return false;
   }
-  const char* names[] = {"overview", "charts", "graph", "requests"};
-  for (int i = 0; i < tabs_->count() && i < 4; ++i) {
+  const char* names[] = {"overview", "charts", "graph", "requests", "sweep"};
+  for (int i = 0; i < tabs_->count() && i < 5; ++i) {
+    if (!tabs_->isTabEnabled(i)) continue;  // the Sweep tab without a sweep
     tabs_->setCurrentIndex(i);
     if (!wait_until_loaded(600'000)) {
       if (error) *error = tr("timed out waiting for the %1 view to load").arg(names[i]);

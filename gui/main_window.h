@@ -1,6 +1,6 @@
 // meshtwin-viewer's window: File → Open (and Open for comparison, recent files), the run to
 // show and an optional run to compare it with (from the same file or another), and the four
-// views as tabs: Overview, Charts, Service graph, Requests.
+// views as tabs: Overview, Charts, Service graph, Requests, and Sweep when the file holds one.
 #pragma once
 
 #include <QMainWindow>
@@ -20,6 +20,7 @@ class ChartsPage;
 class ExplorerPage;
 class GraphPage;
 class OverviewPage;
+class SweepPage;
 
 // The picture with at most 256 colours (the most frequent ones), for small PNGs.
 QImage quantize_256(const QImage& image);
@@ -31,7 +32,10 @@ class MainWindow : public QMainWindow {
   explicit MainWindow(QSettings* settings = nullptr, QWidget* parent = nullptr);
   ~MainWindow() override;
 
-  // `FILE.db[:RUN]`, the latest run without `:RUN`. false and a sentence on error.
+  // `FILE.db[:RUN]`, the latest run without `:RUN`; `FILE.db:bN` a batch's first replication;
+  // `FILE.db:sN` a sweep: the Sweep tab plots it (as it does when the file's latest runs are a
+  // sweep's) and the other views show its last point's first replication. false and a
+  // sentence on error.
   bool open(const QString& ref, QString* error);
   // The run to compare with: `FILE.db[:RUN]` (the open file's runs too); empty for none.
   bool open_compare(const QString& ref, QString* error);
@@ -44,11 +48,13 @@ class MainWindow : public QMainWindow {
   ChartsPage* charts_page() const { return charts_; }
   GraphPage* graph_page() const { return graph_; }
   ExplorerPage* explorer_page() const { return explorer_; }
+  SweepPage* sweep_page() const { return sweep_; }
   QTabWidget* tabs() const { return tabs_; }
 
   // Processes events until no query is pending (true) or the time is up (false).
   bool wait_until_loaded(int timeout_ms);
-  // Renders every view to DIR/{overview,charts,graph,requests}.png (DIR is created).
+  // Renders every view to DIR/{overview,charts,graph,requests}.png, and sweep.png when the
+  // Sweep tab shows a sweep (DIR is created).
   bool save_screenshots(const QString& dir, QStringList* written, QString* error);
 
  signals:
@@ -77,6 +83,7 @@ class MainWindow : public QMainWindow {
   ChartsPage* charts_ = nullptr;
   GraphPage* graph_ = nullptr;
   ExplorerPage* explorer_ = nullptr;
+  SweepPage* sweep_ = nullptr;
 };
 
 }  // namespace meshtwin::gui

@@ -221,17 +221,12 @@ std::string format_batch_report(const BatchReportData& data) {
   return out;
 }
 
-std::optional<std::string> format_sweep_report(const Reader& reader, const SweepRow& sweep, std::string* error) {
-  std::string out = fmt::format("meshtwin report: {} sweep s{}: {} of {} points of {} ({})\n", reader.path(),
-                                sweep.sweep_id, sweep.done.size(), sweep.points, sweep.scenario, sweep.status);
-  std::string grid = sweep.grid;
-  for (char& c : grid)
-    if (c == '\n') c = ' ';
-  out += "Grid: " + grid + "\n";
+std::optional<SweepReportData> compute_sweep_report(const Reader& reader, const SweepRow& sweep, std::string* error) {
+  SweepReportData out;
+  out.file = reader.path();
+  out.sweep = sweep;
   for (const SweepPoint& p : sweep.done) {
-    std::string params;
-    for (const auto& [k, v] : p.parameters) params += (params.empty() ? "" : ", ") + k + "=" + v;
-    out += fmt::format("\n=== point {}: {} (batch b{})\n", p.point, params, p.batch_id);
+    SweepPointReport point{p, std::nullopt};
     auto batch = reader.batch(p.batch_id);
     if (!batch) {
       if (error) *error = fmt::format("{}: sweep s{} names batch b{}, which the file does not hold", reader.path(),
@@ -241,13 +236,36 @@ std::optional<std::string> format_sweep_report(const Reader& reader, const Sweep
     std::vector<RunRow> runs;
     for (RunRow& r : reader.batch_runs(p.batch_id))
       if (is_result(r)) runs.push_back(std::move(r));
-    if (runs.empty()) {
-      out += "no finished replication\n";
-      continue;
+    if (!runs.empty()) {
+      point.data = compute_batch_report(reader, *batch, runs, error);
+      if (!point.data) return std::nullopt;
     }
-    auto data = compute_batch_report(reader, *batch, runs, error);
-    if (!data) return std::nullopt;
-    out += format_batch_report(*data);
+    out.points.push_back(std::move(point));
+  }
+  return out;
+}
+
+std::optional<SweepReportData> read_sweep_report(const std::string& path, std::int64_t sweep_id, std::string* error) {
+  auto reader = Reader::open(path, error);
+  if (!reader) return std::nullopt;
+  auto sweep = reader->sweep(sweep_id, error);
+  if (!sweep) return std::nullopt;
+  return compute_sweep_report(*reader, *sweep, error);
+}
+
+std::string format_sweep_report(const SweepReportData& data) {
+  const SweepRow& sweep = data.sweep;
+  std::string out = fmt::format("meshtwin report: {} sweep s{}: {} of {} points of {} ({})\n", data.file,
+                                sweep.sweep_id, sweep.done.size(), sweep.points, sweep.scenario, sweep.status);
+  std::string grid = sweep.grid;
+  for (char& c : grid)
+    if (c == '\n') c = ' ';
+  out += "Grid: " + grid + "\n";
+  for (const SweepPointReport& p : data.points) {
+    std::string params;
+    for (const auto& [k, v] : p.point.parameters) params += (params.empty() ? "" : ", ") + k + "=" + v;
+    out += fmt::format("\n=== point {}: {} (batch b{})\n", p.point.point, params, p.point.batch_id);
+    out += p.data ? format_batch_report(*p.data) : std::string("no finished replication\n");
   }
   return out;
 }

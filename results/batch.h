@@ -70,9 +70,26 @@ std::string format_batch_report_json(const BatchReportData& data);
 std::string figure_text(BatchFigure::Unit unit, double value);
 std::string figure_delta_text(BatchFigure::Unit unit, double value);
 
+// A sweep (`meshtwin sweep`, or the probes of `meshtwin capacity`) with every point's batch report.
+struct SweepPointReport {
+  SweepPoint point;
+  std::optional<BatchReportData> data;  // nullopt: the point's batch has no finished replication
+};
+struct SweepReportData {
+  std::string file;
+  SweepRow sweep;
+  std::vector<SweepPointReport> points;  // in point order
+};
+// nullopt and a sentence when a point's batch cannot be read.
+std::optional<SweepReportData> compute_sweep_report(const Reader& reader, const SweepRow& sweep, std::string* error);
+// compute_sweep_report of sweep `sweep_id` in the results file at `path` (Reader::open, sweep).
+std::optional<SweepReportData> read_sweep_report(const std::string& path, std::int64_t sweep_id, std::string* error);
 // `report FILE.db:sN`: a line naming the sweep, then per point its parameters and its batch
-// report (format_batch_report). nullopt and a sentence when a point's batch cannot be read.
-std::optional<std::string> format_sweep_report(const Reader& reader, const SweepRow& sweep, std::string* error);
+// report (format_batch_report).
+std::string format_sweep_report(const SweepReportData& data);
+// report FILE.db:sN --format json (and `sweep --format json`), kind `report-sweep`
+// (docs/schemas/report-sweep.v1.schema.json): per point its parameters and its batch report.
+std::string format_sweep_report_json(const SweepReportData& data);
 
 // ---- check over a batch ----
 // An assertion's condition over a batch: measured on each replication, then decided on the

@@ -66,15 +66,10 @@ constexpr const char* kMethod = "student-t on replication values";
 
 }  // namespace
 
-std::string format_batch_report_json(const BatchReportData& data) {
-  ordered_json j;
-  j["schemaVersion"] = 1;
-  j["kind"] = "report-batch";
-  j["file"] = data.file;
-  j["batch"] = batch_json(data.batch, data.runs);
-  j["confidence"] = data.confidence;
-  j["method"] = kMethod;
-  j["definitions"] = {{"successRate", kSuccessRateDefinition}, {"non5xxRate", kNon5xxRateDefinition}};
+namespace {
+
+// The figures of a batch report: its clients and destinations, under `j`.
+void put_figures(ordered_json& j, const BatchReportData& data) {
   j["clients"] = figures_json(data.clients);
   ordered_json ds = ordered_json::array();
   for (const auto& d : data.destinations) {
@@ -85,6 +80,57 @@ std::string format_batch_report_json(const BatchReportData& data) {
     ds.push_back(std::move(dj));
   }
   j["destinations"] = std::move(ds);
+}
+
+}  // namespace
+
+std::string format_batch_report_json(const BatchReportData& data) {
+  ordered_json j;
+  j["schemaVersion"] = 1;
+  j["kind"] = "report-batch";
+  j["file"] = data.file;
+  j["batch"] = batch_json(data.batch, data.runs);
+  j["confidence"] = data.confidence;
+  j["method"] = kMethod;
+  j["definitions"] = {{"successRate", kSuccessRateDefinition}, {"non5xxRate", kNon5xxRateDefinition}};
+  put_figures(j, data);
+  return j.dump(2) + "\n";
+}
+
+std::string format_sweep_report_json(const SweepReportData& data) {
+  ordered_json j;
+  j["schemaVersion"] = 1;
+  j["kind"] = "report-sweep";
+  j["file"] = data.file;
+  const SweepRow& s = data.sweep;
+  j["sweep"] = {{"sweepId", s.sweep_id},
+                {"scenario", s.scenario},
+                {"grid", s.grid},
+                {"points", s.points},
+                {"status", s.status}};
+  // Every point's intervals are at the batch report's confidence (95 %).
+  j["confidence"] = data.points.empty() || !data.points.front().data ? 0.95 : data.points.front().data->confidence;
+  j["method"] = kMethod;
+  j["definitions"] = {{"successRate", kSuccessRateDefinition}, {"non5xxRate", kNon5xxRateDefinition}};
+  ordered_json points = ordered_json::array();
+  for (const SweepPointReport& p : data.points) {
+    ordered_json pj;
+    pj["point"] = p.point.point;
+    ordered_json parameters = ordered_json::array();
+    for (const auto& [path, value] : p.point.parameters) parameters.push_back({{"path", path}, {"value", value}});
+    pj["parameters"] = std::move(parameters);
+    pj["batchId"] = p.point.batch_id;
+    if (p.data) {
+      pj["batch"] = batch_json(p.data->batch, p.data->runs);
+      put_figures(pj, *p.data);
+    } else {
+      pj["batch"] = nullptr;  // no finished replication
+      pj["clients"] = ordered_json::array();
+      pj["destinations"] = ordered_json::array();
+    }
+    points.push_back(std::move(pj));
+  }
+  j["points"] = std::move(points);
   return j.dump(2) + "\n";
 }
 

@@ -1412,14 +1412,18 @@ bool SqliteWriter::add_sweep_point(std::int64_t sweep_id, int point, std::int64_
   return !w.failed;
 }
 
-void SqliteWriter::end_sweep(std::int64_t sweep_id, std::string_view status) {
+void SqliteWriter::end_sweep(std::int64_t sweep_id, std::string_view status, int points) {
   Impl& w = *impl_;
   w.drain();
   if (w.failed || w.in_run || !w.begin_with_dictionary("finishing the sweep")) return;
   Statement q;
-  if (!w.prepare(q, "UPDATE sweeps SET status = ? WHERE sweep_id = ?")) return;
+  // points < 0: the planned count stays (a grid knows it up front; a capacity search does not).
+  if (!w.prepare(q, "UPDATE sweeps SET status = ?, points = CASE WHEN ? < 0 THEN points ELSE ? END WHERE sweep_id = ?"))
+    return;
   q.bind(1, status);
-  q.bind(2, sweep_id);
+  q.bind(2, static_cast<std::int64_t>(points));
+  q.bind(3, static_cast<std::int64_t>(points));
+  q.bind(4, sweep_id);
   w.step_done(q, "finishing the sweep");
   w.commit();
   w.set_durable(false);

@@ -143,7 +143,9 @@ class SqliteWriter : public telemetry::Sink {
   std::int64_t begin_sweep(std::string_view scenario, std::string_view grid, int points);
   bool add_sweep_point(std::int64_t sweep_id, int point, std::int64_t batch_id,
                        const std::vector<std::pair<std::string, std::string>>& parameters);
-  void end_sweep(std::int64_t sweep_id, std::string_view status);
+  // `points` >= 0 replaces the planned count with the points that ran (`meshtwin capacity`
+  // probes as many values as its bisection needs).
+  void end_sweep(std::int64_t sweep_id, std::string_view status, int points = -1);
 
   // The current (or last) run's id; 0 before the first begin_run.
   std::int64_t run_id() const;

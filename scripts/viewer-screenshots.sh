@@ -40,6 +40,10 @@ cd "$root"
   --set 'spec.apps.ratings-v1.failures=[{rate: 0.05, kind: status, status: 500}]' >/dev/null
 "$meshtwin" run scenarios/bookinfo/reviews-50-v3.yaml -o "$work/50-v3.db" >/dev/null
 
+# The Sweep tab: the M/M/4 pod of tests/capacity/mmc.yaml at six rates, 4 replications each.
+"$meshtwin" sweep tests/capacity/mmc.yaml --grid 'spec.clients[0].rate.poisson=100,200,250,300,330,350' \
+  --replications 4 --duration 20s -q -o "$work/sweep.db" >/dev/null
+
 # Files are opened by bare name so the pictures show `canary.db:1`, not a temporary path.
 cd "$work"
 "$viewer" canary.db --source productpage-v1 --destination "$reviews" \
@@ -47,6 +51,9 @@ cd "$work"
 "$viewer" 80-20-faults.db --compare 50-v3.db --source productpage-v1 --destination "$reviews" \
   --screenshot "$work/compare" >/dev/null
 
+"$viewer" sweep.db:s1 --screenshot "$work/sweep" >/dev/null
+
 for view in overview charts graph requests; do cp "$work/single/$view.png" "$out/$view.png"; done
+cp "$work/sweep/sweep.png" "$out/sweep.png"
 for view in overview charts; do cp "$work/compare/$view.png" "$out/compare-$view.png"; done
 ls -l "$out"/*.png | awk '{ printf "%8d  %s\n", $5, $NF }'

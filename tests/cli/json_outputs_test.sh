@@ -57,6 +57,14 @@ validate check-batch-inconclusive check-batch 1 "$BIN" check "$SRC/scenarios/boo
   --replications 3 --duration 5s -o "$TMP/cb.db" \
   --set 'spec.assertions=[{name: v2, where: {source: productpage-v1, destination: reviews, version: v2}, expect: {share: ">= 0.2"}}]'
 validate diff-batches diff 0 "$BIN" diff "$TMP/batch.db:b1" "$TMP/batch.db:b2" --format json
+# Sweeps and capacity searches (issue 12 §3): sweep --format json and report FILE.db:sN --format json
+# (kind report-sweep), capacity --format json found (exit 0) and none (exit 1).
+validate sweep report-sweep 0 "$BIN" sweep "$SRC/scenarios/bookinfo/reviews-80-20.yaml" -q --format json --duration 3s \
+  --replications 2 -o "$TMP/sweep.db" --grid 'spec.clients[0].rate.poisson=20,40'
+CAP=(capacity "$SRC/tests/capacity/mmc.yaml" --vary 'spec.clients[0].rate.poisson' --duration 10s --replications 2 -q --format json)
+validate capacity capacity 0 "$BIN" "${CAP[@]}" --from 100 --to 400 --tolerance 50 --while 'p99 < 100ms' -o "$TMP/cap.db"
+validate capacity-none capacity 1 "$BIN" "${CAP[@]}" --from 395 --to 399 --while 'p99 < 50ms' --while 'successRate > 99%'
+validate report-sweep-capacity report-sweep 0 "$BIN" report "$TMP/cap.db:s1" --format json
 validate conformance conformance 0 "$BIN" conformance "$SRC/tests/data/conformance/cases.yaml" \
   --expected-failures "$SRC/tests/data/conformance/expected-failures.txt" --format json
 validate conformance-unlisted conformance 1 "$BIN" conformance "$SRC/tests/data/conformance/cases.yaml" --format json

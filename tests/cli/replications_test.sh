@@ -92,5 +92,35 @@ check sweep-bad-grid 2 'expected PATH=V1,V2' "$BIN" sweep "$S" --grid 'spec.seed
 check sweep-bad-value 2 'rate' "$BIN" sweep "$S" --grid 'spec.clients[0].rate.poisson=10,abc' -q -o "$TMP/sweep2.db" --duration 1s
 check sweep-one-replication 2 '' "$BIN" sweep "$S" --grid 'spec.seed=1,2' --replications 1 -o "$TMP/sweep.db"
 
+# Sweep JSON: the same points as the text report, per point its parameters and batch figures.
+check sweep-json 0 '^ok$' bash -c "'$BIN' report '$TMP/sweep.db:s1' --format json | '$PY' -c '
+import json, sys
+d = json.load(sys.stdin)
+p = d[\"points\"]
+ok = d[\"kind\"] == \"report-sweep\" and [x[\"batchId\"] for x in p] == [1, 2, 3, 4] and \\
+    p[3][\"parameters\"] == [{\"path\": \"spec.clients[0].rate.poisson\", \"value\": \"100\"},
+                            {\"path\": \"spec.apps.ratings-v1.failures\", \"value\": \"[{rate: 0.5}]\"}] and \\
+    all(x[\"batch\"][\"replications\"] == 2 and x[\"clients\"] for x in p)
+print(\"ok\" if ok else d)'"
+check sweep-fortio-json 2 'fortio-json describes one run' "$BIN" report "$TMP/sweep.db:s1" --format fortio-json
+
+# Capacity (issue 12 §3): bisection between --from and --to on batches; exit 0 found, 1 none of the
+# range meets the conditions, 2 bad input. An M/M/4 pod (tests/capacity/mmc.yaml): p99 < 100ms
+# holds up to about 350/s (tests/capacity/erlang_c_test.cc checks the value against Erlang C).
+M=$SRC/tests/capacity/mmc.yaml
+CAP=(capacity "$M" --vary 'spec.clients[0].rate.poisson' --duration 10s --replications 2 --max-replications 4 -q)
+check capacity-found 0 'capacity mmc: spec.clients\[0\].rate.poisson=[0-9]+, in \[[0-9]+, [0-9]+\] .* probes' \
+  "$BIN" "${CAP[@]}" --from 100 --to 400 --tolerance 40 --while 'p99 < 100ms' --while 'successRate >= 99%' -o "$TMP/cap.db"
+check capacity-probes-stored 0 'Grid: capacity spec.clients\[0\].rate.poisson from 100 to 400 while p99 < 100ms; successRate >= 99%' \
+  "$BIN" report "$TMP/cap.db:s1"
+check capacity-none 1 'none: spec.clients\[0\].rate.poisson=395 already fails' \
+  "$BIN" "${CAP[@]}" --from 395 --to 399 --while 'p99 < 50ms'
+check capacity-whole-range 0 'the whole range meets the conditions' \
+  "$BIN" "${CAP[@]}" --from 10 --to 20 --while 'p99 < 1s'
+check capacity-bad-while 2 "expected METRIC OP VALUE" "$BIN" "${CAP[@]}" --from 1 --to 2 --while 'p99 300ms'
+check capacity-bad-metric 2 'unknown metric "p98"' "$BIN" "${CAP[@]}" --from 1 --to 2 --while 'p98 < 300ms'
+check capacity-bad-range 2 '--from must be below --to' "$BIN" "${CAP[@]}" --from 5 --to 2 --while 'p99 < 1s'
+check capacity-bad-path 2 'nosuchfield' "$BIN" capacity "$M" --vary spec.nosuchfield --from 1 --to 2 --while 'p99 < 1s' -q
+
 echo "replications: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -18,7 +18,11 @@
 #include <QTemporaryDir>
 #include <QWheelEvent>
 #include <QtTest/QTest>
+#include <QCategoryAxis>
+#include <QComboBox>
+#include <QValueAxis>
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <set>
 
@@ -29,6 +33,9 @@
 #include "gui/graph_page.h"
 #include "gui/main_window.h"
 #include "gui/overview_page.h"
+#include "gui/sweep_page.h"
+#include "gui/sweep_plot.h"
+#include "results/batch.h"
 #include "gui/request_model.h"
 #include "gui/waterfall_view.h"
 #include "gui_fixture.h"
@@ -307,6 +314,117 @@ TEST_F(ViewsTest, OpeningAMissingFileOrRunSaysWhy) {
   EXPECT_FALSE(window_->open(ref(fixture().bookinfo_db, 9), &error));
   EXPECT_TRUE(error.contains("no run 9")) << error.toStdString();
   EXPECT_FALSE(window_->run_a());
+}
+
+// A sweep file as `meshtwin sweep` writes it (the CLI, so the test sees what users open): three
+// rates of the M/M/4 pod of tests/capacity/mmc.yaml, listed out of order, 3 replications each.
+std::string simulate_sweep(const QTemporaryDir& dir, const std::string& grids) {
+  const std::string db = dir.filePath("sweep.db").toStdString();
+  const std::string cmd = std::string(MESHTWIN_BINARY_DIR) + "/cli/meshtwin sweep " + MESHTWIN_SOURCE_DIR +
+                          "/tests/capacity/mmc.yaml " + grids + " --replications 3 --duration 8s -q -o " + db +
+                          " > /dev/null 2>&1";
+  return std::system(cmd.c_str()) == 0 ? db : std::string();
+}
+
+TEST_F(ViewsTest, SweepTabPlotsAFigureAgainstTheSweptParameterWithIntervals) {
+  QTemporaryDir dir;
+  const std::string db = simulate_sweep(dir, "--grid 'spec.clients[0].rate.poisson=300,100,200'");
+  ASSERT_FALSE(db.empty());
+  open(QString::fromStdString(db));  // its latest runs are the sweep's: the Sweep tab shows it
+  SweepPage* page = window_->sweep_page();
+  ASSERT_EQ(window_->tabs()->currentWidget(), page);
+  ASSERT_TRUE(page->has_sweep());
+  const SweepPlot& plot = page->plot();
+  EXPECT_EQ(plot.parameter, "spec.clients[0].rate.poisson");
+  EXPECT_EQ(plot.figure, "p99");
+  EXPECT_EQ(plot.y_title, "p99 (ms)");
+  ASSERT_EQ(plot.series.size(), 1u);
+  const auto& points = plot.series[0].points;
+  ASSERT_EQ(points.size(), 3u);
+  // Sorted by rate, each the batch report's p99 interval in ms; more load, longer tail.
+  std::string error;
+  const auto report = results::read_sweep_report(db, 1, &error);
+  ASSERT_TRUE(report) << error;
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_DOUBLE_EQ(points[i].x, 100.0 * static_cast<double>(i + 1));
+    const auto& point = *std::find_if(report->points.begin(), report->points.end(),
+                                      [&](const auto& p) { return p.point.batch_id == points[i].batch_id; });
+    EXPECT_EQ(point.point.parameters.front().second, points[i].x_text);
+    const auto& p99 = *std::find_if(point.data->clients.begin(), point.data->clients.end(),
+                                    [](const auto& f) { return f.name == "p99"; });
+    EXPECT_DOUBLE_EQ(points[i].mean, p99.interval.mean / 1e6);
+    EXPECT_DOUBLE_EQ(points[i].lo, p99.interval.lo / 1e6);
+    EXPECT_DOUBLE_EQ(points[i].hi, p99.interval.hi / 1e6);
+    EXPECT_LT(points[i].lo, points[i].hi);
+    EXPECT_EQ(points[i].n, 3);
+  }
+  EXPECT_LT(points[0].mean, points[2].mean);
+  // The chart: the mean's line (named in the legend) and an error bar per point (not).
+  auto lines = page->chart()->series();
+  ASSERT_EQ(lines.size(), 4);
+  auto* mean = qobject_cast<QLineSeries*>(lines[0]);
+  ASSERT_TRUE(mean);
+  ASSERT_EQ(mean->count(), 3);
+  EXPECT_DOUBLE_EQ(mean->at(1).y(), points[1].mean);
+  int shown = 0;
+  for (QLegendMarker* m : page->chart()->legend()->markers()) shown += m->isVisible() ? 1 : 0;
+  EXPECT_EQ(shown, 1);
+  auto* bar = qobject_cast<QLineSeries*>(lines[2]);
+  ASSERT_TRUE(bar);
+  double lo = 1e300, hi = -1e300;
+  for (const QPointF& p : bar->points()) lo = std::min(lo, p.y()), hi = std::max(hi, p.y());
+  EXPECT_DOUBLE_EQ(lo, points[1].lo);
+  EXPECT_DOUBLE_EQ(hi, points[1].hi);
+  // Any client figure: throughput follows the rate, success rate in %.
+  EXPECT_GE(page->figure_box()->findText("qps"), 0);
+  page->set_figure("qps");
+  EXPECT_EQ(page->plot().y_title, "qps (/s)");
+  for (const auto& p : page->plot().series[0].points) EXPECT_NEAR(p.mean, p.x, 0.2 * p.x);
+  page->set_figure("successRate");
+  for (const auto& p : page->plot().series[0].points) EXPECT_DOUBLE_EQ(p.mean, 100.0);
+  // A plain run after the sweep: the file's latest thing is no sweep, so no Sweep tab...
+  const std::string run = std::string(MESHTWIN_BINARY_DIR) + "/cli/meshtwin run " + MESHTWIN_SOURCE_DIR +
+                          "/tests/capacity/mmc.yaml --duration 6s -q -o " + db + " > /dev/null 2>&1";
+  ASSERT_EQ(std::system(run.c_str()), 0);
+  open(QString::fromStdString(db));
+  EXPECT_FALSE(window_->tabs()->isTabEnabled(window_->tabs()->indexOf(page)));
+  EXPECT_FALSE(page->has_sweep());
+  // ...until FILE.db:s1 names it.
+  open(QString::fromStdString(db + ":s1"));
+  EXPECT_TRUE(page->has_sweep());
+  EXPECT_EQ(window_->tabs()->currentWidget(), page);
+  EXPECT_TRUE(window_->run_a().run()->batch_id.has_value());
+  QString why;
+  EXPECT_FALSE(window_->open(QString::fromStdString(db + ":s7"), &why));
+  EXPECT_TRUE(why.contains("no sweep s7")) << why.toStdString();
+}
+
+TEST_F(ViewsTest, SweepOfTwoParametersDrawsALinePerOtherValueAndNamesTextValues) {
+  QTemporaryDir dir;
+  const std::string db = simulate_sweep(dir, "--grid 'spec.clients[0].rate.poisson=100,200' --grid "
+                                             "'spec.apps.details-v1.serviceTime={exponential: {mean: 5ms}},"
+                                             "{exponential: {mean: 10ms}}'");
+  ASSERT_FALSE(db.empty());
+  open(QString::fromStdString(db + ":s1"));
+  SweepPage* page = window_->sweep_page();
+  ASSERT_EQ(page->plot().series.size(), 2u);  // one line per service time
+  EXPECT_EQ(page->plot().series[0].name, "spec.apps.details-v1.serviceTime={exponential: {mean: 5ms}}");
+  ASSERT_EQ(page->parameter_box()->count(), 2);
+  page->set_parameter("spec.apps.details-v1.serviceTime");
+  const SweepPlot& plot = page->plot();
+  EXPECT_FALSE(plot.numeric_x);
+  ASSERT_EQ(plot.categories.size(), 2u);
+  ASSERT_EQ(plot.series.size(), 2u);  // one line per rate
+  EXPECT_EQ(plot.series[1].name, "spec.clients[0].rate.poisson=200");
+  // Slower service, longer p99, at either rate.
+  for (const auto& s : plot.series) {
+    ASSERT_EQ(s.points.size(), 2u);
+    EXPECT_LT(s.points[0].mean, s.points[1].mean);
+  }
+  bool labelled = false;
+  for (QAbstractAxis* axis : page->chart()->axes(Qt::Horizontal))
+    if (auto* c = qobject_cast<QCategoryAxis*>(axis)) labelled = c->categoriesLabels().size() == 2;
+  EXPECT_TRUE(labelled);
 }
 
 TEST_F(ViewsTest, ChartZoomMovesEveryChartAndResets) {
