@@ -31,7 +31,7 @@ constexpr std::uint64_t kBatch = 1'000'000;  // events per benchmark iteration
 struct HoldModel {
   Simulator sim;
   RngStream rng{1, "bench/hold"};
-  Distribution increment = Distribution::exponential(static_cast<double>(kMicrosecond));
+  Distribution increment = Distribution::exponential(static_cast<double>(kMicrosecond.ns()));
   std::uint64_t budget = 0;
 
   explicit HoldModel(std::size_t pending) {
@@ -78,9 +78,9 @@ struct HoldInlineDraw {
   RngStream rng{1, "bench/hold"};
   std::uint64_t budget = 0;
 
-  SimTime draw() {
+  SimDuration draw() {
     const double u = (static_cast<double>(rng.next_u64() >> 11) + 0.5) * 0x1.0p-53;
-    return static_cast<SimTime>(-1000.0 * std::log(u) + 0.5);
+    return SimDuration::from_ns(static_cast<std::int64_t>(-1000.0 * std::log(u) + 0.5));
   }
 
   explicit HoldInlineDraw(std::size_t pending) {
@@ -117,10 +117,10 @@ BENCHMARK(BM_HoldInlineDraw)->Arg(1'000)->Arg(100'000)->Unit(benchmark::kMillise
 void BM_EventQueuePopPush(benchmark::State& state) {
   const auto pending = static_cast<std::size_t>(state.range(0));
   RngStream rng(1, "bench/hold");
-  const Distribution increment = Distribution::exponential(static_cast<double>(kMicrosecond));
+  const Distribution increment = Distribution::exponential(static_cast<double>(kMicrosecond.ns()));
   EventQueue q;
   q.reserve(pending + 1);
-  for (std::size_t i = 0; i < pending; ++i) q.push(increment.sample_duration(rng), nullptr, nullptr, 0);
+  for (std::size_t i = 0; i < pending; ++i) q.push(SimTime{} + increment.sample_duration(rng), nullptr, nullptr, 0);
   for (auto _ : state) measured_queue_batch(q, rng, increment);
   benchmark::DoNotOptimize(q.top());
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
@@ -146,12 +146,12 @@ using BareQueue = std::priority_queue<BareKey, std::vector<BareKey>, std::greate
 void BM_BarePriorityQueue(benchmark::State& state) {
   const auto pending = static_cast<std::size_t>(state.range(0));
   RngStream rng(1, "bench/hold");
-  const Distribution increment = Distribution::exponential(static_cast<double>(kMicrosecond));
+  const Distribution increment = Distribution::exponential(static_cast<double>(kMicrosecond.ns()));
   std::vector<BareKey> storage;
   storage.reserve(pending + 1);
   BareQueue q(std::greater<BareKey>{}, std::move(storage));
   std::uint64_t seq = 0;
-  for (std::size_t i = 0; i < pending; ++i) q.emplace(increment.sample_duration(rng), seq++);
+  for (std::size_t i = 0; i < pending; ++i) q.emplace(SimTime{} + increment.sample_duration(rng), seq++);
   for (std::size_t i = 0; i < 4 * pending; ++i) {  // the same warm-up as HoldModel
     const BareKey top = q.top();
     q.pop();
@@ -168,7 +168,7 @@ BENCHMARK(BM_BarePriorityQueue)->Arg(1'000)->Arg(100'000)->Unit(benchmark::kMill
 struct HoldWithTimeouts {
   Simulator sim;
   RngStream rng{1, "bench/hold"};
-  Distribution increment = Distribution::exponential(static_cast<double>(kMicrosecond));
+  Distribution increment = Distribution::exponential(static_cast<double>(kMicrosecond.ns()));
   Timer timeout{sim, &HoldWithTimeouts::on_timeout, this};
   std::uint64_t budget = 0;
   std::uint64_t timeouts = 0;
@@ -201,7 +201,7 @@ BENCHMARK(BM_HoldWithTimerRearm)->Arg(1'000)->Unit(benchmark::kMillisecond)->Use
 
 void BM_ExponentialDraw(benchmark::State& state) {
   RngStream rng(1, "bench/draw");
-  const Distribution d = Distribution::exponential(static_cast<double>(kMicrosecond));
+  const Distribution d = Distribution::exponential(static_cast<double>(kMicrosecond.ns()));
   for (auto _ : state) benchmark::DoNotOptimize(d.sample_duration(rng));
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }

@@ -66,7 +66,7 @@ void write_run(benchmark::State& state) {
     info.scenario = "bench";
     info.metrics_interval = engine::kSecond;
     writer->begin_run(info);
-    SimTime t = 0;
+    SimTime t;
     std::uint64_t span_id = 0;
     for (std::int64_t i = 0; i < requests; ++i) {
       t += 50 * engine::kMicrosecond;  // 20k requests/s of simulated time
@@ -90,7 +90,7 @@ void write_run(benchmark::State& state) {
         s.route_name = "9080";
         s.config_version = 3;
         s.start = t + k * engine::kMillisecond;
-        s.duration = static_cast<SimTime>((a % 97) + 1) * 100 * engine::kMicrosecond;
+        s.duration = static_cast<std::int64_t>((a % 97) + 1) * 100 * engine::kMicrosecond;
         s.response_code = a % 50 == 0 ? 503 : 200;
         s.response_flags = a % 50 == 0 ? std::uint32_t{telemetry::kUpstreamOverflow} : 0u;
         s.reached_upstream = a % 50 != 0;

@@ -68,7 +68,7 @@ std::optional<Observations> simulated_observations(const std::string& db, std::i
     return std::nullopt;
   }
   Observations base;
-  base.cover(0, engine::to_seconds(results::arrival_window(*run)));
+  base.cover(0, engine::to_seconds(engine::SimDuration::from_ns(results::arrival_window(*run))));
   base.files = {db};
   if (kind == InputKind::Metrics) {
     MetricsBuilder builder;
@@ -186,7 +186,7 @@ int cmd_calibrate(const CalibrateArgs& a) {
     // a proxy pass on each side and the server proxy's request and response CPU work
     // (docs/semantics.md §19; queueing for a worker is left in).
     opt.hop_overhead_ms = (2 * base->network.latency.mean() + 2 * base->mesh.proxy_overhead.mean() +
-                           static_cast<double>(base->mesh.proxy_cpu.request + base->mesh.proxy_cpu.response)) *
+                           static_cast<double>((base->mesh.proxy_cpu.request + base->mesh.proxy_cpu.response).ns())) *
                           1e-6;
   }
 

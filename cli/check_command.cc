@@ -81,7 +81,7 @@ int check_batch(const CheckArgs& args, PreparedRun& prepared, const std::string&
   const int done = outcome->replications;
   const std::int64_t batch_id = outcome->batch_id;
   const std::uint64_t client_requests = outcome->client_requests;
-  const engine::SimTime sim_end = outcome->sim_end;
+  const std::int64_t sim_end = outcome->sim_end;
   const double wall = outcome->wall_seconds;
   const int step = plan.step;
   const auto summary = results::summarize(decided);
@@ -158,7 +158,7 @@ int cmd_check(const CheckArgs& args) {
     return check_batch(batch_args, *prepared, output, *max_wall);
   }
 
-  auto simulated = simulate_to_file(*mesh, output, args.sim.quiet, *max_wall, spec.warmup);
+  auto simulated = simulate_to_file(*mesh, output, args.sim.quiet, *max_wall, spec.warmup.ns());
   if (!simulated) return kExitBadInput;
   // An interrupted run is no basis for a verdict: main() ends the process with the signal.
   if (simulated->stats.interrupted && !simulated->max_wall_reached) return kExitBadInput;
@@ -187,7 +187,7 @@ int cmd_check(const CheckArgs& args) {
     header.name = name;
     header.seed = spec.seed;
     header.client_requests = stats.client_requests;
-    header.sim_end = stats.sim_end;
+    header.sim_end = stats.sim_end.ns();
     if (!args.output.empty()) header.results = fmt::format("{}:{}", args.output, run_id);
     std::cout << results::format_check_json(header, evaluated);
   } else {

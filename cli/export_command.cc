@@ -34,7 +34,7 @@ struct ExportArgs {
 };
 
 // "15s", "500ms", "1m" or plain seconds; nullopt when it is none of these or not positive.
-std::optional<engine::SimTime> parse_interval(const std::string& text) {
+std::optional<std::int64_t> parse_interval(const std::string& text) {
   std::size_t used = 0;
   double value = 0;
   try {
@@ -48,7 +48,7 @@ std::optional<engine::SimTime> parse_interval(const std::string& text) {
   else if (unit == "ms") scale = 1e6;
   else if (unit == "m") scale = 60e9;
   if (scale == 0 || !(value > 0) || !std::isfinite(value)) return std::nullopt;
-  return static_cast<engine::SimTime>(std::llround(value * scale));
+  return std::llround(value * scale);
 }
 
 // Writes to OUT ("-": standard output) through `fn`, timing it for the summary line.

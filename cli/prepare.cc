@@ -86,7 +86,7 @@ std::optional<PreparedRun> prepare_run(const ScenarioArgs& args) {
   if (!args.duration.empty()) {
     std::string error;
     auto d = engine::parse_duration(args.duration, &error);
-    if (!d || *d <= 0) {
+    if (!d || *d <= engine::SimDuration{}) {
       std::cerr << "meshtwin: --duration " << args.duration << ": "
                 << (d ? "must be positive" : error) << '\n';
       return std::nullopt;
@@ -152,12 +152,12 @@ WallWatchdog::~WallWatchdog() {
 std::optional<std::int64_t> parse_max_wall(const std::string& text) {
   if (text.empty()) return 0;
   auto d = engine::parse_duration(text);
-  if (!d || *d <= 0) {
+  if (!d || *d <= engine::SimDuration{}) {
     std::cerr << "meshtwin: error: --max-wall must be a positive duration such as 10m or 90s, got \"" << text
               << "\"\n";
     return std::nullopt;
   }
-  return *d;
+  return d->ns();
 }
 
 }  // namespace meshtwin::cli

@@ -34,16 +34,16 @@ std::string ProgressMeter::format_eta(double seconds) {
 }
 
 std::string ProgressMeter::format_line(const scenario::Progress& p, double wall_elapsed) {
-  const engine::SimTime done = std::min(p.sim_now, p.sim_duration);
-  const double fraction = p.sim_duration > 0 ? static_cast<double>(done) / static_cast<double>(p.sim_duration) : 1.0;
+  const engine::SimTime done = std::min(p.sim_now, engine::SimTime{} + p.sim_duration);
+  const double fraction = p.sim_duration > engine::SimDuration{} ? static_cast<double>(done.ns()) / static_cast<double>(p.sim_duration.ns()) : 1.0;
   std::string eta = "-";
   if (fraction >= 1.0) {
     eta = format_eta(0);
-  } else if (done > 0 && wall_elapsed > 0) {
+  } else if (done > engine::SimTime{} && wall_elapsed > 0) {
     eta = format_eta(wall_elapsed * (1.0 - fraction) / fraction);
   }
   return fmt::format("  t={}/{}  {:5.1f}%  ETA {}  {} requests done, {} in flight",
-                     engine::format_duration(p.sim_now), engine::format_duration(p.sim_duration), 100.0 * fraction,
+                     engine::format_duration(p.sim_now.since_start()), engine::format_duration(p.sim_duration), 100.0 * fraction,
                      eta, p.client_requests_done, p.in_flight);
 }
 

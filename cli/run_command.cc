@@ -111,7 +111,7 @@ int cmd_run(const RunArgs& args) {
   auto& spec = prepared->spec;
   auto& mesh = prepared->mesh;
 
-  auto simulated = simulate_to_file(*mesh, args.output, args.sim.quiet, *max_wall, spec.warmup,
+  auto simulated = simulate_to_file(*mesh, args.output, args.sim.quiet, *max_wall, spec.warmup.ns(),
                                     args.log.empty() ? nullptr : &log);
   if (!simulated) return kExitBadInput;
   const auto& stats = simulated->stats;

@@ -24,8 +24,8 @@ std::vector<results::Assertion> to_results(const std::vector<scenario::Assertion
     a.where.flag = s.where.flag;
     a.where.response_code = s.where.response_code;
     a.where.redirected = s.where.redirected;
-    a.from = s.from;
-    a.to = s.to;
+    a.from = s.from.ns();
+    if (s.to) a.to = s.to->ns();
     for (const auto& e : s.expect) a.expect.push_back({e.metric, e.op, e.value, e.text});
     out.push_back(std::move(a));
   }
@@ -55,7 +55,7 @@ std::optional<DecidedBatch> decide_sequentially(PreparedRun& prepared, const std
     if (batch->interrupted) return out;
     out.replications += options.count;
     out.client_requests += batch->total.client_requests;
-    out.sim_end = std::max(out.sim_end, batch->total.sim_end);
+    out.sim_end = std::max(out.sim_end, batch->total.sim_end.ns());
     std::string error;
     auto reader = results::Reader::open(output, &error);
     if (!reader) {

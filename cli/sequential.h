@@ -44,7 +44,7 @@ struct DecidedBatch {
   double confidence = 0;
   std::vector<results::BatchAssertion> decided;
   std::uint64_t client_requests = 0;
-  engine::SimTime sim_end = 0;
+  std::int64_t sim_end = 0;  // ns, as the results header stores it
   double wall_seconds = 0;
   bool max_wall_reached = false;  // a look stopped at --max-wall: nothing is decided
   bool interrupted = false;       // a signal stopped it: main() ends the process with it

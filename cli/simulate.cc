@@ -187,7 +187,7 @@ std::optional<SimulatedBatch> simulate_batch(PreparedRun& prepared, const std::s
   const auto started = std::chrono::steady_clock::now();
   const scenario::ScenarioSpec& spec = prepared.spec;
   std::string error;
-  const results::WriterOptions writer_options = output_writer_options(output, spec.warmup);
+  const results::WriterOptions writer_options = output_writer_options(output, spec.warmup.ns());
   StopSignals signals;
   auto target = results::SqliteWriter::open(output, &error, writer_options);
   if (!target) {
@@ -201,7 +201,7 @@ std::optional<SimulatedBatch> simulate_batch(PreparedRun& prepared, const std::s
     info.scenario = spec.name.empty() ? spec.path : spec.name;
     info.seed = spec.seed;
     info.replications = options.count;
-    info.warmup = spec.warmup;
+    info.warmup = spec.warmup.ns();
     info.meshtwin_version = MESHTWIN_VERSION;
     out.batch_id = target->begin_batch(info);
     if (out.batch_id == 0) {
@@ -247,7 +247,7 @@ std::optional<SimulatedBatch> simulate_batch(PreparedRun& prepared, const std::s
       }
     }
     results::WriterOptions part_options;
-    part_options.warmup = spec.warmup;
+    part_options.warmup = spec.warmup.ns();
     part_options.scratch = true;
     std::string part_error;
     auto writer = results::SqliteWriter::open(slot.part, &part_error, part_options);

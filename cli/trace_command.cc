@@ -192,7 +192,7 @@ bool resimulate(const results::Reader& reader, const results::RunRow& run, std::
   std::unique_ptr<scenario::Mesh> mesh;
   if (spec) {
     spec->seed = run.seed;
-    spec->duration = run.sim_duration;
+    spec->duration = engine::SimDuration::from_ns(run.sim_duration);
     mesh = scenario::Mesh::build(*spec, diags);
   }
   if (!mesh) {
@@ -232,7 +232,7 @@ void print_trace(const TraceArgs& args, const results::RunRow& run, const result
                              telemetry::describe(r));
   std::cout << '\n'
             << text::trf("Result: {code} {flags} after {duration}, {attempts} attempt(s) at the first proxy.",
-                            arg("code", num(7)), arg("flags", str(8)), arg("duration", engine::human_duration(num(3))),
+                            arg("code", num(7)), arg("flags", str(8)), arg("duration", engine::human_duration(engine::SimDuration::from_ns(num(3)))),
                             arg("attempts", num(9)))
             << '\n';
 }

@@ -154,13 +154,13 @@ Distribution Distribution::empirical(std::vector<std::pair<double, double>> poin
 
 double Distribution::sample(RngStream& rng) const { return sample_inline(rng); }
 
-SimTime Distribution::sample_duration(RngStream& rng) const {
+SimDuration Distribution::sample_duration(RngStream& rng) const {
   const double x = sample_inline(rng);
-  if (!(x > 0)) return 0;  // negative, zero or NaN
-  if (x >= 9.2233720368547748e18) return kNever;
+  if (!(x > 0)) return SimDuration{};  // negative, zero or NaN
+  if (x >= 9.2233720368547748e18) return SimDuration::max();
   // Round half away from zero without a libm call: x - whole is exact for x < 2^63.
-  const auto whole = static_cast<SimTime>(x);
-  return whole + static_cast<SimTime>(x - static_cast<double>(whole) >= 0.5);
+  const auto whole = static_cast<std::int64_t>(x);
+  return SimDuration::from_ns(whole + static_cast<std::int64_t>(x - static_cast<double>(whole) >= 0.5));
 }
 
 double Distribution::mean() const {

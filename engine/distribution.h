@@ -39,7 +39,7 @@ class Distribution {
 
   double sample(RngStream& rng) const;
   // A sample as a duration: rounded to ns and clamped at 0 (a normal can go negative).
-  SimTime sample_duration(RngStream& rng) const;
+  SimDuration sample_duration(RngStream& rng) const;
 
   // Theoretical mean and quantile, for tests and for `explain`.
   double mean() const;

@@ -114,8 +114,8 @@ class EventQueue {
   static constexpr std::size_t kKeyOffset = 3;
   static constexpr std::uint64_t kSignBit = std::uint64_t{1} << 63;
   static constexpr std::uint64_t kSlotMask = 0xffff'ffff;
-  static std::uint64_t bias(SimTime t) { return static_cast<std::uint64_t>(t) ^ kSignBit; }
-  static SimTime unbias(std::uint64_t t) { return static_cast<SimTime>(t ^ kSignBit); }
+  static std::uint64_t bias(SimTime t) { return static_cast<std::uint64_t>(t.ns()) ^ kSignBit; }
+  static SimTime unbias(std::uint64_t t) { return SimTime::from_ns(static_cast<std::int64_t>(t ^ kSignBit)); }
   static std::uint32_t slot_of(const Key& k) { return static_cast<std::uint32_t>(k.order & kSlotMask); }
 
   Key* keys() { return keys_.data() + kKeyOffset; }
@@ -155,11 +155,15 @@ class Simulator {
 
   // Schedules fn(ctx, arg) at absolute time t (clamped to now() if earlier).
   void schedule_at(SimTime t, EventFn fn, void* ctx, std::uint64_t arg = 0);
-  void schedule_in(SimTime delay, EventFn fn, void* ctx, std::uint64_t arg = 0) {
-    SimTime t;
-    // Saturate: schedule_in(kNever) means "never" rather than a wrapped-around past time.
-    if (__builtin_add_overflow(now_, delay, &t)) t = delay > 0 ? kNever : now_;
-    schedule_at(t, fn, ctx, arg);
+  void schedule_in(SimDuration delay, EventFn fn, void* ctx, std::uint64_t arg = 0) {
+    std::int64_t t;
+    // Saturate: schedule_in(SimDuration::max()) means "never" rather than a wrapped-around
+    // past time.
+    if (__builtin_add_overflow(now_.ns(), delay.ns(), &t)) {
+      schedule_at(delay > SimDuration{} ? kNever : now_, fn, ctx, arg);
+      return;
+    }
+    schedule_at(SimTime::from_ns(t), fn, ctx, arg);
   }
 
   // Runs events in (time, seq) order until the queue is empty, stop() was called, or the next
@@ -195,7 +199,7 @@ class Simulator {
 
  private:
   EventQueue queue_;
-  SimTime now_ = 0;
+  SimTime now_{};
   std::uint64_t executed_ = 0;
   bool stopped_ = false;
   const StopToken* stop_token_ = nullptr;

@@ -3,6 +3,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <ostream>
 
 namespace meshtwin::engine {
 namespace {
@@ -27,11 +28,11 @@ bool set_error(std::string* error, std::string message) {
 std::uint64_t unit_ns(std::string_view unit) {
   // Go accepts the micro sign (U+00B5) and the Greek mu (U+03BC) as well as "us".
   if (unit == "ns") return 1;
-  if (unit == "us" || unit == "\u00b5s" || unit == "\u03bcs") return kMicrosecond;
-  if (unit == "ms") return kMillisecond;
-  if (unit == "s") return kSecond;
-  if (unit == "m") return kMinute;
-  if (unit == "h") return kHour;
+  if (unit == "us" || unit == "\u00b5s" || unit == "\u03bcs") return kMicrosecond.ns();
+  if (unit == "ms") return kMillisecond.ns();
+  if (unit == "s") return kSecond.ns();
+  if (unit == "m") return kMinute.ns();
+  if (unit == "h") return kHour.ns();
   return 0;
 }
 
@@ -41,7 +42,7 @@ constexpr const char* kUnitsHint = "use ns, us, ms, s, m or h, e.g. \"300ms\" or
 
 }  // namespace
 
-std::optional<SimTime> parse_duration(std::string_view text, std::string* error) {
+std::optional<SimDuration> parse_duration(std::string_view text, std::string* error) {
   // Grammar (as Go's time.ParseDuration): [-+]?([0-9]*(\.[0-9]*)?[a-z]+)+ or a lone 0.
   const std::string_view orig = text;
   std::string_view s = text;
@@ -50,7 +51,7 @@ std::optional<SimTime> parse_duration(std::string_view text, std::string* error)
     negative = s[0] == '-';
     s.remove_prefix(1);
   }
-  if (s == "0") return SimTime{0};
+  if (s == "0") return SimDuration{};
   if (s.empty()) {
     set_error(error, "invalid duration " + quoted(orig) + ": it is empty; " + kUnitsHint);
     return std::nullopt;
@@ -140,15 +141,15 @@ std::optional<SimTime> parse_duration(std::string_view text, std::string* error)
   }
   if (negative) {
     // -(2^63) is representable; compute without signed overflow.
-    return total == kMagnitudeLimit ? std::numeric_limits<SimTime>::min()
-                                    : -static_cast<SimTime>(total);
+    return total == kMagnitudeLimit ? SimDuration::min()
+                                    : SimDuration::from_ns(-static_cast<std::int64_t>(total));
   }
   if (total > kMagnitudeLimit - 1) {
     set_error(error, "invalid duration " + quoted(orig) +
                          ": too large (the limit is about 292 years, 2562047h)");
     return std::nullopt;
   }
-  return static_cast<SimTime>(total);
+  return SimDuration::from_ns(static_cast<std::int64_t>(total));
 }
 
 namespace {
@@ -181,7 +182,8 @@ std::size_t fmt_int(char* buf, std::size_t w, std::uint64_t v) {
 
 }  // namespace
 
-std::string format_duration(SimTime d) {
+std::string format_duration(SimDuration duration) {
+  const std::int64_t d = duration.ns();
   // Go's Duration.String(), except that microseconds print as "us" rather than "µs": output
   // stays ASCII (terminals, SQLite, CSV) and parse_duration reads both.
   std::array<char, 40> buf{};
@@ -189,17 +191,17 @@ std::string format_duration(SimTime d) {
   const bool negative = d < 0;
   std::uint64_t u = negative ? (~static_cast<std::uint64_t>(d) + 1) : static_cast<std::uint64_t>(d);
 
-  if (u < static_cast<std::uint64_t>(kSecond)) {
+  if (u < static_cast<std::uint64_t>(kSecond.ns())) {
     int prec = 0;
     buf[--w] = 's';
     if (u == 0) {
       buf[--w] = '0';
       return std::string(buf.data() + w, buf.size() - w);
     }
-    if (u < static_cast<std::uint64_t>(kMicrosecond)) {
+    if (u < static_cast<std::uint64_t>(kMicrosecond.ns())) {
       prec = 0;
       buf[--w] = 'n';
-    } else if (u < static_cast<std::uint64_t>(kMillisecond)) {
+    } else if (u < static_cast<std::uint64_t>(kMillisecond.ns())) {
       prec = 3;
       buf[--w] = 'u';
     } else {
@@ -232,10 +234,10 @@ namespace {
 
 // Rounds a magnitude (ns) by the rule in time.h.
 std::uint64_t round_for_people(std::uint64_t u) {
-  if (u < static_cast<std::uint64_t>(kMicrosecond)) return u;
+  if (u < static_cast<std::uint64_t>(kMicrosecond.ns())) return u;
   std::uint64_t step = 1;
-  if (u >= static_cast<std::uint64_t>(kMinute)) {
-    step = kMillisecond;
+  if (u >= static_cast<std::uint64_t>(kMinute.ns())) {
+    step = kMillisecond.ns();
   } else {
     // 10^(digits - 3): keep the three leading digits.
     for (std::uint64_t v = u; v >= 1000; v /= 10) step *= 10;
@@ -248,12 +250,13 @@ std::uint64_t round_for_people(std::uint64_t u) {
 
 }  // namespace
 
-std::string human_duration(SimTime d, bool signed_) {
+std::string human_duration(SimDuration duration, bool signed_) {
+  const std::int64_t d = duration.ns();
   const bool negative = d < 0;
   const std::uint64_t u = negative ? (~static_cast<std::uint64_t>(d) + 1) : static_cast<std::uint64_t>(d);
   const std::uint64_t r = round_for_people(u);
   std::string text =
-      r >= kMagnitudeLimit ? std::string("2562047h47m16.855s") : format_duration(static_cast<SimTime>(r));
+      r >= kMagnitudeLimit ? std::string("2562047h47m16.855s") : format_duration(SimDuration::from_ns(static_cast<std::int64_t>(r)));
   // format_duration keeps output ASCII ("us"); people read Go's "µs".
   if (text.size() > 2 && text.compare(text.size() - 2, 2, "us") == 0) text.replace(text.size() - 2, 2, "\u00b5s");
   if (negative && r != 0) return "-" + text;
@@ -264,8 +267,15 @@ std::string human_duration(SimTime d, bool signed_) {
 std::string human_duration_ns(double ns, bool signed_) {
   if (std::isnan(ns)) return "-";
   if (std::isinf(ns)) return ns < 0 ? "-inf" : (signed_ ? "+inf" : "inf");
-  if (std::fabs(ns) >= 9.2e18) return human_duration(ns < 0 ? std::numeric_limits<SimTime>::min() + 1 : kNever, signed_);
-  return human_duration(static_cast<SimTime>(std::llround(ns)), signed_);
+  if (std::fabs(ns) >= 9.2e18) return human_duration(ns < 0 ? SimDuration::min() + kNanosecond : SimDuration::max(), signed_);
+  return human_duration(SimDuration::from_ns(std::llround(ns)), signed_);
 }
+
+SimDuration seconds_to_duration(double seconds) {
+  return SimDuration::from_ns(std::llround(seconds * 1e9));
+}
+
+void PrintTo(SimDuration d, std::ostream* os) { *os << human_duration(d) << " (" << d.ns() << "ns)"; }
+void PrintTo(SimTime t, std::ostream* os) { *os << "t=" << human_duration(t) << " (" << t.ns() << "ns)"; }
 
 }  // namespace meshtwin::engine

@@ -26,7 +26,7 @@ class Timer {
 
   // (Re-)arms the timer; a previous arming is cancelled. `arg` is passed to fn.
   void arm_at(SimTime t, std::uint64_t arg = 0);
-  void arm_in(SimTime delay, std::uint64_t arg = 0) { arm_at(sim_->now() + delay, arg); }
+  void arm_in(SimDuration delay, std::uint64_t arg = 0) { arm_at(sim_->now() + delay, arg); }
   void cancel();
 
   bool armed() const { return armed_; }

@@ -26,13 +26,13 @@ constexpr int kFactors[] = {1, 2, 5, 10, 15, 30, 60, 120, 300, 600};
 // Enough points to see a rollout's shape, few enough to draw at once on a big run.
 constexpr std::size_t kTargetPoints = 400;
 
-SimTime run_span(const RunSelection& run) {
+std::int64_t run_span(const RunSelection& run) {
   const results::RunRow* row = run.run();
   return row ? std::max(row->sim_end, row->sim_duration) : 0;
 }
-SimTime run_interval(const RunSelection& run) {
+std::int64_t run_interval(const RunSelection& run) {
   const results::RunRow* row = run.run();
-  return row && row->metrics_interval > 0 ? row->metrics_interval : engine::kSecond;
+  return row && row->metrics_interval > 0 ? row->metrics_interval : engine::kSecond.ns();
 }
 
 int auto_factor(const RunSelection& run) {
@@ -174,7 +174,7 @@ RunChartData load_run_chart_data(const RunSelection& run, const MetricsFilter& f
         q.reporter = "destination";
         q.key = SeriesKey::Pod;
         out.pods = load_window_series(reader, run.run_id, q, &out.error);
-        SimTime merge = std::max(run_interval(run), run_span(run) / 200);
+        std::int64_t merge = std::max(run_interval(run), run_span(run) / 200);
         if (auto m = load_markers(reader, run.run_id, merge, &out.error))
           out.markers = std::move(*m);
         return true;

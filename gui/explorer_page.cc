@@ -170,7 +170,7 @@ RequestFilter ExplorerPage::filter_from_inputs(QString* problem) const {
   f.flag = flag_->currentData().toString().toStdString();
   f.destination_service = service_->currentData().toString().toStdString();
   f.destination_version = version_->currentData().toString().toStdString();
-  auto ms = [&](QLineEdit* e) -> std::optional<SimTime> {
+  auto ms = [&](QLineEdit* e) -> std::optional<std::int64_t> {
     if (e->text().trimmed().isEmpty()) return std::nullopt;
     bool ok = false;
     double v = QLocale().toDouble(e->text().trimmed(), &ok);
@@ -179,7 +179,7 @@ RequestFilter ExplorerPage::filter_from_inputs(QString* problem) const {
       if (problem) *problem = tr("latency must be a number of milliseconds");
       return std::nullopt;
     }
-    return static_cast<SimTime>(std::llround(v * 1e6));
+    return static_cast<std::int64_t>(std::llround(v * 1e6));
   };
   f.min_duration = ms(min_ms_);
   f.max_duration = ms(max_ms_);

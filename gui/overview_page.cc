@@ -45,7 +45,7 @@ QString event_help(const std::string& kind) {
                           : QObject::tr(it->second);
 }
 
-QString seconds_text(SimTime ns) {
+QString seconds_text(std::int64_t ns) {
   return QString::number(static_cast<double>(ns) / 1e9, 'f', 1) + " s";
 }
 

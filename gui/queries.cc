@@ -254,10 +254,10 @@ void apply_client_outcomes(Overview& overview, const ClientOutcomes& outcomes) {
 
 // ------------------------------------------------------------------------------- time series
 
-SimTime WindowSeries::length_of(std::size_t i) const {
+std::int64_t WindowSeries::length_of(std::size_t i) const {
   if (i + 1 < windows) return window;
   // The last point: up to the run's end (at least 1 ns, so a rate stays finite).
-  return std::max<SimTime>(1, end - start_of(i));
+  return std::max<std::int64_t>(1, end - start_of(i));
 }
 
 double WindowSeries::centre_seconds(std::size_t i) const {
@@ -286,7 +286,7 @@ std::optional<WindowSeries> load_window_series(const results::Reader& reader, st
     return std::nullopt;
   }
   WindowSeries out;
-  SimTime interval = run->metrics_interval > 0 ? run->metrics_interval : engine::kSecond;
+  std::int64_t interval = run->metrics_interval > 0 ? run->metrics_interval : engine::kSecond.ns();
   out.window = interval * std::max(1, query.window_factor);
   out.end = std::max(run->sim_end, run->sim_duration);
   out.windows = static_cast<std::size_t>((out.end + out.window - 1) / out.window);
@@ -402,8 +402,8 @@ std::optional<WindowSeries> load_window_series(const results::Reader& reader, st
   return out;
 }
 
-std::vector<SimTime> percentile_per_window(const WindowSeries& series, double q) {
-  std::vector<SimTime> out(series.windows, 0);
+std::vector<std::int64_t> percentile_per_window(const WindowSeries& series, double q) {
+  std::vector<std::int64_t> out(series.windows, 0);
   for (std::size_t i = 0; i < series.windows; ++i) {
     BucketCounts merged{};
     for (const auto& [k, s] : series.series) {
@@ -439,7 +439,7 @@ std::optional<Labels> load_labels(const results::Reader& reader, std::int64_t ru
 }
 
 std::optional<std::vector<Marker>> load_markers(const results::Reader& reader, std::int64_t run_id,
-                                                SimTime merge_within, std::string* error) {
+                                                std::int64_t merge_within, std::string* error) {
   std::vector<Marker> out;
   std::map<std::string, std::size_t> open;  // kind -> index of its latest marker
   bool ok = reader.query_each(
@@ -447,7 +447,7 @@ std::optional<std::vector<Marker>> load_markers(const results::Reader& reader, s
       "SELECT t_ns, kind, subject, detail FROM events WHERE run_id = ? AND kind <> 'proxy_cpu' ORDER BY t_ns, rowid",
       {run_id},
       [&](const Row& row) {
-        SimTime t = as_int(row[0]);
+        std::int64_t t = as_int(row[0]);
         std::string kind = as_text(row[1]);
         auto it = open.find(kind);
         if (it != open.end() && t - out[it->second].time <= merge_within) {

@@ -23,7 +23,6 @@
 namespace meshtwin::gui {
 
 using results::BucketCounts;
-using results::SimTime;
 
 // --------------------------------------------------------------------------------- overview
 
@@ -35,9 +34,9 @@ struct OverviewRow {
   // non5xxRate's count (telemetry::is_non5xx: a response below 500; code 0 fails). Unknown
   // (nullopt) for client rows until load_client_outcomes has read their codes.
   std::optional<std::uint64_t> non5xx;
-  SimTime p50 = 0;
-  SimTime p90 = 0;
-  SimTime p99 = 0;
+  std::int64_t p50 = 0;
+  std::int64_t p90 = 0;
+  std::int64_t p99 = 0;
   std::string codes;  // most frequent first: "200:950 503:50"; "" when unknown
   std::string flags;  // "UH:3,UT:1" or "-"
 };
@@ -116,15 +115,15 @@ struct SeriesData {
 // duration) is merged into the one before it, so that a handful of requests over 4 ms does not
 // draw a spike either.
 struct WindowSeries {
-  SimTime window = 0;
+  std::int64_t window = 0;
   std::size_t windows = 0;
-  SimTime end = 0;  // where the last point ends (the run's end)
+  std::int64_t end = 0;  // where the last point ends (the run's end)
   std::map<std::string, SeriesData> series;
 
   double seconds_per_window() const { return static_cast<double>(window) / 1e9; }
-  SimTime start_of(std::size_t i) const { return static_cast<SimTime>(i) * window; }
+  std::int64_t start_of(std::size_t i) const { return static_cast<std::int64_t>(i) * window; }
   // The simulated time point i covers: `window`, except for the last point.
-  SimTime length_of(std::size_t i) const;
+  std::int64_t length_of(std::size_t i) const;
   // The middle of point i, in seconds (where a chart draws it).
   double centre_seconds(std::size_t i) const;
   double end_seconds() const { return static_cast<double>(end) / 1e9; }
@@ -146,7 +145,7 @@ std::optional<WindowSeries> load_window_series(const results::Reader& reader, st
                                                const SeriesQuery& query, std::string* error);
 
 // The q-quantile per window, over every series of `series` merged (needs with_buckets).
-std::vector<SimTime> percentile_per_window(const WindowSeries& series, double q);
+std::vector<std::int64_t> percentile_per_window(const WindowSeries& series, double q);
 
 // "reviews.default.svc.cluster.local" -> "reviews".
 std::string short_service(const std::string& fqdn);
@@ -170,14 +169,14 @@ std::optional<Labels> load_labels(const results::Reader& reader, std::int64_t ru
 // config push reaching every proxy within a few hundred ms) merge into one marker, so a
 // 1,000-proxy mesh draws a handful of lines, not a smear.
 struct Marker {
-  SimTime time = 0;  // the first event of the group
+  std::int64_t time = 0;  // the first event of the group
   std::string kind;  // config_applied, pod_killed, host_ejected, ...
   std::uint64_t count = 0;
   std::string subject;  // of the first event
   std::string detail;   // of the first event
 };
 std::optional<std::vector<Marker>> load_markers(const results::Reader& reader, std::int64_t run_id,
-                                                SimTime merge_within, std::string* error);
+                                                std::int64_t merge_within, std::string* error);
 
 // ----------------------------------------------------------------------------- service graph
 
@@ -189,7 +188,7 @@ struct GraphEdge {
   std::uint64_t errors = 0;  // codes outside 200-399
   BucketCounts buckets{};
   double rps = 0;  // over the run's simulated span
-  SimTime p99 = 0;
+  std::int64_t p99 = 0;
   double error_ratio() const {
     return requests ? static_cast<double>(errors) / static_cast<double>(requests) : 0.0;
   }
@@ -200,7 +199,7 @@ struct GraphEdge {
 struct GraphData {
   std::vector<std::string> nodes;  // sorted
   std::vector<GraphEdge> edges;    // sorted by (source, target)
-  SimTime span = 0;                // the simulated time the rates are over
+  std::int64_t span = 0;                // the simulated time the rates are over
 };
 
 std::optional<GraphData> load_graph(const results::Reader& reader, std::int64_t run_id,
@@ -214,8 +213,8 @@ struct RequestFilter {
   std::string flag;                 // one Envoy flag ("UH"), "-" for none, "" any
   std::string destination_service;  // "" any
   std::string destination_version;  // "" any
-  std::optional<SimTime> min_duration;
-  std::optional<SimTime> max_duration;
+  std::optional<std::int64_t> min_duration;
+  std::optional<std::int64_t> max_duration;
   std::optional<int> min_attempts;  // 2: retried at the first proxy
   bool degraded_only = false;       // a downstream call failed and was absorbed
   bool with_spans_only = false;     // sampled: its spans are stored (record.spans)
@@ -243,8 +242,8 @@ struct SpanRow {
   std::string cluster;
   int attempt = 1;
   int app_attempt = 1;
-  SimTime start = 0;
-  SimTime duration = 0;
+  std::int64_t start = 0;
+  std::int64_t duration = 0;
   int response_code = 0;
   std::string response_flags;
   std::string upstream_flags;

@@ -88,7 +88,7 @@ std::vector<WaterfallRow> build_waterfall(const RequestDetail& detail) {
                             (s.app_attempt == p.app_attempt && s.attempt > p.attempt);
             if (next_try) {
               row.retry = true;
-              row.backoff = std::max<SimTime>(0, s.start - (p.start + p.duration));
+              row.backoff = std::max<std::int64_t>(0, s.start - (p.start + p.duration));
             }
           }
           if (s.attempt > 1 || s.app_attempt > 1) row.retry = true;

@@ -16,15 +16,15 @@ struct WaterfallRow {
   int depth = 0;               // 0: the client's first hop
   std::string caller;          // source_workload
   std::string callee;          // "reviews v2 (reviews-v2-0)"
-  SimTime start = 0;           // from the request's start
-  SimTime duration = 0;
+  std::int64_t start = 0;           // from the request's start
+  std::int64_t duration = 0;
   int code = 0;
   std::string flags;            // caller-side response flags, "-" for none
   std::string kind;             // attempt, local_reply, shadow
   int attempt = 1;              // Envoy's try
   int app_attempt = 1;          // the calling app's try
   bool retry = false;           // a second or later try (Envoy's or the app's)
-  SimTime backoff = 0;          // idle time since the previous try of the same call ended
+  std::int64_t backoff = 0;          // idle time since the previous try of the same call ended
   bool timeout = false;         // UT (route/per-try timeout) or code 0 with DC (app timeout)
   std::string label() const;    // "productpage-v1 → reviews v2 · try 2"
   std::string outcome() const;  // "503 URX", "timeout UT", "200"

@@ -59,7 +59,7 @@ void WaterfallView::paintEvent(QPaintEvent*) {
     return;
   }
   const auto& req = detail_->request;
-  SimTime end = req.duration;
+  std::int64_t end = req.duration;
   for (const auto& r : rows_) end = std::max(end, r.start + r.duration);
   double span = std::max<double>(1.0, static_cast<double>(end));
 
@@ -90,18 +90,18 @@ void WaterfallView::paintEvent(QPaintEvent*) {
 
   int bars_left = kLabelWidth;
   int bars_width = std::max(100, width() - kLabelWidth - kOutcomeWidth - 12);
-  auto x_of = [&](SimTime t) { return bars_left + static_cast<double>(t) / span * bars_width; };
+  auto x_of = [&](std::int64_t t) { return bars_left + static_cast<double>(t) / span * bars_width; };
 
   // Time axis with round ticks.
   double step = tick_step(span, 6);
   p.setPen(QColor(0xd0d4da));
   for (double t = 0; t <= span + 1e-9; t += step) {
-    double x = x_of(static_cast<SimTime>(t));
+    double x = x_of(static_cast<std::int64_t>(t));
     p.drawLine(QPointF(x, kHeader - 6), QPointF(x, kHeader + rows_.size() * kRowHeight));
   }
   p.setPen(QColor(0x555f6d));
   for (double t = 0; t <= span + 1e-9; t += step) {
-    double x = x_of(static_cast<SimTime>(t));
+    double x = x_of(static_cast<std::int64_t>(t));
     p.drawText(QRectF(x - 40, kHeader - 24, 80, 16), Qt::AlignCenter,
                t == 0 ? QString("0") : format_duration(t));
   }

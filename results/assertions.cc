@@ -1,3 +1,4 @@
+#include "results/row_time.h"
 #include "results/assertions.h"
 
 #include <fmt/format.h>
@@ -106,8 +107,8 @@ struct Tally {
 std::string ms(double ns) { return engine::human_duration_ns(ns); }
 
 std::string window_text(const Assertion& a) {
-  return fmt::format("[{}, {})", engine::human_duration(a.from),
-                     a.to ? engine::human_duration(*a.to) : std::string("end of run"));
+  return fmt::format("[{}, {})", human_ns(a.from),
+                     a.to ? human_ns(*a.to) : std::string("end of run"));
 }
 
 std::string describe_selection(const Assertion& a, AssertionLevel level) {
@@ -177,7 +178,7 @@ ConditionResult measure(const Assertion::Condition& c, std::size_t index, const 
     r.observed_text = fmt::format("{:.4f} ({} of {})", *r.observed, part, t.n);
   } else {
     const double q = quantile_of(m);
-    SimTime v = 0;
+    std::int64_t v = 0;
     if (level == AssertionLevel::Requests)
       v = m == "max" ? t.digest.max() : t.digest.percentile(q);
     else
@@ -212,7 +213,7 @@ std::string names_of(const std::unordered_set<std::int64_t>& ids, const Strings&
 std::string run_end_text(const Reader& reader, std::int64_t run_id) {
   auto info = reader.run(run_id);
   if (!info) return "";
-  return " (the run's arrivals stopped at " + engine::human_duration(info->sim_duration) + ")";
+  return " (the run's arrivals stopped at " + human_ns(info->sim_duration) + ")";
 }
 
 void scan_requests(const Reader& reader, std::int64_t run_id, const Assertion& a, const Strings& strings,
@@ -386,9 +387,9 @@ std::vector<AssertionResult> evaluate_assertions(const Reader& reader, std::int6
   if (assertions.empty()) return out;
   const Strings strings(reader);
   // spec.warmup: what starts before it is not part of any assertion's window.
-  const SimTime warmup = [&] {
+  const std::int64_t warmup = [&] {
     auto info = reader.run(run_id);
-    return info ? info->warmup : SimTime{0};
+    return info ? info->warmup : std::int64_t{0};
   }();
   for (Assertion a : assertions) {
     a.from = std::max(a.from, warmup);

@@ -37,8 +37,8 @@ struct Assertion {
     std::optional<bool> redirected;  // client requests: made by following a redirect (redirect_of set), or not
   };
   Where where;
-  SimTime from = 0;
-  std::optional<SimTime> to;  // nullopt: to the end of the run
+  std::int64_t from = 0;
+  std::optional<std::int64_t> to;  // nullopt: to the end of the run
   struct Condition {
     // successRate (200-399), non5xxRate (1-499), errorRate, share (fractions 0..1); p50, p90, p99, max (ns); count,
     // flags:<FLAG> (requests).
@@ -98,7 +98,7 @@ struct CheckJsonHeader {
   std::string name;      // metadata.name
   std::uint64_t seed = 0;
   std::uint64_t client_requests = 0;
-  SimTime sim_end = 0;
+  std::int64_t sim_end = 0;
   std::string results;  // "FILE.db:RUN" when -o kept them, else empty
 };
 std::string format_check_json(const CheckJsonHeader& header, const std::vector<AssertionResult>& results);

@@ -1,3 +1,4 @@
+#include "results/row_time.h"
 #include "results/batch.h"
 
 #include <fmt/format.h>
@@ -135,9 +136,9 @@ std::optional<BatchReportData> compute_batch_report(const Reader& reader, const 
   for (const ReportData& r : reports) {
     if (r.clients) {
       const ReportClients& c = *r.clients;
-      const SimTime arrivals = arrival_window(r.run);
+      const std::int64_t arrivals = arrival_window(r.run);
       table.add("", "requests", U::Count, static_cast<double>(c.count));
-      table.add("", "qps", U::PerSecond, arrivals > 0 ? static_cast<double>(c.count) / engine::to_seconds(arrivals) : 0);
+      table.add("", "qps", U::PerSecond, arrivals > 0 ? static_cast<double>(c.count) / engine::to_seconds(engine::SimDuration::from_ns(arrivals)) : 0);
       table.add("", "successRate", U::Fraction, fraction(c.success, c.count));
       table.add("", "non5xxRate", U::Fraction, fraction(c.non5xx, c.count));
       table.add("", "mean", U::Duration, c.mean);
@@ -189,7 +190,7 @@ std::string format_batch_report(const BatchReportData& data) {
                      b.status);
   if (b.warmup > 0)
     out += fmt::format("Warm-up {} left out of every replication: requests and metrics windows that start before it\n",
-                       engine::human_duration(b.warmup));
+                       human_ns(b.warmup));
   out += fmt::format(
       "Each figure is measured on every replication; MEAN ± is the half-width of its {:g} % confidence "
       "interval\n(Student t on the replication values, n - 1 degrees of freedom); MIN .. MAX is the spread of the "

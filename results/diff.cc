@@ -1,3 +1,4 @@
+#include "results/row_time.h"
 #include "results/diff.h"
 
 #include <fmt/format.h>
@@ -175,12 +176,12 @@ class Bootstrap {
   std::mt19937_64 rng_;
 };
 
-SimTime order_statistic(const DurationDigest& d, std::uint64_t rank) {
+std::int64_t order_statistic(const DurationDigest& d, std::uint64_t rank) {
   // percentile() takes a quantile; (rank - 0.5) / n has nearest rank exactly `rank`.
   return d.percentile((static_cast<double>(rank) - 0.5) / static_cast<double>(d.count()));
 }
 
-SimTime point_percentile(const DiffKey& key, const Side& s, double q) {
+std::int64_t point_percentile(const DiffKey& key, const Side& s, double q) {
   if (key.kind == DiffKey::Kind::Client) return s.digest ? s.digest->percentile(q) : 0;
   return percentile_from_buckets(s.buckets, q);
 }
@@ -407,8 +408,8 @@ std::optional<DiffReport> diff_runs(const Reader& base, std::int64_t base_run, c
           "(common random numbers) would cancel",
           bi->seed, ci->seed));
     if (bi->sim_duration != ci->sim_duration)
-      report.notes.push_back("the runs simulated different durations (" + engine::human_duration(bi->sim_duration) +
-                             " and " + engine::human_duration(ci->sim_duration) + "): counts are not comparable");
+      report.notes.push_back("the runs simulated different durations (" + human_ns(bi->sim_duration) +
+                             " and " + human_ns(ci->sim_duration) + "): counts are not comparable");
     for (const auto* i : {&*bi, &*ci})
       if (i->status != "complete")
         report.notes.push_back(fmt::format("run {} is {}, not complete", i->run_id, i->status));
@@ -728,7 +729,7 @@ std::optional<Threshold> parse_threshold(std::string_view input, std::string* er
   } else if (auto d = engine::parse_duration(body)) {
     if (!latency) return fail("a duration applies to p50, p90 and p99; for " + t.metric + " use % or a number");
     t.unit = Threshold::Unit::Duration;
-    t.amount = sign * static_cast<double>(*d);
+    t.amount = sign * static_cast<double>(d->ns());
   } else {
     return fail("\"" + rhs + "\" is not a change: write +10%, -0.5pp, +5ms or +10");
   }

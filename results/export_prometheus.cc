@@ -268,7 +268,7 @@ namespace {
 // One run's series into `f`: its metrics rows (Istio's standard metrics), retries and overflows
 // from its spans, ejections from its events. `suffix` is appended to every series' labels (`,replication="3"`
 // in a batch export, empty for one run). Sets *scrapes to the run's number of scrapes.
-bool scan_run(Exporter& x, std::int64_t run_id, const std::string& suffix, SimTime interval, Families& f,
+bool scan_run(Exporter& x, std::int64_t run_id, const std::string& suffix, std::int64_t interval, Families& f,
               std::uint32_t* scrapes_out) {
   std::string msg;
   // ---- the run: its end ----
@@ -276,7 +276,7 @@ bool scan_run(Exporter& x, std::int64_t run_id, const std::string& suffix, SimTi
   // early (interrupted, failed) only until its simulated end (the first scrape at or after it
   // sees every count), as Prometheus would have stopped finding the proxies then. A run still
   // `running` (its writer gone) ends with the last metrics window it committed.
-  SimTime sim_end = 0;
+  std::int64_t sim_end = 0;
   {
     Statement r(x.db,
                 "SELECT status, sim_end_ns, sim_duration_ns, (SELECT max(window_start_ns + "
@@ -287,7 +287,7 @@ bool scan_run(Exporter& x, std::int64_t run_id, const std::string& suffix, SimTi
     r.bind(1, run_id);
     if (r.step() != SQLITE_ROW) return x.fail(fmt::format("no run {}", run_id));
     const std::string status = r.column_text(0);
-    const SimTime end = r.column_int(1), duration = r.column_int(2), last_window = r.column_int(3);
+    const std::int64_t end = r.column_int(1), duration = r.column_int(2), last_window = r.column_int(3);
     if (status == "complete") {
       sim_end = std::max(end, duration);
     } else if (end > 0) {
@@ -296,11 +296,11 @@ bool scan_run(Exporter& x, std::int64_t run_id, const std::string& suffix, SimTi
       sim_end = last_window > 0 ? last_window : duration;
     }
   }
-  const auto scrapes = static_cast<std::uint32_t>(std::max<SimTime>(1, (sim_end + interval - 1) / interval));
+  const auto scrapes = static_cast<std::uint32_t>(std::max<std::int64_t>(1, (sim_end + interval - 1) / interval));
   *scrapes_out = scrapes;
   const std::uint32_t last = scrapes - 1;
   // A count made at simulated time t is first seen by the scrape at or after t.
-  auto scrape_of = [&](SimTime t) -> std::uint32_t {
+  auto scrape_of = [&](std::int64_t t) -> std::uint32_t {
     if (t <= 0) return 0;
     const auto k = static_cast<std::uint64_t>((t + interval - 1) / interval);  // 1-based
     return static_cast<std::uint32_t>(std::min<std::uint64_t>(k == 0 ? 0 : k - 1, scrapes - 1));
@@ -333,7 +333,7 @@ bool scan_run(Exporter& x, std::int64_t run_id, const std::string& suffix, SimTi
     std::vector<std::int64_t> key(8 + kPeerColumns.size());
     int rc;
     while ((rc = q.step()) == SQLITE_ROW) {
-      const SimTime end = q.column_int(0);
+      const std::int64_t end = q.column_int(0);
       for (std::size_t i = 0; i < 7; ++i) key[i] = q.column_int(static_cast<int>(i + 1));
       key[7] = 0;
       const int first_peer = 10 + static_cast<int>(kDurationBuckets);
@@ -532,7 +532,7 @@ bool export_prometheus(const std::string& path, const std::vector<ExportRun>& ru
   const double epoch = *epoch_opt;
   // Whole milliseconds: both formats print millisecond timestamps exactly.
   const std::int64_t epoch_ms = static_cast<std::int64_t>(std::llround(epoch * 1000.0));
-  const SimTime interval = std::max<SimTime>(options.interval, engine::kMillisecond);
+  const std::int64_t interval = std::max<std::int64_t>(options.interval, engine::kMillisecond.ns());
   Families f;
   std::uint32_t scrapes = 1;
   for (const auto& run : runs) {
@@ -549,7 +549,7 @@ bool export_prometheus(const std::string& path, const std::vector<ExportRun>& ru
   PrometheusExportStats st;
   st.scrapes = format == PrometheusFormat::Text ? 1 : scrapes;
   st.epoch_seconds = epoch;
-  st.end = static_cast<SimTime>(scrapes) * interval;
+  st.end = static_cast<std::int64_t>(scrapes) * interval;
   const bool om = format == PrometheusFormat::OpenMetrics;
   std::string buf;
   buf.reserve(1 << 20);
@@ -558,7 +558,7 @@ bool export_prometheus(const std::string& path, const std::vector<ExportRun>& ru
     buf.clear();
   };
   auto stamp = [&](std::uint32_t scrape) {
-    const std::int64_t ms = epoch_ms + (static_cast<std::int64_t>(scrape) + 1) * interval / engine::kMillisecond;
+    const std::int64_t ms = epoch_ms + (static_cast<std::int64_t>(scrape) + 1) * interval / engine::kMillisecond.ns();
     if (om) {
       // OpenMetrics timestamps are seconds.
       fmt::format_to(std::back_inserter(buf), " {}.{:03}\n", ms / 1000, ms % 1000);

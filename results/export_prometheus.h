@@ -18,7 +18,7 @@ struct PrometheusExportOptions {
   // (run_rows.recorded_unix_s; files older than schema 4: the file's modification time).
   std::optional<double> epoch_seconds;
   // Prometheus' scrape interval: samples at epoch + k * interval until the run's end.
-  engine::SimTime interval = 15 * engine::kSecond;
+  std::int64_t interval = 15 * engine::kSecond.ns();
 };
 
 struct PrometheusExportStats {
@@ -26,7 +26,7 @@ struct PrometheusExportStats {
   std::uint64_t series = 0;   // distinct label sets over all families
   std::uint64_t scrapes = 0;
   double epoch_seconds = 0;   // the epoch used
-  engine::SimTime end = 0;    // simulated time of the last scrape
+  std::int64_t end = 0;    // simulated time of the last scrape
 };
 
 enum class PrometheusFormat {

@@ -50,7 +50,7 @@ namespace {
 // One run's series, sampled at its own scrape times.
 struct RunSeries {
   std::string replication;  // empty: not part of a batch export
-  std::vector<engine::SimTime> scrapes;
+  std::vector<std::int64_t> scrapes;  // row time: int64 ns (results/row_time.h)
   std::map<std::string, Series> series;
 };
 
@@ -62,14 +62,14 @@ bool collect_run(const Reader& reader, const std::string& path, std::int64_t run
     return false;
   }
   // Scrape times: every step from 0, then the run's end.
-  const engine::SimTime end = std::max(run->sim_end, run->sim_duration);
-  std::vector<engine::SimTime>& scrapes = rs.scrapes;
-  for (engine::SimTime t = 0; t <= end; t += options.interval) scrapes.push_back(t);
+  const std::int64_t end = std::max(run->sim_end, run->sim_duration);
+  std::vector<std::int64_t>& scrapes = rs.scrapes;
+  for (std::int64_t t = 0; t <= end; t += options.interval) scrapes.push_back(t);
   if (scrapes.back() < end) scrapes.push_back(end);
 
   std::map<std::string, Series>& series = rs.series;
   std::size_t next_scrape = 0;
-  auto snapshot_until = [&](engine::SimTime t) {
+  auto snapshot_until = [&](std::int64_t t) {
     // Every scrape before `t` sees what has been added so far.
     while (next_scrape < scrapes.size() && scrapes[next_scrape] < t) {
       for (auto& [k, s] : series) {
@@ -100,7 +100,7 @@ bool collect_run(const Reader& reader, const std::string& path, std::int64_t run
           return std::holds_alternative<std::int64_t>(r[i]) ? std::get<std::int64_t>(r[i]) : std::int64_t{0};
         };
         // A window still open at the run's end is seen by the last scrape.
-        snapshot_until(std::min<engine::SimTime>(integer(0), end));
+        snapshot_until(std::min<std::int64_t>(integer(0), end));
         std::array<std::string, kLabels> labels;
         for (std::size_t i = 0; i < kLabels; ++i) labels[i] = text(i + 1);
         std::string key;
@@ -149,8 +149,8 @@ bool export_query_range(const std::string& path, const std::vector<ExportRun>& e
   for (std::size_t column = 0; column <= kDurationBuckets; ++column) {
     for (const RunSeries& rs : runs) {
       std::vector<std::string> times;
-      for (engine::SimTime t : rs.scrapes)
-        times.push_back(fmt::format("{:.3f}", options.epoch_seconds + engine::to_seconds(t)));
+      for (std::int64_t t : rs.scrapes)
+        times.push_back(fmt::format("{:.3f}", options.epoch_seconds + engine::to_seconds(engine::SimDuration::from_ns(t))));
       for (const auto& [k, s] : rs.series) {
         buf.clear();
         buf += first ? "\n" : ",\n";

@@ -17,7 +17,7 @@ namespace meshtwin::results {
 
 struct QueryRangeOptions {
   double epoch_seconds = 0;  // Unix time of simulated time 0
-  engine::SimTime interval = 15 * engine::kSecond;  // the query's step
+  std::int64_t interval = 15 * engine::kSecond.ns();  // the query's step
 };
 
 struct QueryRangeStats {

@@ -21,7 +21,7 @@ constexpr int kSubBits = 7;
 
 }  // namespace
 
-SimTime percentile_from_buckets(const BucketCounts& counts, double q) {
+std::int64_t percentile_from_buckets(const BucketCounts& counts, double q) {
   std::uint64_t total = 0;
   for (auto c : counts) total += c;
   if (total == 0) return 0;
@@ -38,12 +38,12 @@ SimTime percentile_from_buckets(const BucketCounts& counts, double q) {
     double lower = b == 0 ? 0.0 : static_cast<double>(kDurationBucketBoundsNs[b - 1]);
     double upper = static_cast<double>(kDurationBucketBoundsNs[b]);
     double within = (rank - static_cast<double>(before)) / static_cast<double>(c);
-    return static_cast<SimTime>(std::llround(lower + (upper - lower) * within));
+    return static_cast<std::int64_t>(std::llround(lower + (upper - lower) * within));
   }
   return kDurationBucketBoundsNs.back();
 }
 
-SimTime percentile_exact(std::vector<SimTime>& values, double q) {
+std::int64_t percentile_exact(std::vector<std::int64_t>& values, double q) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
   return values[nearest_rank(q, values.size()) - 1];
@@ -51,7 +51,7 @@ SimTime percentile_exact(std::vector<SimTime>& values, double q) {
 
 DurationDigest::DurationDigest(std::size_t exact_limit) : exact_limit_(exact_limit) {}
 
-void DurationDigest::add(SimTime d) {
+void DurationDigest::add(std::int64_t d) {
   if (d < 0) d = 0;
   if (count_ == 0) {
     min_ = max_ = d;
@@ -93,14 +93,14 @@ void DurationDigest::merge(const DurationDigest& other) {
   if (other.overflowed_) {
     for (std::size_t i = 0; i < other.fine_.size(); ++i) fine_[i] += other.fine_[i];
   } else {
-    for (SimTime v : other.values_) ++fine_[fine_index(v)];
+    for (std::int64_t v : other.values_) ++fine_[fine_index(v)];
   }
 }
 
 void DurationDigest::spill() {
-  fine_.assign(fine_index(std::numeric_limits<SimTime>::max()) + 1, 0);
-  for (SimTime v : values_) ++fine_[fine_index(v)];
-  std::vector<SimTime>().swap(values_);  // give the memory back: that is the point
+  fine_.assign(fine_index(std::numeric_limits<std::int64_t>::max()) + 1, 0);
+  for (std::int64_t v : values_) ++fine_[fine_index(v)];
+  std::vector<std::int64_t>().swap(values_);  // give the memory back: that is the point
   overflowed_ = true;
 }
 
@@ -111,7 +111,7 @@ double DurationDigest::stddev() const {
   return std::sqrt(std::max(0.0, sum_sq_ / n - mean * mean));
 }
 
-std::size_t DurationDigest::fine_index(SimTime d) {
+std::size_t DurationDigest::fine_index(std::int64_t d) {
   auto u = static_cast<std::uint64_t>(d);
   if (u < kSubBuckets) return static_cast<std::size_t>(u);
   int e = std::bit_width(u) - 1;  // >= kSubBits
@@ -120,20 +120,20 @@ std::size_t DurationDigest::fine_index(SimTime d) {
   return kSubBuckets + static_cast<std::size_t>(shift) * kSubBuckets + sub;
 }
 
-SimTime DurationDigest::fine_lower(std::size_t index) {
-  if (index < kSubBuckets) return static_cast<SimTime>(index);
+std::int64_t DurationDigest::fine_lower(std::size_t index) {
+  if (index < kSubBuckets) return static_cast<std::int64_t>(index);
   std::size_t k = (index - kSubBuckets) / kSubBuckets;
   std::size_t sub = (index - kSubBuckets) % kSubBuckets;
-  return static_cast<SimTime>((kSubBuckets + sub) << k);
+  return static_cast<std::int64_t>((kSubBuckets + sub) << k);
 }
 
-SimTime DurationDigest::fine_upper(std::size_t index) {
-  if (index < kSubBuckets) return static_cast<SimTime>(index);
+std::int64_t DurationDigest::fine_upper(std::size_t index) {
+  if (index < kSubBuckets) return static_cast<std::int64_t>(index);
   std::size_t k = (index - kSubBuckets) / kSubBuckets;
-  return fine_lower(index) + static_cast<SimTime>((std::uint64_t{1} << k) - 1);
+  return fine_lower(index) + static_cast<std::int64_t>((std::uint64_t{1} << k) - 1);
 }
 
-SimTime DurationDigest::percentile(double q) const {
+std::int64_t DurationDigest::percentile(double q) const {
   if (count_ == 0) return 0;
   std::uint64_t rank = nearest_rank(q, count_);
   if (!overflowed_) {
@@ -150,14 +150,14 @@ SimTime DurationDigest::percentile(double q) const {
   for (std::size_t i = 0; i < fine_.size(); ++i) {
     seen += fine_[i];
     if (seen >= rank) {
-      SimTime mid = fine_lower(i) + (fine_upper(i) - fine_lower(i)) / 2;
+      std::int64_t mid = fine_lower(i) + (fine_upper(i) - fine_lower(i)) / 2;
       return std::clamp(mid, min_, max_);
     }
   }
   return max_;
 }
 
-double DurationDigest::fraction_at_or_below(SimTime d) const {
+double DurationDigest::fraction_at_or_below(std::int64_t d) const {
   if (count_ == 0) return 0;
   std::uint64_t n = 0;
   if (!overflowed_) {

@@ -13,7 +13,7 @@
 
 namespace meshtwin::results {
 
-using engine::SimTime;
+
 
 // Istio's duration buckets live with the metric windows (model/telemetry/duration_buckets.h).
 using telemetry::BucketCounts;
@@ -41,11 +41,11 @@ inline constexpr std::array<std::string_view, 9> kPeerColumns = {
 // Prometheus' histogram_quantile: linear interpolation inside the bucket holding the q-th
 // value (bucket 0 starts at 0); a quantile in +Inf answers the last finite bound. q in [0,1].
 // Returns 0 for an empty histogram.
-SimTime percentile_from_buckets(const BucketCounts& counts, double q);
+std::int64_t percentile_from_buckets(const BucketCounts& counts, double q);
 
 // Exact percentile by nearest rank: the smallest value v such that at least q of the values
 // are <= v (so p50 of {1,2,3,4} is 2 and p100 is the max). Sorts `values` in place. 0 if empty.
-SimTime percentile_exact(std::vector<SimTime>& values, double q);
+std::int64_t percentile_exact(std::vector<std::int64_t>& values, double q);
 
 // Collects durations for percentiles with bounded memory: exact (nearest rank) while at most
 // `exact_limit` values were added, after that a log-linear histogram with <= 1/128 relative
@@ -53,35 +53,35 @@ SimTime percentile_exact(std::vector<SimTime>& values, double q);
 class DurationDigest {
  public:
   explicit DurationDigest(std::size_t exact_limit = 1u << 20);
-  void add(SimTime duration);
+  void add(std::int64_t duration);
   void merge(const DurationDigest& other);
   std::uint64_t count() const { return count_; }
-  SimTime min() const { return count_ ? min_ : 0; }
-  SimTime max() const { return count_ ? max_ : 0; }
+  std::int64_t min() const { return count_ ? min_ : 0; }
+  std::int64_t max() const { return count_ ? max_ : 0; }
   double sum() const { return sum_; }
   double mean() const { return count_ ? sum_ / static_cast<double>(count_) : 0.0; }
   double stddev() const;
   bool exact() const { return !overflowed_; }
   // q in [0,1]; exact nearest rank while exact(), else the midpoint of the fine bucket.
-  SimTime percentile(double q) const;
+  std::int64_t percentile(double q) const;
   // Fraction of values <= `duration` (for Fortio's histogram percentile column).
-  double fraction_at_or_below(SimTime duration) const;
+  double fraction_at_or_below(std::int64_t duration) const;
 
  private:
   void spill();
-  static std::size_t fine_index(SimTime d);
-  static SimTime fine_lower(std::size_t index);
-  static SimTime fine_upper(std::size_t index);
+  static std::size_t fine_index(std::int64_t d);
+  static std::int64_t fine_lower(std::size_t index);
+  static std::int64_t fine_upper(std::size_t index);
 
   std::size_t exact_limit_;
   std::uint64_t count_ = 0;
-  SimTime min_ = 0;
-  SimTime max_ = 0;
+  std::int64_t min_ = 0;
+  std::int64_t max_ = 0;
   double sum_ = 0;
   double sum_sq_ = 0;
   bool overflowed_ = false;
   mutable bool sorted_ = true;
-  mutable std::vector<SimTime> values_;  // while exact
+  mutable std::vector<std::int64_t> values_;  // while exact
   std::vector<std::uint64_t> fine_;      // after spill
 };
 

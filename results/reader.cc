@@ -431,10 +431,10 @@ bool is_result(const RunRow& run) {
   return run.status == "complete" || run.status == "interrupted";
 }
 
-SimTime arrival_window(const RunRow& run) {
-  const SimTime sent = run.status == "complete" ? run.sim_duration : std::min(run.sim_duration, run.sim_end);
+std::int64_t arrival_window(const RunRow& run) {
+  const std::int64_t sent = run.status == "complete" ? run.sim_duration : std::min(run.sim_duration, run.sim_end);
   // Summaries leave the warm-up out, so rates divide by what is left of the window.
-  return std::max<SimTime>(0, sent - run.warmup);
+  return std::max<std::int64_t>(0, sent - run.warmup);
 }
 
 std::string not_a_result_reason(const std::string& path, const RunRow& run) {

@@ -49,7 +49,7 @@ struct BatchRow {
   std::string scenario;
   std::uint64_t seed = 0;  // the scenario seed (replication r ran engine::replication_seed)
   int replications = 0;
-  SimTime warmup = 0;
+  std::int64_t warmup = 0;
   std::string status;  // complete, interrupted, failed; running reads `incomplete`
   double wall_seconds = 0;
   std::string meshtwin_version;
@@ -59,19 +59,19 @@ struct RunRow {
   std::int64_t run_id = 0;
   std::string scenario;
   std::uint64_t seed = 0;
-  SimTime sim_duration = 0;
+  std::int64_t sim_duration = 0;
   double wall_seconds = 0;
   std::string meshtwin_version;
   // complete; interrupted (stopped early, summaries of what was recorded); failed (a write
   // error, in `error`); incomplete (stored as `running`: the writer was killed or is still
   // at work, so rows are partial and there are no summaries).
   std::string status;
-  SimTime metrics_interval = 0;
-  SimTime sim_end = 0;  // when the last event ran (arrivals stop at sim_duration, then drain)
+  std::int64_t metrics_interval = 0;
+  std::int64_t sim_end = 0;  // when the last event ran (arrivals stop at sim_duration, then drain)
   std::string error;    // why a `failed` run failed; empty otherwise
   std::optional<std::int64_t> batch_id;  // the batch it is a replication of, if any
   int replication = 0;                   // its index in the batch (0, 1, ...)
-  SimTime warmup = 0;  // spec.warmup: summaries leave out what starts before it
+  std::int64_t warmup = 0;  // spec.warmup: summaries leave out what starts before it
 };
 
 // Whether a run can be read as a result: complete, or interrupted (what was recorded until
@@ -81,14 +81,14 @@ bool is_result(const RunRow& run);
 std::string not_a_result_reason(const std::string& path, const RunRow& run);
 // How long clients sent requests: the scenario's duration, or less when the run was stopped
 // early (interrupted), less the warm-up (spec.warmup). Rates per client second divide by this.
-SimTime arrival_window(const RunRow& run);
+std::int64_t arrival_window(const RunRow& run);
 
 struct RequestRow {
   std::int64_t run_id = 0;
   std::uint64_t request_id = 0;
   std::string client;
-  SimTime start = 0;
-  SimTime duration = 0;
+  std::int64_t start = 0;
+  std::int64_t duration = 0;
   std::string method;
   std::string authority;
   std::string path;
@@ -110,14 +110,14 @@ struct SummaryRow {
   std::string destination_version;
   std::uint64_t requests = 0;
   std::uint64_t success = 0;  // codes 200-399
-  SimTime p50 = 0;
-  SimTime p90 = 0;
-  SimTime p99 = 0;
+  std::int64_t p50 = 0;
+  std::int64_t p90 = 0;
+  std::int64_t p99 = 0;
   std::string flags;  // "UH:3,UO:1" (count per single flag, most frequent first) or "-"
 };
 
 struct EventRow {
-  SimTime time = 0;
+  std::int64_t time = 0;
   std::string kind;
   std::string subject;
   std::string detail;

@@ -1,3 +1,4 @@
+#include "results/row_time.h"
 #include "results/report.h"
 
 #include <fmt/format.h>
@@ -19,7 +20,7 @@ namespace {
 // Fortio's do the same so that people and scripts used to Fortio read them unchanged.
 std::string fsec(double ns) { return fmt::format("{:g}", ns / 1e9); }
 
-using engine::human_duration;
+
 
 double pct(std::uint64_t part, std::uint64_t whole) {
   return whole ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0;
@@ -70,7 +71,7 @@ std::string top_flags(const std::vector<std::pair<std::string, std::uint64_t>>& 
 
 // Istio's bucket boundaries with counts, Fortio's way: the first range starts at the min and
 // the last ends at the max; the percent column is cumulative.
-std::vector<ReportBucket> histogram(const BucketCounts& buckets, SimTime min, SimTime max) {
+std::vector<ReportBucket> histogram(const BucketCounts& buckets, std::int64_t min, std::int64_t max) {
   std::vector<ReportBucket> out;
   std::uint64_t total = 0;
   for (auto c : buckets) total += c;
@@ -79,8 +80,8 @@ std::vector<ReportBucket> histogram(const BucketCounts& buckets, SimTime min, Si
   for (std::size_t b = 0; b < kDurationBuckets; ++b) {
     if (buckets[b] == 0) continue;
     cum += buckets[b];
-    SimTime lo = b == 0 ? 0 : kDurationBucketBoundsNs[b - 1];
-    SimTime hi = b + 1 == kDurationBuckets ? max : kDurationBucketBoundsNs[b];
+    std::int64_t lo = b == 0 ? 0 : kDurationBucketBoundsNs[b - 1];
+    std::int64_t hi = b + 1 == kDurationBuckets ? max : kDurationBucketBoundsNs[b];
     if (out.empty()) lo = min;
     hi = std::min(hi, max);
     out.push_back({lo, hi, buckets[b], pct(cum, total)});
@@ -125,10 +126,10 @@ std::optional<ReportData> compute_report(const Reader& reader, std::int64_t run_
   reader.query_each("SELECT duration_ns, response_code FROM request_rows WHERE run_id = ? AND start_ns >= ?",
                     {Value{run_id}, warmup},
                     [&](const Row& r) {
-                      SimTime d = as_int(r[0]);
+                      std::int64_t d = as_int(r[0]);
                       std::int64_t code = as_int(r[1]);
                       digest.add(d);
-                      ++buckets[duration_bucket(d)];
+                      ++buckets[duration_bucket(engine::SimDuration::from_ns(d))];
                       ++c.codes[code];
                       if (is_success(code)) ++c.success;
                       if (is_non5xx(code)) ++c.non5xx;
@@ -217,10 +218,10 @@ std::string format_report(const ReportData& data) {
   const RunRow& info = data.run;
   out += fmt::format("meshtwin report: {} run {}\n", data.file, data.run_id);
   out += fmt::format("Scenario {} : seed {} : duration {} : status {}\n", info.scenario, info.seed,
-                     human_duration(info.sim_duration), info.status);
+                     human_ns(info.sim_duration), info.status);
   const bool finished = is_result(info);
   if (finished) {
-    out += fmt::format("Simulated until {} in {:.2f} s of wall time (meshtwin {})\n", human_duration(info.sim_end),
+    out += fmt::format("Simulated until {} in {:.2f} s of wall time (meshtwin {})\n", human_ns(info.sim_end),
                        info.wall_seconds, info.meshtwin_version);
   } else {
     // No end time was recorded: say so rather than print the placeholder 0.
@@ -228,7 +229,7 @@ std::string format_report(const ReportData& data) {
   }
   if (info.warmup > 0) {
     out += fmt::format("Warm-up {} left out: requests and metrics windows that start before it are not counted\n",
-                       human_duration(info.warmup));
+                       human_ns(info.warmup));
   }
   if (info.status == "interrupted") {
     out += "Interrupted: the run was stopped early; everything below covers only what was "
@@ -241,13 +242,13 @@ std::string format_report(const ReportData& data) {
   out += "\n";
   if (data.clients) {
     const ReportClients& c = *data.clients;
-    const SimTime arrivals = arrival_window(info);
-    const double qps = arrivals > 0 ? static_cast<double>(c.count) / engine::to_seconds(arrivals) : 0.0;
-    out += fmt::format("Ended after {} : {} calls. qps={:.2f}\n", human_duration(info.sim_end), c.count, qps);
+    const std::int64_t arrivals = arrival_window(info);
+    const double qps = arrivals > 0 ? static_cast<double>(c.count) / engine::to_seconds(engine::SimDuration::from_ns(arrivals)) : 0.0;
+    out += fmt::format("Ended after {} : {} calls. qps={:.2f}\n", human_ns(info.sim_end), c.count, qps);
     out += "Client requests, latency in seconds (as Fortio prints it):\n";
     // Fortio: "%s : count %d avg %.8g +/- %.4g min %g max %g sum %.9g".
     out += fmt::format("Aggregated Function Time : count {} avg {:.8g} +/- {:.4g} min {:g} max {:g} sum {:.9g}\n",
-                       c.count, c.mean / 1e9, c.stddev / 1e9, engine::to_seconds(c.min), engine::to_seconds(c.max),
+                       c.count, c.mean / 1e9, c.stddev / 1e9, engine::to_seconds(engine::SimDuration::from_ns(c.min)), engine::to_seconds(engine::SimDuration::from_ns(c.max)),
                        c.sum / 1e9);
     if (!c.histogram.empty()) out += "# range, mid point, percentile, count\n";
     bool first = true;
@@ -285,7 +286,7 @@ std::string format_report(const ReportData& data) {
   for (const ReportDestination& d : data.destinations) {
     table.push_back({d.service, d.version, std::to_string(d.requests), fmt::format("{:.1f}", d.share_percent),
                      fmt::format("{:.2f}", pct(d.success, d.requests)), fmt::format("{:.2f}", pct(d.non5xx, d.requests)),
-                     human_duration(d.p50), human_duration(d.p90), human_duration(d.p99), top_flags(d.flags, 3)});
+                     human_ns(d.p50), human_ns(d.p90), human_ns(d.p99), top_flags(d.flags, 3)});
   }
   out += pad_table(table, {false, false, true, true, true, true, true, true, true, false});
   out += std::string("2xx-3xx % is ") + kSuccessRateDefinition + ".\nnon-5xx % is " + kNon5xxRateDefinition + ".\n";
@@ -299,9 +300,9 @@ std::string format_report(const ReportData& data) {
     for (std::size_t i = 0; i < data.proxy_cpu.size() && i < kShown; ++i) {
       const ReportProxyCpu& p = data.proxy_cpu[i];
       cpu.push_back({p.proxy, std::to_string(p.workers), fmt::format("{:.1f}", p.utilisation * 100),
-                     human_duration(static_cast<SimTime>(p.busy_ms * 1e6)), std::to_string(p.jobs),
-                     human_duration(static_cast<SimTime>(p.mean_wait_us * 1e3)),
-                     human_duration(static_cast<SimTime>(p.max_wait_us * 1e3))});
+                     human_ns(static_cast<std::int64_t>(p.busy_ms * 1e6)), std::to_string(p.jobs),
+                     human_ns(static_cast<std::int64_t>(p.mean_wait_us * 1e3)),
+                     human_ns(static_cast<std::int64_t>(p.max_wait_us * 1e3))});
     }
     out += pad_table(cpu, {false, true, true, true, true, true, true});
     if (data.proxy_cpu.size() > kShown) out += fmt::format("... and {} more proxies\n", data.proxy_cpu.size() - kShown);

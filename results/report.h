@@ -22,11 +22,11 @@ using telemetry::kSuccessRateDefinition;
 
 struct ReportPercentile {
   double percentile = 0;  // 50, 75, 90, 99, 99.9
-  SimTime value = 0;
+  std::int64_t value = 0;
 };
 
 struct ReportBucket {
-  SimTime start = 0, end = 0;  // Istio's bucket, clipped to the observed min and max
+  std::int64_t start = 0, end = 0;  // Istio's bucket, clipped to the observed min and max
   std::uint64_t count = 0;
   double cumulative_percent = 0;
 };
@@ -36,7 +36,7 @@ struct ReportClients {
   std::uint64_t success = 0;  // is_success
   std::uint64_t non5xx = 0;   // is_non5xx
   std::uint64_t clients = 0;  // distinct clients (Fortio's NumThreads)
-  SimTime min = 0, max = 0;
+  std::int64_t min = 0, max = 0;
   double mean = 0, stddev = 0, sum = 0;  // ns
   bool exact = true;                     // percentiles exact (nearest rank) or within 1/128
   std::vector<ReportBucket> histogram;
@@ -48,7 +48,7 @@ struct ReportDestination {
   std::string service, version;
   std::uint64_t requests = 0, success = 0, non5xx = 0;
   double share_percent = 0;  // of the service's requests
-  SimTime p50 = 0, p90 = 0, p99 = 0;
+  std::int64_t p50 = 0, p90 = 0, p99 = 0;
   std::vector<std::pair<std::string, std::uint64_t>> flags;  // most frequent first
 };
 

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "results/row_time.h"
 #include "results/report.h"
 
 namespace meshtwin::results {
@@ -64,8 +65,8 @@ std::string format_report_json(const ReportData& data) {
     ordered_json cj;
     cj["count"] = c.count;
     cj["clients"] = c.clients;
-    const SimTime arrivals = arrival_window(data.run);
-    cj["qps"] = arrivals > 0 ? static_cast<double>(c.count) / engine::to_seconds(arrivals) : 0.0;
+    const std::int64_t arrivals = arrival_window(data.run);
+    cj["qps"] = arrivals > 0 ? static_cast<double>(c.count) / engine::to_seconds(engine::SimDuration::from_ns(arrivals)) : 0.0;
     cj["successRate"] = rate(c.success, c.count, kSuccessRateDefinition);
     cj["non5xxRate"] = rate(c.non5xx, c.count, kNon5xxRateDefinition);
     ordered_json lat;
@@ -147,27 +148,27 @@ std::optional<std::string> format_fortio_json(const ReportData& data, std::strin
   j["StartTime"] = "1970-01-01T00:00:00Z";
   // Fortio's requested rate is a string ("8", or "max"); meshtwin's clients are open-loop, so
   // the rate they offered over spec.duration is what was requested.
-  const SimTime arrivals = arrival_window(run);
-  const double offered = arrivals > 0 ? static_cast<double>(c.count) / engine::to_seconds(arrivals) : 0.0;
+  const std::int64_t arrivals = arrival_window(run);
+  const double offered = arrivals > 0 ? static_cast<double>(c.count) / engine::to_seconds(engine::SimDuration::from_ns(arrivals)) : 0.0;
   j["RequestedQPS"] = fmt::format("{:g}", offered);
-  j["RequestedDuration"] = engine::format_duration(run.sim_duration);
-  const SimTime actual = std::max(run.sim_end, run.sim_duration);
-  j["ActualQPS"] = actual > 0 ? static_cast<double>(c.count) / engine::to_seconds(actual) : 0.0;
+  j["RequestedDuration"] = format_ns(run.sim_duration);
+  const std::int64_t actual = std::max(run.sim_end, run.sim_duration);
+  j["ActualQPS"] = actual > 0 ? static_cast<double>(c.count) / engine::to_seconds(engine::SimDuration::from_ns(actual)) : 0.0;
   j["ActualDuration"] = actual;
   j["NumThreads"] = c.clients;
   j["Version"] = "meshtwin " + run.meshtwin_version;
   ordered_json h;
   h["Count"] = c.count;
-  h["Min"] = engine::to_seconds(c.min);
-  h["Max"] = engine::to_seconds(c.max);
+  h["Min"] = engine::to_seconds(engine::SimDuration::from_ns(c.min));
+  h["Max"] = engine::to_seconds(engine::SimDuration::from_ns(c.max));
   h["Sum"] = seconds(c.sum);
   h["Avg"] = seconds(c.mean);
   h["StdDev"] = seconds(c.stddev);
   ordered_json buckets = ordered_json::array();
   for (const auto& b : c.histogram) {
     ordered_json bj;
-    bj["Start"] = engine::to_seconds(b.start);
-    bj["End"] = engine::to_seconds(b.end);
+    bj["Start"] = engine::to_seconds(engine::SimDuration::from_ns(b.start));
+    bj["End"] = engine::to_seconds(engine::SimDuration::from_ns(b.end));
     bj["Percent"] = b.cumulative_percent;
     bj["Count"] = b.count;
     buckets.push_back(std::move(bj));
@@ -177,7 +178,7 @@ std::optional<std::string> format_fortio_json(const ReportData& data, std::strin
   for (const auto& p : c.percentiles) {
     ordered_json pj;
     pj["Percentile"] = p.percentile;
-    pj["Value"] = engine::to_seconds(p.value);
+    pj["Value"] = engine::to_seconds(engine::SimDuration::from_ns(p.value));
     ps.push_back(std::move(pj));
   }
   h["Percentiles"] = std::move(ps);

@@ -71,7 +71,7 @@ std::size_t span_column_count(std::int64_t schema_version) {
 }
 
 Row request_row(const telemetry::RequestRecord& r) {
-  return {integer(static_cast<std::int64_t>(r.request_id)), text(r.client), integer(r.start), integer(r.duration),
+  return {integer(static_cast<std::int64_t>(r.request_id)), text(r.client), integer(r.start.ns()), integer(r.duration.ns()),
           text(r.method), text(r.authority), text(r.path), integer(r.response_code), flags(r.response_flags),
           integer(r.attempts), dash_if_empty(r.route_name), dash_if_empty(r.vs_rule), label(r.destination_service),
           label(r.destination_version), label(r.destination_workload), integer(r.degraded_calls),
@@ -95,8 +95,8 @@ Row span_row(const telemetry::SpanRecord& s) {
           integer(s.attempt),
           integer(s.app_attempt),
           integer(static_cast<std::int64_t>(s.config_version)),
-          integer(s.start),
-          integer(s.duration),
+          integer(s.start.ns()),
+          integer(s.duration.ns()),
           integer(s.response_code),
           flags(s.response_flags),
           flags(s.upstream_flags),

@@ -28,7 +28,7 @@
 namespace meshtwin::results {
 
 using detail::Statement;
-using telemetry::SimTime;
+
 
 namespace {
 
@@ -395,7 +395,7 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
   }
 
   // A finished window's label set: one `metric_rows` row (docs/results-schema.md `metrics`).
-  void on_metric_row(SimTime window_start, SimTime window, const telemetry::MetricLabels& k,
+  void on_metric_row(engine::SimTime window_start, engine::SimDuration window, const telemetry::MetricLabels& k,
                      const telemetry::MetricCounts& a) override {
     if (failed) {
       metrics.detach();
@@ -404,8 +404,8 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
     Statement& s = insert_metric;
     int i = 1;
     s.bind(i++, run_id);
-    s.bind(i++, window_start);
-    s.bind(i++, window);
+    s.bind(i++, window_start.ns());
+    s.bind(i++, window.ns());
     s.bind(i++, reporter_ids[static_cast<std::size_t>(k.reporter)]);
     s.bind(i++, string_id(k.source_workload));
     s.bind(i++, string_id(k.destination_service));
@@ -452,7 +452,7 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
     struct Out {
       std::string service, version;
       std::uint64_t requests, success;
-      SimTime p50, p90, p99;
+      std::int64_t p50, p90, p99;
       std::string flags;
     };
     const auto texts = texts_by_id();
@@ -517,7 +517,7 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
                      "WHERE run_id = ?")) {
         u.bind(1, std::string_view(end.complete ? "complete" : "interrupted"));
         u.bind(2, wall);
-        u.bind(3, std::max(end.sim_end, metrics.newest_end()));
+        u.bind(3, std::max(end.sim_end, metrics.newest_end()).ns());
         u.bind(4, run_id);
         step_done(u, "finishing the run");
       }
@@ -795,11 +795,11 @@ void SqliteWriter::begin_run(const telemetry::RunInfo& info) {
   r.bind(7, w.options.warmup);
   r.bind(1, std::string_view(info.scenario));
   r.bind(2, static_cast<std::int64_t>(info.seed));  // seeds >= 2^63 read back negative in SQL
-  r.bind(3, info.duration);
+  r.bind(3, info.duration.ns());
   r.bind(4, std::string_view(info.meshtwin_version));
   w.metrics.begin_run(info.metrics_interval, w.options.metrics_lag_windows, &w);
   w.string_id_of_label.clear();
-  r.bind(5, w.metrics.interval());
+  r.bind(5, w.metrics.interval().ns());
   // Wall-clock time the run began: the default epoch of exported series (docs/export.md).
   r.bind(6, std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
                 .count());
@@ -844,8 +844,8 @@ void write_request(SqliteWriter::Impl& w, const telemetry::RequestRecord& r) {
   s.bind(1, w.run_id);
   s.bind(2, static_cast<std::int64_t>(r.request_id));
   s.bind(3, w.intern(r.client));
-  s.bind(4, r.start);
-  s.bind(5, r.duration);
+  s.bind(4, r.start.ns());
+  s.bind(5, r.duration.ns());
   s.bind(6, w.intern(r.method));
   s.bind(7, w.intern(r.authority));
   s.bind(8, w.intern(r.path));
@@ -869,14 +869,14 @@ void write_request(SqliteWriter::Impl& w, const telemetry::RequestRecord& r) {
     s.bind(20, static_cast<std::int64_t>(r.redirect_of));
   if (!w.step_done(s, "writing a request")) return;
   ++w.counters.requests;
-  if (r.start < w.options.warmup) {
+  if (r.start.ns() < w.options.warmup) {
     w.row_written();
     return;
   }
   RequestGroup& g = w.request_groups[GroupKey{dsvc, dver}];
   ++g.requests;
   if (is_success(r.response_code)) ++g.success;
-  g.durations.add(r.duration);
+  g.durations.add(r.duration.ns());
   count_flags(g.flags, r.response_flags);
   w.row_written();
 }
@@ -911,8 +911,8 @@ void write_span(SqliteWriter::Impl& w, const telemetry::SpanRecord& sp) {
   s.bind(14, static_cast<std::int64_t>(sp.attempt));
   s.bind(15, static_cast<std::int64_t>(sp.app_attempt));
   s.bind(16, static_cast<std::int64_t>(sp.config_version));
-  s.bind(17, sp.start);
-  s.bind(18, sp.duration);
+  s.bind(17, sp.start.ns());
+  s.bind(18, sp.duration.ns());
   s.bind(19, static_cast<std::int64_t>(sp.response_code));
   s.bind(20, w.flags_id(sp.response_flags));
   s.bind(21, w.flags_id(sp.upstream_flags));
@@ -932,7 +932,7 @@ void write_span(SqliteWriter::Impl& w, const telemetry::SpanRecord& sp) {
 void write_hop(SqliteWriter::Impl& w, const telemetry::HopRecord& h) {
   if (!w.in_run || w.failed) return;
   w.metrics.on_hop(h);  // the source reporter's metrics
-  if (h.start < w.options.warmup) return;  // the warm-up: in metrics, not in summaries
+  if (h.start.ns() < w.options.warmup) return;  // the warm-up: in metrics, not in summaries
   const GroupKey key{w.label(h.destination_service), w.label(h.destination_version)};
   HopGroup& g = w.hop_groups[key];
   ++g.requests;
@@ -945,7 +945,7 @@ void write_event(SqliteWriter::Impl& w, const telemetry::EventRecord& e) {
   if (!w.in_run || w.failed) return;
   Statement& s = w.insert_event;
   s.bind(1, w.run_id);
-  s.bind(2, e.time);
+  s.bind(2, e.time.ns());
   s.bind(3, std::string_view(e.kind));
   s.bind(4, std::string_view(e.subject));
   s.bind(5, std::string_view(e.detail));

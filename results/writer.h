@@ -58,7 +58,7 @@ struct WriterOptions {
   std::int64_t max_page_count = 0;
   // The scenario's `warmup:` (ns): stored with the run (run_rows.warmup_ns) and left out of
   // its `summaries` (requests and hops that start before it). Rows are written all the same.
-  telemetry::SimTime warmup = 0;
+  std::int64_t warmup = 0;
   // A scratch file (a replication's part file, copied into the real one and removed): no
   // fsync at any commit, since a crash loses the file anyway.
   bool scratch = false;
@@ -69,7 +69,7 @@ struct BatchInfo {
   std::string scenario;
   std::uint64_t seed = 0;    // the scenario seed; replication r ran engine::replication_seed
   int replications = 0;      // asked for
-  telemetry::SimTime warmup = 0;
+  std::int64_t warmup = 0;
   std::string meshtwin_version;
 };
 

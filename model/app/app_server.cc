@@ -20,9 +20,10 @@ const Failure* draw_from(const std::vector<Failure>& failures, engine::RngStream
   return nullptr;
 }
 
-SimTime draw_from(const engine::Distribution& d, engine::RngStream& rng) {
-  const SimTime t = d.is_constant() ? static_cast<SimTime>(d.mean()) : d.sample_duration(rng);
-  return std::max<SimTime>(t, 0);
+SimDuration draw_from(const engine::Distribution& d, engine::RngStream& rng) {
+  const SimDuration t =
+      d.is_constant() ? SimDuration::from_ns(static_cast<std::int64_t>(d.mean())) : d.sample_duration(rng);
+  return std::max(t, SimDuration{});
 }
 
 }  // namespace
@@ -84,10 +85,10 @@ const Failure* draw_failure(const Behaviour& app, const Handling& h, engine::Rng
   return draw_from(h.endpoint && h.endpoint->failures ? *h.endpoint->failures : app.failures, rng);
 }
 
-SimTime draw_service_time(const Behaviour& app, engine::RngStream& rng) { return draw_from(app.service_time, rng); }
+SimDuration draw_service_time(const Behaviour& app, engine::RngStream& rng) { return draw_from(app.service_time, rng); }
 
-SimTime draw_service_time(const Behaviour& app, const Handling& h, engine::RngStream& rng) {
-  if (h.delay >= 0) return h.delay;
+SimDuration draw_service_time(const Behaviour& app, const Handling& h, engine::RngStream& rng) {
+  if (h.delay >= SimDuration{}) return h.delay;
   return draw_from(h.endpoint && h.endpoint->service_time ? *h.endpoint->service_time : app.service_time, rng);
 }
 
@@ -109,7 +110,7 @@ Handling handle(const Behaviour& app, const RequestView& request) {
     if (auto d = seconds_from_capture(captures, h.endpoint->delay)) {
       h.delay = *d;
     } else {
-      h.delay = 0;
+      h.delay = SimDuration{};
       h.status = 500;
     }
   }

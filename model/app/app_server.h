@@ -20,6 +20,7 @@
 
 namespace meshtwin::app {
 
+using engine::SimDuration;
 using engine::SimTime;
 
 // One failure mode of an app, drawn per request on arrival.
@@ -47,7 +48,7 @@ struct Failure {
   enum class Per : std::uint8_t { Pod, Request, Connection };
   Per per = Per::Pod;
   // `between: [t1, t2]`: the entry applies only to requests arriving in [from, to).
-  SimTime from = 0;
+  SimTime from{};
   SimTime to = engine::kNever;
 };
 
@@ -66,7 +67,7 @@ class PatternCounts {
 
 // What a pattern needs to know about one request.
 struct FailureContext {
-  SimTime now = 0;
+  SimTime now{};
   std::uint64_t pod = 0;         // the pod's scope
   std::uint64_t request_id = 0;  // the request's scope
   PatternCounts* per_pod = nullptr;
@@ -105,7 +106,7 @@ struct Handling {
   const Endpoint* endpoint = nullptr;  // nullptr: the workload's keys
   int index = -1;                      // of `endpoint` in Behaviour::endpoints
   int status = 200;                    // what it answers when nothing fails
-  SimTime delay = -1;                  // a service time taken from the path; -1: drawn
+  SimDuration delay = -engine::kNanosecond;  // a service time taken from the path; negative: drawn
 };
 Handling handle(const Behaviour& app, const RequestView& request);
 
@@ -121,8 +122,8 @@ const Failure* choose_failure(const std::vector<Failure>& failures, const Failur
 const Failure* draw_failure(const Behaviour& app, const Handling& h, const FailureContext& ctx,
                             engine::RngStream& rng);
 // The time the app works on one request (never negative).
-SimTime draw_service_time(const Behaviour& app, engine::RngStream& rng);
-SimTime draw_service_time(const Behaviour& app, const Handling& h, engine::RngStream& rng);
+SimDuration draw_service_time(const Behaviour& app, engine::RngStream& rng);
+SimDuration draw_service_time(const Behaviour& app, const Handling& h, engine::RngStream& rng);
 // What the app answers when a call it needs failed.
 int error_status(const Behaviour& app, const Handling& h);
 

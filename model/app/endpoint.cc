@@ -92,13 +92,13 @@ int status_from_capture(const Captures& c, CaptureRef ref, int fixed) {
   return status;
 }
 
-std::optional<SimTime> seconds_from_capture(const Captures& c, CaptureRef ref) {
+std::optional<SimDuration> seconds_from_capture(const Captures& c, CaptureRef ref) {
   if (ref.group == 0 || ref.group > c.count) return std::nullopt;
   const std::string_view text = c.group[ref.group];
   double seconds = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
   if (ec != std::errc{} || end != text.data() + text.size() || !(seconds >= 0) || seconds > 1e6) return std::nullopt;
-  return static_cast<SimTime>(seconds * static_cast<double>(engine::kSecond) + 0.5);
+  return SimDuration::from_ns(static_cast<std::int64_t>(seconds * 1e9 + 0.5));
 }
 
 }  // namespace meshtwin::app

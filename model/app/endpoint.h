@@ -27,6 +27,7 @@ class RE2;
 
 namespace meshtwin::app {
 
+using engine::SimDuration;
 using engine::SimTime;
 
 // One string condition, as Istio's StringMatch: exact, prefix, or an RE2 regex that must match
@@ -96,6 +97,6 @@ int match_endpoint(const Rules& rules, const RequestView& req, Captures& capture
 int status_from_capture(const Captures& c, CaptureRef ref, int fixed);
 // `serviceTime: $N`: the captured text as seconds (decimal); nullopt when it is not a
 // non-negative number.
-std::optional<SimTime> seconds_from_capture(const Captures& c, CaptureRef ref);
+std::optional<SimDuration> seconds_from_capture(const Captures& c, CaptureRef ref);
 
 }  // namespace meshtwin::app

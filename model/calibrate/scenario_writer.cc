@@ -19,9 +19,8 @@ namespace fs = std::filesystem;
 std::string ms_duration(double ms) {
   if (!(ms > 0)) return "0s";
   const double ns = ms * 1e6;
-  const auto rounded = ns >= 1000 ? static_cast<engine::SimTime>(std::llround(ns / 1000.0)) * 1000
-                                  : static_cast<engine::SimTime>(std::llround(ns));
-  return engine::format_duration(std::max<engine::SimTime>(1, rounded));
+  const std::int64_t rounded = ns >= 1000 ? std::llround(ns / 1000.0) * 1000 : std::llround(ns);
+  return engine::format_duration(engine::SimDuration::from_ns(std::max<std::int64_t>(1, rounded)));
 }
 
 std::string num(double v, int digits = 6) {
@@ -50,7 +49,7 @@ std::string call_text(const CalibratedCall& c) {
   if (c.from_base) {
     const auto& b = *c.from_base;
     if (b.method != "GET") t += ", method: " + b.method;
-    if (b.timeout > 0) t += ", timeout: " + engine::format_duration(b.timeout);
+    if (b.timeout > engine::SimDuration{}) t += ", timeout: " + engine::format_duration(b.timeout);
     if (b.attempts != 1) t += ", attempts: " + std::to_string(b.attempts);
     if (!b.forward_headers.empty()) {
       t += ", forwardHeaders: [";

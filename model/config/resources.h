@@ -17,6 +17,7 @@
 
 namespace meshtwin::config {
 
+using engine::SimDuration;
 using engine::SimTime;
 using Labels = std::map<std::string, std::string>;  // ordered: deterministic iteration
 
@@ -183,16 +184,16 @@ struct HTTPRewrite {
 
 struct HTTPRetry {
   std::int32_t attempts = 0;
-  std::optional<SimTime> per_try_timeout;
+  std::optional<SimDuration> per_try_timeout;
   std::optional<std::string> retry_on;
   bool retry_remote_localities = false;
   std::optional<bool> retry_ignore_previous_hosts;
-  std::optional<SimTime> backoff;
+  std::optional<SimDuration> backoff;
   SourceLocation location;
 };
 
 struct FaultDelay {
-  SimTime fixed_delay = 0;
+  SimDuration fixed_delay{};
   std::optional<double> percentage;  // percentage.value (0..100)
   std::int32_t percent = 0;          // deprecated integer form, used when percentage is absent
   SourceLocation location;
@@ -223,7 +224,7 @@ struct Delegate {
 struct CorsPolicy {
   std::vector<StringMatch> allow_origins;
   std::vector<std::string> allow_methods, allow_headers, expose_headers;
-  std::optional<SimTime> max_age;
+  std::optional<SimDuration> max_age;
   std::optional<bool> allow_credentials;
 };
 
@@ -235,7 +236,7 @@ struct HTTPRoute {
   std::optional<HTTPDirectResponse> direct_response;
   std::optional<Delegate> delegate;
   std::optional<HTTPRewrite> rewrite;
-  std::optional<SimTime> timeout;
+  std::optional<SimDuration> timeout;
   std::optional<HTTPRetry> retries;
   std::optional<HTTPFaultInjection> fault;
   std::optional<Destination> mirror;
@@ -300,7 +301,7 @@ struct ConsistentHashLB {
   std::string header_name;       // or query parameter name
   std::string cookie_name;
   std::string cookie_path;
-  std::optional<SimTime> cookie_ttl;
+  std::optional<SimDuration> cookie_ttl;
   enum class Algorithm { Default, RingHash, Maglev };
   Algorithm algorithm = Algorithm::Default;
   std::uint64_t minimum_ring_size = 0;  // ringHash.minimumRingSize or deprecated top-level
@@ -325,7 +326,7 @@ struct LocalityLbSetting {
 };
 
 struct WarmupConfiguration {
-  SimTime duration = 0;
+  SimDuration duration{};
   std::optional<double> minimum_percent;  // default 10
   std::optional<double> aggression;       // default 1.0
 };
@@ -335,23 +336,23 @@ struct LoadBalancerSettings {
   Simple simple = Simple::Unspecified;
   std::optional<ConsistentHashLB> consistent_hash;
   std::optional<LocalityLbSetting> locality_lb_setting;
-  std::optional<SimTime> warmup_duration_secs;  // deprecated form
+  std::optional<SimDuration> warmup_duration_secs;  // deprecated form
   std::optional<WarmupConfiguration> warmup;
 };
 
 struct ConnectionPoolSettings {
   struct Tcp {
     std::int32_t max_connections = 0;  // 0 = unset (docs/semantics.md §9.1)
-    std::optional<SimTime> connect_timeout;
-    std::optional<SimTime> idle_timeout;
-    std::optional<SimTime> max_connection_duration;
+    std::optional<SimDuration> connect_timeout;
+    std::optional<SimDuration> idle_timeout;
+    std::optional<SimDuration> max_connection_duration;
   };
   struct Http {
     std::int32_t http1_max_pending_requests = 0;
     std::int32_t http2_max_requests = 0;
     std::int32_t max_requests_per_connection = 0;
     std::int32_t max_retries = 0;
-    std::optional<SimTime> idle_timeout;
+    std::optional<SimDuration> idle_timeout;
     std::string h2_upgrade_policy;  // DEFAULT, DO_NOT_UPGRADE, UPGRADE
     bool use_client_protocol = false;
     std::int32_t max_concurrent_streams = 0;
@@ -366,8 +367,8 @@ struct OutlierDetection {
   std::int32_t consecutive_errors = 0;  // deprecated, ignored by current Istio
   bool split_external_local_origin_errors = false;
   std::optional<std::uint32_t> consecutive_local_origin_failures;
-  std::optional<SimTime> interval;
-  std::optional<SimTime> base_ejection_time;
+  std::optional<SimDuration> interval;
+  std::optional<SimDuration> base_ejection_time;
   std::int32_t max_ejection_percent = 0;
   std::int32_t min_health_percent = 0;
 };
@@ -654,8 +655,8 @@ struct GatewayApiHTTPRouteRule {
   std::vector<GatewayApiHTTPRouteMatch> matches;
   std::vector<GatewayApiHTTPRouteFilter> filters;
   std::vector<GatewayApiBackendRef> backend_refs;
-  std::optional<SimTime> request_timeout;
-  std::optional<SimTime> backend_request_timeout;
+  std::optional<SimDuration> request_timeout;
+  std::optional<SimDuration> backend_request_timeout;
   SourceLocation location;
 };
 

@@ -336,7 +336,7 @@ std::optional<bool> Value::as_bool() const {
   return std::nullopt;
 }
 
-std::optional<SimTime> Value::as_duration(SimTime min) const {
+std::optional<SimDuration> Value::as_duration(SimDuration min) const {
   if (!is_scalar()) {
     error(name() + " must be a duration such as \"5s\" or \"300ms\", got " + describe());
     return std::nullopt;
@@ -349,7 +349,7 @@ std::optional<SimTime> Value::as_duration(SimTime min) const {
     return std::nullopt;
   }
   if (*d < min) {
-    if (min == 0)
+    if (min == SimDuration{})
       error(name() + " must not be negative, got " + quote(s));
     else
       error(name() + " must be at least " + engine::human_duration(min) + ", got " + quote(s));
@@ -624,7 +624,7 @@ bool MapReader::read_number(std::string_view key, std::optional<double>& out, do
   return true;
 }
 
-bool MapReader::read_duration(std::string_view key, SimTime& out, SimTime min) {
+bool MapReader::read_duration(std::string_view key, SimDuration& out, SimDuration min) {
   auto v = get(key);
   if (!v) return false;
   auto d = v->as_duration(min);
@@ -633,8 +633,15 @@ bool MapReader::read_duration(std::string_view key, SimTime& out, SimTime min) {
   return true;
 }
 
-bool MapReader::read_duration(std::string_view key, std::optional<SimTime>& out, SimTime min) {
-  SimTime d = 0;
+bool MapReader::read_duration(std::string_view key, SimTime& out, SimDuration min) {
+  SimDuration d{};
+  if (!read_duration(key, d, min)) return false;
+  out = SimTime{} + d;
+  return true;
+}
+
+bool MapReader::read_duration(std::string_view key, std::optional<SimDuration>& out, SimDuration min) {
+  SimDuration d{};
   if (!read_duration(key, d, min)) return false;
   out = d;
   return true;

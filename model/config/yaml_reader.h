@@ -20,6 +20,7 @@
 
 namespace meshtwin::config::yaml {
 
+using engine::SimDuration;
 using engine::SimTime;
 using StringMap = std::vector<std::pair<std::string, std::string>>;
 
@@ -125,7 +126,7 @@ class Value {
   std::optional<double> as_number(double min, double max) const;
   std::optional<bool> as_bool() const;
   // Go duration syntax (engine::parse_duration), at least `min`.
-  std::optional<SimTime> as_duration(SimTime min = 0) const;
+  std::optional<SimDuration> as_duration(SimDuration min = {}) const;
   // Kubernetes int-or-string (`maxSurge: 1` or `25%`), returned as written.
   std::optional<std::string> as_int_or_string() const;
   std::optional<std::vector<std::string>> as_string_list() const;
@@ -182,8 +183,10 @@ class MapReader {
                  std::int64_t max);
   bool read_number(std::string_view key, double& out, double min, double max);
   bool read_number(std::string_view key, std::optional<double>& out, double min, double max);
-  bool read_duration(std::string_view key, SimTime& out, SimTime min = 0);
-  bool read_duration(std::string_view key, std::optional<SimTime>& out, SimTime min = 0);
+  bool read_duration(std::string_view key, SimDuration& out, SimDuration min = {});
+  bool read_duration(std::string_view key, std::optional<SimDuration>& out, SimDuration min = {});
+  // An instant in run time, written as the duration since the run started (`start: 30s`).
+  bool read_duration(std::string_view key, SimTime& out, SimDuration min = {});
   // One of `allowed` (exact spelling).
   bool read_enum(std::string_view key, std::string& out, std::initializer_list<std::string_view> allowed);
 

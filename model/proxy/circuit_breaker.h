@@ -10,6 +10,7 @@
 
 namespace meshtwin::proxy {
 
+using engine::SimDuration;
 using engine::SimTime;
 
 inline constexpr std::uint64_t kIstioUnlimited = 4'294'967'295ull;  // 2^32 − 1 (docs/semantics.md §9.1)
@@ -23,8 +24,8 @@ struct CircuitBreakerThresholds {
   std::uint64_t max_retries = kIstioUnlimited;
   std::uint32_t max_requests_per_connection = 0;  // 0: unlimited
   std::uint32_t max_concurrent_streams = 2'147'483'647;  // HTTP/2, Envoy's default
-  SimTime connect_timeout = 10 * engine::kSecond;  // mesh connectTimeout default
-  SimTime idle_timeout = engine::kHour;            // Envoy's upstream idle timeout default
+  SimDuration connect_timeout = 10 * engine::kSecond;  // mesh connectTimeout default
+  SimDuration idle_timeout = engine::kHour;            // Envoy's upstream idle timeout default
   bool http2 = false;  // HTTP/2 upstream (h2/gRPC ports, or h2UpgradePolicy UPGRADE)
   // DR trafficPolicy.retryBudget replaces max_retries (§5.6).
   bool has_retry_budget = false;

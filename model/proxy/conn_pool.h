@@ -18,6 +18,7 @@
 
 namespace meshtwin::proxy {
 
+using engine::SimDuration;
 using engine::SimTime;
 
 // A connection of one host pool (distinct from pool, host and request numbers).
@@ -33,7 +34,7 @@ struct PoolRequest {
 struct Connection {
   std::uint64_t serial = 0;    // unique among the connections of the pool's serial source
   std::uint32_t requests = 0;  // served so far (maxRequestsPerConnection)
-  SimTime idle_since = 0;
+  SimTime idle_since{};
   bool open = false;
 };
 

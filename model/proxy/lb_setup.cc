@@ -32,7 +32,7 @@ LbSettings lb_settings_for(const xds::Cluster& cluster, bool sends_unhealthy_end
     s.healthy_panic_threshold = sends_unhealthy_endpoints ? 0 : 50;
   }
   // Istio writes slow_start_config only for ROUND_ROBIN and LEAST_REQUEST (§7.6).
-  if (lb.warmup && lb.warmup->duration > 0 &&
+  if (lb.warmup && lb.warmup->duration > SimDuration{} &&
       (lb.kind == Kind::RoundRobin || lb.kind == Kind::LeastRequest)) {
     s.slow_start_window = lb.warmup->duration;
     s.slow_start_min_weight = lb.warmup->minimum_percent.value_or(10.0) / 100.0;

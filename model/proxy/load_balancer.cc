@@ -140,7 +140,7 @@ void LoadBalancer::note_healthy_for_slow_start(HostState& h, SimTime now) {
     h.has_hc_pass = true;
     h.hc_pass = now;
   }
-  const SimTime in_state_ms = (now - since) / engine::kMillisecond;
+  const std::int64_t in_state_ms = (now - since) / engine::kMillisecond;
   if (since > latest_host_added_ &&
       in_state_ms <= settings_.slow_start_window / engine::kMillisecond) {
     latest_host_added_ = since;
@@ -157,13 +157,13 @@ bool LoadBalancer::no_hosts_in_slow_start(SimTime now) const {
 double LoadBalancer::slow_start_factor(std::uint32_t host, SimTime now) const {
   const HostState& h = hosts_[host];
   if (!slow_start_enabled() || !h.has_hc_pass || !is_healthy(host)) return 1.0;
-  const SimTime in_state_ms = (now - h.hc_pass) / engine::kMillisecond;
-  const SimTime window_ms = settings_.slow_start_window / engine::kMillisecond;
+  const std::int64_t in_state_ms = (now - h.hc_pass) / engine::kMillisecond;
+  const std::int64_t window_ms = settings_.slow_start_window / engine::kMillisecond;
   if (in_state_ms >= window_ms || window_ms <= 0) return 1.0;
   double aggression = settings_.slow_start_aggression;
   if (!(aggression > 0.0)) aggression = 1.0;  // Envoy resets invalid (<= 0, NaN) values to 1
   const double time_factor =
-      static_cast<double>(std::max<SimTime>(1, in_state_ms)) / static_cast<double>(window_ms);
+      static_cast<double>(std::max<std::int64_t>(1, in_state_ms)) / static_cast<double>(window_ms);
   const double factor =
       aggression == 1.0 || time_factor == 1.0 ? time_factor : std::pow(time_factor, 1.0 / aggression);
   return std::max(factor, settings_.slow_start_min_weight);
@@ -613,7 +613,7 @@ void LoadBalancer::sync_legacy(std::span<const std::uint32_t> eligible) {
     hosts[i].healthy = false;
   }
   for (std::uint32_t h : eligible) hosts[h].healthy = true;
-  set_hosts(std::move(hosts), {}, 0);
+  set_hosts(std::move(hosts), {}, SimTime{});
 }
 
 std::int32_t LoadBalancer::choose(std::uint32_t worker, std::span<const std::uint32_t> eligible,

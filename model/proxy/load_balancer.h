@@ -19,6 +19,7 @@
 
 namespace meshtwin::proxy {
 
+using engine::SimDuration;
 using engine::SimTime;
 
 inline constexpr std::int32_t kNoHost = -1;
@@ -40,7 +41,7 @@ struct LbSettings {
   std::uint64_t max_ring_size = 8'388'608;
   std::uint64_t maglev_table_size = 65537;  // must be prime
   // Slow start (§7.6): window 0 = off. Only ROUND_ROBIN and LEAST_REQUEST use it.
-  SimTime slow_start_window = 0;
+  SimDuration slow_start_window{};
   double slow_start_min_weight = 0.1;  // minimumPercent / 100
   double slow_start_aggression = 1.0;
 };
@@ -218,7 +219,7 @@ class LoadBalancer {
 
   struct Pick {
     std::uint32_t worker = 0;  // the Envoy worker thread handling the request
-    SimTime now = 0;           // for slow start
+    SimTime now{};           // for slow start
     // rq_active per host (requests attached to a connection), shared by the workers.
     std::span<const std::uint32_t> active_requests;
     // Consistent-hash key of the request (hash_request_key...); nullopt: absent -> random.
@@ -266,7 +267,7 @@ class LoadBalancer {
     LbHost info;
     bool ejected = false;
     bool has_hc_pass = false;  // Envoy's lastHcPassTime is set
-    SimTime hc_pass = 0;
+    SimTime hc_pass{};
   };
   struct Source {
     std::vector<std::uint32_t> hosts;
@@ -305,7 +306,7 @@ class LoadBalancer {
   };
 
   bool hash_based() const;
-  bool slow_start_enabled() const { return settings_.slow_start_window > 0; }
+  bool slow_start_enabled() const { return settings_.slow_start_window > SimDuration{}; }
   bool no_hosts_in_slow_start(SimTime now) const;
   void note_healthy_for_slow_start(HostState& h, SimTime now);
   double host_weight(std::uint32_t host, const Pick& pick, bool slow_start_active) const;
@@ -326,7 +327,7 @@ class LoadBalancer {
   std::vector<HostState> hosts_;
   std::vector<std::uint32_t> locality_weights_;
   bool started_ = false;
-  SimTime latest_host_added_ = 0;  // slow start: latest healthy-since time in the window
+  SimTime latest_host_added_{};  // slow start: latest healthy-since time in the window
 
   std::vector<PriorityState> priorities_;
   std::vector<std::uint32_t> load_;  // healthy load percent per priority

@@ -21,11 +21,11 @@ OutlierSettings resolve_outlier_detection(const config::OutlierDetection& od) {
       s.enforce_consecutive_local_origin_failure = true;
     }
   }
-  if (od.interval && *od.interval > 0) s.interval = *od.interval;
-  if (od.base_ejection_time && *od.base_ejection_time > 0) s.base_ejection_time = *od.base_ejection_time;
+  if (od.interval && *od.interval > SimDuration{}) s.interval = *od.interval;
+  if (od.base_ejection_time && *od.base_ejection_time > SimDuration{}) s.base_ejection_time = *od.base_ejection_time;
   // Istio leaves max_ejection_time unset; current Envoy then uses max(300 s, base) so that a
   // base above 300 s stays a valid configuration.
-  s.max_ejection_time = std::max<SimTime>(300 * engine::kSecond, s.base_ejection_time);
+  s.max_ejection_time = std::max(300 * engine::kSecond, s.base_ejection_time);
   if (od.max_ejection_percent > 0) {
     s.max_ejection_percent = static_cast<std::uint32_t>(std::min(od.max_ejection_percent, 100));
   }
@@ -60,8 +60,8 @@ int grpc_to_http_status(int grpc_status) {
 OutlierDetector::OutlierDetector(const OutlierSettings& settings, std::uint32_t host_count)
     : settings_(settings), hosts_(host_count), monitored_(host_count) {}
 
-SimTime OutlierDetector::ejection_duration(std::uint32_t host) const {
-  return std::min(settings_.base_ejection_time * static_cast<SimTime>(hosts_[host].backoff),
+SimDuration OutlierDetector::ejection_duration(std::uint32_t host) const {
+  return std::min(settings_.base_ejection_time * static_cast<std::int64_t>(hosts_[host].backoff),
                   settings_.max_ejection_time);
 }
 
@@ -149,7 +149,7 @@ bool OutlierDetector::eject(Monitor& m, EjectionType type, SimTime now) {
   ++m.ejections;
   // The multiplier stops growing once base × multiplier reaches max + base, so the duration,
   // capped at max, can still decay from the cap one interval at a time.
-  if (settings_.base_ejection_time * static_cast<SimTime>(m.backoff) <
+  if (settings_.base_ejection_time * static_cast<std::int64_t>(m.backoff) <
       settings_.max_ejection_time + settings_.base_ejection_time) {
     ++m.backoff;
   }

@@ -9,6 +9,7 @@
 
 namespace meshtwin::proxy {
 
+using engine::SimDuration;
 using engine::SimTime;
 
 // Envoy's outlier-detection settings as Istio writes them for one cluster (docs/semantics.md §10.1).
@@ -23,9 +24,9 @@ struct OutlierSettings {
   bool split_external_local_origin_errors = false;
   std::uint32_t consecutive_local_origin_failure = 5;
   bool enforce_consecutive_local_origin_failure = true;
-  SimTime interval = 10 * engine::kSecond;
-  SimTime base_ejection_time = 30 * engine::kSecond;
-  SimTime max_ejection_time = 300 * engine::kSecond;
+  SimDuration interval = 10 * engine::kSecond;
+  SimDuration base_ejection_time = 30 * engine::kSecond;
+  SimDuration max_ejection_time = 300 * engine::kSecond;
   std::uint32_t max_ejection_percent = 10;
   // minHealthPercent: not a detector setting but the cluster's healthy_panic_threshold, which
   // Istio writes in the same function (§8.5); carried here so callers resolve the DR once.
@@ -72,7 +73,7 @@ class OutlierDetector {
 
   const OutlierSettings& settings() const { return settings_; }
   // Period of the cluster's interval timer (un-ejection and multiplier decay happen only there).
-  SimTime interval() const { return settings_.interval; }
+  SimDuration interval() const { return settings_.interval; }
 
   // An upstream response's status (gRPC: grpc_to_http_status of a grpc-status found in the
   // response headers). Returns true when this response ejected the host.
@@ -97,7 +98,7 @@ class OutlierDetector {
   // Ejection-time multiplier (Envoy's eject_time_backoff): 0 before the first ejection.
   std::uint32_t multiplier(std::uint32_t host) const { return hosts_[host].backoff; }
   // How long the current (or last) ejection lasts at least: min(base × multiplier, max).
-  SimTime ejection_duration(std::uint32_t host) const;
+  SimDuration ejection_duration(std::uint32_t host) const;
   SimTime ejected_at(std::uint32_t host) const { return hosts_[host].ejected_at; }
   EjectionType last_ejection_type(std::uint32_t host) const { return hosts_[host].last_type; }
   std::uint32_t ejection_count(std::uint32_t host) const { return hosts_[host].ejections; }
@@ -126,8 +127,8 @@ class OutlierDetector {
     bool ejected = false;
     bool unejected_once = false;
     EjectionType last_type = EjectionType::None;
-    SimTime ejected_at = 0;
-    SimTime unejected_at = 0;
+    SimTime ejected_at{};
+    SimTime unejected_at{};
   };
 
   // Envoy's onConsecutiveErrorWorker: nothing if already ejected, else try to eject and reset

@@ -4,29 +4,29 @@
 
 namespace meshtwin::proxy {
 
-BackoffPolicy::BackoffPolicy(SimTime base, SimTime max, Kind kind)
+BackoffPolicy::BackoffPolicy(SimDuration base, SimDuration max, Kind kind)
     : base_(base), max_(max), current_(base), kind_(kind) {}
 
-SimTime BackoffPolicy::next_limit() const {
+SimDuration BackoffPolicy::next_limit() const {
   if (kind_ == Kind::LegacyDocumented) {
     // Retry N (1-based) waits below (2^N − 1)·B, capped at M.
     const int n = retries_ + 1;
-    const SimTime limit = n >= 62 ? max_ : ((SimTime{1} << n) - 1) * base_;
+    const SimDuration limit = n >= 62 ? max_ : ((std::int64_t{1} << n) - 1) * base_;
     return std::min(limit, max_);
   }
   return current_;
 }
 
-SimTime BackoffPolicy::next(engine::RngStream& rng) {
-  const SimTime limit = next_limit();
+SimDuration BackoffPolicy::next(engine::RngStream& rng) {
+  const SimDuration limit = next_limit();
   ++retries_;
   if (kind_ == Kind::JitteredExponential) {
     current_ = current_ < max_ / 2 ? 2 * current_ : max_;
   }
   // Envoy draws `random % limit` in whole milliseconds.
   const auto limit_ms = static_cast<std::uint64_t>(limit / engine::kMillisecond);
-  if (limit_ms == 0) return 0;
-  return static_cast<SimTime>(rng.uniform_int(limit_ms)) * engine::kMillisecond;
+  if (limit_ms == 0) return SimDuration{};
+  return static_cast<std::int64_t>(rng.uniform_int(limit_ms)) * engine::kMillisecond;
 }
 
 RetryState::RetryState(const xds::RetryPolicy* policy)

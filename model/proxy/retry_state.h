@@ -8,6 +8,7 @@
 
 namespace meshtwin::proxy {
 
+using engine::SimDuration;
 using engine::SimTime;
 
 // How one upstream attempt ended, as the router sees it.
@@ -33,14 +34,14 @@ struct AttemptOutcome {
 class BackoffPolicy {
  public:
   enum class Kind { JitteredExponential, LegacyDocumented };
-  BackoffPolicy(SimTime base, SimTime max, Kind kind = Kind::JitteredExponential);
+  BackoffPolicy(SimDuration base, SimDuration max, Kind kind = Kind::JitteredExponential);
   // The wait before the next retry; advances the state.
-  SimTime next(engine::RngStream& rng);
+  SimDuration next(engine::RngStream& rng);
   // The exclusive upper bound the next call to next() draws below (for tests and explain).
-  SimTime next_limit() const;
+  SimDuration next_limit() const;
 
  private:
-  SimTime base_, max_, current_;
+  SimDuration base_, max_, current_;
   int retries_ = 0;
   Kind kind_;
 };

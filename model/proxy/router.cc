@@ -74,10 +74,10 @@ bool Router::avoid_previous_hosts() const {
   return attempt_ > 1 && p && p->previous_hosts_predicate;
 }
 
-SimTime Router::per_try_timeout(const xds::Route* route) const {
+SimDuration Router::per_try_timeout(const xds::Route* route) const {
   const xds::RetryPolicy* p = retry_.policy();
-  if (!p || p->per_try_timeout <= 0) return 0;
-  if (route != nullptr && route->timeout != 0 && p->per_try_timeout >= route->timeout) return 0;
+  if (!p || p->per_try_timeout <= SimDuration{}) return SimDuration{};
+  if (route != nullptr && route->timeout != SimDuration{} && p->per_try_timeout >= route->timeout) return SimDuration{};
   return p->per_try_timeout;
 }
 

@@ -19,6 +19,7 @@
 
 namespace meshtwin::proxy {
 
+using engine::SimDuration;
 using engine::SimTime;
 
 // How the server side answered an attempt (what reaches the caller's router).
@@ -71,7 +72,7 @@ class Router {
 
   // The per-try timeout for an attempt that starts now (§4.2): the policy's, unless the
   // route timeout is shorter; 0 for none.
-  SimTime per_try_timeout(const xds::Route* route) const;
+  SimDuration per_try_timeout(const xds::Route* route) const;
 
   struct Verdict {
     RetryState::Decision decision = RetryState::Decision::NoRetry;
@@ -94,7 +95,7 @@ class Router {
     if (counters) --counters->active_retries;
   }
   // The wait before the retry (§5.4).
-  SimTime next_backoff(engine::RngStream& rng) { return backoff_->next(rng); }
+  SimDuration next_backoff(engine::RngStream& rng) { return backoff_->next(rng); }
 
  private:
   RetryState retry_{nullptr};

@@ -17,31 +17,32 @@
 
 namespace meshtwin::proxy {
 
+using engine::SimDuration;
 using engine::SimTime;
 
 // CPU time per piece of proxy work (docs/semantics.md §19.2). All zero: the proxy costs
 // nothing and the worker queue is never consulted (today's results row for row, §19.4).
 struct CpuCosts {
-  SimTime request = 0;        // a request through the proxy's filter chain (each direction's proxy)
-  SimTime response = 0;       // its response on the way back, on the request's path
-  SimTime after_response = 0; // telemetry after the response is sent: holds the worker, off path
-  SimTime local_reply = 0;    // a reply the proxy makes itself (404 NR, 503 UO/UH, a fault abort)
-  SimTime retry = 0;          // the router's retry decision and re-dispatch
-  SimTime connect = 0;        // an upstream connection's setup (mTLS handshake)
+  SimDuration request{};        // a request through the proxy's filter chain (each direction's proxy)
+  SimDuration response{};       // its response on the way back, on the request's path
+  SimDuration after_response{}; // telemetry after the response is sent: holds the worker, off path
+  SimDuration local_reply{};    // a reply the proxy makes itself (404 NR, 503 UO/UH, a fault abort)
+  SimDuration retry{};          // the router's retry decision and re-dispatch
+  SimDuration connect{};        // an upstream connection's setup (mTLS handshake)
   bool zero() const {
-    return request == 0 && response == 0 && after_response == 0 && local_reply == 0 &&
-           retry == 0 && connect == 0;
+    return request == SimDuration{} && response == SimDuration{} && after_response == SimDuration{} && local_reply == SimDuration{} &&
+           retry == SimDuration{} && connect == SimDuration{};
   }
 };
 
 class WorkerQueue {
  public:
-  explicit WorkerQueue(std::uint32_t workers = 1) : free_at_(workers ? workers : 1, 0) {}
+  explicit WorkerQueue(std::uint32_t workers = 1) : free_at_(workers ? workers : 1, SimTime{}) {}
 
   // Work of `cost` handed in at `now`; `off_path` more work follows it on the same worker
   // without delaying the caller (Envoy's after-response telemetry). Returns when `cost` is done
   // (≥ now + cost; later when every worker is busy).
-  SimTime serve(SimTime now, SimTime cost, SimTime off_path = 0) {
+  SimTime serve(SimTime now, SimDuration cost, SimDuration off_path = {}) {
     std::size_t w = 0;
     for (std::size_t i = 1; i < free_at_.size(); ++i)
       if (free_at_[i] < free_at_[w]) w = i;
@@ -58,29 +59,29 @@ class WorkerQueue {
   std::uint32_t workers() const { return static_cast<std::uint32_t>(free_at_.size()); }
   // Work handed in so far that is still to be done at `now` (queued or running), in worker
   // time: grows without bound while the offered load exceeds the workers.
-  SimTime backlog(SimTime now) const {
-    SimTime b = 0;
-    for (SimTime f : free_at_) b += f > now ? f - now : 0;
+  SimDuration backlog(SimTime now) const {
+    SimDuration b{};
+    for (SimTime f : free_at_) b += f > now ? f - now : SimDuration{};
     return b;
   }
   // CPU time handed in (including work still to run after `now`).
-  SimTime busy() const { return busy_; }
+  SimDuration busy() const { return busy_; }
   // Time-weighted busy share of the workers over [0, until): busy worker-time / (workers ×
   // until), counting only work done before `until`.
   double utilisation(SimTime until) const {
-    if (until <= 0) return 0;
-    const SimTime done = busy_ - backlog(until);
-    return static_cast<double>(done) / (static_cast<double>(until) * static_cast<double>(free_at_.size()));
+    if (until <= SimTime{}) return 0;
+    const SimDuration done = busy_ - backlog(until);
+    return static_cast<double>(done.ns()) / (static_cast<double>(until.ns()) * static_cast<double>(free_at_.size()));
   }
   std::uint64_t jobs() const { return jobs_; }
-  SimTime waited() const { return waited_; }    // summed queueing delay of all jobs
-  SimTime max_wait() const { return max_wait_; }
+  SimDuration waited() const { return waited_; }    // summed queueing delay of all jobs
+  SimDuration max_wait() const { return max_wait_; }
 
  private:
   std::vector<SimTime> free_at_;
-  SimTime busy_ = 0;
-  SimTime waited_ = 0;
-  SimTime max_wait_ = 0;
+  SimDuration busy_{};
+  SimDuration waited_{};
+  SimDuration max_wait_{};
   std::uint64_t jobs_ = 0;
 };
 

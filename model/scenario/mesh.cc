@@ -64,15 +64,15 @@ bool istio_version_before(const std::string& version, int major, int minor) {
 
 // ====================================================================== helpers
 
-SimTime MeshImpl::overhead(ProxyRt& p) {
-  if (overhead_is_zero_) return 0;
+SimDuration MeshImpl::overhead(ProxyRt& p) {
+  if (overhead_is_zero_) return SimDuration{};
   return proxy_overhead_.sample_duration(p.fault_rng);
 }
 
-SimTime MeshImpl::network_leg(PodRt& from, const PodRt* to) {
+SimDuration MeshImpl::network_leg(PodRt& from, const PodRt* to) {
   const engine::Distribution* d = to && to->latency ? to->latency : from.latency;
   if (d) return d->sample_duration(from.net_rng);
-  if (latency_.is_constant()) return static_cast<SimTime>(latency_.mean());
+  if (latency_.is_constant()) return SimDuration::from_ns(static_cast<std::int64_t>(latency_.mean()));
   return latency_.sample_duration(from.net_rng);
 }
 
@@ -144,13 +144,13 @@ void MeshImpl::emit_proxy_cpu() {
   for (const ProxyRt& p : proxies_) {
     if (!p.cpu_on || p.cpu.jobs() == 0) continue;
     const double mean_wait_us =
-        static_cast<double>(p.cpu.waited()) / static_cast<double>(p.cpu.jobs()) / engine::kMicrosecond;
+        static_cast<double>(p.cpu.waited().ns()) / static_cast<double>(p.cpu.jobs()) / 1e3;
     char detail[200];
     std::snprintf(detail, sizeof detail,
                   "utilisation=%.4f workers=%u busy_ms=%.3f jobs=%llu mean_wait_us=%.1f max_wait_us=%.1f",
                   p.cpu.utilisation(end), p.cpu.workers(), engine::to_millis(p.cpu.busy()),
                   static_cast<unsigned long long>(p.cpu.jobs()), mean_wait_us,
-                  static_cast<double>(p.cpu.max_wait()) / engine::kMicrosecond);
+                  static_cast<double>(p.cpu.max_wait().ns()) / 1e3);
     sink_->on_event({end, "proxy_cpu", std::string(p.name), detail});
   }
 }
@@ -224,7 +224,7 @@ RunStats MeshImpl::run(telemetry::Sink& sink, const RunOptions& options) {
   sink.begin_run(info);
 
   for (const ProxyRt& p : proxies_) {
-    sink.on_event({0, "config_applied", std::string(p.name), "1"});
+    sink.on_event({SimTime{}, "config_applied", std::string(p.name), "1"});
   }
   for (std::uint32_t i = 0; i < clients_.size(); ++i)
     if (clients_[i].has_rate) start_client(i, clients_[i].spec->start);
@@ -232,13 +232,15 @@ RunStats MeshImpl::run(telemetry::Sink& sink, const RunOptions& options) {
   schedule_timeline();
   // The drain bound: a request that outlives the clients by more than spec.drain (a 1000 h
   // service time, a hang without timeouts) would otherwise hold the run open for as long.
-  SimTime deadline;
-  if (__builtin_add_overflow(spec_.duration, spec_.drain, &deadline)) deadline = engine::kNever;
+  std::int64_t deadline_ns;
+  const SimTime deadline = __builtin_add_overflow(spec_.duration.ns(), spec_.drain.ns(), &deadline_ns)
+                               ? engine::kNever
+                               : SimTime::from_ns(deadline_ns);
   if (deadline != engine::kNever)
     sim_.schedule_at(deadline, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_drain_deadline>, this, 0);
 
-  const SimTime interval = std::max<SimTime>(options.progress_interval, engine::kMillisecond);
-  SimTime next = interval;
+  const SimDuration interval = std::max(options.progress_interval, engine::kMillisecond);
+  SimTime next = SimTime{} + interval;
   sim_.set_stop_token(options.stop);
   while (sim_.pending() > 0 && !sim_.stopped() && !sim_.stop_requested()) {
     sim_.run(next);
@@ -250,8 +252,9 @@ RunStats MeshImpl::run(telemetry::Sink& sink, const RunOptions& options) {
     // the boundary after the next event instead of stepping through empty intervals.
     const SimTime upcoming = sim_.next_time();
     if (upcoming != engine::kNever && upcoming > next)
-      next = upcoming / interval < engine::kNever / interval - 1 ? (upcoming / interval + 1) * interval
-                                                                  : engine::kNever;
+      next = upcoming.since_start() / interval < engine::kNever.since_start() / interval - 1
+                 ? SimTime{} + (upcoming.since_start() / interval + 1) * interval
+                 : engine::kNever;
   }
   stats_.interrupted = sim_.stop_requested();
   if (stats_.interrupted) record_unfinished();

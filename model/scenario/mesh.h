@@ -15,8 +15,8 @@
 namespace meshtwin::scenario {
 
 struct Progress {
-  SimTime sim_now = 0;
-  SimTime sim_duration = 0;
+  SimTime sim_now{};
+  SimDuration sim_duration{};
   std::uint64_t client_requests_done = 0;
   std::uint64_t in_flight = 0;
 };
@@ -27,7 +27,7 @@ struct RunStats {
   std::uint64_t local_replies = 0;
   std::uint64_t events_executed = 0;
   std::uint64_t peak_in_flight = 0;    // client requests in flight at once
-  SimTime sim_end = 0;
+  SimTime sim_end{};
   double wall_seconds = 0;
   bool interrupted = false;            // ended early by RunOptions::stop
 };
@@ -37,7 +37,7 @@ struct RunOptions {
   // interval slices the run only where the caller looks: events run in the same order, so the
   // results do not depend on it. The CLI throttles drawing by wall time (cli/progress.h).
   std::function<void(const Progress&)> progress;
-  SimTime progress_interval = engine::kSecond;
+  SimDuration progress_interval = engine::kSecond;
   std::string meshtwin_version = "dev";
   // When set and it requests a stop (Ctrl-C, a wall-clock limit), the run ends after the
   // current event: what was recorded so far is kept, summaries are written from it, and the

@@ -86,11 +86,11 @@ void MeshImpl::launch_stream(StreamId slot) {
     start_attempt(slot);
   } else {
     ProxyRt& p = proxies_[s.proxy];
-    SimTime delay = overhead(p);
+    SimDuration delay = overhead(p);
     // The request's filter chain takes a worker (§19.1); a gateway relaying what it received
     // was charged once already, on its inbound side (enter_app).
     if (s.owner != Owner::GatewayForward) delay += proxy_work(p, p.cpu_costs.request);
-    if (delay == 0) {
+    if (delay == SimDuration{}) {
       route_stream(slot);
     } else {
       sim_.schedule_in(delay, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_stream_at_proxy>,
@@ -264,7 +264,7 @@ void MeshImpl::start_shadow(StreamId slot, std::int32_t cluster) {
   s.cluster = cluster;
   s.cluster_name = p.config->clusters[cluster].name;
   s.crt = &ensure_cluster(p, cluster);
-  if (s.route && s.route->timeout > 0) s.route_timer.arm_in(s.route->timeout, shadow.value());
+  if (s.route && s.route->timeout > SimDuration{}) s.route_timer.arm_in(s.route->timeout, shadow.value());
   start_attempt(shadow);
 }
 
@@ -288,7 +288,7 @@ void MeshImpl::forward_stream(StreamId slot) {
   s.router.begin(route);
   // The route timeout starts when the router has the whole request, after any fault delay
   // (§4.1, §6).
-  if (route.timeout > 0) s.route_timer.arm_in(route.timeout, slot.value());
+  if (route.timeout > SimDuration{}) s.route_timer.arm_in(route.timeout, slot.value());
   start_attempt(slot);
 }
 
@@ -420,7 +420,7 @@ void MeshImpl::end_attempt(StreamId slot, int code, std::uint32_t flags, bool re
 void MeshImpl::on_route_timeout(std::uint64_t slot) {
   Stream& s = streams_[StreamId{static_cast<std::uint32_t>(slot)}];
   s.backoff_timer.cancel();
-  MESH_DLOG(RouteTimeout, s.request_id, s.depth, LogField::d("timeout", s.route ? s.route->timeout : 0));
+  MESH_DLOG(RouteTimeout, s.request_id, s.depth, LogField::d("timeout", s.route ? s.route->timeout : SimDuration{}));
   s.flags |= flag::kUpstreamRequestTimeout;
   if (s.attempt_in_flight && s.conn.valid()) report_outlier(s, 504, true, true);  // §4.1
   end_attempt(StreamId{static_cast<std::uint32_t>(slot)}, 504, s.flags, true);
@@ -477,7 +477,7 @@ void MeshImpl::decide_after_attempt(StreamId slot, const proxy::AttemptResult& r
   if (verdict.decision == Decision::Retry) {
     if (c) s.router.hold_retry(c->counters());
     ProxyRt& p = proxies_[s.proxy];
-    const SimTime backoff = s.router.next_backoff(p.route_rng);
+    const SimDuration backoff = s.router.next_backoff(p.route_rng);
     MESH_DLOG(RetryScheduled, s.request_id, s.depth, retry_reason(result.outcome, strings_),
               LogField::d("backoff", backoff), LogField::i("next", s.router.attempt() + 1));
     // The retry decision and re-dispatch take a worker too (§19.2).
@@ -505,7 +505,7 @@ void MeshImpl::finish_stream(StreamId slot, int code, std::uint32_t flags) {
   emit_hop(s, code, flags);
   // The response passes back through the caller's sidecar to the app: a worker processes it
   // (or makes the local reply), then records its telemetry off the response's path (§19.1).
-  SimTime delay = 0;
+  SimDuration delay{};
   if (s.proxy != kNone) {
     ProxyRt& p = proxies_[s.proxy];
     delay = overhead(p);
@@ -515,7 +515,7 @@ void MeshImpl::finish_stream(StreamId slot, int code, std::uint32_t flags) {
   }
   s.flags = flags;
   s.final_code = code;
-  if (delay == 0) {
+  if (delay == SimDuration{}) {
     on_stream_result(pack(slot, s.gen));
   } else {
     sim_.schedule_in(delay, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_stream_result>,
@@ -542,7 +542,7 @@ void MeshImpl::emit_hop(const Stream& s, int code, std::uint32_t flags) {
   hop.response_flags = flags;
   hop.peers = peer_labels(s);
   sink_->on_hop(hop);
-  if (analysis_keep_ > 0) {
+  if (analysis_keep_ > SimDuration{}) {
     analysis_log_.push_back({sim_.now(), hop.duration, hop.source_workload,
                              hop.destination_service, hop.destination_version, is_success(code),
                              telemetry::is_non5xx(code)});

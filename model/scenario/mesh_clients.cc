@@ -39,7 +39,7 @@ void MeshImpl::start_client(std::uint32_t client, SimTime from) {
   c.rate_origin = from;
   c.replay_next = 0;
   const RateSpec& rate = c.rate;
-  if (from >= spec_.duration) return;
+  if (from >= SimTime{} + spec_.duration) return;
   const auto arrive_at = [&](std::uint32_t connection) {
     ++pending_arrivals_;
     sim_.schedule_at(from, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_arrival>, this,
@@ -60,8 +60,8 @@ void MeshImpl::schedule_next_arrival(std::uint32_t client, std::uint32_t connect
   const RateSpec& rate = c.rate;
   SimTime t = from;
   const auto exp_gap = [&](double per_second) {
-    return static_cast<SimTime>(-std::log1p(-c.arrival_rng.uniform01()) / per_second *
-                                engine::kSecond);
+    return SimDuration::from_ns(
+        static_cast<std::int64_t>(-std::log1p(-c.arrival_rng.uniform01()) / per_second * 1e9));
   };
   switch (rate.kind) {
     case RateSpec::Kind::Poisson:
@@ -70,7 +70,7 @@ void MeshImpl::schedule_next_arrival(std::uint32_t client, std::uint32_t connect
       break;
     case RateSpec::Kind::Constant:
       if (rate.per_second <= 0) return;
-      t += static_cast<SimTime>(engine::kSecond / rate.per_second);
+      t += SimDuration::from_ns(static_cast<std::int64_t>(1e9 / rate.per_second));
       break;
     case RateSpec::Kind::Closed:
       // The client's own loop (fortio's) takes its time per request before the next (§19.2).
@@ -107,13 +107,13 @@ void MeshImpl::schedule_next_arrival(std::uint32_t client, std::uint32_t connect
       if (peak <= 0) return;
       for (;;) {
         t += exp_gap(peak);
-        if (t >= spec_.duration) break;
+        if (t >= SimTime{} + spec_.duration) break;
         if (c.arrival_rng.uniform01() * peak < rate_at(rate, t, c.rate_origin)) break;
       }
       break;
     }
   }
-  if (t >= spec_.duration) return;
+  if (t >= SimTime{} + spec_.duration) return;
   ++pending_arrivals_;
   sim_.schedule_at(t, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_arrival>, this,
                    pack(client, arrival_tag(connection, c.epoch)));
@@ -133,7 +133,7 @@ void MeshImpl::on_arrival(std::uint64_t arg) {
   const std::uint32_t connection = tag_connection(gen_of(arg));
   ClientRt& c = clients_[client];
   --pending_arrivals_;
-  if (sim_.now() >= spec_.duration || tag_epoch(gen_of(arg)) != (c.epoch & 0xFFFu) ||
+  if (sim_.now() >= SimTime{} + spec_.duration || tag_epoch(gen_of(arg)) != (c.epoch & 0xFFFu) ||
       (c.max_requests > 0 && c.sent >= c.max_requests)) {
     maybe_stop();
     return;
@@ -161,7 +161,7 @@ void MeshImpl::on_arrival(std::uint64_t arg) {
   r.headers = c.mix_headers[mix];
   r.record = sample(r.request_id, kRequestSampleSalt, spec_.record.requests);
   r.sampled = sample(r.request_id, kSpanSampleSalt, spec_.record.spans);
-  if (c.spec->timeout > 0) r.timeout.arm_in(c.spec->timeout, slot.value());
+  if (c.spec->timeout > SimDuration{}) r.timeout.arm_in(c.spec->timeout, slot.value());
   ++client_in_flight_;
   stats_.peak_in_flight = std::max(stats_.peak_in_flight, client_in_flight_);
   r.target = &c.target;

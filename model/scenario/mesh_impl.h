@@ -49,6 +49,7 @@
 
 namespace meshtwin::scenario {
 
+using engine::SimDuration;
 using engine::SimTime;
 using LogField = telemetry::LogField;
 
@@ -283,7 +284,7 @@ struct ProxyRt {
   std::uint32_t index = 0;  // in MeshImpl::proxies_
   const std::vector<std::uint32_t>* pod_map = nullptr;
   const registry::Registry* registry = nullptr;
-  SimTime last_push = 0;    // pushes are applied in order
+  SimTime last_push{};    // pushes are applied in order
   std::vector<std::unique_ptr<ClusterRt>> retired;  // replaced by a push, in use by old requests
   std::uint32_t pod = 0;
   std::string_view name, workload;
@@ -320,7 +321,7 @@ struct ClientRt {
   // Each rate (the spec's at `start`, each timeline change at its `at`) is a new arrival
   // process: arrivals and closed-loop connections of an older one are dropped by epoch.
   std::uint32_t epoch = 0;
-  SimTime rate_origin = 0;       // when the current rate took effect (ramp, sine, bursts)
+  SimTime rate_origin{};       // when the current rate took effect (ramp, sine, bursts)
   std::uint64_t max_requests = 0;   // cap on `sent` (0: none); a timeline `requests` restarts it
   std::size_t replay_next = 0;   // next arrival of a replayed CSV
   engine::RngStream arrival_rng, mix_rng, source_rng;
@@ -372,11 +373,11 @@ struct Stream {
   proxy::ConnectionId conn;       // its connection once dispatched
   bool pending = false;           // waiting in the pool for a connection
   std::uint32_t upstream_flags = 0;  // what the server-side sidecar logged for this attempt
-  SimTime attempt_start = 0;
+  SimTime attempt_start{};
   std::uint64_t span_id = 0;
   std::uint16_t depth = 0;  // app-call depth of the request it carries (client: 0)
   // outcome
-  SimTime start = 0;
+  SimTime start{};
   std::uint32_t flags = 0;
   int degraded = 0;
   int final_code = 0;
@@ -452,7 +453,7 @@ struct ClientReq {
   std::uint32_t gen = 0;
   std::uint32_t client = 0;
   std::uint64_t request_id = 0;
-  SimTime start = 0;
+  SimTime start{};
   HeaderSet headers;
   StreamId stream;
   std::uint32_t stream_gen = 0;
@@ -593,7 +594,7 @@ class MeshImpl {
   void install_snapshot(ProxyRt& p, const Snapshot& snapshot);
   void start_pod(const std::string& namespace_, const std::string& workload);
   void on_pod_ready(std::uint64_t pod);
-  void kill_pod(std::uint32_t pod, bool graceful, SimTime grace);
+  void kill_pod(std::uint32_t pod, bool graceful, SimDuration grace);
   void on_pod_terminated(std::uint64_t pod);
   void set_replicas(const std::string& namespace_, const std::string& workload, int replicas);
   void begin_rolling_updates(const std::vector<config::Workload>& before);
@@ -639,12 +640,12 @@ class MeshImpl {
                             std::string_view location);
   void on_response_at_caller(std::uint64_t arg);
 
-  SimTime overhead(ProxyRt& p);
+  SimDuration overhead(ProxyRt& p);
   // Work of `cost` on one of the proxy's workers, handed in now (docs/semantics.md §19.1): the
   // delay until it is done (queueing included); `off_path` more work follows it on the same
   // worker without delaying the request. 0 for a zero-cost proxy.
-  SimTime proxy_work(ProxyRt& p, SimTime cost, SimTime off_path = 0) {
-    if (!p.cpu_on) return 0;
+  SimDuration proxy_work(ProxyRt& p, SimDuration cost, SimDuration off_path = {}) {
+    if (!p.cpu_on) return SimDuration{};
     return p.cpu.serve(sim_.now(), cost, off_path) - sim_.now();
   }
   // One `proxy_cpu` event per proxy that did work, at the end of the run: its time-weighted
@@ -652,7 +653,7 @@ class MeshImpl {
   void emit_proxy_cpu();
   // One network leg from `from` (whose stream draws it): the mesh network's latency, or the
   // outside host's own when `to` or `from` is one with a latency of its own.
-  SimTime network_leg(PodRt& from, const PodRt* to = nullptr);
+  SimDuration network_leg(PodRt& from, const PodRt* to = nullptr);
   bool sample(std::uint64_t request_id, std::uint64_t salt, double fraction) const;
   void emit_span(Stream& s, telemetry::SpanKind kind, SimTime start, int code,
                  std::uint32_t flags);
@@ -718,7 +719,7 @@ class MeshImpl {
   struct PendingReady {
     std::string key;  // "ns/workload"
     std::uint32_t ordinal = 0;
-    SimTime at = 0;
+    SimTime at{};
   };
   std::deque<PendingReady> pending_ready_;  // deque: entries stay put while more are added
   struct RollingUpdate {
@@ -751,7 +752,7 @@ class MeshImpl {
   std::deque<AppRt> changed_apps_;
   std::uint64_t config_version_ = 1;
   struct RolloutAction {
-    SimTime at = 0;
+    SimTime at{};
     std::size_t rollout = 0;
     int weight = 0;
   };
@@ -759,14 +760,14 @@ class MeshImpl {
   std::vector<bool> rollout_aborted_;
   // The rollout analysis reads recent hop outcomes, as Argo/Flagger read Prometheus.
   struct HopSample {
-    SimTime end = 0;
-    SimTime duration = 0;
+    SimTime end{};
+    SimDuration duration{};
     std::string_view source, service, version;
     bool ok = false;      // telemetry::is_success
     bool non5xx = false;  // telemetry::is_non5xx
   };
   std::deque<HopSample> analysis_log_;
-  SimTime analysis_keep_ = 0;  // 0: no rollout analyses, nothing logged
+  SimDuration analysis_keep_{};  // 0: no rollout analyses, nothing logged
   std::vector<std::uint32_t> returned_hosts_;  // scratch for on_interval
   std::vector<proxy::PoolRequest> failed_connects_;  // scratch for on_connected
   telemetry::Sink* sink_ = nullptr;

@@ -72,13 +72,13 @@ void MeshImpl::on_server_arrival(std::uint64_t arg) {
 void MeshImpl::enter_app(ServerReqId req) {
   ServerReq& r = server_reqs_[req];
   PodRt& pod = pods_[r.pod];
-  SimTime delay = 0;
+  SimDuration delay{};
   if (pod.proxy != kNone) {
     // The server sidecar's (or gateway's) inbound filter chain takes a worker (§19.1).
     ProxyRt& p = proxies_[pod.proxy];
     delay = overhead(p) + proxy_work(p, p.cpu_costs.request);
   }
-  if (delay == 0) {
+  if (delay == SimDuration{}) {
     on_app_arrival(pack(req, r.gen));
   } else {
     sim_.schedule_in(delay, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_app_arrival>, this,
@@ -149,7 +149,7 @@ void MeshImpl::begin_service(ServerReqId req) {
   ServerReq& r = server_reqs_[req];
   PodRt& pod = pods_[r.pod];
   r.holds_worker = true;  // the caller took a worker for it
-  const SimTime service_time = app::draw_service_time(*pod.app, r.handling, pod.service_rng);
+  const SimDuration service_time = app::draw_service_time(*pod.app, r.handling, pod.service_rng);
   MESH_DLOG(AppWork, r.request_id, r.depth, LogField::t("pod", pod.name), LogField::d("service_time", service_time));
   sim_.schedule_in(service_time, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_service_done>, this,
                    pack(req, r.gen));
@@ -247,7 +247,7 @@ void MeshImpl::start_app_call_attempt(AppCallId call) {
   for (std::string_view name : c.call->forward_headers) {
     if (auto value = r.headers.get(name)) headers.add(name, *value);
   }
-  if (c.call->spec->timeout > 0) c.timeout.arm_in(c.call->spec->timeout, call.value());
+  if (c.call->spec->timeout > SimDuration{}) c.timeout.arm_in(c.call->spec->timeout, call.value());
   c.stream = open_stream(Owner::AppCall, call.value(), c.gen, r.pod, r.request_id, r.span_id, c.attempt,
                          r.sampled, c.call->target, headers);
   c.stream_gen = streams_[c.stream].gen;
@@ -391,7 +391,7 @@ void MeshImpl::respond(ServerReqId req, int code) {
     }
   }
   PodRt& pod = pods_[r.pod];
-  SimTime delay = 0;
+  SimDuration delay{};
   if (pod.proxy != kNone) {
     // The server sidecar processes the response (or makes its own 503: inbound overflow, a
     // refused app), then records telemetry off the response's path (§19.1, §19.2).

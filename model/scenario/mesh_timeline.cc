@@ -16,7 +16,7 @@ namespace meshtwin::scenario {
 
 namespace {
 
-constexpr SimTime kDebounce = 100 * engine::kMillisecond;  // PILOT_DEBOUNCE_AFTER (§15)
+constexpr SimDuration kDebounce = 100 * engine::kMillisecond;  // PILOT_DEBOUNCE_AFTER (§15)
 
 std::string ns_or_default(const std::string& ns) { return ns.empty() ? "default" : ns; }
 
@@ -222,7 +222,8 @@ void MeshImpl::start_pod(const std::string& namespace_, const std::string& workl
   // Readiness: the container starts, then the first readiness probe passes within one probe
   // period (Kubernetes defaults: initialDelaySeconds 0, periodSeconds 10).
   engine::RngStream rng(seed_, "pod/" + key + "-" + std::to_string(ordinal) + "/readiness");
-  const SimTime ready_after = engine::kSecond + static_cast<SimTime>(rng.uniform01() * 10 * engine::kSecond);
+  const SimDuration ready_after =
+      engine::kSecond + SimDuration::from_ns(static_cast<std::int64_t>(rng.uniform01() * 10 * 1e9));
   // The pod object exists after the next recompile; remember which one to make ready.
   pending_ready_.push_back({key, ordinal, sim_.now() + ready_after});
   sim_.schedule_in(ready_after, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_pod_ready>,
@@ -245,7 +246,7 @@ void MeshImpl::on_pod_ready(std::uint64_t index) {
 // Crash: the pod is gone at once; requests it holds end with a reset, new connections to it
 // fail until the endpoint removal reaches each caller. Graceful: it leaves EDS now and keeps
 // serving for the grace period, then whatever is left ends as in a crash.
-void MeshImpl::kill_pod(std::uint32_t pod_index, bool graceful, SimTime grace) {
+void MeshImpl::kill_pod(std::uint32_t pod_index, bool graceful, SimDuration grace) {
   PodRt& pod = pods_[pod_index];
   if (!pod.alive || pod.terminating) return;
   auto& members = plan_.by_workload[pod.key];
@@ -481,7 +482,7 @@ bool MeshImpl::build_timeline(config::Diagnostics& diags) {
 }
 
 bool MeshImpl::client_step(const TimelineEntry& e) const {
-  return !e.client.empty() && e.at < spec_.duration;
+  return !e.client.empty() && e.at < SimTime{} + spec_.duration;
 }
 
 void MeshImpl::schedule_timeline() {
@@ -701,7 +702,7 @@ std::string MeshImpl::failed_analysis(const RolloutSpec& rollout) {
                           [&](const AssertionSpec& x) { return x.name == name; });
     if (a == spec_.assertions.end()) continue;
     const auto& where = a->where;
-    std::vector<SimTime> durations;
+    std::vector<SimDuration> durations;
     double ok = 0, non5xx = 0;
     for (const HopSample& h : analysis_log_) {
       if (h.end < from) continue;
@@ -719,7 +720,7 @@ std::string MeshImpl::failed_analysis(const RolloutSpec& rollout) {
     const auto percentile = [&](double q) {
       if (durations.empty()) return 0.0;
       const auto rank = static_cast<std::size_t>(std::ceil(q * n));
-      return static_cast<double>(durations[std::max<std::size_t>(rank, 1) - 1]);
+      return static_cast<double>(durations[std::max<std::size_t>(rank, 1) - 1].ns());
     };
     for (const auto& e : a->expect) {
       double observed;
@@ -730,7 +731,7 @@ std::string MeshImpl::failed_analysis(const RolloutSpec& rollout) {
       else if (e.metric == "p50") observed = percentile(0.50);
       else if (e.metric == "p90") observed = percentile(0.90);
       else if (e.metric == "p99") observed = percentile(0.99);
-      else if (e.metric == "max") observed = durations.empty() ? 0 : static_cast<double>(durations.back());
+      else if (e.metric == "max") observed = durations.empty() ? 0 : static_cast<double>(durations.back().ns());
       else continue;
       if (observed < 0) continue;  // nothing to judge in this window
       const double v = e.value;
@@ -751,37 +752,32 @@ std::string MeshImpl::failed_analysis(const RolloutSpec& rollout) {
 // from their origin (a client's `start`, or the timeline step that gave it the rate); steps and
 // replayed CSVs are written in run time.
 double MeshImpl::rate_at(const RateSpec& rate, SimTime t, SimTime origin) const {
-  switch (rate.kind) {
-    case RateSpec::Kind::Steps:
-    case RateSpec::Kind::Replay:
-      break;
-    default:
-      t -= origin;
-  }
+  const bool run_time = rate.kind == RateSpec::Kind::Steps || rate.kind == RateSpec::Kind::Replay;
+  const SimDuration since = run_time ? t.since_start() : t - origin;
   switch (rate.kind) {
     case RateSpec::Kind::Ramp: {
       const double progress =
-          rate.ramp_over > 0 ? std::min(1.0, static_cast<double>(t) / rate.ramp_over) : 1.0;
+          rate.ramp_over > SimDuration{} ? std::min(1.0, static_cast<double>(since.ns()) / static_cast<double>(rate.ramp_over.ns())) : 1.0;
       return rate.per_second + (rate.ramp_to - rate.per_second) * progress;
     }
     case RateSpec::Kind::Steps: {
       double current = 0;
       for (const auto& [at, r] : rate.steps)
-        if (at <= t) current = r;
+        if (at <= since) current = r;
       return current;
     }
     case RateSpec::Kind::Sine: {
-      if (rate.period <= 0) return rate.per_second;
-      const double phase = 2 * 3.14159265358979323846 * static_cast<double>(t + rate.phase) /
-                           static_cast<double>(rate.period);
+      if (rate.period <= SimDuration{}) return rate.per_second;
+      const double phase = 2 * 3.14159265358979323846 * static_cast<double>((since + rate.phase).ns()) /
+                           static_cast<double>(rate.period.ns());
       return std::max(0.0, rate.per_second + rate.amplitude * std::sin(phase));
     }
     case RateSpec::Kind::Bursts: {
-      if (rate.burst_every <= 0) return rate.per_second;
-      return t % rate.burst_every < rate.burst_length ? rate.burst_rate : rate.per_second;
+      if (rate.burst_every <= SimDuration{}) return rate.per_second;
+      return since % rate.burst_every < rate.burst_length ? rate.burst_rate : rate.per_second;
     }
     case RateSpec::Kind::Replay: {
-      const auto second = static_cast<std::size_t>(t / engine::kSecond);
+      const auto second = static_cast<std::size_t>(since / engine::kSecond);
       return second < rate.replay_rates.size() ? rate.replay_rates[second] : 0.0;
     }
     default:

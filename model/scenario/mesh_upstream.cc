@@ -59,8 +59,8 @@ void MeshImpl::open_connection(ClusterRt& c, std::uint32_t pool) {
   PodRt& from = pods_[p.pod];
   PodRt& to = pods_[c.endpoints[c.pools.host_of(pool)].pod];
   // Connection setup (the mTLS handshake) takes the caller proxy's worker first (§19.2).
-  const SimTime setup = proxy_work(p, p.cpu_costs.connect);
-  const SimTime delay =
+  const SimDuration setup = proxy_work(p, p.cpu_costs.connect);
+  const SimDuration delay =
       setup + (to.alive ? network_leg(from, &to) + network_leg(from, &to) : c.limits().connect_timeout);
   sim_.schedule_in(delay, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_connected>, this,
                    pack(op, o.gen));
@@ -208,7 +208,7 @@ void MeshImpl::release_retry(Stream& s) {
 void MeshImpl::send_to_server(StreamId slot) {
   Stream& s = streams_[slot];
   const std::uint32_t dest = s.dest_pod;
-  if (const SimTime per_try = s.router.per_try_timeout(s.route); per_try > 0)
+  if (const SimDuration per_try = s.router.per_try_timeout(s.route); per_try > SimDuration{})
     s.per_try_timer.arm_in(per_try, slot.value());
   const ServerReqId req = server_reqs_.acquire();
   ServerReq& r = server_reqs_[req];

@@ -304,8 +304,8 @@ void read_failures(const Value& v, std::vector<FailureSpec>& out) {
         if (t1 && t2 && *t2 <= *t1)
           (*items)[1].error("between must end after it starts, got " + (*items)[1].describe());
         else if (t1 && t2) {
-          f.from = *t1;
-          f.to = *t2;
+          f.from = SimTime{} + *t1;
+          f.to = SimTime{} + *t2;
         }
       } else if (items) {
         b->error("between must be [start, end], e.g. [10s, 20s]");

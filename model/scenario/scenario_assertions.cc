@@ -85,11 +85,11 @@ std::optional<double> parse_value(MetricKind kind, const std::string& metric, co
     }
     case MetricKind::Duration: {
       auto d = engine::parse_duration(text);
-      if (!d || *d < 0) {
+      if (!d || *d < SimDuration{}) {
         why = metric + " is a latency: write a duration with a unit such as 250ms or 1.5s, got \"" + text + "\"";
         return std::nullopt;
       }
-      return static_cast<double>(*d);
+      return static_cast<double>(d->ns());
     }
     case MetricKind::Count: {
       char* end = nullptr;
@@ -242,11 +242,11 @@ bool read_during(const Value& v, AssertionSpec& a, const ScenarioSpec& spec) {
     v.error("during must be [from] or [from, to] in run time, e.g. [120s, 600s], got " + v.describe());
     return false;
   }
-  auto from = v.at(0).as_duration(0);
+  auto from = v.at(0).as_duration();
   if (!from) return false;
-  a.from = *from;
+  a.from = SimTime{} + *from;
   if (v.node().size() == 2) {
-    auto to = v.at(1).as_duration(0);
+    auto to = v.at(1).as_duration();
     if (!to) return false;
     if (*to <= *from) {
       // Exact, not engine::human_duration: rounded, two different times could print the same.
@@ -254,9 +254,9 @@ bool read_during(const Value& v, AssertionSpec& a, const ScenarioSpec& spec) {
                     engine::format_duration(*from) + ")");
       return false;
     }
-    a.to = *to;
+    a.to = SimTime{} + *to;
   }
-  if (a.from >= spec.duration)
+  if (a.from >= SimTime{} + spec.duration)
     v.at(0).warning("during starts at " + engine::human_duration(a.from) + ", not before spec.duration (" +
                     engine::human_duration(spec.duration) + "): only requests that start while draining count");
   return true;

@@ -63,11 +63,11 @@ bool read_distribution_field(MapReader& m, std::string_view key, engine::Distrib
 
 // `proxyCpu:` `none` (the zero-cost proxy) or a map of durations, each key replacing the
 // default it names (docs/semantics.md §19.3). `client_loop` is read only at mesh level.
-void read_proxy_cpu(const Value& v, proxy::CpuCosts& costs, SimTime* client_loop) {
+void read_proxy_cpu(const Value& v, proxy::CpuCosts& costs, SimDuration* client_loop) {
   if (v.is_scalar()) {
     if (auto s = v.as_string(); s && *s == "none") {
       costs = proxy::CpuCosts{};
-      if (client_loop) *client_loop = 0;
+      if (client_loop) *client_loop = SimDuration{};
     } else if (s) {
       v.error("proxyCpu must be `none` or a map of durations (request, response, afterResponse, "
               "localReply, retry, connect" + std::string(client_loop ? ", clientLoop" : "") + "), got " + v.describe());
@@ -76,13 +76,13 @@ void read_proxy_cpu(const Value& v, proxy::CpuCosts& costs, SimTime* client_loop
   }
   MapReader m(v);
   if (!m.ok()) return;
-  m.read_duration("request", costs.request, 0);
-  m.read_duration("response", costs.response, 0);
-  m.read_duration("afterResponse", costs.after_response, 0);
-  m.read_duration("localReply", costs.local_reply, 0);
-  m.read_duration("retry", costs.retry, 0);
-  m.read_duration("connect", costs.connect, 0);
-  if (client_loop) m.read_duration("clientLoop", *client_loop, 0);
+  m.read_duration("request", costs.request);
+  m.read_duration("response", costs.response);
+  m.read_duration("afterResponse", costs.after_response);
+  m.read_duration("localReply", costs.local_reply);
+  m.read_duration("retry", costs.retry);
+  m.read_duration("connect", costs.connect);
+  if (client_loop) m.read_duration("clientLoop", *client_loop);
   m.finish();
 }
 
@@ -304,11 +304,11 @@ void read_client(const Value& v, ClientSpec& c, const std::string& base_dir) {
   } else {
     c.has_rate = false;
   }
-  m.read_duration("start", c.start, 0);
+  m.read_duration("start", c.start);
   if (auto n = m.get("requests")) {
     if (auto x = n->as_int(1, std::numeric_limits<std::int64_t>::max())) c.max_requests = static_cast<std::uint64_t>(*x);
   }
-  m.read_duration("timeout", c.timeout, 1);
+  m.read_duration("timeout", c.timeout, engine::kNanosecond);
   if (auto mix = m.get("mix")) read_mix(*mix, c.mix);
   if (auto f = m.get("followRedirects")) {
     // true | false | a number of redirects, as curl's -L with --max-redirs.
@@ -374,10 +374,10 @@ void read_spec(const Value& v, ScenarioSpec& spec) {
   if (auto seed = m.get("seed")) {
     if (auto n = seed->as_uint64()) spec.seed = *n;
   }
-  m.read_duration("duration", spec.duration, 1);
-  m.read_duration("drain", spec.drain, 0);
+  m.read_duration("duration", spec.duration, engine::kNanosecond);
+  m.read_duration("drain", spec.drain);
   if (auto w = m.get("warmup")) {
-    m.read_duration("warmup", spec.warmup, 0);
+    m.read_duration("warmup", spec.warmup);
     // Summaries over what is left after the warm-up: none at all is a mistake, not a result.
     if (spec.warmup >= spec.duration)
       w->error("warmup must be shorter than duration (" + engine::human_duration(spec.duration) +

@@ -48,8 +48,8 @@ bool read_steps(const Value& body, RateSpec& r) {
       continue;
     }
     auto at_value = m.require("at", "at is required: when this rate starts, e.g. 60s");
-    std::optional<SimTime> at;
-    if (at_value) at = at_value->as_duration(0);
+    std::optional<SimDuration> at;
+    if (at_value) at = at_value->as_duration();
     auto rate = required_number(m, "rate", 0, kMaxRate, "requests per second from `at` on, e.g. 100");
     m.finish();
     if (!at || !rate) {
@@ -81,7 +81,7 @@ bool read_sine(const Value& body, RateSpec& r) {
     mean = positive_number(*v, "mean", kMaxRate);
   auto amplitude = required_number(m, "amplitude", 0, kMaxRate, "how far the rate swings above and below the mean, e.g. 50");
   auto period = required_duration(m, "period", engine::kMillisecond, "the length of one cycle, e.g. 24h");
-  SimTime phase = 0;
+  SimDuration phase{};
   const bool phase_ok = !m.has("phase") || m.read_duration("phase", phase);
   m.finish();
   if (!mean || !amplitude || !period || !phase_ok) return false;
@@ -100,8 +100,8 @@ bool read_bursts(const Value& body, RateSpec& r) {
   std::optional<double> rate;
   if (auto v = m.require("rate", "rate is required: requests per second during a burst, e.g. 500"))
     rate = positive_number(*v, "rate", kMaxRate);
-  auto every = required_duration(m, "every", 1, "the time from one burst's start to the next, e.g. 60s");
-  auto length = required_duration(m, "length", 1, "how long each burst lasts, e.g. 5s");
+  auto every = required_duration(m, "every", engine::kNanosecond, "the time from one burst's start to the next, e.g. 60s");
+  auto length = required_duration(m, "length", engine::kNanosecond, "how long each burst lasts, e.g. 5s");
   m.finish();
   if (!base_ok || !rate || !every || !length) return false;
   if (*length >= *every) {
@@ -162,11 +162,11 @@ std::optional<double> plain_number(const std::string& s) {
 std::optional<SimTime> csv_time(const std::string& s) {
   if (auto x = plain_number(s)) {
     if (*x < 0 || *x > 9.2e9) return std::nullopt;
-    return static_cast<SimTime>(std::llround(*x * 1e9));
+    return SimTime::from_ns(std::llround(*x * 1e9));
   }
   auto d = engine::parse_duration(s);
-  if (!d || *d < 0) return std::nullopt;
-  return d;
+  if (!d || *d < SimDuration{}) return std::nullopt;
+  return SimTime{} + *d;
 }
 
 class CsvReport {
@@ -362,7 +362,7 @@ std::optional<RateSpec> read_rate(const Value& v, const std::string& base_dir) {
     if (!b.ok()) return std::nullopt;
     auto from = required_number(b, "from", 0, kMaxRate, "the rate at the start, per second");
     auto to = required_number(b, "to", 0, kMaxRate, "the rate at the end, per second");
-    auto over = required_duration(b, "over", 1, "how long the ramp takes, e.g. 60s");
+    auto over = required_duration(b, "over", engine::kNanosecond, "how long the ramp takes, e.g. 60s");
     b.finish();
     if (!from || !to || !over) return std::nullopt;
     if (*from == 0 && *to == 0) {

@@ -18,6 +18,7 @@
 namespace meshtwin::scenario {
 
 using engine::Distribution;
+using engine::SimDuration;
 using engine::SimTime;
 
 // An http URL as scenario files write them: http://host[:port]/path?query.
@@ -36,7 +37,7 @@ std::optional<Url> parse_url(const std::string& text, std::string* error);
 struct CallSpec {
   Url to;
   std::string method = "GET";
-  SimTime timeout = 0;  // the app's own client timeout per try; 0 = none
+  SimDuration timeout{};  // the app's own client timeout per try; 0 = none
   int attempts = 1;     // total tries including the first
   std::vector<std::string> forward_headers;  // lower case
   enum class OnFailure { Fail, Continue };
@@ -65,7 +66,7 @@ struct FailureSpec {
   std::uint32_t n = 0;
   enum class Per { Pod, RequestId, Connection };
   Per per = Per::Pod;
-  SimTime from = 0, to = engine::kNever;  // `between: [t1, t2]`: only for arrivals in [t1, t2)
+  SimTime from{}, to = engine::kNever;  // `between: [t1, t2]`: only for arrivals in [t1, t2)
   config::SourceLocation location;
 };
 
@@ -129,19 +130,19 @@ struct RateSpec {
   Kind kind = Kind::Poisson;
   double per_second = 0;   // Poisson, Constant; Ramp: from; Sine: mean; Bursts: base rate
   double ramp_to = 0;      // Ramp
-  SimTime ramp_over = 0;   // Ramp
+  SimDuration ramp_over{};   // Ramp
   int connections = 1;     // Closed
   Distribution think_time; // Closed; ns
   // Steps: (from time, rate per second) in increasing time; the rate holds until the next.
-  std::vector<std::pair<SimTime, double>> steps;
+  std::vector<std::pair<SimDuration, double>> steps;  // (run time, rate)
   // Sine (diurnal): per_second + amplitude * sin(2π (t + phase) / period), floored at 0.
   double amplitude = 0;
-  SimTime period = 0;
-  SimTime phase = 0;
+  SimDuration period{};
+  SimDuration phase{};
   // Bursts: every `burst_every`, `burst_rate` per second for `burst_length`, else per_second.
   double burst_rate = 0;
-  SimTime burst_every = 0;
-  SimTime burst_length = 0;
+  SimDuration burst_every{};
+  SimDuration burst_length{};
   // Replay: arrival times (absolute, sorted) read from a CSV, or per-second rates (Poisson
   // within each second) when the CSV has a `rate` column.
   std::vector<SimTime> replay_arrivals;
@@ -169,9 +170,9 @@ struct ClientSpec {
   std::string method = "GET";
   RateSpec rate;
   bool has_rate = true;            // false: a timeline step gives the client its first rate
-  SimTime start = 0;               // `start:` no arrival before this run time
+  SimTime start{};               // `start:` no arrival before this run time
   std::uint64_t max_requests = 0;  // `requests: N`; 0 = no cap
-  SimTime timeout = 30 * engine::kSecond;
+  SimDuration timeout = 30 * engine::kSecond;
   std::vector<HeaderMix> mix;      // empty = one entry, weight 1, no headers
   // `followRedirects:` how many redirects (3xx with a Location) the client follows, each hop a
   // request of its own; 0: none (the default), `true`: curl -L's default --max-redirs, 50.
@@ -203,7 +204,7 @@ struct MeshSpec {
   proxy::CpuCosts proxy_cpu = default_proxy_cpu();
   // `proxyCpu.clientLoop:` a closed-loop client's own per-request work (fortio's loop) between
   // a response and its connection's next request (§19.2).
-  SimTime client_loop = 50 * engine::kMicrosecond;
+  SimDuration client_loop = 50 * engine::kMicrosecond;
   std::string istio_version = "1.31";
 };
 
@@ -214,7 +215,7 @@ struct NetworkSpec {
 struct RecordSpec {
   double requests = 1.0;  // `all` = 1, `none` = 0, or a fraction of client requests
   double spans = 1.0;     // fraction of client requests whose spans are stored
-  SimTime metrics_interval = engine::kSecond;
+  SimDuration metrics_interval = engine::kSecond;
   // `headers:` which request headers a span records as received by the upstream app
   // (spans.received_headers): those the scenario mentions (default: clients' headers, apps'
   // endpoint header matches, calls' forwardHeaders), all of them, or none (the column NULL).
@@ -224,7 +225,7 @@ struct RecordSpec {
 
 // One entry of `timeline:` (docs/design.md §3.2); exactly one action is set.
 struct TimelineEntry {
-  SimTime at = 0;
+  SimTime at{};
   std::vector<std::string> apply;    // manifest files/folders (resolved paths) applied at `at`
   std::vector<std::string> remove;   // `delete:` manifests whose objects are deleted at `at`
   struct Scale {
@@ -238,7 +239,7 @@ struct TimelineEntry {
     int count = 1;
     enum class Mode { Crash, Graceful };
     Mode mode = Mode::Crash;
-    SimTime grace_period = 30 * engine::kSecond;  // Graceful: in-flight requests may finish
+    SimDuration grace_period = 30 * engine::kSecond;  // Graceful: in-flight requests may finish
   };
   std::optional<Kill> kill;
   // `app: {reviews-v3: {...}}`: the keys given replace the app's current values.
@@ -270,14 +271,14 @@ struct RolloutSpec {
   std::string virtual_service, namespace_;  // the VS whose http[0] route is rewritten
   std::string host;                         // destination host (default: the VS's first host)
   std::string stable, canary;               // subset names
-  SimTime start = 0;
+  SimTime start{};
   struct Step {
     std::optional<int> weight;    // setWeight: canary percentage
-    std::optional<SimTime> pause;
+    std::optional<SimDuration> pause;
   };
   std::vector<Step> steps;
   std::vector<std::string> analysis;  // assertion names checked after every step
-  SimTime analysis_window = 30 * engine::kSecond;
+  SimDuration analysis_window = 30 * engine::kSecond;
   config::SourceLocation location;
 };
 
@@ -291,7 +292,7 @@ struct AssertionSpec {
     std::optional<bool> redirected;
   };
   Where where;
-  SimTime from = 0;
+  SimTime from{};
   std::optional<SimTime> to;  // default: end of run
   // `expect: {successRate: ">= 0.99", p99: "< 250ms", share: ">= 0.18"}`.
   struct Expectation {
@@ -317,15 +318,15 @@ struct ScenarioSpec {
   std::string path;          // the scenario file
   std::string base_dir;      // manifests are relative to it
   std::uint64_t seed = 1;
-  SimTime duration = 60 * engine::kSecond;
+  SimDuration duration = 60 * engine::kSecond;
   // How long requests in flight at `duration` may still take; what is unfinished then is
   // recorded with sim_outcome `unfinished` and the run ends (docs/scenario-reference.md).
-  SimTime drain = 5 * engine::kMinute;
+  SimDuration drain = 5 * engine::kMinute;
   // `warmup:` the first part of the run, simulated and recorded like the rest but left out of
   // summaries, reports, assertions and diffs (requests that start before it, metrics windows
   // that start before it), so that figures describe the steady state rather than the empty
   // mesh filling up (docs/scenario-reference.md). Less than `duration`; 0: nothing left out.
-  SimTime warmup = 0;
+  SimDuration warmup{};
   // The deepest chain of app calls one client request may make (client → A is depth 1, A → B
   // depth 2, ...); a call beyond it fails at once with sim_outcome `call_depth_exceeded`, so
   // that a call cycle (A → A, A → B → A) cannot run forever.

@@ -129,7 +129,7 @@ bool read_kill(const Value& v, TimelineEntry& e) {
     if (k.mode != TimelineEntry::Kill::Mode::Graceful) {
       g->error("gracePeriod applies only to mode: graceful (a crash ends requests in flight at once)");
       ok = false;
-    } else if (auto d = g->as_duration(0)) {
+    } else if (auto d = g->as_duration()) {
       k.grace_period = *d;
     } else {
       ok = false;
@@ -272,9 +272,9 @@ void read_entry(const Value& item, ScenarioSpec& spec) {
   e.location = item.location();
   bool ok = true;
   if (auto at = m.require("at", "at is required: when the change happens, from the start of the run, e.g. 120s")) {
-    if (auto d = at->as_duration(0)) {
-      e.at = *d;
-      if (e.at >= spec.duration)
+    if (auto d = at->as_duration()) {
+      e.at = SimTime{} + *d;
+      if (e.at >= SimTime{} + spec.duration)
         at->warning("at " + engine::human_duration(e.at) + " is not before spec.duration (" +
                     engine::human_duration(spec.duration) +
                     "): client arrivals have stopped by then, only requests in flight see this change");
@@ -358,7 +358,7 @@ bool read_step(const Value& item, RolloutSpec::Step& step) {
         ok = false;
     }
   } else if (auto p = m.get("pause")) {
-    if (auto d = p->as_duration(1))
+    if (auto d = p->as_duration(engine::kNanosecond))
       step.pause = *d;
     else
       ok = false;
@@ -418,7 +418,7 @@ void read_rollout(const Value& v, ScenarioSpec& spec) {
     }
   }
   m.read_duration("start", r.start);
-  m.read_duration("analysisWindow", r.analysis_window, 1);
+  m.read_duration("analysisWindow", r.analysis_window, engine::kNanosecond);
   if (auto a = m.get("analysis")) {
     if (auto names = a->as_string_list()) {
       std::vector<std::string> known;
@@ -433,8 +433,8 @@ void read_rollout(const Value& v, ScenarioSpec& spec) {
   m.finish();
   if (v.reader().error_count() != errors_before) return;
   SimTime end = r.start;
-  for (const auto& s : r.steps) end += s.pause.value_or(0);
-  if (end >= spec.duration)
+  for (const auto& s : r.steps) end += s.pause.value_or(SimDuration{});
+  if (end >= SimTime{} + spec.duration)
     v.warning("the rollout's last step comes at " + engine::human_duration(end) + ", not before spec.duration (" +
               engine::human_duration(spec.duration) + "); later steps see no new arrivals");
   for (const auto& other : spec.rollouts) {

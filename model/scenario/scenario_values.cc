@@ -5,7 +5,7 @@
 
 namespace meshtwin::scenario::detail {
 
-std::optional<SimTime> required_duration(MapReader& m, std::string_view key, SimTime min, const std::string& what) {
+std::optional<SimDuration> required_duration(MapReader& m, std::string_view key, SimDuration min, const std::string& what) {
   auto v = m.require(key, std::string(key) + " is required: " + what);
   if (!v) return std::nullopt;
   return v->as_duration(min);
@@ -68,12 +68,12 @@ std::optional<engine::Distribution> read_empirical(const Value& v) {
                  item.describe());
       return std::nullopt;
     }
-    auto value = item.at(0).as_duration(0);
+    auto value = item.at(0).as_duration();
     if (!value) return std::nullopt;
     auto p = item.at(1).as_number(0, 1);
     if (!p) return std::nullopt;
     if (!points.empty()) {
-      if (static_cast<double>(*value) <= points.back().first) {
+      if (static_cast<double>(value->ns()) <= points.back().first) {
         item.at(0).error("empirical values must increase from point to point");
         return std::nullopt;
       }
@@ -82,7 +82,7 @@ std::optional<engine::Distribution> read_empirical(const Value& v) {
         return std::nullopt;
       }
     }
-    points.emplace_back(static_cast<double>(*value), *p);
+    points.emplace_back(static_cast<double>(value->ns()), *p);
   }
   if (std::abs(points.back().second - 1.0) > 1e-9) {
     items->back().at(1).error("the last empirical point must have cumulative probability 1, got " +
@@ -96,9 +96,9 @@ std::optional<engine::Distribution> read_empirical(const Value& v) {
 std::optional<engine::Distribution> read_kind(const std::string& kind, const Value& body) {
   using engine::Distribution;
   if (kind == "constant") {
-    auto d = body.as_duration(0);
+    auto d = body.as_duration();
     if (!d) return std::nullopt;
-    return Distribution::constant(static_cast<double>(*d));
+    return Distribution::constant(static_cast<double>(d->ns()));
   }
   if (kind == "empirical") return read_empirical(body);
 
@@ -106,21 +106,21 @@ std::optional<engine::Distribution> read_kind(const std::string& kind, const Val
   if (!m.ok()) return std::nullopt;
   std::optional<Distribution> out;
   if (kind == "uniform") {
-    auto lo = required_duration(m, "min", 0, "the smallest value, e.g. 1ms");
-    auto hi = required_duration(m, "max", 0, "the largest value, e.g. 3ms");
+    auto lo = required_duration(m, "min", SimDuration{}, "the smallest value, e.g. 1ms");
+    auto hi = required_duration(m, "max", SimDuration{}, "the largest value, e.g. 3ms");
     if (lo && hi) {
       if (*hi < *lo)
         error_at(body, "max", "max must not be less than min");
       else
-        out = Distribution::uniform(static_cast<double>(*lo), static_cast<double>(*hi));
+        out = Distribution::uniform(static_cast<double>(lo->ns()), static_cast<double>(hi->ns()));
     }
   } else if (kind == "exponential") {
-    if (auto mean = required_duration(m, "mean", 1, "the mean, e.g. 5ms"))
-      out = Distribution::exponential(static_cast<double>(*mean));
+    if (auto mean = required_duration(m, "mean", engine::kNanosecond, "the mean, e.g. 5ms"))
+      out = Distribution::exponential(static_cast<double>(mean->ns()));
   } else if (kind == "normal") {
-    auto mean = required_duration(m, "mean", 0, "the mean, e.g. 5ms");
-    auto sd = required_duration(m, "stddev", 0, "the standard deviation, e.g. 1ms");
-    if (mean && sd) out = Distribution::normal(static_cast<double>(*mean), static_cast<double>(*sd));
+    auto mean = required_duration(m, "mean", SimDuration{}, "the mean, e.g. 5ms");
+    auto sd = required_duration(m, "stddev", SimDuration{}, "the standard deviation, e.g. 1ms");
+    if (mean && sd) out = Distribution::normal(static_cast<double>(mean->ns()), static_cast<double>(sd->ns()));
   } else if (kind == "lognormal") {
     const bool by_quantiles = m.has("p50") || m.has("p99");
     const bool by_params = m.has("mu") || m.has("sigma");
@@ -133,20 +133,20 @@ std::optional<engine::Distribution> read_kind(const std::string& kind, const Val
       auto sigma = required_number(m, "sigma", 0, kInf, "the standard deviation of ln(value in seconds)");
       if (mu && sigma) out = Distribution::lognormal_mu_sigma(*mu + std::log(1e9), *sigma);
     } else {
-      auto p50 = required_duration(m, "p50", 1, "the median, e.g. 4ms");
-      auto p99 = required_duration(m, "p99", 1, "the 99th percentile, e.g. 30ms");
+      auto p50 = required_duration(m, "p50", engine::kNanosecond, "the median, e.g. 4ms");
+      auto p99 = required_duration(m, "p99", engine::kNanosecond, "the 99th percentile, e.g. 30ms");
       if (p50 && p99) {
         if (*p99 < *p50)
           error_at(body, "p99", "p99 must be at least p50");
         else
-          out = Distribution::lognormal_p50_p99(static_cast<double>(*p50), static_cast<double>(*p99));
+          out = Distribution::lognormal_p50_p99(static_cast<double>(p50->ns()), static_cast<double>(p99->ns()));
       }
     }
   } else if (kind == "pareto") {
-    auto scale = required_duration(m, "scale", 1, "the minimum value, e.g. 1ms");
+    auto scale = required_duration(m, "scale", engine::kNanosecond, "the minimum value, e.g. 1ms");
     std::optional<double> shape;
     if (auto v = m.require("shape", "shape is required: the tail index, e.g. 1.5")) shape = positive_number(*v, "shape");
-    if (scale && shape) out = Distribution::pareto(static_cast<double>(*scale), *shape);
+    if (scale && shape) out = Distribution::pareto(static_cast<double>(scale->ns()), *shape);
   } else {
     return std::nullopt;  // reported by the caller
   }
@@ -158,9 +158,9 @@ std::optional<engine::Distribution> read_kind(const std::string& kind, const Val
 
 std::optional<engine::Distribution> read_duration_distribution(const Value& v) {
   if (v.is_scalar()) {
-    auto d = v.as_duration(0);
+    auto d = v.as_duration();
     if (!d) return std::nullopt;
-    return engine::Distribution::constant(static_cast<double>(*d));
+    return engine::Distribution::constant(static_cast<double>(d->ns()));
   }
   if (!v.is_map()) {
     v.error(v.name() + " must be a duration such as \"5ms\" or a distribution such as {lognormal: {p50: 4ms, p99: 30ms}}, got " +

@@ -25,7 +25,7 @@ std::optional<engine::Distribution> read_duration_distribution(const Value& v);
 
 // Small typed reads shared by the value readers: a required duration / number (reporting
 // "<key> is required: <what>" when absent), and a number that must be strictly positive.
-std::optional<SimTime> required_duration(MapReader& m, std::string_view key, SimTime min, const std::string& what);
+std::optional<SimDuration> required_duration(MapReader& m, std::string_view key, SimDuration min, const std::string& what);
 std::optional<double> required_number(MapReader& m, std::string_view key, double min, double max,
                                       const std::string& what);
 std::optional<double> positive_number(const Value& v, const std::string& what,

@@ -23,7 +23,7 @@ std::string field_text(const LogField& f) {
   switch (f.type) {
     case LogField::Type::Int: return std::to_string(f.number);
     case LogField::Type::Text: return std::string(f.text);
-    case LogField::Type::Duration: return engine::human_duration(f.number);
+    case LogField::Type::Duration: return engine::human_duration(engine::SimDuration::from_ns(f.number));
     case LogField::Type::Flags: return format_response_flags(static_cast<std::uint32_t>(f.number));
     case LogField::Type::Message: return text::tr(f.text.data());
   }

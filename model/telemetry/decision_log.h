@@ -19,6 +19,7 @@
 
 namespace meshtwin::telemetry {
 
+using engine::SimDuration;
 using engine::SimTime;
 
 enum class LogComponent : std::uint8_t { Client, Router, Fault, Lb, Pool, Retry, Outlier, App };
@@ -67,7 +68,7 @@ struct LogField {
 
   static LogField i(const char* name, std::int64_t v) { return {name, Type::Int, v, {}}; }
   static LogField t(const char* name, std::string_view v) { return {name, Type::Text, 0, v}; }
-  static LogField d(const char* name, SimTime v) { return {name, Type::Duration, v, {}}; }
+  static LogField d(const char* name, SimDuration v) { return {name, Type::Duration, v.ns(), {}}; }
   static LogField f(const char* name, std::uint32_t flags) { return {name, Type::Flags, flags, {}}; }
   static LogField m(const char* name, const char* msgid) { return {name, Type::Message, 0, msgid}; }
 };
@@ -76,7 +77,7 @@ inline constexpr std::size_t kMaxLogFields = 8;
 
 struct LogRecord {
   LogEvent event = LogEvent::ClientSend;
-  SimTime time = 0;
+  SimTime time{};
   std::uint64_t request_id = 0;  // the client request whose tree this belongs to
   std::uint16_t depth = 0;       // app-call depth: 0 at the client and its sidecar, 1 at the first server, ...
   std::array<LogField, kMaxLogFields> fields{};

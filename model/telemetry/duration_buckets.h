@@ -19,7 +19,7 @@ inline constexpr std::array<double, kDurationBuckets - 1> kDurationBucketBoundsM
     0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000,
     600000, 1800000, 3600000};
 // The same boundaries in ns (exact integers: comparisons never round).
-inline constexpr std::array<engine::SimTime, kDurationBuckets - 1> kDurationBucketBoundsNs = {
+inline constexpr std::array<std::int64_t, kDurationBuckets - 1> kDurationBucketBoundsNs = {
     500'000LL, 1'000'000LL, 5'000'000LL, 10'000'000LL, 25'000'000LL, 50'000'000LL,
     100'000'000LL, 250'000'000LL, 500'000'000LL, 1'000'000'000LL, 2'500'000'000LL,
     5'000'000'000LL, 10'000'000'000LL, 30'000'000'000LL, 60'000'000'000LL, 300'000'000'000LL,
@@ -28,9 +28,9 @@ inline constexpr std::array<engine::SimTime, kDurationBuckets - 1> kDurationBuck
 using BucketCounts = std::array<std::uint64_t, kDurationBuckets>;
 
 // Index of the bucket a duration falls in (upper bound inclusive, like Prometheus' `le`).
-inline std::size_t duration_bucket(engine::SimTime duration) {
+inline std::size_t duration_bucket(engine::SimDuration duration) {
   // lower_bound on "d <= bound": the first bound not below d.
-  auto it = std::lower_bound(kDurationBucketBoundsNs.begin(), kDurationBucketBoundsNs.end(), duration);
+  auto it = std::lower_bound(kDurationBucketBoundsNs.begin(), kDurationBucketBoundsNs.end(), duration.ns());
   return static_cast<std::size_t>(it - kDurationBucketBoundsNs.begin());
 }
 

@@ -5,8 +5,11 @@
 namespace meshtwin::telemetry {
 namespace {
 
-SimTime floor_div(SimTime a, SimTime b) {
-  SimTime q = a / b;
+// The index of the window of length b that holds a (floor division: windows before the start
+// have negative indices).
+std::int64_t floor_div(SimTime t, SimDuration d) {
+  const std::int64_t a = t.ns(), b = d.ns();
+  const std::int64_t q = a / b;
   return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
@@ -29,13 +32,13 @@ std::size_t MetricWindows::LabelsHash::operator()(const MetricLabels& k) const {
   return static_cast<std::size_t>(h);
 }
 
-void MetricWindows::begin_run(SimTime interval, int lag_windows, MetricRowSink* out) {
+void MetricWindows::begin_run(SimDuration interval, int lag_windows, MetricRowSink* out) {
   out_ = out;
-  interval_ = interval > 0 ? interval : engine::kSecond;
+  interval_ = interval > SimDuration{} ? interval : engine::kSecond;
   lag_windows_ = lag_windows;
-  newest_end_ = 0;
+  newest_end_ = SimTime{};
   windows_.clear();
-  newest_window_ = std::numeric_limits<SimTime>::min();
+  newest_window_ = std::numeric_limits<std::int64_t>::min();
   cached_window_map_ = nullptr;
   sequence_ = 0;
   ids_.clear();
@@ -99,10 +102,10 @@ void MetricWindows::on_hop(const HopRecord& h) {
   add(labels_of(h, h.response_flags, Reporter::Source), h.start, h.duration);
 }
 
-void MetricWindows::add(const MetricLabels& labels, SimTime start, SimTime duration) {
+void MetricWindows::add(const MetricLabels& labels, SimTime start, SimDuration duration) {
   const SimTime end = start + duration;
   newest_end_ = std::max(newest_end_, end);
-  const SimTime w = floor_div(end, interval_);
+  const std::int64_t w = floor_div(end, interval_);
   // Nearly every record lands in the newest window: skip the map walk for it.
   if (w != cached_window_ || cached_window_map_ == nullptr) {
     cached_window_ = w;
@@ -112,7 +115,7 @@ void MetricWindows::add(const MetricLabels& labels, SimTime start, SimTime durat
   if (inserted) it->second.first = sequence_++;
   MetricCounts& c = it->second.second;
   ++c.requests;
-  c.duration_sum += duration;
+  c.duration_sum += duration.ns();
   ++c.buckets[duration_bucket(duration)];
   if (w > newest_window_) {
     newest_window_ = w;
@@ -120,9 +123,9 @@ void MetricWindows::add(const MetricLabels& labels, SimTime start, SimTime durat
   }
 }
 
-void MetricWindows::flush() { finish_windows_before(std::numeric_limits<SimTime>::max()); }
+void MetricWindows::flush() { finish_windows_before(std::numeric_limits<std::int64_t>::max()); }
 
-void MetricWindows::finish_windows_before(SimTime limit) {
+void MetricWindows::finish_windows_before(std::int64_t limit) {
   while (!windows_.empty() && windows_.begin()->first < limit) {
     auto node = windows_.extract(windows_.begin());
     if (node.key() == cached_window_) cached_window_map_ = nullptr;
@@ -134,7 +137,7 @@ void MetricWindows::finish_windows_before(SimTime limit) {
                 [](auto* a, auto* b) { return a->second.first < b->second.first; });
       for (auto* e : rows) {
         if (out_ == nullptr) break;  // the sink detached itself (a write failed)
-        out_->on_metric_row(node.key() * interval_, interval_, e->first, e->second.second);
+        out_->on_metric_row(SimTime{} + node.key() * interval_, interval_, e->first, e->second.second);
       }
     }
   }

@@ -59,7 +59,7 @@ struct MetricCounts {
 class MetricRowSink {
  public:
   virtual ~MetricRowSink() = default;
-  virtual void on_metric_row(SimTime window_start, SimTime window, const MetricLabels& labels,
+  virtual void on_metric_row(SimTime window_start, SimDuration window, const MetricLabels& labels,
                              const MetricCounts& counts) = 0;
 };
 
@@ -75,7 +75,7 @@ class MetricWindows {
   MetricWindows& operator=(const MetricWindows&) = delete;
 
   // Starts a run: drops any state of an earlier one (windows, label texts).
-  void begin_run(SimTime interval, int lag_windows, MetricRowSink* out);
+  void begin_run(SimDuration interval, int lag_windows, MetricRowSink* out);
   void on_span(const SpanRecord& s);
   void on_hop(const HopRecord& h);
   // Finishes every open window (the end of a run).
@@ -84,7 +84,7 @@ class MetricWindows {
   void detach() { out_ = nullptr; }
 
   std::string_view text(LabelId id) const { return *texts_[id]; }
-  SimTime interval() const { return interval_; }
+  SimDuration interval() const { return interval_; }
   // The latest end of a request counted so far (0 before any).
   SimTime newest_end() const { return newest_end_; }
 
@@ -98,13 +98,13 @@ class MetricWindows {
   std::array<LabelId, kPeerLabelCount> peer_ids(const PeerLabels& p, Reporter reporter);
   template <class Record>
   MetricLabels labels_of(const Record& r, std::uint32_t flags, Reporter reporter);
-  void add(const MetricLabels& labels, SimTime start, SimTime duration);
-  void finish_windows_before(SimTime limit);
+  void add(const MetricLabels& labels, SimTime start, SimDuration duration);
+  void finish_windows_before(std::int64_t limit);
 
   MetricRowSink* out_ = nullptr;
-  SimTime interval_ = engine::kSecond;
+  SimDuration interval_ = engine::kSecond;
   int lag_windows_ = 1;
-  SimTime newest_end_ = 0;
+  SimTime newest_end_{};
 
   // Label texts: id -> text, text -> id, and the view cache in front.
   struct TextHash {
@@ -117,9 +117,9 @@ class MetricWindows {
   LabelId unknown_ = 0, mutual_tls_ = 0, none_ = 0;
 
   // Window index -> label set -> (first-seen sequence, counts).
-  std::map<SimTime, Window> windows_;
-  SimTime newest_window_ = std::numeric_limits<SimTime>::min();
-  SimTime cached_window_ = 0;
+  std::map<std::int64_t, Window> windows_;
+  std::int64_t newest_window_ = std::numeric_limits<std::int64_t>::min();
+  std::int64_t cached_window_ = 0;
   Window* cached_window_map_ = nullptr;
   std::uint64_t sequence_ = 0;
 };

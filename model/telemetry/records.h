@@ -13,6 +13,7 @@
 
 namespace meshtwin::telemetry {
 
+using engine::SimDuration;
 using engine::SimTime;
 
 // String fields are views into strings interned by the model for the whole run (workload,
@@ -36,8 +37,8 @@ struct PeerLabels {
 struct RequestRecord {
   std::uint64_t request_id = 0;
   std::string_view client;
-  SimTime start = 0;
-  SimTime duration = 0;
+  SimTime start{};
+  SimDuration duration{};
   std::string_view method;
   std::string_view authority;
   std::string_view path;
@@ -83,8 +84,8 @@ struct SpanRecord {
   int attempt = 1;
   int app_attempt = 1;
   std::uint64_t config_version = 0;
-  SimTime start = 0;
-  SimTime duration = 0;
+  SimTime start{};
+  SimDuration duration{};
   int response_code = 0;
   std::uint32_t response_flags = 0;
   std::uint32_t upstream_flags = 0;  // what the server-side sidecar saw
@@ -107,8 +108,8 @@ struct SpanRecord {
 // One per request stream through a caller-side proxy, with its final outcome: the unit of
 // Istio's `istio_requests_total{reporter="source"}` (retries are not separate requests there).
 struct HopRecord {
-  SimTime start = 0;
-  SimTime duration = 0;
+  SimTime start{};
+  SimDuration duration{};
   std::string_view source_workload;
   std::string_view destination_service;
   std::string_view destination_workload;
@@ -122,7 +123,7 @@ struct HopRecord {
 // Timeline events (docs/design.md §3.3 `events`): config_applied, pod_started, pod_ready, pod_killed,
 // host_ejected, host_returned, overflow_began, overflow_ended, ...
 struct EventRecord {
-  SimTime time = 0;
+  SimTime time{};
   std::string kind;
   std::string subject;
   std::string detail;
@@ -143,9 +144,9 @@ void sort_workloads(std::vector<WorkloadInfo>& workloads);
 struct RunInfo {
   std::string scenario;    // scenario name (metadata.name) or path
   std::uint64_t seed = 0;
-  SimTime duration = 0;    // arrivals stop here
+  SimDuration duration{};    // arrivals stop here
   std::string meshtwin_version;
-  SimTime metrics_interval = engine::kSecond;
+  SimDuration metrics_interval = engine::kSecond;
   // The scenario and manifests as run: (path, content).
   std::vector<std::pair<std::string, std::string>> inputs;
   // The workloads of the mesh at the start, sorted by name (docs/results-schema.md `workloads`).
@@ -153,7 +154,7 @@ struct RunInfo {
 };
 
 struct RunEnd {
-  SimTime sim_end = 0;        // when the last event ran
+  SimTime sim_end{};        // when the last event ran
   double wall_seconds = 0;
   bool complete = true;       // false: interrupted
 };

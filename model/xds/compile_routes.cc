@@ -335,7 +335,7 @@ bool ProxyCompiler::apply_forward(const VsInfo& v, const config::HTTPRoute& rule
     return false;
   }
   r.action = Route::Action::Forward;
-  r.timeout = rule.timeout.value_or(0);
+  r.timeout = rule.timeout.value_or(SimDuration{});
   if (rule.rewrite) {
     if (!rule.rewrite->uri.empty()) r.prefix_rewrite = rule.rewrite->uri;
     if (!rule.rewrite->authority.empty()) authority = rule.rewrite->authority;
@@ -542,7 +542,7 @@ Route ProxyCompiler::default_route(const registry::Service& s, std::uint32_t por
   WeightedCluster wc;
   wc.name = outbound_cluster_name(port, "", s.hostname);
   r.clusters.push_back(std::move(wc));
-  r.timeout = 0;
+  r.timeout = SimDuration{};
   r.retry = detail::convert_retry_policy(nullptr, false, mesh_);
   // The DR's consistent hash still applies to the default route (§2.6).
   if (const auto* hash = detail::consistent_hash_for(drs_.lookup(proxy_, s.hostname, s.namespace_), "", port))
@@ -566,7 +566,7 @@ VirtualHost ProxyCompiler::catch_all_vhost() const {
     WeightedCluster wc;
     wc.name = outbound_policy_ == "ALLOW_ANY_DYNAMIC_DNS" ? "AllowAnyDynamicDNSCluster" : "PassthroughCluster";
     r.clusters.push_back(std::move(wc));
-    r.timeout = 0;  // and no retry policy at all
+    r.timeout = SimDuration{};  // and no retry policy at all
   }
   vh.domains = {"*"};
   vh.routes.push_back(std::move(r));

@@ -18,7 +18,7 @@ using fmt::arg;
 using text::tr;
 
 // Rounded to what a person reads (engine/time.h); 0 and below mean "none" in Envoy's config.
-std::string duration(SimTime t) { return t <= 0 ? "0s" : engine::human_duration(t); }
+std::string duration(SimDuration t) { return t <= SimDuration{} ? "0s" : engine::human_duration(t); }
 
 std::string percent(std::uint32_t per_million) {
   char buf[32];
@@ -445,12 +445,12 @@ struct Narrator {
                : text::trf("  fault: abort HTTP {status} for {percent} of requests (FI)", arg("status", a.http_status),
                               arg("percent", percent(a.per_million))));
     }
-    line(r.timeout > 0 ? text::trf("  timeout: {timeout}", arg("timeout", duration(r.timeout)))
+    line(r.timeout > SimDuration{} ? text::trf("  timeout: {timeout}", arg("timeout", duration(r.timeout)))
                        : tr("  timeout: none (0s: Istio's default)"));
     if (r.retry)
       line(text::trf("  retries: {n} on {on}{per_try}, backoff {base}...{max}", arg("n", r.retry->num_retries),
                         arg("on", retry_on(r.retry->retry_on, r.retry->retriable_status_codes)),
-                        arg("per_try", r.retry->per_try_timeout > 0
+                        arg("per_try", r.retry->per_try_timeout > SimDuration{}
                                            ? text::trf(", per try {timeout}", arg("timeout", duration(r.retry->per_try_timeout)))
                                            : ""),
                         arg("base", duration(r.retry->backoff_base)), arg("max", duration(r.retry->backoff_max))));

@@ -129,7 +129,7 @@ std::optional<RetryPolicy> convert_retry_policy(const config::HTTPRetry* in, boo
   if (in->per_try_timeout) out.per_try_timeout = *in->per_try_timeout;
   if (in->retry_ignore_previous_hosts) out.previous_hosts_predicate = *in->retry_ignore_previous_hosts;
   out.retry_remote_localities = in->retry_remote_localities;
-  if (in->backoff && *in->backoff > 0) {
+  if (in->backoff && *in->backoff > SimDuration{}) {
     // Envoy: max interval defaults to 10 x base (E-RETRY).
     out.backoff_base = *in->backoff;
     out.backoff_max = 10 * *in->backoff;

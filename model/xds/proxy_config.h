@@ -23,6 +23,7 @@ class RE2;
 
 namespace meshtwin::xds {
 
+using engine::SimDuration;
 using engine::SimTime;
 
 // ------------------------------------------------------------------ matching
@@ -140,9 +141,9 @@ struct RetryPolicy {
   std::uint32_t num_retries = 0;
   std::uint32_t retry_on = 0;
   std::vector<std::uint32_t> retriable_status_codes;
-  SimTime per_try_timeout = 0;  // 0: none
-  SimTime backoff_base = 25 * engine::kMillisecond;
-  SimTime backoff_max = 250 * engine::kMillisecond;
+  SimDuration per_try_timeout{};  // 0: none
+  SimDuration backoff_base = 25 * engine::kMillisecond;
+  SimDuration backoff_max = 250 * engine::kMillisecond;
   bool previous_hosts_predicate = true;
   std::uint32_t host_selection_retry_max_attempts = 5;
   bool retry_remote_localities = false;
@@ -150,7 +151,7 @@ struct RetryPolicy {
 
 struct FaultPolicy {
   struct Delay {
-    SimTime duration = 0;
+    SimDuration duration{};
     std::uint32_t per_million = 0;  // percentage × 10,000
   };
   struct Abort {
@@ -194,7 +195,7 @@ struct Route {
   // Forward
   std::vector<WeightedCluster> clusters;  // one entry = plain cluster
   std::uint64_t total_weight = 0;
-  SimTime timeout = 0;                    // 0: disabled (Istio's default, docs/semantics.md §4.1)
+  SimDuration timeout{};                    // 0: disabled (Istio's default, docs/semantics.md §4.1)
   std::optional<RetryPolicy> retry;       // nullopt: no retry policy at all
   std::optional<FaultPolicy> fault;
   std::vector<MirrorPolicy> mirrors;

@@ -13,7 +13,7 @@ namespace {
 
 using engine::kSecond;
 
-scenario::Progress at(engine::SimTime now, engine::SimTime duration = 60 * kSecond) {
+scenario::Progress at(engine::SimTime now, engine::SimDuration duration = 60 * kSecond) {
   scenario::Progress p;
   p.sim_now = now;
   p.sim_duration = duration;
@@ -30,7 +30,7 @@ struct Fake {
 
 TEST(ProgressMeter, FirstReportDrawsAtOnce) {
   Fake f;
-  f.meter.update(at(kSecond));
+  f.meter.update(at(engine::SimTime{} + kSecond));
   EXPECT_EQ(f.lines.size(), 1u);
 }
 
@@ -39,7 +39,7 @@ TEST(ProgressMeter, RedrawsAtMostFiveTimesASecondOfWallTime) {
   // 1000 reports over exactly 2 s of wall time (every 2 ms): 0.0, 0.2, ..., 2.0 s draw.
   for (int i = 0; i <= 1000; ++i) {
     f.now = 100.0 + i * 0.002;
-    f.meter.update(at(i * 10 * engine::kMillisecond));
+    f.meter.update(at(engine::SimTime{} + i * 10 * engine::kMillisecond));
   }
   EXPECT_GE(f.lines.size(), 10u);
   EXPECT_LE(f.lines.size(), 11u);
@@ -49,14 +49,14 @@ TEST(ProgressMeter, SlowReportsAllDraw) {
   Fake f;
   for (int i = 1; i <= 5; ++i) {
     f.now += 1.0;  // one report per wall second: none is dropped
-    f.meter.update(at(i * kSecond));
+    f.meter.update(at(engine::SimTime{} + i * kSecond));
   }
   EXPECT_EQ(f.lines.size(), 5u);
 }
 
 TEST(ProgressMeter, LineShowsSimulatedTimePercentAndEta) {
   // 15 s of 60 s simulated in 3 s of wall time: 25 %, 45 s to go at 5x → 9 s.
-  const std::string line = ProgressMeter::format_line(at(15 * kSecond), 3.0);
+  const std::string line = ProgressMeter::format_line(at(engine::SimTime{} + 15 * kSecond), 3.0);
   EXPECT_NE(line.find("t=" + engine::format_duration(15 * kSecond) + "/" + engine::format_duration(60 * kSecond)),
             std::string::npos)
       << line;
@@ -66,9 +66,9 @@ TEST(ProgressMeter, LineShowsSimulatedTimePercentAndEta) {
 }
 
 TEST(ProgressMeter, EtaUnknownAtStartAndZeroWhileDraining) {
-  EXPECT_NE(ProgressMeter::format_line(at(0), 0.5).find("ETA -"), std::string::npos);
+  EXPECT_NE(ProgressMeter::format_line(at(engine::SimTime{}), 0.5).find("ETA -"), std::string::npos);
   // Past the duration: arrivals have stopped, requests in flight drain; capped at 100 %.
-  const std::string line = ProgressMeter::format_line(at(61 * kSecond), 10.0);
+  const std::string line = ProgressMeter::format_line(at(engine::SimTime{} + 61 * kSecond), 10.0);
   EXPECT_NE(line.find("100.0%"), std::string::npos) << line;
   EXPECT_NE(line.find("ETA 0s"), std::string::npos) << line;
 }

@@ -315,7 +315,7 @@ spec:
   EXPECT_EQ(ch.key, ConsistentHashLB::Key::HttpCookie);
   EXPECT_EQ(ch.cookie_name, "user");
   EXPECT_EQ(ch.cookie_path, "/");
-  EXPECT_EQ(ch.cookie_ttl, 0);
+  EXPECT_EQ(ch.cookie_ttl, engine::SimDuration{});
   EXPECT_EQ(ch.algorithm, ConsistentHashLB::Algorithm::RingHash);
   EXPECT_EQ(ch.minimum_ring_size, 2048u);
   ASSERT_TRUE(tp.load_balancer->locality_lb_setting);

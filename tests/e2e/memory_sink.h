@@ -17,7 +17,8 @@ struct StoredRequest {
   std::uint32_t flags;
   int attempts;
   std::string destination_service, destination_version, vs_rule;
-  telemetry::SimTime start, duration;
+  telemetry::SimTime start;
+  telemetry::SimDuration duration;
   int degraded;
   // Schema 6: a redirect's Location and the previous hop of a followed redirect.
   std::string location, method, authority, path;
@@ -32,7 +33,8 @@ struct StoredSpan {
   std::uint32_t flags;
   int attempt, app_attempt;
   std::string source_pod;
-  telemetry::SimTime start, duration;
+  telemetry::SimTime start;
+  telemetry::SimDuration duration;
   std::uint64_t config_version;
   // Schema 6: what the upstream received ("" when not recorded) and a redirect's Location.
   std::string received_path, received_authority, received_headers, location;

@@ -180,17 +180,17 @@ TEST(Distribution, EmpiricalDegenerateInputsDoNotCrash) {
 
 TEST(Distribution, SampleDurationRoundsAndClamps) {
   RngStream rng(5, "test/duration");
-  EXPECT_EQ(Distribution::constant(1.5).sample_duration(rng), 2);
-  EXPECT_EQ(Distribution::constant(2.4).sample_duration(rng), 2);
-  EXPECT_EQ(Distribution::constant(-5).sample_duration(rng), 0);
-  EXPECT_EQ(Distribution::constant(NAN).sample_duration(rng), 0);
-  EXPECT_EQ(Distribution::constant(1e30).sample_duration(rng), kNever);
+  EXPECT_EQ(Distribution::constant(1.5).sample_duration(rng), SimDuration::from_ns(2));
+  EXPECT_EQ(Distribution::constant(2.4).sample_duration(rng), SimDuration::from_ns(2));
+  EXPECT_EQ(Distribution::constant(-5).sample_duration(rng), engine::SimDuration{});
+  EXPECT_EQ(Distribution::constant(NAN).sample_duration(rng), engine::SimDuration{});
+  EXPECT_EQ(Distribution::constant(1e30).sample_duration(rng), SimDuration::max());
   const Distribution n = Distribution::normal(0, 1000);
   int zeros = 0;
   for (int i = 0; i < 10000; ++i) {
-    const SimTime t = n.sample_duration(rng);
-    EXPECT_GE(t, 0);
-    zeros += t == 0;
+    const SimDuration t = n.sample_duration(rng);
+    EXPECT_GE(t, SimDuration{});
+    zeros += t == SimDuration{};
   }
   EXPECT_NEAR(zeros, 5000, 300);
 }

@@ -29,7 +29,7 @@ TEST(Simulator, EqualTimesRunInSchedulingOrder) {
   Recorder rec{&sim, {}};
   // Interleave two times so that heap order alone would not give FIFO.
   for (std::uint64_t i = 0; i < 200; ++i) {
-    sim.schedule_at(i % 2 == 0 ? 50 : 10, &Recorder::record, &rec, i);
+    sim.schedule_at(SimTime::from_ns(i % 2 == 0 ? 50 : 10), &Recorder::record, &rec, i);
   }
   EXPECT_EQ(sim.run(), 200u);
   ASSERT_EQ(rec.log.size(), 200u);
@@ -38,7 +38,7 @@ TEST(Simulator, EqualTimesRunInSchedulingOrder) {
   for (std::uint64_t i = 0; i < 200; i += 2) want.push_back(i);
   for (std::size_t k = 0; k < want.size(); ++k) {
     EXPECT_EQ(rec.log[k].second, want[k]) << "position " << k;
-    EXPECT_EQ(rec.log[k].first, k < 100 ? 10 : 50);
+    EXPECT_EQ(rec.log[k].first, SimTime::from_ns(k < 100 ? 10 : 50));
   }
 }
 
@@ -49,17 +49,17 @@ struct Chainer {
   static void run(void* ctx, std::uint64_t arg) {
     auto* self = static_cast<Chainer*>(ctx);
     self->order.push_back(arg);
-    if (arg == 1) self->sim->schedule_in(0, &Chainer::run, self, 100);
+    if (arg == 1) self->sim->schedule_in(SimDuration{}, &Chainer::run, self, 100);
   }
 };
 
 TEST(Simulator, SameTimeEventScheduledDuringRunGoesLast) {
   Simulator sim;
   Chainer c{&sim, {}};
-  for (std::uint64_t i = 1; i <= 3; ++i) sim.schedule_at(7, &Chainer::run, &c, i);
+  for (std::uint64_t i = 1; i <= 3; ++i) sim.schedule_at(SimTime::from_ns(7), &Chainer::run, &c, i);
   sim.run();
   EXPECT_EQ(c.order, (std::vector<std::uint64_t>{1, 2, 3, 100}));
-  EXPECT_EQ(sim.now(), 7);
+  EXPECT_EQ(sim.now(), SimTime::from_ns(7));
 }
 
 TEST(Simulator, RandomScheduleRunsInTimeThenFifoOrder) {
@@ -68,7 +68,7 @@ TEST(Simulator, RandomScheduleRunsInTimeThenFifoOrder) {
   RngStream rng(1, "test/random-schedule");
   std::vector<std::pair<SimTime, std::uint64_t>> want;
   for (std::uint64_t i = 0; i < 5000; ++i) {
-    const SimTime t = static_cast<SimTime>(rng.uniform_int(300));  // many ties
+    const SimTime t = SimTime::from_ns(static_cast<std::int64_t>(rng.uniform_int(300)));  // many ties
     sim.schedule_at(t, &Recorder::record, &rec, i);
     want.emplace_back(t, i);
   }
@@ -97,7 +97,7 @@ void check_against_sorted_reference(EventQueue& q, std::size_t max_pending, int 
   for (int step = 0; step < steps; ++step) {
     const std::uint64_t op = rng.uniform_int(10);
     if ((op < 5 && ref.size() < max_pending) || ref.empty()) {
-      const Ref e{static_cast<SimTime>(rng.uniform_int(static_cast<std::uint64_t>(time_range))), id++};
+      const Ref e{SimTime::from_ns(static_cast<std::int64_t>(rng.uniform_int(static_cast<std::uint64_t>(time_range.ns())))), id++};
       q.push(e.time, nullptr, nullptr, e.id);
       ref.insert(std::upper_bound(ref.begin(), ref.end(), e, less), e);
     } else if (op < 8 || ref.size() >= max_pending) {
@@ -107,7 +107,7 @@ void check_against_sorted_reference(EventQueue& q, std::size_t max_pending, int 
       EXPECT_EQ(got.time, ref.front().time);
       ref.erase(ref.begin());
     } else {
-      const Ref e{ref.front().time + static_cast<SimTime>(rng.uniform_int(static_cast<std::uint64_t>(time_range))),
+      const Ref e{ref.front().time + SimDuration::from_ns(static_cast<std::int64_t>(rng.uniform_int(static_cast<std::uint64_t>(time_range.ns())))),
                   id++};
       q.replace_top(e.time, nullptr, nullptr, e.id);
       ref.erase(ref.begin());
@@ -124,20 +124,20 @@ void check_against_sorted_reference(EventQueue& q, std::size_t max_pending, int 
 
 TEST(EventQueue, MatchesSortedReference) {
   EventQueue q;
-  check_against_sorted_reference(q, 100'000, 100'000, 1000);
+  check_against_sorted_reference(q, 100'000, 100'000, SimTime::from_ns(1000));
 }
 
 // Sequence numbers run out every 100 schedules here (2^32 in real use): the renumbering must
 // keep time order and FIFO among equal times, many times over, with many ties.
 TEST(EventQueue, RenumberingKeepsOrderAndFifo) {
   EventQueue q(100);
-  check_against_sorted_reference(q, 90, 100'000, 20);
+  check_against_sorted_reference(q, 90, 100'000, SimTime::from_ns(20));
 }
 
 TEST(EventQueue, RenumberingWithTooManyPendingThrows) {
   EventQueue q(8);
-  for (std::uint64_t i = 0; i < 8; ++i) q.push(1, nullptr, nullptr, i);
-  EXPECT_THROW(q.push(1, nullptr, nullptr, 8), std::length_error);
+  for (std::uint64_t i = 0; i < 8; ++i) q.push(SimTime::from_ns(1), nullptr, nullptr, i);
+  EXPECT_THROW(q.push(SimTime::from_ns(1), nullptr, nullptr, 8), std::length_error);
   // Nothing was added or lost.
   EXPECT_EQ(q.size(), 8u);
   for (std::uint64_t i = 0; i < 8; ++i) EXPECT_EQ(q.pop().arg, i);
@@ -148,15 +148,15 @@ TEST(EventQueue, RenumberingWithTooManyPendingThrows) {
 TEST(EventQueue, ReusedSlotsCarryTheNewPayload) {
   EventQueue q;
   int a = 0, b = 0;
-  q.push(5, nullptr, &a, 1);
-  q.push(7, nullptr, &b, 2);
+  q.push(SimTime::from_ns(5), nullptr, &a, 1);
+  q.push(SimTime::from_ns(7), nullptr, &b, 2);
   EXPECT_EQ(q.pop().ctx, &a);
-  q.push(3, nullptr, &b, 3);
+  q.push(SimTime::from_ns(3), nullptr, &b, 3);
   const Event e = q.top();
-  EXPECT_EQ(e.time, 3);
+  EXPECT_EQ(e.time, SimTime::from_ns(3));
   EXPECT_EQ(e.ctx, &b);
   EXPECT_EQ(e.arg, 3u);
-  q.replace_top(9, nullptr, &a, 4);
+  q.replace_top(SimTime::from_ns(9), nullptr, &a, 4);
   EXPECT_EQ(q.pop().arg, 2u);
   const Event last = q.pop();
   EXPECT_EQ(last.arg, 4u);
@@ -167,34 +167,34 @@ TEST(EventQueue, ReusedSlotsCarryTheNewPayload) {
 TEST(Simulator, RunUntilStopsAndLeavesClockAtUntil) {
   Simulator sim;
   Recorder rec{&sim, {}};
-  sim.schedule_at(10, &Recorder::record, &rec, 1);
-  sim.schedule_at(20, &Recorder::record, &rec, 2);
-  sim.schedule_at(25, &Recorder::record, &rec, 3);  // exactly at `until`: runs
-  sim.schedule_at(30, &Recorder::record, &rec, 4);
-  EXPECT_EQ(sim.run(25), 3u);
-  EXPECT_EQ(sim.now(), 25);
+  sim.schedule_at(SimTime::from_ns(10), &Recorder::record, &rec, 1);
+  sim.schedule_at(SimTime::from_ns(20), &Recorder::record, &rec, 2);
+  sim.schedule_at(SimTime::from_ns(25), &Recorder::record, &rec, 3);  // exactly at `until`: runs
+  sim.schedule_at(SimTime::from_ns(30), &Recorder::record, &rec, 4);
+  EXPECT_EQ(sim.run(SimTime::from_ns(25)), 3u);
+  EXPECT_EQ(sim.now(), SimTime::from_ns(25));
   EXPECT_EQ(sim.pending(), 1u);
   EXPECT_EQ(rec.log.size(), 3u);
 
-  EXPECT_EQ(sim.run(27), 0u);
-  EXPECT_EQ(sim.now(), 27);
+  EXPECT_EQ(sim.run(SimTime::from_ns(27)), 0u);
+  EXPECT_EQ(sim.now(), SimTime::from_ns(27));
 
   EXPECT_EQ(sim.run(), 1u);
-  EXPECT_EQ(sim.now(), 30);
+  EXPECT_EQ(sim.now(), SimTime::from_ns(30));
   EXPECT_EQ(sim.pending(), 0u);
   EXPECT_EQ(sim.events_executed(), 4u);
 }
 
 TEST(Simulator, RunUntilWithEmptyQueueAdvancesClock) {
   Simulator sim;
-  EXPECT_EQ(sim.run(5 * kSecond), 0u);
-  EXPECT_EQ(sim.now(), 5 * kSecond);
+  EXPECT_EQ(sim.run(SimTime{} + 5 * kSecond), 0u);
+  EXPECT_EQ(sim.now(), SimTime{} + 5 * kSecond);
   // Never backwards.
-  EXPECT_EQ(sim.run(kSecond), 0u);
-  EXPECT_EQ(sim.now(), 5 * kSecond);
+  EXPECT_EQ(sim.run(SimTime{} + kSecond), 0u);
+  EXPECT_EQ(sim.now(), SimTime{} + 5 * kSecond);
   // run() without a bound leaves the clock alone.
   sim.run();
-  EXPECT_EQ(sim.now(), 5 * kSecond);
+  EXPECT_EQ(sim.now(), engine::SimTime{} + 5 * kSecond);
 }
 
 struct Stopper {
@@ -210,20 +210,20 @@ struct Stopper {
 TEST(Simulator, StopReturnsAfterTheCurrentEvent) {
   Simulator sim;
   Stopper s{&sim};
-  sim.schedule_at(1, &Stopper::run, &s, 0);
-  sim.schedule_at(2, &Stopper::run, &s, 1);
-  sim.schedule_at(2, &Stopper::run, &s, 0);
-  sim.schedule_at(3, &Stopper::run, &s, 0);
-  EXPECT_EQ(sim.run(100), 2u);
+  sim.schedule_at(SimTime::from_ns(1), &Stopper::run, &s, 0);
+  sim.schedule_at(SimTime::from_ns(2), &Stopper::run, &s, 1);
+  sim.schedule_at(SimTime::from_ns(2), &Stopper::run, &s, 0);
+  sim.schedule_at(SimTime::from_ns(3), &Stopper::run, &s, 0);
+  EXPECT_EQ(sim.run(SimTime::from_ns(100)), 2u);
   EXPECT_TRUE(sim.stopped());
   EXPECT_EQ(s.ran, 2);
-  EXPECT_EQ(sim.now(), 2);  // not advanced to `until`
+  EXPECT_EQ(sim.now(), SimTime::from_ns(2));  // not advanced to `until`
   EXPECT_EQ(sim.pending(), 2u);
   // The next run() forgets the stop and carries on.
-  EXPECT_EQ(sim.run(100), 2u);
+  EXPECT_EQ(sim.run(SimTime::from_ns(100)), 2u);
   EXPECT_FALSE(sim.stopped());
   EXPECT_EQ(s.ran, 4);
-  EXPECT_EQ(sim.now(), 100);
+  EXPECT_EQ(sim.now(), SimTime::from_ns(100));
 }
 
 // A stop token set from inside an event (as a signal handler would between two events)
@@ -242,35 +242,35 @@ TEST(Simulator, StopTokenEndsRunAfterTheCurrentEventAndPersists) {
     self->ran.push_back(self->sim->now());
     if (arg == 1) self->token->request_stop();
   };
-  for (std::uint64_t i = 0; i < 5; ++i) sim.schedule_at(10 * static_cast<SimTime>(i), fn, &ctx, i);
-  EXPECT_EQ(sim.run(1000), 2u);
-  EXPECT_EQ(ctx.ran, (std::vector<SimTime>{0, 10}));
-  EXPECT_EQ(sim.now(), 10);  // not advanced to `until`
+  for (std::uint64_t i = 0; i < 5; ++i) sim.schedule_at(SimTime::from_ns(10 * static_cast<std::int64_t>(i)), fn, &ctx, i);
+  EXPECT_EQ(sim.run(SimTime::from_ns(1000)), 2u);
+  EXPECT_EQ(ctx.ran, (std::vector<SimTime>{SimTime{}, SimTime::from_ns(10)}));
+  EXPECT_EQ(sim.now(), SimTime::from_ns(10));  // not advanced to `until`
   EXPECT_TRUE(sim.stop_requested());
-  EXPECT_EQ(sim.run(1000), 0u);  // the request holds
+  EXPECT_EQ(sim.run(SimTime::from_ns(1000)), 0u);  // the request holds
   EXPECT_EQ(sim.pending(), 3u);
   sim.set_stop_token(nullptr);
-  EXPECT_EQ(sim.run(1000), 3u);
+  EXPECT_EQ(sim.run(SimTime::from_ns(1000)), 3u);
 }
 
 TEST(Simulator, PastTimesAreClampedToNow) {
   Simulator sim;
   Recorder rec{&sim, {}};
-  sim.run(100);
-  sim.schedule_at(40, &Recorder::record, &rec, 1);
-  sim.schedule_in(-5, &Recorder::record, &rec, 2);
+  sim.run(SimTime::from_ns(100));
+  sim.schedule_at(SimTime::from_ns(40), &Recorder::record, &rec, 1);
+  sim.schedule_in(SimDuration::from_ns(-5), &Recorder::record, &rec, 2);
   sim.run();
   ASSERT_EQ(rec.log.size(), 2u);
-  EXPECT_EQ(rec.log[0], (std::pair<SimTime, std::uint64_t>{100, 1}));
-  EXPECT_EQ(rec.log[1], (std::pair<SimTime, std::uint64_t>{100, 2}));
+  EXPECT_EQ(rec.log[0], (std::pair<SimTime, std::uint64_t>{SimTime::from_ns(100), 1}));
+  EXPECT_EQ(rec.log[1], (std::pair<SimTime, std::uint64_t>{SimTime::from_ns(100), 2}));
 }
 
 TEST(Simulator, ScheduleInNeverSaturates) {
   Simulator sim;
   Recorder rec{&sim, {}};
-  sim.run(10);
-  sim.schedule_in(kNever, &Recorder::record, &rec, 1);
-  EXPECT_EQ(sim.run(kNever - 1), 0u);
+  sim.run(SimTime::from_ns(10));
+  sim.schedule_in(SimDuration::max(), &Recorder::record, &rec, 1);
+  EXPECT_EQ(sim.run(kNever - kNanosecond), 0u);
   EXPECT_TRUE(rec.log.empty());
   EXPECT_EQ(sim.pending(), 1u);
 }
@@ -283,9 +283,9 @@ struct PendingProbe {
     auto* self = static_cast<PendingProbe*>(ctx);
     self->seen.push_back(self->sim->pending());
     if (arg > 0) {
-      self->sim->schedule_in(1, &PendingProbe::run, self, 0);
+      self->sim->schedule_in(SimDuration::from_ns(1), &PendingProbe::run, self, 0);
       self->seen.push_back(self->sim->pending());
-      self->sim->schedule_in(2, &PendingProbe::run, self, 0);
+      self->sim->schedule_in(SimDuration::from_ns(2), &PendingProbe::run, self, 0);
       self->seen.push_back(self->sim->pending());
     }
   }
@@ -294,8 +294,8 @@ struct PendingProbe {
 TEST(Simulator, PendingExcludesTheRunningEvent) {
   Simulator sim;
   PendingProbe p{&sim, {}};
-  sim.schedule_at(0, &PendingProbe::run, &p, 1);
-  sim.schedule_at(10, &PendingProbe::run, &p, 0);
+  sim.schedule_at(SimTime{}, &PendingProbe::run, &p, 1);
+  sim.schedule_at(SimTime::from_ns(10), &PendingProbe::run, &p, 0);
   EXPECT_EQ(sim.pending(), 2u);
   sim.run();
   // First event: 1 other pending, then 2, then 3; then the three remaining events see 2, 1, 0.
@@ -311,8 +311,8 @@ struct Member {
 TEST(Simulator, ThunkCallsMemberFunction) {
   Simulator sim;
   Member m;
-  sim.schedule_in(5, &Simulator::thunk<Member, &Member::on_event>, &m, 42);
-  sim.schedule_in(5, &Simulator::thunk<Member, &Member::on_event>, &m, 43);
+  sim.schedule_in(SimDuration::from_ns(5), &Simulator::thunk<Member, &Member::on_event>, &m, 42);
+  sim.schedule_in(SimDuration::from_ns(5), &Simulator::thunk<Member, &Member::on_event>, &m, 43);
   sim.run();
   EXPECT_EQ(m.got, (std::vector<std::uint64_t>{42, 43}));
 }
@@ -329,8 +329,8 @@ struct Thrower {
 TEST(Simulator, ThrowingEventIsConsumedNotRerun) {
   Simulator sim;
   Thrower t;
-  sim.schedule_at(1, &Thrower::run, &t, 1);
-  sim.schedule_at(2, &Thrower::run, &t, 0);
+  sim.schedule_at(SimTime::from_ns(1), &Thrower::run, &t, 1);
+  sim.schedule_at(SimTime::from_ns(2), &Thrower::run, &t, 0);
   EXPECT_THROW(sim.run(), std::runtime_error);
   EXPECT_EQ(t.ran, 1);
   EXPECT_EQ(sim.pending(), 1u);
@@ -343,13 +343,13 @@ TEST(Simulator, ThrowingEventIsConsumedNotRerun) {
 struct Hold {
   Simulator* sim;
   RngStream rng{3, "test/hold"};
-  SimTime last = 0;
+  SimTime last = SimTime{};
   bool monotone = true;
   static void run(void* ctx, std::uint64_t) {
     auto* self = static_cast<Hold*>(ctx);
     if (self->sim->now() < self->last) self->monotone = false;
     self->last = self->sim->now();
-    self->sim->schedule_in(static_cast<SimTime>(self->rng.uniform_int(2000)), &Hold::run, self);
+    self->sim->schedule_in(SimDuration::from_ns(static_cast<std::int64_t>(self->rng.uniform_int(2000))), &Hold::run, self);
   }
 };
 
@@ -364,7 +364,7 @@ struct FifoHold {
     auto* self = static_cast<FifoHold*>(ctx);
     self->ran.emplace_back(self->sim->now(), id);
     // Few distinct increments: many equal times.
-    self->sim->schedule_in(static_cast<SimTime>(self->rng.uniform_int(4)), &FifoHold::run, self,
+    self->sim->schedule_in(SimDuration::from_ns(static_cast<std::int64_t>(self->rng.uniform_int(4))), &FifoHold::run, self,
                            self->next_id++);
   }
 };
@@ -374,9 +374,9 @@ TEST(Simulator, FifoAmongEqualTimesSurvivesSequenceRenumbering) {
   FifoHold h;
   h.sim = &sim;
   for (int i = 0; i < 500; ++i) {
-    sim.schedule_at(static_cast<SimTime>(h.rng.uniform_int(4)), &FifoHold::run, &h, h.next_id++);
+    sim.schedule_at(SimTime::from_ns(static_cast<std::int64_t>(h.rng.uniform_int(4))), &FifoHold::run, &h, h.next_id++);
   }
-  sim.run(200);
+  sim.run(SimTime::from_ns(200));
   ASSERT_GT(h.ran.size(), 20'000u);  // dozens of renumberings
   for (std::size_t i = 1; i < h.ran.size(); ++i) {
     // Time never goes back; at equal times, ids (schedule order) ascend.
@@ -391,13 +391,13 @@ TEST(Simulator, HoldModelKeepsPendingConstantAndTimeMonotone) {
   Simulator sim;
   Hold h{&sim};
   for (int i = 0; i < 1000; ++i) {
-    sim.schedule_at(static_cast<SimTime>(h.rng.uniform_int(2000)), &Hold::run, &h);
+    sim.schedule_at(SimTime::from_ns(static_cast<std::int64_t>(h.rng.uniform_int(2000))), &Hold::run, &h);
   }
-  const std::uint64_t ran = sim.run(1'000'000);
+  const std::uint64_t ran = sim.run(SimTime::from_ns(1'000'000));
   EXPECT_GT(ran, 100000u);
   EXPECT_TRUE(h.monotone);
   EXPECT_EQ(sim.pending(), 1000u);
-  EXPECT_EQ(sim.now(), 1'000'000);
+  EXPECT_EQ(sim.now(), SimTime::from_ns(1'000'000));
 }
 
 }  // namespace

@@ -15,7 +15,7 @@ struct Owner {
   Timer timer{sim, &Owner::on_fire, this};
   std::vector<std::pair<SimTime, std::uint64_t>> fired;
   int rearm_times = 0;  // how many more times on_fire re-arms itself
-  SimTime period = 0;
+  SimDuration period;
 
   static void on_fire(void* ctx, std::uint64_t arg) {
     auto* self = static_cast<Owner*>(ctx);
@@ -31,20 +31,20 @@ TEST(Timer, FiresOnceAtDeadlineWithArg) {
   Owner o;
   EXPECT_FALSE(o.timer.armed());
   EXPECT_EQ(o.timer.deadline(), kNever);
-  o.timer.arm_at(100, 7);
+  o.timer.arm_at(SimTime::from_ns(100), 7);
   EXPECT_TRUE(o.timer.armed());
-  EXPECT_EQ(o.timer.deadline(), 100);
+  EXPECT_EQ(o.timer.deadline(), SimTime::from_ns(100));
   o.sim.run();
   ASSERT_EQ(o.fired.size(), 1u);
-  EXPECT_EQ(o.fired[0], (std::pair<SimTime, std::uint64_t>{100, 7}));
+  EXPECT_EQ(o.fired[0], (std::pair<SimTime, std::uint64_t>{SimTime::from_ns(100), 7}));
   EXPECT_FALSE(o.timer.armed());
   EXPECT_EQ(o.timer.deadline(), kNever);
 }
 
 TEST(Timer, CancelledTimerNeverFires) {
   Owner o;
-  o.timer.arm_at(100);
-  o.sim.run(50);
+  o.timer.arm_at(SimTime::from_ns(100));
+  o.sim.run(SimTime::from_ns(50));
   o.timer.cancel();
   EXPECT_FALSE(o.timer.armed());
   EXPECT_EQ(o.timer.deadline(), kNever);
@@ -57,37 +57,37 @@ TEST(Timer, CancelledTimerNeverFires) {
 TEST(Timer, CancelIsIdempotentAndArmAfterCancelWorks) {
   Owner o;
   o.timer.cancel();
-  o.timer.arm_at(10, 1);
+  o.timer.arm_at(SimTime::from_ns(10), 1);
   o.timer.cancel();
   o.timer.cancel();
-  o.timer.arm_at(30, 2);
+  o.timer.arm_at(SimTime::from_ns(30), 2);
   o.sim.run();
   ASSERT_EQ(o.fired.size(), 1u);
-  EXPECT_EQ(o.fired[0], (std::pair<SimTime, std::uint64_t>{30, 2}));
+  EXPECT_EQ(o.fired[0], (std::pair<SimTime, std::uint64_t>{SimTime::from_ns(30), 2}));
 }
 
 TEST(Timer, RearmLaterCancelsTheEarlierArming) {
   Owner o;
-  o.timer.arm_at(10, 1);
-  o.timer.arm_at(20, 2);
-  EXPECT_EQ(o.timer.deadline(), 20);
+  o.timer.arm_at(SimTime::from_ns(10), 1);
+  o.timer.arm_at(SimTime::from_ns(20), 2);
+  EXPECT_EQ(o.timer.deadline(), SimTime::from_ns(20));
   o.sim.run();
   ASSERT_EQ(o.fired.size(), 1u);
-  EXPECT_EQ(o.fired[0], (std::pair<SimTime, std::uint64_t>{20, 2}));
+  EXPECT_EQ(o.fired[0], (std::pair<SimTime, std::uint64_t>{SimTime::from_ns(20), 2}));
 }
 
 TEST(Timer, RearmEarlierCancelsTheLaterArming) {
   Owner o;
-  o.timer.arm_at(20, 1);
-  o.timer.arm_in(5, 2);
+  o.timer.arm_at(SimTime::from_ns(20), 1);
+  o.timer.arm_in(SimDuration::from_ns(5), 2);
   o.sim.run();
   ASSERT_EQ(o.fired.size(), 1u);
-  EXPECT_EQ(o.fired[0], (std::pair<SimTime, std::uint64_t>{5, 2}));
+  EXPECT_EQ(o.fired[0], (std::pair<SimTime, std::uint64_t>{SimTime::from_ns(5), 2}));
 }
 
 TEST(Timer, RearmToSameDeadlineFiresOnce) {
   Owner o;
-  for (int i = 0; i < 10; ++i) o.timer.arm_at(42, static_cast<std::uint64_t>(i));
+  for (int i = 0; i < 10; ++i) o.timer.arm_at(SimTime::from_ns(42), static_cast<std::uint64_t>(i));
   o.sim.run();
   ASSERT_EQ(o.fired.size(), 1u);
   EXPECT_EQ(o.fired[0].second, 9u);
@@ -96,12 +96,12 @@ TEST(Timer, RearmToSameDeadlineFiresOnce) {
 TEST(Timer, RearmFromItsOwnCallbackIsPeriodic) {
   Owner o;
   o.rearm_times = 3;
-  o.period = 10;
-  o.timer.arm_at(5, 0);
+  o.period = SimDuration::from_ns(10);
+  o.timer.arm_at(SimTime::from_ns(5), 0);
   o.sim.run();
   ASSERT_EQ(o.fired.size(), 4u);
   for (std::size_t i = 0; i < 4; ++i) {
-    EXPECT_EQ(o.fired[i].first, 5 + 10 * static_cast<SimTime>(i));
+    EXPECT_EQ(o.fired[i].first, SimTime::from_ns(5 + 10 * static_cast<std::int64_t>(i)));
     EXPECT_EQ(o.fired[i].second, i);
   }
   EXPECT_FALSE(o.timer.armed());
@@ -109,19 +109,19 @@ TEST(Timer, RearmFromItsOwnCallbackIsPeriodic) {
 
 TEST(Timer, ArmInThePastFiresNow) {
   Owner o;
-  o.sim.run(100);
-  o.timer.arm_at(10);
-  EXPECT_EQ(o.timer.deadline(), 100);
+  o.sim.run(SimTime::from_ns(100));
+  o.timer.arm_at(SimTime::from_ns(10));
+  EXPECT_EQ(o.timer.deadline(), engine::SimTime::from_ns(100));
   o.sim.run();
   ASSERT_EQ(o.fired.size(), 1u);
-  EXPECT_EQ(o.fired[0].first, 100);
+  EXPECT_EQ(o.fired[0].first, engine::SimTime::from_ns(100));
 }
 
 TEST(Timer, ManyTimersCancelledAndRearmedOnlyLatestFire) {
   Simulator sim;
   struct Slot {
     int fires = 0;
-    SimTime at = -1;
+    SimTime at = SimTime::from_ns(-1);
     Simulator* sim = nullptr;
     static void fire(void* ctx, std::uint64_t) {
       auto* s = static_cast<Slot*>(ctx);
@@ -136,8 +136,8 @@ TEST(Timer, ManyTimersCancelledAndRearmedOnlyLatestFire) {
     timers.push_back(std::make_unique<Timer>(sim, &Slot::fire, &s));
   }
   for (std::size_t i = 0; i < timers.size(); ++i) {
-    timers[i]->arm_at(1000);
-    timers[i]->arm_at(static_cast<SimTime>(500 + i));
+    timers[i]->arm_at(SimTime::from_ns(1000));
+    timers[i]->arm_at(SimTime::from_ns(static_cast<std::int64_t>(500 + i)));
     if (i % 3 == 0) timers[i]->cancel();
   }
   sim.run();
@@ -146,7 +146,7 @@ TEST(Timer, ManyTimersCancelledAndRearmedOnlyLatestFire) {
       EXPECT_EQ(slots[i].fires, 0) << i;
     } else {
       EXPECT_EQ(slots[i].fires, 1) << i;
-      EXPECT_EQ(slots[i].at, static_cast<SimTime>(500 + i)) << i;
+      EXPECT_EQ(slots[i].at, SimTime::from_ns(static_cast<std::int64_t>(500 + i))) << i;
     }
   }
 }

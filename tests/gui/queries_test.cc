@@ -47,7 +47,7 @@ TEST_F(QueriesTest, ReviewsSharesPerWindowAre80To20_Sem3_3) {
   auto s =
       on_bookinfo([&](const results::Reader& r) { return load_window_series(r, 1, q, &error); });
   ASSERT_TRUE(s) << error;
-  EXPECT_EQ(s->window, 5 * engine::kSecond);
+  EXPECT_EQ(s->window, (5 * engine::kSecond).ns());
   ASSERT_EQ(s->series.count("v1"), 1u);
   ASSERT_EQ(s->series.count("v2"), 1u);
   EXPECT_EQ(s->series.count("v3"), 0u);
@@ -116,8 +116,8 @@ TEST_F(QueriesTest, LatencyPercentilesComeFromTheBuckets) {
   for (std::size_t i = 0; i < s->windows; ++i) {
     if (totals[i] < 100) continue;
     ++full;
-    EXPECT_GT(p50[i], engine::kMillisecond) << i;
-    EXPECT_LT(p50[i], 100 * engine::kMillisecond) << i;
+    EXPECT_GT(p50[i], engine::kMillisecond.ns()) << i;
+    EXPECT_LT(p50[i], (100 * engine::kMillisecond).ns()) << i;
     EXPECT_GT(p99[i], p50[i]) << i;
   }
   EXPECT_GE(full, 15);
@@ -157,7 +157,7 @@ TEST_F(QueriesTest, OverviewMatchesSummariesAndMetrics) {
   ASSERT_TRUE(o) << error;
   EXPECT_EQ(o->run.scenario, "bookinfo-reviews-80-20");
   EXPECT_EQ(o->run.seed, 42u);
-  EXPECT_EQ(o->run.sim_duration, 20 * engine::kSecond);
+  EXPECT_EQ(o->run.sim_duration, (20 * engine::kSecond).ns());
   ASSERT_EQ(o->client_requests.size(), 1u);
   const auto& front = o->client_requests[0];
   EXPECT_EQ(front.service, "productpage.default.svc.cluster.local");
@@ -207,7 +207,7 @@ TEST_F(QueriesTest, OverviewMatchesSummariesAndMetrics) {
 TEST_F(QueriesTest, MarkersMergeEventsOfAKindCloseInTime) {
   std::string error;
   auto m = on_bookinfo(
-      [&](const results::Reader& r) { return load_markers(r, 1, engine::kSecond, &error); });
+      [&](const results::Reader& r) { return load_markers(r, 1, engine::kSecond.ns(), &error); });
   ASSERT_TRUE(m) << error;
   // The end-of-run proxy_cpu summaries (docs/semantics.md §19.5) are not timeline markers.
   std::int64_t events = sql_int(fixture().bookinfo_db,

@@ -230,8 +230,8 @@ TEST_F(ViewsTest, ExplorerListsEveryMatchingRowPageByPage) {
 
   // A narrower filter: a latency range.
   f = {};
-  f.min_duration = 30 * engine::kMillisecond;
-  f.max_duration = 40 * engine::kMillisecond;
+  f.min_duration = (30 * engine::kMillisecond).ns();
+  f.max_duration = (40 * engine::kMillisecond).ns();
   explorer->set_filter(f);
   ASSERT_TRUE(window_->wait_until_loaded(60'000));
   std::int64_t in_range = sql_int(fixture().bookinfo_db,
@@ -242,8 +242,8 @@ TEST_F(ViewsTest, ExplorerListsEveryMatchingRowPageByPage) {
   EXPECT_EQ(model->rowCount(), in_range);
   EXPECT_EQ(static_cast<std::int64_t>(model->total().value_or(0)), in_range);
   for (int r = 0; r < model->rowCount(); ++r) {
-    EXPECT_GE(model->row_at(r)->duration, 30 * engine::kMillisecond);
-    EXPECT_LE(model->row_at(r)->duration, 40 * engine::kMillisecond);
+    EXPECT_GE(model->row_at(r)->duration, (30 * engine::kMillisecond).ns());
+    EXPECT_LE(model->row_at(r)->duration, (40 * engine::kMillisecond).ns());
   }
 }
 

@@ -8,10 +8,10 @@
 namespace meshtwin::gui {
 namespace {
 
-constexpr SimTime kMs = engine::kMillisecond;
+constexpr std::int64_t kMs = engine::kMillisecond.ns();  // row values: int64 nanoseconds
 
 SpanRow span(std::uint64_t id, std::optional<std::uint64_t> parent, std::string from,
-             std::string to_service, int attempt, SimTime start, SimTime duration, int code,
+             std::string to_service, int attempt, std::int64_t start, std::int64_t duration, int code,
              std::string flags = "-") {
   SpanRow s;
   s.span_id = id;

@@ -14,8 +14,8 @@ namespace {
 
 using namespace meshtwin::telemetry;
 using testing::TempDir;
-constexpr SimTime kMs = engine::kMillisecond;
-constexpr SimTime kS = engine::kSecond;
+constexpr engine::SimDuration kMs = engine::kMillisecond;
+constexpr engine::SimDuration kS = engine::kSecond;
 
 // 100 requests of client `users`, one every 100 ms from t=0, request i lasting (i+1) ms; every
 // tenth (i = 0, 10, ...) fails 503 UO. 10 requests of client `bots` to reviews, all 200.
@@ -34,7 +34,7 @@ void write_run(const std::string& path, bool with_requests = true) {
     RequestRecord r;
     r.request_id = static_cast<std::uint64_t>(i + 1);
     r.client = "users";
-    r.start = i * 100 * kMs;
+    r.start = engine::SimTime{} + i * 100 * kMs;
     r.duration = (i + 1) * kMs;
     r.method = "GET";
     r.authority = "productpage:9080";
@@ -54,7 +54,7 @@ void write_run(const std::string& path, bool with_requests = true) {
     RequestRecord r;
     r.request_id = static_cast<std::uint64_t>(1000 + i);
     r.client = "bots";
-    r.start = i * kS;
+    r.start = engine::SimTime{} + i * kS;
     r.duration = 5 * kMs;
     r.method = "GET";
     r.authority = "reviews:9080";
@@ -70,7 +70,7 @@ void write_run(const std::string& path, bool with_requests = true) {
   }
   for (int i = 0; i < 100; ++i) {
     HopRecord h;
-    h.start = i * 100 * kMs;
+    h.start = engine::SimTime{} + i * 100 * kMs;
     const bool v2 = i % 5 == 4;  // 20 of 100
     h.duration = v2 ? 30 * kMs : 2 * kMs;
     h.source_workload = "productpage-v1";
@@ -83,7 +83,7 @@ void write_run(const std::string& path, bool with_requests = true) {
   }
   for (int i = 0; i < 5; ++i) {
     HopRecord h;
-    h.start = i * kS;
+    h.start = engine::SimTime{} + i * kS;
     h.duration = 1 * kMs;
     h.source_workload = "productpage-v1";
     h.destination_service = "reviews-db.default.svc.cluster.local";
@@ -95,7 +95,7 @@ void write_run(const std::string& path, bool with_requests = true) {
     w->on_hop(h);
   }
   RunEnd end;
-  end.sim_end = 11 * kS;
+  end.sim_end = engine::SimTime{} + 11 * kS;
   w->end_run(end);
 }
 
@@ -157,8 +157,8 @@ TEST_F(AssertionsTest, ClientRequestsSuccessLatencyCountAndFlags) {
   a.name = "users are served";
   a.where.client = "users";
   a.expect = {cond("successRate", ">=", 0.9, ">= 0.9"), cond("errorRate", "==", 0.1, "== 0.1"),
-              cond("count", "==", 100), cond("p50", "==", 50.0 * kMs), cond("p99", "<", 99.0 * kMs),
-              cond("max", "<=", 100.0 * kMs), cond("flags:UO", "==", 10), cond("flags:UH", "==", 0)};
+              cond("count", "==", 100), cond("p50", "==", 50.0 * kMs.ns()), cond("p99", "<", 99.0 * kMs.ns()),
+              cond("max", "<=", 100.0 * kMs.ns()), cond("flags:UO", "==", 10), cond("flags:UH", "==", 0)};
   auto r = eval(a);
   EXPECT_EQ(r.level, AssertionLevel::Requests);
   EXPECT_EQ(r.selected, 100u);
@@ -171,7 +171,7 @@ TEST_F(AssertionsTest, ClientRequestsSuccessLatencyCountAndFlags) {
   EXPECT_TRUE(r.conditions[2].pass);
   EXPECT_TRUE(r.conditions[3].pass) << r.conditions[3].observed_text;  // nearest rank: 50th of 1..100 ms
   EXPECT_FALSE(r.conditions[4].pass) << r.conditions[4].observed_text;  // p99 is 99 ms, not < 99 ms
-  EXPECT_DOUBLE_EQ(*r.conditions[4].observed, 99.0 * kMs);
+  EXPECT_DOUBLE_EQ(*r.conditions[4].observed, 99.0 * kMs.ns());
   EXPECT_EQ(r.conditions[4].observed_text, "99ms (n=100)");
   EXPECT_TRUE(r.conditions[5].pass);
   EXPECT_TRUE(r.conditions[6].pass) << r.conditions[6].observed_text;
@@ -203,8 +203,8 @@ TEST_F(AssertionsTest, WindowIsOnStartTimeAndCodeSelects) {
   Assertion a;
   a.name = "second half";
   a.where.client = "users";
-  a.from = 5 * kS;
-  a.to = 10 * kS;
+  a.from = (5 * kS).ns();
+  a.to = (10 * kS).ns();
   a.expect = {cond("count", "==", 50), cond("successRate", "==", 0.9)};
   auto r = eval(a);
   EXPECT_EQ(r.selected, 50u);  // requests 50..99 start in [5s, 10s)
@@ -222,7 +222,7 @@ TEST_F(AssertionsTest, WindowIsOnStartTimeAndCodeSelects) {
   c.name = "flag";
   c.where.flag = "UO";
   c.from = 0;
-  c.to = 1 * kS;  // only request 0 fails in the first second
+  c.to = kS.ns();  // only request 0 fails in the first second
   c.expect = {cond("count", "==", 1)};
   EXPECT_TRUE(eval(c).pass());
 }
@@ -254,7 +254,7 @@ TEST_F(AssertionsTest, HopPercentilesComeFromBuckets) {
   a.name = "v2 latency";
   a.where.destination = "reviews.default.svc.cluster.local";
   a.where.version = "v2";
-  a.expect = {cond("p99", "<=", 50.0 * kMs), cond("max", "==", 50.0 * kMs), cond("successRate", "==", 0.9),
+  a.expect = {cond("p99", "<=", 50.0 * kMs.ns()), cond("max", "==", 50.0 * kMs.ns()), cond("successRate", "==", 0.9),
               cond("errorRate", ">", 0.05)};
   auto r = eval(a);
   EXPECT_EQ(r.selected, 20u);
@@ -285,7 +285,7 @@ TEST_F(AssertionsTest, NothingSelectedFailsAndSaysWhatWasThere) {
   Assertion h;
   h.name = "no such source";
   h.where.source = "ratings-v1";
-  h.expect = {cond("p99", "<", 1.0 * kS)};
+  h.expect = {cond("p99", "<", 1.0 * kS.ns())};
   auto rh = eval(h);
   EXPECT_FALSE(rh.pass());
   EXPECT_NE(rh.problem.find("sources were productpage-v1"), std::string::npos) << rh.problem;
@@ -323,7 +323,7 @@ TEST_F(AssertionsTest, TableAndJUnitNameTheFailedAssertion) {
   Assertion bad;
   bad.name = "users fast";
   bad.where.client = "users";
-  bad.expect = {cond("p99", "<", 10.0 * kMs, "< 10ms"), cond("count", ">", 0, "> 0")};
+  bad.expect = {cond("p99", "<", 10.0 * kMs.ns(), "< 10ms"), cond("count", ">", 0, "> 0")};
   auto results = evaluate_assertions(*reader_, run_, {ok, bad});
   ASSERT_EQ(results.size(), 2u);
   const auto s = summarize(results);

@@ -16,8 +16,8 @@ namespace {
 
 using namespace meshtwin::telemetry;
 using testing::TempDir;
-constexpr SimTime kMs = engine::kMillisecond;
-constexpr SimTime kS = engine::kSecond;
+constexpr engine::SimDuration kMs = engine::kMillisecond;
+constexpr engine::SimDuration kS = engine::kSecond;
 
 TEST(StudentT, QuantilesMatchTables) {
   // Two-sided 95 % critical values from any t table.
@@ -122,7 +122,7 @@ TEST(ReplicationSeed, ZeroIsTheSeedOthersAreMixed) {
     for (std::uint64_t s = 1; s < 50; ++s) EXPECT_NE(engine::replication_seed(42, r), engine::replication_seed(43, s));
 }
 
-RequestRecord request(std::uint64_t id, SimTime start, SimTime duration, std::string_view client, std::string_view version) {
+RequestRecord request(std::uint64_t id, SimTime start, engine::SimDuration duration, std::string_view client, std::string_view version) {
   RequestRecord r;
   r.request_id = id;
   r.client = client;
@@ -153,19 +153,19 @@ RunInfo info(std::uint64_t seed) {
 
 // A part file holding one run whose strings are interned in an order of its own.
 void write_part(const std::string& path, std::uint64_t seed, std::string_view client, std::string_view version,
-                int requests, SimTime warmup = 0) {
+                int requests, SimTime warmup = engine::SimTime{}) {
   std::string error;
   WriterOptions options;
   options.scratch = true;
-  options.warmup = warmup;
+  options.warmup = warmup.ns();
   auto w = SqliteWriter::open(path, &error, options);
   ASSERT_TRUE(w) << error;
   w->begin_run(info(seed));
   for (int i = 1; i <= requests; ++i) {
-    w->on_request(request(i, i * 100 * kMs, i * kMs, client, version));
+    w->on_request(request(i, engine::SimTime{} + i * 100 * kMs, i * kMs, client, version));
     // A hop with Istio's peer labels: its label strings must survive the copy too.
     HopRecord h;
-    h.start = i * 100 * kMs;
+    h.start = engine::SimTime{} + i * 100 * kMs;
     h.duration = i * kMs;
     h.source_workload = client;
     h.destination_service = "reviews.default.svc.cluster.local";
@@ -185,15 +185,15 @@ void write_part(const std::string& path, std::uint64_t seed, std::string_view cl
 TEST(Batches, PartFilesAreCopiedInReplicationOrderWithTheirStrings) {
   TempDir dir;
   const std::string target = dir.file("t.db");
-  write_part(dir.file("p0.db"), 42, "users", "v1", 3);
-  write_part(dir.file("p1.db"), 7, "bots", "v2", 5);
+  write_part(dir.file("p0.db"), engine::SimTime::from_ns((42)).ns(), "users", "v1", 3);
+  write_part(dir.file("p1.db"), engine::SimTime::from_ns((7)).ns(), "bots", "v2", 5);
   std::string error;
   {
     auto w = SqliteWriter::open(target, &error);
     ASSERT_TRUE(w) << error;
     // A plain run first, so the batch's string and run ids do not start at 1.
     w->begin_run(info(1));
-    w->on_request(request(1, 0, kMs, "first", "v9"));
+    w->on_request(request(1, SimTime{}, kMs, "first", "v9"));
     w->end_run({});
     BatchInfo b;
     b.scenario = "unit";
@@ -257,11 +257,11 @@ TEST(Batches, WarmupIsLeftOutOfSummariesAndReports) {
   TempDir dir;
   const std::string path = dir.file("w.db");
   // Requests start every 100ms from 100ms; a 550ms warm-up leaves out the first five.
-  write_part(path, 1, "users", "v1", 10, 550 * kMs);
+  write_part(path, 1, "users", "v1", 10, engine::SimTime{} + 550 * kMs);
   std::string error;
   auto reader = Reader::open(path, &error);
   ASSERT_TRUE(reader) << error;
-  EXPECT_EQ(reader->run(1)->warmup, 550 * kMs);
+  EXPECT_EQ(reader->run(1)->warmup, (550 * kMs).ns());
   EXPECT_EQ(reader->count_rows("requests", 1), 10u);  // rows are all written
   ASSERT_EQ(reader->summaries(1).size(), 1u);
   EXPECT_EQ(reader->summaries(1)[0].requests, 5u);
@@ -269,7 +269,7 @@ TEST(Batches, WarmupIsLeftOutOfSummariesAndReports) {
   ASSERT_TRUE(report) << error;
   ASSERT_TRUE(report->clients);
   EXPECT_EQ(report->clients->count, 5u);
-  EXPECT_EQ(report->clients->min, 6 * kMs);
+  EXPECT_EQ(report->clients->min, (6 * kMs).ns());
   // Assertions' windows start at the warm-up too.
   Assertion a;
   a.name = "count";
@@ -285,7 +285,7 @@ TEST(Batches, WarmupIsLeftOutOfSummariesAndReports) {
 TEST(Batches, MigratesSchemaVersion4) {
   TempDir dir;
   const std::string path = dir.file("v4.db");
-  write_part(path, 5, "users", "v1", 2);
+  write_part(path, engine::SimTime::from_ns((5)).ns(), "users", "v1", 2);
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
@@ -310,7 +310,7 @@ TEST(Batches, MigratesSchemaVersion4) {
     EXPECT_FALSE(open_ref(path + ":b1", &error));
     EXPECT_NE(error.find("holds no batches"), std::string::npos);
   }
-  write_part(dir.file("p.db"), 9, "users", "v1", 1);
+  write_part(dir.file("p.db"), engine::SimTime::from_ns((9)).ns(), "users", "v1", 1);
   {
     auto w = SqliteWriter::open(path, &error);
     ASSERT_TRUE(w) << error;

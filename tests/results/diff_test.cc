@@ -16,8 +16,8 @@ namespace {
 
 using namespace meshtwin::telemetry;
 using testing::TempDir;
-constexpr SimTime kMs = engine::kMillisecond;
-constexpr SimTime kS = engine::kSecond;
+constexpr engine::SimDuration kMs = engine::kMillisecond;
+constexpr engine::SimDuration kS = engine::kSecond;
 
 struct RunShape {
   std::uint64_t seed = 42;          // of the run (what the runs table says)
@@ -46,8 +46,8 @@ void write_run(const std::string& path, const RunShape& shape) {
     RequestRecord r;
     r.request_id = static_cast<std::uint64_t>(i + 1);
     r.client = "users";
-    r.start = i * 10 * kMs;
-    r.duration = static_cast<SimTime>((0.5 + exp_ms(rng)) * shape.latency_scale * static_cast<double>(kMs));
+    r.start = engine::SimTime{} + i * 10 * kMs;
+    r.duration = engine::SimDuration::from_ns(static_cast<std::int64_t>((0.5 + exp_ms(rng)) * shape.latency_scale * static_cast<double>(kMs.ns())));
     const bool fail = per_mille(rng) < shape.failures_per_thousand;
     r.response_code = fail ? 503 : 200;
     r.response_flags = fail ? static_cast<std::uint32_t>(kUpstreamOverflow) : 0u;
@@ -63,7 +63,7 @@ void write_run(const std::string& path, const RunShape& shape) {
     HopRecord h;
     h.start = r.start;
     const bool v3 = shape.with_v3 && i % 2 == 1;
-    h.duration = static_cast<SimTime>((1.0 + exp_ms(rng) / 10) * shape.latency_scale * static_cast<double>(kMs));
+    h.duration = engine::SimDuration::from_ns(static_cast<std::int64_t>((1.0 + exp_ms(rng) / 10) * shape.latency_scale * static_cast<double>(kMs.ns())));
     h.source_workload = "productpage-v1";
     h.destination_service = "reviews.default.svc.cluster.local";
     h.destination_version = v3 ? "v3" : "v1";
@@ -73,7 +73,7 @@ void write_run(const std::string& path, const RunShape& shape) {
     w->on_hop(h);
   }
   RunEnd end;
-  end.sim_end = 21 * kS;
+  end.sim_end = engine::SimTime{} + 21 * kS;
   w->end_run(end);
 }
 
@@ -145,7 +145,7 @@ TEST_F(DiffTest, IntervalsAreReproducibleAndShrinkWithAFixedSeed) {
   EXPECT_EQ(*pa->hi, *pb->hi);
   // The p50 of an exponential with mean 20 ms over 2000 values is known to within a few ms.
   const MetricDelta* p50 = group(a, "client users").find("p50");
-  EXPECT_LT(*p50->hi - *p50->lo, 6.0 * kMs);
+  EXPECT_LT(*p50->hi - *p50->lo, 6.0 * kMs.ns());
 }
 
 TEST_F(DiffTest, SlowerAndFailingCandidateIsCaughtWithIntervalsExcludingZero) {
@@ -242,7 +242,7 @@ TEST(FailIfGrammar, ReadsScopesMetricsOperatorsAndUnits) {
   EXPECT_EQ(c->version, "v3");
   EXPECT_EQ(c->op, ">=");
   EXPECT_EQ(c->unit, Threshold::Unit::Duration);
-  EXPECT_DOUBLE_EQ(c->amount, 5.0 * kMs);
+  EXPECT_DOUBLE_EQ(c->amount, 5.0 * kMs.ns());
 
   auto d = parse_threshold("client:users flags:UO > 0", &error);
   ASSERT_TRUE(d) << error;

@@ -17,8 +17,8 @@ namespace {
 
 using namespace meshtwin::telemetry;
 using testing::TempDir;
-constexpr SimTime kMs = engine::kMillisecond;
-constexpr SimTime kS = engine::kSecond;
+constexpr engine::SimDuration kMs = engine::kMillisecond;
+constexpr engine::SimDuration kS = engine::kSecond;
 
 // A 60 s scenario with one request a second until `last`, ended at `end`.
 void write_run(const std::string& path, SimTime last, RunEnd end,
@@ -34,9 +34,9 @@ void write_run(const std::string& path, SimTime last, RunEnd end,
   info.metrics_interval = kS;
   info.workloads = std::move(workloads);
   w->begin_run(info);
-  for (SimTime t = 0; t < last; t += kS) {
+  for (SimTime t = engine::SimTime{}; t < last; t += kS) {
     SpanRecord s;
-    s.request_id = static_cast<std::uint64_t>(t / kS) + 1;
+    s.request_id = static_cast<std::uint64_t>(t.since_start() / kS) + 1;
     s.span_id = s.request_id;
     s.source_workload = "productpage-v1";
     s.source_pod = "productpage-v1-0";
@@ -76,13 +76,13 @@ PrometheusExportStats export_om(const std::string& path, PrometheusExportOptions
 
 TEST(Export, DefaultsAreFifteenSecondScrapesFromTheRecordedTime) {
   // Prometheus' own default scrape interval, and Istio's sample config's.
-  EXPECT_EQ(PrometheusExportOptions{}.interval, 15 * kS);
+  EXPECT_EQ(PrometheusExportOptions{}.interval, (15 * kS).ns());
   EXPECT_FALSE(PrometheusExportOptions{}.epoch_seconds.has_value());
   TempDir dir;
   const auto path = dir.file("d.db");
   RunEnd end;
-  end.sim_end = 60 * kS;
-  write_run(path, 60 * kS, end);
+  end.sim_end = engine::SimTime{} + 60 * kS;
+  write_run(path, engine::SimTime{} + 60 * kS, end);
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   // Set the recorded time to a known value: the default epoch must follow it.
@@ -95,7 +95,7 @@ TEST(Export, DefaultsAreFifteenSecondScrapesFromTheRecordedTime) {
   const auto st = export_om(path);
   EXPECT_EQ(st.epoch_seconds, 1234567890.25);
   EXPECT_EQ(st.scrapes, 4u);  // 15, 30, 45, 60 s
-  EXPECT_EQ(st.end, 60 * kS);
+  EXPECT_EQ(st.end, (60 * kS).ns());
 }
 
 TEST(Export, AnInterruptedRunIsScrapedOnlyUntilItsSimulatedEnd) {
@@ -103,21 +103,21 @@ TEST(Export, AnInterruptedRunIsScrapedOnlyUntilItsSimulatedEnd) {
   const auto path = dir.file("i.db");
   RunEnd end;
   end.complete = false;
-  end.sim_end = 20 * kS;
-  write_run(path, 20 * kS, end);
+  end.sim_end = engine::SimTime{} + 20 * kS;
+  write_run(path, engine::SimTime{} + 20 * kS, end);
   PrometheusExportOptions o;
   o.epoch_seconds = 0;
   const auto st = export_om(path, o);
   // The first scrape at or after 20 s (30 s) sees every count; none after it, although the
   // scenario's duration is 60 s.
   EXPECT_EQ(st.scrapes, 2u);
-  EXPECT_EQ(st.end, 30 * kS);
+  EXPECT_EQ(st.end, (30 * kS).ns());
 
   // The same rows in a complete run: scraped over the whole duration.
   const auto full = dir.file("c.db");
   RunEnd done;
-  done.sim_end = 20 * kS;
-  write_run(full, 20 * kS, done);
+  done.sim_end = engine::SimTime{} + 20 * kS;
+  write_run(full, engine::SimTime{} + 20 * kS, done);
   EXPECT_EQ(export_om(full, o).scrapes, 4u);
 }
 
@@ -125,8 +125,8 @@ TEST(Export, SpansCarryTheCanonicalServiceOfTheWorkloadsTable) {
   TempDir dir;
   const auto path = dir.file("w.db");
   RunEnd end;
-  end.sim_end = 2 * kS;
-  write_run(path, 2 * kS, end, {{"productpage-v1", "default", "storefront", "r7"}});
+  end.sim_end = engine::SimTime{} + 2 * kS;
+  write_run(path, engine::SimTime{} + 2 * kS, end, {{"productpage-v1", "default", "storefront", "r7"}});
   std::ostringstream out;
   std::string error;
   ASSERT_TRUE(export_traces(path, 1, TraceFormat::Zipkin, {}, out, nullptr, &error)) << error;

@@ -10,11 +10,12 @@
 namespace meshtwin::telemetry {
 namespace {
 
-constexpr SimTime kMs = engine::kMillisecond;
-constexpr SimTime kS = engine::kSecond;
+constexpr engine::SimDuration kMs = engine::kMillisecond;
+constexpr engine::SimDuration kS = engine::kSecond;
 
 struct Row {
-  SimTime start, width;
+  SimTime start;
+  engine::SimDuration width;
   std::string reporter, source, version, pod, security, protocol;
   int code;
   std::uint32_t flags;
@@ -24,7 +25,7 @@ struct Row {
 struct Rows : MetricRowSink {
   const MetricWindows* w = nullptr;
   std::vector<Row> rows;
-  void on_metric_row(SimTime start, SimTime width, const MetricLabels& k,
+  void on_metric_row(SimTime start, engine::SimDuration width, const MetricLabels& k,
                      const MetricCounts& c) override {
     rows.push_back({start, width, std::string(to_string(k.reporter)), std::string(w->text(k.source_workload)),
                     std::string(w->text(k.destination_version)), std::string(w->text(k.destination_pod)),
@@ -33,7 +34,7 @@ struct Rows : MetricRowSink {
   }
 };
 
-HopRecord hop(SimTime start, SimTime duration, std::string_view version = "v1", int code = 200) {
+HopRecord hop(SimTime start, engine::SimDuration duration, std::string_view version = "v1", int code = 200) {
   HopRecord h;
   h.start = start;
   h.duration = duration;
@@ -53,30 +54,30 @@ TEST(MetricWindows, CountsPerWindowOfTheRequestsEndAndLabelSet) {
   Rows out;
   out.w = &w;
   w.begin_run(kS, 1, &out);
-  w.on_hop(hop(100 * kMs, 3 * kMs));
-  w.on_hop(hop(200 * kMs, 7 * kMs));
-  w.on_hop(hop(300 * kMs, 2 * kMs, "v2", 503));
-  w.on_hop(hop(990 * kMs, 20 * kMs));  // ends at 1.01 s: the second window
+  w.on_hop(hop(engine::SimTime{} + 100 * kMs, 3 * kMs));
+  w.on_hop(hop(engine::SimTime{} + 200 * kMs, 7 * kMs));
+  w.on_hop(hop(engine::SimTime{} + 300 * kMs, 2 * kMs, "v2", 503));
+  w.on_hop(hop(engine::SimTime{} + 990 * kMs, 20 * kMs));  // ends at 1.01 s: the second window
   EXPECT_TRUE(out.rows.empty());       // window 0 waits for records one window late
   w.flush();
   ASSERT_EQ(out.rows.size(), 3u);
   // First seen first within a window, windows in time order.
-  EXPECT_EQ(out.rows[0].start, 0);
+  EXPECT_EQ(out.rows[0].start, engine::SimTime{});
   EXPECT_EQ(out.rows[0].width, kS);
   EXPECT_EQ(out.rows[0].version, "v1");
   EXPECT_EQ(out.rows[0].counts.requests, 2u);
-  EXPECT_EQ(out.rows[0].counts.duration_sum, 10 * kMs);
+  EXPECT_EQ(out.rows[0].counts.duration_sum, (10 * kMs).ns());
   EXPECT_EQ(out.rows[0].counts.buckets[duration_bucket(3 * kMs)], 1u);
   EXPECT_EQ(out.rows[0].counts.buckets[duration_bucket(7 * kMs)], 1u);
   EXPECT_EQ(out.rows[1].version, "v2");
   EXPECT_EQ(out.rows[1].code, 503);
-  EXPECT_EQ(out.rows[2].start, kS);
+  EXPECT_EQ(out.rows[2].start, engine::SimTime{} + kS);
   EXPECT_EQ(out.rows[2].counts.buckets[duration_bucket(20 * kMs)], 1u);
   // The source reporter cannot know the server's security policy (Istio: `unknown`).
   EXPECT_EQ(out.rows[0].reporter, "source");
   EXPECT_EQ(out.rows[0].security, "unknown");
   EXPECT_EQ(out.rows[0].protocol, "http");
-  EXPECT_EQ(w.newest_end(), 1010 * kMs);
+  EXPECT_EQ(w.newest_end(), engine::SimTime{} + 1010 * kMs);
 }
 
 TEST(MetricWindows, FinishesAWindowOnceRecordsAreLagWindowsPastIt) {
@@ -84,17 +85,17 @@ TEST(MetricWindows, FinishesAWindowOnceRecordsAreLagWindowsPastIt) {
   Rows out;
   out.w = &w;
   w.begin_run(kS, 1, &out);
-  w.on_hop(hop(0, 500 * kMs));
-  w.on_hop(hop(kS, 500 * kMs));
+  w.on_hop(hop(engine::SimTime{}, 500 * kMs));
+  w.on_hop(hop(engine::SimTime{} + kS, 500 * kMs));
   EXPECT_TRUE(out.rows.empty());
-  w.on_hop(hop(2 * kS, 500 * kMs));  // window 2 opens: window 0 is done
+  w.on_hop(hop(engine::SimTime{} + 2 * kS, 500 * kMs));  // window 2 opens: window 0 is done
   ASSERT_EQ(out.rows.size(), 1u);
-  EXPECT_EQ(out.rows[0].start, 0);
+  EXPECT_EQ(out.rows[0].start, engine::SimTime{});
   // A late record for a window still open is counted there.
-  w.on_hop(hop(kS, 600 * kMs));
+  w.on_hop(hop(engine::SimTime{} + kS, 600 * kMs));
   w.flush();
   ASSERT_EQ(out.rows.size(), 3u);
-  EXPECT_EQ(out.rows[1].start, kS);
+  EXPECT_EQ(out.rows[1].start, engine::SimTime{} + kS);
   EXPECT_EQ(out.rows[1].counts.requests, 2u);
 }
 
@@ -134,14 +135,14 @@ TEST(MetricWindows, ASecondRunStartsAfresh) {
   Rows out;
   out.w = &w;
   w.begin_run(kS, 1, &out);
-  w.on_hop(hop(0, kMs));
+  w.on_hop(hop(SimTime{}, kMs));
   w.begin_run(2 * kS, 1, &out);  // the first run's open window is dropped, not written
-  w.on_hop(hop(0, kMs));
+  w.on_hop(hop(SimTime{}, kMs));
   w.flush();
   ASSERT_EQ(out.rows.size(), 1u);
   EXPECT_EQ(out.rows[0].width, 2 * kS);
   // A detached sink gets nothing more.
-  w.on_hop(hop(0, kMs));
+  w.on_hop(hop(SimTime{}, kMs));
   w.detach();
   w.flush();
   EXPECT_EQ(out.rows.size(), 1u);

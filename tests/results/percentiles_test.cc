@@ -7,36 +7,37 @@
 namespace meshtwin::results {
 namespace {
 
-constexpr SimTime kMs = engine::kMillisecond;
+// DurationDigest and the percentile helpers work on row values: int64 nanoseconds.
+constexpr std::int64_t kMs = engine::kMillisecond.ns();
 
 TEST(DurationBucket, UpperBoundIsInclusive) {
-  EXPECT_EQ(kDurationBucketColumns[duration_bucket(0)], "bucket_0_5");
-  EXPECT_EQ(kDurationBucketColumns[duration_bucket(kMs / 2)], "bucket_0_5");
-  EXPECT_EQ(kDurationBucketColumns[duration_bucket(kMs / 2 + 1)], "bucket_1");
-  EXPECT_EQ(kDurationBucketColumns[duration_bucket(3 * kMs)], "bucket_5");
-  EXPECT_EQ(kDurationBucketColumns[duration_bucket(5 * kMs)], "bucket_5");
-  EXPECT_EQ(kDurationBucketColumns[duration_bucket(5 * kMs + 1)], "bucket_10");
+  EXPECT_EQ(kDurationBucketColumns[duration_bucket(engine::SimDuration{})], "bucket_0_5");
+  EXPECT_EQ(kDurationBucketColumns[duration_bucket(engine::kMillisecond / 2)], "bucket_0_5");
+  EXPECT_EQ(kDurationBucketColumns[duration_bucket(engine::kMillisecond / 2 + engine::kNanosecond)], "bucket_1");
+  EXPECT_EQ(kDurationBucketColumns[duration_bucket(3 * engine::kMillisecond)], "bucket_5");
+  EXPECT_EQ(kDurationBucketColumns[duration_bucket(5 * engine::kMillisecond)], "bucket_5");
+  EXPECT_EQ(kDurationBucketColumns[duration_bucket(5 * engine::kMillisecond + engine::kNanosecond)], "bucket_10");
   EXPECT_EQ(kDurationBucketColumns[duration_bucket(3600 * engine::kSecond)], "bucket_3600000");
-  EXPECT_EQ(kDurationBucketColumns[duration_bucket(3600 * engine::kSecond + 1)], "bucket_inf");
+  EXPECT_EQ(kDurationBucketColumns[duration_bucket(3600 * engine::kSecond + engine::SimDuration::from_ns(1))], "bucket_inf");
 }
 
 TEST(DurationBucket, BoundsAgreeInMsAndNs) {
   for (std::size_t i = 0; i < kDurationBucketBoundsMs.size(); ++i) {
-    EXPECT_EQ(static_cast<SimTime>(kDurationBucketBoundsMs[i] * 1e6), kDurationBucketBoundsNs[i]);
+    EXPECT_EQ(static_cast<std::int64_t>(kDurationBucketBoundsMs[i] * 1e6), kDurationBucketBoundsNs[i]);
   }
 }
 
 TEST(PercentileExact, NearestRank) {
-  std::vector<SimTime> v = {4, 1, 3, 2};
+  std::vector<std::int64_t> v = {4, 1, 3, 2};
   EXPECT_EQ(percentile_exact(v, 0.5), 2);
   EXPECT_EQ(percentile_exact(v, 0.75), 3);
   EXPECT_EQ(percentile_exact(v, 1.0), 4);
   EXPECT_EQ(percentile_exact(v, 0.0), 1);
-  std::vector<SimTime> hundred;
-  for (SimTime i = 1; i <= 100; ++i) hundred.push_back(i);
+  std::vector<std::int64_t> hundred;
+  for (std::int64_t i = 1; i <= 100; ++i) hundred.push_back(i);
   EXPECT_EQ(percentile_exact(hundred, 0.99), 99);
   EXPECT_EQ(percentile_exact(hundred, 0.90), 90);
-  std::vector<SimTime> empty;
+  std::vector<std::int64_t> empty;
   EXPECT_EQ(percentile_exact(empty, 0.5), 0);
 }
 
@@ -56,7 +57,7 @@ TEST(PercentileFromBuckets, InterpolatesLikePrometheus) {
 
 TEST(DurationDigest, ExactWhileSmall) {
   DurationDigest d(100);
-  for (SimTime i = 100; i >= 1; --i) d.add(i * kMs);
+  for (std::int64_t i = 100; i >= 1; --i) d.add(i * kMs);
   EXPECT_TRUE(d.exact());
   EXPECT_EQ(d.count(), 100u);
   EXPECT_EQ(d.percentile(0.5), 50 * kMs);
@@ -69,7 +70,7 @@ TEST(DurationDigest, ExactWhileSmall) {
 
 TEST(DurationDigest, BoundedErrorAfterSpill) {
   DurationDigest d(1000);
-  for (SimTime i = 1; i <= 100'000; ++i) d.add(i * 1000);  // 1 us .. 100 ms
+  for (std::int64_t i = 1; i <= 100'000; ++i) d.add(i * 1000);  // 1 us .. 100 ms
   EXPECT_FALSE(d.exact());
   EXPECT_EQ(d.count(), 100'000u);
   for (double q : {0.5, 0.9, 0.99, 0.999}) {
@@ -82,8 +83,8 @@ TEST(DurationDigest, BoundedErrorAfterSpill) {
 
 TEST(DurationDigest, MergeKeepsCountsAndOrder) {
   DurationDigest a(10), b(10);
-  for (SimTime i = 1; i <= 5; ++i) a.add(i);
-  for (SimTime i = 6; i <= 10; ++i) b.add(i);
+  for (std::int64_t i = 1; i <= 5; ++i) a.add(i);
+  for (std::int64_t i = 6; i <= 10; ++i) b.add(i);
   a.merge(b);
   EXPECT_TRUE(a.exact());
   EXPECT_EQ(a.count(), 10u);

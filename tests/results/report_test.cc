@@ -16,7 +16,7 @@ namespace {
 
 using namespace meshtwin::telemetry;
 using testing::TempDir;
-constexpr SimTime kMs = engine::kMillisecond;
+constexpr engine::SimDuration kMs = engine::kMillisecond;
 
 std::vector<std::string> split_ws(const std::string& line) {
   std::istringstream in(line);
@@ -54,9 +54,9 @@ class ReportTest : public ::testing::Test {
       RequestRecord r;
       r.request_id = static_cast<std::uint64_t>(i + 1);
       r.client = "users";
-      r.start = i * 10 * kMs;
+      r.start = engine::SimTime{} + i * 10 * kMs;
       bool fail = i % 200 == 0;
-      r.duration = fail ? 0 : 10 * kMs;
+      r.duration = fail ? engine::SimDuration{} : 10 * kMs;
       r.response_code = fail ? 503 : 200;
       r.response_flags = fail ? std::uint32_t{kNoHealthyUpstream} : 0u;
       r.destination_service = "productpage.default.svc.cluster.local";
@@ -78,12 +78,12 @@ class ReportTest : public ::testing::Test {
       w->on_hop(h);
     }
     // Two proxies' CPU at the end of the run (docs/semantics.md §19.5), the less busy first.
-    w->on_event({10 * engine::kSecond, "proxy_cpu", "reviews-v1-0",
+    w->on_event({engine::SimTime{} + 10 * engine::kSecond, "proxy_cpu", "reviews-v1-0",
                  "utilisation=0.0200 workers=2 busy_ms=400.000 jobs=2400 mean_wait_us=0.5 max_wait_us=90.0"});
-    w->on_event({10 * engine::kSecond, "proxy_cpu", "productpage-v1-0",
+    w->on_event({engine::SimTime{} + 10 * engine::kSecond, "proxy_cpu", "productpage-v1-0",
                  "utilisation=0.0600 workers=2 busy_ms=1200.000 jobs=7000 mean_wait_us=2.3 max_wait_us=202.0"});
     RunEnd end;
-    end.sim_end = 10 * engine::kSecond;
+    end.sim_end = engine::SimTime{} + 10 * engine::kSecond;
     end.wall_seconds = 0.5;
     w->end_run(end);
     ASSERT_TRUE(w->ok()) << w->error();
@@ -172,7 +172,7 @@ TEST_F(ReportTest, WithoutRequestRowsCodesComeFromHops) {
   w->begin_run(RunInfo{});
   for (int i = 0; i < 4; ++i) {
     HopRecord h;
-    h.start = i * kMs;
+    h.start = engine::SimTime{} + i * kMs;
     h.duration = kMs;
     h.destination_service = "ratings.default.svc.cluster.local";
     h.destination_version = "v1";
@@ -210,7 +210,7 @@ TEST(ReportSuccessReadings, A404OnlyRunIsAllNon5xxAndNo2xx3xx) {
     RequestRecord r;
     r.request_id = static_cast<std::uint64_t>(i + 1);
     r.client = "users";
-    r.start = i * 10 * kMs;
+    r.start = engine::SimTime{} + i * 10 * kMs;
     r.duration = 2 * kMs;
     r.response_code = 404;
     r.destination_service = "httpbin.default.svc.cluster.local";
@@ -226,7 +226,7 @@ TEST(ReportSuccessReadings, A404OnlyRunIsAllNon5xxAndNo2xx3xx) {
     w->on_hop(h);
   }
   RunEnd end;
-  end.sim_end = engine::kSecond;
+  end.sim_end = engine::SimTime{} + engine::kSecond;
   w->end_run(end);
   ASSERT_TRUE(w->ok()) << w->error();
   w.reset();

@@ -12,8 +12,8 @@ telemetry::RequestRecord request() {
   telemetry::RequestRecord r;
   r.request_id = 7;
   r.client = "users";
-  r.start = 100;
-  r.duration = 1000;
+  r.start = engine::SimTime::from_ns(100);
+  r.duration = engine::SimDuration::from_ns(1000);
   r.method = "GET";
   r.authority = "httpbin:8000";
   r.path = "/get";
@@ -30,8 +30,8 @@ telemetry::SpanRecord span(std::uint64_t id, int attempt) {
   s.source_workload = "sleep";
   s.cluster = "outbound|8000||httpbin.default.svc.cluster.local";
   s.attempt = attempt;
-  s.start = 100 + attempt;
-  s.duration = 400;
+  s.start = engine::SimTime::from_ns(100 + attempt);
+  s.duration = engine::SimDuration::from_ns(400);
   s.response_code = 504;
   return s;
 }
@@ -57,7 +57,7 @@ TEST(RequestRowsTest, NamesTheFirstDifferingRowAndColumn) {
 
   RequestRows changed = stored;
   auto s = span(4, 2);
-  s.duration = 401;
+  s.duration = engine::SimDuration::from_ns(401);
   changed.spans[1] = span_row(s);
   EXPECT_EQ(first_difference(stored, changed),
             "the spans row of span_id 4, duration_ns: stored 400, re-simulated 401");

@@ -21,10 +21,10 @@ namespace {
 
 using namespace meshtwin::telemetry;
 using testing::TempDir;
-constexpr SimTime kMs = engine::kMillisecond;
-constexpr SimTime kS = engine::kSecond;
+constexpr engine::SimDuration kMs = engine::kMillisecond;
+constexpr engine::SimDuration kS = engine::kSecond;
 
-RunInfo run_info(std::string scenario = "unit", SimTime interval = kS) {
+RunInfo run_info(std::string scenario = "unit", engine::SimDuration interval = kS) {
   RunInfo info;
   info.scenario = std::move(scenario);
   info.seed = 7;
@@ -35,7 +35,7 @@ RunInfo run_info(std::string scenario = "unit", SimTime interval = kS) {
   return info;
 }
 
-RequestRecord request(std::uint64_t id, SimTime start, SimTime duration, int code,
+RequestRecord request(std::uint64_t id, SimTime start, engine::SimDuration duration, int code,
                       std::uint32_t flags = 0, std::string_view version = "v1") {
   RequestRecord r;
   r.request_id = id;
@@ -56,7 +56,7 @@ RequestRecord request(std::uint64_t id, SimTime start, SimTime duration, int cod
   return r;
 }
 
-HopRecord hop(SimTime start, SimTime duration, int code = 200, std::uint32_t flags = 0,
+HopRecord hop(SimTime start, engine::SimDuration duration, int code = 200, std::uint32_t flags = 0,
               std::string_view version = "v1") {
   HopRecord h;
   h.start = start;
@@ -106,10 +106,10 @@ TEST(SqliteWriter, RoundTripThroughTheDesignViews) {
     w->begin_run(run_info());
     run = w->run_id();
     EXPECT_GT(run, 0);
-    auto r1 = request(1, 100 * kMs, 12 * kMs, 200);
+    auto r1 = request(1, engine::SimTime{} + 100 * kMs, 12 * kMs, 200);
     r1.degraded_calls = 2;
     w->on_request(r1);
-    auto r2 = request(2, 200 * kMs, 3 * kS, 504, kUpstreamRequestTimeout | kUpstreamRetryLimitExceeded);
+    auto r2 = request(2, engine::SimTime{} + 200 * kMs, 3 * kS, 504, kUpstreamRequestTimeout | kUpstreamRetryLimitExceeded);
     r2.attempts = 3;
     w->on_request(r2);
     RequestRecord r3;  // unrouted: empty labels read back as the Istio defaults
@@ -137,7 +137,7 @@ TEST(SqliteWriter, RoundTripThroughTheDesignViews) {
     s.attempt = 1;
     s.app_attempt = 1;
     s.config_version = 4;
-    s.start = 100 * kMs;
+    s.start = engine::SimTime{} + 100 * kMs;
     s.duration = 11 * kMs;
     s.response_code = 200;
     s.reached_upstream = true;
@@ -158,12 +158,12 @@ TEST(SqliteWriter, RoundTripThroughTheDesignViews) {
     local.reached_upstream = false;
     w->on_span(local);
 
-    w->on_hop(hop(100 * kMs, 11 * kMs));
-    w->on_event({50 * kMs, "config_applied", "productpage-v1-0.default", "3"});
-    w->on_event({60 * kMs, "pod_ready", "reviews-v2-0.default", ""});
+    w->on_hop(hop(engine::SimTime{} + 100 * kMs, 11 * kMs));
+    w->on_event({engine::SimTime{} + 50 * kMs, "config_applied", "productpage-v1-0.default", "3"});
+    w->on_event({engine::SimTime{} + 60 * kMs, "pod_ready", "reviews-v2-0.default", ""});
     EXPECT_TRUE(w->ok()) << w->error();
     telemetry::RunEnd end;
-    end.sim_end = 4 * kS;
+    end.sim_end = engine::SimTime{} + 4 * kS;
     end.wall_seconds = 1.25;
     w->end_run(end);
     EXPECT_TRUE(w->ok()) << w->error();
@@ -181,22 +181,22 @@ TEST(SqliteWriter, RoundTripThroughTheDesignViews) {
   EXPECT_EQ(i64(runs[0][0]), run);
   EXPECT_EQ(str(runs[0][1]), "unit");
   EXPECT_EQ(i64(runs[0][2]), 7);
-  EXPECT_EQ(i64(runs[0][3]), 10 * kS);
+  EXPECT_EQ(i64(runs[0][3]), (10 * kS).ns());
   EXPECT_DOUBLE_EQ(std::get<double>(runs[0][4]), 1.25);
   EXPECT_EQ(str(runs[0][5]), "0.1.0-test");
   EXPECT_EQ(str(runs[0][6]), "complete");
   auto info = reader->run(run);
   ASSERT_TRUE(info);
-  EXPECT_EQ(info->sim_end, 4 * kS);
-  EXPECT_EQ(info->metrics_interval, kS);
+  EXPECT_EQ(info->sim_end, (4 * kS).ns());
+  EXPECT_EQ(info->metrics_interval, kS.ns());
 
   auto req = q(*reader, "SELECT * FROM requests WHERE run_id = ? ORDER BY request_id", {run});
   ASSERT_EQ(req.size(), 3u);
   ASSERT_EQ(req[0].size(), 20u);  // the docs/design.md §3.3 columns, sim_outcome (v3), location, redirect_of (v6)
   EXPECT_EQ(i64(req[0][1]), 1);
   EXPECT_EQ(str(req[0][2]), "users");
-  EXPECT_EQ(i64(req[0][3]), 100 * kMs);
-  EXPECT_EQ(i64(req[0][4]), 12 * kMs);
+  EXPECT_EQ(i64(req[0][3]), (100 * kMs).ns());
+  EXPECT_EQ(i64(req[0][4]), (12 * kMs).ns());
   EXPECT_EQ(str(req[0][5]), "GET");
   EXPECT_EQ(str(req[0][6]), "bookinfo.example.com");
   EXPECT_EQ(str(req[0][7]), "/productpage");
@@ -225,7 +225,7 @@ TEST(SqliteWriter, RoundTripThroughTheDesignViews) {
   });
   ASSERT_EQ(typed.size(), 3u);
   EXPECT_EQ(typed[1].response_flags, "UT,URX");
-  EXPECT_EQ(typed[1].duration, 3 * kS);
+  EXPECT_EQ(typed[1].duration, (3 * kS).ns());
   EXPECT_EQ(typed[0].vs_rule, "default/bookinfo#http[0]");
 
   auto spans = q(*reader, "SELECT * FROM spans WHERE run_id = ? ORDER BY span_id", {run});
@@ -239,7 +239,7 @@ TEST(SqliteWriter, RoundTripThroughTheDesignViews) {
   EXPECT_EQ(str(spans[0][10]), "productpage-v1-0");
   EXPECT_EQ(str(spans[0][11]), "outbound|9080||productpage.default.svc.cluster.local");
   EXPECT_EQ(i64(spans[0][15]), 4);
-  EXPECT_EQ(i64(spans[0][17]), 11 * kMs);
+  EXPECT_EQ(i64(spans[0][17]), (11 * kMs).ns());
   EXPECT_EQ(str(spans[0][19]), "-");
   EXPECT_EQ(i64(spans[1][2]), 13);
   EXPECT_EQ(i64(spans[1][3]), 11);
@@ -254,7 +254,7 @@ TEST(SqliteWriter, RoundTripThroughTheDesignViews) {
   EXPECT_EQ(events[0].kind, "config_applied");
   EXPECT_EQ(events[0].subject, "productpage-v1-0.default");
   EXPECT_EQ(events[0].detail, "3");
-  EXPECT_EQ(events[1].time, 60 * kMs);
+  EXPECT_EQ(events[1].time, (60 * kMs).ns());
 
   auto inputs = reader->inputs(run);
   ASSERT_EQ(inputs.size(), 2u);
@@ -284,13 +284,13 @@ TEST(SqliteWriter, MetricsWindowsAndBuckets) {
   auto w = open_writer(path);
   ASSERT_TRUE(w);
   w->begin_run(run_info("metrics", kS));
-  w->on_hop(hop(0, 3 * kMs));                    // ends 3 ms: window 0, bucket_5
-  w->on_hop(hop(500 * kMs, 600 * kMs));          // ends 1.1 s: window 1, bucket_1000
-  w->on_hop(hop(1200 * kMs, 3 * kMs));           // window 1, bucket_5
-  w->on_hop(hop(1300 * kMs, 5 * kMs, 503, kNoHealthyUpstream));  // own label set
-  w->on_hop(hop(1999 * kMs, 1 * kMs));           // ends exactly 2 s: window 2, bucket_1
+  w->on_hop(hop(engine::SimTime{}, 3 * kMs));                    // ends 3 ms: window 0, bucket_5
+  w->on_hop(hop(engine::SimTime{} + 500 * kMs, 600 * kMs));          // ends 1.1 s: window 1, bucket_1000
+  w->on_hop(hop(engine::SimTime{} + 1200 * kMs, 3 * kMs));           // window 1, bucket_5
+  w->on_hop(hop(engine::SimTime{} + 1300 * kMs, 5 * kMs, 503, kNoHealthyUpstream));  // own label set
+  w->on_hop(hop(engine::SimTime{} + 1999 * kMs, 1 * kMs));           // ends exactly 2 s: window 2, bucket_1
   EXPECT_EQ(w->counters().metric_rows, 1u);      // window 0 is done; 1 and 2 stay open (lag 1)
-  w->on_hop(hop(5 * kS, 0));                     // window 5: windows before 4 are done
+  w->on_hop(hop(engine::SimTime{} + 5 * kS, engine::SimDuration{}));                     // window 5: windows before 4 are done
   EXPECT_EQ(w->counters().metric_rows, 4u);      // written while the run goes on
   w->end_run({});
   ASSERT_TRUE(w->ok()) << w->error();
@@ -311,9 +311,9 @@ TEST(SqliteWriter, MetricsWindowsAndBuckets) {
   ASSERT_EQ(rows.size(), 5u);
   // window 0
   EXPECT_EQ(i64(rows[0][0]), 0);
-  EXPECT_EQ(i64(rows[0][1]), kS);
+  EXPECT_EQ(i64(rows[0][1]), (kS).ns());
   EXPECT_EQ(i64(rows[0][4]), 1);
-  EXPECT_EQ(i64(rows[0][5]), 3 * kMs);
+  EXPECT_EQ(i64(rows[0][5]), (3 * kMs).ns());
   EXPECT_EQ(i64(rows[0][8]), 1);  // 3 ms lands in the 5 ms bucket
   EXPECT_EQ(i64(rows[0][9]), 0);
   EXPECT_EQ(str(rows[0][12]), "productpage-v1");
@@ -322,10 +322,10 @@ TEST(SqliteWriter, MetricsWindowsAndBuckets) {
   EXPECT_EQ(str(rows[0][15]), "v1");
   EXPECT_EQ(str(rows[0][16]), "reviews-v1-0");
   // window 1, code 200
-  EXPECT_EQ(i64(rows[1][0]), kS);
+  EXPECT_EQ(i64(rows[1][0]), (kS).ns());
   EXPECT_EQ(i64(rows[1][2]), 200);
   EXPECT_EQ(i64(rows[1][4]), 2);
-  EXPECT_EQ(i64(rows[1][5]), 603 * kMs);
+  EXPECT_EQ(i64(rows[1][5]), (603 * kMs).ns());
   EXPECT_EQ(i64(rows[1][8]), 1);
   EXPECT_EQ(i64(rows[1][10]), 1);  // 600 ms in the 1000 ms bucket
   // window 1, code 503
@@ -333,10 +333,10 @@ TEST(SqliteWriter, MetricsWindowsAndBuckets) {
   EXPECT_EQ(str(rows[2][3]), "UH");
   EXPECT_EQ(i64(rows[2][8]), 1);  // exactly 5 ms: upper bound inclusive
   // window 2
-  EXPECT_EQ(i64(rows[3][0]), 2 * kS);
+  EXPECT_EQ(i64(rows[3][0]), (2 * kS).ns());
   EXPECT_EQ(i64(rows[3][7]), 1);  // 1 ms in bucket_1
   // window 5
-  EXPECT_EQ(i64(rows[4][0]), 5 * kS);
+  EXPECT_EQ(i64(rows[4][0]), (5 * kS).ns());
   EXPECT_EQ(i64(rows[4][6]), 1);  // 0 in bucket_0_5
   // Every row's buckets add up to its requests.
   std::string sum;
@@ -360,10 +360,10 @@ TEST(SqliteWriter, SummariesFromRequests) {
     if (i == 10 || i == 20 || i == 30) { code = 503; flags = kNoHealthyUpstream; }
     if (i == 40) { code = 504; flags = kUpstreamRequestTimeout | kUpstreamRetryLimitExceeded; }
     if (i == 50) { code = 0; flags = kDownstreamConnectionTermination; }
-    w->on_request(request(++id, i * kMs, i * kMs, code, flags, "v1"));
+    w->on_request(request(++id, engine::SimTime{} + i * kMs, i * kMs, code, flags, "v1"));
   }
   // v2: 10 requests, 2 ms each, two redirects (3xx count as success).
-  for (int i = 0; i < 10; ++i) w->on_request(request(++id, i * kMs, 2 * kMs, i < 2 ? 302 : 200, 0, "v2"));
+  for (int i = 0; i < 10; ++i) w->on_request(request(++id, engine::SimTime{} + i * kMs, 2 * kMs, i < 2 ? 302 : 200, 0, "v2"));
   w->end_run({});
   ASSERT_TRUE(w->ok()) << w->error();
   w.reset();
@@ -377,14 +377,14 @@ TEST(SqliteWriter, SummariesFromRequests) {
   EXPECT_EQ(s[0].destination_version, "v1");
   EXPECT_EQ(s[0].requests, 100u);
   EXPECT_EQ(s[0].success, 95u);
-  EXPECT_EQ(s[0].p50, 50 * kMs);
-  EXPECT_EQ(s[0].p90, 90 * kMs);
-  EXPECT_EQ(s[0].p99, 99 * kMs);
+  EXPECT_EQ(s[0].p50, (50 * kMs).ns());
+  EXPECT_EQ(s[0].p90, (90 * kMs).ns());
+  EXPECT_EQ(s[0].p99, (99 * kMs).ns());
   EXPECT_EQ(s[0].flags, "UH:3,UT:1,DC:1,URX:1");
   EXPECT_EQ(s[1].destination_version, "v2");
   EXPECT_EQ(s[1].requests, 10u);
   EXPECT_EQ(s[1].success, 10u);
-  EXPECT_EQ(s[1].p99, 2 * kMs);
+  EXPECT_EQ(s[1].p99, (2 * kMs).ns());
   EXPECT_EQ(s[1].flags, "-");
   // The summaries view has exactly the docs/design.md columns.
   auto cols = q(*reader, "SELECT * FROM summaries");
@@ -398,8 +398,8 @@ TEST(SqliteWriter, SummariesFallBackToHopsWithoutRequestRows) {
   auto w = open_writer(path);
   ASSERT_TRUE(w);
   w->begin_run(run_info());
-  for (int i = 0; i < 8; ++i) w->on_hop(hop(i * kMs, 3 * kMs, 200, 0, "v1"));
-  for (int i = 0; i < 2; ++i) w->on_hop(hop(i * kMs, 3 * kMs, 503, kUpstreamOverflow, "v2"));
+  for (int i = 0; i < 8; ++i) w->on_hop(hop(engine::SimTime{} + i * kMs, 3 * kMs, 200, 0, "v1"));
+  for (int i = 0; i < 2; ++i) w->on_hop(hop(engine::SimTime{} + i * kMs, 3 * kMs, 503, kUpstreamOverflow, "v2"));
   w->end_run({});
   w.reset();
   std::string error;
@@ -410,7 +410,7 @@ TEST(SqliteWriter, SummariesFallBackToHopsWithoutRequestRows) {
   EXPECT_EQ(s[0].destination_service, "reviews.default.svc.cluster.local");
   EXPECT_EQ(s[0].requests, 8u);
   EXPECT_EQ(s[0].success, 8u);
-  EXPECT_EQ(s[0].p50, 3 * kMs);  // interpolated in (1, 5] ms: half-way
+  EXPECT_EQ(s[0].p50, (3 * kMs).ns());  // interpolated in (1, 5] ms: half-way
   EXPECT_EQ(s[1].success, 0u);
   EXPECT_EQ(s[1].flags, "UO:2");
 }
@@ -424,7 +424,7 @@ TEST(SqliteWriter, AppendsRunsToAnExistingFile) {
     ASSERT_TRUE(w);
     w->begin_run(run_info("first"));
     first = w->run_id();
-    w->on_request(request(1, 0, kMs, 200));
+    w->on_request(request(1, SimTime{}, kMs, 200));
     w->end_run({});
   }
   {
@@ -432,8 +432,8 @@ TEST(SqliteWriter, AppendsRunsToAnExistingFile) {
     ASSERT_TRUE(w);
     w->begin_run(run_info("second"));
     second = w->run_id();
-    w->on_request(request(1, 0, kMs, 503, kUpstreamOverflow));
-    w->on_request(request(2, 0, kMs, 200));
+    w->on_request(request(1, SimTime{}, kMs, 503, kUpstreamOverflow));
+    w->on_request(request(2, SimTime{}, kMs, 200));
     w->end_run({});
     ASSERT_TRUE(w->ok()) << w->error();
   }
@@ -464,8 +464,8 @@ TEST(SqliteWriter, RunWithoutEndIsInterruptedAndKeepsRows) {
     auto w = open_writer(path);
     ASSERT_TRUE(w);
     w->begin_run(run_info());
-    w->on_request(request(1, 0, kMs, 200));
-    w->on_hop(hop(0, kMs));
+    w->on_request(request(1, SimTime{}, kMs, 200));
+    w->on_hop(hop(SimTime{}, kMs));
     // destroyed without end_run: e.g. the simulation threw on bad input mid-run
   }
   std::string error;
@@ -498,9 +498,9 @@ TEST(SqliteWriter, CrashedWriterLeavesARunningRunWithCommittedRows) {
     auto w = SqliteWriter::open(path, &error);
     if (!w) _exit(3);
     w->begin_run(run_info());
-    for (int i = 1; i <= 10; ++i) w->on_request(request(i, 0, kMs, 200));
+    for (int i = 1; i <= 10; ++i) w->on_request(request(i, SimTime{}, kMs, 200));
     w->flush();
-    for (int i = 11; i <= 20; ++i) w->on_request(request(i, 0, kMs, 200));
+    for (int i = 11; i <= 20; ++i) w->on_request(request(i, SimTime{}, kMs, 200));
     _exit(0);  // no destructors: the open transaction is left behind
   }
   int status = 0;
@@ -528,7 +528,7 @@ TEST(SqliteWriter, CrashedWriterLeavesARunningRunWithCommittedRows) {
   auto w = open_writer(path);
   ASSERT_TRUE(w);
   w->begin_run(run_info());
-  w->on_request(request(1, 0, kMs, 200));
+  w->on_request(request(1, SimTime{}, kMs, 200));
   w->end_run({});
   EXPECT_TRUE(w->ok()) << w->error();
 }
@@ -580,7 +580,7 @@ TEST(SqliteWriter, CommitsInBatches) {
   auto w = SqliteWriter::open(path, &error, options);
   ASSERT_TRUE(w) << error;
   w->begin_run(run_info());
-  for (int i = 1; i <= 20; ++i) w->on_request(request(i, 0, kMs, 200));
+  for (int i = 1; i <= 20; ++i) w->on_request(request(i, SimTime{}, kMs, 200));
   // Asking the writer waits until its thread has written what was queued.
   EXPECT_EQ(w->counters().requests, 20u);
   // 14 rows are committed (two batches of 7): a reader sees them while the run goes on.
@@ -608,8 +608,8 @@ TEST(WriterFailure, FullDiskMarksTheRunFailedWithTheError) {
   ASSERT_TRUE(w) << error;
   w->begin_run(run_info());
   for (int i = 1; i <= 20000; ++i) {
-    w->on_request(request(i, i * kMs, kMs, 200));
-    w->on_hop(hop(i * kMs, kMs));
+    w->on_request(request(i, engine::SimTime{} + i * kMs, kMs, 200));
+    w->on_hop(hop(engine::SimTime{} + i * kMs, kMs));
   }
   w->end_run({});
   EXPECT_FALSE(w->ok());
@@ -650,13 +650,13 @@ TEST(WriterFailure, FileStaysUsableAfterAFailedRun) {
     auto w = SqliteWriter::open(path, &error, options);
     ASSERT_TRUE(w) << error;
     w->begin_run(run_info("too-big"));
-    for (int i = 1; i <= 20000; ++i) w->on_request(request(i, 0, kMs, 200));
+    for (int i = 1; i <= 20000; ++i) w->on_request(request(i, SimTime{}, kMs, 200));
     // destroyed without end_run after the failure: still marked failed
   }
   auto w = open_writer(path);
   ASSERT_TRUE(w);
   w->begin_run(run_info("fits"));
-  w->on_request(request(1, 0, kMs, 200));
+  w->on_request(request(1, SimTime{}, kMs, 200));
   w->end_run({});
   ASSERT_TRUE(w->ok()) << w->error();
   std::string error;
@@ -679,7 +679,7 @@ TEST(SqliteWriter, ReadsAndUpgradesSchemaVersion1) {
     auto w = open_writer(path);
     ASSERT_TRUE(w);
     w->begin_run(run_info("old"));
-    w->on_request(request(1, 0, kMs, 200));
+    w->on_request(request(1, SimTime{}, kMs, 200));
     w->end_run({});
   }
   {
@@ -733,7 +733,7 @@ namespace {
 class SchemaUpgradeTo4 : public ::testing::TestWithParam<int> {};
 
 HopRecord labelled_hop() {
-  HopRecord h = hop(0, 3 * kMs);
+  HopRecord h = hop(engine::SimTime{}, 3 * kMs);
   h.peers.source_namespace = "default";
   h.peers.source_app = "productpage";
   h.peers.source_version = "v1";

@@ -96,14 +96,14 @@ TEST(AppEndpoint, FirstMatchingRuleDecidesStatusAndDelayFromCaptures) {
   Handling h = handle(app, view("GET", "/status/418", none));
   EXPECT_EQ(h.index, 0);
   EXPECT_EQ(h.status, 418);
-  EXPECT_EQ(h.delay, -1);
+  EXPECT_EQ(h.delay, engine::SimDuration::from_ns(-1));
 
   h = handle(app, view("GET", "/delay/2.5", none));
   EXPECT_EQ(h.index, 1);
   EXPECT_EQ(h.status, 200);
-  EXPECT_EQ(h.delay, 2'500'000'000);
+  EXPECT_EQ(h.delay, engine::SimDuration::from_ns(2'500'000'000));
   engine::RngStream rng(1, "t");
-  EXPECT_EQ(draw_service_time(app, h, rng), 2'500'000'000);
+  EXPECT_EQ(draw_service_time(app, h, rng), engine::SimDuration::from_ns(2'500'000'000));
 
   // A capture that is no status: the handler's own error, 500.
   h = handle(app, view("GET", "/status/999", none));
@@ -111,7 +111,7 @@ TEST(AppEndpoint, FirstMatchingRuleDecidesStatusAndDelayFromCaptures) {
   // "1.2.3" fits the regex but is no number: 500 at once.
   h = handle(app, view("GET", "/delay/1.2.3", none));
   EXPECT_EQ(h.status, 500);
-  EXPECT_EQ(h.delay, 0);
+  EXPECT_EQ(h.delay, engine::SimDuration{});
 }
 
 TEST(AppEndpoint, NoRuleMatchingKeepsTheWorkloadsKeys) {
@@ -121,7 +121,7 @@ TEST(AppEndpoint, NoRuleMatchingKeepsTheWorkloadsKeys) {
   EXPECT_EQ(h.endpoint, nullptr);
   EXPECT_EQ(h.status, 200);
   engine::RngStream rng(1, "t");
-  EXPECT_EQ(draw_service_time(app, h, rng), 1'000'000);
+  EXPECT_EQ(draw_service_time(app, h, rng), engine::SimDuration::from_ns(1'000'000));
   EXPECT_EQ(draw_failure(app, h, rng), nullptr);
   EXPECT_EQ(error_status(app, h), 500);
 }

@@ -28,7 +28,7 @@ TEST(AppServer, FailureDrawsKeepEachKindsRate) {
 
 TEST(AppServer, ConstantServiceTimeDrawsNothing) {
   Behaviour app;
-  app.service_time = engine::Distribution::constant(5.0 * engine::kMillisecond);
+  app.service_time = engine::Distribution::constant(5.0 * engine::kMillisecond.ns());
   engine::RngStream rng(3, "app-test"), untouched(3, "app-test");
   EXPECT_EQ(draw_service_time(app, rng), 5 * engine::kMillisecond);
   EXPECT_EQ(rng.next_u64(), untouched.next_u64());
@@ -75,7 +75,7 @@ TEST(AppFailurePattern, FirstNPerRequestIdThenSucceed) {
   PatternCounts pods, requests;
   engine::RngStream rng(1, "t");
   for (std::uint64_t id : {7u, 8u}) {
-    FailureContext ctx{0, 0, id, &pods, &requests};
+    FailureContext ctx{SimTime{}, 0, id, &pods, &requests};
     EXPECT_NE(choose_failure(failures, ctx, rng), nullptr);
     EXPECT_NE(choose_failure(failures, ctx, rng), nullptr);
     EXPECT_EQ(choose_failure(failures, ctx, rng), nullptr);  // the third try of each id succeeds
@@ -91,7 +91,7 @@ TEST(AppFailurePattern, FirstNPerPodCountsEachPodApart) {
   const std::vector<Failure> failures{pattern(Failure::Pattern::First, 1)};
   PatternCounts pods, requests;
   engine::RngStream rng(1, "t");
-  FailureContext a{0, 1, 100, &pods, &requests}, b{0, 2, 101, &pods, &requests};
+  FailureContext a{SimTime{}, 1, 100, &pods, &requests}, b{SimTime{}, 2, 101, &pods, &requests};
   EXPECT_NE(choose_failure(failures, a, rng), nullptr);
   EXPECT_NE(choose_failure(failures, b, rng), nullptr);
   EXPECT_EQ(choose_failure(failures, a, rng), nullptr);
@@ -106,7 +106,7 @@ TEST(AppFailurePattern, EveryKthPerConnectionCountsEachConnectionFromOne) {
   PatternCounts pods, requests, connections;
   engine::RngStream rng(1, "t");
   auto on = [&](std::uint64_t connection) {
-    const FailureContext ctx{0, 0, 0, &pods, &requests, connection, &connections};
+    const FailureContext ctx{engine::SimTime{}, 0, 0, &pods, &requests, connection, &connections};
     return choose_failure(failures, ctx, rng) ? 'x' : '.';
   };
   std::string seen;
@@ -121,7 +121,7 @@ TEST(AppFailurePattern, EveryKthPerConnectionCountsEachConnectionFromOne) {
   EXPECT_EQ(pods.scopes(), 0u);
   EXPECT_EQ(connections.scopes(), 2u);
   const std::vector<Failure> first{pattern(Failure::Pattern::First, 1, Failure::Per::Connection)};
-  const FailureContext none{0, 0, 0, &pods, &requests, 0, &connections};
+  const FailureContext none{engine::SimTime{}, 0, 0, &pods, &requests, 0, &connections};
   EXPECT_NE(choose_failure(first, none, rng), nullptr);
   EXPECT_NE(choose_failure(first, none, rng), nullptr);
 }
@@ -132,7 +132,7 @@ TEST(AppFailurePattern, EveryKthFails) {
   engine::RngStream rng(1, "t");
   std::string seen;
   for (int i = 0; i < 9; ++i) {
-    FailureContext ctx{0, 0, static_cast<std::uint64_t>(i), &pods, &requests};
+    FailureContext ctx{SimTime{}, 0, static_cast<std::uint64_t>(i), &pods, &requests};
     seen += choose_failure(failures, ctx, rng) ? 'x' : '.';
   }
   EXPECT_EQ(seen, "..x..x..x");
@@ -141,24 +141,26 @@ TEST(AppFailurePattern, EveryKthFails) {
 TEST(AppFailurePattern, BetweenLimitsRatesAndPatternsToTheirWindow) {
   Failure always;
   always.rate = 1.0;
-  always.from = 10 * engine::kSecond;
-  always.to = 20 * engine::kSecond;
+  always.from = engine::SimTime{} + 10 * engine::kSecond;
+  always.to = engine::SimTime{} + 20 * engine::kSecond;
   const std::vector<Failure> failures{always};
   PatternCounts pods, requests;
   engine::RngStream rng(1, "t");
-  auto at = [&](SimTime t) { return choose_failure(failures, FailureContext{t, 0, 0, &pods, &requests}, rng); };
-  EXPECT_EQ(at(10 * engine::kSecond - 1), nullptr);
+  auto at = [&](engine::SimDuration since_start) {
+    return choose_failure(failures, FailureContext{SimTime{} + since_start, 0, 0, &pods, &requests}, rng);
+  };
+  EXPECT_EQ(at(10 * engine::kSecond - engine::SimDuration::from_ns(1)), nullptr);
   EXPECT_NE(at(10 * engine::kSecond), nullptr);
-  EXPECT_NE(at(20 * engine::kSecond - 1), nullptr);
+  EXPECT_NE(at(20 * engine::kSecond - engine::SimDuration::from_ns(1)), nullptr);
   EXPECT_EQ(at(20 * engine::kSecond), nullptr);  // [t1, t2): t2 itself is outside
 
   // A pattern counts only the requests inside its window.
   Failure first = pattern(Failure::Pattern::First, 1);
-  first.from = 5 * engine::kSecond;
+  first.from = engine::SimTime{} + 5 * engine::kSecond;
   const std::vector<Failure> late{first};
-  EXPECT_EQ(choose_failure(late, FailureContext{0, 0, 0, &pods, &requests}, rng), nullptr);
-  EXPECT_NE(choose_failure(late, FailureContext{5 * engine::kSecond, 0, 0, &pods, &requests}, rng), nullptr);
-  EXPECT_EQ(choose_failure(late, FailureContext{6 * engine::kSecond, 0, 0, &pods, &requests}, rng), nullptr);
+  EXPECT_EQ(choose_failure(late, FailureContext{SimTime{}, 0, 0, &pods, &requests}, rng), nullptr);
+  EXPECT_NE(choose_failure(late, FailureContext{engine::SimTime{} + 5 * engine::kSecond, 0, 0, &pods, &requests}, rng), nullptr);
+  EXPECT_EQ(choose_failure(late, FailureContext{engine::SimTime{} + 6 * engine::kSecond, 0, 0, &pods, &requests}, rng), nullptr);
 }
 
 TEST(AppFailurePattern, RatesAloneDrawExactlyAsBefore) {
@@ -171,7 +173,7 @@ TEST(AppFailurePattern, RatesAloneDrawExactlyAsBefore) {
   PatternCounts pods, requests;
   for (int i = 0; i < 1000; ++i) {
     const Failure* x = draw_failure(app, a);
-    const Failure* y = draw_failure(app, Handling{}, FailureContext{i * engine::kSecond, 0, 0, &pods, &requests}, b);
+    const Failure* y = draw_failure(app, Handling{}, FailureContext{engine::SimTime{} + i * engine::kSecond, 0, 0, &pods, &requests}, b);
     ASSERT_EQ(x, y) << i;
   }
 }

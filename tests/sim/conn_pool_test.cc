@@ -38,18 +38,18 @@ TEST(ConnPool, Http1QueuesOpensOneConnectionPerWaiterAndReusesIdleConnections) {
   const std::uint32_t p = pool.index(1, 1);
   EXPECT_EQ(p, 3u);
   EXPECT_EQ(pool.host_of(p), 1u);
-  EXPECT_EQ(pool.acquire(p, req(7), false, 0).kind, ConnPool::Acquired::Queued);
-  EXPECT_EQ(pool.acquire(p, req(8), false, 0).kind, ConnPool::Acquired::Queued);
+  EXPECT_EQ(pool.acquire(p, req(7), false, engine::SimTime{}).kind, ConnPool::Acquired::Queued);
+  EXPECT_EQ(pool.acquire(p, req(8), false, engine::SimTime{}).kind, ConnPool::Acquired::Queued);
   EXPECT_EQ(owner.opened, (std::vector<std::uint32_t>{p, p}));
   EXPECT_EQ(pool.counters().pending_requests, 2u);
   EXPECT_EQ(pool.counters().connections, 2u);
-  pool.connected(p, kSecond);  // FIFO: the first waiter gets the first connection
-  pool.connected(p, kSecond);
+  pool.connected(p, engine::SimTime{} + kSecond);  // FIFO: the first waiter gets the first connection
+  pool.connected(p, engine::SimTime{} + kSecond);
   EXPECT_EQ(owner.log, (std::vector<std::string>{"attach 7 0", "attach 8 1"}));
   EXPECT_EQ(pool.counters().active_requests, 2u);
   EXPECT_EQ(pool.counters().pending_requests, 0u);
-  pool.release(p, ConnectionId{0}, false, 2 * kSecond);  // kept idle
-  const auto again = pool.acquire(p, req(9), false, 2 * kSecond);
+  pool.release(p, ConnectionId{0}, false, engine::SimTime{} + 2 * kSecond);  // kept idle
+  const auto again = pool.acquire(p, req(9), false, engine::SimTime{} + 2 * kSecond);
   EXPECT_EQ(again.kind, ConnPool::Acquired::Attached);
   EXPECT_EQ(again.conn, ConnectionId{0});
   EXPECT_EQ(owner.opened.size(), 2u);  // no new connection
@@ -61,12 +61,12 @@ TEST(ConnPool, MaxPendingOverflowsAndAPoolWithoutConnectionsStillOpensOne) {
   limits.max_connections = 1;
   limits.max_pending_requests = 1;
   ConnPool pool(limits, 2, 1, owner);
-  EXPECT_EQ(pool.acquire(0, req(1), false, 0).kind, ConnPool::Acquired::Queued);
+  EXPECT_EQ(pool.acquire(0, req(1), false, engine::SimTime{}).kind, ConnPool::Acquired::Queued);
   // The second pool has no connection: it opens one past max_connections (E-CBDOC), but the
   // cluster-wide pending limit is reached.
-  EXPECT_EQ(pool.acquire(1, req(2), false, 0).kind, ConnPool::Acquired::Overflow);
-  pool.connected(0, 1);
-  EXPECT_EQ(pool.acquire(1, req(3), false, 1).kind, ConnPool::Acquired::Queued);
+  EXPECT_EQ(pool.acquire(1, req(2), false, engine::SimTime{}).kind, ConnPool::Acquired::Overflow);
+  pool.connected(0, engine::SimTime::from_ns(1));
+  EXPECT_EQ(pool.acquire(1, req(3), false, engine::SimTime::from_ns(1)).kind, ConnPool::Acquired::Queued);
   EXPECT_EQ(owner.opened, (std::vector<std::uint32_t>{0, 1}));
   EXPECT_EQ(pool.counters().connections, 2u);
 }
@@ -76,14 +76,14 @@ TEST(ConnPool, MaxRequestsRefusesAtAttachAndKeepsTheConnectionReady) {
   CircuitBreakerThresholds limits;
   limits.max_requests = 1;
   ConnPool pool(limits, 1, 1, owner);
-  pool.acquire(0, req(1), false, 0);
-  pool.acquire(0, req(2), false, 0);
-  pool.connected(0, 5);
-  pool.connected(0, 5);  // the second waiter meets max_requests: overflow, connection idles
+  pool.acquire(0, req(1), false, engine::SimTime{});
+  pool.acquire(0, req(2), false, engine::SimTime{});
+  pool.connected(0, engine::SimTime::from_ns(5));
+  pool.connected(0, engine::SimTime::from_ns(5));  // the second waiter meets max_requests: overflow, connection idles
   EXPECT_EQ(owner.log, (std::vector<std::string>{"attach 1 0", "overflow 2"}));
-  pool.release(0, ConnectionId{0}, false, 6);
+  pool.release(0, ConnectionId{0}, false, engine::SimTime::from_ns(6));
   EXPECT_EQ(pool.pool(0).idle.size(), 2u);
-  EXPECT_EQ(pool.acquire(0, req(3), false, 7).kind, ConnPool::Acquired::Attached);
+  EXPECT_EQ(pool.acquire(0, req(3), false, engine::SimTime::from_ns(7)).kind, ConnPool::Acquired::Attached);
 }
 
 TEST(ConnPool, IdleTimeoutAndMaxRequestsPerConnectionClose) {
@@ -92,16 +92,16 @@ TEST(ConnPool, IdleTimeoutAndMaxRequestsPerConnectionClose) {
   limits.idle_timeout = kSecond;
   limits.max_requests_per_connection = 2;
   ConnPool pool(limits, 1, 1, owner);
-  pool.acquire(0, req(1), false, 0);
-  pool.connected(0, 0);
-  pool.release(0, ConnectionId{0}, false, 0);
+  pool.acquire(0, req(1), false, engine::SimTime{});
+  pool.connected(0, engine::SimTime{});
+  pool.release(0, ConnectionId{0}, false, engine::SimTime{});
   // Idle for a whole timeout: closed when next looked at, and a new one is opened.
-  EXPECT_EQ(pool.acquire(0, req(2), false, kSecond).kind, ConnPool::Acquired::Queued);
+  EXPECT_EQ(pool.acquire(0, req(2), false, engine::SimTime{} + kSecond).kind, ConnPool::Acquired::Queued);
   EXPECT_EQ(pool.pool(0).open, 0u);
-  pool.connected(0, kSecond);
-  pool.release(0, ConnectionId{0}, false, kSecond);
-  EXPECT_EQ(pool.acquire(0, req(3), false, kSecond).kind, ConnPool::Acquired::Attached);
-  pool.release(0, ConnectionId{0}, false, kSecond);  // its second request: maxRequestsPerConnection closes it
+  pool.connected(0, engine::SimTime{} + kSecond);
+  pool.release(0, ConnectionId{0}, false, engine::SimTime{} + kSecond);
+  EXPECT_EQ(pool.acquire(0, req(3), false, engine::SimTime{} + kSecond).kind, ConnPool::Acquired::Attached);
+  pool.release(0, ConnectionId{0}, false, engine::SimTime{} + kSecond);  // its second request: maxRequestsPerConnection closes it
   EXPECT_EQ(pool.pool(0).open, 0u);
   EXPECT_EQ(pool.counters().connections, 0u);
 }
@@ -110,9 +110,9 @@ TEST(ConnPool, GivenUpWaitersAreSkippedAndConnectFailureFailsTheRest) {
   Owner owner;
   CircuitBreakerThresholds limits;
   ConnPool pool(limits, 1, 1, owner);
-  pool.acquire(0, req(1), false, 0);
-  pool.acquire(0, req(2), false, 0);
-  pool.acquire(0, req(3), false, 0);
+  pool.acquire(0, req(1), false, engine::SimTime{});
+  pool.acquire(0, req(2), false, engine::SimTime{});
+  pool.acquire(0, req(3), false, engine::SimTime{});
   owner.gave_up.push_back(2);
   pool.cancel_pending();
   std::vector<PoolRequest> failed;
@@ -130,11 +130,11 @@ TEST(ConnPool, Http2MultiplexesOnOneConnectionUpToMaxConcurrentStreams) {
   limits.http2 = true;
   limits.max_concurrent_streams = 2;
   ConnPool pool(limits, 1, 1, owner);
-  for (std::uint32_t s = 1; s <= 3; ++s) pool.acquire(0, req(s), false, 0);
+  for (std::uint32_t s = 1; s <= 3; ++s) pool.acquire(0, req(s), false, engine::SimTime{});
   EXPECT_EQ(owner.opened.size(), 1u);  // one multiplexed connection per pool
-  pool.connected(0, 0);
+  pool.connected(0, engine::SimTime{});
   EXPECT_EQ(owner.log, (std::vector<std::string>{"attach 1 0", "attach 2 0"}));
-  pool.release(0, ConnectionId{0}, false, 1);  // a freed stream lets the next one in
+  pool.release(0, ConnectionId{0}, false, engine::SimTime::from_ns(1));  // a freed stream lets the next one in
   EXPECT_EQ(owner.log.back(), "attach 3 0");
   EXPECT_EQ(pool.pool(0).active_streams, 2u);
 }
@@ -144,12 +144,12 @@ TEST(ConnPool, TcpProxyNeverWaitsPastMaxConnections) {
   CircuitBreakerThresholds limits;
   limits.max_connections = 1;
   ConnPool pool(limits, 1, 1, owner);
-  EXPECT_EQ(pool.acquire(0, req(1), true, 0).kind, ConnPool::Acquired::Queued);
-  EXPECT_EQ(pool.acquire(0, req(2), true, 0).kind, ConnPool::Acquired::Overflow);
-  pool.connected(0, 0);
-  pool.release(0, ConnectionId{0}, true, 1);  // the downstream connection closed: so does the upstream one
+  EXPECT_EQ(pool.acquire(0, req(1), true, engine::SimTime{}).kind, ConnPool::Acquired::Queued);
+  EXPECT_EQ(pool.acquire(0, req(2), true, engine::SimTime{}).kind, ConnPool::Acquired::Overflow);
+  pool.connected(0, engine::SimTime{});
+  pool.release(0, ConnectionId{0}, true, engine::SimTime::from_ns(1));  // the downstream connection closed: so does the upstream one
   EXPECT_EQ(pool.counters().connections, 0u);
-  EXPECT_EQ(pool.acquire(0, req(3), true, 1).kind, ConnPool::Acquired::Queued);
+  EXPECT_EQ(pool.acquire(0, req(3), true, engine::SimTime::from_ns(1)).kind, ConnPool::Acquired::Queued);
 }
 
 TEST(ConnPool, AddHostGrowsByOnePoolPerWorker) {
@@ -158,7 +158,7 @@ TEST(ConnPool, AddHostGrowsByOnePoolPerWorker) {
   EXPECT_EQ(pool.add_host(), 0u);
   EXPECT_EQ(pool.add_host(), 1u);
   EXPECT_EQ(pool.index(1, 2), 5u);
-  EXPECT_EQ(pool.acquire(5, req(1), false, 0).kind, ConnPool::Acquired::Queued);
+  EXPECT_EQ(pool.acquire(5, req(1), false, engine::SimTime{}).kind, ConnPool::Acquired::Queued);
 }
 
 }  // namespace
@@ -188,28 +188,28 @@ TEST(ConnPool, SerialsAreStableAcrossSlotReuseAndSharedBetweenPools) {
   std::vector<std::uint64_t> seen;
   for (int i = 0; i < 3; ++i) {
     // Two requests per connection: the second release closes it (maxRequestsPerConnection).
-    ASSERT_EQ(a.acquire(0, {1, 0, 1}, false, 0).kind, ConnPool::Acquired::Queued);
-    a.connected(0, 0);
+    ASSERT_EQ(a.acquire(0, {1, 0, 1}, false, engine::SimTime{}).kind, ConnPool::Acquired::Queued);
+    a.connected(0, engine::SimTime{});
     const ConnectionId conn{0};  // the one slot, reused each time
     seen.push_back(a.serial(0, conn));
-    a.release(0, conn, false, 0);
-    const auto again = a.acquire(0, {2, 0, 1}, false, 0);
+    a.release(0, conn, false, engine::SimTime{});
+    const auto again = a.acquire(0, {2, 0, 1}, false, engine::SimTime{});
     ASSERT_EQ(again.kind, ConnPool::Acquired::Attached);
     EXPECT_EQ(a.serial(0, again.conn), seen.back());  // the same connection
-    a.release(0, again.conn, false, 0);
+    a.release(0, again.conn, false, engine::SimTime{});
   }
   EXPECT_EQ(seen, (std::vector<std::uint64_t>{1, 2, 3}));
   EXPECT_EQ(owner.closed_serials, seen);
-  ASSERT_EQ(b.acquire(0, {3, 0, 1}, false, 0).kind, ConnPool::Acquired::Queued);
-  b.connected(0, 0);
+  ASSERT_EQ(b.acquire(0, {3, 0, 1}, false, engine::SimTime{}).kind, ConnPool::Acquired::Queued);
+  b.connected(0, engine::SimTime{});
   EXPECT_EQ(b.serial(0, ConnectionId{0}), 4u);  // the shared source goes on
-  b.release(0, ConnectionId{0}, true, 0);       // a reset closes it
+  b.release(0, ConnectionId{0}, true, engine::SimTime{});       // a reset closes it
   EXPECT_EQ(owner.closed_serials.back(), 4u);
   // Without a shared source a pool counts on its own.
   ClosingOwner other;
   ConnPool c(limits, 1, 1, other);
-  ASSERT_EQ(c.acquire(0, {4, 0, 1}, false, 0).kind, ConnPool::Acquired::Queued);
-  c.connected(0, 0);
+  ASSERT_EQ(c.acquire(0, {4, 0, 1}, false, engine::SimTime{}).kind, ConnPool::Acquired::Queued);
+  c.connected(0, engine::SimTime{});
   EXPECT_EQ(c.serial(0, ConnectionId{0}), 1u);
 }
 

@@ -128,7 +128,7 @@ spec:
   for (const auto& r : sink.requests) {
     if (r.code == 503 && format_response_flags(r.flags) == "UO") {
       ++overflowed;
-      EXPECT_LT(r.duration, 1'000'000);  // refused at once, not queued
+      EXPECT_LT(r.duration, engine::SimDuration::from_ns(1'000'000));  // refused at once, not queued
     } else if (r.code == 200) {
       ++served;
     }
@@ -220,7 +220,7 @@ TEST_F(MeshTest, ServiceEntryEndpointsAnswerAsExternalsSay_Sem12_1) {
     ++pods[s.destination_pod];
     if (s.destination_pod == "192.0.2.1") {
       EXPECT_EQ(s.code, 200);
-      EXPECT_GE(s.duration, 100'000'000);  // 50 ms each way
+      EXPECT_GE(s.duration, engine::SimDuration::from_ns(100'000'000));  // 50 ms each way
     } else {
       EXPECT_EQ(s.destination_pod, "192.0.2.2");
       EXPECT_EQ(s.code, 500);
@@ -246,7 +246,7 @@ TEST_F(MeshTest, AllowAnyPassesUnknownHostsToTheOutside_Sem12_2) {
   for (const auto& r : sink.requests) {
     EXPECT_EQ(r.code, 200) << r.client;
     EXPECT_EQ(r.destination_service, "api.example.net") << r.client;
-    EXPECT_GE(r.duration, 20'000'000) << r.client;  // the outside host's service time
+    EXPECT_GE(r.duration, engine::SimDuration::from_ns(20'000'000)) << r.client;  // the outside host's service time
   }
   for (const auto& s : sink.spans) EXPECT_EQ(s.cluster, "PassthroughCluster");
 }
@@ -262,8 +262,8 @@ TEST_F(MeshTest, PassthroughConnectsOnceAndReusesTheConnection_Sem12_1_Sem9_2) {
     - {name: c, from: {workload: client}, to: "http://api.example.net/x", rate: {constant: 2}}
 )");
   ASSERT_EQ(sink.requests.size(), 10u);
-  EXPECT_EQ(sink.requests[0].duration, 40'000'000);
-  for (std::size_t i = 1; i < sink.requests.size(); ++i) EXPECT_EQ(sink.requests[i].duration, 20'000'000);
+  EXPECT_EQ(sink.requests[0].duration, engine::SimDuration::from_ns(40'000'000));
+  for (std::size_t i = 1; i < sink.requests.size(); ++i) EXPECT_EQ(sink.requests[i].duration, engine::SimDuration::from_ns(20'000'000));
 }
 
 TEST_F(MeshTest, RegistryOnlyBlocksUnknownHosts_Sem12_2) {
@@ -490,10 +490,10 @@ TEST_F(MeshTest, TimelineChangesAnOutsideHost_Sem12_1) {
 )");
   ASSERT_EQ(sink.requests.size(), 600u);
   for (const auto& r : sink.requests) {
-    const double t = r.start / 1e9;
+    const double t = engine::to_seconds(r.start);
     if (t < 4.99 || (t > 5.01 && t < 9.99) || t > 10.01) {
       if (r.client == "listed") EXPECT_EQ(r.code, (t > 5 && t < 10) ? 500 : 200) << t;
-      if (r.client == "unlisted") EXPECT_EQ(r.duration >= 50'000'000, t > 5) << t;
+      if (r.client == "unlisted") EXPECT_EQ(r.duration >= 50 * engine::kMillisecond, t > 5) << t;
     }
   }
 }

@@ -69,7 +69,7 @@ std::vector<int> count_picks(LoadBalancer& lb, engine::RngStream& rng, int n, st
 TEST(LoadBalancerTest, RoundRobinVisitsEveryHostOncePerCycle_Sem8_1) {
   engine::RngStream rng(7, "test/rr");
   LoadBalancer lb(settings(Kind::RoundRobin), 1, rng);
-  lb.set_hosts(equal_hosts(4), {}, 0);
+  lb.set_hosts(equal_hosts(4), {}, engine::SimTime{});
   for (int cycle = 0; cycle < 5; ++cycle) {
     const auto seen = count_picks(lb, rng, 4, 4);
     EXPECT_EQ(seen, (std::vector<int>{1, 1, 1, 1, 0})) << "cycle " << cycle;
@@ -84,7 +84,7 @@ TEST(LoadBalancerTest, RoundRobinStartsAtARandomOffsetPerWorker_Sem8_0_Sem8_1) {
   for (int seed = 0; seed < 64; ++seed) {
     engine::RngStream rng(seed, "test/rr-start");
     LoadBalancer lb(settings(Kind::RoundRobin), 2, rng);
-    lb.set_hosts(equal_hosts(8), {}, 0);
+    lb.set_hosts(equal_hosts(8), {}, engine::SimTime{});
     LoadBalancer::Pick w0, w1;
     w1.worker = 1;
     const std::int32_t a = lb.choose(w0, rng);
@@ -105,7 +105,7 @@ TEST(LoadBalancerTest, WeightedRoundRobinPicksMatchWeightsExactlyOverACycle_Sem8
   for (int seed = 0; seed < 8; ++seed) {
     engine::RngStream rng(seed, "test/edf");
     LoadBalancer lb(settings(Kind::RoundRobin), 2, rng);
-    lb.set_hosts(weighted_hosts({1, 2, 3}), {}, 0);
+    lb.set_hosts(weighted_hosts({1, 2, 3}), {}, engine::SimTime{});
     for (std::uint32_t worker = 0; worker < 2; ++worker) {
       LoadBalancer::Pick pick;
       pick.worker = worker;
@@ -166,7 +166,7 @@ TEST(LoadBalancerTest, EdfPrePicksEqualPickingFromScratch_Sem8_1) {
 TEST(LoadBalancerTest, EqualWeightsNeedNoSchedulerAndASingleHostIsAlwaysPicked_Sem8_1) {
   engine::RngStream rng(5, "test/single");
   LoadBalancer lb(settings(Kind::RoundRobin), 1, rng);
-  lb.set_hosts(weighted_hosts({7}), {}, 0);
+  lb.set_hosts(weighted_hosts({7}), {}, engine::SimTime{});
   EXPECT_EQ(count_picks(lb, rng, 10, 1), (std::vector<int>{10, 0}));
 }
 
@@ -177,7 +177,7 @@ TEST(LoadBalancerTest, LeastRequestNeverPicksTheBusierOfItsTwoDraws_Sem8_2) {
   // probability exactly 1/4; with equal load the first draw wins (1/2 each).
   engine::RngStream rng(11, "test/p2c");
   LoadBalancer lb(settings(Kind::LeastRequest), 1, rng);
-  lb.set_hosts(equal_hosts(2), {}, 0);
+  lb.set_hosts(equal_hosts(2), {}, engine::SimTime{});
   const std::vector<std::uint32_t> busy{3, 0};
   LoadBalancer::Pick pick;
   pick.active_requests = busy;
@@ -195,7 +195,7 @@ TEST(LoadBalancerTest, LeastRequestAvoidsTheBusiestHostAmongThree_Sem8_2) {
   // Host 2 is the busiest: it wins only when both draws are host 2 (1/9).
   engine::RngStream rng(12, "test/p2c3");
   LoadBalancer lb(settings(Kind::LeastRequest), 1, rng);
-  lb.set_hosts(equal_hosts(3), {}, 0);
+  lb.set_hosts(equal_hosts(3), {}, engine::SimTime{});
   const std::vector<std::uint32_t> active{1, 1, 5};
   LoadBalancer::Pick pick;
   pick.active_requests = active;
@@ -207,7 +207,7 @@ TEST(LoadBalancerTest, LeastRequestAvoidsTheBusiestHostAmongThree_Sem8_2) {
 TEST(LoadBalancerTest, WeightedLeastRequestUsesEdfOnWeightOverActivePlusOne_Sem8_2) {
   engine::RngStream rng(13, "test/lr-edf");
   LoadBalancer lb(settings(Kind::LeastRequest), 1, rng);
-  lb.set_hosts(weighted_hosts({1, 3}), {}, 0);
+  lb.set_hosts(weighted_hosts({1, 3}), {}, engine::SimTime{});
   // Idle: dynamic weights 1 and 3 -> exactly 1:3.
   const std::vector<std::uint32_t> idle{0, 0};
   LoadBalancer::Pick pick;
@@ -226,7 +226,7 @@ TEST(LoadBalancerTest, WeightedLeastRequestUsesEdfOnWeightOverActivePlusOne_Sem8
 TEST(LoadBalancerTest, RandomIsUniformAndIgnoresWeightsAndLoad_Sem8_3) {
   engine::RngStream rng(13, "test/random");
   LoadBalancer lb(settings(Kind::Random), 1, rng);
-  lb.set_hosts(weighted_hosts({1, 5, 1, 1}), {}, 0);
+  lb.set_hosts(weighted_hosts({1, 5, 1, 1}), {}, engine::SimTime{});
   const std::vector<std::uint32_t> active{9, 0, 0, 0};
   LoadBalancer::Pick pick;
   pick.active_requests = active;
@@ -247,7 +247,7 @@ TEST(LoadBalancerTest, EmptyHostSetGivesNoHost_Sem8_5) {
   engine::RngStream rng(1, "test/empty");
   LoadBalancer lb(settings(Kind::LeastRequest), 2, rng);
   EXPECT_EQ(lb.choose(LoadBalancer::Pick{}, rng), kNoHost);
-  lb.set_hosts({}, {}, 0);
+  lb.set_hosts({}, {}, engine::SimTime{});
   EXPECT_EQ(lb.choose(LoadBalancer::Pick{}, rng), kNoHost);
 }
 
@@ -255,7 +255,7 @@ TEST(LoadBalancerTest, PriorityZeroKeepsAllTrafficDownTo71Point4PercentHealthy_S
   engine::RngStream rng(21, "test/spill");
   // P0 of 7 hosts with 5 healthy: 140 × 5 / 7 = 100 -> P0 keeps 100 %.
   LoadBalancer lb(settings(Kind::RoundRobin), 1, rng);
-  lb.set_hosts(two_priorities(7, 3), {}, 0);
+  lb.set_hosts(two_priorities(7, 3), {}, engine::SimTime{});
   EXPECT_EQ(lb.priority_loads(), (std::vector<std::uint32_t>{100, 0}));
   lb.set_ejected(0, true);
   lb.set_ejected(1, true);
@@ -274,7 +274,7 @@ TEST(LoadBalancerTest, PriorityZeroKeepsAllTrafficDownTo71Point4PercentHealthy_S
 
   // 7 of 10 healthy: 140 × 7 / 10 = 98 -> 2 % spills.
   LoadBalancer ten(settings(Kind::RoundRobin), 1, rng);
-  ten.set_hosts(two_priorities(10, 2), {}, 0);
+  ten.set_hosts(two_priorities(10, 2), {}, engine::SimTime{});
   for (std::uint32_t h = 0; h < 3; ++h) ten.set_ejected(h, true);
   EXPECT_EQ(ten.priority_loads(), (std::vector<std::uint32_t>{98, 2}));
 }
@@ -285,7 +285,7 @@ TEST(LoadBalancerTest, NoHealthyHostAndNoPanicGivesNoHost_Sem8_5_Sem16_1) {
   LoadBalancer lb(settings(Kind::LeastRequest), 1, rng);
   auto hosts = equal_hosts(3);
   hosts[2].healthy = false;  // sent as UNHEALTHY (Istio >= 1.31)
-  lb.set_hosts(hosts, {}, 0);
+  lb.set_hosts(hosts, {}, engine::SimTime{});
   EXPECT_EQ(count_picks(lb, rng, 300, 3)[2], 0);
   lb.set_ejected(0, true);
   lb.set_ejected(1, true);
@@ -300,7 +300,7 @@ TEST(LoadBalancerTest, MinHealthPercentTurnsOnPanicOverAllHosts_Sem8_5) {
   LbSettings s = settings(Kind::RoundRobin);
   s.healthy_panic_threshold = 50;  // DR outlierDetection.minHealthPercent: 50
   LoadBalancer lb(s, 1, rng);
-  lb.set_hosts(equal_hosts(4), {}, 0);
+  lb.set_hosts(equal_hosts(4), {}, engine::SimTime{});
   lb.set_ejected(0, true);
   lb.set_ejected(1, true);  // 50 % healthy: not below 50, no panic
   EXPECT_EQ(lb.priority_panic(), (std::vector<bool>{false}));
@@ -317,7 +317,7 @@ TEST(LoadBalancerTest, NoPanicWhileOtherPrioritiesCoverTheLoad_Sem8_5) {
   LbSettings s = settings(Kind::RoundRobin);
   s.healthy_panic_threshold = 50;
   LoadBalancer lb(s, 1, rng);
-  lb.set_hosts(two_priorities(4, 4), {}, 0);
+  lb.set_hosts(two_priorities(4, 4), {}, engine::SimTime{});
   for (std::uint32_t h = 0; h < 3; ++h) lb.set_ejected(h, true);
   // P0 health 35, P1 100: normalised availability 100 -> nobody panics, P0 35 / P1 65.
   EXPECT_EQ(lb.priority_panic(), (std::vector<bool>{false, false}));
@@ -332,10 +332,10 @@ TEST(LoadBalancerTest, NoPanicWhileOtherPrioritiesCoverTheLoad_Sem8_5) {
 TEST(LoadBalancerTest, SetHostsKeepsEjectionsByAddressAndReportsPreviousIndices_Sem8_5) {
   engine::RngStream rng(25, "test/update");
   LoadBalancer lb(settings(Kind::RoundRobin), 1, rng);
-  lb.set_hosts(equal_hosts(3), {}, 0);
+  lb.set_hosts(equal_hosts(3), {}, engine::SimTime{});
   lb.set_ejected(1, true);
   std::vector<LbHost> next{host(2), host(1), host(7)};
-  const auto previous = lb.set_hosts(next, {}, kSecond);
+  const auto previous = lb.set_hosts(next, {}, engine::SimTime{} + kSecond);
   EXPECT_EQ(previous, (std::vector<std::int32_t>{2, 1, kNoHost}));
   EXPECT_TRUE(lb.is_healthy(0));
   EXPECT_FALSE(lb.is_healthy(1));  // still ejected under its new index
@@ -355,7 +355,7 @@ TEST(LoadBalancerTest, LocalityWeightedChoiceFollowsEffectiveWeights_Sem8_6) {
   // Locality 0: hosts 0-1 (weight 1); locality 1: hosts 2-5 (weight 3).
   std::vector<LbHost> hosts{host(0, 1, 0, 0), host(1, 1, 0, 0), host(2, 1, 0, 1),
                             host(3, 1, 0, 1), host(4, 1, 0, 1), host(5, 1, 0, 1)};
-  lb.set_hosts(hosts, {1, 3}, 0);
+  lb.set_hosts(hosts, {1, 3}, engine::SimTime{});
   auto seen = count_picks(lb, rng, 4000, 6);
   EXPECT_NEAR(seen[0] + seen[1], 1000, 2);
   EXPECT_NEAR(seen[2] + seen[3] + seen[4] + seen[5], 3000, 2);
@@ -491,7 +491,7 @@ TEST(LoadBalancerTest, FailoverPrioritiesMoveTrafficWhenTheLocalZoneIsEjected_Se
   }
   engine::RngStream rng(32, "test/failover");
   LoadBalancer lb(settings(Kind::LeastRequest), 2, rng);
-  lb.set_hosts(hosts, plan.group_weight, 0);
+  lb.set_hosts(hosts, plan.group_weight, engine::SimTime{});
   auto seen = count_picks(lb, rng, 1000, 4);
   EXPECT_EQ(seen[2] + seen[3], 0);
   lb.set_ejected(0, true);  // 1 of 2 healthy: 70 % -> 30 % spills to the other zone
@@ -588,7 +588,7 @@ TEST(LoadBalancerTest, SetupFromTheCompiledClusterPrefersTheCallersZone_Sem7_5_S
 
   engine::RngStream rng(33, "test/setup");
   LoadBalancer lb(setup.settings, 2, rng);
-  lb.set_hosts(setup.hosts, setup.locality_weights, 0);
+  lb.set_hosts(setup.hosts, setup.locality_weights, engine::SimTime{});
   std::set<std::string> picked;
   for (int i = 0; i < 40; ++i) {
     const std::int32_t h = lb.choose(LoadBalancer::Pick{}, rng);
@@ -605,16 +605,16 @@ TEST(LoadBalancerTest, SlowStartScalesANewHostsWeight_Sem7_6) {
   LbSettings s = settings(Kind::RoundRobin);
   s.slow_start_window = 10 * kSecond;  // warmup 10s, minimumPercent 10, aggression 1
   LoadBalancer lb(s, 1, rng);
-  lb.set_hosts(equal_hosts(2), {}, 0);
+  lb.set_hosts(equal_hosts(2), {}, engine::SimTime{});
   // Past the first window, a third host arrives at t = 20 s.
-  lb.set_hosts(equal_hosts(3), {}, 20 * kSecond);
-  EXPECT_DOUBLE_EQ(lb.slow_start_factor(0, 25 * kSecond), 1.0);
-  EXPECT_DOUBLE_EQ(lb.slow_start_factor(2, 25 * kSecond), 0.5);
-  EXPECT_DOUBLE_EQ(lb.slow_start_factor(2, 20 * kSecond + 500 * kMillisecond), 0.1);  // floor
-  EXPECT_DOUBLE_EQ(lb.slow_start_factor(2, 30 * kSecond), 1.0);  // window over
+  lb.set_hosts(equal_hosts(3), {}, engine::SimTime{} + 20 * kSecond);
+  EXPECT_DOUBLE_EQ(lb.slow_start_factor(0, engine::SimTime{} + 25 * kSecond), 1.0);
+  EXPECT_DOUBLE_EQ(lb.slow_start_factor(2, engine::SimTime{} + 25 * kSecond), 0.5);
+  EXPECT_DOUBLE_EQ(lb.slow_start_factor(2, engine::SimTime{} + 20 * kSecond + 500 * kMillisecond), 0.1);  // floor
+  EXPECT_DOUBLE_EQ(lb.slow_start_factor(2, engine::SimTime{} + 30 * kSecond), 1.0);  // window over
   // EDF with weights 1, 1, 0.5 at t = 25 s: the new host gets 1/5 of the picks.
   LoadBalancer::Pick pick;
-  pick.now = 25 * kSecond;
+  pick.now = engine::SimTime{} + 25 * kSecond;
   const auto seen = count_picks(lb, rng, 500, 3, pick);
   EXPECT_NEAR(seen[2], 100, 1);
   EXPECT_NEAR(seen[0], 200, 1);
@@ -622,9 +622,9 @@ TEST(LoadBalancerTest, SlowStartScalesANewHostsWeight_Sem7_6) {
   LbSettings aggressive = s;
   aggressive.slow_start_aggression = 2.0;  // t_factor^(1/2)
   LoadBalancer lb2(aggressive, 1, rng);
-  lb2.set_hosts(equal_hosts(1), {}, 0);
-  lb2.set_hosts(equal_hosts(2), {}, 20 * kSecond);
-  EXPECT_NEAR(lb2.slow_start_factor(1, 25 * kSecond), std::sqrt(0.5), 1e-12);
+  lb2.set_hosts(equal_hosts(1), {}, engine::SimTime{});
+  lb2.set_hosts(equal_hosts(2), {}, engine::SimTime{} + 20 * kSecond);
+  EXPECT_NEAR(lb2.slow_start_factor(1, engine::SimTime{} + 25 * kSecond), std::sqrt(0.5), 1e-12);
 }
 
 TEST(LoadBalancerTest, SlowStartSettingsOnlyForRoundRobinAndLeastRequest_Sem7_6) {
@@ -639,7 +639,7 @@ TEST(LoadBalancerTest, SlowStartSettingsOnlyForRoundRobinAndLeastRequest_Sem7_6)
   EXPECT_DOUBLE_EQ(s.slow_start_min_weight, 0.25);
   EXPECT_DOUBLE_EQ(s.slow_start_aggression, 1.0);
   c.lb.kind = Kind::Random;
-  EXPECT_EQ(lb_settings_for(c).slow_start_window, 0);
+  EXPECT_EQ(lb_settings_for(c).slow_start_window, engine::SimDuration{});
 }
 
 TEST(LoadBalancerTest, IstioPanicThresholdFollowsMinHealthPercent_Sem8_5_Sem10_1) {
@@ -682,7 +682,7 @@ const TestRingEntry& test_lookup(const std::vector<TestRingEntry>& ring, std::ui
 TEST(LoadBalancerTest, RingHashIsConsistentAndRemovingAHostMovesItsKeysAway_Sem8_4) {
   engine::RngStream rng(51, "test/ring");
   LoadBalancer lb(settings(Kind::RingHash), 2, rng);
-  lb.set_hosts(equal_hosts(5), {}, 0);
+  lb.set_hosts(equal_hosts(5), {}, engine::SimTime{});
   // Five equal hosts: min weight 0.2, scale = ceil(0.2 × 1024) / 0.2 = 1025, 205 per host.
   EXPECT_EQ(lb.ring_size(0), 1025u);
   std::vector<std::int32_t> before;
@@ -698,7 +698,7 @@ TEST(LoadBalancerTest, RingHashIsConsistentAndRemovingAHostMovesItsKeysAway_Sem8
   LoadBalancer other(settings(Kind::RingHash), 1, other_rng);
   auto reordered = equal_hosts(5);
   std::swap(reordered[0], reordered[4]);
-  other.set_hosts(reordered, {}, 0);
+  other.set_hosts(reordered, {}, engine::SimTime{});
   for (int i = 0; i < 2000; ++i) {
     pick.hash = key_hash(i);
     const std::int32_t h = other.choose(pick, other_rng);
@@ -735,7 +735,7 @@ TEST(LoadBalancerTest, RingHashIsConsistentAndRemovingAHostMovesItsKeysAway_Sem8
 TEST(LoadBalancerTest, RingLookupIsTheFirstEntryAtOrAfterTheHashWithWrap_Sem8_4) {
   engine::RngStream rng(52, "test/ring-lookup");
   LoadBalancer lb(settings(Kind::RingHash), 1, rng);
-  lb.set_hosts(equal_hosts(3), {}, 0);
+  lb.set_hosts(equal_hosts(3), {}, engine::SimTime{});
   // Rebuild the ring independently: keys "<ip:port>_<i>", 1024 entries for 3 equal hosts
   // (scale = ceil(1024/3) × 3 = 1026, running sums give 342 each).
   std::vector<std::pair<std::uint64_t, std::int32_t>> ring;
@@ -763,7 +763,7 @@ TEST(LoadBalancerTest, RingLookupIsTheFirstEntryAtOrAfterTheHashWithWrap_Sem8_4)
 TEST(LoadBalancerTest, RingHashWeightsAndTheRetryPredicate_Sem8_4_Sem5_5) {
   engine::RngStream rng(54, "test/ring-weights");
   LoadBalancer lb(settings(Kind::RingHash), 1, rng);
-  lb.set_hosts(weighted_hosts({1, 3}), {}, 0);
+  lb.set_hosts(weighted_hosts({1, 3}), {}, engine::SimTime{});
   // min weight 0.25: scale = ceil(256) / 0.25 = 1024 -> 256 and 768 entries.
   EXPECT_EQ(lb.ring_size(0), 1024u);
   int zero = 0;
@@ -793,7 +793,7 @@ TEST(LoadBalancerTest, RingHashWeightsAndTheRetryPredicate_Sem8_4_Sem5_5) {
 TEST(LoadBalancerTest, MaglevTableSharesFollowWeights_Sem8_4) {
   engine::RngStream rng(61, "test/maglev");
   LoadBalancer lb(settings(Kind::Maglev), 1, rng);
-  lb.set_hosts(weighted_hosts({1, 2, 3, 4}), {}, 0);
+  lb.set_hosts(weighted_hosts({1, 2, 3, 4}), {}, engine::SimTime{});
   ASSERT_EQ(lb.ring_size(0), 65537u);
   std::array<int, 4> entries{};
   for (std::uint64_t slot = 0; slot < 65537; ++slot) {
@@ -812,7 +812,7 @@ TEST(LoadBalancerTest, MaglevTableSharesFollowWeights_Sem8_4) {
 TEST(LoadBalancerTest, MaglevIsConsistentWhenAHostLeaves_Sem8_4) {
   engine::RngStream rng(62, "test/maglev-consistent");
   LoadBalancer lb(settings(Kind::Maglev), 1, rng);
-  lb.set_hosts(equal_hosts(10), {}, 0);
+  lb.set_hosts(equal_hosts(10), {}, engine::SimTime{});
   std::vector<std::int32_t> before(65537);
   for (std::uint64_t s = 0; s < 65537; ++s) before[s] = lb.hash_lookup(0, s);
   lb.set_ejected(7, true);
@@ -832,7 +832,7 @@ TEST(LoadBalancerTest, MaglevIsConsistentWhenAHostLeaves_Sem8_4) {
 TEST(LoadBalancerTest, MissingHashKeyMeansARandomHost_Sem7_4) {
   engine::RngStream rng(63, "test/nohash");
   LoadBalancer lb(settings(Kind::RingHash), 1, rng);
-  lb.set_hosts(equal_hosts(4), {}, 0);
+  lb.set_hosts(equal_hosts(4), {}, engine::SimTime{});
   // Each pick draws a random hash, so the hosts share requests by their arcs of the ring
   // (about a quarter each, not exactly), and consecutive picks differ.
   const auto seen = count_picks(lb, rng, 40'000, 4);
@@ -883,7 +883,7 @@ TEST(LoadBalancerTest, RequestHashFollowsTheConsistentHashPolicy_Sem7_4) {
   EXPECT_EQ(request_hash(policy, request, "").hash, hash_request_key("abc"));  // quotes stripped
   policy.cookie_name = "user";
   EXPECT_FALSE(request_hash(policy, request, "").hash.has_value());  // no ttl: no cookie made
-  policy.cookie_ttl = 0;                                             // session cookie
+  policy.cookie_ttl = engine::SimDuration{};                                             // session cookie
   const RequestHash generated =
       request_hash(policy, request, "", "10.244.0.5:40000", "10.244.0.9:9080");
   EXPECT_EQ(generated.set_cookie, generated_cookie_value("10.244.0.5:40000", "10.244.0.9:9080"));
@@ -905,7 +905,7 @@ TEST(LoadBalancerTest, RequestHashFollowsTheConsistentHashPolicy_Sem7_4) {
 TEST(LoadBalancerTest, PreviousHostsPredicateFindsAnUntriedHost_Sem5_5) {
   engine::RngStream rng(3, "test/prev");
   LoadBalancer lb(settings(Kind::Random), 1, rng);
-  lb.set_hosts(equal_hosts(3), {}, 0);
+  lb.set_hosts(equal_hosts(3), {}, engine::SimTime{});
   const std::vector<std::int32_t> tried{0, 1};
   LoadBalancer::Pick pick;
   pick.avoid = tried;
@@ -919,7 +919,7 @@ TEST(LoadBalancerTest, PreviousHostsPredicateFindsAnUntriedHost_Sem5_5) {
 TEST(LoadBalancerTest, PreviousHostsPredicateFallsBackToTheLastPick_Sem5_5) {
   engine::RngStream rng(4, "test/prev-all");
   LoadBalancer lb(settings(Kind::RoundRobin), 1, rng);
-  lb.set_hosts(equal_hosts(2), {}, 0);
+  lb.set_hosts(equal_hosts(2), {}, engine::SimTime{});
   const std::vector<std::int32_t> tried{0, 1};
   LoadBalancer::Pick pick;
   pick.avoid = tried;

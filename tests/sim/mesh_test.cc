@@ -192,10 +192,10 @@ spec:
   - route: [{destination: {host: back, subset: v2}}]
 )");
   ASSERT_EQ(sink.requests.size(), 3u);
-  std::vector<engine::SimTime> durations;
+  std::vector<engine::SimDuration> durations;
   for (const auto& r : sink.requests) durations.push_back(r.duration);
   std::sort(durations.begin(), durations.end());
-  EXPECT_EQ(durations, (std::vector<engine::SimTime>{10 * engine::kMillisecond,
+  EXPECT_EQ(durations, (std::vector<engine::SimDuration>{10 * engine::kMillisecond,
                                                      20 * engine::kMillisecond,
                                                      30 * engine::kMillisecond}));
 }
@@ -309,9 +309,9 @@ TEST_F(MeshTest, RequestCapAndClosedLoop_Design3_2) {
 )");
   EXPECT_EQ(sink.requests.size(), 50u);
   // Two connections, 15 ms per cycle each: 50 requests end by about 0.4 s.
-  engine::SimTime last = 0;
+  engine::SimTime last = engine::SimTime{};
   for (const auto& r : sink.requests) last = std::max(last, r.start + r.duration);
-  EXPECT_LE(last, 400 * engine::kMillisecond);
+  EXPECT_LE(last, engine::SimTime{} + 400 * engine::kMillisecond);
 }
 
 TEST_F(MeshTest, SameSeedSameRowsDifferentSeedDifferentRows_Design2) {

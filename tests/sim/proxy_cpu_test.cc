@@ -25,16 +25,16 @@ using proxy::WorkerQueue;
 // do grows without bound, and so does each new job's wait.
 TEST(WorkerQueueTest, AtTwiceItsCapacityTheBacklogGrows) {
   WorkerQueue q(2);
-  const SimTime cost = 100 * kMicrosecond;  // 2 workers: 20,000 jobs/s
-  const SimTime gap = 25 * kMicrosecond;    // 40,000 jobs/s offered
-  SimTime wait_at_100ms = 0, backlog_at_100ms = 0;
-  for (SimTime t = 0; t <= 200 * kMillisecond; t += gap) {
+  const engine::SimDuration cost = 100 * kMicrosecond;  // 2 workers: 20,000 jobs/s
+  const engine::SimDuration gap = 25 * kMicrosecond;    // 40,000 jobs/s offered
+  engine::SimDuration wait_at_100ms, backlog_at_100ms;
+  for (SimTime t; t <= SimTime{} + 200 * kMillisecond; t += gap) {
     const SimTime done = q.serve(t, cost);
-    if (t == 100 * kMillisecond) {
+    if (t == SimTime{} + 100 * kMillisecond) {
       wait_at_100ms = done - t - cost;
       backlog_at_100ms = q.backlog(t);
     }
-    if (t == 200 * kMillisecond) {
+    if (t == SimTime{} + 200 * kMillisecond) {
       // Half the offered work is left over: the backlog doubles as the time doubles.
       EXPECT_GT(done - t - cost, wait_at_100ms + 40 * kMillisecond);
       EXPECT_GT(q.backlog(t), backlog_at_100ms + 80 * kMillisecond);
@@ -48,22 +48,22 @@ TEST(WorkerQueueTest, AtTwiceItsCapacityTheBacklogGrows) {
 TEST(WorkerQueueTest, UtilisationIsOfferedLoadTimesCostBelowSaturation) {
   WorkerQueue q(2);
   engine::RngStream rng(7, "arrivals");
-  SimTime t = 0;
+  SimTime t = engine::SimTime{};
   const double rate = 4000;  // per second; cost 300 us: 1.2 of 2 workers
-  while (t < 10 * kSecond) {
+  while (t < SimTime{} + 10 * kSecond) {
     const SimTime done = q.serve(t, 100 * kMicrosecond, 200 * kMicrosecond);
     EXPECT_GE(done, t + 100 * kMicrosecond);
-    t += static_cast<SimTime>(-std::log1p(-rng.uniform01()) / rate * kSecond);
+    t += engine::SimDuration::from_ns(static_cast<std::int64_t>(-std::log1p(-rng.uniform01()) / rate * static_cast<double>(kSecond.ns())));
   }
-  EXPECT_NEAR(q.utilisation(10 * kSecond), 0.6, 0.02);
-  EXPECT_LT(q.backlog(10 * kSecond), 10 * kMillisecond) << "below saturation nothing piles up";
+  EXPECT_NEAR(q.utilisation(engine::SimTime{} + 10 * kSecond), 0.6, 0.02);
+  EXPECT_LT(q.backlog(engine::SimTime{} + 10 * kSecond), 10 * kMillisecond) << "below saturation nothing piles up";
 }
 
 // After-response work holds the worker but not the request that caused it (§19.1).
 TEST(WorkerQueueTest, AfterResponseWorkDelaysTheNextJobNotThisOne) {
   WorkerQueue q(1);
-  EXPECT_EQ(q.serve(0, 40 * kMicrosecond, 100 * kMicrosecond), 40 * kMicrosecond);
-  EXPECT_EQ(q.serve(50 * kMicrosecond, 10 * kMicrosecond), 150 * kMicrosecond);
+  EXPECT_EQ(q.serve(engine::SimTime{}, 40 * kMicrosecond, 100 * kMicrosecond), engine::SimTime{} + 40 * kMicrosecond);
+  EXPECT_EQ(q.serve(engine::SimTime{} + 50 * kMicrosecond, 10 * kMicrosecond), engine::SimTime{} + 150 * kMicrosecond);
 }
 
 class ProxyCpuTest : public MeshTest {
@@ -110,15 +110,15 @@ TEST_F(ProxyCpuTest, SidecarAtTwiceItsCapacityHasAGrowingQueue) {
 )");
   ASSERT_EQ(sink.requests.size(), 1600u);
   // 2 workers × 10 ms: 200/s served, 400/s offered.
-  SimTime first_second = 0, last_second = 0;
+  engine::SimDuration first_second, last_second;
   int n_first = 0, n_last = 0;
   for (const auto& r : sink.requests) {
     EXPECT_EQ(r.code, 200);
-    if (r.start < kSecond) first_second += r.duration, ++n_first;
-    if (r.start >= 3 * kSecond) last_second += r.duration, ++n_last;
+    if (r.start < SimTime{} + kSecond) first_second += r.duration, ++n_first;
+    if (r.start >= SimTime{} + 3 * kSecond) last_second += r.duration, ++n_last;
   }
-  const double early = static_cast<double>(first_second) / n_first / kMillisecond;
-  const double late = static_cast<double>(last_second) / n_last / kMillisecond;
+  const double early = engine::to_millis(first_second) / n_first;
+  const double late = engine::to_millis(last_second) / n_last;
   // Each second adds half a second's worth of backlog (200 requests × 10 ms / 2 workers).
   EXPECT_GT(late, early + 1500) << early << " ms vs " << late << " ms";
   EXPECT_NEAR(utilisation(sink, "client"), 1.0, 0.01);

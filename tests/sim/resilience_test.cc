@@ -66,7 +66,7 @@ TEST_F(ResilienceTest, PendingOverflowIsAnImmediate503UO_Sem9_2) {
     if (r.code == 200) ++ok;
     if (r.code == 503 && format_response_flags(r.flags) == "UO") {
       ++overflow;
-      EXPECT_EQ(r.duration, 0) << "an overflow is a local reply, no upstream";
+      EXPECT_EQ(r.duration, engine::SimDuration{}) << "an overflow is a local reply, no upstream";
     }
   }
   EXPECT_EQ(ok, 1);
@@ -87,10 +87,10 @@ TEST_F(ResilienceTest, QueuedRequestsWaitForTheConnection_Sem9_2) {
     - {name: c, from: {workload: client}, to: "http://back:9090/", rate: {closed: {connections: 3}}, requests: 3}
 )",
                   to_v2("{connectionPool: {tcp: {maxConnections: 1}}}"));
-  std::vector<engine::SimTime> d;
+  std::vector<engine::SimDuration> d;
   for (const auto& r : sink.requests) d.push_back(r.duration);
   std::sort(d.begin(), d.end());
-  EXPECT_EQ(d, (std::vector<engine::SimTime>{10 * engine::kMillisecond, 20 * engine::kMillisecond,
+  EXPECT_EQ(d, (std::vector<engine::SimDuration>{10 * engine::kMillisecond, 20 * engine::kMillisecond,
                                              30 * engine::kMillisecond}));
 }
 
@@ -126,7 +126,7 @@ TEST_F(ResilienceTest, RetryOn5xxThenURX_Sem5_2_Sem5_7) {
     EXPECT_EQ(r.code, 503);
     EXPECT_EQ(r.attempts, 4);
     EXPECT_EQ(format_response_flags(r.flags), "URX");
-    EXPECT_GE(r.duration, 0);
+    EXPECT_GE(r.duration, engine::SimDuration{});
     EXPECT_LT(r.duration, (25 + 50 + 100) * engine::kMillisecond) << "backoff above its limits";
   }
 }
@@ -491,20 +491,20 @@ spec:
 
 TEST_F(OutlierTest, FifthConsecutive503EjectsUntilTheFirstTickAfter30s_Sem10_3_Sem10_4) {
   auto sink = run(kSpec, manifests(9));
-  engine::SimTime ejected_at = -1, returned_at = -1;
+  engine::SimTime ejected_at = engine::SimTime::from_ns(-1), returned_at = engine::SimTime::from_ns(-1);
   for (const auto& e : sink.events) {
-    if (e.kind == "host_ejected" && ejected_at < 0) {
+    if (e.kind == "host_ejected" && ejected_at < engine::SimTime{}) {
       EXPECT_EQ(e.subject, "back-bad-0");
       ejected_at = e.time;
     }
-    if (e.kind == "host_returned" && returned_at < 0) returned_at = e.time;
+    if (e.kind == "host_returned" && returned_at < engine::SimTime{}) returned_at = e.time;
   }
-  ASSERT_GE(ejected_at, 0) << "10 hosts, 10 % allows one ejection";
+  ASSERT_GE(ejected_at, engine::SimTime{}) << "10 hosts, 10 % allows one ejection";
   ASSERT_GT(returned_at, ejected_at);
   // Ejected at the 5th 503, returned at the first 10 s interval tick at least 30 s later.
   EXPECT_GE(returned_at - ejected_at, 30 * engine::kSecond);
   EXPECT_LT(returned_at - ejected_at, 40 * engine::kSecond);
-  EXPECT_EQ(returned_at % (10 * engine::kSecond), 0);
+  EXPECT_EQ(returned_at.since_start() % (10 * engine::kSecond), engine::SimDuration{});
   int bad_before = 0, bad_while_ejected = 0;
   for (const auto& s : sink.spans) {
     if (s.destination_pod != "back-bad-0") continue;
@@ -606,13 +606,13 @@ TEST_F(ResilienceTest, ServerSidecarEnforcesTheDestinationRulePoolOverAllCallers
                "}, to: \"http://back:9090/\", rate: {constant: 1}, requests: 1}\n";
   }
   auto sink = run(clients, to_v2("{connectionPool: {tcp: {maxConnections: 1}}}") + callers);
-  std::vector<engine::SimTime> d;
+  std::vector<engine::SimDuration> d;
   for (const auto& r : sink.requests) {
     EXPECT_EQ(r.code, 200);
     d.push_back(r.duration);
   }
   std::sort(d.begin(), d.end());
-  EXPECT_EQ(d, (std::vector<engine::SimTime>{10 * engine::kMillisecond, 20 * engine::kMillisecond,
+  EXPECT_EQ(d, (std::vector<engine::SimDuration>{10 * engine::kMillisecond, 20 * engine::kMillisecond,
                                              30 * engine::kMillisecond}));
 }
 

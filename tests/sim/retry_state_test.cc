@@ -116,16 +116,16 @@ TEST(RetryStateTest, NoPolicyNeverRetries_Sem5_1) {
 
 TEST(BackoffPolicyTest, FullJitterDoublesFrom25msCappedAt250ms_Sem5_4) {
   engine::RngStream rng(5, "test/backoff");
-  const engine::SimTime ms = engine::kMillisecond;
-  const engine::SimTime limits[] = {25 * ms, 50 * ms, 100 * ms, 200 * ms, 250 * ms, 250 * ms};
+  const engine::SimDuration ms = engine::kMillisecond;
+  const engine::SimDuration limits[] = {25 * ms, 50 * ms, 100 * ms, 200 * ms, 250 * ms, 250 * ms};
   for (int trial = 0; trial < 2000; ++trial) {
     BackoffPolicy backoff(25 * ms, 250 * ms);
-    for (engine::SimTime limit : limits) {
+    for (engine::SimDuration limit : limits) {
       ASSERT_EQ(backoff.next_limit(), limit);
-      const engine::SimTime wait = backoff.next(rng);
-      ASSERT_GE(wait, 0);
+      const engine::SimDuration wait = backoff.next(rng);
+      ASSERT_GE(wait, engine::SimDuration{});
       ASSERT_LT(wait, limit);
-      ASSERT_EQ(wait % ms, 0) << "Envoy draws whole milliseconds";
+      ASSERT_EQ(wait % ms, engine::SimDuration{}) << "Envoy draws whole milliseconds";
     }
   }
 }
@@ -142,7 +142,7 @@ TEST(BackoffPolicyTest, FirstRetryWaitIsUniformBelow25ms_Sem5_4) {
 }
 
 TEST(BackoffPolicyTest, LegacyDocumentedFormIsSelectable_Sem5_4) {
-  const engine::SimTime ms = engine::kMillisecond;
+  const engine::SimDuration ms = engine::kMillisecond;
   BackoffPolicy backoff(25 * ms, 250 * ms, BackoffPolicy::Kind::LegacyDocumented);
   engine::RngStream rng(1, "test/legacy");
   EXPECT_EQ(backoff.next_limit(), 25 * ms);

@@ -14,7 +14,7 @@ using engine::kSecond;
 using Decision = RetryState::Decision;
 namespace flag = telemetry;
 
-xds::Route route_with(std::uint32_t retries, SimTime per_try, SimTime route_timeout) {
+xds::Route route_with(std::uint32_t retries, engine::SimDuration per_try, engine::SimDuration route_timeout) {
   xds::Route r;
   r.timeout = route_timeout;
   xds::RetryPolicy p;
@@ -36,20 +36,20 @@ AttemptResult per_try_timeout() {
 TEST(Router, PerTryTimerAppliesOnlyBelowTheRouteTimeout) {
   Router router;
   router.reset();
-  EXPECT_EQ(router.per_try_timeout(nullptr), 0);  // no route, no policy: no per-try timer
+  EXPECT_EQ(router.per_try_timeout(nullptr), engine::SimDuration{});  // no route, no policy: no per-try timer
   const xds::Route shorter = route_with(2, kSecond, 3 * kSecond);
   router.begin(shorter);
   EXPECT_EQ(router.per_try_timeout(&shorter), kSecond);
   const xds::Route longer = route_with(2, 3 * kSecond, 3 * kSecond);
   router.begin(longer);
-  EXPECT_EQ(router.per_try_timeout(&longer), 0);  // the route timeout fires first (§4.2)
-  const xds::Route no_route_timeout = route_with(2, 3 * kSecond, 0);
+  EXPECT_EQ(router.per_try_timeout(&longer), engine::SimDuration{});  // the route timeout fires first (§4.2)
+  const xds::Route no_route_timeout = route_with(2, 3 * kSecond, engine::SimDuration{});
   router.begin(no_route_timeout);
   EXPECT_EQ(router.per_try_timeout(&no_route_timeout), 3 * kSecond);
 }
 
 TEST(Router, PerTryTimeoutsRetryThenRunOutWithURX) {
-  const xds::Route route = route_with(2, kSecond, 0);
+  const xds::Route route = route_with(2, kSecond, engine::SimDuration{});
   Router router;
   router.reset();
   router.begin(route);
@@ -64,8 +64,8 @@ TEST(Router, PerTryTimeoutsRetryThenRunOutWithURX) {
     router.hold_retry(counters);
     EXPECT_EQ(counters.active_retries, 1u);
     // Full-jitter backoff: below 25 ms, then below 50 ms (§5.4).
-    const SimTime wait = router.next_backoff(rng);
-    EXPECT_GE(wait, 0);
+    const engine::SimDuration wait = router.next_backoff(rng);
+    EXPECT_GE(wait, engine::SimDuration{});
     EXPECT_LT(wait, (attempt == 1 ? 25 : 50) * kMillisecond);
     router.release_retry(&counters);
     EXPECT_EQ(counters.active_retries, 0u);
@@ -78,7 +78,7 @@ TEST(Router, PerTryTimeoutsRetryThenRunOutWithURX) {
 }
 
 TEST(Router, TheRetryBreakerRefusesWithUOAndHeadersSentAreFinal) {
-  const xds::Route route = route_with(3, 0, 0);
+  const xds::Route route = route_with(3, engine::SimDuration{}, engine::SimDuration{});
   Router router;
   router.reset();
   router.begin(route);
@@ -119,7 +119,7 @@ TEST(Router, ClassifiesRepliesAsEnvoyLogsThem) {
 }
 
 TEST(Router, RetriesAvoidTheHostsTriedSoFar) {
-  const xds::Route route = route_with(2, 0, 0);
+  const xds::Route route = route_with(2, engine::SimDuration{}, engine::SimDuration{});
   Router router;
   router.reset();
   router.begin(route);

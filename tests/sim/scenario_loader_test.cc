@@ -117,8 +117,8 @@ TEST_F(ScenarioLoaderTest, DesignExampleParsesIntoTheExpectedValues) {
 
   EXPECT_EQ(spec->mesh.outbound_traffic_policy, "ALLOW_ANY");
   EXPECT_EQ(spec->mesh.config_push_delay.kind(), engine::Distribution::Kind::LogNormal);
-  EXPECT_NEAR(spec->mesh.config_push_delay.quantile(0.5), 200.0 * kMillisecond, 1e3);
-  EXPECT_NEAR(spec->mesh.config_push_delay.quantile(0.99), 2.0 * kSecond, 1e4);
+  EXPECT_NEAR(spec->mesh.config_push_delay.quantile(0.5), 200.0 * kMillisecond.ns(), 1e3);
+  EXPECT_NEAR(spec->mesh.config_push_delay.quantile(0.99), 2.0 * kSecond.ns(), 1e4);
   EXPECT_EQ(spec->mesh.proxy_workers, 2);
   EXPECT_TRUE(spec->mesh.proxy_overhead.is_constant());
   EXPECT_EQ(spec->mesh.proxy_overhead.mean(), 0.0);
@@ -130,8 +130,8 @@ TEST_F(ScenarioLoaderTest, DesignExampleParsesIntoTheExpectedValues) {
   ASSERT_NE(pp, nullptr);
   EXPECT_EQ(pp->namespace_, "");
   EXPECT_EQ(pp->workers, 16);
-  EXPECT_NEAR(pp->service_time.quantile(0.5), 4.0 * kMillisecond, 1);
-  EXPECT_NEAR(pp->service_time.quantile(0.99), 30.0 * kMillisecond, 10);
+  EXPECT_NEAR(pp->service_time.quantile(0.5), 4.0 * kMillisecond.ns(), 1);
+  EXPECT_NEAR(pp->service_time.quantile(0.99), 30.0 * kMillisecond.ns(), 10);
   ASSERT_EQ(pp->calls.size(), 2u);
   ASSERT_EQ(pp->calls[0].calls.size(), 1u);
   EXPECT_FALSE(pp->calls[0].parallel);
@@ -251,19 +251,19 @@ spec:
 )y");
   ASSERT_TRUE(spec) << dump(diags_);
   EXPECT_TRUE(diags_.items().empty()) << dump(diags_);
-  EXPECT_EQ(spec->mesh.config_push_delay.mean(), 5.0 * kMillisecond);
+  EXPECT_EQ(spec->mesh.config_push_delay.mean(), 5.0 * kMillisecond.ns());
   EXPECT_EQ(spec->mesh.proxy_overhead.mean(), 50e3);
   EXPECT_EQ(spec->mesh.istio_version, "1.23");
   EXPECT_EQ(spec->mesh.outbound_traffic_policy, "REGISTRY_ONLY");
   EXPECT_EQ(spec->network.latency.kind(), engine::Distribution::Kind::Uniform);
-  EXPECT_NEAR(spec->network.latency.mean(), 2.0 * kMillisecond, 1);
-  EXPECT_NEAR(spec->find_app("default", "a")->service_time.mean(), 5.0 * kMillisecond, 1);
+  EXPECT_NEAR(spec->network.latency.mean(), 2.0 * kMillisecond.ns(), 1);
+  EXPECT_NEAR(spec->find_app("default", "a")->service_time.mean(), 5.0 * kMillisecond.ns(), 1);
   EXPECT_EQ(spec->find_app("default", "b")->service_time.kind(), engine::Distribution::Kind::Normal);
   // mu/sigma are of ln(seconds): exp(-5.52146) s = 4 ms.
-  EXPECT_NEAR(spec->find_app("default", "c")->service_time.quantile(0.5), 4.0 * kMillisecond, 10);
+  EXPECT_NEAR(spec->find_app("default", "c")->service_time.quantile(0.5), 4.0 * kMillisecond.ns(), 10);
   EXPECT_EQ(spec->find_app("default", "d")->service_time.kind(), engine::Distribution::Kind::Pareto);
-  EXPECT_NEAR(spec->find_app("default", "e")->service_time.quantile(0.5), 1.0 * kMillisecond, 1);
-  EXPECT_NEAR(spec->find_app("default", "e")->service_time.quantile(1.0), 20.0 * kMillisecond, 1);
+  EXPECT_NEAR(spec->find_app("default", "e")->service_time.quantile(0.5), 1.0 * kMillisecond.ns(), 1);
+  EXPECT_NEAR(spec->find_app("default", "e")->service_time.quantile(1.0), 20.0 * kMillisecond.ns(), 1);
   const AppSpec* f = spec->find_app("prod", "f");
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->namespace_, "prod");
@@ -284,7 +284,7 @@ spec:
   const RateSpec& closed = spec->clients.at(0).rate;
   EXPECT_EQ(closed.kind, RateSpec::Kind::Closed);
   EXPECT_EQ(closed.connections, 3);
-  EXPECT_EQ(closed.think_time.mean(), 10.0 * kMillisecond);
+  EXPECT_EQ(closed.think_time.mean(), 10.0 * kMillisecond.ns());
   const RateSpec& ramp = spec->clients.at(1).rate;
   EXPECT_EQ(ramp.kind, RateSpec::Kind::Ramp);
   EXPECT_EQ(ramp.per_second, 10.0);

@@ -109,16 +109,16 @@ TEST_F(TimelineTest, DesignExampleReadsEveryActionInTimeOrder) {
   EXPECT_EQ(diags_.items().size(), 0u) << dump(diags_);
   ASSERT_EQ(spec->timeline.size(), 6u);
   const auto& t = spec->timeline;
-  EXPECT_EQ(t[0].at, 60 * kSecond);
+  EXPECT_EQ(t[0].at, engine::SimTime{} + 60 * kSecond);
   ASSERT_EQ(t[0].client.size(), 1u);
   EXPECT_EQ(t[0].client[0].client, "users");
   EXPECT_EQ(t[0].client[0].rate->kind, RateSpec::Kind::Constant);
   EXPECT_EQ(t[0].client[0].rate->per_second, 50);
   // Two entries at 120s keep the file's order: apply before delete.
-  EXPECT_EQ(t[1].at, 120 * kSecond);
+  EXPECT_EQ(t[1].at, engine::SimTime{} + 120 * kSecond);
   ASSERT_EQ(t[1].apply.size(), 1u);
   EXPECT_EQ(t[1].apply[0], (dir_ / "manifests" / "vs-80-20.yaml").string());
-  EXPECT_EQ(t[2].at, 120 * kSecond);
+  EXPECT_EQ(t[2].at, engine::SimTime{} + 120 * kSecond);
   ASSERT_EQ(t[2].remove.size(), 1u);  // one string is a list of one
   EXPECT_EQ(t[2].remove[0], (dir_ / "manifests" / "vs-all-v1.yaml").string());
   ASSERT_TRUE(t[3].scale);
@@ -228,7 +228,7 @@ TEST_F(TimelineTest, ClientChangeReadsRateRequestsAndMix) {
   ASSERT_TRUE(spec) << dump(diags_);
   ASSERT_EQ(spec->clients.size(), 2u);
   EXPECT_FALSE(spec->clients[1].has_rate);
-  EXPECT_EQ(spec->clients[1].start, 5 * kSecond);
+  EXPECT_EQ(spec->clients[1].start, engine::SimTime{} + 5 * kSecond);
   const auto& c0 = spec->timeline[0].client.at(0);
   ASSERT_TRUE(c0.rate);
   EXPECT_EQ(c0.rate->kind, RateSpec::Kind::Closed);
@@ -284,12 +284,12 @@ TEST_F(TimelineTest, RolloutAsOneMapWithStepsAndAnalysis) {
   EXPECT_EQ(r.virtual_service, "reviews");
   EXPECT_EQ(r.stable, "v1");
   EXPECT_EQ(r.canary, "v3");
-  EXPECT_EQ(r.start, 30 * kSecond);
+  EXPECT_EQ(r.start, engine::SimTime{} + 30 * kSecond);
   EXPECT_EQ(r.analysis_window, 20 * kSecond);
   EXPECT_EQ(r.analysis, std::vector<std::string>{"canary ok"});
   ASSERT_EQ(r.steps.size(), 5u);
   EXPECT_EQ(r.steps[0].weight, std::optional<int>(10));
-  EXPECT_EQ(r.steps[1].pause, std::optional<SimTime>(60 * kSecond));
+  EXPECT_EQ(r.steps[1].pause, std::optional<SimDuration>(60 * kSecond));
   EXPECT_FALSE(r.steps[1].weight);
   EXPECT_EQ(r.steps[2].weight, std::optional<int>(50));
   EXPECT_EQ(r.steps[4].weight, std::optional<int>(100));
@@ -340,8 +340,8 @@ TEST_F(TimelineTest, AssertionsReadSelectorsWindowAndConditions) {
   EXPECT_EQ(a.where.version, "v3");
   EXPECT_EQ(a.where.response_code, std::optional<int>(200));
   EXPECT_EQ(a.where.flag, "UO");
-  EXPECT_EQ(a.from, 120 * kSecond);
-  EXPECT_EQ(a.to, std::optional<SimTime>(600 * kSecond));
+  EXPECT_EQ(a.from, engine::SimTime{} + 120 * kSecond);
+  EXPECT_EQ(a.to, std::optional<SimTime>(SimTime{} + 600 * kSecond));
   ASSERT_EQ(a.expect.size(), 4u);
   EXPECT_EQ(a.expect[0].metric, "successRate");
   EXPECT_EQ(a.expect[0].op, ">=");
@@ -349,14 +349,14 @@ TEST_F(TimelineTest, AssertionsReadSelectorsWindowAndConditions) {
   EXPECT_EQ(a.expect[0].text, ">= 99.5%");
   EXPECT_EQ(a.expect[1].metric, "p99");
   EXPECT_EQ(a.expect[1].op, "<");
-  EXPECT_DOUBLE_EQ(a.expect[1].value, 250.0 * kMillisecond);  // durations in ns
+  EXPECT_DOUBLE_EQ(a.expect[1].value, 250.0 * kMillisecond.ns());  // durations in ns
   EXPECT_EQ(a.expect[3].metric, "flags:UO");
   EXPECT_DOUBLE_EQ(a.expect[3].value, 0);
 
   const auto& b = spec->assertions[1];
   EXPECT_EQ(b.where.client, "users");
   EXPECT_EQ(b.where.route, "default");
-  EXPECT_EQ(b.from, 30 * kSecond);
+  EXPECT_EQ(b.from, engine::SimTime{} + 30 * kSecond);
   EXPECT_FALSE(b.to);  // to the end of the run
   ASSERT_EQ(b.expect.size(), 4u);  // `and` makes two conditions on share
   EXPECT_EQ(b.expect[0].metric, "share");
@@ -411,7 +411,7 @@ TEST_F(TimelineTest, StepsSineAndBursts) {
   const RateSpec& a = spec->clients[0].rate;
   EXPECT_EQ(a.kind, RateSpec::Kind::Steps);
   ASSERT_EQ(a.steps.size(), 2u);
-  EXPECT_EQ(a.steps[1], (std::pair<SimTime, double>{60 * kSecond, 100.0}));
+  EXPECT_EQ(a.steps[1], (std::pair<SimDuration, double>{60 * kSecond, 100.0}));
   EXPECT_TRUE(a.poisson);
   const RateSpec& b = spec->clients[1].rate;
   EXPECT_EQ(b.kind, RateSpec::Kind::Sine);
@@ -456,7 +456,7 @@ TEST_F(TimelineTest, ReplayArrivalTimesAndRatesPerSecond) {
   EXPECT_EQ(a.kind, RateSpec::Kind::Replay);
   EXPECT_EQ(a.replay_file, (dir_ / "arrivals.csv").string());
   // Sorted; plain numbers are seconds, durations keep their unit.
-  EXPECT_EQ(a.replay_arrivals, (std::vector<SimTime>{250 * kMillisecond, 500 * kMillisecond, 1500 * kMillisecond}));
+  EXPECT_EQ(a.replay_arrivals, (std::vector<SimTime>{SimTime{} + 250 * kMillisecond, SimTime{} + 500 * kMillisecond, SimTime{} + 1500 * kMillisecond}));
   EXPECT_TRUE(a.replay_rates.empty());
   const RateSpec& b = spec->clients[1].rate;
   EXPECT_EQ(b.replay_rates, (std::vector<double>{10, 0, 30}));  // second 1 not given: 0

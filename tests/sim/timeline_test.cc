@@ -70,8 +70,8 @@ spec:
   ASSERT_GE(applied.size(), 3u);
   std::set<engine::SimTime> distinct;
   for (const auto& [proxy, t] : applied) {
-    EXPECT_GE(t, 10 * engine::kSecond + 300 * engine::kMillisecond) << proxy;  // debounce + min
-    EXPECT_LE(t, 10 * engine::kSecond + 3100 * engine::kMillisecond) << proxy;
+    EXPECT_GE(t, engine::SimTime{} + 10 * engine::kSecond + 300 * engine::kMillisecond) << proxy;  // debounce + min
+    EXPECT_LE(t, engine::SimTime{} + 10 * engine::kSecond + 3100 * engine::kMillisecond) << proxy;
     distinct.insert(t);
   }
   EXPECT_GE(distinct.size(), 2u) << "proxies should disagree for a while";
@@ -81,9 +81,9 @@ spec:
     const auto it = applied.find(s.source_pod);
     ASSERT_NE(it, applied.end());
     if (s.start >= it->second) {
-      EXPECT_EQ(s.destination_version, "v2") << s.source_pod << " at " << s.start;
+      EXPECT_EQ(s.destination_version, "v2") << s.source_pod << " at " << s.start.ns();
     } else {
-      EXPECT_EQ(s.destination_version, "v1") << s.source_pod << " at " << s.start;
+      EXPECT_EQ(s.destination_version, "v1") << s.source_pod << " at " << s.start.ns();
     }
     ++checked;
   }
@@ -101,18 +101,18 @@ TEST_F(TimelineRunTest, CrashedPodGetsNoNewRequestsOnceItsRemovalArrives_Sem13) 
     - {name: c, from: {workload: client}, to: "http://back:9090/", rate: {poisson: 100}}
 )",
                   kRoutes);
-  engine::SimTime killed_at = -1, removal_at = -1;
+  engine::SimTime killed_at = engine::SimTime::from_ns(-1), removal_at = engine::SimTime::from_ns(-1);
   std::string victim;
   for (const auto& e : sink.events) {
     if (e.kind == "pod_killed") {
       killed_at = e.time;
       victim = e.subject;
     }
-    if (e.kind == "config_applied" && e.subject == "client-0" && e.time > 10 * engine::kSecond &&
-        removal_at < 0)
+    if (e.kind == "config_applied" && e.subject == "client-0" && e.time > engine::SimTime{} + 10 * engine::kSecond &&
+        removal_at < engine::SimTime{})
       removal_at = e.time;
   }
-  ASSERT_EQ(killed_at, 10 * engine::kSecond);
+  ASSERT_EQ(killed_at, engine::SimTime{} + 10 * engine::kSecond);
   EXPECT_EQ(victim, "back-v1-1") << "the newest pod";
   ASSERT_GT(removal_at, killed_at);
   int reset_in_flight = 0, after_removal = 0;
@@ -173,7 +173,7 @@ TEST_F(TimelineRunTest, AppAndClientChangesTakeEffectAtTheirTime_Design3_2) {
                   kRoutes);
   int before = 0, after = 0;
   for (const auto& r : sink.requests) {
-    if (r.start < 10 * engine::kSecond) {
+    if (r.start < engine::SimTime{} + 10 * engine::kSecond) {
       ++before;
       EXPECT_EQ(r.code, 200);
     } else {
@@ -200,9 +200,9 @@ TEST_F(TimelineRunTest, OpenClientSwitchedToClosedLoopKeepsSending_Issue11) {
   int before = 0, after = 0, late = 0;
   for (const auto& r : sink.requests) {
     EXPECT_EQ(r.code, 200);
-    if (r.start < 10 * engine::kSecond) ++before;
+    if (r.start < engine::SimTime{} + 10 * engine::kSecond) ++before;
     else ++after;
-    if (r.start >= 19 * engine::kSecond) ++late;
+    if (r.start >= engine::SimTime{} + 19 * engine::kSecond) ++late;
   }
   EXPECT_EQ(before, 100);
   // Two loops of 10 ms service + 90 ms think: 20 a second for 10 s (the old process's arrival
@@ -222,7 +222,7 @@ TEST_F(TimelineRunTest, ClientGivenItsFirstRateByTheTimelineStarts_Issue11) {
 )",
                   kRoutes);
   ASSERT_EQ(sink.requests.size(), 60u);
-  for (const auto& r : sink.requests) EXPECT_GE(r.start, 4 * engine::kSecond);
+  for (const auto& r : sink.requests) EXPECT_GE(r.start, engine::SimTime{} + 4 * engine::kSecond);
 }
 
 // A new rate takes effect at its `at`, not after the old process's next (distant) arrival.
@@ -236,8 +236,8 @@ TEST_F(TimelineRunTest, NewRateDoesNotWaitForTheOldProcessesNextArrival_Issue11)
                   kRoutes);
   int in_last_second = 0;
   for (const auto& r : sink.requests) {
-    EXPECT_GE(r.start, 1 * engine::kSecond);
-    if (r.start >= 5 * engine::kSecond) ++in_last_second;
+    EXPECT_GE(r.start, engine::SimTime{} + 1 * engine::kSecond);
+    if (r.start >= engine::SimTime{} + 5 * engine::kSecond) ++in_last_second;
   }
   EXPECT_GE(in_last_second, 150);
 }
@@ -269,13 +269,13 @@ spec:
 )");
   int runs[3] = {}, ok[3] = {}, overflow[3] = {};
   for (const auto& r : sink.requests) {
-    const int run = r.start < 5 * engine::kSecond ? 0 : r.start < 15 * engine::kSecond ? 1 : 2;
+    const int run = r.start < engine::SimTime{} + 5 * engine::kSecond ? 0 : r.start < engine::SimTime{} + 15 * engine::kSecond ? 1 : 2;
     ++runs[run];
     if (r.code == 200) ++ok[run];
     if (r.flags & telemetry::kUpstreamOverflow) {
       ++overflow[run];
       EXPECT_EQ(r.code, 503);
-      EXPECT_EQ(r.duration, 0) << "an overflow is the caller sidecar's own immediate reply";
+      EXPECT_EQ(r.duration, engine::SimDuration{}) << "an overflow is the caller sidecar's own immediate reply";
     }
   }
   EXPECT_EQ(runs[0], 1);
@@ -337,8 +337,8 @@ TEST_F(TimelineRunTest, RolloutShiftsWeightsStepByStep_Sem3_3) {
                   kRoutes);
   double windows[3][2] = {};
   for (const auto& s : sink.spans) {
-    const auto w = std::min<std::size_t>(2, static_cast<std::size_t>(s.start / (10 * engine::kSecond)));
-    if (s.start % (10 * engine::kSecond) < engine::kSecond) continue;  // skip the push window
+    const auto w = std::min<std::size_t>(2, static_cast<std::size_t>(s.start.since_start() / (10 * engine::kSecond)));
+    if (s.start.since_start() % (10 * engine::kSecond) < engine::kSecond) continue;  // skip the push window
     windows[w][0] += 1;
     windows[w][1] += s.destination_version == "v2";
   }
@@ -442,20 +442,20 @@ spec:
   clients:
     - {name: c, from: {workload: client}, to: "http://gw-istio.infra:80/", rate: {poisson: 100}}
 )");
-  engine::SimTime gateway_applied = -1;
+  engine::SimTime gateway_applied = engine::SimTime::from_ns(-1);
   for (const auto& e : sink.events)
     if (e.kind == "config_applied" && e.detail == "2" && e.subject.starts_with("gw-istio")) gateway_applied = e.time;
-  ASSERT_GE(gateway_applied, 10 * engine::kSecond + 2 * engine::kSecond);  // the push delay, not the deletion time
+  ASSERT_GE(gateway_applied, engine::SimTime{} + 10 * engine::kSecond + 2 * engine::kSecond);  // the push delay, not the deletion time
   int before = 0, after = 0;
   for (const auto& s : sink.spans) {
     if (s.source_workload != "gw-istio") continue;
     if (s.start < gateway_applied) {
-      EXPECT_EQ(s.code, 200) << s.start;
-      EXPECT_EQ(s.cluster, "outbound|9090||back.default.svc.cluster.local") << s.start;
+      EXPECT_EQ(s.code, 200) << s.start.ns();
+      EXPECT_EQ(s.cluster, "outbound|9090||back.default.svc.cluster.local") << s.start.ns();
       ++before;
     } else {
-      EXPECT_EQ(s.code, 500) << s.start;
-      EXPECT_EQ(format_response_flags(s.flags), "NC") << s.start;
+      EXPECT_EQ(s.code, 500) << s.start.ns();
+      EXPECT_EQ(format_response_flags(s.flags), "NC") << s.start.ns();
       ++after;
     }
   }

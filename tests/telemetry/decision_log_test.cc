@@ -20,11 +20,11 @@ TEST(DecisionLogTest, OffByDefaultAndNothingIsEvaluated) {
   DecisionLog log;
   int evaluated = 0;
   auto count = [&] { return ++evaluated; };
-  MESHTWIN_DLOG(log, AttemptStart, 0, 1, 0, LogField::i("attempt", count()));
+  MESHTWIN_DLOG(log, AttemptStart, engine::SimTime{}, 1, 0, LogField::i("attempt", count()));
   EXPECT_EQ(evaluated, 0);
   Collect sink;
   log.set_sink(&sink);  // a sink alone turns nothing on
-  MESHTWIN_DLOG(log, AttemptStart, 0, 1, 0, LogField::i("attempt", count()));
+  MESHTWIN_DLOG(log, AttemptStart, engine::SimTime{}, 1, 0, LogField::i("attempt", count()));
   EXPECT_EQ(evaluated, 0);
   EXPECT_TRUE(sink.records.empty());
 }
@@ -42,12 +42,12 @@ TEST(DecisionLogTest, ComponentLevelsAndTheRequestFilter) {
   log.set_request(7);
   EXPECT_FALSE(log.on(LogEvent::AttemptStart, 1));
   EXPECT_TRUE(log.on(LogEvent::AttemptStart, 7));
-  MESHTWIN_DLOG(log, AttemptStart, 5, 7, 2, LogField::i("attempt", 2), LogField::t("pod", "reviews-v1-0"),
+  MESHTWIN_DLOG(log, AttemptStart, engine::SimTime::from_ns(5), 7, 2, LogField::i("attempt", 2), LogField::t("pod", "reviews-v1-0"),
                 LogField::t("cluster", "outbound|9080||reviews"));
   ASSERT_EQ(sink.records.size(), 1u);
   const LogRecord& r = sink.records[0];
   EXPECT_EQ(r.component(), LogComponent::Router);
-  EXPECT_EQ(r.time, 5);
+  EXPECT_EQ(r.time, engine::SimTime::from_ns(5));
   EXPECT_EQ(r.depth, 2);
   EXPECT_EQ(describe(r), "attempt 2 to reviews-v1-0 (outbound|9080||reviews)");
 }

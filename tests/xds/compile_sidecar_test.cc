@@ -119,7 +119,7 @@ TEST(CompileSidecarTest, S2_6_NoVirtualServiceGivesTheDefaultRoute) {
   ASSERT_EQ(r.clusters.size(), 1u);
   EXPECT_EQ(r.clusters[0].name, kReviewsAll);
   EXPECT_NE(r.clusters[0].cluster, kNoCluster);
-  EXPECT_EQ(r.timeout, 0);
+  EXPECT_EQ(r.timeout, engine::SimDuration{});
   // §5.1 default retry policy, Istio >= 1.24: upstream 503s are not retried.
   ASSERT_TRUE(r.retry.has_value());
   EXPECT_EQ(r.retry->num_retries, 2u);
@@ -128,7 +128,7 @@ TEST(CompileSidecarTest, S2_6_NoVirtualServiceGivesTheDefaultRoute) {
   EXPECT_TRUE(r.retry->retriable_status_codes.empty());
   EXPECT_TRUE(r.retry->previous_hosts_predicate);
   EXPECT_EQ(r.retry->host_selection_retry_max_attempts, 5u);
-  EXPECT_EQ(r.retry->per_try_timeout, 0);
+  EXPECT_EQ(r.retry->per_try_timeout, engine::SimDuration{});
 
   auto d = decide(*cfg, 9080, "reviews:9080", "/reviews/0");
   EXPECT_EQ(cluster_of(d), kReviewsAll);
@@ -201,7 +201,7 @@ TEST(CompileSidecarTest, S12_2_AllowAnyRoutesUnknownHostsToPassthrough) {
   EXPECT_EQ(d.route->name, "allow_any");
   EXPECT_EQ(cluster_of(d), "PassthroughCluster");
   EXPECT_FALSE(d.route->retry.has_value());  // no retry policy at all
-  EXPECT_EQ(d.route->timeout, 0);
+  EXPECT_EQ(d.route->timeout, engine::SimDuration{});
   const Cluster* pt = find_cluster(*cfg, "PassthroughCluster");
   ASSERT_NE(pt, nullptr);
   EXPECT_EQ(pt->type, Cluster::Type::OriginalDst);
@@ -882,7 +882,7 @@ spec:
   auto nr = decide(*cfg, 9080, "reviews", "/", {{"x", "noretry"}}).route;
   ASSERT_NE(nr, nullptr);
   EXPECT_FALSE(nr->retry.has_value());  // attempts 0: no retry policy at all
-  EXPECT_EQ(nr->timeout, 0);            // unset: disabled
+  EXPECT_EQ(nr->timeout, engine::SimDuration{});            // unset: disabled
 
   auto f = decide(*cfg, 9080, "reviews", "/", {{"x", "fault"}}).route;
   ASSERT_NE(f, nullptr);
