@@ -301,7 +301,7 @@ void MeshImpl::apply_rewrites(Stream& s, const xds::Route& route) {
   const std::string_view authority = xds::rewritten_authority(route, s.weighted_pick, sent.authority);
   if (!path && authority == sent.authority) return;
   const std::string_view new_path = path ? std::string_view(*path) : sent.path;
-  auto it = rewritten_targets_.find(std::make_tuple(&sent, new_path, authority));
+  auto it = rewritten_targets_.find(RewrittenKeyLess::View(&sent, new_path, authority));
   if (it == rewritten_targets_.end()) {
     it = rewritten_targets_.emplace(std::make_tuple(&sent, std::string(new_path), std::string(authority)), sent).first;
     it->second.path = std::get<1>(it->first);

@@ -737,7 +737,18 @@ class MeshImpl {
   // What upstreams receive after a route's rewrites (docs/semantics.md §3.4): the sent target
   // with the rewritten path and authority, keyed by (sent target, path, authority) and made on
   // first sight; the Target's views point into its key, which a map node never moves.
-  std::map<std::tuple<const Target*, std::string, std::string>, Target, std::less<>> rewritten_targets_;
+  // The comparator is spelled out (not std::less<>) because clang 14 with libstdc++ 12 cannot
+  // compare tuple<string> with tuple<string_view> in a heterogeneous find.
+  using RewrittenKey = std::tuple<const Target*, std::string, std::string>;
+  struct RewrittenKeyLess {
+    using is_transparent = void;
+    using View = std::tuple<const Target*, std::string_view, std::string_view>;
+    static View view(const RewrittenKey& k) { return {std::get<0>(k), std::get<1>(k), std::get<2>(k)}; }
+    static const View& view(const View& v) { return v; }
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const { return view(a) < view(b); }
+  };
+  std::map<RewrittenKey, Target, RewrittenKeyLess> rewritten_targets_;
   // Where clients' followed redirects go, per (client, method, Location): resolved on first use
   // (nullptr: the Location names nothing the client can reach), stable afterwards.
   std::map<std::tuple<std::uint32_t, std::string_view, std::string_view>, const Target*> redirect_index_;
