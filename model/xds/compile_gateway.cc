@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "model/text/i18n.h"
 #include "model/xds/proxy_compiler.h"
 #include "model/xds/translate.h"
 
@@ -26,6 +27,11 @@ std::string upper(std::string_view p) {
   std::string u(p);
   for (char& c : u) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return u;
+}
+
+// A gateway server's chain that a VirtualService's tcp or tls rule fills.
+ChainOrigin via_rule(const ChainOrigin& server, std::string rule) {
+  return {N_("Gateway {subject} via VirtualService {via}"), server.subject, std::move(rule)};
 }
 
 bool passthrough_server(const config::Server& s) {
@@ -250,8 +256,9 @@ void ProxyCompiler::build_gateway(ProxyConfig& cfg) {
       FilterChain fc;
       fc.kind = FilterChain::Kind::Http;
       fc.route_config_name = m.merged_route_name[sp];
-      fc.origin = "Gateway " + servers.front()->gateway_name + " servers[" +
-                  std::to_string(servers.front()->server_index) + "] (" + sp.protocol + ")";
+      fc.origin = {N_("Gateway {subject}"), servers.front()->gateway_name + " servers[" +
+                                               std::to_string(servers.front()->server_index) + "] (" +
+                                               sp.protocol + ")"};
       chains.push_back(std::move(fc));
     } else {
       std::map<std::string, std::string> sni_seen;  // passthrough SNI hosts already given a chain
@@ -398,7 +405,8 @@ std::string ProxyCompiler::merge_gateway_server(MergedGateways& m, const Gateway
 void ProxyCompiler::add_gateway_server_chains(const GatewayServer& gs, std::map<std::string, std::string>& sni_seen,
                                               std::vector<FilterChain>& chains) {
   const config::Server& s = *gs.server;
-  const std::string origin = "Gateway " + gs.gateway_name + " servers[" + std::to_string(gs.server_index) + "]";
+  const ChainOrigin origin{N_("Gateway {subject}"),
+                           gs.gateway_name + " servers[" + std::to_string(gs.server_index) + "]"};
   auto terminate = [&](FilterChain& fc) {
     fc.match.server_names = sni_hosts(gs.hosts);
     if (std::find(fc.match.server_names.begin(), fc.match.server_names.end(), "*") != fc.match.server_names.end())
@@ -441,7 +449,7 @@ void ProxyCompiler::add_gateway_server_chains(const GatewayServer& gs, std::map<
 // The first tcp rule (or, on a terminating server, TLSRoute tls rule) bound to the server.
 std::optional<FilterChain> ProxyCompiler::gateway_tcp_chain(const GatewayServer& gs,
                                                             const std::vector<const VsInfo*>& bound,
-                                                            const std::string& origin) {
+                                                            const ChainOrigin& origin) {
   const config::Server& s = *gs.server;
   std::optional<FilterChain> fc;
   for (const VsInfo* v : bound) {
@@ -453,7 +461,7 @@ std::optional<FilterChain> ProxyCompiler::gateway_tcp_chain(const GatewayServer&
       if (!ok || tcp.route.empty()) continue;
       FilterChain c;
       c.tcp = tcp_proxy_for(tcp.route, *v, v->key + "#tcp[" + std::to_string(i) + "]", s.port.number);
-      c.origin = origin + " via VirtualService " + v->key + " tcp[" + std::to_string(i) + "]";
+      c.origin = via_rule(origin, v->key + " tcp[" + std::to_string(i) + "]");
       fc = std::move(c);
     }
     // TLSRoute-made VirtualServices carry tls blocks; a terminating server uses them too.
@@ -464,7 +472,7 @@ std::optional<FilterChain> ProxyCompiler::gateway_tcp_chain(const GatewayServer&
             FilterChain c;
             c.tcp = tcp_proxy_for(v->vs->tls[i].route, *v, v->key + "#tls[" + std::to_string(i) + "]",
                                   s.port.number);
-            c.origin = origin + " via VirtualService " + v->key + " tls[" + std::to_string(i) + "]";
+            c.origin = via_rule(origin, v->key + " tls[" + std::to_string(i) + "]");
             fc = std::move(c);
           }
     }
@@ -476,7 +484,7 @@ std::optional<FilterChain> ProxyCompiler::gateway_tcp_chain(const GatewayServer&
 // TLS passthrough: one chain per matching tls rule, by SNI; a rule repeating SNI hosts another
 // rule already routes on the same bind is skipped with a warning.
 void ProxyCompiler::add_gateway_passthrough_chains(const GatewayServer& gs, const std::vector<const VsInfo*>& bound,
-                                                   const std::string& origin,
+                                                   const ChainOrigin& origin,
                                                    std::map<std::string, std::string>& sni_seen,
                                                    std::vector<FilterChain>& chains) {
   const config::Server& s = *gs.server;
@@ -501,7 +509,7 @@ void ProxyCompiler::add_gateway_passthrough_chains(const GatewayServer& gs, cons
         FilterChain c;
         c.match.server_names = m.sni_hosts;
         c.tcp = tcp_proxy_for(tls.route, *v, v->key + "#tls[" + std::to_string(i) + "]", s.port.number);
-        c.origin = origin + " via VirtualService " + v->key + " tls[" + std::to_string(i) + "]";
+        c.origin = via_rule(origin, v->key + " tls[" + std::to_string(i) + "]");
         chains.push_back(std::move(c));
       }
     }

@@ -11,6 +11,7 @@
 #include <set>
 #include <unordered_set>
 
+#include "model/text/i18n.h"
 #include "model/xds/compile_internal.h"
 #include "model/xds/proxy_compiler.h"
 #include "model/xds/proxy_config.h"
@@ -268,7 +269,7 @@ std::vector<FilterChain> ProxyCompiler::outbound_tcp_chains(const registry::Serv
     WeightedCluster wc;
     wc.name = outbound_cluster_name(port, "", svc.hostname);
     fc.tcp.clusters.push_back(std::move(wc));
-    fc.origin = "service " + svc.hostname + ":" + std::to_string(sp.port);
+    fc.origin = {N_("service {subject}"), svc.hostname + ":" + std::to_string(sp.port)};
     out.push_back(std::move(fc));
   }
   return out;
@@ -298,7 +299,7 @@ bool ProxyCompiler::add_tls_route_chains(const std::vector<const VsInfo*>& confi
           fc.match.server_names = m.sni_hosts;
           fc.match.prefix_ranges = cidrs;
           fc.tcp = tcp_proxy_for(tls.route, *v, v->key + "#tls[" + std::to_string(i) + "]", sp.port);
-          fc.origin = "VirtualService " + v->key + " tls[" + std::to_string(i) + "]";
+          fc.origin = {N_("VirtualService {subject}"), v->key + " tls[" + std::to_string(i) + "]"};
           out.push_back(std::move(fc));
           has_tls_match = true;
         }
@@ -323,7 +324,7 @@ bool ProxyCompiler::add_tcp_route_chains(const std::vector<const VsInfo*>& confi
         fc.kind = FilterChain::Kind::Tcp;
         fc.match.prefix_ranges = std::move(cidrs);
         fc.tcp = tcp_proxy_for(tcp.route, *v, rule_id, sp.port);
-        fc.origin = "VirtualService " + v->key + " tcp[" + std::to_string(i) + "]";
+        fc.origin = {N_("VirtualService {subject}"), v->key + " tcp[" + std::to_string(i) + "]"};
         return fc;
       };
       if (tcp.match.empty()) {
@@ -363,8 +364,9 @@ FilterChain ProxyCompiler::outbound_http_chain(const registry::Service& svc, con
     fc.route_config_name = std::to_string(sp.port);
   }
   // The wildcard HTTP chain is shared by every HTTP service on the port.
-  fc.origin = sniffed && bind != kWildcard ? "service " + svc.hostname + ":" + std::to_string(sp.port)
-                                           : "the HTTP services on port " + std::to_string(sp.port);
+  fc.origin = sniffed && bind != kWildcard
+                  ? ChainOrigin{N_("service {subject}"), svc.hostname + ":" + std::to_string(sp.port)}
+                  : ChainOrigin{N_("the HTTP services on port {subject}"), std::to_string(sp.port)};
   if (bind == kWildcard || sniffed) {
     fc.match.application_protocols = kPlaintextHttpAlpns;
     fc.match.transport_protocol = "raw_buffer";
@@ -477,7 +479,7 @@ FilterChain ProxyCompiler::fallthrough_chain(std::string name) const {
   WeightedCluster wc;
   wc.name = outbound_policy_ != "REGISTRY_ONLY" ? "PassthroughCluster" : "BlackHoleCluster";
   fc.tcp.clusters.push_back(std::move(wc));
-  fc.origin = "outboundTrafficPolicy " + outbound_policy_;
+  fc.origin = {N_("outboundTrafficPolicy {subject}"), outbound_policy_};
   return fc;
 }
 
@@ -542,7 +544,7 @@ void ProxyCompiler::add_virtual_listeners(ProxyConfig& cfg) const {
   WeightedCluster bh;
   bh.name = "BlackHoleCluster";
   blackhole.tcp.clusters.push_back(bh);
-  blackhole.origin = "loop protection";
+  blackhole.origin = {N_("loop protection")};
   vo.filter_chains.push_back(std::move(blackhole));
   if (outbound_policy_ == "ALLOW_ANY_DYNAMIC_DNS") {
     // Plaintext HTTP to unknown hosts goes through the dynamic forward proxy (docs/semantics.md §12.2).
@@ -552,7 +554,7 @@ void ProxyCompiler::add_virtual_listeners(ProxyConfig& cfg) const {
     http.match.application_protocols = kPlaintextHttpAlpns;
     http.route_config_name = "virtualOutbound-dynamic-dns";
     http.inline_route_config = true;
-    http.origin = "outboundTrafficPolicy ALLOW_ANY_DYNAMIC_DNS";
+    http.origin = {N_("outboundTrafficPolicy {subject}"), "ALLOW_ANY_DYNAMIC_DNS"};
     vo.filter_chains.push_back(std::move(http));
     vo.tls_inspector = vo.http_inspector = true;
     RouteConfiguration rc;
@@ -575,14 +577,14 @@ void ProxyCompiler::add_virtual_listeners(ProxyConfig& cfg) const {
   ib.name = "virtualInbound-blackhole";
   ib.match.destination_port = 15006;
   ib.tcp.clusters.push_back(bh);
-  ib.origin = "loop protection";
+  ib.origin = {N_("loop protection")};
   vi.filter_chains.push_back(std::move(ib));
   FilterChain ipt;
   ipt.name = "virtualInbound";
   WeightedCluster ip;
   ip.name = "InboundPassthroughCluster";
   ipt.tcp.clusters.push_back(ip);
-  ipt.origin = "inbound passthrough";
+  ipt.origin = {N_("inbound passthrough")};
   vi.filter_chains.push_back(std::move(ipt));
   cfg.listeners.push_back(std::move(vi));
 

@@ -90,9 +90,9 @@ class ProxyCompiler {
   void add_gateway_server_chains(const GatewayServer& gs, std::map<std::string, std::string>& sni_seen,
                                  std::vector<FilterChain>& chains);
   std::optional<FilterChain> gateway_tcp_chain(const GatewayServer& gs, const std::vector<const VsInfo*>& bound,
-                                               const std::string& origin);
+                                               const ChainOrigin& origin);
   void add_gateway_passthrough_chains(const GatewayServer& gs, const std::vector<const VsInfo*>& bound,
-                                      const std::string& origin, std::map<std::string, std::string>& sni_seen,
+                                      const ChainOrigin& origin, std::map<std::string, std::string>& sni_seen,
                                       std::vector<FilterChain>& chains);
   RouteConfiguration build_gateway_route_config(const std::string& name, const std::vector<const GatewayServer*>& servers);
   std::vector<const config::Gateway*> gateways_;

@@ -349,6 +349,16 @@ struct TcpProxy {
   std::string vs_rule = "-";  // "ns/name#tcp[i]" or "ns/name#tls[i]" when a VirtualService made it
 };
 
+// What made a filter chain, for explain: a message template (an N_()-marked id of
+// model/text/i18n.h, so explain --lang can translate it) with the resource it names, kept apart
+// from the words: "VirtualService {subject}" with subject "default/tcp-echo tcp[0]".
+struct ChainOrigin {
+  const char* what = nullptr;  // null: nothing to say
+  std::string subject;          // the {subject} field: a resource, host:port or port
+  std::string via;              // the {via} field: the VirtualService rule a gateway chain uses
+  bool empty() const { return what == nullptr; }
+};
+
 struct FilterChain {
   // Istio's name where it sets one (PassthroughFilterChain, virtualOutbound-catchall-tcp,
   // virtualOutbound-blackhole, virtualInbound-blackhole); most chains have none.
@@ -365,7 +375,7 @@ struct FilterChain {
   // A downstream TLS context: the gateway terminates TLS (SIMPLE/MUTUAL/ISTIO_MUTUAL servers).
   bool terminates_tls = false;
   bool istio_mtls = false;
-  std::string origin;  // what produced it, for explain ("service x:80", "Gateway ns/gw servers[1]", ...)
+  ChainOrigin origin;  // what produced it, for explain
 };
 
 struct Listener {

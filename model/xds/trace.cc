@@ -236,7 +236,11 @@ const FilterChain* trace_filter_chain(const Listener& listener, const Call& call
   t.filter_chain = fc.name;
   {
     const std::string name = fc.name.empty() ? "" : " " + fc.name;
-    const std::string origin = fc.origin.empty() ? "" : text::trf(" from {origin}", arg("origin", fc.origin));
+    const std::string origin =
+        fc.origin.empty()
+            ? ""
+            : text::trf(" from {origin}", arg("origin", text::trf(fc.origin.what, arg("subject", fc.origin.subject),
+                                                                 arg("via", fc.origin.via))));
     t.steps.push_back(t.selection.outcome == ChainOutcome::DefaultChain
                           ? text::trf("default filter chain{name} ({match}){origin}", arg("name", name),
                                      arg("match", describe_chain_match(fc.match)), arg("origin", origin))
