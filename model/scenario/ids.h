@@ -12,6 +12,8 @@ namespace meshtwin::scenario {
 using PodId = engine::StrongIndex<struct PodTag>;        // MeshImpl::pods_ (not a registry pod index)
 using ProxyId = engine::StrongIndex<struct ProxyTag>;    // MeshImpl::proxies_
 using ClientId = engine::StrongIndex<struct ClientTag>;  // MeshImpl::clients_
+// A compiled config of one proxy class at one config version (MeshImpl::snapshots_).
+using SnapshotId = engine::StrongIndex<struct SnapshotTag>;
 // One closed-loop connection of a client (0 .. rate.connections-1); none for open-loop arrivals.
 using LoopConnId = engine::StrongIndex<struct LoopConnTag>;
 

@@ -380,7 +380,7 @@ void MeshImpl::start_attempt(StreamId slot) {
   }
   s.dest_pod = dest;
   MESH_DLOG(AttemptStart, s.request_id, s.depth, LogField::i("attempt", s.router.attempt()),
-            LogField::t("pod", pods_[dest].name), LogField::t("cluster", s.cluster_name));
+            LogField::t("pod", pods_[s.dest_pod].name), LogField::t("cluster", s.cluster_name));
   s.attempt_start = sim_.now();
   s.span_id = next_span_id_++;
   s.attempt_in_flight = true;

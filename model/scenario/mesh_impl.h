@@ -605,10 +605,9 @@ class MeshImpl {
   double rate_at(const RateSpec& rate, SimTime t, SimTime origin) const;
   PodId make_pod(std::uint32_t registry_index, const registry::Registry& reg);
   void make_proxy(PodId pod, const Snapshot& snapshot);
-  // Compiles one Snapshot per proxy class; returns, per pod of `reg`, its index into snapshots_
-  // (kNoSnapshot for pods without a proxy).
-  static constexpr std::uint32_t kNoSnapshot = ~std::uint32_t{0};
-  std::vector<std::uint32_t> compile_classes(const registry::Registry& reg,
+  // Compiles one Snapshot per proxy class; returns, per pod of `reg` (by registry index), its
+  // snapshot (none for pods without a proxy).
+  std::vector<SnapshotId> compile_classes(const registry::Registry& reg,
                                              const PodMap& pod_map);
   void on_route_timeout(std::uint64_t arg);
   void on_per_try_timeout(std::uint64_t arg);
@@ -714,7 +713,7 @@ class MeshImpl {
   // timeline state
   std::deque<registry::Registry> later_registries_;
   std::deque<PodMap> pod_maps_;
-  std::deque<Snapshot> snapshots_;
+  engine::IdVector<SnapshotId, std::deque<Snapshot>> snapshots_;
   struct PendingReady {
     std::string key;  // "ns/workload"
     std::uint32_t ordinal = 0;

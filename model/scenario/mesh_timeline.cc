@@ -77,13 +77,13 @@ void MeshImpl::make_proxy(PodId pod_id, const Snapshot& snapshot) {
 // is equal (xds::SidecarClassifier: namespace, Sidecar, satisfied label selectors), so a mesh
 // of many workloads in one namespace compiles a handful of configs, not one per workload;
 // gateways by namespace and labels.
-std::vector<std::uint32_t> MeshImpl::compile_classes(const registry::Registry& reg, const PodMap& pod_map) {
+std::vector<SnapshotId> MeshImpl::compile_classes(const registry::Registry& reg, const PodMap& pod_map) {
   xds::MeshOptions mesh;
   mesh.outbound_traffic_policy = spec_.mesh.outbound_traffic_policy;
   mesh.istio_version = spec_.mesh.istio_version;
   mesh.domain = std::string(reg.domain());
-  std::unordered_map<std::string, std::uint32_t> classes;
-  std::vector<std::uint32_t> class_of_pod(reg.pods().size(), kNoSnapshot);
+  std::unordered_map<std::string, SnapshotId> classes;
+  std::vector<SnapshotId> class_of_pod(reg.pods().size(), SnapshotId::none());
   const xds::SidecarClassifier classifier(store_, reg);
   for (std::uint32_t i = 0; i < reg.pods().size(); ++i) {
     const auto& rp = reg.pods()[i];
@@ -105,6 +105,7 @@ std::vector<std::uint32_t> MeshImpl::compile_classes(const registry::Registry& r
       class_of_pod[i] = it->second;
       continue;
     }
+    class_of_pod[i] = snapshots_.next_id();
     Snapshot& snapshot = snapshots_.emplace_back();
     // A gateway is an Envoy of its own (§11); every other proxied pod has a sidecar.
     snapshot.config = rp.gateway_proxy ? xds::compile_gateway(store_, reg, identity, mesh)
@@ -113,7 +114,6 @@ std::vector<std::uint32_t> MeshImpl::compile_classes(const registry::Registry& r
     snapshot.registry = &reg;
     snapshot.version = config_version_;
     configs_.push_back(snapshot.config);
-    class_of_pod[i] = static_cast<std::uint32_t>(snapshots_.size() - 1);
     classes.emplace(std::move(key), class_of_pod[i]);
   }
   return class_of_pod;
@@ -148,20 +148,20 @@ void MeshImpl::recompile_and_push() {
     if (!pods_[p.pod].alive || p.config_version == config_version_) continue;
     const registry::Pod* rp = reg.find_pod(std::string(pods_[p.pod].namespace_), std::string(p.name));
     if (!rp) continue;
-    const std::uint32_t snapshot = classes[static_cast<std::size_t>(rp - reg.pods().data())];
-    if (snapshot == kNoSnapshot) continue;
+    const SnapshotId snapshot = classes[static_cast<std::size_t>(rp - reg.pods().data())];
+    if (!snapshot.valid()) continue;
     SimTime at = sim_.now() + kDebounce + spec_.mesh.config_push_delay.sample_duration(p.push_rng);
     at = std::max(at, p.last_push);  // a proxy applies pushes in order
     p.last_push = at;
     sim_.schedule_at(at, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_config_delivered>,
-                     this, pack(p.index, snapshot));
+                     this, pack(p.index, snapshot.value()));
   }
 }
 
 void MeshImpl::on_config_delivered(std::uint64_t arg) {
   ProxyRt& p = proxies_[ProxyId{slot_of(arg)}];
   if (!pods_[p.pod].alive) return;
-  install_snapshot(p, snapshots_[gen_of(arg)]);
+  install_snapshot(p, snapshots_[SnapshotId{gen_of(arg)}]);
 }
 
 // Envoy applies a route table atomically; clusters whose endpoints did not change keep their

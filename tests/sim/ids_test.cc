@@ -33,6 +33,7 @@ static_assert(!passes_as<PodId, ProxyId>, "a proxy where a pod is meant");
 static_assert(!passes_as<PodId, StreamId>);
 static_assert(!passes_as<PodId, ClientId>);
 static_assert(!passes_as<ClientId, LoopConnId>);
+static_assert(!passes_as<SnapshotId, PodId> && !passes_as<PodId, SnapshotId>);
 static_assert(!passes_as<proxy::ConnectionId, proxy::HostPoolId>, "a pool where a connection is meant");
 static_assert(!passes_as<proxy::HostPoolId, proxy::ConnectionId>);
 // Not even explicitly: another kind is never a way to make one.
