@@ -172,7 +172,6 @@ PodId MeshImpl::outside_pod(std::string_view address, std::string_view service_h
   if (auto it = outside_by_address_.find(key); it != outside_by_address_.end()) return it->second;
   const PodId id = pods_.next_id();
   PodRt& pod = pods_.emplace_back(seed_, "outside/" + key);
-  pod.id = id;
   pod.outside = true;
   pod.name = strings_.intern(key);
   pod.workload = pod.version = unknown_;

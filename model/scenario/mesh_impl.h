@@ -199,7 +199,6 @@ inline app::Failure failure_of(const FailureSpec& f) {
 }
 
 struct PodRt {
-  PodId id;  // its own index in MeshImpl::pods_
   std::string_view name, workload, namespace_, version;
   // Istio's peer labels (registry::Pod::app, the SPIFFE principal of its service account).
   std::string_view app_label, principal;

@@ -30,7 +30,6 @@ PodId MeshImpl::make_pod(std::uint32_t registry_index, const registry::Registry&
   if (auto it = pod_by_name_.find(name); it != pod_by_name_.end()) return it->second;
   const PodId id = pods_.next_id();
   PodRt& pod = pods_.emplace_back(seed_, name);
-  pod.id = id;
   pod.name = strings_.intern(rp.name);
   pod.workload = strings_.intern(rp.workload);
   pod.namespace_ = strings_.intern(rp.namespace_);
