@@ -31,6 +31,10 @@ constexpr std::size_t stable_vector_chunk() {
 
 template <class T, std::size_t Chunk = stable_vector_chunk<T>()>
 class StableVector {
+ public:
+  using value_type = T;
+
+ private:
   static_assert(std::has_single_bit(Chunk), "chunk size must be a power of two");
   static constexpr unsigned kShift = static_cast<unsigned>(std::countr_zero(Chunk));
   static constexpr std::size_t kMask = Chunk - 1;

@@ -4,6 +4,7 @@
 // a stream slot cannot be passed where a server request or an app call is meant. Free at run
 // time (one uint32_t, trivially copyable); `none()` is the "no object" value.
 
+#include <compare>
 #include <cstdint>
 
 namespace meshtwin::engine {
@@ -19,6 +20,8 @@ class StrongIndex {
   constexpr std::uint32_t value() const { return value_; }
   constexpr bool valid() const { return value_ != kNoneValue; }
   friend constexpr bool operator==(StrongIndex, StrongIndex) = default;
+  // Ordered by value, so an index can key a std::map or take part in a tuple key.
+  friend constexpr auto operator<=>(StrongIndex, StrongIndex) = default;
 
  private:
   std::uint32_t value_ = kNoneValue;

@@ -12,9 +12,9 @@ std::uint32_t ConnPool::add_host() {
   return static_cast<std::uint32_t>(pools_.size() / workers_ - 1);
 }
 
-ConnPool::AcquireResult ConnPool::acquire(std::uint32_t pool, const PoolRequest& request,
+ConnPool::AcquireResult ConnPool::acquire(HostPoolId pool, const PoolRequest& request,
                                           bool tcp_proxy, SimTime now) {
-  HostPool& p = pools_[pool];
+  HostPool& p = pools_[pool.value()];
   if (tcp_proxy) {
     if (counters_.connections >= limits_.max_connections) return {Acquired::Overflow};
   } else if (limits_.http2) {
@@ -25,7 +25,7 @@ ConnPool::AcquireResult ConnPool::acquire(std::uint32_t pool, const PoolRequest&
     }
   } else {
     while (!p.idle.empty()) {
-      const ConnectionId conn{p.idle.back()};
+      const ConnectionId conn = p.idle.back();
       p.idle.pop_back();
       if (now - p.conns[conn.value()].idle_since >= limits_.idle_timeout) {
         release_connection(pool, conn, true, now);
@@ -37,7 +37,7 @@ ConnPool::AcquireResult ConnPool::acquire(std::uint32_t pool, const PoolRequest&
   }
   if (!tcp_proxy && counters_.pending_requests >= limits_.max_pending_requests)
     return {Acquired::Overflow};
-  pools_[pool].pending.push_back(request);
+  pools_[pool.value()].pending.push_back(request);
   ++counters_.pending_requests;
   maybe_connect(pool);
   return {Acquired::Queued};
@@ -45,8 +45,8 @@ ConnPool::AcquireResult ConnPool::acquire(std::uint32_t pool, const PoolRequest&
 
 // max_requests is checked when a request would start on a connection (§9.2 step 2): refused,
 // the connection stays ready for the next one.
-bool ConnPool::try_attach(std::uint32_t pool, ConnectionId conn, SimTime now) {
-  HostPool& p = pools_[pool];
+bool ConnPool::try_attach(HostPoolId pool, ConnectionId conn, SimTime now) {
+  HostPool& p = pools_[pool.value()];
   if (counters_.active_requests >= limits_.max_requests) {
     if (!limits_.http2) make_idle(p, conn, now);
     return false;
@@ -56,7 +56,7 @@ bool ConnPool::try_attach(std::uint32_t pool, ConnectionId conn, SimTime now) {
   return true;
 }
 
-void ConnPool::attach_or_overflow(std::uint32_t pool, const PoolRequest& request,
+void ConnPool::attach_or_overflow(HostPoolId pool, const PoolRequest& request,
                                   ConnectionId conn, SimTime now) {
   if (try_attach(pool, conn, now)) {
     callbacks_->attached(request, conn);
@@ -65,8 +65,8 @@ void ConnPool::attach_or_overflow(std::uint32_t pool, const PoolRequest& request
   }
 }
 
-void ConnPool::maybe_connect(std::uint32_t pool) {
-  HostPool& p = pools_[pool];
+void ConnPool::maybe_connect(HostPoolId pool) {
+  HostPool& p = pools_[pool.value()];
   if (limits_.http2) {
     if (p.open + p.connecting > 0) return;  // one multiplexed connection per pool
   } else if (p.connecting >= p.pending.size()) {
@@ -79,12 +79,12 @@ void ConnPool::maybe_connect(std::uint32_t pool) {
   callbacks_->open_connection(pool);
 }
 
-void ConnPool::connected(std::uint32_t pool, SimTime now) {
-  HostPool& p = pools_[pool];
+void ConnPool::connected(HostPoolId pool, SimTime now) {
+  HostPool& p = pools_[pool.value()];
   --p.connecting;
   ConnectionId conn;
   if (!p.free_ids.empty()) {
-    conn = ConnectionId{p.free_ids.back()};
+    conn = p.free_ids.back();
     p.free_ids.pop_back();
     p.conns[conn.value()] = Connection{};
   } else {
@@ -96,24 +96,24 @@ void ConnPool::connected(std::uint32_t pool, SimTime now) {
   ++p.open;
   // Queued requests attach in FIFO order (§9.2 step 4). The owner's callbacks may add hosts
   // (ORIGINAL_DST), so the pool is looked up again after each.
-  for (PoolRequest r; pop_pending(pools_[pool], r);) {
+  for (PoolRequest r; pop_pending(pools_[pool.value()], r);) {
     attach_or_overflow(pool, r, conn, now);
     if (!limits_.http2) return;  // HTTP/1.1: one request per connection
-    if (pools_[pool].active_streams >= limits_.max_concurrent_streams) return;
+    if (pools_[pool.value()].active_streams >= limits_.max_concurrent_streams) return;
   }
-  if (!limits_.http2) make_idle(pools_[pool], conn, now);
+  if (!limits_.http2) make_idle(pools_[pool.value()], conn, now);
 }
 
-void ConnPool::connect_failed(std::uint32_t pool, std::vector<PoolRequest>& failed) {
-  HostPool& p = pools_[pool];
+void ConnPool::connect_failed(HostPoolId pool, std::vector<PoolRequest>& failed) {
+  HostPool& p = pools_[pool.value()];
   --p.connecting;
   --counters_.connections;
   for (PoolRequest r; pop_pending(p, r);) failed.push_back(r);
 }
 
-void ConnPool::release(std::uint32_t pool, ConnectionId conn, bool close, SimTime now) {
+void ConnPool::release(HostPoolId pool, ConnectionId conn, bool close, SimTime now) {
   --counters_.active_requests;
-  HostPool& p = pools_[pool];
+  HostPool& p = pools_[pool.value()];
   if (limits_.http2) {
     --p.active_streams;
     ++p.conns[conn.value()].requests;
@@ -132,14 +132,14 @@ void ConnPool::release(std::uint32_t pool, ConnectionId conn, bool close, SimTim
 
 // An HTTP/1.1 connection finished a request: closed, handed to the next queued request, or
 // kept idle.
-void ConnPool::release_connection(std::uint32_t pool, ConnectionId conn, bool close, SimTime now) {
-  HostPool& p = pools_[pool];
+void ConnPool::release_connection(HostPoolId pool, ConnectionId conn, bool close, SimTime now) {
+  HostPool& p = pools_[pool.value()];
   if (close) {
     callbacks_->closed(p.conns[conn.value()].serial);
     p.conns[conn.value()].open = false;
     --p.open;
     --counters_.connections;
-    p.free_ids.push_back(conn.value());
+    p.free_ids.push_back(conn);
     if (!p.pending.empty()) maybe_connect(pool);
     return;
   }
@@ -152,7 +152,7 @@ void ConnPool::release_connection(std::uint32_t pool, ConnectionId conn, bool cl
 
 void ConnPool::make_idle(HostPool& pool, ConnectionId conn, SimTime now) {
   pool.conns[conn.value()].idle_since = now;
-  pool.idle.push_back(conn.value());
+  pool.idle.push_back(conn);
 }
 
 // The oldest request still waiting, taken out of the queue (entries of requests that gave up

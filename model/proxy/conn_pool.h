@@ -23,6 +23,8 @@ using engine::SimTime;
 
 // A connection of one host pool (distinct from pool, host and request numbers).
 using ConnectionId = engine::StrongIndex<struct ConnectionTag>;
+// One (host, worker) pool of a ConnPool (ConnPool::index); not a host (endpoint) index.
+using HostPoolId = engine::StrongIndex<struct HostPoolTag>;
 
 // Who waits in a pool: opaque to the pool (the owner's request slot, generation and attempt).
 struct PoolRequest {
@@ -41,8 +43,8 @@ struct Connection {
 // Envoy's connection pool for one (worker, host) of a cluster in one proxy (§9.2).
 struct HostPool {
   std::vector<Connection> conns;         // by ConnectionId
-  std::vector<std::uint32_t> idle;      // HTTP/1.1 ready connections without a request
-  std::vector<std::uint32_t> free_ids;  // closed connection slots to reuse
+  std::vector<ConnectionId> idle;      // HTTP/1.1 ready connections without a request
+  std::vector<ConnectionId> free_ids;  // closed connection slots to reuse
   std::uint32_t open = 0;
   std::uint32_t connecting = 0;
   std::uint32_t active_streams = 0;     // HTTP/2
@@ -58,7 +60,7 @@ class ConnPool {
    public:
     // Start opening a connection for pool `pool`; answer later with connected() or
     // connect_failed().
-    virtual void open_connection(std::uint32_t pool) = 0;
+    virtual void open_connection(HostPoolId pool) = 0;
     // True when a queued request still waits (it may have given up meanwhile: a timeout, a
     // reset); it then stops waiting (the pool has taken it out of the queue).
     virtual bool claim(const PoolRequest& request) = 0;
@@ -80,8 +82,8 @@ class ConnPool {
            Callbacks& callbacks, std::uint64_t* serials = nullptr);
 
   // The pool of (host, worker): host-major.
-  std::uint32_t index(std::uint32_t host, std::uint32_t worker) const { return host * workers_ + worker; }
-  std::uint32_t host_of(std::uint32_t pool) const { return pool / workers_; }
+  HostPoolId index(std::uint32_t host, std::uint32_t worker) const { return HostPoolId{host * workers_ + worker}; }
+  std::uint32_t host_of(HostPoolId pool) const { return pool.value() / workers_; }
   // One more host (ORIGINAL_DST clusters make hosts on demand); returns its index.
   std::uint32_t add_host();
 
@@ -94,42 +96,44 @@ class ConnPool {
   // (unless max_requests overflows); otherwise it queues (unless max_pending overflows) and
   // the pool may open a connection. `tcp_proxy`: a downstream connection gets an upstream
   // connection of its own, refused at once (UO) at maxConnections; it never waits (§9.1).
-  AcquireResult acquire(std::uint32_t pool, const PoolRequest& request, bool tcp_proxy, SimTime now);
+  AcquireResult acquire(HostPoolId pool, const PoolRequest& request, bool tcp_proxy, SimTime now);
   // A queued request gave up (the owner knows it was still waiting): its queue entry is
   // skipped when reached.
   void cancel_pending() { --counters_.pending_requests; }
   // A request attached to `conn` finished. `close`: its connection ends with it (a reset on
   // HTTP/1.1, a tcp_proxy connection); otherwise maxRequestsPerConnection may close it, or it
   // goes to the next queued request, or idles.
-  void release(std::uint32_t pool, ConnectionId conn, bool close, SimTime now);
+  void release(HostPoolId pool, ConnectionId conn, bool close, SimTime now);
 
   // The connection opened for `pool` is up: queued requests attach in FIFO order (§9.2 step 4).
-  void connected(std::uint32_t pool, SimTime now);
+  void connected(HostPoolId pool, SimTime now);
   // Nobody answered: the connect timed out (§4.3). The requests waiting in `pool` fail (UF);
   // they are appended to `failed` for the owner to decide on.
-  void connect_failed(std::uint32_t pool, std::vector<PoolRequest>& failed);
+  void connect_failed(HostPoolId pool, std::vector<PoolRequest>& failed);
 
   const CircuitBreakerThresholds& limits() const { return limits_; }
   // Envoy's cluster resource manager; the router holds active retries in it too.
   CircuitBreakerCounters& counters() { return counters_; }
   const CircuitBreakerCounters& counters() const { return counters_; }
-  const HostPool& pool(std::uint32_t index) const { return pools_[index]; }
+  const HostPool& pool(HostPoolId index) const { return pools_[index.value()]; }
   // A stable id of connection `conn` of `pool` (1, 2, ... in the order connections opened):
   // unlike ConnectionId, whose slot a later connection reuses, never repeated.
-  std::uint64_t serial(std::uint32_t pool, ConnectionId conn) const { return pools_[pool].conns[conn.value()].serial; }
+  std::uint64_t serial(HostPoolId pool, ConnectionId conn) const {
+    return pools_[pool.value()].conns[conn.value()].serial;
+  }
   std::uint32_t workers() const { return workers_; }
 
  private:
-  bool try_attach(std::uint32_t pool, ConnectionId conn, SimTime now);
-  void attach_or_overflow(std::uint32_t pool, const PoolRequest& request, ConnectionId conn, SimTime now);
-  void maybe_connect(std::uint32_t pool);
-  void release_connection(std::uint32_t pool, ConnectionId conn, bool close, SimTime now);
+  bool try_attach(HostPoolId pool, ConnectionId conn, SimTime now);
+  void attach_or_overflow(HostPoolId pool, const PoolRequest& request, ConnectionId conn, SimTime now);
+  void maybe_connect(HostPoolId pool);
+  void release_connection(HostPoolId pool, ConnectionId conn, bool close, SimTime now);
   void make_idle(HostPool& pool, ConnectionId conn, SimTime now);
   bool pop_pending(HostPool& pool, PoolRequest& out);
 
   CircuitBreakerThresholds limits_;
   CircuitBreakerCounters counters_;
-  std::vector<HostPool> pools_;  // hosts × workers, host-major
+  std::vector<HostPool> pools_;  // hosts × workers, host-major, by HostPoolId
   std::uint32_t workers_;
   Callbacks* callbacks_;
   std::uint64_t* shared_serials_;  // nullptr: own_serials_ (a pointer to it would dangle on a move)

@@ -86,7 +86,7 @@ bool MeshImpl::sample(std::uint64_t request_id, std::uint64_t salt, double fract
 }
 
 void MeshImpl::emit_span(Stream& s, SpanKind kind, SimTime start, int code, std::uint32_t flags) {
-  if (s.proxy == kNone) return;  // spans are written by caller-side proxies only
+  if (!s.proxy.valid()) return;  // spans are written by caller-side proxies only
   telemetry::SpanRecord r;
   r.request_id = s.request_id;
   r.span_id = kind != SpanKind::LocalReply ? s.span_id : next_span_id_++;
@@ -96,7 +96,7 @@ void MeshImpl::emit_span(Stream& s, SpanKind kind, SimTime start, int code, std:
   r.source_workload = src.workload;
   r.source_pod = src.name;
   r.destination_service = destination_service(s);
-  if (s.dest_pod != kNone) {
+  if (s.dest_pod.valid()) {
     const PodRt& d = pods_[s.dest_pod];
     r.destination_version = d.version;
     r.destination_workload = d.workload;
@@ -226,7 +226,7 @@ RunStats MeshImpl::run(telemetry::Sink& sink, const RunOptions& options) {
   for (const ProxyRt& p : proxies_) {
     sink.on_event({SimTime{}, "config_applied", std::string(p.name), "1"});
   }
-  for (std::uint32_t i = 0; i < clients_.size(); ++i)
+  for (ClientId i : clients_.ids())
     if (clients_[i].has_rate) start_client(i, clients_[i].spec->start);
 
   schedule_timeline();

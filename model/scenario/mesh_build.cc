@@ -167,12 +167,11 @@ bool MeshImpl::resolve_target(const Url& url, const std::string& method,
   return true;
 }
 
-std::uint32_t MeshImpl::outside_pod(std::string_view address, std::string_view service_host) {
+PodId MeshImpl::outside_pod(std::string_view address, std::string_view service_host) {
   const std::string key(address);
   if (auto it = outside_by_address_.find(key); it != outside_by_address_.end()) return it->second;
-  const auto index = static_cast<std::uint32_t>(pods_.size());
+  const PodId id = pods_.next_id();
   PodRt& pod = pods_.emplace_back(seed_, "outside/" + key);
-  pod.index = index;
   pod.outside = true;
   pod.name = strings_.intern(key);
   pod.workload = pod.version = unknown_;
@@ -189,8 +188,8 @@ std::uint32_t MeshImpl::outside_pod(std::string_view address, std::string_view s
       pod.latency = &*ext->latency;
     break;
   }
-  outside_by_address_.emplace(key, index);
-  return index;
+  outside_by_address_.emplace(key, id);
+  return id;
 }
 
 // The behaviour of every `spec.externals` host, before any pod stands for one.
@@ -216,9 +215,8 @@ void MeshImpl::build_externals() {
   }
 }
 
-std::uint32_t MeshImpl::endpoint_pod(const xds::ClusterEndpoint& ep,
-                                     const std::vector<std::uint32_t>& pod_map,
-                                     std::string_view service_host) {
+PodId MeshImpl::endpoint_pod(const xds::ClusterEndpoint& ep, const PodMap& pod_map,
+                             std::string_view service_host) {
   return ep.is_pod() ? pod_map[ep.pod] : outside_pod(ep.address, service_host);
 }
 
@@ -227,11 +225,11 @@ bool MeshImpl::build_apps(config::Diagnostics& diags) {
   bool ok = true;
   for (const AppSpec& app : spec_.apps) {
     // The app's pods: its workload in the given namespace, or in any namespace.
-    std::vector<std::uint32_t> pods;
+    std::vector<PodId> pods;
     for (std::uint32_t i = 0; i < registry_.pods().size(); ++i) {
       const auto& p = registry_.pods()[i];
       if (p.workload == app.workload && (app.namespace_.empty() || p.namespace_ == app.namespace_))
-        pods.push_back(i);
+        pods.push_back(pod_maps_.front()[i]);
     }
     const std::string where = "spec.apps." + app.workload;
     if (pods.empty()) {
@@ -245,7 +243,7 @@ bool MeshImpl::build_apps(config::Diagnostics& diags) {
     rt.workers = static_cast<std::uint32_t>(std::max(app.workers, 0));
     rt.service_time = app.service_time;
     rt.error_status = app.error_status;
-    const std::string ns = registry_.pods()[pods.front()].namespace_;
+    const std::string ns(pods_[pods.front()].namespace_);
     auto resolve_steps = [&](const std::vector<CallStep>& calls, const std::string& at, std::vector<StepRt>& out) {
       for (std::size_t s = 0; s < calls.size(); ++s) {
         StepRt& step = out.emplace_back();
@@ -276,7 +274,7 @@ bool MeshImpl::build_apps(config::Diagnostics& diags) {
       auto& steps = rt.endpoint_steps.emplace_back();
       if (e.calls) resolve_steps(*e.calls, where + ".endpoints[" + std::to_string(i) + "]", steps);
     }
-    for (std::uint32_t p : pods) {
+    for (PodId p : pods) {
       pods_[p].app = &rt;
       app_of_workload_[pods_[p].key] = &rt;
     }
@@ -350,7 +348,7 @@ void MeshImpl::build_proxies() {
   for (std::uint32_t i = 0; i < registry_.pods().size(); ++i) {
     const auto& rp = registry_.pods()[i];
     if (!rp.has_sidecar && !rp.gateway_proxy) continue;
-    make_proxy(i, snapshots_[classes[i]]);
+    make_proxy(pod_maps_.front()[i], snapshots_[classes[i]]);
   }
 }
 
@@ -369,12 +367,12 @@ bool MeshImpl::build_clients(config::Diagnostics& diags) {
     rt.has_rate = c.has_rate;
     rt.max_requests = c.max_requests;
     rt.name = strings_.intern(c.name);
-    rt.source_pods = registry_.pods_of_workload(ns, c.from_name);
+    for (std::uint32_t p : registry_.pods_of_workload(ns, c.from_name)) rt.source_pods.push_back(pod_maps_.front()[p]);
     if (via_gateway) {
       // From outside the mesh through an ingress gateway (§11): the request starts at a
       // gateway pod, on the port its Service maps the URL's port to, and the Host header picks
       // the virtual host; there is no DNS lookup of the host.
-      if (rt.source_pods.empty() || !registry_.pods()[rt.source_pods[0]].gateway_proxy) {
+      if (rt.source_pods.empty() || !pods_[rt.source_pods[0]].gateway) {
         diags.error(c.location, where + ".from.gateway",
                     "no gateway workload \"" + c.from_name + "\" in namespace " + ns +
                         "; Istio's default istio-system/istio-ingressgateway exists unless a "
@@ -414,9 +412,10 @@ bool MeshImpl::client_target(const ClientRt& rt, const Url& url, const std::stri
     return resolve_target(url, method, ns, t, diags, c.location, where);
   }
   request_parts(url, method, t);
-  t.address = registry_.pods()[rt.source_pods[0]].ip;
+  const std::uint32_t gateway = initial_registry_index(rt.source_pods[0]);
+  t.address = registry_.pods()[gateway].ip;
   for (const auto& service : registry_.services()) {
-    if (std::find(service.pods.begin(), service.pods.end(), rt.source_pods[0]) == service.pods.end()) continue;
+    if (std::find(service.pods.begin(), service.pods.end(), gateway) == service.pods.end()) continue;
     if (const auto* port = service.find_port(url.port)) {
       t.port = port->target_port_number ? port->target_port_number : port->port;
       break;

@@ -40,7 +40,7 @@ LogField retry_reason(const proxy::AttemptOutcome& o, telemetry::StringPool& str
 // ====================================================================== caller-side proxy
 
 StreamId MeshImpl::open_stream(Owner owner, std::uint32_t owner_slot,
-                                    std::uint32_t owner_gen, std::uint32_t src_pod,
+                                    std::uint32_t owner_gen, PodId src_pod,
                                     std::uint64_t request_id, std::uint64_t parent_span,
                                     int app_attempt, bool sampled, const Target& target,
                                     const HeaderSet& headers) {
@@ -64,7 +64,7 @@ StreamId MeshImpl::open_stream(Owner owner, std::uint32_t owner_slot,
   s.config_version = 0;
   s.router.reset();
   s.host = proxy::kNoHost;
-  s.dest_pod = kNone;
+  s.dest_pod = PodId::none();
   s.server_req = ServerReqId::none();
   s.attempt_in_flight = false;
   s.attempt_reached = false;
@@ -80,7 +80,7 @@ StreamId MeshImpl::open_stream(Owner owner, std::uint32_t owner_slot,
 
 void MeshImpl::launch_stream(StreamId slot) {
   Stream& s = streams_[slot];
-  if (s.proxy == kNone) {
+  if (!s.proxy.valid()) {
     // No sidecar: the app's connection goes straight to a pod (kube-proxy), bypassing
     // VirtualService routing (docs/design.md §3.1).
     start_attempt(slot);
@@ -161,7 +161,7 @@ void MeshImpl::route_stream(StreamId slot) {
 
 // The host index of `pod` in an ORIGINAL_DST cluster, added on first use. O(hosts): such a
 // cluster has one host per distinct destination a proxy has sent to.
-std::int32_t MeshImpl::original_dst_host(ClusterRt& c, std::uint32_t pod) {
+std::int32_t MeshImpl::original_dst_host(ClusterRt& c, PodId pod) {
   for (std::size_t h = 0; h < c.endpoints.size(); ++h)
     if (c.endpoints[h].pod == pod) return static_cast<std::int32_t>(h);
   const PodRt& d = pods_[pod];
@@ -173,11 +173,13 @@ std::int32_t MeshImpl::original_dst_host(ClusterRt& c, std::uint32_t pod) {
 
 // Where the app's own connection lands without a load balancer (kube-proxy for a caller
 // without a sidecar, ORIGINAL_DST clusters): a pod of the Service it resolved, or the host
-// outside the mesh at the address it dialled; kNone when nothing answers.
-std::uint32_t MeshImpl::original_destination(const Stream& s, engine::RngStream& rng) const {
+// outside the mesh at the address it dialled; none when nothing answers.
+PodId MeshImpl::original_destination(const Stream& s, engine::RngStream& rng) const {
   const Target& t = *s.target;
+  // t.service is the build-time registry's (registry_): its pod indices map through the first
+  // pod map (the identity, as pods_ starts with registry_'s pods in order).
   if (t.service && !t.service->pods.empty())
-    return t.service->pods[rng.uniform_int(t.service->pods.size())];
+    return pod_maps_.front()[t.service->pods[rng.uniform_int(t.service->pods.size())]];
   return t.outside;
 }
 
@@ -185,7 +187,7 @@ std::uint32_t MeshImpl::original_destination(const Stream& s, engine::RngStream&
 // app addressed, else the Service its DNS lookup answered; "unknown" when none.
 std::string_view MeshImpl::destination_service(const Stream& s) {
   if (s.crt && s.crt->service != unknown_) return s.crt->service;
-  if (s.dest_pod != kNone && pods_[s.dest_pod].outside) return pods_[s.dest_pod].service;
+  if (s.dest_pod.valid() && pods_[s.dest_pod].outside) return pods_[s.dest_pod].service;
   if (!s.crt && s.target && s.target->service) return strings_.intern(s.target->service->hostname);
   return unknown_;
 }
@@ -214,9 +216,9 @@ ClusterRt& MeshImpl::ensure_cluster(ProxyRt& p, std::int32_t index) {
       const auto& ep = cluster.endpoints[e];
       // A ServiceEntry endpoint (or DNS host) is a host outside the mesh answering as the
       // scenario's `externals` say (§12.1).
-      const std::uint32_t pod_index = endpoint_pod(ep, *p.pod_map, cluster.service_hostname);
-      const PodRt& pod = pods_[pod_index];
-      rt->endpoints.push_back({pod_index, pod.name, pod.workload, pod.version});
+      const PodId pod_id = endpoint_pod(ep, *p.pod_map, cluster.service_hostname);
+      const PodRt& pod = pods_[pod_id];
+      rt->endpoints.push_back({pod_id, pod.name, pod.workload, pod.version});
       rt->active.push_back(0);
       rt->healthy_in_eds += ep.healthy;
     }
@@ -314,11 +316,11 @@ void MeshImpl::start_attempt(StreamId slot) {
   Stream& s = streams_[slot];
   s.router.begin_attempt();
   s.location = {};  // each attempt's answer brings its own
-  std::uint32_t dest = kNone;
-  if (s.proxy == kNone) {
+  PodId dest;
+  if (!s.proxy.valid()) {
     // kube-proxy: a uniformly random pod of the Service (or the outside host DNS gave).
     dest = original_destination(s, pods_[s.src_pod].net_rng);
-    if (dest == kNone) {
+    if (!dest.valid()) {
       finish_stream(slot, 503, flag::kNoHealthyUpstream);
       return;
     }
@@ -342,7 +344,7 @@ void MeshImpl::start_attempt(StreamId slot) {
       // mesh — each distinct destination a host of the cluster made on demand, with its own
       // connection pools (§12.1).
       dest = original_destination(s, p.lb_rng);
-      if (dest != kNone) s.host = original_dst_host(c, dest);
+      if (dest.valid()) s.host = original_dst_host(c, dest);
     } else {
       proxy::LoadBalancer::Pick pick;
       pick.worker = s.worker;
@@ -370,7 +372,7 @@ void MeshImpl::start_attempt(StreamId slot) {
         dest = c.endpoints[host].pod;
       }
     }
-    if (dest == kNone) {
+    if (!dest.valid()) {
       MESH_DLOG(LbNoHost, s.request_id, s.depth, LogField::t("cluster", s.cluster_name));
       local_reply(slot, 503, flag::kNoHealthyUpstream);  // §3.2, §8.5
       return;
@@ -378,15 +380,15 @@ void MeshImpl::start_attempt(StreamId slot) {
   }
   s.dest_pod = dest;
   MESH_DLOG(AttemptStart, s.request_id, s.depth, LogField::i("attempt", s.router.attempt()),
-            LogField::t("pod", pods_[dest].name), LogField::t("cluster", s.cluster_name));
+            LogField::t("pod", pods_[s.dest_pod].name), LogField::t("cluster", s.cluster_name));
   s.attempt_start = sim_.now();
   s.span_id = next_span_id_++;
   s.attempt_in_flight = true;
   s.attempt_reached = false;
-  s.pool = kNone;
+  s.pool = proxy::HostPoolId::none();
   s.conn = proxy::ConnectionId::none();
   s.pending = false;
-  if (s.proxy != kNone && s.host != proxy::kNoHost) {
+  if (s.proxy.valid() && s.host != proxy::kNoHost) {
     acquire_upstream(slot);
   } else {
     send_to_server(slot);
@@ -441,7 +443,7 @@ void MeshImpl::on_per_try_timeout(std::uint64_t slot) {
 void MeshImpl::local_reply(StreamId slot, int code, std::uint32_t flags) {
   Stream& s = streams_[slot];
   s.flags |= flags;
-  MESH_DLOG(LocalReply, s.request_id, s.depth, LogField::t("proxy", s.proxy == kNone ? dash_ : proxies_[s.proxy].name),
+  MESH_DLOG(LocalReply, s.request_id, s.depth, LogField::t("proxy", !s.proxy.valid() ? dash_ : proxies_[s.proxy].name),
             LogField::i("code", code), LogField::f("flags", s.flags));
   s.local = true;
   emit_span(s, SpanKind::LocalReply, sim_.now(), code, s.flags);
@@ -499,14 +501,14 @@ void MeshImpl::finish_stream(StreamId slot, int code, std::uint32_t flags) {
   s.route_timer.cancel();
   s.per_try_timer.cancel();
   s.backoff_timer.cancel();
-  MESH_DLOG(StreamDone, s.request_id, s.depth, LogField::t("proxy", s.proxy == kNone ? dash_ : proxies_[s.proxy].name),
+  MESH_DLOG(StreamDone, s.request_id, s.depth, LogField::t("proxy", !s.proxy.valid() ? dash_ : proxies_[s.proxy].name),
             LogField::i("code", code), LogField::f("flags", flags), LogField::d("duration", sim_.now() - s.start),
             LogField::i("attempts", s.router.attempt()));
   emit_hop(s, code, flags);
   // The response passes back through the caller's sidecar to the app: a worker processes it
   // (or makes the local reply), then records its telemetry off the response's path (§19.1).
   SimDuration delay{};
-  if (s.proxy != kNone) {
+  if (s.proxy.valid()) {
     ProxyRt& p = proxies_[s.proxy];
     delay = overhead(p);
     if (s.owner != Owner::GatewayForward && s.owner != Owner::Shadow)
@@ -525,13 +527,13 @@ void MeshImpl::finish_stream(StreamId slot, int code, std::uint32_t flags) {
 
 // One record per stream at a caller-side proxy: Istio's source-reporter request (§3.3).
 void MeshImpl::emit_hop(const Stream& s, int code, std::uint32_t flags) {
-  if (s.proxy == kNone || s.owner == Owner::Shadow) return;
+  if (!s.proxy.valid() || s.owner == Owner::Shadow) return;
   telemetry::HopRecord hop;
   hop.start = s.start;
   hop.duration = sim_.now() - s.start;
   hop.source_workload = pods_[s.src_pod].workload;
   hop.destination_service = destination_service(s);
-  if (s.dest_pod != kNone) {
+  if (s.dest_pod.valid()) {
     hop.destination_workload = pods_[s.dest_pod].workload;
     hop.destination_version = pods_[s.dest_pod].version;
     hop.destination_pod = pods_[s.dest_pod].name;
@@ -561,10 +563,10 @@ telemetry::PeerLabels MeshImpl::peer_labels(const Stream& s) const {
   p.source_namespace = src.namespace_;
   p.source_app = src.app_label;
   p.source_version = src.version;
-  const PodRt* dst = s.dest_pod != kNone ? &pods_[s.dest_pod] : nullptr;
+  const PodRt* dst = s.dest_pod.valid() ? &pods_[s.dest_pod] : nullptr;
   p.destination_namespace = dst ? dst->namespace_ : unknown_;
   p.destination_app = dst ? dst->app_label : unknown_;
-  p.secure = dst && !dst->outside && dst->proxy != kNone && s.proxy != kNone;
+  p.secure = dst && !dst->outside && dst->proxy.valid() && s.proxy.valid();
   p.source_principal = p.secure ? src.principal : unknown_;
   p.destination_principal = p.secure ? dst->principal : unknown_;
   p.request_protocol = http_;

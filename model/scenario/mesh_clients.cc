@@ -23,39 +23,39 @@ constexpr std::uint64_t kSpanSampleSalt = 0x7370616e73616d70ull;     // "spansam
 // its `at` and the old one's events are recognised and dropped.
 namespace {
 constexpr std::uint32_t kOpenLoop = 0xFFFFF;  // connections are at most 1,000,000 < 2^20
-std::uint32_t arrival_tag(std::uint32_t connection, std::uint32_t epoch) {
-  return ((epoch & 0xFFFu) << 20) | (connection == kNone ? kOpenLoop : connection);
+std::uint32_t arrival_tag(LoopConnId connection, std::uint32_t epoch) {
+  return ((epoch & 0xFFFu) << 20) | (connection.valid() ? connection.value() : kOpenLoop);
 }
-std::uint32_t tag_connection(std::uint32_t tag) {
+LoopConnId tag_connection(std::uint32_t tag) {
   const std::uint32_t c = tag & 0xFFFFFu;
-  return c == kOpenLoop ? kNone : c;
+  return c == kOpenLoop ? LoopConnId::none() : LoopConnId{c};
 }
 std::uint32_t tag_epoch(std::uint32_t tag) { return tag >> 20; }
 }  // namespace
 
-void MeshImpl::start_client(std::uint32_t client, SimTime from) {
+void MeshImpl::start_client(ClientId client, SimTime from) {
   ClientRt& c = clients_[client];
   ++c.epoch;
   c.rate_origin = from;
   c.replay_next = 0;
   const RateSpec& rate = c.rate;
   if (from >= SimTime{} + spec_.duration) return;
-  const auto arrive_at = [&](std::uint32_t connection) {
+  const auto arrive_at = [&](LoopConnId connection) {
     ++pending_arrivals_;
     sim_.schedule_at(from, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_arrival>, this,
                      pack(client, arrival_tag(connection, c.epoch)));
   };
   if (rate.kind == RateSpec::Kind::Closed) {
-    for (int conn = 0; conn < rate.connections; ++conn) arrive_at(static_cast<std::uint32_t>(conn));
+    for (int conn = 0; conn < rate.connections; ++conn) arrive_at(LoopConnId{static_cast<std::uint32_t>(conn)});
   } else if (rate.kind == RateSpec::Kind::Constant) {
     // An even schedule starts at once (as Fortio's -qps does): N/s for D seconds is N·D.
-    arrive_at(kNone);
+    arrive_at(LoopConnId::none());
   } else {
-    schedule_next_arrival(client, kNone, from);
+    schedule_next_arrival(client, LoopConnId::none(), from);
   }
 }
 
-void MeshImpl::schedule_next_arrival(std::uint32_t client, std::uint32_t connection, SimTime from) {
+void MeshImpl::schedule_next_arrival(ClientId client, LoopConnId connection, SimTime from) {
   ClientRt& c = clients_[client];
   const RateSpec& rate = c.rate;
   SimTime t = from;
@@ -129,8 +129,8 @@ void MeshImpl::maybe_stop() {
 }
 
 void MeshImpl::on_arrival(std::uint64_t arg) {
-  const std::uint32_t client = slot_of(arg);
-  const std::uint32_t connection = tag_connection(gen_of(arg));
+  const ClientId client{slot_of(arg)};
+  const LoopConnId connection = tag_connection(gen_of(arg));
   ClientRt& c = clients_[client];
   --pending_arrivals_;
   if (sim_.now() >= SimTime{} + spec_.duration || tag_epoch(gen_of(arg)) != (c.epoch & 0xFFFu) ||
@@ -141,7 +141,7 @@ void MeshImpl::on_arrival(std::uint64_t arg) {
   ++c.sent;
   // The next arrival is scheduled first: this request may end at once (a local reply), and
   // the run must not look finished meanwhile.
-  if (c.rate.kind != RateSpec::Kind::Closed) schedule_next_arrival(client, kNone, sim_.now());
+  if (c.rate.kind != RateSpec::Kind::Closed) schedule_next_arrival(client, LoopConnId::none(), sim_.now());
 
   const ClientReqId slot = client_reqs_.acquire();
   ClientReq& r = client_reqs_[slot];
@@ -185,7 +185,7 @@ void MeshImpl::send_client_request(ClientReqId slot) {
 // (from its workload's sidecar, or into its gateway), once per (client, method, Location).
 // nullptr when the Location is not an http(s) URL the client can reach (curl would stop there
 // with an error; meshtwin ends the chain with the 3xx).
-const Target* MeshImpl::redirect_target(std::uint32_t client, std::string_view location, std::string_view method) {
+const Target* MeshImpl::redirect_target(ClientId client, std::string_view location, std::string_view method) {
   const auto key = std::make_tuple(client, location, method);
   if (auto it = redirect_index_.find(key); it != redirect_index_.end()) return it->second;
   const Target* out = nullptr;
@@ -262,7 +262,7 @@ void MeshImpl::finish_client(ClientReqId slot, int code, std::uint32_t flags, in
       rec.route_name = s.route_name;
       rec.vs_rule = s.vs_rule;
       rec.destination_service = destination_service(s);
-      if (s.dest_pod != kNone) {
+      if (s.dest_pod.valid()) {
         rec.destination_version = pods_[s.dest_pod].version;
         rec.destination_workload = pods_[s.dest_pod].workload;
       }
@@ -279,15 +279,15 @@ void MeshImpl::finish_client(ClientReqId slot, int code, std::uint32_t flags, in
   if (c.spec->follow_redirects > 0 && follow_redirect(slot, code, location)) return;
   ++stats_.client_requests;
   --client_in_flight_;
-  const std::uint32_t connection = r.connection;
-  const std::uint32_t client = r.client;
+  const LoopConnId connection = r.connection;
+  const ClientId client = r.client;
   // A closed-loop connection goes on only within its arrival process: after a timeline change
   // the new rate's connections have taken over.
   const bool current = r.epoch == c.epoch;
   r.timeout.cancel();
   r.stream = StreamId::none();
   client_reqs_.release(slot);
-  if (connection != kNone && current) schedule_next_arrival(client, connection, sim_.now());
+  if (connection.valid() && current) schedule_next_arrival(client, connection, sim_.now());
   maybe_stop();
 }
 

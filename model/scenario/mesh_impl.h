@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "engine/distribution.h"
+#include "engine/id_vector.h"
 #include "engine/rng.h"
 #include "engine/simulator.h"
 #include "engine/stable_vector.h"
@@ -40,6 +41,7 @@
 #include "model/proxy/sidecar.h"
 #include "model/proxy/worker_queue.h"
 #include "model/registry/registry.h"
+#include "model/scenario/ids.h"
 #include "model/scenario/mesh.h"
 #include "model/scenario/received_headers.h"
 #include "model/scenario/scenario_spec.h"
@@ -58,17 +60,12 @@ using LogField = telemetry::LogField;
 #define MESH_DLOG(kind, id, depth, ...) MESHTWIN_DLOG(log_, kind, sim_.now(), id, depth, __VA_ARGS__)
 #define MESH_DLOG_IF(condition, kind, id, depth, ...) \
   MESHTWIN_DLOG_IF(log_, condition, kind, sim_.now(), id, depth, __VA_ARGS__)
-inline constexpr std::uint32_t kNone = 0xffffffffu;
 
 // "1.23" < (1, 24); an unparsable version counts as current.
 bool istio_version_before(const std::string& version, int major, int minor);
 
-// Distinct slot kinds of the pools below, so that one kind cannot be passed for another.
-using StreamId = engine::StrongIndex<struct StreamTag>;
-using ServerReqId = engine::StrongIndex<struct ServerReqTag>;
-using AppCallId = engine::StrongIndex<struct AppCallTag>;
-using ClientReqId = engine::StrongIndex<struct ClientReqTag>;
-using ConnectOpId = engine::StrongIndex<struct ConnectOpTag>;
+// What a proxy's config compiled against a registry names as its pod i: pod_map[i].
+using PodMap = std::vector<PodId>;
 
 // A free-list pool with stable addresses (engine::StableVector: indexing inline, unlike
 // std::deque's), so objects may hold engine::Timers. Slots are `Id`s.
@@ -137,8 +134,8 @@ struct Target {
   std::string_view sni;      // Tls: the URL's host
   const registry::Service* service = nullptr;  // what the app's DNS lookup answers; nullptr: outside
   // The host outside the mesh that answers at the dialled address (a pod of MeshImpl::pods_),
-  // for passthrough and for callers without a sidecar; kNone when the registry's pods answer.
-  std::uint32_t outside = kNone;
+  // for passthrough and for callers without a sidecar; none when the registry's pods answer.
+  PodId outside;
   bool is_connection() const { return transport != Transport::Http; }
 };
 
@@ -202,12 +199,11 @@ inline app::Failure failure_of(const FailureSpec& f) {
 }
 
 struct PodRt {
-  std::uint32_t index = 0;  // registry pod index
   std::string_view name, workload, namespace_, version;
   // Istio's peer labels (registry::Pod::app, the SPIFFE principal of its service account).
   std::string_view app_label, principal;
   const AppRt* app = nullptr;  // nullptr: answers 200 at once, unlimited workers
-  std::uint32_t proxy = kNone;  // its sidecar, kNone without one
+  ProxyId proxy;  // its sidecar, none without one
   app::Workers workers;  // ServerReq slots waiting for a worker, FIFO
   std::string key;                     // "namespace/workload"
   std::string_view ip;
@@ -232,7 +228,7 @@ struct PodRt {
 };
 
 struct EndpointLabels {
-  std::uint32_t pod = 0;
+  PodId pod;
   std::string_view pod_name, workload, version;
 };
 
@@ -251,7 +247,7 @@ struct ClusterRt final : proxy::ConnPool::Callbacks {
   // Only when the resolved DestinationRule policy has outlierDetection (§10.1). Hosts are
   // endpoint indices; its interval timer ticks through MeshImpl::on_outlier_tick.
   std::unique_ptr<proxy::OutlierDetector> outlier;
-  std::uint32_t proxy = 0;  // owning proxy (for events)
+  ProxyId proxy;  // owning proxy (for events)
   const xds::Cluster* cluster = nullptr;  // in the snapshot it was built from
   bool retired = false;  // a push replaced it (its endpoints changed); retries move on
   std::uint32_t healthy_in_eds = 0;  // for telling an EDS change on a config push
@@ -264,7 +260,7 @@ struct ClusterRt final : proxy::ConnPool::Callbacks {
   proxy::CircuitBreakerCounters& counters() { return pools.counters(); }
 
   // proxy::ConnPool::Callbacks (mesh_upstream.cc)
-  void open_connection(std::uint32_t pool) override;
+  void open_connection(proxy::HostPoolId pool) override;
   bool claim(const proxy::PoolRequest& request) override;
   void attached(const proxy::PoolRequest& request, proxy::ConnectionId conn) override;
   void overflowed(const proxy::PoolRequest& request) override;
@@ -276,17 +272,17 @@ struct ClusterRt final : proxy::ConnPool::Callbacks {
 struct Snapshot {
   std::shared_ptr<const xds::ProxyConfig> config;
   const registry::Registry* registry = nullptr;  // the one the config was compiled from
-  const std::vector<std::uint32_t>* pod_map = nullptr;
+  const PodMap* pod_map = nullptr;
   std::uint64_t version = 1;
 };
 
 struct ProxyRt {
-  std::uint32_t index = 0;  // in MeshImpl::proxies_
-  const std::vector<std::uint32_t>* pod_map = nullptr;
+  ProxyId index;  // in MeshImpl::proxies_
+  const PodMap* pod_map = nullptr;
   const registry::Registry* registry = nullptr;
   SimTime last_push{};    // pushes are applied in order
   std::vector<std::unique_ptr<ClusterRt>> retired;  // replaced by a push, in use by old requests
-  std::uint32_t pod = 0;
+  PodId pod;
   std::string_view name, workload;
   std::shared_ptr<const xds::ProxyConfig> config;
   std::uint64_t config_version = 1;
@@ -312,7 +308,7 @@ struct ClientRt {
   const ClientSpec* spec = nullptr;
   std::string_view name;
   Target target;
-  std::vector<std::uint32_t> source_pods;
+  std::vector<PodId> source_pods;
   std::vector<double> mix_cumulative;
   std::vector<HeaderSet> mix_headers;
   std::uint64_t sent = 0;
@@ -342,8 +338,8 @@ struct Stream {
   std::uint32_t gen = 0;
   Owner owner = Owner::Client;
   std::uint32_t owner_slot = 0, owner_gen = 0;  // a ClientReqId, AppCallId or ServerReqId by owner
-  std::uint32_t proxy = kNone;
-  std::uint32_t src_pod = 0;
+  ProxyId proxy;  // the caller's sidecar; none without one
+  PodId src_pod;
   std::uint64_t request_id = 0;
   std::uint64_t parent_span = 0;
   int app_attempt = 1;
@@ -364,12 +360,12 @@ struct Stream {
   // attempts
   proxy::Router router;  // attempts, hosts tried, retry decisions
   std::int32_t host = proxy::kNoHost;
-  std::uint32_t dest_pod = kNone;
+  PodId dest_pod;
   ServerReqId server_req;  // the attempt in flight
   std::uint32_t server_gen = 0;
   bool attempt_in_flight = false;
   bool attempt_reached = false;
-  std::uint32_t pool = kNone;     // the host pool of the attempt (ConnPool::index)
+  proxy::HostPoolId pool;        // the host pool of the attempt (ConnPool::index)
   proxy::ConnectionId conn;       // its connection once dispatched
   bool pending = false;           // waiting in the pool for a connection
   std::uint32_t upstream_flags = 0;  // what the server-side sidecar logged for this attempt
@@ -394,7 +390,7 @@ struct Stream {
 // reaching the caller).
 struct ServerReq {
   std::uint32_t gen = 0;
-  std::uint32_t pod = 0;
+  PodId pod;
   StreamId stream;
   std::uint32_t stream_gen = 0;
   std::uint64_t request_id = 0;
@@ -433,7 +429,7 @@ struct ServerReq {
 struct ConnectOp {
   std::uint32_t gen = 0;
   ClusterRt* cluster = nullptr;
-  std::uint32_t pool = 0;
+  proxy::HostPoolId pool;
 };
 
 // One downstream call of an app, across its app-level attempts.
@@ -451,16 +447,16 @@ struct AppCall {
 
 struct ClientReq {
   std::uint32_t gen = 0;
-  std::uint32_t client = 0;
+  ClientId client;
   std::uint64_t request_id = 0;
   SimTime start{};
   HeaderSet headers;
   StreamId stream;
   std::uint32_t stream_gen = 0;
-  std::uint32_t src_pod = 0;
+  PodId src_pod;
   bool record = true;
   bool sampled = true;
-  std::uint32_t connection = kNone;  // closed-loop connection index
+  LoopConnId connection;  // closed-loop connection; none for an open-loop arrival
   std::uint32_t epoch = 0;           // the client's arrival process it belongs to
   // What this hop requests: the client's URL, or the Location of a redirect it follows.
   const Target* target = nullptr;
@@ -483,8 +479,8 @@ class MeshImpl {
   const config::ConfigStore& store() const { return store_; }
   // Proxy configs compiled so far (one per proxy class per config version).
   std::size_t configs_compiled() const { return configs_.size(); }
-  const engine::StableVector<ProxyRt>& proxies() const { return proxies_; }
-  const engine::StableVector<PodRt>& pods() const { return pods_; }
+  const engine::IdVector<ProxyId, engine::StableVector<ProxyRt>>& proxies() const { return proxies_; }
+  const engine::IdVector<PodId, engine::StableVector<PodRt>>& pods() const { return pods_; }
 
  private:
   // build
@@ -505,7 +501,7 @@ class MeshImpl {
                       const std::string& where);
   // The pod standing for the outside host at `address` (made on first use), answering as the
   // scenario's `externals` entry for the address or, failing that, for `service_host` says.
-  std::uint32_t outside_pod(std::string_view address, std::string_view service_host);
+  PodId outside_pod(std::string_view address, std::string_view service_host);
   // Egress (mesh_egress.cc, docs/semantics.md §20): whether the bytes reaching the server are
   // TLS, and how an outside host with `ports` answers on the port and scheme a request reached
   // it by (true: answered already, a scheme mismatch or a closed port).
@@ -513,16 +509,18 @@ class MeshImpl {
   bool answer_by_port(ServerReqId req, const AppRt& app);
   // The Location a redirect route answers the stream's request with, as the client receives it.
   std::string_view redirect_location(const Stream& s, const xds::Route& route);
+  // registry_'s index of a pod made from it: pods_ begins with registry_'s pods in order
+  // (build), so pod_maps_.front() is the identity. Only for pods of the build-time registry.
+  std::uint32_t initial_registry_index(PodId pod) const { return pod.value(); }
   // The simulation pod behind a cluster endpoint of a config compiled with `pod_map`.
-  std::uint32_t endpoint_pod(const xds::ClusterEndpoint& ep, const std::vector<std::uint32_t>& pod_map,
-                             std::string_view service_host);
+  PodId endpoint_pod(const xds::ClusterEndpoint& ep, const PodMap& pod_map, std::string_view service_host);
 
   // clients
   // Starts the client's current rate at `from` (a new epoch): closed loops open their
   // connections, constant rates send at once, the others draw their first gap.
-  void start_client(std::uint32_t client, SimTime from);
+  void start_client(ClientId client, SimTime from);
   void rebuild_mix(ClientRt& c, const std::vector<HeaderMix>& mix);
-  void schedule_next_arrival(std::uint32_t client, std::uint32_t connection, SimTime from);
+  void schedule_next_arrival(ClientId client, LoopConnId connection, SimTime from);
   void on_arrival(std::uint64_t arg);
   void maybe_stop();
   // The drain bound (spec.drain after spec.duration): what is still in flight is recorded with
@@ -537,19 +535,19 @@ class MeshImpl {
   // A client following redirects (`followRedirects`): the next hop to the 3xx's Location, as a
   // request of its own; false when the answer is not one to follow (the chain ends).
   bool follow_redirect(ClientReqId slot, int code, std::string_view location);
-  const Target* redirect_target(std::uint32_t client, std::string_view location, std::string_view method);
+  const Target* redirect_target(ClientId client, std::string_view location, std::string_view method);
   void send_client_request(ClientReqId slot);
 
   // streams at the caller proxy
   StreamId open_stream(Owner owner, std::uint32_t owner_slot, std::uint32_t owner_gen,
-                            std::uint32_t src_pod, std::uint64_t request_id,
+                            PodId src_pod, std::uint64_t request_id,
                             std::uint64_t parent_span, int app_attempt, bool sampled,
                             const Target& target, const HeaderSet& headers);
   void launch_stream(StreamId slot);
   void on_stream_at_proxy(std::uint64_t arg);
   void route_stream(StreamId slot);
-  std::uint32_t original_destination(const Stream& s, engine::RngStream& rng) const;
-  std::int32_t original_dst_host(ClusterRt& c, std::uint32_t pod);
+  PodId original_destination(const Stream& s, engine::RngStream& rng) const;
+  std::int32_t original_dst_host(ClusterRt& c, PodId pod);
   std::string_view destination_service(const Stream& s);
   void on_fault_delay_done(std::uint64_t arg);
   void forward_stream(StreamId slot);
@@ -567,7 +565,7 @@ class MeshImpl {
 
  public:
   // What a cluster's connection pools ask of the mesh (ClusterRt forwards them here).
-  void open_connection(ClusterRt& c, std::uint32_t pool);
+  void open_connection(ClusterRt& c, proxy::HostPoolId pool);
   bool claim_pending(const proxy::PoolRequest& request);
   void pool_attached(ClusterRt& c, StreamId slot, proxy::ConnectionId conn);
   void pool_overflowed(StreamId slot) { overflow(slot); }
@@ -594,7 +592,7 @@ class MeshImpl {
   void install_snapshot(ProxyRt& p, const Snapshot& snapshot);
   void start_pod(const std::string& namespace_, const std::string& workload);
   void on_pod_ready(std::uint64_t pod);
-  void kill_pod(std::uint32_t pod, bool graceful, SimDuration grace);
+  void kill_pod(PodId pod, bool graceful, SimDuration grace);
   void on_pod_terminated(std::uint64_t pod);
   void set_replicas(const std::string& namespace_, const std::string& workload, int replicas);
   void begin_rolling_updates(const std::vector<config::Workload>& before);
@@ -604,13 +602,12 @@ class MeshImpl {
   const AppRt* changed_app(const AppRt* base, const TimelineEntry::AppChange& change,
                            const std::string& namespace_, config::Diagnostics& diags);
   double rate_at(const RateSpec& rate, SimTime t, SimTime origin) const;
-  std::uint32_t make_pod(std::uint32_t registry_index, const registry::Registry& reg);
-  void make_proxy(std::uint32_t pod, const Snapshot& snapshot);
-  // Compiles one Snapshot per proxy class; returns, per pod of `reg`, its index into snapshots_
-  // (kNoSnapshot for pods without a proxy).
-  static constexpr std::uint32_t kNoSnapshot = ~std::uint32_t{0};
-  std::vector<std::uint32_t> compile_classes(const registry::Registry& reg,
-                                             const std::vector<std::uint32_t>& pod_map);
+  PodId make_pod(std::uint32_t registry_index, const registry::Registry& reg);
+  void make_proxy(PodId pod, const Snapshot& snapshot);
+  // Compiles one Snapshot per proxy class; returns, per pod of `reg` (by registry index), its
+  // snapshot (none for pods without a proxy).
+  std::vector<SnapshotId> compile_classes(const registry::Registry& reg,
+                                             const PodMap& pod_map);
   void on_route_timeout(std::uint64_t arg);
   void on_per_try_timeout(std::uint64_t arg);
   void local_reply(StreamId slot, int code, std::uint32_t flags);
@@ -680,9 +677,9 @@ class MeshImpl {
   // Stable addresses (timers, pointers from streams) and inline indexing: the hot path indexes
   // both on every hop (std::deque's out-of-line indexing cost ~800 instructions per hop attempt,
   // docs/performance.md). Grow as the timeline starts pods; never shrink.
-  engine::StableVector<PodRt> pods_;
-  engine::StableVector<ProxyRt> proxies_;
-  std::vector<ClientRt> clients_;
+  engine::IdVector<PodId, engine::StableVector<PodRt>> pods_;
+  engine::IdVector<ProxyId, engine::StableVector<ProxyRt>> proxies_;
+  engine::IdVector<ClientId, std::vector<ClientRt>> clients_;
   std::vector<std::shared_ptr<const xds::ProxyConfig>> configs_;
 
   engine::Distribution latency_;
@@ -714,8 +711,8 @@ class MeshImpl {
 
   // timeline state
   std::deque<registry::Registry> later_registries_;
-  std::deque<std::vector<std::uint32_t>> pod_maps_;
-  std::deque<Snapshot> snapshots_;
+  std::deque<PodMap> pod_maps_;
+  engine::IdVector<SnapshotId, std::deque<Snapshot>> snapshots_;
   struct PendingReady {
     std::string key;  // "ns/workload"
     std::uint32_t ordinal = 0;
@@ -728,11 +725,11 @@ class MeshImpl {
     int max_unavailable = 0;
   };
   std::unordered_map<std::string, RollingUpdate> rolling_;  // "ns/deployment" being rolled
-  std::unordered_map<std::string, std::uint32_t> pod_by_name_;  // "ns/name" -> pod
-  std::unordered_map<std::string, std::uint32_t> outside_by_address_;  // outside host -> pod
+  std::unordered_map<std::string, PodId> pod_by_name_;  // "ns/name" -> pod
+  std::unordered_map<std::string, PodId> outside_by_address_;  // outside host -> pod
   // What gateway pods relay: the caller's target arriving on a pod port, re-addressed to the
   // gateway itself; made on first sight, stable afterwards (streams point at them).
-  std::map<std::tuple<const Target*, std::uint32_t, std::uint32_t>, const Target*> forward_index_;
+  std::map<std::tuple<const Target*, std::uint32_t, PodId>, const Target*> forward_index_;  // (target, port, gateway pod)
   std::deque<Target> forward_targets_;
   // What upstreams receive after a route's rewrites (docs/semantics.md §3.4): the sent target
   // with the rewritten path and authority, keyed by (sent target, path, authority) and made on
@@ -751,7 +748,7 @@ class MeshImpl {
   std::map<RewrittenKey, Target, RewrittenKeyLess> rewritten_targets_;
   // Where clients' followed redirects go, per (client, method, Location): resolved on first use
   // (nullptr: the Location names nothing the client can reach), stable afterwards.
-  std::map<std::tuple<std::uint32_t, std::string_view, std::string_view>, const Target*> redirect_index_;
+  std::map<std::tuple<ClientId, std::string_view, std::string_view>, const Target*> redirect_index_;
   std::deque<Target> redirect_targets_;
   // How each `spec.externals` host answers now (the timeline's `app` changes replace entries;
   // hosts not listed get an entry when a change names them).

@@ -48,7 +48,7 @@ void MeshImpl::on_server_arrival(std::uint64_t arg) {
   }
   if (r.stream.valid() && streams_[r.stream].gen == r.stream_gen)
     streams_[r.stream].attempt_reached = true;
-  if (pod.proxy != kNone) {
+  if (pod.proxy.valid()) {
     proxy::InboundGate& in = pod.inbound;
     if (!in.resolved()) in.resolve(*proxies_[pod.proxy].config, r.via);
     switch (in.admit(req.value())) {
@@ -73,7 +73,7 @@ void MeshImpl::enter_app(ServerReqId req) {
   ServerReq& r = server_reqs_[req];
   PodRt& pod = pods_[r.pod];
   SimDuration delay{};
-  if (pod.proxy != kNone) {
+  if (pod.proxy.valid()) {
     // The server sidecar's (or gateway's) inbound filter chain takes a worker (§19.1).
     ProxyRt& p = proxies_[pod.proxy];
     delay = overhead(p) + proxy_work(p, p.cpu_costs.request);
@@ -112,7 +112,7 @@ void MeshImpl::on_app_arrival(std::uint64_t arg) {
                                 }};
     r.handling = app::handle(*app, view);
   }
-  const app::FailureContext ctx{sim_.now(), r.pod, r.request_id, &failures_per_pod_, &failures_per_request_,
+  const app::FailureContext ctx{sim_.now(), r.pod.value(), r.request_id, &failures_per_pod_, &failures_per_request_,
                                 r.connection, &failures_per_connection_};
   const FailureRt* failure = app::draw_failure(*app, r.handling, ctx, pod.failure_rng);
   if (failure && failure->kind == app::Failure::Kind::Refuse) {
@@ -120,13 +120,13 @@ void MeshImpl::on_app_arrival(std::uint64_t arg) {
     // reset-before-request twice (Istio ≥ 1.24, §5.1, §16 step 9), each a fresh try of the app;
     // if all are refused the sidecar itself answers 503 (UF,URX in its log). Without a
     // sidecar the caller sees the refused connection.
-    const int tries = pod.proxy != kNone && inbound_retries_ ? 3 : 1;
+    const int tries = pod.proxy.valid() && inbound_retries_ ? 3 : 1;
     for (int t = 1; t < tries && failure && failure->kind == app::Failure::Kind::Refuse; ++t)
       failure = app::draw_failure(*app, r.handling, ctx, pod.failure_rng);
     if (failure && failure->kind == app::Failure::Kind::Refuse) {
       MESH_DLOG(AppFailure, r.request_id, r.depth, LogField::t("pod", pod.name),
                 LogField::m("failure", failure_name(failure->kind, false)));
-      if (pod.proxy != kNone) {
+      if (pod.proxy.valid()) {
         r.upstream_flags = flag::kUpstreamConnectionFailure |
                            (tries > 1 ? flag::kUpstreamRetryLimitExceeded : 0u);
         respond(req, 503);
@@ -263,7 +263,7 @@ void MeshImpl::cut_app_call(AppCallId call, std::string_view outcome) {
   const ServerReq& r = server_reqs_[c.server_req];
   request_outcome_.emplace(r.request_id, outcome);
   const PodRt& pod = pods_[r.pod];
-  if (pod.proxy != kNone) {
+  if (pod.proxy.valid()) {
     // A span row for the call that was not made, so the cut is visible where it happened. It
     // carries no Envoy code or flag: Envoy never saw this call.
     telemetry::SpanRecord sp;
@@ -392,7 +392,7 @@ void MeshImpl::respond(ServerReqId req, int code) {
   }
   PodRt& pod = pods_[r.pod];
   SimDuration delay{};
-  if (pod.proxy != kNone) {
+  if (pod.proxy.valid()) {
     // The server sidecar processes the response (or makes its own 503: inbound overflow, a
     // refused app), then records telemetry off the response's path (§19.1, §19.2).
     ProxyRt& p = proxies_[pod.proxy];
@@ -417,7 +417,7 @@ void MeshImpl::on_response_at_caller(std::uint64_t arg) {
     maybe_stop();  // the caller reset this attempt meanwhile
     return;
   }
-  if (streams_[stream].proxy == kNone) {
+  if (!streams_[stream].proxy.valid()) {
     // No sidecar at the caller: the app sees the server's answer, or a failed connection.
     Stream& s = streams_[stream];
     s.attempt_in_flight = false;

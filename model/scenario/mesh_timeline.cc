@@ -24,13 +24,12 @@ std::string ns_or_default(const std::string& ns) { return ns.empty() ? "default"
 
 // ---------------------------------------------------------------- pods and proxies
 
-std::uint32_t MeshImpl::make_pod(std::uint32_t registry_index, const registry::Registry& reg) {
+PodId MeshImpl::make_pod(std::uint32_t registry_index, const registry::Registry& reg) {
   const auto& rp = reg.pods()[registry_index];
   const std::string name = rp.namespace_ + "/" + rp.name;
   if (auto it = pod_by_name_.find(name); it != pod_by_name_.end()) return it->second;
-  const auto index = static_cast<std::uint32_t>(pods_.size());
+  const PodId id = pods_.next_id();
   PodRt& pod = pods_.emplace_back(seed_, name);
-  pod.index = index;
   pod.name = strings_.intern(rp.name);
   pod.workload = strings_.intern(rp.workload);
   pod.namespace_ = strings_.intern(rp.namespace_);
@@ -45,15 +44,16 @@ std::uint32_t MeshImpl::make_pod(std::uint32_t registry_index, const registry::R
   pod.gateway = rp.gateway_proxy;
   if (auto app = app_of_workload_.find(pod.key); app != app_of_workload_.end())
     pod.app = app->second;
-  pod_by_name_.emplace(name, index);
-  return index;
+  pod_by_name_.emplace(name, id);
+  return id;
 }
 
-void MeshImpl::make_proxy(std::uint32_t pod_index, const Snapshot& snapshot) {
-  PodRt& pod = pods_[pod_index];
+void MeshImpl::make_proxy(PodId pod_id, const Snapshot& snapshot) {
+  PodRt& pod = pods_[pod_id];
+  const ProxyId proxy_id = proxies_.next_id();
   ProxyRt& proxy = proxies_.emplace_back(seed_, std::string(pod.namespace_) + "/" + std::string(pod.name));
-  proxy.index = static_cast<std::uint32_t>(proxies_.size() - 1);
-  proxy.pod = pod_index;
+  proxy.index = proxy_id;
+  proxy.pod = pod_id;
   proxy.name = pod.name;
   proxy.workload = pod.workload;
   proxy.config = snapshot.config;
@@ -76,14 +76,13 @@ void MeshImpl::make_proxy(std::uint32_t pod_index, const Snapshot& snapshot) {
 // is equal (xds::SidecarClassifier: namespace, Sidecar, satisfied label selectors), so a mesh
 // of many workloads in one namespace compiles a handful of configs, not one per workload;
 // gateways by namespace and labels.
-std::vector<std::uint32_t> MeshImpl::compile_classes(const registry::Registry& reg,
-                                                     const std::vector<std::uint32_t>& pod_map) {
+std::vector<SnapshotId> MeshImpl::compile_classes(const registry::Registry& reg, const PodMap& pod_map) {
   xds::MeshOptions mesh;
   mesh.outbound_traffic_policy = spec_.mesh.outbound_traffic_policy;
   mesh.istio_version = spec_.mesh.istio_version;
   mesh.domain = std::string(reg.domain());
-  std::unordered_map<std::string, std::uint32_t> classes;
-  std::vector<std::uint32_t> class_of_pod(reg.pods().size(), kNoSnapshot);
+  std::unordered_map<std::string, SnapshotId> classes;
+  std::vector<SnapshotId> class_of_pod(reg.pods().size(), SnapshotId::none());
   const xds::SidecarClassifier classifier(store_, reg);
   for (std::uint32_t i = 0; i < reg.pods().size(); ++i) {
     const auto& rp = reg.pods()[i];
@@ -105,6 +104,7 @@ std::vector<std::uint32_t> MeshImpl::compile_classes(const registry::Registry& r
       class_of_pod[i] = it->second;
       continue;
     }
+    class_of_pod[i] = snapshots_.next_id();
     Snapshot& snapshot = snapshots_.emplace_back();
     // A gateway is an Envoy of its own (§11); every other proxied pod has a sidecar.
     snapshot.config = rp.gateway_proxy ? xds::compile_gateway(store_, reg, identity, mesh)
@@ -113,7 +113,6 @@ std::vector<std::uint32_t> MeshImpl::compile_classes(const registry::Registry& r
     snapshot.registry = &reg;
     snapshot.version = config_version_;
     configs_.push_back(snapshot.config);
-    class_of_pod[i] = static_cast<std::uint32_t>(snapshots_.size() - 1);
     classes.emplace(std::move(key), class_of_pod[i]);
   }
   return class_of_pod;
@@ -125,7 +124,7 @@ void MeshImpl::recompile_and_push() {
   config::Diagnostics diags;
   const registry::Registry& reg =
       later_registries_.emplace_back(registry::Registry::build(store_, diags, registry_.domain(), &plan_));
-  std::vector<std::uint32_t>& pod_map = pod_maps_.emplace_back();
+  PodMap& pod_map = pod_maps_.emplace_back();
   std::vector<std::uint32_t> new_pods;
   for (std::uint32_t i = 0; i < reg.pods().size(); ++i) {
     const std::size_t before = pods_.size();
@@ -137,7 +136,7 @@ void MeshImpl::recompile_and_push() {
   // Pods started by this change get their sidecar with the current config at once.
   for (std::uint32_t i : new_pods) {
     const auto& rp = reg.pods()[i];
-    const std::uint32_t pod = pod_map[i];
+    const PodId pod = pod_map[i];
     sink_->on_event({sim_.now(), "pod_started", std::string(pods_[pod].name), pods_[pod].key});
     if (!rp.has_sidecar && !rp.gateway_proxy) continue;
     make_proxy(pod, snapshots_[classes[i]]);
@@ -148,20 +147,20 @@ void MeshImpl::recompile_and_push() {
     if (!pods_[p.pod].alive || p.config_version == config_version_) continue;
     const registry::Pod* rp = reg.find_pod(std::string(pods_[p.pod].namespace_), std::string(p.name));
     if (!rp) continue;
-    const std::uint32_t snapshot = classes[static_cast<std::size_t>(rp - reg.pods().data())];
-    if (snapshot == kNoSnapshot) continue;
+    const SnapshotId snapshot = classes[static_cast<std::size_t>(rp - reg.pods().data())];
+    if (!snapshot.valid()) continue;
     SimTime at = sim_.now() + kDebounce + spec_.mesh.config_push_delay.sample_duration(p.push_rng);
     at = std::max(at, p.last_push);  // a proxy applies pushes in order
     p.last_push = at;
     sim_.schedule_at(at, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_config_delivered>,
-                     this, pack(p.index, snapshot));
+                     this, pack(p.index, snapshot.value()));
   }
 }
 
 void MeshImpl::on_config_delivered(std::uint64_t arg) {
-  ProxyRt& p = proxies_[slot_of(arg)];
+  ProxyRt& p = proxies_[ProxyId{slot_of(arg)}];
   if (!pods_[p.pod].alive) return;
-  install_snapshot(p, snapshots_[gen_of(arg)]);
+  install_snapshot(p, snapshots_[SnapshotId{gen_of(arg)}]);
 }
 
 // Envoy applies a route table atomically; clusters whose endpoints did not change keep their
@@ -246,8 +245,8 @@ void MeshImpl::on_pod_ready(std::uint64_t index) {
 // Crash: the pod is gone at once; requests it holds end with a reset, new connections to it
 // fail until the endpoint removal reaches each caller. Graceful: it leaves EDS now and keeps
 // serving for the grace period, then whatever is left ends as in a crash.
-void MeshImpl::kill_pod(std::uint32_t pod_index, bool graceful, SimDuration grace) {
-  PodRt& pod = pods_[pod_index];
+void MeshImpl::kill_pod(PodId pod_id, bool graceful, SimDuration grace) {
+  PodRt& pod = pods_[pod_id];
   if (!pod.alive || pod.terminating) return;
   auto& members = plan_.by_workload[pod.key];
   members.erase(std::remove_if(members.begin(), members.end(),
@@ -257,14 +256,15 @@ void MeshImpl::kill_pod(std::uint32_t pod_index, bool graceful, SimDuration grac
   if (graceful) {
     pod.terminating = true;
     sim_.schedule_in(grace, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_pod_terminated>,
-                     this, pod_index);
+                     this, pod_id.value());
   } else {
-    on_pod_terminated(pod_index);
+    on_pod_terminated(pod_id.value());
   }
 }
 
-void MeshImpl::on_pod_terminated(std::uint64_t pod_index) {
-  PodRt& pod = pods_[pod_index];
+void MeshImpl::on_pod_terminated(std::uint64_t arg) {
+  const PodId pod_id{static_cast<std::uint32_t>(arg)};
+  PodRt& pod = pods_[pod_id];
   if (!pod.alive) return;
   pod.alive = false;
   pod.workers.drop_waiting();
@@ -273,7 +273,7 @@ void MeshImpl::on_pod_terminated(std::uint64_t pod_index) {
   std::vector<ServerReqId> held;
   server_reqs_.for_each_in_use([&](ServerReqId req) {
     const ServerReq& r = server_reqs_[req];
-    if (r.pod == pod_index && !r.finished) held.push_back(req);
+    if (r.pod == pod_id && !r.finished) held.push_back(req);
   });
   for (ServerReqId req : held) {
     ServerReq& r = server_reqs_[req];
@@ -289,8 +289,8 @@ void MeshImpl::set_replicas(const std::string& namespace_, const std::string& wo
                             int replicas) {
   const std::string key = namespace_ + "/" + workload;
   // Live, not terminating pods of the workload, oldest first.
-  std::vector<std::uint32_t> live;
-  for (std::uint32_t i = 0; i < pods_.size(); ++i)
+  std::vector<PodId> live;
+  for (PodId i : pods_.ids())
     if (pods_[i].key == key && pods_[i].alive && !pods_[i].terminating) live.push_back(i);
   int count = static_cast<int>(live.size());
   for (; count < replicas; ++count) start_pod(namespace_, workload);
@@ -362,7 +362,7 @@ void MeshImpl::rolling_step(std::string key) {  // by value: start_pod grows pen
   for (bool changed = true; changed;) {
     changed = false;
     int old_total = 0, old_ready = 0, new_total = 0, new_ready = 0;
-    std::vector<std::uint32_t> old_pods;  // oldest first
+    std::vector<PodId> old_pods;  // oldest first
     for (const auto& m : plan_.by_workload[key]) {
       (m.revision ? old_total : new_total) += 1;
       if (m.ready) (m.revision ? old_ready : new_ready) += 1;
@@ -530,7 +530,7 @@ void MeshImpl::on_timeline(std::uint64_t index) {
   }
   if (e.kill) {
     const std::string key = ns_or_default(e.kill->namespace_) + "/" + e.kill->deployment;
-    std::vector<std::uint32_t> victims;
+    std::vector<PodId> victims;
     if (!e.kill->pods.empty()) {
       for (const auto& name : e.kill->pods) {
         auto it = pod_by_name_.find(ns_or_default(e.kill->namespace_) + "/" + name);
@@ -540,10 +540,11 @@ void MeshImpl::on_timeline(std::uint64_t index) {
       // The `count` newest live pods.
       for (std::uint32_t i = static_cast<std::uint32_t>(pods_.size()); i-- > 0 &&
                                                                         static_cast<int>(victims.size()) < e.kill->count;)
-        if (pods_[i].key == key && pods_[i].alive && !pods_[i].terminating) victims.push_back(i);
+        if (const PodRt& pod = pods_[PodId{i}]; pod.key == key && pod.alive && !pod.terminating)
+          victims.push_back(PodId{i});
     }
     const bool graceful = e.kill->mode == TimelineEntry::Kill::Mode::Graceful;
-    for (std::uint32_t pod : victims) {
+    for (PodId pod : victims) {
       kill_pod(pod, graceful, e.kill->grace_period);
       // The Deployment controller replaces it at once.
       start_pod(std::string(pods_[pod].namespace_), std::string(pods_[pod].workload));
@@ -569,7 +570,7 @@ void MeshImpl::on_timeline(std::uint64_t index) {
     }
   }
   for (const auto& change : e.client) {
-    for (std::uint32_t i = 0; i < clients_.size(); ++i) {
+    for (ClientId i : clients_.ids()) {
       ClientRt& c = clients_[i];
       if (c.name != change.client) continue;
       if (change.mix) rebuild_mix(c, *change.mix);

@@ -39,7 +39,7 @@ void MeshImpl::acquire_upstream(StreamId slot) {
   }
 }
 
-void ClusterRt::open_connection(std::uint32_t pool) { mesh->open_connection(*this, pool); }
+void ClusterRt::open_connection(proxy::HostPoolId pool) { mesh->open_connection(*this, pool); }
 bool ClusterRt::claim(const proxy::PoolRequest& request) { return mesh->claim_pending(request); }
 void ClusterRt::attached(const proxy::PoolRequest& request, proxy::ConnectionId conn) {
   mesh->pool_attached(*this, StreamId{request.slot}, conn);
@@ -50,7 +50,7 @@ void ClusterRt::closed(std::uint64_t serial) { mesh->connection_closed(serial); 
 // TCP (and mTLS) setup: one round trip to the host. An address nobody answers any more (a
 // crashed pod whose removal has not reached this proxy) costs the whole connect timeout (DR
 // connectionPool.tcp.connectTimeout, mesh default 10 s) before Envoy gives up (§4.3).
-void MeshImpl::open_connection(ClusterRt& c, std::uint32_t pool) {
+void MeshImpl::open_connection(ClusterRt& c, proxy::HostPoolId pool) {
   ProxyRt& p = proxies_[c.proxy];
   const ConnectOpId op = connect_ops_.acquire();
   ConnectOp& o = connect_ops_[op];
@@ -71,7 +71,7 @@ void MeshImpl::on_connected(std::uint64_t arg) {
   ConnectOp& o = connect_ops_[op];
   if (o.gen != gen_of(arg)) return;
   ClusterRt& c = *o.cluster;
-  const std::uint32_t pool = o.pool;
+  const proxy::HostPoolId pool = o.pool;
   connect_ops_.release(op);
   if (pods_[c.endpoints[c.pools.host_of(pool)].pod].alive) {
     c.pools.connected(pool, sim_.now());
@@ -142,10 +142,10 @@ void MeshImpl::overflow(StreamId slot) {
 // connection whose stream was reset is closed), a queued one leaves the queue.
 void MeshImpl::release_upstream(StreamId slot, bool reset) {
   Stream& s = streams_[slot];
-  if (s.proxy == kNone || s.pool == kNone) return;
+  if (!s.proxy.valid() || !s.pool.valid()) return;
   ClusterRt& c = *s.crt;
-  const std::uint32_t pool = s.pool;
-  s.pool = kNone;
+  const proxy::HostPoolId pool = s.pool;
+  s.pool = proxy::HostPoolId::none();
   if (s.pending) {
     s.pending = false;  // its queue entry is skipped when reached
     c.pools.cancel_pending();
@@ -162,7 +162,7 @@ void MeshImpl::release_upstream(StreamId slot, bool reset) {
 // Feeds the caller's outlier detector for the attempt's host (§10.2) and, when that ejects
 // the host, takes it out of the load balancer's healthy set at once (§10.3).
 void MeshImpl::report_outlier(Stream& s, int status, bool local_origin, bool timeout) {
-  if (s.proxy == kNone || !s.crt || s.host == proxy::kNoHost) return;
+  if (!s.proxy.valid() || !s.crt || s.host == proxy::kNoHost) return;
   ProxyRt& p = proxies_[s.proxy];
   ClusterRt* c = s.crt;
   // Hosts of an ORIGINAL_DST cluster come and go on demand; no detector watches them.
@@ -207,7 +207,7 @@ void MeshImpl::release_retry(Stream& s) {
 // starts here, §4.2).
 void MeshImpl::send_to_server(StreamId slot) {
   Stream& s = streams_[slot];
-  const std::uint32_t dest = s.dest_pod;
+  const PodId dest = s.dest_pod;
   if (const SimDuration per_try = s.router.per_try_timeout(s.route); per_try > SimDuration{})
     s.per_try_timer.arm_in(per_try, slot.value());
   const ServerReqId req = server_reqs_.acquire();
@@ -237,7 +237,7 @@ void MeshImpl::send_to_server(StreamId slot) {
   r.inbound_counted = false;
   r.via = s.crt ? s.crt->cluster : nullptr;
   r.target = s.target;
-  r.connection = s.crt && s.pool != kNone && s.conn.valid() ? s.crt->pools.serial(s.pool, s.conn) : 0;
+  r.connection = s.crt && s.pool.valid() && s.conn.valid() ? s.crt->pools.serial(s.pool, s.conn) : 0;
   r.location = {};
   // The pod port it arrives on: the endpoint's (a Service's targetPort), or for ORIGINAL_DST
   // the port the app dialled.
