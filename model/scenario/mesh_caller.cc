@@ -176,10 +176,27 @@ std::int32_t MeshImpl::original_dst_host(ClusterRt& c, PodId pod) {
 // outside the mesh at the address it dialled; none when nothing answers.
 PodId MeshImpl::original_destination(const Stream& s, engine::RngStream& rng) const {
   const Target& t = *s.target;
-  // t.service is the build-time registry's (registry_): its pod indices map through the first
-  // pod map (the identity, as pods_ starts with registry_'s pods in order).
-  if (t.service && !t.service->pods.empty())
-    return pod_maps_.front()[t.service->pods[rng.uniform_int(t.service->pods.size())]];
+  if (!t.service) return t.outside;
+  // kube-proxy follows the Service's current endpoints: once the timeline has changed the pods,
+  // the latest registry's, whose pod indices map through the latest pod map. t.service is the
+  // build-time registry's (registry_), whose pods map through the first pod map (the identity).
+  // Like an EndpointSlice, only ready pods count.
+  const registry::Registry* reg = &registry_;
+  const PodMap* pod_map = &pod_maps_.front();
+  const registry::Service* service = t.service;
+  if (!later_registries_.empty()) {
+    reg = &later_registries_.back();
+    pod_map = &pod_maps_.back();
+    service = reg->find_service(t.service->hostname);
+  }
+  if (!service) return t.outside;
+  const auto& pods = reg->pods();
+  std::size_t ready = 0;
+  for (std::uint32_t p : service->pods) ready += pods[p].ready ? 1 : 0;
+  if (ready == 0) return t.outside;
+  std::size_t pick = rng.uniform_int(ready);
+  for (std::uint32_t p : service->pods)
+    if (pods[p].ready && pick-- == 0) return (*pod_map)[p];
   return t.outside;
 }
 

@@ -162,6 +162,48 @@ spec:
   EXPECT_EQ(served.size(), 3u);
 }
 
+// A caller without a sidecar goes through kube-proxy to a random ready pod of the Service
+// (docs/design.md §3.1): the pods the timeline adds serve once ready, and a crashed pod is no
+// longer picked once it is gone from the Service's endpoints (before the fix kube-proxy kept
+// picking from the pods that existed when the run was built).
+TEST_F(TimelineRunTest, CallersWithoutASidecarFollowTheServicesCurrentReadyPods_Design3_1) {
+  auto sink = run(R"(  duration: 40s
+  timeline:
+    - {at: 5s, scale: {deployment: back-v2, replicas: 3}}
+    - {at: 5s, kill: {pods: [back-v1-0], mode: crash}}
+  clients:
+    - {name: c, from: {workload: plain}, to: "http://back:9090/", rate: {poisson: 200}}
+)",
+                  R"(
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: plain}
+spec:
+  selector: {matchLabels: {app: plain}}
+  template:
+    metadata: {labels: {app: plain}, annotations: {sidecar.istio.io/inject: "false"}}
+    spec: {containers: [{name: c, image: x}]}
+)");
+  engine::SimTime last_ready{};
+  for (const auto& e : sink.events)
+    if (e.kind == "pod_ready") last_ready = std::max(last_ready, e.time);
+  ASSERT_GT(last_ready, engine::SimTime{} + 5 * engine::kSecond) << "the scale-up and the replacement became ready";
+  ASSERT_LT(last_ready, engine::SimTime{} + 20 * engine::kSecond);
+  // Without a client sidecar no span names the pod; the version tells the pods apart: from 20s
+  // on the Service has v1-1, v1-2 (the crashed pod's replacement), v2-0, v2-1 and v2-2.
+  int after = 0, v2 = 0, failed = 0;
+  for (const auto& r : sink.requests) {
+    if (r.start < engine::SimTime{} + 20 * engine::kSecond) continue;
+    ++after;
+    v2 += r.destination_version == "v2" ? 1 : 0;
+    failed += r.code != 200 ? 1 : 0;
+  }
+  ASSERT_GT(after, 3000);
+  EXPECT_EQ(failed, 0) << "the crashed pod is still picked";
+  // 3 of 5 ready pods are v2 (kube-proxy before the fix kept the build-time 1 of 3).
+  EXPECT_NEAR(static_cast<double>(v2) / after, 0.6, 0.04);
+}
+
 TEST_F(TimelineRunTest, AppAndClientChangesTakeEffectAtTheirTime_Design3_2) {
   auto sink = run(R"(  duration: 20s
   timeline:
