@@ -98,8 +98,10 @@ void MetricWindows::on_span(const SpanRecord& s) {
   add(labels_of(s, s.upstream_flags, Reporter::Destination), s.start, s.duration);
 }
 
-void MetricWindows::on_hop(const HopRecord& h) {
-  add(labels_of(h, h.response_flags, Reporter::Source), h.start, h.duration);
+MetricLabels MetricWindows::on_hop(const HopRecord& h) {
+  const MetricLabels labels = labels_of(h, h.response_flags, Reporter::Source);
+  add(labels, h.start, h.duration);
+  return labels;
 }
 
 void MetricWindows::add(const MetricLabels& labels, SimTime start, SimDuration duration) {

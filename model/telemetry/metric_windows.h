@@ -77,13 +77,20 @@ class MetricWindows {
   // Starts a run: drops any state of an earlier one (windows, label texts).
   void begin_run(SimDuration interval, int lag_windows, MetricRowSink* out);
   void on_span(const SpanRecord& s);
-  void on_hop(const HopRecord& h);
+  // Returns the hop's label set (ids of this run): a sink that keeps per-destination
+  // aggregates of its own (the results writer's summaries) keys them by these ids instead of
+  // looking the texts up a second time.
+  MetricLabels on_hop(const HopRecord& h);
   // Finishes every open window (the end of a run).
   void flush();
   // Stops handing rows over (a sink that failed): later records are only counted.
   void detach() { out_ = nullptr; }
 
   std::string_view text(LabelId id) const { return *texts_[id]; }
+  // The stored text itself: it stays at this address, unchanged, until the next begin_run, so
+  // a row handed to another thread may carry the pointer (texts_ itself grows and must not be
+  // read there).
+  const std::string* stored_text(LabelId id) const { return texts_[id]; }
   SimDuration interval() const { return interval_; }
   // The latest end of a request counted so far (0 before any).
   SimTime newest_end() const { return newest_end_; }
