@@ -231,6 +231,7 @@ std::optional<SimulatedBatch> simulate_batch(PreparedRun& prepared, const std::s
   std::unique_ptr<scenario::Mesh> first_mesh =
       options.first == 0 ? std::move(prepared.mesh) : std::unique_ptr<scenario::Mesh>();
 
+  const int jobs = std::clamp(options.jobs, 1, std::max(1, options.count));
   auto run_one = [&](int i, Slot& slot) {
     const int r = options.replication(i);
     std::unique_ptr<scenario::Mesh> mesh;
@@ -249,6 +250,11 @@ std::optional<SimulatedBatch> simulate_batch(PreparedRun& prepared, const std::s
     results::WriterOptions part_options;
     part_options.warmup = spec.warmup.ns();
     part_options.scratch = true;
+    // A writer thread per replication pays (its rows copied for it, a hand-over per batch) only
+    // when it finds an idle core: with at least as many workers as cores it would only take
+    // time from another replication, so the rows are written on the worker's own thread
+    // (docs/performance.md, "Replications"). A metrics-only replication never starts one anyway.
+    part_options.background = jobs < default_jobs();
     std::string part_error;
     auto writer = results::SqliteWriter::open(slot.part, &part_error, part_options);
     if (!writer) {
@@ -283,7 +289,6 @@ std::optional<SimulatedBatch> simulate_batch(PreparedRun& prepared, const std::s
     }
   };
 
-  const int jobs = std::clamp(options.jobs, 1, std::max(1, options.count));
   const bool show = !options.quiet && ::isatty(STDOUT_FILENO) && ::isatty(STDERR_FILENO);
   std::string first_error;
   {

@@ -99,6 +99,19 @@ std::string format_flag_counts(const std::array<std::uint64_t, kFlagBits>& count
 
 struct Background;
 
+// A finished metrics window's row as it goes to the writer thread: the label ids and, for
+// each, the text telemetry stored (read there without touching MetricWindows, which the
+// simulation thread keeps growing).
+struct MetricRow {
+  engine::SimTime window_start;
+  engine::SimDuration window;
+  telemetry::MetricLabels labels;
+  telemetry::MetricCounts counts;
+  // source_workload, destination_service, destination_workload, destination_version,
+  // destination_pod, then the peers in order.
+  std::array<const std::string*, 5 + telemetry::kPeerLabelCount> texts{};
+};
+
 struct SqliteWriter::Impl : telemetry::MetricRowSink {
   sqlite3* db = nullptr;
   std::string path;
@@ -130,16 +143,25 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
   Clock::time_point last_commit;
   std::int64_t rows_since_commit = 0;
 
-  // --- metrics: aggregated by telemetry, written here; their label ids -> `strings` ids ---
+  // --- metrics: aggregated by telemetry on the caller's (simulation) thread, straight from
+  // the records; only finished window rows are written here. Label ids -> `strings` ids, used
+  // by whichever thread writes the rows (only one at a time). ---
   telemetry::MetricWindows metrics;
   std::vector<std::int64_t> string_id_of_label;  // 0: not looked up yet
 
   // --- summaries ---
-  std::unordered_map<GroupKey, RequestGroup, GroupKeyHash> request_groups;
+  std::unordered_map<GroupKey, RequestGroup, GroupKeyHash> request_groups;  // `strings` ids
+  // Keyed by the metrics' label ids (destination_service, destination_version), not `strings`
+  // ids: hops are counted on the caller's thread, which must not touch the connection while
+  // the writer thread may be using it. Translated to texts once, in write_summaries.
   std::unordered_map<GroupKey, HopGroup, GroupKeyHash> hop_groups;
 
-  // The writer thread (WriterOptions::background); null when records are written at once.
+  // The writer thread (WriterOptions::background): started by the first record that is a row
+  // of its own (a request or a sampled span), so a run that records metrics only never starts
+  // one: its metric windows are aggregated on the caller's thread and their few rows written
+  // there too (docs/performance.md, "Replications"). Null while records are written at once.
   std::unique_ptr<Background> background;
+  Background& rows();
 
   ~Impl() override;
   // Waits until the writer thread has written every queued record (no-op without one).
@@ -387,37 +409,40 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
   }
 
   // ---- metrics ----
-  std::int64_t string_id(telemetry::LabelId label) {
+  // `text` is the label's text as telemetry stored it (MetricWindows::stored_text).
+  std::int64_t string_id(telemetry::LabelId label, const std::string* text) {
     if (label >= string_id_of_label.size()) string_id_of_label.resize(label + 1, 0);
     std::int64_t& id = string_id_of_label[label];
-    if (id == 0) id = intern_text(metrics.text(label)).first;
+    if (id == 0) id = intern_text(*text).first;
     return id;
   }
 
-  // A finished window's label set: one `metric_rows` row (docs/results-schema.md `metrics`).
+  // A finished window's label set from telemetry; written at once, or queued as a MetricRow
+  // while the writer thread runs (below, after Background).
   void on_metric_row(engine::SimTime window_start, engine::SimDuration window, const telemetry::MetricLabels& k,
-                     const telemetry::MetricCounts& a) override {
-    if (failed) {
-      metrics.detach();
-      return;
-    }
+                     const telemetry::MetricCounts& a) override;
+  // One `metric_rows` row (docs/results-schema.md `metrics`).
+  void write_metric_row(const MetricRow& row) {
+    if (failed) return;
+    const telemetry::MetricLabels& k = row.labels;
+    const telemetry::MetricCounts& a = row.counts;
     Statement& s = insert_metric;
     int i = 1;
     s.bind(i++, run_id);
-    s.bind(i++, window_start.ns());
-    s.bind(i++, window.ns());
+    s.bind(i++, row.window_start.ns());
+    s.bind(i++, row.window.ns());
     s.bind(i++, reporter_ids[static_cast<std::size_t>(k.reporter)]);
-    s.bind(i++, string_id(k.source_workload));
-    s.bind(i++, string_id(k.destination_service));
-    s.bind(i++, string_id(k.destination_workload));
-    s.bind(i++, string_id(k.destination_version));
-    s.bind(i++, string_id(k.destination_pod));
+    std::size_t t = 0;
+    for (auto id : {k.source_workload, k.destination_service, k.destination_workload, k.destination_version,
+                    k.destination_pod}) {
+      s.bind(i++, string_id(id, row.texts[t++]));
+    }
     s.bind(i++, static_cast<std::int64_t>(k.response_code));
     s.bind(i++, flags_id(k.response_flags));
     s.bind(i++, static_cast<std::int64_t>(a.requests));
     s.bind(i++, a.duration_sum);
     for (auto c : a.buckets) s.bind(i++, static_cast<std::int64_t>(c));
-    for (auto id : k.peers) s.bind(i++, string_id(id));
+    for (auto id : k.peers) s.bind(i++, string_id(id, row.texts[t++]));
     if (!step_done(s, "writing metrics")) return;
     ++counters.metric_rows;
     row_written();
@@ -455,13 +480,13 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
       std::int64_t p50, p90, p99;
       std::string flags;
     };
-    const auto texts = texts_by_id();
-    auto text_of = [&](std::int64_t id) {
-      auto it = texts.find(id);
-      return it == texts.end() ? std::string() : std::string(it->second);
-    };
     std::vector<Out> out;
     if (!request_groups.empty()) {
+      const auto texts = texts_by_id();
+      auto text_of = [&](std::int64_t id) {
+        auto it = texts.find(id);
+        return it == texts.end() ? std::string() : std::string(it->second);
+      };
       for (auto& [k, g] : request_groups) {
         out.push_back({text_of(k.service), text_of(k.version), g.requests, g.success,
                        g.durations.percentile(0.50), g.durations.percentile(0.90),
@@ -469,6 +494,7 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
       }
     } else {
       // No request rows (record.requests: none): summarize the source-reporter hops instead.
+      auto text_of = [&](std::int64_t id) { return std::string(metrics.text(static_cast<telemetry::LabelId>(id))); };
       for (auto& [k, g] : hop_groups) {
         out.push_back({text_of(k.service), text_of(k.version), g.requests, g.success,
                        percentile_from_buckets(g.buckets, 0.50),
@@ -754,7 +780,6 @@ std::unique_ptr<SqliteWriter> SqliteWriter::open(const std::string& path, std::s
         path, version, kSchemaVersion));
   }
   if (!impl->configure(why)) return set_error(why);
-  if (impl->options.background) impl->background = std::make_unique<Background>(*impl);
   return std::unique_ptr<SqliteWriter>(new SqliteWriter(std::move(impl)));
 }
 
@@ -881,10 +906,9 @@ void write_request(SqliteWriter::Impl& w, const telemetry::RequestRecord& r) {
   w.row_written();
 }
 
+// A sampled span's row (its metrics were counted when it arrived: SqliteWriter::on_span).
 void write_span(SqliteWriter::Impl& w, const telemetry::SpanRecord& sp) {
   if (!w.in_run || w.failed) return;
-  w.metrics.on_span(sp);  // the destination reporter's metrics, when it reached upstream
-  if (!sp.sampled || w.failed) return;
   std::int64_t src = w.label(sp.source_workload);
   std::int64_t dsvc = w.label(sp.destination_service);
   std::int64_t dver = w.label(sp.destination_version);
@@ -927,18 +951,6 @@ void write_span(SqliteWriter::Impl& w, const telemetry::SpanRecord& sp) {
   if (!w.step_done(s, "writing a span")) return;
   ++w.counters.spans;
   w.row_written();
-}
-
-void write_hop(SqliteWriter::Impl& w, const telemetry::HopRecord& h) {
-  if (!w.in_run || w.failed) return;
-  w.metrics.on_hop(h);  // the source reporter's metrics
-  if (h.start.ns() < w.options.warmup) return;  // the warm-up: in metrics, not in summaries
-  const GroupKey key{w.label(h.destination_service), w.label(h.destination_version)};
-  HopGroup& g = w.hop_groups[key];
-  ++g.requests;
-  if (is_success(h.response_code)) ++g.success;
-  ++g.buckets[duration_bucket(h.duration)];
-  count_flags(g.flags, h.response_flags);
 }
 
 void write_event(SqliteWriter::Impl& w, const telemetry::EventRecord& e) {
@@ -991,14 +1003,15 @@ class OwnedTexts {
   std::unordered_map<std::string_view, std::size_t> index_;
 };
 
-using Record = std::variant<telemetry::SpanRecord, telemetry::HopRecord, telemetry::RequestRecord,
-                            telemetry::EventRecord>;
+using Record = std::variant<telemetry::SpanRecord, MetricRow, telemetry::RequestRecord, telemetry::EventRecord>;
 
 }  // namespace
 
-// The writer thread: SQLite's share of a run (interning, binding, inserting, the metric
-// windows and summaries) runs beside the simulation instead of inside it. Records go over in
-// batches, in order, so the file gets the same rows in the same order as without the thread.
+// The writer thread: SQLite's share of a run (interning, binding, inserting, the request
+// summaries) runs beside the simulation instead of inside it. Only rows go over (requests,
+// sampled spans, events, finished metric windows; hops and metric counting stay on the
+// simulation's thread), in batches, in order, so the file gets the same rows in the same order
+// as without the thread.
 // Everything but the records (begin and end of a run, flush, errors, counters) first waits
 // until the thread has written all queued records and is idle, then runs on the caller's
 // thread: the connection is only ever used by one thread at a time.
@@ -1080,7 +1093,7 @@ struct Background {
   }
 
   void write(const telemetry::SpanRecord& r) { write_span(w, r); }
-  void write(const telemetry::HopRecord& r) { write_hop(w, r); }
+  void write(const MetricRow& r) { w.write_metric_row(r); }
   void write(const telemetry::RequestRecord& r) { write_request(w, r); }
   void write(const telemetry::EventRecord& r) { write_event(w, r); }
 };
@@ -1094,12 +1107,40 @@ void SqliteWriter::Impl::drain() {
   if (background) background->drain();
 }
 
+Background& SqliteWriter::Impl::rows() {
+  if (!background) background = std::make_unique<Background>(*this);
+  return *background;
+}
+
+// During a run (in_run) with the writer thread started, the row is queued behind the records
+// before it; otherwise (no thread, or finish() flushing the last windows after draining) it is
+// written at once on this thread.
+void SqliteWriter::Impl::on_metric_row(engine::SimTime window_start, engine::SimDuration window,
+                                       const telemetry::MetricLabels& k, const telemetry::MetricCounts& a) {
+  MetricRow row{window_start, window, k, a, {}};
+  std::size_t t = 0;
+  for (auto id : {k.source_workload, k.destination_service, k.destination_workload, k.destination_version,
+                  k.destination_pod}) {
+    row.texts[t++] = metrics.stored_text(id);
+  }
+  for (auto id : k.peers) row.texts[t++] = metrics.stored_text(id);
+  if (background && in_run) {
+    background->add(std::move(row));
+    return;
+  }
+  if (failed) {
+    metrics.detach();
+    return;
+  }
+  write_metric_row(row);
+}
+
 void SqliteWriter::on_request(const telemetry::RequestRecord& r) {
   Impl& w = *impl_;
   if (!w.in_run) return;
-  if (!w.background) return write_request(w, r);
+  if (!w.options.background) return write_request(w, r);
   telemetry::RequestRecord c = r;
-  OwnedTexts& t = w.background->texts;
+  OwnedTexts& t = w.rows().texts;
   for (auto* v : {&c.client, &c.method, &c.authority, &c.path, &c.route_name, &c.vs_rule,
                   &c.destination_service, &c.destination_version, &c.destination_workload,
                   &c.sim_outcome, &c.location}) {
@@ -1108,13 +1149,16 @@ void SqliteWriter::on_request(const telemetry::RequestRecord& r) {
   w.background->add(std::move(c));
 }
 
+// The destination reporter's metrics are counted here, on the simulation's thread, straight
+// from the record (no copy, no queue); only a sampled span, which is a row, goes further.
 void SqliteWriter::on_span(const telemetry::SpanRecord& sp) {
   Impl& w = *impl_;
   if (!w.in_run) return;
-  if (!w.background) return write_span(w, sp);
-  if (!sp.reached_upstream && !sp.sampled) return;  // nothing to write or count
+  w.metrics.on_span(sp);  // when it reached upstream
+  if (!sp.sampled) return;
+  if (!w.options.background) return write_span(w, sp);
   telemetry::SpanRecord c = sp;
-  OwnedTexts& t = w.background->texts;
+  OwnedTexts& t = w.rows().texts;
   for (auto* v : {&c.source_workload, &c.source_pod, &c.destination_service,
                   &c.destination_version, &c.destination_workload, &c.destination_pod,
                   &c.cluster, &c.route_name, &c.sim_outcome, &c.received_path,
@@ -1125,23 +1169,24 @@ void SqliteWriter::on_span(const telemetry::SpanRecord& sp) {
   w.background->add(std::move(c));
 }
 
+// The source reporter's metrics and the hop summaries, counted on the simulation's thread: a
+// hop is never a row of its own, so it never goes to the writer thread.
 void SqliteWriter::on_hop(const telemetry::HopRecord& h) {
   Impl& w = *impl_;
   if (!w.in_run) return;
-  if (!w.background) return write_hop(w, h);
-  telemetry::HopRecord c = h;
-  OwnedTexts& t = w.background->texts;
-  for (auto* v : {&c.source_workload, &c.destination_service, &c.destination_workload,
-                  &c.destination_version, &c.destination_pod}) {
-    *v = t.own(*v);
-  }
-  t.own(c.peers);
-  w.background->add(std::move(c));
+  const telemetry::MetricLabels labels = w.metrics.on_hop(h);
+  if (h.start.ns() < w.options.warmup) return;  // the warm-up: in metrics, not in summaries
+  HopGroup& g = w.hop_groups[GroupKey{labels.destination_service, labels.destination_version}];
+  ++g.requests;
+  if (is_success(h.response_code)) ++g.success;
+  ++g.buckets[duration_bucket(h.duration)];
+  count_flags(g.flags, h.response_flags);
 }
 
 void SqliteWriter::on_event(const telemetry::EventRecord& e) {
   Impl& w = *impl_;
   if (!w.in_run) return;
+  // Before the writer thread starts (and always in a metrics-only run) written at once.
   if (!w.background) return write_event(w, e);
   w.background->add(e);  // owns its strings
 }

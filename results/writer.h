@@ -49,8 +49,10 @@ struct WriterOptions {
   // negative means no bound (the other writer finishes, or the user interrupts).
   std::function<void()> on_wait;
   double lock_wait_seconds = -1;
-  // Write on a thread of the writer's own (records are queued in batches and written in
-  // order: the same rows as without it), so that the simulation and SQLite run side by side.
+  // Write on a thread of the writer's own (rows are queued in batches and written in order:
+  // the same rows as without it), so that the simulation and SQLite run side by side. Metric
+  // windows and summaries of hops are counted inside the call either way; the thread starts
+  // with the first request or sampled span, so a metrics-only run never starts it.
   // false: every record is written inside the call.
   bool background = true;
   // Test hook: SQLite's PRAGMA max_page_count, which makes "database or disk is full" happen
@@ -76,7 +78,7 @@ struct BatchInfo {
 // Writes one run per begin_run/end_run pair into a results file, appending to an existing
 // file. Strings are interned into a dictionary table; the docs/design.md names are views over the
 // compact tables (docs/results-schema.md). Called from one thread (one simulation, one writer);
-// by default it writes on a thread of its own (WriterOptions::background).
+// by default it writes rows on a thread of its own (WriterOptions::background).
 //
 // Errors while writing (disk full, file removed) do not throw: the writer stops writing,
 // keeps what was committed, reports the first failure through ok()/error(), and when the run

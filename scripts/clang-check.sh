@@ -34,8 +34,9 @@ for f in "${files[@]}"; do
   # The g++ command's flags, minus its output: clang parses only.
   flags=$(sed -E 's/^[^ ]+ //; s/ -o [^ ]+//; s/ -c [^ ]+//' <<<"$cmd")
   dir=$(jq -r --arg f "$abs" '.[] | select(.file == $f) | .directory' "$db" | head -1)
-  # shellcheck disable=SC2086
-  if (cd "$dir" && clang++-14 $flags -Wno-unknown-warning-option -fsized-deallocation -fsyntax-only "$abs"); then
+  # eval: the command is shell-quoted (-DMESHTWIN_VERSION=\"0.1.0\"); split unquoted, the
+  # backslashes would reach clang and every file that uses such a macro would fail.
+  if (cd "$dir" && eval "clang++-14 $flags -Wno-unknown-warning-option -fsized-deallocation -fsyntax-only \"\$abs\""); then
     echo "clang-check: ok $f"
   else
     echo "clang-check: FAILED $f"

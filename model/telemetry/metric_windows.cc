@@ -1,6 +1,7 @@
 #include "model/telemetry/metric_windows.h"
 
 #include <algorithm>
+#include <cassert>
 
 namespace meshtwin::telemetry {
 namespace {
@@ -40,7 +41,9 @@ void MetricWindows::begin_run(SimDuration interval, int lag_windows, MetricRowSi
   windows_.clear();
   newest_window_ = std::numeric_limits<std::int64_t>::min();
   cached_window_map_ = nullptr;
-  sequence_ = 0;
+  series_.clear();
+  labels_.clear();
+  tuples_.assign(kTupleSlots, TupleSlot{});
   ids_.clear();
   texts_.clear();
   cache_.clear();
@@ -92,28 +95,87 @@ MetricLabels MetricWindows::labels_of(const Record& r, std::uint32_t flags, Repo
   return k;
 }
 
+MetricWindows::SeriesId MetricWindows::series_id(const MetricLabels& labels) {
+  auto [it, inserted] = series_.try_emplace(labels, static_cast<SeriesId>(labels_.size()));
+  if (inserted) labels_.push_back(labels);
+  return it->second;
+}
+
+// The label set's series through the tuple cache. A view's address and length stand for its
+// text because the model's names are interned for the run (records.h); two views of the same
+// text at different addresses are two cache entries of one series (labels come from the texts).
+// A view too long to pack (>= 64 KiB) bypasses the cache.
+template <class Record>
+MetricWindows::SeriesId MetricWindows::series_of(const Record& r, std::uint32_t flags, Reporter reporter) {
+  TupleKey key;
+  bool packable = true;
+  std::size_t i = 0;
+  auto pack = [&](std::string_view v) {
+    packable = packable && v.size() < (std::size_t{1} << 16);
+    key.views[i++] = reinterpret_cast<std::uintptr_t>(v.data()) ^ (static_cast<std::uint64_t>(v.size()) << 48);
+  };
+  pack(r.source_workload);
+  pack(r.destination_service);
+  pack(r.destination_workload);
+  pack(r.destination_version);
+  pack(r.destination_pod);
+  const PeerLabels& p = r.peers;
+  for (std::string_view v : {p.source_namespace, p.source_app, p.source_version, p.source_principal,
+                             p.destination_namespace, p.destination_app, p.destination_principal,
+                             p.request_protocol}) {
+    pack(v);
+  }
+  key.code_flags = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(r.response_code)) << 32) | flags;
+  key.reporter_secure = (static_cast<std::uint64_t>(reporter) << 1) | (p.secure ? 1u : 0u);
+  if (!packable) return series_id(labels_of(r, flags, reporter));
+  std::uint64_t h = key.code_flags * 0x9E3779B97F4A7C15ull ^ key.reporter_secure;
+  for (std::uint64_t v : key.views) h = (h ^ v) * 0x100000001b3ull;
+  TupleSlot& slot = tuples_[(h ^ (h >> 29)) & (kTupleSlots - 1)];
+  if (slot.key == key) {
+    // The texts behind a cached tuple are the ones its labels were made from (assertions on).
+    assert(labels_[slot.series] == labels_of(r, flags, reporter));
+    return slot.series;
+  }
+  slot.key = key;
+  slot.series = series_id(labels_of(r, flags, reporter));
+  return slot.series;
+}
+
 void MetricWindows::on_span(const SpanRecord& s) {
   if (!s.reached_upstream) return;
   // The server-side sidecar's view: its own flags, the code it answered.
-  add(labels_of(s, s.upstream_flags, Reporter::Destination), s.start, s.duration);
+  add(series_of(s, s.upstream_flags, Reporter::Destination), s.start, s.duration);
 }
 
-void MetricWindows::on_hop(const HopRecord& h) {
-  add(labels_of(h, h.response_flags, Reporter::Source), h.start, h.duration);
+MetricLabels MetricWindows::on_hop(const HopRecord& h) {
+  const SeriesId series = series_of(h, h.response_flags, Reporter::Source);
+  add(series, h.start, h.duration);
+  return labels_[series];
 }
 
-void MetricWindows::add(const MetricLabels& labels, SimTime start, SimDuration duration) {
+void MetricWindows::add(SeriesId series, SimTime start, SimDuration duration) {
   const SimTime end = start + duration;
   newest_end_ = std::max(newest_end_, end);
   const std::int64_t w = floor_div(end, interval_);
   // Nearly every record lands in the newest window: skip the map walk for it.
   if (w != cached_window_ || cached_window_map_ == nullptr) {
     cached_window_ = w;
-    cached_window_map_ = &windows_[w];
+    auto [it, inserted] = windows_.try_emplace(w);
+    if (inserted && !spare_.empty()) {
+      it->second = std::move(spare_.back());
+      spare_.pop_back();
+    }
+    cached_window_map_ = &it->second;
   }
-  auto [it, inserted] = cached_window_map_->try_emplace(labels);
-  if (inserted) it->second.first = sequence_++;
-  MetricCounts& c = it->second.second;
+  Window& win = *cached_window_map_;
+  if (series >= win.slot.size()) win.slot.resize(labels_.size(), -1);
+  std::int32_t& at = win.slot[series];
+  if (at < 0) {
+    at = static_cast<std::int32_t>(win.order.size());
+    win.order.push_back(series);
+    win.counts.emplace_back();
+  }
+  MetricCounts& c = win.counts[static_cast<std::size_t>(at)];
   ++c.requests;
   c.duration_sum += duration.ns();
   ++c.buckets[duration_bucket(duration)];
@@ -129,17 +191,16 @@ void MetricWindows::finish_windows_before(std::int64_t limit) {
   while (!windows_.empty() && windows_.begin()->first < limit) {
     auto node = windows_.extract(windows_.begin());
     if (node.key() == cached_window_) cached_window_map_ = nullptr;
-    if (out_ != nullptr) {
-      std::vector<const Window::value_type*> rows;
-      rows.reserve(node.mapped().size());
-      for (const auto& e : node.mapped()) rows.push_back(&e);
-      std::sort(rows.begin(), rows.end(),
-                [](auto* a, auto* b) { return a->second.first < b->second.first; });
-      for (auto* e : rows) {
-        if (out_ == nullptr) break;  // the sink detached itself (a write failed)
-        out_->on_metric_row(SimTime{} + node.key() * interval_, interval_, e->first, e->second.second);
-      }
+    Window& win = node.mapped();
+    for (std::size_t i = 0; i < win.order.size(); ++i) {
+      if (out_ == nullptr) break;  // none, or the sink detached itself (a write failed)
+      out_->on_metric_row(SimTime{} + node.key() * interval_, interval_, labels_[win.order[i]], win.counts[i]);
     }
+    // Emptied for reuse: only the slots this window used are reset.
+    for (SeriesId series : win.order) win.slot[series] = -1;
+    win.order.clear();
+    win.counts.clear();
+    spare_.push_back(std::move(win));
   }
 }
 

@@ -68,6 +68,12 @@ class MetricRowSink {
 // saw). A record counts in the window its request ended in. Records arrive nearly in end-time
 // order; a window is finished (handed to the row sink and freed) once records are `lag_windows`
 // windows past it, which keeps a 100M-request run's footprint at a couple of windows.
+//
+// Per record, the label set is found without looking its texts up: the record's label views
+// (their addresses and lengths, stable for the run: records.h), code, flags and reporter key a
+// direct-mapped cache of series ids, so a record costs one hash of a few words and one compare;
+// only a tuple not in the cache resolves its 13 texts to label ids and the label set to its
+// series. A window counts per series id in a flat array, first seen first.
 class MetricWindows {
  public:
   MetricWindows() = default;
@@ -77,13 +83,20 @@ class MetricWindows {
   // Starts a run: drops any state of an earlier one (windows, label texts).
   void begin_run(SimDuration interval, int lag_windows, MetricRowSink* out);
   void on_span(const SpanRecord& s);
-  void on_hop(const HopRecord& h);
+  // Returns the hop's label set (ids of this run): a sink that keeps per-destination
+  // aggregates of its own (the results writer's summaries) keys them by these ids instead of
+  // looking the texts up a second time.
+  MetricLabels on_hop(const HopRecord& h);
   // Finishes every open window (the end of a run).
   void flush();
   // Stops handing rows over (a sink that failed): later records are only counted.
   void detach() { out_ = nullptr; }
 
   std::string_view text(LabelId id) const { return *texts_[id]; }
+  // The stored text itself: it stays at this address, unchanged, until the next begin_run, so
+  // a row handed to another thread may carry the pointer (texts_ itself grows and must not be
+  // read there).
+  const std::string* stored_text(LabelId id) const { return texts_[id]; }
   SimDuration interval() const { return interval_; }
   // The latest end of a request counted so far (0 before any).
   SimTime newest_end() const { return newest_end_; }
@@ -92,13 +105,36 @@ class MetricWindows {
   struct LabelsHash {
     std::size_t operator()(const MetricLabels& k) const;
   };
-  using Window = std::unordered_map<MetricLabels, std::pair<std::uint64_t, MetricCounts>, LabelsHash>;
+  using SeriesId = std::uint32_t;
+  // One window's counts: per series in first-seen order, and where each series is in it.
+  struct Window {
+    std::vector<SeriesId> order;
+    std::vector<MetricCounts> counts;  // parallel to order
+    std::vector<std::int32_t> slot;    // by series id; -1: not in this window
+  };
+  // The cache key of a record's label set: its 13 label views (address | length << 48), the
+  // code and flags, and the reporter with the peers' `secure`.
+  static constexpr std::size_t kViewWords = 5 + kPeerLabelCount - 1;
+  struct TupleKey {
+    std::array<std::uint64_t, kViewWords> views{};
+    std::uint64_t code_flags = 0;
+    std::uint64_t reporter_secure = ~std::uint64_t{0};  // never a real key: an empty slot
+    bool operator==(const TupleKey&) const = default;
+  };
+  struct TupleSlot {
+    TupleKey key;
+    SeriesId series = 0;
+  };
+  static constexpr std::size_t kTupleSlots = 1024;  // power of two
 
   LabelId id(std::string_view text);  // empty text: `unknown`
   std::array<LabelId, kPeerLabelCount> peer_ids(const PeerLabels& p, Reporter reporter);
   template <class Record>
   MetricLabels labels_of(const Record& r, std::uint32_t flags, Reporter reporter);
-  void add(const MetricLabels& labels, SimTime start, SimDuration duration);
+  template <class Record>
+  SeriesId series_of(const Record& r, std::uint32_t flags, Reporter reporter);
+  SeriesId series_id(const MetricLabels& labels);
+  void add(SeriesId series, SimTime start, SimDuration duration);
   void finish_windows_before(std::int64_t limit);
 
   MetricRowSink* out_ = nullptr;
@@ -116,12 +152,17 @@ class MetricWindows {
   ViewCache cache_;
   LabelId unknown_ = 0, mutual_tls_ = 0, none_ = 0;
 
-  // Window index -> label set -> (first-seen sequence, counts).
+  // Label set <-> series id, for the run.
+  std::unordered_map<MetricLabels, SeriesId, LabelsHash> series_;
+  std::vector<MetricLabels> labels_;
+  std::vector<TupleSlot> tuples_ = std::vector<TupleSlot>(kTupleSlots);
+
+  // Window index -> its counts; finished windows' storage is reused.
   std::map<std::int64_t, Window> windows_;
+  std::vector<Window> spare_;
   std::int64_t newest_window_ = std::numeric_limits<std::int64_t>::min();
   std::int64_t cached_window_ = 0;
   Window* cached_window_map_ = nullptr;
-  std::uint64_t sequence_ = 0;
 };
 
 }  // namespace meshtwin::telemetry

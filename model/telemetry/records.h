@@ -20,7 +20,10 @@ using engine::SimTime;
 // pod, service, cluster and route names), so emitting a record copies no string. A sink that
 // keeps a string past the call must copy it (or key a dictionary by the view's data pointer,
 // which is stable for the run, checking the text too: the schema-6 fields `received_*` and
-// `location` are built per request and their buffers are reused).
+// `location` are built per request and their buffers are reused). The metric labels (the
+// workload, service, version and pod names and PeerLabels) must be such run-stable views:
+// MetricWindows finds a record's series by their addresses (and asserts the texts in builds
+// with assertions on).
 
 // Istio's peer labels of the two ends of a hop (docs/results-schema.md `metrics`), views
 // interned once per pod like the names above. `secure` says whether the hop went over Istio's

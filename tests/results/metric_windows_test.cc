@@ -148,5 +148,63 @@ TEST(MetricWindows, ASecondRunStartsAfresh) {
   EXPECT_EQ(out.rows.size(), 1u);
 }
 
+// The label set of a record is cached by its views' addresses: equal texts at other addresses
+// are the same series, a view of a prefix at the same address is another one.
+TEST(MetricWindows, SeriesFollowTheTextsNotTheAddresses) {
+  MetricWindows w;
+  Rows out;
+  out.w = &w;
+  w.begin_run(kS, 1, &out);
+  const std::string a = "reviews-v1-0", b = "reviews-v1-0";  // two buffers, one text
+  HopRecord h = hop(SimTime{}, kMs);
+  h.destination_pod = a;
+  w.on_hop(h);
+  h.destination_pod = b;
+  w.on_hop(h);
+  h.destination_pod = std::string_view(a).substr(0, 7);  // "reviews": same address, shorter
+  w.on_hop(h);
+  h.destination_pod = a;
+  w.on_hop(h);
+  w.flush();
+  ASSERT_EQ(out.rows.size(), 2u);
+  EXPECT_EQ(out.rows[0].pod, "reviews-v1-0");
+  EXPECT_EQ(out.rows[0].counts.requests, 3u);
+  EXPECT_EQ(out.rows[1].pod, "reviews");
+  EXPECT_EQ(out.rows[1].counts.requests, 1u);
+}
+
+// More label sets than the tuple cache has slots, revisited in another order and across
+// windows: every count lands on its own series (evictions cost a lookup, never a wrong row),
+// and each window lists its series in the order that window first saw them.
+TEST(MetricWindows, ManySeriesKeepTheirCountsAndFirstSeenOrderPerWindow) {
+  MetricWindows w;
+  Rows out;
+  out.w = &w;
+  w.begin_run(kS, 1, &out);
+  constexpr int kPods = 3000;
+  std::vector<std::string> pods;
+  for (int i = 0; i < kPods; ++i) pods.push_back("pod-" + std::to_string(i));
+  auto at = [&](int pod, SimTime start, int times) {
+    HopRecord h = hop(start, kMs);
+    h.destination_pod = pods[static_cast<std::size_t>(pod)];
+    for (int k = 0; k < times; ++k) w.on_hop(h);
+  };
+  for (int i = 0; i < kPods; ++i) at(i, SimTime{}, 1);              // window 0: 0, 1, 2, ...
+  for (int i = kPods - 1; i >= 0; --i) at(i, SimTime{}, i % 3);     // more of the same, reversed
+  for (int i = kPods - 1; i >= 0; --i) at(i, SimTime{} + kS, 1);    // window 1: ..., 2, 1, 0
+  w.flush();
+  ASSERT_EQ(out.rows.size(), 2u * kPods);
+  for (int i = 0; i < kPods; ++i) {
+    const Row& r0 = out.rows[static_cast<std::size_t>(i)];
+    EXPECT_EQ(r0.start, SimTime{});
+    EXPECT_EQ(r0.pod, pods[static_cast<std::size_t>(i)]);
+    EXPECT_EQ(r0.counts.requests, 1u + static_cast<unsigned>(i % 3));
+    const Row& r1 = out.rows[static_cast<std::size_t>(kPods + i)];
+    EXPECT_EQ(r1.start, SimTime{} + kS);
+    EXPECT_EQ(r1.pod, pods[static_cast<std::size_t>(kPods - 1 - i)]);
+    EXPECT_EQ(r1.counts.requests, 1u);
+  }
+}
+
 }  // namespace
 }  // namespace meshtwin::telemetry

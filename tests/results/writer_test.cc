@@ -415,6 +415,61 @@ TEST(SqliteWriter, SummariesFallBackToHopsWithoutRequestRows) {
   EXPECT_EQ(s[1].flags, "UO:2");
 }
 
+// Metric windows and hop summaries are counted on the caller's thread; the writer thread starts
+// only with the first row of its own (here a sampled span half-way through the run), so window
+// rows are written at once before it and queued after it. Either way, and without the thread at
+// all, the file gets the same metrics and summaries.
+TEST(SqliteWriter, MetricRowsAreTheSameWithAndWithoutTheWriterThread) {
+  TempDir dir;
+  auto write = [&](const std::string& path, bool background) {
+    WriterOptions options;
+    options.background = background;
+    std::string error;
+    auto w = SqliteWriter::open(path, &error, options);
+    EXPECT_TRUE(w) << error;
+    if (!w) return;
+    w->begin_run(run_info("threads", kS));
+    for (int i = 0; i < 400; ++i) {
+      const SimTime start = SimTime{} + i * 25 * kMs;  // 10 s: ten windows
+      const bool v2 = i % 5 == 0;
+      w->on_hop(hop(start, (1 + i % 7) * kMs, v2 && i % 3 == 0 ? 503 : 200, 0, v2 ? "v2" : "v1"));
+      SpanRecord sp;
+      sp.request_id = static_cast<std::uint64_t>(i + 1);
+      sp.span_id = 1;
+      sp.source_workload = "productpage-v1";
+      sp.destination_service = "reviews.default.svc.cluster.local";
+      sp.destination_version = v2 ? "v2" : "v1";
+      sp.destination_workload = v2 ? "reviews-v2" : "reviews-v1";
+      sp.destination_pod = v2 ? "reviews-v2-0" : "reviews-v1-0";
+      sp.start = start;
+      sp.duration = (1 + i % 7) * kMs;
+      sp.response_code = 200;
+      sp.reached_upstream = true;
+      sp.peers.secure = i % 2 == 0;
+      sp.sampled = i >= 200 && i % 10 == 0;  // rows only in the second half
+      w->on_span(sp);
+    }
+    w->end_run({});
+    EXPECT_TRUE(w->ok()) << w->error();
+    EXPECT_EQ(w->counters().spans, 20u);
+  };
+  const std::string at_once = dir.file("at-once.db"), threaded = dir.file("threaded.db");
+  write(at_once, false);
+  write(threaded, true);
+  std::string error;
+  auto a = Reader::open(at_once, &error);
+  ASSERT_TRUE(a) << error;
+  auto b = Reader::open(threaded, &error);
+  ASSERT_TRUE(b) << error;
+  for (const char* sql : {"SELECT * FROM metrics ORDER BY rowid", "SELECT * FROM summaries",
+                          "SELECT request_id, destination_pod FROM spans ORDER BY rowid"}) {
+    const auto ra = q(*a, sql), rb = q(*b, sql);
+    EXPECT_FALSE(ra.empty()) << sql;
+    EXPECT_EQ(ra, rb) << sql;
+  }
+  EXPECT_EQ(q(*a, "SELECT count(*) FROM metrics WHERE reporter = 'destination'")[0][0], Value{std::int64_t{40}});
+}
+
 TEST(SqliteWriter, AppendsRunsToAnExistingFile) {
   TempDir dir;
   std::string path = dir.file("a.db");
