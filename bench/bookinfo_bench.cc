@@ -15,6 +15,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "bench/engine_counters.h"
 #include "model/scenario/mesh.h"
 #include "model/scenario/scenario_spec.h"
 #include "results/writer.h"
@@ -61,6 +62,7 @@ void report(benchmark::State& state, const scenario::RunStats& stats) {
   state.counters["client_requests"] = static_cast<double>(stats.client_requests);
   state.counters["hop_attempts_per_s"] =
       benchmark::Counter(static_cast<double>(stats.hop_attempts), benchmark::Counter::kIsRate);
+  bench::report_engine_counters(state, stats);
   state.SetItemsProcessed(static_cast<std::int64_t>(stats.hop_attempts));
 }
 

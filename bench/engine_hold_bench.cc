@@ -164,7 +164,8 @@ void BM_BarePriorityQueue(benchmark::State& state) {
 BENCHMARK(BM_BarePriorityQueue)->Arg(1'000)->Arg(100'000)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Hold model where every event also re-arms a timeout it never lets fire (the request-timeout
-// pattern): one stale heap entry per event, skipped on pop. Items are useful events.
+// pattern). The timer keeps its one queued entry, which re-queues itself when it comes up early
+// (engine/timer.h); before, each re-arm left a stale entry to pop. Items are useful events.
 struct HoldWithTimeouts {
   Simulator sim;
   RngStream rng{1, "bench/hold"};

@@ -26,6 +26,7 @@
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
+#include "bench/engine_counters.h"
 #include "model/scenario/mesh.h"
 #include "model/scenario/scenario_spec.h"
 #include "model/synth/mesh_generator.h"
@@ -98,6 +99,7 @@ void BM_MeshScale(benchmark::State& state) {
     state.counters["hop_attempts"] = static_cast<double>(stats.hop_attempts);
     state.counters["ns_per_hop_attempt"] = run.count() / static_cast<double>(std::max<std::uint64_t>(1, stats.hop_attempts));
     state.counters["peak_rss_mb"] = peak_rss_mb();
+    bench::report_engine_counters(state, stats);
     state.SetItemsProcessed(static_cast<std::int64_t>(stats.hop_attempts));
     mesh.reset();
     state.ResumeTiming();

@@ -1,5 +1,7 @@
 #include "engine/simulator.h"
 
+#include "engine/timer.h"
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -62,8 +64,7 @@ inline void take_min(std::uint64_t& xt, std::uint64_t& xs, std::size_t& xi, std:
 EventQueue::EventQueue(std::uint64_t sequence_limit)
     : seq_limit_(std::min(sequence_limit, kSequenceLimit)) {}
 
-void EventQueue::push(SimTime t, EventFn fn, void* ctx, std::uint64_t arg) {
-  make_sequence_room();
+void EventQueue::push_sequenced(SimTime t, std::uint64_t seq, EventFn fn, void* ctx, std::uint64_t arg) {
   std::uint32_t slot;
   if (!free_slots_.empty()) {
     slot = free_slots_.back();
@@ -74,7 +75,7 @@ void EventQueue::push(SimTime t, EventFn fn, void* ctx, std::uint64_t arg) {
     slots_.emplace_back();
   }
   slots_[slot] = Payload{fn, ctx, arg};
-  const Key key{bias(t), next_order(slot)};
+  const Key key{bias(t), (seq << 32) | slot};
   keys_.push_back(key);
   Key* k = keys();
   std::size_t i = size() - 1;
@@ -153,22 +154,35 @@ void EventQueue::discard_top() {
   if (!empty()) sift_down(0, last);
 }
 
-void EventQueue::replace_top(SimTime t, EventFn fn, void* ctx, std::uint64_t arg) {
-  make_sequence_room();
+void EventQueue::replace_top_sequenced(SimTime t, std::uint64_t seq, EventFn fn, void* ctx,
+                                       std::uint64_t arg) {
   // The new event takes over the top's payload slot.
   const std::uint32_t slot = slot_of(keys()[0]);
   slots_[slot] = Payload{fn, ctx, arg};
-  sift_down(0, Key{bias(t), next_order(slot)});
+  sift_down(0, Key{bias(t), (seq << 32) | slot});
 }
 
 void EventQueue::renumber() {
   // A sorted array is a heap; sequence numbers become ranks, so their order, and with it the
-  // FIFO order of equal times, is what it was.
+  // FIFO order of equal times, is what it was. Timers hold sequence numbers of armings not yet
+  // queued (engine/timer.h): each such arming first takes over its timer's pending entry's key
+  // (a later one, so the sort restores the heap), then the timers learn their new ranks.
   Key* k = keys();
   const std::size_t n = size();
   if (n >= seq_limit_) throw std::length_error("more pending events than sequence numbers");
+  for (std::size_t i = 0; i < n; ++i) {
+    const Payload& p = slots_[slot_of(k[i])];
+    if (p.fn != &Timer::fire) continue;
+    SimTime t = unbias(k[i].time);
+    std::uint32_t seq = static_cast<std::uint32_t>(k[i].order >> 32);
+    if (Timer::before_renumber(p.ctx, p.arg, t, seq)) k[i] = Key{bias(t), (std::uint64_t{seq} << 32) | slot_of(k[i])};
+  }
   std::sort(k, k + n, [](const Key& a, const Key& b) { return less(a, b); });
-  for (std::size_t i = 0; i < n; ++i) k[i].order = (std::uint64_t{i} << 32) | slot_of(k[i]);
+  for (std::size_t i = 0; i < n; ++i) {
+    k[i].order = (std::uint64_t{i} << 32) | slot_of(k[i]);
+    const Payload& p = slots_[slot_of(k[i])];
+    if (p.fn == &Timer::fire) Timer::after_renumber(p.ctx, p.arg, static_cast<std::uint32_t>(i));
+  }
   next_seq_ = n;
 }
 

@@ -24,8 +24,9 @@ struct Event {
 
 // Pending events ordered by (time, insertion order): equal times run FIFO. An implicit 4-ary
 // min-heap: O(log n) push and pop, no allocation once the vectors have grown to the peak number
-// of pending events. Removal is not supported on purpose; cancellation is done by Timer
-// generations.
+// of pending events. Removal is not supported on purpose (a position index would cost a store
+// per level of every sift): a Timer keeps its one entry and re-queues it when it comes up early
+// (engine/timer.h), which bounds the entries by the number of timers.
 //
 // Layout (LaMarca & Ladner's cache-aligned d-heap): the heap holds 16-byte keys only, in a
 // 64-byte-aligned array placed so that the four children of any node share one cache line. A
@@ -52,7 +53,10 @@ class EventQueue {
   // renumbering throws std::length_error.
   explicit EventQueue(std::uint64_t sequence_limit = kSequenceLimit);
 
-  void push(SimTime t, EventFn fn, void* ctx, std::uint64_t arg);
+  void push(SimTime t, EventFn fn, void* ctx, std::uint64_t arg) {
+    make_sequence_room();
+    push_sequenced(t, next_seq_++, fn, ctx, arg);
+  }
   // The earliest event. Requires !empty().
   Event top() const {
     const Payload& p = slots_[slot_of(keys()[0])];
@@ -61,11 +65,17 @@ class EventQueue {
   SimTime top_time() const { return unbias(keys()[0].time); }
   Event pop();
   // pop() followed by push(...), with one sift instead of two. Requires !empty().
-  void replace_top(SimTime t, EventFn fn, void* ctx, std::uint64_t arg);
+  void replace_top(SimTime t, EventFn fn, void* ctx, std::uint64_t arg) {
+    make_sequence_room();
+    replace_top_sequenced(t, next_seq_++, fn, ctx, arg);
+  }
   // pop() without returning the event. Requires !empty().
   void discard_top();
   bool empty() const { return keys_.size() == kKeyOffset; }
   std::size_t size() const { return keys_.size() - kKeyOffset; }
+  // The most events pending at once since construction or clear(): payload slots are only
+  // added when none is free, so their count is the peak, at no cost per event.
+  std::size_t peak_size() const { return slots_.size(); }
   void reserve(std::size_t n) {
     keys_.reserve(n + kKeyOffset);
     slots_.reserve(n);
@@ -125,7 +135,15 @@ class EventQueue {
   void make_sequence_room() {
     if (next_seq_ == seq_limit_) [[unlikely]] renumber();
   }
-  std::uint64_t next_order(std::uint32_t slot) { return (next_seq_++ << 32) | slot; }
+  // The sequence number the next push would take, handed out now for a push that comes later
+  // (Timer: an arming that reuses its pending entry is queued with it when that entry pops).
+  // Renumbering keeps the order of the ones Timers hold (Timer::before_renumber).
+  std::uint32_t take_sequence() {
+    make_sequence_room();
+    return static_cast<std::uint32_t>(next_seq_++);
+  }
+  void push_sequenced(SimTime t, std::uint64_t seq, EventFn fn, void* ctx, std::uint64_t arg);
+  void replace_top_sequenced(SimTime t, std::uint64_t seq, EventFn fn, void* ctx, std::uint64_t arg);
   void renumber();
   void sift_down(std::size_t i, const Key& key);
 
@@ -189,6 +207,12 @@ class Simulator {
 
   std::size_t pending() const { return queue_.size() - (running_slot_free_ ? 1 : 0); }
   std::uint64_t events_executed() const { return executed_; }
+  // The most events pending at once (EventQueue::peak_size), counting entries that will do
+  // nothing when their time comes (a cancelled or re-armed Timer's).
+  std::size_t peak_pending() const { return queue_.peak_size(); }
+  // Executed events that did nothing but queue work: a Timer entry popped after its timer was
+  // cancelled or re-armed. Part of events_executed().
+  std::uint64_t idle_events() const { return idle_; }
   void reserve(std::size_t n) { queue_.reserve(n); }
 
   // Adapts a member function `void T::M(std::uint64_t)` to an EventFn.
@@ -198,9 +222,17 @@ class Simulator {
   }
 
  private:
+  friend class Timer;
+
+  // For Timer: the sequence number schedule_at would give an event now, and scheduling with
+  // one taken earlier, so that an arming queued late keeps its place among equal times.
+  std::uint32_t take_sequence() { return queue_.take_sequence(); }
+  void schedule_sequenced(SimTime t, std::uint32_t seq, EventFn fn, void* ctx, std::uint64_t arg);
+
   EventQueue queue_;
   SimTime now_{};
   std::uint64_t executed_ = 0;
+  std::uint64_t idle_ = 0;
   bool stopped_ = false;
   const StopToken* stop_token_ = nullptr;
   // While an event runs, its entry is still the heap's top; the first event it schedules
@@ -208,7 +240,8 @@ class Simulator {
   bool running_slot_free_ = false;
 };
 
-// Defined here so that schedule_in/at inline into event handlers: one call per event fewer.
+// Defined here so that schedule_at and the Timer's arming inline into event handlers: one call
+// per event fewer.
 inline void Simulator::schedule_at(SimTime t, EventFn fn, void* ctx, std::uint64_t arg) {
   if (t < now_) t = now_;
   if (running_slot_free_) {
@@ -216,6 +249,15 @@ inline void Simulator::schedule_at(SimTime t, EventFn fn, void* ctx, std::uint64
     queue_.replace_top(t, fn, ctx, arg);
   } else {
     queue_.push(t, fn, ctx, arg);
+  }
+}
+
+inline void Simulator::schedule_sequenced(SimTime t, std::uint32_t seq, EventFn fn, void* ctx, std::uint64_t arg) {
+  if (running_slot_free_) {
+    running_slot_free_ = false;
+    queue_.replace_top_sequenced(t, seq, fn, ctx, arg);
+  } else {
+    queue_.push_sequenced(t, seq, fn, ctx, arg);
   }
 }
 

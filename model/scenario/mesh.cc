@@ -261,6 +261,8 @@ RunStats MeshImpl::run(telemetry::Sink& sink, const RunOptions& options) {
   sim_.set_stop_token(nullptr);
   emit_proxy_cpu();
   stats_.events_executed = sim_.events_executed();
+  stats_.idle_events = sim_.idle_events();
+  stats_.peak_pending_events = sim_.peak_pending();
   stats_.sim_end = sim_.now();
   stats_.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();

@@ -26,6 +26,8 @@ struct RunStats {
   std::uint64_t hop_attempts = 0;      // spans of kind attempt (simulated proxy hop attempts)
   std::uint64_t local_replies = 0;
   std::uint64_t events_executed = 0;
+  std::uint64_t idle_events = 0;        // of events_executed: timer entries that did nothing
+  std::uint64_t peak_pending_events = 0;  // the event queue's peak size
   std::uint64_t peak_in_flight = 0;    // client requests in flight at once
   SimTime sim_end{};
   double wall_seconds = 0;
