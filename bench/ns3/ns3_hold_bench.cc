@@ -44,7 +44,7 @@ struct Ns3Hold {
   static std::uint64_t budget;
 
   static void on_event() {
-    ns3::Simulator::Schedule(ns3::NanoSeconds(increment->sample_duration(*rng)),
+    ns3::Simulator::Schedule(ns3::NanoSeconds(increment->sample_duration(*rng).ns()),
                              &Ns3Hold::on_event);
     if (--budget == 0) ns3::Simulator::Stop();
   }
@@ -65,7 +65,7 @@ void BM_Ns3Simulator(benchmark::State& state) {
   state.SetLabel(scheduler);
 
   RngStream rng(1, "bench/hold");
-  const Distribution increment = Distribution::exponential(static_cast<double>(kMicrosecond));
+  const Distribution increment = Distribution::exponential(static_cast<double>(kMicrosecond.ns()));
   Ns3Hold::rng = &rng;
   Ns3Hold::increment = &increment;
 
@@ -74,7 +74,7 @@ void BM_Ns3Simulator(benchmark::State& state) {
   factory.SetTypeId(scheduler);
   ns3::Simulator::SetScheduler(factory);
   for (std::size_t i = 0; i < pending; ++i) {
-    ns3::Simulator::Schedule(ns3::NanoSeconds(increment.sample_duration(rng)), &Ns3Hold::on_event);
+    ns3::Simulator::Schedule(ns3::NanoSeconds(increment.sample_duration(rng).ns()), &Ns3Hold::on_event);
   }
   Ns3Hold::budget = 4 * pending;  // warm up to the steady-state shape, as BM_Hold does
   ns3::Simulator::Run();
@@ -90,7 +90,7 @@ void BM_Ns3Scheduler(benchmark::State& state) {
   state.SetLabel(scheduler);
 
   RngStream rng(1, "bench/hold");
-  const Distribution increment = Distribution::exponential(static_cast<double>(kMicrosecond));
+  const Distribution increment = Distribution::exponential(static_cast<double>(kMicrosecond.ns()));
   ns3::ObjectFactory factory;
   factory.SetTypeId(scheduler);
   ns3::Ptr<ns3::Scheduler> s = factory.Create<ns3::Scheduler>();
@@ -105,12 +105,12 @@ void BM_Ns3Scheduler(benchmark::State& state) {
     return ev;
   };
   for (std::size_t i = 0; i < pending; ++i) {
-    s->Insert(make(static_cast<std::uint64_t>(increment.sample_duration(rng))));
+    s->Insert(make(static_cast<std::uint64_t>(increment.sample_duration(rng).ns())));
   }
   for (auto _ : state) {
     for (std::uint64_t i = 0; i < kBatch; ++i) {
       const ns3::Scheduler::Event ev = s->RemoveNext();
-      s->Insert(make(ev.key.m_ts + static_cast<std::uint64_t>(increment.sample_duration(rng))));
+      s->Insert(make(ev.key.m_ts + static_cast<std::uint64_t>(increment.sample_duration(rng).ns())));
     }
   }
   benchmark::DoNotOptimize(s->PeekNext());
