@@ -533,8 +533,9 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
       // than keeping a key order per insert (measured: WITHOUT ROWID tables cost ~15 % more).
       // Readers look runs, requests and a request's spans up by these keys. A second run in the
       // same file maintains them as it goes. Same transaction as the status: a run reads
-      // `complete` only with its indexes.
-      create_read_indexes();
+      // `complete` only with its indexes. A scratch file (a replication's part) is only ever
+      // copied whole into the real file, which has them: sorting its rows would be wasted.
+      if (!options.scratch) create_read_indexes();
       double wall = end.wall_seconds > 0
                         ? end.wall_seconds
                         : std::chrono::duration<double>(Clock::now() - run_started).count();
