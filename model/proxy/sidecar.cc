@@ -25,6 +25,12 @@ RouteDecision route_http(const xds::RouteConfiguration& rc, const Downstream& ds
   RouteDecision d;
   const std::int32_t vh = rc.find_virtual_host(ds.authority);
   if (vh < 0) return local_reply(d, 404, flag::kNoRouteFound);  // §2.5
+  // require_tls ALL (a gateway server's tls.httpsRedirect, §11): a request that did not arrive
+  // over TLS is redirected before any route is looked at; no response flag.
+  if (rc.virtual_hosts[vh].require_tls && ds.transport != Downstream::Transport::Tls) {
+    d.tls_redirect = true;
+    return local_reply(d, 301, 0);
+  }
   xds::RequestAttributes request;
   request.authority = ds.authority;
   request.path = ds.path;

@@ -48,6 +48,10 @@ struct RouteDecision {
   std::string_view cluster_name;
   std::uint32_t weighted_pick = 0;
   std::uint64_t random = 0;           // the stream's random value (weighted pick, mirrors, §3.5)
+  // A plaintext request to a virtual host that requires TLS (a gateway server's
+  // tls.httpsRedirect, §11): the 301's Location is https://<Host><path>, as Envoy's
+  // require_tls builds it.
+  bool tls_redirect = false;
 };
 
 // The outbound listener side for a new stream. `route_rng` draws the stream's random value.

@@ -136,6 +136,7 @@ void MeshImpl::route_stream(StreamId slot) {
   }
   if (d.kind == proxy::RouteDecision::Kind::LocalReply) {
     if (d.route && d.route->action == xds::Route::Action::Redirect) s.location = redirect_location(s, *d.route);
+    if (d.tls_redirect) s.location = tls_redirect_location(s);
     local_reply(slot, d.status, d.flags);
     return;
   }

@@ -72,4 +72,14 @@ std::string_view MeshImpl::redirect_location(const Stream& s, const xds::Route& 
   return strings_.intern(xds::redirect_location(route, request));
 }
 
+// A require_tls virtual host's answer to plaintext (a gateway server's tls.httpsRedirect, §11):
+// Envoy's https://<Host><path>, the Host as the request carried it (port included).
+std::string_view MeshImpl::tls_redirect_location(const Stream& s) {
+  const Target& t = *s.target;
+  std::string location = "https://";
+  location += t.authority;
+  location += t.path.empty() ? std::string_view("/") : t.path;
+  return strings_.intern(location);
+}
+
 }  // namespace meshtwin::scenario

@@ -509,6 +509,7 @@ class MeshImpl {
   bool answer_by_port(ServerReqId req, const AppRt& app);
   // The Location a redirect route answers the stream's request with, as the client receives it.
   std::string_view redirect_location(const Stream& s, const xds::Route& route);
+  std::string_view tls_redirect_location(const Stream& s);
   // registry_'s index of a pod made from it: pods_ begins with registry_'s pods in order
   // (build), so pod_maps_.front() is the identity. Only for pods of the build-time registry.
   std::uint32_t initial_registry_index(PodId pod) const { return pod.value(); }

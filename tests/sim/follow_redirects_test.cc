@@ -126,5 +126,61 @@ spec:
   }
 }
 
+// A gateway server with tls.httpsRedirect answers plain HTTP for its hosts with Envoy's
+// require_tls 301 to https://<Host><path>, before any route (docs/semantics.md §11); curl -L
+// then asks the HTTPS server, which routes it.
+TEST_F(MeshTest, GatewayHttpsRedirectAnswers301ToHttpsAndTheClientFollows_Sem11) {
+  auto sink = run(R"(  duration: 2s
+  clients:
+    - {name: c, from: {gateway: istio-system/istio-ingressgateway}, to: "http://back.example.com/api/x?q=1", rate: {constant: 5}, followRedirects: true}
+    - {name: once, from: {gateway: istio-system/istio-ingressgateway}, to: "http://back.example.com:80/other", rate: {constant: 5}}
+)",
+                  R"(
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: [back.example.com]
+    tls: {httpsRedirect: true}
+  - port: {number: 443, name: https, protocol: HTTPS}
+    tls: {mode: SIMPLE, credentialName: back-cert}
+    hosts: [back.example.com]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: back-edge}
+spec:
+  hosts: [back.example.com]
+  gateways: [gw]
+  http:
+  - route: [{destination: {host: back, port: {number: 9090}}}]
+)");
+  int redirected = 0, followed = 0, once = 0;
+  for (const auto& r : sink.requests) {
+    if (r.client == "once") {
+      ++once;
+      EXPECT_EQ(r.code, 301);
+      EXPECT_EQ(r.flags, 0u);
+      // The Host the client sent (a client leaves the scheme's default port out, as curl does).
+      EXPECT_EQ(r.location, "https://back.example.com/other");
+    } else if (r.redirect_of == 0) {
+      ++redirected;
+      EXPECT_EQ(r.code, 301);
+      EXPECT_EQ(r.location, "https://back.example.com/api/x?q=1");
+      EXPECT_EQ(r.vs_rule, "-") << "require_tls answers before any route";
+    } else {
+      ++followed;
+      EXPECT_EQ(r.code, 200);
+      EXPECT_EQ(r.vs_rule, "default/back-edge#http[0]");
+    }
+  }
+  EXPECT_EQ(redirected, 10);
+  EXPECT_EQ(followed, 10);
+  EXPECT_EQ(once, 10);
+}
+
 }  // namespace
 }  // namespace meshtwin
