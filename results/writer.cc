@@ -1294,6 +1294,8 @@ std::int64_t SqliteWriter::copy_run(const std::string& source_path, std::int64_t
     if (!w.step_done(attach, "opening the results file to copy a run from")) return 0;
   }
   std::int64_t new_run = 0;
+  // A part file holds exactly the one run being copied (source_run 0: its last and only run).
+  const bool whole_file = source_run == 0;
   // Source string id -> this file's, learnt as the rows name them: a string is interned when
   // the copy first meets it (tables in a fixed order, rows in rowid order), so the ids this file
   // gives depend only on the rows copied, not on what else the source's dictionary holds. That
@@ -1330,13 +1332,35 @@ std::int64_t SqliteWriter::copy_run(const std::string& source_path, std::int64_t
       names += (names.empty() ? "" : ", ") + c;
       marks += marks.empty() ? "?" : ",?";
     }
+    std::vector<int> kind(columns.size(), 0);  // 0 copy, 1 run id, 2 string id
+    for (std::size_t i = 0; i < columns.size(); ++i)
+      kind[i] = columns[i] == "run_id" ? 1 : id_columns.count(columns[i]) ? 2 : 0;
+    if (!inserted && whole_file) {
+      // A replication's part (one run, append_run): one INSERT ... SELECT inside SQLite, string
+      // ids translated by meshtwin_copy_id (below) as the rows go by, without two API calls per
+      // column (this copy is the serial part of run --replications). NOT INDEXED makes the
+      // scan the table's own rowid order, so no sorter runs between the function and the rows:
+      // strings are interned in the same first-met order (row by row, column by column) as the
+      // row-by-row copy below, which files with several runs keep (an index scan plus a sort
+      // would call the function in index order).
+      std::string exprs;
+      for (std::size_t i = 0; i < columns.size(); ++i) {
+        if (!exprs.empty()) exprs += ", ";
+        exprs += kind[i] == 1 ? std::string("?1") : kind[i] == 2 ? "meshtwin_copy_id(" + columns[i] + ")" : columns[i];
+      }
+      Statement bulk;
+      if (!w.prepare(bulk, fmt::format("INSERT INTO main.{}({}) SELECT {} FROM part.{} NOT INDEXED WHERE run_id = ?2 "
+                                       "ORDER BY rowid",
+                                       table, names, exprs, table)))
+        return false;
+      bulk.bind(1, new_run);
+      bulk.bind(2, from_run);
+      return w.step_done(bulk, "copying a run");
+    }
     Statement select, insert;
     if (!w.prepare(select, fmt::format("SELECT {} FROM part.{} WHERE run_id = ? ORDER BY rowid", names, table)) ||
         !w.prepare(insert, fmt::format("INSERT INTO main.{}({}) VALUES({})", table, names, marks)))
       return false;
-    std::vector<int> kind(columns.size(), 0);  // 0 copy, 1 run id, 2 string id
-    for (std::size_t i = 0; i < columns.size(); ++i)
-      kind[i] = columns[i] == "run_id" ? 1 : id_columns.count(columns[i]) ? 2 : 0;
     select.bind(1, from_run);
     int rc;
     while ((rc = select.step()) == SQLITE_ROW) {
@@ -1359,6 +1383,19 @@ std::int64_t SqliteWriter::copy_run(const std::string& source_path, std::int64_t
     }
     return true;
   };
+  // meshtwin_copy_id(x): the source's string id x as this file's (interned on first sight by
+  // translate); NULL and non-integers pass through. Registered for this copy only.
+  struct CopyId {
+    static void call(sqlite3_context* ctx, int, sqlite3_value** argv) {
+      auto& fn = *static_cast<decltype(translate)*>(sqlite3_user_data(ctx));
+      if (sqlite3_value_type(argv[0]) == SQLITE_INTEGER)
+        sqlite3_result_int64(ctx, fn(sqlite3_value_int64(argv[0])));
+      else
+        sqlite3_result_value(ctx, argv[0]);
+    }
+  };
+  sqlite3_create_function_v2(w.db, "meshtwin_copy_id", 1, SQLITE_UTF8, &translate, &CopyId::call, nullptr,
+                             nullptr, nullptr);
   auto copy = [&]() -> bool {
     // Not durable: like a run's bulk commits, the copies reach the OS at once and the batch's
     // last commit (end_batch) makes them durable with one fsync.
@@ -1401,6 +1438,9 @@ std::int64_t SqliteWriter::copy_run(const std::string& source_path, std::int64_t
   };
   const bool ok = copy();
   text_of = {};  // a prepared statement on `part` would keep it from detaching
+  // `translate` ends with this call: the function goes with it (every statement using it is
+  // finalized by now).
+  sqlite3_create_function_v2(w.db, "meshtwin_copy_id", 1, SQLITE_UTF8, nullptr, nullptr, nullptr, nullptr, nullptr);
   if (!ok) w.rollback();
   sqlite3_exec(w.db, "DETACH DATABASE part", nullptr, nullptr, nullptr);
   return ok ? new_run : 0;
