@@ -175,30 +175,29 @@ std::int32_t MeshImpl::original_dst_host(ClusterRt& c, PodId pod) {
 // Where the app's own connection lands without a load balancer (kube-proxy for a caller
 // without a sidecar, ORIGINAL_DST clusters): a pod of the Service it resolved, or the host
 // outside the mesh at the address it dialled; none when nothing answers.
-PodId MeshImpl::original_destination(const Stream& s, engine::RngStream& rng) const {
+PodId MeshImpl::original_destination(const Stream& s, engine::RngStream& rng) {
   const Target& t = *s.target;
   if (!t.service) return t.outside;
-  // kube-proxy follows the Service's current endpoints: once the timeline has changed the pods,
-  // the latest registry's, whose pod indices map through the latest pod map. t.service is the
-  // build-time registry's (registry_), whose pods map through the first pod map (the identity).
-  // Like an EndpointSlice, only ready pods count.
-  const registry::Registry* reg = &registry_;
-  const PodMap* pod_map = &pod_maps_.front();
-  const registry::Service* service = t.service;
-  if (!later_registries_.empty()) {
-    reg = &later_registries_.back();
-    pod_map = &pod_maps_.back();
-    service = reg->find_service(t.service->hostname);
-  }
-  if (!service) return t.outside;
-  const auto& pods = reg->pods();
-  std::size_t ready = 0;
-  for (std::uint32_t p : service->pods) ready += pods[p].ready ? 1 : 0;
-  if (ready == 0) return t.outside;
-  std::size_t pick = rng.uniform_int(ready);
-  for (std::uint32_t p : service->pods)
-    if (pods[p].ready && pick-- == 0) return (*pod_map)[p];
-  return t.outside;
+  const std::vector<PodId>& endpoints = kube_proxy_endpoints(*t.service);
+  if (endpoints.empty()) return t.outside;
+  return endpoints[rng.uniform_int(endpoints.size())];
+}
+
+// kube-proxy follows the Service's current endpoints: once the timeline has changed the pods,
+// the latest registry's, whose pod indices map through the latest pod map (the build registry's
+// map through the first, the identity). Like an EndpointSlice, only ready pods count. A name
+// lookup per Service and registry version, not per request.
+const std::vector<PodId>& MeshImpl::kube_proxy_endpoints(const registry::Service& build_service) {
+  auto [it, inserted] = kube_proxy_endpoints_.try_emplace(&build_service);
+  if (!inserted) return it->second;
+  const registry::Registry& reg = later_registries_.empty() ? registry_ : later_registries_.back();
+  const PodMap& pod_map = pod_maps_.back();
+  const registry::Service* service =
+      later_registries_.empty() ? &build_service : reg.find_service(build_service.hostname);
+  if (service)
+    for (std::uint32_t p : service->pods)
+      if (reg.pods()[p].ready) it->second.push_back(pod_map[p]);
+  return it->second;
 }
 
 // Istio's destination_service label: the cluster's service, else (passthrough) the host the

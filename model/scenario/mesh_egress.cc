@@ -76,10 +76,10 @@ std::string_view MeshImpl::redirect_location(const Stream& s, const xds::Route& 
 // Envoy's https://<Host><path>, the Host as the request carried it (port included).
 std::string_view MeshImpl::tls_redirect_location(const Stream& s) {
   const Target& t = *s.target;
-  std::string location = "https://";
-  location += t.authority;
-  location += t.path.empty() ? std::string_view("/") : t.path;
-  return strings_.intern(location);
+  redirect_scratch_.assign("https://");
+  redirect_scratch_ += t.authority;
+  redirect_scratch_ += t.path.empty() ? std::string_view("/") : t.path;
+  return strings_.intern(redirect_scratch_);  // stored once per distinct Location
 }
 
 }  // namespace meshtwin::scenario

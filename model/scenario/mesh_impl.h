@@ -547,7 +547,10 @@ class MeshImpl {
   void launch_stream(StreamId slot);
   void on_stream_at_proxy(std::uint64_t arg);
   void route_stream(StreamId slot);
-  PodId original_destination(const Stream& s, engine::RngStream& rng) const;
+  PodId original_destination(const Stream& s, engine::RngStream& rng);
+  // kube-proxy's endpoints of a Service (its ready pods in registry order) under the current
+  // registry, made on first use and dropped at every registry change.
+  const std::vector<PodId>& kube_proxy_endpoints(const registry::Service& build_service);
   std::int32_t original_dst_host(ClusterRt& c, PodId pod);
   std::string_view destination_service(const Stream& s);
   void on_fault_delay_done(std::uint64_t arg);
@@ -712,6 +715,9 @@ class MeshImpl {
 
   // timeline state
   std::deque<registry::Registry> later_registries_;
+  // By the build registry's Service (what Targets name): see kube_proxy_endpoints().
+  std::unordered_map<const registry::Service*, std::vector<PodId>> kube_proxy_endpoints_;
+  std::string redirect_scratch_;  // tls_redirect_location's buffer, reused
   std::deque<PodMap> pod_maps_;
   engine::IdVector<SnapshotId, std::deque<Snapshot>> snapshots_;
   struct PendingReady {

@@ -124,6 +124,7 @@ void MeshImpl::recompile_and_push() {
   config::Diagnostics diags;
   const registry::Registry& reg =
       later_registries_.emplace_back(registry::Registry::build(store_, diags, registry_.domain(), &plan_));
+  kube_proxy_endpoints_.clear();  // kube-proxy sees the new endpoints at once
   PodMap& pod_map = pod_maps_.emplace_back();
   std::vector<std::uint32_t> new_pods;
   for (std::uint32_t i = 0; i < reg.pods().size(); ++i) {
