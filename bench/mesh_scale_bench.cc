@@ -2,9 +2,12 @@
 // request what Bookinfo does). A synthetic mesh of N services (model/synth: a 3-layer call DAG,
 // fanout 1-3, every service with a DestinationRule and a VirtualService with retries, a third
 // with a 90/10 canary) is written to a temp folder as ordinary manifests plus a scenario, then
-// loaded, compiled and simulated with no recording. The total client rate and the number of
-// client requests are the same for every N, so the per-hop-attempt figure compares like with
-// like; only the size of the mesh changes. Every figure is wall-clock (UseRealTime).
+// loaded, compiled and simulated, recording metrics only into a SQLite file (BM_MeshScale: the
+// setting of issue 15's table and of bookinfo_bench's MetricsOnly, which it is compared with) or
+// nothing at all (BM_MeshScaleNoRecording, compared with BM_BookinfoNoRecording). The total client
+// rate and the number of client requests are the same for every N, so the per-hop-attempt figure
+// compares like with like; only the size of the mesh changes. Every figure is wall-clock
+// (UseRealTime).
 //
 // Counters: setup_s (load + compile, wall), peak_rss_mb (the process's peak so far: run one N
 // per process, e.g. --benchmark_filter=BM_MeshScale/1000, for a per-size figure),
@@ -30,6 +33,7 @@
 #include "model/scenario/mesh.h"
 #include "model/scenario/scenario_spec.h"
 #include "model/synth/mesh_generator.h"
+#include "results/writer.h"
 
 namespace {
 
@@ -57,7 +61,7 @@ std::filesystem::path write_mesh(int services, const std::filesystem::path& dir)
   shape.depth = 3;
   shape.rate = kTotalRate;
   shape.requests = g_requests;
-  shape.record = "metrics";  // the NullSink drops even those
+  shape.record = "metrics";
   shape.seed = 7;
   const synth::GeneratedMesh mesh = synth::generate(shape, "manifests.yaml");
   std::ofstream(dir / "manifests.yaml") << mesh.manifests;
@@ -71,7 +75,7 @@ double peak_rss_mb() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
-void BM_MeshScale(benchmark::State& state) {
+void mesh_scale(benchmark::State& state, bool metrics) {
   const int services = static_cast<int>(state.range(0));
   const auto dir = std::filesystem::temp_directory_path() /
                    fmt::format("meshtwin_mesh_scale_{}_{}", services, ::getpid());
@@ -88,7 +92,18 @@ void BM_MeshScale(benchmark::State& state) {
       std::abort();
     }
     const std::chrono::duration<double> setup = std::chrono::steady_clock::now() - setup_start;
-    NullSink sink;
+    NullSink null_sink;
+    std::unique_ptr<results::SqliteWriter> writer;
+    if (metrics) {
+      std::filesystem::remove(dir / "metrics.db");
+      std::string error;
+      writer = results::SqliteWriter::open((dir / "metrics.db").string(), &error);
+      if (!writer) {
+        std::fprintf(stderr, "%s\n", error.c_str());
+        std::abort();
+      }
+    }
+    telemetry::Sink& sink = writer ? static_cast<telemetry::Sink&>(*writer) : null_sink;
     const auto run_start = std::chrono::steady_clock::now();
     state.ResumeTiming();
     const auto stats = mesh->run(sink);
@@ -102,14 +117,19 @@ void BM_MeshScale(benchmark::State& state) {
     bench::report_engine_counters(state, stats);
     state.SetItemsProcessed(static_cast<std::int64_t>(stats.hop_attempts));
     mesh.reset();
+    writer.reset();
     state.ResumeTiming();
   }
   std::filesystem::remove_all(dir);
 }
 
+void BM_MeshScale(benchmark::State& state) { mesh_scale(state, true); }
+void BM_MeshScaleNoRecording(benchmark::State& state) { mesh_scale(state, false); }
+
 }  // namespace
 
 BENCHMARK(BM_MeshScale)->Arg(10)->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
+BENCHMARK(BM_MeshScaleNoRecording)->Arg(10)->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
 
 int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {

@@ -258,6 +258,7 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
       step_done(insert_string, "writing a string");
     }
     auto [pos, inserted] = by_text.emplace(std::string(text), id);
+    view_cache.reserve(by_text.size());
     return {id, &pos->first};
   }
 
@@ -981,6 +982,7 @@ class OwnedTexts {
         texts_.emplace_back(t);  // deque: the string never moves
         by_id_.push_back(&texts_.back());
         it = index_.emplace(texts_.back(), texts_.size() - 1).first;
+        cache_.reserve(texts_.size());
       }
       return std::pair<std::int64_t, const std::string*>(static_cast<std::int64_t>(it->second),
                                                          by_id_[it->second]);
@@ -1113,9 +1115,9 @@ Background& SqliteWriter::Impl::rows() {
   return *background;
 }
 
-// During a run (in_run) with the writer thread started, the row is queued behind the records
-// before it; otherwise (no thread, or finish() flushing the last windows after draining) it is
-// written at once on this thread.
+// During a run (in_run) with options.background, the row is queued behind the records before it
+// on the writer thread; otherwise (no thread wanted, or finish() flushing the last windows after
+// draining) it is written at once on this thread.
 void SqliteWriter::Impl::on_metric_row(engine::SimTime window_start, engine::SimDuration window,
                                        const telemetry::MetricLabels& k, const telemetry::MetricCounts& a) {
   MetricRow row{window_start, window, k, a, {}};
@@ -1125,8 +1127,12 @@ void SqliteWriter::Impl::on_metric_row(engine::SimTime window_start, engine::Sim
     row.texts[t++] = metrics.stored_text(id);
   }
   for (auto id : k.peers) row.texts[t++] = metrics.stored_text(id);
-  if (background && in_run) {
-    background->add(std::move(row));
+  if (in_run && options.background) {
+    // Queued for the writer thread (started here if no row started it before): at 1,000
+    // services a metrics-only run writes about one row per hop attempt (thousands of series,
+    // each with a request or two per window), which is SQLite work the simulation need not wait
+    // for. A small mesh hands over a batch every few dozen windows.
+    rows().add(std::move(row));
     return;
   }
   if (failed) {

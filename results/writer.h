@@ -52,7 +52,7 @@ struct WriterOptions {
   // Write on a thread of the writer's own (rows are queued in batches and written in order:
   // the same rows as without it), so that the simulation and SQLite run side by side. Metric
   // windows and summaries of hops are counted inside the call either way; the thread starts
-  // with the first request or sampled span, so a metrics-only run never starts it.
+  // with the first row to write (a request, a sampled span or a finished metric window).
   // false: every record is written inside the call.
   bool background = true;
   // Test hook: SQLite's PRAGMA max_page_count, which makes "database or disk is full" happen

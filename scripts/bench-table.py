@@ -142,18 +142,36 @@ def main():
             print(f"| {label} | {spread([hop_rate(b) for b in results], 1e3, '{:,.0f}')} |")
 
     if "scale" in only:
-        print(f"\n## Synthetic meshes (gen-mesh shape, {args.scale_requests:,} client requests, metrics only)\n")
-        print("| services | setup s | peak RSS MB | ns per hop-attempt | proxy configs |\n"
-              "| --- | --- | --- | --- | --- |")
+        # Bookinfo's ns per hop attempt in the same two settings, for the "x Bookinfo" columns
+        # (issue 15: a 1,000-service mesh at most 2x Bookinfo).
+        bookinfo_ns = {}
+        if "bookinfo" in only:
+            for name, results in bookinfo.items():
+                key = "metrics" if "MetricsOnly" in name else "none" if name.startswith("BM_BookinfoNoRecording/") else None
+                if key:
+                    bookinfo_ns[key] = statistics.median(1e9 / hop_rate(b) for b in results)
+        print(f"\n## Synthetic meshes (gen-mesh shape, {args.scale_requests:,} client requests)\n")
+        print("| services | setup s | peak RSS MB | ns per hop attempt, metrics only | x Bookinfo | "
+              "ns per hop attempt, no recording | x Bookinfo | proxy configs |\n"
+              "| --- | --- | --- | --- | --- | --- | --- | --- |")
         for n in args.scale.split(","):
             # One process per size, so that peak RSS is this size's own.
             results = collect(args.runs, os.path.join(bench, "mesh_scale_bench"),
-                              f"--requests={args.scale_requests}", f"--benchmark_filter=BM_MeshScale/{n}/")
-            for rs in results.values():
-                print(f"| {n} | {spread([b['setup_s'] for b in rs])} | "
-                      f"{spread([b['peak_rss_mb'] for b in rs], fmt='{:.0f}')} | "
-                      f"{spread([b['ns_per_hop_attempt'] for b in rs], fmt='{:,.0f}')} | "
-                      f"{rs[0]['proxy_configs']:.0f} |")
+                              f"--requests={args.scale_requests}",
+                              f"--benchmark_filter=BM_MeshScale(NoRecording)?/{n}/")
+            by_kind = {("none" if "NoRecording" in name else "metrics"): rs for name, rs in results.items()}
+            row = by_kind.get("metrics") or by_kind.get("none")
+            cells = [n, spread([b['setup_s'] for b in row]), spread([b['peak_rss_mb'] for b in row], fmt='{:.0f}')]
+            for kind in ("metrics", "none"):
+                rs = by_kind.get(kind)
+                if not rs:
+                    cells += ["-", "-"]
+                    continue
+                ns = [b['ns_per_hop_attempt'] for b in rs]
+                cells.append(spread(ns, fmt='{:,.0f}'))
+                cells.append(spread([x / bookinfo_ns[kind] for x in ns]) if kind in bookinfo_ns else "-")
+            cells.append(f"{row[0]['proxy_configs']:.0f}")
+            print("| " + " | ".join(str(c) for c in cells) + " |")
 
     if "duration" in only:
         print("\n## Duration scaling (Bookinfo, no recording)\n")

@@ -59,6 +59,7 @@ LabelId MetricWindows::id(std::string_view text) {
     if (it == ids_.end()) {
       it = ids_.emplace(std::string(t), static_cast<LabelId>(texts_.size())).first;
       texts_.push_back(&it->first);  // node-based map: the key's address is stable
+      cache_.reserve(texts_.size());
     }
     return std::pair<std::int64_t, const std::string*>(it->second, &it->first);
   }));
@@ -130,15 +131,21 @@ MetricWindows::SeriesId MetricWindows::series_of(const Record& r, std::uint32_t 
   if (!packable) return series_id(labels_of(r, flags, reporter));
   std::uint64_t h = key.code_flags * 0x9E3779B97F4A7C15ull ^ key.reporter_secure;
   for (std::uint64_t v : key.views) h = (h ^ v) * 0x100000001b3ull;
-  TupleSlot& slot = tuples_[(h ^ (h >> 29)) & (kTupleSlots - 1)];
-  if (slot.key == key) {
+  const std::size_t index = (h ^ (h >> 29)) & (tuples_.size() - 1);
+  if (tuples_[index].key == key) {
     // The texts behind a cached tuple are the ones its labels were made from (assertions on).
-    assert(labels_[slot.series] == labels_of(r, flags, reporter));
-    return slot.series;
+    assert(labels_[tuples_[index].series] == labels_of(r, flags, reporter));
+    return tuples_[index].series;
   }
-  slot.key = key;
-  slot.series = series_id(labels_of(r, flags, reporter));
-  return slot.series;
+  const SeriesId series = series_id(labels_of(r, flags, reporter));
+  if (labels_.size() * 2 > tuples_.size()) {
+    // Grown and emptied: the other tuples come back on their next record.
+    tuples_.assign(tuples_.size() * 4, TupleSlot{});
+    tuples_[(h ^ (h >> 29)) & (tuples_.size() - 1)] = TupleSlot{key, series};
+  } else {
+    tuples_[index] = TupleSlot{key, series};
+  }
+  return series;
 }
 
 void MetricWindows::on_span(const SpanRecord& s) {

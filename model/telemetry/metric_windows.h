@@ -125,7 +125,9 @@ class MetricWindows {
     TupleKey key;
     SeriesId series = 0;
   };
-  static constexpr std::size_t kTupleSlots = 1024;  // power of two
+  // Initial slots (a power of two); the table grows with the series so that it stays at most
+  // half full: at 1,000 services a run has thousands of series.
+  static constexpr std::size_t kTupleSlots = 1024;
 
   LabelId id(std::string_view text);  // empty text: `unknown`
   std::array<LabelId, kPeerLabelCount> peer_ids(const PeerLabels& p, Reporter reporter);
