@@ -1181,7 +1181,7 @@ void SqliteWriter::on_span(const telemetry::SpanRecord& sp) {
 void SqliteWriter::on_hop(const telemetry::HopRecord& h) {
   Impl& w = *impl_;
   if (!w.in_run) return;
-  const telemetry::MetricLabels labels = w.metrics.on_hop(h);
+  const telemetry::MetricLabels& labels = w.metrics.on_hop(h);
   if (h.start.ns() < w.options.warmup) return;  // the warm-up: in metrics, not in summaries
   HopGroup& g = w.hop_groups[GroupKey{labels.destination_service, labels.destination_version}];
   ++g.requests;

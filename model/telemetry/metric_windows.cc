@@ -44,6 +44,7 @@ void MetricWindows::begin_run(SimDuration interval, int lag_windows, MetricRowSi
   series_.clear();
   labels_.clear();
   tuples_.assign(kTupleSlots, TupleSlot{});
+  keyed_.assign(kTupleSlots, KeyedSlot{});
   ids_.clear();
   texts_.clear();
   cache_.clear();
@@ -108,6 +109,21 @@ MetricWindows::SeriesId MetricWindows::series_id(const MetricLabels& labels) {
 // A view too long to pack (>= 64 KiB) bypasses the cache.
 template <class Record>
 MetricWindows::SeriesId MetricWindows::series_of(const Record& r, std::uint32_t flags, Reporter reporter) {
+  const std::uint64_t code_flags = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(r.response_code)) << 32) | flags;
+  if (r.label_key.valid()) {
+    // The producer's promise (records.h LabelKey): equal keys carry equal label views, so the key
+    // with code, flags and reporter decides the series; 4 words compared instead of 15.
+    const std::uint64_t hi = r.label_key.hi, lo = r.label_key.lo;
+    const auto rep = static_cast<std::uint32_t>(reporter);
+    std::uint64_t h = (hi * 0x9E3779B97F4A7C15ull) ^ (lo * 0xC2B2AE3D27D4EB4Full) ^ (code_flags * 0x165667B19E3779F9ull) ^ rep;
+    KeyedSlot& slot = keyed_[(h ^ (h >> 31)) & (kTupleSlots - 1)];
+    if (((slot.hi ^ hi) | (slot.lo ^ lo) | (slot.code_flags ^ code_flags) | (slot.reporter ^ rep)) == 0) {
+      assert(labels_[slot.series] == labels_of(r, flags, reporter));
+      return slot.series;
+    }
+    slot = KeyedSlot{hi, lo, code_flags, rep, series_id(labels_of(r, flags, reporter))};
+    return slot.series;
+  }
   TupleKey key;
   bool packable = true;
   std::size_t i = 0;
@@ -126,7 +142,7 @@ MetricWindows::SeriesId MetricWindows::series_of(const Record& r, std::uint32_t 
                              p.request_protocol}) {
     pack(v);
   }
-  key.code_flags = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(r.response_code)) << 32) | flags;
+  key.code_flags = code_flags;
   key.reporter_secure = (static_cast<std::uint64_t>(reporter) << 1) | (p.secure ? 1u : 0u);
   if (!packable) return series_id(labels_of(r, flags, reporter));
   std::uint64_t h = key.code_flags * 0x9E3779B97F4A7C15ull ^ key.reporter_secure;
@@ -154,7 +170,7 @@ void MetricWindows::on_span(const SpanRecord& s) {
   add(series_of(s, s.upstream_flags, Reporter::Destination), s.start, s.duration);
 }
 
-MetricLabels MetricWindows::on_hop(const HopRecord& h) {
+const MetricLabels& MetricWindows::on_hop(const HopRecord& h) {
   const SeriesId series = series_of(h, h.response_flags, Reporter::Source);
   add(series, h.start, h.duration);
   return labels_[series];

@@ -36,6 +36,17 @@ struct PeerLabels {
   bool secure = false;
 };
 
+// A producer's shortcut for a sink that groups records by their labels (MetricWindows): while
+// valid(), two records of one run whose keys are equal carry the same label views
+// (source_workload, the destination_* names and every PeerLabels field, `secure` included), so
+// such a sink may key its lookup by these two words instead of the views. The model makes it
+// from the pods at both ends, the destination service's view and the protocol. Default: no
+// promise, the sink looks at the views.
+struct LabelKey {
+  std::uint64_t hi = 0, lo = 0;
+  bool valid() const { return hi != 0; }
+};
+
 // One row per client request (docs/design.md §3.3 `requests`).
 struct RequestRecord {
   std::uint64_t request_id = 0;
@@ -96,6 +107,7 @@ struct SpanRecord {
   bool sampled = true;
   std::string_view sim_outcome;      // as RequestRecord::sim_outcome; empty for Envoy's outcomes
   PeerLabels peers;                  // the destination-reporter metric's extra labels
+  LabelKey label_key;
   // Schema 6 (docs/results-schema.md): what the upstream app received, after the route's
   // rewrites (path, authority) and header operations (`received_headers`, a JSON object text,
   // only the headers the scenario records: `record.headers`), and the Location of a 3xx
@@ -121,6 +133,7 @@ struct HopRecord {
   int response_code = 0;
   std::uint32_t response_flags = 0;
   PeerLabels peers;
+  LabelKey label_key;
 };
 
 // Timeline events (docs/design.md §3.3 `events`): config_applied, pod_started, pod_ready, pod_killed,
@@ -162,9 +175,21 @@ struct RunEnd {
   bool complete = true;       // false: interrupted
 };
 
+// What a sink reads of the run's records, asked once when a run starts (Sink::interest): the
+// model builds and hands over only that, so a sink that records nothing does not pay for
+// records nobody reads (docs/performance.md). A sink must not depend on what it declines;
+// everything else reaches it exactly as without the flags (the same records, counts, ids).
+struct Interest {
+  bool spans = true;  // on_span calls
+  bool hops = true;   // on_hop calls
+  bool peers = true;  // SpanRecord/HopRecord::peers filled in (else left empty)
+};
+
 class Sink {
  public:
   virtual ~Sink() = default;
+  // Called once by a run before begin_run. Default: everything.
+  virtual Interest interest() const { return {}; }
   virtual void begin_run(const RunInfo& info) = 0;
   virtual void on_request(const RequestRecord& r) = 0;
   virtual void on_span(const SpanRecord& s) = 0;
