@@ -17,10 +17,12 @@ using engine::SimDuration;
 using engine::SimTime;
 
 // String fields are views into strings interned by the model for the whole run (workload,
-// pod, service, cluster and route names), so emitting a record copies no string. A sink that
-// keeps a string past the call must copy it (or key a dictionary by the view's data pointer,
-// which is stable for the run, checking the text too: the schema-6 fields `received_*` and
-// `location` are built per request and their buffers are reused). The metric labels (the
+// pod, service, cluster and route names, peer labels, a request's method, authority and path,
+// sim_outcome), so emitting a record copies no string: they stay valid and unchanged until the
+// sink's end_run returns, so a sink may hold them that long (the results writer queues rows
+// to its thread with them). Only the schema-6 fields `received_*` and `location` are built
+// per request in reused buffers: a sink that keeps them past the call must copy them (or key a
+// dictionary by the view's data pointer, checking the text too). The metric labels (the
 // workload, service, version and pod names and PeerLabels) must be such run-stable views:
 // MetricWindows finds a record's series by their addresses (and asserts the texts in builds
 // with assertions on).
