@@ -123,6 +123,7 @@ void MeshImpl::route_stream(StreamId slot) {
   downstream.path = t.path;
   downstream.method = t.method;
   downstream.headers = &s.headers;
+  downstream.vhosts = &vhost_cache_;
   const proxy::RouteDecision d = proxy::route_outbound(*p.config, downstream, p.route_rng);
   if (d.route) {
     s.route = d.route;

@@ -789,12 +789,12 @@ class MeshImpl {
   telemetry::Sink* sink_ = nullptr;
   telemetry::Interest interest_;  // the sink's, for the run
   RecordLabels labels_;           // record_labels' last answer
+  proxy::VirtualHostCache vhost_cache_;  // route_stream's; cleared whenever a config is replaced
   telemetry::DecisionLog log_;  // RunOptions::log, copied for the run (off: one flag test per site)
   std::uint64_t next_request_id_ = 1, next_span_id_ = 1;
   RunStats stats_;
   std::uint64_t client_in_flight_ = 0, pending_arrivals_ = 0;
-  std::string_view unknown_, dash_;
-  std::string_view http_, grpc_, tcp_;  // request_protocol values
+  std::string_view unknown_, dash_, http_, grpc_, tcp_;  // the last three: request_protocol values
 };
 
 }  // namespace meshtwin::scenario
