@@ -122,7 +122,7 @@ MetricWindows::SeriesId MetricWindows::series_of(const Record& r, std::uint32_t 
     std::uint64_t h = (hi * 0x9E3779B97F4A7C15ull + lo) ^ (code_flags * 0x165667B19E3779F9ull + rep);
     h = (h ^ (h >> 32)) * 0xff51afd7ed558ccdull;
     h = (h ^ (h >> 29)) * 0xc4ceb9fe1a85ec53ull;
-    KeyedSlot* set = &keyed_[(h >> 40) & (kTupleSlots - 2)];
+    KeyedSlot* set = &keyed_[(h >> 40) & (keyed_.size() - 2)];
     for (int way = 0; way < 2; ++way) {
       const KeyedSlot& e = set[way];
       if (((e.hi ^ hi) | (e.lo ^ lo) | (e.code_flags ^ code_flags) | (e.reporter ^ rep)) == 0) {
@@ -131,9 +131,17 @@ MetricWindows::SeriesId MetricWindows::series_of(const Record& r, std::uint32_t 
         return set[0].series;
       }
     }
-    set[1] = set[0];
-    set[0] = KeyedSlot{hi, lo, code_flags, rep, series_id(labels_of(r, flags, reporter))};
-    return set[0].series;
+    const SeriesId series = series_id(labels_of(r, flags, reporter));
+    if (labels_.size() * 2 > keyed_.size()) {
+      // Grown as the tuple cache is (at most half full) and emptied: the other keys come back
+      // on their next record. The index takes bits 40 and up of h: at most 2^24 entries.
+      keyed_.assign(std::min<std::size_t>(keyed_.size() * 4, std::size_t{1} << 24), KeyedSlot{});
+      set = &keyed_[(h >> 40) & (keyed_.size() - 2)];
+    } else {
+      set[1] = set[0];
+    }
+    set[0] = KeyedSlot{hi, lo, code_flags, rep, series};
+    return series;
   }
   TupleKey key;
   bool packable = true;
