@@ -16,12 +16,14 @@ namespace meshtwin::telemetry {
 using engine::SimDuration;
 using engine::SimTime;
 
-// String fields are views into strings interned by the model for the whole run (workload,
-// pod, service, cluster and route names, peer labels, a request's method, authority and path,
-// sim_outcome), so emitting a record copies no string: they stay valid and unchanged until the
-// sink's end_run returns, so a sink may hold them that long (the results writer queues rows
-// to its thread with them). Only the schema-6 fields `received_*` and `location` are built
-// per request in reused buffers: a sink that keeps them past the call must copy them (or key a
+// String fields are views, so emitting a record copies no string. Most are of strings the
+// model interned for the whole run (workload, pod, service and client names, versions, peer
+// labels, a request's method, authority and path): those stay valid and unchanged until the
+// sink's end_run returns, so a sink may hold them that long (the results writer queues rows to
+// its thread with them). Route, cluster and VirtualService rule names (route_name, cluster,
+// vs_rule) are a proxy config's, which a config push may free once no request uses it, and the
+// schema-6 fields `received_*` and `location` are built per request in reused buffers, as is
+// sim_outcome possibly: a sink that keeps those past the call must copy them (or key a
 // dictionary by the view's data pointer, checking the text too). The metric labels (the
 // workload, service, version and pod names and PeerLabels) must be such run-stable views:
 // MetricWindows finds a record's series by their addresses (and asserts the texts in builds
