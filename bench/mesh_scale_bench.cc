@@ -44,6 +44,8 @@ constexpr double kTotalRate = 400.0;  // client requests per simulated second, a
 
 class NullSink : public telemetry::Sink {
  public:
+  // Reads nothing: the mesh skips building span and hop records (telemetry::Interest).
+  telemetry::Interest interest() const override { return {false, false, false}; }
   void begin_run(const telemetry::RunInfo&) override {}
   void on_request(const telemetry::RequestRecord&) override {}
   void on_span(const telemetry::SpanRecord&) override {}

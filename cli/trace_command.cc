@@ -119,6 +119,8 @@ class RequestCollector : public telemetry::Sink, public telemetry::LogSink {
     rows.spans.push_back(results::span_row(s));
     maybe_stop();
   }
+  // Rows only: hops (metrics) are not read, so the mesh does not make them.
+  telemetry::Interest interest() const override { return {true, false, true}; }
   void on_hop(const telemetry::HopRecord&) override {}
   void on_event(const telemetry::EventRecord&) override {}
   void end_run(const telemetry::RunEnd&) override {

@@ -147,6 +147,10 @@ Distribution Distribution::empirical(std::vector<std::pair<double, double>> poin
       return a_ + (b_ - a_) * rng.uniform01();
     case Kind::Exponential:
       return -a_ * std::log(open01(rng));  // 1 - U and U have the same law
+    case Kind::LogNormal:
+      // quantile()'s expression, here without its call and second switch: service times and
+      // network legs are lognormal, three draws per Bookinfo hop attempt.
+      return std::exp(a_ + b_ * normal_quantile(open01(rng)));
     default:
       return quantile(open01(rng));
   }

@@ -10,7 +10,9 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/rng.h"
 #include "engine/time.h"
@@ -20,6 +22,27 @@
 namespace meshtwin::proxy {
 
 // What the app sends into its sidecar: the connection it opened and the request on it.
+// Virtual-host picks remembered per (route table, authority): xds::RouteConfiguration::
+// find_virtual_host folds and hashes the host on every request, while a mesh's streams name a
+// few authorities, each a view the mesh interned for the run. An entry is verified against a
+// copy of its text, so a view whose text changed only misses. Its owner must clear() it before
+// a route table it was used with can be freed (a config push), since a new table may take the
+// old one's address.
+class VirtualHostCache {
+ public:
+  std::int32_t find(const xds::RouteConfiguration& rc, std::string_view authority);
+  void clear() { entries_.assign(kEntries, Entry{}); }
+
+ private:
+  struct Entry {
+    const xds::RouteConfiguration* rc = nullptr;
+    std::string text;  // the authority
+    std::int32_t vh = -1;
+  };
+  static constexpr std::size_t kEntries = 256;  // power of two, direct-mapped
+  std::vector<Entry> entries_ = std::vector<Entry>(kEntries);
+};
+
 struct Downstream {
   enum class Transport : std::uint8_t { Http, Tcp, Tls };
   Transport transport = Transport::Http;
@@ -28,6 +51,7 @@ struct Downstream {
   std::string_view sni;      // Tls
   std::string_view authority, path, method;
   const HeaderSet* headers = nullptr;
+  VirtualHostCache* vhosts = nullptr;  // optional: the caller's cache of virtual-host picks
 };
 
 // Where a new stream goes, or the local reply that ends it (§2.5, §3.2, §14).

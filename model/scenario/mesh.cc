@@ -87,15 +87,22 @@ bool MeshImpl::sample(std::uint64_t request_id, std::uint64_t salt, double fract
 
 void MeshImpl::emit_span(Stream& s, SpanKind kind, SimTime start, int code, std::uint32_t flags) {
   if (!s.proxy.valid()) return;  // spans are written by caller-side proxies only
+  if (kind == SpanKind::Attempt)
+    ++stats_.hop_attempts;
+  else
+    ++stats_.local_replies;
+  // A local reply's span id is taken even when no sink reads spans: ids stay those of a run
+  // that records them.
+  const std::uint64_t span_id = kind != SpanKind::LocalReply ? s.span_id : next_span_id_++;
+  if (!interest_.spans) return;
   telemetry::SpanRecord r;
   r.request_id = s.request_id;
-  r.span_id = kind != SpanKind::LocalReply ? s.span_id : next_span_id_++;
+  r.span_id = span_id;
   r.parent_span_id = s.parent_span;
   r.kind = kind;
   const PodRt& src = pods_[s.src_pod];
   r.source_workload = src.workload;
   r.source_pod = src.name;
-  r.destination_service = destination_service(s);
   if (s.dest_pod.valid()) {
     const PodRt& d = pods_[s.dest_pod];
     r.destination_version = d.version;
@@ -119,7 +126,15 @@ void MeshImpl::emit_span(Stream& s, SpanKind kind, SimTime start, int code, std:
   r.sampled = s.sampled;
   r.sim_outcome = span_outcome_;
   if (code >= 300 && code < 400) r.location = s.location;  // a redirect's, as the client gets it
-  if (r.reached_upstream) r.peers = peer_labels(s);
+  if (r.reached_upstream) {
+    // The peers and key of a span that reached upstream are the ones its stream's hop gets.
+    const RecordLabels& labels = record_labels(s);
+    r.destination_service = labels.service;
+    if (interest_.peers) r.peers = labels.peers;
+    r.label_key = labels.key;
+  } else {
+    r.destination_service = destination_service(s);
+  }
   if (kind != SpanKind::LocalReply && s.attempt_reached && s.target && !s.target->is_connection()) {
     // What the upstream received: the request after the route's rewrites and header
     // operations (the stream carries it so since forward_stream).
@@ -130,10 +145,6 @@ void MeshImpl::emit_span(Stream& s, SpanKind kind, SimTime start, int code, std:
       r.received_headers = received_headers_json_;
     }
   }
-  if (kind == SpanKind::Attempt)
-    ++stats_.hop_attempts;
-  else
-    ++stats_.local_replies;
   sink_->on_span(r);
 }
 
@@ -210,6 +221,8 @@ std::vector<std::pair<std::string, std::string>> run_inputs(const ScenarioSpec& 
 RunStats MeshImpl::run(telemetry::Sink& sink, const RunOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
   sink_ = &sink;
+  interest_ = sink.interest();
+  labels_ = RecordLabels{};
   if (options.log) log_ = *options.log;
   telemetry::RunInfo info;
   info.scenario = spec_.name.empty() ? spec_.path : spec_.name;

@@ -123,6 +123,7 @@ void MeshImpl::route_stream(StreamId slot) {
   downstream.path = t.path;
   downstream.method = t.method;
   downstream.headers = &s.headers;
+  downstream.vhosts = &vhost_cache_;
   const proxy::RouteDecision d = proxy::route_outbound(*p.config, downstream, p.route_rng);
   if (d.route) {
     s.route = d.route;
@@ -545,11 +546,13 @@ void MeshImpl::finish_stream(StreamId slot, int code, std::uint32_t flags) {
 // One record per stream at a caller-side proxy: Istio's source-reporter request (§3.3).
 void MeshImpl::emit_hop(const Stream& s, int code, std::uint32_t flags) {
   if (!s.proxy.valid() || s.owner == Owner::Shadow) return;
+  if (!interest_.hops && analysis_keep_ <= SimDuration{}) return;
+  const RecordLabels& labels = record_labels(s);
   telemetry::HopRecord hop;
   hop.start = s.start;
   hop.duration = sim_.now() - s.start;
   hop.source_workload = pods_[s.src_pod].workload;
-  hop.destination_service = destination_service(s);
+  hop.destination_service = labels.service;
   if (s.dest_pod.valid()) {
     hop.destination_workload = pods_[s.dest_pod].workload;
     hop.destination_version = pods_[s.dest_pod].version;
@@ -559,8 +562,9 @@ void MeshImpl::emit_hop(const Stream& s, int code, std::uint32_t flags) {
   }
   hop.response_code = code;
   hop.response_flags = flags;
-  hop.peers = peer_labels(s);
-  sink_->on_hop(hop);
+  if (interest_.peers) hop.peers = labels.peers;
+  hop.label_key = labels.key;
+  if (interest_.hops) sink_->on_hop(hop);
   if (analysis_keep_ > SimDuration{}) {
     analysis_log_.push_back({sim_.now(), hop.duration, hop.source_workload,
                              hop.destination_service, hop.destination_version, is_success(code),
@@ -574,8 +578,17 @@ void MeshImpl::emit_hop(const Stream& s, int code, std::uint32_t flags) {
 // Istio proxy (a sidecar or a gateway); hosts outside the mesh and pods without a sidecar get
 // plain text. Principals are only known over mTLS (they come from the certificates), as in
 // Istio's telemetry; otherwise they read `unknown`.
-telemetry::PeerLabels MeshImpl::peer_labels(const Stream& s) const {
-  telemetry::PeerLabels p;
+const RecordLabels& MeshImpl::record_labels(const Stream& s) {
+  RecordLabels& l = labels_;
+  if (l.stream == &s && l.gen == s.gen && l.dest == s.dest_pod && l.crt == s.crt && l.target == s.target)
+    return l;
+  l.stream = &s;
+  l.gen = s.gen;
+  l.dest = s.dest_pod;
+  l.crt = s.crt;
+  l.target = s.target;
+  l.service = destination_service(s);
+  telemetry::PeerLabels& p = l.peers;
   const PodRt& src = pods_[s.src_pod];
   p.source_namespace = src.namespace_;
   p.source_app = src.app_label;
@@ -586,18 +599,30 @@ telemetry::PeerLabels MeshImpl::peer_labels(const Stream& s) const {
   p.secure = dst && !dst->outside && dst->proxy.valid() && s.proxy.valid();
   p.source_principal = p.secure ? src.principal : unknown_;
   p.destination_principal = p.secure ? dst->principal : unknown_;
+  std::uint64_t protocol = 0;
   p.request_protocol = http_;
   if (s.target && s.target->is_connection()) {
     p.request_protocol = tcp_;
+    protocol = 2;
   } else if (s.target && s.target->service) {
     for (const auto& port : s.target->service->ports) {
       if (port.port == s.target->port) {
-        if (port.protocol == registry::Protocol::GRPC) p.request_protocol = grpc_;
+        if (port.protocol == registry::Protocol::GRPC) p.request_protocol = grpc_, protocol = 1;
         break;
       }
     }
   }
-  return p;
+  // Every label is a view of a field of the source pod, of the destination pod (or `unknown`),
+  // of the service view or of the protocol; `secure` follows from the pods and the proxy,
+  // which every record has. Pods never move or change these fields (pods_ only grows), so the
+  // two pods, the service view and the protocol stand for the labels (telemetry::LabelKey).
+  l.key = {};
+  if (s.proxy.valid() && l.service.size() < (std::size_t{1} << 14)) {
+    l.key.hi = ((static_cast<std::uint64_t>(s.src_pod.value()) + 1) << 32) | s.dest_pod.value();
+    l.key.lo = reinterpret_cast<std::uintptr_t>(l.service.data()) ^ (static_cast<std::uint64_t>(l.service.size()) << 48) ^
+               (protocol << 62);
+  }
+  return l;
 }
 
 void MeshImpl::on_stream_result(std::uint64_t arg) {

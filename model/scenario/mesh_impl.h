@@ -44,6 +44,7 @@
 #include "model/scenario/ids.h"
 #include "model/scenario/mesh.h"
 #include "model/scenario/received_headers.h"
+#include "model/scenario/record_labels.h"
 #include "model/scenario/scenario_spec.h"
 #include "model/telemetry/records.h"
 #include "model/telemetry/string_pool.h"
@@ -621,7 +622,7 @@ class MeshImpl {
   void on_stream_result(std::uint64_t arg);
   void emit_hop(const Stream& s, int code, std::uint32_t flags);
   // Istio's labels of the hop's two ends (the caller pod and dest_pod), its protocol and mTLS.
-  telemetry::PeerLabels peer_labels(const Stream& s) const;
+  const RecordLabels& record_labels(const Stream& s);
   void reset_stream_from_downstream(StreamId slot);
 
   // server pods
@@ -786,15 +787,14 @@ class MeshImpl {
   std::vector<std::uint32_t> returned_hosts_;  // scratch for on_interval
   std::vector<proxy::PoolRequest> failed_connects_;  // scratch for on_connected
   telemetry::Sink* sink_ = nullptr;
+  telemetry::Interest interest_;  // the sink's, for the run
+  RecordLabels labels_;           // record_labels' last answer
+  proxy::VirtualHostCache vhost_cache_;  // route_stream's; cleared whenever a config is replaced
   telemetry::DecisionLog log_;  // RunOptions::log, copied for the run (off: one flag test per site)
-  std::uint64_t next_request_id_ = 1;
-  std::uint64_t next_span_id_ = 1;
+  std::uint64_t next_request_id_ = 1, next_span_id_ = 1;
   RunStats stats_;
-  std::uint64_t client_in_flight_ = 0;
-  std::uint64_t pending_arrivals_ = 0;
-  std::string_view unknown_;
-  std::string_view dash_;
-  std::string_view http_, grpc_, tcp_;  // request_protocol values
+  std::uint64_t client_in_flight_ = 0, pending_arrivals_ = 0;
+  std::string_view unknown_, dash_, http_, grpc_, tcp_;  // the last three: request_protocol values
 };
 
 }  // namespace meshtwin::scenario

@@ -56,6 +56,7 @@ void MeshImpl::make_proxy(PodId pod_id, const Snapshot& snapshot) {
   proxy.pod = pod_id;
   proxy.name = pod.name;
   proxy.workload = pod.workload;
+  vhost_cache_.clear();  // before any route table can be freed and its address reused
   proxy.config = snapshot.config;
   proxy.pod_map = snapshot.pod_map;
   proxy.registry = snapshot.registry;
@@ -206,6 +207,7 @@ void MeshImpl::install_snapshot(ProxyRt& p, const Snapshot& snapshot) {
     p.retired.push_back(std::move(old));
   }
   p.clusters = std::move(next);
+  vhost_cache_.clear();  // the old table may be freed now: its address may come back
   p.config = snapshot.config;
   p.pod_map = snapshot.pod_map;
   p.registry = snapshot.registry;

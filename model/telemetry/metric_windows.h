@@ -73,7 +73,9 @@ class MetricRowSink {
 // (their addresses and lengths, stable for the run: records.h), code, flags and reporter key a
 // direct-mapped cache of series ids, so a record costs one hash of a few words and one compare;
 // only a tuple not in the cache resolves its 13 texts to label ids and the label set to its
-// series. A window counts per series id in a flat array, first seen first.
+// series. A record with a valid LabelKey (the model's) is looked up by those two words instead
+// of its 13 views, in a cache of its own. A window counts per series id in a flat array, first
+// seen first.
 class MetricWindows {
  public:
   MetricWindows() = default;
@@ -86,7 +88,8 @@ class MetricWindows {
   // Returns the hop's label set (ids of this run): a sink that keeps per-destination
   // aggregates of its own (the results writer's summaries) keys them by these ids instead of
   // looking the texts up a second time.
-  MetricLabels on_hop(const HopRecord& h);
+  // The reference is valid until the next record.
+  const MetricLabels& on_hop(const HopRecord& h);
   // Finishes every open window (the end of a run).
   void flush();
   // Stops handing rows over (a sink that failed): later records are only counted.
@@ -128,6 +131,12 @@ class MetricWindows {
   // Initial slots (a power of two); the table grows with the series so that it stays at most
   // half full: at 1,000 services a run has thousands of series.
   static constexpr std::size_t kTupleSlots = 1024;
+  // A cache entry for a record with a LabelKey: the key, code and flags, reporter (hi == 0: empty).
+  struct KeyedSlot {
+    std::uint64_t hi = 0, lo = 0, code_flags = 0;
+    std::uint32_t reporter = 0;
+    SeriesId series = 0;
+  };
 
   LabelId id(std::string_view text);  // empty text: `unknown`
   std::array<LabelId, kPeerLabelCount> peer_ids(const PeerLabels& p, Reporter reporter);
@@ -158,6 +167,7 @@ class MetricWindows {
   std::unordered_map<MetricLabels, SeriesId, LabelsHash> series_;
   std::vector<MetricLabels> labels_;
   std::vector<TupleSlot> tuples_ = std::vector<TupleSlot>(kTupleSlots);
+  std::vector<KeyedSlot> keyed_ = std::vector<KeyedSlot>(kTupleSlots);
 
   // Window index -> its counts; finished windows' storage is reused.
   std::map<std::int64_t, Window> windows_;

@@ -16,11 +16,15 @@ namespace meshtwin::telemetry {
 using engine::SimDuration;
 using engine::SimTime;
 
-// String fields are views into strings interned by the model for the whole run (workload,
-// pod, service, cluster and route names), so emitting a record copies no string. A sink that
-// keeps a string past the call must copy it (or key a dictionary by the view's data pointer,
-// which is stable for the run, checking the text too: the schema-6 fields `received_*` and
-// `location` are built per request and their buffers are reused). The metric labels (the
+// String fields are views, so emitting a record copies no string. Most are of strings the
+// model interned for the whole run (workload, pod, service and client names, versions, peer
+// labels, a request's method, authority and path): those stay valid and unchanged until the
+// sink's end_run returns, so a sink may hold them that long (the results writer queues rows to
+// its thread with them). Route, cluster and VirtualService rule names (route_name, cluster,
+// vs_rule) are a proxy config's, which a config push may free once no request uses it, and the
+// schema-6 fields `received_*` and `location` are built per request in reused buffers, as is
+// sim_outcome possibly: a sink that keeps those past the call must copy them (or key a
+// dictionary by the view's data pointer, checking the text too). The metric labels (the
 // workload, service, version and pod names and PeerLabels) must be such run-stable views:
 // MetricWindows finds a record's series by their addresses (and asserts the texts in builds
 // with assertions on).
@@ -34,6 +38,17 @@ struct PeerLabels {
   std::string_view destination_namespace, destination_app, destination_principal;
   std::string_view request_protocol;  // "http", "grpc" or "tcp"
   bool secure = false;
+};
+
+// A producer's shortcut for a sink that groups records by their labels (MetricWindows): while
+// valid(), two records of one run whose keys are equal carry the same label views
+// (source_workload, the destination_* names and every PeerLabels field, `secure` included), so
+// such a sink may key its lookup by these two words instead of the views. The model makes it
+// from the pods at both ends, the destination service's view and the protocol. Default: no
+// promise, the sink looks at the views.
+struct LabelKey {
+  std::uint64_t hi = 0, lo = 0;
+  bool valid() const { return hi != 0; }
 };
 
 // One row per client request (docs/design.md §3.3 `requests`).
@@ -96,6 +111,7 @@ struct SpanRecord {
   bool sampled = true;
   std::string_view sim_outcome;      // as RequestRecord::sim_outcome; empty for Envoy's outcomes
   PeerLabels peers;                  // the destination-reporter metric's extra labels
+  LabelKey label_key;
   // Schema 6 (docs/results-schema.md): what the upstream app received, after the route's
   // rewrites (path, authority) and header operations (`received_headers`, a JSON object text,
   // only the headers the scenario records: `record.headers`), and the Location of a 3xx
@@ -121,6 +137,7 @@ struct HopRecord {
   int response_code = 0;
   std::uint32_t response_flags = 0;
   PeerLabels peers;
+  LabelKey label_key;
 };
 
 // Timeline events (docs/design.md §3.3 `events`): config_applied, pod_started, pod_ready, pod_killed,
@@ -162,9 +179,21 @@ struct RunEnd {
   bool complete = true;       // false: interrupted
 };
 
+// What a sink reads of the run's records, asked once when a run starts (Sink::interest): the
+// model builds and hands over only that, so a sink that records nothing does not pay for
+// records nobody reads (docs/performance.md). A sink must not depend on what it declines;
+// everything else reaches it exactly as without the flags (the same records, counts, ids).
+struct Interest {
+  bool spans = true;  // on_span calls
+  bool hops = true;   // on_hop calls
+  bool peers = true;  // SpanRecord/HopRecord::peers filled in (else left empty)
+};
+
 class Sink {
  public:
   virtual ~Sink() = default;
+  // Called once by a run before begin_run. Default: everything.
+  virtual Interest interest() const { return {}; }
   virtual void begin_run(const RunInfo& info) = 0;
   virtual void on_request(const RequestRecord& r) = 0;
   virtual void on_span(const SpanRecord& s) = 0;

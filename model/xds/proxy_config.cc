@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 
 #include "model/xds/proxy_config.h"
 
@@ -33,6 +34,45 @@ std::string_view strip_port(std::string_view authority) {
   return authority.substr(0, colon);
 }
 
+// ASCII upper case to lower case in the 8 bytes of w at once (other bytes, UTF-8 included, stay):
+// a byte is upper case when its low 7 bits are in 'A'..'Z' and its high bit is clear. No sum
+// below carries into the next byte (at most 0x7f + 0x3f).
+inline std::uint64_t lower8(std::uint64_t w) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  const std::uint64_t low7 = w & ~kHigh;
+  const std::uint64_t at_least_a = low7 + (0x80 - 'A') * kOnes;
+  const std::uint64_t above_z = low7 + (0x80 - 'Z' - 1) * kOnes;
+  const std::uint64_t upper = at_least_a & ~above_z & ~w & kHigh;
+  return w | (upper >> 2);  // 0x80 >> 2 = 0x20: 'A' | 0x20 = 'a'
+}
+
+// Writes s lower-cased to out (s.size() bytes) and returns a hash of the lower-cased text: one
+// pass of 8-byte words, so that a host is folded and hashed for about what the byte-wise
+// folding alone cost. Domains are stored lower-cased with the same hash (finalize).
+std::uint64_t lower_hash(std::string_view s, char* out) {
+  std::uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
+  std::size_t i = 0;
+  auto mix = [&h](std::uint64_t w) {
+    h = (h ^ w) * 0xff51afd7ed558ccdull;
+    h ^= h >> 29;
+  };
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    w = lower8(w);
+    std::memcpy(out + i, &w, 8);
+    mix(w);
+  }
+  if (i < s.size()) {
+    std::uint64_t w = 0;  // the tail, zero-padded: nothing past the end is read
+    std::memcpy(&w, s.data() + i, s.size() - i);
+    w = lower8(w);
+    std::memcpy(out + i, &w, s.size() - i);
+    mix(w);
+  }
+  return h;
+}
+
 void compile_missing(StringMatcher& m) {
   if (m.kind == StringMatcher::Kind::Regex && !m.regex) m.regex = compile_regex(m.value);
 }
@@ -49,6 +89,7 @@ void compile_missing(RouteMatch& match) {
 // ------------------------------------------------------------------ virtual hosts
 
 void RouteConfiguration::finalize() {
+  std::vector<std::pair<std::string, std::int32_t>> exact;  // in order: the first claim wins
   exact_.clear();
   suffix_.clear();
   prefix_.clear();
@@ -70,12 +111,24 @@ void RouteConfiguration::finalize() {
         if (std::none_of(prefix_.begin(), prefix_.end(), [&](const auto& e) { return e.first == prefix; }))
           prefix_.emplace_back(std::move(prefix), idx);
       } else {
-        exact_.emplace(std::move(d), idx);
+        exact.emplace_back(std::move(d), idx);
       }
     }
     for (auto& r : virtual_hosts[i].routes) {
       compile_missing(r.match);
       if (r.regex_rewrite && !r.regex_rewrite_re) r.regex_rewrite_re = compile_regex(r.regex_rewrite->match);
+    }
+  }
+  if (!exact.empty()) {
+    std::size_t size = 4;
+    while (size < 2 * exact.size()) size *= 2;
+    exact_.assign(size, ExactDomain{});
+    for (auto& [domain, idx] : exact) {
+      std::string folded(domain.size(), '\0');  // the same text: domain is lower case already
+      const std::uint64_t h = lower_hash(domain, folded.data());
+      std::size_t at = h & (size - 1);
+      while (exact_[at].index >= 0 && exact_[at].domain != domain) at = (at + 1) & (size - 1);
+      if (exact_[at].index < 0) exact_[at] = ExactDomain{h, std::move(domain), idx};
     }
   }
   // Longest wildcard first (E-CFG findWildcardVirtualHost walks lengths in descending order).
@@ -90,15 +143,18 @@ std::int32_t RouteConfiguration::find_virtual_host(std::string_view authority) c
   // takes the slow path.
   char buf[256];
   std::string fallback;
-  std::string_view host;
-  if (host_raw.size() <= sizeof buf) {
-    for (std::size_t i = 0; i < host_raw.size(); ++i) buf[i] = lower(host_raw[i]);
-    host = std::string_view(buf, host_raw.size());
-  } else {
-    fallback = to_lower(host_raw);
-    host = fallback;
+  char* out = buf;
+  if (host_raw.size() > sizeof buf) {
+    fallback.resize(host_raw.size());
+    out = fallback.data();
   }
-  if (auto it = exact_.find(host); it != exact_.end()) return it->second;
+  const std::uint64_t h = lower_hash(host_raw, out);
+  const std::string_view host(out, host_raw.size());
+  if (!exact_.empty()) {
+    const std::size_t mask = exact_.size() - 1;
+    for (std::size_t at = h & mask; exact_[at].index >= 0; at = (at + 1) & mask)
+      if (exact_[at].hash == h && exact_[at].domain == host) return exact_[at].index;
+  }
   // A wildcard must cover at least one character: "*.foo.com" does not match "foo.com".
   for (const auto& [suffix, idx] : suffix_)
     if (host.size() > suffix.size() && host.ends_with(suffix)) return idx;

@@ -250,7 +250,15 @@ struct RouteConfiguration {
   void finalize();
 
  private:
-  registry::StringMap<std::int32_t> exact_;  // transparent: probed with a string_view
+  // Exact domains (lower case): open addressing by lower_hash (proxy_config.cc), which lower-cases
+  // and hashes a host in one pass of 8-byte words; index -1 marks an empty entry. Probed per
+  // request: a std::unordered_map cost a byte-wise lower-casing, std::hash and a node walk.
+  struct ExactDomain {
+    std::uint64_t hash = 0;
+    std::string domain;
+    std::int32_t index = -1;
+  };
+  std::vector<ExactDomain> exact_;  // size 0 or a power of two, at most half full
   std::vector<std::pair<std::string, std::int32_t>> suffix_;  // "*.foo.com" -> ".foo.com", longest first
   std::vector<std::pair<std::string, std::int32_t>> prefix_;  // "foo.*" -> "foo.", longest first
   std::int32_t wildcard_ = -1;

@@ -290,6 +290,43 @@ TEST(VirtualHostTest, S1_5_CaseInsensitiveAndPortStripped) {
   EXPECT_EQ(vhost_for(rc, "[::1]:80"), "ipv6");
 }
 
+// Hosts are folded and hashed 8 bytes at a time (proxy_config.cc lower_hash): every length
+// around a word boundary, the letters at both ends of A-Z, the bytes just outside it ('@', '[')
+// and non-ASCII bytes (which Envoy does not fold) must behave as byte-wise ASCII folding.
+TEST(VirtualHostTest, S1_5_CaseFoldingAtEveryLengthAndByte) {
+  RouteConfiguration rc;
+  std::vector<std::string> domains;
+  for (std::size_t n = 1; n <= 41; ++n) {
+    std::string d;
+    for (std::size_t i = 0; i < n; ++i) d += static_cast<char>('a' + (i * 7 + n) % 26);
+    domains.push_back(d);
+  }
+  domains.push_back("z@[.example");       // '@' and '[' border 'A' and 'Z'
+  domains.push_back("caf\xc3\xa9.example");  // UTF-8: only ASCII letters fold
+  for (std::size_t i = 0; i < domains.size(); ++i) {
+    VirtualHost vh;
+    vh.name = "vh" + std::to_string(i);
+    vh.domains = {domains[i]};
+    rc.virtual_hosts.push_back(vh);
+  }
+  rc.finalize();
+  auto upper = [](std::string s) {
+    for (char& c : s)
+      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    return s;
+  };
+  for (std::size_t i = 0; i < domains.size(); ++i) {
+    EXPECT_EQ(rc.find_virtual_host(domains[i]), static_cast<std::int32_t>(i)) << domains[i];
+    EXPECT_EQ(rc.find_virtual_host(upper(domains[i]) + ":80"), static_cast<std::int32_t>(i)) << domains[i];
+    EXPECT_EQ(rc.find_virtual_host(domains[i] + "x"), -1) << domains[i];
+  }
+  EXPECT_EQ(rc.find_virtual_host("Z@[.EXAMPLE"), 41);
+  EXPECT_EQ(rc.find_virtual_host("z`{.example"), -1);  // '`' and '{' are not '@' and '[' folded
+  EXPECT_EQ(rc.find_virtual_host("CAF\xc3\xa9.example"), 42);
+  EXPECT_EQ(rc.find_virtual_host("caf\xc3\x89.example"), -1);  // É is not folded to é
+  EXPECT_EQ(rc.find_virtual_host(std::string(300, 'A')), -1);  // past the stack buffer
+}
+
 TEST(VirtualHostTest, S1_5_NoDefaultMeansNoVirtualHost) {
   RouteConfiguration rc;
   VirtualHost vh;
