@@ -427,10 +427,11 @@ void MeshImpl::on_response_at_caller(std::uint64_t arg) {
     const bool answered = r.reply == ServerReq::Reply::Response ||
                           r.reply == ServerReq::Reply::ResetAfterHeaders;
     int code = answered ? r.response_code : 0;
-    std::uint32_t flags = r.reply == ServerReq::Reply::Response ? 0
-                          : r.reply == ServerReq::Reply::ConnectFailure
-                              ? flag::kUpstreamConnectionFailure
-                              : flag::kUpstreamConnectionTermination;
+    std::uint32_t flags = 0;
+    if (r.reply == ServerReq::Reply::ConnectFailure)
+      flags = flag::kUpstreamConnectionFailure;
+    else if (r.reply != ServerReq::Reply::Response)
+      flags = flag::kUpstreamConnectionTermination;
     if (s.target->transport == Target::Transport::Tcp &&
         (r.reply != ServerReq::Reply::Response || !is_success(code))) {
       // A raw TCP connection that failed reads as it does behind a sidecar (503 UF / UC).
