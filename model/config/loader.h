@@ -15,6 +15,9 @@ struct LoadOptions {
   bool lenient_api_checks = false;
   // `--allow-unknown-fields`: a field the API does not define is a warning, not an error.
   bool allow_unknown_fields = false;
+  // Threads parsing a file's YAML documents, the caller's included; 0 chooses by file size and
+  // hardware (one thread for small files). The result is the same for every value.
+  unsigned parse_threads = 0;
 };
 
 // Loads files and folders like `kubectl apply -f` (docs/design.md §3.1): folders recursively in byte
