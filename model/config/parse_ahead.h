@@ -7,6 +7,7 @@
 // they can be parsed in parallel while the loader applies them strictly in file order. Every
 // diagnostic and every store change happens on the caller's thread in the same order as a
 // one-document-at-a-time loop, so the output is identical whatever the number of threads.
+// Only commands that end after loading use it (LoadOptions::parse_threads says why).
 #pragma once
 
 #include <condition_variable>

@@ -89,7 +89,9 @@ TEST(ParseAhead, EveryDocumentOnceInOrderWithASmallWindow) {
     auto node = ahead.take(i, got);
     auto expected = yaml::parse_document(docs[i], "m.yaml", want);
     ASSERT_EQ(node.has_value(), expected.has_value()) << "document " << i;
-    if (node) EXPECT_EQ((*node)["metadata"]["name"].Scalar(), (*expected)["metadata"]["name"].Scalar());
+    if (node) {
+      EXPECT_EQ((*node)["metadata"]["name"].Scalar(), (*expected)["metadata"]["name"].Scalar());
+    }
   }
   EXPECT_EQ(dump(got), dump(want));
   EXPECT_GT(want.error_count(), 5u);
