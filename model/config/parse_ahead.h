@@ -23,9 +23,13 @@
 namespace meshtwin::config::yaml {
 
 // Helper threads worth starting for `docs` of `text_bytes` in total: none for small inputs
-// (scenarios, tests, fuzzing: a thread costs more than it saves), else one less than the
-// hardware threads, at most 3. `requested` > 0 overrides (LoadOptions::parse_threads - 1).
+// (scenarios, tests, fuzzing: a thread costs more than it saves), else one per idle core
+// beside the caller's (hardware threads minus the load average), at most 3. `requested` > 0
+// overrides (LoadOptions::parse_threads - 1).
 unsigned parse_helpers_for(std::size_t docs, std::size_t text_bytes, unsigned requested);
+// The same with the machine's figures given (the one above reads them).
+unsigned parse_helpers_for(std::size_t docs, std::size_t text_bytes, unsigned requested, unsigned hardware_threads,
+                           double load_average);
 
 class ParseAhead {
  public:

@@ -97,12 +97,19 @@ TEST(ParseAhead, EveryDocumentOnceInOrderWithASmallWindow) {
   EXPECT_GT(want.error_count(), 5u);
 }
 
-TEST(ParseAhead, HelpersOnlyForLargeInputs) {
-  EXPECT_EQ(yaml::parse_helpers_for(1, 10'000'000, 0), 0u);
-  EXPECT_EQ(yaml::parse_helpers_for(500, 10'000, 0), 0u);
-  EXPECT_EQ(yaml::parse_helpers_for(500, 10'000, 3), 2u);
-  EXPECT_EQ(yaml::parse_helpers_for(500, 10'000, 1), 0u);
-  EXPECT_LE(yaml::parse_helpers_for(500, 10'000'000, 0), 3u);
+TEST(ParseAhead, HelpersOnlyForLargeInputsAndIdleCores) {
+  EXPECT_EQ(yaml::parse_helpers_for(1, 10'000'000, 0, 8, 0.0), 0u);
+  EXPECT_EQ(yaml::parse_helpers_for(500, 10'000, 0, 8, 0.0), 0u);  // small: one thread
+  EXPECT_EQ(yaml::parse_helpers_for(500, 10'000, 3, 8, 0.0), 2u);  // asked for
+  EXPECT_EQ(yaml::parse_helpers_for(500, 10'000, 1, 8, 0.0), 0u);
+  EXPECT_EQ(yaml::parse_helpers_for(500, 10'000'000, 0, 2, 0.2), 1u);  // a quiet 2-core machine
+  EXPECT_EQ(yaml::parse_helpers_for(500, 10'000'000, 0, 2, 1.4), 1u);
+  EXPECT_EQ(yaml::parse_helpers_for(500, 10'000'000, 0, 2, 1.6), 0u);  // busy: no idle core
+  EXPECT_EQ(yaml::parse_helpers_for(500, 10'000'000, 0, 1, 0.0), 0u);
+  EXPECT_EQ(yaml::parse_helpers_for(500, 10'000'000, 0, 16, 0.0), 3u);
+  EXPECT_EQ(yaml::parse_helpers_for(500, 10'000'000, 0, 16, 13.0), 3u);
+  EXPECT_EQ(yaml::parse_helpers_for(500, 10'000'000, 0, 16, 14.0), 2u);
+  EXPECT_EQ(yaml::parse_helpers_for(500, 10'000'000, 3, 2, 9.0), 2u);  // asked for, whatever the load
 }
 
 }  // namespace
