@@ -52,6 +52,7 @@ class Loader {
         diags_.error(SourceLocation{file, raw.line_offset + 1, 1}, "",
                      std::string("internal error while reading this document: ") + e.what());
       }
+      parsed.give_back(node);
     }
   }
 

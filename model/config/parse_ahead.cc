@@ -57,7 +57,7 @@ ParseAhead::~ParseAhead() {
   for (auto& t : threads_) t.join();
 }
 
-bool ParseAhead::parse_next(std::unique_lock<std::mutex>& lock) {
+bool ParseAhead::parse_next(std::unique_lock<std::mutex>& lock, bool helper) {
   if (stop_ || next_ >= slots_.size() || next_ >= taken_ + window_) return false;
   const std::size_t i = next_++;
   lock.unlock();
@@ -74,15 +74,41 @@ bool ParseAhead::parse_next(std::unique_lock<std::mutex>& lock) {
   slots_[i].node = std::move(node);
   slots_[i].diags = std::move(diags);
   slots_[i].ready = true;
+  slots_[i].by_helper = helper;
   changed_.notify_all();
   return true;
 }
 
 void ParseAhead::helper_loop() {
   std::unique_lock<std::mutex> lock(mutex_);
-  while (!stop_ && next_ < slots_.size()) {
-    if (!parse_next(lock)) changed_.wait(lock);  // the window is full: wait for the loader
+  while (true) {
+    if (!retired_.empty()) {
+      // Trees this thread built, freed here: cheaper than the loader freeing them into this
+      // thread's malloc arena while this thread allocates from it.
+      std::vector<YAML::Node> done;
+      done.swap(retired_);
+      lock.unlock();
+      done.clear();
+      lock.lock();
+      continue;
+    }
+    if (stop_) break;
+    if (!parse_next(lock, true)) changed_.wait(lock);  // window full or file done: wait
   }
+}
+
+void ParseAhead::give_back(std::optional<YAML::Node>& node) {
+  if (!node) return;
+  if (!last_by_helper_ || threads_.empty()) {
+    node.reset();
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    retired_.push_back(*node);
+    node.reset();  // the retired copy is now the tree's last handle
+  }
+  changed_.notify_all();
 }
 
 std::optional<YAML::Node> ParseAhead::take(std::size_t i, Diagnostics& diags) {
@@ -90,8 +116,9 @@ std::optional<YAML::Node> ParseAhead::take(std::size_t i, Diagnostics& diags) {
   // In-order taking means document i is always inside the window, so if nobody has claimed
   // it, parse_next claims it here.
   while (!slots_[i].ready) {
-    if (!parse_next(lock)) changed_.wait(lock);
+    if (!parse_next(lock, false)) changed_.wait(lock);
   }
+  last_by_helper_ = slots_[i].by_helper;
   Slot slot = std::move(slots_[i]);
   slots_[i] = Slot{};
   ++taken_;

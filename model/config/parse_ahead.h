@@ -49,16 +49,20 @@ class ParseAhead {
   // diagnostic). Documents must be taken in order 0, 1, 2, ... each once. While the document
   // is not ready, the calling thread parses the next unclaimed ones instead of waiting.
   std::optional<YAML::Node> take(std::size_t i, Diagnostics& diags);
+  // Hands back the tree take() returned, once the caller holds no other handle to it, so that
+  // the thread that allocated it frees it; resets `node`.
+  void give_back(std::optional<YAML::Node>& node);
 
  private:
   struct Slot {
     bool ready = false;
     std::optional<YAML::Node> node;
     Diagnostics diags;  // the syntax error, if any
+    bool by_helper = false;
   };
   // Claims and parses the next document if the window allows; false when there is none to
   // claim. Called and returns with `lock` held; parses with it released.
-  bool parse_next(std::unique_lock<std::mutex>& lock);
+  bool parse_next(std::unique_lock<std::mutex>& lock, bool helper);
   void helper_loop();
 
   const std::vector<RawDocument>& docs_;  // the caller's, which outlive this object
@@ -70,6 +74,8 @@ class ParseAhead {
   std::size_t next_ = 0;   // first document nobody has claimed
   std::size_t taken_ = 0;  // documents handed to the caller
   bool stop_ = false;
+  std::vector<YAML::Node> retired_;  // trees helpers built, to be freed by a helper
+  bool last_by_helper_ = false;      // whether the tree take() last returned came from a helper
   std::vector<std::thread> threads_;
 };
 
