@@ -27,6 +27,7 @@ int cmd_graph(const GraphArgs& args) {
   config::Diagnostics diags;
   config::LoadOptions load_options;
   load_options.allow_unknown_fields = args.allow_unknown_fields;
+  load_options.parse_threads = 0;  // large files parse on every core; nothing runs after the load
   config::load_paths(args.files, store, diags, load_options);
   print_diagnostics(diags, args.verbose);
   if (diags.has_errors()) return kExitBadInput;

@@ -30,6 +30,7 @@ int cmd_lint(const LintArgs& args) {
   config::Diagnostics diags;
   config::LoadOptions load_options;
   load_options.allow_unknown_fields = args.allow_unknown_fields;
+  load_options.parse_threads = 0;  // large files parse on every core; nothing runs after the load
   config::load_paths(args.files, store, diags, load_options);
   // A file that cannot be read is bad input; a document that does not validate is a finding.
   for (const auto& d : diags.items())

@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "model/config/input_file.h"
+#include "model/config/parse_ahead.h"
 #include "model/config/parsers.h"
 #include "model/config/yaml_reader.h"
 
@@ -33,8 +34,13 @@ class Loader {
       : store_(store), diags_(diags), options_(options) {}
 
   void load_text(std::string_view text, const std::string& file) {
-    for (const auto& raw : yaml::split_documents(text)) {
-      auto node = yaml::parse_document(raw, file, diags_);
+    const std::vector<yaml::RawDocument> docs = yaml::split_documents(text);
+    // Documents are parsed ahead on helper threads for large files (yaml-cpp's parse is most of
+    // the load time); they are still applied, and diagnosed, one by one in file order.
+    yaml::ParseAhead parsed(docs, file, yaml::parse_helpers_for(docs.size(), text.size(), options_.parse_threads));
+    for (std::size_t i = 0; i < docs.size(); ++i) {
+      const yaml::RawDocument& raw = docs[i];
+      auto node = parsed.take(i, diags_);
       if (!node) continue;
       yaml::Reader reader(file, diags_, raw.line_offset);
       reader.lenient_api_checks = options_.lenient_api_checks;
@@ -46,6 +52,7 @@ class Loader {
         diags_.error(SourceLocation{file, raw.line_offset + 1, 1}, "",
                      std::string("internal error while reading this document: ") + e.what());
       }
+      parsed.give_back(node);
     }
   }
 

@@ -15,6 +15,13 @@ struct LoadOptions {
   bool lenient_api_checks = false;
   // `--allow-unknown-fields`: a field the API does not define is a warning, not an error.
   bool allow_unknown_fields = false;
+  // Threads parsing a file's YAML documents, the caller's included; the result is the same for
+  // every value. 1 (the default): the caller's thread alone, because once a process has started
+  // a thread every later shared_ptr count and malloc call takes its multi-threaded (atomic,
+  // locked) path, which would slow a simulation that follows the load. 0: chosen by file size
+  // and hardware (one thread for small files), for commands that end soon after loading
+  // (`lint`, `explain`, `graph`; docs/performance.md "lint and explain at size").
+  unsigned parse_threads = 1;
 };
 
 // Loads files and folders like `kubectl apply -f` (docs/design.md §3.1): folders recursively in byte

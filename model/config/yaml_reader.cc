@@ -423,8 +423,12 @@ MapReader::MapReader(const Value& value, const api::Message* schema) : value_(va
     return;
   }
   const YAML::Node& node = value.node();
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node k = it->first;  // a copy: `first` lives in the iterator's temporary
+  // One dereference per field: each `it->first` / `it->second` builds a fresh key/value pair
+  // of node handles (reference-counted copies), and Entry's nodes have no move constructor, so
+  // the vector is sized up front rather than copying every entry as it grows.
+  entries_.reserve(node.size());
+  for (const auto& kv : node) {
+    const YAML::Node& k = kv.first;
     if (!k.IsScalar()) {
       value.reader().report(Severity::Error, k, value.path(), "field names must be plain strings, got a " +
                                                                    std::string(k.IsMap() ? "map" : "list"));
@@ -440,7 +444,7 @@ MapReader::MapReader(const Value& value, const api::Message* schema) : value_(va
       ok_ = false;
       continue;
     }
-    entries_.push_back(Entry{key, k, it->second, false});
+    entries_.push_back(Entry{key, k, kv.second, false});
   }
 }
 
