@@ -200,29 +200,32 @@ inline app::Failure failure_of(const FailureSpec& f) {
   return out;
 }
 
-struct PodRt {
-  std::string_view name, workload, namespace_, version;
-  // Istio's peer labels (registry::Pod::app, the SPIFFE principal of its service account).
-  std::string_view app_label, principal;
-  const AppRt* app = nullptr;  // nullptr: answers 200 at once, unlimited workers
-  ProxyId proxy;  // its sidecar, none without one
-  app::Workers workers;  // ServerReq slots waiting for a worker, FIFO
-  std::string key;                     // "namespace/workload"
-  std::string_view ip;
-  std::uint32_t ordinal = 0;
+// Cache-line aligned: what every request at the pod reads (its state, sidecar, app, workers,
+// inbound gate, latency) in the first line, Istio's labels next, then the random streams; the
+// names only logs and events read at the end.
+struct alignas(64) PodRt {
+  bool alive = true;                   // false once crashed or terminated
+  bool terminating = false;            // graceful shutdown: serving, out of EDS
   // A host outside the mesh (a ServiceEntry endpoint, a passthrough destination): no sidecar,
   // never killed or scaled; `service` is the host it serves for telemetry, `latency` the one-way
   // leg to it when the scenario's `externals` give one.
   bool outside = false;
   bool gateway = false;  // an Istio gateway: relays what it receives through its own proxy (§11)
-  std::string_view service;
-  std::string_view behaviour_key;  // outside: the `externals` key it answers by ("" while none)
+  ProxyId proxy;  // its sidecar, none without one
+  const AppRt* app = nullptr;  // nullptr: answers 200 at once, unlimited workers
   const engine::Distribution* latency = nullptr;
-  bool alive = true;                   // false once crashed or terminated
-  bool terminating = false;            // graceful shutdown: serving, out of EDS
+  app::Workers workers;  // ServerReq slots waiting for a worker, FIFO
   // The server sidecar's inbound cluster breaker (docs/semantics.md §7.3, §9.1).
   proxy::InboundGate inbound;
+  std::string_view ip;
+  std::string_view name, workload, namespace_, version;
+  // Istio's peer labels (registry::Pod::app, the SPIFFE principal of its service account).
+  std::string_view app_label, principal;
+  std::string_view service;
   engine::RngStream service_rng, failure_rng, net_rng;
+  std::string key;                     // "namespace/workload"
+  std::uint32_t ordinal = 0;
+  std::string_view behaviour_key;  // outside: the `externals` key it answers by ("" while none)
   PodRt(std::uint64_t seed, const std::string& pod_name)
       : service_rng(seed, "pod/" + pod_name + "/service"),
         failure_rng(seed, "pod/" + pod_name + "/failures"),
