@@ -247,15 +247,15 @@ struct alignas(64) ProxyRt {
   ProxyId index;  // in MeshImpl::proxies_
   std::uint32_t workers = 2;
   std::uint64_t config_version = 1;
+  std::shared_ptr<const xds::ProxyConfig> config;
   bool cpu_on = false;  // false: zero cost, the queue is never consulted (§19.4)
   // By index into config->clusters, built on first use (see ClusterTable).
   ClusterTable clusters;
-  std::shared_ptr<const xds::ProxyConfig> config;
-  engine::RngStream route_rng, lb_rng, fault_rng, push_rng;
   // The proxy's worker threads as a CPU resource (docs/semantics.md §19): its costs (the
   // mesh's, or its workload's `apps.<w>.proxyCpu`) and the FIFO queue of work on its workers.
-  proxy::CpuCosts cpu_costs;
   proxy::WorkerQueue cpu;
+  proxy::CpuCosts cpu_costs;
+  engine::RngStream route_rng, lb_rng, fault_rng, push_rng;
   const PodMap* pod_map = nullptr;
   const registry::Registry* registry = nullptr;
   SimTime last_push{};    // pushes are applied in order
