@@ -334,9 +334,9 @@ class LoadBalancer {
   enum class FastMode : std::uint8_t { Unknown, Off, RoundRobin, LeastRequest };
   struct FastPath {
     FastMode mode = FastMode::Unknown;
-    std::uint32_t choice_count = 2;
     std::uint32_t n = 0;                  // hosts of the source the picks use
     std::uint32_t first = 0;              // hosts[0] (the single host of most clusters)
+    std::uint32_t choice_count = 2;
     const std::uint32_t* hosts = nullptr; // into priorities_[0].healthy or .all
     std::vector<std::uint64_t*> rr;       // ROUND_ROBIN: each worker's rr of the source
     // It points into this LoadBalancer's own vectors: a copy (or move) decides afresh.

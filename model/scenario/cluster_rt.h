@@ -27,25 +27,51 @@ namespace meshtwin::scenario {
 
 class MeshImpl;
 
-// Per endpoint of a cluster (by host index): rq_active and the pod. Both in one allocation,
-// rq_active first (the span the load balancer reads), so a cluster with a few hosts keeps them
-// in one cache line.
+// Per endpoint of a cluster (by host index): rq_active and the pod, rq_active first (the span
+// the load balancer reads). A cluster with one host (most of them) keeps both in the object
+// itself, in its ClusterRt's first cache line; more hosts share one heap block.
 class ClusterHosts {
  public:
+  ClusterHosts() = default;
+  ClusterHosts(const ClusterHosts&) = delete;
+  ClusterHosts& operator=(const ClusterHosts&) = delete;
+
   std::uint32_t size() const { return n_; }
-  std::span<const std::uint32_t> active() const { return {v_.data(), n_}; }
-  std::uint32_t& active(std::uint32_t host) { return v_[host]; }
-  PodId pod(std::uint32_t host) const { return PodId{v_[n_ + host]}; }
+  std::span<const std::uint32_t> active() const { return {data(), n_}; }
+  std::uint32_t& active(std::uint32_t host) { return data()[host]; }
+  PodId pod(std::uint32_t host) const { return PodId{data()[stride() + host]}; }
   // A host with no request in flight; returns its index.
   std::uint32_t add(PodId pod) {
-    v_.insert(v_.begin() + n_, 0);
-    v_.push_back(pod.value());
+    if (n_ == 0 && !heap_) {
+      one_[0] = 0;
+      one_[1] = pod.value();
+      return n_++;
+    }
+    if (!heap_ || n_ == cap_) {
+      // Grow: [active × cap | pods × cap] into a block twice the size.
+      const std::uint32_t cap = std::max<std::uint32_t>(4, 2 * cap_);
+      auto block = std::make_unique<std::uint32_t[]>(2 * static_cast<std::size_t>(cap));
+      for (std::uint32_t h = 0; h < n_; ++h) {
+        block[h] = data()[h];
+        block[cap + h] = data()[stride() + h];
+      }
+      heap_ = std::move(block);
+      cap_ = cap;
+    }
+    heap_[n_] = 0;
+    heap_[cap_ + n_] = pod.value();
     return n_++;
   }
 
  private:
-  std::vector<std::uint32_t> v_;  // n_ rq_active, then n_ pod ids
+  std::uint32_t stride() const { return heap_ ? cap_ : 1; }
+  std::uint32_t* data() { return heap_ ? heap_.get() : one_; }
+  const std::uint32_t* data() const { return heap_ ? heap_.get() : one_; }
+
+  std::unique_ptr<std::uint32_t[]> heap_;  // [active × cap_ | pods × cap_] beyond one host
+  std::uint32_t one_[2] = {0, 0};          // one host: its active count and pod
   std::uint32_t n_ = 0;
+  std::uint32_t cap_ = 0;
 };
 
 // One cluster of one proxy at run time: its load balancer, endpoints, connection pools and
@@ -57,8 +83,8 @@ struct alignas(64) ClusterRt final : proxy::ConnPool::Callbacks {
   bool overflowing = false;   // between overflow_began and overflow_ended events
   ProxyId proxy;              // owning proxy (for events)
   const config::ConsistentHashLB* hash = nullptr;  // cluster->lb.hash (set_cluster)
-  proxy::LoadBalancer lb;
   ClusterHosts hosts;
+  proxy::LoadBalancer lb;  // its fast path's single host still in the first line
   proxy::ConnPool pools;  // endpoints × workers, with the cluster's limits and counters
   // Only when the resolved DestinationRule policy has outlierDetection (§10.1). Hosts are
   // endpoint indices; its interval timer ticks through MeshImpl::on_outlier_tick.
