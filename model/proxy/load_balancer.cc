@@ -476,6 +476,22 @@ std::uint32_t LoadBalancer::choose_priority(std::uint64_t hash) const {
   return 0;
 }
 
+// LEAST_REQUEST over n > 1 equally weighted hosts: power of N choices with replacement; a later
+// draw wins only with strictly fewer active requests (§8.2).
+std::int32_t LoadBalancer::power_of_choices(const std::uint32_t* hosts, std::size_t n,
+                                            std::uint32_t choices, const Pick& pick,
+                                            engine::RngStream& rng) {
+  auto active = [&](std::uint32_t h) {
+    return h < pick.active_requests.size() ? pick.active_requests[h] : 0u;
+  };
+  std::uint32_t candidate = hosts[rng.next_u64() % n];
+  for (std::uint32_t c = 1; c < choices; ++c) {
+    const std::uint32_t sampled = hosts[rng.next_u64() % n];
+    if (active(sampled) < active(candidate)) candidate = sampled;
+  }
+  return static_cast<std::int32_t>(candidate);
+}
+
 std::int32_t LoadBalancer::choose_once(const Pick& pick, Worker& w, bool slow_start,
                                        engine::RngStream& rng) {
   // One random value picks the priority (and, for RANDOM, also the host, as Envoy does). With a
@@ -511,17 +527,7 @@ std::int32_t LoadBalancer::choose_once(const Pick& pick, Worker& w, bool slow_st
       return static_cast<std::int32_t>(src.hosts[r % n]);
     default: {
       if (n == 1) return static_cast<std::int32_t>(src.hosts[0]);
-      // Power of N choices with replacement; a later draw wins only with strictly fewer active
-      // requests (§8.2).
-      auto active = [&](std::uint32_t h) {
-        return h < pick.active_requests.size() ? pick.active_requests[h] : 0u;
-      };
-      std::uint32_t candidate = src.hosts[rng.next_u64() % n];
-      for (std::uint32_t c = 1; c < settings_.choice_count; ++c) {
-        const std::uint32_t sampled = src.hosts[rng.next_u64() % n];
-        if (active(sampled) < active(candidate)) candidate = sampled;
-      }
-      return static_cast<std::int32_t>(candidate);
+      return power_of_choices(src.hosts.data(), n, settings_.choice_count, pick, rng);
     }
   }
 }
@@ -594,7 +600,7 @@ void LoadBalancer::prepare_fast(const Pick& pick, engine::RngStream& rng) {
   fast_.mode = FastMode::Off;
   const bool kind_ok = settings_.kind == Kind::RoundRobin || settings_.kind == Kind::LeastRequest;
   const bool locality = settings_.locality_weighted && !locality_weights_.empty();
-  if (!kind_ok || priorities_.size() != 1 || slow_start_enabled() || locality) return;
+  if (!fast_allowed_ || !kind_ok || priorities_.size() != 1 || slow_start_enabled() || locality) return;
   const PriorityState& ps = priorities_[0];
   const Source& src = ps.panic ? ps.all : ps.healthy;
   if (!src.equal_weights && src.hosts.size() > 1) return;  // EDF picks
@@ -619,15 +625,7 @@ std::int32_t LoadBalancer::choose_fast_once(const Pick& pick, engine::RngStream&
     return static_cast<std::int32_t>(n == 1 ? (rr++, fast_.first) : fast_.hosts[rr++ % n]);
   }
   if (n == 1) return static_cast<std::int32_t>(fast_.first);
-  auto active = [&](std::uint32_t h) {
-    return h < pick.active_requests.size() ? pick.active_requests[h] : 0u;
-  };
-  std::uint32_t candidate = fast_.hosts[rng.next_u64() % n];
-  for (std::uint32_t c = 1; c < fast_.choice_count; ++c) {
-    const std::uint32_t sampled = fast_.hosts[rng.next_u64() % n];
-    if (active(sampled) < active(candidate)) candidate = sampled;
-  }
-  return static_cast<std::int32_t>(candidate);
+  return power_of_choices(fast_.hosts, n, fast_.choice_count, pick, rng);
 }
 
 std::int32_t LoadBalancer::choose(const Pick& pick, engine::RngStream& rng) {

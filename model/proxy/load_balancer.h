@@ -247,6 +247,13 @@ class LoadBalancer {
                                std::span<const std::int32_t> tried,
                                std::uint32_t max_selection_retries, engine::RngStream& rng);
 
+  // The fast path for the common pick (see FastPath) is on by default; tests switch it off to
+  // compare its picks and draws with the general path's.
+  void set_fast_path(bool on) {
+    fast_allowed_ = on;
+    fast_.mode = FastMode::Unknown;
+  }
+
   // ---- introspection (tests, explain output)
   xds::LbPolicy::Kind kind() const { return settings_.kind; }
   const LbSettings& settings() const { return settings_; }
@@ -324,6 +331,9 @@ class LoadBalancer {
   void sync_legacy(std::span<const std::uint32_t> eligible);
   void prepare_fast(const Pick& pick, engine::RngStream& rng);
   std::int32_t choose_fast_once(const Pick& pick, engine::RngStream& rng);
+  static std::int32_t power_of_choices(const std::uint32_t* hosts, std::size_t n,
+                                       std::uint32_t choices, const Pick& pick,
+                                       engine::RngStream& rng);
 
   // The pick as most clusters need it, readable from this object's first cache line: one
   // priority, no locality-weighted choice, no slow start, no EDF (equal weights or <= 1 host),
@@ -349,6 +359,7 @@ class LoadBalancer {
   };
   FastPath fast_;
   bool shared_dirty_ = true;
+  bool fast_allowed_ = true;
 
   LbSettings settings_;
   std::vector<HostState> hosts_;

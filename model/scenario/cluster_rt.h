@@ -115,14 +115,15 @@ struct alignas(64) ClusterRt final : proxy::ConnPool::Callbacks {
   void closed(std::uint64_t serial) override;
 };
 
-// A proxy's runtime clusters by index into its config's clusters, made on first use: a proxy
-// pays only for the clusters it sends to (a mesh of N services has ~3N clusters per proxy; a
-// dense table per proxy would grow as services × proxies). The first kInline entries are found
+// A proxy's runtime clusters (T = ClusterRt) by index into its config's clusters, made on first
+// use: a proxy pays only for the clusters it sends to (a mesh of N services has ~3N clusters per
+// proxy; a dense table per proxy would grow as services × proxies). The first kInline entries are found
 // in the table itself (most proxies send to a few clusters), the rest in an open-addressing
 // table. Lookup O(1); an entry's object never moves.
-class ClusterTable {
+template <class T>
+class IndexTable {
  public:
-  ClusterRt* find(std::int32_t index) const {
+  T* find(std::int32_t index) const {
     for (std::size_t i = 0; i < kInline; ++i)
       if (keys_[i] == index) return inline_[i];
     if (spill_.empty()) return nullptr;
@@ -132,8 +133,8 @@ class ClusterTable {
     }
   }
   // Sets (or replaces) the entry of `index`; returns the object.
-  ClusterRt& insert(std::int32_t index, std::unique_ptr<ClusterRt> rt) {
-    ClusterRt* raw = rt.get();
+  T& insert(std::int32_t index, std::unique_ptr<T> rt) {
+    T* raw = rt.get();
     owned_.push_back({index, std::move(rt)});
     for (std::size_t i = 0; i < kInline; ++i)
       if (keys_[i] == index || keys_[i] == kEmpty) {
@@ -146,8 +147,8 @@ class ClusterTable {
     return *raw;
   }
   // Takes the entry of `index` out (its lookups then find nothing).
-  std::unique_ptr<ClusterRt> take(std::int32_t index) {
-    ClusterRt* raw = find(index);
+  std::unique_ptr<T> take(std::int32_t index) {
+    T* raw = find(index);
     if (!raw) return nullptr;
     for (std::size_t i = 0; i < kInline; ++i)
       if (keys_[i] == index) inline_[i] = nullptr;
@@ -172,12 +173,12 @@ class ClusterTable {
   static constexpr std::int32_t kEmpty = -1;
   struct Slot {
     std::int32_t index = kEmpty;
-    ClusterRt* rt = nullptr;
+    T* rt = nullptr;
   };
   std::size_t slot_of(std::int32_t index) const {
     return (static_cast<std::uint32_t>(index) * 0x9E3779B9u) & (spill_.size() - 1);
   }
-  void put(std::int32_t index, ClusterRt* rt) {
+  void put(std::int32_t index, T* rt) {
     std::size_t i = slot_of(index);
     while (spill_[i].index != kEmpty && spill_[i].index != index) i = (i + 1) & (spill_.size() - 1);
     if (spill_[i].index == kEmpty) ++spilled_;
@@ -192,11 +193,13 @@ class ClusterTable {
   }
 
   std::array<std::int32_t, kInline> keys_{kEmpty, kEmpty, kEmpty, kEmpty};
-  std::array<ClusterRt*, kInline> inline_{};
+  std::array<T*, kInline> inline_{};
   std::vector<Slot> spill_;  // power-of-two size, at most half full
   std::size_t spilled_ = 0;
   // The objects, in insertion order (a replaced entry's object stays until the table goes).
-  std::vector<std::pair<std::int32_t, std::unique_ptr<ClusterRt>>> owned_;
+  std::vector<std::pair<std::int32_t, std::unique_ptr<T>>> owned_;
 };
+
+using ClusterTable = IndexTable<ClusterRt>;
 
 }  // namespace meshtwin::scenario
