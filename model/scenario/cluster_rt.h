@@ -81,10 +81,13 @@ struct alignas(64) ClusterRt final : proxy::ConnPool::Callbacks {
   bool retired = false;       // a push replaced it (its endpoints changed); retries move on
   bool original_dst = false;  // cluster->type == ORIGINAL_DST (set_cluster)
   bool overflowing = false;   // between overflow_began and overflow_ended events
-  ProxyId proxy;              // owning proxy (for events)
+  // The target port every endpoint shares (set_cluster), 0 when they differ: what a request
+  // arrives on without reading the compiled cluster's endpoint list.
+  std::uint32_t port = 0;
   const config::ConsistentHashLB* hash = nullptr;  // cluster->lb.hash (set_cluster)
   ClusterHosts hosts;
   proxy::LoadBalancer lb;  // its fast path's single host still in the first line
+  ProxyId proxy;           // owning proxy (for events)
   proxy::ConnPool pools;  // endpoints × workers, with the cluster's limits and counters
   // Only when the resolved DestinationRule policy has outlierDetection (§10.1). Hosts are
   // endpoint indices; its interval timer ticks through MeshImpl::on_outlier_tick.
@@ -105,6 +108,13 @@ struct alignas(64) ClusterRt final : proxy::ConnPool::Callbacks {
     cluster = &c;
     original_dst = c.type == xds::Cluster::Type::OriginalDst;
     hash = c.lb.hash ? &*c.lb.hash : nullptr;
+    port = c.endpoints.empty() ? 0 : c.endpoints[0].port;
+    for (const xds::ClusterEndpoint& e : c.endpoints)
+      if (e.port != port) port = 0;
+  }
+  // The pod port a request to `host` arrives on (the endpoint's target port).
+  std::uint32_t endpoint_port(std::uint32_t host) const {
+    return port != 0 ? port : cluster->endpoints[host].port;
   }
 
   // proxy::ConnPool::Callbacks (mesh_upstream.cc)

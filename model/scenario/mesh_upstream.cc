@@ -242,7 +242,7 @@ void MeshImpl::send_to_server(StreamId slot) {
   // The pod port it arrives on: the endpoint's (a Service's targetPort), or for ORIGINAL_DST
   // the port the app dialled.
   r.port = s.host != proxy::kNoHost && s.crt && !s.crt->original_dst
-               ? s.crt->cluster->endpoints[static_cast<std::size_t>(s.host)].port
+               ? s.crt->endpoint_port(static_cast<std::uint32_t>(s.host))
                : s.target->port;
   s.server_req = req;
   s.server_gen = r.gen;
