@@ -201,8 +201,8 @@ inline app::Failure failure_of(const FailureSpec& f) {
 }
 
 // Cache-line aligned: what every request at the pod reads (its state, sidecar, app, workers,
-// inbound gate, latency) in the first line, Istio's labels next, then the random streams; the
-// names only logs and events read at the end.
+// latency) in the first line, Istio's labels and the inbound gate in the next two, then the
+// random streams; what only logs, events and setup read at the end.
 struct alignas(64) PodRt {
   bool alive = true;                   // false once crashed or terminated
   bool terminating = false;            // graceful shutdown: serving, out of EDS
@@ -215,12 +215,14 @@ struct alignas(64) PodRt {
   const AppRt* app = nullptr;  // nullptr: answers 200 at once, unlimited workers
   const engine::Distribution* latency = nullptr;
   app::Workers workers;  // ServerReq slots waiting for a worker, FIFO
+  std::string_view ip;
+  // Istio's peer labels (registry::Pod::app, the SPIFFE principal of its service account): the
+  // next two lines, which every hop's telemetry reads.
+  alignas(64) std::string_view name;
+  std::string_view workload, namespace_, version;
+  std::string_view app_label, principal;
   // The server sidecar's inbound cluster breaker (docs/semantics.md §7.3, §9.1).
   proxy::InboundGate inbound;
-  std::string_view ip;
-  std::string_view name, workload, namespace_, version;
-  // Istio's peer labels (registry::Pod::app, the SPIFFE principal of its service account).
-  std::string_view app_label, principal;
   std::string_view service;
   engine::RngStream service_rng, failure_rng, net_rng;
   std::string key;                     // "namespace/workload"
