@@ -29,12 +29,16 @@ class MeshImpl;
 
 // Per endpoint of a cluster (by host index): rq_active and the pod, rq_active first (the span
 // the load balancer reads). A cluster with one host (most of them) keeps both in the object
-// itself, in its ClusterRt's first cache line; more hosts share one heap block.
+// itself (where the block's pointer would be), in its ClusterRt's first cache line; more hosts
+// share one heap block. 16 bytes.
 class ClusterHosts {
  public:
-  ClusterHosts() = default;
+  ClusterHosts() { one_[0] = one_[1] = 0; }
   ClusterHosts(const ClusterHosts&) = delete;
   ClusterHosts& operator=(const ClusterHosts&) = delete;
+  ~ClusterHosts() {
+    if (cap_ > 0) delete[] heap_;
+  }
 
   std::uint32_t size() const { return n_; }
   std::span<const std::uint32_t> active() const { return {data(), n_}; }
@@ -42,20 +46,21 @@ class ClusterHosts {
   PodId pod(std::uint32_t host) const { return PodId{data()[stride() + host]}; }
   // A host with no request in flight; returns its index.
   std::uint32_t add(PodId pod) {
-    if (n_ == 0 && !heap_) {
+    if (n_ == 0 && cap_ == 0) {
       one_[0] = 0;
       one_[1] = pod.value();
       return n_++;
     }
-    if (!heap_ || n_ == cap_) {
+    if (n_ >= cap_) {
       // Grow: [active × cap | pods × cap] into a block twice the size.
       const std::uint32_t cap = std::max<std::uint32_t>(4, 2 * cap_);
-      auto block = std::make_unique<std::uint32_t[]>(2 * static_cast<std::size_t>(cap));
+      auto* block = new std::uint32_t[2 * static_cast<std::size_t>(cap)];
       for (std::uint32_t h = 0; h < n_; ++h) {
         block[h] = data()[h];
         block[cap + h] = data()[stride() + h];
       }
-      heap_ = std::move(block);
+      if (cap_ > 0) delete[] heap_;
+      heap_ = block;
       cap_ = cap;
     }
     heap_[n_] = 0;
@@ -64,12 +69,14 @@ class ClusterHosts {
   }
 
  private:
-  std::uint32_t stride() const { return heap_ ? cap_ : 1; }
-  std::uint32_t* data() { return heap_ ? heap_.get() : one_; }
-  const std::uint32_t* data() const { return heap_ ? heap_.get() : one_; }
+  std::uint32_t stride() const { return cap_ > 0 ? cap_ : 1; }
+  std::uint32_t* data() { return cap_ > 0 ? heap_ : one_; }
+  const std::uint32_t* data() const { return cap_ > 0 ? heap_ : one_; }
 
-  std::unique_ptr<std::uint32_t[]> heap_;  // [active × cap_ | pods × cap_] beyond one host
-  std::uint32_t one_[2] = {0, 0};          // one host: its active count and pod
+  union {
+    std::uint32_t* heap_;     // cap_ > 0: [active × cap_ | pods × cap_]
+    std::uint32_t one_[2];    // cap_ == 0: one host's active count and pod
+  };
   std::uint32_t n_ = 0;
   std::uint32_t cap_ = 0;
 };
@@ -86,12 +93,13 @@ struct alignas(64) ClusterRt final : proxy::ConnPool::Callbacks {
   std::uint32_t port = 0;
   const config::ConsistentHashLB* hash = nullptr;  // cluster->lb.hash (set_cluster)
   ClusterHosts hosts;
+  // Only when the resolved DestinationRule policy has outlierDetection (§10.1). Hosts are
+  // endpoint indices; its interval timer ticks through MeshImpl::on_outlier_tick. Every attempt
+  // asks whether there is one.
+  std::unique_ptr<proxy::OutlierDetector> outlier;
   proxy::LoadBalancer lb;  // its fast path's single host still in the first line
   ProxyId proxy;           // owning proxy (for events)
   proxy::ConnPool pools;  // endpoints × workers, with the cluster's limits and counters
-  // Only when the resolved DestinationRule policy has outlierDetection (§10.1). Hosts are
-  // endpoint indices; its interval timer ticks through MeshImpl::on_outlier_tick.
-  std::unique_ptr<proxy::OutlierDetector> outlier;
   const xds::Cluster* cluster = nullptr;  // in the snapshot it was built from (set_cluster)
   std::string_view name;
   std::string_view service;  // destination_service label (FQDN), "unknown" for passthrough
