@@ -41,6 +41,7 @@ ConnPool::AcquireResult ConnPool::acquire(HostPoolId pool, const PoolRequest& re
   HostPool& queue = pools_[pool.value()];
   if (!queue.pending) queue.pending = std::make_unique<std::deque<PoolRequest>>();
   queue.pending->push_back(request);
+  ++queue.pending_count;
   ++counters_.pending_requests;
   maybe_connect(pool);
   return {Acquired::Queued};
@@ -165,9 +166,10 @@ void ConnPool::make_idle(HostPool& pool, ConnectionId conn, SimTime now) {
 // The oldest request still waiting, taken out of the queue (entries of requests that gave up
 // meanwhile are skipped).
 bool ConnPool::pop_pending(HostPool& pool, PoolRequest& out) {
-  while (pool.pending && !pool.pending->empty()) {
+  while (pool.pending_count > 0) {
     const PoolRequest r = pool.pending->front();
     pool.pending->pop_front();
+    --pool.pending_count;
     if (!callbacks_->claim(r)) continue;
     --counters_.pending_requests;
     out = r;

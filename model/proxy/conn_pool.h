@@ -54,9 +54,11 @@ struct alignas(64) HostPool {
   std::uint32_t open = 0;
   std::uint32_t connecting = 0;
   std::uint32_t active_streams = 0;  // HTTP/2
-  // Requests waiting for a connection, FIFO; nullptr while none ever waited.
+  // Requests waiting for a connection, FIFO; nullptr while none ever waited. Its length is
+  // kept here too, so a release asks the queue (a line of its own) only when it has entries.
   std::unique_ptr<std::deque<PoolRequest>> pending;
-  std::size_t pending_size() const { return pending ? pending->size() : 0; }
+  std::uint32_t pending_count = 0;
+  std::size_t pending_size() const { return pending_count; }
 };
 
 class ConnPool {
