@@ -122,15 +122,16 @@ bool Workers::take_or_wait(std::uint32_t request, std::uint32_t limit) {
     ++busy_;
     return true;
   }
-  waiting_.push_back(request);
+  if (!waiting_) waiting_ = std::make_unique<std::deque<std::uint32_t>>();
+  waiting_->push_back(request);
   return false;
 }
 
 std::uint32_t Workers::release() {
   --busy_;
-  if (waiting_.empty()) return kNone;
-  const std::uint32_t next = waiting_.front();
-  waiting_.pop_front();
+  if (!waiting_ || waiting_->empty()) return kNone;
+  const std::uint32_t next = waiting_->front();
+  waiting_->pop_front();
   return next;
 }
 

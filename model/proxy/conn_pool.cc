@@ -4,8 +4,8 @@ namespace meshtwin::proxy {
 
 ConnPool::ConnPool(const CircuitBreakerThresholds& limits, std::uint32_t hosts,
                    std::uint32_t workers, Callbacks& callbacks, std::uint64_t* serials)
-    : limits_(limits), pools_(static_cast<std::size_t>(hosts) * workers), workers_(workers),
-      callbacks_(&callbacks), shared_serials_(serials) {}
+    : pools_(static_cast<std::size_t>(hosts) * workers), workers_(workers), http2_(limits.http2),
+      limits_(limits), callbacks_(&callbacks), shared_serials_(serials) {}
 
 std::uint32_t ConnPool::add_host() {
   pools_.resize(pools_.size() + workers_);
@@ -17,16 +17,17 @@ ConnPool::AcquireResult ConnPool::acquire(HostPoolId pool, const PoolRequest& re
   HostPool& p = pools_[pool.value()];
   if (tcp_proxy) {
     if (counters_.connections >= limits_.max_connections) return {Acquired::Overflow};
-  } else if (limits_.http2) {
+  } else if (http2_) {
     if (p.open > 0 &&
         p.active_streams < static_cast<std::uint64_t>(p.open) * limits_.max_concurrent_streams) {
       return try_attach(pool, ConnectionId{0}, now) ? AcquireResult{Acquired::Attached, ConnectionId{0}}
                                       : AcquireResult{Acquired::Overflow};
     }
   } else {
-    while (!p.idle.empty()) {
-      const ConnectionId conn = p.idle.back();
-      p.idle.pop_back();
+    while (p.idle > 0) {
+      const ConnectionId conn = p.idle_head;
+      p.idle_head = p.conns[conn.value()].next;
+      --p.idle;
       if (now - p.conns[conn.value()].idle_since >= limits_.idle_timeout) {
         release_connection(pool, conn, true, now);
         continue;  // the idle timeout closed it; Envoy would not have it any more
@@ -37,7 +38,10 @@ ConnPool::AcquireResult ConnPool::acquire(HostPoolId pool, const PoolRequest& re
   }
   if (!tcp_proxy && counters_.pending_requests >= limits_.max_pending_requests)
     return {Acquired::Overflow};
-  pools_[pool.value()].pending.push_back(request);
+  HostPool& queue = pools_[pool.value()];
+  if (!queue.pending) queue.pending = std::make_unique<std::deque<PoolRequest>>();
+  queue.pending->push_back(request);
+  ++queue.pending_count;
   ++counters_.pending_requests;
   maybe_connect(pool);
   return {Acquired::Queued};
@@ -48,11 +52,11 @@ ConnPool::AcquireResult ConnPool::acquire(HostPoolId pool, const PoolRequest& re
 bool ConnPool::try_attach(HostPoolId pool, ConnectionId conn, SimTime now) {
   HostPool& p = pools_[pool.value()];
   if (counters_.active_requests >= limits_.max_requests) {
-    if (!limits_.http2) make_idle(p, conn, now);
+    if (!http2_) make_idle(p, conn, now);
     return false;
   }
   ++counters_.active_requests;
-  if (limits_.http2) ++p.active_streams;
+  if (http2_) ++p.active_streams;
   return true;
 }
 
@@ -67,9 +71,9 @@ void ConnPool::attach_or_overflow(HostPoolId pool, const PoolRequest& request,
 
 void ConnPool::maybe_connect(HostPoolId pool) {
   HostPool& p = pools_[pool.value()];
-  if (limits_.http2) {
+  if (http2_) {
     if (p.open + p.connecting > 0) return;  // one multiplexed connection per pool
-  } else if (p.connecting >= p.pending.size()) {
+  } else if (p.connecting >= p.pending_size()) {
     return;  // enough connections already on the way for the queue
   }
   // A pool without any connection always opens one, even past max_connections (E-CBDOC).
@@ -83,9 +87,9 @@ void ConnPool::connected(HostPoolId pool, SimTime now) {
   HostPool& p = pools_[pool.value()];
   --p.connecting;
   ConnectionId conn;
-  if (!p.free_ids.empty()) {
-    conn = p.free_ids.back();
-    p.free_ids.pop_back();
+  if (p.free_head.valid()) {
+    conn = p.free_head;
+    p.free_head = p.conns[conn.value()].next;
     p.conns[conn.value()] = Connection{};
   } else {
     conn = ConnectionId{static_cast<std::uint32_t>(p.conns.size())};
@@ -98,10 +102,10 @@ void ConnPool::connected(HostPoolId pool, SimTime now) {
   // (ORIGINAL_DST), so the pool is looked up again after each.
   for (PoolRequest r; pop_pending(pools_[pool.value()], r);) {
     attach_or_overflow(pool, r, conn, now);
-    if (!limits_.http2) return;  // HTTP/1.1: one request per connection
+    if (!http2_) return;  // HTTP/1.1: one request per connection
     if (pools_[pool.value()].active_streams >= limits_.max_concurrent_streams) return;
   }
-  if (!limits_.http2) make_idle(pools_[pool.value()], conn, now);
+  if (!http2_) make_idle(pools_[pool.value()], conn, now);
 }
 
 void ConnPool::connect_failed(HostPoolId pool, std::vector<PoolRequest>& failed) {
@@ -114,7 +118,7 @@ void ConnPool::connect_failed(HostPoolId pool, std::vector<PoolRequest>& failed)
 void ConnPool::release(HostPoolId pool, ConnectionId conn, bool close, SimTime now) {
   --counters_.active_requests;
   HostPool& p = pools_[pool.value()];
-  if (limits_.http2) {
+  if (http2_) {
     --p.active_streams;
     ++p.conns[conn.value()].requests;
     // A freed stream lets the next queued request in.
@@ -139,8 +143,9 @@ void ConnPool::release_connection(HostPoolId pool, ConnectionId conn, bool close
     p.conns[conn.value()].open = false;
     --p.open;
     --counters_.connections;
-    p.free_ids.push_back(conn);
-    if (!p.pending.empty()) maybe_connect(pool);
+    p.conns[conn.value()].next = p.free_head;
+    p.free_head = conn;
+    if (p.pending_size() > 0) maybe_connect(pool);
     return;
   }
   if (PoolRequest next; pop_pending(p, next)) {
@@ -151,16 +156,20 @@ void ConnPool::release_connection(HostPoolId pool, ConnectionId conn, bool close
 }
 
 void ConnPool::make_idle(HostPool& pool, ConnectionId conn, SimTime now) {
-  pool.conns[conn.value()].idle_since = now;
-  pool.idle.push_back(conn);
+  Connection& c = pool.conns[conn.value()];
+  c.idle_since = now;
+  c.next = pool.idle_head;
+  pool.idle_head = conn;
+  ++pool.idle;
 }
 
 // The oldest request still waiting, taken out of the queue (entries of requests that gave up
 // meanwhile are skipped).
 bool ConnPool::pop_pending(HostPool& pool, PoolRequest& out) {
-  while (!pool.pending.empty()) {
-    const PoolRequest r = pool.pending.front();
-    pool.pending.pop_front();
+  while (pool.pending_count > 0) {
+    const PoolRequest r = pool.pending->front();
+    pool.pending->pop_front();
+    --pool.pending_count;
     if (!callbacks_->claim(r)) continue;
     --counters_.pending_requests;
     out = r;

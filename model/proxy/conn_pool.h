@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <vector>
 
 #include "engine/strong_index.h"
@@ -35,20 +36,29 @@ struct PoolRequest {
 // have at most one connection that multiplexes streams (§9.2).
 struct Connection {
   std::uint64_t serial = 0;    // unique among the connections of the pool's serial source
-  std::uint32_t requests = 0;  // served so far (maxRequestsPerConnection)
   SimTime idle_since{};
+  std::uint32_t requests = 0;  // served so far (maxRequestsPerConnection)
+  // The next connection of the pool's idle stack (while idle) or free stack (while closed).
+  ConnectionId next;
   bool open = false;
 };
 
-// Envoy's connection pool for one (worker, host) of a cluster in one proxy (§9.2).
-struct HostPool {
-  std::vector<Connection> conns;         // by ConnectionId
-  std::vector<ConnectionId> idle;      // HTTP/1.1 ready connections without a request
-  std::vector<ConnectionId> free_ids;  // closed connection slots to reuse
+// Envoy's connection pool for one (worker, host) of a cluster in one proxy (§9.2). One cache
+// line: a hop reads it, then the connection it takes (the idle and free lists are stacks
+// threaded through the connections, the rarely used queue is allocated on first use).
+struct alignas(64) HostPool {
+  std::vector<Connection> conns;  // by ConnectionId
+  ConnectionId idle_head;         // HTTP/1.1 ready connections without a request, LIFO
+  ConnectionId free_head;         // closed connection slots to reuse, LIFO
+  std::uint32_t idle = 0;         // connections on the idle stack
   std::uint32_t open = 0;
   std::uint32_t connecting = 0;
-  std::uint32_t active_streams = 0;     // HTTP/2
-  std::deque<PoolRequest> pending;      // requests waiting for a connection, FIFO
+  std::uint32_t active_streams = 0;  // HTTP/2
+  // Requests waiting for a connection, FIFO; nullptr while none ever waited. Its length is
+  // kept here too, so a release asks the queue (a line of its own) only when it has entries.
+  std::unique_ptr<std::deque<PoolRequest>> pending;
+  std::uint32_t pending_count = 0;
+  std::size_t pending_size() const { return pending_count; }
 };
 
 class ConnPool {
@@ -131,10 +141,12 @@ class ConnPool {
   void make_idle(HostPool& pool, ConnectionId conn, SimTime now);
   bool pop_pending(HostPool& pool, PoolRequest& out);
 
-  CircuitBreakerThresholds limits_;
+  // A hop reads the first line (counters, pools, the http2 flag) and limits_'s first line.
   CircuitBreakerCounters counters_;
   std::vector<HostPool> pools_;  // hosts × workers, host-major, by HostPoolId
   std::uint32_t workers_;
+  bool http2_;  // limits_.http2
+  alignas(64) CircuitBreakerThresholds limits_;
   Callbacks* callbacks_;
   std::uint64_t* shared_serials_;  // nullptr: own_serials_ (a pointer to it would dangle on a move)
   std::uint64_t own_serials_ = 1;

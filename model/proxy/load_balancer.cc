@@ -41,6 +41,7 @@ bool LoadBalancer::is_healthy(std::uint32_t host) const {
 }
 
 void LoadBalancer::mark_dirty(std::uint32_t priority) {
+  fast_.mode = FastMode::Unknown;
   if (priority >= priorities_.size()) return;
   priority_dirty_[priority] = 1;
   shared_dirty_ = true;
@@ -53,6 +54,7 @@ void LoadBalancer::mark_dirty(std::uint32_t priority) {
 std::vector<std::int32_t> LoadBalancer::set_hosts(std::vector<LbHost> hosts,
                                                   std::vector<std::uint32_t> locality_weights,
                                                   SimTime now) {
+  fast_.mode = FastMode::Unknown;  // the host lists it points into may be rebuilt
   if (!started_) {
     // Envoy starts latest_host_added_time_ at LB creation, so the first window counts as slow
     // start for every initial host.
@@ -474,6 +476,22 @@ std::uint32_t LoadBalancer::choose_priority(std::uint64_t hash) const {
   return 0;
 }
 
+// LEAST_REQUEST over n > 1 equally weighted hosts: power of N choices with replacement; a later
+// draw wins only with strictly fewer active requests (§8.2).
+std::int32_t LoadBalancer::power_of_choices(const std::uint32_t* hosts, std::size_t n,
+                                            std::uint32_t choices, const Pick& pick,
+                                            engine::RngStream& rng) {
+  auto active = [&](std::uint32_t h) {
+    return h < pick.active_requests.size() ? pick.active_requests[h] : 0u;
+  };
+  std::uint32_t candidate = hosts[rng.next_u64() % n];
+  for (std::uint32_t c = 1; c < choices; ++c) {
+    const std::uint32_t sampled = hosts[rng.next_u64() % n];
+    if (active(sampled) < active(candidate)) candidate = sampled;
+  }
+  return static_cast<std::int32_t>(candidate);
+}
+
 std::int32_t LoadBalancer::choose_once(const Pick& pick, Worker& w, bool slow_start,
                                        engine::RngStream& rng) {
   // One random value picks the priority (and, for RANDOM, also the host, as Envoy does). With a
@@ -509,17 +527,7 @@ std::int32_t LoadBalancer::choose_once(const Pick& pick, Worker& w, bool slow_st
       return static_cast<std::int32_t>(src.hosts[r % n]);
     default: {
       if (n == 1) return static_cast<std::int32_t>(src.hosts[0]);
-      // Power of N choices with replacement; a later draw wins only with strictly fewer active
-      // requests (§8.2).
-      auto active = [&](std::uint32_t h) {
-        return h < pick.active_requests.size() ? pick.active_requests[h] : 0u;
-      };
-      std::uint32_t candidate = src.hosts[rng.next_u64() % n];
-      for (std::uint32_t c = 1; c < settings_.choice_count; ++c) {
-        const std::uint32_t sampled = src.hosts[rng.next_u64() % n];
-        if (active(sampled) < active(candidate)) candidate = sampled;
-      }
-      return static_cast<std::int32_t>(candidate);
+      return power_of_choices(src.hosts.data(), n, settings_.choice_count, pick, rng);
     }
   }
 }
@@ -582,7 +590,55 @@ std::int32_t LoadBalancer::choose_hash(const Pick& pick, engine::RngStream& rng)
   return host;
 }
 
+// Decides whether picks can take the fast path until the next change. The rebuilds it does
+// are those the slow path would do at this pick; the other workers' rebuilds it does early are
+// the same as at their own first pick, because under the fast path's conditions a worker's
+// rebuild reads neither the pick (no slow start, no EDF weights) nor the stream (no locality
+// scheduler).
+void LoadBalancer::prepare_fast(const Pick& pick, engine::RngStream& rng) {
+  if (shared_dirty_) rebuild_shared();
+  fast_.mode = FastMode::Off;
+  const bool kind_ok = settings_.kind == Kind::RoundRobin || settings_.kind == Kind::LeastRequest;
+  const bool locality = settings_.locality_weighted && !locality_weights_.empty();
+  if (!fast_allowed_ || !kind_ok || priorities_.size() != 1 || slow_start_enabled() || locality) return;
+  const PriorityState& ps = priorities_[0];
+  const Source& src = ps.panic ? ps.all : ps.healthy;
+  if (!src.equal_weights && src.hosts.size() > 1) return;  // EDF picks
+  fast_.rr.clear();
+  for (Worker& w : workers_) {
+    if (w.dirty) rebuild_worker(w, pick, rng);
+    fast_.rr.push_back(&w.priorities[0].sources[ps.panic ? 0 : 1].rr);
+  }
+  fast_.n = static_cast<std::uint32_t>(src.hosts.size());
+  fast_.hosts = src.hosts.data();
+  fast_.first = fast_.n > 0 ? src.hosts[0] : 0;
+  fast_.choice_count = settings_.choice_count;
+  fast_.mode = settings_.kind == Kind::RoundRobin ? FastMode::RoundRobin : FastMode::LeastRequest;
+}
+
+// choose_once under the fast path's conditions: source 1 (0 in panic) of priority 0, no EDF.
+std::int32_t LoadBalancer::choose_fast_once(const Pick& pick, engine::RngStream& rng) {
+  const std::uint32_t n = fast_.n;
+  if (n == 0) return kNoHost;
+  if (fast_.mode == FastMode::RoundRobin) {
+    std::uint64_t& rr = *fast_.rr[pick.worker % fast_.rr.size()];
+    return static_cast<std::int32_t>(n == 1 ? (rr++, fast_.first) : fast_.hosts[rr++ % n]);
+  }
+  if (n == 1) return static_cast<std::int32_t>(fast_.first);
+  return power_of_choices(fast_.hosts, n, fast_.choice_count, pick, rng);
+}
+
 std::int32_t LoadBalancer::choose(const Pick& pick, engine::RngStream& rng) {
+  if (fast_.mode == FastMode::Unknown) prepare_fast(pick, rng);
+  if (fast_.mode != FastMode::Off) {
+    const std::uint32_t attempts = pick.avoid.empty() ? 1 : 1 + pick.max_selection_retries;
+    std::int32_t host = kNoHost;
+    for (std::uint32_t i = 0; i < attempts; ++i) {
+      host = choose_fast_once(pick, rng);
+      if (host == kNoHost || !contains(pick.avoid, host)) return host;
+    }
+    return host;
+  }
   if (shared_dirty_) rebuild_shared();
   if (hash_based()) return choose_hash(pick, rng);
   Worker& w = workers_[pick.worker % workers_.size()];

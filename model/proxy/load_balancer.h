@@ -247,6 +247,13 @@ class LoadBalancer {
                                std::span<const std::int32_t> tried,
                                std::uint32_t max_selection_retries, engine::RngStream& rng);
 
+  // The fast path for the common pick (see FastPath) is on by default; tests switch it off to
+  // compare its picks and draws with the general path's.
+  void set_fast_path(bool on) {
+    fast_allowed_ = on;
+    fast_.mode = FastMode::Unknown;
+  }
+
   // ---- introspection (tests, explain output)
   xds::LbPolicy::Kind kind() const { return settings_.kind; }
   const LbSettings& settings() const { return settings_; }
@@ -322,6 +329,37 @@ class LoadBalancer {
   std::int32_t table_lookup(const PriorityState& ps, std::uint64_t hash,
                             std::uint32_t attempt) const;
   void sync_legacy(std::span<const std::uint32_t> eligible);
+  void prepare_fast(const Pick& pick, engine::RngStream& rng);
+  std::int32_t choose_fast_once(const Pick& pick, engine::RngStream& rng);
+  static std::int32_t power_of_choices(const std::uint32_t* hosts, std::size_t n,
+                                       std::uint32_t choices, const Pick& pick,
+                                       engine::RngStream& rng);
+
+  // The pick as most clusters need it, readable from this object's first cache line: one
+  // priority, no locality-weighted choice, no slow start, no EDF (equal weights or <= 1 host),
+  // ROUND_ROBIN or LEAST_REQUEST. Its picks and draws are exactly those of choose_once; it only
+  // skips the walk through workers_ → priorities → sources → priorities_ → hosts (five
+  // dependent heap lines per pick, the LB's cache misses at 1,000 services,
+  // docs/performance.md). Decided after each rebuild (mark_dirty resets it to Unknown).
+  enum class FastMode : std::uint8_t { Unknown, Off, RoundRobin, LeastRequest };
+  struct FastPath {
+    FastMode mode = FastMode::Unknown;
+    std::uint32_t n = 0;                  // hosts of the source the picks use
+    std::uint32_t first = 0;              // hosts[0] (the single host of most clusters)
+    std::uint32_t choice_count = 2;
+    const std::uint32_t* hosts = nullptr; // into priorities_[0].healthy or .all
+    std::vector<std::uint64_t*> rr;       // ROUND_ROBIN: each worker's rr of the source
+    // It points into this LoadBalancer's own vectors: a copy (or move) decides afresh.
+    FastPath() = default;
+    FastPath(const FastPath&) {}
+    FastPath& operator=(const FastPath&) {
+      mode = FastMode::Unknown;
+      return *this;
+    }
+  };
+  FastPath fast_;
+  bool shared_dirty_ = true;
+  bool fast_allowed_ = true;
 
   LbSettings settings_;
   std::vector<HostState> hosts_;
@@ -332,7 +370,6 @@ class LoadBalancer {
   std::vector<PriorityState> priorities_;
   std::vector<std::uint32_t> load_;  // healthy load percent per priority
   std::vector<char> priority_dirty_;
-  bool shared_dirty_ = true;
   std::vector<Worker> workers_;
 
   std::vector<std::uint32_t> legacy_eligible_;  // the old interface's last host list

@@ -188,8 +188,9 @@ void InboundGate::resolve(const xds::ProxyConfig& own, const xds::Cluster* via) 
 InboundGate::Admit InboundGate::admit(std::uint32_t request) {
   if (!limited_) return Admit::Pass;
   if (active_ >= max_active_) {
-    if (waiting_.size() >= max_pending_) return Admit::Overflow;
-    waiting_.push_back(request);
+    if (!waiting_) waiting_ = std::make_unique<std::deque<std::uint32_t>>();
+    if (waiting_->size() >= max_pending_) return Admit::Overflow;
+    waiting_->push_back(request);
     return Admit::Wait;
   }
   ++active_;
@@ -197,9 +198,9 @@ InboundGate::Admit InboundGate::admit(std::uint32_t request) {
 }
 
 std::uint32_t InboundGate::next_waiting() {
-  if (waiting_.empty()) return kNone;
-  const std::uint32_t next = waiting_.front();
-  waiting_.pop_front();
+  if (!waiting_ || waiting_->empty()) return kNone;
+  const std::uint32_t next = waiting_->front();
+  waiting_->pop_front();
   return next;
 }
 

@@ -164,13 +164,10 @@ void MeshImpl::route_stream(StreamId slot) {
 // The host index of `pod` in an ORIGINAL_DST cluster, added on first use. O(hosts): such a
 // cluster has one host per distinct destination a proxy has sent to.
 std::int32_t MeshImpl::original_dst_host(ClusterRt& c, PodId pod) {
-  for (std::size_t h = 0; h < c.endpoints.size(); ++h)
-    if (c.endpoints[h].pod == pod) return static_cast<std::int32_t>(h);
-  const PodRt& d = pods_[pod];
-  c.endpoints.push_back({pod, d.name, d.workload, d.version});
-  c.active.push_back(0);
+  for (std::uint32_t h = 0; h < c.hosts.size(); ++h)
+    if (c.hosts.pod(h) == pod) return static_cast<std::int32_t>(h);
   c.pools.add_host();
-  return static_cast<std::int32_t>(c.endpoints.size() - 1);
+  return static_cast<std::int32_t>(c.hosts.add(pod));
 }
 
 // Where the app's own connection lands without a load balancer (kube-proxy for a caller
@@ -212,8 +209,7 @@ std::string_view MeshImpl::destination_service(const Stream& s) {
 
 // The runtime state of one cluster in one proxy, built on first use.
 ClusterRt& MeshImpl::ensure_cluster(ProxyRt& p, std::int32_t index) {
-  std::unique_ptr<ClusterRt>& slot = p.clusters[index];
-  if (slot) return *slot;
+  if (ClusterRt* known = p.clusters.find(index)) return *known;
   {
     const xds::Cluster& cluster = p.config->clusters[index];
     engine::RngStream seed_rng(seed_, "proxy/" + std::string(p.name) + "/lb/" + cluster.name);
@@ -234,15 +230,12 @@ ClusterRt& MeshImpl::ensure_cluster(ProxyRt& p, std::int32_t index) {
       const auto& ep = cluster.endpoints[e];
       // A ServiceEntry endpoint (or DNS host) is a host outside the mesh answering as the
       // scenario's `externals` say (§12.1).
-      const PodId pod_id = endpoint_pod(ep, *p.pod_map, cluster.service_hostname);
-      const PodRt& pod = pods_[pod_id];
-      rt->endpoints.push_back({pod_id, pod.name, pod.workload, pod.version});
-      rt->active.push_back(0);
+      rt->hosts.add(endpoint_pod(ep, *p.pod_map, cluster.service_hostname));
       rt->healthy_in_eds += ep.healthy;
     }
     rt->lb.set_hosts(std::move(setup.hosts), std::move(setup.locality_weights), sim_.now());
     rt->proxy = p.index;
-    rt->cluster = &cluster;
+    rt->set_cluster(cluster);
     if (cluster.outlier_detection) {
       rt->outlier = std::make_unique<proxy::OutlierDetector>(
           proxy::resolve_outlier_detection(*cluster.outlier_detection),
@@ -254,9 +247,8 @@ ClusterRt& MeshImpl::ensure_cluster(ProxyRt& p, std::int32_t index) {
                        &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_outlier_tick>, this,
                        outlier_clusters_.size() - 1);
     }
-    slot = std::move(rt);
+    return p.clusters.insert(index, std::move(rt));
   }
-  return *slot;
 }
 
 void MeshImpl::on_fault_delay_done(std::uint64_t arg) {
@@ -355,8 +347,7 @@ void MeshImpl::start_attempt(StreamId slot) {
       }
     }
     ClusterRt& c = *s.crt;
-    const xds::Cluster& cluster = *c.cluster;
-    if (cluster.type == xds::Cluster::Type::OriginalDst) {
+    if (c.original_dst) {
       // ORIGINAL_DST (PassthroughCluster, headless services, ServiceEntry resolution NONE): to
       // the address the app dialled — a Service's pods via kube-proxy, or the host outside the
       // mesh — each distinct destination a host of the cluster made on demand, with its own
@@ -367,15 +358,15 @@ void MeshImpl::start_attempt(StreamId slot) {
       proxy::LoadBalancer::Pick pick;
       pick.worker = s.worker;
       pick.now = sim_.now();
-      pick.active_requests = c.active;
-      if (cluster.lb.hash) {
+      pick.active_requests = c.hosts.active();
+      if (c.hash) {
         xds::RequestAttributes request;
         request.authority = s.target->authority;
         request.path = s.target->path;
         request.method = s.target->method;
         request.headers = s.headers.items.data();
         request.header_count = s.headers.count;
-        pick.hash = proxy::request_hash(*cluster.lb.hash, request, pods_[s.src_pod].ip).hash;
+        pick.hash = proxy::request_hash(*c.hash, request, pods_[s.src_pod].ip).hash;
       }
       if (s.router.avoid_previous_hosts()) {
         pick.avoid = s.router.hosts_tried();
@@ -383,11 +374,11 @@ void MeshImpl::start_attempt(StreamId slot) {
       }
       const std::int32_t host = c.lb.choose(pick, p.lb_rng);
       if (host != proxy::kNoHost) {
-        MESH_DLOG(LbPick, s.request_id, s.depth, LogField::t("pod", c.endpoints[host].pod_name),
-                  LogField::i("host", host + 1), LogField::i("hosts", static_cast<std::int64_t>(c.endpoints.size())));
+        MESH_DLOG(LbPick, s.request_id, s.depth, LogField::t("pod", pods_[c.hosts.pod(host)].name),
+                  LogField::i("host", host + 1), LogField::i("hosts", static_cast<std::int64_t>(c.hosts.size())));
         s.host = host;
         s.router.remember_host(host);
-        dest = c.endpoints[host].pod;
+        dest = c.hosts.pod(static_cast<std::uint32_t>(host));
       }
     }
     if (!dest.valid()) {

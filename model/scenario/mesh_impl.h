@@ -41,6 +41,7 @@
 #include "model/proxy/sidecar.h"
 #include "model/proxy/worker_queue.h"
 #include "model/registry/registry.h"
+#include "model/scenario/cluster_rt.h"
 #include "model/scenario/ids.h"
 #include "model/scenario/mesh.h"
 #include "model/scenario/received_headers.h"
@@ -199,73 +200,38 @@ inline app::Failure failure_of(const FailureSpec& f) {
   return out;
 }
 
-struct PodRt {
-  std::string_view name, workload, namespace_, version;
-  // Istio's peer labels (registry::Pod::app, the SPIFFE principal of its service account).
-  std::string_view app_label, principal;
-  const AppRt* app = nullptr;  // nullptr: answers 200 at once, unlimited workers
-  ProxyId proxy;  // its sidecar, none without one
-  app::Workers workers;  // ServerReq slots waiting for a worker, FIFO
-  std::string key;                     // "namespace/workload"
-  std::string_view ip;
-  std::uint32_t ordinal = 0;
+// Cache-line aligned: what every request at the pod reads (its state, sidecar, app, workers,
+// latency) in the first line, Istio's labels and the inbound gate in the next two, then the
+// random streams; what only logs, events and setup read at the end.
+struct alignas(64) PodRt {
+  bool alive = true;                   // false once crashed or terminated
+  bool terminating = false;            // graceful shutdown: serving, out of EDS
   // A host outside the mesh (a ServiceEntry endpoint, a passthrough destination): no sidecar,
   // never killed or scaled; `service` is the host it serves for telemetry, `latency` the one-way
   // leg to it when the scenario's `externals` give one.
   bool outside = false;
   bool gateway = false;  // an Istio gateway: relays what it receives through its own proxy (§11)
-  std::string_view service;
-  std::string_view behaviour_key;  // outside: the `externals` key it answers by ("" while none)
+  ProxyId proxy;  // its sidecar, none without one
+  const AppRt* app = nullptr;  // nullptr: answers 200 at once, unlimited workers
   const engine::Distribution* latency = nullptr;
-  bool alive = true;                   // false once crashed or terminated
-  bool terminating = false;            // graceful shutdown: serving, out of EDS
+  app::Workers workers;  // ServerReq slots waiting for a worker, FIFO
+  std::string_view ip;
+  // Istio's peer labels (registry::Pod::app, the SPIFFE principal of its service account): the
+  // next two lines, which every hop's telemetry reads.
+  alignas(64) std::string_view name;
+  std::string_view workload, namespace_, version;
+  std::string_view app_label, principal;
   // The server sidecar's inbound cluster breaker (docs/semantics.md §7.3, §9.1).
   proxy::InboundGate inbound;
+  std::string_view service;
   engine::RngStream service_rng, failure_rng, net_rng;
+  std::string key;                     // "namespace/workload"
+  std::uint32_t ordinal = 0;
+  std::string_view behaviour_key;  // outside: the `externals` key it answers by ("" while none)
   PodRt(std::uint64_t seed, const std::string& pod_name)
       : service_rng(seed, "pod/" + pod_name + "/service"),
         failure_rng(seed, "pod/" + pod_name + "/failures"),
         net_rng(seed, "pod/" + pod_name + "/network") {}
-};
-
-struct EndpointLabels {
-  PodId pod;
-  std::string_view pod_name, workload, version;
-};
-
-class MeshImpl;
-
-// One cluster of one proxy at run time: its load balancer, endpoints, connection pools and
-// outlier detector. It answers its pools' callbacks by handing them to the mesh.
-struct ClusterRt final : proxy::ConnPool::Callbacks {
-  std::string_view name;
-  std::string_view service;  // destination_service label (FQDN), "unknown" for passthrough
-  proxy::LoadBalancer lb;
-  std::vector<std::uint32_t> active;    // rq_active per endpoint (shared by the workers)
-  std::vector<EndpointLabels> endpoints;
-  proxy::ConnPool pools;  // endpoints × workers, with the cluster's limits and counters
-  bool overflowing = false;     // between overflow_began and overflow_ended events
-  // Only when the resolved DestinationRule policy has outlierDetection (§10.1). Hosts are
-  // endpoint indices; its interval timer ticks through MeshImpl::on_outlier_tick.
-  std::unique_ptr<proxy::OutlierDetector> outlier;
-  ProxyId proxy;  // owning proxy (for events)
-  const xds::Cluster* cluster = nullptr;  // in the snapshot it was built from
-  bool retired = false;  // a push replaced it (its endpoints changed); retries move on
-  std::uint32_t healthy_in_eds = 0;  // for telling an EDS change on a config push
-  MeshImpl* mesh;
-  ClusterRt(const proxy::LbSettings& settings, std::uint32_t workers, engine::RngStream& rng,
-            const proxy::CircuitBreakerThresholds& limits, std::uint32_t hosts, MeshImpl& owner,
-            std::uint64_t* connection_serials)
-      : lb(settings, workers, rng), pools(limits, hosts, workers, *this, connection_serials), mesh(&owner) {}
-  const proxy::CircuitBreakerThresholds& limits() const { return pools.limits(); }
-  proxy::CircuitBreakerCounters& counters() { return pools.counters(); }
-
-  // proxy::ConnPool::Callbacks (mesh_upstream.cc)
-  void open_connection(proxy::HostPoolId pool) override;
-  bool claim(const proxy::PoolRequest& request) override;
-  void attached(const proxy::PoolRequest& request, proxy::ConnectionId conn) override;
-  void overflowed(const proxy::PoolRequest& request) override;
-  void closed(std::uint64_t serial) override;
 };
 
 // A compiled config for one proxy class, with the map from the registry's pod indices (what
@@ -277,27 +243,27 @@ struct Snapshot {
   std::uint64_t version = 1;
 };
 
-struct ProxyRt {
+// Cache-line aligned, what a hop reads first (the stream's route and cluster lookups, the CPU
+// model's flag) in the first line; names and setup-only fields after the random streams.
+struct alignas(64) ProxyRt {
   ProxyId index;  // in MeshImpl::proxies_
+  std::uint32_t workers = 2;
+  std::uint64_t config_version = 1;
+  std::shared_ptr<const xds::ProxyConfig> config;
+  bool cpu_on = false;  // false: zero cost, the queue is never consulted (§19.4)
+  // By index into config->clusters, built on first use (see ClusterTable).
+  ClusterTable clusters;
+  // The proxy's worker threads as a CPU resource (docs/semantics.md §19): its costs (the
+  // mesh's, or its workload's `apps.<w>.proxyCpu`) and the FIFO queue of work on its workers.
+  proxy::WorkerQueue cpu;
+  proxy::CpuCosts cpu_costs;
+  engine::RngStream route_rng, lb_rng, fault_rng, push_rng;
   const PodMap* pod_map = nullptr;
   const registry::Registry* registry = nullptr;
   SimTime last_push{};    // pushes are applied in order
   std::vector<std::unique_ptr<ClusterRt>> retired;  // replaced by a push, in use by old requests
   PodId pod;
   std::string_view name, workload;
-  std::shared_ptr<const xds::ProxyConfig> config;
-  std::uint64_t config_version = 1;
-  // By index into config->clusters; built on first use, so a proxy pays only for the clusters
-  // it actually sends to: a mesh of N services has ~3N clusters per proxy, and a dense table
-  // per proxy would grow as services × proxies (3.5 GB of empty slots at 10,000 services).
-  std::unordered_map<std::int32_t, std::unique_ptr<ClusterRt>> clusters;
-  engine::RngStream route_rng, lb_rng, fault_rng, push_rng;
-  std::uint32_t workers = 2;
-  // The proxy's worker threads as a CPU resource (docs/semantics.md §19): its costs (the
-  // mesh's, or its workload's `apps.<w>.proxyCpu`) and the FIFO queue of work on its workers.
-  proxy::CpuCosts cpu_costs;
-  bool cpu_on = false;  // false: zero cost, the queue is never consulted (§19.4)
-  proxy::WorkerQueue cpu;
   ProxyRt(std::uint64_t seed, const std::string& pod_name)
       : route_rng(seed, "proxy/" + pod_name + "/route"),
         lb_rng(seed, "proxy/" + pod_name + "/lb"),

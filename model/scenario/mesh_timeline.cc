@@ -171,38 +171,34 @@ void MeshImpl::on_config_delivered(std::uint64_t arg) {
 void MeshImpl::install_snapshot(ProxyRt& p, const Snapshot& snapshot) {
   if (snapshot.version <= p.config_version) return;
   std::unordered_map<std::string_view, std::int32_t> old_index;
-  for (const auto& [index, rt] : p.clusters) old_index.emplace(rt->name, index);
-  decltype(p.clusters) next;
+  for (std::int32_t index : p.clusters.indices()) old_index.emplace(p.clusters.find(index)->name, index);
+  ClusterTable next;
   for (std::size_t i = 0; i < snapshot.config->clusters.size(); ++i) {
     const xds::Cluster& cluster = snapshot.config->clusters[i];
     auto it = old_index.find(cluster.name);
     if (it == old_index.end()) continue;
-    std::unique_ptr<ClusterRt>& old = p.clusters[it->second];
-    if (cluster.type == xds::Cluster::Type::OriginalDst && old->cluster->type == cluster.type) {
+    ClusterRt& old = *p.clusters.find(it->second);
+    if (cluster.type == xds::Cluster::Type::OriginalDst && old.cluster->type == cluster.type) {
       // Its hosts are the destinations apps dialled, made on demand: a push changes none.
-      old->cluster = &cluster;
-      next[static_cast<std::int32_t>(i)] = std::move(old);
+      old.set_cluster(cluster);
+      next.insert(static_cast<std::int32_t>(i), p.clusters.take(it->second));
       continue;
     }
-    bool same = old->endpoints.size() == cluster.endpoints.size();
+    bool same = old.hosts.size() == cluster.endpoints.size();
     std::size_t healthy = 0;
-    for (std::size_t e = 0; same && e < cluster.endpoints.size(); ++e) {
+    for (std::uint32_t e = 0; same && e < cluster.endpoints.size(); ++e) {
       const auto& ep = cluster.endpoints[e];
-      same = old->endpoints[e].pod == endpoint_pod(ep, *snapshot.pod_map, cluster.service_hostname);
+      same = old.hosts.pod(e) == endpoint_pod(ep, *snapshot.pod_map, cluster.service_hostname);
       healthy += cluster.endpoints[e].healthy;
     }
-    if (same && healthy == old->healthy_in_eds) {
-      old->cluster = &cluster;
-      next[static_cast<std::int32_t>(i)] = std::move(old);
+    if (same && healthy == old.healthy_in_eds) {
+      old.set_cluster(cluster);
+      next.insert(static_cast<std::int32_t>(i), p.clusters.take(it->second));
     }
   }
   // Retired in the old config's cluster order, as before the table became sparse.
-  std::vector<std::int32_t> retiring;
-  for (const auto& [index, rt] : p.clusters)
-    if (rt) retiring.push_back(index);
-  std::sort(retiring.begin(), retiring.end());
-  for (std::int32_t index : retiring) {
-    auto& old = p.clusters[index];
+  for (std::int32_t index : p.clusters.indices()) {
+    std::unique_ptr<ClusterRt> old = p.clusters.take(index);
     old->retired = true;
     p.retired.push_back(std::move(old));
   }

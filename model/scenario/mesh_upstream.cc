@@ -57,7 +57,7 @@ void MeshImpl::open_connection(ClusterRt& c, proxy::HostPoolId pool) {
   o.cluster = &c;
   o.pool = pool;
   PodRt& from = pods_[p.pod];
-  PodRt& to = pods_[c.endpoints[c.pools.host_of(pool)].pod];
+  PodRt& to = pods_[c.hosts.pod(c.pools.host_of(pool))];
   // Connection setup (the mTLS handshake) takes the caller proxy's worker first (§19.2).
   const SimDuration setup = proxy_work(p, p.cpu_costs.connect);
   const SimDuration delay =
@@ -73,7 +73,7 @@ void MeshImpl::on_connected(std::uint64_t arg) {
   ClusterRt& c = *o.cluster;
   const proxy::HostPoolId pool = o.pool;
   connect_ops_.release(op);
-  if (pods_[c.endpoints[c.pools.host_of(pool)].pod].alive) {
+  if (pods_[c.hosts.pod(c.pools.host_of(pool))].alive) {
     c.pools.connected(pool, sim_.now());
     return;
   }
@@ -89,7 +89,7 @@ void MeshImpl::on_connected(std::uint64_t arg) {
   result.flags = flag::kUpstreamConnectionFailure;
   for (const proxy::PoolRequest& r : failed) {
     const Stream& s = streams_[StreamId{r.slot}];
-    MESH_DLOG(ConnectFailure, s.request_id, s.depth, LogField::t("pod", pods_[c.endpoints[c.pools.host_of(pool)].pod].name));
+    MESH_DLOG(ConnectFailure, s.request_id, s.depth, LogField::t("pod", pods_[c.hosts.pod(c.pools.host_of(pool))].name));
     decide_after_attempt(StreamId{r.slot}, result);
   }
   failed_connects_.swap(failed);
@@ -113,7 +113,7 @@ void MeshImpl::pool_attached(ClusterRt& c, StreamId slot, proxy::ConnectionId co
   }
   MESH_DLOG_IF(s.attempt_start < sim_.now(), PoolReady, s.request_id, s.depth,  // it waited in the pool
                LogField::t("pod", pods_[s.dest_pod].name), LogField::d("waited", sim_.now() - s.attempt_start));
-  ++c.active[s.host];  // rq_active: requests attached to a connection (§8.2)
+  ++c.hosts.active(static_cast<std::uint32_t>(s.host));  // rq_active: requests attached to a connection (§8.2)
   if (c.outlier) c.outlier->on_connect_success(static_cast<std::uint32_t>(s.host));
   s.conn = conn;
   send_to_server(slot);
@@ -152,7 +152,7 @@ void MeshImpl::release_upstream(StreamId slot, bool reset) {
     return;
   }
   if (!s.conn.valid()) return;
-  --c.active[s.host];
+  --c.hosts.active(static_cast<std::uint32_t>(s.host));
   const proxy::ConnectionId conn = s.conn;
   s.conn = proxy::ConnectionId::none();
   // A tcp_proxy connection ends with its downstream connection.
@@ -166,7 +166,7 @@ void MeshImpl::report_outlier(Stream& s, int status, bool local_origin, bool tim
   ProxyRt& p = proxies_[s.proxy];
   ClusterRt* c = s.crt;
   // Hosts of an ORIGINAL_DST cluster come and go on demand; no detector watches them.
-  if (!c || !c->outlier || c->cluster->type == xds::Cluster::Type::OriginalDst) return;
+  if (!c || !c->outlier || c->original_dst) return;
   const auto host = static_cast<std::uint32_t>(s.host);
   const bool ejected =
       local_origin
@@ -177,10 +177,10 @@ void MeshImpl::report_outlier(Stream& s, int status, bool local_origin, bool tim
                 sim_.now())
           : c->outlier->on_response(host, status, sim_.now());
   if (!ejected) return;
-  MESH_DLOG(OutlierEject, s.request_id, s.depth, LogField::t("pod", c->endpoints[host].pod_name),
+  MESH_DLOG(OutlierEject, s.request_id, s.depth, LogField::t("pod", pods_[c->hosts.pod(host)].name),
             LogField::t("cluster", c->name));
   c->lb.set_ejected(host, true);
-  sink_->on_event({sim_.now(), "host_ejected", std::string(c->endpoints[host].pod_name),
+  sink_->on_event({sim_.now(), "host_ejected", std::string(pods_[c->hosts.pod(host)].name),
                    std::string(p.name) + " " + std::string(c->name)});
 }
 
@@ -191,7 +191,7 @@ void MeshImpl::on_outlier_tick(std::uint64_t index) {
   c.outlier->on_interval(sim_.now(), returned_hosts_);
   for (std::uint32_t host : returned_hosts_) {
     c.lb.set_ejected(host, false);
-    sink_->on_event({sim_.now(), "host_returned", std::string(c.endpoints[host].pod_name),
+    sink_->on_event({sim_.now(), "host_returned", std::string(pods_[c.hosts.pod(host)].name),
                      std::string(proxies_[c.proxy].name) + " " + std::string(c.name)});
   }
   if (pending_arrivals_ == 0 && client_in_flight_ == 0) return;  // the run is draining out
@@ -241,8 +241,8 @@ void MeshImpl::send_to_server(StreamId slot) {
   r.location = {};
   // The pod port it arrives on: the endpoint's (a Service's targetPort), or for ORIGINAL_DST
   // the port the app dialled.
-  r.port = s.host != proxy::kNoHost && s.crt && s.crt->cluster->type != xds::Cluster::Type::OriginalDst
-               ? s.crt->cluster->endpoints[static_cast<std::size_t>(s.host)].port
+  r.port = s.host != proxy::kNoHost && s.crt && !s.crt->original_dst
+               ? s.crt->endpoint_port(static_cast<std::uint32_t>(s.host))
                : s.target->port;
   s.server_req = req;
   s.server_gen = r.gen;

@@ -82,7 +82,7 @@ TEST(ConnPool, MaxRequestsRefusesAtAttachAndKeepsTheConnectionReady) {
   pool.connected(HostPoolId{0}, engine::SimTime::from_ns(5));  // the second waiter meets max_requests: overflow, connection idles
   EXPECT_EQ(owner.log, (std::vector<std::string>{"attach 1 0", "overflow 2"}));
   pool.release(HostPoolId{0}, ConnectionId{0}, false, engine::SimTime::from_ns(6));
-  EXPECT_EQ(pool.pool(HostPoolId{0}).idle.size(), 2u);
+  EXPECT_EQ(pool.pool(HostPoolId{0}).idle, 2u);
   EXPECT_EQ(pool.acquire(HostPoolId{0}, req(3), false, engine::SimTime::from_ns(7)).kind, ConnPool::Acquired::Attached);
 }
 

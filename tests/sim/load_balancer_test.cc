@@ -947,3 +947,71 @@ TEST(LoadBalancerTest, OldInterfaceStillWorksOverAnEligibleList_Sem8_1) {
 
 }  // namespace
 }  // namespace meshtwin::proxy
+
+namespace meshtwin::proxy {
+namespace {
+
+// The fast path (one priority, no locality weights, no slow start, no EDF) must pick exactly
+// what the general path picks and draw exactly as many numbers, through host changes,
+// ejections (down to panic), retries with tried hosts, and EDF-weighted phases it must leave
+// to the general path. Two identical balancers, one with the fast path off, fed the same
+// picks from equally seeded streams.
+TEST(LoadBalancerTest, FastPathPicksAndDrawsExactlyAsTheGeneralPath_Sem8_1_Sem8_2_Sem8_5) {
+  for (Kind kind : {Kind::RoundRobin, Kind::LeastRequest}) {
+    for (std::uint32_t n : {1u, 2u, 3u, 5u}) {
+      LbSettings s = settings(kind);
+      s.healthy_panic_threshold = 50;
+      engine::RngStream seed_a(11, "test/fast/seed"), seed_b(11, "test/fast/seed");
+      LoadBalancer fast(s, 2, seed_a), general(s, 2, seed_b);
+      general.set_fast_path(false);
+      engine::RngStream rng_a(5, "test/fast/picks"), rng_b(5, "test/fast/picks");
+      std::vector<std::uint32_t> active(n, 0);
+      int checked = 0;
+      auto compare = [&](int picks, std::span<const std::int32_t> avoid) {
+        for (int i = 0; i < picks; ++i) {
+          LoadBalancer::Pick pick;
+          pick.worker = static_cast<std::uint32_t>(i % 3);
+          pick.active_requests = active;
+          pick.avoid = avoid;
+          pick.max_selection_retries = avoid.empty() ? 0 : 2;
+          const std::int32_t a = fast.choose(pick, rng_a);
+          const std::int32_t b = general.choose(pick, rng_b);
+          ASSERT_EQ(a, b) << "kind " << static_cast<int>(kind) << " hosts " << n << " pick " << i;
+          if (a != kNoHost) active[static_cast<std::size_t>(a)] = (active[static_cast<std::size_t>(a)] + i) % 4;
+          ++checked;
+        }
+        ASSERT_EQ(rng_a.next_u64(), rng_b.next_u64()) << "the two paths drew differently";
+      };
+      fast.set_hosts(equal_hosts(n), {}, SimTime{});
+      general.set_hosts(equal_hosts(n), {}, SimTime{});
+      compare(40, {});
+      const std::array<std::int32_t, 1> tried{0};
+      compare(20, tried);
+      fast.set_ejected(0, true);  // with one host: panic over all hosts
+      general.set_ejected(0, true);
+      compare(20, {});
+      if (n > 1) {
+        fast.set_ejected(1, true);
+        general.set_ejected(1, true);
+        compare(20, tried);
+      }
+      fast.set_hosts(weighted_hosts(std::vector<std::uint32_t>(n, 3)), {}, SimTime{});
+      general.set_hosts(weighted_hosts(std::vector<std::uint32_t>(n, 3)), {}, SimTime{});
+      compare(20, {});
+      std::vector<std::uint32_t> unequal(n, 1);
+      unequal[0] = 4;  // unequal weights: EDF, the general path's alone
+      fast.set_hosts(weighted_hosts(unequal), {}, SimTime{});
+      general.set_hosts(weighted_hosts(unequal), {}, SimTime{});
+      compare(20, {});
+      // More hosts: round-robin indices advanced on the way (even by one-host picks) show.
+      active.assign(n + 2, 0);
+      fast.set_hosts(equal_hosts(n + 2), {}, SimTime{});
+      general.set_hosts(equal_hosts(n + 2), {}, SimTime{});
+      compare(20, {});
+      EXPECT_GT(checked, 100);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace meshtwin::proxy
