@@ -82,7 +82,9 @@ class InterestSink : public telemetry::Sink {
     spans.push_back(std::to_string(s.request_id) + " " + std::to_string(s.span_id) + " " +
                     std::to_string(s.parent_span_id) + " " + std::to_string(s.response_code) + " " +
                     std::string(s.destination_pod) + " " + std::to_string(s.duration.ns()));
-    if (!interest_.peers) EXPECT_TRUE(s.peers.request_protocol.empty()) << "peers built for a sink that declined them";
+    if (!interest_.peers) {
+      EXPECT_TRUE(s.peers.request_protocol.empty()) << "peers built for a sink that declined them";
+    }
     check_key(s);
     keyed->on_span(s);
     SpanRecord unkeyed = s;
@@ -95,7 +97,9 @@ class InterestSink : public telemetry::Sink {
                    std::string(h.source_workload) + " " + std::string(h.destination_service) + " " +
                    std::string(h.destination_pod) + " " + std::to_string(h.response_code) + " " +
                    std::to_string(h.response_flags) + (interest_.peers ? " " + peers_text(h.peers) : ""));
-    if (!interest_.peers) EXPECT_TRUE(h.peers.request_protocol.empty()) << "peers built for a sink that declined them";
+    if (!interest_.peers) {
+      EXPECT_TRUE(h.peers.request_protocol.empty()) << "peers built for a sink that declined them";
+    }
     check_key(h);
     if (!interest_.peers) return;  // MetricWindows needs the peers
     keyed->on_hop(h);
@@ -194,7 +198,9 @@ TEST_P(SinkInterest, DecliningRecordsChangesNothingElse) {
     for (const auto& e : all.events) aborted = aborted || e.find(" rollout_aborted ") != std::string::npos;
     EXPECT_TRUE(aborted);
   }
-  if (GetParam().find("abort") != std::string::npos) EXPECT_GT(all.stats.local_replies, 0u);
+  if (GetParam().find("abort") != std::string::npos) {
+    EXPECT_GT(all.stats.local_replies, 0u);
+  }
 
   const InterestSink nothing = run(GetParam(), {false, false, false});
   expect_same_run(all, nothing);
