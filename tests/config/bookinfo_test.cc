@@ -5,17 +5,12 @@
 #include <filesystem>
 
 #include "model/config/loader.h"
+#include "tests/config/dump_diagnostics.h"
 
 namespace meshtwin::config {
 namespace {
 
 const std::string kBookinfo = std::string(MESHTWIN_SOURCE_DIR) + "/third_party/istio-samples/bookinfo";
-
-std::string dump(const Diagnostics& d) {
-  std::string out;
-  for (const auto& x : d.items()) out += x.format() + "\n";
-  return out;
-}
 
 template <class T>
 const T* find(const std::vector<T>& items, const std::string& name) {

@@ -4,15 +4,10 @@
 
 #include "model/config/input_file.h"
 #include "model/config/loader.h"
+#include "tests/config/dump_diagnostics.h"
 
 namespace meshtwin::config {
 namespace {
-
-std::string dump(const Diagnostics& d) {
-  std::string out;
-  for (const auto& x : d.items()) out += x.format() + "\n";
-  return out;
-}
 
 // Lines 1-5 of a VirtualService; cases continue at line 6.
 const std::string kVsHead =

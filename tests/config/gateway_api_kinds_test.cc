@@ -5,15 +5,10 @@
 #include <gtest/gtest.h>
 
 #include "model/config/loader.h"
+#include "tests/config/dump_diagnostics.h"
 
 namespace meshtwin::config {
 namespace {
-
-std::string dump(const Diagnostics& d) {
-  std::string out;
-  for (const auto& x : d.items()) out += x.format() + "\n";
-  return out;
-}
 
 std::vector<Diagnostic> errors(const Diagnostics& d) {
   std::vector<Diagnostic> out;

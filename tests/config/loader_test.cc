@@ -7,15 +7,10 @@
 #include <unistd.h>
 
 #include "model/config/loader.h"
+#include "tests/config/dump_diagnostics.h"
 
 namespace meshtwin::config {
 namespace {
-
-std::string dump(const Diagnostics& d) {
-  std::string out;
-  for (const auto& x : d.items()) out += x.format() + "\n";
-  return out;
-}
 
 struct Loaded {
   ConfigStore store;

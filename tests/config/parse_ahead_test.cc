@@ -7,15 +7,10 @@
 
 #include "model/config/loader.h"
 #include "model/config/parse_ahead.h"
+#include "tests/config/dump_diagnostics.h"
 
 namespace meshtwin::config {
 namespace {
-
-std::string dump(const Diagnostics& d) {
-  std::string out;
-  for (const auto& x : d.items()) out += x.format() + "\n";
-  return out;
-}
 
 // `n` documents: Services and Deployments, every 7th with a YAML syntax error, every 5th with
 // an unknown field, every 11th re-applying an earlier name (kubectl apply replaces in place), so
