@@ -9,10 +9,6 @@ namespace meshtwin::proxy {
 
 namespace flag = telemetry;
 
-namespace {
-
-}  // namespace
-
 std::int32_t VirtualHostCache::find(const xds::RouteConfiguration& rc, std::string_view authority) {
   const auto a = reinterpret_cast<std::uintptr_t>(&rc), b = reinterpret_cast<std::uintptr_t>(authority.data());
   const std::uint64_t h = ((a * 0x9E3779B97F4A7C15ull) ^ (b + authority.size())) * 0xff51afd7ed558ccdull;

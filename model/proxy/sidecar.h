@@ -22,7 +22,6 @@
 
 namespace meshtwin::proxy {
 
-// What the app sends into its sidecar: the connection it opened and the request on it.
 // Virtual-host picks remembered per (route table, authority): xds::RouteConfiguration::
 // find_virtual_host folds and hashes the host on every request, while a mesh's streams name a
 // few authorities, each a view the mesh interned for the run. An entry is verified against a
@@ -44,6 +43,7 @@ class VirtualHostCache {
   std::vector<Entry> entries_ = std::vector<Entry>(kEntries);
 };
 
+// What the app sends into its sidecar: the connection it opened and the request on it.
 struct Downstream {
   enum class Transport : std::uint8_t { Http, Tcp, Tls };
   Transport transport = Transport::Http;
