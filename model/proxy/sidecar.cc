@@ -147,8 +147,7 @@ std::optional<int> roll_fault_abort(const xds::Route& route, engine::RngStream& 
   return route.fault->abort->grpc_status >= 0 ? 200 : route.fault->abort->http_status;
 }
 
-void apply_header_ops(HeaderSet& headers, const xds::HeaderOps& ops) {
-  if (ops.empty()) return;
+void apply_header_ops_to(HeaderSet& headers, const xds::HeaderOps& ops) {
   for (const std::string& name : ops.remove) {
     HeaderSet kept;
     for (std::uint8_t i = 0; i < headers.count; ++i)

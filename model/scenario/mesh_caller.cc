@@ -309,8 +309,11 @@ void MeshImpl::forward_stream(StreamId slot) {
 // it). The request's own row keeps what the client sent.
 void MeshImpl::apply_rewrites(Stream& s, const xds::Route& route) {
   const Target& sent = *s.target;
-  std::optional<std::string> path = xds::rewritten_path(route, sent.path);
   const std::string_view authority = xds::rewritten_authority(route, s.weighted_pick, sent.authority);
+  // Most routes rewrite nothing: no optional string is made for them, and an authority handed
+  // back unchanged is the same view.
+  if (!route.rewrites_path() && authority.data() == sent.authority.data()) return;
+  std::optional<std::string> path = xds::rewritten_path(route, sent.path);
   if (!path && authority == sent.authority) return;
   const std::string_view new_path = path ? std::string_view(*path) : sent.path;
   auto it = rewritten_targets_.find(RewrittenKeyLess::View(&sent, new_path, authority));

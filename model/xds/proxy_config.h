@@ -90,6 +90,8 @@ struct RequestAttributes {
 };
 
 bool route_matches(const RouteMatch& match, const RequestAttributes& request);
+// The part of a request path Envoy matches routes on: up to the query string or fragment.
+std::string_view path_only(std::string_view path_with_query);
 
 struct Route;
 // The Location a redirect route answers for `request` (Envoy Http::Utility::newUri): scheme
@@ -224,6 +226,9 @@ struct Route {
   std::optional<config::ConsistentHashLB> hash_policy;
   std::optional<config::RegexRewrite> regex_rewrite;  // rewrite.uriRegexRewrite
   std::shared_ptr<const re2::RE2> regex_rewrite_re;   // its pattern, compiled by finalize()
+  // Whether rewritten_path() changes the path: asked per forwarded request, before any string
+  // is built.
+  bool rewrites_path() const { return !prefix_rewrite.empty() || regex_rewrite_re != nullptr; }
   // The status when a cluster named by this route does not exist (NC): 503, but 500 for routes
   // istiod generates from Gateway API resources (docs/semantics.md §3.2).
   int cluster_not_found_status = 503;

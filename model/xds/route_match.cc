@@ -3,6 +3,10 @@
 // at compile time.
 #include <re2/re2.h>
 
+#include <bit>
+#include <cstdint>
+#include <cstring>
+
 #include "model/xds/proxy_config.h"
 
 namespace meshtwin::xds {
@@ -22,14 +26,32 @@ bool istarts_with(std::string_view text, std::string_view prefix) {
   return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
 }
 
-// Envoy matches routes on the path without query string and fragment. A plain loop:
-// libstdc++'s find_first_of("?#") calls memchr over the two-character set once per character
-// of the path (about 20 instructions a character; this ran for every route tried).
+}  // namespace
+
+// Eight bytes at a time: a byte equal to '?' or '#' is a zero byte of the word xor'ed with that
+// character repeated, and the lowest byte the zero-byte test flags is always a true one (a borrow
+// only runs upwards). Bookinfo's paths take one word and a short tail instead of a dozen
+// compare-and-branch rounds; libstdc++'s find_first_of("?#") calls memchr once per character.
 std::string_view path_only(std::string_view path) {
-  for (std::size_t i = 0; i < path.size(); ++i)
-    if (path[i] == '?' || path[i] == '#') return path.substr(0, i);
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+  const char* p = path.data();
+  const std::size_t n = path.size();
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    const std::uint64_t q = w ^ (kOnes * '?');
+    const std::uint64_t h = w ^ (kOnes * '#');
+    const std::uint64_t hit = (((q - kOnes) & ~q) | ((h - kOnes) & ~h)) & kHighs;
+    if (hit) return path.substr(0, i + static_cast<std::size_t>(std::countr_zero(hit) >> 3));
+  }
+  for (; i < n; ++i)
+    if (p[i] == '?' || p[i] == '#') return path.substr(0, i);
   return path;
 }
+
+namespace {
 
 std::string_view query_of(std::string_view path) {
   const std::size_t q = path.find('?');
@@ -212,7 +234,7 @@ std::size_t matched_prefix_length(const RouteMatch& m, std::string_view path_onl
 }  // namespace
 
 std::optional<std::string> rewritten_path(const Route& route, std::string_view path_with_query) {
-  if (route.prefix_rewrite.empty() && !route.regex_rewrite_re) return std::nullopt;
+  if (!route.rewrites_path()) return std::nullopt;
   const std::size_t q = path_with_query.find('?');
   const std::string_view path = path_with_query.substr(0, q);
   const std::string_view query = q == std::string_view::npos ? std::string_view() : path_with_query.substr(q);

@@ -14,11 +14,6 @@ namespace {
 using fmt::arg;
 using text::tr;
 
-std::string_view path_only(std::string_view path) {
-  const std::size_t cut = path.find_first_of("?#");
-  return cut == std::string_view::npos ? path : path.substr(0, cut);
-}
-
 std::string join(const std::vector<std::string>& v) {
   std::string out;
   for (const auto& s : v) out += (out.empty() ? "" : ",") + s;

@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <new>
+#include <string>
 
 #include "model/xds/proxy_config.h"
 
@@ -89,6 +91,31 @@ TEST(RouteMatchTest, S2_3_UriExactExcludesQueryString) {
   EXPECT_TRUE(route_matches(m, req("/foo#frag")));
   EXPECT_FALSE(route_matches(m, req("/foo/")));
   EXPECT_FALSE(route_matches(m, req("/foobar")));
+}
+
+// §2.3: routes match the path without its query string or fragment. path_only scans eight
+// bytes at a time; every cut position (in the first word, across words, in the tail, none),
+// both terminators and bytes above 0x7f must give what a plain search gives.
+TEST(RouteMatchTest, S2_3_PathOnlyCutsAtTheFirstQueryOrFragmentLikeAPlainSearch) {
+  const std::string alphabet = std::string("ab/?#") + '\xff' + '\x80' + '"' + '>' + '@';
+  std::uint64_t x = 0x9e3779b97f4a7c15ULL;
+  for (int round = 0; round < 20000; ++round) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    std::string path;
+    const std::size_t n = x % 40;
+    for (std::size_t i = 0; i < n; ++i) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      // Mostly path characters, so that cuts land at every offset.
+      path += x % 8 == 0 ? alphabet[x / 8 % alphabet.size()] : static_cast<char>('a' + x / 8 % 26);
+    }
+    const std::size_t cut = path.find_first_of("?#");
+    const std::string_view want = cut == std::string::npos ? std::string_view(path) : std::string_view(path).substr(0, cut);
+    ASSERT_EQ(path_only(path), want) << path;
+    ASSERT_EQ(path_only(path).data(), path.data());
+  }
+  EXPECT_EQ(path_only("/reviews/0?x#y"), "/reviews/0");
+  EXPECT_EQ(path_only("/abcdefg#?"), "/abcdefg");
+  EXPECT_EQ(path_only(""), "");
 }
 
 TEST(RouteMatchTest, S2_3_UriRegexMustMatchWholePath) {
