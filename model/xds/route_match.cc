@@ -33,21 +33,30 @@ bool istarts_with(std::string_view text, std::string_view prefix) {
 // only runs upwards). Bookinfo's paths take one word and a short tail instead of a dozen
 // compare-and-branch rounds; libstdc++'s find_first_of("?#") calls memchr once per character.
 std::string_view path_only(std::string_view path) {
-  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
   const char* p = path.data();
   const std::size_t n = path.size();
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
+  if (n < 8) {
+    for (std::size_t i = 0; i < n; ++i)
+      if (p[i] == '?' || p[i] == '#') return path.substr(0, i);
+    return path;
+  }
+  // The offset of the first '?' or '#' in the 8 bytes at `at`, 8 if none.
+  auto first_cut = [p](std::size_t at) {
+    constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+    constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
     std::uint64_t w;
-    std::memcpy(&w, p + i, 8);
+    std::memcpy(&w, p + at, 8);
     const std::uint64_t q = w ^ (kOnes * '?');
     const std::uint64_t h = w ^ (kOnes * '#');
     const std::uint64_t hit = (((q - kOnes) & ~q) | ((h - kOnes) & ~h)) & kHighs;
-    if (hit) return path.substr(0, i + static_cast<std::size_t>(std::countr_zero(hit) >> 3));
-  }
-  for (; i < n; ++i)
-    if (p[i] == '?' || p[i] == '#') return path.substr(0, i);
+    return hit ? static_cast<std::size_t>(std::countr_zero(hit) >> 3) : std::size_t{8};
+  };
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    if (const std::size_t c = first_cut(i); c < 8) return path.substr(0, i + c);
+  // The last word again, overlapping bytes already known to hold no cut.
+  if (i < n)
+    if (const std::size_t c = first_cut(n - 8); c < 8) return path.substr(0, n - 8 + c);
   return path;
 }
 
