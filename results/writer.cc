@@ -155,6 +155,9 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
   // ids: hops are counted on the caller's thread, which must not touch the connection while
   // the writer thread may be using it. Translated to texts once, in write_summaries.
   std::unordered_map<GroupKey, HopGroup, GroupKeyHash> hop_groups;
+  // hop_groups' entry of each metric series (MetricWindows::on_hop), found once per series:
+  // a hop then costs an index instead of a hash lookup (nodes of an unordered_map stay put).
+  std::vector<HopGroup*> hop_group_of_series;
 
   // The writer thread (WriterOptions::background): started by the first record that is a row
   // of its own (a request or a sampled span), so a run that records metrics only never starts
@@ -558,6 +561,7 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
     metrics.detach();
     request_groups.clear();
     hop_groups.clear();
+    hop_group_of_series.clear();
   }
 
   // Opening a file (below, beside SqliteWriter::open): its version, a new file's schema, an older
@@ -1181,9 +1185,13 @@ void SqliteWriter::on_span(const telemetry::SpanRecord& sp) {
 void SqliteWriter::on_hop(const telemetry::HopRecord& h) {
   Impl& w = *impl_;
   if (!w.in_run) return;
-  const telemetry::MetricLabels& labels = w.metrics.on_hop(h);
+  std::uint32_t series = 0;
+  const telemetry::MetricLabels& labels = w.metrics.on_hop(h, &series);
   if (h.start.ns() < w.options.warmup) return;  // the warm-up: in metrics, not in summaries
-  HopGroup& g = w.hop_groups[GroupKey{labels.destination_service, labels.destination_version}];
+  if (series >= w.hop_group_of_series.size()) w.hop_group_of_series.resize(series + 1, nullptr);
+  HopGroup*& cached = w.hop_group_of_series[series];
+  if (!cached) cached = &w.hop_groups[GroupKey{labels.destination_service, labels.destination_version}];
+  HopGroup& g = *cached;
   ++g.requests;
   if (is_success(h.response_code)) ++g.success;
   ++g.buckets[duration_bucket(h.duration)];

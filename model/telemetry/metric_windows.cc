@@ -189,9 +189,10 @@ void MetricWindows::on_span(const SpanRecord& s) {
   add(series_of(s, s.upstream_flags, Reporter::Destination), s.start, s.duration);
 }
 
-const MetricLabels& MetricWindows::on_hop(const HopRecord& h) {
+const MetricLabels& MetricWindows::on_hop(const HopRecord& h, std::uint32_t* series_out) {
   const SeriesId series = series_of(h, h.response_flags, Reporter::Source);
   add(series, h.start, h.duration);
+  if (series_out) *series_out = series;
   return labels_[series];
 }
 

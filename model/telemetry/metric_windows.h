@@ -88,8 +88,10 @@ class MetricWindows {
   // Returns the hop's label set (ids of this run): a sink that keeps per-destination
   // aggregates of its own (the results writer's summaries) keys them by these ids instead of
   // looking the texts up a second time.
-  // The reference is valid until the next record.
-  const MetricLabels& on_hop(const HopRecord& h);
+  // The reference is valid until the next record. `series`, when given, receives the label
+  // set's index (dense from 0, first seen first, for the run), which such a sink can index by
+  // instead of hashing the labels per hop.
+  const MetricLabels& on_hop(const HopRecord& h, std::uint32_t* series = nullptr);
   // Finishes every open window (the end of a run).
   void flush();
   // Stops handing rows over (a sink that failed): later records are only counted.
