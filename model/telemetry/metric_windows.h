@@ -176,6 +176,7 @@ class MetricWindows {
   std::vector<Window> spare_;
   std::int64_t newest_window_ = std::numeric_limits<std::int64_t>::min();
   std::int64_t cached_window_ = 0;
+  std::int64_t cached_from_ns_ = 0, cached_to_ns_ = 0;  // the cached window's [from, to)
   Window* cached_window_map_ = nullptr;
 };
 

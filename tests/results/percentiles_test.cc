@@ -2,13 +2,31 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 
 namespace meshtwin::results {
 namespace {
 
 // DurationDigest and the percentile helpers work on row values: int64 nanoseconds.
 constexpr std::int64_t kMs = engine::kMillisecond.ns();
+
+// duration_bucket searches without branches; it must give std::lower_bound's answer at every
+// bound, one either side of it, below the first, past the last and across the range.
+TEST(DurationBucket, BranchlessSearchAgreesWithLowerBound) {
+  const auto& bounds = telemetry::kDurationBucketBoundsNs;
+  auto expect_lower_bound = [&](std::int64_t d) {
+    const auto want = static_cast<std::size_t>(std::lower_bound(bounds.begin(), bounds.end(), d) - bounds.begin());
+    EXPECT_EQ(duration_bucket(engine::SimDuration::from_ns(d)), want) << d;
+  };
+  for (const std::int64_t b : bounds)
+    for (std::int64_t k = -2; k <= 2; ++k) expect_lower_bound(b + k);
+  for (const std::int64_t d : {std::int64_t{-5}, std::int64_t{0}, std::numeric_limits<std::int64_t>::max()})
+    expect_lower_bound(d);
+  for (std::int64_t d = 1; d < 4'000'000'000'000LL; d = d * 13 / 10 + 7) expect_lower_bound(d);
+}
 
 TEST(DurationBucket, UpperBoundIsInclusive) {
   EXPECT_EQ(kDurationBucketColumns[duration_bucket(engine::SimDuration{})], "bucket_0_5");
