@@ -173,7 +173,9 @@ class Simulator {
 
   // Schedules fn(ctx, arg) at absolute time t (clamped to now() if earlier).
   void schedule_at(SimTime t, EventFn fn, void* ctx, std::uint64_t arg = 0);
-  void schedule_in(SimDuration delay, EventFn fn, void* ctx, std::uint64_t arg = 0) {
+  // Always inlined: the LTO build otherwise keeps it out of line in the scenario's handlers
+  // (a call, and a second one to the queue, per scheduled event).
+  [[gnu::always_inline]] void schedule_in(SimDuration delay, EventFn fn, void* ctx, std::uint64_t arg = 0) {
     std::int64_t t;
     // Saturate: schedule_in(SimDuration::max()) means "never" rather than a wrapped-around
     // past time.

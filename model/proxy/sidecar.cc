@@ -1,6 +1,7 @@
 #include "model/proxy/sidecar.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "model/proxy/circuit_breaker.h"
 #include "model/telemetry/response_flags.h"
@@ -13,7 +14,11 @@ std::int32_t VirtualHostCache::find(const xds::RouteConfiguration& rc, std::stri
   const auto a = reinterpret_cast<std::uintptr_t>(&rc), b = reinterpret_cast<std::uintptr_t>(authority.data());
   const std::uint64_t h = ((a * 0x9E3779B97F4A7C15ull) ^ (b + authority.size())) * 0xff51afd7ed558ccdull;
   Entry& e = entries_[(h >> 40) & (kEntries - 1)];
-  if (e.rc == &rc && e.text == authority) return e.vh;
+  // Sizes first, then memcmp: `e.text == authority` goes through string_view::compare, which
+  // the LTO build keeps out of line.
+  if (e.rc == &rc && e.text.size() == authority.size() &&
+      (authority.empty() || std::memcmp(e.text.data(), authority.data(), authority.size()) == 0))
+    return e.vh;
   e.rc = &rc;
   e.text.assign(authority);
   e.vh = rc.find_virtual_host(authority);

@@ -22,6 +22,18 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// Sizes first, then memcmp: string_view's ==, != and starts_with go through compare(), which
+// the LTO build keeps out of line (about 45 instructions a route tried).
+bool equals(std::string_view a, std::string_view b) {
+  // An empty view may have no data at all, which memcmp must not be given.
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0);
+}
+
+bool starts_with(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() &&
+         (prefix.empty() || std::memcmp(text.data(), prefix.data(), prefix.size()) == 0);
+}
+
 bool istarts_with(std::string_view text, std::string_view prefix) {
   return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
 }
@@ -152,10 +164,10 @@ namespace {
 bool route_matches_path(const RouteMatch& match, const RequestAttributes& request, std::string_view path) {
   switch (match.path_kind) {
     case RouteMatch::PathKind::Prefix:
-      if (match.case_sensitive ? !path.starts_with(match.path) : !istarts_with(path, match.path)) return false;
+      if (match.case_sensitive ? !starts_with(path, match.path) : !istarts_with(path, match.path)) return false;
       break;
     case RouteMatch::PathKind::Exact:
-      if (match.case_sensitive ? path != match.path : !iequals(path, match.path)) return false;
+      if (match.case_sensitive ? !equals(path, match.path) : !iequals(path, match.path)) return false;
       break;
     case RouteMatch::PathKind::PathSeparatedPrefix: {
       // Envoy path_separated_prefix: the prefix (without a trailing '/') must end at a '/' or at
