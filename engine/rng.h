@@ -16,8 +16,8 @@ namespace meshtwin::engine {
 // two), written out here only to change where its state lives.
 //
 // Complexity: construction O(312) (the whole Mersenne Twister state is filled from a
-// splitmix64 walk keyed by (seed, name), about a microsecond); draws O(1) amortised: every
-// 312th draw regenerates the 312 words in one sequential pass.
+// splitmix64 walk keyed by (seed, name) and twisted once, about a microsecond); draws O(1)
+// amortised: every 312th draw regenerates the 312 words in one sequential pass.
 // Memory: this handle is 16 bytes (the pointer and the index of the next word), the 312 state
 // words are a separate 2,496-byte, 64-byte-aligned block the handle owns. The split is for
 // the hot path at scale: boost's engine keeps its index *after* the 312 words, so a draw read
@@ -65,7 +65,7 @@ class RngStream {
   [[gnu::cold, gnu::noinline]] void twist();
 
   std::unique_ptr<State> state_;
-  std::uint32_t index_ = kStateWords;  // next word to return; kStateWords: twist first
+  std::uint32_t index_ = 0;  // next word to return; kStateWords: twist first
 };
 
 // The stable 64-bit hash used to derive stream seeds (FNV-1a 64 then splitmix64 finalised);

@@ -104,7 +104,7 @@ TEST(RngStream, MatchesBoostMt19937_64AcrossTwists) {
     SCOPED_TRACE(name);
     RngStream ours(seed, name);
     auto reference = boost_reference(seed, name);
-    // Four twists: the first (lazy, on the first draw, as boost does) and three more.
+    // Four twists: boost's first on its first draw (ours at construction), then three more.
     for (std::uint32_t i = 0; i < 4 * RngStream::kStateWords + 7; ++i)
       ASSERT_EQ(ours.next_u64(), reference()) << "draw " << i;
   }
