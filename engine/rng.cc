@@ -7,40 +7,38 @@ namespace {
 
 constexpr std::uint64_t kGoldenGamma = 0x9e3779b97f4a7c15ULL;
 
+// MT19937-64's parameters (boost::random::mt19937_64): n words of state, the middle offset m,
+// r low bits taken from the next word, the twist matrix's last row a.
+constexpr std::uint32_t kN = RngStream::kStateWords;
+constexpr std::uint32_t kM = 156;
+constexpr std::uint64_t kUpperMask = ~std::uint64_t{0} << 31;
+constexpr std::uint64_t kLowerMask = ~kUpperMask;
+constexpr std::uint64_t kMatrixA = 0xb5026f5aa96619e9ULL;
+
+// One step of the twist: the upper bits of `word`, the lower bits of `next`, times A.
+inline std::uint64_t mix_pair(std::uint64_t word, std::uint64_t next) {
+  const std::uint64_t y = (word & kUpperMask) | (next & kLowerMask);
+  return (y >> 1) ^ ((next & 1) * kMatrixA);
+}
+
+// boost's normalize_state, applied after seeding: x[0]'s low r bits are redundant (the
+// twist reads only old x[0]'s upper bit, so they never reach an output), and are set to what
+// running the generator forwards and back would give, so that the state equals boost's word
+// for word; an all-zero state (the recurrence's fixed point) becomes a valid one.
+void normalize(std::uint64_t* x) {
+  std::uint64_t y0 = x[kM - 1] ^ x[kN - 1];
+  y0 = (y0 >> 63) ? ((y0 ^ kMatrixA) << 1) | 1 : y0 << 1;
+  x[0] = (x[0] & kUpperMask) | (y0 & kLowerMask);
+  for (std::uint32_t j = 0; j < kN; ++j)
+    if (x[j] != 0) return;
+  x[0] = std::uint64_t{1} << 63;
+}
+
 // splitmix64's output function (Steele, Lea, Flood 2014): a bijective avalanche mix.
 constexpr std::uint64_t mix64(std::uint64_t z) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
-}
-
-// A seed sequence for boost's mersenne_twister::seed(SeedSeq&): fills the whole 312-word
-// state from a splitmix64 walk started at one 64-bit key. Unlike seeding with a single
-// integer, every state word depends on the full key, and nearby keys give unrelated states.
-class SplitMixSeedSeq {
- public:
-  using result_type = std::uint32_t;
-  explicit SplitMixSeedSeq(std::uint64_t key) : state_(key) {}
-
-  template <class It>
-  void generate(It first, It last) {
-    while (first != last) {
-      state_ += kGoldenGamma;
-      const std::uint64_t word = mix64(state_);
-      *first++ = static_cast<std::uint32_t>(word);
-      if (first != last) *first++ = static_cast<std::uint32_t>(word >> 32);
-    }
-  }
-
- private:
-  std::uint64_t state_;
-};
-
-// The stream key depends on (seed, name) only: never on how many streams exist or in what
-// order they were made. The seed is mixed before combining so that (seed, name) pairs that
-// differ in both do not cancel out under xor.
-std::uint64_t stream_key(std::uint64_t seed, std::string_view name) {
-  return mix64(mix64(seed + kGoldenGamma) ^ stable_hash(name));
 }
 
 }  // namespace
@@ -61,22 +59,65 @@ std::uint64_t replication_seed(std::uint64_t seed, std::uint64_t index) {
   return mix64(mix64(seed ^ 0x7265706c69636174ULL) + index * kGoldenGamma);
 }
 
-RngStream::RngStream(std::uint64_t seed, std::string_view name) {
-  SplitMixSeedSeq seq(stream_key(seed, name));
-  engine_.seed(seq);
+namespace detail {
+
+std::uint64_t SplitMixSeedSeq::next64() {
+  state_ += kGoldenGamma;
+  return mix64(state_);
+}
+
+// The seed is mixed before combining so that (seed, name) pairs that differ in both do not
+// cancel out under xor.
+std::uint64_t stream_key(std::uint64_t seed, std::string_view name) {
+  return mix64(mix64(seed + kGoldenGamma) ^ stable_hash(name));
+}
+
+}  // namespace detail
+
+// Word for word what boost's seed(SeedSeq&) does with a SplitMixSeedSeq: its
+// seed_array_int joins the 32-bit halves back into the 64-bit words, then normalize_state.
+RngStream::RngStream(std::uint64_t seed, std::string_view name) : state_(new State) {  // filled below
+  detail::SplitMixSeedSeq seq(detail::stream_key(seed, name));
+  std::uint64_t* x = state_->words;
+  for (std::uint32_t j = 0; j < kStateWords; ++j) x[j] = seq.next64();
+  normalize(x);
+  // boost twists on the first draw; twisting now gives the same words while the block is still
+  // in cache from the fill, instead of 39 cold lines in the middle of a run (at 1,000
+  // services, where most streams are drawn from a few times, that was ~1.2 L2 misses per hop
+  // attempt, docs/performance.md).
+  twist();
+}
+
+RngStream::RngStream(const RngStream& other)
+    : state_(other.state_ ? std::make_unique<State>(*other.state_) : nullptr), index_(other.index_) {}
+
+RngStream& RngStream::operator=(const RngStream& other) {
+  if (this != &other) *this = RngStream(other);
+  return *this;
+}
+
+void RngStream::twist() {
+  // The recurrence of Matsumoto and Nishimura in place, in boost's order: words [0, n-m) mix
+  // with the old words m ahead, [n-m, n-1) with the new ones n-m behind, the last wraps to the
+  // new x[0].
+  std::uint64_t* x = state_->words;
+  for (std::uint32_t j = 0; j < kN - kM; ++j) x[j] = x[j + kM] ^ mix_pair(x[j], x[j + 1]);
+  for (std::uint32_t j = kN - kM; j < kN - 1; ++j) x[j] = x[j - (kN - kM)] ^ mix_pair(x[j], x[j + 1]);
+  x[kN - 1] = x[kM - 1] ^ mix_pair(x[kN - 1], x[0]);
+  index_ = 0;
 }
 
 std::uint64_t RngStream::uniform_int(std::uint64_t n) {
   if (n == 0) return 0;  // precondition n > 0; answer rather than divide by zero
   // Lemire's multiply-and-reject ("Fast random integer generation in an interval", 2019):
   // unbiased, and usually without a division.
-  std::uint64_t x = engine_();
+  std::uint64_t x = next_u64();
   unsigned __int128 m = static_cast<unsigned __int128>(x) * n;
   std::uint64_t low = static_cast<std::uint64_t>(m);
   if (low < n) {
     const std::uint64_t threshold = (0 - n) % n;  // 2^64 mod n
     while (low < threshold) {
-      x = engine_();
+      x = next_u64();
       m = static_cast<unsigned __int128>(x) * n;
       low = static_cast<std::uint64_t>(m);
     }

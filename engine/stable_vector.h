@@ -24,8 +24,7 @@
 namespace meshtwin::engine {
 
 // Elements per chunk: a power of two near 16 KB of elements (at least one), so small elements
-// share cache lines and pages while a large one (a pod with three 2.5 KB RNG streams) does not
-// make a chunk huge.
+// share cache lines and pages while a large one (several KB) does not make a chunk huge.
 template <class T>
 constexpr std::size_t stable_vector_chunk() {
   constexpr std::size_t want = 16384 / sizeof(T);

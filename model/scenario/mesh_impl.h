@@ -200,9 +200,13 @@ inline app::Failure failure_of(const FailureSpec& f) {
   return out;
 }
 
-// Cache-line aligned: what every request at the pod reads (its state, sidecar, app, workers,
-// latency) in the first line, Istio's labels and the inbound gate in the next two, then the
-// random streams; what only logs, events and setup read at the end.
+// Cache-line aligned, one line per kind of visit (the random streams are 16-byte handles,
+// engine/rng.h, so each sits in the line its draw comes with): line 0 what a request at the
+// pod's app reads (its state, sidecar, app, workers, and the service-time and failure streams
+// it draws from), line 1 what a network leg and the server sidecar's inbound check read (the
+// latency, the inbound gate, the network stream), line 2 Istio's peer labels every recorded
+// hop's metrics read, line 3 the names spans and hop rows read and fields only some hops read;
+// what only logs, events and setup read at the end.
 struct alignas(64) PodRt {
   bool alive = true;                   // false once crashed or terminated
   bool terminating = false;            // graceful shutdown: serving, out of EDS
@@ -213,18 +217,19 @@ struct alignas(64) PodRt {
   bool gateway = false;  // an Istio gateway: relays what it receives through its own proxy (§11)
   ProxyId proxy;  // its sidecar, none without one
   const AppRt* app = nullptr;  // nullptr: answers 200 at once, unlimited workers
-  const engine::Distribution* latency = nullptr;
   app::Workers workers;  // ServerReq slots waiting for a worker, FIFO
-  std::string_view ip;
-  // Istio's peer labels (registry::Pod::app, the SPIFFE principal of its service account): the
-  // next two lines, which every hop's telemetry reads.
-  alignas(64) std::string_view name;
-  std::string_view workload, namespace_, version;
-  std::string_view app_label, principal;
+  engine::RngStream service_rng, failure_rng;
+  alignas(64) const engine::Distribution* latency = nullptr;
   // The server sidecar's inbound cluster breaker (docs/semantics.md §7.3, §9.1).
   proxy::InboundGate inbound;
+  engine::RngStream net_rng;
+  // Istio's peer labels (registry::Pod::app, the SPIFFE principal of its service account).
+  alignas(64) std::string_view namespace_;
+  std::string_view app_label, version, principal;
+  alignas(64) std::string_view name;
+  std::string_view workload;
+  std::string_view ip;  // read by source-IP hashing and a gateway's forwarding
   std::string_view service;
-  engine::RngStream service_rng, failure_rng, net_rng;
   std::string key;                     // "namespace/workload"
   std::uint32_t ordinal = 0;
   std::string_view behaviour_key;  // outside: the `externals` key it answers by ("" while none)
@@ -243,21 +248,24 @@ struct Snapshot {
   std::uint64_t version = 1;
 };
 
-// Cache-line aligned, what a hop reads first (the stream's route and cluster lookups, the CPU
-// model's flag) in the first line; names and setup-only fields after the random streams.
+// Cache-line aligned, what a hop reads first in the first line (the stream's route lookup, the
+// worker and route draws, the load balancer's stream, the CPU model's flag) and the cluster
+// lookup in the second; the CPU queue and costs next (read when the CPU model is on), with the
+// fault stream (proxyOverhead and fault draws); names and setup-only fields after.
 struct alignas(64) ProxyRt {
-  ProxyId index;  // in MeshImpl::proxies_
   std::uint32_t workers = 2;
+  bool cpu_on = false;  // false: zero cost, the queue is never consulted (§19.4)
   std::uint64_t config_version = 1;
   std::shared_ptr<const xds::ProxyConfig> config;
-  bool cpu_on = false;  // false: zero cost, the queue is never consulted (§19.4)
+  engine::RngStream route_rng, lb_rng;
   // By index into config->clusters, built on first use (see ClusterTable).
   ClusterTable clusters;
   // The proxy's worker threads as a CPU resource (docs/semantics.md §19): its costs (the
   // mesh's, or its workload's `apps.<w>.proxyCpu`) and the FIFO queue of work on its workers.
   proxy::WorkerQueue cpu;
   proxy::CpuCosts cpu_costs;
-  engine::RngStream route_rng, lb_rng, fault_rng, push_rng;
+  engine::RngStream fault_rng, push_rng;
+  ProxyId index;  // in MeshImpl::proxies_
   const PodMap* pod_map = nullptr;
   const registry::Registry* registry = nullptr;
   SimTime last_push{};    // pushes are applied in order

@@ -4,10 +4,14 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <set>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
+#include <boost/random/mersenne_twister.hpp>
 #include <gtest/gtest.h>
 
 namespace meshtwin::engine {
@@ -77,6 +81,98 @@ TEST(RngStream, DerivationIsPinned) {
   EXPECT_EQ(stable_hash("client/users/arrivals"), 0x69155b46aab92757ULL);
   RngStream s(42, "client/users/arrivals");
   EXPECT_EQ(s.next_u64(), 0xff820d5496e9a83fULL);
+}
+
+// What RngStream was until it got its own engine: boost's mt19937_64 seeded through
+// seed(SeedSeq&). The golden digests pin the same thing end to end; these pin it per draw.
+boost::random::mt19937_64 boost_reference(std::uint64_t seed, std::string_view name) {
+  detail::SplitMixSeedSeq seq(detail::stream_key(seed, name));
+  boost::random::mt19937_64 engine;
+  engine.seed(seq);
+  return engine;
+}
+
+TEST(RngStream, MatchesBoostMt19937_64AcrossTwists) {
+  const std::vector<std::pair<std::uint64_t, std::string>> pairs = {
+      {0, ""},
+      {1, "client/users/arrivals"},
+      {42, "pod/reviews-v1-0/failures"},
+      {0xffffffffffffffffULL, "proxy/productpage-v1-0/lb"},
+      {20261203, "pod/svc-0999-v1-2/network"},
+  };
+  for (const auto& [seed, name] : pairs) {
+    SCOPED_TRACE(name);
+    RngStream ours(seed, name);
+    auto reference = boost_reference(seed, name);
+    // Four twists: boost's first on its first draw (ours at construction), then three more.
+    for (std::uint32_t i = 0; i < 4 * RngStream::kStateWords + 7; ++i)
+      ASSERT_EQ(ours.next_u64(), reference()) << "draw " << i;
+  }
+}
+
+TEST(RngStream, MatchesBoostMt19937_64ForAMillionDraws) {
+  RngStream ours(7, "pod/details-v1-0/service");
+  auto reference = boost_reference(7, "pod/details-v1-0/service");
+  std::uint64_t mismatches = 0;
+  for (int i = 0; i < 1000000; ++i) mismatches += ours.next_u64() != reference();
+  EXPECT_EQ(mismatches, 0u);
+}
+
+TEST(RngStream, DerivedDrawsMatchBoostToo) {
+  // uniform01, uniform_int (including a rejection-heavy n) and bernoulli consume the same
+  // words as before: one per draw, or more on rejection, never a different count.
+  RngStream ours(3, "test/derived");
+  auto reference = boost_reference(3, "test/derived");
+  const std::uint64_t n = (1ULL << 63) + 1;  // rejects almost half of the words
+  for (int i = 0; i < 2000; ++i) {
+    ASSERT_EQ(ours.uniform01(), static_cast<double>(reference() >> 11) * 0x1.0p-53);
+    std::uint64_t x = reference();
+    while (static_cast<std::uint64_t>(static_cast<unsigned __int128>(x) * n) < (0 - n) % n) x = reference();
+    ASSERT_EQ(ours.uniform_int(n), static_cast<std::uint64_t>((static_cast<unsigned __int128>(x) * n) >> 64));
+  }
+}
+
+TEST(RngStream, CopyContinuesIndependentlyFromTheSamePoint) {
+  // The reference streams are made and advanced on their own, so they say where each copy
+  // should be whatever copying does.
+  const int near_twist = static_cast<int>(RngStream::kStateWords) - 3;
+  RngStream a(11, "test/copy"), ref_a(11, "test/copy"), ref_b(11, "test/copy");
+  draws(a, near_twist);
+  draws(ref_a, near_twist);
+  draws(ref_b, near_twist);
+  RngStream b(a);
+  // The copy crosses a twist of its own block; the original, drawn from after it, is where it was.
+  EXPECT_EQ(draws(b, 700), draws(ref_b, 700));
+  EXPECT_EQ(draws(a, 10), draws(ref_a, 10));
+
+  // Assignment replaces the whole state (here a different stream's) and the index.
+  RngStream d(99, "test/other");
+  draws(d, 5);
+  d = a;
+  EXPECT_EQ(draws(d, 400), draws(ref_a, 400));
+  RngStream& alias = d;
+  d = alias;  // self-assignment keeps the stream
+  EXPECT_EQ(draws(d, 5), draws(ref_a, 5));
+}
+
+TEST(RngStream, MoveCarriesTheStream) {
+  RngStream a(12, "test/move");
+  RngStream twin(12, "test/move");
+  draws(a, 100);
+  draws(twin, 100);
+  RngStream b(std::move(a));
+  EXPECT_EQ(draws(b, 500), draws(twin, 500));
+  RngStream c(1, "test/else");
+  c = std::move(b);
+  EXPECT_EQ(draws(c, 500), draws(twin, 500));
+  // A moved-from stream can be assigned to again.
+  a = RngStream(12, "test/move");
+  EXPECT_EQ(draws(a, 3), draws(*std::make_unique<RngStream>(12, "test/move"), 3));
+}
+
+TEST(RngStream, HandleIsSixteenBytes) {
+  // The point of the split (docs/performance.md): streams fit in their owner's hot line.
+  EXPECT_LE(sizeof(RngStream), 16u);
 }
 
 TEST(StableHash, SpreadsSimilarNames) {
