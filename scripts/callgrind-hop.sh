@@ -3,6 +3,10 @@
 # no recording, metrics-only and full SQLite recording: the load-independent companion of its
 # wall-clock rates (docs/performance.md). Only the run is counted (callgrind --toggle-collect on
 # MeshImpl::run and on the SQLite writer's own thread), not loading and compiling the scenario.
+# The patterns name MeshImpl::run( itself (a toggle on entry and exit: `*MeshImpl::run*` also
+# matched MeshImpl::run_step, which toggled counting off inside the run; figures before
+# 2026-12-03 23:00 UTC miss run_step's instructions) and the writer thread's entry function (in
+# an LTO build Background::run is inlined into it).
 #
 # Usage: scripts/callgrind-hop.sh BUILD_DIR [REQUESTS] [FILTER_REGEX] [BENCH]
 #   e.g. scripts/callgrind-hop.sh build/release 20000
@@ -26,7 +30,7 @@ trap 'rm -rf "$tmp"' EXIT
 "$bin" --benchmark_list_tests --benchmark_filter="$filter" | grep '^BM_' | while read -r name; do
   rm -f "$tmp"/cg.*
   valgrind --tool=callgrind "${cache[@]}" --separate-threads=yes --callgrind-out-file="$tmp/cg" \
-    --toggle-collect='*MeshImpl::run*' --toggle-collect='*Background::run*' \
+    --toggle-collect='*MeshImpl::run(*' --toggle-collect='*Background::Background*_M_run*' \
     "$bin" --requests="$requests" --benchmark_filter="^${name}\$" --benchmark_out="$tmp/json" --benchmark_out_format=json \
     >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
   python3 - "$tmp" "$name" <<'PY'
