@@ -62,7 +62,7 @@ class RngStream {
     return z ^ (z >> 43);
   }
   // Regenerates all 312 words; out of line so that the draw stays a few instructions.
-  [[gnu::cold, gnu::noinline]] void twist();
+  [[gnu::noinline]] void twist();
 
   std::unique_ptr<State> state_;
   std::uint32_t index_ = 0;  // next word to return; kStateWords: twist first
