@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "engine/distribution.h"
+#include "engine/id_counts.h"
 #include "engine/id_vector.h"
 #include "engine/rng.h"
 #include "engine/simulator.h"
@@ -677,7 +678,7 @@ class MeshImpl {
   // in their tree, and app calls made so far per client request (a parallel cycle fans out as
   // 2^depth, so depth alone does not bound it).
   std::unordered_map<std::uint64_t, std::string_view> request_outcome_;
-  std::unordered_map<std::uint64_t, std::uint32_t> calls_per_request_;
+  engine::IdCounts calls_per_request_;  // app calls per client request id in flight
   // Counts for the apps' deterministic failure patterns (`first`, `every`), by pod index and
   // by client request id (forgotten when the client request ends).
   app::PatternCounts failures_per_pod_, failures_per_request_, failures_per_connection_;

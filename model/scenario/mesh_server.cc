@@ -239,7 +239,7 @@ void MeshImpl::start_app_call_attempt(AppCallId call) {
     cut_app_call(call, "call_depth_exceeded");
     return;
   }
-  if (++calls_per_request_[r.request_id] > kMaxCallsPerRequest) {
+  if (calls_per_request_.increment(r.request_id) > kMaxCallsPerRequest) {
     cut_app_call(call, "call_limit_exceeded");
     return;
   }
