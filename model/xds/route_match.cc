@@ -42,8 +42,9 @@ bool istarts_with(std::string_view text, std::string_view prefix) {
 
 // Eight bytes at a time: a byte equal to '?' or '#' is a zero byte of the word xor'ed with that
 // character repeated, and the lowest byte the zero-byte test flags is always a true one (a borrow
-// only runs upwards). Bookinfo's paths take one word and a short tail instead of a dozen
-// compare-and-branch rounds; libstdc++'s find_first_of("?#") calls memchr once per character.
+// only runs upwards). A path of 8 bytes or more takes its whole words and one last word that
+// overlaps them, instead of a compare-and-branch round per character; libstdc++'s
+// find_first_of("?#") calls memchr once per character.
 std::string_view path_only(std::string_view path) {
   const char* p = path.data();
   const std::size_t n = path.size();
