@@ -126,9 +126,9 @@ std::shared_ptr<const re2::RE2> compile_regex(std::string_view pattern, std::str
 bool StringMatcher::matches(std::string_view text) const {
   switch (kind) {
     case Kind::Exact:
-      return ignore_case ? iequals(text, value) : text == value;
+      return ignore_case ? iequals(text, value) : equals(text, value);
     case Kind::Prefix:
-      return ignore_case ? istarts_with(text, value) : text.starts_with(value);
+      return ignore_case ? istarts_with(text, value) : starts_with(text, value);
     case Kind::Regex:
       // A pattern that never compiled matches nothing (validation reports it).
       return regex && RE2::FullMatch(re2::StringPiece(text.data(), text.size()), *regex);
@@ -175,8 +175,8 @@ bool route_matches_path(const RouteMatch& match, const RequestAttributes& reques
       // the end of the path.
       std::string_view prefix = match.path;
       if (prefix.size() > 1 && prefix.back() == '/') prefix.remove_suffix(1);
-      if (match.case_sensitive ? !path.starts_with(prefix) : !istarts_with(path, prefix)) return false;
-      if (prefix != "/" && path.size() > prefix.size() && path[prefix.size()] != '/') return false;
+      if (match.case_sensitive ? !starts_with(path, prefix) : !istarts_with(path, prefix)) return false;
+      if (!equals(prefix, "/") && path.size() > prefix.size() && path[prefix.size()] != '/') return false;
       break;
     }
     case RouteMatch::PathKind::Regex:
