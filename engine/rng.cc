@@ -90,6 +90,26 @@ RngStream::RngStream(std::uint64_t seed, std::string_view name) : state_(new Sta
   twist();
 }
 
+void RngStream::first_draws(std::uint64_t seed, std::string_view name, std::span<std::uint64_t> out) {
+  if (out.size() > kCheapFirstDraws) {
+    RngStream whole(seed, name);
+    for (std::uint64_t& v : out) v = whole.next_u64();
+    return;
+  }
+  // Seeded word i (the constructor's fill) is mix64(key + (i + 1) * gamma). normalize() changes
+  // only word 0's low bits, which no draw before the 312th reads (mix_pair takes its first
+  // word's upper bits), and the all-zero fix-up cannot happen: splitmix64 is a bijection of
+  // distinct counters, so at most one seeded word is zero.
+  const std::uint64_t key = detail::stream_key(seed, name);
+  const auto word = [key](std::uint64_t i) { return mix64(key + (i + 1) * kGoldenGamma); };
+  std::uint64_t next = word(0);
+  for (std::size_t j = 0; j < out.size(); ++j) {
+    const std::uint64_t current = next;
+    next = word(j + 1);
+    out[j] = temper(word(j + kM) ^ mix_pair(current, next));
+  }
+}
+
 RngStream::RngStream(const RngStream& other)
     : state_(other.state_ ? std::make_unique<State>(*other.state_) : nullptr), index_(other.index_) {}
 

@@ -14,14 +14,24 @@ using Kind = xds::LbPolicy::Kind;
 
 // ------------------------------------------------------------------ construction and updates
 
-LoadBalancer::LoadBalancer(const LbSettings& settings, std::uint32_t workers,
-                           engine::RngStream& rng)
-    : settings_(settings), workers_(std::max<std::uint32_t>(workers, 1)) {
-  // Each worker's LB instance draws its own seed: RR starts at a random index per worker
+namespace {
+std::vector<std::uint64_t> draw_seeds(std::uint32_t workers, engine::RngStream& rng) {
+  std::vector<std::uint64_t> seeds(std::max<std::uint32_t>(workers, 1));
+  for (std::uint64_t& seed : seeds) seed = rng.next_u64();
+  return seeds;
+}
+}  // namespace
+
+LoadBalancer::LoadBalancer(const LbSettings& settings, std::uint32_t workers, engine::RngStream& rng)
+    : LoadBalancer(settings, draw_seeds(workers, rng)) {}
+
+LoadBalancer::LoadBalancer(const LbSettings& settings, std::span<const std::uint64_t> worker_seeds)
+    : settings_(settings), workers_(std::max<std::size_t>(worker_seeds.size(), 1)) {
+  // Each worker's LB instance has its own seed: RR starts at a random index per worker
   // (§8.1, §16.1 item 9), so workers and proxies do not march in lock step.
-  for (Worker& w : workers_) {
-    w.seed = rng.next_u64();
-    w.priorities.resize(1);
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    workers_[i].seed = i < worker_seeds.size() ? worker_seeds[i] : 0;
+    workers_[i].priorities.resize(1);
   }
   // An empty P0 until set_hosts: picks return kNoHost.
   priorities_.resize(1);

@@ -200,6 +200,8 @@ class LoadBalancer {
  public:
   // Draws one seed per worker from `rng` (each Envoy worker builds its own LB instance).
   LoadBalancer(const LbSettings& settings, std::uint32_t workers, engine::RngStream& rng);
+  // The same with the workers' seeds given, one per worker (the draws above would make).
+  LoadBalancer(const LbSettings& settings, std::span<const std::uint64_t> worker_seeds);
   // Old interface: default settings of `kind` (kept for call sites not yet moved over).
   LoadBalancer(xds::LbPolicy::Kind kind, std::uint32_t workers, engine::RngStream& rng);
 

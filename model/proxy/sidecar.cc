@@ -10,7 +10,15 @@ namespace meshtwin::proxy {
 
 namespace flag = telemetry;
 
-std::int32_t VirtualHostCache::find(const xds::RouteConfiguration& rc, std::string_view authority) {
+std::int32_t VirtualHostCache::find(const xds::RouteConfiguration& rc, std::string_view authority,
+                                    VirtualHostHint* hint) {
+  if (hint && hint->rc == &rc && hint->epoch == epoch_) return hint->vh;
+  const std::int32_t vh = find_shared(rc, authority);
+  if (hint) *hint = {&rc, epoch_, vh};
+  return vh;
+}
+
+std::int32_t VirtualHostCache::find_shared(const xds::RouteConfiguration& rc, std::string_view authority) {
   const auto a = reinterpret_cast<std::uintptr_t>(&rc), b = reinterpret_cast<std::uintptr_t>(authority.data());
   const std::uint64_t h = ((a * 0x9E3779B97F4A7C15ull) ^ (b + authority.size())) * 0xff51afd7ed558ccdull;
   Entry& e = entries_[(h >> 40) & (kEntries - 1)];
@@ -39,7 +47,8 @@ RouteDecision local_reply(RouteDecision d, int status, std::uint32_t flags) {
 RouteDecision route_http(const xds::RouteConfiguration& rc, const Downstream& ds,
                          engine::RngStream& route_rng) {
   RouteDecision d;
-  const std::int32_t vh = ds.vhosts ? ds.vhosts->find(rc, ds.authority) : rc.find_virtual_host(ds.authority);
+  const std::int32_t vh =
+      ds.vhosts ? ds.vhosts->find(rc, ds.authority, ds.vhost_hint) : rc.find_virtual_host(ds.authority);
   if (vh < 0) return local_reply(d, 404, flag::kNoRouteFound);  // §2.5
   // require_tls ALL (a gateway server's tls.httpsRedirect, §11): a request that did not arrive
   // over TLS is redirected before any route is looked at; no response flag.

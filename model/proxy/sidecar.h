@@ -28,10 +28,26 @@ namespace meshtwin::proxy {
 // copy of its text, so a view whose text changed only misses. Its owner must clear() it before
 // a route table it was used with can be freed (a config push), since a new table may take the
 // old one's address.
+//
+// A caller may also keep a VirtualHostHint beside an authority it sends again and again (the
+// mesh keeps one per call target): one slot, no hashing, in a line the caller reads anyway. At
+// 1,000 services the shared entries are too few for ~N authorities × proxy classes, and most
+// streams of a target go through proxies of one class, so the hint hits where the cache would
+// miss. clear() ends every hint (an epoch), so hints need no clearing of their own.
+struct VirtualHostHint {
+  const xds::RouteConfiguration* rc = nullptr;
+  std::uint64_t epoch = 0;  // the cache's when filled; 0 never matches
+  std::int32_t vh = -1;
+};
+
 class VirtualHostCache {
  public:
-  std::int32_t find(const xds::RouteConfiguration& rc, std::string_view authority);
-  void clear() { entries_.assign(kEntries, Entry{}); }
+  // `hint`, when given, must belong to this authority (the same text every time).
+  std::int32_t find(const xds::RouteConfiguration& rc, std::string_view authority, VirtualHostHint* hint = nullptr);
+  void clear() {
+    entries_.assign(kEntries, Entry{});
+    ++epoch_;
+  }
 
  private:
   struct Entry {
@@ -39,8 +55,10 @@ class VirtualHostCache {
     std::string text;  // the authority
     std::int32_t vh = -1;
   };
+  std::int32_t find_shared(const xds::RouteConfiguration& rc, std::string_view authority);
   static constexpr std::size_t kEntries = 256;  // power of two, direct-mapped
   std::vector<Entry> entries_ = std::vector<Entry>(kEntries);
+  std::uint64_t epoch_ = 1;
 };
 
 // What the app sends into its sidecar: the connection it opened and the request on it.
@@ -53,6 +71,7 @@ struct Downstream {
   std::string_view authority, path, method;
   const HeaderSet* headers = nullptr;
   VirtualHostCache* vhosts = nullptr;  // optional: the caller's cache of virtual-host picks
+  VirtualHostHint* vhost_hint = nullptr;  // optional, with vhosts: the authority's own slot
 };
 
 // Where a new stream goes, or the local reply that ends it (§2.5, §3.2, §14).

@@ -105,10 +105,11 @@ struct alignas(64) ClusterRt final : proxy::ConnPool::Callbacks {
   std::string_view service;  // destination_service label (FQDN), "unknown" for passthrough
   std::uint32_t healthy_in_eds = 0;  // for telling an EDS change on a config push
   MeshImpl* mesh;
-  ClusterRt(const proxy::LbSettings& settings, std::uint32_t workers, engine::RngStream& rng,
+  // `lb_seeds`: one per worker (proxy::LoadBalancer).
+  ClusterRt(const proxy::LbSettings& settings, std::uint32_t workers, std::span<const std::uint64_t> lb_seeds,
             const proxy::CircuitBreakerThresholds& limits, std::uint32_t hosts, MeshImpl& owner,
             std::uint64_t* connection_serials)
-      : lb(settings, workers, rng), pools(limits, hosts, workers, *this, connection_serials), mesh(&owner) {}
+      : lb(settings, lb_seeds), pools(limits, hosts, workers, *this, connection_serials), mesh(&owner) {}
   const proxy::CircuitBreakerThresholds& limits() const { return pools.limits(); }
   proxy::CircuitBreakerCounters& counters() { return pools.counters(); }
   // Points at `c` (a push's snapshot) and copies what every attempt asks of it.

@@ -69,6 +69,25 @@ SimDuration MeshImpl::overhead(ProxyRt& p) {
   return proxy_overhead_.sample_duration(p.fault_rng);
 }
 
+void MeshImpl::prefetch_server_draws(const PodRt& pod) const {
+  pod.failure_rng.prefetch();
+  pod.service_rng.prefetch();
+  if (pod.proxy.valid()) proxies_[pod.proxy].fault_rng.prefetch();
+}
+
+void MeshImpl::prefetch_route(const ProxyRt& p, const Target& t) const {
+  p.route_rng.prefetch();
+  p.lb_rng.prefetch();
+  // A Route is ~1 KB: its match, action, retry and fault policies, rewrites and header
+  // operations are spread over all of it.
+  if (t.last_route != 0)
+    for (std::size_t line = 0; line < sizeof(xds::Route); line += 64)
+      __builtin_prefetch(reinterpret_cast<const void*>(t.last_route + line));
+  if (t.last_cluster != 0 && t.last_proxy == p.index)
+    for (std::size_t line = 0; line < 4 * 64; line += 64)
+      __builtin_prefetch(reinterpret_cast<const void*>(t.last_cluster + line));
+}
+
 SimDuration MeshImpl::network_leg(PodRt& from, const PodRt* to) {
   const engine::Distribution* d = to && to->latency ? to->latency : from.latency;
   if (d) return d->sample_duration(from.net_rng);

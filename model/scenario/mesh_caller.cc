@@ -3,7 +3,10 @@
 // and the router's decisions (proxy::Router) applied with their timers, spans and hop records.
 
 #include <algorithm>
+#include <array>
 #include <optional>
+#include <span>
+#include <vector>
 
 #include "model/scenario/mesh_impl.h"
 #include "model/telemetry/outcome.h"
@@ -93,6 +96,7 @@ void MeshImpl::launch_stream(StreamId slot) {
     if (delay == SimDuration{}) {
       route_stream(slot);
     } else {
+      prefetch_route(p, *s.target);
       sim_.schedule_in(delay, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_stream_at_proxy>,
                        this, pack(slot, s.gen));
     }
@@ -124,6 +128,7 @@ void MeshImpl::route_stream(StreamId slot) {
   downstream.method = t.method;
   downstream.headers = &s.headers;
   downstream.vhosts = &vhost_cache_;
+  downstream.vhost_hint = &t.vhost_hint;
   const proxy::RouteDecision d = proxy::route_outbound(*p.config, downstream, p.route_rng);
   if (d.route) {
     s.route = d.route;
@@ -145,6 +150,9 @@ void MeshImpl::route_stream(StreamId slot) {
             LogField::t("route", s.vs_rule == dash_ ? s.route_name : s.vs_rule), LogField::t("cluster", s.cluster_name));
   s.route_random = d.random;
   s.crt = &ensure_cluster(p, s.cluster);
+  t.last_route = reinterpret_cast<std::uintptr_t>(s.route);
+  t.last_cluster = reinterpret_cast<std::uintptr_t>(s.crt);
+  t.last_proxy = s.proxy;
   if (d.kind == proxy::RouteDecision::Kind::Tcp) {
     start_attempt(slot);  // a tcp_proxy never retries (one connect attempt)
     return;
@@ -212,7 +220,16 @@ ClusterRt& MeshImpl::ensure_cluster(ProxyRt& p, std::int32_t index) {
   if (ClusterRt* known = p.clusters.find(index)) return *known;
   {
     const xds::Cluster& cluster = p.config->clusters[index];
-    engine::RngStream seed_rng(seed_, "proxy/" + std::string(p.name) + "/lb/" + cluster.name);
+    // The load balancer's per-worker seeds, the first draws of a stream of its own (never
+    // drawn from again, so only those draws are computed).
+    std::array<std::uint64_t, 8> seed_buffer{};
+    std::vector<std::uint64_t> seed_heap;
+    std::span<std::uint64_t> lb_seeds(seed_buffer.data(), std::max<std::uint32_t>(p.workers, 1));
+    if (lb_seeds.size() > seed_buffer.size()) {
+      seed_heap.resize(lb_seeds.size());
+      lb_seeds = seed_heap;
+    }
+    engine::RngStream::first_draws(seed_, "proxy/" + std::string(p.name) + "/lb/" + cluster.name, lb_seeds);
     // What istiod sends this proxy for the cluster: LB settings, weights, priorities and
     // locality groups from the caller's locality (§7.4–7.6, §8).
     const registry::Pod* caller =
@@ -220,7 +237,7 @@ ClusterRt& MeshImpl::ensure_cluster(ProxyRt& p, std::int32_t index) {
     proxy::LbSetup setup = proxy::lb_setup_for(
         cluster, *p.registry, caller, !istio_version_before(spec_.mesh.istio_version, 1, 31));
     auto rt = std::make_unique<ClusterRt>(
-        setup.settings, p.workers, seed_rng,
+        setup.settings, p.workers, lb_seeds,
         proxy::resolve_thresholds(cluster.connection_pool, cluster.retry_budget, cluster.protocol),
         static_cast<std::uint32_t>(cluster.endpoints.size()), *this, &next_connection_serial_);
     rt->name = cluster.name;

@@ -139,6 +139,16 @@ struct Target {
   // The host outside the mesh that answers at the dialled address (a pod of MeshImpl::pods_),
   // for passthrough and for callers without a sidecar; none when the registry's pods answer.
   PodId outside;
+  // route_stream's remembered virtual host for `authority` (proxy::VirtualHostHint): written
+  // through a const Target, as a cache, never read as the target's meaning.
+  mutable proxy::VirtualHostHint vhost_hint;
+  // Where the last stream to this target went (route_stream), for launch_stream to start
+  // loading those lines one proxy-CPU delay before routing reads them
+  // (MeshImpl::prefetch_route). Addresses only: a push may have freed either since, so they
+  // are prefetched, never read.
+  mutable std::uintptr_t last_route = 0;    // the xds::Route matched
+  mutable std::uintptr_t last_cluster = 0;  // the ClusterRt taken, of last_proxy
+  mutable ProxyId last_proxy;
   bool is_connection() const { return transport != Transport::Http; }
 };
 
@@ -631,6 +641,15 @@ class MeshImpl {
   // One network leg from `from` (whose stream draws it): the mesh network's latency, or the
   // outside host's own when `to` or `from` is one with a latency of its own.
   SimDuration network_leg(PodRt& from, const PodRt* to = nullptr);
+  // Starts loading what a request's arrival at `pod` draws from (its sidecar's inbound
+  // overhead, the app's failure and service-time streams), one network leg ahead: at 1,000
+  // services those streams' lines have left the cache, and loaded then they are misses taken
+  // one after another on the arrival's path. A hint only: results do not change.
+  void prefetch_server_draws(const PodRt& pod) const;
+  // The same for routing a stream of `t` at proxy `p` after its CPU delay: the random streams
+  // it draws from, and the route and cluster runtime the target's last stream took (a stream
+  // mostly goes where the last one did). Hints only.
+  void prefetch_route(const ProxyRt& p, const Target& t) const;
   bool sample(std::uint64_t request_id, std::uint64_t salt, double fraction) const;
   void emit_span(Stream& s, telemetry::SpanKind kind, SimTime start, int code,
                  std::uint32_t flags);

@@ -246,6 +246,7 @@ void MeshImpl::send_to_server(StreamId slot) {
                : s.target->port;
   s.server_req = req;
   s.server_gen = r.gen;
+  prefetch_server_draws(pods_[dest]);
   sim_.schedule_in(network_leg(pods_[s.src_pod], &pods_[dest]),
                    &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_server_arrival>, this,
                    pack(req, r.gen));

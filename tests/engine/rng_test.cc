@@ -132,6 +132,22 @@ TEST(RngStream, DerivedDrawsMatchBoostToo) {
   }
 }
 
+TEST(RngStream, FirstDrawsEqualAWholeStreamsFirstDraws) {
+  // first_draws computes a fresh stream's first draws from a few seeded words; it must give
+  // what the stream itself would, up to its limit and (through a whole stream) past it.
+  for (const std::uint64_t seed : {std::uint64_t{0}, std::uint64_t{7}, ~std::uint64_t{0}}) {
+    for (int k = 0; k < 200; ++k) {
+      const std::string name = "proxy/svc-" + std::to_string(k) + "-v1-0/lb/outbound|8080||svc-" + std::to_string(k);
+      SCOPED_TRACE(name);
+      const std::size_t n = k % 3 == 0 ? RngStream::kCheapFirstDraws : (k % 3 == 1 ? 2 : RngStream::kCheapFirstDraws + 9);
+      std::vector<std::uint64_t> cheap(n);
+      RngStream::first_draws(seed, name, cheap);
+      RngStream whole(seed, name);
+      ASSERT_EQ(cheap, draws(whole, static_cast<int>(n)));
+    }
+  }
+}
+
 TEST(RngStream, CopyContinuesIndependentlyFromTheSamePoint) {
   // The reference streams are made and advanced on their own, so they say where each copy
   // should be whatever copying does.
