@@ -1,6 +1,12 @@
 #include "engine/rng.h"
 
+#include <sys/mman.h>
+
 #include <cstdint>
+#include <cstdlib>
+#include <mutex>
+#include <new>
+#include <vector>
 
 namespace meshtwin::engine {
 namespace {
@@ -43,7 +49,62 @@ constexpr std::uint64_t mix64(std::uint64_t z) {
   return z ^ (z >> 31);
 }
 
+// Where stream states live: blocks carved from 2 MiB-aligned chunks marked MADV_HUGEPAGE
+// (used where the kernel's transparent huge pages are `always` or `madvise`, Debian's
+// default; elsewhere plain pages), reused through a free list and never returned to the system
+// (a process makes its streams during setup; a later mesh takes the freed blocks). Locked:
+// replications build their meshes on several threads.
+class StatePool {
+ public:
+  static constexpr std::size_t kChunk = std::size_t{2} << 20;
+
+  void* take(std::size_t size) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!free_.empty()) {
+      void* block = free_.back();
+      free_.pop_back();
+      return block;
+    }
+    if (static_cast<std::size_t>(end_ - next_) < size) {
+      void* chunk = std::aligned_alloc(kChunk, kChunk);
+      if (!chunk) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+      ::madvise(chunk, kChunk, MADV_HUGEPAGE);  // a hint: refused, the chunk keeps small pages
+#endif
+      next_ = static_cast<char*>(chunk);
+      end_ = next_ + kChunk;
+    }
+    void* block = next_;
+    next_ += size;
+    return block;
+  }
+  void give(void* block) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    free_.push_back(block);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<void*> free_;
+  char* next_ = nullptr;
+  char* end_ = nullptr;
+};
+
+StatePool& state_pool() {
+  static StatePool* pool = new StatePool;  // never destroyed: a static stream may outlive it
+  return *pool;
+}
+
 }  // namespace
+
+void* RngStream::State::operator new(std::size_t size) {
+  static_assert(sizeof(State) % alignof(State) == 0, "consecutive blocks stay aligned");
+  return state_pool().take(size);
+}
+
+void RngStream::State::operator delete(void* block) noexcept {
+  if (block) state_pool().give(block);
+}
 
 std::uint64_t stable_hash(std::string_view text) {
   std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a 64 offset basis
