@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <initializer_list>
+#include <string>
 #include <mutex>
 #include <new>
 #include <vector>
@@ -106,14 +108,21 @@ void RngStream::State::operator delete(void* block) noexcept {
   if (block) state_pool().give(block);
 }
 
-std::uint64_t stable_hash(std::string_view text) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a 64 offset basis
+namespace {
+constexpr std::uint64_t kFnvBasis = 0xcbf29ce484222325ULL;  // FNV-1a 64 offset basis
+// FNV-1a 64 continued over `text`: hashing a name in parts gives the hash of the whole.
+std::uint64_t fnv1a(std::uint64_t h, std::string_view text) {
   for (const char c : text) {
     h ^= static_cast<unsigned char>(c);
     h *= 0x100000001b3ULL;  // FNV-1a 64 prime
   }
+  return h;
+}
+}  // namespace
+
+std::uint64_t stable_hash(std::string_view text) {
   // FNV's low bits mix poorly; the finaliser spreads every input bit over the whole word.
-  return mix64(h);
+  return mix64(fnv1a(kFnvBasis, text));
 }
 
 std::uint64_t replication_seed(std::uint64_t seed, std::uint64_t index) {
@@ -132,7 +141,11 @@ std::uint64_t SplitMixSeedSeq::next64() {
 // The seed is mixed before combining so that (seed, name) pairs that differ in both do not
 // cancel out under xor.
 std::uint64_t stream_key(std::uint64_t seed, std::string_view name) {
-  return mix64(mix64(seed + kGoldenGamma) ^ stable_hash(name));
+  return stream_key_of_hash(seed, stable_hash(name));
+}
+
+std::uint64_t stream_key_of_hash(std::uint64_t seed, std::uint64_t name_hash) {
+  return mix64(mix64(seed + kGoldenGamma) ^ name_hash);
 }
 
 }  // namespace detail
@@ -157,11 +170,27 @@ void RngStream::first_draws(std::uint64_t seed, std::string_view name, std::span
     for (std::uint64_t& v : out) v = whole.next_u64();
     return;
   }
+  first_draws_of_key(detail::stream_key(seed, name), out);
+}
+
+void RngStream::first_draws(std::uint64_t seed, std::initializer_list<std::string_view> name_parts,
+                            std::span<std::uint64_t> out) {
+  if (out.size() > kCheapFirstDraws) {
+    std::string name;
+    for (std::string_view part : name_parts) name += part;
+    first_draws(seed, name, out);
+    return;
+  }
+  std::uint64_t h = kFnvBasis;
+  for (std::string_view part : name_parts) h = fnv1a(h, part);
+  first_draws_of_key(detail::stream_key_of_hash(seed, mix64(h)), out);
+}
+
+void RngStream::first_draws_of_key(std::uint64_t key, std::span<std::uint64_t> out) {
   // Seeded word i (the constructor's fill) is mix64(key + (i + 1) * gamma). normalize() changes
   // only word 0's low bits, which no draw before the 312th reads (mix_pair takes its first
   // word's upper bits), and the all-zero fix-up cannot happen: splitmix64 is a bijection of
   // distinct counters, so at most one seeded word is zero.
-  const std::uint64_t key = detail::stream_key(seed, name);
   const auto word = [key](std::uint64_t i) { return mix64(key + (i + 1) * kGoldenGamma); };
   std::uint64_t next = word(0);
   for (std::size_t j = 0; j < out.size(); ++j) {

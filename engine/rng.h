@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -57,6 +58,9 @@ class RngStream {
   // at 1,000 services thousands of such streams were ~3 % of a 20,000-request run.)
   static constexpr std::size_t kCheapFirstDraws = 156;  // MT19937-64's n - m
   static void first_draws(std::uint64_t seed, std::string_view name, std::span<std::uint64_t> out);
+  // The same for the stream named by the parts joined, without building the name.
+  static void first_draws(std::uint64_t seed, std::initializer_list<std::string_view> name_parts,
+                          std::span<std::uint64_t> out);
   // Uniform on [0, 1) with 53 random bits.
   double uniform01() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
   // Uniform integer in [0, n); n > 0. Unbiased (rejection).
@@ -81,6 +85,7 @@ class RngStream {
     z ^= (z << 37) & 0xfff7eee000000000ULL;
     return z ^ (z >> 43);
   }
+  static void first_draws_of_key(std::uint64_t key, std::span<std::uint64_t> out);
   // Regenerates all 312 words; out of line so that the draw stays a few instructions.
   [[gnu::noinline]] void twist();
 
@@ -106,6 +111,8 @@ namespace detail {
 // The key a stream's state is filled from: depends on (seed, name) only, never on how many
 // streams exist or in what order they were made.
 std::uint64_t stream_key(std::uint64_t seed, std::string_view name);
+// The same from stable_hash(name).
+std::uint64_t stream_key_of_hash(std::uint64_t seed, std::uint64_t name_hash);
 
 // A seed sequence in the shape boost's mersenne_twister::seed(SeedSeq&) takes (32-bit words
 // through generate()): a splitmix64 walk started at one 64-bit key, each 64-bit output split

@@ -67,6 +67,7 @@ bool MeshImpl::build(const ScenarioSpec& spec, config::Diagnostics& diags) {
 
   latency_ = spec_.network.latency;
   inbound_retries_ = !istio_version_before(spec_.mesh.istio_version, 1, 24);
+  sends_unhealthy_endpoints_ = !istio_version_before(spec_.mesh.istio_version, 1, 31);
   proxy_overhead_ = spec_.mesh.proxy_overhead;
   overhead_is_zero_ = proxy_overhead_.is_constant() && proxy_overhead_.mean() == 0;
 

@@ -229,13 +229,12 @@ ClusterRt& MeshImpl::ensure_cluster(ProxyRt& p, std::int32_t index) {
       seed_heap.resize(lb_seeds.size());
       lb_seeds = seed_heap;
     }
-    engine::RngStream::first_draws(seed_, "proxy/" + std::string(p.name) + "/lb/" + cluster.name, lb_seeds);
+    engine::RngStream::first_draws(seed_, {"proxy/", p.name, "/lb/", cluster.name}, lb_seeds);
     // What istiod sends this proxy for the cluster: LB settings, weights, priorities and
     // locality groups from the caller's locality (§7.4–7.6, §8).
-    const registry::Pod* caller =
-        p.registry->find_pod(std::string(pods_[p.pod].namespace_), std::string(p.name));
+    const registry::Pod* caller = p.registry->find_pod(pods_[p.pod].namespace_, p.name);
     proxy::LbSetup setup = proxy::lb_setup_for(
-        cluster, *p.registry, caller, !istio_version_before(spec_.mesh.istio_version, 1, 31));
+        cluster, *p.registry, caller, sends_unhealthy_endpoints_);
     auto rt = std::make_unique<ClusterRt>(
         setup.settings, p.workers, lb_seeds,
         proxy::resolve_thresholds(cluster.connection_pool, cluster.retry_budget, cluster.protocol),

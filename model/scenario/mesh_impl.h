@@ -685,6 +685,8 @@ class MeshImpl {
   engine::Distribution proxy_overhead_;
   bool overhead_is_zero_ = true;
   bool inbound_retries_ = true;  // the inbound reset-before-request retries of Istio ≥ 1.24
+  // Istio ≥ 1.31 sends unhealthy endpoints (proxy::lb_setup_for); parsed once, not per cluster.
+  bool sends_unhealthy_endpoints_ = true;
   engine::RngStream overhead_rng_;
 
   // simulate

@@ -144,6 +144,11 @@ TEST(RngStream, FirstDrawsEqualAWholeStreamsFirstDraws) {
       RngStream::first_draws(seed, name, cheap);
       RngStream whole(seed, name);
       ASSERT_EQ(cheap, draws(whole, static_cast<int>(n)));
+      // Named in parts: the same stream.
+      std::vector<std::uint64_t> parts(n);
+      const std::string_view view(name);
+      RngStream::first_draws(seed, {view.substr(0, 6), view.substr(6, 9), view.substr(15)}, parts);
+      ASSERT_EQ(parts, cheap);
     }
   }
 }
