@@ -130,6 +130,20 @@ using proxy::HeaderSet;
 // request carries. Streams point at it; it lives as long as its client or call.
 struct Target {
   using Transport = proxy::Downstream::Transport;
+  // The hints first: with a call's spec pointer they share the line an app call reads first
+  // (CallRt is line-aligned), so launch_stream reads them from cache.
+  // Where the last stream to this target went (route_stream), for launch_stream to start
+  // loading those lines one proxy-CPU delay before routing reads them
+  // (MeshImpl::prefetch_route). Addresses only: a push may have freed either since, so they
+  // are prefetched, never read.
+  mutable std::uintptr_t last_route = 0;    // the xds::Route matched
+  mutable std::uintptr_t last_cluster = 0;  // the ClusterRt taken, of last_proxy
+  mutable std::uintptr_t last_pools = 0;    // its host's connection pools (one line per worker)
+  mutable std::uintptr_t last_connection = 0;  // the connection the stream took there
+  mutable ProxyId last_proxy;
+  // route_stream's remembered virtual host for `authority` (proxy::VirtualHostHint): written
+  // through a const Target, as a cache, never read as the target's meaning.
+  mutable proxy::VirtualHostHint vhost_hint;
   Transport transport = Transport::Http;
   std::string_view method, authority, path;  // Tcp: method "TCP", path "-"
   std::uint32_t port = 80;
@@ -139,20 +153,10 @@ struct Target {
   // The host outside the mesh that answers at the dialled address (a pod of MeshImpl::pods_),
   // for passthrough and for callers without a sidecar; none when the registry's pods answer.
   PodId outside;
-  // route_stream's remembered virtual host for `authority` (proxy::VirtualHostHint): written
-  // through a const Target, as a cache, never read as the target's meaning.
-  mutable proxy::VirtualHostHint vhost_hint;
-  // Where the last stream to this target went (route_stream), for launch_stream to start
-  // loading those lines one proxy-CPU delay before routing reads them
-  // (MeshImpl::prefetch_route). Addresses only: a push may have freed either since, so they
-  // are prefetched, never read.
-  mutable std::uintptr_t last_route = 0;    // the xds::Route matched
-  mutable std::uintptr_t last_cluster = 0;  // the ClusterRt taken, of last_proxy
-  mutable ProxyId last_proxy;
   bool is_connection() const { return transport != Transport::Http; }
 };
 
-struct CallRt {
+struct alignas(64) CallRt {
   const CallSpec* spec = nullptr;
   Target target;
   std::vector<std::string_view> forward_headers;

@@ -23,6 +23,12 @@ void MeshImpl::acquire_upstream(StreamId slot) {
   const bool tcp_proxy = s.target->is_connection() && !c.limits().http2;
   const auto result = c.pools.acquire(
       s.pool, {slot.value(), s.gen, static_cast<std::uint32_t>(s.router.attempt())}, tcp_proxy, sim_.now());
+  // For the target's next stream (prefetch_route): this host's pools and the connection taken.
+  const Target& t = *s.target;
+  t.last_pools = reinterpret_cast<std::uintptr_t>(&c.pools.pool(c.pools.index(static_cast<std::uint32_t>(s.host), 0)));
+  t.last_connection = result.kind == proxy::ConnPool::Acquired::Attached
+                          ? reinterpret_cast<std::uintptr_t>(&c.pools.pool(s.pool).conns[result.conn.value()])
+                          : 0;
   switch (result.kind) {
     case proxy::ConnPool::Acquired::Attached:
       MESH_DLOG(PoolReuse, s.request_id, s.depth, LogField::t("pod", pods_[s.dest_pod].name));

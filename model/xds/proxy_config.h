@@ -203,7 +203,10 @@ struct Route {
   std::vector<MirrorPolicy> mirrors;
   std::string prefix_rewrite;
   std::string authority_rewrite;
+  std::shared_ptr<const re2::RE2> regex_rewrite_re;  // rewrite.uriRegexRewrite's pattern, compiled by finalize()
   HeaderOps request_headers, response_headers;
+  // Everything above is what a forwarded request reads (the mesh prefetches that span, scenario
+  // MeshImpl::prefetch_route); what follows is read by local replies and setup only.
 
   // Redirect / DirectResponse
   int local_status = 0;
@@ -224,8 +227,7 @@ struct Route {
   // The DestinationRule's consistent-hash key for this route's destination (Envoy hash_policy,
   // docs/semantics.md §2.6, §8.4); nullopt when the destination is not hashed.
   std::optional<config::ConsistentHashLB> hash_policy;
-  std::optional<config::RegexRewrite> regex_rewrite;  // rewrite.uriRegexRewrite
-  std::shared_ptr<const re2::RE2> regex_rewrite_re;   // its pattern, compiled by finalize()
+  std::optional<config::RegexRewrite> regex_rewrite;  // rewrite.uriRegexRewrite (regex_rewrite_re above)
   // Whether rewritten_path() changes the path: asked per forwarded request, before any string
   // is built.
   bool rewrites_path() const { return !prefix_rewrite.empty() || regex_rewrite_re != nullptr; }
