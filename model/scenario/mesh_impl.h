@@ -130,12 +130,9 @@ using proxy::HeaderSet;
 // request carries. Streams point at it; it lives as long as its client or call.
 struct Target {
   using Transport = proxy::Downstream::Transport;
-  // The hints first: with a call's spec pointer they share the line an app call reads first
-  // (CallRt is line-aligned), so launch_stream reads them from cache.
-  // Where the last stream to this target went (route_stream), for launch_stream to start
-  // loading those lines one proxy-CPU delay before routing reads them
-  // (MeshImpl::prefetch_route). Addresses only: a push may have freed either since, so they
-  // are prefetched, never read.
+  // Where the last stream to this target went, for MeshImpl::prefetch_route: addresses only (a
+  // push may have freed them since), prefetched, never read. First, to share the line of a
+  // call's spec pointer (CallRt is line-aligned) that an app call has just read.
   mutable std::uintptr_t last_route = 0;    // the xds::Route matched
   mutable std::uintptr_t last_cluster = 0;  // the ClusterRt taken, of last_proxy
   mutable std::uintptr_t last_pools = 0;    // its host's connection pools (one line per worker)
@@ -645,14 +642,15 @@ class MeshImpl {
   // One network leg from `from` (whose stream draws it): the mesh network's latency, or the
   // outside host's own when `to` or `from` is one with a latency of its own.
   SimDuration network_leg(PodRt& from, const PodRt* to = nullptr);
-  // Starts loading what a request's arrival at `pod` draws from (its sidecar's inbound
-  // overhead, the app's failure and service-time streams), one network leg ahead: at 1,000
-  // services those streams' lines have left the cache, and loaded then they are misses taken
-  // one after another on the arrival's path. A hint only: results do not change.
+  // Prefetches (hints only: results never change) of lines that at 1,000 services have left the
+  // cache, issued an event ahead so they are not misses taken one after another on the path:
+  // what a request's arrival at `pod` reads (its sidecar's overhead stream, the app and its
+  // failure and service-time streams), one network leg ahead; the calls of the step a request
+  // runs after its service time; and for routing a stream of `t` at proxy `p` after its CPU
+  // delay, p's streams and the route, cluster, pools and connection the target's last stream
+  // took (a stream mostly goes where the last one did).
   void prefetch_server_draws(const PodRt& pod) const;
-  // The same for routing a stream of `t` at proxy `p` after its CPU delay: the random streams
-  // it draws from, and the route and cluster runtime the target's last stream took (a stream
-  // mostly goes where the last one did). Hints only.
+  void prefetch_step_calls(const AppRt& app, const app::Handling& handling, std::uint32_t step) const;
   void prefetch_route(const ProxyRt& p, const Target& t) const;
   bool sample(std::uint64_t request_id, std::uint64_t salt, double fraction) const;
   void emit_span(Stream& s, telemetry::SpanKind kind, SimTime start, int code,

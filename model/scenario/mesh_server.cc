@@ -153,6 +153,7 @@ void MeshImpl::begin_service(ServerReqId req) {
   MESH_DLOG(AppWork, r.request_id, r.depth, LogField::t("pod", pod.name), LogField::d("service_time", service_time));
   sim_.schedule_in(service_time, &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_service_done>, this,
                    pack(req, r.gen));
+  prefetch_step_calls(*pod.app, r.handling, r.step);
 }
 
 void MeshImpl::on_service_done(std::uint64_t arg) {
