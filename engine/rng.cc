@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <cstdlib>
 #include <initializer_list>
-#include <string>
 #include <mutex>
 #include <new>
+#include <string>
 #include <vector>
 
 namespace meshtwin::engine {

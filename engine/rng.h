@@ -44,10 +44,11 @@ class RngStream {
       twist();
     return temper(state_->words[index_++]);
   }
-  // Asks the CPU to start loading the word the next draw returns. A hint only (results never
-  // change): for a caller that knows a draw from this stream comes a few events later, at a
-  // size where the stream's state has left the cache (a 1,000-service mesh has ~9,000 streams,
-  // 22 MB of state; docs/performance.md "Prefetching the next hop's streams").
+  // Asks the CPU to start loading the word the next draw returns (not on a moved-from stream).
+  // A hint only (results never change): for a caller that knows a draw from this stream comes a
+  // few events later, at a size where the stream's state has left the cache (a 1,000-service
+  // mesh has ~9,000 streams, 22 MB of state; docs/performance.md "Prefetching the next hop at
+  // 1,000 services").
   void prefetch() const { __builtin_prefetch(state_->words + (index_ < kStateWords ? index_ : 0)); }
   // The first out.size() draws of RngStream(seed, name), bit for bit, for a stream drawn from
   // only a few times (out.size() <= kCheapFirstDraws): each costs a few splitmix64 steps

@@ -33,7 +33,8 @@ namespace meshtwin::proxy {
 // mesh keeps one per call target): one slot, no hashing, in a line the caller reads anyway. At
 // 1,000 services the shared entries are too few for ~N authorities × proxy classes, and most
 // streams of a target go through proxies of one class, so the hint hits where the cache would
-// miss. clear() ends every hint (an epoch), so hints need no clearing of their own.
+// miss. clear() ends every hint (an epoch), so hints need no clearing of their own; a hint is
+// used with one cache only.
 struct VirtualHostHint {
   const xds::RouteConfiguration* rc = nullptr;
   std::uint64_t epoch = 0;  // the cache's when filled; 0 never matches

@@ -76,14 +76,14 @@ void MeshImpl::prefetch_server_draws(const PodRt& pod) const {
   // The app's behaviour, read on arrival (its ports, endpoints, failures, service time).
   if (pod.app)
     for (std::size_t line = 0; line < sizeof(AppRt) + 63; line += 64)
-      __builtin_prefetch(reinterpret_cast<const char*>(pod.app) + line);
+      __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(pod.app) + line));
 }
 
 void MeshImpl::prefetch_step_calls(const AppRt& app, const app::Handling& handling, std::uint32_t step) const {
   const std::vector<StepRt>& steps = app.steps_for(handling);
   if (step >= steps.size()) return;
-  // A load, not a hint (the calls' address is in the step), taken a service time before
-  // run_step needs it rather than on its path.
+  // Reading the step's call list is a load, not a hint (it holds the calls' address): taken a
+  // service time before run_step needs it rather than on its path.
   for (const CallRt& call : steps[step].calls) {
     __builtin_prefetch(&call);                        // the spec and the target's hints
     __builtin_prefetch(&call.forward_headers);        // the headers the call forwards
