@@ -344,6 +344,15 @@ TEST(SqliteWriter, MetricsWindowsAndBuckets) {
   auto bad = q(*reader, "SELECT count(*) FROM metrics WHERE requests != " + sum);
   ASSERT_EQ(bad.size(), 1u);
   EXPECT_EQ(i64(bad[0][0]), 0);
+  // And every bucket is an integer, never NULL (which the sum above would not catch): a row
+  // with one bucket filled comes from a statement with the other buckets as literal zeros
+  // (writer.cc, insert_metric_one_bucket), window 1's 200 row from the general one.
+  std::string untyped;
+  for (auto c : kDurationBucketColumns)
+    untyped += std::string(untyped.empty() ? "" : " OR ") + "typeof(" + std::string(c) + ") != 'integer'";
+  auto odd = q(*reader, "SELECT count(*) FROM metrics WHERE " + untyped);
+  ASSERT_EQ(odd.size(), 1u);
+  EXPECT_EQ(i64(odd[0][0]), 0);
 }
 
 TEST(SqliteWriter, SummariesFromRequests) {
