@@ -3,9 +3,7 @@
 // and the router's decisions (proxy::Router) applied with their timers, spans and hop records.
 
 #include <algorithm>
-#include <array>
 #include <optional>
-#include <span>
 #include <vector>
 
 #include "model/scenario/mesh_impl.h"
@@ -222,13 +220,7 @@ ClusterRt& MeshImpl::ensure_cluster(ProxyRt& p, std::int32_t index) {
     const xds::Cluster& cluster = p.config->clusters[index];
     // The load balancer's per-worker seeds, the first draws of a stream of its own (never
     // drawn from again, so only those draws are computed).
-    std::array<std::uint64_t, 8> seed_buffer{};
-    std::vector<std::uint64_t> seed_heap;
-    std::span<std::uint64_t> lb_seeds(seed_buffer.data(), std::max<std::uint32_t>(p.workers, 1));
-    if (lb_seeds.size() > seed_buffer.size()) {
-      seed_heap.resize(lb_seeds.size());
-      lb_seeds = seed_heap;
-    }
+    std::vector<std::uint64_t> lb_seeds(std::max<std::uint32_t>(p.workers, 1));
     engine::RngStream::first_draws(seed_, {"proxy/", p.name, "/lb/", cluster.name}, lb_seeds);
     // What istiod sends this proxy for the cluster: LB settings, weights, priorities and
     // locality groups from the caller's locality (§7.4–7.6, §8).

@@ -51,5 +51,25 @@ TEST(VirtualHostCacheTest, S1_5_SameAnswerAsTheTable) {
   EXPECT_EQ(cache.find(a, "reviews"), 0);
 }
 
+// A caller's hint for one authority answers as the cache does, follows the table it is asked
+// with, and ends at clear() (a config push), even when a new table takes the old one's address.
+TEST(VirtualHostCacheTest, S1_5_AHintAnswersAsTheTableAndEndsAtClear) {
+  VirtualHostCache cache;
+  VirtualHostHint hint;
+  xds::RouteConfiguration a = table({{"ratings"}, {"reviews"}});
+  const xds::RouteConfiguration b = table({{"reviews"}});
+  EXPECT_EQ(cache.find(a, "reviews", &hint), 1);
+  EXPECT_EQ(cache.find(a, "reviews", &hint), 1);  // from the hint
+  EXPECT_EQ(cache.find(b, "reviews", &hint), 0);  // another table: looked up again
+  EXPECT_EQ(cache.find(a, "reviews", &hint), 1);
+  // A push replaces `a` in place: same address, other virtual hosts.
+  cache.clear();
+  a = table({{"reviews"}, {"ratings"}});
+  EXPECT_EQ(cache.find(a, "reviews", &hint), 0);
+  a = table({{"details"}});  // no "reviews" now: without clear() the hint would still say 0
+  cache.clear();
+  EXPECT_EQ(cache.find(a, "reviews", &hint), -1);
+}
+
 }  // namespace
 }  // namespace meshtwin::proxy
