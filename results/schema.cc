@@ -104,6 +104,49 @@ std::string metrics_view_sql() {
          ", m.requests, m.duration_sum_ns" + bucket_cols + peer_cols + " FROM metric_rows m;\n";
 }
 
+// Schema 7 stores a label set once per run (`metric_series`) and a window's counts by its series
+// number (`metric_counts`): a 1,000-service mesh writes about a metric row per hop attempt, and
+// the 14 label columns were most of each row's cost (docs/performance.md). `metric_rows` is now
+// the view that joins them back into the columns the table had, ids and all, so queries written
+// against the table read a file of either layout. CROSS JOIN keeps the counts outermost (their
+// index serves run and window filters) and finds each series by its index.
+namespace {
+
+std::string metric_tables_sql(const std::string& label_defs, const std::string& bucket_defs) {
+  return "CREATE TABLE IF NOT EXISTS metric_series (\n  run_id INTEGER,\n  series INTEGER" + label_defs +
+         "\n);\n"
+         "CREATE INDEX IF NOT EXISTS metric_series_by_run ON metric_series(run_id, series);\n"
+         "CREATE TABLE IF NOT EXISTS metric_counts (\n  run_id INTEGER,\n  window_start_ns INTEGER,\n"
+         "  window_ns INTEGER,\n  series INTEGER,\n  requests INTEGER,\n  duration_sum_ns INTEGER" +
+         bucket_defs + "\n);\n";
+}
+
+}  // namespace
+
+std::string metric_storage_sql(bool with_view) {
+  static constexpr std::string_view kLabels[] = {"reporter",           "source_workload",      "destination_service",
+                                                 "destination_workload", "destination_version", "destination_pod",
+                                                 "response_code",      "response_flags"};
+  std::string label_defs, labels, bucket_defs, buckets;
+  for (auto name : kLabels) {
+    label_defs += fmt::format(",\n  {} INTEGER", name);
+    labels += fmt::format(", s.{}", name);
+  }
+  for (auto name : kDurationBucketColumns) {
+    bucket_defs += fmt::format(",\n  {} INTEGER", name);
+    buckets += fmt::format(", c.{}", name);
+  }
+  std::string peers;
+  for (auto name : kPeerColumns) {
+    label_defs += fmt::format(",\n  {} INTEGER", name);
+    peers += fmt::format(", s.{}", name);
+  }
+  if (!with_view) return metric_tables_sql(label_defs, bucket_defs);
+  return metric_tables_sql(label_defs, bucket_defs) + "CREATE VIEW IF NOT EXISTS metric_rows AS SELECT c.run_id, c.window_start_ns, c.window_ns" + labels +
+         ", c.requests, c.duration_sum_ns" + buckets + peers +
+         " FROM metric_counts c CROSS JOIN metric_series s ON s.run_id = c.run_id AND s.series = c.series;\n";
+}
+
 std::string workloads_table_sql() {
   return "CREATE TABLE IF NOT EXISTS workloads (\n"
          "  run_id INTEGER NOT NULL,\n"
@@ -115,9 +158,6 @@ std::string workloads_table_sql() {
 }
 
 std::string schema_sql() {
-  std::string bucket_defs;
-  for (auto name : kDurationBucketColumns) bucket_defs += fmt::format(",\n  {} INTEGER", name);
-  for (auto name : kPeerColumns) bucket_defs += fmt::format(",\n  {} INTEGER", name);
   std::string sql = R"sql(
 CREATE TABLE IF NOT EXISTS strings (
   id INTEGER PRIMARY KEY,
@@ -189,23 +229,6 @@ CREATE TABLE IF NOT EXISTS span_rows (
   received_headers INTEGER,
   location INTEGER
 );
-CREATE TABLE IF NOT EXISTS metric_rows (
-  run_id INTEGER,
-  window_start_ns INTEGER,
-  window_ns INTEGER,
-  reporter INTEGER,
-  source_workload INTEGER,
-  destination_service INTEGER,
-  destination_workload INTEGER,
-  destination_version INTEGER,
-  destination_pod INTEGER,
-  response_code INTEGER,
-  response_flags INTEGER,
-  requests INTEGER,
-  duration_sum_ns INTEGER)sql";
-  sql += bucket_defs;
-  sql += R"sql(
-);
 CREATE TABLE IF NOT EXISTS summaries (
   run_id INTEGER NOT NULL,
   destination_service TEXT NOT NULL,
@@ -232,6 +255,7 @@ CREATE TABLE IF NOT EXISTS inputs (
   content TEXT NOT NULL
 );
 )sql";
+  sql += metric_storage_sql(true);
   sql += workloads_table_sql();
   sql += batches_sql();
   sql += runs_view_sql();

@@ -69,6 +69,10 @@ std::string runs_view_sql();
 std::string batches_sql();
 // The `requests` and `spans` views (also rebuilt by the migration to schema version 6).
 std::string request_span_views_sql();
+// `metric_series`, `metric_counts` and (with_view) the `metric_rows` view over them (schema 7;
+// the migration to it makes the tables, moves the rows, drops the table metric_rows, then makes
+// the view).
+std::string metric_storage_sql(bool with_view);
 // The `metrics` view alone (also rebuilt by the migration to schema version 4).
 std::string metrics_view_sql();
 // The `workloads` table (Istio's canonical service per workload). A table of its own and no

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -99,17 +100,24 @@ std::string format_flag_counts(const std::array<std::uint64_t, kFlagBits>& count
 
 struct Background;
 
-// A finished metrics window's row as it goes to the writer thread: the label ids and, for
-// each, the text telemetry stored (read there without touching MetricWindows, which the
-// simulation thread keeps growing).
-struct MetricRow {
-  engine::SimTime window_start;
-  engine::SimDuration window;
-  telemetry::MetricLabels labels;
-  telemetry::MetricCounts counts;
-  // source_workload, destination_service, destination_workload, destination_version,
-  // destination_pod, then the peers in order.
-  std::array<const std::string*, 5 + telemetry::kPeerLabelCount> texts{};
+// The texts of a label set's labels, as telemetry stored them: source_workload,
+// destination_service, destination_workload, destination_version, destination_pod, then the
+// peers in order. Read on the writer thread without touching MetricWindows, which the simulation
+// thread keeps growing.
+using LabelTexts = std::array<const std::string*, 5 + telemetry::kPeerLabelCount>;
+
+// A finished metrics window as it goes to the writer thread, whole: the label sets numbered since
+// the last window (a `metric_series` row each) and copies of the window's counts, by series
+// (telemetry reuses the window's storage). One hand-over per window instead of one per row: at
+// 1,000 services a window has thousands of rows.
+struct MetricWindowRows {
+  engine::SimTime start;
+  engine::SimDuration width;
+  std::uint32_t first_new_series = 0;  // the series number of new_labels[0]
+  std::vector<telemetry::MetricLabels> new_labels;
+  std::vector<LabelTexts> new_texts;  // parallel to new_labels
+  std::vector<std::uint32_t> series;
+  std::vector<telemetry::MetricCounts> counts;  // parallel to series
 };
 
 struct SqliteWriter::Impl : telemetry::MetricRowSink {
@@ -120,11 +128,13 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
   std::string error;
   Counters counters;
 
-  Statement insert_string, insert_request, insert_span, insert_metric, insert_event;
-  // insert_metric for a row whose durations all fell in one bucket (at 1,000 services most rows
-  // count one or two requests): that bucket bound, the others the literal 0 in the statement,
-  // so the row is the same and the writer binds 14 values instead of 33 (write_metric_row).
-  std::array<Statement, telemetry::kDurationBuckets> insert_metric_one_bucket;
+  Statement insert_string, insert_request, insert_span, insert_event;
+  // metric_counts rows (write_metric_window): insert_counts binds every bucket; the others take
+  // rows whose durations all fell in one bucket (at 1,000 services most rows count one or two
+  // requests) as (bucket, count), the rest 0 in SQL, many rows per statement: per-statement and
+  // per-bind work was most of a row's cost (docs/performance.md).
+  static constexpr int kCountsPerStatement = 32;
+  Statement insert_series, insert_counts, insert_counts_one_bucket, insert_counts_one_bucket_many;
   Statement new_strings;  // strings other writers added since we last looked
 
   // --- waiting for another writer's lock ---
@@ -152,6 +162,9 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
   // by whichever thread writes the rows (only one at a time). ---
   telemetry::MetricWindows metrics;
   std::vector<std::int64_t> string_id_of_label;  // 0: not looked up yet
+  // Series numbers below this have gone to the writer (a metric_series row each, written before
+  // the first window that counts them).
+  std::uint32_t series_handed_over = 0;
 
   // --- summaries ---
   std::unordered_map<GroupKey, RequestGroup, GroupKeyHash> request_groups;  // `strings` ids
@@ -162,6 +175,17 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
   // hop_groups' entry of each metric series (MetricWindows::on_hop), found once per series:
   // a hop then costs an index instead of a hash lookup (nodes of an unordered_map stay put).
   std::vector<HopGroup*> hop_group_of_series;
+  // Without a warm-up the hop summaries are the source reporter's metric rows added up, which
+  // write_metric_window does per row (on the writer thread when there is one) instead of the
+  // simulation thread per hop. A warm-up leaves out hops by their start, which a window (by
+  // end) cannot tell apart, so then on_hop counts them.
+  bool hop_summaries_from_windows() const { return options.warmup == 0; }
+  struct HopSeries {
+    HopGroup* group = nullptr;  // null: a destination-reporter series
+    std::int32_t code = 0;
+    std::uint32_t flags = 0;
+  };
+  std::vector<HopSeries> hop_series;  // by series number, filled as series reach the writer
 
   // The writer thread (WriterOptions::background): started by the first record that is a row
   // of its own (a request or a sampled span), so a run that records metrics only never starts
@@ -178,8 +202,10 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
     insert_string = {};
     insert_request = {};
     insert_span = {};
-    insert_metric = {};
-    for (Statement& one : insert_metric_one_bucket) one = {};
+    insert_series = {};
+    insert_counts = {};
+    insert_counts_one_bucket = {};
+    insert_counts_one_bucket_many = {};
     insert_event = {};
     new_strings = {};
     if (db) sqlite3_close_v2(db);
@@ -406,10 +432,12 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
          "configuring the connection");
   }
 
-  void row_written() {
-    ++rows_since_commit;
+  void row_written() { rows_written(1); }
+  void rows_written(std::int64_t n) {
+    const std::int64_t before = rows_since_commit;
+    rows_since_commit += n;
     if (rows_since_commit >= options.commit_rows ||
-        ((rows_since_commit & 4095) == 0 &&
+        ((before >> 12) != (rows_since_commit >> 12) &&
          std::chrono::duration<double>(Clock::now() - last_commit).count() >=
              options.commit_seconds)) {
       commit();
@@ -426,50 +454,127 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
     return id;
   }
 
-  // A finished window's label set from telemetry; written at once, or queued as a MetricRow
-  // while the writer thread runs (below, after Background).
-  void on_metric_row(engine::SimTime window_start, engine::SimDuration window, const telemetry::MetricLabels& k,
-                     const telemetry::MetricCounts& a) override;
-  // One `metric_rows` row (docs/results-schema.md `metrics`).
-  void write_metric_row(const MetricRow& row) {
+  // A finished window from telemetry; written at once, or queued as a MetricWindowRows while
+  // the writer thread runs (below, after Background).
+  void on_metric_window(const telemetry::FinishedWindow& window) override;
+  // The window's new `metric_series` rows, then its `metric_counts` rows in telemetry's order
+  // (docs/results-schema.md `metrics`).
+  void write_metric_window(const MetricWindowRows& window) {
     if (failed) return;
-    const telemetry::MetricLabels& k = row.labels;
-    const telemetry::MetricCounts& a = row.counts;
-    std::size_t filled = 0, bucket = 0;
-    for (std::size_t b = 0; b < a.buckets.size(); ++b)
-      if (a.buckets[b] != 0) {
-        ++filled;
-        bucket = b;
+    for (std::size_t i = 0; i < window.new_labels.size(); ++i) {
+      const telemetry::MetricLabels& k = window.new_labels[i];
+      const LabelTexts& texts = window.new_texts[i];
+      Statement& s = insert_series;
+      int at = 1;
+      s.bind(at++, run_id);
+      s.bind(at++, static_cast<std::int64_t>(window.first_new_series + i));
+      s.bind(at++, reporter_ids[static_cast<std::size_t>(k.reporter)]);
+      std::size_t t = 0;
+      for (auto id : {k.source_workload, k.destination_service, k.destination_workload, k.destination_version,
+                      k.destination_pod}) {
+        s.bind(at++, string_id(id, texts[t++]));
       }
-    Statement& s = filled == 1 ? insert_metric_one_bucket[bucket] : insert_metric;
-    int i = 1;
-    s.bind(i++, run_id);
-    s.bind(i++, row.window_start.ns());
-    s.bind(i++, row.window.ns());
-    s.bind(i++, reporter_ids[static_cast<std::size_t>(k.reporter)]);
-    std::size_t t = 0;
-    for (auto id : {k.source_workload, k.destination_service, k.destination_workload, k.destination_version,
-                    k.destination_pod}) {
-      s.bind(i++, string_id(id, row.texts[t++]));
+      s.bind(at++, static_cast<std::int64_t>(k.response_code));
+      s.bind(at++, flags_id(k.response_flags));
+      for (auto id : k.peers) s.bind(at++, string_id(id, texts[t++]));
+      if (!step_done(s, "writing metrics")) return;
+      if (hop_summaries_from_windows()) {
+        assert(hop_series.size() == window.first_new_series + i);  // series numbers are dense
+        HopSeries& h = hop_series.emplace_back();
+        if (k.reporter == telemetry::Reporter::Source) {
+          h = {&hop_groups[GroupKey{k.destination_service, k.destination_version}], k.response_code,
+               k.response_flags};
+        }
+      }
     }
-    s.bind(i++, static_cast<std::int64_t>(k.response_code));
-    s.bind(i++, flags_id(k.response_flags));
-    s.bind(i++, static_cast<std::int64_t>(a.requests));
-    s.bind(i++, a.duration_sum);
-    if (filled == 1)
-      s.bind(i++, static_cast<std::int64_t>(a.buckets[bucket]));
-    else
-      for (auto c : a.buckets) s.bind(i++, static_cast<std::int64_t>(c));
-    for (auto id : k.peers) s.bind(i++, string_id(id, row.texts[t++]));
-    if (!step_done(s, "writing metrics")) return;
-    ++counters.metric_rows;
-    row_written();
+    if (hop_summaries_from_windows()) count_hops(window);
+    // Rows with one bucket filled wait for a full many-row statement; any other row first
+    // writes the waiting ones one by one, so rows keep telemetry's order.
+    std::array<std::pair<std::size_t, int>, kCountsPerStatement> waiting{};  // row, its bucket
+    std::size_t n_waiting = 0;
+    auto one_bucket_of = [](const telemetry::MetricCounts& c) -> int {
+      int bucket = -1;
+      for (std::size_t b = 0; b < c.buckets.size(); ++b) {
+        if (c.buckets[b] == 0) continue;
+        if (bucket >= 0) return -1;
+        bucket = static_cast<int>(b);
+      }
+      return bucket;
+    };
+    // (series, requests, duration sum, bucket, count) of row i from parameter `at` on.
+    auto bind_one_bucket = [&](Statement& s, int at, std::size_t i, int bucket) {
+      const telemetry::MetricCounts& c = window.counts[i];
+      s.bind(at, static_cast<std::int64_t>(window.series[i]));
+      s.bind(at + 1, static_cast<std::int64_t>(c.requests));
+      s.bind(at + 2, c.duration_sum);
+      s.bind(at + 3, static_cast<std::int64_t>(bucket));
+      s.bind(at + 4, static_cast<std::int64_t>(c.buckets[static_cast<std::size_t>(bucket)]));
+    };
+    auto bind_window = [&](Statement& s) {
+      s.bind(1, run_id);
+      s.bind(2, window.start.ns());
+      s.bind(3, window.width.ns());
+    };
+    auto write_waiting_one_by_one = [&]() {
+      for (std::size_t w = 0; w < n_waiting; ++w) {
+        Statement& s = insert_counts_one_bucket;
+        bind_window(s);
+        bind_one_bucket(s, 4, waiting[w].first, waiting[w].second);
+        if (!step_done(s, "writing metrics")) return false;
+      }
+      n_waiting = 0;
+      return true;
+    };
+    for (std::size_t i = 0; i < window.series.size(); ++i) {
+      const telemetry::MetricCounts& c = window.counts[i];
+      if (const int bucket = one_bucket_of(c); bucket >= 0) {
+        waiting[n_waiting++] = {i, bucket};
+        if (n_waiting == waiting.size()) {
+          Statement& s = insert_counts_one_bucket_many;
+          bind_window(s);
+          for (std::size_t w = 0; w < n_waiting; ++w)
+            bind_one_bucket(s, 4 + 5 * static_cast<int>(w), waiting[w].first, waiting[w].second);
+          if (!step_done(s, "writing metrics")) return;
+          n_waiting = 0;
+        }
+        continue;
+      }
+      if (!write_waiting_one_by_one()) return;
+      Statement& s = insert_counts;
+      bind_window(s);
+      int at = 4;
+      s.bind(at++, static_cast<std::int64_t>(window.series[i]));
+      s.bind(at++, static_cast<std::int64_t>(c.requests));
+      s.bind(at++, c.duration_sum);
+      for (auto n : c.buckets) s.bind(at++, static_cast<std::int64_t>(n));
+      if (!step_done(s, "writing metrics")) return;
+    }
+    if (!write_waiting_one_by_one()) return;
+    counters.metric_rows += window.series.size();
+    rows_written(static_cast<std::int64_t>(window.series.size()));
+  }
+
+  // The hop summaries from a window's source-reporter rows: the same sums as counting each hop
+  // (a label set has one code and one set of flags).
+  void count_hops(const MetricWindowRows& window) {
+    for (std::size_t i = 0; i < window.series.size(); ++i) {
+      const HopSeries& h = hop_series[window.series[i]];
+      HopGroup* g = h.group;
+      if (g == nullptr) continue;  // the destination reporter's
+      const telemetry::MetricCounts& c = window.counts[i];
+      g->requests += c.requests;
+      if (is_success(h.code)) g->success += c.requests;
+      for (std::size_t b = 0; b < c.buckets.size(); ++b) g->buckets[b] += c.buckets[b];
+      std::uint32_t flags = h.flags;
+      for (std::size_t bit = 0; flags != 0 && bit < kFlagBits; ++bit, flags >>= 1)
+        if (flags & 1u) g->flags[bit] += c.requests;
+    }
   }
 
   void create_read_indexes() {
     exec("CREATE INDEX IF NOT EXISTS request_rows_by_run ON request_rows(run_id, request_id);"
          "CREATE INDEX IF NOT EXISTS span_rows_by_request ON span_rows(run_id, request_id);"
-         "CREATE INDEX IF NOT EXISTS metric_rows_by_run ON metric_rows(run_id, window_start_ns);"
+         "CREATE INDEX IF NOT EXISTS metric_counts_by_run ON metric_counts(run_id, window_start_ns);"
          "CREATE INDEX IF NOT EXISTS inputs_by_run ON inputs(run_id);",
          "building indexes");
   }
@@ -549,7 +654,7 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
       write_summaries();
       // Built after the bulk load: appending to plain rowid tables and sorting once is cheaper
       // than keeping a key order per insert (measured: WITHOUT ROWID tables cost ~15 % more);
-      // metric_rows' index exists already (begin_run says why).
+      // metric_counts' index exists already (begin_run says why).
       // Readers look runs, requests and a request's spans up by these keys. A second run in the
       // same file maintains them as it goes. Same transaction as the status: a run reads
       // `complete` only with its indexes. A scratch file (a replication's part) is only ever
@@ -577,6 +682,7 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
     request_groups.clear();
     hop_groups.clear();
     hop_group_of_series.clear();
+    hop_series.clear();
   }
 
   // Opening a file (below, beside SqliteWriter::open): its version, a new file's schema, an older
@@ -703,6 +809,38 @@ bool SqliteWriter::Impl::upgrade_from(std::int64_t version) {
         sql += fmt::format("ALTER TABLE {} ADD COLUMN {} INTEGER; ", column.first, column.second);
     sql += "DROP VIEW IF EXISTS requests; DROP VIEW IF EXISTS spans;";
     views = detail::request_span_views_sql();
+  } else if (version == 6) {
+    // 6 -> 7: metric_rows' label sets become metric_series rows, numbered per run in the order
+    // their first row was written, and its rows metric_counts rows naming them; metric_rows is
+    // then the view over both, with the same columns. IS matches NULL peers (rows before schema
+    // 4) as the GROUP BY does.
+    std::string labels = "reporter, source_workload, destination_service, destination_workload, "
+                         "destination_version, destination_pod, response_code, response_flags";
+    for (auto name : kPeerColumns) labels += fmt::format(", {}", name);
+    std::string same_labels = "s.run_id = m.run_id";
+    for (std::string_view rest = labels; !rest.empty();) {
+      const std::size_t comma = rest.find(", ");
+      const std::string_view name = rest.substr(0, comma);
+      same_labels += fmt::format(" AND s.{0} IS m.{0}", name);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 2);
+    }
+    std::string bucket_cols, buckets;
+    for (auto name : kDurationBucketColumns) {
+      bucket_cols += fmt::format(", {}", name);
+      buckets += fmt::format(", m.{}", name);
+    }
+    sql += detail::metric_storage_sql(false);
+    sql += fmt::format(
+        "INSERT INTO metric_series(run_id, series, {0}) SELECT run_id, row_number() OVER (PARTITION BY run_id "
+        "ORDER BY first) - 1, {0} FROM (SELECT run_id, {0}, min(rowid) AS first FROM metric_rows GROUP BY run_id, {0});"
+        "CREATE INDEX metric_series_by_labels ON metric_series(run_id, {0});"
+        "INSERT INTO metric_counts(run_id, window_start_ns, window_ns, series, requests, duration_sum_ns{1}) "
+        "SELECT m.run_id, m.window_start_ns, m.window_ns, s.series, m.requests, m.duration_sum_ns{2} "
+        "FROM metric_rows m CROSS JOIN metric_series s ON {3} ORDER BY m.rowid;"
+        "DROP INDEX metric_series_by_labels; DROP TABLE metric_rows; DROP VIEW IF EXISTS metrics;"
+        "CREATE INDEX IF NOT EXISTS metric_counts_by_run ON metric_counts(run_id, window_start_ns);",
+        labels, bucket_cols, buckets, same_labels);
+    views = detail::metric_storage_sql(true) + detail::metrics_view_sql();
   }
   return exec(sql, what) && exec(views, what) && exec(fmt::format("PRAGMA user_version = {}", version + 1), what);
 }
@@ -730,35 +868,44 @@ bool SqliteWriter::Impl::configure(std::string& why) {
     why = fmt::format("{}: {}", path, error);
     return false;
   }
-  std::string cols = "run_id, window_start_ns, window_ns, reporter, source_workload, "
-                     "destination_service, destination_workload, destination_version, "
-                     "destination_pod, response_code, response_flags, requests, "
-                     "duration_sum_ns";
-  std::string marks = "?,?,?,?,?,?,?,?,?,?,?,?,?";
-  std::array<std::string, telemetry::kDurationBuckets> one_bucket_marks;
-  one_bucket_marks.fill(marks);
-  for (std::size_t b = 0; b < kDurationBucketColumns.size(); ++b) {
-    cols += fmt::format(", {}", kDurationBucketColumns[b]);
-    marks += ",?";
-    for (std::size_t one = 0; one < one_bucket_marks.size(); ++one) one_bucket_marks[one] += one == b ? ",?" : ",0";
+  // metric_counts: ?1 run, ?2 window start, ?3 window length for every row of a statement, then
+  // per row its series, requests and duration sum, and either every bucket or (bucket, count).
+  std::string bucket_cols, all_buckets;
+  for (auto name : kDurationBucketColumns) {
+    bucket_cols += fmt::format(", {}", name);
+    all_buckets += ",?";
   }
-  for (auto name : kPeerColumns) {
-    cols += fmt::format(", {}", name);
-    marks += ",?";
-    for (std::string& m : one_bucket_marks) m += ",?";
-  }
-  for (std::size_t one = 0; one < one_bucket_marks.size(); ++one) {
-    if (!prepare(insert_metric_one_bucket[one],
-                 fmt::format("INSERT INTO metric_rows({}) VALUES({})", cols, one_bucket_marks[one]))) {
-      why = fmt::format("{}: {}", path, error);
-      return false;
+  auto one_bucket_rows = [](int rows) {
+    std::string values;
+    for (int r = 0; r < rows; ++r) {
+      const int p = 4 + 5 * r;  // series, requests, sum, bucket, count
+      values += fmt::format("{}(?1,?2,?3,?{},?{},?{}", r == 0 ? "" : ",", p, p + 1, p + 2);
+      for (std::size_t b = 0; b < kDurationBucketColumns.size(); ++b)
+        values += fmt::format(",CASE ?{} WHEN {} THEN ?{} ELSE 0 END", p + 3, b, p + 4);
+      values += ")";
     }
+    return values;
+  };
+  const std::string counts_into = "INSERT INTO metric_counts(run_id, window_start_ns, window_ns, series, requests, "
+                                  "duration_sum_ns" + bucket_cols + ") VALUES";
+  std::string series_cols = "run_id, series, reporter, source_workload, destination_service, destination_workload, "
+                            "destination_version, destination_pod, response_code, response_flags";
+  std::string series_marks = "?,?,?,?,?,?,?,?,?,?";
+  for (auto name : kPeerColumns) {
+    series_cols += fmt::format(", {}", name);
+    series_marks += ",?";
+  }
+  if (!prepare(insert_series, fmt::format("INSERT INTO metric_series({}) VALUES({})", series_cols, series_marks)) ||
+      !prepare(insert_counts, counts_into + "(?1,?2,?3,?4,?5,?6" + all_buckets + ")") ||
+      !prepare(insert_counts_one_bucket, counts_into + one_bucket_rows(1)) ||
+      !prepare(insert_counts_one_bucket_many, counts_into + one_bucket_rows(kCountsPerStatement))) {
+    why = fmt::format("{}: {}", path, error);
+    return false;
   }
   if (!prepare(insert_string, "INSERT INTO strings(id, value) VALUES(?, ?)") ||
       !prepare(insert_request, "INSERT INTO request_rows VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)") ||
       !prepare(insert_span, "INSERT INTO span_rows VALUES("
                             "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)") ||
-      !prepare(insert_metric, fmt::format("INSERT INTO metric_rows({}) VALUES({})", cols, marks)) ||
       !prepare(insert_event,
                "INSERT INTO events(run_id, t_ns, kind, subject, detail) "
                "VALUES(?,?,?,?,?)")) {
@@ -842,12 +989,12 @@ void SqliteWriter::begin_run(const telemetry::RunInfo& info) {
   w.set_durable(true);
   if (!w.exec("BEGIN IMMEDIATE", "starting the run")) return;
   w.in_txn = true;
-  // metric_rows' index is kept as rows go in, on the writer thread, unlike the others (built at
+  // metric_counts' index is kept as rows go in, on the writer thread, unlike the others (built at
   // the end, Impl::finish): a large mesh writes about a metric row per hop attempt, and sorting
   // them at the end was ~15 % of a 1,000-service metrics-only run on the simulation's thread,
   // while the writer thread idles half the time there. Bookinfo writes a few rows per window.
   if (!w.options.scratch &&
-      !w.exec("CREATE INDEX IF NOT EXISTS metric_rows_by_run ON metric_rows(run_id, window_start_ns);",
+      !w.exec("CREATE INDEX IF NOT EXISTS metric_counts_by_run ON metric_counts(run_id, window_start_ns);",
               "building indexes"))
     return;
   if (!w.load_dictionary()) return;
@@ -864,6 +1011,7 @@ void SqliteWriter::begin_run(const telemetry::RunInfo& info) {
   r.bind(4, std::string_view(info.meshtwin_version));
   w.metrics.begin_run(info.metrics_interval, w.options.metrics_lag_windows, &w);
   w.string_id_of_label.clear();
+  w.series_handed_over = 0;
   r.bind(5, w.metrics.interval().ns());
   // Wall-clock time the run began: the default epoch of exported series (docs/export.md).
   r.bind(6, std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
@@ -1044,7 +1192,7 @@ class OwnedTexts {
   std::unordered_map<std::string_view, std::size_t> index_;
 };
 
-using Record = std::variant<telemetry::SpanRecord, MetricRow, telemetry::RequestRecord, telemetry::EventRecord>;
+using Record = std::variant<telemetry::SpanRecord, MetricWindowRows, telemetry::RequestRecord, telemetry::EventRecord>;
 
 }  // namespace
 
@@ -1144,7 +1292,7 @@ struct Background {
   }
 
   void write(const telemetry::SpanRecord& r) { write_span(w, r); }
-  void write(const MetricRow& r) { w.write_metric_row(r); }
+  void write(const MetricWindowRows& r) { w.write_metric_window(r); }
   void write(const telemetry::RequestRecord& r) { write_request(w, r); }
   void write(const telemetry::EventRecord& r) { write_event(w, r); }
 };
@@ -1163,31 +1311,40 @@ Background& SqliteWriter::Impl::rows() {
   return *background;
 }
 
-// During a run (in_run) with options.background, the row is queued behind the records before it
-// on the writer thread; otherwise (no thread wanted, or finish() flushing the last windows after
-// draining) it is written at once on this thread.
-void SqliteWriter::Impl::on_metric_row(engine::SimTime window_start, engine::SimDuration window,
-                                       const telemetry::MetricLabels& k, const telemetry::MetricCounts& a) {
-  MetricRow row{window_start, window, k, a, {}};
-  std::size_t t = 0;
-  for (auto id : {k.source_workload, k.destination_service, k.destination_workload, k.destination_version,
-                  k.destination_pod}) {
-    row.texts[t++] = metrics.stored_text(id);
+// During a run (in_run) with options.background, the window is queued behind the records before
+// it on the writer thread; otherwise (no thread wanted, or finish() flushing the last windows
+// after draining) it is written at once on this thread.
+void SqliteWriter::Impl::on_metric_window(const telemetry::FinishedWindow& window) {
+  MetricWindowRows out{window.start, window.width, series_handed_over, {}, {}, {}, {}};
+  const auto known = static_cast<std::uint32_t>(metrics.series_count());
+  out.new_labels.reserve(known - series_handed_over);
+  out.new_texts.reserve(known - series_handed_over);
+  for (; series_handed_over < known; ++series_handed_over) {
+    const telemetry::MetricLabels& k = metrics.labels(series_handed_over);
+    LabelTexts& texts = out.new_texts.emplace_back();
+    std::size_t t = 0;
+    for (auto id : {k.source_workload, k.destination_service, k.destination_workload, k.destination_version,
+                    k.destination_pod}) {
+      texts[t++] = metrics.stored_text(id);
+    }
+    for (auto id : k.peers) texts[t++] = metrics.stored_text(id);
+    out.new_labels.push_back(k);
   }
-  for (auto id : k.peers) row.texts[t++] = metrics.stored_text(id);
+  out.series.assign(window.series.begin(), window.series.end());
+  out.counts.assign(window.counts.begin(), window.counts.end());
   if (in_run && options.background) {
     // Queued for the writer thread (started here if no row started it before): at 1,000
     // services a metrics-only run writes about one row per hop attempt (thousands of series,
     // each with a request or two per window), which is SQLite work the simulation need not wait
-    // for. A small mesh hands over a batch every few dozen windows.
-    rows().add(std::move(row));
+    // for.
+    rows().add(std::move(out));
     return;
   }
   if (failed) {
     metrics.detach();
     return;
   }
-  write_metric_row(row);
+  write_metric_window(out);
 }
 
 void SqliteWriter::on_request(const telemetry::RequestRecord& r) {
@@ -1231,6 +1388,10 @@ void SqliteWriter::on_span(const telemetry::SpanRecord& sp) {
 void SqliteWriter::on_hop(const telemetry::HopRecord& h) {
   Impl& w = *impl_;
   if (!w.in_run) return;
+  if (w.hop_summaries_from_windows()) {
+    w.metrics.on_hop(h);
+    return;
+  }
   std::uint32_t series = 0;
   const telemetry::MetricLabels& labels = w.metrics.on_hop(h, &series);
   if (h.start.ns() < w.options.warmup) return;  // the warm-up: in metrics, not in summaries
@@ -1280,19 +1441,17 @@ const std::map<std::string, std::set<std::string>, std::less<>>& string_id_colum
        {"kind", "source_workload", "source_pod", "destination_service", "destination_version",
         "destination_workload", "destination_pod", "cluster", "route_name", "response_flags", "upstream_flags",
         "sim_outcome", "received_path", "received_authority", "received_headers", "location"}},
-      {"metric_rows",
+      {"metric_series",
        {"reporter", "source_workload", "destination_service", "destination_workload", "destination_version",
-        "destination_pod", "response_flags", std::string(kPeerColumns[0]), std::string(kPeerColumns[1]),
-        std::string(kPeerColumns[2]), std::string(kPeerColumns[3]), std::string(kPeerColumns[4]),
-        std::string(kPeerColumns[5]), std::string(kPeerColumns[6]), std::string(kPeerColumns[7]),
-        std::string(kPeerColumns[8])}},
+        "destination_pod", "response_flags"}},
+      {"metric_counts", {}},
       {"summaries", {}},
       {"events", {}},
       {"inputs", {}},
       {"workloads", {}},  // plain text, keyed by run_id
     };
-    // Istio's peer labels in metric_rows are `strings` ids too (schema 4).
-    for (auto name : kPeerColumns) columns["metric_rows"].emplace(name);
+    // Istio's peer labels in metric_series are `strings` ids too (schema 4).
+    for (auto name : kPeerColumns) columns["metric_series"].emplace(name);
     return columns;
   }();
   return kColumns;

@@ -24,10 +24,12 @@ namespace meshtwin::results {
 // added the `batches` table (and later `sweeps`, `sweep_points`) and run_rows.batch_id,
 // replication and warmup_ns (run --replications); version 6 added what the upstream app received
 // (spans.received_path, received_authority, received_headers), the Location of 3xx responses
-// (spans.location, requests.location) and requests.redirect_of. The writer migrates an older
-// file when it appends to it (1 -> 2 -> ... -> 6, columns only added); readers read every
-// version from 1.
-inline constexpr int kSchemaVersion = 6;
+// (spans.location, requests.location) and requests.redirect_of; version 7 stores metrics as a
+// label set per series (`metric_series`) and counts by series (`metric_counts`), with
+// `metric_rows` a view of the same columns over them. The writer migrates an older file when it
+// appends to it (1 -> 2 -> ... -> 7; columns only added, and 6 -> 7 moves metric_rows' rows into
+// the two tables); readers read every version from 1.
+inline constexpr int kSchemaVersion = 7;
 // The first version with `batches` (readers of older files see no batches).
 inline constexpr int kBatchesSchemaVersion = 5;
 // The first version with the received_*, location and redirect_of columns (older files' views

@@ -242,10 +242,9 @@ void MetricWindows::finish_windows_before(std::int64_t limit) {
     auto node = windows_.extract(windows_.begin());
     if (node.key() == cached_window_) cached_window_map_ = nullptr;
     Window& win = node.mapped();
-    for (std::size_t i = 0; i < win.order.size(); ++i) {
-      if (out_ == nullptr) break;  // none, or the sink detached itself (a write failed)
-      out_->on_metric_row(SimTime{} + node.key() * interval_, interval_, labels_[win.order[i]], win.counts[i]);
-    }
+    // None, or the sink detached itself (a write failed).
+    if (out_ != nullptr && !win.order.empty())
+      out_->on_metric_window({SimTime{} + node.key() * interval_, interval_, win.order, win.counts});
     // Emptied for reuse: only the slots this window used are reset.
     for (SeriesId series : win.order) win.slot[series] = -1;
     win.order.clear();

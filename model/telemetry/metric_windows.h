@@ -8,6 +8,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -54,13 +55,22 @@ struct MetricCounts {
   BucketCounts buckets{};
 };
 
-// Receives the finished windows, one call per label set, windows in time order and label sets
-// in a fixed order within a window (first seen first), so the same run gives the same rows.
+// A finished window: the label sets it counted (MetricWindows::labels), first seen first, and
+// their counts, parallel. Valid during the call only (the storage is reused).
+struct FinishedWindow {
+  SimTime start{};
+  SimDuration width{};
+  std::span<const std::uint32_t> series;
+  std::span<const MetricCounts> counts;
+};
+
+// Receives the finished windows, in time order, one call per window (label sets in a fixed
+// order within it), so the same run gives the same rows. One call per window, not per row: at
+// 1,000 services a window has thousands of label sets.
 class MetricRowSink {
  public:
   virtual ~MetricRowSink() = default;
-  virtual void on_metric_row(SimTime window_start, SimDuration window, const MetricLabels& labels,
-                             const MetricCounts& counts) = 0;
+  virtual void on_metric_window(const FinishedWindow& window) = 0;
 };
 
 // Feeds on a Sink's records: every hop is one source-reporter request, every span that reached
@@ -98,6 +108,10 @@ class MetricWindows {
   void detach() { out_ = nullptr; }
 
   std::string_view text(LabelId id) const { return *texts_[id]; }
+  // The label set of a series number (FinishedWindow::series, on_hop's `series`); series are
+  // numbered from 0 in the order first seen, for the run.
+  const MetricLabels& labels(std::uint32_t series) const { return labels_[series]; }
+  std::size_t series_count() const { return labels_.size(); }
   // The stored text itself: it stays at this address, unchanged, until the next begin_run, so
   // a row handed to another thread may carry the pointer (texts_ itself grows and must not be
   // read there).

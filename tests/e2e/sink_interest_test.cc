@@ -39,14 +39,17 @@ std::string labels_text(const telemetry::MetricWindows& w, const telemetry::Metr
 struct RowText : telemetry::MetricRowSink {
   const telemetry::MetricWindows* w = nullptr;
   std::vector<std::string> rows;
-  void on_metric_row(telemetry::SimTime start, telemetry::SimDuration, const telemetry::MetricLabels& k,
-                     const telemetry::MetricCounts& c) override {
-    std::string row = std::to_string(start.ns()) + " " + std::string(to_string(k.reporter)) + " " +
-                      labels_text(*w, k) + std::to_string(k.response_code) + " " +
-                      std::to_string(k.response_flags) + " " + std::to_string(c.requests) + " " +
-                      std::to_string(c.duration_sum);
-    for (auto b : c.buckets) row += " " + std::to_string(b);
-    rows.push_back(std::move(row));
+  void on_metric_window(const telemetry::FinishedWindow& window) override {
+    for (std::size_t i = 0; i < window.series.size(); ++i) {
+      const telemetry::MetricLabels& k = w->labels(window.series[i]);
+      const telemetry::MetricCounts& c = window.counts[i];
+      std::string row = std::to_string(window.start.ns()) + " " + std::string(to_string(k.reporter)) + " " +
+                        labels_text(*w, k) + std::to_string(k.response_code) + " " +
+                        std::to_string(k.response_flags) + " " + std::to_string(c.requests) + " " +
+                        std::to_string(c.duration_sum);
+      for (auto b : c.buckets) row += " " + std::to_string(b);
+      rows.push_back(std::move(row));
+    }
   }
 };
 

@@ -9,6 +9,7 @@
 
 #include "engine/rng.h"
 #include "results/writer.h"
+#include "schema_6_metrics.h"
 #include "temp_dir.h"
 
 namespace meshtwin::results {
@@ -289,6 +290,7 @@ TEST(Batches, MigratesSchemaVersion4) {
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(testing::metrics_as_schema_6(db), "");
     ASSERT_EQ(sqlite3_exec(db,
                            "DROP VIEW runs; DROP INDEX run_rows_by_batch; DROP TABLE batches; "
                            "DROP INDEX sweep_points_by_sweep; DROP TABLE sweep_points; DROP TABLE sweeps; "

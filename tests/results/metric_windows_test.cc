@@ -25,12 +25,14 @@ struct Row {
 struct Rows : MetricRowSink {
   const MetricWindows* w = nullptr;
   std::vector<Row> rows;
-  void on_metric_row(SimTime start, engine::SimDuration width, const MetricLabels& k,
-                     const MetricCounts& c) override {
-    rows.push_back({start, width, std::string(to_string(k.reporter)), std::string(w->text(k.source_workload)),
-                    std::string(w->text(k.destination_version)), std::string(w->text(k.destination_pod)),
-                    std::string(w->text(k.peers[8])), std::string(w->text(k.peers[7])), k.response_code,
-                    k.response_flags, c});
+  void on_metric_window(const FinishedWindow& window) override {
+    for (std::size_t i = 0; i < window.series.size(); ++i) {
+      const MetricLabels& k = w->labels(window.series[i]);
+      rows.push_back({window.start, window.width, std::string(to_string(k.reporter)),
+                      std::string(w->text(k.source_workload)), std::string(w->text(k.destination_version)),
+                      std::string(w->text(k.destination_pod)), std::string(w->text(k.peers[8])),
+                      std::string(w->text(k.peers[7])), k.response_code, k.response_flags, window.counts[i]});
+    }
   }
 };
 

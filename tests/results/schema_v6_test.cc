@@ -10,6 +10,7 @@
 #include "results/reader.h"
 #include "results/request_rows.h"
 #include "results/writer.h"
+#include "schema_6_metrics.h"
 #include "temp_dir.h"
 
 namespace meshtwin::results {
@@ -121,7 +122,7 @@ TEST_P(SchemaV6, StoresWhatTheAppReceivedAndRedirects) {
   std::string error;
   auto reader = Reader::open(path, &error);
   ASSERT_TRUE(reader) << error;
-  EXPECT_EQ(reader->schema_version(), 6);
+  EXPECT_EQ(reader->schema_version(), kSchemaVersion);
   auto spans = q(*reader, "SELECT span_id, received_path, received_authority, received_headers, location "
                           "FROM spans ORDER BY span_id");
   ASSERT_EQ(spans.size(), 3u);
@@ -211,6 +212,7 @@ TEST(SchemaV6Migration, ReadsAndUpgradesVersion5) {
         "id = r.sim_outcome) AS sim_outcome FROM request_rows r;"
         "CREATE VIEW spans AS SELECT s.run_id, s.request_id, s.span_id FROM span_rows s;"
         "PRAGMA user_version = 5;";
+    ASSERT_EQ(testing::metrics_as_schema_6(db), "");
     ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
     sqlite3_close(db);
   }

@@ -14,6 +14,7 @@
 #include "results/export_prometheus.h"
 #include "results/reader.h"
 #include "results/report.h"
+#include "schema_6_metrics.h"
 #include "temp_dir.h"
 
 namespace meshtwin::results {
@@ -750,6 +751,7 @@ TEST(SqliteWriter, ReadsAndUpgradesSchemaVersion1) {
     // Turn it into what version 1 wrote.
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(testing::metrics_as_schema_6(db), "");
     ASSERT_EQ(sqlite3_exec(db,
                            "DROP VIEW runs; ALTER TABLE run_rows DROP COLUMN error; "
                            "CREATE VIEW runs AS SELECT run_id, scenario, seed, sim_duration_ns, "
@@ -856,6 +858,7 @@ TEST_P(SchemaUpgradeTo4, ExportsWithUnknownLabelsAndUpgrades) {
     sql += fmt::format("PRAGMA user_version = {};", old_version);
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(testing::metrics_as_schema_6(db), "");
     ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
     sqlite3_close(db);
   }
