@@ -116,9 +116,19 @@ struct MetricWindowRows {
   std::uint32_t first_new_series = 0;  // the series number of new_labels[0]
   std::vector<telemetry::MetricLabels> new_labels;
   std::vector<LabelTexts> new_texts;  // parallel to new_labels
-  std::vector<std::uint32_t> series;
-  std::vector<telemetry::MetricCounts> counts;  // parallel to series
+  // A row in 32 bytes instead of a whole MetricCounts (176): most rows of a large mesh have one
+  // bucket filled.
+  struct Row {
+    std::uint32_t series = 0;
+    std::int32_t bucket = 0;  // the one bucket filled; -1: several, spread[count] has them all
+    std::uint64_t requests = 0;
+    std::int64_t duration_sum = 0;
+    std::uint64_t count = 0;
+  };
+  std::vector<Row> rows;
+  std::vector<BucketCounts> spread;
 };
+using WindowRow = MetricWindowRows::Row;
 
 struct SqliteWriter::Impl : telemetry::MetricRowSink {
   sqlite3* db = nullptr;
@@ -490,25 +500,15 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
     if (hop_summaries_from_windows()) count_hops(window);
     // Rows with one bucket filled wait for a full many-row statement; any other row first
     // writes the waiting ones one by one, so rows keep telemetry's order.
-    std::array<std::pair<std::size_t, int>, kCountsPerStatement> waiting{};  // row, its bucket
+    std::array<const WindowRow*, kCountsPerStatement> waiting{};
     std::size_t n_waiting = 0;
-    auto one_bucket_of = [](const telemetry::MetricCounts& c) -> int {
-      int bucket = -1;
-      for (std::size_t b = 0; b < c.buckets.size(); ++b) {
-        if (c.buckets[b] == 0) continue;
-        if (bucket >= 0) return -1;
-        bucket = static_cast<int>(b);
-      }
-      return bucket;
-    };
-    // (series, requests, duration sum, bucket, count) of row i from parameter `at` on.
-    auto bind_one_bucket = [&](Statement& s, int at, std::size_t i, int bucket) {
-      const telemetry::MetricCounts& c = window.counts[i];
-      s.bind(at, static_cast<std::int64_t>(window.series[i]));
-      s.bind(at + 1, static_cast<std::int64_t>(c.requests));
-      s.bind(at + 2, c.duration_sum);
-      s.bind(at + 3, static_cast<std::int64_t>(bucket));
-      s.bind(at + 4, static_cast<std::int64_t>(c.buckets[static_cast<std::size_t>(bucket)]));
+    // (series, requests, duration sum, bucket, count) from parameter `at` on.
+    auto bind_one_bucket = [](Statement& s, int at, const WindowRow& row) {
+      s.bind(at, static_cast<std::int64_t>(row.series));
+      s.bind(at + 1, static_cast<std::int64_t>(row.requests));
+      s.bind(at + 2, row.duration_sum);
+      s.bind(at + 3, static_cast<std::int64_t>(row.bucket));
+      s.bind(at + 4, static_cast<std::int64_t>(row.count));
     };
     auto bind_window = [&](Statement& s) {
       s.bind(1, run_id);
@@ -519,21 +519,19 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
       for (std::size_t w = 0; w < n_waiting; ++w) {
         Statement& s = insert_counts_one_bucket;
         bind_window(s);
-        bind_one_bucket(s, 4, waiting[w].first, waiting[w].second);
+        bind_one_bucket(s, 4, *waiting[w]);
         if (!step_done(s, "writing metrics")) return false;
       }
       n_waiting = 0;
       return true;
     };
-    for (std::size_t i = 0; i < window.series.size(); ++i) {
-      const telemetry::MetricCounts& c = window.counts[i];
-      if (const int bucket = one_bucket_of(c); bucket >= 0) {
-        waiting[n_waiting++] = {i, bucket};
+    for (const WindowRow& row : window.rows) {
+      if (row.bucket >= 0) {
+        waiting[n_waiting++] = &row;
         if (n_waiting == waiting.size()) {
           Statement& s = insert_counts_one_bucket_many;
           bind_window(s);
-          for (std::size_t w = 0; w < n_waiting; ++w)
-            bind_one_bucket(s, 4 + 5 * static_cast<int>(w), waiting[w].first, waiting[w].second);
+          for (std::size_t w = 0; w < n_waiting; ++w) bind_one_bucket(s, 4 + 5 * static_cast<int>(w), *waiting[w]);
           if (!step_done(s, "writing metrics")) return;
           n_waiting = 0;
         }
@@ -543,31 +541,35 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
       Statement& s = insert_counts;
       bind_window(s);
       int at = 4;
-      s.bind(at++, static_cast<std::int64_t>(window.series[i]));
-      s.bind(at++, static_cast<std::int64_t>(c.requests));
-      s.bind(at++, c.duration_sum);
-      for (auto n : c.buckets) s.bind(at++, static_cast<std::int64_t>(n));
+      s.bind(at++, static_cast<std::int64_t>(row.series));
+      s.bind(at++, static_cast<std::int64_t>(row.requests));
+      s.bind(at++, row.duration_sum);
+      for (auto n : window.spread[row.count]) s.bind(at++, static_cast<std::int64_t>(n));
       if (!step_done(s, "writing metrics")) return;
     }
     if (!write_waiting_one_by_one()) return;
-    counters.metric_rows += window.series.size();
-    rows_written(static_cast<std::int64_t>(window.series.size()));
+    counters.metric_rows += window.rows.size();
+    rows_written(static_cast<std::int64_t>(window.rows.size()));
   }
 
   // The hop summaries from a window's source-reporter rows: the same sums as counting each hop
   // (a label set has one code and one set of flags).
   void count_hops(const MetricWindowRows& window) {
-    for (std::size_t i = 0; i < window.series.size(); ++i) {
-      const HopSeries& h = hop_series[window.series[i]];
+    for (const WindowRow& row : window.rows) {
+      const HopSeries& h = hop_series[row.series];
       HopGroup* g = h.group;
       if (g == nullptr) continue;  // the destination reporter's
-      const telemetry::MetricCounts& c = window.counts[i];
-      g->requests += c.requests;
-      if (is_success(h.code)) g->success += c.requests;
-      for (std::size_t b = 0; b < c.buckets.size(); ++b) g->buckets[b] += c.buckets[b];
+      g->requests += row.requests;
+      if (is_success(h.code)) g->success += row.requests;
+      if (row.bucket >= 0) {
+        g->buckets[static_cast<std::size_t>(row.bucket)] += row.count;
+      } else {
+        const BucketCounts& spread = window.spread[row.count];
+        for (std::size_t b = 0; b < spread.size(); ++b) g->buckets[b] += spread[b];
+      }
       std::uint32_t flags = h.flags;
       for (std::size_t bit = 0; flags != 0 && bit < kFlagBits; ++bit, flags >>= 1)
-        if (flags & 1u) g->flags[bit] += c.requests;
+        if (flags & 1u) g->flags[bit] += row.requests;
     }
   }
 
@@ -1215,6 +1217,9 @@ struct Background {
   std::condition_variable work, idle;
   std::deque<std::vector<Record>> queue;
   std::vector<std::vector<Record>> spare;  // emptied batches, reused (no malloc per batch)
+  // Written windows' storage, reused: a window of a large mesh is ~0.5 MB of counts, and fresh
+  // memory costs a page fault per 4 KiB.
+  std::vector<MetricWindowRows> spare_windows;
   bool busy = false;
   bool stop = false;
   std::thread thread;
@@ -1246,6 +1251,15 @@ struct Background {
   }
   void added() {
     if (filling.size() >= kBatch) submit();
+  }
+
+  // Storage for the next window's rows (empty vectors, maybe with capacity).
+  MetricWindowRows window_storage() {
+    std::lock_guard lock(m);
+    if (spare_windows.empty()) return {};
+    MetricWindowRows window = std::move(spare_windows.back());
+    spare_windows.pop_back();
+    return window;
   }
 
   void submit() {
@@ -1280,12 +1294,16 @@ struct Background {
       queue.pop_front();
       busy = true;
       lock.unlock();
-      for (const Record& r : batch) {
+      std::vector<MetricWindowRows> emptied;
+      for (Record& r : batch) {
         std::visit([this](const auto& rec) { write(rec); }, r);
+        if (auto* window = std::get_if<MetricWindowRows>(&r)) emptied.push_back(std::move(*window));
       }
       batch.clear();
       lock.lock();
       spare.push_back(std::move(batch));
+      for (MetricWindowRows& window : emptied)
+        if (spare_windows.size() < kMaxQueued) spare_windows.push_back(std::move(window));
       busy = false;
       idle.notify_all();
     }
@@ -1315,11 +1333,19 @@ Background& SqliteWriter::Impl::rows() {
 // it on the writer thread; otherwise (no thread wanted, or finish() flushing the last windows
 // after draining) it is written at once on this thread.
 void SqliteWriter::Impl::on_metric_window(const telemetry::FinishedWindow& window) {
-  MetricWindowRows out{window.start, window.width, series_handed_over, {}, {}, {}, {}};
-  const auto known = static_cast<std::uint32_t>(metrics.series_count());
-  out.new_labels.reserve(known - series_handed_over);
-  out.new_texts.reserve(known - series_handed_over);
-  for (; series_handed_over < known; ++series_handed_over) {
+  // Queued for the writer thread (started here if no row started it before) during a run: at
+  // 1,000 services a metrics-only run writes about one row per hop attempt (thousands of series,
+  // each with a request or two per window), which is SQLite work the simulation need not wait
+  // for. A small mesh hands over a few rows per window.
+  Background* queue = in_run && options.background ? &rows() : nullptr;
+  MetricWindowRows out = queue ? queue->window_storage() : MetricWindowRows{};
+  out.start = window.start;
+  out.width = window.width;
+  out.first_new_series = series_handed_over;
+  out.new_labels.clear();
+  out.new_texts.clear();
+  for (const auto known = static_cast<std::uint32_t>(metrics.series_count()); series_handed_over < known;
+       ++series_handed_over) {
     const telemetry::MetricLabels& k = metrics.labels(series_handed_over);
     LabelTexts& texts = out.new_texts.emplace_back();
     std::size_t t = 0;
@@ -1330,14 +1356,33 @@ void SqliteWriter::Impl::on_metric_window(const telemetry::FinishedWindow& windo
     for (auto id : k.peers) texts[t++] = metrics.stored_text(id);
     out.new_labels.push_back(k);
   }
-  out.series.assign(window.series.begin(), window.series.end());
-  out.counts.assign(window.counts.begin(), window.counts.end());
-  if (in_run && options.background) {
-    // Queued for the writer thread (started here if no row started it before): at 1,000
-    // services a metrics-only run writes about one row per hop attempt (thousands of series,
-    // each with a request or two per window), which is SQLite work the simulation need not wait
-    // for.
-    rows().add(std::move(out));
+  out.rows.clear();
+  out.spread.clear();
+  for (std::size_t i = 0; i < window.series.size(); ++i) {
+    const telemetry::MetricCounts& c = window.counts[i];
+    WindowRow& row = out.rows.emplace_back();
+    row.series = window.series[i];
+    row.requests = c.requests;
+    row.duration_sum = c.duration_sum;
+    // The bucket all the requests fell in, if they all fell in one (buckets add up to requests).
+    for (std::size_t b = 0; b < c.buckets.size(); ++b) {
+      if (c.buckets[b] == 0) continue;
+      if (c.buckets[b] == c.requests) {
+        row.bucket = static_cast<std::int32_t>(b);
+        row.count = c.requests;
+      } else {
+        row.bucket = -1;
+        row.count = out.spread.size();
+        out.spread.push_back(c.buckets);
+      }
+      break;
+    }
+  }
+  if (queue) {
+    // At once, not when a batch of records is full: a window is many rows, and the writer
+    // thread would otherwise wait for them until the end of a metrics-only run.
+    queue->add(std::move(out));
+    queue->submit();
     return;
   }
   if (failed) {

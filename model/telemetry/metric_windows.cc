@@ -45,6 +45,7 @@ void MetricWindows::begin_run(SimDuration interval, int lag_windows, MetricRowSi
   labels_.clear();
   tuples_.assign(kTupleSlots, TupleSlot{});
   keyed_.assign(kTupleSlots, KeyedSlot{});
+  keyed_used_ = 0;
   ids_.clear();
   texts_.clear();
   cache_.clear();
@@ -97,6 +98,20 @@ MetricLabels MetricWindows::labels_of(const Record& r, std::uint32_t flags, Repo
   return k;
 }
 
+// Twice the slots, every key moved (none dropped: a key looked up again would resolve its 13
+// texts again, which at 1,000 services cost more than the lookups themselves).
+void MetricWindows::grow_keyed() {
+  std::vector<KeyedSlot> old(keyed_.size() * 2);
+  old.swap(keyed_);
+  const std::size_t mask = keyed_.size() - 1;
+  for (const KeyedSlot& e : old) {
+    if (e.hi == 0) continue;
+    std::size_t at = e.hash & mask;
+    while (keyed_[at].hi != 0) at = (at + 1) & mask;
+    keyed_[at] = e;
+  }
+}
+
 MetricWindows::SeriesId MetricWindows::series_id(const MetricLabels& labels) {
   auto [it, inserted] = series_.try_emplace(labels, static_cast<SeriesId>(labels_.size()));
   if (inserted) labels_.push_back(labels);
@@ -122,25 +137,19 @@ MetricWindows::SeriesId MetricWindows::series_of(const Record& r, std::uint32_t 
     std::uint64_t h = (hi * 0x9E3779B97F4A7C15ull + lo) ^ (code_flags * 0x165667B19E3779F9ull + rep);
     h = (h ^ (h >> 32)) * 0xff51afd7ed558ccdull;
     h = (h ^ (h >> 29)) * 0xc4ceb9fe1a85ec53ull;
-    KeyedSlot* set = &keyed_[(h >> 40) & (keyed_.size() - 2)];
-    for (int way = 0; way < 2; ++way) {
-      const KeyedSlot& e = set[way];
+    const std::size_t mask = keyed_.size() - 1;
+    std::size_t at = (h >> 32) & mask;
+    for (;; at = (at + 1) & mask) {
+      const KeyedSlot& e = keyed_[at];
       if (((e.hi ^ hi) | (e.lo ^ lo) | (e.code_flags ^ code_flags) | (e.reporter ^ rep)) == 0) {
         assert(labels_[e.series] == labels_of(r, flags, reporter));
-        if (way == 1) std::swap(set[0], set[1]);
-        return set[0].series;
+        return e.series;
       }
+      if (e.hi == 0) break;  // not in the table
     }
     const SeriesId series = series_id(labels_of(r, flags, reporter));
-    if (labels_.size() * 2 > keyed_.size()) {
-      // Grown as the tuple cache is (at most half full) and emptied: the other keys come back
-      // on their next record. The index takes bits 40 and up of h: at most 2^24 entries.
-      keyed_.assign(std::min<std::size_t>(keyed_.size() * 4, std::size_t{1} << 24), KeyedSlot{});
-      set = &keyed_[(h >> 40) & (keyed_.size() - 2)];
-    } else {
-      set[1] = set[0];
-    }
-    set[0] = KeyedSlot{hi, lo, code_flags, rep, series};
+    keyed_[at] = KeyedSlot{hi, lo, code_flags, rep, series, static_cast<std::uint32_t>(h >> 32)};
+    if (++keyed_used_ * 2 > keyed_.size()) grow_keyed();
     return series;
   }
   TupleKey key;

@@ -84,8 +84,9 @@ class MetricRowSink {
 // direct-mapped cache of series ids, so a record costs one hash of a few words and one compare;
 // only a tuple not in the cache resolves its 13 texts to label ids and the label set to its
 // series. A record with a valid LabelKey (the model's) is looked up by those two words instead
-// of its 13 views, in a cache of its own. A window counts per series id in a flat array, first
-// seen first.
+// of its 13 views, in a hash table of its own that keeps every key of the run (at 1,000
+// services a run has ~10,000, and an evicted key would resolve its texts again). A window
+// counts per series id in a flat array, first seen first.
 class MetricWindows {
  public:
   MetricWindows() = default;
@@ -147,12 +148,15 @@ class MetricWindows {
   // Initial slots (a power of two); the table grows with the series so that it stays at most
   // half full: at 1,000 services a run has thousands of series.
   static constexpr std::size_t kTupleSlots = 1024;
-  // A cache entry for a record with a LabelKey: the key, code and flags, reporter (hi == 0: empty).
+  // A record with a LabelKey: the key, code and flags, reporter (hi == 0: an empty slot), its
+  // series and the upper half of its hash (where the key goes when the table grows).
   struct KeyedSlot {
     std::uint64_t hi = 0, lo = 0, code_flags = 0;
     std::uint32_t reporter = 0;
     SeriesId series = 0;
+    std::uint32_t hash = 0;
   };
+  void grow_keyed();
 
   LabelId id(std::string_view text);  // empty text: `unknown`
   std::array<LabelId, kPeerLabelCount> peer_ids(const PeerLabels& p, Reporter reporter);
@@ -183,7 +187,9 @@ class MetricWindows {
   std::unordered_map<MetricLabels, SeriesId, LabelsHash> series_;
   std::vector<MetricLabels> labels_;
   std::vector<TupleSlot> tuples_ = std::vector<TupleSlot>(kTupleSlots);
+  // Every LabelKey seen in the run (open addressing, at most half full), never evicted.
   std::vector<KeyedSlot> keyed_ = std::vector<KeyedSlot>(kTupleSlots);
+  std::size_t keyed_used_ = 0;
 
   // Window index -> its counts; finished windows' storage is reused.
   std::map<std::int64_t, Window> windows_;

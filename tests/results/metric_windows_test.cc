@@ -208,5 +208,34 @@ TEST(MetricWindows, ManySeriesKeepTheirCountsAndFirstSeenOrderPerWindow) {
   }
 }
 
+// The model's LabelKey path (records.h): a table that grows from 1,024 slots past 8,000 keys
+// keeps every key (grown, not emptied), and each key keeps its series through the growth.
+TEST(MetricWindows, ManyLabelKeysKeepTheirSeriesAsTheTableGrows) {
+  MetricWindows w;
+  Rows out;
+  out.w = &w;
+  w.begin_run(kS, 1, &out);
+  constexpr int kPods = 9000;
+  std::vector<std::string> pods;
+  for (int i = 0; i < kPods; ++i) pods.push_back("pod-" + std::to_string(i));
+  auto at = [&](int pod, SimTime start) {
+    HopRecord h = hop(start, kMs);
+    h.destination_pod = pods[static_cast<std::size_t>(pod)];
+    h.label_key = {static_cast<std::uint64_t>(pod) + 1, 42};  // one key per pod, as the model promises
+    std::uint32_t series = 0;
+    w.on_hop(h, &series);
+    return series;
+  };
+  for (int i = 0; i < kPods; ++i) EXPECT_EQ(at(i, SimTime{}), static_cast<std::uint32_t>(i));
+  for (int i = kPods - 1; i >= 0; --i) ASSERT_EQ(at(i, SimTime{} + kS), static_cast<std::uint32_t>(i)) << i;
+  EXPECT_EQ(w.series_count(), static_cast<std::size_t>(kPods));
+  w.flush();
+  ASSERT_EQ(out.rows.size(), 2u * kPods);
+  for (int i = 0; i < kPods; ++i) {
+    EXPECT_EQ(out.rows[static_cast<std::size_t>(i)].pod, pods[static_cast<std::size_t>(i)]);
+    EXPECT_EQ(out.rows[static_cast<std::size_t>(kPods + i)].pod, pods[static_cast<std::size_t>(kPods - 1 - i)]);
+  }
+}
+
 }  // namespace
 }  // namespace meshtwin::telemetry
