@@ -134,7 +134,10 @@ MetricWindows::SeriesId MetricWindows::series_of(const Record& r, std::uint32_t 
     // Bookinfo's records missed in some runs).
     const std::uint64_t hi = r.label_key.hi, lo = r.label_key.lo;
     const auto rep = static_cast<std::uint32_t>(reporter);
-    std::uint64_t h = (hi * 0x9E3779B97F4A7C15ull + lo) ^ (code_flags * 0x165667B19E3779F9ull + rep);
+    // The slot follows the key alone: a stream's hop and span (two reporters, often one code)
+    // probe from the same slot, so the second finds its line in the cache; at 1,000 services the
+    // table is megabytes and each distinct line a miss.
+    std::uint64_t h = hi * 0x9E3779B97F4A7C15ull + lo;
     h = (h ^ (h >> 32)) * 0xff51afd7ed558ccdull;
     h = (h ^ (h >> 29)) * 0xc4ceb9fe1a85ec53ull;
     const std::size_t mask = keyed_.size() - 1;
