@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "model/telemetry/response_flags.h"
 #include "results/reader.h"
 #include "results/writer.h"
 #include "schema_6_metrics.h"
@@ -186,6 +187,66 @@ TEST(MetricSeries, MigratesSchema6AndKeepsWhatMetricsShows) {
             q(*reader, "SELECT destination_pod FROM metric_series WHERE run_id = 3 AND series = 70")[0][0]);
   EXPECT_EQ(q(*reader, "SELECT count(*) FROM sqlite_schema WHERE name = 'metric_counts_by_run'")[0][0],
             Value{std::int64_t{1}});
+}
+
+// Without a warm-up the hop summaries are the source reporter's window rows added up (on the
+// writer thread); with one, each hop is counted as it comes. Hops that all start after the
+// warm-up give the same summaries both ways: counts, successes, flags and percentiles.
+TEST(MetricSeries, HopSummariesFromWindowRowsEqualCountingEachHop) {
+  TempDir dir;
+  auto summaries_with_warmup = [&](std::int64_t warmup_ns, bool background) {
+    const std::string path = dir.file("s" + std::to_string(warmup_ns) + (background ? "b" : "") + ".db");
+    WriterOptions options;
+    options.warmup = warmup_ns;
+    options.background = background;
+    std::string error;
+    auto w = SqliteWriter::open(path, &error, options);
+    EXPECT_TRUE(w) << error;
+    if (!w) return std::vector<SummaryRow>{};
+    w->begin_run(run_info("summaries"));
+    for (int i = 0; i < 300; ++i) {
+      const SimTime start = SimTime{} + kMs + i * 20 * kMs;  // 6 s: several windows
+      HopRecord h = hop(start, (1 + i % 37) * kMs, i % 7, i % 11 == 0 ? 503 : 200);
+      h.destination_version = i % 3 == 0 ? "v2" : "v1";
+      if (i % 11 == 0) h.response_flags = kUpstreamOverflow;
+      if (i % 13 == 0) h.response_flags |= kUpstreamRetryLimitExceeded;
+      w->on_hop(h);
+      SpanRecord s;  // the destination reporter: not in the hop summaries
+      s.start = start;
+      s.duration = 2 * kMs;
+      s.source_workload = h.source_workload;
+      s.destination_service = h.destination_service;
+      s.destination_pod = h.destination_pod;
+      s.response_code = 200;
+      s.reached_upstream = true;
+      s.sampled = false;
+      w->on_span(s);
+    }
+    w->end_run({});
+    EXPECT_TRUE(w->ok()) << w->error();
+    w.reset();
+    auto reader = Reader::open(path, &error);
+    EXPECT_TRUE(reader) << error;
+    return reader ? reader->summaries(1) : std::vector<SummaryRow>{};
+  };
+  const auto by_hop = summaries_with_warmup(1, true);
+  ASSERT_EQ(by_hop.size(), 2u);
+  EXPECT_EQ(by_hop[0].requests + by_hop[1].requests, 300u);
+  for (bool background : {true, false}) {
+    const auto by_window = summaries_with_warmup(0, background);
+    ASSERT_EQ(by_window.size(), by_hop.size());
+    for (std::size_t i = 0; i < by_hop.size(); ++i) {
+      SCOPED_TRACE(by_hop[i].destination_version);
+      EXPECT_EQ(by_window[i].destination_service, by_hop[i].destination_service);
+      EXPECT_EQ(by_window[i].destination_version, by_hop[i].destination_version);
+      EXPECT_EQ(by_window[i].requests, by_hop[i].requests);
+      EXPECT_EQ(by_window[i].success, by_hop[i].success);
+      EXPECT_EQ(by_window[i].p50, by_hop[i].p50);
+      EXPECT_EQ(by_window[i].p90, by_hop[i].p90);
+      EXPECT_EQ(by_window[i].p99, by_hop[i].p99);
+      EXPECT_EQ(by_window[i].flags, by_hop[i].flags);
+    }
+  }
 }
 
 }  // namespace
