@@ -144,6 +144,7 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
   // requests) as (bucket, count), the rest 0 in SQL, many rows per statement: per-statement and
   // per-bind work was most of a row's cost (docs/performance.md).
   static constexpr int kCountsPerStatement = 32;
+  static constexpr std::size_t kWindowRowsSentAtOnce = 256;  // on_metric_window
   Statement insert_series, insert_counts, insert_counts_one_bucket, insert_counts_one_bucket_many;
   Statement new_strings;  // strings other writers added since we last looked
 
@@ -1379,10 +1380,13 @@ void SqliteWriter::Impl::on_metric_window(const telemetry::FinishedWindow& windo
     }
   }
   if (queue) {
-    // At once, not when a batch of records is full: a window is many rows, and the writer
-    // thread would otherwise wait for them until the end of a metrics-only run.
+    // A window of a large mesh goes at once, not when the batch of records is full: it is
+    // thousands of rows, and in a metrics-only run the writer thread would otherwise wait for
+    // them to the end. A small window rides with the batch (a hand-over wakes the writer
+    // thread, and Bookinfo finishes a window of a few dozen rows every 200 requests).
+    const bool big = out.rows.size() >= kWindowRowsSentAtOnce;
     queue->add(std::move(out));
-    queue->submit();
+    if (big) queue->submit();
     return;
   }
   if (failed) {
