@@ -104,12 +104,6 @@ std::string metrics_view_sql() {
          ", m.requests, m.duration_sum_ns" + bucket_cols + peer_cols + " FROM metric_rows m;\n";
 }
 
-// Schema 7 stores a label set once per run (`metric_series`) and a window's counts by its series
-// number (`metric_counts`): a 1,000-service mesh writes about a metric row per hop attempt, and
-// the 14 label columns were most of each row's cost (docs/performance.md). `metric_rows` is now
-// the view that joins them back into the columns the table had, ids and all, so queries written
-// against the table read a file of either layout. CROSS JOIN keeps the counts outermost (their
-// index serves run and window filters) and finds each series by its index.
 namespace {
 
 std::string metric_tables_sql(const std::string& label_defs, const std::string& bucket_defs) {
@@ -123,6 +117,12 @@ std::string metric_tables_sql(const std::string& label_defs, const std::string& 
 
 }  // namespace
 
+// Schema 7 stores a label set once per run (`metric_series`) and a window's counts by its series
+// number (`metric_counts`): a 1,000-service mesh writes about a metric row per hop attempt, and
+// the 14 label columns were most of each row's cost (docs/performance.md). `metric_rows` is now
+// the view that joins them back into the columns the table had, ids and all, so queries written
+// against the table read a file of either layout. CROSS JOIN keeps the counts outermost (their
+// index serves run and window filters) and finds each series by its index.
 std::string metric_storage_sql(bool with_view) {
   static constexpr std::string_view kLabels[] = {"reporter",           "source_workload",      "destination_service",
                                                  "destination_workload", "destination_version", "destination_pod",
@@ -142,7 +142,8 @@ std::string metric_storage_sql(bool with_view) {
     peers += fmt::format(", s.{}", name);
   }
   if (!with_view) return metric_tables_sql(label_defs, bucket_defs);
-  return metric_tables_sql(label_defs, bucket_defs) + "CREATE VIEW IF NOT EXISTS metric_rows AS SELECT c.run_id, c.window_start_ns, c.window_ns" + labels +
+  return metric_tables_sql(label_defs, bucket_defs) +
+         "CREATE VIEW IF NOT EXISTS metric_rows AS SELECT c.run_id, c.window_start_ns, c.window_ns" + labels +
          ", c.requests, c.duration_sum_ns" + buckets + peers +
          " FROM metric_counts c CROSS JOIN metric_series s ON s.run_id = c.run_id AND s.series = c.series;\n";
 }

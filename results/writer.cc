@@ -198,10 +198,9 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
   };
   std::vector<HopSeries> hop_series;  // by series number, filled as series reach the writer
 
-  // The writer thread (WriterOptions::background): started by the first record that is a row
-  // of its own (a request or a sampled span), so a run that records metrics only never starts
-  // one: its metric windows are aggregated on the caller's thread and their few rows written
-  // there too (docs/performance.md, "Replications"). Null while records are written at once.
+  // The writer thread (WriterOptions::background): started by the first record that goes to it
+  // (a request, a sampled span or a finished metrics window; metric windows are counted on the
+  // caller's thread either way). Null until then, and while records are written at once.
   std::unique_ptr<Background> background;
   Background& rows();
 

@@ -128,10 +128,8 @@ MetricWindows::SeriesId MetricWindows::series_of(const Record& r, std::uint32_t 
   if (r.label_key.valid()) {
     // The producer's promise (records.h LabelKey): equal keys carry equal label views, so the key
     // with code, flags and reporter decides the series; 4 words compared instead of 15.
-    // Two ways per set, the most recent first, and every key bit mixed into the set index (the
-    // keys hold pointers, so which ones collide changes with the addresses of a run): with one
-    // way, two hot label sets sharing a slot evicted each other on every record (a third of
-    // Bookinfo's records missed in some runs).
+    // Every key bit is mixed into the slot (the keys hold pointers, so which ones collide
+    // changes with the addresses of a run); linear probing from there.
     const std::uint64_t hi = r.label_key.hi, lo = r.label_key.lo;
     const auto rep = static_cast<std::uint32_t>(reporter);
     // The slot follows the key alone: a stream's hop and span (two reporters, often one code)
