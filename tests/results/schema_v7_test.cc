@@ -72,11 +72,14 @@ std::unique_ptr<SqliteWriter> open_writer(const std::string& path) {
 }
 
 // 70 label sets in window 0 (two many-row statements' worth and the rest), pod 40 with two
-// requests in different buckets (a row of its own in the middle), then window 1.
+// requests in different buckets (a row with two pairs, still in a many-row statement), pod 41
+// with three (a row of its own in the middle), then window 1.
 void write_mixed_windows(SqliteWriter& w, const std::string& scenario) {
   w.begin_run(run_info(scenario));
   for (int pod = 0; pod < 70; ++pod) w.on_hop(hop(SimTime{} + pod * kMs, 3 * kMs, pod));
   w.on_hop(hop(SimTime{} + 100 * kMs, 200 * kMs, 40));  // pod 40 again: bucket_250
+  w.on_hop(hop(SimTime{} + 100 * kMs, 200 * kMs, 41));  // pod 41: bucket_250
+  w.on_hop(hop(SimTime{} + 100 * kMs, 20 * kMs, 41));   // and bucket_25
   w.on_hop(hop(SimTime{} + 1100 * kMs, 700 * kMs, 5, 503));  // window 1, its own label set
   w.on_hop(hop(SimTime{} + 1200 * kMs, 3 * kMs, 5));         // window 1, pod 5's first label set
   w.end_run({});
@@ -96,17 +99,18 @@ TEST(MetricSeries, RowsKeepTheirOrderAndCountsThroughManyRowStatements) {
   auto reader = Reader::open(path, &error);
   ASSERT_TRUE(reader) << error;
   auto rows = q(*reader, "SELECT window_start_ns, destination_pod, response_code, requests, bucket_5, bucket_250, "
-                         "bucket_1000, duration_sum_ns FROM metrics WHERE run_id = 1");
+                         "bucket_1000, duration_sum_ns, bucket_25 FROM metrics WHERE run_id = 1");
   ASSERT_EQ(rows.size(), 72u);
   for (int pod = 0; pod < 70; ++pod) {
     SCOPED_TRACE(pod);
     const Row& r = rows[static_cast<std::size_t>(pod)];
     EXPECT_EQ(r[0], Value{std::int64_t{0}});
     EXPECT_EQ(r[1], Value{pods()[static_cast<std::size_t>(pod)]});
-    EXPECT_EQ(r[3], Value{std::int64_t{pod == 40 ? 2 : 1}});
+    EXPECT_EQ(r[3], Value{std::int64_t{pod == 40 ? 2 : pod == 41 ? 3 : 1}});
     EXPECT_EQ(r[4], Value{std::int64_t{1}});
-    EXPECT_EQ(r[5], Value{std::int64_t{pod == 40 ? 1 : 0}});
-    EXPECT_EQ(r[7], Value{(pod == 40 ? 203 : 3) * kMs.ns()});
+    EXPECT_EQ(r[5], Value{std::int64_t{pod == 40 || pod == 41 ? 1 : 0}});
+    EXPECT_EQ(r[7], Value{(pod == 40 ? 203 : pod == 41 ? 223 : 3) * kMs.ns()});
+    EXPECT_EQ(r[8], Value{std::int64_t{pod == 41 ? 1 : 0}});
   }
   EXPECT_EQ(rows[70][0], Value{kS.ns()});
   EXPECT_EQ(rows[70][1], Value{pods()[5]});
