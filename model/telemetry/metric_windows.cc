@@ -230,19 +230,51 @@ void MetricWindows::add(SeriesId series, SimTime start, SimDuration duration) {
   Window& win = *cached_window_map_;
   if (series >= win.slot.size()) win.slot.resize(labels_.size(), -1);
   std::int32_t& at = win.slot[series];
+  const auto bucket = static_cast<std::int16_t>(duration_bucket(duration));
   if (at < 0) {
-    at = static_cast<std::int32_t>(win.order.size());
-    win.order.push_back(series);
-    win.counts.emplace_back();
+    at = static_cast<std::int32_t>(win.rows.size());
+    win.rows.push_back(MetricCounts{series, bucket, -1, 1, duration.ns(), 1, 0});
+  } else {
+    MetricCounts& c = win.rows[static_cast<std::size_t>(at)];
+    ++c.requests;
+    c.duration_sum += duration.ns();
+    count_bucket(win, c, bucket);
   }
-  MetricCounts& c = win.counts[static_cast<std::size_t>(at)];
-  ++c.requests;
-  c.duration_sum += duration.ns();
-  ++c.buckets[duration_bucket(duration)];
   if (w > newest_window_) {
     newest_window_ = w;
     finish_windows_before(w - lag_windows_);
   }
+}
+
+// One more request in `bucket`: inline while at most two buckets are filled and their counts fit,
+// else in the window's spread.
+void MetricWindows::count_bucket(Window& win, MetricCounts& c, std::int16_t bucket) {
+  constexpr std::uint32_t kFull = std::numeric_limits<std::uint32_t>::max();
+  if (c.bucket == bucket && c.count != kFull) {
+    ++c.count;
+    return;
+  }
+  if (!c.spread() && c.bucket != bucket) {
+    if (c.bucket2 < 0) {
+      c.bucket2 = bucket;
+      c.count2 = 1;
+      return;
+    }
+    if (c.bucket2 == bucket && c.count2 != kFull) {
+      ++c.count2;
+      return;
+    }
+  }
+  if (!c.spread()) {
+    BucketCounts& all = win.spread.emplace_back();
+    all[static_cast<std::size_t>(c.bucket)] = c.count;
+    if (c.bucket2 >= 0) all[static_cast<std::size_t>(c.bucket2)] = c.count2;
+    c.bucket = MetricCounts::kSpread;
+    c.bucket2 = -1;
+    c.count = static_cast<std::uint32_t>(win.spread.size() - 1);
+    c.count2 = 0;
+  }
+  ++win.spread[c.spread_at()][static_cast<std::size_t>(bucket)];
 }
 
 void MetricWindows::flush() { finish_windows_before(std::numeric_limits<std::int64_t>::max()); }
@@ -253,12 +285,12 @@ void MetricWindows::finish_windows_before(std::int64_t limit) {
     if (node.key() == cached_window_) cached_window_map_ = nullptr;
     Window& win = node.mapped();
     // None, or the sink detached itself (a write failed).
-    if (out_ != nullptr && !win.order.empty())
-      out_->on_metric_window({SimTime{} + node.key() * interval_, interval_, win.order, win.counts});
+    if (out_ != nullptr && !win.rows.empty())
+      out_->on_metric_window({SimTime{} + node.key() * interval_, interval_, win.rows, win.spread});
     // Emptied for reuse: only the slots this window used are reset.
-    for (SeriesId series : win.order) win.slot[series] = -1;
-    win.order.clear();
-    win.counts.clear();
+    for (const MetricCounts& c : win.rows) win.slot[c.series] = -1;
+    win.rows.clear();
+    win.spread.clear();
     spare_.push_back(std::move(win));
   }
 }

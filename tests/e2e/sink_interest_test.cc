@@ -40,14 +40,13 @@ struct RowText : telemetry::MetricRowSink {
   const telemetry::MetricWindows* w = nullptr;
   std::vector<std::string> rows;
   void on_metric_window(const telemetry::FinishedWindow& window) override {
-    for (std::size_t i = 0; i < window.series.size(); ++i) {
-      const telemetry::MetricLabels& k = w->labels(window.series[i]);
-      const telemetry::MetricCounts& c = window.counts[i];
+    for (const telemetry::MetricCounts& c : window.rows) {
+      const telemetry::MetricLabels& k = w->labels(c.series);
       std::string row = std::to_string(window.start.ns()) + " " + std::string(to_string(k.reporter)) + " " +
                         labels_text(*w, k) + std::to_string(k.response_code) + " " +
                         std::to_string(k.response_flags) + " " + std::to_string(c.requests) + " " +
                         std::to_string(c.duration_sum);
-      for (auto b : c.buckets) row += " " + std::to_string(b);
+      for (auto b : window.buckets(c)) row += " " + std::to_string(b);
       rows.push_back(std::move(row));
     }
   }

@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace meshtwin::telemetry {
@@ -20,18 +23,19 @@ struct Row {
   int code;
   std::uint32_t flags;
   MetricCounts counts;
+  BucketCounts buckets;
 };
 
 struct Rows : MetricRowSink {
   const MetricWindows* w = nullptr;
   std::vector<Row> rows;
   void on_metric_window(const FinishedWindow& window) override {
-    for (std::size_t i = 0; i < window.series.size(); ++i) {
-      const MetricLabels& k = w->labels(window.series[i]);
+    for (const MetricCounts& c : window.rows) {
+      const MetricLabels& k = w->labels(c.series);
       rows.push_back({window.start, window.width, std::string(to_string(k.reporter)),
                       std::string(w->text(k.source_workload)), std::string(w->text(k.destination_version)),
                       std::string(w->text(k.destination_pod)), std::string(w->text(k.peers[8])),
-                      std::string(w->text(k.peers[7])), k.response_code, k.response_flags, window.counts[i]});
+                      std::string(w->text(k.peers[7])), k.response_code, k.response_flags, c, window.buckets(c)});
     }
   }
 };
@@ -69,17 +73,53 @@ TEST(MetricWindows, CountsPerWindowOfTheRequestsEndAndLabelSet) {
   EXPECT_EQ(out.rows[0].version, "v1");
   EXPECT_EQ(out.rows[0].counts.requests, 2u);
   EXPECT_EQ(out.rows[0].counts.duration_sum, (10 * kMs).ns());
-  EXPECT_EQ(out.rows[0].counts.buckets[duration_bucket(3 * kMs)], 1u);
-  EXPECT_EQ(out.rows[0].counts.buckets[duration_bucket(7 * kMs)], 1u);
+  EXPECT_EQ(out.rows[0].buckets[duration_bucket(3 * kMs)], 1u);
+  EXPECT_EQ(out.rows[0].buckets[duration_bucket(7 * kMs)], 1u);
   EXPECT_EQ(out.rows[1].version, "v2");
   EXPECT_EQ(out.rows[1].code, 503);
   EXPECT_EQ(out.rows[2].start, engine::SimTime{} + kS);
-  EXPECT_EQ(out.rows[2].counts.buckets[duration_bucket(20 * kMs)], 1u);
+  EXPECT_EQ(out.rows[2].buckets[duration_bucket(20 * kMs)], 1u);
   // The source reporter cannot know the server's security policy (Istio: `unknown`).
   EXPECT_EQ(out.rows[0].reporter, "source");
   EXPECT_EQ(out.rows[0].security, "unknown");
   EXPECT_EQ(out.rows[0].protocol, "http");
   EXPECT_EQ(w.newest_end(), engine::SimTime{} + 1010 * kMs);
+}
+
+// A label set's buckets are inline while at most two are filled and spread past that; either
+// way a row's buckets are every request's, in the bucket its duration falls in.
+TEST(MetricWindows, BucketsStayExactWhetherInlineOrSpread) {
+  MetricWindows w;
+  Rows out;
+  out.w = &w;
+  w.begin_run(kS, 1, &out);
+  // Window 0: v1 fills one bucket, v2 two (the second seen first), v3 five (spread after the
+  // third). Window 1: v1 again, three buckets, so a spread row follows an inline one.
+  const std::vector<std::pair<std::string_view, std::vector<int>>> plan = {
+      {"v1", {3, 3, 3}}, {"v2", {40, 3, 40, 40}}, {"v3", {3, 40, 200, 400, 3, 700, 40}}};
+  std::map<std::string, BucketCounts> expected;
+  for (const auto& [version, durations_ms] : plan) {
+    for (int ms : durations_ms) {
+      w.on_hop(hop(engine::SimTime{}, ms * kMs, version));
+      ++expected[std::string(version)][duration_bucket(ms * kMs)];
+    }
+  }
+  BucketCounts later{};
+  for (int ms : {3, 700, 40, 3}) {
+    w.on_hop(hop(engine::SimTime{} + 1200 * kMs, ms * kMs));
+    ++later[duration_bucket(ms * kMs)];
+  }
+  w.flush();
+  ASSERT_EQ(out.rows.size(), 4u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    SCOPED_TRACE(out.rows[i].version);
+    EXPECT_EQ(out.rows[i].buckets, expected[out.rows[i].version]);
+    EXPECT_EQ(out.rows[i].counts.spread(), out.rows[i].version == "v3");
+  }
+  EXPECT_EQ(out.rows[1].counts.requests, 4u);
+  EXPECT_EQ(out.rows[2].counts.requests, 7u);
+  EXPECT_EQ(out.rows[3].buckets, later);
+  EXPECT_TRUE(out.rows[3].counts.spread());
 }
 
 TEST(MetricWindows, FinishesAWindowOnceRecordsAreLagWindowsPastIt) {
