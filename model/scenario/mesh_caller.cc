@@ -606,13 +606,9 @@ const RecordLabels& MeshImpl::record_labels(const Stream& s) {
   if (s.target && s.target->is_connection()) {
     p.request_protocol = tcp_;
     protocol = 2;
-  } else if (s.target && s.target->service) {
-    for (const auto& port : s.target->service->ports) {
-      if (port.port == s.target->port) {
-        if (port.protocol == registry::Protocol::GRPC) p.request_protocol = grpc_, protocol = 1;
-        break;
-      }
-    }
+  } else if (s.target && s.target->grpc_port()) {
+    p.request_protocol = grpc_;
+    protocol = 1;
   }
   // Every label is a view of a field of the source pod, of the destination pod (or `unknown`),
   // of the service view or of the protocol; `secure` follows from the pods and the proxy,

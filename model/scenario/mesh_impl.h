@@ -48,6 +48,7 @@
 #include "model/scenario/received_headers.h"
 #include "model/scenario/record_labels.h"
 #include "model/scenario/scenario_spec.h"
+#include "model/scenario/target.h"
 #include "model/telemetry/records.h"
 #include "model/telemetry/string_pool.h"
 #include "model/xds/proxy_config.h"
@@ -124,34 +125,6 @@ inline std::uint32_t gen_of(std::uint64_t arg) { return static_cast<std::uint32_
 using proxy::HeaderSet;
 
 // ---------------------------------------------------------------- static (built once)
-
-// Where an app's request or connection goes, resolved once when the scenario is built: what the
-// caller's sidecar sees (the address and port dialled, the transport, the SNI) and what the
-// request carries. Streams point at it; it lives as long as its client or call.
-struct Target {
-  using Transport = proxy::Downstream::Transport;
-  // Where the last stream to this target went, for MeshImpl::prefetch_route: addresses only (a
-  // push may have freed them since), prefetched, never read. First, to share the line of a
-  // call's spec pointer (CallRt is line-aligned) that an app call has just read.
-  mutable std::uintptr_t last_route = 0;    // the xds::Route matched
-  mutable std::uintptr_t last_cluster = 0;  // the ClusterRt taken, of last_proxy
-  mutable std::uintptr_t last_pools = 0;    // its host's connection pools (one line per worker)
-  mutable std::uintptr_t last_connection = 0;  // the connection the stream took there
-  mutable ProxyId last_proxy;
-  // route_stream's remembered virtual host for `authority` (proxy::VirtualHostHint): written
-  // through a const Target, as a cache, never read as the target's meaning.
-  mutable proxy::VirtualHostHint vhost_hint;
-  Transport transport = Transport::Http;
-  std::string_view method, authority, path;  // Tcp: method "TCP", path "-"
-  std::uint32_t port = 80;
-  std::string_view address;  // the IP dialled (registry::Registry::dial); a gateway pod's own IP
-  std::string_view sni;      // Tls: the URL's host
-  const registry::Service* service = nullptr;  // what the app's DNS lookup answers; nullptr: outside
-  // The host outside the mesh that answers at the dialled address (a pod of MeshImpl::pods_),
-  // for passthrough and for callers without a sidecar; none when the registry's pods answer.
-  PodId outside;
-  bool is_connection() const { return transport != Transport::Http; }
-};
 
 struct alignas(64) CallRt {
   const CallSpec* spec = nullptr;
