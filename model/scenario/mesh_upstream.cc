@@ -252,7 +252,9 @@ void MeshImpl::send_to_server(StreamId slot) {
                : s.target->port;
   s.server_req = req;
   s.server_gen = r.gen;
-  prefetch_server_draws(pods_[dest]);
+  const PodRt& to = pods_[dest];
+  prefetch_server_draws(to);
+  if (s.target) s.target->last_pod = reinterpret_cast<std::uintptr_t>(&to);  // for prefetch_route
   sim_.schedule_in(network_leg(pods_[s.src_pod], &pods_[dest]),
                    &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_server_arrival>, this,
                    pack(req, r.gen));

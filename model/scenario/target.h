@@ -24,6 +24,7 @@ struct Target {
   mutable std::uintptr_t last_cluster = 0;  // the ClusterRt taken, of last_proxy
   mutable std::uintptr_t last_pools = 0;    // its host's connection pools (one line per worker)
   mutable std::uintptr_t last_connection = 0;  // the connection the stream took there
+  mutable std::uintptr_t last_pod = 0;         // the PodRt it was sent to (send_to_server)
   mutable ProxyId last_proxy;
   // route_stream's remembered virtual host for `authority` (proxy::VirtualHostHint): written
   // through a const Target, as a cache, never read as the target's meaning.
