@@ -86,7 +86,7 @@ void MeshImpl::prefetch_step_calls(const AppRt& app, const app::Handling& handli
   // service time before run_step needs it rather than on its path.
   for (const CallRt& call : steps[step].calls) {
     __builtin_prefetch(&call);                        // the spec and the target's hints
-    __builtin_prefetch(&call.forward_headers);        // the headers the call forwards
+    __builtin_prefetch(&call.forward_headers);        // the headers it forwards, its timeout and tries
   }
 }
 

@@ -102,6 +102,9 @@ bool MeshImpl::build(const ScenarioSpec& spec, config::Diagnostics& diags) {
 bool MeshImpl::resolve_call(const CallSpec& call, std::string_view from_namespace, CallRt& out,
                             config::Diagnostics& diags, const char* what) {
   out.spec = &call;
+  out.timeout = call.timeout;
+  out.attempts = call.attempts;
+  out.continue_on_failure = call.on_failure == CallSpec::OnFailure::Continue;
   if (!resolve_target(call.to, call.method, from_namespace, out.target, diags, call.location, what))
     return false;
   for (const auto& h : call.forward_headers) out.forward_headers.push_back(strings_.intern(h));

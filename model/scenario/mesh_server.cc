@@ -248,7 +248,7 @@ void MeshImpl::start_app_call_attempt(AppCallId call) {
   for (std::string_view name : c.call->forward_headers) {
     if (auto value = r.headers.get(name)) headers.add(name, *value);
   }
-  if (c.call->spec->timeout > SimDuration{}) c.timeout.arm_in(c.call->spec->timeout, call.value());
+  if (c.call->timeout > SimDuration{}) c.timeout.arm_in(c.call->timeout, call.value());
   c.stream = open_stream(Owner::AppCall, call.value(), c.gen, r.pod, r.request_id, r.span_id, c.attempt,
                          r.sampled, c.call->target, headers);
   c.stream_gen = streams_[c.stream].gen;
@@ -290,7 +290,7 @@ void MeshImpl::on_app_call_timeout(std::uint64_t slot) {
   const AppCallId call{static_cast<std::uint32_t>(slot)};
   AppCall& c = app_calls_[call];
   MESH_DLOG(AppCallTimeout, server_reqs_[c.server_req].request_id, server_reqs_[c.server_req].depth,
-            LogField::d("timeout", c.call->spec->timeout));
+            LogField::d("timeout", c.call->timeout));
   if (c.stream.valid() && streams_[c.stream].gen == c.stream_gen) {
     const StreamId stream = c.stream;
     c.stream = StreamId::none();
@@ -312,8 +312,8 @@ void MeshImpl::app_call_done(AppCallId call, int code, std::uint32_t flags, int 
   constexpr std::uint32_t kTruncated = flag::kUpstreamConnectionTermination |
                                        flag::kUpstreamRemoteReset | flag::kLocalReset |
                                        flag::kDownstreamConnectionTermination;
-  switch (app::judge_call(code, (flags & kTruncated) != 0, c.attempt, c.call->spec->attempts,
-                          c.call->spec->on_failure == CallSpec::OnFailure::Continue)) {
+  switch (app::judge_call(code, (flags & kTruncated) != 0, c.attempt, c.call->attempts,
+                          c.call->continue_on_failure)) {
     case app::CallVerdict::Ok:
       r.degraded += degraded;
       break;
