@@ -251,25 +251,26 @@ void MetricWindows::add(SeriesId series, SimTime start, SimDuration duration) {
 }
 
 // One more request in `bucket`: inline while at most two buckets are filled and their counts fit,
-// else in the window's spread.
+// else in the window's spread. A label set with many requests a window (Bookinfo's) is spread
+// after its first few: that case is tested first.
 void MetricWindows::count_bucket(Window& win, MetricCounts& c, std::int16_t bucket) {
   constexpr std::uint32_t kFull = std::numeric_limits<std::uint32_t>::max();
-  if (c.bucket == bucket && c.count != kFull) {
-    ++c.count;
-    return;
-  }
-  if (!c.spread() && c.bucket != bucket) {
-    if (c.bucket2 < 0) {
-      c.bucket2 = bucket;
-      c.count2 = 1;
-      return;
-    }
-    if (c.bucket2 == bucket && c.count2 != kFull) {
-      ++c.count2;
-      return;
-    }
-  }
   if (!c.spread()) {
+    if (c.bucket == bucket && c.count != kFull) {
+      ++c.count;
+      return;
+    }
+    if (c.bucket != bucket) {
+      if (c.bucket2 < 0) {
+        c.bucket2 = bucket;
+        c.count2 = 1;
+        return;
+      }
+      if (c.bucket2 == bucket && c.count2 != kFull) {
+        ++c.count2;
+        return;
+      }
+    }
     BucketCounts& all = win.spread.emplace_back();
     all[static_cast<std::size_t>(c.bucket)] = c.count;
     if (c.bucket2 >= 0) all[static_cast<std::size_t>(c.bucket2)] = c.count2;
