@@ -11,7 +11,6 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
-#include <limits>
 #include <map>
 #include <mutex>
 #include <set>
@@ -120,7 +119,6 @@ struct MetricWindowRows {
   std::vector<telemetry::MetricCounts> rows;
   std::vector<BucketCounts> spread;  // as telemetry::FinishedWindow's
 };
-using WindowRow = telemetry::MetricCounts;
 
 struct SqliteWriter::Impl : telemetry::MetricRowSink {
   sqlite3* db = nullptr;
@@ -495,7 +493,7 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
     if (hop_summaries_from_windows()) count_hops(window);
     // Rows with one or two buckets filled wait for a full many-row statement; any other row
     // first writes the waiting ones one by one, so rows keep telemetry's order.
-    std::array<const WindowRow*, kCountsPerStatement> waiting{};
+    std::array<const telemetry::MetricCounts*, kCountsPerStatement> waiting{};
     std::size_t n_waiting = 0;
     bool waiting_two = false;  // a waiting row has two buckets
     auto bind_window = [&](Statement& s) {
@@ -504,7 +502,7 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
       s.bind(3, window.width.ns());
     };
     // (series, requests, duration sum, bucket, count[, bucket2, count2]) from parameter `at` on.
-    auto bind_pairs = [](Statement& s, int at, const WindowRow& row, bool two) {
+    auto bind_pairs = [](Statement& s, int at, const telemetry::MetricCounts& row, bool two) {
       s.bind(at, static_cast<std::int64_t>(row.series));
       s.bind(at + 1, static_cast<std::int64_t>(row.requests));
       s.bind(at + 2, row.duration_sum);
@@ -525,7 +523,7 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
       waiting_two = false;
       return true;
     };
-    for (const WindowRow& row : window.rows) {
+    for (const telemetry::MetricCounts& row : window.rows) {
       if (row.bucket >= 0) {
         waiting[n_waiting++] = &row;
         waiting_two = waiting_two || row.bucket2 >= 0;
@@ -559,7 +557,7 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
   // The hop summaries from a window's source-reporter rows: the same sums as counting each hop
   // (a label set has one code and one set of flags).
   void count_hops(const MetricWindowRows& window) {
-    for (const WindowRow& row : window.rows) {
+    for (const telemetry::MetricCounts& row : window.rows) {
       const HopSeries& h = hop_series[row.series];
       HopGroup* g = h.group;
       if (g == nullptr) continue;  // the destination reporter's
@@ -1229,9 +1227,10 @@ struct Background {
   std::condition_variable work, idle;
   std::deque<std::vector<Record>> queue;
   std::vector<std::vector<Record>> spare;  // emptied batches, reused (no malloc per batch)
-  // Written windows' storage, reused: a window of a large mesh is ~0.5 MB of counts, and fresh
+  // Written windows' storage, reused: a window of a large mesh is ~100 KB of counts, and fresh
   // memory costs a page fault per 4 KiB.
   std::vector<MetricWindowRows> spare_windows;
+  std::vector<MetricWindowRows> emptied;  // run(): the windows of the batch being written
   bool busy = false;
   bool stop = false;
   std::thread thread;
@@ -1306,7 +1305,7 @@ struct Background {
       queue.pop_front();
       busy = true;
       lock.unlock();
-      std::vector<MetricWindowRows> emptied;
+      emptied.clear();  // its capacity is kept: no malloc per batch
       for (Record& r : batch) {
         std::visit([this](const auto& rec) { write(rec); }, r);
         if (auto* window = std::get_if<MetricWindowRows>(&r)) emptied.push_back(std::move(*window));
