@@ -27,6 +27,9 @@ set -euo pipefail
 # (python3-jsonschema, above, also validates the trace export's Zipkin v2 JSON.)
 # libboost-locale-dev: `explain`/`trace --lang zh-CN` translate through Boost.Locale's
 # gettext-style catalogues, which need no generated system locale (cli/i18n.h).
+# libjemalloc-dev: the allocator meshtwin and the mesh benchmarks link (engine/allocator/):
+# its extents can be backed by transparent huge pages, which cut setup and the per-hop cost of
+# large meshes where page faults are expensive (docs/performance.md, "Page faults").
 # gettext: msgfmt compiles the .po catalogues under i18n/ into the .mo files the binary loads.
 PACKAGES=(
   g++ cmake ninja-build make pkg-config ccache
@@ -40,6 +43,7 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev
   prometheus
   libboost-locale-dev gettext
+  libjemalloc-dev
 )
 # --bench (`make bench`) adds what the benchmarks compare and count with: libns3-dev, ns-3's
 # event schedulers, the peer the hold model is measured against (bench/ns3, docs/performance.md);
