@@ -1,8 +1,5 @@
 #include "results/writer.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -215,27 +212,6 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
     insert_event = {};
     new_strings = {};
     if (db) sqlite3_close_v2(db);
-    db = nullptr;
-    // Only now: closing any descriptor of the file drops the process's POSIX locks on it,
-    // SQLite's included.
-    if (writeback_fd >= 0) ::close(writeback_fd);
-    writeback_fd = -1;
-  }
-
-  // Write-behind: after a commit without fsync, start writing the file's dirty pages to disk
-  // now instead of leaving them all to the run's last, durable commit, whose fsync otherwise
-  // waits for the whole file (~1 ms per MB on the machines measured; a 1,000-service run
-  // writes ~13 MB in a fraction of a second). A hint like RocksDB's bytes_per_sync: it changes
-  // what is on disk when, never what a reader sees.
-  int writeback_fd = -1;
-  void start_writeback() {
-#ifdef SYNC_FILE_RANGE_WRITE
-    if (writeback_fd < 0 && !options.scratch) {
-      const std::string plain = path.rfind("file:", 0) == 0 ? "./" + path : path;  // as open() does
-      writeback_fd = ::open(plain.c_str(), O_RDONLY | O_CLOEXEC);
-    }
-    if (writeback_fd >= 0) ::sync_file_range(writeback_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-#endif
   }
 
   // The error names what was being done and SQLite's reason; the CLI adds the file's name.
@@ -415,7 +391,6 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
     if (in_txn) {
       in_txn = false;
       if (!exec("COMMIT", "committing")) rollback();
-      else if (!durable) start_writeback();
     }
     rows_since_commit = 0;
     last_commit = Clock::now();
@@ -454,9 +429,8 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
   // Bulk commits run with synchronous=OFF: the rows reach the OS at once (so a crash of this
   // process loses nothing committed) but no fsync per batch. The run's first and last commits
   // run with NORMAL, and their fsync makes everything written before them durable too.
-  bool durable = false;  // the connection's synchronous setting: NORMAL (true) or OFF
-  void set_durable(bool on) {
-    durable = on && !options.scratch;
+  void set_durable(bool durable) {
+    if (options.scratch) durable = false;
     exec(durable ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = OFF",
          "configuring the connection");
   }
