@@ -659,6 +659,35 @@ TEST(SqliteWriter, CommitsInBatches) {
   EXPECT_EQ(reader->count_rows("requests", w->run_id()), 20u);
 }
 
+// Sync-behind (writer.cc, sync_behind) syncs the file through a descriptor of its own, and
+// closing any descriptor of a file drops every POSIX lock the process holds on it, SQLite's
+// included. After many batch commits, each followed by sync-behind, another process must still
+// find the file locked by the run's open transaction.
+TEST(SqliteWriter, SyncBehindKeepsTheRunsWriteLock) {
+  TempDir dir;
+  std::string path = dir.file("lock.db");
+  WriterOptions options;
+  options.commit_rows = 1;
+  std::string error;
+  auto w = SqliteWriter::open(path, &error, options);
+  ASSERT_TRUE(w) << error;
+  w->begin_run(run_info());
+  for (int i = 1; i <= 5; ++i) w->on_request(request(i, SimTime{}, kMs, 200));
+  EXPECT_EQ(w->counters().requests, 5u);  // written and committed one by one
+  // A process of its own (SQLite's lock bookkeeping is per process: a forked child would
+  // consult its copy of ours instead of the kernel's locks).
+  const std::string command = fmt::format("sqlite3 '{}' 'BEGIN IMMEDIATE;' 2>&1", path);
+  FILE* shell = popen(command.c_str(), "r");
+  ASSERT_TRUE(shell);
+  std::string output;
+  char buffer[256];
+  while (fgets(buffer, sizeof buffer, shell)) output += buffer;
+  pclose(shell);
+  EXPECT_NE(output.find("database is locked"), std::string::npos) << "another process could take the write lock: " << output;
+  w->end_run({});
+  EXPECT_TRUE(w->ok()) << w->error();
+}
+
 // Issue 17 item 4: a full disk (here SQLite's max_page_count, which fails the same way: "database
 // or disk is full") must leave the run `failed` with the error, never `complete` and never a
 // run that reads as if nothing was meant to be recorded.
