@@ -11,7 +11,8 @@
 //
 // Counters: setup_s (load + compile, wall), peak_rss_mb (the process's peak so far: run one N
 // per process, e.g. --benchmark_filter=BM_MeshScale/1000, for a per-size figure),
-// ns_per_hop_attempt (simulation only).
+// ns_per_hop_attempt (simulation only), run_page_faults and sim_page_faults (page faults during
+// the simulation: of every thread, and of the simulation's thread alone).
 //
 //   mesh_scale_bench [--requests=N] [google benchmark flags]
 
@@ -71,6 +72,15 @@ std::filesystem::path write_mesh(int services, const std::filesystem::path& dir)
   return dir / "scenario.yaml";
 }
 
+// Page faults so far, of the process (RUSAGE_SELF) or the calling thread (RUSAGE_THREAD): a
+// first touch of memory is among the costliest things a run does on a VM whose host backs
+// memory lazily (docs/performance.md, "Page faults").
+long minor_faults(int who = RUSAGE_SELF) {
+  rusage usage{};
+  getrusage(who, &usage);
+  return usage.ru_minflt + usage.ru_majflt;
+}
+
 double peak_rss_mb() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -106,10 +116,14 @@ void mesh_scale(benchmark::State& state, bool metrics) {
       }
     }
     telemetry::Sink& sink = writer ? static_cast<telemetry::Sink&>(*writer) : null_sink;
+    const long faults_before = minor_faults();
+    const long sim_faults_before = minor_faults(RUSAGE_THREAD);
     const auto run_start = std::chrono::steady_clock::now();
     state.ResumeTiming();
     const auto stats = mesh->run(sink);
     state.PauseTiming();
+    state.counters["run_page_faults"] = static_cast<double>(minor_faults() - faults_before);
+    state.counters["sim_page_faults"] = static_cast<double>(minor_faults(RUSAGE_THREAD) - sim_faults_before);
     const std::chrono::duration<double, std::nano> run = std::chrono::steady_clock::now() - run_start;
     state.counters["setup_s"] = setup.count();
     state.counters["proxy_configs"] = static_cast<double>(mesh->proxy_configs_compiled());
