@@ -50,7 +50,7 @@ bench: deps
 	./scripts/install-deps.sh --bench
 	cmake --preset release -DMESHTWIN_NS3_BENCH=ON
 	cmake --build --preset release -j $(JOBS)
-	python3 scripts/bench-table.py build/release
+	python3 scripts/bench-table.py build/release --sim-cpu all
 
 # ASAN_CONFIGURE_ARGS: extra cmake -D options; ASAN_CTEST_ARGS: extra ctest options (CI
 # leaves the viewer and the install label out, .ci/run says why).

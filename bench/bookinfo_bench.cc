@@ -4,7 +4,7 @@
 // resident memory of a 1 M client-request run. BM_BookinfoNoRecordingZeroCostProxy is the same
 // as BM_BookinfoNoRecording with the proxy CPU model off (mesh.proxyCpu: none).
 //
-//   bookinfo_bench [--requests=N] [google benchmark flags]
+//   bookinfo_bench [--requests=N] [--sim-cpu=N] [google benchmark flags]
 
 #include <sys/resource.h>
 
@@ -16,6 +16,7 @@
 #include <benchmark/benchmark.h>
 
 #include "bench/engine_counters.h"
+#include "bench/sim_cpu.h"
 #include "model/scenario/mesh.h"
 #include "model/scenario/scenario_spec.h"
 #include "results/writer.h"
@@ -59,6 +60,13 @@ std::unique_ptr<scenario::Mesh> build(const std::string& record, const std::stri
   return mesh;
 }
 
+// Runs the mesh into `sink`, through bench::PinnedSink when --sim-cpu is given.
+scenario::RunStats run(scenario::Mesh& mesh, telemetry::Sink& sink) {
+  if (bench::sim_cpu() < 0) return mesh.run(sink);
+  bench::PinnedSink pinned(sink);
+  return mesh.run(pinned);
+}
+
 void report(benchmark::State& state, const scenario::RunStats& stats) {
   state.counters["hop_attempts"] = static_cast<double>(stats.hop_attempts);
   state.counters["client_requests"] = static_cast<double>(stats.client_requests);
@@ -74,7 +82,7 @@ void BM_BookinfoNoRecording(benchmark::State& state) {
     auto mesh = build("{requests: none, spans: 0}");
     NullSink sink;
     state.ResumeTiming();
-    report(state, mesh->run(sink));
+    report(state, run(*mesh, sink));
   }
 }
 
@@ -86,7 +94,7 @@ void BM_BookinfoNoRecordingZeroCostProxy(benchmark::State& state) {
     auto mesh = build("{requests: none, spans: 0}", "none");
     NullSink sink;
     state.ResumeTiming();
-    report(state, mesh->run(sink));
+    report(state, run(*mesh, sink));
   }
 }
 
@@ -100,7 +108,7 @@ void BM_BookinfoSqlite(benchmark::State& state, const std::string& record) {
     auto writer = results::SqliteWriter::open(db.string(), &error);
     if (!writer) std::abort();
     state.ResumeTiming();
-    report(state, mesh->run(*writer));
+    report(state, run(*mesh, *writer));
   }
   std::filesystem::remove(db);
 }
@@ -124,6 +132,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--requests=", 11) == 0) g_requests = std::stoull(argv[i] + 11);
   }
+  bench::read_sim_cpu_flag(argc, argv);
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -14,7 +14,7 @@
 // ns_per_hop_attempt (simulation only), run_page_faults and sim_page_faults (page faults during
 // the simulation: of every thread, and of the simulation's thread alone).
 //
-//   mesh_scale_bench [--requests=N] [google benchmark flags]
+//   mesh_scale_bench [--requests=N] [--sim-cpu=N] [google benchmark flags]
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -31,6 +31,7 @@
 #include <fmt/format.h>
 
 #include "bench/engine_counters.h"
+#include "bench/sim_cpu.h"
 #include "model/scenario/mesh.h"
 #include "model/scenario/scenario_spec.h"
 #include "model/synth/mesh_generator.h"
@@ -120,7 +121,8 @@ void mesh_scale(benchmark::State& state, bool metrics) {
     const long sim_faults_before = minor_faults(RUSAGE_THREAD);
     const auto run_start = std::chrono::steady_clock::now();
     state.ResumeTiming();
-    const auto stats = mesh->run(sink);
+    bench::PinnedSink pinned(sink);
+    const auto stats = mesh->run(bench::sim_cpu() >= 0 ? static_cast<telemetry::Sink&>(pinned) : sink);
     state.PauseTiming();
     state.counters["run_page_faults"] = static_cast<double>(minor_faults() - faults_before);
     state.counters["sim_page_faults"] = static_cast<double>(minor_faults(RUSAGE_THREAD) - sim_faults_before);
@@ -151,6 +153,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--requests=", 11) == 0) g_requests = std::stoull(argv[i] + 11);
   }
+  bench::read_sim_cpu_flag(argc, argv);
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

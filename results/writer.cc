@@ -194,9 +194,9 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
   };
   std::vector<HopSeries> hop_series;  // by series number, filled as series reach the writer
 
-  // The writer thread (WriterOptions::background): started by the first record that goes to it
-  // (a request, a sampled span or a finished metrics window; metric windows are counted on the
-  // caller's thread either way). Null until then, and while records are written at once.
+  // The writer thread (WriterOptions::background): started by begin_run (metric windows are
+  // counted on the caller's thread either way). Null before the first run, and without it
+  // records are written at once.
   std::unique_ptr<Background> background;
   Background& rows();
 
@@ -475,7 +475,7 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
          std::chrono::duration<double>(Clock::now() - last_commit).count() >=
              options.commit_seconds)) {
       commit();
-      if (in_run && background) sync_behind();  // on the writer thread
+      if (in_run && background) sync_behind();  // the writer thread's batches, and the end's
       begin();
     }
   }
@@ -1089,6 +1089,11 @@ void SqliteWriter::begin_run(const telemetry::RunInfo& info) {
   w.in_run = true;
   w.counters = {};
   w.begin();
+  // The writing thread starts with the run rather than with its first row, so that its start
+  // (a thread, the first pages of its stack) is not part of the simulation's time, and so that
+  // it does not inherit a CPU affinity the simulation's thread takes after begin_run (a
+  // benchmark pins that thread alone: bench/sim_cpu.h).
+  if (w.options.background) w.rows();
 }
 
 namespace {
@@ -1376,7 +1381,7 @@ Background& SqliteWriter::Impl::rows() {
 // it on the writer thread; otherwise (no thread wanted, or finish() flushing the last windows
 // after draining) it is written at once on this thread.
 void SqliteWriter::Impl::on_metric_window(const telemetry::FinishedWindow& window) {
-  // Queued for the writer thread (started here if no row started it before) during a run: at
+  // Queued for the writer thread during a run: at
   // 1,000 services a metrics-only run writes about one row per hop attempt (thousands of series,
   // each with a request or two per window), which is SQLite work the simulation need not wait
   // for. A small mesh hands over a few rows per window.
@@ -1422,7 +1427,7 @@ void SqliteWriter::on_request(const telemetry::RequestRecord& r) {
   Impl& w = *impl_;
   if (!w.in_run) return;
   if (!w.options.background) return write_request(w, r);
-  Background& rows = w.rows();  // starts the writer thread on the first row
+  Background& rows = w.rows();
   telemetry::RequestRecord& c = rows.emplace(r);
   OwnedTexts& t = rows.texts;
   // Names the model interned for the run stay valid until end_run, which drains the queue
@@ -1441,7 +1446,7 @@ void SqliteWriter::on_span(const telemetry::SpanRecord& sp) {
   w.metrics.on_span(sp);  // when it reached upstream
   if (!sp.sampled) return;
   if (!w.options.background) return write_span(w, sp);
-  Background& rows = w.rows();  // starts the writer thread on the first row
+  Background& rows = w.rows();
   telemetry::SpanRecord& c = rows.emplace(sp);
   OwnedTexts& t = rows.texts;
   // As in on_request: the interned names and peer labels go as they are (valid until end_run,

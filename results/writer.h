@@ -54,7 +54,7 @@ struct WriterOptions {
   // Write on a thread of the writer's own (rows are queued in batches and written in order:
   // the same rows as without it), so that the simulation and SQLite run side by side. Metric
   // windows and summaries of hops are counted inside the call either way; the thread starts
-  // with the first row to write (a request, a sampled span or a finished metric window).
+  // with the first run (begin_run).
   // false: every record is written inside the call.
   bool background = true;
   // Test hook: SQLite's PRAGMA max_page_count, which makes "database or disk is full" happen

@@ -8,7 +8,14 @@ Each program runs --runs times (default 3), one after the other, and every cell 
 "median (min-max)" of those runs; the first line says the machine's load average before and
 after, since on a shared machine wall-clock figures are only as good as that.
 
+--sim-cpu N runs the simulation's thread on CPU N (the mesh benchmarks' --sim-cpu flag; the
+engine benchmarks, single-threaded, run pinned to N whole); --sim-cpu all prints every table once
+per CPU. On the 2-vCPU VMs the project is measured on the two vCPUs ran the same benchmark up to
+45 % apart for minutes at a time (docs/performance.md, "Which CPU"): a ratio is only meaningful
+between figures measured on the same CPU, which within one --sim-cpu section they are.
+
 Usage: scripts/bench-table.py BUILD_DIR [--runs 3] [--requests N] [--scale 10,100,1000,10000]
+                              [--sim-cpu N|all]
 """
 import argparse
 import json
@@ -19,12 +26,25 @@ import sys
 import tempfile
 
 
+# The CPU the simulation's thread runs on (None: wherever the kernel puts it).
+SIM_CPU = None
+# The programs that take --sim-cpu themselves (the others are single-threaded: pinned whole).
+SIM_CPU_FLAG = ("bookinfo_bench", "mesh_scale_bench")
+
+
 def run_bench(binary, *args):
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
         path = out.name
+    pin = None
+    if SIM_CPU is not None:
+        if os.path.basename(binary) in SIM_CPU_FLAG:
+            args = (*args, f"--sim-cpu={SIM_CPU}")
+        else:
+            def pin():
+                os.sched_setaffinity(0, {SIM_CPU})
     try:
         subprocess.run([binary, *args, f"--benchmark_out={path}", "--benchmark_out_format=json"],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=pin)
         with open(path) as f:
             return json.load(f)["benchmarks"]
     finally:
@@ -123,7 +143,26 @@ def main():
     parser.add_argument("--scale-requests", type=int, default=20_000)
     parser.add_argument("--only", default="engine,bookinfo,scale,duration",
                         help="comma-separated subset of the tables")
+    parser.add_argument("--sim-cpu", default=None,
+                        help="CPU for the simulation's thread, or 'all' for one set of tables per CPU")
     args = parser.parse_args()
+    global SIM_CPU
+    if args.sim_cpu == "all":
+        cpus = sorted(os.sched_getaffinity(0))
+    elif args.sim_cpu is not None:
+        cpus = [int(args.sim_cpu)]
+    else:
+        cpus = [None]
+    for cpu in cpus:
+        SIM_CPU = cpu
+        if cpu is not None:
+            print(f"# Simulation thread on CPU {cpu}\n")
+        tables(args)
+        print()
+    return 0
+
+
+def tables(args):
     bench = os.path.join(args.build_dir, "bench")
     only = set(args.only.split(","))
     load_before = os.getloadavg()
@@ -185,7 +224,6 @@ def main():
 
     load_after = os.getloadavg()
     print(f"\nLoad average after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}.")
-    return 0
 
 
 if __name__ == "__main__":
