@@ -181,24 +181,30 @@ def tables(args):
             print(f"| {label} | {spread([hop_rate(b) for b in results], 1e3, '{:,.0f}')} |")
 
     if "scale" in only:
-        # Bookinfo's ns per hop attempt in the same two settings, for the "x Bookinfo" columns
-        # (issue 15: a 1,000-service mesh at most 2x Bookinfo).
-        bookinfo_ns = {}
-        if "bookinfo" in only:
-            for name, results in bookinfo.items():
-                key = "metrics" if "MetricsOnly" in name else "none" if name.startswith("BM_BookinfoNoRecording/") else None
-                if key:
-                    bookinfo_ns[key] = statistics.median(1e9 / hop_rate(b) for b in results)
+        # Each run of a size is paired with a Bookinfo run made just before it, in the same two
+        # settings, and each "x Bookinfo" cell is the median (min-max) of those pairs' ratios
+        # (issue 15: a 1,000-service mesh at most 2x Bookinfo): on a shared VM the machine's speed
+        # drifts within minutes, and a ratio of figures from different minutes measures that.
         print(f"\n## Synthetic meshes (gen-mesh shape, {args.scale_requests:,} client requests)\n")
         print("| services | setup s | peak RSS MB | ns per hop attempt, metrics only | x Bookinfo | "
               "ns per hop attempt, no recording | x Bookinfo | proxy configs |\n"
               "| --- | --- | --- | --- | --- | --- | --- | --- |")
+        bookinfo_filter = "--benchmark_filter=^BM_BookinfoNoRecording/|MetricsOnly"
         for n in args.scale.split(","):
-            # One process per size, so that peak RSS is this size's own.
-            results = collect(args.runs, os.path.join(bench, "mesh_scale_bench"),
-                              f"--requests={args.scale_requests}",
-                              f"--benchmark_filter=BM_MeshScale(NoRecording)?/{n}/")
-            by_kind = {("none" if "NoRecording" in name else "metrics"): rs for name, rs in results.items()}
+            by_kind, ratios = {}, {"metrics": [], "none": []}
+            for _ in range(args.runs):
+                paired = {}
+                for b in run_bench(os.path.join(bench, "bookinfo_bench"), f"--requests={args.requests}",
+                                   bookinfo_filter):
+                    key = "metrics" if "MetricsOnly" in b["name"] else "none"
+                    paired[key] = 1e9 / hop_rate(b)
+                # One process per size, so that peak RSS is this size's own.
+                for b in run_bench(os.path.join(bench, "mesh_scale_bench"), f"--requests={args.scale_requests}",
+                                   f"--benchmark_filter=BM_MeshScale(NoRecording)?/{n}/"):
+                    kind = "none" if "NoRecording" in b["name"] else "metrics"
+                    by_kind.setdefault(kind, []).append(b)
+                    if kind in paired:
+                        ratios[kind].append(b["ns_per_hop_attempt"] / paired[kind])
             row = by_kind.get("metrics") or by_kind.get("none")
             cells = [n, spread([b['setup_s'] for b in row]), spread([b['peak_rss_mb'] for b in row], fmt='{:.0f}')]
             for kind in ("metrics", "none"):
@@ -206,9 +212,8 @@ def tables(args):
                 if not rs:
                     cells += ["-", "-"]
                     continue
-                ns = [b['ns_per_hop_attempt'] for b in rs]
-                cells.append(spread(ns, fmt='{:,.0f}'))
-                cells.append(spread([x / bookinfo_ns[kind] for x in ns]) if kind in bookinfo_ns else "-")
+                cells.append(spread([b['ns_per_hop_attempt'] for b in rs], fmt='{:,.0f}'))
+                cells.append(spread(ratios[kind]) if ratios[kind] else "-")
             cells.append(f"{row[0]['proxy_configs']:.0f}")
             print("| " + " | ".join(str(c) for c in cells) + " |")
 
