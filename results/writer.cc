@@ -475,7 +475,9 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
          std::chrono::duration<double>(Clock::now() - last_commit).count() >=
              options.commit_seconds)) {
       commit();
-      if (in_run && background) sync_behind();  // the writer thread's batches, and the end's
+      // After the writer thread's batches (and the rows finish() writes on the caller's thread,
+      // with the writer thread drained).
+      if (in_run && background) sync_behind();
       begin();
     }
   }
@@ -1381,10 +1383,10 @@ Background& SqliteWriter::Impl::rows() {
 // it on the writer thread; otherwise (no thread wanted, or finish() flushing the last windows
 // after draining) it is written at once on this thread.
 void SqliteWriter::Impl::on_metric_window(const telemetry::FinishedWindow& window) {
-  // Queued for the writer thread during a run: at
-  // 1,000 services a metrics-only run writes about one row per hop attempt (thousands of series,
-  // each with a request or two per window), which is SQLite work the simulation need not wait
-  // for. A small mesh hands over a few rows per window.
+  // Queued for the writer thread during a run: at 1,000 services a metrics-only run writes
+  // about one row per hop attempt (thousands of series, each with a request or two per window),
+  // which is SQLite work the simulation need not wait for. A small mesh hands over a few rows
+  // per window.
   Background* queue = in_run && options.background ? &rows() : nullptr;
   MetricWindowRows out = queue ? queue->window_storage() : MetricWindowRows{};
   out.start = window.start;

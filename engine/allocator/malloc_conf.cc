@@ -2,14 +2,15 @@
 // extents backed by transparent huge pages where the kernel allows them on request
 // (/sys/kernel/mm/transparent_hugepage/enabled = madvise or always).
 //
-// Why: a simulated run is a few hundred MB touched once while the configuration is loaded and
-// compiled, then tens of MB more as clusters, connection pools and metric windows are first
-// used. Each first touch of a 4 KiB page is a page fault; on the 2-vCPU virtual machines the
-// project is measured on one costs ~14 µs (docs/performance.md, "Page faults"), so a
-// 1,000-service run spent about a fifth of its simulation time, and its setup a third, in the
-// kernel. A 2 MiB page costs one fault instead of 512 and a TLB entry instead of 512. glibc's
-// malloc grows its heap in small steps that the kernel backs with 4 KiB pages (its
-// glibc.malloc.hugetlb tunable must be set in the environment before the program starts).
+// Why: a 1,000-service mesh is ~100 MB touched for the first time while its configuration is
+// loaded and compiled, then tens of MB more as clusters, connection pools and metric windows
+// are first used. Each first touch of a 4 KiB page is a page fault, and on the 2-vCPU virtual
+// machines the project is measured on one costs 10-14 µs (docs/performance.md, "Page faults and
+// the allocator"): such a run spent about a sixth of its simulation thread's time in faults and
+// malloc, and its setup a quarter. A 2 MiB page costs one fault instead of 512 and a TLB entry
+// instead of 512. glibc's malloc grows its heap in small steps that the kernel backs with 4 KiB
+// pages (its glibc.malloc.hugetlb tunable must be set in the environment before the program
+// starts).
 //
 // The setting is read by jemalloc when it initialises, before main(); MALLOC_CONF in the
 // environment still overrides it (e.g. MALLOC_CONF=thp:default to measure without).
