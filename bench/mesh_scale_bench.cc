@@ -75,7 +75,7 @@ std::filesystem::path write_mesh(int services, const std::filesystem::path& dir)
 
 // Page faults so far, of the process (RUSAGE_SELF) or the calling thread (RUSAGE_THREAD): a
 // first touch of memory is among the costliest things a run does on a VM whose host backs
-// memory lazily (docs/performance.md, "Page faults").
+// memory lazily (docs/performance.md, "Page faults and the allocator").
 long minor_faults(int who = RUSAGE_SELF) {
   rusage usage{};
   getrusage(who, &usage);
