@@ -29,7 +29,8 @@ set -euo pipefail
 # gettext-style catalogues, which need no generated system locale (cli/i18n.h).
 # libjemalloc-dev: the allocator meshtwin and the mesh benchmarks link (engine/allocator/):
 # its extents can be backed by transparent huge pages, which cut setup and the per-hop cost of
-# large meshes where page faults are expensive (docs/performance.md, "Page faults").
+# large meshes where page faults are expensive (docs/performance.md, "Page faults and the
+# allocator").
 # gettext: msgfmt compiles the .po catalogues under i18n/ into the .mo files the binary loads.
 PACKAGES=(
   g++ cmake ninja-build make pkg-config ccache
