@@ -11,6 +11,7 @@
 
 #include <sched.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -25,10 +26,19 @@ inline int& sim_cpu() {
   return cpu;
 }
 
-// Reads --sim-cpu=N from the command line (Google Benchmark ignores flags it does not know).
+// Reads --sim-cpu=N from the command line (Google Benchmark ignores flags it does not know);
+// a value that is not a CPU number ends the program with exit status 2.
 inline void read_sim_cpu_flag(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i)
-    if (std::strncmp(argv[i], "--sim-cpu=", 10) == 0) sim_cpu() = std::atoi(argv[i] + 10);
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--sim-cpu=", 10) != 0) continue;
+    char* end = nullptr;
+    const long cpu = std::strtol(argv[i] + 10, &end, 10);
+    if (end == argv[i] + 10 || *end != '\0' || cpu < 0 || cpu >= CPU_SETSIZE) {
+      std::fprintf(stderr, "%s: --sim-cpu wants a CPU number, not '%s'\n", argv[0], argv[i] + 10);
+      std::exit(2);
+    }
+    sim_cpu() = static_cast<int>(cpu);
+  }
 }
 
 // Forwards every record to `inner`; pins the calling thread (the simulation's) to sim_cpu()
@@ -44,7 +54,7 @@ class PinnedSink final : public telemetry::Sink {
     CPU_ZERO(&one);
     CPU_SET(sim_cpu(), &one);
     if (sched_getaffinity(0, sizeof saved_, &saved_) != 0 || sched_setaffinity(0, sizeof one, &one) != 0) {
-      std::perror("--sim-cpu");
+      std::fprintf(stderr, "--sim-cpu=%d: %s\n", sim_cpu(), std::strerror(errno));
       std::exit(2);
     }
   }

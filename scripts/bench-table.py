@@ -147,9 +147,14 @@ def main():
                         help="CPU for the simulation's thread, or 'all' for one set of tables per CPU")
     args = parser.parse_args()
     global SIM_CPU
+    allowed = sorted(os.sched_getaffinity(0))
     if args.sim_cpu == "all":
-        cpus = sorted(os.sched_getaffinity(0))
+        cpus = allowed
     elif args.sim_cpu is not None:
+        if not args.sim_cpu.isdigit() or int(args.sim_cpu) not in allowed:
+            print(f"bench-table.py: --sim-cpu wants 'all' or one of the CPUs this process may use "
+                  f"({', '.join(map(str, allowed))}), not '{args.sim_cpu}'", file=sys.stderr)
+            return 2
         cpus = [int(args.sim_cpu)]
     else:
         cpus = [None]

@@ -43,18 +43,24 @@ spec:
     spec: {containers: [{name: rpc, image: x, ports: [{containerPort: 9000}, {containerPort: 8000}]}]}
 )";
 
-TEST_F(MeshTest, RequestProtocolIsTheDialledServicePortsProtocol_Sem13) {
-  auto mesh = build(R"(  duration: 5s
-  clients:
-    - {name: grpc, from: {workload: client}, to: "http://rpc:9000/Svc/Call", method: POST, rate: {constant: 20}}
+class PeerLabelsTest : public MeshTest {
+ protected:
+  // Each hop's request_protocol by destination service, of a run of `clients` against kRpc.
+  std::map<std::string, std::map<std::string, int>> protocols_of(const std::string& clients) {
+    auto mesh = build("  duration: 5s\n  clients:\n" + clients, kRpc);
+    if (!mesh) return {};
+    ProtocolSink sink;
+    mesh->run(sink);
+    return sink.protocols;
+  }
+};
+
+TEST_F(PeerLabelsTest, RequestProtocolIsTheDialledServicePortsProtocol_Sem13) {
+  auto protocols = protocols_of(R"(    - {name: grpc, from: {workload: client}, to: "http://rpc:9000/Svc/Call", method: POST, rate: {constant: 20}}
     - {name: admin, from: {workload: client}, to: "http://back:9090/", rate: {constant: 20}}
-)",
-                    kRpc);
-  ASSERT_TRUE(mesh);
-  ProtocolSink sink;
-  mesh->run(sink);
-  const auto& rpc = sink.protocols["rpc.default.svc.cluster.local"];
-  const auto& back = sink.protocols["back.default.svc.cluster.local"];
+)");
+  const auto& rpc = protocols["rpc.default.svc.cluster.local"];
+  const auto& back = protocols["back.default.svc.cluster.local"];
   ASSERT_EQ(rpc.size(), 1u);
   EXPECT_EQ(rpc.begin()->first, "grpc");
   EXPECT_EQ(rpc.begin()->second, 100);
@@ -64,16 +70,10 @@ TEST_F(MeshTest, RequestProtocolIsTheDialledServicePortsProtocol_Sem13) {
 }
 
 // The same Service on its HTTP port: the protocol is the port's, not the Service's first.
-TEST_F(MeshTest, RequestProtocolFollowsThePortNotTheService_Sem13) {
-  auto mesh = build(R"(  duration: 5s
-  clients:
-    - {name: admin, from: {workload: client}, to: "http://rpc:8000/healthz", rate: {constant: 20}}
-)",
-                    kRpc);
-  ASSERT_TRUE(mesh);
-  ProtocolSink sink;
-  mesh->run(sink);
-  const auto& rpc = sink.protocols["rpc.default.svc.cluster.local"];
+TEST_F(PeerLabelsTest, RequestProtocolFollowsThePortNotTheService_Sem13) {
+  auto protocols = protocols_of(R"(    - {name: admin, from: {workload: client}, to: "http://rpc:8000/healthz", rate: {constant: 20}}
+)");
+  const auto& rpc = protocols["rpc.default.svc.cluster.local"];
   ASSERT_EQ(rpc.size(), 1u);
   EXPECT_EQ(rpc.begin()->first, "http");
 }
