@@ -199,6 +199,8 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
   // records are written at once.
   std::unique_ptr<Background> background;
   Background& rows();
+  // Hands the run's first commit (commit_run_start) to the writer thread.
+  void queue_run_start();
 
   ~Impl() override;
   // Waits until the writer thread has written every queued record (no-op without one).
@@ -230,7 +232,21 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
   // run, syncs the file once kSyncBehindBytes more have reached it, while the simulation goes
   // on, and the last commit syncs only the rest. An extra sync of committed pages: it changes
   // when rows are on disk, never what a reader sees or what a crash can lose.
-  static constexpr std::int64_t kSyncBehindBytes = 4 << 20;
+  static constexpr std::int64_t kSyncBehindBytes = 1 << 20;
+  // And the writer thread commits whenever it finds its queue empty with this many rows in the
+  // open transaction (a metrics-only run of a large mesh leaves it idle a third of the time;
+  // with everything recorded it rarely is): the commit and the sync-behind after it then cost
+  // the simulation nothing and leave the run's last commit little to write and sync (that was
+  // ~8 ms, the largest of the fixed costs at the end of a 1,000-service run; docs/performance.md).
+  static constexpr std::int64_t kIdleCommitRows = 10'000;
+  // SQLite's page cache. A run only appends rows (metric_counts' index grows at its right
+  // edge), so it needs few cached pages, and each page the cache grows by is fresh memory: a
+  // page fault here, where a first touch is costly (docs/performance.md, "Page faults and the
+  // allocator"). 32 MB made ~1,200 of a 1,000-service run's ~1,460 faults, on the writer
+  // thread beside the simulation's. The indexes built at the end sort millions of rows: that
+  // sort's memory is bounded by the cache size, so it gets the larger one.
+  static constexpr int kRowsCacheKiB = 4096;
+  static constexpr int kIndexCacheKiB = 32768;
   int sync_fd = -1;
   std::int64_t synced_bytes = 0;
   void sync_behind() {
@@ -426,6 +442,19 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
     rows_since_commit = 0;
     last_commit = Clock::now();
   }
+  // The writer thread with nothing queued (kIdleCommitRows says why).
+  void commit_while_idle() {
+    if (!in_run || failed || rows_since_commit < kIdleCommitRows) return;
+    commit();
+    sync_behind();
+    begin();
+  }
+  // The run's first commit, durable: its row, inputs and workloads (begin_run).
+  void commit_run_start() {
+    commit();
+    set_durable(false);
+    begin();
+  }
   // After a failed statement or COMMIT SQLite may or may not have rolled back already.
   void rollback() {
     if (db && sqlite3_get_autocommit(db) == 0) {
@@ -611,11 +640,13 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
   }
 
   void create_read_indexes() {
+    exec(fmt::format("PRAGMA cache_size = -{}", kIndexCacheKiB), "building indexes");
     exec("CREATE INDEX IF NOT EXISTS request_rows_by_run ON request_rows(run_id, request_id);"
          "CREATE INDEX IF NOT EXISTS span_rows_by_request ON span_rows(run_id, request_id);"
          "CREATE INDEX IF NOT EXISTS metric_counts_by_run ON metric_counts(run_id, window_start_ns);"
          "CREATE INDEX IF NOT EXISTS inputs_by_run ON inputs(run_id);",
          "building indexes");
+    exec(fmt::format("PRAGMA cache_size = -{}", kRowsCacheKiB), "building indexes");
   }
 
   // ---- summaries ----
@@ -901,8 +932,9 @@ bool SqliteWriter::Impl::configure(std::string& why) {
   // costs little, and no -wal/-shm files are left for read-only readers to trip on. threads:
   // the indexes built when a run ends sort millions of rows; SQLite's sorter may split that
   // work over helper threads (Debian builds it with up to 8, default 0).
-  if (!exec("PRAGMA journal_mode = DELETE; PRAGMA synchronous = OFF; "
-            "PRAGMA cache_size = -32768; PRAGMA foreign_keys = OFF; PRAGMA threads = 2;",
+  if (!exec(fmt::format("PRAGMA journal_mode = DELETE; PRAGMA synchronous = OFF; PRAGMA cache_size = -{}; "
+                        "PRAGMA foreign_keys = OFF; PRAGMA threads = 2;",
+                        kRowsCacheKiB),
             "configuring the connection")) {
     why = fmt::format("{}: {}", path, error);
     return false;
@@ -1085,17 +1117,20 @@ void SqliteWriter::begin_run(const telemetry::RunInfo& info) {
     wl.bind(5, std::string_view(x.canonical_revision));
     if (!w.step_done(wl, "recording the workloads")) return;
   }
-  // Committed at once: even a run that dies early leaves its `running` row and inputs.
-  w.commit();
-  w.set_durable(false);
+  // Committed before any of the run's rows: even a run that dies early leaves its `running` row
+  // and inputs. With the writer thread that commit is its first job, so the simulation starts
+  // without waiting for its fsync (a couple of milliseconds for a large mesh's 1.4 MB of inputs).
+  // The thread starts with the run rather than with its first row, so that its start (a
+  // thread, the first pages of its stack) is not part of the simulation's time, and so that it
+  // does not inherit a CPU affinity the simulation's thread takes after begin_run (a benchmark
+  // pins that thread alone: bench/sim_cpu.h).
   w.in_run = true;
   w.counters = {};
-  w.begin();
-  // The writing thread starts with the run rather than with its first row, so that its start
-  // (a thread, the first pages of its stack) is not part of the simulation's time, and so that
-  // it does not inherit a CPU affinity the simulation's thread takes after begin_run (a
-  // benchmark pins that thread alone: bench/sim_cpu.h).
-  if (w.options.background) w.rows();
+  if (w.options.background) {
+    w.queue_run_start();
+  } else {
+    w.commit_run_start();
+  }
 }
 
 namespace {
@@ -1243,7 +1278,11 @@ class OwnedTexts {
   std::unordered_map<std::string_view, std::size_t> index_;
 };
 
-using Record = std::variant<telemetry::SpanRecord, MetricWindowRows, telemetry::RequestRecord, telemetry::EventRecord>;
+// begin_run's durable commit, made by the writer thread ahead of the run's first rows.
+struct CommitRunStart {};
+
+using Record = std::variant<telemetry::SpanRecord, MetricWindowRows, telemetry::RequestRecord, telemetry::EventRecord,
+                            CommitRunStart>;
 
 }  // namespace
 
@@ -1351,6 +1390,11 @@ struct Background {
       }
       batch.clear();
       lock.lock();
+      if (queue.empty() && !stop) {
+        lock.unlock();
+        w.commit_while_idle();  // still `busy`: a drain waits for it
+        lock.lock();
+      }
       spare.push_back(std::move(batch));
       for (MetricWindowRows& window : emptied)
         if (spare_windows.size() < kMaxQueued) spare_windows.push_back(std::move(window));
@@ -1363,6 +1407,7 @@ struct Background {
   void write(const MetricWindowRows& r) { w.write_metric_window(r); }
   void write(const telemetry::RequestRecord& r) { write_request(w, r); }
   void write(const telemetry::EventRecord& r) { write_event(w, r); }
+  void write(const CommitRunStart&) { w.commit_run_start(); }
 };
 
 SqliteWriter::Impl::~Impl() {
@@ -1377,6 +1422,12 @@ void SqliteWriter::Impl::drain() {
 Background& SqliteWriter::Impl::rows() {
   if (!background) background = std::make_unique<Background>(*this);
   return *background;
+}
+
+void SqliteWriter::Impl::queue_run_start() {
+  Background& queue = rows();
+  queue.filling.emplace_back(std::in_place_type<CommitRunStart>);
+  queue.submit();
 }
 
 // During a run (in_run) with options.background, the window is queued behind the records before

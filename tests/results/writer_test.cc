@@ -688,6 +688,31 @@ TEST(SqliteWriter, SyncBehindKeepsTheRunsWriteLock) {
   EXPECT_TRUE(w->ok()) << w->error();
 }
 
+// The writer thread commits when it finds nothing queued and 10,000 rows or more wait in the
+// open transaction (results/writer.cc kIdleCommitRows): so another connection sees the rows while
+// the run goes on, and the run's first commit, made on that thread, came before them. Neither
+// the row count (100,000) nor the clock (an hour) would have committed them here.
+TEST(SqliteWriter, WriterThreadCommitsWhenIdle) {
+  TempDir dir;
+  std::string path = dir.file("idle.db");
+  WriterOptions options;
+  options.commit_seconds = 3600;
+  std::string error;
+  auto w = SqliteWriter::open(path, &error, options);
+  ASSERT_TRUE(w) << error;
+  w->begin_run(run_info());
+  constexpr int kRequests = 12'000;
+  for (int i = 1; i <= kRequests; ++i) w->on_request(request(i, SimTime{} + i * kMs, kMs, 200));
+  EXPECT_EQ(w->counters().requests, static_cast<std::uint64_t>(kRequests));  // drained: the thread is idle
+  auto reader = Reader::open(path, &error);
+  ASSERT_TRUE(reader) << error;
+  EXPECT_EQ(q(*reader, "SELECT status FROM runs")[0][0], Value{std::string("running")});
+  EXPECT_EQ(reader->count_rows("requests", w->run_id()), static_cast<std::uint64_t>(kRequests));
+  reader.reset();
+  w->end_run({});
+  EXPECT_TRUE(w->ok()) << w->error();
+}
+
 // Issue 17 item 4: a full disk (here SQLite's max_page_count, which fails the same way: "database
 // or disk is full") must leave the run `failed` with the error, never `complete` and never a
 // run that reads as if nothing was meant to be recorded.
