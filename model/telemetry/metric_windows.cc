@@ -54,6 +54,10 @@ void MetricWindows::begin_run(SimDuration interval, int lag_windows, MetricRowSi
   none_ = id("none");
 }
 
+// Only a label set not seen before resolves its texts (a few lookups per series, not per
+// record), so the view cache keeps its initial size: grown with the texts (thousands at 1,000
+// services) it was megabytes of fresh memory touched during the run, dearer than the lookups it
+// saved (docs/performance.md, "Page faults and the allocator").
 LabelId MetricWindows::id(std::string_view text) {
   if (text.empty()) return unknown_;
   return static_cast<LabelId>(cache_.get(text, [this](std::string_view t) {
@@ -61,7 +65,6 @@ LabelId MetricWindows::id(std::string_view text) {
     if (it == ids_.end()) {
       it = ids_.emplace(std::string(t), static_cast<LabelId>(texts_.size())).first;
       texts_.push_back(&it->first);  // node-based map: the key's address is stable
-      cache_.reserve(texts_.size());
     }
     return std::pair<std::int64_t, const std::string*>(it->second, &it->first);
   }));
