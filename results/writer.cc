@@ -29,6 +29,7 @@
 #include "model/telemetry/view_cache.h"
 #include "results/percentiles.h"
 #include "results/sqlite_detail.h"
+#include "results/window_rows_table.h"
 
 namespace meshtwin::results {
 
@@ -133,15 +134,11 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
   Counters counters;
 
   Statement insert_string, insert_request, insert_span, insert_event;
-  // metric_counts rows (write_metric_window): insert_counts binds every bucket; the others take
-  // rows with one or two buckets filled (at 1,000 services all but 1 % of the rows) as (bucket,
-  // count) pairs, the rest 0 in SQL, many rows per statement: per-statement and per-bind work
-  // was most of a row's cost (docs/performance.md). One pair costs SQLite fewer instructions
-  // than two, so a statement of rows that all have one bucket uses the one-pair form.
-  static constexpr int kCountsPerStatement = 32;
+  // metric_counts rows (write_metric_window): a window's rows in one INSERT ... SELECT from
+  // meshtwin_window_rows (window_rows_table.h says why), which reads window_source.
   static constexpr std::size_t kWindowRowsSentAtOnce = 256;  // on_metric_window
-  Statement insert_series, insert_counts, insert_counts_two_buckets, insert_counts_one_bucket_many,
-      insert_counts_two_buckets_many;
+  Statement insert_series, insert_window_counts;
+  detail::WindowRowsSource window_source;
   Statement new_strings;  // strings other writers added since we last looked
 
   // --- waiting for another writer's lock ---
@@ -211,10 +208,7 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
     insert_request = {};
     insert_span = {};
     insert_series = {};
-    insert_counts = {};
-    insert_counts_two_buckets = {};
-    insert_counts_one_bucket_many = {};
-    insert_counts_two_buckets_many = {};
+    insert_window_counts = {};
     insert_event = {};
     new_strings = {};
     if (db) sqlite3_close_v2(db);
@@ -561,65 +555,14 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
       }
     }
     if (hop_summaries_from_windows()) count_hops(window);
-    // Rows with one or two buckets filled wait for a full many-row statement; any other row
-    // first writes the waiting ones one by one, so rows keep telemetry's order.
-    std::array<const telemetry::MetricCounts*, kCountsPerStatement> waiting{};
-    std::size_t n_waiting = 0;
-    bool waiting_two = false;  // a waiting row has two buckets
-    auto bind_window = [&](Statement& s) {
-      s.bind(1, run_id);
-      s.bind(2, window.start.ns());
-      s.bind(3, window.width.ns());
-    };
-    // (series, requests, duration sum, bucket, count[, bucket2, count2]) from parameter `at` on.
-    auto bind_pairs = [](Statement& s, int at, const telemetry::MetricCounts& row, bool two) {
-      s.bind(at, static_cast<std::int64_t>(row.series));
-      s.bind(at + 1, static_cast<std::int64_t>(row.requests));
-      s.bind(at + 2, row.duration_sum);
-      s.bind(at + 3, static_cast<std::int64_t>(row.bucket));
-      s.bind(at + 4, static_cast<std::int64_t>(row.count));
-      if (!two) return;
-      s.bind(at + 5, static_cast<std::int64_t>(row.bucket2));
-      s.bind(at + 6, static_cast<std::int64_t>(row.count2));
-    };
-    auto write_waiting_one_by_one = [&]() {
-      for (std::size_t w = 0; w < n_waiting; ++w) {
-        Statement& s = insert_counts_two_buckets;
-        bind_window(s);
-        bind_pairs(s, 4, *waiting[w], true);
-        if (!step_done(s, "writing metrics")) return false;
-      }
-      n_waiting = 0;
-      waiting_two = false;
-      return true;
-    };
-    for (const telemetry::MetricCounts& row : window.rows) {
-      if (row.bucket >= 0) {
-        waiting[n_waiting++] = &row;
-        waiting_two = waiting_two || row.bucket2 >= 0;
-        if (n_waiting == waiting.size()) {
-          Statement& s = waiting_two ? insert_counts_two_buckets_many : insert_counts_one_bucket_many;
-          const int per_row = waiting_two ? 7 : 5;
-          bind_window(s);
-          for (std::size_t w = 0; w < n_waiting; ++w)
-            bind_pairs(s, 4 + per_row * static_cast<int>(w), *waiting[w], waiting_two);
-          if (!step_done(s, "writing metrics")) return;
-          n_waiting = 0;
-          waiting_two = false;
-        }
-        continue;
-      }
-      if (!write_waiting_one_by_one()) return;
-      Statement& s = insert_counts;
-      bind_window(s);
-      int at = 4;
-      s.bind(at++, static_cast<std::int64_t>(row.series));
-      s.bind(at++, static_cast<std::int64_t>(row.requests));
-      s.bind(at++, row.duration_sum);
-      for (auto n : window.spread[row.spread_at()]) s.bind(at++, static_cast<std::int64_t>(n));
-      if (!step_done(s, "writing metrics")) return;
-    }
-    if (!write_waiting_one_by_one()) return;
+    window_source = {window.rows, window.spread};
+    Statement& s = insert_window_counts;
+    s.bind(1, run_id);
+    s.bind(2, window.start.ns());
+    s.bind(3, window.width.ns());
+    const bool written = step_done(s, "writing metrics");
+    window_source = {};
+    if (!written) return;
     counters.metric_rows += window.rows.size();
     rows_written(static_cast<std::int64_t>(window.rows.size()));
   }
@@ -946,32 +889,17 @@ bool SqliteWriter::Impl::configure(std::string& why) {
     why = fmt::format("{}: {}", path, error);
     return false;
   }
-  // metric_counts: ?1 run, ?2 window start, ?3 window length for every row of a statement, then
-  // per row its series, requests and duration sum, and either every bucket or (bucket, count).
-  std::string bucket_cols, all_buckets;
-  for (auto name : kDurationBucketColumns) {
-    bucket_cols += fmt::format(", {}", name);
-    all_buckets += ",?";
+  // metric_counts: ?1 run, ?2 window start, ?3 window length, then the window's rows as
+  // meshtwin_window_rows reads them from window_source, in telemetry's order.
+  std::string bucket_cols, window_buckets;
+  for (std::size_t b = 0; b < kDurationBucketColumns.size(); ++b) {
+    bucket_cols += fmt::format(", {}", kDurationBucketColumns[b]);
+    window_buckets += fmt::format(", b{}", b);
   }
-  // Rows of (series, requests, sum, bucket, count[, bucket2, count2]): each bucket column is the
-  // count of the pair naming it, else 0.
-  auto pair_rows = [](int rows, int pairs) {
-    std::string values;
-    const int per_row = 3 + 2 * pairs;
-    for (int r = 0; r < rows; ++r) {
-      const int p = 4 + per_row * r;
-      values += fmt::format("{}(?1,?2,?3,?{},?{},?{}", r == 0 ? "" : ",", p, p + 1, p + 2);
-      for (std::size_t b = 0; b < kDurationBucketColumns.size(); ++b) {
-        values += fmt::format(",CASE {} WHEN ?{} THEN ?{}", b, p + 3, p + 4);
-        if (pairs == 2) values += fmt::format(" WHEN ?{} THEN ?{}", p + 5, p + 6);
-        values += " ELSE 0 END";
-      }
-      values += ")";
-    }
-    return values;
-  };
-  const std::string counts_into = "INSERT INTO metric_counts(run_id, window_start_ns, window_ns, series, requests, "
-                                  "duration_sum_ns" + bucket_cols + ") VALUES";
+  if (!detail::register_window_rows(db, &window_source)) {
+    why = fmt::format("{}: registering the metric window table: {}", path, sqlite3_errmsg(db));
+    return false;
+  }
   std::string series_cols = "run_id, series, reporter, source_workload, destination_service, destination_workload, "
                             "destination_version, destination_pod, response_code, response_flags";
   std::string series_marks = "?,?,?,?,?,?,?,?,?,?";
@@ -980,10 +908,11 @@ bool SqliteWriter::Impl::configure(std::string& why) {
     series_marks += ",?";
   }
   if (!prepare(insert_series, fmt::format("INSERT INTO metric_series({}) VALUES({})", series_cols, series_marks)) ||
-      !prepare(insert_counts, counts_into + "(?1,?2,?3,?4,?5,?6" + all_buckets + ")") ||
-      !prepare(insert_counts_two_buckets, counts_into + pair_rows(1, 2)) ||
-      !prepare(insert_counts_one_bucket_many, counts_into + pair_rows(kCountsPerStatement, 1)) ||
-      !prepare(insert_counts_two_buckets_many, counts_into + pair_rows(kCountsPerStatement, 2))) {
+      !prepare(insert_window_counts,
+               fmt::format("INSERT INTO metric_counts(run_id, window_start_ns, window_ns, series, requests, "
+                           "duration_sum_ns{}) SELECT ?1, ?2, ?3, series, requests, duration_sum_ns{} "
+                           "FROM meshtwin_window_rows",
+                           bucket_cols, window_buckets))) {
     why = fmt::format("{}: {}", path, error);
     return false;
   }
