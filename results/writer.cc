@@ -443,12 +443,16 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
     rows_since_commit = 0;
     last_commit = Clock::now();
   }
+  // A batch's commit during a run, the sync-behind after it (on the writer thread's side of a
+  // run, or finish()'s with that thread drained) and the next transaction.
+  void commit_batch() {
+    commit();
+    if (in_run && background) sync_behind();
+    begin();
+  }
   // The writer thread with nothing queued (kIdleCommitRows says why).
   void commit_while_idle() {
-    if (!in_run || failed || rows_since_commit < kIdleCommitRows) return;
-    commit();
-    sync_behind();
-    begin();
+    if (in_run && !failed && rows_since_commit >= kIdleCommitRows) commit_batch();
   }
   // The run's first commit, durable: its row, inputs and workloads (begin_run).
   void commit_run_start() {
@@ -504,11 +508,7 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
         ((before >> 12) != (rows_since_commit >> 12) &&
          std::chrono::duration<double>(Clock::now() - last_commit).count() >=
              options.commit_seconds)) {
-      commit();
-      // After the writer thread's batches (and the rows finish() writes on the caller's thread,
-      // with the writer thread drained).
-      if (in_run && background) sync_behind();
-      begin();
+      commit_batch();
     }
   }
 

@@ -72,9 +72,9 @@ HopRecord hop(SimTime start, engine::SimDuration duration, int code = 200, std::
   return h;
 }
 
-std::unique_ptr<SqliteWriter> open_writer(const std::string& path) {
+std::unique_ptr<SqliteWriter> open_writer(const std::string& path, const WriterOptions& options = {}) {
   std::string error;
-  auto w = SqliteWriter::open(path, &error);
+  auto w = SqliteWriter::open(path, &error, options);
   EXPECT_TRUE(w) << error;
   return w;
 }
@@ -668,9 +668,8 @@ TEST(SqliteWriter, SyncBehindKeepsTheRunsWriteLock) {
   std::string path = dir.file("lock.db");
   WriterOptions options;
   options.commit_rows = 1;
-  std::string error;
-  auto w = SqliteWriter::open(path, &error, options);
-  ASSERT_TRUE(w) << error;
+  auto w = open_writer(path, options);
+  ASSERT_TRUE(w);
   w->begin_run(run_info());
   for (int i = 1; i <= 5; ++i) w->on_request(request(i, SimTime{}, kMs, 200));
   EXPECT_EQ(w->counters().requests, 5u);  // written and committed one by one
@@ -697,13 +696,13 @@ TEST(SqliteWriter, WriterThreadCommitsWhenIdle) {
   std::string path = dir.file("idle.db");
   WriterOptions options;
   options.commit_seconds = 3600;
-  std::string error;
-  auto w = SqliteWriter::open(path, &error, options);
-  ASSERT_TRUE(w) << error;
+  auto w = open_writer(path, options);
+  ASSERT_TRUE(w);
   w->begin_run(run_info());
   constexpr int kRequests = 12'000;
   for (int i = 1; i <= kRequests; ++i) w->on_request(request(i, SimTime{} + i * kMs, kMs, 200));
   EXPECT_EQ(w->counters().requests, static_cast<std::uint64_t>(kRequests));  // drained: the thread is idle
+  std::string error;
   auto reader = Reader::open(path, &error);
   ASSERT_TRUE(reader) << error;
   EXPECT_EQ(q(*reader, "SELECT status FROM runs")[0][0], Value{std::string("running")});
