@@ -39,9 +39,7 @@ ConnPool::AcquireResult ConnPool::acquire(HostPoolId pool, const PoolRequest& re
   if (!tcp_proxy && counters_.pending_requests >= limits_.max_pending_requests)
     return {Acquired::Overflow};
   HostPool& queue = pools_[pool.value()];
-  if (!queue.pending) queue.pending = std::make_unique<std::deque<PoolRequest>>();
-  queue.pending->push_back(request);
-  ++queue.pending_count;
+  push_pending(queue, request);
   ++counters_.pending_requests;
   maybe_connect(pool);
   return {Acquired::Queued};
@@ -165,10 +163,31 @@ void ConnPool::make_idle(HostPool& pool, ConnectionId conn, SimTime now) {
 
 // The oldest request still waiting, taken out of the queue (entries of requests that gave up
 // meanwhile are skipped).
+void ConnPool::push_pending(HostPool& pool, const PoolRequest& request) {
+  std::uint32_t node = free_pending_;
+  if (node != HostPool::kNoPending) {
+    free_pending_ = pending_nodes_[node].next;
+    pending_nodes_[node] = PendingNode{request};
+  } else {
+    node = static_cast<std::uint32_t>(pending_nodes_.size());
+    pending_nodes_.push_back(PendingNode{request});
+  }
+  if (pool.pending_tail == HostPool::kNoPending)
+    pool.pending_head = node;
+  else
+    pending_nodes_[pool.pending_tail].next = node;
+  pool.pending_tail = node;
+  ++pool.pending_count;
+}
+
 bool ConnPool::pop_pending(HostPool& pool, PoolRequest& out) {
   while (pool.pending_count > 0) {
-    const PoolRequest r = pool.pending->front();
-    pool.pending->pop_front();
+    const std::uint32_t node = pool.pending_head;
+    const PoolRequest r = pending_nodes_[node].request;
+    pool.pending_head = pending_nodes_[node].next;
+    if (pool.pending_head == HostPool::kNoPending) pool.pending_tail = HostPool::kNoPending;
+    pending_nodes_[node].next = free_pending_;
+    free_pending_ = node;
     --pool.pending_count;
     if (!callbacks_->claim(r)) continue;
     --counters_.pending_requests;

@@ -9,7 +9,6 @@
 // ConnectionPool::Instance / Callbacks. No allocation per request in steady state.
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <vector>
 
@@ -54,9 +53,13 @@ struct alignas(64) HostPool {
   std::uint32_t open = 0;
   std::uint32_t connecting = 0;
   std::uint32_t active_streams = 0;  // HTTP/2
-  // Requests waiting for a connection, FIFO; nullptr while none ever waited. Its length is
-  // kept here too, so a release asks the queue (a line of its own) only when it has entries.
-  std::unique_ptr<std::deque<PoolRequest>> pending;
+  // Requests waiting for a connection, FIFO: a list threaded through the ConnPool's pending
+  // nodes (ConnPool::PendingNode), kNoPending when empty. A std::deque per pool took ~600 bytes
+  // on a pool's first wait (its map and a 512-byte block): at 1,000 services, where nearly every
+  // pool waits once for its first connection, that was almost half the memory a run first
+  // touches (docs/performance.md, "Page faults and the allocator").
+  static constexpr std::uint32_t kNoPending = ~std::uint32_t{0};
+  std::uint32_t pending_head = kNoPending, pending_tail = kNoPending;
   std::uint32_t pending_count = 0;
   std::size_t pending_size() const { return pending_count; }
 };
@@ -140,10 +143,19 @@ class ConnPool {
   void release_connection(HostPoolId pool, ConnectionId conn, bool close, SimTime now);
   void make_idle(HostPool& pool, ConnectionId conn, SimTime now);
   bool pop_pending(HostPool& pool, PoolRequest& out);
+  void push_pending(HostPool& pool, const PoolRequest& request);
 
   // A hop reads the first line (counters, pools, the http2 flag) and limits_'s first line.
   CircuitBreakerCounters counters_;
   std::vector<HostPool> pools_;  // hosts × workers, host-major, by HostPoolId
+  // The waiting requests of all this cluster's pools (HostPool::pending_head), and the free
+  // nodes' list: grows to the most requests that ever waited at once, then is reused.
+  struct PendingNode {
+    PoolRequest request;
+    std::uint32_t next = HostPool::kNoPending;
+  };
+  std::vector<PendingNode> pending_nodes_;
+  std::uint32_t free_pending_ = HostPool::kNoPending;
   std::uint32_t workers_;
   bool http2_;  // limits_.http2
   alignas(64) CircuitBreakerThresholds limits_;

@@ -124,6 +124,33 @@ TEST(ConnPool, GivenUpWaitersAreSkippedAndConnectFailureFailsTheRest) {
   EXPECT_EQ(pool.counters().connections, 2u);  // the other two connects are still on the way
 }
 
+// The waiting requests of all of a cluster's pools share one store of list nodes: each pool's
+// own queue stays first come, first served (§9.2) when their entries interleave in it and when
+// freed entries are taken again.
+TEST(ConnPool, InterleavedQueuesOfTwoPoolsEachServeInArrivalOrder) {
+  Owner owner;
+  CircuitBreakerThresholds limits;
+  ConnPool pool(limits, 2, 1, owner);
+  const HostPoolId a{0}, b{1};
+  for (auto [p, slot] : {std::pair{a, 1u}, {a, 2u}, {b, 3u}, {a, 4u}, {b, 5u}})
+    ASSERT_EQ(pool.acquire(p, req(slot), false, engine::SimTime{}).kind, ConnPool::Acquired::Queued);
+  pool.connected(b, engine::SimTime{} + kSecond);
+  for (int i = 0; i < 3; ++i) pool.connected(a, engine::SimTime{} + kSecond);
+  EXPECT_EQ(owner.log, (std::vector<std::string>{"attach 3 0", "attach 1 0", "attach 2 1", "attach 4 2"}));
+  EXPECT_EQ(pool.pool(b).pending_size(), 1u);
+  // New waiters of `a` take the freed entries; `b`'s older one still goes first on `b`.
+  ASSERT_EQ(pool.acquire(a, req(6), false, engine::SimTime{} + kSecond).kind, ConnPool::Acquired::Queued);
+  ASSERT_EQ(pool.acquire(b, req(7), false, engine::SimTime{} + kSecond).kind, ConnPool::Acquired::Queued);
+  pool.connected(b, engine::SimTime{} + 2 * kSecond);
+  pool.connected(a, engine::SimTime{} + 2 * kSecond);
+  pool.connected(b, engine::SimTime{} + 2 * kSecond);
+  EXPECT_EQ(owner.log, (std::vector<std::string>{"attach 3 0", "attach 1 0", "attach 2 1", "attach 4 2",
+                                                 "attach 5 1", "attach 6 3", "attach 7 2"}));
+  EXPECT_EQ(pool.counters().pending_requests, 0u);
+  EXPECT_EQ(pool.pool(a).pending_size(), 0u);
+  EXPECT_EQ(pool.pool(b).pending_size(), 0u);
+}
+
 TEST(ConnPool, Http2MultiplexesOnOneConnectionUpToMaxConcurrentStreams) {
   Owner owner;
   CircuitBreakerThresholds limits;
