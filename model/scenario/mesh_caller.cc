@@ -619,6 +619,7 @@ const RecordLabels& MeshImpl::record_labels(const Stream& s) {
     l.key.hi = ((static_cast<std::uint64_t>(s.src_pod.value()) + 1) << 32) | s.dest_pod.value();
     l.key.lo = reinterpret_cast<std::uintptr_t>(l.service.data()) ^ (static_cast<std::uint64_t>(l.service.size()) << 48) ^
                (protocol << 62);
+    l.key.memo = s.target ? &s.target->series_memo : nullptr;
   }
   return l;
 }

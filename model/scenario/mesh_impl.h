@@ -630,6 +630,7 @@ class MeshImpl {
   // delay, p's streams and the route, cluster, pools and connection the target's last stream
   // took (a stream mostly goes where the last one did).
   void prefetch_server_draws(const PodRt& pod) const;
+  void prefetch_record_labels(const PodRt& from, const PodRt& to, const Target* target) const;
   void prefetch_step_calls(const AppRt& app, const app::Handling& handling, std::uint32_t step) const;
   void prefetch_route(const ProxyRt& p, const Target& t) const;
   bool sample(std::uint64_t request_id, std::uint64_t salt, double fraction) const;

@@ -255,6 +255,7 @@ void MeshImpl::send_to_server(StreamId slot) {
   const PodRt& to = pods_[dest];
   prefetch_server_draws(to);
   if (s.target) s.target->last_pod = reinterpret_cast<std::uintptr_t>(&to);  // for prefetch_route
+  if (interest_.spans || interest_.hops) prefetch_record_labels(pods_[s.src_pod], to, s.target);
   sim_.schedule_in(network_leg(pods_[s.src_pod], &pods_[dest]),
                    &engine::Simulator::thunk<MeshImpl, &MeshImpl::on_server_arrival>, this,
                    pack(req, r.gen));

@@ -9,6 +9,7 @@
 #include "model/proxy/sidecar.h"
 #include "model/registry/registry.h"
 #include "model/scenario/ids.h"
+#include "model/telemetry/records.h"
 
 namespace meshtwin::scenario {
 
@@ -60,6 +61,10 @@ struct Target {
   }
   mutable std::uint32_t grpc_port_of_ = 0;  // port + 1 that grpc_port_ answers for; 0: none yet
   mutable bool grpc_port_ = false;
+  // The metrics sink's memo for the label key of this target's last recorded stream
+  // (telemetry::SeriesMemo, through LabelKey::memo): written by the sink, never read here.
+  // MeshImpl::prefetch_record_labels fetches it when the stream's attempt is sent.
+  mutable telemetry::SeriesMemo series_memo;
 };
 
 }  // namespace meshtwin::scenario

@@ -1,6 +1,7 @@
 #include "model/telemetry/metric_windows.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cassert>
 
 namespace meshtwin::telemetry {
@@ -46,6 +47,10 @@ void MetricWindows::begin_run(SimDuration interval, int lag_windows, MetricRowSi
   tuples_.assign(kTupleSlots, TupleSlot{});
   keyed_.assign(kTupleSlots, KeyedSlot{});
   keyed_used_ = 0;
+  // A number no other run of any MetricWindows in the process has: series numbers restart with
+  // each run, so a memo written by an earlier run (or by another instance) must not be trusted.
+  static std::atomic<std::uint64_t> runs{0};
+  memo_owner_ = ++runs;
   ids_.clear();
   texts_.clear();
   cache_.clear();
@@ -142,24 +147,52 @@ MetricWindows::SeriesId MetricWindows::series_of(const Record& r, std::uint32_t 
     // with code, flags and reporter decides the series; 3 words compared instead of 15.
     const std::uint64_t hi = r.label_key.hi, lo = r.label_key.lo;
     const auto rep = static_cast<std::size_t>(reporter);
-    const std::size_t mask = keyed_.size() - 1;
-    std::size_t at = (keyed_hash(hi, lo) >> 32) & mask;
-    for (;; at = (at + 1) & mask) {
-      KeyedSlot& e = keyed_[at];
-      if (((e.hi ^ hi) | (e.lo ^ lo) | (e.code_flags ^ code_flags)) == 0) {
-        if (e.series[rep] == kNoSeries) e.series[rep] = series_id(labels_of(r, flags, reporter));
-        assert(labels_[e.series[rep]] == labels_of(r, flags, reporter));
-        return e.series[rep];
-      }
-      if (e.hi == 0) break;  // not in the table
+    // The producer's memo first (records.h SeriesMemo): trusted only as this run wrote it.
+    SeriesMemo* memo = r.label_key.memo;
+    const bool memo_holds_key = memo && memo->owner == memo_owner_ &&
+                                ((memo->hi ^ hi) | (memo->lo ^ lo) | (memo->code_flags ^ code_flags)) == 0;
+    if (memo_holds_key && memo->series[rep] != kNoSeries) {
+      assert(labels_[memo->series[rep]] == labels_of(r, flags, reporter));
+      return memo->series[rep];
     }
-    const SeriesId series = series_id(labels_of(r, flags, reporter));
-    KeyedSlot& e = keyed_[at];
-    e = KeyedSlot{hi, lo, code_flags};
-    e.series[rep] = series;
-    if (++keyed_used_ * 2 > keyed_.size()) grow_keyed();
+    const SeriesId series = keyed_series(r, flags, reporter, hi, lo, code_flags);
+    if (memo) {
+      if (!memo_holds_key) *memo = SeriesMemo{hi, lo, code_flags, memo_owner_};
+      memo->series[rep] = series;
+    }
     return series;
   }
+  return tuple_series(r, flags, reporter, code_flags);
+}
+
+// The series of a record with a LabelKey, by the table of every key of the run.
+template <class Record>
+MetricWindows::SeriesId MetricWindows::keyed_series(const Record& r, std::uint32_t flags, Reporter reporter,
+                                                    std::uint64_t hi, std::uint64_t lo, std::uint64_t code_flags) {
+  const auto rep = static_cast<std::size_t>(reporter);
+  const std::size_t mask = keyed_.size() - 1;
+  std::size_t at = (keyed_hash(hi, lo) >> 32) & mask;
+  for (;; at = (at + 1) & mask) {
+    KeyedSlot& e = keyed_[at];
+    if (((e.hi ^ hi) | (e.lo ^ lo) | (e.code_flags ^ code_flags)) == 0) {
+      if (e.series[rep] == kNoSeries) e.series[rep] = series_id(labels_of(r, flags, reporter));
+      assert(labels_[e.series[rep]] == labels_of(r, flags, reporter));
+      return e.series[rep];
+    }
+    if (e.hi == 0) break;  // not in the table
+  }
+  const SeriesId series = series_id(labels_of(r, flags, reporter));
+  KeyedSlot& e = keyed_[at];
+  e = KeyedSlot{hi, lo, code_flags};
+  e.series[rep] = series;
+  if (++keyed_used_ * 2 > keyed_.size()) grow_keyed();
+  return series;
+}
+
+// The series of a record without a LabelKey, by the direct-mapped cache of its label views.
+template <class Record>
+MetricWindows::SeriesId MetricWindows::tuple_series(const Record& r, std::uint32_t flags, Reporter reporter,
+                                                    std::uint64_t code_flags) {
   TupleKey key;
   bool packable = true;
   std::size_t i = 0;

@@ -105,7 +105,9 @@ class MetricRowSink {
 // only a tuple not in the cache resolves its 13 texts to label ids and the label set to its
 // series. A record with a valid LabelKey (the model's) is looked up by those two words instead
 // of its 13 views, in a hash table of its own that keeps every key of the run (at 1,000
-// services a run has ~10,000, and an evicted key would resolve its texts again). A window
+// services a run has ~10,000, and an evicted key would resolve its texts again); before that
+// table, in the SeriesMemo the key may point to (records.h), which remembers the key's series
+// where the producer's hot data is (that table is a megabyte there, its slot a miss). A window
 // counts per series id in a flat array of 32-byte MetricCounts, first seen first.
 class MetricWindows {
  public:
@@ -186,6 +188,11 @@ class MetricWindows {
   MetricLabels labels_of(const Record& r, std::uint32_t flags, Reporter reporter);
   template <class Record>
   SeriesId series_of(const Record& r, std::uint32_t flags, Reporter reporter);
+  template <class Record>
+  SeriesId keyed_series(const Record& r, std::uint32_t flags, Reporter reporter, std::uint64_t hi, std::uint64_t lo,
+                        std::uint64_t code_flags);
+  template <class Record>
+  SeriesId tuple_series(const Record& r, std::uint32_t flags, Reporter reporter, std::uint64_t code_flags);
   SeriesId series_id(const MetricLabels& labels);
   void add(SeriesId series, SimTime start, SimDuration duration);
   static void count_bucket(Window& win, MetricCounts& c, std::int16_t bucket);
@@ -213,6 +220,7 @@ class MetricWindows {
   // Every LabelKey and code seen in the run (open addressing, at most half full), never evicted.
   std::vector<KeyedSlot> keyed_ = std::vector<KeyedSlot>(kTupleSlots);
   std::size_t keyed_used_ = 0;
+  std::uint64_t memo_owner_ = 0;  // this run's number in the SeriesMemos it writes (begin_run)
 
   // Window index -> its counts; finished windows' storage is reused.
   std::map<std::int64_t, Window> windows_;

@@ -46,9 +46,25 @@ struct PeerLabels {
 // such a sink may key its lookup by these two words instead of the views. The model makes it
 // from the pods at both ends, the destination service's view and the protocol. Default: no
 // promise, the sink looks at the views.
+struct SeriesMemo;
 struct LabelKey {
   std::uint64_t hi = 0, lo = 0;
+  // Where such a sink may remember what this key resolved to, kept by the producer beside what
+  // the record came through (nullptr: nowhere). Several keys share a memo, one at a time.
+  SeriesMemo* memo = nullptr;
   bool valid() const { return hi != 0; }
+};
+
+// A sink's note of the series a LabelKey (with code and flags) resolved to, in memory the
+// producer keeps where its records' hot data already is (model: the Target a stream went
+// through). The producer never reads it. A sink trusts it only while `owner` is its own number
+// for the current run (MetricWindows: unique per run in the process), and overwrites it freely.
+// Why: at 1,000 services MetricWindows' table of keys is a megabyte, and its slot was a cache
+// miss on most records; the memos of a mesh's targets are a few hundred kilobytes.
+struct SeriesMemo {
+  std::uint64_t hi = 0, lo = 0, code_flags = 0;
+  std::uint64_t owner = 0;  // 0: never written
+  std::uint32_t series[2] = {~std::uint32_t{0}, ~std::uint32_t{0}};  // by reporter; ~0: none yet
 };
 
 // One row per client request (docs/design.md §3.3 `requests`).

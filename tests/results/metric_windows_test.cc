@@ -277,5 +277,59 @@ TEST(MetricWindows, ManyLabelKeysKeepTheirSeriesAsTheTableGrows) {
   }
 }
 
+// The producer's SeriesMemo (records.h LabelKey::memo): one memo passed from key to key, code
+// to code and reporter to reporter gives every record the series the key table gives, and a
+// memo an earlier run wrote is not trusted (series are numbered afresh in each run).
+TEST(MetricWindows, SeriesMemosShortcutTheKeyTableButNotAcrossRuns) {
+  MetricWindows w;
+  Rows out;
+  out.w = &w;
+  SeriesMemo memo;
+  auto source = [&](std::string_view version, int code, bool with_memo) {
+    HopRecord h = hop(SimTime{}, kMs, version, code);
+    h.label_key = {version == "v1" ? 1u : 2u, 42, with_memo ? &memo : nullptr};
+    std::uint32_t series = 0;
+    w.on_hop(h, &series);
+    return series;
+  };
+  auto destination = [&](std::string_view version) {
+    const HopRecord h = hop(SimTime{}, kMs, version);
+    SpanRecord s;
+    s.start = h.start;
+    s.duration = h.duration;
+    s.source_workload = h.source_workload;
+    s.destination_service = h.destination_service;
+    s.destination_workload = h.destination_workload;
+    s.destination_version = h.destination_version;
+    s.destination_pod = h.destination_pod;
+    s.response_code = 200;
+    s.reached_upstream = true;
+    s.peers = h.peers;
+    s.label_key = {version == "v1" ? 1u : 2u, 42, &memo};
+    w.on_span(s);
+  };
+  w.begin_run(kS, 1, &out);
+  const std::uint32_t v1 = source("v1", 200, false), v2 = source("v2", 200, false), v1_503 = source("v1", 503, false);
+  EXPECT_EQ(source("v1", 200, true), v1);
+  destination("v1");  // the same key and code for the other reporter: its own series
+  EXPECT_EQ(source("v1", 200, true), v1);
+  EXPECT_EQ(source("v2", 200, true), v2);
+  EXPECT_EQ(source("v1", 503, true), v1_503);
+  EXPECT_EQ(source("v1", 200, true), v1);
+  EXPECT_EQ(w.series_count(), 4u);
+  w.flush();
+  std::map<std::string, std::uint64_t> requests;  // by "reporter version"
+  for (const Row& r : out.rows) requests[r.reporter + " " + r.version] += r.counts.requests;
+  EXPECT_EQ(requests["source v1"], 6u);
+  EXPECT_EQ(requests["source v2"], 2u);
+  EXPECT_EQ(requests["destination v1"], 1u);
+  // A second run: the memo still names v1/200 with the first run's series, which is v2's now.
+  w.begin_run(kS, 1, &out);
+  ASSERT_EQ(source("v2", 200, false), 0u);
+  const std::uint32_t again = source("v1", 200, true);
+  EXPECT_EQ(again, 1u);
+  EXPECT_EQ(w.text(w.labels(again).destination_version), "v1");
+}
+
 }  // namespace
 }  // namespace meshtwin::telemetry
