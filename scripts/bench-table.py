@@ -14,8 +14,12 @@ per CPU. On the 2-vCPU VMs the project is measured on the two vCPUs ran the same
 45 % apart for minutes at a time (docs/performance.md, "Which CPU"): a ratio is only meaningful
 between figures measured on the same CPU, which within one --sim-cpu section they are.
 
+A fourth table splits a run's wall time into a fixed part and a part per hop attempt (two run
+lengths, --scale-requests and 4x that, metrics only, for the --marginal sizes), beside Bookinfo's.
+
 Usage: scripts/bench-table.py BUILD_DIR [--runs 3] [--requests N] [--scale 10,100,1000,10000]
-                              [--sim-cpu N|all]
+                              [--marginal 1000] [--sim-cpu N|all]
+                              [--only engine,bookinfo,scale,marginal,duration]
 """
 import argparse
 import json
@@ -134,6 +138,57 @@ def engine_table(bench, runs):
               "with -DMESHTWIN_NS3_BENCH=ON, as `make bench` does.)")
 
 
+def run_time(b):
+    """(hop attempts, wall-clock ns of the run) of one benchmark result."""
+    hops = b["hop_attempts"]
+    if "ns_per_hop_attempt" in b:
+        return hops, b["ns_per_hop_attempt"] * hops
+    return hops, hops * 1e9 / hop_rate(b)
+
+
+def fixed_and_marginal(short, long):
+    """A run's time as fixed + marginal x hop attempts, through two runs of different lengths:
+    (fixed ms, marginal ns per hop attempt)."""
+    (h1, t1), (h4, t4) = run_time(short), run_time(long)
+    marginal = (t4 - t1) / (h4 - h1) if h4 != h1 else float("nan")
+    return (t1 - h1 * marginal) / 1e6, marginal
+
+
+def marginal_table(bench, args):
+    # A run's wall time is a fixed part (begin and end: the results file's first and last
+    # commits, the last windows; and the first use of each cluster, connection pool and label
+    # set, whose memory is touched for the first time) plus a part per hop attempt. Issue 15's
+    # ratio divides the whole run by its hop attempts; at 20,000 requests a 1,000-service run's
+    # fixed part is a fifth to a third of it, Bookinfo's a few per cent. Here each size runs
+    # metrics-only with --scale-requests and 4x that, paired with Bookinfo runs of the same two
+    # lengths made just before, and the two lengths give each side's fixed ms and marginal ns per
+    # hop attempt (the slope); "x Bookinfo" is the ratio of the slopes, run pair by run pair.
+    short, long = args.scale_requests, 4 * args.scale_requests
+    print(f"\n## Fixed and per-hop cost of a run (metrics only; {short:,} and {long:,} client requests)\n")
+    print("| services | ns per hop attempt at 1x | at 4x | marginal ns per hop attempt | x Bookinfo's marginal | "
+          "fixed ms per run | Bookinfo's fixed ms |\n| --- | --- | --- | --- | --- | --- | --- |")
+    bookinfo_filter = "--benchmark_filter=MetricsOnly"
+    for n in args.marginal.split(","):
+        cols = {k: [] for k in ("ns1", "ns4", "marginal", "ratio", "fixed", "bfixed")}
+        for _ in range(args.runs):
+            book = [run_bench(os.path.join(bench, "bookinfo_bench"), f"--requests={r}", bookinfo_filter)[0]
+                    for r in (short, long)]
+            mesh = [run_bench(os.path.join(bench, "mesh_scale_bench"), f"--requests={r}",
+                              f"--benchmark_filter=^BM_MeshScale/{n}/")[0] for r in (short, long)]
+            bfixed, bmarginal = fixed_and_marginal(*book)
+            fixed, marginal = fixed_and_marginal(*mesh)
+            cols["ns1"].append(mesh[0]["ns_per_hop_attempt"])
+            cols["ns4"].append(mesh[1]["ns_per_hop_attempt"])
+            cols["marginal"].append(marginal)
+            cols["ratio"].append(marginal / bmarginal)
+            cols["fixed"].append(fixed)
+            cols["bfixed"].append(bfixed)
+        print(f"| {n} | " + " | ".join([spread(cols["ns1"], fmt="{:,.0f}"), spread(cols["ns4"], fmt="{:,.0f}"),
+                                       spread(cols["marginal"], fmt="{:,.0f}"), spread(cols["ratio"]),
+                                       spread(cols["fixed"], fmt="{:.1f}"), spread(cols["bfixed"], fmt="{:.1f}")])
+              + " |")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("build_dir")
@@ -141,7 +196,9 @@ def main():
     parser.add_argument("--requests", type=int, default=1_000_000)
     parser.add_argument("--scale", default="10,100,1000,10000")
     parser.add_argument("--scale-requests", type=int, default=20_000)
-    parser.add_argument("--only", default="engine,bookinfo,scale,duration",
+    parser.add_argument("--marginal", default="1000",
+                        help="comma-separated mesh sizes for the fixed-and-per-hop table")
+    parser.add_argument("--only", default="engine,bookinfo,scale,marginal,duration",
                         help="comma-separated subset of the tables")
     parser.add_argument("--sim-cpu", default=None,
                         help="CPU for the simulation's thread, or 'all' for one set of tables per CPU")
@@ -232,6 +289,9 @@ def tables(args):
                 cells.append(f"{spread(same) if same else '-'} [{spread(long) if long else '-'}]")
             cells.append(f"{row[0]['proxy_configs']:.0f}")
             print("| " + " | ".join(str(c) for c in cells) + " |")
+
+    if "marginal" in only:
+        marginal_table(bench, args)
 
     if "duration" in only:
         print("\n## Duration scaling (Bookinfo, no recording)\n")
