@@ -35,6 +35,7 @@ std::size_t MetricWindows::LabelsHash::operator()(const MetricLabels& k) const {
 }
 
 void MetricWindows::begin_run(SimDuration interval, int lag_windows, MetricRowSink* out) {
+  pending_count_ = 0;  // an earlier run's last records are dropped with its open windows
   out_ = out;
   interval_ = interval > SimDuration{} ? interval : engine::kSecond;
   lag_windows_ = lag_windows;
@@ -249,6 +250,41 @@ const MetricLabels& MetricWindows::on_hop(const HopRecord& h, std::uint32_t* ser
 void MetricWindows::add(SeriesId series, SimTime start, SimDuration duration) {
   const SimTime end = start + duration;
   newest_end_ = std::max(newest_end_, end);
+  // A record for another window than the cached one may finish windows (count): the batch goes
+  // first and the record at once, so a window is handed over when the first record past it
+  // comes, as if every record were counted on arrival.
+  if (cached_window_map_ == nullptr || end.ns() < cached_from_ns_ || end.ns() >= cached_to_ns_) {
+    count_pending();
+    count(series, end, duration);
+    return;
+  }
+  pending_[pending_count_++] = PendingRecord{series, end, duration};
+  if (pending_count_ == kPendingBatch) count_pending();
+}
+
+// The batch in arrival order, each record's window slot fetched first and its row a few records
+// ahead of its turn (the window a record lands in is nearly always the cached, newest one).
+void MetricWindows::count_pending() {
+  constexpr std::size_t kRowsAhead = 4;
+  const std::size_t n = pending_count_;
+  pending_count_ = 0;
+  auto in_cached_window = [this](const PendingRecord& p) {
+    return cached_window_map_ != nullptr && p.end.ns() >= cached_from_ns_ && p.end.ns() < cached_to_ns_ &&
+           p.series < cached_window_map_->slot.size();
+  };
+  for (std::size_t i = 0; i < n; ++i)
+    if (in_cached_window(pending_[i])) __builtin_prefetch(&cached_window_map_->slot[pending_[i].series]);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i + kRowsAhead < n && in_cached_window(pending_[i + kRowsAhead])) {
+      const std::int32_t at = cached_window_map_->slot[pending_[i + kRowsAhead].series];
+      if (at >= 0 && static_cast<std::size_t>(at) < cached_window_map_->rows.size())
+        __builtin_prefetch(&cached_window_map_->rows[static_cast<std::size_t>(at)]);
+    }
+    count(pending_[i].series, pending_[i].end, pending_[i].duration);
+  }
+}
+
+void MetricWindows::count(SeriesId series, SimTime end, SimDuration duration) {
   // Nearly every record lands in the newest window: skip the division (a 64-bit idiv, tens of
   // cycles twice per hop attempt) and the map walk for it.
   std::int64_t w = cached_window_;
@@ -318,7 +354,10 @@ void MetricWindows::count_bucket(Window& win, MetricCounts& c, std::int16_t buck
   ++win.spread[c.spread_at()][static_cast<std::size_t>(bucket)];
 }
 
-void MetricWindows::flush() { finish_windows_before(std::numeric_limits<std::int64_t>::max()); }
+void MetricWindows::flush() {
+  count_pending();
+  finish_windows_before(std::numeric_limits<std::int64_t>::max());
+}
 
 void MetricWindows::finish_windows_before(std::int64_t limit) {
   while (!windows_.empty() && windows_.begin()->first < limit) {

@@ -277,6 +277,30 @@ TEST(MetricWindows, ManyLabelKeysKeepTheirSeriesAsTheTableGrows) {
   }
 }
 
+// Records for the window being filled are counted a batch at a time (MetricWindows
+// kPendingBatch): a record that finishes windows still finds every earlier record counted, and a
+// new run starts from nothing whatever was waiting.
+TEST(MetricWindows, BatchedCountingHandsOverWhatCameBefore) {
+  MetricWindows w;
+  Rows out;
+  out.w = &w;
+  w.begin_run(kS, 1, &out);
+  for (int i = 0; i < 45; ++i) w.on_hop(hop(SimTime{}, kMs, i % 3 == 0 ? "v2" : "v1"));  // window 0
+  EXPECT_TRUE(out.rows.empty());
+  w.on_hop(hop(SimTime{} + 2 * kS, kMs));  // window 2 opens: window 0 goes, with all 45
+  ASSERT_EQ(out.rows.size(), 2u);
+  EXPECT_EQ(out.rows[0].version, "v2");  // first seen first
+  EXPECT_EQ(out.rows[0].counts.requests, 15u);
+  EXPECT_EQ(out.rows[1].version, "v1");
+  EXPECT_EQ(out.rows[1].counts.requests, 30u);
+  for (int i = 0; i < 5; ++i) w.on_hop(hop(SimTime{} + 2 * kS, kMs));
+  w.begin_run(kS, 1, &out);  // window 2's 5 are dropped with the run
+  for (int i = 0; i < 5; ++i) w.on_hop(hop(SimTime{}, kMs));
+  w.flush();
+  ASSERT_EQ(out.rows.size(), 3u);
+  EXPECT_EQ(out.rows[2].counts.requests, 5u);
+}
+
 // The producer's SeriesMemo (records.h LabelKey::memo): one memo passed from key to key, code
 // to code and reporter to reporter gives every record the series the key table gives, and a
 // memo an earlier run wrote is not trusted (series are numbered afresh in each run).
