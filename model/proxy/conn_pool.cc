@@ -161,8 +161,7 @@ void ConnPool::make_idle(HostPool& pool, ConnectionId conn, SimTime now) {
   ++pool.idle;
 }
 
-// The oldest request still waiting, taken out of the queue (entries of requests that gave up
-// meanwhile are skipped).
+// A request joins the end of its pool's queue, in a free node if there is one.
 void ConnPool::push_pending(HostPool& pool, const PoolRequest& request) {
   std::uint32_t node = free_pending_;
   if (node != HostPool::kNoPending) {
@@ -180,6 +179,8 @@ void ConnPool::push_pending(HostPool& pool, const PoolRequest& request) {
   ++pool.pending_count;
 }
 
+// The oldest request still waiting, taken out of the queue (entries of requests that gave up
+// meanwhile are skipped); its node goes back to the free list.
 bool ConnPool::pop_pending(HostPool& pool, PoolRequest& out) {
   while (pool.pending_count > 0) {
     const std::uint32_t node = pool.pending_head;

@@ -57,7 +57,7 @@ struct alignas(64) HostPool {
   // nodes (ConnPool::PendingNode), kNoPending when empty. A std::deque per pool took ~600 bytes
   // on a pool's first wait (its map and a 512-byte block): at 1,000 services, where nearly every
   // pool waits once for its first connection, that was almost half the memory a run first
-  // touches (docs/performance.md, "Page faults and the allocator").
+  // touches (docs/performance.md, "Sitting of 2026-12-05").
   static constexpr std::uint32_t kNoPending = ~std::uint32_t{0};
   std::uint32_t pending_head = kNoPending, pending_tail = kNoPending;
   std::uint32_t pending_count = 0;

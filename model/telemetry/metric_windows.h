@@ -129,7 +129,7 @@ class MetricWindows {
   void flush();
   // Stops handing rows over (a sink that failed): later records are only counted.
   void detach() {
-    count_pending();  // what came before still goes to the sink
+    count_pending();  // counted as they came (they finish no window either way)
     out_ = nullptr;
   }
 

@@ -58,7 +58,8 @@ struct LabelKey {
 // A sink's note of the series a LabelKey (with code and flags) resolved to, in memory the
 // producer keeps where its records' hot data already is (model: the Target a stream went
 // through). The producer never reads it. A sink trusts it only while `owner` is its own number
-// for the current run (MetricWindows: unique per run in the process), and overwrites it freely.
+// for the current run (MetricWindows: unique per run in the process), overwrites it freely, and
+// touches it only on the thread the record came on (the producer's, during the call).
 // Why: at 1,000 services MetricWindows' table of keys is a megabyte, and its slot was a cache
 // miss on most records; the memos of a mesh's targets are a few hundred kilobytes.
 struct SeriesMemo {
