@@ -169,6 +169,11 @@ def marginal_table(bench, args):
           "fixed ms per run | Bookinfo's fixed ms |\n| --- | --- | --- | --- | --- | --- | --- |")
     bookinfo_filter = "--benchmark_filter=MetricsOnly"
     for n in args.marginal.split(","):
+        listed = subprocess.run([os.path.join(bench, "mesh_scale_bench"), "--benchmark_list_tests",
+                                 f"--benchmark_filter=^BM_MeshScale/{n}/"], capture_output=True, text=True).stdout
+        if not listed.strip():
+            print(f"| {n} | (mesh_scale_bench has no size {n}) | | | | | |")
+            continue
         cols = {k: [] for k in ("ns1", "ns4", "marginal", "ratio", "fixed", "bfixed")}
         for _ in range(args.runs):
             book = [run_bench(os.path.join(bench, "bookinfo_bench"), f"--requests={r}", bookinfo_filter)[0]
