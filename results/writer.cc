@@ -27,6 +27,7 @@
 #include "model/telemetry/outcome.h"
 #include "model/telemetry/response_flags.h"
 #include "model/telemetry/view_cache.h"
+#include "results/file_syncer.h"
 #include "results/percentiles.h"
 #include "results/sqlite_detail.h"
 #include "results/window_rows_table.h"
@@ -137,7 +138,10 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
   // metric_counts rows (write_metric_window): a window's rows in one INSERT ... SELECT from
   // meshtwin_window_rows (window_rows_table.h says why), which reads window_source.
   static constexpr std::size_t kWindowRowsSentAtOnce = 256;  // on_metric_window
-  Statement insert_series, insert_window_counts;
+  Statement insert_series;
+  // By the set of buckets the window's rows fill (window_counts_statement).
+  std::vector<std::pair<std::uint32_t, Statement>> insert_window_counts;
+  static constexpr std::size_t kWindowCountStatements = 32;
   detail::WindowRowsSource window_source;
   Statement new_strings;  // strings other writers added since we last looked
 
@@ -208,13 +212,14 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
     insert_request = {};
     insert_span = {};
     insert_series = {};
-    insert_window_counts = {};
+    insert_window_counts.clear();
     insert_event = {};
     new_strings = {};
     if (db) sqlite3_close_v2(db);
     db = nullptr;
     // Only now: closing any descriptor of the file drops the process's POSIX locks on it,
-    // SQLite's included.
+    // SQLite's included. And not while a sync behind uses it.
+    syncer.stop();
     if (sync_fd >= 0) ::close(sync_fd);
     sync_fd = -1;
   }
@@ -222,10 +227,11 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
   // Sync-behind: the run's last commit fsyncs, and an fsync costs about as long as writing
   // what reached the file since the last one (on the VMs measured ~1 ms per MB, the host's
   // flush, whether or not the guest wrote the pages back already; a 1,000-service run writes
-  // ~13 MB in a fraction of a second). So the writer thread, after a batch commit during a
-  // run, syncs the file once kSyncBehindBytes more have reached it, while the simulation goes
-  // on, and the last commit syncs only the rest. An extra sync of committed pages: it changes
-  // when rows are on disk, never what a reader sees or what a crash can lose.
+  // ~13 MB in a fraction of a second). So after a batch commit during a run the file is synced
+  // once kSyncBehindBytes more have reached it, on the FileSyncer's thread (file_syncer.h says
+  // why not on the writer thread), while the simulation goes on, and the last commit syncs
+  // only the rest. An extra sync of committed pages: it changes when rows are on disk, never
+  // what a reader sees or what a crash can lose.
   static constexpr std::int64_t kSyncBehindBytes = 1 << 20;
   // And the writer thread commits whenever it finds its queue empty with this many rows in the
   // open transaction (a metrics-only run of a large mesh leaves it idle a third of the time;
@@ -242,7 +248,8 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
   static constexpr int kRowsCacheKiB = 4096;
   static constexpr int kIndexCacheKiB = 32768;
   int sync_fd = -1;
-  std::int64_t synced_bytes = 0;
+  std::int64_t synced_bytes = 0;  // what the syncs asked for so far cover
+  FileSyncer syncer;
   void sync_behind() {
     if (options.scratch) return;  // never synced at all
     if (sync_fd < 0) {
@@ -252,7 +259,9 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
     }
     struct stat st {};
     if (::fstat(sync_fd, &st) != 0 || st.st_size - synced_bytes < kSyncBehindBytes) return;
-    if (::fdatasync(sync_fd) == 0) synced_bytes = st.st_size;
+    // The sync starts after the commit wrote these bytes, so it covers them. One that fails
+    // leaves them to the last commit's sync, as one skipped does.
+    if (syncer.request(sync_fd)) synced_bytes = st.st_size;
   }
 
   // The error names what was being done and SQLite's reason; the CLI adds the file's name.
@@ -556,7 +565,9 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
     }
     if (hop_summaries_from_windows()) count_hops(window);
     window_source = {window.rows, window.spread};
-    Statement& s = insert_window_counts;
+    Statement* statement = window_counts_statement(buckets_filled(window));
+    if (!statement) return;
+    Statement& s = *statement;
     s.bind(1, run_id);
     s.bind(2, window.start.ns());
     s.bind(3, window.width.ns());
@@ -565,6 +576,46 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
     if (!written) return;
     counters.metric_rows += window.rows.size();
     rows_written(static_cast<std::int64_t>(window.rows.size()));
+  }
+
+  // Bit b set when some row of the window counted a request in bucket b.
+  static std::uint32_t buckets_filled(const MetricWindowRows& window) {
+    std::uint32_t filled = 0;
+    for (const telemetry::MetricCounts& row : window.rows) {
+      if (row.spread()) continue;
+      filled |= 1u << row.bucket;
+      if (row.bucket2 >= 0) filled |= 1u << row.bucket2;
+    }
+    for (const BucketCounts& spread : window.spread)
+      for (std::size_t b = 0; b < spread.size(); ++b)
+        if (spread[b] != 0) filled |= 1u << b;
+    return filled;
+  }
+
+  // The INSERT of a window's metric_counts rows whose buckets outside `filled` are all zero:
+  // those columns are the constant 0 instead of a value read from meshtwin_window_rows. At
+  // 1,000 services a row is mostly its 20 bucket columns, and reading one from the virtual table
+  // costs SQLite ~13 ns (a call into column(), a result, an error check), written ~150,000
+  // times a run by the writer thread, which is then the run's bottleneck; a window of
+  // millisecond hops fills 5-10 of the 20. Statements are made per set of buckets as
+  // windows need them (a run meets a few sets), kept for the connection.
+  Statement* window_counts_statement(std::uint32_t filled) {
+    for (auto& [set, statement] : insert_window_counts)
+      if (set == filled) return &statement;
+    if (insert_window_counts.size() >= kWindowCountStatements) insert_window_counts.clear();
+    std::string columns, values;
+    for (std::size_t b = 0; b < kDurationBucketColumns.size(); ++b) {
+      columns += fmt::format(", {}", kDurationBucketColumns[b]);
+      values += filled & (1u << b) ? fmt::format(", b{}", b) : std::string(", 0");
+    }
+    Statement statement;
+    if (!prepare(statement, fmt::format("INSERT INTO metric_counts(run_id, window_start_ns, window_ns, series, "
+                                        "requests, duration_sum_ns{}) SELECT ?1, ?2, ?3, series, requests, "
+                                        "duration_sum_ns{} FROM meshtwin_window_rows",
+                                        columns, values)))
+      return nullptr;
+    insert_window_counts.emplace_back(filled, std::move(statement));
+    return &insert_window_counts.back().second;
   }
 
   // The hop summaries from a window's source-reporter rows: the same sums as counting each hop
@@ -889,13 +940,9 @@ bool SqliteWriter::Impl::configure(std::string& why) {
     why = fmt::format("{}: {}", path, error);
     return false;
   }
-  // metric_counts: ?1 run, ?2 window start, ?3 window length, then the window's rows as
-  // meshtwin_window_rows reads them from window_source, in telemetry's order.
-  std::string bucket_cols, window_buckets;
-  for (std::size_t b = 0; b < kDurationBucketColumns.size(); ++b) {
-    bucket_cols += fmt::format(", {}", kDurationBucketColumns[b]);
-    window_buckets += fmt::format(", b{}", b);
-  }
+  // metric_counts (window_counts_statement): ?1 run, ?2 window start, ?3 window length, then
+  // the window's rows as meshtwin_window_rows reads them from window_source, in telemetry's
+  // order.
   if (!detail::register_window_rows(db, &window_source)) {
     why = fmt::format("{}: registering the metric window table: {}", path, sqlite3_errmsg(db));
     return false;
@@ -907,12 +954,7 @@ bool SqliteWriter::Impl::configure(std::string& why) {
     series_cols += fmt::format(", {}", name);
     series_marks += ",?";
   }
-  if (!prepare(insert_series, fmt::format("INSERT INTO metric_series({}) VALUES({})", series_cols, series_marks)) ||
-      !prepare(insert_window_counts,
-               fmt::format("INSERT INTO metric_counts(run_id, window_start_ns, window_ns, series, requests, "
-                           "duration_sum_ns{}) SELECT ?1, ?2, ?3, series, requests, duration_sum_ns{} "
-                           "FROM meshtwin_window_rows",
-                           bucket_cols, window_buckets))) {
+  if (!prepare(insert_series, fmt::format("INSERT INTO metric_series({}) VALUES({})", series_cols, series_marks))) {
     why = fmt::format("{}: {}", path, error);
     return false;
   }

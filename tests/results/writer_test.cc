@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -345,9 +346,9 @@ TEST(SqliteWriter, MetricsWindowsAndBuckets) {
   auto bad = q(*reader, "SELECT count(*) FROM metrics WHERE requests != " + sum);
   ASSERT_EQ(bad.size(), 1u);
   EXPECT_EQ(i64(bad[0][0]), 0);
-  // And every bucket is an integer, never NULL (which the sum above would not catch): a row
-  // with one bucket filled comes from a statement with the other buckets as literal zeros
-  // (writer.cc, insert_metric_one_bucket), window 1's 200 row from the general one.
+  // And every bucket is an integer, never NULL (which the sum above would not catch): each
+  // window's statement has the buckets none of its rows fill as literal zeros (writer.cc,
+  // window_counts_statement), and these windows fill four different sets.
   std::string untyped;
   for (auto c : kDurationBucketColumns)
     untyped += std::string(untyped.empty() ? "" : " OR ") + "typeof(" + std::string(c) + ") != 'integer'";
@@ -429,6 +430,39 @@ TEST(SqliteWriter, SummariesFallBackToHopsWithoutRequestRows) {
 // only with the first row of its own (here a sampled span half-way through the run), so window
 // rows are written at once before it and queued after it. Either way, and without the thread at
 // all, the file gets the same metrics and summaries.
+// A row with more than two buckets filled keeps them in the window's `spread`
+// (telemetry::MetricCounts): the window's statement must read every one of them from there,
+// beside the buckets other rows fill inline. Its buckets below are filled by this row alone.
+TEST(SqliteWriter, MetricRowsWithManyBucketsKeepEachBucket) {
+  TempDir dir;
+  std::string path = dir.file("spread.db");
+  auto w = open_writer(path);
+  ASSERT_TRUE(w);
+  w->begin_run(run_info("spread", kS));
+  // All in window 0 (a hop counts in the window it ends in): buckets 5, 25, 50, 250 and 1000.
+  for (int ms : {2, 20, 40, 40, 200, 900}) w->on_hop(hop(SimTime{} + 10 * kMs, ms * kMs));
+  w->on_hop(hop(SimTime{} + 20 * kMs, 7 * kMs, 503));  // another row: bucket_10, inline
+  w->end_run({});
+  ASSERT_TRUE(w->ok()) << w->error();
+  w.reset();
+  std::string error;
+  auto reader = Reader::open(path, &error);
+  ASSERT_TRUE(reader) << error;
+  std::string columns;
+  for (auto c : kDurationBucketColumns) columns += std::string(columns.empty() ? "" : ", ") + std::string(c);
+  const auto rows = q(*reader, "SELECT response_code, requests, " + columns +
+                                   " FROM metrics WHERE reporter = 'source' ORDER BY response_code");
+  ASSERT_EQ(rows.size(), 2u);
+  std::map<std::string_view, std::int64_t> expected = {
+      {"bucket_5", 1}, {"bucket_25", 1}, {"bucket_50", 2}, {"bucket_250", 1}, {"bucket_1000", 1}};
+  EXPECT_EQ(i64(rows[0][1]), 6);
+  for (std::size_t b = 0; b < kDurationBucketColumns.size(); ++b) {
+    const auto it = expected.find(kDurationBucketColumns[b]);
+    EXPECT_EQ(i64(rows[0][2 + b]), it == expected.end() ? 0 : it->second) << kDurationBucketColumns[b];
+    EXPECT_EQ(i64(rows[1][2 + b]), kDurationBucketColumns[b] == "bucket_10" ? 1 : 0) << kDurationBucketColumns[b];
+  }
+}
+
 TEST(SqliteWriter, MetricRowsAreTheSameWithAndWithoutTheWriterThread) {
   TempDir dir;
   auto write = [&](const std::string& path, bool background) {
