@@ -142,6 +142,8 @@ class MetricWindows {
   // a row handed to another thread may carry the pointer (texts_ itself grows and must not be
   // read there).
   const std::string* stored_text(LabelId id) const { return texts_[id]; }
+  // Label ids are numbered from 0 in the order their texts were first seen, for the run.
+  std::size_t label_count() const { return texts_.size(); }
   SimDuration interval() const { return interval_; }
   // The latest end of a request counted so far (0 before any).
   SimTime newest_end() const { return newest_end_; }
