@@ -525,7 +525,8 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
   }
 
   // ---- metrics ----
-  // `text` is the label's text as telemetry stored it (MetricWindows::stored_text).
+  // The `strings` id of a label, its text (handed over with the window that first counted it)
+  // interned on first use.
   std::int64_t string_id(telemetry::LabelId label) {
     if (label >= string_id_of_label.size()) string_id_of_label.resize(label + 1, 0);
     std::int64_t& id = string_id_of_label[label];
@@ -567,10 +568,10 @@ struct SqliteWriter::Impl : telemetry::MetricRowSink {
       }
     }
     if (hop_summaries_from_windows()) count_hops(window);
-    window_source = {window.rows, window.spread};
     Statement* statement = window_counts_statement(buckets_filled(window));
     if (!statement) return;
     Statement& s = *statement;
+    window_source = {window.rows, window.spread};
     s.bind(1, run_id);
     s.bind(2, window.start.ns());
     s.bind(3, window.width.ns());
